@@ -1,0 +1,79 @@
+/*
+ * error.c: the thread-local error message and library set-up.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <git2.h>
+#include <sodium.h>
+
+#include "samvydav/common.h"
+
+#define MESSAGE_MAX 2048
+
+static _Thread_local char message[MESSAGE_MAX];
+
+int svd_init(void)
+{
+	if (sodium_init() < 0)
+		return svd_error_set(SVD_ERROR, "libsodium failed to start");
+	if (git_libgit2_init() < 0)
+		return svd_error_set(SVD_ERROR, "libgit2 failed to start");
+	/* refs, packs and indexes written by libgit2 reach the disk before we go on */
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	return 0;
+}
+
+void svd_shutdown(void)
+{
+	git_libgit2_shutdown();
+}
+
+const char *svd_error_last(void)
+{
+	return message;
+}
+
+int svd_error_set(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void svd_error_clear(void)
+{
+	message[0] = '\0';
+}
+
+const char *svd_error_name(int code)
+{
+	switch (code) {
+	case SVD_OK:
+		return "ok";
+	case SVD_ENOTFOUND:
+		return "not-found";
+	case SVD_EEXISTS:
+		return "exists";
+	case SVD_EBADSIG:
+		return "bad-signature";
+	case SVD_EUNTRUSTED:
+		return "untrusted";
+	case SVD_ECORRUPT:
+		return "corrupt";
+	case SVD_ETOOBIG:
+		return "too-big";
+	case SVD_EPASSPHRASE:
+		return "passphrase";
+	case SVD_ELOCKED:
+		return "locked";
+	case SVD_EINVALID:
+		return "invalid";
+	default:
+		return "error";
+	}
+}

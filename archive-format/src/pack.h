@@ -1,0 +1,66 @@
+/*
+ * pack.h: writing git objects as one pack file — internal.
+ *
+ * One store operation writes all its new objects into a single pack (never
+ * one loose object per file): objects are deflated as they come into a
+ * temporary file under objects/pack/, and finishing writes the pack's
+ * header and checksum, its version 2 index, fsyncs both and renames them
+ * into place (the .pack first, the .idx last, so git never sees an index
+ * without its pack). Only after that may a ref point at the new objects.
+ *
+ * Objects already in the repository, or already in this pack, are skipped,
+ * so the caller may add freely. Memory is per object (an id, an offset and a
+ * CRC), never per byte: blobs of any size stream through.
+ */
+#ifndef SVD_PACK_H
+#define SVD_PACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <git2.h>
+
+typedef struct svd_packw svd_packw;
+
+/* Start a pack for repo (borrowed; must outlive the writer). */
+int svd_packw_new(svd_packw **out, git_repository *repo);
+
+/* Add a whole object held in memory; *oid receives its id. */
+int svd_packw_add(git_oid *oid, svd_packw *pw, git_object_t type, const void *data, size_t len);
+
+/*
+ * Add a blob of a known size in pieces: begin, write (any number of times,
+ * exactly size bytes in all), end. Nothing else may be added in between.
+ */
+int svd_packw_blob_begin(svd_packw *pw, uint64_t size);
+int svd_packw_blob_write(svd_packw *pw, const void *data, size_t len);
+int svd_packw_blob_end(git_oid *oid, svd_packw *pw);
+
+/* How many objects the pack holds so far. */
+size_t svd_packw_count(const svd_packw *pw);
+
+/*
+ * Write header, checksum and index, fsync, rename into place, and refresh
+ * the repository's object database so that libgit2 sees the new objects.
+ * With no objects added, nothing is written. The writer is spent after.
+ */
+int svd_packw_finish(svd_packw *pw);
+
+/* Free; an unfinished pack's temporary files are removed. NULL is fine. */
+void svd_packw_free(svd_packw *pw);
+
+/* One entry of a tree to serialize. */
+typedef struct svd_tree_entry {
+	const char *name;
+	unsigned int mode; /* 0100644 file, 040000 folder */
+	git_oid oid;
+} svd_tree_entry;
+
+/*
+ * Serialize a tree object in git's form and order (names compared bytewise,
+ * a folder's name as if it ended in '/'). The array is sorted in place.
+ * Refuses duplicate or empty names and names with '/' or NUL (SVD_EINVALID).
+ * *out is the caller's (free()).
+ */
+int svd_tree_serialize(char **out, size_t *len, svd_tree_entry *entries, size_t n);
+
+#endif

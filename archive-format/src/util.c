@@ -1,0 +1,299 @@
+/*
+ * util.c: file, hex and UTF-8 helpers shared inside the library.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "samvydav/common.h"
+#include "util.h"
+
+int svd_file_read(char **out, size_t *len, const char *path, size_t max)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, error = SVD_ERROR;
+
+	*out = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return svd_error_set(SVD_ENOTFOUND, "%s: no such file", path);
+		return svd_error_set(SVD_ERROR, "%s: cannot open: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot stat: %s", path, strerror(errno));
+		goto cleanup;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error = svd_error_set(SVD_ECORRUPT, "%s: not a regular file", path);
+		goto cleanup;
+	}
+	if ((uint64_t)st.st_size > max) {
+		error = svd_error_set(SVD_ETOOBIG, "%s: %lld bytes, over the limit of %zu bytes",
+				      path, (long long)st.st_size, max);
+		goto cleanup;
+	}
+	/* one byte more than expected, to notice a file that grew meanwhile */
+	buf = malloc((size_t)st.st_size + 2);
+	if (!buf) {
+		svd_error_set(SVD_ERROR, "%s: out of memory", path);
+		goto cleanup;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size + 1 - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			svd_error_set(SVD_ERROR, "%s: cannot read: %s", path, strerror(errno));
+			goto cleanup;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > (size_t)st.st_size) {
+			svd_error_set(SVD_ERROR, "%s: the file changed while it was read", path);
+			goto cleanup;
+		}
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	buf = NULL;
+	error = 0;
+cleanup:
+	free(buf);
+	close(fd);
+	return error;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+
+	if (!slash)
+		return svd_strdup(".");
+	if (slash == path)
+		return svd_strdup("/");
+	dir = malloc((size_t)(slash - path) + 1);
+	if (!dir)
+		return NULL;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return dir;
+}
+
+int svd_dir_fsync(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return svd_error_set(SVD_ERROR, "%s: cannot open folder: %s", path,
+				     strerror(errno));
+	if (fsync(fd) < 0 && errno != EINVAL) {
+		int e = errno;
+		close(fd);
+		return svd_error_set(SVD_ERROR, "%s: cannot sync folder: %s", path, strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+int svd_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			  int exclusive)
+{
+	char *tmp = NULL, *dir = NULL;
+	size_t n = strlen(path) + 32;
+	int fd = -1, error = SVD_ERROR;
+	uint32_t r = randombytes_random();
+
+	tmp = malloc(n);
+	dir = dir_of(path);
+	if (!tmp || !dir) {
+		svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	snprintf(tmp, n, "%s.tmp-%08x", path, r);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot create: %s", tmp, strerror(errno));
+		goto cleanup;
+	}
+	/* the umask must not widen or narrow what the caller asked for */
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot write: %s", tmp, strerror(errno));
+		goto cleanup;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		svd_error_set(SVD_ERROR, "%s: cannot write: %s", tmp, strerror(errno));
+		goto cleanup;
+	}
+	fd = -1;
+	if (exclusive) {
+		/* link() fails if the name exists, unlike rename() */
+		if (link(tmp, path) < 0) {
+			if (errno == EEXIST)
+				error = svd_error_set(SVD_EEXISTS,
+						      "%s: already exists (not replaced)", path);
+			else
+				svd_error_set(SVD_ERROR, "%s: cannot create: %s", path,
+					      strerror(errno));
+			goto cleanup;
+		}
+		unlink(tmp);
+	} else if (rename(tmp, path) < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot rename into place: %s", path,
+			      strerror(errno));
+		goto cleanup;
+	}
+	free(tmp);
+	tmp = NULL;
+	error = svd_dir_fsync(dir);
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	if (tmp)
+		unlink(tmp);
+	free(tmp);
+	free(dir);
+	return error;
+}
+
+int svd_mkdir(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode ? mode : 0755) < 0 && errno != EEXIST)
+		return svd_error_set(SVD_ERROR, "%s: cannot create folder: %s", path,
+				     strerror(errno));
+	return 0;
+}
+
+void svd_hex_encode(char *out, const uint8_t *in, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int svd_hex_decode(uint8_t *out, size_t n, const char *hex)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int hi = hexval(hex[2 * i]), lo;
+		if (hi < 0)
+			return -1;
+		lo = hexval(hex[2 * i + 1]);
+		if (lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int svd_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str, *end = s + len;
+
+	while (s < end) {
+		unsigned char c = *s;
+		uint32_t cp;
+		size_t n, i;
+
+		if (c < 0x80) {
+			s++;
+			continue;
+		} else if (c >= 0xC2 && c <= 0xDF) {
+			n = 1;
+			cp = c & 0x1F;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			n = 2;
+			cp = c & 0x0F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if ((size_t)(end - s) <= n)
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xC0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i] & 0x3F);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
+char *svd_path_join(const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+	char *p = malloc(a + b + 2);
+
+	if (!p) {
+		svd_error_set(SVD_ERROR, "out of memory");
+		return NULL;
+	}
+	memcpy(p, dir, a);
+	if (a > 0 && dir[a - 1] != '/')
+		p[a++] = '/';
+	memcpy(p + a, name, b + 1);
+	return p;
+}
+
+char *svd_strdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		svd_error_set(SVD_ERROR, "out of memory");
+	return p;
+}

@@ -1,0 +1,47 @@
+/*
+ * util.h: small helpers shared inside the library (not public).
+ */
+#ifndef SVD_UTIL_H
+#define SVD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Read a whole file of at most max bytes into a new NUL-terminated buffer.
+ * *out is the caller's (free()). Errors: SVD_ENOTFOUND, SVD_ETOOBIG
+ * (the message names the file and the limit), SVD_ERROR.
+ */
+int svd_file_read(char **out, size_t *len, const char *path, size_t max);
+
+/*
+ * Write a file so that a crash leaves either the old file or the new one:
+ * a temporary name in the same folder, fsync, rename, fsync of the folder.
+ * With exclusive set, an existing file is not replaced (SVD_EEXISTS).
+ */
+int svd_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			  int exclusive);
+
+/* fsync a folder so that a rename or a new entry in it is durable. */
+int svd_dir_fsync(const char *path);
+
+/* Create a folder (mode 0755 unless given) if missing; parents must exist. */
+int svd_mkdir(const char *path, mode_t mode);
+
+/* Lowercase hex of n bytes into out (2n+1 bytes, NUL-terminated). */
+void svd_hex_encode(char *out, const uint8_t *in, size_t n);
+
+/* Parse 2n hex digits (either case) into n bytes. Returns 0 or -1. */
+int svd_hex_decode(uint8_t *out, size_t n, const char *hex);
+
+/* Is [s, s+len) valid UTF-8 (shortest forms, no surrogates, <= U+10FFFF)? 1 or 0. */
+int svd_utf8_valid(const char *s, size_t len);
+
+/* Join a folder and a name into a new string (malloc); NULL on no memory. */
+char *svd_path_join(const char *dir, const char *name);
+
+/* strdup that sets the error message on failure. */
+char *svd_strdup(const char *s);
+
+#endif

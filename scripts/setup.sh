@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install the Debian packages that samvydav's build and tests need.
+# Safe to run again; does nothing that is not needed. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential cmake pkg-config
+	# libraries (see ../shared/DESIGN.md, "Dependencies")
+	libgit2-dev libsodium-dev libjansson-dev
+	# tests
+	libcmocka-dev git minisign python3
+	# sanitizer runtime for the ASan/UBSan build
+	libasan8 libubsan1
+	# benchmarks: peak memory through GNU time
+	time
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	sudo="sudo"
+fi
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
