@@ -37,11 +37,14 @@ const char *svd_error_last(void)
 
 int svd_error_set(int code, const char *fmt, ...)
 {
+	char buf[MESSAGE_MAX];
 	va_list ap;
 
+	/* through a copy: callers often add context to the last message itself */
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	memcpy(message, buf, sizeof(message));
 	return code;
 }
 

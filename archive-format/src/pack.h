@@ -30,6 +30,8 @@ int svd_packw_add(git_oid *oid, svd_packw *pw, git_object_t type, const void *da
 /*
  * Add a blob of a known size in pieces: begin, write (any number of times,
  * exactly size bytes in all), end. Nothing else may be added in between.
+ * Writing past size, or ending short of it, drops the blob and fails with
+ * SVD_EINVALID; the writer stays usable for other objects.
  */
 int svd_packw_blob_begin(svd_packw *pw, uint64_t size);
 int svd_packw_blob_write(svd_packw *pw, const void *data, size_t len);
@@ -37,6 +39,24 @@ int svd_packw_blob_end(git_oid *oid, svd_packw *pw);
 
 /* How many objects the pack holds so far. */
 size_t svd_packw_count(const svd_packw *pw);
+
+/* A point to come back to: the objects the pack held then, and its length. */
+typedef struct svd_packw_mark {
+	size_t count;
+	uint64_t offset;
+} svd_packw_mark;
+
+/* Remember where the pack is now (before the open blob, if one is open). */
+void svd_packw_mark_get(const svd_packw *pw, svd_packw_mark *mark);
+
+/*
+ * Take back every object added since mark, an open blob included, as if
+ * they had never been added (an item that fails its checks leaves nothing
+ * in the pack). Errors: SVD_EINVALID for a mark from a later point or a
+ * spent writer; SVD_ERROR if the file cannot be cut back (the writer is
+ * unusable after).
+ */
+int svd_packw_rollback(svd_packw *pw, const svd_packw_mark *mark);
 
 /*
  * Write header, checksum and index, fsync, rename into place, and refresh
@@ -58,8 +78,10 @@ typedef struct svd_tree_entry {
 /*
  * Serialize a tree object in git's form and order (names compared bytewise,
  * a folder's name as if it ended in '/'). The array is sorted in place.
- * Refuses duplicate or empty names and names with '/' or NUL (SVD_EINVALID).
- * *out is the caller's (free()).
+ * Refuses (SVD_EINVALID) empty names, names with '/', ".", "..", ".git" (in
+ * any case), duplicate names (a file and a folder of the same name too), and
+ * modes other than 0100644, 0100755, 0120000, 040000 and 0160000.
+ * *out is the caller's (free()); zero entries make the empty tree.
  */
 int svd_tree_serialize(char **out, size_t *len, svd_tree_entry *entries, size_t n);
 

@@ -20,7 +20,12 @@ extern "C" {
 
 #define SVD_KEYID_HEX_LEN 16          /**< hex digits of a key id, as minisign prints it */
 #define SVD_KEYFILE_MAX   4096        /**< bytes; a larger key file is refused */
-#define SVD_COMMENT_MAX   1024        /**< bytes of an untrusted comment line */
+/**
+ * minisign's buffer for an untrusted comment line: the line, its "\n" and a
+ * NUL. So a line has at most 1022 bytes, and a comment after its
+ * "untrusted comment: " prefix at most 1003.
+ */
+#define SVD_COMMENT_MAX   1024
 
 /** A public key; opaque. */
 typedef struct svd_pubkey svd_pubkey;
@@ -98,7 +103,8 @@ int svd_seckey_file_encrypted(const char *path);
  * @param[out] out the caller's, freed with svd_seckey_free()
  * @return 0; SVD_EPASSPHRASE when the passphrase does not open the key;
  *         SVD_ECORRUPT or SVD_ETOOBIG for a damaged file (also scrypt limits
- *         beyond 2 GiB of memory); the callback's code if it gives up.
+ *         beyond 2 GiB of memory); the callback's code if it gives up;
+ *         SVD_EINVALID when the key is encrypted and cb is NULL.
  */
 int svd_seckey_parse(svd_seckey **out, const char *buf, size_t len, svd_passphrase_cb cb,
 		     void *payload);

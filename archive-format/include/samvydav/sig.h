@@ -20,7 +20,11 @@ extern "C" {
 #endif
 
 #define SVD_SIGFILE_MAX         16384 /**< bytes; a larger signature file is refused */
-#define SVD_TRUSTED_COMMENT_MAX 8192  /**< bytes of a trusted comment */
+/**
+ * minisign's buffer for the trusted comment line: the line, its "\n" and a
+ * NUL. So a trusted comment (after "trusted comment: ") has at most 8173 bytes.
+ */
+#define SVD_TRUSTED_COMMENT_MAX 8192
 
 /** A parsed signature; opaque. */
 typedef struct svd_sig svd_sig;

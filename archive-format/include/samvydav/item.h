@@ -1,0 +1,121 @@
+/*
+ * item.h: the gate — one check that every item passes before it enters
+ * main, wherever it comes from (a folder, the store, later a bundle or a
+ * peer).
+ *
+ * The caller lists what it found in the item's folder, with the actual
+ * size and SHA-256 of every file's actual bytes; the gate compares that
+ * with the manifest and checks the signatures against the trust list. It
+ * never reads anything itself, so the same rules hold for every source.
+ */
+#ifndef SAMVYDAV_ITEM_H
+#define SAMVYDAV_ITEM_H
+
+#include "common.h"
+#include "archive.h"
+#include "manifest.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What an entry of an item's folder is. */
+typedef enum svd_entry_type {
+	SVD_ENTRY_FILE = 0, /**< a regular file */
+	SVD_ENTRY_DIR,      /**< a folder */
+	SVD_ENTRY_OTHER,    /**< a link, a device, a submodule: never allowed */
+} svd_entry_type;
+
+/** One entry found in an item's folder. */
+typedef struct svd_entry {
+	const char *path;    /**< relative, '/'-separated: "body.md", "sig/ABCD….minisig" */
+	svd_entry_type type; /**< what it is */
+	uint64_t size;       /**< bytes (files) */
+	uint8_t sha256[32];  /**< SHA-256 of the bytes (files) */
+	const char *data;    /**< the bytes of manifest.json and sig files; NULL if over their cap */
+	size_t data_len;     /**< length of data */
+} svd_entry;
+
+/** How one signature fared. */
+typedef enum svd_sig_status {
+	SVD_SIG_VALID = 0, /**< by a trusted key, verifies */
+	SVD_SIG_UNTRUSTED, /**< by a key not in the trust list: not checked, does not count */
+	SVD_SIG_INVALID,   /**< malformed, misnamed, or does not verify */
+} svd_sig_status;
+
+/** The outcome of the gate for one item; opaque. */
+typedef struct svd_verdict svd_verdict;
+
+/**
+ * Check one item.
+ *
+ * @param[out] out the verdict; the caller's, freed with svd_verdict_free()
+ * @param expected_id the id the item is filed under (its folder's name), or NULL
+ * @param entries what the folder holds (borrowed)
+ * @param trust the trust list (borrowed)
+ * @return 0 whatever the verdict; negative only when out of memory.
+ */
+int svd_item_check(svd_verdict **out, const char *expected_id, const svd_entry *entries, size_t n,
+		   const svd_trust *trust);
+
+/** 1 if the item passed every check, else 0. */
+int svd_verdict_ok(const svd_verdict *v);
+
+/** The item's id (borrowed): the manifest's SHA-256, else expected_id, else NULL. */
+const char *svd_verdict_id(const svd_verdict *v);
+
+/** The parsed manifest (borrowed), or NULL when it did not parse. */
+const svd_manifest *svd_verdict_manifest(const svd_verdict *v);
+
+/** How many problems were found (0 when ok). */
+size_t svd_verdict_problem_count(const svd_verdict *v);
+
+/**
+ * The i-th problem. All borrowed.
+ *
+ * @param[out] file the entry concerned ("manifest.json", "body.md", "sig/…")
+ * @param[out] check a stable name: manifest, canonical, id, layout, missing, size, sha256,
+ *             signature, trust
+ * @param[out] message what is wrong, in plain words
+ */
+void svd_verdict_problem(const svd_verdict *v, size_t i, const char **file, const char **check,
+			 const char **message);
+
+/** How many signature files the item has. */
+size_t svd_verdict_sig_count(const svd_verdict *v);
+
+/** The i-th signature: its key id (borrowed; may be "?" if unreadable) and status. */
+void svd_verdict_sig(const svd_verdict *v, size_t i, const char **keyid, svd_sig_status *status);
+
+/**
+ * A verdict with no checks run yet, for an item refused before the gate
+ * (metadata that does not parse, a file that cannot be read).
+ *
+ * @param[out] out the caller's, freed with svd_verdict_free()
+ */
+int svd_verdict_new(svd_verdict **out);
+
+/** Say where the item came from ("DIR/x", "items.jsonl:12"); copied. */
+int svd_verdict_set_source(svd_verdict *v, const char *source);
+
+/** Where the item came from (borrowed), or NULL. */
+const char *svd_verdict_source(const svd_verdict *v);
+
+/** Add a problem found by the caller (e.g. a file that could not be read). */
+int svd_verdict_add_problem(svd_verdict *v, const char *file, const char *check,
+			    const char *fmt, ...) SVD_PRINTF(4, 5);
+
+/**
+ * One line for a person: "ID: FILE: CHECK: MESSAGE" for the first problem,
+ * "and N more" when there are more. The caller's (free()).
+ */
+char *svd_verdict_summary(const svd_verdict *v);
+
+/** Free a verdict; NULL is fine. */
+void svd_verdict_free(svd_verdict *v);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

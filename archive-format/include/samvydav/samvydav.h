@@ -1,0 +1,15 @@
+/*
+ * samvydav.h: the whole public API of libsamvydav.
+ */
+#ifndef SAMVYDAV_H
+#define SAMVYDAV_H
+
+#include "common.h"
+#include "manifest.h"
+#include "key.h"
+#include "sig.h"
+#include "archive.h"
+#include "item.h"
+#include "store.h"
+
+#endif

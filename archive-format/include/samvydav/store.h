@@ -1,0 +1,185 @@
+/*
+ * store.h: the git store — adding items (one operation, one commit, one
+ * pack), and reading, listing, verifying and logging what main holds.
+ *
+ * main's tree is items/<id[0:2]>/<id>/{manifest.json, payload files,
+ * sig/<KEYID>.minisig}. Every item passes svd_item_check() before it is
+ * written; all objects of an operation go into one pack, and main moves
+ * only after the pack and its index are on disk, so a crash at any instant
+ * leaves main as it was or as it will be.
+ */
+#ifndef SAMVYDAV_STORE_H
+#define SAMVYDAV_STORE_H
+
+#include "common.h"
+#include "archive.h"
+#include "item.h"
+#include "key.h"
+#include "manifest.h"
+#include "sig.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SVD_COMMIT_HEX_LEN 40
+
+/** One operation on the store, ending in one commit; opaque. */
+typedef struct svd_txn svd_txn;
+
+/**
+ * Told about every item an operation or a verification has looked at,
+ * accepted or not. Return 0 to go on, non-zero to stop (that value is
+ * returned by the call that was running).
+ */
+typedef int (*svd_item_cb)(const svd_verdict *v, void *payload);
+
+/** What an operation did. */
+typedef struct svd_txn_stats {
+	size_t added;     /**< new items */
+	size_t cosigned;  /**< items already held that gained signatures */
+	size_t unchanged; /**< items already held, nothing new */
+	size_t refused;   /**< items that failed the gate */
+	uint64_t bytes;   /**< payload bytes read */
+} svd_txn_stats;
+
+/**
+ * Start an operation: take the archive's write lock and note main's commit.
+ *
+ * @param[out] out the caller's, freed with svd_txn_free()
+ * @return 0; SVD_ELOCKED when another process is writing.
+ */
+int svd_txn_begin(svd_txn **out, svd_archive *a);
+
+/** One payload file to put into a new item: its name in the item, and where to read it. */
+typedef struct svd_source_file {
+	const char *name; /**< name in the item (e.g. "body.md") */
+	const char *path; /**< file to read */
+} svd_source_file;
+
+/**
+ * Make a new item from metadata and files, sign it and stage it.
+ *
+ * @param m a manifest being built (not yet serialized); the files, sizes,
+ *        hashes and "created" (if unset) are filled in here
+ * @param sk the editor's key; it must be trusted in this archive
+ * @param[out] verdict the gate's verdict on the new item (the caller's; may be NULL)
+ * @return 0; SVD_EUNTRUSTED if sk is not trusted (nothing is read);
+ *         SVD_EINVALID for metadata the schema refuses; other codes for I/O.
+ */
+int svd_txn_add_new(svd_txn *t, svd_manifest *m, const svd_source_file *files, size_t n,
+		    const svd_seckey *sk, svd_verdict **verdict);
+
+/**
+ * Stage items from a path: a folder holding one item, a folder of item
+ * folders, or a JSON lines file (see SPEC.md, "Adding from files"). An item
+ * folder holds either manifest.json (a prepared item, taken byte for byte,
+ * with sig/<KEYID>.minisig or manifest.json.minisig signatures) or
+ * meta.json (metadata; every other regular file is a payload).
+ *
+ * @param sk a key to sign every item with, or NULL (prepared items must
+ *        then carry a trusted signature)
+ * @param cb told about each item, accepted or refused; may be NULL
+ * @return 0 when every item was accepted; SVD_ECORRUPT when some were
+ *         refused (the rest are staged); other codes for I/O.
+ */
+int svd_txn_add_path(svd_txn *t, const char *path, const svd_seckey *sk, svd_item_cb cb,
+		     void *payload);
+
+/**
+ * Co-sign an item already in main (or staged): with a secret key, or by
+ * attaching a signature file made elsewhere (e.g. by stock minisign). The
+ * id does not change. A signature by a key not trusted here is stored
+ * only if it verifies with its own key, which then must be given in pk.
+ *
+ * @param sk the key to sign with, or NULL
+ * @param sig a signature made elsewhere, or NULL (exactly one of sk, sig)
+ * @param pk the signer's public key when it is not trusted here, or NULL
+ * @return 0; SVD_ENOTFOUND for an unknown id; SVD_EBADSIG if it does not
+ *         verify; SVD_EUNTRUSTED if it cannot be checked.
+ */
+int svd_txn_sign(svd_txn *t, const char *id, const svd_seckey *sk, const svd_sig *sig,
+		 const svd_pubkey *pk);
+
+/**
+ * Write everything staged as one pack and one commit, then move main.
+ * With nothing staged, nothing is written and commit_out is main's commit.
+ *
+ * @param message the commit message, or NULL for one that says what was
+ *        added and by which keys
+ * @param[out] commit_out the new commit's id (41 bytes), or NULL
+ */
+int svd_txn_commit(svd_txn *t, const char *message, char *commit_out);
+
+/** What the operation has staged so far (borrowed). */
+const svd_txn_stats *svd_txn_stats_get(const svd_txn *t);
+
+/** Abandon what is not committed, release the lock, free; NULL is fine. */
+void svd_txn_free(svd_txn *t);
+
+/**
+ * The commit main points at.
+ *
+ * @param out 41 bytes
+ * @return 0; SVD_ENOTFOUND for an archive with nothing in it yet.
+ */
+int svd_store_head(char *out, svd_archive *a);
+
+/**
+ * Find the one item whose id starts with prefix (4 to 64 hex digits).
+ *
+ * @param out 65 bytes
+ * @return 0; SVD_ENOTFOUND; SVD_EINVALID for an ambiguous or malformed prefix.
+ */
+int svd_store_resolve(char *out, svd_archive *a, const char *prefix);
+
+/**
+ * Called for each item of main in id order with its parsed manifest, or with
+ * NULL when the manifest does not parse. Return non-zero to stop.
+ */
+typedef int (*svd_manifest_cb)(const char *id, const svd_manifest *m, void *payload);
+
+/** Walk main's items, reading only their manifests (fast). */
+int svd_store_foreach(svd_archive *a, svd_manifest_cb cb, void *payload);
+
+/** Totals of a verification. */
+typedef struct svd_verify_stats {
+	size_t items;      /**< items checked */
+	size_t failed;     /**< items with a problem */
+	uint64_t bytes;    /**< payload bytes hashed */
+	size_t signatures; /**< signatures verified */
+} svd_verify_stats;
+
+/**
+ * Check items of main through the same gate as additions: layout, canonical
+ * manifests, every size and SHA-256, every signature, trust.
+ *
+ * @param ids the items to check (full ids), or NULL for all
+ * @param threads worker threads (0 for one per core, at most 8)
+ * @param cb told about every item (from the calling thread, in id order); may be NULL
+ * @param[out] stats totals; may be NULL
+ * @return 0 when every item passed; SVD_ECORRUPT when some did not;
+ *         SVD_ENOTFOUND for a given id that is not in main.
+ */
+int svd_store_verify(svd_archive *a, const char *const *ids, size_t n, unsigned threads,
+		     svd_item_cb cb, void *payload, svd_verify_stats *stats);
+
+/** One commit of main's history. All borrowed for the callback's duration. */
+typedef struct svd_log_entry {
+	const char *commit;  /**< 40 hex digits */
+	int64_t time;        /**< seconds since the epoch */
+	int tz_offset;       /**< minutes east of UTC */
+	const char *message; /**< the full message */
+} svd_log_entry;
+
+/** Called for each commit, newest first; return non-zero to stop. */
+typedef int (*svd_log_cb)(const svd_log_entry *e, void *payload);
+
+/** Walk main's history, newest first. */
+int svd_store_log(svd_archive *a, svd_log_cb cb, void *payload);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,420 @@
+/*
+ * archive.c: the archive folder — init, open, the write lock, trust.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+#include <sodium.h>
+
+#include "samvydav/archive.h"
+#include "archive_internal.h"
+#include "util.h"
+
+struct svd_trust {
+	svd_pubkey **keys; /* sorted by key id */
+	size_t n;
+};
+
+static int is_empty_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			empty = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return empty;
+}
+
+static int git_fail(const char *what, const char *path)
+{
+	const git_error *e = git_error_last();
+
+	return svd_error_set(SVD_ERROR, "%s: %s: %s", path, what, e ? e->message : "unknown error");
+}
+
+int svd_archive_init(svd_archive **out, const char *path)
+{
+	git_repository_init_options opts;
+	git_repository *repo = NULL;
+	uint8_t id[SVD_MIRROR_ID_LEN / 2];
+	char hex[SVD_MIRROR_ID_LEN + 2];
+	char *p = NULL;
+	struct stat st;
+	int error = SVD_ERROR;
+
+	*out = NULL;
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode) || !is_empty_dir(path))
+			return svd_error_set(SVD_EEXISTS,
+			                     "%s: already exists and is not an empty folder; "
+			                     "choose a new path",
+			                     path);
+	} else if (mkdir(path, 0755) < 0) {
+		return svd_error_set(SVD_ERROR, "%s: cannot create folder: %s", path,
+		                     strerror(errno));
+	}
+
+	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKDIR;
+	opts.initial_head = "main";
+	opts.description = "samvydav archive: signed articles and testimony (items/)\n";
+	if (!(p = svd_path_join(path, SVD_STORE_DIR)))
+		goto cleanup;
+	if (git_repository_init_ext(&repo, p, &opts) < 0) {
+		git_fail("cannot create the git repository", p);
+		goto cleanup;
+	}
+	free(p);
+
+	if (!(p = svd_path_join(path, SVD_TRUST_DIR)) || (error = svd_mkdir(p, 0755)) < 0)
+		goto cleanup;
+	free(p);
+	if (!(p = svd_path_join(path, SVD_REFUSED_DIR)) || (error = svd_mkdir(p, 0755)) < 0)
+		goto cleanup;
+	free(p);
+
+	randombytes_buf(id, sizeof(id));
+	svd_hex_encode(hex, id, sizeof(id));
+	hex[SVD_MIRROR_ID_LEN] = '\n';
+	if (!(p = svd_path_join(path, SVD_MIRROR_FILE)) ||
+	    (error = svd_file_write_atomic(p, hex, SVD_MIRROR_ID_LEN + 1, 0644, 1)) < 0)
+		goto cleanup;
+	if ((error = svd_dir_fsync(path)) < 0)
+		goto cleanup;
+	git_repository_free(repo);
+	repo = NULL;
+	error = svd_archive_open(out, path);
+cleanup:
+	free(p);
+	git_repository_free(repo);
+	return error;
+}
+
+static int read_mirror_id(char *out, const char *path)
+{
+	char *p = svd_path_join(path, SVD_MIRROR_FILE), *buf = NULL;
+	size_t len, i;
+	int error;
+
+	if (!p)
+		return SVD_ERROR;
+	error = svd_file_read(&buf, &len, p, 256);
+	if (error == SVD_ENOTFOUND)
+		error = svd_error_set(SVD_ENOTFOUND,
+		                      "%s: not a samvydav archive (no %s); create one with "
+		                      "'samvydav init', or give its folder with -C",
+		                      path, SVD_MIRROR_FILE);
+	if (error < 0)
+		goto cleanup;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (len != SVD_MIRROR_ID_LEN) {
+		error = svd_error_set(SVD_ECORRUPT, "%s: mirror id is not %d hex digits", p,
+		                      SVD_MIRROR_ID_LEN);
+		goto cleanup;
+	}
+	for (i = 0; i < len; i++) {
+		if (!strchr("0123456789abcdef", buf[i])) {
+			error = svd_error_set(SVD_ECORRUPT, "%s: mirror id is not hex", p);
+			goto cleanup;
+		}
+	}
+	memcpy(out, buf, len);
+	out[len] = '\0';
+cleanup:
+	free(buf);
+	free(p);
+	return error;
+}
+
+int svd_archive_open(svd_archive **out, const char *path)
+{
+	svd_archive *a;
+	int error = SVD_ERROR;
+
+	*out = NULL;
+	if (!(a = calloc(1, sizeof(*a))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	a->lock_fd = -1;
+	if (!(a->path = svd_strdup(path)))
+		goto cleanup;
+	if ((error = read_mirror_id(a->mirror_id, path)) < 0)
+		goto cleanup;
+	error = SVD_ERROR;
+	if (!(a->store_path = svd_path_join(path, SVD_STORE_DIR)) ||
+	    !(a->trust_path = svd_path_join(path, SVD_TRUST_DIR)))
+		goto cleanup;
+	if (git_repository_open_bare(&a->repo, a->store_path) < 0) {
+		error = svd_error_set(
+		    SVD_ENOTFOUND, "%s: the archive's git repository cannot be opened: %s",
+		    a->store_path, git_error_last() ? git_error_last()->message : "?");
+		goto cleanup;
+	}
+	if ((error = svd_trust_load(&a->trust, a->trust_path)) < 0)
+		goto cleanup;
+	*out = a;
+	a = NULL;
+	error = 0;
+cleanup:
+	svd_archive_free(a);
+	return error;
+}
+
+const char *svd_archive_path(const svd_archive *a)
+{
+	return a->path;
+}
+
+const char *svd_archive_mirror_id(const svd_archive *a)
+{
+	return a->mirror_id;
+}
+
+const svd_trust *svd_archive_trust(const svd_archive *a)
+{
+	return a->trust;
+}
+
+int svd_archive_lock(svd_archive *a)
+{
+	char *p;
+	int fd;
+
+	if (a->lock_fd >= 0)
+		return 0;
+	if (!(p = svd_path_join(a->path, SVD_LOCK_FILE)))
+		return SVD_ERROR;
+	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot open the lock file: %s", p, strerror(errno));
+		free(p);
+		return SVD_ERROR;
+	}
+	/* flock, not a lock file: a killed process never leaves the archive locked */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK) {
+			svd_error_set(SVD_ELOCKED,
+			              "%s: another samvydav process is writing to this archive; "
+			              "try again when it has finished",
+			              a->path);
+			free(p);
+			return SVD_ELOCKED;
+		}
+		svd_error_set(SVD_ERROR, "%s: cannot lock: %s", p, strerror(e));
+		free(p);
+		return SVD_ERROR;
+	}
+	free(p);
+	a->lock_fd = fd;
+	return 0;
+}
+
+void svd_archive_unlock(svd_archive *a)
+{
+	if (a && a->lock_fd >= 0) {
+		flock(a->lock_fd, LOCK_UN);
+		close(a->lock_fd);
+		a->lock_fd = -1;
+	}
+}
+
+static int reload_trust(svd_archive *a)
+{
+	svd_trust *t;
+	int error = svd_trust_load(&t, a->trust_path);
+
+	if (error < 0)
+		return error;
+	svd_trust_free(a->trust);
+	a->trust = t;
+	return 0;
+}
+
+static char *trust_file(const svd_archive *a, const char *keyid)
+{
+	char name[SVD_KEYID_HEX_LEN + 8];
+
+	memcpy(name, keyid, SVD_KEYID_HEX_LEN);
+	memcpy(name + SVD_KEYID_HEX_LEN, ".pub", 5);
+	return svd_path_join(a->trust_path, name);
+}
+
+int svd_archive_trust_add(svd_archive *a, const svd_pubkey *pk)
+{
+	char *p, *text = NULL;
+	size_t len;
+	int error;
+
+	if (svd_trust_find(a->trust, svd_pubkey_id(pk)))
+		return svd_error_set(SVD_EEXISTS, "key %s is trusted already", svd_pubkey_id(pk));
+	if (!(p = trust_file(a, svd_pubkey_id(pk))))
+		return SVD_ERROR;
+	if ((error = svd_pubkey_format(&text, &len, pk)) == 0 &&
+	    (error = svd_file_write_atomic(p, text, len, 0644, 1)) == 0)
+		error = reload_trust(a);
+	free(text);
+	free(p);
+	return error;
+}
+
+int svd_archive_trust_remove(svd_archive *a, const char *keyid)
+{
+	char *p;
+	int error = 0;
+
+	if (!svd_keyid_valid(keyid))
+		return svd_error_set(SVD_EINVALID,
+		                     "'%s' is not a key id (16 hex digits, as minisign prints it)",
+		                     keyid);
+	if (!svd_trust_find(a->trust, keyid))
+		return svd_error_set(SVD_ENOTFOUND, "key %s is not trusted here", keyid);
+	if (!(p = trust_file(a, keyid)))
+		return SVD_ERROR;
+	if (unlink(p) < 0)
+		error = svd_error_set(SVD_ERROR, "%s: cannot remove: %s", p, strerror(errno));
+	else if ((error = svd_dir_fsync(a->trust_path)) == 0)
+		error = reload_trust(a);
+	free(p);
+	return error;
+}
+
+void svd_archive_free(svd_archive *a)
+{
+	if (!a)
+		return;
+	svd_archive_unlock(a);
+	git_repository_free(a->repo);
+	svd_trust_free(a->trust);
+	free(a->path);
+	free(a->store_path);
+	free(a->trust_path);
+	free(a);
+}
+
+static int cmp_key(const void *x, const void *y)
+{
+	return strcmp(svd_pubkey_id(*(svd_pubkey *const *)x),
+	              svd_pubkey_id(*(svd_pubkey *const *)y));
+}
+
+int svd_trust_load(svd_trust **out, const char *dir)
+{
+	svd_trust *t;
+	DIR *d = NULL;
+	struct dirent *e;
+	char *p = NULL;
+	size_t cap = 0;
+	int error = SVD_ERROR;
+
+	*out = NULL;
+	if (!(t = calloc(1, sizeof(*t))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	if (!(d = opendir(dir))) {
+		error = svd_error_set(errno == ENOENT ? SVD_ENOTFOUND : SVD_ERROR,
+		                      "%s: cannot read the trust list: %s", dir, strerror(errno));
+		goto cleanup;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		svd_pubkey *pk = NULL;
+
+		if (len < 4 || strcmp(e->d_name + len - 4, ".pub"))
+			continue;
+		if (!(p = svd_path_join(dir, e->d_name)))
+			goto cleanup;
+		if ((error = svd_pubkey_read(&pk, p)) < 0) {
+			error = svd_error_set(SVD_ECORRUPT, "trust list: %s", svd_error_last());
+			goto cleanup;
+		}
+		if (len != SVD_KEYID_HEX_LEN + 4 ||
+		    strncmp(e->d_name, svd_pubkey_id(pk), SVD_KEYID_HEX_LEN)) {
+			error = svd_error_set(SVD_ECORRUPT,
+			                      "%s: holds key %s but is named otherwise; rename it "
+			                      "%s.pub or remove it",
+			                      p, svd_pubkey_id(pk), svd_pubkey_id(pk));
+			svd_pubkey_free(pk);
+			goto cleanup;
+		}
+		if (t->n == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			svd_pubkey **k = realloc(t->keys, ncap * sizeof(*k));
+			if (!k) {
+				svd_pubkey_free(pk);
+				error = svd_error_set(SVD_ERROR, "out of memory");
+				goto cleanup;
+			}
+			t->keys = k;
+			cap = ncap;
+		}
+		t->keys[t->n++] = pk;
+		free(p);
+		p = NULL;
+	}
+	if (t->n > 1)
+		qsort(t->keys, t->n, sizeof(*t->keys), cmp_key);
+	*out = t;
+	t = NULL;
+	error = 0;
+cleanup:
+	if (d)
+		closedir(d);
+	free(p);
+	svd_trust_free(t);
+	return error;
+}
+
+size_t svd_trust_count(const svd_trust *t)
+{
+	return t ? t->n : 0;
+}
+
+const svd_pubkey *svd_trust_at(const svd_trust *t, size_t i)
+{
+	return i < t->n ? t->keys[i] : NULL;
+}
+
+const svd_pubkey *svd_trust_find(const svd_trust *t, const char *keyid)
+{
+	size_t lo = 0, hi = t ? t->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(svd_pubkey_id(t->keys[mid]), keyid);
+		if (c == 0)
+			return t->keys[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void svd_trust_free(svd_trust *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->n; i++)
+		svd_pubkey_free(t->keys[i]);
+	free(t->keys);
+	free(t);
+}

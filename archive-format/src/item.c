@@ -1,0 +1,389 @@
+/*
+ * item.c: the gate. Every item, from wherever it comes, is compared with
+ * its manifest and its signatures are checked against the trust list here.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "samvydav/item.h"
+#include "samvydav/sig.h"
+#include "util.h"
+
+#define MANIFEST_NAME "manifest.json"
+#define SIG_DIR       "sig"
+#define SIG_SUFFIX    ".minisig"
+
+typedef struct problem {
+	char *file;
+	const char *check;
+	char *message;
+} problem;
+
+typedef struct sigres {
+	char keyid[SVD_KEYID_HEX_LEN + 1];
+	svd_sig_status status;
+} sigres;
+
+struct svd_verdict {
+	char id[SVD_ID_HEX_LEN + 1];
+	svd_manifest *manifest;
+	problem *problems;
+	size_t nproblems;
+	sigres *sigs;
+	size_t nsigs;
+	char *source;
+	int oom;
+};
+
+int svd_verdict_new(svd_verdict **out)
+{
+	if (!(*out = calloc(1, sizeof(**out))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	return 0;
+}
+
+int svd_verdict_set_source(svd_verdict *v, const char *source)
+{
+	char *s = svd_strdup(source);
+
+	if (!s)
+		return SVD_ERROR;
+	free(v->source);
+	v->source = s;
+	return 0;
+}
+
+const char *svd_verdict_source(const svd_verdict *v)
+{
+	return v->source;
+}
+
+int svd_verdict_add_problem(svd_verdict *v, const char *file, const char *check, const char *fmt,
+                            ...)
+{
+	problem *p;
+	va_list ap;
+	char msg[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	p = realloc(v->problems, (v->nproblems + 1) * sizeof(*p));
+	if (!p) {
+		v->oom = 1;
+		return svd_error_set(SVD_ERROR, "out of memory");
+	}
+	v->problems = p;
+	p += v->nproblems;
+	p->check = check;
+	p->file = strdup(file);
+	p->message = strdup(msg);
+	if (!p->file || !p->message) {
+		free(p->file);
+		free(p->message);
+		v->oom = 1;
+		return svd_error_set(SVD_ERROR, "out of memory");
+	}
+	v->nproblems++;
+	return 0;
+}
+
+static const svd_entry *find_entry(const svd_entry *entries, size_t n, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(entries[i].path, path))
+			return &entries[i];
+	return NULL;
+}
+
+static int add_sig(svd_verdict *v, const char *keyid, svd_sig_status status)
+{
+	sigres *s = realloc(v->sigs, (v->nsigs + 1) * sizeof(*s));
+
+	if (!s) {
+		v->oom = 1;
+		return svd_error_set(SVD_ERROR, "out of memory");
+	}
+	v->sigs = s;
+	s += v->nsigs++;
+	snprintf(s->keyid, sizeof(s->keyid), "%s", keyid);
+	s->status = status;
+	return 0;
+}
+
+/*
+ * A signature file: sig/<KEYID>.minisig. Its name must be the key id inside
+ * it, so that two editors' signatures never collide and nobody can file one
+ * key's signature under another's name.
+ */
+static void check_sig(svd_verdict *v, const svd_entry *e, const svd_trust *trust, size_t *valid)
+{
+	const char *name = e->path + strlen(SIG_DIR) + 1;
+	const char *keyid;
+	const svd_pubkey *pk;
+	const char *bytes;
+	size_t bytes_len, len = strlen(name);
+	svd_sig *sig = NULL;
+
+	if (e->type != SVD_ENTRY_FILE) {
+		svd_verdict_add_problem(
+		    v, e->path, "layout",
+		    "only signature files belong in sig/, not folders or links");
+		add_sig(v, "?", SVD_SIG_INVALID);
+		return;
+	}
+	if (!e->data) {
+		svd_verdict_add_problem(v, e->path, "signature",
+		                        "signature file of %llu bytes, over the limit of %d",
+		                        (unsigned long long)e->size, SVD_SIGFILE_MAX);
+		add_sig(v, "?", SVD_SIG_INVALID);
+		return;
+	}
+	if (svd_sig_parse(&sig, e->data, e->data_len) < 0) {
+		svd_verdict_add_problem(v, e->path, "signature", "%s", svd_error_last());
+		add_sig(v, "?", SVD_SIG_INVALID);
+		return;
+	}
+	keyid = svd_sig_keyid(sig);
+	if (len != SVD_KEYID_HEX_LEN + strlen(SIG_SUFFIX) ||
+	    strncmp(name, keyid, SVD_KEYID_HEX_LEN) ||
+	    strcmp(name + SVD_KEYID_HEX_LEN, SIG_SUFFIX)) {
+		svd_verdict_add_problem(v, e->path, "signature",
+		                        "holds a signature by key %s, so it must be named "
+		                        "sig/%s.minisig",
+		                        keyid, keyid);
+		add_sig(v, keyid, SVD_SIG_INVALID);
+		goto cleanup;
+	}
+	if (!(pk = svd_trust_find(trust, keyid))) {
+		add_sig(v, keyid, SVD_SIG_UNTRUSTED);
+		goto cleanup;
+	}
+	bytes = svd_manifest_bytes(v->manifest, &bytes_len);
+	if (svd_sig_verify(sig, pk, bytes, bytes_len) < 0) {
+		svd_verdict_add_problem(v, e->path, "signature", "%s", svd_error_last());
+		add_sig(v, keyid, SVD_SIG_INVALID);
+		goto cleanup;
+	}
+	add_sig(v, keyid, SVD_SIG_VALID);
+	(*valid)++;
+cleanup:
+	svd_sig_free(sig);
+}
+
+/* Every entry must be the manifest, a listed payload file, or sig/ and its files. */
+static void check_layout(svd_verdict *v, const svd_entry *entries, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const svd_entry *e = &entries[i];
+		const char *slash = strchr(e->path, '/');
+
+		if (!strcmp(e->path, MANIFEST_NAME))
+			continue;
+		if (!strcmp(e->path, SIG_DIR)) {
+			if (e->type != SVD_ENTRY_DIR)
+				svd_verdict_add_problem(v, e->path, "layout",
+				                        "sig must be a folder of signatures");
+			continue;
+		}
+		if (slash && (size_t)(slash - e->path) == strlen(SIG_DIR) &&
+		    !strncmp(e->path, SIG_DIR, strlen(SIG_DIR)))
+			continue; /* checked with the signatures */
+		if (e->type == SVD_ENTRY_OTHER) {
+			svd_verdict_add_problem(
+			    v, e->path, "layout",
+			    "a link or special file; items hold only regular files");
+			continue;
+		}
+		if (slash || e->type == SVD_ENTRY_DIR) {
+			svd_verdict_add_problem(
+			    v, e->path, "layout",
+			    "an unexpected folder; items hold only their files and sig/");
+			continue;
+		}
+		if (!svd_manifest_file_find(v->manifest, e->path))
+			svd_verdict_add_problem(v, e->path, "layout",
+			                        "a file the manifest does not list");
+	}
+}
+
+static void check_files(svd_verdict *v, const svd_entry *entries, size_t n)
+{
+	size_t i, count = svd_manifest_file_count(v->manifest);
+
+	for (i = 0; i < count; i++) {
+		const svd_manifest_file *f = svd_manifest_file_at(v->manifest, i);
+		const svd_entry *e = find_entry(entries, n, f->path);
+
+		if (!e || e->type != SVD_ENTRY_FILE) {
+			if (!e)
+				svd_verdict_add_problem(v, f->path, "missing",
+				                        "listed in the manifest but not present");
+			continue;
+		}
+		if (e->size != f->size)
+			svd_verdict_add_problem(
+			    v, f->path, "size", "%llu bytes, but the manifest says %llu",
+			    (unsigned long long)e->size, (unsigned long long)f->size);
+		else if (sodium_memcmp(e->sha256, f->sha256, 32) != 0)
+			svd_verdict_add_problem(v, f->path, "sha256",
+			                        "the content does not match the manifest's SHA-256 "
+			                        "(the file was changed or damaged)");
+	}
+}
+
+int svd_item_check(svd_verdict **out, const char *expected_id, const svd_entry *entries, size_t n,
+                   const svd_trust *trust)
+{
+	svd_verdict *v;
+	const svd_entry *m;
+	size_t i, valid = 0;
+	int error = 0;
+
+	*out = NULL;
+	if (svd_verdict_new(&v) < 0)
+		return SVD_ERROR;
+	if (expected_id)
+		snprintf(v->id, sizeof(v->id), "%s", expected_id);
+
+	m = find_entry(entries, n, MANIFEST_NAME);
+	if (!m || m->type != SVD_ENTRY_FILE) {
+		svd_verdict_add_problem(v, MANIFEST_NAME, "manifest",
+		                        m ? "not a regular file" : "no manifest.json");
+		goto done;
+	}
+	if (!m->data) {
+		svd_verdict_add_problem(v, MANIFEST_NAME, "manifest",
+		                        "%llu bytes, over the limit of %d",
+		                        (unsigned long long)m->size, SVD_MANIFEST_MAX);
+		goto done;
+	}
+	if (svd_manifest_parse(&v->manifest, m->data, m->data_len) < 0) {
+		svd_verdict_add_problem(v, MANIFEST_NAME, "canonical", "%s", svd_error_last());
+		goto done;
+	}
+	snprintf(v->id, sizeof(v->id), "%s", svd_manifest_id(v->manifest));
+	if (expected_id && strcmp(expected_id, v->id))
+		svd_verdict_add_problem(v, MANIFEST_NAME, "id",
+		                        "filed as %s, but the manifest's SHA-256 is %s",
+		                        expected_id, v->id);
+
+	check_layout(v, entries, n);
+	check_files(v, entries, n);
+	for (i = 0; i < n; i++) {
+		const char *p = entries[i].path;
+		if (!strncmp(p, SIG_DIR "/", strlen(SIG_DIR) + 1))
+			check_sig(v, &entries[i], trust, &valid);
+	}
+	if (v->nproblems == 0 && valid == 0) {
+		if (v->nsigs == 0)
+			svd_verdict_add_problem(v, SIG_DIR "/", "trust", "the item is not signed");
+		else
+			svd_verdict_add_problem(v, SIG_DIR "/", "trust",
+			                        "no signature by a trusted key (signed by %s%s); "
+			                        "trust an editor's key with 'samvydav trust add'",
+			                        v->sigs[0].keyid,
+			                        v->nsigs > 1 ? " and others" : "");
+	}
+done:
+	if (v->oom) {
+		error = SVD_ERROR;
+		svd_verdict_free(v);
+		return svd_error_set(error, "out of memory");
+	}
+	*out = v;
+	return 0;
+}
+
+int svd_verdict_ok(const svd_verdict *v)
+{
+	return v->nproblems == 0 && v->manifest != NULL;
+}
+
+const char *svd_verdict_id(const svd_verdict *v)
+{
+	return v->id[0] ? v->id : NULL;
+}
+
+const svd_manifest *svd_verdict_manifest(const svd_verdict *v)
+{
+	return v->manifest;
+}
+
+size_t svd_verdict_problem_count(const svd_verdict *v)
+{
+	return v->nproblems;
+}
+
+void svd_verdict_problem(const svd_verdict *v, size_t i, const char **file, const char **check,
+                         const char **message)
+{
+	const problem *p = &v->problems[i];
+
+	if (file)
+		*file = p->file;
+	if (check)
+		*check = p->check;
+	if (message)
+		*message = p->message;
+}
+
+size_t svd_verdict_sig_count(const svd_verdict *v)
+{
+	return v->nsigs;
+}
+
+void svd_verdict_sig(const svd_verdict *v, size_t i, const char **keyid, svd_sig_status *status)
+{
+	if (keyid)
+		*keyid = v->sigs[i].keyid;
+	if (status)
+		*status = v->sigs[i].status;
+}
+
+char *svd_verdict_summary(const svd_verdict *v)
+{
+	char *s = NULL;
+	const char *id = v->id[0] ? v->id : v->source ? v->source : "(unknown item)";
+	int r;
+
+	if (v->nproblems == 0)
+		r = asprintf(&s, "%s: ok", id);
+	else if (v->nproblems == 1)
+		r = asprintf(&s, "%s: %s: %s: %s", id, v->problems[0].file, v->problems[0].check,
+		             v->problems[0].message);
+	else
+		r = asprintf(&s, "%s: %s: %s: %s (and %zu more problems)", id, v->problems[0].file,
+		             v->problems[0].check, v->problems[0].message, v->nproblems - 1);
+	if (r < 0) {
+		svd_error_set(SVD_ERROR, "out of memory");
+		return NULL;
+	}
+	return s;
+}
+
+void svd_verdict_free(svd_verdict *v)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < v->nproblems; i++) {
+		free(v->problems[i].file);
+		free(v->problems[i].message);
+	}
+	free(v->problems);
+	free(v->sigs);
+	free(v->source);
+	svd_manifest_free(v->manifest);
+	free(v);
+}

@@ -1,0 +1,1030 @@
+/*
+ * manifest.c: an item's manifest.json: the schema, the canonical bytes, the id.
+ *
+ * One function, check_json(), holds the whole schema. Parsing runs it over
+ * what canonical JSON parsing produced and fills the manifest from it;
+ * serializing builds the JSON value from the fields and runs it before the
+ * dump. So what svd_manifest_serialize() writes is exactly what
+ * svd_manifest_parse() accepts, and an item has one manifest form only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "samvydav/manifest.h"
+#include "canon.h"
+#include "util.h"
+
+#define LANG_MAX   35   /* bytes of a language tag */
+#define SOURCE_MAX 2048 /* bytes of a source URL */
+#define SHOWN_MAX  80   /* bytes of a caller's value repeated in a message */
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
+enum field {
+	F_TITLE,
+	F_LANG,
+	F_CREATED,
+	F_PUBLISHED,
+	F_SOURCE,
+	F_REGION,
+	F_SUPERSEDES,
+	F_RETRACTS,
+	F_COUNT
+};
+
+struct svd_manifest {
+	svd_kind kind;
+	char *field[F_COUNT];
+	char **authors;
+	size_t nauthors;
+	char **tags;
+	size_t ntags;
+	svd_manifest_file *files;
+	size_t nfiles;
+	char *bytes; /* canonical bytes, after parse or serialize */
+	size_t len;
+	char id[SVD_ID_HEX_LEN + 1];
+};
+
+static const char *const kind_names[] = {"article", "testimony", "correction", "retraction"};
+
+/*
+ * Each check returns NULL for a good value, or what is wrong with it. They
+ * take a length because parsed strings come with one.
+ */
+typedef const char *(*check_fn)(const char *s, size_t n);
+
+static const char *text_problem(const char *s, size_t n);
+static const char *lang_problem(const char *s, size_t n);
+static const char *datetime_problem(const char *s, size_t n);
+static const char *date_problem(const char *s, size_t n);
+static const char *source_problem(const char *s, size_t n);
+static const char *id_problem(const char *s, size_t n);
+
+static const struct {
+	const char *name;
+	check_fn check;
+	int required;
+} fields[F_COUNT] = {
+    [F_TITLE] = {"title", text_problem, 1},         [F_LANG] = {"lang", lang_problem, 1},
+    [F_CREATED] = {"created", datetime_problem, 1}, [F_PUBLISHED] = {"published", date_problem, 0},
+    [F_SOURCE] = {"source", source_problem, 0},     [F_REGION] = {"region", text_problem, 0},
+    [F_SUPERSEDES] = {"supersedes", id_problem, 0}, [F_RETRACTS] = {"retracts", id_problem, 0},
+};
+
+/* The first control character (C0, DEL, C1) in valid UTF-8, or -1. */
+static long control_at(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] < 0x20 || s[i] == 0x7F)
+			return (long)i;
+		if (s[i] == 0xC2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F)
+			return (long)i;
+	}
+	return -1;
+}
+
+static int ascii_lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
+}
+
+/* strcasecmp without the locale: only A-Z and a-z fold. */
+static int ascii_casecmp(const char *a, const char *b)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+
+	while (*x && ascii_lower(*x) == ascii_lower(*y)) {
+		x++;
+		y++;
+	}
+	return ascii_lower(*x) - ascii_lower(*y);
+}
+
+static int is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* A caller's value, safe to repeat in a message: printable, valid UTF-8, short. */
+static const char *shown(char *buf, size_t cap, const char *s)
+{
+	size_t n = strlen(s), i, o = 0;
+	int utf8 = svd_utf8_valid(s, n);
+
+	for (i = 0; i < n && o + 4 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7F || (c >= 0x80 && !utf8) ||
+		    (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] <= 0x9F)) {
+			buf[o++] = '?';
+			if (c == 0xC2 && utf8)
+				i++;
+			continue;
+		}
+		buf[o++] = (char)c;
+	}
+	if (i < n) {
+		/* do not cut a UTF-8 sequence in two */
+		while (o > 0 && ((unsigned char)buf[o - 1] & 0xC0) == 0x80)
+			o--;
+		if (o > 0 && (unsigned char)buf[o - 1] >= 0xC0)
+			o--;
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *text_problem(const char *s, size_t n)
+{
+	if (n == 0)
+		return "empty (leave an optional field out instead)";
+	if (n > SVD_TEXT_MAX)
+		return "longer than " STR(SVD_TEXT_MAX) " bytes";
+	if (!svd_utf8_valid(s, n))
+		return "not valid UTF-8";
+	if (control_at(s, n) >= 0)
+		return "holds a control character (U+0000..U+001F, U+007F..U+009F)";
+	return NULL;
+}
+
+/*
+ * BCP 47 in the shape we accept: a primary subtag of 2-8 letters, then
+ * subtags of 1-8 letters or digits, joined by '-'. Case is kept as given.
+ */
+static const char *lang_problem(const char *s, size_t n)
+{
+	static const char bad[] = "not a BCP 47 language tag (like uk, en-GB, crh-Latn)";
+	size_t i = 0, start = 0;
+
+	if (n == 0 || n > LANG_MAX)
+		return n ? "longer than 35 bytes" : bad;
+	for (i = 0; i <= n; i++) {
+		size_t len;
+
+		if (i < n && s[i] != '-') {
+			if (!is_alpha(s[i]) && !(start > 0 && is_digit(s[i])))
+				return bad;
+			continue;
+		}
+		len = i - start;
+		if (len < (start == 0 ? 2u : 1u) || len > 8)
+			return bad;
+		start = i + 1;
+	}
+	return NULL;
+}
+
+/* n digits from s as a number, or -1. */
+static int number(const char *s, size_t n)
+{
+	int v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!is_digit(s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* YYYY-MM-DD, a day of the proleptic Gregorian calendar, years 0001-9999. */
+static const char *date_problem(const char *s, size_t n)
+{
+	int y, m, d;
+
+	if (n != 10 || s[4] != '-' || s[7] != '-')
+		return "not a date YYYY-MM-DD";
+	y = number(s, 4);
+	m = number(s + 5, 2);
+	d = number(s + 8, 2);
+	if (y < 0 || m < 0 || d < 0)
+		return "not a date YYYY-MM-DD";
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+		return "no such date";
+	return NULL;
+}
+
+/* YYYY-MM-DDTHH:MM:SSZ in UTC; no fractions, no offsets, no leap second. */
+static const char *datetime_problem(const char *s, size_t n)
+{
+	static const char bad[] = "not a UTC time YYYY-MM-DDTHH:MM:SSZ";
+	int h, m, sec;
+
+	if (n != 20 || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+		return bad;
+	if (date_problem(s, 10))
+		return date_problem(s, 10);
+	h = number(s + 11, 2);
+	m = number(s + 14, 2);
+	sec = number(s + 17, 2);
+	if (h < 0 || m < 0 || sec < 0)
+		return bad;
+	if (h > 23 || m > 59 || sec > 59)
+		return "no such time of day";
+	return NULL;
+}
+
+static const char *source_problem(const char *s, size_t n)
+{
+	size_t skip;
+
+	if (n > SOURCE_MAX)
+		return "longer than " STR(SOURCE_MAX) " bytes";
+	if (n >= 7 && memcmp(s, "http://", 7) == 0)
+		skip = 7;
+	else if (n >= 8 && memcmp(s, "https://", 8) == 0)
+		skip = 8;
+	else
+		return "not an http:// or https:// URL";
+	if (n == skip || s[skip] == '/')
+		return "a URL without a host";
+	if (!svd_utf8_valid(s, n))
+		return "not valid UTF-8";
+	if (memchr(s, ' ', n) || control_at(s, n) >= 0)
+		return "holds a space or a control character (percent-encode it)";
+	return NULL;
+}
+
+static const char *id_problem(const char *s, size_t n)
+{
+	if (n != SVD_ID_HEX_LEN || !svd_id_valid(s))
+		return "not an item id (64 lowercase hex digits)";
+	return NULL;
+}
+
+static const char *path_problem(const char *p, size_t n)
+{
+	static const char *const reserved[] = {"manifest.json", "sig"};
+	size_t i;
+
+	if (n == 0)
+		return "empty";
+	if (n > SVD_NAME_MAX)
+		return "longer than " STR(SVD_NAME_MAX) " bytes";
+	if (!svd_utf8_valid(p, n))
+		return "not valid UTF-8";
+	if (control_at(p, n) >= 0)
+		return "holds a control character";
+	if (strcspn(p, "/\\") < n)
+		return "holds '/' or '\\' (a payload file is a plain name in the item's folder)";
+	if (strcspn(p, ":*?\"<>|") < n)
+		return "holds one of : * ? \" < > | (not allowed on every file system)";
+	if (p[0] == '.')
+		return "starts with '.' (no hidden files)";
+	if (p[n - 1] == '.' || p[n - 1] == ' ')
+		return "ends with '.' or a space";
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (ascii_casecmp(p, reserved[i]) == 0)
+			return "a reserved name (manifest.json and sig belong to the item)";
+	return NULL;
+}
+
+const char *svd_kind_name(svd_kind kind)
+{
+	if ((int)kind < 0 || (size_t)kind >= sizeof(kind_names) / sizeof(kind_names[0]))
+		return NULL;
+	return kind_names[kind];
+}
+
+int svd_kind_parse(svd_kind *out, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
+		if (strcmp(name, kind_names[i]) == 0) {
+			*out = (svd_kind)i;
+			return 0;
+		}
+	}
+	return svd_error_set(SVD_EINVALID,
+	                     "kind: not one of article, testimony, correction, retraction");
+}
+
+int svd_id_valid(const char *s)
+{
+	size_t i;
+
+	if (!s)
+		return 0;
+	for (i = 0; i < SVD_ID_HEX_LEN; i++)
+		if (!is_digit(s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
+			return 0;
+	return s[SVD_ID_HEX_LEN] == '\0';
+}
+
+int svd_manifest_check_path(const char *path)
+{
+	char buf[SHOWN_MAX];
+	const char *problem;
+
+	if (!path)
+		return svd_error_set(SVD_EINVALID, "file name: none given");
+	problem = path_problem(path, strlen(path));
+	if (problem)
+		return svd_error_set(SVD_EINVALID, "file name \"%s\": %s",
+		                     shown(buf, sizeof(buf), path), problem);
+	return 0;
+}
+
+int svd_manifest_new(svd_manifest **out)
+{
+	svd_manifest *m = calloc(1, sizeof(*m));
+
+	*out = NULL;
+	if (!m)
+		return svd_error_set(SVD_ERROR, "out of memory");
+	m->kind = SVD_KIND_ARTICLE;
+	*out = m;
+	return 0;
+}
+
+void svd_manifest_free(svd_manifest *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < F_COUNT; i++)
+		free(m->field[i]);
+	for (i = 0; i < m->nauthors; i++)
+		free(m->authors[i]);
+	free(m->authors);
+	for (i = 0; i < m->ntags; i++)
+		free(m->tags[i]);
+	free(m->tags);
+	for (i = 0; i < m->nfiles; i++)
+		free((char *)m->files[i].path);
+	free(m->files);
+	free(m->bytes);
+	free(m);
+}
+
+/* A change to a manifest makes its bytes and id stale. */
+static void forget_bytes(svd_manifest *m)
+{
+	free(m->bytes);
+	m->bytes = NULL;
+	m->len = 0;
+	m->id[0] = '\0';
+}
+
+static int field_index(const char *name)
+{
+	int i;
+
+	for (i = 0; i < F_COUNT; i++)
+		if (strcmp(name, fields[i].name) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Make room for element n of an array that holds 8, 16, 32... elements.
+ * Returns the array, perhaps moved, or NULL (out of memory; it is unchanged).
+ * The callers cap n.
+ */
+static void *grow(void *array, size_t n, size_t size)
+{
+	void *p;
+
+	if (n > 0 && (n < 8 || (n & (n - 1)) != 0))
+		return array;
+	p = realloc(array, (n < 8 ? 8 : 2 * n) * size);
+	if (!p)
+		svd_error_set(SVD_ERROR, "out of memory");
+	return p;
+}
+
+/* Put a prefix before the message already set, keeping the code. */
+static int prefixed(int code, const char *prefix)
+{
+	char why[1024];
+
+	snprintf(why, sizeof(why), "%s", svd_error_last());
+	return svd_error_set(code, "%s%s", prefix, why);
+}
+
+int svd_manifest_set(svd_manifest *m, const char *field, const char *value)
+{
+	char buf[SHOWN_MAX];
+	const char *problem;
+	char *copy;
+	int i;
+
+	if (!m || !field)
+		return svd_error_set(SVD_EINVALID, "manifest: no manifest or no field given");
+	if (strcmp(field, "kind") == 0) {
+		svd_kind kind;
+		int error = svd_kind_parse(&kind, value);
+
+		if (error < 0)
+			return prefixed(error, "manifest: ");
+		return svd_manifest_set_kind(m, kind);
+	}
+	i = field_index(field);
+	if (i < 0)
+		return svd_error_set(SVD_EINVALID, "manifest: no field \"%s\" (see SPEC.md)",
+		                     shown(buf, sizeof(buf), field));
+	if (!value) {
+		free(m->field[i]);
+		m->field[i] = NULL;
+		forget_bytes(m);
+		return 0;
+	}
+	problem = fields[i].check(value, strlen(value));
+	if (problem)
+		return svd_error_set(SVD_EINVALID, "manifest: %s: %s", field, problem);
+	copy = svd_strdup(value);
+	if (!copy)
+		return SVD_ERROR;
+	free(m->field[i]);
+	m->field[i] = copy;
+	forget_bytes(m);
+	return 0;
+}
+
+int svd_manifest_set_kind(svd_manifest *m, svd_kind kind)
+{
+	if (!m || !svd_kind_name(kind))
+		return svd_error_set(SVD_EINVALID, "manifest: kind: %d is not a kind", (int)kind);
+	m->kind = kind;
+	forget_bytes(m);
+	return 0;
+}
+
+int svd_manifest_add_author(svd_manifest *m, const char *author)
+{
+	const char *problem;
+	char *copy, **list;
+
+	if (!m || !author)
+		return svd_error_set(SVD_EINVALID, "manifest: authors: no author given");
+	problem = text_problem(author, strlen(author));
+	if (problem)
+		return svd_error_set(SVD_EINVALID, "manifest: authors[%zu]: %s", m->nauthors,
+		                     problem);
+	if (m->nauthors >= SVD_LIST_MAX)
+		return svd_error_set(SVD_EINVALID, "manifest: authors: more than %d", SVD_LIST_MAX);
+	if (!(list = grow(m->authors, m->nauthors, sizeof(*list))))
+		return SVD_ERROR;
+	m->authors = list;
+	if (!(copy = svd_strdup(author)))
+		return SVD_ERROR;
+	m->authors[m->nauthors++] = copy;
+	forget_bytes(m);
+	return 0;
+}
+
+/* Tags are a set: kept sorted by bytes, and adding one that is there changes nothing. */
+int svd_manifest_add_tag(svd_manifest *m, const char *tag)
+{
+	const char *problem;
+	char *copy, **list;
+	size_t at;
+
+	if (!m || !tag)
+		return svd_error_set(SVD_EINVALID, "manifest: tags: no tag given");
+	problem = text_problem(tag, strlen(tag));
+	if (problem)
+		return svd_error_set(SVD_EINVALID, "manifest: tag: %s", problem);
+	for (at = 0; at < m->ntags; at++) {
+		int c = strcmp(tag, m->tags[at]);
+
+		if (c == 0)
+			return 0;
+		if (c < 0)
+			break;
+	}
+	if (m->ntags >= SVD_LIST_MAX)
+		return svd_error_set(SVD_EINVALID, "manifest: tags: more than %d", SVD_LIST_MAX);
+	if (!(list = grow(m->tags, m->ntags, sizeof(*list))))
+		return SVD_ERROR;
+	m->tags = list;
+	if (!(copy = svd_strdup(tag)))
+		return SVD_ERROR;
+	memmove(m->tags + at + 1, m->tags + at, (m->ntags - at) * sizeof(*m->tags));
+	m->tags[at] = copy;
+	m->ntags++;
+	forget_bytes(m);
+	return 0;
+}
+
+int svd_manifest_add_file(svd_manifest *m, const char *path, uint64_t size,
+                          const uint8_t sha256[32])
+{
+	char buf[SHOWN_MAX];
+	svd_manifest_file *f;
+	size_t at = 0, i;
+	char *copy;
+	int error;
+
+	if (!m || !sha256)
+		return svd_error_set(SVD_EINVALID, "manifest: files: no manifest or no SHA-256");
+	if ((error = svd_manifest_check_path(path)) < 0)
+		return prefixed(error, "manifest: files: ");
+	if (size > SVD_FILE_MAX_SIZE)
+		return svd_error_set(SVD_EINVALID,
+		                     "manifest: files: \"%s\": %llu bytes, over the limit of "
+		                     "%llu bytes",
+		                     shown(buf, sizeof(buf), path), (unsigned long long)size,
+		                     (unsigned long long)SVD_FILE_MAX_SIZE);
+	for (i = 0; i < m->nfiles; i++) {
+		if (ascii_casecmp(path, m->files[i].path) == 0)
+			return svd_error_set(SVD_EINVALID,
+			                     "manifest: files: \"%s\" is already listed%s",
+			                     shown(buf, sizeof(buf), path),
+			                     strcmp(path, m->files[i].path) == 0
+			                         ? ""
+			                         : " (names may not differ only in case)");
+		if (strcmp(path, m->files[i].path) > 0)
+			at = i + 1;
+	}
+	if (m->nfiles >= SVD_ITEM_MAX_FILES)
+		return svd_error_set(SVD_EINVALID, "manifest: files: more than %d",
+		                     SVD_ITEM_MAX_FILES);
+	if (!(f = grow(m->files, m->nfiles, sizeof(*f))))
+		return SVD_ERROR;
+	m->files = f;
+	if (!(copy = svd_strdup(path)))
+		return SVD_ERROR;
+	memmove(m->files + at + 1, m->files + at, (m->nfiles - at) * sizeof(*m->files));
+	f = &m->files[at];
+	f->path = copy;
+	f->size = size;
+	memcpy(f->sha256, sha256, 32);
+	m->nfiles++;
+	forget_bytes(m);
+	return 0;
+}
+
+/* Append a new string to a list of a manifest being filled from JSON. */
+static int list_push(char ***list, size_t *n, const char *s)
+{
+	char **p = grow(*list, *n, sizeof(*p));
+
+	if (!p)
+		return SVD_ERROR;
+	*list = p;
+	if (!(p[*n] = svd_strdup(s)))
+		return SVD_ERROR;
+	(*n)++;
+	return 0;
+}
+
+/*
+ * A JSON array of strings: authors (any order, repeats allowed) or tags
+ * (sorted = 1: strictly increasing by bytes). Fills *list when into is set.
+ */
+static int check_list(const json_t *a, const char *key, int sorted, svd_manifest *into, int code,
+                      const char *where)
+{
+	const char *prev = NULL, *problem;
+	size_t i, n;
+	int error;
+
+	if (!json_is_array(a))
+		return svd_error_set(code, "%s: %s: not an array", where, key);
+	n = json_array_size(a);
+	if (n == 0)
+		return svd_error_set(code, "%s: %s: empty array (leave the key out instead)", where,
+		                     key);
+	if (n > SVD_LIST_MAX)
+		return svd_error_set(code, "%s: %s: %zu entries, over the limit of %d", where, key,
+		                     n, SVD_LIST_MAX);
+	for (i = 0; i < n; i++) {
+		const json_t *v = json_array_get(a, i);
+		const char *s = json_string_value(v);
+
+		if (!s)
+			return svd_error_set(code, "%s: %s[%zu]: not a string", where, key, i);
+		problem = text_problem(s, json_string_length(v));
+		if (problem)
+			return svd_error_set(code, "%s: %s[%zu]: %s", where, key, i, problem);
+		if (sorted && prev && strcmp(prev, s) >= 0)
+			return svd_error_set(code, "%s: %s[%zu]: %s", where, key, i,
+			                     strcmp(prev, s) == 0
+			                         ? "a repeat (each appears once)"
+			                         : "out of order (sorted by bytes)");
+		prev = s;
+		if (into) {
+			error = sorted ? list_push(&into->tags, &into->ntags, s)
+			               : list_push(&into->authors, &into->nauthors, s);
+			if (error < 0)
+				return error;
+		}
+	}
+	return 0;
+}
+
+static int check_file(const json_t *f, size_t i, const json_t *prev_path, svd_manifest *into,
+                      int code, const char *where)
+{
+	const json_t *path = json_object_get(f, "path"), *sha = json_object_get(f, "sha256"),
+	             *size = json_object_get(f, "size");
+	const char *problem;
+	svd_manifest_file *out;
+	json_int_t n;
+
+	if (!json_is_object(f))
+		return svd_error_set(code, "%s: files[%zu]: not an object", where, i);
+	if (!path || !sha || !size || json_object_size(f) != 3)
+		return svd_error_set(code,
+		                     "%s: files[%zu]: needs exactly the keys path, sha256 and "
+		                     "size",
+		                     where, i);
+	if (!json_is_string(path))
+		return svd_error_set(code, "%s: files[%zu].path: not a string", where, i);
+	problem = path_problem(json_string_value(path), json_string_length(path));
+	if (problem)
+		return svd_error_set(code, "%s: files[%zu].path: %s", where, i, problem);
+	if (prev_path && strcmp(json_string_value(prev_path), json_string_value(path)) >= 0)
+		return svd_error_set(
+		    code, "%s: files[%zu].path: %s", where, i,
+		    strcmp(json_string_value(prev_path), json_string_value(path)) == 0
+		        ? "listed twice"
+		        : "out of order (files are sorted by path bytes)");
+	if (!json_is_string(sha) || id_problem(json_string_value(sha), json_string_length(sha)))
+		return svd_error_set(code, "%s: files[%zu].sha256: not 64 lowercase hex digits",
+		                     where, i);
+	if (!json_is_integer(size))
+		return svd_error_set(code, "%s: files[%zu].size: not an integer", where, i);
+	n = json_integer_value(size);
+	if (n < 0 || (unsigned long long)n > SVD_FILE_MAX_SIZE)
+		return svd_error_set(code, "%s: files[%zu].size: %lld is out of range (0..%llu)",
+		                     where, i, (long long)n, (unsigned long long)SVD_FILE_MAX_SIZE);
+	if (!into)
+		return 0;
+	if (!(out = grow(into->files, into->nfiles, sizeof(*out))))
+		return SVD_ERROR;
+	into->files = out;
+	out += into->nfiles;
+	if (!(out->path = svd_strdup(json_string_value(path))))
+		return SVD_ERROR;
+	out->size = (uint64_t)n;
+	svd_hex_decode(out->sha256, 32, json_string_value(sha));
+	into->nfiles++;
+	return 0;
+}
+
+static int check_files(const json_t *a, svd_kind kind, svd_manifest *into, int code,
+                       const char *where)
+{
+	size_t i, j, n;
+	int error;
+
+	if (!a)
+		return svd_error_set(code, "%s: files: missing (required)", where);
+	if (!json_is_array(a))
+		return svd_error_set(code, "%s: files: not an array", where);
+	n = json_array_size(a);
+	if (n == 0 && kind != SVD_KIND_RETRACTION)
+		return svd_error_set(code,
+		                     "%s: files: empty; every item but a retraction lists at "
+		                     "least one file",
+		                     where);
+	if (n > SVD_ITEM_MAX_FILES)
+		return svd_error_set(code, "%s: files: %zu files, over the limit of %d", where, n,
+		                     SVD_ITEM_MAX_FILES);
+	for (i = 0; i < n; i++) {
+		const json_t *f = json_array_get(a, i);
+
+		error =
+		    check_file(f, i, i ? json_object_get(json_array_get(a, i - 1), "path") : NULL,
+		               into, code, where);
+		if (error < 0)
+			return error;
+		/* sorted by bytes does not put "A.txt" next to "a.txt"; n is capped */
+		for (j = 0; j < i; j++) {
+			const char *p = json_string_value(json_object_get(f, "path"));
+			const char *q =
+			    json_string_value(json_object_get(json_array_get(a, j), "path"));
+
+			if (ascii_casecmp(p, q) == 0)
+				return svd_error_set(code,
+				                     "%s: files[%zu].path: the same name as "
+				                     "files[%zu] but for case",
+				                     where, i, j);
+		}
+	}
+	return 0;
+}
+
+/*
+ * The whole schema, in one place. where is "manifest.json" (parsed input,
+ * code SVD_ECORRUPT) or "manifest" (a manifest being built, SVD_EINVALID).
+ * With into set, the fields are copied into it (it must be empty).
+ */
+static int check_json(const json_t *v, svd_manifest *into, int code, const char *where)
+{
+	static const char *const keys[] = {
+	    "authors", "created",  "files",  "format",     "kind", "lang", "published",
+	    "region",  "retracts", "source", "supersedes", "tags", "title"};
+	const json_t *x;
+	const char *key, *problem;
+	svd_kind kind = SVD_KIND_ARTICLE;
+	size_t k;
+	int i, error;
+
+	if (!json_is_object(v))
+		return svd_error_set(code, "%s: not a JSON object", where);
+	json_object_foreach((json_t *)v, key, x)
+	{
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (strcmp(key, keys[k]) == 0)
+				break;
+		if (k == sizeof(keys) / sizeof(keys[0]))
+			return svd_error_set(code, "%s: unknown key \"%s\"", where, key);
+	}
+	x = json_object_get(v, "format");
+	if (!x)
+		return svd_error_set(code, "%s: format: missing (required)", where);
+	if (!json_is_integer(x) || json_integer_value(x) != 1)
+		return svd_error_set(code, "%s: format: not 1 (the only format this version reads)",
+		                     where);
+	x = json_object_get(v, "kind");
+	if (!x)
+		return svd_error_set(code, "%s: kind: missing (required)", where);
+	if (!json_is_string(x) || svd_kind_parse(&kind, json_string_value(x)) < 0)
+		return svd_error_set(code,
+		                     "%s: kind: not one of article, testimony, correction, "
+		                     "retraction",
+		                     where);
+	for (i = 0; i < F_COUNT; i++) {
+		x = json_object_get(v, fields[i].name);
+		if (!x) {
+			if (fields[i].required)
+				return svd_error_set(code, "%s: %s: missing (required)", where,
+				                     fields[i].name);
+			continue;
+		}
+		if (!json_is_string(x))
+			return svd_error_set(code, "%s: %s: not a string", where, fields[i].name);
+		problem = fields[i].check(json_string_value(x), json_string_length(x));
+		if (problem)
+			return svd_error_set(code, "%s: %s: %s", where, fields[i].name, problem);
+		if (into && !(into->field[i] = svd_strdup(json_string_value(x))))
+			return SVD_ERROR;
+	}
+	if (kind == SVD_KIND_CORRECTION && !json_object_get(v, "supersedes"))
+		return svd_error_set(code,
+		                     "%s: supersedes: missing; a correction names the item it "
+		                     "corrects",
+		                     where);
+	if (kind == SVD_KIND_RETRACTION && !json_object_get(v, "retracts"))
+		return svd_error_set(code,
+		                     "%s: retracts: missing; a retraction names the item it "
+		                     "withdraws",
+		                     where);
+	if (kind != SVD_KIND_RETRACTION && json_object_get(v, "retracts"))
+		return svd_error_set(code, "%s: retracts: only a retraction has it (kind is %s)",
+		                     where, svd_kind_name(kind));
+	if ((x = json_object_get(v, "authors")) &&
+	    (error = check_list(x, "authors", 0, into, code, where)) < 0)
+		return error;
+	if ((x = json_object_get(v, "tags")) &&
+	    (error = check_list(x, "tags", 1, into, code, where)) < 0)
+		return error;
+	if ((error = check_files(json_object_get(v, "files"), kind, into, code, where)) < 0)
+		return error;
+	if (into)
+		into->kind = kind;
+	return 0;
+}
+
+/* json_object_set_new() that also fails on a value that could not be made. */
+static int put(json_t *obj, const char *key, json_t *value)
+{
+	if (!value || json_object_set_new(obj, key, value) < 0)
+		return svd_error_set(SVD_ERROR, "out of memory");
+	return 0;
+}
+
+static int append(json_t *array, json_t *value)
+{
+	if (json_array_append_new(array, value) < 0)
+		return svd_error_set(SVD_ERROR, "out of memory");
+	return 0;
+}
+
+static int build_json(json_t **out, const svd_manifest *m)
+{
+	json_t *v = json_object(), *a = NULL;
+	char hex[SVD_ID_HEX_LEN + 1];
+	size_t i;
+	int error = 0;
+
+	*out = NULL;
+	if (!v)
+		return svd_error_set(SVD_ERROR, "out of memory");
+	if ((error = put(v, "format", json_integer(1))) < 0 ||
+	    (error = put(v, "kind", json_string(svd_kind_name(m->kind)))) < 0)
+		goto cleanup;
+	for (i = 0; i < F_COUNT; i++)
+		if (m->field[i] && (error = put(v, fields[i].name, json_string(m->field[i]))) < 0)
+			goto cleanup;
+	if (m->nauthors > 0) {
+		if ((error = put(v, "authors", a = json_array())) < 0)
+			goto cleanup;
+		for (i = 0; i < m->nauthors; i++)
+			if ((error = append(a, json_string(m->authors[i]))) < 0)
+				goto cleanup;
+	}
+	if (m->ntags > 0) {
+		if ((error = put(v, "tags", a = json_array())) < 0)
+			goto cleanup;
+		for (i = 0; i < m->ntags; i++)
+			if ((error = append(a, json_string(m->tags[i]))) < 0)
+				goto cleanup;
+	}
+	if ((error = put(v, "files", a = json_array())) < 0)
+		goto cleanup;
+	for (i = 0; i < m->nfiles; i++) {
+		json_t *f = json_object();
+
+		if ((error = append(a, f)) < 0)
+			goto cleanup;
+		svd_hex_encode(hex, m->files[i].sha256, 32);
+		if ((error = put(f, "path", json_string(m->files[i].path))) < 0 ||
+		    (error = put(f, "sha256", json_string(hex))) < 0 ||
+		    (error = put(f, "size", json_integer((json_int_t)m->files[i].size))) < 0)
+			goto cleanup;
+	}
+	*out = v;
+	v = NULL;
+cleanup:
+	json_decref(v);
+	return error;
+}
+
+/* Take bytes (malloc'd, NUL-terminated) as the manifest's own, and hash them into the id. */
+static void set_bytes(svd_manifest *m, char *bytes, size_t len)
+{
+	unsigned char hash[crypto_hash_sha256_BYTES];
+
+	forget_bytes(m);
+	crypto_hash_sha256(hash, (const unsigned char *)bytes, len);
+	svd_hex_encode(m->id, hash, sizeof(hash));
+	m->bytes = bytes;
+	m->len = len;
+}
+
+int svd_manifest_serialize(svd_manifest *m)
+{
+	json_t *v = NULL;
+	char *bytes = NULL;
+	size_t len;
+	int error;
+
+	if (!m)
+		return svd_error_set(SVD_EINVALID, "manifest: none given");
+	if ((error = build_json(&v, m)) < 0)
+		goto cleanup;
+	if ((error = check_json(v, NULL, SVD_EINVALID, "manifest")) < 0)
+		goto cleanup;
+	if ((error = svd_canon_dump(&bytes, &len, v)) < 0)
+		goto cleanup;
+	if (len > SVD_MANIFEST_MAX) {
+		error = svd_error_set(SVD_EINVALID,
+		                      "manifest: %zu bytes, over the limit of %d bytes (fewer "
+		                      "or shorter tags, authors or file names)",
+		                      len, SVD_MANIFEST_MAX);
+		goto cleanup;
+	}
+	set_bytes(m, bytes, len);
+	bytes = NULL;
+cleanup:
+	free(bytes);
+	json_decref(v);
+	return error;
+}
+
+int svd_manifest_parse(svd_manifest **out, const char *buf, size_t len)
+{
+	svd_manifest *m = NULL;
+	json_t *v = NULL;
+	char *bytes = NULL;
+	int error;
+
+	*out = NULL;
+	if (!buf)
+		return svd_error_set(SVD_EINVALID, "manifest.json: no bytes given");
+	if (len > SVD_MANIFEST_MAX)
+		return svd_error_set(SVD_ETOOBIG,
+		                     "manifest.json: %zu bytes, over the limit of %d bytes", len,
+		                     SVD_MANIFEST_MAX);
+	if ((error = svd_canon_parse(&v, buf, len)) < 0)
+		return prefixed(error, "manifest.json: ");
+	if ((error = svd_manifest_new(&m)) < 0)
+		goto cleanup;
+	if ((error = check_json(v, m, SVD_ECORRUPT, "manifest.json")) < 0)
+		goto cleanup;
+	if (!(bytes = malloc(len + 1))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	memcpy(bytes, buf, len);
+	bytes[len] = '\0';
+	set_bytes(m, bytes, len);
+	*out = m;
+	m = NULL;
+cleanup:
+	json_decref(v);
+	svd_manifest_free(m);
+	return error;
+}
+
+const char *svd_manifest_bytes(const svd_manifest *m, size_t *len)
+{
+	if (len)
+		*len = m && m->bytes ? m->len : 0;
+	return m ? m->bytes : NULL;
+}
+
+const char *svd_manifest_id(const svd_manifest *m)
+{
+	return m && m->bytes ? m->id : NULL;
+}
+
+svd_kind svd_manifest_kind(const svd_manifest *m)
+{
+	return m ? m->kind : SVD_KIND_ARTICLE;
+}
+
+const char *svd_manifest_get(const svd_manifest *m, const char *field)
+{
+	int i;
+
+	if (!m || !field)
+		return NULL;
+	if (strcmp(field, "kind") == 0)
+		return svd_kind_name(m->kind);
+	i = field_index(field);
+	return i < 0 ? NULL : m->field[i];
+}
+
+size_t svd_manifest_author_count(const svd_manifest *m)
+{
+	return m ? m->nauthors : 0;
+}
+
+const char *svd_manifest_author(const svd_manifest *m, size_t i)
+{
+	return m && i < m->nauthors ? m->authors[i] : NULL;
+}
+
+size_t svd_manifest_tag_count(const svd_manifest *m)
+{
+	return m ? m->ntags : 0;
+}
+
+const char *svd_manifest_tag(const svd_manifest *m, size_t i)
+{
+	return m && i < m->ntags ? m->tags[i] : NULL;
+}
+
+size_t svd_manifest_file_count(const svd_manifest *m)
+{
+	return m ? m->nfiles : 0;
+}
+
+const svd_manifest_file *svd_manifest_file_at(const svd_manifest *m, size_t i)
+{
+	return m && i < m->nfiles ? &m->files[i] : NULL;
+}
+
+static int file_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const svd_manifest_file *)elem)->path);
+}
+
+const svd_manifest_file *svd_manifest_file_find(const svd_manifest *m, const char *path)
+{
+	if (!m || !path || m->nfiles == 0)
+		return NULL;
+	return bsearch(path, m->files, m->nfiles, sizeof(*m->files), file_cmp);
+}

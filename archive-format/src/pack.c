@@ -1,0 +1,911 @@
+/*
+ * pack.c: writing git objects as one pack file, with its version 2 index.
+ *
+ * The pack grows in a temporary file under objects/pack/ through one write
+ * buffer; zlib deflates straight into that buffer. Objects are never
+ * deltified. Finishing fills in the header, checksums the file, writes the
+ * index and renames both into place, the pack first.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+#define ZLIB_CONST
+#include <zlib.h>
+
+#include "samvydav/common.h"
+#include "pack.h"
+#include "sha1.h"
+#include "util.h"
+
+#define BUF_SIZE      (256 * 1024)
+#define PACK_HEADER   12
+#define PACK_MODE     0444
+#define DEFLATE_CHUNK (1u << 30) /* zlib counts in unsigned int */
+#define LARGE_OFFSET  0x80000000u
+
+typedef struct entry {
+	uint8_t id[20];
+	uint32_t crc;
+	uint64_t offset;
+} entry;
+
+struct svd_packw {
+	git_repository *repo; /* borrowed */
+	git_odb *odb;
+	char *dir;      /* objects/pack */
+	char *tmp_path; /* our temporary pack while it exists, else NULL */
+	char *idx_path; /* our temporary index while it exists, else NULL */
+	int fd;
+	int broken; /* an error left the file in an unknown state */
+	int finished;
+	uint64_t flushed; /* bytes in the file; flushed + used is the offset */
+	uint8_t *buf;
+	size_t used;
+	entry *objs;
+	size_t n, cap;
+	uint32_t *set; /* open addressing: 1 + index into objs, 0 for empty */
+	size_t set_cap;
+	z_stream zs;
+	int zs_ready;
+	/* the blob between svd_packw_blob_begin and _end */
+	int streaming;
+	uint64_t blob_size, blob_got, blob_start;
+	uint32_t blob_crc;
+	svd_sha1 blob_sha;
+};
+
+/* Buffered output for the index, which is checksummed as it is written. */
+typedef struct idx_out {
+	int fd;
+	const char *path;
+	uint8_t *buf;
+	size_t used;
+	svd_sha1 sha;
+} idx_out;
+
+static const char *git_message(void)
+{
+	const git_error *e = git_error_last();
+
+	return e && e->message ? e->message : "unknown libgit2 error";
+}
+
+static void store_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static uint64_t position(const svd_packw *pw)
+{
+	return pw->flushed + pw->used;
+}
+
+static int flush(svd_packw *pw)
+{
+	if (pw->used == 0)
+		return 0;
+	if (write_all(pw->fd, pw->buf, pw->used) < 0) {
+		pw->broken = 1;
+		return svd_error_set(SVD_ERROR, "%s: cannot write: %s", pw->tmp_path,
+		                     strerror(errno));
+	}
+	pw->flushed += pw->used;
+	pw->used = 0;
+	return 0;
+}
+
+static int put(svd_packw *pw, const void *data, size_t len, uint32_t *crc)
+{
+	const uint8_t *p = data;
+	int error;
+
+	*crc = (uint32_t)crc32(*crc, p, (uInt)len);
+	while (len > 0) {
+		size_t take = BUF_SIZE - pw->used;
+
+		if (take == 0) {
+			if ((error = flush(pw)) < 0)
+				return error;
+			continue;
+		}
+		if (take > len)
+			take = len;
+		memcpy(pw->buf + pw->used, p, take);
+		pw->used += take;
+		p += take;
+		len -= take;
+	}
+	return 0;
+}
+
+/*
+ * Feed data to the current deflate stream, its output going straight into
+ * the write buffer (and the CRC); with finish, end the stream. zlib counts in
+ * unsigned int, so very large inputs go in slices.
+ */
+static int deflate_into(svd_packw *pw, const void *data, size_t len, int finish, uint32_t *crc)
+{
+	const uint8_t *p = data;
+	int error;
+
+	do {
+		size_t slice = len > DEFLATE_CHUNK ? DEFLATE_CHUNK : len;
+		int mode = finish && slice == len ? Z_FINISH : Z_NO_FLUSH;
+
+		pw->zs.next_in = p;
+		pw->zs.avail_in = (uInt)slice;
+		for (;;) {
+			size_t room, made;
+			int ret;
+
+			if (pw->used == BUF_SIZE && (error = flush(pw)) < 0)
+				return error;
+			room = BUF_SIZE - pw->used;
+			pw->zs.next_out = pw->buf + pw->used;
+			pw->zs.avail_out = (uInt)room;
+			ret = deflate(&pw->zs, mode);
+			if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
+				pw->broken = 1;
+				return svd_error_set(SVD_ERROR, "%s: zlib deflate failed (%d)",
+				                     pw->tmp_path, ret);
+			}
+			made = room - pw->zs.avail_out;
+			*crc = (uint32_t)crc32(*crc, pw->buf + pw->used, (uInt)made);
+			pw->used += made;
+			if (mode == Z_FINISH && ret == Z_STREAM_END)
+				break;
+			if (mode != Z_FINISH && pw->zs.avail_in == 0 && pw->zs.avail_out > 0)
+				break;
+		}
+		p += slice;
+		len -= slice;
+	} while (len > 0);
+	return 0;
+}
+
+/* git's pack object header: type and size, 4 bits then 7 per byte. */
+static size_t object_header(uint8_t out[16], int type, uint64_t size)
+{
+	size_t n = 0;
+	uint8_t c = (uint8_t)(type << 4 | (size & 15));
+
+	size >>= 4;
+	while (size > 0) {
+		out[n++] = c | 0x80;
+		c = (uint8_t)(size & 0x7f);
+		size >>= 7;
+	}
+	out[n++] = c;
+	return n;
+}
+
+static void hash_start(svd_sha1 *sha, git_object_t type, uint64_t size)
+{
+	char head[64];
+	int n = snprintf(head, sizeof(head), "%s %llu", git_object_type2string(type),
+	                 (unsigned long long)size);
+
+	svd_sha1_init(sha);
+	svd_sha1_update(sha, head, (size_t)n + 1);
+}
+
+static size_t slot_of(const svd_packw *pw, const uint8_t id[20])
+{
+	/* ids are uniform already: their first bytes make a fine hash */
+	uint32_t h = (uint32_t)id[0] << 24 | (uint32_t)id[1] << 16 | (uint32_t)id[2] << 8 | id[3];
+
+	return h & (pw->set_cap - 1);
+}
+
+static int in_pack(const svd_packw *pw, const uint8_t id[20])
+{
+	size_t i = slot_of(pw, id);
+
+	while (pw->set[i] != 0) {
+		if (memcmp(pw->objs[pw->set[i] - 1].id, id, 20) == 0)
+			return 1;
+		i = (i + 1) & (pw->set_cap - 1);
+	}
+	return 0;
+}
+
+static void set_insert(svd_packw *pw, size_t index)
+{
+	size_t i = slot_of(pw, pw->objs[index].id);
+
+	while (pw->set[i] != 0)
+		i = (i + 1) & (pw->set_cap - 1);
+	pw->set[i] = (uint32_t)(index + 1);
+}
+
+static int known(const svd_packw *pw, const uint8_t id[20])
+{
+	git_oid oid;
+
+	if (in_pack(pw, id))
+		return 1;
+	/* the writer refreshed once at the start; a miss is the common case */
+	git_oid_fromraw(&oid, id);
+	return git_odb_exists_ext(pw->odb, &oid, GIT_ODB_LOOKUP_NO_REFRESH) == 1;
+}
+
+/*
+ * Make room for one more object before anything is written, so that running
+ * out of memory never leaves half an object in the file.
+ */
+static int reserve(svd_packw *pw)
+{
+	if (pw->n >= UINT32_MAX - 1)
+		return svd_error_set(SVD_ETOOBIG, "%s: a pack holds at most %u objects",
+		                     pw->tmp_path, UINT32_MAX - 1);
+	if (pw->n == pw->cap) {
+		size_t cap = pw->cap ? pw->cap * 2 : 256;
+		entry *objs = realloc(pw->objs, cap * sizeof(*objs));
+
+		if (!objs)
+			return svd_error_set(SVD_ERROR, "out of memory");
+		pw->objs = objs;
+		pw->cap = cap;
+	}
+	/* keep the set at most half full */
+	if ((pw->n + 1) * 2 > pw->set_cap) {
+		size_t i, cap = pw->set_cap * 2;
+		uint32_t *set = calloc(cap, sizeof(*set));
+
+		if (!set)
+			return svd_error_set(SVD_ERROR, "out of memory");
+		free(pw->set);
+		pw->set = set;
+		pw->set_cap = cap;
+		for (i = 0; i < pw->n; i++)
+			set_insert(pw, i);
+	}
+	return 0;
+}
+
+static void record(svd_packw *pw, const uint8_t id[20], uint64_t offset, uint32_t crc)
+{
+	entry *e = &pw->objs[pw->n];
+
+	memcpy(e->id, id, 20);
+	e->offset = offset;
+	e->crc = crc;
+	set_insert(pw, pw->n);
+	pw->n++;
+}
+
+/* Forget everything from offset on: an object that turned out not needed. */
+static int rewind_to(svd_packw *pw, uint64_t offset)
+{
+	if (offset >= pw->flushed) {
+		pw->used = (size_t)(offset - pw->flushed);
+		return 0;
+	}
+	pw->used = 0;
+	if (ftruncate(pw->fd, (off_t)offset) < 0 || lseek(pw->fd, (off_t)offset, SEEK_SET) < 0) {
+		pw->broken = 1;
+		return svd_error_set(SVD_ERROR, "%s: cannot truncate: %s", pw->tmp_path,
+		                     strerror(errno));
+	}
+	pw->flushed = offset;
+	return 0;
+}
+
+static int usable(const svd_packw *pw)
+{
+	if (pw->finished)
+		return svd_error_set(SVD_EINVALID, "pack writer used after it finished");
+	if (pw->broken)
+		return svd_error_set(SVD_ERROR, "%s: pack writer unusable after an earlier error",
+		                     pw->tmp_path);
+	if (pw->streaming)
+		return svd_error_set(SVD_EINVALID,
+		                     "%s: a streamed blob is still open (call svd_packw_blob_end)",
+		                     pw->tmp_path);
+	return 0;
+}
+
+int svd_packw_new(svd_packw **out, git_repository *repo)
+{
+	svd_packw *pw;
+	uint8_t zero[PACK_HEADER] = {0};
+	uint32_t crc = 0;
+	int error = SVD_ERROR;
+
+	*out = NULL;
+	pw = calloc(1, sizeof(*pw));
+	if (!pw)
+		return svd_error_set(SVD_ERROR, "out of memory");
+	pw->fd = -1;
+	pw->repo = repo;
+	if (git_repository_odb(&pw->odb, repo) < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot open the object database: %s",
+		              git_repository_path(repo), git_message());
+		goto cleanup;
+	}
+	/* lookups skip the refresh on a miss, so see other writers' packs now */
+	if (git_odb_refresh(pw->odb) < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot scan the object database: %s",
+		              git_repository_path(repo), git_message());
+		goto cleanup;
+	}
+	pw->dir = svd_path_join(git_repository_path(repo), "objects/pack");
+	if (!pw->dir)
+		goto cleanup;
+	if ((error = svd_mkdir(pw->dir, 0755)) < 0)
+		goto cleanup;
+	error = SVD_ERROR;
+	pw->tmp_path = svd_path_join(pw->dir, "tmp_pack_XXXXXX");
+	if (!pw->tmp_path)
+		goto cleanup;
+	pw->fd = mkostemp(pw->tmp_path, O_CLOEXEC);
+	if (pw->fd < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot create a temporary pack: %s", pw->dir,
+		              strerror(errno));
+		free(pw->tmp_path);
+		pw->tmp_path = NULL;
+		goto cleanup;
+	}
+	pw->buf = malloc(BUF_SIZE);
+	pw->set_cap = 64;
+	pw->set = calloc(pw->set_cap, sizeof(*pw->set));
+	if (!pw->buf || !pw->set) {
+		svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	if (deflateInit(&pw->zs, Z_DEFAULT_COMPRESSION) != Z_OK) {
+		svd_error_set(SVD_ERROR, "zlib failed to start");
+		goto cleanup;
+	}
+	pw->zs_ready = 1;
+	/* a placeholder: the object count is known only at the end */
+	if ((error = put(pw, zero, sizeof(zero), &crc)) < 0)
+		goto cleanup;
+	*out = pw;
+	pw = NULL;
+	error = 0;
+cleanup:
+	svd_packw_free(pw);
+	return error;
+}
+
+int svd_packw_add(git_oid *oid, svd_packw *pw, git_object_t type, const void *data, size_t len)
+{
+	uint8_t id[20], head[16];
+	uint64_t start;
+	uint32_t crc = 0;
+	svd_sha1 sha;
+	int error;
+
+	if ((error = usable(pw)) < 0)
+		return error;
+	if (type != GIT_OBJECT_COMMIT && type != GIT_OBJECT_TREE && type != GIT_OBJECT_BLOB &&
+	    type != GIT_OBJECT_TAG)
+		return svd_error_set(SVD_EINVALID, "git object type %d cannot go in a pack",
+		                     (int)type);
+	hash_start(&sha, type, len);
+	svd_sha1_update(&sha, data, len);
+	svd_sha1_final(&sha, id);
+	git_oid_fromraw(oid, id);
+	if (known(pw, id))
+		return 0;
+	if ((error = reserve(pw)) < 0)
+		return error;
+	start = position(pw);
+	if ((error = put(pw, head, object_header(head, type, len), &crc)) < 0)
+		return error;
+	if (deflateReset(&pw->zs) != Z_OK) {
+		pw->broken = 1;
+		return svd_error_set(SVD_ERROR, "zlib deflate reset failed");
+	}
+	if ((error = deflate_into(pw, data, len, 1, &crc)) < 0)
+		return error;
+	record(pw, id, start, crc);
+	return 0;
+}
+
+int svd_packw_blob_begin(svd_packw *pw, uint64_t size)
+{
+	uint8_t head[16];
+	int error;
+
+	if ((error = usable(pw)) < 0)
+		return error;
+	if ((error = reserve(pw)) < 0)
+		return error;
+	if (deflateReset(&pw->zs) != Z_OK) {
+		pw->broken = 1;
+		return svd_error_set(SVD_ERROR, "zlib deflate reset failed");
+	}
+	/* written before the id is known; blob_end takes it back if a duplicate */
+	pw->blob_start = position(pw);
+	pw->blob_size = size;
+	pw->blob_got = 0;
+	pw->blob_crc = 0;
+	hash_start(&pw->blob_sha, GIT_OBJECT_BLOB, size);
+	if ((error = put(pw, head, object_header(head, GIT_OBJECT_BLOB, size), &pw->blob_crc)) < 0)
+		return error;
+	pw->streaming = 1;
+	return 0;
+}
+
+/* Drop the blob being streamed, after a misuse; the pack stays usable. */
+static int drop_blob(svd_packw *pw)
+{
+	pw->streaming = 0;
+	return rewind_to(pw, pw->blob_start);
+}
+
+int svd_packw_blob_write(svd_packw *pw, const void *data, size_t len)
+{
+	int error;
+
+	if (!pw->streaming)
+		return svd_error_set(SVD_EINVALID, "blob data written with no blob begun");
+	if (pw->broken)
+		return svd_error_set(SVD_ERROR, "%s: pack writer unusable after an earlier error",
+		                     pw->tmp_path);
+	if (len > pw->blob_size - pw->blob_got) {
+		uint64_t size = pw->blob_size, got = pw->blob_got;
+
+		if ((error = drop_blob(pw)) < 0)
+			return error;
+		return svd_error_set(
+		    SVD_EINVALID, "blob declared as %llu bytes: %llu bytes written to it (dropped)",
+		    (unsigned long long)size, (unsigned long long)(got + len));
+	}
+	if (len == 0)
+		return 0;
+	svd_sha1_update(&pw->blob_sha, data, len);
+	pw->blob_got += len;
+	return deflate_into(pw, data, len, 0, &pw->blob_crc);
+}
+
+int svd_packw_blob_end(git_oid *oid, svd_packw *pw)
+{
+	uint8_t id[20];
+	int error;
+
+	if (!pw->streaming)
+		return svd_error_set(SVD_EINVALID, "blob ended with no blob begun");
+	if (pw->broken)
+		return svd_error_set(SVD_ERROR, "%s: pack writer unusable after an earlier error",
+		                     pw->tmp_path);
+	if (pw->blob_got != pw->blob_size) {
+		uint64_t size = pw->blob_size, got = pw->blob_got;
+
+		if ((error = drop_blob(pw)) < 0)
+			return error;
+		return svd_error_set(SVD_EINVALID,
+		                     "blob declared as %llu bytes ended after %llu (dropped)",
+		                     (unsigned long long)size, (unsigned long long)got);
+	}
+	if ((error = deflate_into(pw, NULL, 0, 1, &pw->blob_crc)) < 0)
+		return error;
+	pw->streaming = 0;
+	svd_sha1_final(&pw->blob_sha, id);
+	git_oid_fromraw(oid, id);
+	if (known(pw, id))
+		return rewind_to(pw, pw->blob_start);
+	record(pw, id, pw->blob_start, pw->blob_crc);
+	return 0;
+}
+
+size_t svd_packw_count(const svd_packw *pw)
+{
+	return pw->n;
+}
+
+void svd_packw_mark_get(const svd_packw *pw, svd_packw_mark *mark)
+{
+	mark->count = pw->n;
+	mark->offset = pw->streaming ? pw->blob_start : position(pw);
+}
+
+/* The set of ids is rebuilt from the objects kept: rollbacks are rare. */
+int svd_packw_rollback(svd_packw *pw, const svd_packw_mark *mark)
+{
+	size_t i;
+	int error;
+
+	if (pw->finished)
+		return svd_error_set(SVD_EINVALID, "pack writer used after it finished");
+	if (pw->broken)
+		return svd_error_set(SVD_ERROR, "%s: pack writer unusable after an earlier error",
+		                     pw->tmp_path);
+	if (mark->count > pw->n || mark->offset > position(pw) ||
+	    (mark->count < pw->n && mark->offset != pw->objs[mark->count].offset))
+		return svd_error_set(SVD_EINVALID, "%s: rollback to a mark this pack never had",
+		                     pw->tmp_path);
+	pw->streaming = 0;
+	if ((error = rewind_to(pw, mark->offset)) < 0)
+		return error;
+	if (mark->count < pw->n) {
+		pw->n = mark->count;
+		memset(pw->set, 0, pw->set_cap * sizeof(*pw->set));
+		for (i = 0; i < pw->n; i++)
+			set_insert(pw, i);
+	}
+	return 0;
+}
+
+static int idx_flush(idx_out *o)
+{
+	if (o->used > 0 && write_all(o->fd, o->buf, o->used) < 0)
+		return svd_error_set(SVD_ERROR, "%s: cannot write: %s", o->path, strerror(errno));
+	o->used = 0;
+	return 0;
+}
+
+static int idx_put(idx_out *o, const void *data, size_t len)
+{
+	int error;
+
+	svd_sha1_update(&o->sha, data, len);
+	if (o->used + len > BUF_SIZE && (error = idx_flush(o)) < 0)
+		return error;
+	memcpy(o->buf + o->used, data, len);
+	o->used += len;
+	return 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return memcmp(((const entry *)a)->id, ((const entry *)b)->id, 20);
+}
+
+/*
+ * Write the version 2 index of the (sorted) objects to a temporary file in
+ * the pack folder, synced; pw->idx_path names it on success.
+ */
+static int write_index(svd_packw *pw, const uint8_t pack_sha[20])
+{
+	static const uint8_t magic[8] = {0xff, 't', 'O', 'c', 0, 0, 0, 2};
+	uint32_t fanout[256] = {0};
+	uint8_t b[8], sum[20];
+	idx_out o = {.fd = -1, .buf = pw->buf};
+	uint32_t large = 0;
+	size_t i;
+	int error = SVD_ERROR;
+
+	pw->idx_path = svd_path_join(pw->dir, "tmp_idx_XXXXXX");
+	if (!pw->idx_path)
+		return SVD_ERROR;
+	o.fd = mkostemp(pw->idx_path, O_CLOEXEC);
+	if (o.fd < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot create a temporary index: %s", pw->dir,
+		              strerror(errno));
+		free(pw->idx_path);
+		pw->idx_path = NULL;
+		return SVD_ERROR;
+	}
+	o.path = pw->idx_path;
+	svd_sha1_init(&o.sha);
+	for (i = 0; i < pw->n; i++)
+		fanout[pw->objs[i].id[0]]++;
+	for (i = 1; i < 256; i++)
+		fanout[i] += fanout[i - 1];
+	if ((error = idx_put(&o, magic, sizeof(magic))) < 0)
+		goto cleanup;
+	for (i = 0; i < 256; i++) {
+		store_be32(b, fanout[i]);
+		if ((error = idx_put(&o, b, 4)) < 0)
+			goto cleanup;
+	}
+	for (i = 0; i < pw->n; i++)
+		if ((error = idx_put(&o, pw->objs[i].id, 20)) < 0)
+			goto cleanup;
+	for (i = 0; i < pw->n; i++) {
+		store_be32(b, pw->objs[i].crc);
+		if ((error = idx_put(&o, b, 4)) < 0)
+			goto cleanup;
+	}
+	/* offsets past 2^31 - 1 go to a table of 8-byte offsets, in the same order */
+	for (i = 0; i < pw->n; i++) {
+		uint64_t off = pw->objs[i].offset;
+
+		store_be32(b, off < LARGE_OFFSET ? (uint32_t)off : LARGE_OFFSET | large++);
+		if ((error = idx_put(&o, b, 4)) < 0)
+			goto cleanup;
+	}
+	for (i = 0; i < pw->n; i++) {
+		uint64_t off = pw->objs[i].offset;
+
+		if (off < LARGE_OFFSET)
+			continue;
+		store_be32(b, (uint32_t)(off >> 32));
+		store_be32(b + 4, (uint32_t)off);
+		if ((error = idx_put(&o, b, 8)) < 0)
+			goto cleanup;
+	}
+	if ((error = idx_put(&o, pack_sha, 20)) < 0)
+		goto cleanup;
+	svd_sha1_final(&o.sha, sum);
+	memcpy(o.buf + o.used, sum, 20);
+	o.used += 20;
+	if ((error = idx_flush(&o)) < 0)
+		goto cleanup;
+	error = SVD_ERROR;
+	if (fchmod(o.fd, PACK_MODE) < 0 || fsync(o.fd) < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot sync: %s", o.path, strerror(errno));
+		goto cleanup;
+	}
+	if (close(o.fd) < 0) {
+		o.fd = -1;
+		svd_error_set(SVD_ERROR, "%s: cannot write: %s", pw->idx_path, strerror(errno));
+		goto cleanup;
+	}
+	o.fd = -1;
+	error = 0;
+cleanup:
+	if (o.fd >= 0)
+		close(o.fd);
+	return error;
+}
+
+/* Fill in the header, then checksum the file as it is on disk and close it with the sum. */
+static int seal_pack(svd_packw *pw, uint8_t sum[20])
+{
+	uint8_t head[PACK_HEADER] = {'P', 'A', 'C', 'K', 0, 0, 0, 2};
+	uint64_t at = 0;
+	svd_sha1 sha;
+	int error;
+
+	if ((error = flush(pw)) < 0)
+		return error;
+	store_be32(head + 8, (uint32_t)pw->n);
+	if (pwrite(pw->fd, head, sizeof(head), 0) != (ssize_t)sizeof(head)) {
+		pw->broken = 1;
+		return svd_error_set(SVD_ERROR, "%s: cannot write the header: %s", pw->tmp_path,
+		                     strerror(errno));
+	}
+	/* the file was just written: this reads the page cache */
+	svd_sha1_init(&sha);
+	while (at < pw->flushed) {
+		size_t want = pw->flushed - at > BUF_SIZE ? BUF_SIZE : (size_t)(pw->flushed - at);
+		ssize_t got = pread(pw->fd, pw->buf, want, (off_t)at);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			pw->broken = 1;
+			return svd_error_set(SVD_ERROR, "%s: cannot read back: %s", pw->tmp_path,
+			                     got < 0 ? strerror(errno) : "file shrank");
+		}
+		svd_sha1_update(&sha, pw->buf, (size_t)got);
+		at += (uint64_t)got;
+	}
+	svd_sha1_final(&sha, sum);
+	if (write_all(pw->fd, sum, 20) < 0 || fchmod(pw->fd, PACK_MODE) < 0 || fsync(pw->fd) < 0) {
+		pw->broken = 1;
+		return svd_error_set(SVD_ERROR, "%s: cannot write and sync: %s", pw->tmp_path,
+		                     strerror(errno));
+	}
+	return 0;
+}
+
+/*
+ * The pack goes into place before its index: git and libgit2 look for
+ * packs through their indexes, so they never find an index without its pack.
+ */
+int svd_packw_finish(svd_packw *pw)
+{
+	uint8_t sum[20];
+	char hex[41], name[64];
+	char *pack_path = NULL, *idx_path = NULL;
+	int error;
+
+	if ((error = usable(pw)) < 0)
+		return error;
+	pw->finished = 1;
+	if (pw->n == 0) {
+		close(pw->fd);
+		pw->fd = -1;
+		unlink(pw->tmp_path);
+		free(pw->tmp_path);
+		pw->tmp_path = NULL;
+		return 0;
+	}
+	if ((error = seal_pack(pw, sum)) < 0)
+		goto cleanup;
+	qsort(pw->objs, pw->n, sizeof(*pw->objs), entry_cmp);
+	if ((error = write_index(pw, sum)) < 0)
+		goto cleanup;
+	error = SVD_ERROR;
+	svd_hex_encode(hex, sum, 20);
+	snprintf(name, sizeof(name), "pack-%s.pack", hex);
+	pack_path = svd_path_join(pw->dir, name);
+	snprintf(name, sizeof(name), "pack-%s.idx", hex);
+	idx_path = svd_path_join(pw->dir, name);
+	if (!pack_path || !idx_path)
+		goto cleanup;
+	if (close(pw->fd) < 0) {
+		pw->fd = -1;
+		svd_error_set(SVD_ERROR, "%s: cannot write: %s", pw->tmp_path, strerror(errno));
+		goto cleanup;
+	}
+	pw->fd = -1;
+	if (rename(pw->tmp_path, pack_path) < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot rename into place: %s", pack_path,
+		              strerror(errno));
+		goto cleanup;
+	}
+	free(pw->tmp_path);
+	pw->tmp_path = NULL;
+	if (rename(pw->idx_path, idx_path) < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot rename into place: %s", idx_path,
+		              strerror(errno));
+		goto cleanup;
+	}
+	free(pw->idx_path);
+	pw->idx_path = NULL;
+	if ((error = svd_dir_fsync(pw->dir)) < 0)
+		goto cleanup;
+	if (git_odb_refresh(pw->odb) < 0) {
+		error = svd_error_set(SVD_ERROR, "%s: pack written, but libgit2 cannot see it: %s",
+		                      pack_path, git_message());
+		goto cleanup;
+	}
+	error = 0;
+cleanup:
+	free(pack_path);
+	free(idx_path);
+	return error;
+}
+
+void svd_packw_free(svd_packw *pw)
+{
+	if (!pw)
+		return;
+	if (pw->fd >= 0)
+		close(pw->fd);
+	if (pw->tmp_path)
+		unlink(pw->tmp_path);
+	if (pw->idx_path)
+		unlink(pw->idx_path);
+	if (pw->zs_ready)
+		deflateEnd(&pw->zs);
+	git_odb_free(pw->odb);
+	free(pw->tmp_path);
+	free(pw->idx_path);
+	free(pw->dir);
+	free(pw->buf);
+	free(pw->objs);
+	free(pw->set);
+	free(pw);
+}
+
+static int is_folder(unsigned int mode)
+{
+	return mode == 040000;
+}
+
+/* git's tree order: bytewise, a folder's name as if it ended in '/'. */
+static int tree_cmp(const void *a, const void *b)
+{
+	const svd_tree_entry *x = a, *y = b;
+	size_t lx = strlen(x->name), ly = strlen(y->name), n = lx < ly ? lx : ly;
+	int c = memcmp(x->name, y->name, n);
+	unsigned char cx, cy;
+
+	if (c != 0)
+		return c;
+	cx = lx > n ? (unsigned char)x->name[n] : is_folder(x->mode) ? '/' : '\0';
+	cy = ly > n ? (unsigned char)y->name[n] : is_folder(y->mode) ? '/' : '\0';
+	return (cx > cy) - (cx < cy);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int check_entry(const svd_tree_entry *e)
+{
+	const char *name = e->name;
+
+	if (!name || !*name)
+		return svd_error_set(SVD_EINVALID, "tree entry with an empty name");
+	if (strchr(name, '/'))
+		return svd_error_set(SVD_EINVALID, "tree entry \"%s\": a name cannot hold '/'",
+		                     name);
+	/* git refuses to check these out, and fsck flags them */
+	if (!strcmp(name, ".") || !strcmp(name, "..") || !strcasecmp(name, ".git"))
+		return svd_error_set(SVD_EINVALID, "tree entry \"%s\": name not allowed", name);
+	switch (e->mode) {
+	case 0100644:
+	case 0100755:
+	case 0120000:
+	case 040000:
+	case 0160000:
+		return 0;
+	default:
+		return svd_error_set(SVD_EINVALID, "tree entry \"%s\": mode %o is not a git mode",
+		                     name, e->mode);
+	}
+}
+
+/*
+ * Names are checked for duplicates in plain byte order, where a file and a
+ * folder of the same name meet; in git's order other names may sit between.
+ */
+int svd_tree_serialize(char **out, size_t *len, svd_tree_entry *entries, size_t n)
+{
+	const char **names = NULL;
+	char *buf = NULL, *p;
+	size_t i, size = 0;
+	int error = SVD_ERROR;
+
+	*out = NULL;
+	*len = 0;
+	for (i = 0; i < n; i++) {
+		if ((error = check_entry(&entries[i])) < 0)
+			return error;
+		size += 7 + strlen(entries[i].name) + 1 + GIT_OID_RAWSZ;
+	}
+	error = SVD_ERROR;
+	names = malloc((n ? n : 1) * sizeof(*names));
+	buf = malloc(size ? size : 1);
+	if (!names || !buf) {
+		svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++)
+		names[i] = entries[i].name;
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
+	for (i = 1; i < n; i++) {
+		if (!strcmp(names[i - 1], names[i])) {
+			error = svd_error_set(SVD_EINVALID, "tree entry \"%s\" appears twice",
+			                      names[i]);
+			goto cleanup;
+		}
+	}
+	if (n > 1)
+		qsort(entries, n, sizeof(*entries), tree_cmp);
+	p = buf;
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(entries[i].name) + 1;
+
+		p += sprintf(p, "%o ", entries[i].mode);
+		memcpy(p, entries[i].name, l);
+		p += l;
+		memcpy(p, entries[i].oid.id, GIT_OID_RAWSZ);
+		p += GIT_OID_RAWSZ;
+	}
+	*out = buf;
+	*len = (size_t)(p - buf);
+	buf = NULL;
+	error = 0;
+cleanup:
+	free(names);
+	free(buf);
+	return error;
+}

@@ -1,0 +1,47 @@
+/*
+ * store_internal.h: pieces shared by the store's writing and reading halves.
+ */
+#ifndef SVD_STORE_INTERNAL_H
+#define SVD_STORE_INTERNAL_H
+
+#include <git2.h>
+
+#include "samvydav/item.h"
+#include "samvydav/store.h"
+
+#define SVD_ITEMS_DIR     "items"
+#define SVD_MANIFEST_NAME "manifest.json"
+#define SVD_SIG_DIR       "sig"
+
+/* An item's folder read from a git tree: entries for the gate, and the blobs they borrow from. */
+typedef struct svd_tree_item {
+	svd_entry *entries;
+	git_oid *oids; /* the git id of each entry */
+	size_t n, cap;
+	git_blob **blobs; /* kept alive while entries point into them */
+	size_t nblobs, capblobs;
+	uint64_t bytes; /* payload bytes hashed */
+} svd_tree_item;
+
+/*
+ * Read an item's tree (items/xx/<id>) into entries: every blob hashed with
+ * SHA-256; the bytes of manifest.json and sig files kept (capped). With
+ * hash_payloads zero, payload files are listed with their size only.
+ */
+int svd_tree_item_read(svd_tree_item *out, git_repository *repo, const git_oid *tree,
+		       int hash_payloads);
+void svd_tree_item_clear(svd_tree_item *ti);
+
+/* The tree of items/ in main's tree at commit (NULL when main has none). */
+int svd_store_items_tree(git_tree **out, git_repository *repo, const git_oid *commit);
+
+/* Look up items/<id[0:2]>/<id> in an items tree; SVD_ENOTFOUND if absent. */
+int svd_store_item_tree(git_oid *out, git_repository *repo, const git_tree *items, const char *id);
+
+/* main's commit id; SVD_ENOTFOUND when main does not exist yet. */
+int svd_store_head_oid(git_oid *out, git_repository *repo);
+
+/* A libgit2 failure as our error: what we were doing, and libgit2's message. */
+int svd_git_error(const char *what);
+
+#endif

@@ -1,0 +1,562 @@
+/*
+ * store_read.c: reading main — items, manifests, verification, history.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <git2.h>
+#include <sodium.h>
+
+#include "samvydav/sig.h"
+#include "samvydav/store.h"
+#include "archive_internal.h"
+#include "store_internal.h"
+#include "util.h"
+
+#define VERIFY_CHUNK 512 /* items checked between two rounds of callbacks */
+#define MAX_THREADS  8
+
+int svd_git_error(const char *what)
+{
+	const git_error *e = git_error_last();
+
+	return svd_error_set(SVD_ERROR, "%s: %s", what, e ? e->message : "unknown git error");
+}
+
+int svd_store_head_oid(git_oid *out, git_repository *repo)
+{
+	int r = git_reference_name_to_id(out, repo, SVD_MAIN_REF);
+
+	if (r == GIT_ENOTFOUND)
+		return svd_error_set(SVD_ENOTFOUND,
+		                     "the archive holds no items yet (no main branch)");
+	if (r < 0)
+		return svd_git_error("cannot read main");
+	return 0;
+}
+
+int svd_store_head(char *out, svd_archive *a)
+{
+	git_oid oid;
+	int error = svd_store_head_oid(&oid, a->repo);
+
+	if (error == 0)
+		git_oid_tostr(out, SVD_COMMIT_HEX_LEN + 1, &oid);
+	return error;
+}
+
+int svd_store_items_tree(git_tree **out, git_repository *repo, const git_oid *commit)
+{
+	git_commit *c = NULL;
+	git_tree *root = NULL;
+	git_tree_entry *e = NULL;
+	int error = SVD_ERROR;
+
+	*out = NULL;
+	if (git_commit_lookup(&c, repo, commit) < 0 || git_commit_tree(&root, c) < 0) {
+		svd_git_error("cannot read main's commit");
+		goto cleanup;
+	}
+	if (git_tree_entry_bypath(&e, root, SVD_ITEMS_DIR) < 0) {
+		error = 0; /* a commit without items/ holds no items */
+		goto cleanup;
+	}
+	if (git_tree_entry_type(e) != GIT_OBJECT_TREE) {
+		error = svd_error_set(SVD_ECORRUPT, "main's items is not a folder");
+		goto cleanup;
+	}
+	if (git_tree_lookup(out, repo, git_tree_entry_id(e)) < 0) {
+		svd_git_error("cannot read main's items folder");
+		goto cleanup;
+	}
+	error = 0;
+cleanup:
+	git_tree_entry_free(e);
+	git_tree_free(root);
+	git_commit_free(c);
+	return error;
+}
+
+int svd_store_item_tree(git_oid *out, git_repository *repo, const git_tree *items, const char *id)
+{
+	char path[3 + SVD_ID_HEX_LEN + 1];
+	git_tree_entry *e = NULL;
+	int error;
+
+	(void)repo;
+	snprintf(path, sizeof(path), "%.2s/%s", id, id);
+	if (!items || git_tree_entry_bypath(&e, items, path) < 0)
+		return svd_error_set(SVD_ENOTFOUND, "no item %s in the archive", id);
+	if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		error = svd_error_set(SVD_ECORRUPT, "items/%s is not a folder", path);
+	else {
+		git_oid_cpy(out, git_tree_entry_id(e));
+		error = 0;
+	}
+	git_tree_entry_free(e);
+	return error;
+}
+
+static int push_entry(svd_tree_item *ti, svd_entry **out)
+{
+	if (ti->n == ti->cap) {
+		size_t ncap = ti->cap ? ti->cap * 2 : 8;
+		svd_entry *e = realloc(ti->entries, ncap * sizeof(*e));
+		git_oid *o;
+		if (!e)
+			return svd_error_set(SVD_ERROR, "out of memory");
+		ti->entries = e;
+		if (!(o = realloc(ti->oids, ncap * sizeof(*o))))
+			return svd_error_set(SVD_ERROR, "out of memory");
+		ti->oids = o;
+		ti->cap = ncap;
+	}
+	*out = &ti->entries[ti->n++];
+	memset(*out, 0, sizeof(**out));
+	return 0;
+}
+
+static int keep_blob(svd_tree_item *ti, git_blob *b)
+{
+	if (ti->nblobs == ti->capblobs) {
+		size_t ncap = ti->capblobs ? ti->capblobs * 2 : 8;
+		git_blob **p = realloc(ti->blobs, ncap * sizeof(*p));
+		if (!p) {
+			git_blob_free(b);
+			return svd_error_set(SVD_ERROR, "out of memory");
+		}
+		ti->blobs = p;
+		ti->capblobs = ncap;
+	}
+	ti->blobs[ti->nblobs++] = b;
+	return 0;
+}
+
+static svd_entry_type entry_type(git_filemode_t mode)
+{
+	if (mode == GIT_FILEMODE_BLOB)
+		return SVD_ENTRY_FILE;
+	if (mode == GIT_FILEMODE_TREE)
+		return SVD_ENTRY_DIR;
+	return SVD_ENTRY_OTHER; /* links, executables, submodules */
+}
+
+/* Read one level of an item's tree; prefix is "" or "sig/". */
+static int read_level(svd_tree_item *ti, git_repository *repo, const git_oid *oid,
+                      const char *prefix, int hash_payloads, int depth)
+{
+	git_tree *tree = NULL;
+	size_t i, count;
+	int error = 0;
+
+	if (git_tree_lookup(&tree, repo, oid) < 0)
+		return svd_git_error("cannot read an item's folder");
+	count = git_tree_entrycount(tree);
+	if (count > SVD_ITEM_MAX_FILES + 8) {
+		error = svd_error_set(SVD_ETOOBIG, "an item folder with %zu entries", count);
+		goto cleanup;
+	}
+	for (i = 0; i < count && error == 0; i++) {
+		const git_tree_entry *te = git_tree_entry_byindex(tree, i);
+		const char *name = git_tree_entry_name(te);
+		svd_entry *e = NULL;
+		git_blob *blob = NULL;
+		char *path;
+		int keep;
+
+		if ((error = push_entry(ti, &e)) < 0)
+			break;
+		if (!(path = malloc(strlen(prefix) + strlen(name) + 1))) {
+			error = svd_error_set(SVD_ERROR, "out of memory");
+			break;
+		}
+		strcpy(path, prefix);
+		strcat(path, name);
+		e->path = path;
+		e->type = entry_type(git_tree_entry_filemode(te));
+		git_oid_cpy(&ti->oids[ti->n - 1], git_tree_entry_id(te));
+		if (e->type == SVD_ENTRY_DIR) {
+			/* only sig/ is looked into; any other folder is refused by the gate */
+			if (depth == 0 && !strcmp(name, SVD_SIG_DIR))
+				error = read_level(ti, repo, git_tree_entry_id(te), SVD_SIG_DIR "/",
+				                   hash_payloads, 1);
+			continue;
+		}
+		if (e->type != SVD_ENTRY_FILE)
+			continue;
+		keep = depth > 0 || !strcmp(name, SVD_MANIFEST_NAME);
+		if (!keep && !hash_payloads) {
+			git_odb *odb;
+			size_t len;
+			git_object_t type;
+			if (git_repository_odb(&odb, repo) < 0) {
+				error = svd_git_error("cannot open the object database");
+				break;
+			}
+			if (git_odb_read_header(&len, &type, odb, git_tree_entry_id(te)) < 0)
+				error = svd_git_error("cannot read a file's size");
+			git_odb_free(odb);
+			if (error < 0)
+				break;
+			e->size = len;
+			continue;
+		}
+		if (git_blob_lookup(&blob, repo, git_tree_entry_id(te)) < 0) {
+			error = svd_git_error("cannot read a file of an item");
+			break;
+		}
+		e->size = (uint64_t)git_blob_rawsize(blob);
+		crypto_hash_sha256(e->sha256, git_blob_rawcontent(blob), e->size);
+		if (keep && e->size <= (depth > 0 ? SVD_SIGFILE_MAX : SVD_MANIFEST_MAX)) {
+			e->data = git_blob_rawcontent(blob);
+			e->data_len = (size_t)e->size;
+		} else if (!keep) {
+			ti->bytes += e->size;
+		}
+		error = keep_blob(ti, blob);
+	}
+cleanup:
+	git_tree_free(tree);
+	return error;
+}
+
+int svd_tree_item_read(svd_tree_item *out, git_repository *repo, const git_oid *tree,
+                       int hash_payloads)
+{
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	error = read_level(out, repo, tree, "", hash_payloads, 0);
+	if (error < 0)
+		svd_tree_item_clear(out);
+	return error;
+}
+
+void svd_tree_item_clear(svd_tree_item *ti)
+{
+	size_t i;
+
+	for (i = 0; i < ti->n; i++)
+		free((char *)ti->entries[i].path);
+	for (i = 0; i < ti->nblobs; i++)
+		git_blob_free(ti->blobs[i]);
+	free(ti->entries);
+	free(ti->oids);
+	free(ti->blobs);
+	memset(ti, 0, sizeof(*ti));
+}
+
+/* All items of main: their ids and tree ids, in id order. */
+typedef struct item_ref {
+	char id[SVD_ID_HEX_LEN + 1];
+	git_oid tree;
+} item_ref;
+
+typedef struct item_list {
+	item_ref *v;
+	size_t n, cap;
+} item_list;
+
+static int list_items(item_list *out, git_repository *repo)
+{
+	git_oid head;
+	git_tree *items = NULL;
+	size_t i, j;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if ((error = svd_store_head_oid(&head, repo)) < 0)
+		return error == SVD_ENOTFOUND ? 0 : error;
+	if ((error = svd_store_items_tree(&items, repo, &head)) < 0 || !items)
+		return error;
+	for (i = 0; i < git_tree_entrycount(items) && error == 0; i++) {
+		const git_tree_entry *fan = git_tree_entry_byindex(items, i);
+		git_tree *sub = NULL;
+
+		if (git_tree_entry_type(fan) != GIT_OBJECT_TREE) {
+			error = svd_error_set(SVD_ECORRUPT, "items/%s is not a folder",
+			                      git_tree_entry_name(fan));
+			break;
+		}
+		if (git_tree_lookup(&sub, repo, git_tree_entry_id(fan)) < 0) {
+			error = svd_git_error("cannot read the items folder");
+			break;
+		}
+		for (j = 0; j < git_tree_entrycount(sub); j++) {
+			const git_tree_entry *te = git_tree_entry_byindex(sub, j);
+			item_ref *r;
+
+			if (out->n == out->cap) {
+				size_t ncap = out->cap ? out->cap * 2 : 1024;
+				item_ref *p = realloc(out->v, ncap * sizeof(*p));
+				if (!p) {
+					error = svd_error_set(SVD_ERROR, "out of memory");
+					break;
+				}
+				out->v = p;
+				out->cap = ncap;
+			}
+			r = &out->v[out->n++];
+			snprintf(r->id, sizeof(r->id), "%s", git_tree_entry_name(te));
+			git_oid_cpy(&r->tree, git_tree_entry_id(te));
+		}
+		git_tree_free(sub);
+	}
+	git_tree_free(items);
+	return error;
+}
+
+int svd_store_resolve(char *out, svd_archive *a, const char *prefix)
+{
+	item_list list;
+	size_t i, len = strlen(prefix), found = 0;
+	int error;
+
+	if (len < 4 || len > SVD_ID_HEX_LEN || strspn(prefix, "0123456789abcdef") != len)
+		return svd_error_set(
+		    SVD_EINVALID, "'%s' is not an item id (4 to 64 lowercase hex digits)", prefix);
+	if ((error = list_items(&list, a->repo)) < 0)
+		return error;
+	for (i = 0; i < list.n; i++) {
+		if (!strncmp(list.v[i].id, prefix, len)) {
+			if (found++ == 0)
+				memcpy(out, list.v[i].id, SVD_ID_HEX_LEN + 1);
+		}
+	}
+	free(list.v);
+	if (found == 0)
+		return svd_error_set(SVD_ENOTFOUND, "no item %s in the archive", prefix);
+	if (found > 1)
+		return svd_error_set(SVD_EINVALID,
+		                     "%s is the start of %zu item ids; give more digits", prefix,
+		                     found);
+	return 0;
+}
+
+int svd_store_foreach(svd_archive *a, svd_manifest_cb cb, void *payload)
+{
+	item_list list;
+	size_t i;
+	int error;
+
+	if ((error = list_items(&list, a->repo)) < 0)
+		return error;
+	for (i = 0; i < list.n && error == 0; i++) {
+		git_tree *tree = NULL;
+		const git_tree_entry *te;
+		git_blob *blob = NULL;
+		svd_manifest *m = NULL;
+
+		if (git_tree_lookup(&tree, a->repo, &list.v[i].tree) < 0) {
+			error = svd_git_error("cannot read an item's folder");
+			break;
+		}
+		te = git_tree_entry_byname(tree, SVD_MANIFEST_NAME);
+		if (te && git_tree_entry_type(te) == GIT_OBJECT_BLOB &&
+		    git_blob_lookup(&blob, a->repo, git_tree_entry_id(te)) == 0 &&
+		    git_blob_rawsize(blob) <= SVD_MANIFEST_MAX)
+			svd_manifest_parse(&m, git_blob_rawcontent(blob),
+			                   (size_t)git_blob_rawsize(blob));
+		error = cb(list.v[i].id, m, payload);
+		svd_manifest_free(m);
+		git_blob_free(blob);
+		git_tree_free(tree);
+	}
+	free(list.v);
+	return error;
+}
+
+/* Verification: worker threads, each with its own repository handle. */
+typedef struct verify_job {
+	const char *store_path;
+	const svd_trust *trust;
+	const item_ref *items;
+	svd_verdict **verdicts;
+	uint64_t *bytes;
+	size_t start, end, step;
+	int error;
+	char message[512];
+} verify_job;
+
+static int verify_one(svd_verdict **out, uint64_t *bytes, git_repository *repo, const item_ref *r,
+                      const svd_trust *trust)
+{
+	svd_tree_item ti;
+	int error;
+
+	if ((error = svd_tree_item_read(&ti, repo, &r->tree, 1)) < 0)
+		return error;
+	error = svd_item_check(out, r->id, ti.entries, ti.n, trust);
+	*bytes += ti.bytes;
+	svd_tree_item_clear(&ti);
+	return error;
+}
+
+static void *verify_worker(void *arg)
+{
+	verify_job *job = arg;
+	git_repository *repo = NULL;
+	size_t i;
+
+	if (git_repository_open_bare(&repo, job->store_path) < 0) {
+		job->error = svd_git_error("cannot open the archive's repository");
+		snprintf(job->message, sizeof(job->message), "%s", svd_error_last());
+		return NULL;
+	}
+	for (i = job->start; i < job->end; i += job->step) {
+		job->error =
+		    verify_one(&job->verdicts[i], &job->bytes[i], repo, &job->items[i], job->trust);
+		if (job->error < 0) {
+			snprintf(job->message, sizeof(job->message), "%s", svd_error_last());
+			break;
+		}
+	}
+	git_repository_free(repo);
+	return NULL;
+}
+
+static int cmp_id(const void *x, const void *y)
+{
+	return strcmp(((const item_ref *)x)->id, ((const item_ref *)y)->id);
+}
+
+/* Pick the requested ids out of the full list (which is in id order). */
+static int select_items(item_list *list, const char *const *ids, size_t n)
+{
+	item_ref *sel;
+	size_t i;
+
+	if (!(sel = calloc(n ? n : 1, sizeof(*sel))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	for (i = 0; i < n; i++) {
+		item_ref key, *r;
+		snprintf(key.id, sizeof(key.id), "%s", ids[i]);
+		r = bsearch(&key, list->v, list->n, sizeof(*list->v), cmp_id);
+		if (!r) {
+			free(sel);
+			return svd_error_set(SVD_ENOTFOUND, "no item %s in the archive", ids[i]);
+		}
+		sel[i] = *r;
+	}
+	free(list->v);
+	list->v = sel;
+	list->n = list->cap = n;
+	return 0;
+}
+
+int svd_store_verify(svd_archive *a, const char *const *ids, size_t n, unsigned threads,
+                     svd_item_cb cb, void *payload, svd_verify_stats *stats)
+{
+	item_list list;
+	svd_verify_stats st = {0};
+	svd_verdict *verdicts[VERIFY_CHUNK];
+	uint64_t bytes[VERIFY_CHUNK];
+	verify_job jobs[MAX_THREADS];
+	pthread_t tids[MAX_THREADS];
+	size_t base, i, k;
+	int error, stop = 0;
+
+	if (threads == 0) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = cores > 0 ? (unsigned)cores : 1;
+	}
+	if (threads > MAX_THREADS)
+		threads = MAX_THREADS;
+	if ((error = list_items(&list, a->repo)) < 0)
+		return error;
+	if (ids && (error = select_items(&list, ids, n)) < 0) {
+		free(list.v);
+		return error;
+	}
+
+	for (base = 0; base < list.n && !stop && error == 0; base += VERIFY_CHUNK) {
+		size_t count = list.n - base < VERIFY_CHUNK ? list.n - base : VERIFY_CHUNK;
+		unsigned t = threads < count ? threads : (unsigned)count;
+		memset(verdicts, 0, sizeof(verdicts));
+		memset(bytes, 0, sizeof(bytes));
+		for (k = 0; k < t; k++) {
+			jobs[k] = (verify_job){.store_path = a->store_path,
+			                       .trust = a->trust,
+			                       .items = list.v + base,
+			                       .verdicts = verdicts,
+			                       .bytes = bytes,
+			                       .start = k,
+			                       .end = count,
+			                       .step = t};
+			if (t == 1)
+				verify_worker(&jobs[k]);
+			else if (pthread_create(&tids[k], NULL, verify_worker, &jobs[k]) != 0) {
+				jobs[k].error = svd_error_set(SVD_ERROR, "cannot start a thread");
+				snprintf(jobs[k].message, sizeof(jobs[k].message), "%s",
+				         svd_error_last());
+				t = (unsigned)k;
+				error = SVD_ERROR;
+				break;
+			}
+		}
+		for (k = 0; k < t && t > 1; k++)
+			pthread_join(tids[k], NULL);
+		for (k = 0; k < t; k++) {
+			if (jobs[k].error < 0 && error == 0) {
+				error = jobs[k].error;
+				svd_error_set(error, "%s", jobs[k].message);
+			}
+		}
+		for (i = 0; i < count; i++) {
+			if (!verdicts[i])
+				continue;
+			st.items++;
+			st.bytes += bytes[i];
+			st.signatures += svd_verdict_sig_count(verdicts[i]);
+			if (!svd_verdict_ok(verdicts[i]))
+				st.failed++;
+			if (cb && !stop && error == 0 && (stop = cb(verdicts[i], payload)) != 0)
+				error = stop;
+			svd_verdict_free(verdicts[i]);
+		}
+	}
+	free(list.v);
+	if (stats)
+		*stats = st;
+	if (error == 0 && st.failed > 0)
+		error = svd_error_set(SVD_ECORRUPT, "%zu of %zu items failed verification",
+		                      st.failed, st.items);
+	return error;
+}
+
+int svd_store_log(svd_archive *a, svd_log_cb cb, void *payload)
+{
+	git_revwalk *walk = NULL;
+	git_oid oid;
+	int error;
+
+	if ((error = svd_store_head_oid(&oid, a->repo)) < 0)
+		return error == SVD_ENOTFOUND ? 0 : error;
+	if (git_revwalk_new(&walk, a->repo) < 0 || git_revwalk_push(walk, &oid) < 0) {
+		error = svd_git_error("cannot walk main's history");
+		goto cleanup;
+	}
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+	while (error == 0 && git_revwalk_next(&oid, walk) == 0) {
+		git_commit *c = NULL;
+		char hex[SVD_COMMIT_HEX_LEN + 1];
+		svd_log_entry e;
+
+		if (git_commit_lookup(&c, a->repo, &oid) < 0) {
+			error = svd_git_error("cannot read a commit");
+			break;
+		}
+		git_oid_tostr(hex, sizeof(hex), &oid);
+		e.commit = hex;
+		e.time = (int64_t)git_commit_time(c);
+		e.tz_offset = git_commit_time_offset(c);
+		e.message = git_commit_message(c);
+		error = cb(&e, payload);
+		git_commit_free(c);
+	}
+cleanup:
+	git_revwalk_free(walk);
+	return error;
+}

@@ -1,0 +1,80 @@
+/*
+ * cli.h: what the samvydav command's files share.
+ */
+#ifndef SVD_CLI_H
+#define SVD_CLI_H
+
+#include <stdio.h>
+
+#include <samvydav/samvydav.h>
+
+/* Exit codes (documented in samvydav(1) and --help). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,     /* could not do it: I/O, git, memory, a wrong passphrase */
+	EXIT_USAGE = 2,    /* the command line or an argument is wrong */
+	EXIT_REFUSED = 3,  /* something did not verify: refused items, failed checks */
+	EXIT_NOTFOUND = 4, /* no such archive, item, key or file */
+	EXIT_LOCKED = 5,   /* another process is writing to the archive */
+};
+
+/* What every command gets: the global options. */
+typedef struct cli_ctx {
+	const char *archive_dir; /* -C DIR, $SAMVYDAV_ARCHIVE, or "." */
+	const char *prog;        /* "samvydav" */
+} cli_ctx;
+
+/* One entry per subcommand. */
+typedef struct cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv, cli_ctx *ctx);
+	const char *summary;
+} cli_cmd;
+
+int cmd_init(int argc, char **argv, cli_ctx *ctx);
+int cmd_key(int argc, char **argv, cli_ctx *ctx);
+int cmd_trust(int argc, char **argv, cli_ctx *ctx);
+int cmd_add(int argc, char **argv, cli_ctx *ctx);
+int cmd_sign(int argc, char **argv, cli_ctx *ctx);
+int cmd_list(int argc, char **argv, cli_ctx *ctx);
+int cmd_show(int argc, char **argv, cli_ctx *ctx);
+int cmd_verify(int argc, char **argv, cli_ctx *ctx);
+int cmd_log(int argc, char **argv, cli_ctx *ctx);
+
+/* Print "samvydav: <message>" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print the library's last message and map its code to an exit code. */
+int cli_fail(int code);
+
+/* Map a library error code to an exit code. */
+int cli_exit_code(int code);
+
+/* A usage error: the message, then a pointer to --help. Returns EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Open the archive that ctx names; prints the error itself. */
+int cli_open_archive(svd_archive **out, const cli_ctx *ctx);
+
+/* Read a secret key, asking for its passphrase when it needs one. */
+int cli_read_seckey(svd_seckey **out, const char *path);
+
+/*
+ * Ask for a passphrase: on a terminal, without echo; otherwise the first
+ * line of standard input. confirm asks twice (for new keys).
+ */
+int cli_passphrase(char *buf, size_t size, const char *prompt, int confirm);
+
+/* Is stderr a terminal (and so, should progress be shown)? */
+int cli_progress_wanted(int quiet);
+
+/* Progress on one stderr line: "label: N items, X MiB, R items/s". Rate-limited. */
+void cli_progress(const char *label, size_t items, unsigned long long bytes, int final);
+
+/* Print a JSON value on stdout, one line, and free it. Returns an exit code. */
+int cli_print_json(void *json);
+
+/* Does a string match the help options? */
+int cli_is_help(const char *arg);
+
+#endif

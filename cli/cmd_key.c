@@ -1,0 +1,179 @@
+/*
+ * cmd_key.c: samvydav key — make an editor's key pair, show a key's id.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "cli.h"
+
+#define PASSPHRASE_MAX 1024
+
+static void help(FILE *out)
+{
+	fprintf(out,
+		"usage: samvydav key generate -o SECRET.key -p PUBLIC.pub [--no-passphrase]\n"
+		"                             [--fast-kdf]\n"
+		"       samvydav key show [--json] KEYFILE\n"
+		"\n"
+		"generate  Make a new Ed25519 key pair in minisign's formats: stock\n"
+		"          'minisign -S -s SECRET.key' signs with it and 'minisign -V -p\n"
+		"          PUBLIC.pub' verifies. The secret key is encrypted with a\n"
+		"          passphrase (scrypt, as minisign does), asked twice on a terminal\n"
+		"          or read from the first line of standard input. It is written\n"
+		"          with mode 0600 and never replaces an existing file.\n"
+		"  -o, --secret FILE    where to write the secret key\n"
+		"  -p, --public FILE    where to write the public key\n"
+		"  --no-passphrase      leave the secret key unencrypted (like minisign -W)\n"
+		"  --fast-kdf           a lighter scrypt (16 MiB instead of 1 GiB), for slow\n"
+		"                       machines; weaker against guessing\n"
+		"\n"
+		"show      Print the key id of a public key, secret key or signature file,\n"
+		"          as minisign prints it (16 hex digits).\n"
+		"  --json               print {\"keyid\": ..., \"type\": ...}\n");
+}
+
+static int generate(int argc, char **argv)
+{
+	static const struct option opts[] = {{"secret", required_argument, NULL, 'o'},
+					     {"public", required_argument, NULL, 'p'},
+					     {"no-passphrase", no_argument, NULL, 'n'},
+					     {"fast-kdf", no_argument, NULL, 'f'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	const char *secret = NULL, *public = NULL;
+	int c, plain = 0, fast = 0, error, code = EXIT_FAIL;
+	svd_seckey *sk = NULL;
+	svd_pubkey *pk = NULL;
+	char *pass = NULL;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:p:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			secret = optarg;
+			break;
+		case 'p':
+			public = optarg;
+			break;
+		case 'n':
+			plain = 1;
+			break;
+		case 'f':
+			fast = 1;
+			break;
+		case 'h':
+			help(stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage("key", "unknown option");
+		}
+	}
+	if (!secret || !public || optind != argc)
+		return cli_usage("key", "key generate needs -o SECRET.key and -p PUBLIC.pub");
+	if (!plain) {
+		if (!(pass = sodium_malloc(PASSPHRASE_MAX))) {
+			cli_error("out of memory");
+			return EXIT_FAIL;
+		}
+		if ((error = cli_passphrase(pass, PASSPHRASE_MAX, "Passphrase for the new key: ",
+					    1)) < 0) {
+			code = cli_fail(error);
+			goto cleanup;
+		}
+		if (!*pass) {
+			code = cli_usage("key", "an empty passphrase; use --no-passphrase to "
+						"leave the key unencrypted");
+			goto cleanup;
+		}
+	}
+	if ((error = svd_key_generate(&sk, &pk)) < 0 ||
+	    (error = svd_seckey_write(sk, secret, pass,
+				      fast ? SVD_KDF_INTERACTIVE : SVD_KDF_SENSITIVE)) < 0 ||
+	    (error = svd_pubkey_write(pk, public)) < 0) {
+		code = cli_fail(error);
+		goto cleanup;
+	}
+	printf("Key %s\n  secret: %s%s\n  public: %s\n", svd_pubkey_id(pk), secret,
+	       plain ? " (not encrypted)" : "", public);
+	code = EXIT_OK;
+cleanup:
+	sodium_free(pass);
+	svd_seckey_free(sk);
+	svd_pubkey_free(pk);
+	return code;
+}
+
+/* The key id of any of minisign's files: public key, signature, or secret key. */
+static int show(int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	const char *type = NULL, *id = NULL;
+	svd_pubkey *pk = NULL;
+	svd_sig *sig = NULL;
+	int c, json = 0, code = EXIT_OK, error;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = 1;
+		else if (c == 'h') {
+			help(stdout);
+			return EXIT_OK;
+		} else
+			return cli_usage("key", "unknown option");
+	}
+	if (optind + 1 != argc)
+		return cli_usage("key", "key show takes one file");
+	if (svd_pubkey_read(&pk, argv[optind]) == 0) {
+		type = "public";
+		id = svd_pubkey_id(pk);
+	} else {
+		FILE *f = fopen(argv[optind], "rb");
+		char buf[SVD_SIGFILE_MAX + 1];
+		size_t len = f ? fread(buf, 1, sizeof(buf), f) : 0;
+		if (f)
+			fclose(f);
+		if (f && svd_sig_parse(&sig, buf, len) == 0) {
+			type = "signature";
+			id = svd_sig_keyid(sig);
+		} else {
+			error = svd_seckey_file_encrypted(argv[optind]);
+			if (error < 0) {
+				cli_error("%s: not a minisign public key, signature or secret key "
+					  "file",
+					  argv[optind]);
+				return error == SVD_ENOTFOUND ? EXIT_NOTFOUND : EXIT_USAGE;
+			}
+			cli_error("%s: a secret key; show its public key file instead",
+				  argv[optind]);
+			return EXIT_USAGE;
+		}
+	}
+	if (json)
+		code = cli_print_json(json_pack("{s:s,s:s}", "keyid", id, "type", type));
+	else
+		printf("%s\n", id);
+	svd_pubkey_free(pk);
+	svd_sig_free(sig);
+	return code;
+}
+
+int cmd_key(int argc, char **argv, cli_ctx *ctx)
+{
+	(void)ctx;
+	if (argc < 2 || cli_is_help(argv[1])) {
+		help(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (!strcmp(argv[1], "generate"))
+		return generate(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "show"))
+		return show(argc - 1, argv + 1);
+	return cli_usage("key", "no key command '%s'", argv[1]);
+}

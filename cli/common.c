@@ -1,0 +1,221 @@
+/*
+ * common.c: what the commands share — errors, exit codes, the archive,
+ * passphrases, progress and JSON output.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("samvydav: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_exit_code(int code)
+{
+	switch (code) {
+	case 0:
+		return EXIT_OK;
+	case SVD_ENOTFOUND:
+		return EXIT_NOTFOUND;
+	case SVD_EBADSIG:
+	case SVD_EUNTRUSTED:
+	case SVD_ECORRUPT:
+	case SVD_ETOOBIG:
+		return EXIT_REFUSED;
+	case SVD_EINVALID:
+		return EXIT_USAGE;
+	case SVD_ELOCKED:
+		return EXIT_LOCKED;
+	default:
+		return EXIT_FAIL;
+	}
+}
+
+int cli_fail(int code)
+{
+	const char *msg = svd_error_last();
+
+	cli_error("%s", *msg ? msg : "failed");
+	return cli_exit_code(code);
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("samvydav: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nsee 'samvydav %s%s--help'\n", cmd ? cmd : "", cmd ? " " : "");
+	return EXIT_USAGE;
+}
+
+int cli_is_help(const char *arg)
+{
+	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
+int cli_open_archive(svd_archive **out, const cli_ctx *ctx)
+{
+	int error = svd_archive_open(out, ctx->archive_dir);
+
+	if (error < 0)
+		return cli_fail(error);
+	return 0;
+}
+
+static int read_line_fd(char *buf, size_t size, FILE *f)
+{
+	size_t len;
+
+	if (!fgets(buf, (int)size, f))
+		return -1;
+	len = strlen(buf);
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	else if (len == size - 1)
+		return -2; /* too long: refuse rather than cut a passphrase */
+	if (len > 0 && buf[len - 1] == '\r')
+		buf[--len] = '\0';
+	return 0;
+}
+
+/* Read one line from the terminal with echo off. */
+static int ask_tty(char *buf, size_t size, const char *prompt)
+{
+	struct termios old, quiet;
+	FILE *tty = fopen("/dev/tty", "r+");
+	int r;
+
+	if (!tty)
+		return -1;
+	fprintf(tty, "%s", prompt);
+	fflush(tty);
+	if (tcgetattr(fileno(tty), &old) < 0) {
+		fclose(tty);
+		return -1;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	quiet.c_lflag |= ECHONL;
+	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	r = read_line_fd(buf, size, tty);
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fclose(tty);
+	return r;
+}
+
+int cli_passphrase(char *buf, size_t size, const char *prompt, int confirm)
+{
+	int r;
+
+	if (isatty(STDIN_FILENO)) {
+		char *again;
+		if (ask_tty(buf, size, prompt) < 0)
+			return svd_error_set(SVD_ERROR, "cannot read a passphrase from the terminal");
+		if (!confirm)
+			return 0;
+		if (!(again = sodium_malloc(size)))
+			return svd_error_set(SVD_ERROR, "out of memory");
+		r = ask_tty(again, size, "Passphrase again: ");
+		if (r == 0 && strcmp(buf, again))
+			r = -3;
+		sodium_free(again);
+		if (r == -3)
+			return svd_error_set(SVD_EINVALID, "the two passphrases differ");
+		return r < 0 ? svd_error_set(SVD_ERROR, "cannot read a passphrase") : 0;
+	}
+	/* not a terminal: scripts give the passphrase as the first line of stdin */
+	r = read_line_fd(buf, size, stdin);
+	if (r == -2)
+		return svd_error_set(SVD_EINVALID, "the passphrase is longer than %zu bytes",
+				     size - 2);
+	if (r < 0)
+		return svd_error_set(SVD_EINVALID,
+				     "a passphrase is needed: type it on a terminal, or give it "
+				     "as the first line of standard input");
+	return 0;
+}
+
+static int ask_existing(char *buf, size_t size, void *payload)
+{
+	return cli_passphrase(buf, size, (const char *)payload, 0);
+}
+
+int cli_read_seckey(svd_seckey **out, const char *path)
+{
+	char prompt[512];
+	int error;
+
+	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", path);
+	error = svd_seckey_read(out, path, ask_existing, prompt);
+	if (error < 0)
+		return cli_fail(error);
+	return 0;
+}
+
+int cli_progress_wanted(int quiet)
+{
+	return !quiet && isatty(STDERR_FILENO);
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cli_progress(const char *label, size_t items, unsigned long long bytes, int final)
+{
+	static double start, last;
+	double t = now_seconds();
+
+	if (start == 0)
+		start = t;
+	if (!final && t - last < 0.2)
+		return;
+	last = t;
+	fprintf(stderr, "\r%s: %zu items, %.1f MiB, %.0f items/s%s", label, items,
+		(double)bytes / (1024.0 * 1024.0), t > start ? (double)items / (t - start) : 0.0,
+		final ? "\n" : "   ");
+	fflush(stderr);
+}
+
+int cli_print_json(void *value)
+{
+	json_t *json = value;
+	int r;
+
+	if (!json) {
+		cli_error("out of memory");
+		return EXIT_FAIL;
+	}
+	r = json_dumpf(json, stdout, JSON_COMPACT);
+	json_decref(json);
+	fputc('\n', stdout);
+	if (r < 0) {
+		cli_error("cannot write JSON output");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}

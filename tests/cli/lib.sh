@@ -1,0 +1,100 @@
+# Shared by the CLI scenario tests. Source it; it sets up a scratch folder,
+# counts checks, and prints "N passed, N failed" at the end.
+set -u
+
+: "${SVD_BIN:?set SVD_BIN to the samvydav binary (ctest does)}"
+: "${SVD_SOURCE_DIR:?set SVD_SOURCE_DIR to the source tree (ctest does)}"
+SVD_SHARED_DIR=${SVD_SHARED_DIR:-$SVD_SOURCE_DIR/../shared}
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/svd-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+export HOME=$T/home
+mkdir -p "$HOME"
+unset SAMVYDAV_ARCHIVE
+# stock git must not pick up anything from the machine
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@invalid GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@invalid
+
+passed=0
+failed=0
+
+svd() { "$SVD_BIN" "$@"; }
+
+ok() {
+	passed=$((passed + 1))
+	printf 'ok %d - %s\n' $((passed + failed)) "$1"
+}
+
+not_ok() {
+	failed=$((failed + 1))
+	printf 'not ok %d - %s\n' $((passed + failed)) "$1"
+	[ -n "${2:-}" ] && printf '#   %s\n' "$2"
+	return 0
+}
+
+# check DESCRIPTION COMMAND...: the command must succeed
+check() {
+	local what=$1
+	shift
+	local out
+	if out=$("$@" 2>&1); then
+		ok "$what"
+	else
+		not_ok "$what" "exit $?: $(printf '%s' "$out" | tail -n 3)"
+	fi
+}
+
+# expect_exit CODE PATTERN DESCRIPTION COMMAND...: the command must exit
+# with CODE and print (stdout or stderr) something matching PATTERN
+expect_exit() {
+	local code=$1 pattern=$2 what=$3
+	shift 3
+	local out rc
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -ne "$code" ]; then
+		not_ok "$what" "expected exit $code, got $rc: $(printf '%s' "$out" | tail -n 3)"
+	elif [ -n "$pattern" ] && ! printf '%s' "$out" | grep -qE -- "$pattern"; then
+		not_ok "$what" "output does not match /$pattern/: $(printf '%s' "$out" | tail -n 3)"
+	else
+		ok "$what"
+	fi
+}
+
+# same VALUE1 VALUE2 DESCRIPTION
+same() {
+	if [ "$1" = "$2" ]; then
+		ok "$3"
+	else
+		not_ok "$3" "'$1' != '$2'"
+	fi
+}
+
+# main's commit in an archive (empty when it has none)
+head_of() {
+	git --git-dir="$1/store.git" rev-parse -q --verify refs/heads/main 2>/dev/null || true
+}
+
+# a new archive with a trusted unencrypted key: new_archive DIR KEYNAME
+new_archive() {
+	svd init "$1" >/dev/null &&
+		{ [ -f "$T/$2.key" ] || svd key generate --no-passphrase -o "$T/$2.key" -p "$T/$2.pub" >/dev/null; } &&
+		svd -C "$1" trust add "$T/$2.pub" >/dev/null
+}
+
+# the item folder path inside a store: item_path ID
+item_path() {
+	printf 'items/%s/%s' "${1:0:2}" "$1"
+}
+
+# copy an item's folder out of an archive's store: export_item ARCHIVE ID DEST
+export_item() {
+	mkdir -p "$3"
+	git --git-dir="$1/store.git" archive main "$(item_path "$2")" | tar -x -C "$3" --strip-components=3
+}
+
+finish() {
+	printf '%d passed, %d failed\n' "$passed" "$failed"
+	[ "$failed" -eq 0 ]
+	exit
+}

@@ -1,0 +1,177 @@
+/*
+ * test_sha1.c: SHA-1 against the FIPS 180 examples, git's well-known object
+ * ids and stock sha1sum on pseudo-random data of awkward lengths.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sha1.h"
+#include "util.h"
+
+static void sha1_hex(char hex[41], const void *data, size_t len)
+{
+	svd_sha1 c;
+	uint8_t out[20];
+
+	svd_sha1_init(&c);
+	svd_sha1_update(&c, data, len);
+	svd_sha1_final(&c, out);
+	svd_hex_encode(hex, out, 20);
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static uint8_t rng_byte(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint8_t)(rng_state >> 32);
+}
+
+static void fill_random(uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = rng_byte();
+}
+
+static void test_fips_vectors(void **state)
+{
+	char hex[41];
+
+	(void)state;
+	sha1_hex(hex, "abc", 3);
+	assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	sha1_hex(hex, "", 0);
+	assert_string_equal(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+	/* 448 bits: the padding must spill into a second block */
+	sha1_hex(hex, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56);
+	assert_string_equal(hex, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+	sha1_hex(hex,
+	         "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqk"
+	         "lmnopqrlmnopqrsmnopqrstnopqrstu",
+	         112);
+	assert_string_equal(hex, "a49b2446a02c645bf419f995b67091253a04a259");
+}
+
+static void test_million_a(void **state)
+{
+	char chunk[1000], hex[41];
+	uint8_t out[20];
+	svd_sha1 c;
+	int i;
+
+	(void)state;
+	memset(chunk, 'a', sizeof(chunk));
+	svd_sha1_init(&c);
+	for (i = 0; i < 1000; i++)
+		svd_sha1_update(&c, chunk, sizeof(chunk));
+	svd_sha1_final(&c, out);
+	svd_hex_encode(hex, out, 20);
+	assert_string_equal(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+}
+
+/* git's ids of the empty blob and the empty tree */
+static void test_git_ids(void **state)
+{
+	char hex[41];
+
+	(void)state;
+	sha1_hex(hex, "blob 0", 7);
+	assert_string_equal(hex, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+	sha1_hex(hex, "tree 0", 7);
+	assert_string_equal(hex, "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
+	sha1_hex(hex, "blob 6\0hello\n", 13);
+	assert_string_equal(hex, "ce013625030ba8dba906f756967f9e9ca394464a");
+}
+
+/* Any way of cutting the input into pieces gives the one-shot digest. */
+static void test_split_points(void **state)
+{
+	uint8_t data[300], out[20], want[20];
+	svd_sha1 c;
+	size_t i, j;
+
+	(void)state;
+	fill_random(data, sizeof(data));
+	svd_sha1_init(&c);
+	svd_sha1_update(&c, data, sizeof(data));
+	svd_sha1_final(&c, want);
+	for (i = 0; i <= sizeof(data); i++) {
+		for (j = i; j <= sizeof(data); j += 17) {
+			svd_sha1_init(&c);
+			svd_sha1_update(&c, data, i);
+			svd_sha1_update(&c, data + i, j - i);
+			svd_sha1_update(&c, NULL, 0);
+			svd_sha1_update(&c, data + j, sizeof(data) - j);
+			svd_sha1_final(&c, out);
+			assert_memory_equal(out, want, 20);
+		}
+	}
+	/* byte by byte */
+	svd_sha1_init(&c);
+	for (i = 0; i < sizeof(data); i++)
+		svd_sha1_update(&c, data + i, 1);
+	svd_sha1_final(&c, out);
+	assert_memory_equal(out, want, 20);
+}
+
+/* Our digest of a file against stock sha1sum's. */
+static void check_against_sha1sum(const uint8_t *data, size_t len)
+{
+	char path[] = "/tmp/svd-sha1-XXXXXX", cmd[128], line[128], hex[41];
+	FILE *f;
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "sha1sum %s", path);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_int_equal(pclose(f), 0);
+	unlink(path);
+	sha1_hex(hex, data, len);
+	line[40] = '\0';
+	assert_string_equal(hex, line);
+}
+
+static void test_sha1sum(void **state)
+{
+	static const size_t sizes[] = {0,    1,    3,    55,    56,     57,      63,     64,
+	                               65,   119,  120,  127,   128,    129,     1000,   4095,
+	                               4096, 4097, 8191, 65536, 100003, 1048583, 3000017};
+	uint8_t *data = malloc(3000017);
+	size_t i;
+
+	(void)state;
+	assert_non_null(data);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		fill_random(data, sizes[i]);
+		check_against_sha1sum(data, sizes[i]);
+	}
+	free(data);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fips_vectors), cmocka_unit_test(test_million_a),
+	    cmocka_unit_test(test_git_ids),      cmocka_unit_test(test_split_points),
+	    cmocka_unit_test(test_sha1sum),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
