@@ -207,8 +207,7 @@ static int dump_object(struct dump *d, const json_t *v, int depth, struct where 
 {
 	size_t n = json_object_size(v), i = 0, mark = w->len;
 	struct key *keys = NULL;
-	const char *k;
-	json_t *x;
+	void *it;
 	int error = 0;
 
 	if (n == 0)
@@ -216,15 +215,17 @@ static int dump_object(struct dump *d, const json_t *v, int depth, struct where 
 	keys = calloc(n, sizeof(*keys));
 	if (!keys)
 		return svd_error_set(SVD_ERROR, "out of memory");
-	json_object_foreach((json_t *)v, k, x)
-	{
+	for (it = json_object_iter((json_t *)v); it && i < n;
+	     it = json_object_iter_next((json_t *)v, it)) {
+		const char *k = json_object_iter_key(it);
+
 		keys[i].s = k;
 #if JANSSON_VERSION_HEX >= 0x020e00
-		keys[i].len = json_object_iter_key_len(json_object_key_to_iter(k));
+		keys[i].len = json_object_iter_key_len(it); /* a key may hold U+0000 */
 #else
 		keys[i].len = strlen(k);
 #endif
-		keys[i].value = x;
+		keys[i].value = json_object_iter_value(it);
 		if ((error = check_key(d, w, k, keys[i].len)) < 0)
 			goto cleanup;
 		if (d->check_order && i > 0 && key_cmp(&keys[i - 1], &keys[i]) >= 0) {

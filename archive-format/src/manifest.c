@@ -71,10 +71,14 @@ static const struct {
 	check_fn check;
 	int required;
 } fields[F_COUNT] = {
-    [F_TITLE] = {"title", text_problem, 1},         [F_LANG] = {"lang", lang_problem, 1},
-    [F_CREATED] = {"created", datetime_problem, 1}, [F_PUBLISHED] = {"published", date_problem, 0},
-    [F_SOURCE] = {"source", source_problem, 0},     [F_REGION] = {"region", text_problem, 0},
-    [F_SUPERSEDES] = {"supersedes", id_problem, 0}, [F_RETRACTS] = {"retracts", id_problem, 0},
+    [F_TITLE] = {"title", text_problem, 1},         /* required */
+    [F_LANG] = {"lang", lang_problem, 1},           /* required */
+    [F_CREATED] = {"created", datetime_problem, 1}, /* required */
+    [F_PUBLISHED] = {"published", date_problem, 0}, /* optional */
+    [F_SOURCE] = {"source", source_problem, 0},     /* optional */
+    [F_REGION] = {"region", text_problem, 0},       /* optional */
+    [F_SUPERSEDES] = {"supersedes", id_problem, 0}, /* required for a correction */
+    [F_RETRACTS] = {"retracts", id_problem, 0},     /* a retraction's, and required */
 };
 
 /* The first control character (C0, DEL, C1) in valid UTF-8, or -1. */
@@ -745,15 +749,17 @@ static int check_json(const json_t *v, svd_manifest *into, int code, const char 
 	    "authors", "created",  "files",  "format",     "kind", "lang", "published",
 	    "region",  "retracts", "source", "supersedes", "tags", "title"};
 	const json_t *x;
-	const char *key, *problem;
+	const char *problem;
+	void *it;
 	svd_kind kind = SVD_KIND_ARTICLE;
 	size_t k;
 	int i, error;
 
 	if (!json_is_object(v))
 		return svd_error_set(code, "%s: not a JSON object", where);
-	json_object_foreach((json_t *)v, key, x)
-	{
+	for (it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
+		const char *key = json_object_iter_key(it);
+
 		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
 			if (strcmp(key, keys[k]) == 0)
 				break;

@@ -44,6 +44,8 @@ struct svd_txn {
 	git_tree *items; /* base's items/ (NULL if none) */
 	staged *v;
 	size_t n, cap;
+	size_t *slots;     /* open-addressing index of v by id: index + 1, 0 = empty */
+	size_t nslots;     /* a power of two, at least twice n */
 	char **keyids; /* signers named in the commit message */
 	size_t nkeyids;
 	svd_txn_stats stats;
@@ -102,15 +104,56 @@ static int note_signer(svd_txn *t, const char *keyid)
 	return 0;
 }
 
+/* Ids are SHA-256 in hex: their first 16 digits are as good a hash as any. */
+static size_t id_hash(const char *id)
+{
+	uint8_t b[8];
+	uint64_t h = 0;
+	size_t i;
+
+	svd_hex_decode(b, sizeof(b), id);
+	for (i = 0; i < sizeof(b); i++)
+		h = h << 8 | b[i];
+	return (size_t)h;
+}
+
 static staged *find_staged(svd_txn *t, const char *id)
 {
 	size_t i;
 
-	/* newest first: an operation adds an item once, and looks it up right after */
-	for (i = t->n; i > 0; i--)
-		if (!strcmp(t->v[i - 1].id, id))
-			return &t->v[i - 1];
+	if (!t->nslots)
+		return NULL;
+	for (i = id_hash(id) & (t->nslots - 1); t->slots[i]; i = (i + 1) & (t->nslots - 1))
+		if (!strcmp(t->v[t->slots[i] - 1].id, id))
+			return &t->v[t->slots[i] - 1];
 	return NULL;
+}
+
+/* Index v[k] by its id; the table doubles to stay at most half full. */
+static int index_staged(svd_txn *t, size_t k)
+{
+	size_t i, j;
+
+	if (2 * (t->n + 1) > t->nslots) {
+		size_t nslots = t->nslots ? t->nslots * 2 : 1024;
+		size_t *slots = calloc(nslots, sizeof(*slots));
+		if (!slots)
+			return svd_error_set(SVD_ERROR, "out of memory");
+		free(t->slots);
+		t->slots = slots;
+		t->nslots = nslots;
+		for (j = 0; j < t->n; j++) {
+			if (j == k)
+				continue;
+			for (i = id_hash(t->v[j].id) & (nslots - 1); slots[i]; i = (i + 1) & (nslots - 1))
+				;
+			slots[i] = j + 1;
+		}
+	}
+	for (i = id_hash(t->v[k].id) & (t->nslots - 1); t->slots[i]; i = (i + 1) & (t->nslots - 1))
+		;
+	t->slots[i] = k + 1;
+	return 0;
 }
 
 /*
@@ -441,6 +484,8 @@ static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 		    strndup(svd_manifest_get(svd_verdict_manifest(v), "title"), TITLE_IN_LOG);
 		if (!s->title)
 			goto oom;
+		if ((error = index_staged(t, t->n - 1)) < 0)
+			goto cleanup;
 		if (had)
 			t->stats.cosigned++;
 		else
@@ -1434,6 +1479,7 @@ void svd_txn_free(svd_txn *t)
 	for (i = 0; i < t->n; i++)
 		free(t->v[i].title);
 	free(t->v);
+	free(t->slots);
 	for (i = 0; i < t->nkeyids; i++)
 		free(t->keyids[i]);
 	free(t->keyids);

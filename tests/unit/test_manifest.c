@@ -76,21 +76,19 @@ static json_t *file(const char *path, const char *sha256, json_int_t size)
 }
 
 /* Canonical bytes of v (the canon layer must not be what refuses it). */
-static char *dump(json_t *v, size_t *len)
+static void dump(char **out, size_t *len, json_t *v)
 {
-	char *out = NULL;
-
-	if (svd_canon_dump(&out, len, v) != 0)
+	if (svd_canon_dump(out, len, v) != 0)
 		fail_msg("cannot dump: %s", svd_error_last());
-	return out;
 }
 
 static svd_manifest *accept_json(json_t *v)
 {
 	svd_manifest *m = NULL;
 	size_t len;
-	char *bytes = dump(v, &len);
+	char *bytes = NULL;
 
+	dump(&bytes, &len, v);
 	if (svd_manifest_parse(&m, bytes, len) != 0)
 		fail_msg("refused %s: %s", bytes, svd_error_last());
 	free(bytes);
@@ -112,8 +110,9 @@ static void refuse_bytes(const char *bytes, size_t len, const char *needle)
 static void refuse_json(json_t *v, const char *needle)
 {
 	size_t len;
-	char *bytes = dump(v, &len);
+	char *bytes = NULL;
 
+	dump(&bytes, &len, v);
 	refuse_bytes(bytes, len, needle);
 	free(bytes);
 	json_decref(v);
@@ -270,9 +269,10 @@ static void test_id_is_sha256_of_bytes(void **state)
 	unsigned char hash[32];
 	char hex[65];
 	size_t len, blen;
-	char *bytes = dump(v, &len);
+	char *bytes = NULL;
 
 	(void)state;
+	dump(&bytes, &len, v);
 	assert_int_equal(svd_manifest_parse(&m, bytes, len), 0);
 	crypto_hash_sha256(hash, (const unsigned char *)bytes, len);
 	svd_hex_encode(hex, hash, 32);
@@ -319,8 +319,8 @@ static void test_passes_cyrillic_greek_latin(void **state)
 {
 	static const char *const titles[] = {
 	    "Обращение к россиянам от украинского социалиста",
-	    "Макс пошёл, чтобы с оружием в руках защищать те же ценности, за которые боролся "
-	    "всю жизнь",
+	    ("Макс пошёл, чтобы с оружием в руках защищать те же ценности, за которые боролся "
+	     "всю жизнь"),
 	    "Ουκρανικά ερωτήματα",
 	    "Tragédia ukrajinskej triedy\xC2\xA0pracujúcich",
 	    "¿Dónde está la gente de Bucha?",
@@ -559,6 +559,7 @@ static void test_id_valid(void **state)
 
 static void test_null_is_fine(void **state)
 {
+	svd_manifest *m = (svd_manifest *)1;
 	size_t len = 7;
 
 	(void)state;
@@ -575,6 +576,33 @@ static void test_null_is_fine(void **state)
 	assert_int_equal(svd_manifest_set(NULL, "title", "x"), SVD_EINVALID);
 	assert_int_equal(svd_manifest_serialize(NULL), SVD_EINVALID);
 	assert_int_equal(svd_manifest_check_path(NULL), SVD_EINVALID);
+	assert_int_equal(svd_manifest_parse(&m, NULL, 0), SVD_EINVALID);
+	assert_null(m);
+}
+
+/* Messages repeat a caller's bad value only printable, valid UTF-8 and short. */
+static void test_messages_are_safe(void **state)
+{
+	char name[300];
+	const char *msg;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(svd_manifest_check_path("a\x1b[31m/\xC2\x9B\xFF"), SVD_EINVALID);
+	msg = svd_error_last();
+	assert_true(svd_utf8_valid(msg, strlen(msg)));
+	for (i = 0; msg[i]; i++)
+		assert_true((unsigned char)msg[i] >= 0x20 && msg[i] != 0x7F);
+	assert_non_null(strstr(msg, "\"a?[31m/???\""));
+	/* a long name is cut, and not inside a UTF-8 sequence */
+	strcpy(name, "/");
+	for (i = 0; i < 100; i++)
+		strcat(name, "ї");
+	assert_int_equal(svd_manifest_check_path(name), SVD_EINVALID);
+	msg = svd_error_last();
+	assert_true(svd_utf8_valid(msg, strlen(msg)));
+	assert_non_null(strstr(msg, "її...\": holds '/'"));
+	assert_true(strlen(msg) < 200);
 }
 
 /* ---- what canonical JSON refuses, at the manifest level ---- */
@@ -584,10 +612,10 @@ static void refuse_edit(const char *find, const char *ins, const char *needle)
 {
 	json_t *v = base();
 	size_t len, at;
-	char *bytes, *edited, *hit;
+	char *bytes = NULL, *edited, *hit;
 
 	json_object_set_new(v, "source", json_string("https://example.org/a"));
-	bytes = dump(v, &len);
+	dump(&bytes, &len, v);
 	hit = strstr(bytes, find);
 	if (!hit)
 		fail_msg("\"%s\" not in %s", find, bytes);
@@ -640,9 +668,11 @@ static void test_refuses_trailing_newline_and_bom(void **state)
 {
 	json_t *v = base();
 	size_t len;
-	char *bytes = dump(v, &len), *buf = malloc(len + 4);
+	char *bytes = NULL, *buf;
 
 	(void)state;
+	dump(&bytes, &len, v);
+	buf = malloc(len + 4);
 	assert_non_null(buf);
 	memcpy(buf, bytes, len);
 	buf[len] = '\n';
@@ -1175,6 +1205,8 @@ static void test_setters_check_values(void **state)
 	expect_set_refused("published", "", "published: not a date");
 	expect_set_refused("source", "ftp://example.org", "source: not an http");
 	expect_set_refused("source", "https://a b", "source: holds a space");
+	expect_set_refused("source", "https://a\xC0\xAF", "source: not valid UTF-8");
+	expect_set_refused("source", "https://a\x7F", "source: holds a space or a control");
 	expect_set_refused("supersedes", "ABC", "supersedes: not an item id");
 	expect_set_refused("retracts", ID_A "00", "retracts: not an item id");
 	expect_set_refused("kind", "opinion", "manifest: kind: not one of");
@@ -1368,6 +1400,7 @@ int main(void)
 	    cmocka_unit_test(test_kinds),
 	    cmocka_unit_test(test_id_valid),
 	    cmocka_unit_test(test_null_is_fine),
+	    cmocka_unit_test(test_messages_are_safe),
 	    cmocka_unit_test(test_refuses_non_canonical_whitespace),
 	    cmocka_unit_test(test_refuses_key_order),
 	    cmocka_unit_test(test_refuses_escaped_unicode),
