@@ -13,52 +13,52 @@
 static void help(FILE *out)
 {
 	fprintf(out,
-		"usage: samvydav add --kind KIND --title TEXT --lang TAG --body FILE --key KEY\n"
-		"                    [--author NAME]... [--published YYYY-MM-DD] [--source URL]\n"
-		"                    [--region TEXT] [--tag TEXT]... [--supersedes ID]\n"
-		"                    [--retracts ID] [--attach FILE]... [--created TIME]\n"
-		"       samvydav add --from PATH [--key KEY]\n"
-		"\n"
-		"Sign items and add them to the archive, all in one commit. Every item\n"
-		"goes through the same gate as a bundle: canonical manifest, sizes and\n"
-		"SHA-256 of every file, signatures, and at least one trusted signer.\n"
-		"\n"
-		"One item from options:\n"
-		"  --kind KIND        article, testimony, correction or retraction\n"
-		"  --title TEXT       the title, in any script\n"
-		"  --lang TAG         the language, a BCP 47 tag (uk, ru, en, fr, crh-Latn...)\n"
-		"  --author NAME      an author; repeat for several\n"
-		"  --published DATE   the date of publication, YYYY-MM-DD\n"
-		"  --source URL       where it was first published (http or https)\n"
-		"  --region TEXT      the region it concerns (e.g. Kherson)\n"
-		"  --tag TEXT         a tag; repeat for several\n"
-		"  --supersedes ID    the item this one corrects or replaces\n"
-		"  --retracts ID      the item this retraction withdraws\n"
-		"  --body FILE        the text, in Markdown; stored as body.md\n"
-		"  --attach FILE      an attachment (photo, audio, PDF); repeat for several\n"
-		"  --created TIME     creation time, YYYY-MM-DDTHH:MM:SSZ (default: now)\n"
-		"\n"
-		"Many items:\n"
-		"  --from PATH        (also --from-dir) one of:\n"
-		"                     - a folder of item folders, or one item folder; an item\n"
-		"                       folder holds either meta.json (the fields above as\n"
-		"                       JSON; every other file is a payload, body.md the\n"
-		"                       text) or manifest.json with its payload files and\n"
-		"                       signatures (sig/KEYID.minisig, or manifest.json.minisig\n"
-		"                       as stock minisign writes it), taken byte for byte\n"
-		"                     - a JSON lines file: one object per line with the\n"
-		"                       fields above, \"body\" and \"attachments\" naming files\n"
-		"                       relative to the JSON lines file\n"
-		"\n"
-		"Common:\n"
-		"  --key FILE         the editor's secret key (minisign format); asks for\n"
-		"                     its passphrase (or reads the first line of stdin)\n"
-		"  -m, --message TEXT the commit message (default: what was added, by whom)\n"
-		"  --json             print the outcome as JSON\n"
-		"  -q, --quiet        no progress, no summary\n"
-		"\n"
-		"Items that fail a check are refused, each named on stderr with the file\n"
-		"and the check; the rest are added and the exit code is 3.\n");
+	        "usage: samvydav add --kind KIND --title TEXT --lang TAG --body FILE --key KEY\n"
+	        "                    [--author NAME]... [--published YYYY-MM-DD] [--source URL]\n"
+	        "                    [--region TEXT] [--tag TEXT]... [--supersedes ID]\n"
+	        "                    [--retracts ID] [--attach FILE]... [--created TIME]\n"
+	        "       samvydav add --from PATH [--key KEY]\n"
+	        "\n"
+	        "Sign items and add them to the archive, all in one commit. Every item\n"
+	        "goes through the same gate as a bundle: canonical manifest, sizes and\n"
+	        "SHA-256 of every file, signatures, and at least one trusted signer.\n"
+	        "\n"
+	        "One item from options:\n"
+	        "  --kind KIND        article, testimony, correction or retraction\n"
+	        "  --title TEXT       the title, in any script\n"
+	        "  --lang TAG         the language, a BCP 47 tag (uk, ru, en, fr, crh-Latn...)\n"
+	        "  --author NAME      an author; repeat for several\n"
+	        "  --published DATE   the date of publication, YYYY-MM-DD\n"
+	        "  --source URL       where it was first published (http or https)\n"
+	        "  --region TEXT      the region it concerns (e.g. Kherson)\n"
+	        "  --tag TEXT         a tag; repeat for several\n"
+	        "  --supersedes ID    the item this one corrects or replaces\n"
+	        "  --retracts ID      the item this retraction withdraws\n"
+	        "  --body FILE        the text, in Markdown; stored as body.md\n"
+	        "  --attach FILE      an attachment (photo, audio, PDF); repeat for several\n"
+	        "  --created TIME     creation time, YYYY-MM-DDTHH:MM:SSZ (default: now)\n"
+	        "\n"
+	        "Many items:\n"
+	        "  --from PATH        (also --from-dir) one of:\n"
+	        "                     - a folder of item folders, or one item folder; an item\n"
+	        "                       folder holds either meta.json (the fields above as\n"
+	        "                       JSON; every other file is a payload, body.md the\n"
+	        "                       text) or manifest.json with its payload files and\n"
+	        "                       signatures (sig/KEYID.minisig, or manifest.json.minisig\n"
+	        "                       as stock minisign writes it), taken byte for byte\n"
+	        "                     - a JSON lines file: one object per line with the\n"
+	        "                       fields above, \"body\" and \"attachments\" naming files\n"
+	        "                       relative to the JSON lines file\n"
+	        "\n"
+	        "Common:\n"
+	        "  --key FILE         the editor's secret key (minisign format); asks for\n"
+	        "                     its passphrase (or reads the first line of stdin)\n"
+	        "  -m, --message TEXT the commit message (default: what was added, by whom)\n"
+	        "  --json             print the outcome as JSON\n"
+	        "  -q, --quiet        no progress, no summary\n"
+	        "\n"
+	        "Items that fail a check are refused, each named on stderr with the file\n"
+	        "and the check; the rest are added and the exit code is 3.\n");
 }
 
 enum {
@@ -105,16 +105,16 @@ static int on_item(const svd_verdict *v, void *payload)
 		for (i = 0; i < svd_verdict_problem_count(v); i++) {
 			const char *file, *check, *msg;
 			svd_verdict_problem(v, i, &file, &check, &msg);
-			fprintf(stderr, "samvydav: refused %s%s%s: %s%s%s: %s\n",
-				src ? src : "", src && id ? ": " : "", id ? id : "", file,
-				*file ? ": " : "", check, msg);
+			fprintf(stderr, "samvydav: refused %s%s%s: %s%s%s: %s\n", src ? src : "",
+			        src && id ? ": " : "", id ? id : "", file, *file ? ": " : "", check,
+			        msg);
 			json_array_append_new(problems, json_pack("{s:s,s:s,s:s}", "file", file,
-								  "check", check, "message", msg));
+			                                          "check", check, "message", msg));
 		}
 		if (r->json)
 			json_array_append_new(r->refused,
-					      json_pack("{s:s?,s:s?,s:o}", "source", src, "id", id,
-							"problems", problems));
+			                      json_pack("{s:s?,s:s?,s:o}", "source", src, "id", id,
+			                                "problems", problems));
 		else
 			json_decref(problems);
 	}
@@ -126,27 +126,27 @@ static int on_item(const svd_verdict *v, void *payload)
 int cmd_add(int argc, char **argv, cli_ctx *ctx)
 {
 	static const struct option opts[] = {
-		{"kind", required_argument, NULL, OPT_KIND},
-		{"title", required_argument, NULL, OPT_TITLE},
-		{"lang", required_argument, NULL, OPT_LANG},
-		{"author", required_argument, NULL, OPT_AUTHOR},
-		{"published", required_argument, NULL, OPT_PUBLISHED},
-		{"source", required_argument, NULL, OPT_SOURCE},
-		{"region", required_argument, NULL, OPT_REGION},
-		{"tag", required_argument, NULL, OPT_TAG},
-		{"supersedes", required_argument, NULL, OPT_SUPERSEDES},
-		{"retracts", required_argument, NULL, OPT_RETRACTS},
-		{"body", required_argument, NULL, OPT_BODY},
-		{"attach", required_argument, NULL, OPT_ATTACH},
-		{"created", required_argument, NULL, OPT_CREATED},
-		{"key", required_argument, NULL, OPT_KEY},
-		{"from", required_argument, NULL, OPT_FROM},
-		{"from-dir", required_argument, NULL, OPT_FROM},
-		{"message", required_argument, NULL, 'm'},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+	    {"kind", required_argument, NULL, OPT_KIND},
+	    {"title", required_argument, NULL, OPT_TITLE},
+	    {"lang", required_argument, NULL, OPT_LANG},
+	    {"author", required_argument, NULL, OPT_AUTHOR},
+	    {"published", required_argument, NULL, OPT_PUBLISHED},
+	    {"source", required_argument, NULL, OPT_SOURCE},
+	    {"region", required_argument, NULL, OPT_REGION},
+	    {"tag", required_argument, NULL, OPT_TAG},
+	    {"supersedes", required_argument, NULL, OPT_SUPERSEDES},
+	    {"retracts", required_argument, NULL, OPT_RETRACTS},
+	    {"body", required_argument, NULL, OPT_BODY},
+	    {"attach", required_argument, NULL, OPT_ATTACH},
+	    {"created", required_argument, NULL, OPT_CREATED},
+	    {"key", required_argument, NULL, OPT_KEY},
+	    {"from", required_argument, NULL, OPT_FROM},
+	    {"from-dir", required_argument, NULL, OPT_FROM},
+	    {"message", required_argument, NULL, 'm'},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
 	svd_source_file *files = NULL;
 	size_t nfiles = 0;
 	const char *key = NULL, *from = NULL, *message = NULL, *body = NULL;
@@ -174,9 +174,10 @@ int cmd_add(int argc, char **argv, cli_ctx *ctx)
 		switch (c) {
 		case OPT_KIND:
 			if (svd_kind_parse(&kind, optarg) < 0) {
-				code = cli_usage("add", "--kind is article, testimony, correction or "
-							"retraction, not '%s'",
-						 optarg);
+				code = cli_usage("add",
+				                 "--kind is article, testimony, correction or "
+				                 "retraction, not '%s'",
+				                 optarg);
 				goto cleanup;
 			}
 			error = svd_manifest_set_kind(m, kind);
@@ -318,17 +319,18 @@ int cmd_add(int argc, char **argv, cli_ctx *ctx)
 	{
 		const svd_txn_stats *st = svd_txn_stats_get(txn);
 		if (rep.json) {
-			code = cli_print_json(json_pack(
-				"{s:s,s:i,s:i,s:i,s:i,s:O,s:O}", "commit", commit, "added",
-				(json_int_t)st->added, "cosigned", (json_int_t)st->cosigned,
-				"unchanged", (json_int_t)st->unchanged, "refused",
-				(json_int_t)st->refused, "items", rep.added, "refusals", rep.refused)) ||
+			code = cli_print_json(json_pack("{s:s,s:i,s:i,s:i,s:i,s:O,s:O}", "commit",
+			                                commit, "added", (json_int_t)st->added,
+			                                "cosigned", (json_int_t)st->cosigned,
+			                                "unchanged", (json_int_t)st->unchanged,
+			                                "refused", (json_int_t)st->refused, "items",
+			                                rep.added, "refusals", rep.refused)) ||
 			       code;
 			if (code == EXIT_OK && st->refused)
 				code = EXIT_REFUSED;
 		} else if (!from && v && svd_verdict_ok(v) && !rep.quiet) {
-			printf("%s %s\n", st->added ? "Added" : "Already in the archive:",
-			       svd_verdict_id(v));
+			printf("%s %s\n",
+			       st->added ? "Added" : "Already in the archive:", svd_verdict_id(v));
 		} else if (!rep.quiet) {
 			printf("Added %zu item%s", st->added, st->added == 1 ? "" : "s");
 			if (st->cosigned)

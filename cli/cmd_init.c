@@ -9,15 +9,15 @@
 static void help(FILE *out)
 {
 	fprintf(out, "usage: samvydav init [DIR]\n"
-		     "\n"
-		     "Create a new archive in DIR (default: the archive folder from -C or\n"
-		     "$SAMVYDAV_ARCHIVE, else the current folder). DIR must not exist yet or\n"
-		     "be empty. The archive holds a bare git repository (store.git), the\n"
-		     "local list of trusted keys (trusted/), a folder for refused items\n"
-		     "(refused/) and this mirror's random id (mirror-id).\n"
-		     "\n"
-		     "Next: make a key with 'samvydav key generate' and trust it with\n"
-		     "'samvydav trust add'.\n");
+	             "\n"
+	             "Create a new archive in DIR (default: the archive folder from -C or\n"
+	             "$SAMVYDAV_ARCHIVE, else the current folder). DIR must not exist yet or\n"
+	             "be empty. The archive holds a bare git repository (store.git), the\n"
+	             "local list of trusted keys (trusted/), a folder for refused items\n"
+	             "(refused/) and this mirror's random id (mirror-id).\n"
+	             "\n"
+	             "Next: make a key with 'samvydav key generate' and trust it with\n"
+	             "'samvydav trust add'.\n");
 }
 
 int cmd_init(int argc, char **argv, cli_ctx *ctx)

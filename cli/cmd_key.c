@@ -14,36 +14,33 @@
 
 static void help(FILE *out)
 {
-	fprintf(out,
-		"usage: samvydav key generate -o SECRET.key -p PUBLIC.pub [--no-passphrase]\n"
-		"                             [--fast-kdf]\n"
-		"       samvydav key show [--json] KEYFILE\n"
-		"\n"
-		"generate  Make a new Ed25519 key pair in minisign's formats: stock\n"
-		"          'minisign -S -s SECRET.key' signs with it and 'minisign -V -p\n"
-		"          PUBLIC.pub' verifies. The secret key is encrypted with a\n"
-		"          passphrase (scrypt, as minisign does), asked twice on a terminal\n"
-		"          or read from the first line of standard input. It is written\n"
-		"          with mode 0600 and never replaces an existing file.\n"
-		"  -o, --secret FILE    where to write the secret key\n"
-		"  -p, --public FILE    where to write the public key\n"
-		"  --no-passphrase      leave the secret key unencrypted (like minisign -W)\n"
-		"  --fast-kdf           a lighter scrypt (16 MiB instead of 1 GiB), for slow\n"
-		"                       machines; weaker against guessing\n"
-		"\n"
-		"show      Print the key id of a public key, secret key or signature file,\n"
-		"          as minisign prints it (16 hex digits).\n"
-		"  --json               print {\"keyid\": ..., \"type\": ...}\n");
+	fprintf(out, "usage: samvydav key generate -o SECRET.key -p PUBLIC.pub [--no-passphrase]\n"
+	             "                             [--fast-kdf]\n"
+	             "       samvydav key show [--json] KEYFILE\n"
+	             "\n"
+	             "generate  Make a new Ed25519 key pair in minisign's formats: stock\n"
+	             "          'minisign -S -s SECRET.key' signs with it and 'minisign -V -p\n"
+	             "          PUBLIC.pub' verifies. The secret key is encrypted with a\n"
+	             "          passphrase (scrypt, as minisign does), asked twice on a terminal\n"
+	             "          or read from the first line of standard input. It is written\n"
+	             "          with mode 0600 and never replaces an existing file.\n"
+	             "  -o, --secret FILE    where to write the secret key\n"
+	             "  -p, --public FILE    where to write the public key\n"
+	             "  --no-passphrase      leave the secret key unencrypted (like minisign -W)\n"
+	             "  --fast-kdf           a lighter scrypt (16 MiB instead of 1 GiB), for slow\n"
+	             "                       machines; weaker against guessing\n"
+	             "\n"
+	             "show      Print the key id of a public key, secret key or signature file,\n"
+	             "          as minisign prints it (16 hex digits).\n"
+	             "  --json               print {\"keyid\": ..., \"type\": ...}\n");
 }
 
 static int generate(int argc, char **argv)
 {
-	static const struct option opts[] = {{"secret", required_argument, NULL, 'o'},
-					     {"public", required_argument, NULL, 'p'},
-					     {"no-passphrase", no_argument, NULL, 'n'},
-					     {"fast-kdf", no_argument, NULL, 'f'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"secret", required_argument, NULL, 'o'},  {"public", required_argument, NULL, 'p'},
+	    {"no-passphrase", no_argument, NULL, 'n'}, {"fast-kdf", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
 	const char *secret = NULL, *public = NULL;
 	int c, plain = 0, fast = 0, error, code = EXIT_FAIL;
 	svd_seckey *sk = NULL;
@@ -57,7 +54,8 @@ static int generate(int argc, char **argv)
 			secret = optarg;
 			break;
 		case 'p':
-			public = optarg;
+			public
+			= optarg;
 			break;
 		case 'n':
 			plain = 1;
@@ -79,20 +77,20 @@ static int generate(int argc, char **argv)
 			cli_error("out of memory");
 			return EXIT_FAIL;
 		}
-		if ((error = cli_passphrase(pass, PASSPHRASE_MAX, "Passphrase for the new key: ",
-					    1)) < 0) {
+		if ((error = cli_passphrase(pass, PASSPHRASE_MAX,
+		                            "Passphrase for the new key: ", 1)) < 0) {
 			code = cli_fail(error);
 			goto cleanup;
 		}
 		if (!*pass) {
 			code = cli_usage("key", "an empty passphrase; use --no-passphrase to "
-						"leave the key unencrypted");
+			                        "leave the key unencrypted");
 			goto cleanup;
 		}
 	}
 	if ((error = svd_key_generate(&sk, &pk)) < 0 ||
 	    (error = svd_seckey_write(sk, secret, pass,
-				      fast ? SVD_KDF_INTERACTIVE : SVD_KDF_SENSITIVE)) < 0 ||
+	                              fast ? SVD_KDF_INTERACTIVE : SVD_KDF_SENSITIVE)) < 0 ||
 	    (error = svd_pubkey_write(pk, public)) < 0) {
 		code = cli_fail(error);
 		goto cleanup;
@@ -110,9 +108,8 @@ cleanup:
 /* The key id of any of minisign's files: public key, signature, or secret key. */
 static int show(int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	const char *type = NULL, *id = NULL;
 	svd_pubkey *pk = NULL;
 	svd_sig *sig = NULL;
@@ -146,12 +143,12 @@ static int show(int argc, char **argv)
 			error = svd_seckey_file_encrypted(argv[optind]);
 			if (error < 0) {
 				cli_error("%s: not a minisign public key, signature or secret key "
-					  "file",
-					  argv[optind]);
+				          "file",
+				          argv[optind]);
 				return error == SVD_ENOTFOUND ? EXIT_NOTFOUND : EXIT_USAGE;
 			}
 			cli_error("%s: a secret key; show its public key file instead",
-				  argv[optind]);
+			          argv[optind]);
 			return EXIT_USAGE;
 		}
 	}

@@ -13,15 +13,15 @@
 static void help(FILE *out)
 {
 	fprintf(out, "usage: samvydav list [--lang TAG] [--kind KIND] [--region TEXT] [--json]\n"
-		     "\n"
-		     "List the archive's items, newest publication first: id (first 12\n"
-		     "digits), date, language, kind and title. Reads only the manifests;\n"
-		     "'samvydav verify' checks files and signatures.\n"
-		     "\n"
-		     "  --lang TAG      only items in this language (exact tag, e.g. uk)\n"
-		     "  --kind KIND     only articles, testimonies, corrections or retractions\n"
-		     "  --region TEXT   only items about this region\n"
-		     "  --json          a JSON array of the manifests' fields, with full ids\n");
+	             "\n"
+	             "List the archive's items, newest publication first: id (first 12\n"
+	             "digits), date, language, kind and title. Reads only the manifests;\n"
+	             "'samvydav verify' checks files and signatures.\n"
+	             "\n"
+	             "  --lang TAG      only items in this language (exact tag, e.g. uk)\n"
+	             "  --kind KIND     only articles, testimonies, corrections or retractions\n"
+	             "  --region TEXT   only items about this region\n"
+	             "  --json          a JSON array of the manifests' fields, with full ids\n");
 }
 
 typedef struct filter {
@@ -42,8 +42,8 @@ static json_t *strings(const svd_manifest *m, int authors)
 	size_t i, n = authors ? svd_manifest_author_count(m) : svd_manifest_tag_count(m);
 
 	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_string(authors ? svd_manifest_author(m, i)
-							     : svd_manifest_tag(m, i)));
+		json_array_append_new(
+		    a, json_string(authors ? svd_manifest_author(m, i) : svd_manifest_tag(m, i)));
 	return a;
 }
 
@@ -53,9 +53,10 @@ static int collect(const char *id, const svd_manifest *m, void *payload)
 	json_t *row;
 
 	if (!m) {
-		fprintf(stderr, "samvydav: item %s: the manifest does not parse; run "
-				"'samvydav verify %s'\n",
-			id, id);
+		fprintf(stderr,
+		        "samvydav: item %s: the manifest does not parse; run "
+		        "'samvydav verify %s'\n",
+		        id, id);
 		return 0;
 	}
 	if ((f->lang && strcmp(f->lang, svd_manifest_get(m, "lang"))) ||
@@ -64,13 +65,13 @@ static int collect(const char *id, const svd_manifest *m, void *payload)
 	     (!svd_manifest_get(m, "region") || strcmp(f->region, svd_manifest_get(m, "region")))))
 		return 0;
 	row = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s,s:o,s:o}", "id", id,
-			"kind", svd_kind_name(svd_manifest_kind(m)), "title",
-			svd_manifest_get(m, "title"), "lang", svd_manifest_get(m, "lang"), "date",
-			date_of(m), "published", svd_manifest_get(m, "published"), "region",
-			svd_manifest_get(m, "region"), "source", svd_manifest_get(m, "source"),
-			"supersedes", svd_manifest_get(m, "supersedes"), "retracts",
-			svd_manifest_get(m, "retracts"), "created", svd_manifest_get(m, "created"),
-			"authors", strings(m, 1), "tags", strings(m, 0));
+	                "kind", svd_kind_name(svd_manifest_kind(m)), "title",
+	                svd_manifest_get(m, "title"), "lang", svd_manifest_get(m, "lang"), "date",
+	                date_of(m), "published", svd_manifest_get(m, "published"), "region",
+	                svd_manifest_get(m, "region"), "source", svd_manifest_get(m, "source"),
+	                "supersedes", svd_manifest_get(m, "supersedes"), "retracts",
+	                svd_manifest_get(m, "retracts"), "created", svd_manifest_get(m, "created"),
+	                "authors", strings(m, 1), "tags", strings(m, 0));
 	if (!row || json_array_append_new(f->rows, row) < 0)
 		return svd_error_set(SVD_ERROR, "out of memory");
 	return 0;
@@ -81,21 +82,19 @@ static int cmp_rows(const void *x, const void *y)
 {
 	json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
 	int c = strcmp(json_string_value(json_object_get(b, "date")),
-		       json_string_value(json_object_get(a, "date")));
+	               json_string_value(json_object_get(a, "date")));
 
 	return c ? c
-		 : strcmp(json_string_value(json_object_get(a, "id")),
-			  json_string_value(json_object_get(b, "id")));
+	         : strcmp(json_string_value(json_object_get(a, "id")),
+	                  json_string_value(json_object_get(b, "id")));
 }
 
 int cmd_list(int argc, char **argv, cli_ctx *ctx)
 {
-	static const struct option opts[] = {{"lang", required_argument, NULL, 'l'},
-					     {"kind", required_argument, NULL, 'k'},
-					     {"region", required_argument, NULL, 'r'},
-					     {"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"lang", required_argument, NULL, 'l'},   {"kind", required_argument, NULL, 'k'},
+	    {"region", required_argument, NULL, 'r'}, {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	filter f = {0};
 	svd_archive *a = NULL;
 	json_t **rows = NULL, *out;

@@ -13,13 +13,13 @@
 static void help(FILE *out)
 {
 	fprintf(out, "usage: samvydav log [--oneline] [-n N] [--json]\n"
-		     "\n"
-		     "Show main's commits, newest first: what each operation added and\n"
-		     "which keys signed it. The same history 'git log' shows in store.git.\n"
-		     "\n"
-		     "  --oneline   one line per commit\n"
-		     "  -n N        at most N commits\n"
-		     "  --json      a JSON array of {commit, time, message}\n");
+	             "\n"
+	             "Show main's commits, newest first: what each operation added and\n"
+	             "which keys signed it. The same history 'git log' shows in store.git.\n"
+	             "\n"
+	             "  --oneline   one line per commit\n"
+	             "  -n N        at most N commits\n"
+	             "  --json      a JSON array of {commit, time, message}\n");
 }
 
 typedef struct log_state {
@@ -40,9 +40,9 @@ static int on_commit(const svd_log_entry *e, void *payload)
 	if (s->left > 0)
 		s->left--;
 	if (s->rows) {
-		json_array_append_new(s->rows, json_pack("{s:s,s:I,s:s}", "commit", e->commit,
-							 "time", (json_int_t)e->time, "message",
-							 e->message));
+		json_array_append_new(s->rows,
+		                      json_pack("{s:s,s:I,s:s}", "commit", e->commit, "time",
+		                                (json_int_t)e->time, "message", e->message));
 		return 0;
 	}
 	gmtime_r(&t, &tm);
@@ -68,9 +68,9 @@ static int on_commit(const svd_log_entry *e, void *payload)
 int cmd_log(int argc, char **argv, cli_ctx *ctx)
 {
 	static const struct option opts[] = {{"oneline", no_argument, NULL, 'o'},
-					     {"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	log_state s = {.left = -1};
 	svd_archive *a = NULL;
 	int c, error, code, json = 0;

@@ -13,14 +13,14 @@
 static void help(FILE *out)
 {
 	fprintf(out, "usage: samvydav show ID [--json]\n"
-		     "\n"
-		     "Show an item: its manifest's fields, its files with size and SHA-256,\n"
-		     "and each signature with its verdict (valid and trusted, untrusted key,\n"
-		     "invalid). The item is verified as it is shown; the exit code is 3 if\n"
-		     "it does not pass. ID may be shortened when unambiguous.\n"
-		     "\n"
-		     "  --json   the manifest as JSON, with \"id\", \"verified\", \"signatures\"\n"
-		     "           and \"problems\" added\n");
+	             "\n"
+	             "Show an item: its manifest's fields, its files with size and SHA-256,\n"
+	             "and each signature with its verdict (valid and trusted, untrusted key,\n"
+	             "invalid). The item is verified as it is shown; the exit code is 3 if\n"
+	             "it does not pass. ID may be shortened when unambiguous.\n"
+	             "\n"
+	             "  --json   the manifest as JSON, with \"id\", \"verified\", \"signatures\"\n"
+	             "           and \"problems\" added\n");
 }
 
 static const char *status_name(svd_sig_status s)
@@ -45,7 +45,7 @@ static void print_text(const svd_verdict *v)
 {
 	const svd_manifest *m = svd_verdict_manifest(v);
 	static const char *fields[] = {"title",  "lang",       "published", "source",
-				       "region", "supersedes", "retracts",  "created"};
+	                               "region", "supersedes", "retracts",  "created"};
 	size_t i;
 
 	printf("item      %s\n", svd_verdict_id(v));
@@ -73,17 +73,18 @@ static void print_text(const svd_verdict *v)
 		svd_sig_status st;
 		svd_verdict_sig(v, i, &keyid, &st);
 		printf("signature %s  %s\n", keyid,
-		       st == SVD_SIG_VALID	 ? "valid, trusted key"
+		       st == SVD_SIG_VALID       ? "valid, trusted key"
 		       : st == SVD_SIG_UNTRUSTED ? "key not trusted here (not checked)"
-						 : "INVALID");
+		                                 : "INVALID");
 	}
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;
 		svd_verdict_problem(v, i, &file, &check, &msg);
 		printf("problem   %s: %s: %s\n", file, check, msg);
 	}
-	printf("verdict   %s\n", svd_verdict_ok(v) ? "verified: hashes match, signed by a trusted key"
-						   : "NOT VERIFIED");
+	printf("verdict   %s\n", svd_verdict_ok(v)
+	                             ? "verified: hashes match, signed by a trusted key"
+	                             : "NOT VERIFIED");
 }
 
 static int print_json(const svd_verdict *v)
@@ -102,14 +103,14 @@ static int print_json(const svd_verdict *v)
 		const char *keyid;
 		svd_sig_status st;
 		svd_verdict_sig(v, i, &keyid, &st);
-		json_array_append_new(sigs, json_pack("{s:s,s:s}", "keyid", keyid, "status",
-						      status_name(st)));
+		json_array_append_new(
+		    sigs, json_pack("{s:s,s:s}", "keyid", keyid, "status", status_name(st)));
 	}
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;
 		svd_verdict_problem(v, i, &file, &check, &msg);
 		json_array_append_new(problems, json_pack("{s:s,s:s,s:s}", "file", file, "check",
-							  check, "message", msg));
+		                                          check, "message", msg));
 	}
 	json_object_set_new(obj, "id", json_string(svd_verdict_id(v)));
 	json_object_set_new(obj, "verified", json_boolean(svd_verdict_ok(v)));
@@ -132,9 +133,8 @@ static int on_item(const svd_verdict *v, void *payload)
 
 int cmd_show(int argc, char **argv, cli_ctx *ctx)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	char id[SVD_ID_HEX_LEN + 1];
 	const char *ids[1] = {id};
 	svd_archive *a = NULL;

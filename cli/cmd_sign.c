@@ -9,33 +9,30 @@
 
 static void help(FILE *out)
 {
-	fprintf(out,
-		"usage: samvydav sign ID --key SECRET.key\n"
-		"       samvydav sign ID --signature FILE.minisig [--public KEY.pub]\n"
-		"\n"
-		"Add a signature to an item already in the archive, in one commit. The\n"
-		"item's id does not change: signatures sit beside the manifest, in\n"
-		"sig/KEYID.minisig.\n"
-		"\n"
-		"  --key FILE        sign with this secret key (asks for its passphrase)\n"
-		"  --signature FILE  attach a signature made elsewhere, e.g. by stock\n"
-		"                    'minisign -S -m manifest.json' on the item's manifest\n"
-		"  --public FILE     the signer's public key, when that key is not trusted\n"
-		"                    here (the signature is checked with it and stored, but\n"
-		"                    counts only where the key is trusted)\n"
-		"  -m, --message TEXT  the commit message\n"
-		"\n"
-		"ID may be shortened to its first digits when that is unambiguous.\n");
+	fprintf(out, "usage: samvydav sign ID --key SECRET.key\n"
+	             "       samvydav sign ID --signature FILE.minisig [--public KEY.pub]\n"
+	             "\n"
+	             "Add a signature to an item already in the archive, in one commit. The\n"
+	             "item's id does not change: signatures sit beside the manifest, in\n"
+	             "sig/KEYID.minisig.\n"
+	             "\n"
+	             "  --key FILE        sign with this secret key (asks for its passphrase)\n"
+	             "  --signature FILE  attach a signature made elsewhere, e.g. by stock\n"
+	             "                    'minisign -S -m manifest.json' on the item's manifest\n"
+	             "  --public FILE     the signer's public key, when that key is not trusted\n"
+	             "                    here (the signature is checked with it and stored, but\n"
+	             "                    counts only where the key is trusted)\n"
+	             "  -m, --message TEXT  the commit message\n"
+	             "\n"
+	             "ID may be shortened to its first digits when that is unambiguous.\n");
 }
 
 int cmd_sign(int argc, char **argv, cli_ctx *ctx)
 {
-	static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
-					     {"signature", required_argument, NULL, 's'},
-					     {"public", required_argument, NULL, 'p'},
-					     {"message", required_argument, NULL, 'm'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"key", required_argument, NULL, 'k'},    {"signature", required_argument, NULL, 's'},
+	    {"public", required_argument, NULL, 'p'}, {"message", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	const char *key = NULL, *sigfile = NULL, *pubfile = NULL, *message = NULL;
 	char id[SVD_ID_HEX_LEN + 1], commit[SVD_COMMIT_HEX_LEN + 1];
 	svd_archive *a = NULL;
@@ -101,10 +98,11 @@ int cmd_sign(int argc, char **argv, cli_ctx *ctx)
 		code = cli_fail(error);
 		goto cleanup;
 	}
-	if ((error = svd_txn_begin(&txn, a)) < 0 || (error = svd_txn_sign(txn, id, sk, sig, pk)) < 0 ||
+	if ((error = svd_txn_begin(&txn, a)) < 0 ||
+	    (error = svd_txn_sign(txn, id, sk, sig, pk)) < 0 ||
 	    (error = svd_txn_commit(txn, message, commit)) < 0) {
 		code = error == SVD_EEXISTS ? (cli_error("%s", svd_error_last()), EXIT_OK)
-					    : cli_fail(error);
+		                            : cli_fail(error);
 		goto cleanup;
 	}
 	printf("Signed %s by key %s in commit %s\n", id,

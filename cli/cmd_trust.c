@@ -12,18 +12,18 @@
 static void help(FILE *out)
 {
 	fprintf(out,
-		"usage: samvydav trust [list] [--json]\n"
-		"       samvydav trust add PUBLIC.pub...\n"
-		"       samvydav trust remove KEYID...\n"
-		"\n"
-		"The trust list is this archive's own (ARCHIVE/trusted/): it is never\n"
-		"copied to other mirrors, never read from a bundle or a peer. Only items\n"
-		"signed by at least one trusted key enter the archive.\n"
-		"\n"
-		"list     the trusted keys' ids, one a line\n"
-		"add      trust the editors whose public key files (minisign format) are given\n"
-		"remove   stop trusting keys; items they signed stay, but 'samvydav verify'\n"
-		"         reports those that no trusted key signed\n");
+	        "usage: samvydav trust [list] [--json]\n"
+	        "       samvydav trust add PUBLIC.pub...\n"
+	        "       samvydav trust remove KEYID...\n"
+	        "\n"
+	        "The trust list is this archive's own (ARCHIVE/trusted/): it is never\n"
+	        "copied to other mirrors, never read from a bundle or a peer. Only items\n"
+	        "signed by at least one trusted key enter the archive.\n"
+	        "\n"
+	        "list     the trusted keys' ids, one a line\n"
+	        "add      trust the editors whose public key files (minisign format) are given\n"
+	        "remove   stop trusting keys; items they signed stay, but 'samvydav verify'\n"
+	        "         reports those that no trusted key signed\n");
 }
 
 static int list(svd_archive *a, int json)

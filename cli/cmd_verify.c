@@ -11,19 +11,19 @@
 
 static void help(FILE *out)
 {
-	fprintf(out,
-		"usage: samvydav verify [--json] [-q] [-j N] [ID...]\n"
-		"\n"
-		"Check items the way the gate checks everything that enters: the\n"
-		"layout, each manifest's canonical form and id, the size and SHA-256 of\n"
-		"every file, every signature, and that a trusted key signed. Without IDs,\n"
-		"the whole archive. Each failing item is reported as\n"
-		"    ID: FILE: CHECK: what is wrong\n"
-		"and the exit code is 3 if any item fails.\n"
-		"\n"
-		"  --json        {\"items\", \"failed\", \"signatures\", \"bytes\", \"failures\": [...]}\n"
-		"  -j, --threads N  worker threads (default: one per core)\n"
-		"  -q, --quiet   no progress, no summary\n");
+	fprintf(out, "usage: samvydav verify [--json] [-q] [-j N] [ID...]\n"
+	             "\n"
+	             "Check items the way the gate checks everything that enters: the\n"
+	             "layout, each manifest's canonical form and id, the size and SHA-256 of\n"
+	             "every file, every signature, and that a trusted key signed. Without IDs,\n"
+	             "the whole archive. Each failing item is reported as\n"
+	             "    ID: FILE: CHECK: what is wrong\n"
+	             "and the exit code is 3 if any item fails.\n"
+	             "\n"
+	             "  --json        {\"items\", \"failed\", \"signatures\", \"bytes\", "
+	             "\"failures\": [...]}\n"
+	             "  -j, --threads N  worker threads (default: one per core)\n"
+	             "  -q, --quiet   no progress, no summary\n");
 }
 
 typedef struct vstate {
@@ -49,12 +49,12 @@ static int on_item(const svd_verdict *v, void *payload)
 			if (!s->json)
 				printf("%s: %s: %s: %s\n", svd_verdict_id(v), file, check, msg);
 			json_array_append_new(problems, json_pack("{s:s,s:s,s:s}", "file", file,
-								  "check", check, "message", msg));
+			                                          "check", check, "message", msg));
 		}
 		if (s->json)
-			json_array_append_new(s->failures, json_pack("{s:s,s:o}", "id",
-								     svd_verdict_id(v),
-								     "problems", problems));
+			json_array_append_new(
+			    s->failures,
+			    json_pack("{s:s,s:o}", "id", svd_verdict_id(v), "problems", problems));
 		else
 			json_decref(problems);
 	}
@@ -66,10 +66,10 @@ static int on_item(const svd_verdict *v, void *payload)
 int cmd_verify(int argc, char **argv, cli_ctx *ctx)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'J'},
-					     {"quiet", no_argument, NULL, 'q'},
-					     {"threads", required_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"quiet", no_argument, NULL, 'q'},
+	                                     {"threads", required_argument, NULL, 'j'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	svd_archive *a = NULL;
 	svd_verify_stats st = {0};
 	vstate s = {0};
@@ -118,8 +118,8 @@ int cmd_verify(int argc, char **argv, cli_ctx *ctx)
 	}
 	s.failures = json_array();
 	s.progress = cli_progress_wanted(s.quiet) && !s.json;
-	error = svd_store_verify(a, n ? (const char *const *)ids : NULL, n, threads, on_item, &s,
-				 &st);
+	error =
+	    svd_store_verify(a, n ? (const char *const *)ids : NULL, n, threads, on_item, &s, &st);
 	if (s.progress)
 		cli_progress("Verifying", s.seen, 0, 1);
 	if (error < 0 && error != SVD_ECORRUPT) {
@@ -127,19 +127,18 @@ int cmd_verify(int argc, char **argv, cli_ctx *ctx)
 		goto cleanup;
 	}
 	if (s.json) {
-		code = cli_print_json(json_pack("{s:I,s:I,s:I,s:I,s:O}", "items",
-						(json_int_t)st.items, "failed",
-						(json_int_t)st.failed, "signatures",
-						(json_int_t)st.signatures, "bytes",
-						(json_int_t)st.bytes, "failures", s.failures));
+		code = cli_print_json(
+		    json_pack("{s:I,s:I,s:I,s:I,s:O}", "items", (json_int_t)st.items, "failed",
+		              (json_int_t)st.failed, "signatures", (json_int_t)st.signatures,
+		              "bytes", (json_int_t)st.bytes, "failures", s.failures));
 	} else if (!s.quiet) {
 		if (st.failed)
 			fprintf(stderr, "samvydav: %zu of %zu items failed verification\n",
-				st.failed, st.items);
+			        st.failed, st.items);
 		else
 			fprintf(stderr,
-				"Verified %zu items: %zu signatures, %.1f MiB of files; all good\n",
-				st.items, st.signatures, (double)st.bytes / (1024.0 * 1024.0));
+			        "Verified %zu items: %zu signatures, %.1f MiB of files; all good\n",
+			        st.items, st.signatures, (double)st.bytes / (1024.0 * 1024.0));
 	}
 	if (code == EXIT_OK && st.failed)
 		code = EXIT_REFUSED;

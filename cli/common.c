@@ -130,7 +130,8 @@ int cli_passphrase(char *buf, size_t size, const char *prompt, int confirm)
 	if (isatty(STDIN_FILENO)) {
 		char *again;
 		if (ask_tty(buf, size, prompt) < 0)
-			return svd_error_set(SVD_ERROR, "cannot read a passphrase from the terminal");
+			return svd_error_set(SVD_ERROR,
+			                     "cannot read a passphrase from the terminal");
 		if (!confirm)
 			return 0;
 		if (!(again = sodium_malloc(size)))
@@ -147,11 +148,11 @@ int cli_passphrase(char *buf, size_t size, const char *prompt, int confirm)
 	r = read_line_fd(buf, size, stdin);
 	if (r == -2)
 		return svd_error_set(SVD_EINVALID, "the passphrase is longer than %zu bytes",
-				     size - 2);
+		                     size - 2);
 	if (r < 0)
 		return svd_error_set(SVD_EINVALID,
-				     "a passphrase is needed: type it on a terminal, or give it "
-				     "as the first line of standard input");
+		                     "a passphrase is needed: type it on a terminal, or give it "
+		                     "as the first line of standard input");
 	return 0;
 }
 
@@ -196,8 +197,8 @@ void cli_progress(const char *label, size_t items, unsigned long long bytes, int
 		return;
 	last = t;
 	fprintf(stderr, "\r%s: %zu items, %.1f MiB, %.0f items/s%s", label, items,
-		(double)bytes / (1024.0 * 1024.0), t > start ? (double)items / (t - start) : 0.0,
-		final ? "\n" : "   ");
+	        (double)bytes / (1024.0 * 1024.0), t > start ? (double)items / (t - start) : 0.0,
+	        final ? "\n" : "   ");
 	fflush(stderr);
 }
 

@@ -10,15 +10,15 @@
 #include "cli.h"
 
 static const cli_cmd commands[] = {
-	{"init", cmd_init, "create a new archive"},
-	{"key", cmd_key, "make and show editors' key pairs (minisign format)"},
-	{"trust", cmd_trust, "list, add and remove the keys this archive trusts"},
-	{"add", cmd_add, "sign and add items, one or many in one commit"},
-	{"sign", cmd_sign, "co-sign an item already in the archive"},
-	{"list", cmd_list, "list the items"},
-	{"show", cmd_show, "show one item, its files and signatures"},
-	{"verify", cmd_verify, "check hashes, signatures and trust of the items"},
-	{"log", cmd_log, "show the archive's history"},
+    {"init", cmd_init, "create a new archive"},
+    {"key", cmd_key, "make and show editors' key pairs (minisign format)"},
+    {"trust", cmd_trust, "list, add and remove the keys this archive trusts"},
+    {"add", cmd_add, "sign and add items, one or many in one commit"},
+    {"sign", cmd_sign, "co-sign an item already in the archive"},
+    {"list", cmd_list, "list the items"},
+    {"show", cmd_show, "show one item, its files and signatures"},
+    {"verify", cmd_verify, "check hashes, signatures and trust of the items"},
+    {"log", cmd_log, "show the archive's history"},
 };
 
 static void usage(FILE *out)
@@ -26,26 +26,26 @@ static void usage(FILE *out)
 	size_t i;
 
 	fprintf(out, "usage: samvydav [-C DIR] COMMAND [OPTIONS] [ARGS]\n"
-		     "\n"
-		     "A signed, content-addressed archive of articles and testimony.\n"
-		     "\n"
-		     "Commands:\n");
+	             "\n"
+	             "A signed, content-addressed archive of articles and testimony.\n"
+	             "\n"
+	             "Commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
-		"\n"
-		"Options:\n"
-		"  -C DIR     act on the archive in DIR (default: $SAMVYDAV_ARCHIVE, else the\n"
-		"             current folder)\n"
-		"  -h, --help show this help; 'samvydav COMMAND --help' for a command's\n"
-		"  --version  print the version\n"
-		"\n"
-		"Exit codes:\n"
-		"  0 done   1 failed (I/O, git, passphrase)   2 wrong usage\n"
-		"  3 something did not verify or was refused   4 not found\n"
-		"  5 another process is writing to the archive\n"
-		"\n"
-		"See samvydav(1), and samvydav-COMMAND(1) for each command.\n");
+	        "\n"
+	        "Options:\n"
+	        "  -C DIR     act on the archive in DIR (default: $SAMVYDAV_ARCHIVE, else the\n"
+	        "             current folder)\n"
+	        "  -h, --help show this help; 'samvydav COMMAND --help' for a command's\n"
+	        "  --version  print the version\n"
+	        "\n"
+	        "Exit codes:\n"
+	        "  0 done   1 failed (I/O, git, passphrase)   2 wrong usage\n"
+	        "  3 something did not verify or was refused   4 not found\n"
+	        "  5 another process is writing to the archive\n"
+	        "\n"
+	        "See samvydav(1), and samvydav-COMMAND(1) for each command.\n");
 }
 
 int main(int argc, char **argv)

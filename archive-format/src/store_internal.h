@@ -29,7 +29,7 @@ typedef struct svd_tree_item {
  * hash_payloads zero, payload files are listed with their size only.
  */
 int svd_tree_item_read(svd_tree_item *out, git_repository *repo, const git_oid *tree,
-		       int hash_payloads);
+                       int hash_payloads);
 void svd_tree_item_clear(svd_tree_item *ti);
 
 /* The tree of items/ in main's tree at commit (NULL when main has none). */

@@ -44,8 +44,8 @@ struct svd_txn {
 	git_tree *items; /* base's items/ (NULL if none) */
 	staged *v;
 	size_t n, cap;
-	size_t *slots;     /* open-addressing index of v by id: index + 1, 0 = empty */
-	size_t nslots;     /* a power of two, at least twice n */
+	size_t *slots; /* open-addressing index of v by id: index + 1, 0 = empty */
+	size_t nslots; /* a power of two, at least twice n */
 	char **keyids; /* signers named in the commit message */
 	size_t nkeyids;
 	svd_txn_stats stats;
@@ -145,7 +145,8 @@ static int index_staged(svd_txn *t, size_t k)
 		for (j = 0; j < t->n; j++) {
 			if (j == k)
 				continue;
-			for (i = id_hash(t->v[j].id) & (nslots - 1); slots[i]; i = (i + 1) & (nslots - 1))
+			for (i = id_hash(t->v[j].id) & (nslots - 1); slots[i];
+			     i = (i + 1) & (nslots - 1))
 				;
 			slots[i] = j + 1;
 		}
@@ -615,7 +616,8 @@ static int meta_to_manifest(svd_manifest *m, json_t *obj, int jsonl, const char 
 		json_t *x;
 
 		/* null means "not known", as if the field were not there */
-		if (json_is_null(val) || (jsonl && (!strcmp(key, "body") || !strcmp(key, "attachments"))))
+		if (json_is_null(val) ||
+		    (jsonl && (!strcmp(key, "body") || !strcmp(key, "attachments"))))
 			continue;
 		if (!strcmp(key, "kind")) {
 			svd_kind kind;

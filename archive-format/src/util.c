@@ -40,7 +40,7 @@ int svd_file_read(char **out, size_t *len, const char *path, size_t max)
 	}
 	if ((uint64_t)st.st_size > max) {
 		error = svd_error_set(SVD_ETOOBIG, "%s: %lld bytes, over the limit of %zu bytes",
-				      path, (long long)st.st_size, max);
+		                      path, (long long)st.st_size, max);
 		goto cleanup;
 	}
 	/* one byte more than expected, to notice a file that grew meanwhile */
@@ -116,7 +116,7 @@ int svd_dir_fsync(const char *path)
 
 	if (fd < 0)
 		return svd_error_set(SVD_ERROR, "%s: cannot open folder: %s", path,
-				     strerror(errno));
+		                     strerror(errno));
 	if (fsync(fd) < 0 && errno != EINVAL) {
 		int e = errno;
 		close(fd);
@@ -127,7 +127,7 @@ int svd_dir_fsync(const char *path)
 }
 
 int svd_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-			  int exclusive)
+                          int exclusive)
 {
 	char *tmp = NULL, *dir = NULL;
 	size_t n = strlen(path) + 32;
@@ -162,16 +162,15 @@ int svd_file_write_atomic(const char *path, const void *data, size_t len, mode_t
 		if (link(tmp, path) < 0) {
 			if (errno == EEXIST)
 				error = svd_error_set(SVD_EEXISTS,
-						      "%s: already exists (not replaced)", path);
+				                      "%s: already exists (not replaced)", path);
 			else
 				svd_error_set(SVD_ERROR, "%s: cannot create: %s", path,
-					      strerror(errno));
+				              strerror(errno));
 			goto cleanup;
 		}
 		unlink(tmp);
 	} else if (rename(tmp, path) < 0) {
-		svd_error_set(SVD_ERROR, "%s: cannot rename into place: %s", path,
-			      strerror(errno));
+		svd_error_set(SVD_ERROR, "%s: cannot rename into place: %s", path, strerror(errno));
 		goto cleanup;
 	}
 	free(tmp);
@@ -191,7 +190,7 @@ int svd_mkdir(const char *path, mode_t mode)
 {
 	if (mkdir(path, mode ? mode : 0755) < 0 && errno != EEXIST)
 		return svd_error_set(SVD_ERROR, "%s: cannot create folder: %s", path,
-				     strerror(errno));
+		                     strerror(errno));
 	return 0;
 }
 

@@ -21,7 +21,7 @@ int svd_file_read(char **out, size_t *len, const char *path, size_t max);
  * With exclusive set, an existing file is not replaced (SVD_EEXISTS).
  */
 int svd_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-			  int exclusive);
+                          int exclusive);
 
 /* fsync a folder so that a rename or a new entry in it is durable. */
 int svd_dir_fsync(const char *path);

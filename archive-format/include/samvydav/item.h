@@ -32,8 +32,8 @@ typedef struct svd_entry {
 	svd_entry_type type; /**< what it is */
 	uint64_t size;       /**< bytes (files) */
 	uint8_t sha256[32];  /**< SHA-256 of the bytes (files) */
-	const char *data;    /**< the bytes of manifest.json and sig files; NULL if over their cap */
-	size_t data_len;     /**< length of data */
+	const char *data; /**< the bytes of manifest.json and sig files; NULL if over their cap */
+	size_t data_len;  /**< length of data */
 } svd_entry;
 
 /** How one signature fared. */
@@ -56,7 +56,7 @@ typedef struct svd_verdict svd_verdict;
  * @return 0 whatever the verdict; negative only when out of memory.
  */
 int svd_item_check(svd_verdict **out, const char *expected_id, const svd_entry *entries, size_t n,
-		   const svd_trust *trust);
+                   const svd_trust *trust);
 
 /** 1 if the item passed every check, else 0. */
 int svd_verdict_ok(const svd_verdict *v);
@@ -79,7 +79,7 @@ size_t svd_verdict_problem_count(const svd_verdict *v);
  * @param[out] message what is wrong, in plain words
  */
 void svd_verdict_problem(const svd_verdict *v, size_t i, const char **file, const char **check,
-			 const char **message);
+                         const char **message);
 
 /** How many signature files the item has. */
 size_t svd_verdict_sig_count(const svd_verdict *v);
@@ -102,8 +102,8 @@ int svd_verdict_set_source(svd_verdict *v, const char *source);
 const char *svd_verdict_source(const svd_verdict *v);
 
 /** Add a problem found by the caller (e.g. a file that could not be read). */
-int svd_verdict_add_problem(svd_verdict *v, const char *file, const char *check,
-			    const char *fmt, ...) SVD_PRINTF(4, 5);
+int svd_verdict_add_problem(svd_verdict *v, const char *file, const char *check, const char *fmt,
+                            ...) SVD_PRINTF(4, 5);
 
 /**
  * One line for a person: "ID: FILE: CHECK: MESSAGE" for the first problem,

@@ -18,14 +18,14 @@
 extern "C" {
 #endif
 
-#define SVD_KEYID_HEX_LEN 16          /**< hex digits of a key id, as minisign prints it */
-#define SVD_KEYFILE_MAX   4096        /**< bytes; a larger key file is refused */
+#define SVD_KEYID_HEX_LEN 16   /**< hex digits of a key id, as minisign prints it */
+#define SVD_KEYFILE_MAX   4096 /**< bytes; a larger key file is refused */
 /**
  * minisign's buffer for an untrusted comment line: the line, its "\n" and a
  * NUL. So a line has at most 1022 bytes, and a comment after its
  * "untrusted comment: " prefix at most 1003.
  */
-#define SVD_COMMENT_MAX   1024
+#define SVD_COMMENT_MAX 1024
 
 /** A public key; opaque. */
 typedef struct svd_pubkey svd_pubkey;
@@ -107,7 +107,7 @@ int svd_seckey_file_encrypted(const char *path);
  *         SVD_EINVALID when the key is encrypted and cb is NULL.
  */
 int svd_seckey_parse(svd_seckey **out, const char *buf, size_t len, svd_passphrase_cb cb,
-		     void *payload);
+                     void *payload);
 
 /** Read a secret key file and parse it as svd_seckey_parse() does. */
 int svd_seckey_read(svd_seckey **out, const char *path, svd_passphrase_cb cb, void *payload);
@@ -120,7 +120,7 @@ int svd_seckey_read(svd_seckey **out, const char *path, svd_passphrase_cb cb, vo
  * @param strength scrypt's work when a passphrase is given
  */
 int svd_seckey_write(const svd_seckey *sk, const char *path, const char *passphrase,
-		     svd_kdf_strength strength);
+                     svd_kdf_strength strength);
 
 /** The key id: 16 uppercase hex digits (borrowed). */
 const char *svd_seckey_id(const svd_seckey *sk);

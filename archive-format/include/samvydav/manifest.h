@@ -16,13 +16,13 @@
 extern "C" {
 #endif
 
-#define SVD_ID_HEX_LEN     64                /**< hex digits of an item id */
-#define SVD_MANIFEST_MAX   (256 * 1024)      /**< bytes; a larger manifest is refused */
-#define SVD_ITEM_MAX_FILES 1000              /**< payload files of one item */
-#define SVD_FILE_MAX_SIZE  0xFFFFFFFFull     /**< bytes of one payload file (FAT32's limit) */
-#define SVD_NAME_MAX       255               /**< bytes of a payload file name */
-#define SVD_TEXT_MAX       4096              /**< bytes of a title, author, region, tag or source */
-#define SVD_LIST_MAX       256               /**< authors or tags of one item */
+#define SVD_ID_HEX_LEN     64            /**< hex digits of an item id */
+#define SVD_MANIFEST_MAX   (256 * 1024)  /**< bytes; a larger manifest is refused */
+#define SVD_ITEM_MAX_FILES 1000          /**< payload files of one item */
+#define SVD_FILE_MAX_SIZE  0xFFFFFFFFull /**< bytes of one payload file (FAT32's limit) */
+#define SVD_NAME_MAX       255           /**< bytes of a payload file name */
+#define SVD_TEXT_MAX       4096          /**< bytes of a title, author, region, tag or source */
+#define SVD_LIST_MAX       256           /**< authors or tags of one item */
 
 /** What an item is. */
 typedef enum svd_kind {
@@ -93,7 +93,7 @@ int svd_manifest_add_tag(svd_manifest *m, const char *tag);
  *         already listed (also when it differs only in ASCII case).
  */
 int svd_manifest_add_file(svd_manifest *m, const char *path, uint64_t size,
-			  const uint8_t sha256[32]);
+                          const uint8_t sha256[32]);
 
 /**
  * Check a manifest being built against the schema and produce its canonical

@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define SVD_SIGFILE_MAX         16384 /**< bytes; a larger signature file is refused */
+#define SVD_SIGFILE_MAX 16384 /**< bytes; a larger signature file is refused */
 /**
  * minisign's buffer for the trusted comment line: the line, its "\n" and a
  * NUL. So a trusted comment (after "trusted comment: ") has at most 8173 bytes.
@@ -46,7 +46,7 @@ int svd_sig_parse(svd_sig **out, const char *buf, size_t len);
  * @param[out] out the caller's, freed with svd_sig_free()
  */
 int svd_sig_create(svd_sig **out, const svd_seckey *sk, const void *msg, size_t len,
-		   const char *trusted_comment, const char *untrusted_comment);
+                   const char *trusted_comment, const char *untrusted_comment);
 
 /**
  * The file's bytes for a signature, NUL-terminated.

@@ -68,7 +68,7 @@ typedef struct svd_source_file {
  *         SVD_EINVALID for metadata the schema refuses; other codes for I/O.
  */
 int svd_txn_add_new(svd_txn *t, svd_manifest *m, const svd_source_file *files, size_t n,
-		    const svd_seckey *sk, svd_verdict **verdict);
+                    const svd_seckey *sk, svd_verdict **verdict);
 
 /**
  * Stage items from a path: a folder holding one item, a folder of item
@@ -84,7 +84,7 @@ int svd_txn_add_new(svd_txn *t, svd_manifest *m, const svd_source_file *files, s
  *         refused (the rest are staged); other codes for I/O.
  */
 int svd_txn_add_path(svd_txn *t, const char *path, const svd_seckey *sk, svd_item_cb cb,
-		     void *payload);
+                     void *payload);
 
 /**
  * Co-sign an item already in main (or staged): with a secret key, or by
@@ -99,7 +99,7 @@ int svd_txn_add_path(svd_txn *t, const char *path, const svd_seckey *sk, svd_ite
  *         verify; SVD_EUNTRUSTED if it cannot be checked.
  */
 int svd_txn_sign(svd_txn *t, const char *id, const svd_seckey *sk, const svd_sig *sig,
-		 const svd_pubkey *pk);
+                 const svd_pubkey *pk);
 
 /**
  * Write everything staged as one pack and one commit, then move main.
@@ -162,7 +162,7 @@ typedef struct svd_verify_stats {
  *         SVD_ENOTFOUND for a given id that is not in main.
  */
 int svd_store_verify(svd_archive *a, const char *const *ids, size_t n, unsigned threads,
-		     svd_item_cb cb, void *payload, svd_verify_stats *stats);
+                     svd_item_cb cb, void *payload, svd_verify_stats *stats);
 
 /** One commit of main's history. All borrowed for the callback's duration. */
 typedef struct svd_log_entry {
