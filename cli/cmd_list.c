@@ -151,7 +151,7 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx)
 	} else {
 		for (i = 0; i < n; i++) {
 			json_t *r = rows[i];
-			printf("%.12s  %-10s  %-5s  %-10s  %s\n",
+			printf("%.12s  %-10.10s  %-5s  %-10s  %s\n",
 			       json_string_value(json_object_get(r, "id")),
 			       json_string_value(json_object_get(r, "date")),
 			       json_string_value(json_object_get(r, "lang")),

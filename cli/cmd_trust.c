@@ -81,7 +81,10 @@ int cmd_trust(int argc, char **argv, cli_ctx *ctx)
 			svd_pubkey *pk = NULL;
 			if ((error = svd_pubkey_read(&pk, argv[i])) < 0 ||
 			    (error = svd_archive_trust_add(a, pk)) < 0) {
-				code = cli_fail(error);
+				if (error == SVD_EEXISTS)
+					printf("Key %s is trusted already\n", svd_pubkey_id(pk));
+				else
+					code = cli_fail(error);
 			} else {
 				printf("Trusted key %s\n", svd_pubkey_id(pk));
 			}

@@ -6,6 +6,7 @@
  * deltified. Finishing fills in the header, checksums the file, writes the
  * index and renames both into place, the pack first.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -362,7 +363,7 @@ int svd_packw_new(svd_packw **out, git_repository *repo)
 	if ((error = svd_mkdir(pw->dir, 0755)) < 0)
 		goto cleanup;
 	error = SVD_ERROR;
-	pw->tmp_path = svd_path_join(pw->dir, "tmp_pack_XXXXXX");
+	pw->tmp_path = svd_path_join(pw->dir, SVD_PACK_TMP_PREFIX "pack_XXXXXX");
 	if (!pw->tmp_path)
 		goto cleanup;
 	pw->fd = mkostemp(pw->tmp_path, O_CLOEXEC);
@@ -595,7 +596,7 @@ static int write_index(svd_packw *pw, const uint8_t pack_sha[20])
 	size_t i;
 	int error = SVD_ERROR;
 
-	pw->idx_path = svd_path_join(pw->dir, "tmp_idx_XXXXXX");
+	pw->idx_path = svd_path_join(pw->dir, SVD_PACK_TMP_PREFIX "idx_XXXXXX");
 	if (!pw->idx_path)
 		return SVD_ERROR;
 	o.fd = mkostemp(pw->idx_path, O_CLOEXEC);
@@ -908,4 +909,30 @@ cleanup:
 	free(names);
 	free(buf);
 	return error;
+}
+
+int svd_packw_clean(git_repository *repo)
+{
+	char *dir = svd_path_join(git_repository_path(repo), "objects/pack");
+	size_t plen = strlen(SVD_PACK_TMP_PREFIX);
+	struct dirent *e;
+	DIR *d;
+
+	if (!dir)
+		return SVD_ERROR;
+	if (!(d = opendir(dir))) {
+		free(dir);
+		return 0; /* no pack folder yet: nothing to clean */
+	}
+	while ((e = readdir(d)) != NULL) {
+		char *p;
+		if (strncmp(e->d_name, SVD_PACK_TMP_PREFIX, plen))
+			continue;
+		if ((p = svd_path_join(dir, e->d_name)) != NULL)
+			unlink(p);
+		free(p);
+	}
+	closedir(d);
+	free(dir);
+	return 0;
 }

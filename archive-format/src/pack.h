@@ -21,6 +21,16 @@
 
 typedef struct svd_packw svd_packw;
 
+/*
+ * Our temporary files in objects/pack/ start with this. Whoever holds the
+ * archive's write lock may delete any left by a crash; git's own
+ * temporaries (tmp_pack_*) are never touched.
+ */
+#define SVD_PACK_TMP_PREFIX "tmp_svd_"
+
+/* Remove temporary files a crashed writer left in repo's objects/pack/. */
+int svd_packw_clean(git_repository *repo);
+
 /* Start a pack for repo (borrowed; must outlive the writer). */
 int svd_packw_new(svd_packw **out, git_repository *repo);
 

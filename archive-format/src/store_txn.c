@@ -72,6 +72,9 @@ int svd_txn_begin(svd_txn **out, svd_archive *a)
 	} else if (error == SVD_ENOTFOUND) {
 		error = 0;
 	}
+	/* we hold the lock: any temporary pack of ours is a crashed writer's */
+	if (error == 0)
+		error = svd_packw_clean(a->repo);
 	if (error == 0)
 		error = svd_packw_new(&t->pw, a->repo);
 	if (error < 0) {
