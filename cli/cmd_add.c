@@ -95,6 +95,15 @@ static int on_item(const svd_verdict *v, void *payload)
 	size_t i;
 
 	r->seen++;
+	for (i = 0; i < svd_verdict_dropped_count(v); i++) {
+		const char *file, *msg;
+		svd_verdict_dropped(v, i, &file, &msg);
+		if (r->progress)
+			fputc('\n', stderr);
+		fprintf(stderr, "samvydav: left out %s%s%s: %s: %s (the item is added on its valid "
+		                "signatures)\n",
+		        src ? src : "", src ? ": " : "", id, file, msg);
+	}
 	if (svd_verdict_ok(v)) {
 		if (r->json)
 			json_array_append_new(r->added, json_string(id));
@@ -318,16 +327,17 @@ int cmd_add(int argc, char **argv, cli_ctx *ctx)
 		cli_progress("Adding", rep.seen, svd_txn_stats_get(txn)->bytes, 1);
 	{
 		const svd_txn_stats *st = svd_txn_stats_get(txn);
+		if (st->refused || st->dropped)
+			code = EXIT_REFUSED;
 		if (rep.json) {
-			code = cli_print_json(json_pack("{s:s,s:i,s:i,s:i,s:i,s:O,s:O}", "commit",
-			                                commit, "added", (json_int_t)st->added,
-			                                "cosigned", (json_int_t)st->cosigned,
-			                                "unchanged", (json_int_t)st->unchanged,
-			                                "refused", (json_int_t)st->refused, "items",
-			                                rep.added, "refusals", rep.refused)) ||
-			       code;
-			if (code == EXIT_OK && st->refused)
-				code = EXIT_REFUSED;
+			int out = cli_print_json(json_pack(
+			        "{s:s,s:I,s:I,s:I,s:I,s:I,s:O,s:O}", "commit", commit, "added",
+			        (json_int_t)st->added, "cosigned", (json_int_t)st->cosigned, "unchanged",
+			        (json_int_t)st->unchanged, "refused", (json_int_t)st->refused,
+			        "dropped_signatures", (json_int_t)st->dropped, "items", rep.added,
+			        "refusals", rep.refused));
+			if (out != EXIT_OK)
+				code = out;
 		} else if (!from && v && svd_verdict_ok(v) && !rep.quiet) {
 			printf("%s %s\n",
 			       st->added ? "Added" : "Already in the archive:", svd_verdict_id(v));
@@ -339,6 +349,9 @@ int cmd_add(int argc, char **argv, cli_ctx *ctx)
 				printf(", %zu already present", st->unchanged);
 			if (st->refused)
 				printf(", refused %zu", st->refused);
+			if (st->dropped)
+				printf(", left out %zu bad signature%s", st->dropped,
+				       st->dropped == 1 ? "" : "s");
 			printf("%s%s\n", *commit ? " in commit " : "", commit);
 		}
 	}

@@ -35,6 +35,8 @@ struct svd_verdict {
 	size_t nproblems;
 	sigres *sigs;
 	size_t nsigs;
+	problem *dropped; /* bad signature files left out of an accepted item */
+	size_t ndropped;
 	char *source;
 	int oom;
 };
@@ -241,8 +243,33 @@ static void check_files(svd_verdict *v, const svd_entry *entries, size_t n)
 	}
 }
 
+/*
+ * An item that a trusted key validly signed is not held hostage by a bad
+ * signature file beside it (a damaged stick, a relay that added junk): with
+ * SVD_CHECK_DROP_BAD_SIGS such files are left out and reported, and the item
+ * passes on its valid signatures. Any other problem still refuses it.
+ */
+static void drop_bad_sigs(svd_verdict *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nproblems; i++)
+		if (strcmp(v->problems[i].check, "signature"))
+			return;
+	v->dropped = v->problems;
+	v->ndropped = v->nproblems;
+	v->problems = NULL;
+	v->nproblems = 0;
+}
+
 int svd_item_check(svd_verdict **out, const char *expected_id, const svd_entry *entries, size_t n,
                    const svd_trust *trust)
+{
+	return svd_item_check_ext(out, expected_id, entries, n, trust, 0);
+}
+
+int svd_item_check_ext(svd_verdict **out, const char *expected_id, const svd_entry *entries,
+                       size_t n, const svd_trust *trust, unsigned int flags)
 {
 	svd_verdict *v;
 	const svd_entry *m;
@@ -284,6 +311,8 @@ int svd_item_check(svd_verdict **out, const char *expected_id, const svd_entry *
 		if (!strncmp(p, SIG_DIR "/", strlen(SIG_DIR) + 1))
 			check_sig(v, &entries[i], trust, &valid);
 	}
+	if (valid > 0 && (flags & SVD_CHECK_DROP_BAD_SIGS))
+		drop_bad_sigs(v);
 	if (v->nproblems == 0 && valid == 0) {
 		if (v->nsigs == 0)
 			svd_verdict_add_problem(v, SIG_DIR "/", "trust", "the item is not signed");
@@ -337,6 +366,19 @@ void svd_verdict_problem(const svd_verdict *v, size_t i, const char **file, cons
 		*message = p->message;
 }
 
+size_t svd_verdict_dropped_count(const svd_verdict *v)
+{
+	return v->ndropped;
+}
+
+void svd_verdict_dropped(const svd_verdict *v, size_t i, const char **file, const char **message)
+{
+	if (file)
+		*file = v->dropped[i].file;
+	if (message)
+		*message = v->dropped[i].message;
+}
+
 size_t svd_verdict_sig_count(const svd_verdict *v)
 {
 	return v->nsigs;
@@ -382,6 +424,11 @@ void svd_verdict_free(svd_verdict *v)
 		free(v->problems[i].message);
 	}
 	free(v->problems);
+	for (i = 0; i < v->ndropped; i++) {
+		free(v->dropped[i].file);
+		free(v->dropped[i].message);
+	}
+	free(v->dropped);
 	free(v->sigs);
 	free(v->source);
 	svd_manifest_free(v->manifest);

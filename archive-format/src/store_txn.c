@@ -33,7 +33,9 @@ typedef struct staged {
 	char id[SVD_ID_HEX_LEN + 1];
 	git_oid tree;
 	char *title;
-	int is_new; /* 1 new item, 0 co-signed */
+	int is_new;            /* 1 new item, 0 co-signed */
+	svd_tree_entry *sigs;  /* its signature files; names owned */
+	size_t nsigs;
 } staged;
 
 struct svd_txn {
@@ -254,10 +256,12 @@ static int draft_add_bytes(draft *d, svd_packw *pw, const char *path, const char
 
 /*
  * A payload file from disk: streamed into the pack while its SHA-256 is
- * computed, in one read. Links and special files are listed, not followed.
+ * computed, in one read. An editor's own files (follow) may be links; in a
+ * prepared item, which may come from anywhere, links and special files are
+ * listed for the gate to refuse, never followed.
  */
 static int draft_add_file(draft *d, svd_packw *pw, const char *name, const char *path,
-                          uint64_t *bytes)
+                          int follow, uint64_t *bytes)
 {
 	svd_entry *e;
 	struct stat st;
@@ -268,9 +272,9 @@ static int draft_add_file(draft *d, svd_packw *pw, const char *name, const char 
 
 	if ((error = draft_push(d, name, &e)) < 0)
 		return error;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path, O_RDONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 	if (fd < 0) {
-		if (errno == ELOOP) {
+		if (errno == ELOOP && !follow) {
 			e->type = SVD_ENTRY_OTHER;
 			return 0;
 		}
@@ -355,18 +359,15 @@ static int draft_sign(draft *d, svd_packw *pw, const svd_seckey *sk, const char 
 	return error;
 }
 
-/* The blob ids of an item already in main (or staged), by path, for merging signatures. */
-static int existing_item(git_oid *out, svd_txn *t, const char *id)
+static void free_sigs(staged *s)
 {
-	staged *s = find_staged(t, id);
+	size_t i;
 
-	if (s) {
-		git_oid_cpy(out, &s->tree);
-		return 0;
-	}
-	if (!t->items)
-		return SVD_ENOTFOUND;
-	return svd_store_item_tree(out, t->a->repo, t->items, id);
+	for (i = 0; i < s->nsigs; i++)
+		free((char *)s->sigs[i].name);
+	free(s->sigs);
+	s->sigs = NULL;
+	s->nsigs = 0;
 }
 
 static int write_tree(git_oid *out, svd_packw *pw, svd_tree_entry *entries, size_t n)
@@ -381,17 +382,68 @@ static int write_tree(git_oid *out, svd_packw *pw, svd_tree_entry *entries, size
 	return error;
 }
 
+/* The first max bytes of s, cut at a character boundary (s is valid UTF-8). */
+static char *utf8_prefix(const char *s, size_t max)
+{
+	size_t len = strlen(s);
+
+	if (len > max) {
+		len = max;
+		while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+			len--;
+	}
+	return strndup(s, len);
+}
+
+/* Remember a staged item's signature files (copies; they may borrow from a git tree). */
+static int keep_sigs(staged *s, const svd_tree_entry *sigs, size_t n)
+{
+	svd_tree_entry *copy = calloc(n ? n : 1, sizeof(*copy));
+	size_t i;
+
+	if (!copy)
+		return svd_error_set(SVD_ERROR, "out of memory");
+	for (i = 0; i < n; i++) {
+		copy[i] = sigs[i];
+		if (!(copy[i].name = svd_strdup(sigs[i].name))) {
+			while (i > 0)
+				free((char *)copy[--i].name);
+			free(copy);
+			return SVD_ERROR;
+		}
+	}
+	free_sigs(s);
+	s->sigs = copy;
+	s->nsigs = n;
+	return 0;
+}
+
+/* Did the gate leave this signature file out? */
+static int was_dropped(const svd_verdict *v, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < svd_verdict_dropped_count(v); i++) {
+		const char *file;
+		svd_verdict_dropped(v, i, &file, NULL);
+		if (!strcmp(file, path))
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * Write an accepted item's folder as trees, merged with the same item's
  * folder in main or earlier in this operation: the files are the same
  * (same id, same hashes), so only the signatures can differ, and the union
- * is kept, the older signature winning for a key that signed twice.
+ * is kept; for a key that signed twice, the signature with the smaller blob id.
  */
 static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 {
 	const char *id = svd_verdict_id(v);
 	svd_tree_entry *top = NULL, *sigs = NULL;
 	size_t ntop = 0, nsigs = 0, i, old_sigs = 0;
+	int replaced = 0;
 	git_oid prev, sigtree, tree;
 	git_tree *prev_sig = NULL;
 	int had = 0, error;
@@ -399,7 +451,18 @@ static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 
 	if (!(top = calloc(d->n + 1, sizeof(*top))) || !(sigs = calloc(d->n + 1, sizeof(*sigs))))
 		goto oom;
-	error = existing_item(&prev, t, id);
+	/* staged earlier in this operation: its trees are not readable before the pack is done */
+	if ((s = find_staged(t, id)) != NULL) {
+		had = 1;
+		if (!(sigs = realloc(sigs, (d->n + s->nsigs + 1) * sizeof(*sigs))))
+			goto oom;
+		memcpy(sigs, s->sigs, s->nsigs * sizeof(*sigs));
+		nsigs = old_sigs = s->nsigs;
+		error = SVD_ENOTFOUND;
+	} else {
+		error = t->items ? svd_store_item_tree(&prev, t->a->repo, t->items, id)
+		                 : SVD_ENOTFOUND;
+	}
 	if (error == 0) {
 		git_tree *pt = NULL;
 		const git_tree_entry *se;
@@ -434,30 +497,46 @@ static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 	}
 	for (i = 0; i < d->n; i++) {
 		const svd_entry *e = &d->entries[i];
-		if (!strncmp(e->path, SVD_SIG_DIR "/", strlen(SVD_SIG_DIR) + 1)) {
-			const char *name = e->path + strlen(SVD_SIG_DIR) + 1;
-			size_t j;
-			for (j = 0; j < nsigs; j++)
-				if (!strcmp(sigs[j].name, name))
-					break;
-			if (j < nsigs)
-				continue; /* that key signed already */
-			char keyid[SVD_KEYID_HEX_LEN + 1];
-			sigs[nsigs].name = name;
-			sigs[nsigs].mode = GIT_FILEMODE_BLOB;
-			git_oid_cpy(&sigs[nsigs].oid, &d->oids[i]);
-			nsigs++;
-			snprintf(keyid, sizeof(keyid), "%s", name);
-			if ((error = note_signer(t, keyid)) < 0)
-				goto cleanup;
-		} else if (e->type == SVD_ENTRY_FILE) {
-			top[ntop].name = e->path;
-			top[ntop].mode = GIT_FILEMODE_BLOB;
-			git_oid_cpy(&top[ntop].oid, &d->oids[i]);
-			ntop++;
+		char keyid[SVD_KEYID_HEX_LEN + 1];
+		const char *name;
+		size_t j;
+
+		if (strncmp(e->path, SVD_SIG_DIR "/", strlen(SVD_SIG_DIR) + 1)) {
+			if (e->type == SVD_ENTRY_FILE) {
+				top[ntop].name = e->path;
+				top[ntop].mode = GIT_FILEMODE_BLOB;
+				git_oid_cpy(&top[ntop].oid, &d->oids[i]);
+				ntop++;
+			}
+			continue;
 		}
+		if (was_dropped(v, e->path))
+			continue;
+		name = e->path + strlen(SVD_SIG_DIR) + 1;
+		for (j = 0; j < nsigs; j++)
+			if (!strcmp(sigs[j].name, name))
+				break;
+		if (j < nsigs) {
+			/*
+			 * One key signed twice (two trusted comments): keep the
+			 * signature with the smaller blob id, so that mirrors end with
+			 * the same tree whatever order they saw the two in.
+			 */
+			if (git_oid_cmp(&d->oids[i], &sigs[j].oid) < 0) {
+				git_oid_cpy(&sigs[j].oid, &d->oids[i]);
+				replaced = 1;
+			}
+			continue;
+		}
+		sigs[nsigs].name = name;
+		sigs[nsigs].mode = GIT_FILEMODE_BLOB;
+		git_oid_cpy(&sigs[nsigs].oid, &d->oids[i]);
+		nsigs++;
+		snprintf(keyid, sizeof(keyid), "%s", name);
+		if ((error = note_signer(t, keyid)) < 0)
+			goto cleanup;
 	}
-	if (had && nsigs == old_sigs) {
+	if (had && nsigs == old_sigs && !replaced) {
 		t->stats.unchanged++;
 		error = 0;
 		goto cleanup;
@@ -471,7 +550,7 @@ static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 	if ((error = write_tree(&tree, t->pw, top, ntop)) < 0)
 		goto cleanup;
 
-	if (!(s = find_staged(t, id))) {
+	if (!s) {
 		if (t->n == t->cap) {
 			size_t ncap = t->cap ? t->cap * 2 : 64;
 			staged *p = realloc(t->v, ncap * sizeof(*p));
@@ -485,7 +564,7 @@ static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 		memcpy(s->id, id, SVD_ID_HEX_LEN + 1);
 		s->is_new = !had;
 		s->title =
-		    strndup(svd_manifest_get(svd_verdict_manifest(v), "title"), TITLE_IN_LOG);
+		    utf8_prefix(svd_manifest_get(svd_verdict_manifest(v), "title"), TITLE_IN_LOG);
 		if (!s->title)
 			goto oom;
 		if ((error = index_staged(t, t->n - 1)) < 0)
@@ -496,7 +575,8 @@ static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 			t->stats.added++;
 	}
 	git_oid_cpy(&s->tree, &tree);
-	error = 0;
+	if ((error = keep_sigs(s, sigs, nsigs)) < 0)
+		goto cleanup;
 	goto cleanup;
 oom:
 	error = svd_error_set(SVD_ERROR, "out of memory");
@@ -513,16 +593,19 @@ static int check_and_stage(svd_txn *t, draft *d, const char *source, svd_verdict
 	svd_verdict *v = NULL;
 	int error;
 
-	if ((error = svd_item_check(&v, NULL, d->entries, d->n, t->a->trust)) < 0)
+	if ((error = svd_item_check_ext(&v, NULL, d->entries, d->n, t->a->trust,
+	                                SVD_CHECK_DROP_BAD_SIGS)) < 0)
 		return error;
 	if ((error = svd_verdict_set_source(v, source)) < 0) {
 		svd_verdict_free(v);
 		return error;
 	}
-	if (svd_verdict_ok(v))
+	if (svd_verdict_ok(v)) {
 		error = stage_item(t, d, v);
-	else
+		t->stats.dropped += svd_verdict_dropped_count(v);
+	} else {
 		t->stats.refused++;
+	}
 	if (error == 0 && !svd_verdict_ok(v)) {
 		char *summary = svd_verdict_summary(v);
 		error = svd_error_set(SVD_ECORRUPT, "refused: %s", summary ? summary : "");
@@ -559,7 +642,7 @@ static int add_new(svd_txn *t, svd_manifest *m, const svd_source_file *files, si
 	}
 	svd_packw_mark_get(t->pw, &mark);
 	for (i = 0; i < n; i++) {
-		if ((error = draft_add_file(&d, t->pw, files[i].name, files[i].path,
+		if ((error = draft_add_file(&d, t->pw, files[i].name, files[i].path, 1,
 		                            &t->stats.bytes)) < 0)
 			goto cleanup;
 		if (d.entries[d.n - 1].type != SVD_ENTRY_FILE) {
@@ -668,11 +751,16 @@ static int meta_to_manifest(svd_manifest *m, json_t *obj, int jsonl, const char 
 static int report_refusal(svd_txn *t, const char *source, const char *file, const char *check,
                           svd_item_cb cb, void *payload)
 {
+	const char *last = svd_error_last();
+	size_t slen = strlen(source);
 	svd_verdict *v = NULL;
 	char msg[1024];
 	int r = 0;
 
-	snprintf(msg, sizeof(msg), "%s", svd_error_last());
+	/* the message may start with the source too; say it once */
+	while (!strncmp(last, source, slen) && !strncmp(last + slen, ": ", 2))
+		last += slen + 2;
+	snprintf(msg, sizeof(msg), "%s", last);
 	t->stats.refused++;
 	if (!cb)
 		return 0;
@@ -951,7 +1039,7 @@ static int add_prepared_dir(svd_txn *t, const char *dir, const svd_seckey *sk, s
 		} else if (!strcmp(names[i], SVD_SIG_DIR) && S_ISDIR(st.st_mode)) {
 			error = draft_add_sig_dir(&d, t->pw, file);
 		} else {
-			error = draft_add_file(&d, t->pw, names[i], file, &t->stats.bytes);
+			error = draft_add_file(&d, t->pw, names[i], file, 0, &t->stats.bytes);
 		}
 		free(file);
 	}
@@ -999,6 +1087,13 @@ static int add_item_dir(svd_txn *t, const char *dir, const svd_seckey *sk, svd_i
 		return SVD_ERROR;
 	meta = stat(p, &st) == 0;
 	free(p);
+	/* a prepared item may carry a payload named meta.json: its manifest decides */
+	if (meta && !(p = svd_path_join(dir, SVD_MANIFEST_NAME)))
+		return SVD_ERROR;
+	if (meta) {
+		meta = stat(p, &st) != 0;
+		free(p);
+	}
 	return meta ? add_meta_dir(t, dir, sk, cb, payload)
 	            : add_prepared_dir(t, dir, sk, cb, payload);
 }
@@ -1035,6 +1130,12 @@ static int read_line(char **line, size_t *len, FILE *f, size_t max)
 	return 0;
 }
 
+/* A file named in a JSON line: absolute as given, else relative to the file's folder. */
+static char *resolve_path(const char *base, const char *path)
+{
+	return path[0] == '/' ? svd_strdup(path) : svd_path_join(base, path);
+}
+
 /* One JSON line: metadata, "body" (a path) and "attachments" (paths), relative to the file. */
 static int add_json_line(svd_txn *t, const char *line, size_t len, const char *base,
                          const svd_seckey *sk, const char *source, svd_verdict **v)
@@ -1064,7 +1165,7 @@ static int add_json_line(svd_txn *t, const char *line, size_t len, const char *b
 	}
 	if (body) {
 		files[0].name = "body.md";
-		if (!(files[0].path = svd_path_join(base, json_string_value(body)))) {
+		if (!(files[0].path = resolve_path(base, json_string_value(body)))) {
 			error = SVD_ERROR;
 			goto cleanup;
 		}
@@ -1080,7 +1181,7 @@ static int add_json_line(svd_txn *t, const char *line, size_t len, const char *b
 		}
 		slash = strrchr(json_string_value(x), '/');
 		files[nfiles].name = slash ? slash + 1 : json_string_value(x);
-		if (!(files[nfiles].path = svd_path_join(base, json_string_value(x)))) {
+		if (!(files[nfiles].path = resolve_path(base, json_string_value(x)))) {
 			error = SVD_ERROR;
 			goto cleanup;
 		}
@@ -1210,8 +1311,12 @@ int svd_txn_sign(svd_txn *t, const char *id, const svd_seckey *sk, const svd_sig
 	if ((!sk) == (!sig))
 		return svd_error_set(SVD_EINVALID,
 		                     "sign with a key or attach a signature, not both");
-	if ((error = existing_item(&tree, t, id)) < 0)
-		return error;
+	if (find_staged(t, id))
+		return svd_error_set(SVD_EINVALID,
+		                     "item %s was added in this same operation; commit it, then sign",
+		                     id);
+	if (!t->items || (error = svd_store_item_tree(&tree, t->a->repo, t->items, id)) < 0)
+		return svd_error_set(SVD_ENOTFOUND, "no item %s in the archive", id);
 	svd_packw_mark_get(t->pw, &mark);
 	if ((error = svd_tree_item_read(&ti, t->a->repo, &tree, 1)) < 0)
 		goto cleanup;
@@ -1481,8 +1586,10 @@ void svd_txn_free(svd_txn *t)
 		return;
 	svd_packw_free(t->pw);
 	git_tree_free(t->items);
-	for (i = 0; i < t->n; i++)
+	for (i = 0; i < t->n; i++) {
 		free(t->v[i].title);
+		free_sigs(&t->v[i]);
+	}
 	free(t->v);
 	free(t->slots);
 	for (i = 0; i < t->nkeyids; i++)

@@ -58,6 +58,23 @@ typedef struct svd_verdict svd_verdict;
 int svd_item_check(svd_verdict **out, const char *expected_id, const svd_entry *entries, size_t n,
                    const svd_trust *trust);
 
+/** Flags for svd_item_check_ext(). */
+enum svd_check_flags {
+	/**
+	 * When the item has a valid signature by a trusted key and its only
+	 * problems are signature files that do not verify or do not parse,
+	 * accept it and list those files as dropped (the store leaves them
+	 * out). Used for what enters the archive; never for verifying it.
+	 */
+	SVD_CHECK_DROP_BAD_SIGS = 1u << 0,
+};
+
+/**
+ * svd_item_check() with flags (enum svd_check_flags).
+ */
+int svd_item_check_ext(svd_verdict **out, const char *expected_id, const svd_entry *entries,
+                       size_t n, const svd_trust *trust, unsigned int flags);
+
 /** 1 if the item passed every check, else 0. */
 int svd_verdict_ok(const svd_verdict *v);
 
@@ -75,11 +92,18 @@ size_t svd_verdict_problem_count(const svd_verdict *v);
  *
  * @param[out] file the entry concerned ("manifest.json", "body.md", "sig/…")
  * @param[out] check a stable name: manifest, canonical, id, layout, missing, size, sha256,
- *             signature, trust
+ *             signature, trust; and metadata, for an item refused before the gate
+ *             (its meta.json or JSON line)
  * @param[out] message what is wrong, in plain words
  */
 void svd_verdict_problem(const svd_verdict *v, size_t i, const char **file, const char **check,
                          const char **message);
+
+/** How many bad signature files were left out (SVD_CHECK_DROP_BAD_SIGS). */
+size_t svd_verdict_dropped_count(const svd_verdict *v);
+
+/** The i-th dropped signature file and why (borrowed). */
+void svd_verdict_dropped(const svd_verdict *v, size_t i, const char **file, const char **message);
 
 /** How many signature files the item has. */
 size_t svd_verdict_sig_count(const svd_verdict *v);

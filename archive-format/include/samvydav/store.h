@@ -40,6 +40,7 @@ typedef struct svd_txn_stats {
 	size_t cosigned;  /**< items already held that gained signatures */
 	size_t unchanged; /**< items already held, nothing new */
 	size_t refused;   /**< items that failed the gate */
+	size_t dropped;   /**< bad signature files left out of accepted items */
 	uint64_t bytes;   /**< payload bytes read */
 } svd_txn_stats;
 
@@ -87,7 +88,8 @@ int svd_txn_add_path(svd_txn *t, const char *path, const svd_seckey *sk, svd_ite
                      void *payload);
 
 /**
- * Co-sign an item already in main (or staged): with a secret key, or by
+ * Co-sign an item already in main (not one staged in this same operation:
+ * SVD_EINVALID): with a secret key, or by
  * attaching a signature file made elsewhere (e.g. by stock minisign). The
  * id does not change. A signature by a key not trusted here is stored
  * only if it verifies with its own key, which then must be given in pk.
