@@ -13,11 +13,11 @@
 static void help(FILE *out)
 {
 	fprintf(out,
-	        "usage: samvydav add --kind KIND --title TEXT --lang TAG --body FILE --key KEY\n"
+	        "usage: samvydav add --kind KIND --title TEXT --lang TAG --body FILE --key FILE\n"
 	        "                    [--author NAME]... [--published YYYY-MM-DD] [--source URL]\n"
 	        "                    [--region TEXT] [--tag TEXT]... [--supersedes ID]\n"
 	        "                    [--retracts ID] [--attach FILE]... [--created TIME]\n"
-	        "       samvydav add --from PATH [--key KEY]\n"
+	        "       samvydav add --from PATH [--key FILE]\n"
 	        "\n"
 	        "Sign items and add them to the archive, all in one commit. Every item\n"
 	        "goes through the same gate as a bundle: canonical manifest, sizes and\n"
@@ -32,8 +32,9 @@ static void help(FILE *out)
 	        "  --source URL       where it was first published (http or https)\n"
 	        "  --region TEXT      the region it concerns (e.g. Kherson)\n"
 	        "  --tag TEXT         a tag; repeat for several\n"
-	        "  --supersedes ID    the item this one corrects or replaces\n"
-	        "  --retracts ID      the item this retraction withdraws\n"
+	        "  --supersedes ID    the item this one corrects or replaces (its id, or the\n"
+	        "                     first digits of an item in this archive)\n"
+	        "  --retracts ID      the item this retraction withdraws (likewise)\n"
 	        "  --body FILE        the text, in Markdown; stored as body.md\n"
 	        "  --attach FILE      an attachment (photo, audio, PDF); repeat for several\n"
 	        "  --created TIME     creation time, YYYY-MM-DDTHH:MM:SSZ (default: now)\n"
@@ -100,8 +101,9 @@ static int on_item(const svd_verdict *v, void *payload)
 		svd_verdict_dropped(v, i, &file, &msg);
 		if (r->progress)
 			fputc('\n', stderr);
-		fprintf(stderr, "samvydav: left out %s%s%s: %s: %s (the item is added on its valid "
-		                "signatures)\n",
+		fprintf(stderr,
+		        "samvydav: left out %s%s%s: %s: %s (the item is added on its valid "
+		        "signatures)\n",
 		        src ? src : "", src ? ": " : "", id, file, msg);
 	}
 	if (svd_verdict_ok(v)) {
@@ -132,6 +134,27 @@ static int on_item(const svd_verdict *v, void *payload)
 	return 0;
 }
 
+/*
+ * --supersedes and --retracts: a full id may name an item this archive has
+ * not seen; a shorter one must be unambiguous here, like everywhere else.
+ */
+static int set_ref(svd_manifest *m, svd_archive *a, const char *field, const char *value)
+{
+	char id[SVD_ID_HEX_LEN + 1];
+	int error;
+
+	if (!value)
+		return 0;
+	if (strlen(value) < SVD_ID_HEX_LEN) {
+		if ((error = svd_store_resolve(id, a, value)) < 0)
+			return cli_fail(error);
+		value = id;
+	}
+	if (svd_manifest_set(m, field, value) < 0)
+		return cli_usage("add", "%s", svd_error_last());
+	return 0;
+}
+
 int cmd_add(int argc, char **argv, cli_ctx *ctx)
 {
 	static const struct option opts[] = {
@@ -159,6 +182,7 @@ int cmd_add(int argc, char **argv, cli_ctx *ctx)
 	svd_source_file *files = NULL;
 	size_t nfiles = 0;
 	const char *key = NULL, *from = NULL, *message = NULL, *body = NULL;
+	const char *supersedes = NULL, *retracts = NULL;
 	svd_manifest *m = NULL;
 	svd_archive *a = NULL;
 	svd_seckey *sk = NULL;
@@ -214,11 +238,11 @@ int cmd_add(int argc, char **argv, cli_ctx *ctx)
 			fields++;
 			break;
 		case OPT_SUPERSEDES:
-			error = svd_manifest_set(m, "supersedes", optarg);
+			supersedes = optarg;
 			fields++;
 			break;
 		case OPT_RETRACTS:
-			error = svd_manifest_set(m, "retracts", optarg);
+			retracts = optarg;
 			fields++;
 			break;
 		case OPT_CREATED:
@@ -295,6 +319,9 @@ int cmd_add(int argc, char **argv, cli_ctx *ctx)
 	}
 	if ((code = cli_open_archive(&a, ctx)) != 0)
 		goto cleanup;
+	if ((code = set_ref(m, a, "supersedes", supersedes)) != 0 ||
+	    (code = set_ref(m, a, "retracts", retracts)) != 0)
+		goto cleanup;
 	if (key && (code = cli_read_seckey(&sk, key)) != 0)
 		goto cleanup;
 	if ((error = svd_txn_begin(&txn, a)) < 0) {
@@ -331,11 +358,11 @@ int cmd_add(int argc, char **argv, cli_ctx *ctx)
 			code = EXIT_REFUSED;
 		if (rep.json) {
 			int out = cli_print_json(json_pack(
-			        "{s:s,s:I,s:I,s:I,s:I,s:I,s:O,s:O}", "commit", commit, "added",
-			        (json_int_t)st->added, "cosigned", (json_int_t)st->cosigned, "unchanged",
-			        (json_int_t)st->unchanged, "refused", (json_int_t)st->refused,
-			        "dropped_signatures", (json_int_t)st->dropped, "items", rep.added,
-			        "refusals", rep.refused));
+			    "{s:s,s:I,s:I,s:I,s:I,s:I,s:O,s:O}", "commit", commit, "added",
+			    (json_int_t)st->added, "cosigned", (json_int_t)st->cosigned,
+			    "unchanged", (json_int_t)st->unchanged, "refused",
+			    (json_int_t)st->refused, "dropped_signatures", (json_int_t)st->dropped,
+			    "items", rep.added, "refusals", rep.refused));
 			if (out != EXIT_OK)
 				code = out;
 		} else if (!from && v && svd_verdict_ok(v) && !rep.quiet) {

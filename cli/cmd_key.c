@@ -30,8 +30,9 @@ static void help(FILE *out)
 	             "  --fast-kdf           a lighter scrypt (16 MiB instead of 1 GiB), for slow\n"
 	             "                       machines; weaker against guessing\n"
 	             "\n"
-	             "show      Print the key id of a public key, secret key or signature file,\n"
-	             "          as minisign prints it (16 hex digits).\n"
+	             "show      Print the key id of a public key or signature file (16 hex\n"
+	             "          digits; minisign prints the same number). A secret key file is\n"
+	             "          refused: show its public key instead.\n"
 	             "  --json               print {\"keyid\": ..., \"type\": ...}\n");
 }
 

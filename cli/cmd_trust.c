@@ -26,6 +26,14 @@ static void help(FILE *out)
 	        "         reports those that no trusted key signed\n");
 }
 
+/* Key ids are written in capitals; accept them as typed. */
+static void upper(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'a' && *s <= 'f')
+			*s = (char)(*s - 'a' + 'A');
+}
+
 static int list(svd_archive *a, int json)
 {
 	const svd_trust *t = svd_archive_trust(a);
@@ -89,7 +97,7 @@ int cmd_trust(int argc, char **argv, cli_ctx *ctx)
 				printf("Trusted key %s\n", svd_pubkey_id(pk));
 			}
 			svd_pubkey_free(pk);
-		} else if ((error = svd_archive_trust_remove(a, argv[i])) < 0) {
+		} else if (upper(argv[i]), (error = svd_archive_trust_remove(a, argv[i])) < 0) {
 			code = cli_fail(error);
 		} else {
 			printf("No longer trusted: %s\n", argv[i]);

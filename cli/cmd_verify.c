@@ -22,7 +22,7 @@ static void help(FILE *out)
 	             "\n"
 	             "  --json        {\"items\", \"failed\", \"signatures\", \"bytes\", "
 	             "\"failures\": [...]}\n"
-	             "  -j, --threads N  worker threads (default: one per core)\n"
+	             "  -j, --threads N  worker threads, 1 to 8 (default: one per core)\n"
 	             "  -q, --quiet   no progress, no summary\n");
 }
 

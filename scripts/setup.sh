@@ -8,8 +8,8 @@ packages=(
 	build-essential cmake pkg-config
 	# libraries (see ../shared/DESIGN.md, "Dependencies")
 	libgit2-dev libsodium-dev libjansson-dev
-	# tests
-	libcmocka-dev git minisign python3
+	# tests (groff renders the man pages in docs.sh)
+	libcmocka-dev git minisign python3 groff-base
 	# sanitizer runtime for the ASan/UBSan build
 	libasan8 libubsan1
 	# benchmarks: peak memory through GNU time

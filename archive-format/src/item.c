@@ -48,6 +48,12 @@ int svd_verdict_new(svd_verdict **out)
 	return 0;
 }
 
+int svd_verdict_set_id(svd_verdict *v, const char *id)
+{
+	snprintf(v->id, sizeof(v->id), "%s", id);
+	return 0;
+}
+
 int svd_verdict_set_source(svd_verdict *v, const char *source)
 {
 	char *s = svd_strdup(source);

@@ -251,13 +251,30 @@ void svd_tree_item_clear(svd_tree_item *ti)
 /* All items of main: their ids and tree ids, in id order. */
 typedef struct item_ref {
 	char id[SVD_ID_HEX_LEN + 1];
+	char fan[3];
 	git_oid tree;
+	const char *misfiled; /* why this entry is not an item where it stands, or NULL */
 } item_ref;
 
 typedef struct item_list {
 	item_ref *v;
 	size_t n, cap;
 } item_list;
+
+/* An entry of items/xx/ must be a folder named for an id that begins with xx. */
+static const char *misfiled(const git_tree_entry *fan, const git_tree_entry *te)
+{
+	const char *name = git_tree_entry_name(te);
+
+	if (!svd_id_valid(name))
+		return "not an item id (64 lowercase hex digits)";
+	if (strlen(git_tree_entry_name(fan)) != 2 || strncmp(name, git_tree_entry_name(fan), 2))
+		return "filed under the wrong folder: an item belongs in items/<first two digits "
+		       "of its id>/";
+	if (git_tree_entry_type(te) != GIT_OBJECT_TREE)
+		return "not a folder";
+	return NULL;
+}
 
 static int list_items(item_list *out, git_repository *repo)
 {
@@ -300,7 +317,9 @@ static int list_items(item_list *out, git_repository *repo)
 			}
 			r = &out->v[out->n++];
 			snprintf(r->id, sizeof(r->id), "%s", git_tree_entry_name(te));
+			snprintf(r->fan, sizeof(r->fan), "%s", git_tree_entry_name(fan));
 			git_oid_cpy(&r->tree, git_tree_entry_id(te));
+			r->misfiled = misfiled(fan, te);
 		}
 		git_tree_free(sub);
 	}
@@ -349,6 +368,10 @@ int svd_store_foreach(svd_archive *a, svd_manifest_cb cb, void *payload)
 		git_blob *blob = NULL;
 		svd_manifest *m = NULL;
 
+		if (list.v[i].misfiled) {
+			error = cb(list.v[i].id, NULL, payload);
+			continue;
+		}
 		if (git_tree_lookup(&tree, a->repo, &list.v[i].tree) < 0) {
 			error = svd_git_error("cannot read an item's folder");
 			break;
@@ -384,8 +407,20 @@ static int verify_one(svd_verdict **out, uint64_t *bytes, git_repository *repo, 
                       const svd_trust *trust)
 {
 	svd_tree_item ti;
+	char path[64];
 	int error;
 
+	if (r->misfiled) {
+		snprintf(path, sizeof(path), "items/%s/%.12s...", r->fan, r->id);
+		if ((error = svd_verdict_new(out)) < 0 ||
+		    (error = svd_verdict_set_id(*out, r->id)) < 0 ||
+		    (error = svd_verdict_add_problem(*out, path, "layout", "%s", r->misfiled)) <
+		        0) {
+			svd_verdict_free(*out);
+			*out = NULL;
+		}
+		return error;
+	}
 	if ((error = svd_tree_item_read(&ti, repo, &r->tree, 1)) < 0)
 		return error;
 	error = svd_item_check(out, r->id, ti.entries, ti.n, trust);

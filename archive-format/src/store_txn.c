@@ -33,8 +33,8 @@ typedef struct staged {
 	char id[SVD_ID_HEX_LEN + 1];
 	git_oid tree;
 	char *title;
-	int is_new;            /* 1 new item, 0 co-signed */
-	svd_tree_entry *sigs;  /* its signature files; names owned */
+	int is_new;           /* 1 new item, 0 co-signed */
+	svd_tree_entry *sigs; /* its signature files; names owned */
 	size_t nsigs;
 } staged;
 
@@ -260,8 +260,8 @@ static int draft_add_bytes(draft *d, svd_packw *pw, const char *path, const char
  * prepared item, which may come from anywhere, links and special files are
  * listed for the gate to refuse, never followed.
  */
-static int draft_add_file(draft *d, svd_packw *pw, const char *name, const char *path,
-                          int follow, uint64_t *bytes)
+static int draft_add_file(draft *d, svd_packw *pw, const char *name, const char *path, int follow,
+                          uint64_t *bytes)
 {
 	svd_entry *e;
 	struct stat st;
@@ -460,8 +460,8 @@ static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 		nsigs = old_sigs = s->nsigs;
 		error = SVD_ENOTFOUND;
 	} else {
-		error = t->items ? svd_store_item_tree(&prev, t->a->repo, t->items, id)
-		                 : SVD_ENOTFOUND;
+		error =
+		    t->items ? svd_store_item_tree(&prev, t->a->repo, t->items, id) : SVD_ENOTFOUND;
 	}
 	if (error == 0) {
 		git_tree *pt = NULL;
@@ -1312,9 +1312,9 @@ int svd_txn_sign(svd_txn *t, const char *id, const svd_seckey *sk, const svd_sig
 		return svd_error_set(SVD_EINVALID,
 		                     "sign with a key or attach a signature, not both");
 	if (find_staged(t, id))
-		return svd_error_set(SVD_EINVALID,
-		                     "item %s was added in this same operation; commit it, then sign",
-		                     id);
+		return svd_error_set(
+		    SVD_EINVALID, "item %s was added in this same operation; commit it, then sign",
+		    id);
 	if (!t->items || (error = svd_store_item_tree(&tree, t->a->repo, t->items, id)) < 0)
 		return svd_error_set(SVD_ENOTFOUND, "no item %s in the archive", id);
 	svd_packw_mark_get(t->pw, &mark);

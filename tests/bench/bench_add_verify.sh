@@ -112,6 +112,10 @@ timed() {
 # calc EXPR: floating point arithmetic
 calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
 
+# The figures are only worth comparing on an idle machine: note the load
+# before, and again at the end, so a busy run can be told apart.
+load_start=$(cut -d' ' -f1 /proc/loadavg)
+
 echo "== corpus: $items items in $W/corpus"
 t0=$(date +%s%N)
 python3 "$here/gen_corpus.py" --items "$items" "$W/corpus"
@@ -173,6 +177,9 @@ mib() { calc "$1 / 1024" 1; }
 
 echo
 echo "samvydav bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m), $(git --version)"
+load_end=$(cut -d' ' -f1 /proc/loadavg)
+echo "load average (1 min): $load_start at the start, $load_end at the end$(awk -v a="$load_start" -v b="$load_end" -v n="$(nproc)" \
+	'BEGIN { if (a > 0.5 || b > n + 0.5) print " -- the machine was busy: run again when idle" }')"
 printf '%d items, %.1f MiB of files, %d with an attachment\n' "$items" "$(calc "$corpus_bytes / 1048576" 1)" \
 	"$(find "$W/corpus" -name photo.jpg | wc -l)"
 echo

@@ -114,4 +114,19 @@ git --git-dir="$S" update-ref refs/heads/main "$c"
 expect_exit 3 "$id1: body.md: sha256" "verify finds a body changed inside the repository" svd -C "$B" verify
 expect_exit 3 "NOT VERIFIED" "show says so too" svd -C "$B" show "$id1"
 
+# an item filed under the wrong fan-out folder, and a file where a folder belongs
+C=$T/third
+new_archive "$C" ed
+svd -C "$C" add --from "$T/mix/good" >/dev/null
+S="$C/store.git"
+itemtree=$(git --git-dir="$S" rev-parse "main:$(item_path "$id1")")
+wrong=$(printf '040000 tree %s\t%s\n' "$itemtree" "$id1" | git --git-dir="$S" mktree)
+blob=$(printf 'junk' | git --git-dir="$S" hash-object -w --stdin)
+fake=$(printf '100644 blob %s\t%s\n' "$blob" "$(printf 'f%.0s' $(seq 64))" | git --git-dir="$S" mktree)
+items=$( (git --git-dir="$S" ls-tree "main:items"; printf '040000 tree %s\tzz\n040000 tree %s\tff\n' "$wrong" "$fake") | git --git-dir="$S" mktree)
+root=$(printf '040000 tree %s\titems\n' "$items" | git --git-dir="$S" mktree)
+git --git-dir="$S" update-ref refs/heads/main "$(git --git-dir="$S" commit-tree "$root" -p main -m misfiled)"
+expect_exit 3 "items/zz/.*layout: filed under the wrong folder" "verify finds an item under the wrong folder" svd -C "$C" verify
+expect_exit 3 "items/ff/.*layout: not a folder" "verify finds a file where an item folder belongs" svd -C "$C" verify
+
 finish

@@ -933,7 +933,6 @@ static void test_sign(void **state)
 	svd_archive_free(a);
 }
 
-/* The header promises co-signing what this operation staged, too. */
 /*
  * Co-signing an item staged in the same operation is refused with a clear
  * code (its trees are not readable before the pack is finished); after the

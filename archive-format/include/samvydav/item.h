@@ -119,13 +119,20 @@ void svd_verdict_sig(const svd_verdict *v, size_t i, const char **keyid, svd_sig
  */
 int svd_verdict_new(svd_verdict **out);
 
+/** Name the item a verdict speaks of (for one refused before the gate); copied. */
+int svd_verdict_set_id(svd_verdict *v, const char *id);
+
 /** Say where the item came from ("DIR/x", "items.jsonl:12"); copied. */
 int svd_verdict_set_source(svd_verdict *v, const char *source);
 
 /** Where the item came from (borrowed), or NULL. */
 const char *svd_verdict_source(const svd_verdict *v);
 
-/** Add a problem found by the caller (e.g. a file that could not be read). */
+/**
+ * Add a problem found by the caller (e.g. a file that could not be read).
+ * file and the message are copied; check must be a string that lives as
+ * long as the verdict (one of the stable names above).
+ */
 int svd_verdict_add_problem(svd_verdict *v, const char *file, const char *check, const char *fmt,
                             ...) SVD_PRINTF(4, 5);
 
