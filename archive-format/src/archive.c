@@ -47,6 +47,18 @@ static int git_fail(const char *what, const char *path)
 	return svd_error_set(SVD_ERROR, "%s: %s: %s", path, what, e ? e->message : "unknown error");
 }
 
+static int mkdir_in(const char *dir, const char *name)
+{
+	char *p = svd_path_join(dir, name);
+	int error;
+
+	if (!p)
+		return SVD_ERROR;
+	error = svd_mkdir(p, 0755);
+	free(p);
+	return error;
+}
+
 int svd_archive_init(svd_archive **out, const char *path)
 {
 	git_repository_init_options opts;
@@ -80,19 +92,19 @@ int svd_archive_init(svd_archive **out, const char *path)
 		goto cleanup;
 	}
 	free(p);
-
-	if (!(p = svd_path_join(path, SVD_TRUST_DIR)) || (error = svd_mkdir(p, 0755)) < 0)
+	p = NULL;
+	if ((error = mkdir_in(path, SVD_TRUST_DIR)) < 0 ||
+	    (error = mkdir_in(path, SVD_REFUSED_DIR)) < 0)
 		goto cleanup;
-	free(p);
-	if (!(p = svd_path_join(path, SVD_REFUSED_DIR)) || (error = svd_mkdir(p, 0755)) < 0)
-		goto cleanup;
-	free(p);
 
 	randombytes_buf(id, sizeof(id));
 	svd_hex_encode(hex, id, sizeof(id));
 	hex[SVD_MIRROR_ID_LEN] = '\n';
-	if (!(p = svd_path_join(path, SVD_MIRROR_FILE)) ||
-	    (error = svd_file_write_atomic(p, hex, SVD_MIRROR_ID_LEN + 1, 0644, 1)) < 0)
+	if (!(p = svd_path_join(path, SVD_MIRROR_FILE))) {
+		error = SVD_ERROR;
+		goto cleanup;
+	}
+	if ((error = svd_file_write_atomic(p, hex, SVD_MIRROR_ID_LEN + 1, 0644, 1)) < 0)
 		goto cleanup;
 	if ((error = svd_dir_fsync(path)) < 0)
 		goto cleanup;
