@@ -102,25 +102,6 @@ static const char *where_name(const struct where *w)
 	return w->len ? w->s : "the top level";
 }
 
-/*
- * The first control character (U+0000..U+001F, U+007F, U+0080..U+009F) in
- * valid UTF-8, as an offset, or -1. C1 characters are the two-byte sequences
- * C2 80..C2 9F.
- */
-static long control_at(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] < 0x20 || s[i] == 0x7F)
-			return (long)i;
-		if (s[i] == 0xC2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F)
-			return (long)i;
-	}
-	return -1;
-}
-
 static int check_string(struct dump *d, const struct where *w, const char *what, const char *s,
                         size_t n)
 {
@@ -128,7 +109,7 @@ static int check_string(struct dump *d, const struct where *w, const char *what,
 
 	if (!svd_utf8_valid(s, n))
 		return svd_error_set(d->code, "%s: %s is not valid UTF-8", where_name(w), what);
-	at = control_at(s, n);
+	at = svd_utf8_control_at(s, n);
 	if (at >= 0)
 		return svd_error_set(d->code,
 		                     "%s: %s holds a control character (byte %ld of the string); "

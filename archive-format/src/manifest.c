@@ -81,21 +81,6 @@ static const struct {
     [F_RETRACTS] = {"retracts", id_problem, 0},     /* a retraction's, and required */
 };
 
-/* The first control character (C0, DEL, C1) in valid UTF-8, or -1. */
-static long control_at(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] < 0x20 || s[i] == 0x7F)
-			return (long)i;
-		if (s[i] == 0xC2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F)
-			return (long)i;
-	}
-	return -1;
-}
-
 static int ascii_lower(int c)
 {
 	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
@@ -162,7 +147,7 @@ static const char *text_problem(const char *s, size_t n)
 		return "longer than " STR(SVD_TEXT_MAX) " bytes";
 	if (!svd_utf8_valid(s, n))
 		return "not valid UTF-8";
-	if (control_at(s, n) >= 0)
+	if (svd_utf8_control_at(s, n) >= 0)
 		return "holds a control character (U+0000..U+001F, U+007F..U+009F)";
 	return NULL;
 }
@@ -269,7 +254,7 @@ static const char *source_problem(const char *s, size_t n)
 		return "a URL without a host";
 	if (!svd_utf8_valid(s, n))
 		return "not valid UTF-8";
-	if (memchr(s, ' ', n) || control_at(s, n) >= 0)
+	if (memchr(s, ' ', n) || svd_utf8_control_at(s, n) >= 0)
 		return "holds a space or a control character (percent-encode it)";
 	return NULL;
 }
@@ -292,7 +277,7 @@ static const char *path_problem(const char *p, size_t n)
 		return "longer than " STR(SVD_NAME_MAX) " bytes";
 	if (!svd_utf8_valid(p, n))
 		return "not valid UTF-8";
-	if (control_at(p, n) >= 0)
+	if (svd_utf8_control_at(p, n) >= 0)
 		return "holds a control character";
 	if (strcspn(p, "/\\") < n)
 		return "holds '/' or '\\' (a payload file is a plain name in the item's folder)";

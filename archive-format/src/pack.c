@@ -97,23 +97,6 @@ static void store_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static uint64_t position(const svd_packw *pw)
 {
 	return pw->flushed + pw->used;
@@ -123,7 +106,7 @@ static int flush(svd_packw *pw)
 {
 	if (pw->used == 0)
 		return 0;
-	if (write_all(pw->fd, pw->buf, pw->used) < 0) {
+	if (svd_write_all(pw->fd, pw->buf, pw->used) < 0) {
 		pw->broken = 1;
 		return svd_error_set(SVD_ERROR, "%s: cannot write: %s", pw->tmp_path,
 		                     strerror(errno));
@@ -617,7 +600,7 @@ int svd_packw_rollback(svd_packw *pw, const svd_packw_mark *mark)
 
 static int idx_flush(idx_out *o)
 {
-	if (o->used > 0 && write_all(o->fd, o->buf, o->used) < 0)
+	if (o->used > 0 && svd_write_all(o->fd, o->buf, o->used) < 0)
 		return svd_error_set(SVD_ERROR, "%s: cannot write: %s", o->path, strerror(errno));
 	o->used = 0;
 	return 0;
@@ -762,7 +745,7 @@ static int seal_pack(svd_packw *pw, uint8_t sum[20])
 		at += (uint64_t)got;
 	}
 	svd_sha1_final(&sha, sum);
-	if (write_all(pw->fd, sum, 20) < 0 || fchmod(pw->fd, PACK_MODE) < 0 || fsync(pw->fd) < 0) {
+	if (svd_write_all(pw->fd, sum, 20) < 0 || fchmod(pw->fd, PACK_MODE) < 0 || fsync(pw->fd) < 0) {
 		pw->broken = 1;
 		return svd_error_set(SVD_ERROR, "%s: cannot write and sync: %s", pw->tmp_path,
 		                     strerror(errno));

@@ -76,7 +76,7 @@ cleanup:
 	return error;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int svd_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -147,7 +147,7 @@ int svd_file_write_atomic(const char *path, const void *data, size_t len, mode_t
 		goto cleanup;
 	}
 	/* the umask must not widen or narrow what the caller asked for */
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || svd_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		svd_error_set(SVD_ERROR, "%s: cannot write: %s", tmp, strerror(errno));
 		goto cleanup;
 	}
@@ -295,4 +295,19 @@ char *svd_strdup(const char *s)
 	if (!p)
 		svd_error_set(SVD_ERROR, "out of memory");
 	return p;
+}
+
+long svd_utf8_control_at(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] < 0x20 || s[i] == 0x7F)
+			return (long)i;
+		/* C1 controls are the two-byte sequences C2 80..C2 9F */
+		if (s[i] == 0xC2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F)
+			return (long)i;
+	}
+	return -1;
 }

@@ -23,6 +23,15 @@ int svd_file_read(char **out, size_t *len, const char *path, size_t max);
 int svd_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                           int exclusive);
 
+/* write() all of data, retrying after signals. Returns 0, or -1 with errno set. */
+int svd_write_all(int fd, const void *data, size_t len);
+
+/*
+ * The offset of the first control character (U+0000..U+001F, U+007F,
+ * U+0080..U+009F) in valid UTF-8, or -1 when there is none.
+ */
+long svd_utf8_control_at(const char *s, size_t len);
+
 /* fsync a folder so that a rename or a new entry in it is durable. */
 int svd_dir_fsync(const char *path);
 
