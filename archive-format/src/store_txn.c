@@ -28,6 +28,7 @@
 #define TITLE_IN_LOG   72 /* bytes of a title in a commit message */
 #define META_NAME      "meta.json"
 #define SIDE_SIG_NAME  "manifest.json.minisig"
+#define ITEM_DIR_MAX   (SVD_ITEM_MAX_FILES + 16) /* entries read from one item folder */
 
 typedef struct staged {
 	char id[SVD_ID_HEX_LEN + 1];
@@ -779,8 +780,15 @@ static int cmp_str(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
+static void free_list(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
 /* The names in a folder, sorted, without "." and "..". */
-static int list_dir(char ***out, size_t *n, const char *path)
+static int list_dir(char ***out, size_t *n, const char *path, size_t max)
 {
 	DIR *d = opendir(path);
 	struct dirent *e;
@@ -795,6 +803,14 @@ static int list_dir(char ***out, size_t *n, const char *path)
 	while ((e = readdir(d)) != NULL) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
+		if (*n == max) {
+			closedir(d);
+			free_list(v, *n);
+			*n = 0;
+			return svd_error_set(
+			    SVD_ETOOBIG, "%s: more than %zu entries, more than any item may hold",
+			    path, max);
+		}
 		if (*n == cap) {
 			char **p;
 			cap = cap ? cap * 2 : 32;
@@ -816,13 +832,6 @@ oom:
 		free(v[--*n]);
 	free(v);
 	return svd_error_set(SVD_ERROR, "out of memory");
-}
-
-static void free_list(char **v, size_t n)
-{
-	while (n > 0)
-		free(v[--n]);
-	free(v);
 }
 
 /*
@@ -892,7 +901,7 @@ static int add_meta_dir(svd_txn *t, const char *dir, const svd_seckey *sk, svd_i
 	else if ((error = load_json(&meta, meta_path)) == 0 &&
 	         (error = svd_manifest_new(&m)) == 0 &&
 	         (error = meta_to_manifest(m, meta, 0, meta_path)) == 0 &&
-	         (error = list_dir(&names, &n, dir)) == 0) {
+	         (error = list_dir(&names, &n, dir, ITEM_DIR_MAX)) == 0) {
 		if (!(files = calloc(n ? n : 1, sizeof(*files))))
 			error = svd_error_set(SVD_ERROR, "out of memory");
 		for (i = 0; i < n && error == 0; i++) {
@@ -954,7 +963,7 @@ static int draft_add_sig_dir(draft *d, svd_packw *pw, const char *dir)
 	if ((error = draft_push(d, SVD_SIG_DIR, &e)) < 0)
 		return error;
 	e->type = SVD_ENTRY_DIR;
-	if ((error = list_dir(&names, &n, dir)) < 0)
+	if ((error = list_dir(&names, &n, dir, ITEM_DIR_MAX)) < 0)
 		return error;
 	for (i = 0; i < n && error == 0; i++) {
 		char *file = svd_path_join(dir, names[i]);
@@ -1020,7 +1029,7 @@ static int add_prepared_dir(svd_txn *t, const char *dir, const svd_seckey *sk, s
 	int error;
 
 	svd_packw_mark_get(t->pw, &mark);
-	if ((error = list_dir(&names, &n, dir)) < 0)
+	if ((error = list_dir(&names, &n, dir, ITEM_DIR_MAX)) < 0)
 		goto done;
 	for (i = 0; i < n && error == 0; i++) {
 		char *file = svd_path_join(dir, names[i]);
@@ -1266,7 +1275,7 @@ int svd_txn_add_path(svd_txn *t, const char *path, const svd_seckey *sk, svd_ite
 		return svd_error_set(SVD_EINVALID, "%s: neither a folder nor a file", path);
 	if (is_item_dir(path))
 		return add_item_dir(t, path, sk, cb, payload);
-	if ((error = list_dir(&names, &n, path)) < 0)
+	if ((error = list_dir(&names, &n, path, SIZE_MAX)) < 0)
 		return error;
 	for (i = 0; i < n && error == 0; i++) {
 		char *dir;
