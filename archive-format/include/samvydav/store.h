@@ -116,7 +116,10 @@ int svd_txn_commit(svd_txn *t, const char *message, char *commit_out);
 /** What the operation has staged so far (borrowed). */
 const svd_txn_stats *svd_txn_stats_get(const svd_txn *t);
 
-/** Abandon what is not committed, release the lock, free; NULL is fine. */
+/**
+ * Abandon what is not committed, release the archive's write lock (also one
+ * the caller took itself before svd_txn_begin()), free; NULL is fine.
+ */
 void svd_txn_free(svd_txn *t);
 
 /**
