@@ -7,9 +7,9 @@ packages=(
 	# build
 	build-essential cmake pkg-config
 	# libraries (see ../shared/DESIGN.md, "Dependencies")
-	libgit2-dev libsodium-dev libjansson-dev
+	libgit2-dev libsodium-dev libjansson-dev libarchive-dev libzstd-dev
 	# tests (groff renders the man pages in docs.sh)
-	libcmocka-dev git minisign python3 groff-base
+	libcmocka-dev git minisign python3 groff-base zstd tar
 	# sanitizer runtime for the ASan/UBSan build
 	libasan8 libubsan1
 	# benchmarks: peak memory through GNU time

@@ -32,6 +32,25 @@ int svd_tree_item_read(svd_tree_item *out, git_repository *repo, const git_oid *
                        int hash_payloads);
 void svd_tree_item_clear(svd_tree_item *ti);
 
+/* One entry of items/xx/: an item's id and folder. */
+typedef struct svd_item_ref {
+	char id[SVD_ID_HEX_LEN + 1];
+	char fan[3];
+	git_oid tree;
+	const char *misfiled; /* why this entry is not an item where it stands, or NULL */
+} svd_item_ref;
+
+typedef struct svd_item_list {
+	svd_item_ref *v; /* in tree order, which is id order for well-filed items */
+	size_t n, cap;
+} svd_item_list;
+
+/*
+ * Every entry of items/xx/ in a commit's tree (main's when commit is NULL;
+ * an archive with nothing yet gives an empty list). The caller frees out->v.
+ */
+int svd_store_list(svd_item_list *out, git_repository *repo, const git_oid *commit);
+
 /* The tree of items/ in main's tree at commit (NULL when main has none). */
 int svd_store_items_tree(git_tree **out, git_repository *repo, const git_oid *commit);
 

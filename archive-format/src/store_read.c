@@ -248,19 +248,6 @@ void svd_tree_item_clear(svd_tree_item *ti)
 	memset(ti, 0, sizeof(*ti));
 }
 
-/* All items of main: their ids and tree ids, in id order. */
-typedef struct item_ref {
-	char id[SVD_ID_HEX_LEN + 1];
-	char fan[3];
-	git_oid tree;
-	const char *misfiled; /* why this entry is not an item where it stands, or NULL */
-} item_ref;
-
-typedef struct item_list {
-	item_ref *v;
-	size_t n, cap;
-} item_list;
-
 /* An entry of items/xx/ must be a folder named for an id that begins with xx. */
 static const char *misfiled(const git_tree_entry *fan, const git_tree_entry *te)
 {
@@ -276,7 +263,7 @@ static const char *misfiled(const git_tree_entry *fan, const git_tree_entry *te)
 	return NULL;
 }
 
-static int list_items(item_list *out, git_repository *repo)
+int svd_store_list(svd_item_list *out, git_repository *repo, const git_oid *commit)
 {
 	git_oid head;
 	git_tree *items = NULL;
@@ -284,9 +271,12 @@ static int list_items(item_list *out, git_repository *repo)
 	int error;
 
 	memset(out, 0, sizeof(*out));
-	if ((error = svd_store_head_oid(&head, repo)) < 0)
-		return error == SVD_ENOTFOUND ? 0 : error;
-	if ((error = svd_store_items_tree(&items, repo, &head)) < 0 || !items)
+	if (!commit) {
+		if ((error = svd_store_head_oid(&head, repo)) < 0)
+			return error == SVD_ENOTFOUND ? 0 : error;
+		commit = &head;
+	}
+	if ((error = svd_store_items_tree(&items, repo, commit)) < 0 || !items)
 		return error;
 	for (i = 0; i < git_tree_entrycount(items) && error == 0; i++) {
 		const git_tree_entry *fan = git_tree_entry_byindex(items, i);
@@ -303,11 +293,11 @@ static int list_items(item_list *out, git_repository *repo)
 		}
 		for (j = 0; j < git_tree_entrycount(sub); j++) {
 			const git_tree_entry *te = git_tree_entry_byindex(sub, j);
-			item_ref *r;
+			svd_item_ref *r;
 
 			if (out->n == out->cap) {
 				size_t ncap = out->cap ? out->cap * 2 : 1024;
-				item_ref *p = realloc(out->v, ncap * sizeof(*p));
+				svd_item_ref *p = realloc(out->v, ncap * sizeof(*p));
 				if (!p) {
 					error = svd_error_set(SVD_ERROR, "out of memory");
 					break;
@@ -329,14 +319,14 @@ static int list_items(item_list *out, git_repository *repo)
 
 int svd_store_resolve(char *out, svd_archive *a, const char *prefix)
 {
-	item_list list;
+	svd_item_list list;
 	size_t i, len = strlen(prefix), found = 0;
 	int error;
 
 	if (len < 4 || len > SVD_ID_HEX_LEN || strspn(prefix, "0123456789abcdef") != len)
 		return svd_error_set(
 		    SVD_EINVALID, "'%s' is not an item id (4 to 64 lowercase hex digits)", prefix);
-	if ((error = list_items(&list, a->repo)) < 0)
+	if ((error = svd_store_list(&list, a->repo, NULL)) < 0)
 		return error;
 	for (i = 0; i < list.n; i++) {
 		if (!strncmp(list.v[i].id, prefix, len)) {
@@ -356,11 +346,11 @@ int svd_store_resolve(char *out, svd_archive *a, const char *prefix)
 
 int svd_store_foreach(svd_archive *a, svd_manifest_cb cb, void *payload)
 {
-	item_list list;
+	svd_item_list list;
 	size_t i;
 	int error;
 
-	if ((error = list_items(&list, a->repo)) < 0)
+	if ((error = svd_store_list(&list, a->repo, NULL)) < 0)
 		return error;
 	for (i = 0; i < list.n && error == 0; i++) {
 		git_tree *tree = NULL;
@@ -395,7 +385,7 @@ int svd_store_foreach(svd_archive *a, svd_manifest_cb cb, void *payload)
 typedef struct verify_job {
 	const char *store_path;
 	const svd_trust *trust;
-	const item_ref *items;
+	const svd_item_ref *items;
 	svd_verdict **verdicts;
 	uint64_t *bytes;
 	size_t start, end, step;
@@ -403,7 +393,7 @@ typedef struct verify_job {
 	char message[512];
 } verify_job;
 
-static int verify_one(svd_verdict **out, uint64_t *bytes, git_repository *repo, const item_ref *r,
+static int verify_one(svd_verdict **out, uint64_t *bytes, git_repository *repo, const svd_item_ref *r,
                       const svd_trust *trust)
 {
 	svd_tree_item ti;
@@ -454,19 +444,19 @@ static void *verify_worker(void *arg)
 
 static int cmp_id(const void *x, const void *y)
 {
-	return strcmp(((const item_ref *)x)->id, ((const item_ref *)y)->id);
+	return strcmp(((const svd_item_ref *)x)->id, ((const svd_item_ref *)y)->id);
 }
 
 /* Pick the requested ids out of the full list (which is in id order). */
-static int select_items(item_list *list, const char *const *ids, size_t n)
+static int select_items(svd_item_list *list, const char *const *ids, size_t n)
 {
-	item_ref *sel;
+	svd_item_ref *sel;
 	size_t i;
 
 	if (!(sel = calloc(n ? n : 1, sizeof(*sel))))
 		return svd_error_set(SVD_ERROR, "out of memory");
 	for (i = 0; i < n; i++) {
-		item_ref key, *r;
+		svd_item_ref key, *r;
 		snprintf(key.id, sizeof(key.id), "%s", ids[i]);
 		r = bsearch(&key, list->v, list->n, sizeof(*list->v), cmp_id);
 		if (!r) {
@@ -484,7 +474,7 @@ static int select_items(item_list *list, const char *const *ids, size_t n)
 int svd_store_verify(svd_archive *a, const char *const *ids, size_t n, unsigned threads,
                      svd_item_cb cb, void *payload, svd_verify_stats *stats)
 {
-	item_list list;
+	svd_item_list list;
 	svd_verify_stats st = {0};
 	svd_verdict *verdicts[VERIFY_CHUNK];
 	uint64_t bytes[VERIFY_CHUNK];
@@ -499,7 +489,7 @@ int svd_store_verify(svd_archive *a, const char *const *ids, size_t n, unsigned 
 	}
 	if (threads > MAX_THREADS)
 		threads = MAX_THREADS;
-	if ((error = list_items(&list, a->repo)) < 0)
+	if ((error = svd_store_list(&list, a->repo, NULL)) < 0)
 		return error;
 	if (ids && (error = select_items(&list, ids, n)) < 0) {
 		free(list.v);

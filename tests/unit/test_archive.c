@@ -2,7 +2,6 @@
  * test_archive.c: the archive folder — init, open, the trust list and the
  * write lock. Every case runs against real folders under a mkdtemp root.
  */
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,94 +16,16 @@
 #include <cmocka.h>
 #include <git2.h>
 
+#include "helpers.h"
 #include "samvydav/archive.h"
 #include "samvydav/key.h"
 #include "util.h"
 
-static char tmpdir[64];
-
-static void tmp_path(char *out, size_t size, const char *name)
-{
-	if ((size_t)snprintf(out, size, "%s/%s", tmpdir, name) >= size)
-		fail_msg("temporary path too long: %s", name);
-}
-
 /* dir/name under the temporary root. */
 static void sub_path(char *out, size_t size, const char *dir, const char *name)
 {
-	if ((size_t)snprintf(out, size, "%s/%s/%s", tmpdir, dir, name) >= size)
+	if ((size_t)snprintf(out, size, "%s/%s/%s", th_tmp, dir, name) >= size)
 		fail_msg("temporary path too long: %s/%s", dir, name);
-}
-
-static void path_fmt(char *out, size_t size, const char *fmt, ...) SVD_PRINTF(3, 4);
-
-/* A path that must fit; a test never works on a cut-off path. */
-static void path_fmt(char *out, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(out, size, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= size)
-		fail_msg("path too long: %s", fmt);
-}
-
-static void expect_msg(const char *needle)
-{
-	if (!strstr(svd_error_last(), needle))
-		fail_msg("message \"%s\" does not say \"%s\"", svd_error_last(), needle);
-}
-
-static void write_file(const char *path, const char *text)
-{
-	if (svd_file_write_atomic(path, text, strlen(text), 0644, 0) != 0)
-		fail_msg("cannot write %s: %s", path, svd_error_last());
-}
-
-static int is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int group_setup(void **state)
-{
-	(void)state;
-	if (svd_init() < 0)
-		return -1;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/svd-test-archive-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	svd_shutdown();
-	return 0;
-}
-
-/* A fresh archive in tmpdir/name, failing the test if init refuses. */
-static svd_archive *new_archive(const char *name)
-{
-	char path[PATH_MAX];
-	svd_archive *a = NULL;
-
-	tmp_path(path, sizeof(path), name);
-	if (svd_archive_init(&a, path) != 0)
-		fail_msg("init %s: %s", path, svd_error_last());
-	return a;
 }
 
 /* A new archive has the documented layout: a bare repository on main, trust, refused, id. */
@@ -118,8 +39,8 @@ static void test_init_layout(void **state)
 	size_t len, i;
 
 	(void)state;
-	a = new_archive("layout");
-	tmp_path(path, sizeof(path), "layout");
+	a = th_archive_new(th_tmp, "layout");
+	th_join(path, sizeof(path), th_tmp, "layout");
 	assert_string_equal(svd_archive_path(a), path);
 	assert_int_equal(svd_trust_count(svd_archive_trust(a)), 0);
 
@@ -134,9 +55,9 @@ static void test_init_layout(void **state)
 	git_repository_free(repo);
 
 	sub_path(p, sizeof(p), "layout", "trusted");
-	assert_true(is_dir(p));
+	assert_true(th_is_dir(p));
 	sub_path(p, sizeof(p), "layout", "refused");
-	assert_true(is_dir(p));
+	assert_true(th_is_dir(p));
 
 	sub_path(p, sizeof(p), "layout", "mirror-id");
 	assert_int_equal(svd_file_read(&text, &len, p, 256), 0);
@@ -149,7 +70,7 @@ static void test_init_layout(void **state)
 	free(text);
 
 	/* random: two archives never share an id */
-	b = new_archive("layout2");
+	b = th_archive_new(th_tmp, "layout2");
 	assert_string_not_equal(svd_archive_mirror_id(a), svd_archive_mirror_id(b));
 	svd_archive_free(b);
 	svd_archive_free(a);
@@ -162,7 +83,7 @@ static void test_init_existing(void **state)
 	svd_archive *a = NULL;
 
 	(void)state;
-	tmp_path(path, sizeof(path), "empty");
+	th_join(path, sizeof(path), th_tmp, "empty");
 	assert_int_equal(mkdir(path, 0755), 0);
 	assert_int_equal(svd_archive_init(&a, path), 0);
 	assert_non_null(a);
@@ -172,22 +93,22 @@ static void test_init_existing(void **state)
 	a = (svd_archive *)1;
 	assert_int_equal(svd_archive_init(&a, path), SVD_EEXISTS);
 	assert_null(a);
-	expect_msg(path);
+	th_expect_msg(path);
 	assert_int_equal(svd_archive_open(&a, path), 0);
 	svd_archive_free(a);
 
-	tmp_path(path, sizeof(path), "full");
+	th_join(path, sizeof(path), th_tmp, "full");
 	assert_int_equal(mkdir(path, 0755), 0);
 	sub_path(p, sizeof(p), "full", "notes.txt");
-	write_file(p, "someone's notes\n");
+	th_write_text(p, "someone's notes\n");
 	a = (svd_archive *)1;
 	assert_int_equal(svd_archive_init(&a, path), SVD_EEXISTS);
 	assert_null(a);
 	sub_path(p, sizeof(p), "full", "store.git");
-	assert_false(is_dir(p));
+	assert_false(th_is_dir(p));
 
-	tmp_path(path, sizeof(path), "a-file");
-	write_file(path, "x");
+	th_join(path, sizeof(path), th_tmp, "a-file");
+	th_write_text(path, "x");
 	assert_int_equal(svd_archive_init(&a, path), SVD_EEXISTS);
 	assert_null(a);
 }
@@ -199,43 +120,43 @@ static void test_open(void **state)
 	char id[SVD_MIRROR_ID_LEN + 1];
 
 	(void)state;
-	a = new_archive("open");
+	a = th_archive_new(th_tmp, "open");
 	snprintf(id, sizeof(id), "%s", svd_archive_mirror_id(a));
 	svd_archive_free(a);
 
-	tmp_path(path, sizeof(path), "open");
+	th_join(path, sizeof(path), th_tmp, "open");
 	assert_int_equal(svd_archive_open(&b, path), 0);
 	assert_string_equal(svd_archive_mirror_id(b), id);
 	assert_string_equal(svd_archive_path(b), path);
 	svd_archive_free(b);
 
 	/* an ordinary folder is not an archive; the message says what is missing */
-	tmp_path(path, sizeof(path), "not-archive");
+	th_join(path, sizeof(path), th_tmp, "not-archive");
 	assert_int_equal(mkdir(path, 0755), 0);
 	a = (svd_archive *)1;
 	assert_int_equal(svd_archive_open(&a, path), SVD_ENOTFOUND);
 	assert_null(a);
-	expect_msg("mirror-id");
-	tmp_path(path, sizeof(path), "no-such-folder");
+	th_expect_msg("mirror-id");
+	th_join(path, sizeof(path), th_tmp, "no-such-folder");
 	assert_int_equal(svd_archive_open(&a, path), SVD_ENOTFOUND);
-	expect_msg("mirror-id");
+	th_expect_msg("mirror-id");
 
 	/* a mirror-id of the wrong length, or not hex, is damage, not absence */
-	tmp_path(path, sizeof(path), "open");
+	th_join(path, sizeof(path), th_tmp, "open");
 	sub_path(p, sizeof(p), "open", "mirror-id");
-	write_file(p, "0123456789abcdef\n");
+	th_write_text(p, "0123456789abcdef\n");
 	assert_int_equal(svd_archive_open(&a, path), SVD_ECORRUPT);
 	assert_null(a);
-	expect_msg("mirror-id");
-	write_file(p, "0123456789abcdef0123456789ABCDEF\n");
+	th_expect_msg("mirror-id");
+	th_write_text(p, "0123456789abcdef0123456789ABCDEF\n");
 	assert_int_equal(svd_archive_open(&a, path), SVD_ECORRUPT);
-	write_file(p, "0123456789abcdef0123456789abcdeg\n");
+	th_write_text(p, "0123456789abcdef0123456789abcdeg\n");
 	assert_int_equal(svd_archive_open(&a, path), SVD_ECORRUPT);
-	write_file(p, "");
+	th_write_text(p, "");
 	assert_int_equal(svd_archive_open(&a, path), SVD_ECORRUPT);
 
 	/* a good id again opens again */
-	write_file(p, "0123456789abcdef0123456789abcdef\n");
+	th_write_text(p, "0123456789abcdef0123456789abcdef\n");
 	assert_int_equal(svd_archive_open(&a, path), 0);
 	assert_string_equal(svd_archive_mirror_id(a), "0123456789abcdef0123456789abcdef");
 	svd_archive_free(a);
@@ -260,12 +181,12 @@ static void test_trust(void **state)
 	(void)state;
 	for (i = 0; i < 3; i++)
 		assert_int_equal(svd_key_generate(&sk[i], &pk[i]), 0);
-	a = new_archive("trust");
-	tmp_path(path, sizeof(path), "trust");
+	a = th_archive_new(th_tmp, "trust");
+	th_join(path, sizeof(path), th_tmp, "trust");
 	for (i = 0; i < 3; i++)
 		assert_int_equal(svd_archive_trust_add(a, pk[i]), 0);
 	assert_int_equal(svd_archive_trust_add(a, pk[1]), SVD_EEXISTS);
-	expect_msg(svd_pubkey_id(pk[1]));
+	th_expect_msg(svd_pubkey_id(pk[1]));
 
 	/* the list is reloaded after each change, and sorted by key id */
 	memcpy(sorted, pk, sizeof(sorted));
@@ -289,7 +210,7 @@ static void test_trust(void **state)
 	for (i = 0; i < 3; i++) {
 		char f[PATH_MAX];
 		svd_pubkey *back = NULL;
-		path_fmt(f, sizeof(f), "%s/%s.pub", p, svd_pubkey_id(pk[i]));
+		th_path(f, sizeof(f), "%s/%s.pub", p, svd_pubkey_id(pk[i]));
 		assert_int_equal(svd_pubkey_read(&back, f), 0);
 		assert_string_equal(svd_pubkey_id(back), svd_pubkey_id(pk[i]));
 		svd_pubkey_free(back);
@@ -306,7 +227,7 @@ static void test_trust(void **state)
 	assert_null(svd_trust_find(t, svd_pubkey_id(pk[0])));
 	assert_non_null(svd_trust_find(t, svd_pubkey_id(pk[2])));
 	assert_int_equal(svd_archive_trust_remove(a, svd_pubkey_id(pk[0])), SVD_ENOTFOUND);
-	expect_msg(svd_pubkey_id(pk[0]));
+	th_expect_msg(svd_pubkey_id(pk[0]));
 	assert_int_equal(svd_archive_trust_remove(a, "0000000000000000"), SVD_ENOTFOUND);
 
 	/* not key ids: short, long, lowercase, not hex, a path */
@@ -342,54 +263,54 @@ static void test_trust_damaged(void **state)
 	(void)state;
 	for (i = 0; i < 2; i++)
 		assert_int_equal(svd_key_generate(&sk[i], &pk[i]), 0);
-	a = new_archive("damaged");
+	a = th_archive_new(th_tmp, "damaged");
 	assert_int_equal(svd_archive_trust_add(a, pk[0]), 0);
 	svd_archive_free(a);
-	tmp_path(path, sizeof(path), "damaged");
+	th_join(path, sizeof(path), th_tmp, "damaged");
 	sub_path(dir, sizeof(dir), "damaged", "trusted");
 
 	/* files that are not .pub are not keys and are ignored */
-	path_fmt(f, sizeof(f), "%s/README", dir);
-	write_file(f, "the editors this mirror trusts\n");
+	th_path(f, sizeof(f), "%s/README", dir);
+	th_write_text(f, "the editors this mirror trusts\n");
 	assert_int_equal(svd_archive_open(&a, path), 0);
 	assert_int_equal(svd_trust_count(svd_archive_trust(a)), 1);
 	svd_archive_free(a);
 
-	path_fmt(f, sizeof(f), "%s/%s.pub", dir, svd_pubkey_id(pk[1]));
-	write_file(f, "untrusted comment: minisign public key\nnot base64 at all\n");
+	th_path(f, sizeof(f), "%s/%s.pub", dir, svd_pubkey_id(pk[1]));
+	th_write_text(f, "untrusted comment: minisign public key\nnot base64 at all\n");
 	a = (svd_archive *)1;
 	assert_int_equal(svd_archive_open(&a, path), SVD_ECORRUPT);
 	assert_null(a);
-	expect_msg(f);
+	th_expect_msg(f);
 	assert_int_equal(svd_trust_load(&t, dir), SVD_ECORRUPT);
 	assert_null(t);
-	expect_msg(f);
+	th_expect_msg(f);
 	unlink(f);
 
 	/* a good key under another key's name must not be trusted as that key */
-	path_fmt(f, sizeof(f), "%s/%s.pub", dir, svd_pubkey_id(pk[0]));
-	path_fmt(g, sizeof(g), "%s/0123456789ABCDEF.pub", dir);
+	th_path(f, sizeof(f), "%s/%s.pub", dir, svd_pubkey_id(pk[0]));
+	th_path(g, sizeof(g), "%s/0123456789ABCDEF.pub", dir);
 	assert_int_equal(rename(f, g), 0);
 	assert_int_equal(svd_archive_open(&a, path), SVD_ECORRUPT);
 	assert_null(a);
-	expect_msg(g);
-	expect_msg(svd_pubkey_id(pk[0]));
+	th_expect_msg(g);
+	th_expect_msg(svd_pubkey_id(pk[0]));
 
 	/* nor under a name that is not a key id at all */
-	path_fmt(f, sizeof(f), "%s/editor.pub", dir);
+	th_path(f, sizeof(f), "%s/editor.pub", dir);
 	assert_int_equal(rename(g, f), 0);
 	assert_int_equal(svd_archive_open(&a, path), SVD_ECORRUPT);
-	expect_msg(f);
+	th_expect_msg(f);
 
 	/* put right, it opens again */
-	path_fmt(g, sizeof(g), "%s/%s.pub", dir, svd_pubkey_id(pk[0]));
+	th_path(g, sizeof(g), "%s/%s.pub", dir, svd_pubkey_id(pk[0]));
 	assert_int_equal(rename(f, g), 0);
 	assert_int_equal(svd_archive_open(&a, path), 0);
 	assert_int_equal(svd_trust_count(svd_archive_trust(a)), 1);
 	svd_archive_free(a);
 
 	/* svd_trust_load on its own: an absent folder is not an empty list */
-	tmp_path(f, sizeof(f), "no-such-trust");
+	th_join(f, sizeof(f), th_tmp, "no-such-trust");
 	assert_int_equal(svd_trust_load(&t, f), SVD_ENOTFOUND);
 	assert_null(t);
 	assert_int_equal(svd_trust_count(NULL), 0);
@@ -409,14 +330,14 @@ static void test_lock(void **state)
 	svd_archive *a, *b = NULL;
 
 	(void)state;
-	a = new_archive("lock");
-	tmp_path(path, sizeof(path), "lock");
+	a = th_archive_new(th_tmp, "lock");
+	th_join(path, sizeof(path), th_tmp, "lock");
 	assert_int_equal(svd_archive_open(&b, path), 0);
 
 	assert_int_equal(svd_archive_lock(a), 0);
 	assert_int_equal(svd_archive_lock(a), 0); /* held already: fine */
 	assert_int_equal(svd_archive_lock(b), SVD_ELOCKED);
-	expect_msg(path);
+	th_expect_msg(path);
 
 	svd_archive_unlock(a);
 	svd_archive_unlock(a); /* not held: nothing happens */
@@ -440,5 +361,5 @@ int main(void)
 	    cmocka_unit_test(test_trust_damaged), cmocka_unit_test(test_lock),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }

@@ -3,7 +3,6 @@
  * (no git, no files but the trust list), one per way an item can lie, and
  * each verdict must name the exact check and file that failed.
  */
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +17,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "helpers.h"
 #include "samvydav/archive.h"
 #include "samvydav/item.h"
 #include "samvydav/key.h"
@@ -53,14 +53,6 @@ typedef struct listing {
 	size_t n;
 } listing;
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* A signature file by sk over msg, as svd_sig_format() writes it. */
 static char *make_sig(size_t *len, const svd_seckey *sk, const void *msg, size_t msg_len)
 {
@@ -81,10 +73,7 @@ static int group_setup(void **state)
 	size_t i;
 
 	(void)state;
-	if (svd_init() < 0)
-		return -1;
-	snprintf(fx.tmpdir, sizeof(fx.tmpdir), "/tmp/svd-test-item-XXXXXX");
-	if (!mkdtemp(fx.tmpdir))
+	if (th_init(fx.tmpdir, sizeof(fx.tmpdir), "item") < 0)
 		return -1;
 	for (i = 0; i < 3; i++)
 		if (svd_key_generate(&fx.sk[i], &fx.pk[i]) != 0)
@@ -128,8 +117,7 @@ static int group_teardown(void **state)
 	free(fx.forged);
 	svd_manifest_free(fx.m);
 	svd_trust_free(fx.trust);
-	nftw(fx.tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	svd_shutdown();
+	th_shutdown(fx.tmpdir);
 	return 0;
 }
 

@@ -4,7 +4,6 @@
  * a key file can lie is refused with the right code.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "helpers.h"
 #include "samvydav/key.h"
 #include "samvydav/sig.h"
 #include "util.h"
@@ -37,96 +36,6 @@
 #define OFF_KEYNUM      54
 #define OFF_SK          62
 #define OFF_CHK         126
-
-static char tmpdir[64];
-
-/* The checkout's root: $SVD_SOURCE_DIR under ctest, else found from this file's path. */
-static const char *source_dir(void)
-{
-	static char dir[PATH_MAX];
-	const char *env = getenv("SVD_SOURCE_DIR");
-	char *cut;
-
-	if (env && *env)
-		return env;
-	snprintf(dir, sizeof(dir), "%s", __FILE__);
-	cut = strstr(dir, "tests/unit/");
-	if (!cut || cut == dir)
-		return ".";
-	cut[-1] = '\0';
-	return dir;
-}
-
-static void fixture_path(char *out, size_t size, const char *name)
-{
-	if ((size_t)snprintf(out, size, "%s/tests/data/minisign/%s", source_dir(), name) >= size)
-		fail_msg("fixture path too long: %s", name);
-}
-
-static void tmp_path(char *out, size_t size, const char *name)
-{
-	if ((size_t)snprintf(out, size, "%s/%s", tmpdir, name) >= size)
-		fail_msg("temporary path too long: %s", name);
-}
-
-static char *read_fixture(const char *name, size_t *len)
-{
-	char path[PATH_MAX], *buf = NULL;
-
-	fixture_path(path, sizeof(path), name);
-	if (svd_file_read(&buf, len, path, 1 << 20) < 0)
-		fail_msg("cannot read fixture %s: %s", path, svd_error_last());
-	return buf;
-}
-
-static int run(const char *fmt, ...) SVD_PRINTF(1, 2);
-
-/* Run a shell command; its exit status, or 128 if it did not exit. */
-static int run(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	status = system(cmd);
-	if (status == -1 || !WIFEXITED(status))
-		return 128;
-	return WEXITSTATUS(status);
-}
-
-static void require_minisign(void)
-{
-	if (run("command -v minisign >/dev/null 2>&1") != 0)
-		fail_msg("stock minisign is not in PATH; install it (the interop tests need it)");
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int group_setup(void **state)
-{
-	(void)state;
-	if (svd_init() < 0)
-		return -1;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/svd-test-key-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	svd_shutdown();
-	return 0;
-}
 
 struct pass {
 	const char *passphrase;
@@ -208,10 +117,10 @@ static void test_pubkey_stock_fixture(void **state)
 	svd_pubkey *pk = NULL;
 
 	(void)state;
-	fixture_path(path, sizeof(path), "plain.pub");
+	th_fixture_path(path, sizeof(path), "minisign/plain.pub");
 	assert_int_equal(svd_pubkey_read(&pk, path), 0);
 	assert_string_equal(svd_pubkey_id(pk), PLAIN_KEYID);
-	text = read_fixture("plain.pub", &len);
+	text = th_read_fixture("minisign/plain.pub", &len);
 	assert_int_equal(svd_pubkey_format(&out, &out_len, pk), 0);
 	assert_int_equal(out_len, len);
 	assert_string_equal(out, text);
@@ -219,7 +128,7 @@ static void test_pubkey_stock_fixture(void **state)
 	free(text);
 	svd_pubkey_free(pk);
 
-	fixture_path(path, sizeof(path), "encrypted.pub");
+	th_fixture_path(path, sizeof(path), "minisign/encrypted.pub");
 	assert_int_equal(svd_pubkey_read(&pk, path), 0);
 	assert_string_equal(svd_pubkey_id(pk), ENCRYPTED_KEYID);
 	svd_pubkey_free(pk);
@@ -233,7 +142,7 @@ static void test_pubkey_forms(void **state)
 	size_t len;
 
 	(void)state;
-	text = read_fixture("plain.pub", &len);
+	text = th_read_fixture("minisign/plain.pub", &len);
 	assert_int_equal(svd_pubkey_parse(&a, text, len), 0);
 	assert_int_equal(svd_pubkey_parse(&b, PLAIN_PUB_B64, strlen(PLAIN_PUB_B64)), 0);
 	assert_memory_equal(svd_pubkey_bytes(a), svd_pubkey_bytes(b), 32);
@@ -330,12 +239,12 @@ static void test_pubkey_files(void **state)
 	struct stat st;
 
 	(void)state;
-	tmp_path(path, sizeof(path), "missing.pub");
+	th_join(path, sizeof(path), th_tmp, "missing.pub");
 	assert_int_equal(svd_pubkey_read(&back, path), SVD_ENOTFOUND);
 	assert_null(back);
 
 	assert_int_equal(svd_key_generate(&sk, &pk), 0);
-	tmp_path(path, sizeof(path), "files.pub");
+	th_join(path, sizeof(path), th_tmp, "files.pub");
 	assert_int_equal(svd_pubkey_write(pk, path), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
@@ -381,30 +290,43 @@ static void test_generate(void **state)
 	svd_seckey_free(NULL);
 }
 
-/* `minisign -G -W` writes a zero checksum; the key must still load. */
-static void test_seckey_stock_plain(void **state)
+/*
+ * A stock minisign key pair, name.key and name.pub: the secret key reads
+ * with pass, asking for it only if encrypted, and matches the public key.
+ */
+static void expect_stock_seckey(const char *name, const char *passphrase, int encrypted,
+                                const char *keyid)
 {
 	char path[PATH_MAX];
-	struct pass pass = {NULL, 0};
+	struct pass pass = {passphrase, 0};
 	svd_seckey *sk = NULL;
 	svd_pubkey *pk = NULL, *half = NULL;
 
-	(void)state;
-	fixture_path(path, sizeof(path), "plain.key");
-	assert_int_equal(svd_seckey_file_encrypted(path), 0);
+	th_path(path, sizeof(path), "%s/tests/data/minisign/%s.key", th_source_dir(), name);
+	assert_int_equal(svd_seckey_file_encrypted(path), encrypted);
 	assert_int_equal(svd_seckey_read(&sk, path, pass_cb, &pass), 0);
-	assert_int_equal(pass.calls, 0);
-	assert_string_equal(svd_seckey_id(sk), PLAIN_KEYID);
-	fixture_path(path, sizeof(path), "plain.pub");
+	assert_int_equal(pass.calls, encrypted);
+	assert_string_equal(svd_seckey_id(sk), keyid);
+	th_path(path, sizeof(path), "%s/tests/data/minisign/%s.pub", th_source_dir(), name);
 	assert_int_equal(svd_pubkey_read(&pk, path), 0);
 	assert_int_equal(svd_seckey_pubkey(&half, sk), 0);
 	assert_memory_equal(svd_pubkey_bytes(half), svd_pubkey_bytes(pk), 32);
 	svd_pubkey_free(half);
 	svd_pubkey_free(pk);
 	svd_seckey_free(sk);
+}
+
+/* `minisign -G -W` writes a zero checksum; the key must still load. */
+static void test_seckey_stock_plain(void **state)
+{
+	char path[PATH_MAX];
+	svd_seckey *sk = NULL;
+
+	(void)state;
+	expect_stock_seckey("plain", NULL, 0, PLAIN_KEYID);
 
 	/* no callback is needed for an unencrypted key */
-	fixture_path(path, sizeof(path), "plain.key");
+	th_fixture_path(path, sizeof(path), "minisign/plain.key");
 	assert_int_equal(svd_seckey_read(&sk, path, NULL, NULL), 0);
 	svd_seckey_free(sk);
 }
@@ -412,24 +334,8 @@ static void test_seckey_stock_plain(void **state)
 /* The one test with minisign's own scrypt strength (1 GiB, a few seconds). */
 static void test_seckey_stock_encrypted(void **state)
 {
-	char path[PATH_MAX];
-	struct pass pass = {PASSPHRASE, 0};
-	svd_seckey *sk = NULL;
-	svd_pubkey *pk = NULL, *half = NULL;
-
 	(void)state;
-	fixture_path(path, sizeof(path), "encrypted.key");
-	assert_int_equal(svd_seckey_file_encrypted(path), 1);
-	assert_int_equal(svd_seckey_read(&sk, path, pass_cb, &pass), 0);
-	assert_int_equal(pass.calls, 1);
-	assert_string_equal(svd_seckey_id(sk), ENCRYPTED_KEYID);
-	fixture_path(path, sizeof(path), "encrypted.pub");
-	assert_int_equal(svd_pubkey_read(&pk, path), 0);
-	assert_int_equal(svd_seckey_pubkey(&half, sk), 0);
-	assert_memory_equal(svd_pubkey_bytes(half), svd_pubkey_bytes(pk), 32);
-	svd_pubkey_free(half);
-	svd_pubkey_free(pk);
-	svd_seckey_free(sk);
+	expect_stock_seckey("encrypted", PASSPHRASE, 1, ENCRYPTED_KEYID);
 }
 
 static void test_seckey_plain_roundtrip(void **state)
@@ -442,7 +348,7 @@ static void test_seckey_plain_roundtrip(void **state)
 
 	(void)state;
 	assert_int_equal(svd_key_generate(&sk, &pk), 0);
-	tmp_path(path, sizeof(path), "plain-roundtrip.key");
+	th_join(path, sizeof(path), th_tmp, "plain-roundtrip.key");
 	assert_int_equal(svd_seckey_write(sk, path, NULL, SVD_KDF_INTERACTIVE), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -474,7 +380,7 @@ static void test_seckey_encrypted_roundtrip(void **state)
 
 	(void)state;
 	assert_int_equal(svd_key_generate(&sk, &pk), 0);
-	tmp_path(path, sizeof(path), "encrypted-roundtrip.key");
+	th_join(path, sizeof(path), th_tmp, "encrypted-roundtrip.key");
 	assert_int_equal(svd_seckey_write(sk, path, "s3cret passphrase", SVD_KDF_INTERACTIVE), 0);
 	assert_int_equal(svd_seckey_file_encrypted(path), 1);
 	assert_int_equal(svd_file_read(&text, &len, path, 4096), 0);
@@ -507,7 +413,7 @@ static void test_seckey_encrypted_roundtrip(void **state)
 	assert_null(back);
 
 	/* what cannot be written */
-	tmp_path(other, sizeof(other), "refused.key");
+	th_join(other, sizeof(other), th_tmp, "refused.key");
 	assert_int_equal(svd_seckey_write(sk, other, "", SVD_KDF_INTERACTIVE), SVD_EINVALID);
 	memset(long_pass, 'p', sizeof(long_pass) - 1);
 	long_pass[sizeof(long_pass) - 1] = '\0';
@@ -558,11 +464,11 @@ static void test_seckey_must_fail(void **state)
 
 	(void)state;
 	assert_int_equal(svd_key_generate(&sk, &pk), 0);
-	tmp_path(path, sizeof(path), "must-fail-plain.key");
+	th_join(path, sizeof(path), th_tmp, "must-fail-plain.key");
 	assert_int_equal(svd_seckey_write(sk, path, NULL, SVD_KDF_INTERACTIVE), 0);
 	assert_int_equal(svd_file_read(&plain_text, &len, path, 4096), 0);
 	key_blob(plain, sizeof(plain), plain_text);
-	tmp_path(path, sizeof(path), "must-fail-enc.key");
+	th_join(path, sizeof(path), th_tmp, "must-fail-enc.key");
 	assert_int_equal(svd_seckey_write(sk, path, "pw", SVD_KDF_INTERACTIVE), 0);
 	assert_int_equal(svd_file_read(&enc_text, &len, path, 4096), 0);
 	key_blob(enc, sizeof(enc), enc_text);
@@ -670,12 +576,12 @@ static void test_seckey_must_fail(void **state)
 	/* oversized */
 	memset(big, 'A', sizeof(big));
 	assert_int_equal(seckey_parse_str(big, sizeof(big)), SVD_ETOOBIG);
-	tmp_path(path, sizeof(path), "big.key");
+	th_join(path, sizeof(path), th_tmp, "big.key");
 	assert_int_equal(svd_file_write_atomic(path, big, sizeof(big), 0600, 0), 0);
 	assert_int_equal(svd_seckey_file_encrypted(path), SVD_ETOOBIG);
 	assert_int_equal(svd_seckey_read(&sk, path, NULL, NULL), SVD_ETOOBIG);
 	/* missing */
-	tmp_path(path, sizeof(path), "missing.key");
+	th_join(path, sizeof(path), th_tmp, "missing.key");
 	assert_int_equal(svd_seckey_file_encrypted(path), SVD_ENOTFOUND);
 	assert_int_equal(svd_seckey_read(&sk, path, NULL, NULL), SVD_ENOTFOUND);
 	assert_null(sk);
@@ -699,25 +605,25 @@ static void test_seckey_stock_signs(void **state)
 	const char body[] = "signed by stock minisign with a key samvydav wrote\n";
 
 	(void)state;
-	require_minisign();
+	th_require_tool("minisign");
 	assert_int_equal(svd_key_generate(&sk, &pk), 0);
-	tmp_path(key, sizeof(key), "stock.key");
-	tmp_path(enc, sizeof(enc), "stock-enc.key");
-	tmp_path(pub, sizeof(pub), "stock.pub");
-	tmp_path(msg, sizeof(msg), "stock.txt");
-	tmp_path(sigp, sizeof(sigp), "stock.txt.minisig");
+	th_join(key, sizeof(key), th_tmp, "stock.key");
+	th_join(enc, sizeof(enc), th_tmp, "stock-enc.key");
+	th_join(pub, sizeof(pub), th_tmp, "stock.pub");
+	th_join(msg, sizeof(msg), th_tmp, "stock.txt");
+	th_join(sigp, sizeof(sigp), th_tmp, "stock.txt.minisig");
 	assert_int_equal(svd_seckey_write(sk, key, NULL, SVD_KDF_INTERACTIVE), 0);
 	assert_int_equal(svd_seckey_write(sk, enc, "stock pw", SVD_KDF_INTERACTIVE), 0);
 	assert_int_equal(svd_pubkey_write(pk, pub), 0);
 	assert_int_equal(svd_file_write_atomic(msg, body, strlen(body), 0644, 0), 0);
 
 	/* unencrypted: minisign -S must not ask for anything */
-	assert_int_equal(run("minisign -S -s '%s' -m '%s' -x '%s' -t 'stock test' </dev/null "
-	                     ">/dev/null 2>&1",
-	                     key, msg, sigp),
+	assert_int_equal(th_run("minisign -S -s '%s' -m '%s' -x '%s' -t 'stock test' </dev/null "
+	                        ">/dev/null 2>&1",
+	                        key, msg, sigp),
 	                 0);
-	assert_int_equal(run("minisign -Vm '%s' -x '%s' -p '%s' >/dev/null 2>&1", msg, sigp, pub),
-	                 0);
+	assert_int_equal(
+	    th_run("minisign -Vm '%s' -x '%s' -p '%s' >/dev/null 2>&1", msg, sigp, pub), 0);
 	assert_int_equal(svd_file_read(&text, &len, sigp, SVD_SIGFILE_MAX), 0);
 	assert_int_equal(svd_sig_parse(&sig, text, len), 0);
 	assert_string_equal(svd_sig_keyid(sig), svd_pubkey_id(pk));
@@ -729,15 +635,15 @@ static void test_seckey_stock_signs(void **state)
 
 	/* encrypted: the passphrase on stdin opens it, a wrong one does not */
 	assert_int_equal(
-	    run("echo 'stock pw' | minisign -S -s '%s' -m '%s' -x '%s' >/dev/null 2>&1", enc, msg,
-	        sigp),
+	    th_run("echo 'stock pw' | minisign -S -s '%s' -m '%s' -x '%s' >/dev/null 2>&1", enc,
+	           msg, sigp),
 	    0);
-	assert_int_equal(run("minisign -Vm '%s' -x '%s' -p '%s' >/dev/null 2>&1", msg, sigp, pub),
-	                 0);
+	assert_int_equal(
+	    th_run("minisign -Vm '%s' -x '%s' -p '%s' >/dev/null 2>&1", msg, sigp, pub), 0);
 	unlink(sigp);
-	assert_int_not_equal(run("echo 'wrong pw' | minisign -S -s '%s' -m '%s' -x '%s' "
-	                         ">/dev/null 2>&1",
-	                         enc, msg, sigp),
+	assert_int_not_equal(th_run("echo 'wrong pw' | minisign -S -s '%s' -m '%s' -x '%s' "
+	                            ">/dev/null 2>&1",
+	                            enc, msg, sigp),
 	                     0);
 	svd_pubkey_free(pk);
 	svd_seckey_free(sk);
@@ -760,5 +666,5 @@ int main(void)
 	    cmocka_unit_test(test_seckey_stock_signs),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }

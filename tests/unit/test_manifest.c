@@ -4,6 +4,7 @@
  * Must-fail cases come one per way a manifest can lie; the passing cases use
  * the 84 records of the seed corpus (Latin with diacritics, Greek, Cyrillic).
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "helpers.h"
 #include "samvydav/manifest.h"
 #include "canon.h"
 #include "util.h"
@@ -46,12 +48,6 @@ static int setup(void **state)
 {
 	(void)state;
 	return sodium_init() < 0 ? -1 : 0;
-}
-
-static void expect_msg(const char *needle)
-{
-	if (!strstr(svd_error_last(), needle))
-		fail_msg("message \"%s\" does not say \"%s\"", svd_error_last(), needle);
 }
 
 /* A good manifest as a jansson value, to change one thing in. */
@@ -104,7 +100,7 @@ static void refuse_bytes(const char *bytes, size_t len, const char *needle)
 	if (rc != SVD_ECORRUPT)
 		fail_msg("parse gave %d, not SVD_ECORRUPT, for %.*s", rc, (int)len, bytes);
 	assert_null(m);
-	expect_msg(needle);
+	th_expect_msg(needle);
 }
 
 static void refuse_json(json_t *v, const char *needle)
@@ -166,7 +162,7 @@ static void refuse_serialize(svd_manifest *m, const char *needle)
 	if (rc != SVD_EINVALID)
 		fail_msg("serialize gave %d, not SVD_EINVALID", rc);
 	assert_null(svd_manifest_id(m));
-	expect_msg(needle);
+	th_expect_msg(needle);
 	svd_manifest_free(m);
 }
 
@@ -350,26 +346,6 @@ static void test_passes_cyrillic_greek_latin(void **state)
 	}
 }
 
-static char *corpus_path(void)
-{
-	const char *dir = getenv("SVD_SOURCE_DIR");
-	static const char rel[] = "tests/data/corpus/seed-articles.json";
-	char *p;
-
-	if (dir)
-		return svd_path_join(dir, rel);
-	/* __FILE__ is .../tests/unit/test_manifest.c */
-	p = malloc(strlen(__FILE__) + sizeof(rel) + 8);
-	assert_non_null(p);
-	strcpy(p, __FILE__);
-	*strrchr(p, '/') = '\0';
-	*strrchr(p, '/') = '\0';
-	*strrchr(p, '/') = '\0';
-	strcat(p, "/");
-	strcat(p, rel);
-	return p;
-}
-
 /* A manifest for one corpus record, with body.md holding the title. */
 static svd_manifest *from_record(const json_t *rec)
 {
@@ -396,14 +372,16 @@ static svd_manifest *from_record(const json_t *rec)
 
 static void test_seed_corpus(void **state)
 {
-	char *path = corpus_path();
+	char path[PATH_MAX];
 	json_error_t err;
-	json_t *doc = json_load_file(path, 0, &err), *items;
+	json_t *doc, *items;
 	char(*ids)[65];
 	size_t i, j, n, greek = 0, cyrillic = 0, langs = 0;
 	const char *seen[16];
 
 	(void)state;
+	th_fixture_path(path, sizeof(path), "corpus/seed-articles.json");
+	doc = json_load_file(path, 0, &err);
 	if (!doc)
 		fail_msg("%s: %s", path, err.text);
 	items = json_object_get(doc, "items");
@@ -450,7 +428,6 @@ static void test_seed_corpus(void **state)
 	}
 	free(ids);
 	json_decref(doc);
-	free(path);
 }
 
 static void test_builder_keeps_order(void **state)
@@ -754,7 +731,7 @@ static void test_refuses_too_big(void **state)
 	buf[SVD_MANIFEST_MAX + 1] = '\0';
 	assert_int_equal(svd_manifest_parse(&m, buf, SVD_MANIFEST_MAX + 1), SVD_ETOOBIG);
 	assert_null(m);
-	expect_msg("over the limit of 262144 bytes");
+	th_expect_msg("over the limit of 262144 bytes");
 	/* at the limit, the size is no reason to refuse */
 	assert_int_equal(svd_manifest_parse(&m, buf, SVD_MANIFEST_MAX), SVD_ECORRUPT);
 	free(buf);
@@ -1023,9 +1000,9 @@ static void test_refuses_bad_paths(void **state)
 
 		if (rc != SVD_EINVALID)
 			fail_msg("\"%s\" allowed", bad[i].path);
-		expect_msg(bad[i].why);
+		th_expect_msg(bad[i].why);
 		assert_int_equal(svd_manifest_add_file(m, bad[i].path, 1, zero_hash), SVD_EINVALID);
-		expect_msg(bad[i].why);
+		th_expect_msg(bad[i].why);
 		assert_int_equal(svd_manifest_file_count(m), 1);
 		svd_manifest_free(m);
 		/* canonical JSON cannot hold the others; test_canon refuses them */
@@ -1037,7 +1014,7 @@ static void test_refuses_bad_paths(void **state)
 	memset(name, 'a', SVD_NAME_MAX + 1);
 	name[SVD_NAME_MAX + 1] = '\0';
 	assert_int_equal(svd_manifest_check_path(name), SVD_EINVALID);
-	expect_msg("longer than 255 bytes");
+	th_expect_msg("longer than 255 bytes");
 	refuse_files(json_pack("[o]", file(name, HASH, 1)), "files[0].path: longer than 255");
 	name[SVD_NAME_MAX] = '\0';
 	assert_int_equal(svd_manifest_check_path(name), 0);
@@ -1167,7 +1144,7 @@ static void expect_set_refused(const char *field, const char *value, const char 
 
 	if (svd_manifest_set(m, field, value) != SVD_EINVALID)
 		fail_msg("%s = \"%s\" accepted", field, value);
-	expect_msg(needle);
+	th_expect_msg(needle);
 	if (copy)
 		assert_string_equal(svd_manifest_get(m, field), copy);
 	else
@@ -1224,9 +1201,9 @@ static void test_builder_lists(void **state)
 
 	(void)state;
 	assert_int_equal(svd_manifest_add_author(m, ""), SVD_EINVALID);
-	expect_msg("authors[0]: empty");
+	th_expect_msg("authors[0]: empty");
 	assert_int_equal(svd_manifest_add_author(m, "a\x1b[31m"), SVD_EINVALID);
-	expect_msg("control character");
+	th_expect_msg("control character");
 	assert_int_equal(svd_manifest_add_author(m, NULL), SVD_EINVALID);
 	assert_int_equal(svd_manifest_add_tag(m, ""), SVD_EINVALID);
 	assert_int_equal(svd_manifest_add_tag(m, "\xC2\x9B"), SVD_EINVALID);
@@ -1238,9 +1215,9 @@ static void test_builder_lists(void **state)
 		assert_int_equal(svd_manifest_add_tag(m, name), 0);
 	}
 	assert_int_equal(svd_manifest_add_author(m, "one more"), SVD_EINVALID);
-	expect_msg("authors: more than 256");
+	th_expect_msg("authors: more than 256");
 	assert_int_equal(svd_manifest_add_tag(m, "one more"), SVD_EINVALID);
-	expect_msg("tags: more than 256");
+	th_expect_msg("tags: more than 256");
 	assert_int_equal(svd_manifest_add_tag(m, "tag 000"), 0); /* present: no change */
 	assert_int_equal(svd_manifest_author_count(m), SVD_LIST_MAX);
 	assert_int_equal(svd_manifest_tag_count(m), SVD_LIST_MAX);
@@ -1256,12 +1233,12 @@ static void test_builder_files(void **state)
 
 	(void)state;
 	assert_int_equal(svd_manifest_add_file(m, "body.md", 1, zero_hash), SVD_EINVALID);
-	expect_msg("\"body.md\" is already listed");
+	th_expect_msg("\"body.md\" is already listed");
 	assert_int_equal(svd_manifest_add_file(m, "BODY.MD", 1, zero_hash), SVD_EINVALID);
-	expect_msg("names may not differ only in case");
+	th_expect_msg("names may not differ only in case");
 	assert_int_equal(svd_manifest_add_file(m, "big", SVD_FILE_MAX_SIZE + 1, zero_hash),
 	                 SVD_EINVALID);
-	expect_msg("4294967296 bytes, over the limit of 4294967295 bytes");
+	th_expect_msg("4294967296 bytes, over the limit of 4294967295 bytes");
 	assert_int_equal(svd_manifest_add_file(m, "big", SVD_FILE_MAX_SIZE, zero_hash), 0);
 	assert_int_equal(svd_manifest_add_file(m, "x", 1, NULL), SVD_EINVALID);
 	assert_int_equal(svd_manifest_add_file(m, NULL, 1, zero_hash), SVD_EINVALID);
@@ -1270,7 +1247,7 @@ static void test_builder_files(void **state)
 		assert_int_equal(svd_manifest_add_file(m, name, i, zero_hash), 0);
 	}
 	assert_int_equal(svd_manifest_add_file(m, "one-more", 1, zero_hash), SVD_EINVALID);
-	expect_msg("files: more than 1000");
+	th_expect_msg("files: more than 1000");
 	svd_manifest_free(round_trip(m));
 	svd_manifest_free(m);
 }

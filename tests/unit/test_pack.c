@@ -4,7 +4,6 @@
  * verify-pack, cat-file, mktree).
  */
 #include <dirent.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +19,7 @@
 #include <cmocka.h>
 #include <git2.h>
 
+#include "helpers.h"
 #include "samvydav/common.h"
 #include "pack.h"
 #include "util.h"
@@ -59,8 +59,7 @@ static int setup(void **state)
 	fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	strcpy(f->base, "/tmp/svd-pack-XXXXXX");
-	assert_non_null(mkdtemp(f->base));
+	assert_int_equal(th_tmpdir(f->base, sizeof(f->base), "pack"), 0);
 	snprintf(f->gitdir, sizeof(f->gitdir), "%s/repo.git", f->base);
 	snprintf(f->packdir, sizeof(f->packdir), "%s/objects/pack", f->gitdir);
 	assert_int_equal(git_repository_init(&f->repo, f->gitdir, 1), 0);
@@ -68,20 +67,12 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	fixture *f = *state;
 
 	git_repository_free(f->repo);
-	nftw(f->base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	th_rmrf(f->base);
 	free(f);
 	return 0;
 }

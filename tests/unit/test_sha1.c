@@ -27,6 +27,15 @@ static void sha1_hex(char hex[41], const void *data, size_t len)
 	svd_hex_encode(hex, out, 20);
 }
 
+/* The SHA-1 of len bytes of data must be want (lowercase hex). */
+static void expect_sha1(const void *data, size_t len, const char *want)
+{
+	char hex[41];
+
+	sha1_hex(hex, data, len);
+	assert_string_equal(hex, want);
+}
+
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
 static uint8_t rng_byte(void)
@@ -47,21 +56,16 @@ static void fill_random(uint8_t *p, size_t n)
 
 static void test_fips_vectors(void **state)
 {
-	char hex[41];
-
 	(void)state;
-	sha1_hex(hex, "abc", 3);
-	assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
-	sha1_hex(hex, "", 0);
-	assert_string_equal(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+	expect_sha1("abc", 3, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	expect_sha1("", 0, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
 	/* 448 bits: the padding must spill into a second block */
-	sha1_hex(hex, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56);
-	assert_string_equal(hex, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
-	sha1_hex(hex,
-	         "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqk"
-	         "lmnopqrlmnopqrsmnopqrstnopqrstu",
-	         112);
-	assert_string_equal(hex, "a49b2446a02c645bf419f995b67091253a04a259");
+	expect_sha1("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
+	            "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+	expect_sha1(
+	    "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqk"
+	    "lmnopqrlmnopqrsmnopqrstnopqrstu",
+	    112, "a49b2446a02c645bf419f995b67091253a04a259");
 }
 
 static void test_million_a(void **state)
@@ -84,15 +88,10 @@ static void test_million_a(void **state)
 /* git's ids of the empty blob and the empty tree */
 static void test_git_ids(void **state)
 {
-	char hex[41];
-
 	(void)state;
-	sha1_hex(hex, "blob 0", 7);
-	assert_string_equal(hex, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
-	sha1_hex(hex, "tree 0", 7);
-	assert_string_equal(hex, "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
-	sha1_hex(hex, "blob 6\0hello\n", 13);
-	assert_string_equal(hex, "ce013625030ba8dba906f756967f9e9ca394464a");
+	expect_sha1("blob 0", 7, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+	expect_sha1("tree 0", 7, "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
+	expect_sha1("blob 6\0hello\n", 13, "ce013625030ba8dba906f756967f9e9ca394464a");
 }
 
 /* Any way of cutting the input into pieces gives the one-shot digest. */

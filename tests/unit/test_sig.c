@@ -3,7 +3,6 @@
  * and ours verify with stock `minisign -V`; every way a signature file or a
  * signed message can lie is refused with the right code.
  */
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "helpers.h"
 #include "samvydav/key.h"
 #include "samvydav/sig.h"
 #include "util.h"
@@ -28,102 +27,12 @@
 #define SIG_BLOB_LEN     74
 #define TRUSTED_TEXT_MAX 8173 /* what minisign reads: 8192 - "trusted comment: " - "\n" - NUL */
 
-static char tmpdir[64];
-
-/* The checkout's root: $SVD_SOURCE_DIR under ctest, else found from this file's path. */
-static const char *source_dir(void)
-{
-	static char dir[PATH_MAX];
-	const char *env = getenv("SVD_SOURCE_DIR");
-	char *cut;
-
-	if (env && *env)
-		return env;
-	snprintf(dir, sizeof(dir), "%s", __FILE__);
-	cut = strstr(dir, "tests/unit/");
-	if (!cut || cut == dir)
-		return ".";
-	cut[-1] = '\0';
-	return dir;
-}
-
-static void fixture_path(char *out, size_t size, const char *name)
-{
-	if ((size_t)snprintf(out, size, "%s/tests/data/minisign/%s", source_dir(), name) >= size)
-		fail_msg("fixture path too long: %s", name);
-}
-
-static void tmp_path(char *out, size_t size, const char *name)
-{
-	if ((size_t)snprintf(out, size, "%s/%s", tmpdir, name) >= size)
-		fail_msg("temporary path too long: %s", name);
-}
-
-static char *read_fixture(const char *name, size_t *len)
-{
-	char path[PATH_MAX], *buf = NULL;
-
-	fixture_path(path, sizeof(path), name);
-	if (svd_file_read(&buf, len, path, 1 << 20) < 0)
-		fail_msg("cannot read fixture %s: %s", path, svd_error_last());
-	return buf;
-}
-
-static int run(const char *fmt, ...) SVD_PRINTF(1, 2);
-
-/* Run a shell command; its exit status, or 128 if it did not exit. */
-static int run(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	status = system(cmd);
-	if (status == -1 || !WIFEXITED(status))
-		return 128;
-	return WEXITSTATUS(status);
-}
-
-static void require_minisign(void)
-{
-	if (run("command -v minisign >/dev/null 2>&1") != 0)
-		fail_msg("stock minisign is not in PATH; install it (the interop tests need it)");
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int group_setup(void **state)
-{
-	(void)state;
-	if (svd_init() < 0)
-		return -1;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/svd-test-sig-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	svd_shutdown();
-	return 0;
-}
-
 static svd_pubkey *fixture_pubkey(const char *name)
 {
 	char path[PATH_MAX];
 	svd_pubkey *pk = NULL;
 
-	fixture_path(path, sizeof(path), name);
+	th_fixture_path(path, sizeof(path), name);
 	if (svd_pubkey_read(&pk, path) < 0)
 		fail_msg("%s", svd_error_last());
 	return pk;
@@ -134,7 +43,7 @@ static svd_seckey *fixture_seckey(const char *name)
 	char path[PATH_MAX];
 	svd_seckey *sk = NULL;
 
-	fixture_path(path, sizeof(path), name);
+	th_fixture_path(path, sizeof(path), name);
 	if (svd_seckey_read(&sk, path, NULL, NULL) < 0)
 		fail_msg("%s", svd_error_last());
 	return sk;
@@ -269,14 +178,15 @@ static void test_roundtrip(void **state)
 /* Signatures made by stock `minisign -S` verify here. */
 static void test_stock_fixtures_verify(void **state)
 {
-	svd_pubkey *plain = fixture_pubkey("plain.pub"), *enc = fixture_pubkey("encrypted.pub");
+	svd_pubkey *plain = fixture_pubkey("minisign/plain.pub"),
+	           *enc = fixture_pubkey("minisign/encrypted.pub");
 	char *msg, *text;
 	size_t msg_len, len;
 	svd_sig *sig = NULL;
 
 	(void)state;
-	msg = read_fixture("message.txt", &msg_len);
-	text = read_fixture("message.txt.minisig", &len);
+	msg = th_read_fixture("minisign/message.txt", &msg_len);
+	text = th_read_fixture("minisign/message.txt.minisig", &len);
 	assert_int_equal(svd_sig_parse(&sig, text, len), 0);
 	assert_string_equal(svd_sig_keyid(sig), PLAIN_KEYID);
 	assert_string_equal(svd_sig_trusted_comment(sig), FIXTURE_TRUSTED);
@@ -284,7 +194,7 @@ static void test_stock_fixtures_verify(void **state)
 	svd_sig_free(sig);
 	free(text);
 
-	text = read_fixture("message.txt.encrypted.minisig", &len);
+	text = th_read_fixture("minisign/message.txt.encrypted.minisig", &len);
 	assert_int_equal(parse_verify(text, enc, msg, msg_len), 0);
 	free(text);
 	free(msg);
@@ -295,7 +205,7 @@ static void test_stock_fixtures_verify(void **state)
 /* Signatures made here verify with stock `minisign -V`. */
 static void test_stock_verifies_ours(void **state)
 {
-	svd_seckey *sk = fixture_seckey("plain.key"), *fresh = NULL;
+	svd_seckey *sk = fixture_seckey("minisign/plain.key"), *fresh = NULL;
 	svd_pubkey *fresh_pk = NULL;
 	char msgp[PATH_MAX], sigp[PATH_MAX], pub[PATH_MAX], fresh_pub[PATH_MAX];
 	char long_comment[TRUSTED_TEXT_MAX + 1];
@@ -304,29 +214,29 @@ static void test_stock_verifies_ours(void **state)
 	svd_sig *sig = NULL;
 
 	(void)state;
-	require_minisign();
-	msg = read_fixture("message.txt", &msg_len);
-	fixture_path(msgp, sizeof(msgp), "message.txt");
-	fixture_path(pub, sizeof(pub), "plain.pub");
-	tmp_path(sigp, sizeof(sigp), "ours.minisig");
+	th_require_tool("minisign");
+	msg = th_read_fixture("minisign/message.txt", &msg_len);
+	th_fixture_path(msgp, sizeof(msgp), "minisign/message.txt");
+	th_fixture_path(pub, sizeof(pub), "minisign/plain.pub");
+	th_join(sigp, sizeof(sigp), th_tmp, "ours.minisig");
 
 	/* the stock key */
 	assert_int_equal(svd_sig_create(&sig, sk, msg, msg_len, "signed by samvydav", NULL), 0);
 	assert_int_equal(svd_sig_format(&text, &len, sig), 0);
 	assert_int_equal(svd_file_write_atomic(sigp, text, len, 0644, 0), 0);
-	assert_int_equal(run("minisign -Vm '%s' -x '%s' -p '%s' >/dev/null 2>&1", msgp, sigp, pub),
-	                 0);
+	assert_int_equal(
+	    th_run("minisign -Vm '%s' -x '%s' -p '%s' >/dev/null 2>&1", msgp, sigp, pub), 0);
 	/* and what stock minisign says about a forged one */
-	assert_int_not_equal(run("printf 'x' | cat '%s' - > '%s/changed.txt' && "
-	                         "minisign -Vm '%s/changed.txt' -x '%s' -p '%s' >/dev/null 2>&1",
-	                         msgp, tmpdir, tmpdir, sigp, pub),
+	assert_int_not_equal(th_run("printf 'x' | cat '%s' - > '%s/changed.txt' && "
+	                            "minisign -Vm '%s/changed.txt' -x '%s' -p '%s' >/dev/null 2>&1",
+	                            msgp, th_tmp, th_tmp, sigp, pub),
 	                     0);
 	free(text);
 	svd_sig_free(sig);
 
 	/* a fresh key, through our public key file */
 	assert_int_equal(svd_key_generate(&fresh, &fresh_pk), 0);
-	tmp_path(fresh_pub, sizeof(fresh_pub), "fresh.pub");
+	th_join(fresh_pub, sizeof(fresh_pub), th_tmp, "fresh.pub");
 	assert_int_equal(svd_pubkey_write(fresh_pk, fresh_pub), 0);
 	/* the longest trusted comment minisign can read */
 	memset(long_comment, 'c', TRUSTED_TEXT_MAX);
@@ -336,11 +246,11 @@ static void test_stock_verifies_ours(void **state)
 	unlink(sigp);
 	assert_int_equal(svd_file_write_atomic(sigp, text, len, 0644, 0), 0);
 	assert_int_equal(
-	    run("minisign -Vm '%s' -x '%s' -p '%s' >/dev/null 2>&1", msgp, sigp, fresh_pub), 0);
+	    th_run("minisign -Vm '%s' -x '%s' -p '%s' >/dev/null 2>&1", msgp, sigp, fresh_pub), 0);
 	assert_int_equal(parse_verify(text, fresh_pk, msg, msg_len), 0);
 	/* the stock key's signature is not this key's */
 	assert_int_not_equal(
-	    run("minisign -Vm '%s' -x '%s' -p '%s' >/dev/null 2>&1", msgp, sigp, pub), 0);
+	    th_run("minisign -Vm '%s' -x '%s' -p '%s' >/dev/null 2>&1", msgp, sigp, pub), 0);
 	free(text);
 	svd_sig_free(sig);
 	svd_pubkey_free(fresh_pk);
@@ -354,19 +264,19 @@ static void test_stock_signs_now(void **state)
 {
 	char key[PATH_MAX], msgp[PATH_MAX], sigp[PATH_MAX], *text = NULL;
 	const char body[] = "{\"id\":\"made at test time\"}";
-	svd_pubkey *pk = fixture_pubkey("plain.pub");
+	svd_pubkey *pk = fixture_pubkey("minisign/plain.pub");
 	svd_sig *sig = NULL;
 	size_t len = 0;
 
 	(void)state;
-	require_minisign();
-	fixture_path(key, sizeof(key), "plain.key");
-	tmp_path(msgp, sizeof(msgp), "manifest.json");
-	tmp_path(sigp, sizeof(sigp), "manifest.json.minisig");
+	th_require_tool("minisign");
+	th_fixture_path(key, sizeof(key), "minisign/plain.key");
+	th_join(msgp, sizeof(msgp), th_tmp, "manifest.json");
+	th_join(sigp, sizeof(sigp), th_tmp, "manifest.json.minisig");
 	assert_int_equal(svd_file_write_atomic(msgp, body, strlen(body), 0644, 0), 0);
-	assert_int_equal(
-	    run("minisign -S -s '%s' -m '%s' -x '%s' </dev/null >/dev/null 2>&1", key, msgp, sigp),
-	    0);
+	assert_int_equal(th_run("minisign -S -s '%s' -m '%s' -x '%s' </dev/null >/dev/null 2>&1",
+	                        key, msgp, sigp),
+	                 0);
 	assert_int_equal(svd_file_read(&text, &len, sigp, SVD_SIGFILE_MAX), 0);
 	assert_int_equal(svd_sig_parse(&sig, text, len), 0);
 	assert_non_null(strstr(svd_sig_trusted_comment(sig), "timestamp:"));
@@ -381,13 +291,13 @@ static void test_stock_signs_now(void **state)
 /* "\r\n" line endings and a missing final newline are harmless. */
 static void test_line_endings(void **state)
 {
-	svd_pubkey *pk = fixture_pubkey("plain.pub");
+	svd_pubkey *pk = fixture_pubkey("minisign/plain.pub");
 	char *msg, *text, *crlf, *p, *q;
 	size_t msg_len, len;
 
 	(void)state;
-	msg = read_fixture("message.txt", &msg_len);
-	text = read_fixture("message.txt.minisig", &len);
+	msg = th_read_fixture("minisign/message.txt", &msg_len);
+	text = th_read_fixture("minisign/message.txt.minisig", &len);
 	crlf = malloc(2 * len + 1);
 	assert_non_null(crlf);
 	for (p = text, q = crlf; *p; p++) {
@@ -414,7 +324,7 @@ static void test_parse_must_fail(void **state)
 	size_t len, i, at;
 
 	(void)state;
-	text = read_fixture("message.txt.minisig", &len);
+	text = th_read_fixture("minisign/message.txt.minisig", &len);
 	assert_int_equal(parse_str(text), 0);
 
 	/* empty, and truncated after each line and inside each line */
@@ -491,11 +401,11 @@ static void test_parse_must_fail(void **state)
 	assert_non_null(strstr(svd_error_last(), "algorithm"));
 	free(edited);
 	free(text);
-	text = read_fixture("message.txt.legacy.minisig", &len);
+	text = th_read_fixture("minisign/message.txt.legacy.minisig", &len);
 	assert_int_equal(parse_str(text), SVD_ECORRUPT);
 	assert_non_null(strstr(svd_error_last(), "legacy non-prehashed signature"));
 	free(text);
-	text = read_fixture("message.txt.minisig", &len);
+	text = th_read_fixture("minisign/message.txt.minisig", &len);
 
 	/* the comment prefixes */
 	edited = edit_line(text, 3, "trusted comments: " FIXTURE_TRUSTED);
@@ -571,7 +481,8 @@ static void test_parse_must_fail(void **state)
 
 static void test_verify_must_fail(void **state)
 {
-	svd_pubkey *plain = fixture_pubkey("plain.pub"), *enc = fixture_pubkey("encrypted.pub");
+	svd_pubkey *plain = fixture_pubkey("minisign/plain.pub"),
+	           *enc = fixture_pubkey("minisign/encrypted.pub");
 	svd_seckey *other = NULL;
 	svd_pubkey *other_pk = NULL;
 	svd_sig *sig = NULL;
@@ -580,8 +491,8 @@ static void test_verify_must_fail(void **state)
 	size_t msg_len, len, forged_len = 0;
 
 	(void)state;
-	msg = read_fixture("message.txt", &msg_len);
-	text = read_fixture("message.txt.minisig", &len);
+	msg = th_read_fixture("minisign/message.txt", &msg_len);
+	text = th_read_fixture("minisign/message.txt.minisig", &len);
 	assert_int_equal(parse_verify(text, plain, msg, msg_len), 0);
 
 	/* a changed message: one byte, one byte less, one byte more */
@@ -738,5 +649,5 @@ int main(void)
 	    cmocka_unit_test(test_ed25519_verify),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }

@@ -5,7 +5,6 @@
  * `git fsck --full --strict`.
  */
 #include <dirent.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <git2.h>
 #include <sodium.h>
 
+#include "helpers.h"
 #include "samvydav/archive.h"
 #include "samvydav/item.h"
 #include "samvydav/key.h"
@@ -58,78 +57,12 @@ typedef struct seen {
 	seen_item v[MAX_SEEN];
 } seen;
 
-static void path_fmt(char *out, size_t size, const char *fmt, ...) SVD_PRINTF(3, 4);
-static int run(const char *fmt, ...) SVD_PRINTF(1, 2);
-
-/* A path that must fit; a test never works on a cut-off path. */
-static void path_fmt(char *out, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(out, size, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= size)
-		fail_msg("path too long: %s", fmt);
-}
-
-/* Run a shell command; its exit status, or 128 if it did not exit. */
-static int run(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	status = system(cmd);
-	if (status == -1 || !WIFEXITED(status))
-		return 128;
-	return WEXITSTATUS(status);
-}
-
-static void expect_msg(const char *needle)
-{
-	if (!strstr(svd_error_last(), needle))
-		fail_msg("message \"%s\" does not say \"%s\"", svd_error_last(), needle);
-}
-
-static void write_bytes(const char *path, const void *data, size_t len)
-{
-	if (svd_file_write_atomic(path, data, len, 0644, 0) != 0)
-		fail_msg("cannot write %s: %s", path, svd_error_last());
-}
-
-static void write_text(const char *path, const char *text)
-{
-	write_bytes(path, text, strlen(text));
-}
-
-static void make_dir(const char *path)
-{
-	if (mkdir(path, 0755) != 0)
-		fail_msg("cannot create %s", path);
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int group_setup(void **state)
 {
 	char path[PATH_MAX];
 
 	(void)state;
-	if (svd_init() < 0)
-		return -1;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/svd-test-store-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (th_init(tmpdir, sizeof(tmpdir), "store") < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/bodies", tmpdir);
 	if (mkdir(path, 0755) != 0)
@@ -149,20 +82,15 @@ static int group_teardown(void **state)
 	svd_pubkey_free(pk_a);
 	svd_pubkey_free(pk_b);
 	svd_pubkey_free(pk_u);
-	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	svd_shutdown();
+	th_shutdown(tmpdir);
 	return 0;
 }
 
 /* A new archive trusting key a, and key b too when asked. */
 static svd_archive *make_archive(const char *name, int trust_b)
 {
-	char path[PATH_MAX];
-	svd_archive *a = NULL;
+	svd_archive *a = th_archive_new(tmpdir, name);
 
-	path_fmt(path, sizeof(path), "%s/%s", tmpdir, name);
-	if (svd_archive_init(&a, path) != 0)
-		fail_msg("init %s: %s", path, svd_error_last());
 	assert_int_equal(svd_archive_trust_add(a, pk_a), 0);
 	if (trust_b)
 		assert_int_equal(svd_archive_trust_add(a, pk_b), 0);
@@ -172,8 +100,8 @@ static svd_archive *make_archive(const char *name, int trust_b)
 /* Stock git must find nothing wrong with what we wrote. */
 static void expect_fsck(svd_archive *a)
 {
-	if (run("git --git-dir='%s/store.git' fsck --full --strict --no-progress >/dev/null",
-	        svd_archive_path(a)) != 0)
+	if (th_run("git --git-dir='%s/store.git' fsck --full --strict --no-progress >/dev/null",
+	           svd_archive_path(a)) != 0)
 		fail_msg("git fsck refuses %s/store.git", svd_archive_path(a));
 }
 
@@ -189,7 +117,7 @@ static size_t count_packs(svd_archive *a)
 	size_t packs = 0, idxs = 0;
 	DIR *d;
 
-	path_fmt(dir, sizeof(dir), "%s/store.git/objects/pack", svd_archive_path(a));
+	th_path(dir, sizeof(dir), "%s/store.git/objects/pack", svd_archive_path(a));
 	assert_non_null(d = opendir(dir));
 	while ((e = readdir(d)) != NULL) {
 		size_t len = strlen(e->d_name);
@@ -206,8 +134,8 @@ static size_t count_packs(svd_archive *a)
 		} else {
 			fail_msg("stray file in %s: %s", dir, e->d_name);
 		}
-		path_fmt(other, sizeof(other), "%s/%.*s.%s", dir,
-		         (int)(len - strlen(strrchr(e->d_name, '.'))), e->d_name, want);
+		th_path(other, sizeof(other), "%s/%.*s.%s", dir,
+		        (int)(len - strlen(strrchr(e->d_name, '.'))), e->d_name, want);
 		if (stat(other, &st) != 0)
 			fail_msg("%s has no %s", e->d_name, want);
 	}
@@ -244,8 +172,8 @@ static void body_file(char *path, size_t size, const char *text)
 
 	crypto_hash_sha256(h, (const uint8_t *)text, strlen(text));
 	svd_hex_encode(hex, h, 8);
-	path_fmt(path, size, "%s/bodies/%s.md", tmpdir, hex);
-	write_text(path, text);
+	th_path(path, size, "%s/bodies/%s.md", tmpdir, hex);
+	th_write_text(path, text);
 }
 
 /* Stage one new item signed by key a with body text; its id into id (65 bytes). */
@@ -409,7 +337,7 @@ static void test_add_commit(void **state)
 	v = (svd_verdict *)1;
 	assert_int_equal(svd_txn_add_new(t, m, &f, 1, sk_u, &v), SVD_EUNTRUSTED);
 	assert_null(v);
-	expect_msg(svd_seckey_id(sk_u));
+	th_expect_msg(svd_seckey_id(sk_u));
 	svd_manifest_free(m);
 	assert_int_equal(svd_txn_stats_get(t)->added, 1);
 
@@ -430,25 +358,25 @@ static void test_add_commit(void **state)
 	listed_free(&l);
 
 	/* prefixes of 4 to 64 lowercase hex digits */
-	path_fmt(prefix, sizeof(prefix), "%.4s", id);
+	th_path(prefix, sizeof(prefix), "%.4s", id);
 	assert_int_equal(svd_store_resolve(out, a, prefix), 0);
 	assert_string_equal(out, id);
-	path_fmt(prefix, sizeof(prefix), "%.11s", id);
+	th_path(prefix, sizeof(prefix), "%.11s", id);
 	assert_int_equal(svd_store_resolve(out, a, prefix), 0);
 	assert_string_equal(out, id);
 	assert_int_equal(svd_store_resolve(out, a, id), 0);
 	assert_string_equal(out, id);
 
-	path_fmt(prefix, sizeof(prefix), "%.3s", id);
+	th_path(prefix, sizeof(prefix), "%.3s", id);
 	assert_int_equal(svd_store_resolve(out, a, prefix), SVD_EINVALID);
-	path_fmt(prefix, sizeof(prefix), "%s0", id);
+	th_path(prefix, sizeof(prefix), "%s0", id);
 	assert_int_equal(svd_store_resolve(out, a, prefix), SVD_EINVALID);
 	assert_int_equal(svd_store_resolve(out, a, ""), SVD_EINVALID);
 	assert_int_equal(svd_store_resolve(out, a, "zzzz"), SVD_EINVALID);
 	assert_int_equal(svd_store_resolve(out, a, "ABCD"), SVD_EINVALID);
 	assert_int_equal(svd_store_resolve(out, a, "12 4"), SVD_EINVALID);
 	/* well-formed but matching nothing: the first digit changed */
-	path_fmt(prefix, sizeof(prefix), "%c%.5s", id[0] == '0' ? '1' : '0', id + 1);
+	th_path(prefix, sizeof(prefix), "%c%.5s", id[0] == '0' ? '1' : '0', id + 1);
 	assert_int_equal(svd_store_resolve(out, a, prefix), SVD_ENOTFOUND);
 
 	expect_fsck(a);
@@ -508,13 +436,13 @@ static void test_resolve_ambiguous(void **state)
 	for (common = 0; id[0][common] == id[1][common]; common++)
 		;
 	assert_true(common >= 4);
-	path_fmt(prefix, sizeof(prefix), "%.4s", id[0]);
+	th_path(prefix, sizeof(prefix), "%.4s", id[0]);
 	assert_int_equal(svd_store_resolve(out, a, prefix), SVD_EINVALID);
-	expect_msg("more digits");
-	path_fmt(prefix, sizeof(prefix), "%.*s", (int)common, id[0]);
+	th_expect_msg("more digits");
+	th_path(prefix, sizeof(prefix), "%.*s", (int)common, id[0]);
 	assert_int_equal(svd_store_resolve(out, a, prefix), SVD_EINVALID);
 	for (i = 0; i < 2; i++) {
-		path_fmt(prefix, sizeof(prefix), "%.*s", (int)common + 1, id[i]);
+		th_path(prefix, sizeof(prefix), "%.*s", (int)common + 1, id[i]);
 		assert_int_equal(svd_store_resolve(out, a, prefix), 0);
 		assert_string_equal(out, id[i]);
 	}
@@ -581,52 +509,53 @@ static void test_add_path_folder(void **state)
 
 	(void)state;
 	a = make_archive("folder", 0);
-	path_fmt(in, sizeof(in), "%s/in-folder", tmpdir);
-	make_dir(in);
-	path_fmt(p, sizeof(p), "%s/one", in);
-	make_dir(p);
-	path_fmt(p, sizeof(p), "%s/one/meta.json", in);
-	write_text(p, "{\"title\": \"One\", \"lang\": \"uk\", \"created\": \"" CREATED "\"}\n");
-	path_fmt(p, sizeof(p), "%s/one/body.md", in);
-	write_text(p, "# One\n");
-	path_fmt(p, sizeof(p), "%s/two", in);
-	make_dir(p);
-	path_fmt(p, sizeof(p), "%s/two/meta.json", in);
-	write_text(p, "{\n  \"kind\": \"testimony\",\n  \"title\": \"Two\",\n  \"lang\": \"en\",\n"
+	th_path(in, sizeof(in), "%s/in-folder", tmpdir);
+	th_mkdir(in);
+	th_path(p, sizeof(p), "%s/one", in);
+	th_mkdir(p);
+	th_path(p, sizeof(p), "%s/one/meta.json", in);
+	th_write_text(p, "{\"title\": \"One\", \"lang\": \"uk\", \"created\": \"" CREATED "\"}\n");
+	th_path(p, sizeof(p), "%s/one/body.md", in);
+	th_write_text(p, "# One\n");
+	th_path(p, sizeof(p), "%s/two", in);
+	th_mkdir(p);
+	th_path(p, sizeof(p), "%s/two/meta.json", in);
+	th_write_text(p,
+	              "{\n  \"kind\": \"testimony\",\n  \"title\": \"Two\",\n  \"lang\": \"en\",\n"
 	              "  \"tags\": [\"b\", \"a\", \"b\"],\n  \"region\": null,\n"
 	              "  \"created\": \"" CREATED "\"\n}\n");
-	path_fmt(p, sizeof(p), "%s/two/body.md", in);
-	write_text(p, "# Two\n");
-	path_fmt(p, sizeof(p), "%s/two/photo.jpg", in);
-	write_bytes(p, photo, sizeof(photo));
-	path_fmt(p, sizeof(p), "%s/two/.DS_Store", in);
-	write_text(p, "hidden files are not content");
-	path_fmt(p, sizeof(p), "%s/bad", in);
-	make_dir(p);
-	path_fmt(p, sizeof(p), "%s/bad/meta.json", in);
-	write_text(p, "{\"title\": \"Bad\", \"lang\": \"uk\", \"colour\": \"red\"}");
-	path_fmt(p, sizeof(p), "%s/bad/body.md", in);
-	write_text(p, "# Bad\n");
+	th_path(p, sizeof(p), "%s/two/body.md", in);
+	th_write_text(p, "# Two\n");
+	th_path(p, sizeof(p), "%s/two/photo.jpg", in);
+	th_write_file(p, photo, sizeof(photo));
+	th_path(p, sizeof(p), "%s/two/.DS_Store", in);
+	th_write_text(p, "hidden files are not content");
+	th_path(p, sizeof(p), "%s/bad", in);
+	th_mkdir(p);
+	th_path(p, sizeof(p), "%s/bad/meta.json", in);
+	th_write_text(p, "{\"title\": \"Bad\", \"lang\": \"uk\", \"colour\": \"red\"}");
+	th_path(p, sizeof(p), "%s/bad/body.md", in);
+	th_write_text(p, "# Bad\n");
 	/* beside the item folders: a file and a hidden folder, both skipped */
-	path_fmt(p, sizeof(p), "%s/README.txt", in);
-	write_text(p, "not an item");
-	path_fmt(p, sizeof(p), "%s/.git", in);
-	make_dir(p);
+	th_path(p, sizeof(p), "%s/README.txt", in);
+	th_write_text(p, "not an item");
+	th_path(p, sizeof(p), "%s/.git", in);
+	th_mkdir(p);
 
 	assert_int_equal(svd_txn_begin(&t, a), 0);
 	assert_int_equal(svd_txn_add_path(t, in, sk_a, record, &s), SVD_ECORRUPT);
 	assert_int_equal(s.n, 3); /* in name order: bad, one, two */
-	path_fmt(p, sizeof(p), "%s/bad", in);
+	th_path(p, sizeof(p), "%s/bad", in);
 	assert_string_equal(s.v[0].source, p);
 	assert_false(s.v[0].ok);
 	assert_int_equal(s.v[0].nproblems, 1);
 	assert_string_equal(s.v[0].file, "meta.json");
 	assert_string_equal(s.v[0].check, "metadata");
 	assert_non_null(strstr(s.v[0].message, "colour"));
-	path_fmt(p, sizeof(p), "%s/one", in);
+	th_path(p, sizeof(p), "%s/one", in);
 	assert_string_equal(s.v[1].source, p);
 	assert_true(s.v[1].ok);
-	path_fmt(p, sizeof(p), "%s/two", in);
+	th_path(p, sizeof(p), "%s/two", in);
 	assert_string_equal(s.v[2].source, p);
 	assert_true(s.v[2].ok);
 	assert_int_equal(s.v[2].nsigs, 1);
@@ -653,7 +582,7 @@ static void test_add_path_folder(void **state)
 	/* meta.json needs a key to sign with */
 	s.n = 0;
 	assert_int_equal(svd_txn_begin(&t, a), 0);
-	path_fmt(p, sizeof(p), "%s/one", in);
+	th_path(p, sizeof(p), "%s/one", in);
 	assert_int_equal(svd_txn_add_path(t, p, NULL, record, &s), SVD_ECORRUPT);
 	assert_int_equal(s.n, 1);
 	assert_false(s.v[0].ok);
@@ -680,18 +609,18 @@ static void test_add_path_jsonl(void **state)
 
 	(void)state;
 	a = make_archive("jsonl", 0);
-	path_fmt(feed, sizeof(feed), "%s/feed", tmpdir);
-	make_dir(feed);
-	path_fmt(p, sizeof(p), "%s/texts", feed);
-	make_dir(p);
-	path_fmt(p, sizeof(p), "%s/photos", feed);
-	make_dir(p);
-	path_fmt(p, sizeof(p), "%s/texts/one.md", feed);
-	write_text(p, "# Line one\n");
-	path_fmt(p, sizeof(p), "%s/texts/four.md", feed);
-	write_text(p, "# Line four\n");
-	path_fmt(p, sizeof(p), "%s/photos/bridge.jpg", feed);
-	write_bytes(p, photo, sizeof(photo));
+	th_path(feed, sizeof(feed), "%s/feed", tmpdir);
+	th_mkdir(feed);
+	th_path(p, sizeof(p), "%s/texts", feed);
+	th_mkdir(p);
+	th_path(p, sizeof(p), "%s/photos", feed);
+	th_mkdir(p);
+	th_path(p, sizeof(p), "%s/texts/one.md", feed);
+	th_write_text(p, "# Line one\n");
+	th_path(p, sizeof(p), "%s/texts/four.md", feed);
+	th_write_text(p, "# Line four\n");
+	th_path(p, sizeof(p), "%s/photos/bridge.jpg", feed);
+	th_write_file(p, photo, sizeof(photo));
 
 	assert_non_null(text = malloc(big + 4096));
 	len =
@@ -707,8 +636,8 @@ static void test_add_path_jsonl(void **state)
 	memset(text + len, 'x', big);
 	len += big;
 	len += (size_t)snprintf(text + len, 4096, "\"}\n{\"title\": \"Broken\", \"lang\"\n");
-	path_fmt(jsonl, sizeof(jsonl), "%s/items.jsonl", feed);
-	write_bytes(jsonl, text, len);
+	th_path(jsonl, sizeof(jsonl), "%s/items.jsonl", feed);
+	th_write_file(jsonl, text, len);
 	free(text);
 
 	assert_int_equal(svd_txn_begin(&t, a), 0);
@@ -718,19 +647,19 @@ static void test_add_path_jsonl(void **state)
 
 	assert_int_equal(svd_txn_add_path(t, jsonl, sk_a, record, &s), SVD_ECORRUPT);
 	assert_int_equal(s.n, 4);
-	path_fmt(expect, sizeof(expect), "%s:1", jsonl);
+	th_path(expect, sizeof(expect), "%s:1", jsonl);
 	assert_string_equal(s.v[0].source, expect);
 	assert_true(s.v[0].ok);
-	path_fmt(expect, sizeof(expect), "%s:4", jsonl);
+	th_path(expect, sizeof(expect), "%s:4", jsonl);
 	assert_string_equal(s.v[1].source, expect);
 	assert_true(s.v[1].ok);
-	path_fmt(expect, sizeof(expect), "%s:5", jsonl);
+	th_path(expect, sizeof(expect), "%s:5", jsonl);
 	assert_string_equal(s.v[2].source, expect);
 	assert_false(s.v[2].ok);
 	assert_int_equal(s.v[2].nproblems, 1);
 	assert_string_equal(s.v[2].check, "metadata");
 	assert_non_null(strstr(s.v[2].message, "over"));
-	path_fmt(expect, sizeof(expect), "%s:6", jsonl);
+	th_path(expect, sizeof(expect), "%s:6", jsonl);
 	assert_string_equal(s.v[3].source, expect);
 	assert_false(s.v[3].ok);
 	assert_int_equal(s.v[3].nproblems, 1);
@@ -768,21 +697,21 @@ static void write_prepared(const char *dir, const char *title, const svd_seckey 
 	assert_int_equal(svd_manifest_serialize(m), 0);
 	bytes = svd_manifest_bytes(m, &len);
 	snprintf(id, SVD_ID_HEX_LEN + 1, "%s", svd_manifest_id(m));
-	make_dir(dir);
-	path_fmt(p, sizeof(p), "%s/manifest.json", dir);
-	write_bytes(p, bytes, len);
-	path_fmt(p, sizeof(p), "%s/body.md", dir);
-	write_text(p, title);
+	th_mkdir(dir);
+	th_path(p, sizeof(p), "%s/manifest.json", dir);
+	th_write_file(p, bytes, len);
+	th_path(p, sizeof(p), "%s/body.md", dir);
+	th_write_text(p, title);
 	assert_int_equal(svd_sig_create(&sig, sk, bytes, len, "prepared", NULL), 0);
 	assert_int_equal(svd_sig_format(&text, &text_len, sig), 0);
 	if (side) {
-		path_fmt(p, sizeof(p), "%s/manifest.json.minisig", dir);
+		th_path(p, sizeof(p), "%s/manifest.json.minisig", dir);
 	} else {
-		path_fmt(p, sizeof(p), "%s/sig", dir);
-		make_dir(p);
-		path_fmt(p, sizeof(p), "%s/sig/%s.minisig", dir, svd_seckey_id(sk));
+		th_path(p, sizeof(p), "%s/sig", dir);
+		th_mkdir(p);
+		th_path(p, sizeof(p), "%s/sig/%s.minisig", dir, svd_seckey_id(sk));
 	}
-	write_bytes(p, text, text_len);
+	th_write_file(p, text, text_len);
 	free(text);
 	svd_sig_free(sig);
 	svd_manifest_free(m);
@@ -799,13 +728,13 @@ static void test_add_path_prepared(void **state)
 
 	(void)state;
 	a = make_archive("prepared", 1);
-	path_fmt(in, sizeof(in), "%s/in-prepared", tmpdir);
-	make_dir(in);
-	path_fmt(p, sizeof(p), "%s/p1", in);
+	th_path(in, sizeof(in), "%s/in-prepared", tmpdir);
+	th_mkdir(in);
+	th_path(p, sizeof(p), "%s/p1", in);
 	write_prepared(p, "Prepared one", sk_a, 0, id[0]);
-	path_fmt(p, sizeof(p), "%s/p2", in);
+	th_path(p, sizeof(p), "%s/p2", in);
 	write_prepared(p, "Prepared two", sk_b, 1, id[1]);
-	path_fmt(p, sizeof(p), "%s/p3", in);
+	th_path(p, sizeof(p), "%s/p3", in);
 	write_prepared(p, "Prepared three", sk_u, 0, id[2]);
 
 	assert_int_equal(svd_txn_begin(&t, a), 0);
@@ -824,7 +753,7 @@ static void test_add_path_prepared(void **state)
 
 	/* with a trusted key given, the third is signed and taken too */
 	s.n = 0;
-	path_fmt(p, sizeof(p), "%s/p3", in);
+	th_path(p, sizeof(p), "%s/p3", in);
 	assert_int_equal(svd_txn_add_path(t, p, sk_a, record, &s), 0);
 	assert_int_equal(s.n, 1);
 	assert_true(s.v[0].ok);
@@ -901,7 +830,7 @@ static void test_sign(void **state)
 	assert_int_equal(svd_txn_sign(t, id, sk_b, sig, NULL), SVD_EINVALID);
 	assert_int_equal(svd_txn_sign(t, id, NULL, NULL, NULL), SVD_EINVALID);
 	assert_int_equal(svd_txn_sign(t, id, NULL, sig, NULL), SVD_EUNTRUSTED);
-	expect_msg(svd_seckey_id(sk_u));
+	th_expect_msg(svd_seckey_id(sk_u));
 	assert_int_equal(svd_txn_sign(t, id, NULL, forged, pk_u), SVD_EBADSIG);
 	assert_int_equal(svd_txn_sign(t, id, NULL, sig, pk_b), SVD_EBADSIG);
 	assert_int_equal(svd_txn_stats_get(t)->cosigned, 0);
@@ -1041,13 +970,13 @@ static void tamper(svd_archive *a, const char *id, const char *text)
 	git_oid blob, tree_id, commit;
 	const git_commit *parents[1];
 
-	path_fmt(path, sizeof(path), "%s/store.git", svd_archive_path(a));
+	th_path(path, sizeof(path), "%s/store.git", svd_archive_path(a));
 	assert_int_equal(git_repository_open_bare(&repo, path), 0);
 	assert_int_equal(git_reference_lookup(&ref, repo, "refs/heads/main"), 0);
 	assert_int_equal(git_commit_lookup(&head, repo, git_reference_target(ref)), 0);
 	assert_int_equal(git_commit_tree(&root, head), 0);
 	assert_int_equal(git_blob_create_from_buffer(&blob, repo, text, strlen(text)), 0);
-	path_fmt(path, sizeof(path), "items/%.2s/%s/body.md", id, id);
+	th_path(path, sizeof(path), "items/%.2s/%s/body.md", id, id);
 	memset(&up, 0, sizeof(up));
 	up.action = GIT_TREE_UPDATE_UPSERT;
 	up.filemode = GIT_FILEMODE_BLOB;
@@ -1136,7 +1065,7 @@ static void test_verify(void **state)
 	memset(&s1, 0, sizeof(s1));
 	assert_int_equal(svd_store_verify(a, one, 1, 1, record, &s1, NULL), SVD_ENOTFOUND);
 	assert_int_equal(s1.n, 0);
-	expect_msg(NO_ID);
+	th_expect_msg(NO_ID);
 
 	/* the callback's non-zero value stops the walk and is returned */
 	assert_int_equal(svd_store_verify(a, NULL, 0, 1, stop_at_first, &calls, NULL), 7);
@@ -1218,13 +1147,13 @@ static void test_log(void **state)
 	assert_string_equal(h.message[0], "Imported by hand\n");
 
 	/* the default message says what was done and by which key */
-	path_fmt(line, sizeof(line), "Co-sign 1 item, signed by %s\n", svd_seckey_id(sk_b));
+	th_path(line, sizeof(line), "Co-sign 1 item, signed by %s\n", svd_seckey_id(sk_b));
 	if (strncmp(h.message[1], line, strlen(line)))
 		fail_msg("message \"%s\" does not start \"%s\"", h.message[1], line);
-	path_fmt(line, sizeof(line), "Add 1 item, signed by %s\n", svd_seckey_id(sk_a));
+	th_path(line, sizeof(line), "Add 1 item, signed by %s\n", svd_seckey_id(sk_a));
 	if (strncmp(h.message[2], line, strlen(line)))
 		fail_msg("message \"%s\" does not start \"%s\"", h.message[2], line);
-	path_fmt(line, sizeof(line), "%.12s Logged", id[0]);
+	th_path(line, sizeof(line), "%.12s Logged", id[0]);
 	assert_non_null(strstr(h.message[2], line));
 
 	expect_fsck(a);
@@ -1300,8 +1229,8 @@ static void test_abandon(void **state)
 
 	assert_non_null(big = malloc(big_len));
 	memset(big, 'a', big_len);
-	path_fmt(path, sizeof(path), "%s/bodies/big.md", tmpdir);
-	write_bytes(path, big, big_len);
+	th_path(path, sizeof(path), "%s/bodies/big.md", tmpdir);
+	th_write_file(path, big, big_len);
 	free(big);
 	assert_int_equal(svd_txn_begin(&t, a), 0);
 	m = meta("Abandoned");
@@ -1336,14 +1265,14 @@ static void test_locked(void **state)
 
 	(void)state;
 	a = make_archive("locked", 0);
-	path_fmt(path, sizeof(path), "%s/locked", tmpdir);
+	th_path(path, sizeof(path), "%s/locked", tmpdir);
 	assert_int_equal(svd_archive_open(&b, path), 0);
 
 	assert_int_equal(svd_txn_begin(&t1, a), 0);
 	t2 = (svd_txn *)1;
 	assert_int_equal(svd_txn_begin(&t2, b), SVD_ELOCKED);
 	assert_null(t2);
-	expect_msg(path);
+	th_expect_msg(path);
 	svd_txn_free(t1);
 
 	assert_int_equal(svd_txn_begin(&t2, b), 0);

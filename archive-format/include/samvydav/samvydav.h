@@ -11,5 +11,6 @@
 #include "archive.h"
 #include "item.h"
 #include "store.h"
+#include "bundle.h"
 
 #endif

@@ -1,0 +1,152 @@
+/*
+ * bundle.h: bundles — one NAME.tar.zst file that carries items between
+ * archives, readable by stock tar and zstd (archive-format/SPEC.md, 9).
+ *
+ * A bundle from a stick or a peer is hostile until proven otherwise: the
+ * reader decompresses frame by frame under a window limit and an output
+ * cap, reads tar entries in memory (never extracting them as given), and
+ * every item passes the same gate as everything else. A damaged frame costs
+ * only the items inside it.
+ */
+#ifndef SAMVYDAV_BUNDLE_H
+#define SAMVYDAV_BUNDLE_H
+
+#include "common.h"
+#include "archive.h"
+#include "item.h"
+#include "store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SVD_BUNDLE_FORMAT          1
+#define SVD_BUNDLE_FRAME_TARGET    (1024 * 1024)        /**< tar bytes after which a frame is closed */
+#define SVD_BUNDLE_MAX_ITEMS       250000               /**< items in one bundle */
+#define SVD_BUNDLE_META_MAX        (17 * 1024 * 1024)   /**< bytes of BUNDLE.json */
+#define SVD_BUNDLE_WINDOW_LOG_MAX  24                   /**< zstd window: 16 MiB at most */
+#define SVD_BUNDLE_PATH_MAX        4096                 /**< bytes of an entry's name */
+#define SVD_BUNDLE_RATIO_MAX       64                   /**< output per input byte, beyond the slack */
+#define SVD_BUNDLE_SLACK           (64ull * 1024 * 1024) /**< output allowed on top of the ratio */
+#define SVD_BUNDLE_INDEX_MAGIC     0x184D2A5Au          /**< the index's skippable frame */
+#define SVD_HAVE_MAX_IDS           4000000              /**< ids in one have-file */
+
+/** Told how far a long operation has come: items and bytes so far. */
+typedef void (*svd_progress_cb)(uint64_t items, uint64_t bytes, void *payload);
+
+/** What an export takes and how it writes. Zero-initialise, then set. */
+typedef struct svd_export_opts {
+	const char *since_commit; /**< only items added after this commit (hex), or NULL */
+	const char *since_date;   /**< only items created on or after YYYY-MM-DD, or NULL */
+	const char *have_path;    /**< only items a have-file does not list, or NULL */
+	uint64_t max_size;        /**< bytes per bundle file; 0: one file, no limit */
+	int level;                /**< zstd level, 1 to 19; 0 means 3 */
+	unsigned threads;         /**< zstd worker threads; 0: one per core */
+	svd_progress_cb progress; /**< may be NULL */
+	void *payload;            /**< for progress */
+} svd_export_opts;
+
+/** What an export wrote. */
+typedef struct svd_export_result {
+	size_t items;   /**< items written, over all files */
+	size_t nfiles;  /**< bundle files written */
+	char **files;   /**< their paths (the caller's, freed by svd_export_result_clear()) */
+	uint64_t bytes; /**< their total size */
+} svd_export_result;
+
+/**
+ * Write the chosen items of main as one bundle at output (or, with
+ * max_size, as NAME.1.tar.zst, NAME.2.tar.zst, ... beside it). Each file is
+ * written under a temporary name, fsynced and renamed into place. With
+ * nothing to export, a valid bundle of no items is written.
+ *
+ * @return 0; SVD_ENOTFOUND for an unknown since_commit or a missing
+ *         have-file; SVD_EINVALID for a bad date, or an item larger than
+ *         max_size allows; SVD_ECORRUPT for a have-file that does not parse.
+ */
+int svd_export(svd_archive *a, const char *output, const svd_export_opts *opts,
+               svd_export_result *result);
+
+/** Free what an export result holds; the struct itself is the caller's. */
+void svd_export_result_clear(svd_export_result *result);
+
+/** A have-file: the ids an archive holds; opaque. */
+typedef struct svd_have svd_have;
+
+/** Write the have-file of this archive's main (atomically). */
+int svd_have_write(svd_archive *a, const char *path);
+
+/**
+ * Read a have-file (untrusted input: every line checked, ids capped).
+ *
+ * @param[out] out the caller's, freed with svd_have_free()
+ * @return 0; SVD_ENOTFOUND; SVD_ECORRUPT naming the line; SVD_ETOOBIG.
+ */
+int svd_have_read(svd_have **out, const char *path);
+
+/** How many ids. */
+size_t svd_have_count(const svd_have *h);
+
+/** The mirror that wrote it (borrowed). */
+const char *svd_have_mirror(const svd_have *h);
+
+/** Does it list this id (64 hex digits)? 1 or 0. */
+int svd_have_contains(const svd_have *h, const char *id);
+
+/** Free; NULL is fine. */
+void svd_have_free(svd_have *h);
+
+/** What reading a bundle found. */
+typedef struct svd_bundle_stats {
+	char mirror[SVD_MIRROR_ID_LEN + 1]; /**< the exporter's mirror id ("" if unreadable) */
+	char created[32];                   /**< when it was written ("" if unreadable) */
+	size_t declared;   /**< items BUNDLE.json (or else the index) says it holds */
+	size_t items;      /**< items read whole and checked */
+	size_t accepted;   /**< of those, passed the gate */
+	size_t refused;    /**< of those, refused by the gate */
+	size_t lost;       /**< declared items never read whole (damage) */
+	size_t frames;     /**< frames found */
+	size_t damaged;    /**< frames that failed to decompress or parse */
+	uint64_t bytes;    /**< bundle bytes read */
+	int has_index;     /**< 1 if the trailing index was found and sound */
+} svd_bundle_stats;
+
+/**
+ * Told about each damaged region of a bundle: where it starts, how long it
+ * is, and what went wrong.
+ */
+typedef void (*svd_damage_cb)(uint64_t offset, uint64_t length, const char *what,
+                              void *payload);
+
+/** Callbacks of a bundle read; any may be NULL. */
+typedef struct svd_bundle_cbs {
+	svd_item_cb item;         /**< each item read, with the gate's verdict */
+	svd_damage_cb damage;     /**< each damaged region */
+	svd_progress_cb progress; /**< bytes of the bundle read so far */
+	void *payload;
+} svd_bundle_cbs;
+
+/**
+ * Import a bundle into an operation: every item through the gate, the
+ * accepted ones staged (svd_txn_commit() then writes one commit), refusals
+ * recorded in ARCHIVE/refused/.
+ *
+ * @return 0 when every declared item was read and accepted; SVD_ECORRUPT
+ *         when some were refused or lost to damage (the rest are staged);
+ *         SVD_ENOTFOUND; other codes when the archive cannot be written.
+ */
+int svd_bundle_import(svd_txn *t, const char *path, const svd_bundle_cbs *cbs,
+                      svd_bundle_stats *stats);
+
+/**
+ * Read a bundle and check every item against a trust list, importing
+ * nothing. Returns as svd_bundle_import().
+ */
+int svd_bundle_inspect(const char *path, const svd_trust *trust, const svd_bundle_cbs *cbs,
+                       svd_bundle_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
