@@ -40,6 +40,8 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx);
 int cmd_show(int argc, char **argv, cli_ctx *ctx);
 int cmd_verify(int argc, char **argv, cli_ctx *ctx);
 int cmd_log(int argc, char **argv, cli_ctx *ctx);
+int cmd_import(int argc, char **argv, cli_ctx *ctx);
+int cmd_inspect(int argc, char **argv, cli_ctx *ctx);
 
 /* Print "samvydav: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

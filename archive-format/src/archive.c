@@ -392,6 +392,32 @@ cleanup:
 	return error;
 }
 
+int svd_trust_new(svd_trust **out)
+{
+	if (!(*out = calloc(1, sizeof(**out))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	return 0;
+}
+
+int svd_trust_insert(svd_trust *t, const svd_pubkey *pk)
+{
+	svd_pubkey **keys, *copy;
+	int error;
+
+	if (svd_trust_find(t, svd_pubkey_id(pk)))
+		return 0;
+	if ((error = svd_pubkey_dup(&copy, pk)) < 0)
+		return error;
+	if (!(keys = realloc(t->keys, (t->n + 1) * sizeof(*keys)))) {
+		svd_pubkey_free(copy);
+		return svd_error_set(SVD_ERROR, "out of memory");
+	}
+	t->keys = keys;
+	t->keys[t->n++] = copy;
+	qsort(t->keys, t->n, sizeof(*t->keys), cmp_key);
+	return 0;
+}
+
 size_t svd_trust_count(const svd_trust *t)
 {
 	return t ? t->n : 0;

@@ -60,6 +60,26 @@ int svd_store_item_tree(git_oid *out, git_repository *repo, const git_tree *item
 /* main's commit id; SVD_ENOTFOUND when main does not exist yet. */
 int svd_store_head_oid(git_oid *out, git_repository *repo);
 
+struct svd_packw;
+
+/* The pack an operation writes into (for streaming blobs from a bundle). */
+struct svd_packw *svd_txn_packw(svd_txn *t);
+
+/* The archive an operation writes to. */
+svd_archive *svd_txn_archive(svd_txn *t);
+
+/*
+ * Run the gate on an item whose files are already in the operation's pack
+ * (oids[i] is entries[i]'s blob; ignored for folders), and stage it if it
+ * passes. Returns 0, SVD_ECORRUPT when refused (the caller takes its blobs
+ * back with svd_packw_rollback()), or an error. *verdict is the caller's.
+ */
+int svd_txn_stage_entries(svd_txn *t, const svd_entry *entries, const git_oid *oids, size_t n,
+                          const char *source, svd_verdict **verdict);
+
+/* Count an item refused before the gate could run (damage, a bad entry). */
+void svd_txn_note_refused(svd_txn *t);
+
 /* A libgit2 failure as our error: what we were doing, and libgit2's message. */
 int svd_git_error(const char *what);
 

@@ -1607,3 +1607,30 @@ void svd_txn_free(svd_txn *t)
 	svd_archive_unlock(t->a);
 	free(t);
 }
+
+svd_packw *svd_txn_packw(svd_txn *t)
+{
+	return t->pw;
+}
+
+svd_archive *svd_txn_archive(svd_txn *t)
+{
+	return t->a;
+}
+
+int svd_txn_stage_entries(svd_txn *t, const svd_entry *entries, const git_oid *oids, size_t n,
+                          const char *source, svd_verdict **verdict)
+{
+	/* a view, not a copy: check_and_stage only reads the draft */
+	draft d = {0};
+
+	d.entries = (svd_entry *)entries;
+	d.oids = (git_oid *)oids;
+	d.n = d.cap = n;
+	return check_and_stage(t, &d, source, verdict);
+}
+
+void svd_txn_note_refused(svd_txn *t)
+{
+	t->stats.refused++;
+}

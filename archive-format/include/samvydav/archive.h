@@ -92,6 +92,17 @@ void svd_archive_free(svd_archive *a);
  */
 int svd_trust_load(svd_trust **out, const char *dir);
 
+/**
+ * An empty trust list held in memory (for inspecting with keys given on
+ * the spot). Fill it with svd_trust_insert().
+ *
+ * @param[out] out the caller's, freed with svd_trust_free()
+ */
+int svd_trust_new(svd_trust **out);
+
+/** Add a copy of a key to a trust list (a key already there is fine). */
+int svd_trust_insert(svd_trust *t, const svd_pubkey *pk);
+
 /** How many keys. */
 size_t svd_trust_count(const svd_trust *t);
 

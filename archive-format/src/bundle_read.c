@@ -1,0 +1,1030 @@
+/*
+ * bundle_read.c: reading a bundle that may be damaged or hostile, for
+ * import and inspect (SPEC.md, 9.7).
+ *
+ * The file is taken apart frame by frame: each zstd frame is decompressed
+ * on its own, under a window limit and an output cap, and its content is
+ * handed to libarchive (tar only) followed by a synthetic end-of-archive
+ * marker, so that every frame parses as a tar stream by itself. Entries are
+ * read in memory and grouped into items; each finished item goes to a sink
+ * (the import's pack and gate, or inspect's gate alone). A frame that fails
+ * in any way is reported as damaged and costs only its own items; reading
+ * goes on at the next frame, from the index or by scanning for frame magic.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <git2.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "samvydav/bundle.h"
+#include "archive_internal.h"
+#include "canon.h"
+#include "pack.h"
+#include "store_internal.h"
+#include "util.h"
+
+#define ZSTD_MAGIC      0xFD2FB528u
+#define SKIP_MAGIC_MASK 0xFFFFFFF0u
+#define SKIP_MAGIC      0x184D2A50u
+#define IDX_HEAD        16 /* "SVDX", version, frames, items */
+#define IDX_FRAME       32 /* offset, compressed, content, first_item, item_count */
+#define IDX_FOOT        16 /* crc32, length, "SVDXEND1" */
+#define IN_CHUNK        (128 * 1024)
+#define TAR_END         1024 /* the synthetic end-of-archive after each frame */
+#define META_NAME       "BUNDLE.json"
+#define MAX_FRAMES      (16u * 1024 * 1024)
+
+/* One frame: where it is, and what the index says of it (0 when unknown). */
+typedef struct frame {
+	uint64_t offset, clen, ulen;
+	uint32_t first_item, item_count;
+} frame;
+
+/* One entry of the item being read. */
+typedef struct rentry {
+	char *path; /* relative to the item: "body.md", "sig/K.minisig" */
+	svd_entry_type type;
+	uint64_t size;
+	uint8_t sha256[32];
+	char *data; /* manifest.json and sig files, when within their caps */
+	git_oid oid;
+} rentry;
+
+/* Where finished items go: the import (pack + gate + stage) or inspect (gate). */
+typedef struct sink {
+	svd_txn *txn;           /* import; NULL for inspect */
+	const svd_trust *trust; /* inspect */
+	svd_packw_mark mark;    /* where the current item began in the pack */
+} sink;
+
+typedef struct reader {
+	const char *path;
+	int fd;
+	uint64_t size;
+	frame *frames; /* from the index, or found while scanning */
+	size_t nframes, capframes;
+	uint8_t (*index_ids)[32]; /* the index's item list */
+	uint32_t index_items;
+	uint8_t (*meta_ids)[32]; /* BUNDLE.json's ids, sorted */
+	size_t meta_count;
+	int meta_seen;
+
+	ZSTD_DCtx *dctx;
+	uint8_t *in, *out, *data; /* file bytes; decompressed bytes for libarchive; entry bytes */
+	size_t out_cap;
+	/* the frame being read */
+	uint64_t pos, end;        /* file position; where the frame must end (or file size) */
+	uint64_t out_frame, ulen; /* decompressed so far; the index's content length, 0 unknown */
+	uint64_t out_total, out_cap_total;
+	ZSTD_inBuffer zin;
+	size_t zin_size;
+	int zdone, zfailed, tail_sent;
+	uint64_t frame_start;
+	char zerr[256];
+
+	/* the item being read */
+	char id[SVD_ID_HEX_LEN + 1];
+	rentry *ents;
+	size_t nents, capents;
+	int bad_entry; /* a refused entry belongs to this item */
+	char bad_path[160], bad_why[256];
+
+	const svd_bundle_cbs *cbs;
+	svd_bundle_stats *st;
+	sink *sk;
+	FILE *refused; /* the refusal record, opened on first use */
+	char refused_path[4096];
+	size_t entries_seen;
+	int stop; /* a callback asked to stop, or a fatal error */
+	int fatal;
+} reader;
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static int pread_all(reader *r, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pread(r->fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static void damage(reader *r, uint64_t offset, uint64_t length, const char *fmt, ...)
+    SVD_PRINTF(4, 5);
+
+static void damage(reader *r, uint64_t offset, uint64_t length, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (r->cbs && r->cbs->damage)
+		r->cbs->damage(offset, length, what, r->cbs->payload);
+	if (r->refused)
+		fprintf(r->refused, "damage\t%llu\t%llu\t%s\n", (unsigned long long)offset,
+		        (unsigned long long)length, what);
+}
+
+/*
+ * The trailing index (SPEC 9.4). Anything wrong with it and it is simply
+ * not used: the frames are then found by scanning.
+ */
+static int read_index(reader *r)
+{
+	uint8_t foot[IDX_FOOT], head[8];
+	uint8_t *body = NULL;
+	uint64_t len, start, at = 0;
+	uint32_t frames, items, i;
+	int ok = 0;
+
+	if (r->size < IDX_FOOT + 8 || pread_all(r, foot, IDX_FOOT, r->size - IDX_FOOT) < 0 ||
+	    memcmp(foot + 8, "SVDXEND1", 8))
+		return 0;
+	len = le32(foot + 4);
+	if (len < IDX_HEAD || len > r->size - IDX_FOOT - 8)
+		return 0;
+	start = r->size - IDX_FOOT - len - 8; /* the skippable frame's header */
+	if (pread_all(r, head, 8, start) < 0 || le32(head) != SVD_BUNDLE_INDEX_MAGIC ||
+	    le32(head + 4) != len + IDX_FOOT)
+		return 0;
+	if (!(body = malloc(len)) || pread_all(r, body, len, start + 8) < 0)
+		goto done;
+	if ((uint32_t)crc32(0L, body, (uInt)len) != le32(foot) || memcmp(body, "SVDX", 4) ||
+	    le32(body + 4) != 1)
+		goto done;
+	frames = le32(body + 8);
+	items = le32(body + 12);
+	if (frames == 0 || frames > MAX_FRAMES || items > SVD_BUNDLE_MAX_ITEMS ||
+	    len != IDX_HEAD + (uint64_t)frames * IDX_FRAME + (uint64_t)items * 32)
+		goto done;
+	if (!(r->frames = calloc(frames, sizeof(*r->frames))) ||
+	    !(r->index_ids = malloc((size_t)items * 32 + 1)))
+		goto done;
+	for (i = 0; i < frames; i++) {
+		const uint8_t *f = body + IDX_HEAD + (size_t)i * IDX_FRAME;
+		frame *fr = &r->frames[i];
+		fr->offset = le64(f);
+		fr->clen = le64(f + 8);
+		fr->ulen = le64(f + 16);
+		fr->first_item = le32(f + 24);
+		fr->item_count = le32(f + 28);
+		/* frames tile the file from 0 to the index, and items tile the list */
+		if (fr->offset != at || fr->clen == 0 || fr->clen > start - at ||
+		    (uint64_t)fr->first_item + fr->item_count > items)
+			goto done;
+		at += fr->clen;
+	}
+	if (at != start)
+		goto done;
+	memcpy(r->index_ids, body + IDX_HEAD + (size_t)frames * IDX_FRAME, (size_t)items * 32);
+	r->nframes = r->capframes = frames;
+	r->index_items = items;
+	ok = 1;
+done:
+	if (!ok) {
+		free(r->frames);
+		r->frames = NULL;
+		free(r->index_ids);
+		r->index_ids = NULL;
+	}
+	free(body);
+	return ok;
+}
+
+/* Start decompressing the frame at off, which must end by end. */
+static void frame_begin(reader *r, uint64_t off, uint64_t end, uint64_t ulen)
+{
+	ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
+	r->pos = off;
+	r->frame_start = off;
+	r->end = end;
+	r->ulen = ulen;
+	r->out_frame = 0;
+	r->zin.src = r->in;
+	r->zin.size = r->zin.pos = 0;
+	r->zdone = r->zfailed = r->tail_sent = 0;
+	r->zerr[0] = '\0';
+}
+
+static ssize_t zfail(reader *r, const char *what, const char *detail)
+{
+	snprintf(r->zerr, sizeof(r->zerr), "%s%s", what, detail);
+	r->zfailed = 1;
+	return -1;
+}
+
+/*
+ * libarchive's read callback: the frame's decompressed bytes, then a
+ * synthetic end-of-archive marker, so that the frame parses as a whole tar
+ * stream whatever follows it in the file.
+ */
+static la_ssize_t frame_read(struct archive *ar, void *payload, const void **buf)
+{
+	static const uint8_t zeros[TAR_END];
+	reader *r = payload;
+	ZSTD_outBuffer zout;
+
+	(void)ar;
+	if (r->zfailed)
+		return -1;
+	if (r->zdone) {
+		if (r->tail_sent)
+			return 0;
+		r->tail_sent = 1;
+		*buf = zeros;
+		return TAR_END;
+	}
+	zout.dst = r->out;
+	zout.size = r->out_cap;
+	zout.pos = 0;
+	while (zout.pos == 0) {
+		size_t ret;
+
+		if (r->zin.pos == r->zin.size) {
+			size_t want = IN_CHUNK;
+			if (r->pos >= r->end)
+				return zfail(r, "the frame is cut short", "");
+			if (r->end - r->pos < want)
+				want = (size_t)(r->end - r->pos);
+			if (pread_all(r, r->in, want, r->pos) < 0)
+				return zfail(r, "cannot read the file", "");
+			r->pos += want;
+			r->zin.size = want;
+			r->zin.pos = 0;
+			if (r->cbs && r->cbs->progress)
+				r->cbs->progress(r->st->items, r->pos, r->cbs->payload);
+		}
+		ret = ZSTD_decompressStream(r->dctx, &zout, &r->zin);
+		if (ZSTD_isError(ret))
+			return zfail(r, "zstd: ", ZSTD_getErrorName(ret));
+		r->out_frame += zout.pos;
+		r->out_total += zout.pos;
+		if (r->out_total > r->out_cap_total)
+			return zfail(r, "the bundle expands beyond 64 times its own size ",
+			             "(a zstd bomb?)");
+		if (r->ulen && r->out_frame > r->ulen)
+			return zfail(r, "the frame gives more than the index declares", "");
+		if (ret == 0) {
+			/* the frame is over: what is left of the input is the next one's */
+			r->pos -= r->zin.size - r->zin.pos;
+			r->zin.pos = r->zin.size;
+			if (r->ulen && r->out_frame != r->ulen)
+				return zfail(r, "the frame gives less than the index declares", "");
+			r->zdone = 1;
+			if (zout.pos == 0) {
+				r->tail_sent = 1;
+				*buf = zeros;
+				return TAR_END;
+			}
+		}
+	}
+	*buf = r->out;
+	return (la_ssize_t)zout.pos;
+}
+
+static void item_clear(reader *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nents; i++) {
+		free(r->ents[i].path);
+		free(r->ents[i].data);
+	}
+	r->nents = 0;
+	r->id[0] = '\0';
+	r->bad_entry = 0;
+}
+
+static void record_refusal(reader *r, const svd_verdict *v)
+{
+	size_t i;
+
+	if (!r->refused && r->refused_path[0]) {
+		r->refused = fopen(r->refused_path, "w");
+		if (r->refused)
+			fprintf(r->refused, "# samvydav import of %s\n", r->path);
+	}
+	if (!r->refused)
+		return;
+	for (i = 0; i < svd_verdict_problem_count(v); i++) {
+		const char *file, *check, *msg;
+		svd_verdict_problem(v, i, &file, &check, &msg);
+		fprintf(r->refused, "refused\t%s\t%s\t%s\t%s\n",
+		        svd_verdict_id(v) ? svd_verdict_id(v) : "-", file, check, msg);
+	}
+}
+
+/* Tell the caller about an item, record a refusal. Returns non-zero to stop. */
+static int report(reader *r, const svd_verdict *v)
+{
+	if (!svd_verdict_ok(v))
+		record_refusal(r, v);
+	if (r->cbs && r->cbs->item && r->cbs->item(v, r->cbs->payload) != 0)
+		r->stop = 1;
+	return r->stop;
+}
+
+/* An item refused before the gate (a bad entry in it): a verdict saying why. */
+static int refuse_item(reader *r, const char *file, const char *check, const char *msg)
+{
+	svd_verdict *v = NULL;
+	char source[64];
+
+	/* an item in progress has blobs in the pack to take back; a stray entry has none */
+	if (r->id[0]) {
+		r->st->items++;
+		if (r->sk->txn && svd_packw_rollback(svd_txn_packw(r->sk->txn), &r->sk->mark) < 0) {
+			r->fatal = SVD_ERROR;
+			return -1;
+		}
+	}
+	r->st->refused++;
+	if (r->sk->txn)
+		svd_txn_note_refused(r->sk->txn);
+	snprintf(source, sizeof(source), "frame at %llu", (unsigned long long)r->frame_start);
+	if (svd_verdict_new(&v) < 0 || (r->id[0] && svd_verdict_set_id(v, r->id) < 0) ||
+	    svd_verdict_set_source(v, source) < 0 ||
+	    svd_verdict_add_problem(v, file, check, "%s", msg) < 0) {
+		svd_verdict_free(v);
+		r->fatal = SVD_ERROR;
+		return -1;
+	}
+	report(r, v);
+	svd_verdict_free(v);
+	return 0;
+}
+
+/* The item read whole: through the gate, and staged when importing. */
+static int item_finish(reader *r)
+{
+	svd_entry *ents = NULL;
+	git_oid *oids = NULL;
+	svd_verdict *v = NULL;
+	char source[64];
+	size_t i;
+	int error = 0;
+
+	if (!r->id[0])
+		return 0;
+	if (r->bad_entry) {
+		error = refuse_item(r, r->bad_path, "layout", r->bad_why);
+		item_clear(r);
+		return error;
+	}
+	if (!(ents = calloc(r->nents + 1, sizeof(*ents))) ||
+	    !(oids = calloc(r->nents + 1, sizeof(*oids)))) {
+		error = r->fatal = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	for (i = 0; i < r->nents; i++) {
+		ents[i].path = r->ents[i].path;
+		ents[i].type = r->ents[i].type;
+		ents[i].size = r->ents[i].size;
+		memcpy(ents[i].sha256, r->ents[i].sha256, 32);
+		ents[i].data = r->ents[i].data;
+		ents[i].data_len = r->ents[i].data ? (size_t)r->ents[i].size : 0;
+		git_oid_cpy(&oids[i], &r->ents[i].oid);
+	}
+	snprintf(source, sizeof(source), "frame at %llu", (unsigned long long)r->frame_start);
+	r->st->items++;
+	if (r->sk->txn) {
+		error = svd_txn_stage_entries(r->sk->txn, ents, oids, r->nents, source, &v);
+		if (error == SVD_ECORRUPT) {
+			error = svd_packw_rollback(svd_txn_packw(r->sk->txn), &r->sk->mark);
+		} else if (error < 0) {
+			r->fatal = error;
+			goto cleanup;
+		}
+	} else {
+		if ((error = svd_item_check_ext(&v, r->id, ents, r->nents, r->sk->trust,
+		                                SVD_CHECK_DROP_BAD_SIGS)) < 0 ||
+		    (error = svd_verdict_set_source(v, source)) < 0) {
+			r->fatal = error;
+			goto cleanup;
+		}
+	}
+	if (error < 0) {
+		r->fatal = error;
+		goto cleanup;
+	}
+	if (svd_verdict_ok(v))
+		r->st->accepted++;
+	else
+		r->st->refused++;
+	report(r, v);
+cleanup:
+	svd_verdict_free(v);
+	free(ents);
+	free(oids);
+	item_clear(r);
+	return error;
+}
+
+/* An item lost with a damaged frame: its blobs are taken back. */
+static void item_lose(reader *r)
+{
+	if (r->id[0] && r->sk->txn &&
+	    svd_packw_rollback(svd_txn_packw(r->sk->txn), &r->sk->mark) < 0)
+		r->fatal = SVD_ERROR;
+	item_clear(r);
+}
+
+/* Split "items/xx/<id>/rest": checks the layout of 9.3; rest is what follows. */
+static const char *item_path(const char *path, char id[SVD_ID_HEX_LEN + 1])
+{
+	const char *rest;
+
+	if (strncmp(path, "items/", 6) || strlen(path) < 6 + 3 + SVD_ID_HEX_LEN + 2)
+		return NULL;
+	if (path[8] != '/' || path[9 + SVD_ID_HEX_LEN] != '/')
+		return NULL;
+	memcpy(id, path + 9, SVD_ID_HEX_LEN);
+	id[SVD_ID_HEX_LEN] = '\0';
+	if (!svd_id_valid(id) || strncmp(path + 6, id, 2))
+		return NULL;
+	rest = path + 10 + SVD_ID_HEX_LEN;
+	if (!strncmp(rest, "sig/", 4)) {
+		const char *name = rest + 4;
+		if (!*name || strchr(name, '/') || name[0] == '.')
+			return NULL;
+		return rest;
+	}
+	if (svd_manifest_check_path(rest) < 0 && strcmp(rest, "manifest.json"))
+		return NULL;
+	return rest;
+}
+
+/*
+ * A folder entry on the layout's own folders (items/, items/xx/,
+ * items/xx/<id>/, items/xx/<id>/sig/), as stock tar writes them when a
+ * bundle is made from an unpacked one: harmless, and skipped.
+ */
+static int layout_folder(const char *path)
+{
+	char p[SVD_ID_HEX_LEN + 32], id[SVD_ID_HEX_LEN + 1];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(p))
+		return 0;
+	memcpy(p, path, len + 1);
+	if (p[len - 1] == '/')
+		p[--len] = '\0';
+	if (!strcmp(p, "items"))
+		return 1;
+	if (len == 8 && !strncmp(p, "items/", 6) && strspn(p + 6, "0123456789abcdef") == 2)
+		return 1;
+	if (len == 9 + SVD_ID_HEX_LEN ||
+	    (len == 9 + SVD_ID_HEX_LEN + 4 && !strcmp(p + len - 4, "/sig"))) {
+		p[9 + SVD_ID_HEX_LEN] = '\0';
+		strcat(p, "/x");
+		return item_path(p, id) != NULL;
+	}
+	return 0;
+}
+
+/* Why a path or entry is refused, or NULL when it is fine. */
+static const char *entry_problem(struct archive_entry *e, const char *path)
+{
+	size_t len;
+
+	if (!path)
+		return "a name that is not valid UTF-8";
+	len = strlen(path);
+	if (len > SVD_BUNDLE_PATH_MAX)
+		return "a name over 4096 bytes";
+	if (!svd_utf8_valid(path, len))
+		return "a name that is not valid UTF-8";
+	if (archive_entry_hardlink(e))
+		return "a hard link; bundles hold only regular files";
+	if (archive_entry_sparse_count(e) > 0)
+		return "a sparse file; bundles hold only plain regular files";
+	switch (archive_entry_filetype(e)) {
+	case AE_IFREG:
+		break;
+	case AE_IFDIR:
+		return "a folder entry; bundles hold only regular files";
+	case AE_IFLNK:
+		return "a symbolic link; bundles hold only regular files";
+	case AE_IFIFO:
+		return "a FIFO; bundles hold only regular files";
+	case AE_IFCHR:
+	case AE_IFBLK:
+		return "a device; bundles hold only regular files";
+	default:
+		return "not a regular file";
+	}
+	if (path[0] == '/')
+		return "an absolute path";
+	if (!strcmp(path, "..") || !strncmp(path, "../", 3) || strstr(path, "/../") ||
+	    (len >= 3 && !strcmp(path + len - 3, "/..")))
+		return "a path with ..";
+	if (strstr(path, "/.") || path[0] == '.')
+		return "a path with a hidden name (.git, ...)";
+	if (!archive_entry_size_is_set(e) || archive_entry_size(e) < 0)
+		return "an entry with no size";
+	return NULL;
+}
+
+/* Read an entry's data: hash it, keep small files, stream payloads into the pack. */
+static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_packw *pw)
+{
+	crypto_hash_sha256_state h;
+	uint64_t got = 0;
+	int error;
+
+	if (keep && !(re->data = malloc((size_t)re->size + 1)))
+		return r->fatal = svd_error_set(SVD_ERROR, "out of memory");
+	crypto_hash_sha256_init(&h);
+	if (pw && (error = svd_packw_blob_begin(pw, re->size)) < 0)
+		return r->fatal = error;
+	for (;;) {
+		la_ssize_t n = archive_read_data(ar, r->data, IN_CHUNK);
+		if (n < 0)
+			return -1; /* damage: the caller reports it */
+		if (n == 0)
+			break;
+		if (got + (uint64_t)n > re->size)
+			return -1;
+		crypto_hash_sha256_update(&h, r->data, (size_t)n);
+		if (keep)
+			memcpy(re->data + got, r->data, (size_t)n);
+		if (pw && (error = svd_packw_blob_write(pw, r->data, (size_t)n)) < 0)
+			return r->fatal = error;
+		got += (uint64_t)n;
+	}
+	if (got != re->size)
+		return -1;
+	crypto_hash_sha256_final(&h, re->sha256);
+	if (keep)
+		re->data[got] = '\0';
+	if (pw && (error = svd_packw_blob_end(&re->oid, pw)) < 0)
+		return r->fatal = error;
+	return 0;
+}
+
+static int add_entry(reader *r, rentry **out)
+{
+	if (r->nents == r->capents) {
+		size_t ncap = r->capents ? r->capents * 2 : 16;
+		rentry *p = realloc(r->ents, ncap * sizeof(*p));
+		if (!p)
+			return r->fatal = svd_error_set(SVD_ERROR, "out of memory");
+		r->ents = p;
+		r->capents = ncap;
+	}
+	*out = &r->ents[r->nents++];
+	memset(*out, 0, sizeof(**out));
+	return 0;
+}
+
+/* BUNDLE.json: canonical, the members of 9.2, ids sorted and unique. */
+static int read_meta(reader *r, struct archive *ar, uint64_t size)
+{
+	char *buf = NULL;
+	json_t *j = NULL, *ids, *x;
+	rentry tmp = {0};
+	size_t i;
+	const char *s;
+	int ok = 0;
+
+	if (size > SVD_BUNDLE_META_MAX) {
+		damage(r, r->frame_start, 0, "BUNDLE.json of %llu bytes is over the limit",
+		       (unsigned long long)size);
+		return 0;
+	}
+	tmp.size = size;
+	/* BUNDLE.json is read, never stored */
+	if (entry_read(r, ar, &tmp, 1, NULL) < 0) {
+		free(tmp.data);
+		return r->fatal ? r->fatal : -1;
+	}
+	buf = tmp.data;
+	if (svd_canon_parse(&j, buf, (size_t)size) < 0) {
+		damage(r, r->frame_start, 0, "BUNDLE.json: %s", svd_error_last());
+		goto done;
+	}
+	ids = json_object_get(j, "ids");
+	if (json_object_size(j) != 5 ||
+	    json_integer_value(json_object_get(j, "format")) != SVD_BUNDLE_FORMAT ||
+	    !json_is_string(json_object_get(j, "created")) ||
+	    !json_is_string(json_object_get(j, "mirror")) ||
+	    !json_is_integer(json_object_get(j, "count")) || !json_is_array(ids) ||
+	    json_array_size(ids) != (size_t)json_integer_value(json_object_get(j, "count")) ||
+	    json_array_size(ids) > SVD_BUNDLE_MAX_ITEMS) {
+		damage(r, r->frame_start, 0,
+		       "BUNDLE.json is not a format-1 bundle description (format, created, "
+		       "mirror, count, ids)");
+		goto done;
+	}
+	if (!(r->meta_ids = malloc(json_array_size(ids) * 32 + 1))) {
+		r->fatal = svd_error_set(SVD_ERROR, "out of memory");
+		goto done;
+	}
+	json_array_foreach(ids, i, x)
+	{
+		if (!json_is_string(x) || !svd_id_valid(json_string_value(x)) ||
+		    svd_hex_decode(r->meta_ids[i], 32, json_string_value(x)) < 0 ||
+		    (i > 0 && memcmp(r->meta_ids[i - 1], r->meta_ids[i], 32) >= 0)) {
+			damage(r, r->frame_start, 0,
+			       "BUNDLE.json: ids[%zu] is not an item id in sorted order", i);
+			free(r->meta_ids);
+			r->meta_ids = NULL;
+			goto done;
+		}
+	}
+	r->meta_count = json_array_size(ids);
+	s = json_string_value(json_object_get(j, "mirror"));
+	snprintf(r->st->mirror, sizeof(r->st->mirror), "%s", strlen(s) == 32 ? s : "");
+	s = json_string_value(json_object_get(j, "created"));
+	snprintf(r->st->created, sizeof(r->st->created), "%s", strlen(s) == 20 ? s : "");
+	r->meta_seen = 1;
+	ok = 1;
+done:
+	(void)ok;
+	json_decref(j);
+	free(buf);
+	return 0;
+}
+
+/*
+ * One frame: its tar entries, grouped into items. Returns 0 when the frame
+ * was read whole, -1 when it is damaged (the caller reports it), or the
+ * fatal error.
+ */
+static int read_frame(reader *r, int first)
+{
+	struct archive *ar = archive_read_new();
+	struct archive_entry *e;
+	int ret, error = 0, nentries = 0;
+
+	if (!ar)
+		return r->fatal = svd_error_set(SVD_ERROR, "out of memory");
+	archive_read_support_format_tar(ar);
+	if (archive_read_open(ar, r, NULL, frame_read, NULL) != ARCHIVE_OK) {
+		if (!r->zerr[0])
+			snprintf(r->zerr, sizeof(r->zerr), "tar: %s",
+			         archive_error_string(ar) ? archive_error_string(ar)
+			                                  : "unreadable");
+		error = -1;
+		goto done;
+	}
+	while (!r->stop && !r->fatal) {
+		const char *path, *rest, *why;
+		char id[SVD_ID_HEX_LEN + 1];
+		rentry *re = NULL;
+		int keep;
+
+		ret = archive_read_next_header(ar, &e);
+		if (ret == ARCHIVE_EOF)
+			break;
+		if (ret != ARCHIVE_OK) {
+			if (!r->zerr[0])
+				snprintf(r->zerr, sizeof(r->zerr), "tar: %s",
+				         archive_error_string(ar) ? archive_error_string(ar) : "?");
+			error = -1;
+			break;
+		}
+		nentries++;
+		r->entries_seen++;
+		path = archive_entry_pathname_utf8(e);
+		if (!path)
+			path = archive_entry_pathname(e);
+		if (first && nentries == 1 && path && !strcmp(path, META_NAME)) {
+			if (entry_problem(e, path) == NULL) {
+				if ((error = read_meta(r, ar, (uint64_t)archive_entry_size(e))) < 0)
+					break;
+				continue;
+			}
+		}
+		if (archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e) && path &&
+		    layout_folder(path))
+			continue;
+		why = entry_problem(e, path);
+		rest = why ? NULL : item_path(path, id);
+		if (!why && !rest)
+			why = path && !strcmp(path, META_NAME)
+			          ? "BUNDLE.json anywhere but first in the bundle"
+			          : "a path outside the layout items/<xx>/<id>/<file>";
+		if (why && (!rest || !path)) {
+			/* belongs to no item we can name: an item in progress is refused with it */
+			if (r->id[0] && path && !strncmp(path, "items/", 6) &&
+			    !strncmp(path + 9, r->id, SVD_ID_HEX_LEN)) {
+				r->bad_entry = 1;
+				snprintf(r->bad_path, sizeof(r->bad_path), "%.150s", path);
+				snprintf(r->bad_why, sizeof(r->bad_why), "%s", why);
+			} else {
+				char shown[120];
+				snprintf(shown, sizeof(shown), "%.100s", path ? path : "?");
+				svd_error_clear();
+				if ((error = item_finish(r)) < 0)
+					break;
+				refuse_item(r, shown, "layout", why);
+			}
+			archive_read_data_skip(ar);
+			continue;
+		}
+		if (strcmp(id, r->id)) {
+			/* a new item: the previous one is whole */
+			if ((error = item_finish(r)) < 0)
+				break;
+			memcpy(r->id, id, sizeof(id));
+			if (r->sk->txn)
+				svd_packw_mark_get(svd_txn_packw(r->sk->txn), &r->sk->mark);
+		}
+		{
+			size_t i;
+			for (i = 0; i < r->nents; i++)
+				if (!strcmp(r->ents[i].path, rest))
+					break;
+			if (i < r->nents) {
+				r->bad_entry = 1;
+				snprintf(r->bad_path, sizeof(r->bad_path), "%.150s", rest);
+				snprintf(r->bad_why, sizeof(r->bad_why),
+				         "the same path twice in one item");
+				archive_read_data_skip(ar);
+				continue;
+			}
+		}
+		if (r->nents >= SVD_ITEM_MAX_FILES + 16) {
+			r->bad_entry = 1;
+			snprintf(r->bad_path, sizeof(r->bad_path), "%.150s", rest);
+			snprintf(r->bad_why, sizeof(r->bad_why),
+			         "more files than an item may hold");
+			archive_read_data_skip(ar);
+			continue;
+		}
+		if ((error = add_entry(r, &re)) < 0)
+			break;
+		if (!(re->path = strdup(rest))) {
+			error = r->fatal = svd_error_set(SVD_ERROR, "out of memory");
+			break;
+		}
+		re->type = SVD_ENTRY_FILE;
+		re->size = (uint64_t)archive_entry_size(e);
+		keep = !strcmp(rest, "manifest.json") ? re->size <= SVD_MANIFEST_MAX
+		       : !strncmp(rest, "sig/", 4)    ? re->size <= SVD_SIGFILE_MAX
+		                                      : 0;
+		if (re->size > SVD_FILE_MAX_SIZE) {
+			r->bad_entry = 1;
+			snprintf(r->bad_path, sizeof(r->bad_path), "%.150s", rest);
+			snprintf(r->bad_why, sizeof(r->bad_why), "a file over the size limit");
+			archive_read_data_skip(ar);
+			continue;
+		}
+		if (entry_read(r, ar, re, keep, r->sk->txn ? svd_txn_packw(r->sk->txn) : NULL) <
+		    0) {
+			if (!r->zerr[0])
+				snprintf(r->zerr, sizeof(r->zerr), "tar: %s",
+				         archive_error_string(ar) ? archive_error_string(ar)
+				                                  : "an entry is cut short");
+			error = -1;
+			break;
+		}
+	}
+	if (error == 0 && !r->stop && !r->fatal)
+		error = item_finish(r);
+	/* the tar end may come before the frame's end: decompress the rest, checksum included */
+	while (error == 0 && !r->zdone && !r->zfailed && !r->stop && !r->fatal) {
+		const void *buf;
+		if (frame_read(ar, r, &buf) < 0)
+			error = -1;
+	}
+	if (error == 0 && r->zfailed)
+		error = -1;
+done:
+	if (error < 0 && !r->fatal)
+		item_lose(r);
+	archive_read_free(ar);
+	return r->fatal ? r->fatal : error;
+}
+
+/* The next place a frame (zstd or skippable) may start, after from; size if none. */
+static uint64_t scan_magic(reader *r, uint64_t from)
+{
+	uint8_t buf[IN_CHUNK + 3];
+	uint64_t at = from;
+
+	while (at + 4 <= r->size) {
+		size_t want = r->size - at < sizeof(buf) ? (size_t)(r->size - at) : sizeof(buf);
+		size_t i;
+		if (pread_all(r, buf, want, at) < 0)
+			return r->size;
+		for (i = 0; i + 4 <= want; i++) {
+			uint32_t m = le32(buf + i);
+			if (m == ZSTD_MAGIC || (m & SKIP_MAGIC_MASK) == SKIP_MAGIC)
+				return at + i;
+		}
+		if (want < 4)
+			break;
+		at += want - 3;
+	}
+	return r->size;
+}
+
+/*
+ * Walk the frames: from the index when there is one, else one after the
+ * other, finding each frame's end by decompressing it and skipping
+ * skippable frames; after damage, the next frame magic.
+ */
+static int read_frames(reader *r)
+{
+	size_t k = 0;
+	uint64_t off = 0;
+	uint8_t head[8];
+
+	if (r->frames) {
+		for (k = 0; k < r->nframes && !r->stop && !r->fatal; k++) {
+			frame *f = &r->frames[k];
+			frame_begin(r, f->offset, f->offset + f->clen, f->ulen);
+			if (read_frame(r, k == 0) < 0 && !r->fatal) {
+				r->st->damaged++;
+				damage(r, f->offset, f->clen, "frame %zu (%u items): %s", k,
+				       f->item_count, r->zerr[0] ? r->zerr : "unreadable");
+			} else if (!r->fatal && r->pos != f->offset + f->clen) {
+				r->st->damaged++;
+				damage(r, f->offset, f->clen,
+				       "frame %zu does not end where the index says", k);
+			}
+			r->st->frames++;
+		}
+		return r->fatal;
+	}
+	while (off + 4 <= r->size && !r->stop && !r->fatal) {
+		uint32_t m;
+		if (pread_all(r, head, 8 <= r->size - off ? 8 : 4, off) < 0)
+			break;
+		m = le32(head);
+		if ((m & SKIP_MAGIC_MASK) == SKIP_MAGIC && off + 8 <= r->size) {
+			uint64_t next = off + 8 + le32(head + 4);
+			if (next > r->size) {
+				damage(r, off, r->size - off,
+				       "a skippable frame runs past the end");
+				break;
+			}
+			off = next;
+			continue;
+		}
+		if (m != ZSTD_MAGIC) {
+			uint64_t next = scan_magic(r, off + 1);
+			r->st->damaged++;
+			damage(r, off, next - off, "no zstd frame here (damaged bytes)");
+			off = next;
+			continue;
+		}
+		frame_begin(r, off, r->size, 0);
+		r->st->frames++;
+		if (read_frame(r, k == 0) < 0 && !r->fatal) {
+			uint64_t next = scan_magic(r, off + 1);
+			r->st->damaged++;
+			damage(r, off, next - off, "frame at %llu: %s", (unsigned long long)off,
+			       r->zerr[0] ? r->zerr : "unreadable");
+			off = next;
+		} else {
+			off = r->pos;
+		}
+		k++;
+	}
+	return r->fatal;
+}
+
+/* Items the bundle declares but that were not read whole. */
+static void count_lost(reader *r)
+{
+	size_t declared = r->meta_seen ? r->meta_count : r->frames ? r->index_items : 0;
+
+	r->st->declared = declared;
+	r->st->lost = declared > r->st->items ? declared - r->st->items : 0;
+}
+
+static int read_bundle(const char *path, sink *sk, const svd_bundle_cbs *cbs,
+                       svd_bundle_stats *stats, const char *refused_dir)
+{
+	reader r;
+	svd_bundle_stats st;
+	struct stat sb;
+	int error = 0;
+
+	memset(&r, 0, sizeof(r));
+	memset(&st, 0, sizeof(st));
+	r.path = path;
+	r.cbs = cbs;
+	r.st = &st;
+	r.sk = sk;
+	r.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r.fd < 0)
+		return svd_error_set(errno == ENOENT ? SVD_ENOTFOUND : SVD_ERROR, "%s: %s", path,
+		                     strerror(errno));
+	if (fstat(r.fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		error = svd_error_set(SVD_EINVALID, "%s: not a regular file", path);
+		goto cleanup;
+	}
+	r.size = (uint64_t)sb.st_size;
+	r.out_cap = 256 * 1024;
+	r.out_cap_total = r.size * SVD_BUNDLE_RATIO_MAX + SVD_BUNDLE_SLACK;
+	r.dctx = ZSTD_createDCtx();
+	r.in = malloc(IN_CHUNK);
+	r.out = malloc(r.out_cap);
+	r.data = malloc(IN_CHUNK);
+	if (!r.dctx || !r.in || !r.out || !r.data) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	ZSTD_DCtx_setParameter(r.dctx, ZSTD_d_windowLogMax, SVD_BUNDLE_WINDOW_LOG_MAX);
+	if (refused_dir) {
+		char stamp[32];
+		const char *base = strrchr(path, '/');
+		time_t now = time(NULL);
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(r.refused_path, sizeof(r.refused_path), "%s/%s-%.200s.txt", refused_dir,
+		         stamp, base ? base + 1 : path);
+	}
+	st.has_index = read_index(&r);
+	st.bytes = r.size;
+	error = read_frames(&r);
+	count_lost(&r);
+	if (error == 0 && st.lost > 0)
+		damage(&r, 0, r.size, "%zu of %zu items were lost to damage", st.lost, st.declared);
+	if (error == 0 && (st.refused || st.lost || st.damaged))
+		error = svd_error_set(SVD_ECORRUPT,
+		                      "%s: %zu items accepted, %zu refused, %zu lost to damage",
+		                      path, st.accepted, st.refused, st.lost);
+cleanup:
+	item_clear(&r);
+	free(r.ents);
+	if (r.refused) {
+		fflush(r.refused);
+		fsync(fileno(r.refused));
+		fclose(r.refused);
+	}
+	ZSTD_freeDCtx(r.dctx);
+	free(r.in);
+	free(r.out);
+	free(r.data);
+	free(r.frames);
+	free(r.index_ids);
+	free(r.meta_ids);
+	close(r.fd);
+	if (stats)
+		*stats = st;
+	return error;
+}
+
+int svd_bundle_import(svd_txn *t, const char *path, const svd_bundle_cbs *cbs,
+                      svd_bundle_stats *stats)
+{
+	sink sk;
+	char *dir = svd_path_join(svd_archive_path(svd_txn_archive(t)), SVD_REFUSED_DIR);
+	int error;
+
+	if (!dir)
+		return SVD_ERROR;
+	memset(&sk, 0, sizeof(sk));
+	sk.txn = t;
+	error = read_bundle(path, &sk, cbs, stats, dir);
+	free(dir);
+	return error;
+}
+
+int svd_bundle_inspect(const char *path, const svd_trust *trust, const svd_bundle_cbs *cbs,
+                       svd_bundle_stats *stats)
+{
+	sink sk;
+
+	memset(&sk, 0, sizeof(sk));
+	sk.trust = trust;
+	return read_bundle(path, &sk, cbs, stats, NULL);
+}

@@ -1,0 +1,200 @@
+/*
+ * cmd_inspect.c: samvydav inspect — what a bundle holds and whether it
+ * would pass the gate; imports nothing.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+static void help(FILE *out)
+{
+	fprintf(out, "usage: samvydav inspect [--json] [--trust KEY.pub]... BUNDLE\n"
+	             "\n"
+	             "Read a bundle and check every item exactly as import would — sizes,\n"
+	             "SHA-256, signatures, trust — without importing anything: one line per\n"
+	             "item (id, language, signers, verdict, title), then the damage found and\n"
+	             "a summary. Trust comes from the archive (-C, $SAMVYDAV_ARCHIVE or the\n"
+	             "current folder) when there is one, and from --trust keys.\n"
+	             "\n"
+	             "  --trust FILE  also trust this public key (minisign format); repeat\n"
+	             "  --json        one JSON object: items with verdicts, damage, counts\n"
+	             "\n"
+	             "Exit code 0 when every item would be accepted, 3 otherwise.\n");
+}
+
+typedef struct pstate {
+	int json;
+	json_t *items, *damage;
+} pstate;
+
+static int on_item(const svd_verdict *v, void *payload)
+{
+	pstate *s = payload;
+	const svd_manifest *m = svd_verdict_manifest(v);
+	const char *id = svd_verdict_id(v) ? svd_verdict_id(v) : "-";
+	json_t *sigs = json_array(), *problems = json_array();
+	char signers[256] = "";
+	size_t i, used = 0;
+
+	for (i = 0; i < svd_verdict_sig_count(v); i++) {
+		const char *keyid;
+		svd_sig_status st;
+		svd_verdict_sig(v, i, &keyid, &st);
+		json_array_append_new(sigs, json_pack("{s:s,s:s}", "keyid", keyid, "status",
+		                                      st == SVD_SIG_VALID       ? "valid"
+		                                      : st == SVD_SIG_UNTRUSTED ? "untrusted"
+		                                                                : "invalid"));
+		if (used < sizeof(signers) - 24)
+			used += (size_t)snprintf(signers + used, sizeof(signers) - used, "%s%s%s",
+			                         i ? "," : "", keyid,
+			                         st == SVD_SIG_VALID       ? ""
+			                         : st == SVD_SIG_UNTRUSTED ? "?"
+			                                                   : "!");
+	}
+	for (i = 0; i < svd_verdict_problem_count(v); i++) {
+		const char *file, *check, *msg;
+		svd_verdict_problem(v, i, &file, &check, &msg);
+		json_array_append_new(problems, json_pack("{s:s,s:s,s:s}", "file", file, "check",
+		                                          check, "message", msg));
+	}
+	if (s->json) {
+		json_array_append_new(
+		    s->items,
+		    json_pack("{s:s,s:s?,s:s?,s:s?,s:b,s:o,s:o}", "id", id, "title",
+		              m ? svd_manifest_get(m, "title") : NULL, "lang",
+		              m ? svd_manifest_get(m, "lang") : NULL, "kind",
+		              m ? svd_kind_name(svd_manifest_kind(m)) : NULL, "ok",
+		              svd_verdict_ok(v), "signatures", sigs, "problems", problems));
+		return 0;
+	}
+	printf("%.12s  %-5s  %-10s  %-8s  %s\n", id, m ? svd_manifest_get(m, "lang") : "?",
+	       svd_verdict_ok(v) ? "ok" : "REFUSED", signers[0] ? signers : "-",
+	       m ? svd_manifest_get(m, "title") : "");
+	for (i = 0; i < svd_verdict_problem_count(v); i++) {
+		const char *file, *check, *msg;
+		svd_verdict_problem(v, i, &file, &check, &msg);
+		printf("              %s: %s: %s\n", file, check, msg);
+	}
+	json_decref(sigs);
+	json_decref(problems);
+	return 0;
+}
+
+static void on_damage(uint64_t offset, uint64_t length, const char *what, void *payload)
+{
+	pstate *s = payload;
+
+	if (s->json)
+		json_array_append_new(s->damage,
+		                      json_pack("{s:I,s:I,s:s}", "offset", (json_int_t)offset,
+		                                "length", (json_int_t)length, "what", what));
+	else
+		printf("damaged at byte %llu (%llu bytes): %s\n", (unsigned long long)offset,
+		       (unsigned long long)length, what);
+}
+
+/* Is there an archive where ctx points? (inspect works without one) */
+static int archive_here(const cli_ctx *ctx)
+{
+	char probe[4200];
+	struct stat st;
+
+	snprintf(probe, sizeof(probe), "%s/mirror-id", ctx->archive_dir);
+	return stat(probe, &st) == 0;
+}
+
+int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+	                                     {"trust", required_argument, NULL, 't'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	pstate s = {0};
+	svd_archive *a = NULL;
+	svd_trust *trust = NULL;
+	svd_bundle_stats st;
+	svd_bundle_cbs cbs = {on_item, on_damage, NULL, &s};
+	size_t i;
+	int c, error, code = EXIT_OK;
+
+	if (svd_trust_new(&trust) < 0)
+		return cli_fail(SVD_ERROR);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			s.json = 1;
+			break;
+		case 't': {
+			svd_pubkey *pk = NULL;
+			if ((error = svd_pubkey_read(&pk, optarg)) < 0 ||
+			    (error = svd_trust_insert(trust, pk)) < 0) {
+				svd_pubkey_free(pk);
+				code = cli_fail(error);
+				goto cleanup;
+			}
+			svd_pubkey_free(pk);
+			break;
+		}
+		case 'h':
+			help(stdout);
+			code = EXIT_OK;
+			goto cleanup;
+		default:
+			code = cli_usage("inspect", "unknown option");
+			goto cleanup;
+		}
+	}
+	if (optind + 1 != argc) {
+		code = cli_usage("inspect", "inspect takes one bundle");
+		goto cleanup;
+	}
+	if (archive_here(ctx)) {
+		if ((code = cli_open_archive(&a, ctx)) != 0)
+			goto cleanup;
+		for (i = 0; i < svd_trust_count(svd_archive_trust(a)); i++) {
+			if ((error = svd_trust_insert(trust,
+			                              svd_trust_at(svd_archive_trust(a), i))) < 0) {
+				code = cli_fail(error);
+				goto cleanup;
+			}
+		}
+	}
+	s.items = json_array();
+	s.damage = json_array();
+	error = svd_bundle_inspect(argv[optind], trust, &cbs, &st);
+	if (error < 0 && error != SVD_ECORRUPT) {
+		code = cli_fail(error);
+		goto cleanup;
+	}
+	code = error == SVD_ECORRUPT ? EXIT_REFUSED : EXIT_OK;
+	if (s.json) {
+		int out = cli_print_json(
+		    json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O}", "bundle",
+		              argv[optind], "mirror", st.mirror, "created", st.created, "declared",
+		              (json_int_t)st.declared, "read", (json_int_t)st.items, "accepted",
+		              (json_int_t)st.accepted, "refused", (json_int_t)st.refused, "lost",
+		              (json_int_t)st.lost, "damaged_frames", (json_int_t)st.damaged,
+		              "index", st.has_index, "items", s.items, "damage", s.damage));
+		if (out != EXIT_OK)
+			code = out;
+	} else {
+		printf("%s: from mirror %s, written %s: %zu items declared, %zu read, %zu would "
+		       "be accepted, %zu refused, %zu lost to damage\n",
+		       argv[optind], st.mirror[0] ? st.mirror : "?",
+		       st.created[0] ? st.created : "?", st.declared, st.items, st.accepted,
+		       st.refused, st.lost);
+	}
+cleanup:
+	json_decref(s.items);
+	json_decref(s.damage);
+	svd_trust_free(trust);
+	svd_archive_free(a);
+	return code;
+}
