@@ -31,6 +31,7 @@
 
 #include "samvydav/bundle.h"
 #include "archive_internal.h"
+#include "bundle_internal.h"
 #include "canon.h"
 #include "pack.h"
 #include "store_internal.h"
@@ -39,12 +40,7 @@
 #define ZSTD_MAGIC      0xFD2FB528u
 #define SKIP_MAGIC_MASK 0xFFFFFFF0u
 #define SKIP_MAGIC      0x184D2A50u
-#define IDX_HEAD        16 /* "SVDX", version, frames, items */
-#define IDX_FRAME       32 /* offset, compressed, content, first_item, item_count */
-#define IDX_FOOT        16 /* crc32, length, "SVDXEND1" */
 #define IN_CHUNK        (128 * 1024)
-#define TAR_END         1024 /* the synthetic end-of-archive after each frame */
-#define META_NAME       "BUNDLE.json"
 #define MAX_FRAMES      (16u * 1024 * 1024)
 
 /* One frame: where it is, and what the index says of it (0 when unknown). */
@@ -163,37 +159,37 @@ static void damage(reader *r, uint64_t offset, uint64_t length, const char *fmt,
  */
 static int read_index(reader *r)
 {
-	uint8_t foot[IDX_FOOT], head[8];
+	uint8_t foot[SVD_BUNDLE_INDEX_TAIL], head[8];
 	uint8_t *body = NULL;
 	uint64_t len, start, at = 0;
 	uint32_t frames, items, i;
 	int ok = 0;
 
-	if (r->size < IDX_FOOT + 8 || pread_all(r, foot, IDX_FOOT, r->size - IDX_FOOT) < 0 ||
-	    memcmp(foot + 8, "SVDXEND1", 8))
+	if (r->size < SVD_BUNDLE_INDEX_TAIL + 8 || pread_all(r, foot, SVD_BUNDLE_INDEX_TAIL, r->size - SVD_BUNDLE_INDEX_TAIL) < 0 ||
+	    memcmp(foot + 8, SVD_BUNDLE_INDEX_END, 8))
 		return 0;
 	len = le32(foot + 4);
-	if (len < IDX_HEAD || len > r->size - IDX_FOOT - 8)
+	if (len < SVD_BUNDLE_INDEX_HEAD || len > r->size - SVD_BUNDLE_INDEX_TAIL - 8)
 		return 0;
-	start = r->size - IDX_FOOT - len - 8; /* the skippable frame's header */
+	start = r->size - SVD_BUNDLE_INDEX_TAIL - len - 8; /* the skippable frame's header */
 	if (pread_all(r, head, 8, start) < 0 || le32(head) != SVD_BUNDLE_INDEX_MAGIC ||
-	    le32(head + 4) != len + IDX_FOOT)
+	    le32(head + 4) != len + SVD_BUNDLE_INDEX_TAIL)
 		return 0;
 	if (!(body = malloc(len)) || pread_all(r, body, len, start + 8) < 0)
 		goto done;
-	if ((uint32_t)crc32(0L, body, (uInt)len) != le32(foot) || memcmp(body, "SVDX", 4) ||
-	    le32(body + 4) != 1)
+	if ((uint32_t)crc32(0L, body, (uInt)len) != le32(foot) || memcmp(body, SVD_BUNDLE_INDEX_TAG, 4) ||
+	    le32(body + 4) != SVD_BUNDLE_INDEX_VERSION)
 		goto done;
 	frames = le32(body + 8);
 	items = le32(body + 12);
 	if (frames == 0 || frames > MAX_FRAMES || items > SVD_BUNDLE_MAX_ITEMS ||
-	    len != IDX_HEAD + (uint64_t)frames * IDX_FRAME + (uint64_t)items * 32)
+	    len != SVD_BUNDLE_INDEX_HEAD + (uint64_t)frames * SVD_BUNDLE_INDEX_FRAME + (uint64_t)items * 32)
 		goto done;
 	if (!(r->frames = calloc(frames, sizeof(*r->frames))) ||
 	    !(r->index_ids = malloc((size_t)items * 32 + 1)))
 		goto done;
 	for (i = 0; i < frames; i++) {
-		const uint8_t *f = body + IDX_HEAD + (size_t)i * IDX_FRAME;
+		const uint8_t *f = body + SVD_BUNDLE_INDEX_HEAD + (size_t)i * SVD_BUNDLE_INDEX_FRAME;
 		frame *fr = &r->frames[i];
 		fr->offset = le64(f);
 		fr->clen = le64(f + 8);
@@ -208,7 +204,7 @@ static int read_index(reader *r)
 	}
 	if (at != start)
 		goto done;
-	memcpy(r->index_ids, body + IDX_HEAD + (size_t)frames * IDX_FRAME, (size_t)items * 32);
+	memcpy(r->index_ids, body + SVD_BUNDLE_INDEX_HEAD + (size_t)frames * SVD_BUNDLE_INDEX_FRAME, (size_t)items * 32);
 	r->nframes = r->capframes = frames;
 	r->index_items = items;
 	ok = 1;
@@ -252,7 +248,7 @@ static ssize_t zfail(reader *r, const char *what, const char *detail)
  */
 static la_ssize_t frame_read(struct archive *ar, void *payload, const void **buf)
 {
-	static const uint8_t zeros[TAR_END];
+	static const uint8_t zeros[SVD_BUNDLE_TAR_END];
 	reader *r = payload;
 	ZSTD_outBuffer zout;
 
@@ -264,7 +260,7 @@ static la_ssize_t frame_read(struct archive *ar, void *payload, const void **buf
 			return 0;
 		r->tail_sent = 1;
 		*buf = zeros;
-		return TAR_END;
+		return SVD_BUNDLE_TAR_END;
 	}
 	zout.dst = r->out;
 	zout.size = r->out_cap;
@@ -306,7 +302,7 @@ static la_ssize_t frame_read(struct archive *ar, void *payload, const void **buf
 			if (zout.pos == 0) {
 				r->tail_sent = 1;
 				*buf = zeros;
-				return TAR_END;
+				return SVD_BUNDLE_TAR_END;
 			}
 		}
 	}
@@ -721,7 +717,7 @@ static int read_frame(reader *r, int first)
 		path = archive_entry_pathname_utf8(e);
 		if (!path)
 			path = archive_entry_pathname(e);
-		if (first && nentries == 1 && path && !strcmp(path, META_NAME)) {
+		if (first && nentries == 1 && path && !strcmp(path, SVD_BUNDLE_META_NAME)) {
 			if (entry_problem(e, path) == NULL) {
 				if ((error = read_meta(r, ar, (uint64_t)archive_entry_size(e))) < 0)
 					break;
@@ -734,7 +730,7 @@ static int read_frame(reader *r, int first)
 		why = entry_problem(e, path);
 		rest = why ? NULL : item_path(path, id);
 		if (!why && !rest)
-			why = path && !strcmp(path, META_NAME)
+			why = path && !strcmp(path, SVD_BUNDLE_META_NAME)
 			          ? "BUNDLE.json anywhere but first in the bundle"
 			          : "a path outside the layout items/<xx>/<id>/<file>";
 		if (why && (!rest || !path)) {
