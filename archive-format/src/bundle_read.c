@@ -135,6 +135,19 @@ static int pread_all(reader *r, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+/* The record of what an import refused, in ARCHIVE/refused/, opened on first use. */
+static FILE *refused_file(reader *r)
+{
+	if (!r->refused && r->refused_path[0]) {
+		r->refused = fopen(r->refused_path, "w");
+		if (r->refused)
+			fprintf(r->refused, "# samvydav import of %s\n", r->path);
+		else
+			r->refused_path[0] = '\0'; /* tried once; the report on stderr stands */
+	}
+	return r->refused;
+}
+
 static void damage(reader *r, uint64_t offset, uint64_t length, const char *fmt, ...)
     SVD_PRINTF(4, 5);
 
@@ -148,7 +161,7 @@ static void damage(reader *r, uint64_t offset, uint64_t length, const char *fmt,
 	va_end(ap);
 	if (r->cbs && r->cbs->damage)
 		r->cbs->damage(offset, length, what, r->cbs->payload);
-	if (r->refused)
+	if (refused_file(r))
 		fprintf(r->refused, "damage\t%llu\t%llu\t%s\n", (unsigned long long)offset,
 		        (unsigned long long)length, what);
 }
@@ -165,7 +178,8 @@ static int read_index(reader *r)
 	uint32_t frames, items, i;
 	int ok = 0;
 
-	if (r->size < SVD_BUNDLE_INDEX_TAIL + 8 || pread_all(r, foot, SVD_BUNDLE_INDEX_TAIL, r->size - SVD_BUNDLE_INDEX_TAIL) < 0 ||
+	if (r->size < SVD_BUNDLE_INDEX_TAIL + 8 ||
+	    pread_all(r, foot, SVD_BUNDLE_INDEX_TAIL, r->size - SVD_BUNDLE_INDEX_TAIL) < 0 ||
 	    memcmp(foot + 8, SVD_BUNDLE_INDEX_END, 8))
 		return 0;
 	len = le32(foot + 4);
@@ -177,19 +191,21 @@ static int read_index(reader *r)
 		return 0;
 	if (!(body = malloc(len)) || pread_all(r, body, len, start + 8) < 0)
 		goto done;
-	if ((uint32_t)crc32(0L, body, (uInt)len) != le32(foot) || memcmp(body, SVD_BUNDLE_INDEX_TAG, 4) ||
-	    le32(body + 4) != SVD_BUNDLE_INDEX_VERSION)
+	if ((uint32_t)crc32(0L, body, (uInt)len) != le32(foot) ||
+	    memcmp(body, SVD_BUNDLE_INDEX_TAG, 4) || le32(body + 4) != SVD_BUNDLE_INDEX_VERSION)
 		goto done;
 	frames = le32(body + 8);
 	items = le32(body + 12);
 	if (frames == 0 || frames > MAX_FRAMES || items > SVD_BUNDLE_MAX_ITEMS ||
-	    len != SVD_BUNDLE_INDEX_HEAD + (uint64_t)frames * SVD_BUNDLE_INDEX_FRAME + (uint64_t)items * 32)
+	    len != SVD_BUNDLE_INDEX_HEAD + (uint64_t)frames * SVD_BUNDLE_INDEX_FRAME +
+	               (uint64_t)items * 32)
 		goto done;
 	if (!(r->frames = calloc(frames, sizeof(*r->frames))) ||
 	    !(r->index_ids = malloc((size_t)items * 32 + 1)))
 		goto done;
 	for (i = 0; i < frames; i++) {
-		const uint8_t *f = body + SVD_BUNDLE_INDEX_HEAD + (size_t)i * SVD_BUNDLE_INDEX_FRAME;
+		const uint8_t *f =
+		    body + SVD_BUNDLE_INDEX_HEAD + (size_t)i * SVD_BUNDLE_INDEX_FRAME;
 		frame *fr = &r->frames[i];
 		fr->offset = le64(f);
 		fr->clen = le64(f + 8);
@@ -204,7 +220,8 @@ static int read_index(reader *r)
 	}
 	if (at != start)
 		goto done;
-	memcpy(r->index_ids, body + SVD_BUNDLE_INDEX_HEAD + (size_t)frames * SVD_BUNDLE_INDEX_FRAME, (size_t)items * 32);
+	memcpy(r->index_ids, body + SVD_BUNDLE_INDEX_HEAD + (size_t)frames * SVD_BUNDLE_INDEX_FRAME,
+	       (size_t)items * 32);
 	r->nframes = r->capframes = frames;
 	r->index_items = items;
 	ok = 1;
@@ -327,12 +344,7 @@ static void record_refusal(reader *r, const svd_verdict *v)
 {
 	size_t i;
 
-	if (!r->refused && r->refused_path[0]) {
-		r->refused = fopen(r->refused_path, "w");
-		if (r->refused)
-			fprintf(r->refused, "# samvydav import of %s\n", r->path);
-	}
-	if (!r->refused)
+	if (!refused_file(r))
 		return;
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;
@@ -616,6 +628,7 @@ static int read_meta(reader *r, struct archive *ar, uint64_t size)
 	int ok = 0;
 
 	if (size > SVD_BUNDLE_META_MAX) {
+		r->st->damaged++;
 		damage(r, r->frame_start, 0, "BUNDLE.json of %llu bytes is over the limit",
 		       (unsigned long long)size);
 		return 0;
@@ -628,6 +641,7 @@ static int read_meta(reader *r, struct archive *ar, uint64_t size)
 	}
 	buf = tmp.data;
 	if (svd_canon_parse(&j, buf, (size_t)size) < 0) {
+		r->st->damaged++;
 		damage(r, r->frame_start, 0, "BUNDLE.json: %s", svd_error_last());
 		goto done;
 	}
@@ -639,6 +653,7 @@ static int read_meta(reader *r, struct archive *ar, uint64_t size)
 	    !json_is_integer(json_object_get(j, "count")) || !json_is_array(ids) ||
 	    json_array_size(ids) != (size_t)json_integer_value(json_object_get(j, "count")) ||
 	    json_array_size(ids) > SVD_BUNDLE_MAX_ITEMS) {
+		r->st->damaged++;
 		damage(r, r->frame_start, 0,
 		       "BUNDLE.json is not a format-1 bundle description (format, created, "
 		       "mirror, count, ids)");
@@ -653,6 +668,7 @@ static int read_meta(reader *r, struct archive *ar, uint64_t size)
 		if (!json_is_string(x) || !svd_id_valid(json_string_value(x)) ||
 		    svd_hex_decode(r->meta_ids[i], 32, json_string_value(x)) < 0 ||
 		    (i > 0 && memcmp(r->meta_ids[i - 1], r->meta_ids[i], 32) >= 0)) {
+			r->st->damaged++;
 			damage(r, r->frame_start, 0,
 			       "BUNDLE.json: ids[%zu] is not an item id in sorted order", i);
 			free(r->meta_ids);
