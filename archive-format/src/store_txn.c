@@ -33,7 +33,6 @@
 typedef struct staged {
 	char id[SVD_ID_HEX_LEN + 1];
 	git_oid tree;
-	char *title;
 	int is_new;           /* 1 new item, 0 co-signed */
 	svd_tree_entry *sigs; /* its signature files; names owned */
 	size_t nsigs;
@@ -49,6 +48,13 @@ struct svd_txn {
 	size_t n, cap;
 	size_t *slots; /* open-addressing index of v by id: index + 1, 0 = empty */
 	size_t nslots; /* a power of two, at least twice n */
+	/* the first items staged, named in the commit message (the rest only counted) */
+	struct {
+		char id[SVD_ID_HEX_LEN + 1];
+		char *title;
+		int is_new;
+	} shown[MESSAGE_ITEMS];
+	size_t nshown;
 	char **keyids; /* signers named in the commit message */
 	size_t nkeyids;
 	svd_txn_stats stats;
@@ -564,10 +570,17 @@ static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 		memset(s, 0, sizeof(*s));
 		memcpy(s->id, id, SVD_ID_HEX_LEN + 1);
 		s->is_new = !had;
-		s->title =
-		    utf8_prefix(svd_manifest_get(svd_verdict_manifest(v), "title"), TITLE_IN_LOG);
-		if (!s->title)
-			goto oom;
+		if (t->nshown < MESSAGE_ITEMS) {
+			/* per-item memory stays small: only these few keep their titles */
+			char *title = utf8_prefix(
+			    svd_manifest_get(svd_verdict_manifest(v), "title"), TITLE_IN_LOG);
+			if (!title)
+				goto oom;
+			memcpy(t->shown[t->nshown].id, id, SVD_ID_HEX_LEN + 1);
+			t->shown[t->nshown].title = title;
+			t->shown[t->nshown].is_new = !had;
+			t->nshown++;
+		}
 		if ((error = index_staged(t, t->n - 1)) < 0)
 			goto cleanup;
 		if (had)
@@ -1500,8 +1513,9 @@ static int default_message(char **out, const svd_txn *t)
 	if (t->nkeyids > 3)
 		PUT(" and %zu more keys", t->nkeyids - 3);
 	PUT("\n\n");
-	for (i = 0; i < t->n && shown < MESSAGE_ITEMS; i++, shown++)
-		PUT("%s %.12s %s\n", t->v[i].is_new ? "+" : "s", t->v[i].id, t->v[i].title);
+	for (i = 0; i < t->nshown; i++, shown++)
+		PUT("%s %.12s %s\n", t->shown[i].is_new ? "+" : "s", t->shown[i].id,
+		    t->shown[i].title);
 	if (t->n > shown)
 		PUT("... and %zu more\n", t->n - shown);
 #undef PUT
@@ -1595,10 +1609,10 @@ void svd_txn_free(svd_txn *t)
 		return;
 	svd_packw_free(t->pw);
 	git_tree_free(t->items);
-	for (i = 0; i < t->n; i++) {
-		free(t->v[i].title);
+	for (i = 0; i < t->n; i++)
 		free_sigs(&t->v[i]);
-	}
+	for (i = 0; i < t->nshown; i++)
+		free(t->shown[i].title);
 	free(t->v);
 	free(t->slots);
 	for (i = 0; i < t->nkeyids; i++)
