@@ -5,9 +5,17 @@
  * buffer; zlib deflates straight into that buffer. Objects are never
  * deltified. Finishing fills in the header, checksums the file, writes the
  * index and renames both into place, the pack first.
+ *
+ * Two threads share the work, because deflating is most of it: the caller's
+ * thread hashes each object (its id decides whether it is new) and queues
+ * its bytes; a worker thread deflates and writes them, in order. The queue
+ * holds at most QUEUE_CHUNKS chunks, so memory stays bounded whatever the
+ * size of a blob. Only the caller's thread touches the ids; only the worker
+ * touches the file, the write buffer and zlib, until finish waits for it.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +44,30 @@
  * A blob whose first PROBE_BYTES shrink by less than 3% (a photo, audio,
  * video: already compressed) is stored from then on, at the speed of a copy.
  */
-#define PACK_LEVEL  Z_BEST_SPEED
-#define PROBE_BYTES (64 * 1024)
-#define LARGE_OFFSET  0x80000000u
+#define PACK_LEVEL   Z_BEST_SPEED
+#define PROBE_BYTES  (64 * 1024)
+#define LARGE_OFFSET 0x80000000u
+#define QUEUE_CHUNKS 32 /* chunks of BUF_SIZE in flight: 8 MiB */
+#define QUEUE_JOBS   256
+
+/* What the worker is asked to do, in order. */
+enum job_type { J_BEGIN, J_DATA, J_END, J_ROLLBACK, J_SYNC, J_QUIT };
+
+typedef struct job {
+	enum job_type type;
+	int objtype;    /* J_BEGIN */
+	uint64_t size;  /* J_BEGIN: the object's size */
+	uint8_t *chunk; /* J_DATA: a chunk from the pool, given back when done */
+	size_t len;     /* J_DATA */
+	int keep;       /* J_END: 0 when the object turned out to be a duplicate */
+	size_t count;   /* J_ROLLBACK: the objects to keep */
+} job;
+
+/* Where an object ended up, known to the worker only. */
+typedef struct placed {
+	uint64_t offset;
+	uint32_t crc;
+} placed;
 
 typedef struct entry {
 	uint8_t id[20];
@@ -66,11 +95,30 @@ struct svd_packw {
 	int zs_ready;
 	/* the blob between svd_packw_blob_begin and _end */
 	int streaming;
-	int level;   /* the deflate level in force: PACK_LEVEL, or 0 once a blob proved incompressible */
-	int probed;  /* the blob being streamed was looked at already */
-	uint64_t blob_size, blob_got, blob_start;
-	uint32_t blob_crc;
+	int level; /* the deflate level in force: PACK_LEVEL, or 0 once a blob proved incompressible */
+	int probed; /* the blob being streamed was looked at already */
+	uint64_t blob_size, blob_got;
 	svd_sha1 blob_sha;
+
+	/* the queue between the caller's thread and the worker */
+	pthread_t thread;
+	int thread_started;
+	int sync_ready; /* lock and condition variable made */
+	pthread_mutex_t lock;
+	pthread_cond_t changed; /* a job was queued or taken, a chunk freed, a sync reached */
+	job jobs[QUEUE_JOBS];
+	size_t head, queued; /* ring of jobs */
+	uint8_t *chunks[QUEUE_CHUNKS];
+	size_t free_chunks; /* chunks[0 .. free_chunks) are free */
+	uint64_t syncs_asked, syncs_done;
+	char werr[512]; /* the worker's error, when broken */
+
+	/* the worker's own state */
+	placed *wo; /* per kept object, in the caller's order */
+	size_t wn, wcap;
+	uint64_t cur_start; /* where the object being written starts */
+	uint32_t cur_crc;
+	int cur_type, in_obj;
 };
 
 /* Buffered output for the index, which is checksummed as it is written. */
@@ -319,13 +367,11 @@ static int reserve(svd_packw *pw)
 	return 0;
 }
 
-static void record(svd_packw *pw, const uint8_t id[20], uint64_t offset, uint32_t crc)
+static void record(svd_packw *pw, const uint8_t id[20])
 {
 	entry *e = &pw->objs[pw->n];
 
 	memcpy(e->id, id, 20);
-	e->offset = offset;
-	e->crc = crc;
 	set_insert(pw, pw->n);
 	pw->n++;
 }
@@ -347,18 +393,196 @@ static int rewind_to(svd_packw *pw, uint64_t offset)
 	return 0;
 }
 
-static int usable(const svd_packw *pw)
+/* The worker: one job. Errors leave the message in the worker's thread. */
+static int run_job(svd_packw *pw, const job *j)
+{
+	uint8_t head[16];
+	int error;
+
+	switch (j->type) {
+	case J_BEGIN:
+		pw->cur_start = position(pw);
+		pw->cur_crc = 0;
+		pw->cur_type = j->objtype;
+		pw->in_obj = 1;
+		pw->probed = 0;
+		if (deflateReset(&pw->zs) != Z_OK) {
+			pw->broken = 1;
+			return svd_error_set(SVD_ERROR, "zlib deflate reset failed");
+		}
+		if ((error = put(pw, head, object_header(head, j->objtype, j->size),
+		                 &pw->cur_crc)) < 0 ||
+		    (error = set_level(pw, PACK_LEVEL, &pw->cur_crc)) < 0)
+			return error;
+		return 0;
+	case J_DATA:
+		if ((error = deflate_into(pw, j->chunk, j->len, 0, &pw->cur_crc)) < 0)
+			return error;
+		/* an already-compressed blob (photo, audio) is stored from here on */
+		if (pw->cur_type == GIT_OBJECT_BLOB && !pw->probed &&
+		    pw->zs.total_in >= PROBE_BYTES) {
+			pw->probed = 1;
+			if ((uint64_t)pw->zs.total_out * 100 > (uint64_t)pw->zs.total_in * 97)
+				return set_level(pw, 0, &pw->cur_crc);
+		}
+		return 0;
+	case J_END:
+		pw->in_obj = 0;
+		if (!j->keep)
+			return rewind_to(pw, pw->cur_start);
+		if ((error = deflate_into(pw, NULL, 0, 1, &pw->cur_crc)) < 0)
+			return error;
+		if (pw->wn == pw->wcap) {
+			size_t cap = pw->wcap ? pw->wcap * 2 : 256;
+			placed *wo = realloc(pw->wo, cap * sizeof(*wo));
+			if (!wo) {
+				pw->broken = 1;
+				return svd_error_set(SVD_ERROR, "out of memory");
+			}
+			pw->wo = wo;
+			pw->wcap = cap;
+		}
+		pw->wo[pw->wn].offset = pw->cur_start;
+		pw->wo[pw->wn].crc = pw->cur_crc;
+		pw->wn++;
+		return 0;
+	case J_ROLLBACK: {
+		uint64_t to = j->count < pw->wn ? pw->wo[j->count].offset
+		              : pw->in_obj      ? pw->cur_start
+		                                : position(pw);
+		pw->in_obj = 0;
+		if (j->count < pw->wn)
+			pw->wn = j->count;
+		return rewind_to(pw, to);
+	}
+	case J_SYNC:
+		return flush(pw);
+	case J_QUIT:
+		break;
+	}
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	svd_packw *pw = arg;
+	job j;
+
+	for (;;) {
+		int error = 0, failed;
+
+		pthread_mutex_lock(&pw->lock);
+		while (pw->queued == 0)
+			pthread_cond_wait(&pw->changed, &pw->lock);
+		j = pw->jobs[pw->head];
+		pw->head = (pw->head + 1) % QUEUE_JOBS;
+		pw->queued--;
+		failed = pw->broken;
+		pthread_mutex_unlock(&pw->lock);
+
+		/* after a failure the rest is only drained: chunks back, syncs answered */
+		if (!failed && j.type != J_QUIT)
+			error = run_job(pw, &j);
+
+		pthread_mutex_lock(&pw->lock);
+		if (error < 0 && !pw->werr[0]) {
+			snprintf(pw->werr, sizeof(pw->werr), "%s", svd_error_last());
+			pw->broken = 1;
+		}
+		if (j.type == J_DATA)
+			pw->chunks[pw->free_chunks++] = j.chunk;
+		if (j.type == J_SYNC)
+			pw->syncs_done++;
+		pthread_cond_broadcast(&pw->changed);
+		pthread_mutex_unlock(&pw->lock);
+		if (j.type == J_QUIT)
+			return NULL;
+	}
+}
+
+/* Queue a job for the worker, waiting while the queue is full. */
+static void push(svd_packw *pw, const job *j)
+{
+	pthread_mutex_lock(&pw->lock);
+	while (pw->queued == QUEUE_JOBS)
+		pthread_cond_wait(&pw->changed, &pw->lock);
+	pw->jobs[(pw->head + pw->queued) % QUEUE_JOBS] = *j;
+	pw->queued++;
+	pthread_cond_broadcast(&pw->changed);
+	pthread_mutex_unlock(&pw->lock);
+}
+
+/* Queue bytes, copied into pool chunks (waiting for a free one). */
+static void push_data(svd_packw *pw, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len > 0) {
+		job j = {.type = J_DATA};
+
+		j.len = len > BUF_SIZE ? BUF_SIZE : len;
+		pthread_mutex_lock(&pw->lock);
+		while (pw->free_chunks == 0)
+			pthread_cond_wait(&pw->changed, &pw->lock);
+		j.chunk = pw->chunks[--pw->free_chunks];
+		pthread_mutex_unlock(&pw->lock);
+		memcpy(j.chunk, p, j.len);
+		push(pw, &j);
+		p += j.len;
+		len -= j.len;
+	}
+}
+
+static void push_simple(svd_packw *pw, enum job_type type, size_t count)
+{
+	job j = {.type = type, .count = count};
+
+	push(pw, &j);
+}
+
+/* Wait until the worker has done everything queued; its error, if any. */
+static int sync_worker(svd_packw *pw)
+{
+	uint64_t ticket;
+	int error = 0;
+
+	pthread_mutex_lock(&pw->lock);
+	ticket = ++pw->syncs_asked;
+	pthread_mutex_unlock(&pw->lock);
+	push_simple(pw, J_SYNC, 0);
+	pthread_mutex_lock(&pw->lock);
+	while (pw->syncs_done < ticket)
+		pthread_cond_wait(&pw->changed, &pw->lock);
+	if (pw->broken)
+		error =
+		    svd_error_set(SVD_ERROR, "%s", pw->werr[0] ? pw->werr : "pack writer failed");
+	pthread_mutex_unlock(&pw->lock);
+	return error;
+}
+
+/* Has the worker failed? Then say why, on the caller's thread. */
+static int worker_error(svd_packw *pw)
+{
+	int error = 0;
+
+	pthread_mutex_lock(&pw->lock);
+	if (pw->broken)
+		error =
+		    svd_error_set(SVD_ERROR, "%s: pack writer unusable after an earlier error: %s",
+		                  pw->tmp_path, pw->werr[0] ? pw->werr : "?");
+	pthread_mutex_unlock(&pw->lock);
+	return error;
+}
+
+static int usable(svd_packw *pw)
 {
 	if (pw->finished)
 		return svd_error_set(SVD_EINVALID, "pack writer used after it finished");
-	if (pw->broken)
-		return svd_error_set(SVD_ERROR, "%s: pack writer unusable after an earlier error",
-		                     pw->tmp_path);
 	if (pw->streaming)
 		return svd_error_set(SVD_EINVALID,
 		                     "%s: a streamed blob is still open (call svd_packw_blob_end)",
 		                     pw->tmp_path);
-	return 0;
+	return worker_error(pw);
 }
 
 int svd_packw_new(svd_packw **out, git_repository *repo)
@@ -366,6 +590,7 @@ int svd_packw_new(svd_packw **out, git_repository *repo)
 	svd_packw *pw;
 	uint8_t zero[PACK_HEADER] = {0};
 	uint32_t crc = 0;
+	size_t i;
 	int error = SVD_ERROR;
 
 	*out = NULL;
@@ -418,6 +643,29 @@ int svd_packw_new(svd_packw **out, git_repository *repo)
 	/* a placeholder: the object count is known only at the end */
 	if ((error = put(pw, zero, sizeof(zero), &crc)) < 0)
 		goto cleanup;
+	error = SVD_ERROR;
+	for (i = 0; i < QUEUE_CHUNKS; i++) {
+		if (!(pw->chunks[i] = malloc(BUF_SIZE))) {
+			svd_error_set(SVD_ERROR, "out of memory");
+			goto cleanup;
+		}
+		pw->free_chunks++;
+	}
+	if (pthread_mutex_init(&pw->lock, NULL) != 0) {
+		svd_error_set(SVD_ERROR, "cannot make a lock");
+		goto cleanup;
+	}
+	if (pthread_cond_init(&pw->changed, NULL) != 0) {
+		pthread_mutex_destroy(&pw->lock);
+		svd_error_set(SVD_ERROR, "cannot make a condition variable");
+		goto cleanup;
+	}
+	pw->sync_ready = 1;
+	if (pthread_create(&pw->thread, NULL, worker, pw) != 0) {
+		svd_error_set(SVD_ERROR, "cannot start the pack writer's thread");
+		goto cleanup;
+	}
+	pw->thread_started = 1;
 	*out = pw;
 	pw = NULL;
 	error = 0;
@@ -428,9 +676,8 @@ cleanup:
 
 int svd_packw_add(git_oid *oid, svd_packw *pw, git_object_t type, const void *data, size_t len)
 {
-	uint8_t id[20], head[16];
-	uint64_t start;
-	uint32_t crc = 0;
+	job j = {.type = J_BEGIN};
+	uint8_t id[20];
 	svd_sha1 sha;
 	int error;
 
@@ -448,54 +695,40 @@ int svd_packw_add(git_oid *oid, svd_packw *pw, git_object_t type, const void *da
 		return 0;
 	if ((error = reserve(pw)) < 0)
 		return error;
-	start = position(pw);
-	if ((error = put(pw, head, object_header(head, type, len), &crc)) < 0)
-		return error;
-	if (deflateReset(&pw->zs) != Z_OK) {
-		pw->broken = 1;
-		return svd_error_set(SVD_ERROR, "zlib deflate reset failed");
-	}
-	if ((error = set_level(pw, PACK_LEVEL, &crc)) < 0)
-		return error;
-	if ((error = deflate_into(pw, data, len, 1, &crc)) < 0)
-		return error;
-	record(pw, id, start, crc);
+	j.objtype = type;
+	j.size = len;
+	push(pw, &j);
+	push_data(pw, data, len);
+	j = (job){.type = J_END, .keep = 1};
+	push(pw, &j);
+	record(pw, id);
 	return 0;
 }
 
 int svd_packw_blob_begin(svd_packw *pw, uint64_t size)
 {
-	uint8_t head[16];
+	job j = {.type = J_BEGIN, .objtype = GIT_OBJECT_BLOB};
 	int error;
 
 	if ((error = usable(pw)) < 0)
 		return error;
 	if ((error = reserve(pw)) < 0)
 		return error;
-	if (deflateReset(&pw->zs) != Z_OK) {
-		pw->broken = 1;
-		return svd_error_set(SVD_ERROR, "zlib deflate reset failed");
-	}
-	if ((error = set_level(pw, PACK_LEVEL, &pw->blob_crc)) < 0)
-		return error;
-	pw->probed = 0;
-	/* written before the id is known; blob_end takes it back if a duplicate */
-	pw->blob_start = position(pw);
+	/* queued before the id is known; blob_end tells the worker whether to keep it */
+	j.size = size;
+	push(pw, &j);
 	pw->blob_size = size;
 	pw->blob_got = 0;
-	pw->blob_crc = 0;
 	hash_start(&pw->blob_sha, GIT_OBJECT_BLOB, size);
-	if ((error = put(pw, head, object_header(head, GIT_OBJECT_BLOB, size), &pw->blob_crc)) < 0)
-		return error;
 	pw->streaming = 1;
 	return 0;
 }
 
 /* Drop the blob being streamed, after a misuse; the pack stays usable. */
-static int drop_blob(svd_packw *pw)
+static void drop_blob(svd_packw *pw)
 {
 	pw->streaming = 0;
-	return rewind_to(pw, pw->blob_start);
+	push_simple(pw, J_ROLLBACK, pw->n);
 }
 
 int svd_packw_blob_write(svd_packw *pw, const void *data, size_t len)
@@ -504,14 +737,12 @@ int svd_packw_blob_write(svd_packw *pw, const void *data, size_t len)
 
 	if (!pw->streaming)
 		return svd_error_set(SVD_EINVALID, "blob data written with no blob begun");
-	if (pw->broken)
-		return svd_error_set(SVD_ERROR, "%s: pack writer unusable after an earlier error",
-		                     pw->tmp_path);
+	if ((error = worker_error(pw)) < 0)
+		return error;
 	if (len > pw->blob_size - pw->blob_got) {
 		uint64_t size = pw->blob_size, got = pw->blob_got;
 
-		if ((error = drop_blob(pw)) < 0)
-			return error;
+		drop_blob(pw);
 		return svd_error_set(
 		    SVD_EINVALID, "blob declared as %llu bytes: %llu bytes written to it (dropped)",
 		    (unsigned long long)size, (unsigned long long)(got + len));
@@ -520,43 +751,35 @@ int svd_packw_blob_write(svd_packw *pw, const void *data, size_t len)
 		return 0;
 	svd_sha1_update(&pw->blob_sha, data, len);
 	pw->blob_got += len;
-	if ((error = deflate_into(pw, data, len, 0, &pw->blob_crc)) < 0)
-		return error;
-	if (!pw->probed && pw->zs.total_in >= PROBE_BYTES) {
-		pw->probed = 1;
-		if ((uint64_t)pw->zs.total_out * 100 > (uint64_t)pw->zs.total_in * 97)
-			return set_level(pw, 0, &pw->blob_crc);
-	}
+	push_data(pw, data, len);
 	return 0;
 }
 
 int svd_packw_blob_end(git_oid *oid, svd_packw *pw)
 {
+	job j = {.type = J_END};
 	uint8_t id[20];
 	int error;
 
 	if (!pw->streaming)
 		return svd_error_set(SVD_EINVALID, "blob ended with no blob begun");
-	if (pw->broken)
-		return svd_error_set(SVD_ERROR, "%s: pack writer unusable after an earlier error",
-		                     pw->tmp_path);
+	if ((error = worker_error(pw)) < 0)
+		return error;
 	if (pw->blob_got != pw->blob_size) {
 		uint64_t size = pw->blob_size, got = pw->blob_got;
 
-		if ((error = drop_blob(pw)) < 0)
-			return error;
+		drop_blob(pw);
 		return svd_error_set(SVD_EINVALID,
 		                     "blob declared as %llu bytes ended after %llu (dropped)",
 		                     (unsigned long long)size, (unsigned long long)got);
 	}
-	if ((error = deflate_into(pw, NULL, 0, 1, &pw->blob_crc)) < 0)
-		return error;
 	pw->streaming = 0;
 	svd_sha1_final(&pw->blob_sha, id);
 	git_oid_fromraw(oid, id);
-	if (known(pw, id))
-		return rewind_to(pw, pw->blob_start);
-	record(pw, id, pw->blob_start, pw->blob_crc);
+	j.keep = !known(pw, id);
+	push(pw, &j);
+	if (j.keep)
+		record(pw, id);
 	return 0;
 }
 
@@ -567,8 +790,9 @@ size_t svd_packw_count(const svd_packw *pw)
 
 void svd_packw_mark_get(const svd_packw *pw, svd_packw_mark *mark)
 {
+	/* a blob being streamed is not counted yet: a rollback drops it too */
 	mark->count = pw->n;
-	mark->offset = pw->streaming ? pw->blob_start : position(pw);
+	mark->offset = 0;
 }
 
 /* The set of ids is rebuilt from the objects kept: rollbacks are rare. */
@@ -579,16 +803,13 @@ int svd_packw_rollback(svd_packw *pw, const svd_packw_mark *mark)
 
 	if (pw->finished)
 		return svd_error_set(SVD_EINVALID, "pack writer used after it finished");
-	if (pw->broken)
-		return svd_error_set(SVD_ERROR, "%s: pack writer unusable after an earlier error",
-		                     pw->tmp_path);
-	if (mark->count > pw->n || mark->offset > position(pw) ||
-	    (mark->count < pw->n && mark->offset != pw->objs[mark->count].offset))
+	if ((error = worker_error(pw)) < 0)
+		return error;
+	if (mark->count > pw->n)
 		return svd_error_set(SVD_EINVALID, "%s: rollback to a mark this pack never had",
 		                     pw->tmp_path);
 	pw->streaming = 0;
-	if ((error = rewind_to(pw, mark->offset)) < 0)
-		return error;
+	push_simple(pw, J_ROLLBACK, mark->count);
 	if (mark->count < pw->n) {
 		pw->n = mark->count;
 		memset(pw->set, 0, pw->set_cap * sizeof(*pw->set));
@@ -745,7 +966,8 @@ static int seal_pack(svd_packw *pw, uint8_t sum[20])
 		at += (uint64_t)got;
 	}
 	svd_sha1_final(&sha, sum);
-	if (svd_write_all(pw->fd, sum, 20) < 0 || fchmod(pw->fd, PACK_MODE) < 0 || fsync(pw->fd) < 0) {
+	if (svd_write_all(pw->fd, sum, 20) < 0 || fchmod(pw->fd, PACK_MODE) < 0 ||
+	    fsync(pw->fd) < 0) {
 		pw->broken = 1;
 		return svd_error_set(SVD_ERROR, "%s: cannot write and sync: %s", pw->tmp_path,
 		                     strerror(errno));
@@ -766,7 +988,19 @@ int svd_packw_finish(svd_packw *pw)
 
 	if ((error = usable(pw)) < 0)
 		return error;
+	/* the worker must have written everything before the file is sealed */
+	if ((error = sync_worker(pw)) < 0)
+		return error;
 	pw->finished = 1;
+	if (pw->wn != pw->n) {
+		pw->broken = 1;
+		return svd_error_set(SVD_ERROR, "%s: the pack holds %zu objects, %zu expected",
+		                     pw->tmp_path, pw->wn, pw->n);
+	}
+	for (size_t k = 0; k < pw->n; k++) {
+		pw->objs[k].offset = pw->wo[k].offset;
+		pw->objs[k].crc = pw->wo[k].crc;
+	}
 	if (pw->n == 0) {
 		close(pw->fd);
 		pw->fd = -1;
@@ -824,8 +1058,21 @@ cleanup:
 
 void svd_packw_free(svd_packw *pw)
 {
+	size_t i;
+
 	if (!pw)
 		return;
+	if (pw->thread_started) {
+		push_simple(pw, J_QUIT, 0);
+		pthread_join(pw->thread, NULL);
+	}
+	if (pw->sync_ready) {
+		pthread_cond_destroy(&pw->changed);
+		pthread_mutex_destroy(&pw->lock);
+	}
+	for (i = 0; i < QUEUE_CHUNKS; i++)
+		free(pw->chunks[i]);
+	free(pw->wo);
 	if (pw->fd >= 0)
 		close(pw->fd);
 	if (pw->tmp_path)
