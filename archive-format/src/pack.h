@@ -10,7 +10,8 @@
  *
  * Objects already in the repository, or already in this pack, are skipped,
  * so the caller may add freely. Memory is per object (an id, an offset and a
- * CRC), never per byte: blobs of any size stream through.
+ * CRC), never per byte: blobs of any size stream through a queue of at most
+ * 8 MiB to a worker thread that deflates and writes while the caller goes on.
  */
 #ifndef SVD_PACK_H
 #define SVD_PACK_H
