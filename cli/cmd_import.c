@@ -30,7 +30,7 @@ static void help(FILE *out)
 
 typedef struct istate {
 	const char *bundle;
-	int json, progress;
+	int json, progress, quiet;
 	json_t *refusals, *damage;
 	size_t items;
 } istate;
@@ -123,7 +123,7 @@ static int import_one(svd_archive *a, const char *bundle, istate *s)
 				code = out;
 			json_array_clear(s->refusals);
 			json_array_clear(s->damage);
-		} else if (!s->progress || 1) {
+		} else if (!s->quiet) {
 			fprintf(stderr,
 			        "%s: %zu items: %zu added, %zu co-signed, %zu already here, %zu "
 			        "refused, "
@@ -168,6 +168,7 @@ int cmd_import(int argc, char **argv, cli_ctx *ctx)
 		return cli_usage("import", "name at least one bundle");
 	if ((code = cli_open_archive(&a, ctx)) != 0)
 		return code;
+	s.quiet = quiet;
 	s.progress = cli_progress_wanted(quiet) && !s.json;
 	s.refusals = json_array();
 	s.damage = json_array();
