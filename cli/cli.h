@@ -40,6 +40,8 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx);
 int cmd_show(int argc, char **argv, cli_ctx *ctx);
 int cmd_verify(int argc, char **argv, cli_ctx *ctx);
 int cmd_log(int argc, char **argv, cli_ctx *ctx);
+int cmd_export(int argc, char **argv, cli_ctx *ctx);
+int cmd_have(int argc, char **argv, cli_ctx *ctx);
 int cmd_import(int argc, char **argv, cli_ctx *ctx);
 int cmd_inspect(int argc, char **argv, cli_ctx *ctx);
 

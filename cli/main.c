@@ -19,6 +19,8 @@ static const cli_cmd commands[] = {
     {"show", cmd_show, "show one item, its files and signatures"},
     {"verify", cmd_verify, "check hashes, signatures and trust of the items"},
     {"log", cmd_log, "show the archive's history"},
+    {"export", cmd_export, "write items as a bundle (FILE.tar.zst) for another archive"},
+    {"have", cmd_have, "write the list of items this archive holds (a have-file)"},
     {"inspect", cmd_inspect, "check what a bundle holds, importing nothing"},
     {"import", cmd_import, "import bundles through the gate, one commit each"},
 };

@@ -1,0 +1,74 @@
+/*
+ * cmd_have.c: samvydav have — write the list of items this archive holds.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+static void help(FILE *out)
+{
+	fprintf(out, "usage: samvydav have -o FILE [--json]\n"
+	             "\n"
+	             "Write this archive's have-file: its mirror id and the id of every item\n"
+	             "it holds, one a line, sorted. Carried to another mirror (on the same\n"
+	             "stick as the bundles), it lets that mirror export exactly what this one\n"
+	             "lacks: 'samvydav export --have FILE'. The file is written under a\n"
+	             "temporary name, synced, then renamed into place.\n"
+	             "\n"
+	             "  -o, --output FILE  the have-file to write (replaced if it exists)\n"
+	             "  --json             print {\"file\", \"mirror\", \"items\"} as JSON\n");
+}
+
+int cmd_have(int argc, char **argv, cli_ctx *ctx)
+{
+	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+	                                     {"json", no_argument, NULL, 'J'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	svd_archive *a = NULL;
+	svd_have *h = NULL;
+	const char *output = NULL;
+	int c, error, code, json = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case 'J':
+			json = 1;
+			break;
+		case 'h':
+			help(stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage("have", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage("have", "unexpected argument %s", argv[optind]);
+	if (!output)
+		return cli_usage("have", "say where to write the have-file: -o FILE");
+	if ((code = cli_open_archive(&a, ctx)) != 0)
+		return code;
+	/* read back what was written: the count reported is the file's */
+	if ((error = svd_have_write(a, output)) < 0 || (error = svd_have_read(&h, output)) < 0) {
+		code = cli_fail(error);
+		goto cleanup;
+	}
+	if (json)
+		code = cli_print_json(json_pack("{s:s,s:s,s:I}", "file", output, "mirror",
+		                                svd_have_mirror(h), "items",
+		                                (json_int_t)svd_have_count(h)));
+	else
+		printf("Wrote %s: %zu items of mirror %s\n", output, svd_have_count(h),
+		       svd_have_mirror(h));
+cleanup:
+	svd_have_free(h);
+	svd_archive_free(a);
+	return code;
+}
