@@ -59,6 +59,182 @@ typedef struct rentry {
 	git_oid oid;
 } rentry;
 
+/*
+ * A second, minimal look at each frame's tar stream as it goes by on its
+ * way to libarchive. libarchive cuts a name at a NUL byte (a pax path record
+ * can carry one), so a name like "body.md\0.exe" would reach us as
+ * "body.md"; and it would read the synthetic end marker as the data of an
+ * entry that runs past its frame. This walks the headers itself: it notes
+ * which entries had a NUL in their pax or GNU long name, and whether the
+ * frame ends in the middle of an entry.
+ */
+#define TS_META_MAX  (64 * 1024) /* pax or GNU name data looked into */
+#define TS_TAINT_MAX 64
+
+typedef struct tscan {
+	uint8_t hdr[512];
+	size_t hlen;   /* bytes of the header being gathered */
+	uint64_t skip; /* data and padding still to pass over */
+	int meta;      /* the data being passed over is a pax or GNU name record */
+	char meta_type;
+	uint8_t *mbuf; /* TS_META_MAX bytes */
+	size_t mlen;
+	uint64_t meta_size;
+	int taint_next; /* the next entry's name held a NUL */
+	int ended;      /* a zero block: the tar stream's end */
+	size_t entries; /* entries (not meta records) begun */
+	size_t tainted[TS_TAINT_MAX];
+	size_t ntainted;
+	int overflow; /* too many tainted entries to list */
+} tscan;
+
+static uint64_t tar_size(const uint8_t *h)
+{
+	const uint8_t *f = h + 124;
+	uint64_t v = 0;
+	size_t i;
+
+	if (f[0] & 0x80) {
+		/* base-256, for sizes beyond 8 GiB: the value in the remaining bytes */
+		for (i = 1; i < 12; i++)
+			v = v << 8 | f[i];
+		return v;
+	}
+	for (i = 0; i < 12 && f[i] >= '0' && f[i] <= '7'; i++)
+		v = v * 8 + (uint64_t)(f[i] - '0');
+	return v;
+}
+
+/* Does a pax record set (path or linkpath) or a GNU long name hold a NUL? */
+static int meta_has_nul(const tscan *ts)
+{
+	const uint8_t *p = ts->mbuf, *end = ts->mbuf + ts->mlen;
+
+	if (ts->meta_size > TS_META_MAX)
+		return 1; /* far beyond any name we take: refuse the entry */
+	if (ts->meta_type == 'L' || ts->meta_type == 'K') {
+		/* the name, then its terminating NUL */
+		size_t n = ts->mlen;
+		while (n > 0 && p[n - 1] == 0)
+			n--;
+		return memchr(p, 0, n) != NULL;
+	}
+	while (p < end) {
+		/* "<len> <key>=<value>\n", len counting the whole record */
+		size_t len = 0;
+		const uint8_t *q = p, *eq;
+		while (q < end && *q >= '0' && *q <= '9' && len < TS_META_MAX)
+			len = len * 10 + (size_t)(*q++ - '0');
+		if (len == 0 || len > (size_t)(end - p) || q >= end || *q != ' ')
+			return 0; /* malformed: libarchive judges it */
+		eq = memchr(q, '=', (size_t)(p + len - q));
+		if (eq &&
+		    ((eq - q - 1 == 4 && !memcmp(q + 1, "path", 4)) ||
+		     (eq - q - 1 == 8 && !memcmp(q + 1, "linkpath", 8))) &&
+		    memchr(eq + 1, 0, (size_t)(p + len - 1 - (eq + 1))))
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
+static void ts_header(tscan *ts)
+{
+	size_t i;
+	char type = (char)ts->hdr[156];
+
+	for (i = 0; i < 512 && ts->hdr[i] == 0; i++)
+		;
+	if (i == 512) {
+		ts->ended = 1;
+		return;
+	}
+	ts->skip = (tar_size(ts->hdr) + 511) / 512 * 512;
+	ts->meta = type == 'x' || type == 'L' || type == 'K';
+	if (ts->meta) {
+		ts->meta_type = type;
+		ts->meta_size = tar_size(ts->hdr);
+		ts->mlen = 0;
+		return;
+	}
+	if (type == 'g')
+		return;
+	if (ts->taint_next) {
+		if (ts->ntainted < TS_TAINT_MAX)
+			ts->tainted[ts->ntainted++] = ts->entries;
+		else
+			ts->overflow = 1;
+		ts->taint_next = 0;
+	}
+	ts->entries++;
+}
+
+static void ts_feed(tscan *ts, const uint8_t *p, size_t n)
+{
+	while (n > 0 && !ts->ended) {
+		if (ts->skip > 0) {
+			size_t take = ts->skip < n ? (size_t)ts->skip : n;
+			if (ts->meta) {
+				size_t want = ts->meta_size > ts->mlen
+				                  ? (size_t)(ts->meta_size - ts->mlen)
+				                  : 0;
+				size_t keep = take < want ? take : want;
+				if (ts->mlen + keep > TS_META_MAX)
+					keep = TS_META_MAX - ts->mlen;
+				memcpy(ts->mbuf + ts->mlen, p, keep);
+				ts->mlen += keep;
+			}
+			ts->skip -= take;
+			p += take;
+			n -= take;
+			if (ts->skip == 0 && ts->meta) {
+				if (meta_has_nul(ts))
+					ts->taint_next = 1;
+				ts->meta = 0;
+			}
+			continue;
+		}
+		{
+			size_t take = 512 - ts->hlen < n ? 512 - ts->hlen : n;
+			memcpy(ts->hdr + ts->hlen, p, take);
+			ts->hlen += take;
+			p += take;
+			n -= take;
+			if (ts->hlen == 512) {
+				ts->hlen = 0;
+				ts_header(ts);
+			}
+		}
+	}
+}
+
+/* Did the entry with this ordinal (0-based, in this frame) have a NUL in its name? */
+static int ts_tainted(const tscan *ts, size_t ordinal)
+{
+	size_t i;
+
+	if (ts->overflow)
+		return 1;
+	for (i = 0; i < ts->ntainted; i++)
+		if (ts->tainted[i] == ordinal)
+			return 1;
+	return 0;
+}
+
+/* Does the frame end in the middle of an entry? */
+static int ts_cut(const tscan *ts)
+{
+	return !ts->ended && (ts->hlen > 0 || ts->skip > 0);
+}
+
+static void ts_reset(tscan *ts)
+{
+	uint8_t *mbuf = ts->mbuf;
+
+	memset(ts, 0, sizeof(*ts));
+	ts->mbuf = mbuf;
+}
+
 /* Where finished items go: the import (pack + gate + stage) or inspect (gate). */
 typedef struct sink {
 	svd_txn *txn;           /* import; NULL for inspect */
@@ -88,6 +264,8 @@ typedef struct reader {
 	ZSTD_inBuffer zin;
 	size_t zin_size;
 	int zdone, zfailed, tail_sent;
+	uint64_t frame_cap; /* output this frame may give: a bomb is cut off here */
+	tscan ts;
 	uint64_t frame_start;
 	char zerr[256];
 
@@ -167,8 +345,9 @@ static void damage(reader *r, uint64_t offset, uint64_t length, const char *fmt,
 }
 
 /*
- * The trailing index (SPEC 9.4). Anything wrong with it and it is simply
- * not used: the frames are then found by scanning.
+ * The trailing index (SPEC 9.4): 1 when found and sound, 0 when there is
+ * none, -1 when its end marker is there but the rest does not hold up. In
+ * both of the last cases the frames are found by scanning.
  */
 static int read_index(reader *r)
 {
@@ -176,7 +355,7 @@ static int read_index(reader *r)
 	uint8_t *body = NULL;
 	uint64_t len, start, at = 0;
 	uint32_t frames, items, i;
-	int ok = 0;
+	int ok = -1;
 
 	if (r->size < SVD_BUNDLE_INDEX_TAIL + 8 ||
 	    pread_all(r, foot, SVD_BUNDLE_INDEX_TAIL, r->size - SVD_BUNDLE_INDEX_TAIL) < 0 ||
@@ -184,11 +363,11 @@ static int read_index(reader *r)
 		return 0;
 	len = le32(foot + 4);
 	if (len < SVD_BUNDLE_INDEX_HEAD || len > r->size - SVD_BUNDLE_INDEX_TAIL - 8)
-		return 0;
+		return -1;
 	start = r->size - SVD_BUNDLE_INDEX_TAIL - len - 8; /* the skippable frame's header */
 	if (pread_all(r, head, 8, start) < 0 || le32(head) != SVD_BUNDLE_INDEX_MAGIC ||
 	    le32(head + 4) != len + SVD_BUNDLE_INDEX_TAIL)
-		return 0;
+		return -1;
 	if (!(body = malloc(len)) || pread_all(r, body, len, start + 8) < 0)
 		goto done;
 	if ((uint32_t)crc32(0L, body, (uInt)len) != le32(foot) ||
@@ -226,7 +405,7 @@ static int read_index(reader *r)
 	r->index_items = items;
 	ok = 1;
 done:
-	if (!ok) {
+	if (ok < 0) {
 		free(r->frames);
 		r->frames = NULL;
 		free(r->index_ids);
@@ -249,6 +428,9 @@ static void frame_begin(reader *r, uint64_t off, uint64_t end, uint64_t ulen)
 	r->zin.size = r->zin.pos = 0;
 	r->zdone = r->zfailed = r->tail_sent = 0;
 	r->zerr[0] = '\0';
+	/* each frame has its own budget, so one bomb does not cost the frames after it */
+	r->frame_cap = (end - off) * SVD_BUNDLE_RATIO_MAX + SVD_BUNDLE_SLACK;
+	ts_reset(&r->ts);
 }
 
 static ssize_t zfail(reader *r, const char *what, const char *detail)
@@ -303,10 +485,10 @@ static la_ssize_t frame_read(struct archive *ar, void *payload, const void **buf
 		if (ZSTD_isError(ret))
 			return zfail(r, "zstd: ", ZSTD_getErrorName(ret));
 		r->out_frame += zout.pos;
-		r->out_total += zout.pos;
-		if (r->out_total > r->out_cap_total)
-			return zfail(r, "the bundle expands beyond 64 times its own size ",
+		if (r->out_frame > r->frame_cap || r->out_total + r->out_frame > r->out_cap_total)
+			return zfail(r, "the frame expands beyond 64 times its size ",
 			             "(a zstd bomb?)");
+		ts_feed(&r->ts, r->out, zout.pos);
 		if (r->ulen && r->out_frame > r->ulen)
 			return zfail(r, "the frame gives more than the index declares", "");
 		if (ret == 0) {
@@ -315,6 +497,9 @@ static la_ssize_t frame_read(struct archive *ar, void *payload, const void **buf
 			r->zin.pos = r->zin.size;
 			if (r->ulen && r->out_frame != r->ulen)
 				return zfail(r, "the frame gives less than the index declares", "");
+			if (ts_cut(&r->ts))
+				return zfail(r, "a tar entry runs past the end of its frame", "");
+			r->out_total += r->out_frame;
 			r->zdone = 1;
 			if (zout.pos == 0) {
 				r->tail_sent = 1;
@@ -721,7 +906,9 @@ static int read_frame(reader *r, int first)
 		ret = archive_read_next_header(ar, &e);
 		if (ret == ARCHIVE_EOF)
 			break;
-		if (ret != ARCHIVE_OK) {
+		/* a warning (a name libarchive cannot show in this locale) is no
+		 * failure: the UTF-8 name is taken below and checked like any other */
+		if (ret != ARCHIVE_OK && ret != ARCHIVE_WARN) {
 			if (!r->zerr[0])
 				snprintf(r->zerr, sizeof(r->zerr), "tar: %s",
 				         archive_error_string(ar) ? archive_error_string(ar) : "?");
@@ -743,7 +930,8 @@ static int read_frame(reader *r, int first)
 		if (archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e) && path &&
 		    layout_folder(path))
 			continue;
-		why = entry_problem(e, path);
+		why = ts_tainted(&r->ts, (size_t)(nentries - 1)) ? "a name with a NUL byte"
+		                                                 : entry_problem(e, path);
 		rest = why ? NULL : item_path(path, id);
 		if (!why && !rest)
 			why = path && !strcmp(path, SVD_BUNDLE_META_NAME)
@@ -751,7 +939,8 @@ static int read_frame(reader *r, int first)
 			          : "a path outside the layout items/<xx>/<id>/<file>";
 		if (why && (!rest || !path)) {
 			/* belongs to no item we can name: an item in progress is refused with it */
-			if (r->id[0] && path && !strncmp(path, "items/", 6) &&
+			if (r->id[0] && path && strlen(path) >= 9 + SVD_ID_HEX_LEN &&
+			    !strncmp(path, "items/", 6) &&
 			    !strncmp(path + 9, r->id, SVD_ID_HEX_LEN)) {
 				r->bad_entry = 1;
 				snprintf(r->bad_path, sizeof(r->bad_path), "%.150s", path);
@@ -901,6 +1090,7 @@ static int read_frames(reader *r)
 		if ((m & SKIP_MAGIC_MASK) == SKIP_MAGIC && off + 8 <= r->size) {
 			uint64_t next = off + 8 + le32(head + 4);
 			if (next > r->size) {
+				r->st->damaged++;
 				damage(r, off, r->size - off,
 				       "a skippable frame runs past the end");
 				break;
@@ -969,7 +1159,8 @@ static int read_bundle(const char *path, sink *sk, const svd_bundle_cbs *cbs,
 	r.in = malloc(IN_CHUNK);
 	r.out = malloc(r.out_cap);
 	r.data = malloc(IN_CHUNK);
-	if (!r.dctx || !r.in || !r.out || !r.data) {
+	r.ts.mbuf = malloc(TS_META_MAX);
+	if (!r.dctx || !r.in || !r.out || !r.data || !r.ts.mbuf) {
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
 	}
@@ -986,7 +1177,18 @@ static int read_bundle(const char *path, sink *sk, const svd_bundle_cbs *cbs,
 	}
 	st.has_index = read_index(&r);
 	st.bytes = r.size;
+	if (st.has_index < 0) {
+		st.has_index = 0;
+		st.damaged++;
+		damage(&r, r.size > 16 ? r.size - 16 : 0, r.size > 16 ? 16 : r.size,
+		       "the index at the end is damaged; frames are found by scanning");
+	}
 	error = read_frames(&r);
+	if (error == 0 && st.frames == 0 && st.damaged == 0) {
+		st.damaged++;
+		damage(&r, 0, r.size, "no zstd frame at all: %s",
+		       r.size < 4 ? "the file is empty or cut short" : "not a bundle");
+	}
 	count_lost(&r);
 	if (error == 0 && st.lost > 0)
 		damage(&r, 0, r.size, "%zu of %zu items were lost to damage", st.lost, st.declared);
@@ -1006,6 +1208,7 @@ cleanup:
 	free(r.in);
 	free(r.out);
 	free(r.data);
+	free(r.ts.mbuf);
 	free(r.frames);
 	free(r.index_ids);
 	free(r.meta_ids);
