@@ -45,8 +45,6 @@
 
 #define STREAM_AT       (8u * 1024 * 1024) /* an item past this is streamed in its own frame */
 #define MAX_THREADS     16
-#define MWINDOW_SIZE    (4u * 1024 * 1024)  /* libgit2's pack windows during an export */
-#define MWINDOW_LIMIT   (32u * 1024 * 1024) /* and how much of the pack stays mapped */
 #define HAVE_HEADER     "samvydav have 1"
 #define HAVE_LINE_MAX   80 /* bytes of a have-file line, LF included */
 #define SPLIT_SUFFIX    ".tar.zst"
@@ -1300,8 +1298,7 @@ int svd_export(svd_archive *a, const char *output, const svd_export_opts *opts,
 	static const svd_export_opts none = {0};
 	svd_item_list list = {0};
 	exporter ex;
-	size_t old_window = 0, old_limit = 0;
-	int error = 0, restore = 0;
+	int error = 0;
 
 	memset(result, 0, sizeof(*result));
 	memset(&ex, 0, sizeof(ex));
@@ -1317,27 +1314,6 @@ int svd_export(svd_archive *a, const char *output, const svd_export_opts *opts,
 		ex.threads = MAX_THREADS;
 	if (!output || !*output)
 		return svd_error_set(SVD_EINVALID, "no output file given");
-
-	/*
-	 * libgit2 maps a whole pack (up to 1 GiB) at once, and every page read
-	 * stays in the resident set: small windows keep an export's memory
-	 * flat. Packs opened before (with large windows) are let go first.
-	 */
-	if (git_libgit2_opts(GIT_OPT_GET_MWINDOW_SIZE, &old_window) == 0 &&
-	    git_libgit2_opts(GIT_OPT_GET_MWINDOW_MAPPED_LIMIT, &old_limit) == 0) {
-		restore = 1;
-		git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)MWINDOW_SIZE);
-		git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)MWINDOW_LIMIT);
-		git_repository__cleanup(a->repo);
-	}
-	/*
-	 * Export carries bytes, it does not vouch for them: the importer checks
-	 * every file's SHA-256 against its manifest. libgit2's SHA-1 of every
-	 * object read (collision-detecting, slow) would double the time. Trees
-	 * are read once each, so caching them only costs memory.
-	 */
-	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
-	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)0);
 
 	if ((error = choose(&list, a, ex.opts)) < 0)
 		goto cleanup;
@@ -1378,13 +1354,6 @@ cleanup:
 	free(ex.frames);
 	free(ex.base);
 	free(list.v);
-	/* libgit2's defaults (nothing in the library changes them elsewhere) */
-	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
-	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)4096);
-	if (restore) {
-		git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, old_window);
-		git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, old_limit);
-	}
 	if (error < 0) {
 		/* a failed export leaves nothing: parts already written go too */
 		size_t i;
