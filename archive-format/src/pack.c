@@ -45,7 +45,7 @@
  * video: already compressed) is stored from then on, at the speed of a copy.
  */
 #define PACK_LEVEL   Z_BEST_SPEED
-#define PROBE_BYTES  (64 * 1024)
+#define PROBE_BYTES  (16 * 1024)
 #define LARGE_OFFSET 0x80000000u
 #define QUEUE_CHUNKS 32 /* chunks of BUF_SIZE in flight: 8 MiB */
 #define QUEUE_JOBS   256
@@ -190,17 +190,18 @@ static int put(svd_packw *pw, const void *data, size_t len, uint32_t *crc)
 
 /*
  * Feed data to the current deflate stream, its output going straight into
- * the write buffer (and the CRC); with finish, end the stream. zlib counts in
- * unsigned int, so very large inputs go in slices.
+ * the write buffer (and the CRC), ending with flush_mode (Z_NO_FLUSH, Z_BLOCK
+ * or Z_FINISH). zlib counts in unsigned int, so very large inputs go in
+ * slices.
  */
-static int deflate_into(svd_packw *pw, const void *data, size_t len, int finish, uint32_t *crc)
+static int deflate_into(svd_packw *pw, const void *data, size_t len, int flush_mode, uint32_t *crc)
 {
 	const uint8_t *p = data;
 	int error;
 
 	do {
 		size_t slice = len > DEFLATE_CHUNK ? DEFLATE_CHUNK : len;
-		int mode = finish && slice == len ? Z_FINISH : Z_NO_FLUSH;
+		int mode = slice == len ? flush_mode : Z_NO_FLUSH;
 
 		pw->zs.next_in = p;
 		pw->zs.avail_in = (uInt)slice;
@@ -415,22 +416,43 @@ static int run_job(svd_packw *pw, const job *j)
 		    (error = set_level(pw, PACK_LEVEL, &pw->cur_crc)) < 0)
 			return error;
 		return 0;
-	case J_DATA:
-		if ((error = deflate_into(pw, j->chunk, j->len, 0, &pw->cur_crc)) < 0)
-			return error;
-		/* an already-compressed blob (photo, audio) is stored from here on */
-		if (pw->cur_type == GIT_OBJECT_BLOB && !pw->probed &&
-		    pw->zs.total_in >= PROBE_BYTES) {
-			pw->probed = 1;
-			if ((uint64_t)pw->zs.total_out * 100 > (uint64_t)pw->zs.total_in * 97)
-				return set_level(pw, 0, &pw->cur_crc);
+	case J_DATA: {
+		const uint8_t *p = j->chunk;
+		size_t len = j->len;
+
+		/*
+		 * The first PROBE_BYTES of a blob go through zlib on their own: an
+		 * already-compressed blob (photo, audio) is told apart there and
+		 * stored from then on, instead of deflated in vain.
+		 */
+		if (pw->cur_type == GIT_OBJECT_BLOB && !pw->probed) {
+			size_t first = PROBE_BYTES - (size_t)pw->zs.total_in;
+			if (first > len)
+				first = len;
+			/* Z_BLOCK: zlib writes out what it holds, so the ratio can be seen */
+			if ((error = deflate_into(pw, p, first,
+			                          first == PROBE_BYTES - (size_t)pw->zs.total_in
+			                              ? Z_BLOCK
+			                              : Z_NO_FLUSH,
+			                          &pw->cur_crc)) < 0)
+				return error;
+			p += first;
+			len -= first;
+			if (pw->zs.total_in >= PROBE_BYTES) {
+				pw->probed = 1;
+				if ((uint64_t)pw->zs.total_out * 100 >
+				        (uint64_t)pw->zs.total_in * 97 &&
+				    (error = set_level(pw, 0, &pw->cur_crc)) < 0)
+					return error;
+			}
 		}
-		return 0;
+		return len ? deflate_into(pw, p, len, Z_NO_FLUSH, &pw->cur_crc) : 0;
+	}
 	case J_END:
 		pw->in_obj = 0;
 		if (!j->keep)
 			return rewind_to(pw, pw->cur_start);
-		if ((error = deflate_into(pw, NULL, 0, 1, &pw->cur_crc)) < 0)
+		if ((error = deflate_into(pw, NULL, 0, Z_FINISH, &pw->cur_crc)) < 0)
 			return error;
 		if (pw->wn == pw->wcap) {
 			size_t cap = pw->wcap ? pw->wcap * 2 : 256;
