@@ -61,6 +61,32 @@ struct svd_txn {
 	int committed;
 };
 
+/*
+ * A writer killed while moving main leaves libgit2's lock file behind
+ * (refs/heads/main.lock), and every later update would fail on it. Only a
+ * holder of the archive's lock moves main, and we hold it now: a lock file
+ * there is a dead writer's, and goes.
+ */
+static int clean_ref_locks(svd_archive *a)
+{
+	static const char *const names[] = {SVD_MAIN_REF ".lock", "packed-refs.lock"};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *p = svd_path_join(a->store_path, names[i]);
+		if (!p)
+			return SVD_ERROR;
+		if (unlink(p) < 0 && errno != ENOENT) {
+			svd_error_set(SVD_ERROR, "%s: a stale lock that cannot be removed: %s", p,
+			              strerror(errno));
+			free(p);
+			return SVD_ERROR;
+		}
+		free(p);
+	}
+	return 0;
+}
+
 int svd_txn_begin(svd_txn **out, svd_archive *a)
 {
 	svd_txn *t;
@@ -84,6 +110,8 @@ int svd_txn_begin(svd_txn **out, svd_archive *a)
 	/* we hold the lock: any temporary pack of ours is a crashed writer's */
 	if (error == 0)
 		error = svd_packw_clean(a->repo);
+	if (error == 0)
+		error = clean_ref_locks(a);
 	if (error == 0)
 		error = svd_packw_new(&t->pw, a->repo);
 	if (error < 0) {

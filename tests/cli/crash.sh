@@ -49,4 +49,13 @@ same "$(svd -C "$A" list | wc -l)" 200 "every item is there"
 check "and the archive verifies" svd -C "$A" verify -q
 same "$(ls "$A/store.git/objects/pack" | grep -c '^tmp_svd_')" 0 "no temporary pack is left behind"
 
+# a writer killed while moving main leaves libgit2's lock file; the next one
+# (holding the archive's lock) clears it instead of failing for ever
+printf 'stale\n' >"$A/store.git/refs/heads/main.lock"
+mkdir -p "$T/one/x"
+printf '{"kind":"article","title":"Після","lang":"uk"}' >"$T/one/x/meta.json"
+printf 'text\n' >"$T/one/x/body.md"
+check "a stale refs/heads/main.lock does not block the next add" svd -C "$A" add --from "$T/one" --key "$T/ed.key" -q
+same "$(svd -C "$A" list | wc -l)" 201 "and the item went in"
+
 finish
