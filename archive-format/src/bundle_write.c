@@ -910,22 +910,6 @@ static la_ssize_t on_tar(struct archive *ar, void *payload, const void *buf, siz
 	return (la_ssize_t)n;
 }
 
-/* One blob as a tar entry of the stream. */
-static int write_blob(exporter *ex, const git_oid *oid, const char *path)
-{
-	git_blob *blob = NULL;
-	int error;
-
-	if (git_blob_lookup(&blob, ex->a->repo, oid) < 0)
-		return svd_git_error(path);
-	error = tar_entry(ex->ar, path, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
-	                  ex->created_t);
-	git_blob_free(blob);
-	if (error < 0 && ex->cb_error)
-		error = svd_error_set(ex->cb_error, "%s", ex->cb_msg); /* not libarchive's echo */
-	return error;
-}
-
 static int is_file(const git_tree_entry *te)
 {
 	return git_tree_entry_filemode(te) == GIT_FILEMODE_BLOB ||
@@ -933,11 +917,89 @@ static int is_file(const git_tree_entry *te)
 }
 
 /*
- * One item: manifest.json, the payload files (git's order of file names is
- * byte order, the manifest's order), then sig/ sorted. Anything else in the
- * folder (links, other folders) is not carried: the gate would refuse it.
+ * Reading blobs out of git (inflating them) is most of the main thread's
+ * work in an export, while zstd runs on the others: a reader thread, with a
+ * repository handle of its own, reads items ahead into memory, in order,
+ * and the main thread only turns them into tar. The read-ahead is bounded
+ * (PREFETCH_BYTES, at least one item), so memory does not grow with the
+ * archive.
  */
-static int write_item(exporter *ex, const svd_item_ref *r)
+#define PREFETCH_BYTES (8u * 1024 * 1024)
+
+typedef struct pf_file {
+	char *path;
+	git_blob *blob; /* freed by the main thread: with libgit2's cache off, no
+	                   other object shares it */
+} pf_file;
+
+typedef struct pf_item {
+	pf_file *files;
+	size_t n, cap;
+	uint64_t bytes;
+	int error;
+	char msg[512];
+	struct pf_item *next;
+} pf_item;
+
+typedef struct prefetch {
+	const char *store_path;
+	const svd_item_ref *items;
+	size_t n;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	pf_item *head, *tail; /* read, not yet taken */
+	uint64_t queued;      /* bytes in the queue */
+	int stop;             /* the main thread gives up */
+} prefetch;
+
+static void pf_item_free(pf_item *it)
+{
+	size_t i;
+
+	if (!it)
+		return;
+	for (i = 0; i < it->n; i++) {
+		free(it->files[i].path);
+		git_blob_free(it->files[i].blob);
+	}
+	free(it->files);
+	free(it);
+}
+
+static int pf_add(pf_item *it, git_repository *repo, const git_oid *oid, const char *path)
+{
+	git_blob *blob = NULL;
+	pf_file *f;
+
+	if (it->n == it->cap) {
+		size_t cap = it->cap ? it->cap * 2 : 8;
+		pf_file *p = realloc(it->files, cap * sizeof(*p));
+		if (!p)
+			return svd_error_set(SVD_ERROR, "out of memory");
+		it->files = p;
+		it->cap = cap;
+	}
+	if (git_blob_lookup(&blob, repo, oid) < 0)
+		return svd_git_error(path);
+	f = &it->files[it->n];
+	if (!(f->path = strdup(path))) {
+		git_blob_free(blob);
+		return svd_error_set(SVD_ERROR, "out of memory");
+	}
+	f->blob = blob;
+	it->n++;
+	it->bytes += (uint64_t)git_blob_rawsize(blob);
+	return 0;
+}
+
+/*
+ * One item's files, in the bundle's order: manifest.json, the payload files
+ * (git's order of names is byte order, the manifest's order), then sig/
+ * sorted. Anything else in the folder (links, other folders) is not carried:
+ * the gate would refuse it.
+ */
+static int pf_read_item(pf_item *it, git_repository *repo, const svd_item_ref *r)
 {
 	char path[SVD_BUNDLE_PATH_MAX];
 	git_tree *tree = NULL, *sig = NULL;
@@ -945,11 +1007,11 @@ static int write_item(exporter *ex, const svd_item_ref *r)
 	size_t i, n;
 	int error = 0;
 
-	if (git_tree_lookup(&tree, ex->a->repo, &r->tree) < 0)
+	if (git_tree_lookup(&tree, repo, &r->tree) < 0)
 		return svd_git_error("cannot read an item's folder");
 	if ((te = git_tree_entry_byname(tree, SVD_MANIFEST_NAME)) && is_file(te)) {
 		snprintf(path, sizeof(path), "items/%s/%s/%s", r->fan, r->id, SVD_MANIFEST_NAME);
-		if ((error = write_blob(ex, git_tree_entry_id(te), path)) < 0)
+		if ((error = pf_add(it, repo, git_tree_entry_id(te), path)) < 0)
 			goto cleanup;
 	}
 	n = git_tree_entrycount(tree);
@@ -960,11 +1022,11 @@ static int write_item(exporter *ex, const svd_item_ref *r)
 		if ((size_t)snprintf(path, sizeof(path), "items/%s/%s/%s", r->fan, r->id,
 		                     git_tree_entry_name(te)) >= sizeof(path))
 			continue;
-		error = write_blob(ex, git_tree_entry_id(te), path);
+		error = pf_add(it, repo, git_tree_entry_id(te), path);
 	}
 	te = git_tree_entry_byname(tree, SVD_SIG_DIR);
 	if (error == 0 && te && git_tree_entry_type(te) == GIT_OBJECT_TREE) {
-		if (git_tree_lookup(&sig, ex->a->repo, git_tree_entry_id(te)) < 0) {
+		if (git_tree_lookup(&sig, repo, git_tree_entry_id(te)) < 0) {
 			error = svd_git_error("cannot read an item's signatures");
 			goto cleanup;
 		}
@@ -975,12 +1037,133 @@ static int write_item(exporter *ex, const svd_item_ref *r)
 			    (size_t)snprintf(path, sizeof(path), "items/%s/%s/%s/%s", r->fan, r->id,
 			                     SVD_SIG_DIR, git_tree_entry_name(te)) >= sizeof(path))
 				continue;
-			error = write_blob(ex, git_tree_entry_id(te), path);
+			error = pf_add(it, repo, git_tree_entry_id(te), path);
 		}
 	}
 cleanup:
 	git_tree_free(sig);
 	git_tree_free(tree);
+	return error;
+}
+
+static void *pf_run(void *arg)
+{
+	prefetch *pf = arg;
+	git_repository *repo = NULL;
+	size_t i;
+	int open_error = git_repository_open_bare(&repo, pf->store_path) < 0;
+
+	for (i = 0; i < pf->n; i++) {
+		pf_item *it = calloc(1, sizeof(*it));
+		int stop;
+
+		if (it) {
+			it->error = open_error
+			                ? svd_git_error("cannot open the archive's repository")
+			                : pf_read_item(it, repo, &pf->items[i]);
+			if (it->error < 0)
+				snprintf(it->msg, sizeof(it->msg), "%s", svd_error_last());
+		}
+		pthread_mutex_lock(&pf->lock);
+		while (!pf->stop && pf->head && pf->queued >= PREFETCH_BYTES)
+			pthread_cond_wait(&pf->changed, &pf->lock);
+		stop = pf->stop;
+		if (!stop && it) {
+			if (pf->tail)
+				pf->tail->next = it;
+			else
+				pf->head = it;
+			pf->tail = it;
+			pf->queued += it->bytes;
+			pthread_cond_broadcast(&pf->changed);
+		}
+		pthread_mutex_unlock(&pf->lock);
+		/* out of memory or told to stop: the main thread sees a missing item */
+		if (stop || !it || it->error < 0) {
+			if (stop)
+				pf_item_free(it);
+			break;
+		}
+	}
+	git_repository_free(repo);
+	pthread_mutex_lock(&pf->lock);
+	pf->stop = 2; /* done: nothing more will come */
+	pthread_cond_broadcast(&pf->changed);
+	pthread_mutex_unlock(&pf->lock);
+	return NULL;
+}
+
+/* The next item read, in order; NULL when the reader ended early. */
+static pf_item *pf_take(prefetch *pf)
+{
+	pf_item *it;
+
+	pthread_mutex_lock(&pf->lock);
+	while (!pf->head && pf->stop != 2)
+		pthread_cond_wait(&pf->changed, &pf->lock);
+	it = pf->head;
+	if (it) {
+		pf->head = it->next;
+		if (!pf->head)
+			pf->tail = NULL;
+		pf->queued -= it->bytes;
+		pthread_cond_broadcast(&pf->changed);
+	}
+	pthread_mutex_unlock(&pf->lock);
+	return it;
+}
+
+static int pf_start(prefetch *pf, const char *store_path, const svd_item_ref *items, size_t n)
+{
+	memset(pf, 0, sizeof(*pf));
+	pf->store_path = store_path;
+	pf->items = items;
+	pf->n = n;
+	if (pthread_mutex_init(&pf->lock, NULL) != 0)
+		return svd_error_set(SVD_ERROR, "cannot make a lock");
+	if (pthread_cond_init(&pf->changed, NULL) != 0) {
+		pthread_mutex_destroy(&pf->lock);
+		return svd_error_set(SVD_ERROR, "cannot make a condition variable");
+	}
+	if (pthread_create(&pf->thread, NULL, pf_run, pf) != 0) {
+		pthread_cond_destroy(&pf->changed);
+		pthread_mutex_destroy(&pf->lock);
+		return svd_error_set(SVD_ERROR, "cannot start a reader thread");
+	}
+	return 0;
+}
+
+static void pf_stop(prefetch *pf)
+{
+	pf_item *it;
+
+	pthread_mutex_lock(&pf->lock);
+	if (pf->stop != 2)
+		pf->stop = 1;
+	pthread_cond_broadcast(&pf->changed);
+	pthread_mutex_unlock(&pf->lock);
+	pthread_join(pf->thread, NULL);
+	while ((it = pf->head) != NULL) {
+		pf->head = it->next;
+		pf_item_free(it);
+	}
+	pthread_cond_destroy(&pf->changed);
+	pthread_mutex_destroy(&pf->lock);
+}
+
+/* One item read ahead, as tar entries of the stream. */
+static int write_fetched(exporter *ex, const pf_item *it)
+{
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < it->n && error == 0; i++) {
+		error = tar_entry(ex->ar, it->files[i].path, git_blob_rawcontent(it->files[i].blob),
+		                  (size_t)git_blob_rawsize(it->files[i].blob), ex->created_t);
+		if (error < 0 && ex->cb_error)
+			error = svd_error_set(ex->cb_error, "%s",
+			                      ex->cb_msg); /* not libarchive's echo */
+	}
 	return error;
 }
 
@@ -1031,8 +1214,9 @@ static int item_done(exporter *ex)
 static int write_items(exporter *ex)
 {
 	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0), old = (locale_t)0;
+	prefetch pf;
 	size_t i;
-	int error = 0;
+	int error = 0, pf_up = 0;
 
 	if (utf8)
 		old = uselocale(utf8);
@@ -1042,17 +1226,31 @@ static int write_items(exporter *ex)
 		error = svd_error_set(SVD_ERROR, "cannot set up the tar writer");
 		goto cleanup;
 	}
+	if ((error = pf_start(&pf, ex->a->store_path, ex->items, ex->n)) < 0)
+		goto cleanup;
+	pf_up = 1;
 	for (i = 0; i < ex->n && error == 0; i++) {
+		pf_item *it = pf_take(&pf);
+		if (!it) {
+			error = svd_error_set(SVD_ERROR,
+			                      "the reader thread stopped early (out of memory?)");
+			break;
+		}
 		ex->item = i;
 		ex->item_start = ex->cur_len;
-		if ((error = write_item(ex, &ex->items[i])) == 0)
+		if (it->error < 0)
+			error = svd_error_set(it->error, "%s", it->msg);
+		else if ((error = write_fetched(ex, it)) == 0)
 			error = item_done(ex);
+		pf_item_free(it);
 	}
 	if (error == 0)
 		error = submit(ex);
 	if (error == 0)
 		error = pool_drain(ex);
 cleanup:
+	if (pf_up)
+		pf_stop(&pf);
 	if (utf8) {
 		uselocale(old);
 		freelocale(utf8);
