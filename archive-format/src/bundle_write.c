@@ -1055,7 +1055,7 @@ static void *pf_run(void *arg)
 
 	for (i = 0; i < pf->n; i++) {
 		pf_item *it = calloc(1, sizeof(*it));
-		int stop;
+		int stop, failed;
 
 		if (it) {
 			it->error = open_error
@@ -1068,6 +1068,8 @@ static void *pf_run(void *arg)
 		while (!pf->stop && pf->head && pf->queued >= PREFETCH_BYTES)
 			pthread_cond_wait(&pf->changed, &pf->lock);
 		stop = pf->stop;
+		/* decided before it is queued: once queued, the main thread may free it */
+		failed = !it || it->error < 0;
 		if (!stop && it) {
 			if (pf->tail)
 				pf->tail->next = it;
@@ -1079,7 +1081,7 @@ static void *pf_run(void *arg)
 		}
 		pthread_mutex_unlock(&pf->lock);
 		/* out of memory or told to stop: the main thread sees a missing item */
-		if (stop || !it || it->error < 0) {
+		if (stop || failed) {
 			if (stop)
 				pf_item_free(it);
 			break;
