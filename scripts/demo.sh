@@ -16,22 +16,7 @@ mkdir -p "$demo"
 "$svd" -C "$demo/archive" trust add "$demo/editor.pub"
 
 # the corpus as a JSON lines file with one Markdown body per record
-python3 - tests/data/corpus/seed-articles.json "$demo/corpus" <<'PY'
-import json, os, sys
-src, out = sys.argv[1], sys.argv[2]
-os.makedirs(out, exist_ok=True)
-items = json.load(open(src, encoding="utf-8"))["items"]
-with open(os.path.join(out, "items.jsonl"), "w", encoding="utf-8") as f:
-    for i, it in enumerate(items):
-        body = "body%03d.md" % i
-        with open(os.path.join(out, body), "w", encoding="utf-8") as b:
-            b.write("# %s\n\n%s\n" % (it["title"], it["byline"] or ""))
-        rec = {"kind": "article", "title": it["title"], "lang": it["lang"],
-               "published": it["published"], "body": body}
-        if it["byline"]:
-            rec["authors"] = [it["byline"]]
-        f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-PY
+python3 tests/data/corpus/to_jsonl.py tests/data/corpus/seed-articles.json "$demo/corpus" >/dev/null
 "$svd" -C "$demo/archive" add --from "$demo/corpus/items.jsonl" --key "$demo/editor.key"
 "$svd" -C "$demo/archive" list
 "$svd" -C "$demo/archive" verify

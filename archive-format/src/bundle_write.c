@@ -145,24 +145,6 @@ static void put_u64(uint8_t *p, uint64_t v)
 	put_u32(p + 4, (uint32_t)(v >> 32));
 }
 
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-
-	if (!slash)
-		return svd_strdup(".");
-	if (slash == path)
-		return svd_strdup("/");
-	if (!(dir = malloc((size_t)(slash - path) + 1))) {
-		svd_error_set(SVD_ERROR, "out of memory");
-		return NULL;
-	}
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash - path] = '\0';
-	return dir;
-}
-
 static int outfile_open(outfile *o, const char *path)
 {
 	size_t n = strlen(path) + 32;
@@ -232,7 +214,7 @@ static int outfile_commit(outfile *o)
 	}
 	free(o->tmp);
 	o->tmp = NULL;
-	if (!(dir = dir_of(o->path)))
+	if (!(dir = svd_path_dir(o->path)))
 		goto cleanup;
 	error = svd_dir_fsync(dir);
 cleanup:

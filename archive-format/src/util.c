@@ -93,7 +93,7 @@ int svd_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static char *dir_of(const char *path)
+char *svd_path_dir(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	char *dir;
@@ -103,8 +103,10 @@ static char *dir_of(const char *path)
 	if (slash == path)
 		return svd_strdup("/");
 	dir = malloc((size_t)(slash - path) + 1);
-	if (!dir)
+	if (!dir) {
+		svd_error_set(SVD_ERROR, "out of memory");
 		return NULL;
+	}
 	memcpy(dir, path, (size_t)(slash - path));
 	dir[slash - path] = '\0';
 	return dir;
@@ -135,7 +137,7 @@ int svd_file_write_atomic(const char *path, const void *data, size_t len, mode_t
 	uint32_t r = randombytes_random();
 
 	tmp = malloc(n);
-	dir = dir_of(path);
+	dir = svd_path_dir(path);
 	if (!tmp || !dir) {
 		svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;

@@ -50,6 +50,9 @@ int svd_utf8_valid(const char *s, size_t len);
 /* Join a folder and a name into a new string (malloc); NULL on no memory. */
 char *svd_path_join(const char *dir, const char *name);
 
+/* The folder part of a path ("." when none), as a new string; NULL on no memory. */
+char *svd_path_dir(const char *path);
+
 /* strdup that sets the error message on failure. */
 char *svd_strdup(const char *s);
 

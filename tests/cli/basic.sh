@@ -70,24 +70,8 @@ same "$($G rev-list --count main)" 2 "adding the same item again makes no commit
 
 # the sample corpus: 84 real records, ten languages, three scripts
 mkdir -p "$T/corpus"
-python3 - "$SVD_SOURCE_DIR/tests/data/corpus/seed-articles.json" "$T/corpus" <<'PY'
-import json, sys, os
-src, out = sys.argv[1], sys.argv[2]
-items = json.load(open(src, encoding="utf-8"))["items"]
-with open(os.path.join(out, "items.jsonl"), "w", encoding="utf-8") as f:
-    for i, it in enumerate(items):
-        body = "body%03d.md" % i
-        with open(os.path.join(out, body), "w", encoding="utf-8") as b:
-            b.write("# %s\n\n%s\n" % (it["title"], it["byline"]))
-        rec = {"kind": "article", "title": it["title"], "lang": it["lang"],
-               "authors": [it["byline"]] if it["byline"] else [],
-               "published": it["published"],  # null for some: means "not known"
-               "created": "2026-01-01T00:00:00Z", "body": body}
-        if not rec["authors"]:
-            del rec["authors"]
-        f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-print(len(items))
-PY
+python3 "$SVD_SOURCE_DIR/tests/data/corpus/to_jsonl.py" "$SVD_SOURCE_DIR/tests/data/corpus/seed-articles.json" \
+	"$T/corpus" --created 2026-01-01T00:00:00Z
 check "add --from a JSON lines file of the corpus" svd -C "$A" add --from "$T/corpus/items.jsonl" --key "$T/ed.key"
 n=$(svd -C "$A" list | wc -l)
 same "$n" 86 "list shows every item"

@@ -5,12 +5,6 @@
 # verify passes, and importing the bundle again completes the job.
 . "$(dirname "$0")/lib.sh"
 
-CRAFT=$SVD_SOURCE_DIR/tests/cli/craft_bundle.py
-
-ids_of() {
-	git --git-dir="$1/store.git" ls-tree -r -d --name-only main items 2>/dev/null |
-		grep -E '^items/[0-9a-f]{2}/[0-9a-f]{64}$' | cut -d/ -f3 | sort
-}
 
 # Enough work that a kill lands in the middle: 300 items with 100 KiB
 # attachments (seeded, incompressible), about 30 MiB of bundle.
@@ -32,7 +26,7 @@ svd -C "$A" add --from "$T/src" --key "$T/ed.key" -q || exit 1
 mkdir -p "$T/ex"
 git --git-dir="$A/store.git" archive main | tar -x -C "$T/ex"
 BUNDLE=$T/big.tar.zst
-python3 "$CRAFT" write --level 1 "$BUNDLE" "$T/ex" || exit 1
+craft write --level 1 "$BUNDLE" "$T/ex" || exit 1
 all_ids=$(ids_of "$A")
 
 # The receiver starts with an item of its own, so "old main" is a commit.

@@ -7,17 +7,7 @@
 # craft_bundle.py, independently of the reader under test.
 . "$(dirname "$0")/lib.sh"
 
-CRAFT=$SVD_SOURCE_DIR/tests/cli/craft_bundle.py
-craft() { python3 "$CRAFT" "$@"; }
 
-ids_of() {
-	git --git-dir="$1/store.git" ls-tree -r -d --name-only main items 2>/dev/null |
-		grep -E '^items/[0-9a-f]{2}/[0-9a-f]{64}$' | cut -d/ -f3 | sort
-}
-
-fsck_clean() {
-	git --git-dir="$1/store.git" fsck --full --strict --no-dangling
-}
 
 # A small bundle of 30 items in several frames: 26 short articles and 4 with
 # an 80 KiB attachment, at 32 KiB frames (the writer's --frame-target; the

@@ -8,18 +8,7 @@
 # import a second time as a no-op, and import whole without its index.
 . "$(dirname "$0")/lib.sh"
 
-CRAFT=$SVD_SOURCE_DIR/tests/cli/craft_bundle.py
-craft() { python3 "$CRAFT" "$@"; }
 
-# the item ids in an archive's main, sorted
-ids_of() {
-	git --git-dir="$1/store.git" ls-tree -r -d --name-only main items 2>/dev/null |
-		grep -E '^items/[0-9a-f]{2}/[0-9a-f]{64}$' | cut -d/ -f3 | sort
-}
-
-fsck_clean() {
-	git --git-dir="$1/store.git" fsck --full --strict --no-dangling
-}
 
 # The sending archive: 8 small articles, and one with a 1.5 MiB attachment
 # so that a bundle at the writer's default 1 MiB frames has several frames.

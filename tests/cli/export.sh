@@ -12,21 +12,8 @@ new_archive "$A" ed || { echo "cannot set up an archive"; exit 1; }
 
 # the seed corpus, as basic.sh adds it
 mkdir -p "$T/corpus"
-python3 - "$SVD_SOURCE_DIR/tests/data/corpus/seed-articles.json" "$T/corpus" <<'PY'
-import json, sys, os
-src, out = sys.argv[1], sys.argv[2]
-items = json.load(open(src, encoding="utf-8"))["items"]
-with open(os.path.join(out, "items.jsonl"), "w", encoding="utf-8") as f:
-    for i, it in enumerate(items):
-        body = "body%03d.md" % i
-        with open(os.path.join(out, body), "w", encoding="utf-8") as b:
-            b.write("# %s\n\n%s\n" % (it["title"], it["byline"]))
-        rec = {"kind": "article", "title": it["title"], "lang": it["lang"],
-               "published": it["published"], "created": "2026-01-01T00:00:00Z", "body": body}
-        if it["byline"]:
-            rec["authors"] = [it["byline"]]
-        f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-PY
+python3 "$SVD_SOURCE_DIR/tests/data/corpus/to_jsonl.py" "$SVD_SOURCE_DIR/tests/data/corpus/seed-articles.json" \
+	"$T/corpus" --created 2026-01-01T00:00:00Z >/dev/null
 check "add the seed corpus" svd -C "$A" add --from "$T/corpus/items.jsonl" --key "$T/ed.key"
 svd -C "$A" list --json | python3 -c 'import json,sys; print("\n".join(sorted(r["id"] for r in json.load(sys.stdin))))' >"$T/seed.ids"
 # one item with a non-ASCII attachment name and one over 1 MiB
@@ -122,7 +109,7 @@ if seen != ids: fail("the frames do not hold every item once, in id order")
 print("%s: %d items, %d frames" % (path, len(ids), len(frames)))
 PY
 check_bundle() { python3 "$T/check.py" "$@"; }
-ids_of() { python3 -c '
+bundle_ids() { python3 -c '
 import json,subprocess,sys
 for p in sys.argv[1:]:
     out = subprocess.run(["tar","--zstd","-xOf",p,"BUNDLE.json"],stdout=subprocess.PIPE,check=True).stdout
@@ -196,7 +183,7 @@ same "$(wc -l <"$T/new.ids")" 3 "three more items"
 check "export --since COMMIT" svd -C "$A" export -q --since "$c0" -o "$T/since.tar.zst"
 check "--since COMMIT holds exactly the items added after it" check_bundle "$T/since.tar.zst" "$T/new.ids"
 check "export --since a short commit id" svd -C "$A" export -q --since "${c0:0:10}" -o "$T/since2.tar.zst"
-same "$(ids_of "$T/since2.tar.zst")" "$(cat "$T/new.ids")" "--since a short commit id gives the same items"
+same "$(bundle_ids "$T/since2.tar.zst")" "$(cat "$T/new.ids")" "--since a short commit id gives the same items"
 expect_exit 4 "no commit" "an unknown commit exits 4" svd -C "$A" export -q --since deadbeef00 -o "$T/u.tar.zst"
 expect_exit 2 "not a commit id" "a --since that is neither a date nor a commit id exits 2" \
 	svd -C "$A" export -q --since yesterday -o "$T/u.tar.zst"
@@ -279,7 +266,7 @@ for p in "$T"/split.*.tar.zst; do
 	zstd -q -t "$p" || over=$((over + 1))
 done
 same "$over" 0 "each part is a complete bundle of at most 12 KiB"
-same "$(ids_of $(ls "$T"/split.*.tar.zst | sort -t. -k2 -n) )" "$(cat "$T/b.ids")" \
+same "$(bundle_ids $(ls "$T"/split.*.tar.zst | sort -t. -k2 -n) )" "$(cat "$T/b.ids")" \
 	"the parts hold every item once, in id order"
 same "$(ls "$T" | grep -c 'frames\|tmp-')" 0 "no scratch file is left behind"
 expect_exit 2 "item $large .*max-size" "an item that cannot fit alone fails naming it" \

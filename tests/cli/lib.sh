@@ -93,6 +93,20 @@ export_item() {
 	git --git-dir="$1/store.git" archive main "$(item_path "$2")" | tar -x -C "$3" --strip-components=3
 }
 
+# craft ARGS...: the independent bundle writer of the tests (craft_bundle.py)
+craft() { python3 "$SVD_SOURCE_DIR/tests/cli/craft_bundle.py" "$@"; }
+
+# ids_of ARCHIVE: the item ids in its main, sorted
+ids_of() {
+	git --git-dir="$1/store.git" ls-tree -r -d --name-only main items 2>/dev/null |
+		grep -E '^items/[0-9a-f]{2}/[0-9a-f]{64}$' | cut -d/ -f3 | sort
+}
+
+# fsck_clean ARCHIVE: stock git finds its repository healthy
+fsck_clean() {
+	git --git-dir="$1/store.git" fsck --full --strict --no-dangling
+}
+
 finish() {
 	printf '%d passed, %d failed\n' "$passed" "$failed"
 	[ "$failed" -eq 0 ]
