@@ -7,9 +7,9 @@ packages=(
 	# build
 	build-essential cmake pkg-config
 	# libraries (see ../shared/DESIGN.md, "Dependencies")
-	libgit2-dev libsodium-dev libjansson-dev libarchive-dev libzstd-dev
+	libgit2-dev libsodium-dev libjansson-dev libarchive-dev libzstd-dev libmicrohttpd-dev
 	# tests (groff renders the man pages in docs.sh)
-	libcmocka-dev git minisign python3 groff-base zstd tar
+	libcmocka-dev git minisign python3 groff-base zstd tar curl
 	# sanitizer runtime for the ASan/UBSan build
 	libasan8 libubsan1
 	# benchmarks: peak memory through GNU time
