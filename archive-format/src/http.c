@@ -1,0 +1,1416 @@
+/*
+ * http.c: the read-only HTTP service of a mirror (libmicrohttpd).
+ *
+ * Every request path goes through svd_http_check_path() and nothing else
+ * decides what is served: only the forms listed in http.h are answered, and
+ * files come out of main's git tree by exact name, never from a path on
+ * disk (the outbox's bundle is found by listing that one folder). Each
+ * request opens its own archive handle, so no libgit2 repository is shared
+ * between MHD's threads. The index (HTML and JSON) is built once per main
+ * commit and shared, reference-counted, between requests.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <git2.h>
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "samvydav/http.h"
+#include "samvydav/item.h"
+#include "samvydav/key.h"
+#include "samvydav/manifest.h"
+#include "samvydav/store.h"
+#include "archive_internal.h"
+#include "store_internal.h"
+#include "util.h"
+
+#define DEFAULT_ADDRESS  "127.0.0.1"
+#define DEFAULT_PORT     8737
+#define DEFAULT_MAX_CONN 64
+#define DEFAULT_PER_IP   16
+#define DEFAULT_TIMEOUT  30
+#define DEFAULT_MEMORY   (64 * 1024)
+#define THREADS          2
+
+#define INDEX_MAX  (128u * 1024 * 1024)   /* bytes of the index page or its JSON */
+#define PAGE_MAX   (8u * 1024 * 1024)     /* bytes of an item page */
+#define BODY_SHOW  (1024u * 1024)         /* bytes of body.md shown on an item page */
+#define BLOB_MAX   (512ull * 1024 * 1024) /* bytes of a raw file served from memory */
+#define SMALL_MAX  (64u * 1024)           /* bytes of an error or status reply */
+#define BUNDLE_EXT ".tar.zst"
+
+#define CSP_HTML "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+#define CSP_RAW  "default-src 'none'; sandbox"
+
+#define STYLE                                                                                      \
+	"body{font-family:sans-serif;max-width:60em;margin:1em auto;padding:0 1em;"                \
+	"line-height:1.4}table{border-collapse:collapse}td,th{padding:.2em .6em;"                  \
+	"text-align:left;vertical-align:top;border-bottom:1px solid #ddd}"                         \
+	"pre{white-space:pre-wrap;background:#f6f6f6;padding:1em}.ok{color:#060}"                  \
+	".bad{color:#a00}code{word-break:break-all}"
+
+/* The index of main at one commit, shared by requests until main moves. */
+typedef struct index_cache {
+	struct svd_http *owner;
+	unsigned refs;                       /* under owner->lock */
+	char commit[SVD_COMMIT_HEX_LEN + 1]; /* "" for an archive with nothing yet */
+	size_t items;                        /* every item of main, readable or not */
+	char *html;
+	size_t html_len;
+	char *json;
+	size_t json_len;
+} index_cache;
+
+struct svd_http {
+	struct MHD_Daemon *daemon;
+	char *archive_path;
+	char *outbox;
+	uint16_t port;
+	pthread_mutex_t lock;
+	index_cache *cache;
+};
+
+typedef enum route_kind {
+	ROUTE_INDEX = 0,
+	ROUTE_ITEM,
+	ROUTE_FILE, /* a file of an item: payload, manifest.json or sig/KEYID.minisig */
+	ROUTE_BUNDLE,
+	ROUTE_STATUS,
+	ROUTE_ITEMS,
+} route_kind;
+
+typedef struct route {
+	route_kind kind;
+	unsigned status; /* when refused: 400, 404 or 414 */
+	char id[SVD_ID_HEX_LEN + 1];
+	char file[SVD_HTTP_URL_MAX + 1]; /* the path inside the item's folder */
+} route;
+
+/* A growing text buffer with a hard cap; the first failure sticks. */
+typedef struct sbuf {
+	char *p;
+	size_t len, cap, max;
+	int error;
+} sbuf;
+
+static void sb_init(sbuf *b, size_t max)
+{
+	*b = (sbuf){.max = max};
+}
+
+static void sb_put(sbuf *b, const char *s, size_t n)
+{
+	size_t want;
+	char *p;
+
+	if (b->error)
+		return;
+	if (n > b->max - b->len) {
+		b->error = svd_error_set(SVD_ETOOBIG, "page over its limit of %zu bytes", b->max);
+		return;
+	}
+	if (b->len + n + 1 > b->cap) {
+		want = b->cap ? b->cap : 4096;
+		while (want < b->len + n + 1)
+			want *= 2;
+		if (!(p = realloc(b->p, want))) {
+			b->error = svd_error_set(SVD_ERROR, "out of memory building a page");
+			return;
+		}
+		b->p = p;
+		b->cap = want;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_puts(sbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+static void sb_printf(sbuf *b, const char *fmt, ...) SVD_PRINTF(2, 3);
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		if (!b->error)
+			b->error = svd_error_set(SVD_ERROR, "page line too long");
+		return;
+	}
+	sb_put(b, tmp, (size_t)n);
+}
+
+/*
+ * Text into HTML: the five special characters as entities, and control
+ * characters (but tab and newline) and, in text that is not valid UTF-8,
+ * every non-ASCII byte as U+FFFD, so nothing a manifest or a body holds
+ * can become markup.
+ */
+static void sb_html_n(sbuf *b, const char *s, size_t n)
+{
+	int utf8 = svd_utf8_valid(s, n);
+	size_t i, run = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *rep = NULL;
+
+		switch (c) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		default:
+			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f ||
+			    (c >= 0x80 && !utf8))
+				rep = "\xEF\xBF\xBD";
+			break;
+		}
+		if (!rep)
+			continue;
+		sb_put(b, s + run, i - run);
+		sb_puts(b, rep);
+		run = i + 1;
+	}
+	sb_put(b, s + run, n - run);
+}
+
+static void sb_html(sbuf *b, const char *s)
+{
+	if (s)
+		sb_html_n(b, s, strlen(s));
+}
+
+/* A file name as one URL path segment: unreserved characters as they are, the rest %XX. */
+static void sb_url(sbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char e[3];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			sb_put(b, s, 1);
+			continue;
+		}
+		e[0] = '%';
+		e[1] = hex[c >> 4];
+		e[2] = hex[c & 15];
+		sb_put(b, e, 3);
+	}
+}
+
+/* The gate. */
+
+static int all_hex(const char *s, size_t n, const char *digits)
+{
+	return strspn(s, digits) >= n;
+}
+
+/*
+ * Sort a request path into a route, or refuse it: forbidden bytes or
+ * sequences are 400, over SVD_HTTP_URL_MAX 414, a well-formed path that is
+ * none of the forms 404.
+ */
+static int parse_path(route *r, const char *path, size_t len)
+{
+	char buf[SVD_HTTP_URL_MAX + 1];
+	const char *rest, *name;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->status = 400;
+	if (!path)
+		return svd_error_set(SVD_EINVALID, "request without a path");
+	if (len > SVD_HTTP_URL_MAX) {
+		r->status = 414;
+		return svd_error_set(SVD_EINVALID,
+		                     "request path of %zu bytes is over the limit of %d bytes", len,
+		                     SVD_HTTP_URL_MAX);
+	}
+	if (len == 0 || path[0] != '/')
+		return svd_error_set(SVD_EINVALID, "request path does not start with '/'");
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)path[i];
+
+		if (c == '\0')
+			return svd_error_set(SVD_EINVALID,
+			                     "request path holds a NUL byte at offset %zu", i);
+		if (c < 0x20 || c == 0x7f)
+			return svd_error_set(SVD_EINVALID,
+			                     "request path holds a control character at offset %zu",
+			                     i);
+		if (c >= 0x80)
+			return svd_error_set(
+			    SVD_EINVALID, "request path holds a non-ASCII byte at offset %zu", i);
+		if (c == '%')
+			return svd_error_set(SVD_EINVALID,
+			                     "request path still holds a '%%' after decoding "
+			                     "(an escape that is refused or encoded twice)");
+		if (c == '\\')
+			return svd_error_set(SVD_EINVALID, "request path holds a backslash");
+		if (i > 0 && c == '.' && path[i - 1] == '.')
+			return svd_error_set(SVD_EINVALID, "request path holds '..'");
+		if (i > 0 && c == '/' && path[i - 1] == '/')
+			return svd_error_set(SVD_EINVALID,
+			                     "request path holds an empty segment '//'");
+	}
+	memcpy(buf, path, len);
+	buf[len] = '\0';
+
+	r->status = 404;
+	if (!strcmp(buf, "/")) {
+		r->kind = ROUTE_INDEX;
+		return 0;
+	}
+	if (!strcmp(buf, "/bundle/latest")) {
+		r->kind = ROUTE_BUNDLE;
+		return 0;
+	}
+	if (!strcmp(buf, "/api/status")) {
+		r->kind = ROUTE_STATUS;
+		return 0;
+	}
+	if (!strcmp(buf, "/api/items")) {
+		r->kind = ROUTE_ITEMS;
+		return 0;
+	}
+	if (strncmp(buf, "/items/", 7) != 0)
+		return svd_error_set(SVD_EINVALID, "no such page");
+	rest = buf + 7;
+	if (strlen(rest) < SVD_ID_HEX_LEN || !all_hex(rest, SVD_ID_HEX_LEN, "0123456789abcdef") ||
+	    (rest[SVD_ID_HEX_LEN] != '\0' && rest[SVD_ID_HEX_LEN] != '/'))
+		return svd_error_set(SVD_EINVALID,
+		                     "no such page: an item's path is /items/ and its id "
+		                     "(64 lowercase hex digits)");
+	memcpy(r->id, rest, SVD_ID_HEX_LEN);
+	r->id[SVD_ID_HEX_LEN] = '\0';
+	if (rest[SVD_ID_HEX_LEN] == '\0') {
+		r->kind = ROUTE_ITEM;
+		return 0;
+	}
+	name = rest + SVD_ID_HEX_LEN + 1;
+	r->kind = ROUTE_FILE;
+	if (!strcmp(name, SVD_MANIFEST_NAME)) {
+		snprintf(r->file, sizeof(r->file), "%s", name);
+		return 0;
+	}
+	if (!strncmp(name, SVD_SIG_DIR "/", 4)) {
+		const char *k = name + 4;
+
+		if (strlen(k) != SVD_KEYID_HEX_LEN + 8 ||
+		    !all_hex(k, SVD_KEYID_HEX_LEN, "0123456789ABCDEF") ||
+		    strcmp(k + SVD_KEYID_HEX_LEN, ".minisig") != 0)
+			return svd_error_set(SVD_EINVALID,
+			                     "no such page: a signature is sig/<KEYID>.minisig "
+			                     "(16 uppercase hex digits)");
+		snprintf(r->file, sizeof(r->file), "%s", name);
+		return 0;
+	}
+	if (svd_manifest_check_path(name) < 0)
+		return svd_error_set(SVD_EINVALID,
+		                     "no such page: not a file name an item can hold");
+	snprintf(r->file, sizeof(r->file), "%s", name);
+	return 0;
+}
+
+int svd_http_check_path(const char *path, size_t len)
+{
+	route r;
+
+	return parse_path(&r, path, len);
+}
+
+/*
+ * libmicrohttpd's own unescaping would turn %00 into a NUL that cuts the
+ * path short and %2F into a '/'. Decode %XX here instead, unless a sequence
+ * is malformed or stands for '/', '\\', '%' or a control character: then
+ * leave the whole string as it came, and its '%' has it refused.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	size_t i, o = 0, len = strlen(s);
+	uint8_t v;
+
+	(void)cls;
+	(void)c;
+	for (i = 0; i < len; i++) {
+		if (s[i] != '%')
+			continue;
+		if (i + 2 >= len || svd_hex_decode(&v, 1, s + i + 1) < 0)
+			return len;
+		if (v < 0x20 || v == 0x7f || v == '/' || v == '\\' || v == '%')
+			return len;
+		i += 2;
+	}
+	for (i = 0; i < len; i++) {
+		if (s[i] == '%') {
+			svd_hex_decode(&v, 1, s + i + 1);
+			s[o++] = (char)v;
+			i += 2;
+		} else {
+			s[o++] = s[i];
+		}
+	}
+	s[o] = '\0';
+	return o;
+}
+
+/* Replies. */
+
+/* Queue a response with the headers every reply has; takes the response. */
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp,
+                             const char *type, int html)
+{
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type) != MHD_YES ||
+	    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") != MHD_YES ||
+	    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer") != MHD_YES ||
+	    MHD_add_response_header(resp, "Content-Security-Policy", html ? CSP_HTML : CSP_RAW) !=
+	        MHD_YES) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* A buffer's bytes as the body (the response frees them). */
+static enum MHD_Result queue_sbuf(struct MHD_Connection *c, unsigned status, sbuf *b,
+                                  const char *type, int html)
+{
+	struct MHD_Response *resp;
+
+	resp =
+	    MHD_create_response_from_buffer(b->len, b->p ? b->p : (char *)"",
+	                                    b->p ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		free(b->p);
+		b->p = NULL;
+		return MHD_NO;
+	}
+	b->p = NULL;
+	return queue(c, status, resp, type, html);
+}
+
+/* A short plain-text reply: the status and what went wrong (never a path on disk). */
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *what,
+                                  const char *detail)
+{
+	struct MHD_Response *resp;
+	sbuf b;
+
+	sb_init(&b, SMALL_MAX);
+	sb_printf(&b, "%u %s", status, what);
+	if (detail && *detail) {
+		sb_puts(&b, ": ");
+		sb_put(&b, detail, strnlen(detail, 1024));
+	}
+	sb_puts(&b, "\n");
+	if (b.error) {
+		free(b.p);
+		return MHD_NO;
+	}
+	if (status != MHD_HTTP_METHOD_NOT_ALLOWED)
+		return queue_sbuf(c, status, &b, "text/plain; charset=utf-8", 0);
+	resp = MHD_create_response_from_buffer(b.len, b.p, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(b.p);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") != MHD_YES) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	return queue(c, status, resp, "text/plain; charset=utf-8", 0);
+}
+
+static enum MHD_Result reply_error(struct MHD_Connection *c, int error)
+{
+	if (error == SVD_ENOTFOUND)
+		return reply_text(c, MHD_HTTP_NOT_FOUND, "not found", svd_error_last());
+	if (error == SVD_ETOOBIG)
+		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "too large to serve",
+		                  "take it from a bundle instead");
+	return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error",
+	                  "the mirror could not read its archive; its operator should run "
+	                  "`samvydav verify`");
+}
+
+static void page_head(sbuf *b, const char *title)
+{
+	sb_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	           "<title>");
+	sb_html(b, title);
+	sb_puts(b, "</title>\n<style>" STYLE "</style>\n</head>\n<body>\n");
+}
+
+static void page_foot(sbuf *b)
+{
+	sb_puts(b, "<footer><p><small>samvydav " SVD_VERSION
+	           " &middot; <a href=\"/\">index</a> &middot; <a href=\"/api/status\">status</a>"
+	           "</small></p></footer>\n</body>\n</html>\n");
+}
+
+/* The index, built once per main commit. */
+
+typedef struct index_row {
+	char id[SVD_ID_HEX_LEN + 1];
+	char date[11];
+	char created[32];
+	const char *kind;
+	char *title;
+	char *lang;
+} index_row;
+
+typedef struct index_rows {
+	index_row *v;
+	size_t n, cap;
+	size_t items;
+} index_rows;
+
+static int collect_row(const char *id, const svd_manifest *m, void *payload)
+{
+	index_rows *rows = payload;
+	const char *published, *created, *title, *lang;
+	index_row *row;
+
+	rows->items++;
+	if (!m)
+		return 0; /* listed by `samvydav verify`, not by the index */
+	if (rows->n == rows->cap) {
+		size_t cap = rows->cap ? rows->cap * 2 : 256;
+		index_row *v = realloc(rows->v, cap * sizeof(*v));
+
+		if (!v)
+			return svd_error_set(SVD_ERROR, "out of memory building the index");
+		rows->v = v;
+		rows->cap = cap;
+	}
+	row = &rows->v[rows->n];
+	memset(row, 0, sizeof(*row));
+	published = svd_manifest_get(m, "published");
+	created = svd_manifest_get(m, "created");
+	title = svd_manifest_get(m, "title");
+	lang = svd_manifest_get(m, "lang");
+	snprintf(row->id, sizeof(row->id), "%s", id);
+	snprintf(row->created, sizeof(row->created), "%s", created ? created : "");
+	snprintf(row->date, sizeof(row->date), "%.10s", published ? published : row->created);
+	row->kind = svd_kind_name(svd_manifest_kind(m));
+	row->title = strdup(title ? title : "");
+	row->lang = strdup(lang ? lang : "");
+	if (!row->title || !row->lang) {
+		free(row->title);
+		free(row->lang);
+		return svd_error_set(SVD_ERROR, "out of memory building the index");
+	}
+	rows->n++;
+	return 0;
+}
+
+/* Newest first: by date, then creation time, then id. */
+static int cmp_row(const void *x, const void *y)
+{
+	const index_row *a = x, *b = y;
+	int d;
+
+	if ((d = strcmp(b->date, a->date)) != 0)
+		return d;
+	if ((d = strcmp(b->created, a->created)) != 0)
+		return d;
+	return strcmp(a->id, b->id);
+}
+
+static void cache_free(index_cache *ic)
+{
+	if (!ic)
+		return;
+	free(ic->html);
+	free(ic->json);
+	free(ic);
+}
+
+static int render_index(index_cache *ic, const index_rows *rows, const char *mirror)
+{
+	json_t *arr = NULL;
+	sbuf b;
+	size_t i;
+	int error = SVD_ERROR;
+
+	sb_init(&b, INDEX_MAX);
+	page_head(&b, "samvydav");
+	sb_puts(&b, "<h1>samvydav</h1>\n<p>");
+	sb_printf(&b, "%zu item%s", ic->items, ic->items == 1 ? "" : "s");
+	sb_puts(&b, " &middot; mirror <code>");
+	sb_html(&b, mirror);
+	sb_puts(&b, "</code>");
+	if (ic->commit[0])
+		sb_printf(&b, " &middot; main <code>%.12s</code>", ic->commit);
+	sb_puts(&b, " &middot; <a href=\"/bundle/latest\">latest bundle</a></p>\n");
+	sb_puts(&b, "<table>\n<thead><tr><th>Date</th><th>Title</th><th>Language</th>"
+	            "<th>Kind</th></tr></thead>\n<tbody>\n");
+
+	if (!(arr = json_array())) {
+		svd_error_set(SVD_ERROR, "out of memory building the index");
+		goto cleanup;
+	}
+	for (i = 0; i < rows->n && !b.error; i++) {
+		const index_row *r = &rows->v[i];
+		json_t *o;
+
+		sb_puts(&b, "<tr><td>");
+		sb_html(&b, r->date);
+		sb_printf(&b, "</td><td><a href=\"/items/%s\" lang=\"", r->id);
+		sb_html(&b, r->lang);
+		sb_puts(&b, "\">");
+		sb_html(&b, r->title[0] ? r->title : r->id);
+		sb_puts(&b, "</a></td><td>");
+		sb_html(&b, r->lang);
+		sb_puts(&b, "</td><td>");
+		sb_html(&b, r->kind);
+		sb_puts(&b, "</td></tr>\n");
+
+		o = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "id", r->id, "title", r->title, "lang",
+		              r->lang, "kind", r->kind, "date", r->date);
+		if (!o || json_array_append_new(arr, o) < 0) {
+			svd_error_set(SVD_ERROR, "out of memory building the item list");
+			goto cleanup;
+		}
+	}
+	sb_puts(&b, "</tbody>\n</table>\n");
+	page_foot(&b);
+	if (b.error) {
+		error = b.error;
+		goto cleanup;
+	}
+	if (!(ic->json = json_dumps(arr, JSON_COMPACT))) {
+		svd_error_set(SVD_ERROR, "out of memory writing the item list");
+		goto cleanup;
+	}
+	ic->json_len = strlen(ic->json);
+	if (ic->json_len > INDEX_MAX) {
+		error = svd_error_set(SVD_ETOOBIG, "the item list is over %u bytes", INDEX_MAX);
+		goto cleanup;
+	}
+	ic->html = b.p;
+	ic->html_len = b.len;
+	b.p = NULL;
+	error = 0;
+cleanup:
+	free(b.p);
+	json_decref(arr);
+	return error;
+}
+
+static int cache_build(index_cache **out, svd_archive *a, const char *commit)
+{
+	index_rows rows = {0};
+	index_cache *ic = NULL;
+	size_t i;
+	int error;
+
+	*out = NULL;
+	if (!(ic = calloc(1, sizeof(*ic)))) {
+		error = svd_error_set(SVD_ERROR, "out of memory building the index");
+		goto cleanup;
+	}
+	snprintf(ic->commit, sizeof(ic->commit), "%s", commit);
+	if (commit[0] && (error = svd_store_foreach(a, collect_row, &rows)) != 0)
+		goto cleanup;
+	if (rows.n > 1)
+		qsort(rows.v, rows.n, sizeof(*rows.v), cmp_row);
+	ic->items = rows.items;
+	if ((error = render_index(ic, &rows, svd_archive_mirror_id(a))) < 0)
+		goto cleanup;
+	*out = ic;
+	ic = NULL;
+cleanup:
+	for (i = 0; i < rows.n; i++) {
+		free(rows.v[i].title);
+		free(rows.v[i].lang);
+	}
+	free(rows.v);
+	cache_free(ic);
+	return error;
+}
+
+static void cache_release(index_cache *ic)
+{
+	svd_http *h;
+	int last;
+
+	if (!ic)
+		return;
+	h = ic->owner;
+	pthread_mutex_lock(&h->lock);
+	last = --ic->refs == 0;
+	pthread_mutex_unlock(&h->lock);
+	if (last)
+		cache_free(ic);
+}
+
+static void cache_release_cb(void *cls)
+{
+	cache_release(cls);
+}
+
+/*
+ * The index of main as it is now: the shared one when main has not moved,
+ * else a new one (which then replaces the shared one). The caller holds a
+ * reference and gives it back with cache_release().
+ */
+static int cache_get(index_cache **out, svd_http *h, svd_archive *a)
+{
+	char commit[SVD_COMMIT_HEX_LEN + 1] = "";
+	index_cache *ic = NULL, *old = NULL;
+	int error;
+
+	*out = NULL;
+	error = svd_store_head(commit, a);
+	if (error == SVD_ENOTFOUND) {
+		commit[0] = '\0';
+		error = 0;
+	}
+	if (error < 0)
+		return error;
+	pthread_mutex_lock(&h->lock);
+	if (h->cache && !strcmp(h->cache->commit, commit)) {
+		h->cache->refs++;
+		*out = h->cache;
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (*out)
+		return 0;
+
+	if ((error = cache_build(&ic, a, commit)) < 0)
+		return error;
+	ic->owner = h;
+	ic->refs = 2; /* the service's and the caller's */
+	pthread_mutex_lock(&h->lock);
+	old = h->cache;
+	h->cache = ic;
+	pthread_mutex_unlock(&h->lock);
+	cache_release(old);
+	*out = ic;
+	return 0;
+}
+
+static enum MHD_Result serve_cached(struct MHD_Connection *c, index_cache *ic, int json)
+{
+	struct MHD_Response *resp;
+
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(
+	    json ? ic->json_len : ic->html_len, json ? ic->json : ic->html, cache_release_cb, ic);
+	if (!resp) {
+		cache_release(ic);
+		return MHD_NO;
+	}
+	return queue(c, MHD_HTTP_OK, resp, json ? "application/json" : "text/html; charset=utf-8",
+	             !json);
+}
+
+static enum MHD_Result serve_status(struct MHD_Connection *c, svd_archive *a, index_cache *ic)
+{
+	json_t *o;
+	sbuf b;
+	char *s;
+
+	o = json_pack("{s:s, s:I, s:s?, s:I, s:s}", "mirror", svd_archive_mirror_id(a), "items",
+	              (json_int_t)ic->items, "head", ic->commit[0] ? ic->commit : NULL,
+	              "trusted_keys", (json_int_t)svd_trust_count(svd_archive_trust(a)), "version",
+	              SVD_VERSION);
+	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!s)
+		return MHD_NO;
+	sb_init(&b, SMALL_MAX);
+	sb_puts(&b, s);
+	free(s);
+	if (b.error) {
+		free(b.p);
+		return MHD_NO;
+	}
+	return queue_sbuf(c, MHD_HTTP_OK, &b, "application/json", 0);
+}
+
+/* An item's folder in main: its tree. SVD_ENOTFOUND for an id main does not hold. */
+static int item_tree(git_tree **out, svd_archive *a, const char *id)
+{
+	git_oid head, oid;
+	git_tree *items = NULL;
+	int error;
+
+	*out = NULL;
+	if ((error = svd_store_head_oid(&head, a->repo)) < 0) {
+		if (error == SVD_ENOTFOUND)
+			svd_error_set(SVD_ENOTFOUND, "no item %s in the archive", id);
+		return error;
+	}
+	if ((error = svd_store_items_tree(&items, a->repo, &head)) < 0)
+		return error;
+	if ((error = svd_store_item_tree(&oid, a->repo, items, id)) < 0)
+		goto cleanup;
+	if (git_tree_lookup(out, a->repo, &oid) < 0)
+		error = svd_git_error("cannot read an item's folder");
+cleanup:
+	git_tree_free(items);
+	return error;
+}
+
+/* The verdict for the item page, rendered from inside svd_store_verify()'s callback. */
+typedef struct verdict_out {
+	sbuf *b;
+	const char *id;
+	int seen;
+} verdict_out;
+
+static const char *sig_status_name(svd_sig_status s)
+{
+	switch (s) {
+	case SVD_SIG_VALID:
+		return "valid, by a trusted key";
+	case SVD_SIG_UNTRUSTED:
+		return "by a key this mirror does not trust (not checked)";
+	case SVD_SIG_INVALID:
+		return "INVALID";
+	}
+	return "?";
+}
+
+static int render_verdict(const svd_verdict *v, void *payload)
+{
+	verdict_out *vo = payload;
+	sbuf *b = vo->b;
+	size_t i, n;
+
+	vo->seen = 1;
+	if (svd_verdict_ok(v))
+		sb_puts(b, "<p class=\"ok\"><strong>Verified:</strong> every hash matches and "
+		           "it is signed by a key this mirror trusts.</p>\n");
+	else
+		sb_puts(b, "<p class=\"bad\"><strong>Does not verify.</strong> Do not rely on "
+		           "this item; tell the mirror's operator.</p>\n");
+	n = svd_verdict_problem_count(v);
+	if (n) {
+		sb_puts(b, "<ul class=\"bad\">\n");
+		for (i = 0; i < n; i++) {
+			const char *file, *check, *message;
+
+			svd_verdict_problem(v, i, &file, &check, &message);
+			sb_puts(b, "<li><code>");
+			sb_html(b, file);
+			sb_puts(b, "</code>: ");
+			sb_html(b, check);
+			sb_puts(b, ": ");
+			sb_html(b, message);
+			sb_puts(b, "</li>\n");
+		}
+		sb_puts(b, "</ul>\n");
+	}
+	n = svd_verdict_sig_count(v);
+	sb_puts(b, "<h2>Signatures</h2>\n");
+	if (n == 0)
+		sb_puts(b, "<p>none</p>\n");
+	else
+		sb_puts(b, "<ul>\n");
+	for (i = 0; i < n; i++) {
+		const char *keyid;
+		svd_sig_status st;
+
+		svd_verdict_sig(v, i, &keyid, &st);
+		sb_puts(b, "<li>");
+		if (st != SVD_SIG_INVALID && strlen(keyid) == SVD_KEYID_HEX_LEN &&
+		    all_hex(keyid, SVD_KEYID_HEX_LEN, "0123456789ABCDEF"))
+			sb_printf(b, "<a href=\"/items/%s/%s/%s.minisig\"><code>%s</code></a>",
+			          vo->id, SVD_SIG_DIR, keyid, keyid);
+		else {
+			sb_puts(b, "<code>");
+			sb_html(b, keyid);
+			sb_puts(b, "</code>");
+		}
+		sb_printf(b, " <span class=\"%s\">%s</span></li>\n",
+		          st == SVD_SIG_VALID ? "ok" : "bad", sig_status_name(st));
+	}
+	if (n)
+		sb_puts(b, "</ul>\n");
+	return 0;
+}
+
+static void field_row(sbuf *b, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	sb_printf(b, "<tr><th>%s</th><td>", name);
+	sb_html(b, value);
+	sb_puts(b, "</td></tr>\n");
+}
+
+static void id_row(sbuf *b, const char *name, const char *id)
+{
+	if (!id)
+		return;
+	sb_printf(b, "<tr><th>%s</th><td>", name);
+	if (svd_id_valid(id))
+		sb_printf(b, "<a href=\"/items/%s\"><code>%s</code></a>", id, id);
+	else
+		sb_html(b, id);
+	sb_puts(b, "</td></tr>\n");
+}
+
+static void render_manifest(sbuf *b, const char *id, const svd_manifest *m)
+{
+	const char *source = svd_manifest_get(m, "source");
+	size_t i, n;
+
+	sb_puts(b, "<table>\n");
+	sb_printf(b,
+	          "<tr><th>Id</th><td><code>%s</code> (<a href=\"/items/%s/%s\">%s</a>)"
+	          "</td></tr>\n",
+	          id, id, SVD_MANIFEST_NAME, SVD_MANIFEST_NAME);
+	field_row(b, "Kind", svd_kind_name(svd_manifest_kind(m)));
+	field_row(b, "Language", svd_manifest_get(m, "lang"));
+	field_row(b, "Published", svd_manifest_get(m, "published"));
+	field_row(b, "Created", svd_manifest_get(m, "created"));
+	field_row(b, "Region", svd_manifest_get(m, "region"));
+	n = svd_manifest_author_count(m);
+	if (n) {
+		sb_puts(b, "<tr><th>Authors</th><td>");
+		for (i = 0; i < n; i++) {
+			if (i)
+				sb_puts(b, "<br>");
+			sb_html(b, svd_manifest_author(m, i));
+		}
+		sb_puts(b, "</td></tr>\n");
+	}
+	n = svd_manifest_tag_count(m);
+	if (n) {
+		sb_puts(b, "<tr><th>Tags</th><td>");
+		for (i = 0; i < n; i++) {
+			if (i)
+				sb_puts(b, ", ");
+			sb_html(b, svd_manifest_tag(m, i));
+		}
+		sb_puts(b, "</td></tr>\n");
+	}
+	if (source) {
+		sb_puts(b, "<tr><th>Source</th><td><a rel=\"noreferrer noopener\" href=\"");
+		sb_html(b, source);
+		sb_puts(b, "\">");
+		sb_html(b, source);
+		sb_puts(b, "</a></td></tr>\n");
+	}
+	id_row(b, "Supersedes", svd_manifest_get(m, "supersedes"));
+	id_row(b, "Retracts", svd_manifest_get(m, "retracts"));
+	sb_puts(b, "</table>\n");
+
+	n = svd_manifest_file_count(m);
+	sb_puts(b, "<h2>Files</h2>\n<table>\n<thead><tr><th>Name</th><th>Bytes</th>"
+	           "<th>SHA-256</th></tr></thead>\n<tbody>\n");
+	for (i = 0; i < n; i++) {
+		const svd_manifest_file *f = svd_manifest_file_at(m, i);
+		char hex[65], url[8 + SVD_ID_HEX_LEN + SVD_NAME_MAX + 2];
+
+		svd_hex_encode(hex, f->sha256, 32);
+		sb_puts(b, "<tr><td>");
+		snprintf(url, sizeof(url), "/items/%s/%s", id, f->path);
+		if (svd_http_check_path(url, strlen(url)) == 0) {
+			sb_printf(b, "<a href=\"/items/%s/", id);
+			sb_url(b, f->path);
+			sb_puts(b, "\">");
+			sb_html(b, f->path);
+			sb_puts(b, "</a>");
+		} else {
+			sb_html(b, f->path);
+			sb_puts(b, " <small>(not served over HTTP: take it from a bundle)</small>");
+		}
+		sb_printf(b, "</td><td>%llu</td><td><code>%s</code></td></tr>\n",
+		          (unsigned long long)f->size, hex);
+	}
+	sb_puts(b, "</tbody>\n</table>\n");
+}
+
+/* body.md, escaped, as preformatted text (Markdown rendering comes later). */
+static void render_body(sbuf *b, svd_archive *a, git_tree *tree, const char *id)
+{
+	const git_tree_entry *te = git_tree_entry_byname(tree, "body.md");
+	git_blob *blob = NULL;
+	const char *s;
+	size_t n, show;
+
+	if (!te || git_tree_entry_type(te) != GIT_OBJECT_BLOB)
+		return;
+	sb_puts(b, "<h2>Text</h2>\n");
+	if (git_blob_lookup(&blob, a->repo, git_tree_entry_id(te)) < 0) {
+		sb_puts(b, "<p class=\"bad\">body.md cannot be read.</p>\n");
+		return;
+	}
+	s = git_blob_rawcontent(blob);
+	n = (size_t)git_blob_rawsize(blob);
+	show = n;
+	if (show > BODY_SHOW) {
+		show = BODY_SHOW;
+		while (show > 0 && ((unsigned char)s[show] & 0xC0) == 0x80)
+			show--;
+	}
+	sb_puts(b, "<pre>");
+	sb_html_n(b, s, show);
+	sb_puts(b, "</pre>\n");
+	if (show < n)
+		sb_printf(b,
+		          "<p>The text goes on: <a href=\"/items/%s/body.md\">all of "
+		          "body.md</a> (%zu bytes).</p>\n",
+		          id, n);
+	git_blob_free(blob);
+}
+
+static enum MHD_Result serve_item(struct MHD_Connection *c, svd_archive *a, const char *id)
+{
+	const char *ids[1] = {id};
+	const git_tree_entry *te;
+	git_tree *tree = NULL;
+	git_blob *blob = NULL;
+	svd_manifest *m = NULL;
+	const char *title = NULL;
+	verdict_out vo;
+	sbuf b, v;
+	int error;
+	enum MHD_Result ret;
+
+	sb_init(&b, PAGE_MAX);
+	sb_init(&v, PAGE_MAX);
+	if ((error = item_tree(&tree, a, id)) < 0)
+		goto cleanup;
+	te = git_tree_entry_byname(tree, SVD_MANIFEST_NAME);
+	if (te && git_tree_entry_type(te) == GIT_OBJECT_BLOB &&
+	    git_blob_lookup(&blob, a->repo, git_tree_entry_id(te)) == 0 &&
+	    git_blob_rawsize(blob) <= SVD_MANIFEST_MAX &&
+	    svd_manifest_parse(&m, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) == 0)
+		title = svd_manifest_get(m, "title");
+
+	vo = (verdict_out){.b = &v, .id = id};
+	error = svd_store_verify(a, ids, 1, 1, render_verdict, &vo, NULL);
+	if (error < 0 && error != SVD_ECORRUPT)
+		goto cleanup;
+	if (!vo.seen)
+		sb_puts(&v, "<p class=\"bad\">No verdict.</p>\n");
+
+	page_head(&b, title && *title ? title : id);
+	sb_puts(&b, "<p><a href=\"/\">&larr; all items</a></p>\n<h1");
+	if (m && svd_manifest_get(m, "lang")) {
+		sb_puts(&b, " lang=\"");
+		sb_html(&b, svd_manifest_get(m, "lang"));
+		sb_puts(&b, "\"");
+	}
+	sb_puts(&b, ">");
+	sb_html(&b, title && *title ? title : id);
+	sb_puts(&b, "</h1>\n");
+	if (v.p)
+		sb_put(&b, v.p, v.len);
+	if (m) {
+		sb_puts(&b, "<h2>Manifest</h2>\n");
+		render_manifest(&b, id, m);
+	} else {
+		sb_printf(&b,
+		          "<p class=\"bad\">Its <a href=\"/items/%s/%s\">%s</a> does not "
+		          "parse.</p>\n",
+		          id, SVD_MANIFEST_NAME, SVD_MANIFEST_NAME);
+	}
+	render_body(&b, a, tree, id);
+	page_foot(&b);
+	if (v.error || b.error) {
+		error = v.error ? v.error : b.error;
+		goto cleanup;
+	}
+	error = 0;
+cleanup:
+	svd_manifest_free(m);
+	git_blob_free(blob);
+	git_tree_free(tree);
+	free(v.p);
+	if (error < 0) {
+		free(b.p);
+		return reply_error(c, error);
+	}
+	ret = queue_sbuf(c, MHD_HTTP_OK, &b, "text/html; charset=utf-8", 1);
+	return ret;
+}
+
+/* A raw file: the blob stays in memory (and its repository open) until the response is sent. */
+typedef struct blob_ctx {
+	svd_archive *a;
+	git_blob *blob;
+} blob_ctx;
+
+static void blob_ctx_free(void *cls)
+{
+	blob_ctx *bc = cls;
+
+	git_blob_free(bc->blob);
+	svd_archive_free(bc->a);
+	free(bc);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcasecmp(s + n - k, suffix);
+}
+
+static const char *content_type(const char *name)
+{
+	if (ends_with(name, ".md"))
+		return "text/markdown; charset=utf-8";
+	if (ends_with(name, ".json"))
+		return "application/json";
+	if (ends_with(name, ".txt") || ends_with(name, ".minisig"))
+		return "text/plain; charset=utf-8";
+	if (ends_with(name, ".jpg") || ends_with(name, ".jpeg"))
+		return "image/jpeg";
+	if (ends_with(name, ".png"))
+		return "image/png";
+	if (ends_with(name, ".mp3"))
+		return "audio/mpeg";
+	if (ends_with(name, ".pdf"))
+		return "application/pdf";
+	return "application/octet-stream";
+}
+
+/* Takes the archive: it lives with the response. */
+static enum MHD_Result serve_file(struct MHD_Connection *c, svd_archive *a, const route *r)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *te = NULL;
+	git_odb *odb = NULL;
+	blob_ctx *bc = NULL;
+	struct MHD_Response *resp;
+	git_object_t type;
+	size_t size;
+	int error;
+
+	if ((error = item_tree(&tree, a, r->id)) < 0)
+		goto cleanup;
+	if (git_tree_entry_bypath(&te, tree, r->file) < 0 ||
+	    git_tree_entry_type(te) != GIT_OBJECT_BLOB) {
+		error =
+		    svd_error_set(SVD_ENOTFOUND, "item %.12s... holds no file %s", r->id, r->file);
+		goto cleanup;
+	}
+	if (git_repository_odb(&odb, a->repo) < 0 ||
+	    git_odb_read_header(&size, &type, odb, git_tree_entry_id(te)) < 0) {
+		error = svd_git_error("cannot read a file's size");
+		goto cleanup;
+	}
+	if ((unsigned long long)size > BLOB_MAX) {
+		error = svd_error_set(SVD_ETOOBIG, "file of %zu bytes is over the limit of %llu",
+		                      size, (unsigned long long)BLOB_MAX);
+		goto cleanup;
+	}
+	if (!(bc = calloc(1, sizeof(*bc)))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	if (git_blob_lookup(&bc->blob, a->repo, git_tree_entry_id(te)) < 0) {
+		error = svd_git_error("cannot read a file");
+		goto cleanup;
+	}
+	error = 0;
+cleanup:
+	git_odb_free(odb);
+	git_tree_entry_free(te);
+	git_tree_free(tree);
+	if (error < 0) {
+		if (bc)
+			git_blob_free(bc->blob);
+		free(bc);
+		svd_archive_free(a);
+		return reply_error(c, error);
+	}
+	bc->a = a;
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(
+	    (size_t)git_blob_rawsize(bc->blob), (void *)git_blob_rawcontent(bc->blob),
+	    blob_ctx_free, bc);
+	if (!resp) {
+		blob_ctx_free(bc);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	                            "public, max-age=31536000, immutable") != MHD_YES) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	return queue(c, MHD_HTTP_OK, resp, content_type(r->file), 0);
+}
+
+/* The newest *.tar.zst (a regular file, no link) in the outbox, streamed from disk. */
+static enum MHD_Result serve_bundle(struct MHD_Connection *c, const char *outbox)
+{
+	char best[256] = "", disposition[320];
+	struct timespec best_t = {0};
+	struct MHD_Response *resp;
+	struct dirent *e;
+	struct stat st;
+	DIR *d = NULL;
+	int dfd, fd = -1;
+
+	if (!outbox || !(d = opendir(outbox)))
+		return reply_text(c, MHD_HTTP_NOT_FOUND, "not found",
+		                  "this mirror offers no bundle");
+	dfd = dirfd(d);
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+
+		if (e->d_name[0] == '.' || n >= sizeof(best) || !ends_with(e->d_name, BUNDLE_EXT))
+			continue;
+		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (best[0] &&
+		    (st.st_mtim.tv_sec < best_t.tv_sec ||
+		     (st.st_mtim.tv_sec == best_t.tv_sec &&
+		      (st.st_mtim.tv_nsec < best_t.tv_nsec ||
+		       (st.st_mtim.tv_nsec == best_t.tv_nsec && strcmp(e->d_name, best) < 0)))))
+			continue;
+		memcpy(best, e->d_name, n + 1);
+		best_t = st.st_mtim;
+	}
+	if (best[0])
+		fd = openat(dfd, best, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	closedir(d);
+	if (!best[0])
+		return reply_text(c, MHD_HTTP_NOT_FOUND, "not found",
+		                  "no bundle in the outbox yet");
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return reply_text(c, MHD_HTTP_NOT_FOUND, "not found",
+		                  "the newest bundle went away; try again");
+	}
+	if (!(resp = MHD_create_response_from_fd64((uint64_t)st.st_size, fd))) {
+		close(fd);
+		return MHD_NO;
+	}
+	/* the name comes from the operator's folder: only a plain one goes into the header */
+	if (strspn(best, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+	    strlen(best)) {
+		snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", best);
+		if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
+		                            disposition) != MHD_YES) {
+			MHD_destroy_response(resp);
+			return MHD_NO;
+		}
+	}
+	return queue(c, MHD_HTTP_OK, resp, "application/zstd", 0);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+	svd_http *h = cls;
+	svd_archive *a = NULL;
+	index_cache *ic = NULL;
+	enum MHD_Result ret;
+	route r;
+	int error;
+
+	(void)version;
+	(void)upload_data;
+	(void)con_cls;
+	if (*upload_data_size) {
+		*upload_data_size = 0; /* a body we never read */
+		return MHD_YES;
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
+		                  "this mirror only reads: GET and HEAD");
+	if (parse_path(&r, url, strlen(url)) < 0)
+		return reply_text(c, r.status,
+		                  r.status == 404   ? "not found"
+		                  : r.status == 414 ? "URI too long"
+		                                    : "bad request",
+		                  svd_error_last());
+	if (r.kind == ROUTE_BUNDLE)
+		return serve_bundle(c, h->outbox);
+
+	if (svd_archive_open(&a, h->archive_path) < 0)
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error",
+		                  "the mirror cannot open its archive; tell its operator");
+	switch (r.kind) {
+	case ROUTE_FILE:
+		return serve_file(c, a, &r); /* takes a */
+	case ROUTE_ITEM:
+		ret = serve_item(c, a, r.id);
+		break;
+	case ROUTE_INDEX:
+	case ROUTE_ITEMS:
+	case ROUTE_STATUS:
+		if ((error = cache_get(&ic, h, a)) < 0) {
+			ret = reply_error(c, error);
+			break;
+		}
+		if (r.kind == ROUTE_STATUS) {
+			ret = serve_status(c, a, ic);
+			cache_release(ic);
+		} else {
+			ret = serve_cached(c, ic, r.kind == ROUTE_ITEMS); /* takes ic */
+		}
+		break;
+	default:
+		ret = reply_text(c, MHD_HTTP_NOT_FOUND, "not found", NULL);
+		break;
+	}
+	svd_archive_free(a);
+	return ret;
+}
+
+int svd_http_start(svd_http **out, const char *archive_path, const svd_http_opts *opts)
+{
+	svd_http_opts o = opts ? *opts : (svd_http_opts){0};
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct sockaddr *sa;
+	const union MHD_DaemonInfo *info;
+	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
+	svd_archive *a = NULL;
+	svd_http *h = NULL;
+	uint16_t port;
+	int error = SVD_ERROR, locked = 0;
+
+	*out = NULL;
+	if (!archive_path)
+		return svd_error_set(SVD_EINVALID, "http: no archive to serve");
+	if (!o.address)
+		o.address = DEFAULT_ADDRESS;
+	port = o.port_any ? 0 : (o.port ? o.port : DEFAULT_PORT);
+	if (!o.max_connections)
+		o.max_connections = DEFAULT_MAX_CONN;
+	if (!o.per_ip)
+		o.per_ip = DEFAULT_PER_IP;
+	if (!o.timeout_s)
+		o.timeout_s = DEFAULT_TIMEOUT;
+	if (!o.memory_limit)
+		o.memory_limit = DEFAULT_MEMORY;
+	if (o.max_connections < THREADS)
+		o.max_connections = THREADS;
+
+	memset(&sin, 0, sizeof(sin));
+	memset(&sin6, 0, sizeof(sin6));
+	if (inet_pton(AF_INET, o.address, &sin.sin_addr) == 1) {
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(port);
+		sa = (struct sockaddr *)&sin;
+	} else if (inet_pton(AF_INET6, o.address, &sin6.sin6_addr) == 1) {
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons(port);
+		sa = (struct sockaddr *)&sin6;
+		flags |= MHD_USE_IPv6;
+	} else {
+		return svd_error_set(SVD_EINVALID,
+		                     "http: listen address '%s' is not an IPv4 or IPv6 address "
+		                     "(give one such as 127.0.0.1, 0.0.0.0 or ::1)",
+		                     o.address);
+	}
+
+	/* fail here, not on the first request, when there is no archive */
+	if ((error = svd_archive_open(&a, archive_path)) < 0)
+		goto cleanup;
+	error = SVD_ERROR;
+	if (!(h = calloc(1, sizeof(*h)))) {
+		svd_error_set(SVD_ERROR, "http: out of memory");
+		goto cleanup;
+	}
+	if (pthread_mutex_init(&h->lock, NULL) != 0) {
+		svd_error_set(SVD_ERROR, "http: cannot create a lock");
+		goto cleanup;
+	}
+	locked = 1;
+	if (!(h->archive_path = svd_strdup(archive_path)) ||
+	    (o.outbox && !(h->outbox = svd_strdup(o.outbox))))
+		goto cleanup;
+	h->daemon = MHD_start_daemon(flags, port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, sa,
+	                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREADS,
+	                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o.max_connections,
+	                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o.per_ip,
+	                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o.timeout_s,
+	                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)o.memory_limit,
+	                             MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+	if (!h->daemon) {
+		svd_error_set(SVD_ERROR,
+		              "http: cannot listen on %s port %u: %s (is another server using "
+		              "that port? choose another one)",
+		              o.address, (unsigned)port, errno ? strerror(errno) : "unknown error");
+		goto cleanup;
+	}
+	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	h->port = info && info->port ? info->port : port;
+	*out = h;
+	h = NULL;
+	error = 0;
+cleanup:
+	svd_archive_free(a);
+	if (h) {
+		if (locked)
+			pthread_mutex_destroy(&h->lock);
+		free(h->archive_path);
+		free(h->outbox);
+		free(h);
+	}
+	return error;
+}
+
+uint16_t svd_http_port(const svd_http *h)
+{
+	return h ? h->port : 0;
+}
+
+void svd_http_stop(svd_http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->daemon);
+	cache_release(h->cache);
+	pthread_mutex_destroy(&h->lock);
+	free(h->archive_path);
+	free(h->outbox);
+	free(h);
+}

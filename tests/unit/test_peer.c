@@ -1,0 +1,622 @@
+/*
+ * test_peer.c: syncing archives with each other over git transports —
+ * file:// and stock `git daemon` — on real archives in temporary folders.
+ * What a peer holds goes through the gate like a bundle's items: untrusted
+ * signers and forged files are refused and reported, main moves only when
+ * the caller commits, and mirrors end with the same tree whatever the order.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <git2.h>
+#include <sodium.h>
+
+#include "archive_internal.h"
+#include "helpers.h"
+#include "samvydav/archive.h"
+#include "samvydav/item.h"
+#include "samvydav/key.h"
+#include "samvydav/manifest.h"
+#include "samvydav/peer.h"
+#include "samvydav/store.h"
+#include "store_internal.h"
+#include "util.h"
+
+#define CREATED  "2024-05-01T10:00:00Z"
+#define MAX_SEEN 8
+
+static char tmpdir[64];
+
+/* Editors a, b, c are trusted where a test says so; u is trusted only by its own archive. */
+static svd_seckey *sk_a, *sk_b, *sk_c, *sk_u;
+static svd_pubkey *pk_a, *pk_b, *pk_c, *pk_u;
+
+/* What the item callback was told. */
+typedef struct seen {
+	size_t n;
+	struct {
+		char id[SVD_ID_HEX_LEN + 1];
+		int ok;
+		char source[256], file[64], check[32];
+	} v[MAX_SEEN];
+} seen;
+
+static int group_setup(void **state)
+{
+	char path[PATH_MAX];
+
+	(void)state;
+	if (th_init(tmpdir, sizeof(tmpdir), "peer") < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/bodies", tmpdir);
+	if (mkdir(path, 0755) != 0)
+		return -1;
+	if (svd_key_generate(&sk_a, &pk_a) != 0 || svd_key_generate(&sk_b, &pk_b) != 0 ||
+	    svd_key_generate(&sk_c, &pk_c) != 0 || svd_key_generate(&sk_u, &pk_u) != 0)
+		return -1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	svd_seckey_free(sk_a);
+	svd_seckey_free(sk_b);
+	svd_seckey_free(sk_c);
+	svd_seckey_free(sk_u);
+	svd_pubkey_free(pk_a);
+	svd_pubkey_free(pk_b);
+	svd_pubkey_free(pk_c);
+	svd_pubkey_free(pk_u);
+	th_shutdown(tmpdir);
+	return 0;
+}
+
+/* A new archive trusting editors a, b and c. */
+static svd_archive *make_archive(const char *name)
+{
+	svd_archive *a = th_archive_new(tmpdir, name);
+
+	assert_int_equal(svd_archive_trust_add(a, pk_a), 0);
+	assert_int_equal(svd_archive_trust_add(a, pk_b), 0);
+	assert_int_equal(svd_archive_trust_add(a, pk_c), 0);
+	return a;
+}
+
+/* Add one item with body text, signed by sk; its id into id (65 bytes). */
+static void add_item(svd_archive *a, const char *title, const svd_seckey *sk, char *id)
+{
+	char path[PATH_MAX], hex[17];
+	uint8_t h[32];
+	svd_source_file f = {"body.md", path};
+	svd_manifest *m = NULL;
+	svd_verdict *v = NULL;
+	svd_txn *t = NULL;
+
+	crypto_hash_sha256(h, (const uint8_t *)title, strlen(title));
+	svd_hex_encode(hex, h, 8);
+	th_path(path, sizeof(path), "%s/bodies/%s.md", tmpdir, hex);
+	th_write_text(path, title);
+	assert_int_equal(svd_manifest_new(&m), 0);
+	assert_int_equal(svd_manifest_set(m, "title", title), 0);
+	assert_int_equal(svd_manifest_set(m, "lang", "uk"), 0);
+	assert_int_equal(svd_manifest_set(m, "created", CREATED), 0);
+	assert_int_equal(svd_txn_begin(&t, a), 0);
+	if (svd_txn_add_new(t, m, &f, 1, sk, &v) != 0)
+		fail_msg("add %s: %s", title, svd_error_last());
+	assert_true(svd_verdict_ok(v));
+	if (id)
+		snprintf(id, SVD_ID_HEX_LEN + 1, "%s", svd_verdict_id(v));
+	assert_int_equal(svd_txn_commit(t, NULL, NULL), 0);
+	svd_txn_free(t);
+	svd_verdict_free(v);
+	svd_manifest_free(m);
+}
+
+static int record(const svd_verdict *v, void *payload)
+{
+	seen *s = payload;
+
+	if (s->n == MAX_SEEN)
+		fail_msg("told about more than %d items", MAX_SEEN);
+	snprintf(s->v[s->n].id, sizeof(s->v[s->n].id), "%s",
+	         svd_verdict_id(v) ? svd_verdict_id(v) : "");
+	s->v[s->n].ok = svd_verdict_ok(v);
+	snprintf(s->v[s->n].source, sizeof(s->v[s->n].source), "%s",
+	         svd_verdict_source(v) ? svd_verdict_source(v) : "");
+	if (svd_verdict_problem_count(v)) {
+		const char *file, *check, *msg;
+		svd_verdict_problem(v, 0, &file, &check, &msg);
+		snprintf(s->v[s->n].file, sizeof(s->v[s->n].file), "%s", file);
+		snprintf(s->v[s->n].check, sizeof(s->v[s->n].check), "%s", check);
+	}
+	s->n++;
+	return 0;
+}
+
+static void url_of(char *out, size_t size, svd_archive *peer)
+{
+	th_path(out, size, "file://%s/store.git", svd_archive_path(peer));
+}
+
+/* One operation: sync to from peer, then commit. Returns what svd_peer_sync returned. */
+static int sync_commit(svd_archive *to, const char *name, const char *url,
+                       const svd_peer_opts *opts, svd_peer_stats *st)
+{
+	svd_txn *t = NULL;
+	int error;
+
+	assert_int_equal(svd_txn_begin(&t, to), 0);
+	error = svd_peer_sync(t, name, url, opts, st);
+	if (error == 0 || error == SVD_ECORRUPT)
+		assert_int_equal(svd_txn_commit(t, NULL, NULL), 0);
+	svd_txn_free(t);
+	return error;
+}
+
+static int sync_from(svd_archive *to, svd_archive *peer, const char *name, seen *s,
+                     svd_peer_stats *st)
+{
+	char url[PATH_MAX];
+	svd_peer_opts o = {0};
+
+	url_of(url, sizeof(url), peer);
+	o.item = record;
+	o.payload = s;
+	return sync_commit(to, name, url, &o, st);
+}
+
+/* main's commit, or all zeros for an archive with nothing yet. */
+static void head_of(svd_archive *a, git_oid *out)
+{
+	if (git_reference_name_to_id(out, a->repo, SVD_MAIN_REF) < 0)
+		memset(out, 0, sizeof(*out));
+}
+
+static void tree_of(svd_archive *a, git_oid *out)
+{
+	git_commit *c = NULL;
+	git_oid head;
+
+	head_of(a, &head);
+	assert_int_equal(git_commit_lookup(&c, a->repo, &head), 0);
+	git_oid_cpy(out, git_commit_tree_id(c));
+	git_commit_free(c);
+}
+
+static size_t count_items(svd_archive *a)
+{
+	svd_item_list l;
+	size_t n;
+
+	assert_int_equal(svd_store_list(&l, a->repo, NULL), 0);
+	n = l.n;
+	free(l.v);
+	return n;
+}
+
+static void expect_verified(svd_archive *a, size_t items)
+{
+	svd_verify_stats vs = {0};
+
+	if (svd_store_verify(a, NULL, 0, 1, NULL, NULL, &vs) != 0)
+		fail_msg("verify %s: %s", svd_archive_path(a), svd_error_last());
+	assert_int_equal(vs.items, items);
+	assert_int_equal(vs.failed, 0);
+	if (th_run(
+	        "git --git-dir='%s/store.git' fsck --full --strict --no-progress >/dev/null 2>&1",
+	        svd_archive_path(a)) != 0)
+		fail_msg("git fsck refuses %s/store.git", svd_archive_path(a));
+}
+
+static void test_sync_file(void **state)
+{
+	svd_archive *a = make_archive("f-a"), *b = make_archive("f-b");
+	svd_peer_stats st;
+	git_oid a_before, a_after, b1, b2;
+	char id1[SVD_ID_HEX_LEN + 1], id2[SVD_ID_HEX_LEN + 1], res[SVD_ID_HEX_LEN + 1];
+	seen s = {0};
+
+	(void)state;
+	add_item(a, "перша стаття", sk_a, id1);
+	add_item(a, "друга стаття", sk_b, id2);
+	head_of(a, &a_before);
+
+	assert_int_equal(sync_from(b, a, "mirror-a", &s, &st), 0);
+	assert_int_equal(st.seen, 2);
+	assert_int_equal(st.accepted, 2);
+	assert_int_equal(st.refused, 0);
+	assert_true(st.bytes > 0);
+	assert_int_equal(s.n, 2);
+	assert_true(s.v[0].ok && s.v[1].ok);
+	assert_non_null(strstr(s.v[0].source, "peer mirror-a"));
+	expect_verified(b, 2);
+	assert_int_equal(count_items(b), 2);
+	assert_int_equal(svd_store_resolve(res, b, id1), 0);
+	assert_int_equal(svd_store_resolve(res, b, id2), 0);
+	head_of(a, &a_after);
+	assert_true(git_oid_equal(&a_before, &a_after));
+	assert_int_equal(git_reference_name_to_id(&b1, b->repo, "refs/quarantine/mirror-a"), 0);
+	assert_true(git_oid_equal(&b1, &a_before));
+
+	/* nothing new: nothing staged, main does not move */
+	head_of(b, &b1);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(sync_from(b, a, "mirror-a", &s, &st), 0);
+	assert_int_equal(st.seen, 0);
+	assert_int_equal(st.accepted, 0);
+	assert_int_equal(s.n, 0);
+	head_of(b, &b2);
+	assert_true(git_oid_equal(&b1, &b2));
+
+	/* a plain absolute path works too, and an empty peer gives nothing */
+	{
+		char url[PATH_MAX];
+		svd_archive *e = make_archive("f-empty"), *none = make_archive("f-none");
+		th_path(url, sizeof(url), "%s/store.git", svd_archive_path(a));
+		assert_int_equal(sync_commit(e, "by-path", url, NULL, &st), 0);
+		assert_int_equal(st.accepted, 2);
+		assert_int_equal(count_items(e), 2);
+		url_of(url, sizeof(url), none);
+		head_of(b, &b1);
+		assert_int_equal(sync_commit(b, "empty", url, NULL, &st), 0);
+		assert_int_equal(st.seen, 0);
+		head_of(b, &b2);
+		assert_true(git_oid_equal(&b1, &b2));
+		svd_archive_free(e);
+		svd_archive_free(none);
+	}
+	svd_archive_free(a);
+	svd_archive_free(b);
+}
+
+static void test_converge(void **state)
+{
+	svd_archive *a = make_archive("c-a"), *b = make_archive("c-b"), *c = make_archive("c-c");
+	svd_archive *all[3] = {a, b, c};
+	svd_peer_stats st;
+	git_oid ta, tb, tc;
+	char shared_a[SVD_ID_HEX_LEN + 1], shared_b[SVD_ID_HEX_LEN + 1];
+	size_t i;
+
+	(void)state;
+	add_item(a, "from a", sk_a, NULL);
+	add_item(b, "from b", sk_b, NULL);
+	add_item(c, "from c", sk_c, NULL);
+	/* the same item signed apart by a and by b: the mirrors must end with both signatures */
+	add_item(a, "shared", sk_a, shared_a);
+	add_item(b, "shared", sk_b, shared_b);
+	assert_string_equal(shared_a, shared_b);
+
+	assert_int_equal(sync_from(a, b, "b", &(seen){0}, &st), 0); /* A <- B */
+	assert_int_equal(st.seen, 2);                               /* b's item, and a cosign */
+	assert_int_equal(sync_from(c, a, "a", &(seen){0}, &st), 0); /* C <- A */
+	assert_int_equal(sync_from(b, c, "c", &(seen){0}, &st), 0); /* B <- C */
+	assert_int_equal(sync_from(a, c, "c", &(seen){0}, &st), 0); /* A <- C */
+
+	for (i = 0; i < 3; i++)
+		expect_verified(all[i], 4);
+	tree_of(a, &ta);
+	tree_of(b, &tb);
+	tree_of(c, &tc);
+	if (!git_oid_equal(&ta, &tb) || !git_oid_equal(&tb, &tc)) {
+		char x[41], y[41], z[41];
+		git_oid_tostr(x, sizeof(x), &ta);
+		git_oid_tostr(y, sizeof(y), &tb);
+		git_oid_tostr(z, sizeof(z), &tc);
+		fail_msg("mirrors differ: A %s, B %s, C %s", x, y, z);
+	}
+	/* and once converged, nobody has anything new for anybody */
+	assert_int_equal(sync_from(c, b, "b", &(seen){0}, &st), 0);
+	assert_int_equal(st.seen, 0);
+	for (i = 0; i < 3; i++)
+		svd_archive_free(all[i]);
+}
+
+static void test_untrusted(void **state)
+{
+	svd_archive *a = make_archive("u-a"), *b = make_archive("u-b");
+	svd_peer_stats st;
+	char bad[SVD_ID_HEX_LEN + 1], res[SVD_ID_HEX_LEN + 1];
+	seen s = {0};
+
+	(void)state;
+	assert_int_equal(svd_archive_trust_add(a, pk_u), 0);
+	add_item(a, "signed by u, whom b does not trust", sk_u, bad);
+	add_item(a, "signed by a", sk_a, NULL);
+
+	assert_int_equal(sync_from(b, a, "a", &s, &st), SVD_ECORRUPT);
+	th_expect_msg("peer a");
+	th_expect_msg("1 of 2 new items refused");
+	assert_int_equal(st.seen, 2);
+	assert_int_equal(st.accepted, 1);
+	assert_int_equal(st.refused, 1);
+	assert_int_equal(s.n, 2);
+	assert_true((s.v[0].ok && !s.v[1].ok) || (!s.v[0].ok && s.v[1].ok));
+	assert_string_equal(s.v[0].ok ? s.v[1].id : s.v[0].id, bad);
+	assert_int_equal(count_items(b), 1);
+	assert_int_equal(svd_store_resolve(res, b, bad), SVD_ENOTFOUND);
+	expect_verified(b, 1);
+	svd_archive_free(a);
+	svd_archive_free(b);
+}
+
+/* Replace a file of an item in main by other bytes, as a lying peer would. */
+static void forge(svd_archive *a, const char *id, const char *file, const char *bytes)
+{
+	git_oid head, blob, tree, commit;
+	git_commit *c = NULL;
+	git_tree *root = NULL, *next = NULL;
+	git_tree_update up;
+	git_signature *who = NULL;
+	char path[128];
+
+	head_of(a, &head);
+	assert_int_equal(git_commit_lookup(&c, a->repo, &head), 0);
+	assert_int_equal(git_commit_tree(&root, c), 0);
+	assert_int_equal(git_blob_create_from_buffer(&blob, a->repo, bytes, strlen(bytes)), 0);
+	snprintf(path, sizeof(path), "items/%.2s/%s/%s", id, id, file);
+	memset(&up, 0, sizeof(up));
+	up.action = GIT_TREE_UPDATE_UPSERT;
+	up.id = blob;
+	up.filemode = GIT_FILEMODE_BLOB;
+	up.path = path;
+	assert_int_equal(git_tree_create_updated(&tree, a->repo, root, 1, &up), 0);
+	assert_int_equal(git_tree_lookup(&next, a->repo, &tree), 0);
+	assert_int_equal(git_signature_new(&who, "forger", "forger@example.org", 1714557600, 0), 0);
+	assert_int_equal(git_commit_create_v(&commit, a->repo, SVD_MAIN_REF, who, who, NULL,
+	                                     "forged", next, 1, c),
+	                 0);
+	git_signature_free(who);
+	git_tree_free(next);
+	git_tree_free(root);
+	git_commit_free(c);
+}
+
+static void test_tampered(void **state)
+{
+	svd_archive *a = make_archive("t-a"), *b = make_archive("t-b");
+	svd_peer_stats st;
+	git_oid before, after;
+	char id[SVD_ID_HEX_LEN + 1], res[SVD_ID_HEX_LEN + 1];
+	seen s = {0};
+
+	(void)state;
+	add_item(a, "свідчення", sk_a, id);
+	/* the same length, other bytes: only the SHA-256 can tell */
+	forge(a, id, "body.md", "свідченнЯ");
+	assert_int_equal(strlen("свідченнЯ"), strlen("свідчення"));
+	head_of(b, &before);
+
+	assert_int_equal(sync_from(b, a, "liar", &s, &st), SVD_ECORRUPT);
+	th_expect_msg("peer liar");
+	assert_int_equal(st.seen, 1);
+	assert_int_equal(st.refused, 1);
+	assert_int_equal(s.n, 1);
+	assert_false(s.v[0].ok);
+	assert_string_equal(s.v[0].id, id);
+	assert_string_equal(s.v[0].file, "body.md");
+	assert_string_equal(s.v[0].check, "sha256");
+	head_of(b, &after);
+	assert_true(git_oid_equal(&before, &after));
+	assert_int_equal(svd_store_resolve(res, b, id), SVD_ENOTFOUND);
+
+	/* an item filed under an id its manifest does not have */
+	{
+		svd_archive *c = make_archive("t-c");
+		char other[SVD_ID_HEX_LEN + 1];
+		git_oid head, tree;
+		git_commit *cm = NULL;
+		git_tree *root = NULL, *next = NULL;
+		git_tree_entry *e = NULL;
+		git_tree_update up;
+		git_signature *who = NULL;
+		char path[128];
+
+		add_item(c, "правдива", sk_a, other);
+		head_of(c, &head);
+		assert_int_equal(git_commit_lookup(&cm, c->repo, &head), 0);
+		assert_int_equal(git_commit_tree(&root, cm), 0);
+		snprintf(path, sizeof(path), "items/%.2s/%s", other, other);
+		assert_int_equal(git_tree_entry_bypath(&e, root, path), 0);
+		memset(&up, 0, sizeof(up));
+		up.action = GIT_TREE_UPDATE_UPSERT;
+		git_oid_cpy(&up.id, git_tree_entry_id(e));
+		up.filemode = GIT_FILEMODE_TREE;
+		snprintf(path, sizeof(path), "items/%.2s/%.2s%s", other, other, other + 2);
+		/* same fan, last digit changed: well filed by name, but not its id */
+		path[strlen(path) - 1] = path[strlen(path) - 1] == '0' ? '1' : '0';
+		up.path = path;
+		assert_int_equal(git_tree_create_updated(&tree, c->repo, root, 1, &up), 0);
+		assert_int_equal(git_tree_lookup(&next, c->repo, &tree), 0);
+		assert_int_equal(git_signature_new(&who, "forger", "f@example.org", 1714557600, 0),
+		                 0);
+		assert_int_equal(git_commit_create_v(&head, c->repo, SVD_MAIN_REF, who, who, NULL,
+		                                     "misfiled", next, 1, cm),
+		                 0);
+		git_signature_free(who);
+		git_tree_free(next);
+		git_tree_free(root);
+		git_tree_entry_free(e);
+		git_commit_free(cm);
+
+		memset(&s, 0, sizeof(s));
+		assert_int_equal(sync_from(b, c, "misfiler", &s, &st), SVD_ECORRUPT);
+		assert_int_equal(st.seen, 2);
+		assert_int_equal(st.accepted, 1);
+		assert_int_equal(st.refused, 1);
+		assert_int_equal(count_items(b), 1);
+		expect_verified(b, 1);
+		svd_archive_free(c);
+	}
+	svd_archive_free(a);
+	svd_archive_free(b);
+}
+
+static void test_bad_peer(void **state)
+{
+	svd_archive *a = make_archive("b-a"), *b = make_archive("b-b");
+	svd_peer_opts o = {0};
+	svd_peer_stats st;
+	git_oid before, after;
+	char url[PATH_MAX];
+
+	(void)state;
+	add_item(a, "велика", sk_a, NULL);
+	add_item(b, "своя", sk_b, NULL);
+	head_of(b, &before);
+
+	th_path(url, sizeof(url), "file://%s/no-such-archive/store.git", tmpdir);
+	assert_int_equal(sync_commit(b, "gone", url, NULL, &st), SVD_ERROR);
+	th_expect_msg("peer gone");
+	th_expect_msg("cannot fetch");
+
+	url_of(url, sizeof(url), a);
+	o.max_bytes = 16;
+	assert_int_equal(sync_commit(b, "flood", url, &o, &st), SVD_ETOOBIG);
+	th_expect_msg("peer flood");
+	th_expect_msg("more than 16 bytes");
+	assert_int_equal(st.accepted, 0);
+
+	assert_int_equal(sync_commit(b, "bad name", url, NULL, &st), SVD_EINVALID);
+	assert_int_equal(sync_commit(b, "..", url, NULL, &st), SVD_EINVALID);
+	assert_int_equal(sync_commit(b, "x.lock", url, NULL, &st), SVD_EINVALID);
+	assert_int_equal(sync_commit(b, "", url, NULL, &st), SVD_EINVALID);
+	assert_int_equal(sync_commit(b, "ok", "ssh://host/store.git", NULL, &st), SVD_EINVALID);
+	assert_int_equal(sync_commit(b, "ok", "relative/store.git", NULL, &st), SVD_EINVALID);
+	assert_int_equal(sync_commit(b, "ok", "file://", NULL, &st), SVD_EINVALID);
+	assert_int_equal(sync_commit(b, "ok", "http://a b", NULL, &st), SVD_EINVALID);
+
+	head_of(b, &after);
+	assert_true(git_oid_equal(&before, &after));
+	assert_int_equal(count_items(b), 1);
+	svd_archive_free(a);
+	svd_archive_free(b);
+}
+
+/* A TCP port nobody listens on right now (the kernel's pick). */
+static int free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Wait until something accepts connections on port (5 s at most). */
+static int wait_listening(int port)
+{
+	struct sockaddr_in sa;
+	int i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	for (i = 0; i < 100; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct timespec pause = {0, 50 * 1000 * 1000};
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(fd);
+			return 0;
+		}
+		if (fd >= 0)
+			close(fd);
+		nanosleep(&pause, NULL);
+	}
+	return -1;
+}
+
+static void test_git_daemon(void **state)
+{
+	svd_archive *a, *b;
+	svd_peer_stats st;
+	char base[PATH_MAX], logpath[PATH_MAX], portarg[32], basearg[PATH_MAX + 16], url[128];
+	int port, status;
+	pid_t pid;
+	seen s = {0};
+
+	(void)state;
+	if (th_run("test -x \"$(git --exec-path 2>/dev/null)/git-daemon\"") != 0) {
+		print_message("git daemon is not installed: skipping the git:// sync\n");
+		skip();
+	}
+	a = make_archive("d-a");
+	b = make_archive("d-b");
+	add_item(a, "через git://", sk_a, NULL);
+	add_item(a, "ще одна", sk_c, NULL);
+	snprintf(base, sizeof(base), "%s", svd_archive_path(a));
+	port = free_port();
+	snprintf(portarg, sizeof(portarg), "--port=%d", port);
+	snprintf(basearg, sizeof(basearg), "--base-path=%s", base);
+	th_path(logpath, sizeof(logpath), "%s/git-daemon.log", tmpdir);
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* its messages (a probe's connection closing unused, too) go to a log */
+		int log = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (log >= 0)
+			dup2(log, 2);
+		execlp("git", "git", "daemon", "--export-all", basearg, "--reuseaddr", portarg,
+		       "--listen=127.0.0.1", base, (char *)NULL);
+		_exit(127);
+	}
+	if (wait_listening(port) != 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+		fail_msg("git daemon did not start listening on 127.0.0.1:%d (see %s)", port,
+		         logpath);
+	}
+	snprintf(url, sizeof(url), "git://127.0.0.1:%d/store.git", port);
+	status =
+	    sync_commit(b, "daemon", url, &(svd_peer_opts){.item = record, .payload = &s}, &st);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	if (status != 0)
+		fail_msg("sync over %s: %s (git daemon's log: %s)", url, svd_error_last(), logpath);
+	assert_int_equal(st.seen, 2);
+	assert_int_equal(st.accepted, 2);
+	assert_true(st.bytes > 0);
+	assert_int_equal(s.n, 2);
+	expect_verified(b, 2);
+	svd_archive_free(a);
+	svd_archive_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sync_file), cmocka_unit_test(test_converge),
+	    cmocka_unit_test(test_untrusted), cmocka_unit_test(test_tampered),
+	    cmocka_unit_test(test_bad_peer),  cmocka_unit_test(test_git_daemon),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
