@@ -17,7 +17,7 @@
 #define SVD_BUNDLE_INTERNAL_H
 
 #define SVD_BUNDLE_META_NAME     "BUNDLE.json"
-#define SVD_BUNDLE_INDEX_TAG     "SVDX"     /* 4 bytes, at the start of the content */
+#define SVD_BUNDLE_INDEX_TAG     "SVDX" /* 4 bytes, at the start of the content */
 #define SVD_BUNDLE_INDEX_VERSION 1u
 #define SVD_BUNDLE_INDEX_END     "SVDXEND1" /* 8 bytes, the file's last */
 #define SVD_BUNDLE_SKIP_HEADER   8u         /* skippable frame: magic, content length */

@@ -393,8 +393,8 @@ typedef struct verify_job {
 	char message[512];
 } verify_job;
 
-static int verify_one(svd_verdict **out, uint64_t *bytes, git_repository *repo, const svd_item_ref *r,
-                      const svd_trust *trust)
+static int verify_one(svd_verdict **out, uint64_t *bytes, git_repository *repo,
+                      const svd_item_ref *r, const svd_trust *trust)
 {
 	svd_tree_item ti;
 	char path[64];

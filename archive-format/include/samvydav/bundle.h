@@ -20,16 +20,16 @@
 extern "C" {
 #endif
 
-#define SVD_BUNDLE_FORMAT          1
-#define SVD_BUNDLE_FRAME_TARGET    (1024 * 1024)        /**< tar bytes after which a frame is closed */
-#define SVD_BUNDLE_MAX_ITEMS       250000               /**< items in one bundle */
-#define SVD_BUNDLE_META_MAX        (17 * 1024 * 1024)   /**< bytes of BUNDLE.json */
-#define SVD_BUNDLE_WINDOW_LOG_MAX  24                   /**< zstd window: 16 MiB at most */
-#define SVD_BUNDLE_PATH_MAX        4096                 /**< bytes of an entry's name */
-#define SVD_BUNDLE_RATIO_MAX       64                   /**< output per input byte, beyond the slack */
-#define SVD_BUNDLE_SLACK           (64ull * 1024 * 1024) /**< output allowed on top of the ratio */
-#define SVD_BUNDLE_INDEX_MAGIC     0x184D2A5Au          /**< the index's skippable frame */
-#define SVD_HAVE_MAX_IDS           4000000              /**< ids in one have-file */
+#define SVD_BUNDLE_FORMAT         1
+#define SVD_BUNDLE_FRAME_TARGET   (1024 * 1024)      /**< tar bytes after which a frame is closed */
+#define SVD_BUNDLE_MAX_ITEMS      250000             /**< items in one bundle */
+#define SVD_BUNDLE_META_MAX       (17 * 1024 * 1024) /**< bytes of BUNDLE.json */
+#define SVD_BUNDLE_WINDOW_LOG_MAX 24                 /**< zstd window: 16 MiB at most */
+#define SVD_BUNDLE_PATH_MAX       4096               /**< bytes of an entry's name */
+#define SVD_BUNDLE_RATIO_MAX      64                 /**< output per input byte, beyond the slack */
+#define SVD_BUNDLE_SLACK          (64ull * 1024 * 1024) /**< output allowed on top of the ratio */
+#define SVD_BUNDLE_INDEX_MAGIC    0x184D2A5Au           /**< the index's skippable frame */
+#define SVD_HAVE_MAX_IDS          4000000               /**< ids in one have-file */
 
 /** Told how far a long operation has come: items and bytes so far. */
 typedef void (*svd_progress_cb)(uint64_t items, uint64_t bytes, void *payload);
@@ -100,23 +100,22 @@ void svd_have_free(svd_have *h);
 typedef struct svd_bundle_stats {
 	char mirror[SVD_MIRROR_ID_LEN + 1]; /**< the exporter's mirror id ("" if unreadable) */
 	char created[32];                   /**< when it was written ("" if unreadable) */
-	size_t declared;   /**< items BUNDLE.json (or else the index) says it holds */
-	size_t items;      /**< items read whole and checked */
-	size_t accepted;   /**< of those, passed the gate */
-	size_t refused;    /**< of those, refused by the gate */
-	size_t lost;       /**< declared items never read whole (damage) */
-	size_t frames;     /**< frames found */
-	size_t damaged;    /**< frames that failed to decompress or parse */
-	uint64_t bytes;    /**< bundle bytes read */
-	int has_index;     /**< 1 if the trailing index was found and sound */
+	size_t declared; /**< items BUNDLE.json (or else the index) says it holds */
+	size_t items;    /**< items read whole and checked */
+	size_t accepted; /**< of those, passed the gate */
+	size_t refused;  /**< of those, refused by the gate */
+	size_t lost;     /**< declared items never read whole (damage) */
+	size_t frames;   /**< frames found */
+	size_t damaged;  /**< frames that failed to decompress or parse */
+	uint64_t bytes;  /**< bundle bytes read */
+	int has_index;   /**< 1 if the trailing index was found and sound */
 } svd_bundle_stats;
 
 /**
  * Told about each damaged region of a bundle: where it starts, how long it
  * is, and what went wrong.
  */
-typedef void (*svd_damage_cb)(uint64_t offset, uint64_t length, const char *what,
-                              void *payload);
+typedef void (*svd_damage_cb)(uint64_t offset, uint64_t length, const char *what, void *payload);
 
 /** Callbacks of a bundle read; any may be NULL. */
 typedef struct svd_bundle_cbs {

@@ -23,14 +23,14 @@ extern "C" {
 
 /** Settings of the service. Zero fields take the defaults. */
 typedef struct svd_http_opts {
-	const char *address;       /**< listen address; default "127.0.0.1" */
-	uint16_t port;             /**< default 8737; 0 with port_any for any free port */
-	int port_any;              /**< let the system choose a free port (tests) */
-	unsigned max_connections;  /**< default 64 */
-	unsigned per_ip;           /**< connections from one address; default 16 */
-	unsigned timeout_s;        /**< idle connection timeout; default 30 */
-	size_t memory_limit;       /**< per connection; default 64 KiB */
-	const char *outbox;        /**< folder of bundles for /bundle/latest, or NULL */
+	const char *address;      /**< listen address; default "127.0.0.1" */
+	uint16_t port;            /**< default 8737; 0 with port_any for any free port */
+	int port_any;             /**< let the system choose a free port (tests) */
+	unsigned max_connections; /**< default 64 */
+	unsigned per_ip;          /**< connections from one address; default 16 */
+	unsigned timeout_s;       /**< idle connection timeout; default 30 */
+	size_t memory_limit;      /**< per connection; default 64 KiB */
+	const char *outbox;       /**< folder of bundles for /bundle/latest, or NULL */
 } svd_http_opts;
 
 /** A running service; opaque. */

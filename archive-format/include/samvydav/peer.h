@@ -23,18 +23,18 @@ extern "C" {
 
 /** Limits and callbacks of a sync. Zero fields take the defaults. */
 typedef struct svd_peer_opts {
-	uint64_t max_bytes;      /**< bytes the peer may send; default 4 GiB */
-	unsigned timeout_s;      /**< give up when no progress for this long; default 60 */
-	svd_item_cb item;        /**< told about each new item checked; may be NULL */
+	uint64_t max_bytes; /**< bytes the peer may send; default 4 GiB */
+	unsigned timeout_s; /**< give up when no progress for this long; default 60 */
+	svd_item_cb item;   /**< told about each new item checked; may be NULL */
 	void *payload;
 } svd_peer_opts;
 
 /** What a sync did. */
 typedef struct svd_peer_stats {
-	size_t seen;      /**< items of the peer's main not already held as they are */
-	size_t accepted;  /**< of those, passed the gate and staged */
-	size_t refused;   /**< of those, refused */
-	uint64_t bytes;   /**< bytes received */
+	size_t seen;     /**< items of the peer's main not already held as they are */
+	size_t accepted; /**< of those, passed the gate and staged */
+	size_t refused;  /**< of those, refused */
+	uint64_t bytes;  /**< bytes received */
 } svd_peer_stats;
 
 /**
