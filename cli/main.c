@@ -23,6 +23,7 @@ static const cli_cmd commands[] = {
     {"have", cmd_have, "write the list of items this archive holds (a have-file)"},
     {"inspect", cmd_inspect, "check what a bundle holds, importing nothing"},
     {"import", cmd_import, "import bundles through the gate, one commit each"},
+    {"sync", cmd_sync, "take a peer mirror's items over git, through the gate"},
 };
 
 static void usage(FILE *out)

@@ -12,5 +12,7 @@
 #include "item.h"
 #include "store.h"
 #include "bundle.h"
+#include "peer.h"
+#include "http.h"
 
 #endif
