@@ -28,6 +28,7 @@
 #include <samvydav/http.h>
 
 #include "config.h"
+#include "inbox.h"
 #include "log.h"
 
 /* Exit codes (documented in samvydavd(8) and --help). */
@@ -59,6 +60,7 @@ struct daemon_state {
 	task *tasks;
 	size_t ntasks;
 	svd_http *http;
+	svdd_inbox *inbox;
 	int lock_fd;
 };
 
@@ -537,6 +539,7 @@ static void reload(daemon_state *d)
 		return;
 	}
 	free(old);
+	svdd_inbox_reconfigure(d->inbox, fresh);
 	if (svdd_config_http_changed(prev, fresh)) {
 		http_stop(d);
 		if (http_start(d) < 0) {
@@ -572,21 +575,25 @@ static void run_due(daemon_state *d)
 
 static int main_loop(daemon_state *d)
 {
-	struct pollfd pfd;
-	int64_t next, wait;
+	struct pollfd pfd[2];
+	int64_t next, wait, inbox_due;
 	size_t i;
 
-	pfd.fd = signal_pipe[0];
-	pfd.events = POLLIN;
+	pfd[0].fd = signal_pipe[0];
+	pfd[0].events = POLLIN;
+	pfd[1].events = POLLIN;
 	while (!got_stop) {
 		if (got_reload) {
 			got_reload = 0;
 			reload(d);
 		}
 		run_due(d);
+		inbox_due = svdd_inbox_due(d->inbox);
+		if (!got_stop && inbox_due >= 0 && inbox_due <= now_ms())
+			svdd_inbox_run(d->inbox, d->conf, now_ms(), &got_stop);
 		if (got_stop || got_reload)
 			continue;
-		next = -1;
+		next = svdd_inbox_due(d->inbox);
 		for (i = 0; i < d->ntasks; i++)
 			if (next < 0 || d->tasks[i].due < next)
 				next = d->tasks[i].due;
@@ -595,11 +602,15 @@ static int main_loop(daemon_state *d)
 			wait = 0;
 		if (wait > 3600 * 1000)
 			wait = 3600 * 1000; /* look at the clock at least once an hour */
-		if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR) {
+		pfd[1].fd = svdd_inbox_fd(d->inbox);
+		pfd[1].revents = 0;
+		if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, (int)wait) < 0 && errno != EINTR) {
 			svdd_log(SVDD_ERROR, "poll: %s", strerror(errno));
 			return EXIT_FAIL;
 		}
 		drain_signal_pipe();
+		if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN))
+			svdd_inbox_events(d->inbox, now_ms());
 	}
 	svdd_log(SVDD_INFO, "stopping");
 	return EXIT_OK;
@@ -722,15 +733,22 @@ int main(int argc, char **argv)
 		code = run_once(&d);
 		goto cleanup;
 	}
+	if (svdd_inbox_open(&d.inbox, d.conf) < 0) {
+		svdd_log(SVDD_ERROR, "out of memory");
+		goto cleanup;
+	}
 	if (http_start(&d) < 0)
 		goto cleanup;
-	svdd_log(SVDD_INFO, "samvydavd %s: archive %s, %zu peer%s, outbox %s, pid %ld", SVD_VERSION,
-	         d.conf->archive, d.conf->npeers, d.conf->npeers == 1 ? "" : "s",
+	svdd_log(SVDD_INFO,
+	         "samvydavd %s: archive %s, %zu peer%s, %zu inbox folder%s, outbox %s, pid %ld",
+	         SVD_VERSION, d.conf->archive, d.conf->npeers, d.conf->npeers == 1 ? "" : "s",
+	         d.conf->ninbox, d.conf->ninbox == 1 ? "" : "s",
 	         d.conf->outbox ? d.conf->outbox : "off", (long)getpid());
 	code = main_loop(&d);
 
 cleanup:
 	http_stop(&d);
+	svdd_inbox_free(d.inbox);
 	free(d.tasks);
 	if (d.lock_fd >= 0)
 		close(d.lock_fd); /* the pid stays in the file: harmless, flock is the lock */
