@@ -42,7 +42,9 @@ enum {
 #define LOCK_NAME     "daemon.lock"
 #define BUSY_RETRY_S  60 /* when a samvydav command holds the write lock */
 #define BUNDLE_PREFIX "samvydav-"
-#define STAMP_LEN     16 /* 20261126T155411Z */
+#define STAMP_LEN     16     /* 20261126T155411Z */
+#define NEW_SUFFIX    "-new" /* samvydav-STAMP-new.tar.zst: what came since the last full one */
+#define LAST_FULL     "daemon-state/outbox-last" /* main's commit at the last full bundle */
 
 typedef struct daemon_state daemon_state;
 
@@ -259,6 +261,8 @@ static int bundle_stamp(char stamp[STAMP_LEN + 1], const char *name)
 			return 0;
 	}
 	rest = s + STAMP_LEN;
+	if (!strncmp(rest, NEW_SUFFIX, strlen(NEW_SUFFIX)))
+		rest += strlen(NEW_SUFFIX); /* the incremental one, pruned with its full bundle */
 	if (*rest == '.' && rest[1] >= '0' && rest[1] <= '9') {
 		rest++;
 		while (*rest >= '0' && *rest <= '9')
@@ -389,10 +393,86 @@ static int64_t outbox_age(const char *folder)
 	return age;
 }
 
+/* The commit main was at when the last full bundle was written, or "". */
+static void last_full_read(char out[SVD_COMMIT_HEX_LEN + 1], const char *archive)
+{
+	char path[4096], buf[SVD_COMMIT_HEX_LEN + 2] = "";
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", archive, LAST_FULL);
+	if (!(f = fopen(path, "r")))
+		return;
+	if (fgets(buf, sizeof(buf), f) && strspn(buf, "0123456789abcdef") == SVD_COMMIT_HEX_LEN) {
+		memcpy(out, buf, SVD_COMMIT_HEX_LEN);
+		out[SVD_COMMIT_HEX_LEN] = '\0';
+	}
+	fclose(f);
+}
+
+/* Remember main's commit at this full bundle: temporary name, fsync, rename. */
+static void last_full_write(const char *archive, const char *commit)
+{
+	char dir[4096], path[4096], tmp[4200];
+	FILE *f;
+	int fd, ok;
+
+	snprintf(dir, sizeof(dir), "%s/daemon-state", archive);
+	snprintf(path, sizeof(path), "%s/%s", archive, LAST_FULL);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		svdd_log(SVDD_WARN, "outbox: cannot make %s: %s", dir, strerror(errno));
+		return;
+	}
+	if (!(f = fopen(tmp, "w"))) {
+		svdd_log(SVDD_WARN, "outbox: cannot write %s: %s", tmp, strerror(errno));
+		return;
+	}
+	ok = fprintf(f, "%s\n", commit) > 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, path) < 0) {
+		svdd_log(SVDD_WARN, "outbox: cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return;
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
 /*
- * Write a full bundle into the outbox. The library writes each file under a
- * temporary name, fsyncs and renames it, so a reader of the outbox (or
- * /bundle/latest) never sees half a bundle.
+ * The incremental bundle: what main gained since the last full bundle, for a
+ * courier or a peer that took that one. Written before the full bundle, so
+ * the full one stays the newest (/bundle/latest).
+ */
+static void outbox_new(svd_archive *a, const daemon_state *d, const char *stamp, const char *since,
+                       const char *head)
+{
+	svd_export_opts opts = {0};
+	svd_export_result result = {0};
+	char path[4096];
+
+	if (!since[0] || !head[0] || !strcmp(since, head))
+		return;
+	snprintf(path, sizeof(path), "%s/%s%s%s.tar.zst", d->conf->outbox, BUNDLE_PREFIX, stamp,
+	         NEW_SUFFIX);
+	opts.since_commit = since;
+	opts.max_size = d->conf->outbox_maxsize;
+	opts.threads = 1;
+	if (svd_export(a, path, &opts, &result) < 0)
+		svdd_log(SVDD_WARN, "outbox: cannot write %s (the full bundle still goes): %s",
+		         path, svd_error_last());
+	else
+		svdd_log(SVDD_INFO, "outbox: wrote %s: %zu items new since the last full bundle",
+		         path, result.items);
+	svd_export_result_clear(&result);
+}
+
+/*
+ * Write a full bundle into the outbox, and before it the incremental one.
+ * The library writes each file under a temporary name, fsyncs and renames
+ * it, so a reader of the outbox (or /bundle/latest) never sees half a bundle.
  */
 static int task_outbox(daemon_state *d, task *t)
 {
@@ -400,6 +480,7 @@ static int task_outbox(daemon_state *d, task *t)
 	svd_export_result result = {0};
 	svd_archive *a = NULL;
 	char path[4096], stamp[STAMP_LEN + 1];
+	char head[SVD_COMMIT_HEX_LEN + 1] = "", since[SVD_COMMIT_HEX_LEN + 1];
 	time_t now = time(NULL);
 	struct tm tm;
 	int error;
@@ -412,6 +493,10 @@ static int task_outbox(daemon_state *d, task *t)
 	snprintf(path, sizeof(path), "%s/%s%s.tar.zst", d->conf->outbox, BUNDLE_PREFIX, stamp);
 	opts.max_size = d->conf->outbox_maxsize;
 	opts.threads = 1; /* a background job: leave the cores to readers */
+	if (svd_store_head(head, a) < 0)
+		head[0] = '\0'; /* an archive with nothing yet */
+	last_full_read(since, d->conf->archive);
+	outbox_new(a, d, stamp, since, head);
 	if ((error = svd_export(a, path, &opts, &result)) < 0) {
 		svdd_log(SVDD_ERROR, "outbox: cannot write %s: %s", path, svd_error_last());
 		goto cleanup;
@@ -419,6 +504,8 @@ static int task_outbox(daemon_state *d, task *t)
 	svdd_log(SVDD_INFO, "outbox: wrote %s: %zu items in %zu file%s, %llu bytes", path,
 	         result.items, result.nfiles, result.nfiles == 1 ? "" : "s",
 	         (unsigned long long)result.bytes);
+	if (head[0])
+		last_full_write(d->conf->archive, head);
 	outbox_prune(d->conf->outbox, d->conf->outbox_keep);
 
 cleanup:
