@@ -1,0 +1,324 @@
+#!/usr/bin/env bash
+# samvydavd under load and under SIGKILL.
+#
+# 1. A flood: 1,000 files copied into the inbox at once, 900 of them copies
+#    of 30 distinct bundles and 100 of them junk (random bytes, truncated
+#    bundles, empty files). Every file is handled, each distinct bundle is
+#    imported once, every junk file is refused, no file is changed or
+#    removed, the daemon keeps running in bounded memory, and the archive is
+#    healthy.
+# 2. SIGKILL during an inbox import: git fsck is clean, main is the old
+#    commit or the whole new one, verify passes; a restarted daemon imports
+#    the bundle and ends with every item.
+. "$(dirname "$0")/lib.sh"
+
+: "${SVD_BUILD_DIR:?set SVD_BUILD_DIR to the build tree (ctest does)}"
+D=$SVD_BUILD_DIR/daemon/samvydavd
+[ -x "$D" ] || { echo "samvydavd is not built at $D"; exit 1; }
+
+pid=
+trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+t0=$(date +%s%N)
+
+# wait_log PATTERN [TENTHS]: until the daemon's log matches (default 20 s)
+wait_log() {
+	for _ in $(seq "${2:-200}"); do
+		grep -qE -- "$1" "$log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# conf FILE ARCHIVE INBOX: a daemon config watching one inbox, settle 1, rescan 1
+conf() {
+	cat >"$1" <<-EOF
+		[archive]
+			path = $2
+		[inbox]
+			folder = $3
+			settle = 1
+			rescan = 1
+		[http]
+			enabled = false
+		[log]
+			level = debug
+	EOF
+}
+
+# start_daemon CONF LOG: start it and wait for its first line
+start_daemon() {
+	log=$2
+	"$D" -c "$1" 2>>"$log" &
+	pid=$!
+	wait_log "samvydavd [^ ]+: archive " 100
+}
+
+stop_daemon() {
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	local rc=$?
+	pid=
+	return $rc
+}
+
+############################################################### 1. the flood
+
+A=$T/a
+new_archive "$A" ed || exit 1
+python3 - "$T/src" <<-'EOF'
+	import os, sys
+	for b in range(1, 31):
+	    for i in range(1, 31):
+	        d = os.path.join(sys.argv[1], "b%02d" % b, "i%02d" % i)
+	        os.makedirs(d)
+	        open(d + "/meta.json", "w").write(
+	            '{"title":"Flood %d.%d","lang":"en","created":"2026-02-%02dT00:%02d:00Z"}'
+	            % (b, i, b % 28 + 1, i))
+	        open(d + "/body.md", "w").write("Flood item %d.%d.\n" % (b, i))
+EOF
+mkdir -p "$T/bundles" "$T/stage" "$T/inbox"
+prev=$(head_of "$A")
+for b in $(seq -w 1 30); do
+	svd -C "$A" add --from "$T/src/b$b" --key "$T/ed.key" -q || { echo "add b$b failed"; exit 1; }
+	if [ -n "$prev" ]; then
+		svd -C "$A" export -q --level 1 -j 1 --since "$prev" -o "$T/bundles/b$b.tar.zst" || exit 1
+	else
+		svd -C "$A" export -q --level 1 -j 1 -o "$T/bundles/b$b.tar.zst" || exit 1
+	fi
+	prev=$(head_of "$A")
+done
+same "$(ids_of "$A" | wc -l)" 900 "the source archive holds 900 items in 30 commits"
+nb=0
+for f in "$T"/bundles/*.tar.zst; do
+	n=$(tar --zstd -tf "$f" | grep -oE '^items/[0-9a-f]{2}/[0-9a-f]{64}' | sort -u | wc -l)
+	[ "$n" -eq 30 ] && nb=$((nb + 1))
+done
+same "$nb" 30 "30 bundles of 30 items each"
+
+# 900 good files: each bundle 30 times under other names
+for f in "$T"/bundles/*.tar.zst; do
+	b=$(basename "$f" .tar.zst)
+	for c in $(seq -w 1 30); do cp "$f" "$T/stage/good-$b-$c.tar.zst"; done
+done
+# 100 junk files: 40 random, 30 truncated bundles, 30 empty
+python3 - "$T/stage" "$T/bundles" <<-'EOF'
+	import os, random, sys
+	r = random.Random(1000)
+	stage, bundles = sys.argv[1], sys.argv[2]
+	for i in range(40):
+	    open(os.path.join(stage, "junk-random-%02d.tar.zst" % i), "wb").write(
+	        r.randbytes(r.randint(1, 20000)))
+	for i in range(30):
+	    data = open(os.path.join(bundles, "b%02d.tar.zst" % (i + 1)), "rb").read()
+	    cut = r.randint(1, len(data) - 1)
+	    open(os.path.join(stage, "junk-trunc-%02d.tar.zst" % i), "wb").write(data[:cut])
+	for i in range(30):
+	    open(os.path.join(stage, "junk-empty-%02d.tar.zst" % i), "wb").close()
+EOF
+same "$(ls "$T/stage" | wc -l)" 1000 "1,000 files staged: 900 good, 100 junk"
+(cd "$T/stage" && sha256sum -- * | sort -k2) >"$T/before.sums"
+
+R=$T/r
+new_archive "$R" ed || exit 1
+commits0=$(git --git-dir="$R/store.git" rev-list --count main 2>/dev/null || echo 0)
+conf "$T/r.conf" "$R" "$T/inbox"
+start_daemon "$T/r.conf" "$T/flood.log" && ok "the daemon starts" || not_ok "the daemon starts" "$(cat "$log")"
+dpid=$pid
+
+tf=$(date +%s%N)
+cp -- "$T"/stage/* "$T/inbox/"
+dropped=$((($(date +%s%N) - tf) / 1000000))
+printf '# the 1,000 files were copied into the inbox in %d ms\n' "$dropped"
+
+# a file is handled once the log gives its outcome
+handled() {
+	grep -oE "inbox: $T/inbox/[^:]+: (imported:|refused|the same bundle as)" "$log" |
+		sed -E "s|^inbox: $T/inbox/||; s|: [a-z].*$||" | sort -u
+}
+tf=$(date +%s%N)
+for _ in $(seq 1200); do
+	[ "$(handled | wc -l)" -ge 1000 ] && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+ms=$((($(date +%s%N) - tf) / 1000000))
+printf '# the daemon handled the flood in %d ms\n' "$ms"
+same "$(handled | wc -l)" 1000 "the log gives an outcome for every one of the 1,000 files"
+kill -0 "$pid" 2>/dev/null && ok "the daemon is still running" || not_ok "the daemon is still running"
+same "$(ids_of "$R")" "$(ids_of "$A")" "the receiver holds every one of the 900 good items"
+
+# each distinct bundle is imported once, every other copy is a duplicate
+# (a truncated bundle handled first may already have brought some of its items)
+same "$(grep -cE "inbox: $T/inbox/good-[^:]+: imported: 30 items: " "$log")" 30 \
+	"each of the 30 distinct bundles is imported once"
+same "$(grep -cE "inbox: $T/inbox/good-[^:]+: the same bundle as .*, imported\); not importing it again" "$log")" 870 \
+	"the 870 other copies are known as duplicates"
+same "$(grep -oE "inbox: $T/inbox/[^:]+: imported: [0-9]+ items: [0-9]+ added" "$log" |
+	awk '{s += $(NF-1)} END {print s + 0}')" 900 "900 items added in all, none twice"
+same "$(($(git --git-dir="$R/store.git" rev-list --count main) - commits0))" 30 "one commit per distinct bundle"
+
+# junk: random bytes and empty files are refused (the 30 identical empty
+# files: the first refused, the others as a duplicate of it); a truncated
+# bundle is logged as damaged, then refused or imported in part (its sound
+# items), at warn level
+bad=
+for f in $(ls "$T/stage" | grep -E '^junk-(random|empty)-'); do
+	grep -qE "inbox: $T/inbox/$f: (refused|the same bundle as .*, refused\); not importing)" "$log" ||
+		bad="$bad $f=[$(grep -F "inbox: $T/inbox/$f:" "$log" | tail -n 1 | cut -c1-160)]"
+done
+same "${bad:-none}" none "each of the 70 random or empty junk files is logged as refused"
+bad=
+for f in $(ls "$T/stage" | grep -E '^junk-trunc-'); do
+	grep -qE "^(<4>|warn: )inbox: $T/inbox/$f: damaged at byte " "$log" &&
+		grep -qE "^(<4>|warn: )inbox: $T/inbox/$f: (refused: not a readable bundle|imported: .*(lost to damage|already here))" "$log" ||
+		bad="$bad $f=[$(grep -F "inbox: $T/inbox/$f:" "$log" | tail -n 1 | cut -c1-160)]"
+done
+same "${bad:-none}" none "each of the 30 truncated bundles is logged as damaged, with a warning"
+same "$(grep -E "/junk-" "$R/daemon-state/imported" | awk '{print $6}' | grep -cvE '^(refused|partly|duplicate)$')" 0 \
+	"no junk file is recorded as imported whole"
+for k in random trunc empty; do
+	printf '# junk-%s: %d refused outright, %d as a duplicate of refused junk, %d imported in part\n' "$k" \
+		"$(grep -cE "inbox: $T/inbox/junk-$k-[0-9]+\.tar\.zst: refused" "$log")" \
+		"$(grep -cE "inbox: $T/inbox/junk-$k-[0-9]+\.tar\.zst: the same bundle as .*refused\)" "$log")" \
+		"$(grep -cE "inbox: $T/inbox/junk-$k-[0-9]+\.tar\.zst: imported:" "$log")"
+done
+same "$(grep -cE "inbox: $T/inbox/[^:]+: (cannot|.*trying again)" "$log")" 0 "no file had to be retried"
+
+(cd "$T/inbox" && sha256sum -- * | sort -k2) >"$T/after.sums"
+if cmp -s "$T/before.sums" "$T/after.sums"; then
+	ok "no inbox file was removed, added or changed (sha256 lists match)"
+else
+	not_ok "no inbox file was removed, added or changed" "$(diff "$T/before.sums" "$T/after.sums" | head -n 5)"
+fi
+
+hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+printf '# the daemon peak memory (VmHWM): %s kB\n' "${hwm:-?}"
+[ -n "$hwm" ] && [ "$hwm" -lt $((128 * 1024)) ] && ok "the daemon peak memory is below 128 MiB (${hwm} kB)" ||
+	not_ok "the daemon peak memory is below 128 MiB" "VmHWM=${hwm:-unknown} kB"
+
+check "samvydav verify passes on the receiver" svd -C "$R" verify -q
+check "git fsck --full --strict is clean on the receiver" fsck_clean "$R"
+# a few rescans later nothing is handled again
+sleep 2.5
+same "$(grep -cE "inbox: $T/inbox/.*: (imported|refused|the same bundle)" "$log")" 1000 \
+	"later rescans handle no file again"
+stop_daemon
+same "$?" 0 "the daemon stops on SIGTERM after the flood"
+
+########################################## 2. SIGKILL during an inbox import
+
+S=$T/sender
+new_archive "$S" ed || exit 1
+python3 - "$T/bigsrc" <<-'EOF'
+	import os, random, sys
+	r = random.Random(300)
+	for i in range(1, 301):
+	    d = os.path.join(sys.argv[1], "item%d" % i)
+	    os.makedirs(d)
+	    open(d + "/meta.json", "w").write(
+	        '{"title":"Стаття %d","lang":"uk","created":"2026-01-01T00:%02d:%02dZ"}' % (i, i // 60, i % 60))
+	    open(d + "/body.md", "w").write("Текст статті %d.\n" % i)
+	    open(d + "/photo.jpg", "wb").write(r.randbytes(100 * 1024))
+EOF
+svd -C "$S" add --from "$T/bigsrc" --key "$T/ed.key" -q || exit 1
+mkdir -p "$T/ex"
+git --git-dir="$S/store.git" archive main | tar -x -C "$T/ex"
+BIG=$T/big.tar.zst
+craft write --level 1 "$BIG" "$T/ex" || exit 1
+bigsum=$(sha256sum <"$BIG" | cut -d' ' -f1)
+
+R0=$T/k0
+new_archive "$R0" ed || exit 1
+mkdir -p "$T/own"
+printf '{"title":"Власна","lang":"uk","created":"2025-12-31T00:00:00Z"}' >"$T/own/meta.json"
+printf 'Власний текст.\n' >"$T/own/body.md"
+svd -C "$R0" add --from "$T/own" --key "$T/ed.key" -q || exit 1
+want=$(printf '%s\n' "$(ids_of "$S")" "$(ids_of "$R0")" | sort)
+
+# an uninterrupted daemon import, timed from the moment the daemon opens the bundle
+K=$T/k
+# opened FILE: until the daemon has FILE open (at most 10 s)
+opened() {
+	for _ in $(seq 5000); do
+		ls -l "/proc/$pid/fd" 2>/dev/null | grep -qF -- "$1" && return 0
+		sleep 0.002
+	done
+	return 1
+}
+rm -rf "$K" "$T/kin"
+cp -a "$R0" "$K"
+mkdir -p "$T/kin"
+conf "$T/k.conf" "$K" "$T/kin"
+start_daemon "$T/k.conf" "$T/k-timed.log"
+cp "$BIG" "$T/kin/big.tar.zst"
+opened "$T/kin/big.tar.zst"
+ts=$(date +%s%N)
+wait_log "inbox: $T/kin/big.tar.zst: imported:" 600 && ok "an uninterrupted inbox import of the big bundle completes" ||
+	not_ok "an uninterrupted inbox import of the big bundle completes" "$(tail -n 3 "$log")"
+ims=$((($(date +%s%N) - ts) / 1000000))
+printf '# a daemon import of the big bundle takes about %d ms\n' "$ims"
+stop_daemon
+
+kills=0
+# kills spread over the measured time, the last ones near the commit
+for pct in 3 15 35 55 75 90; do
+	delay=$(awk -v ms="$ims" -v p="$pct" 'BEGIN {printf "%.3f", ms * p / 100000}')
+	what="after a SIGKILL ${delay}s (${pct}%) into the import"
+	rm -rf "$K" "$T/kin"
+	cp -a "$R0" "$K"
+	mkdir -p "$T/kin"
+	old=$(head_of "$K")
+	klog=$T/k-$pct.log
+	start_daemon "$T/k.conf" "$klog" || not_ok "$what: the daemon starts" "$(cat "$klog")"
+	cp "$BIG" "$T/kin/big.tar.zst"
+	if opened "$T/kin/big.tar.zst"; then
+		sleep "$delay"
+		grep -q "inbox: $T/kin/big.tar.zst: imported:" "$klog" || kills=$((kills + 1))
+		kill -9 "$pid"
+	else
+		not_ok "$what: the daemon opens the bundle" "$(tail -n 3 "$klog")"
+		kill -9 "$pid"
+	fi
+	wait "$pid" 2>/dev/null
+	pid=
+	new=$(head_of "$K")
+	check "$what: git fsck --full --strict is clean" fsck_clean "$K"
+	if [ "$new" = "$old" ]; then
+		ok "$what: main is the old commit"
+		state=old
+	elif [ "$(git --git-dir="$K/store.git" rev-parse -q --verify "$new^" 2>/dev/null || true)" = "$old" ] &&
+		[ "$(ids_of "$K")" = "$want" ]; then
+		ok "$what: main is the whole new commit"
+		state=new
+	else
+		not_ok "$what: main is old or the whole new commit" "old=$old new=$new"
+		state=bad
+	fi
+	check "$what: verify passes" svd -C "$K" verify -q
+	recorded=no
+	grep -q "$bigsum" "$K/daemon-state/imported" 2>/dev/null && recorded=yes
+	if [ "$recorded" = yes ] && [ "$state" != new ]; then
+		not_ok "$what: the bundle is recorded as imported only with the new commit" "recorded, main=$state"
+	else
+		ok "$what: the bundle is recorded as imported only with the new commit (recorded=$recorded, main=$state)"
+	fi
+	start_daemon "$T/k.conf" "$klog" || not_ok "$what: the daemon restarts" "$(tail -n 3 "$klog")"
+	if [ "$recorded" = no ]; then
+		wait_log "inbox: $T/kin/big.tar.zst: imported:" 600 && ok "$what: the restarted daemon imports the bundle" ||
+			not_ok "$what: the restarted daemon imports the bundle" "$(tail -n 3 "$klog")"
+	else
+		sleep 2.5
+		ok "$what: the bundle was recorded with its commit; the restarted daemon leaves it"
+	fi
+	same "$(ids_of "$K")" "$want" "$what: every item is there in the end (301)"
+	same "$(ls "$K/store.git/objects/pack" | grep -c '^tmp_svd_')" 0 "$what: no temporary pack is left"
+	check "$what: verify passes at the end" svd -C "$K" verify -q
+	stop_daemon
+	same "$?" 0 "$what: the restarted daemon stops on SIGTERM"
+	if grep -q "^<3>\|^error" "$klog"; then not_ok "$what: no error in the log" "$(grep "^<3>\|^error" "$klog" | head -n 3)"; else ok "$what: no error in the log"; fi
+done
+[ "$kills" -ge 4 ] && ok "$kills of 6 kills hit a running import" || not_ok "most kills hit a running import" "only $kills of 6"
+
+printf '# the whole test took %d s\n' $((($(date +%s%N) - t0) / 1000000000))
+finish
