@@ -216,17 +216,7 @@ same "$?" 0 "the daemon stops on SIGTERM after the flood"
 
 S=$T/sender
 new_archive "$S" ed || exit 1
-python3 - "$T/bigsrc" <<-'EOF'
-	import os, random, sys
-	r = random.Random(300)
-	for i in range(1, 301):
-	    d = os.path.join(sys.argv[1], "item%d" % i)
-	    os.makedirs(d)
-	    open(d + "/meta.json", "w").write(
-	        '{"title":"Стаття %d","lang":"uk","created":"2026-01-01T00:%02d:%02dZ"}' % (i, i // 60, i % 60))
-	    open(d + "/body.md", "w").write("Текст статті %d.\n" % i)
-	    open(d + "/photo.jpg", "wb").write(r.randbytes(100 * 1024))
-EOF
+big_items "$T/bigsrc"
 svd -C "$S" add --from "$T/bigsrc" --key "$T/ed.key" -q || exit 1
 mkdir -p "$T/ex"
 git --git-dir="$S/store.git" archive main | tar -x -C "$T/ex"

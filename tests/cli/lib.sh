@@ -107,6 +107,22 @@ fsck_clean() {
 	git --git-dir="$1/store.git" fsck --full --strict --no-dangling
 }
 
+# big_items DIR: 300 item folders with 100 KiB seeded, incompressible
+# attachments (about 30 MiB): enough work that a kill lands in the middle
+big_items() {
+	python3 - "$1" <<-'PY'
+		import os, random, sys
+		r = random.Random(300)
+		for i in range(1, 301):
+		    d = os.path.join(sys.argv[1], "item%d" % i)
+		    os.makedirs(d)
+		    open(d + "/meta.json", "w").write(
+		        '{"title":"Стаття %d","lang":"uk","created":"2026-01-01T00:%02d:%02dZ"}' % (i, i // 60, i % 60))
+		    open(d + "/body.md", "w").write("Текст статті %d.\n" % i)
+		    open(d + "/photo.jpg", "wb").write(r.randbytes(100 * 1024))
+	PY
+}
+
 finish() {
 	printf '%d passed, %d failed\n' "$passed" "$failed"
 	[ "$failed" -eq 0 ]
