@@ -4,10 +4,11 @@
  * Every request path goes through svd_http_check_path() and nothing else
  * decides what is served: only the forms listed in http.h are answered, and
  * files come out of main's git tree by exact name, never from a path on
- * disk (the outbox's bundle is found by listing that one folder). Each
- * request opens its own archive handle, so no libgit2 repository is shared
- * between MHD's threads. The index (HTML and JSON) is built once per main
- * commit and shared, reference-counted, between requests.
+ * disk (the outbox's bundle is found by listing that one folder). Each of
+ * MHD's threads keeps its own archive handle (reopened every few seconds, so
+ * new trust is seen), so no libgit2 repository is shared between threads.
+ * The index (HTML and JSON) is built once per main commit and shared,
+ * reference-counted, between requests.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -35,6 +36,7 @@
 #include "samvydav/manifest.h"
 #include "samvydav/store.h"
 #include "archive_internal.h"
+#include "http_internal.h"
 #include "store_internal.h"
 #include "util.h"
 
@@ -45,6 +47,7 @@
 #define DEFAULT_TIMEOUT  30
 #define DEFAULT_MEMORY   (64 * 1024)
 #define THREADS          2
+#define HANDLE_AGE_S     5 /* seconds a thread keeps one archive handle */
 
 #define INDEX_MAX  (128u * 1024 * 1024)   /* bytes of the index page or its JSON */
 #define PAGE_MAX   (8u * 1024 * 1024)     /* bytes of an item page */
@@ -75,8 +78,20 @@ typedef struct index_cache {
 	size_t json_len;
 } index_cache;
 
+/*
+ * One thread's archive handle. Opening an archive costs more than serving a
+ * page, so each thread keeps one; a raw file's response holds a reference
+ * until it is sent, so a handle replaced meanwhile lives until then.
+ */
+typedef struct handle_slot {
+	svd_archive *a;
+	unsigned refs; /* the thread's own, plus one per response in flight */
+	time_t opened;
+} handle_slot;
+
 struct svd_http {
 	struct MHD_Daemon *daemon;
+	pthread_key_t slot_key; /* each thread's current handle_slot */
 	char *archive_path;
 	char *outbox;
 	uint16_t port;
@@ -362,13 +377,11 @@ int svd_http_check_path(const char *path, size_t len)
  * is malformed or stands for '/', '\\', '%' or a control character: then
  * leave the whole string as it came, and its '%' has it refused.
  */
-static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+size_t svd_http_unescape(char *s)
 {
 	size_t i, o = 0, len = strlen(s);
 	uint8_t v;
 
-	(void)cls;
-	(void)c;
 	for (i = 0; i < len; i++) {
 		if (s[i] != '%')
 			continue;
@@ -389,6 +402,14 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 	}
 	s[o] = '\0';
 	return o;
+}
+
+/* MHD_OPTION_UNESCAPE_CALLBACK: the same decoding, for every request. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return svd_http_unescape(s);
 }
 
 /* Replies. */
@@ -1075,9 +1096,55 @@ cleanup:
 	return ret;
 }
 
+static void slot_release(handle_slot *slot)
+{
+	if (slot && __atomic_sub_fetch(&slot->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		svd_archive_free(slot->a);
+		free(slot);
+	}
+}
+
+/* At a thread's exit: its own reference to its handle goes. */
+static void slot_thread_exit(void *p)
+{
+	slot_release(p);
+}
+
+/*
+ * This thread's archive handle, opened or reopened when older than
+ * HANDLE_AGE_S (so a new trusted key or a repacked store is seen soon).
+ * The slot stays the thread's; do not release it.
+ */
+static int thread_archive(handle_slot **out, svd_http *h)
+{
+	handle_slot *slot = pthread_getspecific(h->slot_key), *fresh;
+	time_t now = time(NULL);
+	int error;
+
+	if (slot && now - slot->opened < HANDLE_AGE_S && now >= slot->opened) {
+		*out = slot;
+		return 0;
+	}
+	if (!(fresh = calloc(1, sizeof(*fresh))))
+		return svd_error_set(SVD_ERROR, "http: out of memory");
+	if ((error = svd_archive_open(&fresh->a, h->archive_path)) < 0) {
+		free(fresh);
+		return error;
+	}
+	fresh->refs = 1;
+	fresh->opened = now;
+	if (pthread_setspecific(h->slot_key, fresh) != 0) {
+		slot_release(fresh);
+		return svd_error_set(SVD_ERROR, "http: cannot keep an archive handle");
+	}
+	slot_release(slot);
+	*out = fresh;
+	return 0;
+}
+
 /* A raw file: the blob stays in memory (and its repository open) until the response is sent. */
 typedef struct blob_ctx {
-	svd_archive *a;
+	handle_slot *slot;
 	git_blob *blob;
 } blob_ctx;
 
@@ -1086,7 +1153,7 @@ static void blob_ctx_free(void *cls)
 	blob_ctx *bc = cls;
 
 	git_blob_free(bc->blob);
-	svd_archive_free(bc->a);
+	slot_release(bc->slot);
 	free(bc);
 }
 
@@ -1116,9 +1183,10 @@ static const char *content_type(const char *name)
 	return "application/octet-stream";
 }
 
-/* Takes the archive: it lives with the response. */
-static enum MHD_Result serve_file(struct MHD_Connection *c, svd_archive *a, const route *r)
+/* The response holds a reference to the thread's handle until it is sent. */
+static enum MHD_Result serve_file(struct MHD_Connection *c, handle_slot *slot, const route *r)
 {
+	svd_archive *a = slot->a;
 	git_tree *tree = NULL;
 	git_tree_entry *te = NULL;
 	git_odb *odb = NULL;
@@ -1163,10 +1231,10 @@ cleanup:
 		if (bc)
 			git_blob_free(bc->blob);
 		free(bc);
-		svd_archive_free(a);
 		return reply_error(c, error);
 	}
-	bc->a = a;
+	__atomic_add_fetch(&slot->refs, 1, __ATOMIC_ACQ_REL);
+	bc->slot = slot;
 	resp = MHD_create_response_from_buffer_with_free_callback_cls(
 	    (size_t)git_blob_rawsize(bc->blob), (void *)git_blob_rawcontent(bc->blob),
 	    blob_ctx_free, bc);
@@ -1246,8 +1314,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **con_cls)
 {
+	static int seen; /* the marker of a request whose headers have been read */
 	svd_http *h = cls;
-	svd_archive *a = NULL;
+	handle_slot *slot = NULL;
+	svd_archive *a;
 	index_cache *ic = NULL;
 	enum MHD_Result ret;
 	route r;
@@ -1255,7 +1325,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 	(void)version;
 	(void)upload_data;
-	(void)con_cls;
+	/*
+	 * Answer on the second call, not the first: a response queued before
+	 * MHD has read the whole request makes it close the connection, and
+	 * every client would pay a new TCP handshake per request.
+	 */
+	if (!*con_cls) {
+		*con_cls = &seen;
+		return MHD_YES;
+	}
 	if (*upload_data_size) {
 		*upload_data_size = 0; /* a body we never read */
 		return MHD_YES;
@@ -1272,12 +1350,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (r.kind == ROUTE_BUNDLE)
 		return serve_bundle(c, h->outbox);
 
-	if (svd_archive_open(&a, h->archive_path) < 0)
+	if (thread_archive(&slot, h) < 0)
 		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error",
 		                  "the mirror cannot open its archive; tell its operator");
+	a = slot->a;
 	switch (r.kind) {
 	case ROUTE_FILE:
-		return serve_file(c, a, &r); /* takes a */
+		return serve_file(c, slot, &r);
 	case ROUTE_ITEM:
 		ret = serve_item(c, a, r.id);
 		break;
@@ -1299,7 +1378,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		ret = reply_text(c, MHD_HTTP_NOT_FOUND, "not found", NULL);
 		break;
 	}
-	svd_archive_free(a);
 	return ret;
 }
 
@@ -1314,7 +1392,7 @@ int svd_http_start(svd_http **out, const char *archive_path, const svd_http_opts
 	svd_archive *a = NULL;
 	svd_http *h = NULL;
 	uint16_t port;
-	int error = SVD_ERROR, locked = 0;
+	int error = SVD_ERROR, locked = 0, keyed = 0;
 
 	*out = NULL;
 	if (!archive_path)
@@ -1364,6 +1442,11 @@ int svd_http_start(svd_http **out, const char *archive_path, const svd_http_opts
 		goto cleanup;
 	}
 	locked = 1;
+	if (pthread_key_create(&h->slot_key, slot_thread_exit) != 0) {
+		svd_error_set(SVD_ERROR, "http: cannot create a thread key");
+		goto cleanup;
+	}
+	keyed = 1;
 	if (!(h->archive_path = svd_strdup(archive_path)) ||
 	    (o.outbox && !(h->outbox = svd_strdup(o.outbox))))
 		goto cleanup;
@@ -1389,6 +1472,8 @@ int svd_http_start(svd_http **out, const char *archive_path, const svd_http_opts
 cleanup:
 	svd_archive_free(a);
 	if (h) {
+		if (keyed)
+			pthread_key_delete(h->slot_key);
 		if (locked)
 			pthread_mutex_destroy(&h->lock);
 		free(h->archive_path);
@@ -1407,7 +1492,8 @@ void svd_http_stop(svd_http *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->daemon);
+	MHD_stop_daemon(h->daemon); /* its threads end, releasing their handles */
+	pthread_key_delete(h->slot_key);
 	cache_release(h->cache);
 	pthread_mutex_destroy(&h->lock);
 	free(h->archive_path);

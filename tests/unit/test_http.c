@@ -14,7 +14,11 @@
 #include <fcntl.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -584,6 +588,63 @@ static void test_refusals(void **state)
 }
 
 /* The index is rebuilt when main moves. */
+/*
+ * One response on an open connection: its status line, and its body read
+ * to the end by Content-Length. Returns 0 when the server closed instead.
+ */
+static int read_response(int fd, char *head, size_t cap)
+{
+	size_t len = 0, body = 0, want;
+	const char *end, *cl;
+	ssize_t n;
+	char c;
+
+	head[0] = '\0';
+	while (len + 1 < cap && !strstr(head, "\r\n\r\n")) {
+		if ((n = read(fd, head + len, 1)) <= 0)
+			return 0;
+		len++;
+		head[len] = '\0';
+	}
+	end = strstr(head, "\r\n\r\n");
+	assert_non_null(end);
+	assert_non_null(cl = strcasestr(head, "\r\nContent-Length: "));
+	want = strtoul(cl + 18, NULL, 10);
+	for (; body < want; body++)
+		assert_int_equal(read(fd, &c, 1), 1);
+	return 1;
+}
+
+/*
+ * Keep-alive: a reader's browser (and wrk) sends many requests over one
+ * connection; the server must answer each of them and not close after the
+ * first, or every page costs a new TCP handshake.
+ */
+static void test_keep_alive(void **state)
+{
+	static const char req[] = "GET /api/status HTTP/1.1\r\nHost: mirror\r\n\r\n";
+	struct sockaddr_in sin = {0};
+	struct timeval tv = {10, 0};
+	char head[4096];
+	int fd, i;
+
+	(void)state;
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(svd_http_port(server));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(write(fd, req, sizeof(req) - 1), (ssize_t)(sizeof(req) - 1));
+		if (!read_response(fd, head, sizeof(head)))
+			fail_msg("request %d on one connection: the server closed it", i + 1);
+		assert_true(!strncmp(head, "HTTP/1.1 200", 12));
+		assert_null(strcasestr(head, "Connection: close"));
+	}
+	close(fd);
+}
+
 static void test_index_follows_main(void **state)
 {
 	char id[SVD_ID_HEX_LEN + 1];
@@ -654,8 +715,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_check_path_refused), cmocka_unit_test(test_check_path_accepted),
 	    cmocka_unit_test(test_start_refused),      cmocka_unit_test(test_serve),
-	    cmocka_unit_test(test_refusals),           cmocka_unit_test(test_index_follows_main),
-	    cmocka_unit_test(test_bundle_latest),
+	    cmocka_unit_test(test_refusals),           cmocka_unit_test(test_keep_alive),
+	    cmocka_unit_test(test_index_follows_main), cmocka_unit_test(test_bundle_latest),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
