@@ -23,6 +23,8 @@
 #define DEFAULT_OUTBOX_EVERY 86400
 #define DEFAULT_OUTBOX_KEEP  3
 #define DEFAULT_PEER_EVERY   3600
+#define DEFAULT_PEER_TIMEOUT 60
+#define DEFAULT_PEER_MAXSIZE ((uint64_t)4 << 30)
 #define DEFAULT_ADDRESS      "127.0.0.1"
 #define DEFAULT_PORT         8737
 #define DEFAULT_MAXCONN      64
@@ -250,6 +252,8 @@ static svdd_peer *peer_get(loader *l, const char *name)
 	if (!(c->peers[c->npeers].name = strdup(name)))
 		return NULL;
 	c->peers[c->npeers].every = DEFAULT_PEER_EVERY;
+	c->peers[c->npeers].timeout = DEFAULT_PEER_TIMEOUT;
+	c->peers[c->npeers].maxsize = DEFAULT_PEER_MAXSIZE;
 	return &c->peers[c->npeers++];
 }
 
@@ -388,7 +392,8 @@ static int take(loader *l, const char *name, const char *value)
 		if (!(p = peer_get(l, sub)))
 			return bad(l, at, NULL, "too many peers (at most 256), or out of memory");
 		return set_string(&p->url, l, at, value);
-	} else if (!strcmp(section, "peer") && !strcmp(key, "every")) {
+	} else if (!strcmp(section, "peer") &&
+	           (!strcmp(key, "every") || !strcmp(key, "timeout") || !strcmp(key, "maxsize"))) {
 		svdd_peer *p;
 		if (!valid_peer_name(sub))
 			return bad(l, at, NULL,
@@ -396,7 +401,12 @@ static int take(loader *l, const char *name, const char *value)
 			           "and '-' (at most 64, not starting with '.')");
 		if (!(p = peer_get(l, sub)))
 			return bad(l, at, NULL, "too many peers (at most 256), or out of memory");
-		problem = parse_seconds(&p->every, value, 1);
+		if (!strcmp(key, "every"))
+			problem = parse_seconds(&p->every, value, 1);
+		else if (!strcmp(key, "timeout"))
+			problem = parse_seconds(&p->timeout, value, 1);
+		else if (!(problem = parse_size(&p->maxsize, value)) && p->maxsize < 1024)
+			problem = "is too small (at least 1K)";
 	} else if (!strcmp(section, "http") && !strcmp(key, "listen")) {
 		free(c->http_address);
 		c->http_address = NULL;
@@ -537,29 +547,70 @@ static const char *bracketed(const char *address, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * A value as git-config reads it back: as it is when that is safe, else in
+ * double quotes with \", \\, \n, \t and \b escaped. Printed bare, a '#' or
+ * ';' would start a comment and cut a URL short.
+ */
+static void put_value(FILE *out, const char *v)
+{
+	size_t len = strlen(v);
+	const char *p;
+
+	if (len && !strpbrk(v, "#;\"\\\n\t\b") && v[0] != ' ' && v[len - 1] != ' ') {
+		fputs(v, out);
+		return;
+	}
+	fputc('"', out);
+	for (p = v; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', out), fputc(*p, out);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else if (*p == '\t')
+			fputs("\\t", out);
+		else if (*p == '\b')
+			fputs("\\b", out);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
 void svdd_config_print(const svdd_config *c, FILE *out)
 {
 	char addr[INET6_ADDRSTRLEN + 3];
 	size_t i;
 
 	fprintf(out, "# effective settings of %s\n", c->file);
-	fprintf(out, "[archive]\n\tpath = %s\n", c->archive);
+	fprintf(out, "[archive]\n\tpath = ");
+	put_value(out, c->archive);
+	fputc('\n', out);
 	fprintf(out, "[inbox]\n");
-	for (i = 0; i < c->ninbox; i++)
-		fprintf(out, "\tfolder = %s\n", c->inbox[i]);
+	for (i = 0; i < c->ninbox; i++) {
+		fprintf(out, "\tfolder = ");
+		put_value(out, c->inbox[i]);
+		fputc('\n', out);
+	}
 	if (!c->ninbox)
 		fprintf(out, "\t# no folder: nothing is watched\n");
 	fprintf(out, "\tsettle = %u\n\trescan = %u\n", c->inbox_settle, c->inbox_rescan);
 	fprintf(out, "[outbox]\n");
-	if (c->outbox)
-		fprintf(out, "\tfolder = %s\n", c->outbox);
-	else
+	if (c->outbox) {
+		fprintf(out, "\tfolder = ");
+		put_value(out, c->outbox);
+		fputc('\n', out);
+	} else
 		fprintf(out, "\t# no folder: no bundles are written\n");
 	fprintf(out, "\tevery = %u\n\tkeep = %u\n\tmaxsize = %llu\n", c->outbox_every,
 	        c->outbox_keep, (unsigned long long)c->outbox_maxsize);
-	for (i = 0; i < c->npeers; i++)
-		fprintf(out, "[peer \"%s\"]\n\turl = %s\n\tevery = %u\n", c->peers[i].name,
-		        c->peers[i].url, c->peers[i].every);
+	for (i = 0; i < c->npeers; i++) {
+		fprintf(out, "[peer \"%s\"]\n\turl = ", c->peers[i].name);
+		put_value(out, c->peers[i].url);
+		fprintf(out, "\n\tevery = %u\n\ttimeout = %u\n\tmaxsize = %llu\n",
+		        c->peers[i].every, c->peers[i].timeout,
+		        (unsigned long long)c->peers[i].maxsize);
+	}
 	fprintf(out,
 	        "[http]\n\tenabled = %s\n\tlisten = %s:%u\n\tmaxconnections = %u\n"
 	        "\ttimeout = %u\n",

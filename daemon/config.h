@@ -15,9 +15,11 @@
 
 /* One [peer "NAME"] section. */
 typedef struct svdd_peer {
-	char *name;     /* [A-Za-z0-9._-], used in refs/quarantine/NAME */
-	char *url;      /* file://, git://, http:// or https:// */
-	unsigned every; /* seconds between syncs */
+	char *name;       /* [A-Za-z0-9._-], used in refs/quarantine/NAME */
+	char *url;        /* file://, git://, http:// or https:// */
+	unsigned every;   /* seconds between syncs */
+	unsigned timeout; /* seconds of silence before the peer is cut off */
+	uint64_t maxsize; /* bytes one sync may receive */
 } svdd_peer;
 
 /* The whole configuration; every field holds its effective value. */

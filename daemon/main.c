@@ -222,6 +222,8 @@ static int task_peer(daemon_state *d, task *t)
 	}
 	opts.item = on_peer_item;
 	opts.payload = p->name;
+	opts.timeout_s = p->timeout;
+	opts.max_bytes = p->maxsize;
 	svdd_log(SVDD_DEBUG, "peer %s: syncing with %s", p->name, p->url);
 	synced = svd_peer_sync(txn, p->name, p->url, &opts, &stats);
 	if (synced < 0 && synced != SVD_ECORRUPT) {

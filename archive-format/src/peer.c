@@ -12,11 +12,11 @@
  *
  * Limits: the peer may send at most max_bytes, and must make progress
  * every timeout_s seconds while it sends. libgit2 1.5 has no socket
- * timeout (GIT_OPT_SET_SERVER_TIMEOUT came in 1.7), so a peer that stops
- * sending altogether, without closing the connection, leaves the fetch
- * waiting in read() until the operating system gives up on the
- * connection: a caller that must not wait (the daemon) runs the sync
- * under its own watchdog.
+ * timeout (GIT_OPT_SET_SERVER_TIMEOUT came in 1.7), so for git://, http://
+ * and https:// peers the TCP connections are our own (net_stream.c): every
+ * connect, read and write has the same deadline, and every byte read, the
+ * ref advertisement included, counts against max_bytes. A file:// peer is
+ * a folder on this machine and has no such limits.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +26,7 @@
 #include <git2.h>
 
 #include "archive_internal.h"
+#include "net_stream.h"
 #include "samvydav/peer.h"
 #include "store_internal.h"
 #include "util.h"
@@ -168,6 +169,10 @@ static int fetch_main(git_oid *out, int *have, git_repository *repo, const char 
 	int error = SVD_ERROR;
 
 	*have = 0;
+	/* deadlines and a byte cap on the sockets too: see net_stream.c */
+	if ((error = svd_net_install()) < 0)
+		return error;
+	svd_net_limits(w->timeout_s, w->max_bytes);
 	if (git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION) < 0)
 		return svd_git_error("cannot set up a fetch");
 	snprintf(spec, sizeof(spec), "+" SVD_MAIN_REF ":%s", refname);

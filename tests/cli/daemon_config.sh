@@ -68,6 +68,10 @@ bad badnumber "\[outbox\] keep = many: is not a whole number" "a number that is 
 bad zerokeep "\[outbox\] keep = 0: is out of range" "keep of 0"
 { base; printf '[peer "kyiv"]\n\turl = file://%s\n\tevery = -60\n' "$A"; } | conf negative
 bad negative '\[peer "kyiv"\] every = -60: must not be negative' "a negative interval"
+{ base; printf '[peer "kyiv"]\n\turl = file://%s\n\ttimeout = 0\n' "$A"; } | conf peertimeout
+bad peertimeout '\[peer "kyiv"\] timeout = 0: must be at least 1 second' "a peer timeout of 0"
+{ base; printf '[peer "kyiv"]\n\turl = file://%s\n\tmaxsize = 100\n' "$A"; } | conf peersize
+bad peersize '\[peer "kyiv"\] maxsize = 100: is too small' "a peer size cap under 1K"
 { base; printf '[inbox]\n\trescan = 0\n'; } | conf zero
 bad zero "\[inbox\] rescan = 0: must be at least 1 second" "an interval of 0"
 { base; printf '[outbox]\n\tevery = 10x\n'; } | conf unit

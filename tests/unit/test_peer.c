@@ -553,6 +553,100 @@ static int wait_listening(int port)
 	return -1;
 }
 
+/*
+ * A hostile server on 127.0.0.1, in a child process: it accepts every
+ * connection, reads the request, then either says nothing and holds the
+ * connection (stall) or talks forever (a ref advertisement with no end).
+ */
+static pid_t hostile_server(int port, int endless)
+{
+	struct sockaddr_in sa;
+	int lfd, one = 1;
+	pid_t pid;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	assert_true((lfd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 8), 0);
+	assert_true((pid = fork()) >= 0);
+	if (pid == 0) {
+		static const char http[] = "HTTP/1.1 200 OK\r\nContent-Type: "
+		                           "application/x-git-upload-pack-advertisement\r\n"
+		                           "\r\n001e# service=git-upload-pack\n0000";
+		static const char line[] = "0046"
+		                           "0123456789012345678901234567890123456789"
+		                           " refs/heads/more-and-more\n";
+		char buf[4096];
+		int fd;
+
+		signal(SIGPIPE, SIG_IGN);
+		while ((fd = accept(lfd, NULL, NULL)) >= 0) {
+			if (read(fd, buf, sizeof(buf)) < 0)
+				_exit(1);
+			if (!endless) {
+				sleep(60); /* hold it, say nothing */
+			} else {
+				if (!strncmp(buf, "GET ", 4) &&
+				    write(fd, http, sizeof(http) - 1) < 0)
+					_exit(1);
+				while (write(fd, line, sizeof(line) - 1) > 0)
+					;
+			}
+			close(fd);
+		}
+		_exit(0);
+	}
+	close(lfd);
+	return pid;
+}
+
+/* A peer that stalls or never stops talking is cut off; main stays as it was. */
+static void test_hostile_network_peer(void **state)
+{
+	static const char *const schemes[] = {"git", "http"};
+	svd_archive *b = make_archive("h-b");
+	svd_peer_opts o = {0};
+	svd_peer_stats st;
+	git_oid before, after;
+	char url[128];
+	time_t t0;
+	size_t i;
+	pid_t pid;
+	int port, endless, error;
+
+	(void)state;
+	add_item(b, "своя", sk_b, NULL);
+	head_of(b, &before);
+	for (endless = 0; endless <= 1; endless++) {
+		for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+			port = free_port();
+			pid = hostile_server(port, endless);
+			snprintf(url, sizeof(url), "%s://127.0.0.1:%d/store.git", schemes[i], port);
+			o.timeout_s = 2;
+			o.max_bytes = endless ? 1 << 20 : 0;
+			t0 = time(NULL);
+			error = sync_commit(b, "hostile", url, &o, &st);
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			if (error >= 0)
+				fail_msg("%s (%s): accepted", url, endless ? "endless" : "stall");
+			/* cut off at the deadline, not by the kernel minutes later */
+			assert_true(time(NULL) - t0 <= 15);
+			th_expect_msg("peer hostile");
+			th_expect_msg(endless ? "more than" : "did not answer for 2 s");
+			assert_int_equal(st.accepted, 0);
+		}
+	}
+	head_of(b, &after);
+	assert_true(git_oid_equal(&before, &after));
+	assert_int_equal(count_items(b), 1);
+	svd_archive_free(b);
+}
+
 static void test_git_daemon(void **state)
 {
 	svd_archive *a, *b;
@@ -613,9 +707,13 @@ static void test_git_daemon(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sync_file), cmocka_unit_test(test_converge),
-	    cmocka_unit_test(test_untrusted), cmocka_unit_test(test_tampered),
-	    cmocka_unit_test(test_bad_peer),  cmocka_unit_test(test_git_daemon),
+	    cmocka_unit_test(test_sync_file),
+	    cmocka_unit_test(test_converge),
+	    cmocka_unit_test(test_untrusted),
+	    cmocka_unit_test(test_tampered),
+	    cmocka_unit_test(test_bad_peer),
+	    cmocka_unit_test(test_git_daemon),
+	    cmocka_unit_test(test_hostile_network_peer),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
