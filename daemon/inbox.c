@@ -148,9 +148,12 @@ static int records_add(svdd_inbox *ib, const record *r)
 }
 
 /* Read ARCHIVE/daemon-state/imported once; a line that does not parse is skipped. */
+static int records_save(svdd_inbox *ib);
+
 static void records_load(svdd_inbox *ib)
 {
 	char path[4096], line[8192];
+	int torn = 0;
 	FILE *f;
 
 	if (ib->loaded)
@@ -171,6 +174,7 @@ static void records_load(svdd_inbox *ib)
 		long long mt;
 		int at = 0;
 
+		torn = !strchr(line, '\n');
 		line[strcspn(line, "\n")] = '\0';
 		if (*line == '#' || !*line)
 			continue;
@@ -187,6 +191,22 @@ static void records_load(svdd_inbox *ib)
 			break;
 	}
 	fclose(f);
+	/* a line cut short by a crash: write the file again without it, so
+	   that the next record appended does not run into it */
+	if (torn)
+		records_save(ib);
+}
+
+#define RECORDS_HEAD                                                                               \
+	"# samvydavd: bundles seen in the inbox and on sticks, one a line:\n"                      \
+	"# sha256 size mtime-ns inode device outcome path\n"
+
+static int record_line(char *buf, size_t size, const record *r)
+{
+	return snprintf(buf, size, "%s %llu %lld %llu %llu %s %s\n", r->sha,
+	                (unsigned long long)r->size, (long long)r->mtime_ns,
+	                (unsigned long long)r->ino, (unsigned long long)r->dev, r->outcome,
+	                r->path);
 }
 
 /* Write the records atomically: a temporary file, fsync, rename, fsync the folder. */
@@ -208,13 +228,11 @@ static int records_save(svdd_inbox *ib)
 		close(fd);
 		goto fail;
 	}
-	fprintf(f, "# samvydavd: bundles seen in the inbox and on sticks, one a line:\n"
-	           "# sha256 size mtime-ns inode device outcome path\n");
+	fputs(RECORDS_HEAD, f);
 	for (i = 0; i < ib->nrec; i++) {
-		const record *r = &ib->rec[i];
-		fprintf(f, "%s %llu %lld %llu %llu %s %s\n", r->sha, (unsigned long long)r->size,
-		        (long long)r->mtime_ns, (unsigned long long)r->ino,
-		        (unsigned long long)r->dev, r->outcome, r->path);
+		char buf[8192];
+		if (record_line(buf, sizeof(buf), &ib->rec[i]) < (int)sizeof(buf))
+			fputs(buf, f);
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
 		fclose(f);
@@ -226,6 +244,52 @@ static int records_save(svdd_inbox *ib)
 		goto fail;
 	}
 	fsync_dir(dir);
+	return 0;
+fail:
+	svdd_log(SVDD_WARN,
+	         "%s/%s: cannot record the bundles already imported: %s; a bundle seen again "
+	         "will be imported again (harmless); check that the daemon can write there",
+	         dir, IMPORTED_FILE, strerror(errno));
+	return -1;
+}
+
+/*
+ * Add one record at the end of the file and fdatasync it: one short write
+ * per bundle, where writing the whole file again each time would cost
+ * O(n) per bundle on an inbox of thousands. A crash mid-write leaves a
+ * torn last line, which records_load() drops.
+ */
+static int records_append(svdd_inbox *ib, const record *r)
+{
+	char dir[4096], path[4200], buf[8192];
+	struct stat st;
+	int fd, len, fresh = 0, e = 0;
+
+	snprintf(dir, sizeof(dir), "%s/%s", ib->archive, STATE_DIR);
+	if (mkdir(dir, 0755) == 0)
+		fresh = 1;
+	else if (errno != EEXIST)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/%s", dir, IMPORTED_FILE);
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		goto fail;
+	if (fstat(fd, &st) == 0 && st.st_size == 0) {
+		fresh = 1;
+		if (write(fd, RECORDS_HEAD, strlen(RECORDS_HEAD)) < 0)
+			e = errno;
+	}
+	len = record_line(buf, sizeof(buf), r);
+	if (!e && len < (int)sizeof(buf) && write(fd, buf, (size_t)len) != len)
+		e = errno ? errno : EIO;
+	if (!e && fdatasync(fd) < 0)
+		e = errno;
+	close(fd);
+	if (e) {
+		errno = e;
+		goto fail;
+	}
+	if (fresh)
+		fsync_dir(dir);
 	return 0;
 fail:
 	svdd_log(SVDD_WARN,
@@ -273,7 +337,7 @@ static void remember(svdd_inbox *ib, const char *sha, const struct stat *st, con
 	if (records_add(ib, &r) < 0)
 		svdd_log(SVDD_ERROR, "inbox: out of memory");
 	else
-		records_save(ib);
+		records_append(ib, &r);
 }
 
 /* SHA-256 of an open file's content, from its start. */

@@ -169,4 +169,31 @@ pid=
 same "$rc" 0 "the daemon stops on SIGTERM"
 if grep -q "ERROR\|^<3>" "$log"; then not_ok "no error in the log" "$(grep "^<3>" "$log")"; else ok "no error in the log"; fi
 
+# a crash mid-record leaves a torn last line in daemon-state/imported: on
+# restart it is dropped, what was recorded before still counts, and the
+# next record is a whole line of its own
+printf '%s' "0123456789abcdef torn" >>"$A/daemon-state/imported"
+lines_before=$(grep -c '^[0-9a-f]\{64\} ' "$A/daemon-state/imported")
+add_items "$C" delta 1
+svd -C "$C" export -q -o "$T/c2.tar.zst" >/dev/null 2>&1
+"$D" -c "$T/a.conf" 2>"$log.2" &
+pid=$!
+log=$log.2
+cp "$T/c2.tar.zst" "$T/inbox/after-crash.tar.zst"
+wait_log "inbox: $T/inbox/after-crash.tar.zst: imported" &&
+	ok "after a torn record, a new bundle is imported" ||
+	not_ok "after a torn record, a new bundle is imported" "$(tail -n 5 "$log")"
+if grep -q "inbox: $T/inbox/first.tar.zst: imported" "$log"; then
+	not_ok "a bundle recorded before the torn line is not imported again"
+else
+	ok "a bundle recorded before the torn line is not imported again"
+fi
+grep -q 'torn' "$A/daemon-state/imported" && not_ok "the torn line is dropped" ||
+	ok "the torn line is dropped"
+same "$(grep -c '^[0-9a-f]\{64\} ' "$A/daemon-state/imported")" "$((lines_before + 1))" \
+	"the new record is one whole line"
+kill -TERM "$pid"
+wait "$pid"
+pid=
+
 finish
