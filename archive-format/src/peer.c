@@ -24,9 +24,11 @@
 #include <time.h>
 
 #include <git2.h>
+#include <sodium.h>
 
 #include "archive_internal.h"
 #include "net_stream.h"
+#include "pack.h"
 #include "samvydav/peer.h"
 #include "store_internal.h"
 #include "util.h"
@@ -265,13 +267,82 @@ cleanup:
 }
 
 /*
- * One item of the peer's main: read from the fetched objects, its id
+ * A peer in a folder on this machine is read in place, not fetched:
+ * libgit2's local transport would build a pack for us with a delta search
+ * (seconds for a thousand items). Each file of an item the gate is to see
+ * is copied into the operation's pack from the bytes read here, and those
+ * same bytes must hash to the git id the peer's tree names and to the
+ * SHA-256 the gate checked, so a folder that changes under us between two
+ * reads cannot slip other bytes in. Returns 0, or SVD_ECORRUPT with *why.
+ */
+static int copy_files(svd_txn *t, git_repository *from, const svd_tree_item *ti, uint64_t *copied,
+                      uint64_t max_bytes, char *why, size_t whylen)
+{
+	git_odb *src = NULL, *dst = NULL;
+	git_odb_object *obj = NULL;
+	unsigned char sha[32];
+	git_oid got;
+	size_t i;
+	int error = 0;
+
+	if (git_repository_odb(&src, from) < 0 ||
+	    git_repository_odb(&dst, svd_txn_archive(t)->repo) < 0) {
+		error = svd_git_error("cannot open an object database");
+		goto cleanup;
+	}
+	for (i = 0; i < ti->n; i++) {
+		const svd_entry *e = &ti->entries[i];
+		if (e->type != SVD_ENTRY_FILE ||
+		    git_odb_exists_ext(dst, &ti->oids[i], GIT_ODB_LOOKUP_NO_REFRESH) == 1)
+			continue;
+		git_odb_object_free(obj);
+		obj = NULL;
+		if (git_odb_read(&obj, src, &ti->oids[i]) < 0 ||
+		    git_odb_object_type(obj) != GIT_OBJECT_BLOB) {
+			snprintf(why, whylen, "%s cannot be read back from the peer's store",
+			         e->path);
+			error = SVD_ECORRUPT;
+			goto cleanup;
+		}
+		*copied += git_odb_object_size(obj);
+		if (*copied > max_bytes) {
+			error = svd_error_set(SVD_ETOOBIG, "more than %llu bytes",
+			                      (unsigned long long)max_bytes);
+			goto cleanup;
+		}
+		crypto_hash_sha256(sha, git_odb_object_data(obj), git_odb_object_size(obj));
+		if (sodium_memcmp(sha, e->sha256, sizeof(sha)) != 0) {
+			snprintf(why, whylen, "%s changed while it was read", e->path);
+			error = SVD_ECORRUPT;
+			goto cleanup;
+		}
+		if ((error = svd_packw_add(&got, svd_txn_packw(t), GIT_OBJECT_BLOB,
+		                           git_odb_object_data(obj), git_odb_object_size(obj))) < 0)
+			goto cleanup;
+		if (!git_oid_equal(&got, &ti->oids[i])) {
+			snprintf(why, whylen,
+			         "%s is filed under a git id that is not its content's", e->path);
+			error = SVD_ECORRUPT;
+			goto cleanup;
+		}
+	}
+cleanup:
+	git_odb_object_free(obj);
+	git_odb_free(src);
+	git_odb_free(dst);
+	return error;
+}
+
+/*
+ * One item of the peer's main: read from the fetched objects (or from the
+ * peer's own store when it is a folder here: local != 0), its id
  * checked against the folder it is filed under, then through the gate.
  * Returns 0 (accepted or refused: *ok says which), or an error.
  */
-static int take_item(svd_txn *t, git_repository *repo, const svd_item_ref *r, const char *name,
-                     const svd_peer_opts *opts, int *ok, int *stop)
+static int take_item(svd_txn *t, git_repository *repo, uint64_t *copied, const svd_item_ref *r,
+                     const char *name, const svd_peer_opts *opts, int *ok, int *stop)
 {
+	svd_packw_mark mark;
 	svd_tree_item ti;
 	svd_verdict *v = NULL;
 	char source[PEER_NAME_MAX + SVD_ID_HEX_LEN + 64], file[SVD_ID_HEX_LEN + 16];
@@ -305,7 +376,18 @@ static int take_item(svd_txn *t, git_repository *repo, const svd_item_ref *r, co
 			goto cleanup;
 		}
 	}
+	svd_packw_mark_get(svd_txn_packw(t), &mark);
+	if (copied &&
+	    (error = copy_files(t, repo, &ti, copied, opts->max_bytes, msg, sizeof(msg))) < 0) {
+		if (error == SVD_ECORRUPT &&
+		    (error = svd_packw_rollback(svd_txn_packw(t), &mark)) == 0)
+			error = refuse(t, opts, r->id, source, file, "layout", msg, stop);
+		goto cleanup;
+	}
 	error = svd_txn_stage_entries(t, ti.entries, ti.oids, ti.n, source, &v);
+	if (error == SVD_ECORRUPT && copied &&
+	    (error = svd_packw_rollback(svd_txn_packw(t), &mark)) == 0)
+		error = SVD_ECORRUPT;
 	if (error < 0 && error != SVD_ECORRUPT)
 		goto cleanup;
 	error = 0;
@@ -318,6 +400,38 @@ cleanup:
 	return error;
 }
 
+/* The folder of a peer on this machine (file:///path or /path), or NULL. */
+static const char *local_path(const char *url)
+{
+	const char *p = url[0] == '/' ? url : !strncmp(url, "file://", 7) ? url + 7 : NULL;
+
+	/* %-escapes and the like are left to libgit2's transport */
+	return p && p[0] == '/' && !strchr(p, '%') ? p : NULL;
+}
+
+/* Open a local peer's store and find its main (*have = 0 when it has none). */
+static int open_local(git_repository **out, git_oid *main_oid, int *have, const char *name,
+                      const char *url, const char *path)
+{
+	int rc;
+
+	*have = 0;
+	if (git_repository_open_ext(
+	        out, path, GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL) < 0)
+		return svd_error_set(SVD_ERROR,
+		                     "peer %s (%s): cannot fetch its main: cannot open its store: "
+		                     "%s (check the path; nothing was taken)",
+		                     name, url, git_error_last() ? git_error_last()->message : "?");
+	rc = git_reference_name_to_id(main_oid, *out, SVD_MAIN_REF);
+	if (rc == GIT_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return svd_error_set(SVD_ERROR, "peer %s (%s): cannot read its main: %s", name, url,
+		                     git_error_last() ? git_error_last()->message : "?");
+	*have = 1;
+	return 0;
+}
+
 int svd_peer_sync(svd_txn *t, const char *name, const char *url, const svd_peer_opts *opts,
                   svd_peer_stats *stats)
 {
@@ -327,6 +441,8 @@ int svd_peer_sync(svd_txn *t, const char *name, const char *url, const svd_peer_
 	svd_item_list mine = {0}, theirs = {0};
 	fetch_watch w = {0};
 	char refname[sizeof(PEER_QUARANTINE) + PEER_NAME_MAX];
+	git_repository *peer = NULL, *src = a->repo;
+	const char *local;
 	git_oid qoid;
 	size_t i;
 	int have = 0, valid = 0, stop = 0, error;
@@ -366,12 +482,18 @@ int svd_peer_sync(svd_txn *t, const char *name, const char *url, const svd_peer_
 		goto cleanup;
 	}
 
-	if ((error = fetch_main(&qoid, &have, a->repo, name, url, refname, &w)) < 0)
-		goto cleanup;
-	st.bytes = w.bytes;
+	if ((local = local_path(url))) {
+		if ((error = open_local(&peer, &qoid, &have, name, url, local)) < 0)
+			goto cleanup;
+		src = peer;
+	} else {
+		if ((error = fetch_main(&qoid, &have, a->repo, name, url, refname, &w)) < 0)
+			goto cleanup;
+		st.bytes = w.bytes;
+	}
 	if (!have)
 		goto cleanup;
-	if ((error = svd_store_list(&theirs, a->repo, &qoid)) < 0) {
+	if ((error = svd_store_list(&theirs, src, &qoid)) < 0) {
 		error = svd_error_set(error, "peer %s (%s): its main is not an archive: %s", name,
 		                      url, svd_error_last());
 		goto cleanup;
@@ -391,7 +513,15 @@ int svd_peer_sync(svd_txn *t, const char *name, const char *url, const svd_peer_
 		if (held && !held->misfiled && git_oid_equal(&held->tree, &r->tree))
 			continue;
 		st.seen++;
-		if ((error = take_item(t, a->repo, r, name, &o, &ok, &stop)) < 0)
+		error = take_item(t, src, peer ? &st.bytes : NULL, r, name, &o, &ok, &stop);
+		if (error == SVD_ETOOBIG && peer)
+			error =
+			    svd_error_set(SVD_ETOOBIG,
+			                  "peer %s (%s): sent more than %llu bytes, the limit of "
+			                  "one sync; nothing was taken (raise the limit if this "
+			                  "peer is trusted to be that large)",
+			                  name, url, (unsigned long long)o.max_bytes);
+		if (error < 0)
 			goto cleanup;
 		if (ok)
 			st.accepted++;
@@ -410,6 +540,7 @@ int svd_peer_sync(svd_txn *t, const char *name, const char *url, const svd_peer_
 cleanup:
 	free(mine.v);
 	free(theirs.v);
+	git_repository_free(peer);
 	if (stats)
 		*stats = st;
 	return error;

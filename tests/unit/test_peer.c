@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 #include <git2.h>
 #include <sodium.h>
 
@@ -253,8 +254,9 @@ static void test_sync_file(void **state)
 	assert_int_equal(svd_store_resolve(res, b, id2), 0);
 	head_of(a, &a_after);
 	assert_true(git_oid_equal(&a_before, &a_after));
-	assert_int_equal(git_reference_name_to_id(&b1, b->repo, "refs/quarantine/mirror-a"), 0);
-	assert_true(git_oid_equal(&b1, &a_before));
+	/* a peer in a folder here is read in place: no quarantine ref, no fetch */
+	assert_int_equal(git_reference_name_to_id(&b1, b->repo, "refs/quarantine/mirror-a"),
+	                 GIT_ENOTFOUND);
 
 	/* nothing new: nothing staged, main does not move */
 	head_of(b, &b1);
@@ -388,6 +390,98 @@ static void forge(svd_archive *a, const char *id, const char *file, const char *
 	git_tree_free(next);
 	git_tree_free(root);
 	git_commit_free(c);
+}
+
+/*
+ * A local peer whose object is filed under a git id that is not its
+ * content's (a loose object written under another name): the item's bytes
+ * are right, so the gate passes them, but they must not enter our store
+ * under a false name.
+ */
+static void test_false_git_id(void **state)
+{
+	svd_archive *a = make_archive("g-a"), *b = make_archive("g-b");
+	svd_peer_stats st;
+	git_oid head, fake, tree, commit;
+	git_commit *c = NULL;
+	git_tree *root = NULL, *next = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	git_tree_update up;
+	git_signature *who = NULL;
+	char id[SVD_ID_HEX_LEN + 1], res[SVD_ID_HEX_LEN + 1], path[PATH_MAX],
+	    hex[GIT_OID_HEXSZ + 1];
+	unsigned char *raw, *z;
+	uLongf zlen;
+	size_t len, hlen;
+	seen s = {0};
+	FILE *f;
+
+	(void)state;
+	add_item(a, "справжня", sk_a, id);
+	head_of(a, &head);
+	assert_int_equal(git_commit_lookup(&c, a->repo, &head), 0);
+	assert_int_equal(git_commit_tree(&root, c), 0);
+	snprintf(path, sizeof(path), "items/%.2s/%s/body.md", id, id);
+	assert_int_equal(git_tree_entry_bypath(&e, root, path), 0);
+	assert_int_equal(git_blob_lookup(&blob, a->repo, git_tree_entry_id(e)), 0);
+	/* the right bytes, stored loose under the id of other bytes */
+	assert_int_equal(git_odb_hash(&fake, "other bytes", 11, GIT_OBJECT_BLOB), 0);
+	len = (size_t)git_blob_rawsize(blob);
+	assert_non_null(raw = malloc(len + 32));
+	hlen = (size_t)snprintf((char *)raw, 32, "blob %zu", len) + 1;
+	memcpy(raw + hlen, git_blob_rawcontent(blob), len);
+	zlen = compressBound(hlen + len);
+	assert_non_null(z = malloc(zlen));
+	assert_int_equal(compress(z, &zlen, raw, hlen + len), Z_OK);
+	git_oid_tostr(hex, sizeof(hex), &fake);
+	th_path(path, sizeof(path), "%s/store.git/objects/%.2s", svd_archive_path(a), hex);
+	mkdir(path, 0755);
+	th_path(path, sizeof(path), "%s/store.git/objects/%.2s/%s", svd_archive_path(a), hex,
+	        hex + 2);
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(z, 1, zlen, f), zlen);
+	assert_int_equal(fclose(f), 0);
+	free(raw);
+	free(z);
+
+	memset(&up, 0, sizeof(up));
+	up.action = GIT_TREE_UPDATE_UPSERT;
+	up.id = fake;
+	up.filemode = GIT_FILEMODE_BLOB;
+	snprintf(path, sizeof(path), "items/%.2s/%s/body.md", id, id);
+	up.path = path;
+	assert_int_equal(git_tree_create_updated(&tree, a->repo, root, 1, &up), 0);
+	assert_int_equal(git_tree_lookup(&next, a->repo, &tree), 0);
+	assert_int_equal(git_signature_new(&who, "forger", "f@example.org", 1714557600, 0), 0);
+	assert_int_equal(git_commit_create_v(&commit, a->repo, SVD_MAIN_REF, who, who, NULL,
+	                                     "false id", next, 1, c),
+	                 0);
+
+	head_of(b, &head);
+	assert_int_equal(sync_from(b, a, "falsename", &s, &st), SVD_ECORRUPT);
+	assert_int_equal(st.refused, 1);
+	assert_int_equal(s.n, 1);
+	assert_false(s.v[0].ok);
+	assert_string_equal(s.v[0].check, "layout"); /* not the gate's: the copy's */
+	head_of(b, &commit);
+	assert_true(git_oid_equal(&head, &commit));
+	assert_int_equal(svd_store_resolve(res, b, id), SVD_ENOTFOUND);
+	{
+		git_odb *odb = NULL;
+		assert_int_equal(git_repository_odb(&odb, b->repo), 0);
+		assert_int_equal(git_odb_exists(odb, &fake), 0);
+		git_odb_free(odb);
+	}
+
+	git_signature_free(who);
+	git_tree_free(next);
+	git_tree_entry_free(e);
+	git_blob_free(blob);
+	git_tree_free(root);
+	git_commit_free(c);
+	svd_archive_free(a);
+	svd_archive_free(b);
 }
 
 static void test_tampered(void **state)
@@ -707,13 +801,10 @@ static void test_git_daemon(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sync_file),
-	    cmocka_unit_test(test_converge),
-	    cmocka_unit_test(test_untrusted),
-	    cmocka_unit_test(test_tampered),
-	    cmocka_unit_test(test_bad_peer),
-	    cmocka_unit_test(test_git_daemon),
-	    cmocka_unit_test(test_hostile_network_peer),
+	    cmocka_unit_test(test_sync_file),    cmocka_unit_test(test_converge),
+	    cmocka_unit_test(test_untrusted),    cmocka_unit_test(test_tampered),
+	    cmocka_unit_test(test_false_git_id), cmocka_unit_test(test_bad_peer),
+	    cmocka_unit_test(test_git_daemon),   cmocka_unit_test(test_hostile_network_peer),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -3,12 +3,16 @@
  *
  * A peer is an ordinary git remote (file://, git://, http(s)://) serving
  * another archive's store.git. Its main is fetched into a quarantine ref
- * (refs/quarantine/<name>), never into main; every item it has that this
+ * (refs/quarantine/<name>), never into main (a peer in a folder on this
+ * machine, file:// or a path, is read in place instead, and each accepted
+ * item's files are copied from there); every item it has that this
  * archive lacks (or holds with fewer signatures) goes through the same gate
  * as a bundle, and what passes is staged into an operation, which the
  * caller commits. Because paths are content ids, merging is the union of
  * the item sets: no conflicts. A peer that stalls, sends endless data or
- * junk is cut off by the limits below and main is untouched.
+ * junk is cut off by the limits below and main is untouched: every
+ * connect, read and write on the network waits at most timeout_s, and
+ * every byte read counts against max_bytes.
  */
 #ifndef SAMVYDAV_PEER_H
 #define SAMVYDAV_PEER_H
@@ -24,7 +28,7 @@ extern "C" {
 /** Limits and callbacks of a sync. Zero fields take the defaults. */
 typedef struct svd_peer_opts {
 	uint64_t max_bytes; /**< bytes the peer may send; default 4 GiB */
-	unsigned timeout_s; /**< give up when no progress for this long; default 60 */
+	unsigned timeout_s; /**< give up when the peer is silent this long; default 60 */
 	svd_item_cb item;   /**< told about each new item checked; may be NULL */
 	void *payload;
 } svd_peer_opts;
