@@ -11,8 +11,8 @@
 #     (/items/<id>/body.md), against nginx serving the store's tree exported
 #     with git archive (the same body.md, and the daemon's page saved as a
 #     static file of the same size);
-#     and against the same nginx with keepalive_timeout 0 (samvydavd closes
-#     every connection after one response);
+#     and against the same nginx with keepalive_timeout 0 (one request per
+#     connection: what a reader's phone opening one page mostly costs);
 #   - sync: a copy B of the archive, in sync, takes 1,000 new items (one
 #     commit in A) with samvydav sync, against git fetch of the same commit
 #     into a bare clone of A made before it.
@@ -270,10 +270,10 @@ for what in page body; do for c in $WRK_CONNS; do
 	printf "$fmt" "$label: non-2xx" "${!a}" "${!b}" "" "${!d}" ""
 done; done
 printf "$fmt" "samvydavd peak RSS (MiB)" "$(mib "$rss_svdd")" "" "" "" ""
-echo "(samvydavd answers every request with Connection: close; nginx,close is"
-echo " nginx with keepalive_timeout 0, also one request per connection, and wrk"
-echo " sees no socket errors there; samvydavd's read errors are wrk's, counted"
-echo " against connections the daemon closed, and wrk reopens them)"
+echo "(nginx,close is nginx with keepalive_timeout 0, one request per connection;"
+echo " samvydavd keeps connections alive. At -c32 samvydavd's socket errors are"
+echo " connections over its limit of 16 per client address, refused and retried"
+echo " by wrk; an item page is rendered and its item verified on every request)"
 echo
 fmt='%-34s %12s %12s %8s   %s\n'
 printf "$fmt" "" "samvydav" "git fetch" "ratio" ""
