@@ -574,10 +574,9 @@ static int http_start(daemon_state *d)
 	opts.timeout_s = c->http_timeout;
 	opts.outbox = c->outbox;
 	if ((error = svd_http_start(&d->http, c->archive, &opts)) < 0) {
-		svdd_log(SVDD_ERROR,
-		         "http: cannot listen on %s port %u: %s (is another server on that port? "
-		         "change [http] listen in %s, or set enabled = false)",
-		         c->http_address, (unsigned)c->http_port, svd_error_last(), c->file);
+		/* the library's message names the address and port already */
+		svdd_log(SVDD_ERROR, "%s; change [http] listen in %s, or set enabled = false",
+		         svd_error_last(), c->file);
 		return error;
 	}
 	svdd_log(SVDD_INFO, "http: serving %s on %s port %u", c->archive, c->http_address,
