@@ -157,7 +157,7 @@ static int flush(svd_packw *pw)
 	if (svd_write_all(pw->fd, pw->buf, pw->used) < 0) {
 		pw->broken = 1;
 		return svd_error_set(SVD_ERROR, "%s: cannot write: %s", pw->tmp_path,
-		                     strerror(errno));
+		                     svd_ioerr(errno));
 	}
 	pw->flushed += pw->used;
 	pw->used = 0;
@@ -388,7 +388,7 @@ static int rewind_to(svd_packw *pw, uint64_t offset)
 	if (ftruncate(pw->fd, (off_t)offset) < 0 || lseek(pw->fd, (off_t)offset, SEEK_SET) < 0) {
 		pw->broken = 1;
 		return svd_error_set(SVD_ERROR, "%s: cannot truncate: %s", pw->tmp_path,
-		                     strerror(errno));
+		                     svd_ioerr(errno));
 	}
 	pw->flushed = offset;
 	return 0;
@@ -644,7 +644,7 @@ int svd_packw_new(svd_packw **out, git_repository *repo)
 	pw->fd = mkostemp(pw->tmp_path, O_CLOEXEC);
 	if (pw->fd < 0) {
 		svd_error_set(SVD_ERROR, "%s: cannot create a temporary pack: %s", pw->dir,
-		              strerror(errno));
+		              svd_ioerr(errno));
 		free(pw->tmp_path);
 		pw->tmp_path = NULL;
 		goto cleanup;
@@ -844,7 +844,7 @@ int svd_packw_rollback(svd_packw *pw, const svd_packw_mark *mark)
 static int idx_flush(idx_out *o)
 {
 	if (o->used > 0 && svd_write_all(o->fd, o->buf, o->used) < 0)
-		return svd_error_set(SVD_ERROR, "%s: cannot write: %s", o->path, strerror(errno));
+		return svd_error_set(SVD_ERROR, "%s: cannot write: %s", o->path, svd_ioerr(errno));
 	o->used = 0;
 	return 0;
 }
@@ -886,7 +886,7 @@ static int write_index(svd_packw *pw, const uint8_t pack_sha[20])
 	o.fd = mkostemp(pw->idx_path, O_CLOEXEC);
 	if (o.fd < 0) {
 		svd_error_set(SVD_ERROR, "%s: cannot create a temporary index: %s", pw->dir,
-		              strerror(errno));
+		              svd_ioerr(errno));
 		free(pw->idx_path);
 		pw->idx_path = NULL;
 		return SVD_ERROR;
@@ -939,12 +939,12 @@ static int write_index(svd_packw *pw, const uint8_t pack_sha[20])
 		goto cleanup;
 	error = SVD_ERROR;
 	if (fchmod(o.fd, PACK_MODE) < 0 || fsync(o.fd) < 0) {
-		svd_error_set(SVD_ERROR, "%s: cannot sync: %s", o.path, strerror(errno));
+		svd_error_set(SVD_ERROR, "%s: cannot sync: %s", o.path, svd_ioerr(errno));
 		goto cleanup;
 	}
 	if (close(o.fd) < 0) {
 		o.fd = -1;
-		svd_error_set(SVD_ERROR, "%s: cannot write: %s", pw->idx_path, strerror(errno));
+		svd_error_set(SVD_ERROR, "%s: cannot write: %s", pw->idx_path, svd_ioerr(errno));
 		goto cleanup;
 	}
 	o.fd = -1;
@@ -969,7 +969,7 @@ static int seal_pack(svd_packw *pw, uint8_t sum[20])
 	if (pwrite(pw->fd, head, sizeof(head), 0) != (ssize_t)sizeof(head)) {
 		pw->broken = 1;
 		return svd_error_set(SVD_ERROR, "%s: cannot write the header: %s", pw->tmp_path,
-		                     strerror(errno));
+		                     svd_ioerr(errno));
 	}
 	/* the file was just written: this reads the page cache */
 	svd_sha1_init(&sha);
@@ -982,7 +982,7 @@ static int seal_pack(svd_packw *pw, uint8_t sum[20])
 		if (got <= 0) {
 			pw->broken = 1;
 			return svd_error_set(SVD_ERROR, "%s: cannot read back: %s", pw->tmp_path,
-			                     got < 0 ? strerror(errno) : "file shrank");
+			                     got < 0 ? svd_ioerr(errno) : "file shrank");
 		}
 		svd_sha1_update(&sha, pw->buf, (size_t)got);
 		at += (uint64_t)got;
@@ -992,7 +992,7 @@ static int seal_pack(svd_packw *pw, uint8_t sum[20])
 	    fsync(pw->fd) < 0) {
 		pw->broken = 1;
 		return svd_error_set(SVD_ERROR, "%s: cannot write and sync: %s", pw->tmp_path,
-		                     strerror(errno));
+		                     svd_ioerr(errno));
 	}
 	return 0;
 }
@@ -1046,20 +1046,20 @@ int svd_packw_finish(svd_packw *pw)
 		goto cleanup;
 	if (close(pw->fd) < 0) {
 		pw->fd = -1;
-		svd_error_set(SVD_ERROR, "%s: cannot write: %s", pw->tmp_path, strerror(errno));
+		svd_error_set(SVD_ERROR, "%s: cannot write: %s", pw->tmp_path, svd_ioerr(errno));
 		goto cleanup;
 	}
 	pw->fd = -1;
 	if (rename(pw->tmp_path, pack_path) < 0) {
 		svd_error_set(SVD_ERROR, "%s: cannot rename into place: %s", pack_path,
-		              strerror(errno));
+		              svd_ioerr(errno));
 		goto cleanup;
 	}
 	free(pw->tmp_path);
 	pw->tmp_path = NULL;
 	if (rename(pw->idx_path, idx_path) < 0) {
 		svd_error_set(SVD_ERROR, "%s: cannot rename into place: %s", idx_path,
-		              strerror(errno));
+		              svd_ioerr(errno));
 		goto cleanup;
 	}
 	free(pw->idx_path);

@@ -28,10 +28,10 @@ int svd_file_read(char **out, size_t *len, const char *path, size_t max)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return svd_error_set(SVD_ENOTFOUND, "%s: no such file", path);
-		return svd_error_set(SVD_ERROR, "%s: cannot open: %s", path, strerror(errno));
+		return svd_error_set(SVD_ERROR, "%s: cannot open: %s", path, svd_ioerr(errno));
 	}
 	if (fstat(fd, &st) < 0) {
-		svd_error_set(SVD_ERROR, "%s: cannot stat: %s", path, strerror(errno));
+		svd_error_set(SVD_ERROR, "%s: cannot stat: %s", path, svd_ioerr(errno));
 		goto cleanup;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -54,7 +54,7 @@ int svd_file_read(char **out, size_t *len, const char *path, size_t max)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			svd_error_set(SVD_ERROR, "%s: cannot read: %s", path, strerror(errno));
+			svd_error_set(SVD_ERROR, "%s: cannot read: %s", path, svd_ioerr(errno));
 			goto cleanup;
 		}
 		if (n == 0)
@@ -118,11 +118,11 @@ int svd_dir_fsync(const char *path)
 
 	if (fd < 0)
 		return svd_error_set(SVD_ERROR, "%s: cannot open folder: %s", path,
-		                     strerror(errno));
+		                     svd_ioerr(errno));
 	if (fsync(fd) < 0 && errno != EINVAL) {
 		int e = errno;
 		close(fd);
-		return svd_error_set(SVD_ERROR, "%s: cannot sync folder: %s", path, strerror(e));
+		return svd_error_set(SVD_ERROR, "%s: cannot sync folder: %s", path, svd_ioerr(e));
 	}
 	close(fd);
 	return 0;
@@ -145,17 +145,17 @@ int svd_file_write_atomic(const char *path, const void *data, size_t len, mode_t
 	snprintf(tmp, n, "%s.tmp-%08x", path, r);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0) {
-		svd_error_set(SVD_ERROR, "%s: cannot create: %s", tmp, strerror(errno));
+		svd_error_set(SVD_ERROR, "%s: cannot create: %s", tmp, svd_ioerr(errno));
 		goto cleanup;
 	}
 	/* the umask must not widen or narrow what the caller asked for */
 	if (fchmod(fd, mode) < 0 || svd_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		svd_error_set(SVD_ERROR, "%s: cannot write: %s", tmp, strerror(errno));
+		svd_error_set(SVD_ERROR, "%s: cannot write: %s", tmp, svd_ioerr(errno));
 		goto cleanup;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
-		svd_error_set(SVD_ERROR, "%s: cannot write: %s", tmp, strerror(errno));
+		svd_error_set(SVD_ERROR, "%s: cannot write: %s", tmp, svd_ioerr(errno));
 		goto cleanup;
 	}
 	fd = -1;
@@ -167,12 +167,13 @@ int svd_file_write_atomic(const char *path, const void *data, size_t len, mode_t
 				                      "%s: already exists (not replaced)", path);
 			else
 				svd_error_set(SVD_ERROR, "%s: cannot create: %s", path,
-				              strerror(errno));
+				              svd_ioerr(errno));
 			goto cleanup;
 		}
 		unlink(tmp);
 	} else if (rename(tmp, path) < 0) {
-		svd_error_set(SVD_ERROR, "%s: cannot rename into place: %s", path, strerror(errno));
+		svd_error_set(SVD_ERROR, "%s: cannot rename into place: %s", path,
+		              svd_ioerr(errno));
 		goto cleanup;
 	}
 	free(tmp);
@@ -192,7 +193,7 @@ int svd_mkdir(const char *path, mode_t mode)
 {
 	if (mkdir(path, mode ? mode : 0755) < 0 && errno != EEXIST)
 		return svd_error_set(SVD_ERROR, "%s: cannot create folder: %s", path,
-		                     strerror(errno));
+		                     svd_ioerr(errno));
 	return 0;
 }
 
@@ -312,4 +313,28 @@ long svd_utf8_control_at(const char *str, size_t len)
 			return (long)i;
 	}
 	return -1;
+}
+
+const char *svd_ioerr(int err)
+{
+	static __thread char buf[256];
+	const char *hint = "";
+
+	switch (err) {
+	case ENOSPC:
+	case EDQUOT:
+		hint = " (the disk is full: free some space and try again; what was there is "
+		       "unchanged)";
+		break;
+	case EROFS:
+		hint = " (the file system is read-only: remount it read-write, or work on a "
+		       "copy)";
+		break;
+	case EACCES:
+	case EPERM:
+		hint = " (no permission: run as the user who owns the archive)";
+		break;
+	}
+	snprintf(buf, sizeof(buf), "%s%s", strerror(err), hint);
+	return buf;
 }

@@ -56,4 +56,11 @@ char *svd_path_dir(const char *path);
 /* strdup that sets the error message on failure. */
 char *svd_strdup(const char *s);
 
+/*
+ * strerror(err), and for the errors a user can act on (a full disk, a
+ * read-only file system, no permission) what to do about it. The text is
+ * in thread-local storage, good until the next call on this thread.
+ */
+const char *svd_ioerr(int err);
+
 #endif
