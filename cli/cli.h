@@ -45,6 +45,7 @@ int cmd_have(int argc, char **argv, cli_ctx *ctx);
 int cmd_import(int argc, char **argv, cli_ctx *ctx);
 int cmd_inspect(int argc, char **argv, cli_ctx *ctx);
 int cmd_sync(int argc, char **argv, cli_ctx *ctx);
+int cmd_unpack(int argc, char **argv, cli_ctx *ctx);
 
 /* Print "samvydav: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -14,7 +14,8 @@ static void help(FILE *out)
 {
 	fprintf(out,
 	        "usage: samvydav export -o FILE [--since COMMIT|DATE] [--have FILE]\n"
-	        "                       [--max-size SIZE] [--level N] [--threads N] [--json] [-q]\n"
+	        "                       [--max-size SIZE] [--level N] [--threads N]\n"
+	        "                       [--with-reader] [--json] [-q]\n"
 	        "\n"
 	        "Write items of the archive as a bundle: one FILE.tar.zst that stock tar\n"
 	        "and zstd read ('tar --zstd -xf FILE' unpacks BUNDLE.json and items/), and\n"
@@ -34,6 +35,10 @@ static void help(FILE *out)
 	        "                     stick takes 3900M\n"
 	        "  --level N          zstd level, 1 to 19 (default 3)\n"
 	        "  -j, --threads N    compression threads, 1 to 16 (default: one per core)\n"
+	        "  --with-reader      also put the reader library in the bundle (index.html,\n"
+	        "                     pages/, search/: see samvydav-unpack(1)), so that\n"
+	        "                     'tar --zstd -xf FILE' gives a library to read; not with\n"
+	        "                     --max-size. Import and inspect skip these files\n"
 	        "  --json             print {\"files\", \"items\", \"bytes\"} as JSON\n"
 	        "  -q, --quiet        no progress, no summary\n"
 	        "\n"
@@ -48,6 +53,7 @@ enum {
 	OPT_MAX_SIZE,
 	OPT_LEVEL,
 	OPT_JSON,
+	OPT_WITH_READER,
 };
 
 /* SIZE with an optional K, M or G (1024-based); 0 on anything else. */
@@ -97,6 +103,7 @@ int cmd_export(int argc, char **argv, cli_ctx *ctx)
 	                                     {"level", required_argument, NULL, OPT_LEVEL},
 	                                     {"threads", required_argument, NULL, 'j'},
 	                                     {"json", no_argument, NULL, OPT_JSON},
+	                                     {"with-reader", no_argument, NULL, OPT_WITH_READER},
 	                                     {"quiet", no_argument, NULL, 'q'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
@@ -146,6 +153,9 @@ int cmd_export(int argc, char **argv, cli_ctx *ctx)
 			break;
 		case OPT_JSON:
 			json = 1;
+			break;
+		case OPT_WITH_READER:
+			eo.with_reader = 1;
 			break;
 		case 'q':
 			quiet = 1;

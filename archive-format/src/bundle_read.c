@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include <zstd.h>
 
 #include "samvydav/bundle.h"
+#include "samvydav/render.h"
 #include "archive_internal.h"
 #include "bundle_internal.h"
 #include "canon.h"
@@ -235,11 +237,18 @@ static void ts_reset(tscan *ts)
 	ts->mbuf = mbuf;
 }
 
-/* Where finished items go: the import (pack + gate + stage) or inspect (gate). */
+/*
+ * Where finished items go: the import (pack + gate + stage), inspect (gate),
+ * or extract (gate, with the files written to dir as they are read).
+ */
 typedef struct sink {
-	svd_txn *txn;           /* import; NULL for inspect */
-	const svd_trust *trust; /* inspect */
+	svd_txn *txn;           /* import; NULL for inspect and extract */
+	const svd_trust *trust; /* inspect and extract */
 	svd_packw_mark mark;    /* where the current item began in the pack */
+	const char *dir;        /* extract: the folder that gets items/<xx>/<id>/ */
+	int partfd;             /* extract: the current item's folder, or -1 */
+	char part[4200];        /* its path */
+	uint8_t fans[32];       /* extract: which items/<xx> folders exist (a bit each) */
 } sink;
 
 typedef struct reader {
@@ -347,7 +356,7 @@ static void damage(reader *r, uint64_t offset, uint64_t length, const char *fmt,
 /*
  * The trailing index (SPEC 9.4): 1 when found and sound, 0 when there is
  * none, -1 when its end marker is there but the rest does not hold up. In
- * both of the last cases the frames are found by scanning.
+ * both of these cases the frames are found by scanning. -2: out of memory.
  */
 static int read_index(reader *r)
 {
@@ -368,7 +377,9 @@ static int read_index(reader *r)
 	if (pread_all(r, head, 8, start) < 0 || le32(head) != SVD_BUNDLE_INDEX_MAGIC ||
 	    le32(head + 4) != len + SVD_BUNDLE_INDEX_TAIL)
 		return -1;
-	if (!(body = malloc(len)) || pread_all(r, body, len, start + 8) < 0)
+	if (!(body = malloc(len)))
+		return -2;
+	if (pread_all(r, body, len, start + 8) < 0)
 		goto done;
 	if ((uint32_t)crc32(0L, body, (uInt)len) != le32(foot) ||
 	    memcmp(body, SVD_BUNDLE_INDEX_TAG, 4) || le32(body + 4) != SVD_BUNDLE_INDEX_VERSION)
@@ -380,8 +391,10 @@ static int read_index(reader *r)
 	               (uint64_t)items * 32)
 		goto done;
 	if (!(r->frames = calloc(frames, sizeof(*r->frames))) ||
-	    !(r->index_ids = malloc((size_t)items * 32 + 1)))
+	    !(r->index_ids = malloc((size_t)items * 32 + 1))) {
+		ok = -2;
 		goto done;
+	}
 	for (i = 0; i < frames; i++) {
 		const uint8_t *f =
 		    body + SVD_BUNDLE_INDEX_HEAD + (size_t)i * SVD_BUNDLE_INDEX_FRAME;
@@ -512,6 +525,91 @@ static la_ssize_t frame_read(struct archive *ar, void *payload, const void **buf
 	return (la_ssize_t)zout.pos;
 }
 
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/*
+ * Extract: the current item's folder, items/<xx>/<id>, made when the item
+ * begins (the library being built is nobody's to see until it is renamed
+ * into place, so a refused item's files can go straight there and be
+ * removed again). The same item a second time in one bundle is checked
+ * but not written: the first stays.
+ */
+static int part_begin(reader *r)
+{
+	sink *sk = r->sk;
+	char fan[4100];
+	unsigned x;
+
+	snprintf(fan, sizeof(fan), "%.4000s/items/%.2s", sk->dir, r->id);
+	snprintf(sk->part, sizeof(sk->part), "%s/%s", fan, r->id);
+	svd_hex_decode((uint8_t *)&x, 1, r->id);
+	x &= 0xFF;
+	if (!(sk->fans[x / 8] & (1u << (x % 8)))) {
+		if (mkdir(fan, 0755) < 0 && errno != EEXIST)
+			goto fail;
+		sk->fans[x / 8] |= (uint8_t)(1u << (x % 8));
+	}
+	if (mkdir(sk->part, 0755) < 0) {
+		if (errno == EEXIST)
+			return 0;
+		goto fail;
+	}
+	if ((sk->partfd = open(sk->part, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		goto fail;
+	return 0;
+fail:
+	return r->fatal =
+	           svd_error_set(SVD_ERROR, "%s: cannot make the folder: %s (is the disk full?)",
+	                         sk->part, strerror(errno));
+}
+
+/* Extract: what an item cut short (a callback that stopped the read) left. */
+static void part_discard_sink(sink *sk)
+{
+	if (sk->partfd < 0)
+		return;
+	close(sk->partfd);
+	sk->partfd = -1;
+	nftw(sk->part, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Extract: a refused or lost item leaves nothing behind. */
+static void part_discard(reader *r)
+{
+	sink *sk = r->sk;
+
+	if (sk->partfd < 0)
+		return;
+	close(sk->partfd);
+	sk->partfd = -1;
+	if (nftw(sk->part, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && !r->fatal)
+		r->fatal = svd_error_set(SVD_ERROR, "%s: cannot remove a refused item: %s",
+		                         sk->part, strerror(errno));
+}
+
+/* Extract: an accepted item stays, without the signature files the gate left out. */
+static void part_keep(reader *r, const svd_verdict *v)
+{
+	sink *sk = r->sk;
+	size_t i;
+
+	if (sk->partfd < 0)
+		return;
+	for (i = 0; i < svd_verdict_dropped_count(v); i++) {
+		const char *file;
+		svd_verdict_dropped(v, i, &file, NULL);
+		unlinkat(sk->partfd, file, 0);
+	}
+	close(sk->partfd);
+	sk->partfd = -1;
+}
+
 static void item_clear(reader *r)
 {
 	size_t i;
@@ -592,6 +690,7 @@ static int item_finish(reader *r)
 	if (!r->id[0])
 		return 0;
 	if (r->bad_entry) {
+		part_discard(r);
 		error = refuse_item(r, r->bad_path, "layout", r->bad_why);
 		item_clear(r);
 		return error;
@@ -632,11 +731,15 @@ static int item_finish(reader *r)
 		r->fatal = error;
 		goto cleanup;
 	}
-	if (svd_verdict_ok(v))
+	if (svd_verdict_ok(v)) {
+		part_keep(r, v);
 		r->st->accepted++;
-	else
+	} else {
+		part_discard(r);
 		r->st->refused++;
-	report(r, v);
+	}
+	if (!r->fatal)
+		report(r, v);
 cleanup:
 	svd_verdict_free(v);
 	free(ents);
@@ -648,6 +751,7 @@ cleanup:
 /* An item lost with a damaged frame: its blobs are taken back. */
 static void item_lose(reader *r)
 {
+	part_discard(r);
 	if (r->id[0] && r->sk->txn &&
 	    svd_packw_rollback(svd_txn_packw(r->sk->txn), &r->sk->mark) < 0)
 		r->fatal = SVD_ERROR;
@@ -751,7 +855,7 @@ static const char *entry_problem(struct archive_entry *e, const char *path)
 }
 
 /* Read an entry's data: hash it, keep small files, stream payloads into the pack. */
-static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_packw *pw)
+static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_packw *pw, int fd)
 {
 	crypto_hash_sha256_state h;
 	uint64_t got = 0;
@@ -775,6 +879,9 @@ static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_p
 			memcpy(re->data + got, r->data, (size_t)n);
 		if (pw && (error = svd_packw_blob_write(pw, r->data, (size_t)n)) < 0)
 			return r->fatal = error;
+		if (fd >= 0 && svd_write_all(fd, r->data, (size_t)n) < 0)
+			return r->fatal = svd_error_set(SVD_ERROR, "%s/%s: cannot write: %s",
+			                                r->sk->part, re->path, strerror(errno));
 		got += (uint64_t)n;
 	}
 	if (got != re->size)
@@ -820,7 +927,7 @@ static int read_meta(reader *r, struct archive *ar, uint64_t size)
 	}
 	tmp.size = size;
 	/* BUNDLE.json is read, never stored */
-	if (entry_read(r, ar, &tmp, 1, NULL) < 0) {
+	if (entry_read(r, ar, &tmp, 1, NULL, -1) < 0) {
 		free(tmp.data);
 		return r->fatal ? r->fatal : -1;
 	}
@@ -901,7 +1008,7 @@ static int read_frame(reader *r, int first)
 		const char *path, *rest, *why;
 		char id[SVD_ID_HEX_LEN + 1];
 		rentry *re = NULL;
-		int keep;
+		int keep, fd = -1;
 
 		ret = archive_read_next_header(ar, &e);
 		if (ret == ARCHIVE_EOF)
@@ -928,8 +1035,15 @@ static int read_frame(reader *r, int first)
 			}
 		}
 		if (archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e) && path &&
-		    layout_folder(path))
+		    (layout_folder(path) || !strcmp(path, "pages/") || !strcmp(path, "pages") ||
+		     !strcmp(path, "search/") || !strcmp(path, "search")))
+			continue; /* the reader library's folders too, from a stock tar */
+		/* the rendered reader library (export --with-reader): never read, never trusted */
+		if (path && svd_render_is_library_path(path) && entry_problem(e, path) == NULL &&
+		    !ts_tainted(&r->ts, (size_t)(nentries - 1))) {
+			archive_read_data_skip(ar);
 			continue;
+		}
 		why = ts_tainted(&r->ts, (size_t)(nentries - 1)) ? "a name with a NUL byte"
 		                                                 : entry_problem(e, path);
 		rest = why ? NULL : item_path(path, id);
@@ -963,6 +1077,8 @@ static int read_frame(reader *r, int first)
 			memcpy(r->id, id, sizeof(id));
 			if (r->sk->txn)
 				svd_packw_mark_get(svd_txn_packw(r->sk->txn), &r->sk->mark);
+			if (r->sk->dir && (error = part_begin(r)) < 0)
+				break;
 		}
 		{
 			size_t i;
@@ -1004,8 +1120,34 @@ static int read_frame(reader *r, int first)
 			archive_read_data_skip(ar);
 			continue;
 		}
-		if (entry_read(r, ar, re, keep, r->sk->txn ? svd_txn_packw(r->sk->txn) : NULL) <
-		    0) {
+		if (r->sk->partfd >= 0) {
+			if (!strncmp(rest, "sig/", 4) && mkdirat(r->sk->partfd, "sig", 0755) < 0 &&
+			    errno != EEXIST) {
+				error = r->fatal =
+				    svd_error_set(SVD_ERROR, "%s/sig: cannot make it: %s",
+				                  r->sk->part, strerror(errno));
+				break;
+			}
+			fd = openat(r->sk->partfd, rest,
+			            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+			if (fd < 0) {
+				error = r->fatal =
+				    svd_error_set(SVD_ERROR, "%s/%s: cannot write: %s", r->sk->part,
+				                  rest, strerror(errno));
+				break;
+			}
+		}
+		ret =
+		    entry_read(r, ar, re, keep, r->sk->txn ? svd_txn_packw(r->sk->txn) : NULL, fd);
+		if (fd >= 0 && close(fd) < 0 && !r->fatal)
+			r->fatal = svd_error_set(SVD_ERROR, "%s/%s: cannot write: %s", r->sk->part,
+			                         rest, strerror(errno));
+		fd = -1;
+		if (r->fatal) {
+			error = r->fatal;
+			break;
+		}
+		if (ret < 0) {
 			if (!r->zerr[0])
 				snprintf(r->zerr, sizeof(r->zerr), "tar: %s",
 				         archive_error_string(ar) ? archive_error_string(ar)
@@ -1177,6 +1319,10 @@ static int read_bundle(const char *path, sink *sk, const svd_bundle_cbs *cbs,
 	}
 	st.has_index = read_index(&r);
 	st.bytes = r.size;
+	if (st.has_index == -2) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
 	if (st.has_index < 0) {
 		st.has_index = 0;
 		st.damaged++;
@@ -1229,6 +1375,7 @@ int svd_bundle_import(svd_txn *t, const char *path, const svd_bundle_cbs *cbs,
 		return SVD_ERROR;
 	memset(&sk, 0, sizeof(sk));
 	sk.txn = t;
+	sk.partfd = -1;
 	error = read_bundle(path, &sk, cbs, stats, dir);
 	free(dir);
 	return error;
@@ -1241,5 +1388,28 @@ int svd_bundle_inspect(const char *path, const svd_trust *trust, const svd_bundl
 
 	memset(&sk, 0, sizeof(sk));
 	sk.trust = trust;
+	sk.partfd = -1;
 	return read_bundle(path, &sk, cbs, stats, NULL);
+}
+
+int svd_bundle_extract(const char *path, const svd_trust *trust, const char *dir,
+                       const svd_bundle_cbs *cbs, svd_bundle_stats *stats)
+{
+	sink sk;
+	char items[4200];
+	int error;
+
+	memset(&sk, 0, sizeof(sk));
+	sk.trust = trust;
+	sk.dir = dir;
+	sk.partfd = -1;
+	if (strlen(dir) > 4000)
+		return svd_error_set(SVD_EINVALID, "%.100s...: the folder's path is too long", dir);
+	snprintf(items, sizeof(items), "%s/items", dir);
+	if (mkdir(items, 0755) < 0 && errno != EEXIST)
+		return svd_error_set(SVD_ERROR, "%s: cannot make the folder: %s", items,
+		                     strerror(errno));
+	error = read_bundle(path, &sk, cbs, stats, NULL);
+	part_discard_sink(&sk);
+	return error;
 }

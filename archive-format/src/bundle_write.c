@@ -37,6 +37,7 @@
 #include <zstd.h>
 
 #include "samvydav/bundle.h"
+#include "samvydav/render.h"
 #include "archive_internal.h"
 #include "bundle_internal.h"
 #include "canon.h"
@@ -387,8 +388,11 @@ static int membuf_add(membuf *m, const void *data, size_t len)
 
 static la_ssize_t on_membuf(struct archive *ar, void *payload, const void *buf, size_t n)
 {
-	(void)ar;
-	return membuf_add(payload, buf, n) < 0 ? -1 : (la_ssize_t)n;
+	if (membuf_add(payload, buf, n) < 0) {
+		archive_set_error(ar, ENOMEM, "out of memory");
+		return -1;
+	}
+	return (la_ssize_t)n;
 }
 
 /* A tar writer with the bundle's settings: pax (restricted), no blocking. */
@@ -1424,6 +1428,84 @@ static unsigned default_threads(void)
 	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
 }
 
+/* The reader library's files as tar entries, in frames of about the target size. */
+typedef struct reader_out {
+	exporter *ex;
+	struct archive *ar;
+	membuf tar;
+	uint8_t *z;
+	size_t zcap;
+} reader_out;
+
+static int reader_flush(reader_out *ro)
+{
+	const char *failure;
+	size_t zlen, ulen = ro->tar.len;
+
+	if (ulen == 0)
+		return 0;
+	if ((failure = compress_frame(ro->ex->cctx, &ro->z, &ro->zcap, &zlen, ro->tar.p, ulen)))
+		return svd_error_set(SVD_ERROR, "cannot compress the reader library: %s", failure);
+	ro->tar.len = 0;
+	/* a frame of no items: readers skip its entries (SPEC.md, 9.8) */
+	return sink_frame(ro->ex, ro->z, 0, zlen, ulen, 0, 0);
+}
+
+static int reader_file(const char *path, const void *data, size_t len, void *payload)
+{
+	reader_out *ro = payload;
+	int error;
+
+	if ((error = tar_entry(ro->ar, path, data, len, ro->ex->created_t)) < 0)
+		return error;
+	if (ro->tar.len >= ro->ex->target)
+		return reader_flush(ro);
+	return 0;
+}
+
+/*
+ * After the items, before the end marker: the rendered library of the
+ * exported items (index.html, reader.*, search/, pages/), checked against
+ * this archive's trust list, so that `tar --zstd -xf` gives a library to read.
+ */
+static int write_reader(exporter *ex)
+{
+	const char **ids = NULL;
+	svd_catalog *c = NULL;
+	reader_out ro;
+	size_t i;
+	int error;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.ex = ex;
+	if (!(ids = malloc((ex->n + 1) * sizeof(*ids))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	for (i = 0; i < ex->n; i++)
+		ids[i] = ex->items[i].id;
+	error = svd_catalog_from_archive(&c, ex->a, NULL, ids, ex->n, NULL, NULL);
+	if (error == SVD_ECORRUPT)
+		error =
+		    0; /* an item that does not verify has no page; the bundle's reader checks it */
+	if (error < 0)
+		goto cleanup;
+	if (!(ro.ar = tar_new(&ro.tar, on_membuf))) {
+		error = svd_error_set(SVD_ERROR, "cannot set up the tar writer");
+		goto cleanup;
+	}
+	if ((error = svd_render_library(c, svd_archive_body, ex->a, 1, reader_file, &ro)) == 0)
+		error = reader_flush(&ro);
+cleanup:
+	if (ro.ar) {
+		archive_write_close(ro.ar);
+		archive_write_free(ro.ar);
+	}
+	free(ro.tar.p);
+	free(ro.z);
+	svd_catalog_free(c);
+	free(ids);
+	return error;
+}
+
 /* One bundle: BUNDLE.json, the items, the end marker, the index. */
 static int export_single(exporter *ex, const char *output)
 {
@@ -1437,7 +1519,8 @@ static int export_single(exporter *ex, const char *output)
 	    (error = outfile_write(&ex->out, meta, meta_len)) < 0)
 		goto cleanup;
 	f = (frame_rec){0, meta_len, meta_usize, 0, 0};
-	if ((error = push_frame(ex, &f)) < 0 || (error = write_items(ex)) < 0)
+	if ((error = push_frame(ex, &f)) < 0 || (error = write_items(ex)) < 0 ||
+	    (ex->opts->with_reader && (error = write_reader(ex)) < 0))
 		goto cleanup;
 	/* room for the end frame that write_tail appends */
 	f = (frame_rec){0, 0, 0, 0, 0};
@@ -1496,6 +1579,10 @@ int svd_export(svd_archive *a, const char *output, const svd_export_opts *opts,
 		ex.threads = MAX_THREADS;
 	if (!output || !*output)
 		return svd_error_set(SVD_EINVALID, "no output file given");
+	if (ex.opts->with_reader && ex.opts->max_size)
+		return svd_error_set(SVD_EINVALID,
+		                     "--with-reader makes one bundle and does not "
+		                     "combine with --max-size; export the reader apart");
 
 	if ((error = choose(&list, a, ex.opts)) < 0)
 		goto cleanup;

@@ -34,6 +34,7 @@
 #include "samvydav/item.h"
 #include "samvydav/key.h"
 #include "samvydav/manifest.h"
+#include "samvydav/render.h"
 #include "samvydav/store.h"
 #include "archive_internal.h"
 #include "http_internal.h"
@@ -50,32 +51,28 @@
 #define HANDLE_AGE_S     5 /* seconds a thread keeps one archive handle */
 
 #define INDEX_MAX  (128u * 1024 * 1024)   /* bytes of the index page or its JSON */
-#define PAGE_MAX   (8u * 1024 * 1024)     /* bytes of an item page */
-#define BODY_SHOW  (1024u * 1024)         /* bytes of body.md shown on an item page */
 #define BLOB_MAX   (512ull * 1024 * 1024) /* bytes of a raw file served from memory */
 #define SMALL_MAX  (64u * 1024)           /* bytes of an error or status reply */
 #define BUNDLE_EXT ".tar.zst"
 
-#define CSP_HTML "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-#define CSP_RAW  "default-src 'none'; sandbox"
-
-#define STYLE                                                                                      \
-	"body{font-family:sans-serif;max-width:60em;margin:1em auto;padding:0 1em;"                \
-	"line-height:1.4}table{border-collapse:collapse}td,th{padding:.2em .6em;"                  \
-	"text-align:left;vertical-align:top;border-bottom:1px solid #ddd}"                         \
-	"pre{white-space:pre-wrap;background:#f6f6f6;padding:1em}.ok{color:#060}"                  \
-	".bad{color:#a00}code{word-break:break-all}"
+/* pages load their own stylesheet, scripts and search data, nothing else */
+#define CSP_HTML                                                                                   \
+	"default-src 'none'; img-src 'self'; media-src 'self'; style-src 'self'; "                 \
+	"script-src 'self'; base-uri 'none'"
+#define CSP_RAW "default-src 'none'; sandbox"
 
 /* The index of main at one commit, shared by requests until main moves. */
 typedef struct index_cache {
 	struct svd_http *owner;
 	unsigned refs;                       /* under owner->lock */
 	char commit[SVD_COMMIT_HEX_LEN + 1]; /* "" for an archive with nothing yet */
+	char *trust;                         /* the trusted key ids it was checked with */
 	size_t items;                        /* every item of main, readable or not */
-	char *html;
-	size_t html_len;
-	char *json;
-	size_t json_len;
+	svd_catalog *cat;                    /* main's items that pass the gate */
+	svd_buf html;                        /* index.html */
+	svd_buf json;                        /* /api/items */
+	svd_buf shards[SVD_SEARCH_SHARDS];   /* search/sNN.js */
+	svd_buf fold;                        /* search/fold.js */
 } index_cache;
 
 /*
@@ -101,7 +98,11 @@ struct svd_http {
 
 typedef enum route_kind {
 	ROUTE_INDEX = 0,
-	ROUTE_ITEM,
+	ROUTE_ITEM, /* /items/<id>: moved to /pages/<id>.html */
+	ROUTE_PAGE, /* /pages/<id>.html */
+	ROUTE_ASSET,
+	ROUTE_FOLD,
+	ROUTE_SHARD,
 	ROUTE_FILE, /* a file of an item: payload, manifest.json or sig/KEYID.minisig */
 	ROUTE_BUNDLE,
 	ROUTE_STATUS,
@@ -112,7 +113,8 @@ typedef struct route {
 	route_kind kind;
 	unsigned status; /* when refused: 400, 404 or 414 */
 	char id[SVD_ID_HEX_LEN + 1];
-	char file[SVD_HTTP_URL_MAX + 1]; /* the path inside the item's folder */
+	char file[SVD_HTTP_URL_MAX + 1]; /* the path inside the item's folder; an asset's name */
+	unsigned shard;
 } route;
 
 /* A growing text buffer with a hard cap; the first failure sticks. */
@@ -177,79 +179,6 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
 	sb_put(b, tmp, (size_t)n);
 }
 
-/*
- * Text into HTML: the five special characters as entities, and control
- * characters (but tab and newline) and, in text that is not valid UTF-8,
- * every non-ASCII byte as U+FFFD, so nothing a manifest or a body holds
- * can become markup.
- */
-static void sb_html_n(sbuf *b, const char *s, size_t n)
-{
-	int utf8 = svd_utf8_valid(s, n);
-	size_t i, run = 0;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *rep = NULL;
-
-		switch (c) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\'':
-			rep = "&#39;";
-			break;
-		default:
-			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f ||
-			    (c >= 0x80 && !utf8))
-				rep = "\xEF\xBF\xBD";
-			break;
-		}
-		if (!rep)
-			continue;
-		sb_put(b, s + run, i - run);
-		sb_puts(b, rep);
-		run = i + 1;
-	}
-	sb_put(b, s + run, n - run);
-}
-
-static void sb_html(sbuf *b, const char *s)
-{
-	if (s)
-		sb_html_n(b, s, strlen(s));
-}
-
-/* A file name as one URL path segment: unreserved characters as they are, the rest %XX. */
-static void sb_url(sbuf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		char e[3];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			sb_put(b, s, 1);
-			continue;
-		}
-		e[0] = '%';
-		e[1] = hex[c >> 4];
-		e[2] = hex[c & 15];
-		sb_put(b, e, 3);
-	}
-}
-
 /* The gate. */
 
 static int all_hex(const char *s, size_t n, const char *digits)
@@ -290,9 +219,6 @@ static int parse_path(route *r, const char *path, size_t len)
 			return svd_error_set(SVD_EINVALID,
 			                     "request path holds a control character at offset %zu",
 			                     i);
-		if (c >= 0x80)
-			return svd_error_set(
-			    SVD_EINVALID, "request path holds a non-ASCII byte at offset %zu", i);
 		if (c == '%')
 			return svd_error_set(SVD_EINVALID,
 			                     "request path still holds a '%%' after decoding "
@@ -305,12 +231,44 @@ static int parse_path(route *r, const char *path, size_t len)
 			return svd_error_set(SVD_EINVALID,
 			                     "request path holds an empty segment '//'");
 	}
+	/* file names in any script, as UTF-8; no overlong or broken sequences */
+	if (!svd_utf8_valid(path, len))
+		return svd_error_set(SVD_EINVALID, "request path is not valid UTF-8");
 	memcpy(buf, path, len);
 	buf[len] = '\0';
 
 	r->status = 404;
-	if (!strcmp(buf, "/")) {
+	if (!strcmp(buf, "/") || !strcmp(buf, "/index.html")) {
 		r->kind = ROUTE_INDEX;
+		return 0;
+	}
+	if (!strcmp(buf, "/reader.css") || !strcmp(buf, "/reader.js")) {
+		r->kind = ROUTE_ASSET;
+		snprintf(r->file, sizeof(r->file), "%s", buf + 1);
+		return 0;
+	}
+	if (!strcmp(buf, "/search/fold.js")) {
+		r->kind = ROUTE_FOLD;
+		return 0;
+	}
+	if (!strncmp(buf, "/search/s", 9) && strlen(buf) == 14 &&
+	    all_hex(buf + 9, 2, "0123456789") && !strcmp(buf + 11, ".js")) {
+		r->shard = (unsigned)((buf[9] - '0') * 10 + (buf[10] - '0'));
+		if (r->shard >= SVD_SEARCH_SHARDS)
+			return svd_error_set(SVD_EINVALID, "no such search shard");
+		r->kind = ROUTE_SHARD;
+		return 0;
+	}
+	if (!strncmp(buf, "/pages/", 7)) {
+		rest = buf + 7;
+		if (strlen(rest) != SVD_ID_HEX_LEN + 5 ||
+		    !all_hex(rest, SVD_ID_HEX_LEN, "0123456789abcdef") ||
+		    strcmp(rest + SVD_ID_HEX_LEN, ".html") != 0)
+			return svd_error_set(SVD_EINVALID,
+			                     "no such page: an item's page is /pages/ and its id "
+			                     "(64 lowercase hex digits) and .html");
+		memcpy(r->id, rest, SVD_ID_HEX_LEN);
+		r->kind = ROUTE_PAGE;
 		return 0;
 	}
 	if (!strcmp(buf, "/bundle/latest")) {
@@ -328,6 +286,11 @@ static int parse_path(route *r, const char *path, size_t len)
 	if (strncmp(buf, "/items/", 7) != 0)
 		return svd_error_set(SVD_EINVALID, "no such page");
 	rest = buf + 7;
+	/* the library's layout, items/<id[0:2]>/<id>/<file>, is the same file */
+	if (strlen(rest) > SVD_ID_HEX_LEN + 3 && rest[2] == '/' &&
+	    all_hex(rest, 2, "0123456789abcdef") && !strncmp(rest, rest + 3, 2) &&
+	    rest[3 + SVD_ID_HEX_LEN] == '/')
+		rest += 3;
 	if (strlen(rest) < SVD_ID_HEX_LEN || !all_hex(rest, SVD_ID_HEX_LEN, "0123456789abcdef") ||
 	    (rest[SVD_ID_HEX_LEN] != '\0' && rest[SVD_ID_HEX_LEN] != '/'))
 		return svd_error_set(SVD_EINVALID,
@@ -415,6 +378,13 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 /* Replies. */
 
 /* Queue a response with the headers every reply has; takes the response. */
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcasecmp(s + n - k, suffix);
+}
+
 static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp,
                              const char *type, int html)
 {
@@ -451,6 +421,22 @@ static enum MHD_Result queue_sbuf(struct MHD_Connection *c, unsigned status, sbu
 	}
 	b->p = NULL;
 	return queue(c, status, resp, type, html);
+}
+
+/* A rendered buffer as the body of a 200 (the response frees it). */
+static enum MHD_Result queue_buf(struct MHD_Connection *c, svd_buf *b, const char *type, int html)
+{
+	struct MHD_Response *resp;
+
+	resp = MHD_create_response_from_buffer(b->len, b->data ? b->data : (char *)"",
+	                                       b->data ? MHD_RESPMEM_MUST_FREE
+	                                               : MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		svd_buf_clear(b);
+		return MHD_NO;
+	}
+	b->data = NULL;
+	return queue(c, MHD_HTTP_OK, resp, type, html);
 }
 
 /* A short plain-text reply: the status and what went wrong (never a path on disk). */
@@ -495,22 +481,6 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, int error)
 	return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error",
 	                  "the mirror could not read its archive; its operator should run "
 	                  "`samvydav verify`");
-}
-
-static void page_head(sbuf *b, const char *title)
-{
-	sb_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	           "<title>");
-	sb_html(b, title);
-	sb_puts(b, "</title>\n<style>" STYLE "</style>\n</head>\n<body>\n");
-}
-
-static void page_foot(sbuf *b)
-{
-	sb_puts(b, "<footer><p><small>samvydav " SVD_VERSION
-	           " &middot; <a href=\"/\">index</a> &middot; <a href=\"/api/status\">status</a>"
-	           "</small></p></footer>\n</body>\n</html>\n");
 }
 
 /* The index, built once per main commit. */
@@ -584,85 +554,69 @@ static int cmp_row(const void *x, const void *y)
 
 static void cache_free(index_cache *ic)
 {
+	size_t i;
+
 	if (!ic)
 		return;
-	free(ic->html);
-	free(ic->json);
+	free(ic->trust);
+	svd_catalog_free(ic->cat);
+	svd_buf_clear(&ic->html);
+	svd_buf_clear(&ic->json);
+	svd_buf_clear(&ic->fold);
+	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
+		svd_buf_clear(&ic->shards[i]);
 	free(ic);
 }
 
-static int render_index(index_cache *ic, const index_rows *rows, const char *mirror)
+/* The ids of the keys an archive trusts, one string: the cache is good for these only. */
+static char *trust_print(svd_archive *a)
 {
-	json_t *arr = NULL;
-	sbuf b;
-	size_t i;
-	int error = SVD_ERROR;
+	const svd_trust *t = svd_archive_trust(a);
+	size_t i, n = svd_trust_count(t);
+	char *s = calloc(n * (SVD_KEYID_HEX_LEN + 1) + 1, 1);
 
-	sb_init(&b, INDEX_MAX);
-	page_head(&b, "samvydav");
-	sb_puts(&b, "<h1>samvydav</h1>\n<p>");
-	sb_printf(&b, "%zu item%s", ic->items, ic->items == 1 ? "" : "s");
-	sb_puts(&b, " &middot; mirror <code>");
-	sb_html(&b, mirror);
-	sb_puts(&b, "</code>");
-	if (ic->commit[0])
-		sb_printf(&b, " &middot; main <code>%.12s</code>", ic->commit);
-	sb_puts(&b, " &middot; <a href=\"/bundle/latest\">latest bundle</a></p>\n");
-	sb_puts(&b, "<table>\n<thead><tr><th>Date</th><th>Title</th><th>Language</th>"
-	            "<th>Kind</th></tr></thead>\n<tbody>\n");
-
-	if (!(arr = json_array())) {
-		svd_error_set(SVD_ERROR, "out of memory building the index");
-		goto cleanup;
+	for (i = 0; s && i < n; i++) {
+		strncat(s, svd_pubkey_id(svd_trust_at(t, i)), SVD_KEYID_HEX_LEN);
+		strcat(s, " ");
 	}
-	for (i = 0; i < rows->n && !b.error; i++) {
+	return s;
+}
+
+/* /api/items: every readable item of main, newest first. */
+static int render_json(svd_buf *out, const index_rows *rows)
+{
+	json_t *arr = json_array();
+	size_t i;
+	char *s = NULL;
+	int error = 0;
+
+	if (!arr)
+		return svd_error_set(SVD_ERROR, "out of memory building the item list");
+	for (i = 0; i < rows->n; i++) {
 		const index_row *r = &rows->v[i];
-		json_t *o;
-
-		sb_puts(&b, "<tr><td>");
-		sb_html(&b, r->date);
-		sb_printf(&b, "</td><td><a href=\"/items/%s\" lang=\"", r->id);
-		sb_html(&b, r->lang);
-		sb_puts(&b, "\">");
-		sb_html(&b, r->title[0] ? r->title : r->id);
-		sb_puts(&b, "</a></td><td>");
-		sb_html(&b, r->lang);
-		sb_puts(&b, "</td><td>");
-		sb_html(&b, r->kind);
-		sb_puts(&b, "</td></tr>\n");
-
-		o = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "id", r->id, "title", r->title, "lang",
-		              r->lang, "kind", r->kind, "date", r->date);
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "id", r->id, "title", r->title,
+		                      "lang", r->lang, "kind", r->kind, "date", r->date);
 		if (!o || json_array_append_new(arr, o) < 0) {
-			svd_error_set(SVD_ERROR, "out of memory building the item list");
+			error = svd_error_set(SVD_ERROR, "out of memory building the item list");
 			goto cleanup;
 		}
 	}
-	sb_puts(&b, "</tbody>\n</table>\n");
-	page_foot(&b);
-	if (b.error) {
-		error = b.error;
+	if (!(s = json_dumps(arr, JSON_COMPACT))) {
+		error = svd_error_set(SVD_ERROR, "out of memory writing the item list");
 		goto cleanup;
 	}
-	if (!(ic->json = json_dumps(arr, JSON_COMPACT))) {
-		svd_error_set(SVD_ERROR, "out of memory writing the item list");
-		goto cleanup;
-	}
-	ic->json_len = strlen(ic->json);
-	if (ic->json_len > INDEX_MAX) {
-		error = svd_error_set(SVD_ETOOBIG, "the item list is over %u bytes", INDEX_MAX);
-		goto cleanup;
-	}
-	ic->html = b.p;
-	ic->html_len = b.len;
-	b.p = NULL;
-	error = 0;
+	error = svd_buf_put(out, s, strlen(s));
 cleanup:
-	free(b.p);
+	free(s);
 	json_decref(arr);
 	return error;
 }
 
+/*
+ * Everything the pages of main at one commit share: the catalog (every item
+ * through the gate once, against the trust of now), index.html, the search
+ * shards, and the JSON list. Item pages are rendered from it per request.
+ */
 static int cache_build(index_cache **out, svd_archive *a, const char *commit)
 {
 	index_rows rows = {0};
@@ -671,18 +625,33 @@ static int cache_build(index_cache **out, svd_archive *a, const char *commit)
 	int error;
 
 	*out = NULL;
-	if (!(ic = calloc(1, sizeof(*ic)))) {
+	if (!(ic = calloc(1, sizeof(*ic))) || !(ic->trust = trust_print(a))) {
 		error = svd_error_set(SVD_ERROR, "out of memory building the index");
 		goto cleanup;
 	}
 	snprintf(ic->commit, sizeof(ic->commit), "%s", commit);
+	svd_buf_init(&ic->html, SVD_RENDER_INDEX_MAX);
+	svd_buf_init(&ic->json, INDEX_MAX);
+	svd_buf_init(&ic->fold, SMALL_MAX * 4);
+	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
+		svd_buf_init(&ic->shards[i], SVD_RENDER_INDEX_MAX);
 	if (commit[0] && (error = svd_store_foreach(a, collect_row, &rows)) != 0)
 		goto cleanup;
 	if (rows.n > 1)
 		qsort(rows.v, rows.n, sizeof(*rows.v), cmp_row);
 	ic->items = rows.items;
-	if ((error = render_index(ic, &rows, svd_archive_mirror_id(a))) < 0)
+	if (commit[0])
+		error = svd_catalog_from_archive(&ic->cat, a, svd_archive_trust(a), NULL, 0, NULL,
+		                                 NULL);
+	else if ((error = svd_catalog_new(&ic->cat)) == 0)
+		error = svd_catalog_finish(ic->cat);
+	if (error < 0 || (error = render_json(&ic->json, &rows)) < 0 ||
+	    (error = svd_render_index(&ic->html, ic->cat)) < 0 ||
+	    (error = svd_render_fold_js(&ic->fold)) < 0)
 		goto cleanup;
+	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
+		if ((error = svd_render_shard(&ic->shards[i], ic->cat, (unsigned)i)) < 0)
+			goto cleanup;
 	*out = ic;
 	ic = NULL;
 cleanup:
@@ -724,6 +693,7 @@ static int cache_get(index_cache **out, svd_http *h, svd_archive *a)
 {
 	char commit[SVD_COMMIT_HEX_LEN + 1] = "";
 	index_cache *ic = NULL, *old = NULL;
+	char *trust;
 	int error;
 
 	*out = NULL;
@@ -734,12 +704,15 @@ static int cache_get(index_cache **out, svd_http *h, svd_archive *a)
 	}
 	if (error < 0)
 		return error;
+	if (!(trust = trust_print(a)))
+		return svd_error_set(SVD_ERROR, "out of memory");
 	pthread_mutex_lock(&h->lock);
-	if (h->cache && !strcmp(h->cache->commit, commit)) {
+	if (h->cache && !strcmp(h->cache->commit, commit) && !strcmp(h->cache->trust, trust)) {
 		h->cache->refs++;
 		*out = h->cache;
 	}
 	pthread_mutex_unlock(&h->lock);
+	free(trust);
 	if (*out)
 		return 0;
 
@@ -756,18 +729,56 @@ static int cache_get(index_cache **out, svd_http *h, svd_archive *a)
 	return 0;
 }
 
-static enum MHD_Result serve_cached(struct MHD_Connection *c, index_cache *ic, int json)
+/* Bytes of the shared index (it is released when the response is done). */
+static enum MHD_Result serve_shared(struct MHD_Connection *c, index_cache *ic, const svd_buf *b,
+                                    const char *type, int html)
 {
 	struct MHD_Response *resp;
 
 	resp = MHD_create_response_from_buffer_with_free_callback_cls(
-	    json ? ic->json_len : ic->html_len, json ? ic->json : ic->html, cache_release_cb, ic);
+	    b->len, b->data ? b->data : (char *)"", cache_release_cb, ic);
 	if (!resp) {
 		cache_release(ic);
 		return MHD_NO;
 	}
-	return queue(c, MHD_HTTP_OK, resp, json ? "application/json" : "text/html; charset=utf-8",
-	             !json);
+	return queue(c, MHD_HTTP_OK, resp, type, html);
+}
+
+/* A static asset compiled into the library. */
+static enum MHD_Result serve_asset(struct MHD_Connection *c, const char *name)
+{
+	struct MHD_Response *resp;
+	const void *data;
+	size_t len;
+
+	if (svd_render_asset(name, &data, &len) < 0)
+		return reply_text(c, MHD_HTTP_NOT_FOUND, "not found", NULL);
+	resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
+	return queue(c, MHD_HTTP_OK, resp,
+	             ends_with(name, ".css") ? "text/css; charset=utf-8"
+	                                     : "text/javascript; charset=utf-8",
+	             0);
+}
+
+/* pages/<id>.html: from the catalog's verdict and the item's body in main. */
+static enum MHD_Result serve_page(struct MHD_Connection *c, svd_archive *a, index_cache *ic,
+                                  const char *id)
+{
+	svd_buf b;
+	char *body = NULL;
+	size_t len = 0;
+	int error;
+
+	svd_buf_init(&b, SVD_RENDER_PAGE_MAX);
+	if ((error = svd_archive_body(&body, &len, id, a)) == 0)
+		error = svd_render_item(&b, ic->cat, id, NULL, body, len);
+	free(body);
+	cache_release(ic);
+	if (error < 0) {
+		svd_buf_clear(&b);
+		return reply_error(c, error);
+	}
+	return queue_buf(c, &b, "text/html; charset=utf-8", 1);
 }
 
 static enum MHD_Result serve_status(struct MHD_Connection *c, svd_archive *a, index_cache *ic)
@@ -816,284 +827,6 @@ static int item_tree(git_tree **out, svd_archive *a, const char *id)
 cleanup:
 	git_tree_free(items);
 	return error;
-}
-
-/* The verdict for the item page, rendered from inside svd_store_verify()'s callback. */
-typedef struct verdict_out {
-	sbuf *b;
-	const char *id;
-	int seen;
-} verdict_out;
-
-static const char *sig_status_name(svd_sig_status s)
-{
-	switch (s) {
-	case SVD_SIG_VALID:
-		return "valid, by a trusted key";
-	case SVD_SIG_UNTRUSTED:
-		return "by a key this mirror does not trust (not checked)";
-	case SVD_SIG_INVALID:
-		return "INVALID";
-	}
-	return "?";
-}
-
-static int render_verdict(const svd_verdict *v, void *payload)
-{
-	verdict_out *vo = payload;
-	sbuf *b = vo->b;
-	size_t i, n;
-
-	vo->seen = 1;
-	if (svd_verdict_ok(v))
-		sb_puts(b, "<p class=\"ok\"><strong>Verified:</strong> every hash matches and "
-		           "it is signed by a key this mirror trusts.</p>\n");
-	else
-		sb_puts(b, "<p class=\"bad\"><strong>Does not verify.</strong> Do not rely on "
-		           "this item; tell the mirror's operator.</p>\n");
-	n = svd_verdict_problem_count(v);
-	if (n) {
-		sb_puts(b, "<ul class=\"bad\">\n");
-		for (i = 0; i < n; i++) {
-			const char *file, *check, *message;
-
-			svd_verdict_problem(v, i, &file, &check, &message);
-			sb_puts(b, "<li><code>");
-			sb_html(b, file);
-			sb_puts(b, "</code>: ");
-			sb_html(b, check);
-			sb_puts(b, ": ");
-			sb_html(b, message);
-			sb_puts(b, "</li>\n");
-		}
-		sb_puts(b, "</ul>\n");
-	}
-	n = svd_verdict_sig_count(v);
-	sb_puts(b, "<h2>Signatures</h2>\n");
-	if (n == 0)
-		sb_puts(b, "<p>none</p>\n");
-	else
-		sb_puts(b, "<ul>\n");
-	for (i = 0; i < n; i++) {
-		const char *keyid;
-		svd_sig_status st;
-
-		svd_verdict_sig(v, i, &keyid, &st);
-		sb_puts(b, "<li>");
-		if (st != SVD_SIG_INVALID && strlen(keyid) == SVD_KEYID_HEX_LEN &&
-		    all_hex(keyid, SVD_KEYID_HEX_LEN, "0123456789ABCDEF"))
-			sb_printf(b, "<a href=\"/items/%s/%s/%s.minisig\"><code>%s</code></a>",
-			          vo->id, SVD_SIG_DIR, keyid, keyid);
-		else {
-			sb_puts(b, "<code>");
-			sb_html(b, keyid);
-			sb_puts(b, "</code>");
-		}
-		sb_printf(b, " <span class=\"%s\">%s</span></li>\n",
-		          st == SVD_SIG_VALID ? "ok" : "bad", sig_status_name(st));
-	}
-	if (n)
-		sb_puts(b, "</ul>\n");
-	return 0;
-}
-
-static void field_row(sbuf *b, const char *name, const char *value)
-{
-	if (!value)
-		return;
-	sb_printf(b, "<tr><th>%s</th><td>", name);
-	sb_html(b, value);
-	sb_puts(b, "</td></tr>\n");
-}
-
-static void id_row(sbuf *b, const char *name, const char *id)
-{
-	if (!id)
-		return;
-	sb_printf(b, "<tr><th>%s</th><td>", name);
-	if (svd_id_valid(id))
-		sb_printf(b, "<a href=\"/items/%s\"><code>%s</code></a>", id, id);
-	else
-		sb_html(b, id);
-	sb_puts(b, "</td></tr>\n");
-}
-
-static void render_manifest(sbuf *b, const char *id, const svd_manifest *m)
-{
-	const char *source = svd_manifest_get(m, "source");
-	size_t i, n;
-
-	sb_puts(b, "<table>\n");
-	sb_printf(b,
-	          "<tr><th>Id</th><td><code>%s</code> (<a href=\"/items/%s/%s\">%s</a>)"
-	          "</td></tr>\n",
-	          id, id, SVD_MANIFEST_NAME, SVD_MANIFEST_NAME);
-	field_row(b, "Kind", svd_kind_name(svd_manifest_kind(m)));
-	field_row(b, "Language", svd_manifest_get(m, "lang"));
-	field_row(b, "Published", svd_manifest_get(m, "published"));
-	field_row(b, "Created", svd_manifest_get(m, "created"));
-	field_row(b, "Region", svd_manifest_get(m, "region"));
-	n = svd_manifest_author_count(m);
-	if (n) {
-		sb_puts(b, "<tr><th>Authors</th><td>");
-		for (i = 0; i < n; i++) {
-			if (i)
-				sb_puts(b, "<br>");
-			sb_html(b, svd_manifest_author(m, i));
-		}
-		sb_puts(b, "</td></tr>\n");
-	}
-	n = svd_manifest_tag_count(m);
-	if (n) {
-		sb_puts(b, "<tr><th>Tags</th><td>");
-		for (i = 0; i < n; i++) {
-			if (i)
-				sb_puts(b, ", ");
-			sb_html(b, svd_manifest_tag(m, i));
-		}
-		sb_puts(b, "</td></tr>\n");
-	}
-	if (source) {
-		sb_puts(b, "<tr><th>Source</th><td><a rel=\"noreferrer noopener\" href=\"");
-		sb_html(b, source);
-		sb_puts(b, "\">");
-		sb_html(b, source);
-		sb_puts(b, "</a></td></tr>\n");
-	}
-	id_row(b, "Supersedes", svd_manifest_get(m, "supersedes"));
-	id_row(b, "Retracts", svd_manifest_get(m, "retracts"));
-	sb_puts(b, "</table>\n");
-
-	n = svd_manifest_file_count(m);
-	sb_puts(b, "<h2>Files</h2>\n<table>\n<thead><tr><th>Name</th><th>Bytes</th>"
-	           "<th>SHA-256</th></tr></thead>\n<tbody>\n");
-	for (i = 0; i < n; i++) {
-		const svd_manifest_file *f = svd_manifest_file_at(m, i);
-		char hex[65], url[8 + SVD_ID_HEX_LEN + SVD_NAME_MAX + 2];
-
-		svd_hex_encode(hex, f->sha256, 32);
-		sb_puts(b, "<tr><td>");
-		snprintf(url, sizeof(url), "/items/%s/%s", id, f->path);
-		if (svd_http_check_path(url, strlen(url)) == 0) {
-			sb_printf(b, "<a href=\"/items/%s/", id);
-			sb_url(b, f->path);
-			sb_puts(b, "\">");
-			sb_html(b, f->path);
-			sb_puts(b, "</a>");
-		} else {
-			sb_html(b, f->path);
-			sb_puts(b, " <small>(not served over HTTP: take it from a bundle)</small>");
-		}
-		sb_printf(b, "</td><td>%llu</td><td><code>%s</code></td></tr>\n",
-		          (unsigned long long)f->size, hex);
-	}
-	sb_puts(b, "</tbody>\n</table>\n");
-}
-
-/* body.md, escaped, as preformatted text (Markdown rendering comes later). */
-static void render_body(sbuf *b, svd_archive *a, git_tree *tree, const char *id)
-{
-	const git_tree_entry *te = git_tree_entry_byname(tree, "body.md");
-	git_blob *blob = NULL;
-	const char *s;
-	size_t n, show;
-
-	if (!te || git_tree_entry_type(te) != GIT_OBJECT_BLOB)
-		return;
-	sb_puts(b, "<h2>Text</h2>\n");
-	if (git_blob_lookup(&blob, a->repo, git_tree_entry_id(te)) < 0) {
-		sb_puts(b, "<p class=\"bad\">body.md cannot be read.</p>\n");
-		return;
-	}
-	s = git_blob_rawcontent(blob);
-	n = (size_t)git_blob_rawsize(blob);
-	show = n;
-	if (show > BODY_SHOW) {
-		show = BODY_SHOW;
-		while (show > 0 && ((unsigned char)s[show] & 0xC0) == 0x80)
-			show--;
-	}
-	sb_puts(b, "<pre>");
-	sb_html_n(b, s, show);
-	sb_puts(b, "</pre>\n");
-	if (show < n)
-		sb_printf(b,
-		          "<p>The text goes on: <a href=\"/items/%s/body.md\">all of "
-		          "body.md</a> (%zu bytes).</p>\n",
-		          id, n);
-	git_blob_free(blob);
-}
-
-static enum MHD_Result serve_item(struct MHD_Connection *c, svd_archive *a, const char *id)
-{
-	const char *ids[1] = {id};
-	const git_tree_entry *te;
-	git_tree *tree = NULL;
-	git_blob *blob = NULL;
-	svd_manifest *m = NULL;
-	const char *title = NULL;
-	verdict_out vo;
-	sbuf b, v;
-	int error;
-	enum MHD_Result ret;
-
-	sb_init(&b, PAGE_MAX);
-	sb_init(&v, PAGE_MAX);
-	if ((error = item_tree(&tree, a, id)) < 0)
-		goto cleanup;
-	te = git_tree_entry_byname(tree, SVD_MANIFEST_NAME);
-	if (te && git_tree_entry_type(te) == GIT_OBJECT_BLOB &&
-	    git_blob_lookup(&blob, a->repo, git_tree_entry_id(te)) == 0 &&
-	    git_blob_rawsize(blob) <= SVD_MANIFEST_MAX &&
-	    svd_manifest_parse(&m, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) == 0)
-		title = svd_manifest_get(m, "title");
-
-	vo = (verdict_out){.b = &v, .id = id};
-	error = svd_store_verify(a, ids, 1, 1, render_verdict, &vo, NULL);
-	if (error < 0 && error != SVD_ECORRUPT)
-		goto cleanup;
-	if (!vo.seen)
-		sb_puts(&v, "<p class=\"bad\">No verdict.</p>\n");
-
-	page_head(&b, title && *title ? title : id);
-	sb_puts(&b, "<p><a href=\"/\">&larr; all items</a></p>\n<h1");
-	if (m && svd_manifest_get(m, "lang")) {
-		sb_puts(&b, " lang=\"");
-		sb_html(&b, svd_manifest_get(m, "lang"));
-		sb_puts(&b, "\"");
-	}
-	sb_puts(&b, ">");
-	sb_html(&b, title && *title ? title : id);
-	sb_puts(&b, "</h1>\n");
-	if (v.p)
-		sb_put(&b, v.p, v.len);
-	if (m) {
-		sb_puts(&b, "<h2>Manifest</h2>\n");
-		render_manifest(&b, id, m);
-	} else {
-		sb_printf(&b,
-		          "<p class=\"bad\">Its <a href=\"/items/%s/%s\">%s</a> does not "
-		          "parse.</p>\n",
-		          id, SVD_MANIFEST_NAME, SVD_MANIFEST_NAME);
-	}
-	render_body(&b, a, tree, id);
-	page_foot(&b);
-	if (v.error || b.error) {
-		error = v.error ? v.error : b.error;
-		goto cleanup;
-	}
-	error = 0;
-cleanup:
-	svd_manifest_free(m);
-	git_blob_free(blob);
-	git_tree_free(tree);
-	free(v.p);
-	if (error < 0) {
-		free(b.p);
-		return reply_error(c, error);
-	}
-	ret = queue_sbuf(c, MHD_HTTP_OK, &b, "text/html; charset=utf-8", 1);
-	return ret;
 }
 
 static void slot_release(handle_slot *slot)
@@ -1155,13 +888,6 @@ static void blob_ctx_free(void *cls)
 	git_blob_free(bc->blob);
 	slot_release(bc->slot);
 	free(bc);
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-
-	return n >= k && !strcasecmp(s + n - k, suffix);
 }
 
 static const char *content_type(const char *name)
@@ -1310,6 +1036,23 @@ static enum MHD_Result serve_bundle(struct MHD_Connection *c, const char *outbox
 	return queue(c, MHD_HTTP_OK, resp, "application/zstd", 0);
 }
 
+/* The address of an item before the reader library: its page now. */
+static enum MHD_Result redirect_page(struct MHD_Connection *c, const char *id)
+{
+	struct MHD_Response *resp;
+	char where[SVD_ID_HEX_LEN + 32];
+
+	snprintf(where, sizeof(where), "/pages/%s.html", id);
+	resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, where) != MHD_YES) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	return queue(c, MHD_HTTP_MOVED_PERMANENTLY, resp, "text/plain; charset=utf-8", 0);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **con_cls)
@@ -1358,20 +1101,36 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	case ROUTE_FILE:
 		return serve_file(c, slot, &r);
 	case ROUTE_ITEM:
-		ret = serve_item(c, a, r.id);
+		ret = redirect_page(c, r.id);
+		break;
+	case ROUTE_ASSET:
+		ret = serve_asset(c, r.file);
 		break;
 	case ROUTE_INDEX:
 	case ROUTE_ITEMS:
 	case ROUTE_STATUS:
+	case ROUTE_PAGE:
+	case ROUTE_FOLD:
+	case ROUTE_SHARD:
 		if ((error = cache_get(&ic, h, a)) < 0) {
 			ret = reply_error(c, error);
 			break;
 		}
+		/* each serve_* below takes ic */
 		if (r.kind == ROUTE_STATUS) {
 			ret = serve_status(c, a, ic);
 			cache_release(ic);
+		} else if (r.kind == ROUTE_PAGE) {
+			ret = serve_page(c, a, ic, r.id);
+		} else if (r.kind == ROUTE_INDEX) {
+			ret = serve_shared(c, ic, &ic->html, "text/html; charset=utf-8", 1);
+		} else if (r.kind == ROUTE_ITEMS) {
+			ret = serve_shared(c, ic, &ic->json, "application/json", 0);
+		} else if (r.kind == ROUTE_FOLD) {
+			ret = serve_shared(c, ic, &ic->fold, "text/javascript; charset=utf-8", 0);
 		} else {
-			ret = serve_cached(c, ic, r.kind == ROUTE_ITEMS); /* takes ic */
+			ret = serve_shared(c, ic, &ic->shards[r.shard],
+			                   "text/javascript; charset=utf-8", 0);
 		}
 		break;
 	default:

@@ -139,6 +139,7 @@ static void check_sig(svd_verdict *v, const svd_entry *e, const svd_trust *trust
 	const char *bytes;
 	size_t bytes_len, len = strlen(name);
 	svd_sig *sig = NULL;
+	int error;
 
 	if (e->type != SVD_ENTRY_FILE) {
 		svd_verdict_add_problem(
@@ -154,7 +155,11 @@ static void check_sig(svd_verdict *v, const svd_entry *e, const svd_trust *trust
 		add_sig(v, "?", SVD_SIG_INVALID);
 		return;
 	}
-	if (svd_sig_parse(&sig, e->data, e->data_len) < 0) {
+	if ((error = svd_sig_parse(&sig, e->data, e->data_len)) < 0) {
+		if (error == SVD_ERROR) { /* out of memory: no fault of the item's */
+			v->oom = 1;
+			return;
+		}
 		svd_verdict_add_problem(v, e->path, "signature", "%s", svd_error_last());
 		add_sig(v, "?", SVD_SIG_INVALID);
 		return;
@@ -175,8 +180,11 @@ static void check_sig(svd_verdict *v, const svd_entry *e, const svd_trust *trust
 		goto cleanup;
 	}
 	bytes = svd_manifest_bytes(v->manifest, &bytes_len);
-	if (svd_sig_verify(sig, pk, bytes, bytes_len) < 0) {
-		svd_verdict_add_problem(v, e->path, "signature", "%s", svd_error_last());
+	if ((error = svd_sig_verify(sig, pk, bytes, bytes_len)) < 0) {
+		if (error == SVD_ERROR)
+			v->oom = 1;
+		else
+			svd_verdict_add_problem(v, e->path, "signature", "%s", svd_error_last());
 		add_sig(v, keyid, SVD_SIG_INVALID);
 		goto cleanup;
 	}
@@ -300,8 +308,12 @@ int svd_item_check_ext(svd_verdict **out, const char *expected_id, const svd_ent
 		                        (unsigned long long)m->size, SVD_MANIFEST_MAX);
 		goto done;
 	}
-	if (svd_manifest_parse(&v->manifest, m->data, m->data_len) < 0) {
-		svd_verdict_add_problem(v, MANIFEST_NAME, "canonical", "%s", svd_error_last());
+	if ((error = svd_manifest_parse(&v->manifest, m->data, m->data_len)) < 0) {
+		if (error == SVD_ERROR) /* out of memory: no fault of the item's */
+			v->oom = 1;
+		else
+			svd_verdict_add_problem(v, MANIFEST_NAME, "canonical", "%s",
+			                        svd_error_last());
 		goto done;
 	}
 	snprintf(v->id, sizeof(v->id), "%s", svd_manifest_id(v->manifest));

@@ -297,10 +297,10 @@ int svd_sig_verify(const svd_sig *sig, const svd_pubkey *pk, const void *msg, si
 		return SVD_ERROR;
 	error = svd_ed25519_verify(sig->global_sig, global, global_len, svd_pubkey_bytes(pk));
 	if (error < 0)
-		svd_error_set(SVD_EBADSIG,
-		              "signature by key %s: the trusted comment was altered (its "
-		              "signature does not verify)",
-		              sig->keyid);
+		error = svd_error_set(SVD_EBADSIG,
+		                      "signature by key %s: the trusted comment was altered (its "
+		                      "signature does not verify)",
+		                      sig->keyid);
 	free(global);
 	return error;
 }

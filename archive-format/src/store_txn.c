@@ -394,6 +394,41 @@ static int draft_sign(draft *d, svd_packw *pw, const svd_seckey *sk, const char 
 	return error;
 }
 
+/*
+ * Sign, unless main already holds this key's signature of this item: then
+ * that signature is taken as it is. Adding the same item twice is then no
+ * change at all, where a new signature (another timestamp in its trusted
+ * comment) would be a second one by the same key, and a commit.
+ */
+static int draft_sign_once(svd_txn *t, draft *d, const svd_seckey *sk, const char *bytes,
+                           size_t len, const char *id)
+{
+	git_oid item;
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	char path[64];
+	int error;
+
+	sig_name(path, sizeof(path), svd_seckey_id(sk));
+	if (!t->items || svd_store_item_tree(&item, t->a->repo, t->items, id) < 0 ||
+	    git_tree_lookup(&tree, t->a->repo, &item) < 0 ||
+	    git_tree_entry_bypath(&e, tree, path) < 0 ||
+	    git_blob_lookup(&blob, t->a->repo, git_tree_entry_id(e)) < 0 ||
+	    git_blob_rawsize(blob) > 4096) {
+		git_error_clear();
+		svd_error_clear();
+		error = draft_sign(d, t->pw, sk, bytes, len, id);
+	} else {
+		error = draft_add_bytes(d, t->pw, path, (const char *)git_blob_rawcontent(blob),
+		                        (size_t)git_blob_rawsize(blob));
+	}
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	return error;
+}
+
 static void free_sigs(staged *s)
 {
 	size_t i;
@@ -476,7 +511,7 @@ static int was_dropped(const svd_verdict *v, const char *path)
 static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 {
 	const char *id = svd_verdict_id(v);
-	svd_tree_entry *top = NULL, *sigs = NULL;
+	svd_tree_entry *top = NULL, *sigs = NULL, *more;
 	size_t ntop = 0, nsigs = 0, i, old_sigs = 0;
 	int replaced = 0;
 	git_oid prev, sigtree, tree;
@@ -489,8 +524,9 @@ static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 	/* staged earlier in this operation: its trees are not readable before the pack is done */
 	if ((s = find_staged(t, id)) != NULL) {
 		had = 1;
-		if (!(sigs = realloc(sigs, (d->n + s->nsigs + 1) * sizeof(*sigs))))
+		if (!(more = realloc(sigs, (d->n + s->nsigs + 1) * sizeof(*sigs))))
 			goto oom;
+		sigs = more;
 		memcpy(sigs, s->sigs, s->nsigs * sizeof(*sigs));
 		nsigs = old_sigs = s->nsigs;
 		error = SVD_ENOTFOUND;
@@ -518,9 +554,10 @@ static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 		goto cleanup;
 	}
 	if (prev_sig) {
-		sigs = realloc(sigs, (d->n + git_tree_entrycount(prev_sig) + 1) * sizeof(*sigs));
-		if (!sigs)
+		more = realloc(sigs, (d->n + git_tree_entrycount(prev_sig) + 1) * sizeof(*sigs));
+		if (!more)
 			goto oom;
+		sigs = more;
 		for (i = 0; i < git_tree_entrycount(prev_sig); i++) {
 			const git_tree_entry *te = git_tree_entry_byindex(prev_sig, i);
 			sigs[nsigs].name = git_tree_entry_name(te);
@@ -694,7 +731,7 @@ static int add_new(svd_txn *t, svd_manifest *m, const svd_source_file *files, si
 		}
 		if ((error = svd_manifest_add_file(m, files[i].name, d.entries[d.n - 1].size,
 		                                   d.entries[d.n - 1].sha256)) < 0) {
-			error = svd_error_set(SVD_EINVALID, "%s: %s", source, svd_error_last());
+			error = svd_error_set(error, "%s: %s", source, svd_error_last());
 			goto cleanup;
 		}
 	}
@@ -708,12 +745,12 @@ static int add_new(svd_txn *t, svd_manifest *m, const svd_source_file *files, si
 			goto cleanup;
 	}
 	if ((error = svd_manifest_serialize(m)) < 0) {
-		error = svd_error_set(SVD_EINVALID, "%s: %s", source, svd_error_last());
+		error = svd_error_set(error, "%s: %s", source, svd_error_last());
 		goto cleanup;
 	}
 	bytes = svd_manifest_bytes(m, &len);
 	if ((error = draft_add_bytes(&d, t->pw, SVD_MANIFEST_NAME, bytes, len)) < 0 ||
-	    (error = draft_sign(&d, t->pw, sk, bytes, len, svd_manifest_id(m))) < 0)
+	    (error = draft_sign_once(t, &d, sk, bytes, len, svd_manifest_id(m))) < 0)
 		goto cleanup;
 	error = check_and_stage(t, &d, source, verdict);
 cleanup:
@@ -784,7 +821,7 @@ static int meta_to_manifest(svd_manifest *m, json_t *obj, int jsonl, const char 
 			return svd_error_set(SVD_EINVALID, "%s: unknown field \"%s\"", source, key);
 		}
 		if (error < 0)
-			return svd_error_set(SVD_EINVALID, "%s: %s", source, svd_error_last());
+			return svd_error_set(error, "%s: %s", source, svd_error_last());
 	}
 	return 0;
 }
@@ -1034,7 +1071,8 @@ static int draft_add_side_sig(draft *d, svd_packw *pw, const char *file)
 	if (error < 0)
 		return error;
 	if ((error = svd_sig_parse(&sig, buf, len)) < 0) {
-		error = svd_error_set(SVD_ECORRUPT, "%s: %s", file, svd_error_last());
+		error = svd_error_set(error == SVD_ERROR ? error : SVD_ECORRUPT, "%s: %s", file,
+		                      svd_error_last());
 		goto cleanup;
 	}
 	sig_name(path, sizeof(path), svd_sig_keyid(sig));

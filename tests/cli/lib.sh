@@ -15,6 +15,19 @@ unset SAMVYDAV_ARCHIVE
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@invalid GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@invalid
 
+# SVD_VALGRIND set (and not 0): every run of samvydav through "$SVD_BIN"
+# goes under valgrind's memcheck; an error or a definite leak makes that run
+# exit 99, and finish() fails the script with the report. SVD_VALGRIND_LOGS keeps
+# the reports (one file a process) after the script's folder is gone.
+if [ "${SVD_VALGRIND:-0}" != 0 ]; then
+	VG_LOGS=${SVD_VALGRIND_LOGS:-$T/valgrind}
+	mkdir -p "$VG_LOGS" "$T/bin"
+	printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --log-file="%s" "%s" "$@"\n' \
+		"$VG_LOGS/$(basename "$0" .sh).%p.log" "$SVD_BIN" >"$T/bin/samvydav"
+	chmod +x "$T/bin/samvydav"
+	SVD_BIN=$T/bin/samvydav
+fi
+
 passed=0
 failed=0
 
@@ -124,6 +137,12 @@ big_items() {
 }
 
 finish() {
+	local f
+	if [ "${SVD_VALGRIND:-0}" != 0 ]; then
+		for f in "$VG_LOGS/$(basename "$0" .sh)".*.log; do
+			[ -s "$f" ] && not_ok "valgrind is clean (${f##*/})" "$(head -n 30 "$f")"
+		done
+	fi
 	printf '%d passed, %d failed\n' "$passed" "$failed"
 	[ "$failed" -eq 0 ]
 	exit

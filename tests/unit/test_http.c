@@ -31,13 +31,17 @@
 #include "samvydav/item.h"
 #include "samvydav/key.h"
 #include "samvydav/manifest.h"
+#include "samvydav/render.h"
 #include "samvydav/store.h"
 
 #define CREATED "2024-05-01T10:00:00Z"
 #define EVIL    "<script>alert(1)</script>"
 #define NO_ID   "0000000000000000000000000000000000000000000000000000000000000000"
-#define ID_A    "3f9a0c1b2d3e4f5061728394a5b6c7d8e9f00112233445566778899aabbccdde"
-#define BODY    "# Title\n\nA <b>bold</b> & \"quoted\" line.\n"
+#define CSP                                                                                        \
+	"default-src 'none'; img-src 'self'; media-src 'self'; style-src 'self'; "                 \
+	"script-src 'self'; base-uri 'none'"
+#define ID_A "3f9a0c1b2d3e4f5061728394a5b6c7d8e9f00112233445566778899aabbccdde"
+#define BODY "# Title\n\nA <b>bold</b> & \"quoted\" line.\n"
 
 static char tmpdir[64];
 static char archive_path[PATH_MAX], outbox[PATH_MAX], body_path[PATH_MAX], head_path[PATH_MAX];
@@ -175,14 +179,29 @@ static void test_check_path_refused(void **state)
 	refused("/items/" ID_A "/body\r.md");
 	refused("/items/" ID_A "/body\t.md");
 	refused("/api/status\x7f");
-	refused("/items/" ID_A "/\xd1\x84\xd0\xbe\xd1\x82\xd0\xbe.jpg");
+	refused("/items/" ID_A "/\xd1\x84\xd0\xbe\xd1\x82\xd0.jpg"); /* cut short */
+	refused("/items/" ID_A "/\xed\xa0\x80.jpg");                 /* a surrogate */
 	refused("/items/" ID_A "/\xc0\xae\xc0\xae");
 	refused("/\xff");
 	/* not a form the service answers */
 	refused("");
 	refused("api/status");
-	refused("/index.html");
+	refused("/index.htm");
 	refused("/etc/passwd");
+	refused("/reader.css/x");
+	refused("/reader.map");
+	refused("/search/s64.js");
+	refused("/search/s7.js");
+	refused("/search/s007.js");
+	refused("/search/sa1.js");
+	refused("/search/fold.json");
+	refused("/pages/" ID_A);
+	refused("/pages/" ID_A ".htm");
+	refused("/pages/" ID_A ".html/x");
+	refused("/pages/../index.html");
+	refused("/items/3f/" ID_A);            /* a fan with no file is not a page */
+	refused("/items/00/" ID_A "/body.md"); /* the wrong fan */
+	refused("/items/3f/" ID_A "/../" ID_A "/body.md");
 	refused("/api");
 	refused("/api/");
 	refused("/api/status/");
@@ -229,6 +248,15 @@ static void test_check_path_accepted(void **state)
 
 	(void)state;
 	accepted("/");
+	accepted("/index.html");
+	accepted("/reader.css");
+	accepted("/reader.js");
+	accepted("/search/fold.js");
+	accepted("/search/s00.js");
+	accepted("/search/s63.js");
+	accepted("/pages/" ID_A ".html");
+	accepted("/items/3f/" ID_A "/body.md");
+	accepted("/items/3f/" ID_A "/sig/ABCDEF0123456789.minisig");
 	accepted("/api/status");
 	accepted("/api/items");
 	accepted("/bundle/latest");
@@ -237,6 +265,7 @@ static void test_check_path_accepted(void **state)
 	accepted("/items/" ID_A "/body.md");
 	accepted("/items/" ID_A "/photo 1.jpg");
 	accepted("/items/" ID_A "/report.v2.pdf");
+	accepted("/items/" ID_A "/\xd1\x84\xd0\xbe\xd1\x82\xd0\xbe.jpg"); /* фото.jpg */
 	accepted("/items/" ID_A "/sig/ABCDEF0123456789.minisig");
 	/* the length is what counts, not a NUL after it */
 	assert_int_equal(svd_http_check_path("/api/items-and-more", 10), 0);
@@ -399,34 +428,79 @@ static void test_serve(void **state)
 	expect_status(&r, 200, "/");
 	assert_string_equal(r.type, "text/html; charset=utf-8");
 	assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;"));
-	assert_null(strstr(r.body, "<script"));
+	assert_null(strstr(r.body, "<script>"));
+	assert_non_null(strstr(r.body, "<script src=\"reader.js\""));
 	assert_non_null(strstr(r.body, "<!DOCTYPE html>"));
 	assert_non_null(strstr(r.body, id_evil));
 	assert_non_null(strstr(r.body, id_uk));
 	assert_true(strstr(r.body, id_uk) < strstr(r.body, id_evil));
 	expect_header(&r, "X-Content-Type-Options", "nosniff");
-	expect_header(&r, "Content-Security-Policy",
-	              "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'");
+	expect_header(&r, "Content-Security-Policy", CSP);
+	reply_free(&r);
+	get(&r, "/index.html");
+	expect_status(&r, 200, "/index.html");
+	assert_non_null(strstr(r.body, id_evil));
 	reply_free(&r);
 
+	/* the reader library's assets and search data, as unpack writes them */
+	get(&r, "/reader.js");
+	expect_status(&r, 200, "/reader.js");
+	assert_string_equal(r.type, "text/javascript; charset=utf-8");
+	assert_true(r.len > 100);
+	reply_free(&r);
+	get(&r, "/reader.css");
+	expect_status(&r, 200, "/reader.css");
+	assert_string_equal(r.type, "text/css; charset=utf-8");
+	reply_free(&r);
+	get(&r, "/search/fold.js");
+	expect_status(&r, 200, "/search/fold.js");
+	assert_non_null(strstr(r.body, "svdFold("));
+	reply_free(&r);
+	for (i = 0, evil = 0; i < SVD_SEARCH_SHARDS; i++) {
+		snprintf(path, sizeof(path), "/search/s%02zu.js", i);
+		get(&r, path);
+		expect_status(&r, 200, path);
+		assert_non_null(strstr(r.body, "svdShard("));
+		evil += strstr(r.body, "\"bold\"") != NULL;
+		reply_free(&r);
+	}
+	assert_int_equal(evil, 1); /* a word of the body is in one shard */
+	evil = 0;
+
 	/* an item page with its verdict, signatures and body as text */
-	snprintf(path, sizeof(path), "/items/%s", id_evil);
+	snprintf(path, sizeof(path), "/pages/%s.html", id_evil);
 	get(&r, path);
 	expect_status(&r, 200, path);
 	assert_string_equal(r.type, "text/html; charset=utf-8");
-	assert_non_null(strstr(r.body, "Verified"));
+	assert_non_null(strstr(r.body, "id=\"verdict\""));
+	assert_non_null(strstr(r.body, "Accepted"));
 	assert_non_null(strstr(r.body, svd_seckey_id(sk)));
 	assert_non_null(strstr(r.body, "valid, by a trusted key"));
-	snprintf(path, sizeof(path), "href=\"/items/%s/sig/%s.minisig\"", id_evil,
+	snprintf(path, sizeof(path), "href=\"../items/%.2s/%s/sig/%s.minisig\"", id_evil, id_evil,
 	         svd_seckey_id(sk));
 	assert_non_null(strstr(r.body, path));
-	snprintf(path, sizeof(path), "/items/%s", id_evil);
-	assert_non_null(strstr(r.body, "&lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;"));
+	/* Markdown's raw HTML is dropped, its text kept */
+	assert_non_null(strstr(r.body, "bold"));
 	assert_non_null(strstr(r.body, "photo.jpg"));
 	assert_null(strstr(r.body, "<script"));
 	assert_null(strstr(r.body, "<b>"));
-	expect_header(&r, "Content-Security-Policy",
-	              "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'");
+	expect_header(&r, "Content-Security-Policy", CSP);
+	reply_free(&r);
+
+	/* the address of an item page before the library moved it */
+	snprintf(path, sizeof(path), "/items/%s", id_evil);
+	get(&r, path);
+	expect_status(&r, 301, path);
+	snprintf(path, sizeof(path), "Location: /pages/%s.html", id_evil);
+	assert_non_null(strcasestr(r.head, path));
+	reply_free(&r);
+
+	/* a file as the library links it: items/<id[0:2]>/<id>/<file> */
+	snprintf(path, sizeof(path), "/items/%.2s/%s/photo.jpg", id_evil, id_evil);
+	get(&r, path);
+	expect_status(&r, 200, path);
+	assert_string_equal(r.type, "image/jpeg");
+	assert_int_equal(r.len, sizeof(photo));
 	reply_free(&r);
 
 	/* raw files: the stored bytes, typed by name */
@@ -525,7 +599,7 @@ static void test_refusals(void **state)
 	reply_free(&r);
 
 	/* unknown ids and files */
-	get(&r, "/items/" NO_ID);
+	get(&r, "/pages/" NO_ID ".html");
 	expect_status(&r, 404, "unknown id");
 	reply_free(&r);
 	get(&r, "/items/" NO_ID "/body.md");

@@ -44,6 +44,7 @@ typedef struct svd_export_opts {
 	unsigned threads;         /**< zstd worker threads; 0: one per core */
 	svd_progress_cb progress; /**< may be NULL */
 	void *payload;            /**< for progress */
+	int with_reader;          /**< also the rendered reader library (SPEC.md, 9.8); not with max_size */
 } svd_export_opts;
 
 /** What an export wrote. */
@@ -143,6 +144,18 @@ int svd_bundle_import(svd_txn *t, const char *path, const svd_bundle_cbs *cbs,
  */
 int svd_bundle_inspect(const char *path, const svd_trust *trust, const svd_bundle_cbs *cbs,
                        svd_bundle_stats *stats);
+
+/**
+ * Read a bundle, check every item against a trust list, and write each
+ * accepted item's files to dir/items/<id[0:2]>/<id>/ as they are read
+ * (signature files the gate leaves out are not kept). A refused or lost
+ * item leaves nothing in dir: its files, written as they came, are removed
+ * again, so dir should be a folder nobody reads until the call returns.
+ * Nothing is imported. dir must exist; what it holds is the caller's to
+ * make durable. Returns as svd_bundle_import().
+ */
+int svd_bundle_extract(const char *path, const svd_trust *trust, const char *dir,
+                       const svd_bundle_cbs *cbs, svd_bundle_stats *stats);
 
 #ifdef __cplusplus
 }

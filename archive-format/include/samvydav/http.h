@@ -2,9 +2,14 @@
  * http.h: the read-only HTTP service of a mirror, for readers and couriers
  * on the local network (libmicrohttpd).
  *
- * GET and HEAD only. Pages: / (the index of items), /items/<id> (one item
- * with its verdict), /items/<id>/<file> (the raw file), /bundle/latest (the
- * newest full bundle in the outbox), /api/status and /api/items (JSON).
+ * GET and HEAD only. The reader library of render.h, the same files that
+ * `samvydav unpack` writes: / and /index.html, /reader.css, /reader.js,
+ * /search/fold.js, /search/sNN.js, /pages/<id>.html (one item with its
+ * verdict), /items/<id[0:2]>/<id>/<file> (the raw file; /items/<id>/<file>
+ * too). Besides: /items/<id> (moved: a redirect to its page),
+ * /bundle/latest (the newest full bundle in the outbox), /api/status and
+ * /api/items (JSON). The pages are made once per main commit and trust
+ * list, every item through the gate.
  * Every request path is untrusted: anything but these forms (traversal,
  * encoded dots, NUL, overlong URLs) gets a 4xx and never a file outside the
  * archive. Connection limits, timeouts and memory caps are set explicitly.

@@ -14,5 +14,6 @@
 #include "bundle.h"
 #include "peer.h"
 #include "http.h"
+#include "render.h"
 
 #endif

@@ -1,0 +1,242 @@
+/*
+ * render.h: the reader library — static HTML pages, search data and assets
+ * made from verified items (archive-format/SPEC.md, 11). One renderer, two
+ * outlets: `samvydav unpack` writes the pages as files, the daemon serves
+ * the same pages over HTTP.
+ *
+ *     index.html                every item but retracted ones, newest first
+ *     reader.css, reader.js     the static assets (embedded at build time)
+ *     search/fold.js            the case and diacritic folding table
+ *     search/sNN.js             NN = 00..63: token -> row numbers
+ *     pages/<id>.html           one page per item
+ *     items/<id[0:2]>/<id>/...  the item's files, as in the archive
+ *
+ * Every link is relative, so one tree works from file:// and over HTTP.
+ * Everything an item says (title, authors, body) is untrusted: it is
+ * escaped, Markdown is rendered without raw HTML and with dangerous links
+ * (javascript:, vbscript:, file:, data: but images) blanked, and a page
+ * never loads anything from outside the library.
+ */
+#ifndef SAMVYDAV_RENDER_H
+#define SAMVYDAV_RENDER_H
+
+#include "common.h"
+#include "archive.h"
+#include "bundle.h"
+#include "item.h"
+#include "manifest.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SVD_RENDER_PAGE_MAX  (16u * 1024 * 1024)  /**< bytes of one item page */
+#define SVD_RENDER_INDEX_MAX (512u * 1024 * 1024) /**< bytes of index.html or a shard */
+#define SVD_RENDER_BODY_MAX  (4u * 1024 * 1024)   /**< bytes of body.md rendered and indexed */
+#define SVD_SEARCH_SHARDS    64                   /**< search/s00.js .. s63.js */
+#define SVD_TOKEN_MIN        2                    /**< code points of a token, at least */
+#define SVD_TOKEN_MAX        32                   /**< code points of a token, at most */
+
+/**
+ * A growing byte buffer with a hard cap: a page being rendered. The first
+ * failure sticks (error); later writes do nothing. data is NUL-terminated
+ * while len > 0.
+ */
+typedef struct svd_buf {
+	char *data;
+	size_t len, cap, max;
+	int error; /**< 0, or the SVD_E code of the first failure */
+} svd_buf;
+
+/** Start an empty buffer that may grow to max bytes. */
+void svd_buf_init(svd_buf *b, size_t max);
+
+/** Append n bytes. @return 0, SVD_ETOOBIG over the cap, SVD_ERROR without memory. */
+int svd_buf_put(svd_buf *b, const void *data, size_t n);
+
+/** Free the bytes (the struct is the caller's); the buffer is empty afterwards. */
+void svd_buf_clear(svd_buf *b);
+
+/**
+ * The folding of one code point for search (SPEC.md, 11.3): ASCII and
+ * Latin, Greek and Cyrillic capitals to small letters, Latin and Greek
+ * diacritics removed, combining marks dropped.
+ *
+ * @return the folded code point, 0 when it is dropped, cp itself when unchanged
+ */
+uint32_t svd_fold_cp(uint32_t cp);
+
+/**
+ * Fold UTF-8 text (NFC assumed), appending to out. Bytes that are not
+ * valid UTF-8 are taken as U+FFFD.
+ */
+int svd_fold(svd_buf *out, const char *s, size_t len);
+
+/** Told about each token; return non-zero to stop (that value is returned). */
+typedef int (*svd_token_cb)(const char *token, size_t len, void *payload);
+
+/**
+ * Split text into search tokens: maximal runs of letters and digits,
+ * folded, of SVD_TOKEN_MIN to SVD_TOKEN_MAX code points (longer and shorter
+ * runs are no token). The token is borrowed for the callback's duration.
+ */
+int svd_tokens(const char *s, size_t len, svd_token_cb cb, void *payload);
+
+/** The search shard of a folded token: FNV-1a 32 of its first two code points' UTF-8, mod 64. */
+unsigned svd_search_shard(const char *token, size_t len);
+
+/** The items a library shows, with what the gate said of each; opaque. */
+typedef struct svd_catalog svd_catalog;
+
+/** @param[out] out an empty catalog; the caller's, freed with svd_catalog_free() */
+int svd_catalog_new(svd_catalog **out);
+
+/**
+ * Add an item that went through the gate. The manifest, the verdict's
+ * signatures and problems are copied; the body (body.md's bytes, or NULL)
+ * is read for search tokens and not kept. An item already in the catalog
+ * is ignored.
+ *
+ * @return 0; SVD_EINVALID for a verdict without a manifest; SVD_ERROR without memory.
+ */
+int svd_catalog_add(svd_catalog *c, const svd_verdict *v, const char *body, size_t body_len);
+
+/**
+ * Add an item with no verdict (its page says it was not checked), as an
+ * outlet that checks items when a page is asked for does.
+ */
+int svd_catalog_add_manifest(svd_catalog *c, const svd_manifest *m, const char *body,
+                             size_t body_len);
+
+/**
+ * Close the catalog: work out retractions, what supersedes what, the order
+ * of the index (newest first) and the row numbers. Call once, after the
+ * last add; the render calls need it.
+ */
+int svd_catalog_finish(svd_catalog *c);
+
+/** How many items the index shows (retracted ones are not shown). */
+size_t svd_catalog_count(const svd_catalog *c);
+
+/** The id of the item on index row n (borrowed), or NULL past the end. */
+const char *svd_catalog_row(const svd_catalog *c, size_t n);
+
+/** How many items were added (shown or not). */
+size_t svd_catalog_size(const svd_catalog *c);
+
+/** Is this id withdrawn by a retraction in the catalog? 1 or 0. */
+int svd_catalog_retracted(const svd_catalog *c, const char *id);
+
+/** Free a catalog; NULL is fine. */
+void svd_catalog_free(svd_catalog *c);
+
+/** index.html, appended to out. */
+int svd_render_index(svd_buf *out, const svd_catalog *c);
+
+/**
+ * pages/<id>.html, appended to out.
+ *
+ * @param v the verdict to show, or NULL for the one the catalog holds
+ * @param body body.md's bytes, or NULL when the item has none
+ * @return 0; SVD_ENOTFOUND for an id the catalog does not show (absent or retracted)
+ */
+int svd_render_item(svd_buf *out, const svd_catalog *c, const char *id, const svd_verdict *v,
+                    const char *body, size_t body_len);
+
+/** search/sNN.js for shard n (0..63), appended to out. */
+int svd_render_shard(svd_buf *out, const svd_catalog *c, unsigned n);
+
+/** search/fold.js: every non-identity mapping of svd_fold_cp(), appended to out. */
+int svd_render_fold_js(svd_buf *out);
+
+/**
+ * A static asset embedded at build time ("reader.css", "reader.js").
+ *
+ * @param[out] data borrowed, static
+ * @return 0; SVD_ENOTFOUND for another name
+ */
+int svd_render_asset(const char *name, const void **data, size_t *len);
+
+/**
+ * Asked for an item's body.md while the library is written.
+ *
+ * @param[out] out the bytes (the caller's, free()), or NULL when the item has none
+ */
+typedef int (*svd_body_cb)(char **out, size_t *len, const char *id, void *payload);
+
+/** Told about each file of the library; path is relative ("pages/<id>.html"). */
+typedef int (*svd_render_file_cb)(const char *path, const void *data, size_t len, void *payload);
+
+/**
+ * Render the whole library but items/ (index.html, reader.css,
+ * reader.js, search/fold.js, search/sNN.js, pages/<id>.html) and hand each
+ * file to cb, one at a time (pages in no set order).
+ *
+ * @param body reads each shown item's body.md
+ * @param threads pages rendered at once (0: one per core, at most 8)
+ */
+int svd_render_library(const svd_catalog *c, svd_body_cb body, void *body_payload, unsigned threads,
+                       svd_render_file_cb cb, void *payload);
+
+/**
+ * A catalog of main's items, each checked through the gate against trust.
+ * Items that do not pass are told to cb and left out.
+ *
+ * @param ids the items to take (full ids, sorted), or NULL for all of main
+ * @param[out] out the caller's, freed with svd_catalog_free(); finished
+ */
+int svd_catalog_from_archive(svd_catalog **out, svd_archive *a, const svd_trust *trust,
+                             const char *const *ids, size_t n, svd_item_cb cb, void *payload);
+
+/** An item's body.md in main (svd_body_cb over an svd_archive *payload). */
+int svd_archive_body(char **out, size_t *len, const char *id, void *archive);
+
+/** What an unpack takes. Zero-initialise, then set. */
+typedef struct svd_unpack_opts {
+	const svd_trust *trust;   /**< the keys to trust (required) */
+	unsigned threads;         /**< pages rendered at once; 0: one per core */
+	svd_item_cb item;         /**< each item checked, with its verdict; may be NULL */
+	svd_damage_cb damage;     /**< each damaged region of a bundle; may be NULL */
+	svd_progress_cb progress; /**< items and bytes so far; may be NULL */
+	void *payload;
+} svd_unpack_opts;
+
+/** What an unpack found and wrote. */
+typedef struct svd_unpack_stats {
+	size_t checked;   /**< items read whole and checked */
+	size_t accepted;  /**< of those, passed the gate and written */
+	size_t refused;   /**< of those, refused (not written) */
+	size_t lost;      /**< items a bundle declares that were lost to damage */
+	size_t retracted; /**< accepted items withdrawn by a retraction (not written) */
+	size_t shown;     /**< items in index.html */
+	size_t damaged;   /**< damaged frames of a bundle */
+	uint64_t bytes;   /**< bytes of the library written */
+} svd_unpack_stats;
+
+/**
+ * Make a reader library at dir from a bundle (read frame by frame, never
+ * imported) or from an archive folder: every item through the gate against
+ * opts->trust, only accepted ones written. The library is built in
+ * dir.tmp-XXXXXX beside dir, synced, then renamed into place; an existing
+ * library at dir is swapped out atomically and removed. dir may not be
+ * anything else (a file, a folder that holds something but a library).
+ *
+ * @return 0 when every item was accepted; SVD_ECORRUPT when some were
+ *         refused or lost (the library holds the rest); SVD_EEXISTS for a
+ *         dir that is not a library; SVD_ENOTFOUND for a missing source.
+ */
+int svd_unpack(const char *src, const char *dir, const svd_unpack_opts *opts,
+               svd_unpack_stats *stats);
+
+/**
+ * Is path the name of a reader library file in a bundle (index.html,
+ * reader.css, reader.js, search/fold.js, search/sNN.js, pages/<id>.html)?
+ * Such entries are skipped by import and inspect. @return 1 or 0.
+ */
+int svd_render_is_library_path(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,772 @@
+/*
+ * samvydav reader: filters and search for a library's index.html
+ * (archive-format/SPEC.md, 11; include/samvydav/render.h).
+ *
+ * Plain ES2017, no modules, no dependencies, no build step. It must work
+ * from file:// as well as over HTTP, so it never uses fetch or XHR: the
+ * folding table (search/fold.js) and the search shards (search/sNN.js) are
+ * scripts that call the globals svdFold() and svdShard().
+ *
+ * Without this script the index is a plain table, readable as it is. With
+ * it, the form #filters appears; a row is shown when it passes every
+ * filter and every query token matches it. A token matches an item when it
+ * is a substring of the item's folded title and authors, or (tokens of two
+ * code points or more) a prefix of a word of the item's body, title or
+ * authors as listed in the token's shard. The state lives in the URL's
+ * fragment (#q=...&lang=...), so a search can be bookmarked.
+ *
+ * Everything an item says is untrusted: this script reads text with
+ * textContent and writes only textContent, attributes and the hidden
+ * property, never HTML.
+ *
+ * Speed (20,000 rows on an old laptop): rows are read and their text
+ * folded in slices between frames, typing is debounced, matching runs on
+ * typed arrays, and the DOM is only written (hidden toggled on the rows
+ * whose state changes), in slices that each end before a frame, never
+ * read in the same pass.
+ */
+(function () {
+	"use strict";
+
+	var SHARDS = 64;
+	var TOKEN_MIN = 2;
+	var TOKEN_MAX = 32;
+	var DEBOUNCE_MS = 180;
+	var SLICE_MS = 12;            /* work per slice before yielding to the page */
+	var CACHE_TOKENS = 64;        /* match sets kept for recent tokens */
+	var FILTERS = [["lang", "f-lang"], ["kind", "f-kind"], ["region", "f-region"], ["year", "f-year"]];
+
+	/* The folding table: per BMP code unit the index of its replacement in
+	 * foldRepl (0: unchanged), and the rare others (astral) in foldAstral. */
+	var foldIdx = null;
+	var foldRepl = [""];
+	var foldAstral = Object.create(null);
+	var foldWaiters = [];
+
+	function setFoldTable(table) {
+		var idx = new Uint16Array(65536);
+		var seen = Object.create(null);
+		var k;
+
+		foldRepl = [""];
+		foldAstral = Object.create(null);
+		for (k in table) {
+			if (!Object.prototype.hasOwnProperty.call(table, k) || typeof table[k] !== "string")
+				continue;
+			if (k.length === 1) {
+				var r = table[k];
+				if (!(r in seen)) {
+					seen[r] = foldRepl.length;
+					foldRepl.push(r);
+				}
+				idx[k.charCodeAt(0)] = seen[r];
+			} else if (k.length === 2) {
+				foldAstral[k] = table[k];
+			}
+		}
+		foldIdx = idx;
+	}
+
+	/* fold.js calls this; it may run before or after this file. */
+	window.svdFold = function (table) {
+		if (!table || typeof table !== "object")
+			return;
+		setFoldTable(table);
+		var w = foldWaiters;
+		foldWaiters = [];
+		w.forEach(function (f) { f(); });
+	};
+
+	/*
+	 * Fold as the C side does (svd_fold): NFC, then each code point through
+	 * the table, ASCII A-Z to a-z when the table does not say otherwise.
+	 */
+	function fold(s) {
+		s = String(s).normalize("NFC");
+		var out = "";
+		var from = 0;
+		var n = s.length;
+		for (var i = 0; i < n; i++) {
+			var c = s.charCodeAt(i);
+			var j = foldIdx ? foldIdx[c] : 0;
+			var rep = null;
+			if (j) {
+				rep = foldRepl[j];
+			} else if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n) {
+				var pair = s.substr(i, 2);
+				if (pair in foldAstral) {
+					out += s.slice(from, i) + foldAstral[pair];
+					from = i + 2;
+				}
+				i++;
+				continue;
+			} else if (c >= 65 && c <= 90) {
+				rep = String.fromCharCode(c + 32);
+			}
+			if (rep !== null) {
+				out += s.slice(from, i) + rep;
+				from = i + 1;
+			}
+		}
+		return from ? out + s.slice(from) : s;
+	}
+
+	/* A letter or digit of a token (SPEC.md, 11.4), by the unfolded code point. */
+	function tokenCp(c) {
+		if (c < 0x80)
+			return (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+		if (c < 0xC0 || c === 0xD7 || c === 0xF7 || c === 0xFFFD)
+			return false;
+		if ((c >= 0x2000 && c <= 0x206F) || (c >= 0x3000 && c <= 0x303F))
+			return false;
+		if (c >= 0xD800 && c <= 0xDFFF) /* a lone surrogate: invalid, as U+FFFD in C */
+			return false;
+		return true;
+	}
+
+	function cpCount(s) {
+		var n = 0;
+		for (var i = 0; i < s.length; i++) {
+			var c = s.charCodeAt(i);
+			if (c < 0xDC00 || c > 0xDFFF)
+				n++;
+		}
+		return n;
+	}
+
+	/*
+	 * Split text into folded tokens, as svd_tokens() does: runs of letters
+	 * and digits, each code point folded (dropped ones do not count). With
+	 * all = false, only tokens of TOKEN_MIN..TOKEN_MAX code points (what the
+	 * index holds); with all = true, every non-empty run (queries).
+	 */
+	function tokens(s, all) {
+		s = String(s).normalize("NFC");
+		var out = [];
+		var tok = "";
+		for (var i = 0; i <= s.length; i++) {
+			var c = i < s.length ? s.codePointAt(i) : -1;
+			if (c >= 0 && tokenCp(c)) {
+				var ch = String.fromCodePoint(c);
+				if (c > 0xFFFF)
+					i++;
+				tok += fold(ch);
+				continue;
+			}
+			if (tok) {
+				var n = cpCount(tok);
+				if (all || (n >= TOKEN_MIN && n <= TOKEN_MAX))
+					out.push(tok);
+			}
+			tok = "";
+		}
+		return out;
+	}
+
+	/* FNV-1a 32 over the UTF-8 of the token's first two code points, mod 64. */
+	function shardOf(token) {
+		var h = 2166136261;
+		var k = 0;
+		for (var i = 0; i < token.length && k < 2; i++, k++) {
+			var c = token.codePointAt(i);
+			if (c > 0xFFFF)
+				i++;
+			var bytes;
+			if (c < 0x80)
+				bytes = [c];
+			else if (c < 0x800)
+				bytes = [0xC0 | c >> 6, 0x80 | (c & 0x3F)];
+			else if (c < 0x10000)
+				bytes = [0xE0 | c >> 12, 0x80 | (c >> 6 & 0x3F), 0x80 | (c & 0x3F)];
+			else
+				bytes = [0xF0 | c >> 18, 0x80 | (c >> 12 & 0x3F), 0x80 | (c >> 6 & 0x3F), 0x80 | (c & 0x3F)];
+			for (var b = 0; b < bytes.length; b++) {
+				h ^= bytes[b];
+				h = Math.imul(h, 16777619) >>> 0;
+			}
+		}
+		return (h >>> 0) % SHARDS;
+	}
+
+	/* Search shards: loaded once each, by a <script>, kept. */
+	var shards = [];        /* n -> {words: sorted keys, map: {word: [rows]}} */
+	var shardWaiters = [];  /* n -> [callbacks] while loading */
+	var shardFailed = [];
+
+	window.svdShard = function (n, map) {
+		if (typeof n !== "number" || n !== (n | 0) || n < 0 || n >= SHARDS || shards[n])
+			return;
+		if (!map || typeof map !== "object")
+			map = {};
+		var words = Object.keys(map).sort();
+		shards[n] = { words: words, map: map };
+	};
+
+	function shardDone(n) {
+		var w = shardWaiters[n] || [];
+		shardWaiters[n] = null;
+		w.forEach(function (f) { f(); });
+	}
+
+	function loadShard(n, done) {
+		if (shards[n] || shardFailed[n]) {
+			done();
+			return;
+		}
+		if (shardWaiters[n]) {
+			shardWaiters[n].push(done);
+			return;
+		}
+		shardWaiters[n] = [done];
+		var s = document.createElement("script");
+		s.src = "search/s" + (n < 10 ? "0" : "") + n + ".js";
+		s.async = true;
+		s.onload = function () {
+			if (!shards[n])
+				shardFailed[n] = true;
+			s.remove();
+			shardDone(n);
+		};
+		s.onerror = function () {
+			shardFailed[n] = true;
+			s.remove();
+			shardDone(n);
+		};
+		document.head.appendChild(s);
+	}
+
+	/* The index's rows, read once. */
+	var table = null;
+	var form = null;
+	var countEl = null;
+	var rows = [];             /* row elements, by position */
+	var nOf = null;            /* data-n -> position */
+	var facet = {};            /* "lang" -> [value by position] */
+	var text = null;           /* folded "title\nauthors" by position, once read */
+	var shown = null;          /* Uint8Array: 1 when the row is shown now */
+	var total = 0;
+
+	var tokenCache = new Map(); /* token -> Uint8Array of matching positions */
+
+	/* Work split into slices that yield between frames, so the page stays responsive. */
+	function sliced(n, step, done) {
+		var i = 0;
+		function run() {
+			var t0 = performance.now();
+			while (i < n) {
+				step(i++);
+				if ((i & 255) === 0 && performance.now() - t0 > SLICE_MS)
+					return setTimeout(run, 0);
+			}
+			done();
+		}
+		run();
+	}
+
+	var rowsReady = false;
+	var rowsWaiters = null;
+
+	/*
+	 * Read every row once: its data-n and filter values, and its title and
+	 * authors folded. In slices, started when the page is idle after load
+	 * or by the first search or filter, whichever comes first.
+	 */
+	function readRows(done) {
+		if (rowsReady)
+			return done();
+		if (rowsWaiters)
+			return rowsWaiters.push(done);
+		rowsWaiters = [done];
+		var t = new Array(total);
+		var by = [];
+		var fv = {};
+		FILTERS.forEach(function (f) { fv[f[0]] = new Array(total); });
+		function go() {
+			sliced(total, function (i) {
+				var r = rows[i];
+				var cells = r.cells;
+				var n = parseInt(r.getAttribute("data-n"), 10);
+				by[isNaN(n) ? i : n] = i;
+				for (var f = 0; f < FILTERS.length; f++)
+					fv[FILTERS[f][0]][i] = r.getAttribute("data-" + FILTERS[f][0]) || "";
+				t[i] = fold((cells.length > 1 ? cells[1].textContent : "") + "\n" +
+					(cells.length > 2 ? cells[2].textContent : ""));
+			}, function () {
+				text = t;
+				nOf = by;
+				facet = fv;
+				rowsReady = true;
+				var w = rowsWaiters;
+				rowsWaiters = null;
+				w.forEach(function (f) { f(); });
+			});
+		}
+		if (foldIdx)
+			go();
+		else
+			foldWaiters.push(go);
+	}
+
+	/* The items a token matches: a Uint8Array by position. */
+	function matchToken(tok) {
+		var m = tokenCache.get(tok);
+		if (m)
+			return m;
+		m = new Uint8Array(total);
+		var i;
+		for (i = 0; i < total; i++)
+			if (text[i].indexOf(tok) >= 0)
+				m[i] = 1;
+		if (cpCount(tok) >= TOKEN_MIN) {
+			var sh = shards[shardOf(tok)];
+			if (sh) {
+				var w = sh.words;
+				var lo = 0, hi = w.length;
+				while (lo < hi) {
+					var mid = (lo + hi) >>> 1;
+					if (w[mid] < tok)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+				for (; lo < w.length && w[lo].lastIndexOf(tok, 0) === 0; lo++) {
+					var list = sh.map[w[lo]];
+					if (!Array.isArray(list))
+						continue;
+					for (var k = 0; k < list.length; k++) {
+						var p = nOf[list[k]];
+						if (p !== undefined && p >= 0)
+							m[p] = 1;
+					}
+				}
+			}
+		}
+		if (tokenCache.size >= CACHE_TOKENS)
+			tokenCache.delete(tokenCache.keys().next().value);
+		tokenCache.set(tok, m);
+		return m;
+	}
+
+	/* What the form says now. */
+	function readState() {
+		var st = { q: document.getElementById("q").value };
+		FILTERS.forEach(function (f) {
+			var el = document.getElementById(f[1]);
+			st[f[0]] = el ? el.value : "";
+		});
+		return st;
+	}
+
+	function stateToHash(st) {
+		var p = new URLSearchParams();
+		if (st.q.trim())
+			p.set("q", st.q);
+		FILTERS.forEach(function (f) {
+			if (st[f[0]])
+				p.set(f[0], st[f[0]]);
+		});
+		var s = p.toString();
+		return s ? "#" + s : "";
+	}
+
+	function hashToState(hash) {
+		var p = new URLSearchParams(String(hash || "").replace(/^#/, ""));
+		var st = { q: p.get("q") || "" };
+		FILTERS.forEach(function (f) {
+			st[f[0]] = p.get(f[0]) || "";
+		});
+		return st;
+	}
+
+	function writeHash(st) {
+		var h = stateToHash(st);
+		if (h === (location.hash === "#" ? "" : location.hash))
+			return;
+		var base = location.href.split("#")[0];
+		try {
+			history.replaceState(history.state, "", h || base);
+		} catch (e) {
+			/* some file:// setups refuse replaceState */
+			location.replace(h || "#");
+		}
+	}
+
+	/* Put a state into the form; a value a select does not offer is added. */
+	function applyState(st) {
+		document.getElementById("q").value = st.q;
+		FILTERS.forEach(function (f) {
+			var el = document.getElementById(f[1]);
+			if (!el)
+				return;
+			var v = st[f[0]];
+			var has = false;
+			for (var i = 0; i < el.options.length; i++)
+				if (el.options[i].value === v)
+					has = true;
+			if (!has && v)
+				el.appendChild(new Option(v + " (0)", v));
+			el.value = has || v ? v : "";
+		});
+	}
+
+	function setCount(n) {
+		var s = n + " of " + total + " item" + (total === 1 ? "" : "s");
+		if (countEl.textContent !== s)
+			countEl.textContent = s;
+	}
+
+	/* Runs of filter(): a newer one cancels an older one; idle() waits for none. */
+	var gen = 0;
+	var busy = 0;
+	var idleWaiters = [];
+
+	function settle() {
+		if (busy)
+			return;
+		var w = idleWaiters;
+		idleWaiters = [];
+		w.forEach(function (f) { f(); });
+	}
+
+	/*
+	 * The rows in groups (a <tbody> each) of CHUNK rows, which the style
+	 * sheet gives content-visibility: auto. A change then lays out only the
+	 * groups on screen; the others keep a size this script sets (rows shown
+	 * times the height of a row), without anything inside being laid out.
+	 * One <tbody> of 20,000 rows costs a layout of every row at each change.
+	 */
+	var CHUNK = 200;
+	var chunks = [];          /* {el, start, end} over positions */
+	var rowH = 0;             /* the height of a row, in px, as last measured */
+
+	function makeChunks() {
+		var bodies = Array.prototype.slice.call(table.tBodies);
+		var i;
+		if (bodies.length > 1 || total <= CHUNK) {
+			/* the page has its own groups already (or is small): keep them */
+			var at = 0;
+			bodies.forEach(function (b) {
+				if (bodies.length > 1)
+					b.classList.add("svd-chunk");
+				chunks.push({ el: b, start: at, end: at + b.rows.length });
+				at += b.rows.length;
+			});
+			sizeChunks(true);
+			return;
+		}
+		/* out of the document first: moving 20,000 rows within a detached
+		 * tree costs a fraction of moving them out of a shown one */
+		var old = bodies[0];
+		var mark = document.createComment("rows");
+		table.replaceChild(mark, old);
+		var frag = document.createDocumentFragment();
+		for (i = 0; i < total; i += CHUNK) {
+			var el = document.createElement("tbody");
+			var end = Math.min(total, i + CHUNK);
+			el.className = "svd-chunk";
+			for (var j = i; j < end; j++)
+				el.appendChild(rows[j]);
+			frag.appendChild(el);
+			chunks.push({ el: el, start: i, end: end });
+		}
+		table.replaceChild(frag, mark);
+		sizeChunks(true);
+		/* a new width changes a row's height: measure again, size every group */
+		var resized = 0;
+		window.addEventListener("resize", function () {
+			clearTimeout(resized);
+			resized = setTimeout(function () {
+				measureRow();
+				sizeChunks(true);
+			}, 250);
+		});
+	}
+
+	/* Each group's height while it is off screen, from the rows it shows. */
+	function sizeChunks(all, from, to) {
+		if (chunks.length < 2)
+			return;
+		var h = rowH || guessRow();
+		for (var c = from || 0; c < (to === undefined ? chunks.length : to); c++) {
+			var k = chunks[c];
+			var n = 0;
+			for (var i = k.start; i < k.end; i++)
+				n += shown[i];
+			if (all || k.n !== n) {
+				k.n = n;
+				k.el.hidden = n === 0;
+				k.el.style.containIntrinsicHeight = Math.round(n * h) + "px";
+			}
+		}
+	}
+
+	/*
+	 * A row's height before anything is measured, from reader.css (2.4rem
+	 * wide, 6rem narrow; no getComputedStyle, which would restyle the page).
+	 */
+	function guessRow() {
+		return 16 * (window.matchMedia && matchMedia("(max-width: 40rem)").matches ? 6 : 2.4);
+	}
+
+	/*
+	 * The average height of a row, from the first group that shows rows if
+	 * it is on screen (and so laid out for real). A read: call it before
+	 * writing anything.
+	 */
+	function measureRow() {
+		for (var c = 0; c < chunks.length; c++) {
+			var k = chunks[c];
+			if (!k.n)
+				continue;
+			var r = k.el.getBoundingClientRect();
+			if (r.bottom > 0 && r.top < window.innerHeight && r.height > 0)
+				rowH = Math.max(8, Math.min(400, r.height / k.n));
+			break;
+		}
+	}
+
+	/*
+	 * Show the matching rows: only rows whose state changes are touched,
+	 * a group at a time, in slices of at most SLICE_MS, writing and never
+	 * reading the DOM. A newer run cancels an older one (gen).
+	 */
+	function show(want, my, done) {
+		var c = 0;
+		if (chunks.length > 1)
+			measureRow();   /* the one read, before any write */
+		function run() {
+			if (my !== gen)
+				return done();
+			var t0 = performance.now();
+			while (c < chunks.length) {
+				var k = chunks[c];
+				for (var i = k.start; i < k.end; i++) {
+					if (shown[i] !== want[i]) {
+						rows[i].hidden = !want[i];
+						shown[i] = want[i];
+					}
+				}
+				sizeChunks(false, c, c + 1);
+				c++;
+				if (performance.now() - t0 > SLICE_MS && c < chunks.length)
+					return setTimeout(run, 0);
+			}
+			done();
+		}
+		run();
+	}
+
+	var lastKey = null;
+
+	function filter() {
+		var st = readState();
+		var key = JSON.stringify(st);
+		writeHash(st);
+		if (key === lastKey)
+			return;
+		lastKey = key;
+		var my = ++gen;
+		var toks = null;
+		busy++;
+		table.setAttribute("aria-busy", "true");
+		function finish() {
+			busy--;
+			if (!busy)
+				table.removeAttribute("aria-busy");
+			settle();
+		}
+		function compute() {
+			if (my !== gen)
+				return finish();
+			var want = new Uint8Array(total);
+			var sets = toks.map(matchToken);
+			var n = 0;
+			for (var i = 0; i < total; i++) {
+				var ok = 1;
+				for (var f = 0; f < FILTERS.length && ok; f++) {
+					var v = st[FILTERS[f][0]];
+					if (v && facet[FILTERS[f][0]][i] !== v)
+						ok = 0;
+				}
+				for (var t = 0; t < sets.length && ok; t++)
+					if (!sets[t][i])
+						ok = 0;
+				want[i] = ok;
+				n += ok;
+			}
+			setCount(n);
+			show(want, my, finish);
+		}
+		function search() {
+			if (my !== gen)
+				return finish();
+			toks = tokens(st.q, true);
+			if (toks.length)
+				return searchWith(toks, compute);
+			if (FILTERS.some(function (f) { return st[f[0]]; }))
+				return readRows(compute);
+			compute();
+		}
+		/* a query is folded with fold.js's table: wait for it if need be */
+		if (!foldIdx && /[^\s]/.test(st.q))
+			foldWaiters.push(search);
+		else
+			search();
+	}
+
+	/* Load the shards the tokens need, and fold the rows' text, then go on. */
+	function searchWith(toks, then) {
+		var need = [];
+		toks.forEach(function (t) {
+			if (cpCount(t) >= TOKEN_MIN) {
+				var s = shardOf(t);
+				if (need.indexOf(s) < 0)
+					need.push(s);
+			}
+		});
+		var pending = need.length + 1;
+		function one() {
+			if (--pending === 0)
+				then();
+		}
+		if (need.some(function (s) { return !shards[s] && !shardFailed[s]; }))
+			countEl.textContent = "Searching\u2026";
+		need.forEach(function (s) { loadShard(s, one); });
+		readRows(one);
+	}
+
+	var timer = 0;
+
+	function later() {
+		clearTimeout(timer);
+		timer = setTimeout(function () {
+			timer = 0;
+			filter();
+			settle();
+		}, DEBOUNCE_MS);
+	}
+
+	function now() {
+		clearTimeout(timer);
+		timer = 0;
+		filter();
+	}
+
+	/* For tests and the curious: the reader's own functions. */
+	window.svdReader = {
+		fold: function (s) { return fold(s); },
+		tokens: function (s) { return tokens(s, false); },
+		shardOf: shardOf,
+		foldLoaded: function () { return !!foldIdx; },
+		/*
+		 * Resolves once every row shows what the form says. Typing that is
+		 * still being debounced is searched at once, unless wait is true.
+		 */
+		idle: function (wait) {
+			return new Promise(function (resolve) {
+				function check() {
+					if (timer || busy)
+						idleWaiters.push(check);
+					else
+						resolve();
+				}
+				if (timer && !wait)
+					now();
+				check();
+			});
+		}
+	};
+
+	/*
+	 * Once every deferred script has run: if fold.js came before this file
+	 * (and so could not call svdFold), load it again.
+	 */
+	var foldAsked = false;
+
+	function loadFold() {
+		if (foldIdx || foldAsked)
+			return;
+		foldAsked = true;
+		var s = document.createElement("script");
+		s.src = "search/fold.js";
+		s.onload = s.onerror = function () {
+			s.remove();
+			if (!foldIdx)   /* no table: fold ASCII only, rather than never search */
+				window.svdFold({});
+		};
+		document.head.appendChild(s);
+	}
+
+	function start() {
+		var t0 = performance.now();
+		form = document.getElementById("filters");
+		table = document.getElementById("items");
+		countEl = document.getElementById("count");
+		var q = document.getElementById("q");
+		if (!form || !table || !countEl || !q || !table.tBodies.length)
+			return;   /* an item page, or a page this script does not know */
+
+		rows = [];
+		Array.prototype.forEach.call(table.tBodies, function (b) {
+			Array.prototype.push.apply(rows, Array.prototype.slice.call(b.rows));
+		});
+		total = rows.length;
+		shown = new Uint8Array(total).fill(1);   /* the page shows every row */
+		makeChunks();
+		window.svdReader.timing = { start: performance.now() - t0 };
+		countEl.setAttribute("aria-live", "polite");
+		countEl.setAttribute("role", "status");
+		form.addEventListener("submit", function (e) {
+			e.preventDefault();
+			now();
+		});
+		q.addEventListener("input", later);
+		q.addEventListener("search", now);  /* the clear button of type=search */
+		FILTERS.forEach(function (f) {
+			var el = document.getElementById(f[1]);
+			if (el)
+				el.addEventListener("change", now);
+		});
+		window.addEventListener("hashchange", function () {
+			var st = hashToState(location.hash);
+			if (JSON.stringify(st) !== JSON.stringify(readState())) {
+				applyState(st);
+				now();
+			}
+		});
+		applyState(hashToState(location.hash));
+		form.hidden = false;
+		if (document.readyState === "complete") {
+			loadFold();
+		} else {
+			document.addEventListener("DOMContentLoaded", loadFold);
+			window.addEventListener("load", loadFold);
+		}
+		now();
+		/* read the rows while the reader looks at the page, not when they type */
+		function idleWork() {
+			if (chunks.length > 1 && !rowH) {
+				/* the groups' heights from a real row, not the guess */
+				measureRow();
+				if (rowH)
+					sizeChunks(true);
+			}
+			readRows(function () {});
+		}
+		function prefetch() {
+			if (window.requestIdleCallback)
+				requestIdleCallback(idleWork, { timeout: 3000 });
+			else
+				setTimeout(idleWork, 200);
+		}
+		if (document.readyState === "complete")
+			prefetch();
+		else
+			window.addEventListener("load", prefetch);
+	}
+
+	if (document.readyState === "loading")
+		document.addEventListener("DOMContentLoaded", start);
+	else
+		start();
+})();

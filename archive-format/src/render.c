@@ -1,0 +1,1322 @@
+/*
+ * render.c: the reader library's pages (SPEC.md, 11) — the catalog of
+ * items, index.html, pages/<id>.html and the search shards.
+ *
+ * The catalog copies what the pages need from each item as it is added
+ * (the manifest, the gate's verdict, the search tokens of title, authors
+ * and body) and keeps no body: pages are rendered later, one at a time,
+ * from a body the caller reads again, so memory stays at the manifests and
+ * the search index whatever the size of the texts. Everything an item says
+ * is untrusted and goes through svd_buf_html() or cmark's safe renderer.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cmark.h>
+
+#include "samvydav/render.h"
+#include "render_internal.h"
+#include "util.h"
+
+#define POSTINGS_MAX (512u * 1024 * 1024)  /* (token, item) pairs in one catalog */
+#define ARENA_MAX    (1024u * 1024 * 1024) /* bytes of distinct tokens */
+#define HIDDEN       UINT32_MAX
+
+/* Buffers. */
+
+void svd_buf_init(svd_buf *b, size_t max)
+{
+	memset(b, 0, sizeof(*b));
+	b->max = max;
+}
+
+int svd_buf_put(svd_buf *b, const void *data, size_t n)
+{
+	size_t want;
+	char *p;
+
+	if (b->error)
+		return b->error;
+	if (n > b->max - b->len)
+		return b->error =
+		           svd_error_set(SVD_ETOOBIG, "a page over its limit of %zu bytes", b->max);
+	if (b->len + n + 1 > b->cap) {
+		want = b->cap ? b->cap : 4096;
+		while (want < b->len + n + 1)
+			want *= 2;
+		if (!(p = realloc(b->data, want)))
+			return b->error =
+			           svd_error_set(SVD_ERROR, "out of memory rendering a page");
+		b->data = p;
+		b->cap = want;
+	}
+	if (n)
+		memcpy(b->data + b->len, data, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+void svd_buf_clear(svd_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->error = 0;
+}
+
+int svd_buf_puts(svd_buf *b, const char *s)
+{
+	return svd_buf_put(b, s, strlen(s));
+}
+
+int svd_buf_printf(svd_buf *b, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		if (!b->error)
+			b->error = svd_error_set(SVD_ERROR, "a line of a page is too long");
+		return b->error;
+	}
+	return svd_buf_put(b, tmp, (size_t)n);
+}
+
+void svd_buf_html(svd_buf *b, const char *s, size_t n)
+{
+	int utf8 = svd_utf8_valid(s, n);
+	size_t i, run = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *rep = NULL;
+
+		switch (c) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		default:
+			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f ||
+			    (c >= 0x80 && !utf8))
+				rep = "\xEF\xBF\xBD";
+			break;
+		}
+		if (!rep)
+			continue;
+		svd_buf_put(b, s + run, i - run);
+		svd_buf_puts(b, rep);
+		run = i + 1;
+	}
+	svd_buf_put(b, s + run, n - run);
+}
+
+static void html(svd_buf *b, const char *s)
+{
+	if (s)
+		svd_buf_html(b, s, strlen(s));
+}
+
+void svd_buf_url(svd_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char e[3];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			svd_buf_put(b, s, 1);
+			continue;
+		}
+		e[0] = '%';
+		e[1] = hex[c >> 4];
+		e[2] = hex[c & 15];
+		svd_buf_put(b, e, 3);
+	}
+}
+
+/* The catalog. */
+
+typedef struct csig {
+	char *keyid;
+	svd_sig_status st;
+} csig;
+
+typedef struct citem {
+	char id[SVD_ID_HEX_LEN + 1];
+	svd_manifest *m;
+	int checked; /* a verdict was given */
+	int ok;
+	csig *sigs;
+	size_t nsigs;
+	char **problems; /* "file: check: message" */
+	size_t nproblems;
+	char **dropped; /* "file: message" */
+	size_t ndropped;
+	char date[11], created[21], year[5];
+	uint32_t row;                /* HIDDEN when not shown */
+	size_t pairs_from, pairs_to; /* its (token, item) pairs */
+	int retracted;
+} citem;
+
+typedef struct ctok {
+	uint32_t hash, len, off; /* off into the arena */
+	uint32_t last;           /* the last item (index + 1) that had it */
+	uint32_t count;          /* items that have it */
+} ctok;
+
+struct svd_catalog {
+	citem *v;
+	size_t n, cap;
+	uint32_t *idslots; /* item index + 1, by id hash; 0 empty */
+	size_t nidslots;
+	uint32_t *byid; /* item indexes sorted by id (finish) */
+	uint32_t *rows; /* row -> item index */
+	size_t nrows;
+	uint32_t (*sup)[2]; /* (superseded item, superseding item), by the first */
+	size_t nsup;
+	/* search */
+	ctok *toks;
+	size_t ntoks, captoks;
+	uint32_t *slots; /* token index + 1; 0 empty */
+	size_t nslots;
+	char *arena;
+	size_t alen, acap;
+	uint32_t (*pairs)[2]; /* (token, item) */
+	size_t npairs, cappairs;
+	uint32_t *post_off, *post; /* per token: rows, ascending (finish) */
+	uint32_t *shard_toks[SVD_SEARCH_SHARDS];
+	size_t shard_n[SVD_SEARCH_SHARDS];
+	int finished;
+};
+
+static uint32_t fnv(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+int svd_catalog_new(svd_catalog **out)
+{
+	if (!(*out = calloc(1, sizeof(**out))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	return 0;
+}
+
+static void citem_clear(citem *it)
+{
+	size_t i;
+
+	svd_manifest_free(it->m);
+	for (i = 0; i < it->nsigs; i++)
+		free(it->sigs[i].keyid);
+	free(it->sigs);
+	for (i = 0; i < it->nproblems; i++)
+		free(it->problems[i]);
+	free(it->problems);
+	for (i = 0; i < it->ndropped; i++)
+		free(it->dropped[i]);
+	free(it->dropped);
+}
+
+void svd_catalog_free(svd_catalog *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n; i++)
+		citem_clear(&c->v[i]);
+	free(c->v);
+	free(c->idslots);
+	free(c->byid);
+	free(c->rows);
+	free(c->sup);
+	free(c->toks);
+	free(c->slots);
+	free(c->arena);
+	free(c->pairs);
+	free(c->post_off);
+	free(c->post);
+	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
+		free(c->shard_toks[i]);
+	free(c);
+}
+
+/* The item with this id (index), or -1. */
+static long id_find(const svd_catalog *c, const char *id)
+{
+	size_t mask, k;
+
+	if (!c->nidslots)
+		return -1;
+	mask = c->nidslots - 1;
+	for (k = fnv(id, SVD_ID_HEX_LEN) & mask; c->idslots[k]; k = (k + 1) & mask)
+		if (!strcmp(c->v[c->idslots[k] - 1].id, id))
+			return (long)c->idslots[k] - 1;
+	return -1;
+}
+
+static int id_insert(svd_catalog *c, uint32_t idx)
+{
+	size_t mask, k, i;
+
+	if ((c->n + 1) * 2 > c->nidslots) {
+		size_t nn = c->nidslots ? c->nidslots * 2 : 1024;
+		uint32_t *ns = calloc(nn, sizeof(*ns));
+		if (!ns)
+			return svd_error_set(SVD_ERROR, "out of memory");
+		for (i = 0; i < c->nidslots; i++) {
+			if (!c->idslots[i])
+				continue;
+			for (k = fnv(c->v[c->idslots[i] - 1].id, SVD_ID_HEX_LEN) & (nn - 1); ns[k];
+			     k = (k + 1) & (nn - 1))
+				;
+			ns[k] = c->idslots[i];
+		}
+		free(c->idslots);
+		c->idslots = ns;
+		c->nidslots = nn;
+	}
+	mask = c->nidslots - 1;
+	for (k = fnv(c->v[idx].id, SVD_ID_HEX_LEN) & mask; c->idslots[k]; k = (k + 1) & mask)
+		;
+	c->idslots[k] = idx + 1;
+	return 0;
+}
+
+/* Tokens: one entry per distinct token, one pair per (token, item). */
+typedef struct tok_ctx {
+	svd_catalog *c;
+	uint32_t item;
+	int error;
+} tok_ctx;
+
+static int tok_grow(svd_catalog *c)
+{
+	size_t nn = c->nslots ? c->nslots * 2 : 1u << 16, i, k;
+	uint32_t *ns = calloc(nn, sizeof(*ns));
+
+	if (!ns)
+		return svd_error_set(SVD_ERROR, "out of memory indexing for search");
+	for (i = 0; i < c->ntoks; i++) {
+		for (k = c->toks[i].hash & (nn - 1); ns[k]; k = (k + 1) & (nn - 1))
+			;
+		ns[k] = (uint32_t)i + 1;
+	}
+	free(c->slots);
+	c->slots = ns;
+	c->nslots = nn;
+	return 0;
+}
+
+static int on_token(const char *s, size_t len, void *payload)
+{
+	tok_ctx *tc = payload;
+	svd_catalog *c = tc->c;
+	uint32_t h = fnv(s, len), t;
+	size_t k, mask;
+	ctok *tk;
+
+	if ((c->ntoks + 1) * 2 > c->nslots && (tc->error = tok_grow(c)) < 0)
+		return tc->error;
+	mask = c->nslots - 1;
+	for (k = h & mask; c->slots[k]; k = (k + 1) & mask) {
+		tk = &c->toks[c->slots[k] - 1];
+		if (tk->hash == h && tk->len == len && !memcmp(c->arena + tk->off, s, len))
+			break;
+	}
+	if (c->slots[k]) {
+		t = c->slots[k] - 1;
+	} else {
+		if (c->ntoks == c->captoks) {
+			size_t nc = c->captoks ? c->captoks * 2 : 4096;
+			ctok *p = realloc(c->toks, nc * sizeof(*p));
+			if (!p)
+				return tc->error = svd_error_set(SVD_ERROR, "out of memory");
+			c->toks = p;
+			c->captoks = nc;
+		}
+		if (c->alen + len > c->acap) {
+			size_t nc = c->acap ? c->acap * 2 : 1u << 20;
+			char *p;
+			if (c->alen + len > ARENA_MAX)
+				return tc->error = svd_error_set(
+				           SVD_ETOOBIG, "over %u bytes of distinct search words",
+				           ARENA_MAX);
+			while (nc < c->alen + len)
+				nc *= 2;
+			if (!(p = realloc(c->arena, nc)))
+				return tc->error = svd_error_set(SVD_ERROR, "out of memory");
+			c->arena = p;
+			c->acap = nc;
+		}
+		t = (uint32_t)c->ntoks++;
+		tk = &c->toks[t];
+		tk->hash = h;
+		tk->len = (uint32_t)len;
+		tk->off = (uint32_t)c->alen;
+		tk->last = 0;
+		tk->count = 0;
+		memcpy(c->arena + c->alen, s, len);
+		c->alen += len;
+		c->slots[k] = t + 1;
+	}
+	tk = &c->toks[t];
+	if (tk->last == tc->item + 1)
+		return 0; /* this item has it already */
+	tk->last = tc->item + 1;
+	if (c->npairs == c->cappairs) {
+		size_t nc = c->cappairs ? c->cappairs * 2 : 1u << 16;
+		uint32_t(*p)[2];
+		if (c->npairs >= POSTINGS_MAX)
+			return tc->error = svd_error_set(SVD_ETOOBIG,
+			                                 "over %u search entries in one library",
+			                                 POSTINGS_MAX);
+		if (!(p = realloc(c->pairs, nc * sizeof(*p))))
+			return tc->error = svd_error_set(SVD_ERROR, "out of memory");
+		c->pairs = p;
+		c->cappairs = nc;
+	}
+	c->pairs[c->npairs][0] = t;
+	c->pairs[c->npairs][1] = tc->item;
+	c->npairs++;
+	return 0;
+}
+
+/* The text of a Markdown body (text, code), tokenized. */
+static int body_tokens(tok_ctx *tc, const char *body, size_t len)
+{
+	cmark_node *doc, *node;
+	cmark_iter *it;
+	cmark_event_type ev;
+	int r = 0;
+
+	if (len > SVD_RENDER_BODY_MAX)
+		len = SVD_RENDER_BODY_MAX;
+	if (!(doc = cmark_parse_document(body, len, CMARK_OPT_DEFAULT)))
+		return svd_error_set(SVD_ERROR, "out of memory reading a body");
+	it = cmark_iter_new(doc);
+	while (r == 0 && (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node_type t;
+		const char *lit;
+
+		if (ev != CMARK_EVENT_ENTER)
+			continue;
+		node = cmark_iter_get_node(it);
+		t = cmark_node_get_type(node);
+		if (t != CMARK_NODE_TEXT && t != CMARK_NODE_CODE && t != CMARK_NODE_CODE_BLOCK)
+			continue;
+		if ((lit = cmark_node_get_literal(node)))
+			r = svd_tokens(lit, strlen(lit), on_token, tc);
+	}
+	cmark_iter_free(it);
+	cmark_node_free(doc);
+	return r;
+}
+
+static char *dup_join(const char *a, const char *sep, const char *b, const char *sep2,
+                      const char *c)
+{
+	size_t n = strlen(a) + strlen(sep) + strlen(b) + strlen(sep2) + strlen(c) + 1;
+	char *s = malloc(n);
+
+	if (s)
+		snprintf(s, n, "%s%s%s%s%s", a, sep, b, sep2, c);
+	return s;
+}
+
+static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v, const char *body,
+                    size_t body_len)
+{
+	const char *id, *published, *created, *title;
+	const uint8_t *bytes;
+	size_t len, i;
+	citem *it;
+	tok_ctx tc;
+	int error;
+
+	if (c->finished)
+		return svd_error_set(SVD_EINVALID, "the catalog is finished; add before finishing");
+	if (!m || !(id = svd_manifest_id(m)))
+		return svd_error_set(SVD_EINVALID, "an item without a manifest cannot be shown");
+	if (id_find(c, id) >= 0)
+		return 0;
+	if (c->n >= HIDDEN - 1)
+		return svd_error_set(SVD_ETOOBIG, "too many items for one library");
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 256;
+		citem *p = realloc(c->v, nc * sizeof(*p));
+		if (!p)
+			return svd_error_set(SVD_ERROR, "out of memory");
+		c->v = p;
+		c->cap = nc;
+	}
+	it = &c->v[c->n];
+	memset(it, 0, sizeof(*it));
+	bytes = (const uint8_t *)svd_manifest_bytes(m, &len);
+	if ((error = svd_manifest_parse(&it->m, (const char *)bytes, len)) < 0)
+		return error;
+	memcpy(it->id, id, SVD_ID_HEX_LEN + 1);
+	it->row = HIDDEN;
+	published = svd_manifest_get(m, "published");
+	created = svd_manifest_get(m, "created");
+	snprintf(it->created, sizeof(it->created), "%s", created ? created : "");
+	snprintf(it->date, sizeof(it->date), "%.10s", published ? published : it->created);
+	snprintf(it->year, sizeof(it->year), "%.4s", it->date);
+	if (v) {
+		it->checked = 1;
+		it->ok = svd_verdict_ok(v);
+		if (!(it->sigs = calloc(svd_verdict_sig_count(v) + 1, sizeof(*it->sigs))) ||
+		    !(it->problems = calloc(svd_verdict_problem_count(v) + 1, sizeof(char *))) ||
+		    !(it->dropped = calloc(svd_verdict_dropped_count(v) + 1, sizeof(char *))))
+			goto nomem;
+		for (i = 0; i < svd_verdict_sig_count(v); i++, it->nsigs++) {
+			const char *keyid;
+			svd_verdict_sig(v, i, &keyid, &it->sigs[i].st);
+			if (!(it->sigs[i].keyid = strdup(keyid)))
+				goto nomem;
+		}
+		for (i = 0; i < svd_verdict_problem_count(v); i++, it->nproblems++) {
+			const char *file, *check, *msg;
+			svd_verdict_problem(v, i, &file, &check, &msg);
+			if (!(it->problems[i] = dup_join(file, ": ", check, ": ", msg)))
+				goto nomem;
+		}
+		for (i = 0; i < svd_verdict_dropped_count(v); i++, it->ndropped++) {
+			const char *file, *msg;
+			svd_verdict_dropped(v, i, &file, &msg);
+			if (!(it->dropped[i] = dup_join(file, ": ", msg, "", "")))
+				goto nomem;
+		}
+	}
+	if ((error = id_insert(c, (uint32_t)c->n)) < 0)
+		goto fail;
+	c->n++;
+	/* search: title, authors, body */
+	it->pairs_from = c->npairs;
+	tc.c = c;
+	tc.item = (uint32_t)(c->n - 1);
+	tc.error = 0;
+	title = svd_manifest_get(m, "title");
+	if (title)
+		svd_tokens(title, strlen(title), on_token, &tc);
+	for (i = 0; i < svd_manifest_author_count(m) && !tc.error; i++)
+		svd_tokens(svd_manifest_author(m, i), strlen(svd_manifest_author(m, i)), on_token,
+		           &tc);
+	if (body && !tc.error)
+		body_tokens(&tc, body, body_len);
+	it->pairs_to = c->npairs;
+	return tc.error;
+nomem:
+	error = svd_error_set(SVD_ERROR, "out of memory");
+fail:
+	citem_clear(it);
+	return error;
+}
+
+int svd_catalog_add(svd_catalog *c, const svd_verdict *v, const char *body, size_t body_len)
+{
+	if (!v)
+		return svd_error_set(SVD_EINVALID, "no verdict given");
+	return add_item(c, svd_verdict_manifest(v), v, body, body_len);
+}
+
+int svd_catalog_add_manifest(svd_catalog *c, const svd_manifest *m, const char *body,
+                             size_t body_len)
+{
+	return add_item(c, m, NULL, body, body_len);
+}
+
+/* Newest first: by date, then creation time, then id. */
+static int cmp_row(const void *x, const void *y, void *arg)
+{
+	const svd_catalog *sorting = arg;
+	const citem *a = &sorting->v[*(const uint32_t *)x], *b = &sorting->v[*(const uint32_t *)y];
+	int d;
+
+	if ((d = strcmp(b->date, a->date)) != 0)
+		return d;
+	if ((d = strcmp(b->created, a->created)) != 0)
+		return d;
+	return strcmp(a->id, b->id);
+}
+
+static int cmp_sup(const void *x, const void *y, void *arg)
+{
+	const svd_catalog *sorting = arg;
+	const uint32_t *a = x, *b = y;
+
+	if (a[0] != b[0])
+		return a[0] < b[0] ? -1 : 1;
+	return sorting->v[a[1]].row < sorting->v[b[1]].row ? -1 : 1;
+}
+
+/*
+ * The search index: postings per token, in rows of shown items, and the
+ * tokens of each shard. Walking the items in row order fills every posting
+ * list in ascending order, so nothing is sorted; tokens stay in the order
+ * they were first seen (the contract sets no order of keys).
+ */
+static int finish_search(svd_catalog *c)
+{
+	size_t i, r, total = 0;
+	uint32_t *fill = NULL;
+	int error = 0;
+
+	if (!(c->post_off = calloc(c->ntoks + 1, sizeof(*c->post_off))))
+		goto nomem;
+	for (i = 0; i < c->npairs; i++)
+		if (c->v[c->pairs[i][1]].row != HIDDEN)
+			c->toks[c->pairs[i][0]].count++;
+	for (i = 0; i < c->ntoks; i++) {
+		c->post_off[i] = (uint32_t)total;
+		total += c->toks[i].count;
+	}
+	c->post_off[c->ntoks] = (uint32_t)total;
+	if (!(c->post = malloc((total + 1) * sizeof(*c->post))) ||
+	    !(fill = malloc((c->ntoks + 1) * sizeof(*fill))))
+		goto nomem;
+	memcpy(fill, c->post_off, c->ntoks * sizeof(*fill));
+	for (r = 0; r < c->nrows; r++) {
+		const citem *it = &c->v[c->rows[r]];
+		for (i = it->pairs_from; i < it->pairs_to; i++)
+			c->post[fill[c->pairs[i][0]]++] = (uint32_t)r;
+	}
+	free(c->pairs);
+	c->pairs = NULL;
+	c->npairs = c->cappairs = 0;
+	for (i = 0; i < c->ntoks; i++)
+		if (c->toks[i].count)
+			c->shard_n[svd_search_shard(c->arena + c->toks[i].off, c->toks[i].len)]++;
+	for (i = 0; i < SVD_SEARCH_SHARDS; i++) {
+		if (!(c->shard_toks[i] = malloc((c->shard_n[i] + 1) * sizeof(uint32_t))))
+			goto nomem;
+		c->shard_n[i] = 0;
+	}
+	for (i = 0; i < c->ntoks; i++) {
+		unsigned s;
+		if (!c->toks[i].count)
+			continue;
+		s = svd_search_shard(c->arena + c->toks[i].off, c->toks[i].len);
+		c->shard_toks[s][c->shard_n[s]++] = (uint32_t)i;
+	}
+	goto cleanup;
+nomem:
+	error = svd_error_set(SVD_ERROR, "out of memory building the search index");
+cleanup:
+	free(fill);
+	return error;
+}
+
+int svd_catalog_finish(svd_catalog *c)
+{
+	size_t i, k = 0;
+
+	if (c->finished)
+		return 0;
+	/* retractions withdraw the items they name (a retraction itself stays listed) */
+	for (i = 0; i < c->n; i++) {
+		const char *r = svd_manifest_get(c->v[i].m, "retracts");
+		long t;
+		if (svd_manifest_kind(c->v[i].m) == SVD_KIND_RETRACTION && r &&
+		    (t = id_find(c, r)) >= 0)
+			c->v[t].retracted = 1;
+	}
+	if (!(c->rows = malloc((c->n + 1) * sizeof(*c->rows))) ||
+	    !(c->sup = malloc((c->n + 1) * sizeof(*c->sup))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	for (i = 0; i < c->n; i++)
+		if (!c->v[i].retracted)
+			c->rows[k++] = (uint32_t)i;
+	c->nrows = k;
+	qsort_r(c->rows, c->nrows, sizeof(*c->rows), cmp_row, c);
+	for (i = 0; i < c->nrows; i++)
+		c->v[c->rows[i]].row = (uint32_t)i;
+	/* supersession, across the whole set: (old, new) for every shown new item */
+	for (i = 0; i < c->n; i++) {
+		const char *s = svd_manifest_get(c->v[i].m, "supersedes");
+		long t;
+		if (c->v[i].row == HIDDEN || !s || (t = id_find(c, s)) < 0)
+			continue;
+		c->sup[c->nsup][0] = (uint32_t)t;
+		c->sup[c->nsup][1] = (uint32_t)i;
+		c->nsup++;
+	}
+	qsort_r(c->sup, c->nsup, sizeof(*c->sup), cmp_sup, c);
+	c->finished = 1;
+	return finish_search(c);
+}
+
+size_t svd_catalog_count(const svd_catalog *c)
+{
+	return c->finished ? c->nrows : 0;
+}
+
+size_t svd_catalog_size(const svd_catalog *c)
+{
+	return c->n;
+}
+
+const char *svd_catalog_row(const svd_catalog *c, size_t n)
+{
+	return c->finished && n < c->nrows ? c->v[c->rows[n]].id : NULL;
+}
+
+const char *svd_catalog_id_at(const svd_catalog *c, size_t i)
+{
+	return i < c->n ? c->v[i].id : NULL;
+}
+
+int svd_catalog_retracted(const svd_catalog *c, const char *id)
+{
+	long t = id_find(c, id);
+
+	return t >= 0 && c->v[t].retracted;
+}
+
+/* Pages. */
+
+static void page_head(svd_buf *b, const char *lang, const char *title, const char *up)
+{
+	svd_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"");
+	html(b, lang);
+	svd_buf_puts(b, "\">\n<head>\n<meta charset=\"utf-8\">\n"
+	                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	                "<meta name=\"referrer\" content=\"no-referrer\">\n<title>");
+	html(b, title);
+	svd_buf_printf(b, "</title>\n<link rel=\"stylesheet\" href=\"%sreader.css\">\n", up);
+}
+
+/* One facet: the distinct values of the shown items, with counts, as <option>s. */
+typedef const char *(*facet_fn)(const citem *it);
+
+static const char *f_lang(const citem *it)
+{
+	return svd_manifest_get(it->m, "lang");
+}
+
+static const char *f_kind(const citem *it)
+{
+	return svd_kind_name(svd_manifest_kind(it->m));
+}
+
+static const char *f_region(const citem *it)
+{
+	return svd_manifest_get(it->m, "region");
+}
+
+static const char *f_year(const citem *it)
+{
+	return it->year[0] ? it->year : NULL;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+static int cmp_str_desc(const void *x, const void *y)
+{
+	return -cmp_str(x, y);
+}
+
+static void facet(svd_buf *b, const svd_catalog *c, const char *sel, const char *label, facet_fn fn,
+                  int newest_first)
+{
+	const char **v = malloc((c->nrows + 1) * sizeof(*v));
+	size_t i, n = 0;
+
+	if (!v) {
+		if (!b->error)
+			b->error = svd_error_set(SVD_ERROR, "out of memory");
+		return;
+	}
+	for (i = 0; i < c->nrows; i++) {
+		const char *s = fn(&c->v[c->rows[i]]);
+		if (s)
+			v[n++] = s;
+	}
+	qsort(v, n, sizeof(*v), newest_first ? cmp_str_desc : cmp_str);
+	svd_buf_printf(b, "<select id=\"%s\" aria-label=\"%s\">\n<option value=\"\">%s</option>\n",
+	               sel, label, label);
+	for (i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && !strcmp(v[j], v[i]))
+			j++;
+		svd_buf_puts(b, "<option value=\"");
+		html(b, v[i]);
+		svd_buf_puts(b, "\">");
+		html(b, v[i]);
+		svd_buf_printf(b, " (%zu)</option>\n", j - i);
+		i = j;
+	}
+	svd_buf_puts(b, "</select>\n");
+	free(v);
+}
+
+static void authors(svd_buf *b, const svd_manifest *m)
+{
+	size_t i;
+
+	for (i = 0; i < svd_manifest_author_count(m); i++) {
+		if (i)
+			svd_buf_puts(b, ", ");
+		html(b, svd_manifest_author(m, i));
+	}
+}
+
+int svd_render_index(svd_buf *b, const svd_catalog *c)
+{
+	size_t i;
+
+	if (!c->finished)
+		return svd_error_set(SVD_EINVALID, "the catalog is not finished");
+	page_head(b, "mul", "Library", "");
+	/* reader.js first: it defines svdFold(), which fold.js calls */
+	svd_buf_puts(b, "<script src=\"reader.js\" defer></script>"
+	                "<script src=\"search/fold.js\" defer></script>\n"
+	                "</head>\n<body class=\"index\">\n<header>\n<h1>Library</h1>\n");
+	svd_buf_printf(b,
+	               "<p>%zu item%s. Each was checked when this library was made: its files "
+	               "match their SHA-256 hashes and it is signed by a trusted editor's key. "
+	               "Each item's page says by whom.</p>\n</header>\n",
+	               c->nrows, c->nrows == 1 ? "" : "s");
+	svd_buf_puts(b, "<form id=\"filters\" hidden role=\"search\">\n"
+	                "<input id=\"q\" type=\"search\" placeholder=\"Search titles, authors "
+	                "and text\" aria-label=\"Search\">\n");
+	facet(b, c, "f-lang", "All languages", f_lang, 0);
+	facet(b, c, "f-kind", "All kinds", f_kind, 0);
+	facet(b, c, "f-region", "All regions", f_region, 0);
+	facet(b, c, "f-year", "All years", f_year, 1);
+	svd_buf_printf(b, "<p id=\"count\">%zu item%s</p>\n</form>\n", c->nrows,
+	               c->nrows == 1 ? "" : "s");
+	svd_buf_puts(b, "<table id=\"items\">\n<thead><tr><th>Date</th><th>Title</th>"
+	                "<th>Authors</th><th>Language</th><th>Kind</th><th>Region</th></tr>"
+	                "</thead>\n<tbody>\n");
+	for (i = 0; i < c->nrows && !b->error; i++) {
+		const citem *it = &c->v[c->rows[i]];
+		const char *lang = svd_manifest_get(it->m, "lang");
+		const char *region = svd_manifest_get(it->m, "region");
+		const char *title = svd_manifest_get(it->m, "title");
+		const char *kind = svd_kind_name(svd_manifest_kind(it->m));
+
+		svd_buf_printf(b, "<tr data-n=\"%zu\" data-id=\"%s\" data-lang=\"", i, it->id);
+		html(b, lang);
+		svd_buf_printf(b, "\" data-kind=\"%s\" data-region=\"", kind);
+		html(b, region);
+		svd_buf_printf(
+		    b, "\" data-year=\"%s\"><td>%s</td><td><a href=\"pages/%s.html\" lang=\"",
+		    it->year, it->date, it->id);
+		html(b, lang);
+		svd_buf_puts(b, "\">");
+		html(b, title && *title ? title : it->id);
+		svd_buf_puts(b, "</a></td><td>");
+		authors(b, it->m);
+		svd_buf_puts(b, "</td><td>");
+		html(b, lang);
+		svd_buf_printf(b, "</td><td>%s</td><td>", kind);
+		html(b, region);
+		svd_buf_puts(b, "</td></tr>\n");
+	}
+	svd_buf_puts(b, "</tbody>\n</table>\n<footer>\n<p>Made by samvydav " SVD_VERSION
+	                ". Every file is in <code>items/</code>; to check an item yourself, see "
+	                "its page.</p>\n</footer>\n</body>\n</html>\n");
+	return b->error;
+}
+
+/* Attachments. */
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcasecmp(s + n - k, suffix);
+}
+
+static int any_suffix(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (ends_with(s, *list))
+			return 1;
+	return 0;
+}
+
+static const char *const image_ext[] = {".jpg",  ".jpeg", ".png", ".gif", ".webp",
+                                        ".avif", ".svg",  ".bmp", NULL};
+static const char *const audio_ext[] = {".mp3", ".ogg",  ".oga", ".opus", ".wav",
+                                        ".m4a", ".flac", ".aac", NULL};
+static const char *const video_ext[] = {".mp4", ".webm", ".ogv", ".m4v", ".mov", NULL};
+
+/* ../items/<aa>/<id>/<file>, the file name percent-encoded. */
+static void file_href(svd_buf *b, const citem *it, const char *name)
+{
+	svd_buf_printf(b, "../items/%.2s/%s/", it->id, it->id);
+	svd_buf_url(b, name);
+}
+
+static void attachments(svd_buf *b, const citem *it)
+{
+	size_t i, n = svd_manifest_file_count(it->m), shown = 0;
+
+	for (i = 0; i < n; i++) {
+		const svd_manifest_file *f = svd_manifest_file_at(it->m, i);
+		if (!strcmp(f->path, "body.md"))
+			continue;
+		if (!shown++)
+			svd_buf_puts(b, "<section id=\"attachments\">\n<h2>Attachments</h2>\n");
+		svd_buf_puts(b, "<figure>\n");
+		if (any_suffix(f->path, image_ext)) {
+			svd_buf_puts(b, "<img src=\"");
+			file_href(b, it, f->path);
+			svd_buf_puts(b, "\" alt=\"");
+			html(b, f->path);
+			svd_buf_puts(b, "\" loading=\"lazy\">\n");
+		} else if (any_suffix(f->path, audio_ext)) {
+			svd_buf_puts(b, "<audio controls preload=\"none\" src=\"");
+			file_href(b, it, f->path);
+			svd_buf_puts(b, "\"></audio>\n");
+		} else if (any_suffix(f->path, video_ext)) {
+			svd_buf_puts(b, "<video controls preload=\"none\" src=\"");
+			file_href(b, it, f->path);
+			svd_buf_puts(b, "\"></video>\n");
+		}
+		svd_buf_puts(b, "<figcaption><a href=\"");
+		file_href(b, it, f->path);
+		svd_buf_puts(b, "\">");
+		html(b, f->path);
+		svd_buf_printf(b, "</a> (%llu bytes)</figcaption>\n</figure>\n",
+		               (unsigned long long)f->size);
+	}
+	if (shown)
+		svd_buf_puts(b, "</section>\n");
+}
+
+/*
+ * Markdown to HTML with cmark's safe defaults (raw HTML omitted, dangerous
+ * URLs blanked). Links and images that name one of the item's own files
+ * are pointed at it; an image from anywhere else becomes a plain link, so
+ * that opening a page never fetches anything from outside the library.
+ */
+static void markdown(svd_buf *b, const citem *it, const char *body, size_t len)
+{
+	cmark_node *doc, *node;
+	cmark_iter *iter;
+	cmark_event_type ev;
+	cmark_node **images = NULL;
+	size_t nimages = 0, capimages = 0, i, shown = len;
+	char *out;
+	svd_buf href;
+
+	if (shown > SVD_RENDER_BODY_MAX) {
+		shown = SVD_RENDER_BODY_MAX;
+		while (shown > 0 && ((unsigned char)body[shown] & 0xC0) == 0x80)
+			shown--;
+	}
+	if (!(doc = cmark_parse_document(body, shown, CMARK_OPT_DEFAULT))) {
+		svd_buf_puts(b, "<p>The text cannot be shown.</p>\n");
+		return;
+	}
+	svd_buf_init(&href, 4096);
+	iter = cmark_iter_new(doc);
+	while ((ev = cmark_iter_next(iter)) != CMARK_EVENT_DONE) {
+		cmark_node_type t;
+		const char *url;
+
+		if (ev != CMARK_EVENT_ENTER)
+			continue;
+		node = cmark_iter_get_node(iter);
+		t = cmark_node_get_type(node);
+		if (t != CMARK_NODE_LINK && t != CMARK_NODE_IMAGE)
+			continue;
+		url = cmark_node_get_url(node);
+		if (url && *url && svd_manifest_file_find(it->m, url) &&
+		    strcmp(url, "manifest.json")) {
+			href.len = 0;
+			href.error = 0;
+			file_href(&href, it, url);
+			if (!href.error)
+				cmark_node_set_url(node, href.data);
+		} else if (t == CMARK_NODE_IMAGE) {
+			if (nimages == capimages) {
+				size_t nc = capimages ? capimages * 2 : 8;
+				cmark_node **p = realloc(images, nc * sizeof(*p));
+				if (!p)
+					break;
+				images = p;
+				capimages = nc;
+			}
+			images[nimages++] = node;
+		}
+	}
+	cmark_iter_free(iter);
+	svd_buf_clear(&href);
+	/* after the walk: outside images become links with the same text */
+	for (i = 0; i < nimages; i++) {
+		cmark_node *img = images[i], *link = cmark_node_new(CMARK_NODE_LINK), *child;
+		if (!link)
+			continue;
+		cmark_node_set_url(link, cmark_node_get_url(img));
+		while ((child = cmark_node_first_child(img)))
+			cmark_node_append_child(link, child);
+		if (!cmark_node_first_child(link)) {
+			cmark_node *text = cmark_node_new(CMARK_NODE_TEXT);
+			if (text) {
+				cmark_node_set_literal(text, "[image]");
+				cmark_node_append_child(link, text);
+			}
+		}
+		cmark_node_replace(img, link);
+		cmark_node_free(img);
+	}
+	free(images);
+	out = cmark_render_html(doc, CMARK_OPT_DEFAULT);
+	cmark_node_free(doc);
+	if (out) {
+		svd_buf_puts(b, out);
+		free(out);
+	}
+	if (shown < len) {
+		svd_buf_printf(b, "<p class=\"cut\">The text goes on: <a href=\"");
+		file_href(b, it, "body.md");
+		svd_buf_printf(b, "\">all of body.md</a> (%zu bytes).</p>\n", len);
+	}
+}
+
+static const char *sig_words(svd_sig_status st)
+{
+	switch (st) {
+	case SVD_SIG_VALID:
+		return "valid, by a trusted key";
+	case SVD_SIG_UNTRUSTED:
+		return "by a key that was not trusted (not checked, does not count)";
+	case SVD_SIG_INVALID:
+		return "INVALID";
+	}
+	return "?";
+}
+
+static void verdict_block(svd_buf *b, const citem *it, const svd_verdict *v)
+{
+	size_t i, nsigs, nproblems, nfiles = svd_manifest_file_count(it->m);
+	int checked = v ? 1 : it->checked, ok = v ? svd_verdict_ok(v) : it->ok;
+
+	svd_buf_puts(b, "<section id=\"verdict\">\n<h2>Verification</h2>\n");
+	if (!checked)
+		svd_buf_puts(b,
+		             "<p class=\"unchecked\"><strong>Not checked.</strong> This page "
+		             "was made without checking the item's hashes and signatures.</p>\n");
+	else if (ok)
+		svd_buf_printf(b,
+		               "<p class=\"ok\"><strong>Accepted.</strong> When this page was "
+		               "made, every file's SHA-256 was checked against the manifest (%zu "
+		               "file%s, all matching) and the item is signed by at least one "
+		               "trusted key.</p>\n",
+		               nfiles, nfiles == 1 ? "" : "s");
+	else
+		svd_buf_puts(b, "<p class=\"bad\"><strong>Not accepted.</strong> This item did "
+		                "not pass the checks: do not rely on it.</p>\n");
+	nproblems = v ? svd_verdict_problem_count(v) : it->nproblems;
+	if (nproblems) {
+		svd_buf_puts(b, "<ul class=\"problems\">\n");
+		for (i = 0; i < nproblems; i++) {
+			svd_buf_puts(b, "<li>");
+			if (v) {
+				const char *file, *check, *msg;
+				svd_verdict_problem(v, i, &file, &check, &msg);
+				html(b, file);
+				svd_buf_puts(b, ": ");
+				html(b, check);
+				svd_buf_puts(b, ": ");
+				html(b, msg);
+			} else {
+				html(b, it->problems[i]);
+			}
+			svd_buf_puts(b, "</li>\n");
+		}
+		svd_buf_puts(b, "</ul>\n");
+	}
+	nsigs = v ? svd_verdict_sig_count(v) : it->nsigs;
+	if (checked) {
+		svd_buf_printf(b, "<p>Signed by %zu key%s:</p>\n<ul class=\"signatures\">\n", nsigs,
+		               nsigs == 1 ? "" : "s");
+		for (i = 0; i < nsigs; i++) {
+			const char *keyid;
+			svd_sig_status st;
+			if (v)
+				svd_verdict_sig(v, i, &keyid, &st);
+			else {
+				keyid = it->sigs[i].keyid;
+				st = it->sigs[i].st;
+			}
+			svd_buf_printf(b, "<li class=\"%s\">", st == SVD_SIG_VALID ? "ok" : "bad");
+			if (svd_keyid_valid(keyid)) {
+				svd_buf_printf(
+				    b,
+				    "<a "
+				    "href=\"../items/%.2s/%s/sig/%s.minisig\"><code>%s</code></a>",
+				    it->id, it->id, keyid, keyid);
+			} else {
+				svd_buf_puts(b, "<code>");
+				html(b, keyid);
+				svd_buf_puts(b, "</code>");
+			}
+			svd_buf_printf(b, ": %s</li>\n", sig_words(st));
+		}
+		svd_buf_puts(b, "</ul>\n");
+	}
+	if (!v && it->ndropped) {
+		svd_buf_puts(
+		    b, "<p>Signature files left out because they did not verify:</p>\n<ul>\n");
+		for (i = 0; i < it->ndropped; i++) {
+			svd_buf_puts(b, "<li>");
+			html(b, it->dropped[i]);
+			svd_buf_puts(b, "</li>\n");
+		}
+		svd_buf_puts(b, "</ul>\n");
+	}
+	svd_buf_printf(b,
+	               "<p>Item id <code>%s</code>: the SHA-256 of its <a "
+	               "href=\"../items/%.2s/%s/manifest.json\">manifest.json</a>. To check it "
+	               "yourself: <code>sha256sum items/%.2s/%s/manifest.json</code> prints this "
+	               "id; <code>minisign -V -m items/%.2s/%s/manifest.json -x "
+	               "items/%.2s/%s/sig/KEYID.minisig -p KEYID.pub</code> checks a signature "
+	               "with the editor's public key; <code>samvydav inspect</code> or "
+	               "<code>samvydav import</code> of the bundle checks everything.</p>\n"
+	               "</section>\n",
+	               it->id, it->id, it->id, it->id, it->id, it->id, it->id, it->id, it->id);
+}
+
+/* A link to another item's page, by title, or its id when it is not shown. */
+static void item_link(svd_buf *b, const svd_catalog *c, const char *id)
+{
+	long t = svd_id_valid(id) ? id_find(c, id) : -1;
+
+	if (t >= 0 && c->v[t].row != HIDDEN) {
+		const char *title = svd_manifest_get(c->v[t].m, "title");
+		svd_buf_printf(b, "<a href=\"%s.html\" lang=\"", id);
+		html(b, svd_manifest_get(c->v[t].m, "lang"));
+		svd_buf_puts(b, "\">");
+		html(b, title && *title ? title : id);
+		svd_buf_printf(b, "</a> (%s)", c->v[t].date);
+		return;
+	}
+	svd_buf_puts(b, "<code>");
+	html(b, id);
+	svd_buf_puts(b, "</code>");
+	svd_buf_puts(b, t >= 0 ? " (retracted; not in this library)" : " (not in this library)");
+}
+
+static void relations(svd_buf *b, const svd_catalog *c, const citem *it, uint32_t self)
+{
+	const char *sup = svd_manifest_get(it->m, "supersedes");
+	const char *ret = svd_manifest_get(it->m, "retracts");
+	size_t lo = 0, hi = c->nsup, opened = 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->sup[mid][0] < self)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (sup || ret || (lo < c->nsup && c->sup[lo][0] == self)) {
+		svd_buf_puts(b, "<section id=\"relations\">\n");
+		opened = 1;
+	}
+	for (; lo < c->nsup && c->sup[lo][0] == self; lo++) {
+		svd_buf_puts(b, "<p class=\"superseded\"><strong>Superseded by</strong> ");
+		item_link(b, c, c->v[c->sup[lo][1]].id);
+		svd_buf_puts(b, "</p>\n");
+	}
+	if (sup) {
+		svd_buf_puts(b, "<p class=\"supersedes\"><strong>Supersedes</strong> ");
+		item_link(b, c, sup);
+		svd_buf_puts(b, "</p>\n");
+	}
+	if (ret) {
+		svd_buf_puts(b, "<p class=\"retracts\"><strong>Retracts</strong> ");
+		item_link(b, c, ret);
+		svd_buf_puts(b, "</p>\n");
+	}
+	if (opened)
+		svd_buf_puts(b, "</section>\n");
+}
+
+static void meta_row(svd_buf *b, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	svd_buf_printf(b, "<dt>%s</dt><dd>", name);
+	html(b, value);
+	svd_buf_puts(b, "</dd>\n");
+}
+
+int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_verdict *v,
+                    const char *body, size_t body_len)
+{
+	const char *title, *lang, *source;
+	const citem *it;
+	long t;
+	size_t i;
+
+	if (!c->finished)
+		return svd_error_set(SVD_EINVALID, "the catalog is not finished");
+	t = svd_id_valid(id) ? id_find(c, id) : -1;
+	if (t < 0 || c->v[t].row == HIDDEN)
+		return svd_error_set(SVD_ENOTFOUND, "no item %.64s in this library%s", id,
+		                     t >= 0 ? " (it was retracted)" : "");
+	it = &c->v[t];
+	title = svd_manifest_get(it->m, "title");
+	lang = svd_manifest_get(it->m, "lang");
+	source = svd_manifest_get(it->m, "source");
+	page_head(b, lang, title && *title ? title : it->id, "../");
+	svd_buf_puts(b, "</head>\n<body class=\"item\">\n<nav><a href=\"../index.html\">"
+	                "&larr; All items</a></nav>\n<article>\n<h1>");
+	html(b, title && *title ? title : it->id);
+	svd_buf_puts(b, "</h1>\n<dl class=\"meta\">\n");
+	if (svd_manifest_author_count(it->m)) {
+		svd_buf_puts(b, "<dt>Authors</dt><dd>");
+		authors(b, it->m);
+		svd_buf_puts(b, "</dd>\n");
+	}
+	meta_row(b, "Published", svd_manifest_get(it->m, "published"));
+	meta_row(b, "Created", svd_manifest_get(it->m, "created"));
+	meta_row(b, "Language", lang);
+	meta_row(b, "Kind", svd_kind_name(svd_manifest_kind(it->m)));
+	meta_row(b, "Region", svd_manifest_get(it->m, "region"));
+	if (source) {
+		svd_buf_puts(b, "<dt>Source</dt><dd><a rel=\"noreferrer noopener\" href=\"");
+		html(b, source);
+		svd_buf_puts(b, "\">");
+		html(b, source);
+		svd_buf_puts(b, "</a></dd>\n");
+	}
+	if (svd_manifest_tag_count(it->m)) {
+		svd_buf_puts(b, "<dt>Tags</dt><dd>");
+		for (i = 0; i < svd_manifest_tag_count(it->m); i++) {
+			if (i)
+				svd_buf_puts(b, ", ");
+			html(b, svd_manifest_tag(it->m, i));
+		}
+		svd_buf_puts(b, "</dd>\n");
+	}
+	svd_buf_puts(b, "</dl>\n");
+	relations(b, c, it, (uint32_t)t);
+	if (body) {
+		svd_buf_puts(b, "<div class=\"body\">\n");
+		markdown(b, it, body, body_len);
+		svd_buf_puts(b, "</div>\n");
+	}
+	attachments(b, it);
+	verdict_block(b, it, v);
+	svd_buf_puts(b, "</article>\n<footer><p><a href=\"../index.html\">All items</a></p>"
+	                "</footer>\n</body>\n</html>\n");
+	return b->error;
+}
+
+int svd_render_shard(svd_buf *b, const svd_catalog *c, unsigned n)
+{
+	size_t i;
+
+	if (!c->finished)
+		return svd_error_set(SVD_EINVALID, "the catalog is not finished");
+	if (n >= SVD_SEARCH_SHARDS)
+		return svd_error_set(SVD_EINVALID, "no search shard %u (0 to 63)", n);
+	svd_buf_printf(b, "svdShard(%u, {", n);
+	for (i = 0; i < c->shard_n[n] && !b->error; i++) {
+		const ctok *t = &c->toks[c->shard_toks[n][i]];
+		const char *s = c->arena + t->off;
+		size_t k = 0, used;
+		uint32_t j;
+
+		svd_buf_puts(b, i ? ",\n\"" : "\n\"");
+		/* ASCII only: every other code point as \uXXXX (surrogate pairs above the BMP) */
+		while (k < t->len) {
+			uint32_t cp = svd_utf8_next(s + k, t->len - k, &used);
+			if (cp < 0x80)
+				svd_buf_put(b, s + k, 1);
+			else if (cp < 0x10000)
+				svd_buf_printf(b, "\\u%04X", (unsigned)cp);
+			else
+				svd_buf_printf(b, "\\u%04X\\u%04X",
+				               (unsigned)(0xD800 + ((cp - 0x10000) >> 10)),
+				               (unsigned)(0xDC00 + ((cp - 0x10000) & 0x3FF)));
+			k += used;
+		}
+		svd_buf_puts(b, "\":[");
+		for (j = c->post_off[c->shard_toks[n][i]]; j < c->post_off[c->shard_toks[n][i] + 1];
+		     j++) {
+			char num[16];
+			int len = snprintf(num, sizeof(num),
+			                   j == c->post_off[c->shard_toks[n][i]] ? "%u" : ",%u",
+			                   c->post[j]);
+			svd_buf_put(b, num, (size_t)len);
+		}
+		svd_buf_puts(b, "]");
+	}
+	svd_buf_puts(b, "\n});\n");
+	return b->error;
+}
+
+int svd_render_asset(const char *name, const void **data, size_t *len)
+{
+	const svd_asset *a;
+
+	for (a = svd_reader_assets; a->name; a++) {
+		if (!strcmp(a->name, name)) {
+			*data = a->data;
+			*len = a->len;
+			return 0;
+		}
+	}
+	return svd_error_set(SVD_ENOTFOUND, "no reader asset %s", name);
+}
+
+int svd_render_is_library_path(const char *p)
+{
+	size_t len = strlen(p);
+
+	if (!strcmp(p, "index.html") || !strcmp(p, "reader.css") || !strcmp(p, "reader.js") ||
+	    !strcmp(p, "search/fold.js"))
+		return 1;
+	if (len == 13 && !strncmp(p, "search/s", 8) && p[8] >= '0' && p[8] <= '6' && p[9] >= '0' &&
+	    p[9] <= '9' && (p[8] - '0') * 10 + (p[9] - '0') < SVD_SEARCH_SHARDS &&
+	    !strcmp(p + 10, ".js"))
+		return 1;
+	if (len == 6 + SVD_ID_HEX_LEN + 5 && !strncmp(p, "pages/", 6) &&
+	    !strcmp(p + 6 + SVD_ID_HEX_LEN, ".html")) {
+		char id[SVD_ID_HEX_LEN + 1];
+		memcpy(id, p + 6, SVD_ID_HEX_LEN);
+		id[SVD_ID_HEX_LEN] = '\0';
+		return svd_id_valid(id);
+	}
+	return 0;
+}

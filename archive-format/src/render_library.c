@@ -1,0 +1,739 @@
+/*
+ * render_library.c: the whole reader library — rendered files handed to a
+ * callback (svd_render_library), a catalog of an archive's main, and
+ * `samvydav unpack` (svd_unpack): a bundle or an archive made into a
+ * library folder, crash-safe.
+ *
+ * An unpack builds everything in DIR.tmp-XXXXXX beside DIR: the accepted
+ * items' files (from a bundle, written as each frame is read and removed
+ * again if the gate refuses the item), then the pages. One syncfs() makes
+ * it all durable, and a rename (or, over an earlier library, an atomic
+ * exchange) puts it in place: a crash leaves the old DIR or the new one,
+ * and at worst a DIR.tmp-* folder that the next unpack does not touch.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "samvydav/bundle.h"
+#include "samvydav/render.h"
+#include "samvydav/store.h"
+#include "archive_internal.h"
+#include "render_internal.h"
+#include "store_internal.h"
+#include "util.h"
+
+#define MAX_THREADS 8
+#define PATH_CAP    4200 /* the folder being built: dir (<= 4000 bytes) and .tmp-XXXXXX */
+#define PATH_BIG    8600 /* a path inside it */
+
+/* Rendering the library. */
+
+typedef struct lib_job {
+	const svd_catalog *c;
+	svd_body_cb body;
+	void *body_payload;
+	svd_render_file_cb cb;
+	void *payload;
+	pthread_mutex_t mu;
+	size_t next; /* the next row to render, under mu */
+	int error;   /* the first failure, under mu */
+	char msg[1024];
+} lib_job;
+
+static int emit(lib_job *j, const char *path, const void *data, size_t len)
+{
+	int error;
+
+	pthread_mutex_lock(&j->mu);
+	error = j->error ? j->error : j->cb(path, data, len, j->payload);
+	if (error < 0 && !j->error) {
+		j->error = error;
+		snprintf(j->msg, sizeof(j->msg), "%s", svd_error_last());
+	}
+	pthread_mutex_unlock(&j->mu);
+	return error;
+}
+
+static void fail(lib_job *j, int error)
+{
+	pthread_mutex_lock(&j->mu);
+	if (!j->error) {
+		j->error = error;
+		snprintf(j->msg, sizeof(j->msg), "%s", svd_error_last());
+	}
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* A worker: takes rows one at a time; bodies are read and files written under the lock. */
+static void *page_worker(void *arg)
+{
+	lib_job *j = arg;
+	svd_buf b;
+
+	svd_buf_init(&b, SVD_RENDER_PAGE_MAX);
+	for (;;) {
+		char path[6 + SVD_ID_HEX_LEN + 6], *body = NULL;
+		const char *id;
+		size_t row, len = 0;
+		int error;
+
+		pthread_mutex_lock(&j->mu);
+		row = j->next++;
+		id = j->error ? NULL : svd_catalog_row(j->c, row);
+		error = id ? j->body(&body, &len, id, j->body_payload) : 0;
+		pthread_mutex_unlock(&j->mu);
+		if (!id)
+			break;
+		if (error < 0) {
+			fail(j, error);
+			break;
+		}
+		b.len = 0;
+		b.error = 0;
+		error = svd_render_item(&b, j->c, id, NULL, body, len);
+		free(body);
+		if (error < 0) {
+			fail(j, error);
+			break;
+		}
+		snprintf(path, sizeof(path), "pages/%s.html", id);
+		if (emit(j, path, b.data, b.len) < 0)
+			break;
+	}
+	svd_buf_clear(&b);
+	return NULL;
+}
+
+static unsigned cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
+}
+
+int svd_render_library(const svd_catalog *c, svd_body_cb body, void *body_payload, unsigned threads,
+                       svd_render_file_cb cb, void *payload)
+{
+	static const char *const assets[] = {"reader.css", "reader.js"};
+	pthread_t tids[MAX_THREADS];
+	lib_job j;
+	svd_buf b;
+	unsigned t, started = 0;
+	size_t i;
+	int error = 0;
+
+	memset(&j, 0, sizeof(j));
+	j.c = c;
+	j.body = body;
+	j.body_payload = body_payload;
+	j.cb = cb;
+	j.payload = payload;
+	pthread_mutex_init(&j.mu, NULL);
+	svd_buf_init(&b, SVD_RENDER_INDEX_MAX);
+	for (i = 0; i < 2 && error == 0; i++) {
+		const void *data;
+		size_t len;
+		if ((error = svd_render_asset(assets[i], &data, &len)) == 0)
+			error = cb(assets[i], data, len, payload);
+	}
+	if (error == 0 && (error = svd_render_fold_js(&b)) == 0)
+		error = cb("search/fold.js", b.data, b.len, payload);
+	for (i = 0; i < SVD_SEARCH_SHARDS && error == 0; i++) {
+		char path[32];
+		b.len = 0;
+		snprintf(path, sizeof(path), "search/s%02zu.js", i);
+		if ((error = svd_render_shard(&b, c, (unsigned)i)) == 0)
+			error = cb(path, b.data, b.len, payload);
+	}
+	b.len = 0;
+	if (error == 0 && (error = svd_render_index(&b, c)) == 0)
+		error = cb("index.html", b.data, b.len, payload);
+	svd_buf_clear(&b);
+	if (error < 0)
+		goto cleanup;
+
+	t = threads ? threads : cores();
+	if (t > MAX_THREADS)
+		t = MAX_THREADS;
+	if (t > svd_catalog_count(c))
+		t = svd_catalog_count(c) ? (unsigned)svd_catalog_count(c) : 1;
+	for (started = 0; started + 1 < t; started++)
+		if (pthread_create(&tids[started], NULL, page_worker, &j) != 0)
+			break;
+	page_worker(&j);
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	if (j.error) {
+		error = svd_error_set(j.error, "%s", j.msg);
+		goto cleanup;
+	}
+cleanup:
+	pthread_mutex_destroy(&j.mu);
+	return error;
+}
+
+/* An archive's main. */
+
+/* An item's folder in main. */
+static int item_tree(git_tree **out, svd_archive *a, const char *id)
+{
+	git_oid head, oid;
+	git_tree *items = NULL;
+	int error;
+
+	*out = NULL;
+	if ((error = svd_store_head_oid(&head, a->repo)) < 0 ||
+	    (error = svd_store_items_tree(&items, a->repo, &head)) < 0)
+		return error;
+	if (!items)
+		return svd_error_set(SVD_ENOTFOUND, "no item %s in the archive", id);
+	if ((error = svd_store_item_tree(&oid, a->repo, items, id)) == 0 &&
+	    git_tree_lookup(out, a->repo, &oid) < 0)
+		error = svd_git_error("cannot read an item's folder");
+	git_tree_free(items);
+	return error;
+}
+
+/* A blob of a tree by name, copied out (at most max bytes; then SVD_ETOOBIG). */
+static int tree_blob(char **out, size_t *len, svd_archive *a, git_tree *tree, const char *name,
+                     size_t max)
+{
+	const git_tree_entry *te = git_tree_entry_byname(tree, name);
+	git_blob *blob = NULL;
+	size_t n;
+
+	*out = NULL;
+	*len = 0;
+	if (!te || git_tree_entry_type(te) != GIT_OBJECT_BLOB)
+		return 0;
+	if (git_blob_lookup(&blob, a->repo, git_tree_entry_id(te)) < 0)
+		return svd_git_error(name);
+	n = (size_t)git_blob_rawsize(blob);
+	if (n > max)
+		n = max;
+	if (!(*out = malloc(n + 1))) {
+		git_blob_free(blob);
+		return svd_error_set(SVD_ERROR, "out of memory");
+	}
+	memcpy(*out, git_blob_rawcontent(blob), n);
+	(*out)[n] = '\0';
+	*len = n;
+	git_blob_free(blob);
+	return 0;
+}
+
+int svd_archive_body(char **out, size_t *len, const char *id, void *archive)
+{
+	svd_archive *a = archive;
+	git_tree *tree = NULL;
+	int error;
+
+	*out = NULL;
+	*len = 0;
+	if ((error = item_tree(&tree, a, id)) < 0)
+		return error;
+	/* one byte over the cap, so the page can say the text goes on */
+	error = tree_blob(out, len, a, tree, "body.md", SVD_RENDER_BODY_MAX + 1);
+	git_tree_free(tree);
+	return error;
+}
+
+typedef struct from_archive {
+	svd_archive *a;
+	svd_catalog *c;
+	svd_item_cb cb;
+	void *payload;
+	const char *dir; /* unpack: write the accepted items' files here */
+	size_t accepted, refused;
+	int error;
+} from_archive;
+
+/* Write one file of an item from its blob: open exclusively, write, close. */
+static int write_blob(svd_archive *a, const git_oid *oid, const char *path)
+{
+	git_blob *blob = NULL;
+	int fd, error = 0;
+
+	if (git_blob_lookup(&blob, a->repo, oid) < 0)
+		return svd_git_error(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 ||
+	    svd_write_all(fd, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0)
+		error = svd_error_set(SVD_ERROR, "%s: cannot write: %s", path, strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && !error)
+		error = svd_error_set(SVD_ERROR, "%s: cannot write: %s", path, strerror(errno));
+	git_blob_free(blob);
+	return error;
+}
+
+/* items/<xx>/<id>/ with manifest.json, the payload files and sig/, from main. */
+static int write_item(svd_archive *a, git_tree *tree, const char *dir, const char *id)
+{
+	char path[PATH_BIG];
+	git_tree *sig = NULL;
+	size_t i;
+	int error = 0;
+
+	snprintf(path, sizeof(path), "%s/items/%.2s", dir, id);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return svd_error_set(SVD_ERROR, "%s: cannot make it: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/items/%.2s/%s", dir, id, id);
+	if (mkdir(path, 0755) < 0)
+		return svd_error_set(SVD_ERROR, "%s: cannot make it: %s", path, strerror(errno));
+	for (i = 0; i < git_tree_entrycount(tree) && error == 0; i++) {
+		const git_tree_entry *te = git_tree_entry_byindex(tree, i);
+		const char *name = git_tree_entry_name(te);
+
+		snprintf(path, sizeof(path), "%s/items/%.2s/%s/%s", dir, id, id, name);
+		if (git_tree_entry_type(te) == GIT_OBJECT_BLOB) {
+			error = write_blob(a, git_tree_entry_id(te), path);
+		} else if (!strcmp(name, SVD_SIG_DIR) &&
+		           git_tree_entry_type(te) == GIT_OBJECT_TREE) {
+			size_t k;
+			if (mkdir(path, 0755) < 0)
+				return svd_error_set(SVD_ERROR, "%s: cannot make it: %s", path,
+				                     strerror(errno));
+			if (git_tree_lookup(&sig, a->repo, git_tree_entry_id(te)) < 0)
+				return svd_git_error(path);
+			for (k = 0; k < git_tree_entrycount(sig) && error == 0; k++) {
+				const git_tree_entry *se = git_tree_entry_byindex(sig, k);
+				snprintf(path, sizeof(path), "%s/items/%.2s/%s/%s/%s", dir, id, id,
+				         SVD_SIG_DIR, git_tree_entry_name(se));
+				if (git_tree_entry_type(se) == GIT_OBJECT_BLOB)
+					error = write_blob(a, git_tree_entry_id(se), path);
+			}
+			git_tree_free(sig);
+			sig = NULL;
+		}
+	}
+	return error;
+}
+
+static int on_verified(const svd_verdict *v, void *payload)
+{
+	from_archive *fa = payload;
+	const svd_manifest *m = svd_verdict_manifest(v);
+	git_tree *tree = NULL;
+	char *body = NULL;
+	size_t len = 0;
+	int error = 0;
+
+	if (svd_verdict_ok(v) && m) {
+		if ((error = item_tree(&tree, fa->a, svd_verdict_id(v))) == 0 &&
+		    (error = tree_blob(&body, &len, fa->a, tree, "body.md", SVD_RENDER_BODY_MAX)) ==
+		        0 &&
+		    (!fa->dir ||
+		     (error = write_item(fa->a, tree, fa->dir, svd_verdict_id(v))) == 0))
+			error = svd_catalog_add(fa->c, v, body, len);
+		free(body);
+		git_tree_free(tree);
+		if (error < 0) {
+			fa->error = error;
+			return 1;
+		}
+		fa->accepted++;
+	} else {
+		fa->refused++;
+	}
+	if (fa->cb && fa->cb(v, fa->payload) != 0)
+		return 1;
+	return 0;
+}
+
+/*
+ * Verify main's items against a trust list that may not be the archive's
+ * own: the archive's list is set aside for the call (the store's verify
+ * reads it from the archive).
+ */
+static int verify_with(from_archive *fa, const svd_trust *trust, const char *const *ids, size_t n)
+{
+	svd_archive *a = fa->a;
+	svd_trust *own = a->trust;
+	int error;
+
+	if (trust)
+		a->trust = (svd_trust *)trust;
+	error = svd_store_verify(a, ids, n, 0, on_verified, fa, NULL);
+	a->trust = own;
+	if (fa->error < 0)
+		return fa->error;
+	if (error == SVD_ENOTFOUND && !ids) {
+		svd_error_clear();
+		return 0; /* an archive with no items yet */
+	}
+	return error;
+}
+
+int svd_catalog_from_archive(svd_catalog **out, svd_archive *a, const svd_trust *trust,
+                             const char *const *ids, size_t n, svd_item_cb cb, void *payload)
+{
+	from_archive fa;
+	int error, e2;
+
+	*out = NULL;
+	memset(&fa, 0, sizeof(fa));
+	fa.a = a;
+	fa.cb = cb;
+	fa.payload = payload;
+	if ((error = svd_catalog_new(&fa.c)) < 0)
+		return error;
+	if (!ids || n > 0)
+		error = verify_with(&fa, trust, ids, n);
+	if (error < 0 && error != SVD_ECORRUPT)
+		goto fail;
+	if ((e2 = svd_catalog_finish(fa.c)) < 0) {
+		error = e2;
+		goto fail;
+	}
+	*out = fa.c;
+	return error;
+fail:
+	svd_catalog_free(fa.c);
+	return error;
+}
+
+/* Unpacking. */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+static void rmrf(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * What dir holds now: 0 nothing (or an empty folder), 1 a reader library
+ * (only the names of the layout, with index.html and search/), or
+ * SVD_EEXISTS for anything else, which is never replaced.
+ */
+static int dir_state(const char *dir)
+{
+	static const char *const names[] = {"index.html", "reader.css", "reader.js", "search",
+	                                    "pages",      "items",      NULL};
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int seen = 0, other = 0, index = 0, search = 0;
+
+	if (lstat(dir, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return svd_error_set(SVD_ERROR, "%s: %s", dir, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return svd_error_set(SVD_EEXISTS,
+		                     "%s is there and is not a folder; give another output folder",
+		                     dir);
+	if (!(d = opendir(dir)))
+		return svd_error_set(SVD_ERROR, "%s: %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		size_t i;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		seen++;
+		for (i = 0; names[i] && strcmp(names[i], de->d_name); i++)
+			;
+		if (!names[i])
+			other++;
+		index |= !strcmp(de->d_name, "index.html");
+		search |= !strcmp(de->d_name, "search");
+	}
+	closedir(d);
+	if (!seen)
+		return 0;
+	if (other || !index || !search)
+		return svd_error_set(SVD_EEXISTS,
+		                     "%s holds files that are not a reader library; it is left "
+		                     "as it is (give a new folder, or one an earlier unpack made)",
+		                     dir);
+	return 1;
+}
+
+typedef struct unpack_ctx {
+	const svd_unpack_opts *opts;
+	svd_unpack_stats *st;
+	svd_catalog *c;
+	const char *tmp;
+	int error;
+	uint64_t bytes;
+} unpack_ctx;
+
+/* Read dir/items/<xx>/<id>/body.md (capped one byte over, so pages can say it goes on). */
+static int dir_body(char **out, size_t *len, const char *id, void *payload)
+{
+	const char *dir = payload;
+	char path[PATH_BIG];
+	int error;
+
+	*out = NULL;
+	*len = 0;
+	snprintf(path, sizeof(path), "%s/items/%.2s/%s/body.md", dir, id, id);
+	error = svd_file_read(out, len, path, (size_t)SVD_RENDER_BODY_MAX + 1);
+	if (error == SVD_ENOTFOUND) {
+		svd_error_clear();
+		return 0;
+	}
+	if (error == SVD_ETOOBIG) {
+		/* read the first part only */
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n;
+		svd_error_clear();
+		if (fd < 0 || !(*out = malloc((size_t)SVD_RENDER_BODY_MAX + 2))) {
+			if (fd >= 0)
+				close(fd);
+			return svd_error_set(SVD_ERROR, "%s: cannot read", path);
+		}
+		n = pread(fd, *out, (size_t)SVD_RENDER_BODY_MAX + 1, 0);
+		close(fd);
+		if (n < 0) {
+			free(*out);
+			*out = NULL;
+			return svd_error_set(SVD_ERROR, "%s: cannot read", path);
+		}
+		(*out)[n] = '\0';
+		*len = (size_t)n;
+		return 0;
+	}
+	return error;
+}
+
+/* Write one library file into the folder being built (its folders made on the way). */
+static int write_file(const char *rel, const void *data, size_t len, void *payload)
+{
+	unpack_ctx *u = payload;
+	char path[PATH_BIG];
+	int fd, error = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", u->tmp, rel);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ENOENT) {
+		char *slash = strrchr(path, '/');
+		*slash = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return svd_error_set(SVD_ERROR, "%s: cannot make it: %s", path,
+			                     strerror(errno));
+		*slash = '/';
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	}
+	if (fd < 0 || svd_write_all(fd, data, len) < 0)
+		error = svd_error_set(SVD_ERROR, "%s: cannot write: %s (is the disk full?)", path,
+		                      strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && !error)
+		error = svd_error_set(SVD_ERROR, "%s: cannot write: %s", path, strerror(errno));
+	u->bytes += len;
+	return error;
+}
+
+/* A bundle's item, checked: an accepted one (already written) goes into the catalog. */
+static int on_bundle_item(const svd_verdict *v, void *payload)
+{
+	unpack_ctx *u = payload;
+	char *body = NULL;
+	size_t len = 0;
+	int error;
+
+	if (svd_verdict_ok(v) && svd_verdict_manifest(v)) {
+		const char *id = svd_verdict_id(v);
+		if (svd_manifest_file_find(svd_verdict_manifest(v), "body.md") &&
+		    (error = dir_body(&body, &len, id, (void *)u->tmp)) < 0) {
+			u->error = error;
+			return 1;
+		}
+		error = svd_catalog_add(u->c, v, body,
+		                        len > SVD_RENDER_BODY_MAX ? SVD_RENDER_BODY_MAX : len);
+		free(body);
+		if (error < 0) {
+			u->error = error;
+			return 1;
+		}
+	}
+	if (u->opts->item && u->opts->item(v, u->opts->payload) != 0) {
+		u->error = svd_error_set(SVD_ERROR, "stopped");
+		return 1;
+	}
+	return 0;
+}
+
+static void on_progress(uint64_t items, uint64_t bytes, void *payload)
+{
+	unpack_ctx *u = payload;
+
+	if (u->opts->progress)
+		u->opts->progress(items, bytes, u->opts->payload);
+}
+
+static void on_damage(uint64_t offset, uint64_t length, const char *what, void *payload)
+{
+	unpack_ctx *u = payload;
+
+	if (u->opts->damage)
+		u->opts->damage(offset, length, what, u->opts->payload);
+}
+
+/* Accepted items that a retraction withdraws: their files go too (SPEC.md, 11.1). */
+static void drop_retracted(unpack_ctx *u)
+{
+	char path[PATH_BIG];
+	size_t i;
+
+	for (i = 0; i < svd_catalog_size(u->c); i++) {
+		const char *id = svd_catalog_id_at(u->c, i);
+		if (!svd_catalog_retracted(u->c, id))
+			continue;
+		snprintf(path, sizeof(path), "%s/items/%.2s/%s", u->tmp, id, id);
+		rmrf(path);
+	}
+}
+
+/* Put the built folder in place: a plain rename, or an exchange with the library there. */
+static int put_in_place(const char *tmp, const char *dir, int state)
+{
+	char *parent = svd_path_dir(dir);
+	int error = 0;
+
+	if (!parent)
+		return SVD_ERROR;
+	if (state == 0) {
+		rmdir(dir); /* an empty folder is replaced */
+		if (rename(tmp, dir) < 0)
+			error = svd_error_set(SVD_ERROR, "cannot rename %s to %s: %s", tmp, dir,
+			                      strerror(errno));
+	} else {
+		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_EXCHANGE) < 0)
+			error = svd_error_set(SVD_ERROR, "cannot put %s in the place of %s: %s",
+			                      tmp, dir, strerror(errno));
+		else
+			rmrf(tmp); /* now the old library */
+	}
+	if (error == 0)
+		svd_dir_fsync(parent);
+	free(parent);
+	return error;
+}
+
+int svd_unpack(const char *src, const char *dir, const svd_unpack_opts *opts,
+               svd_unpack_stats *stats)
+{
+	static const svd_unpack_opts none = {0};
+	svd_unpack_stats st;
+	unpack_ctx u;
+	svd_archive *a = NULL;
+	char tmp[PATH_CAP], msg[1024] = "";
+	struct stat sb;
+	int error = 0, e2, state, built = 0, fd;
+
+	memset(&st, 0, sizeof(st));
+	memset(&u, 0, sizeof(u));
+	u.opts = opts ? opts : &none;
+	u.st = &st;
+	if (!src || !*src || !dir || !*dir)
+		return svd_error_set(SVD_EINVALID, "unpack needs a source and an output folder");
+	if (strlen(dir) > 4000)
+		return svd_error_set(SVD_EINVALID, "%.100s...: the path is too long", dir);
+	if (!u.opts->trust)
+		return svd_error_set(SVD_EINVALID, "unpack needs a trust list");
+	if (stat(src, &sb) < 0)
+		return svd_error_set(errno == ENOENT ? SVD_ENOTFOUND : SVD_ERROR, "%s: %s", src,
+		                     strerror(errno));
+	if ((state = dir_state(dir)) < 0)
+		return state;
+	snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", dir);
+	if (!mkdtemp(tmp))
+		return svd_error_set(SVD_ERROR, "cannot make %s: %s", tmp, strerror(errno));
+	chmod(tmp, 0755);
+	built = 1;
+	u.tmp = tmp;
+	if ((error = svd_catalog_new(&u.c)) < 0)
+		goto cleanup;
+
+	if (S_ISDIR(sb.st_mode)) {
+		from_archive fa;
+		char items[PATH_BIG];
+
+		if ((error = svd_archive_open(&a, src)) < 0)
+			goto cleanup;
+		snprintf(items, sizeof(items), "%s/items", tmp);
+		if (mkdir(items, 0755) < 0) {
+			error = svd_error_set(SVD_ERROR, "%s: %s", items, strerror(errno));
+			goto cleanup;
+		}
+		memset(&fa, 0, sizeof(fa));
+		fa.a = a;
+		fa.c = u.c;
+		fa.cb = u.opts->item;
+		fa.payload = u.opts->payload;
+		fa.dir = tmp;
+		error = verify_with(&fa, u.opts->trust, NULL, 0);
+		st.checked = fa.accepted + fa.refused;
+		st.accepted = fa.accepted;
+		st.refused = fa.refused;
+		if (error < 0 && error != SVD_ECORRUPT)
+			goto cleanup;
+	} else {
+		svd_bundle_cbs cbs = {on_bundle_item, on_damage, on_progress, &u};
+		svd_bundle_stats bs;
+
+		error = svd_bundle_extract(src, u.opts->trust, tmp, &cbs, &bs);
+		if (u.error < 0) {
+			error = svd_error_set(u.error, "%s", svd_error_last());
+			goto cleanup;
+		}
+		st.checked = bs.items;
+		st.accepted = bs.accepted;
+		st.refused = bs.refused;
+		st.lost = bs.lost;
+		st.damaged = bs.damaged;
+		if (error < 0 && error != SVD_ECORRUPT)
+			goto cleanup;
+	}
+	/* nothing worth a library (a file that is no bundle, every item refused): no folder */
+	if (error == SVD_ECORRUPT && st.accepted == 0)
+		goto cleanup;
+	if (error == SVD_ECORRUPT)
+		snprintf(msg, sizeof(msg), "%s", svd_error_last());
+	if ((e2 = svd_catalog_finish(u.c)) < 0 ||
+	    (drop_retracted(&u), e2 = svd_render_library(u.c, dir_body, (void *)tmp,
+	                                                 u.opts->threads, write_file, &u)) < 0) {
+		error = e2;
+		goto cleanup;
+	}
+	st.shown = svd_catalog_count(u.c);
+	st.retracted = svd_catalog_size(u.c) - st.shown;
+	st.bytes = u.bytes;
+	/* everything durable at once, then in place */
+	if ((fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		syncfs(fd);
+		close(fd);
+	}
+	if ((e2 = put_in_place(tmp, dir, state)) < 0) {
+		error = e2;
+		goto cleanup;
+	}
+	built = 0;
+	if (error < 0)
+		svd_error_set(error, "%s", msg);
+cleanup:
+	if (built)
+		rmrf(tmp);
+	svd_catalog_free(u.c);
+	svd_archive_free(a);
+	if (stats)
+		*stats = st;
+	return error;
+}

@@ -1,0 +1,510 @@
+#!/usr/bin/env node
+// The reader library in a real browser: headless Chromium opens a library
+// that `samvydav unpack` wrote and checks what a reader sees.
+//
+//     node tests/browser/reader.test.mjs LIBRARY_DIR      (from file://)
+//     node tests/browser/reader.test.mjs http://HOST:PORT/ (served; the daemon)
+//
+// Or SVD_LIBRARY=DIR / SVD_READER_BASE=URL. SVD_READER_OUT=DIR keeps the
+// screenshots there (default: a new folder under the system's temp dir).
+//
+// The library must hold an item in Ukrainian (lang uk), one in Greek (el),
+// and one whose title is `<script>alert(1)</script>` (tests/cli/browser.sh
+// makes such a library). Prints "ok N - ..." lines like tests/cli/lib.sh
+// and exits 1 when any check failed.
+//
+// Expected search results come from an oracle in this file: it matches
+// with the library's own data (the folding table, the shards, the index's
+// titles and authors), read here in Node, and the page must show exactly
+// what the oracle says.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import vm from 'node:vm';
+import { fileURLToPath } from 'node:url';
+import { launch, baseOf, readText } from './browser.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const FOLD_CASES = process.env.SVD_FOLD_CASES || path.join(here, '..', 'data', 'fold-cases.txt');
+const HOSTILE = '<script>alert(1)</script>';
+
+let passed = 0;
+let failed = 0;
+function ok(what) {
+  passed++;
+  console.log(`ok ${passed + failed} - ${what}`);
+}
+function notOk(what, why) {
+  failed++;
+  console.log(`not ok ${passed + failed} - ${what}`);
+  if (why)
+    console.log(`#   ${String(why).split('\n').join('\n#   ')}`);
+}
+function check(cond, what, why) {
+  if (cond)
+    ok(what);
+  else
+    notOk(what, why);
+  return !!cond;
+}
+function same(a, b, what) {
+  const x = JSON.stringify(a), y = JSON.stringify(b);
+  return check(x === y, what, `got ${x.slice(0, 400)}, expected ${y.slice(0, 400)}`);
+}
+
+// ---- the oracle: the library's data, matched in Node ----
+
+// Fold and tokens as SPEC.md 11.3/11.4 say, over the library's fold.js.
+function makeFolder(foldJs) {
+  let table = null;
+  vm.runInNewContext(foldJs, { svdFold: (t) => { table = t; } }, { timeout: 5000 });
+  if (!table)
+    throw new Error('search/fold.js did not call svdFold()');
+  const fold = (s) => {
+    let out = '';
+    for (const ch of s.normalize('NFC')) {
+      if (Object.prototype.hasOwnProperty.call(table, ch))
+        out += table[ch];
+      else if (ch >= 'A' && ch <= 'Z')
+        out += ch.toLowerCase();
+      else
+        out += ch;
+    }
+    return out;
+  };
+  const isTok = (c) => {
+    if (c < 0x80)
+      return /[0-9A-Za-z]/.test(String.fromCodePoint(c));
+    return !(c < 0xc0 || c === 0xd7 || c === 0xf7 || c === 0xfffd ||
+      (c >= 0x2000 && c <= 0x206f) || (c >= 0x3000 && c <= 0x303f) || (c >= 0xd800 && c <= 0xdfff));
+  };
+  // all: every run (a query); else only 2..32 code points (what is indexed)
+  const tokens = (s, all) => {
+    const out = [];
+    let tok = '';
+    for (const ch of (s + ' ').normalize('NFC')) {
+      if (isTok(ch.codePointAt(0))) {
+        tok += fold(ch);
+        continue;
+      }
+      const n = [...tok].length;
+      if (tok && (all || (n >= 2 && n <= 32)))
+        out.push(tok);
+      tok = '';
+    }
+    return out;
+  };
+  const shardOf = (t) => {
+    let h = 2166136261;
+    for (const b of Buffer.from([...t].slice(0, 2).join(''), 'utf8')) {
+      h ^= b;
+      h = Math.imul(h, 16777619) >>> 0;
+    }
+    return h % 64;
+  };
+  return { fold, tokens, shardOf, table };
+}
+
+async function loadShards(base) {
+  const shards = [];
+  for (let n = 0; n < 64; n++) {
+    const rel = `search/s${String(n).padStart(2, '0')}.js`;
+    const src = await readText(base, rel);
+    let got = null;
+    vm.runInNewContext(src, { svdShard: (k, m) => { got = [k, m]; } }, { timeout: 20000 });
+    if (!got || got[0] !== n)
+      throw new Error(`${rel} does not call svdShard(${n}, ...)`);
+    shards[n] = got[1];
+  }
+  return shards;
+}
+
+// expected(query, filters): the data-n of the rows that must show
+function makeOracle(F, shards, rows) {
+  return (query, filters = {}) => {
+    const toks = F.tokens(query, true);
+    const sets = toks.map((t) => {
+      const s = new Set();
+      rows.forEach((r) => { if (r.text.includes(t)) s.add(r.n); });
+      if ([...t].length >= 2) {
+        const sh = shards[F.shardOf(t)];
+        for (const w of Object.keys(sh))
+          if (w.startsWith(t))
+            sh[w].forEach((n) => s.add(n));
+      }
+      return s;
+    });
+    return rows.filter((r) =>
+      Object.entries(filters).every(([k, v]) => !v || r[k] === v) &&
+      sets.every((s) => s.has(r.n))).map((r) => r.n);
+  };
+}
+
+// ---- the browser ----
+
+async function main() {
+  const arg = process.argv[2] || process.env.SVD_READER_BASE || process.env.SVD_LIBRARY;
+  if (!arg || arg === '-h' || arg === '--help') {
+    console.error('usage: node reader.test.mjs LIBRARY_DIR | http://HOST:PORT/BASE/');
+    process.exit(2);
+  }
+  const base = baseOf(arg);
+  const mode = base.startsWith('file:') ? 'file' : 'http';
+  const origin = mode === 'http' ? new URL(base).origin : null;
+  const out = process.env.SVD_READER_OUT || fs.mkdtempSync(path.join(os.tmpdir(), 'svd-reader-'));
+  fs.mkdirSync(out, { recursive: true });
+  console.log(`# library ${base} (${mode}); screenshots in ${out}`);
+
+  const F = makeFolder(await readText(base, 'search/fold.js'));
+  const shards = await loadShards(base);
+
+  const browser = await launch();
+  const { context } = browser;
+  const dialogs = [];
+  const leaks = [];
+  const errors = [];
+  const watch = (page) => {
+    page.on('dialog', (d) => { dialogs.push(`${d.type()}: ${d.message()}`); d.dismiss().catch(() => {}); });
+    page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error')
+        console.log(`# console error on ${page.url()}: ${m.text()}`);
+    });
+  };
+  // nothing may leave the library: no http(s) from file://, no other origin over HTTP
+  context.on('request', (r) => {
+    const u = r.url();
+    if (/^(file|data|blob|about):/i.test(u))
+      return;
+    if (origin && u.startsWith(origin + '/'))
+      return;
+    leaks.push(u);
+  });
+  context.on('page', watch);
+
+  try {
+    const page = await context.newPage();
+    const idle = () => page.evaluate(() => window.svdReader.idle());
+    const visible = () => page.$$eval('#items tbody tr:not([hidden])',
+      (rs) => rs.map((r) => Number(r.getAttribute('data-n'))));
+    const count = () => page.textContent('#count');
+    const search = async (q) => {
+      await page.fill('#q', q);
+      await idle();
+      return visible();
+    };
+
+    await page.goto(new URL('index.html', base).href, { waitUntil: 'load' });
+    await page.waitForFunction(() => window.svdReader && window.svdReader.foldLoaded(), null, { timeout: 10000 })
+      .then(() => ok('reader.js runs and has the folding table'),
+        (e) => notOk('reader.js runs and has the folding table', e.message));
+    await idle().catch(() => {});
+    await page.screenshot({ path: path.join(out, 'index.png'), fullPage: false });
+    ok(`screenshot ${path.join(out, 'index.png')}`);
+    check(await page.isVisible('#filters'), 'the filter form is shown (hidden removed)');
+    check(await page.isVisible('#q'), 'the search box is visible');
+
+    // the rows, as the page has them
+    const rows = await page.$$eval('#items tbody tr', (rs) => rs.map((r) => ({
+      n: Number(r.getAttribute('data-n')),
+      id: r.getAttribute('data-id'),
+      lang: r.getAttribute('data-lang') || '',
+      kind: r.getAttribute('data-kind') || '',
+      region: r.getAttribute('data-region') || '',
+      year: r.getAttribute('data-year') || '',
+      title: r.cells[1] ? r.cells[1].textContent : '',
+      authors: r.cells[2] ? r.cells[2].textContent : '',
+    })));
+    rows.forEach((r) => { r.text = F.fold(r.title + '\n' + r.authors); });
+    const M = rows.length;
+    const expected = makeOracle(F, shards, rows);
+    check(M > 0, `the index has rows (${M})`);
+    same(rows.map((r) => r.n), rows.map((_, i) => i), 'data-n numbers the rows from 0');
+    same(await count(), `${M} of ${M} items`, 'the count says every item at first');
+    same((await visible()).length, M, 'every row is shown at first');
+
+    // the folding table, by the page's own function
+    if (fs.existsSync(FOLD_CASES)) {
+      // input<TAB>folded a line; lines starting with # and empty lines are not cases
+      const cases = fs.readFileSync(FOLD_CASES, 'utf8').split('\n')
+        .filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t'));
+      const malformed = cases.filter((c) => c.length !== 2);
+      check(malformed.length === 0, `every case line of ${path.basename(FOLD_CASES)} is input<TAB>folded`,
+        malformed.map((c) => c.join('<TAB>')).join('\n'));
+      const got = await page.evaluate((cs) => cs.map((c) => window.svdReader.fold(c[0])), cases);
+      const bad = cases.map((c, i) => [c, got[i]]).filter(([c, g]) => g !== c[1])
+        .map(([c, g]) => `${c[0]} -> ${JSON.stringify(g)}, expected ${c[1]}`);
+      check(cases.length > 0 && bad.length === 0, `the page folds ${cases.length} cases of ${path.basename(FOLD_CASES)} as listed`, bad.join('\n'));
+      const badNode = cases.filter((c) => F.fold(c[0]) !== c[1]).map((c) => `${c[0]} -> ${F.fold(c[0])}`);
+      check(badNode.length === 0, 'search/fold.js\'s table folds the same cases', badNode.join('\n'));
+    } else {
+      notOk(`fold cases at ${FOLD_CASES}`, 'missing');
+    }
+    // decomposed input is composed first (NFC), as the C side's text is
+    const nfd = [['Krako\u0301w', 'krakow'], ['\u0406\u0308', '\u0457'], ['\u041a\u0438\u0457\u0432'.normalize('NFD'), '\u043a\u0438\u0457\u0432'],
+      ['\u039f\u0301\u0394\u039f\u03a3', '\u03bf\u03b4\u03bf\u03c3']];
+    same(await page.evaluate((cs) => cs.map((c) => window.svdReader.fold(c[0])), nfd), nfd.map((c) => c[1]),
+      'the page folds decomposed text as its composed form (NFC first)');
+    // the page's tokens and shards agree with the oracle's
+    const probe = 'Київ, «ΑΘΉΝΑ» — Kraków 2024 Straße x';
+    same(await page.evaluate((s) => window.svdReader.tokens(s), probe), F.tokens(probe, false),
+      'the page splits tokens as the spec says');
+    const shardProbe = ['київ', 'αθηνα', 'krakow', 'ab', 'z9'];
+    same(await page.evaluate((ts) => ts.map((t) => window.svdReader.shardOf(t)), shardProbe),
+      shardProbe.map(F.shardOf), 'the page picks the shards as the spec says');
+
+    // a Ukrainian title word in three casings
+    const uk = rows.filter((r) => r.lang === 'uk');
+    let ukWord = null;
+    for (const r of uk) {
+      const w = r.title.normalize('NFC').match(/[\u0400-\u04ff]{4,}/gu) || [];
+      const pick = w.find((x) => F.fold(x) === 'київ') || w.find((x) => x.toLowerCase() !== x.toUpperCase());
+      if (pick && (!ukWord || F.fold(pick) === 'київ'))
+        ukWord = { word: pick, row: r.n };
+    }
+    if (check(ukWord, 'the library has an item in Ukrainian with a Cyrillic title word')) {
+      const w = ukWord.word.toLowerCase();
+      const forms = [w, w[0].toUpperCase() + w.slice(1), w.toUpperCase(), w.toUpperCase().normalize('NFD')];
+      const results = [];
+      for (const f of forms)
+        results.push(await search(f));
+      const want = expected(forms[0]);
+      check(results[0].includes(ukWord.row), `"${forms[0]}" finds the item with that word in its title`);
+      same(results[0], want, `"${forms[0]}" shows exactly the matching rows (${want.length})`);
+      same(results[1], results[0], `"${forms[1]}" finds the same rows`);
+      same(results[2], results[0], `"${forms[2]}" finds the same rows`);
+      same(results[3], results[0], `"${forms[2]}" typed decomposed (NFD) finds the same rows`);
+      same(await count(), `${want.length} of ${M} items`, 'the count says how many match');
+      check(decodeURIComponent((await page.evaluate(() => location.hash)).replace(/\+/g, ' ')).includes(`q=${forms[3]}`),
+        'the search is in the URL\'s fragment');
+
+      // typed key by key (debounced), the result is the same
+      await page.fill('#q', '');
+      await idle();
+      await page.locator('#q').pressSequentially(forms[1], { delay: 30 });
+      await idle();
+      same(await visible(), results[0], 'typing the word key by key gives the same rows');
+
+      // a bookmark restores the search
+      const url = await page.evaluate(() => location.href);
+      const p2 = await context.newPage();
+      await p2.goto(url, { waitUntil: 'load' });
+      await p2.waitForFunction(() => window.svdReader && window.svdReader.foldLoaded(), null, { timeout: 10000 }).catch(() => {});
+      await p2.evaluate(() => window.svdReader.idle());
+      same(await p2.inputValue('#q'), forms[1], 'opening the bookmarked URL puts the query back');
+      same(await p2.$$eval('#items tbody tr:not([hidden])', (rs) => rs.map((r) => Number(r.getAttribute('data-n')))),
+        results[0], 'and shows the same rows');
+      await p2.close();
+    }
+
+    // a Greek title word: accented, capitals, without accents
+    const el = rows.filter((r) => r.lang === 'el');
+    let elWord = null;
+    for (const r of el) {
+      const w = (r.title.normalize('NFC').match(/[\u0370-\u03ff]{4,}/gu) || [])[0];
+      if (w && !elWord)
+        elWord = { word: w, row: r.n };
+    }
+    if (check(elWord, 'the library has an item in Greek with a Greek title word')) {
+      const bare = elWord.word.normalize('NFD').replace(/[\u0300-\u036f]/g, '').normalize('NFC');
+      const forms = [elWord.word, elWord.word.toUpperCase(), bare.toUpperCase()];
+      const want = expected(forms[0]);
+      for (const f of forms) {
+        const got = await search(f);
+        check(got.includes(elWord.row), `"${f}" finds the Greek item`);
+        same(got, want, `"${f}" shows exactly the matching rows (${want.length})`);
+      }
+    }
+
+    // a word that only a body has
+    let bodyWord = null;
+    const indexed = new Map();   // word -> rows, from every shard
+    shards.forEach((sh) => Object.entries(sh).forEach(([w, ns]) => indexed.set(w, ns)));
+    for (const r of rows) {
+      if (bodyWord)
+        break;
+      let body;
+      try {
+        body = await readText(base, `items/${r.id.slice(0, 2)}/${r.id}/body.md`);
+      } catch {
+        continue;
+      }
+      for (const t of F.tokens(body, false)) {
+        if ([...t].length >= 5 && !rows.some((x) => x.text.includes(t)) &&
+            (indexed.get(t) || []).includes(r.n)) {
+          bodyWord = { word: t, row: r.n };
+          break;
+        }
+      }
+    }
+    if (check(bodyWord, 'some item has a body word that no title or author has, and the index lists it')) {
+      const got = await search(bodyWord.word.toUpperCase());
+      check(got.includes(bodyWord.row), `"${bodyWord.word.toUpperCase()}" (body only) finds its item`);
+      same(got, expected(bodyWord.word), 'and exactly the rows the index lists');
+      const prefix = [...bodyWord.word].slice(0, 4).join('');
+      const gotp = await search(prefix);
+      check(gotp.includes(bodyWord.row), `its prefix "${prefix}" finds it too`);
+      same(gotp, expected(prefix), 'and exactly the rows whose words start so');
+    }
+
+    // two tokens: both must match; a token that matches nothing empties the list
+    if (ukWord) {
+      const q = `${ukWord.word} zzqxjv`;
+      same(await search(q), [], `"${q}" (a second word nothing has) shows no row`);
+      same(await count(), `0 of ${M} items`, 'the count says 0');
+    }
+
+    // filters narrow the count and combine with the search
+    await search('');
+    const langs = [...new Set(rows.map((r) => r.lang))].filter(Boolean);
+    const lang = (uk.length ? 'uk' : langs[0]);
+    await page.selectOption('#f-lang', lang);
+    await idle();
+    const byLang = await visible();
+    const wantLang = expected('', { lang });
+    same(byLang, wantLang, `the language filter "${lang}" shows its ${wantLang.length} rows`);
+    check(wantLang.length < M, `and the count narrows (${await count()})`);
+    same(await count(), `${wantLang.length} of ${M} items`, 'the count says so');
+    const kinds = [...new Set(rows.filter((r) => r.lang === lang).map((r) => r.kind))];
+    if (kinds.length) {
+      await page.selectOption('#f-kind', kinds[0]);
+      await idle();
+      same(await visible(), expected('', { lang, kind: kinds[0] }), `language and kind "${kinds[0]}" combine`);
+      await page.selectOption('#f-kind', '');
+    }
+    const years = [...new Set(rows.map((r) => r.year))].filter(Boolean);
+    if (years.length) {
+      await page.selectOption('#f-lang', '');
+      await page.selectOption('#f-year', years[0]);
+      await idle();
+      same(await visible(), expected('', { year: years[0] }), `the year filter ${years[0]} shows its rows`);
+      await page.selectOption('#f-year', '');
+    }
+    if (ukWord) {
+      await page.selectOption('#f-lang', 'uk');
+      const got = await search(ukWord.word);
+      same(got, expected(ukWord.word, { lang: 'uk' }), 'a search within a language filter');
+      const h = await page.evaluate(() => location.hash);
+      check(/lang=uk/.test(h), `the filter is in the fragment (${decodeURIComponent(h)})`);
+      await page.selectOption('#f-lang', '');
+    }
+    await search('');
+    same(await count(), `${M} of ${M} items`, 'clearing everything shows every row again');
+    same(await page.evaluate(() => location.hash), '', 'and empties the fragment');
+
+    // the hostile title is text, and searching for it is harmless
+    const hostile = rows.find((r) => r.title === HOSTILE);
+    if (check(hostile, `an item is titled ${HOSTILE}, and the index shows that as text`)) {
+      const link = page.locator(`#items tr[data-n="${hostile.n}"] td:nth-child(2) a`);
+      same(await link.evaluate((a) => a.children.length), 0, 'its title link holds no element');
+      same(await page.$$eval('body script', (s) => s.length), 0, 'the index has no <script> in its body');
+      const got = await search(HOSTILE);
+      check(got.includes(hostile.n), 'searching for the hostile title finds it');
+      same(got, expected(HOSTILE), 'and exactly the rows the oracle finds');
+      await search('');
+    }
+
+    // narrow (phone): rows are stacked blocks; dark mode; print
+    await page.setViewportSize({ width: 360, height: 740 });
+    same(await page.$eval('#items tbody tr', (r) => getComputedStyle(r).display), 'block', 'on a phone, rows are blocks');
+    check(await page.$eval('#items', (t) => t.scrollWidth <= document.documentElement.clientWidth + 1),
+      'on a phone, the list fits the screen\'s width');
+    await page.screenshot({ path: path.join(out, 'index-phone.png') });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const light = await page.$eval('body', (b) => getComputedStyle(b).backgroundColor);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const dark = await page.$eval('body', (b) => getComputedStyle(b).backgroundColor);
+    check(light !== dark, `dark mode changes the background (${light} -> ${dark})`);
+    await page.screenshot({ path: path.join(out, 'index-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light', media: 'print' });
+    same(await page.$eval('#filters', (f) => getComputedStyle(f).display), 'none', 'printing hides the filters');
+    await page.emulateMedia({ media: 'screen' });
+
+    // follow a link to an item page: its verdict
+    const target = ukWord ? ukWord.row : 0;
+    const row = rows[target];
+    await Promise.all([
+      page.waitForURL(/pages\/[0-9a-f]{64}\.html$/),
+      page.click(`#items tr[data-n="${target}"] td:nth-child(2) a`),
+    ]);
+    same(new URL(page.url()).pathname.split('/').pop(), `${row.id}.html`, 'the title links to the item\'s page');
+    same(await page.getAttribute('html', 'lang'), row.lang, 'the page says its language');
+    const verdict = (await page.textContent('#verdict').catch(() => '')) || '';
+    check(await page.isVisible('#verdict'), 'the item page shows #verdict');
+    check(/Accepted|Not accepted|Not checked/.test(verdict), 'the verdict says in words whether the item was accepted', verdict.slice(0, 200));
+    check(/\b[0-9A-F]{16}\b/.test(verdict), 'the verdict names the signing key id', verdict.slice(0, 300));
+    if (/Accepted/.test(verdict)) {
+      const c = await page.$eval('#verdict .ok', (p) => getComputedStyle(p).borderLeftColor).catch(() => null);
+      check(c && c !== 'rgba(0, 0, 0, 0)', `an accepted verdict is styled (${c})`);
+    }
+    await page.screenshot({ path: path.join(out, 'item.png'), fullPage: true });
+    await page.emulateMedia({ media: 'print' });
+    const after = await page.$$eval('#verdict a[href], #attachments a[href]', (as) =>
+      as.map((a) => getComputedStyle(a, '::after').content));
+    check(after.length === 0 || after.every((c) => c.includes('..') || c.includes('/')),
+      'printed, links in the verdict and attachments show where they point');
+    await page.emulateMedia({ media: 'screen' });
+    await Promise.all([page.waitForURL(/index\.html/), page.click('a[href="../index.html"] >> nth=0')]);
+    ok('the item page links back to the index');
+
+    // a correction's page links to what it supersedes, and back
+    const fix = rows.find((r) => r.kind === 'correction');
+    if (fix) {
+      await page.goto(new URL(`pages/${fix.id}.html`, base).href, { waitUntil: 'load' });
+      const sup = page.locator('#relations .supersedes a');
+      if (check(await sup.count() === 1, 'a correction\'s page says what it supersedes, with a link')) {
+        await Promise.all([page.waitForURL(/pages\/[0-9a-f]{64}\.html$/), sup.click()]);
+        const back = await page.$$eval('#relations .superseded a', (as) => as.map((a) => a.getAttribute('href')));
+        same(back, [`${fix.id}.html`], 'and that page says it is superseded, linking back');
+      }
+    }
+
+    // attachments: shown, and their links point at the item's files
+    let withFiles = null;
+    for (const r of rows.slice(0, 300)) {
+      const html = await readText(base, `pages/${r.id}.html`).catch(() => '');
+      if (html.includes('id="attachments"')) {
+        withFiles = r;
+        break;
+      }
+    }
+    if (withFiles) {
+      await page.goto(new URL(`pages/${withFiles.id}.html`, base).href, { waitUntil: 'load' });
+      const hrefs = await page.$$eval('#attachments figcaption a', (as) => as.map((a) => a.href));
+      let missing = [];
+      for (const h of hrefs) {
+        const rel = h.slice(new URL(base).href.length);
+        await readText(base, decodeURI(rel)).catch(() => missing.push(rel));
+      }
+      check(hrefs.length > 0 && missing.length === 0 &&
+        hrefs.every((h) => h.includes(`/items/${withFiles.id.slice(0, 2)}/${withFiles.id}/`)),
+      `an item's attachments link to its own files (${hrefs.length})`, missing.join(' '));
+      await page.emulateMedia({ media: 'print' });
+      const shownHref = await page.$eval('#attachments figcaption a', (a) => getComputedStyle(a, '::after').content);
+      check(/items\//.test(shownHref), `printed, an attachment shows its link target (${shownHref.slice(0, 60)}...)`);
+      await page.emulateMedia({ media: 'screen' });
+      await page.screenshot({ path: path.join(out, 'item-attachments.png'), fullPage: true });
+    }
+
+    // the hostile item's own page
+    if (hostile) {
+      await page.goto(new URL(`pages/${hostile.id}.html`, base).href, { waitUntil: 'load' });
+      same(await page.textContent('h1'), HOSTILE, 'the hostile item\'s page shows its title as text');
+      same(await page.$$eval('script', (s) => s.length), 0, 'and runs no script');
+    }
+    await page.close();
+  } finally {
+    await browser.close();
+  }
+  same(dialogs, [], 'no dialog (alert, confirm, prompt) ever opened');
+  same(errors, [], 'no script error on any page');
+  same(leaks, [], mode === 'file' ? 'no request left file://' : `no request left ${origin}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.log(`not ok - ${e && e.stack || e}`);
+  console.log(`${passed} passed, ${failed + 1} failed`);
+  process.exit(1);
+});

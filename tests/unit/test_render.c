@@ -1,0 +1,521 @@
+/*
+ * test_render.c: the reader library's renderer (SPEC.md, 11). Hostile
+ * titles, authors and bodies come out as text; raw HTML and javascript:
+ * links do not survive Markdown; pages carry their item's language and the
+ * gate's verdict; retractions hide, supersession links both ways; folding
+ * follows tests/data/fold-cases.txt (the browser tests read the same file
+ * through search/fold.js); tokens and shards follow the contract.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "helpers.h"
+#include "render_internal.h"
+#include "samvydav/item.h"
+#include "samvydav/key.h"
+#include "samvydav/manifest.h"
+#include "samvydav/render.h"
+#include "samvydav/sig.h"
+
+static const char hostile_title[] = "<script>alert(1)</script>";
+static const char hostile_author[] = "\"><img src=x onerror=alert(2)>";
+static const char hostile_body[] =
+    "# Заголовок\n\n"
+    "Text <script>alert(3)</script> and <img src=x onerror=alert(4)>.\n\n"
+    "<div onclick=\"alert(5)\">raw block</div>\n\n"
+    "[click](javascript:alert(6)) [also](JAVASCRIPT:alert(7)) "
+    "[data](data:text/html;base64,PHNjcmlwdD4=)\n\n"
+    "![pixel](https://tracker.example/p.gif) ![own](photo.jpg) [own file](photo.jpg)\n";
+
+/* A manifest built from fields; the caller's. */
+static svd_manifest *manifest(const char *title, const char *lang, const char *published,
+                              const char *author, const char *kind, const char *supersedes,
+                              const char *retracts)
+{
+	static const uint8_t sha[32] = {1};
+	svd_manifest *m = NULL;
+	svd_kind k;
+
+	assert_int_equal(svd_manifest_new(&m), 0);
+	assert_int_equal(svd_kind_parse(&k, kind), 0);
+	assert_int_equal(svd_manifest_set_kind(m, k), 0);
+	assert_int_equal(svd_manifest_set(m, "title", title), 0);
+	assert_int_equal(svd_manifest_set(m, "lang", lang), 0);
+	assert_int_equal(svd_manifest_set(m, "created", "2026-01-01T00:00:00Z"), 0);
+	if (published)
+		assert_int_equal(svd_manifest_set(m, "published", published), 0);
+	if (author)
+		assert_int_equal(svd_manifest_add_author(m, author), 0);
+	if (supersedes)
+		assert_int_equal(svd_manifest_set(m, "supersedes", supersedes), 0);
+	if (retracts)
+		assert_int_equal(svd_manifest_set(m, "retracts", retracts), 0);
+	if (k != SVD_KIND_RETRACTION) {
+		assert_int_equal(svd_manifest_add_file(m, "body.md", 10, sha), 0);
+		assert_int_equal(svd_manifest_add_file(m, "photo.jpg", 10, sha), 0);
+	}
+	assert_int_equal(svd_manifest_serialize(m), 0);
+	return m;
+}
+
+static char *render_page(const svd_catalog *c, const char *id, const svd_verdict *v,
+                         const char *body)
+{
+	svd_buf b;
+
+	svd_buf_init(&b, SVD_RENDER_PAGE_MAX);
+	assert_int_equal(svd_render_item(&b, c, id, v, body, body ? strlen(body) : 0), 0);
+	assert_non_null(b.data);
+	return b.data;
+}
+
+static char *render_index(const svd_catalog *c)
+{
+	svd_buf b;
+
+	svd_buf_init(&b, SVD_RENDER_INDEX_MAX);
+	assert_int_equal(svd_render_index(&b, c), 0);
+	return b.data;
+}
+
+static void test_hostile_text(void **state)
+{
+	svd_manifest *m =
+	    manifest(hostile_title, "uk", "2022-11-25", hostile_author, "article", NULL, NULL);
+	svd_catalog *c = NULL;
+	char *page, *index;
+
+	(void)state;
+	assert_int_equal(svd_catalog_new(&c), 0);
+	assert_int_equal(svd_catalog_add_manifest(c, m, hostile_body, strlen(hostile_body)), 0);
+	assert_int_equal(svd_catalog_finish(c), 0);
+	page = render_page(c, svd_manifest_id(m), NULL, hostile_body);
+	index = render_index(c);
+
+	/* the title and author as text, in the page and in the index */
+	assert_non_null(strstr(page, "<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>"));
+	assert_non_null(strstr(page, "<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>"));
+	assert_non_null(strstr(page, "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
+	assert_non_null(strstr(index, "&lt;script&gt;alert(1)&lt;/script&gt;</a>"));
+	assert_non_null(strstr(index, "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
+	/* nothing of the body's markup survives: no script, no handler, no javascript: */
+	assert_null(strstr(page, "<script"));
+	assert_null(strstr(index, "<script>alert"));
+	assert_null(strstr(page, "<img src=x"));
+	assert_null(strstr(index, "<img src=x"));
+	assert_null(strstr(page, "onerror=alert(4)"));
+	assert_null(strstr(page, "onclick"));
+	assert_null(strstr(page, "<div onclick"));
+	assert_null(strstr(page, "javascript:"));
+	assert_null(strstr(page, "JAVASCRIPT:"));
+	assert_null(strstr(page, "data:text/html"));
+	assert_non_null(strstr(page, "<a href=\"\">click</a>"));
+	/* no outside image is loaded; the item's own file is linked where it is */
+	assert_null(strstr(page, "<img src=\"https://"));
+	assert_non_null(strstr(page, "<a href=\"https://tracker.example/p.gif\">pixel</a>"));
+	assert_non_null(strstr(page, "src=\"../items/"));
+	assert_non_null(strstr(page, "/photo.jpg\" alt=\"own\""));
+	/* the page's language, and the Markdown rendered */
+	assert_non_null(strstr(page, "<html lang=\"uk\">"));
+	assert_non_null(strstr(page, "<h1>Заголовок</h1>"));
+	assert_non_null(strstr(index, "<html lang=\"mul\">"));
+	assert_non_null(strstr(index, " lang=\"uk\">&lt;script"));
+	assert_non_null(strstr(page, "Not checked"));
+	free(page);
+	free(index);
+	svd_catalog_free(c);
+	svd_manifest_free(m);
+}
+
+/* A signed item checked by the gate: the page says who signed and that it was accepted. */
+static void test_verdict(void **state)
+{
+	svd_seckey *sk = NULL, *other_sk = NULL;
+	svd_pubkey *pk = NULL, *other_pk = NULL;
+	svd_trust *trust = NULL;
+	svd_manifest *m = NULL;
+	svd_verdict *v = NULL;
+	svd_catalog *c = NULL;
+	svd_sig *sig = NULL, *sig2 = NULL;
+	char *sigtext = NULL, *sigtext2 = NULL, *page, path1[64], path2[64];
+	const char *bytes;
+	const char body[] = "Text of the testimony.\n";
+	uint8_t sha[32];
+	size_t len, slen, slen2;
+	svd_entry e[4];
+	svd_kind k;
+
+	(void)state;
+	crypto_hash_sha256(sha, (const uint8_t *)body, strlen(body));
+	assert_int_equal(svd_manifest_new(&m), 0);
+	assert_int_equal(svd_kind_parse(&k, "testimony"), 0);
+	assert_int_equal(svd_manifest_set_kind(m, k), 0);
+	assert_int_equal(svd_manifest_set(m, "title", "Свідчення"), 0);
+	assert_int_equal(svd_manifest_set(m, "lang", "uk"), 0);
+	assert_int_equal(svd_manifest_set(m, "created", "2026-01-02T00:00:00Z"), 0);
+	assert_int_equal(svd_manifest_add_file(m, "body.md", strlen(body), sha), 0);
+	assert_int_equal(svd_manifest_serialize(m), 0);
+	bytes = svd_manifest_bytes(m, &len);
+	assert_int_equal(svd_key_generate(&sk, &pk), 0);
+	assert_int_equal(svd_key_generate(&other_sk, &other_pk), 0);
+	assert_int_equal(svd_sig_create(&sig, sk, bytes, len, "t", NULL), 0);
+	assert_int_equal(svd_sig_create(&sig2, other_sk, bytes, len, "t", NULL), 0);
+	assert_int_equal(svd_sig_format(&sigtext, &slen, sig), 0);
+	assert_int_equal(svd_sig_format(&sigtext2, &slen2, sig2), 0);
+	assert_int_equal(svd_trust_new(&trust), 0);
+	assert_int_equal(svd_trust_insert(trust, pk), 0);
+	snprintf(path1, sizeof(path1), "sig/%s.minisig", svd_pubkey_id(pk));
+	snprintf(path2, sizeof(path2), "sig/%s.minisig", svd_pubkey_id(other_pk));
+	memset(e, 0, sizeof(e));
+	e[0] = (svd_entry){.path = "manifest.json", .size = len, .data = bytes, .data_len = len};
+	crypto_hash_sha256(e[0].sha256, (const uint8_t *)bytes, len);
+	e[1] = (svd_entry){.path = "body.md", .size = strlen(body)};
+	memcpy(e[1].sha256, sha, 32);
+	e[2] = (svd_entry){.path = "sig", .type = SVD_ENTRY_DIR};
+	e[3] = (svd_entry){.path = path1, .size = slen, .data = sigtext, .data_len = slen};
+	crypto_hash_sha256(e[3].sha256, (const uint8_t *)sigtext, slen);
+	{
+		svd_entry all[5];
+		memcpy(all, e, sizeof(e));
+		all[4] =
+		    (svd_entry){.path = path2, .size = slen2, .data = sigtext2, .data_len = slen2};
+		crypto_hash_sha256(all[4].sha256, (const uint8_t *)sigtext2, slen2);
+		assert_int_equal(svd_item_check(&v, NULL, all, 5, trust), 0);
+	}
+	assert_true(svd_verdict_ok(v));
+	assert_int_equal(svd_catalog_new(&c), 0);
+	assert_int_equal(svd_catalog_add(c, v, body, strlen(body)), 0);
+	assert_int_equal(svd_catalog_finish(c), 0);
+	svd_verdict_free(v);
+
+	page = render_page(c, svd_manifest_id(m), NULL, body);
+	assert_non_null(strstr(page, "<section id=\"verdict\">"));
+	assert_non_null(strstr(page, "<strong>Accepted.</strong>"));
+	assert_non_null(strstr(page, "1 file, all matching"));
+	assert_non_null(strstr(page, "Signed by 2 keys"));
+	assert_non_null(strstr(page, svd_pubkey_id(pk)));
+	assert_non_null(strstr(page, "valid, by a trusted key"));
+	assert_non_null(strstr(page, svd_pubkey_id(other_pk)));
+	assert_non_null(strstr(page, "not trusted (not checked"));
+	assert_non_null(strstr(page, svd_manifest_id(m)));
+	assert_non_null(strstr(page, "<a href=\"../index.html\">"));
+	free(page);
+
+	/* a verdict given at rendering (as the daemon does) wins: a refused item says so */
+	assert_int_equal(svd_item_check(&v, NULL, e, 3, trust), 0);
+	assert_false(svd_verdict_ok(v));
+	page = render_page(c, svd_manifest_id(m), v, body);
+	assert_non_null(strstr(page, "<strong>Not accepted.</strong>"));
+	assert_non_null(strstr(page, "trust"));
+	free(page);
+
+	svd_verdict_free(v);
+	svd_catalog_free(c);
+	svd_sig_free(sig);
+	svd_sig_free(sig2);
+	free(sigtext);
+	free(sigtext2);
+	svd_trust_free(trust);
+	svd_seckey_free(sk);
+	svd_pubkey_free(pk);
+	svd_seckey_free(other_sk);
+	svd_pubkey_free(other_pk);
+	svd_manifest_free(m);
+}
+
+/* Order, retraction and supersession across the set. */
+static void test_relations(void **state)
+{
+	svd_manifest *old = manifest("Old news", "en", "2022-01-01", NULL, "article", NULL, NULL);
+	svd_manifest *gone = manifest("Withdrawn", "fr", "2022-06-01", NULL, "article", NULL, NULL);
+	svd_manifest *fix, *ret;
+	svd_catalog *c = NULL;
+	svd_buf b;
+	char *page, *index, want[256];
+
+	(void)state;
+	fix = manifest("Corrected news", "en", "2022-02-01", NULL, "correction",
+	               svd_manifest_id(old), NULL);
+	ret = manifest("Retraction", "en", "2022-07-01", NULL, "retraction", NULL,
+	               svd_manifest_id(gone));
+	assert_int_equal(svd_catalog_new(&c), 0);
+	assert_int_equal(svd_catalog_add_manifest(c, old, NULL, 0), 0);
+	assert_int_equal(svd_catalog_add_manifest(c, gone, NULL, 0), 0);
+	assert_int_equal(svd_catalog_add_manifest(c, fix, NULL, 0), 0);
+	assert_int_equal(svd_catalog_add_manifest(c, ret, NULL, 0), 0);
+	assert_int_equal(svd_catalog_add_manifest(c, old, NULL, 0), 0); /* twice: once */
+	assert_int_equal(svd_catalog_finish(c), 0);
+
+	assert_int_equal(svd_catalog_size(c), 4);
+	assert_int_equal(svd_catalog_count(c), 3);
+	/* newest first */
+	assert_string_equal(svd_catalog_row(c, 0), svd_manifest_id(ret));
+	assert_string_equal(svd_catalog_row(c, 1), svd_manifest_id(fix));
+	assert_string_equal(svd_catalog_row(c, 2), svd_manifest_id(old));
+	assert_null(svd_catalog_row(c, 3));
+	assert_true(svd_catalog_retracted(c, svd_manifest_id(gone)));
+
+	/* the retracted item has no page and no row */
+	svd_buf_init(&b, SVD_RENDER_PAGE_MAX);
+	assert_int_equal(svd_render_item(&b, c, svd_manifest_id(gone), NULL, NULL, 0),
+	                 SVD_ENOTFOUND);
+	svd_buf_clear(&b);
+	index = render_index(c);
+	assert_null(strstr(index, svd_manifest_id(gone)));
+	assert_null(strstr(index, "Withdrawn"));
+	snprintf(want, sizeof(want), "<tr data-n=\"1\" data-id=\"%s\"", svd_manifest_id(fix));
+	assert_non_null(strstr(index, want));
+	assert_non_null(strstr(index, "<option value=\"correction\">correction (1)</option>"));
+	assert_non_null(strstr(index, "<option value=\"2022\">2022 (3)</option>"));
+	assert_null(strstr(index, "value=\"fr\""));
+	free(index);
+
+	/* supersession, both ways */
+	page = render_page(c, svd_manifest_id(old), NULL, NULL);
+	snprintf(want, sizeof(want), "Superseded by</strong> <a href=\"%s.html\"",
+	         svd_manifest_id(fix));
+	assert_non_null(strstr(page, want));
+	free(page);
+	page = render_page(c, svd_manifest_id(fix), NULL, NULL);
+	snprintf(want, sizeof(want), "Supersedes</strong> <a href=\"%s.html\"",
+	         svd_manifest_id(old));
+	assert_non_null(strstr(page, want));
+	free(page);
+	page = render_page(c, svd_manifest_id(ret), NULL, NULL);
+	assert_non_null(strstr(page, "Retracts</strong> <code>"));
+	assert_non_null(strstr(page, "retracted; not in this library"));
+	free(page);
+
+	svd_catalog_free(c);
+	svd_manifest_free(old);
+	svd_manifest_free(gone);
+	svd_manifest_free(fix);
+	svd_manifest_free(ret);
+}
+
+/* Every case of tests/data/fold-cases.txt. */
+static void test_fold_cases(void **state)
+{
+	char *text = th_read_fixture("fold-cases.txt", NULL), *line, *save = NULL;
+	size_t cases = 0;
+
+	(void)state;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *tab = strchr(line, '\t');
+		svd_buf b;
+
+		if (line[0] == '#' || !line[0])
+			continue;
+		assert_non_null(tab);
+		*tab = '\0';
+		svd_buf_init(&b, 4096);
+		assert_int_equal(svd_fold(&b, line, strlen(line)), 0);
+		if (strcmp(b.data ? b.data : "", tab + 1))
+			fail_msg("fold(\"%s\") = \"%s\", the case says \"%s\"", line, b.data,
+			         tab + 1);
+		svd_buf_clear(&b);
+		cases++;
+	}
+	assert_true(cases >= 20);
+	free(text);
+}
+
+/* fold.js lists exactly the table's mappings, ASCII only. */
+static void test_fold_js(void **state)
+{
+	svd_buf b;
+	size_t i, entries = 0;
+
+	(void)state;
+	svd_buf_init(&b, 1 << 20);
+	assert_int_equal(svd_render_fold_js(&b), 0);
+	for (i = 0; i < b.len; i++)
+		assert_true((unsigned char)b.data[i] < 0x80);
+	for (i = 0; i + 2 < b.len; i++)
+		entries += b.data[i] == '"' && b.data[i + 1] == ':' && b.data[i + 2] == '"';
+	assert_int_equal(entries, svd_fold_table_len);
+	assert_non_null(strstr(b.data, "svdFold({"));
+	assert_non_null(strstr(b.data, "\"\\u041A\":\"\\u043A\"")); /* К → к */
+	assert_non_null(strstr(b.data, "\"\\u0401\":\"\\u0435\"")); /* Ё → е */
+	assert_non_null(strstr(b.data, "\"\\u03C2\":\"\\u03C3\"")); /* ς → σ */
+	assert_non_null(strstr(b.data, "\"\\u0301\":\"\""));        /* a combining mark: dropped */
+	assert_null(strstr(b.data, "\"\\u0457\":"));                /* ї stays */
+	assert_null(strstr(b.data, "\"\\u00DF\":"));                /* ß stays */
+	for (i = 1; i < svd_fold_table_len; i++)
+		assert_true(svd_fold_table[i - 1].from < svd_fold_table[i].from);
+	assert_int_equal(svd_fold_cp(0x0407), 0x0457);
+	assert_int_equal(svd_fold_cp(0x0301), 0);
+	assert_int_equal(svd_fold_cp(0x4E00), 0x4E00);
+	svd_buf_clear(&b);
+}
+
+typedef struct toks {
+	char v[32][200];
+	size_t n;
+} toks;
+
+static int collect(const char *t, size_t len, void *payload)
+{
+	toks *ts = payload;
+
+	assert_true(ts->n < 32 && len < 200);
+	memcpy(ts->v[ts->n], t, len);
+	ts->v[ts->n][len] = '\0';
+	ts->n++;
+	return 0;
+}
+
+static void test_tokens(void **state)
+{
+	const char *text = "Hello, WORLD! КИЇВ\xE2\x80\x94Київ x 12 ab-cd 3\xC3\x97"
+	                   "4 caf\x65\xCC\x81 \xE3\x80\x81日本語 "
+	                   "abcdefghijklmnopqrstuvwxyzabcdefg abcdefghijklmnopqrstuvwxyzabcdef";
+	static const char *const want[] = {
+	    "hello", "world", "київ", "київ",   "12",
+	    "ab",    "cd",    "cafe", "日本語", "abcdefghijklmnopqrstuvwxyzabcdef"};
+	toks ts = {0};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(svd_tokens(text, strlen(text), collect, &ts), 0);
+	for (i = 0; i < ts.n; i++)
+		print_message("token %zu: %s\n", i, ts.v[i]);
+	assert_int_equal(ts.n, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < ts.n; i++)
+		assert_string_equal(ts.v[i], want[i]);
+	/* invalid UTF-8 ends a token, like punctuation */
+	ts.n = 0;
+	assert_int_equal(svd_tokens("ab\xFF"
+	                            "cd",
+	                            5, collect, &ts),
+	                 0);
+	assert_int_equal(ts.n, 2);
+}
+
+static void test_shards(void **state)
+{
+	(void)state;
+	/* FNV-1a 32 of the first two code points' UTF-8, mod 64 (values from an independent script) */
+	assert_int_equal(svd_search_shard("київ", strlen("київ")), 15);
+	assert_int_equal(svd_search_shard("hello", 5), 54);
+	assert_int_equal(svd_search_shard("he", 2), 54);
+	assert_int_equal(svd_search_shard("αθηνα", strlen("αθηνα")), 22);
+	assert_int_equal(svd_search_shard("12", 2), 42);
+	assert_int_equal(svd_search_shard("日本語", strlen("日本語")), 17);
+}
+
+/* The search data: each token in its shard, with the sorted rows of the items that hold it. */
+static void test_search_data(void **state)
+{
+	svd_manifest *a =
+	    manifest("Херсон звільнено", "uk", "2022-11-11", "Оля", "article", NULL, NULL);
+	svd_manifest *b =
+	    manifest("Kherson is free", "en", "2022-11-12", NULL, "article", NULL, NULL);
+	const char body[] = "Жителі **Херсона** `code1` https://example.org/herson\n";
+	svd_catalog *c = NULL;
+	svd_buf sb;
+	char want[128];
+
+	(void)state;
+	assert_int_equal(svd_catalog_new(&c), 0);
+	assert_int_equal(svd_catalog_add_manifest(c, a, NULL, 0), 0);
+	assert_int_equal(svd_catalog_add_manifest(c, b, body, strlen(body)), 0);
+	assert_int_equal(svd_catalog_finish(c), 0);
+	/* b is newer: row 0 */
+	svd_buf_init(&sb, 1 << 20);
+	assert_int_equal(svd_render_shard(&sb, c, svd_search_shard("kherson", 7)), 0);
+	snprintf(want, sizeof(want), "svdShard(%u, {", svd_search_shard("kherson", 7));
+	assert_non_null(strstr(sb.data, want));
+	assert_non_null(strstr(sb.data, "\"kherson\":[0]"));
+	svd_buf_clear(&sb);
+	svd_buf_init(&sb, 1 << 20);
+	assert_int_equal(svd_render_shard(&sb, c, svd_search_shard("херсона", strlen("херсона"))),
+	                 0);
+	/* херсона, body text: \u0445\u0435... */
+	assert_non_null(
+	    strstr(sb.data, "\"\\u0445\\u0435\\u0440\\u0441\\u043E\\u043D\\u0430\":[0]"));
+	svd_buf_clear(&sb);
+	svd_buf_init(&sb, 1 << 20);
+	assert_int_equal(svd_render_shard(&sb, c, svd_search_shard("оля", strlen("оля"))), 0);
+	assert_non_null(strstr(sb.data, "\"\\u043E\\u043B\\u044F\":[1]")); /* the author, row 1 */
+	svd_buf_clear(&sb);
+	svd_buf_init(&sb, 1 << 20);
+	assert_int_equal(svd_render_shard(&sb, c, svd_search_shard("code1", 5)), 0);
+	assert_non_null(strstr(sb.data, "\"code1\":[0]"));
+	svd_buf_clear(&sb);
+	svd_buf_init(&sb, 1 << 20);
+	assert_int_equal(svd_render_shard(&sb, c, 64), SVD_EINVALID);
+	svd_buf_clear(&sb);
+	svd_catalog_free(c);
+	svd_manifest_free(a);
+	svd_manifest_free(b);
+}
+
+static void test_library_paths(void **state)
+{
+	(void)state;
+	assert_true(svd_render_is_library_path("index.html"));
+	assert_true(svd_render_is_library_path("reader.css"));
+	assert_true(svd_render_is_library_path("reader.js"));
+	assert_true(svd_render_is_library_path("search/fold.js"));
+	assert_true(svd_render_is_library_path("search/s00.js"));
+	assert_true(svd_render_is_library_path("search/s63.js"));
+	assert_false(svd_render_is_library_path("search/s64.js"));
+	assert_false(svd_render_is_library_path("search/s7.js"));
+	assert_true(svd_render_is_library_path(
+	    "pages/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.html"));
+	assert_false(svd_render_is_library_path(
+	    "pages/0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef.html"));
+	assert_false(svd_render_is_library_path("pages/../index.html"));
+	assert_false(svd_render_is_library_path("index.htm"));
+	assert_false(svd_render_is_library_path("BUNDLE.json"));
+	assert_false(svd_render_is_library_path("items/00/x"));
+}
+
+static void test_buf_cap(void **state)
+{
+	svd_buf b;
+
+	(void)state;
+	svd_buf_init(&b, 8);
+	assert_int_equal(svd_buf_put(&b, "1234", 4), 0);
+	assert_int_equal(svd_buf_put(&b, "56789", 5), SVD_ETOOBIG);
+	assert_int_equal(svd_buf_put(&b, "x", 1), SVD_ETOOBIG); /* the failure sticks */
+	assert_int_equal(b.len, 4);
+	svd_buf_clear(&b);
+}
+
+static void test_assets(void **state)
+{
+	const void *data;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(svd_render_asset("reader.css", &data, &len), 0);
+	assert_true(len > 0);
+	assert_int_equal(svd_render_asset("reader.js", &data, &len), 0);
+	assert_true(len > 0);
+	assert_int_equal(svd_render_asset("../etc/passwd", &data, &len), SVD_ENOTFOUND);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_hostile_text),  cmocka_unit_test(test_verdict),
+	    cmocka_unit_test(test_relations),     cmocka_unit_test(test_fold_cases),
+	    cmocka_unit_test(test_fold_js),       cmocka_unit_test(test_tokens),
+	    cmocka_unit_test(test_shards),        cmocka_unit_test(test_search_data),
+	    cmocka_unit_test(test_library_paths), cmocka_unit_test(test_buf_cap),
+	    cmocka_unit_test(test_assets),
+	};
+
+	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
+}
