@@ -44,7 +44,7 @@ typedef struct svd_export_opts {
 	unsigned threads;         /**< zstd worker threads; 0: one per core */
 	svd_progress_cb progress; /**< may be NULL */
 	void *payload;            /**< for progress */
-	int with_reader;          /**< also the rendered reader library (SPEC.md, 9.8); not with max_size */
+	int with_reader; /**< also the rendered reader library (SPEC.md, 9.8); not with max_size */
 } svd_export_opts;
 
 /** What an export wrote. */
