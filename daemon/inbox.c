@@ -197,6 +197,16 @@ static void records_load(svdd_inbox *ib)
 		records_save(ib);
 }
 
+/* The record could not be written: say so (the next import of that bundle is harmless). */
+static int records_warn(const char *dir)
+{
+	svdd_log(SVDD_WARN,
+	         "%s/%s: cannot record the bundles already imported: %s; a bundle seen again "
+	         "will be imported again (harmless); check that the daemon can write there",
+	         dir, IMPORTED_FILE, strerror(errno));
+	return -1;
+}
+
 #define RECORDS_HEAD                                                                               \
 	"# samvydavd: bundles seen in the inbox and on sticks, one a line:\n"                      \
 	"# sha256 size mtime-ns inode device outcome path\n"
@@ -246,11 +256,7 @@ static int records_save(svdd_inbox *ib)
 	fsync_dir(dir);
 	return 0;
 fail:
-	svdd_log(SVDD_WARN,
-	         "%s/%s: cannot record the bundles already imported: %s; a bundle seen again "
-	         "will be imported again (harmless); check that the daemon can write there",
-	         dir, IMPORTED_FILE, strerror(errno));
-	return -1;
+	return records_warn(dir);
 }
 
 /*
@@ -292,11 +298,7 @@ static int records_append(svdd_inbox *ib, const record *r)
 		fsync_dir(dir);
 	return 0;
 fail:
-	svdd_log(SVDD_WARN,
-	         "%s/%s: cannot record the bundles already imported: %s; a bundle seen again "
-	         "will be imported again (harmless); check that the daemon can write there",
-	         dir, IMPORTED_FILE, strerror(errno));
-	return -1;
+	return records_warn(dir);
 }
 
 static const record *record_by_stat(const svdd_inbox *ib, const struct stat *st)
