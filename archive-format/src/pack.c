@@ -130,6 +130,17 @@ typedef struct idx_out {
 	svd_sha1 sha;
 } idx_out;
 
+/*
+ * The writer cannot go on: keep the message of what broke it (this thread's
+ * last error), so that every later call says why, not just that it failed.
+ */
+static void set_broken(svd_packw *pw)
+{
+	if (!pw->werr[0])
+		snprintf(pw->werr, sizeof(pw->werr), "%s", svd_error_last());
+	pw->broken = 1;
+}
+
 static const char *git_message(void)
 {
 	const git_error *e = git_error_last();
@@ -155,7 +166,7 @@ static int flush(svd_packw *pw)
 	if (pw->used == 0)
 		return 0;
 	if (svd_write_all(pw->fd, pw->buf, pw->used) < 0) {
-		pw->broken = 1;
+		set_broken(pw);
 		return svd_error_set(SVD_ERROR, "%s: cannot write: %s", pw->tmp_path,
 		                     svd_ioerr(errno));
 	}
@@ -216,7 +227,7 @@ static int deflate_into(svd_packw *pw, const void *data, size_t len, int flush_m
 			pw->zs.avail_out = (uInt)room;
 			ret = deflate(&pw->zs, mode);
 			if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
-				pw->broken = 1;
+				set_broken(pw);
 				return svd_error_set(SVD_ERROR, "%s: zlib deflate failed (%d)",
 				                     pw->tmp_path, ret);
 			}
@@ -259,7 +270,7 @@ static int set_level(svd_packw *pw, int level, uint32_t *crc)
 		if (ret == Z_OK)
 			break;
 		if (ret != Z_BUF_ERROR || made == 0) {
-			pw->broken = 1;
+			set_broken(pw);
 			return svd_error_set(SVD_ERROR, "%s: zlib cannot change level (%d)",
 			                     pw->tmp_path, ret);
 		}
@@ -386,7 +397,7 @@ static int rewind_to(svd_packw *pw, uint64_t offset)
 	}
 	pw->used = 0;
 	if (ftruncate(pw->fd, (off_t)offset) < 0 || lseek(pw->fd, (off_t)offset, SEEK_SET) < 0) {
-		pw->broken = 1;
+		set_broken(pw);
 		return svd_error_set(SVD_ERROR, "%s: cannot truncate: %s", pw->tmp_path,
 		                     svd_ioerr(errno));
 	}
@@ -408,7 +419,7 @@ static int run_job(svd_packw *pw, const job *j)
 		pw->in_obj = 1;
 		pw->probed = 0;
 		if (deflateReset(&pw->zs) != Z_OK) {
-			pw->broken = 1;
+			set_broken(pw);
 			return svd_error_set(SVD_ERROR, "zlib deflate reset failed");
 		}
 		if ((error = put(pw, head, object_header(head, j->objtype, j->size),
@@ -458,7 +469,7 @@ static int run_job(svd_packw *pw, const job *j)
 			size_t cap = pw->wcap ? pw->wcap * 2 : 256;
 			placed *wo = realloc(pw->wo, cap * sizeof(*wo));
 			if (!wo) {
-				pw->broken = 1;
+				set_broken(pw);
 				return svd_error_set(SVD_ERROR, "out of memory");
 			}
 			pw->wo = wo;
@@ -967,7 +978,7 @@ static int seal_pack(svd_packw *pw, uint8_t sum[20])
 		return error;
 	store_be32(head + 8, (uint32_t)pw->n);
 	if (pwrite(pw->fd, head, sizeof(head), 0) != (ssize_t)sizeof(head)) {
-		pw->broken = 1;
+		set_broken(pw);
 		return svd_error_set(SVD_ERROR, "%s: cannot write the header: %s", pw->tmp_path,
 		                     svd_ioerr(errno));
 	}
@@ -980,7 +991,7 @@ static int seal_pack(svd_packw *pw, uint8_t sum[20])
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
-			pw->broken = 1;
+			set_broken(pw);
 			return svd_error_set(SVD_ERROR, "%s: cannot read back: %s", pw->tmp_path,
 			                     got < 0 ? svd_ioerr(errno) : "file shrank");
 		}
@@ -990,7 +1001,7 @@ static int seal_pack(svd_packw *pw, uint8_t sum[20])
 	svd_sha1_final(&sha, sum);
 	if (svd_write_all(pw->fd, sum, 20) < 0 || fchmod(pw->fd, PACK_MODE) < 0 ||
 	    fsync(pw->fd) < 0) {
-		pw->broken = 1;
+		set_broken(pw);
 		return svd_error_set(SVD_ERROR, "%s: cannot write and sync: %s", pw->tmp_path,
 		                     svd_ioerr(errno));
 	}
@@ -1015,7 +1026,7 @@ int svd_packw_finish(svd_packw *pw)
 		return error;
 	pw->finished = 1;
 	if (pw->wn != pw->n) {
-		pw->broken = 1;
+		set_broken(pw);
 		return svd_error_set(SVD_ERROR, "%s: the pack holds %zu objects, %zu expected",
 		                     pw->tmp_path, pw->wn, pw->n);
 	}
