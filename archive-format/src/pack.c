@@ -131,14 +131,21 @@ typedef struct idx_out {
 } idx_out;
 
 /*
- * The writer cannot go on: keep the message of what broke it (this thread's
- * last error), so that every later call says why, not just that it failed.
+ * The writer cannot go on: keep the message of what broke it (the error just
+ * set on this thread), so that every later call says why, not just that it
+ * failed. Used as `return broken(pw, svd_error_set(...))`. Under the lock,
+ * because the other thread reads the message as soon as it sees the flag.
  */
-static void set_broken(svd_packw *pw)
+static int broken(svd_packw *pw, int code)
 {
+	if (pw->sync_ready)
+		pthread_mutex_lock(&pw->lock);
 	if (!pw->werr[0])
 		snprintf(pw->werr, sizeof(pw->werr), "%s", svd_error_last());
 	pw->broken = 1;
+	if (pw->sync_ready)
+		pthread_mutex_unlock(&pw->lock);
+	return code;
 }
 
 static const char *git_message(void)
@@ -166,9 +173,8 @@ static int flush(svd_packw *pw)
 	if (pw->used == 0)
 		return 0;
 	if (svd_write_all(pw->fd, pw->buf, pw->used) < 0) {
-		set_broken(pw);
-		return svd_error_set(SVD_ERROR, "%s: cannot write: %s", pw->tmp_path,
-		                     svd_ioerr(errno));
+		return broken(pw, svd_error_set(SVD_ERROR, "%s: cannot write: %s", pw->tmp_path,
+		                                svd_ioerr(errno)));
 	}
 	pw->flushed += pw->used;
 	pw->used = 0;
@@ -227,9 +233,9 @@ static int deflate_into(svd_packw *pw, const void *data, size_t len, int flush_m
 			pw->zs.avail_out = (uInt)room;
 			ret = deflate(&pw->zs, mode);
 			if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
-				set_broken(pw);
-				return svd_error_set(SVD_ERROR, "%s: zlib deflate failed (%d)",
-				                     pw->tmp_path, ret);
+				return broken(pw, svd_error_set(SVD_ERROR,
+				                                "%s: zlib deflate failed (%d)",
+				                                pw->tmp_path, ret));
 			}
 			made = room - pw->zs.avail_out;
 			*crc = (uint32_t)crc32(*crc, pw->buf + pw->used, (uInt)made);
@@ -270,9 +276,9 @@ static int set_level(svd_packw *pw, int level, uint32_t *crc)
 		if (ret == Z_OK)
 			break;
 		if (ret != Z_BUF_ERROR || made == 0) {
-			set_broken(pw);
-			return svd_error_set(SVD_ERROR, "%s: zlib cannot change level (%d)",
-			                     pw->tmp_path, ret);
+			return broken(pw,
+			              svd_error_set(SVD_ERROR, "%s: zlib cannot change level (%d)",
+			                            pw->tmp_path, ret));
 		}
 	}
 	pw->level = level;
@@ -397,9 +403,8 @@ static int rewind_to(svd_packw *pw, uint64_t offset)
 	}
 	pw->used = 0;
 	if (ftruncate(pw->fd, (off_t)offset) < 0 || lseek(pw->fd, (off_t)offset, SEEK_SET) < 0) {
-		set_broken(pw);
-		return svd_error_set(SVD_ERROR, "%s: cannot truncate: %s", pw->tmp_path,
-		                     svd_ioerr(errno));
+		return broken(pw, svd_error_set(SVD_ERROR, "%s: cannot truncate: %s", pw->tmp_path,
+		                                svd_ioerr(errno)));
 	}
 	pw->flushed = offset;
 	return 0;
@@ -419,8 +424,7 @@ static int run_job(svd_packw *pw, const job *j)
 		pw->in_obj = 1;
 		pw->probed = 0;
 		if (deflateReset(&pw->zs) != Z_OK) {
-			set_broken(pw);
-			return svd_error_set(SVD_ERROR, "zlib deflate reset failed");
+			return broken(pw, svd_error_set(SVD_ERROR, "zlib deflate reset failed"));
 		}
 		if ((error = put(pw, head, object_header(head, j->objtype, j->size),
 		                 &pw->cur_crc)) < 0 ||
@@ -469,8 +473,7 @@ static int run_job(svd_packw *pw, const job *j)
 			size_t cap = pw->wcap ? pw->wcap * 2 : 256;
 			placed *wo = realloc(pw->wo, cap * sizeof(*wo));
 			if (!wo) {
-				set_broken(pw);
-				return svd_error_set(SVD_ERROR, "out of memory");
+				return broken(pw, svd_error_set(SVD_ERROR, "out of memory"));
 			}
 			pw->wo = wo;
 			pw->wcap = cap;
@@ -978,9 +981,8 @@ static int seal_pack(svd_packw *pw, uint8_t sum[20])
 		return error;
 	store_be32(head + 8, (uint32_t)pw->n);
 	if (pwrite(pw->fd, head, sizeof(head), 0) != (ssize_t)sizeof(head)) {
-		set_broken(pw);
-		return svd_error_set(SVD_ERROR, "%s: cannot write the header: %s", pw->tmp_path,
-		                     svd_ioerr(errno));
+		return broken(pw, svd_error_set(SVD_ERROR, "%s: cannot write the header: %s",
+		                                pw->tmp_path, svd_ioerr(errno)));
 	}
 	/* the file was just written: this reads the page cache */
 	svd_sha1_init(&sha);
@@ -991,9 +993,9 @@ static int seal_pack(svd_packw *pw, uint8_t sum[20])
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
-			set_broken(pw);
-			return svd_error_set(SVD_ERROR, "%s: cannot read back: %s", pw->tmp_path,
-			                     got < 0 ? svd_ioerr(errno) : "file shrank");
+			return broken(
+			    pw, svd_error_set(SVD_ERROR, "%s: cannot read back: %s", pw->tmp_path,
+			                      got < 0 ? svd_ioerr(errno) : "file shrank"));
 		}
 		svd_sha1_update(&sha, pw->buf, (size_t)got);
 		at += (uint64_t)got;
@@ -1001,9 +1003,8 @@ static int seal_pack(svd_packw *pw, uint8_t sum[20])
 	svd_sha1_final(&sha, sum);
 	if (svd_write_all(pw->fd, sum, 20) < 0 || fchmod(pw->fd, PACK_MODE) < 0 ||
 	    fsync(pw->fd) < 0) {
-		set_broken(pw);
-		return svd_error_set(SVD_ERROR, "%s: cannot write and sync: %s", pw->tmp_path,
-		                     svd_ioerr(errno));
+		return broken(pw, svd_error_set(SVD_ERROR, "%s: cannot write and sync: %s",
+		                                pw->tmp_path, svd_ioerr(errno)));
 	}
 	return 0;
 }
@@ -1026,9 +1027,9 @@ int svd_packw_finish(svd_packw *pw)
 		return error;
 	pw->finished = 1;
 	if (pw->wn != pw->n) {
-		set_broken(pw);
-		return svd_error_set(SVD_ERROR, "%s: the pack holds %zu objects, %zu expected",
-		                     pw->tmp_path, pw->wn, pw->n);
+		return broken(pw, svd_error_set(SVD_ERROR,
+		                                "%s: the pack holds %zu objects, %zu expected",
+		                                pw->tmp_path, pw->wn, pw->n));
 	}
 	for (size_t k = 0; k < pw->n; k++) {
 		pw->objs[k].offset = pw->wo[k].offset;
