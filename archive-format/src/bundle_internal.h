@@ -27,4 +27,25 @@
 #define SVD_BUNDLE_INDEX_TAIL    16u        /* crc32, length, "SVDXEND1" */
 #define SVD_BUNDLE_TAR_END       1024u      /* the end-of-archive marker: two zero blocks */
 
+#include <stddef.h>
+
+#include "samvydav/bundle.h"
+
+/*
+ * svd_bundle_extract, also keeping the first cap bytes of each item's
+ * body.md for the item callback: during the callback, have is 1 when the
+ * item has a body.md and buf holds its first len bytes (len <= cap). The
+ * buffer is the reader's (made and freed by the call).
+ */
+typedef struct svd_extract_body {
+	size_t cap;
+	char *buf;
+	size_t len;
+	int have;
+} svd_extract_body;
+
+int svd_bundle_extract_ex(const char *path, const svd_trust *trust, const char *dir,
+                          const svd_bundle_cbs *cbs, svd_bundle_stats *stats,
+                          svd_extract_body *body);
+
 #endif

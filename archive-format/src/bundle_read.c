@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +34,7 @@
 #include "archive_internal.h"
 #include "bundle_internal.h"
 #include "canon.h"
+#include "extract_writer.h"
 #include "pack.h"
 #include "store_internal.h"
 #include "util.h"
@@ -246,8 +246,10 @@ typedef struct sink {
 	const svd_trust *trust; /* inspect and extract */
 	svd_packw_mark mark;    /* where the current item began in the pack */
 	const char *dir;        /* extract: the folder that gets items/<xx>/<id>/ */
-	int partfd;             /* extract: the current item's folder, or -1 */
-	char part[4200];        /* its path */
+	svd_dw *dw;             /* extract: the thread that writes the files */
+	int in_part;            /* extract: the current item's files are being written */
+	char part[4200];        /* its folder */
+	svd_extract_body *body; /* extract: where the callback finds body.md */
 	uint8_t fans[32];       /* extract: which items/<xx> folders exist (a bit each) */
 } sink;
 
@@ -525,89 +527,86 @@ static la_ssize_t frame_read(struct archive *ar, void *payload, const void **buf
 	return (la_ssize_t)zout.pos;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
 /*
  * Extract: the current item's folder, items/<xx>/<id>, made when the item
  * begins (the library being built is nobody's to see until it is renamed
  * into place, so a refused item's files can go straight there and be
  * removed again). The same item a second time in one bundle is checked
- * but not written: the first stays.
+ * but not written: the first stays. The writing is done by a second thread
+ * (extract_writer.c), in the order it is asked for.
  */
 static int part_begin(reader *r)
 {
 	sink *sk = r->sk;
-	char fan[4100];
 	unsigned x;
+	int error, make_fan;
 
-	snprintf(fan, sizeof(fan), "%.4000s/items/%.2s", sk->dir, r->id);
-	snprintf(sk->part, sizeof(sk->part), "%s/%s", fan, r->id);
+	snprintf(sk->part, sizeof(sk->part), "%.4000s/items/%.2s/%s", sk->dir, r->id, r->id);
 	svd_hex_decode((uint8_t *)&x, 1, r->id);
 	x &= 0xFF;
-	if (!(sk->fans[x / 8] & (1u << (x % 8)))) {
-		if (mkdir(fan, 0755) < 0 && errno != EEXIST)
-			goto fail;
-		sk->fans[x / 8] |= (uint8_t)(1u << (x % 8));
-	}
-	if (mkdir(sk->part, 0755) < 0) {
-		if (errno == EEXIST)
-			return 0;
-		goto fail;
-	}
-	if ((sk->partfd = open(sk->part, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		goto fail;
+	make_fan = !(sk->fans[x / 8] & (1u << (x % 8)));
+	sk->fans[x / 8] |= (uint8_t)(1u << (x % 8));
+	if ((error = svd_dw_begin(sk->dw, sk->part, make_fan)) < 0)
+		return r->fatal = error;
+	sk->in_part = 1;
 	return 0;
-fail:
-	return r->fatal =
-	           svd_error_set(SVD_ERROR, "%s: cannot make the folder: %s (is the disk full?)",
-	                         sk->part, strerror(errno));
 }
 
 /* Extract: what an item cut short (a callback that stopped the read) left. */
 static void part_discard_sink(sink *sk)
 {
-	if (sk->partfd < 0)
+	if (!sk->in_part)
 		return;
-	close(sk->partfd);
-	sk->partfd = -1;
-	nftw(sk->part, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	sk->in_part = 0;
+	svd_dw_discard(sk->dw);
 }
 
 /* Extract: a refused or lost item leaves nothing behind. */
 static void part_discard(reader *r)
 {
 	sink *sk = r->sk;
+	int error;
 
-	if (sk->partfd < 0)
+	if (!sk->in_part)
 		return;
-	close(sk->partfd);
-	sk->partfd = -1;
-	if (nftw(sk->part, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && !r->fatal)
-		r->fatal = svd_error_set(SVD_ERROR, "%s: cannot remove a refused item: %s",
-		                         sk->part, strerror(errno));
+	sk->in_part = 0;
+	if ((error = svd_dw_discard(sk->dw)) < 0 && !r->fatal)
+		r->fatal = error;
 }
 
 /* Extract: an accepted item stays, without the signature files the gate left out. */
 static void part_keep(reader *r, const svd_verdict *v)
 {
 	sink *sk = r->sk;
-	size_t i;
+	char *names = NULL;
+	size_t i, len = 0;
+	int error;
 
-	if (sk->partfd < 0)
+	if (!sk->in_part)
 		return;
+	sk->in_part = 0;
 	for (i = 0; i < svd_verdict_dropped_count(v); i++) {
 		const char *file;
 		svd_verdict_dropped(v, i, &file, NULL);
-		unlinkat(sk->partfd, file, 0);
+		len += strlen(file) + 1;
 	}
-	close(sk->partfd);
-	sk->partfd = -1;
+	if (len && !(names = malloc(len))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto fail;
+	}
+	for (i = 0, len = 0; i < svd_verdict_dropped_count(v); i++) {
+		const char *file;
+		svd_verdict_dropped(v, i, &file, NULL);
+		memcpy(names + len, file, strlen(file) + 1);
+		len += strlen(file) + 1;
+	}
+	error = svd_dw_keep(sk->dw, names, len);
+	free(names);
+	if (error == 0)
+		return;
+fail:
+	if (!r->fatal)
+		r->fatal = error;
 }
 
 static void item_clear(reader *r)
@@ -621,6 +620,10 @@ static void item_clear(reader *r)
 	r->nents = 0;
 	r->id[0] = '\0';
 	r->bad_entry = 0;
+	if (r->sk->body) {
+		r->sk->body->len = 0;
+		r->sk->body->have = 0;
+	}
 }
 
 static void record_refusal(reader *r, const svd_verdict *v)
@@ -855,8 +858,13 @@ static const char *entry_problem(struct archive_entry *e, const char *path)
 }
 
 /* Read an entry's data: hash it, keep small files, stream payloads into the pack. */
-static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_packw *pw, int fd)
+static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_packw *pw,
+                      svd_dw *dw)
 {
+	svd_extract_body *body =
+	    r->sk->body && r->sk->body->cap && re->path && !strcmp(re->path, "body.md")
+	        ? r->sk->body
+	        : NULL;
 	crypto_hash_sha256_state h;
 	uint64_t got = 0;
 	int error;
@@ -879,9 +887,14 @@ static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_p
 			memcpy(re->data + got, r->data, (size_t)n);
 		if (pw && (error = svd_packw_blob_write(pw, r->data, (size_t)n)) < 0)
 			return r->fatal = error;
-		if (fd >= 0 && svd_write_all(fd, r->data, (size_t)n) < 0)
-			return r->fatal = svd_error_set(SVD_ERROR, "%s/%s: cannot write: %s",
-			                                r->sk->part, re->path, strerror(errno));
+		if (dw && (error = svd_dw_write(dw, r->data, (size_t)n)) < 0)
+			return r->fatal = error;
+		if (body && body->len < body->cap) {
+			size_t take =
+			    body->cap - body->len < (size_t)n ? body->cap - body->len : (size_t)n;
+			memcpy(body->buf + body->len, r->data, take);
+			body->len += take;
+		}
 		got += (uint64_t)n;
 	}
 	if (got != re->size)
@@ -889,6 +902,8 @@ static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_p
 	crypto_hash_sha256_final(&h, re->sha256);
 	if (keep)
 		re->data[got] = '\0';
+	if (body)
+		body->have = 1;
 	if (pw && (error = svd_packw_blob_end(&re->oid, pw)) < 0)
 		return r->fatal = error;
 	return 0;
@@ -927,7 +942,7 @@ static int read_meta(reader *r, struct archive *ar, uint64_t size)
 	}
 	tmp.size = size;
 	/* BUNDLE.json is read, never stored */
-	if (entry_read(r, ar, &tmp, 1, NULL, -1) < 0) {
+	if (entry_read(r, ar, &tmp, 1, NULL, NULL) < 0) {
 		free(tmp.data);
 		return r->fatal ? r->fatal : -1;
 	}
@@ -1008,7 +1023,7 @@ static int read_frame(reader *r, int first)
 		const char *path, *rest, *why;
 		char id[SVD_ID_HEX_LEN + 1];
 		rentry *re = NULL;
-		int keep, fd = -1;
+		int keep, e2;
 
 		ret = archive_read_next_header(ar, &e);
 		if (ret == ARCHIVE_EOF)
@@ -1120,29 +1135,17 @@ static int read_frame(reader *r, int first)
 			archive_read_data_skip(ar);
 			continue;
 		}
-		if (r->sk->partfd >= 0) {
-			if (!strncmp(rest, "sig/", 4) && mkdirat(r->sk->partfd, "sig", 0755) < 0 &&
-			    errno != EEXIST) {
-				error = r->fatal =
-				    svd_error_set(SVD_ERROR, "%s/sig: cannot make it: %s",
-				                  r->sk->part, strerror(errno));
-				break;
-			}
-			fd = openat(r->sk->partfd, rest,
-			            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-			if (fd < 0) {
-				error = r->fatal =
-				    svd_error_set(SVD_ERROR, "%s/%s: cannot write: %s", r->sk->part,
-				                  rest, strerror(errno));
-				break;
-			}
+		if (r->sk->in_part && (error = svd_dw_open(r->sk->dw, rest)) < 0) {
+			r->fatal = error;
+			break;
 		}
-		ret =
-		    entry_read(r, ar, re, keep, r->sk->txn ? svd_txn_packw(r->sk->txn) : NULL, fd);
-		if (fd >= 0 && close(fd) < 0 && !r->fatal)
-			r->fatal = svd_error_set(SVD_ERROR, "%s/%s: cannot write: %s", r->sk->part,
-			                         rest, strerror(errno));
-		fd = -1;
+		ret = entry_read(r, ar, re, keep, r->sk->txn ? svd_txn_packw(r->sk->txn) : NULL,
+		                 r->sk->in_part ? r->sk->dw : NULL);
+		if (r->sk->in_part && (e2 = svd_dw_close(r->sk->dw)) < 0 && !r->fatal)
+			r->fatal = e2;
+		/* a failed write, seen at the next file */
+		if (r->sk->dw && !r->fatal && (e2 = svd_dw_failed(r->sk->dw)) < 0)
+			r->fatal = e2;
 		if (r->fatal) {
 			error = r->fatal;
 			break;
@@ -1211,11 +1214,12 @@ static int read_frames(reader *r)
 		for (k = 0; k < r->nframes && !r->stop && !r->fatal; k++) {
 			frame *f = &r->frames[k];
 			frame_begin(r, f->offset, f->offset + f->clen, f->ulen);
-			if (read_frame(r, k == 0) < 0 && !r->fatal) {
+			/* a read stopped by the caller is no damage */
+			if (read_frame(r, k == 0) < 0 && !r->fatal && !r->stop) {
 				r->st->damaged++;
 				damage(r, f->offset, f->clen, "frame %zu (%u items): %s", k,
 				       f->item_count, r->zerr[0] ? r->zerr : "unreadable");
-			} else if (!r->fatal && r->pos != f->offset + f->clen) {
+			} else if (!r->fatal && !r->stop && r->pos != f->offset + f->clen) {
 				r->st->damaged++;
 				damage(r, f->offset, f->clen,
 				       "frame %zu does not end where the index says", k);
@@ -1249,7 +1253,7 @@ static int read_frames(reader *r)
 		}
 		frame_begin(r, off, r->size, 0);
 		r->st->frames++;
-		if (read_frame(r, k == 0) < 0 && !r->fatal) {
+		if (read_frame(r, k == 0) < 0 && !r->fatal && !r->stop) {
 			uint64_t next = scan_magic(r, off + 1);
 			r->st->damaged++;
 			damage(r, off, next - off, "frame at %llu: %s", (unsigned long long)off,
@@ -1336,6 +1340,8 @@ static int read_bundle(const char *path, sink *sk, const svd_bundle_cbs *cbs,
 		       r.size < 4 ? "the file is empty or cut short" : "not a bundle");
 	}
 	count_lost(&r);
+	if (r.stop) /* stopped by the caller: what was not read is not lost */
+		st.lost = 0;
 	if (error == 0 && st.lost > 0)
 		damage(&r, 0, r.size, "%zu of %zu items were lost to damage", st.lost, st.declared);
 	if (error == 0 && (st.refused || st.lost || st.damaged))
@@ -1375,7 +1381,6 @@ int svd_bundle_import(svd_txn *t, const char *path, const svd_bundle_cbs *cbs,
 		return SVD_ERROR;
 	memset(&sk, 0, sizeof(sk));
 	sk.txn = t;
-	sk.partfd = -1;
 	error = read_bundle(path, &sk, cbs, stats, dir);
 	free(dir);
 	return error;
@@ -1388,28 +1393,50 @@ int svd_bundle_inspect(const char *path, const svd_trust *trust, const svd_bundl
 
 	memset(&sk, 0, sizeof(sk));
 	sk.trust = trust;
-	sk.partfd = -1;
 	return read_bundle(path, &sk, cbs, stats, NULL);
 }
 
-int svd_bundle_extract(const char *path, const svd_trust *trust, const char *dir,
-                       const svd_bundle_cbs *cbs, svd_bundle_stats *stats)
+int svd_bundle_extract_ex(const char *path, const svd_trust *trust, const char *dir,
+                          const svd_bundle_cbs *cbs, svd_bundle_stats *stats,
+                          svd_extract_body *body)
 {
 	sink sk;
 	char items[4200];
-	int error;
+	int error, e2;
 
 	memset(&sk, 0, sizeof(sk));
 	sk.trust = trust;
 	sk.dir = dir;
-	sk.partfd = -1;
+	sk.body = body;
 	if (strlen(dir) > 4000)
 		return svd_error_set(SVD_EINVALID, "%.100s...: the folder's path is too long", dir);
 	snprintf(items, sizeof(items), "%s/items", dir);
 	if (mkdir(items, 0755) < 0 && errno != EEXIST)
 		return svd_error_set(SVD_ERROR, "%s: cannot make the folder: %s", items,
 		                     strerror(errno));
+	if (body) {
+		body->len = 0;
+		body->have = 0;
+		if (body->cap && !(body->buf = malloc(body->cap + 1)))
+			return svd_error_set(SVD_ERROR, "out of memory");
+	}
+	if ((error = svd_dw_start(&sk.dw)) < 0)
+		goto cleanup;
 	error = read_bundle(path, &sk, cbs, stats, NULL);
 	part_discard_sink(&sk);
+	/* every file written, or the first failure, which outweighs the rest */
+	if ((e2 = svd_dw_finish(sk.dw)) < 0)
+		error = e2;
+cleanup:
+	if (body) {
+		free(body->buf);
+		body->buf = NULL;
+	}
 	return error;
+}
+
+int svd_bundle_extract(const char *path, const svd_trust *trust, const char *dir,
+                       const svd_bundle_cbs *cbs, svd_bundle_stats *stats)
+{
+	return svd_bundle_extract_ex(path, trust, dir, cbs, stats, NULL);
 }

@@ -337,11 +337,11 @@ static int tok_grow(svd_catalog *c)
 	return 0;
 }
 
-static int on_token(const char *s, size_t len, void *payload)
+/* A word of item tc->item, whose FNV-1a hash is h, into the search index. */
+static int tok_add(tok_ctx *tc, const char *s, size_t len, uint32_t h)
 {
-	tok_ctx *tc = payload;
 	svd_catalog *c = tc->c;
-	uint32_t h = fnv(s, len), t;
+	uint32_t t;
 	size_t k, mask;
 	ctok *tk;
 
@@ -411,19 +411,39 @@ static int on_token(const char *s, size_t len, void *payload)
 	return 0;
 }
 
-/* The text of a Markdown body (text, code), tokenized. */
-static int body_tokens(tok_ctx *tc, const char *body, size_t len)
+static int on_token(const char *s, size_t len, void *payload)
 {
-	cmark_node *doc, *node;
+	return tok_add(payload, s, len, fnv(s, len));
+}
+
+/* How much of a body is read: at most SVD_RENDER_BODY_MAX bytes, cut before a character. */
+static size_t body_shown(const char *body, size_t len)
+{
+	size_t shown = len;
+
+	if (shown > SVD_RENDER_BODY_MAX) {
+		shown = SVD_RENDER_BODY_MAX;
+		while (shown > 0 && ((unsigned char)body[shown] & 0xC0) == 0x80)
+			shown--;
+	}
+	return shown;
+}
+
+static cmark_node *body_parse(const char *body, size_t len)
+{
+	return cmark_parse_document(body, body_shown(body, len), CMARK_OPT_DEFAULT);
+}
+
+/* The words of a parsed body (its text and code), each handed to cb. */
+static int doc_tokens(cmark_node *doc, svd_token_cb cb, void *payload)
+{
+	cmark_node *node;
 	cmark_iter *it;
 	cmark_event_type ev;
 	int r = 0;
 
-	if (len > SVD_RENDER_BODY_MAX)
-		len = SVD_RENDER_BODY_MAX;
-	if (!(doc = cmark_parse_document(body, len, CMARK_OPT_DEFAULT)))
+	if (!(it = cmark_iter_new(doc)))
 		return svd_error_set(SVD_ERROR, "out of memory reading a body");
-	it = cmark_iter_new(doc);
 	while (r == 0 && (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
 		cmark_node_type t;
 		const char *lit;
@@ -435,9 +455,21 @@ static int body_tokens(tok_ctx *tc, const char *body, size_t len)
 		if (t != CMARK_NODE_TEXT && t != CMARK_NODE_CODE && t != CMARK_NODE_CODE_BLOCK)
 			continue;
 		if ((lit = cmark_node_get_literal(node)))
-			r = svd_tokens(lit, strlen(lit), on_token, tc);
+			r = svd_tokens(lit, strlen(lit), cb, payload);
 	}
 	cmark_iter_free(it);
+	return r;
+}
+
+/* The text of a Markdown body, tokenized. */
+static int body_tokens(tok_ctx *tc, const char *body, size_t len)
+{
+	cmark_node *doc = body_parse(body, len);
+	int r;
+
+	if (!doc)
+		return svd_error_set(SVD_ERROR, "out of memory reading a body");
+	r = doc_tokens(doc, on_token, tc);
 	cmark_node_free(doc);
 	return r;
 }
@@ -453,8 +485,8 @@ static char *dup_join(const char *a, const char *sep, const char *b, const char 
 	return s;
 }
 
-static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v, const char *body,
-                    size_t body_len)
+static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v, int words,
+                    const char *body, size_t body_len)
 {
 	const char *id, *published, *created, *title;
 	const uint8_t *bytes;
@@ -520,6 +552,8 @@ static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v,
 	if ((error = id_insert(c, (uint32_t)c->n)) < 0)
 		goto fail;
 	c->n++;
+	if (!words)
+		return 1; /* added; its words come later (svd_catalog_add_words) */
 	/* search: title, authors, body */
 	it->pairs_from = c->npairs;
 	tc.c = c;
@@ -532,8 +566,8 @@ static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v,
 		svd_tokens(svd_manifest_author(m, i), strlen(svd_manifest_author(m, i)), on_token,
 		           &tc);
 	if (body && !tc.error)
-		body_tokens(&tc, body, body_len);
-	it->pairs_to = c->npairs;
+		tc.error = body_tokens(&tc, body, body_len);
+	c->v[tc.item].pairs_to = c->npairs;
 	return tc.error;
 nomem:
 	error = svd_error_set(SVD_ERROR, "out of memory");
@@ -546,13 +580,13 @@ int svd_catalog_add(svd_catalog *c, const svd_verdict *v, const char *body, size
 {
 	if (!v)
 		return svd_error_set(SVD_EINVALID, "no verdict given");
-	return add_item(c, svd_verdict_manifest(v), v, body, body_len);
+	return add_item(c, svd_verdict_manifest(v), v, 1, body, body_len);
 }
 
 int svd_catalog_add_manifest(svd_catalog *c, const svd_manifest *m, const char *body,
                              size_t body_len)
 {
-	return add_item(c, m, NULL, body, body_len);
+	return add_item(c, m, NULL, 1, body, body_len);
 }
 
 /* Newest first: by date, then creation time, then id. */
@@ -579,11 +613,23 @@ static int cmp_sup(const void *x, const void *y, void *arg)
 	return sorting->v[a[1]].row < sorting->v[b[1]].row ? -1 : 1;
 }
 
+static int cmp_tok(const void *x, const void *y, void *arg)
+{
+	const svd_catalog *sorting = arg;
+	const ctok *a = &sorting->toks[*(const uint32_t *)x],
+	           *b = &sorting->toks[*(const uint32_t *)y];
+	int d = memcmp(sorting->arena + a->off, sorting->arena + b->off,
+	               a->len < b->len ? a->len : b->len);
+
+	if (d)
+		return d;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
 /*
  * The search index: postings per token, in rows of shown items, and the
  * tokens of each shard. Walking the items in row order fills every posting
- * list in ascending order, so nothing is sorted; tokens stay in the order
- * they were first seen (the contract sets no order of keys).
+ * list in ascending order; each shard's tokens are sorted by their bytes.
  */
 static int finish_search(svd_catalog *c)
 {
@@ -628,6 +674,9 @@ static int finish_search(svd_catalog *c)
 		s = svd_search_shard(c->arena + c->toks[i].off, c->toks[i].len);
 		c->shard_toks[s][c->shard_n[s]++] = (uint32_t)i;
 	}
+	/* in byte order: the same files whatever order the items' words came in */
+	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
+		qsort_r(c->shard_toks[i], c->shard_n[i], sizeof(uint32_t), cmp_tok, c);
 	goto cleanup;
 nomem:
 	error = svd_error_set(SVD_ERROR, "out of memory building the search index");
@@ -924,23 +973,19 @@ static void attachments(svd_buf *b, const citem *it)
  * URLs blanked). Links and images that name one of the item's own files
  * are pointed at it; an image from anywhere else becomes a plain link, so
  * that opening a page never fetches anything from outside the library.
+ * doc is the body already parsed (body_parse), or NULL; it is freed.
  */
-static void markdown(svd_buf *b, const citem *it, const char *body, size_t len)
+static void markdown(svd_buf *b, const citem *it, const char *body, size_t len, cmark_node *doc)
 {
-	cmark_node *doc, *node;
+	cmark_node *node;
 	cmark_iter *iter;
 	cmark_event_type ev;
 	cmark_node **images = NULL;
-	size_t nimages = 0, capimages = 0, i, shown = len;
+	size_t nimages = 0, capimages = 0, i, shown = body_shown(body, len);
 	char *out;
 	svd_buf href;
 
-	if (shown > SVD_RENDER_BODY_MAX) {
-		shown = SVD_RENDER_BODY_MAX;
-		while (shown > 0 && ((unsigned char)body[shown] & 0xC0) == 0x80)
-			shown--;
-	}
-	if (!(doc = cmark_parse_document(body, shown, CMARK_OPT_DEFAULT))) {
+	if (!doc && !(doc = body_parse(body, len))) {
 		svd_buf_puts(b, "<p>The text cannot be shown.</p>\n");
 		return;
 	}
@@ -1179,21 +1224,17 @@ static void meta_row(svd_buf *b, const char *name, const char *value)
 	svd_buf_puts(b, "</dd>\n");
 }
 
-int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_verdict *v,
-                    const char *body, size_t body_len)
+/*
+ * An item's page. With c NULL (an early page) the relations to other items
+ * are left out: only right for an item that names none and that nothing
+ * supersedes (svd_catalog_page_early).
+ */
+static int page(svd_buf *b, const svd_catalog *c, const citem *it, uint32_t t, const svd_verdict *v,
+                const char *body, size_t body_len, cmark_node *doc)
 {
 	const char *title, *lang, *source;
-	const citem *it;
-	long t;
 	size_t i;
 
-	if (!c->finished)
-		return svd_error_set(SVD_EINVALID, "the catalog is not finished");
-	t = svd_id_valid(id) ? id_find(c, id) : -1;
-	if (t < 0 || c->v[t].row == HIDDEN)
-		return svd_error_set(SVD_ENOTFOUND, "no item %.64s in this library%s", id,
-		                     t >= 0 ? " (it was retracted)" : "");
-	it = &c->v[t];
 	title = svd_manifest_get(it->m, "title");
 	lang = svd_manifest_get(it->m, "lang");
 	source = svd_manifest_get(it->m, "source");
@@ -1229,17 +1270,234 @@ int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_
 		svd_buf_puts(b, "</dd>\n");
 	}
 	svd_buf_puts(b, "</dl>\n");
-	relations(b, c, it, (uint32_t)t);
+	if (c)
+		relations(b, c, it, t);
 	if (body) {
 		svd_buf_puts(b, "<div class=\"body\">\n");
-		markdown(b, it, body, body_len);
+		markdown(b, it, body, body_len, doc);
 		svd_buf_puts(b, "</div>\n");
+	} else if (doc) {
+		cmark_node_free(doc);
 	}
 	attachments(b, it);
 	verdict_block(b, it, v);
 	svd_buf_puts(b, "</article>\n<footer><p><a href=\"../index.html\">All items</a></p>"
 	                "</footer>\n</body>\n</html>\n");
 	return b->error;
+}
+
+int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_verdict *v,
+                    const char *body, size_t body_len)
+{
+	long t;
+
+	if (!c->finished)
+		return svd_error_set(SVD_EINVALID, "the catalog is not finished");
+	t = svd_id_valid(id) ? id_find(c, id) : -1;
+	if (t < 0 || c->v[t].row == HIDDEN)
+		return svd_error_set(SVD_ENOTFOUND, "no item %.64s in this library%s", id,
+		                     t >= 0 ? " (it was retracted)" : "");
+	return page(b, c, &c->v[t], (uint32_t)t, v, body, body_len, NULL);
+}
+
+/*
+ * Early pages and words gathered off the catalog (render_internal.h). The
+ * copy of the item's entry points at parts that stay where they are until
+ * the catalog is freed.
+ */
+struct svd_early_page {
+	citem it;
+	uint32_t index; /* in c->v */
+	int page;       /* its page needs no other item */
+};
+
+int svd_catalog_add_later(svd_early_page **out, svd_catalog *c, const svd_verdict *v)
+{
+	const citem *it;
+	int added;
+
+	*out = NULL;
+	if (!v)
+		return svd_error_set(SVD_EINVALID, "no verdict given");
+	if ((added = add_item(c, svd_verdict_manifest(v), v, 0, NULL, 0)) <= 0)
+		return added;
+	it = &c->v[c->n - 1];
+	if (!(*out = malloc(sizeof(**out))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	(*out)->it = *it;
+	(*out)->index = (uint32_t)(c->n - 1);
+	(*out)->page =
+	    !svd_manifest_get(it->m, "supersedes") && !svd_manifest_get(it->m, "retracts");
+	return 1;
+}
+
+const char *svd_early_page_id(const svd_early_page *e)
+{
+	return e->it.id;
+}
+
+/* One item's words, each once, with its hash: gathered without the catalog. */
+struct svd_words {
+	char *arena;
+	size_t alen, acap;
+	uint32_t (*w)[3]; /* offset, length, hash */
+	size_t n, cap;
+	uint32_t *slots; /* word index + 1; 0 empty */
+	size_t nslots;
+	int error;
+};
+
+svd_words *svd_words_new(void)
+{
+	return calloc(1, sizeof(svd_words));
+}
+
+void svd_words_free(svd_words *w)
+{
+	if (!w)
+		return;
+	free(w->arena);
+	free(w->w);
+	free(w->slots);
+	free(w);
+}
+
+static int words_grow(svd_words *w)
+{
+	size_t nn = w->nslots ? w->nslots * 2 : 1024, i, k;
+	uint32_t *ns = calloc(nn, sizeof(*ns));
+
+	if (!ns)
+		return svd_error_set(SVD_ERROR, "out of memory indexing for search");
+	for (i = 0; i < w->n; i++) {
+		for (k = w->w[i][2] & (nn - 1); ns[k]; k = (k + 1) & (nn - 1))
+			;
+		ns[k] = (uint32_t)i + 1;
+	}
+	free(w->slots);
+	w->slots = ns;
+	w->nslots = nn;
+	return 0;
+}
+
+static int on_word(const char *s, size_t len, void *payload)
+{
+	svd_words *w = payload;
+	uint32_t h = fnv(s, len);
+	size_t k, mask;
+
+	if ((w->n + 1) * 2 > w->nslots && (w->error = words_grow(w)) < 0)
+		return w->error;
+	mask = w->nslots - 1;
+	for (k = h & mask; w->slots[k]; k = (k + 1) & mask) {
+		const uint32_t *e = w->w[w->slots[k] - 1];
+		if (e[2] == h && e[1] == len && !memcmp(w->arena + e[0], s, len))
+			return 0; /* this item has it already */
+	}
+	if (w->n == w->cap) {
+		size_t nc = w->cap ? w->cap * 2 : 512;
+		uint32_t(*p)[3] = realloc(w->w, nc * sizeof(*p));
+		if (!p)
+			return w->error = svd_error_set(SVD_ERROR, "out of memory");
+		w->w = p;
+		w->cap = nc;
+	}
+	if (w->alen + len > w->acap) {
+		size_t nc = w->acap ? w->acap * 2 : 8192;
+		char *p;
+		while (nc < w->alen + len)
+			nc *= 2;
+		if (!(p = realloc(w->arena, nc)))
+			return w->error = svd_error_set(SVD_ERROR, "out of memory");
+		w->arena = p;
+		w->acap = nc;
+	}
+	memcpy(w->arena + w->alen, s, len);
+	w->w[w->n][0] = (uint32_t)w->alen;
+	w->w[w->n][1] = (uint32_t)len;
+	w->w[w->n][2] = h;
+	w->alen += len;
+	w->slots[k] = (uint32_t)++w->n;
+	return 0;
+}
+
+int svd_early_prepare(svd_words *w, svd_buf *b, const svd_early_page *e, const char *body,
+                      size_t body_len)
+{
+	const svd_manifest *m = e->it.m;
+	const char *title = svd_manifest_get(m, "title");
+	cmark_node *doc = NULL;
+	size_t i;
+	int error = 0;
+
+	w->alen = w->n = 0;
+	w->error = 0;
+	if (w->slots)
+		memset(w->slots, 0, w->nslots * sizeof(*w->slots));
+	/* the same words as add_item finds */
+	if (title)
+		error = svd_tokens(title, strlen(title), on_word, w);
+	for (i = 0; i < svd_manifest_author_count(m) && error == 0; i++)
+		error = svd_tokens(svd_manifest_author(m, i), strlen(svd_manifest_author(m, i)),
+		                   on_word, w);
+	if (body && error == 0) {
+		/* parsed once, for the words and the page (freed by page()) */
+		if (!(doc = body_parse(body, body_len)))
+			return svd_error_set(SVD_ERROR, "out of memory reading a body");
+		error = doc_tokens(doc, on_word, w);
+	}
+	if (error < 0 || !e->page) {
+		if (doc)
+			cmark_node_free(doc);
+		return error;
+	}
+	if ((error = page(b, NULL, &e->it, 0, NULL, body, body_len, doc)) < 0)
+		return error;
+	return 1;
+}
+
+int svd_catalog_add_words(svd_catalog *c, const svd_early_page *e, const svd_words *w)
+{
+	tok_ctx tc = {c, e->index, 0};
+	size_t i;
+
+	if (c->finished || e->index >= c->n)
+		return svd_error_set(SVD_EINVALID, "words for an item the catalog does not hold");
+	c->v[e->index].pairs_from = c->npairs;
+	for (i = 0; i < w->n && tc.error == 0; i++)
+		tok_add(&tc, w->arena + w->w[i][0], w->w[i][1], w->w[i][2]);
+	c->v[e->index].pairs_to = c->npairs;
+	return tc.error;
+}
+
+int svd_catalog_page_final(const svd_catalog *c, const char *id)
+{
+	long t = svd_id_valid(id) ? id_find(c, id) : -1;
+	size_t lo = 0, hi;
+
+	if (!c->finished || t < 0 || c->v[t].row == HIDDEN)
+		return 0;
+	if (svd_manifest_get(c->v[t].m, "supersedes") || svd_manifest_get(c->v[t].m, "retracts"))
+		return 0;
+	hi = c->nsup;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->sup[mid][0] < (uint32_t)t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return !(lo < c->nsup && c->sup[lo][0] == (uint32_t)t);
+}
+
+/* \\uXXXX, upper-case hex */
+static void js_u4(svd_buf *b, uint32_t u)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char e[6] = {'\\',       'u', hex[(u >> 12) & 15], hex[(u >> 8) & 15], hex[(u >> 4) & 15],
+	             hex[u & 15]};
+
+	svd_buf_put(b, e, sizeof(e));
 }
 
 int svd_render_shard(svd_buf *b, const svd_catalog *c, unsigned n)
@@ -1261,24 +1519,30 @@ int svd_render_shard(svd_buf *b, const svd_catalog *c, unsigned n)
 		/* ASCII only: every other code point as \uXXXX (surrogate pairs above the BMP) */
 		while (k < t->len) {
 			uint32_t cp = svd_utf8_next(s + k, t->len - k, &used);
-			if (cp < 0x80)
+			if (cp < 0x80) {
 				svd_buf_put(b, s + k, 1);
-			else if (cp < 0x10000)
-				svd_buf_printf(b, "\\u%04X", (unsigned)cp);
-			else
-				svd_buf_printf(b, "\\u%04X\\u%04X",
-				               (unsigned)(0xD800 + ((cp - 0x10000) >> 10)),
-				               (unsigned)(0xDC00 + ((cp - 0x10000) & 0x3FF)));
+			} else if (cp < 0x10000) {
+				js_u4(b, cp);
+			} else {
+				js_u4(b, 0xD800 + ((cp - 0x10000) >> 10));
+				js_u4(b, 0xDC00 + ((cp - 0x10000) & 0x3FF));
+			}
 			k += used;
 		}
 		svd_buf_puts(b, "\":[");
 		for (j = c->post_off[c->shard_toks[n][i]]; j < c->post_off[c->shard_toks[n][i] + 1];
 		     j++) {
-			char num[16];
-			int len = snprintf(num, sizeof(num),
-			                   j == c->post_off[c->shard_toks[n][i]] ? "%u" : ",%u",
-			                   c->post[j]);
-			svd_buf_put(b, num, (size_t)len);
+			/* decimal by hand: millions of numbers, printf is most of the time */
+			char num[12];
+			size_t at = sizeof(num);
+			uint32_t v = c->post[j];
+			do {
+				num[--at] = (char)('0' + v % 10);
+				v /= 10;
+			} while (v);
+			if (j != c->post_off[c->shard_toks[n][i]])
+				num[--at] = ',';
+			svd_buf_put(b, num + at, sizeof(num) - at);
 		}
 		svd_buf_puts(b, "]");
 	}

@@ -28,6 +28,7 @@
 #include "samvydav/render.h"
 #include "samvydav/store.h"
 #include "archive_internal.h"
+#include "bundle_internal.h"
 #include "render_internal.h"
 #include "store_internal.h"
 #include "util.h"
@@ -44,6 +45,7 @@ typedef struct lib_job {
 	void *body_payload;
 	svd_render_file_cb cb;
 	void *payload;
+	int skip_final; /* rows whose early page is final are not rendered again */
 	pthread_mutex_t mu;
 	size_t next; /* the next row to render, under mu */
 	int error;   /* the first failure, under mu */
@@ -88,8 +90,10 @@ static void *page_worker(void *arg)
 		int error;
 
 		pthread_mutex_lock(&j->mu);
-		row = j->next++;
-		id = j->error ? NULL : svd_catalog_row(j->c, row);
+		do {
+			row = j->next++;
+			id = j->error ? NULL : svd_catalog_row(j->c, row);
+		} while (id && j->skip_final && svd_catalog_page_final(j->c, id));
 		error = id ? j->body(&body, &len, id, j->body_payload) : 0;
 		pthread_mutex_unlock(&j->mu);
 		if (!id)
@@ -121,8 +125,8 @@ static unsigned cores(void)
 	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
 }
 
-int svd_render_library(const svd_catalog *c, svd_body_cb body, void *body_payload, unsigned threads,
-                       svd_render_file_cb cb, void *payload)
+static int render_library(const svd_catalog *c, svd_body_cb body, void *body_payload,
+                          unsigned threads, int skip_final, svd_render_file_cb cb, void *payload)
 {
 	static const char *const assets[] = {"reader.css", "reader.js"};
 	pthread_t tids[MAX_THREADS];
@@ -134,6 +138,7 @@ int svd_render_library(const svd_catalog *c, svd_body_cb body, void *body_payloa
 
 	memset(&j, 0, sizeof(j));
 	j.c = c;
+	j.skip_final = skip_final;
 	j.body = body;
 	j.body_payload = body_payload;
 	j.cb = cb;
@@ -180,6 +185,12 @@ int svd_render_library(const svd_catalog *c, svd_body_cb body, void *body_payloa
 cleanup:
 	pthread_mutex_destroy(&j.mu);
 	return error;
+}
+
+int svd_render_library(const svd_catalog *c, svd_body_cb body, void *body_payload, unsigned threads,
+                       svd_render_file_cb cb, void *payload)
+{
+	return render_library(c, body, body_payload, threads, 0, cb, payload);
 }
 
 /* An archive's main. */
@@ -465,13 +476,40 @@ static int dir_state(const char *dir)
 	return 1;
 }
 
+#define EARLY_QUEUE 64 /* pages waiting for a renderer: bodies of at most 1 MiB each */
+
+typedef struct early_job {
+	svd_early_page *e;
+	char *body;
+	size_t len;
+} early_job;
+
+/*
+ * The early workers: threads that index and render items while the bundle
+ * is still being read (render_internal.h).
+ */
+typedef struct early_pool {
+	pthread_mutex_t catalog; /* the catalog, shared with the reading thread */
+	pthread_mutex_t mu;
+	pthread_cond_t changed; /* a job queued or taken, or the end */
+	early_job q[EARLY_QUEUE];
+	size_t head, count;
+	int closing;
+	int error; /* the first failure */
+	char msg[1024];
+	pthread_t tids[MAX_THREADS];
+	unsigned n;
+} early_pool;
+
 typedef struct unpack_ctx {
 	const svd_unpack_opts *opts;
 	svd_unpack_stats *st;
 	svd_catalog *c;
 	const char *tmp;
 	int error;
-	uint64_t bytes;
+	uint64_t bytes; /* written by several threads: atomically */
+	early_pool *pool;
+	svd_extract_body body; /* the bundle's item's body.md, during on_bundle_item */
 } unpack_ctx;
 
 /* Read dir/items/<xx>/<id>/body.md (capped one byte over, so pages can say it goes on). */
@@ -522,6 +560,8 @@ static int write_file(const char *rel, const void *data, size_t len, void *paylo
 
 	snprintf(path, sizeof(path), "%s/%s", u->tmp, rel);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == EEXIST && unlink(path) == 0) /* an early page rendered again */
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0 && errno == ENOENT) {
 		char *slash = strrchr(path, '/');
 		*slash = '\0';
@@ -536,7 +576,153 @@ static int write_file(const char *rel, const void *data, size_t len, void *paylo
 		                      strerror(errno));
 	if (fd >= 0 && close(fd) < 0 && !error)
 		error = svd_error_set(SVD_ERROR, "%s: cannot write: %s", path, strerror(errno));
-	u->bytes += len;
+	__atomic_fetch_add(&u->bytes, (uint64_t)len, __ATOMIC_RELAXED);
+	return error;
+}
+
+/*
+ * An early worker: takes items until the queue is closed and empty; gathers
+ * each one's words (merged into the catalog under the catalog lock) and
+ * renders and writes its page when it needs no other item.
+ */
+static void *early_worker(void *arg)
+{
+	unpack_ctx *u = arg;
+	early_pool *p = u->pool;
+	svd_words *w = svd_words_new();
+	svd_buf b;
+
+	svd_buf_init(&b, SVD_RENDER_PAGE_MAX);
+	for (;;) {
+		char path[6 + SVD_ID_HEX_LEN + 6];
+		early_job j;
+		int error;
+
+		pthread_mutex_lock(&p->mu);
+		while (p->count == 0 && !p->closing)
+			pthread_cond_wait(&p->changed, &p->mu);
+		if (p->count == 0) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		j = p->q[p->head];
+		p->head = (p->head + 1) % EARLY_QUEUE;
+		p->count--;
+		error = p->error;
+		pthread_cond_broadcast(&p->changed);
+		pthread_mutex_unlock(&p->mu);
+		if (error == 0 && !w)
+			error = svd_error_set(SVD_ERROR, "out of memory");
+		if (error == 0) {
+			b.len = 0;
+			b.error = 0;
+			error = svd_early_prepare(w, &b, j.e, j.body, j.len);
+			if (error >= 0) {
+				int e2;
+				pthread_mutex_lock(&p->catalog);
+				e2 = svd_catalog_add_words(u->c, j.e, w);
+				pthread_mutex_unlock(&p->catalog);
+				if (e2 < 0)
+					error = e2;
+			}
+			if (error > 0) {
+				snprintf(path, sizeof(path), "pages/%s.html",
+				         svd_early_page_id(j.e));
+				error = write_file(path, b.data, b.len, u);
+			}
+		}
+		free(j.e);
+		free(j.body);
+		if (error < 0) {
+			pthread_mutex_lock(&p->mu);
+			if (!p->error) {
+				p->error = error;
+				snprintf(p->msg, sizeof(p->msg), "%s", svd_error_last());
+			}
+			pthread_cond_broadcast(&p->changed);
+			pthread_mutex_unlock(&p->mu);
+		}
+	}
+	svd_buf_clear(&b);
+	svd_words_free(w);
+	return NULL;
+}
+
+static int early_start(unpack_ctx *u, early_pool *p, unsigned threads)
+{
+	memset(p, 0, sizeof(*p));
+	if (pthread_mutex_init(&p->mu, NULL) != 0)
+		return svd_error_set(SVD_ERROR, "cannot make a lock");
+	if (pthread_mutex_init(&p->catalog, NULL) != 0) {
+		pthread_mutex_destroy(&p->mu);
+		return svd_error_set(SVD_ERROR, "cannot make a lock");
+	}
+	if (pthread_cond_init(&p->changed, NULL) != 0) {
+		pthread_mutex_destroy(&p->catalog);
+		pthread_mutex_destroy(&p->mu);
+		return svd_error_set(SVD_ERROR, "cannot make a condition variable");
+	}
+	u->pool = p;
+	if (threads > MAX_THREADS)
+		threads = MAX_THREADS;
+	for (p->n = 0; p->n < threads; p->n++)
+		if (pthread_create(&p->tids[p->n], NULL, early_worker, u) != 0)
+			break;
+	if (p->n == 0) {
+		pthread_cond_destroy(&p->changed);
+		pthread_mutex_destroy(&p->catalog);
+		pthread_mutex_destroy(&p->mu);
+		u->pool = NULL; /* every item indexed as it comes, every page at the end */
+	}
+	return 0;
+}
+
+/* Hand an item to the early workers (waiting while the queue is full); takes e and body. */
+static int early_push(early_pool *p, svd_early_page *e, char *body, size_t len)
+{
+	int error;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->count == EARLY_QUEUE && !p->error)
+		pthread_cond_wait(&p->changed, &p->mu);
+	if ((error = p->error) == 0) {
+		early_job *j = &p->q[(p->head + p->count) % EARLY_QUEUE];
+		j->e = e;
+		j->body = body;
+		j->len = len;
+		p->count++;
+		pthread_cond_broadcast(&p->changed);
+	} else {
+		error = svd_error_set(p->error, "%s", p->msg);
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (error < 0) {
+		free(e);
+		free(body);
+	}
+	return error;
+}
+
+/* Close the queue, wait for every page, and say how it went. */
+static int early_finish(unpack_ctx *u)
+{
+	early_pool *p = u->pool;
+	unsigned i;
+	int error;
+
+	if (!p)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	p->closing = 1;
+	pthread_cond_broadcast(&p->changed);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->n; i++)
+		pthread_join(p->tids[i], NULL);
+	error = p->error ? svd_error_set(p->error, "%s", p->msg) : 0;
+	pthread_cond_destroy(&p->changed);
+	pthread_mutex_destroy(&p->catalog);
+	pthread_mutex_destroy(&p->mu);
+	u->pool = NULL;
 	return error;
 }
 
@@ -550,13 +736,32 @@ static int on_bundle_item(const svd_verdict *v, void *payload)
 
 	if (svd_verdict_ok(v) && svd_verdict_manifest(v)) {
 		const char *id = svd_verdict_id(v);
-		if (svd_manifest_file_find(svd_verdict_manifest(v), "body.md") &&
-		    (error = dir_body(&body, &len, id, (void *)u->tmp)) < 0) {
-			u->error = error;
-			return 1;
+		svd_early_page *e = NULL;
+		if (svd_manifest_file_find(svd_verdict_manifest(v), "body.md")) {
+			/* its first part, as the reader kept it (the file may not be written yet) */
+			if (!u->body.have || !(body = malloc(u->body.len + 1))) {
+				u->error = svd_error_set(SVD_ERROR, "%s: %s", id,
+				                         u->body.have ? "out of memory"
+				                                      : "its body.md was not kept");
+				return 1;
+			}
+			memcpy(body, u->body.buf, u->body.len);
+			body[u->body.len] = '\0';
+			len = u->body.len;
 		}
-		error = svd_catalog_add(u->c, v, body,
-		                        len > SVD_RENDER_BODY_MAX ? SVD_RENDER_BODY_MAX : len);
+		if (u->pool) {
+			/* its words and page on another thread, beside the reading */
+			pthread_mutex_lock(&u->pool->catalog);
+			error = svd_catalog_add_later(&e, u->c, v);
+			pthread_mutex_unlock(&u->pool->catalog);
+			if (error > 0) {
+				error = early_push(u->pool, e, body, len);
+				body = NULL;
+			}
+		} else {
+			error = svd_catalog_add(
+			    u->c, v, body, len > SVD_RENDER_BODY_MAX ? SVD_RENDER_BODY_MAX : len);
+		}
 		free(body);
 		if (error < 0) {
 			u->error = error;
@@ -598,6 +803,8 @@ static void drop_retracted(unpack_ctx *u)
 			continue;
 		snprintf(path, sizeof(path), "%s/items/%.2s/%s", u->tmp, id, id);
 		rmrf(path);
+		snprintf(path, sizeof(path), "%s/pages/%s.html", u->tmp, id);
+		unlink(path); /* its early page, if it had one */
 	}
 }
 
@@ -636,7 +843,7 @@ int svd_unpack(const char *src, const char *dir, const svd_unpack_opts *opts,
 	svd_archive *a = NULL;
 	char tmp[PATH_CAP], msg[1024] = "";
 	struct stat sb;
-	int error = 0, e2, state, built = 0, fd;
+	int error = 0, e2, state, built = 0, fd, early = 0;
 
 	memset(&st, 0, sizeof(st));
 	memset(&u, 0, sizeof(u));
@@ -688,8 +895,16 @@ int svd_unpack(const char *src, const char *dir, const svd_unpack_opts *opts,
 	} else {
 		svd_bundle_cbs cbs = {on_bundle_item, on_damage, on_progress, &u};
 		svd_bundle_stats bs;
+		early_pool pool;
 
-		error = svd_bundle_extract(src, u.opts->trust, tmp, &cbs, &bs);
+		if ((error = early_start(&u, &pool, u.opts->threads ? u.opts->threads : cores())) <
+		    0)
+			goto cleanup;
+		early = u.pool != NULL;
+		u.body.cap = (size_t)SVD_RENDER_BODY_MAX + 1; /* as dir_body reads */
+		error = svd_bundle_extract_ex(src, u.opts->trust, tmp, &cbs, &bs, &u.body);
+		if ((e2 = early_finish(&u)) < 0 && u.error == 0)
+			u.error = e2;
 		if (u.error < 0) {
 			error = svd_error_set(u.error, "%s", svd_error_last());
 			goto cleanup;
@@ -708,8 +923,8 @@ int svd_unpack(const char *src, const char *dir, const svd_unpack_opts *opts,
 	if (error == SVD_ECORRUPT)
 		snprintf(msg, sizeof(msg), "%s", svd_error_last());
 	if ((e2 = svd_catalog_finish(u.c)) < 0 ||
-	    (drop_retracted(&u), e2 = svd_render_library(u.c, dir_body, (void *)tmp,
-	                                                 u.opts->threads, write_file, &u)) < 0) {
+	    (drop_retracted(&u), e2 = render_library(u.c, dir_body, (void *)tmp, u.opts->threads,
+	                                             early, write_file, &u)) < 0) {
 		error = e2;
 		goto cleanup;
 	}

@@ -122,6 +122,17 @@ check "after freeing space, the import succeeds" svd -C "$M/a" import -q "$T/b.t
 same "$(comm -13 <(ids_of "$M/a") <(ids_of "$S") | wc -l)" 0 "and every item of the bundle is there"
 check "and the archive verifies" svd -C "$M/a" verify -q
 
+# unpack: a library of that bundle on the full disk (files written by a
+# second thread, pages by others): the cause named, no folder left
+for leave in $((size_kib / 2)) 0; do
+	fill "$leave"
+	expect_exit 1 "$NOSPACE" "unpack with $leave KiB free fails cleanly" \
+		svd -C "$M/a" unpack -q "$T/b.tar.zst" -o "$M/lib"
+	same "$(find "$M" -maxdepth 1 -name 'lib*' | wc -l)" 0 \
+		"unpack with $leave KiB free: no folder is left, under any name"
+done
+rm -f "$M/filler"
+
 # read-only
 mount -o remount,ro "$M" || { not_ok "remount read-only"; finish; }
 old=$(head_of "$M/a")

@@ -152,7 +152,10 @@ int svd_bundle_inspect(const char *path, const svd_trust *trust, const svd_bundl
  * item leaves nothing in dir: its files, written as they came, are removed
  * again, so dir should be a folder nobody reads until the call returns.
  * Nothing is imported. dir must exist; what it holds is the caller's to
- * make durable. Returns as svd_bundle_import().
+ * make durable. The files are written by a second thread, so an item's
+ * callback may come before its files are on disk; when the call returns,
+ * all are, or it failed (a failed write fails the whole call). Returns as
+ * svd_bundle_import().
  */
 int svd_bundle_extract(const char *path, const svd_trust *trust, const char *dir,
                        const svd_bundle_cbs *cbs, svd_bundle_stats *stats);
