@@ -130,6 +130,8 @@ for leave in $((size_kib / 2)) 0; do
 		svd -C "$M/a" unpack -q "$T/b.tar.zst" -o "$M/lib"
 	same "$(find "$M" -maxdepth 1 -name 'lib*' | wc -l)" 0 \
 		"unpack with $leave KiB free: no folder is left, under any name"
+	same "$(svd -C "$M/a" unpack -q "$T/b.tar.zst" -o "$M/lib" 2>&1 | grep -c -i 'damage')" 0 \
+		"unpack with $leave KiB free: the bundle is not called damaged"
 done
 rm -f "$M/filler"
 
