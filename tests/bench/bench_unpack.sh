@@ -11,6 +11,12 @@
 #     the same followed by sync
 # in three rounds, and prints the best of each, the ratio (target: at most
 # 1.5) and the library's size.
+# Both tools spend most of their time making files, and ext4 makes them
+# several times slower for a while after many were removed: for figures
+# that do not depend on what the disk went through before, give a fresh
+# file system as SCRATCH, e.g.
+#     truncate -s 12G fs.img && mkfs.ext4 -q fs.img && mount -o loop fs.img /mnt/b
+#     bench_unpack.sh /mnt/b
 # Not a test.
 set -euo pipefail
 

@@ -194,7 +194,8 @@ int svd_archive_body(char **out, size_t *len, const char *id, void *archive);
 /** What an unpack takes. Zero-initialise, then set. */
 typedef struct svd_unpack_opts {
 	const svd_trust *trust;   /**< the keys to trust (required) */
-	unsigned threads;         /**< pages rendered at once; 0: one per core */
+	unsigned threads;         /**< pages rendered at once; 0: one per core (from a
+	                               bundle: one per core but one, at least one) */
 	svd_item_cb item;         /**< each item checked, with its verdict; may be NULL */
 	svd_damage_cb damage;     /**< each damaged region of a bundle; may be NULL */
 	svd_progress_cb progress; /**< items and bytes so far; may be NULL */
