@@ -676,25 +676,40 @@ static int token_cp(uint32_t cp)
 
 int svd_tokens(const char *s, size_t len, svd_token_cb cb, void *payload)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	char tok[SVD_TOKEN_MAX * 4 + 4];
 	size_t i = 0, used, tlen = 0, ncp = 0;
 	int over = 0, r;
 
+	pthread_once(&fold_once, fold_init);
 	for (;;) {
 		uint32_t cp = 0;
 		int is_tok = 0;
 
 		if (i < len) {
-			cp = svd_utf8_next(s + i, len - i, &used);
-			i += used;
+			/* ASCII and two-byte sequences (Cyrillic, Greek, Latin
+			 * with diacritics) decoded here, the rest by svd_utf8_next */
+			if (p[i] < 0x80) {
+				cp = p[i++];
+			} else if (p[i] >= 0xC2 && p[i] <= 0xDF && i + 1 < len &&
+			           (p[i + 1] & 0xC0) == 0x80) {
+				cp = (uint32_t)(p[i] & 0x1F) << 6 | (p[i + 1] & 0x3F);
+				i += 2;
+			} else {
+				cp = svd_utf8_next(s + i, len - i, &used);
+				i += used;
+			}
 			is_tok = token_cp(cp);
 		}
 		if (is_tok) {
-			uint32_t f = svd_fold_cp(cp);
+			uint32_t f = cp < 0x41 || cp > 0x4FF ? cp : fold_fast[cp];
 			if (f && !over) {
-				if (ncp == SVD_TOKEN_MAX)
+				if (ncp == SVD_TOKEN_MAX) {
 					over = 1;
-				else {
+				} else if (f < 0x80) {
+					tok[tlen++] = (char)f;
+					ncp++;
+				} else {
 					tlen += svd_utf8_put(tok + tlen, f);
 					ncp++;
 				}
