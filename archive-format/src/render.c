@@ -337,6 +337,26 @@ static int tok_grow(svd_catalog *c)
 	return 0;
 }
 
+/* Room for need bytes of words in an arena (doubling from first). */
+static int arena_fit(char **arena, size_t *cap, size_t need, size_t first)
+{
+	size_t nc;
+	char *p;
+
+	if (need <= *cap)
+		return 0;
+	if (need > ARENA_MAX)
+		return svd_error_set(SVD_ETOOBIG, "over %u bytes of distinct search words",
+		                     ARENA_MAX);
+	for (nc = *cap ? *cap * 2 : first; nc < need; nc *= 2)
+		;
+	if (!(p = realloc(*arena, nc)))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	*arena = p;
+	*cap = nc;
+	return 0;
+}
+
 /* A word of item tc->item, whose FNV-1a hash is h, into the search index. */
 static int tok_add(tok_ctx *tc, const char *s, size_t len, uint32_t h)
 {
@@ -364,20 +384,8 @@ static int tok_add(tok_ctx *tc, const char *s, size_t len, uint32_t h)
 			c->toks = p;
 			c->captoks = nc;
 		}
-		if (c->alen + len > c->acap) {
-			size_t nc = c->acap ? c->acap * 2 : 1u << 20;
-			char *p;
-			if (c->alen + len > ARENA_MAX)
-				return tc->error = svd_error_set(
-				           SVD_ETOOBIG, "over %u bytes of distinct search words",
-				           ARENA_MAX);
-			while (nc < c->alen + len)
-				nc *= 2;
-			if (!(p = realloc(c->arena, nc)))
-				return tc->error = svd_error_set(SVD_ERROR, "out of memory");
-			c->arena = p;
-			c->acap = nc;
-		}
+		if ((tc->error = arena_fit(&c->arena, &c->acap, c->alen + len, 1u << 20)) < 0)
+			return tc->error;
 		t = (uint32_t)c->ntoks++;
 		tk = &c->toks[t];
 		tk->hash = h;
@@ -1402,16 +1410,8 @@ static int on_word(const char *s, size_t len, void *payload)
 		w->w = p;
 		w->cap = nc;
 	}
-	if (w->alen + len > w->acap) {
-		size_t nc = w->acap ? w->acap * 2 : 8192;
-		char *p;
-		while (nc < w->alen + len)
-			nc *= 2;
-		if (!(p = realloc(w->arena, nc)))
-			return w->error = svd_error_set(SVD_ERROR, "out of memory");
-		w->arena = p;
-		w->acap = nc;
-	}
+	if ((w->error = arena_fit(&w->arena, &w->acap, w->alen + len, 8192)) < 0)
+		return w->error;
 	memcpy(w->arena + w->alen, s, len);
 	w->w[w->n][0] = (uint32_t)w->alen;
 	w->w[w->n][1] = (uint32_t)len;
