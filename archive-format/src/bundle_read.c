@@ -932,6 +932,7 @@ static int read_meta(reader *r, struct archive *ar, uint64_t size)
 	rentry tmp = {0};
 	size_t i;
 	const char *s;
+	int perr;
 	int ok = 0;
 
 	if (size > SVD_BUNDLE_META_MAX) {
@@ -947,7 +948,13 @@ static int read_meta(reader *r, struct archive *ar, uint64_t size)
 		return r->fatal ? r->fatal : -1;
 	}
 	buf = tmp.data;
-	if (svd_canon_parse(&j, buf, (size_t)size) < 0) {
+	if ((perr = svd_canon_parse(&j, buf, (size_t)size)) < 0) {
+		if (perr == SVD_ERROR) {
+			/* out of memory: no damage of the bundle's */
+			json_decref(j);
+			free(buf);
+			return r->fatal = SVD_ERROR;
+		}
 		r->st->damaged++;
 		damage(r, r->frame_start, 0, "BUNDLE.json: %s", svd_error_last());
 		goto done;

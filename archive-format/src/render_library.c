@@ -1015,11 +1015,17 @@ int svd_unpack(const char *src, const char *dir, const svd_unpack_opts *opts,
 	st.shown = svd_catalog_count(u.c);
 	st.retracted = svd_catalog_size(u.c) - st.shown;
 	st.bytes = u.bytes;
-	/* everything durable at once, then in place */
-	if ((fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		syncfs(fd);
-		close(fd);
+	/* everything durable at once, then in place: a library that may not be
+	 * on the disk is never put there */
+	if ((fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || syncfs(fd) < 0) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		error = svd_error_set(SVD_ERROR, "%s: cannot write it to the disk: %s", tmp,
+		                      svd_ioerr(err));
+		goto cleanup;
 	}
+	close(fd);
 	if ((e2 = put_in_place(tmp, dir, state)) < 0) {
 		error = e2;
 		goto cleanup;

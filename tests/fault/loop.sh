@@ -9,7 +9,9 @@
 # a child of it holding exactly the tree of a run without faults, no
 # temporary pack or lock is left, and the same command run again without a
 # fault completes. An export leaves no file under the final name, or a whole
-# bundle that samvydav inspect accepts, and nothing else.
+# bundle that samvydav inspect accepts, and nothing else. An unpack (of the
+# import's bundle; reading, writing and page threads) leaves nothing under
+# any name, or the whole library of a run without faults.
 #
 # These checks do fail on a damaged result: a pack cut short or an object
 # missing fails fsck and verify, a commit holding part of the items has
@@ -20,7 +22,7 @@
 #
 # SVD_FAULT_MAX (default 400): at most this many points per command and kind;
 # above it, an even sample that always holds the first and last 20 points.
-# Usage: tests/fault/loop.sh [add|import|export]...  (default: all three)
+# Usage: tests/fault/loop.sh [add|import|export|unpack]...  (default: all four)
 . "$(dirname "$0")/../cli/lib.sh"
 
 : "${SVD_BUILD_DIR:?set SVD_BUILD_DIR to the build tree (ctest does)}"
@@ -30,7 +32,7 @@ if ! grep -q '^SVD_FAULT:BOOL=ON' "$SVD_BUILD_DIR/CMakeCache.txt" 2>/dev/null; t
 fi
 unset SVD_FAULT SVD_FAULT_COUNT SVD_FAULT_TRACE
 max=${SVD_FAULT_MAX:-400}
-commands=${*:-add import export}
+commands=${*:-add import export unpack}
 start_all=$(date +%s)
 
 # The archive every run starts from: 3 items by ed.
@@ -64,6 +66,7 @@ run_cmd() {
 	add) "$SVD_BIN" -C "$2" add --from "$T/new" --key "$T/ed.key" -q ;;
 	import) "$SVD_BIN" -C "$2" import -q "$BUNDLE" ;;
 	export) "$SVD_BIN" -C "$2" export -q -j 2 -o "$T/out/b.tar.zst" ;;
+	unpack) "$SVD_BIN" -C "$2" unpack -q -j 2 "$BUNDLE" -o "$T/out/lib" ;;
 	esac
 }
 
@@ -73,6 +76,8 @@ tree_of() {
 	git --git-dir="$1/store.git" ls-tree -r main 2>/dev/null |
 		awk -F'\t' '{ if ($2 ~ /\/sig\//) print $2; else print }' | sha256sum
 }
+# library_sum DIR: every file of a reader library and its bytes
+library_sum() { (cd "$1" && find . -type f | sort | xargs sha256sum | sha256sum); }
 parent_of() { git --git-dir="$1/store.git" rev-parse -q --verify 'main^' 2>/dev/null; }
 
 # points N: the failure points to try, all of them or an even sample
@@ -110,6 +115,7 @@ for cmd in $commands; do
 	ref_tree=$(tree_of "$W")
 	ref_ids=$(ids_of "$W")
 	[ "$cmd" = export ] && ref_bundle=$(tar --zstd -tf "$T/out/b.tar.zst" | sort | sha256sum)
+	[ "$cmd" = unpack ] && ref_lib=$(library_sum "$T/out/lib")
 	# io+: the k-th write-side call and every later one fail (a full disk)
 	for kind in alloc io io+; do
 		n=$(awk -v k="${kind%+}" '$1 == k {print $2}' "$T/count")
@@ -142,6 +148,19 @@ for cmd in $commands; do
 				# a damaged store: the loop must see it
 				p=$(ls "$W"/store.git/objects/pack/*.pack | head -n 1)
 				truncate -s -100 "$p"
+			fi
+			if [ "$cmd" = unpack ]; then
+				same_head=$(head_of "$W")
+				[ "$same_head" = "$old" ] || problem "$k" "unpack moved main" "$old -> $same_head"
+				others=$(ls -A "$T/out" | grep -vx 'lib')
+				[ -z "$others" ] || problem "$k" "unpack left a folder beside the library" "$others"
+				if [ -e "$T/out/lib" ]; then
+					[ "$(library_sum "$T/out/lib")" = "$ref_lib" ] ||
+						problem "$k" "a library under the final name with other contents (exit $rc)"
+				elif [ "$rc" -eq 0 ]; then
+					problem "$k" "exit 0 without a library"
+				fi
+				continue
 			fi
 			if [ "$cmd" = export ]; then
 				same_head=$(head_of "$W")
