@@ -149,33 +149,23 @@ for cmd in $commands; do
 				p=$(ls "$W"/store.git/objects/pack/*.pack | head -n 1)
 				truncate -s -100 "$p"
 			fi
-			if [ "$cmd" = unpack ]; then
+			if [ "$cmd" = export ] || [ "$cmd" = unpack ]; then
+				# an output beside an untouched archive: all of it or nothing
+				if [ "$cmd" = export ]; then name=b.tar.zst what=bundle; else name=lib what=library; fi
 				same_head=$(head_of "$W")
-				[ "$same_head" = "$old" ] || problem "$k" "unpack moved main" "$old -> $same_head"
-				others=$(ls -A "$T/out" | grep -vx 'lib')
-				[ -z "$others" ] || problem "$k" "unpack left a folder beside the library" "$others"
-				if [ -e "$T/out/lib" ]; then
+				[ "$same_head" = "$old" ] || problem "$k" "$cmd moved main" "$old -> $same_head"
+				others=$(ls -A "$T/out" | grep -vx "$name")
+				[ -z "$others" ] || problem "$k" "$cmd left files beside the $what" "$others"
+				if [ ! -e "$T/out/$name" ]; then
+					[ "$rc" -ne 0 ] || problem "$k" "exit 0 without a $what"
+				elif [ "$cmd" = unpack ]; then
 					[ "$(library_sum "$T/out/lib")" = "$ref_lib" ] ||
 						problem "$k" "a library under the final name with other contents (exit $rc)"
-				elif [ "$rc" -eq 0 ]; then
-					problem "$k" "exit 0 without a library"
-				fi
-				continue
-			fi
-			if [ "$cmd" = export ]; then
-				same_head=$(head_of "$W")
-				[ "$same_head" = "$old" ] || problem "$k" "export moved main" "$old -> $same_head"
-				others=$(ls -A "$T/out" | grep -vx 'b.tar.zst')
-				[ -z "$others" ] || problem "$k" "export left files beside the bundle" "$others"
-				if [ -e "$T/out/b.tar.zst" ]; then
-					if ! out=$(svd -C "$W" inspect "$T/out/b.tar.zst" 2>&1); then
-						problem "$k" "a bundle under the final name that inspect refuses (exit $rc)" \
-							"$(printf '%s' "$out" | tail -n 2)"
-					elif [ "$(tar --zstd -tf "$T/out/b.tar.zst" | sort | sha256sum)" != "$ref_bundle" ]; then
-						problem "$k" "a bundle under the final name with other contents"
-					fi
-				elif [ "$rc" -eq 0 ]; then
-					problem "$k" "exit 0 without a bundle"
+				elif ! out=$(svd -C "$W" inspect "$T/out/b.tar.zst" 2>&1); then
+					problem "$k" "a bundle under the final name that inspect refuses (exit $rc)" \
+						"$(printf '%s' "$out" | tail -n 2)"
+				elif [ "$(tar --zstd -tf "$T/out/b.tar.zst" | sort | sha256sum)" != "$ref_bundle" ]; then
+					problem "$k" "a bundle under the final name with other contents"
 				fi
 				continue
 			fi
