@@ -83,4 +83,14 @@ int cli_print_json(void *json);
 /* Does a string match the help options? */
 int cli_is_help(const char *arg);
 
+/* --threads ARG: 1 to max into *out, 0; or a usage error for cmd (EXIT_USAGE). */
+int cli_threads(const char *cmd, const char *arg, unsigned max, unsigned *out);
+
+/* Is there an archive (its mirror-id) in dir? */
+int cli_is_archive(const char *dir);
+
+/* A damaged region of a bundle: appended to list (--json) or a line on out after lead. */
+void cli_damage(void *list, FILE *out, const char *lead, uint64_t offset, uint64_t length,
+                const char *what);
+
 #endif

@@ -146,10 +146,8 @@ int cmd_export(int argc, char **argv, cli_ctx *ctx)
 			eo.level = (int)v;
 			break;
 		case 'j':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 16)
-				return cli_usage("export", "--threads takes 1 to 16");
-			eo.threads = (unsigned)v;
+			if ((code = cli_threads("export", optarg, 16, &eo.threads)) != 0)
+				return code;
 			break;
 		case OPT_JSON:
 			json = 1;

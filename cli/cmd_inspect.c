@@ -90,23 +90,7 @@ static void on_damage(uint64_t offset, uint64_t length, const char *what, void *
 {
 	pstate *s = payload;
 
-	if (s->json)
-		json_array_append_new(s->damage,
-		                      json_pack("{s:I,s:I,s:s}", "offset", (json_int_t)offset,
-		                                "length", (json_int_t)length, "what", what));
-	else
-		printf("damaged at byte %llu (%llu bytes): %s\n", (unsigned long long)offset,
-		       (unsigned long long)length, what);
-}
-
-/* Is there an archive where ctx points? (inspect works without one) */
-static int archive_here(const cli_ctx *ctx)
-{
-	char probe[4200];
-	struct stat st;
-
-	snprintf(probe, sizeof(probe), "%s/mirror-id", ctx->archive_dir);
-	return stat(probe, &st) == 0;
+	cli_damage(s->json ? s->damage : NULL, stdout, "", offset, length, what);
 }
 
 int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
@@ -155,7 +139,7 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 		code = cli_usage("inspect", "inspect takes one bundle");
 		goto cleanup;
 	}
-	if (archive_here(ctx)) {
+	if (cli_is_archive(ctx->archive_dir)) {
 		if ((code = cli_open_archive(&a, ctx)) != 0)
 			goto cleanup;
 		for (i = 0; i < svd_trust_count(svd_archive_trust(a)); i++) {

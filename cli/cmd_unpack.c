@@ -77,30 +77,14 @@ static void on_damage(uint64_t offset, uint64_t length, const char *what, void *
 {
 	ustate *s = payload;
 
-	if (s->json)
-		json_array_append_new(s->damage,
-		                      json_pack("{s:I,s:I,s:s}", "offset", (json_int_t)offset,
-		                                "length", (json_int_t)length, "what", what));
-	else
-		fprintf(stderr, "%sdamaged at byte %llu (%llu bytes): %s\n",
-		        s->progress ? "\n" : "", (unsigned long long)offset,
-		        (unsigned long long)length, what);
+	cli_damage(s->json ? s->damage : NULL, stderr, s->progress ? "\n" : "", offset, length,
+	           what);
 }
 
 static void on_progress(uint64_t items, uint64_t bytes, void *payload)
 {
 	(void)payload;
 	cli_progress("unpack", (size_t)items, (unsigned long long)bytes, 0);
-}
-
-/* Is there an archive at dir? */
-static int is_archive(const char *dir)
-{
-	char probe[4200];
-	struct stat st;
-
-	snprintf(probe, sizeof(probe), "%s/mirror-id", dir);
-	return stat(probe, &st) == 0;
 }
 
 /* Add an archive's trusted keys to a trust list; prints its own errors. */
@@ -158,16 +142,10 @@ int cmd_unpack(int argc, char **argv, cli_ctx *ctx)
 			svd_pubkey_free(pk);
 			break;
 		}
-		case 'j': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 8) {
-				code = cli_usage("unpack", "--threads %s: give 1 to 8", optarg);
+		case 'j':
+			if ((code = cli_threads("unpack", optarg, 8, &uo.threads)) != 0)
 				goto cleanup;
-			}
-			uo.threads = (unsigned)n;
 			break;
-		}
 		case 'J':
 			s.json = 1;
 			break;
@@ -198,11 +176,12 @@ int cmd_unpack(int argc, char **argv, cli_ctx *ctx)
 		code = EXIT_NOTFOUND;
 		goto cleanup;
 	}
-	if (S_ISDIR(sb.st_mode) && !is_archive(src)) {
+	if (S_ISDIR(sb.st_mode) && !cli_is_archive(src)) {
 		code = cli_usage("unpack", "%s is a folder but not an archive (no mirror-id)", src);
 		goto cleanup;
 	}
-	if (is_archive(ctx->archive_dir) && (code = trust_archive(trust, ctx->archive_dir)) != 0)
+	if (cli_is_archive(ctx->archive_dir) &&
+	    (code = trust_archive(trust, ctx->archive_dir)) != 0)
 		goto cleanup;
 	if (S_ISDIR(sb.st_mode) && (code = trust_archive(trust, src)) != 0)
 		goto cleanup;

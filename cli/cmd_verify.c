@@ -88,9 +88,8 @@ int cmd_verify(int argc, char **argv, cli_ctx *ctx)
 			s.quiet = 1;
 			break;
 		case 'j':
-			threads = (unsigned)strtoul(optarg, NULL, 10);
-			if (threads < 1 || threads > 8)
-				return cli_usage("verify", "--threads takes 1 to 8");
+			if ((code = cli_threads("verify", optarg, 8, &threads)) != 0)
+				return code;
 			break;
 		case 'h':
 			help(stdout);

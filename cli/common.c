@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +67,37 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nsee 'samvydav %s%s--help'\n", cmd ? cmd : "", cmd ? " " : "");
 	return EXIT_USAGE;
+}
+
+int cli_threads(const char *cmd, const char *arg, unsigned max, unsigned *out)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	if (end == arg || *end || n < 1 || n > (long)max)
+		return cli_usage(cmd, "--threads %s: give 1 to %u", arg, max);
+	*out = (unsigned)n;
+	return 0;
+}
+
+int cli_is_archive(const char *dir)
+{
+	char probe[4200];
+	struct stat st;
+
+	snprintf(probe, sizeof(probe), "%s/mirror-id", dir);
+	return stat(probe, &st) == 0;
+}
+
+void cli_damage(void *list, FILE *out, const char *lead, uint64_t offset, uint64_t length,
+                const char *what)
+{
+	if (list)
+		json_array_append_new(list, json_pack("{s:I,s:I,s:s}", "offset", (json_int_t)offset,
+		                                      "length", (json_int_t)length, "what", what));
+	else
+		fprintf(out, "%sdamaged at byte %llu (%llu bytes): %s\n", lead,
+		        (unsigned long long)offset, (unsigned long long)length, what);
 }
 
 int cli_is_help(const char *arg)

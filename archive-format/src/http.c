@@ -505,19 +505,13 @@ static int collect_row(const char *id, const svd_manifest *m, void *payload)
 	index_rows *rows = payload;
 	const char *published, *created, *title, *lang;
 	index_row *row;
+	int error;
 
 	rows->items++;
 	if (!m)
 		return 0; /* listed by `samvydav verify`, not by the index */
-	if (rows->n == rows->cap) {
-		size_t cap = rows->cap ? rows->cap * 2 : 256;
-		index_row *v = realloc(rows->v, cap * sizeof(*v));
-
-		if (!v)
-			return svd_error_set(SVD_ERROR, "out of memory building the index");
-		rows->v = v;
-		rows->cap = cap;
-	}
+	if ((error = svd_grow(&rows->v, &rows->cap, rows->n + 1, sizeof(*rows->v), 256)) < 0)
+		return error;
 	row = &rows->v[rows->n];
 	memset(row, 0, sizeof(*row));
 	published = svd_manifest_get(m, "published");

@@ -340,21 +340,12 @@ static int tok_grow(svd_catalog *c)
 /* Room for need bytes of words in an arena (doubling from first). */
 static int arena_fit(char **arena, size_t *cap, size_t need, size_t first)
 {
-	size_t nc;
-	char *p;
-
 	if (need <= *cap)
 		return 0;
 	if (need > ARENA_MAX)
 		return svd_error_set(SVD_ETOOBIG, "over %u bytes of distinct search words",
 		                     ARENA_MAX);
-	for (nc = *cap ? *cap * 2 : first; nc < need; nc *= 2)
-		;
-	if (!(p = realloc(*arena, nc)))
-		return svd_error_set(SVD_ERROR, "out of memory");
-	*arena = p;
-	*cap = nc;
-	return 0;
+	return svd_grow(arena, cap, need, 1, first);
 }
 
 /* A word of item tc->item, whose FNV-1a hash is h, into the search index. */
@@ -376,14 +367,9 @@ static int tok_add(tok_ctx *tc, const char *s, size_t len, uint32_t h)
 	if (c->slots[k]) {
 		t = c->slots[k] - 1;
 	} else {
-		if (c->ntoks == c->captoks) {
-			size_t nc = c->captoks ? c->captoks * 2 : 4096;
-			ctok *p = realloc(c->toks, nc * sizeof(*p));
-			if (!p)
-				return tc->error = svd_error_set(SVD_ERROR, "out of memory");
-			c->toks = p;
-			c->captoks = nc;
-		}
+		if ((tc->error =
+		         svd_grow(&c->toks, &c->captoks, c->ntoks + 1, sizeof(*c->toks), 4096)) < 0)
+			return tc->error;
 		if ((tc->error = arena_fit(&c->arena, &c->acap, c->alen + len, 1u << 20)) < 0)
 			return tc->error;
 		t = (uint32_t)c->ntoks++;
@@ -401,18 +387,12 @@ static int tok_add(tok_ctx *tc, const char *s, size_t len, uint32_t h)
 	if (tk->last == tc->item + 1)
 		return 0; /* this item has it already */
 	tk->last = tc->item + 1;
-	if (c->npairs == c->cappairs) {
-		size_t nc = c->cappairs ? c->cappairs * 2 : 1u << 16;
-		uint32_t(*p)[2];
-		if (c->npairs >= POSTINGS_MAX)
-			return tc->error = svd_error_set(SVD_ETOOBIG,
-			                                 "over %u search entries in one library",
-			                                 POSTINGS_MAX);
-		if (!(p = realloc(c->pairs, nc * sizeof(*p))))
-			return tc->error = svd_error_set(SVD_ERROR, "out of memory");
-		c->pairs = p;
-		c->cappairs = nc;
-	}
+	if (c->npairs >= POSTINGS_MAX)
+		return tc->error = svd_error_set(
+		           SVD_ETOOBIG, "over %u search entries in one library", POSTINGS_MAX);
+	if ((tc->error =
+	         svd_grow(&c->pairs, &c->cappairs, c->npairs + 1, sizeof(*c->pairs), 1u << 16)) < 0)
+		return tc->error;
 	c->pairs[c->npairs][0] = t;
 	c->pairs[c->npairs][1] = tc->item;
 	c->npairs++;
@@ -511,14 +491,8 @@ static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v,
 		return 0;
 	if (c->n >= HIDDEN - 1)
 		return svd_error_set(SVD_ETOOBIG, "too many items for one library");
-	if (c->n == c->cap) {
-		size_t nc = c->cap ? c->cap * 2 : 256;
-		citem *p = realloc(c->v, nc * sizeof(*p));
-		if (!p)
-			return svd_error_set(SVD_ERROR, "out of memory");
-		c->v = p;
-		c->cap = nc;
-	}
+	if ((error = svd_grow(&c->v, &c->cap, c->n + 1, sizeof(*c->v), 256)) < 0)
+		return error;
 	it = &c->v[c->n];
 	memset(it, 0, sizeof(*it));
 	bytes = (const uint8_t *)svd_manifest_bytes(m, &len);
@@ -1018,14 +992,8 @@ static void markdown(svd_buf *b, const citem *it, const char *body, size_t len, 
 			if (!href.error)
 				cmark_node_set_url(node, href.data);
 		} else if (t == CMARK_NODE_IMAGE) {
-			if (nimages == capimages) {
-				size_t nc = capimages ? capimages * 2 : 8;
-				cmark_node **p = realloc(images, nc * sizeof(*p));
-				if (!p)
-					break;
-				images = p;
-				capimages = nc;
-			}
+			if (svd_grow(&images, &capimages, nimages + 1, sizeof(*images), 8) < 0)
+				break;
 			images[nimages++] = node;
 		}
 	}
@@ -1402,14 +1370,8 @@ static int on_word(const char *s, size_t len, void *payload)
 		if (e[2] == h && e[1] == len && !memcmp(w->arena + e[0], s, len))
 			return 0; /* this item has it already */
 	}
-	if (w->n == w->cap) {
-		size_t nc = w->cap ? w->cap * 2 : 512;
-		uint32_t(*p)[3] = realloc(w->w, nc * sizeof(*p));
-		if (!p)
-			return w->error = svd_error_set(SVD_ERROR, "out of memory");
-		w->w = p;
-		w->cap = nc;
-	}
+	if ((w->error = svd_grow(&w->w, &w->cap, w->n + 1, sizeof(*w->w), 512)) < 0)
+		return w->error;
 	if ((w->error = arena_fit(&w->arena, &w->acap, w->alen + len, 8192)) < 0)
 		return w->error;
 	memcpy(w->arena + w->alen, s, len);

@@ -338,3 +338,22 @@ const char *svd_ioerr(int err)
 	snprintf(buf, sizeof(buf), "%s%s", strerror(err), hint);
 	return buf;
 }
+
+int svd_grow(void *array, size_t *cap, size_t need, size_t elem, size_t first)
+{
+	void *p;
+	size_t nc;
+
+	if (need <= *cap)
+		return 0;
+	for (nc = *cap ? *cap * 2 : first; nc < need; nc *= 2)
+		;
+	if (nc > SIZE_MAX / elem)
+		return svd_error_set(SVD_ERROR, "out of memory");
+	memcpy(&p, array, sizeof(p));
+	if (!(p = realloc(p, nc * elem)))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	memcpy(array, &p, sizeof(p));
+	*cap = nc;
+	return 0;
+}

@@ -63,4 +63,11 @@ char *svd_strdup(const char *s);
  */
 const char *svd_ioerr(int err);
 
+/*
+ * A growable array: room for need elements of elem bytes in *array (array
+ * is the address of the pointer), doubling from first. 0, or SVD_ERROR
+ * "out of memory" with the array as it was.
+ */
+int svd_grow(void *array, size_t *cap, size_t need, size_t elem, size_t first);
+
 #endif
