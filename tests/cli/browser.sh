@@ -29,10 +29,7 @@ A=$T/a
 new_archive "$A" ed || { echo "cannot set up an archive"; exit 1; }
 
 # the seed corpus (English, French, Greek, Russian and others), as basic.sh adds it
-mkdir -p "$T/corpus"
-python3 "$SVD_SOURCE_DIR/tests/data/corpus/to_jsonl.py" "$SVD_SOURCE_DIR/tests/data/corpus/seed-articles.json" \
-	"$T/corpus" --created 2026-01-01T00:00:00Z >/dev/null
-check "add the seed corpus" svd -C "$A" add --from "$T/corpus/items.jsonl" --key "$T/ed.key"
+seed_corpus "$A"
 # 160 short notes more, so that the index has over 200 rows: reader.js
 # then groups them (the path a large library takes)
 mkdir -p "$T/notes"

@@ -20,14 +20,6 @@ pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 t0=$(date +%s%N)
 
-# wait_log PATTERN [TENTHS]: until the daemon's log matches (default 20 s)
-wait_log() {
-	for _ in $(seq "${2:-200}"); do
-		grep -qE -- "$1" "$log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # conf FILE ARCHIVE INBOX: a daemon config watching one inbox, settle 1, rescan 1
 conf() {
@@ -45,22 +37,6 @@ conf() {
 	EOF
 }
 
-# start_daemon CONF LOG: start it and wait for its first line
-start_daemon() {
-	log=$2
-	"$D" -c "$1" 2>>"$log" &
-	pid=$!
-	wait_log "samvydavd [^ ]+: archive " 100
-}
-
-stop_daemon() {
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	local rc=$?
-	pid=
-	return $rc
-}
 
 ############################################################### 1. the flood
 

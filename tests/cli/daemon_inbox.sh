@@ -13,14 +13,6 @@ D=$SVD_BUILD_DIR/daemon/samvydavd
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 
-# wait_log PATTERN: until the daemon's log matches (at most 20 s)
-wait_log() {
-	for _ in $(seq 200); do
-		grep -qE -- "$1" "$log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # add_items ARCHIVE PREFIX N: N items signed by ed
 add_items() {

@@ -11,10 +11,7 @@ A=$T/a
 new_archive "$A" ed || { echo "cannot set up an archive"; exit 1; }
 
 # the seed corpus, as basic.sh adds it
-mkdir -p "$T/corpus"
-python3 "$SVD_SOURCE_DIR/tests/data/corpus/to_jsonl.py" "$SVD_SOURCE_DIR/tests/data/corpus/seed-articles.json" \
-	"$T/corpus" --created 2026-01-01T00:00:00Z >/dev/null
-check "add the seed corpus" svd -C "$A" add --from "$T/corpus/items.jsonl" --key "$T/ed.key"
+seed_corpus "$A"
 svd -C "$A" list --json | python3 -c 'import json,sys; print("\n".join(sorted(r["id"] for r in json.load(sys.stdin))))' >"$T/seed.ids"
 # one item with a non-ASCII attachment name and one over 1 MiB
 printf '# Фото\n' >"$T/photo-body.md"

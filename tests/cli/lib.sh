@@ -136,6 +136,44 @@ big_items() {
 	PY
 }
 
+# seed_corpus ARCHIVE: the seed corpus (tests/data/corpus) as
+# $T/corpus/items.jsonl, added to ARCHIVE by ed (one check)
+seed_corpus() {
+	mkdir -p "$T/corpus"
+	python3 "$SVD_SOURCE_DIR/tests/data/corpus/to_jsonl.py" \
+		"$SVD_SOURCE_DIR/tests/data/corpus/seed-articles.json" "$T/corpus" \
+		--created 2026-01-01T00:00:00Z >/dev/null
+	check "add the seed corpus" svd -C "$1" add -q --from "$T/corpus/items.jsonl" --key "$T/ed.key"
+}
+
+# The daemon, for the scenarios that run it (D: its binary; log: its log).
+# wait_log PATTERN [TENTHS]: until the log matches (default 20 s)
+wait_log() {
+	for _ in $(seq "${2:-200}"); do
+		grep -qE -- "$1" "$log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_daemon CONF LOG: start it (pid) and wait for its first line
+start_daemon() {
+	log=$2
+	"$D" -c "$1" 2>>"$log" &
+	pid=$!
+	wait_log "samvydavd [^ ]+: archive " 100
+}
+
+# stop_daemon: SIGTERM and wait; its exit status
+stop_daemon() {
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	local rc=$?
+	pid=
+	return $rc
+}
+
 finish() {
 	local f
 	if [ "${SVD_VALGRIND:-0}" != 0 ]; then

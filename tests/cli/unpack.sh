@@ -11,10 +11,7 @@ command -v zstd >/dev/null || { echo "zstd is not installed"; exit 1; }
 
 A=$T/a
 new_archive "$A" ed || { echo "cannot set up an archive"; exit 1; }
-mkdir -p "$T/corpus"
-python3 "$SVD_SOURCE_DIR/tests/data/corpus/to_jsonl.py" "$SVD_SOURCE_DIR/tests/data/corpus/seed-articles.json" \
-	"$T/corpus" --created 2026-01-01T00:00:00Z >/dev/null
-check "add the seed corpus" svd -C "$A" add -q --from "$T/corpus/items.jsonl" --key "$T/ed.key"
+seed_corpus "$A"
 
 # added: ADD-ARGS... -> the new item's id
 added() { svd -C "$A" add --key "$T/ed.key" "$@" | awk '/^Added/ {print $2}'; }

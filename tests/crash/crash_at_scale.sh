@@ -30,29 +30,6 @@ t_start=$(date +%s)
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 
-# wait_log PATTERN [TENTHS]: until the daemon's log matches (default 60 s)
-wait_log() {
-	for _ in $(seq "${2:-600}"); do
-		grep -qE -- "$1" "$log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# start_daemon LOG: start it on $R and the inbox, and wait for its first line
-start_daemon() {
-	log=$1
-	"$D" -c "$T/r.conf" 2>>"$log" &
-	pid=$!
-	wait_log "samvydavd [^ ]+: archive " 100
-}
-
-stop_daemon() {
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	pid=
-}
 
 # opened FILE: until the daemon has FILE open (at most 10 s)
 opened() {
@@ -111,11 +88,11 @@ t0=$(date +%s%N)
 svd -C "$R" import -q "$BUNDLE" || { echo "an uninterrupted import fails"; exit 1; }
 ims=$((($(date +%s%N) - t0) / 1000000))
 rm -rf "$R" "$T/kin" && cp -a "$R0" "$R" && mkdir -p "$T/kin"
-start_daemon "$T/timed.log" || { echo "the daemon does not start"; exit 1; }
+start_daemon "$T/r.conf" "$T/timed.log" || { echo "the daemon does not start"; exit 1; }
 ln "$BUNDLE" "$T/kin/big.tar.zst"
 opened "$T/kin/big.tar.zst"
 t0=$(date +%s%N)
-wait_log "inbox: $T/kin/big.tar.zst: imported:" || { echo "the daemon does not import"; exit 1; }
+wait_log "inbox: $T/kin/big.tar.zst: imported:" 600 || { echo "the daemon does not import"; exit 1; }
 dms=$((($(date +%s%N) - t0) / 1000000))
 stop_daemon
 printf '# bundle: %d items, %d KiB; import %d ms, daemon import %d ms; seed %s; %d runs\n' \
@@ -149,7 +126,7 @@ for i in $(seq 1 "$runs"); do
 		[ $? -eq 137 ] && killed=yes
 	else
 		rm -f "$T/d.log"
-		start_daemon "$T/d.log" || not_ok "$what: the daemon starts" "$(tail -n 3 "$T/d.log")"
+		start_daemon "$T/r.conf" "$T/d.log" || not_ok "$what: the daemon starts" "$(tail -n 3 "$T/d.log")"
 		ln "$BUNDLE" "$T/kin/big.tar.zst"
 		# on a loaded machine the whole import may pass between two looks
 		opened "$T/kin/big.tar.zst" || grep -q "inbox: $T/kin/big.tar.zst: imported:" "$T/d.log" ||
@@ -186,9 +163,9 @@ for i in $(seq 1 "$runs"); do
 		out=$(svd -C "$R" import -q "$BUNDLE" 2>&1) || not_ok "$what: the import run again completes" "$(printf '%s' "$out" | tail -n 2)"
 	else
 		rm -f "$T/d2.log"
-		start_daemon "$T/d2.log" || not_ok "$what: the daemon restarts" "$(tail -n 3 "$T/d2.log")"
+		start_daemon "$T/r.conf" "$T/d2.log" || not_ok "$what: the daemon restarts" "$(tail -n 3 "$T/d2.log")"
 		if ! grep -q "$bigsum" "$R/daemon-state/imported" 2>/dev/null; then
-			wait_log "inbox: $T/kin/big.tar.zst: imported:" ||
+			wait_log "inbox: $T/kin/big.tar.zst: imported:" 600 ||
 				not_ok "$what: the restarted daemon imports the bundle" "$(tail -n 3 "$T/d2.log")"
 		fi
 		stop_daemon
