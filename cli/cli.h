@@ -86,6 +86,9 @@ int cli_is_help(const char *arg);
 /* --threads ARG: 1 to max into *out, 0; or a usage error for cmd (EXIT_USAGE). */
 int cli_threads(const char *cmd, const char *arg, unsigned max, unsigned *out);
 
+/* --trust PATH: a public key into trust; 0, or the error printed and its exit code. */
+int cli_trust_file(svd_trust *trust, const char *path);
+
 /* Is there an archive (its mirror-id) in dir? */
 int cli_is_archive(const char *dir);
 

@@ -115,17 +115,10 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 		case 'j':
 			s.json = 1;
 			break;
-		case 't': {
-			svd_pubkey *pk = NULL;
-			if ((error = svd_pubkey_read(&pk, optarg)) < 0 ||
-			    (error = svd_trust_insert(trust, pk)) < 0) {
-				svd_pubkey_free(pk);
-				code = cli_fail(error);
+		case 't':
+			if ((code = cli_trust_file(trust, optarg)) != 0)
 				goto cleanup;
-			}
-			svd_pubkey_free(pk);
 			break;
-		}
 		case 'h':
 			help(stdout);
 			code = EXIT_OK;

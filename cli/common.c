@@ -80,6 +80,19 @@ int cli_threads(const char *cmd, const char *arg, unsigned max, unsigned *out)
 	return 0;
 }
 
+int cli_trust_file(svd_trust *trust, const char *path)
+{
+	svd_pubkey *pk = NULL;
+	int error;
+
+	if ((error = svd_pubkey_read(&pk, path)) < 0 || (error = svd_trust_insert(trust, pk)) < 0) {
+		svd_pubkey_free(pk);
+		return cli_fail(error);
+	}
+	svd_pubkey_free(pk);
+	return 0;
+}
+
 int cli_is_archive(const char *dir)
 {
 	char probe[4200];

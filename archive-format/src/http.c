@@ -38,6 +38,7 @@
 #include "samvydav/store.h"
 #include "archive_internal.h"
 #include "http_internal.h"
+#include "render_internal.h"
 #include "store_internal.h"
 #include "util.h"
 
@@ -116,68 +117,6 @@ typedef struct route {
 	char file[SVD_HTTP_URL_MAX + 1]; /* the path inside the item's folder; an asset's name */
 	unsigned shard;
 } route;
-
-/* A growing text buffer with a hard cap; the first failure sticks. */
-typedef struct sbuf {
-	char *p;
-	size_t len, cap, max;
-	int error;
-} sbuf;
-
-static void sb_init(sbuf *b, size_t max)
-{
-	*b = (sbuf){.max = max};
-}
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-	size_t want;
-	char *p;
-
-	if (b->error)
-		return;
-	if (n > b->max - b->len) {
-		b->error = svd_error_set(SVD_ETOOBIG, "page over its limit of %zu bytes", b->max);
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		want = b->cap ? b->cap : 4096;
-		while (want < b->len + n + 1)
-			want *= 2;
-		if (!(p = realloc(b->p, want))) {
-			b->error = svd_error_set(SVD_ERROR, "out of memory building a page");
-			return;
-		}
-		b->p = p;
-		b->cap = want;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-static void sb_printf(sbuf *b, const char *fmt, ...) SVD_PRINTF(2, 3);
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		if (!b->error)
-			b->error = svd_error_set(SVD_ERROR, "page line too long");
-		return;
-	}
-	sb_put(b, tmp, (size_t)n);
-}
 
 /* The gate. */
 
@@ -406,25 +345,8 @@ static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct M
 }
 
 /* A buffer's bytes as the body (the response frees them). */
-static enum MHD_Result queue_sbuf(struct MHD_Connection *c, unsigned status, sbuf *b,
-                                  const char *type, int html)
-{
-	struct MHD_Response *resp;
-
-	resp =
-	    MHD_create_response_from_buffer(b->len, b->p ? b->p : (char *)"",
-	                                    b->p ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-	if (!resp) {
-		free(b->p);
-		b->p = NULL;
-		return MHD_NO;
-	}
-	b->p = NULL;
-	return queue(c, status, resp, type, html);
-}
-
-/* A rendered buffer as the body of a 200 (the response frees it). */
-static enum MHD_Result queue_buf(struct MHD_Connection *c, svd_buf *b, const char *type, int html)
+static enum MHD_Result queue_buf(struct MHD_Connection *c, unsigned status, svd_buf *b,
+                                 const char *type, int html)
 {
 	struct MHD_Response *resp;
 
@@ -432,11 +354,12 @@ static enum MHD_Result queue_buf(struct MHD_Connection *c, svd_buf *b, const cha
 	                                       b->data ? MHD_RESPMEM_MUST_FREE
 	                                               : MHD_RESPMEM_PERSISTENT);
 	if (!resp) {
-		svd_buf_clear(b);
+		free(b->data);
+		b->data = NULL;
 		return MHD_NO;
 	}
 	b->data = NULL;
-	return queue(c, MHD_HTTP_OK, resp, type, html);
+	return queue(c, status, resp, type, html);
 }
 
 /* A short plain-text reply: the status and what went wrong (never a path on disk). */
@@ -444,24 +367,24 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, con
                                   const char *detail)
 {
 	struct MHD_Response *resp;
-	sbuf b;
+	svd_buf b;
 
-	sb_init(&b, SMALL_MAX);
-	sb_printf(&b, "%u %s", status, what);
+	svd_buf_init(&b, SMALL_MAX);
+	svd_buf_printf(&b, "%u %s", status, what);
 	if (detail && *detail) {
-		sb_puts(&b, ": ");
-		sb_put(&b, detail, strnlen(detail, 1024));
+		svd_buf_puts(&b, ": ");
+		svd_buf_put(&b, detail, strnlen(detail, 1024));
 	}
-	sb_puts(&b, "\n");
+	svd_buf_puts(&b, "\n");
 	if (b.error) {
-		free(b.p);
+		free(b.data);
 		return MHD_NO;
 	}
 	if (status != MHD_HTTP_METHOD_NOT_ALLOWED)
-		return queue_sbuf(c, status, &b, "text/plain; charset=utf-8", 0);
-	resp = MHD_create_response_from_buffer(b.len, b.p, MHD_RESPMEM_MUST_FREE);
+		return queue_buf(c, status, &b, "text/plain; charset=utf-8", 0);
+	resp = MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
-		free(b.p);
+		free(b.data);
 		return MHD_NO;
 	}
 	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") != MHD_YES) {
@@ -772,13 +695,13 @@ static enum MHD_Result serve_page(struct MHD_Connection *c, svd_archive *a, inde
 		svd_buf_clear(&b);
 		return reply_error(c, error);
 	}
-	return queue_buf(c, &b, "text/html; charset=utf-8", 1);
+	return queue_buf(c, MHD_HTTP_OK, &b, "text/html; charset=utf-8", 1);
 }
 
 static enum MHD_Result serve_status(struct MHD_Connection *c, svd_archive *a, index_cache *ic)
 {
 	json_t *o;
-	sbuf b;
+	svd_buf b;
 	char *s;
 
 	o = json_pack("{s:s, s:I, s:s?, s:I, s:s}", "mirror", svd_archive_mirror_id(a), "items",
@@ -789,14 +712,14 @@ static enum MHD_Result serve_status(struct MHD_Connection *c, svd_archive *a, in
 	json_decref(o);
 	if (!s)
 		return MHD_NO;
-	sb_init(&b, SMALL_MAX);
-	sb_puts(&b, s);
+	svd_buf_init(&b, SMALL_MAX);
+	svd_buf_puts(&b, s);
 	free(s);
 	if (b.error) {
-		free(b.p);
+		free(b.data);
 		return MHD_NO;
 	}
-	return queue_sbuf(c, MHD_HTTP_OK, &b, "application/json", 0);
+	return queue_buf(c, MHD_HTTP_OK, &b, "application/json", 0);
 }
 
 /* An item's folder in main: its tree. SVD_ENOTFOUND for an id main does not hold. */
