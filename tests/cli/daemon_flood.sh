@@ -201,11 +201,7 @@ craft write --level 1 "$BIG" "$T/ex" || exit 1
 bigsum=$(sha256sum <"$BIG" | cut -d' ' -f1)
 
 R0=$T/k0
-new_archive "$R0" ed || exit 1
-mkdir -p "$T/own"
-printf '{"title":"Власна","lang":"uk","created":"2025-12-31T00:00:00Z"}' >"$T/own/meta.json"
-printf 'Власний текст.\n' >"$T/own/body.md"
-svd -C "$R0" add --from "$T/own" --key "$T/ed.key" -q || exit 1
+own_item_archive "$R0" || exit 1
 want=$(printf '%s\n' "$(ids_of "$S")" "$(ids_of "$R0")" | sort)
 
 # an uninterrupted daemon import, timed from the moment the daemon opens the bundle

@@ -146,6 +146,16 @@ seed_corpus() {
 	check "add the seed corpus" svd -C "$1" add -q --from "$T/corpus/items.jsonl" --key "$T/ed.key"
 }
 
+# own_item_archive DIR: a new archive (ed trusted) holding one item of its
+# own, so that its main is a commit before anything is imported
+own_item_archive() {
+	new_archive "$1" ed || return 1
+	mkdir -p "$T/own"
+	printf '{"title":"Власна","lang":"uk","created":"2025-12-31T00:00:00Z"}' >"$T/own/meta.json"
+	printf 'Власний текст.\n' >"$T/own/body.md"
+	svd -C "$1" add --from "$T/own" --key "$T/ed.key" -q
+}
+
 # The daemon, for the scenarios that run it (D: its binary; log: its log).
 # wait_log PATTERN [TENTHS]: until the log matches (default 20 s)
 wait_log() {

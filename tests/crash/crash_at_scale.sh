@@ -63,11 +63,7 @@ bigsum=$(sha256sum <"$BUNDLE" | cut -d' ' -f1)
 # The receiver starts with an item of its own, so "old main" is a commit.
 R0=$T/r0
 R=$T/r
-new_archive "$R0" ed || exit 1
-mkdir -p "$T/own"
-printf '{"title":"Власна","lang":"uk","created":"2025-12-31T00:00:00Z"}' >"$T/own/meta.json"
-printf 'Власний текст.\n' >"$T/own/body.md"
-svd -C "$R0" add --from "$T/own" --key "$T/ed.key" -q || exit 1
+own_item_archive "$R0" || exit 1
 want=$(printf '%s\n' "$(ids_of "$S")" "$(ids_of "$R0")" | sort)
 cat >"$T/r.conf" <<-EOF
 	[archive]
