@@ -36,6 +36,7 @@
 #include "canon.h"
 #include "extract_writer.h"
 #include "pack.h"
+#include "sha256.h"
 #include "store_internal.h"
 #include "util.h"
 
@@ -865,13 +866,13 @@ static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_p
 	    r->sk->body && r->sk->body->cap && re->path && !strcmp(re->path, "body.md")
 	        ? r->sk->body
 	        : NULL;
-	crypto_hash_sha256_state h;
+	svd_sha256 h;
 	uint64_t got = 0;
 	int error;
 
 	if (keep && !(re->data = malloc((size_t)re->size + 1)))
 		return r->fatal = svd_error_set(SVD_ERROR, "out of memory");
-	crypto_hash_sha256_init(&h);
+	svd_sha256_init(&h);
 	if (pw && (error = svd_packw_blob_begin(pw, re->size)) < 0)
 		return r->fatal = error;
 	for (;;) {
@@ -882,7 +883,7 @@ static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_p
 			break;
 		if (got + (uint64_t)n > re->size)
 			return -1;
-		crypto_hash_sha256_update(&h, r->data, (size_t)n);
+		svd_sha256_update(&h, r->data, (size_t)n);
 		if (keep)
 			memcpy(re->data + got, r->data, (size_t)n);
 		if (pw && (error = svd_packw_blob_write(pw, r->data, (size_t)n)) < 0)
@@ -899,7 +900,7 @@ static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_p
 	}
 	if (got != re->size)
 		return -1;
-	crypto_hash_sha256_final(&h, re->sha256);
+	svd_sha256_final(&h, re->sha256);
 	if (keep)
 		re->data[got] = '\0';
 	if (body)

@@ -16,6 +16,7 @@
 
 #include "samvydav/manifest.h"
 #include "canon.h"
+#include "sha256.h"
 #include "util.h"
 
 #define LANG_MAX   35   /* bytes of a language tag */
@@ -875,10 +876,10 @@ cleanup:
 /* Take bytes (malloc'd, NUL-terminated) as the manifest's own, and hash them into the id. */
 static void set_bytes(svd_manifest *m, char *bytes, size_t len)
 {
-	unsigned char hash[crypto_hash_sha256_BYTES];
+	unsigned char hash[SVD_SHA256_BYTES];
 
 	forget_bytes(m);
-	crypto_hash_sha256(hash, (const unsigned char *)bytes, len);
+	svd_sha256_once(hash, bytes, len);
 	svd_hex_encode(m->id, hash, sizeof(hash));
 	m->bytes = bytes;
 	m->len = len;

@@ -30,6 +30,7 @@
 #include "net_stream.h"
 #include "pack.h"
 #include "samvydav/peer.h"
+#include "sha256.h"
 #include "store_internal.h"
 #include "util.h"
 
@@ -310,7 +311,7 @@ static int copy_files(svd_txn *t, git_repository *from, const svd_tree_item *ti,
 			                      (unsigned long long)max_bytes);
 			goto cleanup;
 		}
-		crypto_hash_sha256(sha, git_odb_object_data(obj), git_odb_object_size(obj));
+		svd_sha256_once(sha, git_odb_object_data(obj), git_odb_object_size(obj));
 		if (sodium_memcmp(sha, e->sha256, sizeof(sha)) != 0) {
 			snprintf(why, whylen, "%s changed while it was read", e->path);
 			error = SVD_ECORRUPT;

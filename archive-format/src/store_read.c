@@ -12,6 +12,7 @@
 #include "samvydav/sig.h"
 #include "samvydav/store.h"
 #include "archive_internal.h"
+#include "sha256.h"
 #include "store_internal.h"
 #include "util.h"
 
@@ -208,7 +209,7 @@ static int read_level(svd_tree_item *ti, git_repository *repo, const git_oid *oi
 			break;
 		}
 		e->size = (uint64_t)git_blob_rawsize(blob);
-		crypto_hash_sha256(e->sha256, git_blob_rawcontent(blob), e->size);
+		svd_sha256_once(e->sha256, git_blob_rawcontent(blob), e->size);
 		if (keep && e->size <= (depth > 0 ? SVD_SIGFILE_MAX : SVD_MANIFEST_MAX)) {
 			e->data = git_blob_rawcontent(blob);
 			e->data_len = (size_t)e->size;

@@ -19,6 +19,7 @@
 #include "samvydav/store.h"
 #include "archive_internal.h"
 #include "pack.h"
+#include "sha256.h"
 #include "store_internal.h"
 #include "util.h"
 
@@ -285,7 +286,7 @@ static int draft_add_bytes(draft *d, svd_packw *pw, const char *path, const char
 	e->size = len;
 	e->data = copy;
 	e->data_len = len;
-	crypto_hash_sha256(e->sha256, (const uint8_t *)data, len);
+	svd_sha256_once(e->sha256, data, len);
 	return svd_packw_add(&d->oids[d->n - 1], pw, GIT_OBJECT_BLOB, data, len);
 }
 
@@ -300,7 +301,7 @@ static int draft_add_file(draft *d, svd_packw *pw, const char *name, const char 
 {
 	svd_entry *e;
 	struct stat st;
-	crypto_hash_sha256_state h;
+	svd_sha256 h;
 	uint8_t *buf = NULL;
 	uint64_t got = 0;
 	int fd, error;
@@ -335,7 +336,7 @@ static int draft_add_file(draft *d, svd_packw *pw, const char *name, const char 
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
 	}
-	crypto_hash_sha256_init(&h);
+	svd_sha256_init(&h);
 	if ((error = svd_packw_blob_begin(pw, (uint64_t)st.st_size)) < 0)
 		goto cleanup;
 	while (got < (uint64_t)st.st_size) {
@@ -351,14 +352,14 @@ static int draft_add_file(draft *d, svd_packw *pw, const char *name, const char 
 			                            : "the file shrank while it was read");
 			goto cleanup;
 		}
-		crypto_hash_sha256_update(&h, buf, (size_t)r);
+		svd_sha256_update(&h, buf, (size_t)r);
 		if ((error = svd_packw_blob_write(pw, buf, (size_t)r)) < 0)
 			goto cleanup;
 		got += (uint64_t)r;
 	}
 	if ((error = svd_packw_blob_end(&d->oids[d->n - 1], pw)) < 0)
 		goto cleanup;
-	crypto_hash_sha256_final(&h, e->sha256);
+	svd_sha256_final(&h, e->sha256);
 	e->type = SVD_ENTRY_FILE;
 	e->size = got;
 	*bytes += got;
