@@ -24,6 +24,8 @@
 #include "util.h"
 
 #define QUEUE_BYTES (8u * 1024 * 1024)
+#define WAKE_BYTES  (256u * 1024)  /* an idle writer is woken for this much, or an item's end */
+#define ROOM_STEP   (1024u * 1024) /* room is given back in steps of this much */
 
 enum op_type { OP_BEGIN, OP_OPEN, OP_DATA, OP_CLOSE, OP_KEEP, OP_DISCARD, OP_QUIT };
 
@@ -38,10 +40,13 @@ typedef struct op {
 struct svd_dw {
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t changed;
+	pthread_cond_t work; /* for the writer: operations queued */
+	pthread_cond_t room; /* for the reading thread: room in the queue, or a failure */
 	op *head, *tail;
-	size_t queued; /* bytes of ops waiting */
-	int failed;    /* under mu; also read without it as a hint */
+	size_t queued;      /* bytes of ops waiting or being run */
+	int writer_idle;    /* the writer waits on work */
+	int reader_waiting; /* the reading thread waits on room */
+	int failed;         /* under mu; also read without it as a hint */
 	char msg[9000];
 	op *quit; /* made at the start: stopping needs no memory */
 
@@ -62,6 +67,7 @@ static void fail(svd_dw *w, const char *rel, const char *what, int err)
 		         rel ? rel : "", what, why);
 		w->failed = 1;
 	}
+	pthread_cond_signal(&w->room);
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -151,33 +157,52 @@ static void run(svd_dw *w, op *o)
 	}
 }
 
+/*
+ * The writer takes every queued operation at once and runs them without
+ * the lock; the room they held is given back a piece at a time, so the
+ * reading thread, when it waits for room, is woken a few times per queue
+ * and not once per operation.
+ */
 static void *writer(void *arg)
 {
 	svd_dw *w = arg;
+	int quit = 0;
 
-	for (;;) {
-		op *o;
-		int failed, quit;
+	while (!quit) {
+		size_t freed = 0;
+		op *o, *next;
+		int failed;
 
 		pthread_mutex_lock(&w->mu);
-		while (!w->head)
-			pthread_cond_wait(&w->changed, &w->mu);
+		while (!w->head) {
+			w->writer_idle = 1;
+			pthread_cond_wait(&w->work, &w->mu);
+		}
+		w->writer_idle = 0;
 		o = w->head;
-		if (!(w->head = o->next))
-			w->tail = NULL;
+		w->head = w->tail = NULL;
 		failed = w->failed;
 		pthread_mutex_unlock(&w->mu);
-		quit = o->type == OP_QUIT;
-		if (!failed)
-			run(w, o);
-		pthread_mutex_lock(&w->mu);
-		w->queued -= sizeof(*o) + (o->type == OP_DATA ? o->len : 0);
-		pthread_cond_broadcast(&w->changed);
-		pthread_mutex_unlock(&w->mu);
-		free(o);
-		if (quit)
-			return NULL;
+		for (; o; o = next) {
+			next = o->next;
+			quit |= o->type == OP_QUIT;
+			if (!failed) {
+				run(w, o);
+				failed = w->failed; /* only this thread sets it */
+			}
+			freed += sizeof(*o) + (o->type == OP_DATA ? o->len : 0);
+			free(o);
+			if (freed >= ROOM_STEP || !next) {
+				pthread_mutex_lock(&w->mu);
+				w->queued -= freed;
+				if (w->reader_waiting)
+					pthread_cond_signal(&w->room);
+				pthread_mutex_unlock(&w->mu);
+				freed = 0;
+			}
+		}
 	}
+	return NULL;
 }
 
 int svd_dw_start(svd_dw **out)
@@ -198,14 +223,22 @@ int svd_dw_start(svd_dw **out)
 		free(w);
 		return svd_error_set(SVD_ERROR, "cannot make a lock");
 	}
-	if (pthread_cond_init(&w->changed, NULL) != 0) {
+	if (pthread_cond_init(&w->work, NULL) != 0) {
+		pthread_mutex_destroy(&w->mu);
+		free(w->quit);
+		free(w);
+		return svd_error_set(SVD_ERROR, "cannot make a condition variable");
+	}
+	if (pthread_cond_init(&w->room, NULL) != 0) {
+		pthread_cond_destroy(&w->work);
 		pthread_mutex_destroy(&w->mu);
 		free(w->quit);
 		free(w);
 		return svd_error_set(SVD_ERROR, "cannot make a condition variable");
 	}
 	if (pthread_create(&w->thread, NULL, writer, w) != 0) {
-		pthread_cond_destroy(&w->changed);
+		pthread_cond_destroy(&w->room);
+		pthread_cond_destroy(&w->work);
 		pthread_mutex_destroy(&w->mu);
 		free(w->quit);
 		free(w);
@@ -215,7 +248,11 @@ int svd_dw_start(svd_dw **out)
 	return 0;
 }
 
-/* Queue one operation (waiting while the queue is full); its extra bytes copied. */
+/*
+ * Queue one operation (waiting while the queue is full); its extra bytes
+ * copied. An idle writer is woken at the end of an item or when WAKE_BYTES
+ * are waiting, so that it takes operations in batches.
+ */
 static int push(svd_dw *w, enum op_type type, const void *data, size_t len, size_t flag)
 {
 	op *o = malloc(sizeof(*o) + len + 1);
@@ -229,15 +266,21 @@ static int push(svd_dw *w, enum op_type type, const void *data, size_t len, size
 		memcpy(o->data, data, len);
 	o->data[len] = '\0';
 	pthread_mutex_lock(&w->mu);
-	while (w->queued > QUEUE_BYTES && !w->failed)
-		pthread_cond_wait(&w->changed, &w->mu);
+	while (w->queued > QUEUE_BYTES && !w->failed) {
+		if (w->writer_idle)
+			pthread_cond_signal(&w->work);
+		w->reader_waiting = 1;
+		pthread_cond_wait(&w->room, &w->mu);
+		w->reader_waiting = 0;
+	}
 	if (w->tail)
 		w->tail->next = o;
 	else
 		w->head = o;
 	w->tail = o;
 	w->queued += sizeof(*o) + (type == OP_DATA ? len : 0);
-	pthread_cond_broadcast(&w->changed);
+	if (w->writer_idle && (type == OP_KEEP || type == OP_DISCARD || w->queued >= WAKE_BYTES))
+		pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->mu);
 	return 0;
 }
@@ -294,7 +337,7 @@ int svd_dw_finish(svd_dw *w)
 	else
 		w->head = w->quit;
 	w->tail = w->quit;
-	pthread_cond_broadcast(&w->changed);
+	pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL); /* it freed the quit operation */
 	if (w->fd >= 0)
@@ -305,7 +348,8 @@ int svd_dw_finish(svd_dw *w)
 		nftw(w->part, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	}
 	error = w->failed ? svd_error_set(SVD_ERROR, "%s", w->msg) : 0;
-	pthread_cond_destroy(&w->changed);
+	pthread_cond_destroy(&w->room);
+	pthread_cond_destroy(&w->work);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
 	return error;

@@ -478,6 +478,7 @@ static int dir_state(const char *dir)
 }
 
 #define EARLY_QUEUE 64 /* pages waiting for a renderer: bodies of at most 1 MiB each */
+#define WAKE_JOBS   8  /* an idle renderer is woken for this many */
 
 typedef struct early_job {
 	svd_early_page *e;
@@ -492,9 +493,12 @@ typedef struct early_job {
 typedef struct early_pool {
 	pthread_mutex_t catalog; /* the catalog, shared with the reading thread */
 	pthread_mutex_t mu;
-	pthread_cond_t changed; /* a job queued or taken, or the end */
+	pthread_cond_t work; /* for the workers: jobs queued, or the end */
+	pthread_cond_t room; /* for the reading thread: room in the queue, or a failure */
 	early_job q[EARLY_QUEUE];
 	size_t head, count;
+	unsigned idle;      /* workers waiting on work */
+	int pusher_waiting; /* the reading thread waits on room */
 	int closing;
 	int error; /* the first failure */
 	char msg[1024];
@@ -600,8 +604,11 @@ static void *early_worker(void *arg)
 		int error;
 
 		pthread_mutex_lock(&p->mu);
-		while (p->count == 0 && !p->closing)
-			pthread_cond_wait(&p->changed, &p->mu);
+		while (p->count == 0 && !p->closing) {
+			p->idle++;
+			pthread_cond_wait(&p->work, &p->mu);
+			p->idle--;
+		}
 		if (p->count == 0) {
 			pthread_mutex_unlock(&p->mu);
 			break;
@@ -610,7 +617,8 @@ static void *early_worker(void *arg)
 		p->head = (p->head + 1) % EARLY_QUEUE;
 		p->count--;
 		error = p->error;
-		pthread_cond_broadcast(&p->changed);
+		if (p->pusher_waiting)
+			pthread_cond_signal(&p->room);
 		pthread_mutex_unlock(&p->mu);
 		if (error == 0 && !w)
 			error = svd_error_set(SVD_ERROR, "out of memory");
@@ -640,7 +648,7 @@ static void *early_worker(void *arg)
 				p->error = error;
 				snprintf(p->msg, sizeof(p->msg), "%s", svd_error_last());
 			}
-			pthread_cond_broadcast(&p->changed);
+			pthread_cond_signal(&p->room);
 			pthread_mutex_unlock(&p->mu);
 		}
 	}
@@ -658,7 +666,13 @@ static int early_start(unpack_ctx *u, early_pool *p, unsigned threads)
 		pthread_mutex_destroy(&p->mu);
 		return svd_error_set(SVD_ERROR, "cannot make a lock");
 	}
-	if (pthread_cond_init(&p->changed, NULL) != 0) {
+	if (pthread_cond_init(&p->work, NULL) != 0) {
+		pthread_mutex_destroy(&p->catalog);
+		pthread_mutex_destroy(&p->mu);
+		return svd_error_set(SVD_ERROR, "cannot make a condition variable");
+	}
+	if (pthread_cond_init(&p->room, NULL) != 0) {
+		pthread_cond_destroy(&p->work);
 		pthread_mutex_destroy(&p->catalog);
 		pthread_mutex_destroy(&p->mu);
 		return svd_error_set(SVD_ERROR, "cannot make a condition variable");
@@ -670,7 +684,8 @@ static int early_start(unpack_ctx *u, early_pool *p, unsigned threads)
 		if (pthread_create(&p->tids[p->n], NULL, early_worker, u) != 0)
 			break;
 	if (p->n == 0) {
-		pthread_cond_destroy(&p->changed);
+		pthread_cond_destroy(&p->room);
+		pthread_cond_destroy(&p->work);
 		pthread_mutex_destroy(&p->catalog);
 		pthread_mutex_destroy(&p->mu);
 		u->pool = NULL; /* every item indexed as it comes, every page at the end */
@@ -678,21 +693,31 @@ static int early_start(unpack_ctx *u, early_pool *p, unsigned threads)
 	return 0;
 }
 
-/* Hand an item to the early workers (waiting while the queue is full); takes e and body. */
+/*
+ * Hand an item to the early workers (waiting while the queue is full);
+ * takes e and body. An idle worker is woken once WAKE_JOBS are waiting, so
+ * that it takes them without sleeping between them.
+ */
 static int early_push(early_pool *p, svd_early_page *e, char *body, size_t len)
 {
 	int error;
 
 	pthread_mutex_lock(&p->mu);
-	while (p->count == EARLY_QUEUE && !p->error)
-		pthread_cond_wait(&p->changed, &p->mu);
+	while (p->count == EARLY_QUEUE && !p->error) {
+		if (p->idle)
+			pthread_cond_signal(&p->work);
+		p->pusher_waiting = 1;
+		pthread_cond_wait(&p->room, &p->mu);
+		p->pusher_waiting = 0;
+	}
 	if ((error = p->error) == 0) {
 		early_job *j = &p->q[(p->head + p->count) % EARLY_QUEUE];
 		j->e = e;
 		j->body = body;
 		j->len = len;
 		p->count++;
-		pthread_cond_broadcast(&p->changed);
+		if (p->idle && p->count >= WAKE_JOBS)
+			pthread_cond_signal(&p->work);
 	} else {
 		error = svd_error_set(p->error, "%s", p->msg);
 	}
@@ -715,12 +740,13 @@ static int early_finish(unpack_ctx *u)
 		return 0;
 	pthread_mutex_lock(&p->mu);
 	p->closing = 1;
-	pthread_cond_broadcast(&p->changed);
+	pthread_cond_broadcast(&p->work);
 	pthread_mutex_unlock(&p->mu);
 	for (i = 0; i < p->n; i++)
 		pthread_join(p->tids[i], NULL);
 	error = p->error ? svd_error_set(p->error, "%s", p->msg) : 0;
-	pthread_cond_destroy(&p->changed);
+	pthread_cond_destroy(&p->room);
+	pthread_cond_destroy(&p->work);
 	pthread_mutex_destroy(&p->catalog);
 	pthread_mutex_destroy(&p->mu);
 	u->pool = NULL;
