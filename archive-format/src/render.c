@@ -211,16 +211,38 @@ struct svd_catalog {
 	int finished;
 };
 
-static uint32_t fnv(const char *s, size_t n)
+/*
+ * The hash of a word or an id for the catalog's tables (never written
+ * out): eight bytes at a time, the last eight overlapping the ones before,
+ * short words read as two halves; then mixed (a multiply and shifts).
+ */
+static uint32_t word_hash(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
+	const uint64_t mul = 0x9E3779B97F4A7C15ull;
+	uint64_t h = (uint64_t)n * mul, v;
+	uint32_t a, b;
 
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
+	if (n >= 8) {
+		const char *end = s + n - 8;
+		for (; s < end; s += 8) {
+			memcpy(&v, s, 8);
+			h = (h ^ v) * mul;
+			h ^= h >> 31;
+		}
+		memcpy(&v, end, 8);
+	} else if (n >= 4) {
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		v = (uint64_t)a << 32 | b;
+	} else {
+		v = n ? (uint64_t)(unsigned char)s[0] << 16 |
+		            (uint64_t)(unsigned char)s[n / 2] << 8 | (unsigned char)s[n - 1]
+		      : 0;
 	}
-	return h;
+	h = (h ^ v) * 0xD6E8FEB86659FD93ull;
+	h ^= h >> 32;
+	h *= mul;
+	return (uint32_t)(h >> 32);
 }
 
 int svd_catalog_new(svd_catalog **out)
@@ -278,7 +300,7 @@ static long id_find(const svd_catalog *c, const char *id)
 	if (!c->nidslots)
 		return -1;
 	mask = c->nidslots - 1;
-	for (k = fnv(id, SVD_ID_HEX_LEN) & mask; c->idslots[k]; k = (k + 1) & mask)
+	for (k = word_hash(id, SVD_ID_HEX_LEN) & mask; c->idslots[k]; k = (k + 1) & mask)
 		if (!strcmp(c->v[c->idslots[k] - 1].id, id))
 			return (long)c->idslots[k] - 1;
 	return -1;
@@ -296,8 +318,8 @@ static int id_insert(svd_catalog *c, uint32_t idx)
 		for (i = 0; i < c->nidslots; i++) {
 			if (!c->idslots[i])
 				continue;
-			for (k = fnv(c->v[c->idslots[i] - 1].id, SVD_ID_HEX_LEN) & (nn - 1); ns[k];
-			     k = (k + 1) & (nn - 1))
+			for (k = word_hash(c->v[c->idslots[i] - 1].id, SVD_ID_HEX_LEN) & (nn - 1);
+			     ns[k]; k = (k + 1) & (nn - 1))
 				;
 			ns[k] = c->idslots[i];
 		}
@@ -306,7 +328,7 @@ static int id_insert(svd_catalog *c, uint32_t idx)
 		c->nidslots = nn;
 	}
 	mask = c->nidslots - 1;
-	for (k = fnv(c->v[idx].id, SVD_ID_HEX_LEN) & mask; c->idslots[k]; k = (k + 1) & mask)
+	for (k = word_hash(c->v[idx].id, SVD_ID_HEX_LEN) & mask; c->idslots[k]; k = (k + 1) & mask)
 		;
 	c->idslots[k] = idx + 1;
 	return 0;
@@ -401,7 +423,7 @@ static int tok_add(tok_ctx *tc, const char *s, size_t len, uint32_t h)
 
 static int on_token(const char *s, size_t len, void *payload)
 {
-	return tok_add(payload, s, len, fnv(s, len));
+	return tok_add(payload, s, len, word_hash(s, len));
 }
 
 /* How much of a body is read: at most SVD_RENDER_BODY_MAX bytes, cut before a character. */
@@ -1359,7 +1381,7 @@ static int words_grow(svd_words *w)
 static int on_word(const char *s, size_t len, void *payload)
 {
 	svd_words *w = payload;
-	uint32_t h = fnv(s, len);
+	uint32_t h = word_hash(s, len);
 	size_t k, mask;
 
 	if ((w->n + 1) * 2 > w->nslots && (w->error = words_grow(w)) < 0)
@@ -1370,9 +1392,11 @@ static int on_word(const char *s, size_t len, void *payload)
 		if (e[2] == h && e[1] == len && !memcmp(w->arena + e[0], s, len))
 			return 0; /* this item has it already */
 	}
-	if ((w->error = svd_grow(&w->w, &w->cap, w->n + 1, sizeof(*w->w), 512)) < 0)
+	if (w->n == w->cap &&
+	    (w->error = svd_grow(&w->w, &w->cap, w->n + 1, sizeof(*w->w), 512)) < 0)
 		return w->error;
-	if ((w->error = arena_fit(&w->arena, &w->acap, w->alen + len, 8192)) < 0)
+	if (w->alen + len > w->acap &&
+	    (w->error = arena_fit(&w->arena, &w->acap, w->alen + len, 8192)) < 0)
 		return w->error;
 	memcpy(w->arena + w->alen, s, len);
 	w->w[w->n][0] = (uint32_t)w->alen;
