@@ -15,8 +15,10 @@
 # several times slower for a while after many were removed: for figures
 # that do not depend on what the disk went through before, give a fresh
 # file system as SCRATCH, e.g.
-#     truncate -s 12G fs.img && mkfs.ext4 -q fs.img && mount -o loop fs.img /mnt/b
+#     truncate -s 40G fs.img && mkfs.ext4 -q -N 6000000 fs.img
+#     L=$(losetup --direct-io=on -f --show fs.img) && mount $L /mnt/b
 #     bench_unpack.sh /mnt/b
+# (direct I/O: the loop device's writes do not go through a second page cache)
 # Not a test.
 set -euo pipefail
 
