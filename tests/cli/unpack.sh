@@ -127,6 +127,11 @@ mkdir -p "$T/x" && tar --zstd -xf "$T/r.tar.zst" -C "$T/x"
 [ -s "$T/x/index.html" ] && [ -s "$T/x/pages/$hostile.html" ] && [ -s "$T/x/search/fold.js" ] &&
 	[ -s "$T/x/items/${hostile:0:2}/$hostile/manifest.json" ] &&
 	ok "tar --zstd -xf gives a library" || not_ok "tar --zstd -xf gives a library"
+# export renders every page after the last item, never early: the reference
+# for the early pages of unpack (superseded, retracted and hostile items included)
+same "$(cd "$T/x" && find index.html reader.css reader.js pages search -type f | sort | xargs sha256sum | sha256sum)" \
+	"$(cd "$L" && find index.html reader.css reader.js pages search -type f | sort | xargs sha256sum | sha256sum)" \
+	"the pages unpack writes early are the ones rendered at the end"
 grep -q '\.\./items/'"${hostile:0:2}/$hostile"'/' "$T/x/pages/$hostile.html" && ok "its pages link to the items beside them" ||
 	not_ok "its pages link to the items beside them"
 expect_exit 0 "$total would be accepted, 0 refused" "inspect of a bundle with the reader" svd -C "$A" inspect "$T/r.tar.zst"

@@ -10,8 +10,9 @@
 # temporary pack or lock is left, and the same command run again without a
 # fault completes. An export leaves no file under the final name, or a whole
 # bundle that samvydav inspect accepts, and nothing else. An unpack (of the
-# import's bundle; reading, writing and page threads) leaves nothing under
-# any name, or the whole library of a run without faults.
+# import's bundle; reading, writing and page threads) and an unpack-archive
+# (of the archive folder; verifying, page threads) leave nothing under any
+# name, or the whole library of a run without faults.
 #
 # These checks do fail on a damaged result: a pack cut short or an object
 # missing fails fsck and verify, a commit holding part of the items has
@@ -22,7 +23,7 @@
 #
 # SVD_FAULT_MAX (default 400): at most this many points per command and kind;
 # above it, an even sample that always holds the first and last 20 points.
-# Usage: tests/fault/loop.sh [add|import|export|unpack]...  (default: all four)
+# Usage: tests/fault/loop.sh [add|import|export|unpack|unpack-archive]...  (default: all five)
 . "$(dirname "$0")/../cli/lib.sh"
 
 : "${SVD_BUILD_DIR:?set SVD_BUILD_DIR to the build tree (ctest does)}"
@@ -32,7 +33,7 @@ if ! grep -q '^SVD_FAULT:BOOL=ON' "$SVD_BUILD_DIR/CMakeCache.txt" 2>/dev/null; t
 fi
 unset SVD_FAULT SVD_FAULT_COUNT SVD_FAULT_TRACE
 max=${SVD_FAULT_MAX:-400}
-commands=${*:-add import export unpack}
+commands=${*:-add import export unpack unpack-archive}
 start_all=$(date +%s)
 
 # The archive every run starts from: 3 items by ed.
@@ -67,6 +68,7 @@ run_cmd() {
 	import) "$SVD_BIN" -C "$2" import -q "$BUNDLE" ;;
 	export) "$SVD_BIN" -C "$2" export -q -j 2 -o "$T/out/b.tar.zst" ;;
 	unpack) "$SVD_BIN" -C "$2" unpack -q -j 2 "$BUNDLE" -o "$T/out/lib" ;;
+	unpack-archive) "$SVD_BIN" unpack -q -j 2 --trust "$T/ed.pub" "$2" -o "$T/out/lib" ;;
 	esac
 }
 
@@ -115,7 +117,7 @@ for cmd in $commands; do
 	ref_tree=$(tree_of "$W")
 	ref_ids=$(ids_of "$W")
 	[ "$cmd" = export ] && ref_bundle=$(tar --zstd -tf "$T/out/b.tar.zst" | sort | sha256sum)
-	[ "$cmd" = unpack ] && ref_lib=$(library_sum "$T/out/lib")
+	case $cmd in unpack*) ref_lib=$(library_sum "$T/out/lib") ;; esac
 	# io+: the k-th write-side call and every later one fail (a full disk)
 	for kind in alloc io io+; do
 		n=$(awk -v k="${kind%+}" '$1 == k {print $2}' "$T/count")
@@ -149,7 +151,7 @@ for cmd in $commands; do
 				p=$(ls "$W"/store.git/objects/pack/*.pack | head -n 1)
 				truncate -s -100 "$p"
 			fi
-			if [ "$cmd" = export ] || [ "$cmd" = unpack ]; then
+			if [ "$cmd" = export ] || [ "${cmd%-archive}" = unpack ]; then
 				# an output beside an untouched archive: all of it or nothing
 				if [ "$cmd" = export ]; then name=b.tar.zst what=bundle; else name=lib what=library; fi
 				same_head=$(head_of "$W")
@@ -158,7 +160,7 @@ for cmd in $commands; do
 				[ -z "$others" ] || problem "$k" "$cmd left files beside the $what" "$others"
 				if [ ! -e "$T/out/$name" ]; then
 					[ "$rc" -ne 0 ] || problem "$k" "exit 0 without a $what"
-				elif [ "$cmd" = unpack ]; then
+				elif [ "${cmd%-archive}" = unpack ]; then
 					[ "$(library_sum "$T/out/lib")" = "$ref_lib" ] ||
 						problem "$k" "a library under the final name with other contents (exit $rc)"
 				elif ! out=$(svd -C "$W" inspect "$T/out/b.tar.zst" 2>&1); then
