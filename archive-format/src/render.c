@@ -1432,7 +1432,7 @@ int svd_early_prepare(svd_words *w, svd_buf *b, const svd_early_page *e, const c
 			return svd_error_set(SVD_ERROR, "out of memory reading a body");
 		error = doc_tokens(doc, on_word, w);
 	}
-	if (error < 0 || !e->page) {
+	if (error < 0 || !e->page || !b) {
 		if (doc)
 			cmark_node_free(doc);
 		return error;

@@ -71,7 +71,8 @@ void svd_words_free(svd_words *w);
 /*
  * The item's words into w; and its early page into b (the same bytes as
  * svd_render_item with no verdict gives when nothing relates to it): 1 when
- * a page was rendered, 0 when it must wait for the whole catalog, or an error.
+ * a page was rendered, 0 when it must wait for the whole catalog (or b is
+ * NULL: words only), or an error.
  */
 int svd_early_prepare(svd_words *w, svd_buf *b, const svd_early_page *e, const char *body,
                       size_t body_len);

@@ -396,34 +396,6 @@ static int verify_with(from_archive *fa, const svd_trust *trust, const char *con
 	return error;
 }
 
-int svd_catalog_from_archive(svd_catalog **out, svd_archive *a, const svd_trust *trust,
-                             const char *const *ids, size_t n, svd_item_cb cb, void *payload)
-{
-	from_archive fa;
-	int error, e2;
-
-	*out = NULL;
-	memset(&fa, 0, sizeof(fa));
-	fa.a = a;
-	fa.cb = cb;
-	fa.payload = payload;
-	if ((error = svd_catalog_new(&fa.c)) < 0)
-		return error;
-	if (!ids || n > 0)
-		error = verify_with(&fa, trust, ids, n);
-	if (error < 0 && error != SVD_ECORRUPT)
-		goto fail;
-	if ((e2 = svd_catalog_finish(fa.c)) < 0) {
-		error = e2;
-		goto fail;
-	}
-	*out = fa.c;
-	return error;
-fail:
-	svd_catalog_free(fa.c);
-	return error;
-}
-
 /* Unpacking. */
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -635,7 +607,8 @@ static void *early_worker(void *arg)
 		if (error == 0) {
 			b.len = 0;
 			b.error = 0;
-			error = svd_early_prepare(w, &b, j.e, j.body, j.len);
+			/* pages only when a library is being built (u->tmp) */
+			error = svd_early_prepare(w, u->tmp ? &b : NULL, j.e, j.body, j.len);
 			if (error >= 0) {
 				int e2;
 				pthread_mutex_lock(&p->catalog);
@@ -785,6 +758,52 @@ static int catalog_take(void *ctx, const svd_verdict *v, char *body, size_t len)
 		                        len > SVD_RENDER_BODY_MAX ? SVD_RENDER_BODY_MAX : len);
 	}
 	free(body);
+	return error;
+}
+
+/*
+ * The daemon's catalog: the items' words gathered on early workers (no
+ * pages) while the next items are verified.
+ */
+int svd_catalog_from_archive(svd_catalog **out, svd_archive *a, const svd_trust *trust,
+                             const char *const *ids, size_t n, svd_item_cb cb, void *payload)
+{
+	from_archive fa;
+	unpack_ctx u;
+	early_pool pool;
+	int error, e2;
+
+	*out = NULL;
+	memset(&fa, 0, sizeof(fa));
+	memset(&u, 0, sizeof(u));
+	fa.a = a;
+	fa.cb = cb;
+	fa.payload = payload;
+	if ((error = svd_catalog_new(&fa.c)) < 0)
+		return error;
+	u.c = fa.c;
+	if ((!ids || n > 1) && (error = early_start(&u, &pool, cores() > 2 ? cores() - 1 : 1)) < 0)
+		goto fail;
+	if (u.pool) {
+		fa.add = catalog_take;
+		fa.add_ctx = &u;
+	}
+	if (!ids || n > 0)
+		error = verify_with(&fa, trust, ids, n);
+	if ((e2 = early_finish(&u)) < 0) {
+		error = e2;
+		goto fail;
+	}
+	if (error < 0 && error != SVD_ECORRUPT)
+		goto fail;
+	if ((e2 = svd_catalog_finish(fa.c)) < 0) {
+		error = e2;
+		goto fail;
+	}
+	*out = fa.c;
+	return error;
+fail:
+	svd_catalog_free(fa.c);
 	return error;
 }
 
