@@ -370,7 +370,7 @@ static int arena_fit(char **arena, size_t *cap, size_t need, size_t first)
 	return svd_grow(arena, cap, need, 1, first);
 }
 
-/* A word of item tc->item, whose FNV-1a hash is h, into the search index. */
+/* A word of item tc->item, whose word_hash is h, into the search index. */
 static int tok_add(tok_ctx *tc, const char *s, size_t len, uint32_t h)
 {
 	svd_catalog *c = tc->c;

@@ -344,10 +344,13 @@ static int on_verified(const svd_verdict *v, void *payload)
 	int error = 0;
 
 	if (svd_verdict_ok(v) && m) {
-		/* one byte over the cap for a page (dir_body), the cap for the words */
-		size_t cap = fa->add ? SVD_RENDER_BODY_MAX + 1 : SVD_RENDER_BODY_MAX;
+		/*
+		 * one byte over the cap, as dir_body reads: words and pages
+		 * both stop before the character at the cap (body_shown)
+		 */
 		if ((error = item_tree(&tree, fa->a, svd_verdict_id(v))) == 0 &&
-		    (error = tree_blob(&body, &len, fa->a, tree, "body.md", cap)) == 0 &&
+		    (error = tree_blob(&body, &len, fa->a, tree, "body.md",
+		                       SVD_RENDER_BODY_MAX + 1)) == 0 &&
 		    (!fa->dir ||
 		     (error = write_item(fa->a, tree, fa->dir, svd_verdict_id(v))) == 0)) {
 			if (fa->add) {
@@ -754,8 +757,7 @@ static int catalog_take(void *ctx, const svd_verdict *v, char *body, size_t len)
 		if (error > 0)
 			return early_push(u->pool, e, body, len);
 	} else {
-		error = svd_catalog_add(u->c, v, body,
-		                        len > SVD_RENDER_BODY_MAX ? SVD_RENDER_BODY_MAX : len);
+		error = svd_catalog_add(u->c, v, body, len);
 	}
 	free(body);
 	return error;
