@@ -190,3 +190,16 @@ svd_archive *th_archive_new(const char *dir, const char *name)
 		fail_msg("init %s: %s", path, svd_error_last());
 	return a;
 }
+
+void th_fill_random(uint8_t *p, size_t n)
+{
+	static uint64_t state = 0x9E3779B97F4A7C15ull;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		state ^= state << 13;
+		state ^= state >> 7;
+		state ^= state << 17;
+		p[i] = (uint8_t)(state >> 32);
+	}
+}

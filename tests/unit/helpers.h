@@ -8,6 +8,7 @@
 #define SVD_TEST_HELPERS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "samvydav/archive.h"
 #include "samvydav/common.h"
@@ -96,5 +97,11 @@ void th_expect_msg(const char *needle);
  * @return the archive, the caller's to svd_archive_free()
  */
 svd_archive *th_archive_new(const char *dir, const char *name);
+
+/**
+ * Fill p with n pseudo-random bytes (xorshift64, one fixed seed per test
+ * program): the same bytes on every run, so a failure can be replayed.
+ */
+void th_fill_random(uint8_t *p, size_t n);
 
 #endif

@@ -40,20 +40,6 @@ typedef struct added {
 	git_oid oid;
 } added;
 
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-
-static void fill_random(uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		rng_state ^= rng_state << 13;
-		rng_state ^= rng_state >> 7;
-		rng_state ^= rng_state << 17;
-		p[i] = (uint8_t)(rng_state >> 24);
-	}
-}
-
 static int setup(void **state)
 {
 	fixture *f = calloc(1, sizeof(*f));
@@ -288,7 +274,7 @@ static void test_full_pack(void **state)
 	struct stat st;
 
 	assert_non_null(big);
-	fill_random(big, big_len);
+	th_fill_random(big, big_len);
 	/* one object that the repository already holds, loose */
 	assert_int_equal(
 	    git_blob_create_from_buffer(&existing_oid, f->repo, existing, strlen(existing)), 0);
@@ -454,7 +440,7 @@ static void test_stream_misuse(void **state)
 	git_oid oid;
 	added obj;
 
-	fill_random(data, sizeof(data));
+	th_fill_random(data, sizeof(data));
 	assert_int_equal(svd_packw_new(&pw, f->repo), 0);
 	assert_int_equal(svd_packw_blob_write(pw, data, 1), SVD_EINVALID);
 	assert_int_equal(svd_packw_blob_end(&oid, pw), SVD_EINVALID);
@@ -528,7 +514,7 @@ static void test_free_unfinished(void **state)
 	git_oid oid;
 
 	assert_non_null(data);
-	fill_random(data, 1 << 20);
+	th_fill_random(data, 1 << 20);
 	svd_packw_free(NULL);
 
 	assert_int_equal(svd_packw_new(&pw, f->repo), 0);
@@ -561,7 +547,7 @@ static void test_rollback(void **state)
 	git_odb *odb;
 
 	assert_non_null(big);
-	fill_random(big, big_len);
+	th_fill_random(big, big_len);
 	assert_int_equal(svd_packw_new(&pw, f->repo), 0);
 	svd_packw_mark_get(pw, &mark);
 	assert_int_equal(svd_packw_rollback(pw, &mark), 0); /* nothing to take back */
@@ -626,7 +612,7 @@ static void test_many_objects(void **state)
 	assert_non_null(data);
 	assert_non_null(texts);
 	assert_non_null(objs);
-	fill_random(data, 262150);
+	th_fill_random(data, 262150);
 	assert_int_equal(svd_packw_new(&pw, f->repo), 0);
 	for (i = 0; i < ntext; i++) {
 		char *text = texts + 32 * i;

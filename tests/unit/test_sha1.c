@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
 #include "sha1.h"
 #include "util.h"
 
@@ -34,24 +35,6 @@ static void expect_sha1(const void *data, size_t len, const char *want)
 
 	sha1_hex(hex, data, len);
 	assert_string_equal(hex, want);
-}
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
-static uint8_t rng_byte(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint8_t)(rng_state >> 32);
-}
-
-static void fill_random(uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = rng_byte();
 }
 
 static void test_fips_vectors(void **state)
@@ -102,7 +85,7 @@ static void test_split_points(void **state)
 	size_t i, j;
 
 	(void)state;
-	fill_random(data, sizeof(data));
+	th_fill_random(data, sizeof(data));
 	svd_sha1_init(&c);
 	svd_sha1_update(&c, data, sizeof(data));
 	svd_sha1_final(&c, want);
@@ -158,7 +141,7 @@ static void test_sha1sum(void **state)
 	(void)state;
 	assert_non_null(data);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		fill_random(data, sizes[i]);
+		th_fill_random(data, sizes[i]);
 		check_against_sha1sum(data, sizes[i]);
 	}
 	free(data);

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -71,20 +72,6 @@ static void expect_sha256(const void *data, size_t len, const char *want)
 	assert_string_equal(hex, want);
 }
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
-static void fill_random(uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		rng_state ^= rng_state << 13;
-		rng_state ^= rng_state >> 7;
-		rng_state ^= rng_state << 17;
-		p[i] = (uint8_t)(rng_state >> 32);
-	}
-}
-
 static void test_fips_vectors(void **state)
 {
 	(void)state;
@@ -131,7 +118,7 @@ static void test_against_libsodium(void **state)
 	int ni;
 
 	(void)state;
-	fill_random(data, sizeof(data));
+	th_fill_random(data, sizeof(data));
 	for (len = 0; len <= sizeof(data); len++) {
 		crypto_hash_sha256(want, data, len);
 		for (ni = 0; ni < impls(); ni++) {
@@ -186,7 +173,7 @@ static void test_sha256sum(void **state)
 	(void)state;
 	assert_non_null(data);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		fill_random(data, sizes[i]);
+		th_fill_random(data, sizes[i]);
 		check_against_sha256sum(data, sizes[i]);
 	}
 	free(data);
