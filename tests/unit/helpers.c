@@ -203,3 +203,25 @@ void th_fill_random(uint8_t *p, size_t n)
 		p[i] = (uint8_t)(state >> 32);
 	}
 }
+
+void th_tool_digest(char *hex, size_t hexlen, const char *tool, const void *data, size_t n)
+{
+	char path[] = "/tmp/svd-digest-XXXXXX", cmd[256], line[256];
+	FILE *f;
+	int fd;
+
+	assert_true(hexlen < sizeof(line));
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, n), (ssize_t)n);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "%s %s", tool, path);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_int_equal(pclose(f), 0);
+	unlink(path);
+	assert_true(strlen(line) > hexlen);
+	memcpy(hex, line, hexlen);
+	hex[hexlen] = '\0';
+}

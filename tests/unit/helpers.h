@@ -104,4 +104,11 @@ svd_archive *th_archive_new(const char *dir, const char *name);
  */
 void th_fill_random(uint8_t *p, size_t n);
 
+/**
+ * What a stock digest tool (sha1sum, sha256sum) prints for n bytes of data:
+ * the data written to a temporary file, the tool run on it, the first
+ * hexlen characters of its output into hex (hexlen + 1 bytes).
+ */
+void th_tool_digest(char *hex, size_t hexlen, const char *tool, const void *data, size_t n);
+
 #endif
