@@ -23,7 +23,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 echo "== build with fault injection (-DSVD_FAULT=ON) under the sanitizers"
 bash scripts/build.sh build-fault -DSVD_FAULT=ON -DSVD_SANITIZE=ON
-echo "== add, import and export with their allocations and writes failing one by one"
+echo "== add, import, export and unpack (of a bundle and of an archive) with their allocations and writes failing one by one"
 (cd build-fault && ctest --output-on-failure -R '^fault/')
 
 # Fuzzing: every target of tests/fuzz/ for SVD_FUZZ_SECONDS each (60 under
