@@ -226,11 +226,32 @@ static int first_time(loader *l, const char *name)
 	return 0;
 }
 
+/* The value as a message shows it: control characters as \r, \xNN (never sent to a terminal). */
+static void shown_value(char *out, size_t size, const char *v)
+{
+	const unsigned char *p;
+	size_t n = 0;
+
+	for (p = (const unsigned char *)v; *p && n + 5 < size; p++) {
+		if (*p == '\r')
+			n += (size_t)snprintf(out + n, size - n, "\\r");
+		else if (*p < 0x20 || *p == 0x7f)
+			n += (size_t)snprintf(out + n, size - n, "\\x%02x", *p);
+		else
+			out[n++] = (char)*p;
+	}
+	out[n] = '\0';
+}
+
 static int bad(const loader *l, const char *at, const char *value, const char *problem)
 {
-	if (value)
-		return svd_error_set(SVD_EINVALID, "%s: %s = %s: %s", l->c->file, at, value,
+	char shown[512];
+
+	if (value) {
+		shown_value(shown, sizeof(shown), value);
+		return svd_error_set(SVD_EINVALID, "%s: %s = %s: %s", l->c->file, at, shown,
 		                     problem);
+	}
 	return svd_error_set(SVD_EINVALID, "%s: %s: %s", l->c->file, at, problem);
 }
 
@@ -266,6 +287,16 @@ static int valid_peer_name(const char *s)
 		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
 			return 0;
 	return 1;
+}
+
+static int has_control(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 1;
+	return 0;
 }
 
 static int valid_peer_url(const char *s)
@@ -385,6 +416,10 @@ static int take(loader *l, const char *name, const char *value)
 			return bad(l, at, NULL,
 			           "the peer's name may hold only letters, digits, '.', '_' "
 			           "and '-' (at most 64, not starting with '.')");
+		if (has_control(value))
+			return bad(l, at, value,
+			           "holds a control character (a carriage return, tab or "
+			           "escape): write the URL as plain text");
 		if (!valid_peer_url(value))
 			return bad(l, at, value,
 			           "is not a URL this daemon syncs with (use file://, git://, "
@@ -552,12 +587,25 @@ static const char *bracketed(const char *address, char *buf, size_t size)
  * double quotes with \", \\, \n, \t and \b escaped. Printed bare, a '#' or
  * ';' would start a comment and cut a URL short.
  */
-static void put_value(FILE *out, const char *v)
+/* A value as the loader reads it back: quoted when it holds anything but plain text. */
+static int plain_value(const char *v)
 {
 	size_t len = strlen(v);
+	const unsigned char *p;
+
+	if (!len || v[0] == ' ' || v[len - 1] == ' ' || strpbrk(v, "#;\"\\"))
+		return 0;
+	for (p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f) /* a carriage return would be read as a line end */
+			return 0;
+	return 1;
+}
+
+static void put_value(FILE *out, const char *v)
+{
 	const char *p;
 
-	if (len && !strpbrk(v, "#;\"\\\n\t\b") && v[0] != ' ' && v[len - 1] != ' ') {
+	if (plain_value(v)) {
 		fputs(v, out);
 		return;
 	}

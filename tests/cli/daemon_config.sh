@@ -95,6 +95,9 @@ bad bool "\[http\] enabled = maybe: is not a boolean" "a bad boolean"
 bad nourl '\[peer "kyiv"\]: no url' "a peer without url"
 { base; printf '[peer "kyiv"]\n\turl = /srv/store.git\n'; } | conf badurl
 bad badurl '\[peer "kyiv"\] url = /srv/store.git: is not a URL' "a peer URL without a scheme"
+# a carriage return inside quotes (found by fuzz_config: printed unquoted, it was read back without it)
+{ base; printf '[peer "kyiv"]\n\turl = "file:///srv/store.git\r"\n'; } | conf crurl
+bad crurl 'url = file:///srv/store.git\\r: holds a control character' "a peer URL with a control character, shown escaped"
 { base; printf '[peer "ky iv"]\n\turl = file:///x\n'; } | conf peername
 bad peername "peer's name may hold only" "a peer name with a space"
 { base; printf '[outbox]\n\tkepp = 3\n'; } | conf typo
