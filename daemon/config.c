@@ -591,14 +591,9 @@ static const char *bracketed(const char *address, char *buf, size_t size)
 static int plain_value(const char *v)
 {
 	size_t len = strlen(v);
-	const unsigned char *p;
 
-	if (!len || v[0] == ' ' || v[len - 1] == ' ' || strpbrk(v, "#;\"\\"))
-		return 0;
-	for (p = (const unsigned char *)v; *p; p++)
-		if (*p < 0x20 || *p == 0x7f) /* a carriage return would be read as a line end */
-			return 0;
-	return 1;
+	/* a carriage return, printed as it is, would be read as a line end */
+	return len && v[0] != ' ' && v[len - 1] != ' ' && !strpbrk(v, "#;\"\\") && !has_control(v);
 }
 
 static void put_value(FILE *out, const char *v)

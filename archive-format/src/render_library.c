@@ -260,15 +260,16 @@ int svd_archive_body(char **out, size_t *len, const char *id, void *archive)
 	return error;
 }
 
+typedef struct unpack_ctx unpack_ctx;
+static int catalog_take(unpack_ctx *u, const svd_verdict *v, char *body, size_t len);
+
 typedef struct from_archive {
 	svd_archive *a;
 	svd_catalog *c;
 	svd_item_cb cb;
 	void *payload;
 	const char *dir; /* unpack: write the accepted items' files here */
-	/* unpack: an accepted item and its body (taken) go here, not to svd_catalog_add */
-	int (*add)(void *ctx, const svd_verdict *v, char *body, size_t len);
-	void *add_ctx;
+	unpack_ctx *u;   /* when set: accepted items go to catalog_take, not svd_catalog_add */
 	size_t accepted, refused;
 	int error;
 } from_archive;
@@ -353,8 +354,8 @@ static int on_verified(const svd_verdict *v, void *payload)
 		                       SVD_RENDER_BODY_MAX + 1)) == 0 &&
 		    (!fa->dir ||
 		     (error = write_item(fa->a, tree, fa->dir, svd_verdict_id(v))) == 0)) {
-			if (fa->add) {
-				error = fa->add(fa->add_ctx, v, body, len);
+			if (fa->u) {
+				error = catalog_take(fa->u, v, body, len);
 				body = NULL;
 			} else {
 				error = svd_catalog_add(fa->c, v, body, len);
@@ -463,7 +464,17 @@ static int dir_state(const char *dir)
 }
 
 #define EARLY_QUEUE 64 /* pages waiting for a renderer: bodies of at most 1 MiB each */
-#define WAKE_JOBS   8  /* an idle renderer is woken for this many */
+
+/*
+ * The early workers asked for, or one per core but one: the reading thread
+ * and the writing thread share the rest, and more workers only contend for
+ * the pages folder (20,000 items on 2 cores: 7.9 s with one, 8.9 s with two).
+ */
+static unsigned early_threads(unsigned asked)
+{
+	return asked ? asked : cores() > 1 ? cores() - 1 : 1;
+}
+#define WAKE_JOBS 8 /* an idle renderer is woken for this many */
 
 typedef struct early_job {
 	svd_early_page *e;
@@ -491,7 +502,7 @@ typedef struct early_pool {
 	unsigned n;
 } early_pool;
 
-typedef struct unpack_ctx {
+struct unpack_ctx {
 	const svd_unpack_opts *opts;
 	svd_unpack_stats *st;
 	svd_catalog *c;
@@ -500,7 +511,7 @@ typedef struct unpack_ctx {
 	uint64_t bytes; /* written by several threads: atomically */
 	early_pool *pool;
 	svd_extract_body body; /* the bundle's item's body.md, during on_bundle_item */
-} unpack_ctx;
+};
 
 /* Read dir/items/<xx>/<id>/body.md (capped one byte over, so pages can say it goes on). */
 static int dir_body(char **out, size_t *len, const char *id, void *payload)
@@ -744,9 +755,8 @@ static int early_finish(unpack_ctx *u)
  * its body's first part (NULL when it has none; taken): its words and page
  * on an early worker when there is one, beside the reading.
  */
-static int catalog_take(void *ctx, const svd_verdict *v, char *body, size_t len)
+static int catalog_take(unpack_ctx *u, const svd_verdict *v, char *body, size_t len)
 {
-	unpack_ctx *u = ctx;
 	svd_early_page *e = NULL;
 	int error;
 
@@ -784,12 +794,9 @@ int svd_catalog_from_archive(svd_catalog **out, svd_archive *a, const svd_trust 
 	if ((error = svd_catalog_new(&fa.c)) < 0)
 		return error;
 	u.c = fa.c;
-	if ((!ids || n > 1) && (error = early_start(&u, &pool, cores() > 2 ? cores() - 1 : 1)) < 0)
+	fa.u = &u;
+	if ((!ids || n > 1) && (error = early_start(&u, &pool, early_threads(0))) < 0)
 		goto fail;
-	if (u.pool) {
-		fa.add = catalog_take;
-		fa.add_ctx = &u;
-	}
 	if (!ids || n > 0)
 		error = verify_with(&fa, trust, ids, n);
 	if ((e2 = early_finish(&u)) < 0) {
@@ -995,8 +1002,7 @@ static int unpack_archive(unpack_ctx *u, const char *src, svd_archive **a, svd_u
 	fa.cb = u->opts->item;
 	fa.payload = u->opts->payload;
 	fa.dir = u->tmp;
-	fa.add = catalog_take;
-	fa.add_ctx = u;
+	fa.u = u;
 	error = verify_with(&fa, u->opts->trust, NULL, 0);
 	st->checked = fa.accepted + fa.refused;
 	st->accepted = fa.accepted;
@@ -1042,17 +1048,8 @@ int svd_unpack(const char *src, const char *dir, const svd_unpack_opts *opts,
 	if ((error = svd_catalog_new(&u.c)) < 0)
 		goto cleanup;
 
-	/*
-	 * One early worker per core but one: the reading thread and the
-	 * writing thread share the rest, and more workers only contend for
-	 * the pages folder (20,000 items on 2 cores: 7.9 s with one, 8.9 s
-	 * with two). Started here, stopped right after the reading, whatever
-	 * happened in it.
-	 */
-	if ((error = early_start(&u, &pool,
-	                         u.opts->threads ? u.opts->threads
-	                         : cores() > 2   ? cores() - 1
-	                                         : 1)) < 0)
+	/* started here, stopped right after the reading, whatever happened in it */
+	if ((error = early_start(&u, &pool, early_threads(u.opts->threads))) < 0)
 		goto cleanup;
 	early = u.pool != NULL;
 	flusher_start(&fl, tmp);
