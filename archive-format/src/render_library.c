@@ -271,11 +271,13 @@ typedef struct from_archive {
 	const char *dir; /* unpack: write the accepted items' files here */
 	unpack_ctx *u;   /* when set: accepted items go to catalog_take, not svd_catalog_add */
 	size_t accepted, refused;
+	svd_progress_cb progress; /* unpack: told after each item, with cb's payload */
+	uint64_t written;         /* bytes of the items' files written (unpack) */
 	int error;
 } from_archive;
 
 /* Write one file of an item from its blob: open exclusively, write, close. */
-static int write_blob(svd_archive *a, const git_oid *oid, const char *path)
+static int write_blob(svd_archive *a, const git_oid *oid, const char *path, uint64_t *bytes)
 {
 	git_blob *blob = NULL;
 	int fd, error = 0;
@@ -288,12 +290,14 @@ static int write_blob(svd_archive *a, const git_oid *oid, const char *path)
 		error = svd_error_set(SVD_ERROR, "%s: cannot write: %s", path, strerror(errno));
 	if (fd >= 0 && close(fd) < 0 && !error)
 		error = svd_error_set(SVD_ERROR, "%s: cannot write: %s", path, strerror(errno));
+	*bytes += (uint64_t)git_blob_rawsize(blob);
 	git_blob_free(blob);
 	return error;
 }
 
 /* items/<xx>/<id>/ with manifest.json, the payload files and sig/, from main. */
-static int write_item(svd_archive *a, git_tree *tree, const char *dir, const char *id)
+static int write_item(svd_archive *a, git_tree *tree, const char *dir, const char *id,
+                      uint64_t *bytes)
 {
 	char path[PATH_BIG];
 	git_tree *sig = NULL;
@@ -312,7 +316,7 @@ static int write_item(svd_archive *a, git_tree *tree, const char *dir, const cha
 
 		snprintf(path, sizeof(path), "%s/items/%.2s/%s/%s", dir, id, id, name);
 		if (git_tree_entry_type(te) == GIT_OBJECT_BLOB) {
-			error = write_blob(a, git_tree_entry_id(te), path);
+			error = write_blob(a, git_tree_entry_id(te), path, bytes);
 		} else if (!strcmp(name, SVD_SIG_DIR) &&
 		           git_tree_entry_type(te) == GIT_OBJECT_TREE) {
 			size_t k;
@@ -326,7 +330,7 @@ static int write_item(svd_archive *a, git_tree *tree, const char *dir, const cha
 				snprintf(path, sizeof(path), "%s/items/%.2s/%s/%s/%s", dir, id, id,
 				         SVD_SIG_DIR, git_tree_entry_name(se));
 				if (git_tree_entry_type(se) == GIT_OBJECT_BLOB)
-					error = write_blob(a, git_tree_entry_id(se), path);
+					error = write_blob(a, git_tree_entry_id(se), path, bytes);
 			}
 			git_tree_free(sig);
 			sig = NULL;
@@ -352,8 +356,8 @@ static int on_verified(const svd_verdict *v, void *payload)
 		if ((error = item_tree(&tree, fa->a, svd_verdict_id(v))) == 0 &&
 		    (error = tree_blob(&body, &len, fa->a, tree, "body.md",
 		                       SVD_RENDER_BODY_MAX + 1)) == 0 &&
-		    (!fa->dir ||
-		     (error = write_item(fa->a, tree, fa->dir, svd_verdict_id(v))) == 0)) {
+		    (!fa->dir || (error = write_item(fa->a, tree, fa->dir, svd_verdict_id(v),
+		                                     &fa->written)) == 0)) {
 			if (fa->u) {
 				error = catalog_take(fa->u, v, body, len);
 				body = NULL;
@@ -373,6 +377,8 @@ static int on_verified(const svd_verdict *v, void *payload)
 	}
 	if (fa->cb && fa->cb(v, fa->payload) != 0)
 		return 1;
+	if (fa->progress)
+		fa->progress(fa->accepted + fa->refused, fa->written, fa->payload);
 	return 0;
 }
 
@@ -1001,6 +1007,7 @@ static int unpack_archive(unpack_ctx *u, const char *src, svd_archive **a, svd_u
 	fa.c = u->c;
 	fa.cb = u->opts->item;
 	fa.payload = u->opts->payload;
+	fa.progress = u->opts->progress;
 	fa.dir = u->tmp;
 	fa.u = u;
 	error = verify_with(&fa, u->opts->trust, NULL, 0);

@@ -103,6 +103,19 @@ expect_exit 0 "$shown items shown" "unpack an archive" svd unpack "$A" -o "$T/li
 same "$(cd "$T/lib2" && find . -type f | sort | xargs sha256sum | sha256sum)" \
 	"$(cd "$L" && find . -type f | sort | xargs sha256sum | sha256sum)" "the archive gives the same library as its bundle"
 
+# on a terminal, progress for both sources (script gives the command a terminal)
+if command -v script >/dev/null; then
+	for src in "$T/b.tar.zst" "$A"; do
+		rm -rf "$T/tty"
+		out=$(script -qec "'$SVD_BIN' unpack --trust '$T/ed.pub' '$src' -o '$T/tty'" /dev/null </dev/null | tr '\r' '\n')
+		# a line while it works (ending in spaces, overwritten by the next) and the last
+		printf '%s\n' "$out" | grep -qE '^unpack: [0-9]+ items, [0-9.]+ MiB, [0-9]+ items/s +$' &&
+			printf '%s\n' "$out" | grep -qE "^unpack: $total items, [0-9.]+ MiB" &&
+			ok "progress on a terminal ($(basename "$src"))" ||
+			not_ok "progress on a terminal ($(basename "$src"))" "$(printf '%s' "$out" | tail -n 3)"
+	done
+fi
+
 # --json, and an earlier library is replaced
 out=$(svd -C "$A" unpack --json "$T/b.tar.zst" -o "$L")
 same "$(printf '%s' "$out" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["accepted"], j["shown"], j["retracted"], j["refused"])')" \

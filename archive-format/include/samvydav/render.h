@@ -194,11 +194,14 @@ int svd_archive_body(char **out, size_t *len, const char *id, void *archive);
 /** What an unpack takes. Zero-initialise, then set. */
 typedef struct svd_unpack_opts {
 	const svd_trust *trust;   /**< the keys to trust (required) */
-	unsigned threads;         /**< pages rendered at once; 0: one per core (from a
-	                               bundle: one per core but one, at least one) */
+	unsigned threads;         /**< pages rendered at once; 0: one per core but one
+	                               (at least one) while the items are read, one per
+	                               core for the pages left after the last */
 	svd_item_cb item;         /**< each item checked, with its verdict; may be NULL */
 	svd_damage_cb damage;     /**< each damaged region of a bundle; may be NULL */
-	svd_progress_cb progress; /**< items and bytes so far; may be NULL */
+	svd_progress_cb progress; /**< items checked and bytes so far (of the bundle
+	                               read, or of the archive's item files written);
+	                               may be NULL */
 	void *payload;
 } svd_unpack_opts;
 
