@@ -4,7 +4,6 @@ set -u
 
 : "${SVD_BIN:?set SVD_BIN to the samvydav binary (ctest does)}"
 : "${SVD_SOURCE_DIR:?set SVD_SOURCE_DIR to the source tree (ctest does)}"
-SVD_SHARED_DIR=${SVD_SHARED_DIR:-$SVD_SOURCE_DIR/../shared}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/svd-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
