@@ -5,7 +5,7 @@
 # a bundle and import that into a second mirror.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh build >/dev/null
+bash scripts/build.sh build -DSVD_TESTS=OFF >/dev/null
 svd=$PWD/build/cli/samvydav
 demo=$PWD/demo
 rm -rf "$demo"

@@ -1,28 +1,56 @@
 #!/usr/bin/env bash
-# Install the Debian packages that samvydav's build and tests need.
-# Safe to run again; does nothing that is not needed. Needs root (or sudo).
+# Install the Debian 12 packages that samvydav needs. Safe to run again: it
+# installs only what is missing, and nothing at all when nothing is.
+#
+#   bash scripts/setup.sh           what building and running need (the main job)
+#   bash scripts/setup.sh --tests   that, and the tools the tests run
+#                                   (scripts/test.sh calls it so)
+#
+# Needs root, or sudo. apt's own output is shown, so a slow download is seen
+# as one. docs/architecture.md says what each library is for.
 set -euo pipefail
 
+usage() {
+	sed -n '2,9s/^# \{0,1\}//p' "$0"
+}
+
+tests=0
+for arg in "$@"; do
+	case $arg in
+	--tests) tests=1 ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "setup.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
+	esac
+done
+
 packages=(
-	# build
-	build-essential cmake pkg-config
-	# libraries (see ../shared/DESIGN.md, "Dependencies")
+	# the build: a C compiler, cmake, and the libraries of docs/architecture.md
+	gcc libc6-dev make cmake pkg-config
 	libgit2-dev libsodium-dev libjansson-dev libarchive-dev libzstd-dev libmicrohttpd-dev
 	libcmark-dev
-	# tests (groff renders the man pages in docs.sh)
-	libcmocka-dev git minisign python3 groff-base zstd tar curl
-	# sanitizer runtime for the ASan/UBSan build
-	libasan8 libubsan1
-	# fuzzing (libFuzzer) and memcheck of the CLI scenarios
-	clang libclang-rt-14-dev valgrind
-	# benchmarks: peak memory through GNU time
-	time
-	# the reader library in a browser (tests/cli/browser.sh): Debian's headless
-	# Chromium, driven by playwright-core from npm (tests/browser; node 18 is enough)
-	chromium nodejs
+	# scripts/run.sh turns the sample corpus into items with python3
+	python3
 )
-# a node from elsewhere (NodeSource) brings its own npm; Debian's would clash with it
-command -v npm >/dev/null || packages+=(npm)
+if [ "$tests" = 1 ]; then
+	packages+=(
+		# unit tests and the scenarios' stock tools (groff renders the man
+		# pages in docs.sh, man finds installed ones, script(1) is in
+		# bsdutils, flock in util-linux)
+		libcmocka-dev git minisign groff-base man-db zstd tar curl ca-certificates
+		bsdutils util-linux procps
+		# sanitizer runtime for the ASan/UBSan build
+		libasan8 libubsan1
+		# fuzzing (libFuzzer) and memcheck of the CLI scenarios
+		clang libclang-rt-14-dev valgrind
+		# benchmarks: peak memory through GNU time
+		time
+		# the reader library in a browser (tests/cli/browser.sh): Debian's
+		# headless Chromium, driven by playwright-core from npm
+		chromium nodejs
+	)
+	# a node from elsewhere (NodeSource) brings its own npm; Debian's would clash with it
+	command -v npm >/dev/null || packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -31,6 +59,7 @@ for p in "${packages[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
+	echo "setup: every package is installed" >&2
 	exit 0
 fi
 
@@ -38,7 +67,7 @@ sudo=""
 if [ "$(id -u)" -ne 0 ]; then
 	sudo="sudo"
 fi
-echo "setup: installing ${missing[*]}" >&2
+echo "setup: installing ${#missing[@]} packages and what they depend on: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+$sudo apt-get update
+$sudo apt-get install -y --no-install-recommends "${missing[@]}"
