@@ -57,6 +57,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	cli_ctx ctx = {0};
+	const char *pause_at;
 	int i = 1, code;
 	size_t k;
 
@@ -104,6 +105,14 @@ int main(int argc, char **argv)
 			continue;
 		if (svd_init() < 0) {
 			cli_error("%s", svd_error_last());
+			return EXIT_FAIL;
+		}
+		/* the crash tests' pause point (pause.h, docs/fault-injection.md) */
+		pause_at = getenv("SVD_PAUSE_AT");
+		if (pause_at && *pause_at &&
+		    svd_pause_stop_at(pause_at, getenv("SVD_PAUSE_FILE")) < 0) {
+			cli_error("SVD_PAUSE_AT: %s", svd_error_last());
+			svd_shutdown();
 			return EXIT_FAIL;
 		}
 		code = commands[k].run(argc - i, argv + i, &ctx);

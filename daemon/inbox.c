@@ -555,6 +555,8 @@ static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path, size
 		         : bad                            ? "partly"
 		                                          : "imported",
 		         path);
+		/* the crash tests' point: committed and recorded (pause.h) */
+		svd_pause_point("inbox.recorded");
 	}
 cleanup:
 	svd_txn_free(txn);

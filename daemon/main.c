@@ -747,7 +747,7 @@ int main(int argc, char **argv)
 	    {"once", no_argument, NULL, 'o'},         {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
-	const char *file = SVDD_CONFIG_DEFAULT;
+	const char *file = SVDD_CONFIG_DEFAULT, *pause_at;
 	daemon_state d = {0};
 	int check = 0, once = 0, opt, code = EXIT_FAIL;
 
@@ -788,6 +788,13 @@ int main(int argc, char **argv)
 	svdd_log_init();
 	if (svd_init() < 0) {
 		svdd_log(SVDD_ERROR, "%s", svd_error_last());
+		return EXIT_FAIL;
+	}
+	/* the crash tests' pause point (pause.h, docs/fault-injection.md) */
+	pause_at = getenv("SVD_PAUSE_AT");
+	if (pause_at && *pause_at && svd_pause_stop_at(pause_at, getenv("SVD_PAUSE_FILE")) < 0) {
+		svdd_log(SVDD_ERROR, "SVD_PAUSE_AT: %s", svd_error_last());
+		svd_shutdown();
 		return EXIT_FAIL;
 	}
 	if (svdd_config_load(&d.conf, file) < 0) {

@@ -30,6 +30,7 @@
 #include <zstd.h>
 
 #include "samvydav/bundle.h"
+#include "samvydav/pause.h"
 #include "samvydav/render.h"
 #include "archive_internal.h"
 #include "bundle_internal.h"
@@ -1391,6 +1392,9 @@ int svd_bundle_import(svd_txn *t, const char *path, const svd_bundle_cbs *cbs,
 	sk.txn = t;
 	error = read_bundle(path, &sk, cbs, stats, dir);
 	free(dir);
+	/* read through, the refusals on disk, nothing committed yet */
+	if (error == 0 || error == SVD_ECORRUPT)
+		svd_pause_point("bundle.read");
 	return error;
 }
 

@@ -29,6 +29,7 @@
 #include <zlib.h>
 
 #include "samvydav/common.h"
+#include "samvydav/pause.h"
 #include "pack.h"
 #include "sha1.h"
 #include "util.h"
@@ -392,6 +393,7 @@ static void record(svd_packw *pw, const uint8_t id[20])
 	memcpy(e->id, id, 20);
 	set_insert(pw, pw->n);
 	pw->n++;
+	svd_pause_point("pack.object");
 }
 
 /* Forget everything from offset on: an object that turned out not needed. */
@@ -1001,8 +1003,12 @@ static int seal_pack(svd_packw *pw, uint8_t sum[20])
 		at += (uint64_t)got;
 	}
 	svd_sha1_final(&sha, sum);
-	if (svd_write_all(pw->fd, sum, 20) < 0 || fchmod(pw->fd, PACK_MODE) < 0 ||
-	    fsync(pw->fd) < 0) {
+	if (svd_write_all(pw->fd, sum, 20) < 0 || fchmod(pw->fd, PACK_MODE) < 0) {
+		return broken(pw, svd_error_set(SVD_ERROR, "%s: cannot write and sync: %s",
+		                                pw->tmp_path, svd_ioerr(errno)));
+	}
+	svd_pause_point("pack.written");
+	if (fsync(pw->fd) < 0) {
 		return broken(pw, svd_error_set(SVD_ERROR, "%s: cannot write and sync: %s",
 		                                pw->tmp_path, svd_ioerr(errno)));
 	}
@@ -1069,6 +1075,7 @@ int svd_packw_finish(svd_packw *pw)
 	}
 	free(pw->tmp_path);
 	pw->tmp_path = NULL;
+	svd_pause_point("pack.renamed");
 	if (rename(pw->idx_path, idx_path) < 0) {
 		svd_error_set(SVD_ERROR, "%s: cannot rename into place: %s", idx_path,
 		              svd_ioerr(errno));

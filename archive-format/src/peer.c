@@ -29,6 +29,7 @@
 #include "archive_internal.h"
 #include "net_stream.h"
 #include "pack.h"
+#include "samvydav/pause.h"
 #include "samvydav/peer.h"
 #include "sha256.h"
 #include "store_internal.h"
@@ -491,6 +492,7 @@ int svd_peer_sync(svd_txn *t, const char *name, const char *url, const svd_peer_
 		if ((error = fetch_main(&qoid, &have, a->repo, name, url, refname, &w)) < 0)
 			goto cleanup;
 		st.bytes = w.bytes;
+		svd_pause_point("peer.fetched");
 	}
 	if (!have)
 		goto cleanup;

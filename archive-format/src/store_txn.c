@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "samvydav/pause.h"
 #include "samvydav/store.h"
 #include "archive_internal.h"
 #include "pack.h"
@@ -683,6 +684,8 @@ static int check_and_stage(svd_txn *t, draft *d, const char *source, svd_verdict
 	if (svd_verdict_ok(v)) {
 		error = stage_item(t, d, v);
 		t->stats.dropped += svd_verdict_dropped_count(v);
+		if (error == 0)
+			svd_pause_point("txn.staged");
 	} else {
 		t->stats.refused++;
 	}
@@ -1649,6 +1652,7 @@ int svd_txn_commit(svd_txn *t, const char *message, char *commit_out)
 	/* every object on disk first; only then does main move */
 	if ((error = svd_packw_finish(t->pw)) < 0)
 		goto cleanup;
+	svd_pause_point("txn.packed");
 	if (git_reference_create_matching(&ref, t->a->repo, SVD_MAIN_REF, &commit, t->has_base,
 	                                  t->has_base ? &t->base : NULL, "samvydav: add") < 0) {
 		error = svd_git_error("cannot move main (did another program change it "
@@ -1656,6 +1660,7 @@ int svd_txn_commit(svd_txn *t, const char *message, char *commit_out)
 		goto cleanup;
 	}
 	t->committed = 1;
+	svd_pause_point("txn.committed");
 	if (commit_out)
 		git_oid_tostr(commit_out, SVD_COMMIT_HEX_LEN + 1, &commit);
 cleanup:

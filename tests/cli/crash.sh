@@ -1,53 +1,62 @@
 #!/usr/bin/env bash
-# Crashes lose nothing: kill an add with SIGKILL at several moments. After
-# each, stock git finds the repository healthy, main is the old commit or the
-# new one (never in between), verify passes, and running the add again
-# finishes the job.
+# Crashes lose nothing: stop `samvydav add` at each pause point of its write
+# path (docs/fault-injection.md) and kill it there with SIGKILL. After each,
+# stock git finds the repository healthy, main is the old commit or the new
+# one (never in between), verify passes, and running the add again finishes
+# the job and leaves no temporary pack.
 . "$(dirname "$0")/lib.sh"
 
+A0=$T/archive0
 A=$T/archive
-new_archive "$A" ed
+new_archive "$A0" ed
 
-# enough work that a kill lands in the middle: 200 items with 200 KiB attachments
+# 200 items (8 KiB attachments): the counted points stop among them
 mkdir -p "$T/src"
 for i in $(seq 1 200); do
 	d=$T/src/item$i
 	mkdir -p "$d"
 	printf '{"kind":"article","title":"Стаття %d","lang":"uk","created":"2026-01-01T00:00:00Z"}' "$i" >"$d/meta.json"
 	printf 'Текст статті %d.\n' "$i" >"$d/body.md"
-	head -c 204800 /dev/urandom >"$d/photo.jpg"
+	head -c 8192 /dev/urandom >"$d/photo.jpg"
 done
 
 G="git --git-dir=$A/store.git"
-for delay in 0.05 0.15 0.3 0.5 0.8; do
+# every point an add passes, the counted ones at the first, a middle and the
+# last item (200 items make about 1,400 objects)
+for at in txn.staged:1 txn.staged:100 txn.staged:200 pack.object:1 pack.object:700 \
+	pack.written pack.renamed txn.packed txn.committed; do
+	rm -rf "$A" "$T/pause"
+	cp -a "$A0" "$A"
 	old=$(head_of "$A")
-	"$SVD_BIN" -C "$A" add --from "$T/src" --key "$T/ed.key" -q >/dev/null 2>&1 &
+	what="after a kill at $at"
+	# the binary itself, not a shell function, so that the kill hits it
+	SVD_PAUSE_AT=$at SVD_PAUSE_FILE=$T/pause \
+		"$SVD_BIN" -C "$A" add --from "$T/src" --key "$T/ed.key" -q >/dev/null 2>&1 &
 	pid=$!
-	sleep "$delay"
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	new=$(head_of "$A")
-	check "after a kill at ${delay}s: git fsck is clean" $G fsck --full --strict --no-dangling
-	if [ "$new" = "$old" ]; then
-		ok "after a kill at ${delay}s: main is the old commit"
-	elif [ "$($G rev-parse -q --verify "$new^" 2>/dev/null || true)" = "$old" ] ||
-		{ [ -z "$old" ] && [ "$($G rev-list --count "$new")" = 1 ]; }; then
-		ok "after a kill at ${delay}s: main is the whole new commit"
+	if got=$(wait_paused "$pid" "$T/pause"); then
+		same "$got" "$(pause_expect "$at")" "the add stopped at $at, and was killed there"
 	else
-		not_ok "after a kill at ${delay}s: main is old or new" "old=$old new=$new"
+		not_ok "the add stopped at $at, and was killed there" "the point was never reached"
 	fi
-	check "after a kill at ${delay}s: verify passes" svd -C "$A" verify -q
-	# start again from nothing for the next round, so each kill meets a full add
-	if [ "$new" != "$old" ]; then
-		rm -rf "$A"
-		new_archive "$A" ed
+	kill_paused "$pid"
+	new=$(head_of "$A")
+	check "$what: git fsck is clean" $G fsck --full --strict --no-dangling
+	if [ "$new" = "$old" ]; then
+		ok "$what: main is the old commit"
+	elif [ "$($G rev-parse -q --verify "$new^" 2>/dev/null || true)" = "$old" ] &&
+		[ "$(svd -C "$A" list | wc -l)" = 200 ]; then
+		ok "$what: main is the whole new commit"
+	else
+		not_ok "$what: main is old or the whole new commit" "old=$old new=$new"
 	fi
+	check "$what: verify passes" svd -C "$A" verify -q
+	ls "$A/store.git/objects/pack" >"$T/packs-$at"
+	check "$what: a rerun completes the add" svd -C "$A" add --from "$T/src" --key "$T/ed.key" -q
+	same "$(svd -C "$A" list | wc -l)" 200 "$what: after the rerun every item is there"
+	same "$(find "$A/store.git" -name 'tmp_svd_*' -o -name '*.lock' | wc -l)" 0 \
+		"$what: no temporary pack or lock is left after the rerun"
 done
-
-check "a rerun after a kill completes the add" svd -C "$A" add --from "$T/src" --key "$T/ed.key" -q
-same "$(svd -C "$A" list | wc -l)" 200 "every item is there"
-check "and the archive verifies" svd -C "$A" verify -q
-same "$(ls "$A/store.git/objects/pack" | grep -c '^tmp_svd_')" 0 "no temporary pack is left behind"
+check "the last archive verifies" svd -C "$A" verify -q
 
 # a writer killed while moving main leaves libgit2's lock file; the next one
 # (holding the archive's lock) clears it instead of failing for ever

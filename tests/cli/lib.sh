@@ -194,3 +194,42 @@ finish() {
 	[ "$failed" -eq 0 ]
 	exit
 }
+
+# Pause points (docs/fault-injection.md): samvydav and samvydavd started
+# with SVD_PAUSE_AT=POINT[:N] and SVD_PAUSE_FILE=FILE stop themselves (SIGSTOP)
+# the Nth time the code passes POINT, after appending "POINT N PID" to FILE.
+# wait_paused PID FILE [SECONDS]: until PID is stopped there (default 60 s);
+# prints "POINT N" as announced. Fails when PID ends first or time runs out.
+wait_paused() {
+	local pid=$1 file=$2 n=$((${3:-60} * 50)) stat state line
+	while [ "$n" -gt 0 ]; do
+		stat=
+		{ read -r stat <"/proc/$pid/stat"; } 2>/dev/null || return 1
+		state=${stat##*) }
+		case ${state%% *} in
+		T | t)
+			line=$(grep -E " $pid\$" "$file" 2>/dev/null | tail -n 1)
+			[ -n "$line" ] && { printf '%s\n' "${line% *}"; return 0; }
+			;;
+		Z | X) return 1 ;;
+		esac
+		sleep 0.02
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# pause_expect POINT[:N]: the "POINT N" that wait_paused prints for it
+pause_expect() {
+	case $1 in
+	*:*) printf '%s %s\n' "${1%%:*}" "${1##*:}" ;;
+	*) printf '%s 1\n' "$1" ;;
+	esac
+}
+
+# kill_paused PID: SIGKILL a process stopped at a pause point, and reap it
+kill_paused() {
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}

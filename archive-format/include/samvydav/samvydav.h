@@ -15,5 +15,6 @@
 #include "peer.h"
 #include "http.h"
 #include "render.h"
+#include "pause.h"
 
 #endif
