@@ -280,6 +280,7 @@ typedef struct reader {
 	uint64_t frame_cap; /* output this frame may give: a bomb is cut off here */
 	tscan ts;
 	uint64_t frame_start;
+	uint64_t fcs; /* the content size its header declares, or ZSTD_CONTENTSIZE_UNKNOWN */
 	char zerr[256];
 
 	/* the item being read */
@@ -432,9 +433,14 @@ done:
 	return ok;
 }
 
+#define FRAME_HEADER_MAX 18 /* magic, descriptor, window, dictionary id, content size */
+
 /* Start decompressing the frame at off, which must end by end. */
 static void frame_begin(reader *r, uint64_t off, uint64_t end, uint64_t ulen)
 {
+	uint8_t head[FRAME_HEADER_MAX];
+	size_t n = end - off < sizeof(head) ? (size_t)(end - off) : sizeof(head);
+
 	ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
 	r->pos = off;
 	r->frame_start = off;
@@ -447,14 +453,145 @@ static void frame_begin(reader *r, uint64_t off, uint64_t end, uint64_t ulen)
 	r->zerr[0] = '\0';
 	/* each frame has its own budget, so one bomb does not cost the frames after it */
 	r->frame_cap = (end - off) * SVD_BUNDLE_RATIO_MAX + SVD_BUNDLE_SLACK;
+	/* an unreadable header is zstd's to report as it decompresses */
+	r->fcs = ZSTD_CONTENTSIZE_UNKNOWN;
+	if (n > 0 && pread_all(r, head, n, off) == 0) {
+		unsigned long long fcs = ZSTD_getFrameContentSize(head, n);
+		if (fcs != ZSTD_CONTENTSIZE_ERROR)
+			r->fcs = fcs;
+	}
 	ts_reset(&r->ts);
 }
 
-static ssize_t zfail(reader *r, const char *what, const char *detail)
+static ssize_t zfail(reader *r, const char *fmt, ...) SVD_PRINTF(2, 3);
+
+static ssize_t zfail(reader *r, const char *fmt, ...)
 {
-	snprintf(r->zerr, sizeof(r->zerr), "%s%s", what, detail);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->zerr, sizeof(r->zerr), fmt, ap);
+	va_end(ap);
 	r->zfailed = 1;
 	return -1;
+}
+
+/*
+ * How much content the frame being read really holds: it is decoded once
+ * more, its output thrown away, with its header rewritten to declare no
+ * size (and, for a single-segment frame, whose window is its declared size,
+ * a window of the largest size we allow). Every libzstd refuses a frame
+ * that holds more or less than it declares, but each version says so with
+ * another error (dstSize_tooSmall, corruption_detected, ...) or at another
+ * point; counting here lets the reader say what is wrong the same way
+ * whatever libzstd it runs on. *found is what it gave; 0 when the frame
+ * decoded whole, its checksum included, within the frame's output cap; -1
+ * when it is damaged in some other way as well, with *why saying how (NULL
+ * when it could not be tried).
+ */
+static int frame_measure(reader *r, uint64_t *found, const char **why)
+{
+	static const size_t did_bytes[4] = {0, 1, 2, 4}, fcs_bytes[4] = {0, 2, 4, 8};
+	uint8_t head[FRAME_HEADER_MAX], fresh[FRAME_HEADER_MAX];
+	uint8_t *in = NULL, *out = NULL;
+	size_t n = r->end - r->frame_start < sizeof(head) ? (size_t)(r->end - r->frame_start)
+	                                                  : sizeof(head);
+	size_t hlen, flen, out_size = ZSTD_DStreamOutSize();
+	uint64_t pos, total = 0;
+	unsigned fhd, single;
+	int ok = -1;
+
+	*found = 0;
+	*why = NULL;
+	if (n < 6 || pread_all(r, head, n, r->frame_start) < 0 || le32(head) != ZSTD_MAGIC)
+		return -1;
+	fhd = head[4];
+	single = fhd >> 5 & 1;
+	if (fhd & 0x08) /* the reserved bit */
+		return -1;
+	hlen = 5 + !single + did_bytes[fhd & 3] + (single && !(fhd >> 6) ? 1 : fcs_bytes[fhd >> 6]);
+	if (hlen > n)
+		return -1;
+	/* the same frame, declaring no content size: checksum and dictionary
+	 * flags kept, then a window descriptor, then the dictionary id */
+	memcpy(fresh, head, 4);
+	fresh[4] = (uint8_t)(fhd & 0x07);
+	fresh[5] = single ? (uint8_t)((SVD_BUNDLE_WINDOW_LOG_MAX - 10) << 3) : head[5];
+	memcpy(fresh + 6, head + 5 + !single, did_bytes[fhd & 3]);
+	flen = 6 + did_bytes[fhd & 3];
+	if (!(in = malloc(IN_CHUNK)) || !(out = malloc(out_size)))
+		goto done;
+	ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
+	{
+		ZSTD_inBuffer zin = {fresh, flen, 0};
+		pos = r->frame_start + hlen;
+		for (;;) {
+			ZSTD_outBuffer zout = {out, out_size, 0};
+			size_t ret;
+			if (zin.pos == zin.size) {
+				size_t want =
+				    r->end - pos < IN_CHUNK ? (size_t)(r->end - pos) : IN_CHUNK;
+				if (want == 0 || pread_all(r, in, want, pos) < 0) {
+					*why = "the frame is cut short";
+					break;
+				}
+				pos += want;
+				zin.src = in;
+				zin.size = want;
+				zin.pos = 0;
+			}
+			ret = ZSTD_decompressStream(r->dctx, &zout, &zin);
+			if (ZSTD_isError(ret)) {
+				*why = ZSTD_getErrorName(ret);
+				break;
+			}
+			total += zout.pos;
+			*found = total;
+			if (total > r->frame_cap || r->out_total + total > r->out_cap_total) {
+				*why = "the frame expands beyond 64 times its size (a zstd bomb?)";
+				break;
+			}
+			if (ret == 0) {
+				ok = 0;
+				break;
+			}
+		}
+	}
+done:
+	free(in);
+	free(out);
+	return ok;
+}
+
+/*
+ * The frame holds more or less than its header declares, or zstd failed
+ * (with zstd_error) on a frame that declares its size: one message of our
+ * own, the same whatever libzstd says, from a count of what the frame holds.
+ * A frame damaged beyond its size is reported with what the count ran into,
+ * which no declared size colours.
+ */
+static ssize_t fcs_fail(reader *r, const char *zstd_error)
+{
+	const char *why;
+	uint64_t found;
+	int whole = frame_measure(r, &found, &why) == 0;
+
+	if (whole && found != r->fcs)
+		return zfail(r,
+		             "its header declares %llu bytes of content, but the frame holds %llu "
+		             "(the frame is damaged; its items are lost)",
+		             (unsigned long long)r->fcs, (unsigned long long)found);
+	if (!whole && found > r->fcs)
+		return zfail(r,
+		             "its header declares %llu bytes of content, but the frame holds more, "
+		             "and then fails: %s (the frame is damaged; its items are lost)",
+		             (unsigned long long)r->fcs, why ? why : "unreadable");
+	if (why || zstd_error)
+		return zfail(r, "zstd: %s", why ? why : zstd_error);
+	return zfail(r,
+	             "its header declares %llu bytes of content, but the frame holds more "
+	             "(the frame is damaged; its items are lost)",
+	             (unsigned long long)r->fcs);
 }
 
 /*
@@ -487,11 +624,11 @@ static la_ssize_t frame_read(struct archive *ar, void *payload, const void **buf
 		if (r->zin.pos == r->zin.size) {
 			size_t want = IN_CHUNK;
 			if (r->pos >= r->end)
-				return zfail(r, "the frame is cut short", "");
+				return zfail(r, "the frame is cut short");
 			if (r->end - r->pos < want)
 				want = (size_t)(r->end - r->pos);
 			if (pread_all(r, r->in, want, r->pos) < 0)
-				return zfail(r, "cannot read the file", "");
+				return zfail(r, "cannot read the file");
 			r->pos += want;
 			r->zin.size = want;
 			r->zin.pos = 0;
@@ -500,22 +637,28 @@ static la_ssize_t frame_read(struct archive *ar, void *payload, const void **buf
 		}
 		ret = ZSTD_decompressStream(r->dctx, &zout, &r->zin);
 		if (ZSTD_isError(ret))
-			return zfail(r, "zstd: ", ZSTD_getErrorName(ret));
+			return r->fcs != ZSTD_CONTENTSIZE_UNKNOWN
+			           ? fcs_fail(r, ZSTD_getErrorName(ret))
+			           : zfail(r, "zstd: %s", ZSTD_getErrorName(ret));
 		r->out_frame += zout.pos;
 		if (r->out_frame > r->frame_cap || r->out_total + r->out_frame > r->out_cap_total)
-			return zfail(r, "the frame expands beyond 64 times its size ",
-			             "(a zstd bomb?)");
+			return zfail(r,
+			             "the frame expands beyond 64 times its size (a zstd bomb?)");
+		if (r->fcs != ZSTD_CONTENTSIZE_UNKNOWN && r->out_frame > r->fcs)
+			return fcs_fail(r, NULL);
 		ts_feed(&r->ts, r->out, zout.pos);
 		if (r->ulen && r->out_frame > r->ulen)
-			return zfail(r, "the frame gives more than the index declares", "");
+			return zfail(r, "the frame gives more than the index declares");
 		if (ret == 0) {
 			/* the frame is over: what is left of the input is the next one's */
 			r->pos -= r->zin.size - r->zin.pos;
 			r->zin.pos = r->zin.size;
+			if (r->fcs != ZSTD_CONTENTSIZE_UNKNOWN && r->out_frame != r->fcs)
+				return fcs_fail(r, NULL);
 			if (r->ulen && r->out_frame != r->ulen)
-				return zfail(r, "the frame gives less than the index declares", "");
+				return zfail(r, "the frame gives less than the index declares");
 			if (ts_cut(&r->ts))
-				return zfail(r, "a tar entry runs past the end of its frame", "");
+				return zfail(r, "a tar entry runs past the end of its frame");
 			r->out_total += r->out_frame;
 			r->zdone = 1;
 			if (zout.pos == 0) {

@@ -19,7 +19,9 @@ files deterministically.
 
 `write --expect FILE` writes what a correct reader must do with the bundle:
 lines `imported ID` (must be imported), `refused ID` (must not be imported)
-and `lost ID` (in a damaged frame: must not be imported).
+and `lost ID` (in a damaged frame: must not be imported); for the kinds that
+change a frame header's content size, also `fcs FRAME DECLARED HOLDS` (the
+frame's number, the size its header now declares, the size it holds).
 
 Standard library only, plus the `zstd` command.
 """
@@ -422,6 +424,7 @@ def cmd_write(a):
     out = b""
     table = []
     first = 0
+    fcs = None
     for f in frames:
         how = f["how"]
         tar = f["tar"]
@@ -444,8 +447,11 @@ def cmd_write(a):
             ulen = len(tar)
         if how == "fcs-lie":
             comp = patch_content_size(comp, 4096)
+            fcs = (len(table), len(tar) + 4096, len(tar))
         elif how == "fcs-lie-small":
-            comp = patch_content_size(comp, -min(4096, len(tar) // 2))
+            lie = min(4096, len(tar) // 2)
+            comp = patch_content_size(comp, -lie)
+            fcs = (len(table), len(tar) - lie, len(tar))
         entry = {"offset": len(out), "clen": len(comp), "ulen": ulen,
                  "first": first, "count": len(f["ids"])}
         if how == "index-lie":
@@ -465,6 +471,8 @@ def cmd_write(a):
                     fh.write("%s %s\n" % ("refused" if HOSTILE[kind] == "entry" else "lost", it.id))
                 else:
                     fh.write("imported %s\n" % it.id)
+            if fcs:
+                fh.write("fcs %d %d %d\n" % fcs)
 
 
 # ---------------------------------------------------------------- reading
