@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Crash consistency at scale (SPEC 6.2): SIGKILL `samvydav import` of a
-# large-ish bundle, and samvydavd during an inbox import of it, at random
-# moments, N times in turn. After each kill: stock git finds the store
-# healthy (fsck --full --strict), samvydav verify passes, main is the old
-# commit or a child of it holding every item of the bundle, and no lock is
-# left that blocks the next run: the same import (or the restarted daemon)
-# completes and ends with every item, and no temporary pack is left.
+# large-ish bundle, and samvydavd during an inbox import of it, N times, each
+# time at a pause point of the write path (docs/fault-injection.md) chosen
+# from a seed: the point, and for the points passed once per item or object
+# (txn.staged, pack.object) which item or object. After each kill: stock git
+# finds the store healthy (fsck --full --strict), samvydav verify passes,
+# main is the old commit or a child of it holding every item of the bundle,
+# and no lock is left that blocks the next run: the same import (or the
+# restarted daemon) completes and ends with every item, and no temporary
+# pack is left.
 #
 # Not a timed test: tests/cli/crash_scale.sh runs it under ctest with a small
-# N. The kill moments come from a seed (printed; SVD_CRASH_SEED repeats a
-# run). A summary line gives runs, kills that hit a running process, main
-# old/new, failed checks and the time.
+# N. Each run of 15 takes a different (mode, point) pair, in an order drawn
+# from the seed (printed; SVD_CRASH_SEED repeats a run). A summary line gives
+# runs, kills per point, main old/new, failed checks and the time; a process
+# that never reaches its point is a failed check.
 #
 # usage: tests/crash/crash_at_scale.sh [N]      (default 300)
 # env:   SVD_BIN, SVD_SOURCE_DIR, SVD_BUILD_DIR (as under ctest)
 #        SVD_CRASH_ITEMS  items in the bundle, 100 KiB each (default 300)
-#        SVD_CRASH_SEED   the seed of the kill moments
+#        SVD_CRASH_SEED   the seed of the points and counts
 #        SVD_CRASH_LOG    keep the per-run table (TSV) there
 . "$(dirname "$0")/../cli/lib.sh"
 
@@ -30,15 +34,6 @@ t_start=$(date +%s)
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 
-
-# opened FILE: until the daemon has FILE open (at most 10 s)
-opened() {
-	for _ in $(seq 5000); do
-		ls -l "/proc/$pid/fd" 2>/dev/null | grep -qF -- "$1" && return 0
-		sleep 0.002
-	done
-	return 1
-}
 
 # The bundle: $items items with 100 KiB seeded, incompressible attachments.
 S=$T/sender
@@ -70,7 +65,7 @@ cat >"$T/r.conf" <<-EOF
 		path = $R
 	[inbox]
 		folder = $T/kin
-		settle = 1
+		settle = 0
 		rescan = 1
 	[http]
 		enabled = false
@@ -78,62 +73,62 @@ cat >"$T/r.conf" <<-EOF
 		level = info
 EOF
 
-# How long each import takes without a kill: the kills are spread over it.
+# One import without a kill: how many new objects it packs (pack.object's range).
 rm -rf "$R" && cp -a "$R0" "$R"
-t0=$(date +%s%N)
+in_pack() { git --git-dir="$1/store.git" count-objects -v | awk '/^in-pack:/ {print $2}'; }
 svd -C "$R" import -q "$BUNDLE" || { echo "an uninterrupted import fails"; exit 1; }
-ims=$((($(date +%s%N) - t0) / 1000000))
-rm -rf "$R" "$T/kin" && cp -a "$R0" "$R" && mkdir -p "$T/kin"
-start_daemon "$T/r.conf" "$T/timed.log" || { echo "the daemon does not start"; exit 1; }
-ln "$BUNDLE" "$T/kin/big.tar.zst"
-opened "$T/kin/big.tar.zst"
-t0=$(date +%s%N)
-wait_log "inbox: $T/kin/big.tar.zst: imported:" 600 || { echo "the daemon does not import"; exit 1; }
-dms=$((($(date +%s%N) - t0) / 1000000))
-stop_daemon
-printf '# bundle: %d items, %d KiB; import %d ms, daemon import %d ms; seed %s; %d runs\n' \
-	"$items" $(($(stat -c %s "$BUNDLE") / 1024)) "$ims" "$dms" "$seed" "$runs"
+objects=$(($(in_pack "$R") - $(in_pack "$R0")))
+printf '# bundle: %d items, %d KiB, %d new objects; seed %s; %d runs\n' \
+	"$items" $(($(stat -c %s "$BUNDLE") / 1024)) "$objects" "$seed" "$runs"
+
+# every (mode, point) pair; each run of 15 takes them all, in a seeded order
+points="txn.staged pack.object bundle.read pack.written pack.renamed txn.packed txn.committed"
+pairs=$(for p in $points; do echo "import $p"; echo "daemon $p"; done; echo "daemon inbox.recorded")
+npairs=$(printf '%s\n' "$pairs" | wc -l)
 
 G="git --git-dir=$R/store.git"
 table=$T/runs.tsv
-printf 'run\tmode\tdelay_ms\tkilled\tmain\tfailed_checks\n' >"$table"
-hits=0 olds=0 news=0 bads=0
+printf 'run\tmode\tpoint\tmain\tfailed_checks\n' >"$table"
+olds=0 news=0 bads=0 landed=0
 for i in $(seq 1 "$runs"); do
-	mode=import
-	[ $((i % 2)) -eq 0 ] && mode=daemon
-	span=$ims
-	[ "$mode" = daemon ] && span=$dms
-	# uniform over 0..105% of the measured time, so that some kills land after the commit
-	delay_ms=$(awk -v s="$seed" -v i="$i" -v ms="$span" 'BEGIN {srand(s * 1000 + i); printf "%d", rand() * ms * 1.05}')
-	delay=$(awk -v ms="$delay_ms" 'BEGIN {printf "%.3f", ms / 1000}')
-	what="run $i ($mode, kill at ${delay}s)"
+	cycle=$(((i - 1) / npairs))
+	pick=$(((i - 1) % npairs))
+	set -- $(printf '%s\n' "$pairs" | awk -v s="$seed" -v c="$cycle" -v k="$pick" '
+		{ p[NR - 1] = $0 }
+		END {
+			srand(s * 1000 + c)
+			for (j = NR - 1; j > 0; j--) { r = int(rand() * (j + 1)); t = p[j]; p[j] = p[r]; p[r] = t }
+			print p[k]
+		}')
+	mode=$1 point=$2
+	at=$point
+	case $point in
+	txn.staged) at=$point:$(awk -v s="$seed" -v i="$i" -v n="$items" 'BEGIN {srand(s * 1000 + i); print 1 + int(rand() * n)}') ;;
+	pack.object) at=$point:$(awk -v s="$seed" -v i="$i" -v n="$objects" 'BEGIN {srand(s * 1000 + i); print 1 + int(rand() * n)}') ;;
+	esac
+	what="run $i ($mode, killed at $at)"
 	f0=$failed
-	rm -rf "$R" "$T/kin"
+	rm -rf "$R" "$T/kin" "$T/pause"
 	cp -a "$R0" "$R"
 	mkdir -p "$T/kin"
 	old=$(head_of "$R")
-	killed=no
 	if [ "$mode" = import ]; then
-		"$SVD_BIN" -C "$R" import -q "$BUNDLE" >/dev/null 2>&1 &
-		p=$!
-		sleep "$delay"
-		kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-		[ $? -eq 137 ] && killed=yes
+		SVD_PAUSE_AT=$at SVD_PAUSE_FILE=$T/pause "$SVD_BIN" -C "$R" import -q "$BUNDLE" >/dev/null 2>&1 &
+		pid=$!
 	else
-		rm -f "$T/d.log"
-		start_daemon "$T/r.conf" "$T/d.log" || not_ok "$what: the daemon starts" "$(tail -n 3 "$T/d.log")"
+		# in the inbox before the daemon starts: imported at its first scan
 		ln "$BUNDLE" "$T/kin/big.tar.zst"
-		# on a loaded machine the whole import may pass between two looks
-		opened "$T/kin/big.tar.zst" || grep -q "inbox: $T/kin/big.tar.zst: imported:" "$T/d.log" ||
-			not_ok "$what: the daemon opens the bundle" "$(tail -n 3 "$T/d.log")"
-		sleep "$delay"
-		grep -q "inbox: $T/kin/big.tar.zst: imported:" "$T/d.log" || killed=yes
-		kill -9 "$pid"
-		wait "$pid" 2>/dev/null
-		pid=
+		rm -f "$T/d.log"
+		SVD_PAUSE_AT=$at SVD_PAUSE_FILE=$T/pause start_daemon "$T/r.conf" "$T/d.log" ||
+			not_ok "$what: the daemon starts" "$(tail -n 3 "$T/d.log")"
 	fi
-	[ "$killed" = yes ] && hits=$((hits + 1))
+	if got=$(wait_paused "$pid" "$T/pause") && [ "$got" = "$(pause_expect "$at")" ]; then
+		landed=$((landed + 1))
+	else
+		not_ok "$what: the process stopped at its point" "announced: '${got:-nothing}'; the point was never reached"
+	fi
+	kill_paused "$pid"
+	pid=
 
 	# the store as the kill left it
 	out=$(fsck_clean "$R" 2>&1) || not_ok "$what: git fsck --full --strict is clean" "$(printf '%s' "$out" | tail -n 2)"
@@ -169,23 +164,19 @@ for i in $(seq 1 "$runs"); do
 	[ "$(ids_of "$R")" = "$want" ] || not_ok "$what: after the rerun every item is there" "$(ids_of "$R" | wc -l) items"
 	left=$(find "$R/store.git" -name 'tmp_svd_*' -o -name '*.lock' | head -n 3)
 	[ -z "$left" ] || not_ok "$what: no temporary pack or lock is left after the rerun" "$left"
-	printf '%d\t%s\t%d\t%s\t%s\t%d\n' "$i" "$mode" "$delay_ms" "$killed" "$state" $((failed - f0)) >>"$table"
+	printf '%d\t%s\t%s\t%s\t%d\n' "$i" "$mode" "$at" "$state" $((failed - f0)) >>"$table"
 	[ $((i % 25)) -eq 0 ] && printf '# %d runs, %d failed checks so far, %d s\n' "$i" "$failed" $(($(date +%s) - t_start))
 done
 [ -n "${SVD_CRASH_LOG:-}" ] && cp "$table" "$SVD_CRASH_LOG"
 
 secs=$(($(date +%s) - t_start))
-printf '# %d runs (%d import, %d daemon): %d kills hit a running import; main old %d, new %d, neither %d; %d failed checks; %d s\n' \
-	"$runs" $(((runs + 1) / 2)) $((runs / 2)) "$hits" "$olds" "$news" "$bads" "$failed" "$secs"
-# a kill that lands after the work proves little: a third at least must land
-# during it (one, for the suite's handful; the times are random and a loaded
-# machine makes the work short or long)
-need=$((runs / 3))
-[ "$need" -ge 1 ] || need=1
-if [ "$hits" -ge "$need" ]; then
-	ok "$hits of $runs kills hit a running import"
-else
-	not_ok "a third of the kills hit a running import" "only $hits of $runs"
-fi
+printf '# kills per point (import/daemon):'
+for p in $points inbox.recorded; do
+	printf ' %s %d/%d' "$p" "$(awk -F'\t' -v p="$p" '$2 == "import" && $3 ~ "^" p "(:|$)"' "$table" | wc -l)" \
+		"$(awk -F'\t' -v p="$p" '$2 == "daemon" && $3 ~ "^" p "(:|$)"' "$table" | wc -l)"
+done
+printf '\n# %d runs: %d stopped at their point and were killed there; main old %d, new %d, neither %d; %d failed checks; %d s\n' \
+	"$runs" "$landed" "$olds" "$news" "$bads" "$failed" "$secs"
+same "$landed" "$runs" "every one of the $runs kills landed at its pause point"
 [ "$failed" -eq 0 ] && ok "every check passed after each of $runs kills"
 finish
