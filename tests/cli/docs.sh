@@ -76,6 +76,20 @@ for code in 0 1 2 3 4 5; do
 done
 same "$code" 5 "samvydav.1 documents the exit codes 0 to 5"
 
+# cut_lines COMMAND...: help lines that stop mid-sentence (on "a", "the",
+# "for", "command's", ...) where the next line starts something new
+cut_lines() {
+	"$@" --help 2>&1 | awk '
+		cut && (/^$/ || /^  ?-/ || /^[A-Z][A-Za-z ]*:$/) { print prev }
+		{ cut = $0 ~ /(^|[ (])(a|an|the|of|for|to|with|and|or|by|in|on|[a-z]+'\''s)$/; prev = $0 }
+		END { if (cut) print prev }'
+}
+for c in "" $commands; do
+	out=$(cut_lines svd $c)
+	[ -z "$out" ] && ok "'samvydav${c:+ $c} --help' cuts no line short" ||
+		not_ok "'samvydav${c:+ $c} --help' cuts no line short" "$out"
+done
+
 for c in $commands; do
 	check_page "$MAN/samvydav-$c.1" svd "$c"
 	page_text "$MAN/samvydav.1" | grep -q "samvydav-$c (1)" && ok "samvydav.1 refers to samvydav-$c(1)" ||
