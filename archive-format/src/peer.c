@@ -1,6 +1,6 @@
 /*
- * peer.c: syncing with a peer mirror over any git transport (DESIGN.md,
- * "The store").
+ * peer.c: syncing with a peer mirror over any git transport (docs/architecture.md,
+ * "Peers").
  *
  * The peer's main is fetched into refs/quarantine/<name> of our store,
  * never into main: no history is merged, only items. Every item the peer
