@@ -972,11 +972,72 @@ static void attachments(svd_buf *b, const citem *it)
 		svd_buf_puts(b, "</section>\n");
 }
 
+static int ascii_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* a and b hold the same words: white space at the ends and inside runs aside */
+static int same_words(const char *a, const char *b)
+{
+	for (;;) {
+		while (ascii_space(*a))
+			a++;
+		while (ascii_space(*b))
+			b++;
+		if (!*a || !*b)
+			return !*a && !*b;
+		while (*a && !ascii_space(*a) && *a == *b)
+			a++, b++;
+		if ((*a && !ascii_space(*a)) || (*b && !ascii_space(*b)))
+			return 0;
+	}
+}
+
+/*
+ * A body that opens with its own "# Title" would show the title twice, under
+ * the page's <h1>: that first heading is left out when its text is the
+ * title (white space aside). Any other first block stays.
+ */
+static void drop_title_heading(cmark_node *doc, const char *title)
+{
+	cmark_node *h = cmark_node_first_child(doc);
+	cmark_iter *iter;
+	cmark_event_type ev;
+	svd_buf text;
+
+	if (!title || !*title || !h || cmark_node_get_type(h) != CMARK_NODE_HEADING ||
+	    cmark_node_get_heading_level(h) != 1 || !(iter = cmark_iter_new(h)))
+		return;
+	svd_buf_init(&text, SVD_RENDER_PAGE_MAX);
+	svd_buf_puts(&text, "");
+	while ((ev = cmark_iter_next(iter)) != CMARK_EVENT_DONE) {
+		cmark_node *node = cmark_iter_get_node(iter);
+		cmark_node_type t = cmark_node_get_type(node);
+		const char *lit;
+
+		if (ev != CMARK_EVENT_ENTER)
+			continue;
+		if (t == CMARK_NODE_SOFTBREAK || t == CMARK_NODE_LINEBREAK)
+			svd_buf_puts(&text, " ");
+		else if ((t == CMARK_NODE_TEXT || t == CMARK_NODE_CODE) &&
+		         (lit = cmark_node_get_literal(node)))
+			svd_buf_puts(&text, lit);
+	}
+	cmark_iter_free(iter);
+	if (!text.error && same_words(text.data, title)) {
+		cmark_node_unlink(h);
+		cmark_node_free(h);
+	}
+	svd_buf_clear(&text);
+}
+
 /*
  * Markdown to HTML with cmark's safe defaults (raw HTML omitted, dangerous
  * URLs blanked). Links and images that name one of the item's own files
  * are pointed at it; an image from anywhere else becomes a plain link, so
- * that opening a page never fetches anything from outside the library.
+ * that opening a page never fetches anything from outside the library. A
+ * first heading that repeats the title is left out (drop_title_heading).
  * doc is the body already parsed (body_parse), or NULL; it is freed.
  */
 static void markdown(svd_buf *b, const citem *it, const char *body, size_t len, cmark_node *doc)
@@ -993,6 +1054,7 @@ static void markdown(svd_buf *b, const citem *it, const char *body, size_t len, 
 		svd_buf_puts(b, "<p>The text cannot be shown.</p>\n");
 		return;
 	}
+	drop_title_heading(doc, svd_manifest_get(it->m, "title"));
 	svd_buf_init(&href, 4096);
 	iter = cmark_iter_new(doc);
 	while ((ev = cmark_iter_next(iter)) != CMARK_EVENT_DONE) {

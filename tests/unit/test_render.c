@@ -135,6 +135,53 @@ static void test_hostile_text(void **state)
 	svd_manifest_free(m);
 }
 
+/* occurrences of needle in haystack */
+static int count(const char *haystack, const char *needle)
+{
+	int n = 0;
+
+	while ((haystack = strstr(haystack, needle)))
+		n++, haystack += strlen(needle);
+	return n;
+}
+
+/* h1s BODY: the <h1> headings of the page of an item titled "Школа в Мелітополі" */
+static int h1s(const char *body)
+{
+	svd_manifest *m = manifest("Школа в Мелітополі", "uk", NULL, NULL, "article", NULL, NULL);
+	svd_catalog *c = NULL;
+	char *page;
+	int n;
+
+	assert_int_equal(svd_catalog_new(&c), 0);
+	assert_int_equal(svd_catalog_add_manifest(c, m, body, strlen(body)), 0);
+	assert_int_equal(svd_catalog_finish(c), 0);
+	page = render_page(c, svd_manifest_id(m), NULL, body);
+	n = count(page, "<h1>");
+	assert_int_equal(count(page, "Текст."), 1);
+	free(page);
+	svd_catalog_free(c);
+	svd_manifest_free(m);
+	return n;
+}
+
+/* A body that opens with its own "# Title" shows the title once; any other heading stays. */
+static void test_title_once(void **state)
+{
+	(void)state;
+	assert_int_equal(h1s("# Школа в Мелітополі\n\nТекст.\n"), 1);
+	assert_int_equal(h1s("\n#   Школа  в Мелітополі  #\nТекст.\n"), 1);
+	assert_int_equal(h1s("Школа в\nМелітополі\n===\n\nТекст.\n"), 1);
+	assert_int_equal(h1s("# *Школа* в Мелітополі\n\nТекст.\n"), 1);
+	/* not the title, not level 1, not first: kept */
+	assert_int_equal(h1s("# Школа в Маріуполі\n\nТекст.\n"), 2);
+	assert_int_equal(h1s("# Школа в Мелітополі 2\n\nТекст.\n"), 2);
+	assert_int_equal(h1s("# Школа\n\nТекст.\n"), 2);
+	assert_int_equal(h1s("## Школа в Мелітополі\n\nТекст.\n"), 1);
+	assert_int_equal(h1s("Текст.\n\n# Школа в Мелітополі\n"), 2);
+	assert_int_equal(h1s("Текст.\n"), 1);
+}
+
 /* A signed item checked by the gate: the page says who signed and that it was accepted. */
 static void test_verdict(void **state)
 {
@@ -514,7 +561,7 @@ int main(void)
 	    cmocka_unit_test(test_fold_js),       cmocka_unit_test(test_tokens),
 	    cmocka_unit_test(test_shards),        cmocka_unit_test(test_search_data),
 	    cmocka_unit_test(test_library_paths), cmocka_unit_test(test_buf_cap),
-	    cmocka_unit_test(test_assets),
+	    cmocka_unit_test(test_assets),        cmocka_unit_test(test_title_once),
 	};
 
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
