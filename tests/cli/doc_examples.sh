@@ -103,7 +103,7 @@ for doc in $DOCS; do
 	[ -z "$(head -n 1 "$w/doc.sh")" ] || { not_ok "$name: its first line is no code"; continue; }
 	# line 1, never code, sets the shell up; every other line is the document's
 	{
-		printf '%s' 'set -eE -o pipefail; trap '\''s=$?; [ -e "$SVD_DOC_FAILED" ] || printf "%s\n" "line $LINENO: $BASH_COMMAND (exit $s)" >"$SVD_DOC_FAILED"'\'' ERR'
+		printf '%s\n' 'set -eE -o pipefail; trap '\''s=$?; [ -e "$SVD_DOC_FAILED" ] || printf "%s\n" "line $LINENO: $BASH_COMMAND (exit $s)" >"$SVD_DOC_FAILED"'\'' ERR'
 		tail -n +2 "$w/doc.sh"
 	} >"$w/run.sh"
 	# README.md installs samvydav itself, as its tutorial says; the guides find it installed
