@@ -35,8 +35,8 @@ if [ "$tests" = 1 ]; then
 	packages+=(
 		# unit tests and the scenarios' stock tools (groff renders the man
 		# pages in docs.sh, man finds installed ones, script(1) is in
-		# bsdutils, flock in util-linux)
-		libcmocka-dev git minisign groff-base man-db zstd tar curl ca-certificates
+		# bsdutils, flock in util-linux; jq is in the docs' examples)
+		libcmocka-dev git minisign groff-base man-db zstd tar curl ca-certificates jq
 		bsdutils util-linux procps
 		# sanitizer runtime for the ASan/UBSan build
 		libasan8 libubsan1
