@@ -11,12 +11,21 @@ D=$SVD_BUILD_DIR/daemon/samvydavd
 [ -x "$D" ] || { echo "samvydavd is not built at $D"; exit 1; }
 git daemon -h 2>&1 | grep -q -- '--base-path' || { echo "git daemon is not installed"; exit 1; }
 
-pids=()
-stop_all() {
+# The mirrors are stopped before the servers they fetch from: a mirror in
+# the middle of a sync when git daemon goes away would log a refused
+# connection, which is no fault of the peer.
+mirrors=() servers=()
+declare -A mirror_pid
+stop_pids() {
 	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	pids=()
+	for p in "$@"; do kill "$p" 2>/dev/null || true; done
+	for p in "$@"; do wait "$p" 2>/dev/null || true; done
+}
+stop_all() {
+	stop_pids "${mirrors[@]}"
+	mirrors=()
+	stop_pids "${servers[@]}"
+	servers=()
 }
 trap 'stop_all; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 
@@ -68,7 +77,7 @@ new_archive "$T/a" ed && new_archive "$T/b" ed && new_archive "$T/c" ed &&
 gport=$(free_port)
 git daemon --reuseaddr --listen=127.0.0.1 --port="$gport" --base-path="$T" --export-all \
 	--informative-errors "$T" 2>"$T/git-daemon.log" &
-pids+=($!)
+servers+=($!)
 wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$gport" 2>/dev/null &&
 	ok "git daemon listens on 127.0.0.1:$gport" || not_ok "git daemon listens" "$(cat "$T/git-daemon.log")"
 
@@ -82,7 +91,7 @@ held = []
 while True:
     c, _ = s.accept(); held.append(c)
 ' "$sport" &
-pids+=($!)
+servers+=($!)
 
 # conf NAME PEERS...: each peer as name=url
 conf() {
@@ -107,7 +116,8 @@ for n in a b c; do
 	"$D" -c "$T/$n.conf" --check-config >/dev/null 2>"$T/$n.check" ||
 		not_ok "the configuration of $n is valid" "$(cat "$T/$n.check")"
 	"$D" -c "$T/$n.conf" 2>"$T/$n.log" &
-	pids+=($!)
+	mirrors+=($!)
+	mirror_pid[$n]=$!
 done
 
 if wait_until 60 same_trees; then
@@ -135,18 +145,72 @@ else
 	not_ok "items added later in B reach A and C" "$(tail -n 3 "$T"/*.log)"
 fi
 
-# C's main rewritten behind the daemons' backs: one commit holding only one
-# item. A and B keep everything (items are only ever added by a sync).
-before=$(ids_of "$T/a" | wc -l)
-one=$(git --git-dir="$T/c/store.git" ls-tree main items/ | head -n 1)
-subtree=$(printf '%s\n' "$one" | git --git-dir="$T/c/store.git" mktree)
-root=$(printf '040000 tree %s\titems\n' "$subtree" | git --git-dir="$T/c/store.git" mktree)
-lone=$(GIT_AUTHOR_NAME=x GIT_AUTHOR_EMAIL=x@x GIT_COMMITTER_NAME=x GIT_COMMITTER_EMAIL=x@x \
-	git --git-dir="$T/c/store.git" commit-tree -m rewritten "$root")
-git --git-dir="$T/c/store.git" update-ref refs/heads/main "$lone"
-sleep 4 # several syncs of A with C at every = 1
-same "$(ids_of "$T/a" | wc -l)" "$before" "a peer that rewrites its history takes nothing from A"
+# C rewrites its history: its daemon stopped (so that it does not take the
+# items back from A at once), then with stock git a new root commit holding
+# only one of its items, to which main is forced. A reads C in place and B
+# fetches it over git://; both must see the rewritten main (B's quarantine
+# ref is the new commit) and take nothing away: the same items, the same
+# main as before, and the sync's log line says 0 new and main where it was.
+kill "${mirror_pid[c]}" && wait "${mirror_pid[c]}"
+mirrors=("${mirror_pid[a]}" "${mirror_pid[b]}")
+a_main=$(head_of "$T/a") b_main=$(head_of "$T/b")
+a_ids=$(ids_of "$T/a") b_ids=$(ids_of "$T/b")
+kept=$(ids_of "$T/c" | head -n 1)
+old_c=$(head_of "$T/c")
+lone=$(
+	export GIT_DIR=$T/c/store.git
+	t=$(git rev-parse "main:items/${kept:0:2}/$kept") &&
+		t=$(printf '040000 tree %s\t%s\n' "$t" "$kept" | git mktree) &&
+		t=$(printf '040000 tree %s\t%s\n' "$t" "${kept:0:2}" | git mktree) &&
+		t=$(printf '040000 tree %s\titems\n' "$t" | git mktree) &&
+		git commit-tree -m "rewritten: one item, no parent" "$t"
+)
+if [ -n "$lone" ] && git --git-dir="$T/c/store.git" update-ref refs/heads/main "$lone" "$old_c" &&
+	[ "$(ids_of "$T/c")" = "$kept" ] &&
+	! git --git-dir="$T/c/store.git" merge-base --is-ancestor "$old_c" main; then
+	ok "C's history is rewritten: main is a new root holding 1 item, the old main no longer an ancestor"
+else
+	not_ok "C's history is rewritten" "main $(head_of "$T/c"), $(ids_of "$T/c" | wc -l) items"
+fi
+# synced_after LOG LINE: a sync with C that began after line LINE of LOG has
+# finished, and its result line
+synced_after() {
+	tail -n +"$(($2 + 1))" "$1" | awk '/^<7>peer c: syncing with/ {s = 1; next}
+		s && /^<[0-9]>peer c: [0-9]+ new, / {print; exit}' | grep .
+}
+la=$(wc -l <"$T/a.log") lb=$(wc -l <"$T/b.log")
+# B's quarantine ref moves to the rewritten main when B fetches it
+wait_until 20 bash -c "[ \"\$(git --git-dir='$T/b/store.git' rev-parse -q --verify refs/quarantine/c)\" = '$lone' ]" &&
+	ok "B fetched C's rewritten main into its quarantine ref" ||
+	not_ok "B fetched C's rewritten main" "$(grep 'peer c' "$T/b.log" | tail -n 3)"
+# rewrite_said NAME LINE MAIN: NAME's first sync with C begun after line LINE
+# of its log ends with 0 new and main still at MAIN
+rewrite_said() {
+	local line
+	if ! wait_until 20 synced_after "$T/$1.log" "$2" >/dev/null; then
+		not_ok "$1: a sync with the rewritten C ends" "$(grep 'peer c' "$T/$1.log" | tail -n 3)"
+		return
+	fi
+	line=$(synced_after "$T/$1.log" "$2")
+	if printf '%s' "$line" | grep -qE "peer c: 0 new, 0 accepted, 0 refused, [0-9]+ bytes received; main at ${3:0:12}\$"; then
+		ok "$1: the sync with the rewritten C says 0 new and main where it was (${line#<?>})"
+	else
+		not_ok "$1: the sync with the rewritten C says 0 new and main at ${3:0:12}" "$line"
+	fi
+}
+rewrite_said a "$la" "$a_main"
+rewrite_said b "$lb" "$b_main"
+same "$(head_of "$T/a")" "$a_main" "a peer that rewrites its history leaves A's main where it was"
+same "$(head_of "$T/b")" "$b_main" "a peer that rewrites its history leaves B's main where it was"
+same "$(ids_of "$T/a")" "$a_ids" "A keeps all its $(printf '%s\n' "$a_ids" | wc -l) items"
+same "$(ids_of "$T/b")" "$b_ids" "B keeps all its $(printf '%s\n' "$b_ids" | wc -l) items"
+if [ -z "$lone" ] || git --git-dir="$T/b/store.git" merge-base --is-ancestor "$lone" main; then
+	not_ok "the rewritten history is not in B's main"
+else
+	ok "the rewritten history is not in B's main"
+fi
 check "A's store is still healthy" fsck_clean "$T/a"
+check "B's store is still healthy" fsck_clean "$T/b"
 
 stop_all
 if grep -q '^<3>.*peer \(a\|b\|c\)\b' "$T"/a.log "$T"/b.log "$T"/c.log; then
