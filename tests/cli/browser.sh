@@ -10,7 +10,9 @@
 # the same archive over http://.
 #
 # Needs chromium, node (18 or later) and npm; tests/browser/node_modules is
-# installed with `npm ci` (from the npm registry) when it is missing.
+# installed with `npm ci` (from the npm registry, as the user's ~/.npmrc
+# says) when it is missing or incomplete. When that fails the test fails,
+# showing npm's error and the end of its debug log.
 # SVD_READER_OUT=DIR keeps the screenshots.
 . "$(dirname "$0")/lib.sh"
 
@@ -21,9 +23,81 @@ for tool in node npm; do
 done
 CHROMIUM=${SVD_CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || { echo "no Chromium at $CHROMIUM (apt-get install chromium)"; exit 1; }
-if [ ! -d "$B/node_modules/playwright-core" ]; then
-	check "npm ci installs playwright-core" npm ci --prefix "$B" --no-audit --no-fund
-fi
+
+# escaped: stdin as TAP comment lines, control characters (colour codes,
+# carriage returns) shown as \xNN and each line cut at 300 characters
+escaped() {
+	python3 -c '
+import sys
+text = sys.stdin.buffer.read().decode("utf-8", "replace")
+for line in text.split("\n")[:-1] if text.endswith("\n") else text.split("\n"):
+    line = "".join(c if c == "\t" or (ord(c) >= 32 and ord(c) != 127) else "\\x%02x" % ord(c)
+                   for c in line)
+    print("#     " + line[:300])
+'
+}
+
+# npm_settings: where npm fetches from, as npm sees it (a password in a
+# proxy URL shown as ***)
+npm_settings() {
+	local k v out=""
+	for k in registry https-proxy proxy cafile userconfig; do
+		v=$(npm config get "$k" 2>/dev/null | sed -E 's#//[^/@]*@#//***@#')
+		[ "$v" = null ] && v=
+		out="$out${out:+, }$k ${v:-none}"
+	done
+	printf '%s' "$out"
+}
+
+# npm ci of tests/browser. Everything npm said is kept in $T and shown here
+# when it fails, since $T (npm's debug log with it) is gone once the script
+# ends: a missing registry, a proxy or a certificate must be seen in this
+# test's own output. Without playwright-core nothing can be tested, so the
+# script fails there and then.
+npm_install() {
+	local logs=$T/npm-logs rc=0 log what
+	# lib.sh gave npm an empty HOME: the user's own ~/.npmrc (a proxy, a
+	# registry, a certificate authority) still applies
+	local home
+	home=$(getent passwd "$(id -u)" | cut -d: -f6)
+	if [ -z "${npm_config_userconfig:-}" ] && [ -n "$home" ] && [ -f "$home/.npmrc" ]; then
+		export npm_config_userconfig=$home/.npmrc
+	fi
+	timeout -k 10 240 npm ci --prefix "$B" --no-audit --no-fund --logs-dir="$logs" >"$T/npm.out" 2>&1 || rc=$?
+	if [ "$rc" -eq 0 ] && installed; then
+		ok "npm ci installs playwright-core"
+		return
+	fi
+	log=$(ls -t "$logs"/*-debug-*.log 2>/dev/null | head -n 1)
+	# npm's own words: the error code, then the line that says what it tried
+	what=$(sed -nE 's/^npm (error|ERR!) code (.*)/\2/p' "$T/npm.out" | head -n 1)
+	what="$what${what:+: }$(grep -m 1 -E '^npm (error|ERR!) [A-Za-z]*Error|request to|reason:|certificate' "$T/npm.out" |
+		sed -E 's/^npm (error|ERR!) //')"
+	{ [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; } && what="it did not finish in 240 s; ${what:-the registry does not answer}"
+	not_ok "npm ci installs playwright-core into tests/browser" \
+		"npm ci exited $rc: ${what:-see its output below} ($(npm_settings))"
+	if [ -s "$T/npm.out" ]; then
+		printf '#   npm ci output, last 25 lines:\n'
+		tail -n 25 "$T/npm.out" | escaped
+	else
+		printf '#   npm ci printed nothing\n'
+	fi
+	if [ -n "$log" ]; then
+		printf '#   its debug log %s (removed with the test folder), last 25 lines:\n' "${log##*/}"
+		tail -n 25 "$log" | escaped
+	else
+		printf '#   npm wrote no debug log\n'
+	fi
+	printf '#   (install it by hand with: npm ci --prefix tests/browser; behind a proxy or with\n'
+	printf '#   a private certificate authority, set https_proxy or NODE_EXTRA_CA_CERTS first)\n'
+	finish
+}
+# installed: a whole install, not what a killed or failed npm ci left (an
+# empty node_modules/playwright-core): npm writes node_modules/.package-lock.json last
+installed() {
+	[ -f "$B/node_modules/.package-lock.json" ] && [ -f "$B/node_modules/playwright-core/package.json" ]
+}
+installed || npm_install
 
 A=$T/a
 new_archive "$A" ed || { echo "cannot set up an archive"; exit 1; }
