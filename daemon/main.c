@@ -193,6 +193,18 @@ static int on_peer_item(const svd_verdict *v, void *payload)
 }
 
 /*
+ * Whether a library message already names the peer ("peer NAME (URL): ..."),
+ * so that the log line does not name it twice.
+ */
+static int names_peer(const char *msg, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(msg, "peer ", 5) && !strncmp(msg + 5, name, n) &&
+	       (msg[5 + n] == ' ' || msg[5 + n] == ':');
+}
+
+/*
  * Sync with one peer: fetch into quarantine, gate, stage, one commit. The
  * archive is opened afresh for every run, so the trust list is always the
  * one on disk (an operator may have changed it with samvydav trust).
@@ -228,8 +240,13 @@ static int task_peer(daemon_state *d, task *t)
 	synced = svd_peer_sync(txn, p->name, p->url, &opts, &stats);
 	if (synced < 0 && synced != SVD_ECORRUPT) {
 		error = synced;
-		svdd_log(SVDD_ERROR, "peer %s (%s): %s; main is unchanged, trying again in %u s",
-		         p->name, p->url, svd_error_last(), p->every);
+		if (names_peer(svd_error_last(), p->name))
+			svdd_log(SVDD_ERROR, "%s; main is unchanged, trying again in %u s",
+			         svd_error_last(), p->every);
+		else
+			svdd_log(SVDD_ERROR,
+			         "peer %s (%s): %s; main is unchanged, trying again in %u s",
+			         p->name, p->url, svd_error_last(), p->every);
 		goto cleanup;
 	}
 	if ((error = svd_txn_commit(txn, NULL, commit)) < 0) {

@@ -136,6 +136,9 @@ wait_until 10 grep -q 'peer silent.*did not answer for 2 s' "$T/a.log" &&
 	not_ok "the silent peer is cut off after its timeout" "$(grep silent "$T/a.log" | tail -n 3)"
 grep -q 'peer silent.*main is unchanged' "$T/a.log" && ok "the log says main is unchanged" ||
 	not_ok "the log says main is unchanged" "$(grep silent "$T/a.log" | tail -n 3)"
+grep 'peer silent.*main is unchanged' "$T/a.log" | grep -q 'peer silent.*peer silent' &&
+	not_ok "the log names the silent peer once" "$(grep 'main is unchanged' "$T/a.log" | tail -n 1)" ||
+	ok "the log names the silent peer once"
 
 # new items in B travel on to A and C while the daemons run
 add_items "$T/b" late 2
