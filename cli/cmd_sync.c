@@ -102,13 +102,18 @@ int cmd_sync(int argc, char **argv, cli_ctx *ctx)
 		goto cleanup;
 	}
 	if (json) {
-		int out = cli_print_json(json_pack(
-		    "{s:s,s:s,s:I,s:I,s:I,s:I,s:O}", "peer", s.name, "commit", commit, "seen",
-		    (json_int_t)st.seen, "accepted", (json_int_t)st.accepted, "refused",
-		    (json_int_t)st.refused, "bytes", (json_int_t)st.bytes, "refusals", s.refusals));
+		int out = cli_print_json(
+		    json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:O}", "peer", s.name, "commit", commit,
+		              "seen", (json_int_t)st.seen, "accepted", (json_int_t)st.accepted,
+		              "refused", (json_int_t)st.refused, "bytes", (json_int_t)st.bytes,
+		              "rewritten", st.rewritten, "refusals", s.refusals));
 		if (out != EXIT_OK)
 			code = out;
 	} else if (!quiet) {
+		if (st.rewritten)
+			printf("peer %s: its main no longer holds the history it sent before (the "
+			       "peer rewrote it); only its items are ever taken\n",
+			       s.name);
 		printf("peer %s: %zu new or changed items, %zu taken, %zu refused; commit %s\n",
 		       s.name, st.seen, st.accepted, st.refused, commit[0] ? commit : "(none)");
 	}

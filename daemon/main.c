@@ -254,6 +254,11 @@ static int task_peer(daemon_state *d, task *t)
 		         svd_error_last());
 		goto cleanup;
 	}
+	if (stats.rewritten)
+		svdd_log(SVDD_WARN,
+		         "peer %s: its main no longer holds the history it sent before (the peer "
+		         "rewrote it); only its items are ever taken, so nothing here changes",
+		         p->name);
 	svdd_log(stats.refused ? SVDD_WARN : SVDD_INFO,
 	         "peer %s: %zu new, %zu accepted, %zu refused, %llu bytes received; main at %.12s",
 	         p->name, stats.seen, stats.accepted, stats.refused,

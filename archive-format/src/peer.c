@@ -156,10 +156,12 @@ static int fetch_failed(const fetch_watch *w, const char *name, const char *url)
 /*
  * Fetch the peer's main into refname. *have is 0 when the peer has no main
  * (an archive with nothing in it yet); then refname is removed, so that a
- * stale quarantine is never taken for the peer's items.
+ * stale quarantine is never taken for the peer's items. *rewritten is 1 when
+ * refname held a main of the peer's before and the new one does not descend
+ * from it.
  */
-static int fetch_main(git_oid *out, int *have, git_repository *repo, const char *name,
-                      const char *url, const char *refname, fetch_watch *w)
+static int fetch_main(git_oid *out, int *have, int *rewritten, git_repository *repo,
+                      const char *name, const char *url, const char *refname, fetch_watch *w)
 {
 	git_remote *remote = NULL;
 	git_remote_create_options ro;
@@ -170,9 +172,13 @@ static int fetch_main(git_oid *out, int *have, git_repository *repo, const char 
 	char *specs[1] = {spec};
 	git_strarray refspecs = {specs, 1};
 	size_t nheads = 0, i;
-	int error = SVD_ERROR;
+	git_oid before;
+	int error = SVD_ERROR, had = 0, descends;
 
 	*have = 0;
+	*rewritten = 0;
+	if (git_reference_name_to_id(&before, repo, refname) == 0)
+		had = 1;
 	/* deadlines and a byte cap on the sockets too: see net_stream.c */
 	if ((error = svd_net_install()) < 0)
 		return error;
@@ -231,6 +237,16 @@ static int fetch_main(git_oid *out, int *have, git_repository *repo, const char 
 		error =
 		    svd_git_error("the peer's main was fetched but its quarantine ref is missing");
 		goto cleanup;
+	}
+	/*
+	 * Only a note for the operator: when the old commit cannot be read (an
+	 * operator's git gc took it), the sync goes on without it.
+	 */
+	if (had && !git_oid_equal(out, &before)) {
+		if ((descends = git_graph_descendant_of(repo, out, &before)) < 0)
+			git_error_clear();
+		else
+			*rewritten = !descends;
 	}
 	*have = 1;
 	error = 0;
@@ -489,7 +505,8 @@ int svd_peer_sync(svd_txn *t, const char *name, const char *url, const svd_peer_
 			goto cleanup;
 		src = peer;
 	} else {
-		if ((error = fetch_main(&qoid, &have, a->repo, name, url, refname, &w)) < 0)
+		if ((error = fetch_main(&qoid, &have, &st.rewritten, a->repo, name, url, refname,
+		                        &w)) < 0)
 			goto cleanup;
 		st.bytes = w.bytes;
 		svd_pause_point("peer.fetched");

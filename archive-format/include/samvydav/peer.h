@@ -39,6 +39,14 @@ typedef struct svd_peer_stats {
 	size_t accepted; /**< of those, passed the gate and staged */
 	size_t refused;  /**< of those, refused */
 	uint64_t bytes;  /**< bytes received */
+	/**
+	 * 1 when the peer's main no longer descends from the main it sent at
+	 * the last sync over the network: it rewrote its history. Nothing of a
+	 * peer's history is ever taken, only its items, so this changes nothing
+	 * here; it is for the operator to hear of. Always 0 for a peer in a
+	 * local folder, which is read in place and leaves no record.
+	 */
+	int rewritten;
 } svd_peer_stats;
 
 /**
