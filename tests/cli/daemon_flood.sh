@@ -259,10 +259,16 @@ for at in txn.staged:1 txn.staged:150 pack.object:900 bundle.read pack.written p
 		wait_log "inbox: $T/kin/big.tar.zst: imported:" 600 && ok "$what: the restarted daemon imports the bundle" ||
 			not_ok "$what: the restarted daemon imports the bundle" "$(tail -n 3 "$klog")"
 	else
-		# a file dropped after the start is handled in a later scan than
-		# the bundle, which the daemon would have imported by then
+		# a junk file dropped after the start may still meet the bundle in
+		# the daemon's first scan (the start line comes before it), and be
+		# refused before the bundle is looked at; a second one, dropped
+		# after the first was refused, is found by a later scan, when
+		# whatever the first scan found has been handled
 		printf 'not a bundle' >"$T/marker" && mv "$T/marker" "$T/kin/marker.tar.zst"
-		wait_log "inbox: $T/kin/marker.tar.zst: refused" 600 &&
+		printf 'not a bundle either' >"$T/marker" &&
+			wait_log "inbox: $T/kin/marker.tar.zst: refused" 600 &&
+			mv "$T/marker" "$T/kin/marker2.tar.zst" &&
+			wait_log "inbox: $T/kin/marker2.tar.zst: refused" 600 &&
 			! grep -q "inbox: $T/kin/big.tar.zst: imported:" "$klog" &&
 			ok "$what: the bundle was recorded with its commit; the restarted daemon leaves it" ||
 			not_ok "$what: the restarted daemon leaves the bundle recorded with its commit" "$(tail -n 3 "$klog")"
