@@ -246,6 +246,11 @@ for at in txn.staged:1 txn.staged:150 pack.object:900 bundle.read pack.written p
 	check "$what: verify passes" svd -C "$K" verify -q
 	recorded=no
 	grep -q "$bigsum" "$K/daemon-state/imported" 2>/dev/null && recorded=yes
+	# the point comes after the record is written and synced: a kill there
+	# that finds no record means the record was never made
+	if [ "$at" = inbox.recorded ] && [ "$recorded" != yes ]; then
+		not_ok "$what: the bundle is recorded" "no line for $bigsum in $K/daemon-state/imported"
+	fi
 	if [ "$recorded" = yes ] && [ "$state" != new ]; then
 		not_ok "$what: the bundle is recorded as imported only with the new commit" "recorded, main=$state"
 	else
