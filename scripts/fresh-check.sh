@@ -38,7 +38,8 @@
 #                     the host's own apt sources for bookworm, from
 #                     /etc/apt/sources.list or /etc/apt/sources.list.d/*.sources)
 #   --timeout MIN     step 1 fails when no page answered within MIN minutes
-#                     (default: 15)
+#                     (default: 15); a run of step 2 is stopped after 60
+#                     (twice the 30 minutes the test command must keep to)
 #   --env NAME=VALUE  add a variable to the commands' environment (repeatable),
 #                     e.g. a proxy the host needs; nothing of the host's own
 #                     environment is passed otherwise
@@ -101,7 +102,7 @@ say() {
 script_dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$script_dir/.." && pwd)
 
-step=all runs=3 ci=0 keep=0 verbose=0 no_cache=0 timeout_min=15
+step=all runs=3 ci=0 keep=0 verbose=0 no_cache=0 timeout_min=15 step2_limit=60
 dir=/var/tmp/samvydav-fresh
 cache=/var/cache/samvydav-fresh-check
 mirror=""
@@ -381,22 +382,19 @@ chroot_env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HO
 [ "$ci" = 0 ] || chroot_env+=(CI=true)
 chroot_env+=(${extra_env[@]+"${extra_env[@]}"})
 
-# in_root ROOT SCRIPT: run SCRIPT with bash in ROOT's clone, clean environment
-in_root() {
-	env -i "${chroot_env[@]}" chroot "$1" /bin/bash -c "cd /root/samvydav && $2"
-}
-
 # stamp T0: each line prefixed with the seconds since T0 ($EPOCHREALTIME)
 stamp() {
-	local t0=${1/./} line d
+	local t0=${1//[!0-9]/} line d now
 	while IFS= read -r line || [ -n "$line" ]; do
-		d=$(((10#${EPOCHREALTIME/./} - 10#$t0) / 100000))
+		now=${EPOCHREALTIME//[!0-9]/}
+		d=$(((10#$now - 10#$t0) / 100000))
 		printf '%6d.%d %s\n' $((d / 10)) $((d % 10)) "$line"
 	done
 }
 # bc_sub A B: A - B for two EPOCHREALTIME values, in seconds with one decimal
+# (the decimal mark is the locale's: only the digits count)
 bc_sub() {
-	local a=${1/./} b=${2/./}
+	local a=${1//[!0-9]/} b=${2//[!0-9]/}
 	a=$((10#$a / 100000)) b=$((10#$b / 100000))
 	printf '%d.%d' $(((a - b) / 10)) $(((a - b) % 10))
 }
@@ -430,8 +428,19 @@ say "roots under $work; logs in $logs; mirror $mirror; CI $([ "$ci" = 1 ] && ech
 [ ${#host_ca[@]} -eq 0 ] || say "host CA certificates copied into each root: ${host_ca[*]##*/}"
 
 # ------------------------------------------------------------------- step 1
+# end_step1 ROOT: a failed step 1 ends its command and what it started, so
+# that nothing of it runs on beside step 2
+end_step1() {
+	if [ -n "$daemon_pid" ]; then
+		kill -TERM -- "-$daemon_pid" 2>/dev/null || true
+		daemon_pid=""
+	fi
+	end_procs_in "$1"
+	wait "$reader_pid" 2>/dev/null || true
+}
+
 step1() {
-	local root log t0 t_start now code="" setup_s="" setup_rc="" first="" rc deadline last
+	local root log t0 t_start now code="" setup_s="" setup_rc="" first="" rc deadline last reader_pid
 	local url=http://127.0.0.1:8737/
 	if (exec 3<>/dev/tcp/127.0.0.1/8737) 2>/dev/null; then
 		say "step 1: port 8737 on 127.0.0.1 is already in use: something listens there; stop it first"
@@ -446,6 +455,7 @@ step1() {
 	t_start=$EPOCHREALTIME
 	t0=$SECONDS
 	stamp "$t_start" <"$work/step1.fifo" | tee "$log" | show &
+	reader_pid=$!
 	setsid env -i "${chroot_env[@]}" chroot "$root" /bin/bash -c \
 		"cd /root/samvydav && s=\$SECONDS; bash scripts/setup.sh; rc=\$?; $setup_mark; [ \$rc -eq 0 ] && exec bash scripts/run.sh" \
 		>"$work/step1.fifo" 2>&1 </dev/null &
@@ -460,6 +470,7 @@ step1() {
 			grep -q 'readers at http://127.0.0.1:8737/' "$log" && break
 			say "step 1: a page answered 200, but the daemon in the root has not said it serves: something else listens on port 8737"
 			summary+=("step 1 (setup + run):   FAILED: port 8737 answered before the daemon in the root started (something else listens there)")
+			end_step1 "$root"
 			return 1
 		fi
 		if ! kill -0 "$daemon_pid" 2>/dev/null; then
@@ -473,6 +484,7 @@ step1() {
 		if [ "$now" -ge "$deadline" ]; then
 			say "step 1: no page within $timeout_min min; see $log"
 			summary+=("step 1 (setup + run):   FAILED: no page within $timeout_min min (log: $log)")
+			end_step1 "$root"
 			return 1
 		fi
 		if [ $((now - last)) -ge 30 ]; then
@@ -511,9 +523,9 @@ step1() {
 		stopped+="; processes left in the root: $(procs_in "$root" | tr '\n' ' ')"
 		rc=1
 	fi
-	wait || true # the log's reader
+	end_procs_in "$root"
+	wait "$reader_pid" || true # the log's reader: at its end now that no writer is left
 	rm -f "$work/step1.fifo"
-	rmdir "$logs" "$work" 2>/dev/null || true # a run that stopped before doing anything
 	say "step 1: the daemon $stopped"
 	local items
 	items=$(sed -n 's/.*samvydavd: \([0-9]*\) items.*/\1/p' "$log" | head -n 1)
@@ -525,19 +537,29 @@ step1() {
 
 # ------------------------------------------------------------------- step 2
 step2() {
-	local root i log t0 rc rcs all=0 stages
+	local root i log t0 rc reader all=0 stages
 	make_root step2
 	root=$root_dir
 	for i in $(seq 1 "$runs"); do
 		log=$logs/step2-setup-test-run$i.log
 		say "step 2, run $i of $runs: bash scripts/setup.sh && bash scripts/test.sh$([ "$ci" = 1 ] && echo " (CI=true)")"
 		t0=$SECONDS
+		# the output through a fifo, so that the run's own exit (or its time
+		# limit) is waited for, not the last process that holds the output
+		rm -f "$work/step2.fifo"
+		mkfifo "$work/step2.fifo"
+		stamp "$EPOCHREALTIME" <"$work/step2.fifo" | tee "$log" | show &
+		reader=$!
 		set +e
-		in_root "$root" "s=\$SECONDS; bash scripts/setup.sh; rc=\$?; $setup_mark; [ \$rc -eq 0 ] && bash scripts/test.sh" 2>&1 </dev/null |
-			stamp "$EPOCHREALTIME" | tee "$log" | show
-		rcs=("${PIPESTATUS[@]}")
+		timeout -k 30 "${step2_limit}m" env -i "${chroot_env[@]}" chroot "$root" /bin/bash -c \
+			"cd /root/samvydav && s=\$SECONDS; bash scripts/setup.sh; rc=\$?; $setup_mark; [ \$rc -eq 0 ] && bash scripts/test.sh" \
+			>"$work/step2.fifo" 2>&1 </dev/null
+		rc=$?
 		set -e
-		rc=${rcs[0]}
+		[ "$rc" != 124 ] || say "step 2, run $i: stopped after its limit of $step2_limit min"
+		end_procs_in "$root"
+		wait "$reader" || true
+		rm -f "$work/step2.fifo"
 		local secs=$((SECONDS - t0)) setup_s
 		setup_s=$(sed -n 's/^ *[0-9.]* @fresh-check setup-exit [0-9]* //p' "$log")
 		stages=$(sed -n '/^ *[0-9.]* == summary$/,$p' "$log" | sed '1d; s/^ *[0-9.]* //')

@@ -63,11 +63,11 @@ if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
 
-sudo=""
+# sudo resets the environment: the variable goes through env, inside it
+sudo=()
 if [ "$(id -u)" -ne 0 ]; then
-	sudo="sudo"
+	sudo=(sudo)
 fi
 echo "setup: installing ${#missing[@]} packages and what they depend on: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update
-$sudo apt-get install -y --no-install-recommends "${missing[@]}"
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"

@@ -14,7 +14,7 @@
 # failed is reported as failed, not skipped); a line per stage with its time
 # closes the run, and the exit status is 1 when any stage failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
 jobs=$(nproc)
 # valgrind is for its own stage at the end, never for the builds before it
 vg=${SVD_VALGRIND:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}
@@ -47,7 +47,7 @@ not_run() {
 # build_and_test DIR CTEST_ARGS -- CMAKE_ARGS: configure and build DIR, then
 # ctest in it; a failed build fails the stage without running ctest
 build_and_test() {
-	local dir=$1 ctest_args=() arg
+	local dir=$1 ctest_args=()
 	shift
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
 		ctest_args+=("$1")
