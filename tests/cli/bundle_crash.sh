@@ -2,8 +2,9 @@
 # A killed import loses nothing (SPEC 6.2, 9.7): stop `samvydav import` at
 # each pause point of its write path (docs/fault-injection.md) and kill it
 # there with SIGKILL. After each, stock git finds the repository healthy,
-# main is the old commit or the whole new one (never in between), verify
-# passes, and importing the bundle again completes the job.
+# main is the old commit before the point where it moves (txn.committed) and
+# the whole new one from there on (never in between), verify passes, and
+# importing the bundle again completes the job.
 . "$(dirname "$0")/lib.sh"
 
 
@@ -49,13 +50,15 @@ for at in txn.staged:1 txn.staged:150 txn.staged:300 pack.object:1 pack.object:9
 	kill_paused "$pid"
 	new=$(head_of "$R")
 	check "$what: git fsck --full --strict is clean" $G fsck --full --strict --no-dangling
-	if [ "$new" = "$old" ]; then
-		ok "$what: main is the old commit"
-	elif [ "$($G rev-parse -q --verify "$new^" 2>/dev/null || true)" = "$old" ] &&
+	# main moves at txn.committed and at no other point: before it the old
+	# commit, from it on the whole new one
+	if [ "$at" != txn.committed ]; then
+		same "$new" "$old" "$what: main is the old commit"
+	elif [ "$new" != "$old" ] && [ "$($G rev-parse -q --verify "$new^" 2>/dev/null || true)" = "$old" ] &&
 		[ "$(ids_of "$R")" = "$(printf '%s\n' "$all_ids" "$(ids_of "$R0")" | sort)" ]; then
 		ok "$what: main is the whole new commit"
 	else
-		not_ok "$what: main is old or the whole new commit" "old=$old new=$new"
+		not_ok "$what: main is the whole new commit" "old=$old new=$new"
 	fi
 	check "$what: verify passes" svd -C "$R" verify -q
 	expect_exit 0 "" "$what: a rerun completes the import" svd -C "$R" import -q "$BUNDLE"
