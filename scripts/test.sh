@@ -119,7 +119,7 @@ fi
 printf '\n== summary\n'
 failed=0 passed=0
 for i in "${!names[@]}"; do
-	printf '%-28s %-40s %5d s\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
+	printf '%-22s %-58s %5d s\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
 	case ${results[$i]} in
 	passed) passed=$((passed + 1)) ;;
 	FAILED*) failed=$((failed + 1)) ;;
