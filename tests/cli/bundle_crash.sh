@@ -30,6 +30,7 @@ printf '{"title":"Власна","lang":"uk","created":"2025-12-31T00:00:00Z"}' >
 printf 'Власний текст.\n' >"$T/own/body.md"
 svd -C "$R0" add --from "$T/own" --key "$T/ed.key" -q || exit 1
 G="git --git-dir=$R/store.git"
+all_imported() { [ "$(ids_of "$R")" = "$(printf '%s\n' "$all_ids" "$(ids_of "$R0")" | sort)" ]; }
 
 # every point an import passes, the counted ones at the first, a middle and
 # the last item (300 items make about 1,800 new objects)
@@ -42,24 +43,10 @@ for at in txn.staged:1 txn.staged:150 txn.staged:300 pack.object:1 pack.object:9
 	# the binary itself, not a shell function, so that the kill hits it
 	SVD_PAUSE_AT=$at SVD_PAUSE_FILE=$T/pause "$SVD_BIN" -C "$R" import -q "$BUNDLE" >/dev/null 2>&1 &
 	pid=$!
-	if got=$(wait_paused "$pid" "$T/pause"); then
-		same "$got" "$(pause_expect "$at")" "the import stopped at $at, and was killed there"
-	else
-		not_ok "the import stopped at $at, and was killed there" "the point was never reached"
-	fi
-	kill_paused "$pid"
+	kill_at "$at" import "$pid"
 	new=$(head_of "$R")
 	check "$what: git fsck --full --strict is clean" $G fsck --full --strict --no-dangling
-	# main moves at txn.committed and at no other point: before it the old
-	# commit, from it on the whole new one
-	if [ "$at" != txn.committed ]; then
-		same "$new" "$old" "$what: main is the old commit"
-	elif [ "$new" != "$old" ] && [ "$($G rev-parse -q --verify "$new^" 2>/dev/null || true)" = "$old" ] &&
-		[ "$(ids_of "$R")" = "$(printf '%s\n' "$all_ids" "$(ids_of "$R0")" | sort)" ]; then
-		ok "$what: main is the whole new commit"
-	else
-		not_ok "$what: main is the whole new commit" "old=$old new=$new"
-	fi
+	main_after_kill "$at" "$old" "$new" "$R/store.git" "$what" all_imported
 	check "$what: verify passes" svd -C "$R" verify -q
 	expect_exit 0 "" "$what: a rerun completes the import" svd -C "$R" import -q "$BUNDLE"
 	same "$(ids_of "$R" | wc -l)" 301 "$what: after the rerun every item is there"

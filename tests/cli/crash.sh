@@ -22,6 +22,7 @@ for i in $(seq 1 200); do
 done
 
 G="git --git-dir=$A/store.git"
+all_added() { [ "$(svd -C "$A" list | wc -l)" = 200 ]; }
 # every point an add passes, the counted ones at the first, a middle and the
 # last item (200 items make about 1,400 objects)
 for at in txn.staged:1 txn.staged:100 txn.staged:200 pack.object:1 pack.object:700 \
@@ -34,24 +35,10 @@ for at in txn.staged:1 txn.staged:100 txn.staged:200 pack.object:1 pack.object:7
 	SVD_PAUSE_AT=$at SVD_PAUSE_FILE=$T/pause \
 		"$SVD_BIN" -C "$A" add --from "$T/src" --key "$T/ed.key" -q >/dev/null 2>&1 &
 	pid=$!
-	if got=$(wait_paused "$pid" "$T/pause"); then
-		same "$got" "$(pause_expect "$at")" "the add stopped at $at, and was killed there"
-	else
-		not_ok "the add stopped at $at, and was killed there" "the point was never reached"
-	fi
-	kill_paused "$pid"
+	kill_at "$at" add "$pid"
 	new=$(head_of "$A")
 	check "$what: git fsck is clean" $G fsck --full --strict --no-dangling
-	# main moves at txn.committed and at no other point: before it the old
-	# commit, from it on the whole new one
-	if [ "$at" != txn.committed ]; then
-		same "$new" "$old" "$what: main is the old commit"
-	elif [ "$new" != "$old" ] && [ "$($G rev-parse -q --verify "$new^" 2>/dev/null || true)" = "$old" ] &&
-		[ "$(svd -C "$A" list | wc -l)" = 200 ]; then
-		ok "$what: main is the whole new commit"
-	else
-		not_ok "$what: main is the whole new commit" "old=$old new=$new"
-	fi
+	main_after_kill "$at" "$old" "$new" "$A/store.git" "$what" all_added
 	check "$what: verify passes" svd -C "$A" verify -q
 	check "$what: a rerun completes the add" svd -C "$A" add --from "$T/src" --key "$T/ed.key" -q
 	same "$(svd -C "$A" list | wc -l)" 200 "$what: after the rerun every item is there"

@@ -222,13 +222,7 @@ for at in txn.staged:1 txn.staged:150 pack.object:900 bundle.read pack.written p
 	klog=$T/k-${at/:/-}.log
 	SVD_PAUSE_AT=$at SVD_PAUSE_FILE=$T/pause start_daemon "$T/k.conf" "$klog" ||
 		not_ok "$what: the daemon starts" "$(cat "$klog")"
-	if got=$(wait_paused "$pid" "$T/pause"); then
-		same "$got" "$(pause_expect "$at")" "the daemon stopped at $at, and was killed there"
-	else
-		not_ok "the daemon stopped at $at, and was killed there" \
-			"the point was never reached: $(tail -n 3 "$klog")"
-	fi
-	kill_paused "$pid"
+	kill_at "$at" daemon "$pid" "$klog"
 	pid=
 	new=$(head_of "$K")
 	check "$what: git fsck --full --strict is clean" fsck_clean "$K"

@@ -233,3 +233,34 @@ kill_paused() {
 	wait "$1" 2>/dev/null
 	return 0
 }
+
+# kill_at POINT NAME PID [LOG]: PID, a NAME started with SVD_PAUSE_AT=POINT
+# and SVD_PAUSE_FILE=$T/pause, stopped at POINT (a check that says so, or
+# that it never got there, with the end of its LOG); then it is killed there
+kill_at() {
+	local got
+	if got=$(wait_paused "$3" "$T/pause"); then
+		same "$got" "$(pause_expect "$1")" "the $2 stopped at $1, and was killed there"
+	else
+		not_ok "the $2 stopped at $1, and was killed there" \
+			"the point was never reached${4:+: $(tail -n 3 "$4")}"
+	fi
+	kill_paused "$3"
+}
+
+# main_after_kill POINT OLD NEW GITDIR WHAT CHECK...: main moves at
+# txn.committed and at no other point, so after a kill before it main (NEW)
+# is still OLD, and after a kill at it NEW is a child of OLD for which CHECK
+# (the whole new content) succeeds
+main_after_kill() {
+	local at=$1 old=$2 new=$3 gitdir=$4 what=$5
+	shift 5
+	if [ "$at" != txn.committed ]; then
+		same "$new" "$old" "$what: main is the old commit"
+	elif [ "$new" != "$old" ] &&
+		[ "$(git --git-dir="$gitdir" rev-parse -q --verify "$new^" 2>/dev/null || true)" = "$old" ] && "$@"; then
+		ok "$what: main is the whole new commit"
+	else
+		not_ok "$what: main is the whole new commit" "old=$old new=$new"
+	fi
+}
