@@ -1260,35 +1260,6 @@ static int end_frame_make(exporter *ex)
 	return 0;
 }
 
-/* Is the string a commit id in hex (4 to 40 digits)? Then find the commit. */
-static int resolve_commit(git_oid *out, git_repository *repo, const char *hex)
-{
-	size_t len = strlen(hex);
-	git_object *obj = NULL;
-	git_oid prefix;
-	int r;
-
-	if (len < 4 || len > GIT_OID_HEXSZ || strspn(hex, "0123456789abcdefABCDEF") != len)
-		return svd_error_set(SVD_EINVALID,
-		                     "'%s' is not a commit id (4 to 40 hex digits; see "
-		                     "'samvydav log')",
-		                     hex);
-	if (git_oid_fromstrn(&prefix, hex, len) < 0)
-		return svd_git_error(hex);
-	r = git_object_lookup_prefix(&obj, repo, &prefix, len, GIT_OBJECT_COMMIT);
-	if (r == GIT_ENOTFOUND || r == GIT_EINVALIDSPEC)
-		return svd_error_set(SVD_ENOTFOUND,
-		                     "no commit %s in this archive (see 'samvydav log')", hex);
-	if (r == GIT_EAMBIGUOUS)
-		return svd_error_set(SVD_EINVALID,
-		                     "%s is the start of several ids; give more digits", hex);
-	if (r < 0)
-		return svd_git_error(hex);
-	git_oid_cpy(out, git_object_id(obj));
-	git_object_free(obj);
-	return 0;
-}
-
 /* Keep the items of list that are not in the commit's tree (both lists are in id order). */
 static int filter_since_commit(svd_item_list *list, git_repository *repo, const char *hex)
 {
@@ -1297,7 +1268,7 @@ static int filter_since_commit(svd_item_list *list, git_repository *repo, const 
 	size_t i, j = 0, k = 0;
 	int error;
 
-	if ((error = resolve_commit(&oid, repo, hex)) < 0 ||
+	if ((error = svd_store_commit_resolve(&oid, repo, hex)) < 0 ||
 	    (error = svd_store_list(&old, repo, &oid)) < 0)
 		return error;
 	for (i = 0; i < list->n; i++) {

@@ -19,6 +19,7 @@
 
 #include "samvydav/render.h"
 #include "render_internal.h"
+#include "view_internal.h"
 #include "util.h"
 
 #define POSTINGS_MAX (512u * 1024 * 1024)  /* (token, item) pairs in one catalog */
@@ -194,8 +195,7 @@ struct svd_catalog {
 	uint32_t *byid; /* item indexes sorted by id (finish) */
 	uint32_t *rows; /* row -> item index */
 	size_t nrows;
-	uint32_t (*sup)[2]; /* (superseded item, superseding item), by the first */
-	size_t nsup;
+	svd_view *view; /* what is shown, and why not (finish) */
 	/* search */
 	ctok *toks;
 	size_t ntoks, captoks;
@@ -280,7 +280,7 @@ void svd_catalog_free(svd_catalog *c)
 	free(c->idslots);
 	free(c->byid);
 	free(c->rows);
-	free(c->sup);
+	svd_view_free(c->view);
 	free(c->toks);
 	free(c->slots);
 	free(c->arena);
@@ -593,30 +593,6 @@ int svd_catalog_add_manifest(svd_catalog *c, const svd_manifest *m, const char *
 	return add_item(c, m, NULL, 1, body, body_len);
 }
 
-/* Newest first: by date, then creation time, then id. */
-static int cmp_row(const void *x, const void *y, void *arg)
-{
-	const svd_catalog *sorting = arg;
-	const citem *a = &sorting->v[*(const uint32_t *)x], *b = &sorting->v[*(const uint32_t *)y];
-	int d;
-
-	if ((d = strcmp(b->date, a->date)) != 0)
-		return d;
-	if ((d = strcmp(b->created, a->created)) != 0)
-		return d;
-	return strcmp(a->id, b->id);
-}
-
-static int cmp_sup(const void *x, const void *y, void *arg)
-{
-	const svd_catalog *sorting = arg;
-	const uint32_t *a = x, *b = y;
-
-	if (a[0] != b[0])
-		return a[0] < b[0] ? -1 : 1;
-	return sorting->v[a[1]].row < sorting->v[b[1]].row ? -1 : 1;
-}
-
 static int cmp_tok(const void *x, const void *y, void *arg)
 {
 	const svd_catalog *sorting = arg;
@@ -689,43 +665,69 @@ cleanup:
 	return error;
 }
 
+/* The trusted key ids whose signatures verify, space-separated (the view's signers). */
+static char *valid_signers(const citem *it)
+{
+	char *s = calloc(it->nsigs * (SVD_KEYID_HEX_LEN + 1) + 1, 1);
+	size_t i;
+
+	for (i = 0; s && i < it->nsigs; i++) {
+		if (it->sigs[i].st != SVD_SIG_VALID)
+			continue;
+		if (*s)
+			strcat(s, " ");
+		strncat(s, it->sigs[i].keyid, SVD_KEYID_HEX_LEN);
+	}
+	return s;
+}
+
+/*
+ * Close the catalog: what is shown, in which order, and what supersedes
+ * what are the view's decisions (view.c); the catalog takes them and
+ * builds the search index over the shown rows.
+ */
 int svd_catalog_finish(svd_catalog *c)
 {
-	size_t i, k = 0;
+	size_t i, k;
+	int error;
 
 	if (c->finished)
 		return 0;
-	/* retractions withdraw the items they name (a retraction itself stays listed) */
+	if ((error = svd_view_new(&c->view, 0)) < 0)
+		return error;
 	for (i = 0; i < c->n; i++) {
-		const char *r = svd_manifest_get(c->v[i].m, "retracts");
-		long t;
-		if (svd_manifest_kind(c->v[i].m) == SVD_KIND_RETRACTION && r &&
-		    (t = id_find(c, r)) >= 0)
-			c->v[t].retracted = 1;
+		const citem *it = &c->v[i];
+		char *signers = valid_signers(it);
+		if (!signers)
+			return svd_error_set(SVD_ERROR, "out of memory");
+		/* an item added without a verdict is shown as its caller chose */
+		error = svd_view_add_item(c->view, it->id, it->m, !it->checked || it->ok,
+		                          it->checked && !it->ok ? "it does not pass the gate" : NULL,
+		                          signers);
+		free(signers);
+		if (error < 0)
+			return error;
 	}
-	if (!(c->rows = malloc((c->n + 1) * sizeof(*c->rows))) ||
-	    !(c->sup = malloc((c->n + 1) * sizeof(*c->sup))))
+	if ((error = svd_view_finish(c->view)) < 0)
+		return error;
+	if (!(c->rows = malloc((c->n + 1) * sizeof(*c->rows))))
 		return svd_error_set(SVD_ERROR, "out of memory");
-	for (i = 0; i < c->n; i++)
-		if (!c->v[i].retracted)
-			c->rows[k++] = (uint32_t)i;
-	c->nrows = k;
-	qsort_r(c->rows, c->nrows, sizeof(*c->rows), cmp_row, c);
-	for (i = 0; i < c->nrows; i++)
-		c->v[c->rows[i]].row = (uint32_t)i;
-	/* supersession, across the whole set: (old, new) for every shown new item */
-	for (i = 0; i < c->n; i++) {
-		const char *s = svd_manifest_get(c->v[i].m, "supersedes");
-		long t;
-		if (c->v[i].row == HIDDEN || !s || (t = id_find(c, s)) < 0)
-			continue;
-		c->sup[c->nsup][0] = (uint32_t)t;
-		c->sup[c->nsup][1] = (uint32_t)i;
-		c->nsup++;
+	for (k = 0; k < svd_view_count(c->view); k++) {
+		long t = id_find(c, svd_view_row(c->view, k)->id);
+		c->rows[k] = (uint32_t)t;
+		c->v[t].row = (uint32_t)k;
 	}
-	qsort_r(c->sup, c->nsup, sizeof(*c->sup), cmp_sup, c);
+	c->nrows = k;
+	for (i = 0; i < c->n; i++)
+		c->v[i].retracted =
+		    svd_view_find(c->view, c->v[i].id)->state == SVD_VIEW_RETRACTED;
 	c->finished = 1;
 	return finish_search(c);
+}
+
+const svd_view *svd_catalog_view(const svd_catalog *c)
+{
+	return c->finished ? c->view : NULL;
 }
 
 size_t svd_catalog_count(const svd_catalog *c)
@@ -1239,26 +1241,19 @@ static void item_link(svd_buf *b, const svd_catalog *c, const char *id)
 	svd_buf_puts(b, t >= 0 ? " (retracted; not in this library)" : " (not in this library)");
 }
 
-static void relations(svd_buf *b, const svd_catalog *c, const citem *it, uint32_t self)
+static void relations(svd_buf *b, const svd_catalog *c, const citem *it)
 {
 	const char *sup = svd_manifest_get(it->m, "supersedes");
 	const char *ret = svd_manifest_get(it->m, "retracts");
-	size_t lo = 0, hi = c->nsup, opened = 0;
+	size_t k, nby = svd_view_superseder_count(c->view, it->id), opened = 0;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (c->sup[mid][0] < self)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (sup || ret || (lo < c->nsup && c->sup[lo][0] == self)) {
+	if (sup || ret || nby) {
 		svd_buf_puts(b, "<section id=\"relations\">\n");
 		opened = 1;
 	}
-	for (; lo < c->nsup && c->sup[lo][0] == self; lo++) {
+	for (k = 0; k < nby; k++) {
 		svd_buf_puts(b, "<p class=\"superseded\"><strong>Superseded by</strong> ");
-		item_link(b, c, c->v[c->sup[lo][1]].id);
+		item_link(b, c, svd_view_superseder(c->view, it->id, k)->id);
 		svd_buf_puts(b, "</p>\n");
 	}
 	if (sup) {
@@ -1289,7 +1284,7 @@ static void meta_row(svd_buf *b, const char *name, const char *value)
  * are left out: only right for an item that names none and that nothing
  * supersedes (svd_catalog_page_early).
  */
-static int page(svd_buf *b, const svd_catalog *c, const citem *it, uint32_t t, const svd_verdict *v,
+static int page(svd_buf *b, const svd_catalog *c, const citem *it, const svd_verdict *v,
                 const char *body, size_t body_len, cmark_node *doc)
 {
 	const char *title, *lang, *source;
@@ -1331,7 +1326,7 @@ static int page(svd_buf *b, const svd_catalog *c, const citem *it, uint32_t t, c
 	}
 	svd_buf_puts(b, "</dl>\n");
 	if (c)
-		relations(b, c, it, t);
+		relations(b, c, it);
 	if (body) {
 		svd_buf_puts(b, "<div class=\"body\">\n");
 		markdown(b, it, body, body_len, doc);
@@ -1357,7 +1352,7 @@ int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_
 	if (t < 0 || c->v[t].row == HIDDEN)
 		return svd_error_set(SVD_ENOTFOUND, "no item %.64s in this library%s", id,
 		                     t >= 0 ? " (it was retracted)" : "");
-	return page(b, c, &c->v[t], (uint32_t)t, v, body, body_len, NULL);
+	return page(b, c, &c->v[t], v, body, body_len, NULL);
 }
 
 /*
@@ -1499,7 +1494,7 @@ int svd_early_prepare(svd_words *w, svd_buf *b, const svd_early_page *e, const c
 			cmark_node_free(doc);
 		return error;
 	}
-	if ((error = page(b, NULL, &e->it, 0, NULL, body, body_len, doc)) < 0)
+	if ((error = page(b, NULL, &e->it, NULL, body, body_len, doc)) < 0)
 		return error;
 	return 1;
 }
@@ -1521,21 +1516,12 @@ int svd_catalog_add_words(svd_catalog *c, const svd_early_page *e, const svd_wor
 int svd_catalog_page_final(const svd_catalog *c, const char *id)
 {
 	long t = svd_id_valid(id) ? id_find(c, id) : -1;
-	size_t lo = 0, hi;
 
 	if (!c->finished || t < 0 || c->v[t].row == HIDDEN)
 		return 0;
 	if (svd_manifest_get(c->v[t].m, "supersedes") || svd_manifest_get(c->v[t].m, "retracts"))
 		return 0;
-	hi = c->nsup;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (c->sup[mid][0] < (uint32_t)t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return !(lo < c->nsup && c->sup[lo][0] == (uint32_t)t);
+	return svd_view_superseder_count(c->view, id) == 0;
 }
 
 /* \\uXXXX, upper-case hex */

@@ -77,6 +77,24 @@ svd_archive *svd_txn_archive(svd_txn *t);
 int svd_txn_stage_entries(svd_txn *t, const svd_entry *entries, const git_oid *oids, size_t n,
                           const char *source, svd_verdict **verdict);
 
+/*
+ * Run the gate on the items of a commit (main's when commit is NULL; the
+ * ids given, or all) against trust, with threads workers; flags are
+ * svd_check_flags (SVD_CHECK_SIZES_ONLY: payloads by size, not hashed).
+ * cb gets each verdict in id order from the calling thread. Returns 0 also
+ * when items failed (stats says how many), SVD_ENOTFOUND for an id given
+ * that is not there, cb's non-zero value, or an error.
+ */
+int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *ids, size_t n,
+                    unsigned threads, const svd_trust *trust, unsigned flags, svd_item_cb cb,
+                    void *payload, svd_verify_stats *stats);
+
+/*
+ * A commit of this store named by hex (4 to 40 digits): SVD_EINVALID for
+ * something else, SVD_ENOTFOUND for no such commit.
+ */
+int svd_store_commit_resolve(git_oid *out, git_repository *repo, const char *hex);
+
 /* Count an item refused before the gate could run (damage, a bad entry). */
 void svd_txn_note_refused(svd_txn *t);
 

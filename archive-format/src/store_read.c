@@ -38,6 +38,34 @@ int svd_store_head_oid(git_oid *out, git_repository *repo)
 	return 0;
 }
 
+int svd_store_commit_resolve(git_oid *out, git_repository *repo, const char *hex)
+{
+	size_t len = strlen(hex);
+	git_object *obj = NULL;
+	git_oid prefix;
+	int r;
+
+	if (len < 4 || len > GIT_OID_HEXSZ || strspn(hex, "0123456789abcdefABCDEF") != len)
+		return svd_error_set(SVD_EINVALID,
+		                     "'%s' is not a commit id (4 to 40 hex digits; see "
+		                     "'samvydav log')",
+		                     hex);
+	if (git_oid_fromstrn(&prefix, hex, len) < 0)
+		return svd_git_error(hex);
+	r = git_object_lookup_prefix(&obj, repo, &prefix, len, GIT_OBJECT_COMMIT);
+	if (r == GIT_ENOTFOUND || r == GIT_EINVALIDSPEC)
+		return svd_error_set(SVD_ENOTFOUND,
+		                     "no commit %s in this archive (see 'samvydav log')", hex);
+	if (r == GIT_EAMBIGUOUS)
+		return svd_error_set(SVD_EINVALID,
+		                     "%s is the start of several ids; give more digits", hex);
+	if (r < 0)
+		return svd_git_error(hex);
+	git_oid_cpy(out, git_object_id(obj));
+	git_object_free(obj);
+	return 0;
+}
+
 int svd_store_head(char *out, svd_archive *a)
 {
 	git_oid oid;
@@ -386,6 +414,7 @@ int svd_store_foreach(svd_archive *a, svd_manifest_cb cb, void *payload)
 typedef struct verify_job {
 	const char *store_path;
 	const svd_trust *trust;
+	int sizes_only; /* payloads by size, not hashed (SVD_CHECK_SIZES_ONLY) */
 	const svd_item_ref *items;
 	svd_verdict **verdicts;
 	uint64_t *bytes;
@@ -395,7 +424,7 @@ typedef struct verify_job {
 } verify_job;
 
 static int verify_one(svd_verdict **out, uint64_t *bytes, git_repository *repo,
-                      const svd_item_ref *r, const svd_trust *trust)
+                      const svd_item_ref *r, const svd_trust *trust, int sizes_only)
 {
 	svd_tree_item ti;
 	char path[64];
@@ -412,9 +441,10 @@ static int verify_one(svd_verdict **out, uint64_t *bytes, git_repository *repo,
 		}
 		return error;
 	}
-	if ((error = svd_tree_item_read(&ti, repo, &r->tree, 1)) < 0)
+	if ((error = svd_tree_item_read(&ti, repo, &r->tree, !sizes_only)) < 0)
 		return error;
-	error = svd_item_check(out, r->id, ti.entries, ti.n, trust);
+	error = svd_item_check_ext(out, r->id, ti.entries, ti.n, trust,
+	                           sizes_only ? SVD_CHECK_SIZES_ONLY : 0);
 	*bytes += ti.bytes;
 	svd_tree_item_clear(&ti);
 	return error;
@@ -433,7 +463,8 @@ static void *verify_worker(void *arg)
 	}
 	for (i = job->start; i < job->end; i += job->step) {
 		job->error =
-		    verify_one(&job->verdicts[i], &job->bytes[i], repo, &job->items[i], job->trust);
+		    verify_one(&job->verdicts[i], &job->bytes[i], repo, &job->items[i], job->trust,
+		               job->sizes_only);
 		if (job->error < 0) {
 			snprintf(job->message, sizeof(job->message), "%s", svd_error_last());
 			break;
@@ -475,6 +506,21 @@ static int select_items(svd_item_list *list, const char *const *ids, size_t n)
 int svd_store_verify(svd_archive *a, const char *const *ids, size_t n, unsigned threads,
                      svd_item_cb cb, void *payload, svd_verify_stats *stats)
 {
+	svd_verify_stats st = {0};
+	int error = svd_store_check(a, NULL, ids, n, threads, a->trust, 0, cb, payload, &st);
+
+	if (stats)
+		*stats = st;
+	if (error == 0 && st.failed > 0)
+		error = svd_error_set(SVD_ECORRUPT, "%zu of %zu items failed verification",
+		                      st.failed, st.items);
+	return error;
+}
+
+int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *ids, size_t n,
+                    unsigned threads, const svd_trust *trust, unsigned flags, svd_item_cb cb,
+                    void *payload, svd_verify_stats *stats)
+{
 	svd_item_list list;
 	svd_verify_stats st = {0};
 	svd_verdict *verdicts[VERIFY_CHUNK];
@@ -490,7 +536,7 @@ int svd_store_verify(svd_archive *a, const char *const *ids, size_t n, unsigned 
 	}
 	if (threads > MAX_THREADS)
 		threads = MAX_THREADS;
-	if ((error = svd_store_list(&list, a->repo, NULL)) < 0)
+	if ((error = svd_store_list(&list, a->repo, commit)) < 0)
 		return error;
 	if (ids && (error = select_items(&list, ids, n)) < 0) {
 		free(list.v);
@@ -504,7 +550,8 @@ int svd_store_verify(svd_archive *a, const char *const *ids, size_t n, unsigned 
 		memset(bytes, 0, sizeof(bytes));
 		for (k = 0; k < t; k++) {
 			jobs[k] = (verify_job){.store_path = a->store_path,
-			                       .trust = a->trust,
+			                       .trust = trust,
+			                       .sizes_only = (flags & SVD_CHECK_SIZES_ONLY) != 0,
 			                       .items = list.v + base,
 			                       .verdicts = verdicts,
 			                       .bytes = bytes,
@@ -546,9 +593,6 @@ int svd_store_verify(svd_archive *a, const char *const *ids, size_t n, unsigned 
 	free(list.v);
 	if (stats)
 		*stats = st;
-	if (error == 0 && st.failed > 0)
-		error = svd_error_set(SVD_ECORRUPT, "%zu of %zu items failed verification",
-		                      st.failed, st.items);
 	return error;
 }
 

@@ -67,6 +67,13 @@ enum svd_check_flags {
 	 * out). Used for what enters the archive; never for verifying it.
 	 */
 	SVD_CHECK_DROP_BAD_SIGS = 1u << 0,
+	/**
+	 * Payload files are compared with the manifest by size only: the
+	 * caller has not hashed them (their sha256 in the entries is not set).
+	 * For items already in the store, whose bytes were hashed when they
+	 * entered; never for what enters.
+	 */
+	SVD_CHECK_SIZES_ONLY = 1u << 1,
 };
 
 /**

@@ -25,6 +25,7 @@
 #include "bundle.h"
 #include "item.h"
 #include "manifest.h"
+#include "view.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -126,6 +127,13 @@ size_t svd_catalog_size(const svd_catalog *c);
 
 /** Is this id withdrawn by a retraction in the catalog? 1 or 0. */
 int svd_catalog_retracted(const svd_catalog *c, const char *id);
+
+/**
+ * The view the catalog's rows come from (borrowed; NULL before
+ * svd_catalog_finish()): its items, why hidden ones are hidden, and what
+ * supersedes what (view.h).
+ */
+const svd_view *svd_catalog_view(const svd_catalog *c);
 
 /** Free a catalog; NULL is fine. */
 void svd_catalog_free(svd_catalog *c);

@@ -15,6 +15,7 @@
 #include "peer.h"
 #include "http.h"
 #include "render.h"
+#include "view.h"
 #include "pause.h"
 
 #endif

@@ -1,0 +1,176 @@
+/*
+ * view.h: what an archive shows — the one place that decides it.
+ *
+ * A view is the checked, ordered set of items of one commit (or of a
+ * bundle, or of any set of gate verdicts): which items are accepted, which
+ * supersede which, which are withdrawn by a retraction, and why each hidden
+ * item is hidden. Every outlet reads a view and decides nothing itself:
+ * list, show, verify --json, export (all its selections), the outbox and
+ * stick bundles, unpack, the reader library's catalog, the daemon's pages,
+ * raw files and /api/items (SPEC.md, 8).
+ *
+ * The rules, in full:
+ *
+ *  - An item is accepted when it passes the gate now (svd_item_check(),
+ *    against the trust list the view was opened with). One that does not
+ *    is hidden as refused, with the gate's first problem as the reason.
+ *  - An accepted retraction withdraws the item it names: that item is
+ *    hidden as retracted, wherever and whenever either arrived. Withdrawal
+ *    is final: a retraction that is itself retracted is hidden, but what it
+ *    withdrew stays withdrawn. Nothing is deleted from the store.
+ *  - A shown item that names another in "supersedes" marks that one as
+ *    superseded; a superseded item is still shown and exported (a reader
+ *    sees the correction beside it).
+ *  - The one order, everywhere: newest first by date (the manifest's
+ *    "published", else the date of "created"), then by "created", newest
+ *    first, then by id. An item without a manifest sorts last.
+ *
+ * A view is read-only once finished and may be read from several threads
+ * at once. It is built by one thread.
+ */
+#ifndef SAMVYDAV_VIEW_H
+#define SAMVYDAV_VIEW_H
+
+#include "common.h"
+#include "archive.h"
+#include "item.h"
+#include "manifest.h"
+#include "store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The checked, ordered set of items an archive shows; opaque. */
+typedef struct svd_view svd_view;
+
+/** Whether an item is shown, and if not, why. */
+typedef enum svd_view_state {
+	SVD_VIEW_SHOWN = 0,  /**< accepted and not withdrawn */
+	SVD_VIEW_RETRACTED,  /**< accepted, but withdrawn by an accepted retraction */
+	SVD_VIEW_REFUSED,    /**< does not pass the gate now (e.g. no signature by a key
+	                          trusted now, or a damaged store: see "why") */
+} svd_view_state;
+
+/** One item of a view. Everything is borrowed from the view. */
+typedef struct svd_view_item {
+	const char *id;              /**< 64 hex digits */
+	svd_view_state state;        /**< shown or why not */
+	const char *why;             /**< refused: the gate's first problem; else NULL */
+	const svd_manifest *manifest; /**< with SVD_VIEW_MANIFESTS; NULL without, or when
+	                                   the manifest does not parse */
+	svd_kind kind;               /**< from the manifest */
+	const char *title;           /**< "" when the manifest does not parse */
+	const char *lang;            /**< "" likewise */
+	const char *date;            /**< YYYY-MM-DD the order uses, or "" */
+	const char *created;         /**< the manifest's "created", or "" */
+	const char *supersedes;      /**< the id this item names, or NULL */
+	const char *retracts;        /**< the id this item withdraws, or NULL */
+	const char *retracted_by;    /**< retracted: the newest retraction that withdraws it */
+	const char *superseded_by;   /**< the newest shown item that supersedes it, or NULL */
+	const char *signers;         /**< the trusted key ids whose signatures verify,
+	                                  space-separated ("" for none) */
+} svd_view_item;
+
+/** How much the gate checks when a view is opened on an archive. */
+typedef enum svd_view_check {
+	/**
+	 * The whole gate on manifests, layout and signatures; payload files by
+	 * their size (their bytes were hashed when they entered the store, and
+	 * 'samvydav verify' hashes them again). What listing and exporting use.
+	 */
+	SVD_VIEW_SIGNATURES = 0,
+	/** The whole gate, every payload byte hashed: what verify and pages use. */
+	SVD_VIEW_FULL,
+} svd_view_check;
+
+/** Flags of a view. */
+enum svd_view_flags {
+	/** Keep each item's parsed manifest (svd_view_item.manifest). */
+	SVD_VIEW_MANIFESTS = 1u << 0,
+};
+
+/** How to open a view on an archive. Zero-initialise, then set. */
+typedef struct svd_view_policy {
+	const svd_trust *trust; /**< the keys to trust; NULL for the archive's own list */
+	svd_view_check check;   /**< how much to check */
+	unsigned flags;         /**< enum svd_view_flags */
+	unsigned threads;       /**< gate workers; 0: one per core */
+	/**
+	 * Told about each item's verdict (in id order, from the calling thread)
+	 * as the view is built, for callers that report on every item (verify).
+	 * Return non-zero to stop (svd_view_open returns that value). May be NULL.
+	 */
+	svd_item_cb item;
+	void *payload;
+} svd_view_policy;
+
+/**
+ * The view of an archive at a commit.
+ *
+ * @param commit a commit id in hex (4 to 40 digits), or NULL for main
+ * @param policy NULL for the defaults
+ * @param[out] out the caller's, freed with svd_view_free()
+ * @return 0; SVD_ENOTFOUND for an unknown commit (main with nothing in it
+ *         gives an empty view); SVD_EINVALID for a malformed commit id.
+ */
+int svd_view_open(svd_view **out, svd_archive *a, const char *commit,
+                  const svd_view_policy *policy);
+
+/**
+ * An empty view to fill with svd_view_add() (a bundle's items, say).
+ *
+ * @param flags enum svd_view_flags
+ * @param[out] out the caller's, freed with svd_view_free()
+ */
+int svd_view_new(svd_view **out, unsigned flags);
+
+/**
+ * Add an item by its gate verdict (accepted or refused). An id already in
+ * the view is ignored. Not after svd_view_finish().
+ *
+ * @return 0; SVD_EINVALID for a verdict that names no item.
+ */
+int svd_view_add(svd_view *v, const svd_verdict *verdict);
+
+/** Work out acceptance, retractions, supersession and the order. Once, after the last add. */
+int svd_view_finish(svd_view *v);
+
+/** The commit a view was opened on (40 hex digits), or "" for one built by hand. */
+const char *svd_view_commit(const svd_view *v);
+
+/** How many items are shown. */
+size_t svd_view_count(const svd_view *v);
+
+/** The row-th shown item, in the one order; NULL past the end. */
+const svd_view_item *svd_view_row(const svd_view *v, size_t row);
+
+/** How many items the view holds, shown or hidden. */
+size_t svd_view_size(const svd_view *v);
+
+/** The i-th of all items (shown and hidden), in the one order; NULL past the end. */
+const svd_view_item *svd_view_at(const svd_view *v, size_t i);
+
+/** The item with this full id, or NULL. */
+const svd_view_item *svd_view_find(const svd_view *v, const char *id);
+
+/** 1 when the view shows this id, else 0. */
+int svd_view_shows(const svd_view *v, const char *id);
+
+/** How many shown items supersede this one (newest first). */
+size_t svd_view_superseder_count(const svd_view *v, const char *id);
+
+/** The k-th shown item that supersedes id (newest first), or NULL. */
+const svd_view_item *svd_view_superseder(const svd_view *v, const char *id, size_t k);
+
+/** A state's stable name for --json and logs: "shown", "retracted", "refused". */
+const char *svd_view_state_name(svd_view_state state);
+
+/** Free a view; NULL is fine. */
+void svd_view_free(svd_view *v);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
