@@ -38,6 +38,7 @@
 
 #include "samvydav/bundle.h"
 #include "samvydav/render.h"
+#include "samvydav/view.h"
 #include "archive_internal.h"
 #include "bundle_internal.h"
 #include "canon.h"
@@ -1284,31 +1285,6 @@ static int filter_since_commit(svd_item_list *list, git_repository *repo, const 
 	return 0;
 }
 
-/* The created time of an item's manifest, "" when it cannot be read. */
-static void item_created(char out[TIME_LEN + 1], git_repository *repo, const svd_item_ref *r)
-{
-	git_tree *tree = NULL;
-	git_blob *blob = NULL;
-	svd_manifest *m = NULL;
-	const git_tree_entry *te;
-	const char *c;
-
-	out[0] = '\0';
-	if (git_tree_lookup(&tree, repo, &r->tree) < 0)
-		return;
-	te = git_tree_entry_byname(tree, SVD_MANIFEST_NAME);
-	if (te && git_tree_entry_type(te) == GIT_OBJECT_BLOB &&
-	    git_blob_lookup(&blob, repo, git_tree_entry_id(te)) == 0 &&
-	    git_blob_rawsize(blob) <= SVD_MANIFEST_MAX &&
-	    svd_manifest_parse(&m, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) ==
-	        0 &&
-	    (c = svd_manifest_get(m, "created")) && strlen(c) == TIME_LEN)
-		memcpy(out, c, TIME_LEN + 1);
-	svd_manifest_free(m);
-	git_blob_free(blob);
-	git_tree_free(tree);
-}
-
 /* A date YYYY-MM-DD that exists (the manifest's own check of "published"). */
 static int check_date(const char *date)
 {
@@ -1321,25 +1297,20 @@ static int check_date(const char *date)
 	return error;
 }
 
-/*
- * Items created on or after the date. Manifests are parsed, not trusted:
- * one that does not parse has no date and is left out.
- */
-static int filter_since_date(svd_item_list *list, git_repository *repo, const char *date)
+/* Items created on or after the date (the view read each one's manifest). */
+static int filter_since_date(svd_item_list *list, const svd_view *v, const char *date)
 {
-	char created[TIME_LEN + 1];
 	size_t i, k = 0;
 	int error;
 
 	if ((error = check_date(date)) < 0)
 		return error;
 	for (i = 0; i < list->n; i++) {
-		item_created(created, repo, &list->v[i]);
-		if (created[0] && strncmp(created, date, 10) >= 0)
+		const svd_view_item *it = svd_view_find(v, list->v[i].id);
+		if (it && it->created[0] && strncmp(it->created, date, 10) >= 0)
 			list->v[k++] = list->v[i];
 	}
 	list->n = k;
-	svd_error_clear();
 	return 0;
 }
 
@@ -1359,26 +1330,44 @@ static int filter_have(svd_item_list *list, const char *path)
 	return 0;
 }
 
-/* The items to export: main's, well filed, then each filter of opts. */
+/*
+ * The items to export: what the view of main shows (view.h: accepted, not
+ * withdrawn by a retraction), then each filter of opts. The list is of the
+ * view's commit, so that a main moving meanwhile changes nothing.
+ */
 static int choose(svd_item_list *list, svd_archive *a, const svd_export_opts *opts)
 {
+	svd_view_policy pol = {0};
+	svd_view *v = NULL;
+	git_oid oid;
 	size_t i, k = 0;
 	int error;
 
-	if ((error = svd_store_list(list, a->repo, NULL)) < 0)
+	pol.check = SVD_VIEW_SIGNATURES;
+	if ((error = svd_view_open(&v, a, NULL, &pol)) < 0)
 		return error;
+	if (!svd_view_commit(v)[0])
+		goto cleanup; /* nothing in main yet */
+	if (git_oid_fromstr(&oid, svd_view_commit(v)) < 0) {
+		error = svd_git_error("cannot read the view's commit");
+		goto cleanup;
+	}
+	if ((error = svd_store_list(list, a->repo, &oid)) < 0)
+		goto cleanup;
 	for (i = 0; i < list->n; i++)
-		if (!list->v[i].misfiled)
+		if (!list->v[i].misfiled && svd_view_shows(v, list->v[i].id))
 			list->v[k++] = list->v[i];
 	list->n = k;
 	if (opts->since_commit &&
 	    (error = filter_since_commit(list, a->repo, opts->since_commit)) < 0)
-		return error;
-	if (opts->since_date && (error = filter_since_date(list, a->repo, opts->since_date)) < 0)
-		return error;
+		goto cleanup;
+	if (opts->since_date && (error = filter_since_date(list, v, opts->since_date)) < 0)
+		goto cleanup;
 	if (opts->have_path && (error = filter_have(list, opts->have_path)) < 0)
-		return error;
-	return 0;
+		goto cleanup;
+cleanup:
+	svd_view_free(v);
+	return error;
 }
 
 /* NAME for NAME.N.tar.zst: the output without its .tar.zst. */

@@ -408,67 +408,6 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, int error)
 
 /* The index, built once per main commit. */
 
-typedef struct index_row {
-	char id[SVD_ID_HEX_LEN + 1];
-	char date[11];
-	char created[32];
-	const char *kind;
-	char *title;
-	char *lang;
-} index_row;
-
-typedef struct index_rows {
-	index_row *v;
-	size_t n, cap;
-	size_t items;
-} index_rows;
-
-static int collect_row(const char *id, const svd_manifest *m, void *payload)
-{
-	index_rows *rows = payload;
-	const char *published, *created, *title, *lang;
-	index_row *row;
-	int error;
-
-	rows->items++;
-	if (!m)
-		return 0; /* listed by `samvydav verify`, not by the index */
-	if ((error = svd_grow(&rows->v, &rows->cap, rows->n + 1, sizeof(*rows->v), 256)) < 0)
-		return error;
-	row = &rows->v[rows->n];
-	memset(row, 0, sizeof(*row));
-	published = svd_manifest_get(m, "published");
-	created = svd_manifest_get(m, "created");
-	title = svd_manifest_get(m, "title");
-	lang = svd_manifest_get(m, "lang");
-	snprintf(row->id, sizeof(row->id), "%s", id);
-	snprintf(row->created, sizeof(row->created), "%s", created ? created : "");
-	snprintf(row->date, sizeof(row->date), "%.10s", published ? published : row->created);
-	row->kind = svd_kind_name(svd_manifest_kind(m));
-	row->title = strdup(title ? title : "");
-	row->lang = strdup(lang ? lang : "");
-	if (!row->title || !row->lang) {
-		free(row->title);
-		free(row->lang);
-		return svd_error_set(SVD_ERROR, "out of memory building the index");
-	}
-	rows->n++;
-	return 0;
-}
-
-/* Newest first: by date, then creation time, then id. */
-static int cmp_row(const void *x, const void *y)
-{
-	const index_row *a = x, *b = y;
-	int d;
-
-	if ((d = strcmp(b->date, a->date)) != 0)
-		return d;
-	if ((d = strcmp(b->created, a->created)) != 0)
-		return d;
-	return strcmp(a->id, b->id);
-}
-
 static void cache_free(index_cache *ic)
 {
 	size_t i;
@@ -499,8 +438,8 @@ static char *trust_print(svd_archive *a)
 	return s;
 }
 
-/* /api/items: every readable item of main, newest first. */
-static int render_json(svd_buf *out, const index_rows *rows)
+/* /api/items: the items the view shows, in its order (the same rows as index.html). */
+static int render_json(svd_buf *out, const svd_view *v)
 {
 	json_t *arr = json_array();
 	size_t i;
@@ -509,10 +448,11 @@ static int render_json(svd_buf *out, const index_rows *rows)
 
 	if (!arr)
 		return svd_error_set(SVD_ERROR, "out of memory building the item list");
-	for (i = 0; i < rows->n; i++) {
-		const index_row *r = &rows->v[i];
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "id", r->id, "title", r->title,
-		                      "lang", r->lang, "kind", r->kind, "date", r->date);
+	for (i = 0; i < svd_view_count(v); i++) {
+		const svd_view_item *it = svd_view_row(v, i);
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", it->id, "title", it->title,
+		                      "lang", it->lang, "kind", svd_kind_name(it->kind), "date",
+		                      it->date);
 		if (!o || json_array_append_new(arr, o) < 0) {
 			error = svd_error_set(SVD_ERROR, "out of memory building the item list");
 			goto cleanup;
@@ -529,14 +469,21 @@ cleanup:
 	return error;
 }
 
+static int count_item(const svd_verdict *v, void *payload)
+{
+	(void)v;
+	(*(size_t *)payload)++;
+	return 0;
+}
+
 /*
  * Everything the pages of main at one commit share: the catalog (every item
- * through the gate once, against the trust of now), index.html, the search
- * shards, and the JSON list. Item pages are rendered from it per request.
+ * through the gate once, against the trust of now) and its view, index.html,
+ * the search shards, and the JSON list. Item pages are rendered from it per
+ * request; raw files are served only for items its view shows.
  */
 static int cache_build(index_cache **out, svd_archive *a, const char *commit)
 {
-	index_rows rows = {0};
 	index_cache *ic = NULL;
 	size_t i;
 	int error;
@@ -552,17 +499,16 @@ static int cache_build(index_cache **out, svd_archive *a, const char *commit)
 	svd_buf_init(&ic->fold, SMALL_MAX * 4);
 	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
 		svd_buf_init(&ic->shards[i], SVD_RENDER_INDEX_MAX);
-	if (commit[0] && (error = svd_store_foreach(a, collect_row, &rows)) != 0)
-		goto cleanup;
-	if (rows.n > 1)
-		qsort(rows.v, rows.n, sizeof(*rows.v), cmp_row);
-	ic->items = rows.items;
 	if (commit[0])
-		error = svd_catalog_from_archive(&ic->cat, a, svd_archive_trust(a), NULL, 0, NULL,
-		                                 NULL);
+		error = svd_catalog_from_archive(&ic->cat, a, svd_archive_trust(a), NULL, 0,
+		                                 count_item, &ic->items);
 	else if ((error = svd_catalog_new(&ic->cat)) == 0)
 		error = svd_catalog_finish(ic->cat);
-	if (error < 0 || (error = render_json(&ic->json, &rows)) < 0 ||
+	if (error == SVD_ECORRUPT) {
+		svd_error_clear(); /* items that fail the gate are not shown */
+		error = 0;
+	}
+	if (error < 0 || (error = render_json(&ic->json, svd_catalog_view(ic->cat))) < 0 ||
 	    (error = svd_render_index(&ic->html, ic->cat)) < 0 ||
 	    (error = svd_render_fold_js(&ic->fold)) < 0)
 		goto cleanup;
@@ -572,11 +518,6 @@ static int cache_build(index_cache **out, svd_archive *a, const char *commit)
 	*out = ic;
 	ic = NULL;
 cleanup:
-	for (i = 0; i < rows.n; i++) {
-		free(rows.v[i].title);
-		free(rows.v[i].lang);
-	}
-	free(rows.v);
 	cache_free(ic);
 	return error;
 }
@@ -704,8 +645,10 @@ static enum MHD_Result serve_status(struct MHD_Connection *c, svd_archive *a, in
 	svd_buf b;
 	char *s;
 
-	o = json_pack("{s:s, s:I, s:s?, s:I, s:s}", "mirror", svd_archive_mirror_id(a), "items",
-	              (json_int_t)ic->items, "head", ic->commit[0] ? ic->commit : NULL,
+	o = json_pack("{s:s, s:I, s:I, s:s?, s:I, s:s}", "mirror", svd_archive_mirror_id(a),
+	              "items", (json_int_t)ic->items, "shown",
+	              (json_int_t)svd_catalog_count(ic->cat), "head",
+	              ic->commit[0] ? ic->commit : NULL,
 	              "trusted_keys", (json_int_t)svd_trust_count(svd_archive_trust(a)), "version",
 	              SVD_VERSION);
 	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -824,6 +767,31 @@ static const char *content_type(const char *name)
 	if (ends_with(name, ".pdf"))
 		return "application/pdf";
 	return "application/octet-stream";
+}
+
+/*
+ * A raw file is served only for an item the view shows: 410 for one a
+ * retraction withdrew (it stays in the store, but is not served), 404 for
+ * one that does not pass the gate or is not there. Returns 1 when the
+ * reply is queued into *ret, 0 when the file may be served.
+ */
+static int withheld(enum MHD_Result *ret, struct MHD_Connection *c, index_cache *ic,
+                    const char *id)
+{
+	const svd_view_item *it = svd_view_find(svd_catalog_view(ic->cat), id);
+	char detail[160];
+
+	if (it && it->state == SVD_VIEW_SHOWN)
+		return 0;
+	if (it && it->state == SVD_VIEW_RETRACTED) {
+		snprintf(detail, sizeof(detail), "item %.12s... was withdrawn by retraction %.12s...",
+		         id, it->retracted_by);
+		*ret = reply_text(c, MHD_HTTP_GONE, "gone", detail);
+	} else {
+		snprintf(detail, sizeof(detail), "this mirror shows no item %.12s...", id);
+		*ret = reply_text(c, MHD_HTTP_NOT_FOUND, "not found", detail);
+	}
+	return 1;
 }
 
 /* The response holds a reference to the thread's handle until it is sent. */
@@ -1016,6 +984,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	a = slot->a;
 	switch (r.kind) {
 	case ROUTE_FILE:
+		if ((error = cache_get(&ic, h, a)) < 0) {
+			ret = reply_error(c, error);
+			break;
+		}
+		error = withheld(&ret, c, ic, r.id);
+		cache_release(ic);
+		if (error)
+			break;
 		return serve_file(c, slot, &r);
 	case ROUTE_ITEM:
 		ret = redirect_page(c, r.id);

@@ -1238,7 +1238,8 @@ static void item_link(svd_buf *b, const svd_catalog *c, const char *id)
 	svd_buf_puts(b, "<code>");
 	html(b, id);
 	svd_buf_puts(b, "</code>");
-	svd_buf_puts(b, t >= 0 ? " (retracted; not in this library)" : " (not in this library)");
+	svd_buf_puts(b, svd_view_withdrawn(c->view, id) ? " (retracted; not in this library)"
+	                                               : " (not in this library)");
 }
 
 static void relations(svd_buf *b, const svd_catalog *c, const citem *it)
@@ -1351,7 +1352,7 @@ int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_
 	t = svd_id_valid(id) ? id_find(c, id) : -1;
 	if (t < 0 || c->v[t].row == HIDDEN)
 		return svd_error_set(SVD_ENOTFOUND, "no item %.64s in this library%s", id,
-		                     t >= 0 ? " (it was retracted)" : "");
+		                     svd_view_withdrawn(c->view, id) ? " (it was retracted)" : "");
 	return page(b, c, &c->v[t], v, body, body_len, NULL);
 }
 

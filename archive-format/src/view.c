@@ -38,6 +38,8 @@ struct svd_view {
 	size_t nrows;
 	uint32_t (*sup)[2]; /* (superseded, superseding), by the first, then newest first */
 	size_t nsup;
+	uint32_t *rets; /* accepted retractions, by the id they name, then newest first */
+	size_t nrets;
 	char commit[41];
 	int finished;
 };
@@ -68,6 +70,7 @@ void svd_view_free(svd_view *v)
 	free(v->all);
 	free(v->rows);
 	free(v->sup);
+	free(v->rets);
 	free(v);
 }
 
@@ -87,16 +90,16 @@ static void copy_id(char out[SVD_ID_HEX_LEN + 1], const char *id)
 	snprintf(out, SVD_ID_HEX_LEN + 1, "%s", id && svd_id_valid(id) ? id : "");
 }
 
-int svd_view_add_item(svd_view *v, const char *id, const svd_manifest *m, int ok,
-                      const char *why, const char *signers)
+int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 {
+	const svd_manifest *m = f->m;
 	const char *published, *created;
 	vitem *it;
 	int error;
 
 	if (v->finished)
 		return svd_error_set(SVD_EINVALID, "the view is finished; add before finishing");
-	if (!id || !svd_id_valid(id))
+	if (!f->id || !svd_id_valid(f->id))
 		return svd_error_set(SVD_EINVALID, "an item without an id cannot be in a view");
 	if (v->n >= HIDDEN - 1)
 		return svd_error_set(SVD_ETOOBIG, "too many items for one view");
@@ -104,8 +107,8 @@ int svd_view_add_item(svd_view *v, const char *id, const svd_manifest *m, int ok
 		return error;
 	it = &v->v[v->n];
 	memset(it, 0, sizeof(*it));
-	memcpy(it->id, id, SVD_ID_HEX_LEN + 1);
-	it->ok = ok;
+	memcpy(it->id, f->id, SVD_ID_HEX_LEN + 1);
+	it->ok = f->ok;
 	it->row = HIDDEN;
 	if (m) {
 		published = svd_manifest_get(m, "published");
@@ -115,12 +118,20 @@ int svd_view_add_item(svd_view *v, const char *id, const svd_manifest *m, int ok
 		copy_id(it->sup, svd_manifest_get(m, "supersedes"));
 		copy_id(it->ret, svd_manifest_get(m, "retracts"));
 		it->kind = svd_manifest_kind(m);
+		it->title = dup_or_empty(svd_manifest_get(m, "title"));
+		it->lang = dup_or_empty(svd_manifest_get(m, "lang"));
+	} else {
+		snprintf(it->created, sizeof(it->created), "%s", f->created ? f->created : "");
+		snprintf(it->date, sizeof(it->date), "%s", f->date ? f->date : "");
+		copy_id(it->sup, f->supersedes);
+		copy_id(it->ret, f->retracts);
+		it->kind = f->kind;
+		it->title = dup_or_empty(f->title);
+		it->lang = dup_or_empty(f->lang);
 	}
-	it->title = dup_or_empty(m ? svd_manifest_get(m, "title") : NULL);
-	it->lang = dup_or_empty(m ? svd_manifest_get(m, "lang") : NULL);
-	it->signers = dup_or_empty(signers);
-	it->why = why ? svd_strdup(why) : NULL;
-	if (!it->title || !it->lang || !it->signers || (why && !it->why))
+	it->signers = dup_or_empty(f->signers);
+	it->why = f->why ? svd_strdup(f->why) : NULL;
+	if (!it->title || !it->lang || !it->signers || (f->why && !it->why))
 		goto nomem;
 	if (m && (v->flags & SVD_VIEW_MANIFESTS)) {
 		size_t len;
@@ -138,6 +149,35 @@ fail:
 	free(it->signers);
 	free(it->why);
 	return error;
+}
+
+int svd_view_add_item(svd_view *v, const char *id, const svd_manifest *m, int ok,
+                      const char *why, const char *signers)
+{
+	svd_view_fields f = {0};
+
+	f.id = id;
+	f.m = m;
+	f.ok = ok;
+	f.why = why;
+	f.signers = signers;
+	return svd_view_add_fields(v, &f);
+}
+
+void svd_view_item_fields(svd_view_fields *out, const svd_view_item *it)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = it->id;
+	out->ok = it->state != SVD_VIEW_REFUSED;
+	out->kind = it->kind;
+	out->date = it->date;
+	out->created = it->created;
+	out->supersedes = it->supersedes;
+	out->retracts = it->retracts;
+	out->title = it->title;
+	out->lang = it->lang;
+	out->why = it->why;
+	out->signers = it->signers;
 }
 
 int svd_view_add(svd_view *v, const svd_verdict *verdict)
@@ -208,6 +248,16 @@ static int cmp_sup(const void *x, const void *y, void *arg)
 	return sorting->v[a[1]].row < sorting->v[b[1]].row ? -1 : 1;
 }
 
+/* By the id retracted, then in the one order. */
+static int cmp_ret(const void *x, const void *y, void *arg)
+{
+	const svd_view *sorting = arg;
+	const vitem *a = &sorting->v[*(const uint32_t *)x], *b = &sorting->v[*(const uint32_t *)y];
+	int d = strcmp(a->ret, b->ret);
+
+	return d ? d : (a->order < b->order ? -1 : a->order > b->order);
+}
+
 /* The index of the item with this id, or -1 (after the id table is made). */
 static long find(const svd_view *v, const char *id)
 {
@@ -240,7 +290,8 @@ int svd_view_finish(svd_view *v)
 	if (!(v->byid = malloc((v->n + 1) * sizeof(*v->byid))) ||
 	    !(v->all = malloc((v->n + 1) * sizeof(*v->all))) ||
 	    !(v->rows = malloc((v->n + 1) * sizeof(*v->rows))) ||
-	    !(v->sup = malloc((v->n + 1) * sizeof(*v->sup))))
+	    !(v->sup = malloc((v->n + 1) * sizeof(*v->sup))) ||
+	    !(v->rets = malloc((v->n + 1) * sizeof(*v->rets))))
 		return svd_error_set(SVD_ERROR, "out of memory");
 
 	/* ids: the first of each id counts, later copies are left out */
@@ -264,15 +315,20 @@ int svd_view_finish(svd_view *v)
 	for (i = 0; i < v->nall; i++)
 		v->v[v->all[i]].order = (uint32_t)i;
 
-	/* retractions, newest first, so that the first to name an item is its retracted_by */
+	/*
+	 * retractions, newest first, so that the first to name an item is its
+	 * retracted_by; kept by the id they name, whether the view holds it or not
+	 */
 	for (i = 0; i < v->nall; i++) {
 		const vitem *r = &v->v[v->all[i]];
 		long t;
-		if (!r->ok || r->kind != SVD_KIND_RETRACTION || !r->ret[0] || (t = find(v, r->ret)) < 0)
+		if (!r->ok || r->kind != SVD_KIND_RETRACTION || !r->ret[0])
 			continue;
-		if (!v->v[t].retracted_by)
+		v->rets[v->nrets++] = v->all[i];
+		if ((t = find(v, r->ret)) >= 0 && !v->v[t].retracted_by)
 			v->v[t].retracted_by = v->all[i] + 1;
 	}
+	qsort_r(v->rets, v->nrets, sizeof(*v->rets), cmp_ret, v);
 
 	/* shown: accepted and not withdrawn */
 	for (i = 0; i < v->nall; i++) {
@@ -410,6 +466,25 @@ uint32_t svd_view_row_of(const svd_view *v, const char *id)
 	if (!v->finished || !id || (t = find(v, id)) < 0)
 		return HIDDEN;
 	return v->v[t].row;
+}
+
+const svd_view_item *svd_view_withdrawn(const svd_view *v, const char *id)
+{
+	size_t lo = 0, hi;
+
+	if (!v->finished || !id)
+		return NULL;
+	hi = v->nrets;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(v->v[v->rets[mid]].ret, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < v->nrets && !strcmp(v->v[v->rets[lo]].ret, id))
+		return &v->v[v->rets[lo]].pub;
+	return NULL;
 }
 
 const char *svd_view_state_name(svd_view_state state)

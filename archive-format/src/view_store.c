@@ -3,13 +3,18 @@
  * commit through the gate (view.h, svd_view_open), fed to the rules in
  * view.c.
  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <git2.h>
 
 #include "samvydav/view.h"
 #include "archive_internal.h"
 #include "store_internal.h"
+#include "view_cache.h"
 #include "view_internal.h"
 
 typedef struct open_ctx {
@@ -32,16 +37,102 @@ static int on_verdict(const svd_verdict *verdict, void *payload)
 	return error;
 }
 
+/* ARCHIVE/cache/view, its folder made when missing; NULL without memory. */
+static char *cache_path(svd_archive *a)
+{
+	size_t n = strlen(a->path) + sizeof("/cache/view");
+	char *p = malloc(n);
+
+	if (!p)
+		return NULL;
+	snprintf(p, n, "%s/cache", a->path);
+	if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+		free(p);
+		return NULL;
+	}
+	snprintf(p, n, "%s/cache/view", a->path);
+	return p;
+}
+
+/*
+ * Write the cache for the view just built: every well-filed item's fields
+ * and folder. Best effort: an archive on read-only media has no cache, and
+ * the next view checks every item again.
+ */
+static void cache_save(svd_archive *a, const svd_view *v, const svd_item_list *list,
+                       const uint8_t trust[32], const git_oid *commit)
+{
+	svd_view_cache_rec *recs = calloc(list->n + 1, sizeof(*recs));
+	char *path = cache_path(a);
+	size_t i, k = 0;
+
+	for (i = 0; recs && path && i < list->n; i++) {
+		const svd_view_item *it;
+		if (list->v[i].misfiled || !(it = svd_view_find(v, list->v[i].id)))
+			continue;
+		if (k && strcmp(recs[k - 1].f.id, it->id) >= 0)
+			continue; /* not in id order: a misfiled twin; it is checked every time */
+		svd_view_item_fields(&recs[k].f, it);
+		memcpy(recs[k].tree, list->v[i].tree.id, 20);
+		k++;
+	}
+	if (recs && path &&
+	    svd_view_cache_write(path, SVD_VIEW_SIGNATURES, trust, commit->id, recs, k) < 0)
+		svd_error_clear();
+	free(recs);
+	free(path);
+}
+
+/*
+ * The items of the commit at the cheap level: those whose folder the cache
+ * knows come from it, the rest go through the gate. Returns the ids still
+ * to check (*n of them; NULL and 0 when none), or an error.
+ */
+static int from_cache(svd_view *v, const char ***tocheck, size_t *n, svd_archive *a,
+                      const svd_item_list *list, const uint8_t trust[32], int *fresh)
+{
+	svd_view_cache *c = NULL;
+	char *path = cache_path(a);
+	size_t i;
+	int error = 0;
+
+	*tocheck = NULL;
+	*n = 0;
+	*fresh = 0;
+	if (path && svd_view_cache_read(&c, path, SVD_VIEW_SIGNATURES, trust) < 0)
+		svd_error_clear(); /* none, stale or damaged: made again below */
+	free(path);
+	if (!(*tocheck = malloc((list->n + 1) * sizeof(**tocheck))))
+		error = svd_error_set(SVD_ERROR, "out of memory");
+	for (i = 0; error == 0 && i < list->n; i++) {
+		const svd_item_ref *r = &list->v[i];
+		const svd_view_cache_rec *rec =
+		    r->misfiled ? NULL : svd_view_cache_find(c, r->id, r->tree.id);
+		if (rec)
+			error = svd_view_add_fields(v, &rec->f);
+		else
+			(*tocheck)[(*n)++] = r->id;
+	}
+	*fresh = c != NULL && *n == 0 && list->n == svd_view_cache_count(c);
+	svd_view_cache_free(c);
+	return error;
+}
+
 int svd_view_open(svd_view **out, svd_archive *a, const char *commit,
                   const svd_view_policy *policy)
 {
 	static const svd_view_policy defaults = {0};
 	const svd_view_policy *p = policy ? policy : &defaults;
+	const svd_trust *trust = p->trust ? p->trust : a->trust;
 	char hex[GIT_OID_HEXSZ + 1] = "";
+	svd_item_list list = {0};
+	const char **tocheck = NULL;
+	uint8_t print[32];
 	git_oid oid;
 	svd_view *v = NULL;
 	open_ctx o;
-	int error, has_commit = 1;
+	size_t n = 0;
+	int error, has_commit = 1, cached, fresh = 0;
 
 	*out = NULL;
 	if (commit)
@@ -55,17 +146,27 @@ int svd_view_open(svd_view **out, svd_archive *a, const char *commit,
 		return error;
 	if ((error = svd_view_new(&v, p->flags)) < 0)
 		return error;
+	/* the cache holds no manifests and no verdicts: not for callers that want them */
+	cached = p->check == SVD_VIEW_SIGNATURES && !p->item && !(p->flags & SVD_VIEW_MANIFESTS);
 	if (has_commit) {
 		git_oid_tostr(hex, sizeof(hex), &oid);
 		o.v = v;
 		o.p = p;
-		error = svd_store_check(a, &oid, NULL, 0, p->threads, p->trust ? p->trust : a->trust,
-		                        p->check == SVD_VIEW_FULL ? 0 : SVD_CHECK_SIZES_ONLY,
-		                        on_verdict, &o, NULL);
+		svd_view_trust_print(print, trust);
+		if (cached && (error = svd_store_list(&list, a->repo, &oid)) == 0)
+			error = from_cache(v, &tocheck, &n, a, &list, print, &fresh);
+		if (error == 0 && (!cached || n > 0))
+			error = svd_store_check(
+			    a, &oid, cached ? tocheck : NULL, n, p->threads, trust,
+			    p->check == SVD_VIEW_FULL ? 0 : SVD_CHECK_SIZES_ONLY, on_verdict, &o, NULL);
 	}
 	svd_view_set_commit(v, hex);
 	if (error == 0)
 		error = svd_view_finish(v);
+	if (error == 0 && has_commit && cached && !fresh)
+		cache_save(a, v, &list, print, &oid);
+	free(tocheck);
+	free(list.v);
 	if (error != 0) {
 		svd_view_free(v);
 		return error;

@@ -33,6 +33,12 @@ total=$(ids_of "$A" | wc -l)
 shown=$((total - 1))
 
 check "export a bundle" svd -C "$A" export -q -o "$T/b.tar.zst"
+tar --zstd -tf "$T/b.tar.zst" | grep -q "$gone" && not_ok "export leaves the retracted item out" ||
+	ok "export leaves the retracted item out"
+# a bundle that carries the retracted item beside its retraction (an older
+# mirror's export, or a hostile one), by the independent writer
+mkdir -p "$T/every" && git -C "$A/store.git" archive main | tar -x -C "$T/every"
+check "a bundle of every item, retracted one included" python3 "$(dirname "$0")/craft_bundle.py" write "$T/all.tar.zst" "$T/every"
 
 # the library from a bundle
 expect_exit 0 "$shown items shown" "unpack a bundle" svd -C "$A" unpack "$T/b.tar.zst" -o "$T/lib"
@@ -107,19 +113,24 @@ same "$(cd "$T/lib2" && find . -type f | sort | xargs sha256sum | sha256sum)" \
 if command -v script >/dev/null; then
 	for src in "$T/b.tar.zst" "$A"; do
 		rm -rf "$T/tty"
+		n=$total
+		[ "$src" = "$A" ] || n=$shown # the bundle carries no retracted item
 		out=$(script -qec "'$SVD_BIN' unpack --trust '$T/ed.pub' '$src' -o '$T/tty'" /dev/null </dev/null | tr '\r' '\n')
 		# a line while it works (ending in spaces, overwritten by the next) and the last
 		printf '%s\n' "$out" | grep -qE '^unpack: [0-9]+ items, [0-9.]+ MiB, [0-9]+ items/s +$' &&
-			printf '%s\n' "$out" | grep -qE "^unpack: $total items, [0-9.]+ MiB" &&
+			printf '%s\n' "$out" | grep -qE "^unpack: $n items, [0-9.]+ MiB" &&
 			ok "progress on a terminal ($(basename "$src"))" ||
 			not_ok "progress on a terminal ($(basename "$src"))" "$(printf '%s' "$out" | tail -n 3)"
 	done
 fi
 
-# --json, and an earlier library is replaced
-out=$(svd -C "$A" unpack --json "$T/b.tar.zst" -o "$L")
+# --json, and an earlier library is replaced; a retracted item a bundle carries is left out
+out=$(svd -C "$A" unpack --json "$T/all.tar.zst" -o "$L")
 same "$(printf '%s' "$out" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["accepted"], j["shown"], j["retracted"], j["refused"])')" \
 	"$total $shown 1 0" "--json counts, and an earlier library is replaced"
+same "$(cd "$L" && find . -type f | sort | xargs sha256sum | sha256sum)" \
+	"$(cd "$T/lib2" && find . -type f | sort | xargs sha256sum | sha256sum)" \
+	"a bundle with the retracted item gives the same library"
 [ -z "$(ls -d "$T"/lib.tmp-* 2>/dev/null)" ] && ok "no temporary folder is left" || not_ok "no temporary folder is left"
 
 # a tampered item is refused and absent; the rest is written
@@ -147,16 +158,16 @@ same "$(cd "$T/x" && find index.html reader.css reader.js pages search -type f |
 	"the pages unpack writes early are the ones rendered at the end"
 grep -q '\.\./items/'"${hostile:0:2}/$hostile"'/' "$T/x/pages/$hostile.html" && ok "its pages link to the items beside them" ||
 	not_ok "its pages link to the items beside them"
-expect_exit 0 "$total would be accepted, 0 refused" "inspect of a bundle with the reader" svd -C "$A" inspect "$T/r.tar.zst"
+expect_exit 0 "$shown would be accepted, 0 refused" "inspect of a bundle with the reader" svd -C "$A" inspect "$T/r.tar.zst"
 B=$T/b
 new_archive "$B" ed
-expect_exit 0 "$total added" "import of a bundle with the reader" svd -C "$B" import "$T/r.tar.zst"
-same "$(ids_of "$B")" "$(ids_of "$A")" "the import holds every item and nothing else"
+expect_exit 0 "$shown added" "import of a bundle with the reader" svd -C "$B" import "$T/r.tar.zst"
+same "$(ids_of "$B")" "$(ids_of "$A" | grep -v "$gone")" "the import holds every shown item and nothing else"
 expect_exit 2 "max-size" "--with-reader with --max-size" svd -C "$A" export --with-reader --max-size 1M -o "$T/s.tar.zst"
 # a reader file that lies is never imported, and an unknown path still is refused
 mkdir -p "$T/y" && cp -r "$T/x/." "$T/y/" && printf '<script>alert(1)</script>' >"$T/y/index.html"
 (cd "$T/y" && tar --format=pax -c BUNDLE.json items index.html pages | zstd -q -o "$T/y.tar.zst")
-expect_exit 0 "$total would be accepted" "reader files in a bundle are skipped" svd -C "$A" inspect "$T/y.tar.zst"
+expect_exit 0 "$shown would be accepted" "reader files in a bundle are skipped" svd -C "$A" inspect "$T/y.tar.zst"
 expect_exit 0 "" "unpack writes its own pages, not the bundle's" svd -C "$A" unpack -q "$T/y.tar.zst" -o "$T/lib4"
 grep -q '<script>alert(1)</script>' "$T/lib4/index.html" && not_ok "the bundle's index.html is not used" ||
 	ok "the bundle's index.html is not used"

@@ -157,6 +157,13 @@ const svd_view_item *svd_view_find(const svd_view *v, const char *id);
 /** 1 when the view shows this id, else 0. */
 int svd_view_shows(const svd_view *v, const char *id);
 
+/**
+ * The newest accepted retraction in the view that names id, whether or not
+ * the view holds id itself (a bundle may carry a retraction without what it
+ * withdrew); NULL when none does.
+ */
+const svd_view_item *svd_view_withdrawn(const svd_view *v, const char *id);
+
 /** How many shown items supersede this one (newest first). */
 size_t svd_view_superseder_count(const svd_view *v, const char *id);
 

@@ -1,0 +1,391 @@
+/*
+ * view_cache.c: ARCHIVE/cache/view, what the last view of the archive found
+ * for each item (SPEC.md, 8.3), so that the next view runs the gate only on
+ * the items whose folders changed since. Derived data: a cache that is
+ * missing, stale, for another trust list, or damaged in any way is ignored
+ * and written again; nothing is ever taken from it that the store does not
+ * hold.
+ *
+ * The file, all integers little-endian:
+ *
+ *   "svdview1"                      8 bytes
+ *   check level                     1 byte (svd_view_check)
+ *   trust                           32 bytes: BLAKE2b-256 of the trusted keys
+ *   commit                          20 bytes: the commit the records are of
+ *   count                           4 bytes
+ *   count records, in id order:
+ *     id 32, tree 20, flags 1 (1 ok, 2 supersedes, 4 retracts), kind 1,
+ *     date 10 (NUL-padded), created 20 (NUL-padded),
+ *     supersedes 32 (with flag 2), retracts 32 (with flag 4),
+ *     title: length 2 + bytes, lang: length 1 + bytes,
+ *     signers: count 1 + 8 bytes each, why: length 2 + bytes
+ *   BLAKE2b-256 of everything before it  32 bytes
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "util.h"
+#include "view_cache.h"
+
+#define MAGIC     "svdview1"
+#define HEAD_LEN  (8 + 1 + 32 + 20 + 4)
+#define SUM_LEN   32
+#define TEXT_MAX  4096 /* title and why; SVD_TEXT_MAX for titles */
+#define LANG_MAX  35
+#define SIGNERS_MAX 64
+
+struct svd_view_cache {
+	svd_view_cache_rec *v;
+	size_t n;
+	char *arena; /* the records' strings */
+	uint8_t commit[20];
+};
+
+void svd_view_cache_free(svd_view_cache *c)
+{
+	if (!c)
+		return;
+	free(c->v);
+	free(c->arena);
+	free(c);
+}
+
+void svd_view_trust_print(uint8_t out[32], const svd_trust *trust)
+{
+	crypto_generichash_state st;
+	size_t i;
+
+	crypto_generichash_init(&st, NULL, 0, 32);
+	for (i = 0; trust && i < svd_trust_count(trust); i++) {
+		const svd_pubkey *pk = svd_trust_at(trust, i);
+		crypto_generichash_update(&st, svd_pubkey_id_bytes(pk), 8);
+		crypto_generichash_update(&st, svd_pubkey_bytes(pk), 32);
+	}
+	crypto_generichash_final(&st, out, 32);
+}
+
+typedef struct rd {
+	const uint8_t *p;
+	size_t left;
+} rd;
+
+static int take(rd *r, const uint8_t **out, size_t n)
+{
+	if (r->left < n)
+		return -1;
+	*out = r->p;
+	r->p += n;
+	r->left -= n;
+	return 0;
+}
+
+static void hex(char *out, const uint8_t *b, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* A NUL-padded field of at most n bytes: printable ASCII, then NULs only. */
+static int padded(char *out, const uint8_t *b, size_t n)
+{
+	size_t len = 0;
+
+	while (len < n && b[len])
+		len++;
+	for (size_t i = len; i < n; i++)
+		if (b[i])
+			return -1;
+	for (size_t i = 0; i < len; i++)
+		if (b[i] < 0x20 || b[i] > 0x7e)
+			return -1;
+	memcpy(out, b, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* Copy n bytes of text into the arena as a string; no NUL inside. */
+static char *text(char **arena, const uint8_t *b, size_t n)
+{
+	char *s = *arena;
+
+	if (memchr(b, 0, n))
+		return NULL;
+	memcpy(s, b, n);
+	s[n] = '\0';
+	*arena += n + 1;
+	return s;
+}
+
+int svd_view_cache_parse(svd_view_cache **out, const uint8_t *data, size_t len, int level,
+                         const uint8_t trust[32])
+{
+	uint8_t sum[SUM_LEN];
+	svd_view_cache *c = NULL;
+	const uint8_t *b;
+	char *arena;
+	uint32_t count;
+	size_t i;
+	rd r;
+
+	*out = NULL;
+	if (len < HEAD_LEN + SUM_LEN || len > SVD_VIEW_CACHE_MAX)
+		return svd_error_set(SVD_ECORRUPT, "the view cache has a wrong size");
+	crypto_generichash(sum, SUM_LEN, data, len - SUM_LEN, NULL, 0);
+	if (sodium_memcmp(sum, data + len - SUM_LEN, SUM_LEN) != 0)
+		return svd_error_set(SVD_ECORRUPT, "the view cache's checksum does not match");
+	if (memcmp(data, MAGIC, 8) != 0)
+		return svd_error_set(SVD_ECORRUPT, "the view cache does not start with " MAGIC);
+	if (data[8] != (uint8_t)level || sodium_memcmp(data + 9, trust, 32) != 0)
+		return svd_error_set(SVD_ENOTFOUND, "the view cache is for another trust list");
+	count = (uint32_t)data[61] | (uint32_t)data[62] << 8 | (uint32_t)data[63] << 16 |
+	        (uint32_t)data[64] << 24;
+	/* a record is at least 32 + 20 + 2 + 30 + 2 + 1 + 1 + 2 bytes */
+	if (count > (len - HEAD_LEN - SUM_LEN) / 90)
+		return svd_error_set(SVD_ECORRUPT, "the view cache counts more records than it holds");
+	if (!(c = calloc(1, sizeof(*c))) || !(c->v = calloc(count + 1, sizeof(*c->v))) ||
+	    !(c->arena = malloc(len + 4 * (size_t)count + 1)))
+		goto nomem;
+	memcpy(c->commit, data + 41, 20);
+	arena = c->arena;
+	r.p = data + HEAD_LEN;
+	r.left = len - HEAD_LEN - SUM_LEN;
+	for (i = 0; i < count; i++) {
+		svd_view_cache_rec *e = &c->v[i];
+		unsigned flags, n, k;
+		if (take(&r, &b, 32 + 20 + 2 + 10 + 20) < 0)
+			goto bad;
+		hex(e->id, b, 32);
+		memcpy(e->tree, b + 32, 20);
+		flags = b[52];
+		if (flags & ~7u || b[53] > SVD_KIND_RETRACTION)
+			goto bad;
+		e->f.ok = flags & 1;
+		e->f.kind = (svd_kind)b[53];
+		if (padded(e->date, b + 54, 10) < 0 || padded(e->created, b + 64, 20) < 0)
+			goto bad;
+		if (i > 0 && strcmp(c->v[i - 1].id, e->id) >= 0)
+			goto bad; /* in id order, each id once */
+		if (flags & 2) {
+			if (take(&r, &b, 32) < 0)
+				goto bad;
+			hex(e->sup, b, 32);
+			e->f.supersedes = e->sup;
+		}
+		if (flags & 4) {
+			if (take(&r, &b, 32) < 0)
+				goto bad;
+			hex(e->ret, b, 32);
+			e->f.retracts = e->ret;
+		}
+		if (take(&r, &b, 2) < 0 || (n = (unsigned)b[0] | (unsigned)b[1] << 8) > TEXT_MAX ||
+		    take(&r, &b, n) < 0 || !(e->f.title = text(&arena, b, n)))
+			goto bad;
+		if (take(&r, &b, 1) < 0 || (n = b[0]) > LANG_MAX || take(&r, &b, n) < 0 ||
+		    !(e->f.lang = text(&arena, b, n)))
+			goto bad;
+		if (take(&r, &b, 1) < 0 || (n = b[0]) > SIGNERS_MAX || take(&r, &b, 8 * (size_t)n) < 0)
+			goto bad;
+		e->f.signers = arena;
+		for (k = 0; k < n; k++) {
+			if (k)
+				*arena++ = ' ';
+			for (unsigned j = 0; j < 8; j++) {
+				static const char digits[] = "0123456789ABCDEF";
+				*arena++ = digits[b[8 * k + j] >> 4];
+				*arena++ = digits[b[8 * k + j] & 15];
+			}
+		}
+		*arena++ = '\0';
+		if (take(&r, &b, 2) < 0 || (n = (unsigned)b[0] | (unsigned)b[1] << 8) > TEXT_MAX ||
+		    take(&r, &b, n) < 0)
+			goto bad;
+		if (n && !(e->f.why = text(&arena, b, n)))
+			goto bad;
+		if (!e->f.ok && !e->f.why)
+			goto bad; /* a refused item says why */
+		e->f.id = e->id;
+		e->f.date = e->date;
+		e->f.created = e->created;
+	}
+	if (r.left != 0)
+		goto bad;
+	c->n = count;
+	*out = c;
+	return 0;
+bad:
+	svd_view_cache_free(c);
+	return svd_error_set(SVD_ECORRUPT, "the view cache's record %zu does not parse", i + 1);
+nomem:
+	svd_view_cache_free(c);
+	return svd_error_set(SVD_ERROR, "out of memory reading the view cache");
+}
+
+int svd_view_cache_read(svd_view_cache **out, const char *path, int level,
+                        const uint8_t trust[32])
+{
+	char *data = NULL;
+	size_t len = 0;
+	int error;
+
+	*out = NULL;
+	error = svd_file_read(&data, &len, path, SVD_VIEW_CACHE_MAX);
+	if (error == 0)
+		error = svd_view_cache_parse(out, (const uint8_t *)data, len, level, trust);
+	free(data);
+	return error;
+}
+
+size_t svd_view_cache_count(const svd_view_cache *c)
+{
+	return c ? c->n : 0;
+}
+
+const svd_view_cache_rec *svd_view_cache_find(const svd_view_cache *c, const char *id,
+                                              const uint8_t tree[20])
+{
+	size_t lo = 0, hi = c ? c->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = strcmp(c->v[mid].id, id);
+		if (d == 0)
+			return memcmp(c->v[mid].tree, tree, 20) == 0 ? &c->v[mid] : NULL;
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* A growing buffer for the file being written. */
+typedef struct wbuf {
+	uint8_t *p;
+	size_t len, cap;
+	int error;
+} wbuf;
+
+static void put(wbuf *w, const void *data, size_t n)
+{
+	if (w->error)
+		return;
+	if (w->len + n > SVD_VIEW_CACHE_MAX) {
+		w->error = SVD_ETOOBIG;
+		return;
+	}
+	if (svd_grow(&w->p, &w->cap, w->len + n, 1, 1 << 16) < 0) {
+		w->error = SVD_ERROR;
+		return;
+	}
+	memcpy(w->p + w->len, data, n);
+	w->len += n;
+}
+
+static void put_id(wbuf *w, const char *hexid)
+{
+	uint8_t b[32];
+
+	if (sodium_hex2bin(b, sizeof(b), hexid, 64, NULL, NULL, NULL) < 0) {
+		w->error = SVD_EINVALID;
+		return;
+	}
+	put(w, b, 32);
+}
+
+static void put_padded(wbuf *w, const char *s, size_t n)
+{
+	char b[32] = {0};
+
+	memcpy(b, s, strnlen(s, n));
+	put(w, b, n);
+}
+
+static void put_text(wbuf *w, const char *s, size_t max, int two)
+{
+	size_t n = strlen(s);
+	uint8_t len[2];
+
+	if (n > max)
+		n = max; /* a longer reason is cut (never a title: the manifest caps those) */
+	len[0] = (uint8_t)n;
+	len[1] = (uint8_t)(n >> 8);
+	put(w, len, two ? 2 : 1);
+	put(w, s, n);
+}
+
+static void put_record(wbuf *w, const svd_view_fields *f, const uint8_t tree[20])
+{
+	uint8_t flags = (uint8_t)((f->ok ? 1 : 0) | (f->supersedes ? 2 : 0) | (f->retracts ? 4 : 0));
+	uint8_t kind = (uint8_t)f->kind, nsig = 0, keyids[SIGNERS_MAX * 8];
+	const char *s = f->signers ? f->signers : "";
+
+	put_id(w, f->id);
+	put(w, tree, 20);
+	put(w, &flags, 1);
+	put(w, &kind, 1);
+	put_padded(w, f->date ? f->date : "", 10);
+	put_padded(w, f->created ? f->created : "", 20);
+	if (f->supersedes)
+		put_id(w, f->supersedes);
+	if (f->retracts)
+		put_id(w, f->retracts);
+	put_text(w, f->title ? f->title : "", TEXT_MAX, 1);
+	put_text(w, f->lang ? f->lang : "", LANG_MAX, 0);
+	while (*s && nsig < SIGNERS_MAX) {
+		if (sodium_hex2bin(keyids + 8 * nsig, 8, s, 16, NULL, NULL, NULL) < 0) {
+			w->error = SVD_EINVALID;
+			return;
+		}
+		nsig++;
+		s += 16;
+		while (*s == ' ')
+			s++;
+	}
+	put(w, &nsig, 1);
+	put(w, keyids, 8 * (size_t)nsig);
+	put_text(w, f->ok ? "" : (f->why ? f->why : "refused"), TEXT_MAX, 1);
+}
+
+int svd_view_cache_write(const char *path, int level, const uint8_t trust[32],
+                         const uint8_t commit[20], const svd_view_cache_rec *recs, size_t n)
+{
+	wbuf w = {0};
+	uint8_t head[HEAD_LEN], sum[SUM_LEN];
+	size_t i;
+	int error;
+
+	memcpy(head, MAGIC, 8);
+	head[8] = (uint8_t)level;
+	memcpy(head + 9, trust, 32);
+	memcpy(head + 41, commit, 20);
+	head[61] = (uint8_t)n;
+	head[62] = (uint8_t)(n >> 8);
+	head[63] = (uint8_t)(n >> 16);
+	head[64] = (uint8_t)(n >> 24);
+	put(&w, head, sizeof(head));
+	for (i = 0; i < n; i++)
+		put_record(&w, &recs[i].f, recs[i].tree);
+	if (w.error) {
+		free(w.p);
+		return svd_error_set(w.error, "cannot build the view cache");
+	}
+	crypto_generichash(sum, SUM_LEN, w.p, w.len, NULL, 0);
+	put(&w, sum, SUM_LEN);
+	error = w.error ? svd_error_set(w.error, "cannot build the view cache")
+	                : svd_file_write_atomic(path, w.p, w.len, 0644, 0);
+	free(w.p);
+	return error;
+}
