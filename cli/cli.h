@@ -80,6 +80,19 @@ void cli_progress(const char *label, size_t items, unsigned long long bytes, int
 /* Print a JSON value on stdout, one line, and free it. Returns an exit code. */
 int cli_print_json(void *json);
 
+/*
+ * An item's place in the view as JSON fields added to obj: "state"
+ * (shown, retracted, refused), and when set "superseded_by", "why" and
+ * "withdrawn": {"retraction", "created", "signers": [...]}. obj is a json_t *.
+ */
+void cli_view_json(void *obj, const svd_view *v, const svd_view_item *it);
+
+/* "withdrawn by retraction ID (created TIME, signed by KEYID ...)", or "" when shown. */
+void cli_view_why(char *out, size_t size, const svd_view *v, const svd_view_item *it);
+
+/* The archive's view of main (cheap: signatures, from the cache); NULL after printing why. */
+svd_view *cli_view_open(svd_archive *a, int *code);
+
 /* Does a string match the help options? */
 int cli_is_help(const char *arg);
 

@@ -12,29 +12,29 @@
 
 static void help(FILE *out)
 {
-	fprintf(out, "usage: samvydav list [--lang TAG] [--kind KIND] [--region TEXT] [--json]\n"
+	fprintf(out, "usage: samvydav list [--all] [--lang TAG] [--kind KIND] [--region TEXT] [--json]\n"
 	             "\n"
-	             "List the archive's items, newest publication first: id (first 12\n"
-	             "digits), date, language, kind and title. Reads only the manifests;\n"
-	             "'samvydav verify' checks files and signatures.\n"
+	             "List the items the archive shows, newest publication first: id (first\n"
+	             "12 digits), date, language, kind and title. An item withdrawn by a\n"
+	             "retraction, or one no trusted key signs, is not shown (it stays in the\n"
+	             "store); --all lists those too, saying why each is hidden. Signatures\n"
+	             "are checked against the trust list; 'samvydav verify' also hashes every\n"
+	             "file.\n"
 	             "\n"
+	             "  --all           hidden items too: withdrawn (by which retraction, when,\n"
+	             "                  signed by whom) and refused (why)\n"
 	             "  --lang TAG      only items in this language (exact tag, e.g. uk)\n"
 	             "  --kind KIND     only articles, testimonies, corrections or retractions\n"
 	             "  --region TEXT   only items about this region\n"
-	             "  --json          a JSON array of the manifests' fields, with full ids\n");
+	             "  --json          a JSON array of the manifests' fields, with full ids,\n"
+	             "                  \"state\" and, when set, \"superseded_by\", \"withdrawn\"\n"
+	             "                  and \"why\"\n");
 }
 
 typedef struct filter {
 	const char *lang, *kind, *region;
-	json_t *rows;
+	json_t *manifests; /* id -> the manifest's fields (--json, --region) */
 } filter;
-
-static const char *date_of(const svd_manifest *m)
-{
-	const char *d = svd_manifest_get(m, "published");
-
-	return d ? d : svd_manifest_get(m, "created");
-}
 
 static json_t *strings(const svd_manifest *m, int authors)
 {
@@ -47,46 +47,37 @@ static json_t *strings(const svd_manifest *m, int authors)
 	return a;
 }
 
+/* Each manifest's fields, by id, for the rows the view orders. */
 static int collect(const char *id, const svd_manifest *m, void *payload)
 {
 	filter *f = payload;
 	json_t *row;
 
-	if (!m) {
-		fprintf(stderr,
-		        "samvydav: item %s: the manifest does not parse; run "
-		        "'samvydav verify %s'\n",
-		        id, id);
-		return 0;
-	}
-	if ((f->lang && strcmp(f->lang, svd_manifest_get(m, "lang"))) ||
-	    (f->kind && strcmp(f->kind, svd_kind_name(svd_manifest_kind(m)))) ||
-	    (f->region &&
-	     (!svd_manifest_get(m, "region") || strcmp(f->region, svd_manifest_get(m, "region")))))
-		return 0;
-	row = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s,s:o,s:o}", "id", id,
+	if (!m)
+		return 0; /* the view calls it refused, and says why */
+	row = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s,s:o,s:o}", "id", id,
 	                "kind", svd_kind_name(svd_manifest_kind(m)), "title",
-	                svd_manifest_get(m, "title"), "lang", svd_manifest_get(m, "lang"), "date",
-	                date_of(m), "published", svd_manifest_get(m, "published"), "region",
+	                svd_manifest_get(m, "title"), "lang", svd_manifest_get(m, "lang"),
+	                "published", svd_manifest_get(m, "published"), "region",
 	                svd_manifest_get(m, "region"), "source", svd_manifest_get(m, "source"),
 	                "supersedes", svd_manifest_get(m, "supersedes"), "retracts",
 	                svd_manifest_get(m, "retracts"), "created", svd_manifest_get(m, "created"),
 	                "authors", strings(m, 1), "tags", strings(m, 0));
-	if (!row || json_array_append_new(f->rows, row) < 0)
+	if (!row || json_object_set_new(f->manifests, id, row) < 0)
 		return svd_error_set(SVD_ERROR, "out of memory");
 	return 0;
 }
 
-/* Newest first; the same date falls back to the id, so the order is stable. */
-static int cmp_rows(const void *x, const void *y)
+static int wanted(const filter *f, const svd_view_item *it)
 {
-	json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
-	int c = strcmp(json_string_value(json_object_get(b, "date")),
-	               json_string_value(json_object_get(a, "date")));
+	json_t *m = f->manifests ? json_object_get(f->manifests, it->id) : NULL;
+	const char *region = m ? json_string_value(json_object_get(m, "region")) : NULL;
 
-	return c ? c
-	         : strcmp(json_string_value(json_object_get(a, "id")),
-	                  json_string_value(json_object_get(b, "id")));
+	if (f->lang && strcmp(f->lang, it->lang))
+		return 0;
+	if (f->kind && (!it->title[0] && !it->lang[0] ? 1 : strcmp(f->kind, svd_kind_name(it->kind))))
+		return 0;
+	return !f->region || (region && !strcmp(f->region, region));
 }
 
 int cmd_list(int argc, char **argv, cli_ctx *ctx)
@@ -94,12 +85,14 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx)
 	static const struct option opts[] = {
 	    {"lang", required_argument, NULL, 'l'},   {"kind", required_argument, NULL, 'k'},
 	    {"region", required_argument, NULL, 'r'}, {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+	    {"all", no_argument, NULL, 'a'},          {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
 	filter f = {0};
 	svd_archive *a = NULL;
-	json_t **rows = NULL, *out;
+	svd_view *v = NULL;
+	json_t *out = NULL;
 	size_t i, n;
-	int c, json = 0, error, code;
+	int c, json = 0, all = 0, error, code;
 	svd_kind kind;
 
 	optind = 1;
@@ -119,6 +112,9 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx)
 		case 'j':
 			json = 1;
 			break;
+		case 'a':
+			all = 1;
+			break;
 		case 'h':
 			help(stdout);
 			return EXIT_OK;
@@ -130,38 +126,41 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx)
 		return cli_usage("list", "unexpected argument '%s'", argv[optind]);
 	if ((code = cli_open_archive(&a, ctx)) != 0)
 		return code;
-	f.rows = json_array();
-	if ((error = svd_store_foreach(a, collect, &f)) < 0) {
+	if (!(v = cli_view_open(a, &code)))
+		goto cleanup;
+	if ((json || f.region) && (f.manifests = json_object()) &&
+	    (error = svd_store_foreach(a, collect, &f)) < 0) {
 		code = cli_fail(error);
 		goto cleanup;
 	}
-	n = json_array_size(f.rows);
-	if (!(rows = malloc((n ? n : 1) * sizeof(*rows)))) {
-		code = cli_fail(svd_error_set(SVD_ERROR, "out of memory"));
-		goto cleanup;
-	}
-	for (i = 0; i < n; i++)
-		rows[i] = json_array_get(f.rows, i);
-	qsort(rows, n, sizeof(*rows), cmp_rows);
-	if (json) {
-		out = json_array();
-		for (i = 0; i < n; i++)
-			json_array_append(out, rows[i]);
-		code = cli_print_json(out);
-	} else {
-		for (i = 0; i < n; i++) {
-			json_t *r = rows[i];
-			printf("%.12s  %-10.10s  %-5s  %-10s  %s\n",
-			       json_string_value(json_object_get(r, "id")),
-			       json_string_value(json_object_get(r, "date")),
-			       json_string_value(json_object_get(r, "lang")),
-			       json_string_value(json_object_get(r, "kind")),
-			       json_string_value(json_object_get(r, "title")));
+	n = all ? svd_view_size(v) : svd_view_count(v);
+	out = json ? json_array() : NULL;
+	for (i = 0; i < n; i++) {
+		const svd_view_item *it = all ? svd_view_at(v, i) : svd_view_row(v, i);
+		char why[512];
+		if (!wanted(&f, it))
+			continue;
+		if (json) {
+			json_t *row = json_object_get(f.manifests, it->id);
+			row = row ? json_deep_copy(row) : json_pack("{s:s}", "id", it->id);
+			json_object_set_new(row, "date", json_string(it->date));
+			cli_view_json(row, v, it);
+			json_array_append_new(out, row);
+			continue;
 		}
+		cli_view_why(why, sizeof(why), v, it);
+		printf("%.12s  %-10.10s  %-5s  %-10s  %s%s%s%s\n", it->id, it->date, it->lang,
+		       it->title[0] || it->lang[0] ? svd_kind_name(it->kind) : "?", it->title,
+		       why[0] ? "  (" : "", why, why[0] ? ")" : "");
+	}
+	if (json) {
+		code = cli_print_json(out);
+		out = NULL;
 	}
 cleanup:
-	free(rows);
-	json_decref(f.rows);
+	json_decref(out);
+	json_decref(f.manifests);
+	svd_view_free(v);
 	svd_archive_free(a);
 	return code;
 }

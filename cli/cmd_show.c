@@ -17,10 +17,14 @@ static void help(FILE *out)
 	             "Show an item: its manifest's fields, its files with size and SHA-256,\n"
 	             "and each signature with its verdict (valid and trusted, untrusted key,\n"
 	             "invalid). The item is verified as it is shown; the exit code is 3 if\n"
-	             "it does not pass. ID may be shortened when unambiguous.\n"
+	             "it does not pass. It also says whether the archive shows the item: an\n"
+	             "item withdrawn by a retraction is still in the store, and show names\n"
+	             "the retraction, when it was made and who signed it. ID may be\n"
+	             "shortened when unambiguous.\n"
 	             "\n"
-	             "  --json   the manifest as JSON, with \"id\", \"verified\", \"signatures\"\n"
-	             "           and \"problems\" added\n");
+	             "  --json   the manifest as JSON, with \"id\", \"verified\", \"signatures\",\n"
+	             "           \"problems\" and \"state\" added (and \"superseded_by\",\n"
+	             "           \"withdrawn\", \"why\" when set)\n");
 }
 
 static const char *status_name(svd_sig_status s)
@@ -39,10 +43,13 @@ typedef struct show_state {
 	int json;
 	int ok;
 	int code;
+	const svd_view *view;
 } show_state;
 
-static void print_text(const svd_verdict *v)
+static void print_text(const svd_verdict *v, const svd_view *view)
 {
+	const svd_view_item *it = svd_view_find(view, svd_verdict_id(v));
+	char why[512];
 	const svd_manifest *m = svd_verdict_manifest(v);
 	static const char *fields[] = {"title",  "lang",       "published", "source",
 	                               "region", "supersedes", "retracts",  "created"};
@@ -85,10 +92,17 @@ static void print_text(const svd_verdict *v)
 	printf("verdict   %s\n", svd_verdict_ok(v)
 	                             ? "verified: hashes match, signed by a trusted key"
 	                             : "NOT VERIFIED");
+	if (it && it->superseded_by)
+		printf("superseded by %s\n", it->superseded_by);
+	if (it) {
+		cli_view_why(why, sizeof(why), view, it);
+		printf("shown     %s\n", it->state == SVD_VIEW_SHOWN ? "yes" : why);
+	}
 }
 
-static int print_json(const svd_verdict *v)
+static int print_json(const svd_verdict *v, const svd_view *view)
 {
+	const svd_view_item *it = svd_view_find(view, svd_verdict_id(v));
 	const svd_manifest *m = svd_verdict_manifest(v);
 	json_t *obj = NULL, *sigs = json_array(), *problems = json_array();
 	size_t i, len;
@@ -116,6 +130,8 @@ static int print_json(const svd_verdict *v)
 	json_object_set_new(obj, "verified", json_boolean(svd_verdict_ok(v)));
 	json_object_set_new(obj, "signatures", sigs);
 	json_object_set_new(obj, "problems", problems);
+	if (it)
+		cli_view_json(obj, view, it);
 	return cli_print_json(obj);
 }
 
@@ -125,9 +141,9 @@ static int on_item(const svd_verdict *v, void *payload)
 
 	s->ok = svd_verdict_ok(v);
 	if (s->json)
-		s->code = print_json(v);
+		s->code = print_json(v, s->view);
 	else
-		print_text(v);
+		print_text(v, s->view);
 	return 0;
 }
 
@@ -138,6 +154,7 @@ int cmd_show(int argc, char **argv, cli_ctx *ctx)
 	char id[SVD_ID_HEX_LEN + 1];
 	const char *ids[1] = {id};
 	svd_archive *a = NULL;
+	svd_view *view = NULL;
 	show_state s = {0};
 	int c, error, code;
 
@@ -159,12 +176,16 @@ int cmd_show(int argc, char **argv, cli_ctx *ctx)
 		code = cli_fail(error);
 		goto cleanup;
 	}
+	if (!(view = cli_view_open(a, &code)))
+		goto cleanup;
+	s.view = view;
 	error = svd_store_verify(a, ids, 1, 1, on_item, &s, NULL);
 	if (error < 0 && error != SVD_ECORRUPT)
 		code = cli_fail(error);
 	else
 		code = s.code ? s.code : s.ok ? EXIT_OK : EXIT_REFUSED;
 cleanup:
+	svd_view_free(view);
 	svd_archive_free(a);
 	return code;
 }

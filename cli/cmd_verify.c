@@ -20,25 +20,41 @@ static void help(FILE *out)
 	             "    ID: FILE: CHECK: what is wrong\n"
 	             "and the exit code is 3 if any item fails.\n"
 	             "\n"
+	             "Items withdrawn by a retraction are checked like the others (they stay\n"
+	             "in the store) and counted apart.\n"
+	             "\n"
 	             "  --json        {\"items\", \"failed\", \"signatures\", \"bytes\", "
-	             "\"failures\": [...]}\n"
+	             "\"failures\": [...],\n"
+	             "                \"shown\", \"hidden\": [{\"id\", \"state\", ...}]}\n"
 	             "  -j, --threads N  worker threads, 1 to 8 (default: one per core)\n"
 	             "  -q, --quiet   no progress, no summary\n");
 }
 
 typedef struct vstate {
 	int json, progress, quiet;
-	size_t seen;
+	size_t seen, shown, withdrawn;
 	uint64_t bytes;
 	json_t *failures;
+	json_t *hidden; /* the items checked that the view does not show */
+	const svd_view *view;
 } vstate;
 
 static int on_item(const svd_verdict *v, void *payload)
 {
 	vstate *s = payload;
+	const svd_view_item *it;
 	size_t i;
 
 	s->seen++;
+	it = svd_view_find(s->view, svd_verdict_id(v));
+	if (it && it->state == SVD_VIEW_SHOWN)
+		s->shown++;
+	else if (it) {
+		json_t *o = json_pack("{s:s}", "id", it->id);
+		cli_view_json(o, s->view, it);
+		json_array_append_new(s->hidden, o);
+		s->withdrawn += it->state == SVD_VIEW_RETRACTED;
+	}
 	if (!svd_verdict_ok(v)) {
 		json_t *problems = json_array();
 		if (s->progress)
@@ -71,6 +87,7 @@ int cmd_verify(int argc, char **argv, cli_ctx *ctx)
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	svd_archive *a = NULL;
+	svd_view *view = NULL;
 	svd_verify_stats st = {0};
 	vstate s = {0};
 	char **ids = NULL;
@@ -115,7 +132,11 @@ int cmd_verify(int argc, char **argv, cli_ctx *ctx)
 			goto cleanup;
 		}
 	}
+	if (!(view = cli_view_open(a, &code)))
+		goto cleanup;
+	s.view = view;
 	s.failures = json_array();
+	s.hidden = json_array();
 	s.progress = cli_progress_wanted(s.quiet) && !s.json;
 	error =
 	    svd_store_verify(a, n ? (const char *const *)ids : NULL, n, threads, on_item, &s, &st);
@@ -127,9 +148,10 @@ int cmd_verify(int argc, char **argv, cli_ctx *ctx)
 	}
 	if (s.json) {
 		code = cli_print_json(
-		    json_pack("{s:I,s:I,s:I,s:I,s:O}", "items", (json_int_t)st.items, "failed",
-		              (json_int_t)st.failed, "signatures", (json_int_t)st.signatures,
-		              "bytes", (json_int_t)st.bytes, "failures", s.failures));
+		    json_pack("{s:I,s:I,s:I,s:I,s:O,s:I,s:O}", "items", (json_int_t)st.items,
+		              "failed", (json_int_t)st.failed, "signatures",
+		              (json_int_t)st.signatures, "bytes", (json_int_t)st.bytes, "failures",
+		              s.failures, "shown", (json_int_t)s.shown, "hidden", s.hidden));
 	} else if (!s.quiet) {
 		if (st.failed)
 			fprintf(stderr, "samvydav: %zu of %zu items failed verification\n",
@@ -138,6 +160,11 @@ int cmd_verify(int argc, char **argv, cli_ctx *ctx)
 			fprintf(stderr,
 			        "Verified %zu items: %zu signatures, %.1f MiB of files; all good\n",
 			        st.items, st.signatures, (double)st.bytes / (1024.0 * 1024.0));
+		if (s.withdrawn)
+			fprintf(stderr,
+			        "%zu of them withdrawn by retractions, not shown "
+			        "('samvydav list --all' says which)\n",
+			        s.withdrawn);
 	}
 	if (code == EXIT_OK && st.failed)
 		code = EXIT_REFUSED;
@@ -146,6 +173,8 @@ cleanup:
 		free(ids[i]);
 	free(ids);
 	json_decref(s.failures);
+	json_decref(s.hidden);
+	svd_view_free(view);
 	svd_archive_free(a);
 	return code;
 }

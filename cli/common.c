@@ -265,3 +265,50 @@ int cli_print_json(void *value)
 	}
 	return EXIT_OK;
 }
+
+void cli_view_json(void *obj, const svd_view *v, const svd_view_item *it)
+{
+	json_t *o = obj;
+	const svd_view_item *r;
+
+	json_object_set_new(o, "state", json_string(svd_view_state_name(it->state)));
+	if (it->superseded_by)
+		json_object_set_new(o, "superseded_by", json_string(it->superseded_by));
+	if (it->why)
+		json_object_set_new(o, "why", json_string(it->why));
+	if (it->retracted_by && (r = svd_view_find(v, it->retracted_by)) != NULL) {
+		json_t *signers = json_array();
+		const char *s = r->signers;
+		while (*s) {
+			size_t n = strcspn(s, " ");
+			json_array_append_new(signers, json_stringn(s, n));
+			s += n;
+			s += strspn(s, " ");
+		}
+		json_object_set_new(o, "withdrawn",
+		                    json_pack("{s:s,s:s,s:o}", "retraction", r->id, "created",
+		                              r->created, "signers", signers));
+	}
+}
+
+void cli_view_why(char *out, size_t size, const svd_view *v, const svd_view_item *it)
+{
+	const svd_view_item *r;
+
+	if (it->state == SVD_VIEW_RETRACTED && (r = svd_view_find(v, it->retracted_by)) != NULL)
+		snprintf(out, size, "withdrawn by retraction %.12s (created %s, signed by %s)", r->id,
+		         r->created[0] ? r->created : "?", r->signers[0] ? r->signers : "?");
+	else if (it->state == SVD_VIEW_REFUSED)
+		snprintf(out, size, "refused: %s", it->why ? it->why : "it does not pass the gate");
+	else
+		snprintf(out, size, "%s", "");
+}
+
+svd_view *cli_view_open(svd_archive *a, int *code)
+{
+	svd_view *v = NULL;
+	int error = svd_view_open(&v, a, NULL, NULL);
+
+	*code = error < 0 ? cli_fail(error) : 0;
+	return error < 0 ? NULL : v;
+}
