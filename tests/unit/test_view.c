@@ -1,0 +1,209 @@
+/*
+ * test_view.c: the rules of what is shown (view.c) — retraction,
+ * withdrawal of an item the view does not hold, supersession, the one
+ * order, duplicates, refusal — and the view cache's parser on each way its
+ * file can be wrong (the fuzz corpus of tests/fuzz/corpus/view_cache).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "view_cache.h"
+#include "view_internal.h"
+
+/* A made-up id: 64 copies of one hex digit. */
+static const char *fake_id(char buf[65], char digit)
+{
+	memset(buf, digit, 64);
+	buf[64] = '\0';
+	return buf;
+}
+
+static void add(svd_view *v, const char *id, svd_kind kind, const char *date, const char *sup,
+                const char *ret, int ok)
+{
+	svd_view_fields f = {0};
+
+	f.id = id;
+	f.ok = ok;
+	f.kind = kind;
+	f.date = date;
+	f.created = "";
+	f.supersedes = sup;
+	f.retracts = ret;
+	f.title = "t";
+	f.lang = "en";
+	f.why = ok ? NULL : "x: trust: no signature by a trusted key";
+	f.signers = ok ? "0123456789ABCDEF" : "";
+	assert_int_equal(svd_view_add_fields(v, &f), 0);
+}
+
+static void test_rules(void **state)
+{
+	char a[65], b[65], c[65], d[65], e[65], g[65], r[65];
+	svd_view *v = NULL;
+
+	(void)state;
+	fake_id(a, 'a');
+	fake_id(b, 'b');
+	fake_id(c, 'c');
+	fake_id(d, 'd');
+	fake_id(e, 'e');
+	fake_id(g, '9');
+	fake_id(r, '1');
+	assert_int_equal(svd_view_new(&v, 0), 0);
+	add(v, a, SVD_KIND_ARTICLE, "2026-01-01", NULL, NULL, 1);     /* superseded by b and c */
+	add(v, b, SVD_KIND_CORRECTION, "2026-01-02", a, NULL, 1);
+	add(v, c, SVD_KIND_CORRECTION, "2026-01-03", a, NULL, 1);
+	add(v, d, SVD_KIND_ARTICLE, "2026-01-04", NULL, NULL, 1);     /* retracted by r */
+	add(v, r, SVD_KIND_RETRACTION, "2026-01-05", NULL, d, 1);
+	add(v, e, SVD_KIND_RETRACTION, "2026-01-06", NULL, g, 0);     /* refused: counts for nothing */
+	add(v, a, SVD_KIND_ARTICLE, "2030-01-01", NULL, NULL, 0);     /* a second a: left out */
+	add(v, g, SVD_KIND_RETRACTION, "2026-01-07", NULL, fake_id(b, 'f'), 1); /* names an absent f */
+	fake_id(b, 'b');
+	assert_int_equal(svd_view_finish(v), 0);
+
+	assert_int_equal(svd_view_size(v), 7);
+	assert_int_equal(svd_view_count(v), 5); /* g, r, c, b, a */
+	assert_string_equal(svd_view_row(v, 0)->id, g);
+	assert_string_equal(svd_view_row(v, 1)->id, r);
+	assert_string_equal(svd_view_row(v, 2)->id, c);
+	assert_string_equal(svd_view_row(v, 4)->id, a);
+	assert_null(svd_view_row(v, 5));
+	assert_int_equal(svd_view_find(v, d)->state, SVD_VIEW_RETRACTED);
+	assert_string_equal(svd_view_find(v, d)->retracted_by, r);
+	assert_int_equal(svd_view_find(v, e)->state, SVD_VIEW_REFUSED);
+	assert_non_null(svd_view_find(v, e)->why);
+	assert_int_equal(svd_view_find(v, a)->state, SVD_VIEW_SHOWN); /* the first a counts */
+	assert_string_equal(svd_view_find(v, a)->superseded_by, c);   /* the newest */
+	assert_int_equal(svd_view_superseder_count(v, a), 2);
+	assert_string_equal(svd_view_superseder(v, a, 1)->id, b);
+	assert_null(svd_view_superseder(v, a, 2));
+	assert_false(svd_view_shows(v, d));
+	assert_true(svd_view_shows(v, r));
+	/* withdrawal is known for an id the view does not hold, and not from a refused retraction */
+	assert_string_equal(svd_view_withdrawn(v, fake_id(b, 'f'))->id, g);
+	assert_null(svd_view_withdrawn(v, g)); /* e names g, but e was refused */
+	assert_string_equal(svd_view_state_name(SVD_VIEW_RETRACTED), "retracted");
+	assert_int_equal(svd_view_add_fields(v, &(svd_view_fields){.id = a}), SVD_EINVALID);
+	svd_view_free(v);
+}
+
+/* A retracted retraction: hidden, but what it withdrew stays withdrawn. */
+static void test_withdrawal_is_final(void **state)
+{
+	char a[65], r1[65], r2[65];
+	svd_view *v = NULL;
+
+	(void)state;
+	assert_int_equal(svd_view_new(&v, 0), 0);
+	add(v, fake_id(a, 'a'), SVD_KIND_ARTICLE, "2026-01-01", NULL, NULL, 1);
+	add(v, fake_id(r1, 'b'), SVD_KIND_RETRACTION, "2026-01-02", NULL, a, 1);
+	add(v, fake_id(r2, 'c'), SVD_KIND_RETRACTION, "2026-01-03", NULL, r1, 1);
+	assert_int_equal(svd_view_finish(v), 0);
+	assert_int_equal(svd_view_find(v, a)->state, SVD_VIEW_RETRACTED);
+	assert_int_equal(svd_view_find(v, r1)->state, SVD_VIEW_RETRACTED);
+	assert_int_equal(svd_view_count(v), 1);
+	svd_view_free(v);
+}
+
+static svd_view_cache *parse_corpus(const char *name, int *error)
+{
+	char path[4096];
+	svd_view_cache *c = NULL;
+	uint8_t trust[32];
+	size_t len;
+	char *data;
+
+	th_path(path, sizeof(path), "%s/tests/fuzz/corpus/view_cache/%s", th_source_dir(), name);
+	data = th_read_file(path, &len);
+	assert_true(len > 1 + 9 + 32);
+	memcpy(trust, data + 1 + 9, 32);
+	*error = svd_view_cache_parse(&c, (const uint8_t *)data + 1, len - 1, data[0] & 1, trust);
+	free(data);
+	return c;
+}
+
+static void test_cache_parse(void **state)
+{
+	static const char *bad[] = {"bad-sum", "out-of-order", "refused-without-why", "count-lies",
+	                            "control-in-date"};
+	svd_view_cache *c;
+	size_t i;
+	int error;
+
+	(void)state;
+	c = parse_corpus("good", &error);
+	assert_int_equal(error, 0);
+	assert_int_equal(svd_view_cache_count(c), 4);
+	svd_view_cache_free(c);
+	c = parse_corpus("empty", &error);
+	assert_int_equal(error, 0);
+	assert_int_equal(svd_view_cache_count(c), 0);
+	svd_view_cache_free(c);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = parse_corpus(bad[i], &error);
+		if (error != SVD_ECORRUPT)
+			fail_msg("%s: %d (%s)", bad[i], error, svd_error_last());
+		assert_null(c);
+	}
+}
+
+/* Written, read back, and the same records; another trust list or level is not used. */
+static void test_cache_round_trip(void **state)
+{
+	char a[65], b[65], path[4096];
+	svd_view_cache_rec recs[2];
+	uint8_t trust[32] = {1}, other[32] = {2}, commit[20] = {3};
+	svd_view_cache *c = NULL;
+	const svd_view_cache_rec *r;
+
+	(void)state;
+	memset(recs, 0, sizeof(recs));
+	recs[0].f = (svd_view_fields){.id = fake_id(a, 'a'), .ok = 1, .kind = SVD_KIND_ARTICLE,
+	                              .date = "2026-01-01", .created = "2026-01-01T00:00:00Z",
+	                              .title = "Заголовок", .lang = "uk",
+	                              .signers = "0123456789ABCDEF FEDCBA9876543210"};
+	recs[1].f = (svd_view_fields){.id = fake_id(b, 'b'), .ok = 0, .kind = SVD_KIND_RETRACTION,
+	                              .date = "", .created = "", .retracts = a, .title = "",
+	                              .lang = "", .why = "manifest.json: canonical: no", .signers = ""};
+	memset(recs[0].tree, 7, 20);
+	memset(recs[1].tree, 8, 20);
+	th_join(path, sizeof(path), th_tmp, "view-cache");
+	assert_int_equal(svd_view_cache_write(path, 0, trust, commit, recs, 2), 0);
+	assert_int_equal(svd_view_cache_read(&c, path, 0, trust), 0);
+	assert_int_equal(svd_view_cache_count(c), 2);
+	r = svd_view_cache_find(c, a, recs[0].tree);
+	assert_non_null(r);
+	assert_string_equal(r->f.title, "Заголовок");
+	assert_string_equal(r->f.signers, "0123456789ABCDEF FEDCBA9876543210");
+	assert_null(svd_view_cache_find(c, a, recs[1].tree)); /* the folder changed */
+	r = svd_view_cache_find(c, b, recs[1].tree);
+	assert_non_null(r);
+	assert_false(r->f.ok);
+	assert_string_equal(r->f.retracts, a);
+	assert_string_equal(r->f.why, "manifest.json: canonical: no");
+	svd_view_cache_free(c);
+	assert_int_equal(svd_view_cache_read(&c, path, 0, other), SVD_ENOTFOUND);
+	assert_int_equal(svd_view_cache_read(&c, path, 1, trust), SVD_ENOTFOUND);
+	assert_null(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_rules),
+	    cmocka_unit_test(test_withdrawal_is_final),
+	    cmocka_unit_test(test_cache_parse),
+	    cmocka_unit_test(test_cache_round_trip),
+	};
+
+	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
+}
