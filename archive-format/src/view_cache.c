@@ -1,6 +1,6 @@
 /*
  * view_cache.c: ARCHIVE/cache/view, what the last view of the archive found
- * for each item (SPEC.md, 8.3), so that the next view runs the gate only on
+ * for each item (SPEC.md, 7.2), so that the next view runs the gate only on
  * the items whose folders changed since. Derived data: a cache that is
  * missing, stale, for another trust list, or damaged in any way is ignored
  * and written again; nothing is ever taken from it that the store does not

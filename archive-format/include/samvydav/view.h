@@ -7,7 +7,7 @@
  * item is hidden. Every outlet reads a view and decides nothing itself:
  * list, show, verify --json, export (all its selections), the outbox and
  * stick bundles, unpack, the reader library's catalog, the daemon's pages,
- * raw files and /api/items (SPEC.md, 8).
+ * raw files and /api/items (SPEC.md, 7.1).
  *
  * The rules, in full:
  *
