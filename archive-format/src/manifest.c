@@ -315,16 +315,22 @@ int svd_kind_parse(svd_kind *out, const char *name)
 	                     "kind: not one of article, testimony, correction, retraction");
 }
 
+/* Ids are checked for every item of every listing: branch-free, a byte at a time. */
 int svd_id_valid(const char *s)
 {
+	unsigned bad = 0;
 	size_t i;
 
 	if (!s)
 		return 0;
-	for (i = 0; i < SVD_ID_HEX_LEN; i++)
-		if (!is_digit(s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
+	for (i = 0; i < SVD_ID_HEX_LEN; i++) {
+		unsigned char c = (unsigned char)s[i];
+		/* 0-9 or a-f: (c - '0') < 10 or (c - 'a') < 6, as unsigned */
+		bad |= ((unsigned)(c - '0') >= 10u) & ((unsigned)(c - 'a') >= 6u);
+		if (!c)
 			return 0;
-	return s[SVD_ID_HEX_LEN] == '\0';
+	}
+	return !bad && s[SVD_ID_HEX_LEN] == '\0';
 }
 
 int svd_manifest_check_path(const char *path)

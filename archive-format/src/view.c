@@ -14,22 +14,26 @@
 
 #define HIDDEN UINT32_MAX
 
+#define NONE UINT32_MAX /* an arena offset for no string */
+
+/* One item, compact: its strings live in the view's arena (offsets, NONE for none). */
 typedef struct vitem {
 	char id[SVD_ID_HEX_LEN + 1];
 	char date[11], created[21];
-	char sup[SVD_ID_HEX_LEN + 1], ret[SVD_ID_HEX_LEN + 1]; /* "" when not named */
-	char *title, *lang, *why, *signers;
-	svd_manifest *m; /* SVD_VIEW_MANIFESTS */
-	svd_kind kind;
-	int ok, dup;
+	uint8_t kind, ok, dup;
+	uint32_t sup, ret;               /* the ids it names, or NONE */
+	uint32_t title, lang, why, signers;
 	uint32_t retracted_by, superseded_by; /* index + 1; 0 none */
 	uint32_t row, order;                  /* row: HIDDEN when not shown */
-	svd_view_item pub;
+	svd_manifest *m;                      /* SVD_VIEW_MANIFESTS */
 } vitem;
 
 struct svd_view {
 	vitem *v;
 	size_t n, cap;
+	char *arena; /* the items' strings, NUL-terminated */
+	size_t alen, acap;
+	svd_view_item *pub; /* the public records, by item index (finish) */
 	unsigned flags;
 	uint32_t *byid;  /* indexes, by id (finish) */
 	uint32_t *all;   /* indexes, in the one order, duplicates left out */
@@ -58,14 +62,11 @@ void svd_view_free(svd_view *v)
 
 	if (!v)
 		return;
-	for (i = 0; i < v->n; i++) {
-		free(v->v[i].title);
-		free(v->v[i].lang);
-		free(v->v[i].why);
-		free(v->v[i].signers);
+	for (i = 0; i < v->n; i++)
 		svd_manifest_free(v->v[i].m);
-	}
 	free(v->v);
+	free(v->arena);
+	free(v->pub);
 	free(v->byid);
 	free(v->all);
 	free(v->rows);
@@ -79,21 +80,43 @@ void svd_view_set_commit(svd_view *v, const char *commit)
 	snprintf(v->commit, sizeof(v->commit), "%s", commit ? commit : "");
 }
 
-static char *dup_or_empty(const char *s)
+/* A string into the arena: its offset, or NONE for NULL. */
+static int stash(svd_view *v, uint32_t *out, const char *s)
 {
-	return svd_strdup(s ? s : "");
+	size_t n;
+	int error;
+
+	*out = NONE;
+	if (!s)
+		return 0;
+	n = strlen(s) + 1;
+	if (v->alen + n >= NONE)
+		return svd_error_set(SVD_ETOOBIG, "too much text for one view");
+	if ((error = svd_grow(&v->arena, &v->acap, v->alen + n, 1, 1 << 16)) < 0)
+		return error;
+	memcpy(v->arena + v->alen, s, n);
+	*out = (uint32_t)v->alen;
+	v->alen += n;
+	return 0;
 }
 
-/* Copy an id the manifest names, "" when absent (the manifest checked its form). */
-static void copy_id(char out[SVD_ID_HEX_LEN + 1], const char *id)
+/* An id the manifest names, into the arena; NONE when absent or malformed. */
+static int stash_id(svd_view *v, uint32_t *out, const char *id)
 {
-	snprintf(out, SVD_ID_HEX_LEN + 1, "%s", id && svd_id_valid(id) ? id : "");
+	*out = NONE;
+	return id && svd_id_valid(id) ? stash(v, out, id) : 0;
+}
+
+static const char *str(const svd_view *v, uint32_t off)
+{
+	return off == NONE ? NULL : v->arena + off;
 }
 
 int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 {
 	const svd_manifest *m = f->m;
 	const char *published, *created;
+	size_t mark = v->alen;
 	vitem *it;
 	int error;
 
@@ -108,31 +131,32 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 	it = &v->v[v->n];
 	memset(it, 0, sizeof(*it));
 	memcpy(it->id, f->id, SVD_ID_HEX_LEN + 1);
-	it->ok = f->ok;
+	it->ok = f->ok != 0;
 	it->row = HIDDEN;
 	if (m) {
 		published = svd_manifest_get(m, "published");
 		created = svd_manifest_get(m, "created");
 		snprintf(it->created, sizeof(it->created), "%s", created ? created : "");
 		snprintf(it->date, sizeof(it->date), "%.10s", published ? published : it->created);
-		copy_id(it->sup, svd_manifest_get(m, "supersedes"));
-		copy_id(it->ret, svd_manifest_get(m, "retracts"));
-		it->kind = svd_manifest_kind(m);
-		it->title = dup_or_empty(svd_manifest_get(m, "title"));
-		it->lang = dup_or_empty(svd_manifest_get(m, "lang"));
+		it->kind = (uint8_t)svd_manifest_kind(m);
+		if ((error = stash_id(v, &it->sup, svd_manifest_get(m, "supersedes"))) < 0 ||
+		    (error = stash_id(v, &it->ret, svd_manifest_get(m, "retracts"))) < 0 ||
+		    (error = stash(v, &it->title, svd_manifest_get(m, "title"))) < 0 ||
+		    (error = stash(v, &it->lang, svd_manifest_get(m, "lang"))) < 0)
+			goto fail;
 	} else {
 		snprintf(it->created, sizeof(it->created), "%s", f->created ? f->created : "");
 		snprintf(it->date, sizeof(it->date), "%s", f->date ? f->date : "");
-		copy_id(it->sup, f->supersedes);
-		copy_id(it->ret, f->retracts);
-		it->kind = f->kind;
-		it->title = dup_or_empty(f->title);
-		it->lang = dup_or_empty(f->lang);
+		it->kind = (uint8_t)f->kind;
+		if ((error = stash_id(v, &it->sup, f->supersedes)) < 0 ||
+		    (error = stash_id(v, &it->ret, f->retracts)) < 0 ||
+		    (error = stash(v, &it->title, f->title)) < 0 ||
+		    (error = stash(v, &it->lang, f->lang)) < 0)
+			goto fail;
 	}
-	it->signers = dup_or_empty(f->signers);
-	it->why = f->why ? svd_strdup(f->why) : NULL;
-	if (!it->title || !it->lang || !it->signers || (f->why && !it->why))
-		goto nomem;
+	if ((error = stash(v, &it->signers, f->signers)) < 0 ||
+	    (error = stash(v, &it->why, f->why)) < 0)
+		goto fail;
 	if (m && (v->flags & SVD_VIEW_MANIFESTS)) {
 		size_t len;
 		const char *bytes = svd_manifest_bytes(m, &len);
@@ -141,13 +165,8 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 	}
 	v->n++;
 	return 0;
-nomem:
-	error = svd_error_set(SVD_ERROR, "out of memory");
 fail:
-	free(it->title);
-	free(it->lang);
-	free(it->signers);
-	free(it->why);
+	v->alen = mark; /* the strings of an item that was not added */
 	return error;
 }
 
@@ -253,7 +272,7 @@ static int cmp_ret(const void *x, const void *y, void *arg)
 {
 	const svd_view *sorting = arg;
 	const vitem *a = &sorting->v[*(const uint32_t *)x], *b = &sorting->v[*(const uint32_t *)y];
-	int d = strcmp(a->ret, b->ret);
+	int d = strcmp(sorting->arena + a->ret, sorting->arena + b->ret);
 
 	return d ? d : (a->order < b->order ? -1 : a->order > b->order);
 }
@@ -297,7 +316,10 @@ int svd_view_finish(svd_view *v)
 	/* ids: the first of each id counts, later copies are left out */
 	for (i = 0; i < v->n; i++)
 		v->byid[i] = (uint32_t)i;
-	qsort_r(v->byid, v->n, sizeof(*v->byid), cmp_id, v);
+	for (i = 1; i < v->n && strcmp(v->v[i - 1].id, v->v[i].id) < 0; i++)
+		;
+	if (i < v->n) /* an archive's items come in id order already */
+		qsort_r(v->byid, v->n, sizeof(*v->byid), cmp_id, v);
 	for (i = k = 0; i < v->n; i++) {
 		if (k && !strcmp(v->v[v->byid[k - 1]].id, v->v[v->byid[i]].id)) {
 			v->v[v->byid[i]].dup = 1;
@@ -322,10 +344,10 @@ int svd_view_finish(svd_view *v)
 	for (i = 0; i < v->nall; i++) {
 		const vitem *r = &v->v[v->all[i]];
 		long t;
-		if (!r->ok || r->kind != SVD_KIND_RETRACTION || !r->ret[0])
+		if (!r->ok || r->kind != SVD_KIND_RETRACTION || r->ret == NONE)
 			continue;
 		v->rets[v->nrets++] = v->all[i];
-		if ((t = find(v, r->ret)) >= 0 && !v->v[t].retracted_by)
+		if ((t = find(v, str(v, r->ret))) >= 0 && !v->v[t].retracted_by)
 			v->v[t].retracted_by = v->all[i] + 1;
 	}
 	qsort_r(v->rets, v->nrets, sizeof(*v->rets), cmp_ret, v);
@@ -343,7 +365,7 @@ int svd_view_finish(svd_view *v)
 	for (i = 0; i < v->nrows; i++) {
 		const vitem *s = &v->v[v->rows[i]];
 		long t;
-		if (!s->sup[0] || (t = find(v, s->sup)) < 0)
+		if (s->sup == NONE || (t = find(v, str(v, s->sup))) < 0)
 			continue;
 		v->sup[v->nsup][0] = (uint32_t)t;
 		v->sup[v->nsup][1] = v->rows[i];
@@ -354,25 +376,27 @@ int svd_view_finish(svd_view *v)
 		v->v[v->sup[i][0]].superseded_by = v->sup[i][1] + 1;
 
 	/* the public records, now that nothing moves */
+	if (!(v->pub = calloc(v->n + 1, sizeof(*v->pub))))
+		return svd_error_set(SVD_ERROR, "out of memory");
 	for (i = 0; i < v->n; i++) {
 		vitem *it = &v->v[i];
-		svd_view_item *p = &it->pub;
+		svd_view_item *p = &v->pub[i];
 		p->id = it->id;
 		p->state = !it->ok             ? SVD_VIEW_REFUSED
 		           : it->retracted_by ? SVD_VIEW_RETRACTED
 		                              : SVD_VIEW_SHOWN;
-		p->why = it->ok ? NULL : (it->why ? it->why : "it does not pass the gate");
+		p->why = it->ok ? NULL : (it->why != NONE ? str(v, it->why) : "it does not pass the gate");
 		p->manifest = it->m;
-		p->kind = it->kind;
-		p->title = it->title;
-		p->lang = it->lang;
+		p->kind = (svd_kind)it->kind;
+		p->title = it->title != NONE ? str(v, it->title) : "";
+		p->lang = it->lang != NONE ? str(v, it->lang) : "";
 		p->date = it->date;
 		p->created = it->created;
-		p->supersedes = it->sup[0] ? it->sup : NULL;
-		p->retracts = it->ret[0] ? it->ret : NULL;
+		p->supersedes = str(v, it->sup);
+		p->retracts = str(v, it->ret);
 		p->retracted_by = id_or_null(v, it->retracted_by);
 		p->superseded_by = id_or_null(v, it->superseded_by);
-		p->signers = it->signers;
+		p->signers = it->signers != NONE ? str(v, it->signers) : "";
 	}
 	v->finished = 1;
 	return 0;
@@ -390,7 +414,7 @@ size_t svd_view_count(const svd_view *v)
 
 const svd_view_item *svd_view_row(const svd_view *v, size_t row)
 {
-	return v->finished && row < v->nrows ? &v->v[v->rows[row]].pub : NULL;
+	return v->finished && row < v->nrows ? &v->pub[v->rows[row]] : NULL;
 }
 
 size_t svd_view_size(const svd_view *v)
@@ -400,7 +424,7 @@ size_t svd_view_size(const svd_view *v)
 
 const svd_view_item *svd_view_at(const svd_view *v, size_t i)
 {
-	return v->finished && i < v->nall ? &v->v[v->all[i]].pub : NULL;
+	return v->finished && i < v->nall ? &v->pub[v->all[i]] : NULL;
 }
 
 const svd_view_item *svd_view_find(const svd_view *v, const char *id)
@@ -409,7 +433,7 @@ const svd_view_item *svd_view_find(const svd_view *v, const char *id)
 
 	if (!v->finished || !id || (t = find(v, id)) < 0)
 		return NULL;
-	return &v->v[t].pub;
+	return &v->pub[t];
 }
 
 int svd_view_shows(const svd_view *v, const char *id)
@@ -456,7 +480,7 @@ const svd_view_item *svd_view_superseder(const svd_view *v, const char *id, size
 	i = sup_first(v, t) + k;
 	if (i >= v->nsup || v->sup[i][0] != (uint32_t)t)
 		return NULL;
-	return &v->v[v->sup[i][1]].pub;
+	return &v->pub[v->sup[i][1]];
 }
 
 uint32_t svd_view_row_of(const svd_view *v, const char *id)
@@ -477,13 +501,13 @@ const svd_view_item *svd_view_withdrawn(const svd_view *v, const char *id)
 	hi = v->nrets;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(v->v[v->rets[mid]].ret, id) < 0)
+		if (strcmp(v->arena + v->v[v->rets[mid]].ret, id) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < v->nrets && !strcmp(v->v[v->rets[lo]].ret, id))
-		return &v->v[v->rets[lo]].pub;
+	if (lo < v->nrets && !strcmp(v->arena + v->v[v->rets[lo]].ret, id))
+		return &v->pub[v->rets[lo]];
 	return NULL;
 }
 

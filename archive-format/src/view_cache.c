@@ -41,19 +41,23 @@
 #define LANG_MAX  35
 #define SIGNERS_MAX 64
 
+typedef struct rd {
+	const uint8_t *p;
+	size_t left;
+} rd;
+typedef rd rd_state;
+
 struct svd_view_cache {
-	svd_view_cache_rec *v;
-	size_t n;
-	char *arena; /* the records' strings */
-	uint8_t commit[20];
+	const uint8_t *data; /* the file's bytes (borrowed from the caller) */
+	size_t len;
+	uint32_t count;
+	uint32_t next;       /* records read by svd_view_cache_next() */
+	rd_state at;         /* where the next record starts */
+	char arena[2 * TEXT_MAX + LANG_MAX + SIGNERS_MAX * 17 + 8]; /* one record's strings */
 };
 
 void svd_view_cache_free(svd_view_cache *c)
 {
-	if (!c)
-		return;
-	free(c->v);
-	free(c->arena);
 	free(c);
 }
 
@@ -71,10 +75,6 @@ void svd_view_trust_print(uint8_t out[32], const svd_trust *trust)
 	crypto_generichash_final(&st, out, 32);
 }
 
-typedef struct rd {
-	const uint8_t *p;
-	size_t left;
-} rd;
 
 static int take(rd *r, const uint8_t **out, size_t n)
 {
@@ -129,15 +129,81 @@ static char *text(char **arena, const uint8_t *b, size_t n)
 	return s;
 }
 
+/*
+ * One record at r into e, its strings into arena (room for one record's);
+ * -1 when it does not parse. prev is the id before it ("" for the first).
+ */
+static int read_record(svd_view_cache_rec *e, rd *r, char *arena, const char *prev)
+{
+	const uint8_t *b;
+	unsigned flags, n, k;
+
+	memset(e, 0, sizeof(*e));
+	if (take(r, &b, 32 + 20 + 2 + 10 + 20) < 0)
+		return -1;
+	hex(e->id, b, 32);
+	memcpy(e->tree, b + 32, 20);
+	flags = b[52];
+	if (flags & ~7u || b[53] > SVD_KIND_RETRACTION)
+		return -1;
+	e->f.ok = flags & 1;
+	e->f.kind = (svd_kind)b[53];
+	if (padded(e->date, b + 54, 10) < 0 || padded(e->created, b + 64, 20) < 0)
+		return -1;
+	if (strcmp(prev, e->id) >= 0)
+		return -1; /* in id order, each id once */
+	if (flags & 2) {
+		if (take(r, &b, 32) < 0)
+			return -1;
+		hex(e->sup, b, 32);
+		e->f.supersedes = e->sup;
+	}
+	if (flags & 4) {
+		if (take(r, &b, 32) < 0)
+			return -1;
+		hex(e->ret, b, 32);
+		e->f.retracts = e->ret;
+	}
+	if (take(r, &b, 2) < 0 || (n = (unsigned)b[0] | (unsigned)b[1] << 8) > TEXT_MAX ||
+	    take(r, &b, n) < 0 || !(e->f.title = text(&arena, b, n)))
+		return -1;
+	if (take(r, &b, 1) < 0 || (n = b[0]) > LANG_MAX || take(r, &b, n) < 0 ||
+	    !(e->f.lang = text(&arena, b, n)))
+		return -1;
+	if (take(r, &b, 1) < 0 || (n = b[0]) > SIGNERS_MAX || take(r, &b, 8 * (size_t)n) < 0)
+		return -1;
+	e->f.signers = arena;
+	for (k = 0; k < n; k++) {
+		static const char digits[] = "0123456789ABCDEF";
+		if (k)
+			*arena++ = ' ';
+		for (unsigned j = 0; j < 8; j++) {
+			*arena++ = digits[b[8 * k + j] >> 4];
+			*arena++ = digits[b[8 * k + j] & 15];
+		}
+	}
+	*arena++ = '\0';
+	if (take(r, &b, 2) < 0 || (n = (unsigned)b[0] | (unsigned)b[1] << 8) > TEXT_MAX ||
+	    take(r, &b, n) < 0)
+		return -1;
+	if (n && !(e->f.why = text(&arena, b, n)))
+		return -1;
+	if (!e->f.ok && !e->f.why)
+		return -1; /* a refused item says why */
+	e->f.id = e->id;
+	e->f.date = e->date;
+	e->f.created = e->created;
+	return 0;
+}
+
 int svd_view_cache_parse(svd_view_cache **out, const uint8_t *data, size_t len, int level,
                          const uint8_t trust[32])
 {
 	uint8_t sum[SUM_LEN];
 	svd_view_cache *c = NULL;
-	const uint8_t *b;
-	char *arena;
-	uint32_t count;
-	size_t i;
+	svd_view_cache_rec e;
+	char prev[65] = "";
+	uint32_t count, i;
 	rd r;
 
 	*out = NULL;
@@ -155,120 +221,45 @@ int svd_view_cache_parse(svd_view_cache **out, const uint8_t *data, size_t len, 
 	/* a record is at least 32 + 20 + 2 + 30 + 2 + 1 + 1 + 2 bytes */
 	if (count > (len - HEAD_LEN - SUM_LEN) / 90)
 		return svd_error_set(SVD_ECORRUPT, "the view cache counts more records than it holds");
-	if (!(c = calloc(1, sizeof(*c))) || !(c->v = calloc(count + 1, sizeof(*c->v))) ||
-	    !(c->arena = malloc(len + 4 * (size_t)count + 1)))
-		goto nomem;
-	memcpy(c->commit, data + 41, 20);
-	arena = c->arena;
-	r.p = data + HEAD_LEN;
-	r.left = len - HEAD_LEN - SUM_LEN;
+	if (!(c = calloc(1, sizeof(*c))))
+		return svd_error_set(SVD_ERROR, "out of memory reading the view cache");
+	c->data = data;
+	c->len = len;
+	c->count = count;
+	c->at.p = data + HEAD_LEN;
+	c->at.left = len - HEAD_LEN - SUM_LEN;
+	/* every record is checked before the first is used: the file is whole or ignored */
+	r = c->at;
 	for (i = 0; i < count; i++) {
-		svd_view_cache_rec *e = &c->v[i];
-		unsigned flags, n, k;
-		if (take(&r, &b, 32 + 20 + 2 + 10 + 20) < 0)
-			goto bad;
-		hex(e->id, b, 32);
-		memcpy(e->tree, b + 32, 20);
-		flags = b[52];
-		if (flags & ~7u || b[53] > SVD_KIND_RETRACTION)
-			goto bad;
-		e->f.ok = flags & 1;
-		e->f.kind = (svd_kind)b[53];
-		if (padded(e->date, b + 54, 10) < 0 || padded(e->created, b + 64, 20) < 0)
-			goto bad;
-		if (i > 0 && strcmp(c->v[i - 1].id, e->id) >= 0)
-			goto bad; /* in id order, each id once */
-		if (flags & 2) {
-			if (take(&r, &b, 32) < 0)
-				goto bad;
-			hex(e->sup, b, 32);
-			e->f.supersedes = e->sup;
+		if (read_record(&e, &r, c->arena, prev) < 0) {
+			free(c);
+			return svd_error_set(SVD_ECORRUPT, "the view cache's record %u does not parse",
+			                     (unsigned)i + 1);
 		}
-		if (flags & 4) {
-			if (take(&r, &b, 32) < 0)
-				goto bad;
-			hex(e->ret, b, 32);
-			e->f.retracts = e->ret;
-		}
-		if (take(&r, &b, 2) < 0 || (n = (unsigned)b[0] | (unsigned)b[1] << 8) > TEXT_MAX ||
-		    take(&r, &b, n) < 0 || !(e->f.title = text(&arena, b, n)))
-			goto bad;
-		if (take(&r, &b, 1) < 0 || (n = b[0]) > LANG_MAX || take(&r, &b, n) < 0 ||
-		    !(e->f.lang = text(&arena, b, n)))
-			goto bad;
-		if (take(&r, &b, 1) < 0 || (n = b[0]) > SIGNERS_MAX || take(&r, &b, 8 * (size_t)n) < 0)
-			goto bad;
-		e->f.signers = arena;
-		for (k = 0; k < n; k++) {
-			if (k)
-				*arena++ = ' ';
-			for (unsigned j = 0; j < 8; j++) {
-				static const char digits[] = "0123456789ABCDEF";
-				*arena++ = digits[b[8 * k + j] >> 4];
-				*arena++ = digits[b[8 * k + j] & 15];
-			}
-		}
-		*arena++ = '\0';
-		if (take(&r, &b, 2) < 0 || (n = (unsigned)b[0] | (unsigned)b[1] << 8) > TEXT_MAX ||
-		    take(&r, &b, n) < 0)
-			goto bad;
-		if (n && !(e->f.why = text(&arena, b, n)))
-			goto bad;
-		if (!e->f.ok && !e->f.why)
-			goto bad; /* a refused item says why */
-		e->f.id = e->id;
-		e->f.date = e->date;
-		e->f.created = e->created;
+		memcpy(prev, e.id, sizeof(prev));
 	}
-	if (r.left != 0)
-		goto bad;
-	c->n = count;
+	if (r.left != 0) {
+		free(c);
+		return svd_error_set(SVD_ECORRUPT, "the view cache has bytes after its records");
+	}
 	*out = c;
 	return 0;
-bad:
-	svd_view_cache_free(c);
-	return svd_error_set(SVD_ECORRUPT, "the view cache's record %zu does not parse", i + 1);
-nomem:
-	svd_view_cache_free(c);
-	return svd_error_set(SVD_ERROR, "out of memory reading the view cache");
 }
 
-int svd_view_cache_read(svd_view_cache **out, const char *path, int level,
-                        const uint8_t trust[32])
+const svd_view_cache_rec *svd_view_cache_next(svd_view_cache *c, svd_view_cache_rec *rec)
 {
-	char *data = NULL;
-	size_t len = 0;
-	int error;
-
-	*out = NULL;
-	error = svd_file_read(&data, &len, path, SVD_VIEW_CACHE_MAX);
-	if (error == 0)
-		error = svd_view_cache_parse(out, (const uint8_t *)data, len, level, trust);
-	free(data);
-	return error;
+	if (!c || c->next >= c->count)
+		return NULL;
+	/* checked whole by svd_view_cache_parse(): it parses again */
+	if (read_record(rec, &c->at, c->arena, "") < 0)
+		return NULL;
+	c->next++;
+	return rec;
 }
 
 size_t svd_view_cache_count(const svd_view_cache *c)
 {
-	return c ? c->n : 0;
-}
-
-const svd_view_cache_rec *svd_view_cache_find(const svd_view_cache *c, const char *id,
-                                              const uint8_t tree[20])
-{
-	size_t lo = 0, hi = c ? c->n : 0;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int d = strcmp(c->v[mid].id, id);
-		if (d == 0)
-			return memcmp(c->v[mid].tree, tree, 20) == 0 ? &c->v[mid] : NULL;
-		if (d < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return c ? c->count : 0;
 }
 
 /* A growing buffer for the file being written. */
@@ -360,28 +351,32 @@ static void put_record(wbuf *w, const svd_view_fields *f, const uint8_t tree[20]
 }
 
 int svd_view_cache_write(const char *path, int level, const uint8_t trust[32],
-                         const uint8_t commit[20], const svd_view_cache_rec *recs, size_t n)
+                         const uint8_t commit[20], svd_view_cache_source next, void *payload)
 {
+	svd_view_cache_rec rec;
 	wbuf w = {0};
 	uint8_t head[HEAD_LEN], sum[SUM_LEN];
-	size_t i;
+	size_t n = 0;
 	int error;
 
-	memcpy(head, MAGIC, 8);
-	head[8] = (uint8_t)level;
-	memcpy(head + 9, trust, 32);
-	memcpy(head + 41, commit, 20);
-	head[61] = (uint8_t)n;
-	head[62] = (uint8_t)(n >> 8);
-	head[63] = (uint8_t)(n >> 16);
-	head[64] = (uint8_t)(n >> 24);
-	put(&w, head, sizeof(head));
-	for (i = 0; i < n; i++)
-		put_record(&w, &recs[i].f, recs[i].tree);
-	if (w.error) {
-		free(w.p);
-		return svd_error_set(w.error, "cannot build the view cache");
+	memset(head, 0, sizeof(head));
+	put(&w, head, sizeof(head)); /* filled in once the records are counted */
+	while (!w.error && next(&rec, payload) > 0) {
+		put_record(&w, &rec.f, rec.tree);
+		n++;
 	}
+	if (w.error || n > UINT32_MAX) {
+		free(w.p);
+		return svd_error_set(w.error ? w.error : SVD_ETOOBIG, "cannot build the view cache");
+	}
+	memcpy(w.p, MAGIC, 8);
+	w.p[8] = (uint8_t)level;
+	memcpy(w.p + 9, trust, 32);
+	memcpy(w.p + 41, commit, 20);
+	w.p[61] = (uint8_t)n;
+	w.p[62] = (uint8_t)(n >> 8);
+	w.p[63] = (uint8_t)(n >> 16);
+	w.p[64] = (uint8_t)(n >> 24);
 	crypto_generichash(sum, SUM_LEN, w.p, w.len, NULL, 0);
 	put(&w, sum, SUM_LEN);
 	error = w.error ? svd_error_set(w.error, "cannot build the view cache")

@@ -26,27 +26,29 @@ typedef struct svd_view_cache svd_view_cache;
 void svd_view_trust_print(uint8_t out[32], const svd_trust *trust);
 
 /*
- * Parse a cache file's bytes: SVD_ECORRUPT for any fault (size, checksum,
- * magic, a record), SVD_ENOTFOUND for one made at another level or with
- * another trust list. *out is the caller's (svd_view_cache_free).
+ * Check a cache file's bytes whole: SVD_ECORRUPT for any fault (size,
+ * checksum, magic, a record, records out of id order), SVD_ENOTFOUND for
+ * one made at another level or with another trust list. The cache borrows
+ * data, which must outlive it; *out is the caller's (svd_view_cache_free).
  */
 int svd_view_cache_parse(svd_view_cache **out, const uint8_t *data, size_t len, int level,
                          const uint8_t trust[32]);
 
-/* Read and parse the file at path (SVD_ENOTFOUND when there is none). */
-int svd_view_cache_read(svd_view_cache **out, const char *path, int level,
-                        const uint8_t trust[32]);
-
 /* How many records it holds. */
 size_t svd_view_cache_count(const svd_view_cache *c);
 
-/* The record of id when its folder is still tree, else NULL. */
-const svd_view_cache_rec *svd_view_cache_find(const svd_view_cache *c, const char *id,
-                                              const uint8_t tree[20]);
+/*
+ * The next record, in id order, into *rec (its strings valid until the
+ * next call), or NULL after the last.
+ */
+const svd_view_cache_rec *svd_view_cache_next(svd_view_cache *c, svd_view_cache_rec *rec);
 
-/* Write the records (in id order) to path under a temporary name, then rename. */
+/* The records to write, one per call, in id order: 1 with *rec filled, 0 after the last. */
+typedef int (*svd_view_cache_source)(svd_view_cache_rec *rec, void *payload);
+
+/* Write the records to path under a temporary name, then rename. */
 int svd_view_cache_write(const char *path, int level, const uint8_t trust[32],
-                         const uint8_t commit[20], const svd_view_cache_rec *recs, size_t n);
+                         const uint8_t commit[20], svd_view_cache_source next, void *payload);
 
 void svd_view_cache_free(svd_view_cache *c);
 

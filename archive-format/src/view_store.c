@@ -14,6 +14,7 @@
 #include "samvydav/view.h"
 #include "archive_internal.h"
 #include "store_internal.h"
+#include "util.h"
 #include "view_cache.h"
 #include "view_internal.h"
 
@@ -54,6 +55,33 @@ static char *cache_path(svd_archive *a)
 	return p;
 }
 
+/* The records cache_save() writes: the view's items, with their folders from the list. */
+typedef struct save_ctx {
+	const svd_view *v;
+	const svd_item_list *list;
+	size_t i;
+	char last[SVD_ID_HEX_LEN + 1];
+} save_ctx;
+
+static int save_next(svd_view_cache_rec *rec, void *payload)
+{
+	save_ctx *s = payload;
+
+	for (; s->i < s->list->n; s->i++) {
+		const svd_item_ref *r = &s->list->v[s->i];
+		const svd_view_item *it;
+		if (r->misfiled || !(it = svd_view_find(s->v, r->id)) || strcmp(s->last, r->id) >= 0)
+			continue; /* not in id order: a misfiled twin, checked every time */
+		memset(rec, 0, sizeof(*rec));
+		svd_view_item_fields(&rec->f, it);
+		memcpy(rec->tree, r->tree.id, 20);
+		memcpy(s->last, r->id, sizeof(s->last));
+		s->i++;
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * Write the cache for the view just built: every well-filed item's fields
  * and folder. Best effort: an archive on read-only media has no cache, and
@@ -62,59 +90,57 @@ static char *cache_path(svd_archive *a)
 static void cache_save(svd_archive *a, const svd_view *v, const svd_item_list *list,
                        const uint8_t trust[32], const git_oid *commit)
 {
-	svd_view_cache_rec *recs = calloc(list->n + 1, sizeof(*recs));
+	save_ctx s = {.v = v, .list = list};
 	char *path = cache_path(a);
-	size_t i, k = 0;
 
-	for (i = 0; recs && path && i < list->n; i++) {
-		const svd_view_item *it;
-		if (list->v[i].misfiled || !(it = svd_view_find(v, list->v[i].id)))
-			continue;
-		if (k && strcmp(recs[k - 1].f.id, it->id) >= 0)
-			continue; /* not in id order: a misfiled twin; it is checked every time */
-		svd_view_item_fields(&recs[k].f, it);
-		memcpy(recs[k].tree, list->v[i].tree.id, 20);
-		k++;
-	}
-	if (recs && path &&
-	    svd_view_cache_write(path, SVD_VIEW_SIGNATURES, trust, commit->id, recs, k) < 0)
+	if (path && svd_view_cache_write(path, SVD_VIEW_SIGNATURES, trust, commit->id, save_next,
+	                                 &s) < 0)
 		svd_error_clear();
-	free(recs);
 	free(path);
 }
 
 /*
  * The items of the commit at the cheap level: those whose folder the cache
- * knows come from it, the rest go through the gate. Returns the ids still
- * to check (*n of them; NULL and 0 when none), or an error.
+ * knows come from it (the list and the cache are both in id order: one
+ * pass over each), the rest go through the gate. Returns the ids still to
+ * check (*n of them), or an error.
  */
 static int from_cache(svd_view *v, const char ***tocheck, size_t *n, svd_archive *a,
                       const svd_item_list *list, const uint8_t trust[32], int *fresh)
 {
 	svd_view_cache *c = NULL;
-	char *path = cache_path(a);
-	size_t i;
+	svd_view_cache_rec scratch;
+	const svd_view_cache_rec *rec = NULL;
+	char *path = cache_path(a), *data = NULL;
+	size_t i, len = 0, used = 0;
 	int error = 0;
 
 	*tocheck = NULL;
 	*n = 0;
 	*fresh = 0;
-	if (path && svd_view_cache_read(&c, path, SVD_VIEW_SIGNATURES, trust) < 0)
+	if (path && (svd_file_read(&data, &len, path, SVD_VIEW_CACHE_MAX) < 0 ||
+	             svd_view_cache_parse(&c, (const uint8_t *)data, len, SVD_VIEW_SIGNATURES,
+	                                  trust) < 0))
 		svd_error_clear(); /* none, stale or damaged: made again below */
 	free(path);
 	if (!(*tocheck = malloc((list->n + 1) * sizeof(**tocheck))))
 		error = svd_error_set(SVD_ERROR, "out of memory");
+	rec = svd_view_cache_next(c, &scratch);
 	for (i = 0; error == 0 && i < list->n; i++) {
 		const svd_item_ref *r = &list->v[i];
-		const svd_view_cache_rec *rec =
-		    r->misfiled ? NULL : svd_view_cache_find(c, r->id, r->tree.id);
-		if (rec)
+		while (!r->misfiled && rec && strcmp(rec->id, r->id) < 0)
+			rec = svd_view_cache_next(c, &scratch);
+		if (!r->misfiled && rec && !strcmp(rec->id, r->id) && !memcmp(rec->tree, r->tree.id, 20)) {
 			error = svd_view_add_fields(v, &rec->f);
-		else
+			used++;
+			rec = svd_view_cache_next(c, &scratch);
+		} else {
 			(*tocheck)[(*n)++] = r->id;
+		}
 	}
-	*fresh = c != NULL && *n == 0 && list->n == svd_view_cache_count(c);
+	*fresh = c != NULL && *n == 0 && used == svd_view_cache_count(c);
 	svd_view_cache_free(c);
+	free(data);
 	return error;
 }
 
