@@ -15,6 +15,7 @@
 
 #include "samvydav/render.h"
 #include "render_internal.h"
+#include "util.h"
 
 /*
  * Every code point that folding changes, sorted; to = 0 drops it. Made from
@@ -570,69 +571,6 @@ uint32_t svd_fold_cp(uint32_t cp)
 	return fold_fast[cp];
 }
 
-uint32_t svd_utf8_next(const char *s, size_t n, size_t *used)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t cp, min;
-	size_t len, i;
-
-	*used = 1;
-	if (n == 0)
-		return 0xFFFD;
-	if (p[0] < 0x80)
-		return p[0];
-	if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-		len = 2;
-		cp = p[0] & 0x1F;
-		min = 0x80;
-	} else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-		len = 3;
-		cp = p[0] & 0x0F;
-		min = 0x800;
-	} else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-		len = 4;
-		cp = p[0] & 0x07;
-		min = 0x10000;
-	} else {
-		return 0xFFFD;
-	}
-	if (n < len)
-		return 0xFFFD;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0xFFFD;
-		cp = cp << 6 | (p[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0xFFFD;
-	*used = len;
-	return cp;
-}
-
-size_t svd_utf8_put(char out[4], uint32_t cp)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xC0 | cp >> 6);
-		out[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xE0 | cp >> 12);
-		out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		out[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | cp >> 18);
-	out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-	out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-	out[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 int svd_fold(svd_buf *out, const char *s, size_t len)
 {
 	size_t i = 0, used;
@@ -687,14 +625,8 @@ int svd_tokens(const char *s, size_t len, svd_token_cb cb, void *payload)
 		int is_tok = 0;
 
 		if (i < len) {
-			/* ASCII and two-byte sequences (Cyrillic, Greek, Latin
-			 * with diacritics) decoded here, the rest by svd_utf8_next */
 			if (p[i] < 0x80) {
 				cp = p[i++];
-			} else if (p[i] >= 0xC2 && p[i] <= 0xDF && i + 1 < len &&
-			           (p[i + 1] & 0xC0) == 0x80) {
-				cp = (uint32_t)(p[i] & 0x1F) << 6 | (p[i + 1] & 0x3F);
-				i += 2;
 			} else {
 				cp = svd_utf8_next(s + i, len - i, &used);
 				i += used;

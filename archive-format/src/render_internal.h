@@ -57,12 +57,6 @@ void svd_buf_html(svd_buf *b, const char *s, size_t n);
 /* A file name as one URL path segment: unreserved bytes as they are, the rest %XX. */
 void svd_buf_url(svd_buf *b, const char *s);
 
-/* Decode one UTF-8 code point at s (n bytes left); *used gets its length. U+FFFD if invalid. */
-uint32_t svd_utf8_next(const char *s, size_t n, size_t *used);
-
-/* Encode cp as UTF-8 into out (4 bytes); returns the length. */
-size_t svd_utf8_put(char out[4], uint32_t cp);
-
 /*
  * The folding of one code point for search (SPEC.md, 11.3): ASCII and
  * Latin, Greek and Cyrillic capitals to small letters, Latin and Greek
