@@ -149,7 +149,10 @@ int svd_catalog_add_words(svd_catalog *c, const svd_early_page *e, const svd_wor
 /* 1 when id's early page is its final page, in a finished catalog. */
 int svd_catalog_page_final(const svd_catalog *c, const char *id);
 
-/* Every non-identity mapping of the fold table, in code point order. */
+/*
+ * Every non-identity mapping of the fold table, in code point order
+ * (render_fold_table.c, written by archive-format/tools/gen_fold.py).
+ */
 typedef struct svd_fold_pair {
 	unsigned short from, to; /* to = 0: dropped */
 } svd_fold_pair;
