@@ -44,6 +44,9 @@ if [ "$tests" = 1 ]; then
 		clang libclang-rt-14-dev valgrind
 		# benchmarks: peak memory through GNU time
 		time
+		# the Unicode data the search folding table is generated from
+		# (tests/cli/fold_table.sh runs archive-format/tools/gen_fold.py)
+		unicode-data
 		# the reader library in a browser (tests/cli/browser.sh): Debian's
 		# headless Chromium, driven by playwright-core from npm
 		chromium nodejs

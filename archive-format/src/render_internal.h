@@ -5,6 +5,7 @@
 #define SVD_RENDER_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "samvydav/render.h"
 
@@ -18,6 +19,32 @@ typedef struct svd_asset {
 /* The table embed.cmake writes; ends with a NULL name. */
 extern const svd_asset svd_reader_assets[];
 
+/*
+ * Page at a time, folding, tokens and shards: what render_library.c, the
+ * HTTP service and the unit tests use, which the public render.h leaves out
+ * (its outlets are svd_render_library() and svd_unpack()).
+ */
+
+/*
+ * A growing byte buffer with a hard cap: a page being rendered. The first
+ * failure sticks (error); later writes do nothing. data is NUL-terminated
+ * while len > 0.
+ */
+typedef struct svd_buf {
+	char *data;
+	size_t len, cap, max;
+	int error; /* 0, or the SVD_E code of the first failure */
+} svd_buf;
+
+/* Start an empty buffer that may grow to max bytes. */
+void svd_buf_init(svd_buf *b, size_t max);
+
+/* Append n bytes. Returns 0, SVD_ETOOBIG over the cap, SVD_ERROR without memory. */
+int svd_buf_put(svd_buf *b, const void *data, size_t n);
+
+/* Free the bytes (the struct is the caller's); the buffer is empty afterwards. */
+void svd_buf_clear(svd_buf *b);
+
 /* printf into a buffer (a line of at most 1 KiB). */
 int svd_buf_printf(svd_buf *b, const char *fmt, ...) SVD_PRINTF(2, 3);
 
@@ -30,11 +57,50 @@ void svd_buf_html(svd_buf *b, const char *s, size_t n);
 /* A file name as one URL path segment: unreserved bytes as they are, the rest %XX. */
 void svd_buf_url(svd_buf *b, const char *s);
 
-/* Decode one UTF-8 code point at s (n bytes left); *used gets its length. U+FFFD if invalid. */
-uint32_t svd_utf8_next(const char *s, size_t n, size_t *used);
+/*
+ * The folding of one code point for search (SPEC.md, 11.3): ASCII and
+ * Latin, Greek and Cyrillic capitals to small letters, Latin and Greek
+ * diacritics removed, combining marks dropped. Returns the folded code
+ * point, 0 when it is dropped, cp itself when unchanged.
+ */
+uint32_t svd_fold_cp(uint32_t cp);
 
-/* Encode cp as UTF-8 into out (4 bytes); returns the length. */
-size_t svd_utf8_put(char out[4], uint32_t cp);
+/*
+ * Fold UTF-8 text (NFC assumed), appending to out. Bytes that are not
+ * valid UTF-8 are taken as U+FFFD.
+ */
+int svd_fold(svd_buf *out, const char *s, size_t len);
+
+/* Told about each token; return non-zero to stop (that value is returned). */
+typedef int (*svd_token_cb)(const char *token, size_t len, void *payload);
+
+/*
+ * Split text into search tokens: maximal runs of letters and digits,
+ * folded, of SVD_TOKEN_MIN to SVD_TOKEN_MAX code points (longer and shorter
+ * runs are no token). The token is borrowed for the callback's duration.
+ */
+int svd_tokens(const char *s, size_t len, svd_token_cb cb, void *payload);
+
+/* The search shard of a folded token: FNV-1a 32 of its first two code points' UTF-8, mod 64. */
+unsigned svd_search_shard(const char *token, size_t len);
+
+/* index.html, appended to out. */
+int svd_render_index(svd_buf *out, const svd_catalog *c);
+
+/*
+ * pages/<id>.html, appended to out. v is the verdict to show, or NULL for
+ * the one the catalog holds; body is body.md's bytes, or NULL when the item
+ * has none. Returns 0, or SVD_ENOTFOUND for an id the catalog does not show
+ * (absent or retracted).
+ */
+int svd_render_item(svd_buf *out, const svd_catalog *c, const char *id, const svd_verdict *v,
+                    const char *body, size_t body_len);
+
+/* search/sNN.js for shard n (0..63), appended to out. */
+int svd_render_shard(svd_buf *out, const svd_catalog *c, unsigned n);
+
+/* search/fold.js: every non-identity mapping of svd_fold_cp(), appended to out. */
+int svd_render_fold_js(svd_buf *out);
 
 /* The id of the i-th item added (borrowed), or NULL past the end. */
 const char *svd_catalog_id_at(const svd_catalog *c, size_t i);
@@ -83,7 +149,10 @@ int svd_catalog_add_words(svd_catalog *c, const svd_early_page *e, const svd_wor
 /* 1 when id's early page is its final page, in a finished catalog. */
 int svd_catalog_page_final(const svd_catalog *c, const char *id);
 
-/* Every non-identity mapping of the fold table, in code point order. */
+/*
+ * Every non-identity mapping of the fold table, in code point order
+ * (render_fold_table.c, written by archive-format/tools/gen_fold.py).
+ */
 typedef struct svd_fold_pair {
 	unsigned short from, to; /* to = 0: dropped */
 } svd_fold_pair;

@@ -18,6 +18,7 @@
 
 #include "samvydav/sig.h"
 #include "key_internal.h"
+#include "sig_internal.h"
 #include "util.h"
 
 #define SIG_ALG_HASHED "ED"

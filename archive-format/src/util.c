@@ -236,41 +236,88 @@ int svd_hex_decode(uint8_t *out, size_t n, const char *hex)
 	return 0;
 }
 
-int svd_utf8_valid(const char *str, size_t len)
+/*
+ * The one UTF-8 decoder of the library: validation, control characters,
+ * HTML escaping, folding, tokens and shards all read text through it, so
+ * they agree on what is valid (RFC 3629: shortest form, no surrogates,
+ * nothing above U+10FFFF).
+ */
+uint32_t svd_utf8_next(const char *s, size_t n, size_t *used)
 {
-	const unsigned char *s = (const unsigned char *)str, *end = s + len;
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp, min;
+	size_t len, i;
 
-	while (s < end) {
-		unsigned char c = *s;
-		uint32_t cp;
-		size_t n, i;
+	*used = 1;
+	if (n == 0)
+		return 0xFFFD;
+	if (p[0] < 0x80)
+		return p[0];
+	if (p[0] >= 0xC2 && p[0] <= 0xDF) {
+		len = 2;
+		cp = p[0] & 0x1F;
+		min = 0x80;
+	} else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+		len = 3;
+		cp = p[0] & 0x0F;
+		min = 0x800;
+	} else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+		len = 4;
+		cp = p[0] & 0x07;
+		min = 0x10000;
+	} else {
+		return 0xFFFD;
+	}
+	if (n < len)
+		return 0xFFFD;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0xFFFD;
+		cp = cp << 6 | (p[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0xFFFD;
+	*used = len;
+	return cp;
+}
 
-		if (c < 0x80) {
-			s++;
+size_t svd_utf8_put(char out[4], uint32_t cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xC0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xE0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+	out[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+int svd_utf8_valid(const char *s, size_t len)
+{
+	size_t i = 0, used;
+
+	while (i < len) {
+		if ((unsigned char)s[i] < 0x80) {
+			i++;
 			continue;
-		} else if (c >= 0xC2 && c <= 0xDF) {
-			n = 1;
-			cp = c & 0x1F;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			n = 2;
-			cp = c & 0x0F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return 0;
 		}
-		if ((size_t)(end - s) <= n)
+		/* a real U+FFFD is three bytes long */
+		if (svd_utf8_next(s + i, len - i, &used) == 0xFFFD && used == 1)
 			return 0;
-		for (i = 1; i <= n; i++) {
-			if ((s[i] & 0xC0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i] & 0x3F);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		s += n + 1;
+		i += used;
 	}
 	return 1;
 }
@@ -300,17 +347,20 @@ char *svd_strdup(const char *s)
 	return p;
 }
 
-long svd_utf8_control_at(const char *str, size_t len)
+long svd_utf8_control_at(const char *s, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i;
+	size_t i = 0, used;
 
-	for (i = 0; i < len; i++) {
-		if (s[i] < 0x20 || s[i] == 0x7F)
+	while (i < len) {
+		uint32_t cp = (unsigned char)s[i];
+
+		if (cp < 0x80)
+			used = 1;
+		else
+			cp = svd_utf8_next(s + i, len - i, &used);
+		if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F))
 			return (long)i;
-		/* C1 controls are the two-byte sequences C2 80..C2 9F */
-		if (s[i] == 0xC2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F)
-			return (long)i;
+		i += used;
 	}
 	return -1;
 }

@@ -26,12 +26,6 @@ int svd_file_write_atomic(const char *path, const void *data, size_t len, mode_t
 /* write() all of data, retrying after signals. Returns 0, or -1 with errno set. */
 int svd_write_all(int fd, const void *data, size_t len);
 
-/*
- * The offset of the first control character (U+0000..U+001F, U+007F,
- * U+0080..U+009F) in valid UTF-8, or -1 when there is none.
- */
-long svd_utf8_control_at(const char *s, size_t len);
-
 /* fsync a folder so that a rename or a new entry in it is durable. */
 int svd_dir_fsync(const char *path);
 
@@ -44,8 +38,25 @@ void svd_hex_encode(char *out, const uint8_t *in, size_t n);
 /* Parse 2n hex digits (either case) into n bytes. Returns 0 or -1. */
 int svd_hex_decode(uint8_t *out, size_t n, const char *hex);
 
+/*
+ * Decode the UTF-8 code point at s (n bytes left) and put its length in
+ * *used. Bytes that do not start a whole sequence in its shortest form, of
+ * a code point up to U+10FFFF that is no surrogate (or n = 0), give
+ * U+FFFD with *used = 1; a U+FFFD in the text has *used = 3.
+ */
+uint32_t svd_utf8_next(const char *s, size_t n, size_t *used);
+
+/* Encode cp (up to U+10FFFF) as UTF-8 into out; returns the length, 1 to 4. */
+size_t svd_utf8_put(char out[4], uint32_t cp);
+
 /* Is [s, s+len) valid UTF-8 (shortest forms, no surrogates, <= U+10FFFF)? 1 or 0. */
 int svd_utf8_valid(const char *s, size_t len);
+
+/*
+ * The offset of the first control character (U+0000..U+001F, U+007F,
+ * U+0080..U+009F) in valid UTF-8, or -1 when there is none.
+ */
+long svd_utf8_control_at(const char *s, size_t len);
 
 /* Join a folder and a name into a new string (malloc); NULL on no memory. */
 char *svd_path_join(const char *dir, const char *name);

@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "helpers.h"
+#include "http_internal.h"
 #include "samvydav/archive.h"
 #include "samvydav/http.h"
 #include "samvydav/item.h"

@@ -20,6 +20,7 @@
 #include "helpers.h"
 #include "samvydav/key.h"
 #include "samvydav/sig.h"
+#include "sig_internal.h"
 #include "util.h"
 
 #define PLAIN_KEYID      "A0B4236BD2096A29"

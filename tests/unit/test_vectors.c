@@ -26,6 +26,7 @@
 
 #include "helpers.h"
 #include "samvydav/sig.h"
+#include "sig_internal.h"
 #include "util.h"
 
 /* The vector file tests/data/vectors/NAME, parsed; the test fails without it. */

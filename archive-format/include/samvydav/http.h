@@ -56,14 +56,6 @@ uint16_t svd_http_port(const svd_http *h);
 /** Stop serving (finishing requests in progress) and free; NULL is fine. */
 void svd_http_stop(svd_http *h);
 
-/**
- * Is this request path one the service answers, and what is it? For tests
- * and fuzzing: the same check every request goes through.
- *
- * @return 0 when acceptable, SVD_EINVALID (4xx) with a message otherwise.
- */
-int svd_http_check_path(const char *path, size_t len);
-
 #ifdef __cplusplus
 }
 #endif

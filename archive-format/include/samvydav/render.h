@@ -38,54 +38,6 @@ extern "C" {
 #define SVD_TOKEN_MIN        2                    /**< code points of a token, at least */
 #define SVD_TOKEN_MAX        32                   /**< code points of a token, at most */
 
-/**
- * A growing byte buffer with a hard cap: a page being rendered. The first
- * failure sticks (error); later writes do nothing. data is NUL-terminated
- * while len > 0.
- */
-typedef struct svd_buf {
-	char *data;
-	size_t len, cap, max;
-	int error; /**< 0, or the SVD_E code of the first failure */
-} svd_buf;
-
-/** Start an empty buffer that may grow to max bytes. */
-void svd_buf_init(svd_buf *b, size_t max);
-
-/** Append n bytes. @return 0, SVD_ETOOBIG over the cap, SVD_ERROR without memory. */
-int svd_buf_put(svd_buf *b, const void *data, size_t n);
-
-/** Free the bytes (the struct is the caller's); the buffer is empty afterwards. */
-void svd_buf_clear(svd_buf *b);
-
-/**
- * The folding of one code point for search (SPEC.md, 11.3): ASCII and
- * Latin, Greek and Cyrillic capitals to small letters, Latin and Greek
- * diacritics removed, combining marks dropped.
- *
- * @return the folded code point, 0 when it is dropped, cp itself when unchanged
- */
-uint32_t svd_fold_cp(uint32_t cp);
-
-/**
- * Fold UTF-8 text (NFC assumed), appending to out. Bytes that are not
- * valid UTF-8 are taken as U+FFFD.
- */
-int svd_fold(svd_buf *out, const char *s, size_t len);
-
-/** Told about each token; return non-zero to stop (that value is returned). */
-typedef int (*svd_token_cb)(const char *token, size_t len, void *payload);
-
-/**
- * Split text into search tokens: maximal runs of letters and digits,
- * folded, of SVD_TOKEN_MIN to SVD_TOKEN_MAX code points (longer and shorter
- * runs are no token). The token is borrowed for the callback's duration.
- */
-int svd_tokens(const char *s, size_t len, svd_token_cb cb, void *payload);
-
-/** The search shard of a folded token: FNV-1a 32 of its first two code points' UTF-8, mod 64. */
-unsigned svd_search_shard(const char *token, size_t len);
-
 /** The items a library shows, with what the gate said of each; opaque. */
 typedef struct svd_catalog svd_catalog;
 
@@ -137,25 +89,6 @@ const svd_view *svd_catalog_view(const svd_catalog *c);
 
 /** Free a catalog; NULL is fine. */
 void svd_catalog_free(svd_catalog *c);
-
-/** index.html, appended to out. */
-int svd_render_index(svd_buf *out, const svd_catalog *c);
-
-/**
- * pages/<id>.html, appended to out.
- *
- * @param v the verdict to show, or NULL for the one the catalog holds
- * @param body body.md's bytes, or NULL when the item has none
- * @return 0; SVD_ENOTFOUND for an id the catalog does not show (absent or retracted)
- */
-int svd_render_item(svd_buf *out, const svd_catalog *c, const char *id, const svd_verdict *v,
-                    const char *body, size_t body_len);
-
-/** search/sNN.js for shard n (0..63), appended to out. */
-int svd_render_shard(svd_buf *out, const svd_catalog *c, unsigned n);
-
-/** search/fold.js: every non-identity mapping of svd_fold_cp(), appended to out. */
-int svd_render_fold_js(svd_buf *out);
 
 /**
  * A static asset embedded at build time ("reader.css", "reader.js").

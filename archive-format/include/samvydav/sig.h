@@ -75,15 +75,6 @@ int svd_sig_verify(const svd_sig *sig, const svd_pubkey *pk, const void *msg, si
 /** Free a signature; NULL is fine. */
 void svd_sig_free(svd_sig *sig);
 
-/**
- * The one Ed25519 verification that every signature check goes through
- * (libsodium's crypto_sign_verify_detached: it refuses non-canonical S and
- * small-order keys and R).
- *
- * @return 0 when valid, SVD_EBADSIG otherwise (no message is set).
- */
-int svd_ed25519_verify(const uint8_t sig[64], const void *msg, size_t len, const uint8_t pk[32]);
-
 #ifdef __cplusplus
 }
 #endif
