@@ -12,7 +12,7 @@
 #define SAMVYDAV_ITEM_H
 
 #include "common.h"
-#include "archive.h"
+#include "trust.h"
 #include "manifest.h"
 
 #ifdef __cplusplus
@@ -151,6 +151,13 @@ char *svd_verdict_summary(const svd_verdict *v);
 
 /** Free a verdict; NULL is fine. */
 void svd_verdict_free(svd_verdict *v);
+
+/**
+ * Told about every item an operation, a verification or a view has looked
+ * at, accepted or not. Return 0 to go on, non-zero to stop (that value is
+ * returned by the call that was running).
+ */
+typedef int (*svd_item_cb)(const svd_verdict *v, void *payload);
 
 #ifdef __cplusplus
 }

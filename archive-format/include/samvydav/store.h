@@ -17,6 +17,7 @@
 #include "key.h"
 #include "manifest.h"
 #include "sig.h"
+#include "view.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -26,13 +27,6 @@ extern "C" {
 
 /** One operation on the store, ending in one commit; opaque. */
 typedef struct svd_txn svd_txn;
-
-/**
- * Told about every item an operation or a verification has looked at,
- * accepted or not. Return 0 to go on, non-zero to stop (that value is
- * returned by the call that was running).
- */
-typedef int (*svd_item_cb)(const svd_verdict *v, void *payload);
 
 /** What an operation did. */
 typedef struct svd_txn_stats {
@@ -182,6 +176,47 @@ typedef int (*svd_log_cb)(const svd_log_entry *e, void *payload);
 
 /** Walk main's history, newest first. */
 int svd_store_log(svd_archive *a, svd_log_cb cb, void *payload);
+
+/* The view of an archive: what it shows (view.h has the rules). */
+
+/** How much the gate checks when a view is opened on an archive. */
+typedef enum svd_view_check {
+	/**
+	 * The whole gate on manifests, layout and signatures; payload files by
+	 * their size (their bytes were hashed when they entered the store, and
+	 * 'samvydav verify' hashes them again). What listing and exporting use.
+	 */
+	SVD_VIEW_SIGNATURES = 0,
+	/** The whole gate, every payload byte hashed: what verify and pages use. */
+	SVD_VIEW_FULL,
+} svd_view_check;
+
+/** How to open a view on an archive. Zero-initialise, then set. */
+typedef struct svd_view_policy {
+	const svd_trust *trust; /**< the keys to trust; NULL for the archive's own list */
+	svd_view_check check;   /**< how much to check */
+	unsigned flags;         /**< enum svd_view_flags */
+	unsigned threads;       /**< gate workers; 0: one per core */
+	/**
+	 * Told about each item's verdict (in id order, from the calling thread)
+	 * as the view is built, for callers that report on every item (verify).
+	 * Return non-zero to stop (svd_view_open returns that value). May be NULL.
+	 */
+	svd_item_cb item;
+	void *payload;
+} svd_view_policy;
+
+/**
+ * The view of an archive at a commit.
+ *
+ * @param commit a commit id in hex (4 to 40 digits), or NULL for main
+ * @param policy NULL for the defaults
+ * @param[out] out the caller's, freed with svd_view_free()
+ * @return 0; SVD_ENOTFOUND for an unknown commit (main with nothing in it
+ *         gives an empty view); SVD_EINVALID for a malformed commit id.
+ */
+int svd_view_open(svd_view **out, svd_archive *a, const char *commit,
+                  const svd_view_policy *policy);
 
 #ifdef __cplusplus
 }

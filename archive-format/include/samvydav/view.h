@@ -26,16 +26,15 @@
  *    first, then by id. An item without a manifest sorts last.
  *
  * A view is read-only once finished and may be read from several threads
- * at once. It is built by one thread.
+ * at once. It is built by one thread. This header is the rules and the
+ * reading; a view of an archive is opened by svd_view_open() (store.h).
  */
 #ifndef SAMVYDAV_VIEW_H
 #define SAMVYDAV_VIEW_H
 
 #include "common.h"
-#include "archive.h"
 #include "item.h"
 #include "manifest.h"
-#include "store.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +42,12 @@ extern "C" {
 
 /** The checked, ordered set of items an archive shows; opaque. */
 typedef struct svd_view svd_view;
+
+/** Flags of a view. */
+enum svd_view_flags {
+	/** Keep each item's parsed manifest (svd_view_item.manifest). */
+	SVD_VIEW_MANIFESTS = 1u << 0,
+};
 
 /** Whether an item is shown, and if not, why. */
 typedef enum svd_view_state {
@@ -71,51 +76,6 @@ typedef struct svd_view_item {
 	const char *signers;         /**< the trusted key ids whose signatures verify,
 	                                  space-separated ("" for none) */
 } svd_view_item;
-
-/** How much the gate checks when a view is opened on an archive. */
-typedef enum svd_view_check {
-	/**
-	 * The whole gate on manifests, layout and signatures; payload files by
-	 * their size (their bytes were hashed when they entered the store, and
-	 * 'samvydav verify' hashes them again). What listing and exporting use.
-	 */
-	SVD_VIEW_SIGNATURES = 0,
-	/** The whole gate, every payload byte hashed: what verify and pages use. */
-	SVD_VIEW_FULL,
-} svd_view_check;
-
-/** Flags of a view. */
-enum svd_view_flags {
-	/** Keep each item's parsed manifest (svd_view_item.manifest). */
-	SVD_VIEW_MANIFESTS = 1u << 0,
-};
-
-/** How to open a view on an archive. Zero-initialise, then set. */
-typedef struct svd_view_policy {
-	const svd_trust *trust; /**< the keys to trust; NULL for the archive's own list */
-	svd_view_check check;   /**< how much to check */
-	unsigned flags;         /**< enum svd_view_flags */
-	unsigned threads;       /**< gate workers; 0: one per core */
-	/**
-	 * Told about each item's verdict (in id order, from the calling thread)
-	 * as the view is built, for callers that report on every item (verify).
-	 * Return non-zero to stop (svd_view_open returns that value). May be NULL.
-	 */
-	svd_item_cb item;
-	void *payload;
-} svd_view_policy;
-
-/**
- * The view of an archive at a commit.
- *
- * @param commit a commit id in hex (4 to 40 digits), or NULL for main
- * @param policy NULL for the defaults
- * @param[out] out the caller's, freed with svd_view_free()
- * @return 0; SVD_ENOTFOUND for an unknown commit (main with nothing in it
- *         gives an empty view); SVD_EINVALID for a malformed commit id.
- */
-int svd_view_open(svd_view **out, svd_archive *a, const char *commit,
-                  const svd_view_policy *policy);
 
 /**
  * An empty view to fill with svd_view_add() (a bundle's items, say).
