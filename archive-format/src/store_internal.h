@@ -98,6 +98,10 @@ int svd_store_commit_resolve(git_oid *out, git_repository *repo, const char *hex
 /* Count an item refused before the gate could run (damage, a bad entry). */
 void svd_txn_note_refused(svd_txn *t);
 
+/* libgit2 started with the store's settings for the whole process (svd_init); and stopped. */
+int svd_store_global_init(void);
+void svd_store_global_shutdown(void);
+
 /* A libgit2 failure as our error: what we were doing, and libgit2's message. */
 int svd_git_error(const char *what);
 
