@@ -25,7 +25,7 @@
 
 #include <samvydav/samvydav.h>
 #include <samvydav/peer.h>
-#include <samvydav/http.h>
+#include "http.h"
 
 #include "config.h"
 #include "inbox.h"

@@ -664,3 +664,78 @@ cleanup:
 	git_revwalk_free(walk);
 	return error;
 }
+
+/* A file of an item in main, held in memory while the caller needs it. */
+struct svd_store_file {
+	git_blob *blob;
+};
+
+int svd_store_file_open(svd_store_file **out, svd_archive *a, const char *id, const char *name,
+                        uint64_t max)
+{
+	git_oid head, oid;
+	git_tree *items = NULL, *tree = NULL;
+	git_tree_entry *te = NULL;
+	git_odb *odb = NULL;
+	git_object_t type;
+	size_t size;
+	int error;
+
+	*out = NULL;
+	if ((error = svd_store_head_oid(&head, a->repo)) < 0) {
+		if (error == SVD_ENOTFOUND)
+			svd_error_set(SVD_ENOTFOUND, "no item %.64s in the archive", id);
+		return error;
+	}
+	if ((error = svd_store_items_tree(&items, a->repo, &head)) < 0 ||
+	    (error = svd_store_item_tree(&oid, a->repo, items, id)) < 0)
+		goto cleanup;
+	if (git_tree_lookup(&tree, a->repo, &oid) < 0) {
+		error = svd_git_error("cannot read an item's folder");
+		goto cleanup;
+	}
+	if (git_tree_entry_bypath(&te, tree, name) < 0 || git_tree_entry_type(te) != GIT_OBJECT_BLOB) {
+		error = svd_error_set(SVD_ENOTFOUND, "item %.12s... holds no file %s", id, name);
+		goto cleanup;
+	}
+	if (git_repository_odb(&odb, a->repo) < 0 ||
+	    git_odb_read_header(&size, &type, odb, git_tree_entry_id(te)) < 0) {
+		error = svd_git_error("cannot read a file's size");
+		goto cleanup;
+	}
+	if ((uint64_t)size > max) {
+		error = svd_error_set(SVD_ETOOBIG, "file of %zu bytes is over the limit of %llu", size,
+		                      (unsigned long long)max);
+		goto cleanup;
+	}
+	if (!(*out = calloc(1, sizeof(**out)))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	if (git_blob_lookup(&(*out)->blob, a->repo, git_tree_entry_id(te)) < 0) {
+		error = svd_git_error("cannot read a file");
+		free(*out);
+		*out = NULL;
+		goto cleanup;
+	}
+cleanup:
+	git_odb_free(odb);
+	git_tree_entry_free(te);
+	git_tree_free(tree);
+	git_tree_free(items);
+	return error;
+}
+
+const void *svd_store_file_data(const svd_store_file *f, size_t *len)
+{
+	*len = (size_t)git_blob_rawsize(f->blob);
+	return git_blob_rawcontent(f->blob);
+}
+
+void svd_store_file_free(svd_store_file *f)
+{
+	if (!f)
+		return;
+	git_blob_free(f->blob);
+	free(f);
+}

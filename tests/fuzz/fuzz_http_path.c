@@ -1,7 +1,7 @@
 /*
  * fuzz_http_path.c: the HTTP service's gate — a request path as
- * libmicrohttpd hands it over, %XX-decoded by svd_http_unescape(), then
- * judged by svd_http_check_path() — and the raw bytes straight into the
+ * libmicrohttpd hands it over, %XX-decoded by svd_site_unescape(), then
+ * judged by svd_site_check_path() — and the raw bytes straight into the
  * check. Whatever is accepted must hold no "..", no "." segment, no NUL,
  * no backslash and no '%' left.
  */
@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "http_internal.h"
-#include "samvydav/http.h"
+#include "site_internal.h"
+#include "http.h"
 
 /* What an accepted path can never hold, whatever was decoded into it. */
 static void check_accepted(const char *p, size_t len)
@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_init();
 	/* the raw bytes, NULs and all, straight into the check */
-	if (svd_http_check_path((const char *)data, size) == 0)
+	if (svd_site_check_path((const char *)data, size) == 0)
 		check_accepted((const char *)data, size);
 
 	/* as the service sees it: a C string (MHD stops at a NUL), decoded */
@@ -50,10 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(s, data, size);
 	s[size] = '\0';
-	len = svd_http_unescape(s);
+	len = svd_site_unescape(s);
 	if (len != strlen(s) || len > size)
 		abort();
-	if (svd_http_check_path(s, len) == 0)
+	if (svd_site_check_path(s, len) == 0)
 		check_accepted(s, len);
 	free(s);
 	return 0;

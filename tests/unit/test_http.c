@@ -26,9 +26,9 @@
 #include <sodium.h>
 
 #include "helpers.h"
-#include "http_internal.h"
+#include "site_internal.h"
 #include "samvydav/archive.h"
-#include "samvydav/http.h"
+#include "http.h"
 #include "samvydav/item.h"
 #include "samvydav/key.h"
 #include "samvydav/manifest.h"
@@ -125,7 +125,7 @@ static int group_teardown(void **state)
 
 static void expect_refused(const char *path, size_t len)
 {
-	if (svd_http_check_path(path, len) != SVD_EINVALID)
+	if (svd_site_check_path(path, len) != SVD_EINVALID)
 		fail_msg("the gate takes '%.*s' (%zu bytes)", (int)(len > 200 ? 200 : len), path,
 		         len);
 	assert_true(svd_error_last()[0] != '\0');
@@ -138,7 +138,7 @@ static void refused(const char *path)
 
 static void accepted(const char *path)
 {
-	if (svd_http_check_path(path, strlen(path)) != 0)
+	if (svd_site_check_path(path, strlen(path)) != 0)
 		fail_msg("the gate refuses '%s': %s", path, svd_error_last());
 }
 
@@ -269,7 +269,7 @@ static void test_check_path_accepted(void **state)
 	accepted("/items/" ID_A "/\xd1\x84\xd0\xbe\xd1\x82\xd0\xbe.jpg"); /* фото.jpg */
 	accepted("/items/" ID_A "/sig/ABCDEF0123456789.minisig");
 	/* the length is what counts, not a NUL after it */
-	assert_int_equal(svd_http_check_path("/api/items-and-more", 10), 0);
+	assert_int_equal(svd_site_check_path("/api/items-and-more", 10), 0);
 	/* exactly at the limit */
 	memset(path, 0, sizeof(path));
 	snprintf(path, sizeof(path), "/items/" ID_A "/");

@@ -14,7 +14,7 @@
 #include "store.h"
 #include "bundle.h"
 #include "peer.h"
-#include "http.h"
+#include "site.h"
 #include "render.h"
 #include "view.h"
 #include "pause.h"

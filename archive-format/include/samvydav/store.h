@@ -177,6 +177,28 @@ typedef int (*svd_log_cb)(const svd_log_entry *e, void *payload);
 /** Walk main's history, newest first. */
 int svd_store_log(svd_archive *a, svd_log_cb cb, void *payload);
 
+/** A file of an item in main, held in memory; opaque. */
+typedef struct svd_store_file svd_store_file;
+
+/**
+ * Read one file of an item in main (a payload, "manifest.json" or
+ * "sig/KEYID.minisig") into memory, whatever the view says of the item.
+ * The bytes stay valid until svd_store_file_free(), even if the archive
+ * handle is used meanwhile; not after svd_archive_free().
+ *
+ * @param max the largest file to read
+ * @param[out] out the caller's
+ * @return 0; SVD_ENOTFOUND for no such item or file; SVD_ETOOBIG over max.
+ */
+int svd_store_file_open(svd_store_file **out, svd_archive *a, const char *id, const char *name,
+                        uint64_t max);
+
+/** The file's bytes (borrowed) and their number. */
+const void *svd_store_file_data(const svd_store_file *f, size_t *len);
+
+/** Free a file read by svd_store_file_open(); NULL is fine. */
+void svd_store_file_free(svd_store_file *f);
+
 /* The view of an archive: what it shows (view.h has the rules). */
 
 /** How much the gate checks when a view is opened on an archive. */

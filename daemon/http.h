@@ -1,30 +1,26 @@
 /*
- * http.h: the read-only HTTP service of a mirror, for readers and couriers
- * on the local network (libmicrohttpd).
+ * http.h: samvydavd's read-only HTTP service, for readers and couriers on
+ * the local network: libmicrohttpd in front of the library's site
+ * (<samvydav/site.h>), which decides every answer.
  *
- * GET and HEAD only. The reader library of render.h, the same files that
- * `samvydav unpack` writes: / and /index.html, /reader.css, /reader.js,
- * /search/fold.js, /search/sNN.js, /pages/<id>.html (one item with its
- * verdict), /items/<id[0:2]>/<id>/<file> (the raw file; /items/<id>/<file>
- * too). Besides: /items/<id> (moved: a redirect to its page),
- * /bundle/latest (the newest full bundle in the outbox), /api/status and
- * /api/items (JSON). The pages are made once per main commit and trust
- * list, every item through the gate.
- * Every request path is untrusted: anything but these forms (traversal,
- * encoded dots, NUL, overlong URLs) gets a 4xx and never a file outside the
- * archive. Connection limits, timeouts and memory caps are set explicitly.
+ * GET and HEAD only; the paths are site.h's. Every request path is
+ * untrusted: it is decoded once (svd_site_unescape) and judged by the site;
+ * anything but its forms gets a 4xx and never a file outside the archive.
+ * Connection limits, timeouts and memory caps are set explicitly.
  */
-#ifndef SAMVYDAV_HTTP_H
-#define SAMVYDAV_HTTP_H
+#ifndef SVDD_HTTP_H
+#define SVDD_HTTP_H
 
-#include "common.h"
-#include "archive.h"
+#include <stddef.h>
+#include <stdint.h>
+
+#include <samvydav/site.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define SVD_HTTP_URL_MAX 1024 /**< bytes of a request's URL */
+#define SVD_HTTP_URL_MAX SVD_SITE_URL_MAX /**< bytes of a request's URL */
 
 /** Settings of the service. Zero fields take the defaults. */
 typedef struct svd_http_opts {
