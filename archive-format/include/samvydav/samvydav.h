@@ -13,6 +13,7 @@
 #include "store.h"
 #include "bundle.h"
 #include "peer.h"
+#include "stick.h"
 #include "http.h"
 #include "render.h"
 #include "pause.h"
