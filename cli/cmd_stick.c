@@ -141,8 +141,8 @@ static json_t *mirror_json(kstate *s, const char *name)
 /* A bundle's JSON entry, with the refusals and damage gathered while it was read. */
 static void bundle_json(kstate *s, const char *file, const char *outcome, json_t *more)
 {
-	json_t *b = json_pack("{s:s,s:s,s:O,s:O}", "file", file, "outcome", outcome, "refusals",
-	                      s->refusals, "damage", s->damage);
+	json_t *b = json_pack("{s:s,s:s,s:o,s:o}", "file", file, "outcome", outcome, "refusals",
+	                      json_copy(s->refusals), "damage", json_copy(s->damage));
 
 	if (more)
 		json_object_update(b, more);

@@ -993,7 +993,7 @@ int svd_stick_sync(svd_archive *a, const char *stick, const svd_stick_opts *opts
 	/* 2. write for each other mirror what it lacks */
 	if ((error = list_dir(&names, &n, s.havedir, HAVE_SUFFIX)) < 0)
 		goto cleanup;
-	if (n && (error = stick_dir(s.bundles, 1, NULL)) < 0) {
+	if ((error = stick_dir(s.bundles, 1, NULL)) < 0) {
 		/* reported; writing for each mirror then fails and says so */
 		char *msg = last_message();
 		error = emitf(&s, SVD_STICK_WARNING, NULL, NULL, "%s", msg ? msg : "");
@@ -1046,7 +1046,6 @@ int svd_stick_sync(svd_archive *a, const char *stick, const svd_stick_opts *opts
 	/* 4. flush: then it may be removed */
 	if ((error = flush(&s)) < 0)
 		goto cleanup;
-	svd_pause_point("stick.flushed");
 	result->safe = 1;
 cleanup:
 	free_list(names, n);
