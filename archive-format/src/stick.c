@@ -119,7 +119,7 @@ static int emitf(syncer *s, svd_stick_step step, const svd_stick_file *f, const 
                  const char *fmt, ...)
 {
 	svd_stick_event ev = {0};
-	char msg[2048];
+	char msg[8192];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -304,7 +304,7 @@ static int failed(syncer *s, svd_stick_file *f, const char *why)
 /* failed() with the reason and the last message: "what: <message>; then". */
 static int failed_last(syncer *s, svd_stick_file *f, const char *what, const char *then)
 {
-	char why[2048];
+	char why[6144];
 
 	snprintf(why, sizeof(why), "%s: %s%s", what, svd_error_last(), then);
 	return failed(s, f, why);
