@@ -685,11 +685,13 @@ static int export_for(syncer *s, svd_stick_mirror *m, const char *mirror, const 
 	eo.threads = s->o->threads;
 	eo.progress = s->o->progress;
 	eo.payload = s->o->payload;
-	if (svd_export(s->a, out, &eo, &res) < 0) {
+	if ((error = svd_export(s->a, out, &eo, &res)) < 0) {
 		char *msg = last_message();
+		int full = error == SVD_EINVALID && budget < cap; /* an item over the room left */
 		m->failed = 1;
 		error = emitf(s, SVD_STICK_MIRROR_FAILED, NULL, mirror,
-		              "cannot write a bundle for %s: %s", mirror, msg ? msg : "");
+		              "cannot write a bundle for %s: %s%s", mirror, msg ? msg : "",
+		              full ? " (that is the room left on the stick: make room on it)" : "");
 		free(msg);
 		goto cleanup;
 	}
@@ -774,6 +776,8 @@ static int export_for(syncer *s, svd_stick_mirror *m, const char *mirror, const 
 		error = emit(s, &ev);
 	}
 cleanup:
+	for (i = 0; i < res.nfiles; i++) /* what was not copied (a stop) goes too */
+		unlink(res.files[i]);
 	svd_export_result_clear(&res);
 	free(out);
 	free(dest);
