@@ -54,6 +54,7 @@ typedef struct kstate {
 	int json, quiet, progress, code;
 	int midline;       /* a progress line is on the terminal, with no end of line yet */
 	const char *label; /* what the progress line is about */
+	size_t items;      /* items read from the bundle being imported */
 	char bundle[4096]; /* the bundle being read, as shown */
 	json_t *bundles, *mirrors, *refusals, *damage;
 } kstate;
@@ -79,6 +80,7 @@ static int on_item(const svd_verdict *v, void *payload)
 	const char *id = svd_verdict_id(v);
 	size_t i;
 
+	s->items++;
 	if (svd_verdict_dropped_count(v) || svd_verdict_problem_count(v))
 		end_progress(s);
 	for (i = 0; i < svd_verdict_dropped_count(v); i++) {
@@ -117,7 +119,9 @@ static void on_progress(uint64_t items, uint64_t bytes, void *payload)
 	kstate *s = payload;
 
 	if (s->progress) {
-		cli_progress(s->label, (size_t)items, bytes, 0);
+		/* an import tells bytes only; its items are counted here */
+		cli_progress(s->label, strcmp(s->label, "Importing") ? (size_t)items : s->items,
+		             bytes, 0);
 		s->midline = 1;
 	}
 }
@@ -157,11 +161,17 @@ static int on_step(const svd_stick_event *ev, void *payload)
 	kstate *s = payload;
 	const char *file = ev->file ? ev->file->shown : "";
 
+	if (ev->step == SVD_STICK_BUNDLE_IMPORTED && s->midline) {
+		/* the bundle's last figures, and the end of the line */
+		cli_progress(s->label, s->items, ev->stats->bytes, 1);
+		s->midline = 0;
+	}
 	end_progress(s);
 	switch (ev->step) {
 	case SVD_STICK_BUNDLE_BEGIN:
 		snprintf(s->bundle, sizeof(s->bundle), "%s", file);
 		s->label = "Importing";
+		s->items = 0;
 		break;
 	case SVD_STICK_BUNDLE_SKIPPED:
 		if (s->json)
@@ -328,7 +338,7 @@ int cmd_stick(int argc, char **argv, cli_ctx *ctx)
 	if ((code = cli_open_archive(&a, ctx)) != 0)
 		return code;
 	s.progress = cli_progress_wanted(s.quiet) && !s.json;
-	s.label = "Importing";
+	s.label = "Writing"; /* until a bundle is read */
 	s.bundles = json_array();
 	s.mirrors = json_array();
 	s.refusals = json_array();
