@@ -325,7 +325,7 @@ static int import_one(syncer *s, const char *name)
 	svd_txn *txn = NULL;
 	struct stat st, st2;
 	char sha[2 * SVD_SHA256_BYTES + 1], commit[SVD_COMMIT_HEX_LEN + 1] = "";
-	char *path = NULL, *shown = NULL;
+	char *path = NULL, *shown = NULL, why[512];
 	const char *outcome;
 	int fd = -1, error = 0, bad;
 
@@ -347,7 +347,6 @@ static int import_one(syncer *s, const char *name)
 			s->res->bundles--;
 			goto cleanup;
 		}
-		char why[512];
 		snprintf(why, sizeof(why), "cannot open: %s; it is left on the stick",
 		         errno == ELOOP ? "a link, not a bundle" : svd_ioerr(errno));
 		error = failed(s, &f, why);
@@ -365,7 +364,6 @@ static int import_one(syncer *s, const char *name)
 		goto cleanup;
 	}
 	if (hash_fd(sha, fd) < 0 || fstat(fd, &st2) < 0) {
-		char why[512];
 		snprintf(why, sizeof(why),
 		         "cannot read: %s; it is left on the stick (a damaged stick? copy what "
 		         "can be read elsewhere and import that)",
