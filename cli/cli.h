@@ -45,6 +45,7 @@ int cmd_have(int argc, char **argv, cli_ctx *ctx);
 int cmd_import(int argc, char **argv, cli_ctx *ctx);
 int cmd_inspect(int argc, char **argv, cli_ctx *ctx);
 int cmd_sync(int argc, char **argv, cli_ctx *ctx);
+int cmd_stick(int argc, char **argv, cli_ctx *ctx);
 int cmd_unpack(int argc, char **argv, cli_ctx *ctx);
 
 /* Print "samvydav: <message>" to stderr. */
@@ -98,6 +99,9 @@ int cli_is_help(const char *arg);
 
 /* --threads ARG: 1 to max into *out, 0; or a usage error for cmd (EXIT_USAGE). */
 int cli_threads(const char *cmd, const char *arg, unsigned max, unsigned *out);
+
+/* SIZE with an optional K, M or G (1024-based), as --max-size takes it; 0 on anything else. */
+unsigned long long cli_size(const char *s);
 
 /* --trust PATH: a public key into trust; 0, or the error printed and its exit code. */
 int cli_trust_file(svd_trust *trust, const char *path);

@@ -56,28 +56,6 @@ enum {
 	OPT_WITH_READER,
 };
 
-/* SIZE with an optional K, M or G (1024-based); 0 on anything else. */
-static unsigned long long parse_size(const char *s)
-{
-	unsigned long long v, mult = 1;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return 0;
-	v = strtoull(s, &end, 10);
-	if (!strcmp(end, "K") || !strcmp(end, "k"))
-		mult = 1024ull;
-	else if (!strcmp(end, "M") || !strcmp(end, "m"))
-		mult = 1024ull * 1024;
-	else if (!strcmp(end, "G") || !strcmp(end, "g"))
-		mult = 1024ull * 1024 * 1024;
-	else if (*end)
-		return 0;
-	if (v > ~0ull / mult)
-		return 0;
-	return v * mult;
-}
-
 /* YYYY-MM-DD (the library checks that the date exists). */
 static int looks_like_date(const char *s)
 {
@@ -132,7 +110,7 @@ int cmd_export(int argc, char **argv, cli_ctx *ctx)
 			eo.have_path = optarg;
 			break;
 		case OPT_MAX_SIZE:
-			if (!(eo.max_size = parse_size(optarg)))
+			if (!(eo.max_size = cli_size(optarg)))
 				return cli_usage(
 				    "export",
 				    "--max-size %s: give a size in bytes, with K, M or G "

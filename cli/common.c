@@ -80,6 +80,27 @@ int cli_threads(const char *cmd, const char *arg, unsigned max, unsigned *out)
 	return 0;
 }
 
+unsigned long long cli_size(const char *s)
+{
+	unsigned long long v, mult = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	v = strtoull(s, &end, 10);
+	if (!strcmp(end, "K") || !strcmp(end, "k"))
+		mult = 1024ull;
+	else if (!strcmp(end, "M") || !strcmp(end, "m"))
+		mult = 1024ull * 1024;
+	else if (!strcmp(end, "G") || !strcmp(end, "g"))
+		mult = 1024ull * 1024 * 1024;
+	else if (*end)
+		return 0;
+	if (v > ~0ull / mult)
+		return 0;
+	return v * mult;
+}
+
 int cli_trust_file(svd_trust *trust, const char *path)
 {
 	svd_pubkey *pk = NULL;

@@ -24,6 +24,7 @@ static const cli_cmd commands[] = {
     {"inspect", cmd_inspect, "check what a bundle holds, importing nothing"},
     {"import", cmd_import, "import bundles through the gate, one commit each"},
     {"sync", cmd_sync, "take a peer mirror's items over git, through the gate"},
+    {"stick", cmd_stick, "exchange with a courier's stick: import, write what others lack"},
     {"unpack", cmd_unpack, "make a library to read offline (HTML) from a bundle or archive"},
 };
 

@@ -1,6 +1,7 @@
 /*
  * inbox.c: bundles arriving in the inbox folders, and couriers' sticks.
- * See inbox.h for what it does; the library does the importing.
+ * See inbox.h for what it does; the library does the importing and the
+ * stick's exchange (stick.h), this file the waiting, the record and the log.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,10 +25,8 @@
 
 #define STATE_DIR     "daemon-state"
 #define IMPORTED_FILE "imported"
-#define OUTGOING_DIR  "outgoing"
-#define BUSY_RETRY_MS 5000                    /* the archive's write lock is held */
-#define STICK_CAP     (3900ull * 1024 * 1024) /* FAT32 takes at most 4 GiB a file */
-#define STICK_MARGIN  (16ull * 1024 * 1024)   /* free space left on a stick */
+#define OUTGOING_DIR  "outgoing" /* where bundles for sticks are made */
+#define BUSY_RETRY_MS 5000       /* the archive's write lock is held */
 #define HASH_HEX      (crypto_hash_sha256_BYTES * 2)
 #define SUFFIX        ".tar.zst"
 
@@ -100,17 +98,6 @@ static int has_suffix(const char *name, const char *suffix)
 static int fsync_dir(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
-
-	if (fd < 0)
-		return -1;
-	r = fsync(fd);
-	close(fd);
-	return r;
-}
-
-static int fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
 
 	if (fd < 0)
 		return -1;
@@ -324,22 +311,29 @@ static const record *record_by_sha(const svdd_inbox *ib, const char *sha)
 	return NULL;
 }
 
-static void remember(svdd_inbox *ib, const char *sha, const struct stat *st, const char *outcome,
-                     const char *path)
+static void remember_file(svdd_inbox *ib, const char *sha, uint64_t size, int64_t mtime,
+                          uint64_t ino, uint64_t dev, const char *outcome, const char *path)
 {
 	record r = {0};
 
 	snprintf(r.sha, sizeof(r.sha), "%s", sha);
-	r.size = (uint64_t)st->st_size;
-	r.mtime_ns = mtime_ns(st);
-	r.ino = (uint64_t)st->st_ino;
-	r.dev = (uint64_t)st->st_dev;
+	r.size = size;
+	r.mtime_ns = mtime;
+	r.ino = ino;
+	r.dev = dev;
 	snprintf(r.outcome, sizeof(r.outcome), "%s", outcome);
 	r.path = (char *)path;
 	if (records_add(ib, &r) < 0)
 		svdd_log(SVDD_ERROR, "inbox: out of memory");
 	else
 		records_append(ib, &r);
+}
+
+static void remember(svdd_inbox *ib, const char *sha, const struct stat *st, const char *outcome,
+                     const char *path)
+{
+	remember_file(ib, sha, (uint64_t)st->st_size, mtime_ns(st), (uint64_t)st->st_ino,
+	              (uint64_t)st->st_dev, outcome, path);
 }
 
 /* SHA-256 of an open file's content, from its start. */
@@ -367,31 +361,9 @@ static int hash_fd(char out[HASH_HEX + 1], int fd)
 
 /* ----------------------------------------------------------------- import */
 
-/* Item ids (64 hex digits each), gathered from the bundles a stick carries. */
-typedef struct idset {
-	char (*id)[HASH_HEX + 1];
-	size_t n, cap;
-} idset;
-
-static void idset_add(idset *s, const char *id)
-{
-	if (!id || strlen(id) != HASH_HEX)
-		return;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		char(*grown)[HASH_HEX + 1] = realloc(s->id, cap * sizeof(*grown));
-		if (!grown)
-			return; /* at worst an item travels twice */
-		s->id = grown;
-		s->cap = cap;
-	}
-	memcpy(s->id[s->n++], id, HASH_HEX + 1);
-}
-
+/* Whose items and damage are being logged: the bundle, as the log shows it. */
 typedef struct ictx {
 	const char *path;
-	idset *carry; /* or NULL */
-	int quiet;    /* only gather ids */
 } ictx;
 
 static int on_item(const svd_verdict *v, void *payload)
@@ -400,10 +372,6 @@ static int on_item(const svd_verdict *v, void *payload)
 	const char *id = svd_verdict_id(v);
 	size_t i;
 
-	if (x->carry && svd_verdict_ok(v))
-		idset_add(x->carry, id);
-	if (x->quiet)
-		return 0;
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;
 		svd_verdict_problem(v, i, &file, &check, &msg);
@@ -423,38 +391,40 @@ static void on_damage(uint64_t offset, uint64_t length, const char *what, void *
 {
 	ictx *x = payload;
 
-	if (x->quiet)
-		return;
 	svdd_log(SVDD_WARN, "inbox: %s: damaged at byte %llu (%llu bytes): %s", x->path,
 	         (unsigned long long)offset, (unsigned long long)length, what);
+}
+
+/* The outcome of an import, for the inbox and for sticks alike. */
+static void log_imported(const svdd_inbox *ib, const char *path, const char *outcome,
+                         const svd_bundle_stats *bs, const svd_txn_stats *ts, const char *commit)
+{
+	if (!strcmp(outcome, "refused"))
+		svdd_log(SVDD_WARN,
+		         "inbox: %s: refused: not a readable bundle (no item in it; see "
+		         "%s/refused/); the file is left where it is",
+		         path, ib->archive);
+	else
+		svdd_log(strcmp(outcome, "imported") ? SVDD_WARN : SVDD_INFO,
+		         "inbox: %s: imported: %zu items: %zu added, %zu co-signed, %zu "
+		         "already here, %zu refused, %zu lost to damage%s%.12s",
+		         path, bs->declared ? bs->declared : bs->items, ts->added, ts->cosigned,
+		         ts->unchanged, bs->refused, bs->lost, *commit ? "; main at " : "", commit);
 }
 
 enum { IMP_DONE = 0, IMP_BUSY = 1, IMP_GONE = 2, IMP_FAIL = 3, IMP_CHANGED = 4 };
 
 /*
  * Import one settled bundle, unless its content was seen before. One
- * operation, one commit. *added counts the items added to main.
+ * operation, one commit.
  */
-/* The ids of the sound items of a bundle already seen, read without importing. */
-static void carry_inspect(svdd_inbox *ib, svd_archive **a, const char *path, idset *carry)
-{
-	ictx x = {path, carry, 1};
-	svd_bundle_cbs cbs = {on_item, on_damage, NULL, &x};
-	svd_bundle_stats bs;
-
-	if (!*a && svd_archive_open(a, ib->archive) < 0)
-		return;
-	svd_bundle_inspect(path, svd_archive_trust(*a), &cbs, &bs);
-}
-
-static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path, size_t *added,
-                         idset *carry)
+static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path)
 {
 	struct stat st, st2;
 	char sha[HASH_HEX + 1], commit[SVD_COMMIT_HEX_LEN + 1] = "";
 	svd_bundle_stats bs;
 	svd_txn *txn = NULL;
-	ictx x = {path, carry, 0};
+	ictx x = {path};
 	svd_bundle_cbs cbs = {on_item, on_damage, NULL, &x};
 	const record *known;
 	int fd, error, ret = IMP_DONE;
@@ -473,8 +443,6 @@ static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path, size
 	}
 	if (record_by_stat(ib, &st)) {
 		close(fd);
-		if (carry)
-			carry_inspect(ib, a, path, carry);
 		return IMP_DONE;
 	}
 	if (hash_fd(sha, fd) < 0 || fstat(fd, &st2) < 0) {
@@ -492,8 +460,6 @@ static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path, size
 		         "again",
 		         path, known->path, sha, known->outcome);
 		remember(ib, sha, &st, "duplicate", path);
-		if (carry)
-			carry_inspect(ib, a, path, carry);
 		return IMP_DONE;
 	}
 	if (!*a && svd_archive_open(a, ib->archive) < 0) {
@@ -534,27 +500,12 @@ static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path, size
 		goto cleanup;
 	}
 	{
-		const svd_txn_stats *ts = svd_txn_stats_get(txn);
 		int bad = error == SVD_ECORRUPT;
-		if (bad && !bs.items && !bs.declared)
-			svdd_log(SVDD_WARN,
-			         "inbox: %s: refused: not a readable bundle (no item in it; see "
-			         "%s/refused/); the file is left where it is",
-			         path, ib->archive);
-		else
-			svdd_log(bad ? SVDD_WARN : SVDD_INFO,
-			         "inbox: %s: imported: %zu items: %zu added, %zu co-signed, %zu "
-			         "already here, %zu refused, %zu lost to damage%s%.12s",
-			         path, bs.declared ? bs.declared : bs.items, ts->added,
-			         ts->cosigned, ts->unchanged, bs.refused, bs.lost,
-			         *commit ? "; main at " : "", commit);
-		if (added)
-			*added += ts->added;
-		remember(ib, sha, &st,
-		         bad && !bs.items && !bs.declared ? "refused"
-		         : bad                            ? "partly"
-		                                          : "imported",
-		         path);
+		const char *outcome = bad && !bs.items && !bs.declared ? "refused"
+		                      : bad                            ? "partly"
+		                                                       : "imported";
+		log_imported(ib, path, outcome, &bs, svd_txn_stats_get(txn), commit);
+		remember(ib, sha, &st, outcome, path);
 		/* the crash tests' point: committed and recorded (pause.h) */
 		svd_pause_point("inbox.recorded");
 	}
@@ -601,379 +552,146 @@ static uint64_t print_dir(uint64_t h, const char *dir)
 	return h;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+/* What the stick's callbacks share. */
+typedef struct sctx {
+	svdd_inbox *ib;
+	const char *root; /* FOLDER/samvydav, as the log names the stick */
+	volatile sig_atomic_t *stop;
+	ictx x; /* the bundle being read, for its items' lines */
+	char bundle[4096];
+} sctx;
 
-/* The sorted names in dir that end in suffix (the caller frees). */
-static char **list_dir(const char *dir, const char *suffix, size_t *n)
+/* The daemon's record answers for the library: a bundle seen before is not imported again. */
+static int stick_seen(const svd_stick_file *f, void *payload)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **list = NULL, **grown;
+	sctx *sc = payload;
+	const record *known;
 
-	*n = 0;
-	if (!d)
-		return NULL;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.' || !has_suffix(e->d_name, suffix))
-			continue;
-		if (!(grown = realloc(list, (*n + 1) * sizeof(*grown))))
-			break;
-		list = grown;
-		if (!(list[*n] = strdup(e->d_name)))
-			break;
-		(*n)++;
+	records_load(sc->ib);
+	if (!f->sha256) {
+		struct stat st = {0};
+		st.st_dev = (dev_t)f->dev;
+		st.st_ino = (ino_t)f->ino;
+		st.st_size = (off_t)f->size;
+		st.st_mtim.tv_sec = (time_t)(f->mtime_ns / 1000000000);
+		st.st_mtim.tv_nsec = (long)(f->mtime_ns % 1000000000);
+		return record_by_stat(sc->ib, &st) != NULL;
 	}
-	closedir(d);
-	if (*n)
-		qsort(list, *n, sizeof(*list), cmp_str);
-	return list;
-}
-
-static void free_list(char **list, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-}
-
-static int safe_name(const char *s)
-{
-	if (!*s || *s == '.')
+	if (!(known = record_by_sha(sc->ib, f->sha256)))
 		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
-			return 0;
+	svdd_log(SVDD_INFO,
+	         "inbox: %s: the same bundle as %s (sha256 %.16s..., %s); not importing it again",
+	         f->shown, known->path, f->sha256, known->outcome);
+	remember_file(sc->ib, f->sha256, f->size, f->mtime_ns, f->ino, f->dev, "duplicate",
+	              f->shown);
 	return 1;
 }
 
-/* Copy from into dest (a temporary name, fsync, rename); the SHA-256 of what was copied. */
-static int copy_file(const char *from, const char *dest, char sha[HASH_HEX + 1])
+static void stick_record(const svd_stick_file *f, const char *outcome, void *payload)
 {
-	char tmp[4500], buf[65536];
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256_state s;
-	int in, out, e = 0;
-	ssize_t n;
+	sctx *sc = payload;
 
-	snprintf(tmp, sizeof(tmp), "%s.part", dest);
-	if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	if ((out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-		e = errno;
-		close(in);
-		errno = e;
-		return -1;
-	}
-	crypto_hash_sha256_init(&s);
-	while ((n = read(in, buf, sizeof(buf))) != 0) {
-		ssize_t done = 0;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			e = errno;
-			break;
-		}
-		crypto_hash_sha256_update(&s, (unsigned char *)buf, (unsigned long long)n);
-		while (done < n) {
-			ssize_t w = write(out, buf + done, (size_t)(n - done));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				e = errno;
-				break;
-			}
-			done += w;
-		}
-		if (e)
-			break;
-	}
-	if (!e && fsync(out) < 0)
-		e = errno;
-	close(in);
-	if (close(out) < 0 && !e)
-		e = errno;
-	if (!e && rename(tmp, dest) < 0)
-		e = errno;
-	if (e) {
-		unlink(tmp);
-		errno = e;
-		return -1;
-	}
-	crypto_hash_sha256_final(&s, digest);
-	sodium_bin2hex(sha, HASH_HEX + 1, digest, sizeof(digest));
-	return 0;
+	remember_file(sc->ib, f->sha256, f->size, f->mtime_ns, f->ino, f->dev, outcome, f->shown);
+	if (strcmp(outcome, "written"))
+		svd_pause_point("inbox.recorded"); /* committed and recorded (pause.h) */
 }
 
-static int cmp_id(const void *a, const void *b)
+static int stick_item(const svd_verdict *v, void *payload)
 {
-	return memcmp(a, b, HASH_HEX);
+	return on_item(v, &((sctx *)payload)->x);
+}
+
+static void stick_damage(uint64_t offset, uint64_t length, const char *what, void *payload)
+{
+	on_damage(offset, length, what, &((sctx *)payload)->x);
+}
+
+/* Each step of the exchange as a log line; a signal stops it between two steps. */
+static int stick_step(const svd_stick_event *ev, void *payload)
+{
+	sctx *sc = payload;
+
+	switch (ev->step) {
+	case SVD_STICK_BUNDLE_BEGIN:
+		snprintf(sc->bundle, sizeof(sc->bundle), "%s", ev->file->shown);
+		break;
+	case SVD_STICK_BUNDLE_IMPORTED:
+		log_imported(sc->ib, ev->file->shown, ev->outcome, ev->stats, ev->txn, ev->commit);
+		break;
+	case SVD_STICK_BUNDLE_FAILED:
+	case SVD_STICK_HAVE_REFUSED:
+	case SVD_STICK_WARNING:
+	case SVD_STICK_MIRROR_FAILED:
+	case SVD_STICK_PARTS_LEFT:
+		svdd_log(SVDD_WARN, "stick %s: %s", sc->root, ev->message);
+		break;
+	case SVD_STICK_MIRROR_LACKS_NOTHING:
+		svdd_log(SVDD_INFO, "stick %s: mirror %s lacks nothing; no bundle for it", sc->root,
+		         ev->mirror);
+		break;
+	case SVD_STICK_WRITTEN:
+		svdd_log(SVDD_INFO, "stick: wrote %s for %s (%llu bytes)", ev->file->shown,
+		         ev->mirror, (unsigned long long)ev->file->size);
+		break;
+	case SVD_STICK_BUNDLE_SKIPPED:
+	case SVD_STICK_HAVE_WRITTEN:
+		break;
+	}
+	return *sc->stop ? -1 : 0;
 }
 
 /*
- * A have-file for mirror that lists what its own have-file lists and what
- * the stick already carries, written to out (in the archive's state
- * folder), so that an item travels once. have_path was checked already.
+ * Sync with the stick in folder (its samvydav/ is root): the library does
+ * the exchange (stick.h), the daemon keeps the record and the log.
  */
-static int merged_have(const char *out, const char *have_path, const char *mirror,
-                       const idset *carry)
-{
-	idset all = {0};
-	char line[256], created[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	size_t i, j, lineno = 0;
-	FILE *in, *f;
-	int ok;
-
-	if (!(in = fopen(have_path, "r")))
-		return -1;
-	while (fgets(line, sizeof(line), in))
-		if (++lineno > 4) {
-			line[strcspn(line, "\n")] = '\0';
-			idset_add(&all, line);
-		}
-	fclose(in);
-	for (i = 0; i < carry->n; i++)
-		idset_add(&all, carry->id[i]);
-	if (all.n)
-		qsort(all.id, all.n, sizeof(*all.id), cmp_id);
-	for (i = j = 0; i < all.n; i++)
-		if (!j || memcmp(all.id[j - 1], all.id[i], HASH_HEX))
-			memmove(all.id[j++], all.id[i], HASH_HEX + 1);
-	gmtime_r(&now, &tm);
-	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!(f = fopen(out, "w"))) {
-		free(all.id);
-		return -1;
-	}
-	fprintf(f, "samvydav have 1\nmirror %s\ncreated %s\ncount %zu\n", mirror, created, j);
-	for (i = 0; i < j; i++)
-		fprintf(f, "%s\n", all.id[i]);
-	ok = fflush(f) == 0 && !ferror(f);
-	ok = fclose(f) == 0 && ok;
-	free(all.id);
-	return ok ? 0 : -1;
-}
-
-/*
- * Write for the mirror of have_path a bundle of what it lacks, into the
- * stick's bundles folder, within budget bytes. Returns the files written
- * (0 when it lacks nothing), or -1.
- */
-static int export_for(svdd_inbox *ib, svd_archive *a, const svdd_config *c, const char *bundles,
-                      const char *mirror, const char *have_path, size_t *items)
-{
-	svd_export_opts opts = {0};
-	svd_export_result res = {0};
-	struct statvfs vfs;
-	uint64_t free_bytes, budget, cap = c->outbox_maxsize ? c->outbox_maxsize : STICK_CAP,
-	                             used = 0;
-	char out[4600], tmpdir[4096], stamp[32], dest[4400], sha[HASH_HEX + 1];
-	time_t now = time(NULL);
-	struct tm tm;
-	size_t i, written = 0, left = 0;
-	int error;
-
-	if (statvfs(bundles, &vfs) < 0) {
-		svdd_log(SVDD_WARN,
-		         "stick: %s: cannot read the free space: %s; nothing written for %s",
-		         bundles, strerror(errno), mirror);
-		return -1;
-	}
-	free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-	if (free_bytes <= STICK_MARGIN + 1024 * 1024) {
-		svdd_log(SVDD_WARN,
-		         "stick: %s: only %llu bytes free; nothing written for %s (make room on "
-		         "the stick)",
-		         bundles, (unsigned long long)free_bytes, mirror);
-		return -1;
-	}
-	budget = free_bytes - STICK_MARGIN;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/%s", ib->archive, STATE_DIR);
-	mkdir(tmpdir, 0755);
-	snprintf(tmpdir, sizeof(tmpdir), "%s/%s/%s", ib->archive, STATE_DIR, OUTGOING_DIR);
-	if (mkdir(tmpdir, 0755) < 0 && errno != EEXIST) {
-		svdd_log(SVDD_ERROR,
-		         "stick: %s: cannot make the folder: %s; nothing written for %s", tmpdir,
-		         strerror(errno), mirror);
-		return -1;
-	}
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(out, sizeof(out), "%s/for-%s-%s%s", tmpdir, mirror, stamp, SUFFIX);
-	opts.have_path = have_path;
-	opts.max_size = budget < cap ? budget : cap;
-	opts.threads = 1;
-	if ((error = svd_export(a, out, &opts, &res)) < 0) {
-		svdd_log(SVDD_WARN, "stick: cannot write a bundle for %s from %s: %s", mirror,
-		         have_path, svd_error_last());
-		svd_export_result_clear(&res);
-		return -1;
-	}
-	*items = 0;
-	for (i = 0; i < res.nfiles; i++) {
-		struct stat st;
-		const char *base = strrchr(res.files[i], '/');
-		base = base ? base + 1 : res.files[i];
-		if (res.nfiles == 1) /* not split: for-MIRROR-STAMP.tar.zst, without .1 */
-			base = strrchr(out, '/') + 1;
-		if (!res.items || stat(res.files[i], &st) < 0 ||
-		    used + (uint64_t)st.st_size > budget) {
-			left += res.items ? 1 : 0;
-			unlink(res.files[i]);
-			continue;
-		}
-		snprintf(dest, sizeof(dest), "%s/%s", bundles, base);
-		if (copy_file(res.files[i], dest, sha) < 0) {
-			svdd_log(SVDD_WARN, "stick: cannot write %s: %s", dest, strerror(errno));
-			left++;
-			unlink(res.files[i]);
-			continue;
-		}
-		unlink(res.files[i]);
-		used += (uint64_t)st.st_size;
-		written++;
-		if (stat(dest, &st) == 0)
-			remember(ib, sha, &st, "written", dest); /* never imported back */
-		svdd_log(SVDD_INFO, "stick: wrote %s for %s (%llu bytes)", dest, mirror,
-		         (unsigned long long)st.st_size);
-	}
-	if (left)
-		svdd_log(SVDD_WARN,
-		         "stick: %zu of %zu files for %s did not fit in the %llu bytes free on %s; "
-		         "they will go on the next trip",
-		         left, res.nfiles, mirror, (unsigned long long)budget, bundles);
-	if (res.items && written)
-		*items = res.items;
-	svd_export_result_clear(&res);
-	return (int)written;
-}
-
-/* Sync with the stick in FOLDER/samvydav: import, export for each mirror, own have-file. */
-static int stick_sync(svdd_inbox *ib, const svdd_config *c, const char *root,
+static int stick_sync(svdd_inbox *ib, const svdd_config *c, const char *folder, const char *root,
                       volatile sig_atomic_t *stop)
 {
-	char bundles[4200], havedir[4200], path[4400], own[4400];
-	char **names;
-	size_t n, i, imported = 0, added = 0, mirrors = 0, files = 0;
+	char scratch[4200];
+	sctx sc = {0};
+	svd_stick_opts so = {0};
+	svd_stick_result res = {0};
 	svd_archive *a = NULL;
-	idset carry = {0};
-	const char *me;
-	int r, ret = 0;
+	size_t i, mirrors = 0;
+	int error, ret = 0;
 
-	snprintf(bundles, sizeof(bundles), "%s/bundles", root);
-	snprintf(havedir, sizeof(havedir), "%s/have", root);
+	sc.ib = ib;
+	sc.root = root;
+	sc.stop = stop;
+	sc.x.path = sc.bundle;
 	svdd_log(SVDD_INFO, "stick %s: syncing", root);
-	names = list_dir(bundles, SUFFIX, &n);
-	for (i = 0; i < n && !*stop; i++) {
-		snprintf(path, sizeof(path), "%s/%s", bundles, names[i]);
-		r = import_bundle(ib, &a, path, &added, &carry);
-		if (r == IMP_BUSY) {
-			ret = IMP_BUSY;
-			break;
-		}
-		if (r == IMP_DONE)
-			imported++;
-	}
-	free_list(names, n);
-	if (ret || *stop)
-		goto cleanup;
-	if (!a && svd_archive_open(&a, ib->archive) < 0) {
+	if (svd_archive_open(&a, ib->archive) < 0) {
 		svdd_log(SVDD_ERROR, "stick %s: %s", root, svd_error_last());
+		return IMP_FAIL;
+	}
+	snprintf(scratch, sizeof(scratch), "%s/%s/%s", ib->archive, STATE_DIR, OUTGOING_DIR);
+	so.max_size = c->outbox_maxsize;
+	so.threads = 1;
+	so.scratch = scratch;
+	so.seen = stick_seen;
+	so.record = stick_record;
+	so.step = stick_step;
+	so.item = stick_item;
+	so.damage = stick_damage;
+	so.payload = &sc;
+	error = svd_stick_sync(a, folder, &so, &res);
+	if (error == SVD_ELOCKED) {
+		svdd_log(SVDD_WARN, "stick %s: %s; trying again soon", root, svd_error_last());
+		ret = IMP_BUSY;
+	} else if (error < 0) {
+		if (!*stop)
+			svdd_log(SVDD_ERROR, "stick %s: %s", root, svd_error_last());
 		ret = IMP_FAIL;
-		goto cleanup;
+	} else {
+		for (i = 0; i < res.nmirrors; i++)
+			mirrors += res.mirrors[i].files > 0;
+		svdd_log(SVDD_INFO,
+		         "stick %s: %zu bundles read (%zu items added), %zu files written for %zu "
+		         "mirror%s, have-file %s written; you may remove it now",
+		         root, res.imported + res.skipped, res.added, res.files, mirrors,
+		         mirrors == 1 ? "" : "s", res.have);
 	}
-	me = svd_archive_mirror_id(a);
-	snprintf(path, sizeof(path), "%s/%s", ib->archive, STATE_DIR);
-	mkdir(path, 0755);
-	if (mkdir(bundles, 0755) < 0 && errno != EEXIST)
-		svdd_log(SVDD_WARN, "stick %s: cannot make %s: %s", root, bundles, strerror(errno));
-	names = list_dir(havedir, ".have", &n);
-	for (i = 0; i < n && !*stop; i++) {
-		char mirror[256];
-		svd_have *h = NULL;
-		size_t items = 0;
-		int w;
-
-		snprintf(mirror, sizeof(mirror), "%.*s", (int)(strlen(names[i]) - 5), names[i]);
-		if (!strcmp(mirror, me))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", havedir, names[i]);
-		if (!safe_name(mirror)) {
-			svdd_log(SVDD_WARN, "stick %s: %s: not a mirror's name; skipped", root,
-			         path);
-			continue;
-		}
-		if (svd_have_read(&h, path) < 0) {
-			svdd_log(SVDD_WARN, "stick %s: %s: refused: %s; nothing written for it",
-			         root, path, svd_error_last());
-			continue;
-		}
-		if (strcmp(svd_have_mirror(h), mirror))
-			svdd_log(SVDD_WARN, "stick %s: %s says it is mirror %s; writing for %s",
-			         root, path, svd_have_mirror(h), mirror);
-		svd_have_free(h);
-		if (carry.n) {
-			/* what the stick carries already is left out too */
-			char merged[4700];
-			snprintf(merged, sizeof(merged), "%s/%s/have-%s.tmp", ib->archive,
-			         STATE_DIR, mirror);
-			if (merged_have(merged, path, mirror, &carry) < 0) {
-				svdd_log(SVDD_WARN,
-				         "stick %s: %s: cannot write: %s; nothing written for %s",
-				         root, merged, strerror(errno), mirror);
-				unlink(merged);
-				continue;
-			}
-			w = export_for(ib, a, c, bundles, mirror, merged, &items);
-			unlink(merged);
-		} else {
-			w = export_for(ib, a, c, bundles, mirror, path, &items);
-		}
-		if (w > 0) {
-			mirrors++;
-			files += (size_t)w;
-		} else if (w == 0) {
-			svdd_log(SVDD_INFO, "stick %s: mirror %s lacks nothing; no bundle for it",
-			         root, mirror);
-		}
-	}
-	free_list(names, n);
-	if (*stop) {
-		ret = IMP_FAIL;
-		goto cleanup;
-	}
-	if (mkdir(havedir, 0755) < 0 && errno != EEXIST)
-		svdd_log(SVDD_WARN, "stick %s: cannot make %s: %s", root, havedir, strerror(errno));
-	snprintf(own, sizeof(own), "%s/%s.have", havedir, me);
-	if (svd_have_write(a, own) < 0) {
-		svdd_log(SVDD_ERROR,
-		         "stick %s: cannot write this mirror's have-file %s: %s; do not remove the "
-		         "stick yet (is it full or read-only?)",
-		         root, own, svd_error_last());
-		ret = IMP_FAIL;
-		goto cleanup;
-	}
-	if (fsync_path(own) < 0 || fsync_dir(havedir) < 0 || fsync_dir(bundles) < 0 ||
-	    fsync_dir(root) < 0) {
-		svdd_log(SVDD_ERROR,
-		         "stick %s: cannot flush the files to the stick: %s; do not remove it",
-		         root, strerror(errno));
-		ret = IMP_FAIL;
-		goto cleanup;
-	}
-	svdd_log(SVDD_INFO,
-	         "stick %s: %zu bundles read (%zu items added), %zu files written for %zu "
-	         "mirror%s, have-file %s written; you may remove it now",
-	         root, imported, added, files, mirrors, mirrors == 1 ? "" : "s", own);
-cleanup:
-	free(carry.id);
+	svd_stick_result_clear(&res);
 	svd_archive_free(a);
 	return ret;
 }
@@ -1080,7 +798,7 @@ static void scan_stick(svdd_inbox *ib, size_t k, const svdd_config *c, int64_t n
 	}
 	if (now - s->changed < (int64_t)ib->settle * 1000 || now < s->retry)
 		return;
-	switch (stick_sync(ib, c, root, stop)) {
+	switch (stick_sync(ib, c, ib->folders[k], root, stop)) {
 	case 0:
 		s->synced = 1;
 		break;
@@ -1119,7 +837,7 @@ void svdd_inbox_run(svdd_inbox *ib, const svdd_config *c, int64_t now, volatile 
 			i++;
 			continue;
 		}
-		r = import_bundle(ib, &a, p->path, NULL, NULL);
+		r = import_bundle(ib, &a, p->path);
 		if (r == IMP_BUSY) {
 			p->retry = mono_ms() + BUSY_RETRY_MS;
 			i++;

@@ -8,10 +8,14 @@
  * ARCHIVE/daemon-state/imported, so the same bundle is imported once,
  * whatever its name. Source files are never changed or removed.
  *
- * A folder holding samvydav/ is a courier's stick: its bundles are imported,
- * a bundle of what each other mirror lacks is written for it (within the
- * stick's free space), this mirror's have-file is written, everything is
- * fsynced, and the log says the stick may be removed.
+ * A folder holding samvydav/ is a courier's stick. Once its files have
+ * settled, the library's svd_stick_sync() (samvydav/stick.h) does the
+ * exchange: its bundles are imported, a bundle of what each other mirror
+ * lacks is written for it (within the stick's free space and [outbox]
+ * maxsize), this mirror's have-file is written, everything is fsynced. The
+ * daemon answers the library from its record of bundles seen (stick bundles
+ * and the ones it wrote share ARCHIVE/daemon-state/imported with the inbox),
+ * logs each step, and says when the stick may be removed.
  */
 #ifndef SVDD_INBOX_H
 #define SVDD_INBOX_H

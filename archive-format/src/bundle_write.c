@@ -1607,14 +1607,39 @@ void svd_export_result_clear(svd_export_result *result)
 
 /* Have-files. */
 
+/* The four header lines of a have-file, into buf; their length. */
+static size_t have_header(char *buf, size_t cap, const char *mirror, size_t n)
+{
+	char created[TIME_LEN + 1];
+	time_t t;
+
+	time_now(created, &t);
+	return (size_t)snprintf(buf, cap, "%s\nmirror %s\ncreated %s\ncount %zu\n", HAVE_HEADER,
+	                        mirror, created, n);
+}
+
+/* Append one id's line to buf, writing buf out when it is full. */
+static int have_put(outfile *o, uint8_t *buf, size_t cap, size_t *len, const char *hex)
+{
+	int error;
+
+	if (*len + SVD_ID_HEX_LEN + 1 > cap) {
+		if ((error = outfile_write(o, buf, *len)) < 0)
+			return error;
+		*len = 0;
+	}
+	memcpy(buf + *len, hex, SVD_ID_HEX_LEN);
+	buf[*len + SVD_ID_HEX_LEN] = '\n';
+	*len += SVD_ID_HEX_LEN + 1;
+	return 0;
+}
+
 int svd_have_write(svd_archive *a, const char *path)
 {
 	svd_item_list list = {0};
 	outfile o = {0};
-	char created[TIME_LEN + 1], line[128];
 	uint8_t *buf = NULL;
 	size_t i, n = 0, len = 0, cap = 1 << 16;
-	time_t t;
 	int error;
 
 	o.fd = -1;
@@ -1626,23 +1651,12 @@ int svd_have_write(svd_archive *a, const char *path)
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
 	}
-	time_now(created, &t);
-	len = (size_t)snprintf((char *)buf, cap, "%s\nmirror %s\ncreated %s\ncount %zu\n",
-	                       HAVE_HEADER, a->mirror_id, created, n);
+	len = have_header((char *)buf, cap, a->mirror_id, n);
 	if ((error = outfile_open(&o, path)) < 0)
 		goto cleanup;
-	for (i = 0; i < list.n; i++) {
-		if (list.v[i].misfiled)
-			continue;
-		snprintf(line, sizeof(line), "%s\n", list.v[i].id);
-		if (len + SVD_ID_HEX_LEN + 1 > cap) {
-			if ((error = outfile_write(&o, buf, len)) < 0)
-				goto cleanup;
-			len = 0;
-		}
-		memcpy(buf + len, line, SVD_ID_HEX_LEN + 1);
-		len += SVD_ID_HEX_LEN + 1;
-	}
+	for (i = 0; i < list.n; i++)
+		if (!list.v[i].misfiled && (error = have_put(&o, buf, cap, &len, list.v[i].id)) < 0)
+			goto cleanup;
 	if ((error = outfile_write(&o, buf, len)) < 0)
 		goto cleanup;
 	error = outfile_commit(&o);
@@ -1651,6 +1665,119 @@ cleanup:
 	free(buf);
 	free(list.v);
 	return error;
+}
+
+int svd_have_save(const svd_have *h, const char *path)
+{
+	outfile o = {0};
+	char hex[SVD_ID_HEX_LEN + 1];
+	uint8_t *buf = NULL;
+	size_t i, len = 0, cap = 1 << 16;
+	int error;
+
+	o.fd = -1;
+	if (!(buf = malloc(cap))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	len = have_header((char *)buf, cap, h->mirror, h->n);
+	if ((error = outfile_open(&o, path)) < 0)
+		goto cleanup;
+	for (i = 0; i < h->n; i++) {
+		svd_hex_encode(hex, h->ids + i * 32, 32);
+		if ((error = have_put(&o, buf, cap, &len, hex)) < 0)
+			goto cleanup;
+	}
+	if ((error = outfile_write(&o, buf, len)) < 0)
+		goto cleanup;
+	error = outfile_commit(&o);
+cleanup:
+	outfile_abort(&o);
+	free(buf);
+	return error;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+static int is_lower_hex(const char *s, size_t len)
+{
+	return strlen(s) == len && strspn(s, "0123456789abcdef") == len;
+}
+
+int svd_have_from_ids(svd_have **out, const char *mirror, const char *const *ids, size_t n)
+{
+	svd_have *h = NULL;
+	size_t i, k;
+	int error = SVD_ERROR;
+
+	*out = NULL;
+	if (!mirror || !is_lower_hex(mirror, SVD_MIRROR_ID_LEN))
+		return svd_error_set(SVD_EINVALID,
+		                     "a have-file's mirror must be %d lowercase hex "
+		                     "digits",
+		                     SVD_MIRROR_ID_LEN);
+	if (n > SVD_HAVE_MAX_IDS)
+		return svd_error_set(SVD_ETOOBIG, "%zu ids, over the have-file limit of %d", n,
+		                     SVD_HAVE_MAX_IDS);
+	if (!(h = calloc(1, sizeof(*h))) || !(h->ids = malloc(n ? n * 32 : 1))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	memcpy(h->mirror, mirror, SVD_MIRROR_ID_LEN + 1);
+	for (i = 0; i < n; i++) {
+		if (!ids[i] || !is_lower_hex(ids[i], SVD_ID_HEX_LEN)) {
+			error = svd_error_set(SVD_EINVALID,
+			                      "id %zu of a have-file: not an item id (64 lowercase "
+			                      "hex digits)",
+			                      i + 1);
+			goto cleanup;
+		}
+		svd_hex_decode(h->ids + i * 32, 32, ids[i]);
+	}
+	if (n)
+		qsort(h->ids, n, 32, id_cmp);
+	for (i = k = 0; i < n; i++)
+		if (!k || memcmp(h->ids + (k - 1) * 32, h->ids + i * 32, 32))
+			memmove(h->ids + k++ * 32, h->ids + i * 32, 32);
+	h->n = k;
+	*out = h;
+	h = NULL;
+	error = 0;
+cleanup:
+	svd_have_free(h);
+	return error;
+}
+
+int svd_have_merge(svd_have *h, const svd_have *from)
+{
+	uint8_t *v;
+	size_t i = 0, j = 0, k = 0;
+
+	if (!from || from->n == 0)
+		return 0;
+	if (h->n > SIZE_MAX / 32 - from->n || !(v = malloc((h->n + from->n) * 32)))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	/* both sorted and unique: one pass */
+	while (i < h->n || j < from->n) {
+		int c = i == h->n      ? 1
+		        : j == from->n ? -1
+		                       : memcmp(h->ids + i * 32, from->ids + j * 32, 32);
+		memcpy(v + k++ * 32, c <= 0 ? h->ids + i * 32 : from->ids + j * 32, 32);
+		i += c <= 0;
+		j += c >= 0;
+	}
+	if (k > SVD_HAVE_MAX_IDS) {
+		free(v);
+		return svd_error_set(SVD_ETOOBIG, "%zu ids, over the have-file limit of %d", k,
+		                     SVD_HAVE_MAX_IDS);
+	}
+	free(h->ids);
+	h->ids = v;
+	h->n = k;
+	return 0;
 }
 
 /* Reads a have-file line by line, each capped. */
@@ -1719,11 +1846,6 @@ static int parse_count(size_t *out, const char *s)
 	return 0;
 }
 
-static int is_lower_hex(const char *s, size_t len)
-{
-	return strlen(s) == len && strspn(s, "0123456789abcdef") == len;
-}
-
 static int check_created(const char *s)
 {
 	svd_manifest *m = NULL;
@@ -1750,7 +1872,8 @@ int svd_have_read(svd_have **out, const char *path)
 	}
 	r->pos = r->len = 0;
 	r->eof = 0;
-	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	r->fd =
+	    open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK); /* a FIFO must not hang */
 	if (r->fd < 0) {
 		error = svd_error_set(errno == ENOENT ? SVD_ENOTFOUND : SVD_ERROR,
 		                      "%s: cannot open the have-file: %s", path, strerror(errno));
@@ -1885,11 +2008,6 @@ size_t svd_have_count(const svd_have *h)
 const char *svd_have_mirror(const svd_have *h)
 {
 	return h ? h->mirror : "";
-}
-
-static int id_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, 32);
 }
 
 int svd_have_contains(const svd_have *h, const char *id)

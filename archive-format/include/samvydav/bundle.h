@@ -78,7 +78,35 @@ typedef struct svd_have svd_have;
 int svd_have_write(svd_archive *a, const char *path);
 
 /**
- * Read a have-file (untrusted input: every line checked, ids capped).
+ * A have-set of the ids given, naming mirror: what a have-file of those
+ * ids would hold (for a have-file of another mirror plus what a stick
+ * carries already, say). The ids may come in any order and repeat.
+ *
+ * @param[out] out the caller's, freed with svd_have_free()
+ * @param mirror 32 lowercase hex digits
+ * @param ids n item ids, 64 lowercase hex digits each (borrowed)
+ * @return 0; SVD_EINVALID for a malformed mirror or id; SVD_ETOOBIG over
+ *         SVD_HAVE_MAX_IDS.
+ */
+int svd_have_from_ids(svd_have **out, const char *mirror, const char *const *ids, size_t n);
+
+/**
+ * Add every id of from to h (h keeps its mirror); from may be NULL.
+ *
+ * @return 0; SVD_ETOOBIG when the union is over SVD_HAVE_MAX_IDS (h unchanged).
+ */
+int svd_have_merge(svd_have *h, const svd_have *from);
+
+/**
+ * Write a have-file of h's mirror and ids, created now (SPEC.md, 9.5),
+ * atomically: a temporary name, fsync, rename, fsync of the folder.
+ * svd_have_read() reads it back as it was.
+ */
+int svd_have_save(const svd_have *h, const char *path);
+
+/**
+ * Read a have-file (untrusted input: every line checked, ids capped; a
+ * link, a FIFO or a device is refused without blocking).
  *
  * @param[out] out the caller's, freed with svd_have_free()
  * @return 0; SVD_ENOTFOUND; SVD_ECORRUPT naming the line; SVD_ETOOBIG.

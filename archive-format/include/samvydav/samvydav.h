@@ -15,6 +15,7 @@
 #include "bundle.h"
 #include "peer.h"
 #include "site.h"
+#include "stick.h"
 #include "render.h"
 #include "view.h"
 #include "pause.h"
