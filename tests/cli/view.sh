@@ -113,6 +113,17 @@ mkdir -p "$T/rx" && tar --zstd -xf "$T/reader.tar.zst" -C "$T/rx"
 	grep -q "Retracts</strong> <code>$G</code> (retracted; not in this library)" "$T/rx/pages/$R.html" &&
 	ok "the bundle's library: no page for G, X superseded by Y" || not_ok "the bundle's library: no page for G, X superseded by Y"
 
+# a courier's stick: what is written for another mirror is what the view shows
+mkdir -p "$T/stick"
+check "mirror E's side of the stick" svd -C "$E" stick -q "$T/stick"
+out=$(svd -C "$A" stick "$T/stick" 2>/dev/null)
+n=0
+for f in $out; do
+	bundle_says "$f" && n=$((n + 1))
+done
+[ -n "$out" ] && [ "$n" -eq "$(printf '%s\n' $out | wc -l)" ] && ok "stick: the bundle for E carries X, Y, R, not G" ||
+	not_ok "stick: the bundle for E carries X, Y, R, not G" "$out"
+
 # an importer of the bundle gets the retraction, and shows what we show
 B=$T/b
 new_archive "$B" ed
