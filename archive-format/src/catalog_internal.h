@@ -1,0 +1,103 @@
+/*
+ * catalog_internal.h: the catalog's insides, shared by the reader
+ * library's rooms — catalog.c (items, words, the search index), pages.c
+ * (index.html and item pages) and search.c (the shards). Not public.
+ */
+#ifndef SVD_CATALOG_INTERNAL_H
+#define SVD_CATALOG_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmark.h>
+
+#include "samvydav/render.h"
+#include "samvydav/view.h"
+#include "render_internal.h"
+
+#define HIDDEN UINT32_MAX /* the row of an item not shown */
+
+typedef struct csig {
+	char *keyid;
+	svd_sig_status st;
+} csig;
+
+typedef struct citem {
+	char id[SVD_ID_HEX_LEN + 1];
+	svd_manifest *m;
+	int checked; /* a verdict was given */
+	int ok;
+	csig *sigs;
+	size_t nsigs;
+	char **problems; /* "file: check: message" */
+	size_t nproblems;
+	char **dropped; /* "file: message" */
+	size_t ndropped;
+	char date[11], created[21], year[5];
+	uint32_t row;                /* HIDDEN when not shown */
+	size_t pairs_from, pairs_to; /* its (token, item) pairs */
+	int retracted;
+} citem;
+
+typedef struct ctok {
+	uint32_t hash, len, off; /* off into the arena */
+	uint32_t last;           /* the last item (index + 1) that had it */
+	uint32_t count;          /* items that have it */
+} ctok;
+
+struct svd_catalog {
+	citem *v;
+	size_t n, cap;
+	uint32_t *idslots; /* item index + 1, by id hash; 0 empty */
+	size_t nidslots;
+	uint32_t *byid; /* item indexes sorted by id (finish) */
+	uint32_t *rows; /* row -> item index */
+	size_t nrows;
+	svd_view *view; /* what is shown, and why not (finish) */
+	/* search */
+	ctok *toks;
+	size_t ntoks, captoks;
+	uint32_t *slots; /* token index + 1; 0 empty */
+	size_t nslots;
+	char *arena;
+	size_t alen, acap;
+	uint32_t (*pairs)[2]; /* (token, item) */
+	size_t npairs, cappairs;
+	uint32_t *post_off, *post; /* per token: rows, ascending (finish) */
+	uint32_t *shard_toks[SVD_SEARCH_SHARDS];
+	size_t shard_n[SVD_SEARCH_SHARDS];
+	int finished;
+};
+
+/*
+ * Early pages and words gathered off the catalog (render_internal.h). The
+ * copy of the item's entry points at parts that stay where they are until
+ * the catalog is freed.
+ */
+struct svd_early_page {
+	citem it;
+	uint32_t index; /* in c->v */
+	int page;       /* its page needs no other item */
+};
+
+/* The index of the item with this id in c->v, or -1. */
+long svd_catalog_find(const svd_catalog *c, const char *id);
+
+/* How much of a body is read: at most SVD_RENDER_BODY_MAX bytes, cut before a character. */
+size_t svd_body_shown(const char *body, size_t len);
+
+/* A body parsed as CommonMark (safe options); NULL without memory. */
+cmark_node *svd_body_parse(const char *body, size_t len);
+
+/* The words of a parsed body (its text and code), each handed to cb. */
+int svd_doc_tokens(cmark_node *doc, svd_token_cb cb, void *payload);
+
+/*
+ * An item's page into b. With c NULL (an early page) the relations to
+ * other items are left out. doc, when given, is the body already parsed
+ * (freed here).
+ */
+int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd_verdict *v,
+                    const char *body, size_t body_len, cmark_node *doc);
+
+#endif

@@ -1,0 +1,659 @@
+/*
+ * pages.c: the reader library's pages (SPEC.md, 11.2) — index.html with
+ * its filters, and pages/<id>.html: an item's fields, body, files, verdict
+ * and relations; and the library's fixed files (the embedded assets, which
+ * paths are the library's). Everything an item says is untrusted and goes
+ * through svd_buf_html() or cmark's safe renderer.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cmark.h>
+
+#include "samvydav/render.h"
+#include "catalog_internal.h"
+#include "render_internal.h"
+#include "util.h"
+
+static void html(svd_buf *b, const char *s)
+{
+	if (s)
+		svd_buf_html(b, s, strlen(s));
+}
+
+/* Pages. */
+
+static void page_head(svd_buf *b, const char *lang, const char *title, const char *up)
+{
+	svd_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"");
+	html(b, lang);
+	svd_buf_puts(b, "\">\n<head>\n<meta charset=\"utf-8\">\n"
+	                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	                "<meta name=\"referrer\" content=\"no-referrer\">\n<title>");
+	html(b, title);
+	svd_buf_printf(b, "</title>\n<link rel=\"stylesheet\" href=\"%sreader.css\">\n", up);
+}
+
+/* One facet: the distinct values of the shown items, with counts, as <option>s. */
+typedef const char *(*facet_fn)(const citem *it);
+
+static const char *f_lang(const citem *it)
+{
+	return svd_manifest_get(it->m, "lang");
+}
+
+static const char *f_kind(const citem *it)
+{
+	return svd_kind_name(svd_manifest_kind(it->m));
+}
+
+static const char *f_region(const citem *it)
+{
+	return svd_manifest_get(it->m, "region");
+}
+
+static const char *f_year(const citem *it)
+{
+	return it->year[0] ? it->year : NULL;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+static int cmp_str_desc(const void *x, const void *y)
+{
+	return -cmp_str(x, y);
+}
+
+static void facet(svd_buf *b, const svd_catalog *c, const char *sel, const char *label, facet_fn fn,
+                  int newest_first)
+{
+	const char **v = malloc((c->nrows + 1) * sizeof(*v));
+	size_t i, n = 0;
+
+	if (!v) {
+		if (!b->error)
+			b->error = svd_error_set(SVD_ERROR, "out of memory");
+		return;
+	}
+	for (i = 0; i < c->nrows; i++) {
+		const char *s = fn(&c->v[c->rows[i]]);
+		if (s)
+			v[n++] = s;
+	}
+	qsort(v, n, sizeof(*v), newest_first ? cmp_str_desc : cmp_str);
+	svd_buf_printf(b, "<select id=\"%s\" aria-label=\"%s\">\n<option value=\"\">%s</option>\n",
+	               sel, label, label);
+	for (i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && !strcmp(v[j], v[i]))
+			j++;
+		svd_buf_puts(b, "<option value=\"");
+		html(b, v[i]);
+		svd_buf_puts(b, "\">");
+		html(b, v[i]);
+		svd_buf_printf(b, " (%zu)</option>\n", j - i);
+		i = j;
+	}
+	svd_buf_puts(b, "</select>\n");
+	free(v);
+}
+
+static void authors(svd_buf *b, const svd_manifest *m)
+{
+	size_t i;
+
+	for (i = 0; i < svd_manifest_author_count(m); i++) {
+		if (i)
+			svd_buf_puts(b, ", ");
+		html(b, svd_manifest_author(m, i));
+	}
+}
+
+int svd_render_index(svd_buf *b, const svd_catalog *c)
+{
+	size_t i;
+
+	if (!c->finished)
+		return svd_error_set(SVD_EINVALID, "the catalog is not finished");
+	page_head(b, "mul", "Library", "");
+	/* reader.js first: it defines svdFold(), which fold.js calls */
+	svd_buf_puts(b, "<script src=\"reader.js\" defer></script>"
+	                "<script src=\"search/fold.js\" defer></script>\n"
+	                "</head>\n<body class=\"index\">\n<header>\n<h1>Library</h1>\n");
+	svd_buf_printf(b,
+	               "<p>%zu item%s. Each was checked when this library was made: its files "
+	               "match their SHA-256 hashes and it is signed by a trusted editor's key. "
+	               "Each item's page says by whom.</p>\n</header>\n",
+	               c->nrows, c->nrows == 1 ? "" : "s");
+	svd_buf_puts(b, "<form id=\"filters\" hidden role=\"search\">\n"
+	                "<input id=\"q\" type=\"search\" placeholder=\"Search titles, authors "
+	                "and text\" aria-label=\"Search\">\n");
+	facet(b, c, "f-lang", "All languages", f_lang, 0);
+	facet(b, c, "f-kind", "All kinds", f_kind, 0);
+	facet(b, c, "f-region", "All regions", f_region, 0);
+	facet(b, c, "f-year", "All years", f_year, 1);
+	svd_buf_printf(b, "<p id=\"count\">%zu item%s</p>\n</form>\n", c->nrows,
+	               c->nrows == 1 ? "" : "s");
+	svd_buf_puts(b, "<table id=\"items\">\n<thead><tr><th>Date</th><th>Title</th>"
+	                "<th>Authors</th><th>Language</th><th>Kind</th><th>Region</th></tr>"
+	                "</thead>\n<tbody>\n");
+	for (i = 0; i < c->nrows && !b->error; i++) {
+		const citem *it = &c->v[c->rows[i]];
+		const char *lang = svd_manifest_get(it->m, "lang");
+		const char *region = svd_manifest_get(it->m, "region");
+		const char *title = svd_manifest_get(it->m, "title");
+		const char *kind = svd_kind_name(svd_manifest_kind(it->m));
+
+		svd_buf_printf(b, "<tr data-n=\"%zu\" data-id=\"%s\" data-lang=\"", i, it->id);
+		html(b, lang);
+		svd_buf_printf(b, "\" data-kind=\"%s\" data-region=\"", kind);
+		html(b, region);
+		svd_buf_printf(
+		    b, "\" data-year=\"%s\"><td>%s</td><td><a href=\"pages/%s.html\" lang=\"",
+		    it->year, it->date, it->id);
+		html(b, lang);
+		svd_buf_puts(b, "\">");
+		html(b, title && *title ? title : it->id);
+		svd_buf_puts(b, "</a></td><td>");
+		authors(b, it->m);
+		svd_buf_puts(b, "</td><td>");
+		html(b, lang);
+		svd_buf_printf(b, "</td><td>%s</td><td>", kind);
+		html(b, region);
+		svd_buf_puts(b, "</td></tr>\n");
+	}
+	svd_buf_puts(b, "</tbody>\n</table>\n<footer>\n<p>Made by samvydav " SVD_VERSION
+	                ". Every file is in <code>items/</code>; to check an item yourself, see "
+	                "its page.</p>\n</footer>\n</body>\n</html>\n");
+	return b->error;
+}
+
+/* Attachments. */
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcasecmp(s + n - k, suffix);
+}
+
+static int any_suffix(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (ends_with(s, *list))
+			return 1;
+	return 0;
+}
+
+static const char *const image_ext[] = {".jpg",  ".jpeg", ".png", ".gif", ".webp",
+                                        ".avif", ".svg",  ".bmp", NULL};
+static const char *const audio_ext[] = {".mp3", ".ogg",  ".oga", ".opus", ".wav",
+                                        ".m4a", ".flac", ".aac", NULL};
+static const char *const video_ext[] = {".mp4", ".webm", ".ogv", ".m4v", ".mov", NULL};
+
+/* ../items/<aa>/<id>/<file>, the file name percent-encoded. */
+static void file_href(svd_buf *b, const citem *it, const char *name)
+{
+	svd_buf_printf(b, "../items/%.2s/%s/", it->id, it->id);
+	svd_buf_url(b, name);
+}
+
+static void attachments(svd_buf *b, const citem *it)
+{
+	size_t i, n = svd_manifest_file_count(it->m), shown = 0;
+
+	for (i = 0; i < n; i++) {
+		const svd_manifest_file *f = svd_manifest_file_at(it->m, i);
+		if (!strcmp(f->path, "body.md"))
+			continue;
+		if (!shown++)
+			svd_buf_puts(b, "<section id=\"attachments\">\n<h2>Attachments</h2>\n");
+		svd_buf_puts(b, "<figure>\n");
+		if (any_suffix(f->path, image_ext)) {
+			svd_buf_puts(b, "<img src=\"");
+			file_href(b, it, f->path);
+			svd_buf_puts(b, "\" alt=\"");
+			html(b, f->path);
+			svd_buf_puts(b, "\" loading=\"lazy\">\n");
+		} else if (any_suffix(f->path, audio_ext)) {
+			svd_buf_puts(b, "<audio controls preload=\"none\" src=\"");
+			file_href(b, it, f->path);
+			svd_buf_puts(b, "\"></audio>\n");
+		} else if (any_suffix(f->path, video_ext)) {
+			svd_buf_puts(b, "<video controls preload=\"none\" src=\"");
+			file_href(b, it, f->path);
+			svd_buf_puts(b, "\"></video>\n");
+		}
+		svd_buf_puts(b, "<figcaption><a href=\"");
+		file_href(b, it, f->path);
+		svd_buf_puts(b, "\">");
+		html(b, f->path);
+		svd_buf_printf(b, "</a> (%llu bytes)</figcaption>\n</figure>\n",
+		               (unsigned long long)f->size);
+	}
+	if (shown)
+		svd_buf_puts(b, "</section>\n");
+}
+
+static int ascii_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* a and b hold the same words: white space at the ends and inside runs aside */
+static int same_words(const char *a, const char *b)
+{
+	for (;;) {
+		while (ascii_space(*a))
+			a++;
+		while (ascii_space(*b))
+			b++;
+		if (!*a || !*b)
+			return !*a && !*b;
+		while (*a && !ascii_space(*a) && *a == *b)
+			a++, b++;
+		if ((*a && !ascii_space(*a)) || (*b && !ascii_space(*b)))
+			return 0;
+	}
+}
+
+/*
+ * A body that opens with its own "# Title" would show the title twice, under
+ * the page's <h1>: that first heading is left out when its text is the
+ * title (white space aside). Any other first block stays.
+ */
+static void drop_title_heading(cmark_node *doc, const char *title)
+{
+	cmark_node *h = cmark_node_first_child(doc);
+	cmark_iter *iter;
+	cmark_event_type ev;
+	svd_buf text;
+
+	if (!title || !*title || !h || cmark_node_get_type(h) != CMARK_NODE_HEADING ||
+	    cmark_node_get_heading_level(h) != 1 || !(iter = cmark_iter_new(h)))
+		return;
+	svd_buf_init(&text, SVD_RENDER_PAGE_MAX);
+	svd_buf_puts(&text, "");
+	while ((ev = cmark_iter_next(iter)) != CMARK_EVENT_DONE) {
+		cmark_node *node = cmark_iter_get_node(iter);
+		cmark_node_type t = cmark_node_get_type(node);
+		const char *lit;
+
+		if (ev != CMARK_EVENT_ENTER)
+			continue;
+		if (t == CMARK_NODE_SOFTBREAK || t == CMARK_NODE_LINEBREAK)
+			svd_buf_puts(&text, " ");
+		else if ((t == CMARK_NODE_TEXT || t == CMARK_NODE_CODE) &&
+		         (lit = cmark_node_get_literal(node)))
+			svd_buf_puts(&text, lit);
+	}
+	cmark_iter_free(iter);
+	if (!text.error && same_words(text.data, title)) {
+		cmark_node_unlink(h);
+		cmark_node_free(h);
+	}
+	svd_buf_clear(&text);
+}
+
+/*
+ * Markdown to HTML with cmark's safe defaults (raw HTML omitted, dangerous
+ * URLs blanked). Links and images that name one of the item's own files
+ * are pointed at it; an image from anywhere else becomes a plain link, so
+ * that opening a page never fetches anything from outside the library. A
+ * first heading that repeats the title is left out (drop_title_heading).
+ * doc is the body already parsed (body_parse), or NULL; it is freed.
+ */
+static void markdown(svd_buf *b, const citem *it, const char *body, size_t len, cmark_node *doc)
+{
+	cmark_node *node;
+	cmark_iter *iter;
+	cmark_event_type ev;
+	cmark_node **images = NULL;
+	size_t nimages = 0, capimages = 0, i, shown = svd_body_shown(body, len);
+	char *out;
+	svd_buf href;
+
+	if (!doc && !(doc = svd_body_parse(body, len))) {
+		svd_buf_puts(b, "<p>The text cannot be shown.</p>\n");
+		return;
+	}
+	drop_title_heading(doc, svd_manifest_get(it->m, "title"));
+	svd_buf_init(&href, 4096);
+	iter = cmark_iter_new(doc);
+	while ((ev = cmark_iter_next(iter)) != CMARK_EVENT_DONE) {
+		cmark_node_type t;
+		const char *url;
+
+		if (ev != CMARK_EVENT_ENTER)
+			continue;
+		node = cmark_iter_get_node(iter);
+		t = cmark_node_get_type(node);
+		if (t != CMARK_NODE_LINK && t != CMARK_NODE_IMAGE)
+			continue;
+		url = cmark_node_get_url(node);
+		if (url && *url && svd_manifest_file_find(it->m, url) &&
+		    strcmp(url, "manifest.json")) {
+			href.len = 0;
+			href.error = 0;
+			file_href(&href, it, url);
+			if (!href.error)
+				cmark_node_set_url(node, href.data);
+		} else if (t == CMARK_NODE_IMAGE) {
+			if (svd_grow(&images, &capimages, nimages + 1, sizeof(*images), 8) < 0)
+				break;
+			images[nimages++] = node;
+		}
+	}
+	cmark_iter_free(iter);
+	svd_buf_clear(&href);
+	/* after the walk: outside images become links with the same text */
+	for (i = 0; i < nimages; i++) {
+		cmark_node *img = images[i], *link = cmark_node_new(CMARK_NODE_LINK), *child;
+		if (!link)
+			continue;
+		cmark_node_set_url(link, cmark_node_get_url(img));
+		while ((child = cmark_node_first_child(img)))
+			cmark_node_append_child(link, child);
+		if (!cmark_node_first_child(link)) {
+			cmark_node *text = cmark_node_new(CMARK_NODE_TEXT);
+			if (text) {
+				cmark_node_set_literal(text, "[image]");
+				cmark_node_append_child(link, text);
+			}
+		}
+		cmark_node_replace(img, link);
+		cmark_node_free(img);
+	}
+	free(images);
+	out = cmark_render_html(doc, CMARK_OPT_DEFAULT);
+	cmark_node_free(doc);
+	if (out) {
+		svd_buf_puts(b, out);
+		free(out);
+	}
+	if (shown < len) {
+		svd_buf_printf(b, "<p class=\"cut\">The text goes on: <a href=\"");
+		file_href(b, it, "body.md");
+		svd_buf_printf(b, "\">all of body.md</a> (%zu bytes).</p>\n", len);
+	}
+}
+
+static const char *sig_words(svd_sig_status st)
+{
+	switch (st) {
+	case SVD_SIG_VALID:
+		return "valid, by a trusted key";
+	case SVD_SIG_UNTRUSTED:
+		return "by a key that was not trusted (not checked, does not count)";
+	case SVD_SIG_INVALID:
+		return "INVALID";
+	}
+	return "?";
+}
+
+static void verdict_block(svd_buf *b, const citem *it, const svd_verdict *v)
+{
+	size_t i, nsigs, nproblems, nfiles = svd_manifest_file_count(it->m);
+	int checked = v ? 1 : it->checked, ok = v ? svd_verdict_ok(v) : it->ok;
+
+	svd_buf_puts(b, "<section id=\"verdict\">\n<h2>Verification</h2>\n");
+	if (!checked)
+		svd_buf_puts(b,
+		             "<p class=\"unchecked\"><strong>Not checked.</strong> This page "
+		             "was made without checking the item's hashes and signatures.</p>\n");
+	else if (ok)
+		svd_buf_printf(b,
+		               "<p class=\"ok\"><strong>Accepted.</strong> When this page was "
+		               "made, every file's SHA-256 was checked against the manifest (%zu "
+		               "file%s, all matching) and the item is signed by at least one "
+		               "trusted key.</p>\n",
+		               nfiles, nfiles == 1 ? "" : "s");
+	else
+		svd_buf_puts(b, "<p class=\"bad\"><strong>Not accepted.</strong> This item did "
+		                "not pass the checks: do not rely on it.</p>\n");
+	nproblems = v ? svd_verdict_problem_count(v) : it->nproblems;
+	if (nproblems) {
+		svd_buf_puts(b, "<ul class=\"problems\">\n");
+		for (i = 0; i < nproblems; i++) {
+			svd_buf_puts(b, "<li>");
+			if (v) {
+				const char *file, *check, *msg;
+				svd_verdict_problem(v, i, &file, &check, &msg);
+				html(b, file);
+				svd_buf_puts(b, ": ");
+				html(b, check);
+				svd_buf_puts(b, ": ");
+				html(b, msg);
+			} else {
+				html(b, it->problems[i]);
+			}
+			svd_buf_puts(b, "</li>\n");
+		}
+		svd_buf_puts(b, "</ul>\n");
+	}
+	nsigs = v ? svd_verdict_sig_count(v) : it->nsigs;
+	if (checked) {
+		svd_buf_printf(b, "<p>Signed by %zu key%s:</p>\n<ul class=\"signatures\">\n", nsigs,
+		               nsigs == 1 ? "" : "s");
+		for (i = 0; i < nsigs; i++) {
+			const char *keyid;
+			svd_sig_status st;
+			if (v)
+				svd_verdict_sig(v, i, &keyid, &st);
+			else {
+				keyid = it->sigs[i].keyid;
+				st = it->sigs[i].st;
+			}
+			svd_buf_printf(b, "<li class=\"%s\">", st == SVD_SIG_VALID ? "ok" : "bad");
+			if (svd_keyid_valid(keyid)) {
+				svd_buf_printf(
+				    b,
+				    "<a "
+				    "href=\"../items/%.2s/%s/sig/%s.minisig\"><code>%s</code></a>",
+				    it->id, it->id, keyid, keyid);
+			} else {
+				svd_buf_puts(b, "<code>");
+				html(b, keyid);
+				svd_buf_puts(b, "</code>");
+			}
+			svd_buf_printf(b, ": %s</li>\n", sig_words(st));
+		}
+		svd_buf_puts(b, "</ul>\n");
+	}
+	if (!v && it->ndropped) {
+		svd_buf_puts(
+		    b, "<p>Signature files left out because they did not verify:</p>\n<ul>\n");
+		for (i = 0; i < it->ndropped; i++) {
+			svd_buf_puts(b, "<li>");
+			html(b, it->dropped[i]);
+			svd_buf_puts(b, "</li>\n");
+		}
+		svd_buf_puts(b, "</ul>\n");
+	}
+	svd_buf_printf(b,
+	               "<p>Item id <code>%s</code>: the SHA-256 of its <a "
+	               "href=\"../items/%.2s/%s/manifest.json\">manifest.json</a>. To check it "
+	               "yourself: <code>sha256sum items/%.2s/%s/manifest.json</code> prints this "
+	               "id; <code>minisign -V -m items/%.2s/%s/manifest.json -x "
+	               "items/%.2s/%s/sig/KEYID.minisig -p KEYID.pub</code> checks a signature "
+	               "with the editor's public key; <code>samvydav inspect</code> or "
+	               "<code>samvydav import</code> of the bundle checks everything.</p>\n"
+	               "</section>\n",
+	               it->id, it->id, it->id, it->id, it->id, it->id, it->id, it->id, it->id);
+}
+
+/* A link to another item's page, by title, or its id when it is not shown. */
+static void item_link(svd_buf *b, const svd_catalog *c, const char *id)
+{
+	long t = svd_id_valid(id) ? svd_catalog_find(c, id) : -1;
+
+	if (t >= 0 && c->v[t].row != HIDDEN) {
+		const char *title = svd_manifest_get(c->v[t].m, "title");
+		svd_buf_printf(b, "<a href=\"%s.html\" lang=\"", id);
+		html(b, svd_manifest_get(c->v[t].m, "lang"));
+		svd_buf_puts(b, "\">");
+		html(b, title && *title ? title : id);
+		svd_buf_printf(b, "</a> (%s)", c->v[t].date);
+		return;
+	}
+	svd_buf_puts(b, "<code>");
+	html(b, id);
+	svd_buf_puts(b, "</code>");
+	svd_buf_puts(b, svd_view_withdrawn(c->view, id) ? " (retracted; not in this library)"
+	                                               : " (not in this library)");
+}
+
+static void relations(svd_buf *b, const svd_catalog *c, const citem *it)
+{
+	const char *sup = svd_manifest_get(it->m, "supersedes");
+	const char *ret = svd_manifest_get(it->m, "retracts");
+	size_t k, nby = svd_view_superseder_count(c->view, it->id), opened = 0;
+
+	if (sup || ret || nby) {
+		svd_buf_puts(b, "<section id=\"relations\">\n");
+		opened = 1;
+	}
+	for (k = 0; k < nby; k++) {
+		svd_buf_puts(b, "<p class=\"superseded\"><strong>Superseded by</strong> ");
+		item_link(b, c, svd_view_superseder(c->view, it->id, k)->id);
+		svd_buf_puts(b, "</p>\n");
+	}
+	if (sup) {
+		svd_buf_puts(b, "<p class=\"supersedes\"><strong>Supersedes</strong> ");
+		item_link(b, c, sup);
+		svd_buf_puts(b, "</p>\n");
+	}
+	if (ret) {
+		svd_buf_puts(b, "<p class=\"retracts\"><strong>Retracts</strong> ");
+		item_link(b, c, ret);
+		svd_buf_puts(b, "</p>\n");
+	}
+	if (opened)
+		svd_buf_puts(b, "</section>\n");
+}
+
+static void meta_row(svd_buf *b, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	svd_buf_printf(b, "<dt>%s</dt><dd>", name);
+	html(b, value);
+	svd_buf_puts(b, "</dd>\n");
+}
+
+/*
+ * An item's page. With c NULL (an early page) the relations to other items
+ * are left out: only right for an item that names none and that nothing
+ * supersedes (svd_catalog_page_early).
+ */
+int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd_verdict *v,
+                    const char *body, size_t body_len, cmark_node *doc)
+{
+	const char *title, *lang, *source;
+	size_t i;
+
+	title = svd_manifest_get(it->m, "title");
+	lang = svd_manifest_get(it->m, "lang");
+	source = svd_manifest_get(it->m, "source");
+	page_head(b, lang, title && *title ? title : it->id, "../");
+	svd_buf_puts(b, "</head>\n<body class=\"item\">\n<nav><a href=\"../index.html\">"
+	                "&larr; All items</a></nav>\n<article>\n<h1>");
+	html(b, title && *title ? title : it->id);
+	svd_buf_puts(b, "</h1>\n<dl class=\"meta\">\n");
+	if (svd_manifest_author_count(it->m)) {
+		svd_buf_puts(b, "<dt>Authors</dt><dd>");
+		authors(b, it->m);
+		svd_buf_puts(b, "</dd>\n");
+	}
+	meta_row(b, "Published", svd_manifest_get(it->m, "published"));
+	meta_row(b, "Created", svd_manifest_get(it->m, "created"));
+	meta_row(b, "Language", lang);
+	meta_row(b, "Kind", svd_kind_name(svd_manifest_kind(it->m)));
+	meta_row(b, "Region", svd_manifest_get(it->m, "region"));
+	if (source) {
+		svd_buf_puts(b, "<dt>Source</dt><dd><a rel=\"noreferrer noopener\" href=\"");
+		html(b, source);
+		svd_buf_puts(b, "\">");
+		html(b, source);
+		svd_buf_puts(b, "</a></dd>\n");
+	}
+	if (svd_manifest_tag_count(it->m)) {
+		svd_buf_puts(b, "<dt>Tags</dt><dd>");
+		for (i = 0; i < svd_manifest_tag_count(it->m); i++) {
+			if (i)
+				svd_buf_puts(b, ", ");
+			html(b, svd_manifest_tag(it->m, i));
+		}
+		svd_buf_puts(b, "</dd>\n");
+	}
+	svd_buf_puts(b, "</dl>\n");
+	if (c)
+		relations(b, c, it);
+	if (body) {
+		svd_buf_puts(b, "<div class=\"body\">\n");
+		markdown(b, it, body, body_len, doc);
+		svd_buf_puts(b, "</div>\n");
+	} else if (doc) {
+		cmark_node_free(doc);
+	}
+	attachments(b, it);
+	verdict_block(b, it, v);
+	svd_buf_puts(b, "</article>\n<footer><p><a href=\"../index.html\">All items</a></p>"
+	                "</footer>\n</body>\n</html>\n");
+	return b->error;
+}
+
+int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_verdict *v,
+                    const char *body, size_t body_len)
+{
+	long t;
+
+	if (!c->finished)
+		return svd_error_set(SVD_EINVALID, "the catalog is not finished");
+	t = svd_id_valid(id) ? svd_catalog_find(c, id) : -1;
+	if (t < 0 || c->v[t].row == HIDDEN)
+		return svd_error_set(SVD_ENOTFOUND, "no item %.64s in this library%s", id,
+		                     svd_view_withdrawn(c->view, id) ? " (it was retracted)" : "");
+	return svd_page_render(b, c, &c->v[t], v, body, body_len, NULL);
+}
+
+int svd_render_asset(const char *name, const void **data, size_t *len)
+{
+	const svd_asset *a;
+
+	for (a = svd_reader_assets; a->name; a++) {
+		if (!strcmp(a->name, name)) {
+			*data = a->data;
+			*len = a->len;
+			return 0;
+		}
+	}
+	return svd_error_set(SVD_ENOTFOUND, "no reader asset %s", name);
+}
+
+int svd_render_is_library_path(const char *p)
+{
+	size_t len = strlen(p);
+
+	if (!strcmp(p, "index.html") || !strcmp(p, "reader.css") || !strcmp(p, "reader.js") ||
+	    !strcmp(p, "search/fold.js"))
+		return 1;
+	if (len == 13 && !strncmp(p, "search/s", 8) && p[8] >= '0' && p[8] <= '6' && p[9] >= '0' &&
+	    p[9] <= '9' && (p[8] - '0') * 10 + (p[9] - '0') < SVD_SEARCH_SHARDS &&
+	    !strcmp(p + 10, ".js"))
+		return 1;
+	if (len == 6 + SVD_ID_HEX_LEN + 5 && !strncmp(p, "pages/", 6) &&
+	    !strcmp(p + 6 + SVD_ID_HEX_LEN, ".html")) {
+		char id[SVD_ID_HEX_LEN + 1];
+		memcpy(id, p + 6, SVD_ID_HEX_LEN);
+		id[SVD_ID_HEX_LEN] = '\0';
+		return svd_id_valid(id);
+	}
+	return 0;
+}
