@@ -116,11 +116,7 @@ int cli_trust_file(svd_trust *trust, const char *path)
 
 int cli_is_archive(const char *dir)
 {
-	char probe[4200];
-	struct stat st;
-
-	snprintf(probe, sizeof(probe), "%s/mirror-id", dir);
-	return stat(probe, &st) == 0;
+	return svd_archive_is(dir);
 }
 
 void cli_damage(void *list, FILE *out, const char *lead, uint64_t offset, uint64_t length,

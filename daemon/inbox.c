@@ -23,7 +23,6 @@
 #include "inbox.h"
 #include "log.h"
 
-#define STATE_DIR     "daemon-state"
 #define IMPORTED_FILE "imported"
 #define OUTGOING_DIR  "outgoing" /* where bundles for sticks are made */
 #define BUSY_RETRY_MS 5000       /* the archive's write lock is held */
@@ -74,6 +73,15 @@ struct svdd_inbox {
 	char *archive;
 };
 
+
+/* ARCHIVE/daemon-state, or a file in it, into out (the layout is the library's). */
+static void state_path(char *out, size_t size, const char *archive, const char *name)
+{
+	char *p = svd_archive_place_path(archive, SVD_PLACE_DAEMON, name, 0);
+
+	snprintf(out, size, "%s", p ? p : "");
+	free(p);
+}
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -146,7 +154,7 @@ static void records_load(svdd_inbox *ib)
 	if (ib->loaded)
 		return;
 	ib->loaded = 1;
-	snprintf(path, sizeof(path), "%s/%s/%s", ib->archive, STATE_DIR, IMPORTED_FILE);
+	state_path(path, sizeof(path), ib->archive, IMPORTED_FILE);
 	if (!(f = fopen(path, "r"))) {
 		if (errno != ENOENT)
 			svdd_log(SVDD_WARN,
@@ -214,10 +222,10 @@ static int records_save(svdd_inbox *ib)
 	size_t i;
 	int fd;
 
-	snprintf(dir, sizeof(dir), "%s/%s", ib->archive, STATE_DIR);
+	state_path(dir, sizeof(dir), ib->archive, NULL);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		goto fail;
-	snprintf(path, sizeof(path), "%s/%s", dir, IMPORTED_FILE);
+	state_path(path, sizeof(path), ib->archive, IMPORTED_FILE);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
 		goto fail;
@@ -258,12 +266,12 @@ static int records_append(svdd_inbox *ib, const record *r)
 	struct stat st;
 	int fd, len, fresh = 0, e = 0;
 
-	snprintf(dir, sizeof(dir), "%s/%s", ib->archive, STATE_DIR);
+	state_path(dir, sizeof(dir), ib->archive, NULL);
 	if (mkdir(dir, 0755) == 0)
 		fresh = 1;
 	else if (errno != EEXIST)
 		goto fail;
-	snprintf(path, sizeof(path), "%s/%s", dir, IMPORTED_FILE);
+	state_path(path, sizeof(path), ib->archive, IMPORTED_FILE);
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0)
 		goto fail;
 	if (fstat(fd, &st) == 0 && st.st_size == 0) {
@@ -664,7 +672,7 @@ static int stick_sync(svdd_inbox *ib, const svdd_config *c, const char *folder, 
 		svdd_log(SVDD_ERROR, "stick %s: %s", root, svd_error_last());
 		return IMP_FAIL;
 	}
-	snprintf(scratch, sizeof(scratch), "%s/%s/%s", ib->archive, STATE_DIR, OUTGOING_DIR);
+	state_path(scratch, sizeof(scratch), ib->archive, OUTGOING_DIR);
 	so.max_size = c->outbox_maxsize;
 	so.threads = 1;
 	so.scratch = scratch;

@@ -39,7 +39,6 @@ enum {
 	EXIT_LOCKED = 5, /* another samvydavd keeps this archive */
 };
 
-#define LOCK_NAME     "daemon.lock"
 #define BUSY_RETRY_S  60 /* when a samvydav command holds the write lock */
 #define BUNDLE_PREFIX "samvydav-"
 #define STAMP_LEN     16     /* 20261126T155411Z */
@@ -131,11 +130,12 @@ static void drain_signal_pipe(void)
  */
 static int take_daemon_lock(const char *archive)
 {
-	char path[4096], pid[32];
+	char path[4096], pid[32], *p = svd_archive_place_path(archive, SVD_PLACE_DAEMON_LOCK, NULL, 0);
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", archive, LOCK_NAME);
+	snprintf(path, sizeof(path), "%s", p ? p : "");
+	free(p);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
 		svdd_log(SVDD_ERROR,
 		         "%s: cannot open the daemon's lock file: %s (the daemon's user "

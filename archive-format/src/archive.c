@@ -316,3 +316,44 @@ void svd_archive_free(svd_archive *a)
 	free(a->trust_path);
 	free(a);
 }
+
+char *svd_archive_place_path(const char *dir, svd_archive_place place, const char *name,
+                             int make)
+{
+	static const char *const names[] = {
+	    [SVD_PLACE_REFUSED] = SVD_REFUSED_DIR, [SVD_PLACE_CACHE] = "cache",
+	    [SVD_PLACE_TMP] = "tmp",               [SVD_PLACE_DAEMON] = "daemon-state",
+	    [SVD_PLACE_DAEMON_LOCK] = "daemon.lock"};
+	char *folder, *p;
+
+	if ((unsigned)place >= sizeof(names) / sizeof(names[0]) || !dir) {
+		svd_error_set(SVD_EINVALID, "no such place in an archive");
+		return NULL;
+	}
+	if (!(folder = svd_path_join(dir, names[place])))
+		return NULL;
+	if (place == SVD_PLACE_DAEMON_LOCK)
+		return folder;
+	if (make && mkdir(folder, 0755) < 0 && errno != EEXIST) {
+		svd_error_set(SVD_ERROR, "%s: cannot make the folder: %s", folder, svd_ioerr(errno));
+		free(folder);
+		return NULL;
+	}
+	if (!name)
+		return folder;
+	p = svd_path_join(folder, name);
+	free(folder);
+	return p;
+}
+
+int svd_archive_is(const char *dir)
+{
+	char *store = svd_path_join(dir, SVD_STORE_DIR), *id = svd_path_join(dir, SVD_MIRROR_FILE);
+	struct stat st;
+	int is = store && id && stat(store, &st) == 0 && S_ISDIR(st.st_mode) && stat(id, &st) == 0;
+
+	free(store);
+	free(id);
+	svd_error_clear();
+	return is;
+}

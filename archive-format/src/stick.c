@@ -30,7 +30,6 @@
 #define SUFFIX      ".tar.zst"
 #define HAVE_SUFFIX ".have"
 #define PART_SUFFIX ".part"
-#define SCRATCH_DIR "tmp"            /* ARCHIVE/tmp, unless the caller names another */
 #define MIN_ROOM    (1024ull * 1024) /* below margin + this, nothing is written */
 #define COPY_BUF    65536
 
@@ -915,7 +914,7 @@ static int paths(syncer *s, const char *stick)
 	if (s->o->scratch)
 		s->scratch = svd_strdup(s->o->scratch);
 	else
-		s->scratch = svd_path_join(archive, SCRATCH_DIR);
+		s->scratch = svd_archive_place_path(archive, SVD_PLACE_TMP, NULL, 0);
 	if (!s->scratch)
 		return svd_error_set(SVD_ERROR, "out of memory");
 	return 0;

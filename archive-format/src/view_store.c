@@ -38,21 +38,10 @@ static int on_verdict(const svd_verdict *verdict, void *payload)
 	return error;
 }
 
-/* ARCHIVE/cache/view, its folder made when missing; NULL without memory. */
+/* ARCHIVE/cache/view, its folder made when missing; NULL when it cannot be. */
 static char *cache_path(svd_archive *a)
 {
-	size_t n = strlen(a->path) + sizeof("/cache/view");
-	char *p = malloc(n);
-
-	if (!p)
-		return NULL;
-	snprintf(p, n, "%s/cache", a->path);
-	if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-		free(p);
-		return NULL;
-	}
-	snprintf(p, n, "%s/cache/view", a->path);
-	return p;
+	return svd_archive_place_path(a->path, SVD_PLACE_CACHE, "view", 1);
 }
 
 /* The records cache_save() writes: the view's items, with their folders from the list. */

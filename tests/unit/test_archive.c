@@ -353,12 +353,43 @@ static void test_lock(void **state)
 	svd_archive_free(NULL);
 }
 
+/* The places of an archive folder, and telling an archive from another folder. */
+static void test_places(void **state)
+{
+	char dir[4096], want[4200];
+	svd_archive *a;
+	char *p;
+
+	(void)state;
+	a = th_archive_new(th_tmp, "places");
+	th_join(dir, sizeof(dir), th_tmp, "places");
+	assert_true(svd_archive_is(dir));
+	assert_false(svd_archive_is(th_tmp));
+	p = svd_archive_place_path(dir, SVD_PLACE_DAEMON, "imported", 1);
+	th_path(want, sizeof(want), "%s/daemon-state/imported", dir);
+	assert_string_equal(p, want);
+	free(p);
+	th_path(want, sizeof(want), "%s/daemon-state", dir);
+	assert_true(th_is_dir(want)); /* made */
+	p = svd_archive_place_path(dir, SVD_PLACE_CACHE, NULL, 0);
+	th_path(want, sizeof(want), "%s/cache", dir);
+	assert_string_equal(p, want);
+	free(p);
+	p = svd_archive_place_path(dir, SVD_PLACE_DAEMON_LOCK, "ignored", 1);
+	th_path(want, sizeof(want), "%s/daemon.lock", dir);
+	assert_string_equal(p, want);
+	free(p);
+	assert_null(svd_archive_place_path(dir, (svd_archive_place)99, NULL, 0));
+	svd_archive_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_init_layout),   cmocka_unit_test(test_init_existing),
 	    cmocka_unit_test(test_open),          cmocka_unit_test(test_trust),
 	    cmocka_unit_test(test_trust_damaged), cmocka_unit_test(test_lock),
+	    cmocka_unit_test(test_places),
 	};
 
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);

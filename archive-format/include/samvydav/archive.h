@@ -78,6 +78,30 @@ int svd_archive_trust_add(svd_archive *a, const svd_pubkey *pk);
  */
 int svd_archive_trust_remove(svd_archive *a, const char *keyid);
 
+/** The places in an archive folder besides the store and the trust list. */
+typedef enum svd_archive_place {
+	SVD_PLACE_REFUSED = 0, /**< refused/: records of what imports refused */
+	SVD_PLACE_CACHE,       /**< cache/: derived data that may be deleted (SPEC 7.2) */
+	SVD_PLACE_TMP,         /**< tmp/: scratch files, e.g. bundles being made for a stick */
+	SVD_PLACE_DAEMON,      /**< daemon-state/: the daemon's records */
+	SVD_PLACE_DAEMON_LOCK, /**< daemon.lock: held by a running daemon (name is ignored) */
+} svd_archive_place;
+
+/**
+ * Where a file of one of an archive's places is: DIR/PLACE/NAME, or
+ * DIR/PLACE with name NULL. The layout of the folder is the library's
+ * alone; front ends ask here. With make set, the place's folder is made
+ * when missing.
+ *
+ * @param dir the archive's folder (svd_archive_path() of an open one)
+ * @return the path, the caller's (free()); NULL with the error set
+ */
+char *svd_archive_place_path(const char *dir, svd_archive_place place, const char *name,
+                             int make);
+
+/** 1 when dir holds an archive (its store and its mirror id), else 0. */
+int svd_archive_is(const char *dir);
+
 /** Close an archive (releasing its lock); NULL is fine. */
 void svd_archive_free(svd_archive *a);
 
