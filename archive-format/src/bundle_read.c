@@ -31,11 +31,11 @@
 
 #include "samvydav/bundle.h"
 #include "samvydav/pause.h"
-#include "samvydav/render.h"
 #include "archive_internal.h"
 #include "bundle_internal.h"
 #include "canon.h"
 #include "extract_writer.h"
+#include "library_paths.h"
 #include "pack.h"
 #include "sha256.h"
 #include "store_internal.h"

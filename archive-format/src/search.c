@@ -8,8 +8,11 @@
 
 #include "samvydav/render.h"
 #include "catalog_internal.h"
+#include "library_paths.h"
 #include "render_internal.h"
 #include "util.h"
+
+_Static_assert(SVD_LIBRARY_SHARDS == SVD_SEARCH_SHARDS, "one count of search shards");
 
 /* \\uXXXX, upper-case hex */
 static void js_u4(svd_buf *b, uint32_t u)
