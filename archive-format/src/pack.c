@@ -9,14 +9,16 @@
  * Two threads share the work, because deflating is most of it: the caller's
  * thread hashes each object (its id decides whether it is new) and queues
  * its bytes; a worker, a queue's only one (workq.h), deflates and writes
- * them, in order. The queue holds at most QUEUE_BYTES of data, so memory
- * stays bounded whatever the size of a blob. Only the caller's thread
+ * them, in order. The queue holds at most QUEUE_BYTES of data, in jobs of
+ * BUF_SIZE bytes that are used again, so memory stays bounded whatever the
+ * size of a blob. Only the caller's thread
  * touches the ids; only the worker touches the file, the write buffer and
  * zlib, until finish waits for it.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,7 @@
 #define PROBE_BYTES  (16 * 1024)
 #define LARGE_OFFSET 0x80000000u
 #define QUEUE_BYTES  (8u * 1024 * 1024) /* data queued for the worker, at most */
+#define SPARE_JOBS   (QUEUE_BYTES / BUF_SIZE + 1) /* data jobs kept for reuse, at most */
 
 /* What the worker is asked to do, in order. */
 enum job_type { J_BEGIN, J_DATA, J_END, J_ROLLBACK };
@@ -62,7 +65,8 @@ typedef struct job {
 	size_t len;      /* J_DATA */
 	int keep;        /* J_END: 0 when the object turned out to be a duplicate */
 	size_t count;    /* J_ROLLBACK: the objects to keep */
-	uint8_t chunk[]; /* J_DATA: len bytes, at most BUF_SIZE */
+	struct job *spare_next;
+	uint8_t chunk[]; /* J_DATA: len bytes; room for BUF_SIZE */
 } job;
 
 /* Where an object ended up, known to the worker only. */
@@ -103,6 +107,10 @@ struct svd_packw {
 
 	/* the worker; its failure is the queue's, and leaves the pack unusable */
 	svd_workq *q;
+	pthread_mutex_t spare_lock; /* data jobs done, for the next ones */
+	int spare_ready;
+	job *spare;
+	size_t nspare;
 
 	/* the worker's own state */
 	placed *wo; /* per kept object, in the caller's order */
@@ -484,20 +492,51 @@ static int run_job(svd_job *qj, void *state, void *payload)
 	return 0;
 }
 
+/*
+ * A job done (or dropped): a data job is kept for the next one, up to
+ * what the queue can hold, so that a long stream allocates nothing.
+ */
 static void release(svd_job *qj, void *payload)
 {
-	(void)payload;
-	free(qj);
+	svd_packw *pw = payload;
+	job *j = (job *)qj;
+
+	if (j->type == J_DATA) {
+		pthread_mutex_lock(&pw->spare_lock);
+		if (pw->nspare < SPARE_JOBS) {
+			j->spare_next = pw->spare;
+			pw->spare = j;
+			pw->nspare++;
+			j = NULL;
+		}
+		pthread_mutex_unlock(&pw->spare_lock);
+	}
+	free(j);
+}
+
+static job *data_job(svd_packw *pw)
+{
+	job *j;
+
+	pthread_mutex_lock(&pw->spare_lock);
+	if ((j = pw->spare) != NULL) {
+		pw->spare = j->spare_next;
+		pw->nspare--;
+	}
+	pthread_mutex_unlock(&pw->spare_lock);
+	return j ? j : malloc(sizeof(*j) + BUF_SIZE);
 }
 
 /*
- * Queue a job for the worker, with len bytes of data (J_DATA), waiting
- * while the queue is full. A job that cannot be queued leaves the pack
- * unusable: the worker would see the rest of an object without its start.
+ * Queue a job for the worker, with len bytes of data (J_DATA, at most
+ * BUF_SIZE), waiting while the queue is full. A data job weighs its whole
+ * room, so that the spare ones stay few. A job that cannot be queued
+ * leaves the pack unusable: the worker would see the rest of an object
+ * without its start.
  */
 static int push(svd_packw *pw, const job *j, const void *data, size_t len)
 {
-	job *copy = malloc(sizeof(*copy) + len);
+	job *copy = j->type == J_DATA ? data_job(pw) : malloc(sizeof(*copy));
 
 	if (!copy)
 		return broken(pw, svd_error_set(SVD_ERROR, "out of memory"));
@@ -505,7 +544,8 @@ static int push(svd_packw *pw, const job *j, const void *data, size_t len)
 	copy->len = len;
 	if (len)
 		memcpy(copy->chunk, data, len);
-	return broken(pw, svd_workq_submit(pw->q, &copy->job, sizeof(*copy) + len, 0));
+	return broken(pw, svd_workq_submit(pw->q, &copy->job,
+	                                   sizeof(*copy) + (j->type == J_DATA ? BUF_SIZE : 0), 0));
 }
 
 /* Queue bytes, in chunks of at most BUF_SIZE. */
@@ -619,6 +659,11 @@ int svd_packw_new(svd_packw **out, git_repository *repo)
 	/* a placeholder: the object count is known only at the end */
 	if ((error = put(pw, zero, sizeof(zero), &crc)) < 0)
 		goto cleanup;
+	if (pthread_mutex_init(&pw->spare_lock, NULL) != 0) {
+		error = svd_error_set(SVD_ERROR, "cannot make a lock");
+		goto cleanup;
+	}
+	pw->spare_ready = 1;
 	o.payload = pw;
 	if ((error = svd_workq_new(&pw->q, &o)) < 0)
 		goto cleanup;
@@ -1026,6 +1071,13 @@ void svd_packw_free(svd_packw *pw)
 	if (!pw)
 		return;
 	svd_workq_free(pw->q); /* what the worker has not started is dropped */
+	while (pw->spare) {
+		job *j = pw->spare;
+		pw->spare = j->spare_next;
+		free(j);
+	}
+	if (pw->spare_ready)
+		pthread_mutex_destroy(&pw->spare_lock);
 	free(pw->wo);
 	if (pw->fd >= 0)
 		close(pw->fd);
