@@ -132,8 +132,8 @@ static int render_pages(lib_job *j, unsigned threads, int skip_final)
 	int error = 0;
 
 	svd_buf_init(&b, SVD_RENDER_PAGE_MAX);
-	if (threads > 1 && (error = svd_workq_new(&q, &o)) < 0)
-		goto cleanup;
+	if (threads > 1 && svd_workq_new(&q, &o) < 0)
+		q = NULL; /* no thread to be had: all of them here */
 	for (row = 0; error == 0 && (id = svd_catalog_row(j->c, row)); row++) {
 		page_job *pj;
 
@@ -152,7 +152,6 @@ static int render_pages(lib_job *j, unsigned threads, int skip_final)
 		error = svd_workq_finish(q);
 	else
 		svd_workq_free(q);
-cleanup:
 	svd_buf_clear(&b);
 	return error;
 }
