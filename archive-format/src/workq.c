@@ -201,6 +201,8 @@ int svd_workq_submit(svd_workq *q, svd_job *job, size_t weight, int flags)
 {
 	int error;
 
+	if (weight == 0)
+		weight = 1; /* every job counts, or drain could miss it */
 	pthread_mutex_lock(&q->mu);
 	while (!q->error && q->inflight > 0 && q->inflight + weight > q->o.limit) {
 		/* those below the wake mark must start, or the room never comes */

@@ -86,9 +86,9 @@ unsigned svd_threads(unsigned asked);
 int svd_workq_new(svd_workq **out, const svd_workq_opts *opts);
 
 /*
- * Queue a job of this weight, waiting while the queue is full. After a
- * failure the job is not queued but released (or marked done), and the
- * failure is returned with its message.
+ * Queue a job of this weight (0 counts as 1), waiting while the queue is
+ * full. After a failure the job is not queued but released (or marked
+ * done), and the failure is returned with its message.
  */
 int svd_workq_submit(svd_workq *q, svd_job *job, size_t weight, int flags);
 
