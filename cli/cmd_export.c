@@ -124,7 +124,7 @@ int cmd_export(int argc, char **argv, cli_ctx *ctx)
 			eo.level = (int)v;
 			break;
 		case 'j':
-			if ((code = cli_threads("export", optarg, 16, &eo.threads)) != 0)
+			if ((code = cli_threads("export", optarg, SVD_THREADS_MAX, &eo.threads)) != 0)
 				return code;
 			break;
 		case OPT_JSON:

@@ -34,7 +34,7 @@ static void help(FILE *out)
 	             "\n"
 	             "  -o, --output DIR   the library folder to write\n"
 	             "  --trust FILE       also trust this public key (minisign format); repeat\n"
-	             "  -j, --threads N    pages rendered at once, 1 to 8 (default: one per core\n"
+	             "  -j, --threads N    pages rendered at once, 1 to 16 (default: one per core\n"
 	             "                     but one while the items are read, one per core after)\n"
 	             "  --json             one JSON object: counts, refused items, damage\n"
 	             "  -q, --quiet        no progress, no summary (refusals are still printed)\n"
@@ -136,7 +136,7 @@ int cmd_unpack(int argc, char **argv, cli_ctx *ctx)
 				goto cleanup;
 			break;
 		case 'j':
-			if ((code = cli_threads("unpack", optarg, 8, &uo.threads)) != 0)
+			if ((code = cli_threads("unpack", optarg, SVD_THREADS_MAX, &uo.threads)) != 0)
 				goto cleanup;
 			break;
 		case 'J':

@@ -26,7 +26,7 @@ static void help(FILE *out)
 	             "  --json        {\"items\", \"failed\", \"signatures\", \"bytes\", "
 	             "\"failures\": [...],\n"
 	             "                \"shown\", \"hidden\": [{\"id\", \"state\", ...}]}\n"
-	             "  -j, --threads N  worker threads, 1 to 8 (default: one per core)\n"
+	             "  -j, --threads N  worker threads, 1 to 16 (default: one per core)\n"
 	             "  -q, --quiet   no progress, no summary\n");
 }
 
@@ -105,7 +105,7 @@ int cmd_verify(int argc, char **argv, cli_ctx *ctx)
 			s.quiet = 1;
 			break;
 		case 'j':
-			if ((code = cli_threads("verify", optarg, 8, &threads)) != 0)
+			if ((code = cli_threads("verify", optarg, SVD_THREADS_MAX, &threads)) != 0)
 				return code;
 			break;
 		case 'h':

@@ -5,9 +5,9 @@
  * order, reads each file of an item from git (one blob in memory at a
  * time: libgit2 cannot stream a packed blob) and writes it as tar entries
  * through libarchive into a frame buffer. When a frame is complete (about
- * 1 MiB of tar), the buffer goes to a ring of worker threads that compress
- * it, each with its own ZSTD_CCtx; the main thread writes finished frames
- * in order, so reading and compressing overlap. An item that outgrows the
+ * 1 MiB of tar), the buffer goes to a ring of jobs that a queue's workers
+ * (workq.h) compress, each with its own ZSTD_CCtx; the main thread writes
+ * finished frames in order, so reading and compressing overlap. An item that outgrows the
  * buffer (STREAM_AT) is compressed as one streamed frame of its own.
  * Memory stays at the id list plus a few frames, whatever the archive's size.
  *
@@ -44,9 +44,9 @@
 #include "canon.h"
 #include "store_internal.h"
 #include "util.h"
+#include "workq.h"
 
 #define STREAM_AT       (8u * 1024 * 1024) /* an item past this is streamed in its own frame */
-#define MAX_THREADS     16
 #define HAVE_HEADER     "samvydav have 1"
 #define HAVE_LINE_MAX   80 /* bytes of a have-file line, LF included */
 #define SPLIT_SUFFIX    ".tar.zst"
@@ -68,25 +68,22 @@ typedef struct frame_rec {
 
 /* A frame's tar bytes on their way through a worker. */
 typedef struct job {
+	svd_job job; /* the queue's */
 	uint8_t *in, *out;
 	size_t in_len, in_cap, out_len, out_cap;
 	size_t first, count;
-	int done;
-	const char *failure; /* zstd's message, when compressing failed */
 } job;
 
 /*
- * The ring: jobs [head, next) are being compressed or are done, [next,
- * tail) wait for a worker. Only the main thread moves head and tail.
+ * The ring: jobs [head, tail) are queued, being compressed or done, in
+ * order. Only the main thread moves head and tail, and reuses a job once
+ * it has written its frame.
  */
 typedef struct pool {
-	pthread_mutex_t mu;
-	pthread_cond_t work, done;
+	svd_workq *q;
 	job *ring;
-	size_t cap, head, next, tail;
-	int stop, level;
-	unsigned nthreads;
-	pthread_t *threads;
+	size_t cap, head, tail;
+	int level;
 } pool;
 
 typedef struct exporter {
@@ -275,79 +272,65 @@ static const char *compress_frame(ZSTD_CCtx *c, uint8_t **out, size_t *out_cap, 
 	return NULL;
 }
 
-static void *worker(void *arg)
+/* Each worker's own compression context. */
+static int worker_new(void **state, void *payload)
 {
-	pool *p = arg;
-	ZSTD_CCtx *c = cctx_new(p->level);
+	const pool *p = payload;
 
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		job *j;
-		const char *failure;
+	if (!(*state = cctx_new(p->level)))
+		return svd_error_set(SVD_ERROR, "cannot set up zstd");
+	return 0;
+}
 
-		while (p->next == p->tail && !p->stop)
-			pthread_cond_wait(&p->work, &p->mu);
-		if (p->next == p->tail)
-			break;
-		j = &p->ring[p->next++ % p->cap];
-		pthread_mutex_unlock(&p->mu);
-		failure = c ? compress_frame(c, &j->out, &j->out_cap, &j->out_len, j->in, j->in_len)
-		            : "cannot set up zstd";
-		pthread_mutex_lock(&p->mu);
-		j->failure = failure;
-		j->done = 1;
-		pthread_cond_broadcast(&p->done);
-	}
-	pthread_mutex_unlock(&p->mu);
-	ZSTD_freeCCtx(c);
-	return NULL;
+static void worker_free(void *state, void *payload)
+{
+	(void)payload;
+	ZSTD_freeCCtx(state);
+}
+
+static int compress_job(svd_job *qj, void *state, void *payload)
+{
+	job *j = (job *)qj;
+	const char *failure;
+
+	(void)payload;
+	if ((failure = compress_frame(state, &j->out, &j->out_cap, &j->out_len, j->in, j->in_len)))
+		return svd_error_set(SVD_ERROR, "cannot compress a frame: %s", failure);
+	return 0;
 }
 
 static int pool_start(pool *p, unsigned nthreads, int level)
 {
-	unsigned i;
+	svd_workq_opts o = {.threads = nthreads,
+	                    .worker_new = worker_new,
+	                    .worker_free = worker_free,
+	                    .run = compress_job};
+	int error;
 
 	memset(p, 0, sizeof(*p));
 	p->level = level;
 	p->cap = (size_t)nthreads * 2 + 2;
-	if (!(p->ring = calloc(p->cap, sizeof(*p->ring))) ||
-	    !(p->threads = calloc(nthreads, sizeof(*p->threads)))) {
-		free(p->ring);
+	if (!(p->ring = calloc(p->cap, sizeof(*p->ring))))
 		return svd_error_set(SVD_ERROR, "out of memory");
+	o.limit = p->cap; /* the ring is never fuller than this: submit never waits */
+	o.payload = p;
+	if ((error = svd_workq_new(&p->q, &o)) < 0) {
+		free(p->ring);
+		p->ring = NULL;
 	}
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->work, NULL);
-	pthread_cond_init(&p->done, NULL);
-	for (i = 0; i < nthreads; i++) {
-		if (pthread_create(&p->threads[i], NULL, worker, p) != 0)
-			break;
-		p->nthreads++;
-	}
-	if (p->nthreads == 0)
-		return svd_error_set(SVD_ERROR, "cannot start a compression thread");
-	return 0;
+	return error;
 }
 
 static void pool_stop(pool *p)
 {
 	size_t i;
 
-	pthread_mutex_lock(&p->mu);
-	p->stop = 1;
-	p->tail = p->next; /* what was not started is dropped */
-	pthread_cond_broadcast(&p->work);
-	pthread_mutex_unlock(&p->mu);
-	for (i = 0; i < p->nthreads; i++)
-		pthread_join(p->threads[i], NULL);
+	svd_workq_free(p->q); /* what was not started is dropped */
 	for (i = 0; i < p->cap; i++) {
 		free(p->ring[i].in);
 		free(p->ring[i].out);
 	}
 	free(p->ring);
-	free(p->threads);
-	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->work);
-	pthread_cond_destroy(&p->done);
 }
 
 static int push_frame(exporter *ex, const frame_rec *f)
@@ -715,22 +698,15 @@ static int pool_collect(exporter *ex, int wait)
 
 	for (;;) {
 		job *j;
-		int done, error;
+		int error;
 
-		pthread_mutex_lock(&p->mu);
-		if (p->head == p->tail) {
-			pthread_mutex_unlock(&p->mu);
+		if (p->head == p->tail)
 			return 0;
-		}
 		j = &p->ring[p->head % p->cap];
-		while (wait && !j->done)
-			pthread_cond_wait(&p->done, &p->mu);
-		done = j->done;
-		pthread_mutex_unlock(&p->mu);
-		if (!done)
+		if (!wait && !svd_workq_done(p->q, &j->job))
 			return 0;
-		if (j->failure)
-			return svd_error_set(SVD_ERROR, "cannot compress a frame: %s", j->failure);
+		if ((error = svd_workq_wait(p->q, &j->job)) < 0)
+			return error;
 		error = sink_frame(ex, j->out, 0, j->out_len, j->in_len, j->first, j->count);
 		if (j->in_cap > 2 * SVD_BUNDLE_FRAME_TARGET) {
 			/* after a large item: do not keep its buffers around */
@@ -739,9 +715,7 @@ static int pool_collect(exporter *ex, int wait)
 			j->in = j->out = NULL;
 			j->in_cap = j->out_cap = 0;
 		}
-		pthread_mutex_lock(&p->mu);
 		p->head++;
-		pthread_mutex_unlock(&p->mu);
 		if (error < 0)
 			return error;
 		wait = 0;
@@ -782,18 +756,13 @@ static int submit(exporter *ex)
 	j->in_len = ex->cur_len;
 	j->first = ex->cur_first;
 	j->count = ex->cur_count;
-	j->done = 0;
-	j->failure = NULL;
 	ex->cur = t;
 	ex->cur_cap = tcap;
 	ex->cur_len = 0;
 	ex->cur_first += ex->cur_count;
 	ex->cur_count = 0;
-	pthread_mutex_lock(&p->mu);
 	p->tail++;
-	pthread_cond_signal(&p->work);
-	pthread_mutex_unlock(&p->mu);
-	return 0;
+	return svd_workq_submit(p->q, &j->job, 1, 0);
 }
 
 static int cur_add(exporter *ex, const void *data, size_t len)
@@ -923,8 +892,6 @@ typedef struct pf_item {
 	pf_file *files;
 	size_t n, cap;
 	uint64_t bytes;
-	int error;
-	char msg[512];
 	struct pf_item *next;
 } pf_item;
 
@@ -932,7 +899,7 @@ typedef struct prefetch {
 	const char *store_path;
 	const svd_item_ref *items;
 	size_t n;
-	pthread_t thread;
+	svd_workq *reader; /* a task; its failure, with the message, is the queue's */
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	pf_item *head, *tail; /* read, not yet taken */
@@ -1033,31 +1000,36 @@ cleanup:
 	return error;
 }
 
-static void *pf_run(void *arg)
+/*
+ * The reader's task: the items in order, until the end, a failure or the
+ * main thread's stop. A failure ends the reading; the main thread takes
+ * the items read before it, then finds the failure in pf->reader.
+ */
+static int pf_run(svd_workq *q, void *arg)
 {
 	prefetch *pf = arg;
 	git_repository *repo = NULL;
 	size_t i;
-	int open_error = git_repository_open_bare(&repo, pf->store_path) < 0;
+	int error = 0;
 
-	for (i = 0; i < pf->n; i++) {
+	if (git_repository_open_bare(&repo, pf->store_path) < 0)
+		error = svd_git_error("cannot open the archive's repository");
+	for (i = 0; i < pf->n && error == 0; i++) {
 		pf_item *it = calloc(1, sizeof(*it));
-		int stop, failed;
+		int stop;
 
-		if (it) {
-			it->error = open_error
-			                ? svd_git_error("cannot open the archive's repository")
-			                : pf_read_item(it, repo, &pf->items[i]);
-			if (it->error < 0)
-				snprintf(it->msg, sizeof(it->msg), "%s", svd_error_last());
+		if (!it) {
+			error = svd_error_set(SVD_ERROR, "out of memory");
+			break;
+		}
+		if ((error = pf_read_item(it, repo, &pf->items[i])) < 0) {
+			pf_item_free(it);
+			break;
 		}
 		pthread_mutex_lock(&pf->lock);
 		while (!pf->stop && pf->head && pf->queued >= PREFETCH_BYTES)
 			pthread_cond_wait(&pf->changed, &pf->lock);
-		stop = pf->stop;
-		/* decided before it is queued: once queued, the main thread may free it */
-		failed = !it || it->error < 0;
-		if (!stop && it) {
+		if (!(stop = pf->stop)) {
 			if (pf->tail)
 				pf->tail->next = it;
 			else
@@ -1067,22 +1039,22 @@ static void *pf_run(void *arg)
 			pthread_cond_broadcast(&pf->changed);
 		}
 		pthread_mutex_unlock(&pf->lock);
-		/* out of memory or told to stop: the main thread sees a missing item */
-		if (stop || failed) {
-			if (stop)
-				pf_item_free(it);
+		if (stop) {
+			pf_item_free(it);
 			break;
 		}
 	}
 	git_repository_free(repo);
+	/* the failure is kept before the main thread can see the end */
+	svd_workq_fail(q, error);
 	pthread_mutex_lock(&pf->lock);
 	pf->stop = 2; /* done: nothing more will come */
 	pthread_cond_broadcast(&pf->changed);
 	pthread_mutex_unlock(&pf->lock);
-	return NULL;
+	return error;
 }
 
-/* The next item read, in order; NULL when the reader ended early. */
+/* The next item read, in order; NULL when the reader ended early (svd_workq_error says why). */
 static pf_item *pf_take(prefetch *pf)
 {
 	pf_item *it;
@@ -1104,6 +1076,8 @@ static pf_item *pf_take(prefetch *pf)
 
 static int pf_start(prefetch *pf, const char *store_path, const svd_item_ref *items, size_t n)
 {
+	int error;
+
 	memset(pf, 0, sizeof(*pf));
 	pf->store_path = store_path;
 	pf->items = items;
@@ -1114,12 +1088,11 @@ static int pf_start(prefetch *pf, const char *store_path, const svd_item_ref *it
 		pthread_mutex_destroy(&pf->lock);
 		return svd_error_set(SVD_ERROR, "cannot make a condition variable");
 	}
-	if (pthread_create(&pf->thread, NULL, pf_run, pf) != 0) {
+	if ((error = svd_workq_task(&pf->reader, pf_run, pf)) < 0) {
 		pthread_cond_destroy(&pf->changed);
 		pthread_mutex_destroy(&pf->lock);
-		return svd_error_set(SVD_ERROR, "cannot start a reader thread");
 	}
-	return 0;
+	return error;
 }
 
 static void pf_stop(prefetch *pf)
@@ -1131,7 +1104,7 @@ static void pf_stop(prefetch *pf)
 		pf->stop = 1;
 	pthread_cond_broadcast(&pf->changed);
 	pthread_mutex_unlock(&pf->lock);
-	pthread_join(pf->thread, NULL);
+	svd_workq_free(pf->reader);
 	while ((it = pf->head) != NULL) {
 		pf->head = it->next;
 		pf_item_free(it);
@@ -1221,15 +1194,13 @@ static int write_items(exporter *ex)
 	for (i = 0; i < ex->n && error == 0; i++) {
 		pf_item *it = pf_take(&pf);
 		if (!it) {
-			error = svd_error_set(SVD_ERROR,
-			                      "the reader thread stopped early (out of memory?)");
+			if ((error = svd_workq_error(pf.reader)) == 0)
+				error = svd_error_set(SVD_ERROR, "the reader thread stopped early");
 			break;
 		}
 		ex->item = i;
 		ex->item_start = ex->cur_len;
-		if (it->error < 0)
-			error = svd_error_set(it->error, "%s", it->msg);
-		else if ((error = write_fetched(ex, it)) == 0)
+		if ((error = write_fetched(ex, it)) == 0)
 			error = item_done(ex);
 		pf_item_free(it);
 	}
@@ -1381,13 +1352,6 @@ static char *split_base(const char *output)
 	return s;
 }
 
-static unsigned default_threads(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
-}
-
 /* The reader library's files as tar entries, in frames of about the target size. */
 typedef struct reader_out {
 	exporter *ex;
@@ -1532,11 +1496,9 @@ int svd_export(svd_archive *a, const char *output, const svd_export_opts *opts,
 	ex.opts = opts ? opts : &none;
 	ex.result = result;
 	ex.level = ex.opts->level ? ex.opts->level : 3;
-	ex.threads = ex.opts->threads ? ex.opts->threads : default_threads();
+	ex.threads = svd_threads(ex.opts->threads);
 	if (ex.level < 1 || ex.level > 19)
 		return svd_error_set(SVD_EINVALID, "compression level %d: use 1 to 19", ex.level);
-	if (ex.threads > MAX_THREADS)
-		ex.threads = MAX_THREADS;
 	if (!output || !*output)
 		return svd_error_set(SVD_EINVALID, "no output file given");
 	if (ex.opts->with_reader && ex.opts->max_size)

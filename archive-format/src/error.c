@@ -7,10 +7,9 @@
 
 
 #include "samvydav/common.h"
+#include "util.h"
 
-#define MESSAGE_MAX 2048
-
-static _Thread_local char message[MESSAGE_MAX];
+static _Thread_local char message[SVD_MESSAGE_MAX];
 
 const char *svd_error_last(void)
 {
@@ -19,7 +18,7 @@ const char *svd_error_last(void)
 
 int svd_error_set(int code, const char *fmt, ...)
 {
-	char buf[MESSAGE_MAX];
+	char buf[SVD_MESSAGE_MAX];
 	va_list ap;
 
 	/* through a copy: callers often add context to the last message itself */

@@ -3,16 +3,15 @@
  * the items' folders and writes their files while the reading thread goes
  * on decompressing, hashing and verifying (extract_writer.h).
  *
- * Operations are queued in order and carried out in order; the queue holds
- * at most QUEUE_BYTES of file data, so a slow disk slows the reader instead
- * of filling memory. The first failure is kept (its message too); every
- * later operation is then only dropped, and the reader learns of it at its
- * next check.
+ * Operations are jobs of a queue with one worker (workq.h), carried out
+ * in order; the queue holds at most QUEUE_BYTES of file data, so a slow
+ * disk slows the reader instead of filling memory. The first failure is
+ * the queue's (its message too); every later operation is then only
+ * dropped, and the reader learns of it at its next call or check.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,15 +21,15 @@
 #include "samvydav/common.h"
 #include "extract_writer.h"
 #include "util.h"
+#include "workq.h"
 
-#define QUEUE_BYTES (8u * 1024 * 1024)
-#define WAKE_BYTES  (256u * 1024)  /* an idle writer is woken for this much, or an item's end */
-#define ROOM_STEP   (1024u * 1024) /* room is given back in steps of this much */
+#define QUEUE_BYTES (8u * 1024 * 1024) /* the reader waits when this much is queued */
+#define WAKE_BYTES  (256u * 1024) /* an idle writer is woken for this much, or an item's end */
 
-enum op_type { OP_BEGIN, OP_OPEN, OP_DATA, OP_CLOSE, OP_KEEP, OP_DISCARD, OP_QUIT };
+enum op_type { OP_BEGIN, OP_OPEN, OP_DATA, OP_CLOSE, OP_KEEP, OP_DISCARD };
 
 typedef struct op {
-	struct op *next;
+	svd_job job; /* the queue's */
 	enum op_type type;
 	size_t len; /* OP_DATA: bytes; OP_BEGIN: 1 when the fan folder must be made */
 	char data
@@ -38,37 +37,19 @@ typedef struct op {
 } op;
 
 struct svd_dw {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t work; /* for the writer: operations queued */
-	pthread_cond_t room; /* for the reading thread: room in the queue, or a failure */
-	op *head, *tail;
-	size_t queued;      /* bytes of ops waiting or being run */
-	int writer_idle;    /* the writer waits on work */
-	int reader_waiting; /* the reading thread waits on room */
-	int failed;         /* under mu; also read without it as a hint */
-	char msg[9000];
-	op *quit; /* made at the start: stopping needs no memory */
+	svd_workq *q;
 
-	/* the writer thread's own */
+	/* the writer thread's own, until svd_dw_finish has stopped it */
 	char part[4200]; /* the current item's folder */
 	char rel[4200];  /* the file open in it */
 	int partfd, fd;
 };
 
-/* The first failure: "<folder>[/<file>]: <what>: <why>". */
-static void fail(svd_dw *w, const char *rel, const char *what, int err)
+/* A failure: "<folder>[/<file>]: <what>: <why>"; the first one stops the writing. */
+static int fail(svd_dw *w, const char *rel, const char *what, int err)
 {
-	const char *why = svd_ioerr(err);
-
-	pthread_mutex_lock(&w->mu);
-	if (!w->failed) {
-		snprintf(w->msg, sizeof(w->msg), "%s%s%s: %s: %s", w->part, rel ? "/" : "",
-		         rel ? rel : "", what, why);
-		w->failed = 1;
-	}
-	pthread_cond_signal(&w->room);
-	pthread_mutex_unlock(&w->mu);
+	return svd_error_set(SVD_ERROR, "%s%s%s: %s: %s", w->part, rel ? "/" : "", rel ? rel : "",
+	                     what, svd_ioerr(err));
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -79,15 +60,24 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-static void close_file(svd_dw *w)
+static int close_file(svd_dw *w)
 {
+	int error = 0;
+
 	if (w->fd >= 0 && close(w->fd) < 0)
-		fail(w, w->rel, "cannot write", errno);
+		error = fail(w, w->rel, "cannot write", errno);
 	w->fd = -1;
+	return error;
 }
 
-static void run(svd_dw *w, op *o)
+/* One operation, on the writer's thread. */
+static int run(svd_job *job, void *state, void *payload)
 {
+	op *o = (op *)job;
+	svd_dw *w = payload;
+	int error;
+
+	(void)state;
 	switch (o->type) {
 	case OP_BEGIN: {
 		char *slash;
@@ -95,154 +85,86 @@ static void run(svd_dw *w, op *o)
 		slash = strrchr(w->part, '/');
 		if (o->len && slash) {
 			*slash = '\0';
-			if (mkdir(w->part, 0755) < 0 && errno != EEXIST) {
-				fail(w, NULL, "cannot make the folder", errno);
-				return;
-			}
+			if (mkdir(w->part, 0755) < 0 && errno != EEXIST)
+				return fail(w, NULL, "cannot make the folder", errno);
 			*slash = '/';
 		}
 		if (mkdir(w->part, 0755) < 0) {
 			if (errno != EEXIST)
-				fail(w, NULL, "cannot make the folder", errno);
-			return; /* already there: an item seen twice keeps its first copy */
+				return fail(w, NULL, "cannot make the folder", errno);
+			return 0; /* already there: an item seen twice keeps its first copy */
 		}
 		if ((w->partfd = open(w->part, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-			fail(w, NULL, "cannot make the folder", errno);
-		return;
+			return fail(w, NULL, "cannot make the folder", errno);
+		return 0;
 	}
 	case OP_OPEN:
 		if (w->partfd < 0)
-			return;
+			return 0;
 		snprintf(w->rel, sizeof(w->rel), "%s", o->data);
 		if (!strncmp(w->rel, "sig/", 4) && mkdirat(w->partfd, "sig", 0755) < 0 &&
-		    errno != EEXIST) {
-			fail(w, "sig", "cannot make the folder", errno);
-			return;
-		}
+		    errno != EEXIST)
+			return fail(w, "sig", "cannot make the folder", errno);
 		w->fd = openat(w->partfd, w->rel,
 		               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (w->fd < 0)
-			fail(w, w->rel, "cannot write", errno);
-		return;
+			return fail(w, w->rel, "cannot write", errno);
+		return 0;
 	case OP_DATA:
 		if (w->fd >= 0 && svd_write_all(w->fd, o->data, o->len) < 0)
-			fail(w, w->rel, "cannot write", errno);
-		return;
+			return fail(w, w->rel, "cannot write", errno);
+		return 0;
 	case OP_CLOSE:
-		close_file(w);
-		return;
+		return close_file(w);
 	case OP_KEEP: {
 		size_t at = 0;
 		if (w->partfd < 0)
-			return;
+			return 0;
 		while (at < o->len) {
 			unlinkat(w->partfd, o->data + at, 0);
 			at += strlen(o->data + at) + 1;
 		}
 		close(w->partfd);
 		w->partfd = -1;
-		return;
+		return 0;
 	}
 	case OP_DISCARD:
-		close_file(w);
+		error = close_file(w);
 		if (w->partfd < 0)
-			return;
+			return error;
 		close(w->partfd);
 		w->partfd = -1;
-		if (nftw(w->part, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
-			fail(w, NULL, "cannot remove a refused item", errno);
-		return;
-	case OP_QUIT:
-		return;
+		if (nftw(w->part, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && error == 0)
+			error = fail(w, NULL, "cannot remove a refused item", errno);
+		return error;
 	}
+	return 0;
 }
 
-/*
- * The writer takes every queued operation at once and runs them without
- * the lock; the room they held is given back a piece at a time, so the
- * reading thread, when it waits for room, is woken a few times per queue
- * and not once per operation.
- */
-static void *writer(void *arg)
+static void release(svd_job *job, void *payload)
 {
-	svd_dw *w = arg;
-	int quit = 0;
-
-	while (!quit) {
-		size_t freed = 0;
-		op *o, *next;
-		int failed;
-
-		pthread_mutex_lock(&w->mu);
-		while (!w->head) {
-			w->writer_idle = 1;
-			pthread_cond_wait(&w->work, &w->mu);
-		}
-		w->writer_idle = 0;
-		o = w->head;
-		w->head = w->tail = NULL;
-		failed = w->failed;
-		pthread_mutex_unlock(&w->mu);
-		for (; o; o = next) {
-			next = o->next;
-			quit |= o->type == OP_QUIT;
-			if (!failed) {
-				run(w, o);
-				failed = w->failed; /* only this thread sets it */
-			}
-			freed += sizeof(*o) + (o->type == OP_DATA ? o->len : 0);
-			free(o);
-			if (freed >= ROOM_STEP || !next) {
-				pthread_mutex_lock(&w->mu);
-				w->queued -= freed;
-				if (w->reader_waiting)
-					pthread_cond_signal(&w->room);
-				pthread_mutex_unlock(&w->mu);
-				freed = 0;
-			}
-		}
-	}
-	return NULL;
+	(void)payload;
+	free(job);
 }
 
 int svd_dw_start(svd_dw **out)
 {
 	svd_dw *w = calloc(1, sizeof(*w));
+	svd_workq_opts o = {.threads = 1,
+	                    .limit = QUEUE_BYTES,
+	                    .wake = WAKE_BYTES,
+	                    .run = run,
+	                    .release = release};
+	int error;
 
 	*out = NULL;
 	if (!w)
 		return svd_error_set(SVD_ERROR, "out of memory");
 	w->partfd = w->fd = -1;
-	if (!(w->quit = calloc(1, sizeof(*w->quit) + 1))) {
+	o.payload = w;
+	if ((error = svd_workq_new(&w->q, &o)) < 0) {
 		free(w);
-		return svd_error_set(SVD_ERROR, "out of memory");
-	}
-	w->quit->type = OP_QUIT;
-	if (pthread_mutex_init(&w->mu, NULL) != 0) {
-		free(w->quit);
-		free(w);
-		return svd_error_set(SVD_ERROR, "cannot make a lock");
-	}
-	if (pthread_cond_init(&w->work, NULL) != 0) {
-		pthread_mutex_destroy(&w->mu);
-		free(w->quit);
-		free(w);
-		return svd_error_set(SVD_ERROR, "cannot make a condition variable");
-	}
-	if (pthread_cond_init(&w->room, NULL) != 0) {
-		pthread_cond_destroy(&w->work);
-		pthread_mutex_destroy(&w->mu);
-		free(w->quit);
-		free(w);
-		return svd_error_set(SVD_ERROR, "cannot make a condition variable");
-	}
-	if (pthread_create(&w->thread, NULL, writer, w) != 0) {
-		pthread_cond_destroy(&w->room);
-		pthread_cond_destroy(&w->work);
-		pthread_mutex_destroy(&w->mu);
-		free(w->quit);
-		free(w);
-		return svd_error_set(SVD_ERROR, "cannot start the writing thread");
+		return error;
 	}
 	*out = w;
 	return 0;
@@ -251,7 +173,8 @@ int svd_dw_start(svd_dw **out)
 /*
  * Queue one operation (waiting while the queue is full); its extra bytes
  * copied. An idle writer is woken at the end of an item or when WAKE_BYTES
- * are waiting, so that it takes operations in batches.
+ * are waiting, so that it takes operations in batches. After a failure of
+ * the writer, its failure.
  */
 static int push(svd_dw *w, enum op_type type, const void *data, size_t len, size_t flag)
 {
@@ -259,30 +182,13 @@ static int push(svd_dw *w, enum op_type type, const void *data, size_t len, size
 
 	if (!o)
 		return svd_error_set(SVD_ERROR, "out of memory");
-	o->next = NULL;
 	o->type = type;
 	o->len = type == OP_BEGIN ? flag : len;
 	if (len)
 		memcpy(o->data, data, len);
 	o->data[len] = '\0';
-	pthread_mutex_lock(&w->mu);
-	while (w->queued > QUEUE_BYTES && !w->failed) {
-		if (w->writer_idle)
-			pthread_cond_signal(&w->work);
-		w->reader_waiting = 1;
-		pthread_cond_wait(&w->room, &w->mu);
-		w->reader_waiting = 0;
-	}
-	if (w->tail)
-		w->tail->next = o;
-	else
-		w->head = o;
-	w->tail = o;
-	w->queued += sizeof(*o) + (type == OP_DATA ? len : 0);
-	if (w->writer_idle && (type == OP_KEEP || type == OP_DISCARD || w->queued >= WAKE_BYTES))
-		pthread_cond_signal(&w->work);
-	pthread_mutex_unlock(&w->mu);
-	return 0;
+	return svd_workq_submit(w->q, &o->job, sizeof(*o) + (type == OP_DATA ? len : 0),
+	                        type == OP_KEEP || type == OP_DISCARD ? SVD_WORKQ_WAKE : 0);
 }
 
 int svd_dw_begin(svd_dw *w, const char *part, int make_fan)
@@ -317,12 +223,7 @@ int svd_dw_discard(svd_dw *w)
 
 int svd_dw_failed(svd_dw *w)
 {
-	int failed;
-
-	pthread_mutex_lock(&w->mu);
-	failed = w->failed ? svd_error_set(SVD_ERROR, "%s", w->msg) : 0;
-	pthread_mutex_unlock(&w->mu);
-	return failed;
+	return svd_workq_error(w->q);
 }
 
 int svd_dw_finish(svd_dw *w)
@@ -331,15 +232,7 @@ int svd_dw_finish(svd_dw *w)
 
 	if (!w)
 		return 0;
-	pthread_mutex_lock(&w->mu);
-	if (w->tail)
-		w->tail->next = w->quit;
-	else
-		w->head = w->quit;
-	w->tail = w->quit;
-	pthread_cond_signal(&w->work);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL); /* it freed the quit operation */
+	error = svd_workq_finish(w->q); /* the writer has stopped */
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->partfd >= 0) {
@@ -347,10 +240,6 @@ int svd_dw_finish(svd_dw *w)
 		close(w->partfd);
 		nftw(w->part, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	}
-	error = w->failed ? svd_error_set(SVD_ERROR, "%s", w->msg) : 0;
-	pthread_cond_destroy(&w->room);
-	pthread_cond_destroy(&w->work);
-	pthread_mutex_destroy(&w->mu);
 	free(w);
 	return error;
 }

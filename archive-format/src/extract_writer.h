@@ -4,9 +4,10 @@
  * The reading thread queues what to do, in order: begin an item's folder,
  * open a file in it, write bytes, close it, then keep the item (removing
  * the signature files the gate left out) or discard it. The writer does it
- * in that order on its own thread. Each call returns at once (or when the
- * queue is full); a failure of the writer is reported by svd_dw_failed and
- * svd_dw_finish, with its message, and everything after it is dropped.
+ * in that order on its own thread (a workq of one worker). Each call
+ * returns at once (or when the queue is full); a failure of the writer is
+ * returned, with its message, by the next call, svd_dw_failed and
+ * svd_dw_finish, and everything after it is dropped.
  */
 #ifndef SVD_EXTRACT_WRITER_H
 #define SVD_EXTRACT_WRITER_H

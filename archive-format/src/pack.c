@@ -8,15 +8,17 @@
  *
  * Two threads share the work, because deflating is most of it: the caller's
  * thread hashes each object (its id decides whether it is new) and queues
- * its bytes; a worker thread deflates and writes them, in order. The queue
- * holds at most QUEUE_CHUNKS chunks, so memory stays bounded whatever the
- * size of a blob. Only the caller's thread touches the ids; only the worker
- * touches the file, the write buffer and zlib, until finish waits for it.
+ * its bytes; a worker, a queue's only one (workq.h), deflates and writes
+ * them, in order. The queue holds at most QUEUE_BYTES of data, in jobs of
+ * BUF_SIZE bytes that are used again, so memory stays bounded whatever the
+ * size of a blob. Only the caller's thread
+ * touches the ids; only the worker touches the file, the write buffer and
+ * zlib, until finish waits for it.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,7 @@
 #include "pack.h"
 #include "sha1.h"
 #include "util.h"
+#include "workq.h"
 
 #define BUF_SIZE      (256 * 1024)
 #define PACK_HEADER   12
@@ -48,20 +51,22 @@
 #define PACK_LEVEL   Z_BEST_SPEED
 #define PROBE_BYTES  (16 * 1024)
 #define LARGE_OFFSET 0x80000000u
-#define QUEUE_CHUNKS 32 /* chunks of BUF_SIZE in flight: 8 MiB */
-#define QUEUE_JOBS   256
+#define QUEUE_BYTES  (8u * 1024 * 1024) /* data queued for the worker, at most */
+#define SPARE_JOBS   (QUEUE_BYTES / BUF_SIZE + 1) /* data jobs kept for reuse, at most */
 
 /* What the worker is asked to do, in order. */
-enum job_type { J_BEGIN, J_DATA, J_END, J_ROLLBACK, J_SYNC, J_QUIT };
+enum job_type { J_BEGIN, J_DATA, J_END, J_ROLLBACK };
 
 typedef struct job {
+	svd_job job; /* the queue's */
 	enum job_type type;
-	int objtype;    /* J_BEGIN */
-	uint64_t size;  /* J_BEGIN: the object's size */
-	uint8_t *chunk; /* J_DATA: a chunk from the pool, given back when done */
-	size_t len;     /* J_DATA */
-	int keep;       /* J_END: 0 when the object turned out to be a duplicate */
-	size_t count;   /* J_ROLLBACK: the objects to keep */
+	int objtype;     /* J_BEGIN */
+	uint64_t size;   /* J_BEGIN: the object's size */
+	size_t len;      /* J_DATA */
+	int keep;        /* J_END: 0 when the object turned out to be a duplicate */
+	size_t count;    /* J_ROLLBACK: the objects to keep */
+	struct job *spare_next;
+	uint8_t chunk[]; /* J_DATA: len bytes; room for BUF_SIZE */
 } job;
 
 /* Where an object ended up, known to the worker only. */
@@ -83,7 +88,6 @@ struct svd_packw {
 	char *tmp_path; /* our temporary pack while it exists, else NULL */
 	char *idx_path; /* our temporary index while it exists, else NULL */
 	int fd;
-	int broken; /* an error left the file in an unknown state */
 	int finished;
 	uint64_t flushed; /* bytes in the file; flushed + used is the offset */
 	uint8_t *buf;
@@ -101,18 +105,12 @@ struct svd_packw {
 	uint64_t blob_size, blob_got;
 	svd_sha1 blob_sha;
 
-	/* the queue between the caller's thread and the worker */
-	pthread_t thread;
-	int thread_started;
-	int sync_ready; /* lock and condition variable made */
-	pthread_mutex_t lock;
-	pthread_cond_t changed; /* a job was queued or taken, a chunk freed, a sync reached */
-	job jobs[QUEUE_JOBS];
-	size_t head, queued; /* ring of jobs */
-	uint8_t *chunks[QUEUE_CHUNKS];
-	size_t free_chunks; /* chunks[0 .. free_chunks) are free */
-	uint64_t syncs_asked, syncs_done;
-	char werr[512]; /* the worker's error, when broken */
+	/* the worker; its failure is the queue's, and leaves the pack unusable */
+	svd_workq *q;
+	pthread_mutex_t spare_lock; /* data jobs done, for the next ones */
+	int spare_ready;
+	job *spare;
+	size_t nspare;
 
 	/* the worker's own state */
 	placed *wo; /* per kept object, in the caller's order */
@@ -132,21 +130,14 @@ typedef struct idx_out {
 } idx_out;
 
 /*
- * The writer cannot go on: keep the message of what broke it (the error just
- * set on this thread), so that every later call says why, not just that it
- * failed. Used as `return broken(pw, svd_error_set(...))`. Under the lock,
- * because the other thread reads the message as soon as it sees the flag.
+ * The writer cannot go on: the queue keeps the message of what broke it
+ * (the error just set on this thread, either thread), so that every later
+ * call says why, not just that it failed. Used as
+ * `return broken(pw, svd_error_set(...))`.
  */
 static int broken(svd_packw *pw, int code)
 {
-	if (pw->sync_ready)
-		pthread_mutex_lock(&pw->lock);
-	if (!pw->werr[0])
-		snprintf(pw->werr, sizeof(pw->werr), "%s", svd_error_last());
-	pw->broken = 1;
-	if (pw->sync_ready)
-		pthread_mutex_unlock(&pw->lock);
-	return code;
+	return svd_workq_fail(pw->q, code);
 }
 
 static const char *git_message(void)
@@ -413,10 +404,14 @@ static int rewind_to(svd_packw *pw, uint64_t offset)
 }
 
 /* The worker: one job. Errors leave the message in the worker's thread. */
-static int run_job(svd_packw *pw, const job *j)
+static int run_job(svd_job *qj, void *state, void *payload)
 {
+	svd_packw *pw = payload;
+	const job *j = (const job *)qj;
 	uint8_t head[16];
 	int error;
+
+	(void)state;
 
 	switch (j->type) {
 	case J_BEGIN:
@@ -493,122 +488,105 @@ static int run_job(svd_packw *pw, const job *j)
 			pw->wn = j->count;
 		return rewind_to(pw, to);
 	}
-	case J_SYNC:
-		return flush(pw);
-	case J_QUIT:
-		break;
 	}
 	return 0;
 }
 
-static void *worker(void *arg)
+/*
+ * A job done (or dropped): a data job is kept for the next one, up to
+ * what the queue can hold, so that a long stream allocates nothing.
+ */
+static void release(svd_job *qj, void *payload)
 {
-	svd_packw *pw = arg;
-	job j;
+	svd_packw *pw = payload;
+	job *j = (job *)qj;
 
-	for (;;) {
-		int error = 0, failed;
-
-		pthread_mutex_lock(&pw->lock);
-		while (pw->queued == 0)
-			pthread_cond_wait(&pw->changed, &pw->lock);
-		j = pw->jobs[pw->head];
-		pw->head = (pw->head + 1) % QUEUE_JOBS;
-		pw->queued--;
-		failed = pw->broken;
-		pthread_mutex_unlock(&pw->lock);
-
-		/* after a failure the rest is only drained: chunks back, syncs answered */
-		if (!failed && j.type != J_QUIT)
-			error = run_job(pw, &j);
-
-		pthread_mutex_lock(&pw->lock);
-		if (error < 0 && !pw->werr[0]) {
-			snprintf(pw->werr, sizeof(pw->werr), "%s", svd_error_last());
-			pw->broken = 1;
+	if (j->type == J_DATA) {
+		pthread_mutex_lock(&pw->spare_lock);
+		if (pw->nspare < SPARE_JOBS) {
+			j->spare_next = pw->spare;
+			pw->spare = j;
+			pw->nspare++;
+			j = NULL;
 		}
-		if (j.type == J_DATA)
-			pw->chunks[pw->free_chunks++] = j.chunk;
-		if (j.type == J_SYNC)
-			pw->syncs_done++;
-		pthread_cond_broadcast(&pw->changed);
-		pthread_mutex_unlock(&pw->lock);
-		if (j.type == J_QUIT)
-			return NULL;
+		pthread_mutex_unlock(&pw->spare_lock);
 	}
+	free(j);
 }
 
-/* Queue a job for the worker, waiting while the queue is full. */
-static void push(svd_packw *pw, const job *j)
+static job *data_job(svd_packw *pw)
 {
-	pthread_mutex_lock(&pw->lock);
-	while (pw->queued == QUEUE_JOBS)
-		pthread_cond_wait(&pw->changed, &pw->lock);
-	pw->jobs[(pw->head + pw->queued) % QUEUE_JOBS] = *j;
-	pw->queued++;
-	pthread_cond_broadcast(&pw->changed);
-	pthread_mutex_unlock(&pw->lock);
+	job *j;
+
+	pthread_mutex_lock(&pw->spare_lock);
+	if ((j = pw->spare) != NULL) {
+		pw->spare = j->spare_next;
+		pw->nspare--;
+	}
+	pthread_mutex_unlock(&pw->spare_lock);
+	return j ? j : malloc(sizeof(*j) + BUF_SIZE);
 }
 
-/* Queue bytes, copied into pool chunks (waiting for a free one). */
-static void push_data(svd_packw *pw, const void *data, size_t len)
+/*
+ * Queue a job for the worker, with len bytes of data (J_DATA, at most
+ * BUF_SIZE), waiting while the queue is full. A data job weighs its whole
+ * room, so that the spare ones stay few. A job that cannot be queued
+ * leaves the pack unusable: the worker would see the rest of an object
+ * without its start.
+ */
+static int push(svd_packw *pw, const job *j, const void *data, size_t len)
+{
+	job *copy = j->type == J_DATA ? data_job(pw) : malloc(sizeof(*copy));
+
+	if (!copy)
+		return broken(pw, svd_error_set(SVD_ERROR, "out of memory"));
+	*copy = *j;
+	copy->len = len;
+	if (len)
+		memcpy(copy->chunk, data, len);
+	return broken(pw, svd_workq_submit(pw->q, &copy->job,
+	                                   sizeof(*copy) + (j->type == J_DATA ? BUF_SIZE : 0), 0));
+}
+
+/* Queue bytes, in chunks of at most BUF_SIZE. */
+static int push_data(svd_packw *pw, const void *data, size_t len)
 {
 	const uint8_t *p = data;
+	job j = {.type = J_DATA};
+	int error;
 
 	while (len > 0) {
-		job j = {.type = J_DATA};
+		size_t n = len > BUF_SIZE ? BUF_SIZE : len;
 
-		j.len = len > BUF_SIZE ? BUF_SIZE : len;
-		pthread_mutex_lock(&pw->lock);
-		while (pw->free_chunks == 0)
-			pthread_cond_wait(&pw->changed, &pw->lock);
-		j.chunk = pw->chunks[--pw->free_chunks];
-		pthread_mutex_unlock(&pw->lock);
-		memcpy(j.chunk, p, j.len);
-		push(pw, &j);
-		p += j.len;
-		len -= j.len;
+		if ((error = push(pw, &j, p, n)) < 0)
+			return error;
+		p += n;
+		len -= n;
 	}
+	return 0;
 }
 
-static void push_simple(svd_packw *pw, enum job_type type, size_t count)
+static int push_simple(svd_packw *pw, enum job_type type, size_t count)
 {
 	job j = {.type = type, .count = count};
 
-	push(pw, &j);
+	return push(pw, &j, NULL, 0);
 }
 
 /* Wait until the worker has done everything queued; its error, if any. */
 static int sync_worker(svd_packw *pw)
 {
-	uint64_t ticket;
-	int error = 0;
-
-	pthread_mutex_lock(&pw->lock);
-	ticket = ++pw->syncs_asked;
-	pthread_mutex_unlock(&pw->lock);
-	push_simple(pw, J_SYNC, 0);
-	pthread_mutex_lock(&pw->lock);
-	while (pw->syncs_done < ticket)
-		pthread_cond_wait(&pw->changed, &pw->lock);
-	if (pw->broken)
-		error =
-		    svd_error_set(SVD_ERROR, "%s", pw->werr[0] ? pw->werr : "pack writer failed");
-	pthread_mutex_unlock(&pw->lock);
-	return error;
+	return svd_workq_drain(pw->q);
 }
 
 /* Has the worker failed? Then say why, on the caller's thread. */
 static int worker_error(svd_packw *pw)
 {
-	int error = 0;
+	int error = svd_workq_error(pw->q);
 
-	pthread_mutex_lock(&pw->lock);
-	if (pw->broken)
-		error =
-		    svd_error_set(SVD_ERROR, "%s: pack writer unusable after an earlier error: %s",
-		                  pw->tmp_path, pw->werr[0] ? pw->werr : "?");
-	pthread_mutex_unlock(&pw->lock);
+	if (error < 0)
+		error = svd_error_set(error, "%s: pack writer unusable after an earlier error: %s",
+		                      pw->tmp_path, svd_error_last());
 	return error;
 }
 
@@ -625,10 +603,10 @@ static int usable(svd_packw *pw)
 
 int svd_packw_new(svd_packw **out, git_repository *repo)
 {
+	svd_workq_opts o = {.threads = 1, .limit = QUEUE_BYTES, .run = run_job, .release = release};
 	svd_packw *pw;
 	uint8_t zero[PACK_HEADER] = {0};
 	uint32_t crc = 0;
-	size_t i;
 	int error = SVD_ERROR;
 
 	*out = NULL;
@@ -681,29 +659,14 @@ int svd_packw_new(svd_packw **out, git_repository *repo)
 	/* a placeholder: the object count is known only at the end */
 	if ((error = put(pw, zero, sizeof(zero), &crc)) < 0)
 		goto cleanup;
-	error = SVD_ERROR;
-	for (i = 0; i < QUEUE_CHUNKS; i++) {
-		if (!(pw->chunks[i] = malloc(BUF_SIZE))) {
-			svd_error_set(SVD_ERROR, "out of memory");
-			goto cleanup;
-		}
-		pw->free_chunks++;
-	}
-	if (pthread_mutex_init(&pw->lock, NULL) != 0) {
-		svd_error_set(SVD_ERROR, "cannot make a lock");
+	if (pthread_mutex_init(&pw->spare_lock, NULL) != 0) {
+		error = svd_error_set(SVD_ERROR, "cannot make a lock");
 		goto cleanup;
 	}
-	if (pthread_cond_init(&pw->changed, NULL) != 0) {
-		pthread_mutex_destroy(&pw->lock);
-		svd_error_set(SVD_ERROR, "cannot make a condition variable");
+	pw->spare_ready = 1;
+	o.payload = pw;
+	if ((error = svd_workq_new(&pw->q, &o)) < 0)
 		goto cleanup;
-	}
-	pw->sync_ready = 1;
-	if (pthread_create(&pw->thread, NULL, worker, pw) != 0) {
-		svd_error_set(SVD_ERROR, "cannot start the pack writer's thread");
-		goto cleanup;
-	}
-	pw->thread_started = 1;
 	*out = pw;
 	pw = NULL;
 	error = 0;
@@ -735,10 +698,11 @@ int svd_packw_add(git_oid *oid, svd_packw *pw, git_object_t type, const void *da
 		return error;
 	j.objtype = type;
 	j.size = len;
-	push(pw, &j);
-	push_data(pw, data, len);
+	if ((error = push(pw, &j, NULL, 0)) < 0 || (error = push_data(pw, data, len)) < 0)
+		return error;
 	j = (job){.type = J_END, .keep = 1};
-	push(pw, &j);
+	if ((error = push(pw, &j, NULL, 0)) < 0)
+		return error;
 	record(pw, id);
 	return 0;
 }
@@ -754,7 +718,8 @@ int svd_packw_blob_begin(svd_packw *pw, uint64_t size)
 		return error;
 	/* queued before the id is known; blob_end tells the worker whether to keep it */
 	j.size = size;
-	push(pw, &j);
+	if ((error = push(pw, &j, NULL, 0)) < 0)
+		return error;
 	pw->blob_size = size;
 	pw->blob_got = 0;
 	hash_start(&pw->blob_sha, GIT_OBJECT_BLOB, size);
@@ -762,7 +727,10 @@ int svd_packw_blob_begin(svd_packw *pw, uint64_t size)
 	return 0;
 }
 
-/* Drop the blob being streamed, after a misuse; the pack stays usable. */
+/*
+ * Drop the blob being streamed, after a misuse; the pack stays usable
+ * (unless even this cannot be queued: then it is broken, and says why).
+ */
 static void drop_blob(svd_packw *pw)
 {
 	pw->streaming = 0;
@@ -789,8 +757,7 @@ int svd_packw_blob_write(svd_packw *pw, const void *data, size_t len)
 		return 0;
 	svd_sha1_update(&pw->blob_sha, data, len);
 	pw->blob_got += len;
-	push_data(pw, data, len);
-	return 0;
+	return push_data(pw, data, len);
 }
 
 int svd_packw_blob_end(git_oid *oid, svd_packw *pw)
@@ -815,7 +782,8 @@ int svd_packw_blob_end(git_oid *oid, svd_packw *pw)
 	svd_sha1_final(&pw->blob_sha, id);
 	git_oid_fromraw(oid, id);
 	j.keep = !known(pw, id);
-	push(pw, &j);
+	if ((error = push(pw, &j, NULL, 0)) < 0)
+		return error;
 	if (j.keep)
 		record(pw, id);
 	return 0;
@@ -847,7 +815,8 @@ int svd_packw_rollback(svd_packw *pw, const svd_packw_mark *mark)
 		return svd_error_set(SVD_EINVALID, "%s: rollback to a mark this pack never had",
 		                     pw->tmp_path);
 	pw->streaming = 0;
-	push_simple(pw, J_ROLLBACK, mark->count);
+	if ((error = push_simple(pw, J_ROLLBACK, mark->count)) < 0)
+		return error;
 	if (mark->count < pw->n) {
 		pw->n = mark->count;
 		memset(pw->set, 0, pw->set_cap * sizeof(*pw->set));
@@ -1099,20 +1068,16 @@ cleanup:
 
 void svd_packw_free(svd_packw *pw)
 {
-	size_t i;
-
 	if (!pw)
 		return;
-	if (pw->thread_started) {
-		push_simple(pw, J_QUIT, 0);
-		pthread_join(pw->thread, NULL);
+	svd_workq_free(pw->q); /* what the worker has not started is dropped */
+	while (pw->spare) {
+		job *j = pw->spare;
+		pw->spare = j->spare_next;
+		free(j);
 	}
-	if (pw->sync_ready) {
-		pthread_cond_destroy(&pw->changed);
-		pthread_mutex_destroy(&pw->lock);
-	}
-	for (i = 0; i < QUEUE_CHUNKS; i++)
-		free(pw->chunks[i]);
+	if (pw->spare_ready)
+		pthread_mutex_destroy(&pw->spare_lock);
 	free(pw->wo);
 	if (pw->fd >= 0)
 		close(pw->fd);

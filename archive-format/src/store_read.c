@@ -1,10 +1,8 @@
 /*
  * store_read.c: reading main — items, manifests, verification, history.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <git2.h>
 #include <sodium.h>
@@ -15,9 +13,9 @@
 #include "sha256.h"
 #include "store_internal.h"
 #include "util.h"
+#include "workq.h"
 
-#define VERIFY_CHUNK 512 /* items checked between two rounds of callbacks */
-#define MAX_THREADS  8
+#define VERIFY_AHEAD 512 /* items checked ahead of the callbacks, at most */
 
 /*
  * libgit2 for the whole process, set once by svd_init(): the settings the
@@ -444,18 +442,23 @@ int svd_store_foreach(svd_archive *a, svd_manifest_cb cb, void *payload)
 	return error;
 }
 
-/* Verification: worker threads, each with its own repository handle. */
+/*
+ * Verification: one job per item on a queue's workers (workq.h), each
+ * with its own repository handle; the callbacks follow on the calling
+ * thread in id order, at most VERIFY_AHEAD items behind.
+ */
 typedef struct verify_job {
+	svd_job job; /* the queue's */
+	const svd_item_ref *item;
+	svd_verdict *verdict;
+	uint64_t bytes;
+} verify_job;
+
+typedef struct verify_ctx {
 	const char *store_path;
 	const svd_trust *trust;
 	int sizes_only; /* payloads by size, not hashed (SVD_CHECK_SIZES_ONLY) */
-	const svd_item_ref *items;
-	svd_verdict **verdicts;
-	uint64_t *bytes;
-	size_t start, end, step;
-	int error;
-	char message[512];
-} verify_job;
+} verify_ctx;
 
 static int verify_one(svd_verdict **out, uint64_t *bytes, git_repository *repo,
                       const svd_item_ref *r, const svd_trust *trust, int sizes_only)
@@ -484,28 +487,27 @@ static int verify_one(svd_verdict **out, uint64_t *bytes, git_repository *repo,
 	return error;
 }
 
-static void *verify_worker(void *arg)
+static int verify_repo_open(void **state, void *payload)
 {
-	verify_job *job = arg;
-	git_repository *repo = NULL;
-	size_t i;
+	const verify_ctx *vc = payload;
 
-	if (git_repository_open_bare(&repo, job->store_path) < 0) {
-		job->error = svd_git_error("cannot open the archive's repository");
-		snprintf(job->message, sizeof(job->message), "%s", svd_error_last());
-		return NULL;
-	}
-	for (i = job->start; i < job->end; i += job->step) {
-		job->error =
-		    verify_one(&job->verdicts[i], &job->bytes[i], repo, &job->items[i], job->trust,
-		               job->sizes_only);
-		if (job->error < 0) {
-			snprintf(job->message, sizeof(job->message), "%s", svd_error_last());
-			break;
-		}
-	}
-	git_repository_free(repo);
-	return NULL;
+	if (git_repository_open_bare((git_repository **)state, vc->store_path) < 0)
+		return svd_git_error("cannot open the archive's repository");
+	return 0;
+}
+
+static void verify_repo_free(void *state, void *payload)
+{
+	(void)payload;
+	git_repository_free(state);
+}
+
+static int verify_run(svd_job *qj, void *state, void *payload)
+{
+	verify_job *j = (verify_job *)qj;
+	const verify_ctx *vc = payload;
+
+	return verify_one(&j->verdict, &j->bytes, state, j->item, vc->trust, vc->sizes_only);
 }
 
 static int cmp_id(const void *x, const void *y)
@@ -557,73 +559,60 @@ int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *id
 {
 	svd_item_list list;
 	svd_verify_stats st = {0};
-	svd_verdict *verdicts[VERIFY_CHUNK];
-	uint64_t bytes[VERIFY_CHUNK];
-	verify_job jobs[MAX_THREADS];
-	pthread_t tids[MAX_THREADS];
-	size_t base, i, k;
+	verify_ctx vc = {a->store_path, trust, (flags & SVD_CHECK_SIZES_ONLY) != 0};
+	svd_workq_opts o = {.limit = VERIFY_AHEAD,
+	                    .worker_new = verify_repo_open,
+	                    .worker_free = verify_repo_free,
+	                    .run = verify_run,
+	                    .payload = &vc};
+	svd_workq *q = NULL;
+	verify_job *jobs = NULL;
+	size_t i, next = 0;
 	int error, stop = 0;
 
-	if (threads == 0) {
-		long cores = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = cores > 0 ? (unsigned)cores : 1;
-	}
-	if (threads > MAX_THREADS)
-		threads = MAX_THREADS;
 	if ((error = svd_store_list(&list, a->repo, commit)) < 0)
 		return error;
-	if (ids && (error = select_items(&list, ids, n)) < 0) {
-		free(list.v);
-		return error;
+	if (ids && (error = select_items(&list, ids, n)) < 0)
+		goto cleanup;
+	if (!(jobs = calloc(VERIFY_AHEAD, sizeof(*jobs)))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
 	}
+	/* no more workers than items: each opens the repository */
+	o.threads = svd_threads(threads);
+	if (o.threads > list.n)
+		o.threads = (unsigned)list.n;
+	if (list.n > 0 && (error = svd_workq_new(&q, &o)) < 0)
+		goto cleanup;
+	/* jobs[i % VERIFY_AHEAD] is item i's, from its submission to its callback */
+	for (i = 0; i < list.n && error == 0; i++) {
+		verify_job *j = &jobs[i % VERIFY_AHEAD];
 
-	for (base = 0; base < list.n && !stop && error == 0; base += VERIFY_CHUNK) {
-		size_t count = list.n - base < VERIFY_CHUNK ? list.n - base : VERIFY_CHUNK;
-		unsigned t = threads < count ? threads : (unsigned)count;
-		memset(verdicts, 0, sizeof(verdicts));
-		memset(bytes, 0, sizeof(bytes));
-		for (k = 0; k < t; k++) {
-			jobs[k] = (verify_job){.store_path = a->store_path,
-			                       .trust = trust,
-			                       .sizes_only = (flags & SVD_CHECK_SIZES_ONLY) != 0,
-			                       .items = list.v + base,
-			                       .verdicts = verdicts,
-			                       .bytes = bytes,
-			                       .start = k,
-			                       .end = count,
-			                       .step = t};
-			if (t == 1)
-				verify_worker(&jobs[k]);
-			else if (pthread_create(&tids[k], NULL, verify_worker, &jobs[k]) != 0) {
-				jobs[k].error = svd_error_set(SVD_ERROR, "cannot start a thread");
-				snprintf(jobs[k].message, sizeof(jobs[k].message), "%s",
-				         svd_error_last());
-				t = (unsigned)k;
-				error = SVD_ERROR;
-				break;
-			}
+		while (error == 0 && next < list.n && next < i + VERIFY_AHEAD) {
+			verify_job *k = &jobs[next % VERIFY_AHEAD];
+			k->item = &list.v[next++];
+			k->verdict = NULL;
+			k->bytes = 0;
+			error = svd_workq_submit(q, &k->job, 1, 0);
 		}
-		for (k = 0; k < t && t > 1; k++)
-			pthread_join(tids[k], NULL);
-		for (k = 0; k < t; k++) {
-			if (jobs[k].error < 0 && error == 0) {
-				error = jobs[k].error;
-				svd_error_set(error, "%s", jobs[k].message);
-			}
-		}
-		for (i = 0; i < count; i++) {
-			if (!verdicts[i])
-				continue;
-			st.items++;
-			st.bytes += bytes[i];
-			st.signatures += svd_verdict_sig_count(verdicts[i]);
-			if (!svd_verdict_ok(verdicts[i]))
-				st.failed++;
-			if (cb && !stop && error == 0 && (stop = cb(verdicts[i], payload)) != 0)
-				error = stop;
-			svd_verdict_free(verdicts[i]);
-		}
+		if (error < 0 || (error = svd_workq_wait(q, &j->job)) < 0)
+			break;
+		st.items++;
+		st.bytes += j->bytes;
+		st.signatures += svd_verdict_sig_count(j->verdict);
+		if (!svd_verdict_ok(j->verdict))
+			st.failed++;
+		if (cb && (stop = cb(j->verdict, payload)) != 0)
+			error = stop;
+		svd_verdict_free(j->verdict);
+		j->verdict = NULL;
 	}
+	/* after a failure or a stop: the jobs still out are waited for, their verdicts dropped */
+	svd_workq_free(q);
+	for (; i < next; i++)
+		svd_verdict_free(jobs[i % VERIFY_AHEAD].verdict);
+cleanup:
+	free(jobs);
 	free(list.v);
 	if (stats)
 		*stats = st;

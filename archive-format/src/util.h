@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Bytes of an error message, its NUL included: error.c keeps one per thread. */
+#define SVD_MESSAGE_MAX 2048
+
 /*
  * Read a whole file of at most max bytes into a new NUL-terminated buffer.
  * *out is the caller's (free()). Errors: SVD_ENOTFOUND, SVD_ETOOBIG

@@ -41,15 +41,73 @@ enum svd_error_code {
 /** Library version, as a string. */
 #define SVD_VERSION "0.1.0"
 
+/*
+ * Threads
+ *
+ * What may run at once:
+ *
+ * - svd_init() once, before any other call and before the process starts
+ *   threads that use the library; svd_shutdown() once, after they are
+ *   done. Neither may run beside any other call.
+ * - Objects are not locked. An svd_archive, and whatever works on it (an
+ *   svd_txn operation), is used by one thread at a time; so is any other
+ *   object that a call may change. Distinct objects may be used in distinct threads at
+ *   once, on the same archive folder too: each thread opens its own
+ *   svd_archive (a second writer gets SVD_ELOCKED, in this process as in
+ *   another).
+ * - An svd_trust list and a finished svd_catalog that no thread changes
+ *   may be read by several threads at once (the library does so itself).
+ * - svd_error_last() is per thread: a message is read on the thread whose
+ *   call failed. A failure on one of the library's own threads is handed to
+ *   the calling thread with its message before the call returns.
+ * - Callbacks are called one at a time, from the calling thread, except
+ *   where a function's comment says otherwise (svd_render_library's body
+ *   and file callbacks, from its worker threads).
+ * - svd_pause_set_hook() and svd_pause_stop_at() change the whole process:
+ *   call them before other threads use the library.
+ *
+ * The library's own threads: a call may start worker threads and waits
+ * for all of them before it returns, at most SVD_THREADS_MAX for one task
+ * (a thread count of 0 in the options means one per core, capped the
+ * same). Two kinds outlive a call: an operation's pack writer (one thread,
+ * from svd_txn_begin() to svd_txn_free()) and the HTTP service's
+ * (libmicrohttpd's, from svd_http_start() to svd_http_stop()). They
+ * inherit the signal mask of the thread that made them.
+ *
+ * What svd_init() changes for the whole process, for every user of
+ * libgit2 in it and not only for samvydav:
+ *
+ * - git_libgit2_init() (and svd_shutdown() calls git_libgit2_shutdown());
+ * - GIT_OPT_ENABLE_FSYNC_GITDIR on: refs, packs and indexes that libgit2
+ *   writes are fsynced;
+ * - GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION off: libgit2 no longer hashes
+ *   each object it reads to check its id (samvydav checks every file of an
+ *   item against the SHA-256 in its signed manifest instead, and zlib's
+ *   checksum catches damage inside a pack; other code in the process loses
+ *   libgit2's check);
+ * - GIT_OPT_ENABLE_CACHING off: no object cache;
+ * - GIT_OPT_SET_MWINDOW_SIZE 4 MiB and GIT_OPT_SET_MWINDOW_MAPPED_LIMIT
+ *   16 MiB: packs are mapped a little at a time.
+ *
+ * It also starts libsodium (sodium_init()). The first svd_peer_sync() of
+ * the process registers samvydav's TCP stream, with its deadlines and byte
+ * cap, as libgit2's standard stream: from then on every libgit2 fetch of
+ * the process goes through it.
+ */
+
+/** Threads at most for one task of the library (compression, verification, pages). */
+#define SVD_THREADS_MAX 16
+
 /**
- * Initialise libsodium and libgit2. Call once, before any other function,
- * from the main thread.
+ * Initialise libsodium and libgit2, and set libgit2's options for the
+ * whole process (see "Threads" above). Call once, before any other
+ * function and before other threads use the library.
  *
  * @return 0, or SVD_ERROR if a dependency failed to start.
  */
 int svd_init(void);
 
-/** Release what svd_init() set up. */
+/** Release what svd_init() set up, once no other thread uses the library. */
 void svd_shutdown(void);
 
 /**

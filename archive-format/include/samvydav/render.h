@@ -111,10 +111,12 @@ typedef int (*svd_render_file_cb)(const char *path, const void *data, size_t len
 /**
  * Render the whole library but items/ (index.html, reader.css,
  * reader.js, search/fold.js, search/sNN.js, pages/<id>.html) and hand each
- * file to cb, one at a time (pages in no set order).
+ * file to cb, one at a time (pages in no set order). Pages are rendered on
+ * worker threads, which call body and cb, one call at a time; with threads
+ * 1, all of it happens on the calling thread, pages in row order.
  *
  * @param body reads each shown item's body.md
- * @param threads pages rendered at once (0: one per core, at most 8)
+ * @param threads pages rendered at once (0: one per core; at most SVD_THREADS_MAX)
  */
 int svd_render_library(const svd_catalog *c, svd_body_cb body, void *body_payload, unsigned threads,
                        svd_render_file_cb cb, void *payload);

@@ -154,7 +154,7 @@ typedef struct svd_verify_stats {
  * manifests, every size and SHA-256, every signature, trust.
  *
  * @param ids the items to check (full ids), or NULL for all
- * @param threads worker threads (0 for one per core, at most 8)
+ * @param threads worker threads (0 for one per core; at most SVD_THREADS_MAX)
  * @param cb told about every item (from the calling thread, in id order); may be NULL
  * @param[out] stats totals; may be NULL
  * @return 0 when every item passed; SVD_ECORRUPT when some did not;
