@@ -12,23 +12,24 @@
 
 static void help(FILE *out)
 {
-	fprintf(out, "usage: samvydav list [--all] [--lang TAG] [--kind KIND] [--region TEXT] [--json]\n"
-	             "\n"
-	             "List the items the archive shows, newest publication first: id (first\n"
-	             "12 digits), date, language, kind and title. An item withdrawn by a\n"
-	             "retraction, or one no trusted key signs, is not shown (it stays in the\n"
-	             "store); --all lists those too, saying why each is hidden. Signatures\n"
-	             "are checked against the trust list; 'samvydav verify' also hashes every\n"
-	             "file.\n"
-	             "\n"
-	             "  --all           hidden items too: withdrawn (by which retraction, when,\n"
-	             "                  signed by whom) and refused (why)\n"
-	             "  --lang TAG      only items in this language (exact tag, e.g. uk)\n"
-	             "  --kind KIND     only articles, testimonies, corrections or retractions\n"
-	             "  --region TEXT   only items about this region\n"
-	             "  --json          a JSON array of the manifests' fields, with full ids,\n"
-	             "                  \"state\" and, when set, \"superseded_by\", \"withdrawn\"\n"
-	             "                  and \"why\"\n");
+	fprintf(out,
+	        "usage: samvydav list [--all] [--lang TAG] [--kind KIND] [--region TEXT] [--json]\n"
+	        "\n"
+	        "List the items the archive shows, newest publication first: id (first\n"
+	        "12 digits), date, language, kind and title. An item withdrawn by a\n"
+	        "retraction, or one no trusted key signs, is not shown (it stays in the\n"
+	        "store); --all lists those too, saying why each is hidden. Signatures\n"
+	        "are checked against the trust list; 'samvydav verify' also hashes every\n"
+	        "file.\n"
+	        "\n"
+	        "  --all           hidden items too: withdrawn (by which retraction, when,\n"
+	        "                  signed by whom) and refused (why)\n"
+	        "  --lang TAG      only items in this language (exact tag, e.g. uk)\n"
+	        "  --kind KIND     only articles, testimonies, corrections or retractions\n"
+	        "  --region TEXT   only items about this region\n"
+	        "  --json          a JSON array of the manifests' fields, with full ids,\n"
+	        "                  \"state\" and, when set, \"superseded_by\", \"withdrawn\"\n"
+	        "                  and \"why\"\n");
 }
 
 typedef struct filter {
@@ -55,12 +56,12 @@ static int collect(const char *id, const svd_manifest *m, void *payload)
 
 	if (!m)
 		return 0; /* the view calls it refused, and says why */
-	row = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s,s:o,s:o}", "id", id,
-	                "kind", svd_kind_name(svd_manifest_kind(m)), "title",
-	                svd_manifest_get(m, "title"), "lang", svd_manifest_get(m, "lang"),
-	                "published", svd_manifest_get(m, "published"), "region",
-	                svd_manifest_get(m, "region"), "source", svd_manifest_get(m, "source"),
-	                "supersedes", svd_manifest_get(m, "supersedes"), "retracts",
+	row = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s,s:o,s:o}", "id", id, "kind",
+	                svd_kind_name(svd_manifest_kind(m)), "title", svd_manifest_get(m, "title"),
+	                "lang", svd_manifest_get(m, "lang"), "published",
+	                svd_manifest_get(m, "published"), "region", svd_manifest_get(m, "region"),
+	                "source", svd_manifest_get(m, "source"), "supersedes",
+	                svd_manifest_get(m, "supersedes"), "retracts",
 	                svd_manifest_get(m, "retracts"), "created", svd_manifest_get(m, "created"),
 	                "authors", strings(m, 1), "tags", strings(m, 0));
 	if (!row || json_object_set_new(f->manifests, id, row) < 0)
@@ -75,18 +76,21 @@ static int wanted(const filter *f, const svd_view_item *it)
 
 	if (f->lang && strcmp(f->lang, it->lang))
 		return 0;
-	if (f->kind && (!it->title[0] && !it->lang[0] ? 1 : strcmp(f->kind, svd_kind_name(it->kind))))
+	if (f->kind &&
+	    (!it->title[0] && !it->lang[0] ? 1 : strcmp(f->kind, svd_kind_name(it->kind))))
 		return 0;
 	return !f->region || (region && !strcmp(f->region, region));
 }
 
 int cmd_list(int argc, char **argv, cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-	    {"lang", required_argument, NULL, 'l'},   {"kind", required_argument, NULL, 'k'},
-	    {"region", required_argument, NULL, 'r'}, {"json", no_argument, NULL, 'j'},
-	    {"all", no_argument, NULL, 'a'},          {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"lang", required_argument, NULL, 'l'},
+	                                     {"kind", required_argument, NULL, 'k'},
+	                                     {"region", required_argument, NULL, 'r'},
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     {"all", no_argument, NULL, 'a'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	filter f = {0};
 	svd_archive *a = NULL;
 	svd_view *v = NULL;

@@ -76,16 +76,18 @@ static int extra_headers(struct MHD_Response *resp, const svd_site_reply *r)
 {
 	char disposition[320];
 
-	if (r->immutable && MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-	                                            "public, max-age=31536000, immutable") != MHD_YES)
+	if (r->immutable &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	                            "public, max-age=31536000, immutable") != MHD_YES)
 		return -1;
 	if (r->location &&
 	    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location) != MHD_YES)
 		return -1;
 	if (r->filename) {
-		snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", r->filename);
-		if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disposition) !=
-		    MHD_YES)
+		snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"",
+		         r->filename);
+		if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
+		                            disposition) != MHD_YES)
 			return -1;
 	}
 	return 0;
@@ -130,7 +132,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                               size_t *upload_data_size, void **con_cls)
 {
 	static int seen; /* the marker of a request whose headers have been read */
-	static const char not_allowed[] = "405 method not allowed: this mirror only reads: GET and HEAD\n";
+	static const char not_allowed[] =
+	    "405 method not allowed: this mirror only reads: GET and HEAD\n";
 	svd_http *h = cls;
 	svd_site_reply *r = NULL;
 	struct MHD_Response *resp;
@@ -153,7 +156,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
 		resp = MHD_create_response_from_buffer(sizeof(not_allowed) - 1, (void *)not_allowed,
 		                                       MHD_RESPMEM_PERSISTENT);
-		if (resp && MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") != MHD_YES) {
+		if (resp &&
+		    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") != MHD_YES) {
 			MHD_destroy_response(resp);
 			return MHD_NO;
 		}

@@ -1,7 +1,8 @@
 /*
- * inbox.c: bundles arriving in the inbox folders, and couriers' sticks.
- * See inbox.h for what it does; the library does the importing and the
- * stick's exchange (stick.h), this file the waiting, the record and the log.
+ * inbox.c: bundles arriving in the inbox folders: watching the folders,
+ * waiting for files to settle, importing each through the library, and
+ * the log. See inbox.h; records.c keeps what was handled, sticks.c the
+ * couriers' sticks.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,68 +21,9 @@
 #include <samvydav/samvydav.h>
 #include <samvydav/bundle.h>
 
-#include "inbox.h"
+#include "inbox_internal.h"
 #include "log.h"
 
-#define IMPORTED_FILE "imported"
-#define OUTGOING_DIR  "outgoing" /* where bundles for sticks are made */
-#define BUSY_RETRY_MS 5000       /* the archive's write lock is held */
-#define HASH_HEX      (crypto_hash_sha256_BYTES * 2)
-#define SUFFIX        ".tar.zst"
-
-/* A bundle already handled: its content hash and where it was last seen. */
-typedef struct record {
-	char sha[HASH_HEX + 1];
-	uint64_t size, dev, ino;
-	int64_t mtime_ns;
-	char outcome[16]; /* imported, refused, written */
-	char *path;
-} record;
-
-/* A file waiting for its size and mtime to settle. */
-typedef struct pending {
-	char *path;
-	uint64_t size, dev, ino;
-	int64_t mtime_ns;
-	int64_t changed; /* monotonic ms when last seen changing (or first seen) */
-	int64_t retry;   /* not before this (a busy archive) */
-	int seen;        /* in the current scan */
-} pending;
-
-/* A stick folder (FOLDER/samvydav) and where its sync stands. */
-typedef struct stick {
-	uint64_t dev, ino;
-	uint64_t print;  /* names, sizes and mtimes of its files, hashed */
-	int64_t changed; /* monotonic ms when the print last changed */
-	int64_t retry;
-	int synced; /* this stick (dev, ino) has been synced */
-} stick;
-
-struct svdd_inbox {
-	int fd; /* inotify, or -1 */
-	char **folders;
-	int *wd;
-	stick *sticks;
-	size_t nfolders;
-	unsigned settle, rescan;
-	int64_t next_scan;
-	pending *pend;
-	size_t npend;
-	record *rec;
-	size_t nrec;
-	int loaded;
-	char *archive;
-};
-
-
-/* ARCHIVE/daemon-state, or a file in it, into out (the layout is the library's). */
-static void state_path(char *out, size_t size, const char *archive, const char *name)
-{
-	char *p = svd_archive_place_path(archive, SVD_PLACE_DAEMON, name, 0);
-
-	snprintf(out, size, "%s", p ? p : "");
-	free(p);
-}
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -90,7 +32,7 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t mtime_ns(const struct stat *st)
+int64_t svdd_mtime_ns(const struct stat *st)
 {
 	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
@@ -103,7 +45,7 @@ static int has_suffix(const char *name, const char *suffix)
 }
 
 /* fsync a folder, so that a rename or a new file in it survives a power cut. */
-static int fsync_dir(const char *path)
+int svdd_fsync_dir(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
 
@@ -114,267 +56,9 @@ static int fsync_dir(const char *path)
 	return r;
 }
 
-/* ----------------------------------------------------------------- records */
-
-static void records_clear(svdd_inbox *ib)
-{
-	size_t i;
-
-	for (i = 0; i < ib->nrec; i++)
-		free(ib->rec[i].path);
-	free(ib->rec);
-	ib->rec = NULL;
-	ib->nrec = 0;
-	ib->loaded = 0;
-}
-
-static int records_add(svdd_inbox *ib, const record *r)
-{
-	record *grown = realloc(ib->rec, (ib->nrec + 1) * sizeof(*grown));
-
-	if (!grown)
-		return -1;
-	ib->rec = grown;
-	grown[ib->nrec] = *r;
-	if (!(grown[ib->nrec].path = strdup(r->path ? r->path : "-")))
-		return -1;
-	ib->nrec++;
-	return 0;
-}
-
-/* Read ARCHIVE/daemon-state/imported once; a line that does not parse is skipped. */
-static int records_save(svdd_inbox *ib);
-
-static void records_load(svdd_inbox *ib)
-{
-	char path[4096], line[8192];
-	int torn = 0;
-	FILE *f;
-
-	if (ib->loaded)
-		return;
-	ib->loaded = 1;
-	state_path(path, sizeof(path), ib->archive, IMPORTED_FILE);
-	if (!(f = fopen(path, "r"))) {
-		if (errno != ENOENT)
-			svdd_log(SVDD_WARN,
-			         "%s: cannot read the bundles already imported: %s; a bundle "
-			         "seen before may be imported again (harmless)",
-			         path, strerror(errno));
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		record r = {0};
-		unsigned long long size, dev, ino;
-		long long mt;
-		int at = 0;
-
-		torn = !strchr(line, '\n');
-		line[strcspn(line, "\n")] = '\0';
-		if (*line == '#' || !*line)
-			continue;
-		if (sscanf(line, "%64[0-9a-f] %llu %lld %llu %llu %15s %n", r.sha, &size, &mt, &ino,
-		           &dev, r.outcome, &at) < 6 ||
-		    strlen(r.sha) != HASH_HEX || !at)
-			continue;
-		r.size = size;
-		r.mtime_ns = mt;
-		r.ino = ino;
-		r.dev = dev;
-		r.path = line + at;
-		if (records_add(ib, &r) < 0)
-			break;
-	}
-	fclose(f);
-	/* a line cut short by a crash: write the file again without it, so
-	   that the next record appended does not run into it */
-	if (torn)
-		records_save(ib);
-}
-
-/* The record could not be written: say so (the next import of that bundle is harmless). */
-static int records_warn(const char *dir)
-{
-	svdd_log(SVDD_WARN,
-	         "%s/%s: cannot record the bundles already imported: %s; a bundle seen again "
-	         "will be imported again (harmless); check that the daemon can write there",
-	         dir, IMPORTED_FILE, strerror(errno));
-	return -1;
-}
-
-#define RECORDS_HEAD                                                                               \
-	"# samvydavd: bundles seen in the inbox and on sticks, one a line:\n"                      \
-	"# sha256 size mtime-ns inode device outcome path\n"
-
-static int record_line(char *buf, size_t size, const record *r)
-{
-	return snprintf(buf, size, "%s %llu %lld %llu %llu %s %s\n", r->sha,
-	                (unsigned long long)r->size, (long long)r->mtime_ns,
-	                (unsigned long long)r->ino, (unsigned long long)r->dev, r->outcome,
-	                r->path);
-}
-
-/* Write the records atomically: a temporary file, fsync, rename, fsync the folder. */
-static int records_save(svdd_inbox *ib)
-{
-	char dir[4096], path[4200], tmp[4300];
-	FILE *f;
-	size_t i;
-	int fd;
-
-	state_path(dir, sizeof(dir), ib->archive, NULL);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		goto fail;
-	state_path(path, sizeof(path), ib->archive, IMPORTED_FILE);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		goto fail;
-	if (!(f = fdopen(fd, "w"))) {
-		close(fd);
-		goto fail;
-	}
-	fputs(RECORDS_HEAD, f);
-	for (i = 0; i < ib->nrec; i++) {
-		char buf[8192];
-		if (record_line(buf, sizeof(buf), &ib->rec[i]) < (int)sizeof(buf))
-			fputs(buf, f);
-	}
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
-		fclose(f);
-		unlink(tmp);
-		goto fail;
-	}
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		unlink(tmp);
-		goto fail;
-	}
-	fsync_dir(dir);
-	return 0;
-fail:
-	return records_warn(dir);
-}
-
-/*
- * Add one record at the end of the file and fdatasync it: one short write
- * per bundle, where writing the whole file again each time would cost
- * O(n) per bundle on an inbox of thousands. A crash mid-write leaves a
- * torn last line, which records_load() drops.
- */
-static int records_append(svdd_inbox *ib, const record *r)
-{
-	char dir[4096], path[4200], buf[8192];
-	struct stat st;
-	int fd, len, fresh = 0, e = 0;
-
-	state_path(dir, sizeof(dir), ib->archive, NULL);
-	if (mkdir(dir, 0755) == 0)
-		fresh = 1;
-	else if (errno != EEXIST)
-		goto fail;
-	state_path(path, sizeof(path), ib->archive, IMPORTED_FILE);
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0)
-		goto fail;
-	if (fstat(fd, &st) == 0 && st.st_size == 0) {
-		fresh = 1;
-		if (write(fd, RECORDS_HEAD, strlen(RECORDS_HEAD)) < 0)
-			e = errno;
-	}
-	len = record_line(buf, sizeof(buf), r);
-	if (!e && len < (int)sizeof(buf) && write(fd, buf, (size_t)len) != len)
-		e = errno ? errno : EIO;
-	if (!e && fdatasync(fd) < 0)
-		e = errno;
-	close(fd);
-	if (e) {
-		errno = e;
-		goto fail;
-	}
-	if (fresh)
-		fsync_dir(dir);
-	return 0;
-fail:
-	return records_warn(dir);
-}
-
-static const record *record_by_stat(const svdd_inbox *ib, const struct stat *st)
-{
-	size_t i;
-
-	for (i = 0; i < ib->nrec; i++) {
-		const record *r = &ib->rec[i];
-		if (r->dev == (uint64_t)st->st_dev && r->ino == (uint64_t)st->st_ino &&
-		    r->size == (uint64_t)st->st_size && r->mtime_ns == mtime_ns(st))
-			return r;
-	}
-	return NULL;
-}
-
-static const record *record_by_sha(const svdd_inbox *ib, const char *sha)
-{
-	size_t i;
-
-	for (i = 0; i < ib->nrec; i++)
-		if (!strcmp(ib->rec[i].sha, sha))
-			return &ib->rec[i];
-	return NULL;
-}
-
-static void remember_file(svdd_inbox *ib, const char *sha, uint64_t size, int64_t mtime,
-                          uint64_t ino, uint64_t dev, const char *outcome, const char *path)
-{
-	record r = {0};
-
-	snprintf(r.sha, sizeof(r.sha), "%s", sha);
-	r.size = size;
-	r.mtime_ns = mtime;
-	r.ino = ino;
-	r.dev = dev;
-	snprintf(r.outcome, sizeof(r.outcome), "%s", outcome);
-	r.path = (char *)path;
-	if (records_add(ib, &r) < 0)
-		svdd_log(SVDD_ERROR, "inbox: out of memory");
-	else
-		records_append(ib, &r);
-}
-
-static void remember(svdd_inbox *ib, const char *sha, const struct stat *st, const char *outcome,
-                     const char *path)
-{
-	remember_file(ib, sha, (uint64_t)st->st_size, mtime_ns(st), (uint64_t)st->st_ino,
-	              (uint64_t)st->st_dev, outcome, path);
-}
-
-/* SHA-256 of an open file's content, from its start. */
-static int hash_fd(char out[HASH_HEX + 1], int fd)
-{
-	crypto_hash_sha256_state s;
-	unsigned char buf[65536], digest[crypto_hash_sha256_BYTES];
-	ssize_t n;
-	off_t at = 0;
-
-	crypto_hash_sha256_init(&s);
-	while ((n = pread(fd, buf, sizeof(buf), at)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		crypto_hash_sha256_update(&s, buf, (unsigned long long)n);
-		at += n;
-	}
-	crypto_hash_sha256_final(&s, digest);
-	sodium_bin2hex(out, HASH_HEX + 1, digest, sizeof(digest));
-	return 0;
-}
-
 /* ----------------------------------------------------------------- import */
 
-/* Whose items and damage are being logged: the bundle, as the log shows it. */
-typedef struct ictx {
-	const char *path;
-} ictx;
-
-static int on_item(const svd_verdict *v, void *payload)
+int svdd_on_item(const svd_verdict *v, void *payload)
 {
 	ictx *x = payload;
 	const char *id = svd_verdict_id(v);
@@ -395,7 +79,7 @@ static int on_item(const svd_verdict *v, void *payload)
 	return 0;
 }
 
-static void on_damage(uint64_t offset, uint64_t length, const char *what, void *payload)
+void svdd_on_damage(uint64_t offset, uint64_t length, const char *what, void *payload)
 {
 	ictx *x = payload;
 
@@ -404,8 +88,8 @@ static void on_damage(uint64_t offset, uint64_t length, const char *what, void *
 }
 
 /* The outcome of an import, for the inbox and for sticks alike. */
-static void log_imported(const svdd_inbox *ib, const char *path, const char *outcome,
-                         const svd_bundle_stats *bs, const svd_txn_stats *ts, const char *commit)
+void svdd_log_imported(const svdd_inbox *ib, const char *path, const char *outcome,
+                       const svd_bundle_stats *bs, const svd_txn_stats *ts, const char *commit)
 {
 	if (!strcmp(outcome, "refused"))
 		svdd_log(SVDD_WARN,
@@ -420,8 +104,6 @@ static void log_imported(const svdd_inbox *ib, const char *path, const char *out
 		         ts->unchanged, bs->refused, bs->lost, *commit ? "; main at " : "", commit);
 }
 
-enum { IMP_DONE = 0, IMP_BUSY = 1, IMP_GONE = 2, IMP_FAIL = 3, IMP_CHANGED = 4 };
-
 /*
  * Import one settled bundle, unless its content was seen before. One
  * operation, one commit.
@@ -433,11 +115,11 @@ static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path)
 	svd_bundle_stats bs;
 	svd_txn *txn = NULL;
 	ictx x = {path};
-	svd_bundle_cbs cbs = {on_item, on_damage, NULL, &x};
+	svd_bundle_cbs cbs = {svdd_on_item, svdd_on_damage, NULL, &x};
 	const record *known;
 	int fd, error, ret = IMP_DONE;
 
-	records_load(ib);
+	svdd_records_load(ib);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
 		if (errno == ENOENT)
 			return IMP_GONE;
@@ -449,25 +131,25 @@ static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path)
 		close(fd);
 		return IMP_GONE;
 	}
-	if (record_by_stat(ib, &st)) {
+	if (svdd_record_by_stat(ib, &st)) {
 		close(fd);
 		return IMP_DONE;
 	}
-	if (hash_fd(sha, fd) < 0 || fstat(fd, &st2) < 0) {
+	if (svdd_hash_fd(sha, fd) < 0 || fstat(fd, &st2) < 0) {
 		svdd_log(SVDD_WARN, "inbox: %s: cannot read: %s; trying again at the next rescan",
 		         path, strerror(errno));
 		close(fd);
 		return IMP_FAIL;
 	}
 	close(fd);
-	if (st2.st_size != st.st_size || mtime_ns(&st2) != mtime_ns(&st))
+	if (st2.st_size != st.st_size || svdd_mtime_ns(&st2) != svdd_mtime_ns(&st))
 		return IMP_CHANGED;
-	if ((known = record_by_sha(ib, sha))) {
+	if ((known = svdd_record_by_sha(ib, sha))) {
 		svdd_log(SVDD_INFO,
 		         "inbox: %s: the same bundle as %s (sha256 %.16s..., %s); not importing it "
 		         "again",
 		         path, known->path, sha, known->outcome);
-		remember(ib, sha, &st, "duplicate", path);
+		svdd_remember(ib, sha, &st, "duplicate", path);
 		return IMP_DONE;
 	}
 	if (!*a && svd_archive_open(a, ib->archive) < 0) {
@@ -512,195 +194,13 @@ static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path)
 		const char *outcome = bad && !bs.items && !bs.declared ? "refused"
 		                      : bad                            ? "partly"
 		                                                       : "imported";
-		log_imported(ib, path, outcome, &bs, svd_txn_stats_get(txn), commit);
-		remember(ib, sha, &st, outcome, path);
+		svdd_log_imported(ib, path, outcome, &bs, svd_txn_stats_get(txn), commit);
+		svdd_remember(ib, sha, &st, outcome, path);
 		/* the crash tests' point: committed and recorded (pause.h) */
 		svd_pause_point("inbox.recorded");
 	}
 cleanup:
 	svd_txn_free(txn);
-	return ret;
-}
-
-/* ----------------------------------------------------------------- sticks */
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-
-	while (n--)
-		h = (h ^ *c++) * 1099511628211ull;
-	return h;
-}
-
-/* Hash the names, sizes and mtimes of the files under one stick folder. */
-static uint64_t print_dir(uint64_t h, const char *dir)
-{
-	char path[4096];
-	struct dirent *e;
-	struct stat st;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return fnv(h, "-", 1);
-	while ((e = readdir(d))) {
-		int64_t mt;
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (stat(path, &st) < 0)
-			continue;
-		mt = mtime_ns(&st);
-		/* order-free: a sum of per-file hashes */
-		h += fnv(fnv(fnv(14695981039346656037ull, e->d_name, strlen(e->d_name)),
-		             &st.st_size, sizeof(st.st_size)),
-		         &mt, sizeof(mt));
-	}
-	closedir(d);
-	return h;
-}
-
-/* What the stick's callbacks share. */
-typedef struct sctx {
-	svdd_inbox *ib;
-	const char *root; /* FOLDER/samvydav, as the log names the stick */
-	volatile sig_atomic_t *stop;
-	ictx x; /* the bundle being read, for its items' lines */
-	char bundle[4096];
-} sctx;
-
-/* The daemon's record answers for the library: a bundle seen before is not imported again. */
-static int stick_seen(const svd_stick_file *f, void *payload)
-{
-	sctx *sc = payload;
-	const record *known;
-
-	records_load(sc->ib);
-	if (!f->sha256) {
-		struct stat st = {0};
-		st.st_dev = (dev_t)f->dev;
-		st.st_ino = (ino_t)f->ino;
-		st.st_size = (off_t)f->size;
-		st.st_mtim.tv_sec = (time_t)(f->mtime_ns / 1000000000);
-		st.st_mtim.tv_nsec = (long)(f->mtime_ns % 1000000000);
-		return record_by_stat(sc->ib, &st) != NULL;
-	}
-	if (!(known = record_by_sha(sc->ib, f->sha256)))
-		return 0;
-	svdd_log(SVDD_INFO,
-	         "inbox: %s: the same bundle as %s (sha256 %.16s..., %s); not importing it again",
-	         f->shown, known->path, f->sha256, known->outcome);
-	remember_file(sc->ib, f->sha256, f->size, f->mtime_ns, f->ino, f->dev, "duplicate",
-	              f->shown);
-	return 1;
-}
-
-static void stick_record(const svd_stick_file *f, const char *outcome, void *payload)
-{
-	sctx *sc = payload;
-
-	remember_file(sc->ib, f->sha256, f->size, f->mtime_ns, f->ino, f->dev, outcome, f->shown);
-	if (strcmp(outcome, "written"))
-		svd_pause_point("inbox.recorded"); /* committed and recorded (pause.h) */
-}
-
-static int stick_item(const svd_verdict *v, void *payload)
-{
-	return on_item(v, &((sctx *)payload)->x);
-}
-
-static void stick_damage(uint64_t offset, uint64_t length, const char *what, void *payload)
-{
-	on_damage(offset, length, what, &((sctx *)payload)->x);
-}
-
-/* Each step of the exchange as a log line; a signal stops it between two steps. */
-static int stick_step(const svd_stick_event *ev, void *payload)
-{
-	sctx *sc = payload;
-
-	switch (ev->step) {
-	case SVD_STICK_BUNDLE_BEGIN:
-		snprintf(sc->bundle, sizeof(sc->bundle), "%s", ev->file->shown);
-		break;
-	case SVD_STICK_BUNDLE_IMPORTED:
-		log_imported(sc->ib, ev->file->shown, ev->outcome, ev->stats, ev->txn, ev->commit);
-		break;
-	case SVD_STICK_BUNDLE_FAILED:
-	case SVD_STICK_HAVE_REFUSED:
-	case SVD_STICK_WARNING:
-	case SVD_STICK_MIRROR_FAILED:
-	case SVD_STICK_PARTS_LEFT:
-		svdd_log(SVDD_WARN, "stick %s: %s", sc->root, ev->message);
-		break;
-	case SVD_STICK_MIRROR_LACKS_NOTHING:
-		svdd_log(SVDD_INFO, "stick %s: mirror %s lacks nothing; no bundle for it", sc->root,
-		         ev->mirror);
-		break;
-	case SVD_STICK_WRITTEN:
-		svdd_log(SVDD_INFO, "stick: wrote %s for %s (%llu bytes)", ev->file->shown,
-		         ev->mirror, (unsigned long long)ev->file->size);
-		break;
-	case SVD_STICK_BUNDLE_SKIPPED:
-	case SVD_STICK_HAVE_WRITTEN:
-		break;
-	}
-	return *sc->stop ? -1 : 0;
-}
-
-/*
- * Sync with the stick in folder (its samvydav/ is root): the library does
- * the exchange (stick.h), the daemon keeps the record and the log.
- */
-static int stick_sync(svdd_inbox *ib, const svdd_config *c, const char *folder, const char *root,
-                      volatile sig_atomic_t *stop)
-{
-	char scratch[4200];
-	sctx sc = {0};
-	svd_stick_opts so = {0};
-	svd_stick_result res = {0};
-	svd_archive *a = NULL;
-	size_t i, mirrors = 0;
-	int error, ret = 0;
-
-	sc.ib = ib;
-	sc.root = root;
-	sc.stop = stop;
-	sc.x.path = sc.bundle;
-	svdd_log(SVDD_INFO, "stick %s: syncing", root);
-	if (svd_archive_open(&a, ib->archive) < 0) {
-		svdd_log(SVDD_ERROR, "stick %s: %s", root, svd_error_last());
-		return IMP_FAIL;
-	}
-	state_path(scratch, sizeof(scratch), ib->archive, OUTGOING_DIR);
-	so.max_size = c->outbox_maxsize;
-	so.threads = 1;
-	so.scratch = scratch;
-	so.seen = stick_seen;
-	so.record = stick_record;
-	so.step = stick_step;
-	so.item = stick_item;
-	so.damage = stick_damage;
-	so.payload = &sc;
-	error = svd_stick_sync(a, folder, &so, &res);
-	if (error == SVD_ELOCKED) {
-		svdd_log(SVDD_WARN, "stick %s: %s; trying again soon", root, svd_error_last());
-		ret = IMP_BUSY;
-	} else if (error < 0) {
-		if (!*stop)
-			svdd_log(SVDD_ERROR, "stick %s: %s", root, svd_error_last());
-		ret = IMP_FAIL;
-	} else {
-		for (i = 0; i < res.nmirrors; i++)
-			mirrors += res.mirrors[i].files > 0;
-		svdd_log(SVDD_INFO,
-		         "stick %s: %zu bundles read (%zu items added), %zu files written for %zu "
-		         "mirror%s, have-file %s written; you may remove it now",
-		         root, res.imported + res.skipped, res.added, res.files, mirrors,
-		         mirrors == 1 ? "" : "s", res.have);
-	}
-	svd_stick_result_clear(&res);
-	svd_archive_free(a);
 	return ret;
 }
 
@@ -735,16 +235,16 @@ static void scan_folder(svdd_inbox *ib, const char *folder, int64_t now)
 		         strerror(errno));
 		return;
 	}
-	records_load(ib);
+	svdd_records_load(ib);
 	while ((e = readdir(d))) {
 		pending *p;
 		if (e->d_name[0] == '.' || !has_suffix(e->d_name, SUFFIX))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", folder, e->d_name);
-		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || record_by_stat(ib, &st))
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || svdd_record_by_stat(ib, &st))
 			continue;
 		if ((p = pending_find(ib, path))) {
-			if (p->size != (uint64_t)st.st_size || p->mtime_ns != mtime_ns(&st) ||
+			if (p->size != (uint64_t)st.st_size || p->mtime_ns != svdd_mtime_ns(&st) ||
 			    p->ino != (uint64_t)st.st_ino || p->dev != (uint64_t)st.st_dev)
 				p->changed = now;
 		} else {
@@ -762,61 +262,12 @@ static void scan_folder(svdd_inbox *ib, const char *folder, int64_t now)
 			         ib->settle);
 		}
 		p->size = (uint64_t)st.st_size;
-		p->mtime_ns = mtime_ns(&st);
+		p->mtime_ns = svdd_mtime_ns(&st);
 		p->ino = (uint64_t)st.st_ino;
 		p->dev = (uint64_t)st.st_dev;
 		p->seen = 1;
 	}
 	closedir(d);
-}
-
-/* A stick in this folder? Then sync with it once its files have settled. */
-static void scan_stick(svdd_inbox *ib, size_t k, const svdd_config *c, int64_t now,
-                       volatile sig_atomic_t *stop)
-{
-	char root[4096], sub[4200];
-	struct stat st;
-	stick *s = &ib->sticks[k];
-	uint64_t print;
-
-	snprintf(root, sizeof(root), "%s/samvydav", ib->folders[k]);
-	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		if (s->synced || s->print)
-			svdd_log(SVDD_DEBUG, "stick %s: gone", root);
-		memset(s, 0, sizeof(*s));
-		return;
-	}
-	if (s->dev != (uint64_t)st.st_dev || s->ino != (uint64_t)st.st_ino) {
-		memset(s, 0, sizeof(*s));
-		s->dev = (uint64_t)st.st_dev;
-		s->ino = (uint64_t)st.st_ino;
-		s->changed = now;
-		svdd_log(SVDD_INFO, "stick %s: found; waiting %u s for it to settle", root,
-		         ib->settle);
-	}
-	if (s->synced)
-		return;
-	snprintf(sub, sizeof(sub), "%s/bundles", root);
-	print = print_dir(14695981039346656037ull, sub);
-	snprintf(sub, sizeof(sub), "%s/have", root);
-	print = print_dir(print * 31, sub);
-	if (print != s->print) {
-		s->print = print;
-		s->changed = now;
-	}
-	if (now - s->changed < (int64_t)ib->settle * 1000 || now < s->retry)
-		return;
-	switch (stick_sync(ib, c, ib->folders[k], root, stop)) {
-	case 0:
-		s->synced = 1;
-		break;
-	case IMP_BUSY:
-		s->retry = now + BUSY_RETRY_MS;
-		break;
-	default:
-		s->retry = now + (int64_t)ib->rescan * 1000;
-		break;
-	}
 }
 
 void svdd_inbox_run(svdd_inbox *ib, const svdd_config *c, int64_t now, volatile sig_atomic_t *stop)
@@ -862,7 +313,7 @@ void svdd_inbox_run(svdd_inbox *ib, const svdd_config *c, int64_t now, volatile 
 	svd_archive_free(a);
 	if (now >= ib->next_scan) {
 		for (k = 0; k < ib->nfolders && !*stop; k++)
-			scan_stick(ib, k, c, now, stop);
+			svdd_scan_stick(ib, k, c, now, stop);
 		ib->next_scan = mono_ms() + (int64_t)ib->rescan * 1000;
 	}
 }
@@ -1032,7 +483,7 @@ void svdd_inbox_free(svdd_inbox *ib)
 	for (i = 0; i < ib->npend; i++)
 		free(ib->pend[i].path);
 	free(ib->pend);
-	records_clear(ib);
+	svdd_records_clear(ib);
 	if (ib->fd >= 0)
 		close(ib->fd);
 	free(ib->archive);

@@ -114,7 +114,6 @@ void svd_buf_html(svd_buf *b, const char *s, size_t n)
 	svd_buf_put(b, s + run, n - run);
 }
 
-
 void svd_buf_url(svd_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";

@@ -519,9 +519,9 @@ int svd_catalog_finish(svd_catalog *c)
 		if (!signers)
 			return svd_error_set(SVD_ERROR, "out of memory");
 		/* an item added without a verdict is shown as its caller chose */
-		error = svd_view_add_item(c->view, it->id, it->m, !it->checked || it->ok,
-		                          it->checked && !it->ok ? "it does not pass the gate" : NULL,
-		                          signers);
+		error = svd_view_add_item(
+		    c->view, it->id, it->m, !it->checked || it->ok,
+		    it->checked && !it->ok ? "it does not pass the gate" : NULL, signers);
 		free(signers);
 		if (error < 0)
 			return error;
@@ -537,8 +537,7 @@ int svd_catalog_finish(svd_catalog *c)
 	}
 	c->nrows = k;
 	for (i = 0; i < c->n; i++)
-		c->v[i].retracted =
-		    svd_view_find(c->view, c->v[i].id)->state == SVD_VIEW_RETRACTED;
+		c->v[i].retracted = svd_view_find(c->view, c->v[i].id)->state == SVD_VIEW_RETRACTED;
 	c->finished = 1;
 	return finish_search(c);
 }

@@ -506,7 +506,7 @@ static void item_link(svd_buf *b, const svd_catalog *c, const char *id)
 	html(b, id);
 	svd_buf_puts(b, "</code>");
 	svd_buf_puts(b, svd_view_withdrawn(c->view, id) ? " (retracted; not in this library)"
-	                                               : " (not in this library)");
+	                                                : " (not in this library)");
 }
 
 static void relations(svd_buf *b, const svd_catalog *c, const citem *it)

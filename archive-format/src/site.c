@@ -33,10 +33,10 @@
 #include "site_internal.h"
 #include "util.h"
 
-#define HANDLE_AGE_S 5                        /* seconds a thread keeps one archive handle */
-#define INDEX_MAX    (128u * 1024 * 1024)     /* bytes of the index page or its JSON */
-#define BLOB_MAX     (512ull * 1024 * 1024)   /* bytes of a raw file served from memory */
-#define SMALL_MAX    (64u * 1024)             /* bytes of an error or status reply */
+#define HANDLE_AGE_S 5                      /* seconds a thread keeps one archive handle */
+#define INDEX_MAX    (128u * 1024 * 1024)   /* bytes of the index page or its JSON */
+#define BLOB_MAX     (512ull * 1024 * 1024) /* bytes of a raw file served from memory */
+#define SMALL_MAX    (64u * 1024)           /* bytes of an error or status reply */
 #define BUNDLE_EXT   ".tar.zst"
 
 /* The index of main at one commit, shared by replies until main moves. */
@@ -409,9 +409,9 @@ static int render_json(svd_buf *out, const svd_view *v)
 		return svd_error_set(SVD_ERROR, "out of memory building the item list");
 	for (i = 0; i < svd_view_count(v); i++) {
 		const svd_view_item *it = svd_view_row(v, i);
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", it->id, "title", it->title,
-		                      "lang", it->lang, "kind", svd_kind_name(it->kind), "date",
-		                      it->date);
+		json_t *o =
+		    json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", it->id, "title", it->title, "lang",
+		              it->lang, "kind", svd_kind_name(it->kind), "date", it->date);
 		if (!o || json_array_append_new(arr, o) < 0) {
 			error = svd_error_set(SVD_ERROR, "out of memory building the item list");
 			goto cleanup;
@@ -698,8 +698,9 @@ static reply *withheld(index_cache *ic, const char *id, int *nomem)
 	if (it && it->state == SVD_VIEW_SHOWN)
 		return NULL;
 	if (it && it->state == SVD_VIEW_RETRACTED) {
-		snprintf(detail, sizeof(detail), "item %.12s... was withdrawn by retraction %.12s...",
-		         id, it->retracted_by);
+		snprintf(detail, sizeof(detail),
+		         "item %.12s... was withdrawn by retraction %.12s...", id,
+		         it->retracted_by);
 		r = reply_text(410, "gone", detail);
 	} else {
 		snprintf(detail, sizeof(detail), "this mirror shows no item %.12s...", id);

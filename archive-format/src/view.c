@@ -21,7 +21,7 @@ typedef struct vitem {
 	char id[SVD_ID_HEX_LEN + 1];
 	char date[11], created[21];
 	uint8_t kind, ok, dup;
-	uint32_t sup, ret;               /* the ids it names, or NONE */
+	uint32_t sup, ret; /* the ids it names, or NONE */
 	uint32_t title, lang, why, signers;
 	uint32_t retracted_by, superseded_by; /* index + 1; 0 none */
 	uint32_t row, order;                  /* row: HIDDEN when not shown */
@@ -35,10 +35,10 @@ struct svd_view {
 	size_t alen, acap;
 	svd_view_item *pub; /* the public records, by item index (finish) */
 	unsigned flags;
-	uint32_t *byid;  /* indexes, by id (finish) */
-	uint32_t *all;   /* indexes, in the one order, duplicates left out */
+	uint32_t *byid; /* indexes, by id (finish) */
+	uint32_t *all;  /* indexes, in the one order, duplicates left out */
 	size_t nall;
-	uint32_t *rows;  /* indexes of shown items, in the one order */
+	uint32_t *rows; /* indexes of shown items, in the one order */
 	size_t nrows;
 	uint32_t (*sup)[2]; /* (superseded, superseding), by the first, then newest first */
 	size_t nsup;
@@ -170,8 +170,8 @@ fail:
 	return error;
 }
 
-int svd_view_add_item(svd_view *v, const char *id, const svd_manifest *m, int ok,
-                      const char *why, const char *signers)
+int svd_view_add_item(svd_view *v, const char *id, const svd_manifest *m, int ok, const char *why,
+                      const char *signers)
 {
 	svd_view_fields f = {0};
 
@@ -382,10 +382,11 @@ int svd_view_finish(svd_view *v)
 		vitem *it = &v->v[i];
 		svd_view_item *p = &v->pub[i];
 		p->id = it->id;
-		p->state = !it->ok             ? SVD_VIEW_REFUSED
+		p->state = !it->ok            ? SVD_VIEW_REFUSED
 		           : it->retracted_by ? SVD_VIEW_RETRACTED
 		                              : SVD_VIEW_SHOWN;
-		p->why = it->ok ? NULL : (it->why != NONE ? str(v, it->why) : "it does not pass the gate");
+		p->why = it->ok ? NULL
+		                : (it->why != NONE ? str(v, it->why) : "it does not pass the gate");
 		p->manifest = it->m;
 		p->kind = (svd_kind)it->kind;
 		p->title = it->title != NONE ? str(v, it->title) : "";

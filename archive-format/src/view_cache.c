@@ -34,11 +34,11 @@
 #include "util.h"
 #include "view_cache.h"
 
-#define MAGIC     "svdview1"
-#define HEAD_LEN  (8 + 1 + 32 + 20 + 4)
-#define SUM_LEN   32
-#define TEXT_MAX  4096 /* title and why; SVD_TEXT_MAX for titles */
-#define LANG_MAX  35
+#define MAGIC       "svdview1"
+#define HEAD_LEN    (8 + 1 + 32 + 20 + 4)
+#define SUM_LEN     32
+#define TEXT_MAX    4096 /* title and why; SVD_TEXT_MAX for titles */
+#define LANG_MAX    35
 #define SIGNERS_MAX 64
 
 typedef struct rd {
@@ -51,8 +51,8 @@ struct svd_view_cache {
 	const uint8_t *data; /* the file's bytes (borrowed from the caller) */
 	size_t len;
 	uint32_t count;
-	uint32_t next;       /* records read by svd_view_cache_next() */
-	rd_state at;         /* where the next record starts */
+	uint32_t next; /* records read by svd_view_cache_next() */
+	rd_state at;   /* where the next record starts */
 	char arena[2 * TEXT_MAX + LANG_MAX + SIGNERS_MAX * 17 + 8]; /* one record's strings */
 };
 
@@ -74,7 +74,6 @@ void svd_view_trust_print(uint8_t out[32], const svd_trust *trust)
 	}
 	crypto_generichash_final(&st, out, 32);
 }
-
 
 static int take(rd *r, const uint8_t **out, size_t n)
 {
@@ -220,7 +219,8 @@ int svd_view_cache_parse(svd_view_cache **out, const uint8_t *data, size_t len, 
 	        (uint32_t)data[64] << 24;
 	/* a record is at least 32 + 20 + 2 + 30 + 2 + 1 + 1 + 2 bytes */
 	if (count > (len - HEAD_LEN - SUM_LEN) / 90)
-		return svd_error_set(SVD_ECORRUPT, "the view cache counts more records than it holds");
+		return svd_error_set(SVD_ECORRUPT,
+		                     "the view cache counts more records than it holds");
 	if (!(c = calloc(1, sizeof(*c))))
 		return svd_error_set(SVD_ERROR, "out of memory reading the view cache");
 	c->data = data;
@@ -233,7 +233,8 @@ int svd_view_cache_parse(svd_view_cache **out, const uint8_t *data, size_t len, 
 	for (i = 0; i < count; i++) {
 		if (read_record(&e, &r, c->arena, prev) < 0) {
 			free(c);
-			return svd_error_set(SVD_ECORRUPT, "the view cache's record %u does not parse",
+			return svd_error_set(SVD_ECORRUPT,
+			                     "the view cache's record %u does not parse",
 			                     (unsigned)i + 1);
 		}
 		memcpy(prev, e.id, sizeof(prev));
@@ -319,7 +320,8 @@ static void put_text(wbuf *w, const char *s, size_t max, int two)
 
 static void put_record(wbuf *w, const svd_view_fields *f, const uint8_t tree[20])
 {
-	uint8_t flags = (uint8_t)((f->ok ? 1 : 0) | (f->supersedes ? 2 : 0) | (f->retracts ? 4 : 0));
+	uint8_t flags =
+	    (uint8_t)((f->ok ? 1 : 0) | (f->supersedes ? 2 : 0) | (f->retracts ? 4 : 0));
 	uint8_t kind = (uint8_t)f->kind, nsig = 0, keyids[SIGNERS_MAX * 8];
 	const char *s = f->signers ? f->signers : "";
 
@@ -367,7 +369,8 @@ int svd_view_cache_write(const char *path, int level, const uint8_t trust[32],
 	}
 	if (w.error || n > UINT32_MAX) {
 		free(w.p);
-		return svd_error_set(w.error ? w.error : SVD_ETOOBIG, "cannot build the view cache");
+		return svd_error_set(w.error ? w.error : SVD_ETOOBIG,
+		                     "cannot build the view cache");
 	}
 	memcpy(w.p, MAGIC, 8);
 	w.p[8] = (uint8_t)level;

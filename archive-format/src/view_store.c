@@ -59,7 +59,8 @@ static int save_next(svd_view_cache_rec *rec, void *payload)
 	for (; s->i < s->list->n; s->i++) {
 		const svd_item_ref *r = &s->list->v[s->i];
 		const svd_view_item *it;
-		if (r->misfiled || !(it = svd_view_find(s->v, r->id)) || strcmp(s->last, r->id) >= 0)
+		if (r->misfiled || !(it = svd_view_find(s->v, r->id)) ||
+		    strcmp(s->last, r->id) >= 0)
 			continue; /* not in id order: a misfiled twin, checked every time */
 		memset(rec, 0, sizeof(*rec));
 		svd_view_item_fields(&rec->f, it);
@@ -82,8 +83,8 @@ static void cache_save(svd_archive *a, const svd_view *v, const svd_item_list *l
 	save_ctx s = {.v = v, .list = list};
 	char *path = cache_path(a);
 
-	if (path && svd_view_cache_write(path, SVD_VIEW_SIGNATURES, trust, commit->id, save_next,
-	                                 &s) < 0)
+	if (path &&
+	    svd_view_cache_write(path, SVD_VIEW_SIGNATURES, trust, commit->id, save_next, &s) < 0)
 		svd_error_clear();
 	free(path);
 }
@@ -107,9 +108,9 @@ static int from_cache(svd_view *v, const char ***tocheck, size_t *n, svd_archive
 	*tocheck = NULL;
 	*n = 0;
 	*fresh = 0;
-	if (path && (svd_file_read(&data, &len, path, SVD_VIEW_CACHE_MAX) < 0 ||
-	             svd_view_cache_parse(&c, (const uint8_t *)data, len, SVD_VIEW_SIGNATURES,
-	                                  trust) < 0))
+	if (path &&
+	    (svd_file_read(&data, &len, path, SVD_VIEW_CACHE_MAX) < 0 ||
+	     svd_view_cache_parse(&c, (const uint8_t *)data, len, SVD_VIEW_SIGNATURES, trust) < 0))
 		svd_error_clear(); /* none, stale or damaged: made again below */
 	free(path);
 	if (!(*tocheck = malloc((list->n + 1) * sizeof(**tocheck))))
@@ -119,7 +120,8 @@ static int from_cache(svd_view *v, const char ***tocheck, size_t *n, svd_archive
 		const svd_item_ref *r = &list->v[i];
 		while (!r->misfiled && rec && strcmp(rec->id, r->id) < 0)
 			rec = svd_view_cache_next(c, &scratch);
-		if (!r->misfiled && rec && !strcmp(rec->id, r->id) && !memcmp(rec->tree, r->tree.id, 20)) {
+		if (!r->misfiled && rec && !strcmp(rec->id, r->id) &&
+		    !memcmp(rec->tree, r->tree.id, 20)) {
 			error = svd_view_add_fields(v, &rec->f);
 			used++;
 			rec = svd_view_cache_next(c, &scratch);
@@ -133,8 +135,7 @@ static int from_cache(svd_view *v, const char ***tocheck, size_t *n, svd_archive
 	return error;
 }
 
-int svd_view_open(svd_view **out, svd_archive *a, const char *commit,
-                  const svd_view_policy *policy)
+int svd_view_open(svd_view **out, svd_archive *a, const char *commit, const svd_view_policy *policy)
 {
 	static const svd_view_policy defaults = {0};
 	const svd_view_policy *p = policy ? policy : &defaults;
@@ -171,9 +172,10 @@ int svd_view_open(svd_view **out, svd_archive *a, const char *commit,
 		if (cached && (error = svd_store_list(&list, a->repo, &oid)) == 0)
 			error = from_cache(v, &tocheck, &n, a, &list, print, &fresh);
 		if (error == 0 && (!cached || n > 0))
-			error = svd_store_check(
-			    a, &oid, cached ? tocheck : NULL, n, p->threads, trust,
-			    p->check == SVD_VIEW_FULL ? 0 : SVD_CHECK_SIZES_ONLY, on_verdict, &o, NULL);
+			error =
+			    svd_store_check(a, &oid, cached ? tocheck : NULL, n, p->threads, trust,
+			                    p->check == SVD_VIEW_FULL ? 0 : SVD_CHECK_SIZES_ONLY,
+			                    on_verdict, &o, NULL);
 	}
 	svd_view_set_commit(v, hex);
 	if (error == 0)

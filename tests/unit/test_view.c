@@ -59,14 +59,15 @@ static void test_rules(void **state)
 	fake_id(g, '9');
 	fake_id(r, '1');
 	assert_int_equal(svd_view_new(&v, 0), 0);
-	add(v, a, SVD_KIND_ARTICLE, "2026-01-01", NULL, NULL, 1);     /* superseded by b and c */
+	add(v, a, SVD_KIND_ARTICLE, "2026-01-01", NULL, NULL, 1); /* superseded by b and c */
 	add(v, b, SVD_KIND_CORRECTION, "2026-01-02", a, NULL, 1);
 	add(v, c, SVD_KIND_CORRECTION, "2026-01-03", a, NULL, 1);
-	add(v, d, SVD_KIND_ARTICLE, "2026-01-04", NULL, NULL, 1);     /* retracted by r */
+	add(v, d, SVD_KIND_ARTICLE, "2026-01-04", NULL, NULL, 1); /* retracted by r */
 	add(v, r, SVD_KIND_RETRACTION, "2026-01-05", NULL, d, 1);
-	add(v, e, SVD_KIND_RETRACTION, "2026-01-06", NULL, g, 0);     /* refused: counts for nothing */
-	add(v, a, SVD_KIND_ARTICLE, "2030-01-01", NULL, NULL, 0);     /* a second a: left out */
-	add(v, g, SVD_KIND_RETRACTION, "2026-01-07", NULL, fake_id(b, 'f'), 1); /* names an absent f */
+	add(v, e, SVD_KIND_RETRACTION, "2026-01-06", NULL, g, 0); /* refused: counts for nothing */
+	add(v, a, SVD_KIND_ARTICLE, "2030-01-01", NULL, NULL, 0); /* a second a: left out */
+	add(v, g, SVD_KIND_RETRACTION, "2026-01-07", NULL, fake_id(b, 'f'),
+	    1); /* names an absent f */
 	fake_id(b, 'b');
 	assert_int_equal(svd_view_finish(v), 0);
 
@@ -141,8 +142,8 @@ static int parse_corpus(const char *name, size_t *count)
 
 static void test_cache_parse(void **state)
 {
-	static const char *bad[] = {"bad-sum", "out-of-order", "refused-without-why", "count-lies",
-	                            "control-in-date", "cut"};
+	static const char *bad[] = {"bad-sum",    "out-of-order",    "refused-without-why",
+	                            "count-lies", "control-in-date", "cut"};
 	size_t i, count;
 	int error;
 
@@ -180,13 +181,24 @@ static void test_cache_round_trip(void **state)
 
 	(void)state;
 	memset(recs, 0, sizeof(recs));
-	recs[0].f = (svd_view_fields){.id = fake_id(a, 'a'), .ok = 1, .kind = SVD_KIND_ARTICLE,
-	                              .date = "2026-01-01", .created = "2026-01-01T00:00:00Z",
-	                              .title = "Заголовок", .lang = "uk",
+	recs[0].f = (svd_view_fields){.id = fake_id(a, 'a'),
+	                              .ok = 1,
+	                              .kind = SVD_KIND_ARTICLE,
+	                              .date = "2026-01-01",
+	                              .created = "2026-01-01T00:00:00Z",
+	                              .title = "Заголовок",
+	                              .lang = "uk",
 	                              .signers = "0123456789ABCDEF FEDCBA9876543210"};
-	recs[1].f = (svd_view_fields){.id = fake_id(b, 'b'), .ok = 0, .kind = SVD_KIND_RETRACTION,
-	                              .date = "", .created = "", .retracts = a, .title = "",
-	                              .lang = "", .why = "manifest.json: canonical: no", .signers = ""};
+	recs[1].f = (svd_view_fields){.id = fake_id(b, 'b'),
+	                              .ok = 0,
+	                              .kind = SVD_KIND_RETRACTION,
+	                              .date = "",
+	                              .created = "",
+	                              .retracts = a,
+	                              .title = "",
+	                              .lang = "",
+	                              .why = "manifest.json: canonical: no",
+	                              .signers = ""};
 	memset(recs[0].tree, 7, 20);
 	memset(recs[1].tree, 8, 20);
 	th_join(path, sizeof(path), th_tmp, "view-cache");
@@ -208,8 +220,10 @@ static void test_cache_round_trip(void **state)
 	assert_null(svd_view_cache_next(c, &scratch));
 	svd_view_cache_free(c);
 	c = NULL;
-	assert_int_equal(svd_view_cache_parse(&c, (const uint8_t *)data, len, 0, other), SVD_ENOTFOUND);
-	assert_int_equal(svd_view_cache_parse(&c, (const uint8_t *)data, len, 1, trust), SVD_ENOTFOUND);
+	assert_int_equal(svd_view_cache_parse(&c, (const uint8_t *)data, len, 0, other),
+	                 SVD_ENOTFOUND);
+	assert_int_equal(svd_view_cache_parse(&c, (const uint8_t *)data, len, 1, trust),
+	                 SVD_ENOTFOUND);
 	assert_null(c);
 	free(data);
 }

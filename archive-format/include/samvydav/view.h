@@ -51,29 +51,29 @@ enum svd_view_flags {
 
 /** Whether an item is shown, and if not, why. */
 typedef enum svd_view_state {
-	SVD_VIEW_SHOWN = 0,  /**< accepted and not withdrawn */
-	SVD_VIEW_RETRACTED,  /**< accepted, but withdrawn by an accepted retraction */
-	SVD_VIEW_REFUSED,    /**< does not pass the gate now (e.g. no signature by a key
+	SVD_VIEW_SHOWN = 0, /**< accepted and not withdrawn */
+	SVD_VIEW_RETRACTED, /**< accepted, but withdrawn by an accepted retraction */
+	SVD_VIEW_REFUSED,   /**< does not pass the gate now (e.g. no signature by a key
 	                          trusted now, or a damaged store: see "why") */
 } svd_view_state;
 
 /** One item of a view. Everything is borrowed from the view. */
 typedef struct svd_view_item {
-	const char *id;              /**< 64 hex digits */
-	svd_view_state state;        /**< shown or why not */
-	const char *why;             /**< refused: the gate's first problem; else NULL */
+	const char *id;               /**< 64 hex digits */
+	svd_view_state state;         /**< shown or why not */
+	const char *why;              /**< refused: the gate's first problem; else NULL */
 	const svd_manifest *manifest; /**< with SVD_VIEW_MANIFESTS; NULL without, or when
 	                                   the manifest does not parse */
-	svd_kind kind;               /**< from the manifest */
-	const char *title;           /**< "" when the manifest does not parse */
-	const char *lang;            /**< "" likewise */
-	const char *date;            /**< YYYY-MM-DD the order uses, or "" */
-	const char *created;         /**< the manifest's "created", or "" */
-	const char *supersedes;      /**< the id this item names, or NULL */
-	const char *retracts;        /**< the id this item withdraws, or NULL */
-	const char *retracted_by;    /**< retracted: the newest retraction that withdraws it */
-	const char *superseded_by;   /**< the newest shown item that supersedes it, or NULL */
-	const char *signers;         /**< the trusted key ids whose signatures verify,
+	svd_kind kind;                /**< from the manifest */
+	const char *title;            /**< "" when the manifest does not parse */
+	const char *lang;             /**< "" likewise */
+	const char *date;             /**< YYYY-MM-DD the order uses, or "" */
+	const char *created;          /**< the manifest's "created", or "" */
+	const char *supersedes;       /**< the id this item names, or NULL */
+	const char *retracts;         /**< the id this item withdraws, or NULL */
+	const char *retracted_by;     /**< retracted: the newest retraction that withdraws it */
+	const char *superseded_by;    /**< the newest shown item that supersedes it, or NULL */
+	const char *signers;          /**< the trusted key ids whose signatures verify,
 	                                  space-separated ("" for none) */
 } svd_view_item;
 
