@@ -51,10 +51,10 @@ enum svd_error_code {
  *   done. Neither may run beside any other call.
  * - Objects are not locked. An svd_archive, and whatever works on it (an
  *   svd_txn operation), is used by one thread at a time; so is any other
- *   object that a call may change. Distinct objects may be used in distinct threads at
- *   once, on the same archive folder too: each thread opens its own
- *   svd_archive (a second writer gets SVD_ELOCKED, in this process as in
- *   another).
+ *   object that a call may change. Distinct objects may be used in
+ *   distinct threads at once, on the same archive folder too: each thread
+ *   opens its own svd_archive (a second writer gets SVD_ELOCKED, in this
+ *   process as in another).
  * - An svd_trust list and a finished svd_catalog that no thread changes
  *   may be read by several threads at once (the library does so itself).
  * - svd_error_last() is per thread: a message is read on the thread whose
@@ -71,8 +71,10 @@ enum svd_error_code {
  * (a thread count of 0 in the options means one per core, capped the
  * same). Two kinds outlive a call: an operation's pack writer (one thread,
  * from svd_txn_begin() to svd_txn_free()) and the HTTP service's
- * (libmicrohttpd's, from svd_http_start() to svd_http_stop()). They
- * inherit the signal mask of the thread that made them.
+ * (libmicrohttpd's, from svd_http_start() to svd_http_stop()). libzstd
+ * also starts its own workers, for the length of an export, to compress an
+ * item large enough for a frame of its own. All of them inherit the
+ * signal mask of the thread that made them.
  *
  * What svd_init() changes for the whole process, for every user of
  * libgit2 in it and not only for samvydav:
@@ -91,8 +93,8 @@ enum svd_error_code {
  *
  * It also starts libsodium (sodium_init()). The first svd_peer_sync() of
  * the process registers samvydav's TCP stream, with its deadlines and byte
- * cap, as libgit2's standard stream: from then on every libgit2 fetch of
- * the process goes through it.
+ * cap, as libgit2's standard stream: from then on every network
+ * connection libgit2 makes in the process goes through it.
  */
 
 /** Threads at most for one task of the library (compression, verification, pages). */
