@@ -28,10 +28,10 @@
 
 #include "archive_internal.h"
 #include "net_stream.h"
-#include "pack.h"
 #include "samvydav/pause.h"
 #include "samvydav/peer.h"
 #include "sha256.h"
+#include "stage.h"
 #include "store_internal.h"
 #include "util.h"
 
@@ -293,8 +293,8 @@ cleanup:
  * SHA-256 the gate checked, so a folder that changes under us between two
  * reads cannot slip other bytes in. Returns 0, or SVD_ECORRUPT with *why.
  */
-static int copy_files(svd_txn *t, git_repository *from, const svd_tree_item *ti, uint64_t *copied,
-                      uint64_t max_bytes, char *why, size_t whylen)
+static int copy_files(svd_txn *t, svd_stage *sg, git_repository *from, const svd_tree_item *ti,
+                      uint64_t *copied, uint64_t max_bytes, char *why, size_t whylen)
 {
 	git_odb *src = NULL, *dst = NULL;
 	git_odb_object *obj = NULL;
@@ -311,8 +311,12 @@ static int copy_files(svd_txn *t, git_repository *from, const svd_tree_item *ti,
 	for (i = 0; i < ti->n; i++) {
 		const svd_entry *e = &ti->entries[i];
 		if (e->type != SVD_ENTRY_FILE ||
-		    git_odb_exists_ext(dst, &ti->oids[i], GIT_ODB_LOOKUP_NO_REFRESH) == 1)
+		    git_odb_exists_ext(dst, &ti->oids[i], GIT_ODB_LOOKUP_NO_REFRESH) == 1) {
+			/* in our store already: named, not copied */
+			if ((error = svd_stage_name(sg, e->path, &ti->oids[i])) < 0)
+				goto cleanup;
 			continue;
+		}
 		git_odb_object_free(obj);
 		obj = NULL;
 		if (git_odb_read(&obj, src, &ti->oids[i]) < 0 ||
@@ -334,8 +338,8 @@ static int copy_files(svd_txn *t, git_repository *from, const svd_tree_item *ti,
 			error = SVD_ECORRUPT;
 			goto cleanup;
 		}
-		if ((error = svd_packw_add(&got, svd_txn_packw(t), GIT_OBJECT_BLOB,
-		                           git_odb_object_data(obj), git_odb_object_size(obj))) < 0)
+		if ((error = svd_stage_add_blob(&got, sg, e->path, git_odb_object_data(obj),
+		                                git_odb_object_size(obj))) < 0)
 			goto cleanup;
 		if (!git_oid_equal(&got, &ti->oids[i])) {
 			snprintf(why, whylen,
@@ -360,7 +364,7 @@ cleanup:
 static int take_item(svd_txn *t, git_repository *repo, uint64_t *copied, const svd_item_ref *r,
                      const char *name, const svd_peer_opts *opts, int *ok, int *stop)
 {
-	svd_packw_mark mark;
+	svd_stage *sg = NULL;
 	svd_tree_item ti;
 	svd_verdict *v = NULL;
 	char source[PEER_NAME_MAX + SVD_ID_HEX_LEN + 64], file[SVD_ID_HEX_LEN + 16];
@@ -394,18 +398,25 @@ static int take_item(svd_txn *t, git_repository *repo, uint64_t *copied, const s
 			goto cleanup;
 		}
 	}
-	svd_packw_mark_get(svd_txn_packw(t), &mark);
-	if (copied &&
-	    (error = copy_files(t, repo, &ti, copied, opts->max_bytes, msg, sizeof(msg))) < 0) {
-		if (error == SVD_ECORRUPT &&
-		    (error = svd_packw_rollback(svd_txn_packw(t), &mark)) == 0)
-			error = refuse(t, opts, r->id, source, file, "layout", msg, stop);
+	if ((error = svd_stage_begin(&sg, t)) < 0)
 		goto cleanup;
+	if (copied) {
+		error = copy_files(t, sg, repo, &ti, copied, opts->max_bytes, msg, sizeof(msg));
+		/* a file not as the folder names it: refused (and counted) before the gate */
+		if (error == SVD_ECORRUPT && (error = svd_stage_abandon(sg, SVD_STAGE_LOST)) == 0) {
+			error = refuse(t, opts, r->id, source, file, "layout", msg, stop);
+			goto cleanup;
+		}
+		if (error < 0)
+			goto cleanup;
+	} else {
+		/* fetched: every file is in our store already */
+		for (i = 0; i < ti.n; i++)
+			if ((error = svd_stage_name(sg, ti.entries[i].path, &ti.oids[i])) < 0)
+				goto cleanup;
 	}
-	error = svd_txn_stage_entries(t, ti.entries, ti.oids, ti.n, source, &v);
-	if (error == SVD_ECORRUPT && copied &&
-	    (error = svd_packw_rollback(svd_txn_packw(t), &mark)) == 0)
-		error = SVD_ECORRUPT;
+	/* staged, or refused and what was copied for it taken back */
+	error = svd_stage_finish(sg, ti.entries, ti.n, source, SVD_CHECK_DROP_BAD_SIGS, &v);
 	if (error < 0 && error != SVD_ECORRUPT)
 		goto cleanup;
 	error = 0;
@@ -413,6 +424,7 @@ static int take_item(svd_txn *t, git_repository *repo, uint64_t *copied, const s
 	if (v && opts->item)
 		*stop = opts->item(v, opts->payload);
 cleanup:
+	svd_stage_free(sg);
 	svd_verdict_free(v);
 	svd_tree_item_clear(&ti);
 	return error;
