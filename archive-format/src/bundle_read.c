@@ -23,7 +23,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <git2.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <zlib.h>
@@ -31,14 +30,12 @@
 
 #include "samvydav/bundle.h"
 #include "samvydav/pause.h"
-#include "archive_internal.h"
 #include "bundle_internal.h"
 #include "canon.h"
 #include "extract_writer.h"
 #include "library_paths.h"
-#include "pack.h"
 #include "sha256.h"
-#include "store_internal.h"
+#include "stage.h"
 #include "util.h"
 
 #define ZSTD_MAGIC      0xFD2FB528u
@@ -60,7 +57,6 @@ typedef struct rentry {
 	uint64_t size;
 	uint8_t sha256[32];
 	char *data; /* manifest.json and sig files, when within their caps */
-	git_oid oid;
 } rentry;
 
 /*
@@ -240,13 +236,14 @@ static void ts_reset(tscan *ts)
 }
 
 /*
- * Where finished items go: the import (pack + gate + stage), inspect (gate),
- * or extract (gate, with the files written to dir as they are read).
+ * Where finished items go: the import (staged into the operation through
+ * stage.h: files into its pack as they are read, then the gate), inspect
+ * (gate), or extract (gate, with the files written to dir as they are read).
  */
 typedef struct sink {
 	svd_txn *txn;           /* import; NULL for inspect and extract */
 	const svd_trust *trust; /* inspect and extract */
-	svd_packw_mark mark;    /* where the current item began in the pack */
+	svd_stage *stage;       /* import: the item being read, staged; NULL between items */
 	const char *dir;        /* extract: the folder that gets items/<xx>/<id>/ */
 	svd_dw *dw;             /* extract: the thread that writes the files */
 	int in_part;            /* extract: the current item's files are being written */
@@ -795,23 +792,38 @@ static int report(reader *r, const svd_verdict *v)
 	return r->stop;
 }
 
+/*
+ * Import: the item being read ends without the gate (refused, or lost):
+ * its blobs are taken back. A refusal with no item begun is counted too.
+ */
+static int stage_end(reader *r, svd_stage_end why)
+{
+	int error = 0;
+
+	if (r->sk->stage) {
+		error = svd_stage_abandon(r->sk->stage, why);
+		svd_stage_free(r->sk->stage);
+		r->sk->stage = NULL;
+	} else if (r->sk->txn && why == SVD_STAGE_REFUSED) {
+		svd_txn_note_refused(r->sk->txn);
+	}
+	if (error < 0 && !r->fatal)
+		r->fatal = error;
+	return error;
+}
+
 /* An item refused before the gate (a bad entry in it): a verdict saying why. */
 static int refuse_item(reader *r, const char *file, const char *check, const char *msg)
 {
 	svd_verdict *v = NULL;
 	char source[64];
 
-	/* an item in progress has blobs in the pack to take back; a stray entry has none */
-	if (r->id[0]) {
+	if (r->id[0])
 		r->st->items++;
-		if (r->sk->txn && svd_packw_rollback(svd_txn_packw(r->sk->txn), &r->sk->mark) < 0) {
-			r->fatal = SVD_ERROR;
-			return -1;
-		}
-	}
+	/* an item in progress has blobs in the pack to take back; a stray entry has none */
+	if (stage_end(r, SVD_STAGE_REFUSED) < 0)
+		return -1;
 	r->st->refused++;
-	if (r->sk->txn)
-		svd_txn_note_refused(r->sk->txn);
 	snprintf(source, sizeof(source), "frame at %llu", (unsigned long long)r->frame_start);
 	if (svd_verdict_new(&v) < 0 || (r->id[0] && svd_verdict_set_id(v, r->id) < 0) ||
 	    svd_verdict_set_source(v, source) < 0 ||
@@ -829,7 +841,6 @@ static int refuse_item(reader *r, const char *file, const char *check, const cha
 static int item_finish(reader *r)
 {
 	svd_entry *ents = NULL;
-	git_oid *oids = NULL;
 	svd_verdict *v = NULL;
 	char source[64];
 	size_t i;
@@ -843,8 +854,7 @@ static int item_finish(reader *r)
 		item_clear(r);
 		return error;
 	}
-	if (!(ents = calloc(r->nents + 1, sizeof(*ents))) ||
-	    !(oids = calloc(r->nents + 1, sizeof(*oids)))) {
+	if (!(ents = calloc(r->nents + 1, sizeof(*ents)))) {
 		error = r->fatal = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
 	}
@@ -855,18 +865,17 @@ static int item_finish(reader *r)
 		memcpy(ents[i].sha256, r->ents[i].sha256, 32);
 		ents[i].data = r->ents[i].data;
 		ents[i].data_len = r->ents[i].data ? (size_t)r->ents[i].size : 0;
-		git_oid_cpy(&oids[i], &r->ents[i].oid);
 	}
 	snprintf(source, sizeof(source), "frame at %llu", (unsigned long long)r->frame_start);
 	r->st->items++;
 	if (r->sk->txn) {
-		error = svd_txn_stage_entries(r->sk->txn, ents, oids, r->nents, source, &v);
-		if (error == SVD_ECORRUPT) {
-			error = svd_packw_rollback(svd_txn_packw(r->sk->txn), &r->sk->mark);
-		} else if (error < 0) {
-			r->fatal = error;
-			goto cleanup;
-		}
+		/* staged, or refused and its blobs taken back */
+		error = svd_stage_finish(r->sk->stage, ents, r->nents, source,
+		                         SVD_CHECK_DROP_BAD_SIGS, &v);
+		svd_stage_free(r->sk->stage);
+		r->sk->stage = NULL;
+		if (error == SVD_ECORRUPT)
+			error = 0;
 	} else {
 		if ((error = svd_item_check_ext(&v, r->id, ents, r->nents, r->sk->trust,
 		                                SVD_CHECK_DROP_BAD_SIGS)) < 0 ||
@@ -891,7 +900,6 @@ static int item_finish(reader *r)
 cleanup:
 	svd_verdict_free(v);
 	free(ents);
-	free(oids);
 	item_clear(r);
 	return error;
 }
@@ -900,9 +908,7 @@ cleanup:
 static void item_lose(reader *r)
 {
 	part_discard(r);
-	if (r->id[0] && r->sk->txn &&
-	    svd_packw_rollback(svd_txn_packw(r->sk->txn), &r->sk->mark) < 0)
-		r->fatal = SVD_ERROR;
+	stage_end(r, SVD_STAGE_LOST);
 	item_clear(r);
 }
 
@@ -1002,8 +1008,8 @@ static const char *entry_problem(struct archive_entry *e, const char *path)
 	return NULL;
 }
 
-/* Read an entry's data: hash it, keep small files, stream payloads into the pack. */
-static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_packw *pw,
+/* Read an entry's data: hash it, keep small files, stream it into the operation's pack. */
+static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_stage *sg,
                       svd_dw *dw)
 {
 	svd_extract_body *body =
@@ -1017,7 +1023,7 @@ static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_p
 	if (keep && !(re->data = malloc((size_t)re->size + 1)))
 		return r->fatal = svd_error_set(SVD_ERROR, "out of memory");
 	svd_sha256_init(&h);
-	if (pw && (error = svd_packw_blob_begin(pw, re->size)) < 0)
+	if (sg && (error = svd_stage_file_begin(sg, re->path, re->size)) < 0)
 		return r->fatal = error;
 	for (;;) {
 		la_ssize_t n = archive_read_data(ar, r->data, IN_CHUNK);
@@ -1030,7 +1036,7 @@ static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_p
 		svd_sha256_update(&h, r->data, (size_t)n);
 		if (keep)
 			memcpy(re->data + got, r->data, (size_t)n);
-		if (pw && (error = svd_packw_blob_write(pw, r->data, (size_t)n)) < 0)
+		if (sg && (error = svd_stage_file_write(sg, r->data, (size_t)n)) < 0)
 			return r->fatal = error;
 		if (dw && (error = svd_dw_write(dw, r->data, (size_t)n)) < 0)
 			return r->fatal = error;
@@ -1049,7 +1055,7 @@ static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_p
 		re->data[got] = '\0';
 	if (body)
 		body->have = 1;
-	if (pw && (error = svd_packw_blob_end(&re->oid, pw)) < 0)
+	if (sg && (error = svd_stage_file_end(sg)) < 0)
 		return r->fatal = error;
 	return 0;
 }
@@ -1241,9 +1247,12 @@ static int read_frame(reader *r, int first)
 			/* a new item: the previous one is whole */
 			if ((error = item_finish(r)) < 0)
 				break;
+			if (r->sk->txn &&
+			    (error = svd_stage_begin(&r->sk->stage, r->sk->txn)) < 0) {
+				r->fatal = error;
+				break;
+			}
 			memcpy(r->id, id, sizeof(id));
-			if (r->sk->txn)
-				svd_packw_mark_get(svd_txn_packw(r->sk->txn), &r->sk->mark);
 			if (r->sk->dir && (error = part_begin(r)) < 0)
 				break;
 		}
@@ -1291,8 +1300,7 @@ static int read_frame(reader *r, int first)
 			r->fatal = error;
 			break;
 		}
-		ret = entry_read(r, ar, re, keep, r->sk->txn ? svd_txn_packw(r->sk->txn) : NULL,
-		                 r->sk->in_part ? r->sk->dw : NULL);
+		ret = entry_read(r, ar, re, keep, r->sk->stage, r->sk->in_part ? r->sk->dw : NULL);
 		if (r->sk->in_part && (e2 = svd_dw_close(r->sk->dw)) < 0 && !r->fatal)
 			r->fatal = e2;
 		/* a failed write, seen at the next file */
@@ -1501,6 +1509,9 @@ static int read_bundle(const char *path, sink *sk, const svd_bundle_cbs *cbs,
 		                      "%s: %zu items accepted, %zu refused, %zu lost to damage",
 		                      path, st.accepted, st.refused, st.lost);
 cleanup:
+	/* an item cut short by a stop or an error leaves nothing in the pack */
+	svd_stage_free(sk->stage);
+	sk->stage = NULL;
 	item_clear(&r);
 	free(r.ents);
 	if (r.refused) {
@@ -1526,7 +1537,7 @@ int svd_bundle_import(svd_txn *t, const char *path, const svd_bundle_cbs *cbs,
                       svd_bundle_stats *stats)
 {
 	sink sk;
-	char *dir = svd_path_join(svd_archive_path(svd_txn_archive(t)), SVD_REFUSED_DIR);
+	char *dir = svd_txn_refused_dir(t);
 	int error;
 
 	if (!dir)

@@ -62,20 +62,40 @@ int svd_store_head_oid(git_oid *out, git_repository *repo);
 
 struct svd_packw;
 
-/* The pack an operation writes into (for streaming blobs from a bundle). */
+/* The pack an operation writes into (the staging sequence's, store_stage.c). */
 struct svd_packw *svd_txn_packw(svd_txn *t);
 
 /* The archive an operation writes to. */
 svd_archive *svd_txn_archive(svd_txn *t);
 
 /*
- * Run the gate on an item whose files are already in the operation's pack
- * (oids[i] is entries[i]'s blob; ignored for folders), and stage it if it
- * passes. Returns 0, SVD_ECORRUPT when refused (the caller takes its blobs
- * back with svd_packw_rollback()), or an error. *verdict is the caller's.
+ * An item begins (open 1) or ends (open 0) being staged into t
+ * (store_stage.c): one at a time, as they share the pack. SVD_EINVALID
+ * when one begins while another is open.
+ */
+int svd_txn_item_open(svd_txn *t, int open);
+
+/*
+ * Run the gate (with flags, enum svd_check_flags) on an item whose files
+ * are already in the operation's pack (oids[i] is entries[i]'s blob;
+ * ignored for folders), and stage it if it passes. Returns 0, SVD_ECORRUPT
+ * when refused, or an error; nothing is taken back here (svd_stage_finish
+ * does that). *verdict is the caller's. Only the staging sequence calls it.
  */
 int svd_txn_stage_entries(svd_txn *t, const svd_entry *entries, const git_oid *oids, size_t n,
-                          const char *source, svd_verdict **verdict);
+                          const char *source, unsigned flags, svd_verdict **verdict);
+
+struct svd_stage;
+
+/*
+ * The staging sequence (stage.h) for the store's own files, which know
+ * git ids: name a blob that is in the store already (a co-signed item's
+ * files, a fetched peer's) as the item's file at path, writing nothing;
+ * or add a file held in memory and learn its id (*out may be NULL).
+ */
+int svd_stage_name(struct svd_stage *s, const char *path, const git_oid *oid);
+int svd_stage_add_blob(git_oid *out, struct svd_stage *s, const char *path, const void *data,
+                       size_t len);
 
 /*
  * Run the gate on the items of a commit (main's when commit is NULL; the
@@ -94,9 +114,6 @@ int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *id
  * something else, SVD_ENOTFOUND for no such commit.
  */
 int svd_store_commit_resolve(git_oid *out, git_repository *repo, const char *hex);
-
-/* Count an item refused before the gate could run (damage, a bad entry). */
-void svd_txn_note_refused(svd_txn *t);
 
 /* libgit2 started with the store's settings for the whole process (svd_init); and stopped. */
 int svd_store_global_init(void);

@@ -21,6 +21,7 @@
 #include "archive_internal.h"
 #include "pack.h"
 #include "sha256.h"
+#include "stage.h"
 #include "store_internal.h"
 #include "util.h"
 
@@ -60,6 +61,7 @@ struct svd_txn {
 	char **keyids; /* signers named in the commit message */
 	size_t nkeyids;
 	svd_txn_stats stats;
+	int staging; /* an item is being staged (stage.h) */
 	int committed;
 };
 
@@ -200,12 +202,11 @@ static int index_staged(svd_txn *t, size_t k)
 }
 
 /*
- * Entries of an item being staged, with the blob id of each file. Files
- * are streamed into the pack as they are hashed, once.
+ * Entries of an item being staged, for the gate. Files are streamed into
+ * the pack (stage.h, which keeps each blob's id) as they are hashed, once.
  */
 typedef struct draft {
 	svd_entry *entries;
-	git_oid *oids;
 	size_t n, cap;
 	char **owned; /* strings and buffers the entries point into */
 	size_t nowned, capowned;
@@ -219,7 +220,6 @@ static void draft_clear(draft *d)
 		free(d->owned[i]);
 	free(d->owned);
 	free(d->entries);
-	free(d->oids);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -251,25 +251,20 @@ static int draft_push(draft *d, const char *path, svd_entry **out)
 	if (d->n == d->cap) {
 		size_t ncap = d->cap ? d->cap * 2 : 8;
 		svd_entry *e = realloc(d->entries, ncap * sizeof(*e));
-		git_oid *o;
 		if (!e)
 			return svd_error_set(SVD_ERROR, "out of memory");
 		d->entries = e;
-		if (!(o = realloc(d->oids, ncap * sizeof(*o))))
-			return svd_error_set(SVD_ERROR, "out of memory");
-		d->oids = o;
 		d->cap = ncap;
 	}
 	*out = &d->entries[d->n];
 	memset(*out, 0, sizeof(**out));
-	memset(&d->oids[d->n], 0, sizeof(git_oid));
 	(*out)->path = copy;
 	d->n++;
 	return 0;
 }
 
 /* An in-memory file (manifest, signature): hashed, kept, and written as a blob. */
-static int draft_add_bytes(draft *d, svd_packw *pw, const char *path, const char *data, size_t len)
+static int draft_add_bytes(draft *d, svd_stage *sg, const char *path, const char *data, size_t len)
 {
 	svd_entry *e;
 	char *copy;
@@ -288,7 +283,7 @@ static int draft_add_bytes(draft *d, svd_packw *pw, const char *path, const char
 	e->data = copy;
 	e->data_len = len;
 	svd_sha256_once(e->sha256, data, len);
-	return svd_packw_add(&d->oids[d->n - 1], pw, GIT_OBJECT_BLOB, data, len);
+	return svd_stage_add(sg, path, data, len);
 }
 
 /*
@@ -297,7 +292,7 @@ static int draft_add_bytes(draft *d, svd_packw *pw, const char *path, const char
  * prepared item, which may come from anywhere, links and special files are
  * listed for the gate to refuse, never followed.
  */
-static int draft_add_file(draft *d, svd_packw *pw, const char *name, const char *path, int follow,
+static int draft_add_file(draft *d, svd_stage *sg, const char *name, const char *path, int follow,
                           uint64_t *bytes)
 {
 	svd_entry *e;
@@ -338,7 +333,7 @@ static int draft_add_file(draft *d, svd_packw *pw, const char *name, const char 
 		goto cleanup;
 	}
 	svd_sha256_init(&h);
-	if ((error = svd_packw_blob_begin(pw, (uint64_t)st.st_size)) < 0)
+	if ((error = svd_stage_file_begin(sg, name, (uint64_t)st.st_size)) < 0)
 		goto cleanup;
 	while (got < (uint64_t)st.st_size) {
 		size_t want = (uint64_t)st.st_size - got < READ_CHUNK
@@ -354,11 +349,11 @@ static int draft_add_file(draft *d, svd_packw *pw, const char *name, const char 
 			goto cleanup;
 		}
 		svd_sha256_update(&h, buf, (size_t)r);
-		if ((error = svd_packw_blob_write(pw, buf, (size_t)r)) < 0)
+		if ((error = svd_stage_file_write(sg, buf, (size_t)r)) < 0)
 			goto cleanup;
 		got += (uint64_t)r;
 	}
-	if ((error = svd_packw_blob_end(&d->oids[d->n - 1], pw)) < 0)
+	if ((error = svd_stage_file_end(sg)) < 0)
 		goto cleanup;
 	svd_sha256_final(&h, e->sha256);
 	e->type = SVD_ENTRY_FILE;
@@ -376,7 +371,7 @@ static int sig_name(char *out, size_t size, const char *keyid)
 }
 
 /* Sign manifest bytes and add the signature file to the draft. */
-static int draft_sign(draft *d, svd_packw *pw, const svd_seckey *sk, const char *bytes, size_t len,
+static int draft_sign(draft *d, svd_stage *sg, const svd_seckey *sk, const char *bytes, size_t len,
                       const char *id)
 {
 	char comment[256], path[64];
@@ -390,7 +385,7 @@ static int draft_sign(draft *d, svd_packw *pw, const svd_seckey *sk, const char 
 	sig_name(path, sizeof(path), svd_seckey_id(sk));
 	if ((error = svd_sig_create(&sig, sk, bytes, len, comment, NULL)) == 0 &&
 	    (error = svd_sig_format(&text, &text_len, sig)) == 0)
-		error = draft_add_bytes(d, pw, path, text, text_len);
+		error = draft_add_bytes(d, sg, path, text, text_len);
 	free(text);
 	svd_sig_free(sig);
 	return error;
@@ -402,8 +397,8 @@ static int draft_sign(draft *d, svd_packw *pw, const svd_seckey *sk, const char 
  * change at all, where a new signature (another timestamp in its trusted
  * comment) would be a second one by the same key, and a commit.
  */
-static int draft_sign_once(svd_txn *t, draft *d, const svd_seckey *sk, const char *bytes,
-                           size_t len, const char *id)
+static int draft_sign_once(svd_txn *t, draft *d, svd_stage *sg, const svd_seckey *sk,
+                           const char *bytes, size_t len, const char *id)
 {
 	git_oid item;
 	git_tree *tree = NULL;
@@ -420,9 +415,9 @@ static int draft_sign_once(svd_txn *t, draft *d, const svd_seckey *sk, const cha
 	    git_blob_rawsize(blob) > 4096) {
 		git_error_clear();
 		svd_error_clear();
-		error = draft_sign(d, t->pw, sk, bytes, len, id);
+		error = draft_sign(d, sg, sk, bytes, len, id);
 	} else {
-		error = draft_add_bytes(d, t->pw, path, (const char *)git_blob_rawcontent(blob),
+		error = draft_add_bytes(d, sg, path, (const char *)git_blob_rawcontent(blob),
 		                        (size_t)git_blob_rawsize(blob));
 	}
 	git_blob_free(blob);
@@ -510,7 +505,8 @@ static int was_dropped(const svd_verdict *v, const char *path)
  * (same id, same hashes), so only the signatures can differ, and the union
  * is kept; for a key that signed twice, the signature with the smaller blob id.
  */
-static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
+static int stage_item(svd_txn *t, const svd_entry *entries, const git_oid *oids, size_t n,
+                      const svd_verdict *v)
 {
 	const char *id = svd_verdict_id(v);
 	svd_tree_entry *top = NULL, *sigs = NULL, *more;
@@ -521,12 +517,12 @@ static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 	int had = 0, error;
 	staged *s;
 
-	if (!(top = calloc(d->n + 1, sizeof(*top))) || !(sigs = calloc(d->n + 1, sizeof(*sigs))))
+	if (!(top = calloc(n + 1, sizeof(*top))) || !(sigs = calloc(n + 1, sizeof(*sigs))))
 		goto oom;
 	/* staged earlier in this operation: its trees are not readable before the pack is done */
 	if ((s = find_staged(t, id)) != NULL) {
 		had = 1;
-		if (!(more = realloc(sigs, (d->n + s->nsigs + 1) * sizeof(*sigs))))
+		if (!(more = realloc(sigs, (n + s->nsigs + 1) * sizeof(*sigs))))
 			goto oom;
 		sigs = more;
 		memcpy(sigs, s->sigs, s->nsigs * sizeof(*sigs));
@@ -556,7 +552,7 @@ static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 		goto cleanup;
 	}
 	if (prev_sig) {
-		more = realloc(sigs, (d->n + git_tree_entrycount(prev_sig) + 1) * sizeof(*sigs));
+		more = realloc(sigs, (n + git_tree_entrycount(prev_sig) + 1) * sizeof(*sigs));
 		if (!more)
 			goto oom;
 		sigs = more;
@@ -569,8 +565,8 @@ static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 		}
 		old_sigs = nsigs;
 	}
-	for (i = 0; i < d->n; i++) {
-		const svd_entry *e = &d->entries[i];
+	for (i = 0; i < n; i++) {
+		const svd_entry *e = &entries[i];
 		char keyid[SVD_KEYID_HEX_LEN + 1];
 		const char *name;
 		size_t j;
@@ -579,7 +575,7 @@ static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 			if (e->type == SVD_ENTRY_FILE) {
 				top[ntop].name = e->path;
 				top[ntop].mode = GIT_FILEMODE_BLOB;
-				git_oid_cpy(&top[ntop].oid, &d->oids[i]);
+				git_oid_cpy(&top[ntop].oid, &oids[i]);
 				ntop++;
 			}
 			continue;
@@ -596,15 +592,15 @@ static int stage_item(svd_txn *t, draft *d, const svd_verdict *v)
 			 * signature with the smaller blob id, so that mirrors end with
 			 * the same tree whatever order they saw the two in.
 			 */
-			if (git_oid_cmp(&d->oids[i], &sigs[j].oid) < 0) {
-				git_oid_cpy(&sigs[j].oid, &d->oids[i]);
+			if (git_oid_cmp(&oids[i], &sigs[j].oid) < 0) {
+				git_oid_cpy(&sigs[j].oid, &oids[i]);
 				replaced = 1;
 			}
 			continue;
 		}
 		sigs[nsigs].name = name;
 		sigs[nsigs].mode = GIT_FILEMODE_BLOB;
-		git_oid_cpy(&sigs[nsigs].oid, &d->oids[i]);
+		git_oid_cpy(&sigs[nsigs].oid, &oids[i]);
 		nsigs++;
 		snprintf(keyid, sizeof(keyid), "%s", name);
 		if ((error = note_signer(t, keyid)) < 0)
@@ -668,21 +664,25 @@ cleanup:
 	return error;
 }
 
-/* Run the gate on a draft; stage it if it passes. */
-static int check_and_stage(svd_txn *t, draft *d, const char *source, svd_verdict **verdict)
+/*
+ * Run the gate on an item's entries; stage it if it passes. Only the
+ * staging sequence (store_stage.c) comes here, through
+ * svd_txn_stage_entries(), and it takes a refused item's blobs back.
+ */
+static int check_and_stage(svd_txn *t, const svd_entry *entries, const git_oid *oids, size_t n,
+                           const char *source, unsigned flags, svd_verdict **verdict)
 {
 	svd_verdict *v = NULL;
 	int error;
 
-	if ((error = svd_item_check_ext(&v, NULL, d->entries, d->n, t->a->trust,
-	                                SVD_CHECK_DROP_BAD_SIGS)) < 0)
+	if ((error = svd_item_check_ext(&v, NULL, entries, n, t->a->trust, flags)) < 0)
 		return error;
 	if ((error = svd_verdict_set_source(v, source)) < 0) {
 		svd_verdict_free(v);
 		return error;
 	}
 	if (svd_verdict_ok(v)) {
-		error = stage_item(t, d, v);
+		error = stage_item(t, entries, oids, n, v);
 		t->stats.dropped += svd_verdict_dropped_count(v);
 		if (error == 0)
 			svd_pause_point("txn.staged");
@@ -705,7 +705,7 @@ static int check_and_stage(svd_txn *t, draft *d, const char *source, svd_verdict
 static int add_new(svd_txn *t, svd_manifest *m, const svd_source_file *files, size_t n,
                    const svd_seckey *sk, const char *source, svd_verdict **verdict)
 {
-	svd_packw_mark mark;
+	svd_stage *sg = NULL;
 	draft d = {0};
 	const char *bytes;
 	size_t i, len;
@@ -723,9 +723,10 @@ static int add_new(svd_txn *t, svd_manifest *m, const svd_source_file *files, si
 		if (svd_manifest_check_path(files[i].name) < 0)
 			return svd_error_set(SVD_EINVALID, "%s: %s", source, svd_error_last());
 	}
-	svd_packw_mark_get(t->pw, &mark);
+	if ((error = svd_stage_begin(&sg, t)) < 0)
+		return error;
 	for (i = 0; i < n; i++) {
-		if ((error = draft_add_file(&d, t->pw, files[i].name, files[i].path, 1,
+		if ((error = draft_add_file(&d, sg, files[i].name, files[i].path, 1,
 		                            &t->stats.bytes)) < 0)
 			goto cleanup;
 		if (d.entries[d.n - 1].type != SVD_ENTRY_FILE) {
@@ -753,13 +754,12 @@ static int add_new(svd_txn *t, svd_manifest *m, const svd_source_file *files, si
 		goto cleanup;
 	}
 	bytes = svd_manifest_bytes(m, &len);
-	if ((error = draft_add_bytes(&d, t->pw, SVD_MANIFEST_NAME, bytes, len)) < 0 ||
-	    (error = draft_sign_once(t, &d, sk, bytes, len, svd_manifest_id(m))) < 0)
+	if ((error = draft_add_bytes(&d, sg, SVD_MANIFEST_NAME, bytes, len)) < 0 ||
+	    (error = draft_sign_once(t, &d, sg, sk, bytes, len, svd_manifest_id(m))) < 0)
 		goto cleanup;
-	error = check_and_stage(t, &d, source, verdict);
+	error = svd_stage_finish(sg, d.entries, d.n, source, SVD_CHECK_DROP_BAD_SIGS, verdict);
 cleanup:
-	if (error < 0)
-		svd_packw_rollback(t->pw, &mark);
+	svd_stage_free(sg); /* an item that did not reach the gate leaves nothing in the pack */
 	draft_clear(&d);
 	return error;
 }
@@ -1012,7 +1012,7 @@ static int add_meta_dir(svd_txn *t, const char *dir, const svd_seckey *sk, svd_i
 }
 
 /* Read a small file (manifest, signature) into the draft, or list it as over the cap. */
-static int draft_add_small(draft *d, svd_packw *pw, const char *path, const char *file, size_t cap)
+static int draft_add_small(draft *d, svd_stage *sg, const char *path, const char *file, size_t cap)
 {
 	char *buf = NULL;
 	size_t len;
@@ -1020,7 +1020,7 @@ static int draft_add_small(draft *d, svd_packw *pw, const char *path, const char
 	int error = svd_file_read(&buf, &len, file, cap);
 
 	if (error == 0) {
-		error = draft_add_bytes(d, pw, path, buf, len);
+		error = draft_add_bytes(d, sg, path, buf, len);
 	} else if (error == SVD_ETOOBIG || error == SVD_ECORRUPT) {
 		/* the gate names it: too big, or a link or special file */
 		struct stat st;
@@ -1035,7 +1035,7 @@ static int draft_add_small(draft *d, svd_packw *pw, const char *path, const char
 }
 
 /* The sig/ folder of a prepared item. */
-static int draft_add_sig_dir(draft *d, svd_packw *pw, const char *dir)
+static int draft_add_sig_dir(draft *d, svd_stage *sg, const char *dir)
 {
 	char **names = NULL, path[SVD_NAME_MAX + 8];
 	size_t n = 0, i;
@@ -1054,7 +1054,7 @@ static int draft_add_sig_dir(draft *d, svd_packw *pw, const char *dir)
 			break;
 		}
 		snprintf(path, sizeof(path), "%s/%s", SVD_SIG_DIR, names[i]);
-		error = draft_add_small(d, pw, path, file, SVD_SIGFILE_MAX);
+		error = draft_add_small(d, sg, path, file, SVD_SIGFILE_MAX);
 		free(file);
 	}
 	free_list(names, n);
@@ -1065,7 +1065,7 @@ static int draft_add_sig_dir(draft *d, svd_packw *pw, const char *dir)
  * A signature made by stock minisign beside the manifest
  * (manifest.json.minisig) is filed under sig/ by its key id.
  */
-static int draft_add_side_sig(draft *d, svd_packw *pw, const char *file)
+static int draft_add_side_sig(draft *d, svd_stage *sg, const char *file)
 {
 	char *buf = NULL, path[64];
 	size_t len;
@@ -1080,7 +1080,7 @@ static int draft_add_side_sig(draft *d, svd_packw *pw, const char *file)
 		goto cleanup;
 	}
 	sig_name(path, sizeof(path), svd_sig_keyid(sig));
-	error = draft_add_bytes(d, pw, path, buf, len);
+	error = draft_add_bytes(d, sg, path, buf, len);
 cleanup:
 	svd_sig_free(sig);
 	free(buf);
@@ -1104,15 +1104,15 @@ static int draft_has_sig(const draft *d, const char *keyid)
 static int add_prepared_dir(svd_txn *t, const char *dir, const svd_seckey *sk, svd_item_cb cb,
                             void *payload)
 {
-	svd_packw_mark mark;
+	svd_stage *sg = NULL;
 	char **names = NULL;
 	size_t n = 0, i;
 	svd_verdict *v = NULL;
 	draft d = {0};
 	int error;
 
-	svd_packw_mark_get(t->pw, &mark);
-	if ((error = list_dir(&names, &n, dir, ITEM_DIR_MAX)) < 0)
+	if ((error = svd_stage_begin(&sg, t)) < 0 ||
+	    (error = list_dir(&names, &n, dir, ITEM_DIR_MAX)) < 0)
 		goto done;
 	for (i = 0; i < n && error == 0; i++) {
 		char *file = svd_path_join(dir, names[i]);
@@ -1125,13 +1125,13 @@ static int add_prepared_dir(svd_txn *t, const char *dir, const svd_seckey *sk, s
 		if (lstat(file, &st) < 0) {
 			error = svd_error_set(SVD_ERROR, "%s: %s", file, strerror(errno));
 		} else if (!strcmp(names[i], SVD_MANIFEST_NAME)) {
-			error = draft_add_small(&d, t->pw, names[i], file, SVD_MANIFEST_MAX);
+			error = draft_add_small(&d, sg, names[i], file, SVD_MANIFEST_MAX);
 		} else if (!strcmp(names[i], SIDE_SIG_NAME)) {
-			error = draft_add_side_sig(&d, t->pw, file);
+			error = draft_add_side_sig(&d, sg, file);
 		} else if (!strcmp(names[i], SVD_SIG_DIR) && S_ISDIR(st.st_mode)) {
-			error = draft_add_sig_dir(&d, t->pw, file);
+			error = draft_add_sig_dir(&d, sg, file);
 		} else {
-			error = draft_add_file(&d, t->pw, names[i], file, 0, &t->stats.bytes);
+			error = draft_add_file(&d, sg, names[i], file, 0, &t->stats.bytes);
 		}
 		free(file);
 	}
@@ -1151,16 +1151,16 @@ static int add_prepared_dir(svd_txn *t, const char *dir, const svd_seckey *sk, s
 				                      "('samvydav trust add KEY.pub')",
 				                      svd_seckey_id(sk));
 			else
-				error = draft_sign(&d, t->pw, sk, m->data, m->data_len,
+				error = draft_sign(&d, sg, sk, m->data, m->data_len,
 				                   svd_manifest_id(man));
 		}
 		svd_manifest_free(man);
 	}
 	if (error == 0)
-		error = check_and_stage(t, &d, dir, &v);
+		error = svd_stage_finish(sg, d.entries, d.n, dir, SVD_CHECK_DROP_BAD_SIGS, &v);
 done:
-	if (error < 0)
-		svd_packw_rollback(t->pw, &mark);
+	/* an item that did not reach the gate leaves nothing in the pack */
+	svd_stage_free(sg);
 	error = finish_item(t, error, v, dir, "", cb, payload);
 	svd_verdict_free(v);
 	free_list(names, n);
@@ -1387,7 +1387,7 @@ int svd_txn_add_path(svd_txn *t, const char *path, const svd_seckey *sk, svd_ite
 int svd_txn_sign(svd_txn *t, const char *id, const svd_seckey *sk, const svd_sig *sig,
                  const svd_pubkey *pk)
 {
-	svd_packw_mark mark;
+	svd_stage *sg = NULL;
 	svd_tree_item ti = {0};
 	svd_sig *made = NULL;
 	svd_pubkey *own = NULL;
@@ -1409,8 +1409,8 @@ int svd_txn_sign(svd_txn *t, const char *id, const svd_seckey *sk, const svd_sig
 		    id);
 	if (!t->items || (error = svd_store_item_tree(&tree, t->a->repo, t->items, id)) < 0)
 		return svd_error_set(SVD_ENOTFOUND, "no item %s in the archive", id);
-	svd_packw_mark_get(t->pw, &mark);
-	if ((error = svd_tree_item_read(&ti, t->a->repo, &tree, 1)) < 0)
+	if ((error = svd_stage_begin(&sg, t)) < 0 ||
+	    (error = svd_tree_item_read(&ti, t->a->repo, &tree, 1)) < 0)
 		goto cleanup;
 	for (i = 0; i < ti.n; i++)
 		if (!strcmp(ti.entries[i].path, SVD_MANIFEST_NAME))
@@ -1441,14 +1441,15 @@ int svd_txn_sign(svd_txn *t, const char *id, const svd_seckey *sk, const svd_sig
 	if ((error = svd_sig_verify(sig, key, m->data, m->data_len)) < 0)
 		goto cleanup;
 
-	/* the item as it is, plus the new signature, through the gate once more */
+	/* the item as it is (its blobs are in the store), plus the new signature, through
+	 * the gate once more */
 	for (i = 0; i < ti.n; i++) {
 		svd_entry *e;
-		if ((error = draft_push(&d, ti.entries[i].path, &e)) < 0)
+		if ((error = draft_push(&d, ti.entries[i].path, &e)) < 0 ||
+		    (error = svd_stage_name(sg, ti.entries[i].path, &ti.oids[i])) < 0)
 			goto cleanup;
 		*e = ti.entries[i];
 		e->path = d.owned[d.nowned - 1];
-		git_oid_cpy(&d.oids[d.n - 1], &ti.oids[i]);
 	}
 	if (draft_has_sig(&d, svd_sig_keyid(sig))) {
 		error = svd_error_set(SVD_EEXISTS, "item %s is signed by key %s already", id,
@@ -1459,14 +1460,12 @@ int svd_txn_sign(svd_txn *t, const char *id, const svd_seckey *sk, const svd_sig
 		char path[64];
 		sig_name(path, sizeof(path), svd_sig_keyid(sig));
 		if ((error = svd_sig_format(&text, &len, sig)) < 0 ||
-		    (error = draft_add_bytes(&d, t->pw, path, text, len)) < 0)
+		    (error = draft_add_bytes(&d, sg, path, text, len)) < 0)
 			goto cleanup;
 	}
-	if ((error = check_and_stage(t, &d, id, &v)) < 0)
-		goto cleanup;
+	error = svd_stage_finish(sg, d.entries, d.n, id, SVD_CHECK_DROP_BAD_SIGS, &v);
 cleanup:
-	if (error < 0)
-		svd_packw_rollback(t->pw, &mark);
+	svd_stage_free(sg); /* a signature that did not reach the gate leaves nothing in the pack */
 	svd_verdict_free(v);
 	draft_clear(&d);
 	svd_tree_item_clear(&ti);
@@ -1606,6 +1605,9 @@ int svd_txn_commit(svd_txn *t, const char *message, char *commit_out)
 
 	if (t->committed)
 		return svd_error_set(SVD_EINVALID, "this operation was committed already");
+	if (t->staging)
+		return svd_error_set(SVD_EINVALID,
+		                     "an item is still being staged; finish it first");
 	if (t->n == 0) {
 		/* nothing new: no pack, no commit, main as it was */
 		if (commit_out) {
@@ -1699,21 +1701,24 @@ svd_packw *svd_txn_packw(svd_txn *t)
 	return t->pw;
 }
 
+int svd_txn_item_open(svd_txn *t, int open)
+{
+	if (open && t->staging)
+		return svd_error_set(SVD_EINVALID,
+		                     "an item is being staged into this operation already");
+	t->staging = open;
+	return 0;
+}
+
 svd_archive *svd_txn_archive(svd_txn *t)
 {
 	return t->a;
 }
 
 int svd_txn_stage_entries(svd_txn *t, const svd_entry *entries, const git_oid *oids, size_t n,
-                          const char *source, svd_verdict **verdict)
+                          const char *source, unsigned flags, svd_verdict **verdict)
 {
-	/* a view, not a copy: check_and_stage only reads the draft */
-	draft d = {0};
-
-	d.entries = (svd_entry *)entries;
-	d.oids = (git_oid *)oids;
-	d.n = d.cap = n;
-	return check_and_stage(t, &d, source, verdict);
+	return check_and_stage(t, entries, oids, n, source, flags, verdict);
 }
 
 void svd_txn_note_refused(svd_txn *t)

@@ -1,0 +1,250 @@
+/*
+ * store_stage.c: the staging sequence (stage.h) — an item's files into the
+ * operation's pack, the gate, then the item staged or its blobs taken back.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "samvydav/archive.h"
+#include "pack.h"
+#include "stage.h"
+#include "store_internal.h"
+#include "util.h"
+
+/* A file of the item and its blob. */
+typedef struct blob {
+	char *path;
+	git_oid oid;
+} blob;
+
+struct svd_stage {
+	svd_txn *t;
+	svd_packw *pw;       /* t's, borrowed */
+	svd_packw_mark mark; /* where the pack stood when the item began */
+	int open;            /* begun, not yet finished or abandoned */
+	char *file;          /* the path of the file being streamed, or NULL */
+	blob *v;
+	size_t n, cap;
+};
+
+int svd_stage_begin(svd_stage **out, svd_txn *t)
+{
+	svd_stage *s;
+	int error;
+
+	*out = NULL;
+	if ((error = svd_txn_item_open(t, 1)) < 0)
+		return error;
+	if (!(s = calloc(1, sizeof(*s)))) {
+		svd_txn_item_open(t, 0);
+		return svd_error_set(SVD_ERROR, "out of memory");
+	}
+	s->t = t;
+	s->pw = svd_txn_packw(t);
+	s->open = 1;
+	svd_packw_mark_get(s->pw, &s->mark);
+	*out = s;
+	return 0;
+}
+
+static int usable(const svd_stage *s, int streaming)
+{
+	if (!s->open)
+		return svd_error_set(SVD_EINVALID, "no item is being staged");
+	if (!s->file != !streaming)
+		return svd_error_set(SVD_EINVALID, streaming ? "no file of the item is open"
+		                                             : "a file of the item is still open");
+	return 0;
+}
+
+/* Keep path's blob; path is taken over (freed on failure). */
+static int push(svd_stage *s, char *path, const git_oid *oid)
+{
+	if (!path)
+		return svd_error_set(SVD_ERROR, "out of memory");
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 16;
+		blob *p = realloc(s->v, ncap * sizeof(*p));
+		if (!p) {
+			free(path);
+			return svd_error_set(SVD_ERROR, "out of memory");
+		}
+		s->v = p;
+		s->cap = ncap;
+	}
+	s->v[s->n].path = path;
+	git_oid_cpy(&s->v[s->n].oid, oid);
+	s->n++;
+	return 0;
+}
+
+int svd_stage_file_begin(svd_stage *s, const char *path, uint64_t size)
+{
+	int error;
+
+	if ((error = usable(s, 0)) < 0)
+		return error;
+	if (!(s->file = svd_strdup(path)))
+		return SVD_ERROR;
+	if ((error = svd_packw_blob_begin(s->pw, size)) < 0) {
+		free(s->file);
+		s->file = NULL;
+	}
+	return error;
+}
+
+int svd_stage_file_write(svd_stage *s, const void *data, size_t len)
+{
+	int error;
+
+	if ((error = usable(s, 1)) < 0)
+		return error;
+	return svd_packw_blob_write(s->pw, data, len);
+}
+
+int svd_stage_file_end(svd_stage *s)
+{
+	git_oid oid;
+	char *path;
+	int error;
+
+	if ((error = usable(s, 1)) < 0)
+		return error;
+	path = s->file;
+	s->file = NULL;
+	if ((error = svd_packw_blob_end(&oid, s->pw)) < 0) {
+		free(path);
+		return error;
+	}
+	return push(s, path, &oid);
+}
+
+int svd_stage_add_blob(git_oid *out, svd_stage *s, const char *path, const void *data, size_t len)
+{
+	git_oid oid;
+	int error;
+
+	if ((error = usable(s, 0)) < 0 ||
+	    (error = svd_packw_add(&oid, s->pw, GIT_OBJECT_BLOB, data, len)) < 0 ||
+	    (error = push(s, svd_strdup(path), &oid)) < 0)
+		return error;
+	if (out)
+		git_oid_cpy(out, &oid);
+	return 0;
+}
+
+int svd_stage_add(svd_stage *s, const char *path, const void *data, size_t len)
+{
+	return svd_stage_add_blob(NULL, s, path, data, len);
+}
+
+int svd_stage_name(svd_stage *s, const char *path, const git_oid *oid)
+{
+	int error;
+
+	if ((error = usable(s, 0)) < 0)
+		return error;
+	return push(s, svd_strdup(path), oid);
+}
+
+/* Forget the item's blobs; the item has ended. */
+static void item_end(svd_stage *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i].path);
+	s->n = 0;
+	free(s->file);
+	s->file = NULL;
+	if (s->open)
+		svd_txn_item_open(s->t, 0);
+	s->open = 0;
+}
+
+/*
+ * Each entry's blob: the one kept for its path. Files come in the order
+ * they were added, so entry i is usually blob i; a path given twice takes
+ * its blobs in turn. An entry with no blob (a folder, a file over its cap
+ * that was only listed) gets the zero id, which the gate's verdict keeps
+ * from being written.
+ */
+static int match_blobs(git_oid **out, const svd_stage *s, const svd_entry *entries, size_t n)
+{
+	git_oid *oids = calloc(n + 1, sizeof(*oids));
+	char *taken = calloc(s->n + 1, 1);
+	size_t i, j;
+
+	if (!oids || !taken) {
+		free(oids);
+		free(taken);
+		return svd_error_set(SVD_ERROR, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		j = i < s->n && !taken[i] && !strcmp(s->v[i].path, entries[i].path) ? i : s->n;
+		if (j == s->n)
+			for (j = 0; j < s->n; j++)
+				if (!taken[j] && !strcmp(s->v[j].path, entries[i].path))
+					break;
+		if (j < s->n) {
+			taken[j] = 1;
+			git_oid_cpy(&oids[i], &s->v[j].oid);
+		}
+	}
+	free(taken);
+	*out = oids;
+	return 0;
+}
+
+int svd_stage_finish(svd_stage *s, const svd_entry *entries, size_t n, const char *source,
+                     unsigned flags, svd_verdict **verdict)
+{
+	git_oid *oids = NULL;
+	int error, e2;
+
+	if (verdict)
+		*verdict = NULL;
+	if ((error = usable(s, 0)) < 0) {
+		if (s->open)
+			svd_stage_abandon(s, SVD_STAGE_LOST);
+		return error;
+	}
+	if ((error = match_blobs(&oids, s, entries, n)) == 0)
+		error = svd_txn_stage_entries(s->t, entries, oids, n, source, flags, verdict);
+	free(oids);
+	/* refused, or failed: nothing of it stays in the pack */
+	if (error < 0 && (e2 = svd_packw_rollback(s->pw, &s->mark)) < 0)
+		error = e2;
+	item_end(s);
+	return error;
+}
+
+int svd_stage_abandon(svd_stage *s, svd_stage_end why)
+{
+	int error;
+
+	if (!s->open)
+		return 0;
+	error = svd_packw_rollback(s->pw, &s->mark);
+	if (why == SVD_STAGE_REFUSED)
+		svd_txn_note_refused(s->t);
+	item_end(s);
+	return error;
+}
+
+void svd_stage_free(svd_stage *s)
+{
+	if (!s)
+		return;
+	svd_stage_abandon(s, SVD_STAGE_LOST);
+	free(s->v);
+	free(s);
+}
+
+char *svd_txn_refused_dir(svd_txn *t)
+{
+	return svd_archive_place_path(svd_archive_path(svd_txn_archive(t)), SVD_PLACE_REFUSED, NULL,
+	                              0);
+}
