@@ -4,7 +4,9 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -348,12 +350,14 @@ char *svd_archive_place_path(const char *dir, svd_archive_place place, const cha
 
 int svd_archive_is(const char *dir)
 {
-	char *store = svd_path_join(dir, SVD_STORE_DIR), *id = svd_path_join(dir, SVD_MIRROR_FILE);
+	char path[PATH_MAX];
 	struct stat st;
-	int is = store && id && stat(store, &st) == 0 && S_ISDIR(st.st_mode) && stat(id, &st) == 0;
+	int n;
 
-	free(store);
-	free(id);
-	svd_error_clear();
-	return is;
+	/* no allocation: an answer that cannot fail for want of memory */
+	n = snprintf(path, sizeof(path), "%s/" SVD_STORE_DIR, dir);
+	if (n < 0 || (size_t)n >= sizeof(path) || stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	n = snprintf(path, sizeof(path), "%s/" SVD_MIRROR_FILE, dir);
+	return n >= 0 && (size_t)n < sizeof(path) && stat(path, &st) == 0;
 }
