@@ -22,8 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "samvydav/stick.h"
+#include "samvydav/export.h"
+#include "samvydav/import.h"
 #include "samvydav/pause.h"
+#include "samvydav/stick.h"
+#include "samvydav/store.h"
 #include "sha256.h"
 #include "util.h"
 
