@@ -330,8 +330,8 @@ static int tar_entry(struct archive *ar, const char *path, const void *data, siz
 }
 
 /* The first frame of a bundle: BUNDLE.json for items [first, first + count), compressed. */
-static int meta_frame(svd_bundle_writer *w, uint8_t **out, size_t *out_len, size_t *usize, size_t first,
-                      size_t count)
+static int meta_frame(svd_bundle_writer *w, uint8_t **out, size_t *out_len, size_t *usize,
+                      size_t first, size_t count)
 {
 	json_t *o = NULL, *ids = NULL;
 	char *json = NULL;
@@ -348,8 +348,7 @@ static int meta_frame(svd_bundle_writer *w, uint8_t **out, size_t *out_len, size
 		if (json_array_append_new(ids, json_string(w->ids[first + i])) < 0)
 			goto nomem;
 	o = json_pack("{s:i,s:s,s:s,s:I,s:O}", "format", SVD_BUNDLE_FORMAT, "created", w->created,
-	              "mirror", w->mirror, "count", (json_int_t)count, "ids",
-	              ids);
+	              "mirror", w->mirror, "count", (json_int_t)count, "ids", ids);
 	if (!o)
 		goto nomem;
 	if ((error = svd_canon_dump(&json, &len, o)) < 0)
@@ -389,8 +388,8 @@ cleanup:
  * Write the end frame and the index after frames[0..nframes) (which cover
  * items [first, first + count) of w->items) to o.
  */
-static int write_tail(svd_bundle_writer *w, svd_outfile *o, frame_rec *frames, size_t nframes, size_t first,
-                      size_t count)
+static int write_tail(svd_bundle_writer *w, svd_outfile *o, frame_rec *frames, size_t nframes,
+                      size_t first, size_t count)
 {
 	frame_rec end = {o->size, w->end_len, SVD_BUNDLE_TAR_END, 0, 0};
 	size_t len, i, k;
@@ -516,9 +515,10 @@ static int part_finish(svd_bundle_writer *w)
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
 	}
-	if ((error = meta_frame(w, &meta, &meta_len, &meta_usize, w->part_first,
-	                        w->part_items)) < 0 ||
-	    (error = svd_outfile_open(&o, name)) < 0 || (error = svd_outfile_write(&o, meta, meta_len)) < 0)
+	if ((error = meta_frame(w, &meta, &meta_len, &meta_usize, w->part_first, w->part_items)) <
+	        0 ||
+	    (error = svd_outfile_open(&o, name)) < 0 ||
+	    (error = svd_outfile_write(&o, meta, meta_len)) < 0)
 		goto cleanup;
 	frames[0] = (frame_rec){0, meta_len, meta_usize, 0, 0};
 	for (i = 0; i < w->nframes; i++) {
@@ -526,8 +526,7 @@ static int part_finish(svd_bundle_writer *w)
 		frames[i + 1].offset = o.size + (w->frames[i].offset - w->part_start);
 	}
 	if ((error = copy_range(w, &o, w->part_start, w->part_data)) < 0 ||
-	    (error = write_tail(w, &o, frames, w->nframes + 1, w->part_first, w->part_items)) <
-	        0)
+	    (error = write_tail(w, &o, frames, w->nframes + 1, w->part_first, w->part_items)) < 0)
 		goto cleanup;
 	if (o.size > w->max_size) {
 		error = svd_error_set(SVD_ERROR, "%s: %llu bytes, over the limit (a bug)", name,
@@ -774,7 +773,6 @@ static la_ssize_t on_tar(struct archive *ar, void *payload, const void *buf, siz
 	return (la_ssize_t)n;
 }
 
-
 /*
  * One item's files as tar entries of the stream. Names are UTF-8 bytes,
  * and libarchive converts them from the locale's charset to UTF-8 for pax
@@ -791,8 +789,8 @@ static int write_item(svd_bundle_writer *w, const svd_bundle_file *files, size_t
 	for (i = 0; i < n && error == 0; i++) {
 		error = tar_entry(w->ar, files[i].path, files[i].data, files[i].len, w->created_t);
 		if (error < 0 && w->cb_error)
-			error = svd_error_set(w->cb_error, "%s",
-			                      w->cb_msg); /* not libarchive's echo */
+			error =
+			    svd_error_set(w->cb_error, "%s", w->cb_msg); /* not libarchive's echo */
 	}
 	if (w->utf8)
 		uselocale(old);
@@ -810,8 +808,8 @@ static int item_done(svd_bundle_writer *w)
 		if ((error = stream_write(w, NULL, 0, ZSTD_e_end)) < 0)
 			return error;
 		w->streaming = 0;
-		error = sink_frame(w, NULL, w->stream_at, w->out.size - w->stream_at,
-		                   w->stream_len, w->item, 1);
+		error = sink_frame(w, NULL, w->stream_at, w->out.size - w->stream_at, w->stream_len,
+		                   w->item, 1);
 		w->cur_first = w->item + 1;
 		w->cur_count = 0;
 		w->cur_len = 0;
@@ -904,7 +902,8 @@ int svd_bundle_writer_new(svd_bundle_writer **out, const char *output,
 
 	*out = NULL;
 	if (opts->level < 1 || opts->level > 19)
-		return svd_error_set(SVD_EINVALID, "compression level %d: use 1 to 19", opts->level);
+		return svd_error_set(SVD_EINVALID, "compression level %d: use 1 to 19",
+		                     opts->level);
 	if (!(w = calloc(1, sizeof(*w))) || !(w->output = svd_strdup(output))) {
 		free(w);
 		return svd_error_set(SVD_ERROR, "out of memory");
@@ -1008,8 +1007,7 @@ int svd_bundle_writer_extra(svd_bundle_writer *w, const char *path, const void *
 	return 0;
 }
 
-int svd_bundle_writer_finish(svd_bundle_writer *w, char ***files, size_t *nfiles,
-                             uint64_t *bytes)
+int svd_bundle_writer_finish(svd_bundle_writer *w, char ***files, size_t *nfiles, uint64_t *bytes)
 {
 	frame_rec f;
 	int error;

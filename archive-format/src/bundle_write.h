@@ -26,12 +26,12 @@ typedef struct svd_bundle_writer svd_bundle_writer;
 
 /* What a writer writes. Zero-initialise, then set. */
 typedef struct svd_bundle_writer_opts {
-	const char *mirror;     /* the writer's mirror id, for BUNDLE.json */
-	const char *const *ids; /* the items' ids (borrowed until svd_bundle_writer_free) */
-	size_t n;               /* how many */
-	uint64_t max_size;      /* bytes per file; 0: one file (more past SVD_BUNDLE_MAX_ITEMS) */
-	int level;              /* zstd level, 1 to 19 */
-	unsigned threads;       /* compression workers; 0: one per core */
+	const char *mirror;       /* the writer's mirror id, for BUNDLE.json */
+	const char *const *ids;   /* the items' ids (borrowed until svd_bundle_writer_free) */
+	size_t n;                 /* how many */
+	uint64_t max_size;        /* bytes per file; 0: one file (more past SVD_BUNDLE_MAX_ITEMS) */
+	int level;                /* zstd level, 1 to 19 */
+	unsigned threads;         /* compression workers; 0: one per core */
 	svd_progress_cb progress; /* items and bytes written so far; may be NULL */
 	void *payload;            /* for progress */
 } svd_bundle_writer_opts;
@@ -89,8 +89,7 @@ int svd_bundle_writer_extra(svd_bundle_writer *w, const char *path, const void *
  * @param[out] nfiles how many
  * @param[out] bytes their total size
  */
-int svd_bundle_writer_finish(svd_bundle_writer *w, char ***files, size_t *nfiles,
-                             uint64_t *bytes);
+int svd_bundle_writer_finish(svd_bundle_writer *w, char ***files, size_t *nfiles, uint64_t *bytes);
 
 /* Free; NULL is fine. Unless finished, every file it wrote is removed. */
 void svd_bundle_writer_free(svd_bundle_writer *w);

@@ -103,8 +103,9 @@ int svd_store_items_verify(svd_archive *a, const svd_store_items *l, const svd_t
 
 	if (!l->commit[0]) {
 		/* nothing in the archive yet: no id given can be there */
-		error = ids && n > 0 ? svd_error_set(SVD_ENOTFOUND, "no item %s in the archive", ids[0])
-		                     : 0;
+		error = ids && n > 0
+		            ? svd_error_set(SVD_ENOTFOUND, "no item %s in the archive", ids[0])
+		            : 0;
 	} else if (git_oid_fromstr(&oid, l->commit) < 0) {
 		error = svd_git_error("cannot read the listed commit");
 	} else {
@@ -320,8 +321,8 @@ static int main_item_tree(git_tree **out, svd_archive *a, const char *id)
 	return error;
 }
 
-int svd_store_file_head(char **out, size_t *len, svd_archive *a, const char *id,
-                        const char *name, size_t max)
+int svd_store_file_head(char **out, size_t *len, svd_archive *a, const char *id, const char *name,
+                        size_t max)
 {
 	const git_tree_entry *te;
 	git_tree *tree = NULL;

@@ -117,7 +117,7 @@ void svd_store_item_free(svd_store_item *it);
  * such file: what a page needs of body.md, on the archive's own handle.
  * SVD_ENOTFOUND for no such item.
  */
-int svd_store_file_head(char **out, size_t *len, svd_archive *a, const char *id,
-                        const char *name, size_t max);
+int svd_store_file_head(char **out, size_t *len, svd_archive *a, const char *id, const char *name,
+                        size_t max);
 
 #endif

@@ -156,8 +156,8 @@ static int on_verified(const svd_verdict *v, void *payload)
 			                      svd_verdict_id(v));
 		else if ((error = svd_store_item_open(&it, fa->r, fa->l, (size_t)i)) == 0 &&
 		         (error = item_body(&body, &len, it)) == 0 &&
-		         (!fa->dir ||
-		          (error = write_item(it, fa->dir, svd_verdict_id(v), &fa->written)) == 0)) {
+		         (!fa->dir || (error = write_item(it, fa->dir, svd_verdict_id(v),
+		                                          &fa->written)) == 0)) {
 			if (fa->u) {
 				error = catalog_take(fa->u, v, body, len);
 				body = NULL;
@@ -812,9 +812,9 @@ int svd_unpack(const char *src, const char *dir, const svd_unpack_opts *opts,
 	if (error == SVD_ECORRUPT)
 		snprintf(msg, sizeof(msg), "%s", svd_error_last());
 	if ((e2 = svd_catalog_finish(u.c)) < 0 ||
-	    (drop_retracted(&u), e2 = svd_render_library_ex(u.c, dir_body, (void *)tmp,
-	                                                    u.opts->threads, early, write_file,
-	                                                    &u)) < 0) {
+	    (drop_retracted(&u),
+	     e2 = svd_render_library_ex(u.c, dir_body, (void *)tmp, u.opts->threads, early,
+	                                write_file, &u)) < 0) {
 		error = e2;
 		goto cleanup;
 	}

@@ -22,7 +22,7 @@ typedef struct svd_export_opts {
 	const char *have_path;    /**< only items a have-file does not list, or NULL */
 	uint64_t max_size;        /**< bytes per bundle file; 0: one file, no limit */
 	int level;                /**< zstd level, 1 to 19; 0 means 3 */
-	unsigned threads;         /**< zstd worker threads; 0: one per core; at most SVD_THREADS_MAX */
+	unsigned threads; /**< zstd worker threads; 0: one per core; at most SVD_THREADS_MAX */
 	svd_progress_cb progress; /**< may be NULL */
 	void *payload;            /**< for progress */
 	int with_reader; /**< also the rendered reader library (SPEC.md, 9.8); not with max_size */
