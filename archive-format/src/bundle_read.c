@@ -29,6 +29,7 @@
 #include <zstd.h>
 
 #include "samvydav/bundle.h"
+#include "samvydav/import.h"
 #include "samvydav/pause.h"
 #include "bundle_internal.h"
 #include "canon.h"

@@ -22,8 +22,8 @@ extern const svd_asset svd_reader_assets[];
 
 /*
  * Page at a time, folding, tokens and shards: what render_library.c, the
- * HTTP service and the unit tests use, which the public render.h leaves out
- * (its outlets are svd_render_library() and svd_unpack()).
+ * unpack, the HTTP service and the unit tests use, which the public
+ * render.h leaves out (its outlet is svd_render_library()).
  */
 
 
@@ -118,6 +118,14 @@ int svd_catalog_add_words(svd_catalog *c, const svd_early_page *e, const svd_wor
 
 /* 1 when id's early page is its final page, in a finished catalog. */
 int svd_catalog_page_final(const svd_catalog *c, const char *id);
+
+/*
+ * svd_render_library, but with skip_final set the pages whose early page
+ * is final (svd_catalog_page_final) are left out: an unpack wrote them
+ * while it read the items.
+ */
+int svd_render_library_ex(const svd_catalog *c, svd_body_cb body, void *body_payload,
+                          unsigned threads, int skip_final, svd_render_file_cb cb, void *payload);
 
 /*
  * Every non-identity mapping of the fold table, in code point order

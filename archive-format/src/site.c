@@ -28,6 +28,7 @@
 #include "samvydav/render.h"
 #include "samvydav/site.h"
 #include "samvydav/store.h"
+#include "samvydav/unpack.h"
 #include "samvydav/view.h"
 #include "render_internal.h"
 #include "site_internal.h"

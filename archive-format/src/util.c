@@ -407,3 +407,88 @@ int svd_grow(void *array, size_t *cap, size_t need, size_t elem, size_t first)
 	*cap = nc;
 	return 0;
 }
+
+int svd_outfile_open(svd_outfile *o, const char *path)
+{
+	size_t n = strlen(path) + 32;
+
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	if (!(o->path = svd_strdup(path)) || !(o->tmp = malloc(n))) {
+		free(o->path);
+		o->path = NULL;
+		return svd_error_set(SVD_ERROR, "out of memory");
+	}
+	snprintf(o->tmp, n, "%s.tmp-%08x", path, randombytes_random());
+	o->fd = open(o->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (o->fd < 0) {
+		int e = errno;
+		free(o->path);
+		free(o->tmp);
+		o->path = o->tmp = NULL;
+		return svd_error_set(e == ENOENT ? SVD_ENOTFOUND : SVD_ERROR,
+		                     "%s: cannot create: %s", path, strerror(e));
+	}
+	return 0;
+}
+
+int svd_outfile_write(svd_outfile *o, const void *data, size_t len)
+{
+	if (svd_write_all(o->fd, data, len) < 0)
+		return svd_error_set(SVD_ERROR, "%s: cannot write: %s (is the disk full?)", o->path,
+		                     strerror(errno));
+	o->size += len;
+	return 0;
+}
+
+void svd_outfile_abort(svd_outfile *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	if (o->tmp)
+		unlink(o->tmp);
+	free(o->tmp);
+	free(o->path);
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+}
+
+int svd_outfile_commit(svd_outfile *o)
+{
+	char *dir = NULL;
+	int error = SVD_ERROR, fd = o->fd;
+
+	o->fd = -1;
+	if (fsync(fd) < 0) {
+		close(fd);
+		svd_error_set(SVD_ERROR, "%s: cannot write: %s", o->path, strerror(errno));
+		goto cleanup;
+	}
+	if (close(fd) < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot write: %s", o->path, strerror(errno));
+		goto cleanup;
+	}
+	if (rename(o->tmp, o->path) < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot rename into place: %s", o->path,
+		              strerror(errno));
+		goto cleanup;
+	}
+	free(o->tmp);
+	o->tmp = NULL;
+	if (!(dir = svd_path_dir(o->path)))
+		goto cleanup;
+	error = svd_dir_fsync(dir);
+cleanup:
+	free(dir);
+	svd_outfile_abort(o);
+	return error;
+}
+
+void svd_time_now(char out[SVD_TIME_LEN + 1], time_t *t)
+{
+	struct tm tm;
+
+	*t = time(NULL);
+	gmtime_r(t, &tm);
+	strftime(out, SVD_TIME_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

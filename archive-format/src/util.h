@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* Bytes of an error message, its NUL included: error.c keeps one per thread. */
 #define SVD_MESSAGE_MAX 2048
@@ -83,5 +84,28 @@ const char *svd_ioerr(int err);
  * "out of memory" with the array as it was.
  */
 int svd_grow(void *array, size_t *cap, size_t need, size_t elem, size_t first);
+
+/*
+ * A file written as it comes, so that a crash leaves the old file or the
+ * new one: open makes a temporary name beside path; commit fsyncs it,
+ * renames it into place and fsyncs the folder; abort removes it. Either
+ * way the struct is left empty (fd -1), and abort after commit does nothing.
+ */
+typedef struct svd_outfile {
+	char *path, *tmp;
+	int fd;
+	uint64_t size; /* bytes written so far */
+} svd_outfile;
+
+int svd_outfile_open(svd_outfile *o, const char *path);
+int svd_outfile_write(svd_outfile *o, const void *data, size_t len);
+int svd_outfile_commit(svd_outfile *o);
+void svd_outfile_abort(svd_outfile *o);
+
+/* Bytes of a UTC time YYYY-MM-DDTHH:MM:SSZ, its NUL not counted. */
+#define SVD_TIME_LEN 20
+
+/* The current time into out as YYYY-MM-DDTHH:MM:SSZ, and as seconds into *t. */
+void svd_time_now(char out[SVD_TIME_LEN + 1], time_t *t);
 
 #endif

@@ -24,6 +24,7 @@
 #include "helpers.h"
 #include "samvydav/archive.h"
 #include "samvydav/bundle.h"
+#include "samvydav/export.h"
 #include "samvydav/item.h"
 #include "samvydav/key.h"
 #include "samvydav/manifest.h"

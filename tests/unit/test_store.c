@@ -27,6 +27,7 @@
 #include "samvydav/manifest.h"
 #include "samvydav/sig.h"
 #include "samvydav/store.h"
+#include "store_items.h"
 #include "util.h"
 
 #define CREATED  "2024-05-01T10:00:00Z"
@@ -1285,6 +1286,120 @@ static void test_locked(void **state)
 	svd_archive_free(a);
 }
 
+/*
+ * The store's items as the rooms above it read them (store_items.h): a
+ * commit's list, an item's files in a bundle's order with their bytes,
+ * the gate with another trust list, the head of one file of main.
+ */
+static void test_store_items(void **state)
+{
+	char id[2][SVD_ID_HEX_LEN + 1], c1[SVD_COMMIT_HEX_LEN + 1], c2[SVD_COMMIT_HEX_LEN + 1];
+	char want[2][16 + SVD_KEYID_HEX_LEN], prefix[9];
+	const char *one[1] = {NO_ID};
+	svd_store_items *l = NULL;
+	svd_store_reader *r = NULL;
+	svd_store_item *it = NULL;
+	svd_verify_stats st;
+	svd_trust *only_b = NULL;
+	svd_archive *a;
+	svd_txn *t = NULL;
+	const void *data;
+	char *head = NULL;
+	size_t len, k, first;
+
+	(void)state;
+	a = make_archive("items", 1);
+	/* nothing yet: an empty list, and no id given can be there */
+	assert_int_equal(svd_store_items_list(&l, a, NULL), 0);
+	assert_int_equal(svd_store_items_count(l), 0);
+	assert_string_equal(svd_store_items_commit(l), "");
+	assert_int_equal(svd_store_items_find(l, NO_ID), -1);
+	assert_int_equal(svd_store_items_verify(a, l, NULL, NULL, 0, 1, NULL, NULL, &st), 0);
+	assert_int_equal(svd_store_items_verify(a, l, NULL, one, 1, 1, NULL, NULL, NULL),
+	                 SVD_ENOTFOUND);
+	svd_store_items_free(l);
+
+	add_one(a, "Перший", id[0], c1);
+	add_one(a, "Second", id[1], c2);
+	assert_int_equal(svd_txn_begin(&t, a), 0);
+	assert_int_equal(svd_txn_sign(t, id[0], sk_b, NULL, NULL), 0);
+	assert_int_equal(svd_txn_commit(t, NULL, c2), 0);
+	svd_txn_free(t);
+
+	/* main: both, in id order, each found */
+	assert_int_equal(svd_store_items_list(&l, a, NULL), 0);
+	assert_string_equal(svd_store_items_commit(l), c2);
+	assert_int_equal(svd_store_items_count(l), 2);
+	first = strcmp(id[0], id[1]) < 0 ? 0 : 1;
+	assert_string_equal(svd_store_items_id(l, 0), id[first]);
+	assert_string_equal(svd_store_items_id(l, 1), id[1 - first]);
+	assert_int_equal(svd_store_items_find(l, id[0]), (long)first);
+	assert_int_equal(svd_store_items_find(l, NO_ID), -1);
+
+	/* id[0]'s files: manifest.json first, the payload, then sig/ sorted */
+	assert_int_equal(svd_store_reader_open(&r, a), 0);
+	assert_int_equal(svd_store_item_open(&it, r, l, first), 0);
+	assert_int_equal(svd_store_item_count(it), 4);
+	assert_string_equal(svd_store_item_name(it, 0), "manifest.json");
+	assert_string_equal(svd_store_item_name(it, 1), "body.md");
+	th_path(want[0], sizeof(want[0]), "sig/%s.minisig", svd_pubkey_id(pk_a));
+	th_path(want[1], sizeof(want[1]), "sig/%s.minisig", svd_pubkey_id(pk_b));
+	k = strcmp(want[0], want[1]) < 0 ? 0 : 1;
+	assert_string_equal(svd_store_item_name(it, 2), want[k]);
+	assert_string_equal(svd_store_item_name(it, 3), want[1 - k]);
+	assert_int_equal(svd_store_item_find(it, "body.md"), 1);
+	assert_int_equal(svd_store_item_find(it, "photo.jpg"), -1);
+	assert_int_equal(svd_store_item_data(&data, &len, it, 1), 0);
+	assert_int_equal(len, strlen("Перший"));
+	assert_memory_equal(data, "Перший", len);
+	svd_store_item_drop(it, 1);
+	assert_int_equal(svd_store_item_data(&data, &len, it, 1), 0); /* read again */
+	assert_memory_equal(data, "Перший", len);
+	assert_int_equal(svd_store_item_data(&data, &len, it, 0), 0);
+	assert_true(len > 0 && ((const char *)data)[0] == '{');
+	svd_store_item_free(it);
+	svd_store_reader_free(r);
+
+	/* the gate against another list: only b's co-signed item passes */
+	assert_int_equal(svd_trust_new(&only_b), 0);
+	assert_int_equal(svd_trust_insert(only_b, pk_b), 0);
+	assert_int_equal(svd_store_items_verify(a, l, only_b, NULL, 0, 2, NULL, NULL, &st),
+	                 SVD_ECORRUPT);
+	assert_non_null(strstr(svd_error_last(), "1 of 2 items failed verification"));
+	assert_int_equal(st.items, 2);
+	assert_int_equal(st.failed, 1);
+	one[0] = id[0];
+	assert_int_equal(svd_store_items_verify(a, l, only_b, one, 1, 1, NULL, NULL, &st), 0);
+	assert_int_equal(svd_store_items_verify(a, l, NULL, NULL, 0, 0, NULL, NULL, &st), 0);
+	assert_int_equal(st.failed, 0);
+	svd_trust_free(only_b);
+	svd_store_items_free(l);
+
+	/* an earlier commit by its first digits; ids that are no commit */
+	snprintf(prefix, sizeof(prefix), "%.8s", c1);
+	assert_int_equal(svd_store_items_list(&l, a, prefix), 0);
+	assert_int_equal(svd_store_items_count(l), 1);
+	assert_string_equal(svd_store_items_id(l, 0), id[0]);
+	assert_string_equal(svd_store_items_commit(l), c1);
+	svd_store_items_free(l);
+	assert_int_equal(svd_store_items_list(&l, a, "zz"), SVD_EINVALID);
+	assert_null(l);
+	assert_int_equal(svd_store_items_list(&l, a, "deadbeef"), SVD_ENOTFOUND);
+
+	/* the head of one file of main: cut at max, NUL-terminated; none; no item */
+	assert_int_equal(svd_store_file_head(&head, &len, a, id[1], "body.md", 3), 0);
+	assert_int_equal(len, 3);
+	assert_string_equal(head, "Sec");
+	free(head);
+	assert_int_equal(svd_store_file_head(&head, &len, a, id[1], "photo.jpg", 3), 0);
+	assert_null(head);
+	assert_int_equal(len, 0);
+	assert_int_equal(svd_store_file_head(&head, &len, a, NO_ID, "body.md", 3), SVD_ENOTFOUND);
+	assert_null(head);
+
+	svd_archive_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1298,6 +1413,7 @@ int main(void)
 	    cmocka_unit_test(test_sign_staged),
 	    cmocka_unit_test(test_same_item_twice_staged),
 	    cmocka_unit_test(test_verify),
+	    cmocka_unit_test(test_store_items),
 	    cmocka_unit_test(test_log),
 	    cmocka_unit_test(test_log_stop),
 	    cmocka_unit_test(test_log_long_title),

@@ -22,8 +22,6 @@
 extern "C" {
 #endif
 
-#define SVD_MIRROR_ID_LEN 32 /**< hex digits of a mirror id */
-
 /** An open archive; opaque. */
 typedef struct svd_archive svd_archive;
 

@@ -12,9 +12,8 @@
 #define SAMVYDAV_BUNDLE_H
 
 #include "common.h"
-#include "archive.h"
 #include "item.h"
-#include "store.h"
+#include "trust.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,48 +33,8 @@ extern "C" {
 /** Told how far a long operation has come: items and bytes so far. */
 typedef void (*svd_progress_cb)(uint64_t items, uint64_t bytes, void *payload);
 
-/** What an export takes and how it writes. Zero-initialise, then set. */
-typedef struct svd_export_opts {
-	const char *since_commit; /**< only items added after this commit (hex), or NULL */
-	const char *since_date;   /**< only items created on or after YYYY-MM-DD, or NULL */
-	const char *have_path;    /**< only items a have-file does not list, or NULL */
-	uint64_t max_size;        /**< bytes per bundle file; 0: one file, no limit */
-	int level;                /**< zstd level, 1 to 19; 0 means 3 */
-	unsigned threads;         /**< zstd worker threads; 0: one per core; at most SVD_THREADS_MAX */
-	svd_progress_cb progress; /**< may be NULL */
-	void *payload;            /**< for progress */
-	int with_reader; /**< also the rendered reader library (SPEC.md, 9.8); not with max_size */
-} svd_export_opts;
-
-/** What an export wrote. */
-typedef struct svd_export_result {
-	size_t items;   /**< items written, over all files */
-	size_t nfiles;  /**< bundle files written */
-	char **files;   /**< their paths (the caller's, freed by svd_export_result_clear()) */
-	uint64_t bytes; /**< their total size */
-} svd_export_result;
-
-/**
- * Write the chosen items of main as one bundle at output (or, with
- * max_size, as NAME.1.tar.zst, NAME.2.tar.zst, ... beside it). Each file is
- * written under a temporary name, fsynced and renamed into place. With
- * nothing to export, a valid bundle of no items is written.
- *
- * @return 0; SVD_ENOTFOUND for an unknown since_commit or a missing
- *         have-file; SVD_EINVALID for a bad date, or an item larger than
- *         max_size allows; SVD_ECORRUPT for a have-file that does not parse.
- */
-int svd_export(svd_archive *a, const char *output, const svd_export_opts *opts,
-               svd_export_result *result);
-
-/** Free what an export result holds; the struct itself is the caller's. */
-void svd_export_result_clear(svd_export_result *result);
-
 /** A have-file: the ids an archive holds; opaque. */
 typedef struct svd_have svd_have;
-
-/** Write the have-file of this archive's main (atomically). */
-int svd_have_write(svd_archive *a, const char *path);
 
 /**
  * A have-set of the ids given, naming mirror: what a have-file of those
@@ -155,20 +114,11 @@ typedef struct svd_bundle_cbs {
 } svd_bundle_cbs;
 
 /**
- * Import a bundle into an operation: every item through the gate, the
- * accepted ones staged (svd_txn_commit() then writes one commit), refusals
- * recorded in ARCHIVE/refused/.
+ * Read a bundle and check every item against a trust list, importing
+ * nothing.
  *
  * @return 0 when every declared item was read and accepted; SVD_ECORRUPT
- *         when some were refused or lost to damage (the rest are staged);
- *         SVD_ENOTFOUND; other codes when the archive cannot be written.
- */
-int svd_bundle_import(svd_txn *t, const char *path, const svd_bundle_cbs *cbs,
-                      svd_bundle_stats *stats);
-
-/**
- * Read a bundle and check every item against a trust list, importing
- * nothing. Returns as svd_bundle_import().
+ *         when some were refused or lost to damage; SVD_ENOTFOUND.
  */
 int svd_bundle_inspect(const char *path, const svd_trust *trust, const svd_bundle_cbs *cbs,
                        svd_bundle_stats *stats);
@@ -183,7 +133,7 @@ int svd_bundle_inspect(const char *path, const svd_trust *trust, const svd_bundl
  * make durable. The files are written by a second thread, so an item's
  * callback may come before its files are on disk; when the call returns,
  * all are, or it failed (a failed write fails the whole call). Returns as
- * svd_bundle_import().
+ * svd_bundle_inspect().
  */
 int svd_bundle_extract(const char *path, const svd_trust *trust, const char *dir,
                        const svd_bundle_cbs *cbs, svd_bundle_stats *stats);

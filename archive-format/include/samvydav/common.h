@@ -38,6 +38,12 @@ enum svd_error_code {
 	SVD_EINVALID = -11,   /**< a caller's argument that is not acceptable */
 };
 
+/**
+ * Hex digits of a mirror id: the random name an archive gives itself at
+ * init, found in bundles, have-files and sticks.
+ */
+#define SVD_MIRROR_ID_LEN 32
+
 /** Library version, as a string. */
 #define SVD_VERSION "0.1.0"
 

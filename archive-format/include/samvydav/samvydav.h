@@ -13,10 +13,13 @@
 #include "item.h"
 #include "store.h"
 #include "bundle.h"
+#include "export.h"
+#include "import.h"
 #include "peer.h"
 #include "site.h"
 #include "stick.h"
 #include "render.h"
+#include "unpack.h"
 #include "view.h"
 #include "pause.h"
 

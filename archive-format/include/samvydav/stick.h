@@ -39,6 +39,7 @@
 #include "archive.h"
 #include "bundle.h"
 #include "item.h"
+#include "store.h"
 
 #ifdef __cplusplus
 extern "C" {
