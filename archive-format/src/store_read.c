@@ -15,7 +15,8 @@
 #include "util.h"
 #include "workq.h"
 
-#define VERIFY_AHEAD 512 /* items checked ahead of the callbacks, at most */
+#define VERIFY_BATCH 16 /* items in one job: the calling thread waits once for them */
+#define VERIFY_JOBS  32 /* jobs out at once: 512 items checked ahead of the callbacks */
 
 /*
  * libgit2 for the whole process, set once by svd_init(): the settings the
@@ -449,9 +450,10 @@ int svd_store_foreach(svd_archive *a, svd_manifest_cb cb, void *payload)
  */
 typedef struct verify_job {
 	svd_job job; /* the queue's */
-	const svd_item_ref *item;
-	svd_verdict *verdict;
-	uint64_t bytes;
+	const svd_item_ref *items;
+	size_t n;
+	svd_verdict *verdicts[VERIFY_BATCH];
+	uint64_t bytes[VERIFY_BATCH];
 } verify_job;
 
 typedef struct verify_ctx {
@@ -506,8 +508,13 @@ static int verify_run(svd_job *qj, void *state, void *payload)
 {
 	verify_job *j = (verify_job *)qj;
 	const verify_ctx *vc = payload;
+	size_t k;
+	int error = 0;
 
-	return verify_one(&j->verdict, &j->bytes, state, j->item, vc->trust, vc->sizes_only);
+	for (k = 0; k < j->n && error == 0; k++)
+		error = verify_one(&j->verdicts[k], &j->bytes[k], state, &j->items[k], vc->trust,
+		                   vc->sizes_only);
+	return error;
 }
 
 static int cmp_id(const void *x, const void *y)
@@ -560,57 +567,64 @@ int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *id
 	svd_item_list list;
 	svd_verify_stats st = {0};
 	verify_ctx vc = {a->store_path, trust, (flags & SVD_CHECK_SIZES_ONLY) != 0};
-	svd_workq_opts o = {.limit = VERIFY_AHEAD,
+	svd_workq_opts o = {.limit = VERIFY_JOBS,
 	                    .worker_new = verify_repo_open,
 	                    .worker_free = verify_repo_free,
 	                    .run = verify_run,
 	                    .payload = &vc};
 	svd_workq *q = NULL;
 	verify_job *jobs = NULL;
-	size_t i, next = 0;
-	int error, stop = 0;
+	size_t b, k, nb, next = 0;
+	int error, stop;
 
 	if ((error = svd_store_list(&list, a->repo, commit)) < 0)
 		return error;
 	if (ids && (error = select_items(&list, ids, n)) < 0)
 		goto cleanup;
-	if (!(jobs = calloc(VERIFY_AHEAD, sizeof(*jobs)))) {
+	if (!(jobs = calloc(VERIFY_JOBS, sizeof(*jobs)))) {
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
 	}
-	/* no more workers than items: each opens the repository */
+	/* no more workers than jobs: each opens the repository */
+	nb = (list.n + VERIFY_BATCH - 1) / VERIFY_BATCH;
 	o.threads = svd_threads(threads);
-	if (o.threads > list.n)
-		o.threads = (unsigned)list.n;
-	if (list.n > 0 && (error = svd_workq_new(&q, &o)) < 0)
+	if (o.threads > nb)
+		o.threads = (unsigned)nb;
+	if (nb > 0 && (error = svd_workq_new(&q, &o)) < 0)
 		goto cleanup;
-	/* jobs[i % VERIFY_AHEAD] is item i's, from its submission to its callback */
-	for (i = 0; i < list.n && error == 0; i++) {
-		verify_job *j = &jobs[i % VERIFY_AHEAD];
+	/* jobs[b % VERIFY_JOBS] is batch b's, from its submission to its callbacks */
+	for (b = 0; b < nb && error == 0; b++) {
+		verify_job *j = &jobs[b % VERIFY_JOBS];
 
-		while (error == 0 && next < list.n && next < i + VERIFY_AHEAD) {
-			verify_job *k = &jobs[next % VERIFY_AHEAD];
-			k->item = &list.v[next++];
-			k->verdict = NULL;
-			k->bytes = 0;
-			error = svd_workq_submit(q, &k->job, 1, 0);
+		while (error == 0 && next < nb && next < b + VERIFY_JOBS) {
+			verify_job *s = &jobs[next % VERIFY_JOBS];
+			s->items = &list.v[next * VERIFY_BATCH];
+			s->n = list.n - next * VERIFY_BATCH < VERIFY_BATCH ? list.n - next * VERIFY_BATCH
+			                                                    : VERIFY_BATCH;
+			memset(s->verdicts, 0, sizeof(s->verdicts));
+			memset(s->bytes, 0, sizeof(s->bytes));
+			next++;
+			error = svd_workq_submit(q, &s->job, 1, 0);
 		}
 		if (error < 0 || (error = svd_workq_wait(q, &j->job)) < 0)
 			break;
-		st.items++;
-		st.bytes += j->bytes;
-		st.signatures += svd_verdict_sig_count(j->verdict);
-		if (!svd_verdict_ok(j->verdict))
-			st.failed++;
-		if (cb && (stop = cb(j->verdict, payload)) != 0)
-			error = stop;
-		svd_verdict_free(j->verdict);
-		j->verdict = NULL;
+		for (k = 0; k < j->n; k++) {
+			st.items++;
+			st.bytes += j->bytes[k];
+			st.signatures += svd_verdict_sig_count(j->verdicts[k]);
+			if (!svd_verdict_ok(j->verdicts[k]))
+				st.failed++;
+			if (cb && error == 0 && (stop = cb(j->verdicts[k], payload)) != 0)
+				error = stop;
+			svd_verdict_free(j->verdicts[k]);
+			j->verdicts[k] = NULL;
+		}
 	}
 	/* after a failure or a stop: the jobs still out are waited for, their verdicts dropped */
 	svd_workq_free(q);
-	for (; i < next; i++)
-		svd_verdict_free(jobs[i % VERIFY_AHEAD].verdict);
+	for (; b < next; b++)
+		for (k = 0; k < jobs[b % VERIFY_JOBS].n; k++)
+			svd_verdict_free(jobs[b % VERIFY_JOBS].verdicts[k]);
 cleanup:
 	free(jobs);
 	free(list.v);
