@@ -8,10 +8,9 @@
 
 #include "samvydav/item.h"
 #include "samvydav/store.h"
+#include "draft.h" /* SVD_MANIFEST_NAME, SVD_SIG_DIR */
 
-#define SVD_ITEMS_DIR     "items"
-#define SVD_MANIFEST_NAME "manifest.json"
-#define SVD_SIG_DIR       "sig"
+#define SVD_ITEMS_DIR "items"
 
 /* An item's folder read from a git tree: entries for the gate, and the blobs they borrow from. */
 typedef struct svd_tree_item {
@@ -67,6 +66,12 @@ struct svd_packw *svd_txn_packw(svd_txn *t);
 
 /* The archive an operation writes to. */
 svd_archive *svd_txn_archive(svd_txn *t);
+
+/* items/<id> in main as t began; SVD_ENOTFOUND when main holds no such item. */
+int svd_txn_base_item(git_oid *out, svd_txn *t, const char *id);
+
+/* Is an item of this id staged in t already? 1 or 0. */
+int svd_txn_is_staged(svd_txn *t, const char *id);
 
 /*
  * An item begins (open 1) or ends (open 0) being staged into t

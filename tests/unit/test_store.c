@@ -22,6 +22,7 @@
 
 #include "helpers.h"
 #include "samvydav/archive.h"
+#include "samvydav/ingest.h"
 #include "samvydav/item.h"
 #include "samvydav/key.h"
 #include "samvydav/manifest.h"

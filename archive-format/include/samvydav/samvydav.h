@@ -15,6 +15,7 @@
 #include "bundle.h"
 #include "export.h"
 #include "import.h"
+#include "ingest.h"
 #include "peer.h"
 #include "site.h"
 #include "stick.h"

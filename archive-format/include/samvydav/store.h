@@ -6,7 +6,8 @@
  * sig/<KEYID>.minisig}. Every item passes svd_item_check() before it is
  * written; all objects of an operation go into one pack, and main moves
  * only after the pack and its index are on disk, so a crash at any instant
- * leaves main as it was or as it will be.
+ * leaves main as it was or as it will be. Items from an editor's folders
+ * and JSON lines come in through ingest.h.
  */
 #ifndef SAMVYDAV_STORE_H
 #define SAMVYDAV_STORE_H
@@ -64,22 +65,6 @@ typedef struct svd_source_file {
  */
 int svd_txn_add_new(svd_txn *t, svd_manifest *m, const svd_source_file *files, size_t n,
                     const svd_seckey *sk, svd_verdict **verdict);
-
-/**
- * Stage items from a path: a folder holding one item, a folder of item
- * folders, or a JSON lines file (see SPEC.md, "Adding from files"). An item
- * folder holds either manifest.json (a prepared item, taken byte for byte,
- * with sig/<KEYID>.minisig or manifest.json.minisig signatures) or
- * meta.json (metadata; every other regular file is a payload).
- *
- * @param sk a key to sign every item with, or NULL (prepared items must
- *        then carry a trusted signature)
- * @param cb told about each item, accepted or refused; may be NULL
- * @return 0 when every item was accepted; SVD_ECORRUPT when some were
- *         refused (the rest are staged); other codes for I/O.
- */
-int svd_txn_add_path(svd_txn *t, const char *path, const svd_seckey *sk, svd_item_cb cb,
-                     void *payload);
 
 /**
  * Co-sign an item already in main (not one staged in this same operation:
