@@ -1,15 +1,19 @@
 /*
- * bundle_read.c: reading a bundle that may be damaged or hostile, for
- * import and inspect (SPEC.md, 9.7).
+ * bundle_read.c: reading a bundle that may be damaged or hostile (SPEC.md,
+ * 9.7), for inspect and extract here and for the import through a sink
+ * (bundle_sink.h, import.c).
  *
  * The file is taken apart frame by frame: each zstd frame is decompressed
  * on its own, under a window limit and an output cap, and its content is
  * handed to libarchive (tar only) followed by a synthetic end-of-archive
  * marker, so that every frame parses as a tar stream by itself. Entries are
- * read in memory and grouped into items; each finished item goes to a sink
- * (the import's pack and gate, or inspect's gate alone). A frame that fails
- * in any way is reported as damaged and costs only its own items; reading
- * goes on at the next frame, from the index or by scanning for frame magic.
+ * read in memory and grouped into items; each item's files stream to a
+ * sink as they are read, and the finished item goes through the gate (the
+ * sink's, or the reader's with a trust list) and then to the sink: the
+ * import's staging, extract's folder, or nothing for inspect. A frame that
+ * fails in any way is reported as damaged and costs only its own items;
+ * reading goes on at the next frame, from the index or by scanning for
+ * frame magic.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -18,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -29,14 +32,14 @@
 #include <zstd.h>
 
 #include "samvydav/bundle.h"
-#include "samvydav/import.h"
-#include "samvydav/pause.h"
+#include "samvydav/manifest.h"
+#include "samvydav/sig.h"
 #include "bundle_internal.h"
+#include "bundle_sink.h"
 #include "canon.h"
 #include "extract_writer.h"
 #include "library_paths.h"
 #include "sha256.h"
-#include "stage.h"
 #include "util.h"
 
 #define ZSTD_MAGIC      0xFD2FB528u
@@ -237,24 +240,18 @@ static void ts_reset(tscan *ts)
 }
 
 /*
- * Where finished items go: the import (staged into the operation through
- * stage.h: files into its pack as they are read, then the gate), inspect
- * (gate), or extract (gate, with the files written to dir as they are read).
+ * Extract's sink: each item's files written to dir as they are read, by a
+ * second thread (extract_writer.c), and kept or removed by the verdict.
  */
-typedef struct sink {
-	svd_txn *txn;           /* import; NULL for inspect and extract */
-	const svd_trust *trust; /* inspect and extract */
-	svd_stage *stage;       /* import: the item being read, staged; NULL between items */
-	const char *dir;        /* extract: the folder that gets items/<xx>/<id>/ */
-	svd_dw *dw;             /* extract: the thread that writes the files */
-	int in_part;            /* extract: the current item's files are being written */
-	char part[4200];        /* its folder */
-	svd_extract_body *body; /* extract: where the callback finds body.md */
-	uint8_t fans[32];       /* extract: which items/<xx> folders exist (a bit each) */
-} sink;
+typedef struct extractor {
+	const char *dir;  /* the folder that gets items/<xx>/<id>/ */
+	svd_dw *dw;       /* the thread that writes the files */
+	int in_part;      /* the current item's files are being written */
+	char part[4200];  /* its folder */
+	uint8_t fans[32]; /* which items/<xx> folders exist (a bit each) */
+} extractor;
 
 typedef struct reader {
-	const char *path;
 	int fd;
 	uint64_t size;
 	frame *frames; /* from the index, or found while scanning */
@@ -290,9 +287,9 @@ typedef struct reader {
 
 	const svd_bundle_cbs *cbs;
 	svd_bundle_stats *st;
-	sink *sk;
-	FILE *refused; /* the refusal record, opened on first use */
-	char refused_path[4096];
+	const svd_bundle_sink *sk;
+	const svd_trust *trust; /* the reader's gate, for a sink without one */
+	svd_extract_body *body; /* extract: where the callback finds body.md */
 	size_t entries_seen;
 	int stop; /* a callback asked to stop, or a fatal error */
 	int fatal;
@@ -325,19 +322,6 @@ static int pread_all(reader *r, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* The record of what an import refused, in ARCHIVE/refused/, opened on first use. */
-static FILE *refused_file(reader *r)
-{
-	if (!r->refused && r->refused_path[0]) {
-		r->refused = fopen(r->refused_path, "w");
-		if (r->refused)
-			fprintf(r->refused, "# samvydav import of %s\n", r->path);
-		else
-			r->refused_path[0] = '\0'; /* tried once; the report on stderr stands */
-	}
-	return r->refused;
-}
-
 static void damage(reader *r, uint64_t offset, uint64_t length, const char *fmt, ...)
     SVD_PRINTF(4, 5);
 
@@ -351,9 +335,8 @@ static void damage(reader *r, uint64_t offset, uint64_t length, const char *fmt,
 	va_end(ap);
 	if (r->cbs && r->cbs->damage)
 		r->cbs->damage(offset, length, what, r->cbs->payload);
-	if (refused_file(r))
-		fprintf(r->refused, "damage\t%llu\t%llu\t%s\n", (unsigned long long)offset,
-		        (unsigned long long)length, what);
+	if (r->sk->damage)
+		r->sk->damage(r->sk->ctx, offset, length, what);
 }
 
 /*
@@ -678,78 +661,92 @@ static la_ssize_t frame_read(struct archive *ar, void *payload, const void **buf
  * but not written: the first stays. The writing is done by a second thread
  * (extract_writer.c), in the order it is asked for.
  */
-static int part_begin(reader *r)
+static int part_begin(void *ctx, const char *id)
 {
-	sink *sk = r->sk;
+	extractor *ex = ctx;
 	unsigned x;
 	int error, make_fan;
 
-	snprintf(sk->part, sizeof(sk->part), "%.4000s/items/%.2s/%s", sk->dir, r->id, r->id);
-	svd_hex_decode((uint8_t *)&x, 1, r->id);
+	snprintf(ex->part, sizeof(ex->part), "%.4000s/items/%.2s/%s", ex->dir, id, id);
+	svd_hex_decode((uint8_t *)&x, 1, id);
 	x &= 0xFF;
-	make_fan = !(sk->fans[x / 8] & (1u << (x % 8)));
-	sk->fans[x / 8] |= (uint8_t)(1u << (x % 8));
-	if ((error = svd_dw_begin(sk->dw, sk->part, make_fan)) < 0)
-		return r->fatal = error;
-	sk->in_part = 1;
+	make_fan = !(ex->fans[x / 8] & (1u << (x % 8)));
+	ex->fans[x / 8] |= (uint8_t)(1u << (x % 8));
+	if ((error = svd_dw_begin(ex->dw, ex->part, make_fan)) < 0)
+		return error;
+	ex->in_part = 1;
 	return 0;
 }
 
-/* Extract: what an item cut short (a callback that stopped the read) left. */
-static void part_discard_sink(sink *sk)
+static int part_file_begin(void *ctx, const char *path, uint64_t size)
 {
-	if (!sk->in_part)
-		return;
-	sk->in_part = 0;
-	svd_dw_discard(sk->dw);
+	extractor *ex = ctx;
+
+	(void)size;
+	return ex->in_part ? svd_dw_open(ex->dw, path) : 0;
 }
 
-/* Extract: a refused or lost item leaves nothing behind. */
-static void part_discard(reader *r)
+static int part_file_write(void *ctx, const void *data, size_t len)
 {
-	sink *sk = r->sk;
-	int error;
+	extractor *ex = ctx;
 
-	if (!sk->in_part)
-		return;
-	sk->in_part = 0;
-	if ((error = svd_dw_discard(sk->dw)) < 0 && !r->fatal)
-		r->fatal = error;
+	return ex->in_part ? svd_dw_write(ex->dw, data, len) : 0;
+}
+
+/* The file is closed even when it was cut short: the item goes, and its folder with it. */
+static int part_file_end(void *ctx, int whole)
+{
+	extractor *ex = ctx;
+	int error = 0;
+
+	(void)whole;
+	if (ex->in_part)
+		error = svd_dw_close(ex->dw);
+	/* a failed write, seen at the next file */
+	return error < 0 ? error : svd_dw_failed(ex->dw);
+}
+
+/* Extract: a refused, lost or cut short item leaves nothing behind. */
+static int part_discard(void *ctx, svd_bundle_drop why)
+{
+	extractor *ex = ctx;
+
+	(void)why;
+	if (!ex->in_part)
+		return 0;
+	ex->in_part = 0;
+	return svd_dw_discard(ex->dw);
 }
 
 /* Extract: an accepted item stays, without the signature files the gate left out. */
-static void part_keep(reader *r, const svd_verdict *v)
+static int part_verdict(void *ctx, const svd_verdict *v)
 {
-	sink *sk = r->sk;
+	extractor *ex = ctx;
 	char *names = NULL;
 	size_t i, len = 0;
 	int error;
 
-	if (!sk->in_part)
-		return;
-	sk->in_part = 0;
+	if (!svd_verdict_ok(v))
+		return part_discard(ctx, SVD_BUNDLE_DROP_REFUSED);
+	if (!ex->in_part)
+		return 0;
+	ex->in_part = 0;
 	for (i = 0; i < svd_verdict_dropped_count(v); i++) {
 		const char *file;
 		svd_verdict_dropped(v, i, &file, NULL);
 		len += strlen(file) + 1;
 	}
-	if (len && !(names = malloc(len))) {
-		error = svd_error_set(SVD_ERROR, "out of memory");
-		goto fail;
-	}
+	if (len && !(names = malloc(len)))
+		return svd_error_set(SVD_ERROR, "out of memory");
 	for (i = 0, len = 0; i < svd_verdict_dropped_count(v); i++) {
 		const char *file;
 		svd_verdict_dropped(v, i, &file, NULL);
 		memcpy(names + len, file, strlen(file) + 1);
 		len += strlen(file) + 1;
 	}
-	error = svd_dw_keep(sk->dw, names, len);
+	error = svd_dw_keep(ex->dw, names, len);
 	free(names);
-	if (error == 0)
-		return;
-fail:
-	if (!r->fatal)
-		r->fatal = error;
+	return error;
 }
 
 static void item_clear(reader *r)
@@ -763,51 +760,39 @@ static void item_clear(reader *r)
 	r->nents = 0;
 	r->id[0] = '\0';
 	r->bad_entry = 0;
-	if (r->sk->body) {
-		r->sk->body->len = 0;
-		r->sk->body->have = 0;
+	if (r->body) {
+		r->body->len = 0;
+		r->body->have = 0;
 	}
 }
 
-static void record_refusal(reader *r, const svd_verdict *v)
-{
-	size_t i;
-
-	if (!refused_file(r))
-		return;
-	for (i = 0; i < svd_verdict_problem_count(v); i++) {
-		const char *file, *check, *msg;
-		svd_verdict_problem(v, i, &file, &check, &msg);
-		fprintf(r->refused, "refused\t%s\t%s\t%s\t%s\n",
-		        svd_verdict_id(v) ? svd_verdict_id(v) : "-", file, check, msg);
-	}
-}
-
-/* Tell the caller about an item, record a refusal. Returns non-zero to stop. */
+/*
+ * Tell the sink about an item (extract keeps or removes its files, the
+ * import records a refusal), then the caller. Returns non-zero to stop.
+ */
 static int report(reader *r, const svd_verdict *v)
 {
-	if (!svd_verdict_ok(v))
-		record_refusal(r, v);
+	int error;
+
+	if (r->sk->item_verdict && (error = r->sk->item_verdict(r->sk->ctx, v)) < 0) {
+		if (!r->fatal)
+			r->fatal = error;
+		return 1;
+	}
 	if (r->cbs && r->cbs->item && r->cbs->item(v, r->cbs->payload) != 0)
 		r->stop = 1;
 	return r->stop;
 }
 
 /*
- * Import: the item being read ends without the gate (refused, or lost):
- * its blobs are taken back. A refusal with no item begun is counted too.
+ * The item being read ends without the gate (refused, or lost): the sink
+ * takes back what it has of it (the import its blobs, extract its files).
+ * A refusal with no item begun is told too, to be counted.
  */
-static int stage_end(reader *r, svd_stage_end why)
+static int drop_item(reader *r, svd_bundle_drop why)
 {
-	int error = 0;
+	int error = r->sk->item_drop ? r->sk->item_drop(r->sk->ctx, why) : 0;
 
-	if (r->sk->stage) {
-		error = svd_stage_abandon(r->sk->stage, why);
-		svd_stage_free(r->sk->stage);
-		r->sk->stage = NULL;
-	} else if (r->sk->txn && why == SVD_STAGE_REFUSED) {
-		svd_txn_note_refused(r->sk->txn);
-	}
 	if (error < 0 && !r->fatal)
 		r->fatal = error;
 	return error;
@@ -821,8 +806,8 @@ static int refuse_item(reader *r, const char *file, const char *check, const cha
 
 	if (r->id[0])
 		r->st->items++;
-	/* an item in progress has blobs in the pack to take back; a stray entry has none */
-	if (stage_end(r, SVD_STAGE_REFUSED) < 0)
+	/* an item in progress has something to take back; a stray entry has none */
+	if (drop_item(r, SVD_BUNDLE_DROP_REFUSED) < 0)
 		return -1;
 	r->st->refused++;
 	snprintf(source, sizeof(source), "frame at %llu", (unsigned long long)r->frame_start);
@@ -838,7 +823,7 @@ static int refuse_item(reader *r, const char *file, const char *check, const cha
 	return 0;
 }
 
-/* The item read whole: through the gate, and staged when importing. */
+/* The item read whole: through the gate (the sink's, or ours), then to the sink. */
 static int item_finish(reader *r)
 {
 	svd_entry *ents = NULL;
@@ -850,7 +835,6 @@ static int item_finish(reader *r)
 	if (!r->id[0])
 		return 0;
 	if (r->bad_entry) {
-		part_discard(r);
 		error = refuse_item(r, r->bad_path, "layout", r->bad_why);
 		item_clear(r);
 		return error;
@@ -869,35 +853,20 @@ static int item_finish(reader *r)
 	}
 	snprintf(source, sizeof(source), "frame at %llu", (unsigned long long)r->frame_start);
 	r->st->items++;
-	if (r->sk->txn) {
-		/* staged, or refused and its blobs taken back */
-		error = svd_stage_finish(r->sk->stage, ents, r->nents, source,
-		                         SVD_CHECK_DROP_BAD_SIGS, &v);
-		svd_stage_free(r->sk->stage);
-		r->sk->stage = NULL;
-		if (error == SVD_ECORRUPT)
-			error = 0;
-	} else {
-		if ((error = svd_item_check_ext(&v, r->id, ents, r->nents, r->sk->trust,
-		                                SVD_CHECK_DROP_BAD_SIGS)) < 0 ||
-		    (error = svd_verdict_set_source(v, source)) < 0) {
-			r->fatal = error;
-			goto cleanup;
-		}
-	}
+	if (r->sk->item_gate)
+		error = r->sk->item_gate(r->sk->ctx, ents, r->nents, source, &v);
+	else if ((error = svd_item_check_ext(&v, r->id, ents, r->nents, r->trust,
+	                                     SVD_CHECK_DROP_BAD_SIGS)) >= 0)
+		error = svd_verdict_set_source(v, source);
 	if (error < 0) {
 		r->fatal = error;
 		goto cleanup;
 	}
-	if (svd_verdict_ok(v)) {
-		part_keep(r, v);
+	if (svd_verdict_ok(v))
 		r->st->accepted++;
-	} else {
-		part_discard(r);
+	else
 		r->st->refused++;
-	}
-	if (!r->fatal)
-		report(r, v);
+	report(r, v);
 cleanup:
 	svd_verdict_free(v);
 	free(ents);
@@ -905,11 +874,10 @@ cleanup:
 	return error;
 }
 
-/* An item lost with a damaged frame: its blobs are taken back. */
+/* An item lost with a damaged frame: the sink takes back what it has of it. */
 static void item_lose(reader *r)
 {
-	part_discard(r);
-	stage_end(r, SVD_STAGE_LOST);
+	drop_item(r, SVD_BUNDLE_DROP_LOST);
 	item_clear(r);
 }
 
@@ -1009,38 +977,40 @@ static const char *entry_problem(struct archive_entry *e, const char *path)
 	return NULL;
 }
 
-/* Read an entry's data: hash it, keep small files, stream it into the operation's pack. */
-static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_stage *sg,
-                      svd_dw *dw)
+/*
+ * Read an entry's data: hash it, keep small files, and, when it is an
+ * item's file (to_sink), stream it to the sink as it comes.
+ */
+static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, int to_sink)
 {
+	const svd_bundle_sink *sk = r->sk;
+	int (*put)(void *, const void *, size_t) = to_sink ? sk->file_write : NULL;
 	svd_extract_body *body =
-	    r->sk->body && r->sk->body->cap && re->path && !strcmp(re->path, "body.md")
-	        ? r->sk->body
-	        : NULL;
+	    to_sink && r->body && r->body->cap && !strcmp(re->path, "body.md") ? r->body : NULL;
 	svd_sha256 h;
 	uint64_t got = 0;
-	int error;
+	int error = 0, e2;
 
 	if (keep && !(re->data = malloc((size_t)re->size + 1)))
 		return r->fatal = svd_error_set(SVD_ERROR, "out of memory");
 	svd_sha256_init(&h);
-	if (sg && (error = svd_stage_file_begin(sg, re->path, re->size)) < 0)
+	if (to_sink && sk->file_begin && (error = sk->file_begin(sk->ctx, re->path, re->size)) < 0)
 		return r->fatal = error;
 	for (;;) {
 		la_ssize_t n = archive_read_data(ar, r->data, IN_CHUNK);
-		if (n < 0)
-			return -1; /* damage: the caller reports it */
+		if (n < 0 || got + (uint64_t)n > re->size) {
+			error = -1; /* damage: the caller reports it */
+			break;
+		}
 		if (n == 0)
 			break;
-		if (got + (uint64_t)n > re->size)
-			return -1;
 		svd_sha256_update(&h, r->data, (size_t)n);
 		if (keep)
 			memcpy(re->data + got, r->data, (size_t)n);
-		if (sg && (error = svd_stage_file_write(sg, r->data, (size_t)n)) < 0)
-			return r->fatal = error;
-		if (dw && (error = svd_dw_write(dw, r->data, (size_t)n)) < 0)
-			return r->fatal = error;
+		if (put && (error = put(sk->ctx, r->data, (size_t)n)) < 0) {
+			r->fatal = error;
+			break;
+		}
 		if (body && body->len < body->cap) {
 			size_t take =
 			    body->cap - body->len < (size_t)n ? body->cap - body->len : (size_t)n;
@@ -1049,16 +1019,18 @@ static int entry_read(reader *r, struct archive *ar, rentry *re, int keep, svd_s
 		}
 		got += (uint64_t)n;
 	}
-	if (got != re->size)
-		return -1;
-	svd_sha256_final(&h, re->sha256);
-	if (keep)
-		re->data[got] = '\0';
-	if (body)
-		body->have = 1;
-	if (sg && (error = svd_stage_file_end(sg)) < 0)
-		return r->fatal = error;
-	return 0;
+	if (error == 0 && got != re->size)
+		error = -1;
+	if (error == 0) {
+		svd_sha256_final(&h, re->sha256);
+		if (keep)
+			re->data[got] = '\0';
+		if (body)
+			body->have = 1;
+	}
+	if (to_sink && sk->file_end && (e2 = sk->file_end(sk->ctx, error == 0)) < 0 && !r->fatal)
+		error = r->fatal = e2;
+	return error;
 }
 
 static int add_entry(reader *r, rentry **out)
@@ -1095,7 +1067,7 @@ static int read_meta(reader *r, struct archive *ar, uint64_t size)
 	}
 	tmp.size = size;
 	/* BUNDLE.json is read, never stored */
-	if (entry_read(r, ar, &tmp, 1, NULL, NULL) < 0) {
+	if (entry_read(r, ar, &tmp, 1, 0) < 0) {
 		free(tmp.data);
 		return r->fatal ? r->fatal : -1;
 	}
@@ -1182,7 +1154,7 @@ static int read_frame(reader *r, int first)
 		const char *path, *rest, *why;
 		char id[SVD_ID_HEX_LEN + 1];
 		rentry *re = NULL;
-		int keep, e2;
+		int keep;
 
 		ret = archive_read_next_header(ar, &e);
 		if (ret == ARCHIVE_EOF)
@@ -1248,14 +1220,12 @@ static int read_frame(reader *r, int first)
 			/* a new item: the previous one is whole */
 			if ((error = item_finish(r)) < 0)
 				break;
-			if (r->sk->txn &&
-			    (error = svd_stage_begin(&r->sk->stage, r->sk->txn)) < 0) {
+			memcpy(r->id, id, sizeof(id));
+			if (r->sk->item_begin &&
+			    (error = r->sk->item_begin(r->sk->ctx, r->id)) < 0) {
 				r->fatal = error;
 				break;
 			}
-			memcpy(r->id, id, sizeof(id));
-			if (r->sk->dir && (error = part_begin(r)) < 0)
-				break;
 		}
 		{
 			size_t i;
@@ -1297,16 +1267,7 @@ static int read_frame(reader *r, int first)
 			archive_read_data_skip(ar);
 			continue;
 		}
-		if (r->sk->in_part && (error = svd_dw_open(r->sk->dw, rest)) < 0) {
-			r->fatal = error;
-			break;
-		}
-		ret = entry_read(r, ar, re, keep, r->sk->stage, r->sk->in_part ? r->sk->dw : NULL);
-		if (r->sk->in_part && (e2 = svd_dw_close(r->sk->dw)) < 0 && !r->fatal)
-			r->fatal = e2;
-		/* a failed write, seen at the next file */
-		if (r->sk->dw && !r->fatal && (e2 = svd_dw_failed(r->sk->dw)) < 0)
-			r->fatal = e2;
+		ret = entry_read(r, ar, re, keep, 1);
 		if (r->fatal) {
 			error = r->fatal;
 			break;
@@ -1437,9 +1398,10 @@ static void count_lost(reader *r)
 	r->st->lost = declared > r->st->items ? declared - r->st->items : 0;
 }
 
-static int read_bundle(const char *path, sink *sk, const svd_bundle_cbs *cbs,
-                       svd_bundle_stats *stats, const char *refused_dir)
+static int read_bundle(const char *path, const svd_trust *trust, const svd_bundle_sink *sk,
+                       svd_extract_body *body, const svd_bundle_cbs *cbs, svd_bundle_stats *stats)
 {
+	static const svd_bundle_sink none;
 	reader r;
 	svd_bundle_stats st;
 	struct stat sb;
@@ -1447,10 +1409,11 @@ static int read_bundle(const char *path, sink *sk, const svd_bundle_cbs *cbs,
 
 	memset(&r, 0, sizeof(r));
 	memset(&st, 0, sizeof(st));
-	r.path = path;
 	r.cbs = cbs;
 	r.st = &st;
-	r.sk = sk;
+	r.sk = sk ? sk : &none;
+	r.trust = trust;
+	r.body = body;
 	r.fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (r.fd < 0)
 		return svd_error_set(errno == ENOENT ? SVD_ENOTFOUND : SVD_ERROR, "%s: %s", path,
@@ -1472,16 +1435,6 @@ static int read_bundle(const char *path, sink *sk, const svd_bundle_cbs *cbs,
 		goto cleanup;
 	}
 	ZSTD_DCtx_setParameter(r.dctx, ZSTD_d_windowLogMax, SVD_BUNDLE_WINDOW_LOG_MAX);
-	if (refused_dir) {
-		char stamp[32];
-		const char *base = strrchr(path, '/');
-		time_t now = time(NULL);
-		struct tm tm;
-		gmtime_r(&now, &tm);
-		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-		snprintf(r.refused_path, sizeof(r.refused_path), "%s/%s-%.200s.txt", refused_dir,
-		         stamp, base ? base + 1 : path);
-	}
 	st.has_index = read_index(&r);
 	st.bytes = r.size;
 	if (st.has_index == -2) {
@@ -1510,16 +1463,12 @@ static int read_bundle(const char *path, sink *sk, const svd_bundle_cbs *cbs,
 		                      "%s: %zu items accepted, %zu refused, %zu lost to damage",
 		                      path, st.accepted, st.refused, st.lost);
 cleanup:
-	/* an item cut short by a stop or an error leaves nothing in the pack */
-	svd_stage_free(sk->stage);
-	sk->stage = NULL;
+	/* an item cut short by a stop or an error leaves nothing in the sink;
+	 * the read's outcome is decided, so a failure here adds nothing to it */
+	if (r.sk->item_drop)
+		r.sk->item_drop(r.sk->ctx, SVD_BUNDLE_DROP_LOST);
 	item_clear(&r);
 	free(r.ents);
-	if (r.refused) {
-		fflush(r.refused);
-		fsync(fileno(r.refused));
-		fclose(r.refused);
-	}
 	ZSTD_freeDCtx(r.dctx);
 	free(r.in);
 	free(r.out);
@@ -1534,47 +1483,37 @@ cleanup:
 	return error;
 }
 
-int svd_bundle_import(svd_txn *t, const char *path, const svd_bundle_cbs *cbs,
-                      svd_bundle_stats *stats)
+int svd_bundle_read(const char *path, const svd_trust *trust, const svd_bundle_sink *sink,
+                    const svd_bundle_cbs *cbs, svd_bundle_stats *stats)
 {
-	sink sk;
-	char *dir = svd_txn_refused_dir(t);
-	int error;
-
-	if (!dir)
-		return SVD_ERROR;
-	memset(&sk, 0, sizeof(sk));
-	sk.txn = t;
-	error = read_bundle(path, &sk, cbs, stats, dir);
-	free(dir);
-	/* read through, the refusals on disk, nothing committed yet */
-	if (error == 0 || error == SVD_ECORRUPT)
-		svd_pause_point("bundle.read");
-	return error;
+	return read_bundle(path, trust, sink, NULL, cbs, stats);
 }
 
 int svd_bundle_inspect(const char *path, const svd_trust *trust, const svd_bundle_cbs *cbs,
                        svd_bundle_stats *stats)
 {
-	sink sk;
-
-	memset(&sk, 0, sizeof(sk));
-	sk.trust = trust;
-	return read_bundle(path, &sk, cbs, stats, NULL);
+	return read_bundle(path, trust, NULL, NULL, cbs, stats);
 }
 
 int svd_bundle_extract_ex(const char *path, const svd_trust *trust, const char *dir,
                           const svd_bundle_cbs *cbs, svd_bundle_stats *stats,
                           svd_extract_body *body)
 {
-	sink sk;
+	extractor ex;
+	svd_bundle_sink sk = {
+	    .item_begin = part_begin,
+	    .file_begin = part_file_begin,
+	    .file_write = part_file_write,
+	    .file_end = part_file_end,
+	    .item_verdict = part_verdict,
+	    .item_drop = part_discard,
+	    .ctx = &ex,
+	};
 	char items[4200];
 	int error, e2;
 
-	memset(&sk, 0, sizeof(sk));
-	sk.trust = trust;
-	sk.dir = dir;
-	sk.body = body;
+	memset(&ex, 0, sizeof(ex));
+	ex.dir = dir;
 	if (strlen(dir) > 4000)
 		return svd_error_set(SVD_EINVALID, "%.100s...: the folder's path is too long", dir);
 	snprintf(items, sizeof(items), "%s/items", dir);
@@ -1587,12 +1526,11 @@ int svd_bundle_extract_ex(const char *path, const svd_trust *trust, const char *
 		if (body->cap && !(body->buf = malloc(body->cap + 1)))
 			return svd_error_set(SVD_ERROR, "out of memory");
 	}
-	if ((error = svd_dw_start(&sk.dw)) < 0)
+	if ((error = svd_dw_start(&ex.dw)) < 0)
 		goto cleanup;
-	error = read_bundle(path, &sk, cbs, stats, NULL);
-	part_discard_sink(&sk);
+	error = read_bundle(path, trust, &sk, body, cbs, stats);
 	/* every file written, or the first failure, which outweighs the rest */
-	if ((e2 = svd_dw_finish(sk.dw)) < 0)
+	if ((e2 = svd_dw_finish(ex.dw)) < 0)
 		error = e2;
 cleanup:
 	if (body) {
