@@ -7,9 +7,9 @@
  * (samvydav/bundles, samvydav/have), the names of the bundles written onto
  * it (for-<MIRROR>-<UTC time>[.N].tar.zst), the room left on it, and the
  * escaping of what it names. It owns no format: bundles are read and
- * written by bundle_read.c and bundle_write.c (through the export,
- * export.c), have-files by have.c, and the record of bundles already seen
- * is the caller's.
+ * written by bundle_read.c and bundle_write.c (through the import,
+ * import.c, and the export, export.c), have-files by have.c, and the
+ * record of bundles already seen is the caller's.
  */
 #include <dirent.h>
 #include <errno.h>
