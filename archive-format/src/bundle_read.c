@@ -1465,7 +1465,7 @@ static int read_bundle(const char *path, const svd_trust *trust, const svd_bundl
 cleanup:
 	/* an item cut short by a stop or an error leaves nothing in the sink;
 	 * the read's outcome is decided, so a failure here adds nothing to it */
-	if (r.sk->item_drop)
+	if (r.id[0] && r.sk->item_drop)
 		r.sk->item_drop(r.sk->ctx, SVD_BUNDLE_DROP_LOST);
 	item_clear(&r);
 	free(r.ents);

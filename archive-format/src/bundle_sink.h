@@ -22,9 +22,11 @@
  *
  * and damage for each damaged region, after the caller's damage callback.
  * Any callback may be NULL. One returning a negative code stops the read
- * with that code, as an error of the reader's would; the item in progress
- * is then dropped (item_drop, SVD_BUNDLE_DROP_LOST). Callbacks run on the
- * reading thread, one at a time.
+ * with that code, as an error of the reader's would; an item begun (even
+ * by an item_begin that failed) and not yet ended is then dropped
+ * (item_drop, SVD_BUNDLE_DROP_LOST), and so is one that a stop by the
+ * caller's item callback cuts short. Callbacks run on the reading thread,
+ * one at a time.
  */
 #ifndef SVD_BUNDLE_SINK_H
 #define SVD_BUNDLE_SINK_H
