@@ -664,12 +664,13 @@ static la_ssize_t frame_read(struct archive *ar, void *payload, const void **buf
 static int part_begin(void *ctx, const char *id)
 {
 	extractor *ex = ctx;
+	uint8_t fan = 0;
 	unsigned x;
 	int error, make_fan;
 
 	snprintf(ex->part, sizeof(ex->part), "%.4000s/items/%.2s/%s", ex->dir, id, id);
-	svd_hex_decode((uint8_t *)&x, 1, id);
-	x &= 0xFF;
+	svd_hex_decode(&fan, 1, id); /* the first byte of the id: its fan-out folder */
+	x = fan;
 	make_fan = !(ex->fans[x / 8] & (1u << (x % 8)));
 	ex->fans[x / 8] |= (uint8_t)(1u << (x % 8));
 	if ((error = svd_dw_begin(ex->dw, ex->part, make_fan)) < 0)
