@@ -9,9 +9,12 @@
  * Two threads share the work, because deflating is most of it: the caller's
  * thread hashes each object (its id decides whether it is new) and queues
  * its bytes; a worker, a queue's only one (workq.h), deflates and writes
- * them, in order. The queue holds at most QUEUE_BYTES of data, in jobs of
- * BUF_SIZE bytes that are used again, so memory stays bounded whatever the
- * size of a blob. Only the caller's thread
+ * them, in order. Data goes in at most DATA_JOBS jobs of BUF_SIZE bytes,
+ * made one by one until there are DATA_JOBS and used again from then on,
+ * so memory stays bounded whatever the size of a blob, and a run makes the
+ * same allocations however the two threads happen to interleave (the
+ * fault loop fails the k-th allocation, and needs the k-th to be the same
+ * in every run). Only the caller's thread
  * touches the ids; only the worker touches the file, the write buffer and
  * zlib, until finish waits for it.
  */
@@ -52,7 +55,7 @@
 #define PROBE_BYTES  (16 * 1024)
 #define LARGE_OFFSET 0x80000000u
 #define QUEUE_BYTES  (8u * 1024 * 1024) /* data queued for the worker, at most */
-#define SPARE_JOBS   (QUEUE_BYTES / BUF_SIZE + 1) /* data jobs kept for reuse, at most */
+#define DATA_JOBS    8                  /* data jobs of one writer: 2 MiB of data queued, at most */
 
 /* What the worker is asked to do, in order. */
 enum job_type { J_BEGIN, J_DATA, J_END, J_ROLLBACK };
@@ -60,11 +63,11 @@ enum job_type { J_BEGIN, J_DATA, J_END, J_ROLLBACK };
 typedef struct job {
 	svd_job job; /* the queue's */
 	enum job_type type;
-	int objtype;     /* J_BEGIN */
-	uint64_t size;   /* J_BEGIN: the object's size */
-	size_t len;      /* J_DATA */
-	int keep;        /* J_END: 0 when the object turned out to be a duplicate */
-	size_t count;    /* J_ROLLBACK: the objects to keep */
+	int objtype;   /* J_BEGIN */
+	uint64_t size; /* J_BEGIN: the object's size */
+	size_t len;    /* J_DATA */
+	int keep;      /* J_END: 0 when the object turned out to be a duplicate */
+	size_t count;  /* J_ROLLBACK: the objects to keep */
 	struct job *spare_next;
 	uint8_t chunk[]; /* J_DATA: len bytes; room for BUF_SIZE */
 } job;
@@ -108,9 +111,10 @@ struct svd_packw {
 	/* the worker; its failure is the queue's, and leaves the pack unusable */
 	svd_workq *q;
 	pthread_mutex_t spare_lock; /* data jobs done, for the next ones */
+	pthread_cond_t spare_back;  /* a data job came back */
 	int spare_ready;
 	job *spare;
-	size_t nspare;
+	size_t ndata; /* data jobs made: spare, queued or being filled */
 
 	/* the worker's own state */
 	placed *wo; /* per kept object, in the caller's order */
@@ -493,38 +497,54 @@ static int run_job(svd_job *qj, void *state, void *payload)
 }
 
 /*
- * A job done (or dropped): a data job is kept for the next one, up to
- * what the queue can hold, so that a long stream allocates nothing.
+ * A job done (or dropped, or refused by the queue): a data job is kept for
+ * the next one, so that a long stream allocates nothing.
  */
 static void release(svd_job *qj, void *payload)
 {
 	svd_packw *pw = payload;
 	job *j = (job *)qj;
 
-	if (j->type == J_DATA) {
-		pthread_mutex_lock(&pw->spare_lock);
-		if (pw->nspare < SPARE_JOBS) {
-			j->spare_next = pw->spare;
-			pw->spare = j;
-			pw->nspare++;
-			j = NULL;
-		}
-		pthread_mutex_unlock(&pw->spare_lock);
+	if (j->type != J_DATA) {
+		free(j);
+		return;
 	}
-	free(j);
+	pthread_mutex_lock(&pw->spare_lock);
+	j->spare_next = pw->spare;
+	pw->spare = j;
+	pthread_cond_signal(&pw->spare_back);
+	pthread_mutex_unlock(&pw->spare_lock);
 }
 
+/*
+ * A data job to fill: a new one while fewer than DATA_JOBS were made (even
+ * when one came back: which of the two happens first is the threads'
+ * timing, and the allocations must not depend on it), then one that came
+ * back, waiting for it if need be. Every job made is spare, queued, or in
+ * the caller's hands, and a queued one always comes back (done, dropped or
+ * refused), so the wait ends.
+ */
 static job *data_job(svd_packw *pw)
 {
-	job *j;
+	job *j = NULL;
 
 	pthread_mutex_lock(&pw->spare_lock);
-	if ((j = pw->spare) != NULL) {
-		pw->spare = j->spare_next;
-		pw->nspare--;
+	if (pw->ndata < DATA_JOBS) {
+		pw->ndata++;
+		pthread_mutex_unlock(&pw->spare_lock);
+		if (!(j = malloc(sizeof(*j) + BUF_SIZE))) {
+			pthread_mutex_lock(&pw->spare_lock);
+			pw->ndata--;
+			pthread_mutex_unlock(&pw->spare_lock);
+		}
+		return j;
 	}
+	while (!pw->spare)
+		pthread_cond_wait(&pw->spare_back, &pw->spare_lock);
+	j = pw->spare;
+	pw->spare = j->spare_next;
 	pthread_mutex_unlock(&pw->spare_lock);
-	return j ? j : malloc(sizeof(*j) + BUF_SIZE);
+	return j;
 }
 
 /*
@@ -661,6 +681,11 @@ int svd_packw_new(svd_packw **out, git_repository *repo)
 		goto cleanup;
 	if (pthread_mutex_init(&pw->spare_lock, NULL) != 0) {
 		error = svd_error_set(SVD_ERROR, "cannot make a lock");
+		goto cleanup;
+	}
+	if (pthread_cond_init(&pw->spare_back, NULL) != 0) {
+		pthread_mutex_destroy(&pw->spare_lock);
+		error = svd_error_set(SVD_ERROR, "cannot make a condition variable");
 		goto cleanup;
 	}
 	pw->spare_ready = 1;
@@ -1076,8 +1101,10 @@ void svd_packw_free(svd_packw *pw)
 		pw->spare = j->spare_next;
 		free(j);
 	}
-	if (pw->spare_ready)
+	if (pw->spare_ready) {
+		pthread_cond_destroy(&pw->spare_back);
 		pthread_mutex_destroy(&pw->spare_lock);
+	}
 	free(pw->wo);
 	if (pw->fd >= 0)
 		close(pw->fd);
