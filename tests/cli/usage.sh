@@ -31,16 +31,20 @@ expect_exit 3 "not trusted" "adding with an untrusted key is refused before anyt
 	svd -C "$A" add --kind article --title t --lang uk --body "$T/b.md" --key "$T/u.key"
 same "$(head_of "$A")" "" "nothing was committed"
 
-# a second writer waits for nobody: it says the archive is busy
-if command -v flock >/dev/null; then
-	flock "$A/lock" sleep 3 &
-	sleep 0.5
-	expect_exit 5 "another samvydav process" "a locked archive exits 5" \
-		svd -C "$A" add --kind article --title t --lang uk --body "$T/b.md" --key "$T/ed.key"
-	wait
-	check "after the lock is gone the add works" \
-		svd -C "$A" add --kind article --title t --lang uk --body "$T/b.md" --key "$T/ed.key"
-fi
+# a second writer waits for nobody: it says the archive is busy. The lock
+# is held (flock, util-linux) from before the add starts until after it
+# ended, however slow the machine: the holder says when it has the lock
+# and lets go only when told.
+flock "$A/lock" sh -c 'touch "$1/locked"; while [ ! -e "$1/release" ]; do sleep 0.05; done' sh "$T" &
+holder=$!
+while [ ! -e "$T/locked" ] && kill -0 "$holder" 2>/dev/null; do sleep 0.05; done
+check "the lock is held by another process" test -e "$T/locked"
+expect_exit 5 "another samvydav process" "a locked archive exits 5" \
+	svd -C "$A" add --kind article --title t --lang uk --body "$T/b.md" --key "$T/ed.key"
+touch "$T/release"
+wait "$holder"
+check "after the lock is gone the add works" \
+	svd -C "$A" add --kind article --title t --lang uk --body "$T/b.md" --key "$T/ed.key"
 
 # an archive with a damaged trust list says which file
 printf 'garbage\n' >"$A/trusted/0000000000000000.pub"
