@@ -599,8 +599,9 @@ int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *id
 		while (error == 0 && next < nb && next < b + VERIFY_JOBS) {
 			verify_job *s = &jobs[next % VERIFY_JOBS];
 			s->items = &list.v[next * VERIFY_BATCH];
-			s->n = list.n - next * VERIFY_BATCH < VERIFY_BATCH ? list.n - next * VERIFY_BATCH
-			                                                    : VERIFY_BATCH;
+			s->n = list.n - next * VERIFY_BATCH < VERIFY_BATCH
+			           ? list.n - next * VERIFY_BATCH
+			           : VERIFY_BATCH;
 			memset(s->verdicts, 0, sizeof(s->verdicts));
 			memset(s->bytes, 0, sizeof(s->bytes));
 			next++;
@@ -697,7 +698,8 @@ int svd_store_file_open(svd_store_file **out, svd_archive *a, const char *id, co
 		error = svd_git_error("cannot read an item's folder");
 		goto cleanup;
 	}
-	if (git_tree_entry_bypath(&te, tree, name) < 0 || git_tree_entry_type(te) != GIT_OBJECT_BLOB) {
+	if (git_tree_entry_bypath(&te, tree, name) < 0 ||
+	    git_tree_entry_type(te) != GIT_OBJECT_BLOB) {
 		error = svd_error_set(SVD_ENOTFOUND, "item %.12s... holds no file %s", id, name);
 		goto cleanup;
 	}
@@ -707,8 +709,8 @@ int svd_store_file_open(svd_store_file **out, svd_archive *a, const char *id, co
 		goto cleanup;
 	}
 	if ((uint64_t)size > max) {
-		error = svd_error_set(SVD_ETOOBIG, "file of %zu bytes is over the limit of %llu", size,
-		                      (unsigned long long)max);
+		error = svd_error_set(SVD_ETOOBIG, "file of %zu bytes is over the limit of %llu",
+		                      size, (unsigned long long)max);
 		goto cleanup;
 	}
 	if (!(*out = calloc(1, sizeof(**out)))) {

@@ -298,8 +298,7 @@ static void test_error_reaches_caller(void **state)
 	 */
 	for (i = 0; i < 6; i++)
 		assert_int_equal(
-		    svd_workq_submit(q, &heap_job(&r, i, i == 5 ? SVD_ECORRUPT : 0)->job, 1, 0),
-		    0);
+		    svd_workq_submit(q, &heap_job(&r, i, i == 5 ? SVD_ECORRUPT : 0)->job, 1, 0), 0);
 	svd_error_set(SVD_ERROR, "the caller's own message");
 	assert_int_equal(svd_workq_finish(q), SVD_ECORRUPT);
 	assert_string_equal(svd_error_last(), "job 5: it broke (on a worker)");
@@ -338,9 +337,8 @@ static void test_first_error_wins(void **state)
 	record_init(&r);
 	q = queue(&r, 1, 64, 1);
 	for (i = 0; i < 10; i++)
-		assert_int_equal(svd_workq_submit(q, &heap_job(&r, i, i >= 2 ? -20 - (int)i : 0)->job,
-		                                  1, 0),
-		                 0);
+		assert_int_equal(
+		    svd_workq_submit(q, &heap_job(&r, i, i >= 2 ? -20 - (int)i : 0)->job, 1, 0), 0);
 	assert_int_equal(svd_workq_drain(q), -22);
 	assert_string_equal(svd_error_last(), "job 2: it broke (on a worker)");
 	assert_int_equal(r.ran, 3);
