@@ -44,15 +44,9 @@ static int draft_own(svd_draft *d, char *p)
 {
 	if (!p)
 		return svd_error_set(SVD_ERROR, "out of memory");
-	if (d->nowned == d->capowned) {
-		size_t ncap = d->capowned ? d->capowned * 2 : 16;
-		char **q = realloc(d->owned, ncap * sizeof(*q));
-		if (!q) {
-			free(p);
-			return svd_error_set(SVD_ERROR, "out of memory");
-		}
-		d->owned = q;
-		d->capowned = ncap;
+	if (svd_grow(&d->owned, &d->capowned, d->nowned + 1, sizeof(*d->owned), 16) < 0) {
+		free(p);
+		return SVD_ERROR;
 	}
 	d->owned[d->nowned++] = p;
 	return 0;
@@ -65,14 +59,8 @@ int svd_draft_push(svd_draft *d, const char *path, svd_entry **out)
 
 	if ((error = draft_own(d, copy)) < 0)
 		return error;
-	if (d->n == d->cap) {
-		size_t ncap = d->cap ? d->cap * 2 : 8;
-		svd_entry *e = realloc(d->entries, ncap * sizeof(*e));
-		if (!e)
-			return svd_error_set(SVD_ERROR, "out of memory");
-		d->entries = e;
-		d->cap = ncap;
-	}
+	if ((error = svd_grow(&d->entries, &d->cap, d->n + 1, sizeof(*d->entries), 8)) < 0)
+		return error;
 	*out = &d->entries[d->n];
 	memset(*out, 0, sizeof(**out));
 	(*out)->path = copy;
