@@ -206,6 +206,13 @@ int cmd_add(int argc, char **argv, cli_ctx *ctx)
 		error = 0;
 		switch (c) {
 		case OPT_KIND:
+			if (svd_kind_parse(&kind, optarg) == 0 && svd_kind_is_statement(kind)) {
+				code = cli_usage("add",
+				                 "a %s is a statement: make it with 'samvydav "
+				                 "certify', 'revoke' or 'checkpoint'",
+				                 optarg);
+				goto cleanup;
+			}
 			if (svd_kind_parse(&kind, optarg) < 0) {
 				code = cli_usage("add",
 				                 "--kind is article, testimony, correction or "

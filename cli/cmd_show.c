@@ -65,6 +65,15 @@ static void print_text(const svd_verdict *v, const svd_view *view)
 			printf("author    %s\n", svd_manifest_author(m, i));
 		for (i = 0; i < svd_manifest_tag_count(m); i++)
 			printf("tag       %s\n", svd_manifest_tag(m, i));
+		if (svd_manifest_key(m))
+			printf("key       %s  %s\n", svd_pubkey_id(svd_manifest_key(m)),
+			       svd_manifest_get(m, "key"));
+		if (svd_manifest_get(m, "outside"))
+			printf("outside   %s\n", svd_manifest_get(m, "outside"));
+		if (svd_manifest_item_count(m))
+			printf("items     %zu item ids, %s to %s\n", svd_manifest_item_count(m),
+			       svd_manifest_item_at(m, 0),
+			       svd_manifest_item_at(m, svd_manifest_item_count(m) - 1));
 		for (i = 0; i < svd_manifest_file_count(m); i++) {
 			const svd_manifest_file *f = svd_manifest_file_at(m, i);
 			char hex[65];

@@ -53,6 +53,14 @@ static int meta_to_manifest(svd_manifest *m, json_t *obj, int jsonl, const char 
 				                     "%s: kind must be article, testimony, "
 				                     "correction or retraction",
 				                     source);
+			if (svd_kind_is_statement(kind))
+				return svd_error_set(SVD_EINVALID,
+				                     "%s: kind %s: a statement, which has no "
+				                     "metadata file; make it with 'samvydav "
+				                     "certify', 'revoke' or 'checkpoint', or add "
+				                     "its manifest.json and signatures as a "
+				                     "prepared item folder",
+				                     source, json_string_value(val));
 			error = svd_manifest_set_kind(m, kind);
 		} else if (!strcmp(key, "authors") || !strcmp(key, "tags")) {
 			if (!json_is_array(val))

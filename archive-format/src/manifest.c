@@ -35,6 +35,8 @@ enum field {
 	F_REGION,
 	F_SUPERSEDES,
 	F_RETRACTS,
+	F_KEY,     /* format 2: a certificate's or revocation's */
+	F_OUTSIDE, /* format 2: a revocation's */
 	F_COUNT
 };
 
@@ -47,12 +49,22 @@ struct svd_manifest {
 	size_t ntags;
 	svd_manifest_file *files;
 	size_t nfiles;
+	svd_pubkey *key; /* field[F_KEY], parsed */
+	char (*items)[SVD_ID_HEX_LEN + 1];
+	size_t nitems;
+	int format;  /* of the bytes; 0 while there are none */
 	char *bytes; /* canonical bytes, after parse or serialize */
 	size_t len;
 	char id[SVD_ID_HEX_LEN + 1];
 };
 
-static const char *const kind_names[] = {"article", "testimony", "correction", "retraction"};
+static const char *const kind_names[] = {"article",     "testimony",  "correction", "retraction",
+                                         "certificate", "revocation", "checkpoint"};
+
+#define KIND_NAMES "article, testimony, correction, retraction, certificate, revocation, checkpoint"
+
+/* The base64 line of a minisign public key: 42 bytes, no padding. */
+#define KEY_LINE_LEN 56
 
 /*
  * Each check returns NULL for a good value, or what is wrong with it. They
@@ -66,6 +78,8 @@ static const char *datetime_problem(const char *s, size_t n);
 static const char *date_problem(const char *s, size_t n);
 static const char *source_problem(const char *s, size_t n);
 static const char *id_problem(const char *s, size_t n);
+static const char *key_problem(const char *s, size_t n);
+static const char *outside_problem(const char *s, size_t n);
 
 static const struct {
 	const char *name;
@@ -80,6 +94,8 @@ static const struct {
     [F_REGION] = {"region", text_problem, 0},       /* optional */
     [F_SUPERSEDES] = {"supersedes", id_problem, 0}, /* required for a correction */
     [F_RETRACTS] = {"retracts", id_problem, 0},     /* a retraction's, and required */
+    [F_KEY] = {"key", key_problem, 0},              /* a certificate's or revocation's */
+    [F_OUTSIDE] = {"outside", outside_problem, 0},  /* a revocation's */
 };
 
 static int ascii_lower(int c)
@@ -267,6 +283,36 @@ static const char *id_problem(const char *s, size_t n)
 	return NULL;
 }
 
+/*
+ * The public key line of minisign's key file, checked as a key file is
+ * (key.c): a key that could never verify anything is refused here too.
+ */
+static const char *key_problem(const char *s, size_t n)
+{
+	svd_pubkey *pk = NULL;
+	size_t i;
+
+	if (n != KEY_LINE_LEN)
+		return "not the base64 line of a minisign public key (56 characters)";
+	for (i = 0; i < n; i++)
+		if (!is_alpha(s[i]) && !is_digit(s[i]) && s[i] != '+' && s[i] != '/')
+			return "not the base64 line of a minisign public key (56 characters)";
+	if (svd_pubkey_parse(&pk, s, n) < 0) {
+		svd_error_clear();
+		return "not a usable minisign Ed25519 public key (algorithm \"Ed\", a valid, "
+		       "not small-order point)";
+	}
+	svd_pubkey_free(pk);
+	return NULL;
+}
+
+static const char *outside_problem(const char *s, size_t n)
+{
+	if ((n == 4 && !memcmp(s, "keep", 4)) || (n == 4 && !memcmp(s, "hide", 4)))
+		return NULL;
+	return "not \"keep\" or \"hide\"";
+}
+
 static const char *path_problem(const char *p, size_t n)
 {
 	static const char *const reserved[] = {"manifest.json", "sig"};
@@ -311,8 +357,13 @@ int svd_kind_parse(svd_kind *out, const char *name)
 			return 0;
 		}
 	}
-	return svd_error_set(SVD_EINVALID,
-	                     "kind: not one of article, testimony, correction, retraction");
+	return svd_error_set(SVD_EINVALID, "kind: not one of " KIND_NAMES);
+}
+
+int svd_kind_is_statement(svd_kind kind)
+{
+	return kind == SVD_KIND_CERTIFICATE || kind == SVD_KIND_REVOCATION ||
+	       kind == SVD_KIND_CHECKPOINT;
 }
 
 /* Ids are checked for every item of every listing: branch-free, a byte at a time. */
@@ -376,6 +427,8 @@ void svd_manifest_free(svd_manifest *m)
 	for (i = 0; i < m->nfiles; i++)
 		free((char *)m->files[i].path);
 	free(m->files);
+	svd_pubkey_free(m->key);
+	free(m->items);
 	free(m->bytes);
 	free(m);
 }
@@ -386,7 +439,14 @@ static void forget_bytes(svd_manifest *m)
 	free(m->bytes);
 	m->bytes = NULL;
 	m->len = 0;
+	m->format = 0;
 	m->id[0] = '\0';
+}
+
+/* The format a manifest is written in: the lowest that holds its kind. */
+static int format_for(svd_kind kind)
+{
+	return svd_kind_is_statement(kind) ? 2 : 1;
 }
 
 static int field_index(const char *name)
@@ -449,17 +509,96 @@ int svd_manifest_set(svd_manifest *m, const char *field, const char *value)
 	if (!value) {
 		free(m->field[i]);
 		m->field[i] = NULL;
+		if (i == F_KEY) {
+			svd_pubkey_free(m->key);
+			m->key = NULL;
+		}
 		forget_bytes(m);
 		return 0;
 	}
 	problem = fields[i].check(value, strlen(value));
 	if (problem)
 		return svd_error_set(SVD_EINVALID, "manifest: %s: %s", field, problem);
+	if (i == F_KEY) {
+		svd_pubkey *pk = NULL;
+		int error = svd_pubkey_parse(&pk, value, strlen(value));
+
+		if (error < 0)
+			return error;
+		svd_pubkey_free(m->key);
+		m->key = pk;
+	}
 	copy = svd_strdup(value);
 	if (!copy)
 		return SVD_ERROR;
 	free(m->field[i]);
 	m->field[i] = copy;
+	forget_bytes(m);
+	return 0;
+}
+
+int svd_manifest_set_key(svd_manifest *m, const svd_pubkey *pk)
+{
+	uint8_t blob[2 + 8 + 32];
+	char line[KEY_LINE_LEN + 1];
+
+	if (!m)
+		return svd_error_set(SVD_EINVALID, "manifest: no manifest given");
+	if (!pk)
+		return svd_manifest_set(m, "key", NULL);
+	memcpy(blob, "Ed", 2);
+	memcpy(blob + 2, svd_pubkey_id_bytes(pk), 8);
+	memcpy(blob + 10, svd_pubkey_bytes(pk), 32);
+	sodium_bin2base64(line, sizeof(line), blob, sizeof(blob), sodium_base64_VARIANT_ORIGINAL);
+	return svd_manifest_set(m, "key", line);
+}
+
+int svd_manifest_set_outside(svd_manifest *m, svd_outside outside)
+{
+	switch (outside) {
+	case SVD_OUTSIDE_NONE:
+		return svd_manifest_set(m, "outside", NULL);
+	case SVD_OUTSIDE_KEEP:
+		return svd_manifest_set(m, "outside", "keep");
+	case SVD_OUTSIDE_HIDE:
+		return svd_manifest_set(m, "outside", "hide");
+	}
+	return svd_error_set(SVD_EINVALID, "manifest: outside: %d is not a choice", (int)outside);
+}
+
+/* A checkpoint's ids are a set: kept sorted, and adding one that is there changes nothing. */
+int svd_manifest_add_item(svd_manifest *m, const char *id)
+{
+	char(*list)[SVD_ID_HEX_LEN + 1];
+	size_t lo = 0, hi;
+
+	if (!m || !id)
+		return svd_error_set(SVD_EINVALID, "manifest: items: no id given");
+	if (!svd_id_valid(id))
+		return svd_error_set(SVD_EINVALID, "manifest: items: %s",
+		                     id_problem(id, strlen(id)));
+	hi = m->nitems;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(id, m->items[mid]);
+
+		if (c == 0)
+			return 0;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (m->nitems >= SVD_CHECKPOINT_MAX)
+		return svd_error_set(SVD_EINVALID,
+		                     "manifest: items: more than %d (make several checkpoints)",
+		                     SVD_CHECKPOINT_MAX);
+	if (!(list = grow(m->items, m->nitems, sizeof(*list))))
+		return SVD_ERROR;
+	m->items = list;
+	memmove(m->items + lo + 1, m->items + lo, (m->nitems - lo) * sizeof(*m->items));
+	memcpy(m->items[lo], id, SVD_ID_HEX_LEN + 1);
+	m->nitems++;
 	forget_bytes(m);
 	return 0;
 }
@@ -698,10 +837,15 @@ static int check_files(const json_t *a, svd_kind kind, svd_manifest *into, int c
 	if (!json_is_array(a))
 		return svd_error_set(code, "%s: files: not an array", where);
 	n = json_array_size(a);
-	if (n == 0 && kind != SVD_KIND_RETRACTION)
+	if (n > 0 && svd_kind_is_statement(kind))
 		return svd_error_set(code,
-		                     "%s: files: empty; every item but a retraction lists at "
-		                     "least one file",
+		                     "%s: files: a %s lists no files (\"files\":[]): a statement "
+		                     "is its manifest",
+		                     where, svd_kind_name(kind));
+	if (n == 0 && kind != SVD_KIND_RETRACTION && !svd_kind_is_statement(kind))
+		return svd_error_set(code,
+		                     "%s: files: empty; every item but a retraction or a statement "
+		                     "lists at least one file",
 		                     where);
 	if (n > SVD_ITEM_MAX_FILES)
 		return svd_error_set(code, "%s: files: %zu files, over the limit of %d", where, n,
@@ -731,6 +875,124 @@ static int check_files(const json_t *a, svd_kind kind, svd_manifest *into, int c
 }
 
 /*
+ * A checkpoint's item ids: 1..SVD_CHECKPOINT_MAX, sorted by bytes, unique.
+ * Fills into's list when into is set.
+ */
+static int check_items(const json_t *a, svd_manifest *into, int code, const char *where)
+{
+	const char *prev = NULL;
+	size_t i, n;
+
+	if (!json_is_array(a))
+		return svd_error_set(code, "%s: items: not an array", where);
+	n = json_array_size(a);
+	if (n == 0)
+		return svd_error_set(code, "%s: items: empty (a checkpoint lists 1 to %d item ids)",
+		                     where, SVD_CHECKPOINT_MAX);
+	if (n > SVD_CHECKPOINT_MAX)
+		return svd_error_set(code,
+		                     "%s: items: %zu ids, over the limit of %d (larger sets are "
+		                     "several checkpoints)",
+		                     where, n, SVD_CHECKPOINT_MAX);
+	for (i = 0; i < n; i++) {
+		const json_t *v = json_array_get(a, i);
+		const char *s = json_string_value(v);
+
+		if (!s)
+			return svd_error_set(code, "%s: items[%zu]: not a string", where, i);
+		if (id_problem(s, json_string_length(v)))
+			return svd_error_set(code, "%s: items[%zu]: %s", where, i,
+			                     id_problem(s, json_string_length(v)));
+		if (prev && strcmp(prev, s) >= 0)
+			return svd_error_set(code, "%s: items[%zu]: %s", where, i,
+			                     strcmp(prev, s) == 0
+			                         ? "a repeat (each id appears once)"
+			                         : "out of order (sorted by bytes)");
+		prev = s;
+	}
+	if (!into)
+		return 0;
+	if (!(into->items = malloc(n * sizeof(*into->items))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	for (i = 0; i < n; i++)
+		memcpy(into->items[i], json_string_value(json_array_get(a, i)), SVD_ID_HEX_LEN + 1);
+	into->nitems = n;
+	return 0;
+}
+
+/*
+ * What format 2 adds: the statement kinds, their members, and what a
+ * statement may not have. Called once the fields are known to be well formed.
+ */
+static int check_statement(const json_t *v, svd_kind kind, int format, int code, const char *where)
+{
+	static const char *const members[] = {"key", "outside", "items"};
+	static const char *const refused[] = {"supersedes", "retracts", "authors", "tags",
+	                                      "published",  "source",   "region"};
+	int statement = svd_kind_is_statement(kind);
+	size_t i;
+
+	if (format < 2) {
+		if (statement)
+			return svd_error_set(code,
+			                     "%s: kind: \"%s\" needs format 2 (statements are "
+			                     "format 2, which only a newer samvydav reads)",
+			                     where, svd_kind_name(kind));
+		for (i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+			if (json_object_get(v, members[i]))
+				return svd_error_set(
+				    code,
+				    "%s: %s: not in format 1 (a statement's member: "
+				    "format 2, which only a newer samvydav reads)",
+				    where, members[i]);
+	}
+	if (statement)
+		for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+			if (json_object_get(v, refused[i]))
+				return svd_error_set(
+				    code,
+				    "%s: %s: a %s has none (a statement holds title, "
+				    "lang, created and its own members)",
+				    where, refused[i], svd_kind_name(kind));
+	if (kind == SVD_KIND_CERTIFICATE || kind == SVD_KIND_REVOCATION) {
+		if (!json_object_get(v, "key"))
+			return svd_error_set(code, "%s: key: missing; a %s names the key it %s",
+			                     where, svd_kind_name(kind),
+			                     kind == SVD_KIND_CERTIFICATE ? "vouches for"
+			                                                  : "revokes");
+	} else if (json_object_get(v, "key")) {
+		return svd_error_set(code,
+		                     "%s: key: only a certificate or a revocation has it (kind is "
+		                     "%s)",
+		                     where, svd_kind_name(kind));
+	}
+	if (kind == SVD_KIND_REVOCATION) {
+		if (!json_object_get(v, "outside"))
+			return svd_error_set(
+			    code,
+			    "%s: outside: missing; a revocation says what happens to "
+			    "the key's items outside every checkpoint (\"keep\" or "
+			    "\"hide\")",
+			    where);
+	} else if (json_object_get(v, "outside")) {
+		return svd_error_set(code, "%s: outside: only a revocation has it (kind is %s)",
+		                     where, svd_kind_name(kind));
+	}
+	if (kind == SVD_KIND_CHECKPOINT) {
+		if (!json_object_get(v, "items"))
+			return svd_error_set(
+			    code,
+			    "%s: items: missing; a checkpoint lists the item ids it "
+			    "vouches for",
+			    where);
+	} else if (json_object_get(v, "items")) {
+		return svd_error_set(code, "%s: items: only a checkpoint has it (kind is %s)",
+		                     where, svd_kind_name(kind));
+	}
+	return 0;
+}
+
+/*
  * The whole schema, in one place. where is "manifest.json" (parsed input,
  * code SVD_ECORRUPT) or "manifest" (a manifest being built, SVD_EINVALID).
  * With into set, the fields are copied into it (it must be empty).
@@ -738,12 +1000,13 @@ static int check_files(const json_t *a, svd_kind kind, svd_manifest *into, int c
 static int check_json(const json_t *v, svd_manifest *into, int code, const char *where)
 {
 	static const char *const keys[] = {
-	    "authors", "created",  "files",  "format",     "kind", "lang", "published",
-	    "region",  "retracts", "source", "supersedes", "tags", "title"};
+	    "authors", "created",   "files",  "format",   "items",  "key",        "kind", "lang",
+	    "outside", "published", "region", "retracts", "source", "supersedes", "tags", "title"};
 	const json_t *x;
 	const char *problem;
 	void *it;
 	svd_kind kind = SVD_KIND_ARTICLE;
+	json_int_t format;
 	size_t k;
 	int i, error;
 
@@ -761,17 +1024,21 @@ static int check_json(const json_t *v, svd_manifest *into, int code, const char 
 	x = json_object_get(v, "format");
 	if (!x)
 		return svd_error_set(code, "%s: format: missing (required)", where);
-	if (!json_is_integer(x) || json_integer_value(x) != 1)
-		return svd_error_set(code, "%s: format: not 1 (the only format this version reads)",
-		                     where);
+	if (!json_is_integer(x) || json_integer_value(x) < 1)
+		return svd_error_set(
+		    code, "%s: format: not 1 or 2 (the formats this version reads)", where);
+	format = json_integer_value(x);
+	if (format > SVD_FORMAT_MAX)
+		return svd_error_set(
+		    code,
+		    "%s: format: %lld is newer than this samvydav reads (1 or 2); a "
+		    "newer samvydav is needed",
+		    where, (long long)format);
 	x = json_object_get(v, "kind");
 	if (!x)
 		return svd_error_set(code, "%s: kind: missing (required)", where);
 	if (!json_is_string(x) || svd_kind_parse(&kind, json_string_value(x)) < 0)
-		return svd_error_set(code,
-		                     "%s: kind: not one of article, testimony, correction, "
-		                     "retraction",
-		                     where);
+		return svd_error_set(code, "%s: kind: not one of " KIND_NAMES, where);
 	for (i = 0; i < F_COUNT; i++) {
 		x = json_object_get(v, fields[i].name);
 		if (!x) {
@@ -788,6 +1055,13 @@ static int check_json(const json_t *v, svd_manifest *into, int code, const char 
 		if (into && !(into->field[i] = svd_strdup(json_string_value(x))))
 			return SVD_ERROR;
 	}
+	if ((error = check_statement(v, kind, (int)format, code, where)) < 0)
+		return error;
+	if (into && into->field[F_KEY] &&
+	    (error = svd_pubkey_parse(&into->key, into->field[F_KEY], KEY_LINE_LEN)) < 0)
+		return error;
+	if ((x = json_object_get(v, "items")) && (error = check_items(x, into, code, where)) < 0)
+		return error;
 	if (kind == SVD_KIND_CORRECTION && !json_object_get(v, "supersedes"))
 		return svd_error_set(code,
 		                     "%s: supersedes: missing; a correction names the item it "
@@ -839,7 +1113,7 @@ static int build_json(json_t **out, const svd_manifest *m)
 	*out = NULL;
 	if (!v)
 		return svd_error_set(SVD_ERROR, "out of memory");
-	if ((error = put(v, "format", json_integer(1))) < 0 ||
+	if ((error = put(v, "format", json_integer(format_for(m->kind)))) < 0 ||
 	    (error = put(v, "kind", json_string(svd_kind_name(m->kind)))) < 0)
 		goto cleanup;
 	for (i = 0; i < F_COUNT; i++)
@@ -857,6 +1131,13 @@ static int build_json(json_t **out, const svd_manifest *m)
 			goto cleanup;
 		for (i = 0; i < m->ntags; i++)
 			if ((error = append(a, json_string(m->tags[i]))) < 0)
+				goto cleanup;
+	}
+	if (m->nitems > 0) {
+		if ((error = put(v, "items", a = json_array())) < 0)
+			goto cleanup;
+		for (i = 0; i < m->nitems; i++)
+			if ((error = append(a, json_string(m->items[i]))) < 0)
 				goto cleanup;
 	}
 	if ((error = put(v, "files", a = json_array())) < 0)
@@ -914,6 +1195,7 @@ int svd_manifest_serialize(svd_manifest *m)
 		goto cleanup;
 	}
 	set_bytes(m, bytes, len);
+	m->format = format_for(m->kind);
 	bytes = NULL;
 cleanup:
 	free(bytes);
@@ -948,6 +1230,7 @@ int svd_manifest_parse(svd_manifest **out, const char *buf, size_t len)
 	memcpy(bytes, buf, len);
 	bytes[len] = '\0';
 	set_bytes(m, bytes, len);
+	m->format = (int)json_integer_value(json_object_get(v, "format"));
 	*out = m;
 	m = NULL;
 cleanup:
@@ -1025,4 +1308,35 @@ const svd_manifest_file *svd_manifest_file_find(const svd_manifest *m, const cha
 	if (!m || !path || m->nfiles == 0)
 		return NULL;
 	return bsearch(path, m->files, m->nfiles, sizeof(*m->files), file_cmp);
+}
+
+int svd_manifest_format(const svd_manifest *m)
+{
+	if (!m)
+		return 0;
+	return m->format ? m->format : format_for(m->kind);
+}
+
+const svd_pubkey *svd_manifest_key(const svd_manifest *m)
+{
+	return m ? m->key : NULL;
+}
+
+svd_outside svd_manifest_outside(const svd_manifest *m)
+{
+	const char *s = m ? m->field[F_OUTSIDE] : NULL;
+
+	if (!s)
+		return SVD_OUTSIDE_NONE;
+	return strcmp(s, "keep") == 0 ? SVD_OUTSIDE_KEEP : SVD_OUTSIDE_HIDE;
+}
+
+size_t svd_manifest_item_count(const svd_manifest *m)
+{
+	return m ? m->nitems : 0;
+}
+
+const char *svd_manifest_item_at(const svd_manifest *m, size_t i)
+{
+	return m && i < m->nitems ? m->items[i] : NULL;
 }

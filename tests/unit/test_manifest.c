@@ -510,8 +510,19 @@ static void test_kinds(void **state)
 	assert_string_equal(svd_kind_name(SVD_KIND_TESTIMONY), "testimony");
 	assert_string_equal(svd_kind_name(SVD_KIND_CORRECTION), "correction");
 	assert_string_equal(svd_kind_name(SVD_KIND_RETRACTION), "retraction");
-	assert_null(svd_kind_name((svd_kind)4));
+	assert_string_equal(svd_kind_name(SVD_KIND_CERTIFICATE), "certificate");
+	assert_string_equal(svd_kind_name(SVD_KIND_REVOCATION), "revocation");
+	assert_string_equal(svd_kind_name(SVD_KIND_CHECKPOINT), "checkpoint");
+	assert_null(svd_kind_name((svd_kind)7));
 	assert_null(svd_kind_name((svd_kind)-1));
+	assert_int_equal(svd_kind_parse(&k, "checkpoint"), 0);
+	assert_int_equal(k, SVD_KIND_CHECKPOINT);
+	assert_false(svd_kind_is_statement(SVD_KIND_ARTICLE));
+	assert_false(svd_kind_is_statement(SVD_KIND_RETRACTION));
+	assert_true(svd_kind_is_statement(SVD_KIND_CERTIFICATE));
+	assert_true(svd_kind_is_statement(SVD_KIND_REVOCATION));
+	assert_true(svd_kind_is_statement(SVD_KIND_CHECKPOINT));
+	assert_false(svd_kind_is_statement((svd_kind)7));
 	assert_int_equal(svd_kind_parse(&k, "testimony"), 0);
 	assert_int_equal(k, SVD_KIND_TESTIMONY);
 	assert_int_equal(svd_kind_parse(&k, "Article"), SVD_EINVALID);
@@ -550,6 +561,14 @@ static void test_null_is_fine(void **state)
 	assert_int_equal(svd_manifest_file_count(NULL), 0);
 	assert_null(svd_manifest_file_at(NULL, 0));
 	assert_null(svd_manifest_file_find(NULL, "body.md"));
+	assert_int_equal(svd_manifest_format(NULL), 0);
+	assert_null(svd_manifest_key(NULL));
+	assert_int_equal(svd_manifest_outside(NULL), SVD_OUTSIDE_NONE);
+	assert_int_equal(svd_manifest_item_count(NULL), 0);
+	assert_null(svd_manifest_item_at(NULL, 0));
+	assert_int_equal(svd_manifest_set_key(NULL, NULL), SVD_EINVALID);
+	assert_int_equal(svd_manifest_set_outside(NULL, SVD_OUTSIDE_KEEP), SVD_EINVALID);
+	assert_int_equal(svd_manifest_add_item(NULL, ID_A), SVD_EINVALID);
 	assert_int_equal(svd_manifest_set(NULL, "title", "x"), SVD_EINVALID);
 	assert_int_equal(svd_manifest_serialize(NULL), SVD_EINVALID);
 	assert_int_equal(svd_manifest_check_path(NULL), SVD_EINVALID);
@@ -772,9 +791,11 @@ static void test_refuses_wrong_types(void **state)
 	(void)state;
 	refuse_json(json_array(), "not a JSON object");
 	refuse_json(json_string("x"), "not a JSON object");
-	refuse_field("format", json_string("1"), "format: not 1");
-	refuse_field("format", json_integer(2), "format: not 1");
-	refuse_field("format", json_true(), "format: not 1");
+	refuse_field("format", json_string("1"), "format: not 1 or 2");
+	refuse_field("format", json_integer(0), "format: not 1 or 2");
+	refuse_field("format", json_integer(-1), "format: not 1 or 2");
+	refuse_field("format", json_integer(3), "format: 3 is newer than this samvydav reads");
+	refuse_field("format", json_true(), "format: not 1 or 2");
 	refuse_field("kind", json_integer(0), "kind: not one of");
 	refuse_field("kind", json_string("Article"), "kind: not one of");
 	refuse_field("kind", json_string("opinion"), "kind: not one of");
@@ -1364,6 +1385,411 @@ static void test_serialize_size_limit(void **state)
 	free(tag);
 }
 
+/* ---- statements (format 2) ---- */
+
+/* SPEC.md's worked example key (8BF5CD94F100854A), as its base64 line. */
+#define KEY_LINE "RWRKhQDxlM31i9wRvhBT+lEaD1G0EFAQxBMqJxDfSa2+bpKaY2itA4/h"
+#define KEY_ID   "8BF5CD94F100854A"
+
+/* A good statement of a kind as a jansson value, to change one thing in. */
+static json_t *statement(const char *kind)
+{
+	json_t *v = json_pack("{s:i, s:s, s:s, s:s, s:s, s:[]}", "format", 2, "kind", kind, "title",
+	                      "Olena Kovalenko, Kyiv desk", "lang", "uk", "created",
+	                      "2026-12-01T10:00:00Z", "files");
+
+	assert_non_null(v);
+	if (!strcmp(kind, "certificate") || !strcmp(kind, "revocation"))
+		json_object_set_new(v, "key", json_string(KEY_LINE));
+	if (!strcmp(kind, "revocation"))
+		json_object_set_new(v, "outside", json_string("hide"));
+	if (!strcmp(kind, "checkpoint"))
+		json_object_set_new(v, "items", json_pack("[s, s]", ID_A, ID_B));
+	return v;
+}
+
+/* A statement of kind with key set to value (stolen; NULL deletes the key), refused. */
+static void refuse_statement(const char *kind, const char *key, json_t *value, const char *needle)
+{
+	json_t *v = statement(kind);
+
+	if (value)
+		json_object_set_new(v, key, value);
+	else
+		json_object_del(v, key);
+	refuse_json(v, needle);
+}
+
+/* The base64 line of "Ed" (or alg) || keynum || pk, for keys that lie. */
+static json_t *key_value(const char *alg, const uint8_t pk[32])
+{
+	uint8_t blob[42];
+	char line[57];
+
+	memcpy(blob, alg, 2);
+	memset(blob + 2, 0x5a, 8);
+	memcpy(blob + 10, pk, 32);
+	sodium_bin2base64(line, sizeof(line), blob, sizeof(blob), sodium_base64_VARIANT_ORIGINAL);
+	return json_string(line);
+}
+
+static void test_statements_are_accepted(void **state)
+{
+	svd_manifest *m;
+	char id[SVD_KEYID_HEX_LEN + 1];
+
+	(void)state;
+	m = accept_json(statement("certificate"));
+	assert_int_equal(svd_manifest_kind(m), SVD_KIND_CERTIFICATE);
+	assert_int_equal(svd_manifest_format(m), 2);
+	assert_non_null(svd_manifest_key(m));
+	assert_string_equal(svd_pubkey_id(svd_manifest_key(m)), KEY_ID);
+	svd_keyid_format(id, svd_pubkey_id_bytes(svd_manifest_key(m)));
+	assert_string_equal(id, KEY_ID);
+	assert_string_equal(svd_manifest_get(m, "key"), KEY_LINE);
+	assert_null(svd_manifest_get(m, "outside"));
+	assert_int_equal(svd_manifest_outside(m), SVD_OUTSIDE_NONE);
+	assert_int_equal(svd_manifest_item_count(m), 0);
+	assert_int_equal(svd_manifest_file_count(m), 0);
+	svd_manifest_free(m);
+
+	m = accept_json(statement("revocation"));
+	assert_int_equal(svd_manifest_kind(m), SVD_KIND_REVOCATION);
+	assert_string_equal(svd_pubkey_id(svd_manifest_key(m)), KEY_ID);
+	assert_int_equal(svd_manifest_outside(m), SVD_OUTSIDE_HIDE);
+	assert_string_equal(svd_manifest_get(m, "outside"), "hide");
+	svd_manifest_free(m);
+	{
+		json_t *v = statement("revocation");
+		json_object_set_new(v, "outside", json_string("keep"));
+		m = accept_json(v);
+		assert_int_equal(svd_manifest_outside(m), SVD_OUTSIDE_KEEP);
+		svd_manifest_free(m);
+	}
+
+	m = accept_json(statement("checkpoint"));
+	assert_int_equal(svd_manifest_kind(m), SVD_KIND_CHECKPOINT);
+	assert_null(svd_manifest_key(m));
+	assert_int_equal(svd_manifest_item_count(m), 2);
+	assert_string_equal(svd_manifest_item_at(m, 0), ID_A);
+	assert_string_equal(svd_manifest_item_at(m, 1), ID_B);
+	assert_null(svd_manifest_item_at(m, 2));
+	svd_manifest_free(m);
+
+	/* format 2 holds the old kinds too; writers keep writing 1 for them */
+	{
+		json_t *v = base();
+		json_object_set_new(v, "format", json_integer(2));
+		m = accept_json(v);
+		assert_int_equal(svd_manifest_format(m), 2);
+		assert_int_equal(svd_manifest_kind(m), SVD_KIND_ARTICLE);
+		svd_manifest_free(m);
+		m = accept_json(base());
+		assert_int_equal(svd_manifest_format(m), 1);
+		svd_manifest_free(m);
+	}
+}
+
+/* A format-1 manifest knows no statements: what a newer samvydav reads is refused as such. */
+static void test_format_1_refuses_statements(void **state)
+{
+	static const char *const kinds[] = {"certificate", "revocation", "checkpoint"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		char needle[64];
+		snprintf(needle, sizeof(needle), "kind: \"%s\" needs format 2", kinds[i]);
+		refuse_statement(kinds[i], "format", json_integer(1), needle);
+	}
+	refuse_field("key", json_string(KEY_LINE), "key: not in format 1");
+	refuse_field("outside", json_string("hide"), "outside: not in format 1");
+	refuse_field("items", json_pack("[s]", ID_A), "items: not in format 1");
+	refuse_field("items", json_pack("[s]", ID_A), "a newer samvydav reads");
+	refuse_statement("certificate", "format", json_integer(3), "a newer samvydav is needed");
+}
+
+static void test_statements_refuse_other_members(void **state)
+{
+	static const char *const kinds[] = {"certificate", "revocation", "checkpoint"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		const char *k = kinds[i];
+
+		refuse_statement(k, "supersedes", json_string(ID_A), "supersedes: a ");
+		refuse_statement(k, "retracts", json_string(ID_A), "retracts: a ");
+		refuse_statement(k, "authors", json_pack("[s]", "Taras"), "authors: a ");
+		refuse_statement(k, "tags", json_pack("[s]", "keys"), "tags: a ");
+		refuse_statement(k, "published", json_string("2026-12-01"), "published: a ");
+		refuse_statement(k, "source", json_string("https://example.org/"), "source: a ");
+		refuse_statement(k, "region", json_string("Kyiv"), "region: a ");
+		refuse_statement(
+		    k, "files",
+		    json_pack("[{s:s, s:s, s:i}]", "path", "body.md", "sha256", HASH, "size", 1),
+		    "files: a ");
+		refuse_statement(k, "files", NULL, "files: missing");
+		refuse_statement(k, "title", NULL, "title: missing");
+		refuse_statement(k, "lang", NULL, "lang: missing");
+		refuse_statement(k, "created", NULL, "created: missing");
+		refuse_statement(k, "format", NULL, "format: missing");
+	}
+	/* each statement's members belong to it alone */
+	refuse_statement("certificate", "outside", json_string("hide"),
+	                 "outside: only a revocation has it (kind is certificate)");
+	refuse_statement("certificate", "items", json_pack("[s]", ID_A),
+	                 "items: only a checkpoint has it (kind is certificate)");
+	refuse_statement("revocation", "items", json_pack("[s]", ID_A),
+	                 "items: only a checkpoint has it (kind is revocation)");
+	refuse_statement("checkpoint", "key", json_string(KEY_LINE),
+	                 "key: only a certificate or a revocation has it (kind is checkpoint)");
+	refuse_statement("checkpoint", "outside", json_string("keep"),
+	                 "outside: only a revocation has it");
+	/* and to no other kind, in format 2 either */
+	{
+		static const char *const members[] = {"key", "outside", "items"};
+		for (i = 0; i < 3; i++) {
+			json_t *v = base();
+			char needle[64];
+			json_object_set_new(v, "format", json_integer(2));
+			json_object_set_new(v, members[i],
+			                    i == 0   ? json_string(KEY_LINE)
+			                    : i == 1 ? json_string("hide")
+			                             : json_pack("[s]", ID_A));
+			snprintf(needle, sizeof(needle), "%s: only a", members[i]);
+			refuse_json(v, needle);
+		}
+	}
+}
+
+static void test_statements_require_members(void **state)
+{
+	(void)state;
+	refuse_statement("certificate", "key", NULL, "key: missing; a certificate names the key");
+	refuse_statement("revocation", "key", NULL, "key: missing; a revocation names the key");
+	refuse_statement("revocation", "outside", NULL, "outside: missing");
+	refuse_statement("checkpoint", "items", NULL, "items: missing");
+}
+
+static void test_refuses_bad_keys(void **state)
+{
+	uint8_t pk[32], small[32] = {1}, off[32];
+	char line[80];
+
+	(void)state;
+	memset(off, 0xff, sizeof(off));
+	refuse_statement("certificate", "key", json_integer(1), "key: not a string");
+	refuse_statement("certificate", "key", json_string(""), "key: not the base64 line");
+	refuse_statement("certificate", "key", json_string(KEY_LINE "AAAA"),
+	                 "key: not the base64 line");
+	refuse_statement("revocation", "key", json_string("RWRKhQDxlM31i9wRvhBT+lEaD1G0EFAQ"),
+	                 "key: not the base64 line");
+	/* base64url, padding and spaces are not the line minisign writes */
+	refuse_statement("certificate", "key",
+	                 json_string("RWRKhQDxlM31i9wRvhBT-lEaD1G0EFAQxBMqJxDfSa2-bpKaY2itA4_h"),
+	                 "key: not the base64 line");
+	refuse_statement("certificate", "key",
+	                 json_string("RWRKhQDxlM31i9wRvhBT+lEaD1G0EFAQxBMqJxDfSa2+bpKaY2itA4=="),
+	                 "key: not the base64 line");
+	refuse_statement("certificate", "key",
+	                 json_string(" RWRKhQDxlM31i9wRvhBT+lEaD1G0EFAQxBMqJxDfSa2+bpKaY2itA4/"),
+	                 "key: not the base64 line");
+	/* a whole key file is not the line */
+	snprintf(line, sizeof(line), "untrusted comment: x %s", KEY_LINE);
+	refuse_statement("certificate", "key", json_string(line), "key: not the base64 line");
+	/* another algorithm, a small-order point, bytes that are no point */
+	crypto_sign_keypair(pk, (uint8_t[64]){0});
+	{
+		json_t *good = key_value("Ed", pk);
+		json_t *v = statement("certificate");
+		json_object_set_new(v, "key", good);
+		svd_manifest_free(accept_json(v));
+	}
+	refuse_statement("certificate", "key", key_value("ED", pk), "key: not a usable");
+	refuse_statement("certificate", "key", key_value("\0\0", pk), "key: not a usable");
+	refuse_statement("revocation", "key", key_value("Ed", small), "key: not a usable");
+	refuse_statement("revocation", "key", key_value("Ed", off), "key: not a usable");
+}
+
+static void test_refuses_bad_outside(void **state)
+{
+	(void)state;
+	refuse_statement("revocation", "outside", json_string("Keep"), "outside: not \"keep\"");
+	refuse_statement("revocation", "outside", json_string("delete"), "outside: not \"keep\"");
+	refuse_statement("revocation", "outside", json_string("hide "), "outside: not \"keep\"");
+	refuse_statement("revocation", "outside", json_string(""), "outside: not \"keep\"");
+	refuse_statement("revocation", "outside", json_true(), "outside: not a string");
+	refuse_statement("revocation", "outside", json_null(), "outside: not a string");
+}
+
+static void test_refuses_bad_items(void **state)
+{
+	json_t *many, *v;
+	char id[SVD_ID_HEX_LEN + 1];
+	size_t i;
+
+	(void)state;
+	refuse_statement("checkpoint", "items", json_string(ID_A), "items: not an array");
+	refuse_statement("checkpoint", "items", json_array(), "items: empty");
+	refuse_statement("checkpoint", "items", json_pack("[i]", 1), "items[0]: not a string");
+	refuse_statement("checkpoint", "items", json_pack("[s]", ID_UPPER),
+	                 "items[0]: not an item id");
+	refuse_statement("checkpoint", "items", json_pack("[s, s]", ID_A, ID_SHORT),
+	                 "items[1]: not an item id");
+	refuse_statement("checkpoint", "items", json_pack("[s, s]", ID_B, ID_A),
+	                 "items[1]: out of order");
+	refuse_statement("checkpoint", "items", json_pack("[s, s]", ID_A, ID_A),
+	                 "items[1]: a repeat");
+	refuse_statement("checkpoint", "items", json_pack("[[s]]", ID_A), "items[0]: not a string");
+	/* the cap, and one over it */
+	many = json_array();
+	for (i = 0; i < SVD_CHECKPOINT_MAX; i++) {
+		snprintf(id, sizeof(id), "%064zx", i);
+		json_array_append_new(many, json_string(id));
+	}
+	v = statement("checkpoint");
+	json_object_set(v, "items", many);
+	{
+		svd_manifest *m = accept_json(v);
+		assert_int_equal(svd_manifest_item_count(m), SVD_CHECKPOINT_MAX);
+		svd_manifest_free(m);
+	}
+	snprintf(id, sizeof(id), "%064zx", i);
+	json_array_append_new(many, json_string(id));
+	refuse_statement("checkpoint", "items", many, "items: 3501 ids, over the limit of 3500");
+}
+
+/* A built statement: one setter a member, serialized as format 2, parsed back the same. */
+static svd_manifest *statement_builder(svd_kind kind)
+{
+	svd_manifest *m = NULL;
+
+	assert_int_equal(svd_manifest_new(&m), 0);
+	assert_int_equal(svd_manifest_set_kind(m, kind), 0);
+	assert_int_equal(svd_manifest_set(m, "title", "Taras Bilous, editor"), 0);
+	assert_int_equal(svd_manifest_set(m, "lang", "en"), 0);
+	assert_int_equal(svd_manifest_set(m, "created", "2026-12-02T08:00:00Z"), 0);
+	return m;
+}
+
+static void test_serialize_statements(void **state)
+{
+	svd_manifest *m, *p;
+	svd_seckey *sk = NULL;
+	svd_pubkey *pk = NULL;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(svd_key_generate(&sk, &pk), 0);
+
+	m = statement_builder(SVD_KIND_CERTIFICATE);
+	assert_int_equal(svd_manifest_format(m), 2);
+	refuse_serialize(m, "key: missing");
+	m = statement_builder(SVD_KIND_CERTIFICATE);
+	assert_int_equal(svd_manifest_set_key(m, pk), 0);
+	assert_string_equal(svd_pubkey_id(svd_manifest_key(m)), svd_pubkey_id(pk));
+	p = round_trip(m);
+	assert_non_null(strstr(svd_manifest_bytes(m, &len), "\"files\":[],\"format\":2,"));
+	assert_int_equal(svd_manifest_format(p), 2);
+	assert_memory_equal(svd_pubkey_bytes(svd_manifest_key(p)), svd_pubkey_bytes(pk), 32);
+	assert_memory_equal(svd_pubkey_id_bytes(svd_manifest_key(p)), svd_pubkey_id_bytes(pk), 8);
+	svd_manifest_free(p);
+	/* a statement carries no article fields, and no files */
+	assert_int_equal(svd_manifest_add_tag(m, "keys"), 0);
+	refuse_serialize(m, "tags: a certificate has none");
+	m = statement_builder(SVD_KIND_CERTIFICATE);
+	assert_int_equal(svd_manifest_set_key(m, pk), 0);
+	assert_int_equal(svd_manifest_add_file(m, "body.md", 1, zero_hash), 0);
+	refuse_serialize(m, "files: a certificate lists no files");
+	m = statement_builder(SVD_KIND_CERTIFICATE);
+	assert_int_equal(svd_manifest_set(m, "key", KEY_LINE), 0);
+	assert_string_equal(svd_pubkey_id(svd_manifest_key(m)), KEY_ID);
+	assert_int_equal(svd_manifest_set_key(m, NULL), 0);
+	assert_null(svd_manifest_key(m));
+	assert_null(svd_manifest_get(m, "key"));
+	assert_int_equal(svd_manifest_set(m, "key", "RWRK"), SVD_EINVALID);
+	th_expect_msg("key: not the base64 line");
+	assert_null(svd_manifest_key(m));
+	assert_int_equal(svd_manifest_set_outside(m, SVD_OUTSIDE_KEEP), 0);
+	assert_int_equal(svd_manifest_set_key(m, pk), 0);
+	refuse_serialize(m, "outside: only a revocation has it");
+
+	m = statement_builder(SVD_KIND_REVOCATION);
+	assert_int_equal(svd_manifest_set_key(m, pk), 0);
+	refuse_serialize(m, "outside: missing");
+	m = statement_builder(SVD_KIND_REVOCATION);
+	assert_int_equal(svd_manifest_set_key(m, pk), 0);
+	assert_int_equal(svd_manifest_set_outside(m, SVD_OUTSIDE_KEEP), 0);
+	assert_int_equal(svd_manifest_set_outside(m, (svd_outside)9), SVD_EINVALID);
+	assert_int_equal(svd_manifest_set(m, "outside", "maybe"), SVD_EINVALID);
+	assert_int_equal(svd_manifest_outside(m), SVD_OUTSIDE_KEEP);
+	p = round_trip(m);
+	assert_int_equal(svd_manifest_outside(p), SVD_OUTSIDE_KEEP);
+	svd_manifest_free(p);
+	assert_int_equal(svd_manifest_set_outside(m, SVD_OUTSIDE_HIDE), 0);
+	assert_null(svd_manifest_id(m));
+	p = round_trip(m);
+	assert_int_equal(svd_manifest_outside(p), SVD_OUTSIDE_HIDE);
+	svd_manifest_free(p);
+	svd_manifest_free(m);
+
+	m = statement_builder(SVD_KIND_CHECKPOINT);
+	refuse_serialize(m, "items: missing");
+	m = statement_builder(SVD_KIND_CHECKPOINT);
+	assert_int_equal(svd_manifest_add_item(m, ID_B), 0);
+	assert_int_equal(svd_manifest_add_item(m, ID_A), 0);
+	assert_int_equal(svd_manifest_add_item(m, ID_B), 0); /* there already: no change */
+	assert_int_equal(svd_manifest_add_item(m, ID_UPPER), SVD_EINVALID);
+	assert_int_equal(svd_manifest_add_item(m, ID_SHORT), SVD_EINVALID);
+	assert_int_equal(svd_manifest_item_count(m), 2);
+	p = round_trip(m);
+	assert_string_equal(svd_manifest_item_at(p, 0), ID_A);
+	assert_string_equal(svd_manifest_item_at(p, 1), ID_B);
+	svd_manifest_free(p);
+	svd_manifest_free(m);
+
+	/* an article is still written as format 1 */
+	m = builder();
+	assert_int_equal(svd_manifest_format(m), 1);
+	p = round_trip(m);
+	assert_int_equal(svd_manifest_format(p), 1);
+	assert_int_equal(svd_manifest_set(m, "key", KEY_LINE), 0);
+	refuse_serialize(m, "key: not in format 1");
+	svd_manifest_free(p);
+	svd_seckey_free(sk);
+	svd_pubkey_free(pk);
+}
+
+/* The cap is chosen so that any checkpoint fits: the longest title, fully escaped, too. */
+static void test_checkpoint_cap_fits(void **state)
+{
+	svd_manifest *m = statement_builder(SVD_KIND_CHECKPOINT), *p;
+	char id[SVD_ID_HEX_LEN + 1], *title = malloc(SVD_TEXT_MAX + 1);
+	size_t i, len;
+
+	(void)state;
+	assert_non_null(title);
+	memset(title, '"', SVD_TEXT_MAX);
+	title[SVD_TEXT_MAX] = '\0';
+	assert_int_equal(svd_manifest_set(m, "title", title), 0);
+	assert_int_equal(svd_manifest_set(m, "lang", "abcdefgh-abcdefgh-abcdefgh-abcdefgh"), 0);
+	for (i = 0; i < SVD_CHECKPOINT_MAX; i++) {
+		snprintf(id, sizeof(id), "%064zx", i);
+		assert_int_equal(svd_manifest_add_item(m, id), 0);
+	}
+	snprintf(id, sizeof(id), "%064zx", i);
+	assert_int_equal(svd_manifest_add_item(m, id), SVD_EINVALID);
+	th_expect_msg("more than 3500");
+	p = round_trip(m);
+	svd_manifest_bytes(p, &len);
+	assert_true(len <= SVD_MANIFEST_MAX);
+	assert_int_equal(svd_manifest_item_count(p), SVD_CHECKPOINT_MAX);
+	svd_manifest_free(p);
+	svd_manifest_free(m);
+	free(title);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1416,6 +1842,15 @@ int main(void)
 	    cmocka_unit_test(test_serialize_checks_schema),
 	    cmocka_unit_test(test_serialize_kinds),
 	    cmocka_unit_test(test_serialize_size_limit),
+	    cmocka_unit_test(test_statements_are_accepted),
+	    cmocka_unit_test(test_format_1_refuses_statements),
+	    cmocka_unit_test(test_statements_refuse_other_members),
+	    cmocka_unit_test(test_statements_require_members),
+	    cmocka_unit_test(test_refuses_bad_keys),
+	    cmocka_unit_test(test_refuses_bad_outside),
+	    cmocka_unit_test(test_refuses_bad_items),
+	    cmocka_unit_test(test_serialize_statements),
+	    cmocka_unit_test(test_checkpoint_cap_fits),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

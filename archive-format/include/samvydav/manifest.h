@@ -11,6 +11,7 @@
 #define SAMVYDAV_MANIFEST_H
 
 #include "common.h"
+#include "key.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,14 +24,34 @@ extern "C" {
 #define SVD_NAME_MAX       255           /**< bytes of a payload file name */
 #define SVD_TEXT_MAX       4096          /**< bytes of a title, author, region, tag or source */
 #define SVD_LIST_MAX       256           /**< authors or tags of one item */
+#define SVD_FORMAT_MAX     2             /**< the newest manifest format this version reads */
+/**
+ * Item ids in one checkpoint. At 67 bytes an id (quotes and comma), 3500
+ * take 234,500 bytes, so that a checkpoint with the longest title (4096
+ * bytes, twice that escaped) and language tag still fits SVD_MANIFEST_MAX.
+ */
+#define SVD_CHECKPOINT_MAX 3500
 
-/** What an item is. */
+/**
+ * What an item is. The last three are statements (manifest format 2): they
+ * carry no payload files, only what they say about keys and items.
+ */
 typedef enum svd_kind {
 	SVD_KIND_ARTICLE = 0,
 	SVD_KIND_TESTIMONY,
-	SVD_KIND_CORRECTION, /**< supersedes another item */
-	SVD_KIND_RETRACTION, /**< withdraws another item */
+	SVD_KIND_CORRECTION,  /**< supersedes another item */
+	SVD_KIND_RETRACTION,  /**< withdraws another item */
+	SVD_KIND_CERTIFICATE, /**< vouches for an editor's key ("key") */
+	SVD_KIND_REVOCATION,  /**< revokes a key ("key", "outside") */
+	SVD_KIND_CHECKPOINT,  /**< vouches for a set of items ("items") */
 } svd_kind;
+
+/** What a revocation does to the revoked key's items outside every checkpoint. */
+typedef enum svd_outside {
+	SVD_OUTSIDE_NONE = 0, /**< not a revocation */
+	SVD_OUTSIDE_KEEP,     /**< "keep": they stay */
+	SVD_OUTSIDE_HIDE,     /**< "hide": they are hidden (the key is assumed captured) */
+} svd_outside;
 
 /** An item's manifest; opaque. */
 typedef struct svd_manifest svd_manifest;
@@ -67,11 +88,17 @@ const char *svd_kind_name(svd_kind kind);
 /** Parse a kind's name. @return 0, or SVD_EINVALID for an unknown name. */
 int svd_kind_parse(svd_kind *out, const char *name);
 
+/** Is this kind a statement (certificate, revocation, checkpoint)? @return 1 or 0. */
+int svd_kind_is_statement(svd_kind kind);
+
 /**
  * Set one text field of a manifest being built. Fields: "title", "lang",
  * "published" (YYYY-MM-DD), "source" (http or https URL), "region",
- * "supersedes" and "retracts" (item ids), "created" (YYYY-MM-DDTHH:MM:SSZ).
- * A NULL value removes the field. Values are checked here.
+ * "supersedes" and "retracts" (item ids), "created" (YYYY-MM-DDTHH:MM:SSZ),
+ * and for statements "key" (the 56-character base64 line of a minisign
+ * public key) and "outside" ("keep" or "hide"). A NULL value removes the
+ * field. Values are checked here; which kind may have which field is
+ * checked by svd_manifest_serialize().
  *
  * @return 0, or SVD_EINVALID naming the field and what is wrong.
  */
@@ -87,6 +114,24 @@ int svd_manifest_add_author(svd_manifest *m, const char *author);
 int svd_manifest_add_tag(svd_manifest *m, const char *tag);
 
 /**
+ * Set the key a certificate or revocation is about (copied); NULL removes it.
+ *
+ * @return 0 or SVD_ERROR (out of memory).
+ */
+int svd_manifest_set_key(svd_manifest *m, const svd_pubkey *pk);
+
+/** Set a revocation's "outside"; SVD_OUTSIDE_NONE removes it. @return 0 or SVD_EINVALID. */
+int svd_manifest_set_outside(svd_manifest *m, svd_outside outside);
+
+/**
+ * Add an item id to a checkpoint (ids are kept sorted and unique: adding
+ * one that is there changes nothing).
+ *
+ * @return 0; SVD_EINVALID for a malformed id, or one more than SVD_CHECKPOINT_MAX.
+ */
+int svd_manifest_add_item(svd_manifest *m, const char *id);
+
+/**
  * Add a payload file (kept sorted by name).
  *
  * @return 0; SVD_EINVALID for a name that is not allowed (see SPEC.md) or is
@@ -98,6 +143,7 @@ int svd_manifest_add_file(svd_manifest *m, const char *path, uint64_t size,
 /**
  * Check a manifest being built against the schema and produce its canonical
  * bytes; from then on svd_manifest_id() and svd_manifest_bytes() answer.
+ * Statements are written in format 2, every other kind in format 1.
  *
  * @return 0, or SVD_EINVALID naming what is missing or wrong.
  */
@@ -118,6 +164,24 @@ size_t svd_manifest_tag_count(const svd_manifest *m);
 const char *svd_manifest_tag(const svd_manifest *m, size_t i);
 size_t svd_manifest_file_count(const svd_manifest *m);
 const svd_manifest_file *svd_manifest_file_at(const svd_manifest *m, size_t i);
+
+/**
+ * The format: the number a parsed manifest holds (1 or 2); for one being
+ * built, the number svd_manifest_serialize() writes. 0 for NULL.
+ */
+int svd_manifest_format(const svd_manifest *m);
+
+/** A certificate's or revocation's key (borrowed from m), or NULL when it has none. */
+const svd_pubkey *svd_manifest_key(const svd_manifest *m);
+
+/** A revocation's "outside"; SVD_OUTSIDE_NONE for every other kind. */
+svd_outside svd_manifest_outside(const svd_manifest *m);
+
+/** The number of item ids a checkpoint lists (0 for every other kind). */
+size_t svd_manifest_item_count(const svd_manifest *m);
+
+/** The i-th item id of a checkpoint, 64 hex digits (borrowed), in order; NULL past the end. */
+const char *svd_manifest_item_at(const svd_manifest *m, size_t i);
 
 /** Find a payload file by name. @return it (borrowed) or NULL. */
 const svd_manifest_file *svd_manifest_file_find(const svd_manifest *m, const char *path);
