@@ -12,25 +12,31 @@
 
 static void help(FILE *out)
 {
-	fprintf(out,
-	        "usage: samvydav list [--all] [--lang TAG] [--kind KIND] [--region TEXT] [--json]\n"
-	        "\n"
-	        "List the items the archive shows, newest publication first: id (first\n"
-	        "12 digits), date, language, kind and title. An item withdrawn by a\n"
-	        "retraction, or one no trusted key signs, is not shown (it stays in the\n"
-	        "store); --all lists those too, saying why each is hidden. Signatures\n"
-	        "are checked against the trust list; 'samvydav verify' also hashes every\n"
-	        "file.\n"
-	        "\n"
-	        "  --all           hidden items too: withdrawn (by which retraction, when,\n"
-	        "                  signed by whom) and refused (why)\n"
-	        "  --lang TAG      only items in this language (exact tag, e.g. uk)\n"
-	        "  --kind KIND     only articles, testimonies, corrections, retractions,\n"
-	        "                  certificates, revocations or checkpoints\n"
-	        "  --region TEXT   only items about this region\n"
-	        "  --json          a JSON array of the manifests' fields, with full ids,\n"
-	        "                  \"state\" and, when set, \"superseded_by\", \"withdrawn\"\n"
-	        "                  and \"why\"\n");
+	fprintf(
+	    out,
+	    "usage: samvydav list [--all|--pending] [--lang TAG] [--kind KIND] [--region TEXT]\n"
+	    "                     [--json]\n"
+	    "\n"
+	    "List the items the archive shows, newest publication first: id (first\n"
+	    "12 digits), date, language, kind and title. An item withdrawn by a\n"
+	    "retraction, or one no trusted key signs, is not shown (it stays in the\n"
+	    "store); --all lists those too, saying why each is hidden. Signatures\n"
+	    "are checked against the trust list; 'samvydav verify' also hashes every\n"
+	    "file.\n"
+	    "\n"
+	    "  --all           hidden items too: withdrawn (by which retraction, when,\n"
+	    "                  signed by whom), refused and revoked (why), pending, and\n"
+	    "                  the statements (certificates, revocations, checkpoints)\n"
+	    "  --pending       only the items held back because they have fewer\n"
+	    "                  signatures than their kind needs here (to co-sign them\n"
+	    "                  with 'samvydav sign')\n"
+	    "  --lang TAG      only items in this language (exact tag, e.g. uk)\n"
+	    "  --kind KIND     only articles, testimonies, corrections, retractions,\n"
+	    "                  certificates, revocations or checkpoints\n"
+	    "  --region TEXT   only items about this region\n"
+	    "  --json          a JSON array of the manifests' fields, with full ids,\n"
+	    "                  \"state\" and, when set, \"superseded_by\", \"withdrawn\",\n"
+	    "                  \"why\" and \"note\"\n");
 }
 
 typedef struct filter {
@@ -85,19 +91,17 @@ static int wanted(const filter *f, const svd_view_item *it)
 
 int cmd_list(int argc, char **argv, cli_ctx *ctx)
 {
-	static const struct option opts[] = {{"lang", required_argument, NULL, 'l'},
-	                                     {"kind", required_argument, NULL, 'k'},
-	                                     {"region", required_argument, NULL, 'r'},
-	                                     {"json", no_argument, NULL, 'j'},
-	                                     {"all", no_argument, NULL, 'a'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"lang", required_argument, NULL, 'l'},   {"kind", required_argument, NULL, 'k'},
+	    {"region", required_argument, NULL, 'r'}, {"json", no_argument, NULL, 'j'},
+	    {"all", no_argument, NULL, 'a'},          {"pending", no_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	filter f = {0};
 	svd_archive *a = NULL;
 	svd_view *v = NULL;
 	json_t *out = NULL;
 	size_t i, n;
-	int c, json = 0, all = 0, error, code;
+	int c, json = 0, all = 0, pending = 0, error, code;
 	svd_kind kind;
 
 	optind = 1;
@@ -119,6 +123,9 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx)
 			break;
 		case 'a':
 			all = 1;
+			break;
+		case 'p':
+			pending = all = 1;
 			break;
 		case 'h':
 			help(stdout);
@@ -143,7 +150,7 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx)
 	for (i = 0; i < n; i++) {
 		const svd_view_item *it = all ? svd_view_at(v, i) : svd_view_row(v, i);
 		char why[512];
-		if (!wanted(&f, it))
+		if (!wanted(&f, it) || (pending && it->state != SVD_VIEW_PENDING))
 			continue;
 		if (json) {
 			json_t *row = json_object_get(f.manifests, it->id);

@@ -90,7 +90,7 @@ static void print_text(const svd_verdict *v, const svd_view *view)
 		svd_verdict_sig(v, i, &keyid, &st);
 		printf("signature %s  %s\n", keyid,
 		       st == SVD_SIG_VALID       ? "valid, trusted key"
-		       : st == SVD_SIG_UNTRUSTED ? "key not trusted here (not checked)"
+		       : st == SVD_SIG_UNTRUSTED ? "verifies, key not in the trust list"
 		                                 : "INVALID");
 	}
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
@@ -105,8 +105,15 @@ static void print_text(const svd_verdict *v, const svd_view *view)
 		printf("superseded by %s\n", it->superseded_by);
 	if (it) {
 		cli_view_why(why, sizeof(why), view, it);
-		printf("shown     %s\n", it->state == SVD_VIEW_SHOWN ? "yes" : why);
+		printf("shown     %s%s%s\n", it->state == SVD_VIEW_SHOWN ? "yes" : why,
+		       it->state == SVD_VIEW_SHOWN && why[0] ? ", " : "",
+		       it->state == SVD_VIEW_SHOWN ? why : "");
+		if (it->signers[0])
+			printf("counting  %s\n", it->signers);
 	}
+	printf("trust as of %s\n", svd_view_trust_date(view)[0]
+	                               ? svd_view_trust_date(view)
+	                               : "(no statement by a root trusted here)");
 }
 
 static int print_json(const svd_verdict *v, const svd_view *view)
@@ -141,6 +148,9 @@ static int print_json(const svd_verdict *v, const svd_view *view)
 	json_object_set_new(obj, "problems", problems);
 	if (it)
 		cli_view_json(obj, view, it);
+	json_object_set_new(obj, "trust_as_of",
+	                    svd_view_trust_date(view)[0] ? json_string(svd_view_trust_date(view))
+	                                                 : json_null());
 	return cli_print_json(obj);
 }
 
@@ -148,7 +158,11 @@ static int on_item(const svd_verdict *v, void *payload)
 {
 	show_state *s = payload;
 
-	s->ok = svd_verdict_ok(v);
+	const svd_view_item *it = svd_view_find(s->view, svd_verdict_id(v));
+
+	/* the view decides: an editor certified by roots is trusted without being listed */
+	s->ok =
+	    it ? it->state != SVD_VIEW_REFUSED && it->state != SVD_VIEW_REVOKED : svd_verdict_ok(v);
 	if (s->json)
 		s->code = print_json(v, s->view);
 	else

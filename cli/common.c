@@ -293,6 +293,8 @@ void cli_view_json(void *obj, const svd_view *v, const svd_view_item *it)
 		json_object_set_new(o, "superseded_by", json_string(it->superseded_by));
 	if (it->why)
 		json_object_set_new(o, "why", json_string(it->why));
+	if (it->note)
+		json_object_set_new(o, "note", json_string(it->note));
 	if (it->retracted_by && (r = svd_view_find(v, it->retracted_by)) != NULL) {
 		json_t *signers = json_array();
 		const char *s = r->signers;
@@ -313,12 +315,17 @@ void cli_view_why(char *out, size_t size, const svd_view *v, const svd_view_item
 	const svd_view_item *r;
 
 	if (it->state == SVD_VIEW_RETRACTED && (r = svd_view_find(v, it->retracted_by)) != NULL)
-		snprintf(out, size, "withdrawn by retraction %.12s (created %s, signed by %s)", r->id,
-		         r->created[0] ? r->created : "?", r->signers[0] ? r->signers : "?");
-	else if (it->state == SVD_VIEW_REFUSED)
-		snprintf(out, size, "refused: %s", it->why ? it->why : "it does not pass the gate");
+		snprintf(out, size, "withdrawn by retraction %.12s (created %s, signed by %s)",
+		         r->id, r->created[0] ? r->created : "?", r->signers[0] ? r->signers : "?");
+	else if (it->state == SVD_VIEW_REFUSED || it->state == SVD_VIEW_REVOKED)
+		snprintf(out, size, "%s: %s", svd_view_state_name(it->state),
+		         it->why ? it->why : "it does not pass the gate");
+	else if (it->state == SVD_VIEW_PENDING)
+		snprintf(out, size, "%s", it->why ? it->why : "pending");
+	else if (it->state == SVD_VIEW_STATEMENT)
+		snprintf(out, size, "statement, %s", it->note ? it->note : "in effect");
 	else
-		snprintf(out, size, "%s", "");
+		snprintf(out, size, "%s", it->note ? it->note : "");
 }
 
 svd_view *cli_view_open(svd_archive *a, int *code)

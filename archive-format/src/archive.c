@@ -153,6 +153,29 @@ cleanup:
 	return error;
 }
 
+/* The trust of an archive folder: trusted/, roots/ and trust-policy, whole or not at all. */
+static int load_trust(svd_trust **out, const char *dir)
+{
+	char *trusted = svd_path_join(dir, SVD_TRUST_DIR),
+	     *roots = svd_path_join(dir, SVD_ROOTS_DIR),
+	     *policy = svd_path_join(dir, SVD_POLICY_FILE);
+	svd_trust *t = NULL;
+	int error = SVD_ERROR;
+
+	*out = NULL;
+	if (trusted && roots && policy && (error = svd_trust_load(&t, trusted)) == 0 &&
+	    (error = svd_trust_load_roots(t, roots)) == 0 &&
+	    (error = svd_trust_load_policy(t, policy)) == 0) {
+		*out = t;
+		t = NULL;
+	}
+	svd_trust_free(t);
+	free(trusted);
+	free(roots);
+	free(policy);
+	return error;
+}
+
 int svd_archive_open(svd_archive **out, const char *path)
 {
 	svd_archive *a;
@@ -176,7 +199,7 @@ int svd_archive_open(svd_archive **out, const char *path)
 		    a->store_path, git_error_last() ? git_error_last()->message : "?");
 		goto cleanup;
 	}
-	if ((error = svd_trust_load(&a->trust, a->trust_path)) < 0)
+	if ((error = load_trust(&a->trust, a->path)) < 0)
 		goto cleanup;
 	*out = a;
 	a = NULL;
@@ -249,7 +272,7 @@ void svd_archive_unlock(svd_archive *a)
 static int reload_trust(svd_archive *a)
 {
 	svd_trust *t;
-	int error = svd_trust_load(&t, a->trust_path);
+	int error = load_trust(&t, a->path);
 
 	if (error < 0)
 		return error;
@@ -258,24 +281,58 @@ static int reload_trust(svd_archive *a)
 	return 0;
 }
 
-static char *trust_file(const svd_archive *a, const char *keyid)
+/* ARCHIVE/trusted/KEYID.pub or ARCHIVE/roots/KEYID.pub. */
+static char *trust_file(const svd_archive *a, const char *keyid, unsigned role)
 {
-	char name[SVD_KEYID_HEX_LEN + 8];
+	char name[SVD_KEYID_HEX_LEN + 8], *dir, *p;
 
 	memcpy(name, keyid, SVD_KEYID_HEX_LEN);
 	memcpy(name + SVD_KEYID_HEX_LEN, ".pub", 5);
-	return svd_path_join(a->trust_path, name);
+	if (role != SVD_TRUST_ROOT)
+		return svd_path_join(a->trust_path, name);
+	if (!(dir = svd_path_join(a->path, SVD_ROOTS_DIR)))
+		return NULL;
+	p = svd_path_join(dir, name);
+	free(dir);
+	return p;
+}
+
+/* The role bits the trust list gives this key id now. */
+static unsigned role_of(const svd_trust *t, const char *keyid)
+{
+	size_t i;
+
+	for (i = 0; i < svd_trust_count(t); i++)
+		if (!strcmp(svd_pubkey_id(svd_trust_at(t, i)), keyid))
+			return svd_trust_role(t, i);
+	return 0;
 }
 
 int svd_archive_trust_add(svd_archive *a, const svd_pubkey *pk)
 {
+	return svd_archive_trust_add_role(a, pk, SVD_TRUST_EDITOR);
+}
+
+int svd_archive_trust_add_role(svd_archive *a, const svd_pubkey *pk, unsigned role)
+{
+	const svd_pubkey *have = svd_trust_find(a->trust, svd_pubkey_id(pk));
 	char *p, *text = NULL;
 	size_t len;
 	int error;
 
-	if (svd_trust_find(a->trust, svd_pubkey_id(pk)))
-		return svd_error_set(SVD_EEXISTS, "key %s is trusted already", svd_pubkey_id(pk));
-	if (!(p = trust_file(a, svd_pubkey_id(pk))))
+	if (role != SVD_TRUST_EDITOR && role != SVD_TRUST_ROOT)
+		return svd_error_set(SVD_EINVALID, "a key is trusted as an editor or as a root");
+	if (have && memcmp(svd_pubkey_bytes(have), svd_pubkey_bytes(pk), 32))
+		return svd_error_set(SVD_EINVALID,
+		                     "another key with the key number %s is trusted here already; "
+		                     "two keys with one number are never trusted together",
+		                     svd_pubkey_id(pk));
+	if (have && (role_of(a->trust, svd_pubkey_id(pk)) & role))
+		return svd_error_set(SVD_EEXISTS, "key %s is trusted already%s", svd_pubkey_id(pk),
+		                     role == SVD_TRUST_ROOT ? " as a root" : "");
+	if (role == SVD_TRUST_ROOT && (error = mkdir_in(a->path, SVD_ROOTS_DIR)) < 0)
+		return error;
+	if (!(p = trust_file(a, svd_pubkey_id(pk), role)))
 		return SVD_ERROR;
 	if ((error = svd_pubkey_format(&text, &len, pk)) == 0 &&
 	    (error = svd_file_write_atomic(p, text, len, 0644, 1)) == 0)
@@ -287,21 +344,56 @@ int svd_archive_trust_add(svd_archive *a, const svd_pubkey *pk)
 
 int svd_archive_trust_remove(svd_archive *a, const char *keyid)
 {
-	char *p;
+	unsigned roles, r;
 	int error = 0;
 
 	if (!svd_keyid_valid(keyid))
 		return svd_error_set(SVD_EINVALID,
 		                     "'%s' is not a key id (16 hex digits, as minisign prints it)",
 		                     keyid);
-	if (!svd_trust_find(a->trust, keyid))
+	if (!(roles = role_of(a->trust, keyid)))
 		return svd_error_set(SVD_ENOTFOUND, "key %s is not trusted here", keyid);
-	if (!(p = trust_file(a, keyid)))
-		return SVD_ERROR;
-	if (unlink(p) < 0)
-		error = svd_error_set(SVD_ERROR, "%s: cannot remove: %s", p, strerror(errno));
-	else if ((error = svd_dir_fsync(a->trust_path)) == 0)
+	for (r = SVD_TRUST_EDITOR; error == 0 && r <= SVD_TRUST_ROOT; r <<= 1) {
+		char *p, *dir;
+		if (!(roles & r))
+			continue;
+		if (!(p = trust_file(a, keyid, r)))
+			return SVD_ERROR;
+		dir = svd_path_join(a->path, r == SVD_TRUST_ROOT ? SVD_ROOTS_DIR : SVD_TRUST_DIR);
+		if (!dir)
+			error = SVD_ERROR;
+		else if (unlink(p) < 0)
+			error =
+			    svd_error_set(SVD_ERROR, "%s: cannot remove: %s", p, strerror(errno));
+		else
+			error = svd_dir_fsync(dir);
+		free(dir);
+		free(p);
+	}
+	if (error == 0)
 		error = reload_trust(a);
+	return error;
+}
+
+int svd_archive_trust_threshold(svd_archive *a, int kind, unsigned k)
+{
+	svd_trust *t = NULL;
+	char *text = NULL, *p = NULL;
+	size_t len;
+	int error;
+
+	/* a copy with the new value, written whole, then read back as every open reads it */
+	if ((error = load_trust(&t, a->path)) < 0)
+		return error;
+	if ((error = svd_trust_set_threshold(t, kind, k)) == 0 &&
+	    (error = svd_trust_policy_format(&text, &len, t)) == 0) {
+		if (!(p = svd_path_join(a->path, SVD_POLICY_FILE)))
+			error = SVD_ERROR;
+		else if ((error = svd_file_write_atomic(p, text, len, 0644, 1)) == 0)
+			error = reload_trust(a);
+	}
+	svd_trust_free(t);
+	free(text);
 	free(p);
 	return error;
 }
@@ -319,13 +411,13 @@ void svd_archive_free(svd_archive *a)
 	free(a);
 }
 
-char *svd_archive_place_path(const char *dir, svd_archive_place place, const char *name,
-                             int make)
+char *svd_archive_place_path(const char *dir, svd_archive_place place, const char *name, int make)
 {
-	static const char *const names[] = {
-	    [SVD_PLACE_REFUSED] = SVD_REFUSED_DIR, [SVD_PLACE_CACHE] = "cache",
-	    [SVD_PLACE_TMP] = "tmp",               [SVD_PLACE_DAEMON] = "daemon-state",
-	    [SVD_PLACE_DAEMON_LOCK] = "daemon.lock"};
+	static const char *const names[] = {[SVD_PLACE_REFUSED] = SVD_REFUSED_DIR,
+	                                    [SVD_PLACE_CACHE] = "cache",
+	                                    [SVD_PLACE_TMP] = "tmp",
+	                                    [SVD_PLACE_DAEMON] = "daemon-state",
+	                                    [SVD_PLACE_DAEMON_LOCK] = "daemon.lock"};
 	char *folder, *p;
 
 	if ((unsigned)place >= sizeof(names) / sizeof(names[0]) || !dir) {
@@ -337,7 +429,8 @@ char *svd_archive_place_path(const char *dir, svd_archive_place place, const cha
 	if (place == SVD_PLACE_DAEMON_LOCK)
 		return folder;
 	if (make && mkdir(folder, 0755) < 0 && errno != EEXIST) {
-		svd_error_set(SVD_ERROR, "%s: cannot make the folder: %s", folder, svd_ioerr(errno));
+		svd_error_set(SVD_ERROR, "%s: cannot make the folder: %s", folder,
+		              svd_ioerr(errno));
 		free(folder);
 		return NULL;
 	}

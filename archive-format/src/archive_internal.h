@@ -10,6 +10,8 @@
 
 #define SVD_STORE_DIR   "store.git"
 #define SVD_TRUST_DIR   "trusted"
+#define SVD_ROOTS_DIR   "roots"
+#define SVD_POLICY_FILE "trust-policy"
 #define SVD_REFUSED_DIR "refused"
 #define SVD_MIRROR_FILE "mirror-id"
 #define SVD_LOCK_FILE   "lock"

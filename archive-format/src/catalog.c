@@ -348,15 +348,21 @@ static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v,
 	if (v) {
 		it->checked = 1;
 		it->ok = svd_verdict_ok(v);
+		it->sound = svd_verdict_sound(v);
 		if (!(it->sigs = calloc(svd_verdict_sig_count(v) + 1, sizeof(*it->sigs))) ||
 		    !(it->problems = calloc(svd_verdict_problem_count(v) + 1, sizeof(char *))) ||
 		    !(it->dropped = calloc(svd_verdict_dropped_count(v) + 1, sizeof(char *))))
 			goto nomem;
 		for (i = 0; i < svd_verdict_sig_count(v); i++, it->nsigs++) {
 			const char *keyid;
+			const uint8_t *pk = svd_verdict_sig_pk(v, i);
 			svd_verdict_sig(v, i, &keyid, &it->sigs[i].st);
 			if (!(it->sigs[i].keyid = strdup(keyid)))
 				goto nomem;
+			if (pk) {
+				it->sigs[i].verified = 1;
+				memcpy(it->sigs[i].pk, pk, 32);
+			}
 		}
 		for (i = 0; i < svd_verdict_problem_count(v); i++, it->nproblems++) {
 			const char *file, *check, *msg;
@@ -499,6 +505,30 @@ static char *valid_signers(const citem *it)
 	return s;
 }
 
+/* Every signature that verifies, "KEYID:hex ..." (the view's rules read them). */
+static char *verified_sigs(const citem *it)
+{
+	char *s = calloc(it->nsigs * (SVD_KEYID_HEX_LEN + 66) + 1, 1), *p = s;
+	size_t i;
+
+	for (i = 0; s && i < it->nsigs; i++) {
+		if (!it->sigs[i].verified || strlen(it->sigs[i].keyid) != SVD_KEYID_HEX_LEN)
+			continue;
+		if (p != s)
+			*p++ = ' ';
+		memcpy(p, it->sigs[i].keyid, SVD_KEYID_HEX_LEN);
+		p[SVD_KEYID_HEX_LEN] = ':';
+		svd_hex_encode(p + SVD_KEYID_HEX_LEN + 1, it->sigs[i].pk, 32);
+		p += SVD_KEYID_HEX_LEN + 65;
+	}
+	return s;
+}
+
+void svd_catalog_set_trust(svd_catalog *c, const svd_trust *trust)
+{
+	c->trust = trust;
+}
+
 /*
  * Close the catalog: what is shown, in which order, and what supersedes
  * what are the view's decisions (view.c); the catalog takes them and
@@ -513,19 +543,30 @@ int svd_catalog_finish(svd_catalog *c)
 		return 0;
 	if ((error = svd_view_new(&c->view, 0)) < 0)
 		return error;
+	svd_view_set_trust(c->view, c->trust);
 	for (i = 0; i < c->n; i++) {
 		const citem *it = &c->v[i];
-		char *signers = valid_signers(it);
-		if (!signers)
+		char *signers = valid_signers(it), *vsigs = NULL;
+		svd_view_fields f = {0};
+		if (!signers || (c->trust && it->checked && !(vsigs = verified_sigs(it)))) {
+			free(signers);
 			return svd_error_set(SVD_ERROR, "out of memory");
+		}
 		/* an item added without a verdict is shown as its caller chose */
-		error = svd_view_add_item(
-		    c->view, it->id, it->m, !it->checked || it->ok,
-		    it->checked && !it->ok ? "it does not pass the gate" : NULL, signers);
+		f.id = it->id;
+		f.m = it->m;
+		f.ok = !it->checked || it->ok;
+		f.why = it->checked && !it->ok ? "it does not pass the gate" : NULL;
+		f.signers = signers;
+		f.vsigs = vsigs;
+		f.sound = it->sound;
+		error = svd_view_add_fields(c->view, &f);
 		free(signers);
+		free(vsigs);
 		if (error < 0)
 			return error;
 	}
+	c->trust = NULL;
 	if ((error = svd_view_finish(c->view)) < 0)
 		return error;
 	if (!(c->rows = malloc((c->n + 1) * sizeof(*c->rows))))

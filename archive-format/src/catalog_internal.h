@@ -20,6 +20,8 @@
 typedef struct csig {
 	char *keyid;
 	svd_sig_status st;
+	int verified; /* pk holds the key it verified with */
+	uint8_t pk[32];
 } csig;
 
 typedef struct citem {
@@ -27,6 +29,7 @@ typedef struct citem {
 	svd_manifest *m;
 	int checked; /* a verdict was given */
 	int ok;
+	int sound; /* the verdict's: whole, signatures verify; trust is the view's */
 	csig *sigs;
 	size_t nsigs;
 	char **problems; /* "file: check: message" */
@@ -53,7 +56,8 @@ struct svd_catalog {
 	uint32_t *byid; /* item indexes sorted by id (finish) */
 	uint32_t *rows; /* row -> item index */
 	size_t nrows;
-	svd_view *view; /* what is shown, and why not (finish) */
+	svd_view *view;         /* what is shown, and why not (finish) */
+	const svd_trust *trust; /* the rules' trust, until finish; NULL: verdicts as given */
 	/* search */
 	ctok *toks;
 	size_t ntoks, captoks;

@@ -132,7 +132,7 @@ static int choose(chosen *ch, svd_archive *a, const svd_export_opts *opts)
 		goto cleanup;
 	}
 	for (i = 0; i < n; i++)
-		if (svd_view_shows(v, svd_store_items_id(ch->l, i)))
+		if (svd_view_carries(v, svd_store_items_id(ch->l, i)))
 			ch->sel[ch->n++] = i;
 	if (opts->since_commit && (error = filter_since_commit(ch, a, opts->since_commit)) < 0)
 		goto cleanup;

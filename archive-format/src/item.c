@@ -26,6 +26,8 @@ typedef struct problem {
 typedef struct sigres {
 	char keyid[SVD_KEYID_HEX_LEN + 1];
 	svd_sig_status status;
+	int has_pk;
+	uint8_t pk[32]; /* the key it verified with */
 } sigres;
 
 struct svd_verdict {
@@ -123,6 +125,7 @@ static int add_sig(svd_verdict *v, const char *keyid, svd_sig_status status)
 	s += v->nsigs++;
 	snprintf(s->keyid, sizeof(s->keyid), "%s", keyid);
 	s->status = status;
+	s->has_pk = 0;
 	return 0;
 }
 
@@ -188,7 +191,10 @@ static void check_sig(svd_verdict *v, const svd_entry *e, const svd_trust *trust
 		add_sig(v, keyid, SVD_SIG_INVALID);
 		goto cleanup;
 	}
-	add_sig(v, keyid, SVD_SIG_VALID);
+	if (add_sig(v, keyid, SVD_SIG_VALID) == 0) {
+		v->sigs[v->nsigs - 1].has_pk = 1;
+		memcpy(v->sigs[v->nsigs - 1].pk, svd_pubkey_bytes(pk), 32);
+	}
 	(*valid)++;
 cleanup:
 	svd_sig_free(sig);
@@ -451,4 +457,21 @@ void svd_verdict_free(svd_verdict *v)
 	free(v->source);
 	svd_manifest_free(v->manifest);
 	free(v);
+}
+
+int svd_verdict_sound(const svd_verdict *v)
+{
+	size_t i;
+
+	if (!v->manifest)
+		return 0;
+	for (i = 0; i < v->nproblems; i++)
+		if (strcmp(v->problems[i].check, "trust"))
+			return 0;
+	return 1;
+}
+
+const uint8_t *svd_verdict_sig_pk(const svd_verdict *v, size_t i)
+{
+	return i < v->nsigs && v->sigs[i].has_pk ? v->sigs[i].pk : NULL;
 }

@@ -26,7 +26,6 @@ extern const svd_asset svd_reader_assets[];
  * render.h leaves out (its outlet is svd_render_library()).
  */
 
-
 /*
  * The folding of one code point for search (SPEC.md, 11.3): ASCII and
  * Latin, Greek and Cyrillic capitals to small letters, Latin and Greek
@@ -74,6 +73,14 @@ int svd_render_fold_js(svd_buf *out);
 
 /* The id of the i-th item added (borrowed), or NULL past the end. */
 const char *svd_catalog_id_at(const svd_catalog *c, size_t i);
+
+/*
+ * Apply the trust rules of SPEC 7.3 (roots, certificates, revocations,
+ * checkpoints, thresholds) with this trust when the catalog is finished,
+ * to the items added with verdicts; borrowed until svd_catalog_finish().
+ * Without it, a verdict's "ok" is taken as it is.
+ */
+void svd_catalog_set_trust(svd_catalog *c, const svd_trust *trust);
 
 /*
  * Early pages and words: `samvydav unpack` adds each item to the catalog as

@@ -150,7 +150,8 @@ static int on_verified(const svd_verdict *v, void *payload)
 	long i;
 	int error = 0;
 
-	if (svd_verdict_ok(v) && m) {
+	/* sound, not only ok: whether a certified editor's key counts is the view's to say */
+	if (svd_verdict_sound(v) && m) {
 		if ((i = svd_store_items_find(fa->l, svd_verdict_id(v))) < 0)
 			error = svd_error_set(SVD_ENOTFOUND, "no item %s in the archive",
 			                      svd_verdict_id(v));
@@ -550,6 +551,7 @@ int svd_catalog_from_archive(svd_catalog **out, svd_archive *a, const svd_trust 
 	fa.payload = payload;
 	if ((error = svd_catalog_new(&fa.c)) < 0)
 		return error;
+	svd_catalog_set_trust(fa.c, trust ? trust : svd_archive_trust(a));
 	u.c = fa.c;
 	fa.u = &u;
 	if ((!ids || n > 1) && (error = early_start(&u, &pool, early_threads(0))) < 0)

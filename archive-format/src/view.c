@@ -4,6 +4,7 @@
  * no store and no file; view_store.c feeds it an archive's items, the
  * catalog feeds it a library's.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,15 @@ typedef struct vitem {
 	char id[SVD_ID_HEX_LEN + 1];
 	char date[11], created[21];
 	uint8_t kind, ok, dup;
+	uint8_t rules;     /* vsigs known: the trust rules apply (else ok is taken as it is) */
+	uint8_t sound;     /* with rules: passes the gate but for "trust" */
+	uint8_t state;     /* svd_view_state, worked out at finish */
+	uint8_t outside;   /* a revocation's svd_outside */
 	uint32_t sup, ret; /* the ids it names, or NONE */
-	uint32_t title, lang, why, signers;
+	uint32_t title, lang, why, signers, note;
+	uint32_t vsigs; /* "KEYID:hex ..." of the signatures that verify, or NONE */
+	uint32_t skey;  /* a certificate's or revocation's key, "KEYID:hex", or NONE */
+	uint32_t cp;    /* a checkpoint's ids, space-separated, or NONE */
 	uint32_t retracted_by, superseded_by; /* index + 1; 0 none */
 	uint32_t row, order;                  /* row: HIDDEN when not shown */
 	svd_manifest *m;                      /* SVD_VIEW_MANIFESTS */
@@ -45,8 +53,13 @@ struct svd_view {
 	uint32_t *rets; /* accepted retractions, by the id they name, then newest first */
 	size_t nrets;
 	char commit[41];
+	char trust_date[21];
+	const svd_trust *trust; /* until finish */
+	struct rules *rl;       /* during finish */
 	int finished;
 };
+
+static void rules_free(struct rules *r);
 
 int svd_view_new(svd_view **out, unsigned flags)
 {
@@ -72,7 +85,13 @@ void svd_view_free(svd_view *v)
 	free(v->rows);
 	free(v->sup);
 	free(v->rets);
+	rules_free(v->rl);
 	free(v);
+}
+
+void svd_view_set_trust(svd_view *v, const svd_trust *trust)
+{
+	v->trust = trust;
 }
 
 void svd_view_set_commit(svd_view *v, const char *commit)
@@ -110,6 +129,41 @@ static int stash_id(svd_view *v, uint32_t *out, const char *id)
 static const char *str(const svd_view *v, uint32_t off)
 {
 	return off == NONE ? NULL : v->arena + off;
+}
+
+/* "KEYID:<64 hex>" of a key, into out (16 + 1 + 64 + 1 bytes). */
+static void key_text(char *out, const svd_pubkey *pk)
+{
+	memcpy(out, svd_pubkey_id(pk), SVD_KEYID_HEX_LEN);
+	out[SVD_KEYID_HEX_LEN] = ':';
+	svd_hex_encode(out + SVD_KEYID_HEX_LEN + 1, svd_pubkey_bytes(pk), 32);
+}
+
+/* What the rules need of a statement: its key, what a revocation leaves, a checkpoint's ids. */
+static int stash_statement(svd_view *v, vitem *it, const svd_manifest *m)
+{
+	const svd_pubkey *key = svd_manifest_key(m);
+	size_t i, n = svd_manifest_item_count(m);
+	char text[SVD_KEYID_HEX_LEN + 66], *ids;
+	int error = 0;
+
+	if (key) {
+		key_text(text, key);
+		if ((error = stash(v, &it->skey, text)) < 0)
+			return error;
+	}
+	it->outside = (uint8_t)svd_manifest_outside(m);
+	if (n == 0)
+		return 0;
+	if (!(ids = malloc(n * (SVD_ID_HEX_LEN + 1) + 1)))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	for (i = 0; i < n; i++) {
+		memcpy(ids + i * (SVD_ID_HEX_LEN + 1), svd_manifest_item_at(m, i), SVD_ID_HEX_LEN);
+		ids[i * (SVD_ID_HEX_LEN + 1) + SVD_ID_HEX_LEN] = i + 1 < n ? ' ' : '\0';
+	}
+	error = stash(v, &it->cp, ids);
+	free(ids);
+	return error;
 }
 
 int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
@@ -154,8 +208,16 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		    (error = stash(v, &it->lang, f->lang)) < 0)
 			goto fail;
 	}
+	it->note = it->vsigs = it->skey = it->cp = NONE;
+	if (f->vsigs) {
+		it->rules = 1;
+		it->sound = f->sound != 0;
+	}
 	if ((error = stash(v, &it->signers, f->signers)) < 0 ||
-	    (error = stash(v, &it->why, f->why)) < 0)
+	    (error = stash(v, &it->why, f->why)) < 0 ||
+	    (error = stash(v, &it->vsigs, f->vsigs)) < 0)
+		goto fail;
+	if (m && (error = stash_statement(v, it, m)) < 0)
 		goto fail;
 	if (m && (v->flags & SVD_VIEW_MANIFESTS)) {
 		size_t len;
@@ -199,37 +261,65 @@ void svd_view_item_fields(svd_view_fields *out, const svd_view_item *it)
 	out->signers = it->signers;
 }
 
+void svd_view_item_rules(svd_view_fields *out, const svd_view *v, const svd_view_item *it)
+{
+	const vitem *x = &v->v[it - v->pub];
+
+	out->ok = x->rules ? x->sound : out->ok;
+	out->sound = x->sound;
+	out->vsigs = x->rules ? str(v, x->vsigs) : NULL;
+	out->why = x->rules && !x->sound ? it->why : out->why;
+}
+
 int svd_view_add(svd_view *v, const svd_verdict *verdict)
 {
 	const char *id = verdict ? svd_verdict_id(verdict) : NULL;
-	char *why = NULL, *signers = NULL;
-	size_t i, len = 0, n;
-	int ok, error;
+	char *why = NULL, *signers = NULL, *vsigs = NULL;
+	size_t i, len = 0, vlen = 0, n;
+	svd_view_fields f = {0};
+	int error;
 
 	if (!id)
 		return svd_error_set(SVD_EINVALID, "a verdict that names no item");
-	ok = svd_verdict_ok(verdict);
 	n = svd_verdict_sig_count(verdict);
-	if (!(signers = calloc(n * (SVD_KEYID_HEX_LEN + 1) + 1, 1)))
+	if (!(signers = calloc(n * (SVD_KEYID_HEX_LEN + 1) + 1, 1)) ||
+	    !(vsigs = calloc(n * (SVD_KEYID_HEX_LEN + 66) + 1, 1))) {
+		free(signers);
 		return svd_error_set(SVD_ERROR, "out of memory");
+	}
 	for (i = 0; i < n; i++) {
 		const char *keyid;
+		const uint8_t *pk = svd_verdict_sig_pk(verdict, i);
 		svd_sig_status st;
 		svd_verdict_sig(verdict, i, &keyid, &st);
-		if (st != SVD_SIG_VALID || strlen(keyid) != SVD_KEYID_HEX_LEN)
+		if (!pk || strlen(keyid) != SVD_KEYID_HEX_LEN)
+			continue;
+		if (vlen)
+			vsigs[vlen++] = ' ';
+		memcpy(vsigs + vlen, keyid, SVD_KEYID_HEX_LEN);
+		vsigs[vlen + SVD_KEYID_HEX_LEN] = ':';
+		svd_hex_encode(vsigs + vlen + SVD_KEYID_HEX_LEN + 1, pk, 32);
+		vlen += SVD_KEYID_HEX_LEN + 65;
+		if (st != SVD_SIG_VALID)
 			continue;
 		if (len)
 			signers[len++] = ' ';
 		memcpy(signers + len, keyid, SVD_KEYID_HEX_LEN);
 		len += SVD_KEYID_HEX_LEN;
 	}
-	if (!ok && !(why = svd_verdict_summary(verdict))) {
-		free(signers);
-		return svd_error_set(SVD_ERROR, "out of memory");
-	}
-	error = svd_view_add_item(v, id, svd_verdict_manifest(verdict), ok, why, signers);
+	f.id = id;
+	f.m = svd_verdict_manifest(verdict);
+	f.ok = svd_verdict_ok(verdict);
+	f.signers = signers;
+	f.vsigs = vsigs;
+	f.sound = svd_verdict_sound(verdict);
+	if (!f.ok && !(why = svd_verdict_summary(verdict)))
+		error = svd_error_set(SVD_ERROR, "out of memory");
+	else
+		f.why = why, error = svd_view_add_fields(v, &f);
 	free(why);
 	free(signers);
+	free(vsigs);
 	return error;
 }
 
@@ -300,6 +390,399 @@ static const char *id_or_null(const svd_view *v, uint32_t index_plus_one)
 	return index_plus_one ? v->v[index_plus_one - 1].id : NULL;
 }
 
+/*
+ * The trust rules (SPEC.md 7.3), applied at finish to the items added with
+ * their verified signatures. Statements are few; the tables below are
+ * searched in a line.
+ */
+typedef struct rkey {
+	char keyid[SVD_KEYID_HEX_LEN + 1];
+	uint8_t pk[32];
+	uint8_t outside; /* revoked: svd_outside, the strictest seen */
+	uint32_t by;     /* certified: the certificate's index */
+} rkey;
+
+typedef struct rules {
+	const svd_trust *t;
+	unsigned root_k;
+	rkey *revoked, *certified;
+	size_t nrevoked, ncertified;
+	uint8_t (*covered)[32]; /* ids of items some checkpoint in effect vouches for, sorted */
+	size_t ncovered;
+} rules;
+
+/* The next "KEYID:hex" of a list into keyid and pk; 0 at the end, -1 for a malformed one. */
+static int next_sig(const char **s, char keyid[SVD_KEYID_HEX_LEN + 1], uint8_t pk[32])
+{
+	const char *p = *s;
+
+	while (*p == ' ')
+		p++;
+	if (!*p)
+		return 0;
+	if (strlen(p) < SVD_KEYID_HEX_LEN + 65 || p[SVD_KEYID_HEX_LEN] != ':' ||
+	    svd_hex_decode(pk, 32, p + SVD_KEYID_HEX_LEN + 1) < 0)
+		return -1;
+	memcpy(keyid, p, SVD_KEYID_HEX_LEN);
+	keyid[SVD_KEYID_HEX_LEN] = '\0';
+	*s = p + SVD_KEYID_HEX_LEN + 65;
+	return 1;
+}
+
+static rkey *rk_find(rkey *k, size_t n, const char *keyid, const uint8_t pk[32])
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(k[i].keyid, keyid) && !memcmp(k[i].pk, pk, 32))
+			return &k[i];
+	return NULL;
+}
+
+static int rk_add(rkey **k, size_t *n, const char *keyid, const uint8_t pk[32], unsigned outside,
+                  uint32_t by)
+{
+	size_t cap = *n;
+	rkey *e = rk_find(*k, *n, keyid, pk);
+
+	if (e) {
+		if (outside > e->outside)
+			e->outside = (uint8_t)outside;
+		return 0;
+	}
+	if (svd_grow(k, &cap, *n + 1, sizeof(**k), 8) < 0)
+		return SVD_ERROR;
+	e = &(*k)[(*n)++];
+	memcpy(e->keyid, keyid, sizeof(e->keyid));
+	memcpy(e->pk, pk, 32);
+	e->outside = (uint8_t)outside;
+	e->by = by;
+	return 0;
+}
+
+/* The role a key has here: a trusted editor or root, or an editor certified by roots. */
+static unsigned role_of(const rules *r, const char *keyid, const uint8_t pk[32])
+{
+	unsigned role = 0;
+
+	if (svd_trust_match(r->t, pk, keyid, &role))
+		return role;
+	return rk_find(r->certified, r->ncertified, keyid, pk) ? SVD_TRUST_EDITOR : 0;
+}
+
+static unsigned revoked(const rules *r, const char *keyid, const uint8_t pk[32])
+{
+	const rkey *e = rk_find(r->revoked, r->nrevoked, keyid, pk);
+
+	return e ? e->outside : SVD_OUTSIDE_NONE;
+}
+
+static int cmp_id32(const void *x, const void *y)
+{
+	return memcmp(x, y, 32);
+}
+
+static int covered(const rules *r, const char *id)
+{
+	uint8_t b[32];
+
+	return r->ncovered && svd_hex_decode(b, 32, id) == 0 &&
+	       bsearch(b, r->covered, r->ncovered, 32, cmp_id32) != NULL;
+}
+
+/* A statement's key ("KEYID:hex"), split; 0 when it has none. */
+static int statement_key(const svd_view *v, const vitem *it, char keyid[SVD_KEYID_HEX_LEN + 1],
+                         uint8_t pk[32])
+{
+	const char *s = str(v, it->skey);
+
+	return s && next_sig(&s, keyid, pk) == 1;
+}
+
+/*
+ * Count an item's signatures: those that count (trusted, not revoked, or
+ * revoked but kept or vouched for), the roots among them that no
+ * revocation touches, and those left out because their key was revoked.
+ */
+typedef struct tally {
+	unsigned count, roots, revoked;
+} tally;
+
+static void count_sigs(const svd_view *v, const rules *r, const vitem *it, int vouched, tally *t,
+                       char *signers)
+{
+	const char *s = str(v, it->vsigs);
+	char keyid[SVD_KEYID_HEX_LEN + 1];
+	uint8_t pk[32];
+	size_t len = 0;
+
+	memset(t, 0, sizeof(*t));
+	while (s && next_sig(&s, keyid, pk) == 1) {
+		unsigned role = role_of(r, keyid, pk), rv = revoked(r, keyid, pk);
+		if (!role)
+			continue;
+		if (rv == SVD_OUTSIDE_HIDE && !vouched) {
+			t->revoked++;
+			continue;
+		}
+		t->count++;
+		if ((role & SVD_TRUST_ROOT) && rv == SVD_OUTSIDE_NONE)
+			t->roots++;
+		if (signers) {
+			if (len)
+				signers[len++] = ' ';
+			memcpy(signers + len, keyid, SVD_KEYID_HEX_LEN);
+			len += SVD_KEYID_HEX_LEN;
+		}
+	}
+	if (signers)
+		signers[len] = '\0';
+}
+
+/* Roots trusted here, not revoked, among the signatures that verify on an item. */
+static unsigned live_roots(const svd_view *v, const rules *r, const vitem *it)
+{
+	const char *s = str(v, it->vsigs);
+	char keyid[SVD_KEYID_HEX_LEN + 1];
+	uint8_t pk[32];
+	unsigned n = 0, role;
+
+	while (s && next_sig(&s, keyid, pk) == 1)
+		if (svd_trust_match(r->t, pk, keyid, &role) && (role & SVD_TRUST_ROOT) &&
+		    revoked(r, keyid, pk) == SVD_OUTSIDE_NONE)
+			n++;
+	return n;
+}
+
+/* Whether one of the item's verified signatures is by this key. */
+static int signed_by(const svd_view *v, const vitem *it, const char *keyid, const uint8_t pk[32])
+{
+	const char *s = str(v, it->vsigs);
+	char k[SVD_KEYID_HEX_LEN + 1];
+	uint8_t p[32];
+
+	while (s && next_sig(&s, k, p) == 1)
+		if (!strcmp(k, keyid) && !memcmp(p, pk, 32))
+			return 1;
+	return 0;
+}
+
+/*
+ * Who may retract or supersede an item: one of its own signers (a key
+ * whose signature counts on the new item and verifies on the old one), or
+ * k roots. Statements are never withdrawn.
+ */
+static int may_replace(const svd_view *v, const rules *r, const vitem *by, const vitem *target,
+                       const char **why)
+{
+	const char *s = str(v, by->vsigs);
+	char keyid[SVD_KEYID_HEX_LEN + 1];
+	uint8_t pk[32];
+	int vouched = covered(r, by->id);
+
+	if (target->kind > SVD_KIND_RETRACTION) {
+		*why = "a certificate, revocation or checkpoint cannot be withdrawn or replaced";
+		return 0;
+	}
+	if (!target->rules || !by->rules)
+		return 1;
+	while (s && next_sig(&s, keyid, pk) == 1) {
+		unsigned rv = revoked(r, keyid, pk);
+		if (role_of(r, keyid, pk) && (rv != SVD_OUTSIDE_HIDE || vouched) &&
+		    signed_by(v, target, keyid, pk))
+			return 1;
+	}
+	if (live_roots(v, r, by) >= r->root_k)
+		return 1;
+	*why = "not signed by any of the item's own signers, nor by enough roots";
+	return 0;
+}
+
+static void rules_free(struct rules *r)
+{
+	if (!r)
+		return;
+	free(r->revoked);
+	free(r->certified);
+	free(r->covered);
+	free(r);
+}
+
+/* A note or reason into the arena (printf); on failure the item goes without. */
+static int note(svd_view *v, uint32_t *at, const char *fmt, ...) SVD_PRINTF(3, 4);
+static int note(svd_view *v, uint32_t *at, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return stash(v, at, buf);
+}
+
+static int is_statement(const vitem *it)
+{
+	return it->kind == SVD_KIND_CERTIFICATE || it->kind == SVD_KIND_REVOCATION ||
+	       it->kind == SVD_KIND_CHECKPOINT;
+}
+
+/*
+ * Revocations first (by the key itself; then by k roots that no key's own
+ * revocation touched), then certificates (k roots not revoked; of two
+ * certified keys with one key number the older certificate's), then
+ * checkpoints (one signature that counts), then every item.
+ */
+static int apply_rules(svd_view *v, rules *r)
+{
+	char keyid[SVD_KEYID_HEX_LEN + 1], *signers = NULL;
+	uint8_t pk[32];
+	size_t i, pass, cap = 0, scap = 0;
+	int error = 0;
+
+	r->t = v->trust;
+	r->root_k = svd_trust_root_threshold(v->trust);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < v->nall; i++) {
+			vitem *it = &v->v[v->all[i]];
+			int ok;
+			if (!it->rules || !it->sound || it->kind != SVD_KIND_REVOCATION ||
+			    !statement_key(v, it, keyid, pk))
+				continue;
+			ok = pass == 0 ? signed_by(v, it, keyid, pk)
+			               : live_roots(v, r, it) >= r->root_k;
+			if (ok && rk_add(&r->revoked, &r->nrevoked, keyid, pk, it->outside,
+			                 v->all[i]) < 0)
+				return SVD_ERROR;
+		}
+	}
+	/* certificates: oldest first, so that of two keys with one number the first stays */
+	for (i = v->nall; i-- > 0;) {
+		vitem *it = &v->v[v->all[i]];
+		const svd_pubkey *have;
+		size_t k;
+		int clash = 0;
+		if (!it->rules || !it->sound || it->kind != SVD_KIND_CERTIFICATE ||
+		    !statement_key(v, it, keyid, pk) || live_roots(v, r, it) < r->root_k)
+			continue;
+		have = svd_trust_find(v->trust, keyid);
+		if (have && memcmp(svd_pubkey_bytes(have), pk, 32))
+			clash = 1;
+		for (k = 0; k < r->ncertified; k++)
+			if (!strcmp(r->certified[k].keyid, keyid) &&
+			    memcmp(r->certified[k].pk, pk, 32))
+				clash = 1;
+		if (clash) {
+			if (note(v, &it->note,
+			         "no effect: another key with the key number %s is trusted or "
+			         "certified already; two keys with one number are never trusted",
+			         keyid) < 0)
+				return SVD_ERROR;
+			continue;
+		}
+		if (rk_add(&r->certified, &r->ncertified, keyid, pk, 0, v->all[i]) < 0)
+			return SVD_ERROR;
+	}
+	/* checkpoints in effect: what they vouch for */
+	for (i = 0; i < v->nall; i++) {
+		vitem *it = &v->v[v->all[i]];
+		const char *ids;
+		tally t;
+		if (!it->rules || !it->sound || it->kind != SVD_KIND_CHECKPOINT || it->cp == NONE)
+			continue;
+		count_sigs(v, r, it, 0, &t, NULL);
+		if (t.count == 0)
+			continue;
+		for (ids = str(v, it->cp); *ids; ids += *ids == ' ') {
+			if (svd_grow(&r->covered, &cap, r->ncovered + 1, 32, 256) < 0)
+				return SVD_ERROR;
+			if (svd_hex_decode(r->covered[r->ncovered], 32, ids) == 0)
+				r->ncovered++;
+			ids += SVD_ID_HEX_LEN;
+		}
+	}
+	if (r->ncovered > 1)
+		qsort(r->covered, r->ncovered, 32, cmp_id32);
+
+	/* every item */
+	for (i = 0; i < v->nall && error == 0; i++) {
+		vitem *it = &v->v[v->all[i]];
+		unsigned need;
+		size_t n;
+		tally t;
+		if (!it->rules)
+			continue;
+		n = (it->vsigs != NONE ? strlen(str(v, it->vsigs)) : 0) + 1;
+		if ((error = svd_grow(&signers, &scap, n, 1, 256)) < 0)
+			break;
+		count_sigs(v, r, it, covered(r, it->id), &t, signers);
+		if ((error = stash(v, &it->signers, signers)) < 0)
+			break;
+		it->ok = 0;
+		if (!it->sound) {
+			it->state = SVD_VIEW_REFUSED;
+			continue;
+		}
+		if (is_statement(it)) {
+			int effect = 0;
+			if (it->kind == SVD_KIND_REVOCATION && statement_key(v, it, keyid, pk)) {
+				const rkey *e = rk_find(r->revoked, r->nrevoked, keyid, pk);
+				effect = e && e->by == v->all[i];
+				if (e && !effect)
+					effect = 2; /* another revocation of the key is in effect */
+			} else if (it->kind == SVD_KIND_CERTIFICATE &&
+			           statement_key(v, it, keyid, pk)) {
+				const rkey *e = rk_find(r->certified, r->ncertified, keyid, pk);
+				effect = e && e->by == v->all[i];
+			} else if (it->kind == SVD_KIND_CHECKPOINT) {
+				effect = t.count > 0;
+			}
+			if (live_roots(v, r, it) > 0 && strcmp(it->created, v->trust_date) > 0)
+				memcpy(v->trust_date, it->created, sizeof(v->trust_date));
+			if (effect || t.count > 0) {
+				it->state = SVD_VIEW_STATEMENT;
+				if (it->note == NONE &&
+				    (error = note(
+				         v, &it->note, "%s",
+				         effect ? "in effect"
+				                : "not in effect: it needs more signatures by "
+				                  "roots trusted here (or by the key itself, for "
+				                  "a revocation)")) < 0)
+					break;
+				continue;
+			}
+		}
+		if (t.count == 0) {
+			it->state = t.revoked ? SVD_VIEW_REVOKED : SVD_VIEW_REFUSED;
+			if (t.revoked)
+				error =
+				    note(v, &it->why,
+				         "signed only by revoked keys, and no checkpoint in effect "
+				         "vouches for it");
+			else if (it->why == NONE)
+				error = note(
+				    v, &it->why,
+				    "no signature by a key trusted here (trust an editor's key "
+				    "with 'samvydav trust add', or a root with 'samvydav trust "
+				    "add --root')");
+			continue;
+		}
+		need = svd_trust_kind_threshold(v->trust, (svd_kind)it->kind);
+		if (!is_statement(it) && t.count < need) {
+			it->state = SVD_VIEW_PENDING;
+			error =
+			    note(v, &it->why, "pending: %u of the %u signatures a %s needs here",
+			         t.count, need, svd_kind_name((svd_kind)it->kind));
+			continue;
+		}
+		it->state = SVD_VIEW_SHOWN;
+		it->ok = 1;
+		it->why = NONE;
+	}
+	free(signers);
+	return error;
+}
+
 int svd_view_finish(svd_view *v)
 {
 	size_t i, k;
@@ -337,17 +820,35 @@ int svd_view_finish(svd_view *v)
 	for (i = 0; i < v->nall; i++)
 		v->v[v->all[i]].order = (uint32_t)i;
 
+	/* who signed what, and what counts: certificates, revocations, checkpoints, thresholds */
+	if (v->trust) {
+		int error;
+		if (!(v->rl = calloc(1, sizeof(*v->rl))))
+			return svd_error_set(SVD_ERROR, "out of memory");
+		if ((error = apply_rules(v, v->rl)) < 0)
+			return error;
+	}
+
 	/*
 	 * retractions, newest first, so that the first to name an item is its
-	 * retracted_by; kept by the id they name, whether the view holds it or not
+	 * retracted_by; kept by the id they name, whether the view holds it or
+	 * not. One that its signers may not make (may_replace) is kept and
+	 * shown, with a note saying it has no effect.
 	 */
 	for (i = 0; i < v->nall; i++) {
-		const vitem *r = &v->v[v->all[i]];
+		vitem *r = &v->v[v->all[i]];
+		const char *why = NULL;
 		long t;
 		if (!r->ok || r->kind != SVD_KIND_RETRACTION || r->ret == NONE)
 			continue;
+		t = find(v, str(v, r->ret));
+		if (v->trust && t >= 0 && !may_replace(v, v->rl, r, &v->v[t], &why)) {
+			if (note(v, &r->note, "has no effect: %s", why) < 0)
+				return SVD_ERROR;
+			continue;
+		}
 		v->rets[v->nrets++] = v->all[i];
-		if ((t = find(v, str(v, r->ret))) >= 0 && !v->v[t].retracted_by)
+		if (t >= 0 && !v->v[t].retracted_by)
 			v->v[t].retracted_by = v->all[i] + 1;
 	}
 	qsort_r(v->rets, v->nrets, sizeof(*v->rets), cmp_ret, v);
@@ -355,7 +856,7 @@ int svd_view_finish(svd_view *v)
 	/* shown: accepted and not withdrawn */
 	for (i = 0; i < v->nall; i++) {
 		vitem *it = &v->v[v->all[i]];
-		if (it->ok && !it->retracted_by) {
+		if (it->ok && !it->retracted_by && !is_statement(it)) {
 			it->row = (uint32_t)v->nrows;
 			v->rows[v->nrows++] = v->all[i];
 		}
@@ -363,10 +864,16 @@ int svd_view_finish(svd_view *v)
 
 	/* supersession: (old, new) for every shown new item, newest new first */
 	for (i = 0; i < v->nrows; i++) {
-		const vitem *s = &v->v[v->rows[i]];
+		vitem *s = &v->v[v->rows[i]];
+		const char *why = NULL;
 		long t;
 		if (s->sup == NONE || (t = find(v, str(v, s->sup))) < 0)
 			continue;
+		if (v->trust && !may_replace(v, v->rl, s, &v->v[t], &why)) {
+			if (note(v, &s->note, "supersedes nothing: %s", why) < 0)
+				return SVD_ERROR;
+			continue;
+		}
 		v->sup[v->nsup][0] = (uint32_t)t;
 		v->sup[v->nsup][1] = v->rows[i];
 		v->nsup++;
@@ -382,11 +889,21 @@ int svd_view_finish(svd_view *v)
 		vitem *it = &v->v[i];
 		svd_view_item *p = &v->pub[i];
 		p->id = it->id;
-		p->state = !it->ok            ? SVD_VIEW_REFUSED
-		           : it->retracted_by ? SVD_VIEW_RETRACTED
-		                              : SVD_VIEW_SHOWN;
-		p->why = it->ok ? NULL
-		                : (it->why != NONE ? str(v, it->why) : "it does not pass the gate");
+		if (it->rules)
+			p->state = it->retracted_by && (it->state == SVD_VIEW_SHOWN ||
+			                                it->state == SVD_VIEW_PENDING)
+			               ? SVD_VIEW_RETRACTED
+			               : (svd_view_state)it->state;
+		else
+			p->state = !it->ok            ? SVD_VIEW_REFUSED
+			           : it->retracted_by ? SVD_VIEW_RETRACTED
+			           : is_statement(it) ? SVD_VIEW_STATEMENT
+			                              : SVD_VIEW_SHOWN;
+		p->note = str(v, it->note);
+		p->why = p->state == SVD_VIEW_SHOWN || p->state == SVD_VIEW_RETRACTED ||
+		                 p->state == SVD_VIEW_STATEMENT
+		             ? NULL
+		             : (it->why != NONE ? str(v, it->why) : "it does not pass the gate");
 		p->manifest = it->m;
 		p->kind = (svd_kind)it->kind;
 		p->title = it->title != NONE ? str(v, it->title) : "";
@@ -399,6 +916,9 @@ int svd_view_finish(svd_view *v)
 		p->superseded_by = id_or_null(v, it->superseded_by);
 		p->signers = it->signers != NONE ? str(v, it->signers) : "";
 	}
+	rules_free(v->rl);
+	v->rl = NULL;
+	v->trust = NULL;
 	v->finished = 1;
 	return 0;
 }
@@ -512,6 +1032,19 @@ const svd_view_item *svd_view_withdrawn(const svd_view *v, const char *id)
 	return NULL;
 }
 
+int svd_view_carries(const svd_view *v, const char *id)
+{
+	const svd_view_item *it = svd_view_find(v, id);
+
+	return it && (it->state == SVD_VIEW_SHOWN || it->state == SVD_VIEW_PENDING ||
+	              it->state == SVD_VIEW_STATEMENT);
+}
+
+const char *svd_view_trust_date(const svd_view *v)
+{
+	return v->trust_date;
+}
+
 const char *svd_view_state_name(svd_view_state state)
 {
 	switch (state) {
@@ -521,6 +1054,12 @@ const char *svd_view_state_name(svd_view_state state)
 		return "retracted";
 	case SVD_VIEW_REFUSED:
 		return "refused";
+	case SVD_VIEW_REVOKED:
+		return "revoked";
+	case SVD_VIEW_PENDING:
+		return "pending";
+	case SVD_VIEW_STATEMENT:
+		return "statement";
 	}
 	return "?";
 }

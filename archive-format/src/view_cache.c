@@ -8,17 +8,23 @@
  *
  * The file, all integers little-endian:
  *
- *   "svdview1"                      8 bytes
+ *   "svdview2"                      8 bytes
  *   check level                     1 byte (svd_view_check)
  *   trust                           32 bytes: BLAKE2b-256 of the trusted keys
  *   commit                          20 bytes: the commit the records are of
  *   count                           4 bytes
  *   count records, in id order:
- *     id 32, tree 20, flags 1 (1 ok, 2 supersedes, 4 retracts), kind 1,
+ *     id 32, tree 20, flags 1 (1 sound: no problem but perhaps "trust",
+ *     2 supersedes, 4 retracts), kind 1,
  *     date 10 (NUL-padded), created 20 (NUL-padded),
  *     supersedes 32 (with flag 2), retracts 32 (with flag 4),
  *     title: length 2 + bytes, lang: length 1 + bytes,
- *     signers: count 1 + 8 bytes each, why: length 2 + bytes
+ *     signatures that verify: count 1 + (key id 8, as its hex reads,
+ *     key 32) each,
+ *     why (when not sound): length 2 + bytes
+ *
+ * Statements (certificates, revocations, checkpoints) are not kept: the
+ * view reads their manifests, so they go through the gate every time.
  *   BLAKE2b-256 of everything before it  32 bytes
  */
 #include <errno.h>
@@ -34,7 +40,7 @@
 #include "util.h"
 #include "view_cache.h"
 
-#define MAGIC       "svdview1"
+#define MAGIC       "svdview2"
 #define HEAD_LEN    (8 + 1 + 32 + 20 + 4)
 #define SUM_LEN     32
 #define TEXT_MAX    4096 /* title and why; SVD_TEXT_MAX for titles */
@@ -53,7 +59,7 @@ struct svd_view_cache {
 	uint32_t count;
 	uint32_t next; /* records read by svd_view_cache_next() */
 	rd_state at;   /* where the next record starts */
-	char arena[2 * TEXT_MAX + LANG_MAX + SIGNERS_MAX * 17 + 8]; /* one record's strings */
+	char arena[2 * TEXT_MAX + LANG_MAX + SIGNERS_MAX * 82 + 8]; /* one record's strings */
 };
 
 void svd_view_cache_free(svd_view_cache *c)
@@ -69,8 +75,10 @@ void svd_view_trust_print(uint8_t out[32], const svd_trust *trust)
 	crypto_generichash_init(&st, NULL, 0, 32);
 	for (i = 0; trust && i < svd_trust_count(trust); i++) {
 		const svd_pubkey *pk = svd_trust_at(trust, i);
+		uint8_t role = (uint8_t)svd_trust_role(trust, i);
 		crypto_generichash_update(&st, svd_pubkey_id_bytes(pk), 8);
 		crypto_generichash_update(&st, svd_pubkey_bytes(pk), 32);
+		crypto_generichash_update(&st, &role, 1);
 	}
 	crypto_generichash_final(&st, out, 32);
 }
@@ -169,17 +177,20 @@ static int read_record(svd_view_cache_rec *e, rd *r, char *arena, const char *pr
 	if (take(r, &b, 1) < 0 || (n = b[0]) > LANG_MAX || take(r, &b, n) < 0 ||
 	    !(e->f.lang = text(&arena, b, n)))
 		return -1;
-	if (take(r, &b, 1) < 0 || (n = b[0]) > SIGNERS_MAX || take(r, &b, 8 * (size_t)n) < 0)
+	if (take(r, &b, 1) < 0 || (n = b[0]) > SIGNERS_MAX || take(r, &b, 40 * (size_t)n) < 0)
 		return -1;
-	e->f.signers = arena;
+	e->f.vsigs = arena;
 	for (k = 0; k < n; k++) {
 		static const char digits[] = "0123456789ABCDEF";
 		if (k)
 			*arena++ = ' ';
 		for (unsigned j = 0; j < 8; j++) {
-			*arena++ = digits[b[8 * k + j] >> 4];
-			*arena++ = digits[b[8 * k + j] & 15];
+			*arena++ = digits[b[40 * k + j] >> 4];
+			*arena++ = digits[b[40 * k + j] & 15];
 		}
+		*arena++ = ':';
+		hex(arena, b + 40 * k + 8, 32);
+		arena += 64;
 	}
 	*arena++ = '\0';
 	if (take(r, &b, 2) < 0 || (n = (unsigned)b[0] | (unsigned)b[1] << 8) > TEXT_MAX ||
@@ -188,7 +199,8 @@ static int read_record(svd_view_cache_rec *e, rd *r, char *arena, const char *pr
 	if (n && !(e->f.why = text(&arena, b, n)))
 		return -1;
 	if (!e->f.ok && !e->f.why)
-		return -1; /* a refused item says why */
+		return -1; /* an unsound item says why */
+	e->f.sound = e->f.ok;
 	e->f.id = e->id;
 	e->f.date = e->date;
 	e->f.created = e->created;
@@ -322,8 +334,8 @@ static void put_record(wbuf *w, const svd_view_fields *f, const uint8_t tree[20]
 {
 	uint8_t flags =
 	    (uint8_t)((f->ok ? 1 : 0) | (f->supersedes ? 2 : 0) | (f->retracts ? 4 : 0));
-	uint8_t kind = (uint8_t)f->kind, nsig = 0, keyids[SIGNERS_MAX * 8];
-	const char *s = f->signers ? f->signers : "";
+	uint8_t kind = (uint8_t)f->kind, nsig = 0, keys[SIGNERS_MAX * 40];
+	const char *s = f->vsigs ? f->vsigs : "";
 
 	put_id(w, f->id);
 	put(w, tree, 20);
@@ -338,17 +350,20 @@ static void put_record(wbuf *w, const svd_view_fields *f, const uint8_t tree[20]
 	put_text(w, f->title ? f->title : "", TEXT_MAX, 1);
 	put_text(w, f->lang ? f->lang : "", LANG_MAX, 0);
 	while (*s && nsig < SIGNERS_MAX) {
-		if (sodium_hex2bin(keyids + 8 * nsig, 8, s, 16, NULL, NULL, NULL) < 0) {
+		uint8_t *k = keys + 40 * nsig;
+		if (strlen(s) < 81 || s[16] != ':' ||
+		    sodium_hex2bin(k, 8, s, 16, NULL, NULL, NULL) < 0 ||
+		    sodium_hex2bin(k + 8, 32, s + 17, 64, NULL, NULL, NULL) < 0) {
 			w->error = SVD_EINVALID;
 			return;
 		}
 		nsig++;
-		s += 16;
+		s += 81;
 		while (*s == ' ')
 			s++;
 	}
 	put(w, &nsig, 1);
-	put(w, keyids, 8 * (size_t)nsig);
+	put(w, keys, 40 * (size_t)nsig);
 	put_text(w, f->ok ? "" : (f->why ? f->why : "refused"), TEXT_MAX, 1);
 }
 

@@ -20,6 +20,14 @@ typedef struct svd_view_fields {
 	const char *title, *lang;          /* without m */
 	const char *why;                   /* refused: the reason; else NULL */
 	const char *signers; /* trusted key ids whose signatures verify, space-separated */
+	/*
+	 * Every signature that verifies, trusted or not, as "KEYID:<64 hex of
+	 * the key>" separated by spaces; NULL when the builder does not know
+	 * them (ok and signers are then taken as they are, and the trust rules
+	 * of SPEC 7.3 are not applied: a library's items).
+	 */
+	const char *vsigs;
+	int sound; /* with vsigs: the gate found no problem but "trust" */
 } svd_view_fields;
 
 /* Add an item from its parts; an id already in the view is left out at finish. */
@@ -34,6 +42,20 @@ int svd_view_add_item(svd_view *v, const char *id, const svd_manifest *m, int ok
 
 /* The parts of an item of a finished view, as svd_view_add_fields takes them. */
 void svd_view_item_fields(svd_view_fields *out, const svd_view_item *it);
+
+/*
+ * Then, for an item added with its verified signatures, what the gate
+ * found rather than what the rules made of it (ok is "sound", vsigs set):
+ * what the view cache keeps, since the rules are worked out anew each time.
+ */
+void svd_view_item_rules(svd_view_fields *out, const svd_view *v, const svd_view_item *it);
+
+/*
+ * The trust the rules of SPEC 7.3 are applied with (roots, thresholds,
+ * trusted keys), for items added with vsigs; borrowed until
+ * svd_view_finish(), which keeps nothing of it.
+ */
+void svd_view_set_trust(svd_view *v, const svd_trust *trust);
 
 /* Record the commit the view shows (hex), or "" for none. */
 void svd_view_set_commit(svd_view *v, const char *commit);

@@ -62,8 +62,11 @@ static int save_next(svd_view_cache_rec *rec, void *payload)
 		if (r->misfiled || !(it = svd_view_find(s->v, r->id)) ||
 		    strcmp(s->last, r->id) >= 0)
 			continue; /* not in id order: a misfiled twin, checked every time */
+		if (it->kind > SVD_KIND_RETRACTION)
+			continue; /* a statement: the rules read its manifest every time */
 		memset(rec, 0, sizeof(*rec));
 		svd_view_item_fields(&rec->f, it);
+		svd_view_item_rules(&rec->f, s->v, it);
 		memcpy(rec->tree, r->tree.id, 20);
 		memcpy(s->last, r->id, sizeof(s->last));
 		s->i++;
@@ -162,6 +165,7 @@ int svd_view_open(svd_view **out, svd_archive *a, const char *commit, const svd_
 		return error;
 	if ((error = svd_view_new(&v, p->flags)) < 0)
 		return error;
+	svd_view_set_trust(v, trust);
 	/* the cache holds no manifests and no verdicts: not for callers that want them */
 	cached = p->check == SVD_VIEW_SIGNATURES && !p->item && !(p->flags & SVD_VIEW_MANIFESTS);
 	if (has_commit) {

@@ -181,14 +181,18 @@ static void test_cache_round_trip(void **state)
 
 	(void)state;
 	memset(recs, 0, sizeof(recs));
-	recs[0].f = (svd_view_fields){.id = fake_id(a, 'a'),
-	                              .ok = 1,
-	                              .kind = SVD_KIND_ARTICLE,
-	                              .date = "2026-01-01",
-	                              .created = "2026-01-01T00:00:00Z",
-	                              .title = "Заголовок",
-	                              .lang = "uk",
-	                              .signers = "0123456789ABCDEF FEDCBA9876543210"};
+	recs[0].f = (svd_view_fields){
+	    .id = fake_id(a, 'a'),
+	    .ok = 1,
+	    .kind = SVD_KIND_ARTICLE,
+	    .date = "2026-01-01",
+	    .created = "2026-01-01T00:00:00Z",
+	    .title = "Заголовок",
+	    .lang = "uk",
+	    .vsigs = "0123456789ABCDEF:"
+	             "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a "
+	             "FEDCBA9876543210:"
+	             "0101010101010101010101010101010101010101010101010101010101010101"};
 	recs[1].f = (svd_view_fields){.id = fake_id(b, 'b'),
 	                              .ok = 0,
 	                              .kind = SVD_KIND_RETRACTION,
@@ -198,7 +202,7 @@ static void test_cache_round_trip(void **state)
 	                              .title = "",
 	                              .lang = "",
 	                              .why = "manifest.json: canonical: no",
-	                              .signers = ""};
+	                              .vsigs = ""};
 	memset(recs[0].tree, 7, 20);
 	memset(recs[1].tree, 8, 20);
 	th_join(path, sizeof(path), th_tmp, "view-cache");
@@ -211,7 +215,8 @@ static void test_cache_round_trip(void **state)
 	assert_string_equal(r->id, a);
 	assert_memory_equal(r->tree, recs[0].tree, 20);
 	assert_string_equal(r->f.title, "Заголовок");
-	assert_string_equal(r->f.signers, "0123456789ABCDEF FEDCBA9876543210");
+	assert_string_equal(r->f.vsigs, recs[0].f.vsigs);
+	assert_true(r->f.sound);
 	r = svd_view_cache_next(c, &scratch);
 	assert_non_null(r);
 	assert_false(r->f.ok);

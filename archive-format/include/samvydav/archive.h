@@ -70,11 +70,30 @@ void svd_archive_unlock(svd_archive *a);
 int svd_archive_trust_add(svd_archive *a, const svd_pubkey *pk);
 
 /**
- * Stop trusting a key (remove trusted/<KEYID>.pub) and reload the list.
+ * Trust a key as an editor (trusted/<KEYID>.pub) or a root
+ * (roots/<KEYID>.pub; role from enum svd_trust_role), atomically, and
+ * reload the list.
+ *
+ * @return 0; SVD_EEXISTS when the key has that role already; SVD_EINVALID
+ *         when another key with the same key number is trusted.
+ */
+int svd_archive_trust_add_role(svd_archive *a, const svd_pubkey *pk, unsigned role);
+
+/**
+ * Stop trusting a key, as an editor and as a root (remove its files) and
+ * reload the list.
  *
  * @return 0; SVD_ENOTFOUND when no such key is trusted.
  */
 int svd_archive_trust_remove(svd_archive *a, const char *keyid);
+
+/**
+ * Set a threshold of the archive's trust policy (ARCHIVE/trust-policy,
+ * SPEC.md 7.3), written whole and atomically: kind -1 for how many roots a
+ * statement needs, else how many counting signatures an item of that kind
+ * needs to be shown.
+ */
+int svd_archive_trust_threshold(svd_archive *a, int kind, unsigned k);
 
 /** The places in an archive folder besides the store and the trust list. */
 typedef enum svd_archive_place {
@@ -94,8 +113,7 @@ typedef enum svd_archive_place {
  * @param dir the archive's folder (svd_archive_path() of an open one)
  * @return the path, the caller's (free()); NULL with the error set
  */
-char *svd_archive_place_path(const char *dir, svd_archive_place place, const char *name,
-                             int make);
+char *svd_archive_place_path(const char *dir, svd_archive_place place, const char *name, int make);
 
 /** 1 when dir holds an archive (its store and its mirror id), else 0. */
 int svd_archive_is(const char *dir);

@@ -85,6 +85,13 @@ int svd_item_check_ext(svd_verdict **out, const char *expected_id, const svd_ent
 /** 1 if the item passed every check, else 0. */
 int svd_verdict_ok(const svd_verdict *v);
 
+/**
+ * 1 if the item passed every check but perhaps "trust": it is whole and its
+ * signatures verify, and whether their keys count is the view's to say
+ * (an editor certified by roots is not in the trust list; view.h).
+ */
+int svd_verdict_sound(const svd_verdict *v);
+
 /** The item's id (borrowed): the manifest's SHA-256, else expected_id, else NULL. */
 const char *svd_verdict_id(const svd_verdict *v);
 
@@ -117,6 +124,9 @@ size_t svd_verdict_sig_count(const svd_verdict *v);
 
 /** The i-th signature: its key id (borrowed; may be "?" if unreadable) and status. */
 void svd_verdict_sig(const svd_verdict *v, size_t i, const char **keyid, svd_sig_status *status);
+
+/** The 32-byte Ed25519 key the i-th signature verified with (borrowed), or NULL. */
+const uint8_t *svd_verdict_sig_pk(const svd_verdict *v, size_t i);
 
 /**
  * A verdict with no checks run yet, for an item refused before the gate

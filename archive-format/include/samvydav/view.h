@@ -55,6 +55,12 @@ typedef enum svd_view_state {
 	SVD_VIEW_RETRACTED, /**< accepted, but withdrawn by an accepted retraction */
 	SVD_VIEW_REFUSED,   /**< does not pass the gate now (e.g. no signature by a key
 	                          trusted now, or a damaged store: see "why") */
+	SVD_VIEW_REVOKED,   /**< its only trusted signatures are by revoked keys, outside
+	                          every checkpoint (SPEC 7.3) */
+	SVD_VIEW_PENDING,   /**< fewer counting signatures than its kind needs here: kept
+	                          and carried, so that others can co-sign it; not shown */
+	SVD_VIEW_STATEMENT, /**< a certificate, revocation or checkpoint: carried, never
+	                          shown as reader content ("note" says whether it is in effect) */
 } svd_view_state;
 
 /** One item of a view. Everything is borrowed from the view. */
@@ -73,8 +79,11 @@ typedef struct svd_view_item {
 	const char *retracts;         /**< the id this item withdraws, or NULL */
 	const char *retracted_by;     /**< retracted: the newest retraction that withdraws it */
 	const char *superseded_by;    /**< the newest shown item that supersedes it, or NULL */
-	const char *signers;          /**< the trusted key ids whose signatures verify,
-	                                  space-separated ("" for none) */
+	const char *signers;          /**< the key ids whose signatures count (trusted, not
+	                                  revoked), space-separated ("" for none) */
+	const char *note;             /**< NULL, or what a reader or editor should know: a
+	                                  retraction or correction that has no effect and
+	                                  why, whether a statement is in effect */
 } svd_view_item;
 
 /**
@@ -130,7 +139,25 @@ size_t svd_view_superseder_count(const svd_view *v, const char *id);
 /** The k-th shown item that supersedes id (newest first), or NULL. */
 const svd_view_item *svd_view_superseder(const svd_view *v, const char *id, size_t k);
 
-/** A state's stable name for --json and logs: "shown", "retracted", "refused". */
+/**
+ * 1 when what the view holds for this id travels: shown, pending (so that
+ * others can co-sign it) or a statement; else 0. Every export, outbox and
+ * stick bundle carries exactly these.
+ */
+int svd_view_carries(const svd_view *v, const char *id);
+
+/**
+ * "Trust as of": the newest "created" of the statements signed by a root
+ * trusted here that the view holds (YYYY-MM-DDTHH:MM:SSZ), or "" when it
+ * holds none. Offline no mirror knows it has heard of every revocation;
+ * this says how recent what it has heard is.
+ */
+const char *svd_view_trust_date(const svd_view *v);
+
+/**
+ * A state's stable name for --json and logs: "shown", "retracted",
+ * "refused", "revoked", "pending", "statement".
+ */
 const char *svd_view_state_name(svd_view_state state);
 
 /** Free a view; NULL is fine. */
