@@ -13,9 +13,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "helpers.h"
 #include "view_cache.h"
+#include "util.h"
 #include "view_internal.h"
 
 /* A made-up id: 64 copies of one hex digit. */
@@ -233,6 +235,255 @@ static void test_cache_round_trip(void **state)
 	free(data);
 }
 
+/* The trust rules (SPEC 7.3) over real keys and statements. */
+typedef struct tkey {
+	svd_pubkey *pk;
+	char vsig[16 + 1 + 64 + 1]; /* "KEYID:hex" */
+} tkey;
+
+static void tkey_make(tkey *k)
+{
+	uint8_t raw[42], sk[64];
+	char b64[64], text[160];
+
+	raw[0] = 'E';
+	raw[1] = 'd';
+	randombytes_buf(raw + 2, 8);
+	crypto_sign_keypair(raw + 10, sk);
+	sodium_bin2base64(b64, sizeof(b64), raw, 42, sodium_base64_VARIANT_ORIGINAL);
+	snprintf(text, sizeof(text), "untrusted comment: test\n%s\n", b64);
+	assert_int_equal(svd_pubkey_parse(&k->pk, text, strlen(text)), 0);
+	memcpy(k->vsig, svd_pubkey_id(k->pk), 16);
+	k->vsig[16] = ':';
+	svd_hex_encode(k->vsig + 17, svd_pubkey_bytes(k->pk), 32);
+}
+
+/* "KEYID:hex KEYID:hex" of up to three keys. */
+static const char *sigs(char *buf, const tkey *a, const tkey *b, const tkey *c)
+{
+	buf[0] = '\0';
+	if (a)
+		strcat(buf, a->vsig);
+	if (b)
+		strcat(strcat(buf, " "), b->vsig);
+	if (c)
+		strcat(strcat(buf, " "), c->vsig);
+	return buf;
+}
+
+/* A content item by id, kind, what it retracts, signed by vsigs. */
+static void add_signed(svd_view *v, const char *id, svd_kind kind, const char *created,
+                       const char *ret, const char *vsigs)
+{
+	svd_view_fields f = {0};
+
+	f.id = id;
+	f.kind = kind;
+	f.date = "2026-01-01";
+	f.created = created;
+	f.retracts = ret;
+	f.title = "t";
+	f.lang = "en";
+	f.signers = "";
+	f.vsigs = vsigs;
+	f.sound = 1;
+	assert_int_equal(svd_view_add_fields(v, &f), 0);
+}
+
+/* A statement: kind, its key (certificate, revocation), outside, or one id vouched for. */
+static char *add_statement(svd_view *v, svd_kind kind, const tkey *key, svd_outside outside,
+                           const char *item, const char *vsigs)
+{
+	svd_manifest *m = NULL;
+	svd_view_fields f = {0};
+	char *id;
+
+	assert_int_equal(svd_manifest_new(&m), 0);
+	assert_int_equal(svd_manifest_set_kind(m, kind), 0);
+	assert_int_equal(svd_manifest_set(m, "title", "statement"), 0);
+	assert_int_equal(svd_manifest_set(m, "lang", "en"), 0);
+	assert_int_equal(svd_manifest_set(m, "created", "2026-02-01T00:00:00Z"), 0);
+	if (key)
+		assert_int_equal(svd_manifest_set_key(m, key->pk), 0);
+	if (outside)
+		assert_int_equal(svd_manifest_set_outside(m, outside), 0);
+	if (item)
+		assert_int_equal(svd_manifest_add_item(m, item), 0);
+	if (svd_manifest_serialize(m) < 0)
+		fail_msg("statement: %s", svd_error_last());
+	id = strdup(svd_manifest_id(m));
+	f.id = id;
+	f.m = m;
+	f.signers = "";
+	f.vsigs = vsigs;
+	f.sound = 1;
+	assert_int_equal(svd_view_add_fields(v, &f), 0);
+	svd_manifest_free(m);
+	return id;
+}
+
+static svd_trust *trust_of(const tkey *editors[], const tkey *roots[], unsigned root_k)
+{
+	svd_trust *t = NULL;
+	size_t i;
+
+	assert_int_equal(svd_trust_new(&t), 0);
+	for (i = 0; editors && editors[i]; i++)
+		assert_int_equal(svd_trust_insert_role(t, editors[i]->pk, SVD_TRUST_EDITOR), 0);
+	for (i = 0; roots && roots[i]; i++)
+		assert_int_equal(svd_trust_insert_role(t, roots[i]->pk, SVD_TRUST_ROOT), 0);
+	assert_int_equal(svd_trust_set_threshold(t, -1, root_k), 0);
+	return t;
+}
+
+/* A certificate takes effect with k roots, and only then does its editor count. */
+static void test_trust_certificates(void **state)
+{
+	tkey r1, r2, e, twin;
+	const tkey *roots[] = {&r1, &r2, NULL};
+	char a[65], buf[300];
+	svd_trust *t;
+	svd_view *v = NULL;
+	char *cert;
+
+	(void)state;
+	tkey_make(&r1);
+	tkey_make(&r2);
+	tkey_make(&e);
+	t = trust_of(NULL, roots, 2);
+	/* one root of two: not in effect; the editor's item is refused */
+	assert_int_equal(svd_view_new(&v, 0), 0);
+	svd_view_set_trust(v, t);
+	fake_id(a, 'a');
+	add_signed(v, a, SVD_KIND_ARTICLE, "2026-01-01T00:00:00Z", NULL, e.vsig);
+	cert = add_statement(v, SVD_KIND_CERTIFICATE, &e, SVD_OUTSIDE_NONE, NULL, r1.vsig);
+	assert_int_equal(svd_view_finish(v), 0);
+	assert_int_equal(svd_view_find(v, a)->state, SVD_VIEW_REFUSED);
+	assert_int_equal(svd_view_find(v, cert)->state, SVD_VIEW_STATEMENT);
+	assert_non_null(strstr(svd_view_find(v, cert)->note, "not in effect"));
+	assert_false(svd_view_carries(v, a));
+	assert_true(svd_view_carries(v, cert));
+	assert_int_equal(svd_view_count(v), 0);
+	svd_view_free(v);
+	free(cert);
+	/* both roots: the editor counts, with no edit of the trust list */
+	assert_int_equal(svd_view_new(&v, 0), 0);
+	svd_view_set_trust(v, t);
+	add_signed(v, a, SVD_KIND_ARTICLE, "2026-01-01T00:00:00Z", NULL, e.vsig);
+	cert = add_statement(v, SVD_KIND_CERTIFICATE, &e, SVD_OUTSIDE_NONE, NULL,
+	                     sigs(buf, &r1, &r2, NULL));
+	assert_int_equal(svd_view_finish(v), 0);
+	assert_int_equal(svd_view_find(v, a)->state, SVD_VIEW_SHOWN);
+	assert_string_equal(svd_view_find(v, a)->signers, svd_pubkey_id(e.pk));
+	assert_string_equal(svd_view_find(v, cert)->note, "in effect");
+	assert_string_equal(svd_view_trust_date(v), "2026-02-01T00:00:00Z");
+	svd_view_free(v);
+	free(cert);
+	/* a key with the editor's key number but another key is never trusted by it */
+	tkey_make(&twin);
+	memcpy(twin.vsig, e.vsig, 16);
+	assert_int_equal(svd_view_new(&v, 0), 0);
+	svd_view_set_trust(v, t);
+	add_signed(v, a, SVD_KIND_ARTICLE, "2026-01-01T00:00:00Z", NULL, twin.vsig);
+	cert = add_statement(v, SVD_KIND_CERTIFICATE, &e, SVD_OUTSIDE_NONE, NULL,
+	                     sigs(buf, &r1, &r2, NULL));
+	assert_int_equal(svd_view_finish(v), 0);
+	assert_int_equal(svd_view_find(v, a)->state, SVD_VIEW_REFUSED);
+	svd_view_free(v);
+	free(cert);
+	svd_trust_free(t);
+	svd_pubkey_free(r1.pk);
+	svd_pubkey_free(r2.pk);
+	svd_pubkey_free(e.pk);
+	svd_pubkey_free(twin.pk);
+}
+
+/* A key's own revocation hides what it signed, but for what a checkpoint vouches for. */
+static void test_trust_revocation(void **state)
+{
+	tkey r, e;
+	const tkey *editors[] = {&e, NULL}, *roots[] = {&r, NULL};
+	char a[65], b[65];
+	svd_outside outside;
+	svd_trust *t;
+
+	(void)state;
+	tkey_make(&r);
+	tkey_make(&e);
+	t = trust_of(editors, roots, 1);
+	fake_id(a, 'a');
+	fake_id(b, 'b');
+	for (outside = SVD_OUTSIDE_KEEP; outside <= SVD_OUTSIDE_HIDE; outside++) {
+		svd_view *v = NULL;
+		char *rev, *cp;
+		assert_int_equal(svd_view_new(&v, 0), 0);
+		svd_view_set_trust(v, t);
+		add_signed(v, a, SVD_KIND_TESTIMONY, "2026-01-01T00:00:00Z", NULL, e.vsig);
+		add_signed(v, b, SVD_KIND_TESTIMONY, "2026-03-01T00:00:00Z", NULL, e.vsig);
+		rev = add_statement(v, SVD_KIND_REVOCATION, &e, outside, NULL, e.vsig);
+		cp = add_statement(v, SVD_KIND_CHECKPOINT, NULL, SVD_OUTSIDE_NONE, a, r.vsig);
+		assert_int_equal(svd_view_finish(v), 0);
+		assert_int_equal(svd_view_find(v, a)->state, SVD_VIEW_SHOWN);
+		assert_int_equal(svd_view_find(v, b)->state,
+		                 outside == SVD_OUTSIDE_KEEP ? SVD_VIEW_SHOWN : SVD_VIEW_REVOKED);
+		assert_int_equal(svd_view_find(v, rev)->state, SVD_VIEW_STATEMENT);
+		assert_string_equal(svd_view_find(v, rev)->note, "in effect");
+		assert_true(svd_view_carries(v, rev));
+		assert_int_equal(svd_view_carries(v, b), outside == SVD_OUTSIDE_KEEP);
+		svd_view_free(v);
+		free(rev);
+		free(cp);
+	}
+	svd_trust_free(t);
+	svd_pubkey_free(r.pk);
+	svd_pubkey_free(e.pk);
+}
+
+/* Only an item's own signers, or k roots, withdraw it; thresholds hold items back. */
+static void test_trust_retract_and_thresholds(void **state)
+{
+	tkey r, e, e2;
+	const tkey *editors[] = {&e, &e2, NULL}, *roots[] = {&r, NULL};
+	char a[65], b[65], c[65], d[65], x[65], buf[300];
+	svd_trust *t;
+	svd_view *v = NULL;
+
+	(void)state;
+	tkey_make(&r);
+	tkey_make(&e);
+	tkey_make(&e2);
+	t = trust_of(editors, roots, 1);
+	assert_int_equal(svd_trust_set_threshold(t, SVD_KIND_TESTIMONY, 2), 0);
+	assert_int_equal(svd_view_new(&v, 0), 0);
+	svd_view_set_trust(v, t);
+	add_signed(v, fake_id(a, 'a'), SVD_KIND_ARTICLE, "2026-01-01T00:00:00Z", NULL, e.vsig);
+	add_signed(v, fake_id(b, 'b'), SVD_KIND_ARTICLE, "2026-01-01T00:00:00Z", NULL, e.vsig);
+	add_signed(v, fake_id(c, 'c'), SVD_KIND_RETRACTION, "2026-01-02T00:00:00Z", a, e2.vsig);
+	add_signed(v, fake_id(d, 'd'), SVD_KIND_RETRACTION, "2026-01-02T00:00:00Z", b, r.vsig);
+	add_signed(v, fake_id(x, 'e'), SVD_KIND_TESTIMONY, "2026-01-03T00:00:00Z", NULL, e.vsig);
+	assert_int_equal(svd_view_finish(v), 0);
+	assert_int_equal(svd_view_find(v, a)->state, SVD_VIEW_SHOWN);
+	assert_int_equal(svd_view_find(v, c)->state, SVD_VIEW_SHOWN);
+	assert_non_null(strstr(svd_view_find(v, c)->note, "has no effect"));
+	assert_int_equal(svd_view_find(v, b)->state, SVD_VIEW_RETRACTED);
+	assert_int_equal(svd_view_find(v, x)->state, SVD_VIEW_PENDING);
+	assert_true(svd_view_carries(v, x));
+	assert_false(svd_view_shows(v, x));
+	svd_view_free(v);
+	/* the second signature arrives */
+	assert_int_equal(svd_view_new(&v, 0), 0);
+	svd_view_set_trust(v, t);
+	add_signed(v, x, SVD_KIND_TESTIMONY, "2026-01-03T00:00:00Z", NULL,
+	           sigs(buf, &e, &e2, NULL));
+	assert_int_equal(svd_view_finish(v), 0);
+	assert_int_equal(svd_view_find(v, x)->state, SVD_VIEW_SHOWN);
+	svd_view_free(v);
+	svd_trust_free(t);
+	svd_pubkey_free(r.pk);
+	svd_pubkey_free(e.pk);
+	svd_pubkey_free(e2.pk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +491,9 @@ int main(void)
 	    cmocka_unit_test(test_withdrawal_is_final),
 	    cmocka_unit_test(test_cache_parse),
 	    cmocka_unit_test(test_cache_round_trip),
+	    cmocka_unit_test(test_trust_certificates),
+	    cmocka_unit_test(test_trust_revocation),
+	    cmocka_unit_test(test_trust_retract_and_thresholds),
 	};
 
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
