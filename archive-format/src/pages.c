@@ -129,8 +129,16 @@ int svd_render_index(svd_buf *b, const svd_catalog *c)
 	svd_buf_printf(b,
 	               "<p>%zu item%s. Each was checked when this library was made: its files "
 	               "match their SHA-256 hashes and it is signed by a trusted editor's key. "
-	               "Each item's page says by whom.</p>\n</header>\n",
+	               "Each item's page says by whom.</p>\n",
 	               c->nrows, c->nrows == 1 ? "" : "s");
+	if (svd_view_trust_date(c->view)[0])
+		svd_buf_printf(b,
+		               "<p id=\"trust-as-of\">Trust as of %s: the newest statement "
+		               "by a root key (certifying or revoking editors' keys) that "
+		               "this library was made with. A key lost since then may not be "
+		               "revoked here yet.</p>\n",
+		               svd_view_trust_date(c->view));
+	svd_buf_puts(b, "</header>\n");
 	svd_buf_puts(b, "<form id=\"filters\" hidden role=\"search\">\n"
 	                "<input id=\"q\" type=\"search\" placeholder=\"Search titles, authors "
 	                "and text\" aria-label=\"Search\">\n");

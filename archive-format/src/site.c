@@ -601,11 +601,14 @@ static reply *reply_status(svd_archive *a, index_cache *ic)
 	svd_buf b;
 	char *s;
 
-	o = json_pack("{s:s, s:I, s:I, s:s?, s:I, s:s}", "mirror", svd_archive_mirror_id(a),
+	const char *as_of = svd_view_trust_date(svd_catalog_view(ic->cat));
+
+	o = json_pack("{s:s, s:I, s:I, s:s?, s:I, s:s?, s:s}", "mirror", svd_archive_mirror_id(a),
 	              "items", (json_int_t)ic->items, "shown",
 	              (json_int_t)svd_catalog_count(ic->cat), "head",
 	              ic->commit[0] ? ic->commit : NULL, "trusted_keys",
-	              (json_int_t)svd_trust_count(svd_archive_trust(a)), "version", SVD_VERSION);
+	              (json_int_t)svd_trust_count(svd_archive_trust(a)), "trust_as_of",
+	              as_of[0] ? as_of : NULL, "version", SVD_VERSION);
 	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (!s) {
