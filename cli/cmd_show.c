@@ -98,8 +98,9 @@ static void print_text(const svd_verdict *v, const svd_view *view)
 		svd_verdict_problem(v, i, &file, &check, &msg);
 		printf("problem   %s: %s: %s\n", file, check, msg);
 	}
-	printf("verdict   %s\n", svd_verdict_ok(v)
-	                             ? "verified: hashes match, signed by a trusted key"
+	printf("verdict   %s\n", svd_verdict_sound(v) && it && it->state != SVD_VIEW_REFUSED &&
+	                                 it->state != SVD_VIEW_REVOKED
+	                             ? "verified: hashes match, signed by a key trusted here"
 	                             : "NOT VERIFIED");
 	if (it && it->superseded_by)
 		printf("superseded by %s\n", it->superseded_by);
@@ -157,12 +158,15 @@ static int print_json(const svd_verdict *v, const svd_view *view)
 static int on_item(const svd_verdict *v, void *payload)
 {
 	show_state *s = payload;
-
 	const svd_view_item *it = svd_view_find(s->view, svd_verdict_id(v));
 
-	/* the view decides: an editor certified by roots is trusted without being listed */
-	s->ok =
-	    it ? it->state != SVD_VIEW_REFUSED && it->state != SVD_VIEW_REVOKED : svd_verdict_ok(v);
+	/*
+	 * Whole (every hash, every signature) and counted by the view: an editor
+	 * certified by roots is trusted without being in the trust list.
+	 */
+	s->ok = it ? svd_verdict_sound(v) && it->state != SVD_VIEW_REFUSED &&
+	                 it->state != SVD_VIEW_REVOKED
+	           : svd_verdict_ok(v);
 	if (s->json)
 		s->code = print_json(v, s->view);
 	else

@@ -389,7 +389,7 @@ int svd_archive_trust_threshold(svd_archive *a, int kind, unsigned k)
 	    (error = svd_trust_policy_format(&text, &len, t)) == 0) {
 		if (!(p = svd_path_join(a->path, SVD_POLICY_FILE)))
 			error = SVD_ERROR;
-		else if ((error = svd_file_write_atomic(p, text, len, 0644, 1)) == 0)
+		else if ((error = svd_file_write_atomic(p, text, len, 0644, 0)) == 0)
 			error = reload_trust(a);
 	}
 	svd_trust_free(t);
