@@ -124,6 +124,14 @@ int svd_store_commit_resolve(git_oid *out, git_repository *repo, const char *hex
 int svd_store_global_init(void);
 void svd_store_global_shutdown(void);
 
+/*
+ * The keys whose signatures admit an item into the store (SPEC 7.3): the
+ * trust list, and the editors that certificates in effect in main certify
+ * (view_store.c). *out is NULL when that is the trust list as it is (no
+ * roots, so nothing certified); else the caller's (svd_trust_free).
+ */
+int svd_view_admission_trust(svd_trust **out, svd_archive *a);
+
 /* A libgit2 failure as our error: what we were doing, and libgit2's message. */
 int svd_git_error(const char *what);
 

@@ -59,7 +59,8 @@ struct svd_txn {
 	char **keyids; /* signers named in the commit message */
 	size_t nkeyids;
 	svd_txn_stats stats;
-	int staging; /* an item is being staged (stage.h) */
+	svd_trust *admit; /* the trust list and certified editors; NULL: the list alone */
+	int staging;      /* an item is being staged (stage.h) */
 	int committed;
 };
 
@@ -116,6 +117,9 @@ int svd_txn_begin(svd_txn **out, svd_archive *a)
 		error = clean_ref_locks(a);
 	if (error == 0)
 		error = svd_packw_new(&t->pw, a->repo);
+	/* who may bring items in: the trust list, and editors that roots certified */
+	if (error == 0)
+		error = svd_view_admission_trust(&t->admit, a);
 	if (error < 0) {
 		svd_txn_free(t);
 		return error;
@@ -437,6 +441,48 @@ cleanup:
 }
 
 /*
+ * A certificate just staged, signed by as many roots as the trust policy
+ * asks: its editor's key admits items for the rest of the operation, so
+ * that a bundle that carries the certificate before the editor's items
+ * (statements come first, SPEC 9.3) brings both in. The view decides
+ * later whether the certificate is in effect (revocations, SPEC 7.3);
+ * this only lets the items in.
+ */
+static int admit_certified(svd_txn *t, const svd_verdict *v)
+{
+	const svd_manifest *m = svd_verdict_manifest(v);
+	const svd_trust *base = t->a->trust;
+	size_t i, roots = 0;
+	int error = 0;
+
+	if (!m || svd_manifest_kind(m) != SVD_KIND_CERTIFICATE || !svd_manifest_key(m))
+		return 0;
+	for (i = 0; i < svd_verdict_sig_count(v); i++) {
+		const uint8_t *pk = svd_verdict_sig_pk(v, i);
+		const char *keyid;
+		unsigned role = 0;
+		svd_verdict_sig(v, i, &keyid, NULL);
+		if (pk && svd_trust_match(base, pk, keyid, &role) && (role & SVD_TRUST_ROOT))
+			roots++;
+	}
+	if (roots < svd_trust_root_threshold(base))
+		return 0;
+	if (!t->admit) {
+		if ((error = svd_trust_new(&t->admit)) < 0)
+			return error;
+		for (i = 0; error == 0 && i < svd_trust_count(base); i++)
+			error = svd_trust_insert_role(t->admit, svd_trust_at(base, i),
+			                              svd_trust_role(base, i));
+	}
+	if (error == 0 && (error = svd_trust_insert_role(t->admit, svd_manifest_key(m),
+	                                                 SVD_TRUST_EDITOR)) == SVD_ECORRUPT) {
+		svd_error_clear(); /* a key number trusted with another key: never admitted by it */
+		error = 0;
+	}
+	return error;
+}
+
+/*
  * Run the gate on an item's entries; stage it if it passes. Only the
  * staging sequence (store_stage.c) comes here, through
  * svd_txn_stage_entries(), and it takes a refused item's blobs back.
@@ -447,7 +493,8 @@ static int check_and_stage(svd_txn *t, const svd_entry *entries, const git_oid *
 	svd_verdict *v = NULL;
 	int error;
 
-	if ((error = svd_item_check_ext(&v, NULL, entries, n, t->a->trust, flags)) < 0)
+	if ((error = svd_item_check_ext(&v, NULL, entries, n, t->admit ? t->admit : t->a->trust,
+	                                flags)) < 0)
 		return error;
 	if ((error = svd_verdict_set_source(v, source)) < 0) {
 		svd_verdict_free(v);
@@ -456,6 +503,8 @@ static int check_and_stage(svd_txn *t, const svd_entry *entries, const git_oid *
 	if (svd_verdict_ok(v)) {
 		error = stage_item(t, entries, oids, n, v);
 		t->stats.dropped += svd_verdict_dropped_count(v);
+		if (error == 0)
+			error = admit_certified(t, v);
 		if (error == 0)
 			svd_pause_point("txn.staged");
 	} else {
@@ -680,6 +729,7 @@ void svd_txn_free(svd_txn *t)
 	if (!t)
 		return;
 	svd_packw_free(t->pw);
+	svd_trust_free(t->admit);
 	git_tree_free(t->items);
 	for (i = 0; i < t->n; i++)
 		free_sigs(&t->v[i]);

@@ -56,6 +56,8 @@ struct svd_view {
 	char trust_date[21];
 	const svd_trust *trust; /* until finish */
 	struct rules *rl;       /* during finish */
+	struct rkey *cert;      /* the keys certificates in effect certify (finish) */
+	size_t ncert;
 	int finished;
 };
 
@@ -86,6 +88,7 @@ void svd_view_free(svd_view *v)
 	free(v->sup);
 	free(v->rets);
 	rules_free(v->rl);
+	free(v->cert);
 	free(v);
 }
 
@@ -916,6 +919,11 @@ int svd_view_finish(svd_view *v)
 		p->superseded_by = id_or_null(v, it->superseded_by);
 		p->signers = it->signers != NONE ? str(v, it->signers) : "";
 	}
+	if (v->rl) { /* the certified keys outlive the rules: admission uses them */
+		v->cert = v->rl->certified;
+		v->ncert = v->rl->ncertified;
+		v->rl->certified = NULL;
+	}
 	rules_free(v->rl);
 	v->rl = NULL;
 	v->trust = NULL;
@@ -1030,6 +1038,17 @@ const svd_view_item *svd_view_withdrawn(const svd_view *v, const char *id)
 	if (lo < v->nrets && !strcmp(v->arena + v->v[v->rets[lo]].ret, id))
 		return &v->pub[v->rets[lo]];
 	return NULL;
+}
+
+size_t svd_view_certified_count(const svd_view *v)
+{
+	return v->finished ? v->ncert : 0;
+}
+
+void svd_view_certified_at(const svd_view *v, size_t i, const char **keyid, const uint8_t **pk)
+{
+	*keyid = v->cert[i].keyid;
+	*pk = v->cert[i].pk;
 }
 
 int svd_view_carries(const svd_view *v, const char *id)

@@ -57,6 +57,12 @@ void svd_view_item_rules(svd_view_fields *out, const svd_view *v, const svd_view
  */
 void svd_view_set_trust(svd_view *v, const svd_trust *trust);
 
+/* How many editors' keys certificates in effect certify (after finish). */
+size_t svd_view_certified_count(const svd_view *v);
+
+/* The i-th certified key: its key id and 32-byte key (borrowed from the view). */
+void svd_view_certified_at(const svd_view *v, size_t i, const char **keyid, const uint8_t **pk);
+
 /* Record the commit the view shows (hex), or "" for none. */
 void svd_view_set_commit(svd_view *v, const char *commit);
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <git2.h>
+#include <sodium.h>
 
 #include "samvydav/view.h"
 #include "archive_internal.h"
@@ -194,4 +195,65 @@ int svd_view_open(svd_view **out, svd_archive *a, const char *commit, const svd_
 	}
 	*out = v;
 	return 0;
+}
+
+/* A public key from its key id and 32 bytes, as a trust list holds one. */
+static int pubkey_of(svd_pubkey **out, const char *keyid, const uint8_t pk[32])
+{
+	uint8_t raw[42], num[8];
+	char b64[64], text[128];
+	size_t i;
+
+	if (svd_hex_decode(num, 8, keyid) < 0)
+		return svd_error_set(SVD_EINVALID, "not a key id: %s", keyid);
+	raw[0] = 'E';
+	raw[1] = 'd';
+	for (i = 0; i < 8; i++) /* the key id is the number read little-endian */
+		raw[2 + i] = num[7 - i];
+	memcpy(raw + 10, pk, 32);
+	sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw), sodium_base64_VARIANT_ORIGINAL);
+	snprintf(text, sizeof(text), "untrusted comment: certified key %s\n%s\n", keyid, b64);
+	return svd_pubkey_parse(out, text, strlen(text));
+}
+
+int svd_view_admission_trust(svd_trust **out, svd_archive *a)
+{
+	svd_view_policy pol = {0};
+	svd_trust *t = NULL;
+	svd_view *v = NULL;
+	size_t i, roots = 0;
+	int error;
+
+	*out = NULL;
+	for (i = 0; i < svd_trust_count(a->trust); i++)
+		if (svd_trust_role(a->trust, i) & SVD_TRUST_ROOT)
+			roots++;
+	if (roots == 0)
+		return 0; /* no roots, no certificate can count: the list as it is */
+	pol.check = SVD_VIEW_SIGNATURES;
+	if ((error = svd_view_open(&v, a, NULL, &pol)) < 0 || (error = svd_trust_new(&t)) < 0)
+		goto cleanup;
+	for (i = 0; error == 0 && i < svd_trust_count(a->trust); i++)
+		error = svd_trust_insert_role(t, svd_trust_at(a->trust, i),
+		                              svd_trust_role(a->trust, i));
+	for (i = 0; error == 0 && i < svd_view_certified_count(v); i++) {
+		const char *keyid;
+		const uint8_t *pk;
+		svd_pubkey *key = NULL;
+		svd_view_certified_at(v, i, &keyid, &pk);
+		if ((error = pubkey_of(&key, keyid, pk)) == 0 &&
+		    (error = svd_trust_insert_role(t, key, SVD_TRUST_EDITOR)) == SVD_ECORRUPT) {
+			svd_error_clear(); /* a key number the list holds with another key: not trusted */
+			error = 0;
+		}
+		svd_pubkey_free(key);
+	}
+	if (error == 0) {
+		*out = t;
+		t = NULL;
+	}
+cleanup:
+	svd_trust_free(t);
+	svd_view_free(v);
+	return error;
 }
