@@ -120,4 +120,7 @@ void svd_txn_note_refused(svd_txn *t);
  */
 char *svd_txn_refused_dir(svd_txn *t);
 
+/* The archive's trust list (borrowed), as the operation began with it. */
+const svd_trust *svd_txn_trust(const svd_txn *t);
+
 #endif

@@ -128,6 +128,11 @@ int svd_txn_begin(svd_txn **out, svd_archive *a)
 	return 0;
 }
 
+const svd_trust *svd_txn_trust(const svd_txn *t)
+{
+	return t->a->trust;
+}
+
 const svd_txn_stats *svd_txn_stats_get(const svd_txn *t)
 {
 	return &t->stats;

@@ -78,7 +78,7 @@ cleanup:
  * (accepted or refused: *ok says which), or an error.
  */
 static int take_item(svd_txn *t, svd_fetch *f, size_t k, const svd_fetch_item *it, const char *name,
-                     const svd_peer_opts *opts, int *ok, int *stop)
+                     const svd_peer_opts *opts, int defer, int *ok, int *stop)
 {
 	const svd_entry *entries;
 	svd_verdict *v = NULL;
@@ -126,6 +126,13 @@ static int take_item(svd_txn *t, svd_fetch *f, size_t k, const svd_fetch_item *i
 		goto cleanup;
 	error = 0;
 	*ok = v && svd_verdict_ok(v);
+	if (v && !*ok && defer && svd_verdict_sound(v)) {
+		*ok = -1; /* refused for trust alone: tried again after the statements (defer) */
+		goto cleanup;
+	}
+	if (*ok && svd_verdict_manifest(v) &&
+	    svd_manifest_kind(svd_verdict_manifest(v)) == SVD_KIND_CERTIFICATE)
+		*ok = 2;
 	if (v && opts->item)
 		*stop = opts->item(v, opts->payload);
 cleanup:
@@ -139,7 +146,8 @@ int svd_peer_sync(svd_txn *t, const char *name, const char *url, const svd_peer_
 	svd_peer_opts o = {0};
 	svd_peer_stats st = {0};
 	svd_fetch *f = NULL;
-	size_t i;
+	uint8_t *deferred = NULL; /* per listed item: refused for trust alone, tried again */
+	size_t i, pass, ndeferred = 0, certified = 0;
 	int stop = 0, error;
 
 	if (opts)
@@ -172,21 +180,48 @@ int svd_peer_sync(svd_txn *t, const char *name, const char *url, const svd_peer_
 	st.rewritten = svd_fetch_rewritten(f);
 	if ((error = svd_fetch_list(f)) < 0)
 		goto cleanup;
+	for (i = 0; i < svd_trust_count(svd_txn_trust(t)); i++)
+		if (svd_trust_role(svd_txn_trust(t), i) & SVD_TRUST_ROOT)
+			break;
+	if (i < svd_trust_count(svd_txn_trust(t)) &&
+	    !(deferred = calloc(svd_fetch_count(f) + 1, 1))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
 
-	for (i = 0; i < svd_fetch_count(f) && !stop; i++) {
-		svd_fetch_item it;
-		int ok = 0;
+	/*
+	 * Items come in id order, a certificate perhaps after the items of the
+	 * editor it certifies: an item refused for trust alone is tried again
+	 * once the rest is staged, when a certificate came in meanwhile.
+	 */
+	for (pass = 0; pass < 2 && !stop; pass++) {
+		for (i = 0; i < svd_fetch_count(f) && !stop; i++) {
+			svd_fetch_item it;
+			int ok = 0;
 
-		svd_fetch_item_get(&it, f, i);
-		if (it.held)
-			continue;
-		st.seen++;
-		if ((error = take_item(t, f, i, &it, name, &o, &ok, &stop)) < 0)
-			goto cleanup;
-		if (ok)
-			st.accepted++;
-		else
-			st.refused++;
+			if (pass == 1 && (!deferred || !deferred[i]))
+				continue;
+			svd_fetch_item_get(&it, f, i);
+			if (it.held)
+				continue;
+			if (pass == 0)
+				st.seen++;
+			if ((error = take_item(t, f, i, &it, name, &o,
+			                       pass == 0 && deferred != NULL, &ok, &stop)) < 0)
+				goto cleanup;
+			if (ok == -1) {
+				deferred[i] = 1;
+				ndeferred++;
+				continue;
+			}
+			certified += ok == 2;
+			if (ok)
+				st.accepted++;
+			else
+				st.refused++;
+		}
+		if (!ndeferred)
+			break;
 	}
 	if (stop) {
 		error = stop;
@@ -201,6 +236,7 @@ cleanup:
 	if (f)
 		st.bytes = svd_fetch_bytes(f);
 	svd_fetch_free(f);
+	free(deferred);
 	if (stats)
 		*stats = st;
 	return error;
