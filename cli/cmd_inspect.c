@@ -136,8 +136,9 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 		if ((code = cli_open_archive(&a, ctx)) != 0)
 			goto cleanup;
 		for (i = 0; i < svd_trust_count(svd_archive_trust(a)); i++) {
-			if ((error = svd_trust_insert(trust,
-			                              svd_trust_at(svd_archive_trust(a), i))) < 0) {
+			if ((error = svd_trust_insert_role(
+			         trust, svd_trust_at(svd_archive_trust(a), i),
+			         svd_trust_role(svd_archive_trust(a), i))) < 0) {
 				code = cli_fail(error);
 				goto cleanup;
 			}

@@ -97,11 +97,13 @@ static int trust_archive(svd_trust *trust, const char *dir)
 	if ((error = svd_archive_open(&a, dir)) < 0)
 		return cli_fail(error);
 	for (i = 0; i < svd_trust_count(svd_archive_trust(a)); i++) {
-		if ((error = svd_trust_insert(trust, svd_trust_at(svd_archive_trust(a), i))) < 0) {
+		if ((error = svd_trust_insert_role(trust, svd_trust_at(svd_archive_trust(a), i),
+		                                   svd_trust_role(svd_archive_trust(a), i))) < 0) {
 			svd_archive_free(a);
 			return cli_fail(error);
 		}
 	}
+	svd_trust_copy_thresholds(trust, svd_archive_trust(a));
 	svd_archive_free(a);
 	return 0;
 }
@@ -136,7 +138,8 @@ int cmd_unpack(int argc, char **argv, cli_ctx *ctx)
 				goto cleanup;
 			break;
 		case 'j':
-			if ((code = cli_threads("unpack", optarg, SVD_THREADS_MAX, &uo.threads)) != 0)
+			if ((code = cli_threads("unpack", optarg, SVD_THREADS_MAX, &uo.threads)) !=
+			    0)
 				goto cleanup;
 			break;
 		case 'J':

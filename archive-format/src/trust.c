@@ -251,6 +251,12 @@ int svd_trust_policy_format(char **out, size_t *len, const svd_trust *t)
 	return 0;
 }
 
+void svd_trust_copy_thresholds(svd_trust *dst, const svd_trust *src)
+{
+	dst->root_k = src->root_k;
+	memcpy(dst->kind_k, src->kind_k, sizeof(dst->kind_k));
+}
+
 unsigned svd_trust_root_threshold(const svd_trust *t)
 {
 	return t && t->root_k ? t->root_k : 1;

@@ -778,6 +778,7 @@ int svd_unpack(const char *src, const char *dir, const svd_unpack_opts *opts,
 	u.tmp = tmp;
 	if ((error = svd_catalog_new(&u.c)) < 0)
 		goto cleanup;
+	svd_catalog_set_trust(u.c, u.opts->trust); /* revocations, checkpoints, thresholds */
 
 	/* started here, stopped right after the reading, whatever happened in it */
 	if ((error = early_start(&u, &pool, early_threads(u.opts->threads))) < 0)

@@ -69,6 +69,9 @@ int svd_trust_policy_parse(svd_trust *t, const char *buf, size_t len, const char
 /** A trust policy file's bytes for the list's thresholds; *out is the caller's (free()). */
 int svd_trust_policy_format(char **out, size_t *len, const svd_trust *t);
 
+/** Give dst the thresholds of src (a list built from an archive's, say). */
+void svd_trust_copy_thresholds(svd_trust *dst, const svd_trust *src);
+
 /** How many roots must sign a statement for it to take effect (1 unless set). */
 unsigned svd_trust_root_threshold(const svd_trust *t);
 
