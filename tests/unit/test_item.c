@@ -41,6 +41,8 @@ static struct {
 	size_t len;
 	char *sig[3]; /* sig[i]: a signature file by key i over bytes */
 	size_t sig_len[3];
+	char *pubtext[3]; /* key i's public key file, canonical */
+	size_t pubtext_len[3];
 	char *forged; /* by key 0, over other bytes */
 	size_t forged_len;
 	uint8_t body_sha[32], photo_sha[32];
@@ -98,8 +100,11 @@ static int group_setup(void **state)
 	    svd_manifest_serialize(fx.m) != 0)
 		return -1;
 	fx.bytes = svd_manifest_bytes(fx.m, &fx.len);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		fx.sig[i] = make_sig(&fx.sig_len[i], fx.sk[i], fx.bytes, fx.len);
+		if (svd_pubkey_format(&fx.pubtext[i], &fx.pubtext_len[i], fx.pk[i]) != 0)
+			return -1;
+	}
 	fx.forged = make_sig(&fx.forged_len, fx.sk[0], other, strlen(other));
 	return 0;
 }
@@ -113,6 +118,7 @@ static int group_teardown(void **state)
 		svd_seckey_free(fx.sk[i]);
 		svd_pubkey_free(fx.pk[i]);
 		free(fx.sig[i]);
+		free(fx.pubtext[i]);
 	}
 	free(fx.forged);
 	svd_manifest_free(fx.m);
@@ -161,6 +167,15 @@ static svd_entry *put_sig(listing *l, const char *keyid, const char *text, size_
 static const char *kid(size_t i)
 {
 	return svd_pubkey_id(fx.pk[i]);
+}
+
+/* Key i's file beside its signature, sig/<KEYID>.pub, in canonical bytes. */
+static svd_entry *put_key(listing *l, size_t i)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "sig/%s.pub", kid(i));
+	return put_file(l, path, fx.pubtext[i], fx.pubtext_len[i], 1);
 }
 
 /* The item as a good source lists it, without signatures. */
@@ -551,12 +566,16 @@ static void test_untrusted_only(void **state)
 	(void)state;
 	unsigned_item(&l);
 	put_sig(&l, kid(2), fx.sig[2], fx.sig_len[2]);
+	put_key(&l, 2);
 	v = check(&l, NULL);
 	expect_refused(v, "sig/", "trust");
 	svd_verdict_problem(v, 0, NULL, NULL, &msg);
 	assert_non_null(strstr(msg, kid(2)));
 	assert_int_equal(svd_verdict_sig_count(v), 1);
 	expect_sig(v, 0, kid(2), SVD_SIG_UNTRUSTED);
+	/* verified with the key beside it */
+	assert_non_null(svd_verdict_sig_pk(v, 0));
+	assert_memory_equal(svd_verdict_sig_pk(v, 0), svd_pubkey_bytes(fx.pk[2]), 32);
 	/* everything else was fine: the manifest is there for the operator to look at */
 	assert_non_null(svd_verdict_manifest(v));
 	svd_verdict_free(v);
@@ -591,11 +610,22 @@ static void test_trusted_and_untrusted(void **state)
 	(void)state;
 	good_item(&l);
 	put_sig(&l, kid(2), fx.sig[2], fx.sig_len[2]);
+	put_key(&l, 2);
 	v = check(&l, svd_manifest_id(fx.m));
 	expect_ok(v);
 	assert_int_equal(svd_verdict_sig_count(v), 2);
 	expect_sig(v, 0, kid(0), SVD_SIG_VALID);
 	expect_sig(v, 1, kid(2), SVD_SIG_UNTRUSTED);
+	assert_memory_equal(svd_verdict_sig_pk(v, 0), svd_pubkey_bytes(fx.pk[0]), 32);
+	svd_verdict_free(v);
+
+	/* in the store, stored before keys travelled: no key anywhere, not checked */
+	good_item(&l);
+	put_sig(&l, kid(2), fx.sig[2], fx.sig_len[2]);
+	v = check(&l, NULL);
+	expect_ok(v);
+	expect_sig(v, 1, kid(2), SVD_SIG_UNCHECKED);
+	assert_null(svd_verdict_sig_pk(v, 1));
 	svd_verdict_free(v);
 
 	/* two trusted editors */
