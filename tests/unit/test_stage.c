@@ -267,8 +267,8 @@ static void test_staged(void **state)
 	assert_true(svd_verdict_ok(v));
 	assert_string_equal(svd_verdict_id(v), it.id);
 	svd_verdict_free(v);
-	/* four blobs, the item's folder, its sig/ */
-	assert_int_equal(svd_packw_count(svd_txn_packw(t)), 6);
+	/* four blobs, the signer's key beside its signature, the item's folder, its sig/ */
+	assert_int_equal(svd_packw_count(svd_txn_packw(t)), 7);
 	assert_int_equal(svd_txn_stats_get(t)->added, 1);
 	assert_int_equal(svd_txn_commit(t, NULL, NULL), 0);
 	svd_txn_free(t);
@@ -365,7 +365,7 @@ static void test_abandon_mid_file(void **state)
 	assert_int_equal(stage_item(t, &kept, &v), 0);
 	assert_true(svd_verdict_ok(v));
 	svd_verdict_free(v);
-	assert_int_equal(svd_packw_count(svd_txn_packw(t)), 6);
+	assert_int_equal(svd_packw_count(svd_txn_packw(t)), 7);
 	assert_int_equal(svd_txn_commit(t, NULL, NULL), 0);
 	svd_txn_free(t);
 	expect_item_blobs(a, &it, 0);
@@ -413,8 +413,8 @@ static void test_first_refused(void **state)
 
 	expect_item_blobs(a, &bad, 0);
 	expect_item_blobs(a, &good, 1);
-	/* its objects and the root tree, items/, items/xx/ and the commit */
-	assert_int_equal(count_objects(a), objects + 4);
+	/* its objects and the root tree, items/, items/xx/, keys/ and the commit */
+	assert_int_equal(count_objects(a), objects + 5);
 	assert_int_equal(count_objects(a), count_objects(ref));
 	expect_fsck(a);
 	item_free(&bad);
