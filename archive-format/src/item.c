@@ -618,6 +618,11 @@ void svd_verdict_dropped(const svd_verdict *v, size_t i, const char **file, cons
 		*message = v->dropped[i].message;
 }
 
+const char *svd_verdict_dropped_check(const svd_verdict *v, size_t i)
+{
+	return v->dropped[i].check;
+}
+
 size_t svd_verdict_sig_count(const svd_verdict *v)
 {
 	return v->nsigs;

@@ -140,6 +140,9 @@ size_t svd_verdict_dropped_count(const svd_verdict *v);
 /** The i-th dropped signature file and why (borrowed). */
 void svd_verdict_dropped(const svd_verdict *v, size_t i, const char **file, const char **message);
 
+/** The check the i-th dropped file failed (borrowed): "signature" or "key". */
+const char *svd_verdict_dropped_check(const svd_verdict *v, size_t i);
+
 /** How many signature files the item has. */
 size_t svd_verdict_sig_count(const svd_verdict *v);
 
