@@ -205,4 +205,48 @@ check "craft a bundle with an untrusted co-signature without its key" craft writ
 expect_exit 0 "left out sig/$L.minisig: signature: .*cannot be checked" \
 	"G leaves out an untrusted signature it has no key to check" svd -C "$G" import "$T/n.tar.zst"
 
+# ---- an archive made before keys travelled: signatures without sig/KEYID.pub, no keys/,
+# and an untrusted co-signature stored unchecked (junk, with a smaller blob id)
+H=$T/h
+new_archive "$H" ed
+check "H imports the good bundle" svd -C "$H" import -q "$T/good.tar.zst"
+GH="git --git-dir=$H/store.git"
+XP=$(item_path "$X")
+python3 - "$T/l-junk.minisig" "$($GH show "main:$XP/sig/$L.minisig" | git hash-object --stdin)" \
+	<<EOF2
+import base64, hashlib, subprocess, sys
+out, valid = sys.argv[1], sys.argv[2]
+data = subprocess.run(["git", "--git-dir=$H/store.git", "show", "main:$XP/sig/$L.minisig"],
+                      capture_output=True, check=True).stdout
+lines = data.split(b"\n")
+raw = bytearray(base64.b64decode(lines[1]))
+for i in range(10, 74):
+    for x in range(1, 256):
+        r = bytearray(raw); r[i] ^= x
+        lines[1] = base64.b64encode(bytes(r)); d = b"\n".join(lines)
+        if hashlib.sha1(b"blob %d\0" % len(d) + d).hexdigest() < valid:
+            open(out, "wb").write(d); sys.exit(0)
+sys.exit(1)
+EOF2
+junk_l=$($GH hash-object -w "$T/l-junk.minisig")
+export GIT_INDEX_FILE=$T/legacy.index
+$GH read-tree main &&
+	$GH rm -q --cached "$XP/sig/$K.pub" "$XP/sig/$L.pub" &&
+	$GH update-index --cacheinfo "100644,$junk_l,$XP/sig/$L.minisig" &&
+	$GH rm -q --cached -r keys &&
+	legacy=$($GH commit-tree "$($GH write-tree)" -p main -m "before keys travelled") &&
+	$GH update-ref refs/heads/main "$legacy" && ok "make H's store as an older samvydav left it" ||
+	not_ok "make H's store as an older samvydav left it"
+unset GIT_INDEX_FILE
+expect_exit 0 "all good" "verify passes the old item on its trusted signature" svd -C "$H" verify
+same "$(svd -C "$H" show "$X" | grep "^signature $L")" \
+	"signature $L  key not known here (stored before keys travelled; not checked, does not count)" \
+	"show: the old untrusted signature cannot be checked, and says so"
+check "H imports the good bundle again" svd -C "$H" import -q "$T/good.tar.zst"
+same "$($GH rev-parse "main:$XP")" "$($GA rev-parse "main:$XP")" \
+	"the item is staged again: the junk is replaced by the valid signature, keys beside both (A's tree)"
+same "$($GH ls-tree --name-only main:keys | tr '\n' ' ')" \
+	"$(printf '%s\n' "$K.pub" "$L.pub" | sort | tr '\n' ' ')" "H's registry holds both keys now"
+check "H verifies" svd -C "$H" verify -q
+
 finish
