@@ -310,8 +310,15 @@ static void check_sig(svd_verdict *v, const svd_entry *e, const keyfile *keys, s
 	if ((error = svd_sig_verify(sig, pk, bytes, bytes_len)) < 0) {
 		if (error == SVD_ERROR)
 			v->oom = 1;
-		else
+		else if (mine || trusted || (flags & SVD_CHECK_DROP_BAD_SIGS))
 			svd_verdict_add_problem(v, e->path, "signature", "%s", svd_error_last());
+		/*
+		 * else: in the store, an untrusted signature without its key, checked
+		 * with the registry's: one an older samvydav stored unchecked. It is
+		 * invalid and counts for nothing, but does not fail an item that
+		 * stands on its other signatures; it goes when the item is staged
+		 * again (SPEC 4.6).
+		 */
 		add_sig(v, keyid, SVD_SIG_INVALID, NULL);
 		goto cleanup;
 	}

@@ -239,6 +239,8 @@ $GH read-tree main &&
 	not_ok "make H's store as an older samvydav left it"
 unset GIT_INDEX_FILE
 expect_exit 0 "all good" "verify passes the old item on its trusted signature" svd -C "$H" verify
+expect_exit 0 "1 signature stored by an older samvydav without its key could not be checked" \
+	"verify says one old signature could not be checked" svd -C "$H" verify
 same "$(svd -C "$H" show "$X" | grep "^signature $L")" \
 	"signature $L  key not known here (stored before keys travelled; not checked, does not count)" \
 	"show: the old untrusted signature cannot be checked, and says so"

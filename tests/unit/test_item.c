@@ -823,6 +823,30 @@ static void test_key_collision_registry(void **state)
 	expect_sig(v, 1, svd_pubkey_id(pk3), SVD_SIG_INVALID);
 	svd_verdict_free(v);
 
+	/* in the store, an untrusted signature without its key that the registry's key
+	 * does not verify (an older samvydav stored it unchecked): invalid, not a failure */
+	{
+		char *bad;
+		size_t bad_len;
+		svd_trust *reg2 = NULL;
+		bad = make_sig(&bad_len, fx.sk[2], "other", 5);
+		assert_int_equal(svd_trust_new(&reg2), 0);
+		assert_int_equal(svd_trust_insert(reg2, fx.pk[2]), 0);
+		good_item(&l);
+		put_sig(&l, kid(2), bad, bad_len);
+		v = check_keys(&l, reg2, 0);
+		expect_ok(v);
+		expect_sig(v, 1, kid(2), SVD_SIG_INVALID);
+		svd_verdict_free(v);
+		/* on entry it is left out */
+		v = check_keys(&l, reg2, SVD_CHECK_DROP_BAD_SIGS);
+		expect_ok(v);
+		assert_int_equal(svd_verdict_dropped_count(v), 1);
+		svd_verdict_free(v);
+		svd_trust_free(reg2);
+		free(bad);
+	}
+
 	/* a signature with no key beside it is checked with the registry's */
 	good_item(&l);
 	put_sig(&l, kid(2), fx.sig[2], fx.sig_len[2]);
