@@ -511,7 +511,7 @@ static int stage_item(svd_txn *t, const svd_entry *entries, const git_oid *oids,
 	sigset ss = {0};
 	git_oid prev, sigtree, tree;
 	git_tree *prev_sig = NULL;
-	int had = 0, error;
+	int had = 0, strays = 0, error;
 	staged *s;
 
 	if (!(top = calloc(n + 1, sizeof(*top))))
@@ -545,7 +545,7 @@ static int stage_item(svd_txn *t, const svd_entry *entries, const git_oid *oids,
 		for (i = 0; prev_sig && i < git_tree_entrycount(prev_sig); i++) {
 			const git_tree_entry *te = git_tree_entry_byindex(prev_sig, i);
 			if (strlen(git_tree_entry_name(te)) >= sizeof(ss.v->name)) {
-				ss.changed = 1; /* not a name the store writes: it goes */
+				strays = 1; /* not a name the store writes: it goes */
 				t->stats.dropped++;
 				continue;
 			}
@@ -556,7 +556,7 @@ static int stage_item(svd_txn *t, const svd_entry *entries, const git_oid *oids,
 	} else if (error != SVD_ENOTFOUND) {
 		goto cleanup;
 	}
-	ss.changed = 0;
+	ss.changed = strays; /* what was there is the base; changes count from here */
 	for (i = 0; i < n; i++) {
 		const svd_entry *e = &entries[i];
 
