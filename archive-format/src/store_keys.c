@@ -32,12 +32,16 @@ static int add_key(svd_trust *reg, git_repository *repo, const git_tree_entry *t
 		return 0;
 	if (git_blob_lookup(&blob, repo, git_tree_entry_id(te)) < 0)
 		return svd_git_error("cannot read a key of the archive's keys/");
-	if (git_blob_rawsize(blob) <= SVD_KEYFILE_MAX &&
-	    svd_pubkey_parse(&pk, (const char *)git_blob_rawcontent(blob),
-	                     (size_t)git_blob_rawsize(blob)) == 0 &&
-	    !strncmp(name, svd_pubkey_id(pk), SVD_KEYID_HEX_LEN))
-		error = svd_trust_insert(reg, pk);
-	svd_error_clear();
+	if (git_blob_rawsize(blob) <= SVD_KEYFILE_MAX) {
+		error = svd_pubkey_parse(&pk, (const char *)git_blob_rawcontent(blob),
+		                         (size_t)git_blob_rawsize(blob));
+		if (error == 0 && !strncmp(name, svd_pubkey_id(pk), SVD_KEYID_HEX_LEN))
+			error = svd_trust_insert(reg, pk);
+		else if (error != SVD_ERROR) /* not a key: passed over; out of memory is ours */
+			error = 0;
+	}
+	if (error == 0)
+		svd_error_clear();
 	svd_pubkey_free(pk);
 	git_blob_free(blob);
 	return error;

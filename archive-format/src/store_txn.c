@@ -335,19 +335,20 @@ static int stored_sig_verifies(svd_txn *t, const git_oid *oid, const svd_pubkey 
 {
 	git_blob *blob = NULL;
 	svd_sig *sig = NULL;
-	int ok = 0;
+	int error = SVD_EBADSIG;
 
 	if (git_blob_lookup(&blob, t->a->repo, oid) < 0)
 		return svd_git_error("cannot read a signature already in the archive");
 	if (git_blob_rawsize(blob) <= SVD_SIGFILE_MAX &&
-	    svd_sig_parse(&sig, (const char *)git_blob_rawcontent(blob),
-	                  (size_t)git_blob_rawsize(blob)) == 0 &&
-	    svd_sig_verify(sig, pk, manifest, len) == 0)
-		ok = 1;
-	svd_error_clear();
+	    (error = svd_sig_parse(&sig, (const char *)git_blob_rawcontent(blob),
+	                           (size_t)git_blob_rawsize(blob))) == 0)
+		error = svd_sig_verify(sig, pk, manifest, len);
 	svd_sig_free(sig);
 	git_blob_free(blob);
-	return ok;
+	if (error == SVD_ERROR) /* out of memory: no verdict on the signature */
+		return error;
+	svd_error_clear();
+	return error == 0;
 }
 
 /*
