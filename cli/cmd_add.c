@@ -102,9 +102,10 @@ static int on_item(const svd_verdict *v, void *payload)
 		if (r->progress)
 			fputc('\n', stderr);
 		fprintf(stderr,
-		        "samvydav: left out %s%s%s: %s: %s (the item is added on its valid "
+		        "samvydav: left out %s%s%s: %s: %s: %s (the item is added on its valid "
 		        "signatures)\n",
-		        src ? src : "", src ? ": " : "", id, file, msg);
+		        src ? src : "", src ? ": " : "", id, file, svd_verdict_dropped_check(v, i),
+		        msg);
 	}
 	if (svd_verdict_ok(v)) {
 		if (r->json)

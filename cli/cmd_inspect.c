@@ -49,6 +49,7 @@ static int on_item(const svd_verdict *v, void *payload)
 		json_array_append_new(sigs, json_pack("{s:s,s:s}", "keyid", keyid, "status",
 		                                      st == SVD_SIG_VALID       ? "valid"
 		                                      : st == SVD_SIG_UNTRUSTED ? "untrusted"
+		                                      : st == SVD_SIG_UNCHECKED ? "unchecked"
 		                                                                : "invalid"));
 		if (used < sizeof(signers) - 24)
 			used += (size_t)snprintf(signers + used, sizeof(signers) - used, "%s%s%s",

@@ -34,6 +34,8 @@ static const char *status_name(svd_sig_status s)
 		return "valid";
 	case SVD_SIG_UNTRUSTED:
 		return "untrusted";
+	case SVD_SIG_UNCHECKED:
+		return "unchecked";
 	default:
 		return "invalid";
 	}
@@ -90,7 +92,9 @@ static void print_text(const svd_verdict *v, const svd_view *view)
 		svd_verdict_sig(v, i, &keyid, &st);
 		printf("signature %s  %s\n", keyid,
 		       st == SVD_SIG_VALID       ? "valid, trusted key"
-		       : st == SVD_SIG_UNTRUSTED ? "verifies, key not in the trust list"
+		       : st == SVD_SIG_UNTRUSTED ? "valid, key not in the trust list"
+		       : st == SVD_SIG_UNCHECKED ? "key not known here (stored before keys "
+		                                   "travelled; not checked, does not count)"
 		                                 : "INVALID");
 	}
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {

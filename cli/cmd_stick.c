@@ -86,8 +86,8 @@ static int on_item(const svd_verdict *v, void *payload)
 	for (i = 0; i < svd_verdict_dropped_count(v); i++) {
 		const char *file, *msg;
 		svd_verdict_dropped(v, i, &file, &msg);
-		fprintf(stderr, "samvydav: %s: %s: left out %s: %s\n", s->bundle, id ? id : "-",
-		        file, msg);
+		fprintf(stderr, "samvydav: %s: %s: left out %s: %s: %s\n", s->bundle, id ? id : "-",
+		        file, svd_verdict_dropped_check(v, i), msg);
 	}
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;

@@ -23,8 +23,8 @@ static void help(FILE *out)
 	             "Items withdrawn by a retraction are checked like the others (they stay\n"
 	             "in the store) and counted apart.\n"
 	             "\n"
-	             "  --json        {\"items\", \"failed\", \"signatures\", \"bytes\", "
-	             "\"failures\": [...],\n"
+	             "  --json        {\"items\", \"failed\", \"signatures\", \"unchecked\", "
+	             "\"bytes\", \"failures\": [...],\n"
 	             "                \"shown\", \"hidden\": [{\"id\", \"state\", ...}]}\n"
 	             "  -j, --threads N  worker threads, 1 to 16 (default: one per core)\n"
 	             "  -q, --quiet   no progress, no summary\n");
@@ -33,6 +33,7 @@ static void help(FILE *out)
 typedef struct vstate {
 	int json, progress, quiet;
 	size_t seen, shown, withdrawn;
+	size_t unchecked; /* signatures of passing items that could not be checked, or failed */
 	uint64_t bytes;
 	json_t *failures;
 	json_t *hidden; /* the items checked that the view does not show */
@@ -54,6 +55,14 @@ static int on_item(const svd_verdict *v, void *payload)
 		cli_view_json(o, s->view, it);
 		json_array_append_new(s->hidden, o);
 		s->withdrawn += it->state == SVD_VIEW_RETRACTED;
+	}
+	if (svd_verdict_ok(v)) {
+		/* stored by an older samvydav without their key: they count for nothing */
+		for (i = 0; i < svd_verdict_sig_count(v); i++) {
+			svd_sig_status st;
+			svd_verdict_sig(v, i, NULL, &st);
+			s->unchecked += st == SVD_SIG_UNCHECKED || st == SVD_SIG_INVALID;
+		}
 	}
 	if (!svd_verdict_ok(v)) {
 		json_t *problems = json_array();
@@ -147,11 +156,11 @@ int cmd_verify(int argc, char **argv, cli_ctx *ctx)
 		goto cleanup;
 	}
 	if (s.json) {
-		code = cli_print_json(
-		    json_pack("{s:I,s:I,s:I,s:I,s:O,s:I,s:O}", "items", (json_int_t)st.items,
-		              "failed", (json_int_t)st.failed, "signatures",
-		              (json_int_t)st.signatures, "bytes", (json_int_t)st.bytes, "failures",
-		              s.failures, "shown", (json_int_t)s.shown, "hidden", s.hidden));
+		code = cli_print_json(json_pack(
+		    "{s:I,s:I,s:I,s:I,s:I,s:O,s:I,s:O}", "items", (json_int_t)st.items, "failed",
+		    (json_int_t)st.failed, "signatures", (json_int_t)st.signatures, "unchecked",
+		    (json_int_t)s.unchecked, "bytes", (json_int_t)st.bytes, "failures", s.failures,
+		    "shown", (json_int_t)s.shown, "hidden", s.hidden));
 	} else if (!s.quiet) {
 		if (st.failed)
 			fprintf(stderr, "samvydav: %zu of %zu items failed verification\n",
@@ -165,6 +174,16 @@ int cmd_verify(int argc, char **argv, cli_ctx *ctx)
 			        "%zu of them withdrawn by retractions, not shown "
 			        "('samvydav list --all' says which)\n",
 			        s.withdrawn);
+		if (s.unchecked)
+			fprintf(
+			    stderr,
+			    "%zu signature%s stored by an older samvydav without %s key could "
+			    "not be checked, or did not verify; %s for nothing, and %s left "
+			    "out when %s item is staged again ('samvydav show ID' says which)\n",
+			    s.unchecked, s.unchecked == 1 ? "" : "s",
+			    s.unchecked == 1 ? "its" : "their",
+			    s.unchecked == 1 ? "it counts" : "they count",
+			    s.unchecked == 1 ? "is" : "are", s.unchecked == 1 ? "its" : "their");
 	}
 	if (code == EXIT_OK && st.failed)
 		code = EXIT_REFUSED;

@@ -73,8 +73,8 @@ int svdd_on_item(const svd_verdict *v, void *payload)
 	for (i = 0; i < svd_verdict_dropped_count(v); i++) {
 		const char *file, *msg;
 		svd_verdict_dropped(v, i, &file, &msg);
-		svdd_log(SVDD_WARN, "inbox: %s: %s: left out %s: %s", x->path, id ? id : "-", file,
-		         msg);
+		svdd_log(SVDD_WARN, "inbox: %s: %s: left out %s: %s: %s", x->path, id ? id : "-",
+		         file, svd_verdict_dropped_check(v, i), msg);
 	}
 	return 0;
 }

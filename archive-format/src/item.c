@@ -16,6 +16,7 @@
 #define MANIFEST_NAME "manifest.json"
 #define SIG_DIR       "sig"
 #define SIG_SUFFIX    ".minisig"
+#define KEY_SUFFIX    ".pub"
 
 typedef struct problem {
 	char *file;
@@ -26,9 +27,15 @@ typedef struct problem {
 typedef struct sigres {
 	char keyid[SVD_KEYID_HEX_LEN + 1];
 	svd_sig_status status;
-	int has_pk;
-	uint8_t pk[32]; /* the key it verified with */
+	svd_pubkey *key; /* the key it verified with (a copy), or NULL */
+	int unknown;     /* no key for it anywhere */
 } sigres;
+
+/* A key file beside the signatures, sig/<KEYID>.pub. */
+typedef struct keyfile {
+	const svd_entry *e;
+	svd_pubkey *pk; /* NULL when it is not a good key file */
+} keyfile;
 
 struct svd_verdict {
 	char id[SVD_ID_HEX_LEN + 1];
@@ -113,7 +120,7 @@ static const svd_entry *find_entry(const svd_entry *entries, size_t n, const cha
 	return NULL;
 }
 
-static int add_sig(svd_verdict *v, const char *keyid, svd_sig_status status)
+static int add_sig(svd_verdict *v, const char *keyid, svd_sig_status status, const svd_pubkey *key)
 {
 	sigres *s = realloc(v->sigs, (v->nsigs + 1) * sizeof(*s));
 
@@ -122,23 +129,115 @@ static int add_sig(svd_verdict *v, const char *keyid, svd_sig_status status)
 		return svd_error_set(SVD_ERROR, "out of memory");
 	}
 	v->sigs = s;
-	s += v->nsigs++;
+	s += v->nsigs;
 	snprintf(s->keyid, sizeof(s->keyid), "%s", keyid);
 	s->status = status;
-	s->has_pk = 0;
+	s->key = NULL;
+	s->unknown = 0;
+	if (key && svd_pubkey_dup(&s->key, key) < 0) {
+		v->oom = 1;
+		return SVD_ERROR;
+	}
+	v->nsigs++;
 	return 0;
+}
+
+/* Is this name (in sig/) a key file's, <KEYID>.pub? */
+static int is_key_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len == SVD_KEYID_HEX_LEN + strlen(KEY_SUFFIX) &&
+	       !strcmp(name + SVD_KEYID_HEX_LEN, KEY_SUFFIX);
+}
+
+static int same_key(const svd_pubkey *a, const svd_pubkey *b)
+{
+	return sodium_memcmp(svd_pubkey_bytes(a), svd_pubkey_bytes(b), 32) == 0;
+}
+
+/*
+ * A key file, sig/<KEYID>.pub: the public key of the signature beside it,
+ * in the canonical bytes samvydav writes (so that every mirror stores the
+ * same file for one key, and the folder's tree is the same everywhere),
+ * named after its own key id. A bad one is a signature problem, like a bad
+ * signature file: left out on entry, and the signature beside it is checked
+ * with the trusted or registered key instead.
+ */
+static void check_key(svd_verdict *v, keyfile *k)
+{
+	const svd_entry *e = k->e;
+	const char *name = e->path + strlen(SIG_DIR) + 1;
+	char *canon = NULL;
+	size_t canon_len = 0;
+	svd_pubkey *pk = NULL;
+	int error;
+
+	if (!e->data || e->data_len > SVD_KEYFILE_MAX) {
+		svd_verdict_add_problem(v, e->path, "signature",
+		                        "key file of %llu bytes, over the limit of %d",
+		                        (unsigned long long)e->size, SVD_KEYFILE_MAX);
+		return;
+	}
+	if ((error = svd_pubkey_parse(&pk, e->data, e->data_len)) < 0) {
+		if (error == SVD_ERROR)
+			v->oom = 1;
+		else
+			svd_verdict_add_problem(v, e->path, "signature", "%s", svd_error_last());
+		return;
+	}
+	if (strncmp(name, svd_pubkey_id(pk), SVD_KEYID_HEX_LEN)) {
+		svd_verdict_add_problem(v, e->path, "signature",
+		                        "holds key %s, so it must be named sig/%s.pub",
+		                        svd_pubkey_id(pk), svd_pubkey_id(pk));
+		goto cleanup;
+	}
+	if ((error = svd_pubkey_format(&canon, &canon_len, pk)) < 0) {
+		v->oom = 1;
+		goto cleanup;
+	}
+	if (canon_len != e->data_len || memcmp(canon, e->data, canon_len)) {
+		svd_verdict_add_problem(v, e->path, "signature",
+		                        "key %s is not in the canonical form (the comment line "
+		                        "'untrusted comment: minisign public key %s', the key "
+		                        "line, each ending in LF)",
+		                        svd_pubkey_id(pk), svd_pubkey_id(pk));
+		goto cleanup;
+	}
+	k->pk = pk;
+	pk = NULL;
+cleanup:
+	free(canon);
+	svd_pubkey_free(pk);
+}
+
+static const svd_pubkey *item_key(const keyfile *keys, size_t nkeys, const char *keyid)
+{
+	size_t i;
+
+	for (i = 0; i < nkeys; i++)
+		if (keys[i].pk && !strcmp(svd_pubkey_id(keys[i].pk), keyid))
+			return keys[i].pk;
+	return NULL;
 }
 
 /*
  * A signature file: sig/<KEYID>.minisig. Its name must be the key id inside
  * it, so that two editors' signatures never collide and nobody can file one
- * key's signature under another's name.
+ * key's signature under another's name. Every signature is verified, by a
+ * trusted key or not: with the key beside it (sig/<KEYID>.pub), else the
+ * trusted key of that number, else the archive's registered one (keys/).
+ * Trust goes by the whole key, never by the number alone: a key beside the
+ * signature that is not the trusted (or, for a number nobody here trusts,
+ * the registered) key of its number is a collision, check "key".
  */
-static void check_sig(svd_verdict *v, const svd_entry *e, const svd_trust *trust, size_t *valid)
+static void check_sig(svd_verdict *v, const svd_entry *e, const keyfile *keys, size_t nkeys,
+                      const svd_trust *trust, const svd_trust *registry, unsigned int flags,
+                      size_t *valid)
 {
 	const char *name = e->path + strlen(SIG_DIR) + 1;
 	const char *keyid;
-	const svd_pubkey *pk;
+	const svd_pubkey *mine, *trusted, *known, *pk;
 	const char *bytes;
 	size_t bytes_len, len = strlen(name);
 	svd_sig *sig = NULL;
@@ -148,14 +247,14 @@ static void check_sig(svd_verdict *v, const svd_entry *e, const svd_trust *trust
 		svd_verdict_add_problem(
 		    v, e->path, "layout",
 		    "only signature files belong in sig/, not folders or links");
-		add_sig(v, "?", SVD_SIG_INVALID);
+		add_sig(v, "?", SVD_SIG_INVALID, NULL);
 		return;
 	}
 	if (!e->data) {
 		svd_verdict_add_problem(v, e->path, "signature",
 		                        "signature file of %llu bytes, over the limit of %d",
 		                        (unsigned long long)e->size, SVD_SIGFILE_MAX);
-		add_sig(v, "?", SVD_SIG_INVALID);
+		add_sig(v, "?", SVD_SIG_INVALID, NULL);
 		return;
 	}
 	if ((error = svd_sig_parse(&sig, e->data, e->data_len)) < 0) {
@@ -164,7 +263,7 @@ static void check_sig(svd_verdict *v, const svd_entry *e, const svd_trust *trust
 			return;
 		}
 		svd_verdict_add_problem(v, e->path, "signature", "%s", svd_error_last());
-		add_sig(v, "?", SVD_SIG_INVALID);
+		add_sig(v, "?", SVD_SIG_INVALID, NULL);
 		return;
 	}
 	keyid = svd_sig_keyid(sig);
@@ -175,29 +274,144 @@ static void check_sig(svd_verdict *v, const svd_entry *e, const svd_trust *trust
 		                        "holds a signature by key %s, so it must be named "
 		                        "sig/%s.minisig",
 		                        keyid, keyid);
-		add_sig(v, keyid, SVD_SIG_INVALID);
+		add_sig(v, keyid, SVD_SIG_INVALID, NULL);
 		goto cleanup;
 	}
-	if (!(pk = svd_trust_find(trust, keyid))) {
-		add_sig(v, keyid, SVD_SIG_UNTRUSTED);
+	mine = item_key(keys, nkeys, keyid);
+	trusted = svd_trust_find(trust, keyid);
+	known = registry ? svd_trust_find(registry, keyid) : NULL;
+	if (mine && trusted && !same_key(mine, trusted)) {
+		svd_verdict_add_problem(v, e->path, "key",
+		                        "signed with a key numbered %s that is not the trusted "
+		                        "key %s: two keys share one key number",
+		                        keyid, keyid);
+		add_sig(v, keyid, SVD_SIG_INVALID, NULL);
+		goto cleanup;
+	}
+	if (mine && !trusted && known && !same_key(mine, known)) {
+		svd_verdict_add_problem(v, e->path, "key",
+		                        "signed with a key numbered %s that is not the key the "
+		                        "archive holds as keys/%s.pub: two keys share one key "
+		                        "number, and the first one seen keeps it",
+		                        keyid, keyid);
+		add_sig(v, keyid, SVD_SIG_INVALID, NULL);
+		goto cleanup;
+	}
+	pk = mine ? mine : trusted ? trusted : known;
+	if (!pk) {
+		/* a problem only beside a valid signature (check_unknown); else "trust" says it */
+		if (add_sig(v, keyid,
+		            flags & SVD_CHECK_DROP_BAD_SIGS ? SVD_SIG_INVALID : SVD_SIG_UNCHECKED,
+		            NULL) == 0)
+			v->sigs[v->nsigs - 1].unknown = 1;
 		goto cleanup;
 	}
 	bytes = svd_manifest_bytes(v->manifest, &bytes_len);
 	if ((error = svd_sig_verify(sig, pk, bytes, bytes_len)) < 0) {
 		if (error == SVD_ERROR)
 			v->oom = 1;
-		else
+		else if (mine || trusted || (flags & SVD_CHECK_DROP_BAD_SIGS))
 			svd_verdict_add_problem(v, e->path, "signature", "%s", svd_error_last());
-		add_sig(v, keyid, SVD_SIG_INVALID);
+		/*
+		 * else: in the store, an untrusted signature without its key, checked
+		 * with the registry's: one an older samvydav stored unchecked. It is
+		 * invalid and counts for nothing, but does not fail an item that
+		 * stands on its other signatures; it goes when the item is staged
+		 * again (SPEC 4.6).
+		 */
+		add_sig(v, keyid, SVD_SIG_INVALID, NULL);
 		goto cleanup;
 	}
-	if (add_sig(v, keyid, SVD_SIG_VALID) == 0) {
-		v->sigs[v->nsigs - 1].has_pk = 1;
-		memcpy(v->sigs[v->nsigs - 1].pk, svd_pubkey_bytes(pk), 32);
+	if (trusted && same_key(pk, trusted)) {
+		add_sig(v, keyid, SVD_SIG_VALID, pk);
+		(*valid)++;
+	} else {
+		add_sig(v, keyid, SVD_SIG_UNTRUSTED, pk);
 	}
-	(*valid)++;
 cleanup:
 	svd_sig_free(sig);
+}
+
+/*
+ * On entry, signatures whose key is known nowhere here cannot be checked,
+ * so they are not stored: beside a valid signature they are left out like
+ * any bad signature file. An item with no valid signature is refused for
+ * that ("trust"), which names the signers.
+ */
+static void check_unknown(svd_verdict *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nsigs; i++)
+		if (v->sigs[i].unknown) {
+			char path[SVD_KEYID_HEX_LEN + 16];
+			snprintf(path, sizeof(path), SIG_DIR "/%s" SIG_SUFFIX, v->sigs[i].keyid);
+			svd_verdict_add_problem(
+			    v, path, "signature",
+			    "by key %s, whose public key is neither beside it "
+			    "(sig/%s.pub), nor trusted, nor held by the archive "
+			    "(keys/): it cannot be checked",
+			    v->sigs[i].keyid, v->sigs[i].keyid);
+		}
+}
+
+/* Did a signature by this key pass (verified, trusted or not)? */
+static int sig_kept(const svd_verdict *v, const char *keyid)
+{
+	size_t i;
+
+	for (i = 0; i < v->nsigs; i++)
+		if ((v->sigs[i].status == SVD_SIG_VALID ||
+		     v->sigs[i].status == SVD_SIG_UNTRUSTED) &&
+		    !strcmp(v->sigs[i].keyid, keyid))
+			return 1;
+	return 0;
+}
+
+/*
+ * sig/: key files first, then each signature with them. A key file goes
+ * with its signature: one with no good signature beside it is a signature
+ * problem too, so that it is left out with it.
+ */
+static void check_sigs(svd_verdict *v, const svd_entry *entries, size_t n, const svd_trust *trust,
+                       const svd_trust *registry, unsigned int flags, size_t *valid)
+{
+	keyfile *keys = NULL;
+	size_t nkeys = 0, i;
+
+	for (i = 0; i < n; i++)
+		if (!strncmp(entries[i].path, SIG_DIR "/", strlen(SIG_DIR) + 1) &&
+		    entries[i].type == SVD_ENTRY_FILE &&
+		    is_key_name(entries[i].path + strlen(SIG_DIR) + 1))
+			nkeys++;
+	if (nkeys && !(keys = calloc(nkeys, sizeof(*keys)))) {
+		v->oom = 1;
+		return;
+	}
+	nkeys = 0;
+	for (i = 0; i < n; i++)
+		if (!strncmp(entries[i].path, SIG_DIR "/", strlen(SIG_DIR) + 1) &&
+		    entries[i].type == SVD_ENTRY_FILE &&
+		    is_key_name(entries[i].path + strlen(SIG_DIR) + 1)) {
+			keys[nkeys].e = &entries[i];
+			check_key(v, &keys[nkeys++]);
+		}
+	for (i = 0; i < n; i++) {
+		const char *p = entries[i].path;
+		if (!strncmp(p, SIG_DIR "/", strlen(SIG_DIR) + 1) &&
+		    !(entries[i].type == SVD_ENTRY_FILE && is_key_name(p + strlen(SIG_DIR) + 1)))
+			check_sig(v, &entries[i], keys, nkeys, trust, registry, flags, valid);
+	}
+	for (i = 0; i < nkeys; i++) {
+		const char *keyid = keys[i].pk ? svd_pubkey_id(keys[i].pk) : NULL;
+		if (keyid && !sig_kept(v, keyid))
+			svd_verdict_add_problem(v, keys[i].e->path, "signature",
+			                        "key %s with no valid signature by it beside it "
+			                        "(sig/%s.minisig)",
+			                        keyid, keyid);
+		svd_pubkey_free(keys[i].pk);
+	}
+	free(keys);
 }
 
 /* Every entry must be the manifest, a listed payload file, or sig/ and its files. */
@@ -265,16 +479,19 @@ static void check_files(svd_verdict *v, const svd_entry *entries, size_t n, int 
 
 /*
  * An item that a trusted key validly signed is not held hostage by a bad
- * signature file beside it (a damaged stick, a relay that added junk): with
- * SVD_CHECK_DROP_BAD_SIGS such files are left out and reported, and the item
- * passes on its valid signatures. Any other problem still refuses it.
+ * signature file beside it (a damaged stick, a relay that added junk, a
+ * forged co-signature, a key that collides with another's number): with
+ * SVD_CHECK_DROP_BAD_SIGS such files, and the key files that go with them,
+ * are left out and reported, and the item passes on its valid signatures.
+ * Any other problem still refuses it.
  */
 static void drop_bad_sigs(svd_verdict *v)
 {
 	size_t i;
 
 	for (i = 0; i < v->nproblems; i++)
-		if (strcmp(v->problems[i].check, "signature"))
+		if (strcmp(v->problems[i].check, "signature") &&
+		    strcmp(v->problems[i].check, "key"))
 			return;
 	v->dropped = v->problems;
 	v->ndropped = v->nproblems;
@@ -285,15 +502,22 @@ static void drop_bad_sigs(svd_verdict *v)
 int svd_item_check(svd_verdict **out, const char *expected_id, const svd_entry *entries, size_t n,
                    const svd_trust *trust)
 {
-	return svd_item_check_ext(out, expected_id, entries, n, trust, 0);
+	return svd_item_check_keys(out, expected_id, entries, n, trust, NULL, 0);
 }
 
 int svd_item_check_ext(svd_verdict **out, const char *expected_id, const svd_entry *entries,
                        size_t n, const svd_trust *trust, unsigned int flags)
 {
+	return svd_item_check_keys(out, expected_id, entries, n, trust, NULL, flags);
+}
+
+int svd_item_check_keys(svd_verdict **out, const char *expected_id, const svd_entry *entries,
+                        size_t n, const svd_trust *trust, const svd_trust *registry,
+                        unsigned int flags)
+{
 	svd_verdict *v;
 	const svd_entry *m;
-	size_t i, valid = 0;
+	size_t valid = 0;
 	int error = 0;
 
 	*out = NULL;
@@ -330,13 +554,11 @@ int svd_item_check_ext(svd_verdict **out, const char *expected_id, const svd_ent
 
 	check_layout(v, entries, n);
 	check_files(v, entries, n, (flags & SVD_CHECK_SIZES_ONLY) != 0);
-	for (i = 0; i < n; i++) {
-		const char *p = entries[i].path;
-		if (!strncmp(p, SIG_DIR "/", strlen(SIG_DIR) + 1))
-			check_sig(v, &entries[i], trust, &valid);
-	}
-	if (valid > 0 && (flags & SVD_CHECK_DROP_BAD_SIGS))
+	check_sigs(v, entries, n, trust, registry, flags, &valid);
+	if (valid > 0 && (flags & SVD_CHECK_DROP_BAD_SIGS)) {
+		check_unknown(v);
 		drop_bad_sigs(v);
+	}
 	if (v->nproblems == 0 && valid == 0) {
 		if (v->nsigs == 0)
 			svd_verdict_add_problem(v, SIG_DIR "/", "trust", "the item is not signed");
@@ -403,6 +625,11 @@ void svd_verdict_dropped(const svd_verdict *v, size_t i, const char **file, cons
 		*message = v->dropped[i].message;
 }
 
+const char *svd_verdict_dropped_check(const svd_verdict *v, size_t i)
+{
+	return v->dropped[i].check;
+}
+
 size_t svd_verdict_sig_count(const svd_verdict *v)
 {
 	return v->nsigs;
@@ -414,6 +641,16 @@ void svd_verdict_sig(const svd_verdict *v, size_t i, const char **keyid, svd_sig
 		*keyid = v->sigs[i].keyid;
 	if (status)
 		*status = v->sigs[i].status;
+}
+
+const uint8_t *svd_verdict_sig_pk(const svd_verdict *v, size_t i)
+{
+	return v->sigs[i].key ? svd_pubkey_bytes(v->sigs[i].key) : NULL;
+}
+
+const svd_pubkey *svd_verdict_sig_key(const svd_verdict *v, size_t i)
+{
+	return v->sigs[i].key;
 }
 
 char *svd_verdict_summary(const svd_verdict *v)
@@ -453,6 +690,8 @@ void svd_verdict_free(svd_verdict *v)
 		free(v->dropped[i].message);
 	}
 	free(v->dropped);
+	for (i = 0; i < v->nsigs; i++)
+		svd_pubkey_free(v->sigs[i].key);
 	free(v->sigs);
 	free(v->source);
 	svd_manifest_free(v->manifest);
@@ -469,9 +708,4 @@ int svd_verdict_sound(const svd_verdict *v)
 		if (strcmp(v->problems[i].check, "trust"))
 			return 0;
 	return 1;
-}
-
-const uint8_t *svd_verdict_sig_pk(const svd_verdict *v, size_t i)
-{
-	return i < v->nsigs && v->sigs[i].has_pk ? v->sigs[i].pk : NULL;
 }

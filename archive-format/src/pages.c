@@ -398,9 +398,11 @@ static const char *sig_words(svd_sig_status st)
 	case SVD_SIG_VALID:
 		return "valid, by a trusted key";
 	case SVD_SIG_UNTRUSTED:
-		return "by a key that was not trusted (not checked, does not count)";
+		return "valid, by a key that was not trusted (does not count)";
 	case SVD_SIG_INVALID:
 		return "INVALID";
+	case SVD_SIG_UNCHECKED:
+		return "by a key not known here (not checked, does not count)";
 	}
 	return "?";
 }

@@ -80,7 +80,7 @@ typedef enum route_kind {
 	ROUTE_ASSET,
 	ROUTE_FOLD,
 	ROUTE_SHARD,
-	ROUTE_FILE, /* a file of an item: payload, manifest.json or sig/KEYID.minisig */
+	ROUTE_FILE, /* a file of an item: payload, manifest.json, sig/KEYID.minisig or .pub */
 	ROUTE_BUNDLE,
 	ROUTE_STATUS,
 	ROUTE_ITEMS,
@@ -237,12 +237,13 @@ static int parse_path(route *r, const char *path, size_t len)
 	if (!strncmp(name, "sig/", 4)) {
 		const char *k = name + 4;
 
-		if (strlen(k) != SVD_KEYID_HEX_LEN + 8 ||
+		if (strlen(k) < SVD_KEYID_HEX_LEN ||
 		    !all_hex(k, SVD_KEYID_HEX_LEN, "0123456789ABCDEF") ||
-		    strcmp(k + SVD_KEYID_HEX_LEN, ".minisig") != 0)
-			return svd_error_set(SVD_EINVALID,
-			                     "no such page: a signature is sig/<KEYID>.minisig "
-			                     "(16 uppercase hex digits)");
+		    (strcmp(k + SVD_KEYID_HEX_LEN, ".minisig") != 0 &&
+		     strcmp(k + SVD_KEYID_HEX_LEN, ".pub") != 0))
+			return svd_error_set(
+			    SVD_EINVALID, "no such page: a signature is sig/<KEYID>.minisig, its "
+			                  "key sig/<KEYID>.pub (16 uppercase hex digits)");
 		snprintf(r->file, sizeof(r->file), "%s", name);
 		return 0;
 	}
@@ -673,7 +674,7 @@ static const char *content_type(const char *name)
 		return "text/markdown; charset=utf-8";
 	if (ends_with(name, ".json"))
 		return "application/json";
-	if (ends_with(name, ".txt") || ends_with(name, ".minisig"))
+	if (ends_with(name, ".txt") || ends_with(name, ".minisig") || ends_with(name, ".pub"))
 		return "text/plain; charset=utf-8";
 	if (ends_with(name, ".jpg") || ends_with(name, ".jpeg"))
 		return "image/jpeg";

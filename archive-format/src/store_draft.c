@@ -422,6 +422,13 @@ int svd_txn_sign(svd_txn *t, const char *id, const svd_seckey *sk, const svd_sig
 		if ((error = svd_sig_format(&text, &len, sig)) < 0 ||
 		    (error = svd_draft_add_bytes(&d, sg, path, text, len)) < 0)
 			goto cleanup;
+		/* its key beside it, so that every mirror can check it (SPEC 2) */
+		free(text);
+		text = NULL;
+		snprintf(path, sizeof(path), "%s/%s.pub", SVD_SIG_DIR, svd_sig_keyid(sig));
+		if ((error = svd_pubkey_format(&text, &len, key)) < 0 ||
+		    (error = svd_draft_add_bytes(&d, sg, path, text, len)) < 0)
+			goto cleanup;
 	}
 	error = svd_stage_finish(sg, d.entries, d.n, id, SVD_CHECK_DROP_BAD_SIGS, &v);
 cleanup:

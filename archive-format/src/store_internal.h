@@ -11,6 +11,7 @@
 #include "draft.h" /* SVD_MANIFEST_NAME, SVD_SIG_DIR */
 
 #define SVD_ITEMS_DIR "items"
+#define SVD_KEYS_DIR  "keys" /* the registry: keys/<KEYID>.pub, first key seen per number */
 
 /* An item's folder read from a git tree: entries for the gate, and the blobs they borrow from. */
 typedef struct svd_tree_item {
@@ -55,6 +56,15 @@ int svd_store_items_tree(git_tree **out, git_repository *repo, const git_oid *co
 
 /* Look up items/<id[0:2]>/<id> in an items tree; SVD_ENOTFOUND if absent. */
 int svd_store_item_tree(git_oid *out, git_repository *repo, const git_tree *items, const char *id);
+
+/*
+ * The registry of keys in a commit's tree (keys/<KEYID>.pub; store_keys.c):
+ * the first key seen for each key number, as a list of keys for the gate
+ * (svd_item_check_keys). An empty list when commit is NULL or has no keys/.
+ * *out is the caller's (svd_trust_free()); read-only, it may be shared
+ * between threads.
+ */
+int svd_store_keys_read(svd_trust **out, git_repository *repo, const git_oid *commit);
 
 /* main's commit id; SVD_ENOTFOUND when main does not exist yet. */
 int svd_store_head_oid(git_oid *out, git_repository *repo);

@@ -459,11 +459,12 @@ typedef struct verify_job {
 typedef struct verify_ctx {
 	const char *store_path;
 	const svd_trust *trust;
-	int sizes_only; /* payloads by size, not hashed (SVD_CHECK_SIZES_ONLY) */
+	const svd_trust *registry; /* the commit's keys/ */
+	int sizes_only;            /* payloads by size, not hashed (SVD_CHECK_SIZES_ONLY) */
 } verify_ctx;
 
 static int verify_one(svd_verdict **out, uint64_t *bytes, git_repository *repo,
-                      const svd_item_ref *r, const svd_trust *trust, int sizes_only)
+                      const svd_item_ref *r, const verify_ctx *vc)
 {
 	svd_tree_item ti;
 	char path[64];
@@ -480,10 +481,10 @@ static int verify_one(svd_verdict **out, uint64_t *bytes, git_repository *repo,
 		}
 		return error;
 	}
-	if ((error = svd_tree_item_read(&ti, repo, &r->tree, !sizes_only)) < 0)
+	if ((error = svd_tree_item_read(&ti, repo, &r->tree, !vc->sizes_only)) < 0)
 		return error;
-	error = svd_item_check_ext(out, r->id, ti.entries, ti.n, trust,
-	                           sizes_only ? SVD_CHECK_SIZES_ONLY : 0);
+	error = svd_item_check_keys(out, r->id, ti.entries, ti.n, vc->trust, vc->registry,
+	                            vc->sizes_only ? SVD_CHECK_SIZES_ONLY : 0);
 	*bytes += ti.bytes;
 	svd_tree_item_clear(&ti);
 	return error;
@@ -512,8 +513,7 @@ static int verify_run(svd_job *qj, void *state, void *payload)
 	int error = 0;
 
 	for (k = 0; k < j->n && error == 0; k++)
-		error = verify_one(&j->verdicts[k], &j->bytes[k], state, &j->items[k], vc->trust,
-		                   vc->sizes_only);
+		error = verify_one(&j->verdicts[k], &j->bytes[k], state, &j->items[k], vc);
 	return error;
 }
 
@@ -566,7 +566,9 @@ int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *id
 {
 	svd_item_list list;
 	svd_verify_stats st = {0};
-	verify_ctx vc = {a->store_path, trust, (flags & SVD_CHECK_SIZES_ONLY) != 0};
+	verify_ctx vc = {a->store_path, trust, NULL, (flags & SVD_CHECK_SIZES_ONLY) != 0};
+	svd_trust *registry = NULL;
+	git_oid head;
 	svd_workq_opts o = {.limit = VERIFY_JOBS,
 	                    .worker_new = verify_repo_open,
 	                    .worker_free = verify_repo_free,
@@ -581,6 +583,13 @@ int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *id
 		return error;
 	if (ids && (error = select_items(&list, ids, n)) < 0)
 		goto cleanup;
+	/* the registry of keys in the same commit: signatures stored without their key */
+	if (!commit && (error = svd_store_head_oid(&head, a->repo)) == 0)
+		commit = &head;
+	if ((error == 0 || error == SVD_ENOTFOUND) &&
+	    (error = svd_store_keys_read(&registry, a->repo, commit)) < 0)
+		goto cleanup;
+	vc.registry = registry;
 	if (!(jobs = calloc(VERIFY_JOBS, sizeof(*jobs)))) {
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
@@ -629,6 +638,7 @@ int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *id
 cleanup:
 	free(jobs);
 	free(list.v);
+	svd_trust_free(registry);
 	if (stats)
 		*stats = st;
 	return error;

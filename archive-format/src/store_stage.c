@@ -1,6 +1,12 @@
 /*
  * store_stage.c: the staging sequence (stage.h) — an item's files into the
  * operation's pack, the gate, then the item staged or its blobs taken back.
+ *
+ * Files under sig/ are not written here: they are small and in memory
+ * (the gate reads their bytes), and only the ones the gate keeps are
+ * written, when the item is staged (store_txn.c). So a signature left out,
+ * whatever its size or name, never reaches the pack, not even as a blob
+ * that nothing names.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +31,8 @@ struct svd_stage {
 	svd_packw_mark mark; /* where the pack stood when the item began */
 	int open;            /* begun, not yet finished or abandoned */
 	char *file;          /* the path of the file being streamed, or NULL */
+	int held;            /* that file is under sig/: counted, not written */
+	uint64_t size, got;  /* a held file's declared size, and bytes seen */
 	blob *v;
 	size_t n, cap;
 };
@@ -80,6 +88,12 @@ static int push(svd_stage *s, char *path, const git_oid *oid)
 	return 0;
 }
 
+/* Is this path under sig/? Such files are written only once the gate keeps them. */
+static int is_sig(const char *path)
+{
+	return !strncmp(path, SVD_SIG_DIR "/", strlen(SVD_SIG_DIR) + 1);
+}
+
 int svd_stage_file_begin(svd_stage *s, const char *path, uint64_t size)
 {
 	int error;
@@ -88,6 +102,11 @@ int svd_stage_file_begin(svd_stage *s, const char *path, uint64_t size)
 		return error;
 	if (!(s->file = svd_strdup(path)))
 		return SVD_ERROR;
+	s->held = is_sig(path);
+	s->size = size;
+	s->got = 0;
+	if (s->held)
+		return 0;
 	if ((error = svd_packw_blob_begin(s->pw, size)) < 0) {
 		free(s->file);
 		s->file = NULL;
@@ -101,6 +120,12 @@ int svd_stage_file_write(svd_stage *s, const void *data, size_t len)
 
 	if ((error = usable(s, 1)) < 0)
 		return error;
+	if (s->held) {
+		if (len > s->size - s->got)
+			return svd_error_set(SVD_EINVALID, "%s: more bytes than declared", s->file);
+		s->got += len;
+		return 0;
+	}
 	return svd_packw_blob_write(s->pw, data, len);
 }
 
@@ -114,6 +139,15 @@ int svd_stage_file_end(svd_stage *s)
 		return error;
 	path = s->file;
 	s->file = NULL;
+	if (s->held) {
+		/* no blob yet: the staged item's is written from the entry's bytes */
+		if (s->got != s->size) {
+			free(path);
+			return svd_error_set(SVD_EINVALID, "fewer bytes than declared");
+		}
+		memset(&oid, 0, sizeof(oid));
+		return push(s, path, &oid);
+	}
 	if ((error = svd_packw_blob_end(&oid, s->pw)) < 0) {
 		free(path);
 		return error;
@@ -126,9 +160,16 @@ int svd_stage_add_blob(git_oid *out, svd_stage *s, const char *path, const void 
 	git_oid oid;
 	int error;
 
-	if ((error = usable(s, 0)) < 0 ||
-	    (error = svd_packw_add(&oid, s->pw, GIT_OBJECT_BLOB, data, len)) < 0 ||
-	    (error = push(s, svd_strdup(path), &oid)) < 0)
+	if ((error = usable(s, 0)) < 0)
+		return error;
+	if (is_sig(path)) {
+		/* its id, for the caller that checks it; written only if the gate keeps it */
+		if (git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) < 0)
+			return svd_git_error("cannot hash a signature file");
+	} else if ((error = svd_packw_add(&oid, s->pw, GIT_OBJECT_BLOB, data, len)) < 0) {
+		return error;
+	}
+	if ((error = push(s, svd_strdup(path), &oid)) < 0)
 		return error;
 	if (out)
 		git_oid_cpy(out, &oid);

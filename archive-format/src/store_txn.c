@@ -58,6 +58,9 @@ struct svd_txn {
 	size_t nshown;
 	char **keyids; /* signers named in the commit message */
 	size_t nkeyids;
+	svd_trust *registry;     /* keys/ of main as the operation began, and the keys it adds */
+	struct sigfile *newkeys; /* keys/<KEYID>.pub the operation adds */
+	size_t nnewkeys, capnewkeys;
 	svd_txn_stats stats;
 	svd_trust *admit; /* the trust list and certified editors; NULL: the list alone */
 	int staging;      /* an item is being staged (stage.h) */
@@ -111,6 +114,8 @@ int svd_txn_begin(svd_txn **out, svd_archive *a)
 		error = 0;
 	}
 	/* we hold the lock: any temporary pack of ours is a crashed writer's */
+	if (error == 0)
+		error = svd_store_keys_read(&t->registry, a->repo, t->has_base ? &t->base : NULL);
 	if (error == 0)
 		error = svd_packw_clean(a->repo);
 	if (error == 0)
@@ -267,16 +272,236 @@ static int keep_sigs(staged *s, const svd_tree_entry *sigs, size_t n)
 	return 0;
 }
 
-/* Did the gate leave this signature file out? */
-static int was_dropped(const svd_verdict *v, const char *path)
+/* One file of an item's sig/ folder as it will be written: its name and blob. */
+typedef struct sigfile {
+	char name[SVD_KEYID_HEX_LEN + 9]; /* <KEYID>.minisig or <KEYID>.pub */
+	git_oid oid;
+} sigfile;
+
+typedef struct sigset {
+	sigfile *v;
+	size_t n, cap;
+	int changed;
+} sigset;
+
+static sigfile *sigset_find(sigset *ss, const char *keyid, const char *suffix)
 {
+	char name[sizeof(ss->v->name)];
 	size_t i;
 
-	for (i = 0; i < svd_verdict_dropped_count(v); i++) {
-		const char *file;
-		svd_verdict_dropped(v, i, &file, NULL);
-		if (!strcmp(file, path))
-			return 1;
+	snprintf(name, sizeof(name), "%s%s", keyid, suffix);
+	for (i = 0; i < ss->n; i++)
+		if (!strcmp(ss->v[i].name, name))
+			return &ss->v[i];
+	return NULL;
+}
+
+/* Put name -> oid, replacing a file of that name; notes a change. */
+static int sigset_put(sigset *ss, const char *keyid, const char *suffix, const git_oid *oid)
+{
+	sigfile *f = sigset_find(ss, keyid, suffix);
+	int error;
+
+	if (f && git_oid_equal(&f->oid, oid))
+		return 0;
+	ss->changed = 1;
+	if (!f) {
+		if ((error = svd_grow(&ss->v, &ss->cap, ss->n + 1, sizeof(*ss->v), 16)) < 0)
+			return error;
+		f = &ss->v[ss->n++];
+		snprintf(f->name, sizeof(f->name), "%s%s", keyid, suffix);
+	}
+	git_oid_cpy(&f->oid, oid);
+	return 0;
+}
+
+static void sigset_remove(sigset *ss, sigfile *f)
+{
+	size_t i = (size_t)(f - ss->v);
+
+	memmove(&ss->v[i], &ss->v[i + 1], (ss->n - i - 1) * sizeof(*ss->v));
+	ss->n--;
+	ss->changed = 1;
+}
+
+/* The key id of a name <KEYID><suffix> (out: 17 bytes), or 0 when it is not one. */
+static int sig_name_key(char *out, const char *name, const char *suffix)
+{
+	if (strlen(name) != SVD_KEYID_HEX_LEN + strlen(suffix) ||
+	    strcmp(name + SVD_KEYID_HEX_LEN, suffix))
+		return 0;
+	memcpy(out, name, SVD_KEYID_HEX_LEN);
+	out[SVD_KEYID_HEX_LEN] = '\0';
+	return svd_keyid_valid(out);
+}
+
+/*
+ * Does the signature stored as blob oid verify over the manifest with pk?
+ * 1 or 0; negative only on an error of the store's.
+ */
+static int stored_sig_verifies(svd_txn *t, const git_oid *oid, const svd_pubkey *pk,
+                               const char *manifest, size_t len)
+{
+	git_blob *blob = NULL;
+	svd_sig *sig = NULL;
+	int error = SVD_EBADSIG;
+
+	if (git_blob_lookup(&blob, t->a->repo, oid) < 0)
+		return svd_git_error("cannot read a signature already in the archive");
+	if (git_blob_rawsize(blob) <= SVD_SIGFILE_MAX &&
+	    (error = svd_sig_parse(&sig, (const char *)git_blob_rawcontent(blob),
+	                           (size_t)git_blob_rawsize(blob))) == 0)
+		error = svd_sig_verify(sig, pk, manifest, len);
+	svd_sig_free(sig);
+	git_blob_free(blob);
+	if (error == SVD_ERROR) /* out of memory: no verdict on the signature */
+		return error;
+	svd_error_clear();
+	return error == 0;
+}
+
+/*
+ * A key the item's signatures verified with: its canonical key file goes
+ * beside the signature (sig/<KEYID>.pub), and into the registry if the
+ * registry has no key of that number yet (the first key seen keeps it; the
+ * gate has refused any other key for a number the registry holds, unless
+ * the trust list holds that number, which decides then).
+ */
+static int put_key(svd_txn *t, sigset *ss, const svd_pubkey *pk)
+{
+	char *text = NULL;
+	size_t len;
+	git_oid oid;
+	int error;
+
+	if ((error = svd_pubkey_format(&text, &len, pk)) < 0)
+		return error;
+	if ((error = svd_packw_add(&oid, t->pw, GIT_OBJECT_BLOB, text, len)) == 0)
+		error = sigset_put(ss, svd_pubkey_id(pk), ".pub", &oid);
+	if (error == 0 && !svd_trust_find(t->registry, svd_pubkey_id(pk))) {
+		if ((error = svd_trust_insert(t->registry, pk)) == 0 &&
+		    (error = svd_grow(&t->newkeys, &t->capnewkeys, t->nnewkeys + 1,
+		                      sizeof(*t->newkeys), 8)) == 0) {
+			sigfile *k = &t->newkeys[t->nnewkeys++];
+			snprintf(k->name, sizeof(k->name), "%s.pub", svd_pubkey_id(pk));
+			git_oid_cpy(&k->oid, &oid);
+		}
+	}
+	free(text);
+	return error;
+}
+
+/*
+ * The signatures the gate passed (verified: valid or untrusted) merged into
+ * what the item's sig/ holds already: the union of verified signatures,
+ * and for one key signed twice the signature with the smaller blob id, both
+ * checked now. A stored signature that does not verify with the key is
+ * replaced. Only what is kept is written: a signature left out never
+ * reaches the pack.
+ */
+static int merge_new_sigs(svd_txn *t, sigset *ss, const svd_entry *entries, size_t n,
+                          const svd_verdict *v, int stored_readable)
+{
+	const char *manifest;
+	size_t mlen, i, j;
+	int error;
+
+	manifest = svd_manifest_bytes(svd_verdict_manifest(v), &mlen);
+	for (i = 0; i < svd_verdict_sig_count(v); i++) {
+		const svd_pubkey *pk = svd_verdict_sig_key(v, i);
+		const svd_entry *e = NULL;
+		char path[SVD_KEYID_HEX_LEN + 16];
+		const char *keyid;
+		svd_sig_status st;
+		sigfile *old;
+		git_oid oid;
+
+		svd_verdict_sig(v, i, &keyid, &st);
+		if ((st != SVD_SIG_VALID && st != SVD_SIG_UNTRUSTED) || !pk)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s.minisig", SVD_SIG_DIR, keyid);
+		for (j = 0; j < n; j++)
+			if (!strcmp(entries[j].path, path))
+				e = &entries[j];
+		if (!e || !e->data)
+			return svd_error_set(SVD_ERROR, "%s: a signature passed without its bytes",
+			                     path);
+		if (git_odb_hash(&oid, e->data, e->data_len, GIT_OBJECT_BLOB) < 0)
+			return svd_git_error("cannot hash a signature file");
+		old = sigset_find(ss, keyid, ".minisig");
+		if (old && !git_oid_equal(&old->oid, &oid) && git_oid_cmp(&old->oid, &oid) < 0) {
+			/* the stored one is smaller: it stays if it verifies with this key */
+			int ok = stored_readable
+			             ? stored_sig_verifies(t, &old->oid, pk, manifest, mlen)
+			             : 1; /* staged earlier in this operation: checked */
+			if (ok < 0)
+				return ok;
+			if (ok) {
+				if ((error = put_key(t, ss, pk)) < 0)
+					return error;
+				continue;
+			}
+			t->stats.dropped++;
+		}
+		if (!old || !git_oid_equal(&old->oid, &oid)) {
+			if ((error = svd_packw_add(&oid, t->pw, GIT_OBJECT_BLOB, e->data,
+			                           e->data_len)) < 0 ||
+			    (error = sigset_put(ss, keyid, ".minisig", &oid)) < 0)
+				return error;
+			if (!old && (error = note_signer(t, keyid)) < 0)
+				return error;
+		}
+		if ((error = put_key(t, ss, pk)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+/*
+ * Signatures stored before keys travelled with items (a sig/<KEYID>.minisig
+ * with no <KEYID>.pub beside it) are checked when their item is staged
+ * again: with the trusted key of their number, else the registry's. One
+ * that verifies gets its key file; one that does not, or that no key here
+ * can check, is left out, as it would be on entry. Anything else in sig/
+ * that is not a signature with its key goes too.
+ */
+static int check_stored_sigs(svd_txn *t, sigset *ss, const svd_verdict *v)
+{
+	const char *manifest;
+	size_t mlen, i = 0;
+	int error;
+
+	manifest = svd_manifest_bytes(svd_verdict_manifest(v), &mlen);
+	while (i < ss->n) {
+		char keyid[SVD_KEYID_HEX_LEN + 1];
+		const svd_pubkey *pk;
+		int ok = 0;
+
+		if (sig_name_key(keyid, ss->v[i].name, ".pub")) {
+			if (sigset_find(ss, keyid, ".minisig")) {
+				i++;
+				continue;
+			}
+		} else if (sig_name_key(keyid, ss->v[i].name, ".minisig")) {
+			if (sigset_find(ss, keyid, ".pub")) {
+				i++;
+				continue;
+			}
+			pk = svd_trust_find(t->a->trust, keyid);
+			if (!pk)
+				pk = svd_trust_find(t->registry, keyid);
+			if (pk &&
+			    (ok = stored_sig_verifies(t, &ss->v[i].oid, pk, manifest, mlen)) < 0)
+				return ok;
+			if (ok) {
+				if ((error = put_key(t, ss, pk)) < 0)
+					return error;
+				i++;
+				continue;
+			}
+		}
+		t->stats.dropped++;
+		sigset_remove(ss, &ss->v[i]);
 	}
 	return 0;
 }
@@ -285,30 +510,28 @@ static int was_dropped(const svd_verdict *v, const char *path)
  * Write an accepted item's folder as trees, merged with the same item's
  * folder in main or earlier in this operation: the files are the same
  * (same id, same hashes), so only the signatures can differ, and the union
- * is kept; for a key that signed twice, the signature with the smaller blob id.
+ * of verified signatures is kept, each with its key file (merge_new_sigs).
  */
 static int stage_item(svd_txn *t, const svd_entry *entries, const git_oid *oids, size_t n,
                       const svd_verdict *v)
 {
 	const char *id = svd_verdict_id(v);
-	svd_tree_entry *top = NULL, *sigs = NULL, *more;
-	size_t ntop = 0, nsigs = 0, i, old_sigs = 0;
-	int replaced = 0;
+	svd_tree_entry *top = NULL, *sigs = NULL;
+	size_t ntop = 0, i;
+	sigset ss = {0};
 	git_oid prev, sigtree, tree;
 	git_tree *prev_sig = NULL;
-	int had = 0, error;
+	int had = 0, strays = 0, error;
 	staged *s;
 
-	if (!(top = calloc(n + 1, sizeof(*top))) || !(sigs = calloc(n + 1, sizeof(*sigs))))
+	if (!(top = calloc(n + 1, sizeof(*top))))
 		goto oom;
 	/* staged earlier in this operation: its trees are not readable before the pack is done */
 	if ((s = find_staged(t, id)) != NULL) {
 		had = 1;
-		if (!(more = realloc(sigs, (n + s->nsigs + 1) * sizeof(*sigs))))
-			goto oom;
-		sigs = more;
-		memcpy(sigs, s->sigs, s->nsigs * sizeof(*sigs));
-		nsigs = old_sigs = s->nsigs;
+		for (i = 0; i < s->nsigs; i++)
+			if ((error = sigset_put(&ss, s->sigs[i].name, "", &s->sigs[i].oid)) < 0)
+				goto cleanup;
 		error = SVD_ENOTFOUND;
 	} else {
 		error = svd_txn_base_item(&prev, t, id);
@@ -329,70 +552,49 @@ static int stage_item(svd_txn *t, const svd_entry *entries, const git_oid *oids,
 			goto cleanup;
 		}
 		git_tree_free(pt);
+		for (i = 0; prev_sig && i < git_tree_entrycount(prev_sig); i++) {
+			const git_tree_entry *te = git_tree_entry_byindex(prev_sig, i);
+			if (strlen(git_tree_entry_name(te)) >= sizeof(ss.v->name)) {
+				strays = 1; /* not a name the store writes: it goes */
+				t->stats.dropped++;
+				continue;
+			}
+			if ((error = sigset_put(&ss, git_tree_entry_name(te), "",
+			                        git_tree_entry_id(te))) < 0)
+				goto cleanup;
+		}
 	} else if (error != SVD_ENOTFOUND) {
 		goto cleanup;
 	}
-	if (prev_sig) {
-		more = realloc(sigs, (n + git_tree_entrycount(prev_sig) + 1) * sizeof(*sigs));
-		if (!more)
-			goto oom;
-		sigs = more;
-		for (i = 0; i < git_tree_entrycount(prev_sig); i++) {
-			const git_tree_entry *te = git_tree_entry_byindex(prev_sig, i);
-			sigs[nsigs].name = git_tree_entry_name(te);
-			sigs[nsigs].mode = GIT_FILEMODE_BLOB;
-			git_oid_cpy(&sigs[nsigs].oid, git_tree_entry_id(te));
-			nsigs++;
-		}
-		old_sigs = nsigs;
-	}
+	ss.changed = strays; /* what was there is the base; changes count from here */
 	for (i = 0; i < n; i++) {
 		const svd_entry *e = &entries[i];
-		char keyid[SVD_KEYID_HEX_LEN + 1];
-		const char *name;
-		size_t j;
 
-		if (strncmp(e->path, SVD_SIG_DIR "/", strlen(SVD_SIG_DIR) + 1)) {
-			if (e->type == SVD_ENTRY_FILE) {
-				top[ntop].name = e->path;
-				top[ntop].mode = GIT_FILEMODE_BLOB;
-				git_oid_cpy(&top[ntop].oid, &oids[i]);
-				ntop++;
-			}
-			continue;
+		if (strncmp(e->path, SVD_SIG_DIR "/", strlen(SVD_SIG_DIR) + 1) &&
+		    e->type == SVD_ENTRY_FILE) {
+			top[ntop].name = e->path;
+			top[ntop].mode = GIT_FILEMODE_BLOB;
+			git_oid_cpy(&top[ntop].oid, &oids[i]);
+			ntop++;
 		}
-		if (was_dropped(v, e->path))
-			continue;
-		name = e->path + strlen(SVD_SIG_DIR) + 1;
-		for (j = 0; j < nsigs; j++)
-			if (!strcmp(sigs[j].name, name))
-				break;
-		if (j < nsigs) {
-			/*
-			 * One key signed twice (two trusted comments): keep the
-			 * signature with the smaller blob id, so that mirrors end with
-			 * the same tree whatever order they saw the two in.
-			 */
-			if (git_oid_cmp(&oids[i], &sigs[j].oid) < 0) {
-				git_oid_cpy(&sigs[j].oid, &oids[i]);
-				replaced = 1;
-			}
-			continue;
-		}
-		sigs[nsigs].name = name;
-		sigs[nsigs].mode = GIT_FILEMODE_BLOB;
-		git_oid_cpy(&sigs[nsigs].oid, &oids[i]);
-		nsigs++;
-		snprintf(keyid, sizeof(keyid), "%s", name);
-		if ((error = note_signer(t, keyid)) < 0)
-			goto cleanup;
 	}
-	if (had && nsigs == old_sigs && !replaced) {
+	if ((error = merge_new_sigs(t, &ss, entries, n, v, s == NULL)) < 0)
+		goto cleanup;
+	if (had && !s && (error = check_stored_sigs(t, &ss, v)) < 0)
+		goto cleanup;
+	if (had && !ss.changed) {
 		t->stats.unchanged++;
 		error = 0;
 		goto cleanup;
 	}
-	if ((error = write_tree(&sigtree, t->pw, sigs, nsigs)) < 0)
+	if (!(sigs = calloc(ss.n + 1, sizeof(*sigs))))
+		goto oom;
+	for (i = 0; i < ss.n; i++) {
+		sigs[i].name = ss.v[i].name;
+		sigs[i].mode = GIT_FILEMODE_BLOB;
+		git_oid_cpy(&sigs[i].oid, &ss.v[i].oid);
+	}
+	if ((error = write_tree(&sigtree, t->pw, sigs, ss.n)) < 0)
 		goto cleanup;
 	top[ntop].name = SVD_SIG_DIR;
 	top[ntop].mode = GIT_FILEMODE_TREE;
@@ -433,7 +635,7 @@ static int stage_item(svd_txn *t, const svd_entry *entries, const git_oid *oids,
 			t->stats.added++;
 	}
 	git_oid_cpy(&s->tree, &tree);
-	if ((error = keep_sigs(s, sigs, nsigs)) < 0)
+	if ((error = keep_sigs(s, sigs, ss.n)) < 0)
 		goto cleanup;
 	goto cleanup;
 oom:
@@ -442,6 +644,7 @@ cleanup:
 	git_tree_free(prev_sig);
 	free(top);
 	free(sigs);
+	free(ss.v);
 	return error;
 }
 
@@ -498,8 +701,8 @@ static int check_and_stage(svd_txn *t, const svd_entry *entries, const git_oid *
 	svd_verdict *v = NULL;
 	int error;
 
-	if ((error = svd_item_check_ext(&v, NULL, entries, n, t->admit ? t->admit : t->a->trust,
-	                                flags)) < 0)
+	if ((error = svd_item_check_keys(&v, NULL, entries, n, t->admit ? t->admit : t->a->trust,
+	                                 t->registry, flags)) < 0)
 		return error;
 	if ((error = svd_verdict_set_source(v, source)) < 0) {
 		svd_verdict_free(v);
@@ -614,6 +817,32 @@ static int write_items_tree(git_oid *out, svd_txn *t)
 	return error;
 }
 
+/*
+ * The new keys/ tree: the base's, with the keys this operation saw first
+ * (one commit stores the signatures and their keys together, SPEC 6.2).
+ */
+static int write_keys_tree(git_oid *out, svd_txn *t, const git_tree *base_root)
+{
+	const git_tree_entry *te =
+	    base_root ? git_tree_entry_byname(base_root, SVD_KEYS_DIR) : NULL;
+	git_tree *old = NULL;
+	svd_tree_entry *v = NULL;
+	size_t n = 0, i;
+	int error;
+
+	if (te && git_tree_entry_type(te) == GIT_OBJECT_TREE &&
+	    git_tree_lookup(&old, t->a->repo, git_tree_entry_id(te)) < 0)
+		return svd_git_error("cannot read the archive's keys/");
+	if ((error = tree_entries(&v, &n, old, t->nnewkeys)) == 0) {
+		for (i = 0; i < t->nnewkeys; i++)
+			tree_put(v, &n, t->newkeys[i].name, GIT_FILEMODE_BLOB, &t->newkeys[i].oid);
+		error = write_tree(out, t->pw, v, n);
+	}
+	free(v);
+	git_tree_free(old);
+	return error;
+}
+
 static int default_message(char **out, const svd_txn *t)
 {
 	size_t cap = 4096 + (t->n < MESSAGE_ITEMS ? t->n : MESSAGE_ITEMS) *
@@ -680,9 +909,15 @@ int svd_txn_commit(svd_txn *t, const char *message, char *commit_out)
 			goto cleanup;
 		}
 	}
-	if ((error = tree_entries(&entries, &n, base_root, 1)) < 0)
+	if ((error = tree_entries(&entries, &n, base_root, 2)) < 0)
 		goto cleanup;
 	tree_put(entries, &n, SVD_ITEMS_DIR, GIT_FILEMODE_TREE, &items);
+	if (t->nnewkeys) {
+		git_oid keys;
+		if ((error = write_keys_tree(&keys, t, base_root)) < 0)
+			goto cleanup;
+		tree_put(entries, &n, SVD_KEYS_DIR, GIT_FILEMODE_TREE, &keys);
+	}
 	if ((error = write_tree(&root, t->pw, entries, n)) < 0)
 		goto cleanup;
 	if (!message && (error = default_message(&msg, t)) < 0)
@@ -745,6 +980,8 @@ void svd_txn_free(svd_txn *t)
 	for (i = 0; i < t->nkeyids; i++)
 		free(t->keyids[i]);
 	free(t->keyids);
+	svd_trust_free(t->registry);
+	free(t->newkeys);
 	svd_archive_unlock(t->a);
 	free(t);
 }

@@ -35,8 +35,12 @@ same "$($G show "main:$(item_path "$id")/manifest.json" | sha256sum | cut -d' ' 
 	"sha256sum of manifest.json is the item id"
 same "$($G show "main:$(item_path "$id")/body.md" | sha256sum)" "$(sha256sum <"$T/body.md")" \
 	"the body is stored byte for byte"
-same "$($G ls-tree --name-only "main:$(item_path "$id")/sig")" "$keyid.minisig" \
-	"the signature is sig/KEYID.minisig"
+same "$($G ls-tree --name-only "main:$(item_path "$id")/sig" | tr '\n' ' ')" "$keyid.minisig $keyid.pub " \
+	"the signature is sig/KEYID.minisig, its key sig/KEYID.pub beside it"
+same "$($G show "main:$(item_path "$id")/sig/$keyid.pub")" "$(cat "$T/ed.pub")" \
+	"the key beside it is the editor's public key file, byte for byte"
+same "$($G show "main:keys/$keyid.pub")" "$(cat "$T/ed.pub")" \
+	"the archive's registry holds it as keys/KEYID.pub"
 same "$(find "$A/store.git/objects" -type f ! -path '*/pack/*' ! -path '*/info/*' | wc -l)" 0 \
 	"no loose objects: everything is in packs"
 same "$(ls "$A/store.git/objects/pack" | grep -c '\.pack$')" 1 "one operation wrote one pack"

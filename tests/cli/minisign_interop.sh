@@ -36,7 +36,7 @@ rm -rf "$T/x" && export_item "$A" "$id" "$T/x"
 minisign -S -s "$T/mini.key" -m "$T/x/manifest.json" -x "$T/mini.sig" >/dev/null 2>&1
 check "sign --signature attaches a minisign -S co-signature" svd -C "$A" sign "$id" --signature "$T/mini.sig"
 same "$(git --git-dir="$A/store.git" ls-tree --name-only "main:$(item_path "$id")/sig" | sort | tr '\n' ' ')" \
-	"$(printf '%s\n' "$keyid.minisig" "$miniid.minisig" | sort | tr '\n' ' ')" "both signatures are filed by key id"
+	"$(printf '%s\n' "$keyid.minisig" "$miniid.minisig" "$keyid.pub" "$miniid.pub" | sort | tr '\n' ' ')" "both signatures are filed by key id, each with its key"
 same "$(git --git-dir="$A/store.git" show "main:$(item_path "$id")/manifest.json" | sha256sum | cut -d' ' -f1)" "$id" \
 	"co-signing did not change the id"
 check "verify accepts the co-signed item" svd -C "$A" verify "$id"

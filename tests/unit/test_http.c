@@ -231,6 +231,10 @@ static void test_check_path_refused(void **state)
 	refused("/items/" ID_A "/sig/ABCDEF012345678.minisig");
 	refused("/items/" ID_A "/sig/ABCDEF0123456789.sig");
 	refused("/items/" ID_A "/sig/ABCDEF0123456789.minisig/x");
+	refused("/items/" ID_A "/sig/ABCDEF0123456789.pubx");
+	refused("/items/" ID_A "/sig/abcdef0123456789.pub");
+	refused("/items/" ID_A "/sig/ABCDEF01.pub");
+	refused("/items/" ID_A "/sig/.pub");
 	refused("/items/" ID_A "/body.md/x");
 	refused("/items/" ID_A "/a:b");
 	refused("/items/" ID_A "/a*b");
@@ -268,6 +272,7 @@ static void test_check_path_accepted(void **state)
 	accepted("/items/" ID_A "/report.v2.pdf");
 	accepted("/items/" ID_A "/\xd1\x84\xd0\xbe\xd1\x82\xd0\xbe.jpg"); /* фото.jpg */
 	accepted("/items/" ID_A "/sig/ABCDEF0123456789.minisig");
+	accepted("/items/" ID_A "/sig/ABCDEF0123456789.pub"); /* the key beside it */
 	/* the length is what counts, not a NUL after it */
 	assert_int_equal(svd_site_check_path("/api/items-and-more", 10), 0);
 	/* exactly at the limit */
@@ -536,6 +541,14 @@ static void test_serve(void **state)
 	get(&r, path);
 	expect_status(&r, 200, path);
 	assert_non_null(strstr(r.body, "trusted comment:"));
+	reply_free(&r);
+
+	/* and the key beside it, so that a reader can check it with stock minisign */
+	snprintf(path, sizeof(path), "/items/%s/sig/%s.pub", id_evil, svd_seckey_id(sk));
+	get(&r, path);
+	expect_status(&r, 200, path);
+	assert_string_equal(r.type, "text/plain; charset=utf-8");
+	assert_non_null(strstr(r.body, "untrusted comment: minisign public key"));
 	reply_free(&r);
 
 	/* HEAD: the headers, no body */

@@ -41,6 +41,8 @@ static struct {
 	size_t len;
 	char *sig[3]; /* sig[i]: a signature file by key i over bytes */
 	size_t sig_len[3];
+	char *pubtext[3]; /* key i's public key file, canonical */
+	size_t pubtext_len[3];
 	char *forged; /* by key 0, over other bytes */
 	size_t forged_len;
 	uint8_t body_sha[32], photo_sha[32];
@@ -98,8 +100,11 @@ static int group_setup(void **state)
 	    svd_manifest_serialize(fx.m) != 0)
 		return -1;
 	fx.bytes = svd_manifest_bytes(fx.m, &fx.len);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		fx.sig[i] = make_sig(&fx.sig_len[i], fx.sk[i], fx.bytes, fx.len);
+		if (svd_pubkey_format(&fx.pubtext[i], &fx.pubtext_len[i], fx.pk[i]) != 0)
+			return -1;
+	}
 	fx.forged = make_sig(&fx.forged_len, fx.sk[0], other, strlen(other));
 	return 0;
 }
@@ -113,6 +118,7 @@ static int group_teardown(void **state)
 		svd_seckey_free(fx.sk[i]);
 		svd_pubkey_free(fx.pk[i]);
 		free(fx.sig[i]);
+		free(fx.pubtext[i]);
 	}
 	free(fx.forged);
 	svd_manifest_free(fx.m);
@@ -161,6 +167,15 @@ static svd_entry *put_sig(listing *l, const char *keyid, const char *text, size_
 static const char *kid(size_t i)
 {
 	return svd_pubkey_id(fx.pk[i]);
+}
+
+/* Key i's file beside its signature, sig/<KEYID>.pub, in canonical bytes. */
+static svd_entry *put_key(listing *l, size_t i)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "sig/%s.pub", kid(i));
+	return put_file(l, path, fx.pubtext[i], fx.pubtext_len[i], 1);
 }
 
 /* The item as a good source lists it, without signatures. */
@@ -551,12 +566,16 @@ static void test_untrusted_only(void **state)
 	(void)state;
 	unsigned_item(&l);
 	put_sig(&l, kid(2), fx.sig[2], fx.sig_len[2]);
+	put_key(&l, 2);
 	v = check(&l, NULL);
 	expect_refused(v, "sig/", "trust");
 	svd_verdict_problem(v, 0, NULL, NULL, &msg);
 	assert_non_null(strstr(msg, kid(2)));
 	assert_int_equal(svd_verdict_sig_count(v), 1);
 	expect_sig(v, 0, kid(2), SVD_SIG_UNTRUSTED);
+	/* verified with the key beside it */
+	assert_non_null(svd_verdict_sig_pk(v, 0));
+	assert_memory_equal(svd_verdict_sig_pk(v, 0), svd_pubkey_bytes(fx.pk[2]), 32);
 	/* everything else was fine: the manifest is there for the operator to look at */
 	assert_non_null(svd_verdict_manifest(v));
 	svd_verdict_free(v);
@@ -591,11 +610,22 @@ static void test_trusted_and_untrusted(void **state)
 	(void)state;
 	good_item(&l);
 	put_sig(&l, kid(2), fx.sig[2], fx.sig_len[2]);
+	put_key(&l, 2);
 	v = check(&l, svd_manifest_id(fx.m));
 	expect_ok(v);
 	assert_int_equal(svd_verdict_sig_count(v), 2);
 	expect_sig(v, 0, kid(0), SVD_SIG_VALID);
 	expect_sig(v, 1, kid(2), SVD_SIG_UNTRUSTED);
+	assert_memory_equal(svd_verdict_sig_pk(v, 0), svd_pubkey_bytes(fx.pk[0]), 32);
+	svd_verdict_free(v);
+
+	/* in the store, stored before keys travelled: no key anywhere, not checked */
+	good_item(&l);
+	put_sig(&l, kid(2), fx.sig[2], fx.sig_len[2]);
+	v = check(&l, NULL);
+	expect_ok(v);
+	expect_sig(v, 1, kid(2), SVD_SIG_UNCHECKED);
+	assert_null(svd_verdict_sig_pk(v, 1));
 	svd_verdict_free(v);
 
 	/* two trusted editors */
@@ -628,6 +658,307 @@ static void test_trusted_and_invalid(void **state)
 	expect_sig(v, 1, kid(1), SVD_SIG_INVALID);
 	svd_verdict_free(v);
 	free(bad);
+}
+
+/*
+ * A minisign file (key or signature) whose key number is rewritten to
+ * keynum: the bytes after the algorithm in line 2. A signature does not
+ * sign its key number, so key 2's signature renumbered still verifies with
+ * key 2's Ed25519 key under the new number: a second key with that number.
+ */
+static char *renumber(const char *text, size_t *len, const uint8_t keynum[8])
+{
+	const char *l2 = strchr(text, '\n') + 1, *end = strchr(l2, '\n');
+	uint8_t raw[128];
+	char b64[256], *out;
+	size_t rawlen = 0;
+
+	if (sodium_base642bin(raw, sizeof(raw), l2, (size_t)(end - l2), NULL, &rawlen, NULL,
+	                      sodium_base64_VARIANT_ORIGINAL) != 0)
+		fail_msg("renumber: not base64");
+	memcpy(raw + 2, keynum, 8);
+	sodium_bin2base64(b64, sizeof(b64), raw, rawlen, sodium_base64_VARIANT_ORIGINAL);
+	if (asprintf(&out, "%.*s%s%s", (int)(l2 - text), text, b64, end) < 0)
+		fail_msg("out of memory");
+	*len = strlen(out);
+	return out;
+}
+
+/* Key 2 made to carry key i's number: its signature file and canonical key file. */
+static void impostor(size_t i, char **sig, size_t *sig_len, char **pub, size_t *pub_len)
+{
+	svd_pubkey *pk = NULL;
+	char *raw;
+	size_t raw_len;
+
+	*sig = renumber(fx.sig[2], sig_len, svd_pubkey_id_bytes(fx.pk[i]));
+	raw = renumber(fx.pubtext[2], &raw_len, svd_pubkey_id_bytes(fx.pk[i]));
+	assert_int_equal(svd_pubkey_parse(&pk, raw, raw_len), 0);
+	assert_string_equal(svd_pubkey_id(pk), kid(i));
+	assert_int_equal(svd_pubkey_format(pub, pub_len, pk), 0);
+	svd_pubkey_free(pk);
+	free(raw);
+}
+
+static svd_verdict *check_keys(const listing *l, const svd_trust *registry, unsigned flags)
+{
+	svd_verdict *v = NULL;
+
+	assert_int_equal(svd_item_check_keys(&v, NULL, l->e, l->n, fx.trust, registry, flags), 0);
+	assert_non_null(v);
+	return v;
+}
+
+/* Is file among the dropped, for this check? */
+static int dropped(const svd_verdict *v, const char *file, const char *chk)
+{
+	size_t i;
+
+	for (i = 0; i < svd_verdict_dropped_count(v); i++) {
+		const char *f;
+		svd_verdict_dropped(v, i, &f, NULL);
+		if (!strcmp(f, file) && !strcmp(svd_verdict_dropped_check(v, i), chk))
+			return 1;
+	}
+	return 0;
+}
+
+/* Trust is by the whole key: another key with a trusted key's number is a collision. */
+static void test_key_collision_trusted(void **state)
+{
+	char *sig, *pub, spath[64], kpath[64];
+	size_t sig_len, pub_len;
+	listing l;
+	svd_verdict *v;
+
+	(void)state;
+	impostor(1, &sig, &sig_len, &pub, &pub_len);
+	snprintf(spath, sizeof(spath), "sig/%s.minisig", kid(1));
+	snprintf(kpath, sizeof(kpath), "sig/%s.pub", kid(1));
+
+	/* alone: refused, check "key" (its key file goes with it) */
+	unsigned_item(&l);
+	put_sig(&l, kid(1), sig, sig_len);
+	put_file(&l, kpath, pub, pub_len, 1);
+	v = check_keys(&l, NULL, SVD_CHECK_DROP_BAD_SIGS);
+	assert_false(svd_verdict_ok(v));
+	assert_int_equal(svd_verdict_problem_count(v), 2);
+	{
+		const char *f, *c;
+		svd_verdict_problem(v, 0, &f, &c, NULL);
+		assert_string_equal(f, spath);
+		assert_string_equal(c, "key");
+		svd_verdict_problem(v, 1, &f, &c, NULL);
+		assert_string_equal(f, kpath);
+		assert_string_equal(c, "signature");
+	}
+	expect_sig(v, 0, kid(1), SVD_SIG_INVALID);
+	assert_null(svd_verdict_sig_pk(v, 0));
+	svd_verdict_free(v);
+
+	/* beside a valid signature, on entry: left out, with its key file */
+	good_item(&l);
+	put_sig(&l, kid(1), sig, sig_len);
+	put_file(&l, kpath, pub, pub_len, 1);
+	v = check_keys(&l, NULL, SVD_CHECK_DROP_BAD_SIGS);
+	expect_ok(v);
+	assert_int_equal(svd_verdict_dropped_count(v), 2);
+	assert_true(dropped(v, spath, "key"));
+	assert_true(dropped(v, kpath, "signature"));
+	svd_verdict_free(v);
+
+	/* in the store (no leniency): a failure */
+	v = check_keys(&l, NULL, 0);
+	assert_false(svd_verdict_ok(v));
+	svd_verdict_free(v);
+	free(sig);
+	free(pub);
+}
+
+/* For a number nobody here trusts, the registry's key (the first seen) keeps it. */
+static void test_key_collision_registry(void **state)
+{
+	char *sig, *pub, spath[64], kpath[64];
+	size_t sig_len, pub_len;
+	svd_trust *reg = NULL;
+	svd_seckey *sk3 = NULL;
+	svd_pubkey *pk3 = NULL;
+	listing l;
+	svd_verdict *v;
+
+	(void)state;
+	/* a key 3 the registry holds; key 2 renumbered as key 3 */
+	assert_int_equal(svd_key_generate(&sk3, &pk3), 0);
+	assert_int_equal(svd_trust_new(&reg), 0);
+	assert_int_equal(svd_trust_insert(reg, pk3), 0);
+	sig = renumber(fx.sig[2], &sig_len, svd_pubkey_id_bytes(pk3));
+	{
+		svd_pubkey *pk = NULL;
+		char *raw;
+		size_t raw_len;
+		raw = renumber(fx.pubtext[2], &raw_len, svd_pubkey_id_bytes(pk3));
+		assert_int_equal(svd_pubkey_parse(&pk, raw, raw_len), 0);
+		assert_int_equal(svd_pubkey_format(&pub, &pub_len, pk), 0);
+		svd_pubkey_free(pk);
+		free(raw);
+	}
+	snprintf(spath, sizeof(spath), "sig/%s.minisig", svd_pubkey_id(pk3));
+	snprintf(kpath, sizeof(kpath), "sig/%s.pub", svd_pubkey_id(pk3));
+
+	good_item(&l);
+	put_sig(&l, svd_pubkey_id(pk3), sig, sig_len);
+	put_file(&l, kpath, pub, pub_len, 1);
+	/* with no registry it verifies with the key beside it: untrusted, kept */
+	v = check_keys(&l, NULL, SVD_CHECK_DROP_BAD_SIGS);
+	expect_ok(v);
+	assert_int_equal(svd_verdict_dropped_count(v), 0);
+	expect_sig(v, 1, svd_pubkey_id(pk3), SVD_SIG_UNTRUSTED);
+	assert_memory_equal(svd_verdict_sig_pk(v, 1), svd_pubkey_bytes(fx.pk[2]), 32);
+	svd_verdict_free(v);
+	/* the registry holds another key of that number: a collision, left out */
+	v = check_keys(&l, reg, SVD_CHECK_DROP_BAD_SIGS);
+	expect_ok(v);
+	assert_true(dropped(v, spath, "key"));
+	assert_true(dropped(v, kpath, "signature"));
+	expect_sig(v, 1, svd_pubkey_id(pk3), SVD_SIG_INVALID);
+	svd_verdict_free(v);
+
+	/* in the store, an untrusted signature without its key that the registry's key
+	 * does not verify (an older samvydav stored it unchecked): invalid, not a failure */
+	{
+		char *bad;
+		size_t bad_len;
+		svd_trust *reg2 = NULL;
+		bad = make_sig(&bad_len, fx.sk[2], "other", 5);
+		assert_int_equal(svd_trust_new(&reg2), 0);
+		assert_int_equal(svd_trust_insert(reg2, fx.pk[2]), 0);
+		good_item(&l);
+		put_sig(&l, kid(2), bad, bad_len);
+		v = check_keys(&l, reg2, 0);
+		expect_ok(v);
+		expect_sig(v, 1, kid(2), SVD_SIG_INVALID);
+		svd_verdict_free(v);
+		/* on entry it is left out */
+		v = check_keys(&l, reg2, SVD_CHECK_DROP_BAD_SIGS);
+		expect_ok(v);
+		assert_int_equal(svd_verdict_dropped_count(v), 1);
+		svd_verdict_free(v);
+		svd_trust_free(reg2);
+		free(bad);
+	}
+
+	/* a signature with no key beside it is checked with the registry's */
+	good_item(&l);
+	put_sig(&l, kid(2), fx.sig[2], fx.sig_len[2]);
+	assert_int_equal(svd_trust_insert(reg, fx.pk[2]), 0);
+	v = check_keys(&l, reg, SVD_CHECK_DROP_BAD_SIGS);
+	expect_ok(v);
+	assert_int_equal(svd_verdict_dropped_count(v), 0);
+	expect_sig(v, 1, kid(2), SVD_SIG_UNTRUSTED);
+	svd_verdict_free(v);
+
+	svd_trust_free(reg);
+	svd_seckey_free(sk3);
+	svd_pubkey_free(pk3);
+	free(sig);
+	free(pub);
+}
+
+/* Every signature is verified: an untrusted one that does not verify is not kept. */
+static void test_untrusted_not_verifying(void **state)
+{
+	char spath[64], kpath[64];
+	char *bad;
+	size_t bad_len;
+	listing l;
+	svd_verdict *v;
+
+	(void)state;
+	bad = make_sig(&bad_len, fx.sk[2], "other", 5);
+	snprintf(spath, sizeof(spath), "sig/%s.minisig", kid(2));
+	snprintf(kpath, sizeof(kpath), "sig/%s.pub", kid(2));
+	good_item(&l);
+	put_sig(&l, kid(2), bad, bad_len);
+	put_key(&l, 2);
+	v = check_keys(&l, NULL, SVD_CHECK_DROP_BAD_SIGS);
+	expect_ok(v);
+	assert_true(dropped(v, spath, "signature"));
+	assert_true(dropped(v, kpath, "signature"));
+	expect_sig(v, 1, kid(2), SVD_SIG_INVALID);
+	svd_verdict_free(v);
+	/* in the store: a failure, where it used to pass unchecked */
+	v = check_keys(&l, NULL, 0);
+	assert_false(svd_verdict_ok(v));
+	svd_verdict_free(v);
+
+	/* on entry, a signature no key here can check is left out too */
+	good_item(&l);
+	put_sig(&l, kid(2), fx.sig[2], fx.sig_len[2]);
+	v = check_keys(&l, NULL, SVD_CHECK_DROP_BAD_SIGS);
+	expect_ok(v);
+	assert_true(dropped(v, spath, "signature"));
+	expect_sig(v, 1, kid(2), SVD_SIG_INVALID);
+	svd_verdict_free(v);
+	free(bad);
+}
+
+/* Key files: canonical, named after their key, beside their signature. */
+static void test_key_files(void **state)
+{
+	char kpath[64], other[64], *text;
+	listing l;
+	svd_verdict *v;
+
+	(void)state;
+	snprintf(kpath, sizeof(kpath), "sig/%s.pub", kid(0));
+	/* not canonical (another comment): left out; the signature is checked with the trusted key */
+	good_item(&l);
+	assert_true(
+	    asprintf(&text, "untrusted comment: my key\n%s", strchr(fx.pubtext[0], '\n') + 1) > 0);
+	put_file(&l, kpath, text, strlen(text), 1);
+	v = check_keys(&l, NULL, 0);
+	expect_refused(v, kpath, "signature");
+	expect_sig(v, 0, kid(0), SVD_SIG_VALID);
+	svd_verdict_free(v);
+	v = check_keys(&l, NULL, SVD_CHECK_DROP_BAD_SIGS);
+	expect_ok(v);
+	assert_true(dropped(v, kpath, "signature"));
+	svd_verdict_free(v);
+	free(text);
+
+	/* named after another key */
+	good_item(&l);
+	snprintf(other, sizeof(other), "sig/%s.pub", kid(1));
+	put_file(&l, other, fx.pubtext[0], fx.pubtext_len[0], 1);
+	v = check_keys(&l, NULL, 0);
+	expect_refused(v, other, "signature");
+	svd_verdict_free(v);
+
+	/* with no signature beside it */
+	good_item(&l);
+	put_key(&l, 1);
+	v = check_keys(&l, NULL, 0);
+	snprintf(other, sizeof(other), "sig/%s.pub", kid(1));
+	expect_refused(v, other, "signature");
+	svd_verdict_free(v);
+
+	/* over the cap of a key file */
+	good_item(&l);
+	put_file(&l, kpath, fx.pubtext[0], fx.pubtext_len[0], 0);
+	v = check_keys(&l, NULL, 0);
+	expect_refused(v, kpath, "signature");
+	svd_verdict_free(v);
+
+	/* and the good one: the trusted key beside its signature */
+	good_item(&l);
+	put_key(&l, 0);
+	v = check_keys(&l, NULL, 0);
+	expect_ok(v);
+	assert_int_equal(svd_verdict_sig_count(v), 1);
+	expect_sig(v, 0, kid(0), SVD_SIG_VALID);
+	assert_non_null(svd_verdict_sig_key(v, 0));
+	assert_string_equal(svd_pubkey_id(svd_verdict_sig_key(v, 0)), kid(0));
+	svd_verdict_free(v);
 }
 
 static void test_summary(void **state)
@@ -729,6 +1060,10 @@ int main(void)
 	    cmocka_unit_test(test_unsigned),
 	    cmocka_unit_test(test_trusted_and_untrusted),
 	    cmocka_unit_test(test_trusted_and_invalid),
+	    cmocka_unit_test(test_key_collision_trusted),
+	    cmocka_unit_test(test_key_collision_registry),
+	    cmocka_unit_test(test_untrusted_not_verifying),
+	    cmocka_unit_test(test_key_files),
 	    cmocka_unit_test(test_summary),
 	    cmocka_unit_test(test_verdict_new),
 	};

@@ -251,7 +251,7 @@ static void test_verdict(void **state)
 	assert_non_null(strstr(page, svd_pubkey_id(pk)));
 	assert_non_null(strstr(page, "valid, by a trusted key"));
 	assert_non_null(strstr(page, svd_pubkey_id(other_pk)));
-	assert_non_null(strstr(page, "not trusted (not checked"));
+	assert_non_null(strstr(page, "not known here (not checked"));
 	assert_non_null(strstr(page, svd_manifest_id(m)));
 	assert_non_null(strstr(page, "<a href=\"../index.html\">"));
 	free(page);

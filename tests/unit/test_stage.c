@@ -267,8 +267,8 @@ static void test_staged(void **state)
 	assert_true(svd_verdict_ok(v));
 	assert_string_equal(svd_verdict_id(v), it.id);
 	svd_verdict_free(v);
-	/* four blobs, the item's folder, its sig/ */
-	assert_int_equal(svd_packw_count(svd_txn_packw(t)), 6);
+	/* four blobs, the signer's key beside its signature, the item's folder, its sig/ */
+	assert_int_equal(svd_packw_count(svd_txn_packw(t)), 7);
 	assert_int_equal(svd_txn_stats_get(t)->added, 1);
 	assert_int_equal(svd_txn_commit(t, NULL, NULL), 0);
 	svd_txn_free(t);
@@ -365,7 +365,7 @@ static void test_abandon_mid_file(void **state)
 	assert_int_equal(stage_item(t, &kept, &v), 0);
 	assert_true(svd_verdict_ok(v));
 	svd_verdict_free(v);
-	assert_int_equal(svd_packw_count(svd_txn_packw(t)), 6);
+	assert_int_equal(svd_packw_count(svd_txn_packw(t)), 7);
 	assert_int_equal(svd_txn_commit(t, NULL, NULL), 0);
 	svd_txn_free(t);
 	expect_item_blobs(a, &it, 0);
@@ -373,6 +373,73 @@ static void test_abandon_mid_file(void **state)
 	expect_fsck(a);
 	item_free(&it);
 	item_free(&kept);
+	svd_archive_free(a);
+}
+
+/*
+ * Signatures left out of an accepted item never reach the pack: one that
+ * cannot be checked, and junk streamed under sig/ far over the cap of a
+ * signature file (the issue's 20 MiB grew a store by as much). The pack is
+ * the one the item alone makes.
+ */
+static void test_left_out_not_written(void **state)
+{
+	svd_archive *a;
+	svd_txn *t = NULL;
+	svd_verdict *v = NULL;
+	svd_stage *sg = NULL;
+	svd_entry e[6];
+	svd_sig *sig = NULL;
+	char *forged = NULL, forged_path[64];
+	size_t forged_len, at;
+	uint8_t *junk;
+	const size_t junk_size = 1 << 20;
+	item it;
+
+	(void)state;
+	a = make_archive("left-out");
+	item_make(&it, "Left out", sk_a);
+	/* by a key nobody here knows (no key file beside it): it cannot be checked */
+	assert_int_equal(svd_sig_create(&sig, sk_u, it.manifest, it.manifest_len, "t", NULL), 0);
+	assert_int_equal(svd_sig_format(&forged, &forged_len, sig), 0);
+	svd_sig_free(sig);
+	snprintf(forged_path, sizeof(forged_path), "sig/%s.minisig", svd_seckey_id(sk_u));
+	assert_non_null(junk = malloc(junk_size));
+	th_fill_random(junk, junk_size);
+
+	memcpy(e, it.e, sizeof(it.e));
+	set_entry(&e[4], forged_path, forged, forged_len, 1);
+	set_entry(&e[5], "sig/0000000000000000.minisig", junk, junk_size, 0);
+	assert_int_equal(svd_txn_begin(&t, a), 0);
+	assert_int_equal(svd_stage_begin(&sg, t), 0);
+	assert_int_equal(svd_stage_add(sg, "manifest.json", it.manifest, it.manifest_len), 0);
+	stream_att(sg, &it);
+	assert_int_equal(svd_stage_add(sg, "body.md", it.body, strlen(it.body)), 0);
+	assert_int_equal(svd_stage_add(sg, it.sig_path, it.sig, it.sig_len), 0);
+	assert_int_equal(svd_stage_add(sg, forged_path, forged, forged_len), 0);
+	assert_int_equal(svd_stage_file_begin(sg, "sig/0000000000000000.minisig", junk_size), 0);
+	for (at = 0; at < junk_size; at += PIECE)
+		assert_int_equal(svd_stage_file_write(sg, junk + at, PIECE), 0);
+	assert_int_equal(svd_stage_file_end(sg), 0);
+	/* held, not written: the pack has the payload blobs only so far */
+	assert_int_equal(svd_packw_count(svd_txn_packw(t)), 3);
+	assert_int_equal(svd_stage_finish(sg, e, 6, "test", SVD_CHECK_DROP_BAD_SIGS, &v), 0);
+	svd_stage_free(sg);
+	assert_true(svd_verdict_ok(v));
+	assert_int_equal(svd_verdict_dropped_count(v), 2);
+	svd_verdict_free(v);
+	/* the item alone: four blobs, the key file, two trees */
+	assert_int_equal(svd_packw_count(svd_txn_packw(t)), 7);
+	assert_int_equal(svd_txn_stats_get(t)->dropped, 2);
+	assert_int_equal(svd_txn_commit(t, NULL, NULL), 0);
+	svd_txn_free(t);
+	expect_item_blobs(a, &it, 1);
+	assert_false(has_blob(a, forged, forged_len));
+	assert_false(has_blob(a, junk, junk_size));
+	expect_fsck(a);
+	free(junk);
+	free(forged);
+	item_free(&it);
 	svd_archive_free(a);
 }
 
@@ -413,8 +480,8 @@ static void test_first_refused(void **state)
 
 	expect_item_blobs(a, &bad, 0);
 	expect_item_blobs(a, &good, 1);
-	/* its objects and the root tree, items/, items/xx/ and the commit */
-	assert_int_equal(count_objects(a), objects + 4);
+	/* its objects and the root tree, items/, items/xx/, keys/ and the commit */
+	assert_int_equal(count_objects(a), objects + 5);
 	assert_int_equal(count_objects(a), count_objects(ref));
 	expect_fsck(a);
 	item_free(&bad);
@@ -478,6 +545,7 @@ int main(void)
 	    cmocka_unit_test(test_refused_taken_back),
 	    cmocka_unit_test(test_abandon_mid_file),
 	    cmocka_unit_test(test_first_refused),
+	    cmocka_unit_test(test_left_out_not_written),
 	    cmocka_unit_test(test_one_at_a_time),
 	};
 

@@ -751,7 +751,8 @@ static void test_add_path_prepared(void **state)
 	assert_string_equal(s.v[2].id, id[2]);
 	assert_string_equal(s.v[2].file, "sig/");
 	assert_string_equal(s.v[2].check, "trust");
-	assert_int_equal(sig_of(&s.v[2], svd_seckey_id(sk_u)), SVD_SIG_UNTRUSTED);
+	/* no key for it anywhere (not beside it, not trusted, not in keys/): not checked */
+	assert_int_equal(sig_of(&s.v[2], svd_seckey_id(sk_u)), SVD_SIG_INVALID);
 
 	/* with a trusted key given, the third is signed and taken too */
 	s.n = 0;
@@ -766,8 +767,9 @@ static void test_add_path_prepared(void **state)
 
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(svd_store_verify(a, NULL, 0, 1, record, &s, &st), 0);
+	/* the untrusted signature of the third, with no key anywhere to check it, was left out */
 	assert_int_equal(st.items, 3);
-	assert_int_equal(st.signatures, 4);
+	assert_int_equal(st.signatures, 3);
 	expect_fsck(a);
 	svd_archive_free(a);
 }
@@ -1340,14 +1342,19 @@ static void test_store_items(void **state)
 	/* id[0]'s files: manifest.json first, the payload, then sig/ sorted */
 	assert_int_equal(svd_store_reader_open(&r, a), 0);
 	assert_int_equal(svd_store_item_open(&it, r, l, first), 0);
-	assert_int_equal(svd_store_item_count(it), 4);
+	/* each signature with its key beside it (sig/<KEYID>.pub) */
+	assert_int_equal(svd_store_item_count(it), 6);
 	assert_string_equal(svd_store_item_name(it, 0), "manifest.json");
 	assert_string_equal(svd_store_item_name(it, 1), "body.md");
 	th_path(want[0], sizeof(want[0]), "sig/%s.minisig", svd_pubkey_id(pk_a));
 	th_path(want[1], sizeof(want[1]), "sig/%s.minisig", svd_pubkey_id(pk_b));
 	k = strcmp(want[0], want[1]) < 0 ? 0 : 1;
 	assert_string_equal(svd_store_item_name(it, 2), want[k]);
-	assert_string_equal(svd_store_item_name(it, 3), want[1 - k]);
+	assert_string_equal(svd_store_item_name(it, 4), want[1 - k]);
+	th_path(want[0], sizeof(want[0]), "sig/%s.pub", svd_pubkey_id(k ? pk_b : pk_a));
+	th_path(want[1], sizeof(want[1]), "sig/%s.pub", svd_pubkey_id(k ? pk_a : pk_b));
+	assert_string_equal(svd_store_item_name(it, 3), want[0]);
+	assert_string_equal(svd_store_item_name(it, 5), want[1]);
 	assert_int_equal(svd_store_item_find(it, "body.md"), 1);
 	assert_int_equal(svd_store_item_find(it, "photo.jpg"), -1);
 	assert_int_equal(svd_store_item_data(&data, &len, it, 1), 0);

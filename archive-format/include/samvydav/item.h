@@ -36,11 +36,23 @@ typedef struct svd_entry {
 	size_t data_len;  /**< length of data */
 } svd_entry;
 
-/** How one signature fared. */
+/**
+ * How one signature fared. Every signature is verified, by a trusted key or
+ * not: with the key file beside it (sig/<KEYID>.pub), else the trusted key
+ * of its number, else the archive's registered one (keys/<KEYID>.pub).
+ */
 typedef enum svd_sig_status {
-	SVD_SIG_VALID = 0, /**< by a trusted key, verifies */
-	SVD_SIG_UNTRUSTED, /**< by a key not in the trust list: not checked, does not count */
-	SVD_SIG_INVALID,   /**< malformed, misnamed, or does not verify */
+	SVD_SIG_VALID = 0, /**< verifies, and its key is in the trust list (the whole key) */
+	SVD_SIG_UNTRUSTED, /**< verifies, by a key not trusted here: kept, does not count */
+	SVD_SIG_INVALID,   /**< malformed, misnamed, unverifiable, does not verify, or its key
+	                        collides with another key of the same number */
+	/**
+	 * In the store only (never on entry): stored before keys travelled with
+	 * items, and no key of its number is known here, so it cannot be
+	 * checked; it does not count, and is left out when the item is staged
+	 * again. On entry such a signature is SVD_SIG_INVALID.
+	 */
+	SVD_SIG_UNCHECKED,
 } svd_sig_status;
 
 /** The outcome of the gate for one item; opaque. */
@@ -62,9 +74,13 @@ int svd_item_check(svd_verdict **out, const char *expected_id, const svd_entry *
 enum svd_check_flags {
 	/**
 	 * When the item has a valid signature by a trusted key and its only
-	 * problems are signature files that do not verify or do not parse,
+	 * problems are signature and key files that do not verify, cannot be
+	 * verified, do not parse or collide (checks signature and key),
 	 * accept it and list those files as dropped (the store leaves them
-	 * out). Used for what enters the archive; never for verifying it.
+	 * out and never writes them). Used for what enters the archive; never
+	 * for verifying it. Without it, a signature whose key is known nowhere
+	 * is SVD_SIG_UNCHECKED and no problem (an item stored before keys
+	 * travelled).
 	 */
 	SVD_CHECK_DROP_BAD_SIGS = 1u << 0,
 	/**
@@ -81,6 +97,18 @@ enum svd_check_flags {
  */
 int svd_item_check_ext(svd_verdict **out, const char *expected_id, const svd_entry *entries,
                        size_t n, const svd_trust *trust, unsigned int flags);
+
+/**
+ * svd_item_check_ext() with the archive's registry of keys (keys/ in the
+ * store: the first key seen for each key number), used for a signature
+ * whose key is neither beside it nor trusted, and against which a key
+ * beside a signature by an untrusted key number must agree.
+ *
+ * @param registry the keys the archive holds (borrowed), or NULL for none
+ */
+int svd_item_check_keys(svd_verdict **out, const char *expected_id, const svd_entry *entries,
+                        size_t n, const svd_trust *trust, const svd_trust *registry,
+                        unsigned int flags);
 
 /** 1 if the item passed every check, else 0. */
 int svd_verdict_ok(const svd_verdict *v);
@@ -106,7 +134,7 @@ size_t svd_verdict_problem_count(const svd_verdict *v);
  *
  * @param[out] file the entry concerned ("manifest.json", "body.md", "sig/…")
  * @param[out] check a stable name: manifest, canonical, id, layout, missing, size, sha256,
- *             signature, trust; and metadata, for an item refused before the gate
+ *             signature, key, trust; and metadata, for an item refused before the gate
  *             (its meta.json or JSON line)
  * @param[out] message what is wrong, in plain words
  */
@@ -119,14 +147,25 @@ size_t svd_verdict_dropped_count(const svd_verdict *v);
 /** The i-th dropped signature file and why (borrowed). */
 void svd_verdict_dropped(const svd_verdict *v, size_t i, const char **file, const char **message);
 
+/** The check the i-th dropped file failed (borrowed): "signature" or "key". */
+const char *svd_verdict_dropped_check(const svd_verdict *v, size_t i);
+
 /** How many signature files the item has. */
 size_t svd_verdict_sig_count(const svd_verdict *v);
 
 /** The i-th signature: its key id (borrowed; may be "?" if unreadable) and status. */
 void svd_verdict_sig(const svd_verdict *v, size_t i, const char **keyid, svd_sig_status *status);
 
-/** The 32-byte Ed25519 key the i-th signature verified with (borrowed), or NULL. */
+
+/**
+ * The 32-byte Ed25519 public key the i-th signature verified with
+ * (borrowed, lives as long as the verdict), or NULL when it did not verify
+ * (SVD_SIG_INVALID, SVD_SIG_UNCHECKED).
+ */
 const uint8_t *svd_verdict_sig_pk(const svd_verdict *v, size_t i);
+
+/** The same key as a public key (borrowed), or NULL; its canonical file is sig/<KEYID>.pub. */
+const svd_pubkey *svd_verdict_sig_key(const svd_verdict *v, size_t i);
 
 /**
  * A verdict with no checks run yet, for an item refused before the gate
