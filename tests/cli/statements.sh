@@ -104,6 +104,22 @@ expect_exit 3 "" "certify a file that is no public key" svd -C "$A" certify "$T/
 expect_exit 2 "revoke" "add refuses to make a statement" \
 	svd -C "$A" add --kind revocation --title X --lang en --key "$T/ed.key"
 
+# SPEC.md 4.7's recipe, as written, checks the certificate with stock tools only
+recipe=$(awk '$0 == "<!-- example:certificate-check -->" {f = 1; next}
+	f == 1 && /^```/ {f = 2; next} f == 2 && /^```/ {exit} f == 2 {print}' "$SVD_SOURCE_DIR/archive-format/SPEC.md")
+[ -n "$recipe" ] && ok "SPEC.md has the certificate-check recipe" || not_ok "SPEC.md has the certificate-check recipe"
+# run_recipe ROOT.pub EDITOR.pub: the recipe in a fresh folder, under set -e
+run_recipe() {
+	rm -rf "$T/recipe" && mkdir -p "$T/recipe" && cp "$1" "$T/recipe/root.pub" && cp "$2" "$T/recipe/editor.pub" &&
+		(cd "$T/recipe" && SAMVYDAV_ARCHIVE=$A ID=$cert bash -e -o pipefail -c "$recipe")
+}
+check "the recipe checks the certificate with git, sha256sum, grep, sed and minisign" run_recipe "$T/root.pub" "$T/ed.pub"
+check "it checks the second root's signature too" run_recipe "$T/root2.pub" "$T/ed.pub"
+run_recipe "$T/other.pub" "$T/ed.pub" >/dev/null 2>&1 && not_ok "the recipe fails for a root that did not sign" ||
+	ok "the recipe fails for a root that did not sign"
+run_recipe "$T/root.pub" "$T/other.pub" >/dev/null 2>&1 && not_ok "the recipe fails for another editor's key" ||
+	ok "the recipe fails for another editor's key"
+
 # --- checkpoint ---
 printf 'Друга.\n' >"$T/body2.md"
 art2=$(svd -C "$A" add --kind testimony --title "Свідчення" --lang uk --body "$T/body2.md" --key "$T/ed.key" |
