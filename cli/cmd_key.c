@@ -123,9 +123,11 @@ static int generate(int argc, char **argv)
 		cli_error("out of memory");
 		return EXIT_FAIL;
 	}
-	/* before the passphrase is asked for; writing it never replaces a file either */
-	if (access(revoke, F_OK) == 0) {
-		cli_error("%s exists already; move it away, or give --revoke FILE", revoke);
+	/* before the passphrase is asked for; writing them never replaces a file either */
+	if (access(secret, F_OK) == 0 || access(revoke, F_OK) == 0) {
+		int is_secret = access(secret, F_OK) == 0;
+		cli_error("%s: already exists (not replaced)%s", is_secret ? secret : revoke,
+		          is_secret ? "" : "; move it away, or give --revoke FILE");
 		code = EXIT_FAIL;
 		goto cleanup;
 	}

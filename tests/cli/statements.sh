@@ -66,7 +66,7 @@ same "$(cat "$T/rev.pub")" "$(cat "$T/lost.pub")" "the certificate holds the key
 same "$(sed -n 2p "$T/lost.pub")" "$(sed 's/.*"key":"\([^"]*\)".*/\1/' "$T/rev.json")" \
 	"the revocation's key is the public key's base64 line"
 before=$(cat "$T/lost.revoke")
-expect_exit 1 "exists already" "key generate never replaces a revocation certificate" \
+expect_exit 1 "already exists" "key generate never replaces a revocation certificate" \
 	svd key generate --no-passphrase -o "$T/lost2.key" -p "$T/lost2.pub" --revoke "$T/lost.revoke"
 [ ! -e "$T/lost2.key" ] && ok "and then writes no key either" || not_ok "no key written"
 same "$(cat "$T/lost.revoke")" "$before" "the old revocation certificate is as it was"
