@@ -50,7 +50,8 @@ int svd_revoke_file_make(svd_revoke_file **out, const svd_seckey *sk, svd_outsid
  * of one key; the revocation is of that key and its signature verifies.
  *
  * @param[out] out the caller's, freed with svd_revoke_file_free()
- * @return 0; SVD_ETOOBIG over SVD_REVOKE_FILE_MAX; SVD_EBADSIG for a
+ * @return 0; SVD_ETOOBIG over SVD_REVOKE_FILE_MAX (or a note line over
+ *         1024 bytes); SVD_EBADSIG for a
  *         signature that does not verify; SVD_ECORRUPT for anything else
  *         (the message names the line and what is wrong).
  */
