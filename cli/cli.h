@@ -47,6 +47,9 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx);
 int cmd_sync(int argc, char **argv, cli_ctx *ctx);
 int cmd_stick(int argc, char **argv, cli_ctx *ctx);
 int cmd_unpack(int argc, char **argv, cli_ctx *ctx);
+int cmd_certify(int argc, char **argv, cli_ctx *ctx);
+int cmd_revoke(int argc, char **argv, cli_ctx *ctx);
+int cmd_checkpoint(int argc, char **argv, cli_ctx *ctx);
 
 /* Print "samvydav: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -93,6 +96,25 @@ void cli_view_why(char *out, size_t size, const svd_view *v, const svd_view_item
 
 /* The archive's view of main (cheap: signatures, from the cache); NULL after printing why. */
 svd_view *cli_view_open(svd_archive *a, int *code);
+
+/*
+ * A statement's common fields: title, lang, and created (now when NULL).
+ * Returns 0, or the usage error printed for cmd (EXIT_USAGE).
+ */
+int cli_statement_fields(svd_manifest *m, const char *cmd, svd_kind kind, const char *title,
+                         const char *lang, const char *created);
+
+/*
+ * Sign the statements (built, not serialized) with sk and add them in one
+ * commit, all or none: what certify, revoke and checkpoint do. Each one's
+ * refusal is printed on stderr; then nothing is committed. commit (41
+ * bytes) gets the commit. Returns an exit code.
+ */
+int cli_add_statements(svd_archive *a, svd_manifest *const *ms, size_t n, const svd_seckey *sk,
+                       const char *message, char *commit);
+
+/* Print the gate's problems with an item on stderr, one "refused ..." line each. */
+void cli_print_refusal(const svd_verdict *v);
 
 /* Does a string match the help options? */
 int cli_is_help(const char *arg);

@@ -3,7 +3,9 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -15,7 +17,8 @@
 static void help(FILE *out)
 {
 	fprintf(out, "usage: samvydav key generate -o SECRET.key -p PUBLIC.pub [--no-passphrase]\n"
-	             "                             [--fast-kdf]\n"
+	             "                             [--fast-kdf] [--revoke FILE]\n"
+	             "                             [--revoke-outside keep|hide]\n"
 	             "       samvydav key show [--json] KEYFILE\n"
 	             "\n"
 	             "generate  Make a new Ed25519 key pair in minisign's formats: stock\n"
@@ -24,11 +27,21 @@ static void help(FILE *out)
 	             "          passphrase (scrypt, as minisign does), asked twice on a terminal\n"
 	             "          or read from the first line of standard input. It is written\n"
 	             "          with mode 0600 and never replaces an existing file.\n"
+	             "          It also writes the key's revocation certificate, SECRET.revoke\n"
+	             "          (mode 0600, never replaced): keep it apart from the key, with a\n"
+	             "          colleague or on paper, and publish it with 'samvydav revoke\n"
+	             "          --publish' if the key or its holder is lost.\n"
 	             "  -o, --secret FILE    where to write the secret key\n"
 	             "  -p, --public FILE    where to write the public key\n"
 	             "  --no-passphrase      leave the secret key unencrypted (like minisign -W)\n"
 	             "  --fast-kdf           a lighter scrypt (16 MiB instead of 1 GiB), for slow\n"
 	             "                       machines; weaker against guessing\n"
+	             "  --revoke FILE        where to write the revocation certificate (default:\n"
+	             "                       the secret key's name, .key replaced by .revoke)\n"
+	             "  --revoke-outside keep|hide\n"
+	             "                       what the revocation does to the key's items that no\n"
+	             "                       checkpoint vouches for: hide them (the default: a\n"
+	             "                       lost key is assumed captured) or keep them\n"
 	             "\n"
 	             "show      Print the key id of a public key or signature file (16 hex\n"
 	             "          digits; minisign prints the same number). A secret key file is\n"
@@ -36,17 +49,38 @@ static void help(FILE *out)
 	             "  --json               print {\"keyid\": ..., \"type\": ...}\n");
 }
 
+/* SECRET.key's revocation certificate: SECRET.revoke (or SECRET.revoke for any other name). */
+static char *revoke_path(const char *secret)
+{
+	size_t n = strlen(secret);
+	char *out = malloc(n + sizeof(".revoke"));
+
+	if (!out)
+		return NULL;
+	if (n > 4 && !strcmp(secret + n - 4, ".key"))
+		n -= 4;
+	memcpy(out, secret, n);
+	strcpy(out + n, ".revoke");
+	return out;
+}
+
 static int generate(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"secret", required_argument, NULL, 'o'},  {"public", required_argument, NULL, 'p'},
-	    {"no-passphrase", no_argument, NULL, 'n'}, {"fast-kdf", no_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-	const char *secret = NULL, *public = NULL;
+	static const struct option opts[] = {{"secret", required_argument, NULL, 'o'},
+	                                     {"public", required_argument, NULL, 'p'},
+	                                     {"no-passphrase", no_argument, NULL, 'n'},
+	                                     {"fast-kdf", no_argument, NULL, 'f'},
+	                                     {"revoke", required_argument, NULL, 'r'},
+	                                     {"revoke-outside", required_argument, NULL, 'O'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *secret = NULL, *public = NULL, *revoke = NULL;
 	int c, plain = 0, fast = 0, error, code = EXIT_FAIL;
+	svd_outside outside = SVD_OUTSIDE_HIDE;
+	svd_revoke_file *rf = NULL;
 	svd_seckey *sk = NULL;
 	svd_pubkey *pk = NULL;
-	char *pass = NULL;
+	char *pass = NULL, *revoke_own = NULL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:p:h", opts, NULL)) != -1) {
@@ -64,6 +98,18 @@ static int generate(int argc, char **argv)
 		case 'f':
 			fast = 1;
 			break;
+		case 'r':
+			revoke = optarg;
+			break;
+		case 'O':
+			if (!strcmp(optarg, "keep"))
+				outside = SVD_OUTSIDE_KEEP;
+			else if (!strcmp(optarg, "hide"))
+				outside = SVD_OUTSIDE_HIDE;
+			else
+				return cli_usage(
+				    "key", "--revoke-outside is keep or hide, not '%s'", optarg);
+			break;
 		case 'h':
 			help(stdout);
 			return EXIT_OK;
@@ -73,10 +119,22 @@ static int generate(int argc, char **argv)
 	}
 	if (!secret || !public || optind != argc)
 		return cli_usage("key", "key generate needs -o SECRET.key and -p PUBLIC.pub");
+	if (!revoke && !(revoke = revoke_own = revoke_path(secret))) {
+		cli_error("out of memory");
+		return EXIT_FAIL;
+	}
+	/* before the passphrase is asked for; writing them never replaces a file either */
+	if (access(secret, F_OK) == 0 || access(revoke, F_OK) == 0) {
+		int is_secret = access(secret, F_OK) == 0;
+		cli_error("%s: already exists (not replaced)%s", is_secret ? secret : revoke,
+		          is_secret ? "" : "; move it away, or give --revoke FILE");
+		code = EXIT_FAIL;
+		goto cleanup;
+	}
 	if (!plain) {
 		if (!(pass = sodium_malloc(PASSPHRASE_MAX))) {
 			cli_error("out of memory");
-			return EXIT_FAIL;
+			goto cleanup;
 		}
 		if ((error = cli_passphrase(pass, PASSPHRASE_MAX,
 		                            "Passphrase for the new key: ", 1)) < 0) {
@@ -92,14 +150,19 @@ static int generate(int argc, char **argv)
 	if ((error = svd_key_generate(&sk, &pk)) < 0 ||
 	    (error = svd_seckey_write(sk, secret, pass,
 	                              fast ? SVD_KDF_INTERACTIVE : SVD_KDF_SENSITIVE)) < 0 ||
+	    (error = svd_revoke_file_make(&rf, sk, outside, NULL)) < 0 ||
+	    (error = svd_revoke_file_write(rf, revoke)) < 0 ||
 	    (error = svd_pubkey_write(pk, public)) < 0) {
 		code = cli_fail(error);
 		goto cleanup;
 	}
-	printf("Key %s\n  secret: %s%s\n  public: %s\n", svd_pubkey_id(pk), secret,
-	       plain ? " (not encrypted)" : "", public);
+	printf("Key %s\n  secret: %s%s\n  public: %s\n  revocation certificate: %s (keep it "
+	       "apart from the key)\n",
+	       svd_pubkey_id(pk), secret, plain ? " (not encrypted)" : "", public, revoke);
 	code = EXIT_OK;
 cleanup:
+	svd_revoke_file_free(rf);
+	free(revoke_own);
 	sodium_free(pass);
 	svd_seckey_free(sk);
 	svd_pubkey_free(pk);

@@ -336,3 +336,62 @@ svd_view *cli_view_open(svd_archive *a, int *code)
 	*code = error < 0 ? cli_fail(error) : 0;
 	return error < 0 ? NULL : v;
 }
+
+void cli_print_refusal(const svd_verdict *v)
+{
+	const char *id = svd_verdict_id(v), *src = svd_verdict_source(v);
+	size_t i;
+
+	for (i = 0; i < svd_verdict_problem_count(v); i++) {
+		const char *file, *check, *msg;
+		svd_verdict_problem(v, i, &file, &check, &msg);
+		fprintf(stderr, "samvydav: refused %s%s%s: %s%s%s: %s\n", src ? src : "",
+		        src && id ? ": " : "", id ? id : "", file, *file ? ": " : "", check, msg);
+	}
+}
+
+int cli_statement_fields(svd_manifest *m, const char *cmd, svd_kind kind, const char *title,
+                         const char *lang, const char *created)
+{
+	if (svd_manifest_set_kind(m, kind) < 0 || svd_manifest_set(m, "title", title) < 0 ||
+	    svd_manifest_set(m, "lang", lang) < 0 ||
+	    (created && svd_manifest_set(m, "created", created) < 0))
+		return cli_usage(cmd, "%s", svd_error_last());
+	return 0;
+}
+
+int cli_add_statements(svd_archive *a, svd_manifest *const *ms, size_t n, const svd_seckey *sk,
+                       const char *message, char *commit)
+{
+	svd_txn *txn = NULL;
+	svd_verdict *v = NULL;
+	size_t i;
+	int error, code = EXIT_OK;
+
+	if ((error = svd_txn_begin(&txn, a)) < 0)
+		return cli_fail(error);
+	for (i = 0; i < n; i++) {
+		error = svd_txn_add_new(txn, ms[i], NULL, 0, sk, &v);
+		if (v && !svd_verdict_ok(v))
+			cli_print_refusal(v);
+		svd_verdict_free(v);
+		v = NULL;
+		if (error == SVD_ECORRUPT) {
+			code = EXIT_REFUSED;
+			continue;
+		}
+		if (error < 0) {
+			code = cli_fail(error);
+			goto cleanup;
+		}
+	}
+	if (code != EXIT_OK) {
+		cli_error("nothing was added");
+		goto cleanup;
+	}
+	if ((error = svd_txn_commit(txn, message, commit)) < 0)
+		code = cli_fail(error);
+cleanup:
+	svd_txn_free(txn);
+	return code;
+}

@@ -15,6 +15,9 @@ static const cli_cmd commands[] = {
     {"trust", cmd_trust, "list, add and remove the keys this archive trusts"},
     {"add", cmd_add, "sign and add items, one or many in one commit"},
     {"sign", cmd_sign, "co-sign an item already in the archive"},
+    {"certify", cmd_certify, "certify an editor's key with a root key (a statement)"},
+    {"revoke", cmd_revoke, "revoke a key, or publish a revocation certificate"},
+    {"checkpoint", cmd_checkpoint, "vouch for the items the archive holds now (a statement)"},
     {"list", cmd_list, "list the items"},
     {"show", cmd_show, "show one item, its files and signatures"},
     {"verify", cmd_verify, "check hashes, signatures and trust of the items"},
@@ -38,7 +41,7 @@ static void usage(FILE *out)
 	             "\n"
 	             "Commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
 	        "\n"
 	        "Options:\n"

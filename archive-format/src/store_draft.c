@@ -343,6 +343,48 @@ int svd_txn_add_new(svd_txn *t, svd_manifest *m, const svd_source_file *files, s
 	return svd_txn_add_new_from(t, m, files, n, sk, "new item", verdict);
 }
 
+int svd_txn_add_signed(svd_txn *t, const svd_manifest *m, const svd_sig *const *sigs, size_t n,
+                       const char *source, svd_verdict **verdict)
+{
+	svd_stage *sg = NULL;
+	svd_draft d = {0};
+	const char *bytes;
+	char *text = NULL, path[64];
+	size_t len, tlen, i;
+	int error;
+
+	if (verdict)
+		*verdict = NULL;
+	if (!m || !(bytes = svd_manifest_bytes(m, &len)))
+		return svd_error_set(SVD_EINVALID, "%s: a manifest without its bytes", source);
+	if (svd_manifest_file_count(m) > 0)
+		return svd_error_set(SVD_EINVALID,
+		                     "%s: item %s lists payload files; add it from its folder",
+		                     source, svd_manifest_id(m));
+	if ((error = svd_stage_begin(&sg, t)) < 0 ||
+	    (error = svd_draft_add_bytes(&d, sg, SVD_MANIFEST_NAME, bytes, len)) < 0)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		if (draft_has_sig(&d, svd_sig_keyid(sigs[i]))) {
+			error = svd_error_set(SVD_EINVALID, "%s: two signatures by key %s", source,
+			                      svd_sig_keyid(sigs[i]));
+			goto cleanup;
+		}
+		svd_draft_sig_path(path, sizeof(path), svd_sig_keyid(sigs[i]));
+		if ((error = svd_sig_format(&text, &tlen, sigs[i])) < 0 ||
+		    (error = svd_draft_add_bytes(&d, sg, path, text, tlen)) < 0)
+			goto cleanup;
+		free(text);
+		text = NULL;
+	}
+	error = svd_stage_finish(sg, d.entries, d.n, source, SVD_CHECK_DROP_BAD_SIGS, verdict);
+cleanup:
+	svd_stage_free(sg); /* an item that did not reach the gate leaves nothing in the pack */
+	svd_draft_clear(&d);
+	free(text);
+	return error;
+}
+
 int svd_txn_sign(svd_txn *t, const char *id, const svd_seckey *sk, const svd_sig *sig,
                  const svd_pubkey *pk)
 {

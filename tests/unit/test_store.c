@@ -1408,6 +1408,136 @@ static void test_store_items(void **state)
 	svd_archive_free(a);
 }
 
+/* A revocation of key pk, by whoever signs it (not serialized). */
+static svd_manifest *revocation(const svd_pubkey *pk, svd_outside outside)
+{
+	svd_manifest *m = meta("Revocation");
+
+	assert_int_equal(svd_manifest_set_kind(m, SVD_KIND_REVOCATION), 0);
+	assert_int_equal(svd_manifest_set_key(m, pk), 0);
+	assert_int_equal(svd_manifest_set_outside(m, outside), 0);
+	return m;
+}
+
+/* svd_txn_add_signed: a statement with its signatures, through the gate. */
+static void test_add_signed(void **state)
+{
+	svd_archive *a = make_archive("signed", 0);
+	svd_manifest *m = revocation(pk_a, SVD_OUTSIDE_HIDE), *with_files = meta("Files");
+	svd_sig *sa = NULL, *sa2 = NULL, *su = NULL;
+	const svd_sig *sigs[2];
+	svd_verdict *v = NULL;
+	svd_txn *t = NULL;
+	char commit[SVD_COMMIT_HEX_LEN + 1], again[SVD_COMMIT_HEX_LEN + 1];
+	const char *bytes;
+	uint8_t zero[32] = {0};
+	size_t len;
+
+	(void)state;
+	assert_int_equal(svd_manifest_serialize(m), 0);
+	bytes = svd_manifest_bytes(m, &len);
+	assert_int_equal(svd_sig_create(&sa, sk_a, bytes, len, "one", NULL), 0);
+	assert_int_equal(svd_sig_create(&sa2, sk_a, bytes, len, "two", NULL), 0);
+	assert_int_equal(svd_sig_create(&su, sk_u, bytes, len, "u", NULL), 0);
+	assert_int_equal(svd_txn_begin(&t, a), 0);
+
+	/* a manifest not serialized, one with files, two signatures by one key */
+	assert_int_equal(svd_txn_add_signed(t, with_files, NULL, 0, "x", &v), SVD_EINVALID);
+	assert_null(v);
+	assert_int_equal(svd_manifest_add_file(with_files, "body.md", 1, zero), 0);
+	assert_int_equal(svd_manifest_serialize(with_files), 0);
+	assert_int_equal(svd_txn_add_signed(t, with_files, NULL, 0, "x", &v), SVD_EINVALID);
+	th_expect_msg("lists payload files");
+	sigs[0] = sa;
+	sigs[1] = sa2;
+	assert_int_equal(svd_txn_add_signed(t, m, sigs, 2, "x", &v), SVD_EINVALID);
+	th_expect_msg("two signatures by key");
+	assert_null(v);
+	/* signed only by a key not trusted here: the gate refuses it */
+	sigs[0] = su;
+	assert_int_equal(svd_txn_add_signed(t, m, sigs, 1, "u.revoke", &v), SVD_ECORRUPT);
+	assert_non_null(v);
+	assert_false(svd_verdict_ok(v));
+	svd_verdict_free(v);
+	/* by the trusted key, and by the other beside it: both are stored */
+	sigs[0] = sa;
+	sigs[1] = su;
+	assert_int_equal(svd_txn_add_signed(t, m, sigs, 2, "a.revoke", &v), 0);
+	assert_true(svd_verdict_ok(v));
+	assert_string_equal(svd_verdict_id(v), svd_manifest_id(m));
+	assert_int_equal(svd_verdict_sig_count(v), 2);
+	svd_verdict_free(v);
+	assert_int_equal(svd_txn_commit(t, NULL, commit), 0);
+	assert_int_equal(svd_txn_stats_get(t)->added, 1);
+	assert_int_equal(svd_txn_stats_get(t)->refused, 1);
+	svd_txn_free(t);
+	expect_fsck(a);
+
+	/* again: nothing changes */
+	assert_int_equal(svd_txn_begin(&t, a), 0);
+	sigs[0] = sa;
+	assert_int_equal(svd_txn_add_signed(t, m, sigs, 1, "a.revoke", &v), 0);
+	svd_verdict_free(v);
+	assert_int_equal(svd_txn_commit(t, NULL, again), 0);
+	assert_int_equal(svd_txn_stats_get(t)->added, 0);
+	assert_int_equal(svd_txn_stats_get(t)->unchanged, 1);
+	svd_txn_free(t);
+	assert_string_equal(again, commit);
+
+	svd_sig_free(sa);
+	svd_sig_free(sa2);
+	svd_sig_free(su);
+	svd_manifest_free(m);
+	svd_manifest_free(with_files);
+	svd_archive_free(a);
+}
+
+/* Statements made and signed in one operation, like any item without files. */
+static void test_add_statements(void **state)
+{
+	svd_archive *a = make_archive("statements", 1);
+	svd_manifest *cert = meta("Taras"), *rev = revocation(pk_b, SVD_OUTSIDE_KEEP),
+	             *cp = meta("Checkpoint");
+	svd_verdict *v = NULL;
+	svd_txn *t = NULL;
+	char id[SVD_ID_HEX_LEN + 1], commit[SVD_COMMIT_HEX_LEN + 1];
+	seen s = {0};
+
+	(void)state;
+	add_one(a, "An article", id, commit);
+	assert_int_equal(svd_manifest_set_kind(cert, SVD_KIND_CERTIFICATE), 0);
+	assert_int_equal(svd_manifest_set_key(cert, pk_b), 0);
+	assert_int_equal(svd_manifest_set_kind(cp, SVD_KIND_CHECKPOINT), 0);
+	assert_int_equal(svd_manifest_add_item(cp, id), 0);
+	assert_int_equal(svd_txn_begin(&t, a), 0);
+	assert_int_equal(svd_txn_add_new(t, cert, NULL, 0, sk_a, &v), 0);
+	assert_true(svd_verdict_ok(v));
+	svd_verdict_free(v);
+	assert_int_equal(svd_txn_add_new(t, rev, NULL, 0, sk_b, &v), 0);
+	assert_true(svd_verdict_ok(v));
+	svd_verdict_free(v);
+	assert_int_equal(svd_txn_add_new(t, cp, NULL, 0, sk_a, &v), 0);
+	assert_true(svd_verdict_ok(v));
+	svd_verdict_free(v);
+	{
+		svd_manifest *untrusted = meta("Not trusted here");
+		assert_int_equal(svd_txn_add_new(t, untrusted, NULL, 0, sk_u, &v), SVD_EUNTRUSTED);
+		assert_null(v);
+		svd_manifest_free(untrusted);
+	}
+	assert_int_equal(svd_txn_commit(t, NULL, commit), 0);
+	assert_int_equal(svd_txn_stats_get(t)->added, 3);
+	svd_txn_free(t);
+	/* the whole gate accepts them from the store */
+	assert_int_equal(svd_store_verify(a, NULL, 0, 1, record, &s, NULL), 0);
+	assert_int_equal(s.n, 4);
+	expect_fsck(a);
+	svd_manifest_free(cert);
+	svd_manifest_free(rev);
+	svd_manifest_free(cp);
+	svd_archive_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1419,6 +1549,8 @@ int main(void)
 	    cmocka_unit_test(test_add_path_prepared),
 	    cmocka_unit_test(test_sign),
 	    cmocka_unit_test(test_sign_staged),
+	    cmocka_unit_test(test_add_signed),
+	    cmocka_unit_test(test_add_statements),
 	    cmocka_unit_test(test_same_item_twice_staged),
 	    cmocka_unit_test(test_verify),
 	    cmocka_unit_test(test_store_items),

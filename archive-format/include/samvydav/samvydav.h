@@ -8,6 +8,7 @@
 #include "manifest.h"
 #include "key.h"
 #include "sig.h"
+#include "revoke.h"
 #include "trust.h"
 #include "archive.h"
 #include "item.h"

@@ -67,6 +67,25 @@ int svd_txn_add_new(svd_txn *t, svd_manifest *m, const svd_source_file *files, s
                     const svd_seckey *sk, svd_verdict **verdict);
 
 /**
+ * Stage an item that is already signed and has no payload files (a
+ * statement, such as a revocation certificate's): its manifest and its
+ * signatures, through the gate. The signatures are not checked here; the
+ * gate checks them and needs one valid by a key trusted here. An item
+ * already in main with those signatures is no change.
+ *
+ * @param m a parsed or serialized manifest listing no files (borrowed)
+ * @param sigs signatures of it, one per key at most (borrowed)
+ * @param source names the item in messages and in the verdict (e.g. a file name)
+ * @param[out] verdict the gate's verdict (the caller's; may be NULL)
+ * @return 0 (staged, or held already as it is); SVD_ECORRUPT when the gate
+ *         refused it (the verdict says why); SVD_EINVALID for a manifest
+ *         without bytes or with files, or two signatures by one key; other
+ *         codes for I/O.
+ */
+int svd_txn_add_signed(svd_txn *t, const svd_manifest *m, const svd_sig *const *sigs, size_t n,
+                       const char *source, svd_verdict **verdict);
+
+/**
  * Co-sign an item already in main (not one staged in this same operation:
  * SVD_EINVALID): with a secret key, or by
  * attaching a signature file made elsewhere (e.g. by stock minisign). The
