@@ -158,7 +158,7 @@ static void on_damage(uint64_t offset, uint64_t length, const char *what, void *
  */
 static void write_bundle(char out[300], const char *name)
 {
-	svd_bundle_writer_opts o = {MIRROR, ids, 2, 0, 3, 1, NULL, NULL};
+	svd_bundle_writer_opts o = {MIRROR, ids, 2, 0, 3, 1, NULL, NULL, NULL};
 	svd_bundle_writer *w = NULL;
 	svd_bundle_file f[2];
 	char paths[2][128], **files = NULL;
@@ -198,10 +198,10 @@ static void rec_init(recorder *rc)
 /* Read the bundle at path into rc's sink; the caller's callbacks record in rc too. */
 static int read_into(const char *path, recorder *rc, svd_bundle_stats *st)
 {
-	svd_bundle_sink sk = {rec_item_begin, rec_file_begin, rec_file_write,
-	                      rec_file_end,   rec_item_gate,  rec_item_verdict,
-	                      rec_item_drop,  rec_damage,     rc};
-	svd_bundle_cbs cbs = {on_item, on_damage, NULL, rc};
+	svd_bundle_sink sk = {
+	    rec_item_begin,   rec_file_begin, rec_file_write, rec_file_end, rec_item_gate,
+	    rec_item_verdict, rec_item_drop,  rec_damage,     rc,           NULL};
+	svd_bundle_cbs cbs = {on_item, on_damage, NULL, rc, NULL};
 
 	return svd_bundle_read(path, NULL, &sk, &cbs, st);
 }
