@@ -803,9 +803,9 @@ static int export_for(syncer *s, svd_stick_mirror *m, const char *mirror, const 
 		base = base ? base + 1 : res.files[i];
 		if (res.nfiles == 1) /* not split: for-MIRROR-STAMP.tar.zst, without .1 */
 			base = strrchr(out, '/') + 1;
-		if (!res.items || stat(res.files[i], &st) < 0 ||
+		if ((!res.items && !res.updates) || stat(res.files[i], &st) < 0 ||
 		    used + (uint64_t)st.st_size > budget) {
-			m->left += res.items ? 1 : 0;
+			m->left += res.items || res.updates ? 1 : 0;
 			unlink(res.files[i]);
 			continue;
 		}
@@ -846,14 +846,17 @@ static int export_for(syncer *s, svd_stick_mirror *m, const char *mirror, const 
 		ev.file = &f;
 		ev.mirror = mirror;
 		ev.items = res.items;
+		ev.updates = res.updates;
 		ev.parts = res.nfiles;
 		error = emit(s, &ev);
 		free(shown);
 		if (error < 0)
 			goto cleanup;
 	}
-	if (res.items && m->files)
+	if ((res.items || res.updates) && m->files) {
 		m->items = res.items;
+		m->updates = res.updates;
+	}
 	if (m->left) {
 		svd_stick_event ev = {0};
 		char msg[1024];
@@ -868,7 +871,7 @@ static int export_for(syncer *s, svd_stick_mirror *m, const char *mirror, const 
 		ev.parts = res.nfiles;
 		ev.budget = budget;
 		error = emit(s, &ev);
-	} else if (!res.items) {
+	} else if (!res.items && !res.updates) {
 		svd_stick_event ev = {0};
 		ev.step = SVD_STICK_MIRROR_LACKS_NOTHING;
 		ev.mirror = mirror;
