@@ -26,10 +26,13 @@ static void help(FILE *out)
 	        "  -o, --output FILE  the bundle to write (replaced if it exists; written\n"
 	        "                     under a temporary name, synced, then renamed)\n"
 	        "  --since COMMIT     only the items added after this commit (its id or\n"
-	        "                     first digits, as 'samvydav log' shows them)\n"
+	        "                     first digits, as 'samvydav log' shows them), and\n"
+	        "                     signature updates of items signed again since\n"
 	        "  --since DATE       only the items created on or after YYYY-MM-DD\n"
 	        "  --have FILE        only the items the have-file does not list: what the\n"
-	        "                     mirror that wrote it with 'samvydav have' lacks\n"
+	        "                     mirror that wrote it with 'samvydav have' lacks; and\n"
+	        "                     signature updates (manifest.json and sig/ only) of\n"
+	        "                     items it holds with fewer signatures than here\n"
 	        "  --max-size SIZE    split into FILE.1.tar.zst, FILE.2.tar.zst, ... each at\n"
 	        "                     most SIZE bytes (suffixes K, M, G: 1024-based); a FAT32\n"
 	        "                     stick takes 3900M\n"
@@ -39,7 +42,7 @@ static void help(FILE *out)
 	        "                     pages/, search/: see samvydav-unpack(1)), so that\n"
 	        "                     'tar --zstd -xf FILE' gives a library to read; not with\n"
 	        "                     --max-size. Import and inspect skip these files\n"
-	        "  --json             print {\"files\", \"items\", \"bytes\"} as JSON\n"
+	        "  --json             print {\"files\", \"items\", \"updates\", \"bytes\"}\n"
 	        "  -q, --quiet        no progress, no summary\n"
 	        "\n"
 	        "Exit codes: 2 for a bad option or an item larger than --max-size allows,\n"
@@ -124,7 +127,8 @@ int cmd_export(int argc, char **argv, cli_ctx *ctx)
 			eo.level = (int)v;
 			break;
 		case 'j':
-			if ((code = cli_threads("export", optarg, SVD_THREADS_MAX, &eo.threads)) != 0)
+			if ((code = cli_threads("export", optarg, SVD_THREADS_MAX, &eo.threads)) !=
+			    0)
 				return code;
 			break;
 		case OPT_JSON:
@@ -162,14 +166,18 @@ int cmd_export(int argc, char **argv, cli_ctx *ctx)
 		json_t *files = json_array();
 		for (i = 0; i < res.nfiles; i++)
 			json_array_append_new(files, json_string(res.files[i]));
-		code = cli_print_json(json_pack("{s:o,s:I,s:I}", "files", files, "items",
-		                                (json_int_t)res.items, "bytes",
-		                                (json_int_t)res.bytes));
+		code = cli_print_json(
+		    json_pack("{s:o,s:I,s:I,s:I}", "files", files, "items", (json_int_t)res.items,
+		              "updates", (json_int_t)res.updates, "bytes", (json_int_t)res.bytes));
 	} else if (!quiet) {
 		for (i = 0; i < res.nfiles; i++)
 			printf("%s\n", res.files[i]);
-		fprintf(stderr, "Exported %zu item%s in %zu file%s, %.1f MiB\n", res.items,
-		        res.items == 1 ? "" : "s", res.nfiles, res.nfiles == 1 ? "" : "s",
+		char updates[64] = "";
+		if (res.updates)
+			snprintf(updates, sizeof(updates), " and %zu signature update%s",
+			         res.updates, res.updates == 1 ? "" : "s");
+		fprintf(stderr, "Exported %zu item%s%s in %zu file%s, %.1f MiB\n", res.items,
+		        res.items == 1 ? "" : "s", updates, res.nfiles, res.nfiles == 1 ? "" : "s",
 		        (double)res.bytes / (1024.0 * 1024.0));
 	}
 cleanup:

@@ -1,5 +1,6 @@
 /*
- * cmd_have.c: samvydav have — write the list of items this archive holds.
+ * cmd_have.c: samvydav have — write the list of items this archive holds,
+ * with the key ids that signed each.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,9 +14,11 @@ static void help(FILE *out)
 	fprintf(out, "usage: samvydav have -o FILE [--json]\n"
 	             "\n"
 	             "Write this archive's have-file: its mirror id and the id of every item\n"
-	             "it holds, one a line, sorted. Carried to another mirror (on the same\n"
-	             "stick as the bundles), it lets that mirror export exactly what this one\n"
-	             "lacks: 'samvydav export --have FILE'. The file is written under a\n"
+	             "it holds, one a line, sorted, each with the key ids that signed it\n"
+	             "(format 2). Carried to another mirror (on the same stick as the\n"
+	             "bundles), it lets that mirror export exactly what this one lacks:\n"
+	             "'samvydav export --have FILE' sends the items missing here and the\n"
+	             "signatures missing on items held here. The file is written under a\n"
 	             "temporary name, synced, then renamed into place.\n"
 	             "\n"
 	             "  -o, --output FILE  the have-file to write (replaced if it exists)\n"

@@ -21,6 +21,9 @@ static void help(FILE *out)
 	             "recorded in ARCHIVE/refused/. A damaged bundle (a bad stick, a cut copy)\n"
 	             "still gives every intact item; the damaged places are reported. The\n"
 	             "bundle file is never changed. Importing a bundle twice changes nothing.\n"
+	             "A signature update (a co-signature sent for an item this archive holds)\n"
+	             "is checked with the item held here and counted as co-signed; one for an\n"
+	             "item not held here is skipped and reported, and is no error.\n"
 	             "\n"
 	             "  --json        one JSON object per bundle: counts, refusals, damage\n"
 	             "  -q, --quiet   no progress, no summary (problems are still reported)\n"
@@ -31,7 +34,7 @@ static void help(FILE *out)
 typedef struct istate {
 	const char *bundle;
 	int json, progress, quiet;
-	json_t *refusals, *damage;
+	json_t *refusals, *damage, *skips;
 	size_t items;
 } istate;
 
@@ -62,6 +65,22 @@ static int on_item(const svd_verdict *v, void *payload)
 	return 0;
 }
 
+/* A signature update: applied or refused like an item, or skipped (not held here). */
+static int on_update(const char *id, const svd_verdict *v, const char *why, void *payload)
+{
+	istate *s = payload;
+
+	if (v)
+		return on_item(v, payload);
+	s->items++;
+	if (!s->quiet)
+		fprintf(stderr, "%ssamvydav: %s: %s: skipped: %s\n", s->progress ? "\n" : "",
+		        s->bundle, id, why);
+	if (s->json)
+		json_array_append_new(s->skips, json_pack("{s:s,s:s}", "id", id, "why", why));
+	return 0;
+}
+
 static void on_damage(uint64_t offset, uint64_t length, const char *what, void *payload)
 {
 	istate *s = payload;
@@ -86,7 +105,7 @@ static void on_progress(uint64_t items, uint64_t bytes, void *payload)
 
 static int import_one(svd_archive *a, const char *bundle, istate *s)
 {
-	svd_bundle_cbs cbs = {on_item, on_damage, on_progress, s};
+	svd_bundle_cbs cbs = {on_item, on_damage, on_progress, s, on_update};
 	svd_bundle_stats st;
 	svd_txn *txn = NULL;
 	char commit[SVD_COMMIT_HEX_LEN + 1] = "";
@@ -112,25 +131,33 @@ static int import_one(svd_archive *a, const char *bundle, istate *s)
 		const svd_txn_stats *ts = svd_txn_stats_get(txn);
 		if (s->json) {
 			int out = cli_print_json(json_pack(
-			    "{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O}",
+			    "{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O,"
+			    "s:O}",
 			    "bundle", bundle, "commit", commit, "mirror", st.mirror, "created",
 			    st.created, "declared", (json_int_t)st.declared, "read",
 			    (json_int_t)st.items, "added", (json_int_t)ts->added, "cosigned",
 			    (json_int_t)ts->cosigned, "unchanged", (json_int_t)ts->unchanged,
 			    "refused", (json_int_t)st.refused, "lost", (json_int_t)st.lost,
+			    "updates", (json_int_t)st.updates, "skipped", (json_int_t)st.skipped,
 			    "damaged_frames", (json_int_t)st.damaged, "index", st.has_index,
-			    "refusals", s->refusals, "damage", s->damage));
+			    "refusals", s->refusals, "damage", s->damage, "skips", s->skips));
 			if (out != EXIT_OK)
 				code = out;
 			json_array_clear(s->refusals);
 			json_array_clear(s->damage);
+			json_array_clear(s->skips);
 		} else if (!s->quiet) {
+			char skipped[96] = "";
+			if (st.skipped)
+				snprintf(skipped, sizeof(skipped),
+				         ", %zu signature update%s skipped (not held here)",
+				         st.skipped, st.skipped == 1 ? "" : "s");
 			fprintf(stderr,
 			        "%s: %zu items: %zu added, %zu co-signed, %zu already here, %zu "
 			        "refused, "
-			        "%zu lost to damage%s%s\n",
+			        "%zu lost to damage%s%s%s\n",
 			        bundle, st.declared ? st.declared : st.items, ts->added,
-			        ts->cosigned, ts->unchanged, st.refused, st.lost,
+			        ts->cosigned, ts->unchanged, st.refused, st.lost, skipped,
 			        *commit ? "; commit " : "", commit);
 		}
 	}
@@ -173,6 +200,7 @@ int cmd_import(int argc, char **argv, cli_ctx *ctx)
 	s.progress = cli_progress_wanted(quiet) && !s.json;
 	s.refusals = json_array();
 	s.damage = json_array();
+	s.skips = json_array();
 	for (i = optind; i < argc; i++) {
 		int r = import_one(a, argv[i], &s);
 		/* the worst outcome decides: a failure over a refusal over success */
@@ -181,6 +209,7 @@ int cmd_import(int argc, char **argv, cli_ctx *ctx)
 	}
 	json_decref(s.refusals);
 	json_decref(s.damage);
+	json_decref(s.skips);
 	svd_archive_free(a);
 	return code;
 }

@@ -30,7 +30,7 @@ static void help(FILE *out)
 
 typedef struct pstate {
 	int json;
-	json_t *items, *damage;
+	json_t *items, *damage, *updates;
 } pstate;
 
 static int on_item(const svd_verdict *v, void *payload)
@@ -87,6 +87,21 @@ static int on_item(const svd_verdict *v, void *payload)
 	return 0;
 }
 
+/* A signature update: inspect has no item to check it with, and says so. */
+static int on_update(const char *id, const svd_verdict *v, const char *why, void *payload)
+{
+	pstate *s = payload;
+
+	if (v)
+		return on_item(v, payload);
+	if (s->json) {
+		json_array_append_new(s->updates, json_pack("{s:s,s:s}", "id", id, "why", why));
+		return 0;
+	}
+	printf("%.12s  %-5s  %-10s  %-8s  %s\n", id, "-", "update", "-", why);
+	return 0;
+}
+
 static void on_damage(uint64_t offset, uint64_t length, const char *what, void *payload)
 {
 	pstate *s = payload;
@@ -104,7 +119,7 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 	svd_archive *a = NULL;
 	svd_trust *trust = NULL;
 	svd_bundle_stats st;
-	svd_bundle_cbs cbs = {on_item, on_damage, NULL, &s};
+	svd_bundle_cbs cbs = {on_item, on_damage, NULL, &s, on_update};
 	size_t i;
 	int c, error, code = EXIT_OK;
 
@@ -147,6 +162,7 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 	}
 	s.items = json_array();
 	s.damage = json_array();
+	s.updates = json_array();
 	error = svd_bundle_inspect(argv[optind], trust, &cbs, &st);
 	if (error < 0 && error != SVD_ECORRUPT) {
 		code = cli_fail(error);
@@ -154,25 +170,31 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 	}
 	code = error == SVD_ECORRUPT ? EXIT_REFUSED : EXIT_OK;
 	if (s.json) {
-		int out = cli_print_json(
-		    json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O}", "bundle",
-		              argv[optind], "mirror", st.mirror, "created", st.created, "declared",
-		              (json_int_t)st.declared, "read", (json_int_t)st.items, "accepted",
-		              (json_int_t)st.accepted, "refused", (json_int_t)st.refused, "lost",
-		              (json_int_t)st.lost, "damaged_frames", (json_int_t)st.damaged,
-		              "index", st.has_index, "items", s.items, "damage", s.damage));
+		int out = cli_print_json(json_pack(
+		    "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O,s:O}", "bundle", argv[optind],
+		    "mirror", st.mirror, "created", st.created, "declared", (json_int_t)st.declared,
+		    "read", (json_int_t)st.items, "accepted", (json_int_t)st.accepted, "refused",
+		    (json_int_t)st.refused, "lost", (json_int_t)st.lost, "damaged_frames",
+		    (json_int_t)st.damaged, "index", st.has_index, "items", s.items, "damage",
+		    s.damage, "updates", s.updates));
 		if (out != EXIT_OK)
 			code = out;
 	} else {
 		printf("%s: from mirror %s, written %s: %zu items declared, %zu read, %zu would "
-		       "be accepted, %zu refused, %zu lost to damage\n",
+		       "be accepted, %zu refused, %zu lost to damage",
 		       argv[optind], st.mirror[0] ? st.mirror : "?",
 		       st.created[0] ? st.created : "?", st.declared, st.items, st.accepted,
 		       st.refused, st.lost);
+		if (st.updates)
+			printf("; of those read, %zu signature update%s (checked only by an "
+			       "import into an archive that holds the item)",
+			       st.updates, st.updates == 1 ? "" : "s");
+		printf("\n");
 	}
 cleanup:
 	json_decref(s.items);
 	json_decref(s.damage);
+	json_decref(s.updates);
 	svd_trust_free(trust);
 	svd_archive_free(a);
 	return code;

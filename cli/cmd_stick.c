@@ -360,6 +360,7 @@ int cmd_stick(int argc, char **argv, cli_ctx *ctx)
 			const svd_stick_mirror *r = &res.mirrors[i];
 			m = mirror_json(&s, r->name);
 			json_object_set_new(m, "items", json_integer((json_int_t)r->items));
+			json_object_set_new(m, "updates", json_integer((json_int_t)r->updates));
 			json_object_set_new(m, "bytes", json_integer((json_int_t)r->bytes));
 			json_object_set_new(m, "left", json_integer((json_int_t)r->left));
 			json_object_set_new(m, "refused", json_boolean(r->refused));

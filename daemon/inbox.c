@@ -99,9 +99,11 @@ void svdd_log_imported(const svdd_inbox *ib, const char *path, const char *outco
 	else
 		svdd_log(strcmp(outcome, "imported") ? SVDD_WARN : SVDD_INFO,
 		         "inbox: %s: imported: %zu items: %zu added, %zu co-signed, %zu "
-		         "already here, %zu refused, %zu lost to damage%s%.12s",
+		         "already here, %zu refused, %zu lost to damage, %zu signature updates "
+		         "skipped (not held here)%s%.12s",
 		         path, bs->declared ? bs->declared : bs->items, ts->added, ts->cosigned,
-		         ts->unchanged, bs->refused, bs->lost, *commit ? "; main at " : "", commit);
+		         ts->unchanged, bs->refused, bs->lost, bs->skipped,
+		         *commit ? "; main at " : "", commit);
 }
 
 /*
@@ -115,7 +117,7 @@ static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path)
 	svd_bundle_stats bs;
 	svd_txn *txn = NULL;
 	ictx x = {path};
-	svd_bundle_cbs cbs = {svdd_on_item, svdd_on_damage, NULL, &x};
+	svd_bundle_cbs cbs = {svdd_on_item, svdd_on_damage, NULL, &x, NULL};
 	const record *known;
 	int fd, error, ret = IMP_DONE;
 

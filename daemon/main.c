@@ -130,7 +130,8 @@ static void drain_signal_pipe(void)
  */
 static int take_daemon_lock(const char *archive)
 {
-	char path[4096], pid[32], *p = svd_archive_place_path(archive, SVD_PLACE_DAEMON_LOCK, NULL, 0);
+	char path[4096], pid[32],
+	    *p = svd_archive_place_path(archive, SVD_PLACE_DAEMON_LOCK, NULL, 0);
 	ssize_t n;
 	int fd;
 
@@ -467,7 +468,8 @@ static void last_full_write(const char *archive, const char *commit)
 
 /*
  * The incremental bundle: what main gained since the last full bundle, for a
- * courier or a peer that took that one. Written before the full bundle, so
+ * courier or a peer that took that one: new items whole, and signature
+ * updates of items signed again since. Written before the full bundle, so
  * the full one stays the newest (/bundle/latest).
  */
 static void outbox_new(svd_archive *a, const daemon_state *d, const char *stamp, const char *since,
@@ -488,8 +490,11 @@ static void outbox_new(svd_archive *a, const daemon_state *d, const char *stamp,
 		svdd_log(SVDD_WARN, "outbox: cannot write %s (the full bundle still goes): %s",
 		         path, svd_error_last());
 	else
-		svdd_log(SVDD_INFO, "outbox: wrote %s: %zu items new since the last full bundle",
-		         path, result.items);
+		svdd_log(
+		    SVDD_INFO,
+		    "outbox: wrote %s: %zu items new since the last full bundle, %zu signature "
+		    "updates",
+		    path, result.items, result.updates);
 	svd_export_result_clear(&result);
 }
 

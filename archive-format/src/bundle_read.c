@@ -260,6 +260,8 @@ typedef struct reader {
 	uint32_t index_items;
 	uint8_t (*meta_ids)[32]; /* BUNDLE.json's ids, sorted */
 	size_t meta_count;
+	uint8_t (*meta_updates)[32]; /* its signature updates (format 2), sorted */
+	size_t meta_nupdates;
 	int meta_seen;
 
 	ZSTD_DCtx *dctx;
@@ -284,6 +286,7 @@ typedef struct reader {
 	size_t nents, capents;
 	int bad_entry; /* a refused entry belongs to this item */
 	char bad_path[160], bad_why[256];
+	int update; /* it is a signature update (BUNDLE.json's "updates") */
 
 	const svd_bundle_cbs *cbs;
 	svd_bundle_stats *st;
@@ -761,6 +764,7 @@ static void item_clear(reader *r)
 	r->nents = 0;
 	r->id[0] = '\0';
 	r->bad_entry = 0;
+	r->update = 0;
 	if (r->body) {
 		r->body->len = 0;
 		r->body->have = 0;
@@ -780,9 +784,35 @@ static int report(reader *r, const svd_verdict *v)
 			r->fatal = error;
 		return 1;
 	}
-	if (r->cbs && r->cbs->item && r->cbs->item(v, r->cbs->payload) != 0)
+	if (r->update && r->cbs && r->cbs->update) {
+		if (r->cbs->update(r->id, v, NULL, r->cbs->payload) != 0)
+			r->stop = 1;
+	} else if (r->cbs && r->cbs->item && r->cbs->item(v, r->cbs->payload) != 0) {
 		r->stop = 1;
+	}
 	return r->stop;
+}
+
+static int id_cmp32(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/* Is the item being read a signature update that BUNDLE.json lists? */
+static int is_update(const reader *r)
+{
+	uint8_t raw[32];
+
+	return r->meta_nupdates && svd_hex_decode(raw, 32, r->id) == 0 &&
+	       bsearch(raw, r->meta_updates, r->meta_nupdates, 32, id_cmp32) != NULL;
+}
+
+/* A signature update skipped: counted, and the caller told why. */
+static void skip_update(reader *r, const char *why)
+{
+	r->st->skipped++;
+	if (r->cbs && r->cbs->update && r->cbs->update(r->id, NULL, why, r->cbs->payload) != 0)
+		r->stop = 1;
 }
 
 /*
@@ -835,8 +865,30 @@ static int item_finish(reader *r)
 
 	if (!r->id[0])
 		return 0;
+	if ((r->update = is_update(r)) != 0) {
+		r->st->updates++;
+		for (i = 0; i < r->nents && !r->bad_entry; i++)
+			if (strcmp(r->ents[i].path, "manifest.json") &&
+			    strncmp(r->ents[i].path, "sig/", 4)) {
+				r->bad_entry = 1;
+				snprintf(r->bad_path, sizeof(r->bad_path), "%.150s",
+				         r->ents[i].path);
+				snprintf(r->bad_why, sizeof(r->bad_why),
+				         "a signature update holds only manifest.json and sig/ "
+				         "(SPEC 9.2)");
+			}
+	}
 	if (r->bad_entry) {
 		error = refuse_item(r, r->bad_path, "layout", r->bad_why);
+		item_clear(r);
+		return error;
+	}
+	if (r->update && !r->sk->update_gate) {
+		/* inspect and extract: the item it updates is not at hand */
+		r->st->items++;
+		if ((error = drop_item(r, SVD_BUNDLE_DROP_SKIPPED)) == 0)
+			skip_update(r, "a signature update: only an import into an archive that "
+			               "holds the item applies it");
 		item_clear(r);
 		return error;
 	}
@@ -854,13 +906,19 @@ static int item_finish(reader *r)
 	}
 	snprintf(source, sizeof(source), "frame at %llu", (unsigned long long)r->frame_start);
 	r->st->items++;
-	if (r->sk->item_gate)
+	if (r->update)
+		error = r->sk->update_gate(r->sk->ctx, r->id, ents, r->nents, source, &v);
+	else if (r->sk->item_gate)
 		error = r->sk->item_gate(r->sk->ctx, ents, r->nents, source, &v);
 	else if ((error = svd_item_check_ext(&v, r->id, ents, r->nents, r->trust,
 	                                     SVD_CHECK_DROP_BAD_SIGS)) >= 0)
 		error = svd_verdict_set_source(v, source);
 	if (error < 0) {
 		r->fatal = error;
+		goto cleanup;
+	}
+	if (!v) { /* an update of an item not held here */
+		skip_update(r, "a signature update of an item this archive does not hold");
 		goto cleanup;
 	}
 	if (svd_verdict_ok(v))
@@ -1049,16 +1107,63 @@ static int add_entry(reader *r, rentry **out)
 	return 0;
 }
 
-/* BUNDLE.json: canonical, the members of 9.2, ids sorted and unique. */
+/*
+ * A list of ids of BUNDLE.json into *out (sorted, unique: n * 32 bytes,
+ * the caller's): 0; -1 with damage reported; the fatal error.
+ */
+static int meta_id_list(reader *r, uint8_t (**out)[32], json_t *list, const char *name)
+{
+	uint8_t(*v)[32];
+	json_t *x;
+	size_t i;
+
+	if (!(v = malloc(json_array_size(list) * 32 + 1)))
+		return r->fatal = svd_error_set(SVD_ERROR, "out of memory");
+	json_array_foreach(list, i, x)
+	{
+		if (!json_is_string(x) || !svd_id_valid(json_string_value(x)) ||
+		    svd_hex_decode(v[i], 32, json_string_value(x)) < 0 ||
+		    (i > 0 && memcmp(v[i - 1], v[i], 32) >= 0)) {
+			r->st->damaged++;
+			damage(r, r->frame_start, 0,
+			       "BUNDLE.json: %s[%zu] is not an item id in sorted order", name, i);
+			free(v);
+			return -1;
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+/* Does a sorted list of ids share one with another? */
+static int lists_meet(uint8_t (*a)[32], size_t na, uint8_t (*b)[32], size_t nb)
+{
+	size_t i = 0, j = 0;
+
+	while (i < na && j < nb) {
+		int c = memcmp(a[i], b[j], 32);
+		if (c == 0)
+			return 1;
+		i += c < 0;
+		j += c > 0;
+	}
+	return 0;
+}
+
+/*
+ * BUNDLE.json: canonical, the members of 9.2 for its format (1: format,
+ * created, mirror, count, ids; 2: and updates), ids and updates sorted,
+ * unique and apart. Anything else is damage of frame 0: the items are
+ * still read, and without its list of updates none is taken for one.
+ */
 static int read_meta(reader *r, struct archive *ar, uint64_t size)
 {
 	char *buf = NULL;
-	json_t *j = NULL, *ids, *x;
+	json_t *j = NULL, *ids, *updates;
 	rentry tmp = {0};
-	size_t i;
+	json_int_t format;
 	const char *s;
 	int perr;
-	int ok = 0;
 
 	if (size > SVD_BUNDLE_META_MAX) {
 		r->st->damaged++;
@@ -1085,48 +1190,55 @@ static int read_meta(reader *r, struct archive *ar, uint64_t size)
 		goto done;
 	}
 	ids = json_object_get(j, "ids");
-	if (json_object_size(j) != 5 ||
-	    json_integer_value(json_object_get(j, "format")) != SVD_BUNDLE_FORMAT ||
+	updates = json_object_get(j, "updates");
+	format = json_integer_value(json_object_get(j, "format"));
+	if (json_is_integer(json_object_get(j, "format")) && format > SVD_BUNDLE_FORMAT) {
+		r->st->damaged++;
+		damage(r, r->frame_start, 0,
+		       "BUNDLE.json is of format %lld, newer than this samvydav reads (%d); its "
+		       "items are read as items",
+		       (long long)format, SVD_BUNDLE_FORMAT);
+		goto done;
+	}
+	if (json_object_size(j) != (format == 2 ? 6u : 5u) || (format != 1 && format != 2) ||
 	    !json_is_string(json_object_get(j, "created")) ||
 	    !json_is_string(json_object_get(j, "mirror")) ||
 	    !json_is_integer(json_object_get(j, "count")) || !json_is_array(ids) ||
 	    json_array_size(ids) != (size_t)json_integer_value(json_object_get(j, "count")) ||
-	    json_array_size(ids) > SVD_BUNDLE_MAX_ITEMS) {
+	    (format == 2 && !json_is_array(updates)) ||
+	    json_array_size(ids) + json_array_size(updates) > SVD_BUNDLE_MAX_ITEMS) {
 		r->st->damaged++;
 		damage(r, r->frame_start, 0,
-		       "BUNDLE.json is not a format-1 bundle description (format, created, "
-		       "mirror, count, ids)");
+		       "BUNDLE.json is not a bundle description of format 1 (format, created, "
+		       "mirror, count, ids) or 2 (and updates)");
 		goto done;
 	}
-	if (!(r->meta_ids = malloc(json_array_size(ids) * 32 + 1))) {
-		r->fatal = svd_error_set(SVD_ERROR, "out of memory");
-		goto done;
-	}
-	json_array_foreach(ids, i, x)
-	{
-		if (!json_is_string(x) || !svd_id_valid(json_string_value(x)) ||
-		    svd_hex_decode(r->meta_ids[i], 32, json_string_value(x)) < 0 ||
-		    (i > 0 && memcmp(r->meta_ids[i - 1], r->meta_ids[i], 32) >= 0)) {
-			r->st->damaged++;
-			damage(r, r->frame_start, 0,
-			       "BUNDLE.json: ids[%zu] is not an item id in sorted order", i);
-			free(r->meta_ids);
-			r->meta_ids = NULL;
-			goto done;
-		}
-	}
+	if ((perr = meta_id_list(r, &r->meta_ids, ids, "ids")) < 0 ||
+	    (format == 2 && (perr = meta_id_list(r, &r->meta_updates, updates, "updates")) < 0))
+		goto fail;
 	r->meta_count = json_array_size(ids);
+	r->meta_nupdates = format == 2 ? json_array_size(updates) : 0;
+	if (lists_meet(r->meta_ids, r->meta_count, r->meta_updates, r->meta_nupdates)) {
+		r->st->damaged++;
+		damage(r, r->frame_start, 0,
+		       "BUNDLE.json: an id is both an item and a signature update");
+		goto fail;
+	}
 	s = json_string_value(json_object_get(j, "mirror"));
 	snprintf(r->st->mirror, sizeof(r->st->mirror), "%s", strlen(s) == 32 ? s : "");
 	s = json_string_value(json_object_get(j, "created"));
 	snprintf(r->st->created, sizeof(r->st->created), "%s", strlen(s) == 20 ? s : "");
 	r->meta_seen = 1;
-	ok = 1;
+	goto done;
+fail:
+	free(r->meta_ids);
+	free(r->meta_updates);
+	r->meta_ids = r->meta_updates = NULL;
+	r->meta_count = r->meta_nupdates = 0;
 done:
-	(void)ok;
 	json_decref(j);
 	free(buf);
-	return 0;
+	return r->fatal ? r->fatal : 0;
 }
 
 /*
@@ -1393,7 +1505,9 @@ static int read_frames(reader *r)
 /* Items the bundle declares but that were not read whole. */
 static void count_lost(reader *r)
 {
-	size_t declared = r->meta_seen ? r->meta_count : r->frames ? r->index_items : 0;
+	size_t declared = r->meta_seen ? r->meta_count + r->meta_nupdates
+	                  : r->frames  ? r->index_items
+	                               : 0;
 
 	r->st->declared = declared;
 	r->st->lost = declared > r->st->items ? declared - r->st->items : 0;
@@ -1478,6 +1592,7 @@ cleanup:
 	free(r.frames);
 	free(r.index_ids);
 	free(r.meta_ids);
+	free(r.meta_updates);
 	close(r.fd);
 	if (stats)
 		*stats = st;

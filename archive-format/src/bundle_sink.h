@@ -43,6 +43,9 @@ typedef enum svd_bundle_drop {
 	SVD_BUNDLE_DROP_REFUSED = 0,
 	/* lost with a damaged frame, or given up (an error, a stop) */
 	SVD_BUNDLE_DROP_LOST,
+	/* a signature update the sink has no update_gate for (inspect, extract):
+	   taken back, counted nowhere */
+	SVD_BUNDLE_DROP_SKIPPED,
 } svd_bundle_drop;
 
 typedef struct svd_bundle_sink {
@@ -83,6 +86,19 @@ typedef struct svd_bundle_sink {
 	void (*damage)(void *ctx, uint64_t offset, uint64_t length, const char *what);
 
 	void *ctx;
+
+	/*
+	 * Instead of item_gate for a signature update (SPEC.md, 9.2: an item
+	 * BUNDLE.json lists under "updates", whose entries the reader has
+	 * checked are manifest.json and sig/ files only): complete it with
+	 * the payload of the item held here and run the gate, as item_gate.
+	 * *out NULL and 0 returned: the item is not held here, and the update
+	 * was skipped; the sink has ended the item (taken back what it had of
+	 * it) either way. NULL: the reader skips every update, and ends it
+	 * with item_drop (SVD_BUNDLE_DROP_SKIPPED).
+	 */
+	int (*update_gate)(void *ctx, const char *id, const svd_entry *entries, size_t n,
+	                   const char *source, svd_verdict **out);
 } svd_bundle_sink;
 
 /*

@@ -44,7 +44,7 @@
 
 #define STREAM_AT       (8u * 1024 * 1024) /* an item past this is streamed in its own frame */
 #define SPLIT_SUFFIX    ".tar.zst"
-#define META_FIXED_JSON 256 /* BUNDLE.json without its ids, generously */
+#define META_FIXED_JSON 256 /* BUNDLE.json without its ids and updates, generously */
 
 /* One frame of a bundle as the index describes it. */
 typedef struct frame_rec {
@@ -89,6 +89,7 @@ typedef struct extra_out {
 struct svd_bundle_writer {
 	char mirror[SVD_MIRROR_ID_LEN + 1];
 	const char *const *ids; /* the items, in the order they come */
+	const uint8_t *updates; /* which of them are signature updates, or NULL */
 	size_t n;
 	svd_progress_cb progress;
 	void *payload;
@@ -329,26 +330,39 @@ static int tar_entry(struct archive *ar, const char *path, const void *data, siz
 	return error;
 }
 
-/* The first frame of a bundle: BUNDLE.json for items [first, first + count), compressed. */
+/*
+ * The first frame of a bundle: BUNDLE.json for items [first, first + count),
+ * compressed. Format 1 when none of them is a signature update, so that a
+ * reader that knows only format 1 reads it as before; format 2, with the
+ * updates apart, when some are (SPEC.md, 9.2).
+ */
 static int meta_frame(svd_bundle_writer *w, uint8_t **out, size_t *out_len, size_t *usize,
                       size_t first, size_t count)
 {
-	json_t *o = NULL, *ids = NULL;
+	json_t *o = NULL, *ids = NULL, *updates = NULL;
 	char *json = NULL;
-	size_t len, cap = 0, i;
+	size_t len, cap = 0, i, whole = 0;
 	membuf tar = {0};
 	struct archive *ar = NULL;
 	const char *failure;
 	int error = SVD_ERROR;
 
 	*out = NULL;
-	if (!(ids = json_array()))
+	if (!(ids = json_array()) || !(updates = json_array()))
 		goto nomem;
-	for (i = 0; i < count; i++)
-		if (json_array_append_new(ids, json_string(w->ids[first + i])) < 0)
+	for (i = 0; i < count; i++) {
+		int up = w->updates && w->updates[first + i];
+		if (json_array_append_new(up ? updates : ids, json_string(w->ids[first + i])) < 0)
 			goto nomem;
-	o = json_pack("{s:i,s:s,s:s,s:I,s:O}", "format", SVD_BUNDLE_FORMAT, "created", w->created,
-	              "mirror", w->mirror, "count", (json_int_t)count, "ids", ids);
+		whole += !up;
+	}
+	if (json_array_size(updates))
+		o = json_pack("{s:i,s:s,s:s,s:I,s:O,s:O}", "format", 2, "created", w->created,
+		              "mirror", w->mirror, "count", (json_int_t)whole, "ids", ids,
+		              "updates", updates);
+	else
+		o = json_pack("{s:i,s:s,s:s,s:I,s:O}", "format", 1, "created", w->created, "mirror",
+		              w->mirror, "count", (json_int_t)whole, "ids", ids);
 	if (!o)
 		goto nomem;
 	if ((error = svd_canon_dump(&json, &len, o)) < 0)
@@ -381,6 +395,7 @@ cleanup:
 	free(json);
 	json_decref(o);
 	json_decref(ids);
+	json_decref(updates);
 	return error;
 }
 
@@ -911,6 +926,7 @@ int svd_bundle_writer_new(svd_bundle_writer **out, const char *output,
 	w->out.fd = -1;
 	snprintf(w->mirror, sizeof(w->mirror), "%s", opts->mirror);
 	w->ids = opts->ids;
+	w->updates = opts->updates;
 	w->n = opts->n;
 	w->progress = opts->progress;
 	w->payload = opts->payload;

@@ -34,6 +34,8 @@ typedef struct svd_bundle_writer_opts {
 	unsigned threads;         /* compression workers; 0: one per core */
 	svd_progress_cb progress; /* items and bytes written so far; may be NULL */
 	void *payload;            /* for progress */
+	const uint8_t *updates;   /* n flags, 1 for a signature update (manifest.json and sig/
+	                             only, SPEC.md 9.2), or NULL for none (borrowed, as ids) */
 } svd_bundle_writer_opts;
 
 /* One file of an item, as a tar entry: its path in the bundle and its bytes (borrowed). */

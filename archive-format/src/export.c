@@ -31,14 +31,26 @@
 
 #define PREFETCH_BYTES (8u * 1024 * 1024)
 
-/* The items chosen: indexes into the list of the view's commit, in id order. */
+/*
+ * The items chosen: indexes into the list of the view's commit, in id
+ * order, and how each goes. Each filter votes for an item to go whole or
+ * as a signature update (its manifest and sig/ only, SPEC.md 9.2), or
+ * takes it out; an item goes as an update only when every vote was for
+ * one, so a filter that says the receiver lacks it wins.
+ */
+enum { VOTE_WHOLE = 1, VOTE_UPDATE = 2 };
+
 typedef struct chosen {
 	svd_store_items *l;
 	size_t *sel;
-	size_t n;
+	uint8_t *votes; /* per sel: VOTE_* bits; after choose(), 1 for an update, else 0 */
+	size_t n, nupdates;
 } chosen;
 
-/* Keep the items not in the commit's tree (both lists are in id order). */
+/*
+ * Items not in the commit's tree go whole; items there with another folder
+ * (signatures added since) as updates; the rest stay (both lists in id order).
+ */
 static int filter_since_commit(chosen *ch, svd_archive *a, const char *hex)
 {
 	svd_store_items *old = NULL;
@@ -53,8 +65,14 @@ static int filter_since_commit(chosen *ch, svd_archive *a, const char *hex)
 		int c = 1;
 		while (j < nold && (c = strcmp(svd_store_items_id(old, j), id)) < 0)
 			j++;
-		if (j < nold && c == 0)
-			continue;
+		if (j < nold && c == 0) {
+			if (svd_store_items_same(ch->l, ch->sel[i], old, j))
+				continue;
+			ch->votes[i] |= VOTE_UPDATE;
+		} else {
+			ch->votes[i] |= VOTE_WHOLE;
+		}
+		ch->votes[k] = ch->votes[i];
 		ch->sel[k++] = ch->sel[i];
 	}
 	ch->n = k;
@@ -84,27 +102,92 @@ static int filter_since_date(chosen *ch, const svd_view *v, const char *date)
 		return error;
 	for (i = 0; i < ch->n; i++) {
 		const svd_view_item *it = svd_view_find(v, svd_store_items_id(ch->l, ch->sel[i]));
-		if (it && it->created[0] && strncmp(it->created, date, 10) >= 0)
+		if (it && it->created[0] && strncmp(it->created, date, 10) >= 0) {
+			ch->votes[k] = ch->votes[i] | VOTE_WHOLE;
 			ch->sel[k++] = ch->sel[i];
+		}
 	}
 	ch->n = k;
 	return 0;
 }
 
-static int filter_have(chosen *ch, const char *path)
+/* The key id of a signature file's name in an item ("sig/KEYID.minisig"): 0, or -1 for another file. */
+static int sig_keyid(char out[SVD_KEYID_HEX_LEN + 1], const char *name)
 {
+	static const char suffix[] = ".minisig";
+
+	if (strncmp(name, "sig/", 4) ||
+	    strlen(name) != 4 + SVD_KEYID_HEX_LEN + sizeof(suffix) - 1 ||
+	    strcmp(name + 4 + SVD_KEYID_HEX_LEN, suffix))
+		return -1;
+	memcpy(out, name + 4, SVD_KEYID_HEX_LEN);
+	out[SVD_KEYID_HEX_LEN] = '\0';
+	return svd_keyid_valid(out) ? 0 : -1;
+}
+
+/*
+ * Does the have-file's mirror lack a signature of item i of l (one of its
+ * sig/KEYID.minisig by a key the have-file does not list for it)?
+ */
+static int lacks_signature(int *out, svd_store_reader *r, const svd_store_items *l, size_t i,
+                           const svd_have *h)
+{
+	svd_store_item *it = NULL;
+	size_t k;
+	int error;
+
+	*out = 0;
+	if ((error = svd_store_item_open(&it, r, l, i)) < 0)
+		return error;
+	for (k = 0; k < svd_store_item_count(it) && !*out; k++) {
+		char keyid[SVD_KEYID_HEX_LEN + 1];
+		if (sig_keyid(keyid, svd_store_item_name(it, k)) == 0 &&
+		    !svd_have_signed(h, svd_store_items_id(l, i), keyid))
+			*out = 1;
+	}
+	svd_store_item_free(it);
+	return 0;
+}
+
+/*
+ * Items the have-file does not list go whole; with a have-file of format 2,
+ * items it lists without a signature we hold go as updates; the rest stay.
+ * A have-file of format 1 says nothing of signatures (and its mirror reads
+ * no updates): what it lists stays, as before.
+ */
+static int filter_have(chosen *ch, svd_archive *a, const char *path)
+{
+	svd_store_reader *r = NULL;
 	svd_have *h = NULL;
 	size_t i, k = 0;
 	int error;
 
 	if ((error = svd_have_read(&h, path)) < 0)
 		return error;
-	for (i = 0; i < ch->n; i++)
-		if (!svd_have_contains(h, svd_store_items_id(ch->l, ch->sel[i])))
-			ch->sel[k++] = ch->sel[i];
+	if (svd_have_format(h) >= 2 && (error = svd_store_reader_open(&r, a)) < 0)
+		goto cleanup;
+	for (i = 0; i < ch->n; i++) {
+		const char *id = svd_store_items_id(ch->l, ch->sel[i]);
+		int lacks = 0;
+		if (!svd_have_contains(h, id)) {
+			ch->votes[i] |= VOTE_WHOLE;
+		} else if (r) {
+			if ((error = lacks_signature(&lacks, r, ch->l, ch->sel[i], h)) < 0)
+				goto cleanup;
+			if (!lacks)
+				continue;
+			ch->votes[i] |= VOTE_UPDATE;
+		} else {
+			continue;
+		}
+		ch->votes[k] = ch->votes[i];
+		ch->sel[k++] = ch->sel[i];
+	}
 	ch->n = k;
+cleanup:
+	svd_store_reader_free(r);
 	svd_have_free(h);
-	return 0;
+	return error;
 }
 
 /*
@@ -127,7 +210,8 @@ static int choose(chosen *ch, svd_archive *a, const svd_export_opts *opts)
 	if ((error = svd_store_items_list(&ch->l, a, svd_view_commit(v))) < 0)
 		goto cleanup;
 	n = svd_store_items_count(ch->l);
-	if (!(ch->sel = malloc((n ? n : 1) * sizeof(*ch->sel)))) {
+	if (!(ch->sel = malloc((n ? n : 1) * sizeof(*ch->sel))) ||
+	    !(ch->votes = calloc(n ? n : 1, 1))) {
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
 	}
@@ -138,8 +222,12 @@ static int choose(chosen *ch, svd_archive *a, const svd_export_opts *opts)
 		goto cleanup;
 	if (opts->since_date && (error = filter_since_date(ch, v, opts->since_date)) < 0)
 		goto cleanup;
-	if (opts->have_path && (error = filter_have(ch, opts->have_path)) < 0)
+	if (opts->have_path && (error = filter_have(ch, a, opts->have_path)) < 0)
 		goto cleanup;
+	for (i = 0; i < ch->n; i++) {
+		ch->votes[i] = ch->votes[i] == VOTE_UPDATE;
+		ch->nupdates += ch->votes[i];
+	}
 cleanup:
 	svd_view_free(v);
 	return error;
@@ -179,8 +267,12 @@ static void pf_item_free(pf_item *pi)
 	free(pi);
 }
 
-/* Item i of the list, every file read, under its path in the bundle. */
-static int pf_read_item(pf_item *pi, svd_store_reader *r, const svd_store_items *l, size_t i)
+/*
+ * Item i of the list, every file read, under its path in the bundle; for a
+ * signature update, only manifest.json and the files of sig/.
+ */
+static int pf_read_item(pf_item *pi, svd_store_reader *r, const svd_store_items *l, size_t i,
+                        int update)
 {
 	char path[SVD_BUNDLE_PATH_MAX];
 	const char *id = svd_store_items_id(l, i);
@@ -194,6 +286,9 @@ static int pf_read_item(pf_item *pi, svd_store_reader *r, const svd_store_items 
 		return svd_error_set(SVD_ERROR, "out of memory");
 	for (k = 0; k < count; k++) {
 		svd_bundle_file *f = &pi->files[pi->n];
+		const char *name = svd_store_item_name(pi->it, k);
+		if (update && strcmp(name, "manifest.json") && strncmp(name, "sig/", 4))
+			continue;
 		if ((size_t)snprintf(path, sizeof(path), "items/%.2s/%s/%s", id, id,
 		                     svd_store_item_name(pi->it, k)) >= sizeof(path))
 			continue;
@@ -228,7 +323,8 @@ static int pf_run(svd_workq *q, void *arg)
 			error = svd_error_set(SVD_ERROR, "out of memory");
 			break;
 		}
-		if ((error = pf_read_item(pi, r, pf->ch->l, pf->ch->sel[i])) < 0) {
+		if ((error = pf_read_item(pi, r, pf->ch->l, pf->ch->sel[i], pf->ch->votes[i])) <
+		    0) {
 			pf_item_free(pi);
 			break;
 		}
@@ -372,7 +468,7 @@ int svd_export(svd_archive *a, const char *output, const svd_export_opts *opts,
 	static const svd_export_opts none = {0};
 	svd_bundle_writer_opts wo = {0};
 	svd_bundle_writer *w = NULL;
-	const char **ids = NULL;
+	const char **ids = NULL, **whole = NULL;
 	chosen ch = {0};
 	size_t i;
 	int error = 0;
@@ -401,6 +497,7 @@ int svd_export(svd_archive *a, const char *output, const svd_export_opts *opts,
 	wo.mirror = svd_archive_mirror_id(a);
 	wo.ids = ids;
 	wo.n = ch.n;
+	wo.updates = ch.nupdates ? ch.votes : NULL;
 	wo.max_size = opts->max_size;
 	wo.threads = opts->threads;
 	wo.progress = opts->progress;
@@ -409,18 +506,31 @@ int svd_export(svd_archive *a, const char *output, const svd_export_opts *opts,
 	    (error = write_items(w, a, &ch)) < 0 || (error = svd_bundle_writer_items_done(w)) < 0)
 		goto cleanup;
 	/* past SVD_BUNDLE_MAX_ITEMS the items go into parts, and the reader with none */
-	if (opts->with_reader && !svd_bundle_writer_split(w) &&
-	    (error = write_reader(w, a, ids, ch.n)) < 0)
-		goto cleanup;
+	if (opts->with_reader && !svd_bundle_writer_split(w)) {
+		/* pages for the whole items only: an update's item is not in the bundle */
+		size_t k = 0;
+		if (!(whole = malloc((ch.n + 1) * sizeof(*whole)))) {
+			error = svd_error_set(SVD_ERROR, "out of memory");
+			goto cleanup;
+		}
+		for (i = 0; i < ch.n; i++)
+			if (!ch.votes[i])
+				whole[k++] = ids[i];
+		if ((error = write_reader(w, a, whole, k)) < 0)
+			goto cleanup;
+	}
 	if ((error = svd_bundle_writer_finish(w, &result->files, &result->nfiles, &result->bytes)) <
 	    0)
 		goto cleanup;
-	result->items = ch.n;
+	result->items = ch.n - ch.nupdates;
+	result->updates = ch.nupdates;
 cleanup:
 	svd_bundle_writer_free(w); /* a failed export leaves nothing: parts written go too */
 	svd_store_items_free(ch.l);
 	free(ch.sel);
+	free(ch.votes);
 	free(ids);
+	free(whole);
 	if (error < 0)
 		svd_export_result_clear(result);
 	return error;
@@ -438,28 +548,68 @@ void svd_export_result_clear(svd_export_result *result)
 	memset(result, 0, sizeof(*result));
 }
 
+/*
+ * The have-file of main, format 2: every item's id and the key ids of its
+ * signatures, read from the names in its sig/ (no signature's bytes).
+ */
 int svd_have_write(svd_archive *a, const char *path)
 {
 	svd_store_items *l = NULL;
+	svd_store_reader *r = NULL;
 	svd_have *h = NULL;
-	const char **ids = NULL;
-	size_t i, n;
+	svd_have_item *items = NULL;
+	char(*keys)[SVD_KEYID_HEX_LEN + 1] = NULL;
+	const char **kp = NULL;
+	size_t i, k, n, nkeys = 0, cap = 0;
+	size_t *first = NULL;
 	int error;
 
-	if ((error = svd_store_items_list(&l, a, NULL)) < 0)
-		return error;
+	if ((error = svd_store_items_list(&l, a, NULL)) < 0 ||
+	    (error = svd_store_reader_open(&r, a)) < 0)
+		goto cleanup;
 	n = svd_store_items_count(l);
-	if (!(ids = malloc((n + 1) * sizeof(*ids)))) {
+	if (!(items = calloc(n + 1, sizeof(*items))) ||
+	    !(first = malloc((n + 1) * sizeof(*first)))) {
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
 	}
-	for (i = 0; i < n; i++)
-		ids[i] = svd_store_items_id(l, i);
-	if ((error = svd_have_from_ids(&h, svd_archive_mirror_id(a), ids, n)) == 0)
+	for (i = 0; i < n; i++) {
+		svd_store_item *it = NULL;
+		if ((error = svd_store_item_open(&it, r, l, i)) < 0)
+			goto cleanup;
+		first[i] = nkeys;
+		for (k = 0; k < svd_store_item_count(it) && error == 0; k++) {
+			char keyid[SVD_KEYID_HEX_LEN + 1];
+			if (sig_keyid(keyid, svd_store_item_name(it, k)) < 0)
+				continue;
+			if ((error = svd_grow(&keys, &cap, nkeys + 1, sizeof(*keys), 1024)) == 0)
+				memcpy(keys[nkeys++], keyid, sizeof(keyid));
+		}
+		svd_store_item_free(it);
+		if (error < 0)
+			goto cleanup;
+	}
+	/* the key ids' pointers once the array has stopped moving */
+	if (!(kp = malloc((nkeys + 1) * sizeof(*kp)))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	for (k = 0; k < nkeys; k++)
+		kp[k] = keys[k];
+	for (i = 0; i < n; i++) {
+		items[i].id = svd_store_items_id(l, i);
+		items[i].keyids = kp + first[i];
+		items[i].nkeys = (i + 1 < n ? first[i + 1] : nkeys) - first[i];
+	}
+	if ((error = svd_have_from_items(&h, svd_archive_mirror_id(a), items, n)) == 0)
 		error = svd_have_save(h, path);
 cleanup:
 	svd_have_free(h);
-	free(ids);
+	free(items);
+	free(first);
+	free(keys);
+	free(kp);
+	svd_store_reader_free(r);
 	svd_store_items_free(l);
 	return error;
 }

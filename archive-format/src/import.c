@@ -9,7 +9,10 @@
  * the operation's pack as it is read, so an item is never held whole in
  * memory; the gate is the stage's, and what it refuses, or what damage
  * cuts short, is taken back out of the pack. Nothing is committed here:
- * the caller's svd_txn_commit() does that.
+ * the caller's svd_txn_commit() does that. A signature update (SPEC.md,
+ * 9.2) is completed with the payload of the item held in main
+ * (svd_stage_finish_update) and merged as any co-signature is; one for an
+ * item not held is skipped.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +74,29 @@ static int on_item_gate(void *ctx, const svd_entry *entries, size_t n, const cha
 	svd_stage_free(im->stage);
 	im->stage = NULL;
 	/* a refusal is a verdict, not a failure of the import */
+	return error == SVD_ECORRUPT ? 0 : error;
+}
+
+/*
+ * A signature update: the item held in main completes it, and the update's
+ * signatures go through the gate with it. One for an item main does not
+ * hold is skipped (no verdict), not refused: the sender thought this
+ * archive held it, and nothing is wrong with the update.
+ */
+static int on_update_gate(void *ctx, const char *id, const svd_entry *entries, size_t n,
+                          const char *source, svd_verdict **out)
+{
+	importer *im = ctx;
+	int error;
+
+	error = svd_stage_finish_update(im->stage, id, entries, n, source, SVD_CHECK_DROP_BAD_SIGS,
+	                                out);
+	svd_stage_free(im->stage);
+	im->stage = NULL;
+	if (error == SVD_ENOTFOUND) {
+		svd_error_clear();
+		return 0;
+	}
 	return error == SVD_ECORRUPT ? 0 : error;
 }
 
@@ -150,6 +176,7 @@ int svd_bundle_import(svd_txn *t, const char *path, const svd_bundle_cbs *cbs,
 	    .item_drop = on_item_drop,
 	    .damage = on_damage,
 	    .ctx = &im,
+	    .update_gate = on_update_gate,
 	};
 	char *dir = svd_txn_refused_dir(t);
 	char stamp[32];

@@ -89,6 +89,23 @@ int svd_stage_add(svd_stage *s, const char *path, const void *data, size_t len);
 int svd_stage_finish(svd_stage *s, const svd_entry *entries, size_t n, const char *source,
                      unsigned flags, svd_verdict **verdict);
 
+/*
+ * A signature update (SPEC.md, 9.2) of the item id: entries (borrowed) are
+ * the update's own, manifest.json and sig/ files, streamed or added like
+ * any item's. The item as main held it when t began completes them: its
+ * payload files (their blobs, in the store already, named and not written
+ * again), so the gate (flags, and SVD_CHECK_SIZES_ONLY: the held payload
+ * was hashed when it entered the store) judges the update's manifest and
+ * signatures with the payload they sign; what passes is merged as in
+ * svd_stage_finish(). The item has ended either way.
+ *
+ * @return as svd_stage_finish(); SVD_ENOTFOUND, *verdict NULL, when main
+ *         does not hold id (not an item staged earlier in t either): the
+ *         update's blobs are taken back and nothing is counted.
+ */
+int svd_stage_finish_update(svd_stage *s, const char *id, const svd_entry *entries, size_t n,
+                            const char *source, unsigned flags, svd_verdict **verdict);
+
 /* Why an item ends without the gate (svd_stage_abandon). */
 typedef enum svd_stage_end {
 	/* refused before the gate (a bad entry, a file not as it is named): counted as refused */

@@ -43,9 +43,9 @@ typedef struct syncer {
 	svd_stick_result *res;
 	char *stick, *root, *bundles, *havedir, *scratch;
 	char *shown_bundles; /* for messages */
-	/* the ids of the sound items the stick carries; compacted (sorted,
-	   unique) when full, so it never holds more than SVD_HAVE_MAX_IDS */
-	char (*carry)[SVD_ID_HEX_LEN + 1];
+	/* the sound items and updates the stick carries, a signature each;
+	   compacted (sorted, unique) when full, never more than SVD_HAVE_MAX_IDS */
+	struct carried *carry;
 	size_t ncarry, capcarry;
 	int quiet;     /* gathering ids only: the caller hears nothing */
 	int stop;      /* a step callback's negative answer */
@@ -137,9 +137,26 @@ static int emitf(syncer *s, svd_stick_step step, const svd_stick_file *f, const 
 
 /* ----------------------------------------------------------------- carried ids */
 
-static int cmp_id(const void *a, const void *b)
+/*
+ * What the stick carries, one entry per signature: an item's id, the key
+ * id of one of its signatures ("" for an item with none noted), and
+ * whether it came as a signature update (which says nothing of whether
+ * another mirror holds the item).
+ */
+typedef struct carried {
+	char id[SVD_ID_HEX_LEN + 1];
+	char key[SVD_KEYID_HEX_LEN + 1];
+	uint8_t update;
+} carried;
+
+static int cmp_carried(const void *a, const void *b)
 {
-	return memcmp(a, b, SVD_ID_HEX_LEN);
+	const carried *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	if (!c)
+		c = strcmp(x->key, y->key);
+	return c ? c : (int)x->update - (int)y->update;
 }
 
 static void carry_compact(syncer *s)
@@ -147,18 +164,18 @@ static void carry_compact(syncer *s)
 	size_t i, k = 0;
 
 	if (s->ncarry)
-		qsort(s->carry, s->ncarry, sizeof(*s->carry), cmp_id);
+		qsort(s->carry, s->ncarry, sizeof(*s->carry), cmp_carried);
 	for (i = 0; i < s->ncarry; i++)
-		if (!k || memcmp(s->carry[k - 1], s->carry[i], SVD_ID_HEX_LEN))
-			memmove(s->carry[k++], s->carry[i], SVD_ID_HEX_LEN + 1);
+		if (!k || cmp_carried(&s->carry[k - 1], &s->carry[i]))
+			s->carry[k++] = s->carry[i];
 	s->ncarry = k;
 }
 
-/* Note an id the stick carries. Out of memory or room, it is not noted: at worst an item travels twice. */
-static void carry_add(syncer *s, const char *id)
+/* Note one entry. Out of memory or room, it is not noted: at worst an item travels twice. */
+static void carry_one(syncer *s, const char *id, const char *key, int update)
 {
-	if (!id || strlen(id) != SVD_ID_HEX_LEN)
-		return;
+	carried *c;
+
 	if (s->ncarry == s->capcarry) {
 		if (s->capcarry >= SVD_HAVE_MAX_IDS) {
 			carry_compact(s);
@@ -175,25 +192,90 @@ static void carry_add(syncer *s, const char *id)
 			s->capcarry = cap;
 		}
 	}
-	memcpy(s->carry[s->ncarry++], id, SVD_ID_HEX_LEN + 1);
+	c = &s->carry[s->ncarry++];
+	memcpy(c->id, id, SVD_ID_HEX_LEN + 1);
+	snprintf(c->key, sizeof(c->key), "%s", key);
+	c->update = (uint8_t)update;
 }
 
-/* The carried ids as a have-set of mirror (the caller's), or NULL with none. */
-static int carry_have(svd_have **out, syncer *s, const char *mirror)
+/* Note an item (or an update) that passed the gate, with the key ids of its signatures. */
+static void carry_add(syncer *s, const svd_verdict *v, int update)
 {
-	const char **ids;
-	size_t i;
+	const char *id = svd_verdict_id(v);
+	size_t i, n = 0;
+
+	if (!id || strlen(id) != SVD_ID_HEX_LEN)
+		return;
+	for (i = 0; i < svd_verdict_sig_count(v); i++) {
+		const char *keyid;
+		svd_sig_status st;
+		svd_verdict_sig(v, i, &keyid, &st);
+		if (st != SVD_SIG_INVALID && keyid && svd_keyid_valid(keyid) &&
+		    strlen(keyid) == SVD_KEYID_HEX_LEN) {
+			carry_one(s, id, keyid, update);
+			n++;
+		}
+	}
+	if (!n && !update)
+		carry_one(s, id, "", 0);
+}
+
+/* How many items (not updates) the stick carries. */
+static size_t carry_items(syncer *s)
+{
+	size_t i, j, n = 0;
+
+	carry_compact(s);
+	for (i = 0; i < s->ncarry; i = j) {
+		int whole = 0;
+		for (j = i; j < s->ncarry && !strcmp(s->carry[j].id, s->carry[i].id); j++)
+			whole |= !s->carry[j].update;
+		n += whole;
+	}
+	return n;
+}
+
+/*
+ * What the stick carries as a have-set of mirror (the caller's), or NULL
+ * with none, to be merged into h, another mirror's: every item it carries,
+ * with the key ids of its signatures; the signatures of an update only for
+ * an item h lists (that h's mirror holds it does not follow from an update).
+ */
+static int carry_have(svd_have **out, syncer *s, const char *mirror, const svd_have *h)
+{
+	svd_have_item *items = NULL;
+	const char **keys = NULL;
+	size_t i, j, k, n = 0, nk = 0;
 	int error;
 
 	*out = NULL;
 	if (!s->ncarry)
 		return 0;
-	if (!(ids = malloc(s->ncarry * sizeof(*ids))))
-		return svd_error_set(SVD_ERROR, "out of memory");
-	for (i = 0; i < s->ncarry; i++)
-		ids[i] = s->carry[i];
-	error = svd_have_from_ids(out, mirror, ids, s->ncarry);
-	free(ids);
+	if (!(items = calloc(s->ncarry, sizeof(*items))) ||
+	    !(keys = calloc(s->ncarry, sizeof(*keys)))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	for (i = 0; i < s->ncarry; i = j) {
+		int whole = 0;
+		size_t first = nk;
+		for (j = i; j < s->ncarry && !strcmp(s->carry[j].id, s->carry[i].id); j++)
+			whole |= !s->carry[j].update;
+		if (!whole && !svd_have_contains(h, s->carry[i].id))
+			continue;
+		for (k = i; k < j; k++)
+			if (s->carry[k].key[0] &&
+			    (nk == first || strcmp(keys[nk - 1], s->carry[k].key)))
+				keys[nk++] = s->carry[k].key;
+		items[n].id = s->carry[i].id;
+		items[n].keyids = keys + first;
+		items[n].nkeys = nk - first;
+		n++;
+	}
+	error = svd_have_from_items(out, mirror, items, n);
+cleanup:
+	free(items);
+	free(keys);
 	return error;
 }
 
@@ -204,7 +286,23 @@ static int on_item(const svd_verdict *v, void *payload)
 	syncer *s = payload;
 
 	if (svd_verdict_ok(v))
-		carry_add(s, svd_verdict_id(v));
+		carry_add(s, v, 0);
+	if (s->quiet || !s->o->item)
+		return 0;
+	return s->o->item(v, s->o->payload);
+}
+
+/* A signature update: its signatures are carried; a skipped one is no event. */
+static int on_update(const char *id, const svd_verdict *v, const char *why, void *payload)
+{
+	syncer *s = payload;
+
+	(void)id;
+	(void)why;
+	if (!v)
+		return 0;
+	if (svd_verdict_ok(v))
+		carry_add(s, v, 1);
 	if (s->quiet || !s->o->item)
 		return 0;
 	return s->o->item(v, s->o->payload);
@@ -229,7 +327,7 @@ static void on_progress(uint64_t items, uint64_t bytes, void *payload)
 /* The ids of the sound items of a bundle not imported again, read quietly. */
 static void carry_inspect(syncer *s, const char *path)
 {
-	svd_bundle_cbs cbs = {on_item, on_damage, NULL, s};
+	svd_bundle_cbs cbs = {on_item, on_damage, NULL, s, on_update};
 	svd_bundle_stats bs;
 
 	s->quiet = 1;
@@ -323,7 +421,7 @@ static int import_one(syncer *s, const char *name)
 {
 	svd_stick_file f = {0};
 	svd_stick_event ev = {0};
-	svd_bundle_cbs cbs = {on_item, on_damage, on_progress, s};
+	svd_bundle_cbs cbs = {on_item, on_damage, on_progress, s, on_update};
 	svd_bundle_stats bs;
 	svd_txn *txn = NULL;
 	struct stat st, st2;
@@ -705,9 +803,9 @@ static int export_for(syncer *s, svd_stick_mirror *m, const char *mirror, const 
 		base = base ? base + 1 : res.files[i];
 		if (res.nfiles == 1) /* not split: for-MIRROR-STAMP.tar.zst, without .1 */
 			base = strrchr(out, '/') + 1;
-		if (!res.items || stat(res.files[i], &st) < 0 ||
+		if ((!res.items && !res.updates) || stat(res.files[i], &st) < 0 ||
 		    used + (uint64_t)st.st_size > budget) {
-			m->left += res.items ? 1 : 0;
+			m->left += res.items || res.updates ? 1 : 0;
 			unlink(res.files[i]);
 			continue;
 		}
@@ -748,14 +846,17 @@ static int export_for(syncer *s, svd_stick_mirror *m, const char *mirror, const 
 		ev.file = &f;
 		ev.mirror = mirror;
 		ev.items = res.items;
+		ev.updates = res.updates;
 		ev.parts = res.nfiles;
 		error = emit(s, &ev);
 		free(shown);
 		if (error < 0)
 			goto cleanup;
 	}
-	if (res.items && m->files)
+	if ((res.items || res.updates) && m->files) {
 		m->items = res.items;
+		m->updates = res.updates;
+	}
 	if (m->left) {
 		svd_stick_event ev = {0};
 		char msg[1024];
@@ -770,7 +871,7 @@ static int export_for(syncer *s, svd_stick_mirror *m, const char *mirror, const 
 		ev.parts = res.nfiles;
 		ev.budget = budget;
 		error = emit(s, &ev);
-	} else if (!res.items) {
+	} else if (!res.items && !res.updates) {
 		svd_stick_event ev = {0};
 		ev.step = SVD_STICK_MIRROR_LACKS_NOTHING;
 		ev.mirror = mirror;
@@ -803,10 +904,10 @@ static int safe_name(const char *s)
  * missing. Only an archive that cannot be read or a caller that stops ends
  * the sync (a negative return).
  */
-static int write_for(syncer *s, const char *name, svd_have *carry)
+static int write_for(syncer *s, const char *name)
 {
 	svd_stick_mirror *m = NULL;
-	svd_have *h = NULL;
+	svd_have *h = NULL, *carry = NULL;
 	char *mirror = NULL, *path = NULL, *shown = NULL, *merged = NULL;
 	const char *me = svd_archive_mirror_id(s->a);
 	size_t len = strlen(name) - strlen(HAVE_SUFFIX);
@@ -861,7 +962,8 @@ static int write_for(syncer *s, const char *name, svd_have *carry)
 		goto cleanup;
 	}
 	snprintf(merged, len, "%s/have-%s.tmp", s->scratch, mirror);
-	if (svd_have_merge(h, carry) < 0 || svd_have_save(h, merged) < 0) {
+	if (carry_have(&carry, s, svd_have_mirror(h), h) < 0 || svd_have_merge(h, carry) < 0 ||
+	    svd_have_save(h, merged) < 0) {
 		char *msg = last_message();
 		m->failed = 1;
 		error = emitf(s, SVD_STICK_MIRROR_FAILED, NULL, mirror,
@@ -876,6 +978,7 @@ static int write_for(syncer *s, const char *name, svd_have *carry)
 	s->res->files += m->files;
 	s->res->left += m->left;
 cleanup:
+	svd_have_free(carry);
 	svd_have_free(h);
 	free(merged);
 	free(path);
@@ -947,7 +1050,6 @@ int svd_stick_sync(svd_archive *a, const char *stick, const svd_stick_opts *opts
 {
 	static const svd_stick_opts none = {0};
 	syncer s;
-	svd_have *carry = NULL;
 	svd_stick_event ev = {0};
 	struct stat st;
 	char **names = NULL, *own = NULL, *shown_own = NULL;
@@ -992,8 +1094,7 @@ int svd_stick_sync(svd_archive *a, const char *stick, const svd_stick_opts *opts
 			goto cleanup;
 	free_list(names, n);
 	names = NULL;
-	carry_compact(&s);
-	result->carried = s.ncarry;
+	result->carried = carry_items(&s);
 
 	/* 2. write for each other mirror what it lacks */
 	if ((error = list_dir(&names, &n, s.havedir, HAVE_SUFFIX)) < 0)
@@ -1006,11 +1107,10 @@ int svd_stick_sync(svd_archive *a, const char *stick, const svd_stick_opts *opts
 		if (error < 0)
 			goto cleanup;
 	}
-	if (n && ((error = scratch_dir(s.scratch)) < 0 ||
-	          (error = carry_have(&carry, &s, svd_archive_mirror_id(a))) < 0))
+	if (n && (error = scratch_dir(s.scratch)) < 0)
 		goto cleanup;
 	for (i = 0; i < n; i++)
-		if ((error = write_for(&s, names[i], carry)) < 0)
+		if ((error = write_for(&s, names[i])) < 0)
 			goto cleanup;
 
 	/* 3. replace this mirror's have-file */
@@ -1054,7 +1154,6 @@ int svd_stick_sync(svd_archive *a, const char *stick, const svd_stick_opts *opts
 	result->safe = 1;
 cleanup:
 	free_list(names, n);
-	svd_have_free(carry);
 	free(own);
 	free(shown_own);
 	free(s.carry);

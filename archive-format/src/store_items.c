@@ -85,6 +85,11 @@ long svd_store_items_find(const svd_store_items *l, const char *id)
 	return r ? (long)(r - l->v) : -1;
 }
 
+int svd_store_items_same(const svd_store_items *a, size_t i, const svd_store_items *b, size_t j)
+{
+	return git_oid_equal(&a->v[i].tree, &b->v[j].tree);
+}
+
 void svd_store_items_free(svd_store_items *l)
 {
 	if (!l)

@@ -45,6 +45,9 @@ const char *svd_store_items_id(const svd_store_items *l, size_t i);
 /* The index of the item with this id, or -1 when l does not hold it. */
 long svd_store_items_find(const svd_store_items *l, const char *id);
 
+/* Is item i of a the same folder (the same git tree: same files, same signatures) as item j of b? */
+int svd_store_items_same(const svd_store_items *a, size_t i, const svd_store_items *b, size_t j);
+
 /* Free; NULL is fine. */
 void svd_store_items_free(svd_store_items *l);
 

@@ -14,6 +14,7 @@
 #include <git2.h>
 
 #include "samvydav/archive.h"
+#include "archive_internal.h"
 #include "pack.h"
 #include "stage.h"
 #include "store_internal.h"
@@ -259,6 +260,91 @@ int svd_stage_finish(svd_stage *s, const svd_entry *entries, size_t n, const cha
 	if (error < 0 && (e2 = svd_packw_rollback(s->pw, &s->mark)) < 0)
 		error = e2;
 	item_end(s);
+	return error;
+}
+
+int svd_stage_finish_update(svd_stage *s, const char *id, const svd_entry *entries, size_t n,
+                            const char *source, unsigned flags, svd_verdict **verdict)
+{
+	svd_tree_item ti = {0};
+	svd_entry *all = NULL;
+	git_oid tree;
+	size_t i, k = 0;
+	int error;
+
+	if (verdict)
+		*verdict = NULL;
+	if ((error = usable(s, 0)) < 0) {
+		if (s->open)
+			svd_stage_abandon(s, SVD_STAGE_LOST);
+		return error;
+	}
+	if ((error = svd_txn_base_item(&tree, s->t, id)) < 0) {
+		svd_stage_abandon(s, SVD_STAGE_LOST);
+		return error;
+	}
+	if ((error = svd_tree_item_read(&ti, svd_txn_archive(s->t)->repo, &tree, 0)) < 0)
+		goto fail;
+	if (!(all = calloc(ti.n + n + 1, sizeof(*all)))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto fail;
+	}
+	/*
+	 * The update's manifest must be the held item's, byte for byte: the
+	 * gate is not told the id an item is filed under here, and the held
+	 * payload is checked by size only, so another item's manifest over
+	 * this payload must not get that far.
+	 */
+	for (i = 0; i < n; i++)
+		if (!strcmp(entries[i].path, SVD_MANIFEST_NAME))
+			for (k = 0; k < ti.n; k++)
+				if (!strcmp(ti.entries[k].path, SVD_MANIFEST_NAME) &&
+				    (!entries[i].data ||
+				     entries[i].data_len != ti.entries[k].data_len ||
+				     memcmp(entries[i].data, ti.entries[k].data,
+				            entries[i].data_len)))
+					goto not_its;
+	k = 0;
+	/* the held payload first, as a folder lists it; then the update's files */
+	for (i = 0; i < ti.n; i++) {
+		const char *path = ti.entries[i].path;
+		if (!strcmp(path, SVD_MANIFEST_NAME) ||
+		    !strncmp(path, SVD_SIG_DIR "/", strlen(SVD_SIG_DIR) + 1) ||
+		    ti.entries[i].type != SVD_ENTRY_FILE)
+			continue;
+		all[k++] = ti.entries[i];
+		if ((error = svd_stage_name(s, path, &ti.oids[i])) < 0)
+			goto fail;
+	}
+	for (i = 0; i < n; i++)
+		all[k++] = entries[i];
+	error = svd_stage_finish(s, all, k, source, flags | SVD_CHECK_SIZES_ONLY, verdict);
+	goto cleanup;
+not_its:
+	/* refused as the gate refuses an item filed under another id */
+	{
+		svd_verdict *v = NULL;
+		if ((error = svd_verdict_new(&v)) < 0 || (error = svd_verdict_set_id(v, id)) < 0 ||
+		    (error = svd_verdict_set_source(v, source)) < 0 ||
+		    (error = svd_verdict_add_problem(
+		         v, SVD_MANIFEST_NAME, "id",
+		         "a signature update's manifest is not the manifest of item %s", id)) < 0) {
+			svd_verdict_free(v);
+			goto fail;
+		}
+		if ((error = svd_stage_abandon(s, SVD_STAGE_REFUSED)) == 0)
+			error = svd_error_set(SVD_ECORRUPT, "refused: %s: manifest.json: id", id);
+		if (verdict)
+			*verdict = v;
+		else
+			svd_verdict_free(v);
+		goto cleanup;
+	}
+fail:
+	svd_stage_abandon(s, SVD_STAGE_LOST);
+cleanup:
+	free(all);
+	svd_tree_item_clear(&ti);
 	return error;
 }
 

@@ -38,4 +38,16 @@ check "a third run with nothing new" "$D" -c "$T/d.conf" --once
 same "$(ls "$T/outbox" | grep -c -- '-new')" 1 "writes no incremental bundle"
 same "$(ls "$T/outbox" | grep -vc -- '-new')" 2 "and keeps the newest two full bundles"
 
+# a co-signature added since the last full bundle goes in the next
+# incremental one as a signature update (SPEC 9.2)
+sleep 1
+svd key generate --no-passphrase -o "$T/co.key" -p "$T/co.pub" >/dev/null
+svd -C "$A" trust add "$T/co.pub" >/dev/null
+one=$(echo "$before" | cut -d' ' -f1)
+svd -C "$A" sign "$one" --key "$T/co.key" >/dev/null
+check "a run after a co-signature" "$D" -c "$T/d.conf" --once
+new=$(ls "$T/outbox"/*-new.tar.zst | sort | tail -n 1)
+same "$(tar --zstd -xOf "$new" BUNDLE.json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["format"], j["count"], j["updates"])')" \
+	"2 0 ['$one']" "the incremental bundle holds the co-signature as an update, and no item"
+
 finish

@@ -204,9 +204,12 @@ mkdir -p "$T/bsrc"
 while read -r id; do export_item "$A" "$id" "$T/bsrc/$id"; done <"$T/b.ids"
 check "mirror B takes 30 of A's items" svd -C "$B" add -q --from "$T/bsrc"
 check "have -o writes B's have-file" svd -C "$B" have -o "$T/b.have"
-same "$(sed -n 1p "$T/b.have")" "samvydav have 1" "the have-file starts with its header"
+same "$(sed -n 1p "$T/b.have")" "samvydav have 2" "the have-file starts with its header"
 same "$(sed -n 4p "$T/b.have")" "count 30" "the have-file counts B's items"
-same "$(sed 1,4d "$T/b.have")" "$(cat "$T/b.ids")" "the have-file lists B's ids, sorted"
+same "$(sed -n 5,6p "$T/b.have")" "keys 1
+$(sed -n 2p "$T/ed.pub" | base64 -d | python3 -c 'import sys; print(sys.stdin.buffer.read()[2:10][::-1].hex().upper())')" \
+	"then the key ids that sign them: ed's alone"
+same "$(sed 1,6d "$T/b.have")" "$(sed 's/$/ 0/' "$T/b.ids")" "the have-file lists B's ids, sorted, each signed by key 0"
 svd -C "$B" have --json -o "$T/b2.have" | python3 -c '
 import json,sys; d=json.load(sys.stdin); assert d["items"]==30 and len(d["mirror"])==32, d' &&
 	ok "have --json" || not_ok "have --json"
@@ -230,7 +233,7 @@ bad_have() { # NAME LINE CONTENT
 		svd -C "$A" export -q --have "$T/bad-$1.have" -o "$T/u.tar.zst"
 }
 hdr="samvydav have 1\nmirror $mirror\ncreated 2026-01-01T00:00:00Z\n"
-bad_have "a bad header" 1 "samvydav have 2\nmirror $mirror\ncreated 2026-01-01T00:00:00Z\ncount 0\n"
+bad_have "a bad header" 1 "samvydav have 3\nmirror $mirror\ncreated 2026-01-01T00:00:00Z\ncount 0\n"
 bad_have "a bad mirror" 2 "samvydav have 1\nmirror XYZ\ncreated 2026-01-01T00:00:00Z\ncount 0\n"
 bad_have "a bad time" 3 "samvydav have 1\nmirror $mirror\ncreated 2026-13-01T00:00:00Z\ncount 0\n"
 bad_have "a bad count" 4 "${hdr}count 01\n"
@@ -245,6 +248,34 @@ bad_have "no final newline" 5 "${hdr}count 1\n$id1"
 bad_have "CRLF" 1 "samvydav have 1\r\nmirror $mirror\r\n"
 bad_have "a NUL byte" 1 "samvydav have 1\0x\nmirror $mirror\n"
 bad_have "an empty file" 1 ""
+# format 2: the key table and each item's indexes into it, as strictly
+h2="samvydav have 2\nmirror $mirror\ncreated 2026-01-01T00:00:00Z\n"
+ka=1111111111111111
+kb=2222222222222222
+bad_have "format 2 without its key table" 5 "${h2}count 0\n"
+bad_have "a bad keys line" 5 "${h2}count 0\nkeyz 0\n"
+bad_have "a key id in lowercase" 6 "${h2}count 0\nkeys 1\nabcdef0123456789\n"
+bad_have "a short key id" 6 "${h2}count 0\nkeys 1\n${ka:0:15}\n"
+bad_have "key ids out of order" 7 "${h2}count 0\nkeys 2\n$kb\n$ka\n"
+bad_have "a key id twice" 7 "${h2}count 0\nkeys 2\n$ka\n$ka\n"
+bad_have "a key table cut short" 7 "${h2}count 0\nkeys 2\n$ka\n"
+bad_have "an index past the table" 7 "${h2}count 1\nkeys 1\n$ka\n$id1 1\n"
+bad_have "indexes out of order" 8 "${h2}count 1\nkeys 2\n$ka\n$kb\n$id1 1,0\n"
+bad_have "an index twice" 8 "${h2}count 1\nkeys 2\n$ka\n$kb\n$id1 0,0\n"
+bad_have "an index with a leading zero" 7 "${h2}count 1\nkeys 1\n$ka\n$id1 00\n"
+bad_have "a trailing comma" 7 "${h2}count 1\nkeys 1\n$ka\n$id1 0,\n"
+bad_have "two spaces" 7 "${h2}count 1\nkeys 1\n$ka\n$id1  0\n"
+bad_have "a sign in an index" 7 "${h2}count 1\nkeys 1\n$ka\n$id1 -0\n"
+bad_have "unsorted ids in format 2" 8 "${h2}count 2\nkeys 1\n$ka\n$id2 0\n$id1 0\n"
+printf "${h2}count 0\nkeys 65537\n" >"$T/bigk.have"
+expect_exit 3 "over the limit" "a key table over 65,536 key ids is refused" \
+	svd -C "$A" export -q --have "$T/bigk.have" -o "$T/u.tar.zst"
+{ printf "${h2}count 1\nkeys 1\n$ka\n$id1 0"; printf ',0%.0s' $(seq 3000); printf '\n'; } >"$T/long2.have"
+expect_exit 3 "line 7" "a format-2 line over 8192 bytes is refused" \
+	svd -C "$A" export -q --have "$T/long2.have" -o "$T/u.tar.zst"
+printf "${h2}count 1\nkeys 1\n$ka\n$id1\n" >"$T/bare.have"
+check "a format-2 line with an id alone (no signatures listed) is read" \
+	svd -C "$A" export -q --have "$T/bare.have" -o "$T/bare.tar.zst"
 printf "${hdr}count 4000001\n" >"$T/big.have"
 expect_exit 3 "over the limit" "a have-file counting over 4,000,000 ids is refused" \
 	svd -C "$A" export -q --have "$T/big.have" -o "$T/u.tar.zst"

@@ -4,7 +4,10 @@
  * pieces from the reader's own buffer, the gate, the verdict before the
  * caller's item callback; a sink's failure stops the read with its code
  * and drops the item; damage drops the item it cuts short and is told to
- * the caller, then to the sink.
+ * the caller, then to the sink. A signature update (BUNDLE.json format 2)
+ * goes to the sink's update gate, or is dropped as skipped without one,
+ * and the caller hears of it through its update callback; one that carries
+ * a payload file is refused before any gate.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -122,7 +125,10 @@ static int rec_item_drop(void *ctx, svd_bundle_drop why)
 {
 	recorder *rc = ctx;
 
-	say(rc, "drop %s; ", why == SVD_BUNDLE_DROP_LOST ? "lost" : "refused");
+	say(rc, "drop %s; ",
+	    why == SVD_BUNDLE_DROP_LOST      ? "lost"
+	    : why == SVD_BUNDLE_DROP_SKIPPED ? "skipped"
+	                                     : "refused");
 	return 0;
 }
 
@@ -158,7 +164,7 @@ static void on_damage(uint64_t offset, uint64_t length, const char *what, void *
  */
 static void write_bundle(char out[300], const char *name)
 {
-	svd_bundle_writer_opts o = {MIRROR, ids, 2, 0, 3, 1, NULL, NULL};
+	svd_bundle_writer_opts o = {MIRROR, ids, 2, 0, 3, 1, NULL, NULL, NULL};
 	svd_bundle_writer *w = NULL;
 	svd_bundle_file f[2];
 	char paths[2][128], **files = NULL;
@@ -198,10 +204,10 @@ static void rec_init(recorder *rc)
 /* Read the bundle at path into rc's sink; the caller's callbacks record in rc too. */
 static int read_into(const char *path, recorder *rc, svd_bundle_stats *st)
 {
-	svd_bundle_sink sk = {rec_item_begin, rec_file_begin, rec_file_write,
-	                      rec_file_end,   rec_item_gate,  rec_item_verdict,
-	                      rec_item_drop,  rec_damage,     rc};
-	svd_bundle_cbs cbs = {on_item, on_damage, NULL, rc};
+	svd_bundle_sink sk = {
+	    rec_item_begin,   rec_file_begin, rec_file_write, rec_file_end, rec_item_gate,
+	    rec_item_verdict, rec_item_drop,  rec_damage,     rc,           NULL};
+	svd_bundle_cbs cbs = {on_item, on_damage, NULL, rc, NULL};
 
 	return svd_bundle_read(path, NULL, &sk, &cbs, st);
 }
@@ -305,12 +311,131 @@ static void test_damage(void **state)
 	assert_string_equal(at, "drop lost; told damage; damage; told damage; damage; ");
 }
 
+/* The update gate: the item is not held here (NULL), or held and refused (a stand-in). */
+static int rec_update_gate(void *ctx, const char *id, const svd_entry *entries, size_t n,
+                           const char *source, svd_verdict **out)
+{
+	recorder *rc = ctx;
+	size_t i;
+
+	(void)source;
+	say(rc, "update gate %.4s", id);
+	for (i = 0; i < n; i++)
+		say(rc, " %s", entries[i].path);
+	say(rc, "; ");
+	*out = NULL;
+	if (rc->fail_item) /* "held": a verdict */
+		return rec_item_gate(ctx, entries, n, "held", out);
+	return 0;
+}
+
+static int on_update(const char *id, const svd_verdict *v, const char *why, void *payload)
+{
+	say(payload, "told update %.4s %s; ", id, v ? "verdict" : why ? "skipped" : "?");
+	return 0;
+}
+
+/* A bundle of ID0 whole and ID1 as a signature update (with body.md too when bad). */
+static void write_update_bundle(char out[300], const char *name, int bad)
+{
+	static const uint8_t updates[2] = {0, 1};
+	svd_bundle_writer_opts o = {MIRROR, ids, 2, 0, 3, 1, NULL, NULL, updates};
+	svd_bundle_writer *w = NULL;
+	svd_bundle_file f[3];
+	char paths[3][128], **files = NULL;
+	size_t nfiles = 0, i;
+	uint64_t bytes = 0;
+
+	th_path(out, 300, "%s/%s.tar.zst", th_tmp, name);
+	assert_int_equal(svd_bundle_writer_new(&w, out, &o), 0);
+	for (i = 0; i < 2; i++) {
+		th_path(paths[0], sizeof(paths[0]), "items/%.2s/%s/manifest.json", ids[i], ids[i]);
+		th_path(paths[1], sizeof(paths[1]), "items/%.2s/%s/%s", ids[i], ids[i],
+		        i ? "sig/AAAAAAAAAAAAAAAA.minisig" : "body.md");
+		th_path(paths[2], sizeof(paths[2]), "items/%.2s/%s/body.md", ids[i], ids[i]);
+		f[0] = (svd_bundle_file){paths[0], "{}", 2};
+		f[1] = (svd_bundle_file){paths[1], "x", 1};
+		f[2] = (svd_bundle_file){paths[2], "y", 1};
+		assert_int_equal(svd_bundle_writer_item(w, f, i && bad ? 3 : 2), 0);
+	}
+	assert_int_equal(svd_bundle_writer_finish(w, &files, &nfiles, &bytes), 0);
+	svd_bundle_writer_free(w);
+	for (i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(files);
+}
+
+static int read_updates(const char *path, recorder *rc, svd_bundle_stats *st, int gate)
+{
+	svd_bundle_sink sk = {rec_item_begin,
+	                      rec_file_begin,
+	                      rec_file_write,
+	                      rec_file_end,
+	                      rec_item_gate,
+	                      rec_item_verdict,
+	                      rec_item_drop,
+	                      rec_damage,
+	                      rc,
+	                      gate ? rec_update_gate : NULL};
+	svd_bundle_cbs cbs = {on_item, on_damage, NULL, rc, on_update};
+
+	return svd_bundle_read(path, NULL, &sk, &cbs, st);
+}
+
+static void test_updates(void **state)
+{
+	static const char whole[] =
+	    "begin 00aa; file manifest.json 2; end 1 2; file body.md 1; "
+	    "end 1 1; gate 2 frame at; verdict 0; told; begin 01bb; "
+	    "file manifest.json 2; end 1 2; file sig/AAAAAAAAAAAAAAAA.minisig "
+	    "1; end 1 1; ";
+	char out[300];
+	recorder rc;
+	svd_bundle_stats st;
+
+	(void)state;
+	write_update_bundle(out, "updates", 0);
+	/* no update gate (inspect, extract): dropped as skipped, the caller told */
+	rec_init(&rc);
+	assert_int_equal(read_updates(out, &rc, &st, 0), SVD_ECORRUPT); /* ID0 refused */
+	assert_string_equal(then(rc.log, whole), "drop skipped; told update 01bb skipped; ");
+	assert_int_equal(st.declared, 2);
+	assert_int_equal(st.items, 2);
+	assert_int_equal(st.updates, 1);
+	assert_int_equal(st.skipped, 1);
+	assert_int_equal(st.refused, 1);
+	assert_int_equal(st.lost, 0);
+	/* an update gate that does not hold the item: skipped too, after it */
+	rec_init(&rc);
+	assert_int_equal(read_updates(out, &rc, &st, 1), SVD_ECORRUPT);
+	assert_string_equal(then(rc.log, whole),
+	                    "update gate 01bb manifest.json sig/AAAAAAAAAAAAAAAA.minisig; told "
+	                    "update 01bb skipped; ");
+	assert_int_equal(st.skipped, 1);
+	/* one that holds it: its verdict goes to the sink, then to the update callback */
+	rec_init(&rc);
+	rc.fail_item = 99;
+	assert_int_equal(read_updates(out, &rc, &st, 1), SVD_ECORRUPT);
+	assert_string_equal(then(rc.log, whole),
+	                    "update gate 01bb manifest.json sig/AAAAAAAAAAAAAAAA.minisig; gate 2 "
+	                    "held; verdict 0; told update 01bb verdict; ");
+	assert_int_equal(st.skipped, 0);
+	assert_int_equal(st.refused, 2);
+	/* an update that carries a payload file: refused before any gate */
+	write_update_bundle(out, "bad-update", 1);
+	rec_init(&rc);
+	assert_int_equal(read_updates(out, &rc, &st, 1), SVD_ECORRUPT);
+	assert_non_null(strstr(rc.log, "drop refused; verdict 0; told update 01bb verdict; "));
+	assert_null(strstr(rc.log, "update gate"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_order),
 	    cmocka_unit_test(test_sink_fails),
 	    cmocka_unit_test(test_damage),
+	    cmocka_unit_test(test_updates),
 	};
 
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);

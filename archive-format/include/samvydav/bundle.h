@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define SVD_BUNDLE_FORMAT         1
+#define SVD_BUNDLE_FORMAT         2 /**< the newest BUNDLE.json this library reads and writes */
 #define SVD_BUNDLE_FRAME_TARGET   (1024 * 1024)      /**< tar bytes after which a frame is closed */
 #define SVD_BUNDLE_MAX_ITEMS      250000             /**< items in one bundle */
 #define SVD_BUNDLE_META_MAX       (17 * 1024 * 1024) /**< bytes of BUNDLE.json */
@@ -29,17 +29,23 @@ extern "C" {
 #define SVD_BUNDLE_SLACK          (64ull * 1024 * 1024) /**< output allowed on top of the ratio */
 #define SVD_BUNDLE_INDEX_MAGIC    0x184D2A5Au           /**< the index's skippable frame */
 #define SVD_HAVE_MAX_IDS          4000000               /**< ids in one have-file */
+#define SVD_HAVE_MAX_KEYS         65536                 /**< key ids in a have-file's table */
+#define SVD_HAVE_MAX_ITEM_KEYS    1024                  /**< key ids listed for one item */
+#define SVD_HAVE_MAX_REFS         16000000              /**< key ids listed, all items together */
 
 /** Told how far a long operation has come: items and bytes so far. */
 typedef void (*svd_progress_cb)(uint64_t items, uint64_t bytes, void *payload);
 
-/** A have-file: the ids an archive holds; opaque. */
+/**
+ * A have-file: the ids an archive holds and, in format 2, the key ids of
+ * the signatures it holds for each (SPEC.md, 9.5); opaque.
+ */
 typedef struct svd_have svd_have;
 
 /**
- * A have-set of the ids given, naming mirror: what a have-file of those
- * ids would hold (for a have-file of another mirror plus what a stick
- * carries already, say). The ids may come in any order and repeat.
+ * A have-set of format 1 of the ids given, naming mirror: what a have-file
+ * of those ids would hold, saying nothing of their signatures. The ids
+ * may come in any order and repeat.
  *
  * @param[out] out the caller's, freed with svd_have_free()
  * @param mirror 32 lowercase hex digits
@@ -49,15 +55,37 @@ typedef struct svd_have svd_have;
  */
 int svd_have_from_ids(svd_have **out, const char *mirror, const char *const *ids, size_t n);
 
+/** An item of a have-set of format 2: its id and the key ids of its signatures (borrowed). */
+typedef struct svd_have_item {
+	const char *id;            /**< 64 lowercase hex digits */
+	const char *const *keyids; /**< 16 uppercase hex digits each, any order; may repeat */
+	size_t nkeys;
+} svd_have_item;
+
 /**
- * Add every id of from to h (h keeps its mirror); from may be NULL.
+ * A have-set of format 2 of the items given, naming mirror (a have-file of
+ * another mirror plus what a stick carries already, say; an archive's
+ * own). Items may come in any order; an id given twice is one item with
+ * the key ids of both.
  *
- * @return 0; SVD_ETOOBIG when the union is over SVD_HAVE_MAX_IDS (h unchanged).
+ * @param[out] out the caller's, freed with svd_have_free()
+ * @return 0; SVD_EINVALID for a malformed mirror, id or key id;
+ *         SVD_ETOOBIG over SVD_HAVE_MAX_IDS, SVD_HAVE_MAX_KEYS,
+ *         SVD_HAVE_MAX_ITEM_KEYS or SVD_HAVE_MAX_REFS.
+ */
+int svd_have_from_items(svd_have **out, const char *mirror, const svd_have_item *items, size_t n);
+
+/**
+ * Add every item of from to h (h keeps its mirror and its format); from
+ * may be NULL. In format 2, an item in both gets the key ids of both; an
+ * item only in a from of format 1 is listed with none.
+ *
+ * @return 0; SVD_ETOOBIG when the union is over a limit (h unchanged).
  */
 int svd_have_merge(svd_have *h, const svd_have *from);
 
 /**
- * Write a have-file of h's mirror and ids, created now (SPEC.md, 9.5),
+ * Write a have-file of h's mirror and items, in h's format, created now (SPEC.md, 9.5),
  * atomically: a temporary name, fsync, rename, fsync of the folder.
  * svd_have_read() reads it back as it was.
  */
@@ -75,11 +103,33 @@ int svd_have_read(svd_have **out, const char *path);
 /** How many ids. */
 size_t svd_have_count(const svd_have *h);
 
+/**
+ * The have-file's format: 1 (ids only: a mirror that cannot read
+ * signature updates) or 2 (with each item's key ids); 0 for NULL.
+ */
+int svd_have_format(const svd_have *h);
+
 /** The mirror that wrote it (borrowed). */
 const char *svd_have_mirror(const svd_have *h);
 
 /** Does it list this id (64 hex digits)? 1 or 0. */
 int svd_have_contains(const svd_have *h, const char *id);
+
+/** How many key ids it lists for this id: 0 when none, or in format 1. */
+size_t svd_have_key_count(const svd_have *h, const char *id);
+
+/**
+ * The k-th key id it lists for this id (ascending), into out.
+ *
+ * @return 0; SVD_ENOTFOUND when there is no such id or k.
+ */
+int svd_have_key(const svd_have *h, const char *id, size_t k, char out[17]);
+
+/**
+ * Does it list a signature by keyid (16 uppercase hex digits) on this id?
+ * 1 or 0 (always 0 in format 1, which lists no signatures).
+ */
+int svd_have_signed(const svd_have *h, const char *id, const char *keyid);
 
 /** Free; NULL is fine. */
 void svd_have_free(svd_have *h);
@@ -88,10 +138,12 @@ void svd_have_free(svd_have *h);
 typedef struct svd_bundle_stats {
 	char mirror[SVD_MIRROR_ID_LEN + 1]; /**< the exporter's mirror id ("" if unreadable) */
 	char created[32];                   /**< when it was written ("" if unreadable) */
-	size_t declared; /**< items BUNDLE.json (or else the index) says it holds */
-	size_t items;    /**< items read whole and checked */
+	size_t declared; /**< items and updates BUNDLE.json (or else the index) says it holds */
+	size_t items;    /**< items and updates read whole */
 	size_t accepted; /**< of those, passed the gate */
 	size_t refused;  /**< of those, refused by the gate */
+	size_t updates;  /**< of those read, signature updates (SPEC.md, 9.2) */
+	size_t skipped;  /**< of the updates, not applied: no such item here, or not an import */
 	size_t lost;     /**< declared items never read whole (damage) */
 	size_t frames;   /**< frames found */
 	size_t damaged;  /**< frames that failed to decompress or parse */
@@ -105,12 +157,24 @@ typedef struct svd_bundle_stats {
  */
 typedef void (*svd_damage_cb)(uint64_t offset, uint64_t length, const char *what, void *payload);
 
+/**
+ * Told about a signature update of a bundle (SPEC.md, 9.2): the gate's
+ * verdict on the item held here with the update's signatures (accepted:
+ * applied), or v NULL when it was skipped, with why (the archive does not
+ * hold the item; inspect and unpack apply no update). id and why are
+ * borrowed for the call. Return non-zero to stop, as for svd_item_cb.
+ */
+typedef int (*svd_update_cb)(const char *id, const svd_verdict *v, const char *why, void *payload);
+
 /** Callbacks of a bundle read; any may be NULL. */
 typedef struct svd_bundle_cbs {
 	svd_item_cb item;         /**< each item read, with the gate's verdict */
 	svd_damage_cb damage;     /**< each damaged region */
 	svd_progress_cb progress; /**< bytes of the bundle read so far */
 	void *payload;
+	/** each signature update; when NULL, the verdicts of updates go to item
+	    (a refused update is reported like a refused item) and skips to no one */
+	svd_update_cb update;
 } svd_bundle_cbs;
 
 /**

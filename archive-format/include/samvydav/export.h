@@ -17,12 +17,16 @@ extern "C" {
 
 /** What an export takes and how it writes. Zero-initialise, then set. */
 typedef struct svd_export_opts {
-	const char *since_commit; /**< only items added after this commit (hex), or NULL */
-	const char *since_date;   /**< only items created on or after YYYY-MM-DD, or NULL */
-	const char *have_path;    /**< only items a have-file does not list, or NULL */
-	uint64_t max_size;        /**< bytes per bundle file; 0: one file, no limit */
-	int level;                /**< zstd level, 1 to 19; 0 means 3 */
-	unsigned threads; /**< zstd worker threads; 0: one per core; at most SVD_THREADS_MAX */
+	/** only items added after this commit (hex), and signature updates of items whose
+	    folder changed since (new signatures); or NULL */
+	const char *since_commit;
+	const char *since_date; /**< only items created on or after YYYY-MM-DD, or NULL */
+	/** only items a have-file does not list, and (format 2) signature updates of items it
+	    lists without a signature held here; or NULL */
+	const char *have_path;
+	uint64_t max_size; /**< bytes per bundle file; 0: one file, no limit */
+	int level;         /**< zstd level, 1 to 19; 0 means 3 */
+	unsigned threads;  /**< zstd worker threads; 0: one per core; at most SVD_THREADS_MAX */
 	svd_progress_cb progress; /**< may be NULL */
 	void *payload;            /**< for progress */
 	int with_reader; /**< also the rendered reader library (SPEC.md, 9.8); not with max_size */
@@ -30,7 +34,8 @@ typedef struct svd_export_opts {
 
 /** What an export wrote. */
 typedef struct svd_export_result {
-	size_t items;   /**< items written, over all files */
+	size_t items;   /**< whole items written, over all files */
+	size_t updates; /**< signature updates written (SPEC.md, 9.2), over all files */
 	size_t nfiles;  /**< bundle files written */
 	char **files;   /**< their paths (the caller's, freed by svd_export_result_clear()) */
 	uint64_t bytes; /**< their total size */
@@ -53,8 +58,9 @@ int svd_export(svd_archive *a, const char *output, const svd_export_opts *opts,
 void svd_export_result_clear(svd_export_result *result);
 
 /**
- * Write the have-file of this archive's main (atomically): the ids of
- * every item main holds, and this mirror's id (svd_have_save()).
+ * Write the have-file of this archive's main (atomically), format 2: the
+ * ids of every item main holds with the key ids of their signatures, and
+ * this mirror's id (svd_have_save()).
  *
  * @return 0; SVD_ETOOBIG over SVD_HAVE_MAX_IDS; other codes for I/O.
  */

@@ -122,6 +122,7 @@ typedef struct svd_stick_event {
 	size_t parts;                  /**< WRITTEN, PARTS_LEFT: the files the export made */
 	size_t left;                   /**< PARTS_LEFT: of those, the ones left */
 	uint64_t budget;               /**< PARTS_LEFT: the bytes there were room for */
+	size_t updates;                /**< WRITTEN: signature updates of the whole export */
 } svd_stick_event;
 
 /**
@@ -157,6 +158,7 @@ typedef struct svd_stick_mirror {
 	uint64_t bytes; /**< their size */
 	size_t left;    /**< parts left for the next trip */
 	char **written; /**< the files' paths on the stick (files of them) */
+	size_t updates; /**< signature updates in them (SPEC.md, 9.2) */
 } svd_stick_mirror;
 
 /** What a sync did. svd_stick_result_clear() frees what it holds. */
