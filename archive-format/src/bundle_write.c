@@ -336,10 +336,19 @@ static int tar_entry(struct archive *ar, const char *path, const void *data, siz
  * reader that knows only format 1 reads it as before; format 2, with the
  * updates apart, when some are (SPEC.md, 9.2).
  */
+/* Two items of a writer, by id. */
+static int cmp_index_id(const void *x, const void *y, void *arg)
+{
+	const svd_bundle_writer *w = arg;
+
+	return strcmp(w->ids[*(const size_t *)x], w->ids[*(const size_t *)y]);
+}
+
 static int meta_frame(svd_bundle_writer *w, uint8_t **out, size_t *out_len, size_t *usize,
                       size_t first, size_t count)
 {
 	json_t *o = NULL, *ids = NULL, *updates = NULL;
+	size_t *sorted = NULL;
 	char *json = NULL;
 	size_t len, cap = 0, i, whole = 0;
 	membuf tar = {0};
@@ -348,11 +357,16 @@ static int meta_frame(svd_bundle_writer *w, uint8_t **out, size_t *out_len, size
 	int error = SVD_ERROR;
 
 	*out = NULL;
-	if (!(ids = json_array()) || !(updates = json_array()))
+	if (!(ids = json_array()) || !(updates = json_array()) ||
+	    !(sorted = malloc((count + 1) * sizeof(*sorted))))
 		goto nomem;
+	/* the entries come statements first (SPEC 9.3); BUNDLE.json lists them sorted */
+	for (i = 0; i < count; i++)
+		sorted[i] = first + i;
+	qsort_r(sorted, count, sizeof(*sorted), cmp_index_id, w);
 	for (i = 0; i < count; i++) {
-		int up = w->updates && w->updates[first + i];
-		if (json_array_append_new(up ? updates : ids, json_string(w->ids[first + i])) < 0)
+		int up = w->updates && w->updates[sorted[i]];
+		if (json_array_append_new(up ? updates : ids, json_string(w->ids[sorted[i]])) < 0)
 			goto nomem;
 		whole += !up;
 	}
@@ -393,6 +407,7 @@ cleanup:
 	}
 	free(tar.p);
 	free(json);
+	free(sorted);
 	json_decref(o);
 	json_decref(ids);
 	json_decref(updates);

@@ -195,6 +195,48 @@ cleanup:
  * withdrawn by a retraction), then each filter of opts. The list is of the
  * view's commit, so that a main moving meanwhile changes nothing.
  */
+/* Where an item goes in a bundle: certificates, revocations, checkpoints, then the rest. */
+static int rank(const svd_view *v, const char *id)
+{
+	const svd_view_item *it = svd_view_find(v, id);
+
+	if (!it)
+		return 3;
+	return it->kind == SVD_KIND_CERTIFICATE  ? 0
+	       : it->kind == SVD_KIND_REVOCATION ? 1
+	       : it->kind == SVD_KIND_CHECKPOINT ? 2
+	                                         : 3;
+}
+
+/*
+ * Statements first (SPEC 9.3), each group in id order: an importer then
+ * has a certificate before the items of the editor it certifies, and a
+ * revocation before what it hides, in one pass. A stable pass per rank.
+ */
+static int statements_first(chosen *ch, const svd_view *v)
+{
+	size_t *sel;
+	uint8_t *votes;
+	size_t i, k = 0;
+	int r;
+
+	if (!(sel = malloc((ch->n + 1) * sizeof(*sel))) || !(votes = malloc(ch->n + 1))) {
+		free(sel);
+		return svd_error_set(SVD_ERROR, "out of memory");
+	}
+	for (r = 0; r <= 3; r++)
+		for (i = 0; i < ch->n; i++)
+			if (rank(v, svd_store_items_id(ch->l, ch->sel[i])) == r) {
+				sel[k] = ch->sel[i];
+				votes[k++] = ch->votes[i];
+			}
+	memcpy(ch->sel, sel, ch->n * sizeof(*sel));
+	memcpy(ch->votes, votes, ch->n);
+	free(sel);
+	free(votes);
+	return 0;
+}
+
 static int choose(chosen *ch, svd_archive *a, const svd_export_opts *opts)
 {
 	svd_view_policy pol = {0};
@@ -228,6 +270,7 @@ static int choose(chosen *ch, svd_archive *a, const svd_export_opts *opts)
 		ch->votes[i] = ch->votes[i] == VOTE_UPDATE;
 		ch->nupdates += ch->votes[i];
 	}
+	error = statements_first(ch, v);
 cleanup:
 	svd_view_free(v);
 	return error;

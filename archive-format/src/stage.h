@@ -140,4 +140,11 @@ char *svd_txn_refused_dir(svd_txn *t);
 /* The archive's trust list (borrowed), as the operation began with it. */
 const svd_trust *svd_txn_trust(const svd_txn *t);
 
+/*
+ * The keys that admit items in this operation (borrowed): the trust list
+ * and the editors roots certified (SPEC 7.3), a certificate staged in it
+ * included.
+ */
+const svd_trust *svd_txn_admission(const svd_txn *t);
+
 #endif

@@ -260,7 +260,7 @@ int svd_draft_sign_manifest(svd_txn *t, svd_draft *d, svd_stage *sg, const svd_s
 			m = &d->entries[i];
 	if (m && m->data && svd_manifest_parse(&man, m->data, m->data_len) == 0 &&
 	    !draft_has_sig(d, svd_seckey_id(sk))) {
-		if (!svd_trust_find(svd_txn_archive(t)->trust, svd_seckey_id(sk)))
+		if (!svd_trust_find(svd_txn_admission(t), svd_seckey_id(sk)))
 			error = svd_error_set(SVD_EUNTRUSTED,
 			                      "key %s is not trusted in this archive; "
 			                      "trust its public key first "
@@ -285,7 +285,8 @@ int svd_txn_add_new_from(svd_txn *t, svd_manifest *m, const svd_source_file *fil
 
 	if (verdict)
 		*verdict = NULL;
-	if (!svd_trust_find(svd_txn_archive(t)->trust, svd_seckey_id(sk)))
+	/* trusted here, or certified by roots (the gate checks the whole key) */
+	if (!svd_trust_find(svd_txn_admission(t), svd_seckey_id(sk)))
 		return svd_error_set(SVD_EUNTRUSTED,
 		                     "key %s is not trusted in this archive, so what it signs "
 		                     "would be refused; trust its public key first "

@@ -138,6 +138,11 @@ const svd_trust *svd_txn_trust(const svd_txn *t)
 	return t->a->trust;
 }
 
+const svd_trust *svd_txn_admission(const svd_txn *t)
+{
+	return t->admit ? t->admit : t->a->trust;
+}
+
 const svd_txn_stats *svd_txn_stats_get(const svd_txn *t)
 {
 	return &t->stats;

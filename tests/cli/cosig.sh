@@ -17,8 +17,9 @@ folder() {
 }
 
 # sigs ARCHIVE ID: the names in the item's sig/, one a line
+# sigs ARCHIVE ID: the signature files of an item (each has its key file beside it)
 sigs() {
-	git --git-dir="$1/store.git" ls-tree --name-only "main:$(item_path "$2")/sig"
+	git --git-dir="$1/store.git" ls-tree --name-only "main:$(item_path "$2")/sig" | grep '\.minisig$'
 }
 
 # json FILE EXPR: a Python expression over the JSON object j in FILE
@@ -89,7 +90,8 @@ same "$(json "$T/have.json" '(j["items"], j["updates"])')" "(0, 1)" \
 	"export --have B: no item, one signature update"
 same "$(tar --zstd -tf "$T/have.tar.zst" | sed 's|items/../[0-9a-f]*/||')" "BUNDLE.json
 manifest.json
-$(sigs "$A" "$X" | sed 's|^|sig/|')" "the update holds manifest.json and sig/ only, no payload"
+$(git --git-dir="$A/store.git" ls-tree --name-only "main:$(item_path "$X")/sig" | sed 's|^|sig/|')" \
+	"the update holds manifest.json and sig/ only (signatures and their keys), no payload"
 same "$(tar --zstd -xOf "$T/have.tar.zst" BUNDLE.json | python3 -c '
 import json,sys; j=json.load(sys.stdin); print(j["format"], j["count"], j["ids"], j["updates"])')" "2 0 [] ['$X']" \
 	"BUNDLE.json is format 2 and lists the update apart"

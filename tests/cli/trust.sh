@@ -134,7 +134,7 @@ same "$(state "$M" "$OLD")" shown "a retraction by someone who did not sign the 
 svd -C "$M" list --all --json | python3 -c '
 import json, sys
 r = {x["id"]: x for x in json.load(sys.stdin)}[sys.argv[1]]
-assert r["state"] == "shown" and r["note"].startswith("has no effect"), r' "$R" &&
+assert r["state"] == "shown" and r.get("note", "").startswith("has no effect"), r' "$R" &&
 	ok "the retraction is kept and shown as having no effect, with the reason" ||
 	not_ok "the retraction is kept and shown as having no effect, with the reason"
 
