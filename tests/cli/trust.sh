@@ -138,6 +138,41 @@ assert r["state"] == "shown" and r.get("note", "").startswith("has no effect"), 
 	ok "the retraction is kept and shown as having no effect, with the reason" ||
 	not_ok "the retraction is kept and shown as having no effect, with the reason"
 
+# Through a peer and through a stick: P syncs from M, Q gets M's data on a
+# courier's stick; both show what M shows, the forgery hidden.
+for n in P Q; do
+	svd init "$T/$n" >/dev/null
+	svd -C "$T/$n" trust add --root "$T/root1.pub" "$T/root2.pub" >/dev/null
+	svd -C "$T/$n" trust threshold roots 2 >/dev/null
+done
+svd -C "$T/P" sync m "$M/store.git" >/dev/null 2>&1
+same "$(shown "$T/P")" "$(shown "$M")" "through a peer: the same shown items"
+st=$(state "$T/P" "$FORGED")
+[ "$st" != shown ] && ok "through a peer: the forgery is not shown ($st)" || not_ok "through a peer: the forgery is not shown"
+mkdir -p "$T/stick"
+svd -C "$T/Q" stick "$T/stick" >/dev/null 2>&1
+svd -C "$M" stick "$T/stick" >/dev/null 2>&1
+svd -C "$T/Q" stick "$T/stick" >/dev/null 2>&1
+same "$(shown "$T/Q")" "$(shown "$M")" "through a stick: the same shown items"
+
+# A threshold of two holds a testimony back until a second signature comes
+# from another mirror: W and H trust both editors; H wants two per testimony.
+for n in W H; do
+	svd init "$T/$n" >/dev/null
+	svd -C "$T/$n" trust add "$T/ed.pub" "$T/ed2.pub" >/dev/null
+done
+svd -C "$T/H" trust threshold testimony 2 >/dev/null
+TWO=$(added "$T/W" ed --kind testimony --title 'Needs two' --lang uk --body "$(body two-needed)" \
+	--created 2026-07-01T00:00:00Z)
+svd -C "$T/W" export -q -o "$T/w1.tar.zst"
+svd -C "$T/H" import "$T/w1.tar.zst" >/dev/null
+same "$(state "$T/H" "$TWO")" pending "one signature of the two needed: pending"
+check "the second editor co-signs on W" svd -C "$T/W" sign "$TWO" --key "$T/ed2.key"
+svd -C "$T/H" have -o "$T/h.have" >/dev/null
+svd -C "$T/W" export -q --have "$T/h.have" -o "$T/w2.tar.zst"
+svd -C "$T/H" import "$T/w2.tar.zst" >/dev/null
+same "$(state "$T/H" "$TWO")" shown "the second signature arrives from the other mirror: shown"
+
 # Freshness: show and the status say the newest root statement's time.
 expect_exit 0 "trust as of 20[0-9]{2}-" "show says the trust date" svd -C "$M" show "$OLD"
 svd -C "$M" show --json "$OLD" | python3 -c '
