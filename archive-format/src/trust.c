@@ -175,8 +175,12 @@ int svd_trust_policy_parse(svd_trust *t, const char *buf, size_t len, const char
 			return svd_error_set(SVD_ECORRUPT, "%s:%zu: line too long or holds a NUL",
 			                     where, line);
 		memcpy(l, buf + off, n);
-		l[n] = '\0';
 		off += n + (nl ? 1 : 0);
+		if (n && l[n - 1] == '\r') /* a CR LF line ending (SPEC 1) */
+			n--;
+		l[n] = '\0';
+		if (memchr(l, '\r', n))
+			return svd_error_set(SVD_ECORRUPT, "%s:%zu: a CR inside a line", where, line);
 		if (line == 1) {
 			if (strcmp(l, POLICY_HEADER))
 				return svd_error_set(
@@ -193,13 +197,14 @@ int svd_trust_policy_parse(svd_trust *t, const char *buf, size_t len, const char
 		if (nw == 2 && !strcmp(w[0], "roots") && threshold(&k, w[1]) == 0) {
 			root_k = k;
 		} else if (nw == 3 && !strcmp(w[0], "kind") && svd_kind_parse(&kind, w[1]) == 0 &&
-		           (unsigned)kind < SVD_TRUST_KINDS && threshold(&k, w[2]) == 0) {
+		           kind <= SVD_KIND_RETRACTION && threshold(&k, w[2]) == 0) {
 			kind_k[kind] = k;
 		} else {
 			svd_error_clear();
 			return svd_error_set(SVD_ECORRUPT,
 			                     "%s:%zu: not a policy line (expected 'roots N' or "
-			                     "'kind KIND N', N from 1 to %d)",
+			                     "'kind KIND N', KIND article, testimony, correction or "
+			                     "retraction, N from 1 to %d)",
 			                     where, line, SVD_TRUST_THRESHOLD_MAX);
 		}
 	}

@@ -11,7 +11,7 @@
 # bundle, and unpack of the archive (every item through the gate and the
 # catalog, pages and search data). It prints, per step and build, the best
 # and the median wall time of the rounds and the peak RSS, and B/A of the
-# best. Three rounds by default (SVD_AB_ROUNDS). Not a test: read it on an
+# medians. Three rounds by default (SVD_AB_ROUNDS). Not a test: read it on an
 # idle machine (it prints the load average at the start and the end).
 set -euo pipefail
 
@@ -58,19 +58,11 @@ load_line
 printf '\n%d items, %d rounds; wall seconds: best / median; peak RSS MiB (largest)\n' "$items" "$rounds"
 printf '%-22s %18s %18s %8s %14s\n' step A B "B/A" "RSS A / B"
 for step in add verify list export since import unpackb unpacka; do
-	for b in a b; do
-		vals=$(for r in $(seq "$rounds"); do v=wall_${step}_${b}_$r; echo "${!v}"; done | sort -n)
-		best=$(echo "$vals" | head -n 1)
-		med=$(echo "$vals" | sed -n "$(((rounds + 1) / 2))p")
-		rss=$(for r in $(seq "$rounds"); do v=rss_${step}_${b}_$r; echo "${!v}"; done | sort -n | tail -n 1)
-		eval "best_$b=$best med_$b=$med rss_$b=$rss"
-	done
 	label=$step
 	case $step in
 	since) label="export --since (10)" ;;
 	unpackb) label="unpack (bundle)" ;;
 	unpacka) label="unpack (archive)" ;;
 	esac
-	printf '%-22s %8.3f / %-7.3f %8.3f / %-7.3f %8.2f %6.1f / %-6.1f\n' "$label" "$best_a" "$med_a" "$best_b" \
-		"$med_b" "$(calc "$best_b / $best_a")" "$(mib "$rss_a")" "$(mib "$rss_b")"
+	ab_line "$step" "$label"
 done

@@ -121,3 +121,19 @@ corpus() {
 	echo "   generated in $(calc "($(date +%s%N) - $t0) / 1e9" 1) s"
 	corpus_bytes=$(du -sb "$W/corpus" | cut -f1)
 }
+
+# ab_line STEP LABEL: one line of an A/B table from wall_STEP_{a,b}_ROUND and
+# rss_STEP_{a,b}_ROUND over $rounds rounds: best / median of each build,
+# B/A of the medians, and the largest peak RSS of each
+ab_line() {
+	local step=$1 label=$2 b vals best med rss
+	for b in a b; do
+		vals=$(for r in $(seq "$rounds"); do v=wall_${step}_${b}_$r; echo "${!v}"; done | sort -n)
+		best=$(echo "$vals" | head -n 1)
+		med=$(echo "$vals" | sed -n "$(((rounds + 1) / 2))p")
+		rss=$(for r in $(seq "$rounds"); do v=rss_${step}_${b}_$r; echo "${!v}"; done | sort -n | tail -n 1)
+		eval "best_$b=$best med_$b=$med rss_$b=$rss"
+	done
+	printf '%-22s %8.3f / %-7.3f %8.3f / %-7.3f %8.2f %6.1f / %-6.1f\n' "$label" "$best_a" "$med_a" "$best_b" \
+		"$med_b" "$(calc "$med_b / $med_a")" "$(mib "$rss_a")" "$(mib "$rss_b")"
+}
