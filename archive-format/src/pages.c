@@ -407,10 +407,23 @@ static const char *sig_words(svd_sig_status st)
 	return "?";
 }
 
-static void verdict_block(svd_buf *b, const citem *it, const svd_verdict *v)
+/*
+ * The item's verification, as the page was made. With a view (vi), what
+ * counts is the view's: an editor's key that roots certified counts though
+ * the trust list does not hold it (SPEC 7.3), so the item is accepted and
+ * its signature says so.
+ */
+static void verdict_block(svd_buf *b, const citem *it, const svd_verdict *v,
+                          const svd_view_item *vi)
 {
 	size_t i, nsigs, nproblems, nfiles = svd_manifest_file_count(it->m);
 	int checked = v ? 1 : it->checked, ok = v ? svd_verdict_ok(v) : it->ok;
+	int certified = 0;
+
+	if (vi && vi->state == SVD_VIEW_SHOWN && (v ? svd_verdict_sound(v) : it->sound)) {
+		certified = !ok;
+		ok = 1;
+	}
 
 	svd_buf_puts(b, "<section id=\"verdict\">\n<h2>Verification</h2>\n");
 	if (!checked)
@@ -422,12 +435,13 @@ static void verdict_block(svd_buf *b, const citem *it, const svd_verdict *v)
 		               "<p class=\"ok\"><strong>Accepted.</strong> When this page was "
 		               "made, every file's SHA-256 was checked against the manifest (%zu "
 		               "file%s, all matching) and the item is signed by at least one "
-		               "trusted key.</p>\n",
-		               nfiles, nfiles == 1 ? "" : "s");
+		               "%s key.</p>\n",
+		               nfiles, nfiles == 1 ? "" : "s",
+		               certified ? "key that root keys trusted here certified" : "trusted");
 	else
 		svd_buf_puts(b, "<p class=\"bad\"><strong>Not accepted.</strong> This item did "
 		                "not pass the checks: do not rely on it.</p>\n");
-	nproblems = v ? svd_verdict_problem_count(v) : it->nproblems;
+	nproblems = certified ? 0 : v ? svd_verdict_problem_count(v) : it->nproblems;
 	if (nproblems) {
 		svd_buf_puts(b, "<ul class=\"problems\">\n");
 		for (i = 0; i < nproblems; i++) {
@@ -460,6 +474,9 @@ static void verdict_block(svd_buf *b, const citem *it, const svd_verdict *v)
 				keyid = it->sigs[i].keyid;
 				st = it->sigs[i].st;
 			}
+			if (st == SVD_SIG_UNTRUSTED && vi && svd_keyid_valid(keyid) &&
+			    strstr(vi->signers, keyid))
+				st = SVD_SIG_VALID; /* certified: it counts here */
 			svd_buf_printf(b, "<li class=\"%s\">", st == SVD_SIG_VALID ? "ok" : "bad");
 			if (svd_keyid_valid(keyid)) {
 				svd_buf_printf(
@@ -613,7 +630,7 @@ int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd
 		cmark_node_free(doc);
 	}
 	attachments(b, it);
-	verdict_block(b, it, v);
+	verdict_block(b, it, v, c && c->view ? svd_view_find(c->view, it->id) : NULL);
 	svd_buf_puts(b, "</article>\n<footer><p><a href=\"../index.html\">All items</a></p>"
 	                "</footer>\n</body>\n</html>\n");
 	return b->error;
