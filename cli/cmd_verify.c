@@ -32,7 +32,8 @@ static void help(FILE *out)
 
 typedef struct vstate {
 	int json, progress, quiet;
-	size_t seen, shown, withdrawn;
+	size_t seen, shown, withdrawn, revoked, pending;
+	size_t failed; /* not whole, or whole but no signature that counts here */
 	size_t unchecked; /* signatures of passing items that could not be checked, or failed */
 	uint64_t bytes;
 	json_t *failures;
@@ -45,6 +46,7 @@ static int on_item(const svd_verdict *v, void *payload)
 	vstate *s = payload;
 	const svd_view_item *it;
 	size_t i;
+	int failed;
 
 	s->seen++;
 	it = svd_view_find(s->view, svd_verdict_id(v));
@@ -56,16 +58,27 @@ static int on_item(const svd_verdict *v, void *payload)
 		json_array_append_new(s->hidden, o);
 		s->withdrawn += it->state == SVD_VIEW_RETRACTED;
 	}
-	if (svd_verdict_ok(v)) {
+	/*
+	 * Whole (every hash, every signature that is there verifies), and
+	 * counted by the view: a certified editor's item passes, though the
+	 * gate alone calls its key untrusted (SPEC 7.3); revoked and pending
+	 * items are whole, only not shown.
+	 */
+	failed = it ? !svd_verdict_sound(v) || it->state == SVD_VIEW_REFUSED : !svd_verdict_ok(v);
+	if (it) {
+		s->revoked += it->state == SVD_VIEW_REVOKED;
+		s->pending += it->state == SVD_VIEW_PENDING;
+	}
+	if (!failed) {
 		/* stored by an older samvydav without their key: they count for nothing */
 		for (i = 0; i < svd_verdict_sig_count(v); i++) {
 			svd_sig_status st;
 			svd_verdict_sig(v, i, NULL, &st);
 			s->unchecked += st == SVD_SIG_UNCHECKED || st == SVD_SIG_INVALID;
 		}
-	}
-	if (!svd_verdict_ok(v)) {
+	} else {
 		json_t *problems = json_array();
+		s->failed++;
 		if (s->progress)
 			fputc('\n', stderr);
 		for (i = 0; i < svd_verdict_problem_count(v); i++) {
@@ -158,13 +171,13 @@ int cmd_verify(int argc, char **argv, cli_ctx *ctx)
 	if (s.json) {
 		code = cli_print_json(json_pack(
 		    "{s:I,s:I,s:I,s:I,s:I,s:O,s:I,s:O}", "items", (json_int_t)st.items, "failed",
-		    (json_int_t)st.failed, "signatures", (json_int_t)st.signatures, "unchecked",
+		    (json_int_t)s.failed, "signatures", (json_int_t)st.signatures, "unchecked",
 		    (json_int_t)s.unchecked, "bytes", (json_int_t)st.bytes, "failures", s.failures,
 		    "shown", (json_int_t)s.shown, "hidden", s.hidden));
 	} else if (!s.quiet) {
-		if (st.failed)
+		if (s.failed)
 			fprintf(stderr, "samvydav: %zu of %zu items failed verification\n",
-			        st.failed, st.items);
+			        s.failed, st.items);
 		else
 			fprintf(stderr,
 			        "Verified %zu items: %zu signatures, %.1f MiB of files; all good\n",
@@ -174,6 +187,16 @@ int cmd_verify(int argc, char **argv, cli_ctx *ctx)
 			        "%zu of them withdrawn by retractions, not shown "
 			        "('samvydav list --all' says which)\n",
 			        s.withdrawn);
+		if (s.revoked)
+			fprintf(stderr,
+			        "%zu of them signed only by revoked keys, outside every checkpoint: "
+			        "not shown ('samvydav list --all' says which)\n",
+			        s.revoked);
+		if (s.pending)
+			fprintf(stderr,
+			        "%zu of them pending: fewer signatures than their kind needs here "
+			        "('samvydav list --pending')\n",
+			        s.pending);
 		if (s.unchecked)
 			fprintf(
 			    stderr,
@@ -185,7 +208,7 @@ int cmd_verify(int argc, char **argv, cli_ctx *ctx)
 			    s.unchecked == 1 ? "it counts" : "they count",
 			    s.unchecked == 1 ? "is" : "are", s.unchecked == 1 ? "its" : "their");
 	}
-	if (code == EXIT_OK && st.failed)
+	if (code == EXIT_OK && s.failed)
 		code = EXIT_REFUSED;
 cleanup:
 	for (i = 0; ids && i < n; i++)

@@ -98,6 +98,10 @@ svd -C "$M" export -q -o "$T/m2.tar.zst" >/dev/null
 tar --zstd -tf "$T/m2.tar.zst" | grep -q "$FORGED/" && not_ok "the forgery is not carried" ||
 	ok "the forgery is not carried"
 
+expect_exit 0 "signed only by revoked keys" \
+	"verify passes: the certified editor's items are whole, the forgery is whole and hidden" \
+	svd -C "$M" verify
+
 # Replaying an older bundle restores nothing.
 svd -C "$M" import "$T/before-revocation.tar.zst" >/dev/null
 st=$(state "$M" "$FORGED")
