@@ -97,6 +97,37 @@ void cli_view_why(char *out, size_t size, const svd_view *v, const svd_view_item
 /* The archive's view of main (cheap: signatures, from the cache); NULL after printing why. */
 svd_view *cli_view_open(svd_archive *a, int *code);
 
+/* The options every statement command takes (certify, revoke, checkpoint). */
+typedef struct cli_statement_opts {
+	const char *key, *title, *lang, *created, *message;
+	int json;
+} cli_statement_opts;
+
+/* Their getopt codes; a command's own options start at CLI_OPT_MORE. */
+enum {
+	CLI_OPT_KEY = 256,
+	CLI_OPT_TITLE,
+	CLI_OPT_LANG,
+	CLI_OPT_CREATED,
+	CLI_OPT_JSON,
+	CLI_OPT_MORE,
+};
+
+/* Their entries of a getopt_long table (-m and -h too). */
+/* clang-format off */
+#define CLI_STATEMENT_OPTIONS                                  \
+	{"key", required_argument, NULL, CLI_OPT_KEY},         \
+	{"title", required_argument, NULL, CLI_OPT_TITLE},     \
+	{"lang", required_argument, NULL, CLI_OPT_LANG},       \
+	{"created", required_argument, NULL, CLI_OPT_CREATED}, \
+	{"message", required_argument, NULL, 'm'},             \
+	{"json", no_argument, NULL, CLI_OPT_JSON},             \
+	{"help", no_argument, NULL, 'h'}
+/* clang-format on */
+
+/* Take a statement option (code c, argument arg) into o: 1 when it was one, else 0. */
+int cli_statement_option(cli_statement_opts *o, int c, const char *arg);
+
 /*
  * A statement's common fields: title, lang, and created (now when NULL).
  * Returns 0, or the usage error printed for cmd (EXIT_USAGE).

@@ -35,47 +35,22 @@ static void help(FILE *out)
 	             "no such file or archive, 5 the archive is busy.\n");
 }
 
-enum { OPT_KEY = 256, OPT_TITLE, OPT_LANG, OPT_CREATED, OPT_JSON };
-
 int cmd_certify(int argc, char **argv, cli_ctx *ctx)
 {
-	static const struct option opts[] = {{"key", required_argument, NULL, OPT_KEY},
-	                                     {"title", required_argument, NULL, OPT_TITLE},
-	                                     {"lang", required_argument, NULL, OPT_LANG},
-	                                     {"created", required_argument, NULL, OPT_CREATED},
-	                                     {"message", required_argument, NULL, 'm'},
-	                                     {"json", no_argument, NULL, OPT_JSON},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {NULL, 0, NULL, 0}};
-	const char *key = NULL, *title = NULL, *lang = "und", *created = NULL, *message = NULL;
+	static const struct option opts[] = {CLI_STATEMENT_OPTIONS, {NULL, 0, NULL, 0}};
+	cli_statement_opts so = {.lang = "und"};
 	char commit[SVD_COMMIT_HEX_LEN + 1] = "";
 	svd_manifest *m = NULL;
 	svd_archive *a = NULL;
 	svd_seckey *sk = NULL;
 	svd_pubkey *pk = NULL;
-	int c, json = 0, error, code = EXIT_FAIL;
+	int c, error, code = EXIT_FAIL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+		if (cli_statement_option(&so, c, optarg))
+			continue;
 		switch (c) {
-		case OPT_KEY:
-			key = optarg;
-			break;
-		case OPT_TITLE:
-			title = optarg;
-			break;
-		case OPT_LANG:
-			lang = optarg;
-			break;
-		case OPT_CREATED:
-			created = optarg;
-			break;
-		case 'm':
-			message = optarg;
-			break;
-		case OPT_JSON:
-			json = 1;
-			break;
 		case 'h':
 			help(stdout);
 			return EXIT_OK;
@@ -85,19 +60,19 @@ int cmd_certify(int argc, char **argv, cli_ctx *ctx)
 	}
 	if (optind + 1 != argc)
 		return cli_usage("certify", "certify takes one public key file");
-	if (!key || !title)
+	if (!so.key || !so.title)
 		return cli_usage("certify", "give --key ROOT.key and --title NAME");
 	if ((error = svd_manifest_new(&m)) < 0)
 		return cli_fail(error);
-	if ((code = cli_statement_fields(m, "certify", SVD_KIND_CERTIFICATE, title, lang,
-	                                 created)) != 0)
+	if ((code = cli_statement_fields(m, "certify", SVD_KIND_CERTIFICATE, so.title, so.lang,
+	                                 so.created)) != 0)
 		goto cleanup;
 	if ((error = svd_pubkey_read(&pk, argv[optind])) < 0 ||
 	    (error = svd_manifest_set_key(m, pk)) < 0) {
 		code = cli_fail(error);
 		goto cleanup;
 	}
-	if ((code = cli_open_archive(&a, ctx)) != 0 || (code = cli_read_seckey(&sk, key)) != 0)
+	if ((code = cli_open_archive(&a, ctx)) != 0 || (code = cli_read_seckey(&sk, so.key)) != 0)
 		goto cleanup;
 	if (!strcmp(svd_seckey_id(sk), svd_pubkey_id(pk))) {
 		code = cli_usage("certify",
@@ -106,9 +81,9 @@ int cmd_certify(int argc, char **argv, cli_ctx *ctx)
 		                 svd_pubkey_id(pk));
 		goto cleanup;
 	}
-	if ((code = cli_add_statements(a, &m, 1, sk, message, commit)) != EXIT_OK)
+	if ((code = cli_add_statements(a, &m, 1, sk, so.message, commit)) != EXIT_OK)
 		goto cleanup;
-	if (json)
+	if (so.json)
 		code = cli_print_json(json_pack("{s:s,s:s,s:s,s:s,s:s}", "commit", commit, "id",
 		                                svd_manifest_id(m), "kind", "certificate", "key",
 		                                svd_pubkey_id(pk), "signer", svd_seckey_id(sk)));

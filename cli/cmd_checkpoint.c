@@ -40,7 +40,7 @@ static void help(FILE *out)
 	        "no items to vouch for, no such key file or archive, 5 the archive is busy.\n");
 }
 
-enum { OPT_KEY = 256, OPT_BY, OPT_TITLE, OPT_LANG, OPT_CREATED, OPT_JSON };
+enum { OPT_BY = CLI_OPT_MORE };
 
 static int cmp_id(const void *a, const void *b)
 {
@@ -63,16 +63,9 @@ static int signed_by(const char *signers, char **by, size_t nby)
 
 int cmd_checkpoint(int argc, char **argv, cli_ctx *ctx)
 {
-	static const struct option opts[] = {{"key", required_argument, NULL, OPT_KEY},
-	                                     {"by", required_argument, NULL, OPT_BY},
-	                                     {"title", required_argument, NULL, OPT_TITLE},
-	                                     {"lang", required_argument, NULL, OPT_LANG},
-	                                     {"created", required_argument, NULL, OPT_CREATED},
-	                                     {"message", required_argument, NULL, 'm'},
-	                                     {"json", no_argument, NULL, OPT_JSON},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {NULL, 0, NULL, 0}};
-	const char *key = NULL, *title = NULL, *lang = "en", *created = NULL, *message = NULL;
+	static const struct option opts[] = {
+	    CLI_STATEMENT_OPTIONS, {"by", required_argument, NULL, OPT_BY}, {NULL, 0, NULL, 0}};
+	cli_statement_opts so = {.lang = "en"};
 	char commit[SVD_COMMIT_HEX_LEN + 1] = "", now[32], text[SVD_TEXT_MAX + 64];
 	char **by = NULL;
 	const char **ids = NULL;
@@ -81,16 +74,15 @@ int cmd_checkpoint(int argc, char **argv, cli_ctx *ctx)
 	svd_archive *a = NULL;
 	svd_seckey *sk = NULL;
 	svd_view *view = NULL;
-	int c, json = 0, error, code = EXIT_FAIL;
+	int c, error, code = EXIT_FAIL;
 
 	if (!(by = calloc((size_t)argc + 1, sizeof(*by))))
 		return cli_fail(svd_error_set(SVD_ERROR, "out of memory"));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+		if (cli_statement_option(&so, c, optarg))
+			continue;
 		switch (c) {
-		case OPT_KEY:
-			key = optarg;
-			break;
 		case OPT_BY:
 			if (!svd_keyid_valid(optarg)) {
 				code = cli_usage("checkpoint",
@@ -99,21 +91,6 @@ int cmd_checkpoint(int argc, char **argv, cli_ctx *ctx)
 				goto cleanup;
 			}
 			by[nby++] = optarg;
-			break;
-		case OPT_TITLE:
-			title = optarg;
-			break;
-		case OPT_LANG:
-			lang = optarg;
-			break;
-		case OPT_CREATED:
-			created = optarg;
-			break;
-		case 'm':
-			message = optarg;
-			break;
-		case OPT_JSON:
-			json = 1;
 			break;
 		case 'h':
 			help(stdout);
@@ -128,18 +105,18 @@ int cmd_checkpoint(int argc, char **argv, cli_ctx *ctx)
 		code = cli_usage("checkpoint", "unexpected argument '%s'", argv[optind]);
 		goto cleanup;
 	}
-	if (!key) {
+	if (!so.key) {
 		code = cli_usage("checkpoint", "a checkpoint must be signed: give --key");
 		goto cleanup;
 	}
-	if (!created) {
+	if (!so.created) {
 		time_t t = time(NULL);
 		struct tm tm;
 		gmtime_r(&t, &tm);
 		strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		created = now;
+		so.created = now;
 	}
-	if ((code = cli_open_archive(&a, ctx)) != 0 || (code = cli_read_seckey(&sk, key)) != 0)
+	if ((code = cli_open_archive(&a, ctx)) != 0 || (code = cli_read_seckey(&sk, so.key)) != 0)
 		goto cleanup;
 	if (!(view = cli_view_open(a, &code)))
 		goto cleanup;
@@ -170,10 +147,11 @@ int cmd_checkpoint(int argc, char **argv, cli_ctx *ctx)
 		size_t from = k * SVD_CHECKPOINT_MAX;
 		size_t n = nids - from < SVD_CHECKPOINT_MAX ? nids - from : SVD_CHECKPOINT_MAX;
 
-		if (title && nparts == 1)
-			snprintf(text, sizeof(text), "%s", title);
-		else if (title)
-			snprintf(text, sizeof(text), "%s (part %zu of %zu)", title, k + 1, nparts);
+		if (so.title && nparts == 1)
+			snprintf(text, sizeof(text), "%s", so.title);
+		else if (so.title)
+			snprintf(text, sizeof(text), "%s (part %zu of %zu)", so.title, k + 1,
+			         nparts);
 		else if (nparts == 1)
 			snprintf(text, sizeof(text), "Checkpoint of %zu item%s", n,
 			         n == 1 ? "" : "s");
@@ -185,7 +163,7 @@ int cmd_checkpoint(int argc, char **argv, cli_ctx *ctx)
 			goto cleanup;
 		}
 		if ((code = cli_statement_fields(ms[k], "checkpoint", SVD_KIND_CHECKPOINT, text,
-		                                 lang, created)) != 0)
+		                                 so.lang, so.created)) != 0)
 			goto cleanup;
 		for (i = from; i < from + n; i++)
 			if ((error = svd_manifest_add_item(ms[k], ids[i])) < 0) {
@@ -193,9 +171,9 @@ int cmd_checkpoint(int argc, char **argv, cli_ctx *ctx)
 				goto cleanup;
 			}
 	}
-	if ((code = cli_add_statements(a, ms, nparts, sk, message, commit)) != EXIT_OK)
+	if ((code = cli_add_statements(a, ms, nparts, sk, so.message, commit)) != EXIT_OK)
 		goto cleanup;
-	if (json) {
+	if (so.json) {
 		json_t *parts = json_array();
 		for (k = 0; k < nparts; k++)
 			json_array_append_new(

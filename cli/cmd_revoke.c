@@ -49,7 +49,7 @@ static void help(FILE *out)
 	        "such file, key or archive, 5 the archive is busy.\n");
 }
 
-enum { OPT_KEY = 256, OPT_OUTSIDE, OPT_TITLE, OPT_LANG, OPT_CREATED, OPT_PUBLISH, OPT_JSON };
+enum { OPT_OUTSIDE = CLI_OPT_MORE, OPT_PUBLISH };
 
 /*
  * The key to revoke: a public key file, or a key id for which this
@@ -134,51 +134,29 @@ cleanup:
 
 int cmd_revoke(int argc, char **argv, cli_ctx *ctx)
 {
-	static const struct option opts[] = {{"key", required_argument, NULL, OPT_KEY},
+	static const struct option opts[] = {CLI_STATEMENT_OPTIONS,
 	                                     {"outside", required_argument, NULL, OPT_OUTSIDE},
-	                                     {"title", required_argument, NULL, OPT_TITLE},
-	                                     {"lang", required_argument, NULL, OPT_LANG},
-	                                     {"created", required_argument, NULL, OPT_CREATED},
 	                                     {"publish", required_argument, NULL, OPT_PUBLISH},
-	                                     {"message", required_argument, NULL, 'm'},
-	                                     {"json", no_argument, NULL, OPT_JSON},
-	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
-	const char *key = NULL, *outside = NULL, *title = NULL, *lang = "en", *created = NULL;
-	const char *message = NULL, *published = NULL;
+	cli_statement_opts so = {.lang = "en"};
+	const char *outside = NULL, *published = NULL;
 	char commit[SVD_COMMIT_HEX_LEN + 1] = "", deftitle[64];
 	svd_manifest *m = NULL;
 	svd_archive *a = NULL;
 	svd_seckey *sk = NULL;
 	svd_pubkey *pk = NULL;
-	int c, json = 0, error, code = EXIT_FAIL;
+	int c, error, code = EXIT_FAIL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+		if (cli_statement_option(&so, c, optarg))
+			continue;
 		switch (c) {
-		case OPT_KEY:
-			key = optarg;
-			break;
 		case OPT_OUTSIDE:
 			outside = optarg;
 			break;
-		case OPT_TITLE:
-			title = optarg;
-			break;
-		case OPT_LANG:
-			lang = optarg;
-			break;
-		case OPT_CREATED:
-			created = optarg;
-			break;
 		case OPT_PUBLISH:
 			published = optarg;
-			break;
-		case 'm':
-			message = optarg;
-			break;
-		case OPT_JSON:
-			json = 1;
 			break;
 		case 'h':
 			help(stdout);
@@ -188,19 +166,19 @@ int cmd_revoke(int argc, char **argv, cli_ctx *ctx)
 		}
 	}
 	if (published) {
-		if (optind != argc || key || outside || title || created)
+		if (optind != argc || so.key || outside || so.title || so.created)
 			return cli_usage("revoke",
 			                 "--publish takes the revocation certificate alone");
-		return publish(published, message, json, ctx);
+		return publish(published, so.message, so.json, ctx);
 	}
 	if (optind + 1 != argc)
 		return cli_usage("revoke", "revoke takes one key: its id or its .pub file");
-	if (!key)
+	if (!so.key)
 		return cli_usage("revoke", "give --key: the key itself, or a root, signs");
 	if (!outside || (strcmp(outside, "keep") && strcmp(outside, "hide")))
 		return cli_usage("revoke", "say --outside keep or --outside hide: what becomes of "
 		                           "the key's items that no checkpoint vouches for");
-	if ((code = cli_open_archive(&a, ctx)) != 0 || (code = cli_read_seckey(&sk, key)) != 0 ||
+	if ((code = cli_open_archive(&a, ctx)) != 0 || (code = cli_read_seckey(&sk, so.key)) != 0 ||
 	    (code = target_key(&pk, argv[optind], sk, a)) != 0)
 		goto cleanup;
 	snprintf(deftitle, sizeof(deftitle), "Revocation of key %s", svd_pubkey_id(pk));
@@ -208,17 +186,17 @@ int cmd_revoke(int argc, char **argv, cli_ctx *ctx)
 		code = cli_fail(error);
 		goto cleanup;
 	}
-	if ((code = cli_statement_fields(m, "revoke", SVD_KIND_REVOCATION, title ? title : deftitle,
-	                                 lang, created)) != 0)
+	if ((code = cli_statement_fields(m, "revoke", SVD_KIND_REVOCATION,
+	                                 so.title ? so.title : deftitle, so.lang, so.created)) != 0)
 		goto cleanup;
 	if ((error = svd_manifest_set_key(m, pk)) < 0 ||
 	    (error = svd_manifest_set(m, "outside", outside)) < 0) {
 		code = cli_fail(error);
 		goto cleanup;
 	}
-	if ((code = cli_add_statements(a, &m, 1, sk, message, commit)) != EXIT_OK)
+	if ((code = cli_add_statements(a, &m, 1, sk, so.message, commit)) != EXIT_OK)
 		goto cleanup;
-	if (json)
+	if (so.json)
 		code = cli_print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "commit", commit, "id",
 		                                svd_manifest_id(m), "kind", "revocation", "key",
 		                                svd_pubkey_id(pk), "outside", outside, "signer",

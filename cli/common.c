@@ -350,6 +350,31 @@ void cli_print_refusal(const svd_verdict *v)
 	}
 }
 
+int cli_statement_option(cli_statement_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case CLI_OPT_KEY:
+		o->key = arg;
+		return 1;
+	case CLI_OPT_TITLE:
+		o->title = arg;
+		return 1;
+	case CLI_OPT_LANG:
+		o->lang = arg;
+		return 1;
+	case CLI_OPT_CREATED:
+		o->created = arg;
+		return 1;
+	case 'm':
+		o->message = arg;
+		return 1;
+	case CLI_OPT_JSON:
+		o->json = 1;
+		return 1;
+	}
+	return 0;
+}
+
 int cli_statement_fields(svd_manifest *m, const char *cmd, svd_kind kind, const char *title,
                          const char *lang, const char *created)
 {

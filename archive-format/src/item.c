@@ -164,7 +164,40 @@ static int same_key(const svd_pubkey *a, const svd_pubkey *b)
  * signature file: left out on entry, and the signature beside it is checked
  * with the trusted or registered key instead.
  */
-static void check_key(svd_verdict *v, keyfile *k)
+/*
+ * The key file is, byte for byte, the canonical file of a key the trust
+ * list or the registry holds under its name: that key, copied, without
+ * decoding and checking the point again (every item of an editor carries
+ * the same file; verify would otherwise check the point once per item).
+ */
+static svd_pubkey *known_key(const svd_entry *e, const char *name, const svd_trust *trust,
+                             const svd_trust *registry)
+{
+	const svd_trust *lists[2] = {trust, registry};
+	char keyid[SVD_KEYID_HEX_LEN + 1], *canon = NULL;
+	size_t i, len = 0;
+	svd_pubkey *pk = NULL;
+
+	if (strlen(name) != SVD_KEYID_HEX_LEN + 4)
+		return NULL;
+	memcpy(keyid, name, SVD_KEYID_HEX_LEN);
+	keyid[SVD_KEYID_HEX_LEN] = '\0';
+	for (i = 0; i < 2 && !pk; i++) {
+		const svd_pubkey *k = lists[i] ? svd_trust_find(lists[i], keyid) : NULL;
+		if (!k || svd_pubkey_format(&canon, &len, k) < 0) {
+			svd_error_clear();
+			continue;
+		}
+		if (len == e->data_len && !memcmp(canon, e->data, len) &&
+		    svd_pubkey_dup(&pk, k) < 0)
+			pk = NULL; /* out of memory: the full check below says so */
+		free(canon);
+		canon = NULL;
+	}
+	return pk;
+}
+
+static void check_key(svd_verdict *v, keyfile *k, const svd_trust *trust, const svd_trust *registry)
 {
 	const svd_entry *e = k->e;
 	const char *name = e->path + strlen(SIG_DIR) + 1;
@@ -179,6 +212,8 @@ static void check_key(svd_verdict *v, keyfile *k)
 		                        (unsigned long long)e->size, SVD_KEYFILE_MAX);
 		return;
 	}
+	if ((k->pk = known_key(e, name, trust, registry)) != NULL)
+		return;
 	if ((error = svd_pubkey_parse(&pk, e->data, e->data_len)) < 0) {
 		if (error == SVD_ERROR)
 			v->oom = 1;
@@ -394,7 +429,7 @@ static void check_sigs(svd_verdict *v, const svd_entry *entries, size_t n, const
 		    entries[i].type == SVD_ENTRY_FILE &&
 		    is_key_name(entries[i].path + strlen(SIG_DIR) + 1)) {
 			keys[nkeys].e = &entries[i];
-			check_key(v, &keys[nkeys++]);
+			check_key(v, &keys[nkeys++], trust, registry);
 		}
 	for (i = 0; i < n; i++) {
 		const char *p = entries[i].path;
