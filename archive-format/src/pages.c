@@ -407,6 +407,27 @@ static const char *sig_words(svd_sig_status st)
 	return "?";
 }
 
+/* One of the signatures that verify is by a key the view counts (certified by roots). */
+static int counted_signer(const citem *it, const svd_verdict *v, const svd_view_item *vi)
+{
+	size_t i, n = v ? svd_verdict_sig_count(v) : it->nsigs;
+
+	for (i = 0; i < n; i++) {
+		const char *keyid;
+		int verified;
+		if (v) {
+			svd_verdict_sig(v, i, &keyid, NULL);
+			verified = svd_verdict_sig_pk(v, i) != NULL;
+		} else {
+			keyid = it->sigs[i].keyid;
+			verified = it->sigs[i].verified;
+		}
+		if (verified && svd_keyid_valid(keyid) && strstr(vi->signers, keyid))
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The item's verification, as the page was made. With a view (vi), what
  * counts is the view's: an editor's key that roots certified counts though
@@ -420,10 +441,9 @@ static void verdict_block(svd_buf *b, const citem *it, const svd_verdict *v,
 	int checked = v ? 1 : it->checked, ok = v ? svd_verdict_ok(v) : it->ok;
 	int certified = 0;
 
-	if (vi && vi->state == SVD_VIEW_SHOWN && (v ? svd_verdict_sound(v) : it->sound)) {
-		certified = !ok;
-		ok = 1;
-	}
+	if (vi && vi->state == SVD_VIEW_SHOWN && !ok && (v ? svd_verdict_sound(v) : it->sound))
+		certified = counted_signer(it, v, vi);
+	ok = ok || certified;
 
 	svd_buf_puts(b, "<section id=\"verdict\">\n<h2>Verification</h2>\n");
 	if (!checked)
