@@ -197,6 +197,9 @@ int svd_bundle_import(svd_txn *t, const char *path, const svd_bundle_cbs *cbs,
 	         base ? base + 1 : path);
 	free(dir);
 	error = svd_bundle_read(path, NULL, &sk, cbs, stats);
+	/* a read stopped by a failure (out of memory, say) inside an item: abandoned, as lost */
+	svd_stage_free(im.stage);
+	im.stage = NULL;
 	if (im.record) {
 		fflush(im.record);
 		fsync(fileno(im.record));
