@@ -33,7 +33,7 @@ static void help(FILE *out)
 typedef struct vstate {
 	int json, progress, quiet;
 	size_t seen, shown, withdrawn, revoked, pending;
-	size_t failed; /* not whole, or whole but no signature that counts here */
+	size_t failed;    /* not whole, or whole but no signature that counts here */
 	size_t unchecked; /* signatures of passing items that could not be checked, or failed */
 	uint64_t bytes;
 	json_t *failures;
@@ -188,10 +188,11 @@ int cmd_verify(int argc, char **argv, cli_ctx *ctx)
 			        "('samvydav list --all' says which)\n",
 			        s.withdrawn);
 		if (s.revoked)
-			fprintf(stderr,
-			        "%zu of them signed only by revoked keys, outside every checkpoint: "
-			        "not shown ('samvydav list --all' says which)\n",
-			        s.revoked);
+			fprintf(
+			    stderr,
+			    "%zu of them signed only by revoked keys, outside every checkpoint: "
+			    "not shown ('samvydav list --all' says which)\n",
+			    s.revoked);
 		if (s.pending)
 			fprintf(stderr,
 			        "%zu of them pending: fewer signatures than their kind needs here "

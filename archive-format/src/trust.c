@@ -180,7 +180,8 @@ int svd_trust_policy_parse(svd_trust *t, const char *buf, size_t len, const char
 			n--;
 		l[n] = '\0';
 		if (memchr(l, '\r', n))
-			return svd_error_set(SVD_ECORRUPT, "%s:%zu: a CR inside a line", where, line);
+			return svd_error_set(SVD_ECORRUPT, "%s:%zu: a CR inside a line", where,
+			                     line);
 		if (line == 1) {
 			if (strcmp(l, POLICY_HEADER))
 				return svd_error_set(
@@ -201,11 +202,12 @@ int svd_trust_policy_parse(svd_trust *t, const char *buf, size_t len, const char
 			kind_k[kind] = k;
 		} else {
 			svd_error_clear();
-			return svd_error_set(SVD_ECORRUPT,
-			                     "%s:%zu: not a policy line (expected 'roots N' or "
-			                     "'kind KIND N', KIND article, testimony, correction or "
-			                     "retraction, N from 1 to %d)",
-			                     where, line, SVD_TRUST_THRESHOLD_MAX);
+			return svd_error_set(
+			    SVD_ECORRUPT,
+			    "%s:%zu: not a policy line (expected 'roots N' or "
+			    "'kind KIND N', KIND article, testimony, correction or "
+			    "retraction, N from 1 to %d)",
+			    where, line, SVD_TRUST_THRESHOLD_MAX);
 		}
 	}
 	if (line == 0)

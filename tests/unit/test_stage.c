@@ -48,7 +48,7 @@ typedef struct item {
 	char *manifest, *sig; /* bytes */
 	size_t manifest_len, sig_len;
 	char body[128];
-	uint8_t *att; /* ATT_SIZE bytes */
+	uint8_t *att;   /* ATT_SIZE bytes */
 	svd_entry e[4]; /* in the order the gate is given them */
 } item;
 
@@ -126,7 +126,8 @@ static void item_make(item *it, const char *title, const svd_seckey *sk)
 
 	snprintf(comment, sizeof(comment), "timestamp:%lld\tfile:manifest.json\titem:%s\thashed",
 	         (long long)time(NULL), it->id);
-	assert_int_equal(svd_sig_create(&sig, sk, it->manifest, it->manifest_len, comment, NULL), 0);
+	assert_int_equal(svd_sig_create(&sig, sk, it->manifest, it->manifest_len, comment, NULL),
+	                 0);
 	assert_int_equal(svd_sig_format(&it->sig, &it->sig_len, sig), 0);
 	snprintf(it->sig_path, sizeof(it->sig_path), "sig/%s.minisig", svd_sig_keyid(sig));
 	svd_sig_free(sig);
@@ -151,9 +152,10 @@ static void stream_att(svd_stage *sg, const item *it)
 
 	assert_int_equal(svd_stage_file_begin(sg, "photo.bin", ATT_SIZE), 0);
 	for (at = 0; at < ATT_SIZE; at += PIECE)
-		assert_int_equal(svd_stage_file_write(sg, it->att + at,
-		                                      ATT_SIZE - at < PIECE ? ATT_SIZE - at : PIECE),
-		                 0);
+		assert_int_equal(
+		    svd_stage_file_write(sg, it->att + at,
+		                         ATT_SIZE - at < PIECE ? ATT_SIZE - at : PIECE),
+		    0);
 	assert_int_equal(svd_stage_file_end(sg), 0);
 }
 

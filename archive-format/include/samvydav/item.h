@@ -156,7 +156,6 @@ size_t svd_verdict_sig_count(const svd_verdict *v);
 /** The i-th signature: its key id (borrowed; may be "?" if unreadable) and status. */
 void svd_verdict_sig(const svd_verdict *v, size_t i, const char **keyid, svd_sig_status *status);
 
-
 /**
  * The 32-byte Ed25519 public key the i-th signature verified with
  * (borrowed, lives as long as the verdict), or NULL when it did not verify
