@@ -185,7 +185,7 @@ n=$(printf '%s\n' "$out" | grep -c '^ok ')
 # the same checks against the daemon: samvydavd serves the same pages from
 # the archive itself (one renderer, two outlets) over http://127.0.0.1
 D=$SVD_BUILD_DIR/daemon/samvydavd
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 printf '[archive]\n\tpath = %s\n[http]\n\tlisten = 127.0.0.1:%s\n[log]\n\tlevel = info\n' "$A" "$port" >"$T/d.conf"
 "$D" -c "$T/d.conf" 2>"$T/daemon.log" &
 http_pid=$!

@@ -191,14 +191,22 @@ ls "$T/outbox" | grep -c '^samvydav-' | grep -qx 3 && ok "a restart writes no ne
 	not_ok "a restart writes no new bundle before 'every'" "$(ls "$T/outbox")"
 
 # with HTTP on: served while running, stopped at exit
-port=$((20000 + $$ % 20000))
-{ printf '[archive]\n\tpath = %s\n[outbox]\n\tfolder = %s\n' "$A" "$T/outbox"
-  printf '[http]\n\tlisten = 127.0.0.1:%s\n' "$port"; } | conf http
-"$D" -c "$T/http.conf" 2>"$log" &
-pid=$!
-for _ in $(seq 100); do
-	grep -q "samvydavd 0.1.0: archive\|http: cannot" "$log" 2>/dev/null && break
-	sleep 0.1
+# a port nothing listens on; if another process takes it first, another one
+for attempt in 1 2 3; do
+	port=$(free_port)
+	{ printf '[archive]\n\tpath = %s\n[outbox]\n\tfolder = %s\n' "$A" "$T/outbox"
+	  printf '[http]\n\tlisten = 127.0.0.1:%s\n' "$port"; } | conf http
+	"$D" -c "$T/http.conf" 2>"$log" &
+	pid=$!
+	# up to a minute: on a loaded machine the first start can be slow
+	for _ in $(seq 600); do
+		grep -q "http: serving\|http: cannot" "$log" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q "http: cannot.*in use" "$log" || break
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	pid=
 done
 grep -q "http: serving $A on 127.0.0.1 port $port" "$log" && ok "http: the daemon says where it serves" ||
 	not_ok "http: the daemon says where it serves" "$(tail -n 3 "$log")"

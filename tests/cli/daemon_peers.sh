@@ -30,10 +30,6 @@ stop_all() {
 trap 'stop_all; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 
 # free_port: a TCP port nobody listens on now
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 # wait_until SECONDS COMMAND...: until the command succeeds
 wait_until() {
 	local end=$((SECONDS + $1))

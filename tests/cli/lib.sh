@@ -87,6 +87,13 @@ head_of() {
 	git --git-dir="$1/store.git" rev-parse -q --verify refs/heads/main 2>/dev/null || true
 }
 
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now (the
+# kernel's choice; another process may still take it before the caller
+# binds it, so a caller that starts a server retries on "in use")
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
 # a new archive with a trusted unencrypted key: new_archive DIR KEYNAME
 new_archive() {
 	svd init "$1" >/dev/null &&

@@ -147,7 +147,7 @@ check "unpack it" svd -C "$A" unpack -q "$T/every.tar.zst" -o "$T/lib2"
 
 # the daemon: the outbox bundle, pages, raw files, /api/items
 mkdir -p "$T/outbox"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 printf '[archive]\n\tpath = %s\n[outbox]\n\tfolder = %s\n[http]\n\tlisten = 127.0.0.1:%s\n' \
 	"$A" "$T/outbox" "$port" >"$T/d.conf"
 start_daemon "$T/d.conf" "$T/d.log" || not_ok "the daemon starts" "$(tail -n 3 "$T/d.log")"
