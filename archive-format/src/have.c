@@ -730,7 +730,7 @@ int svd_have_read(svd_have **out, const char *path)
 	line_reader *r = NULL;
 	have_reader hr = {0};
 	char *line = NULL;
-	size_t len, header = 4;
+	size_t len = 0, header = 4;
 	int got, error = SVD_ECORRUPT;
 	struct stat st;
 
