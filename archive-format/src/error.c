@@ -57,6 +57,8 @@ const char *svd_error_name(int code)
 		return "locked";
 	case SVD_EINVALID:
 		return "invalid";
+	case SVD_ENOKEY:
+		return "no-key";
 	default:
 		return "error";
 	}

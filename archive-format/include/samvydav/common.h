@@ -36,6 +36,7 @@ enum svd_error_code {
 	SVD_EPASSPHRASE = -9, /**< a secret key that the passphrase does not open */
 	SVD_ELOCKED = -10,    /**< another process holds the archive's write lock */
 	SVD_EINVALID = -11,   /**< a caller's argument that is not acceptable */
+	SVD_ENOKEY = -12,     /**< a sealed file that no key or passphrase given opens */
 };
 
 /**

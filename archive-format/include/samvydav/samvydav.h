@@ -24,5 +24,6 @@
 #include "unpack.h"
 #include "view.h"
 #include "pause.h"
+#include "seal.h"
 
 #endif
