@@ -50,6 +50,8 @@ int cmd_unpack(int argc, char **argv, cli_ctx *ctx);
 int cmd_certify(int argc, char **argv, cli_ctx *ctx);
 int cmd_revoke(int argc, char **argv, cli_ctx *ctx);
 int cmd_checkpoint(int argc, char **argv, cli_ctx *ctx);
+int cmd_seal(int argc, char **argv, cli_ctx *ctx);
+int cmd_unseal(int argc, char **argv, cli_ctx *ctx);
 
 /* Print "samvydav: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -165,5 +167,83 @@ int cli_is_archive(const char *dir);
 /* A damaged region of a bundle: appended to list (--json) or a line on out after lead. */
 void cli_damage(void *list, FILE *out, const char *lead, uint64_t offset, uint64_t length,
                 const char *what);
+
+/*
+ * Sealing (SPEC.md, 12): the options of the commands that write or read
+ * sealed files, their getopt codes from CLI_OPT_SEAL on.
+ */
+enum {
+	CLI_OPT_SEAL = 400,
+	CLI_OPT_TO = CLI_OPT_SEAL,
+	CLI_OPT_NETWORK,
+	CLI_OPT_PASSPHRASE,
+	CLI_OPT_PASSPHRASE_FILE,
+};
+
+/* clang-format off */
+/* What a writing command takes (export, have): whom to seal for. */
+#define CLI_SEAL_WRITE_OPTIONS                                               \
+	{"to", required_argument, NULL, CLI_OPT_TO},                         \
+	{"network", no_argument, NULL, CLI_OPT_NETWORK},                     \
+	{"passphrase", no_argument, NULL, CLI_OPT_PASSPHRASE},               \
+	{"passphrase-file", required_argument, NULL, CLI_OPT_PASSPHRASE_FILE}
+/* What a reading command takes (import, inspect, export --have): a passphrase. */
+#define CLI_SEAL_READ_OPTIONS                                                \
+	{"passphrase", no_argument, NULL, CLI_OPT_PASSPHRASE},               \
+	{"passphrase-file", required_argument, NULL, CLI_OPT_PASSPHRASE_FILE}
+/* clang-format on */
+
+/* The help lines of those options. */
+#define CLI_SEAL_WRITE_HELP                                                                  \
+	"  --to FILE          seal for the mirror whose public key FILE holds (from\n"         \
+	"                     'samvydav network key'); more than once for more mirrors.\n"     \
+	"                     The file is then random bytes to anyone else\n"                  \
+	"  --network          seal for every mirror of this archive's network\n"               \
+	"                     ('samvydav network list')\n"                                     \
+	"  --passphrase       seal for a passphrase too (asked on the terminal, twice;\n"      \
+	"                     without one, the first line of standard input)\n"                \
+	"  --passphrase-file FILE  the same, the passphrase being FILE's first line\n"
+#define CLI_SEAL_READ_HELP                                                                   \
+	"  --passphrase       a sealed file's passphrase (asked on the terminal; without\n"    \
+	"                     one, the first line of standard input). Without it, the\n"       \
+	"                     archive's own keys are tried (SPEC.md, 12)\n"                    \
+	"  --passphrase-file FILE  the same, the passphrase being FILE's first line\n"
+
+/* A command's sealing options and, once prepared, its keys; zero-initialise. */
+typedef struct cli_seal {
+	const char *to[SVD_SEAL_MAX_TO]; /* --to files */
+	size_t nto;
+	int network;          /* --network */
+	int ask;              /* --passphrase */
+	const char *passfile; /* --passphrase-file */
+	/* prepared */
+	svd_seal_keys *ring;                  /* the archive's keys and the passphrase */
+	uint8_t (*mirrors)[SVD_SEAL_KEY_LEN]; /* whom to seal for */
+	size_t nmirrors;
+	char *pass; /* sodium_malloc'd */
+	size_t passlen;
+	svd_seal_to spec;
+	int sealing; /* the options ask for a sealed file */
+} cli_seal;
+
+/*
+ * Take a sealing option (code c, argument arg) into s: 1 when it was one,
+ * 0 when not, or a usage error printed for cmd (EXIT_USAGE, negated).
+ */
+int cli_seal_option(cli_seal *s, const char *cmd, int c, const char *arg);
+
+/*
+ * Make s ready: the passphrase read, the archive's key ring loaded (a may
+ * be NULL: no archive, passphrase only), and for writing the recipients.
+ * writing asks twice for a passphrase on a terminal. Returns 0, or the
+ * error printed and its exit code.
+ */
+int cli_seal_prepare(cli_seal *s, const char *cmd, svd_archive *a, int writing);
+
+/* Whom to seal for, or NULL when the options asked for a plain file. */
+const svd_seal_to *cli_seal_to(const cli_seal *s);
+
+/* Free and wipe what cli_seal_prepare() made. */
+void cli_seal_free(cli_seal *s);
 
 #endif

@@ -15,7 +15,8 @@ static void help(FILE *out)
 	fprintf(out,
 	        "usage: samvydav export -o FILE [--since COMMIT|DATE] [--have FILE]\n"
 	        "                       [--max-size SIZE] [--level N] [--threads N]\n"
-	        "                       [--with-reader] [--json] [-q]\n"
+	        "                       [--with-reader] [--to FILE]... [--network]\n"
+	        "                       [--passphrase | --passphrase-file FILE] [--json] [-q]\n"
 	        "\n"
 	        "Write items of the archive as a bundle: one FILE.tar.zst that stock tar\n"
 	        "and zstd read ('tar --zstd -xf FILE' unpacks BUNDLE.json and items/), and\n"
@@ -42,7 +43,15 @@ static void help(FILE *out)
 	        "                     pages/, search/: see samvydav-unpack(1)), so that\n"
 	        "                     'tar --zstd -xf FILE' gives a library to read; not with\n"
 	        "                     --max-size. Import and inspect skip these files\n"
-	        "  --json             print {\"files\", \"items\", \"updates\", \"bytes\"}\n"
+	        CLI_SEAL_WRITE_HELP
+	        "                     With any of these the bundle is sealed (SPEC.md, 12):\n"
+	        "                     no magic, no names, its size rounded up; this\n"
+	        "                     mirror can always read back what it sealed. With\n"
+	        "                     --max-size, parts are FILE.1, FILE.2, ...\n"
+	        "                     A sealed have-file given to --have is opened with\n"
+	        "                     this archive's keys\n"
+	        "  --json             print {\"files\", \"items\", \"updates\", \"bytes\",\n"
+	        "                     \"sealed\"}\n"
 	        "  -q, --quiet        no progress, no summary\n"
 	        "\n"
 	        "Exit codes: 2 for a bad option or an item larger than --max-size allows,\n"
@@ -87,8 +96,10 @@ int cmd_export(int argc, char **argv, cli_ctx *ctx)
 	                                     {"with-reader", no_argument, NULL, OPT_WITH_READER},
 	                                     {"quiet", no_argument, NULL, 'q'},
 	                                     {"help", no_argument, NULL, 'h'},
+	                                     CLI_SEAL_WRITE_OPTIONS,
 	                                     {NULL, 0, NULL, 0}};
 	svd_export_opts eo = {0};
+	cli_seal seal = {0};
 	svd_export_result res = {0};
 	svd_archive *a = NULL;
 	const char *output = NULL;
@@ -99,6 +110,11 @@ int cmd_export(int argc, char **argv, cli_ctx *ctx)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:j:qh", opts, NULL)) != -1) {
+		if ((code = cli_seal_option(&seal, "export", c, optarg)) != 0) {
+			if (code < 0)
+				return -code;
+			continue;
+		}
 		switch (c) {
 		case 'o':
 			output = optarg;
@@ -153,6 +169,10 @@ int cmd_export(int argc, char **argv, cli_ctx *ctx)
 		return cli_usage("export", "say where to write the bundle: -o FILE");
 	if ((code = cli_open_archive(&a, ctx)) != 0)
 		return code;
+	if ((code = cli_seal_prepare(&seal, "export", a, 1)) != 0)
+		goto cleanup;
+	eo.seal = cli_seal_to(&seal);
+	eo.keys = seal.ring;
 	progress_on = cli_progress_wanted(quiet) && !json;
 	eo.progress = on_progress;
 	error = svd_export(a, output, &eo, &res);
@@ -166,9 +186,10 @@ int cmd_export(int argc, char **argv, cli_ctx *ctx)
 		json_t *files = json_array();
 		for (i = 0; i < res.nfiles; i++)
 			json_array_append_new(files, json_string(res.files[i]));
-		code = cli_print_json(
-		    json_pack("{s:o,s:I,s:I,s:I}", "files", files, "items", (json_int_t)res.items,
-		              "updates", (json_int_t)res.updates, "bytes", (json_int_t)res.bytes));
+		code = cli_print_json(json_pack("{s:o,s:I,s:I,s:I,s:b}", "files", files, "items",
+		                                (json_int_t)res.items, "updates",
+		                                (json_int_t)res.updates, "bytes",
+		                                (json_int_t)res.bytes, "sealed", eo.seal != NULL));
 	} else if (!quiet) {
 		for (i = 0; i < res.nfiles; i++)
 			printf("%s\n", res.files[i]);
@@ -176,11 +197,12 @@ int cmd_export(int argc, char **argv, cli_ctx *ctx)
 		if (res.updates)
 			snprintf(updates, sizeof(updates), " and %zu signature update%s",
 			         res.updates, res.updates == 1 ? "" : "s");
-		fprintf(stderr, "Exported %zu item%s%s in %zu file%s, %.1f MiB\n", res.items,
-		        res.items == 1 ? "" : "s", updates, res.nfiles, res.nfiles == 1 ? "" : "s",
-		        (double)res.bytes / (1024.0 * 1024.0));
+		fprintf(stderr, "Exported %zu item%s%s in %zu %sfile%s, %.1f MiB\n", res.items,
+		        res.items == 1 ? "" : "s", updates, res.nfiles, eo.seal ? "sealed " : "",
+		        res.nfiles == 1 ? "" : "s", (double)res.bytes / (1024.0 * 1024.0));
 	}
 cleanup:
+	cli_seal_free(&seal);
 	svd_export_result_clear(&res);
 	svd_archive_free(a);
 	return code;

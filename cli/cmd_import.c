@@ -11,7 +11,8 @@
 
 static void help(FILE *out)
 {
-	fprintf(out, "usage: samvydav import [--json] [-q] BUNDLE...\n"
+	fprintf(out, "usage: samvydav import [--passphrase | --passphrase-file FILE] [--json]\n"
+	             "                       [-q] BUNDLE...\n"
 	             "\n"
 	             "Import bundles (NAME.tar.zst) into the archive, one commit per bundle.\n"
 	             "Every item passes the gate: decompression limits, only regular files in\n"
@@ -24,7 +25,9 @@ static void help(FILE *out)
 	             "A signature update (a co-signature sent for an item this archive holds)\n"
 	             "is checked with the item held here and counted as co-signed; one for an\n"
 	             "item not held here is skipped and reported, and is no error.\n"
-	             "\n"
+	             "A sealed bundle (SPEC.md, 12) is opened with this archive's keys or the\n"
+	             "passphrase given; one that none opens is not for this mirror (exit 1).\n"
+	             "\n" CLI_SEAL_READ_HELP
 	             "  --json        one JSON object per bundle: counts, refusals, damage\n"
 	             "  -q, --quiet   no progress, no summary (problems are still reported)\n"
 	             "\n"
@@ -33,6 +36,7 @@ static void help(FILE *out)
 
 typedef struct istate {
 	const char *bundle;
+	const svd_seal_keys *keys;
 	int json, progress, quiet;
 	json_t *refusals, *damage, *skips;
 	size_t items;
@@ -105,7 +109,7 @@ static void on_progress(uint64_t items, uint64_t bytes, void *payload)
 
 static int import_one(svd_archive *a, const char *bundle, istate *s)
 {
-	svd_bundle_cbs cbs = {on_item, on_damage, on_progress, s, on_update};
+	svd_bundle_cbs cbs = {on_item, on_damage, on_progress, s, on_update, s->keys};
 	svd_bundle_stats st;
 	svd_txn *txn = NULL;
 	char commit[SVD_COMMIT_HEX_LEN + 1] = "";
@@ -132,7 +136,7 @@ static int import_one(svd_archive *a, const char *bundle, istate *s)
 		if (s->json) {
 			int out = cli_print_json(json_pack(
 			    "{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O,"
-			    "s:O}",
+			    "s:O,s:b,s:I}",
 			    "bundle", bundle, "commit", commit, "mirror", st.mirror, "created",
 			    st.created, "declared", (json_int_t)st.declared, "read",
 			    (json_int_t)st.items, "added", (json_int_t)ts->added, "cosigned",
@@ -140,7 +144,8 @@ static int import_one(svd_archive *a, const char *bundle, istate *s)
 			    "refused", (json_int_t)st.refused, "lost", (json_int_t)st.lost,
 			    "updates", (json_int_t)st.updates, "skipped", (json_int_t)st.skipped,
 			    "damaged_frames", (json_int_t)st.damaged, "index", st.has_index,
-			    "refusals", s->refusals, "damage", s->damage, "skips", s->skips));
+			    "refusals", s->refusals, "damage", s->damage, "skips", s->skips, "sealed",
+			    st.sealed, "damaged_chunks", (json_int_t)st.chunks_damaged));
 			if (out != EXIT_OK)
 				code = out;
 			json_array_clear(s->refusals);
@@ -153,10 +158,11 @@ static int import_one(svd_archive *a, const char *bundle, istate *s)
 				         ", %zu signature update%s skipped (not held here)",
 				         st.skipped, st.skipped == 1 ? "" : "s");
 			fprintf(stderr,
-			        "%s: %zu items: %zu added, %zu co-signed, %zu already here, %zu "
+			        "%s: %s%zu items: %zu added, %zu co-signed, %zu already here, %zu "
 			        "refused, "
 			        "%zu lost to damage%s%s%s\n",
-			        bundle, st.declared ? st.declared : st.items, ts->added,
+			        bundle, st.sealed ? "sealed, " : "", st.declared ? st.declared : st.items,
+			        ts->added,
 			        ts->cosigned, ts->unchanged, st.refused, st.lost, skipped,
 			        *commit ? "; commit " : "", commit);
 		}
@@ -171,13 +177,20 @@ int cmd_import(int argc, char **argv, cli_ctx *ctx)
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
 	                                     {"quiet", no_argument, NULL, 'q'},
 	                                     {"help", no_argument, NULL, 'h'},
+	                                     CLI_SEAL_READ_OPTIONS,
 	                                     {NULL, 0, NULL, 0}};
+	cli_seal seal = {0};
 	istate s = {0};
 	svd_archive *a = NULL;
 	int c, i, quiet = 0, code = EXIT_OK;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		if ((code = cli_seal_option(&seal, "import", c, optarg)) != 0) {
+			if (code < 0)
+				return -code;
+			continue;
+		}
 		switch (c) {
 		case 'j':
 			s.json = 1;
@@ -196,6 +209,12 @@ int cmd_import(int argc, char **argv, cli_ctx *ctx)
 		return cli_usage("import", "name at least one bundle");
 	if ((code = cli_open_archive(&a, ctx)) != 0)
 		return code;
+	if ((code = cli_seal_prepare(&seal, "import", a, 0)) != 0) {
+		cli_seal_free(&seal);
+		svd_archive_free(a);
+		return code;
+	}
+	s.keys = seal.ring;
 	s.quiet = quiet;
 	s.progress = cli_progress_wanted(quiet) && !s.json;
 	s.refusals = json_array();
@@ -210,6 +229,7 @@ int cmd_import(int argc, char **argv, cli_ctx *ctx)
 	json_decref(s.refusals);
 	json_decref(s.damage);
 	json_decref(s.skips);
+	cli_seal_free(&seal);
 	svd_archive_free(a);
 	return code;
 }

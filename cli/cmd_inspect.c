@@ -14,15 +14,18 @@
 
 static void help(FILE *out)
 {
-	fprintf(out, "usage: samvydav inspect [--json] [--trust KEY.pub]... BUNDLE\n"
+	fprintf(out, "usage: samvydav inspect [--json] [--trust KEY.pub]...\n"
+	             "                        [--passphrase | --passphrase-file FILE] BUNDLE\n"
 	             "\n"
 	             "Read a bundle and check every item exactly as import would — sizes,\n"
 	             "SHA-256, signatures, trust — without importing anything: one line per\n"
 	             "item (id, language, signers, verdict, title), then the damage found and\n"
 	             "a summary. Trust comes from the archive (-C, $SAMVYDAV_ARCHIVE or the\n"
-	             "current folder) when there is one, and from --trust keys.\n"
+	             "current folder) when there is one, and from --trust keys. A sealed\n"
+	             "bundle (SPEC.md, 12) is opened with that archive's keys or the\n"
+	             "passphrase given.\n"
 	             "\n"
-	             "  --trust FILE  also trust this public key (minisign format); repeat\n"
+	             "  --trust FILE  also trust this public key (minisign format); repeat\n" CLI_SEAL_READ_HELP
 	             "  --json        one JSON object: items with verdicts, damage, counts\n"
 	             "\n"
 	             "Exit code 0 when every item would be accepted, 3 otherwise.\n");
@@ -114,12 +117,14 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
 	                                     {"trust", required_argument, NULL, 't'},
 	                                     {"help", no_argument, NULL, 'h'},
+	                                     CLI_SEAL_READ_OPTIONS,
 	                                     {NULL, 0, NULL, 0}};
+	cli_seal seal = {0};
 	pstate s = {0};
 	svd_archive *a = NULL;
 	svd_trust *trust = NULL;
 	svd_bundle_stats st;
-	svd_bundle_cbs cbs = {on_item, on_damage, NULL, &s, on_update};
+	svd_bundle_cbs cbs = {on_item, on_damage, NULL, &s, on_update, NULL};
 	size_t i;
 	int c, error, code = EXIT_OK;
 
@@ -127,6 +132,14 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 		return cli_fail(SVD_ERROR);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if ((code = cli_seal_option(&seal, "inspect", c, optarg)) != 0) {
+			if (code < 0) {
+				code = -code;
+				goto cleanup;
+			}
+			code = EXIT_OK;
+			continue;
+		}
 		switch (c) {
 		case 'j':
 			s.json = 1;
@@ -160,6 +173,9 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 			}
 		}
 	}
+	if ((code = cli_seal_prepare(&seal, "inspect", a, 0)) != 0)
+		goto cleanup;
+	cbs.keys = seal.ring;
 	s.items = json_array();
 	s.damage = json_array();
 	s.updates = json_array();
@@ -171,18 +187,20 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 	code = error == SVD_ECORRUPT ? EXIT_REFUSED : EXIT_OK;
 	if (s.json) {
 		int out = cli_print_json(json_pack(
-		    "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O,s:O}", "bundle", argv[optind],
+		    "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O,s:O,s:b,s:I}", "bundle",
+		    argv[optind],
 		    "mirror", st.mirror, "created", st.created, "declared", (json_int_t)st.declared,
 		    "read", (json_int_t)st.items, "accepted", (json_int_t)st.accepted, "refused",
 		    (json_int_t)st.refused, "lost", (json_int_t)st.lost, "damaged_frames",
 		    (json_int_t)st.damaged, "index", st.has_index, "items", s.items, "damage",
-		    s.damage, "updates", s.updates));
+		    s.damage, "updates", s.updates, "sealed", st.sealed, "damaged_chunks",
+		    (json_int_t)st.chunks_damaged));
 		if (out != EXIT_OK)
 			code = out;
 	} else {
-		printf("%s: from mirror %s, written %s: %zu items declared, %zu read, %zu would "
+		printf("%s: %sfrom mirror %s, written %s: %zu items declared, %zu read, %zu would "
 		       "be accepted, %zu refused, %zu lost to damage",
-		       argv[optind], st.mirror[0] ? st.mirror : "?",
+		       argv[optind], st.sealed ? "sealed, " : "", st.mirror[0] ? st.mirror : "?",
 		       st.created[0] ? st.created : "?", st.declared, st.items, st.accepted,
 		       st.refused, st.lost);
 		if (st.updates)
@@ -192,6 +210,7 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 		printf("\n");
 	}
 cleanup:
+	cli_seal_free(&seal);
 	json_decref(s.items);
 	json_decref(s.damage);
 	json_decref(s.updates);

@@ -26,6 +26,8 @@ static const cli_cmd commands[] = {
     {"have", cmd_have, "write the list of items this archive holds (a have-file)"},
     {"inspect", cmd_inspect, "check what a bundle holds, importing nothing"},
     {"import", cmd_import, "import bundles through the gate, one commit each"},
+    {"seal", cmd_seal, "seal a bundle or have-file for mirrors or a passphrase"},
+    {"unseal", cmd_unseal, "open a sealed file and write what it holds"},
     {"sync", cmd_sync, "take a peer mirror's items over git, through the gate"},
     {"stick", cmd_stick, "exchange with a courier's stick: import, write what others lack"},
     {"unpack", cmd_unpack, "make a library to read offline (HTML) from a bundle or archive"},

@@ -117,7 +117,7 @@ static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path)
 	svd_bundle_stats bs;
 	svd_txn *txn = NULL;
 	ictx x = {path};
-	svd_bundle_cbs cbs = {svdd_on_item, svdd_on_damage, NULL, &x, NULL};
+	svd_bundle_cbs cbs = {svdd_on_item, svdd_on_damage, NULL, &x, NULL, NULL};
 	const record *known;
 	int fd, error, ret = IMP_DONE;
 

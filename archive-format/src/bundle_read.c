@@ -253,7 +253,9 @@ typedef struct extractor {
 
 typedef struct reader {
 	int fd;
-	uint64_t size;
+	uint64_t size;          /* of the bundle: the plaintext's, when sealed */
+	svd_unsealer *unsealer; /* reading a sealed file through it, or NULL */
+	size_t sealed_damage;   /* damaged regions it reported */
 	frame *frames; /* from the index, or found while scanning */
 	size_t nframes, capframes;
 	uint8_t (*index_ids)[32]; /* the index's item list */
@@ -313,7 +315,8 @@ static int pread_all(reader *r, void *buf, size_t len, uint64_t off)
 	uint8_t *p = buf;
 
 	while (len > 0) {
-		ssize_t n = pread(r->fd, p, len, (off_t)off);
+		ssize_t n = r->unsealer ? svd_unseal_pread(r->unsealer, p, len, off)
+		                        : pread(r->fd, p, len, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -1513,6 +1516,57 @@ static void count_lost(reader *r)
 	r->st->lost = declared > r->st->items ? declared - r->st->items : 0;
 }
 
+/* Damage to a sealed file, in its own offsets: a chunk that does not authenticate. */
+static void sealed_damage(uint64_t offset, uint64_t length, const char *what, void *payload)
+{
+	reader *r = payload;
+
+	r->sealed_damage++;
+	damage(r, offset, length, "in the sealed file: %s", what);
+}
+
+/*
+ * A file that does not begin as a plain bundle does (a zstd frame) is
+ * tried as a sealed one (SPEC.md, 12) with keys: opened, r reads its
+ * plaintext from here on. *unopened is 1 when keys were tried and none
+ * opened it: it is read as a (damaged) plain bundle, and if nothing of
+ * one is found, it was sealed for someone else.
+ */
+static int open_sealed(reader *r, const char *path, const svd_seal_keys *keys,
+                       svd_bundle_stats *st, int *unopened)
+{
+	uint8_t head[4];
+	svd_seal_kind kind;
+	int error;
+
+	*unopened = 0;
+	if (!keys || (r->size >= 4 && pread_all(r, head, 4, 0) == 0 && le32(head) == ZSTD_MAGIC))
+		return 0;
+	error = svd_unseal_open(&r->unsealer, r->fd, r->size, keys, &kind);
+	if (error == SVD_ENOKEY) {
+		*unopened = 1;
+		return 0;
+	}
+	if (error < 0)
+		return svd_error_set(error, "%s: %s", path, svd_error_last());
+	if (kind != SVD_SEAL_BUNDLE) {
+		svd_unseal_free(r->unsealer);
+		r->unsealer = NULL;
+		return svd_error_set(SVD_EINVALID, "%s: %s, not a bundle", path,
+		                     kind == SVD_SEAL_HAVE
+		                         ? "a sealed have-file"
+		                         : "a sealed file whose writing never finished (nothing "
+		                           "in it can be read; it may be deleted)");
+	}
+	st->sealed = 1;
+	svd_unseal_on_damage(r->unsealer, sealed_damage, r);
+	if (svd_unseal_head_damaged(r->unsealer))
+		sealed_damage(0, SVD_SEAL_SLOT, "its header at the start is damaged; it opened from "
+		                                "the copy at its end", r);
+	r->size = svd_unseal_size(r->unsealer);
+	return 0;
+}
+
 static int read_bundle(const char *path, const svd_trust *trust, const svd_bundle_sink *sk,
                        svd_extract_body *body, const svd_bundle_cbs *cbs, svd_bundle_stats *stats)
 {
@@ -1520,7 +1574,7 @@ static int read_bundle(const char *path, const svd_trust *trust, const svd_bundl
 	reader r;
 	svd_bundle_stats st;
 	struct stat sb;
-	int error = 0;
+	int error = 0, unopened = 0;
 
 	memset(&r, 0, sizeof(r));
 	memset(&st, 0, sizeof(st));
@@ -1538,6 +1592,8 @@ static int read_bundle(const char *path, const svd_trust *trust, const svd_bundl
 		goto cleanup;
 	}
 	r.size = (uint64_t)sb.st_size;
+	if ((error = open_sealed(&r, path, cbs ? cbs->keys : NULL, &st, &unopened)) < 0)
+		goto cleanup;
 	r.out_cap = 256 * 1024;
 	r.out_cap_total = r.size * SVD_BUNDLE_RATIO_MAX + SVD_BUNDLE_SLACK;
 	r.dctx = ZSTD_createDCtx();
@@ -1563,17 +1619,27 @@ static int read_bundle(const char *path, const svd_trust *trust, const svd_bundl
 		       "the index at the end is damaged; frames are found by scanning");
 	}
 	error = read_frames(&r);
+	if (error == 0 && st.frames == 0 && st.damaged == 0 && unopened) {
+		error = svd_error_set(SVD_ENOKEY,
+		                      "%s: no key of this mirror%s opens it, and it is no plain "
+		                      "bundle: it is sealed for other mirrors%s, or not a bundle",
+		                      path, svd_seal_keys_passphrase_count(cbs->keys) ? " nor the passphrase" : "",
+		                      svd_seal_keys_passphrase_count(cbs->keys) ? " or another passphrase" : "");
+		goto cleanup;
+	}
 	if (error == 0 && st.frames == 0 && st.damaged == 0) {
 		st.damaged++;
 		damage(&r, 0, r.size, "no zstd frame at all: %s",
-		       r.size < 4 ? "the file is empty or cut short" : "not a bundle");
+		       r.size < 4 ? "the file is empty or cut short"
+		                  : "not a bundle (a sealed bundle is read with the keys of the "
+		                    "archive it is for, or with its passphrase)");
 	}
 	count_lost(&r);
 	if (r.stop) /* stopped by the caller: what was not read is not lost */
 		st.lost = 0;
 	if (error == 0 && st.lost > 0)
 		damage(&r, 0, r.size, "%zu of %zu items were lost to damage", st.lost, st.declared);
-	if (error == 0 && (st.refused || st.lost || st.damaged))
+	if (error == 0 && (st.refused || st.lost || st.damaged || r.sealed_damage))
 		error = svd_error_set(SVD_ECORRUPT,
 		                      "%s: %zu items accepted, %zu refused, %zu lost to damage",
 		                      path, st.accepted, st.refused, st.lost);
@@ -1593,6 +1659,9 @@ cleanup:
 	free(r.index_ids);
 	free(r.meta_ids);
 	free(r.meta_updates);
+	if (r.unsealer)
+		st.chunks_damaged = svd_unseal_damaged_chunks(r.unsealer);
+	svd_unseal_free(r.unsealer);
 	close(r.fd);
 	if (stats)
 		*stats = st;

@@ -90,6 +90,7 @@ struct svd_bundle_writer {
 	char mirror[SVD_MIRROR_ID_LEN + 1];
 	const char *const *ids; /* the items, in the order they come */
 	const uint8_t *updates; /* which of them are signature updates, or NULL */
+	const svd_seal_to *seal; /* sealing every file for these, or NULL */
 	size_t n;
 	svd_progress_cb progress;
 	void *payload;
@@ -477,7 +478,7 @@ static char *part_name(const svd_bundle_writer *w, size_t n)
 	char *s = malloc(len);
 
 	if (s)
-		snprintf(s, len, "%s.%zu%s", w->base, n, SPLIT_SUFFIX);
+		snprintf(s, len, "%s.%zu%s", w->base, n, w->seal ? "" : SPLIT_SUFFIX);
 	else
 		svd_error_set(SVD_ERROR, "out of memory");
 	return s;
@@ -504,15 +505,23 @@ static int copy_range(svd_bundle_writer *w, svd_outfile *o, uint64_t off, uint64
 	off64_t in_off = (off64_t)off;
 
 	while (len > 0) {
-		ssize_t n = copy_file_range(w->out.fd, &in_off, o->fd, NULL, (size_t)len, 0);
-		if (n < 0 &&
-		    (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
-			/* no in-kernel copy here: read and write */
+		/* a sealed part is written through its sealer: no in-kernel copy */
+		ssize_t n = o->sealer ? -1
+		                      : copy_file_range(w->out.fd, &in_off, o->fd, NULL, (size_t)len, 0);
+		if (o->sealer || (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+		                            errno == EOPNOTSUPP))) {
+			/* read and write */
 			uint8_t buf[65536];
 			n = pread(w->out.fd, buf, len < sizeof(buf) ? (size_t)len : sizeof(buf),
 			          in_off);
-			if (n > 0 && svd_write_all(o->fd, buf, (size_t)n) < 0)
+			if (n > 0 && o->sealer) {
+				int error = svd_outfile_write(o, buf, (size_t)n);
+				if (error < 0)
+					return error;
+				o->size -= (uint64_t)n; /* counted below */
+			} else if (n > 0 && svd_write_all(o->fd, buf, (size_t)n) < 0) {
 				n = -1;
+			}
 			if (n > 0)
 				in_off += n;
 		}
@@ -526,6 +535,13 @@ static int copy_range(svd_bundle_writer *w, svd_outfile *o, uint64_t off, uint64
 		o->size += (uint64_t)n;
 	}
 	return 0;
+}
+
+/* A bundle file at path: sealed when the writer seals. */
+static int outfile_open(const svd_bundle_writer *w, svd_outfile *o, const char *path)
+{
+	return w->seal ? svd_outfile_open_sealed(o, path, w->seal, SVD_SEAL_BUNDLE)
+	               : svd_outfile_open(o, path);
 }
 
 /* Assemble the current part from the scratch file: NAME.N.tar.zst. */
@@ -547,7 +563,7 @@ static int part_finish(svd_bundle_writer *w)
 	}
 	if ((error = meta_frame(w, &meta, &meta_len, &meta_usize, w->part_first, w->part_items)) <
 	        0 ||
-	    (error = svd_outfile_open(&o, name)) < 0 ||
+	    (error = outfile_open(w, &o, name)) < 0 ||
 	    (error = svd_outfile_write(&o, meta, meta_len)) < 0)
 		goto cleanup;
 	frames[0] = (frame_rec){0, meta_len, meta_usize, 0, 0};
@@ -942,6 +958,7 @@ int svd_bundle_writer_new(svd_bundle_writer **out, const char *output,
 	snprintf(w->mirror, sizeof(w->mirror), "%s", opts->mirror);
 	w->ids = opts->ids;
 	w->updates = opts->updates;
+	w->seal = opts->seal;
 	w->n = opts->n;
 	w->progress = opts->progress;
 	w->payload = opts->payload;
@@ -969,13 +986,25 @@ int svd_bundle_writer_new(svd_bundle_writer **out, const char *output,
 			error = svd_error_set(SVD_ERROR, "out of memory");
 			goto cleanup;
 		}
-		snprintf(scratch, strlen(w->base) + 32, "%s.frames", w->base);
+		if (w->seal) {
+			/* nothing in the clear beside a sealed output (a stick): the
+			   frames wait on this machine */
+			const char *tmp = getenv("TMPDIR");
+			free(scratch);
+			if (!(scratch = malloc(strlen(tmp && *tmp ? tmp : "/var/tmp") + 64))) {
+				error = svd_error_set(SVD_ERROR, "out of memory");
+				goto cleanup;
+			}
+			sprintf(scratch, "%s/samvydav-frames", tmp && *tmp ? tmp : "/var/tmp");
+		} else {
+			snprintf(scratch, strlen(w->base) + 32, "%s.frames", w->base);
+		}
 		if ((error = svd_outfile_open(&w->out, scratch)) < 0)
 			goto cleanup;
 	} else {
 		/* one bundle: BUNDLE.json first, the items, the end marker, the index */
 		if ((error = meta_frame(w, &meta, &meta_len, &meta_usize, 0, w->n)) < 0 ||
-		    (error = svd_outfile_open(&w->out, output)) < 0 ||
+		    (error = outfile_open(w, &w->out, output)) < 0 ||
 		    (error = svd_outfile_write(&w->out, meta, meta_len)) < 0)
 			goto cleanup;
 		f = (frame_rec){0, meta_len, meta_usize, 0, 0};

@@ -36,6 +36,10 @@ typedef struct svd_bundle_writer_opts {
 	void *payload;            /* for progress */
 	const uint8_t *updates;   /* n flags, 1 for a signature update (manifest.json and sig/
 	                             only, SPEC.md 9.2), or NULL for none (borrowed, as ids) */
+	/* seal every file for these recipients (SPEC.md, 12), or NULL: plain .tar.zst. Parts
+	   are then NAME.N (no .tar.zst), and a splitting writer keeps its frames in the
+	   system's temporary folder, not beside the output (borrowed) */
+	const svd_seal_to *seal;
 } svd_bundle_writer_opts;
 
 /* One file of an item, as a tar entry: its path in the bundle and its bytes (borrowed). */

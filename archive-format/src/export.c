@@ -155,14 +155,14 @@ static int lacks_signature(int *out, svd_store_reader *r, const svd_store_items 
  * A have-file of format 1 says nothing of signatures (and its mirror reads
  * no updates): what it lists stays, as before.
  */
-static int filter_have(chosen *ch, svd_archive *a, const char *path)
+static int filter_have(chosen *ch, svd_archive *a, const char *path, const svd_seal_keys *keys)
 {
 	svd_store_reader *r = NULL;
 	svd_have *h = NULL;
 	size_t i, k = 0;
 	int error;
 
-	if ((error = svd_have_read(&h, path)) < 0)
+	if ((error = svd_have_read_sealed(&h, path, keys)) < 0)
 		return error;
 	if (svd_have_format(h) >= 2 && (error = svd_store_reader_open(&r, a)) < 0)
 		goto cleanup;
@@ -264,7 +264,7 @@ static int choose(chosen *ch, svd_archive *a, const svd_export_opts *opts)
 		goto cleanup;
 	if (opts->since_date && (error = filter_since_date(ch, v, opts->since_date)) < 0)
 		goto cleanup;
-	if (opts->have_path && (error = filter_have(ch, a, opts->have_path)) < 0)
+	if (opts->have_path && (error = filter_have(ch, a, opts->have_path, opts->keys)) < 0)
 		goto cleanup;
 	for (i = 0; i < ch->n; i++) {
 		ch->votes[i] = ch->votes[i] == VOTE_UPDATE;
@@ -545,6 +545,7 @@ int svd_export(svd_archive *a, const char *output, const svd_export_opts *opts,
 	wo.threads = opts->threads;
 	wo.progress = opts->progress;
 	wo.payload = opts->payload;
+	wo.seal = opts->seal;
 	if ((error = svd_bundle_writer_new(&w, output, &wo)) < 0 ||
 	    (error = write_items(w, a, &ch)) < 0 || (error = svd_bundle_writer_items_done(w)) < 0)
 		goto cleanup;
@@ -597,6 +598,11 @@ void svd_export_result_clear(svd_export_result *result)
  */
 int svd_have_write(svd_archive *a, const char *path)
 {
+	return svd_have_write_sealed(a, path, NULL);
+}
+
+int svd_have_write_sealed(svd_archive *a, const char *path, const svd_seal_to *to)
+{
 	svd_store_items *l = NULL;
 	svd_store_reader *r = NULL;
 	svd_have *h = NULL;
@@ -645,7 +651,7 @@ int svd_have_write(svd_archive *a, const char *path)
 		items[i].nkeys = (i + 1 < n ? first[i + 1] : nkeys) - first[i];
 	}
 	if ((error = svd_have_from_items(&h, svd_archive_mirror_id(a), items, n)) == 0)
-		error = svd_have_save(h, path);
+		error = svd_have_save_sealed(h, path, to);
 cleanup:
 	svd_have_free(h);
 	free(items);

@@ -143,6 +143,11 @@ static int put_item(wbuf *b, const svd_have *h, size_t i)
 
 int svd_have_save(const svd_have *h, const char *path)
 {
+	return svd_have_save_sealed(h, path, NULL);
+}
+
+int svd_have_save_sealed(const svd_have *h, const char *path, const svd_seal_to *to)
+{
 	svd_outfile o = {0};
 	char key[SVD_KEYID_HEX_LEN + 2];
 	wbuf b = {0};
@@ -156,7 +161,9 @@ int svd_have_save(const svd_have *h, const char *path)
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
 	}
-	if ((error = svd_outfile_open(&o, path)) < 0 || (error = put_header(&b, h)) < 0)
+	if ((error = to ? svd_outfile_open_sealed(&o, path, to, SVD_SEAL_HAVE)
+	                : svd_outfile_open(&o, path)) < 0 ||
+	    (error = put_header(&b, h)) < 0)
 		goto cleanup;
 	for (i = 0; i < h->nkeys; i++) {
 		keyid_text(key, h->keys[i]);
@@ -482,6 +489,8 @@ cleanup:
 /* Reads a have-file line by line, each capped. */
 typedef struct line_reader {
 	int fd;
+	svd_unsealer *unsealer; /* a sealed have-file's plaintext, read through it; or NULL */
+	uint64_t off;           /* the next plaintext byte, when sealed */
 	uint8_t buf[65536];
 	size_t pos, len;
 	int eof;
@@ -503,7 +512,10 @@ static int next_line(line_reader *r, char *line, size_t max, size_t *len)
 			ssize_t got;
 			if (r->eof)
 				return n ? -1 : 0;
-			got = read(r->fd, r->buf, sizeof(r->buf));
+			got = r->unsealer ? svd_unseal_pread(r->unsealer, r->buf, sizeof(r->buf), r->off)
+			                  : read(r->fd, r->buf, sizeof(r->buf));
+			if (got > 0)
+				r->off += (uint64_t)got;
 			if (got < 0) {
 				if (errno == EINTR)
 					continue;
@@ -725,7 +737,50 @@ static int header_line(have_reader *hr, const char *line)
 	}
 }
 
+/*
+ * A have-file that does not begin as a plain one does is tried as a sealed
+ * one (SPEC.md, 12) with keys; opened, r reads its plaintext. A sealed
+ * file that no key opens is refused here: a have-file is small, and one
+ * that is not plain text is no have-file of this mirror's.
+ */
+static int open_sealed(line_reader *r, const char *path, const svd_seal_keys *keys,
+                       uint64_t size)
+{
+	static const char plain[] = "samvydav have ";
+	char head[sizeof(plain) - 1];
+	svd_seal_kind kind;
+	ssize_t n;
+	int error;
+
+	if (!keys)
+		return 0;
+	n = pread(r->fd, head, sizeof(head), 0);
+	if (n == (ssize_t)sizeof(head) && !memcmp(head, plain, sizeof(head)))
+		return 0;
+	error = svd_unseal_open(&r->unsealer, r->fd, size, keys, &kind);
+	if (error == SVD_ENOKEY)
+		return svd_error_set(SVD_ENOKEY,
+		                     "%s: not a plain have-file, and no key of this mirror%s opens "
+		                     "it: it is sealed for other mirrors, or not a have-file",
+		                     path,
+		                     svd_seal_keys_passphrase_count(keys) ? " nor the passphrase" : "");
+	if (error < 0)
+		return svd_error_set(error, "%s: %s", path, svd_error_last());
+	if (kind != SVD_SEAL_HAVE)
+		return svd_error_set(SVD_EINVALID, "%s: %s, not a have-file", path,
+		                     kind == SVD_SEAL_BUNDLE
+		                         ? "a sealed bundle"
+		                         : "a sealed file whose writing never finished (nothing "
+		                           "in it can be read; it may be deleted)");
+	return 0;
+}
+
 int svd_have_read(svd_have **out, const char *path)
+{
+	return svd_have_read_sealed(out, path, NULL);
+}
+
+int svd_have_read_sealed(svd_have **out, const char *path, const svd_seal_keys *keys)
 {
 	line_reader *r = NULL;
 	have_reader hr = {0};
@@ -744,6 +799,8 @@ int svd_have_read(svd_have **out, const char *path)
 	}
 	r->pos = r->len = 0;
 	r->eof = 0;
+	r->unsealer = NULL;
+	r->off = 0;
 	r->fd =
 	    open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK); /* a FIFO must not hang */
 	if (r->fd < 0) {
@@ -755,6 +812,9 @@ int svd_have_read(svd_have **out, const char *path)
 		svd_error_set(SVD_ECORRUPT, "%s: not a regular file", path);
 		goto cleanup;
 	}
+	if ((error = open_sealed(r, path, keys, (uint64_t)st.st_size)) < 0)
+		goto cleanup;
+	error = SVD_ECORRUPT;
 	for (;;) {
 		/* format 1 keeps its short lines; the first line decides */
 		got = next_line(r, line, hr.h->format == 2 ? HAVE2_LINE_MAX : HAVE_LINE_MAX, &len);
@@ -816,6 +876,13 @@ int svd_have_read(svd_have **out, const char *path)
 	hr.h = NULL;
 	error = 0;
 cleanup:
+	if (r->unsealer && svd_unseal_damaged_chunks(r->unsealer) && error == 0) {
+		/* zeros where a chunk was damaged cannot parse; this is belt and braces */
+		svd_have_free(*out);
+		*out = NULL;
+		error = svd_error_set(SVD_ECORRUPT, "%s: the sealed have-file is damaged", path);
+	}
+	svd_unseal_free(r->unsealer);
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r);

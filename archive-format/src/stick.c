@@ -327,7 +327,7 @@ static void on_progress(uint64_t items, uint64_t bytes, void *payload)
 /* The ids of the sound items of a bundle not imported again, read quietly. */
 static void carry_inspect(syncer *s, const char *path)
 {
-	svd_bundle_cbs cbs = {on_item, on_damage, NULL, s, on_update};
+	svd_bundle_cbs cbs = {on_item, on_damage, NULL, s, on_update, NULL};
 	svd_bundle_stats bs;
 
 	s->quiet = 1;
@@ -421,7 +421,7 @@ static int import_one(syncer *s, const char *name)
 {
 	svd_stick_file f = {0};
 	svd_stick_event ev = {0};
-	svd_bundle_cbs cbs = {on_item, on_damage, on_progress, s, on_update};
+	svd_bundle_cbs cbs = {on_item, on_damage, on_progress, s, on_update, NULL};
 	svd_bundle_stats bs;
 	svd_txn *txn = NULL;
 	struct stat st, st2;

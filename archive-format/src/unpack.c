@@ -788,7 +788,7 @@ int svd_unpack(const char *src, const char *dir, const svd_unpack_opts *opts,
 	if (S_ISDIR(sb.st_mode)) {
 		error = unpack_archive(&u, src, &a, &st);
 	} else {
-		svd_bundle_cbs cbs = {on_bundle_item, on_damage, on_progress, &u, NULL};
+		svd_bundle_cbs cbs = {on_bundle_item, on_damage, on_progress, &u, NULL, NULL};
 		svd_bundle_stats bs;
 
 		memset(&bs, 0, sizeof(bs));

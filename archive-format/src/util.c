@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "samvydav/common.h"
+#include "samvydav/seal.h"
 #include "util.h"
 
 int svd_file_read(char **out, size_t *len, const char *path, size_t max)
@@ -408,18 +409,36 @@ int svd_grow(void *array, size_t *cap, size_t need, size_t elem, size_t first)
 	return 0;
 }
 
-int svd_outfile_open(svd_outfile *o, const char *path)
+void svd_seal_name(char out[SVD_SEAL_NAME_LEN + 1])
 {
+	uint8_t r[SVD_SEAL_NAME_LEN / 2];
+
+	randombytes_buf(r, sizeof(r));
+	sodium_bin2hex(out, SVD_SEAL_NAME_LEN + 1, r, sizeof(r));
+}
+
+/* Open o->tmp, a name beside path: path.tmp-RANDOM, or (named) RANDOM in path's folder. */
+static int outfile_create(svd_outfile *o, const char *path, int named)
+{
+	char *dir = NULL, name[SVD_SEAL_NAME_LEN + 1];
 	size_t n = strlen(path) + 32;
 
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
-	if (!(o->path = svd_strdup(path)) || !(o->tmp = malloc(n))) {
+	if (!(o->path = svd_strdup(path)) || !(o->tmp = malloc(n)) ||
+	    (named && !(dir = svd_path_dir(path)))) {
 		free(o->path);
-		o->path = NULL;
+		free(o->tmp);
+		o->path = o->tmp = NULL;
 		return svd_error_set(SVD_ERROR, "out of memory");
 	}
-	snprintf(o->tmp, n, "%s.tmp-%08x", path, randombytes_random());
+	if (named) {
+		svd_seal_name(name);
+		snprintf(o->tmp, n, "%s/%s", dir, name);
+		free(dir);
+	} else {
+		snprintf(o->tmp, n, "%s.tmp-%08x", path, randombytes_random());
+	}
 	o->fd = open(o->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (o->fd < 0) {
 		int e = errno;
@@ -432,8 +451,32 @@ int svd_outfile_open(svd_outfile *o, const char *path)
 	return 0;
 }
 
+int svd_outfile_open(svd_outfile *o, const char *path)
+{
+	return outfile_create(o, path, 0);
+}
+
+int svd_outfile_open_sealed(svd_outfile *o, const char *path, const struct svd_seal_to *to,
+                            int kind)
+{
+	int error;
+
+	if ((error = outfile_create(o, path, 1)) < 0)
+		return error;
+	if ((error = svd_sealer_new(&o->sealer, o->fd, to, (svd_seal_kind)kind)) < 0)
+		svd_outfile_abort(o);
+	return error;
+}
+
 int svd_outfile_write(svd_outfile *o, const void *data, size_t len)
 {
+	if (o->sealer) {
+		int error = svd_sealer_write(o->sealer, data, len);
+		if (error < 0)
+			return error;
+		o->size += len;
+		return 0;
+	}
 	if (svd_write_all(o->fd, data, len) < 0)
 		return svd_error_set(SVD_ERROR, "%s: cannot write: %s (is the disk full?)", o->path,
 		                     strerror(errno));
@@ -443,6 +486,7 @@ int svd_outfile_write(svd_outfile *o, const void *data, size_t len)
 
 void svd_outfile_abort(svd_outfile *o)
 {
+	svd_sealer_free(o->sealer);
 	if (o->fd >= 0)
 		close(o->fd);
 	if (o->tmp)
@@ -459,6 +503,11 @@ int svd_outfile_commit(svd_outfile *o)
 	int error = SVD_ERROR, fd = o->fd;
 
 	o->fd = -1;
+	if (o->sealer && (error = svd_sealer_finish(o->sealer, NULL)) < 0) {
+		close(fd);
+		goto cleanup;
+	}
+	error = SVD_ERROR;
 	if (fsync(fd) < 0) {
 		close(fd);
 		svd_error_set(SVD_ERROR, "%s: cannot write: %s", o->path, strerror(errno));
@@ -482,6 +531,48 @@ cleanup:
 	free(dir);
 	svd_outfile_abort(o);
 	return error;
+}
+
+struct svd_seal_file {
+	svd_outfile o;
+};
+
+int svd_seal_file_open(svd_seal_file **out, const char *path, const svd_seal_to *to,
+                       svd_seal_kind kind)
+{
+	svd_seal_file *f = calloc(1, sizeof(*f));
+	int error;
+
+	*out = NULL;
+	if (!f)
+		return svd_error_set(SVD_ERROR, "out of memory");
+	if ((error = svd_outfile_open_sealed(&f->o, path, to, (int)kind)) < 0) {
+		free(f);
+		return error;
+	}
+	*out = f;
+	return 0;
+}
+
+int svd_seal_file_write(svd_seal_file *f, const void *data, size_t len)
+{
+	return svd_outfile_write(&f->o, data, len);
+}
+
+int svd_seal_file_commit(svd_seal_file *f)
+{
+	int error = svd_outfile_commit(&f->o);
+
+	free(f);
+	return error;
+}
+
+void svd_seal_file_abort(svd_seal_file *f)
+{
+	if (!f)
+		return;
+	svd_outfile_abort(&f->o);
+	free(f);
 }
 
 void svd_time_now(char out[SVD_TIME_LEN + 1], time_t *t)

@@ -91,13 +91,27 @@ int svd_grow(void *array, size_t *cap, size_t need, size_t elem, size_t first);
  * renames it into place and fsyncs the folder; abort removes it. Either
  * way the struct is left empty (fd -1), and abort after commit does nothing.
  */
+struct svd_seal_to;
+struct svd_sealer;
+
 typedef struct svd_outfile {
 	char *path, *tmp;
 	int fd;
-	uint64_t size; /* bytes written so far */
+	uint64_t size;             /* bytes written so far (plaintext, when sealed) */
+	struct svd_sealer *sealer; /* sealing what is written, or NULL */
 } svd_outfile;
 
 int svd_outfile_open(svd_outfile *o, const char *path);
+
+/*
+ * Open as svd_outfile_open(), but seal everything written (SPEC.md, 12)
+ * for to, as a file of kind (an svd_seal_kind). The temporary name is
+ * random, of the shape of a stick's file names (SPEC.md, 12.6), and the
+ * file holds only sealed bytes from the first write on: cut short, it is
+ * a partial sealed file, not plaintext.
+ */
+int svd_outfile_open_sealed(svd_outfile *o, const char *path, const struct svd_seal_to *to,
+                            int kind);
 int svd_outfile_write(svd_outfile *o, const void *data, size_t len);
 int svd_outfile_commit(svd_outfile *o);
 void svd_outfile_abort(svd_outfile *o);

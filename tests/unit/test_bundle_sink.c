@@ -207,7 +207,7 @@ static int read_into(const char *path, recorder *rc, svd_bundle_stats *st)
 	svd_bundle_sink sk = {
 	    rec_item_begin,   rec_file_begin, rec_file_write, rec_file_end, rec_item_gate,
 	    rec_item_verdict, rec_item_drop,  rec_damage,     rc,           NULL};
-	svd_bundle_cbs cbs = {on_item, on_damage, NULL, rc, NULL};
+	svd_bundle_cbs cbs = {on_item, on_damage, NULL, rc, NULL, NULL};
 
 	return svd_bundle_read(path, NULL, &sk, &cbs, st);
 }
@@ -377,7 +377,7 @@ static int read_updates(const char *path, recorder *rc, svd_bundle_stats *st, in
 	                      rec_damage,
 	                      rc,
 	                      gate ? rec_update_gate : NULL};
-	svd_bundle_cbs cbs = {on_item, on_damage, NULL, rc, on_update};
+	svd_bundle_cbs cbs = {on_item, on_damage, NULL, rc, on_update, NULL};
 
 	return svd_bundle_read(path, NULL, &sk, &cbs, st);
 }

@@ -13,6 +13,7 @@
 
 #include "common.h"
 #include "item.h"
+#include "seal.h"
 #include "trust.h"
 
 #ifdef __cplusplus
@@ -92,6 +93,12 @@ int svd_have_merge(svd_have *h, const svd_have *from);
 int svd_have_save(const svd_have *h, const char *path);
 
 /**
+ * As svd_have_save(), sealed for to (SPEC.md, 12): a file of random bytes
+ * only the mirrors of to (and its passphrase) open.
+ */
+int svd_have_save_sealed(const svd_have *h, const char *path, const svd_seal_to *to);
+
+/**
  * Read a have-file (untrusted input: every line checked, ids capped; a
  * link, a FIFO or a device is refused without blocking).
  *
@@ -99,6 +106,15 @@ int svd_have_save(const svd_have *h, const char *path);
  * @return 0; SVD_ENOTFOUND; SVD_ECORRUPT naming the line; SVD_ETOOBIG.
  */
 int svd_have_read(svd_have **out, const char *path);
+
+/**
+ * As svd_have_read(), and a file that does not begin as a plain have-file
+ * does is opened with keys (SPEC.md, 12); keys NULL: plain only.
+ *
+ * @return as svd_have_read(); SVD_ENOKEY when no key opens it;
+ *         SVD_EINVALID for a sealed file that holds no have-file.
+ */
+int svd_have_read_sealed(svd_have **out, const char *path, const svd_seal_keys *keys);
 
 /** How many ids. */
 size_t svd_have_count(const svd_have *h);
@@ -149,6 +165,9 @@ typedef struct svd_bundle_stats {
 	size_t damaged;  /**< frames that failed to decompress or parse */
 	uint64_t bytes;  /**< bundle bytes read */
 	int has_index;   /**< 1 if the trailing index was found and sound */
+	int sealed;      /**< 1 if the file was sealed (SPEC.md, 12): offsets are then in the
+	                      bundle inside it, but for damage the sealing itself reports */
+	uint64_t chunks_damaged; /**< sealed: chunks that did not authenticate */
 } svd_bundle_stats;
 
 /**
@@ -175,6 +194,9 @@ typedef struct svd_bundle_cbs {
 	/** each signature update; when NULL, the verdicts of updates go to item
 	    (a refused update is reported like a refused item) and skips to no one */
 	svd_update_cb update;
+	/** what opens a sealed bundle (SPEC.md, 12): tried when the file does not begin as a
+	    plain bundle does; NULL: plain bundles only */
+	const svd_seal_keys *keys;
 } svd_bundle_cbs;
 
 /**

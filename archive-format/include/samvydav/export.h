@@ -30,6 +30,11 @@ typedef struct svd_export_opts {
 	svd_progress_cb progress; /**< may be NULL */
 	void *payload;            /**< for progress */
 	int with_reader; /**< also the rendered reader library (SPEC.md, 9.8); not with max_size */
+	/** seal every bundle file for these recipients (SPEC.md, 12), or NULL: plain
+	    .tar.zst; with max_size the parts are then NAME.1, NAME.2, ... (borrowed) */
+	const svd_seal_to *seal;
+	/** what opens a sealed have-file at have_path, or NULL: plain only (borrowed) */
+	const svd_seal_keys *keys;
 } svd_export_opts;
 
 /** What an export wrote. */
@@ -65,6 +70,9 @@ void svd_export_result_clear(svd_export_result *result);
  * @return 0; SVD_ETOOBIG over SVD_HAVE_MAX_IDS; other codes for I/O.
  */
 int svd_have_write(svd_archive *a, const char *path);
+
+/** As svd_have_write(), sealed for to (SPEC.md, 12); to NULL: plain. */
+int svd_have_write_sealed(svd_archive *a, const char *path, const svd_seal_to *to);
 
 #ifdef __cplusplus
 }

@@ -44,6 +44,14 @@ extern "C" {
 #define SVD_SEAL_PWHASH_OPS  3         /**< Argon2id passes (SPEC.md, 12.3) */
 #define SVD_SEAL_PWHASH_MEM  (64u << 20) /**< Argon2id memory: 64 MiB */
 
+#define SVD_SEAL_NAME_LEN 16 /**< characters of a sealed file's random name */
+
+/**
+ * A random name for a sealed file (SPEC.md, 12.6): SVD_SEAL_NAME_LEN
+ * lowercase hex digits, no extension: it says nothing of what the file is.
+ */
+void svd_seal_name(char out[SVD_SEAL_NAME_LEN + 1]);
+
 /** What a sealed file holds, as its header says (inside the encryption). */
 typedef enum svd_seal_kind {
 	SVD_SEAL_BUNDLE = 1, /**< a bundle (SPEC.md, 9) */
@@ -187,6 +195,28 @@ int svd_sealer_finish(svd_sealer *s, uint64_t *size);
 
 /** Free, wiping the file key; NULL is fine. The file is the caller's. */
 void svd_sealer_free(svd_sealer *s);
+
+/** A sealed file written in place, atomically; opaque. */
+typedef struct svd_seal_file svd_seal_file;
+
+/**
+ * Begin a sealed file at path: it is written under a random temporary name
+ * in path's folder (SPEC.md, 12.6), which holds only sealed bytes.
+ *
+ * @param[out] out the caller's: svd_seal_file_commit() or svd_seal_file_abort()
+ * @return as svd_sealer_new(); SVD_ENOTFOUND when path's folder is missing.
+ */
+int svd_seal_file_open(svd_seal_file **out, const char *path, const svd_seal_to *to,
+                       svd_seal_kind kind);
+
+/** The next plaintext bytes. */
+int svd_seal_file_write(svd_seal_file *f, const void *data, size_t len);
+
+/** Finish, fsync, rename into place, fsync the folder; frees f whatever happens. */
+int svd_seal_file_commit(svd_seal_file *f);
+
+/** Remove what was written and free; NULL is fine. */
+void svd_seal_file_abort(svd_seal_file *f);
 
 /*
  * Opening
