@@ -123,13 +123,7 @@ static int read_to(cli_seal *s)
 	int error;
 
 	for (i = 0; i < s->nto; i++) {
-		char *text = NULL;
-		size_t len;
-		if ((error = read_small(s->to[i], &text, &len, 4096, 0)) < 0)
-			return error;
-		error = svd_seal_public_parse(s->mirrors[s->nmirrors], text, len);
-		free(text);
-		if (error < 0)
+		if ((error = svd_network_public_read(s->mirrors[s->nmirrors], s->to[i])) < 0)
 			return svd_error_set(error, "--to %s: %s", s->to[i], svd_error_last());
 		s->nmirrors++;
 	}
@@ -144,6 +138,15 @@ int cli_seal_prepare(cli_seal *s, const char *cmd, svd_archive *a, int writing)
 
 	(void)cmd;
 	s->sealing = s->nto > 0 || s->network || s->ask || s->passfile;
+	if (a && writing && s->sealing) {
+		/* an archive made before sealed files gets its key pair now */
+		int made = 0;
+		if ((error = svd_network_key_ensure(a, &made)) < 0)
+			return cli_fail(error);
+		if (made)
+			fprintf(stderr, "samvydav: this archive had no encryption key pair; it has one "
+			                "now: give 'samvydav network key' to the other mirrors\n");
+	}
 	if (a && (error = svd_archive_seal_keys(a, &s->ring)) < 0)
 		return cli_fail(error);
 	if (!s->ring && (error = svd_seal_keys_new(&s->ring)) < 0)
@@ -154,7 +157,7 @@ int cli_seal_prepare(cli_seal *s, const char *cmd, svd_archive *a, int writing)
 		return cli_fail(error);
 	if (!writing || !s->sealing)
 		return 0;
-	if (s->network && (error = svd_archive_network_recipients(a, &net, &nnet)) < 0)
+	if (s->network && (error = svd_network_recipients(&net, &nnet, a)) < 0)
 		return cli_fail(error);
 	if (s->network && nnet == 0) {
 		free(net);
