@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "samvydav/archive.h"
+#include "samvydav/network.h"
 #include "samvydav/trust.h"
 #include "archive_internal.h"
 #include "util.h"
@@ -109,7 +110,13 @@ int svd_archive_init(svd_archive **out, const char *path)
 		goto cleanup;
 	git_repository_free(repo);
 	repo = NULL;
-	error = svd_archive_open(out, path);
+	if ((error = svd_archive_open(out, path)) < 0)
+		goto cleanup;
+	/* this mirror's encryption key pair, for sealed files (network.h) */
+	if ((error = svd_network_key_ensure(*out, NULL)) < 0) {
+		svd_archive_free(*out);
+		*out = NULL;
+	}
 cleanup:
 	free(p);
 	git_repository_free(repo);

@@ -164,7 +164,7 @@ static void on_damage(uint64_t offset, uint64_t length, const char *what, void *
  */
 static void write_bundle(char out[300], const char *name)
 {
-	svd_bundle_writer_opts o = {MIRROR, ids, 2, 0, 3, 1, NULL, NULL, NULL};
+	svd_bundle_writer_opts o = {MIRROR, ids, 2, 0, 3, 1, NULL, NULL, NULL, NULL};
 	svd_bundle_writer *w = NULL;
 	svd_bundle_file f[2];
 	char paths[2][128], **files = NULL;
@@ -339,7 +339,7 @@ static int on_update(const char *id, const svd_verdict *v, const char *why, void
 static void write_update_bundle(char out[300], const char *name, int bad)
 {
 	static const uint8_t updates[2] = {0, 1};
-	svd_bundle_writer_opts o = {MIRROR, ids, 2, 0, 3, 1, NULL, NULL, updates};
+	svd_bundle_writer_opts o = {MIRROR, ids, 2, 0, 3, 1, NULL, NULL, updates, NULL};
 	svd_bundle_writer *w = NULL;
 	svd_bundle_file f[3];
 	char paths[3][128], **files = NULL;

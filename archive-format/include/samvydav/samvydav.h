@@ -25,5 +25,6 @@
 #include "view.h"
 #include "pause.h"
 #include "seal.h"
+#include "network.h"
 
 #endif
