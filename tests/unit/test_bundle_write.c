@@ -68,7 +68,7 @@ static size_t count_files(const char *dir, const char *prefix)
 
 static void test_one_bundle(void **state)
 {
-	svd_bundle_writer_opts o = {MIRROR, ids, 2, 0, 3, 2, NULL, NULL, NULL};
+	svd_bundle_writer_opts o = {MIRROR, ids, 2, 0, 3, 2, NULL, NULL, NULL, NULL};
 	svd_bundle_writer *w = NULL;
 	svd_bundle_file f[2];
 	char dir[256], out[300], paths[2][128], body[3000], **files = NULL;
@@ -112,7 +112,7 @@ static void test_one_bundle(void **state)
 
 static void test_parts(void **state)
 {
-	svd_bundle_writer_opts o = {MIRROR, ids, 3, 32 * 1024, 3, 1, NULL, NULL, NULL};
+	svd_bundle_writer_opts o = {MIRROR, ids, 3, 32 * 1024, 3, 1, NULL, NULL, NULL, NULL};
 	svd_bundle_writer *w = NULL;
 	svd_bundle_file f[2];
 	char dir[256], out[300], paths[2][128], body[20000], **files = NULL;
@@ -155,7 +155,7 @@ static void test_parts(void **state)
 /* A writer freed before it finishes leaves nothing: not the bundle, not its parts. */
 static void test_unfinished(void **state)
 {
-	svd_bundle_writer_opts o = {MIRROR, ids, 3, 32 * 1024, 3, 1, NULL, NULL, NULL};
+	svd_bundle_writer_opts o = {MIRROR, ids, 3, 32 * 1024, 3, 1, NULL, NULL, NULL, NULL};
 	svd_bundle_writer *w = NULL;
 	svd_bundle_file f[2];
 	char dir[256], out[300], paths[2][128], body[20000], **files = NULL;
