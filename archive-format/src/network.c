@@ -20,14 +20,14 @@
 #include "archive_internal.h"
 #include "util.h"
 
-#define NETWORK_DIR       "network"
-#define SECRET_FILE       "secret"
-#define RETIRED_DIR       "retired"
-#define MIRRORS_DIR       "mirrors"
-#define PUB_SUFFIX        ".pub"
-#define SECRET_SUFFIX     ".secret"
-#define TMP_MARK          ".tmp-" /* svd_file_write_atomic()'s temporary names */
-#define STICK_FOLDER_FILE "stick-folder"
+#define NETWORK_DIR   "network"
+#define SECRET_FILE   "secret"
+#define RETIRED_DIR   "retired"
+#define MIRRORS_DIR   "mirrors"
+#define PUB_SUFFIX    ".pub"
+#define SECRET_SUFFIX ".secret"
+#define TMP_MARK      ".tmp-" /* svd_file_write_atomic()'s temporary names */
+#define FOLDER_FILE   "stick-folder"
 
 /* A name as a message shows it: control characters, '\' and bytes that are not UTF-8 as \xNN. */
 static const char *shown(char *out, size_t size, const char *s)
@@ -962,7 +962,7 @@ int svd_network_stick_folder_valid(const char *folder)
 
 int svd_network_stick_folder(char **out, svd_archive *a)
 {
-	char *path = network_path(a, STICK_FOLDER_FILE, NULL), *text = NULL, s[128];
+	char *path = network_path(a, FOLDER_FILE, NULL), *text = NULL, s[128];
 	size_t len = 0;
 	int error;
 
@@ -1013,8 +1013,8 @@ int svd_network_stick_folder_set(svd_archive *a, const char *folder)
 		return error;
 	if ((error = make_dirs(a)) < 0)
 		goto cleanup;
-	if (!(path = network_path(a, STICK_FOLDER_FILE, NULL)) ||
-	    !(dir = network_path(a, NULL, NULL)) || !(line = malloc(strlen(folder) + 2))) {
+	if (!(path = network_path(a, FOLDER_FILE, NULL)) || !(dir = network_path(a, NULL, NULL)) ||
+	    !(line = malloc(strlen(folder) + 2))) {
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
 	}
