@@ -43,6 +43,9 @@ fresh() {
 	rm -rf "${T:?}/$2"
 	cp -a "$1" "$T/$2"
 }
+# C knows A (so it can open what A seals for it), but A seals nothing for
+# C unless told to
+svd -C "$C" network add "$T/A.pub" >/dev/null || exit 1
 cp -a "$B" "$T/b0"
 cp -a "$C" "$T/c0"
 
@@ -63,7 +66,6 @@ if zstd -t -q "$T/to-b" 2>/dev/null; then not_ok "zstd -t refuses a sealed bundl
 if tar --zstd -tf "$T/to-b" >/dev/null 2>&1; then not_ok "tar cannot list a sealed bundle"; else ok "tar cannot list a sealed bundle"; fi
 
 # to three: B and C by --to, and the network (B again) with it
-svd -C "$C" network add "$T/A.pub" >/dev/null || exit 1
 check "export sealed for the network and C" svd -C "$A" export -q --network --to "$T/C.pub" -o "$T/to-bc"
 fresh "$T/b0" rb
 fresh "$T/c0" rc
@@ -110,7 +112,7 @@ json=$(svd -C "$A" export --json --have "$T/b.have" -o "$T/for-b" 2>/dev/null)
 same "$(printf '%s' "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"])')" 0 \
 	"A reads B's sealed have-file: B lacks nothing"
 expect_exit 1 "no key of this mirror" "C cannot read a have-file sealed for A" \
-	svd -C "$C" export --have "$T/b.have" -o "$T/nope"
+	svd -C "$T/rc" export --have "$T/b.have" -o "$T/nope"
 
 # seal and unseal: a plain file sealed afterwards, and opened again
 check "seal a plain bundle for B" svd -C "$A" seal --to "$T/B.pub" -o "$T/sealed-later" "$T/plain.tar.zst"
