@@ -182,6 +182,47 @@ must=$(awk -v c=$((65536 * 2)) '$1 == "frame" && $3 + $4 <= c {for (i = 6; i <= 
 same "$(not_in "$must" "$got")" "" "a cut file: every item of the whole chunks before the cut is imported"
 check "a cut file: verify passes" svd -C "$R" verify -q
 
+# cut short at 16 places spread over the file: the items of the frames
+# whose plaintext lies in whole chunks before the cut come in, and none
+# from beyond the plaintext the file still holds
+cuts=$(python3 -c 'import sys; s=int(sys.argv[1]); print("\n".join(str(s*k//17) for k in range(1, 17)))' "$size")
+bad_cuts=""
+for c in $cuts; do
+	head -c "$c" "$T/sb" >"$T/cut"
+	run_import "$T/cut"
+	whole=$(((c - P0) / 65552 * 65536))
+	[ "$whole" -lt 0 ] && whole=0
+	avail=$(((c - P0) / 65552 * 65536 + (c - P0) % 65552))
+	must=$(awk -v w="$whole" '$1 == "frame" && $3 + $4 <= w {for (i = 6; i <= NF; i++) print $i}' "$T/index")
+	never=$(awk -v a="$avail" '$1 == "frame" && $3 >= a {for (i = 6; i <= NF; i++) print $i}' "$T/index")
+	if [ "$rc" -ne 3 ]; then
+		bad_cuts="$bad_cuts $c(exit $rc)"
+	elif [ -n "$(not_in "$must" "$got")" ]; then
+		bad_cuts="$bad_cuts $c(missing)"
+	elif [ -n "$(comm -12 <(printf '%s\n' "$never" | sed '/^$/d' | sort) <(printf '%s\n' "$got" | sed '/^$/d' | sort))" ]; then
+		bad_cuts="$bad_cuts $c(beyond)"
+	fi
+done
+same "$bad_cuts" "" "16 cuts: each exits 3, keeps every item of the whole chunks before it, nothing from beyond"
+
+# bit rot: 1 to 8 bits flipped at 24 seeds; whatever comes in verifies,
+# exit 0 only with every item, items only from the bundle
+bad_rot=""
+for seed in $(seq 1 24); do
+	craft flip "$T/sb" "$T/rot" --seed "$seed" --bits $((seed % 8 + 1))
+	run_import "$T/rot"
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ] && { [ "$rc" -ne 1 ] || [ -n "$got" ]; }; then
+		bad_rot="$bad_rot $seed(exit $rc)"
+	elif [ "$rc" -eq 0 ] && [ "$got" != "$all_ids" ]; then
+		bad_rot="$bad_rot $seed(exit 0, items missing)"
+	elif [ -n "$(not_in "$got" "$all_ids")" ]; then
+		bad_rot="$bad_rot $seed(foreign item)"
+	elif [ -n "$got" ] && ! svd -C "$R" verify -q >/dev/null 2>&1; then
+		bad_rot="$bad_rot $seed(verify)"
+	fi
+done
+same "$bad_rot" "" "bit rot at 24 seeds: exit 0 only when whole, only verified items from the bundle"
+
 # the head destroyed: the tail opens it, nothing is lost, the damage is told
 cp "$T/sb" "$T/nohead"
 dd if=/dev/urandom of="$T/nohead" bs=1 count=$P0 conv=notrunc status=none
