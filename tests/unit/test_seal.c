@@ -934,6 +934,9 @@ static void test_refusals(void **state)
 	assert_int_equal(svd_seal_keys_add_mirror(k, small_order), SVD_EINVALID);
 	th_expect_msg("small order");
 	assert_int_equal(svd_seal_keys_add_mirror(k, zero), SVD_EINVALID);
+	assert_int_equal(svd_seal_keys_add_mirror(empty, small_order),
+	                 SVD_EINVALID); /* no own key */
+	assert_int_equal(svd_seal_keys_mirror_count(empty), 0);
 	assert_int_equal(svd_seal_keys_add_mirror(k, b.pk), 0);
 	assert_int_equal(svd_seal_keys_add_mirror(k, b.pk), 0); /* twice: once */
 	assert_int_equal(svd_seal_keys_mirror_count(k), 1);
