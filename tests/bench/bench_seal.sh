@@ -11,13 +11,20 @@
 #   - samvydav import of each into an empty copy of B
 # and prints the medians, the sealed/plain ratio (the issue's bar: at most
 # 1.10), the sizes, libsodium's raw sealing rate beside memcpy
-# (seal_rate.c) and the time a mirror takes to find that a file is not
+# (seal_rate.c, build/tests/seal_rate or $SVD_SEAL_RATE) and the time a mirror takes to find that a file is not
 # for it. Not a test.
 set -euo pipefail
 
 usage_lines=6,7
 . "$(dirname "$0")/lib.sh"
 rounds=${SVD_SEAL_ROUNDS:-5}
+seal_rate=${SVD_SEAL_RATE:-$here/../../build/tests/seal_rate}
+[ -x "$seal_rate" ] || {
+	echo "bench: no seal_rate at $seal_rate (build with the tests, or set SVD_SEAL_RATE)" >&2
+	exit 1
+}
+cp "$seal_rate" "$W/seal_rate"
+seal_rate=$W/seal_rate
 
 corpus
 
@@ -73,9 +80,8 @@ peak() {
 	done | sort -n | tail -n 1
 }
 
-echo "== raw rates (seal_rate.c)"
-cc -O2 -o "$W/seal_rate" "$here/seal_rate.c" -lsodium
-"$W/seal_rate" >"$W/rate.out"
+echo "== raw rates (seal_rate.c, built with the tests)"
+"$seal_rate" >"$W/rate.out"
 
 echo
 echo "samvydav seal bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m), $rounds rounds, medians"
