@@ -1619,7 +1619,7 @@ static int read_bundle(const char *path, const svd_trust *trust, const svd_bundl
 		       "the index at the end is damaged; frames are found by scanning");
 	}
 	error = read_frames(&r);
-	if (error == 0 && st.frames == 0 && st.damaged == 0 && unopened) {
+	if (error == 0 && st.frames == 0 && unopened) {
 		error = svd_error_set(SVD_ENOKEY,
 		                      "%s: no key of this mirror%s opens it, and it is no plain "
 		                      "bundle: it is sealed for other mirrors%s, or not a bundle",
