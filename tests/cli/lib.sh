@@ -112,6 +112,10 @@ export_item() {
 	git --git-dir="$1/store.git" archive main "$(item_path "$2")" | tar -x -C "$3" --strip-components=3
 }
 
+# forensic ARGS...: a searcher's look at files or a FAT32 image
+# (tests/tools/forensic.py: signatures, text, forbidden strings, randomness)
+forensic() { python3 "$SVD_SOURCE_DIR/tests/tools/forensic.py" "$@"; }
+
 # craft ARGS...: the independent bundle writer of the tests (craft_bundle.py)
 craft() { python3 "$SVD_SOURCE_DIR/tests/cli/craft_bundle.py" "$@"; }
 
@@ -271,3 +275,4 @@ main_after_kill() {
 		not_ok "$what: main is the whole new commit" "old=$old new=$new"
 	fi
 }
+
