@@ -41,7 +41,7 @@
 #define PART_SUFFIX ".part"
 #define MIN_ROOM    (1024ull * 1024) /* below margin + this, nothing is written */
 #define COPY_BUF    65536
-#define SEALED_MIN  512 /* bytes of the smallest sealed file (SPEC.md, 12.4) */
+#define SEALED_MIN  SVD_SEAL_SLOT /* bytes of the smallest sealed file: a partial one, one slot */
 
 typedef struct syncer {
 	svd_archive *a;
