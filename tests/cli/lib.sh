@@ -339,9 +339,10 @@ img_rm() {
 # folders and regular files: anything else in AFTER is refused.
 img_sync() {
 	local img=$1 before=$2 after=$3 f odd
+	[ -d "$before" ] && [ -d "$after" ] || { echo "img_sync: $before or $after is not a folder" >&2; return 1; }
 	odd=$(cd "$after" && find . -mindepth 1 ! -type f ! -type d | head -n 3)
 	if [ -n "$odd" ]; then
-		printf 'img_sync: %s: not a file or a folder, which FAT cannot hold\n' $odd >&2
+		printf '%s\n' "$odd" | sed 's/^/img_sync: /; s/$/: not a file or a folder, which FAT cannot hold/' >&2
 		return 1
 	fi
 	(cd "$before" && find . -type f -print0) | while IFS= read -r -d '' f; do
