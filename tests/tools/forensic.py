@@ -16,8 +16,8 @@ It looks for:
   PNG, PDF, ZIP, git packs, minisign comments, and JSON text;
 - printable text: runs of printable ASCII and UTF-8 of at least --min-run
   bytes (12), or longer when the data is long (below);
-- the strings given with --forbid and --forbid-file: ASCII letters match in
-  either case; each is also searched in UTF-16LE (FAT's long names), and a
+- the strings given with --forbid and --forbid-file: letters match in
+  either case (ASCII, Cyrillic, any with simple case pairs); each is also searched in UTF-16LE (FAT's long names), and a
   hex string of 16 or more digits also as the bytes it spells (an item id in
   a binary index), a 16-digit one (a key number) in both byte orders;
 - whether each file looks random: its byte entropy and the chi-square
@@ -343,25 +343,22 @@ def poisson_tail(k, lam):
 
 def forbid_patterns(words):
     """(word, encoding, compiled regex, chance per position in random data)
-    for every forbidden string."""
+    for every forbidden string. Letters match in either case, each on its
+    own (ASCII and every other script with simple case pairs: Херсон,
+    херсон, ХЕРСОН)."""
     out = []
     for w in words:
-        forms = {w, w.lower(), w.upper()}
         for enc in ("utf-8", "utf-16le"):
-            alts = []
-            for f in sorted(forms):
-                parts = []
-                for ch in f:
-                    b = ch.encode(enc)
-                    if ch.isascii() and ch.isalpha():
-                        lo, up = ch.lower().encode(enc), ch.upper().encode(enc)
-                        parts.append(b"[" + lo[:1] + up[:1] + b"]" + re.escape(lo[1:]))
-                    else:
-                        parts.append(re.escape(b))
-                alts.append(b"".join(parts))
-            letters = sum(ch.isascii() and ch.isalpha() for ch in w)
-            chance = len(forms) * 2.0 ** letters * 256.0 ** -len(w.encode(enc))
-            out.append((w, "UTF-16LE" if enc == "utf-16le" else "text", re.compile(b"|".join(alts)), chance))
+            parts, cased = [], 0
+            for ch in w:
+                forms = sorted({f for f in (ch, ch.lower(), ch.upper()) if len(f) == 1})
+                if len(forms) > 1:
+                    cased += 1
+                    parts.append(b"(?:" + b"|".join(re.escape(f.encode(enc)) for f in forms) + b")")
+                else:
+                    parts.append(re.escape(ch.encode(enc)))
+            chance = 2.0 ** cased * 256.0 ** -len(w.encode(enc))
+            out.append((w, "UTF-16LE" if enc == "utf-16le" else "text", re.compile(b"".join(parts)), chance))
         hexd = w.strip()
         if len(hexd) >= 16 and len(hexd) % 2 == 0 and re.fullmatch(r"[0-9a-fA-F]+", hexd):
             raw = bytes.fromhex(hexd)
