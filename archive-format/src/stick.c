@@ -427,15 +427,17 @@ static int failed_last(syncer *s, svd_stick_file *f, const char *what, const cha
 
 /*
  * Import one bundle of the stick, dir/name, in an operation of its own,
- * unless the caller's record knows it. A bundle that cannot be read is
- * reported and passed over; only a busy or broken archive, or a caller
- * that wants to stop, ends the sync (a negative return).
+ * unless the caller's record knows it; keys open a sealed one (NULL: the
+ * plain layout's bundles/, which holds plain bundles only). A bundle that
+ * cannot be read is reported and passed over; only a busy or broken
+ * archive, or a caller that wants to stop, ends the sync (a negative
+ * return).
  */
-static int import_one(syncer *s, const char *dir, const char *name)
+static int import_one(syncer *s, const char *dir, const char *name, const svd_seal_keys *keys)
 {
 	svd_stick_file f = {0};
 	svd_stick_event ev = {0};
-	svd_bundle_cbs cbs = {on_item, on_damage, on_progress, s, on_update, s->ring};
+	svd_bundle_cbs cbs = {on_item, on_damage, on_progress, s, on_update, keys};
 	svd_bundle_stats bs;
 	svd_txn *txn = NULL;
 	struct stat st, st2;
@@ -1496,8 +1498,7 @@ static int make_sealdir(syncer *s)
 /*
  * Which layout, and for the sealed one what it needs: the network's
  * mirrors to seal for, this mirror's key pair (made now when it has none),
- * the key ring, the folder. For the plain layout, a ring that can be read
- * still opens sealed bundles put into samvydav/bundles/ by hand.
+ * the key ring, the folder.
  */
 static int layout(syncer *s)
 {
@@ -1511,13 +1512,8 @@ static int layout(syncer *s)
 	s->sealed = want == SVD_STICK_SEALED || (want == SVD_STICK_AUTO && n > 0);
 	s->outdir = s->bundles;
 	s->shown_out = s->shown_bundles;
-	if (!s->sealed) {
-		if (svd_archive_seal_keys(s->a, &s->ring) < 0) {
-			s->ring = NULL;
-			svd_error_clear();
-		}
+	if (!s->sealed)
 		return 0;
-	}
 	if (n == 0)
 		return svd_error_set(SVD_EINVALID,
 		                     "the sealed layout seals for the network's mirrors, and this "
@@ -1680,7 +1676,7 @@ static int plain_import(syncer *s, char ***haves, size_t *nhaves)
 	if ((error = list_dir(&names, &n, s->bundles, SUFFIX)) < 0)
 		return error;
 	for (i = 0; i < n && error == 0; i++)
-		error = import_one(s, s->bundles, names[i]);
+		error = import_one(s, s->bundles, names[i], NULL);
 	free_list(names, n);
 	if (error < 0)
 		return error;
@@ -1767,7 +1763,7 @@ static int sync_sealed(syncer *s)
 	if ((error = try_all(s, &fd)) < 0)
 		goto cleanup;
 	for (i = 0; i < fd.nbundles; i++)
-		if ((error = import_one(s, s->sealdir, fd.bundles[i])) < 0)
+		if ((error = import_one(s, s->sealdir, fd.bundles[i], s->ring)) < 0)
 			goto cleanup;
 	s->res->carried = carry_items(s);
 
