@@ -233,6 +233,9 @@ same "$(ls "$N")" "Documents" "nothing is written beside the folder"
 same "$(ls "$N/Documents/misc" | grep -cxE '[0-9a-f]{16}')" 1 "A's have-file is in it"
 svd -C "$B" stick --folder Documents/misc --json "$N" >"$T/n2.json" 2>/dev/null
 same "$(json "$T/n2.json" '[m["mirror"] for m in j["mirrors"]]')" "['$(cat "$A/mirror-id")']" "--folder: B finds A's have-file there"
+printf 'a/../b\n' >"$A/network/stick-folder"
+expect_exit 3 "stick-folder: not a stick folder's name" "a stick-folder file that lies: refused (exit 3)" svd -C "$A" network folder
+expect_exit 3 "stick-folder: not a stick folder's name" "and a sealed exchange with it refuses to start" svd -C "$A" stick "$N"
 expect_exit 0 "Sealed files go to the root" "network folder /: back to the root" svd -C "$A" network folder /
 [ ! -e "$A/network/stick-folder" ] && ok "the setting is gone" || not_ok "the setting is gone"
 
