@@ -247,10 +247,7 @@ int cmd_unseal(int argc, char **argv, cli_ctx *ctx)
 		goto cleanup;
 	}
 	damaged = 0;
-	svd_unseal_on_damage(u, on_damage, NULL);
-	if (svd_unseal_head_damaged(u))
-		on_damage(0, SVD_SEAL_SLOT, "its header at the start is damaged; it opened from the "
-		                            "copy at its end", NULL);
+	svd_unseal_on_damage(u, on_damage, NULL); /* a damaged head is told at the first read */
 	if (kind == SVD_SEAL_PARTIAL) {
 		code = cli_fail(svd_error_set(SVD_ECORRUPT,
 		                              "%s: a sealed file whose writing never finished: it "

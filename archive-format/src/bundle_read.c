@@ -1559,10 +1559,8 @@ static int open_sealed(reader *r, const char *path, const svd_seal_keys *keys,
 		                           "in it can be read; it may be deleted)");
 	}
 	st->sealed = 1;
+	/* a damaged head (opened from the tail) is told at the first read */
 	svd_unseal_on_damage(r->unsealer, sealed_damage, r);
-	if (svd_unseal_head_damaged(r->unsealer))
-		sealed_damage(0, SVD_SEAL_SLOT, "its header at the start is damaged; it opened from "
-		                                "the copy at its end", r);
 	r->size = svd_unseal_size(r->unsealer);
 	return 0;
 }
