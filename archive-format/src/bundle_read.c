@@ -1540,7 +1540,8 @@ static int open_sealed(reader *r, const char *path, const svd_seal_keys *keys,
 	int error;
 
 	*unopened = 0;
-	if (!keys || (r->size >= 4 && pread_all(r, head, 4, 0) == 0 && le32(head) == ZSTD_MAGIC))
+	if (!keys || r->size < SVD_SEAL_MIN_SIZE ||
+	    (pread_all(r, head, 4, 0) == 0 && le32(head) == ZSTD_MAGIC))
 		return 0;
 	error = svd_unseal_open(&r->unsealer, r->fd, r->size, keys, &kind);
 	if (error == SVD_ENOKEY) {

@@ -752,7 +752,7 @@ static int open_sealed(line_reader *r, const char *path, const svd_seal_keys *ke
 	ssize_t n;
 	int error;
 
-	if (!keys)
+	if (!keys || size < SVD_SEAL_MIN_SIZE) /* too small to be sealed: read as plain text */
 		return 0;
 	n = pread(r->fd, head, sizeof(head), 0);
 	if (n == (ssize_t)sizeof(head) && !memcmp(head, plain, sizeof(head)))
