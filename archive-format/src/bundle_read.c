@@ -256,7 +256,7 @@ typedef struct reader {
 	uint64_t size;          /* of the bundle: the plaintext's, when sealed */
 	svd_unsealer *unsealer; /* reading a sealed file through it, or NULL */
 	size_t sealed_damage;   /* damaged regions it reported */
-	frame *frames; /* from the index, or found while scanning */
+	frame *frames;          /* from the index, or found while scanning */
 	size_t nframes, capframes;
 	uint8_t (*index_ids)[32]; /* the index's item list */
 	uint32_t index_items;
@@ -1532,8 +1532,8 @@ static void sealed_damage(uint64_t offset, uint64_t length, const char *what, vo
  * opened it: it is read as a (damaged) plain bundle, and if nothing of
  * one is found, it was sealed for someone else.
  */
-static int open_sealed(reader *r, const char *path, const svd_seal_keys *keys,
-                       svd_bundle_stats *st, int *unopened)
+static int open_sealed(reader *r, const char *path, const svd_seal_keys *keys, svd_bundle_stats *st,
+                       int *unopened)
 {
 	uint8_t head[4];
 	svd_seal_kind kind;
@@ -1619,11 +1619,12 @@ static int read_bundle(const char *path, const svd_trust *trust, const svd_bundl
 	}
 	error = read_frames(&r);
 	if (error == 0 && st.frames == 0 && unopened) {
-		error = svd_error_set(SVD_ENOKEY,
-		                      "%s: no key of this mirror%s opens it, and it is no plain "
-		                      "bundle: it is sealed for other mirrors%s, or not a bundle",
-		                      path, svd_seal_keys_passphrase_count(cbs->keys) ? " nor the passphrase" : "",
-		                      svd_seal_keys_passphrase_count(cbs->keys) ? " or another passphrase" : "");
+		error = svd_error_set(
+		    SVD_ENOKEY,
+		    "%s: no key of this mirror%s opens it, and it is no plain "
+		    "bundle: it is sealed for other mirrors%s, or not a bundle",
+		    path, svd_seal_keys_passphrase_count(cbs->keys) ? " nor the passphrase" : "",
+		    svd_seal_keys_passphrase_count(cbs->keys) ? " or another passphrase" : "");
 		goto cleanup;
 	}
 	if (error == 0 && st.frames == 0 && st.damaged == 0) {

@@ -45,7 +45,7 @@ extern "C" {
 #define SVD_SEAL_PWHASH_MEM  (64u << 20) /**< Argon2id memory: 64 MiB */
 
 #define SVD_SEAL_MIN_SIZE 512 /**< bytes: no sealed file is smaller (SPEC.md, 12.4) */
-#define SVD_SEAL_NAME_LEN 16 /**< characters of a sealed file's random name */
+#define SVD_SEAL_NAME_LEN 16  /**< characters of a sealed file's random name */
 
 /**
  * A random name for a sealed file (SPEC.md, 12.6): SVD_SEAL_NAME_LEN
