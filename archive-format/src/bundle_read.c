@@ -1622,9 +1622,10 @@ static int read_bundle(const char *path, const svd_trust *trust, const svd_bundl
 		error = svd_error_set(
 		    SVD_ENOKEY,
 		    "%s: no key of this mirror%s opens it, and it is no plain "
-		    "bundle: it is sealed for other mirrors%s, or not a bundle",
+		    "bundle: it is sealed for other mirrors or %s passphrase, both copies of its "
+		    "header are damaged, or it is not a bundle",
 		    path, svd_seal_keys_passphrase_count(cbs->keys) ? " nor the passphrase" : "",
-		    svd_seal_keys_passphrase_count(cbs->keys) ? " or another passphrase" : "");
+		    svd_seal_keys_passphrase_count(cbs->keys) ? "another" : "a");
 		goto cleanup;
 	}
 	if (error == 0 && st.frames == 0 && st.damaged == 0) {

@@ -762,8 +762,11 @@ static int open_sealed(line_reader *r, const char *path, const svd_seal_keys *ke
 		return svd_error_set(
 		    SVD_ENOKEY,
 		    "%s: not a plain have-file, and no key of this mirror%s opens "
-		    "it: it is sealed for other mirrors, or not a have-file",
-		    path, svd_seal_keys_passphrase_count(keys) ? " nor the passphrase" : "");
+		    "it: it is sealed for other mirrors or %s passphrase, both copies of its "
+		    "header "
+		    "are damaged, or it is not a have-file",
+		    path, svd_seal_keys_passphrase_count(keys) ? " nor the passphrase" : "",
+		    svd_seal_keys_passphrase_count(keys) ? "another" : "a");
 	if (error < 0)
 		return svd_error_set(error, "%s: %s", path, svd_error_last());
 	if (kind != SVD_SEAL_HAVE)
