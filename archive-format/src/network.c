@@ -486,7 +486,8 @@ static int retired_load(svd_network_retired **out, size_t *n, uint8_t **sks, svd
 		error = svd_error_set(SVD_ERROR, "%s: cannot read: %s", dir, svd_ioerr(errno));
 	if (error < 0)
 		goto cleanup;
-	qsort(list, count, sizeof(*list), retired_cmp);
+	if (count > 1)
+		qsort(list, count, sizeof(*list), retired_cmp);
 	if (sks && count > 0) {
 		/* read again in order: the secret keys never sit in a sorted plain array */
 		if (!(keys = sodium_malloc(count * SVD_SEAL_KEY_LEN))) {
@@ -684,7 +685,8 @@ int svd_network_mirrors(svd_network_mirror **out, size_t *n, svd_archive *a)
 		error = svd_error_set(SVD_ERROR, "%s: cannot read: %s", dir, svd_ioerr(errno));
 	if (error < 0)
 		goto cleanup;
-	qsort(list, count, sizeof(*list), mirror_cmp);
+	if (count > 1)
+		qsort(list, count, sizeof(*list), mirror_cmp);
 	*out = list;
 	*n = count;
 	list = NULL;
