@@ -195,19 +195,19 @@ enum {
 /* clang-format on */
 
 /* The help lines of those options. */
-#define CLI_SEAL_WRITE_HELP                                                                  \
-	"  --to FILE          seal for the mirror whose public key FILE holds (from\n"         \
-	"                     'samvydav network key'); more than once for more mirrors.\n"     \
-	"                     The file is then random bytes to anyone else\n"                  \
-	"  --network          seal for every mirror of this archive's network\n"               \
-	"                     ('samvydav network list')\n"                                     \
-	"  --passphrase       seal for a passphrase too (asked on the terminal, twice;\n"      \
-	"                     without one, the first line of standard input)\n"                \
+#define CLI_SEAL_WRITE_HELP                                                                        \
+	"  --to FILE          seal for the mirror whose public key FILE holds (from\n"             \
+	"                     'samvydav network key'); more than once for more mirrors.\n"         \
+	"                     The file is then random bytes to anyone else\n"                      \
+	"  --network          seal for every mirror of this archive's network\n"                   \
+	"                     ('samvydav network list')\n"                                         \
+	"  --passphrase       seal for a passphrase too (asked on the terminal, twice;\n"          \
+	"                     without one, the first line of standard input)\n"                    \
 	"  --passphrase-file FILE  the same, the passphrase being FILE's first line\n"
-#define CLI_SEAL_READ_HELP                                                                   \
-	"  --passphrase       a sealed file's passphrase (asked on the terminal; without\n"    \
-	"                     one, the first line of standard input). Without it, the\n"       \
-	"                     archive's own keys are tried (SPEC.md, 12)\n"                    \
+#define CLI_SEAL_READ_HELP                                                                         \
+	"  --passphrase       a sealed file's passphrase (asked on the terminal; without\n"        \
+	"                     one, the first line of standard input). Without it, the\n"           \
+	"                     archive's own keys are tried (SPEC.md, 12)\n"                        \
 	"  --passphrase-file FILE  the same, the passphrase being FILE's first line\n"
 
 /* A command's sealing options and, once prepared, its keys; zero-initialise. */

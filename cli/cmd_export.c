@@ -42,8 +42,8 @@ static void help(FILE *out)
 	        "  --with-reader      also put the reader library in the bundle (index.html,\n"
 	        "                     pages/, search/: see samvydav-unpack(1)), so that\n"
 	        "                     'tar --zstd -xf FILE' gives a library to read; not with\n"
-	        "                     --max-size. Import and inspect skip these files\n"
-	        CLI_SEAL_WRITE_HELP
+	        "                     --max-size. Import and inspect skip these "
+	        "files\n" CLI_SEAL_WRITE_HELP
 	        "                     With any of these the bundle is sealed (SPEC.md, 12):\n"
 	        "                     no magic, no names, its size rounded up; this\n"
 	        "                     mirror can always read back what it sealed. With\n"

@@ -22,7 +22,8 @@ static void help(FILE *out)
 	             "signatures missing on items held here. The file is written under a\n"
 	             "temporary name, synced, then renamed into place.\n"
 	             "\n"
-	             "  -o, --output FILE  the have-file to write (replaced if it exists)\n" CLI_SEAL_WRITE_HELP
+	             "  -o, --output FILE  the have-file to write (replaced if it "
+	             "exists)\n" CLI_SEAL_WRITE_HELP
 	             "                     With any of these the have-file is sealed (SPEC.md,\n"
 	             "                     12): random bytes to anyone but those mirrors\n"
 	             "  --json             print {\"file\", \"mirror\", \"items\", \"sealed\"}\n");
@@ -77,10 +78,9 @@ int cmd_have(int argc, char **argv, cli_ctx *ctx)
 		goto cleanup;
 	}
 	if (json)
-		code = cli_print_json(json_pack("{s:s,s:s,s:I,s:b}", "file", output, "mirror",
-		                                svd_have_mirror(h), "items",
-		                                (json_int_t)svd_have_count(h), "sealed",
-		                                cli_seal_to(&seal) != NULL));
+		code = cli_print_json(json_pack(
+		    "{s:s,s:s,s:I,s:b}", "file", output, "mirror", svd_have_mirror(h), "items",
+		    (json_int_t)svd_have_count(h), "sealed", cli_seal_to(&seal) != NULL));
 	else
 		printf("Wrote %s: %zu items of mirror %s%s\n", output, svd_have_count(h),
 		       svd_have_mirror(h), cli_seal_to(&seal) ? ", sealed" : "");

@@ -144,8 +144,8 @@ static int import_one(svd_archive *a, const char *bundle, istate *s)
 			    "refused", (json_int_t)st.refused, "lost", (json_int_t)st.lost,
 			    "updates", (json_int_t)st.updates, "skipped", (json_int_t)st.skipped,
 			    "damaged_frames", (json_int_t)st.damaged, "index", st.has_index,
-			    "refusals", s->refusals, "damage", s->damage, "skips", s->skips, "sealed",
-			    st.sealed, "damaged_chunks", (json_int_t)st.chunks_damaged));
+			    "refusals", s->refusals, "damage", s->damage, "skips", s->skips,
+			    "sealed", st.sealed, "damaged_chunks", (json_int_t)st.chunks_damaged));
 			if (out != EXIT_OK)
 				code = out;
 			json_array_clear(s->refusals);
@@ -161,9 +161,9 @@ static int import_one(svd_archive *a, const char *bundle, istate *s)
 			        "%s: %s%zu items: %zu added, %zu co-signed, %zu already here, %zu "
 			        "refused, "
 			        "%zu lost to damage%s%s%s\n",
-			        bundle, st.sealed ? "sealed, " : "", st.declared ? st.declared : st.items,
-			        ts->added,
-			        ts->cosigned, ts->unchanged, st.refused, st.lost, skipped,
+			        bundle, st.sealed ? "sealed, " : "",
+			        st.declared ? st.declared : st.items, ts->added, ts->cosigned,
+			        ts->unchanged, st.refused, st.lost, skipped,
 			        *commit ? "; commit " : "", commit);
 		}
 	}

@@ -25,7 +25,8 @@ static void help(FILE *out)
 	             "bundle (SPEC.md, 12) is opened with that archive's keys or the\n"
 	             "passphrase given.\n"
 	             "\n"
-	             "  --trust FILE  also trust this public key (minisign format); repeat\n" CLI_SEAL_READ_HELP
+	             "  --trust FILE  also trust this public key (minisign format); "
+	             "repeat\n" CLI_SEAL_READ_HELP
 	             "  --json        one JSON object: items with verdicts, damage, counts\n"
 	             "\n"
 	             "Exit code 0 when every item would be accepted, 3 otherwise.\n");
@@ -188,13 +189,12 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 	if (s.json) {
 		int out = cli_print_json(json_pack(
 		    "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O,s:O,s:b,s:I}", "bundle",
-		    argv[optind],
-		    "mirror", st.mirror, "created", st.created, "declared", (json_int_t)st.declared,
-		    "read", (json_int_t)st.items, "accepted", (json_int_t)st.accepted, "refused",
-		    (json_int_t)st.refused, "lost", (json_int_t)st.lost, "damaged_frames",
-		    (json_int_t)st.damaged, "index", st.has_index, "items", s.items, "damage",
-		    s.damage, "updates", s.updates, "sealed", st.sealed, "damaged_chunks",
-		    (json_int_t)st.chunks_damaged));
+		    argv[optind], "mirror", st.mirror, "created", st.created, "declared",
+		    (json_int_t)st.declared, "read", (json_int_t)st.items, "accepted",
+		    (json_int_t)st.accepted, "refused", (json_int_t)st.refused, "lost",
+		    (json_int_t)st.lost, "damaged_frames", (json_int_t)st.damaged, "index",
+		    st.has_index, "items", s.items, "damage", s.damage, "updates", s.updates,
+		    "sealed", st.sealed, "damaged_chunks", (json_int_t)st.chunks_damaged));
 		if (out != EXIT_OK)
 			code = out;
 	} else {

@@ -15,21 +15,22 @@
 
 static void seal_help(FILE *out)
 {
-	fprintf(out, "usage: samvydav seal -o OUT [--to FILE]... [--network]\n"
-	             "                     [--passphrase | --passphrase-file FILE] FILE\n"
-	             "\n"
-	             "Seal a plain bundle (NAME.tar.zst) or have-file that exists already,\n"
-	             "as 'samvydav export' and 'samvydav have' seal what they write (SPEC.md,\n"
-	             "12): OUT is random bytes to anyone but the mirrors and passphrase\n"
-	             "given, with no name, magic or size that tells what it is. This mirror\n"
-	             "(-C) can always open what it sealed. FILE is not changed; delete it\n"
-	             "yourself if it must not stay.\n"
-	             "\n"
-	             "  -o, --output OUT   the sealed file to write (written under a random\n"
-	             "                     temporary name, synced, then renamed)\n" CLI_SEAL_WRITE_HELP
-	             "\n"
-	             "Exit codes: 2 for no recipient at all, 3 for a FILE that is neither a\n"
-	             "bundle nor a have-file, 4 for a FILE or key file that is missing.\n");
+	fprintf(out,
+	        "usage: samvydav seal -o OUT [--to FILE]... [--network]\n"
+	        "                     [--passphrase | --passphrase-file FILE] FILE\n"
+	        "\n"
+	        "Seal a plain bundle (NAME.tar.zst) or have-file that exists already,\n"
+	        "as 'samvydav export' and 'samvydav have' seal what they write (SPEC.md,\n"
+	        "12): OUT is random bytes to anyone but the mirrors and passphrase\n"
+	        "given, with no name, magic or size that tells what it is. This mirror\n"
+	        "(-C) can always open what it sealed. FILE is not changed; delete it\n"
+	        "yourself if it must not stay.\n"
+	        "\n"
+	        "  -o, --output OUT   the sealed file to write (written under a random\n"
+	        "                     temporary name, synced, then renamed)\n" CLI_SEAL_WRITE_HELP
+	        "\n"
+	        "Exit codes: 2 for no recipient at all, 3 for a FILE that is neither a\n"
+	        "bundle nor a have-file, 4 for a FILE or key file that is missing.\n");
 }
 
 static void unseal_help(FILE *out)
@@ -43,8 +44,7 @@ static void unseal_help(FILE *out)
 	             "bytes and reported. OUT is in the clear: never write it onto a stick\n"
 	             "a courier carries. Import and inspect read sealed files without this.\n"
 	             "\n"
-	             "  -o, --output OUT   where to write the plaintext\n" CLI_SEAL_READ_HELP
-	             "\n"
+	             "  -o, --output OUT   where to write the plaintext\n" CLI_SEAL_READ_HELP "\n"
 	             "Exit codes: 1 when no key here and no passphrase given opens FILE, 3\n"
 	             "when FILE is damaged (what could be read is written), 4 for a missing\n"
 	             "FILE.\n");
@@ -107,7 +107,8 @@ int cmd_seal(int argc, char **argv, cli_ctx *ctx)
 	if (!output)
 		return cli_usage("seal", "say where to write the sealed file: -o OUT");
 	if (!seal.nto && !seal.network && !seal.ask && !seal.passfile)
-		return cli_usage("seal", "say whom to seal for: --to FILE, --network or a passphrase");
+		return cli_usage("seal",
+		                 "say whom to seal for: --to FILE, --network or a passphrase");
 	if ((code = cli_open_archive(&a, ctx)) != 0)
 		return code;
 	if ((code = cli_seal_prepare(&seal, "seal", a, 1)) != 0)
@@ -117,8 +118,8 @@ int cmd_seal(int argc, char **argv, cli_ctx *ctx)
 		goto cleanup;
 	}
 	if (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head)) {
-		code = cli_fail(svd_error_set(SVD_ECORRUPT, "%s: too short for a bundle or have-file",
-		                              argv[optind]));
+		code = cli_fail(svd_error_set(
+		    SVD_ECORRUPT, "%s: too short for a bundle or have-file", argv[optind]));
 		goto cleanup;
 	}
 	if (!memcmp(head, zstd_magic, 4))
@@ -145,8 +146,9 @@ int cmd_seal(int argc, char **argv, cli_ctx *ctx)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			code = cli_fail(svd_error_set(SVD_ERROR, "%s: cannot read: %s", argv[optind],
-			                              n < 0 ? strerror(errno) : "it shrank"));
+			code =
+			    cli_fail(svd_error_set(SVD_ERROR, "%s: cannot read: %s", argv[optind],
+			                           n < 0 ? strerror(errno) : "it shrank"));
 			goto cleanup;
 		}
 		if ((error = svd_seal_file_write(o, buf, (size_t)n)) < 0) {
@@ -247,10 +249,7 @@ int cmd_unseal(int argc, char **argv, cli_ctx *ctx)
 		goto cleanup;
 	}
 	damaged = 0;
-	svd_unseal_on_damage(u, on_damage, NULL);
-	if (svd_unseal_head_damaged(u))
-		on_damage(0, SVD_SEAL_SLOT, "its header at the start is damaged; it opened from the "
-		                            "copy at its end", NULL);
+	svd_unseal_on_damage(u, on_damage, NULL); /* a damaged head is told at the first read */
 	if (kind == SVD_SEAL_PARTIAL) {
 		code = cli_fail(svd_error_set(SVD_ECORRUPT,
 		                              "%s: a sealed file whose writing never finished: it "
@@ -261,8 +260,8 @@ int cmd_unseal(int argc, char **argv, cli_ctx *ctx)
 	out = strcmp(output, "-") ? open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)
 	                          : STDOUT_FILENO;
 	if (out < 0) {
-		code = cli_fail(svd_error_set(SVD_ERROR, "%s: cannot create: %s", output,
-		                              strerror(errno)));
+		code = cli_fail(
+		    svd_error_set(SVD_ERROR, "%s: cannot create: %s", output, strerror(errno)));
 		goto cleanup;
 	}
 	if (!(buf = malloc(1 << 20))) {
@@ -286,8 +285,8 @@ int cmd_unseal(int argc, char **argv, cli_ctx *ctx)
 		off += (uint64_t)n;
 	}
 	if (out != STDOUT_FILENO && fsync(out) < 0) {
-		code = cli_fail(svd_error_set(SVD_ERROR, "%s: cannot write: %s", output,
-		                              strerror(errno)));
+		code = cli_fail(
+		    svd_error_set(SVD_ERROR, "%s: cannot write: %s", output, strerror(errno)));
 		goto cleanup;
 	}
 	fprintf(stderr, "%s: a sealed %s, %llu bytes%s\n", argv[optind],

@@ -53,8 +53,8 @@ static int read_small(const char *path, char **out, size_t *len, size_t max, int
 	}
 	if ((uint64_t)st.st_size > max) {
 		close(fd);
-		return svd_error_set(SVD_ETOOBIG, "%s: over %zu bytes: not a key or passphrase file",
-		                     path, max);
+		return svd_error_set(SVD_ETOOBIG,
+		                     "%s: over %zu bytes: not a key or passphrase file", path, max);
 	}
 	if (!(buf = secret ? sodium_malloc(max + 1) : malloc(max + 1))) {
 		close(fd);
@@ -132,7 +132,7 @@ static int read_to(cli_seal *s)
 
 int cli_seal_prepare(cli_seal *s, const char *cmd, svd_archive *a, int writing)
 {
-	uint8_t (*net)[SVD_SEAL_KEY_LEN] = NULL;
+	uint8_t(*net)[SVD_SEAL_KEY_LEN] = NULL;
 	size_t nnet = 0;
 	int error;
 
@@ -144,8 +144,9 @@ int cli_seal_prepare(cli_seal *s, const char *cmd, svd_archive *a, int writing)
 		if ((error = svd_network_key_ensure(a, &made)) < 0)
 			return cli_fail(error);
 		if (made)
-			fprintf(stderr, "samvydav: this archive had no encryption key pair; it has one "
-			                "now: give 'samvydav network key' to the other mirrors\n");
+			fprintf(stderr,
+			        "samvydav: this archive had no encryption key pair; it has one "
+			        "now: give 'samvydav network key' to the other mirrors\n");
 	}
 	if (a && (error = svd_archive_seal_keys(a, &s->ring)) < 0)
 		return cli_fail(error);

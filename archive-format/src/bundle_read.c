@@ -256,7 +256,7 @@ typedef struct reader {
 	uint64_t size;          /* of the bundle: the plaintext's, when sealed */
 	svd_unsealer *unsealer; /* reading a sealed file through it, or NULL */
 	size_t sealed_damage;   /* damaged regions it reported */
-	frame *frames; /* from the index, or found while scanning */
+	frame *frames;          /* from the index, or found while scanning */
 	size_t nframes, capframes;
 	uint8_t (*index_ids)[32]; /* the index's item list */
 	uint32_t index_items;
@@ -1532,15 +1532,16 @@ static void sealed_damage(uint64_t offset, uint64_t length, const char *what, vo
  * opened it: it is read as a (damaged) plain bundle, and if nothing of
  * one is found, it was sealed for someone else.
  */
-static int open_sealed(reader *r, const char *path, const svd_seal_keys *keys,
-                       svd_bundle_stats *st, int *unopened)
+static int open_sealed(reader *r, const char *path, const svd_seal_keys *keys, svd_bundle_stats *st,
+                       int *unopened)
 {
 	uint8_t head[4];
 	svd_seal_kind kind;
 	int error;
 
 	*unopened = 0;
-	if (!keys || (r->size >= 4 && pread_all(r, head, 4, 0) == 0 && le32(head) == ZSTD_MAGIC))
+	if (!keys || r->size < SVD_SEAL_MIN_SIZE ||
+	    (pread_all(r, head, 4, 0) == 0 && le32(head) == ZSTD_MAGIC))
 		return 0;
 	error = svd_unseal_open(&r->unsealer, r->fd, r->size, keys, &kind);
 	if (error == SVD_ENOKEY) {
@@ -1559,10 +1560,8 @@ static int open_sealed(reader *r, const char *path, const svd_seal_keys *keys,
 		                           "in it can be read; it may be deleted)");
 	}
 	st->sealed = 1;
+	/* a damaged head (opened from the tail) is told at the first read */
 	svd_unseal_on_damage(r->unsealer, sealed_damage, r);
-	if (svd_unseal_head_damaged(r->unsealer))
-		sealed_damage(0, SVD_SEAL_SLOT, "its header at the start is damaged; it opened from "
-		                                "the copy at its end", r);
 	r->size = svd_unseal_size(r->unsealer);
 	return 0;
 }
@@ -1620,11 +1619,13 @@ static int read_bundle(const char *path, const svd_trust *trust, const svd_bundl
 	}
 	error = read_frames(&r);
 	if (error == 0 && st.frames == 0 && unopened) {
-		error = svd_error_set(SVD_ENOKEY,
-		                      "%s: no key of this mirror%s opens it, and it is no plain "
-		                      "bundle: it is sealed for other mirrors%s, or not a bundle",
-		                      path, svd_seal_keys_passphrase_count(cbs->keys) ? " nor the passphrase" : "",
-		                      svd_seal_keys_passphrase_count(cbs->keys) ? " or another passphrase" : "");
+		error = svd_error_set(
+		    SVD_ENOKEY,
+		    "%s: no key of this mirror%s opens it, and it is no plain "
+		    "bundle: it is sealed for other mirrors or %s passphrase, both copies of its "
+		    "header are damaged, or it is not a bundle",
+		    path, svd_seal_keys_passphrase_count(cbs->keys) ? " nor the passphrase" : "",
+		    svd_seal_keys_passphrase_count(cbs->keys) ? "another" : "a");
 		goto cleanup;
 	}
 	if (error == 0 && st.frames == 0 && st.damaged == 0) {

@@ -88,8 +88,8 @@ typedef struct extra_out {
 
 struct svd_bundle_writer {
 	char mirror[SVD_MIRROR_ID_LEN + 1];
-	const char *const *ids; /* the items, in the order they come */
-	const uint8_t *updates; /* which of them are signature updates, or NULL */
+	const char *const *ids;  /* the items, in the order they come */
+	const uint8_t *updates;  /* which of them are signature updates, or NULL */
 	const svd_seal_to *seal; /* sealing every file for these, or NULL */
 	size_t n;
 	svd_progress_cb progress;
@@ -506,8 +506,9 @@ static int copy_range(svd_bundle_writer *w, svd_outfile *o, uint64_t off, uint64
 
 	while (len > 0) {
 		/* a sealed part is written through its sealer: no in-kernel copy */
-		ssize_t n = o->sealer ? -1
-		                      : copy_file_range(w->out.fd, &in_off, o->fd, NULL, (size_t)len, 0);
+		ssize_t n = o->sealer
+		                ? -1
+		                : copy_file_range(w->out.fd, &in_off, o->fd, NULL, (size_t)len, 0);
 		if (o->sealer || (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
 		                            errno == EOPNOTSUPP))) {
 			/* read and write */

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 #include "samvydav/common.h"
 #include "util.h"
 

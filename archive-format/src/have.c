@@ -512,8 +512,9 @@ static int next_line(line_reader *r, char *line, size_t max, size_t *len)
 			ssize_t got;
 			if (r->eof)
 				return n ? -1 : 0;
-			got = r->unsealer ? svd_unseal_pread(r->unsealer, r->buf, sizeof(r->buf), r->off)
-			                  : read(r->fd, r->buf, sizeof(r->buf));
+			got = r->unsealer
+			          ? svd_unseal_pread(r->unsealer, r->buf, sizeof(r->buf), r->off)
+			          : read(r->fd, r->buf, sizeof(r->buf));
 			if (got > 0)
 				r->off += (uint64_t)got;
 			if (got < 0) {
@@ -743,8 +744,7 @@ static int header_line(have_reader *hr, const char *line)
  * file that no key opens is refused here: a have-file is small, and one
  * that is not plain text is no have-file of this mirror's.
  */
-static int open_sealed(line_reader *r, const char *path, const svd_seal_keys *keys,
-                       uint64_t size)
+static int open_sealed(line_reader *r, const char *path, const svd_seal_keys *keys, uint64_t size)
 {
 	static const char plain[] = "samvydav have ";
 	char head[sizeof(plain) - 1];
@@ -752,18 +752,21 @@ static int open_sealed(line_reader *r, const char *path, const svd_seal_keys *ke
 	ssize_t n;
 	int error;
 
-	if (!keys)
+	if (!keys || size < SVD_SEAL_MIN_SIZE) /* too small to be sealed: read as plain text */
 		return 0;
 	n = pread(r->fd, head, sizeof(head), 0);
 	if (n == (ssize_t)sizeof(head) && !memcmp(head, plain, sizeof(head)))
 		return 0;
 	error = svd_unseal_open(&r->unsealer, r->fd, size, keys, &kind);
 	if (error == SVD_ENOKEY)
-		return svd_error_set(SVD_ENOKEY,
-		                     "%s: not a plain have-file, and no key of this mirror%s opens "
-		                     "it: it is sealed for other mirrors, or not a have-file",
-		                     path,
-		                     svd_seal_keys_passphrase_count(keys) ? " nor the passphrase" : "");
+		return svd_error_set(
+		    SVD_ENOKEY,
+		    "%s: not a plain have-file, and no key of this mirror%s opens "
+		    "it: it is sealed for other mirrors or %s passphrase, both copies of its "
+		    "header "
+		    "are damaged, or it is not a have-file",
+		    path, svd_seal_keys_passphrase_count(keys) ? " nor the passphrase" : "",
+		    svd_seal_keys_passphrase_count(keys) ? "another" : "a");
 	if (error < 0)
 		return svd_error_set(error, "%s: %s", path, svd_error_last());
 	if (kind != SVD_SEAL_HAVE)

@@ -145,8 +145,8 @@ static uint64_t padme(uint64_t x)
 	unsigned e = 0, s = 0, z;
 	uint64_t mask;
 
-	if (x < 512)
-		return 512;
+	if (x < SVD_SEAL_MIN_SIZE)
+		return SVD_SEAL_MIN_SIZE;
 	while ((x >> e) > 1)
 		e++;
 	while ((e >> s) > 1)

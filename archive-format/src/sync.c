@@ -147,7 +147,7 @@ int svd_peer_sync(svd_txn *t, const char *name, const char *url, const svd_peer_
 	svd_peer_stats st = {0};
 	svd_fetch *f = NULL;
 	uint8_t *deferred = NULL; /* per listed item: refused for trust alone, tried again */
-	size_t i, pass, ndeferred = 0, certified = 0;
+	size_t i, pass, ndeferred = 0;
 	int stop = 0, error;
 
 	if (opts)
@@ -214,7 +214,6 @@ int svd_peer_sync(svd_txn *t, const char *name, const char *url, const svd_peer_
 				ndeferred++;
 				continue;
 			}
-			certified += ok == 2;
 			if (ok)
 				st.accepted++;
 			else

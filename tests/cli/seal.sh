@@ -121,6 +121,26 @@ same "$(sha256sum <"$T/opened.tar.zst")" "$(sha256sum <"$T/plain.tar.zst")" "uns
 expect_exit 1 "no key" "C cannot unseal it" svd -C "$C" unseal -o "$T/x" "$T/sealed-later"
 expect_exit 3 "neither" "seal refuses a file that is no bundle" svd -C "$A" seal --to "$T/B.pub" -o "$T/x" "$T/pass"
 
+# ---------------------------------------------------------------- a searcher's view
+
+# The sealed files made above, scanned as a searcher would: no known
+# signature at any offset, no printable run, none of what they carry (the
+# project's name, the mirrors' ids, the editor's key number, every item id,
+# the titles), and byte statistics like random data.
+{
+	echo samvydav
+	echo BUNDLE.json
+	for m in "$A" "$B" "$C"; do svd -C "$m" have -o "$T/x.have" >/dev/null && sed -n 's/^mirror //p' "$T/x.have"; done
+	svd key show "$T/ed.pub"
+	printf '%s\n' "$all_ids"
+	for i in 1 2 3 17 30; do printf 'Свідчення %d\n' "$i"; done
+} | sed '/^$/d' >"$T/forbidden"
+same "$(wc -l <"$T/forbidden")" $((2 + 3 + 1 + 30 + 5)) "the forbidden list holds the name, 3 mirror ids, the key number, 30 ids, 5 titles"
+check "the forensic scan finds these in the plain bundle (it can find them)" \
+	sh -c '! python3 "$1/tests/tools/forensic.py" --forbid-file "$2" "$3" >/dev/null' sh "$SVD_SOURCE_DIR" "$T/forbidden" "$T/plain.tar.zst"
+check "a searcher finds nothing in the sealed bundles and have-file" \
+	forensic --forbid-file "$T/forbidden" "$T/to-b" "$T/to-bc" "$T/to-pass" "$T/b.have" "$T/sealed-later"
+
 # ---------------------------------------------------------------- salvage through the sealing
 
 # The bundle of the damage tests: 32 KiB frames, so that the frames are

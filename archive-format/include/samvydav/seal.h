@@ -32,19 +32,20 @@
 extern "C" {
 #endif
 
-#define SVD_SEAL_KEY_LEN     32        /**< bytes of an X25519 key, public or secret */
-#define SVD_SEAL_CHUNK       65536     /**< plaintext bytes of a chunk (the last may be shorter) */
-#define SVD_SEAL_TAG         16        /**< bytes an AEAD adds to a chunk or slot */
-#define SVD_SEAL_SLOT        88        /**< bytes of a header slot */
-#define SVD_SEAL_MAX_SLOTS   32        /**< slots at each end: a writer's limit, a reader's bound */
-#define SVD_SEAL_MAX_TO      30        /**< mirrors a file is sealed to, besides the sender */
-#define SVD_SEAL_MAX_OWN     64        /**< own key pairs in a ring (current and retired) */
-#define SVD_SEAL_MAX_MIRRORS 4096      /**< mirrors' public keys in a ring */
-#define SVD_SEAL_PASS_MAX    1024      /**< bytes of a passphrase */
-#define SVD_SEAL_PWHASH_OPS  3         /**< Argon2id passes (SPEC.md, 12.3) */
+#define SVD_SEAL_KEY_LEN     32    /**< bytes of an X25519 key, public or secret */
+#define SVD_SEAL_CHUNK       65536 /**< plaintext bytes of a chunk (the last may be shorter) */
+#define SVD_SEAL_TAG         16    /**< bytes an AEAD adds to a chunk or slot */
+#define SVD_SEAL_SLOT        88    /**< bytes of a header slot */
+#define SVD_SEAL_MAX_SLOTS   32    /**< slots at each end: a writer's limit, a reader's bound */
+#define SVD_SEAL_MAX_TO      30    /**< mirrors a file is sealed to, besides the sender */
+#define SVD_SEAL_MAX_OWN     64    /**< own key pairs in a ring (current and retired) */
+#define SVD_SEAL_MAX_MIRRORS 4096  /**< mirrors' public keys in a ring */
+#define SVD_SEAL_PASS_MAX    1024  /**< bytes of a passphrase */
+#define SVD_SEAL_PWHASH_OPS  3     /**< Argon2id passes (SPEC.md, 12.3) */
 #define SVD_SEAL_PWHASH_MEM  (64u << 20) /**< Argon2id memory: 64 MiB */
 
-#define SVD_SEAL_NAME_LEN 16 /**< characters of a sealed file's random name */
+#define SVD_SEAL_MIN_SIZE 512 /**< bytes: no sealed file is smaller (SPEC.md, 12.4) */
+#define SVD_SEAL_NAME_LEN 16  /**< characters of a sealed file's random name */
 
 /**
  * A random name for a sealed file (SPEC.md, 12.6): SVD_SEAL_NAME_LEN
@@ -56,7 +57,8 @@ void svd_seal_name(char out[SVD_SEAL_NAME_LEN + 1]);
 typedef enum svd_seal_kind {
 	SVD_SEAL_BUNDLE = 1, /**< a bundle (SPEC.md, 9) */
 	SVD_SEAL_HAVE = 2,   /**< a have-file (SPEC.md, 9.5) */
-	SVD_SEAL_PARTIAL = 3 /**< a write that never finished: its writer removes it when it sees it */
+	SVD_SEAL_PARTIAL =
+	    3 /**< a write that never finished: its writer removes it when it sees it */
 } svd_seal_kind;
 
 /*
