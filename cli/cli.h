@@ -34,6 +34,7 @@ typedef struct cli_cmd {
 int cmd_init(int argc, char **argv, cli_ctx *ctx);
 int cmd_key(int argc, char **argv, cli_ctx *ctx);
 int cmd_trust(int argc, char **argv, cli_ctx *ctx);
+int cmd_network(int argc, char **argv, cli_ctx *ctx);
 int cmd_add(int argc, char **argv, cli_ctx *ctx);
 int cmd_sign(int argc, char **argv, cli_ctx *ctx);
 int cmd_list(int argc, char **argv, cli_ctx *ctx);

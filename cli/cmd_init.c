@@ -14,7 +14,8 @@ static void help(FILE *out)
 	             "$SAMVYDAV_ARCHIVE, else the current folder). DIR must not exist yet or\n"
 	             "be empty. The archive holds a bare git repository (store.git), the\n"
 	             "local list of trusted keys (trusted/), a folder for refused items\n"
-	             "(refused/) and this mirror's random id (mirror-id).\n"
+	             "(refused/), this mirror's random id (mirror-id) and its encryption\n"
+	             "key pair for sealed files (network/, see 'samvydav network --help').\n"
 	             "\n"
 	             "Next: make a key with 'samvydav key generate' and trust it with\n"
 	             "'samvydav trust add'.\n");
@@ -23,8 +24,10 @@ static void help(FILE *out)
 int cmd_init(int argc, char **argv, cli_ctx *ctx)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	uint8_t pk[SVD_SEAL_KEY_LEN];
 	svd_archive *a = NULL;
 	const char *dir;
+	char fp[20];
 	int c, error;
 
 	optind = 1;
@@ -41,6 +44,12 @@ int cmd_init(int argc, char **argv, cli_ctx *ctx)
 	if ((error = svd_archive_init(&a, dir)) < 0)
 		return cli_fail(error);
 	printf("Created archive %s (mirror %s)\n", dir, svd_archive_mirror_id(a));
+	if (svd_network_key_public(pk, a) == 0) {
+		svd_seal_fingerprint(fp, pk);
+		printf("Encryption key fingerprint %s (give the public key to the network's "
+		       "mirrors: 'samvydav network key')\n",
+		       fp);
+	}
 	svd_archive_free(a);
 	return EXIT_OK;
 }

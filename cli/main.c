@@ -13,6 +13,7 @@ static const cli_cmd commands[] = {
     {"init", cmd_init, "create a new archive"},
     {"key", cmd_key, "make and show editors' key pairs (minisign format)"},
     {"trust", cmd_trust, "list, add and remove the keys this archive trusts"},
+    {"network", cmd_network, "this mirror's encryption key and the network's mirrors"},
     {"add", cmd_add, "sign and add items, one or many in one commit"},
     {"sign", cmd_sign, "co-sign an item already in the archive"},
     {"certify", cmd_certify, "certify an editor's key with a root key (a statement)"},

@@ -3,7 +3,7 @@
 # locked one 5.
 . "$(dirname "$0")/lib.sh"
 
-for c in init key trust add sign list show verify log export have inspect import sync stick; do
+for c in init key trust network add sign list show verify log export have inspect import sync stick; do
 	expect_exit 0 "usage: samvydav $c" "$c --help" svd "$c" --help
 	expect_exit 0 "usage: samvydav $c" "help $c" svd help "$c"
 done
