@@ -23,6 +23,8 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include <samvydav/seal.h>
+
 #include "config.h"
 
 typedef struct svdd_inbox svdd_inbox;
@@ -34,6 +36,12 @@ typedef struct svdd_inbox svdd_inbox;
  * @return 0, or -1 when out of memory.
  */
 int svdd_inbox_open(svdd_inbox **out, const svdd_config *c);
+
+/*
+ * What opens sealed bundles (the archive's key ring, network.h): borrowed
+ * until the next call or svdd_inbox_free(); NULL: plain bundles only.
+ */
+void svdd_inbox_set_keys(svdd_inbox *ib, const svd_seal_keys *keys);
 
 /* Follow a reloaded configuration (folders added or removed). */
 void svdd_inbox_reconfigure(svdd_inbox *ib, const svdd_config *c);

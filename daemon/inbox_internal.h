@@ -23,14 +23,13 @@
 #define OUTGOING_DIR  "outgoing" /* where bundles for sticks are made */
 #define BUSY_RETRY_MS 5000       /* the archive's write lock is held */
 #define HASH_HEX      (crypto_hash_sha256_BYTES * 2)
-#define SUFFIX        ".tar.zst"
 
 /* A bundle already handled: its content hash and where it was last seen. */
 typedef struct record {
 	char sha[HASH_HEX + 1];
 	uint64_t size, dev, ino;
 	int64_t mtime_ns;
-	char outcome[16]; /* imported, refused, written */
+	char outcome[16]; /* imported, partly, refused, nokey, duplicate, written */
 	char *path;
 } record;
 
@@ -67,6 +66,7 @@ struct svdd_inbox {
 	size_t nrec;
 	int loaded;
 	char *archive;
+	const svd_seal_keys *keys; /* what opens sealed bundles (borrowed), or NULL */
 };
 
 /* Whose items and damage are being logged: the bundle, as the log shows it. */
