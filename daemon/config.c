@@ -342,7 +342,8 @@ static const char *check_stick_folder(const char *s)
 		size_t len = strcspn(part, "/");
 		if (len == 0 || (len == 1 && part[0] == '.') ||
 		    (len == 2 && part[0] == '.' && part[1] == '.'))
-			return "has an empty, '.' or '..' part (give a folder inside the stick, such "
+			return "has an empty, '.' or '..' part (give a folder inside the stick, "
+			       "such "
 			       "as photos/2019)";
 		part += len;
 		if (*part == '/' && !*++part)

@@ -94,7 +94,8 @@ void svdd_log_imported(const svdd_inbox *ib, const char *path, const char *outco
 		         "inbox: %s: imported%s: %zu items: %zu added, %zu co-signed, %zu "
 		         "already here, %zu refused, %zu lost to damage, %zu signature updates "
 		         "skipped (not held here)%s%.12s",
-		         path, bs->sealed ? " (sealed)" : "", bs->declared ? bs->declared : bs->items, ts->added, ts->cosigned,
+		         path, bs->sealed ? " (sealed)" : "",
+		         bs->declared ? bs->declared : bs->items, ts->added, ts->cosigned,
 		         ts->unchanged, bs->refused, bs->lost, bs->skipped,
 		         *commit ? "; main at " : "", commit);
 }

@@ -193,7 +193,7 @@ static int keys_load(daemon_state *d, const char *what)
 {
 	svd_archive *a = NULL;
 	svd_seal_keys *keys = NULL;
-	uint8_t (*mirrors)[SVD_SEAL_KEY_LEN] = NULL, pk[SVD_SEAL_KEY_LEN];
+	uint8_t(*mirrors)[SVD_SEAL_KEY_LEN] = NULL, pk[SVD_SEAL_KEY_LEN];
 	char fp[20];
 	size_t n = 0;
 	int error, made = 0;
@@ -521,8 +521,7 @@ static int64_t *full_times(const outfile *list, size_t n, size_t *nruns)
 }
 
 /* Write daemon-state/outbox-new again with only the names still in the outbox. */
-static void sealed_new_prune(const char *archive, const outfile *list, size_t n,
-                             const char *gone)
+static void sealed_new_prune(const char *archive, const outfile *list, size_t n, const char *gone)
 {
 	char path[4096], tmp[4200], *news = sealed_new_read(archive);
 	const char *p;
@@ -702,7 +701,8 @@ static void writing_clean(const char *dir)
 		if (e->d_name[0] != '.') {
 			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 			if (unlink(path) == 0)
-				svdd_log(SVDD_INFO, "outbox: removed %s, left by a run that was cut short",
+				svdd_log(SVDD_INFO,
+				         "outbox: removed %s, left by a run that was cut short",
 				         path);
 		}
 	closedir(d);
@@ -765,8 +765,10 @@ static void sealed_new_add(const char *archive, const char *name)
 	snprintf(dir, sizeof(dir), "%s/daemon-state", archive);
 	snprintf(path, sizeof(path), "%s/%s", archive, SEALED_NEW);
 	if ((mkdir(dir, 0755) < 0 && errno != EEXIST) || !(f = fopen(path, "a"))) {
-		svdd_log(SVDD_WARN, "outbox: cannot write %s: %s (the incremental bundle counts as "
-		                    "a full one for keep)", path, strerror(errno));
+		svdd_log(SVDD_WARN,
+		         "outbox: cannot write %s: %s (the incremental bundle counts as "
+		         "a full one for keep)",
+		         path, strerror(errno));
 		return;
 	}
 	fprintf(f, "%s\n", name);

@@ -806,8 +806,8 @@ static reply *reply_bundle(const char *outbox)
 		return reply_text(404, "not found", "the newest bundle went away; try again");
 	}
 	/* a sealed file is random bytes to anyone on the way: no type says more */
-	if (!(r = reply_new(200, sealed_name(best) ? "application/octet-stream"
-	                                           : "application/zstd"))) {
+	if (!(r = reply_new(200,
+	                    sealed_name(best) ? "application/octet-stream" : "application/zstd"))) {
 		close(fd);
 		return NULL;
 	}
