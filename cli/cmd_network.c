@@ -21,6 +21,7 @@ static void help(FILE *out)
 	             "       samvydav network list [--json]\n"
 	             "       samvydav network rotate\n"
 	             "       samvydav network forget [--older-than DAYS]\n"
+	             "       samvydav network folder [NAME]\n"
 	             "\n"
 	             "Files for couriers are sealed (encrypted) to the mirrors of the network,\n"
 	             "so that a seized stick shows only random bytes. Each mirror has its own\n"
@@ -44,6 +45,9 @@ static void help(FILE *out)
 	             "forget     delete retired secret keys (overwritten, then removed): what\n"
 	             "           was sealed to them can no longer be opened here, by anyone\n"
 	             "  --older-than DAYS  only those retired more than DAYS days ago\n"
+	             "folder     the folder on a stick that holds the network's sealed files:\n"
+	             "           print it ('/' for the stick's root, the default), or set it to\n"
+	             "           NAME ('/' for the root); every mirror should set the same\n"
 	             "\n"
 	             "Exit codes: 0 done, 1 failed (or the name or key is in the network\n"
 	             "already), 2 wrong usage (a bad name, this mirror's own key), 3 a key file\n"
@@ -371,6 +375,43 @@ done:
 	return code;
 }
 
+/* network folder [NAME]: the folder on a stick for sealed files, shown or set. */
+static int folder(int argc, char **argv, cli_ctx *ctx)
+{
+	svd_archive *a = NULL;
+	char s[1100], *cur = NULL;
+	const char *name;
+	int error, code;
+
+	if (argc == 2 && argv[1][0] == '-' && argv[1][1])
+		return cli_usage("network", "unknown option %s", shown(s, sizeof(s), argv[1]));
+	if (argc > 2)
+		return cli_usage("network", "network folder takes at most one folder's name");
+	name = argc == 2 ? argv[1] : NULL;
+	if (name && !strcmp(name, "/"))
+		name = "";
+	if (name && !svd_network_stick_folder_valid(name))
+		return cli_usage("network",
+		                 "'%s' is not a folder a stick can hold: a relative path (or '/' "
+		                 "for the root), no '.' or '..' part, none of \\ : * ? \" < > |",
+		                 shown(s, sizeof(s), name));
+	if ((code = cli_open_archive(&a, ctx)) != 0)
+		return code;
+	if (name)
+		error = svd_network_stick_folder_set(a, name);
+	else if ((error = svd_network_stick_folder(&cur, a)) == 0)
+		printf("%s\n", *cur ? shown(s, sizeof(s), cur) : "/");
+	svd_archive_free(a);
+	free(cur);
+	if (error < 0)
+		return cli_fail(error);
+	if (name)
+		printf("Sealed files go to %s%s on a stick now; every mirror of the network\n"
+		       "should set the same folder ('samvydav network folder NAME').\n",
+		       *name ? shown(s, sizeof(s), name) : "the root", *name ? "/" : "");
+	return EXIT_OK;
+}
+
 int cmd_network(int argc, char **argv, cli_ctx *ctx)
 {
 	const char *sub;
@@ -401,5 +442,7 @@ int cmd_network(int argc, char **argv, cli_ctx *ctx)
 		return rotate(argc - 1, argv + 1, ctx);
 	if (!strcmp(sub, "forget"))
 		return forget(argc - 1, argv + 1, ctx);
+	if (!strcmp(sub, "folder"))
+		return folder(argc - 1, argv + 1, ctx);
 	return cli_usage("network", "no network command '%s'", shown(s, sizeof(s), sub));
 }

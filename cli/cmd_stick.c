@@ -15,25 +15,38 @@
 static void help(FILE *out)
 {
 	fprintf(out,
-	        "usage: samvydav stick [--max-size SIZE] [--threads N] [--json] [-q] PATH\n"
+	        "usage: samvydav stick [--plain | --sealed] [--folder NAME] [--max-size SIZE]\n"
+	        "                      [--threads N] [--json] [-q] PATH\n"
 	        "\n"
 	        "Exchange with a courier's stick mounted at PATH, in one go, as samvydavd\n"
-	        "does when a stick appears: import every PATH/samvydav/bundles/*.tar.zst\n"
-	        "through the gate (one commit per bundle); for every other mirror's\n"
-	        "have-file in PATH/samvydav/have/, write onto the stick one bundle of what\n"
-	        "that mirror lacks and the stick does not carry already\n"
-	        "(for-MIRROR-TIME.tar.zst); replace this mirror's own have-file; and flush\n"
-	        "everything to the device. When it says so, the stick may be removed.\n"
-	        "A stick with no samvydav/ folder yet gets one: its first trip carries\n"
-	        "this mirror's have-file to the next mirror.\n"
+	        "does when a stick appears: import every bundle the stick carries through\n"
+	        "the gate (one commit per bundle); for every other mirror's have-file on\n"
+	        "it, write onto the stick one bundle of what that mirror lacks and the\n"
+	        "stick does not carry already; replace this mirror's own have-file; and\n"
+	        "flush everything to the device. When it says so, the stick may be\n"
+	        "removed. A stick's first trip carries this mirror's have-file to the\n"
+	        "next mirror.\n"
 	        "\n"
-	        "Nothing on the stick is changed or removed but this mirror's own\n"
-	        "have-file; new files are written under a temporary name, synced, then\n"
+	        "When the network has mirrors ('samvydav network add'), the stick is\n"
+	        "sealed: every file written is sealed for all of them and named with 16\n"
+	        "random hex digits, in the stick's root or the network's folder\n"
+	        "('samvydav network folder'); nothing names the project, a mirror, a key\n"
+	        "or a time. This mirror finds its files by trying to open each file there\n"
+	        "(at most 4096); a file no key opens is left alone, and the leftover of an\n"
+	        "interrupted write is removed. Otherwise (and for sticks written so) the\n"
+	        "plain layout: PATH/samvydav/bundles/*.tar.zst and PATH/samvydav/have/.\n"
+	        "\n"
+	        "Nothing else on the stick is changed or removed but this mirror's own\n"
+	        "have-files; new files are written under a temporary name, synced, then\n"
 	        "renamed. A bundle that does not fit in the stick's free space (less\n"
 	        "16 MiB) is left for the next trip, and the output says so. No record is\n"
 	        "kept of the bundles read: each run reads them all again (importing a\n"
 	        "bundle twice changes nothing).\n"
 	        "\n"
+	        "  --plain            the plain layout, even when the network has mirrors\n"
+	        "  --sealed           the sealed layout (the network must have mirrors)\n"
+	        "  --folder NAME      sealed: the folder on the stick, '/' for its root\n"
+	        "                     (default: the network's, 'samvydav network folder')\n"
 	        "  --max-size SIZE    split what is written into bundles of at most SIZE\n"
 	        "                     bytes (K, M, G: 1024-based; default 3900M, for FAT32)\n"
 	        "  -j, --threads N    compression threads, 1 to 16 (default: one per core)\n"
@@ -48,7 +61,7 @@ static void help(FILE *out)
 	        "5 another process is writing to the archive (nothing was done: try again).\n");
 }
 
-enum { OPT_MAX_SIZE = 256, OPT_JSON };
+enum { OPT_MAX_SIZE = 256, OPT_JSON, OPT_PLAIN, OPT_SEALED, OPT_FOLDER };
 
 typedef struct kstate {
 	int json, quiet, progress, code;
@@ -245,6 +258,11 @@ static int on_step(const svd_stick_event *ev, void *payload)
 		break;
 	case SVD_STICK_HAVE_WRITTEN:
 		break;
+	case SVD_STICK_PARTIAL_REMOVED:
+		if (!s->quiet && !s->json)
+			fprintf(stderr, "%s: the leftover of an interrupted write: removed\n",
+			        file);
+		break;
 	}
 	if (ev->step == SVD_STICK_BUNDLE_IMPORTED || ev->step == SVD_STICK_BUNDLE_SKIPPED ||
 	    ev->step == SVD_STICK_BUNDLE_FAILED)
@@ -290,6 +308,9 @@ int cmd_stick(int argc, char **argv, cli_ctx *ctx)
 	static const struct option opts[] = {{"max-size", required_argument, NULL, OPT_MAX_SIZE},
 	                                     {"threads", required_argument, NULL, 'j'},
 	                                     {"json", no_argument, NULL, OPT_JSON},
+	                                     {"plain", no_argument, NULL, OPT_PLAIN},
+	                                     {"sealed", no_argument, NULL, OPT_SEALED},
+	                                     {"folder", required_argument, NULL, OPT_FOLDER},
 	                                     {"quiet", no_argument, NULL, 'q'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
@@ -320,6 +341,22 @@ int cmd_stick(int argc, char **argv, cli_ctx *ctx)
 		case OPT_JSON:
 			s.json = 1;
 			break;
+		case OPT_PLAIN:
+		case OPT_SEALED:
+			if (so.layout &&
+			    so.layout != (c == OPT_PLAIN ? SVD_STICK_PLAIN : SVD_STICK_SEALED))
+				return cli_usage("stick", "--plain or --sealed: one of them");
+			so.layout = c == OPT_PLAIN ? SVD_STICK_PLAIN : SVD_STICK_SEALED;
+			break;
+		case OPT_FOLDER:
+			so.folder = strcmp(optarg, "/") ? optarg : "";
+			if (!svd_network_stick_folder_valid(so.folder))
+				return cli_usage(
+				    "stick",
+				    "--folder: not a folder a stick can hold: a relative "
+				    "path (or '/' for the root), no '.' or '..' part, none "
+				    "of \\ : * ? \" < > |");
+			break;
 		case 'q':
 			s.quiet = 1;
 			break;
@@ -334,6 +371,8 @@ int cmd_stick(int argc, char **argv, cli_ctx *ctx)
 		return cli_usage("stick", "say where the stick is: samvydav stick PATH");
 	if (optind + 1 < argc)
 		return cli_usage("stick", "unexpected argument %s", argv[optind + 1]);
+	if (so.folder && so.layout == SVD_STICK_PLAIN)
+		return cli_usage("stick", "--folder is the sealed layout's; --plain has none");
 	stick = stick_of(argv[optind], buf, sizeof(buf));
 	if ((code = cli_open_archive(&a, ctx)) != 0)
 		return code;
@@ -374,6 +413,17 @@ int cmd_stick(int argc, char **argv, cli_ctx *ctx)
 		    "failed", (json_int_t)res.failed, "added", (json_int_t)res.added, "cosigned",
 		    (json_int_t)res.cosigned, "carried", (json_int_t)res.carried, "written",
 		    (json_int_t)res.files, "left", (json_int_t)res.left);
+		if (out) {
+			json_object_set_new(out, "layout",
+			                    json_string(res.sealed ? "sealed" : "plain"));
+			if (res.folder)
+				json_object_set_new(out, "folder", json_string(res.folder));
+			json_object_set_new(out, "partials",
+			                    json_integer((json_int_t)res.partials));
+			json_object_set_new(out, "foreign", json_integer((json_int_t)res.foreign));
+			json_object_set_new(out, "unlooked",
+			                    json_integer((json_int_t)res.unlooked));
+		}
 		if (out && error < 0)
 			json_object_set_new(out, "error", json_string(svd_error_last()));
 		worse(&s, cli_print_json(out));

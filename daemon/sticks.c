@@ -144,6 +144,10 @@ static int stick_step(const svd_stick_event *ev, void *payload)
 		svdd_log(SVDD_INFO, "stick: wrote %s for %s (%llu bytes)", ev->file->shown,
 		         ev->mirror, (unsigned long long)ev->file->size);
 		break;
+	case SVD_STICK_PARTIAL_REMOVED:
+		svdd_log(SVDD_INFO, "stick: removed %s, the leftover of an interrupted write",
+		         ev->file->shown);
+		break;
 	case SVD_STICK_BUNDLE_SKIPPED:
 	case SVD_STICK_HAVE_WRITTEN:
 		break;

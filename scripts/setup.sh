@@ -44,6 +44,10 @@ if [ "$tests" = 1 ]; then
 		clang libclang-rt-14-dev valgrind
 		# benchmarks: peak memory through GNU time
 		time
+		# courier sticks as FAT32 images in plain files, made by mkfs.vfat
+		# and read and written with mtools: no loop device, no mount
+		# (tests/cli/stick_image.sh, the stick helpers of tests/cli/lib.sh)
+		dosfstools mtools
 		# the Unicode data the search folding table is generated from
 		# (tests/cli/fold_table.sh runs archive-format/tools/gen_fold.py)
 		unicode-data

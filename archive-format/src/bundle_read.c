@@ -1619,7 +1619,6 @@ static int read_bundle(const char *path, const svd_trust *trust, const svd_bundl
 		       "the index at the end is damaged; frames are found by scanning");
 	}
 	error = read_frames(&r);
-	/* random bytes always read as damage: no frame at all is what tells */
 	if (error == 0 && st.frames == 0 && unopened) {
 		error = svd_error_set(SVD_ENOKEY,
 		                      "%s: no key of this mirror%s opens it, and it is no plain "

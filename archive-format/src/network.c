@@ -27,6 +27,7 @@
 #define PUB_SUFFIX    ".pub"
 #define SECRET_SUFFIX ".secret"
 #define TMP_MARK      ".tmp-" /* svd_file_write_atomic()'s temporary names */
+#define FOLDER_FILE   "stick-folder"
 
 /* A name as a message shows it: control characters, '\' and bytes that are not UTF-8 as \xNN. */
 static const char *shown(char *out, size_t size, const char *s)
@@ -927,5 +928,111 @@ cleanup:
 	free(retired);
 	free(mirrors);
 	free(path);
+	return error;
+}
+
+/* ----------------------------------------------------------------- the stick folder */
+
+int svd_network_stick_folder_valid(const char *folder)
+{
+	size_t n, i, part = 0;
+
+	if (!folder)
+		return 0;
+	if (!*folder)
+		return 1;
+	n = strlen(folder);
+	if (n > SVD_NETWORK_FOLDER_MAX || !svd_utf8_valid(folder, n))
+		return 0;
+	for (i = 0; i <= n; i++) {
+		unsigned char c = (unsigned char)folder[i];
+		if (c == '/' || c == '\0') {
+			size_t len = i - part;
+			if (len == 0 || (len == 1 && folder[part] == '.') ||
+			    (len == 2 && folder[part] == '.' && folder[part + 1] == '.'))
+				return 0;
+			part = i + 1;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7F || strchr("\\:*?\"<>|", c))
+			return 0;
+	}
+	return 1;
+}
+
+int svd_network_stick_folder(char **out, svd_archive *a)
+{
+	char *path = network_path(a, FOLDER_FILE, NULL), *text = NULL, s[128];
+	size_t len = 0;
+	int error;
+
+	*out = NULL;
+	if (!path)
+		return svd_error_set(SVD_ERROR, "out of memory");
+	error = svd_file_read(&text, &len, path, SVD_NETWORK_FOLDER_MAX + 1);
+	if (error == SVD_ENOTFOUND) {
+		error = (*out = svd_strdup("")) ? 0 : SVD_ERROR;
+		goto cleanup;
+	}
+	if (error < 0)
+		goto cleanup;
+	/* one line: the name and its end of line */
+	if (len > 0 && text[len - 1] == '\n')
+		text[--len] = '\0';
+	else
+		len = 0;
+	if (len == 0 || strlen(text) != len || !svd_network_stick_folder_valid(text)) {
+		error = svd_error_set(SVD_ECORRUPT,
+		                      "%s: not a stick folder's name on one line ('%s'); set it "
+		                      "again with 'samvydav network folder NAME'",
+		                      path, shown(s, sizeof(s), text));
+		goto cleanup;
+	}
+	*out = text;
+	text = NULL;
+cleanup:
+	free(text);
+	free(path);
+	return error;
+}
+
+int svd_network_stick_folder_set(svd_archive *a, const char *folder)
+{
+	char *path = NULL, *dir = NULL, *line = NULL, s[128];
+	int error, took = 0;
+
+	if (!folder)
+		folder = "";
+	if (!svd_network_stick_folder_valid(folder))
+		return svd_error_set(SVD_EINVALID,
+		                     "'%s' is not a folder a stick can hold (a relative path of "
+		                     "at most %d bytes, no '.' or '..' part, none of \\ : * ? \" "
+		                     "< > | nor control characters)",
+		                     shown(s, sizeof(s), folder), SVD_NETWORK_FOLDER_MAX);
+	if ((error = lock(a, &took)) < 0)
+		return error;
+	if ((error = make_dirs(a)) < 0)
+		goto cleanup;
+	if (!(path = network_path(a, FOLDER_FILE, NULL)) || !(dir = network_path(a, NULL, NULL)) ||
+	    !(line = malloc(strlen(folder) + 2))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	if (!*folder) {
+		if (unlink(path) < 0 && errno != ENOENT) {
+			error = svd_error_set(SVD_ERROR, "%s: cannot remove: %s", path,
+			                      svd_ioerr(errno));
+			goto cleanup;
+		}
+		error = svd_dir_fsync(dir);
+		goto cleanup;
+	}
+	sprintf(line, "%s\n", folder);
+	error = svd_file_write_atomic(path, line, strlen(line), 0600, 0);
+cleanup:
+	unlock(a, took);
+	free(path);
+	free(dir);
+	free(line);
 	return error;
 }

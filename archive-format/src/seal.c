@@ -105,8 +105,7 @@ struct svd_unsealer {
 	uint64_t base;      /* P0 = n * 88 */
 	svd_seal_kind kind;
 	int head_damaged, head_reported;
-	uint8_t *secret; /* sodium_malloc: file key, then one chunk's plaintext */
-	uint8_t *cipher; /* one chunk as read */
+	uint8_t *secret; /* sodium_malloc: file key, then one chunk, read and decrypted in place */
 	uint64_t cached; /* which chunk the plaintext buffer holds */
 	int have_cached;
 	uint8_t *reported; /* a bit per chunk presented: reported as damaged */
@@ -317,6 +316,10 @@ int svd_seal_keys_add_own(svd_seal_keys *k, const uint8_t sk[SVD_SEAL_KEY_LEN])
 	return 0;
 }
 
+#define SMALL_ORDER                                                                                \
+	"key ring: a mirror's public key of small order, which no exchange can use (a damaged "    \
+	"or forged key file: ask the mirror for its key again)"
+
 int svd_seal_keys_add_mirror(svd_seal_keys *k, const uint8_t pk[SVD_SEAL_KEY_LEN])
 {
 	size_t i;
@@ -330,18 +333,18 @@ int svd_seal_keys_add_mirror(svd_seal_keys *k, const uint8_t pk[SVD_SEAL_KEY_LEN
 		                     "key ring: more than %d mirrors (remove some with \"samvydav "
 		                     "network remove\")",
 		                     SVD_SEAL_MAX_MIRRORS);
-	if (!pk_usable(pk))
-		return svd_error_set(SVD_EINVALID,
-		                     "key ring: a mirror's public key of small order, which no "
-		                     "exchange can use (a damaged or forged key file: ask the "
-		                     "mirror for its key again)");
+	/* with own keys, their exchanges with it say so; without, one made for the check */
+	if (k->nown == 0 && !pk_usable(pk))
+		return svd_error_set(SVD_EINVALID, "%s", SMALL_ORDER);
 	if (svd_grow(&k->mirrors, &k->cap_mirrors, k->nmirrors + 1, SVD_SEAL_KEY_LEN, 16) < 0)
 		return SVD_ERROR;
 	if ((error = pairs_reserve(k, k->nown)) < 0)
 		return error;
-	memcpy(k->mirrors[k->nmirrors], pk, SVD_SEAL_KEY_LEN);
 	for (i = 0; i < k->nown; i++)
-		pairs_add(k, &k->own[i], pk);
+		if (pair_key(k->pairs[k->npairs + i], k->own[i].sk, pk, pk, k->own[i].pk) != 0)
+			return svd_error_set(SVD_EINVALID, "%s", SMALL_ORDER);
+	k->npairs += k->nown;
+	memcpy(k->mirrors[k->nmirrors], pk, SVD_SEAL_KEY_LEN);
 	k->nmirrors++;
 	return 0;
 }
@@ -810,8 +813,7 @@ int svd_unseal_open(svd_unsealer **out, int fd, uint64_t size, const svd_seal_ke
 	}
 	error = SVD_ERROR;
 	if (!(u = calloc(1, sizeof(*u))) ||
-	    !(u->secret = sodium_malloc(SVD_SEAL_KEY_LEN + SVD_SEAL_CHUNK)) ||
-	    !(u->cipher = malloc(CHUNK_CIPHER))) {
+	    !(u->secret = sodium_malloc(SVD_SEAL_KEY_LEN + CHUNK_CIPHER))) {
 		svd_error_set(SVD_ERROR, "sealed file: out of memory");
 		goto cleanup;
 	}
@@ -894,14 +896,14 @@ static int chunk_load(svd_unsealer *u, uint64_t k)
 	if (u->have_cached && u->cached == k)
 		return 0;
 	u->have_cached = 0;
-	if ((got = pread_full(u->fd, u->cipher, clen, off)) < 0)
+	if ((got = pread_full(u->fd, plain, clen, off)) < 0)
 		return svd_error_set(
 		    SVD_ERROR, "sealed file: cannot read chunk %llu at offset %llu: %s",
 		    (unsigned long long)k, (unsigned long long)off, svd_ioerr(errno));
 	le64_store(nonce, k);
 	if ((size_t)got != clen || crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-	                               plain, NULL, u->cipher, plen, u->cipher + plen, NULL, 0,
-	                               nonce, u->secret + U_FILEKEY) != 0) {
+	                               plain, NULL, plain, plen, plain + plen, NULL, 0, nonce,
+	                               u->secret + U_FILEKEY) != 0) {
 		memset(plain, 0, SVD_SEAL_CHUNK);
 		if ((error = chunk_damaged(u, k, off, clen, (size_t)got != clen)) < 0)
 			return error;
@@ -949,7 +951,6 @@ void svd_unseal_free(svd_unsealer *u)
 	if (!u)
 		return;
 	sodium_free(u->secret);
-	free(u->cipher);
 	free(u->reported);
 	free(u);
 }

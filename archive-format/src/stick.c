@@ -3,13 +3,16 @@
  * plug: import what it carries, write each other mirror what it lacks,
  * replace this mirror's have-file, flush.
  *
- * This file owns the order of those steps, the stick's layout
- * (samvydav/bundles, samvydav/have), the names of the bundles written onto
- * it (for-<MIRROR>-<UTC time>[.N].tar.zst), the room left on it, and the
+ * This file owns the order of those steps, the stick's two layouts (plain:
+ * samvydav/bundles, samvydav/have; sealed: random names in one folder),
+ * the names of the files written onto it (for-<MIRROR>-<UTC
+ * time>[.N].tar.zst, or svd_seal_name()), how sealed files are recognised
+ * (by trying to open them, a bounded number), the room left on it, and the
  * escaping of what it names. It owns no format: bundles are read and
  * written by bundle_read.c and bundle_write.c (through the import,
- * import.c, and the export, export.c), have-files by have.c, and the
- * record of bundles already seen is the caller's.
+ * import.c, and the export, export.c), have-files by have.c, sealed files
+ * by seal.c with the keys of network.c, and the record of bundles already
+ * seen is the caller's.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,7 +28,9 @@
 
 #include "samvydav/export.h"
 #include "samvydav/import.h"
+#include "samvydav/network.h"
 #include "samvydav/pause.h"
+#include "samvydav/seal.h"
 #include "samvydav/stick.h"
 #include "samvydav/store.h"
 #include "sha256.h"
@@ -36,6 +41,7 @@
 #define PART_SUFFIX ".part"
 #define MIN_ROOM    (1024ull * 1024) /* below margin + this, nothing is written */
 #define COPY_BUF    65536
+#define SEALED_MIN  SVD_SEAL_SLOT /* bytes of the smallest sealed file: a partial one, one slot */
 
 typedef struct syncer {
 	svd_archive *a;
@@ -50,6 +56,14 @@ typedef struct syncer {
 	int quiet;     /* gathering ids only: the caller hears nothing */
 	int stop;      /* a step callback's negative answer */
 	int made_root; /* samvydav/ was made now: the stick's folder needs a sync */
+	/* where bundles are written: bundles/, or the sealed layout's folder */
+	const char *outdir, *shown_out;
+	/* the sealed layout */
+	int sealed;
+	char *sealdir, *shown_sealdir; /* its folder on the stick */
+	svd_seal_keys *ring;           /* what opens sealed files; NULL: none could be read */
+	uint8_t (*recips)[SVD_SEAL_KEY_LEN];
+	svd_seal_to to; /* the network and this mirror */
 } syncer;
 
 /* ----------------------------------------------------------------- text */
@@ -327,7 +341,7 @@ static void on_progress(uint64_t items, uint64_t bytes, void *payload)
 /* The ids of the sound items of a bundle not imported again, read quietly. */
 static void carry_inspect(syncer *s, const char *path)
 {
-	svd_bundle_cbs cbs = {on_item, on_damage, NULL, s, on_update, NULL};
+	svd_bundle_cbs cbs = {on_item, on_damage, NULL, s, on_update, s->ring};
 	svd_bundle_stats bs;
 
 	s->quiet = 1;
@@ -412,16 +426,16 @@ static int failed_last(syncer *s, svd_stick_file *f, const char *what, const cha
 }
 
 /*
- * Import one bundle of the stick in an operation of its own, unless the
- * caller's record knows it. A bundle that cannot be read is reported and
- * passed over; only a busy or broken archive, or a caller that wants to
- * stop, ends the sync (a negative return).
+ * Import one bundle of the stick, dir/name, in an operation of its own,
+ * unless the caller's record knows it. A bundle that cannot be read is
+ * reported and passed over; only a busy or broken archive, or a caller
+ * that wants to stop, ends the sync (a negative return).
  */
-static int import_one(syncer *s, const char *name)
+static int import_one(syncer *s, const char *dir, const char *name)
 {
 	svd_stick_file f = {0};
 	svd_stick_event ev = {0};
-	svd_bundle_cbs cbs = {on_item, on_damage, on_progress, s, on_update, NULL};
+	svd_bundle_cbs cbs = {on_item, on_damage, on_progress, s, on_update, s->ring};
 	svd_bundle_stats bs;
 	svd_txn *txn = NULL;
 	struct stat st, st2;
@@ -430,7 +444,7 @@ static int import_one(syncer *s, const char *name)
 	const char *outcome;
 	int fd = -1, error = 0, bad;
 
-	if (!(path = svd_path_join(s->bundles, name)) || !(shown = escaped(path))) {
+	if (!(path = svd_path_join(dir, name)) || !(shown = escaped(path))) {
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
 	}
@@ -712,6 +726,157 @@ cleanup:
 	return error;
 }
 
+/* pread all of len bytes at off; 0, or -1 with errno (EIO for a file cut short). */
+static int pread_all(int fd, void *buf, size_t len, off_t off)
+{
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pread(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/* pwrite all of len bytes at off; 0, or -1 with errno. */
+static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/* dir/RANDOM, a name no file in dir has (the caller's), or NULL when out of memory. */
+static char *random_path(const char *dir)
+{
+	char name[SVD_SEAL_NAME_LEN + 1], *path = NULL;
+	struct stat st;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		free(path);
+		svd_seal_name(name);
+		if (!(path = svd_path_join(dir, name)))
+			break;
+		if (lstat(path, &st) < 0 && errno == ENOENT)
+			break;
+	}
+	return path;
+}
+
+/*
+ * Copy from, a sealed file made in the scratch folder, into the sealed
+ * folder of the stick under a random name, put in *dest (the caller's).
+ * It is written under another random name whose header says "partial"
+ * (a header sealed for the same mirrors, of the same size) until the rest
+ * of it is written and synced; then its own header goes in, it is synced
+ * and renamed. Cut short at any moment, the stick holds a partial sealed
+ * file, which the next sync removes: never a bundle cut short (read as a
+ * damaged one) and never a byte in the clear. sha gets the SHA-256 of the
+ * file. The caller syncs the folder.
+ */
+static int copy_sealed(syncer *s, const char *from, char **dest, char sha[2 * SVD_SHA256_BYTES + 1])
+{
+	uint8_t digest[SVD_SHA256_BYTES], head[SVD_SEAL_MAX_SLOTS * SVD_SEAL_SLOT], *buf = NULL;
+	svd_sealer *partial = NULL;
+	svd_sha256 c;
+	struct stat st;
+	char *tmp = NULL, *shown = NULL;
+	off_t size, hlen, at;
+	int in = -1, out = -1, error = SVD_ERROR, e;
+
+	*dest = NULL;
+	if (!(buf = malloc(COPY_BUF)) || !(tmp = random_path(s->sealdir))) {
+		svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0 || fstat(in, &st) < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot read: %s", from, svd_ioerr(errno));
+		goto cleanup;
+	}
+	size = st.st_size;
+	if ((out = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
+		goto fail;
+	/* a header that says "partial", as long as the file's own */
+	if ((error = svd_sealer_new(&partial, out, &s->to, SVD_SEAL_BUNDLE)) < 0)
+		goto cleanup;
+	svd_sealer_free(partial);
+	error = SVD_ERROR;
+	if (fstat(out, &st) < 0)
+		goto fail;
+	hlen = st.st_size;
+	if (hlen <= 0 || (size_t)hlen > sizeof(head) || hlen >= size) {
+		svd_error_set(SVD_ERROR, "%s: not a sealed file for the network (%lld bytes)", from,
+		              (long long)size);
+		goto cleanup;
+	}
+	if (pread_all(in, head, (size_t)hlen, 0) < 0) {
+		svd_error_set(SVD_ERROR, "%s: cannot read: %s", from, svd_ioerr(errno));
+		goto cleanup;
+	}
+	svd_sha256_init(&c);
+	svd_sha256_update(&c, head, (size_t)hlen);
+	for (at = hlen; at < size;) {
+		size_t take = size - at < COPY_BUF ? (size_t)(size - at) : COPY_BUF;
+		if (pread_all(in, buf, take, at) < 0) {
+			svd_error_set(SVD_ERROR, "%s: cannot read: %s", from, svd_ioerr(errno));
+			goto cleanup;
+		}
+		svd_sha256_update(&c, buf, take);
+		if (pwrite_all(out, buf, take, at) < 0)
+			goto fail;
+		at += (off_t)take;
+	}
+	svd_pause_point("stick.sealed");
+	if (fsync(out) < 0 || pwrite_all(out, head, (size_t)hlen, 0) < 0 || fsync(out) < 0)
+		goto fail;
+	e = close(out);
+	out = -1;
+	if (e < 0 || !(*dest = random_path(s->sealdir)) || rename(tmp, *dest) < 0)
+		goto fail;
+	svd_sha256_final(&c, digest);
+	svd_hex_encode(sha, digest, SVD_SHA256_BYTES);
+	error = 0;
+	goto cleanup;
+fail:
+	e = errno;
+	shown = escaped(tmp);
+	svd_error_set(SVD_ERROR, "%s: cannot write: %s", shown ? shown : "", svd_ioerr(e));
+cleanup:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (error < 0) {
+		unlink(tmp);
+		free(*dest);
+		*dest = NULL;
+	}
+	free(tmp);
+	free(buf);
+	free(shown);
+	return error;
+}
+
 static int mirror_add(syncer *s, svd_stick_mirror **out, const char *shown_name)
 {
 	svd_stick_result *r = s->res;
@@ -756,11 +921,11 @@ static int export_for(syncer *s, svd_stick_mirror *m, const char *mirror, const 
 	size_t i, len;
 	int error = 0;
 
-	if (statvfs(s->bundles, &vfs) < 0) {
+	if (statvfs(s->outdir, &vfs) < 0) {
 		m->failed = 1;
 		return emitf(s, SVD_STICK_MIRROR_FAILED, NULL, mirror,
 		             "%s: cannot read the free space: %s; nothing written for %s",
-		             s->shown_bundles, svd_ioerr(errno), mirror);
+		             s->shown_out, svd_ioerr(errno), mirror);
 	}
 	room = (uint64_t)vfs.f_bavail * vfs.f_frsize;
 	if (room <= SVD_STICK_MARGIN + MIN_ROOM) {
@@ -768,7 +933,7 @@ static int export_for(syncer *s, svd_stick_mirror *m, const char *mirror, const 
 		return emitf(s, SVD_STICK_MIRROR_FAILED, NULL, mirror,
 		             "%s: only %llu bytes free; nothing written for %s (make room on the "
 		             "stick)",
-		             s->shown_bundles, (unsigned long long)room, mirror);
+		             s->shown_out, (unsigned long long)room, mirror);
 	}
 	budget = room - SVD_STICK_MARGIN;
 	gmtime_r(&now, &tm);
@@ -778,8 +943,15 @@ static int export_for(syncer *s, svd_stick_mirror *m, const char *mirror, const 
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
 	}
-	snprintf(out, len, "%s/for-%s-%s%s", s->scratch, mirror, stamp, SUFFIX);
+	if (s->sealed) { /* a name that says nothing, even on this machine */
+		char name[SVD_SEAL_NAME_LEN + 1];
+		svd_seal_name(name);
+		snprintf(out, len, "%s/stick-%s", s->scratch, name);
+	} else {
+		snprintf(out, len, "%s/for-%s-%s%s", s->scratch, mirror, stamp, SUFFIX);
+	}
 	eo.have_path = have_path;
+	eo.seal = s->sealed ? &s->to : NULL;
 	eo.max_size = budget < cap ? budget : cap;
 	eo.threads = s->o->threads;
 	eo.progress = s->o->progress;
@@ -810,11 +982,13 @@ static int export_for(syncer *s, svd_stick_mirror *m, const char *mirror, const 
 			continue;
 		}
 		free(dest);
-		if (!(dest = svd_path_join(s->bundles, base))) {
+		dest = NULL;
+		if (!s->sealed && !(dest = svd_path_join(s->outdir, base))) {
 			error = svd_error_set(SVD_ERROR, "out of memory");
 			goto cleanup;
 		}
-		if (copy_file(res.files[i], dest, sha) < 0) {
+		if ((s->sealed ? copy_sealed(s, res.files[i], &dest, sha)
+		               : copy_file(res.files[i], dest, sha)) < 0) {
 			char *msg = last_message();
 			m->failed = 1;
 			m->left++;
@@ -863,7 +1037,7 @@ static int export_for(syncer *s, svd_stick_mirror *m, const char *mirror, const 
 		snprintf(msg, sizeof(msg),
 		         "%zu of %zu files for %s did not fit in the %llu bytes free on %s; they "
 		         "will go on the next trip",
-		         m->left, res.nfiles, mirror, (unsigned long long)budget, s->shown_bundles);
+		         m->left, res.nfiles, mirror, (unsigned long long)budget, s->shown_out);
 		ev.step = SVD_STICK_PARTS_LEFT;
 		ev.mirror = mirror;
 		ev.message = msg;
@@ -899,6 +1073,46 @@ static int safe_name(const char *s)
 }
 
 /*
+ * Write for mirror (m, the entry of its result) what h does not list and
+ * the stick does not carry; h gains what the stick carries.
+ */
+static int write_missing(syncer *s, svd_stick_mirror *m, const char *mirror, svd_have *h)
+{
+	svd_have *carry = NULL;
+	char *merged = NULL, name[SVD_SEAL_NAME_LEN + 1];
+	size_t len;
+	int error;
+
+	/* what the stick carries already is left out too, so that an item travels once */
+	len = strlen(s->scratch) + SVD_SEAL_NAME_LEN + 32;
+	if (!(merged = malloc(len))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	svd_seal_name(name);
+	snprintf(merged, len, "%s/have-%s.tmp", s->scratch, name);
+	if (carry_have(&carry, s, svd_have_mirror(h), h) < 0 || svd_have_merge(h, carry) < 0 ||
+	    svd_have_save(h, merged) < 0) {
+		char *msg = last_message();
+		m->failed = 1;
+		error = emitf(s, SVD_STICK_MIRROR_FAILED, NULL, mirror,
+		              "%s: cannot write: %s; nothing written for %s", merged,
+		              msg ? msg : "", mirror);
+		free(msg);
+		unlink(merged);
+		goto cleanup;
+	}
+	error = export_for(s, m, mirror, merged);
+	unlink(merged);
+	s->res->files += m->files;
+	s->res->left += m->left;
+cleanup:
+	svd_have_free(carry);
+	free(merged);
+	return error;
+}
+
+/*
  * The other mirror whose have-file is have/name: check the name and the
  * file, add what the stick carries to its list, and write what is still
  * missing. Only an archive that cannot be read or a caller that stops ends
@@ -907,8 +1121,8 @@ static int safe_name(const char *s)
 static int write_for(syncer *s, const char *name)
 {
 	svd_stick_mirror *m = NULL;
-	svd_have *h = NULL, *carry = NULL;
-	char *mirror = NULL, *path = NULL, *shown = NULL, *merged = NULL;
+	svd_have *h = NULL;
+	char *mirror = NULL, *path = NULL, *shown = NULL;
 	const char *me = svd_archive_mirror_id(s->a);
 	size_t len = strlen(name) - strlen(HAVE_SUFFIX);
 	int error;
@@ -955,32 +1169,9 @@ static int write_for(syncer *s, const char *name)
 	                   "%s says it is mirror %s; writing for %s", shown, svd_have_mirror(h),
 	                   mirror)) < 0)
 		goto cleanup;
-	/* what the stick carries already is left out too, so that an item travels once */
-	len = strlen(s->scratch) + strlen(mirror) + 32;
-	if (!(merged = malloc(len))) {
-		error = svd_error_set(SVD_ERROR, "out of memory");
-		goto cleanup;
-	}
-	snprintf(merged, len, "%s/have-%s.tmp", s->scratch, mirror);
-	if (carry_have(&carry, s, svd_have_mirror(h), h) < 0 || svd_have_merge(h, carry) < 0 ||
-	    svd_have_save(h, merged) < 0) {
-		char *msg = last_message();
-		m->failed = 1;
-		error = emitf(s, SVD_STICK_MIRROR_FAILED, NULL, mirror,
-		              "%s: cannot write: %s; nothing written for %s", merged,
-		              msg ? msg : "", mirror);
-		free(msg);
-		unlink(merged);
-		goto cleanup;
-	}
-	error = export_for(s, m, mirror, merged);
-	unlink(merged);
-	s->res->files += m->files;
-	s->res->left += m->left;
+	error = write_missing(s, m, mirror, h);
 cleanup:
-	svd_have_free(carry);
 	svd_have_free(h);
-	free(merged);
 	free(path);
 	free(shown);
 	free(mirror);
@@ -1007,6 +1198,376 @@ static void drop_parts(syncer *s)
 	free_list(names, n);
 }
 
+/* ----------------------------------------------------------------- the sealed layout */
+
+/* A name svd_seal_name() could have made: SVD_SEAL_NAME_LEN lowercase hex digits. */
+static int seal_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < SVD_SEAL_NAME_LEN; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	return name[i] == '\0';
+}
+
+/*
+ * The files of the sealed folder to try, sorted, at most
+ * SVD_STICK_MAX_FILES (the caller's): the names svd_seal_name() could
+ * have made first, then the others (a file a courier renamed is still
+ * tried, after them). *more gets how many files were left out. Folders,
+ * links, FIFOs, devices and hidden names (".x") are not counted: no
+ * sealed file is one.
+ */
+static int list_sealed(char ***out, size_t *n, size_t *more, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **list[2] = {NULL, NULL};
+	size_t count[2] = {0, 0}, cap[2] = {0, 0}, total = 0, i;
+	int error = 0;
+
+	*out = NULL;
+	*n = *more = 0;
+	if (!d) {
+		char *shown = escaped(dir);
+		error = svd_error_set(SVD_ERROR, "%s: cannot read the folder: %s",
+		                      shown ? shown : "", svd_ioerr(errno));
+		free(shown);
+		return error;
+	}
+	while ((e = readdir(d))) {
+		int k = seal_named(e->d_name) ? 0 : 1;
+		if (e->d_name[0] == '.' || (e->d_type != DT_REG && e->d_type != DT_UNKNOWN))
+			continue;
+		total++;
+		if (count[k] == SVD_STICK_MAX_FILES)
+			continue;
+		if ((error = svd_grow(&list[k], &cap[k], count[k] + 1, sizeof(char *), 64)) < 0 ||
+		    !(list[k][count[k]] = svd_strdup(e->d_name))) {
+			error = SVD_ERROR;
+			break;
+		}
+		count[k]++;
+	}
+	closedir(d);
+	for (i = 0; error == 0 && i < 2; i++)
+		if (count[i])
+			qsort(list[i], count[i], sizeof(char *), cmp_str);
+	if (error == 0 && count[1] &&
+	    (error = svd_grow(&list[0], &cap[0], count[0] + count[1], sizeof(char *), 64)) < 0)
+		error = SVD_ERROR;
+	if (error < 0) {
+		free_list(list[0], count[0]);
+		free_list(list[1], count[1]);
+		return error;
+	}
+	for (i = 0; i < count[1]; i++) {
+		if (count[0] < SVD_STICK_MAX_FILES)
+			list[0][count[0]++] = list[1][i];
+		else
+			free(list[1][i]);
+	}
+	free(list[1]);
+	*out = list[0];
+	*n = count[0];
+	*more = total - count[0];
+	return 0;
+}
+
+/* Another mirror met in the sealed folder: its have-files, merged. */
+typedef struct other {
+	char *shown; /* the first of its have-files, as shown */
+	svd_have *h;
+} other;
+
+static int cmp_other(const void *a, const void *b)
+{
+	return strcmp(svd_have_mirror(((const other *)a)->h),
+	              svd_have_mirror(((const other *)b)->h));
+}
+
+/* What the sealed folder holds for this mirror. */
+typedef struct found {
+	char **bundles; /* names of the sealed bundles */
+	size_t nbundles, capbundles;
+	char **own; /* paths of this mirror's own have-files */
+	size_t nown, capown;
+	other *others;
+	size_t nothers, capothers;
+} found;
+
+static void found_clear(found *f)
+{
+	size_t i;
+
+	free_list(f->bundles, f->nbundles);
+	free_list(f->own, f->nown);
+	for (i = 0; i < f->nothers; i++) {
+		free(f->others[i].shown);
+		svd_have_free(f->others[i].h);
+	}
+	free(f->others);
+	memset(f, 0, sizeof(*f));
+}
+
+static int push(char ***list, size_t *n, size_t *cap, const char *s)
+{
+	if (svd_grow(list, cap, *n + 1, sizeof(char *), 16) < 0 || !((*list)[*n] = svd_strdup(s)))
+		return SVD_ERROR;
+	(*n)++;
+	return 0;
+}
+
+/*
+ * A sealed have-file: this mirror's own (to be replaced), or another
+ * mirror's, merged with any other it left (an older one, say: items are
+ * never taken away, so the union is what that mirror holds). One that
+ * cannot be read is reported, and nothing is written for it.
+ */
+static int found_have(syncer *s, found *fd, const char *path, const char *shown)
+{
+	svd_stick_mirror *m;
+	svd_have *h = NULL;
+	size_t i;
+	int error;
+
+	if (svd_have_read_sealed(&h, path, s->ring) < 0) {
+		char *msg = last_message();
+		if ((error = mirror_add(s, &m, shown)) == 0) {
+			m->refused = 1;
+			error = emitf(s, SVD_STICK_HAVE_REFUSED, NULL, shown,
+			              "%s: a have-file sealed for this network, refused: %s; "
+			              "nothing written for its mirror",
+			              shown, msg ? msg : "");
+		}
+		free(msg);
+		return error;
+	}
+	if (!strcmp(svd_have_mirror(h), svd_archive_mirror_id(s->a))) {
+		svd_have_free(h);
+		return push(&fd->own, &fd->nown, &fd->capown, path);
+	}
+	for (i = 0; i < fd->nothers; i++) {
+		if (!strcmp(svd_have_mirror(fd->others[i].h), svd_have_mirror(h))) {
+			error = svd_have_merge(fd->others[i].h, h);
+			svd_have_free(h);
+			if (error < 0) {
+				char *msg = last_message();
+				error = emitf(
+				    s, SVD_STICK_WARNING, NULL, svd_have_mirror(fd->others[i].h),
+				    "%s: another have-file of mirror %s, not used: %s", shown,
+				    svd_have_mirror(fd->others[i].h), msg ? msg : "");
+				free(msg);
+			}
+			return error;
+		}
+	}
+	if (svd_grow(&fd->others, &fd->capothers, fd->nothers + 1, sizeof(*fd->others), 8) < 0 ||
+	    !(fd->others[fd->nothers].shown = svd_strdup(shown))) {
+		svd_have_free(h);
+		return SVD_ERROR;
+	}
+	fd->others[fd->nothers++].h = h;
+	return 0;
+}
+
+/* A sealed file whose write never finished: removed, as any mirror of the network may. */
+static int drop_partial(syncer *s, const char *path, const char *shown)
+{
+	svd_stick_file f = {0};
+	svd_stick_event ev = {0};
+
+	if (unlink(path) < 0 && errno != ENOENT)
+		return emitf(
+		    s, SVD_STICK_WARNING, NULL, NULL,
+		    "%s: the leftover of an interrupted write, but it cannot be removed: %s", shown,
+		    svd_ioerr(errno));
+	s->res->partials++;
+	f.path = path;
+	f.shown = shown;
+	ev.step = SVD_STICK_PARTIAL_REMOVED;
+	ev.file = &f;
+	return emit(s, &ev);
+}
+
+/*
+ * Try one file of the sealed folder with the ring: note a bundle or a
+ * have-file, remove a partial one; one no key opens is left alone. Reads
+ * at most the two ends' slots (svd_unseal_open()).
+ */
+static int try_one(syncer *s, found *fd, const char *name)
+{
+	svd_unsealer *u = NULL;
+	svd_seal_kind kind;
+	struct stat st;
+	char *path = NULL, *shown = NULL;
+	int fdesc = -1, error = 0, r;
+
+	if (!(path = svd_path_join(s->sealdir, name)) || !(shown = escaped(path))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	/* not a link, nor a FIFO that would hang the open */
+	fdesc = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+	if (fdesc < 0 || fstat(fdesc, &st) < 0 || !S_ISREG(st.st_mode))
+		goto cleanup; /* gone, a link, not a file: not a sealed file */
+	if (st.st_size < SEALED_MIN) {
+		s->res->foreign++;
+		goto cleanup;
+	}
+	r = svd_unseal_open(&u, fdesc, (uint64_t)st.st_size, s->ring, &kind);
+	close(fdesc);
+	fdesc = -1;
+	if (r == SVD_ENOKEY) {
+		s->res->foreign++;
+		svd_error_clear();
+		goto cleanup;
+	}
+	if (r < 0) {
+		char *msg = last_message();
+		error = emitf(s, SVD_STICK_WARNING, NULL, NULL,
+		              "%s: cannot be read: %s; passed over", shown, msg ? msg : "");
+		free(msg);
+		goto cleanup;
+	}
+	svd_unseal_free(u);
+	u = NULL;
+	if (kind == SVD_SEAL_PARTIAL)
+		error = drop_partial(s, path, shown);
+	else if (kind == SVD_SEAL_BUNDLE)
+		error = push(&fd->bundles, &fd->nbundles, &fd->capbundles, name);
+	else
+		error = found_have(s, fd, path, shown);
+cleanup:
+	if (fdesc >= 0)
+		close(fdesc);
+	svd_unseal_free(u);
+	free(path);
+	free(shown);
+	return error;
+}
+
+/* Try every file of the sealed folder (at most SVD_STICK_MAX_FILES; the rest is reported). */
+static int try_all(syncer *s, found *fd)
+{
+	char **names = NULL;
+	size_t n = 0, more = 0, i;
+	int error;
+
+	if ((error = list_sealed(&names, &n, &more, s->sealdir)) < 0)
+		return error;
+	for (i = 0; i < n && error == 0; i++)
+		error = try_one(s, fd, names[i]);
+	free_list(names, n);
+	if (error == 0 && more) {
+		s->res->unlooked = more;
+		error = emitf(s, SVD_STICK_WARNING, NULL, NULL,
+		              "%s: %zu files more than the %d tried were not opened: a bundle or a "
+		              "have-file among them was not read (move what is not the network's "
+		              "to another folder)",
+		              s->shown_sealdir, more, SVD_STICK_MAX_FILES);
+	}
+	return error;
+}
+
+/* The sealed folder and the folders above it on the stick, made when missing. */
+static int make_sealdir(syncer *s)
+{
+	size_t base = strlen(s->stick), i, len = strlen(s->sealdir);
+	char *p = svd_strdup(s->sealdir);
+	int error = 0, made = 0;
+
+	if (!p)
+		return SVD_ERROR;
+	for (i = base + 1; i <= len && error == 0; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		p[i] = '\0';
+		error = stick_dir(p, 1, &made);
+		if (i < len)
+			p[i] = '/';
+	}
+	free(p);
+	s->made_root |= made;
+	return error < 0 ? error : 0;
+}
+
+/*
+ * Which layout, and for the sealed one what it needs: the network's
+ * mirrors to seal for, this mirror's key pair (made now when it has none),
+ * the key ring, the folder. For the plain layout, a ring that can be read
+ * still opens sealed bundles put into samvydav/bundles/ by hand.
+ */
+static int layout(syncer *s)
+{
+	svd_stick_layout want = s->o->layout;
+	char *folder = NULL;
+	size_t n = 0;
+	int error, made = 0;
+
+	if (want != SVD_STICK_PLAIN && (error = svd_network_recipients(&s->recips, &n, s->a)) < 0)
+		return error;
+	s->sealed = want == SVD_STICK_SEALED || (want == SVD_STICK_AUTO && n > 0);
+	s->outdir = s->bundles;
+	s->shown_out = s->shown_bundles;
+	if (!s->sealed) {
+		if (svd_archive_seal_keys(s->a, &s->ring) < 0) {
+			s->ring = NULL;
+			svd_error_clear();
+		}
+		return 0;
+	}
+	if (n == 0)
+		return svd_error_set(SVD_EINVALID,
+		                     "the sealed layout seals for the network's mirrors, and this "
+		                     "archive's network has none: add them ('samvydav network add "
+		                     "FILE.pub'), or use the plain layout");
+	if (n > SVD_SEAL_MAX_TO)
+		return svd_error_set(SVD_EINVALID,
+		                     "the network has %zu mirrors, and a sealed file is sealed for "
+		                     "at most %d",
+		                     n, SVD_SEAL_MAX_TO);
+	if ((error = svd_network_key_ensure(s->a, &made)) < 0 ||
+	    (error = svd_archive_seal_keys(s->a, &s->ring)) < 0)
+		return error;
+	if (s->o->folder) {
+		if (!svd_network_stick_folder_valid(s->o->folder)) {
+			char *shown = escaped(s->o->folder);
+			error =
+			    svd_error_set(SVD_EINVALID,
+			                  "'%s' is not a folder a stick can hold (a relative path, "
+			                  "no '.' or '..' part, none of \\ : * ? \" < > |)",
+			                  shown ? shown : "");
+			free(shown);
+			return error;
+		}
+		folder = svd_strdup(s->o->folder);
+	} else if ((error = svd_network_stick_folder(&folder, s->a)) < 0) {
+		return error;
+	}
+	if (!folder ||
+	    !(s->sealdir = *folder ? svd_path_join(s->stick, folder) : svd_strdup(s->stick)) ||
+	    !(s->shown_sealdir = escaped(s->sealdir)) ||
+	    !(s->res->folder = svd_strdup(s->shown_sealdir))) {
+		free(folder);
+		return svd_error_set(SVD_ERROR, "out of memory");
+	}
+	free(folder);
+	s->to.from = s->ring;
+	s->to.mirrors = (const uint8_t(*)[SVD_SEAL_KEY_LEN])s->recips;
+	s->to.nmirrors = n;
+	s->outdir = s->sealdir;
+	s->shown_out = s->shown_sealdir;
+	s->res->sealed = 1;
+	if (made)
+		return emitf(s, SVD_STICK_WARNING, NULL, NULL,
+		             "this archive had no encryption key (it was made before sealed "
+		             "files): made one now; give its public key to every mirror of the "
+		             "network ('samvydav network key -o FILE')");
+	return 0;
+}
+
 /* ----------------------------------------------------------------- the sync */
 
 static int paths(syncer *s, const char *stick)
@@ -1029,12 +1590,32 @@ static int paths(syncer *s, const char *stick)
 
 static int flush(syncer *s)
 {
-	int error;
+	int error = 0;
 
-	if ((error = svd_dir_fsync(s->havedir)) < 0 ||
-	    (stick_dir(s->bundles, 0, NULL) == 0 && (error = svd_dir_fsync(s->bundles)) < 0) ||
-	    (error = svd_dir_fsync(s->root)) < 0 ||
-	    (s->made_root && (error = svd_dir_fsync(s->stick)) < 0)) {
+	if (s->sealed) {
+		/* the sealed folder; the plain one's too, if there is one (a have-file gone) */
+		if ((error = svd_dir_fsync(s->sealdir)) == 0 && stick_dir(s->havedir, 0, NULL) == 0)
+			error = svd_dir_fsync(s->havedir);
+		if (error == 0 && stick_dir(s->bundles, 0, NULL) == 0)
+			error = svd_dir_fsync(s->bundles);
+		if (error == 0 && s->made_root) { /* the folders made, up to the stick's */
+			char *p = svd_strdup(s->sealdir), *slash;
+			size_t base = strlen(s->stick);
+			while (p && error == 0 && (slash = strrchr(p, '/')) &&
+			       (size_t)(slash - p) >= base) {
+				*slash = '\0';
+				error = svd_dir_fsync((size_t)(slash - p) == base ? s->stick : p);
+			}
+			free(p);
+		}
+	} else if ((error = svd_dir_fsync(s->havedir)) < 0 ||
+	           (stick_dir(s->bundles, 0, NULL) == 0 &&
+	            (error = svd_dir_fsync(s->bundles)) < 0) ||
+	           (error = svd_dir_fsync(s->root)) < 0 ||
+	           (s->made_root && (error = svd_dir_fsync(s->stick)) < 0)) {
+		/* reported below */
+	}
+	if (error < 0) {
 		char *msg = last_message();
 		error = svd_error_set(error,
 		                      "cannot flush the files to the stick: %s; do not "
@@ -1045,15 +1626,211 @@ static int flush(syncer *s)
 	return error;
 }
 
+/* A message for a stick that could not be set up: nothing was read or written. */
+static int untouched(int error)
+{
+	if (error == SVD_ERROR) {
+		char *msg = last_message();
+		error = svd_error_set(error, "%s; nothing was read from the stick or written to it",
+		                      msg ? msg : "");
+		free(msg);
+	}
+	return error;
+}
+
+/* Tell of this mirror's own have-file, written at path. */
+static int have_written(syncer *s, const char *path, const char *shown)
+{
+	svd_stick_event ev = {0};
+	svd_stick_file f = {0};
+	struct stat st;
+
+	if (!(s->res->have = svd_strdup(shown)))
+		return SVD_ERROR;
+	f.path = path;
+	f.shown = shown;
+	if (stat(path, &st) == 0)
+		file_stat(&f, &st);
+	ev.step = SVD_STICK_HAVE_WRITTEN;
+	ev.file = &f;
+	return emit(s, &ev);
+}
+
+/* The message of a have-file that could not be written. */
+static int have_failed(int error, const char *shown)
+{
+	char *msg = last_message();
+
+	error = svd_error_set(error == SVD_ENOTFOUND ? SVD_ERROR : error,
+	                      "cannot write this mirror's have-file %s: %s; do not remove "
+	                      "the stick yet (is it full or read-only?)",
+	                      shown, msg ? msg : "");
+	free(msg);
+	return error;
+}
+
+/* Import the plain layout's bundles (drop its leftovers first); the have-files' names. */
+static int plain_import(syncer *s, char ***haves, size_t *nhaves)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+	int error;
+
+	drop_parts(s);
+	if ((error = list_dir(&names, &n, s->bundles, SUFFIX)) < 0)
+		return error;
+	for (i = 0; i < n && error == 0; i++)
+		error = import_one(s, s->bundles, names[i]);
+	free_list(names, n);
+	if (error < 0)
+		return error;
+	return list_dir(haves, nhaves, s->havedir, HAVE_SUFFIX);
+}
+
+/* Steps 1 to 3 in the plain layout (stick.h). */
+static int sync_plain(syncer *s)
+{
+	char **names = NULL, *own = NULL, *shown_own = NULL;
+	size_t n = 0, i;
+	int error;
+
+	if ((error = stick_dir(s->root, 1, &s->made_root)) < 0 ||
+	    (error = stick_dir(s->bundles, 0, NULL)) < 0 ||
+	    (error = stick_dir(s->havedir, 0, NULL)) < 0)
+		return untouched(error);
+
+	/* 1. import what the stick carries */
+	if ((error = plain_import(s, &names, &n)) < 0)
+		goto cleanup;
+	s->res->carried = carry_items(s);
+
+	/* 2. write for each other mirror what it lacks */
+	if ((error = stick_dir(s->bundles, 1, NULL)) < 0) {
+		/* reported; writing for each mirror then fails and says so */
+		char *msg = last_message();
+		error = emitf(s, SVD_STICK_WARNING, NULL, NULL, "%s", msg ? msg : "");
+		free(msg);
+		if (error < 0)
+			goto cleanup;
+	}
+	if (n && (error = scratch_dir(s->scratch)) < 0)
+		goto cleanup;
+	for (i = 0; i < n; i++)
+		if ((error = write_for(s, names[i])) < 0)
+			goto cleanup;
+
+	/* 3. replace this mirror's have-file */
+	if (!(own = malloc(strlen(s->havedir) + SVD_MIRROR_ID_LEN + sizeof(HAVE_SUFFIX) + 1))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	sprintf(own, "%s/%s%s", s->havedir, svd_archive_mirror_id(s->a), HAVE_SUFFIX);
+	if (!(shown_own = escaped(own))) {
+		error = SVD_ERROR;
+		goto cleanup;
+	}
+	if ((error = stick_dir(s->havedir, 1, NULL)) < 0 ||
+	    (error = svd_have_write(s->a, own)) < 0) {
+		error = have_failed(error, shown_own);
+		goto cleanup;
+	}
+	error = have_written(s, own, shown_own);
+cleanup:
+	free_list(names, n);
+	free(own);
+	free(shown_own);
+	return error;
+}
+
+/*
+ * Steps 1 to 3 in the sealed layout (stick.h): a plain samvydav/ folder is
+ * read too, but nothing is written into it; this mirror's plain have-file
+ * goes from it (it names the mirror and lists what it holds).
+ */
+static int sync_sealed(syncer *s)
+{
+	found fd = {0};
+	char **plain = NULL, *own = NULL, *shown_own = NULL, *old = NULL;
+	size_t nplain = 0, i, j;
+	int error, has_plain;
+
+	if ((has_plain = stick_dir(s->root, 0, NULL)) < 0 ||
+	    (has_plain == 0 && ((error = stick_dir(s->bundles, 0, NULL)) < 0 ||
+	                        (error = stick_dir(s->havedir, 0, NULL)) < 0)))
+		return untouched(has_plain < 0 ? has_plain : error);
+	if ((error = make_sealdir(s)) < 0)
+		return untouched(error);
+
+	/* 1. import what the stick carries: the plain layout's bundles, then the sealed ones */
+	if (has_plain == 0 && (error = plain_import(s, &plain, &nplain)) < 0)
+		goto cleanup;
+	if ((error = try_all(s, &fd)) < 0)
+		goto cleanup;
+	for (i = 0; i < fd.nbundles; i++)
+		if ((error = import_one(s, s->sealdir, fd.bundles[i])) < 0)
+			goto cleanup;
+	s->res->carried = carry_items(s);
+
+	/* 2. write for each other mirror what it lacks, those of sealed have-files first */
+	if ((fd.nothers || nplain) && (error = scratch_dir(s->scratch)) < 0)
+		goto cleanup;
+	if (fd.nothers)
+		qsort(fd.others, fd.nothers, sizeof(*fd.others), cmp_other);
+	for (i = 0; i < fd.nothers; i++) {
+		svd_stick_mirror *m;
+		const char *mirror = svd_have_mirror(fd.others[i].h);
+		if ((error = mirror_add(s, &m, mirror)) < 0 ||
+		    (error = write_missing(s, m, mirror, fd.others[i].h)) < 0)
+			goto cleanup;
+	}
+	for (i = 0; i < nplain; i++) {
+		size_t len = strlen(plain[i]) - strlen(HAVE_SUFFIX);
+		for (j = 0; j < fd.nothers; j++) /* a sealed have-file is the newer */
+			if (strlen(svd_have_mirror(fd.others[j].h)) == len &&
+			    !strncmp(svd_have_mirror(fd.others[j].h), plain[i], len))
+				break;
+		if (j == fd.nothers && (error = write_for(s, plain[i])) < 0)
+			goto cleanup;
+	}
+
+	/* 3. replace this mirror's have-file: the new one first, then the old ones go */
+	if (!(own = random_path(s->sealdir)) || !(shown_own = escaped(own))) {
+		error = SVD_ERROR;
+		goto cleanup;
+	}
+	if ((error = svd_have_write_sealed(s->a, own, &s->to)) < 0) {
+		error = have_failed(error, shown_own);
+		goto cleanup;
+	}
+	for (i = 0; i < fd.nown; i++)
+		unlink(fd.own[i]);
+	if (has_plain == 0) {
+		struct stat st;
+		size_t len = strlen(s->havedir) + SVD_MIRROR_ID_LEN + sizeof(HAVE_SUFFIX) + 1;
+		if (!(old = malloc(len))) {
+			error = svd_error_set(SVD_ERROR, "out of memory");
+			goto cleanup;
+		}
+		snprintf(old, len, "%s/%s%s", s->havedir, svd_archive_mirror_id(s->a), HAVE_SUFFIX);
+		if (lstat(old, &st) == 0 && S_ISREG(st.st_mode))
+			unlink(old);
+	}
+	error = have_written(s, own, shown_own);
+cleanup:
+	found_clear(&fd);
+	free_list(plain, nplain);
+	free(own);
+	free(shown_own);
+	free(old);
+	return error;
+}
+
 int svd_stick_sync(svd_archive *a, const char *stick, const svd_stick_opts *opts,
                    svd_stick_result *result)
 {
 	static const svd_stick_opts none = {0};
 	syncer s;
-	svd_stick_event ev = {0};
 	struct stat st;
-	char **names = NULL, *own = NULL, *shown_own = NULL;
-	size_t n = 0, i;
 	int error = 0;
 
 	memset(result, 0, sizeof(*result));
@@ -1070,92 +1847,16 @@ int svd_stick_sync(svd_archive *a, const char *stick, const svd_stick_opts *opts
 		free(shown);
 		return error;
 	}
-	if ((error = paths(&s, stick)) < 0 || (error = stick_dir(s.root, 1, &s.made_root)) < 0 ||
-	    (error = stick_dir(s.bundles, 0, NULL)) < 0 ||
-	    (error = stick_dir(s.havedir, 0, NULL)) < 0) {
-		if (error == SVD_ERROR) {
-			char *msg = last_message();
-			error = svd_error_set(error,
-			                      "%s; nothing was read from the stick or written "
-			                      "to it",
-			                      msg ? msg : "");
-			free(msg);
-		}
+	if ((error = paths(&s, stick)) < 0 || (error = layout(&s)) < 0)
 		goto cleanup;
-	}
-	error = 0;
-
-	/* 1. import what the stick carries */
-	drop_parts(&s);
-	if ((error = list_dir(&names, &n, s.bundles, SUFFIX)) < 0)
+	if ((error = s.sealed ? sync_sealed(&s) : sync_plain(&s)) < 0)
 		goto cleanup;
-	for (i = 0; i < n; i++)
-		if ((error = import_one(&s, names[i])) < 0)
-			goto cleanup;
-	free_list(names, n);
-	names = NULL;
-	result->carried = carry_items(&s);
-
-	/* 2. write for each other mirror what it lacks */
-	if ((error = list_dir(&names, &n, s.havedir, HAVE_SUFFIX)) < 0)
-		goto cleanup;
-	if ((error = stick_dir(s.bundles, 1, NULL)) < 0) {
-		/* reported; writing for each mirror then fails and says so */
-		char *msg = last_message();
-		error = emitf(&s, SVD_STICK_WARNING, NULL, NULL, "%s", msg ? msg : "");
-		free(msg);
-		if (error < 0)
-			goto cleanup;
-	}
-	if (n && (error = scratch_dir(s.scratch)) < 0)
-		goto cleanup;
-	for (i = 0; i < n; i++)
-		if ((error = write_for(&s, names[i])) < 0)
-			goto cleanup;
-
-	/* 3. replace this mirror's have-file */
-	if (!(own = malloc(strlen(s.havedir) + SVD_MIRROR_ID_LEN + sizeof(HAVE_SUFFIX) + 1))) {
-		error = svd_error_set(SVD_ERROR, "out of memory");
-		goto cleanup;
-	}
-	sprintf(own, "%s/%s%s", s.havedir, svd_archive_mirror_id(a), HAVE_SUFFIX);
-	if (!(shown_own = escaped(own))) {
-		error = SVD_ERROR;
-		goto cleanup;
-	}
-	if ((error = stick_dir(s.havedir, 1, NULL)) < 0 || (error = svd_have_write(a, own)) < 0) {
-		char *msg = last_message();
-		error = svd_error_set(error == SVD_ENOTFOUND ? SVD_ERROR : error,
-		                      "cannot write this mirror's have-file %s: %s; do not remove "
-		                      "the stick yet (is it full or read-only?)",
-		                      shown_own, msg ? msg : "");
-		free(msg);
-		goto cleanup;
-	}
-	if (!(result->have = svd_strdup(shown_own))) {
-		error = SVD_ERROR;
-		goto cleanup;
-	}
-	ev.step = SVD_STICK_HAVE_WRITTEN;
-	{
-		svd_stick_file f = {0};
-		f.path = own;
-		f.shown = shown_own;
-		if (stat(own, &st) == 0)
-			file_stat(&f, &st);
-		ev.file = &f;
-		if ((error = emit(&s, &ev)) < 0)
-			goto cleanup;
-	}
 
 	/* 4. flush: then it may be removed */
 	if ((error = flush(&s)) < 0)
 		goto cleanup;
 	result->safe = 1;
 cleanup:
-	free_list(names, n);
-	free(own);
-	free(shown_own);
 	free(s.carry);
 	free(s.stick);
 	free(s.root);
@@ -1163,6 +1864,10 @@ cleanup:
 	free(s.havedir);
 	free(s.scratch);
 	free(s.shown_bundles);
+	free(s.sealdir);
+	free(s.shown_sealdir);
+	free(s.recips);
+	svd_seal_keys_free(s.ring);
 	return error;
 }
 
@@ -1180,5 +1885,6 @@ void svd_stick_result_clear(svd_stick_result *result)
 	}
 	free(result->mirrors);
 	free(result->have);
+	free(result->folder);
 	memset(result, 0, sizeof(*result));
 }

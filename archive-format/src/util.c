@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "samvydav/common.h"
+#include "samvydav/pause.h"
 #include "samvydav/seal.h"
 #include "util.h"
 
@@ -475,6 +476,7 @@ int svd_outfile_write(svd_outfile *o, const void *data, size_t len)
 		if (error < 0)
 			return error;
 		o->size += len;
+		svd_pause_point("seal.write");
 		return 0;
 	}
 	if (svd_write_all(o->fd, data, len) < 0)

@@ -6,7 +6,8 @@ set -u
 : "${SVD_SOURCE_DIR:?set SVD_SOURCE_DIR to the source tree (ctest does)}"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/svd-test.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+# a test that sets its own EXIT trap calls img_umount_all in it too
+trap 'img_umount_all; rm -rf "$T"' EXIT
 export HOME=$T/home
 mkdir -p "$HOME"
 unset SAMVYDAV_ARCHIVE
@@ -111,6 +112,10 @@ export_item() {
 	mkdir -p "$3"
 	git --git-dir="$1/store.git" archive main "$(item_path "$2")" | tar -x -C "$3" --strip-components=3
 }
+
+# forensic ARGS...: a searcher's look at files or a FAT32 image
+# (tests/tools/forensic.py: signatures, text, forbidden strings, randomness)
+forensic() { python3 "$SVD_SOURCE_DIR/tests/tools/forensic.py" "$@"; }
 
 # craft ARGS...: the independent bundle writer of the tests (craft_bundle.py)
 craft() { python3 "$SVD_SOURCE_DIR/tests/cli/craft_bundle.py" "$@"; }
@@ -270,4 +275,159 @@ main_after_kill() {
 	else
 		not_ok "$what: main is the whole new commit" "old=$old new=$new"
 	fi
+}
+
+# --- Stick images (tests/cli/stick_image.sh shows each helper at work) ---
+# A courier's stick is a FAT32 file system in a plain file: made by
+# mkfs.vfat (dosfstools), read and written with mtools through `-i IMG`.
+# Nothing here needs root, a loop device or a mount, so these run in any
+# container; a searcher's tools read the same bytes (forensic --image IMG).
+# mtools: MTOOLS_SKIP_CHECK=1 takes images whose geometry it finds odd,
+# C.UTF-8 keeps non-ASCII names as they are (UTF-8 in, UTF-16 long names).
+mt() { MTOOLS_SKIP_CHECK=1 LC_ALL=C.UTF-8 "$@"; }
+
+# img_make IMG [MIB]: a new, empty FAT32 stick image of MIB mebibytes
+# (default 40: enough clusters that mkfs.vfat makes a proper FAT32)
+img_make() {
+	rm -f "$1" && mkfs.vfat -F 32 -C "$1" $((${2:-40} * 1024)) >/dev/null
+}
+
+# img_ls IMG: every folder (with a / at its end) and file on the stick,
+# one path a line from its root (/samvydav/have/...), sorted
+img_ls() {
+	mt mdir -i "$1" -/ -b :: 2>/dev/null | sed 's|^::||' | LC_ALL=C sort
+}
+
+# img_put IMG DIR [TO]: copy what DIR holds (folders with their contents,
+# modification times kept) into the stick's folder TO (default its root,
+# which must exist); a file of the same name is overwritten
+img_put() {
+	(
+		shopt -s dotglob nullglob
+		set -- "$1" "${3:-/}" "$2"/*
+		[ $# -gt 2 ] || exit 0
+		mt mcopy -i "$1" -s -m -Q -o -D o "${@:3}" "::$2"
+	)
+}
+
+# img_get IMG DIR: copy the whole stick out into DIR (made when missing)
+img_get() {
+	mkdir -p "$2" || return
+	[ -n "$(img_ls "$1")" ] || return 0
+	mt mcopy -i "$1" -s -m -n '::/*' "$2/"
+}
+
+# img_rm IMG PATH...: delete files (mdel) or whole folders (mdeltree) on
+# the stick. FAT only marks their entries and clusters free: the bytes
+# stay in the image until something else is written over them.
+img_rm() {
+	local img=$1 p
+	shift
+	for p in "$@"; do
+		if img_ls "$img" | grep -qxF -- "${p%/}/"; then
+			mt mdeltree -i "$img" "::${p%/}" || return
+		else
+			mt mdel -i "$img" "::$p" || return
+		fi
+	done
+}
+
+# img_sync IMG BEFORE AFTER: make the stick what AFTER is, given that it
+# was BEFORE (two folders): files gone from AFTER are deleted, new folders
+# made, new and changed files copied in; unchanged files are not touched,
+# so they keep their clusters as a real stick would. FAT holds only
+# folders and regular files: anything else in AFTER is refused.
+img_sync() {
+	local img=$1 before=$2 after=$3 f odd
+	[ -d "$before" ] && [ -d "$after" ] || { echo "img_sync: $before or $after is not a folder" >&2; return 1; }
+	odd=$(cd "$after" && find . -mindepth 1 ! -type f ! -type d | head -n 3)
+	if [ -n "$odd" ]; then
+		printf '%s\n' "$odd" | sed 's/^/img_sync: /; s/$/: not a file or a folder, which FAT cannot hold/' >&2
+		return 1
+	fi
+	(cd "$before" && find . -type f -print0) | while IFS= read -r -d '' f; do
+		[ -f "$after/$f" ] || mt mdel -i "$img" "::/${f#./}" || exit 1
+	done || return
+	(cd "$before" && find . -mindepth 1 -depth -type d -print0) | while IFS= read -r -d '' f; do
+		[ -d "$after/$f" ] || mt mrd -i "$img" "::/${f#./}" || exit 1
+	done || return
+	(cd "$after" && find . -mindepth 1 -type d -print0) | while IFS= read -r -d '' f; do
+		[ -d "$before/$f" ] || mt mmd -i "$img" "::/${f#./}" || exit 1
+	done || return
+	(cd "$after" && find . -type f -print0) | while IFS= read -r -d '' f; do
+		cmp -s "$before/$f" "$after/$f" 2>/dev/null ||
+			mt mcopy -i "$img" -m -o -D o "$after/$f" "::/${f#./}" || exit 1
+	done
+}
+
+# img_stick IMG ARCHIVE [OPTION...]: `samvydav -C ARCHIVE stick` run on the
+# stick in IMG, its output as is; its exit status (125: the copy out or
+# back failed). This is a copy, not a mount: the stick is copied out to
+# the folder $img_stick_dir (the paths samvydav prints are in it), the
+# command runs on that folder, and img_sync writes back what it changed.
+# Why: a mount needs root, a loop device and the kernel's vfat, which CI
+# containers often lack. What it means: the image ends holding the files
+# the command left, but not the way a mounted stick would get them: the
+# command's temporary files, its renames, the order of its writes, and
+# whatever an interrupted write leaves never reach the image. A test of
+# those needs the real file system: img_mount.
+img_stick() {
+	local img=$1 archive=$2 rc
+	shift 2
+	img_stick_dir=$T/img_stick
+	rm -rf "$img_stick_dir" "$T/img_stick.before"
+	img_get "$img" "$T/img_stick.before" && cp -a "$T/img_stick.before" "$img_stick_dir" || return 125
+	svd -C "$archive" stick "$@" "$img_stick_dir"
+	rc=$?
+	img_sync "$img" "$T/img_stick.before" "$img_stick_dir" || return 125
+	return $rc
+}
+
+# loop_ready: whether `mount -o loop` of a FAT32 image works here (root,
+# /dev/loop-control, the kernel's vfat: tried with a small image); when it
+# does not, says why on stderr
+loop_ready() {
+	local why=
+	if [ "$(id -u)" -ne 0 ]; then
+		why="not root"
+	elif [ ! -e /dev/loop-control ]; then
+		why="no /dev/loop-control (a container without loop devices)"
+	else
+		mkdir -p "$T/loop-probe" && img_make "$T/loop-probe.img" 40 || why="mkfs.vfat failed"
+		if [ -z "$why" ]; then
+			why=$(mount -o loop "$T/loop-probe.img" "$T/loop-probe" 2>&1) && umount "$T/loop-probe" && why=
+			rm -f "$T/loop-probe.img"
+		fi
+	fi
+	[ -z "$why" ] && return 0
+	printf 'loop mount unavailable: %s\n' "$(printf '%s' "$why" | head -n 1)" >&2
+	return 1
+}
+
+# img_mount IMG DIR: mount IMG on DIR through a loop device (a real vfat,
+# for what img_stick cannot show). Where that cannot work it fails and says
+# why: a test that needs it fails there rather than skip. Unmounted by
+# img_umount, or at the script's end (img_umount_all).
+img_mount() {
+	if ! loop_ready; then
+		printf 'img_mount %s: this test needs a loop mount (root, /dev/loop-control, vfat); prefer the mtools helpers (img_stick)\n' "$1" >&2
+		return 1
+	fi
+	mkdir -p "$2" && mount -o loop "$1" "$2"
+}
+
+# img_umount DIR: unmount it (everything written reaches the image file)
+img_umount() {
+	umount "$1"
+}
+
+# img_umount_all: unmount whatever is mounted under $T, deepest first (the
+# EXIT trap's, before the folder is removed; found in /proc/mounts, so a
+# mount made in a subshell is found too)
+img_umount_all() {
+	local m
+	[ -r /proc/mounts ] || return 0
+	awk -v t="$T/" 'index($2, t) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
+		umount "$m" 2>/dev/null
+	done
 }

@@ -43,6 +43,9 @@ fresh() {
 	rm -rf "${T:?}/$2"
 	cp -a "$1" "$T/$2"
 }
+# C knows A (so it can open what A seals for it), but A seals nothing for
+# C unless told to
+svd -C "$C" network add "$T/A.pub" >/dev/null || exit 1
 cp -a "$B" "$T/b0"
 cp -a "$C" "$T/c0"
 
@@ -63,7 +66,6 @@ if zstd -t -q "$T/to-b" 2>/dev/null; then not_ok "zstd -t refuses a sealed bundl
 if tar --zstd -tf "$T/to-b" >/dev/null 2>&1; then not_ok "tar cannot list a sealed bundle"; else ok "tar cannot list a sealed bundle"; fi
 
 # to three: B and C by --to, and the network (B again) with it
-svd -C "$C" network add "$T/A.pub" >/dev/null || exit 1
 check "export sealed for the network and C" svd -C "$A" export -q --network --to "$T/C.pub" -o "$T/to-bc"
 fresh "$T/b0" rb
 fresh "$T/c0" rc
@@ -110,7 +112,7 @@ json=$(svd -C "$A" export --json --have "$T/b.have" -o "$T/for-b" 2>/dev/null)
 same "$(printf '%s' "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"])')" 0 \
 	"A reads B's sealed have-file: B lacks nothing"
 expect_exit 1 "no key of this mirror" "C cannot read a have-file sealed for A" \
-	svd -C "$C" export --have "$T/b.have" -o "$T/nope"
+	svd -C "$T/rc" export --have "$T/b.have" -o "$T/nope"
 
 # seal and unseal: a plain file sealed afterwards, and opened again
 check "seal a plain bundle for B" svd -C "$A" seal --to "$T/B.pub" -o "$T/sealed-later" "$T/plain.tar.zst"
@@ -179,6 +181,47 @@ same "$rc" 3 "a cut file: import exits 3"
 must=$(awk -v c=$((65536 * 2)) '$1 == "frame" && $3 + $4 <= c {for (i = 6; i <= NF; i++) print $i}' "$T/index")
 same "$(not_in "$must" "$got")" "" "a cut file: every item of the whole chunks before the cut is imported"
 check "a cut file: verify passes" svd -C "$R" verify -q
+
+# cut short at 16 places spread over the file: the items of the frames
+# whose plaintext lies in whole chunks before the cut come in, and none
+# from beyond the plaintext the file still holds
+cuts=$(python3 -c 'import sys; s=int(sys.argv[1]); print("\n".join(str(s*k//17) for k in range(1, 17)))' "$size")
+bad_cuts=""
+for c in $cuts; do
+	head -c "$c" "$T/sb" >"$T/cut"
+	run_import "$T/cut"
+	whole=$(((c - P0) / 65552 * 65536))
+	[ "$whole" -lt 0 ] && whole=0
+	avail=$(((c - P0) / 65552 * 65536 + (c - P0) % 65552))
+	must=$(awk -v w="$whole" '$1 == "frame" && $3 + $4 <= w {for (i = 6; i <= NF; i++) print $i}' "$T/index")
+	never=$(awk -v a="$avail" '$1 == "frame" && $3 >= a {for (i = 6; i <= NF; i++) print $i}' "$T/index")
+	if [ "$rc" -ne 3 ]; then
+		bad_cuts="$bad_cuts $c(exit $rc)"
+	elif [ -n "$(not_in "$must" "$got")" ]; then
+		bad_cuts="$bad_cuts $c(missing)"
+	elif [ -n "$(comm -12 <(printf '%s\n' "$never" | sed '/^$/d' | sort) <(printf '%s\n' "$got" | sed '/^$/d' | sort))" ]; then
+		bad_cuts="$bad_cuts $c(beyond)"
+	fi
+done
+same "$bad_cuts" "" "16 cuts: each exits 3, keeps every item of the whole chunks before it, nothing from beyond"
+
+# bit rot: 1 to 8 bits flipped at 24 seeds; whatever comes in verifies,
+# exit 0 only with every item, items only from the bundle
+bad_rot=""
+for seed in $(seq 1 24); do
+	craft flip "$T/sb" "$T/rot" --seed "$seed" --bits $((seed % 8 + 1))
+	run_import "$T/rot"
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ] && { [ "$rc" -ne 1 ] || [ -n "$got" ]; }; then
+		bad_rot="$bad_rot $seed(exit $rc)"
+	elif [ "$rc" -eq 0 ] && [ "$got" != "$all_ids" ]; then
+		bad_rot="$bad_rot $seed(exit 0, items missing)"
+	elif [ -n "$(not_in "$got" "$all_ids")" ]; then
+		bad_rot="$bad_rot $seed(foreign item)"
+	elif [ -n "$got" ] && ! svd -C "$R" verify -q >/dev/null 2>&1; then
+		bad_rot="$bad_rot $seed(verify)"
+	fi
+done
+same "$bad_rot" "" "bit rot at 24 seeds: exit 0 only when whole, only verified items from the bundle"
 
 # the head destroyed: the tail opens it, nothing is lost, the damage is told
 cp "$T/sb" "$T/nohead"

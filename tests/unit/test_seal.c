@@ -934,6 +934,9 @@ static void test_refusals(void **state)
 	assert_int_equal(svd_seal_keys_add_mirror(k, small_order), SVD_EINVALID);
 	th_expect_msg("small order");
 	assert_int_equal(svd_seal_keys_add_mirror(k, zero), SVD_EINVALID);
+	assert_int_equal(svd_seal_keys_add_mirror(empty, small_order),
+	                 SVD_EINVALID); /* no own key */
+	assert_int_equal(svd_seal_keys_mirror_count(empty), 0);
 	assert_int_equal(svd_seal_keys_add_mirror(k, b.pk), 0);
 	assert_int_equal(svd_seal_keys_add_mirror(k, b.pk), 0); /* twice: once */
 	assert_int_equal(svd_seal_keys_mirror_count(k), 1);
@@ -944,6 +947,14 @@ static void test_refusals(void **state)
 	assert_int_equal(svd_seal_keys_add_passphrase(k, big, sizeof(big)), SVD_EINVALID);
 	assert_int_equal(svd_seal_keys_add_passphrase(k, big, SVD_SEAL_PASS_MAX), 0);
 	assert_int_equal(svd_seal_keys_passphrase_count(k), 1);
+	{
+		svd_seal_keys *kp = ring(NULL, 0, NULL, 0, NULL);
+		for (i = 0; i < 16; i++)
+			assert_int_equal(svd_seal_keys_add_passphrase(kp, big, i + 1), 0);
+		assert_int_equal(svd_seal_keys_add_passphrase(kp, big, 20), SVD_ETOOBIG);
+		assert_int_equal(svd_seal_keys_passphrase_count(kp), 16);
+		svd_seal_keys_free(kp);
+	}
 	for (i = 0; i < SVD_SEAL_MAX_OWN - 1; i++) {
 		struct key o;
 		keygen(&o);

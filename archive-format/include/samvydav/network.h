@@ -9,6 +9,8 @@
  *                                             retired (YYYYMMDDTHHMMSSZ): they open what
  *                                             was sealed to them, and seal nothing (0600)
  *     ARCHIVE/network/mirrors/NAME.pub        the public keys of the network's mirrors
+ *     ARCHIVE/network/stick-folder            the folder on a stick that sealed files go
+ *                                             to (stick.h), one line; missing: the root
  *
  * Like the trust list, all of it is this mirror's own: never copied to
  * other mirrors, never read from a bundle or a peer. Each file is written
@@ -181,6 +183,38 @@ int svd_network_public_write(const uint8_t pk[SVD_SEAL_KEY_LEN], const char *pat
  *         SVD_SEAL_MAX_MIRRORS mirrors.
  */
 int svd_archive_seal_keys(svd_archive *a, svd_seal_keys **out);
+
+/** Bytes of a stick folder's name at most (see svd_network_stick_folder_valid()). */
+#define SVD_NETWORK_FOLDER_MAX 255
+
+/**
+ * 1 when folder may name the folder on a stick that holds the network's
+ * sealed files: "" (the stick's root), or a relative path of 1 to
+ * SVD_NETWORK_FOLDER_MAX bytes of UTF-8 whose parts, split at '/', are
+ * neither empty nor "." nor "..", and hold no control character and none
+ * of \ : * ? " < > | (which FAT32 sticks cannot name); else 0.
+ */
+int svd_network_stick_folder_valid(const char *folder);
+
+/**
+ * The folder on a stick that holds the network's sealed files
+ * (network/stick-folder; stick.h). Every mirror of a network should set
+ * the same one.
+ *
+ * @param[out] out the caller's (free()): "" for the stick's root, which is
+ *             also what an archive that never set one gets
+ * @return 0; SVD_ECORRUPT when the file does not hold a valid folder.
+ */
+int svd_network_stick_folder(char **out, svd_archive *a);
+
+/**
+ * Set the folder on a stick for the network's sealed files.
+ *
+ * @param folder a valid folder; "" or NULL: the stick's root (the setting
+ *        is removed)
+ * @return 0; SVD_EINVALID for a folder that is not valid; SVD_ELOCKED.
+ */
+int svd_network_stick_folder_set(svd_archive *a, const char *folder);
 
 #ifdef __cplusplus
 }

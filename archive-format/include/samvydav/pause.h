@@ -15,8 +15,8 @@
  * interface for anything else; points may be added or renamed with the code
  * (the tests fail when a point they name is never reached).
  *
- * The points (the first two are passed once per item or object; a test
- * names the Nth as POINT:N):
+ * The points (the counted ones are passed once per item, object or
+ * write; a test names the Nth as POINT:N):
  *
  *   txn.staged     an item passed the gate and was staged
  *   pack.object    a new object was queued for the pack
@@ -26,6 +26,7 @@
  *   txn.packed     pack and index in place and synced; main not moved
  *   txn.committed  main moved to the new commit
  *   peer.fetched   a peer's main fetched into refs/quarantine/NAME
+ *   seal.write     bytes written to a sealed file (SPEC.md 12), counted
  *
  * and a caller's own, passed with svd_pause_point() (samvydavd's
  * inbox.recorded).

@@ -132,9 +132,12 @@ int svd_seal_keys_add_own(svd_seal_keys *k, const uint8_t sk[SVD_SEAL_KEY_LEN]);
 int svd_seal_keys_add_mirror(svd_seal_keys *k, const uint8_t pk[SVD_SEAL_KEY_LEN]);
 
 /**
- * A passphrase to try (copied into secure memory).
+ * A passphrase to try (copied into secure memory). Each costs an Argon2id
+ * at each end of every file that no own key opens, so a ring holds at
+ * most 16.
  *
- * @return 0; SVD_EINVALID for an empty one or one over SVD_SEAL_PASS_MAX bytes.
+ * @return 0; SVD_EINVALID for an empty one or one over SVD_SEAL_PASS_MAX bytes;
+ *         SVD_ETOOBIG for a 17th.
  */
 int svd_seal_keys_add_passphrase(svd_seal_keys *k, const char *pass, size_t len);
 
