@@ -331,7 +331,7 @@ static const char *check_stick_folder(const char *s)
 	const char *part = s;
 	size_t n = strlen(s);
 
-	if (n > SVDD_STICK_FOLDER_MAX)
+	if (n > SVD_NETWORK_FOLDER_MAX)
 		return "is too long (at most 255 bytes)";
 	if (has_control(s) || strchr(s, '\\'))
 		return "holds a control character or a backslash (write a plain folder name)";
@@ -460,7 +460,11 @@ static int take(loader *l, const char *name, const char *value)
 		else
 			problem = "is not auto, plain or sealed";
 	} else if (!strcmp(section, "sticks") && !strcmp(key, "folder")) {
-		if ((problem = check_stick_folder(value)) == NULL)
+		if ((problem = check_stick_folder(value)) == NULL &&
+		    !svd_network_stick_folder_valid(value))
+			problem = "is not a folder a stick can hold (UTF-8, and none of : * ? \" < > |, "
+			          "which FAT32 cannot name)";
+		if (!problem)
 			return set_string(&c->stick_folder, l, at, value);
 	} else if (!strcmp(section, "peer") && !strcmp(key, "url")) {
 		svdd_peer *p;

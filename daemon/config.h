@@ -27,8 +27,6 @@ typedef enum svdd_layout {
 	SVDD_LAYOUT_SEALED,   /* sealed files with random names in one folder */
 } svdd_layout;
 
-#define SVDD_STICK_FOLDER_MAX 255 /* bytes of [sticks] folder */
-
 /* One [peer "NAME"] section. */
 typedef struct svdd_peer {
 	char *name;       /* [A-Za-z0-9._-], used in refs/quarantine/NAME */

@@ -308,8 +308,10 @@ void svdd_inbox_run(svdd_inbox *ib, const svdd_config *c, int64_t now, volatile 
 	if (now >= ib->next_scan || ib->npend) {
 		for (i = 0; i < ib->npend; i++)
 			ib->pend[i].seen = 0;
+		/* a stick whose sealed files lie in its root is the stick sync's alone */
 		for (k = 0; k < ib->nfolders; k++)
-			scan_folder(ib, ib->folders[k], now);
+			if (!svdd_sealed_root(ib, c, ib->folders[k]))
+				scan_folder(ib, ib->folders[k], now);
 		/* files that went away are forgotten */
 		for (i = 0; i < ib->npend;)
 			if (!ib->pend[i].seen)
@@ -346,10 +348,12 @@ void svdd_inbox_run(svdd_inbox *ib, const svdd_config *c, int64_t now, volatile 
 	}
 }
 
-void svdd_inbox_set_keys(svdd_inbox *ib, const svd_seal_keys *keys)
+void svdd_inbox_set_network(svdd_inbox *ib, const svd_seal_keys *keys, const char *folder)
 {
-	if (ib)
+	if (ib) {
 		ib->keys = keys;
+		ib->net_folder = folder;
+	}
 }
 
 int64_t svdd_inbox_due(const svdd_inbox *ib)

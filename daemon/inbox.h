@@ -38,10 +38,13 @@ typedef struct svdd_inbox svdd_inbox;
 int svdd_inbox_open(svdd_inbox **out, const svdd_config *c);
 
 /*
- * What opens sealed bundles (the archive's key ring, network.h): borrowed
- * until the next call or svdd_inbox_free(); NULL: plain bundles only.
+ * The network (network.h): keys, what opens sealed bundles (the archive's
+ * key ring; NULL: plain bundles only), and folder, the network's folder on
+ * a stick (svd_network_stick_folder(); NULL: the stick's root), used when
+ * [sticks] folder is not set. Both borrowed until the next call or
+ * svdd_inbox_free().
  */
-void svdd_inbox_set_keys(svdd_inbox *ib, const svd_seal_keys *keys);
+void svdd_inbox_set_network(svdd_inbox *ib, const svd_seal_keys *keys, const char *folder);
 
 /* Follow a reloaded configuration (folders added or removed). */
 void svdd_inbox_reconfigure(svdd_inbox *ib, const svdd_config *c);

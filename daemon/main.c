@@ -70,6 +70,7 @@ struct daemon_state {
 	svd_seal_keys *keys;                  /* the archive's key ring, or NULL: unreadable */
 	uint8_t (*mirrors)[SVD_SEAL_KEY_LEN]; /* the network's mirrors, whom to seal for */
 	size_t nmirrors;
+	char *stick_folder; /* the network's folder on a stick ("" its root) */
 };
 
 static volatile sig_atomic_t got_stop, got_reload;
@@ -194,7 +195,7 @@ static int keys_load(daemon_state *d, const char *what)
 	svd_archive *a = NULL;
 	svd_seal_keys *keys = NULL;
 	uint8_t(*mirrors)[SVD_SEAL_KEY_LEN] = NULL, pk[SVD_SEAL_KEY_LEN];
-	char fp[20];
+	char fp[20], *folder = NULL;
 	size_t n = 0;
 	int error, made = 0;
 
@@ -203,7 +204,8 @@ static int keys_load(daemon_state *d, const char *what)
 	if ((error = svd_network_key_ensure(a, &made)) < 0 ||
 	    (error = svd_archive_seal_keys(a, &keys)) < 0 ||
 	    (error = svd_network_recipients(&mirrors, &n, a)) < 0 ||
-	    (error = svd_network_key_public(pk, a)) < 0) {
+	    (error = svd_network_key_public(pk, a)) < 0 ||
+	    (error = svd_network_stick_folder(&folder, a)) < 0) {
 		svdd_log(SVDD_ERROR,
 		         "%s: the network's keys: %s; %s (fix it with samvydav network, then "
 		         "reload)",
@@ -223,17 +225,21 @@ static int keys_load(daemon_state *d, const char *what)
 	         fp, n, n == 1 ? "" : "s");
 	svd_seal_keys_free(d->keys);
 	free(d->mirrors);
+	free(d->stick_folder);
 	d->keys = keys;
 	d->mirrors = mirrors;
 	d->nmirrors = n;
+	d->stick_folder = folder;
 	keys = NULL;
 	mirrors = NULL;
+	folder = NULL;
 	if (d->inbox)
-		svdd_inbox_set_keys(d->inbox, d->keys);
+		svdd_inbox_set_network(d->inbox, d->keys, d->stick_folder);
 
 cleanup:
 	svd_seal_keys_free(keys);
 	free(mirrors);
+	free(folder);
 	svd_archive_free(a);
 	return error;
 }
@@ -1199,7 +1205,7 @@ int main(int argc, char **argv)
 		svdd_log(SVDD_ERROR, "out of memory");
 		goto cleanup;
 	}
-	svdd_inbox_set_keys(d.inbox, d.keys);
+	svdd_inbox_set_network(d.inbox, d.keys, d.stick_folder);
 	if (http_start(&d) < 0)
 		goto cleanup;
 	svdd_log(SVDD_INFO,
@@ -1217,6 +1223,7 @@ cleanup:
 		close(d.lock_fd); /* the pid stays in the file: harmless, flock is the lock */
 	svd_seal_keys_free(d.keys);
 	free(d.mirrors);
+	free(d.stick_folder);
 	svdd_config_free(d.conf);
 	svd_shutdown();
 	return code;

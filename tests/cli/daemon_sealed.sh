@@ -176,6 +176,24 @@ stop_daemon
 same "$?" 0 "the daemon stops on SIGTERM"
 if grep -q "^<3>" "$log"; then not_ok "no error in the log" "$(grep "^<3>" "$log")"; else ok "no error in the log"; fi
 
+# a courier's stick in the sealed layout, in the folder [sticks] folder names
+add_items "$A" zeta 1
+mkdir -p "$T/stage" "$T/media"
+check "B writes its sealed have-file onto a stick" svd -C "$B" stick -q --folder courier "$T/stage"
+printf '[archive]\n\tpath = %s\n[inbox]\n\tfolder = %s\n\tsettle = 0\n\trescan = 1\n' "$A" "$T/media" >"$T/stick.conf"
+printf '[sticks]\n\tlayout = auto\n\tfolder = courier\n[http]\n\tenabled = false\n' >>"$T/stick.conf"
+log=$T/stick.log
+start_daemon "$T/stick.conf" "$log"
+mv "$T/stage/courier" "$T/media/courier"
+wait_log "stick $T/media/courier: .*have-file .* written \(sealed\); you may remove it now" &&
+	ok "the daemon syncs with a sealed stick in [sticks] folder" ||
+	not_ok "the daemon syncs with a sealed stick in [sticks] folder" "$(tail -n 5 "$log")"
+same "$(ls "$T/media/courier" | grep -vcE '^[0-9a-f]{16}$')" 0 "every file on the stick has a random name"
+[ ! -e "$T/media/samvydav" ] && ok "and no samvydav/ folder was made" || not_ok "and no samvydav/ folder was made"
+stop_daemon
+check "B takes what A wrote for it from the stick" svd -C "$B" stick -q --folder courier "$T/media"
+same "$(comm -23 <(ids_of "$A") <(ids_of "$B"))" "" "B holds every item of A, the new one too"
+
 # sealed = no: the outbox stays plain
 conf "$T/plain" no >"$T/plain.conf"
 check "--once with sealed = no" "$D" -c "$T/plain.conf" --once
