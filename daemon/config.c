@@ -462,8 +462,9 @@ static int take(loader *l, const char *name, const char *value)
 	} else if (!strcmp(section, "sticks") && !strcmp(key, "folder")) {
 		if ((problem = check_stick_folder(value)) == NULL &&
 		    !svd_network_stick_folder_valid(value))
-			problem = "is not a folder a stick can hold (UTF-8, and none of : * ? \" < > |, "
-			          "which FAT32 cannot name)";
+			problem =
+			    "is not a folder a stick can hold (UTF-8, and none of : * ? \" < > |, "
+			    "which FAT32 cannot name)";
 		if (!problem)
 			return set_string(&c->stick_folder, l, at, value);
 	} else if (!strcmp(section, "peer") && !strcmp(key, "url")) {
