@@ -321,6 +321,37 @@ static int set_string(char **field, const loader *l, const char *at, const char 
 	return 0;
 }
 
+/*
+ * [sticks] folder: a path on the stick, relative to its root ("" is the
+ * root itself). It comes from the operator but names a place on a device
+ * anyone may hand over, so it is kept to plain relative components.
+ */
+static const char *check_stick_folder(const char *s)
+{
+	const char *part = s;
+	size_t n = strlen(s);
+
+	if (n > SVD_NETWORK_FOLDER_MAX)
+		return "is too long (at most 255 bytes)";
+	if (has_control(s) || strchr(s, '\\'))
+		return "holds a control character or a backslash (write a plain folder name)";
+	if (s[0] == '/')
+		return "is an absolute path (give a folder on the stick, relative to its root, "
+		       "or \"\" for the root itself)";
+	while (n && *part) {
+		size_t len = strcspn(part, "/");
+		if (len == 0 || (len == 1 && part[0] == '.') ||
+		    (len == 2 && part[0] == '.' && part[1] == '.'))
+			return "has an empty, '.' or '..' part (give a folder inside the stick, "
+			       "such "
+			       "as photos/2019)";
+		part += len;
+		if (*part == '/' && !*++part)
+			return "ends with '/' (leave it out)";
+	}
+	return NULL;
+}
+
 /* An absolute path to a folder that exists. */
 static int set_folder(char **field, const loader *l, const char *at, const char *value)
 {
@@ -410,6 +441,32 @@ static int take(loader *l, const char *name, const char *value)
 			problem = "is out of range (1 to 1000 bundles)";
 	} else if (!strcmp(section, "outbox") && !strcmp(key, "maxsize")) {
 		problem = parse_size(&c->outbox_maxsize, value);
+	} else if (!strcmp(section, "outbox") && !strcmp(key, "sealed")) {
+		if (!strcmp(value, "auto"))
+			c->outbox_sealed = SVDD_SEALED_AUTO;
+		else if (!strcmp(value, "yes"))
+			c->outbox_sealed = SVDD_SEALED_YES;
+		else if (!strcmp(value, "no"))
+			c->outbox_sealed = SVDD_SEALED_NO;
+		else
+			problem = "is not auto, yes or no";
+	} else if (!strcmp(section, "sticks") && !strcmp(key, "layout")) {
+		if (!strcmp(value, "auto"))
+			c->stick_layout = SVDD_LAYOUT_AUTO;
+		else if (!strcmp(value, "plain"))
+			c->stick_layout = SVDD_LAYOUT_PLAIN;
+		else if (!strcmp(value, "sealed"))
+			c->stick_layout = SVDD_LAYOUT_SEALED;
+		else
+			problem = "is not auto, plain or sealed";
+	} else if (!strcmp(section, "sticks") && !strcmp(key, "folder")) {
+		if ((problem = check_stick_folder(value)) == NULL &&
+		    !svd_network_stick_folder_valid(value))
+			problem =
+			    "is not a folder a stick can hold (UTF-8, and none of : * ? \" < > |, "
+			    "which FAT32 cannot name)";
+		if (!problem)
+			return set_string(&c->stick_folder, l, at, value);
 	} else if (!strcmp(section, "peer") && !strcmp(key, "url")) {
 		svdd_peer *p;
 		if (!valid_peer_name(sub))
@@ -573,6 +630,16 @@ cleanup:
 	return error;
 }
 
+const char *svdd_sealed_name(svdd_sealed s)
+{
+	return s == SVDD_SEALED_YES ? "yes" : s == SVDD_SEALED_NO ? "no" : "auto";
+}
+
+const char *svdd_layout_name(svdd_layout l)
+{
+	return l == SVDD_LAYOUT_PLAIN ? "plain" : l == SVDD_LAYOUT_SEALED ? "sealed" : "auto";
+}
+
 static const char *bracketed(const char *address, char *buf, size_t size)
 {
 	if (strchr(address, ':'))
@@ -645,8 +712,16 @@ void svdd_config_print(const svdd_config *c, FILE *out)
 		fputc('\n', out);
 	} else
 		fprintf(out, "\t# no folder: no bundles are written\n");
-	fprintf(out, "\tevery = %u\n\tkeep = %u\n\tmaxsize = %llu\n", c->outbox_every,
-	        c->outbox_keep, (unsigned long long)c->outbox_maxsize);
+	fprintf(out, "\tevery = %u\n\tkeep = %u\n\tmaxsize = %llu\n\tsealed = %s\n",
+	        c->outbox_every, c->outbox_keep, (unsigned long long)c->outbox_maxsize,
+	        svdd_sealed_name(c->outbox_sealed));
+	fprintf(out, "[sticks]\n\tlayout = %s\n", svdd_layout_name(c->stick_layout));
+	if (c->stick_folder) {
+		fprintf(out, "\tfolder = ");
+		put_value(out, c->stick_folder);
+		fputc('\n', out);
+	} else
+		fprintf(out, "\t# no folder: the network's (samvydav network folder)\n");
 	for (i = 0; i < c->npeers; i++) {
 		fprintf(out, "[peer \"%s\"]\n\turl = ", c->peers[i].name);
 		put_value(out, c->peers[i].url);
@@ -682,6 +757,7 @@ void svdd_config_free(svdd_config *c)
 		free(c->inbox[i]);
 	free(c->inbox);
 	free(c->outbox);
+	free(c->stick_folder);
 	for (i = 0; i < c->npeers; i++) {
 		free(c->peers[i].name);
 		free(c->peers[i].url);

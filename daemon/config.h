@@ -13,6 +13,20 @@
 
 #define SVDD_CONFIG_DEFAULT "/etc/samvydav/samvydavd.conf"
 
+/* [outbox] sealed: whether the outbox's bundles are sealed (SPEC.md, 12). */
+typedef enum svdd_sealed {
+	SVDD_SEALED_AUTO = 0, /* sealed when the archive's network has mirrors */
+	SVDD_SEALED_YES,
+	SVDD_SEALED_NO,
+} svdd_sealed;
+
+/* [sticks] layout: the folders and names on a courier's stick. */
+typedef enum svdd_layout {
+	SVDD_LAYOUT_AUTO = 0, /* sealed when the archive's network has mirrors */
+	SVDD_LAYOUT_PLAIN,    /* samvydav/bundles and samvydav/have, in the clear */
+	SVDD_LAYOUT_SEALED,   /* sealed files with random names in one folder */
+} svdd_layout;
+
 /* One [peer "NAME"] section. */
 typedef struct svdd_peer {
 	char *name;       /* [A-Za-z0-9._-], used in refs/quarantine/NAME */
@@ -37,6 +51,11 @@ typedef struct svdd_config {
 	unsigned outbox_every;   /* seconds between full bundles */
 	unsigned outbox_keep;    /* full bundles kept */
 	uint64_t outbox_maxsize; /* bytes per bundle file; 0: no limit */
+	svdd_sealed outbox_sealed;
+
+	svdd_layout stick_layout;
+	char *stick_folder; /* [sticks] folder: relative to the stick ("" its root), or NULL:
+	                       the network's setting */
 
 	svdd_peer *peers;
 	size_t npeers;
@@ -61,6 +80,10 @@ int svdd_config_load(svdd_config **out, const char *file);
 
 /* Print the effective settings in the file's own syntax. */
 void svdd_config_print(const svdd_config *c, FILE *out);
+
+/* The names of the settings' values, as the file spells them. */
+const char *svdd_sealed_name(svdd_sealed s);
+const char *svdd_layout_name(svdd_layout l);
 
 /* Do the HTTP settings differ (so that the service must restart)? */
 int svdd_config_http_changed(const svdd_config *a, const svdd_config *b);

@@ -37,13 +37,6 @@ int64_t svdd_mtime_ns(const struct stat *st)
 	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
-static int has_suffix(const char *name, const char *suffix)
-{
-	size_t n = strlen(name), s = strlen(suffix);
-
-	return n > s && !strcmp(name + n - s, suffix);
-}
-
 /* fsync a folder, so that a rename or a new file in it survives a power cut. */
 int svdd_fsync_dir(const char *path)
 {
@@ -98,35 +91,58 @@ void svdd_log_imported(const svdd_inbox *ib, const char *path, const char *outco
 		         path, ib->archive);
 	else
 		svdd_log(strcmp(outcome, "imported") ? SVDD_WARN : SVDD_INFO,
-		         "inbox: %s: imported: %zu items: %zu added, %zu co-signed, %zu "
+		         "inbox: %s: imported%s: %zu items: %zu added, %zu co-signed, %zu "
 		         "already here, %zu refused, %zu lost to damage, %zu signature updates "
 		         "skipped (not held here)%s%.12s",
-		         path, bs->declared ? bs->declared : bs->items, ts->added, ts->cosigned,
+		         path, bs->sealed ? " (sealed)" : "",
+		         bs->declared ? bs->declared : bs->items, ts->added, ts->cosigned,
 		         ts->unchanged, bs->refused, bs->lost, bs->skipped,
 		         *commit ? "; main at " : "", commit);
 }
 
 /*
- * Import one settled bundle, unless its content was seen before. One
- * operation, one commit.
+ * A file that is no bundle for this mirror: sealed for other mirrors (no key
+ * of the ring opens it), a sealed have-file, a sealed write never finished,
+ * or junk. It is recorded, so it is not tried again until it changes.
+ */
+static void log_unopened(const char *shown, int error)
+{
+	if (error == SVD_ENOKEY)
+		svdd_log(SVDD_WARN,
+		         "inbox: %s: refused: no key of this mirror opens it and it is no plain "
+		         "bundle (sealed for other mirrors, or not a bundle); the file is left "
+		         "where it is and not tried again unless it changes (after adding its "
+		         "sender with samvydav network add, reload the daemon and touch it)",
+		         shown);
+	else
+		svdd_log(SVDD_WARN,
+		         "inbox: %s: refused: %s; the file is left where it is and not tried "
+		         "again unless it changes",
+		         shown, svd_error_last());
+}
+
+/*
+ * Import one settled bundle, plain or sealed, unless its content was seen
+ * before. One operation, one commit.
  */
 static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path)
 {
 	struct stat st, st2;
-	char sha[HASH_HEX + 1], commit[SVD_COMMIT_HEX_LEN + 1] = "";
+	char sha[HASH_HEX + 1], commit[SVD_COMMIT_HEX_LEN + 1] = "", shown[4096];
 	svd_bundle_stats bs;
 	svd_txn *txn = NULL;
-	ictx x = {path};
-	svd_bundle_cbs cbs = {svdd_on_item, svdd_on_damage, NULL, &x, NULL, NULL};
+	ictx x = {shown};
+	svd_bundle_cbs cbs = {svdd_on_item, svdd_on_damage, NULL, &x, NULL, ib->keys};
 	const record *known;
 	int fd, error, ret = IMP_DONE;
 
+	svdd_shown(shown, sizeof(shown), path);
 	svdd_records_load(ib);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
 		if (errno == ENOENT)
 			return IMP_GONE;
 		svdd_log(SVDD_WARN, "inbox: %s: cannot open: %s; trying again at the next rescan",
-		         path, strerror(errno));
+		         shown, strerror(errno));
 		return IMP_FAIL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -139,7 +155,7 @@ static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path)
 	}
 	if (svdd_hash_fd(sha, fd) < 0 || fstat(fd, &st2) < 0) {
 		svdd_log(SVDD_WARN, "inbox: %s: cannot read: %s; trying again at the next rescan",
-		         path, strerror(errno));
+		         shown, strerror(errno));
 		close(fd);
 		return IMP_FAIL;
 	}
@@ -150,23 +166,23 @@ static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path)
 		svdd_log(SVDD_INFO,
 		         "inbox: %s: the same bundle as %s (sha256 %.16s..., %s); not importing it "
 		         "again",
-		         path, known->path, sha, known->outcome);
-		svdd_remember(ib, sha, &st, "duplicate", path);
+		         shown, known->path, sha, known->outcome);
+		svdd_remember(ib, sha, &st, "duplicate", shown);
 		return IMP_DONE;
 	}
 	if (!*a && svd_archive_open(a, ib->archive) < 0) {
-		svdd_log(SVDD_ERROR, "inbox: %s: %s; trying again at the next rescan", path,
+		svdd_log(SVDD_ERROR, "inbox: %s: %s; trying again at the next rescan", shown,
 		         svd_error_last());
 		return IMP_FAIL;
 	}
 	if ((error = svd_txn_begin(&txn, *a)) < 0) {
 		if (error == SVD_ELOCKED) {
 			svdd_log(SVDD_WARN,
-			         "inbox: %s: the archive is busy (%s); trying again soon", path,
+			         "inbox: %s: the archive is busy (%s); trying again soon", shown,
 			         svd_error_last());
 			return IMP_BUSY;
 		}
-		svdd_log(SVDD_ERROR, "inbox: %s: %s; trying again at the next rescan", path,
+		svdd_log(SVDD_ERROR, "inbox: %s: %s; trying again at the next rescan", shown,
 		         svd_error_last());
 		return IMP_FAIL;
 	}
@@ -176,9 +192,15 @@ static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path)
 		ret = IMP_GONE;
 		goto cleanup;
 	}
+	if (error == SVD_ENOKEY || error == SVD_EINVALID) {
+		/* nothing was staged: the operation is dropped, main stays */
+		log_unopened(shown, error);
+		svdd_remember(ib, sha, &st, error == SVD_ENOKEY ? "nokey" : "refused", shown);
+		goto cleanup;
+	}
 	if (error < 0 && error != SVD_ECORRUPT) {
 		svdd_log(SVDD_ERROR,
-		         "inbox: %s: cannot import: %s; trying again at the next rescan", path,
+		         "inbox: %s: cannot import: %s; trying again at the next rescan", shown,
 		         svd_error_last());
 		ret = IMP_FAIL;
 		goto cleanup;
@@ -187,7 +209,7 @@ static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path)
 		svdd_log(SVDD_ERROR,
 		         "inbox: %s: cannot commit what was imported: %s; trying again at the next "
 		         "rescan",
-		         path, svd_error_last());
+		         shown, svd_error_last());
 		ret = IMP_FAIL;
 		goto cleanup;
 	}
@@ -196,8 +218,8 @@ static int import_bundle(svdd_inbox *ib, svd_archive **a, const char *path)
 		const char *outcome = bad && !bs.items && !bs.declared ? "refused"
 		                      : bad                            ? "partly"
 		                                                       : "imported";
-		svdd_log_imported(ib, path, outcome, &bs, svd_txn_stats_get(txn), commit);
-		svdd_remember(ib, sha, &st, outcome, path);
+		svdd_log_imported(ib, shown, outcome, &bs, svd_txn_stats_get(txn), commit);
+		svdd_remember(ib, sha, &st, outcome, shown);
 		/* the crash tests' point: committed and recorded (pause.h) */
 		svd_pause_point("inbox.recorded");
 	}
@@ -224,7 +246,11 @@ static void pending_drop(svdd_inbox *ib, size_t i)
 	ib->pend[i] = ib->pend[--ib->npend];
 }
 
-/* Look at one folder's *.tar.zst files: new or changed ones start settling. */
+/*
+ * Look at one folder's files: new or changed ones start settling. Every
+ * regular file counts, not only *.tar.zst: a sealed bundle's name is
+ * random (SPEC.md, 12.6). Names starting with '.' are left alone.
+ */
 static void scan_folder(svdd_inbox *ib, const char *folder, int64_t now)
 {
 	char path[4096];
@@ -240,7 +266,7 @@ static void scan_folder(svdd_inbox *ib, const char *folder, int64_t now)
 	svdd_records_load(ib);
 	while ((e = readdir(d))) {
 		pending *p;
-		if (e->d_name[0] == '.' || !has_suffix(e->d_name, SUFFIX))
+		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", folder, e->d_name);
 		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || svdd_record_by_stat(ib, &st))
@@ -282,8 +308,10 @@ void svdd_inbox_run(svdd_inbox *ib, const svdd_config *c, int64_t now, volatile 
 	if (now >= ib->next_scan || ib->npend) {
 		for (i = 0; i < ib->npend; i++)
 			ib->pend[i].seen = 0;
+		/* a stick whose sealed files lie in its root is the stick sync's alone */
 		for (k = 0; k < ib->nfolders; k++)
-			scan_folder(ib, ib->folders[k], now);
+			if (!svdd_sealed_root(ib, c, ib->folders[k]))
+				scan_folder(ib, ib->folders[k], now);
 		/* files that went away are forgotten */
 		for (i = 0; i < ib->npend;)
 			if (!ib->pend[i].seen)
@@ -317,6 +345,14 @@ void svdd_inbox_run(svdd_inbox *ib, const svdd_config *c, int64_t now, volatile 
 		for (k = 0; k < ib->nfolders && !*stop; k++)
 			svdd_scan_stick(ib, k, c, now, stop);
 		ib->next_scan = mono_ms() + (int64_t)ib->rescan * 1000;
+	}
+}
+
+void svdd_inbox_set_network(svdd_inbox *ib, const svd_seal_keys *keys, const char *folder)
+{
+	if (ib) {
+		ib->keys = keys;
+		ib->net_folder = folder;
 	}
 }
 

@@ -2,13 +2,17 @@
  * inbox.h: the daemon's inbox — folders watched with inotify (and rescanned
  * on a timer) where bundles arrive and couriers' sticks are mounted.
  *
- * A *.tar.zst file is imported once its size and mtime have stayed the same
- * for [inbox] settle seconds, each bundle in its own operation (one commit).
+ * A file (plain *.tar.zst, or sealed under any name: SPEC.md, 12) is
+ * imported once its size and mtime have stayed the same for [inbox] settle
+ * seconds, each bundle in its own operation (one commit). A file that no
+ * key opens and that is no plain bundle is refused once, not tried again
+ * until it changes.
  * A bundle is remembered by the SHA-256 of its content in
  * ARCHIVE/daemon-state/imported, so the same bundle is imported once,
  * whatever its name. Source files are never changed or removed.
  *
- * A folder holding samvydav/ is a courier's stick. Once its files have
+ * A folder holding samvydav/ (or, in the sealed layout, [sticks] folder)
+ * is a courier's stick. Once its files have
  * settled, the library's svd_stick_sync() (samvydav/stick.h) does the
  * exchange: its bundles are imported, a bundle of what each other mirror
  * lacks is written for it (within the stick's free space and [outbox]
@@ -23,6 +27,8 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include <samvydav/seal.h>
+
 #include "config.h"
 
 typedef struct svdd_inbox svdd_inbox;
@@ -34,6 +40,15 @@ typedef struct svdd_inbox svdd_inbox;
  * @return 0, or -1 when out of memory.
  */
 int svdd_inbox_open(svdd_inbox **out, const svdd_config *c);
+
+/*
+ * The network (network.h): keys, what opens sealed bundles (the archive's
+ * key ring; NULL: plain bundles only), and folder, the network's folder on
+ * a stick (svd_network_stick_folder(); NULL: the stick's root), used when
+ * [sticks] folder is not set. Both borrowed until the next call or
+ * svdd_inbox_free().
+ */
+void svdd_inbox_set_network(svdd_inbox *ib, const svd_seal_keys *keys, const char *folder);
 
 /* Follow a reloaded configuration (folders added or removed). */
 void svdd_inbox_reconfigure(svdd_inbox *ib, const svdd_config *c);

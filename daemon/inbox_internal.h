@@ -23,14 +23,13 @@
 #define OUTGOING_DIR  "outgoing" /* where bundles for sticks are made */
 #define BUSY_RETRY_MS 5000       /* the archive's write lock is held */
 #define HASH_HEX      (crypto_hash_sha256_BYTES * 2)
-#define SUFFIX        ".tar.zst"
 
 /* A bundle already handled: its content hash and where it was last seen. */
 typedef struct record {
 	char sha[HASH_HEX + 1];
 	uint64_t size, dev, ino;
 	int64_t mtime_ns;
-	char outcome[16]; /* imported, refused, written */
+	char outcome[16]; /* imported, partly, refused, nokey, duplicate, written */
 	char *path;
 } record;
 
@@ -44,7 +43,7 @@ typedef struct pending {
 	int seen;        /* in the current scan */
 } pending;
 
-/* A stick folder (FOLDER/samvydav) and where its sync stands. */
+/* A stick (FOLDER/samvydav, or the sealed layout's folder) and where its sync stands. */
 typedef struct stick {
 	uint64_t dev, ino;
 	uint64_t print;  /* names, sizes and mtimes of its files, hashed */
@@ -67,6 +66,8 @@ struct svdd_inbox {
 	size_t nrec;
 	int loaded;
 	char *archive;
+	const svd_seal_keys *keys; /* what opens sealed bundles (borrowed), or NULL */
+	const char *net_folder;    /* the network's folder on a stick (borrowed), or NULL */
 };
 
 /* Whose items and damage are being logged: the bundle, as the log shows it. */
@@ -103,6 +104,8 @@ void svdd_remember_file(svdd_inbox *ib, const char *sha, uint64_t size, int64_t 
 
 void svdd_scan_stick(svdd_inbox *ib, size_t k, const svdd_config *c, int64_t now,
                      volatile sig_atomic_t *stop);
+
+int svdd_sealed_root(const svdd_inbox *ib, const svdd_config *c, const char *folder);
 
 void svdd_state_path(char *out, size_t size, const char *archive, const char *name);
 

@@ -9,6 +9,7 @@
 #ifndef SVDD_LOG_H
 #define SVDD_LOG_H
 
+#include <stddef.h>
 #include <stdarg.h>
 
 /* Levels, numbered as syslog priorities so that "<N>" is the level itself. */
@@ -30,6 +31,15 @@ const char *svdd_level_name(svdd_level level);
 
 /* Parse a level's name; 0, or -1 for a name that is none of them. */
 int svdd_level_parse(svdd_level *out, const char *name);
+
+/*
+ * A name from outside (a file in the inbox, on a stick) as a log line may
+ * show it, into out: control characters (U+0000..U+001F, U+007F..U+009F), a
+ * backslash and bytes that are not UTF-8 become \xNN, so that a name can
+ * neither forge a line of the log nor pass for another name. Cut short to
+ * fit size (at least 1). Returns out.
+ */
+const char *svdd_shown(char *out, size_t size, const char *s);
 
 /* Log a message; a message of several lines gives several log lines. */
 void svdd_log(svdd_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

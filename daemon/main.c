@@ -9,6 +9,7 @@
  * never in the middle of one. The HTTP service runs beside it
  * (libmicrohttpd's own threads). The library does the real work.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +45,8 @@ enum {
 #define STAMP_LEN     16     /* 20261126T155411Z */
 #define NEW_SUFFIX    "-new" /* samvydav-STAMP-new.tar.zst: what came since the last full one */
 #define LAST_FULL     "daemon-state/outbox-last" /* main's commit at the last full bundle */
+#define SEALED_NEW    "daemon-state/outbox-new"  /* names of the sealed incremental bundles */
+#define WRITING_DIR   ".writing" /* in the outbox: sealed bundles while they are written */
 
 typedef struct daemon_state daemon_state;
 
@@ -63,6 +66,11 @@ struct daemon_state {
 	svd_http *http;
 	svdd_inbox *inbox;
 	int lock_fd;
+	/* the network (network.h), loaded at start and on reload */
+	svd_seal_keys *keys;                  /* the archive's key ring, or NULL: unreadable */
+	uint8_t (*mirrors)[SVD_SEAL_KEY_LEN]; /* the network's mirrors, whom to seal for */
+	size_t nmirrors;
+	char *stick_folder; /* the network's folder on a stick ("" its root) */
 };
 
 static volatile sig_atomic_t got_stop, got_reload;
@@ -176,6 +184,66 @@ static int open_archive(svd_archive **out, daemon_state *d, const char *what)
 	return error;
 }
 
+/*
+ * Load the archive's key ring and the network's mirrors, at start and on
+ * reload (samvydav network changes them). An archive made before sealed
+ * files gets its key pair here. When something cannot be read, the keys
+ * loaded before stay in use and the error is logged.
+ */
+static int keys_load(daemon_state *d, const char *what)
+{
+	svd_archive *a = NULL;
+	svd_seal_keys *keys = NULL;
+	uint8_t(*mirrors)[SVD_SEAL_KEY_LEN] = NULL, pk[SVD_SEAL_KEY_LEN];
+	char fp[20], *folder = NULL;
+	size_t n = 0;
+	int error, made = 0;
+
+	if ((error = open_archive(&a, d, what)) < 0)
+		return error;
+	if ((error = svd_network_key_ensure(a, &made)) < 0 ||
+	    (error = svd_archive_seal_keys(a, &keys)) < 0 ||
+	    (error = svd_network_recipients(&mirrors, &n, a)) < 0 ||
+	    (error = svd_network_key_public(pk, a)) < 0 ||
+	    (error = svd_network_stick_folder(&folder, a)) < 0) {
+		svdd_log(SVDD_ERROR,
+		         "%s: the network's keys: %s; %s (fix it with samvydav network, then "
+		         "reload)",
+		         what, svd_error_last(),
+		         d->keys ? "the keys loaded before stay in use"
+		                 : "sealed bundles can be neither read nor written");
+		goto cleanup;
+	}
+	svd_seal_fingerprint(fp, pk);
+	if (made)
+		svdd_log(SVDD_WARN,
+		         "network: this archive had no encryption key pair; made one now, "
+		         "fingerprint %s: give its public key ('samvydav -C %s network key') to "
+		         "the other mirrors of the network",
+		         fp, d->conf->archive);
+	svdd_log(SVDD_INFO, "network: this mirror's encryption key %s; %zu mirror%s in the network",
+	         fp, n, n == 1 ? "" : "s");
+	svd_seal_keys_free(d->keys);
+	free(d->mirrors);
+	free(d->stick_folder);
+	d->keys = keys;
+	d->mirrors = mirrors;
+	d->nmirrors = n;
+	d->stick_folder = folder;
+	keys = NULL;
+	mirrors = NULL;
+	folder = NULL;
+	if (d->inbox)
+		svdd_inbox_set_network(d->inbox, d->keys, d->stick_folder);
+
+cleanup:
+	svd_seal_keys_free(keys);
+	free(mirrors);
+	free(folder);
+	svd_archive_free(a);
+	return error;
+}
+
 /* Each refused item of a sync, one line per problem, as samvydav import prints them. */
 static int on_peer_item(const svd_verdict *v, void *payload)
 {
@@ -272,7 +340,7 @@ cleanup:
 	return error;
 }
 
-/* Is name one of ours: samvydav-YYYYMMDDTHHMMSSZ[.N].tar.zst? Then its stamp. */
+/* Is name one of ours: samvydav-YYYYMMDDTHHMMSSZ[-new][.N].tar.zst? Then its stamp. */
 static int bundle_stamp(char stamp[STAMP_LEN + 1], const char *name)
 {
 	const char *s = name + strlen(BUNDLE_PREFIX), *rest;
@@ -300,20 +368,86 @@ static int bundle_stamp(char stamp[STAMP_LEN + 1], const char *name)
 	return 1;
 }
 
-static int cmp_stamp(const void *a, const void *b)
+/*
+ * Is name a sealed bundle's: SVD_SEAL_NAME_LEN lowercase hex digits (svd_seal_name),
+ * and .N for a part of a split one? Then the name without the part.
+ */
+static int sealed_base(char base[SVD_SEAL_NAME_LEN + 1], const char *name)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	size_t i;
+
+	for (i = 0; i < SVD_SEAL_NAME_LEN; i++)
+		if (!isdigit((unsigned char)name[i]) && (name[i] < 'a' || name[i] > 'f'))
+			return 0;
+	if (name[i]) {
+		if (name[i] != '.' || !name[i + 1])
+			return 0;
+		for (i++; name[i]; i++)
+			if (!isdigit((unsigned char)name[i]))
+				return 0;
+	}
+	memcpy(base, name, SVD_SEAL_NAME_LEN);
+	base[SVD_SEAL_NAME_LEN] = '\0';
+	return 1;
 }
 
 /*
- * The distinct stamps of the bundles in the outbox, oldest first. A split
- * export (maxsize) is several files with one stamp: it counts once.
+ * One of the outbox's bundle files. Plain ones go by the stamp in their
+ * name; sealed ones have random names (SPEC.md, 12.6) and go by their
+ * modification time, and their incremental bundles are told apart by the
+ * names in daemon-state/outbox-new.
  */
-static int outbox_stamps(char ***out, size_t *n, const char *folder)
+typedef struct outfile {
+	char name[64];
+	char group[STAMP_LEN + 1]; /* the stamp, or the sealed name without its part */
+	int64_t t;                 /* ns: the stamp's time, or the group's newest mtime */
+	int full;                  /* a full bundle: counts for keep */
+} outfile;
+
+/* The sealed incremental bundles' names, from daemon-state/outbox-new ("" for none). */
+static char *sealed_new_read(const char *archive)
+{
+	char path[4096], line[64], *list = NULL, *grown;
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", archive, SEALED_NEW);
+	if ((f = fopen(path, "r"))) {
+		while (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			if (strlen(line) != SVD_SEAL_NAME_LEN ||
+			    !(grown = realloc(list, len + SVD_SEAL_NAME_LEN + 2)))
+				continue;
+			list = grown;
+			len += (size_t)sprintf(list + len, "%s\n", line);
+		}
+		fclose(f);
+	}
+	return list;
+}
+
+static int sealed_new_has(const char *list, const char *base)
+{
+	const char *p;
+
+	for (p = list; p && (p = strstr(p, base)); p++)
+		if ((p == list || p[-1] == '\n') && p[SVD_SEAL_NAME_LEN] == '\n')
+			return 1;
+	return 0;
+}
+
+/*
+ * The bundle files of the outbox (files it did not name are not listed). A
+ * split export (maxsize) is several files of one group: it counts once.
+ */
+static int outbox_list(outfile **out, size_t *n, const char *folder, const char *archive)
 {
 	DIR *dir = opendir(folder);
 	struct dirent *e;
-	char stamp[STAMP_LEN + 1], **list = NULL, **grown;
+	struct stat st;
+	struct tm tm;
+	outfile *list = NULL, *grown, f;
+	char *news;
 	size_t count = 0, i, j;
 
 	*out = NULL;
@@ -321,101 +455,159 @@ static int outbox_stamps(char ***out, size_t *n, const char *folder)
 	if (!dir)
 		return svd_error_set(SVD_ERROR, "%s: cannot read the outbox: %s", folder,
 		                     strerror(errno));
+	news = sealed_new_read(archive);
 	while ((e = readdir(dir))) {
-		if (!bundle_stamp(stamp, e->d_name))
+		memset(&f, 0, sizeof(f));
+		if (strlen(e->d_name) >= sizeof(f.name))
 			continue;
-		if (!(grown = realloc(list, (count + 1) * sizeof(*grown))) ||
-		    !(grown[count] = strdup(stamp))) {
-			list = grown ? grown : list;
-			for (i = 0; i < count; i++)
-				free(list[i]);
+		if (bundle_stamp(f.group, e->d_name)) {
+			memset(&tm, 0, sizeof(tm));
+			if (sscanf(f.group, "%4d%2d%2dT%2d%2d%2dZ", &tm.tm_year, &tm.tm_mon,
+			           &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+				continue;
+			tm.tm_year -= 1900;
+			tm.tm_mon -= 1;
+			f.t = (int64_t)timegm(&tm) * 1000000000;
+			f.full = 1; /* its incremental bundle has its stamp: one group */
+		} else if (sealed_base(f.group, e->d_name) &&
+		           fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		           S_ISREG(st.st_mode)) {
+			f.t = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+			f.full = !sealed_new_has(news, f.group);
+		} else {
+			continue;
+		}
+		snprintf(f.name, sizeof(f.name), "%s", e->d_name);
+		if (!(grown = realloc(list, (count + 1) * sizeof(*grown)))) {
 			free(list);
+			free(news);
 			closedir(dir);
 			return svd_error_set(SVD_ERROR, "out of memory");
 		}
 		list = grown;
-		count++;
+		list[count++] = f;
 	}
 	closedir(dir);
-	if (count)
-		qsort(list, count, sizeof(*list), cmp_stamp);
-	for (i = j = 0; i < count; i++) {
-		if (j && !strcmp(list[j - 1], list[i]))
-			free(list[i]);
-		else
-			list[j++] = list[i];
-	}
+	free(news);
+	/* the parts of a sealed bundle: the group's time is its newest part's */
+	for (i = 0; i < count; i++)
+		for (j = 0; j < count; j++)
+			if (!strcmp(list[i].group, list[j].group) && list[j].t > list[i].t)
+				list[i].t = list[j].t;
 	*out = list;
-	*n = j;
+	*n = count;
 	return 0;
 }
 
-static void free_stamps(char **list, size_t n)
+static int cmp_time(const void *a, const void *b)
 {
-	size_t i;
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
-	for (i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
+	return x < y ? -1 : x > y;
 }
 
-/* Remove every file of the bundles older than the newest keep ones. */
-static void outbox_prune(const char *folder, unsigned keep)
+/* The times of the full bundles, distinct, oldest first (the caller's, free()). */
+static int64_t *full_times(const outfile *list, size_t n, size_t *nruns)
 {
-	char **stamps, stamp[STAMP_LEN + 1], path[4096];
-	size_t n, i, old;
-	struct dirent *e;
-	DIR *dir;
+	int64_t *t = malloc((n + 1) * sizeof(*t));
+	size_t i, k = 0;
 
-	if (outbox_stamps(&stamps, &n, folder) < 0) {
+	*nruns = 0;
+	if (!t)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (list[i].full)
+			t[k++] = list[i].t;
+	if (k)
+		qsort(t, k, sizeof(*t), cmp_time);
+	for (i = 0, *nruns = 0; i < k; i++)
+		if (!*nruns || t[*nruns - 1] != t[i])
+			t[(*nruns)++] = t[i];
+	return t;
+}
+
+/* Write daemon-state/outbox-new again with only the names still in the outbox. */
+static void sealed_new_prune(const char *archive, const outfile *list, size_t n, const char *gone)
+{
+	char path[4096], tmp[4200], *news = sealed_new_read(archive);
+	const char *p;
+	size_t i;
+	FILE *f;
+
+	if (!news)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", archive, SEALED_NEW);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w"))) {
+		for (p = news; *p; p += SVD_SEAL_NAME_LEN + 1) {
+			int kept = 0;
+			for (i = 0; i < n && !kept; i++)
+				kept = !gone[i] && !strncmp(list[i].group, p, SVD_SEAL_NAME_LEN);
+			if (kept)
+				fprintf(f, "%.*s\n", SVD_SEAL_NAME_LEN, p);
+		}
+		if (fclose(f) != 0 || rename(tmp, path) < 0)
+			unlink(tmp);
+	}
+	free(news);
+}
+
+/*
+ * Remove every file of the bundles older than the newest keep full ones:
+ * all that is not newer than the newest full bundle that goes, so that an
+ * incremental bundle goes with the full one it followed.
+ */
+static void outbox_prune(const char *folder, const char *archive, unsigned keep)
+{
+	outfile *list;
+	int64_t *runs;
+	size_t n, nruns, i;
+	char path[4096], *gone;
+
+	if (outbox_list(&list, &n, folder, archive) < 0) {
 		svdd_log(SVDD_WARN, "outbox: %s; nothing pruned", svd_error_last());
 		return;
 	}
-	old = n > keep ? n - keep : 0;
-	if (old && (dir = opendir(folder))) {
-		while ((e = readdir(dir))) {
-			if (!bundle_stamp(stamp, e->d_name))
-				continue;
-			for (i = 0; i < old; i++) {
-				if (strcmp(stamp, stamps[i]))
-					continue;
-				snprintf(path, sizeof(path), "%s/%s", folder, e->d_name);
-				if (unlink(path) < 0)
-					svdd_log(SVDD_WARN, "outbox: cannot remove %s: %s", path,
-					         strerror(errno));
-				else
-					svdd_log(SVDD_INFO, "outbox: removed %s (keeping %u)", path,
-					         keep);
-				break;
-			}
-		}
-		closedir(dir);
+	if (!(runs = full_times(list, n, &nruns)) || !(gone = calloc(n + 1, 1))) {
+		svdd_log(SVDD_WARN, "outbox: out of memory; nothing pruned");
+		free(runs);
+		free(list);
+		return;
 	}
-	free_stamps(stamps, n);
+	for (i = 0; nruns > keep && i < n; i++) {
+		if (list[i].t > runs[nruns - keep - 1])
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", folder, list[i].name);
+		if (unlink(path) < 0 && errno != ENOENT) {
+			svdd_log(SVDD_WARN, "outbox: cannot remove %s: %s", path, strerror(errno));
+			continue;
+		}
+		gone[i] = 1;
+		svdd_log(SVDD_INFO, "outbox: removed %s (keeping %u)", path, keep);
+	}
+	sealed_new_prune(archive, list, n, gone);
+	free(gone);
+	free(runs);
+	free(list);
 }
 
 /* Seconds since the newest bundle of the outbox was written, or -1 for none. */
-static int64_t outbox_age(const char *folder)
+static int64_t outbox_age(const char *folder, const char *archive)
 {
-	char **stamps;
-	size_t n;
-	struct tm tm = {0};
-	int64_t age = -1;
+	outfile *list;
+	size_t n, i;
+	int64_t newest = -1, age;
 
-	if (outbox_stamps(&stamps, &n, folder) < 0 || !n) {
-		free_stamps(stamps, n);
+	if (outbox_list(&list, &n, folder, archive) < 0)
 		return -1;
-	}
-	if (sscanf(stamps[n - 1], "%4d%2d%2dT%2d%2d%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6) {
-		tm.tm_year -= 1900;
-		tm.tm_mon -= 1;
-		age = (int64_t)time(NULL) - (int64_t)timegm(&tm);
-		if (age < 0)
-			age = 0;
-	}
-	free_stamps(stamps, n);
-	return age;
+	for (i = 0; i < n; i++)
+		if (list[i].t > newest)
+			newest = list[i].t;
+	free(list);
+	if (newest < 0)
+		return -1;
+	age = (int64_t)time(NULL) - newest / 1000000000;
+	return age < 0 ? 0 : age;
 }
 
 /* The commit main was at when the last full bundle was written, or "". */
@@ -467,75 +659,226 @@ static void last_full_write(const char *archive, const char *commit)
 }
 
 /*
+ * Whom the outbox seals for: *out NULL for plain bundles ([outbox] sealed
+ * = no, or auto with no mirror in the network). An outbox meant to be
+ * sealed whose keys cannot be read writes nothing, never plain bundles.
+ */
+static int outbox_seal_to(const svd_seal_to **out, svd_seal_to *to, daemon_state *d)
+{
+	svdd_sealed mode = d->conf->outbox_sealed;
+
+	*out = NULL;
+	if (mode == SVDD_SEALED_NO)
+		return 0;
+	if (!d->keys || !svd_seal_keys_own_count(d->keys))
+		keys_load(d, "outbox"); /* a key file fixed, or a lock held at start */
+	if (!d->keys)
+		return svd_error_set(SVD_ERROR,
+		                     "the network's keys cannot be read (see above), so whether "
+		                     "to seal is unknown: no bundle is written");
+	if (mode == SVDD_SEALED_AUTO && !d->nmirrors)
+		return 0;
+	if (!svd_seal_keys_own_count(d->keys))
+		return svd_error_set(SVD_ERROR, "this mirror has no encryption key pair: no "
+		                                "sealed bundle can be written");
+	if (d->nmirrors > SVD_SEAL_MAX_TO)
+		return svd_error_set(SVD_ERROR,
+		                     "the network has %zu mirrors; a bundle is sealed for at most "
+		                     "%d (set [outbox] sealed = no, or remove mirrors)",
+		                     d->nmirrors, SVD_SEAL_MAX_TO);
+	memset(to, 0, sizeof(*to));
+	to->from = d->keys; /* this mirror gets a slot of its own */
+	to->mirrors = (const uint8_t(*)[SVD_SEAL_KEY_LEN])d->mirrors;
+	to->nmirrors = d->nmirrors;
+	*out = to;
+	return 0;
+}
+
+/* Remove what an interrupted run left in OUTBOX/.writing (sealed bytes only). */
+static void writing_clean(const char *dir)
+{
+	char path[4400];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			if (unlink(path) == 0)
+				svdd_log(SVDD_INFO,
+				         "outbox: removed %s, left by a run that was cut short",
+				         path);
+		}
+	closedir(d);
+}
+
+/*
+ * Write a bundle into the outbox under name. A plain one the library writes
+ * in place (a temporary name, fsync, rename). A sealed one is written in
+ * OUTBOX/.writing and moved into the outbox when whole: the sealed
+ * writer's temporary files have random names too, which nothing (such as
+ * /bundle/latest) could tell from a finished bundle.
+ */
+static int outbox_export(svd_archive *a, const char *outbox, const char *name,
+                         const svd_export_opts *opts, svd_export_result *result)
+{
+	char dir[4200], path[4400], dest[4400];
+	size_t i;
+	int error = 0, fd;
+
+	if (!opts->seal) {
+		snprintf(path, sizeof(path), "%s/%s", outbox, name);
+		return svd_export(a, path, opts, result);
+	}
+	snprintf(dir, sizeof(dir), "%s/%s", outbox, WRITING_DIR);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return svd_error_set(SVD_ERROR, "%s: cannot make the folder: %s", dir,
+		                     strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((error = svd_export(a, path, opts, result)) < 0)
+		return error;
+	for (i = 0; i < result->nfiles; i++) {
+		const char *base = strrchr(result->files[i], '/');
+		char *moved;
+		snprintf(dest, sizeof(dest), "%s/%s", outbox, base ? base + 1 : result->files[i]);
+		if (error < 0 || rename(result->files[i], dest) < 0) {
+			if (error == 0)
+				error = svd_error_set(SVD_ERROR, "%s: cannot move it into %s: %s",
+				                      result->files[i], outbox, strerror(errno));
+			unlink(result->files[i]);
+			continue;
+		}
+		if ((moved = strdup(dest))) {
+			free(result->files[i]);
+			result->files[i] = moved;
+		}
+	}
+	if ((fd = open(outbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return error;
+}
+
+/* Note a sealed incremental bundle's name before it is written (outbox_list reads it). */
+static void sealed_new_add(const char *archive, const char *name)
+{
+	char dir[4096], path[4096];
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/daemon-state", archive);
+	snprintf(path, sizeof(path), "%s/%s", archive, SEALED_NEW);
+	if ((mkdir(dir, 0755) < 0 && errno != EEXIST) || !(f = fopen(path, "a"))) {
+		svdd_log(SVDD_WARN,
+		         "outbox: cannot write %s: %s (the incremental bundle counts as "
+		         "a full one for keep)",
+		         path, strerror(errno));
+		return;
+	}
+	fprintf(f, "%s\n", name);
+	fclose(f);
+}
+
+/*
  * The incremental bundle: what main gained since the last full bundle, for a
  * courier or a peer that took that one: new items whole, and signature
  * updates of items signed again since. Written before the full bundle, so
  * the full one stays the newest (/bundle/latest).
  */
-static void outbox_new(svd_archive *a, const daemon_state *d, const char *stamp, const char *since,
-                       const char *head)
+static void outbox_new(svd_archive *a, const daemon_state *d, const svd_seal_to *seal,
+                       const char *stamp, const char *since, const char *head)
 {
 	svd_export_opts opts = {0};
 	svd_export_result result = {0};
-	char path[4096];
+	char name[64], path[4200];
 
 	if (!since[0] || !head[0] || !strcmp(since, head))
 		return;
-	snprintf(path, sizeof(path), "%s/%s%s%s.tar.zst", d->conf->outbox, BUNDLE_PREFIX, stamp,
-	         NEW_SUFFIX);
+	if (seal) {
+		svd_seal_name(name);
+		sealed_new_add(d->conf->archive, name);
+	} else {
+		snprintf(name, sizeof(name), "%s%s%s.tar.zst", BUNDLE_PREFIX, stamp, NEW_SUFFIX);
+	}
+	snprintf(path, sizeof(path), "%s/%s", d->conf->outbox, name);
 	opts.since_commit = since;
 	opts.max_size = d->conf->outbox_maxsize;
 	opts.threads = 1;
-	if (svd_export(a, path, &opts, &result) < 0)
+	opts.seal = seal;
+	if (outbox_export(a, d->conf->outbox, name, &opts, &result) < 0)
 		svdd_log(SVDD_WARN, "outbox: cannot write %s (the full bundle still goes): %s",
 		         path, svd_error_last());
 	else
 		svdd_log(
 		    SVDD_INFO,
-		    "outbox: wrote %s: %zu items new since the last full bundle, %zu signature "
+		    "outbox: wrote %s%s: %zu items new since the last full bundle, %zu signature "
 		    "updates",
-		    path, result.items, result.updates);
+		    path, seal ? " (sealed)" : "", result.items, result.updates);
 	svd_export_result_clear(&result);
 }
 
 /*
- * Write a full bundle into the outbox, and before it the incremental one.
- * The library writes each file under a temporary name, fsyncs and renames
- * it, so a reader of the outbox (or /bundle/latest) never sees half a bundle.
+ * Write a full bundle into the outbox, and before it the incremental one,
+ * sealed for the network or plain ([outbox] sealed). The library writes
+ * each file under a temporary name, fsyncs and renames it, so a reader of
+ * the outbox (or /bundle/latest) never sees half a bundle.
  */
 static int task_outbox(daemon_state *d, task *t)
 {
 	svd_export_opts opts = {0};
 	svd_export_result result = {0};
 	svd_archive *a = NULL;
-	char path[4096], stamp[STAMP_LEN + 1];
+	svd_seal_to to;
+	const svd_seal_to *seal;
+	char name[64], path[4200], stamp[STAMP_LEN + 1], dir[4096];
 	char head[SVD_COMMIT_HEX_LEN + 1] = "", since[SVD_COMMIT_HEX_LEN + 1];
 	time_t now = time(NULL);
 	struct tm tm;
 	int error;
 
 	(void)t;
+	if ((error = outbox_seal_to(&seal, &to, d)) < 0) {
+		svdd_log(SVDD_ERROR, "outbox: %s", svd_error_last());
+		return error;
+	}
 	if ((error = open_archive(&a, d, "outbox")) < 0)
 		return error;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(path, sizeof(path), "%s/%s%s.tar.zst", d->conf->outbox, BUNDLE_PREFIX, stamp);
+	if (seal) {
+		snprintf(dir, sizeof(dir), "%s/%s", d->conf->outbox, WRITING_DIR);
+		writing_clean(dir);
+		svd_seal_name(name); /* no time, no project, no extension: SPEC.md, 12.6 */
+	} else {
+		snprintf(name, sizeof(name), "%s%s.tar.zst", BUNDLE_PREFIX, stamp);
+	}
+	snprintf(path, sizeof(path), "%s/%s", d->conf->outbox, name);
 	opts.max_size = d->conf->outbox_maxsize;
 	opts.threads = 1; /* a background job: leave the cores to readers */
+	opts.seal = seal;
 	if (svd_store_head(head, a) < 0)
 		head[0] = '\0'; /* an archive with nothing yet */
 	last_full_read(since, d->conf->archive);
-	outbox_new(a, d, stamp, since, head);
-	if ((error = svd_export(a, path, &opts, &result)) < 0) {
+	outbox_new(a, d, seal, stamp, since, head);
+	if ((error = outbox_export(a, d->conf->outbox, name, &opts, &result)) < 0) {
 		svdd_log(SVDD_ERROR, "outbox: cannot write %s: %s", path, svd_error_last());
 		goto cleanup;
 	}
-	svdd_log(SVDD_INFO, "outbox: wrote %s: %zu items in %zu file%s, %llu bytes", path,
-	         result.items, result.nfiles, result.nfiles == 1 ? "" : "s",
-	         (unsigned long long)result.bytes);
+	if (seal)
+		svdd_log(SVDD_INFO,
+		         "outbox: wrote %s: %zu items in %zu file%s, %llu bytes, sealed for this "
+		         "mirror and %zu of the network",
+		         path, result.items, result.nfiles, result.nfiles == 1 ? "" : "s",
+		         (unsigned long long)result.bytes, seal->nmirrors);
+	else
+		svdd_log(SVDD_INFO, "outbox: wrote %s: %zu items in %zu file%s, %llu bytes", path,
+		         result.items, result.nfiles, result.nfiles == 1 ? "" : "s",
+		         (unsigned long long)result.bytes);
 	if (head[0])
 		last_full_write(d->conf->archive, head);
-	outbox_prune(d->conf->outbox, d->conf->outbox_keep);
+	outbox_prune(d->conf->outbox, d->conf->archive, d->conf->outbox_keep);
 
 cleanup:
 	svd_export_result_clear(&result);
@@ -566,7 +909,7 @@ static int build_tasks(daemon_state *d, const task *old, size_t nold)
 		tasks[n].due = now;
 	}
 	if (c->outbox) {
-		int64_t age = outbox_age(c->outbox);
+		int64_t age = outbox_age(c->outbox, c->archive);
 		snprintf(tasks[n].name, sizeof(tasks[n].name), "outbox");
 		tasks[n].run = task_outbox;
 		tasks[n].every = c->outbox_every;
@@ -655,6 +998,7 @@ static void reload(daemon_state *d)
 	}
 	free(old);
 	svdd_inbox_reconfigure(d->inbox, fresh);
+	keys_load(d, "reload"); /* mirrors added or removed, a key rotated */
 	if (svdd_config_http_changed(prev, fresh)) {
 		http_stop(d);
 		if (http_start(d) < 0) {
@@ -847,6 +1191,8 @@ int main(int argc, char **argv)
 		code = -d.lock_fd;
 		goto cleanup;
 	}
+	/* the archive's key ring: a failure is logged, and what needs it fails alone */
+	keys_load(&d, "start");
 	if (build_tasks(&d, NULL, 0) < 0) {
 		svdd_log(SVDD_ERROR, "out of memory");
 		goto cleanup;
@@ -859,6 +1205,7 @@ int main(int argc, char **argv)
 		svdd_log(SVDD_ERROR, "out of memory");
 		goto cleanup;
 	}
+	svdd_inbox_set_network(d.inbox, d.keys, d.stick_folder);
 	if (http_start(&d) < 0)
 		goto cleanup;
 	svdd_log(SVDD_INFO,
@@ -874,6 +1221,9 @@ cleanup:
 	free(d.tasks);
 	if (d.lock_fd >= 0)
 		close(d.lock_fd); /* the pid stays in the file: harmless, flock is the lock */
+	svd_seal_keys_free(d.keys);
+	free(d.mirrors);
+	free(d.stick_folder);
 	svdd_config_free(d.conf);
 	svd_shutdown();
 	return code;

@@ -228,12 +228,18 @@ const record *svdd_record_by_stat(const svdd_inbox *ib, const struct stat *st)
 	return NULL;
 }
 
+/*
+ * A file no key opened ("nokey") does not count here: the same bytes met
+ * again (changed, or under another name) are tried again, since the
+ * operator may have added their sender's key meanwhile. Unchanged, it is
+ * still known by svdd_record_by_stat() and left alone.
+ */
 const record *svdd_record_by_sha(const svdd_inbox *ib, const char *sha)
 {
 	size_t i;
 
 	for (i = 0; i < ib->nrec; i++)
-		if (!strcmp(ib->rec[i].sha, sha))
+		if (!strcmp(ib->rec[i].sha, sha) && strcmp(ib->rec[i].outcome, "nokey"))
 			return &ib->rec[i];
 	return NULL;
 }

@@ -155,9 +155,46 @@ static int stick_step(const svd_stick_event *ev, void *payload)
 	return *sc->stop ? -1 : 0;
 }
 
+/* Does this daemon use the sealed layout ([sticks] layout; auto: the network has mirrors)? */
+static int sealed_layout(const svdd_inbox *ib, const svdd_config *c)
+{
+	if (c->stick_layout != SVDD_LAYOUT_AUTO)
+		return c->stick_layout == SVDD_LAYOUT_SEALED;
+	return ib->keys && svd_seal_keys_mirror_count(ib->keys) > 0;
+}
+
+/* The sealed layout's folder on a stick: [sticks] folder, else the network's ("" the root). */
+static const char *sealed_folder(const svdd_inbox *ib, const svdd_config *c)
+{
+	return c->stick_folder ? c->stick_folder : ib->net_folder ? ib->net_folder : "";
+}
+
+/* Is folder a mount point (another device than its parent's, or /)? */
+static int mount_point(const char *folder)
+{
+	char parent[4200];
+	struct stat st, up;
+
+	snprintf(parent, sizeof(parent), "%s/..", folder);
+	if (stat(folder, &st) < 0 || stat(parent, &up) < 0)
+		return 0;
+	return st.st_dev != up.st_dev || st.st_ino == up.st_ino;
+}
+
 /*
- * Sync with the stick in folder (its samvydav/ is root): the library does
- * the exchange (stick.h), the daemon keeps the record and the log.
+ * Is folder, an inbox folder, the root of a stick whose sealed files lie
+ * in its root ([sticks] folder = "")? Then it is a stick when something is
+ * mounted there: nothing else tells a blank stick from a folder.
+ */
+int svdd_sealed_root(const svdd_inbox *ib, const svdd_config *c, const char *folder)
+{
+	return sealed_layout(ib, c) && !*sealed_folder(ib, c) && mount_point(folder);
+}
+
+/*
+ * Sync with the stick in folder (root is how the log names it): the
+ * library does the exchange (stick.h), the daemon keeps the record and the
+ * log.
  */
 static int stick_sync(svdd_inbox *ib, const svdd_config *c, const char *folder, const char *root,
                       volatile sig_atomic_t *stop)
@@ -189,6 +226,10 @@ static int stick_sync(svdd_inbox *ib, const svdd_config *c, const char *folder, 
 	so.item = stick_item;
 	so.damage = stick_damage;
 	so.payload = &sc;
+	so.layout = c->stick_layout == SVDD_LAYOUT_PLAIN    ? SVD_STICK_PLAIN
+	            : c->stick_layout == SVDD_LAYOUT_SEALED ? SVD_STICK_SEALED
+	                                                    : SVD_STICK_AUTO;
+	so.folder = c->stick_folder; /* NULL: the network's setting */
 	error = svd_stick_sync(a, folder, &so, &res);
 	if (error == SVD_ELOCKED) {
 		svdd_log(SVDD_WARN, "stick %s: %s; trying again soon", root, svd_error_last());
@@ -202,28 +243,51 @@ static int stick_sync(svdd_inbox *ib, const svdd_config *c, const char *folder, 
 			mirrors += res.mirrors[i].files > 0;
 		svdd_log(SVDD_INFO,
 		         "stick %s: %zu bundles read (%zu items added), %zu files written for %zu "
-		         "mirror%s, have-file %s written; you may remove it now",
+		         "mirror%s, have-file %s written%s; you may remove it now",
 		         root, res.imported + res.skipped, res.added, res.files, mirrors,
-		         mirrors == 1 ? "" : "s", res.have);
+		         mirrors == 1 ? "" : "s", res.have, res.sealed ? " (sealed)" : "");
 	}
 	svd_stick_result_clear(&res);
 	svd_archive_free(a);
 	return ret;
 }
 
-/* A stick in this folder? Then sync with it once its files have settled. */
+/*
+ * A stick in this folder? Then sync with it once its files have settled.
+ * A stick is FOLDER/samvydav (the plain layout, also read in the sealed
+ * one) or, in the sealed layout, FOLDER/[sticks folder] (a folder that is
+ * there), or FOLDER itself when the sealed files lie in the stick's root
+ * and a device is mounted on FOLDER.
+ */
 void svdd_scan_stick(svdd_inbox *ib, size_t k, const svdd_config *c, int64_t now,
                      volatile sig_atomic_t *stop)
 {
-	char root[4096], sub[4200];
-	struct stat st;
+	char plain[4096], sealed[4400], sub[4200], shown[4096];
+	const char *root = NULL, *f = sealed_folder(ib, c);
+	struct stat st, pst;
 	stick *s = &ib->sticks[k];
 	uint64_t print;
+	int is_plain;
 
-	snprintf(root, sizeof(root), "%s/samvydav", ib->folders[k]);
-	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	snprintf(plain, sizeof(plain), "%s/samvydav", ib->folders[k]);
+	is_plain = stat(plain, &pst) == 0 && S_ISDIR(pst.st_mode);
+	if (sealed_layout(ib, c)) {
+		if (*f)
+			snprintf(sealed, sizeof(sealed), "%s/%s", ib->folders[k], f);
+		else
+			snprintf(sealed, sizeof(sealed), "%s", ib->folders[k]);
+		if ((*f ? stat(sealed, &st) == 0 && S_ISDIR(st.st_mode)
+		        : mount_point(sealed) && stat(sealed, &st) == 0))
+			root = sealed;
+	}
+	if (!root && is_plain) {
+		root = plain;
+		st = pst;
+	}
+	svdd_shown(shown, sizeof(shown), root ? root : plain);
+	if (!root) {
 		if (s->synced || s->print)
-			svdd_log(SVDD_DEBUG, "stick %s: gone", root);
+			svdd_log(SVDD_DEBUG, "stick %s: gone", shown);
 		memset(s, 0, sizeof(*s));
 		return;
 	}
@@ -232,22 +296,24 @@ void svdd_scan_stick(svdd_inbox *ib, size_t k, const svdd_config *c, int64_t now
 		s->dev = (uint64_t)st.st_dev;
 		s->ino = (uint64_t)st.st_ino;
 		s->changed = now;
-		svdd_log(SVDD_INFO, "stick %s: found; waiting %u s for it to settle", root,
+		svdd_log(SVDD_INFO, "stick %s: found; waiting %u s for it to settle", shown,
 		         ib->settle);
 	}
 	if (s->synced)
 		return;
-	snprintf(sub, sizeof(sub), "%s/bundles", root);
+	snprintf(sub, sizeof(sub), "%s/bundles", plain);
 	print = print_dir(14695981039346656037ull, sub);
-	snprintf(sub, sizeof(sub), "%s/have", root);
+	snprintf(sub, sizeof(sub), "%s/have", plain);
 	print = print_dir(print * 31, sub);
+	if (root == sealed)
+		print = print_dir(print * 31, sealed);
 	if (print != s->print) {
 		s->print = print;
 		s->changed = now;
 	}
 	if (now - s->changed < (int64_t)ib->settle * 1000 || now < s->retry)
 		return;
-	switch (stick_sync(ib, c, ib->folders[k], root, stop)) {
+	switch (stick_sync(ib, c, ib->folders[k], shown, stop)) {
 	case 0:
 		s->synced = 1;
 		break;

@@ -26,6 +26,7 @@
 
 #include "samvydav/archive.h"
 #include "samvydav/render.h"
+#include "samvydav/seal.h"
 #include "samvydav/site.h"
 #include "samvydav/store.h"
 #include "samvydav/unpack.h"
@@ -736,7 +737,34 @@ static reply *reply_file(handle_slot *slot, const route *rt)
 	return r;
 }
 
-/* The newest *.tar.zst (a regular file, no link) in the outbox, to be sent from disk. */
+/*
+ * A sealed bundle's name (SPEC.md, 12.6): SVD_SEAL_NAME_LEN lowercase hex
+ * digits as svd_seal_name() makes them, and .N for a part of a split one.
+ */
+static int sealed_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < SVD_SEAL_NAME_LEN; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	if (!name[i])
+		return 1;
+	if (name[i] != '.' || !name[i + 1])
+		return 0;
+	for (i++; name[i]; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * The newest bundle in the outbox (a regular file, no link), to be sent
+ * from disk: a plain *.tar.zst or a sealed one, by modification time, as
+ * a sealed bundle's name says nothing of when it was made. A sealed one is
+ * offered for download under its own random name, which names neither
+ * the project nor the format.
+ */
 static reply *reply_bundle(const char *outbox)
 {
 	char best[256] = "";
@@ -753,7 +781,8 @@ static reply *reply_bundle(const char *outbox)
 	while ((e = readdir(d)) != NULL) {
 		size_t n = strlen(e->d_name);
 
-		if (e->d_name[0] == '.' || n >= sizeof(best) || !ends_with(e->d_name, BUNDLE_EXT))
+		if (e->d_name[0] == '.' || n >= sizeof(best) ||
+		    !(ends_with(e->d_name, BUNDLE_EXT) || sealed_name(e->d_name)))
 			continue;
 		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
@@ -776,7 +805,9 @@ static reply *reply_bundle(const char *outbox)
 			close(fd);
 		return reply_text(404, "not found", "the newest bundle went away; try again");
 	}
-	if (!(r = reply_new(200, "application/zstd"))) {
+	/* a sealed file is random bytes to anyone on the way: no type says more */
+	if (!(r = reply_new(200,
+	                    sealed_name(best) ? "application/octet-stream" : "application/zstd"))) {
 		close(fd);
 		return NULL;
 	}

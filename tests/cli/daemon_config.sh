@@ -81,6 +81,31 @@ bad size "\[outbox\] maxsize = 12Q: is not a size" "a bad size"
 { base; printf '[log]\n\tlevel = verbose\n'; } | conf level
 bad level "\[log\] level = verbose: is not a log level \(error, warn, info or debug\)" \
 	"an unknown log level"
+# sealing and sticks (sealed bundles, SPEC.md 12)
+{ base; printf '[outbox]\n\tsealed = true\n'; } | conf sealed
+bad sealed "\[outbox\] sealed = true: is not auto, yes or no" "sealed is auto, yes or no, nothing else"
+{ base; printf '[sticks]\n\tlayout = encrypted\n'; } | conf layout
+bad layout "\[sticks\] layout = encrypted: is not auto, plain or sealed" "an unknown stick layout"
+{ base; printf '[sticks]\n\tfolder = /media/stick\n'; } | conf stickabs
+bad stickabs "\[sticks\] folder = /media/stick: is an absolute path" "a stick folder that is an absolute path"
+{ base; printf '[sticks]\n\tfolder = a/../../etc\n'; } | conf stickdots
+bad stickdots "\[sticks\] folder = a/../../etc: has an empty, '.' or '..' part" "a stick folder that climbs out of the stick"
+{ base; printf '[sticks]\n\tfolder = a//b\n'; } | conf stickempty
+bad stickempty "\[sticks\] folder = a//b: has an empty" "a stick folder with an empty part"
+{ base; printf '[sticks]\n\tfolder = a/\n'; } | conf stickslash
+bad stickslash "\[sticks\] folder = a/: ends with '/'" "a stick folder ending in /"
+{ base; printf '[sticks]\n\tfolder = "a\\tb"\n'; } | conf stickctl
+bad stickctl "\[sticks\] folder = .*: holds a control character" "a stick folder with a control character"
+{ base; printf '[sticks]\n\tfolder = %s\n' "$(printf 'x%.0s' $(seq 256))"; } | conf sticklong
+bad sticklong "\[sticks\] folder = x+: is too long" "a stick folder over 255 bytes"
+{ base; printf '[outbox]\n\tsealed = no\n\tsealed = yes\n'; } | conf sealedtwice
+bad sealedtwice "\[outbox\] sealed: is set twice" "sealed given twice"
+{ base; printf '[outbox]\n\tsealed = yes\n[sticks]\n\tlayout = sealed\n\tfolder = ""\n'; } | conf sealedgood
+out=$(svdd -c "$T/sealedgood.conf" --check-config 2>&1)
+printf '%s' "$out" | grep -q "sealed = yes" && printf '%s' "$out" | grep -q "layout = sealed" &&
+	printf '%s' "$out" | grep -qF 'folder = ""' &&
+	ok "sealed, layout and an empty stick folder (its root) check out and print" ||
+	not_ok "sealed, layout and an empty stick folder (its root) check out and print" "$out"
 { base; printf '[http]\n\tlisten = localhost:8737\n'; } | conf listen1
 bad listen1 "\[http\] listen = localhost:8737: .*not a numeric" "a listen address that is a name"
 { base; printf '[http]\n\tlisten = 127.0.0.1:99999\n'; } | conf listen2

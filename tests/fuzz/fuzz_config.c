@@ -49,9 +49,10 @@ static int same_config(const svdd_config *a, const svdd_config *b)
 	    a->inbox_settle != b->inbox_settle || a->inbox_rescan != b->inbox_rescan ||
 	    !same_str(a->outbox, b->outbox) || a->outbox_every != b->outbox_every ||
 	    a->outbox_keep != b->outbox_keep || a->outbox_maxsize != b->outbox_maxsize ||
-	    a->npeers != b->npeers || a->http_enabled != b->http_enabled ||
-	    !same_str(a->http_address, b->http_address) || a->http_port != b->http_port ||
-	    a->http_maxconnections != b->http_maxconnections ||
+	    a->outbox_sealed != b->outbox_sealed || a->stick_layout != b->stick_layout ||
+	    !same_str(a->stick_folder, b->stick_folder) || a->npeers != b->npeers ||
+	    a->http_enabled != b->http_enabled || !same_str(a->http_address, b->http_address) ||
+	    a->http_port != b->http_port || a->http_maxconnections != b->http_maxconnections ||
 	    a->http_timeout != b->http_timeout || a->log_level != b->log_level)
 		return 0;
 	for (i = 0; i < a->ninbox; i++)
