@@ -457,8 +457,9 @@ static int outbox_list(outfile **out, size_t *n, const char *folder, const char 
 		                     strerror(errno));
 	news = sealed_new_read(archive);
 	while ((e = readdir(dir))) {
+		size_t len = strlen(e->d_name);
 		memset(&f, 0, sizeof(f));
-		if (strlen(e->d_name) >= sizeof(f.name))
+		if (len >= sizeof(f.name))
 			continue;
 		if (bundle_stamp(f.group, e->d_name)) {
 			memset(&tm, 0, sizeof(tm));
@@ -477,7 +478,7 @@ static int outbox_list(outfile **out, size_t *n, const char *folder, const char 
 		} else {
 			continue;
 		}
-		snprintf(f.name, sizeof(f.name), "%s", e->d_name);
+		memcpy(f.name, e->d_name, len + 1); /* fits: measured above */
 		if (!(grown = realloc(list, (count + 1) * sizeof(*grown)))) {
 			free(list);
 			free(news);
