@@ -50,24 +50,6 @@ static void unseal_help(FILE *out)
 	             "FILE.\n");
 }
 
-/* Open a file to read, refusing anything but a regular file without blocking. */
-static int open_input(const char *path, int *fd, uint64_t *size)
-{
-	struct stat st;
-
-	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (*fd < 0)
-		return svd_error_set(errno == ENOENT ? SVD_ENOTFOUND : SVD_ERROR, "%s: %s", path,
-		                     strerror(errno));
-	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(*fd);
-		*fd = -1;
-		return svd_error_set(SVD_EINVALID, "%s: not a regular file", path);
-	}
-	*size = (uint64_t)st.st_size;
-	return 0;
-}
-
 int cmd_seal(int argc, char **argv, cli_ctx *ctx)
 {
 	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
@@ -113,7 +95,7 @@ int cmd_seal(int argc, char **argv, cli_ctx *ctx)
 		return code;
 	if ((code = cli_seal_prepare(&seal, "seal", a, 1)) != 0)
 		goto cleanup;
-	if ((error = open_input(argv[optind], &fd, &size)) < 0) {
+	if ((error = cli_open_regular(argv[optind], &fd, &size)) < 0) {
 		code = cli_fail(error);
 		goto cleanup;
 	}
@@ -241,7 +223,7 @@ int cmd_unseal(int argc, char **argv, cli_ctx *ctx)
 		return code;
 	if ((code = cli_seal_prepare(&seal, "unseal", a, 0)) != 0)
 		goto cleanup;
-	if ((error = open_input(argv[optind], &fd, &size)) < 0 ||
+	if ((error = cli_open_regular(argv[optind], &fd, &size)) < 0 ||
 	    (error = svd_unseal_open(&u, fd, size, seal.ring, &kind)) < 0) {
 		if (error == SVD_ENOKEY)
 			svd_error_set(error, "%s: %s", argv[optind], svd_error_last());

@@ -36,27 +36,39 @@ int cli_seal_option(cli_seal *s, const char *cmd, int c, const char *arg)
 	}
 }
 
-/* Read a small regular file whole (a FIFO or a device is refused at once). */
-static int read_small(const char *path, char **out, size_t *len, size_t max, int secret)
+int cli_open_regular(const char *path, int *fd, uint64_t *size)
 {
 	struct stat st;
-	char *buf = NULL;
-	size_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
-	if (fd < 0)
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (*fd < 0)
 		return svd_error_set(errno == ENOENT ? SVD_ENOTFOUND : SVD_ERROR, "%s: %s", path,
 		                     strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(*fd);
+		*fd = -1;
 		return svd_error_set(SVD_EINVALID, "%s: not a regular file", path);
 	}
-	if ((uint64_t)st.st_size > max) {
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* A passphrase file's bytes, whole, in secure memory (sodium_free()). */
+static int read_secret(const char *path, char **out, size_t *len, size_t max)
+{
+	uint64_t size;
+	char *buf;
+	size_t n = 0;
+	int fd, error;
+
+	if ((error = cli_open_regular(path, &fd, &size)) < 0)
+		return error;
+	if (size > max) {
 		close(fd);
-		return svd_error_set(SVD_ETOOBIG,
-		                     "%s: over %zu bytes: not a key or passphrase file", path, max);
+		return svd_error_set(SVD_ETOOBIG, "%s: over %zu bytes: not a passphrase file", path,
+		                     max);
 	}
-	if (!(buf = secret ? sodium_malloc(max + 1) : malloc(max + 1))) {
+	if (!(buf = sodium_malloc(max + 1))) {
 		close(fd);
 		return svd_error_set(SVD_ERROR, "out of memory");
 	}
@@ -67,10 +79,7 @@ static int read_small(const char *path, char **out, size_t *len, size_t max, int
 		if (got < 0) {
 			int e = errno;
 			close(fd);
-			if (secret)
-				sodium_free(buf);
-			else
-				free(buf);
+			sodium_free(buf);
 			return svd_error_set(SVD_ERROR, "%s: cannot read: %s", path, strerror(e));
 		}
 		if (got == 0)
@@ -92,7 +101,7 @@ static int read_passphrase(cli_seal *s, int writing)
 	int error;
 
 	if (s->passfile) {
-		if ((error = read_small(s->passfile, &text, &len, SVD_SEAL_PASS_MAX + 2, 1)) < 0)
+		if ((error = read_secret(s->passfile, &text, &len, SVD_SEAL_PASS_MAX + 2)) < 0)
 			return error;
 		if ((nl = memchr(text, '\n', len)))
 			*nl = '\0';
