@@ -57,6 +57,25 @@ int cmd_unseal(int argc, char **argv, cli_ctx *ctx);
 /* Print "samvydav: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Text from outside (a name in a bundle, a title, what a peer says) as the
+ * terminal may show it: svd_text_escape() of s (SPEC.md, 13). The text is
+ * one of CLI_SHOWN_RING buffers used in turn: good for one printf() of up
+ * to that many. NULL shows as "(none)".
+ */
+#define CLI_SHOWN_RING 16
+const char *cli_shown(const char *s);
+
+/* The same of n bytes at s, with svd_text_flags. */
+const char *cli_shown_as(const char *s, size_t n, unsigned flags);
+
+/*
+ * A string from outside for --json (a json_t *): as it is when it is
+ * UTF-8 (cli_print_json() escapes the controls), else as cli_shown()
+ * shows it. JSON null for NULL.
+ */
+void *cli_json_text(const char *s);
+
 /* Print the library's last message and map its code to an exit code. */
 int cli_fail(int code);
 

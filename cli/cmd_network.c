@@ -54,22 +54,6 @@ static void help(FILE *out)
 	             "that is malformed, 4 no such file or mirror, 5 the archive is busy.\n");
 }
 
-/* A string from outside as a message shows it: control characters, '\' and non-UTF-8 as \xNN. */
-static const char *shown(char *out, size_t size, const char *s)
-{
-	size_t o = 0;
-
-	for (; *s && o + 5 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7F || c == '\\' || c >= 0x80)
-			o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return out;
-}
-
 /* The key pair, made now when the archive has none (one made before sealed files). */
 static int ensure_key(svd_archive *a)
 {
@@ -165,7 +149,7 @@ static int add(int argc, char **argv, cli_ctx *ctx)
 	                                     {NULL, 0, NULL, 0}};
 	uint8_t pk[SVD_SEAL_KEY_LEN];
 	const char *name = NULL;
-	char *own = NULL, fp[20], s[300];
+	char *own = NULL, fp[20];
 	int c, error, code = EXIT_OK;
 
 	optind = 1;
@@ -191,7 +175,7 @@ static int add(int argc, char **argv, cli_ctx *ctx)
 			              "'%s' (the file's name) is not a mirror's name: give one "
 			              "with --name NAME (letters, digits, '.', '_', '-', at most "
 			              "%d, not starting with '.')",
-			              shown(s, sizeof(s), name), SVD_NETWORK_NAME_MAX);
+			              cli_shown(name), SVD_NETWORK_NAME_MAX);
 			goto done;
 		}
 	}
@@ -264,11 +248,10 @@ static int list(int argc, char **argv, cli_ctx *ctx)
 static int remove_mirror(int argc, char **argv, cli_ctx *ctx)
 {
 	svd_archive *a = NULL;
-	char s[300];
 	int error, code;
 
 	if (argc == 2 && argv[1][0] == '-')
-		return cli_usage("network", "unknown option %s", shown(s, sizeof(s), argv[1]));
+		return cli_usage("network", "unknown option %s", cli_shown(argv[1]));
 	if (argc != 2)
 		return cli_usage("network", "network remove takes one mirror's name");
 	if ((code = cli_open_archive(&a, ctx)) != 0)
@@ -278,20 +261,20 @@ static int remove_mirror(int argc, char **argv, cli_ctx *ctx)
 	if (error < 0)
 		return cli_fail(error);
 	printf("Removed mirror %s: what it sealed no longer opens here\n",
-	       shown(s, sizeof(s), argv[1]));
+	       cli_shown(argv[1]));
 	return EXIT_OK;
 }
 
 static int rotate(int argc, char **argv, cli_ctx *ctx)
 {
 	uint8_t old[SVD_SEAL_KEY_LEN], pk[SVD_SEAL_KEY_LEN];
-	char stamp[SVD_NETWORK_STAMP_LEN + 1], fp[20], oldfp[20], s[300];
+	char stamp[SVD_NETWORK_STAMP_LEN + 1], fp[20], oldfp[20];
 	svd_archive *a = NULL;
 	int error, had, code;
 
 	if (argc > 1)
 		return argv[1][0] == '-'
-		           ? cli_usage("network", "unknown option %s", shown(s, sizeof(s), argv[1]))
+		           ? cli_usage("network", "unknown option %s", cli_shown(argv[1]))
 		           : cli_usage("network", "network rotate takes no argument");
 	if ((code = cli_open_archive(&a, ctx)) != 0)
 		return code;
@@ -326,7 +309,7 @@ static int forget(int argc, char **argv, cli_ctx *ctx)
 	svd_network_retired *before = NULL, *after = NULL;
 	size_t nb = 0, na = 0, i, j, count = 0;
 	long days = -1;
-	char *end, s[64];
+	char *end;
 	int c, error, code = EXIT_OK;
 
 	optind = 1;
@@ -337,7 +320,7 @@ static int forget(int argc, char **argv, cli_ctx *ctx)
 				return cli_usage("network",
 				                 "--older-than is a number of days, 0 to %d, "
 				                 "not '%s'",
-				                 DAYS_MAX, shown(s, sizeof(s), optarg));
+				                 DAYS_MAX, cli_shown(optarg));
 		} else if (c == 'h') {
 			help(stdout);
 			return EXIT_OK;
@@ -379,12 +362,12 @@ done:
 static int folder(int argc, char **argv, cli_ctx *ctx)
 {
 	svd_archive *a = NULL;
-	char s[1100], *cur = NULL;
+	char *cur = NULL;
 	const char *name;
 	int error, code;
 
 	if (argc == 2 && argv[1][0] == '-' && argv[1][1])
-		return cli_usage("network", "unknown option %s", shown(s, sizeof(s), argv[1]));
+		return cli_usage("network", "unknown option %s", cli_shown(argv[1]));
 	if (argc > 2)
 		return cli_usage("network", "network folder takes at most one folder's name");
 	name = argc == 2 ? argv[1] : NULL;
@@ -394,13 +377,13 @@ static int folder(int argc, char **argv, cli_ctx *ctx)
 		return cli_usage("network",
 		                 "'%s' is not a folder a stick can hold: a relative path (or '/' "
 		                 "for the root), no '.' or '..' part, none of \\ : * ? \" < > |",
-		                 shown(s, sizeof(s), name));
+		                 cli_shown(name));
 	if ((code = cli_open_archive(&a, ctx)) != 0)
 		return code;
 	if (name)
 		error = svd_network_stick_folder_set(a, name);
 	else if ((error = svd_network_stick_folder(&cur, a)) == 0)
-		printf("%s\n", *cur ? shown(s, sizeof(s), cur) : "/");
+		printf("%s\n", *cur ? cli_shown(cur) : "/");
 	svd_archive_free(a);
 	free(cur);
 	if (error < 0)
@@ -408,14 +391,13 @@ static int folder(int argc, char **argv, cli_ctx *ctx)
 	if (name)
 		printf("Sealed files go to %s%s on a stick now; every mirror of the network\n"
 		       "should set the same folder ('samvydav network folder NAME').\n",
-		       *name ? shown(s, sizeof(s), name) : "the root", *name ? "/" : "");
+		       *name ? cli_shown(name) : "the root", *name ? "/" : "");
 	return EXIT_OK;
 }
 
 int cmd_network(int argc, char **argv, cli_ctx *ctx)
 {
 	const char *sub;
-	char s[300];
 	int i;
 
 	if (argc < 2 || cli_is_help(argv[1])) {
@@ -444,5 +426,5 @@ int cmd_network(int argc, char **argv, cli_ctx *ctx)
 		return forget(argc - 1, argv + 1, ctx);
 	if (!strcmp(sub, "folder"))
 		return folder(argc - 1, argv + 1, ctx);
-	return cli_usage("network", "no network command '%s'", shown(s, sizeof(s), sub));
+	return cli_usage("network", "no network command '%s'", cli_shown(sub));
 }

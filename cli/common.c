@@ -17,15 +17,79 @@
 
 #include "cli.h"
 
-void cli_error(const char *fmt, ...)
+/*
+ * msg on stderr after "samvydav: ", each of its lines escaped (SPEC.md, 13)
+ * but for backslashes: the names from outside in it were escaped where it
+ * was made, and this catches what was not, without escaping anything twice.
+ */
+static void print_message(const char *msg)
 {
-	va_list ap;
+	const char *line = msg, *end;
 
 	fputs("samvydav: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	for (;;) {
+		end = strchr(line, '\n');
+		if (!end)
+			end = line + strlen(line);
+		fputs(cli_shown_as(line, (size_t)(end - line), SVD_TEXT_KEEP_BACKSLASH), stderr);
+		if (!*end)
+			break;
+		fputc('\n', stderr);
+		line = end + 1;
+	}
 	fputc('\n', stderr);
+}
+
+void cli_error(const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	print_message(msg);
+}
+
+const char *cli_shown_as(const char *s, size_t n, unsigned flags)
+{
+	static struct {
+		char *p;
+		size_t cap;
+	} ring[CLI_SHOWN_RING];
+	static unsigned next;
+	size_t len;
+	char *p;
+
+	if (!s)
+		return "(none)";
+	next = (next + 1) % CLI_SHOWN_RING;
+	len = svd_text_escape(NULL, 0, s, n, flags);
+	if (len >= ring[next].cap) {
+		if (!(p = realloc(ring[next].p, len + 1)))
+			return "(out of memory)";
+		ring[next].p = p;
+		ring[next].cap = len + 1;
+	}
+	svd_text_escape(ring[next].p, ring[next].cap, s, n, flags);
+	return ring[next].p;
+}
+
+const char *cli_shown(const char *s)
+{
+	return cli_shown_as(s, s ? strlen(s) : 0, 0);
+}
+
+void *cli_json_text(const char *s)
+{
+	json_t *j;
+
+	if (!s)
+		return json_null();
+	/* jansson takes only valid UTF-8: other bytes as the terminal shows them */
+	if ((j = json_string(s)) != NULL)
+		return j;
+	return json_string(cli_shown(s));
 }
 
 int cli_exit_code(int code)
@@ -53,7 +117,7 @@ int cli_fail(int code)
 {
 	const char *msg = svd_error_last();
 
-	cli_error("%s", *msg ? msg : "failed");
+	print_message(*msg ? msg : "failed");
 	return cli_exit_code(code);
 }
 
@@ -267,14 +331,20 @@ void cli_progress(const char *label, size_t items, unsigned long long bytes, int
 int cli_print_json(void *value)
 {
 	json_t *json = value;
-	int r;
+	char *text, *safe = NULL;
+	int r = -1;
 
 	if (!json) {
 		cli_error("out of memory");
 		return EXIT_FAIL;
 	}
-	r = json_dumpf(json, stdout, JSON_COMPACT);
+	/* bidirectional and C1 controls as \uNNNN too (SPEC.md, 13) */
+	text = json_dumps(json, JSON_COMPACT);
 	json_decref(json);
+	if (text && (safe = svd_text_json(text)) != NULL)
+		r = fputs(safe, stdout) < 0 ? -1 : 0;
+	free(text);
+	free(safe);
 	fputc('\n', stdout);
 	if (r < 0) {
 		cli_error("cannot write JSON output");

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <samvydav/text.h>
+
 #include "log.h"
 
 #define LOG_LINE_MAX 4096 /* longer messages are cut, never split at random */
@@ -59,7 +61,7 @@ int svdd_level_parse(svdd_level *out, const char *name)
  */
 void svdd_log(svdd_level level, const char *fmt, ...)
 {
-	char buf[LOG_LINE_MAX];
+	char buf[LOG_LINE_MAX], shown[LOG_LINE_MAX];
 	const char *line, *end;
 	va_list ap;
 
@@ -72,61 +74,25 @@ void svdd_log(svdd_level level, const char *fmt, ...)
 		end = strchr(line, '\n');
 		if (!end)
 			end = line + strlen(line);
+		/*
+		 * Names from outside were escaped where they went into the message;
+		 * whatever else slipped in is escaped here, backslashes aside, so
+		 * that nothing is escaped twice (SPEC.md, 13).
+		 */
+		svd_text_escape(shown, sizeof(shown), line, (size_t)(end - line),
+		                SVD_TEXT_KEEP_BACKSLASH);
 		if (on_terminal)
-			fprintf(stderr, "%s: %.*s\n", svdd_level_name(level), (int)(end - line),
-			        line);
+			fprintf(stderr, "%s: %s\n", svdd_level_name(level), shown);
 		else
-			fprintf(stderr, "<%d>%.*s\n", (int)level, (int)(end - line), line);
+			fprintf(stderr, "<%d>%s\n", (int)level, shown);
 		if (!*end || !end[1])
 			break;
 	}
 	fflush(stderr);
 }
 
-/* Bytes of the UTF-8 sequence at s that a log may show as it is, or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-	uint32_t c;
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		n = 2, c = s[0] & 0x1F;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		n = 3, c = s[0] & 0x0F;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		n = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80) /* the NUL at the end stops here too */
-			return 0;
-		c = c << 6 | (s[i] & 0x3F);
-	}
-	if ((n == 2 && c <= 0x9F) || (n == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
-	    (n == 4 && (c < 0x10000 || c > 0x10FFFF)))
-		return 0;
-	return n;
-}
-
 const char *svdd_shown(char *out, size_t size, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t o = 0, n;
-
-	while (*p) {
-		n = *p < 0x20 || *p == 0x7F || *p == '\\' ? 0 : utf8_len(p);
-		if (n ? o + n >= size : o + 4 >= size)
-			break;
-		if (n) {
-			memcpy(out + o, p, n);
-			o += n;
-			p += n;
-		} else {
-			o += (size_t)snprintf(out + o, size - o, "\\x%02x", *p++);
-		}
-	}
-	out[o] = '\0';
+	svd_text_escape(out, size, s, strlen(s), 0);
 	return out;
 }

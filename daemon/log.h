@@ -34,10 +34,9 @@ int svdd_level_parse(svdd_level *out, const char *name);
 
 /*
  * A name from outside (a file in the inbox, on a stick) as a log line may
- * show it, into out: control characters (U+0000..U+001F, U+007F..U+009F), a
- * backslash and bytes that are not UTF-8 become \xNN, so that a name can
- * neither forge a line of the log nor pass for another name. Cut short to
- * fit size (at least 1). Returns out.
+ * show it, into out: svd_text_escape() (SPEC.md, 13), so that a name can
+ * neither forge a line of the log, nor move a terminal's cursor, nor pass
+ * for another name. Cut short to fit size (at least 1). Returns out.
  */
 const char *svdd_shown(char *out, size_t size, const char *s);
 

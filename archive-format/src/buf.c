@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "samvydav/text.h"
 #include "buf.h"
 #include "util.h"
 
@@ -76,14 +77,14 @@ int svd_buf_printf(svd_buf *b, const char *fmt, ...)
 
 void svd_buf_html(svd_buf *b, const char *s, size_t n)
 {
-	int utf8 = svd_utf8_valid(s, n);
-	size_t i, run = 0;
+	size_t i = 0, run = 0, used;
 
-	for (i = 0; i < n; i++) {
+	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
+		uint32_t cp = c < 0x80 ? (used = 1, c) : svd_utf8_next(s + i, n - i, &used);
 		const char *rep = NULL;
 
-		switch (c) {
+		switch (cp) {
 		case '&':
 			rep = "&amp;";
 			break;
@@ -99,17 +100,25 @@ void svd_buf_html(svd_buf *b, const char *s, size_t n)
 		case '\'':
 			rep = "&#39;";
 			break;
+		case '\t':
+		case '\n':
+			break;
 		default:
-			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f ||
-			    (c >= 0x80 && !utf8))
+			/*
+			 * Not UTF-8, or a control (SPEC.md, 13): U+FFFD. A character
+			 * reference would not do: &#x202E; turns the text around as
+			 * the character itself does.
+			 */
+			if ((cp == 0xFFFD && used == 1) || svd_text_control(cp))
 				rep = "\xEF\xBF\xBD";
 			break;
 		}
+		i += used;
 		if (!rep)
 			continue;
-		svd_buf_put(b, s + run, i - run);
+		svd_buf_put(b, s + run, i - used - run);
 		svd_buf_puts(b, rep);
-		run = i + 1;
+		run = i;
 	}
 	svd_buf_put(b, s + run, n - run);
 }

@@ -36,7 +36,10 @@ int svd_buf_printf(svd_buf *b, const char *fmt, ...) SVD_PRINTF(2, 3);
 /* Append a NUL-terminated string. */
 int svd_buf_puts(svd_buf *b, const char *s);
 
-/* Text as HTML: & < > " ' as entities, control characters and invalid UTF-8 as U+FFFD. */
+/*
+ * Text as HTML: & < > " ' as entities; invalid UTF-8 and the characters of
+ * svd_text_control() (tab and newline aside) as U+FFFD (SPEC.md, 13).
+ */
 void svd_buf_html(svd_buf *b, const char *s, size_t n);
 
 /* A file name as one URL path segment: unreserved bytes as they are, the rest %XX. */

@@ -69,48 +69,37 @@ typedef struct syncer {
 /* ----------------------------------------------------------------- text */
 
 /*
- * s as a message may show it, in a new string: control characters
- * (U+0000..U+001F, U+007F..U+009F), a backslash and bytes that are not
- * UTF-8 become \xNN, so a name from a stick can neither move a terminal's
- * cursor nor pass for another name. NULL when out of memory.
+ * s as a message may show it (svd_text_escape(), SPEC.md, 13), in a new
+ * string, so that a name from a stick can neither move a terminal's cursor
+ * nor pass for another name. NULL when out of memory.
  */
-static char *escaped(const char *s)
+static char *escaped_as(const char *s, unsigned flags)
 {
-	size_t n = strlen(s), i = 0, o = 0;
-	char *out;
+	size_t n = strlen(s), len = svd_text_escape(NULL, 0, s, n, flags);
+	char *out = len < SIZE_MAX ? malloc(len + 1) : NULL;
 
-	if (n > (SIZE_MAX - 1) / 4 || !(out = malloc(4 * n + 1))) {
+	if (!out) {
 		svd_error_set(SVD_ERROR, "out of memory");
 		return NULL;
 	}
-	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-		size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-		int bad = c < 0x20 || c == 0x7F || c == '\\';
-
-		if (c >= 0x80)
-			bad = i + len > n || !svd_utf8_valid(s + i, len) ||
-			      (c == 0xC2 && (unsigned char)s[i + 1] <= 0x9F);
-		if (bad) {
-			/* one byte at a time: the next may start a good sequence */
-			o += (size_t)sprintf(out + o, "\\x%02x", c);
-			i++;
-			continue;
-		}
-		memcpy(out + o, s + i, len);
-		o += len;
-		i += len;
-	}
-	out[o] = '\0';
+	svd_text_escape(out, len + 1, s, n, flags);
 	return out;
 }
 
-/* The last message, escaped (it may name a file of the stick), or a fallback. */
+static char *escaped(const char *s)
+{
+	return escaped_as(s, 0);
+}
+
+/*
+ * The last message, or a fallback: the names in it are escaped where it was
+ * made, and what else it holds is escaped here, its backslashes aside.
+ */
 static char *last_message(void)
 {
 	const char *m = svd_error_last();
 
-	return escaped(*m ? m : "failed");
+	return escaped_as(*m ? m : "failed", SVD_TEXT_KEEP_BACKSLASH);
 }
 
 /* ----------------------------------------------------------------- events */

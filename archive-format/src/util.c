@@ -15,6 +15,7 @@
 #include "samvydav/common.h"
 #include "samvydav/pause.h"
 #include "samvydav/seal.h"
+#include "samvydav/text.h"
 #include "util.h"
 
 int svd_file_read(char **out, size_t *len, const char *path, size_t max)
@@ -365,6 +366,119 @@ long svd_utf8_control_at(const char *s, size_t len)
 		i += used;
 	}
 	return -1;
+}
+
+/* ----------------------------------------------------------------- text shown (SPEC.md, 13) */
+
+int svd_text_control(uint32_t cp)
+{
+	/* C0, DEL and C1; Bidi_Control of Unicode's PropList.txt; LS and PS */
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C || cp == 0x200E ||
+	       cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
+	       cp == 0x2028 || cp == 0x2029;
+}
+
+/* "\xNN" (lower-case) or "\uNNNN" (upper-case) into e; returns its length. */
+static size_t text_escape_one(char e[6], char kind, uint32_t v)
+{
+	static const char lower[] = "0123456789abcdef", upper[] = "0123456789ABCDEF";
+
+	e[0] = '\\';
+	e[1] = kind;
+	if (kind == 'x') {
+		e[2] = lower[v >> 4 & 15];
+		e[3] = lower[v & 15];
+		return 4;
+	}
+	e[2] = upper[v >> 12 & 15];
+	e[3] = upper[v >> 8 & 15];
+	e[4] = upper[v >> 4 & 15];
+	e[5] = upper[v & 15];
+	return 6;
+}
+
+size_t svd_text_escape(char *out, size_t size, const char *s, size_t n, unsigned flags)
+{
+	size_t i = 0, o = 0, total = 0, used, elen;
+	int cut = size == 0;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		uint32_t cp = c;
+		const char *from = s + i;
+		char e[6];
+
+		if (c < 0x80)
+			used = 1;
+		else
+			cp = svd_utf8_next(s + i, n - i, &used);
+		elen = used;
+		if (cp == 0xFFFD && used == 1) { /* not UTF-8: the byte itself */
+			elen = text_escape_one(e, 'x', c);
+			from = e;
+		} else if (svd_text_control(cp)) {
+			elen = text_escape_one(e, cp < 0x80 ? 'x' : 'u', cp);
+			from = e;
+		} else if (cp == '\\' && !(flags & SVD_TEXT_KEEP_BACKSLASH)) {
+			from = "\\\\";
+			elen = 2;
+		}
+		if (!cut && o + elen < size) {
+			memcpy(out + o, from, elen);
+			o += elen;
+		} else {
+			cut = 1; /* nothing after a cut: the result is a prefix */
+		}
+		total += elen;
+		i += used;
+	}
+	if (size)
+		out[o] = '\0';
+	return total;
+}
+
+char *svd_text_json(const char *json)
+{
+	size_t n = strlen(json), i = 0, o = 0, used;
+	char *out;
+
+	/* at most 6 bytes for each escaped one (of 1 to 3 bytes) */
+	if (n > (SIZE_MAX - 1) / 6 || !(out = malloc(6 * n + 1)))
+		return NULL;
+	while (i < n) {
+		unsigned char c = (unsigned char)json[i];
+		uint32_t cp = c;
+
+		/* ASCII but DEL is as jansson wrote it: C0 escaped in strings, whitespace outside */
+		if (c < 0x7F)
+			used = 1;
+		else
+			cp = svd_utf8_next(json + i, n - i, &used);
+		if (c >= 0x7F && svd_text_control(cp)) {
+			o += text_escape_one(out + o, 'u', cp);
+		} else {
+			memcpy(out + o, json + i, used);
+			o += used;
+		}
+		i += used;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+const char *svd_text_shown(const char *s)
+{
+	static __thread char ring[SVD_SHOWN_RING][SVD_SHOWN_MAX];
+	static __thread unsigned next;
+	char *out = ring[next++ % SVD_SHOWN_RING];
+	size_t n;
+
+	if (!s)
+		return "(null)";
+	n = strlen(s);
+	if (svd_text_escape(out, SVD_SHOWN_MAX - 3, s, n, 0) >= SVD_SHOWN_MAX - 3)
+		strcat(out, "...");
+	return out;
 }
 
 const char *svd_ioerr(int err)

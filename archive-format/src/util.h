@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "samvydav/text.h"
+
 /* Bytes of an error message, its NUL included: error.c keeps one per thread. */
 #define SVD_MESSAGE_MAX 2048
 
@@ -61,6 +63,18 @@ int svd_utf8_valid(const char *s, size_t len);
  * U+0080..U+009F) in valid UTF-8, or -1 when there is none.
  */
 long svd_utf8_control_at(const char *s, size_t len);
+
+/* Bytes of one svd_text_shown() result, and how many a thread has in turn. */
+#define SVD_SHOWN_MAX 1024
+#define SVD_SHOWN_RING 8
+
+/*
+ * A name from outside as a message may hold it: svd_text_escape() of s
+ * (SPEC.md, 13), cut to SVD_SHOWN_MAX bytes with "..." at the end. The
+ * text is in thread-local storage, one of SVD_SHOWN_RING used in turn:
+ * good for one svd_error_set() of up to that many names.
+ */
+const char *svd_text_shown(const char *s);
 
 /* Join a folder and a name into a new string (malloc); NULL on no memory. */
 char *svd_path_join(const char *dir, const char *name);

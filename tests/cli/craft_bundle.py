@@ -64,6 +64,8 @@ HOSTILE = {
     "bad-utf8": "entry",        # pax path with the raw byte FF, an extra file
     "dotgit": "entry",          # items/xx/<id>/.git/config
     "short-path": "entry",      # a file named "items/a" inside an item
+    "esc-path": "entry",        # a file whose name holds ESC sequences, a newline, U+202E
+    "esc-sig": "sig",           # a signature file sig/NAME.minisig, NAME as esc-path's
     "tar-size": "frame",        # body.md's header claims 1 MiB more than the frame holds
     "tar-size-tail": "frame",   # ... exactly 1024 bytes more (the reader's synthetic end)
     "window": "frame",          # the frame demands a 2 GiB window (zstd --zstd=wlog=31)
@@ -73,6 +75,14 @@ HOSTILE = {
     "zip": "frame",             # the victim's files as a zip file inside the zstd frame
     "bomb": "extra",            # a frame of a tar header and 256 MiB of zeros (~9 KB)
 }
+
+
+# A name that talks to a terminal and to line-based records: sets the
+# window title, clears the screen, forges a line of a refused/ record
+# after a newline, and turns the rest around with U+202E (RIGHT-TO-LEFT
+# OVERRIDE): "gpj.exe" shows as "exe.jpg".
+ESC_NAME = (b"\x1b]0;pwned\x07\x1b[2J\x1b[31m\nrefused\tforged\tline\xc2\x9b"
+            + "\u202egpj.exe".encode())
 
 
 def die(msg):
@@ -361,6 +371,10 @@ def extra_after_manifest(it, hostile, mtime):
         return tar_entry(pre + b".git/config", b"[core]\n\tfsmonitor = touch /tmp/samvydav-evil-git\n", mtime)
     if hostile == "short-path":
         return tar_entry(b"items/a", evil, mtime)
+    if hostile == "esc-path":
+        return tar_entry(pre + ESC_NAME + b".txt", evil, mtime, force_pax=True)
+    if hostile == "esc-sig":
+        return tar_entry(pre + b"sig/" + ESC_NAME + b".minisig", evil, mtime, force_pax=True)
     return b""
 
 
@@ -385,7 +399,7 @@ def cmd_write(a):
         die("unknown hostile kind %s (see: kinds)" % kind)
     mtime = calendar.timegm(time.strptime(a.created, "%Y-%m-%dT%H:%M:%SZ"))
     victim = None
-    if kind and HOSTILE[kind] in ("entry", "frame"):
+    if kind and HOSTILE[kind] in ("entry", "frame", "sig"):
         v = a.victim if a.victim is not None else len(items) // 2
         victim = items[v % len(items)]
     other = items[(items.index(victim) + 1) % len(items)] if victim else None
@@ -468,7 +482,8 @@ def cmd_write(a):
         with open(a.expect, "w") as fh:
             for it in items:
                 if it is victim:
-                    fh.write("%s %s\n" % ("refused" if HOSTILE[kind] == "entry" else "lost", it.id))
+                    how = {"entry": "refused", "sig": "imported"}.get(HOSTILE[kind], "lost")
+                    fh.write("%s %s\n" % (how, it.id))
                 else:
                     fh.write("imported %s\n" % it.id)
             if fcs:

@@ -26,5 +26,6 @@
 #include "pause.h"
 #include "seal.h"
 #include "network.h"
+#include "text.h"
 
 #endif
