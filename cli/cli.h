@@ -70,6 +70,13 @@ const char *cli_shown(const char *s);
 const char *cli_shown_as(const char *s, size_t n, unsigned flags);
 
 /*
+ * A message of the library (svd_error_last(), a verdict's problem): the
+ * names in it were escaped where it was made, the rest is escaped here,
+ * its backslashes aside (SVD_TEXT_KEEP_BACKSLASH), so nothing twice.
+ */
+const char *cli_shown_msg(const char *s);
+
+/*
  * A string from outside for --json (a json_t *): as it is when it is
  * UTF-8 (cli_print_json() escapes the controls), else as cli_shown()
  * shows it. JSON null for NULL.

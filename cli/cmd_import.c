@@ -53,18 +53,20 @@ static int on_item(const svd_verdict *v, void *payload)
 		const char *file, *msg;
 		svd_verdict_dropped(v, i, &file, &msg);
 		fprintf(stderr, "%ssamvydav: %s: %s: left out %s: %s: %s\n",
-		        s->progress ? "\n" : "", s->bundle, id, file,
-		        svd_verdict_dropped_check(v, i), msg);
+		        s->progress ? "\n" : "", cli_shown(s->bundle), cli_shown(id), cli_shown(file),
+		        svd_verdict_dropped_check(v, i), cli_shown_msg(msg));
 	}
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;
 		svd_verdict_problem(v, i, &file, &check, &msg);
 		fprintf(stderr, "%ssamvydav: refused %s: %s: %s: %s: %s\n", s->progress ? "\n" : "",
-		        s->bundle, id ? id : "-", file, check, msg);
+		        cli_shown(s->bundle), id ? cli_shown(id) : "-", cli_shown(file), check,
+		        cli_shown_msg(msg));
 		if (s->json)
-			json_array_append_new(s->refusals,
-			                      json_pack("{s:s?,s:s,s:s,s:s}", "id", id, "file",
-			                                file, "check", check, "message", msg));
+			json_array_append_new(
+			    s->refusals, json_pack("{s:o,s:o,s:s,s:o}", "id", cli_json_text(id), "file",
+			                           cli_json_text(file), "check", check, "message",
+			                           cli_json_text(msg)));
 	}
 	return 0;
 }
@@ -79,9 +81,10 @@ static int on_update(const char *id, const svd_verdict *v, const char *why, void
 	s->items++;
 	if (!s->quiet)
 		fprintf(stderr, "%ssamvydav: %s: %s: skipped: %s\n", s->progress ? "\n" : "",
-		        s->bundle, id, why);
+		        cli_shown(s->bundle), cli_shown(id), cli_shown_msg(why));
 	if (s->json)
-		json_array_append_new(s->skips, json_pack("{s:s,s:s}", "id", id, "why", why));
+		json_array_append_new(s->skips, json_pack("{s:o,s:o}", "id", cli_json_text(id),
+		                                          "why", cli_json_text(why)));
 	return 0;
 }
 
@@ -90,12 +93,13 @@ static void on_damage(uint64_t offset, uint64_t length, const char *what, void *
 	istate *s = payload;
 
 	fprintf(stderr, "%ssamvydav: %s: damaged at byte %llu (%llu bytes): %s\n",
-	        s->progress ? "\n" : "", s->bundle, (unsigned long long)offset,
-	        (unsigned long long)length, what);
+	        s->progress ? "\n" : "", cli_shown(s->bundle), (unsigned long long)offset,
+	        (unsigned long long)length, cli_shown_msg(what));
 	if (s->json)
 		json_array_append_new(s->damage,
-		                      json_pack("{s:I,s:I,s:s}", "offset", (json_int_t)offset,
-		                                "length", (json_int_t)length, "what", what));
+		                      json_pack("{s:I,s:I,s:o}", "offset", (json_int_t)offset,
+		                                "length", (json_int_t)length, "what",
+		                                cli_json_text(what)));
 }
 
 static void on_progress(uint64_t items, uint64_t bytes, void *payload)
@@ -135,10 +139,10 @@ static int import_one(svd_archive *a, const char *bundle, istate *s)
 		const svd_txn_stats *ts = svd_txn_stats_get(txn);
 		if (s->json) {
 			int out = cli_print_json(json_pack(
-			    "{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O,"
+			    "{s:o,s:s,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O,"
 			    "s:O,s:b,s:I}",
-			    "bundle", bundle, "commit", commit, "mirror", st.mirror, "created",
-			    st.created, "declared", (json_int_t)st.declared, "read",
+			    "bundle", cli_json_text(bundle), "commit", commit, "mirror",
+			    cli_json_text(st.mirror), "created", cli_json_text(st.created), "declared", (json_int_t)st.declared, "read",
 			    (json_int_t)st.items, "added", (json_int_t)ts->added, "cosigned",
 			    (json_int_t)ts->cosigned, "unchanged", (json_int_t)ts->unchanged,
 			    "refused", (json_int_t)st.refused, "lost", (json_int_t)st.lost,
@@ -161,7 +165,7 @@ static int import_one(svd_archive *a, const char *bundle, istate *s)
 			        "%s: %s%zu items: %zu added, %zu co-signed, %zu already here, %zu "
 			        "refused, "
 			        "%zu lost to damage%s%s%s\n",
-			        bundle, st.sealed ? "sealed, " : "",
+			        cli_shown(bundle), st.sealed ? "sealed, " : "",
 			        st.declared ? st.declared : st.items, ts->added, ts->cosigned,
 			        ts->unchanged, st.refused, st.lost, skipped,
 			        *commit ? "; commit " : "", commit);

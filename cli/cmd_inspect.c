@@ -50,14 +50,15 @@ static int on_item(const svd_verdict *v, void *payload)
 		const char *keyid;
 		svd_sig_status st;
 		svd_verdict_sig(v, i, &keyid, &st);
-		json_array_append_new(sigs, json_pack("{s:s,s:s}", "keyid", keyid, "status",
+		json_array_append_new(sigs, json_pack("{s:o,s:s}", "keyid", cli_json_text(keyid),
+		                                      "status",
 		                                      st == SVD_SIG_VALID       ? "valid"
 		                                      : st == SVD_SIG_UNTRUSTED ? "untrusted"
 		                                      : st == SVD_SIG_UNCHECKED ? "unchecked"
 		                                                                : "invalid"));
 		if (used < sizeof(signers) - 24)
 			used += (size_t)snprintf(signers + used, sizeof(signers) - used, "%s%s%s",
-			                         i ? "," : "", keyid,
+			                         i ? "," : "", cli_shown(keyid),
 			                         st == SVD_SIG_VALID       ? ""
 			                         : st == SVD_SIG_UNTRUSTED ? "?"
 			                                                   : "!");
@@ -65,26 +66,27 @@ static int on_item(const svd_verdict *v, void *payload)
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;
 		svd_verdict_problem(v, i, &file, &check, &msg);
-		json_array_append_new(problems, json_pack("{s:s,s:s,s:s}", "file", file, "check",
-		                                          check, "message", msg));
+		json_array_append_new(problems,
+		                      json_pack("{s:o,s:s,s:o}", "file", cli_json_text(file), "check",
+		                                check, "message", cli_json_text(msg)));
 	}
 	if (s->json) {
 		json_array_append_new(
 		    s->items,
-		    json_pack("{s:s,s:s?,s:s?,s:s?,s:b,s:o,s:o}", "id", id, "title",
+		    json_pack("{s:o,s:s?,s:s?,s:s?,s:b,s:o,s:o}", "id", cli_json_text(id), "title",
 		              m ? svd_manifest_get(m, "title") : NULL, "lang",
 		              m ? svd_manifest_get(m, "lang") : NULL, "kind",
 		              m ? svd_kind_name(svd_manifest_kind(m)) : NULL, "ok",
 		              svd_verdict_ok(v), "signatures", sigs, "problems", problems));
 		return 0;
 	}
-	printf("%.12s  %-5s  %-10s  %-8s  %s\n", id, m ? svd_manifest_get(m, "lang") : "?",
-	       svd_verdict_ok(v) ? "ok" : "REFUSED", signers[0] ? signers : "-",
-	       m ? svd_manifest_get(m, "title") : "");
+	printf("%.12s  %-5s  %-10s  %-8s  %s\n", cli_shown(id),
+	       m ? cli_shown(svd_manifest_get(m, "lang")) : "?", svd_verdict_ok(v) ? "ok" : "REFUSED",
+	       signers[0] ? signers : "-", m ? cli_shown(svd_manifest_get(m, "title")) : "");
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;
 		svd_verdict_problem(v, i, &file, &check, &msg);
-		printf("              %s: %s: %s\n", file, check, msg);
+		printf("              %s: %s: %s\n", cli_shown(file), check, cli_shown_msg(msg));
 	}
 	json_decref(sigs);
 	json_decref(problems);
@@ -99,10 +101,12 @@ static int on_update(const char *id, const svd_verdict *v, const char *why, void
 	if (v)
 		return on_item(v, payload);
 	if (s->json) {
-		json_array_append_new(s->updates, json_pack("{s:s,s:s}", "id", id, "why", why));
+		json_array_append_new(s->updates, json_pack("{s:o,s:o}", "id", cli_json_text(id),
+		                                            "why", cli_json_text(why)));
 		return 0;
 	}
-	printf("%.12s  %-5s  %-10s  %-8s  %s\n", id, "-", "update", "-", why);
+	printf("%.12s  %-5s  %-10s  %-8s  %s\n", cli_shown(id), "-", "update", "-",
+	       cli_shown_msg(why));
 	return 0;
 }
 
@@ -188,8 +192,9 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 	code = error == SVD_ECORRUPT ? EXIT_REFUSED : EXIT_OK;
 	if (s.json) {
 		int out = cli_print_json(json_pack(
-		    "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O,s:O,s:b,s:I}", "bundle",
-		    argv[optind], "mirror", st.mirror, "created", st.created, "declared",
+		    "{s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O,s:O,s:b,s:I}", "bundle",
+		    cli_json_text(argv[optind]), "mirror", cli_json_text(st.mirror), "created",
+		    cli_json_text(st.created), "declared",
 		    (json_int_t)st.declared, "read", (json_int_t)st.items, "accepted",
 		    (json_int_t)st.accepted, "refused", (json_int_t)st.refused, "lost",
 		    (json_int_t)st.lost, "damaged_frames", (json_int_t)st.damaged, "index",
@@ -200,8 +205,9 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 	} else {
 		printf("%s: %sfrom mirror %s, written %s: %zu items declared, %zu read, %zu would "
 		       "be accepted, %zu refused, %zu lost to damage",
-		       argv[optind], st.sealed ? "sealed, " : "", st.mirror[0] ? st.mirror : "?",
-		       st.created[0] ? st.created : "?", st.declared, st.items, st.accepted,
+		       cli_shown(argv[optind]), st.sealed ? "sealed, " : "",
+		       st.mirror[0] ? cli_shown(st.mirror) : "?",
+		       st.created[0] ? cli_shown(st.created) : "?", st.declared, st.items, st.accepted,
 		       st.refused, st.lost);
 		if (st.updates)
 			printf("; of those read, %zu signature update%s (checked only by an "

@@ -80,6 +80,11 @@ const char *cli_shown(const char *s)
 	return cli_shown_as(s, s ? strlen(s) : 0, 0);
 }
 
+const char *cli_shown_msg(const char *s)
+{
+	return cli_shown_as(s, s ? strlen(s) : 0, SVD_TEXT_KEEP_BACKSLASH);
+}
+
 void *cli_json_text(const char *s)
 {
 	json_t *j;
@@ -187,11 +192,12 @@ void cli_damage(void *list, FILE *out, const char *lead, uint64_t offset, uint64
                 const char *what)
 {
 	if (list)
-		json_array_append_new(list, json_pack("{s:I,s:I,s:s}", "offset", (json_int_t)offset,
-		                                      "length", (json_int_t)length, "what", what));
+		json_array_append_new(list, json_pack("{s:I,s:I,s:o}", "offset", (json_int_t)offset,
+		                                      "length", (json_int_t)length, "what",
+		                                      cli_json_text(what)));
 	else
 		fprintf(out, "%sdamaged at byte %llu (%llu bytes): %s\n", lead,
-		        (unsigned long long)offset, (unsigned long long)length, what);
+		        (unsigned long long)offset, (unsigned long long)length, cli_shown_msg(what));
 }
 
 int cli_is_help(const char *arg)

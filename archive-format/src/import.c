@@ -24,6 +24,7 @@
 #include "samvydav/pause.h"
 #include "bundle_sink.h"
 #include "stage.h"
+#include "util.h"
 
 typedef struct importer {
 	svd_txn *txn;
@@ -121,6 +122,27 @@ static int on_item_drop(void *ctx, svd_bundle_drop why)
 }
 
 /*
+ * A line of the record: what, then the n fields, each after a tab (a space
+ * after "#"). Every field is escaped (SPEC.md, 13), so that a name from
+ * the bundle holds no tab or newline that would forge a field or a line;
+ * the last one, a message, keeps its backslashes (its names were escaped
+ * where it was made). A field that cannot be escaped for want of memory
+ * is "?".
+ */
+static void record_line(FILE *f, const char *what, const char *const *field, size_t n)
+{
+	size_t i;
+
+	fputs(what, f);
+	for (i = 0; i < n; i++) {
+		char *shown = svd_text_dup(field[i], i + 1 == n ? SVD_TEXT_KEEP_BACKSLASH : 0);
+		fprintf(f, "%c%s", what[0] == '#' ? ' ' : '\t', shown ? shown : "?");
+		free(shown);
+	}
+	fputc('\n', f);
+}
+
+/*
  * The record, opened when there is first something to say, so that a
  * clean import leaves no file behind. A record that cannot be made is
  * tried once: what it would hold is on the caller's callbacks (stderr) too.
@@ -130,7 +152,7 @@ static FILE *record_file(importer *im)
 	if (!im->record && im->record_path[0]) {
 		im->record = fopen(im->record_path, "w");
 		if (im->record)
-			fprintf(im->record, "# samvydav import of %s\n", im->path);
+			record_line(im->record, "# samvydav import of", &im->path, 1);
 		else
 			im->record_path[0] = '\0';
 	}
@@ -145,10 +167,10 @@ static int on_item_verdict(void *ctx, const svd_verdict *v)
 	if (svd_verdict_ok(v) || !record_file(im))
 		return 0;
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
-		const char *file, *check, *msg;
-		svd_verdict_problem(v, i, &file, &check, &msg);
-		fprintf(im->record, "refused\t%s\t%s\t%s\t%s\n",
-		        svd_verdict_id(v) ? svd_verdict_id(v) : "-", file, check, msg);
+		const char *line[4]; /* id, file, check, message */
+		line[0] = svd_verdict_id(v) ? svd_verdict_id(v) : "-";
+		svd_verdict_problem(v, i, &line[1], &line[2], &line[3]);
+		record_line(im->record, "refused", line, 4);
 	}
 	return 0;
 }
@@ -157,9 +179,13 @@ static void on_damage(void *ctx, uint64_t offset, uint64_t length, const char *w
 {
 	importer *im = ctx;
 
+	char at[24], len[24];
+	const char *line[] = {at, len, what};
+
+	snprintf(at, sizeof(at), "%llu", (unsigned long long)offset);
+	snprintf(len, sizeof(len), "%llu", (unsigned long long)length);
 	if (record_file(im))
-		fprintf(im->record, "damage\t%llu\t%llu\t%s\n", (unsigned long long)offset,
-		        (unsigned long long)length, what);
+		record_line(im->record, "damage", line, 3);
 }
 
 int svd_bundle_import(svd_txn *t, const char *path, const svd_bundle_cbs *cbs,

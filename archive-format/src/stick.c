@@ -73,22 +73,9 @@ typedef struct syncer {
  * string, so that a name from a stick can neither move a terminal's cursor
  * nor pass for another name. NULL when out of memory.
  */
-static char *escaped_as(const char *s, unsigned flags)
-{
-	size_t n = strlen(s), len = svd_text_escape(NULL, 0, s, n, flags);
-	char *out = len < SIZE_MAX ? malloc(len + 1) : NULL;
-
-	if (!out) {
-		svd_error_set(SVD_ERROR, "out of memory");
-		return NULL;
-	}
-	svd_text_escape(out, len + 1, s, n, flags);
-	return out;
-}
-
 static char *escaped(const char *s)
 {
-	return escaped_as(s, 0);
+	return svd_text_dup(s, 0);
 }
 
 /*
@@ -99,7 +86,7 @@ static char *last_message(void)
 {
 	const char *m = svd_error_last();
 
-	return escaped_as(*m ? m : "failed", SVD_TEXT_KEEP_BACKSLASH);
+	return svd_text_dup(*m ? m : "failed", SVD_TEXT_KEEP_BACKSLASH);
 }
 
 /* ----------------------------------------------------------------- events */

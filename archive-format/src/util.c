@@ -466,6 +466,19 @@ char *svd_text_json(const char *json)
 	return out;
 }
 
+char *svd_text_dup(const char *s, unsigned flags)
+{
+	size_t n = strlen(s), len = svd_text_escape(NULL, 0, s, n, flags);
+	char *out = len < SIZE_MAX ? malloc(len + 1) : NULL;
+
+	if (!out) {
+		svd_error_set(SVD_ERROR, "out of memory");
+		return NULL;
+	}
+	svd_text_escape(out, len + 1, s, n, flags);
+	return out;
+}
+
 const char *svd_text_shown(const char *s)
 {
 	static __thread char ring[SVD_SHOWN_RING][SVD_SHOWN_MAX];

@@ -64,6 +64,9 @@ int svd_utf8_valid(const char *s, size_t len);
  */
 long svd_utf8_control_at(const char *s, size_t len);
 
+/* svd_text_escape() of s in a new string (free()); NULL when out of memory. */
+char *svd_text_dup(const char *s, unsigned flags);
+
 /* Bytes of one svd_text_shown() result, and how many a thread has in turn. */
 #define SVD_SHOWN_MAX 1024
 #define SVD_SHOWN_RING 8
