@@ -41,23 +41,25 @@ static int on_commit(const svd_log_entry *e, void *payload)
 		s->left--;
 	if (s->rows) {
 		json_array_append_new(s->rows,
-		                      json_pack("{s:s,s:I,s:s}", "commit", e->commit, "time",
-		                                (json_int_t)e->time, "message", e->message));
+		                      json_pack("{s:s,s:I,s:o}", "commit", e->commit, "time",
+		                                (json_int_t)e->time, "message",
+		                                cli_json_text(e->message)));
 		return 0;
 	}
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	if (s->oneline) {
 		const char *nl = strchr(e->message, '\n');
-		printf("%.12s %.*s\n", e->commit,
-		       nl ? (int)(nl - e->message) : (int)strlen(e->message), e->message);
+		printf("%.12s %s\n", e->commit,
+		       cli_shown_as(e->message, nl ? (size_t)(nl - e->message) : strlen(e->message),
+		                    SVD_TEXT_KEEP_BACKSLASH));
 	} else {
 		const char *p = e->message;
 		printf("commit %s\nDate:  %s\n\n", e->commit, when);
 		while (*p) {
 			const char *nl = strchr(p, '\n');
 			int len = nl ? (int)(nl - p) : (int)strlen(p);
-			printf("    %.*s\n", len, p);
+			printf("    %s\n", cli_shown_as(p, (size_t)len, SVD_TEXT_KEEP_BACKSLASH));
 			p += len + (nl ? 1 : 0);
 		}
 		printf("\n");

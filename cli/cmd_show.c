@@ -62,27 +62,27 @@ static void print_text(const svd_verdict *v, const svd_view *view)
 		printf("kind      %s\n", svd_kind_name(svd_manifest_kind(m)));
 		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 			if (svd_manifest_get(m, fields[i]))
-				printf("%-9s %s\n", fields[i], svd_manifest_get(m, fields[i]));
+				printf("%-9s %s\n", fields[i], cli_shown(svd_manifest_get(m, fields[i])));
 		for (i = 0; i < svd_manifest_author_count(m); i++)
-			printf("author    %s\n", svd_manifest_author(m, i));
+			printf("author    %s\n", cli_shown(svd_manifest_author(m, i)));
 		for (i = 0; i < svd_manifest_tag_count(m); i++)
-			printf("tag       %s\n", svd_manifest_tag(m, i));
+			printf("tag       %s\n", cli_shown(svd_manifest_tag(m, i)));
 		if (svd_manifest_key(m))
 			printf("key       %s  %s\n", svd_pubkey_id(svd_manifest_key(m)),
-			       svd_manifest_get(m, "key"));
+			       cli_shown(svd_manifest_get(m, "key")));
 		if (svd_manifest_get(m, "outside"))
-			printf("outside   %s\n", svd_manifest_get(m, "outside"));
+			printf("outside   %s\n", cli_shown(svd_manifest_get(m, "outside")));
 		if (svd_manifest_item_count(m))
 			printf("items     %zu item ids, %s to %s\n", svd_manifest_item_count(m),
-			       svd_manifest_item_at(m, 0),
-			       svd_manifest_item_at(m, svd_manifest_item_count(m) - 1));
+			       cli_shown(svd_manifest_item_at(m, 0)),
+			       cli_shown(svd_manifest_item_at(m, svd_manifest_item_count(m) - 1)));
 		for (i = 0; i < svd_manifest_file_count(m); i++) {
 			const svd_manifest_file *f = svd_manifest_file_at(m, i);
 			char hex[65];
 			size_t k;
 			for (k = 0; k < 32; k++)
 				snprintf(hex + 2 * k, 3, "%02x", f->sha256[k]);
-			printf("file      %s  %llu bytes  sha256 %s\n", f->path,
+			printf("file      %s  %llu bytes  sha256 %s\n", cli_shown(f->path),
 			       (unsigned long long)f->size, hex);
 		}
 	}
@@ -90,7 +90,7 @@ static void print_text(const svd_verdict *v, const svd_view *view)
 		const char *keyid;
 		svd_sig_status st;
 		svd_verdict_sig(v, i, &keyid, &st);
-		printf("signature %s  %s\n", keyid,
+		printf("signature %s  %s\n", cli_shown(keyid),
 		       st == SVD_SIG_VALID       ? "valid, trusted key"
 		       : st == SVD_SIG_UNTRUSTED ? "valid, key not in the trust list"
 		       : st == SVD_SIG_UNCHECKED ? "key not known here (stored before keys "
@@ -100,7 +100,7 @@ static void print_text(const svd_verdict *v, const svd_view *view)
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;
 		svd_verdict_problem(v, i, &file, &check, &msg);
-		printf("problem   %s: %s: %s\n", file, check, msg);
+		printf("problem   %s: %s: %s\n", cli_shown(file), check, cli_shown_msg(msg));
 	}
 	printf("verdict   %s\n", svd_verdict_sound(v) && it && it->state != SVD_VIEW_REFUSED &&
 	                                 it->state != SVD_VIEW_REVOKED
@@ -110,9 +110,9 @@ static void print_text(const svd_verdict *v, const svd_view *view)
 		printf("superseded by %s\n", it->superseded_by);
 	if (it) {
 		cli_view_why(why, sizeof(why), view, it);
-		printf("shown     %s%s%s\n", it->state == SVD_VIEW_SHOWN ? "yes" : why,
+		printf("shown     %s%s%s\n", it->state == SVD_VIEW_SHOWN ? "yes" : cli_shown_msg(why),
 		       it->state == SVD_VIEW_SHOWN && why[0] ? ", " : "",
-		       it->state == SVD_VIEW_SHOWN ? why : "");
+		       it->state == SVD_VIEW_SHOWN ? cli_shown_msg(why) : "");
 		if (it->signers[0])
 			printf("counting  %s\n", it->signers);
 	}

@@ -99,18 +99,20 @@ static int on_item(const svd_verdict *v, void *payload)
 	for (i = 0; i < svd_verdict_dropped_count(v); i++) {
 		const char *file, *msg;
 		svd_verdict_dropped(v, i, &file, &msg);
-		fprintf(stderr, "samvydav: %s: %s: left out %s: %s: %s\n", s->bundle, id ? id : "-",
-		        file, svd_verdict_dropped_check(v, i), msg);
+		fprintf(stderr, "samvydav: %s: %s: left out %s: %s: %s\n", s->bundle,
+		        id ? cli_shown(id) : "-", cli_shown(file), svd_verdict_dropped_check(v, i),
+		        cli_shown_msg(msg));
 	}
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;
 		svd_verdict_problem(v, i, &file, &check, &msg);
-		fprintf(stderr, "samvydav: refused %s: %s: %s: %s: %s\n", s->bundle, id ? id : "-",
-		        file, check, msg);
+		fprintf(stderr, "samvydav: refused %s: %s: %s: %s: %s\n", s->bundle,
+		        id ? cli_shown(id) : "-", cli_shown(file), check, cli_shown_msg(msg));
 		if (s->json)
-			json_array_append_new(s->refusals,
-			                      json_pack("{s:s?,s:s,s:s,s:s}", "id", id, "file",
-			                                file, "check", check, "message", msg));
+			json_array_append_new(
+			    s->refusals, json_pack("{s:o,s:o,s:s,s:o}", "id", cli_json_text(id), "file",
+			                           cli_json_text(file), "check", check, "message",
+			                           cli_json_text(msg)));
 	}
 	return 0;
 }

@@ -41,10 +41,12 @@ static int on_item(const svd_verdict *v, void *payload)
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;
 		svd_verdict_problem(v, i, &file, &check, &msg);
-		fprintf(stderr, "samvydav: refused from peer %s: %s: %s: %s: %s\n", s->name,
-		        id ? id : "-", file, check, msg);
-		json_array_append_new(s->refusals, json_pack("{s:s?,s:s,s:s,s:s}", "id", id, "file",
-		                                             file, "check", check, "message", msg));
+		fprintf(stderr, "samvydav: refused from peer %s: %s: %s: %s: %s\n", cli_shown(s->name),
+		        id ? cli_shown(id) : "-", cli_shown(file), check, cli_shown_msg(msg));
+		json_array_append_new(s->refusals,
+		                      json_pack("{s:o,s:o,s:s,s:o}", "id", cli_json_text(id), "file",
+		                                cli_json_text(file), "check", check, "message",
+		                                cli_json_text(msg)));
 	}
 	return 0;
 }
@@ -113,9 +115,9 @@ int cmd_sync(int argc, char **argv, cli_ctx *ctx)
 		if (st.rewritten)
 			printf("peer %s: its main no longer holds the history it sent before (the "
 			       "peer rewrote it); only its items are ever taken\n",
-			       s.name);
+			       cli_shown(s.name));
 		printf("peer %s: %zu new or changed items, %zu taken, %zu refused; commit %s\n",
-		       s.name, st.seen, st.accepted, st.refused, commit[0] ? commit : "(none)");
+		       cli_shown(s.name), st.seen, st.accepted, st.refused, commit[0] ? commit : "(none)");
 	}
 cleanup:
 	json_decref(s.refusals);

@@ -421,8 +421,9 @@ void cli_print_refusal(const svd_verdict *v)
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;
 		svd_verdict_problem(v, i, &file, &check, &msg);
-		fprintf(stderr, "samvydav: refused %s%s%s: %s%s%s: %s\n", src ? src : "",
-		        src && id ? ": " : "", id ? id : "", file, *file ? ": " : "", check, msg);
+		fprintf(stderr, "samvydav: refused %s%s%s: %s%s%s: %s\n", src ? cli_shown(src) : "",
+		        src && id ? ": " : "", id ? cli_shown(id) : "", cli_shown(file),
+		        *file ? ": " : "", check, cli_shown_msg(msg));
 	}
 }
 
