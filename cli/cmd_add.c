@@ -118,11 +118,12 @@ static int on_item(const svd_verdict *v, void *payload)
 			const char *file, *check, *msg;
 			svd_verdict_problem(v, i, &file, &check, &msg);
 			fprintf(stderr, "samvydav: refused %s%s%s: %s%s%s: %s\n",
-			        src ? cli_shown(src) : "", src && id ? ": " : "", id ? cli_shown(id) : "",
-			        cli_shown(file), *file ? ": " : "", check, cli_shown_msg(msg));
-			json_array_append_new(problems,
-			                      json_pack("{s:o,s:s,s:o}", "file", cli_json_text(file),
-			                                "check", check, "message", cli_json_text(msg)));
+			        src ? cli_shown(src) : "", src && id ? ": " : "",
+			        id ? cli_shown(id) : "", cli_shown(file), *file ? ": " : "", check,
+			        cli_shown_msg(msg));
+			json_array_append_new(
+			    problems, json_pack("{s:o,s:s,s:o}", "file", cli_json_text(file),
+			                        "check", check, "message", cli_json_text(msg)));
 		}
 		if (r->json)
 			json_array_append_new(r->refused,

@@ -53,8 +53,8 @@ static int on_item(const svd_verdict *v, void *payload)
 		const char *file, *msg;
 		svd_verdict_dropped(v, i, &file, &msg);
 		fprintf(stderr, "%ssamvydav: %s: %s: left out %s: %s: %s\n",
-		        s->progress ? "\n" : "", cli_shown(s->bundle), cli_shown(id), cli_shown(file),
-		        svd_verdict_dropped_check(v, i), cli_shown_msg(msg));
+		        s->progress ? "\n" : "", cli_shown(s->bundle), cli_shown(id),
+		        cli_shown(file), svd_verdict_dropped_check(v, i), cli_shown_msg(msg));
 	}
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;
@@ -64,9 +64,9 @@ static int on_item(const svd_verdict *v, void *payload)
 		        cli_shown_msg(msg));
 		if (s->json)
 			json_array_append_new(
-			    s->refusals, json_pack("{s:o,s:o,s:s,s:o}", "id", cli_json_text(id), "file",
-			                           cli_json_text(file), "check", check, "message",
-			                           cli_json_text(msg)));
+			    s->refusals, json_pack("{s:o,s:o,s:s,s:o}", "id", cli_json_text(id),
+			                           "file", cli_json_text(file), "check", check,
+			                           "message", cli_json_text(msg)));
 	}
 	return 0;
 }
@@ -96,10 +96,9 @@ static void on_damage(uint64_t offset, uint64_t length, const char *what, void *
 	        s->progress ? "\n" : "", cli_shown(s->bundle), (unsigned long long)offset,
 	        (unsigned long long)length, cli_shown_msg(what));
 	if (s->json)
-		json_array_append_new(s->damage,
-		                      json_pack("{s:I,s:I,s:o}", "offset", (json_int_t)offset,
-		                                "length", (json_int_t)length, "what",
-		                                cli_json_text(what)));
+		json_array_append_new(
+		    s->damage, json_pack("{s:I,s:I,s:o}", "offset", (json_int_t)offset, "length",
+		                         (json_int_t)length, "what", cli_json_text(what)));
 }
 
 static void on_progress(uint64_t items, uint64_t bytes, void *payload)
@@ -142,11 +141,12 @@ static int import_one(svd_archive *a, const char *bundle, istate *s)
 			    "{s:o,s:s,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O,"
 			    "s:O,s:b,s:I}",
 			    "bundle", cli_json_text(bundle), "commit", commit, "mirror",
-			    cli_json_text(st.mirror), "created", cli_json_text(st.created), "declared", (json_int_t)st.declared, "read",
-			    (json_int_t)st.items, "added", (json_int_t)ts->added, "cosigned",
-			    (json_int_t)ts->cosigned, "unchanged", (json_int_t)ts->unchanged,
-			    "refused", (json_int_t)st.refused, "lost", (json_int_t)st.lost,
-			    "updates", (json_int_t)st.updates, "skipped", (json_int_t)st.skipped,
+			    cli_json_text(st.mirror), "created", cli_json_text(st.created),
+			    "declared", (json_int_t)st.declared, "read", (json_int_t)st.items,
+			    "added", (json_int_t)ts->added, "cosigned", (json_int_t)ts->cosigned,
+			    "unchanged", (json_int_t)ts->unchanged, "refused",
+			    (json_int_t)st.refused, "lost", (json_int_t)st.lost, "updates",
+			    (json_int_t)st.updates, "skipped", (json_int_t)st.skipped,
 			    "damaged_frames", (json_int_t)st.damaged, "index", st.has_index,
 			    "refusals", s->refusals, "damage", s->damage, "skips", s->skips,
 			    "sealed", st.sealed, "damaged_chunks", (json_int_t)st.chunks_damaged));

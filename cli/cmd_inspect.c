@@ -67,8 +67,8 @@ static int on_item(const svd_verdict *v, void *payload)
 		const char *file, *check, *msg;
 		svd_verdict_problem(v, i, &file, &check, &msg);
 		json_array_append_new(problems,
-		                      json_pack("{s:o,s:s,s:o}", "file", cli_json_text(file), "check",
-		                                check, "message", cli_json_text(msg)));
+		                      json_pack("{s:o,s:s,s:o}", "file", cli_json_text(file),
+		                                "check", check, "message", cli_json_text(msg)));
 	}
 	if (s->json) {
 		json_array_append_new(
@@ -81,8 +81,9 @@ static int on_item(const svd_verdict *v, void *payload)
 		return 0;
 	}
 	printf("%.12s  %-5s  %-10s  %-8s  %s\n", cli_shown(id),
-	       m ? cli_shown(svd_manifest_get(m, "lang")) : "?", svd_verdict_ok(v) ? "ok" : "REFUSED",
-	       signers[0] ? signers : "-", m ? cli_shown(svd_manifest_get(m, "title")) : "");
+	       m ? cli_shown(svd_manifest_get(m, "lang")) : "?",
+	       svd_verdict_ok(v) ? "ok" : "REFUSED", signers[0] ? signers : "-",
+	       m ? cli_shown(svd_manifest_get(m, "title")) : "");
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;
 		svd_verdict_problem(v, i, &file, &check, &msg);
@@ -194,12 +195,12 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 		int out = cli_print_json(json_pack(
 		    "{s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O,s:O,s:b,s:I}", "bundle",
 		    cli_json_text(argv[optind]), "mirror", cli_json_text(st.mirror), "created",
-		    cli_json_text(st.created), "declared",
-		    (json_int_t)st.declared, "read", (json_int_t)st.items, "accepted",
-		    (json_int_t)st.accepted, "refused", (json_int_t)st.refused, "lost",
-		    (json_int_t)st.lost, "damaged_frames", (json_int_t)st.damaged, "index",
-		    st.has_index, "items", s.items, "damage", s.damage, "updates", s.updates,
-		    "sealed", st.sealed, "damaged_chunks", (json_int_t)st.chunks_damaged));
+		    cli_json_text(st.created), "declared", (json_int_t)st.declared, "read",
+		    (json_int_t)st.items, "accepted", (json_int_t)st.accepted, "refused",
+		    (json_int_t)st.refused, "lost", (json_int_t)st.lost, "damaged_frames",
+		    (json_int_t)st.damaged, "index", st.has_index, "items", s.items, "damage",
+		    s.damage, "updates", s.updates, "sealed", st.sealed, "damaged_chunks",
+		    (json_int_t)st.chunks_damaged));
 		if (out != EXIT_OK)
 			code = out;
 	} else {
@@ -207,8 +208,8 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 		       "be accepted, %zu refused, %zu lost to damage",
 		       cli_shown(argv[optind]), st.sealed ? "sealed, " : "",
 		       st.mirror[0] ? cli_shown(st.mirror) : "?",
-		       st.created[0] ? cli_shown(st.created) : "?", st.declared, st.items, st.accepted,
-		       st.refused, st.lost);
+		       st.created[0] ? cli_shown(st.created) : "?", st.declared, st.items,
+		       st.accepted, st.refused, st.lost);
 		if (st.updates)
 			printf("; of those read, %zu signature update%s (checked only by an "
 			       "import into an archive that holds the item)",

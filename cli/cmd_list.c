@@ -162,7 +162,8 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx)
 		}
 		cli_view_why(why, sizeof(why), v, it);
 		printf("%.12s  %-10.10s  %-5s  %-10s  %s%s%s%s\n", it->id, cli_shown(it->date),
-		       cli_shown(it->lang), it->title[0] || it->lang[0] ? svd_kind_name(it->kind) : "?",
+		       cli_shown(it->lang),
+		       it->title[0] || it->lang[0] ? svd_kind_name(it->kind) : "?",
 		       cli_shown(it->title), why[0] ? "  (" : "", cli_shown_msg(why),
 		       why[0] ? ")" : "");
 	}

@@ -40,10 +40,9 @@ static int on_commit(const svd_log_entry *e, void *payload)
 	if (s->left > 0)
 		s->left--;
 	if (s->rows) {
-		json_array_append_new(s->rows,
-		                      json_pack("{s:s,s:I,s:o}", "commit", e->commit, "time",
-		                                (json_int_t)e->time, "message",
-		                                cli_json_text(e->message)));
+		json_array_append_new(s->rows, json_pack("{s:s,s:I,s:o}", "commit", e->commit,
+		                                         "time", (json_int_t)e->time, "message",
+		                                         cli_json_text(e->message)));
 		return 0;
 	}
 	gmtime_r(&t, &tm);

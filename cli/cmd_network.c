@@ -260,8 +260,7 @@ static int remove_mirror(int argc, char **argv, cli_ctx *ctx)
 	svd_archive_free(a);
 	if (error < 0)
 		return cli_fail(error);
-	printf("Removed mirror %s: what it sealed no longer opens here\n",
-	       cli_shown(argv[1]));
+	printf("Removed mirror %s: what it sealed no longer opens here\n", cli_shown(argv[1]));
 	return EXIT_OK;
 }
 

@@ -62,7 +62,8 @@ static void print_text(const svd_verdict *v, const svd_view *view)
 		printf("kind      %s\n", svd_kind_name(svd_manifest_kind(m)));
 		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 			if (svd_manifest_get(m, fields[i]))
-				printf("%-9s %s\n", fields[i], cli_shown(svd_manifest_get(m, fields[i])));
+				printf("%-9s %s\n", fields[i],
+				       cli_shown(svd_manifest_get(m, fields[i])));
 		for (i = 0; i < svd_manifest_author_count(m); i++)
 			printf("author    %s\n", cli_shown(svd_manifest_author(m, i)));
 		for (i = 0; i < svd_manifest_tag_count(m); i++)
@@ -110,7 +111,8 @@ static void print_text(const svd_verdict *v, const svd_view *view)
 		printf("superseded by %s\n", it->superseded_by);
 	if (it) {
 		cli_view_why(why, sizeof(why), view, it);
-		printf("shown     %s%s%s\n", it->state == SVD_VIEW_SHOWN ? "yes" : cli_shown_msg(why),
+		printf("shown     %s%s%s\n",
+		       it->state == SVD_VIEW_SHOWN ? "yes" : cli_shown_msg(why),
 		       it->state == SVD_VIEW_SHOWN && why[0] ? ", " : "",
 		       it->state == SVD_VIEW_SHOWN ? cli_shown_msg(why) : "");
 		if (it->signers[0])

@@ -110,9 +110,9 @@ static int on_item(const svd_verdict *v, void *payload)
 		        id ? cli_shown(id) : "-", cli_shown(file), check, cli_shown_msg(msg));
 		if (s->json)
 			json_array_append_new(
-			    s->refusals, json_pack("{s:o,s:o,s:s,s:o}", "id", cli_json_text(id), "file",
-			                           cli_json_text(file), "check", check, "message",
-			                           cli_json_text(msg)));
+			    s->refusals, json_pack("{s:o,s:o,s:s,s:o}", "id", cli_json_text(id),
+			                           "file", cli_json_text(file), "check", check,
+			                           "message", cli_json_text(msg)));
 	}
 	return 0;
 }

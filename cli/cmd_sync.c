@@ -41,12 +41,13 @@ static int on_item(const svd_verdict *v, void *payload)
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;
 		svd_verdict_problem(v, i, &file, &check, &msg);
-		fprintf(stderr, "samvydav: refused from peer %s: %s: %s: %s: %s\n", cli_shown(s->name),
-		        id ? cli_shown(id) : "-", cli_shown(file), check, cli_shown_msg(msg));
+		fprintf(stderr, "samvydav: refused from peer %s: %s: %s: %s: %s\n",
+		        cli_shown(s->name), id ? cli_shown(id) : "-", cli_shown(file), check,
+		        cli_shown_msg(msg));
 		json_array_append_new(s->refusals,
-		                      json_pack("{s:o,s:o,s:s,s:o}", "id", cli_json_text(id), "file",
-		                                cli_json_text(file), "check", check, "message",
-		                                cli_json_text(msg)));
+		                      json_pack("{s:o,s:o,s:s,s:o}", "id", cli_json_text(id),
+		                                "file", cli_json_text(file), "check", check,
+		                                "message", cli_json_text(msg)));
 	}
 	return 0;
 }
@@ -117,7 +118,8 @@ int cmd_sync(int argc, char **argv, cli_ctx *ctx)
 			       "peer rewrote it); only its items are ever taken\n",
 			       cli_shown(s.name));
 		printf("peer %s: %zu new or changed items, %zu taken, %zu refused; commit %s\n",
-		       cli_shown(s.name), st.seen, st.accepted, st.refused, commit[0] ? commit : "(none)");
+		       cli_shown(s.name), st.seen, st.accepted, st.refused,
+		       commit[0] ? commit : "(none)");
 	}
 cleanup:
 	json_decref(s.refusals);

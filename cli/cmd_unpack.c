@@ -62,11 +62,11 @@ static int on_item(const svd_verdict *v, void *payload)
 		const char *file, *check, *msg;
 		svd_verdict_problem(v, i, &file, &check, &msg);
 		if (s->json)
-			json_array_append_new(s->refused,
-			                      json_pack("{s:o,s:o,s:s,s:o,s:o}", "id", cli_json_text(id),
-			                                "file", cli_json_text(file), "check", check,
-			                                "message", cli_json_text(msg), "source",
-			                                cli_json_text(svd_verdict_source(v))));
+			json_array_append_new(
+			    s->refused, json_pack("{s:o,s:o,s:s,s:o,s:o}", "id", cli_json_text(id),
+			                          "file", cli_json_text(file), "check", check,
+			                          "message", cli_json_text(msg), "source",
+			                          cli_json_text(svd_verdict_source(v))));
 		else
 			fprintf(stderr, "%srefused: %s: %s: %s: %s\n", s->progress ? "\n" : "",
 			        cli_shown(id), cli_shown(file), check, cli_shown_msg(msg));

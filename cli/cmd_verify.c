@@ -85,11 +85,11 @@ static int on_item(const svd_verdict *v, void *payload)
 			const char *file, *check, *msg;
 			svd_verdict_problem(v, i, &file, &check, &msg);
 			if (!s->json)
-				printf("%s: %s: %s: %s\n", cli_shown(svd_verdict_id(v)), cli_shown(file),
-				       check, cli_shown_msg(msg));
-			json_array_append_new(problems,
-			                      json_pack("{s:o,s:s,s:o}", "file", cli_json_text(file),
-			                                "check", check, "message", cli_json_text(msg)));
+				printf("%s: %s: %s: %s\n", cli_shown(svd_verdict_id(v)),
+				       cli_shown(file), check, cli_shown_msg(msg));
+			json_array_append_new(
+			    problems, json_pack("{s:o,s:s,s:o}", "file", cli_json_text(file),
+			                        "check", check, "message", cli_json_text(msg)));
 		}
 		if (s->json)
 			json_array_append_new(

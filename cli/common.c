@@ -197,7 +197,8 @@ void cli_damage(void *list, FILE *out, const char *lead, uint64_t offset, uint64
 		                                      cli_json_text(what)));
 	else
 		fprintf(out, "%sdamaged at byte %llu (%llu bytes): %s\n", lead,
-		        (unsigned long long)offset, (unsigned long long)length, cli_shown_msg(what));
+		        (unsigned long long)offset, (unsigned long long)length,
+		        cli_shown_msg(what));
 }
 
 int cli_is_help(const char *arg)

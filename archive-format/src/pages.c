@@ -24,6 +24,21 @@ static void html(svd_buf *b, const char *s)
 		svd_buf_html(b, s, strlen(s));
 }
 
+/*
+ * Text from outside as an element's content: isolated in <bdi>, so that
+ * its direction (right-to-left or not) stays inside and neither turns the
+ * text around it nor is turned by it (SPEC.md, 13); the controls that
+ * could do more are gone already (svd_buf_html()).
+ */
+static void text(svd_buf *b, const char *s)
+{
+	if (!s)
+		return;
+	svd_buf_puts(b, "<bdi>");
+	html(b, s);
+	svd_buf_puts(b, "</bdi>");
+}
+
 /* Pages. */
 
 static void page_head(svd_buf *b, const char *lang, const char *title, const char *up)
@@ -95,7 +110,7 @@ static void facet(svd_buf *b, const svd_catalog *c, const char *sel, const char 
 			j++;
 		svd_buf_puts(b, "<option value=\"");
 		html(b, v[i]);
-		svd_buf_puts(b, "\">");
+		svd_buf_puts(b, "\" dir=\"auto\">");
 		html(b, v[i]);
 		svd_buf_printf(b, " (%zu)</option>\n", j - i);
 		i = j;
@@ -111,7 +126,7 @@ static void authors(svd_buf *b, const svd_manifest *m)
 	for (i = 0; i < svd_manifest_author_count(m); i++) {
 		if (i)
 			svd_buf_puts(b, ", ");
-		html(b, svd_manifest_author(m, i));
+		text(b, svd_manifest_author(m, i));
 	}
 }
 
@@ -167,13 +182,13 @@ int svd_render_index(svd_buf *b, const svd_catalog *c)
 		    it->year, it->date, it->id);
 		html(b, lang);
 		svd_buf_puts(b, "\">");
-		html(b, title && *title ? title : it->id);
+		text(b, title && *title ? title : it->id);
 		svd_buf_puts(b, "</a></td><td>");
 		authors(b, it->m);
 		svd_buf_puts(b, "</td><td>");
-		html(b, lang);
+		text(b, lang);
 		svd_buf_printf(b, "</td><td>%s</td><td>", kind);
-		html(b, region);
+		text(b, region);
 		svd_buf_puts(b, "</td></tr>\n");
 	}
 	svd_buf_puts(b, "</tbody>\n</table>\n<footer>\n<p>Made by samvydav " SVD_VERSION
@@ -241,7 +256,7 @@ static void attachments(svd_buf *b, const citem *it)
 		svd_buf_puts(b, "<figcaption><a href=\"");
 		file_href(b, it, f->path);
 		svd_buf_puts(b, "\">");
-		html(b, f->path);
+		text(b, f->path);
 		svd_buf_printf(b, "</a> (%llu bytes)</figcaption>\n</figure>\n",
 		               (unsigned long long)f->size);
 	}
@@ -469,13 +484,13 @@ static void verdict_block(svd_buf *b, const citem *it, const svd_verdict *v,
 			if (v) {
 				const char *file, *check, *msg;
 				svd_verdict_problem(v, i, &file, &check, &msg);
-				html(b, file);
+				text(b, file);
 				svd_buf_puts(b, ": ");
 				html(b, check);
 				svd_buf_puts(b, ": ");
-				html(b, msg);
+				text(b, msg);
 			} else {
-				html(b, it->problems[i]);
+				text(b, it->problems[i]);
 			}
 			svd_buf_puts(b, "</li>\n");
 		}
@@ -506,7 +521,7 @@ static void verdict_block(svd_buf *b, const citem *it, const svd_verdict *v,
 				    it->id, it->id, keyid, keyid);
 			} else {
 				svd_buf_puts(b, "<code>");
-				html(b, keyid);
+				text(b, keyid);
 				svd_buf_puts(b, "</code>");
 			}
 			svd_buf_printf(b, ": %s</li>\n", sig_words(st));
@@ -518,7 +533,7 @@ static void verdict_block(svd_buf *b, const citem *it, const svd_verdict *v,
 		    b, "<p>Signature files left out because they did not verify:</p>\n<ul>\n");
 		for (i = 0; i < it->ndropped; i++) {
 			svd_buf_puts(b, "<li>");
-			html(b, it->dropped[i]);
+			text(b, it->dropped[i]);
 			svd_buf_puts(b, "</li>\n");
 		}
 		svd_buf_puts(b, "</ul>\n");
@@ -545,7 +560,7 @@ static void item_link(svd_buf *b, const svd_catalog *c, const char *id)
 		svd_buf_printf(b, "<a href=\"%s.html\" lang=\"", id);
 		html(b, svd_manifest_get(c->v[t].m, "lang"));
 		svd_buf_puts(b, "\">");
-		html(b, title && *title ? title : id);
+		text(b, title && *title ? title : id);
 		svd_buf_printf(b, "</a> (%s)", c->v[t].date);
 		return;
 	}
@@ -590,7 +605,7 @@ static void meta_row(svd_buf *b, const char *name, const char *value)
 	if (!value)
 		return;
 	svd_buf_printf(b, "<dt>%s</dt><dd>", name);
-	html(b, value);
+	text(b, value);
 	svd_buf_puts(b, "</dd>\n");
 }
 
@@ -611,7 +626,7 @@ int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd
 	page_head(b, lang, title && *title ? title : it->id, "../");
 	svd_buf_puts(b, "</head>\n<body class=\"item\">\n<nav><a href=\"../index.html\">"
 	                "&larr; All items</a></nav>\n<article>\n<h1>");
-	html(b, title && *title ? title : it->id);
+	text(b, title && *title ? title : it->id);
 	svd_buf_puts(b, "</h1>\n<dl class=\"meta\">\n");
 	if (svd_manifest_author_count(it->m)) {
 		svd_buf_puts(b, "<dt>Authors</dt><dd>");
@@ -627,7 +642,7 @@ int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd
 		svd_buf_puts(b, "<dt>Source</dt><dd><a rel=\"noreferrer noopener\" href=\"");
 		html(b, source);
 		svd_buf_puts(b, "\">");
-		html(b, source);
+		text(b, source);
 		svd_buf_puts(b, "</a></dd>\n");
 	}
 	if (svd_manifest_tag_count(it->m)) {
@@ -635,7 +650,7 @@ int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd
 		for (i = 0; i < svd_manifest_tag_count(it->m); i++) {
 			if (i)
 				svd_buf_puts(b, ", ");
-			html(b, svd_manifest_tag(it->m, i));
+			text(b, svd_manifest_tag(it->m, i));
 		}
 		svd_buf_puts(b, "</dd>\n");
 	}

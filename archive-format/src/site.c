@@ -405,7 +405,7 @@ static int render_json(svd_buf *out, const svd_view *v)
 {
 	json_t *arr = json_array();
 	size_t i;
-	char *s = NULL;
+	char *s = NULL, *dumped = NULL;
 	int error = 0;
 
 	if (!arr)
@@ -420,12 +420,14 @@ static int render_json(svd_buf *out, const svd_view *v)
 			goto cleanup;
 		}
 	}
-	if (!(s = json_dumps(arr, JSON_COMPACT))) {
+	/* titles with their bidirectional controls as \u escapes (SPEC.md, 13) */
+	if (!(dumped = json_dumps(arr, JSON_COMPACT)) || !(s = svd_text_json(dumped))) {
 		error = svd_error_set(SVD_ERROR, "out of memory writing the item list");
 		goto cleanup;
 	}
 	error = svd_buf_put(out, s, strlen(s));
 cleanup:
+	free(dumped);
 	free(s);
 	json_decref(arr);
 	return error;

@@ -86,6 +86,39 @@ static char *render_index(const svd_catalog *c)
 	return b.data;
 }
 
+/*
+ * A title and an author with bidirectional controls (SPEC.md, 13): in the
+ * page and the index each is isolated in <bdi>, and no override, embedding
+ * or isolate is there raw (nor as a character reference, which acts too).
+ */
+static void test_bidi_text(void **state)
+{
+	svd_manifest *m = manifest("invoice \xe2\x80\xaegpj.exe", "uk", "2022-11-25",
+	                           "\xe2\x81\xa7" "Ann\xe2\x80\xab", "article", NULL, NULL);
+	svd_catalog *c = NULL;
+	char *page, *index;
+
+	(void)state;
+	assert_int_equal(svd_catalog_new(&c), 0);
+	assert_int_equal(svd_catalog_add_manifest(c, m, "Text.\n", 6), 0);
+	assert_int_equal(svd_catalog_finish(c), 0);
+	page = render_page(c, svd_manifest_id(m), NULL, "Text.\n");
+	index = render_index(c);
+	assert_non_null(strstr(page, "<h1><bdi>invoice \xef\xbf\xbdgpj.exe</bdi></h1>"));
+	assert_non_null(strstr(index, "<bdi>invoice \xef\xbf\xbdgpj.exe</bdi></a>"));
+	assert_non_null(strstr(index, "<bdi>\xef\xbf\xbd"
+	                              "Ann\xef\xbf\xbd</bdi>"));
+	assert_null(strstr(page, "\xe2\x80\xae"));
+	assert_null(strstr(index, "\xe2\x80\xae"));
+	assert_null(strstr(index, "\xe2\x81\xa7"));
+	assert_null(strstr(index, "&#x202"));
+	assert_null(strstr(page, "&#x202"));
+	free(page);
+	free(index);
+	svd_catalog_free(c);
+	svd_manifest_free(m);
+}
+
 static void test_hostile_text(void **state)
 {
 	svd_manifest *m =
@@ -101,10 +134,10 @@ static void test_hostile_text(void **state)
 	index = render_index(c);
 
 	/* the title and author as text, in the page and in the index */
-	assert_non_null(strstr(page, "<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>"));
+	assert_non_null(strstr(page, "<h1><bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi></h1>"));
 	assert_non_null(strstr(page, "<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>"));
 	assert_non_null(strstr(page, "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
-	assert_non_null(strstr(index, "&lt;script&gt;alert(1)&lt;/script&gt;</a>"));
+	assert_non_null(strstr(index, "&lt;script&gt;alert(1)&lt;/script&gt;</bdi></a>"));
 	assert_non_null(strstr(index, "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
 	/* nothing of the body's markup survives: no script, no handler, no javascript: */
 	assert_null(strstr(page, "<script"));
@@ -127,7 +160,7 @@ static void test_hostile_text(void **state)
 	assert_non_null(strstr(page, "<html lang=\"uk\">"));
 	assert_non_null(strstr(page, "<h1>Заголовок</h1>"));
 	assert_non_null(strstr(index, "<html lang=\"mul\">"));
-	assert_non_null(strstr(index, " lang=\"uk\">&lt;script"));
+	assert_non_null(strstr(index, " lang=\"uk\"><bdi>&lt;script"));
 	assert_non_null(strstr(page, "Not checked"));
 	free(page);
 	free(index);
@@ -320,8 +353,9 @@ static void test_relations(void **state)
 	assert_null(strstr(index, "Withdrawn"));
 	snprintf(want, sizeof(want), "<tr data-n=\"1\" data-id=\"%s\"", svd_manifest_id(fix));
 	assert_non_null(strstr(index, want));
-	assert_non_null(strstr(index, "<option value=\"correction\">correction (1)</option>"));
-	assert_non_null(strstr(index, "<option value=\"2022\">2022 (3)</option>"));
+	assert_non_null(
+	    strstr(index, "<option value=\"correction\" dir=\"auto\">correction (1)</option>"));
+	assert_non_null(strstr(index, "<option value=\"2022\" dir=\"auto\">2022 (3)</option>"));
 	assert_null(strstr(index, "value=\"fr\""));
 	free(index);
 
@@ -556,12 +590,13 @@ static void test_assets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hostile_text),  cmocka_unit_test(test_verdict),
-	    cmocka_unit_test(test_relations),     cmocka_unit_test(test_fold_cases),
-	    cmocka_unit_test(test_fold_js),       cmocka_unit_test(test_tokens),
-	    cmocka_unit_test(test_shards),        cmocka_unit_test(test_search_data),
-	    cmocka_unit_test(test_library_paths), cmocka_unit_test(test_buf_cap),
-	    cmocka_unit_test(test_assets),        cmocka_unit_test(test_title_once),
+	    cmocka_unit_test(test_hostile_text), cmocka_unit_test(test_bidi_text),
+	    cmocka_unit_test(test_verdict),      cmocka_unit_test(test_relations),
+	    cmocka_unit_test(test_fold_cases),   cmocka_unit_test(test_fold_js),
+	    cmocka_unit_test(test_tokens),       cmocka_unit_test(test_shards),
+	    cmocka_unit_test(test_search_data),  cmocka_unit_test(test_library_paths),
+	    cmocka_unit_test(test_buf_cap),      cmocka_unit_test(test_assets),
+	    cmocka_unit_test(test_title_once),
 	};
 
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
