@@ -241,17 +241,23 @@ static int write_tree(git_oid *out, svd_packw *pw, svd_tree_entry *entries, size
 	return error;
 }
 
-/* The first max bytes of s, cut at a character boundary (s is valid UTF-8). */
+/* The first max bytes of s, cut at a character boundary (s is valid UTF-8), escaped. */
 static char *utf8_prefix(const char *s, size_t max)
 {
 	size_t len = strlen(s);
+	char *cut, *shown;
 
 	if (len > max) {
 		len = max;
 		while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
 			len--;
 	}
-	return strndup(s, len);
+	/* a title from outside, escaped in the commit message (SPEC.md, 13) */
+	if (!(cut = strndup(s, len)))
+		return NULL;
+	shown = svd_text_dup(cut, 0);
+	free(cut);
+	return shown;
 }
 
 /* Remember a staged item's signature files (copies; they may borrow from a git tree). */
