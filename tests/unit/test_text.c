@@ -197,6 +197,24 @@ static void test_random(void **state)
 	}
 }
 
+/* The message form: escaped, cut to SVD_SHOWN_MAX with "...", SVD_SHOWN_RING at once. */
+static void test_shown(void **state)
+{
+	char long_name[3000];
+	const char *a, *b, *cut;
+
+	(void)state;
+	memset(long_name, '\x1b', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	a = svd_text_shown("a\x1b\\");
+	b = svd_text_shown("\xe2\x80\xae");
+	cut = svd_text_shown(long_name);
+	assert_string_equal(a, "a\\x1b\\\\");
+	assert_string_equal(b, "\\u202E");
+	assert_true(strlen(cut) < SVD_SHOWN_MAX);
+	assert_string_equal(cut + strlen(cut) - 7, "\\x1b...");
+}
+
 static void test_json(void **state)
 {
 	char *s;
@@ -227,7 +245,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_known), cmocka_unit_test(test_bidi_set),
 	    cmocka_unit_test(test_cut),   cmocka_unit_test(test_random),
-	    cmocka_unit_test(test_json),  cmocka_unit_test(test_html),
+	    cmocka_unit_test(test_shown), cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_html),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
