@@ -27,7 +27,7 @@ packages=(
 	# the build: a C compiler, cmake, and the libraries of docs/architecture.md
 	gcc libc6-dev make cmake pkg-config
 	libgit2-dev libsodium-dev libjansson-dev libarchive-dev libzstd-dev libmicrohttpd-dev
-	libcmark-dev
+	libcmark-dev libutf8proc-dev
 	# scripts/run.sh turns the sample corpus into items with python3
 	python3
 )

@@ -335,6 +335,7 @@ static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v,
 		return error;
 	it = &c->v[c->n];
 	memset(it, 0, sizeof(*it));
+	it->links = c->links;
 	bytes = (const uint8_t *)svd_manifest_bytes(m, &len);
 	if ((error = svd_manifest_parse(&it->m, (const char *)bytes, len)) < 0)
 		return error;
@@ -527,6 +528,15 @@ static char *verified_sigs(const citem *it)
 void svd_catalog_set_trust(svd_catalog *c, const svd_trust *trust)
 {
 	c->trust = trust;
+}
+
+void svd_catalog_set_links(svd_catalog *c, int links)
+{
+	size_t i;
+
+	c->links = links;
+	for (i = 0; i < c->n; i++)
+		c->v[i].links = links;
 }
 
 /*

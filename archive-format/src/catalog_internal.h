@@ -40,6 +40,7 @@ typedef struct citem {
 	uint32_t row;                /* HIDDEN when not shown */
 	size_t pairs_from, pairs_to; /* its (token, item) pairs */
 	int retracted;
+	int links; /* SVD_LINKS_* (library_paths.h): the catalog's when added */
 } citem;
 
 typedef struct ctok {
@@ -58,6 +59,7 @@ struct svd_catalog {
 	size_t nrows;
 	svd_view *view;         /* what is shown, and why not (finish) */
 	const svd_trust *trust; /* the rules' trust, until finish; NULL: verdicts as given */
+	int links;              /* SVD_LINKS_*, for the items added from now on */
 	/* search */
 	ctok *toks;
 	size_t ntoks, captoks;

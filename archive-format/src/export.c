@@ -25,6 +25,8 @@
 #include "samvydav/unpack.h"
 #include "samvydav/view.h"
 #include "bundle_write.h"
+#include "library_paths.h"
+#include "render_internal.h"
 #include "store_items.h"
 #include "util.h"
 #include "workq.h"
@@ -499,8 +501,11 @@ static int write_reader(svd_bundle_writer *w, svd_archive *a, const char *const 
 	if (error == SVD_ECORRUPT)
 		error =
 		    0; /* an item that does not verify has no page; the bundle's reader checks it */
-	if (error == 0)
+	if (error == 0) {
+		/* read from file:// after tar -x, with the items' own names (SPEC.md 11.2) */
+		svd_catalog_set_links(c, SVD_LINKS_NONE);
 		error = svd_render_library(c, svd_archive_body, a, 1, reader_file, w);
+	}
 	svd_catalog_free(c);
 	return error;
 }

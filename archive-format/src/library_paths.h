@@ -5,6 +5,8 @@
 #ifndef SVD_LIBRARY_PATHS_H
 #define SVD_LIBRARY_PATHS_H
 
+#include "samvydav/manifest.h"
+
 #define SVD_LIBRARY_SHARDS 64 /* search/s00.js .. s63.js; render.h's SVD_SEARCH_SHARDS */
 
 /*
@@ -13,5 +15,33 @@
  * 1 or 0.
  */
 int svd_render_is_library_path(const char *path);
+
+/*
+ * How the pages link an item's files (svd_catalog_set_links): straight to
+ * the file (the daemon, which serves active types as sandboxed downloads),
+ * to the inert name unpack writes it under (a library read from file://),
+ * or, for an active type, not at all (export --with-reader: the bundle
+ * holds only the item's own names).
+ */
+enum { SVD_LINKS_DIRECT = 0, SVD_LINKS_INERT, SVD_LINKS_NONE };
+
+/*
+ * Would a browser run a file of this name, opened from file://? It decides
+ * by the extension: .html .htm .shtml .xhtml .xht .mht .mhtml .svg .svgz
+ * .xml .xsl .xslt, in any ASCII case. 1 or 0.
+ */
+int svd_library_name_active(const char *name);
+
+/*
+ * The name an item's file has in a reader library unpacked to disk
+ * (SPEC.md 11.1): the manifest's name, or for an active one that name with
+ * ".txt" added, so that a browser shows it as text. The added name is cut
+ * (at a character) to fit SVD_NAME_MAX bytes, and when its key is another
+ * of the item's names' it ends "~2.txt", "~3.txt"... instead: m's files and
+ * the inert names are all distinct on any disk. name is one of m's files.
+ * out holds SVD_NAME_MAX + 1 bytes. Returns 1 when renamed, 0 when not, or
+ * an error.
+ */
+int svd_library_file_name(char *out, const svd_manifest *m, const char *name);
 
 #endif

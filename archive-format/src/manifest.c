@@ -7,12 +7,14 @@
  * dump. So what svd_manifest_serialize() writes is exactly what
  * svd_manifest_parse() accepts, and an item has one manifest form only.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 #include <sodium.h>
+#include <utf8proc.h>
 
 #include "samvydav/manifest.h"
 #include "canon.h"
@@ -48,6 +50,7 @@ struct svd_manifest {
 	char **tags;
 	size_t ntags;
 	svd_manifest_file *files;
+	char **keys; /* files[i]'s path_key(), NULL until files are listed */
 	size_t nfiles;
 	svd_pubkey *key; /* field[F_KEY], parsed */
 	char (*items)[SVD_ID_HEX_LEN + 1];
@@ -101,18 +104,6 @@ static const struct {
 static int ascii_lower(int c)
 {
 	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
-}
-
-/* strcasecmp without the locale: only A-Z and a-z fold. */
-static int ascii_casecmp(const char *a, const char *b)
-{
-	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
-
-	while (*x && ascii_lower(*x) == ascii_lower(*y)) {
-		x++;
-		y++;
-	}
-	return ascii_lower(*x) - ascii_lower(*y);
 }
 
 static int is_alpha(char c)
@@ -313,11 +304,128 @@ static const char *outside_problem(const char *s, size_t n)
 	return "not \"keep\" or \"hide\"";
 }
 
-static const char *path_problem(const char *p, size_t n)
+/* Each code point to its simple uppercase: how NTFS, exFAT and FAT compare names. */
+static utf8proc_int32_t upper_cp(utf8proc_int32_t cp, void *data)
 {
-	static const char *const reserved[] = {"manifest.json", "sig"};
+	(void)data;
+	return utf8proc_toupper(cp);
+}
+
+/*
+ * The key a payload file name collides on (SPEC.md 3.3.6): two names of
+ * one item with the same key would be one file on some disk an item is
+ * unpacked to. Canonical decomposition (APFS and HFS+ ignore the
+ * normalization form), each code point to its simple uppercase (NTFS,
+ * exFAT and FAT, which compare through an uppercase table: ı = I = i),
+ * full case folding (ext4's casefold, Straße = STRASSE), default
+ * ignorables dropped (HFS+ skips the zero-width ones), and NFC. All from
+ * utf8proc's Unicode 15.0 data. An ASCII name's key is it in lower case.
+ * *out is the caller's to free().
+ */
+static int path_key(char **out, const char *p, size_t n)
+{
+	utf8proc_uint8_t *nfd = NULL, *key = NULL;
+	utf8proc_ssize_t len;
 	size_t i;
 
+	*out = NULL;
+	for (i = 0; i < n && (unsigned char)p[i] < 0x80; i++)
+		;
+	if (i == n) {
+		if (!(*out = malloc(n + 1)))
+			return svd_error_set(SVD_ERROR, "out of memory");
+		for (i = 0; i < n; i++)
+			(*out)[i] = (char)ascii_lower((unsigned char)p[i]);
+		(*out)[n] = '\0';
+		return 0;
+	}
+	len = utf8proc_map((const utf8proc_uint8_t *)p, (utf8proc_ssize_t)n, &nfd,
+	                   UTF8PROC_STABLE | UTF8PROC_DECOMPOSE);
+	if (len >= 0)
+		len = utf8proc_map_custom(nfd, len, &key,
+		                          UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD |
+		                              UTF8PROC_IGNORE,
+		                          upper_cp, NULL);
+	free(nfd);
+	if (len < 0)
+		return svd_error_set(len == UTF8PROC_ERROR_NOMEM ? SVD_ERROR : SVD_EINVALID,
+		                     "file name: %s", utf8proc_errmsg(len));
+	*out = (char *)key;
+	return 0;
+}
+
+/*
+ * A Windows device name (CON, PRN, AUX, NUL, COM0-9, LPT0-9, COM and LPT
+ * with a superscript 1, 2 or 3, CONIN$, CONOUT$), in any case and with
+ * any extension: the part before the first '.', spaces at its end aside.
+ * Windows opens the device for any of these, whatever the folder.
+ */
+static int windows_device(const char *p, size_t n)
+{
+	static const char *const names[] = {"con", "prn", "aux", "nul", "conin$", "conout$"};
+	char base[8];
+	size_t len = 0, i;
+
+	while (len < n && p[len] != '.')
+		len++;
+	while (len > 0 && p[len - 1] == ' ')
+		len--;
+	if (len < 3 || len >= sizeof(base))
+		return 0;
+	for (i = 0; i < len; i++)
+		base[i] = (char)ascii_lower((unsigned char)p[i]);
+	base[len] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(base, names[i]) == 0)
+			return 1;
+	if (strncmp(base, "com", 3) != 0 && strncmp(base, "lpt", 3) != 0)
+		return 0;
+	/* a digit, or ¹ ² ³ (U+00B9, U+00B2, U+00B3) */
+	return (len == 4 && is_digit(base[3])) ||
+	       (len == 5 && (unsigned char)base[3] == 0xC2 &&
+	        ((unsigned char)base[4] == 0xB9 || (unsigned char)base[4] == 0xB2 ||
+	         (unsigned char)base[4] == 0xB3));
+}
+
+/* Does the name hold a code point that Unicode 15.0 leaves unassigned (or a noncharacter)? */
+static int unassigned(const char *p, size_t n)
+{
+	size_t i = 0, used;
+
+	while (i < n) {
+		if ((unsigned char)p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (utf8proc_category((utf8proc_int32_t)svd_utf8_next(p + i, n - i, &used)) ==
+		    UTF8PROC_CATEGORY_CN)
+			return 1;
+		i += used;
+	}
+	return 0;
+}
+
+/* A reserved name: manifest.json or sig, compared by key (so "ſig" is "sig" too). */
+static const char *reserved_problem(const char *p, size_t n)
+{
+	static const char *const reserved[] = {"manifest.json", "sig"};
+	const char *problem = NULL;
+	char *key;
+	size_t i;
+
+	if (path_key(&key, p, n) < 0) {
+		svd_error_clear();
+		return "cannot be checked (out of memory)";
+	}
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strcmp(key, reserved[i]) == 0)
+			problem = "a reserved name (manifest.json and sig belong to the item)";
+	free(key);
+	return problem;
+}
+
+static const char *path_problem(const char *p, size_t n)
+{
 	if (n == 0)
 		return "empty";
 	if (n > SVD_NAME_MAX)
@@ -334,10 +442,13 @@ static const char *path_problem(const char *p, size_t n)
 		return "starts with '.' (no hidden files)";
 	if (p[n - 1] == '.' || p[n - 1] == ' ')
 		return "ends with '.' or a space";
-	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-		if (ascii_casecmp(p, reserved[i]) == 0)
-			return "a reserved name (manifest.json and sig belong to the item)";
-	return NULL;
+	if (unassigned(p, n))
+		return "holds a code point that Unicode 15.0 does not assign (a name must compare "
+		       "the same on every machine)";
+	if (windows_device(p, n))
+		return "a name Windows reserves for a device (CON, PRN, AUX, NUL, COM0-9, LPT0-9, "
+		       "with any extension): rename it";
+	return reserved_problem(p, n);
 }
 
 const char *svd_kind_name(svd_kind kind)
@@ -398,6 +509,16 @@ int svd_manifest_check_path(const char *path)
 	return 0;
 }
 
+int svd_manifest_path_key(char **out, const char *path)
+{
+	int error;
+
+	*out = NULL;
+	if ((error = svd_manifest_check_path(path)) < 0)
+		return error;
+	return path_key(out, path, strlen(path));
+}
+
 int svd_manifest_new(svd_manifest **out)
 {
 	svd_manifest *m = calloc(1, sizeof(*m));
@@ -424,9 +545,13 @@ void svd_manifest_free(svd_manifest *m)
 	for (i = 0; i < m->ntags; i++)
 		free(m->tags[i]);
 	free(m->tags);
-	for (i = 0; i < m->nfiles; i++)
+	for (i = 0; i < m->nfiles; i++) {
 		free((char *)m->files[i].path);
+		if (m->keys)
+			free(m->keys[i]);
+	}
 	free(m->files);
+	free(m->keys);
 	svd_pubkey_free(m->key);
 	free(m->items);
 	free(m->bytes);
@@ -672,10 +797,10 @@ int svd_manifest_add_tag(svd_manifest *m, const char *tag)
 int svd_manifest_add_file(svd_manifest *m, const char *path, uint64_t size,
                           const uint8_t sha256[32])
 {
-	char buf[SHOWN_MAX];
+	char buf[SHOWN_MAX], buf2[SHOWN_MAX];
 	svd_manifest_file *f;
 	size_t at = 0, i;
-	char *copy;
+	char *copy = NULL, *key = NULL, **keys;
 	int error;
 
 	if (!m || !sha256)
@@ -688,33 +813,56 @@ int svd_manifest_add_file(svd_manifest *m, const char *path, uint64_t size,
 		                     "%llu bytes",
 		                     shown(buf, sizeof(buf), path), (unsigned long long)size,
 		                     (unsigned long long)SVD_FILE_MAX_SIZE);
+	if ((error = path_key(&key, path, strlen(path))) < 0)
+		return prefixed(error, "manifest: files: ");
 	for (i = 0; i < m->nfiles; i++) {
-		if (ascii_casecmp(path, m->files[i].path) == 0)
-			return svd_error_set(SVD_EINVALID,
-			                     "manifest: files: \"%s\" is already listed%s",
-			                     shown(buf, sizeof(buf), path),
-			                     strcmp(path, m->files[i].path) == 0
-			                         ? ""
-			                         : " (names may not differ only in case)");
+		if (strcmp(key, m->keys[i]) == 0) {
+			if (strcmp(path, m->files[i].path) == 0)
+				error = svd_error_set(SVD_EINVALID,
+				                      "manifest: files: \"%s\" is already listed",
+				                      shown(buf, sizeof(buf), path));
+			else
+				error = svd_error_set(SVD_EINVALID,
+				                      "manifest: files: \"%s\" is the same name as "
+				                      "\"%s\" on a disk that "
+				                      "ignores case or Unicode normalization "
+				                      "(FAT32, exFAT, NTFS, APFS): "
+				                      "rename one",
+				                      shown(buf, sizeof(buf), path),
+				                      shown(buf2, sizeof(buf2), m->files[i].path));
+			goto cleanup;
+		}
 		if (strcmp(path, m->files[i].path) > 0)
 			at = i + 1;
 	}
-	if (m->nfiles >= SVD_ITEM_MAX_FILES)
-		return svd_error_set(SVD_EINVALID, "manifest: files: more than %d",
-		                     SVD_ITEM_MAX_FILES);
+	if (m->nfiles >= SVD_ITEM_MAX_FILES) {
+		error = svd_error_set(SVD_EINVALID, "manifest: files: more than %d",
+		                      SVD_ITEM_MAX_FILES);
+		goto cleanup;
+	}
+	error = SVD_ERROR;
 	if (!(f = grow(m->files, m->nfiles, sizeof(*f))))
-		return SVD_ERROR;
+		goto cleanup;
 	m->files = f;
+	if (!(keys = grow(m->keys, m->nfiles, sizeof(*keys))))
+		goto cleanup;
+	m->keys = keys;
 	if (!(copy = svd_strdup(path)))
-		return SVD_ERROR;
+		goto cleanup;
+	error = 0;
 	memmove(m->files + at + 1, m->files + at, (m->nfiles - at) * sizeof(*m->files));
+	memmove(m->keys + at + 1, m->keys + at, (m->nfiles - at) * sizeof(*m->keys));
+	m->keys[at] = key;
+	key = NULL;
 	f = &m->files[at];
 	f->path = copy;
 	f->size = size;
 	memcpy(f->sha256, sha256, 32);
 	m->nfiles++;
 	forget_bytes(m);
-	return 0;
+cleanup:
+	free(key);
+	return error;
 }
 
 /* Append a new string to a list of a manifest being filled from JSON. */
@@ -826,11 +974,63 @@ static int check_file(const json_t *f, size_t i, const json_t *prev_path, svd_ma
 	return 0;
 }
 
+typedef struct key_at {
+	const char *key;
+	size_t i;
+} key_at;
+
+static int key_at_cmp(const void *a, const void *b)
+{
+	const key_at *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/*
+ * No two of the n files' keys (path_key) are equal. Sorted by bytes, "A.txt"
+ * and "a.txt" are not neighbours: the keys are sorted instead, and of the
+ * colliding pairs the one the files list reaches first is named (files[i]
+ * and the first earlier files[j] with its key).
+ */
+static int check_keys(char **keys, size_t n, int code, const char *where)
+{
+	key_at *s;
+	size_t k, i = SIZE_MAX, j = 0;
+
+	if (n < 2)
+		return 0;
+	if (!(s = malloc(n * sizeof(*s))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	for (k = 0; k < n; k++) {
+		s[k].key = keys[k];
+		s[k].i = k;
+	}
+	qsort(s, n, sizeof(*s), key_at_cmp);
+	/* in a run of one key, sorted by index, the first two are the pair */
+	for (k = 1; k < n; k++)
+		if (!strcmp(s[k].key, s[k - 1].key) &&
+		    (k == 1 || strcmp(s[k - 1].key, s[k - 2].key)) && s[k].i < i) {
+			i = s[k].i;
+			j = s[k - 1].i;
+		}
+	free(s);
+	if (i == SIZE_MAX)
+		return 0;
+	return svd_error_set(
+	    code,
+	    "%s: files[%zu].path: the same name as files[%zu] on a disk that "
+	    "ignores case or Unicode normalization (FAT32, exFAT, NTFS, APFS): rename "
+	    "one",
+	    where, i, j);
+}
+
 static int check_files(const json_t *a, svd_kind kind, svd_manifest *into, int code,
                        const char *where)
 {
-	size_t i, j, n;
-	int error;
+	char **keys = NULL, **list;
+	size_t i, n, nkeys = 0;
+	int error = 0;
 
 	if (!a)
 		return svd_error_set(code, "%s: files: missing (required)", where);
@@ -851,27 +1051,35 @@ static int check_files(const json_t *a, svd_kind kind, svd_manifest *into, int c
 		return svd_error_set(code, "%s: files: %zu files, over the limit of %d", where, n,
 		                     SVD_ITEM_MAX_FILES);
 	for (i = 0; i < n; i++) {
-		const json_t *f = json_array_get(a, i);
+		const json_t *f = json_array_get(a, i), *path;
 
 		error =
 		    check_file(f, i, i ? json_object_get(json_array_get(a, i - 1), "path") : NULL,
 		               into, code, where);
 		if (error < 0)
-			return error;
-		/* sorted by bytes does not put "A.txt" next to "a.txt"; n is capped */
-		for (j = 0; j < i; j++) {
-			const char *p = json_string_value(json_object_get(f, "path"));
-			const char *q =
-			    json_string_value(json_object_get(json_array_get(a, j), "path"));
-
-			if (ascii_casecmp(p, q) == 0)
-				return svd_error_set(code,
-				                     "%s: files[%zu].path: the same name as "
-				                     "files[%zu] but for case",
-				                     where, i, j);
-		}
+			goto cleanup;
+		path = json_object_get(f, "path");
+		error = SVD_ERROR;
+		if (!(list = grow(keys, i, sizeof(*keys))))
+			goto cleanup;
+		keys = list;
+		keys[i] = NULL;
+		nkeys = i + 1;
+		if ((error =
+		         path_key(&keys[i], json_string_value(path), json_string_length(path))) < 0)
+			goto cleanup;
 	}
-	return 0;
+	if ((error = check_keys(keys, n, code, where)) < 0)
+		goto cleanup;
+	if (into && n > 0) {
+		into->keys = keys; /* parallel to into->files, filled in the same order */
+		keys = NULL;
+	}
+cleanup:
+	for (i = 0; keys && i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+	return error;
 }
 
 /*

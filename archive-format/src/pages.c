@@ -15,6 +15,7 @@
 
 #include "samvydav/render.h"
 #include "catalog_internal.h"
+#include "library_paths.h"
 #include "render_internal.h"
 #include "util.h"
 
@@ -220,11 +221,27 @@ static const char *const audio_ext[] = {".mp3", ".ogg",  ".oga", ".opus", ".wav"
                                         ".m4a", ".flac", ".aac", NULL};
 static const char *const video_ext[] = {".mp4", ".webm", ".ogv", ".m4v", ".mov", NULL};
 
-/* ../items/<aa>/<id>/<file>, the file name percent-encoded. */
+/*
+ * ../items/<aa>/<id>/<file>, the file name percent-encoded: in a library on
+ * disk, the name unpack wrote the file under (an active type as text).
+ */
 static void file_href(svd_buf *b, const citem *it, const char *name)
 {
+	char disk[SVD_NAME_MAX + 1];
+	int rc = 0;
+
+	if (it->links == SVD_LINKS_INERT && (rc = svd_library_file_name(disk, it->m, name)) > 0)
+		name = disk;
+	if (rc < 0 && !b->error)
+		b->error = rc; /* never the active name instead */
 	svd_buf_printf(b, "../items/%.2s/%s/", it->id, it->id);
 	svd_buf_url(b, name);
+}
+
+/* A link to a file that a browser would run from file:// is left out (SVD_LINKS_NONE). */
+static int unlinked(const citem *it, const char *name)
+{
+	return it->links == SVD_LINKS_NONE && svd_library_name_active(name);
 }
 
 static void attachments(svd_buf *b, const citem *it)
@@ -238,6 +255,38 @@ static void attachments(svd_buf *b, const citem *it)
 		if (!shown++)
 			svd_buf_puts(b, "<section id=\"attachments\">\n<h2>Attachments</h2>\n");
 		svd_buf_puts(b, "<figure>\n");
+		if (it->links != SVD_LINKS_DIRECT && svd_library_name_active(f->path)) {
+			/* an HTML or SVG file opened from disk would run its scripts */
+			char disk[SVD_NAME_MAX + 1];
+
+			svd_buf_puts(b, "<figcaption>");
+			if (unlinked(it, f->path)) {
+				html(b, f->path);
+				svd_buf_printf(
+				    b,
+				    " (%llu bytes), not linked: opened from disk, an HTML or "
+				    "SVG file would run its scripts. It is <code>items/%.2s/%s/",
+				    (unsigned long long)f->size, it->id, it->id);
+				html(b, f->path);
+				svd_buf_puts(b, "</code>: open it in a text editor.");
+			} else {
+				svd_buf_puts(b, "<a href=\"");
+				file_href(b, it, f->path);
+				svd_buf_puts(b, "\">");
+				html(b, f->path);
+				svd_buf_printf(
+				    b,
+				    "</a> (%llu bytes), as text: opened from disk, an HTML or "
+				    "SVG file would run its scripts, so the library holds it as "
+				    "<code>",
+				    (unsigned long long)f->size);
+				if (svd_library_file_name(disk, it->m, f->path) > 0)
+					html(b, disk);
+				svd_buf_puts(b, "</code>, the same bytes.");
+			}
+			svd_buf_puts(b, "</figcaption>\n</figure>\n");
+			continue;
+		}
 		if (any_suffix(f->path, image_ext)) {
 			svd_buf_puts(b, "<img src=\"");
 			file_href(b, it, f->path);
@@ -360,8 +409,10 @@ static void markdown(svd_buf *b, const citem *it, const char *body, size_t len, 
 		if (t != CMARK_NODE_LINK && t != CMARK_NODE_IMAGE)
 			continue;
 		url = cmark_node_get_url(node);
-		if (url && *url && svd_manifest_file_find(it->m, url) &&
-		    strcmp(url, "manifest.json")) {
+		if (url && *url && unlinked(it, url) && svd_manifest_file_find(it->m, url)) {
+			cmark_node_set_url(node, "");
+		} else if (url && *url && svd_manifest_file_find(it->m, url) &&
+		           strcmp(url, "manifest.json")) {
 			href.len = 0;
 			href.error = 0;
 			file_href(&href, it, url);

@@ -83,6 +83,15 @@ const char *svd_catalog_id_at(const svd_catalog *c, size_t i);
 void svd_catalog_set_trust(svd_catalog *c, const svd_trust *trust);
 
 /*
+ * How the pages of the catalog's items (those added already and those to
+ * come; an early page copied before keeps the old way) link their files:
+ * SVD_LINKS_DIRECT (the default: the daemon), SVD_LINKS_INERT (unpack,
+ * which writes active files under svd_library_file_name()) or
+ * SVD_LINKS_NONE (export --with-reader). library_paths.h.
+ */
+void svd_catalog_set_links(svd_catalog *c, int links);
+
+/*
  * Early pages and words: `samvydav unpack` adds each item to the catalog as
  * the bundle is read (svd_catalog_add_later, on the reading thread) and
  * hands the rest to other threads: svd_early_prepare gathers the item's

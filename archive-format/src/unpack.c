@@ -29,7 +29,9 @@
 #include "samvydav/bundle.h"
 #include "samvydav/render.h"
 #include "samvydav/unpack.h"
+#include "buf.h"
 #include "bundle_internal.h"
+#include "library_paths.h"
 #include "render_internal.h"
 #include "store_items.h"
 #include "util.h"
@@ -106,9 +108,10 @@ static int write_one(const char *path, const void *data, size_t len)
  * items/<xx>/<id>/ with manifest.json, the payload files and sig/, each
  * file's bytes let go once written.
  */
-static int write_item(svd_store_item *it, const char *dir, const char *id, uint64_t *bytes)
+static int write_item(svd_store_item *it, const svd_manifest *m, const char *dir, const char *id,
+                      uint64_t *bytes)
 {
-	char path[PATH_BIG];
+	char path[PATH_BIG], disk[SVD_NAME_MAX + 1];
 	size_t k;
 	int error = 0, sig = 0;
 
@@ -130,6 +133,12 @@ static int write_item(svd_store_item *it, const char *dir, const char *id, uint6
 				                     strerror(errno));
 			sig = 1;
 		}
+		/* an active type under its inert name (SPEC.md 11.1) */
+		if (svd_manifest_file_find(m, name) &&
+		    (error = svd_library_file_name(disk, m, name)) > 0)
+			name = disk;
+		if (error < 0)
+			break;
 		snprintf(path, sizeof(path), "%s/items/%.2s/%s/%s", dir, id, id, name);
 		if ((error = svd_store_item_data(&data, &len, it, k)) < 0)
 			break;
@@ -157,7 +166,7 @@ static int on_verified(const svd_verdict *v, void *payload)
 			                      svd_verdict_id(v));
 		else if ((error = svd_store_item_open(&it, fa->r, fa->l, (size_t)i)) == 0 &&
 		         (error = item_body(&body, &len, it)) == 0 &&
-		         (!fa->dir || (error = write_item(it, fa->dir, svd_verdict_id(v),
+		         (!fa->dir || (error = write_item(it, m, fa->dir, svd_verdict_id(v),
 		                                          &fa->written)) == 0)) {
 			if (fa->u) {
 				error = catalog_take(fa->u, v, body, len);
@@ -318,6 +327,7 @@ struct unpack_ctx {
 	uint64_t bytes; /* written by several threads: atomically */
 	early_pool *pool;
 	svd_extract_body body; /* the bundle's item's body.md, during on_bundle_item */
+	svd_buf inert;         /* a bundle's accepted active files: "from\0to\0" pairs, to rename */
 };
 
 /* Read dir/items/<xx>/<id>/body.md (capped one byte over, so pages can say it goes on). */
@@ -576,6 +586,53 @@ fail:
 	return error;
 }
 
+/*
+ * An accepted item's files of an active type, to be renamed to their inert
+ * names once the writer is done with them (rename_inert): the extract
+ * writer writes a bundle's files under the manifest's names.
+ */
+static int note_inert(unpack_ctx *u, const svd_manifest *m, const char *id)
+{
+	char disk[SVD_NAME_MAX + 1];
+	size_t i;
+	int error;
+
+	for (i = 0; i < svd_manifest_file_count(m); i++) {
+		const char *name = svd_manifest_file_at(m, i)->path;
+
+		if ((error = svd_library_file_name(disk, m, name)) <= 0) {
+			if (error < 0)
+				return error;
+			continue;
+		}
+		svd_buf_printf(&u->inert, "items/%.2s/%s/%s", id, id, name);
+		svd_buf_put(&u->inert, "", 1);
+		svd_buf_printf(&u->inert, "items/%.2s/%s/%s", id, id, disk);
+		if (svd_buf_put(&u->inert, "", 1) < 0)
+			return svd_error_set(u->inert.error, "%s: too many files to rename", id);
+	}
+	return 0;
+}
+
+/* The renames note_inert listed, in the folder being built. */
+static int rename_inert(unpack_ctx *u)
+{
+	char from[PATH_BIG], to[PATH_BIG];
+	size_t at = 0;
+
+	while (at < u->inert.len) {
+		const char *a = u->inert.data + at, *b = a + strlen(a) + 1;
+
+		at = (size_t)(b - u->inert.data) + strlen(b) + 1;
+		snprintf(from, sizeof(from), "%s/%s", u->tmp, a);
+		snprintf(to, sizeof(to), "%s/%s", u->tmp, b);
+		if (rename(from, to) < 0)
+			return svd_error_set(SVD_ERROR, "%s: cannot rename it to %s: %s", from, to,
+			                     strerror(errno));
+	}
+	return 0;
+}
+
 /* A bundle's item, checked: an accepted one (already queued for writing) goes into the catalog. */
 static int on_bundle_item(const svd_verdict *v, void *payload)
 {
@@ -598,7 +655,8 @@ static int on_bundle_item(const svd_verdict *v, void *payload)
 			body[u->body.len] = '\0';
 			len = u->body.len;
 		}
-		if ((error = catalog_take(u, v, body, len)) < 0) {
+		if ((error = catalog_take(u, v, body, len)) < 0 ||
+		    (error = note_inert(u, svd_verdict_manifest(v), id)) < 0) {
 			u->error = error;
 			return 1;
 		}
@@ -778,6 +836,8 @@ int svd_unpack(const char *src, const char *dir, const svd_unpack_opts *opts,
 	u.tmp = tmp;
 	if ((error = svd_catalog_new(&u.c)) < 0)
 		goto cleanup;
+	svd_catalog_set_links(u.c, SVD_LINKS_INERT); /* a library read from file:// */
+	svd_buf_init(&u.inert, (size_t)64 << 20);
 	svd_catalog_set_trust(u.c, u.opts->trust); /* revocations, checkpoints, thresholds */
 
 	/* started here, stopped right after the reading, whatever happened in it */
@@ -814,7 +874,7 @@ int svd_unpack(const char *src, const char *dir, const svd_unpack_opts *opts,
 		goto cleanup;
 	if (error == SVD_ECORRUPT)
 		snprintf(msg, sizeof(msg), "%s", svd_error_last());
-	if ((e2 = svd_catalog_finish(u.c)) < 0 ||
+	if ((e2 = rename_inert(&u)) < 0 || (e2 = svd_catalog_finish(u.c)) < 0 ||
 	    (drop_retracted(&u),
 	     e2 = svd_render_library_ex(u.c, dir_body, (void *)tmp, u.opts->threads, early,
 	                                write_file, &u)) < 0) {
@@ -846,6 +906,7 @@ cleanup:
 	if (built)
 		rmrf(tmp);
 	svd_catalog_free(u.c);
+	svd_buf_clear(&u.inert);
 	svd_archive_free(a);
 	if (stats)
 		*stats = st;

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <utf8proc.h>
 
 #include "helpers.h"
 #include "samvydav/manifest.h"
@@ -957,11 +958,95 @@ static void test_refuses_case_duplicate_paths(void **state)
 {
 	(void)state;
 	refuse_files(json_pack("[o, o]", file("A.txt", HASH, 1), file("a.txt", HASH, 2)),
-	             "files[1].path: the same name as files[0] but for case");
+	             "files[1].path: the same name as files[0] on a disk that ignores case");
 	/* sorted by bytes, the two are not neighbours */
 	refuse_files(json_pack("[o, o, o]", file("A.txt", HASH, 1), file("B.txt", HASH, 1),
 	                       file("a.TXT", HASH, 1)),
-	             "files[2].path: the same name as files[0] but for case");
+	             "files[2].path: the same name as files[0] on a disk that ignores case");
+	/* of two pairs, the one the list reaches first */
+	refuse_files(json_pack("[o, o, o, o, o]", file("B", HASH, 1), file("D", HASH, 1),
+	                       file("a", HASH, 1), file("b", HASH, 1), file("d", HASH, 1)),
+	             "files[3].path: the same name as files[0] on");
+}
+
+/*
+ * Names that are one file on some disk an item is unpacked to (SPEC.md
+ * 3.3.6): refused in a parsed manifest and by the builder. Each pair is in
+ * byte order, as a manifest lists them.
+ */
+static void test_refuses_unicode_duplicate_paths(void **state)
+{
+	static const struct {
+		const char *a, *b, *why;
+	} same[] = {
+	    {"\xD0\xA4.jpg", "\xD1\x84.jpg", "Cyrillic capital and small ef"},
+	    {"e\xCC\x81.txt", "\xC3\xA9.txt", "e + combining acute (NFD) and NFC e-acute"},
+	    {"\xC3\x89t\xC3\xA9", "\xC3\xA9TE\xCC\x81", "case and normalization at once"},
+	    {"STRASSE",
+	     "Stra\xC3\x9F"
+	     "e",
+	     "full case folding: sharp s is ss"},
+	    {"i.txt", "\xC4\xB1.txt", "dotless i: NTFS uppercases it to I"},
+	    {"k", "\xE2\x84\xAA", "KELVIN SIGN folds to k"},
+	    {"ab",
+	     "a\xE2\x80\x8B"
+	     "b",
+	     "a ZERO WIDTH SPACE is ignored"},
+	    {"\xCE\xA3\xCE\x91\xCE\xA3", "\xCF\x83\xCE\xB1\xCF\x82", "final sigma"},
+	    {"\xCE\xB1\xCD\x85", "\xE1\xBE\xB3", "ypogegrammeni, decomposed and not"},
+	    {"fi", "\xEF\xAC\x81", "full case folding: the ligature fi is f, i"},
+	};
+	static const struct {
+		const char *a, *b;
+	} apart[] = {
+	    {"e.txt", "\xC3\xA9.txt"}, /* a diacritic makes another name */
+	    {"x2", "x\xC2\xB2"},       /* compatibility forms are not folded */
+	    {"A", "\xEF\xBC\xA1"},     /* FULLWIDTH LATIN CAPITAL LETTER A */
+	    {"i.txt", "\xC4\xB0.txt"}, /* capital I with dot above: NTFS keeps it apart */
+	    {"\xD0\xB5", "\xD1\x91"},  /* Cyrillic e and io (the search folds them) */
+	};
+	char *ka = NULL, *kb = NULL;
+	size_t i;
+
+	(void)state;
+	assert_string_equal(utf8proc_unicode_version(), "15.0.0"); /* the SPEC's rule */
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		svd_manifest *m = builder();
+
+		assert_true(strcmp(same[i].a, same[i].b) < 0);
+		assert_int_equal(svd_manifest_check_path(same[i].a), 0);
+		assert_int_equal(svd_manifest_check_path(same[i].b), 0);
+		assert_int_equal(svd_manifest_path_key(&ka, same[i].a), 0);
+		assert_int_equal(svd_manifest_path_key(&kb, same[i].b), 0);
+		if (strcmp(ka, kb) != 0)
+			fail_msg("%s: \"%s\" and \"%s\" have the keys \"%s\" and \"%s\"",
+			         same[i].why, same[i].a, same[i].b, ka, kb);
+		free(ka);
+		free(kb);
+		refuse_files(
+		    json_pack("[o, o]", file(same[i].a, HASH, 1), file(same[i].b, HASH, 1)),
+		    "files[1].path: the same name as files[0] on a disk that ignores case "
+		    "or Unicode normalization");
+		assert_int_equal(svd_manifest_add_file(m, same[i].b, 1, zero_hash), 0);
+		if (svd_manifest_add_file(m, same[i].a, 1, zero_hash) != SVD_EINVALID)
+			fail_msg("%s: the builder took \"%s\" beside \"%s\"", same[i].why,
+			         same[i].a, same[i].b);
+		th_expect_msg("is the same name as");
+		assert_int_equal(svd_manifest_file_count(m), 2);
+		svd_manifest_free(m);
+	}
+	for (i = 0; i < sizeof(apart) / sizeof(apart[0]); i++) {
+		svd_manifest *m = builder();
+
+		assert_int_equal(svd_manifest_add_file(m, apart[i].a, 1, zero_hash), 0);
+		if (svd_manifest_add_file(m, apart[i].b, 1, zero_hash) != 0)
+			fail_msg("\"%s\" beside \"%s\" refused: %s", apart[i].a, apart[i].b,
+			         svd_error_last());
+		svd_manifest_free(round_trip(m));
+		svd_manifest_free(m);
+	}
+	assert_int_equal(svd_manifest_path_key(&ka, "a/b"), SVD_EINVALID);
+	assert_null(ka);
 }
 
 static void test_refuses_file_size(void **state)
@@ -1007,6 +1092,22 @@ static void test_refuses_bad_paths(void **state)
 	    {"Manifest.JSON", "a reserved name"},
 	    {"sig", "a reserved name"},
 	    {"SIG", "a reserved name"},
+	    {"\xC5\xBFig", "a reserved name"}, /* long s: "sig" on NTFS and ext4 casefold */
+	    {"CON", "a name Windows reserves"},
+	    {"con.txt", "a name Windows reserves"},
+	    {"Nul.tar.gz", "a name Windows reserves"},
+	    {"aux .md", "a name Windows reserves"},
+	    {"PRN.x", "a name Windows reserves"},
+	    {"LPT1", "a name Windows reserves"},
+	    {"com9.jpg", "a name Windows reserves"},
+	    {"COM0", "a name Windows reserves"},
+	    {"COM\xC2\xB9.txt", "a name Windows reserves"},
+	    {"lpt\xC2\xB3", "a name Windows reserves"},
+	    {"CONIN$", "a name Windows reserves"},
+	    {"conout$.txt", "a name Windows reserves"},
+	    {"a\xCD\xB8", "does not assign"},         /* U+0378 */
+	    {"a\xEF\xBF\xBE", "does not assign"},     /* U+FFFE, a noncharacter */
+	    {"\xF3\xA0\x80\x80x", "does not assign"}, /* U+E0000 */
 	    {"\xC0\xAF", "not valid UTF-8"},
 	    {"a\xED\xA0\x80", "not valid UTF-8"},
 	    {"a\xE2\x82", "not valid UTF-8"},
@@ -1046,6 +1147,15 @@ static void test_refuses_bad_paths(void **state)
 	assert_int_equal(svd_manifest_check_path("manifest.json.txt"), 0);
 	assert_int_equal(svd_manifest_check_path("Ουκρανία_2022-11-25.pdf"), 0);
 	assert_int_equal(svd_manifest_check_path("a\xC2\xA0z"), 0);
+	assert_int_equal(svd_manifest_check_path("CONSOLE.txt"), 0);
+	assert_int_equal(svd_manifest_check_path("con-2.txt"), 0);
+	assert_int_equal(svd_manifest_check_path("a.con"), 0);
+	assert_int_equal(svd_manifest_check_path("COM10"), 0);
+	assert_int_equal(svd_manifest_check_path("LPT"), 0);
+	assert_int_equal(svd_manifest_check_path("COM\xC2\xB9"
+	                                         "0"),
+	                 0);
+	assert_int_equal(svd_manifest_check_path("\xEE\x80\x80.bin"), 0); /* private use */
 }
 
 static void test_refuses_empty_arrays(void **state)
@@ -1256,7 +1366,7 @@ static void test_builder_files(void **state)
 	assert_int_equal(svd_manifest_add_file(m, "body.md", 1, zero_hash), SVD_EINVALID);
 	th_expect_msg("\"body.md\" is already listed");
 	assert_int_equal(svd_manifest_add_file(m, "BODY.MD", 1, zero_hash), SVD_EINVALID);
-	th_expect_msg("names may not differ only in case");
+	th_expect_msg("\"BODY.MD\" is the same name as \"body.md\" on a disk");
 	assert_int_equal(svd_manifest_add_file(m, "big", SVD_FILE_MAX_SIZE + 1, zero_hash),
 	                 SVD_EINVALID);
 	th_expect_msg("4294967296 bytes, over the limit of 4294967295 bytes");
@@ -1827,6 +1937,7 @@ int main(void)
 	    cmocka_unit_test(test_refuses_unsorted_files),
 	    cmocka_unit_test(test_refuses_duplicate_paths),
 	    cmocka_unit_test(test_refuses_case_duplicate_paths),
+	    cmocka_unit_test(test_refuses_unicode_duplicate_paths),
 	    cmocka_unit_test(test_refuses_file_size),
 	    cmocka_unit_test(test_refuses_bad_paths),
 	    cmocka_unit_test(test_refuses_empty_arrays),

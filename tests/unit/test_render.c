@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "helpers.h"
+#include "library_paths.h"
 #include "render_internal.h"
 #include "samvydav/item.h"
 #include "samvydav/key.h"
@@ -94,7 +95,9 @@ static char *render_index(const svd_catalog *c)
 static void test_bidi_text(void **state)
 {
 	svd_manifest *m = manifest("invoice \xe2\x80\xaegpj.exe", "uk", "2022-11-25",
-	                           "\xe2\x81\xa7" "Ann\xe2\x80\xab", "article", NULL, NULL);
+	                           "\xe2\x81\xa7"
+	                           "Ann\xe2\x80\xab",
+	                           "article", NULL, NULL);
 	svd_catalog *c = NULL;
 	char *page, *index;
 
@@ -561,6 +564,43 @@ static void test_library_paths(void **state)
 	assert_false(svd_render_is_library_path("items/00/x"));
 }
 
+/* The inert names of a library on disk (SPEC.md 11.1): .txt added, cut to fit, never a collision. */
+static void test_library_file_name(void **state)
+{
+	static const uint8_t h[32];
+	char out[SVD_NAME_MAX + 1], name[SVD_NAME_MAX + 1];
+	svd_manifest *m = NULL;
+
+	(void)state;
+	assert_true(svd_library_name_active("a.html"));
+	assert_true(svd_library_name_active("A.SVG"));
+	assert_true(svd_library_name_active("x.tar.XHTML"));
+	assert_false(svd_library_name_active("a.html.txt"));
+	assert_false(svd_library_name_active("a.js"));
+	assert_false(svd_library_name_active("html"));
+	assert_false(svd_library_name_active("photo.jpg"));
+	memset(name, 'n', SVD_NAME_MAX - 4);
+	memcpy(name + SVD_NAME_MAX - 4, ".svg", 5);
+	assert_int_equal(svd_manifest_new(&m), 0);
+	assert_int_equal(svd_manifest_add_file(m, "a.html", 1, h), 0);
+	assert_int_equal(svd_manifest_add_file(m, "A.HTML.TXT", 1, h), 0); /* a.html.txt by key */
+	assert_int_equal(svd_manifest_add_file(m, "a.html~2.txt", 1, h), 0);
+	assert_int_equal(svd_manifest_add_file(m, "b.svg", 1, h), 0);
+	assert_int_equal(svd_manifest_add_file(m, "photo.jpg", 1, h), 0);
+	assert_int_equal(svd_manifest_add_file(m, name, 1, h), 0);
+	assert_int_equal(svd_library_file_name(out, m, "photo.jpg"), 0);
+	assert_string_equal(out, "photo.jpg");
+	assert_int_equal(svd_library_file_name(out, m, "b.svg"), 1);
+	assert_string_equal(out, "b.svg.txt");
+	assert_int_equal(svd_library_file_name(out, m, "a.html"), 1);
+	assert_string_equal(out, "a.html~3.txt");
+	assert_int_equal(svd_library_file_name(out, m, name), 1);
+	assert_int_equal(strlen(out), SVD_NAME_MAX);
+	assert_int_equal(strncmp(out, name, SVD_NAME_MAX - 4), 0);
+	assert_string_equal(out + SVD_NAME_MAX - 4, ".txt");
+	svd_manifest_free(m);
+}
+
 static void test_buf_cap(void **state)
 {
 	svd_buf b;
@@ -590,12 +630,19 @@ static void test_assets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hostile_text), cmocka_unit_test(test_bidi_text),
-	    cmocka_unit_test(test_verdict),      cmocka_unit_test(test_relations),
-	    cmocka_unit_test(test_fold_cases),   cmocka_unit_test(test_fold_js),
-	    cmocka_unit_test(test_tokens),       cmocka_unit_test(test_shards),
-	    cmocka_unit_test(test_search_data),  cmocka_unit_test(test_library_paths),
-	    cmocka_unit_test(test_buf_cap),      cmocka_unit_test(test_assets),
+	    cmocka_unit_test(test_hostile_text),
+	    cmocka_unit_test(test_bidi_text),
+	    cmocka_unit_test(test_verdict),
+	    cmocka_unit_test(test_relations),
+	    cmocka_unit_test(test_fold_cases),
+	    cmocka_unit_test(test_fold_js),
+	    cmocka_unit_test(test_tokens),
+	    cmocka_unit_test(test_shards),
+	    cmocka_unit_test(test_search_data),
+	    cmocka_unit_test(test_library_paths),
+	    cmocka_unit_test(test_library_file_name),
+	    cmocka_unit_test(test_buf_cap),
+	    cmocka_unit_test(test_assets),
 	    cmocka_unit_test(test_title_once),
 	};
 

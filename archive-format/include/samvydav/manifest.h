@@ -187,13 +187,28 @@ const char *svd_manifest_item_at(const svd_manifest *m, size_t i);
 const svd_manifest_file *svd_manifest_file_find(const svd_manifest *m, const char *path);
 
 /**
- * Is this a payload file name that the format allows? Reserved names
- * ("manifest.json", "sig"), '/', '\\', control characters, a leading '.',
- * a trailing '.' or ' ', the characters :*?"<>| and invalid UTF-8 are not.
+ * Is this a payload file name that the format allows (SPEC.md 3.3.6)?
+ * Reserved names ("manifest.json", "sig", by their key), Windows device
+ * names (CON, NUL.txt, COM1, ...), '/', '\\', control characters, a
+ * leading '.', a trailing '.' or ' ', the characters :*?"<>|, code points
+ * Unicode 15.0 does not assign and invalid UTF-8 are not.
  *
  * @return 0, or SVD_EINVALID with a message saying why.
  */
 int svd_manifest_check_path(const char *path);
+
+/**
+ * The key a payload file name collides on (SPEC.md 3.3.6): two names of one
+ * item may not have the same key, since some disk (FAT32, exFAT, NTFS,
+ * APFS, ext4 with casefold) would hold them as one file. The name in NFD,
+ * each code point to its simple uppercase, full case folding, default
+ * ignorables dropped, NFC (Unicode 15.0, utf8proc); ASCII in lower case.
+ *
+ * @param[out] out the key, NUL-terminated; the caller's, to free()
+ * @return 0; SVD_EINVALID for a name svd_manifest_check_path() refuses;
+ *         SVD_ERROR out of memory
+ */
+int svd_manifest_path_key(char **out, const char *path);
 
 /** Is s exactly 64 lowercase hex digits? @return 1 or 0. */
 int svd_id_valid(const char *s);
