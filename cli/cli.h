@@ -89,6 +89,15 @@ int cli_fail(int code);
 /* Map a library error code to an exit code. */
 int cli_exit_code(int code);
 
+/*
+ * Warn (stderr) when a bundle's BUNDLE.json is missing or does not list
+ * every item read (SPEC.md, 9.2: it is advisory, the exit code is not
+ * changed); the --json field "bundle_json" says the same: "sound",
+ * "missing", "unreadable" or "incomplete".
+ */
+void cli_bundle_listing_warn(const char *bundle, const svd_bundle_stats *st);
+const char *cli_bundle_listing(const svd_bundle_stats *st);
+
 /* A usage error: the message, then a pointer to --help. Returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

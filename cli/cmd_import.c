@@ -59,12 +59,16 @@ static int on_item(const svd_verdict *v, void *payload)
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
 		const char *file, *check, *msg;
 		svd_verdict_problem(v, i, &file, &check, &msg);
-		fprintf(stderr, "%ssamvydav: refused %s: %s: %s: %s: %s\n", s->progress ? "\n" : "",
-		        cli_shown(s->bundle), id ? cli_shown(id) : "-", cli_shown(file), check,
-		        cli_shown_msg(msg));
+		fprintf(stderr, "%ssamvydav: refused %s: %s: %s: %s: %s%s\n",
+		        s->progress ? "\n" : "", cli_shown(s->bundle), id ? cli_shown(id) : "-",
+		        cli_shown(file), check, cli_shown_msg(msg),
+		        id && !svd_verdict_id_verified(v)
+		            ? " (the id its folder names, not verified)"
+		            : "");
 		if (s->json)
 			json_array_append_new(
-			    s->refusals, json_pack("{s:o,s:o,s:s,s:o}", "id", cli_json_text(id),
+			    s->refusals, json_pack("{s:o,s:b,s:o,s:s,s:o}", "id", cli_json_text(id),
+			                           "id_verified", svd_verdict_id_verified(v),
 			                           "file", cli_json_text(file), "check", check,
 			                           "message", cli_json_text(msg)));
 	}
@@ -134,12 +138,13 @@ static int import_one(svd_archive *a, const char *bundle, istate *s)
 	}
 	if (s->progress)
 		cli_progress("Importing", s->items, st.bytes, 1);
+	cli_bundle_listing_warn(bundle, &st);
 	{
 		const svd_txn_stats *ts = svd_txn_stats_get(txn);
 		if (s->json) {
 			int out = cli_print_json(json_pack(
 			    "{s:o,s:s,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O,"
-			    "s:O,s:b,s:I}",
+			    "s:O,s:b,s:I,s:s,s:I}",
 			    "bundle", cli_json_text(bundle), "commit", commit, "mirror",
 			    cli_json_text(st.mirror), "created", cli_json_text(st.created),
 			    "declared", (json_int_t)st.declared, "read", (json_int_t)st.items,
@@ -149,7 +154,9 @@ static int import_one(svd_archive *a, const char *bundle, istate *s)
 			    (json_int_t)st.updates, "skipped", (json_int_t)st.skipped,
 			    "damaged_frames", (json_int_t)st.damaged, "index", st.has_index,
 			    "refusals", s->refusals, "damage", s->damage, "skips", s->skips,
-			    "sealed", st.sealed, "damaged_chunks", (json_int_t)st.chunks_damaged));
+			    "sealed", st.sealed, "damaged_chunks", (json_int_t)st.chunks_damaged,
+			    "bundle_json", cli_bundle_listing(&st), "unlisted",
+			    (json_int_t)st.unlisted));
 			if (out != EXIT_OK)
 				code = out;
 			json_array_clear(s->refusals);

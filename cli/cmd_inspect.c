@@ -191,16 +191,18 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 		goto cleanup;
 	}
 	code = error == SVD_ECORRUPT ? EXIT_REFUSED : EXIT_OK;
+	cli_bundle_listing_warn(argv[optind], &st);
 	if (s.json) {
 		int out = cli_print_json(json_pack(
-		    "{s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O,s:O,s:b,s:I}", "bundle",
-		    cli_json_text(argv[optind]), "mirror", cli_json_text(st.mirror), "created",
-		    cli_json_text(st.created), "declared", (json_int_t)st.declared, "read",
-		    (json_int_t)st.items, "accepted", (json_int_t)st.accepted, "refused",
+		    "{s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:O,s:O,s:b,s:I,s:s,s:I}",
+		    "bundle", cli_json_text(argv[optind]), "mirror", cli_json_text(st.mirror),
+		    "created", cli_json_text(st.created), "declared", (json_int_t)st.declared,
+		    "read", (json_int_t)st.items, "accepted", (json_int_t)st.accepted, "refused",
 		    (json_int_t)st.refused, "lost", (json_int_t)st.lost, "damaged_frames",
 		    (json_int_t)st.damaged, "index", st.has_index, "items", s.items, "damage",
 		    s.damage, "updates", s.updates, "sealed", st.sealed, "damaged_chunks",
-		    (json_int_t)st.chunks_damaged));
+		    (json_int_t)st.chunks_damaged, "bundle_json", cli_bundle_listing(&st),
+		    "unlisted", (json_int_t)st.unlisted));
 		if (out != EXIT_OK)
 			code = out;
 	} else {

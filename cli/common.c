@@ -118,6 +118,28 @@ int cli_exit_code(int code)
 	}
 }
 
+const char *cli_bundle_listing(const svd_bundle_stats *st)
+{
+	return st->listing < 0 ? "unreadable"
+	       : !st->listing  ? "missing"
+	       : st->unlisted  ? "incomplete"
+	                       : "sound";
+}
+
+void cli_bundle_listing_warn(const char *bundle, const svd_bundle_stats *st)
+{
+	/* an unreadable one is reported as damage already */
+	if (st->listing == 0 && !st->damaged && st->items)
+		cli_error("%s: warning: the bundle has no BUNDLE.json, its list of items; every "
+		          "item in it was read and checked all the same",
+		          bundle);
+	else if (st->listing > 0 && st->unlisted)
+		cli_error("%s: warning: %zu item%s in the bundle %s not listed in its BUNDLE.json; "
+		          "they were read and checked all the same",
+		          bundle, st->unlisted, st->unlisted == 1 ? "" : "s",
+		          st->unlisted == 1 ? "is" : "are");
+}
+
 int cli_fail(int code)
 {
 	const char *msg = svd_error_last();

@@ -33,6 +33,7 @@
 
 #include "samvydav/bundle.h"
 #include "samvydav/manifest.h"
+#include "samvydav/key.h"
 #include "samvydav/sig.h"
 #include "bundle_internal.h"
 #include "bundle_sink.h"
@@ -64,39 +65,66 @@ typedef struct rentry {
 } rentry;
 
 /*
- * A second, minimal look at each frame's tar stream as it goes by on its
- * way to libarchive. libarchive cuts a name at a NUL byte (a pax path record
- * can carry one), so a name like "body.md\0.exe" would reach us as
- * "body.md"; and it would read the synthetic end marker as the data of an
- * entry that runs past its frame. This walks the headers itself: it notes
- * which entries had a NUL in their pax or GNU long name, and whether the
- * frame ends in the middle of an entry.
+ * A second reading of each frame's tar stream, header by header, as it
+ * goes by on its way to libarchive, made the way stock tar (GNU tar 1.34,
+ * libarchive) reads names and entry boundaries (SPEC 9.7):
+ *
+ * - an entry's name comes from a pax 'x' header's GNU.sparse.name, which
+ *   wins over its path whatever their order, else its path, else a GNU 'L'
+ *   header, else the ustar fields; every one of these readers cuts a name
+ *   at a NUL byte, so "body.md\0.exe" would reach us as "body.md". The NUL
+ *   rule is applied here to every name record an entry carries (path,
+ *   linkpath, GNU.sparse.name, 'L', 'K'), so whichever of them names the
+ *   entry, a NUL in it refuses the entry.
+ * - the data that follows a header is as long as a pax size record says,
+ *   else its size field; links, folders and devices have none.
+ *
+ * Each entry is noted with the offset of its first header, and libarchive
+ * must give the same entries at the same offsets (tar_agree()), so the two
+ * readings cannot drift apart without the frame being damaged. Headers
+ * that tar readers read differently make the frame unreadable (bad): a pax
+ * global header (GNU tar applies it to every later entry, libarchive
+ * ignores it), vendor types (volume, sparse, ACL, multi-volume...), a
+ * malformed pax size, a link or device that carries data. A name given by
+ * two headers (a pax header and a GNU one, or two of a kind), which GNU tar
+ * and libarchive resolve differently, refuses the entry.
  */
 #define TS_META_MAX  (64 * 1024) /* pax or GNU name data looked into */
-#define TS_TAINT_MAX 64
+#define TS_QUEUE_MAX 8192        /* entries the scan may be ahead of libarchive */
+
+typedef struct tsent {
+	uint64_t start;  /* where its first header begins in the frame's content */
+	const char *why; /* why the entry is refused, or NULL */
+} tsent;
 
 typedef struct tscan {
 	uint8_t hdr[512];
 	size_t hlen;   /* bytes of the header being gathered */
+	uint64_t at;   /* content bytes seen */
 	uint64_t skip; /* data and padding still to pass over */
 	int meta;      /* the data being passed over is a pax or GNU name record */
 	char meta_type;
 	uint8_t *mbuf; /* TS_META_MAX bytes */
 	size_t mlen;
 	uint64_t meta_size;
-	int taint_next; /* the next entry's name held a NUL */
-	int ended;      /* a zero block: the tar stream's end */
-	size_t entries; /* entries (not meta records) begun */
-	size_t tainted[TS_TAINT_MAX];
-	size_t ntainted;
-	int overflow; /* too many tainted entries to list */
+	/* the entry whose headers are being read */
+	int in_entry;
+	uint64_t entry_start;
+	unsigned npax, nlong, nlink;
+	int has_size; /* a pax size record gives its data's length */
+	uint64_t size;
+	const char *why;
+	int ended;       /* a zero block: the tar stream's end */
+	const char *bad; /* what makes the frame unreadable, or NULL */
+	tsent *q;        /* entries read here and not yet by libarchive */
+	size_t qhead, qlen;
 } tscan;
 
 static uint64_t tar_size(const uint8_t *h)
 {
 	const uint8_t *f = h + 124;
 	uint64_t v = 0;
-	size_t i;
+	size_t i = 0;
 
 	if (f[0] & 0x80) {
 		/* base-256, for sizes beyond 8 GiB: the value in the remaining bytes */
@@ -104,48 +132,107 @@ static uint64_t tar_size(const uint8_t *h)
 			v = v << 8 | f[i];
 		return v;
 	}
-	for (i = 0; i < 12 && f[i] >= '0' && f[i] <= '7'; i++)
+	while (i < 12 && (f[i] == ' ' || f[i] == '\t')) /* as tar readers skip them */
+		i++;
+	for (; i < 12 && f[i] >= '0' && f[i] <= '7'; i++)
 		v = v * 8 + (uint64_t)(f[i] - '0');
 	return v;
 }
 
-/* Does a pax record set (path or linkpath) or a GNU long name hold a NUL? */
-static int meta_has_nul(const tscan *ts)
+/* Is key (klen bytes) the name given? */
+static int key_is(const uint8_t *key, size_t klen, const char *name)
+{
+	return klen == strlen(name) && !memcmp(key, name, klen);
+}
+
+/*
+ * The records of a pax header, for the entry they belong to: a NUL in a
+ * name refuses it; a size record sets its data's length.
+ */
+static void ts_pax(tscan *ts)
 {
 	const uint8_t *p = ts->mbuf, *end = ts->mbuf + ts->mlen;
 
-	if (ts->meta_size > TS_META_MAX)
-		return 1; /* far beyond any name we take: refuse the entry */
-	if (ts->meta_type == 'L' || ts->meta_type == 'K') {
-		/* the name, then its terminating NUL */
-		size_t n = ts->mlen;
-		while (n > 0 && p[n - 1] == 0)
-			n--;
-		return memchr(p, 0, n) != NULL;
-	}
 	while (p < end) {
 		/* "<len> <key>=<value>\n", len counting the whole record */
-		size_t len = 0;
-		const uint8_t *q = p, *eq;
+		size_t len = 0, klen, vlen, i;
+		const uint8_t *q = p, *eq, *v;
 		while (q < end && *q >= '0' && *q <= '9' && len < TS_META_MAX)
 			len = len * 10 + (size_t)(*q++ - '0');
-		if (len == 0 || len > (size_t)(end - p) || q >= end || *q != ' ')
-			return 0; /* malformed: libarchive judges it */
-		eq = memchr(q, '=', (size_t)(p + len - q));
-		if (eq &&
-		    ((eq - q - 1 == 4 && !memcmp(q + 1, "path", 4)) ||
-		     (eq - q - 1 == 8 && !memcmp(q + 1, "linkpath", 8))) &&
-		    memchr(eq + 1, 0, (size_t)(p + len - 1 - (eq + 1))))
-			return 1;
+		if (len == 0 || len > (size_t)(end - p) || q >= end || *q != ' ' ||
+		    p[len - 1] != '\n' || !(eq = memchr(q, '=', (size_t)(p + len - q)))) {
+			ts->why = "a malformed pax header";
+			return;
+		}
+		klen = (size_t)(eq - q - 1);
+		v = eq + 1;
+		vlen = (size_t)(p + len - 1 - v);
+		if ((key_is(q + 1, klen, "path") || key_is(q + 1, klen, "linkpath") ||
+		     key_is(q + 1, klen, "GNU.sparse.name")) &&
+		    memchr(v, 0, vlen))
+			ts->why = "a name with a NUL byte";
+		if (key_is(q + 1, klen, "size")) {
+			uint64_t n = 0;
+			for (i = 0; i < vlen && i < 18 && v[i] >= '0' && v[i] <= '9'; i++)
+				n = n * 10 + (uint64_t)(v[i] - '0');
+			if (vlen == 0 || i != vlen) {
+				ts->bad = "a pax size that is not a plain number (tar readers "
+				          "disagree on where its entry ends)";
+				return;
+			}
+			ts->has_size = 1;
+			ts->size = n;
+		}
 		p += len;
 	}
-	return 0;
+}
+
+/* The record being passed over is whole: what it says of its entry. */
+static void ts_meta_end(tscan *ts)
+{
+	const uint8_t *p = ts->mbuf;
+	size_t n = ts->mlen;
+
+	ts->meta = 0;
+	if (ts->meta_size > TS_META_MAX) {
+		/* far beyond any name we take, and its records are not all seen */
+		ts->bad = "a pax or GNU name header over 64 KiB";
+		return;
+	}
+	if (ts->meta_type == 'x' || ts->meta_type == 'X') {
+		ts_pax(ts);
+		return;
+	}
+	/* 'L' or 'K': the name, then its terminating NUL */
+	while (n > 0 && p[n - 1] == 0)
+		n--;
+	if (memchr(p, 0, n))
+		ts->why = "a name with a NUL byte";
+}
+
+static void ts_push(tscan *ts)
+{
+	if (ts->qhead == ts->qlen)
+		ts->qhead = ts->qlen = 0;
+	if (ts->qlen == TS_QUEUE_MAX && ts->qhead > 0) {
+		memmove(ts->q, ts->q + ts->qhead, (ts->qlen - ts->qhead) * sizeof(*ts->q));
+		ts->qlen -= ts->qhead;
+		ts->qhead = 0;
+	}
+	if (ts->qlen == TS_QUEUE_MAX) {
+		ts->bad = "more tar entries in a row than can be checked";
+		return;
+	}
+	ts->q[ts->qlen].start = ts->entry_start;
+	ts->q[ts->qlen].why = ts->why;
+	ts->qlen++;
 }
 
 static void ts_header(tscan *ts)
 {
 	size_t i;
 	char type = (char)ts->hdr[156];
+	uint64_t size = tar_size(ts->hdr);
 
 	for (i = 0; i < 512 && ts->hdr[i] == 0; i++)
 		;
@@ -153,29 +240,66 @@ static void ts_header(tscan *ts)
 		ts->ended = 1;
 		return;
 	}
-	ts->skip = (tar_size(ts->hdr) + 511) / 512 * 512;
-	ts->meta = type == 'x' || type == 'L' || type == 'K';
-	if (ts->meta) {
+	if (!ts->in_entry) {
+		ts->in_entry = 1;
+		ts->entry_start = ts->at - 512;
+		ts->npax = ts->nlong = ts->nlink = 0;
+		ts->has_size = 0;
+		ts->why = NULL;
+	}
+	switch (type) {
+	case 'x':
+	case 'X': /* Solaris' pax header: both readers take it as 'x' */
+	case 'L':
+	case 'K':
+		ts->npax += type == 'x' || type == 'X';
+		ts->nlong += type == 'L';
+		ts->nlink += type == 'K';
+		ts->meta = 1;
 		ts->meta_type = type;
-		ts->meta_size = tar_size(ts->hdr);
+		ts->meta_size = size;
 		ts->mlen = 0;
+		ts->skip = (size + 511) / 512 * 512;
+		if (ts->skip == 0)
+			ts_meta_end(ts);
+		return;
+	case '0':
+	case '\0':
+	case '7':
+		ts->skip = ts->has_size ? ts->size : size;
+		break;
+	case '1':
+	case '2':
+	case '3':
+	case '4':
+	case '5':
+	case '6':
+		/* libarchive reads no data after these, GNU tar may: they carry none */
+		if (size || (ts->has_size && ts->size))
+			ts->bad = "a link, folder or device entry that carries data (tar readers "
+			          "disagree on where it ends)";
+		ts->skip = 0;
+		break;
+	case 'g':
+		ts->bad = "a pax global header, which bundles never hold (GNU tar applies it to "
+		          "every later entry, libarchive ignores it)";
+		return;
+	default:
+		ts->bad = "a tar header of a type bundles never hold (a volume, sparse or "
+		          "vendor header, which tar readers read differently)";
 		return;
 	}
-	if (type == 'g')
-		return;
-	if (ts->taint_next) {
-		if (ts->ntainted < TS_TAINT_MAX)
-			ts->tainted[ts->ntainted++] = ts->entries;
-		else
-			ts->overflow = 1;
-		ts->taint_next = 0;
-	}
-	ts->entries++;
+	ts->skip = (ts->skip + 511) / 512 * 512;
+	if (ts->npax > 1 || ts->nlong > 1 || ts->nlink > 1 || (ts->npax && ts->nlong + ts->nlink))
+		ts->why = "a name given by more than one header (tar readers differ on which "
+		          "one names the entry)";
+	ts->in_entry = 0;
+	ts_push(ts);
 }
 
 static void ts_feed(tscan *ts, const uint8_t *p, size_t n)
 {
-	while (n > 0 && !ts->ended) {
+	while (n > 0 && !ts->ended && !ts->bad) {
 		if (ts->skip > 0) {
 			size_t take = ts->skip < n ? (size_t)ts->skip : n;
 			if (ts->meta) {
@@ -189,19 +313,18 @@ static void ts_feed(tscan *ts, const uint8_t *p, size_t n)
 				ts->mlen += keep;
 			}
 			ts->skip -= take;
+			ts->at += take;
 			p += take;
 			n -= take;
-			if (ts->skip == 0 && ts->meta) {
-				if (meta_has_nul(ts))
-					ts->taint_next = 1;
-				ts->meta = 0;
-			}
+			if (ts->skip == 0 && ts->meta)
+				ts_meta_end(ts);
 			continue;
 		}
 		{
 			size_t take = 512 - ts->hlen < n ? 512 - ts->hlen : n;
 			memcpy(ts->hdr + ts->hlen, p, take);
 			ts->hlen += take;
+			ts->at += take;
 			p += take;
 			n -= take;
 			if (ts->hlen == 512) {
@@ -212,31 +335,49 @@ static void ts_feed(tscan *ts, const uint8_t *p, size_t n)
 	}
 }
 
-/* Did the entry with this ordinal (0-based, in this frame) have a NUL in its name? */
-static int ts_tainted(const tscan *ts, size_t ordinal)
+/*
+ * libarchive gave an entry whose headers begin at pos: it must be the next
+ * one read here. *why is the reason to refuse it (or NULL); returns -1
+ * when the two readings disagree, with *why saying how.
+ */
+static int ts_take(tscan *ts, uint64_t pos, const char **why)
 {
-	size_t i;
+	*why = NULL;
+	if (ts->qhead < ts->qlen && ts->q[ts->qhead].start == pos) {
+		*why = ts->q[ts->qhead++].why;
+		return 0;
+	}
+	*why = ts->bad ? ts->bad
+	               : "tar readers disagree on where an entry begins (a header or "
+	                 "size that stock tar and this reader take differently)";
+	return -1;
+}
 
-	if (ts->overflow)
-		return 1;
-	for (i = 0; i < ts->ntainted; i++)
-		if (ts->tainted[i] == ordinal)
-			return 1;
-	return 0;
+/* libarchive is at the tar end: no entry read here may be left over. */
+static const char *ts_done(const tscan *ts)
+{
+	if (ts->bad)
+		return ts->bad;
+	if (ts->qhead < ts->qlen || ts->in_entry)
+		return "tar readers disagree on where the tar stream ends (an entry that "
+		       "stock tar reads and this reader does not)";
+	return NULL;
 }
 
 /* Does the frame end in the middle of an entry? */
 static int ts_cut(const tscan *ts)
 {
-	return !ts->ended && (ts->hlen > 0 || ts->skip > 0);
+	return !ts->ended && !ts->bad && (ts->hlen > 0 || ts->skip > 0 || ts->in_entry);
 }
 
 static void ts_reset(tscan *ts)
 {
 	uint8_t *mbuf = ts->mbuf;
+	tsent *q = ts->q;
 
 	memset(ts, 0, sizeof(*ts));
 	ts->mbuf = mbuf;
+	ts->q = q;
 }
 
 /*
@@ -265,6 +406,7 @@ typedef struct reader {
 	uint8_t (*meta_updates)[32]; /* its signature updates (format 2), sorted */
 	size_t meta_nupdates;
 	int meta_seen;
+	uint8_t *meta_read; /* per id of meta_ids, then of meta_updates: 1 once read */
 
 	ZSTD_DCtx *dctx;
 	uint8_t *in, *out, *data; /* file bytes; decompressed bytes for libarchive; entry bytes */
@@ -421,6 +563,83 @@ done:
 }
 
 #define FRAME_HEADER_MAX 18 /* magic, descriptor, window, dictionary id, content size */
+
+/*
+ * Where the zstd frame at off really ends, from its own structure (RFC
+ * 8878, 3.1.1): its header, then each block's 3-byte header and length,
+ * then the checksum, without decompressing anything. 0 with *end set; -1
+ * when there is no sound frame at off before limit (damage, or no frame).
+ */
+static int frame_span(reader *r, uint64_t off, uint64_t limit, uint64_t *end)
+{
+	static const unsigned did_bytes[4] = {0, 1, 2, 4}, fcs_bytes[4] = {0, 2, 4, 8};
+	uint8_t h[5];
+	uint64_t at;
+	unsigned fhd, single;
+	int last = 0;
+
+	if (limit < off + 5 || pread_all(r, h, 5, off) < 0 || le32(h) != ZSTD_MAGIC)
+		return -1;
+	fhd = h[4];
+	single = fhd >> 5 & 1;
+	if (fhd & 0x08) /* the reserved bit */
+		return -1;
+	at = off + 5 + !single + did_bytes[fhd & 3] +
+	     (single && !(fhd >> 6) ? 1 : fcs_bytes[fhd >> 6]);
+	while (!last) {
+		uint32_t bh, type, size;
+		if (limit < at + 3 || pread_all(r, h, 3, at) < 0)
+			return -1;
+		bh = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16;
+		last = bh & 1;
+		type = bh >> 1 & 3;
+		size = bh >> 3;
+		if (type == 3 || size > 128 * 1024) /* reserved; over the largest block */
+			return -1;
+		at += 3 + (type == 1 ? 1 : size);
+	}
+	at += fhd & 0x04 ? 4 : 0; /* the content checksum */
+	if (at > limit)
+		return -1;
+	*end = at;
+	return 0;
+}
+
+/*
+ * Does the index agree with the frames themselves? An index with a sound
+ * CRC may still lie about where frames begin and end (a writer's bug, or
+ * on purpose); trusted, it would cost the items of frames it misplaces. It
+ * is taken only when every frame it lists starts with the zstd magic and,
+ * where the frame's structure can be followed, ends where it says; else
+ * the reader scans the file as when there is no index (SPEC 9.4). A frame
+ * whose structure is damaged is no lie: reading it reports the damage.
+ * NULL when it agrees, else what does not.
+ */
+static const char *index_lies(reader *r, char *why, size_t len)
+{
+	uint64_t limit = r->frames[r->nframes - 1].offset + r->frames[r->nframes - 1].clen;
+	size_t k;
+
+	for (k = 0; k < r->nframes; k++) {
+		const frame *f = &r->frames[k];
+		uint8_t m[4];
+		uint64_t end;
+		if (pread_all(r, m, 4, f->offset) < 0 || le32(m) != ZSTD_MAGIC) {
+			snprintf(why, len,
+			         "frame %zu does not begin at byte %llu, where the index puts it",
+			         k, (unsigned long long)f->offset);
+			return why;
+		}
+		if (frame_span(r, f->offset, limit, &end) == 0 && end != f->offset + f->clen) {
+			snprintf(why, len,
+			         "frame %zu ends at byte %llu, not at byte %llu as the index says",
+			         k, (unsigned long long)end,
+			         (unsigned long long)(f->offset + f->clen));
+			return why;
+		}
+	}
+	return NULL;
+}
 
 /* Start decompressing the frame at off, which must end by end. */
 static void frame_begin(reader *r, uint64_t off, uint64_t end, uint64_t ulen)
@@ -644,6 +863,8 @@ static la_ssize_t frame_read(struct archive *ar, void *payload, const void **buf
 				return fcs_fail(r, NULL);
 			if (r->ulen && r->out_frame != r->ulen)
 				return zfail(r, "the frame gives less than the index declares");
+			if (r->ts.bad)
+				return zfail(r, "tar: %s", r->ts.bad);
 			if (ts_cut(&r->ts))
 				return zfail(r, "a tar entry runs past the end of its frame");
 			r->out_total += r->out_frame;
@@ -801,6 +1022,27 @@ static int id_cmp32(const void *a, const void *b)
 	return memcmp(a, b, 32);
 }
 
+/*
+ * The item being read was read (whole, or refused as it was read): ticked
+ * off BUNDLE.json's lists, or counted as one they do not list.
+ */
+static void note_read(reader *r)
+{
+	uint8_t raw[32];
+	uint8_t(*hit)[32];
+
+	r->st->items++;
+	if (!r->meta_seen || svd_hex_decode(raw, 32, r->id) < 0)
+		return;
+	if ((hit = bsearch(raw, r->meta_ids, r->meta_count, 32, id_cmp32)) != NULL)
+		r->meta_read[hit - r->meta_ids] = 1;
+	else if (r->meta_nupdates &&
+	         (hit = bsearch(raw, r->meta_updates, r->meta_nupdates, 32, id_cmp32)) != NULL)
+		r->meta_read[r->meta_count + (size_t)(hit - r->meta_updates)] = 1;
+	else
+		r->st->unlisted++;
+}
+
 /* Is the item being read a signature update that BUNDLE.json lists? */
 static int is_update(const reader *r)
 {
@@ -839,13 +1081,13 @@ static int refuse_item(reader *r, const char *file, const char *check, const cha
 	char source[64];
 
 	if (r->id[0])
-		r->st->items++;
+		note_read(r);
 	/* an item in progress has something to take back; a stray entry has none */
 	if (drop_item(r, SVD_BUNDLE_DROP_REFUSED) < 0)
 		return -1;
 	r->st->refused++;
 	snprintf(source, sizeof(source), "frame at %llu", (unsigned long long)r->frame_start);
-	if (svd_verdict_new(&v) < 0 || (r->id[0] && svd_verdict_set_id(v, r->id) < 0) ||
+	if (svd_verdict_new(&v) < 0 || (r->id[0] && svd_verdict_set_named_id(v, r->id) < 0) ||
 	    svd_verdict_set_source(v, source) < 0 ||
 	    svd_verdict_add_problem(v, file, check, "%s", msg) < 0) {
 		svd_verdict_free(v);
@@ -855,6 +1097,73 @@ static int refuse_item(reader *r, const char *file, const char *check, const cha
 	report(r, v);
 	svd_verdict_free(v);
 	return 0;
+}
+
+/*
+ * Does a file under sig/ read as what its name says: a minisign signature
+ * (.minisig), a minisign public key (.pub)? A file that does not is junk
+ * where a second entry at its path is concerned (SPEC 9.7).
+ */
+static int sig_parses(const rentry *re)
+{
+	size_t len = strlen(re->path);
+	int ok = 0;
+
+	if (!re->data)
+		return 0;
+	if (len > 8 && !strcmp(re->path + len - 8, ".minisig")) {
+		svd_sig *sig = NULL;
+		ok = svd_sig_parse(&sig, re->data, (size_t)re->size) == 0;
+		svd_sig_free(sig);
+	} else if (len > 4 && !strcmp(re->path + len - 4, ".pub")) {
+		svd_pubkey *pk = NULL;
+		ok = svd_pubkey_parse(&pk, re->data, (size_t)re->size) == 0;
+		svd_pubkey_free(pk);
+	}
+	svd_error_clear();
+	return ok;
+}
+
+/* An entry left out of the item being read as junk: reported, and the read exits non-zero. */
+static void junk(reader *r, const char *file, const char *why)
+{
+	r->st->junk++;
+	damage(r, r->frame_start, 0, "item %s: %s: %s; left out, the item is read without it",
+	       r->id, file, why);
+}
+
+/*
+ * The item's files under sig/, read into memory as they came, go to the
+ * sink only now: what the reader left out as junk never reaches it. One
+ * over the limit was only hashed and counted: the sink gets as many zero
+ * bytes (the gate leaves it out as a bad signature file, so nothing of it
+ * is kept).
+ */
+static int sink_sigs(reader *r)
+{
+	static const uint8_t zeros[4096];
+	const svd_bundle_sink *sk = r->sk;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < r->nents && error == 0; i++) {
+		rentry *re = &r->ents[i];
+		uint64_t left = re->size;
+		if (strncmp(re->path, "sig/", 4))
+			continue;
+		if (sk->file_begin && (error = sk->file_begin(sk->ctx, re->path, re->size)) < 0)
+			break;
+		if (sk->file_write && re->data && left)
+			error = sk->file_write(sk->ctx, re->data, (size_t)left);
+		while (sk->file_write && !re->data && left && error == 0) {
+			size_t n = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
+			error = sk->file_write(sk->ctx, zeros, n);
+			left -= n;
+		}
+		if (error == 0 && sk->file_end)
+			error = sk->file_end(sk->ctx, 1);
+	}
+	return error < 0 ? (r->fatal = error) : 0;
 }
 
 /* The item read whole: through the gate (the sink's, or ours), then to the sink. */
@@ -888,13 +1197,15 @@ static int item_finish(reader *r)
 	}
 	if (r->update && !r->sk->update_gate) {
 		/* inspect and extract: the item it updates is not at hand */
-		r->st->items++;
+		note_read(r);
 		if ((error = drop_item(r, SVD_BUNDLE_DROP_SKIPPED)) == 0)
 			skip_update(r, "a signature update: only an import into an archive that "
 			               "holds the item applies it");
 		item_clear(r);
 		return error;
 	}
+	if ((error = sink_sigs(r)) < 0)
+		goto cleanup;
 	if (!(ents = calloc(r->nents + 1, sizeof(*ents)))) {
 		error = r->fatal = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
@@ -908,7 +1219,7 @@ static int item_finish(reader *r)
 		ents[i].data_len = r->ents[i].data ? (size_t)r->ents[i].size : 0;
 	}
 	snprintf(source, sizeof(source), "frame at %llu", (unsigned long long)r->frame_start);
-	r->st->items++;
+	note_read(r);
 	if (r->update)
 		error = r->sk->update_gate(r->sk->ctx, r->id, ents, r->nents, source, &v);
 	else if (r->sk->item_gate)
@@ -924,6 +1235,8 @@ static int item_finish(reader *r)
 		skip_update(r, "a signature update of an item this archive does not hold");
 		goto cleanup;
 	}
+	/* a manifest that gave no id: the item is named by its folder, not verified */
+	svd_verdict_set_named_id(v, r->id);
 	if (svd_verdict_ok(v))
 		r->st->accepted++;
 	else
@@ -1168,6 +1481,7 @@ static int read_meta(reader *r, struct archive *ar, uint64_t size)
 	const char *s;
 	int perr;
 
+	r->st->listing = -1; /* until it is found sound */
 	if (size > SVD_BUNDLE_META_MAX) {
 		r->st->damaged++;
 		damage(r, r->frame_start, 0, "BUNDLE.json of %llu bytes is over the limit",
@@ -1231,7 +1545,12 @@ static int read_meta(reader *r, struct archive *ar, uint64_t size)
 	snprintf(r->st->mirror, sizeof(r->st->mirror), "%s", strlen(s) == 32 ? s : "");
 	s = json_string_value(json_object_get(j, "created"));
 	snprintf(r->st->created, sizeof(r->st->created), "%s", strlen(s) == 20 ? s : "");
+	if (!(r->meta_read = calloc(r->meta_count + r->meta_nupdates + 1, 1))) {
+		perr = r->fatal = svd_error_set(SVD_ERROR, "out of memory");
+		goto fail;
+	}
 	r->meta_seen = 1;
+	r->st->listing = 1;
 	goto done;
 fail:
 	free(r->meta_ids);
@@ -1258,6 +1577,8 @@ static int read_frame(reader *r, int first)
 	if (!ar)
 		return r->fatal = svd_error_set(SVD_ERROR, "out of memory");
 	archive_read_support_format_tar(ar);
+	/* a "._name" entry is an entry, not metadata of the next (as GNU tar reads it) */
+	archive_read_set_format_option(ar, "tar", "mac-ext", NULL);
 	if (archive_read_open(ar, r, NULL, frame_read, NULL) != ARCHIVE_OK) {
 		if (!r->zerr[0])
 			snprintf(r->zerr, sizeof(r->zerr), "tar: %s",
@@ -1267,14 +1588,21 @@ static int read_frame(reader *r, int first)
 		goto done;
 	}
 	while (!r->stop && !r->fatal) {
-		const char *path, *rest, *why;
+		const char *path, *rest, *why, *tswhy;
 		char id[SVD_ID_HEX_LEN + 1];
 		rentry *re = NULL;
-		int keep;
+		int keep, sig;
 
 		ret = archive_read_next_header(ar, &e);
-		if (ret == ARCHIVE_EOF)
+		if (ret == ARCHIVE_EOF) {
+			/* every entry of the scan was one of libarchive's */
+			if ((tswhy = ts_done(&r->ts)) != NULL) {
+				if (!r->zerr[0])
+					snprintf(r->zerr, sizeof(r->zerr), "tar: %s", tswhy);
+				error = -1;
+			}
 			break;
+		}
 		/* a warning (a name libarchive cannot show in this locale) is no
 		 * failure: the UTF-8 name is taken below and checked like any other */
 		if (ret != ARCHIVE_OK && ret != ARCHIVE_WARN) {
@@ -1286,10 +1614,18 @@ static int read_frame(reader *r, int first)
 		}
 		nentries++;
 		r->entries_seen++;
+		/* the entry the scan read at the same place, or the frame is not one tar stream */
+		if (ts_take(&r->ts, (uint64_t)archive_read_header_position(ar), &tswhy) < 0) {
+			if (!r->zerr[0])
+				snprintf(r->zerr, sizeof(r->zerr), "tar: %s", tswhy);
+			error = -1;
+			break;
+		}
 		path = archive_entry_pathname_utf8(e);
 		if (!path)
 			path = archive_entry_pathname(e);
-		if (first && nentries == 1 && path && !strcmp(path, SVD_BUNDLE_META_NAME)) {
+		if (first && nentries == 1 && path && !tswhy &&
+		    !strcmp(path, SVD_BUNDLE_META_NAME)) {
 			if (entry_problem(e, path) == NULL) {
 				if ((error = read_meta(r, ar, (uint64_t)archive_entry_size(e))) < 0)
 					break;
@@ -1302,12 +1638,11 @@ static int read_frame(reader *r, int first)
 			continue; /* the reader library's folders too, from a stock tar */
 		/* the rendered reader library (export --with-reader): never read, never trusted */
 		if (path && svd_render_is_library_path(path) && entry_problem(e, path) == NULL &&
-		    !ts_tainted(&r->ts, (size_t)(nentries - 1))) {
+		    !tswhy) {
 			archive_read_data_skip(ar);
 			continue;
 		}
-		why = ts_tainted(&r->ts, (size_t)(nentries - 1)) ? "a name with a NUL byte"
-		                                                 : entry_problem(e, path);
+		why = tswhy ? tswhy : entry_problem(e, path);
 		rest = why ? NULL : item_path(path, id);
 		if (!why && !rest)
 			why = path && !strcmp(path, SVD_BUNDLE_META_NAME)
@@ -1343,11 +1678,57 @@ static int read_frame(reader *r, int first)
 				break;
 			}
 		}
+		sig = !strncmp(rest, "sig/", 4);
 		{
 			size_t i;
 			for (i = 0; i < r->nents; i++)
 				if (!strcmp(r->ents[i].path, rest))
 					break;
+			if (i < r->nents && sig) {
+				/* a second entry at a signature's path: the one that
+				 * reads as what its name says counts, junk is left out */
+				rentry dup = {0};
+				dup.path = (char *)rest;
+				dup.size = (uint64_t)archive_entry_size(e);
+				ret = entry_read(r, ar, &dup, dup.size <= SVD_SIGFILE_MAX, 0);
+				if (r->fatal || ret < 0) {
+					free(dup.data);
+					if (r->fatal) {
+						error = r->fatal;
+						break;
+					}
+					if (!r->zerr[0])
+						snprintf(r->zerr, sizeof(r->zerr), "tar: %s",
+						         archive_error_string(ar)
+						             ? archive_error_string(ar)
+						             : "an entry is cut short");
+					error = -1;
+					break;
+				}
+				if (sig_parses(&dup) && sig_parses(&r->ents[i])) {
+					r->bad_entry = 1;
+					snprintf(r->bad_path, sizeof(r->bad_path), "%.150s", rest);
+					snprintf(
+					    r->bad_why, sizeof(r->bad_why),
+					    "the same path twice in one item, each a signature "
+					    "or key");
+					free(dup.data);
+				} else if (sig_parses(&dup)) {
+					junk(r, rest,
+					     "an earlier entry at this path that is not "
+					     "what its name says");
+					free(r->ents[i].data);
+					r->ents[i].data = dup.data;
+					r->ents[i].size = dup.size;
+					memcpy(r->ents[i].sha256, dup.sha256, 32);
+				} else {
+					junk(r, rest,
+					     "a second entry at this path that is not what "
+					     "its name says");
+					free(dup.data);
+				}
+				continue;
+			}
 			if (i < r->nents) {
 				r->bad_entry = 1;
 				snprintf(r->bad_path, sizeof(r->bad_path), "%.150s", rest);
@@ -1374,7 +1755,7 @@ static int read_frame(reader *r, int first)
 		re->type = SVD_ENTRY_FILE;
 		re->size = (uint64_t)archive_entry_size(e);
 		keep = !strcmp(rest, "manifest.json") ? re->size <= SVD_MANIFEST_MAX
-		       : !strncmp(rest, "sig/", 4)    ? re->size <= SVD_SIGFILE_MAX
+		       : sig                          ? re->size <= SVD_SIGFILE_MAX
 		                                      : 0;
 		if (re->size > SVD_FILE_MAX_SIZE) {
 			r->bad_entry = 1;
@@ -1383,7 +1764,8 @@ static int read_frame(reader *r, int first)
 			archive_read_data_skip(ar);
 			continue;
 		}
-		ret = entry_read(r, ar, re, keep, 1);
+		/* files under sig/ reach the sink when the item is whole (sink_sigs) */
+		ret = entry_read(r, ar, re, keep, !sig);
 		if (r->fatal) {
 			error = r->fatal;
 			break;
@@ -1505,14 +1887,25 @@ static int read_frames(reader *r)
 	return r->fatal;
 }
 
-/* Items the bundle declares but that were not read whole. */
+/*
+ * Items the bundle declares but that were not read whole: those of
+ * BUNDLE.json's lists never read, or, without it, as many as the index
+ * lists beyond those read.
+ */
 static void count_lost(reader *r)
 {
 	size_t declared = r->meta_seen ? r->meta_count + r->meta_nupdates
 	                  : r->frames  ? r->index_items
 	                               : 0;
+	size_t i;
 
 	r->st->declared = declared;
+	if (r->meta_seen) {
+		r->st->lost = 0;
+		for (i = 0; i < declared; i++)
+			r->st->lost += !r->meta_read[i];
+		return;
+	}
 	r->st->lost = declared > r->st->items ? declared - r->st->items : 0;
 }
 
@@ -1566,6 +1959,52 @@ static int open_sealed(reader *r, const char *path, const svd_seal_keys *keys, s
 	return 0;
 }
 
+/*
+ * A file that is plainly some other format (by its magic number) is not a
+ * damaged bundle: saying "damaged bytes" of a .tar.gz sends its owner
+ * looking for damage that is not there. NULL for a file that may be a
+ * bundle: one that starts as a bundle does, or ends in a bundle's index
+ * (its start damaged), or is of no format named here.
+ */
+static const char *foreign_format(reader *r)
+{
+	uint8_t h[264];
+	size_t n = r->size < sizeof(h) ? (size_t)r->size : sizeof(h);
+
+	if (n < 4 || pread_all(r, h, n, 0) < 0 || le32(h) == ZSTD_MAGIC ||
+	    (le32(h) & SKIP_MAGIC_MASK) == SKIP_MAGIC)
+		return NULL;
+	{
+		uint8_t tail[8];
+		if (r->size >= 8 && pread_all(r, tail, 8, r->size - 8) == 0 &&
+		    !memcmp(tail, SVD_BUNDLE_INDEX_END, 8))
+			return NULL;
+	}
+	if (h[0] == 0x1f && h[1] == 0x8b && h[2] == 8)
+		return "a gzip file (.gz, .tgz); if it holds an unpacked bundle, unpack it and "
+		       "pack BUNDLE.json and items/ again with tar --zstd -cf NAME.tar.zst";
+	if (n >= 6 && !memcmp(h,
+	                      "\xfd"
+	                      "7zXZ\0",
+	                      6))
+		return "an xz file (.xz, .txz); if it holds an unpacked bundle, unpack it and "
+		       "pack BUNDLE.json and items/ again with tar --zstd -cf NAME.tar.zst";
+	if (!memcmp(h, "BZh", 3) && h[3] >= '1' && h[3] <= '9')
+		return "a bzip2 file (.bz2); if it holds an unpacked bundle, unpack it and pack "
+		       "BUNDLE.json and items/ again with tar --zstd -cf NAME.tar.zst";
+	if (!memcmp(h, "PK\x03\x04", 4) || !memcmp(h, "PK\x05\x06", 4))
+		return "a zip file; items come in bundles that samvydav export writes, or are "
+		       "added from their files with samvydav add";
+	if (n >= 6 && !memcmp(h, "7z\xbc\xaf\x27\x1c", 6))
+		return "a 7-Zip file; items come in bundles that samvydav export writes, or are "
+		       "added from their files with samvydav add";
+	if (n >= 262 && !memcmp(h + 257, "ustar", 5))
+		return "a tar file that is not compressed with zstd; if it holds an unpacked "
+		       "bundle (BUNDLE.json and items/), zstd -19 FILE makes it one samvydav "
+		       "reads";
+	return NULL;
+}
+
 static int read_bundle(const char *path, const svd_trust *trust, const svd_bundle_sink *sk,
                        svd_extract_body *body, const svd_bundle_cbs *cbs, svd_bundle_stats *stats)
 {
@@ -1591,6 +2030,14 @@ static int read_bundle(const char *path, const svd_trust *trust, const svd_bundl
 		goto cleanup;
 	}
 	r.size = (uint64_t)sb.st_size;
+	{
+		const char *what = foreign_format(&r);
+		if (what) {
+			error = svd_error_set(SVD_EINVALID, "%s: not a samvydav bundle: this is %s",
+			                      path, what);
+			goto cleanup;
+		}
+	}
 	if ((error = open_sealed(&r, path, cbs ? cbs->keys : NULL, &st, &unopened)) < 0)
 		goto cleanup;
 	r.out_cap = 256 * 1024;
@@ -1600,7 +2047,8 @@ static int read_bundle(const char *path, const svd_trust *trust, const svd_bundl
 	r.out = malloc(r.out_cap);
 	r.data = malloc(IN_CHUNK);
 	r.ts.mbuf = malloc(TS_META_MAX);
-	if (!r.dctx || !r.in || !r.out || !r.data || !r.ts.mbuf) {
+	r.ts.q = malloc(TS_QUEUE_MAX * sizeof(*r.ts.q));
+	if (!r.dctx || !r.in || !r.out || !r.data || !r.ts.mbuf || !r.ts.q) {
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
 	}
@@ -1610,6 +2058,24 @@ static int read_bundle(const char *path, const svd_trust *trust, const svd_bundl
 	if (st.has_index == -2) {
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
+	}
+	if (st.has_index == 1) {
+		char why[160];
+		if (index_lies(&r, why, sizeof(why))) {
+			uint64_t at = r.frames[r.nframes - 1].offset + r.frames[r.nframes - 1].clen;
+			free(r.frames);
+			free(r.index_ids);
+			r.frames = NULL;
+			r.index_ids = NULL;
+			r.nframes = r.capframes = 0;
+			r.index_items = 0;
+			st.has_index = 0;
+			st.damaged++;
+			damage(&r, at, r.size - at,
+			       "the index at the end does not match the frames (%s); frames are "
+			       "found by scanning",
+			       why);
+		}
 	}
 	if (st.has_index < 0) {
 		st.has_index = 0;
@@ -1640,7 +2106,7 @@ static int read_bundle(const char *path, const svd_trust *trust, const svd_bundl
 		st.lost = 0;
 	if (error == 0 && st.lost > 0)
 		damage(&r, 0, r.size, "%zu of %zu items were lost to damage", st.lost, st.declared);
-	if (error == 0 && (st.refused || st.lost || st.damaged || r.sealed_damage))
+	if (error == 0 && (st.refused || st.lost || st.damaged || st.junk || r.sealed_damage))
 		error = svd_error_set(SVD_ECORRUPT,
 		                      "%s: %zu items accepted, %zu refused, %zu lost to damage",
 		                      path, st.accepted, st.refused, st.lost);
@@ -1656,10 +2122,12 @@ cleanup:
 	free(r.out);
 	free(r.data);
 	free(r.ts.mbuf);
+	free(r.ts.q);
 	free(r.frames);
 	free(r.index_ids);
 	free(r.meta_ids);
 	free(r.meta_updates);
+	free(r.meta_read);
 	if (r.unsealer)
 		st.chunks_damaged = svd_unseal_damaged_chunks(r.unsealer);
 	svd_unseal_free(r.unsealer);

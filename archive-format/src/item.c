@@ -39,6 +39,7 @@ typedef struct keyfile {
 
 struct svd_verdict {
 	char id[SVD_ID_HEX_LEN + 1];
+	int id_named; /* id is only what the item's folder names: the manifest gave none */
 	svd_manifest *manifest;
 	problem *problems;
 	size_t nproblems;
@@ -61,6 +62,20 @@ int svd_verdict_set_id(svd_verdict *v, const char *id)
 {
 	snprintf(v->id, sizeof(v->id), "%s", id);
 	return 0;
+}
+
+int svd_verdict_set_named_id(svd_verdict *v, const char *id)
+{
+	if (v->id[0] || !svd_id_valid(id))
+		return 0;
+	snprintf(v->id, sizeof(v->id), "%s", id);
+	v->id_named = 1;
+	return 0;
+}
+
+int svd_verdict_id_verified(const svd_verdict *v)
+{
+	return v->id[0] && !v->id_named;
 }
 
 int svd_verdict_set_source(svd_verdict *v, const char *source)

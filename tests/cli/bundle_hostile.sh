@@ -163,6 +163,34 @@ hostile zip 'Unrecognized archive format|tar'
 # the bomb is the last data frame, so every good item precedes it; the cap
 # is on the whole bundle's output, so frames after a bomb would be cut off too
 hostile bomb 'zstd bomb'
+# SPEC 9.7's NUL rule on the name stock tar derives: GNU tar 1.34 and
+# libarchive take a pax GNU.sparse.name over the path (whatever their
+# order), cut every name at a NUL, and honour a pax size over the ustar one
+hostile sparse-name-nul 'a name with a NUL byte'
+hostile pax-size-nul 'a name with a NUL byte'
+hostile sparse-name-decoy 'decoy\.md'
+hostile tar-global 'a pax global header'
+
+# interop: what stock tar lists of a crafted stream is what the reader reads
+victim_of() { awk '$1 == "refused" || $1 == "lost" {print $2}' "$T/$1.expect"; }
+v=$(victim_of sparse-name-nul)
+same "$(tar --zstd -tf "$T/h-sparse-name-nul.tar.zst" | grep -c "^items/../$v/body\.md\$")" 1 \
+	"sparse-name-nul: stock tar lists the victim's body.md (the name cut at its NUL), which the reader refuses"
+v=$(victim_of pax-size-nul)
+same "$(tar --zstd -tf "$T/h-pax-size-nul.tar.zst" | grep -c "^items/../$v/\(sig/0000000000000000\.minisig\|body\.md\)\$")" 2 \
+	"pax-size-nul: stock tar reads past the zero data of the pax size to body.md, as the reader does"
+v=$(victim_of sparse-name-decoy)
+same "$(tar --zstd -tf "$T/h-sparse-name-decoy.tar.zst" | grep -c "^items/../$v/\(decoy\|body\)\.md\$")" 1 \
+	"sparse-name-decoy: stock tar lists decoy.md and no body.md, the name the reader refuses"
+b=$T/h-sparse-name.tar.zst
+craft write --hostile sparse-name --frame-target 4096 --expect "$T/sparse-name.expect" "$b" "$T/ex"
+v=$(awk 'NR == 1 {print $2}' "$T/sparse-name.expect")
+same "$(tar --zstd -tf "$b" | grep -c 'decoy\.md$')" 0 "sparse-name: stock tar lists GNU.sparse.name's body.md, not the pax path decoy.md"
+R=$T/recv-sparse-name
+fresh "$R"
+expect_exit 0 "" "sparse-name: the reader reads the same name, body.md, and imports every item" svd -C "$R" import -q "$b"
+same "$(ids_of "$R")" "$(printf '%s\n%s\n' "$all_ids" "$own_ids" | sort)" "sparse-name: every item is imported"
+
 # fcs_exact KIND: the numbers and the place are the ones craft_bundle.py
 # wrote, with the index (frame N) and without it (the frame found by scanning)
 fcs_exact() {

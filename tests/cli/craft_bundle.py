@@ -49,6 +49,10 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # hostile tar entry into the victim item (the gate must refuse that item
 # and only it); "frame" kinds damage the victim's frame, which is given to
 # the victim alone (only that item may be lost); "extra" kinds add a frame.
+# "good" kinds change how the victim is written in a way every reader must
+# still read as the same item (it is imported); "salvage" kinds (the victim
+# in a frame of its own, too) lie about the bundle around an intact victim,
+# which a salvaging reader still imports.
 HOSTILE = {
     "dotdot": "entry",          # items/xx/<id>/../../../../tmp/evil
     "absolute": "entry",        # /tmp/samvydav-evil-<id>
@@ -74,6 +78,22 @@ HOSTILE = {
     "index-lie": "frame",       # the index says the frame's content is 1 byte longer
     "zip": "frame",             # the victim's files as a zip file inside the zstd frame
     "bomb": "extra",            # a frame of a tar header and 256 MiB of zeros (~9 KB)
+    # SPEC 9.7's NUL rule applied to the name stock tar derives
+    "sparse-name-nul": "entry", # body.md named by pax GNU.sparse.name "body.md\0.exe" (it wins over path)
+    "pax-size-nul": "entry",    # a junk sig file whose pax size (1024) hides its zero data from a
+                                # reader that takes the ustar size (0), then nul-name's body.md
+    "sparse-name-decoy": "entry",  # pax path body.md, GNU.sparse.name decoy.md: the entry is decoy.md
+    "sparse-name": "good",      # pax path decoy.md, GNU.sparse.name body.md: the entry is body.md
+    "tar-global": "frame",      # a pax global header ('g') before body.md: read differently by tar readers
+    # salvage (SPEC 9.4, 9.7)
+    "index-shift": "salvage",   # the index moves the victim frame's start 1 byte on, CRC fixed
+    "meta-omits": "salvage",    # BUNDLE.json does not list the victim
+    "meta-swap": "salvage",     # BUNDLE.json lists another id in the victim's place
+    "no-meta": "salvage",       # no BUNDLE.json at all
+    "sig-junk": "salvage",      # a second entry at the victim's signature path, not a signature
+    "sig-junk-first": "salvage",  # ... the junk before the signature
+    "sig-big": "salvage",       # a 20000-byte file under the victim's sig/ beside its signature
+    "noncanon-manifest": "entry",  # the victim's manifest.json with a space added (not canonical)
 }
 
 
@@ -176,6 +196,18 @@ def tar_entry(path, data, mtime, typeflag=b"0", linkname=b"", size=None,
     if with_data:
         out += _pad(data)
     return out
+
+
+def pax_entry(records, path, data, mtime, size=None, typeflag=b"0", ustar_name=None):
+    """A pax extended header with the records given ((key, value) bytes, in
+    that order), then a ustar header named ustar_name (default: a fallback
+    name, as tar_entry writes) and the padded data."""
+    rec = b"".join(pax_record(k, v) for k, v in records)
+    out = _ustar_header(b"PaxHeader/" + str(len(rec)).encode(), len(rec), mtime, typeflag=b"x")
+    out += _pad(rec)
+    out += _ustar_header(ustar_name or b"pax-named-entry", len(data) if size is None else size,
+                         mtime, typeflag=typeflag)
+    return out + _pad(data)
 
 
 TAR_END = b"\0" * 1024
@@ -314,9 +346,23 @@ def item_tar(it, mtime, hostile=None, other=None):
     for name, data in it.files:
         if name not in ("manifest.json",) and not name.startswith("sig/") and body_name is None:
             body_name = name
+    sig_name = next((n for n, _ in it.files if n.endswith(".minisig")), None)
     for name, data in it.files:
         path = pre + name.encode()
         is_body = name == body_name
+        if hostile == "noncanon-manifest" and name == "manifest.json":
+            out += tar_entry(path, b"{ " + data[1:], mtime)
+            continue
+        if hostile in ("sig-junk", "sig-junk-first", "sig-big") and name == sig_name:
+            junk = b"this is not a signature\n" if hostile != "sig-big" else b"x" * 20000
+            if hostile == "sig-junk-first":
+                out += tar_entry(path, junk, mtime)
+            out += tar_entry(path, data, mtime)
+            if hostile == "sig-junk":
+                out += tar_entry(path, junk, mtime)
+            if hostile == "sig-big":
+                out += tar_entry(pre + b"sig/0000000000000000.minisig", junk, mtime)
+            continue
         if hostile is None or not is_body:
             out += tar_entry(path, data, mtime)
             if hostile and name == "manifest.json":
@@ -339,8 +385,21 @@ def item_tar(it, mtime, hostile=None, other=None):
         elif hostile == "dup-path":
             out += tar_entry(path, data, mtime)
             out += tar_entry(path, data + b"\nand a second body\n", mtime)
-        elif hostile == "nul-name":
+        elif hostile in ("nul-name", "pax-size-nul"):
             out += tar_entry(path + b"\0.exe", data, mtime, force_pax=True)
+        elif hostile == "sparse-name-nul":
+            out += pax_entry([(b"path", path), (b"GNU.sparse.name", path + b"\0.exe")],
+                             path, data, mtime)
+        elif hostile == "sparse-name-decoy":
+            out += pax_entry([(b"path", path), (b"GNU.sparse.name", pre + b"decoy.md")],
+                             path, data, mtime)
+        elif hostile == "sparse-name":
+            out += pax_entry([(b"GNU.sparse.name", path), (b"path", pre + b"decoy.md")],
+                             path, data, mtime)
+        elif hostile == "tar-global":
+            rec = pax_record(b"path", pre + b"decoy.md")
+            out += _ustar_header(b"GlobalHead.0", len(rec), mtime, typeflag=b"g") + _pad(rec)
+            out += tar_entry(path, data, mtime)
         elif hostile == "tar-size":
             out += tar_entry(path, data, mtime, size=len(data) + (1 << 20))
             return out, True  # the frame ends here, mid-entry
@@ -375,6 +434,11 @@ def extra_after_manifest(it, hostile, mtime):
         return tar_entry(pre + ESC_NAME + b".txt", evil, mtime, force_pax=True)
     if hostile == "esc-sig":
         return tar_entry(pre + b"sig/" + ESC_NAME + b".minisig", evil, mtime, force_pax=True)
+    if hostile == "pax-size-nul":
+        # the ustar header says 0 bytes; pax says 1024, all zero: a reader
+        # that missed the pax size would take them for the tar end
+        return pax_entry([(b"path", pre + b"sig/0000000000000000.minisig"), (b"size", b"1024")],
+                         None, b"\0" * 1024, mtime, size=0)
     return b""
 
 
@@ -399,16 +463,23 @@ def cmd_write(a):
         die("unknown hostile kind %s (see: kinds)" % kind)
     mtime = calendar.timegm(time.strptime(a.created, "%Y-%m-%dT%H:%M:%SZ"))
     victim = None
-    if kind and HOSTILE[kind] in ("entry", "frame", "sig"):
+    if kind and HOSTILE[kind] in ("entry", "frame", "sig", "good", "salvage"):
         v = a.victim if a.victim is not None else len(items) // 2
         victim = items[v % len(items)]
     other = items[(items.index(victim) + 1) % len(items)] if victim else None
     ids = [it.id for it in items]
 
     # frame contents: [(tar bytes, [ids], how)]
-    meta = canonical_json({"count": len(ids), "created": a.created, "format": 1,
-                           "ids": ids, "mirror": a.mirror}).encode()
+    listed = list(ids)
+    if kind in ("meta-omits", "meta-swap"):
+        listed.remove(victim.id)
+    if kind == "meta-swap":
+        listed = sorted(listed + ["f" * 64])
+    meta = canonical_json({"count": len(listed), "created": a.created, "format": 1,
+                           "ids": listed, "mirror": a.mirror}).encode()
     frames = [{"tar": tar_entry(b"BUNDLE.json", meta, mtime), "ids": [], "how": None}]
+    if kind == "no-meta":
+        frames = []
     cur = {"tar": b"", "ids": [], "how": None}
 
     def close():
@@ -417,13 +488,13 @@ def cmd_write(a):
             frames.append(cur)
         cur = {"tar": b"", "ids": [], "how": None}
 
-    isolate = kind and HOSTILE[kind] == "frame"
+    isolate = kind and HOSTILE[kind] in ("frame", "salvage")
     for it in items:
         if it is victim and isolate:
             close()
         if it is victim:
             tar, _ = item_tar(it, mtime, kind, other)
-            cur["how"] = kind if HOSTILE[kind] == "frame" else None
+            cur["how"] = kind if HOSTILE[kind] in ("frame", "salvage") else None
         else:
             tar, _ = item_tar(it, mtime)
         cur["tar"] += tar
@@ -473,6 +544,14 @@ def cmd_write(a):
         table.append(entry)
         first += len(f["ids"])
         out += comp
+    if kind == "index-shift":
+        # the victim's frame starts one byte later than it does, and the frame
+        # before it ends one byte later: the index still tiles the file and
+        # its CRC holds, but it lies about where the victim's frame is
+        k = next(n for n, f in enumerate(frames) if victim.id in f["ids"])
+        table[k - 1]["clen"] += 1
+        table[k]["offset"] += 1
+        table[k]["clen"] -= 1
     if not a.no_index:
         out += build_index(table, ids)
     with open(a.out, "wb") as fh:
@@ -481,9 +560,10 @@ def cmd_write(a):
     if a.expect:
         with open(a.expect, "w") as fh:
             for it in items:
-                if it is victim:
-                    how = {"entry": "refused", "sig": "imported"}.get(HOSTILE[kind], "lost")
-                    fh.write("%s %s\n" % (how, it.id))
+                if it is victim and HOSTILE[kind] in ("good", "salvage", "sig"):
+                    fh.write("imported %s\n" % it.id)
+                elif it is victim:
+                    fh.write("%s %s\n" % ("refused" if HOSTILE[kind] == "entry" else "lost", it.id))
                 else:
                     fh.write("imported %s\n" % it.id)
             if fcs:

@@ -163,8 +163,14 @@ typedef struct svd_bundle_stats {
 	size_t lost;     /**< declared items never read whole (damage) */
 	size_t frames;   /**< frames found */
 	size_t damaged;  /**< frames that failed to decompress or parse */
+	size_t junk;     /**< entries left out of items as junk (SPEC.md, 9.7): a second
+	                      entry at a signature's path that is not a signature or key */
 	uint64_t bytes;  /**< bundle bytes read */
 	int has_index;   /**< 1 if the trailing index was found and sound */
+	int listing;     /**< 1 if BUNDLE.json was read and sound; 0 if the bundle has none
+	                      or it was lost (damage says which); -1 if unreadable (damage) */
+	size_t unlisted; /**< items and updates read that a sound BUNDLE.json does not list
+	                      (SPEC.md, 9.2: it is advisory; a reader warns) */
 	int sealed;      /**< 1 if the file was sealed (SPEC.md, 12): offsets are then in the
 	                      bundle inside it, but for damage the sealing itself reports */
 	uint64_t chunks_damaged; /**< sealed: chunks that did not authenticate */

@@ -177,6 +177,21 @@ int svd_verdict_new(svd_verdict **out);
 /** Name the item a verdict speaks of (for one refused before the gate); copied. */
 int svd_verdict_set_id(svd_verdict *v, const char *id);
 
+/**
+ * Name the item by its folder when the checks gave it no id (its manifest
+ * did not parse or is not canonical): reported, and marked as not verified
+ * (svd_verdict_id_verified()). Does nothing when the verdict has an id, or
+ * when id is not one (64 lowercase hex digits). Copied.
+ */
+int svd_verdict_set_named_id(svd_verdict *v, const char *id);
+
+/**
+ * 1 when svd_verdict_id() is the SHA-256 of the item's canonical manifest
+ * (or the id it was checked against), 0 when it is only the name of the
+ * folder the item came in (svd_verdict_set_named_id()) or there is none.
+ */
+int svd_verdict_id_verified(const svd_verdict *v);
+
 /** Say where the item came from ("DIR/x", "items.jsonl:12"); copied. */
 int svd_verdict_set_source(svd_verdict *v, const char *source);
 
