@@ -279,12 +279,6 @@ int cli_seal_prepare(cli_seal *s, const char *cmd, svd_archive *a, int writing);
 /* Whom to seal for, or NULL when the options asked for a plain file. */
 const svd_seal_to *cli_seal_to(const cli_seal *s);
 
-/*
- * Open a file to read that must be a regular file: a FIFO, a device or a
- * folder is refused at once, without blocking. *fd -1 on failure.
- */
-int cli_open_regular(const char *path, int *fd, uint64_t *size);
-
 /* Free and wipe what cli_seal_prepare() made. */
 void cli_seal_free(cli_seal *s);
 

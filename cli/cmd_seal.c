@@ -95,7 +95,7 @@ int cmd_seal(int argc, char **argv, cli_ctx *ctx)
 		return code;
 	if ((code = cli_seal_prepare(&seal, "seal", a, 1)) != 0)
 		goto cleanup;
-	if ((error = cli_open_regular(argv[optind], &fd, &size)) < 0) {
+	if ((error = svd_file_open(&fd, &size, argv[optind])) < 0) {
 		code = cli_fail(error);
 		goto cleanup;
 	}
@@ -223,7 +223,7 @@ int cmd_unseal(int argc, char **argv, cli_ctx *ctx)
 		return code;
 	if ((code = cli_seal_prepare(&seal, "unseal", a, 0)) != 0)
 		goto cleanup;
-	if ((error = cli_open_regular(argv[optind], &fd, &size)) < 0 ||
+	if ((error = svd_file_open(&fd, &size, argv[optind])) < 0 ||
 	    (error = svd_unseal_open(&u, fd, size, seal.ring, &kind)) < 0) {
 		if (error == SVD_ENOKEY)
 			svd_error_set(error, "%s: %s", argv[optind], svd_error_last());

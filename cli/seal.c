@@ -36,23 +36,6 @@ int cli_seal_option(cli_seal *s, const char *cmd, int c, const char *arg)
 	}
 }
 
-int cli_open_regular(const char *path, int *fd, uint64_t *size)
-{
-	struct stat st;
-
-	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (*fd < 0)
-		return svd_error_set(errno == ENOENT ? SVD_ENOTFOUND : SVD_ERROR, "%s: %s", path,
-		                     strerror(errno));
-	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(*fd);
-		*fd = -1;
-		return svd_error_set(SVD_EINVALID, "%s: not a regular file", path);
-	}
-	*size = (uint64_t)st.st_size;
-	return 0;
-}
-
 /* A passphrase file's bytes, whole, in secure memory (sodium_free()). */
 static int read_secret(const char *path, char **out, size_t *len, size_t max)
 {
@@ -61,7 +44,7 @@ static int read_secret(const char *path, char **out, size_t *len, size_t max)
 	size_t n = 0;
 	int fd, error;
 
-	if ((error = cli_open_regular(path, &fd, &size)) < 0)
+	if ((error = svd_file_open(&fd, &size, path)) < 0)
 		return error;
 	if (size > max) {
 		close(fd);

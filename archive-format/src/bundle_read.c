@@ -2021,14 +2021,10 @@ static int read_bundle(const char *path, const svd_trust *trust, const svd_bundl
 	r.sk = sk ? sk : &none;
 	r.trust = trust;
 	r.body = body;
-	r.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r.fd < 0)
-		return svd_error_set(errno == ENOENT ? SVD_ENOTFOUND : SVD_ERROR, "%s: %s", path,
-		                     strerror(errno));
-	if (fstat(r.fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		error = svd_error_set(SVD_EINVALID, "%s: not a regular file", path);
-		goto cleanup;
-	}
+	/* a FIFO, a device, a socket or a folder: refused unread, at once (SVD_EINVALID:
+	 * SVD_ECORRUPT from a read says it read through and refused items) */
+	if ((error = svd_file_open_regular(&r.fd, &sb, path, 0)) < 0)
+		return error == SVD_ECORRUPT ? SVD_EINVALID : error;
 	r.size = (uint64_t)sb.st_size;
 	{
 		const char *what = foreign_format(&r);

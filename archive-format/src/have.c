@@ -804,17 +804,9 @@ int svd_have_read_sealed(svd_have **out, const char *path, const svd_seal_keys *
 	r->eof = 0;
 	r->unsealer = NULL;
 	r->off = 0;
-	r->fd =
-	    open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK); /* a FIFO must not hang */
-	if (r->fd < 0) {
-		error = svd_error_set(errno == ENOENT ? SVD_ENOTFOUND : SVD_ERROR,
-		                      "%s: cannot open the have-file: %s", path, strerror(errno));
+	/* a link, a FIFO (which must not hang), a device: refused unread */
+	if ((error = svd_file_open_regular(&r->fd, &st, path, 1)) < 0)
 		goto cleanup;
-	}
-	if (fstat(r->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		svd_error_set(SVD_ECORRUPT, "%s: not a regular file", path);
-		goto cleanup;
-	}
 	if ((error = open_sealed(r, path, keys, (uint64_t)st.st_size)) < 0)
 		goto cleanup;
 	error = SVD_ECORRUPT;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -529,21 +530,24 @@ cleanup:
 static int add_jsonl(svd_txn *t, const char *path, const svd_seckey *sk, svd_item_cb cb,
                      void *payload)
 {
-	FILE *f;
+	FILE *f = NULL;
+	struct stat st;
 	char *line = NULL, *base, source[4200];
 	const char *slash = strrchr(path, '/');
 	size_t len = 0, lineno = 0;
-	int error = 0, refused = 0, r;
+	int fd = -1, error = 0, refused = 0, r;
 
 	if (!sk)
 		return svd_error_set(SVD_EINVALID,
 		                     "%s: items from JSON lines must be signed: give --key", path);
 	if (!(base = slash ? strndup(path, (size_t)(slash - path)) : strdup(".")))
 		return svd_error_set(SVD_ERROR, "out of memory");
-	if (!(f = fopen(path, "r"))) {
+	/* swapped for a FIFO since it was listed: refused, not waited on */
+	if ((error = svd_file_open_regular(&fd, &st, path, 0)) < 0 || !(f = fdopen(fd, "r"))) {
+		if (fd >= 0)
+			close(fd);
 		free(base);
-		return svd_error_set(errno == ENOENT ? SVD_ENOTFOUND : SVD_ERROR, "%s: %s", path,
-		                     strerror(errno));
+		return error < 0 ? error : svd_error_set(SVD_ERROR, "out of memory");
 	}
 	while ((r = read_line(&line, &len, f, JSONL_LINE_MAX)) != 1) {
 		svd_verdict *v = NULL;

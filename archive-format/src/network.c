@@ -144,8 +144,9 @@ static int make_dirs(const svd_archive *a)
 
 /*
  * Read a key file of at most size - 1 bytes into buf (the caller's: secure
- * memory for a secret). The file is untrusted: a link is refused (O_NOFOLLOW),
- * and a FIFO or a device neither blocks the open (O_NONBLOCK) nor is read.
+ * memory for a secret). The file is untrusted: a link, a FIFO, a device or a
+ * folder is refused unread, and a FIFO does not block the open
+ * (svd_file_open_regular).
  */
 static int key_file_read(char *buf, size_t size, size_t *len, const char *path)
 {
@@ -154,28 +155,9 @@ static int key_file_read(char *buf, size_t size, size_t *len, const char *path)
 	int fd, error = SVD_ERROR;
 
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return svd_error_set(SVD_ENOTFOUND, "%s: no such file", path);
-		if (errno == ELOOP)
-			return svd_error_set(SVD_ECORRUPT,
-			                     "%s: a link, not a key file (refused: give the file "
-			                     "itself)",
-			                     path);
-		return svd_error_set(SVD_ERROR, "%s: cannot open: %s", path, svd_ioerr(errno));
-	}
-	if (fstat(fd, &st) < 0) {
-		svd_error_set(SVD_ERROR, "%s: cannot stat: %s", path, svd_ioerr(errno));
-		goto cleanup;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		error = svd_error_set(SVD_ECORRUPT,
-		                      "%s: not a regular file (a folder, a FIFO or a device), not "
-		                      "a key file",
-		                      path);
-		goto cleanup;
-	}
+	if ((error = svd_file_open_regular(&fd, &st, path, 1)) < 0)
+		return error;
+	error = SVD_ERROR;
 	for (;;) {
 		ssize_t n = read(fd, buf + got, size - got);
 		if (n < 0) {

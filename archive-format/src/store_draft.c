@@ -93,9 +93,11 @@ int svd_draft_add_bytes(svd_draft *d, svd_stage *sg, const char *path, const cha
 
 /*
  * A payload file from disk: streamed into the pack while its SHA-256 is
- * computed, in one read. An editor's own files (follow) may be links; in a
- * prepared item, which may come from anywhere, links and special files are
- * listed for the gate to refuse, never followed.
+ * computed, in one read. An editor's own files (follow) may be links, and
+ * anything but a regular file among them is refused unread
+ * (svd_file_open_regular); in a prepared item, which may come from
+ * anywhere, links and special files are listed for the gate to refuse,
+ * never followed nor read.
  */
 int svd_draft_add_file(svd_draft *d, svd_stage *sg, const char *name, const char *path, int follow,
                        uint64_t *bytes)
@@ -109,22 +111,30 @@ int svd_draft_add_file(svd_draft *d, svd_stage *sg, const char *name, const char
 
 	if ((error = svd_draft_push(d, name, &e)) < 0)
 		return error;
-	fd = open(path, O_RDONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
-	if (fd < 0) {
-		if (errno == ELOOP && !follow) {
+	/* SVD_EINVALID, as for any other argument: SVD_ECORRUPT says the gate refused the item */
+	if (follow && (error = svd_file_open_regular(&fd, &st, path, 0)) < 0)
+		return error == SVD_ECORRUPT ? SVD_EINVALID : error;
+	/* a prepared item's: never blocked on a FIFO, nor a socket opened (ENXIO) */
+	if (!follow &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW)) < 0) {
+		if (errno == ELOOP || errno == ENXIO) {
 			e->type = SVD_ENTRY_OTHER;
 			return 0;
 		}
 		return svd_error_set(errno == ENOENT ? SVD_ENOTFOUND : SVD_ERROR,
 		                     "%s: cannot open: %s", path, strerror(errno));
 	}
-	if (fstat(fd, &st) < 0) {
+	if (!follow && fstat(fd, &st) < 0) {
 		error = svd_error_set(SVD_ERROR, "%s: cannot stat: %s", path, strerror(errno));
 		goto cleanup;
 	}
-	if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st.st_mode)) {
 		e->type = S_ISDIR(st.st_mode) ? SVD_ENTRY_DIR : SVD_ENTRY_OTHER;
 		error = 0;
+		goto cleanup;
+	}
+	if (!follow && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		error = svd_error_set(SVD_ERROR, "%s: %s", path, strerror(errno));
 		goto cleanup;
 	}
 	if ((uint64_t)st.st_size > SVD_FILE_MAX_SIZE) {

@@ -18,6 +18,81 @@
 #include "samvydav/text.h"
 #include "util.h"
 
+const char *svd_file_kind(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return "a regular file";
+	if (S_ISDIR(mode))
+		return "a folder";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISLNK(mode))
+		return "a link";
+	return "of an unknown kind";
+}
+
+/*
+ * O_NONBLOCK keeps the open of a FIFO with no writer from waiting for one
+ * (and O_NOCTTY a terminal from becoming ours); it is cleared once fstat
+ * has shown a regular file, for which it changes nothing anyway. A socket
+ * cannot be opened at all (ENXIO): stat says what it is.
+ */
+int svd_file_open_regular(int *fd, struct stat *st, const char *path, int nofollow)
+{
+	int f, fl, e;
+
+	*fd = -1;
+	f = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	if (f < 0) {
+		e = errno;
+		if (e == ENOENT)
+			return svd_error_set(SVD_ENOTFOUND, "%s: no such file", path);
+		if (e == ELOOP && nofollow)
+			return svd_error_set(SVD_ECORRUPT,
+			                     "%s: is a link, not a regular file (refused: give the "
+			                     "file itself)",
+			                     path);
+		if ((nofollow ? lstat(path, st) : stat(path, st)) == 0 && !S_ISREG(st->st_mode))
+			return svd_error_set(SVD_ECORRUPT,
+			                     "%s: is %s, not a regular file (refused unread)", path,
+			                     svd_file_kind(st->st_mode));
+		return svd_error_set(SVD_ERROR, "%s: cannot open: %s", path, svd_ioerr(e));
+	}
+	if (fstat(f, st) < 0) {
+		e = errno;
+		close(f);
+		return svd_error_set(SVD_ERROR, "%s: cannot stat: %s", path, svd_ioerr(e));
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(f);
+		return svd_error_set(SVD_ECORRUPT, "%s: is %s, not a regular file (refused unread)",
+		                     path, svd_file_kind(st->st_mode));
+	}
+	if ((fl = fcntl(f, F_GETFL)) < 0 || fcntl(f, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		e = errno;
+		close(f);
+		return svd_error_set(SVD_ERROR, "%s: cannot open: %s", path, svd_ioerr(e));
+	}
+	*fd = f;
+	return 0;
+}
+
+int svd_file_open(int *fd, uint64_t *size, const char *path)
+{
+	struct stat st;
+	int error = svd_file_open_regular(fd, &st, path, 0);
+
+	if (error == 0 && size)
+		*size = (uint64_t)st.st_size;
+	return error;
+}
+
 int svd_file_read(char **out, size_t *len, const char *path, size_t max)
 {
 	struct stat st;
@@ -27,20 +102,9 @@ int svd_file_read(char **out, size_t *len, const char *path, size_t max)
 
 	*out = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return svd_error_set(SVD_ENOTFOUND, "%s: no such file", path);
-		return svd_error_set(SVD_ERROR, "%s: cannot open: %s", path, svd_ioerr(errno));
-	}
-	if (fstat(fd, &st) < 0) {
-		svd_error_set(SVD_ERROR, "%s: cannot stat: %s", path, svd_ioerr(errno));
-		goto cleanup;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		error = svd_error_set(SVD_ECORRUPT, "%s: not a regular file", path);
-		goto cleanup;
-	}
+	if ((error = svd_file_open_regular(&fd, &st, path, 1)) < 0)
+		return error;
+	error = SVD_ERROR;
 	if ((uint64_t)st.st_size > max) {
 		error = svd_error_set(SVD_ETOOBIG, "%s: %lld bytes, over the limit of %zu bytes",
 		                      path, (long long)st.st_size, max);

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -15,9 +16,25 @@
 #define SVD_MESSAGE_MAX 2048
 
 /*
+ * What a file of this mode is, for a message: "a FIFO", "a folder", "a
+ * character device", ... ("a regular file" for one). Static.
+ */
+const char *svd_file_kind(mode_t mode);
+
+/*
+ * Open a file from outside to read it, as svd_file_open() (common.h):
+ * anything but a regular file is refused unread, and a FIFO does not block
+ * the open. With nofollow set a link is refused too (SVD_ECORRUPT). *st is
+ * the file's, *fd the caller's (-1 on failure).
+ */
+int svd_file_open_regular(int *fd, struct stat *st, const char *path, int nofollow);
+
+/*
  * Read a whole file of at most max bytes into a new NUL-terminated buffer.
- * *out is the caller's (free()). Errors: SVD_ENOTFOUND, SVD_ETOOBIG
- * (the message names the file and the limit), SVD_ERROR.
+ * *out is the caller's (free()). A link or anything but a regular file is
+ * refused unread (svd_file_open_regular). Errors: SVD_ENOTFOUND,
+ * SVD_ECORRUPT (not a regular file), SVD_ETOOBIG (the message names the
+ * file and the limit), SVD_ERROR.
  */
 int svd_file_read(char **out, size_t *len, const char *path, size_t max);
 

@@ -24,7 +24,7 @@ new_archive "$A" ed
 printf 'x\n' >"$T/b.md"
 expect_exit 4 "no item" "show of an unknown id exits 4" svd -C "$A" show 0123456789abcdef
 expect_exit 2 "not an item id" "show of a malformed id exits 2" svd -C "$A" show XYZ
-expect_exit 4 "nope.md: cannot open: No such file" "a missing body file exits 4 and names it" \
+expect_exit 4 "nope.md: no such file" "a missing body file exits 4 and names it" \
 	svd -C "$A" add --kind article --title t --lang uk --body "$T/nope.md" --key "$T/ed.key"
 svd key generate --no-passphrase -o "$T/u.key" -p "$T/u.pub" >/dev/null
 expect_exit 3 "not trusted" "adding with an untrusted key is refused before anything is read" \

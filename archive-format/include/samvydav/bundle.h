@@ -210,7 +210,9 @@ typedef struct svd_bundle_cbs {
  * nothing.
  *
  * @return 0 when every declared item was read and accepted; SVD_ECORRUPT
- *         when some were refused or lost to damage; SVD_ENOTFOUND.
+ *         when some were refused or lost to damage; SVD_ENOTFOUND;
+ *         SVD_EINVALID, at once and unread, when path is not a regular
+ *         file (a FIFO, a device, a socket, a folder; svd_file_open()).
  */
 int svd_bundle_inspect(const char *path, const svd_trust *trust, const svd_bundle_cbs *cbs,
                        svd_bundle_stats *stats);

@@ -144,6 +144,21 @@ void svd_error_clear(void);
  */
 const char *svd_error_name(int code);
 
+/**
+ * Open a file given from outside (a bundle, a have-file, a key, a file to
+ * seal) to read it. Anything but a regular file (a FIFO, a device, a
+ * socket, a folder) is refused at once, unread: the open cannot block on a
+ * FIFO with no writer, nor take a terminal as its controlling one. A link
+ * is followed.
+ *
+ * @param[out] fd the descriptor, the caller's (close()); -1 on failure
+ * @param[out] size the file's size in bytes (may be NULL)
+ * @return 0; SVD_ENOTFOUND when there is no such file; SVD_ECORRUPT when
+ *         it is not a regular file (the message says what it is);
+ *         SVD_ERROR when it cannot be opened
+ */
+int svd_file_open(int *fd, uint64_t *size, const char *path);
+
 #ifdef __cplusplus
 }
 #endif
