@@ -28,17 +28,19 @@
 
 typedef struct importer {
 	svd_txn *txn;
-	svd_stage *stage;       /* the item being read; NULL between items */
-	const char *path;       /* the bundle, named in the record */
-	FILE *record;           /* the refusal record, opened on first use */
-	char record_path[4096]; /* "" when there is none, or it could not be made */
+	svd_stage *stage;            /* the item being read; NULL between items */
+	char id[SVD_ID_HEX_LEN + 1]; /* the folder it is filed under in the bundle */
+	const char *path;            /* the bundle, named in the record */
+	FILE *record;                /* the refusal record, opened on first use */
+	char record_path[4096];      /* "" when there is none, or it could not be made */
 } importer;
 
 static int on_item_begin(void *ctx, const char *id)
 {
 	importer *im = ctx;
 
-	(void)id; /* the stage files the item under the id its manifest has */
+	/* the gate refuses it unless its manifest's SHA-256 is this id */
+	snprintf(im->id, sizeof(im->id), "%s", id);
 	return svd_stage_begin(&im->stage, im->txn);
 }
 
@@ -71,7 +73,8 @@ static int on_item_gate(void *ctx, const svd_entry *entries, size_t n, const cha
 	importer *im = ctx;
 	int error;
 
-	error = svd_stage_finish(im->stage, entries, n, source, SVD_CHECK_DROP_BAD_SIGS, out);
+	error =
+	    svd_stage_finish(im->stage, im->id, entries, n, source, SVD_CHECK_DROP_BAD_SIGS, out);
 	svd_stage_free(im->stage);
 	im->stage = NULL;
 	/* a refusal is a verdict, not a failure of the import */

@@ -394,7 +394,8 @@ static int add_prepared_dir(svd_txn *t, const char *dir, const svd_seckey *sk, s
 	if (error == 0 && sk)
 		error = svd_draft_sign_manifest(t, &d, sg, sk);
 	if (error == 0)
-		error = svd_stage_finish(sg, d.entries, d.n, dir, SVD_CHECK_DROP_BAD_SIGS, &v);
+		error =
+		    svd_stage_finish(sg, NULL, d.entries, d.n, dir, SVD_CHECK_DROP_BAD_SIGS, &v);
 done:
 	/* an item that did not reach the gate leaves nothing in the pack */
 	svd_stage_free(sg);

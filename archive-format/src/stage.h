@@ -79,6 +79,10 @@ int svd_stage_add(svd_stage *s, const char *path, const void *data, size_t len);
  * a path came twice). If it is refused, its blobs are taken back. The item
  * has ended either way, whatever this returns.
  *
+ * @param id the id the item is filed under where it came from (a bundle's
+ *        items/xx/<id>/, a peer's): the gate refuses it (check "id") unless
+ *        its manifest's SHA-256 is that id, on every path as inspect and
+ *        unpack do; NULL for an item that has no id yet (one being made)
  * @param source where the item came from, for the verdict ("frame at 123")
  * @param[out] verdict the gate's verdict (the caller's); set also when the
  *        item was refused, NULL when the gate could not run
@@ -86,8 +90,8 @@ int svd_stage_add(svd_stage *s, const char *path, const void *data, size_t len);
  *         refused it (counted in the operation's refused); an error
  *         (its blobs are taken back too).
  */
-int svd_stage_finish(svd_stage *s, const svd_entry *entries, size_t n, const char *source,
-                     unsigned flags, svd_verdict **verdict);
+int svd_stage_finish(svd_stage *s, const char *id, const svd_entry *entries, size_t n,
+                     const char *source, unsigned flags, svd_verdict **verdict);
 
 /*
  * A signature update (SPEC.md, 9.2) of the item id: entries (borrowed) are

@@ -340,7 +340,8 @@ int svd_txn_add_new_from(svd_txn *t, svd_manifest *m, const svd_source_file *fil
 	if ((error = svd_draft_add_bytes(&d, sg, SVD_MANIFEST_NAME, bytes, len)) < 0 ||
 	    (error = draft_sign_once(t, &d, sg, sk, bytes, len, svd_manifest_id(m))) < 0)
 		goto cleanup;
-	error = svd_stage_finish(sg, d.entries, d.n, source, SVD_CHECK_DROP_BAD_SIGS, verdict);
+	error =
+	    svd_stage_finish(sg, NULL, d.entries, d.n, source, SVD_CHECK_DROP_BAD_SIGS, verdict);
 cleanup:
 	svd_stage_free(sg); /* an item that did not reach the gate leaves nothing in the pack */
 	svd_txn_note_bytes(t, payload);
@@ -388,7 +389,8 @@ int svd_txn_add_signed(svd_txn *t, const svd_manifest *m, const svd_sig *const *
 		free(text);
 		text = NULL;
 	}
-	error = svd_stage_finish(sg, d.entries, d.n, source, SVD_CHECK_DROP_BAD_SIGS, verdict);
+	error =
+	    svd_stage_finish(sg, NULL, d.entries, d.n, source, SVD_CHECK_DROP_BAD_SIGS, verdict);
 cleanup:
 	svd_stage_free(sg); /* an item that did not reach the gate leaves nothing in the pack */
 	svd_draft_clear(&d);
@@ -483,7 +485,7 @@ int svd_txn_sign(svd_txn *t, const char *id, const svd_seckey *sk, const svd_sig
 		    (error = svd_draft_add_bytes(&d, sg, path, text, len)) < 0)
 			goto cleanup;
 	}
-	error = svd_stage_finish(sg, d.entries, d.n, id, SVD_CHECK_DROP_BAD_SIGS, &v);
+	error = svd_stage_finish(sg, id, d.entries, d.n, id, SVD_CHECK_DROP_BAD_SIGS, &v);
 cleanup:
 	svd_stage_free(sg); /* a signature that did not reach the gate leaves nothing in the pack */
 	svd_verdict_free(v);

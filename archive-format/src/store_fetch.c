@@ -106,6 +106,7 @@ struct svd_fetch {
 	char *held;           /* held[i]: our main holds theirs.v[i] as it is */
 	svd_tree_item ti;     /* the item last read */
 	int has_ti;
+	const char *ti_id; /* the id its folder names (theirs.v[i].id) */
 };
 
 /* Why a fetch failed, in the user's words: the limits first, then libgit2's message. */
@@ -416,6 +417,7 @@ int svd_fetch_read(const svd_entry **entries, size_t *n, svd_fetch *f, size_t i)
 	if ((error = svd_tree_item_read(&f->ti, f->src, &f->theirs.v[i].tree, 1)) < 0)
 		return error;
 	f->has_ti = 1;
+	f->ti_id = f->theirs.v[i].id;
 	*entries = f->ti.entries;
 	*n = f->ti.n;
 	return 0;
@@ -503,7 +505,9 @@ int svd_fetch_stage(svd_fetch *f, const char *source, svd_verdict **verdict)
 		if (error < 0)
 			goto cleanup;
 	}
-	error = svd_stage_finish(sg, ti->entries, ti->n, source, SVD_CHECK_DROP_BAD_SIGS, verdict);
+	/* the gate refuses it unless its folder names it by its manifest's SHA-256 */
+	error = svd_stage_finish(sg, f->ti_id, ti->entries, ti->n, source, SVD_CHECK_DROP_BAD_SIGS,
+	                         verdict);
 cleanup:
 	svd_stage_free(sg);
 	git_odb_free(src);

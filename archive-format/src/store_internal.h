@@ -93,12 +93,14 @@ int svd_txn_item_open(svd_txn *t, int open);
 /*
  * Run the gate (with flags, enum svd_check_flags) on an item whose files
  * are already in the operation's pack (oids[i] is entries[i]'s blob;
- * ignored for folders), and stage it if it passes. Returns 0, SVD_ECORRUPT
+ * ignored for folders), and stage it if it passes; id, when not NULL, is
+ * the id the item is filed under, which must be its manifest's SHA-256
+ * (the gate's check "id"). Returns 0, SVD_ECORRUPT
  * when refused, or an error; nothing is taken back here (svd_stage_finish
  * does that). *verdict is the caller's. Only the staging sequence calls it.
  */
-int svd_txn_stage_entries(svd_txn *t, const svd_entry *entries, const git_oid *oids, size_t n,
-                          const char *source, unsigned flags, svd_verdict **verdict);
+int svd_txn_stage_entries(svd_txn *t, const char *id, const svd_entry *entries, const git_oid *oids,
+                          size_t n, const char *source, unsigned flags, svd_verdict **verdict);
 
 struct svd_stage;
 

@@ -240,8 +240,8 @@ static int match_blobs(git_oid **out, const svd_stage *s, const svd_entry *entri
 	return 0;
 }
 
-int svd_stage_finish(svd_stage *s, const svd_entry *entries, size_t n, const char *source,
-                     unsigned flags, svd_verdict **verdict)
+int svd_stage_finish(svd_stage *s, const char *id, const svd_entry *entries, size_t n,
+                     const char *source, unsigned flags, svd_verdict **verdict)
 {
 	git_oid *oids = NULL;
 	int error, e2;
@@ -254,7 +254,7 @@ int svd_stage_finish(svd_stage *s, const svd_entry *entries, size_t n, const cha
 		return error;
 	}
 	if ((error = match_blobs(&oids, s, entries, n)) == 0)
-		error = svd_txn_stage_entries(s->t, entries, oids, n, source, flags, verdict);
+		error = svd_txn_stage_entries(s->t, id, entries, oids, n, source, flags, verdict);
 	free(oids);
 	/* refused, or failed: nothing of it stays in the pack */
 	if (error < 0 && (e2 = svd_packw_rollback(s->pw, &s->mark)) < 0)
@@ -291,9 +291,9 @@ int svd_stage_finish_update(svd_stage *s, const char *id, const svd_entry *entri
 	}
 	/*
 	 * The update's manifest must be the held item's, byte for byte: the
-	 * gate is not told the id an item is filed under here, and the held
-	 * payload is checked by size only, so another item's manifest over
-	 * this payload must not get that far.
+	 * held payload is checked by size only, so another item's manifest
+	 * over this payload must not get that far. The gate, told the id,
+	 * would refuse it too (check "id"); this says which item, first.
 	 */
 	for (i = 0; i < n; i++)
 		if (!strcmp(entries[i].path, SVD_MANIFEST_NAME))
@@ -318,7 +318,7 @@ int svd_stage_finish_update(svd_stage *s, const char *id, const svd_entry *entri
 	}
 	for (i = 0; i < n; i++)
 		all[k++] = entries[i];
-	error = svd_stage_finish(s, all, k, source, flags | SVD_CHECK_SIZES_ONLY, verdict);
+	error = svd_stage_finish(s, id, all, k, source, flags | SVD_CHECK_SIZES_ONLY, verdict);
 	goto cleanup;
 not_its:
 	/* refused as the gate refuses an item filed under another id */

@@ -704,15 +704,18 @@ static int admit_certified(svd_txn *t, const svd_verdict *v)
 /*
  * Run the gate on an item's entries; stage it if it passes. Only the
  * staging sequence (store_stage.c) comes here, through
- * svd_txn_stage_entries(), and it takes a refused item's blobs back.
+ * svd_txn_stage_entries(), and it takes a refused item's blobs back. An
+ * item filed under id (a bundle's or a peer's folder) is refused unless
+ * that is its manifest's SHA-256, the same check inspect and unpack make.
  */
-static int check_and_stage(svd_txn *t, const svd_entry *entries, const git_oid *oids, size_t n,
-                           const char *source, unsigned flags, svd_verdict **verdict)
+static int check_and_stage(svd_txn *t, const char *id, const svd_entry *entries,
+                           const git_oid *oids, size_t n, const char *source, unsigned flags,
+                           svd_verdict **verdict)
 {
 	svd_verdict *v = NULL;
 	int error;
 
-	if ((error = svd_item_check_keys(&v, NULL, entries, n, t->admit ? t->admit : t->a->trust,
+	if ((error = svd_item_check_keys(&v, id, entries, n, t->admit ? t->admit : t->a->trust,
 	                                 t->registry, flags)) < 0)
 		return error;
 	if ((error = svd_verdict_set_source(v, source)) < 0) {
@@ -1016,10 +1019,10 @@ svd_archive *svd_txn_archive(svd_txn *t)
 	return t->a;
 }
 
-int svd_txn_stage_entries(svd_txn *t, const svd_entry *entries, const git_oid *oids, size_t n,
-                          const char *source, unsigned flags, svd_verdict **verdict)
+int svd_txn_stage_entries(svd_txn *t, const char *id, const svd_entry *entries, const git_oid *oids,
+                          size_t n, const char *source, unsigned flags, svd_verdict **verdict)
 {
-	return check_and_stage(t, entries, oids, n, source, flags, verdict);
+	return check_and_stage(t, id, entries, oids, n, source, flags, verdict);
 }
 
 void svd_txn_note_refused(svd_txn *t)

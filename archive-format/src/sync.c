@@ -73,8 +73,8 @@ cleanup:
 }
 
 /*
- * One item of the peer's main: read back, its id checked against the
- * folder it is filed under, then staged through the gate. Returns 0
+ * One item of the peer's main: read back, then staged through the gate,
+ * which checks its id against the folder it is filed under. Returns 0
  * (accepted or refused: *ok says which), or an error.
  */
 static int take_item(svd_txn *t, svd_fetch *f, size_t k, const svd_fetch_item *it, const char *name,
@@ -83,8 +83,8 @@ static int take_item(svd_txn *t, svd_fetch *f, size_t k, const svd_fetch_item *i
 	const svd_entry *entries;
 	svd_verdict *v = NULL;
 	char source[SVD_FETCH_NAME_MAX + SVD_ID_HEX_LEN + 64], file[SVD_ID_HEX_LEN + 16];
-	char hex[SVD_ID_HEX_LEN + 1], msg[256];
-	size_t i, n;
+	char msg[256];
+	size_t n;
 	int error;
 
 	*ok = 0;
@@ -102,20 +102,7 @@ static int take_item(svd_txn *t, svd_fetch *f, size_t k, const svd_fetch_item *i
 	if (error < 0)
 		return svd_error_set(error, "peer %s: cannot read item %s from what it sent: %s",
 		                     name, it->id, svd_error_last());
-	/* the gate names an item by its manifest; the folder must say the same */
-	for (i = 0; i < n; i++) {
-		if (entries[i].type != SVD_ENTRY_FILE || strcmp(entries[i].path, "manifest.json"))
-			continue;
-		svd_hex_encode(hex, entries[i].sha256, 32);
-		if (strcmp(hex, it->id)) {
-			snprintf(msg, sizeof(msg),
-			         "filed under %.64s but its manifest's SHA-256 is %s; an item is "
-			         "filed under its id",
-			         it->id, hex);
-			svd_txn_note_refused(t);
-			return refuse(opts, it->id, source, "manifest.json", "id", msg, stop);
-		}
-	}
+	/* the gate checks that its manifest's SHA-256 is the id its folder names */
 	error = svd_fetch_stage(f, source, &v);
 	if (error == SVD_ECORRUPT && !v) {
 		/* a file not as its folder names it (counted as refused by the store) */

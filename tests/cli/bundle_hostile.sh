@@ -146,6 +146,9 @@ hostile nul-name 'NUL'
 hostile bad-utf8 'not valid UTF-8'
 hostile dotgit 'hidden name'
 hostile short-path 'outside the layout'
+# filed under another valid id (BUNDLE.json and the index agree with the folder):
+# import refuses it as inspect and unpack do, and nothing of it comes in
+hostile wrong-id "manifest.json: id: filed as [0-9a-f]{64}, but the manifest's SHA-256 is"
 hostile tar-size 'runs past the end of its frame|Truncated tar|cut short'
 # the claimed size eats exactly the reader's synthetic end-of-archive: the
 # entry then reads as 1536 bytes where the manifest says 7, and the gate

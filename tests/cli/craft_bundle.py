@@ -53,6 +53,7 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # still read as the same item (it is imported); "salvage" kinds (the victim
 # in a frame of its own, too) lie about the bundle around an intact victim,
 # which a salvaging reader still imports.
+# "sig" kinds add a signature file the gate leaves out, admitting the item.
 HOSTILE = {
     "dotdot": "entry",          # items/xx/<id>/../../../../tmp/evil
     "absolute": "entry",        # /tmp/samvydav-evil-<id>
@@ -70,6 +71,8 @@ HOSTILE = {
     "short-path": "entry",      # a file named "items/a" inside an item
     "esc-path": "entry",        # a file whose name holds ESC sequences, a newline, U+202E
     "esc-sig": "sig",           # a signature file sig/NAME.minisig, NAME as esc-path's
+    "wrong-id": "entry",        # the item filed under another valid id (last digit changed)
+    "long-sig": "sig",          # a sig/ entry named with 300 bytes, beside the good signature
     "tar-size": "frame",        # body.md's header claims 1 MiB more than the frame holds
     "tar-size-tail": "frame",   # ... exactly 1024 bytes more (the reader's synthetic end)
     "window": "frame",          # the frame demands a 2 GiB window (zstd --zstd=wlog=31)
@@ -363,6 +366,9 @@ def item_tar(it, mtime, hostile=None, other=None):
             if hostile == "sig-big":
                 out += tar_entry(pre + b"sig/0000000000000000.minisig", junk, mtime)
             continue
+        if hostile == "long-sig" and name.startswith("sig/") and not out.count(b"sig/" + b"0" * 300):
+            # first of sig/, as its name sorts: over 255 bytes, beside the good one
+            out += tar_entry(pre + b"sig/" + b"0" * 300 + b".minisig", data, mtime, force_pax=True)
         if hostile is None or not is_body:
             out += tar_entry(path, data, mtime)
             if hostile and name == "manifest.json":
@@ -466,6 +472,10 @@ def cmd_write(a):
     if kind and HOSTILE[kind] in ("entry", "frame", "sig", "good", "salvage"):
         v = a.victim if a.victim is not None else len(items) // 2
         victim = items[v % len(items)]
+    if kind == "wrong-id":
+        # a folder name, BUNDLE.json and the index that agree with each
+        # other but not with the manifest's SHA-256; same fan-out, same order
+        victim.id = victim.id[:-1] + ("1" if victim.id[-1] == "0" else "0")
     other = items[(items.index(victim) + 1) % len(items)] if victim else None
     ids = [it.id for it in items]
 

@@ -173,7 +173,7 @@ static int stage_item(svd_txn *t, const item *it, svd_verdict **v)
 	stream_att(sg, it);
 	assert_int_equal(svd_stage_add(sg, "body.md", it->body, strlen(it->body)), 0);
 	assert_int_equal(svd_stage_add(sg, it->sig_path, it->sig, it->sig_len), 0);
-	error = svd_stage_finish(sg, it->e, 4, "test", SVD_CHECK_DROP_BAD_SIGS, v);
+	error = svd_stage_finish(sg, NULL, it->e, 4, "test", SVD_CHECK_DROP_BAD_SIGS, v);
 	svd_stage_free(sg);
 	return error;
 }
@@ -425,7 +425,7 @@ static void test_left_out_not_written(void **state)
 	assert_int_equal(svd_stage_file_end(sg), 0);
 	/* held, not written: the pack has the payload blobs only so far */
 	assert_int_equal(svd_packw_count(svd_txn_packw(t)), 3);
-	assert_int_equal(svd_stage_finish(sg, e, 6, "test", SVD_CHECK_DROP_BAD_SIGS, &v), 0);
+	assert_int_equal(svd_stage_finish(sg, NULL, e, 6, "test", SVD_CHECK_DROP_BAD_SIGS, &v), 0);
 	svd_stage_free(sg);
 	assert_true(svd_verdict_ok(v));
 	assert_int_equal(svd_verdict_dropped_count(v), 2);
@@ -514,7 +514,7 @@ static void test_one_at_a_time(void **state)
 	assert_int_equal(svd_stage_file_begin(sg, "photo.bin", ATT_SIZE), 0);
 	assert_int_equal(svd_stage_add(sg, "body.md", it.body, strlen(it.body)), SVD_EINVALID);
 	/* a file still open cannot go to the gate: the item is given up */
-	assert_int_equal(svd_stage_finish(sg, it.e, 4, "test", SVD_CHECK_DROP_BAD_SIGS, &v),
+	assert_int_equal(svd_stage_finish(sg, NULL, it.e, 4, "test", SVD_CHECK_DROP_BAD_SIGS, &v),
 	                 SVD_EINVALID);
 	assert_null(v);
 	assert_int_equal(svd_packw_count(svd_txn_packw(t)), 0);
