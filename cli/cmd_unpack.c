@@ -25,6 +25,8 @@ static void help(FILE *out)
 	             "archive folder. Every item is checked as import checks it — sizes,\n"
 	             "SHA-256, signatures, trust — and only accepted items are written; each\n"
 	             "refused one is reported with the reason. Retracted items are left out.\n"
+	             "A signature file the gate leaves out of an accepted item (misnamed, one\n"
+	             "that does not verify) is not written, and is reported as import does.\n"
 	             "Trust comes from the archive (-C, $SAMVYDAV_ARCHIVE or the current folder)\n"
 	             "when there is one, from SRC when it is an archive, and from --trust keys.\n"
 	             "\n"
@@ -47,7 +49,7 @@ static void help(FILE *out)
 
 typedef struct ustate {
 	int json, quiet, progress;
-	json_t *refused, *damage;
+	json_t *refused, *damage, *left_out;
 } ustate;
 
 static int on_item(const svd_verdict *v, void *payload)
@@ -56,6 +58,19 @@ static int on_item(const svd_verdict *v, void *payload)
 	const char *id = svd_verdict_id(v) ? svd_verdict_id(v) : "-";
 	size_t i;
 
+	/* an accepted item's entries the gate left out (a bad signature file), as import says */
+	for (i = 0; i < svd_verdict_dropped_count(v); i++) {
+		const char *file, *msg;
+		svd_verdict_dropped(v, i, &file, &msg);
+		if (s->json)
+			json_array_append_new(s->left_out,
+			                      json_pack("{s:s,s:s,s:s,s:s}", "id", id, "file", file,
+			                                "check", svd_verdict_dropped_check(v, i),
+			                                "message", msg));
+		else
+			fprintf(stderr, "%sleft out: %s: %s: %s: %s\n", s->progress ? "\n" : "", id,
+			        file, svd_verdict_dropped_check(v, i), msg);
+	}
 	if (svd_verdict_ok(v))
 		return 0;
 	for (i = 0; i < svd_verdict_problem_count(v); i++) {
@@ -191,6 +206,7 @@ int cmd_unpack(int argc, char **argv, cli_ctx *ctx)
 	s.progress = cli_progress_wanted(s.quiet || s.json);
 	s.refused = json_array();
 	s.damage = json_array();
+	s.left_out = json_array();
 	uo.trust = trust;
 	uo.item = on_item;
 	uo.damage = on_damage;
@@ -210,13 +226,13 @@ int cmd_unpack(int argc, char **argv, cli_ctx *ctx)
 	}
 	if (s.json) {
 		int o = cli_print_json(json_pack(
-		    "{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O}", "source", src,
+		    "{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O,s:O}", "source", src,
 		    "output", out, "written", error == 0 || st.accepted > 0, "checked",
 		    (json_int_t)st.checked, "accepted", (json_int_t)st.accepted, "refused",
 		    (json_int_t)st.refused, "lost", (json_int_t)st.lost, "retracted",
 		    (json_int_t)st.retracted, "shown", (json_int_t)st.shown, "damaged_frames",
 		    (json_int_t)st.damaged, "bytes", (json_int_t)st.bytes, "refusals", s.refused,
-		    "damage", s.damage));
+		    "damage", s.damage, "left_out", s.left_out));
 		if (o != EXIT_OK)
 			code = o;
 	} else if (!s.quiet && (error == 0 || st.accepted > 0)) {
@@ -227,6 +243,7 @@ int cmd_unpack(int argc, char **argv, cli_ctx *ctx)
 cleanup:
 	json_decref(s.refused);
 	json_decref(s.damage);
+	json_decref(s.left_out);
 	svd_trust_free(trust);
 	return code;
 }

@@ -8,6 +8,11 @@
  * disk slows the reader instead of filling memory. The first failure is
  * the queue's (its message too); every later operation is then only
  * dropped, and the reader learns of it at its next call or check.
+ *
+ * A file whose name this file system cannot take (over 255 bytes, say) is
+ * not written and not yet a failure: the gate, which runs after the item's
+ * files are read, may leave that entry out (a signature file it drops),
+ * as import does. It fails the unpack only when the item is kept with it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +29,7 @@
 #include "workq.h"
 
 #define QUEUE_BYTES (8u * 1024 * 1024) /* the reader waits when this much is queued */
-#define WAKE_BYTES  (256u * 1024) /* an idle writer is woken for this much, or an item's end */
+#define WAKE_BYTES  (256u * 1024)      /* an idle writer is woken for this much, or an item's end */
 
 enum op_type { OP_BEGIN, OP_OPEN, OP_DATA, OP_CLOSE, OP_KEEP, OP_DISCARD };
 
@@ -43,6 +48,8 @@ struct svd_dw {
 	char part[4200]; /* the current item's folder */
 	char rel[4200];  /* the file open in it */
 	int partfd, fd;
+	char *unwritten; /* names of the item's files too long to make, NUL-separated */
+	size_t nunwritten;
 };
 
 /* A failure: "<folder>[/<file>]: <what>: <why>"; the first one stops the writing. */
@@ -58,6 +65,38 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 	(void)flag;
 	(void)ftw;
 	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* A name too long to make: noted, to be judged when the item is kept. */
+static int note_unwritten(svd_dw *w, const char *rel)
+{
+	size_t len = strlen(rel) + 1;
+	char *grown = realloc(w->unwritten, w->nunwritten + len);
+
+	if (!grown)
+		return svd_error_set(SVD_ERROR, "out of memory");
+	memcpy(grown + w->nunwritten, rel, len);
+	w->unwritten = grown;
+	w->nunwritten += len;
+	return 0;
+}
+
+/* Is name one of the NUL-separated names of list (len bytes)? */
+static int listed(const char *list, size_t len, const char *name)
+{
+	size_t at;
+
+	for (at = 0; at < len; at += strlen(list + at) + 1)
+		if (!strcmp(list + at, name))
+			return 1;
+	return 0;
+}
+
+static void forget_unwritten(svd_dw *w)
+{
+	free(w->unwritten);
+	w->unwritten = NULL;
+	w->nunwritten = 0;
 }
 
 static int close_file(svd_dw *w)
@@ -81,6 +120,7 @@ static int run(svd_job *job, void *state, void *payload)
 	switch (o->type) {
 	case OP_BEGIN: {
 		char *slash;
+		forget_unwritten(w);
 		snprintf(w->part, sizeof(w->part), "%s", o->data);
 		slash = strrchr(w->part, '/');
 		if (o->len && slash) {
@@ -107,6 +147,8 @@ static int run(svd_job *job, void *state, void *payload)
 			return fail(w, "sig", "cannot make the folder", errno);
 		w->fd = openat(w->partfd, w->rel,
 		               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (w->fd < 0 && errno == ENAMETOOLONG)
+			return note_unwritten(w, w->rel); /* its bytes go nowhere (fd -1) */
 		if (w->fd < 0)
 			return fail(w, w->rel, "cannot write", errno);
 		return 0;
@@ -120,15 +162,19 @@ static int run(svd_job *job, void *state, void *payload)
 		size_t at = 0;
 		if (w->partfd < 0)
 			return 0;
-		while (at < o->len) {
+		/* a file not written must be one the gate left out */
+		for (at = 0; at < w->nunwritten; at += strlen(w->unwritten + at) + 1)
+			if (!listed(o->data, o->len, w->unwritten + at))
+				return fail(w, w->unwritten + at, "cannot write", ENAMETOOLONG);
+		forget_unwritten(w);
+		for (at = 0; at < o->len; at += strlen(o->data + at) + 1)
 			unlinkat(w->partfd, o->data + at, 0);
-			at += strlen(o->data + at) + 1;
-		}
 		close(w->partfd);
 		w->partfd = -1;
 		return 0;
 	}
 	case OP_DISCARD:
+		forget_unwritten(w);
 		error = close_file(w);
 		if (w->partfd < 0)
 			return error;
@@ -150,11 +196,8 @@ static void release(svd_job *job, void *payload)
 int svd_dw_start(svd_dw **out)
 {
 	svd_dw *w = calloc(1, sizeof(*w));
-	svd_workq_opts o = {.threads = 1,
-	                    .limit = QUEUE_BYTES,
-	                    .wake = WAKE_BYTES,
-	                    .run = run,
-	                    .release = release};
+	svd_workq_opts o = {
+	    .threads = 1, .limit = QUEUE_BYTES, .wake = WAKE_BYTES, .run = run, .release = release};
 	int error;
 
 	*out = NULL;
@@ -240,6 +283,7 @@ int svd_dw_finish(svd_dw *w)
 		close(w->partfd);
 		nftw(w->part, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	}
+	free(w->unwritten);
 	free(w);
 	return error;
 }
