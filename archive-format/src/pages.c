@@ -452,9 +452,13 @@ static void markdown(svd_buf *b, const citem *it, const char *body, size_t len, 
 		free(out);
 	}
 	if (shown < len) {
+		/* len is what was read (one byte past the cap, to see there is more): the
+		 * size is the manifest's, which the gate checked against the file */
+		const svd_manifest_file *f = svd_manifest_file_find(it->m, "body.md");
 		svd_buf_printf(b, "<p class=\"cut\">The text goes on: <a href=\"");
 		file_href(b, it, "body.md");
-		svd_buf_printf(b, "\">all of body.md</a> (%zu bytes).</p>\n", len);
+		svd_buf_printf(b, "\">all of body.md</a> (%llu bytes).</p>\n",
+		               (unsigned long long)(f ? f->size : len));
 	}
 }
 
