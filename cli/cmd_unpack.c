@@ -63,13 +63,15 @@ static int on_item(const svd_verdict *v, void *payload)
 		const char *file, *msg;
 		svd_verdict_dropped(v, i, &file, &msg);
 		if (s->json)
-			json_array_append_new(s->left_out,
-			                      json_pack("{s:s,s:s,s:s,s:s}", "id", id, "file", file,
-			                                "check", svd_verdict_dropped_check(v, i),
-			                                "message", msg));
+			json_array_append_new(
+			    s->left_out,
+			    json_pack("{s:o,s:o,s:s,s:o}", "id", cli_json_text(id), "file",
+			              cli_json_text(file), "check", svd_verdict_dropped_check(v, i),
+			              "message", cli_json_text(msg)));
 		else
-			fprintf(stderr, "%sleft out: %s: %s: %s: %s\n", s->progress ? "\n" : "", id,
-			        file, svd_verdict_dropped_check(v, i), msg);
+			fprintf(stderr, "%sleft out: %s: %s: %s: %s\n", s->progress ? "\n" : "",
+			        cli_shown(id), cli_shown(file), svd_verdict_dropped_check(v, i),
+			        cli_shown_msg(msg));
 	}
 	if (svd_verdict_ok(v))
 		return 0;
