@@ -99,6 +99,7 @@ struct svd_packw {
 	size_t n, cap;
 	uint32_t *set; /* open addressing: 1 + index into objs, 0 for empty */
 	size_t set_cap;
+	uint64_t rollback_visits; /* slots of the set looked at by rollbacks, for tests */
 	z_stream zs;
 	int zs_ready;
 	/* the blob between svd_packw_blob_begin and _end */
@@ -826,10 +827,37 @@ void svd_packw_mark_get(const svd_packw *pw, svd_packw_mark *mark)
 	mark->offset = 0;
 }
 
-/* The set of ids is rebuilt from the objects kept: rollbacks are rare. */
+/*
+ * Take the newest objects out of the set, down to count, newest first. The
+ * set is always as if objs[0..n) had been put in, in order, into an empty
+ * table of its size (growing it puts them in again in that order), so
+ * emptying the slot of the newest one leaves it as it was before that one
+ * came: no object found its slot by probing past a later one's. A refusal
+ * costs what its own objects cost, however many came before it.
+ */
+static void set_remove_newest(svd_packw *pw, size_t count)
+{
+	while (pw->n > count) {
+		uint32_t want = (uint32_t)pw->n; /* 1 + the index of the newest */
+		size_t i = slot_of(pw, pw->objs[pw->n - 1].id);
+
+		pw->rollback_visits++;
+		while (pw->set[i] != want) {
+			i = (i + 1) & (pw->set_cap - 1);
+			pw->rollback_visits++;
+		}
+		pw->set[i] = 0;
+		pw->n--;
+	}
+}
+
+uint64_t svd_packw_rollback_visits(const svd_packw *pw)
+{
+	return pw->rollback_visits;
+}
+
 int svd_packw_rollback(svd_packw *pw, const svd_packw_mark *mark)
 {
-	size_t i;
 	int error;
 
 	if (pw->finished)
@@ -842,12 +870,7 @@ int svd_packw_rollback(svd_packw *pw, const svd_packw_mark *mark)
 	pw->streaming = 0;
 	if ((error = push_simple(pw, J_ROLLBACK, mark->count)) < 0)
 		return error;
-	if (mark->count < pw->n) {
-		pw->n = mark->count;
-		memset(pw->set, 0, pw->set_cap * sizeof(*pw->set));
-		for (i = 0; i < pw->n; i++)
-			set_insert(pw, i);
-	}
+	set_remove_newest(pw, mark->count);
 	return 0;
 }
 

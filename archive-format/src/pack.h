@@ -65,9 +65,17 @@ void svd_packw_mark_get(const svd_packw *pw, svd_packw_mark *mark);
  * they had never been added (an item that fails its checks leaves nothing
  * in the pack). Errors: SVD_EINVALID for a mark from a later point or a
  * spent writer; SVD_ERROR if the file cannot be cut back (the writer is
- * unusable after).
+ * unusable after). The cost is that of the objects taken back, whatever
+ * the pack held before the mark.
  */
 int svd_packw_rollback(svd_packw *pw, const svd_packw_mark *mark);
+
+/*
+ * How many slots of the writer's set of ids its rollbacks have looked at
+ * so far: for tests, which check that a rollback costs what the objects it
+ * takes back cost, not what the pack holds.
+ */
+uint64_t svd_packw_rollback_visits(const svd_packw *pw);
 
 /*
  * Write header, checksum and index, fsync, rename into place, and refresh

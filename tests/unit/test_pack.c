@@ -593,6 +593,124 @@ static void test_rollback(void **state)
 	free(big);
 }
 
+/* Is the object of these bytes known to the writer? Adding it again tells. */
+static int packw_knows(svd_packw *pw, const char *text)
+{
+	size_t before = svd_packw_count(pw);
+	git_oid oid;
+
+	assert_int_equal(svd_packw_add(&oid, pw, GIT_OBJECT_BLOB, text, strlen(text)), 0);
+	return svd_packw_count(pw) == before;
+}
+
+/*
+ * Refusals after many good objects (issue 15, item 4): each rollback
+ * costs what it takes back, not what the pack holds (a rollback once
+ * rebuilt the whole set of ids: good x refused). The cost is counted, not
+ * timed: the slots of the set a rollback looks at. What is left is
+ * exactly the good objects, and stock git reads the pack.
+ */
+static void test_rollback_after_many(void **state)
+{
+	enum { GOOD = 3000, REFUSED = 300, BURST = 5000 };
+	fixture *f = *state;
+	added *objs = calloc(GOOD + 1, sizeof(*objs));
+	char **texts = calloc(GOOD + 1, sizeof(*texts));
+	char text[64];
+	uint64_t visits;
+	size_t i, taken = 0;
+	svd_packw_mark mark;
+	svd_packw *pw;
+	git_oid oid;
+	git_odb *odb;
+
+	assert_non_null(objs);
+	assert_non_null(texts);
+	assert_int_equal(svd_packw_new(&pw, f->repo), 0);
+	for (i = 0; i < GOOD; i++) {
+		int n = snprintf(text, sizeof(text), "good %zu\n", i);
+		assert_non_null(texts[i] = strdup(text));
+		objs[i] = (added){GIT_OBJECT_BLOB, texts[i], (size_t)n, {{0}}};
+		if (i % 2)
+			assert_int_equal(
+			    svd_packw_add(&objs[i].oid, pw, GIT_OBJECT_BLOB, text, (size_t)n), 0);
+		else
+			assert_int_equal(
+			    stream_blob(&objs[i].oid, pw, (const uint8_t *)text, (size_t)n), 0);
+	}
+	assert_int_equal(svd_packw_count(pw), GOOD);
+	visits = svd_packw_rollback_visits(pw);
+	for (i = 0; i < REFUSED; i++) {
+		svd_packw_mark_get(pw, &mark);
+		/* two new objects, one streamed, and one the pack holds (not taken back) */
+		snprintf(text, sizeof(text), "refused %zu a\n", i);
+		assert_int_equal(svd_packw_add(&oid, pw, GIT_OBJECT_BLOB, text, strlen(text)), 0);
+		snprintf(text, sizeof(text), "refused %zu b\n", i);
+		assert_int_equal(stream_blob(&oid, pw, (const uint8_t *)text, strlen(text)), 0);
+		assert_int_equal(
+		    svd_packw_add(&oid, pw, GIT_OBJECT_BLOB, objs[i].data, objs[i].len), 0);
+		/* and one left open, as a file cut short leaves it */
+		assert_int_equal(svd_packw_blob_begin(pw, 100), 0);
+		assert_int_equal(svd_packw_blob_write(pw, "cut", 3), 0);
+		assert_int_equal(svd_packw_count(pw), GOOD + 2);
+		assert_int_equal(svd_packw_rollback(pw, &mark), 0);
+		assert_int_equal(svd_packw_count(pw), GOOD);
+		taken += 2;
+	}
+	/* a few slots per object taken back; rebuilding the set was GOOD per rollback */
+	visits = svd_packw_rollback_visits(pw) - visits;
+	if (visits > 4 * taken)
+		fail_msg(
+		    "%d rollbacks of 2 objects each after %d good ones looked at %llu slots of "
+		    "the set (at most %zu expected)",
+		    REFUSED, GOOD, (unsigned long long)visits, 4 * taken);
+
+	/* a burst that makes the set grow, then taken back whole */
+	svd_packw_mark_get(pw, &mark);
+	for (i = 0; i < BURST; i++) {
+		snprintf(text, sizeof(text), "burst %zu\n", i);
+		assert_int_equal(svd_packw_add(&oid, pw, GIT_OBJECT_BLOB, text, strlen(text)), 0);
+	}
+	assert_int_equal(svd_packw_count(pw), GOOD + BURST);
+	assert_int_equal(svd_packw_rollback(pw, &mark), 0);
+	assert_int_equal(svd_packw_count(pw), GOOD);
+
+	/* the good ones are known still, and what was taken back is not */
+	for (i = 0; i < GOOD; i += 7)
+		assert_true(packw_knows(pw, texts[i]));
+	assert_int_equal(svd_packw_count(pw), GOOD);
+	assert_false(packw_knows(pw, "refused 17 a\n"));
+	assert_false(packw_knows(pw, "refused 18 b\n"));
+	assert_false(packw_knows(pw, "burst 4000\n"));
+	assert_int_equal(svd_packw_count(pw), GOOD + 3);
+	svd_packw_mark_get(pw, &mark);
+	mark.count = GOOD;
+	assert_int_equal(svd_packw_rollback(pw, &mark), 0);
+	assert_int_equal(svd_packw_finish(pw), 0);
+	svd_packw_free(pw);
+
+	assert_read_back(f, objs, GOOD);
+	assert_verify_pack(f, GOOD);
+	{
+		char out[4096], err[4096];
+		/* nothing names the blobs, and no ref is set: notices only */
+		int status =
+		    run(f, out, sizeof(out), err, sizeof(err),
+		        "git -C %s fsck --full --strict --no-dangling --no-progress", f->gitdir);
+		if (status != 0 || strstr(err, "error") || strstr(err, "missing"))
+			fail_msg("git fsck: exit %d\nstdout: %s\nstderr: %s", status, out, err);
+	}
+	assert_int_equal(git_repository_odb(&odb, f->repo), 0);
+	snprintf(text, sizeof(text), "refused %d a\n", 5);
+	assert_int_equal(git_odb_hash(&oid, text, strlen(text), GIT_OBJECT_BLOB), 0);
+	assert_false(git_odb_exists(odb, &oid));
+	git_odb_free(odb);
+	for (i = 0; i < GOOD; i++)
+		free(texts[i]);
+	free(texts);
+	free(objs);
+}
+
 /*
  * Many objects: the set of ids grows, the fan-out spreads over all 256
  * buckets, and sizes cross every boundary of the size varint.
@@ -853,6 +971,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_empty_finish, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_free_unfinished, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rollback_after_many, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_objects, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tree_order, setup, teardown),
 	    cmocka_unit_test(test_tree_refused),
