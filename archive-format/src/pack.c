@@ -85,6 +85,19 @@ typedef struct entry {
 	uint64_t offset;
 } entry;
 
+/*
+ * The SHA-256 of bytes held under an id, once read back for an id met
+ * again: the same key file comes with every item signed by one key, and
+ * the same attachment with every item that shares it, so it is read once.
+ * Direct-mapped; an object taken back by a rollback leaves it.
+ */
+#define HELD_CACHE 1024
+typedef struct held_sum {
+	uint8_t id[20];
+	uint8_t sha256[32];
+	int valid;
+} held_sum;
+
 struct svd_packw {
 	git_repository *repo; /* borrowed */
 	git_odb *odb;
@@ -101,6 +114,7 @@ struct svd_packw {
 	uint32_t *set; /* open addressing: 1 + index into objs, 0 for empty */
 	size_t set_cap;
 	uint64_t rollback_visits; /* slots of the set looked at by rollbacks, for tests */
+	held_sum *held;           /* HELD_CACHE of them, made on first use */
 	z_stream zs;
 	int zs_ready;
 	/* the blob between svd_packw_blob_begin and _end */
@@ -316,6 +330,20 @@ static size_t slot_of(const svd_packw *pw, const uint8_t id[20])
 	uint32_t h = (uint32_t)id[0] << 24 | (uint32_t)id[1] << 16 | (uint32_t)id[2] << 8 | id[3];
 
 	return h & (pw->set_cap - 1);
+}
+
+static held_sum *held_slot(const svd_packw *pw, const uint8_t id[20])
+{
+	return pw->held ? &pw->held[(id[4] | (size_t)id[5] << 8) & (HELD_CACHE - 1)] : NULL;
+}
+
+/* An object taken back: what was read of its bytes no longer holds. */
+static void forget_held(svd_packw *pw, const uint8_t id[20])
+{
+	held_sum *h = held_slot(pw, id);
+
+	if (h && h->valid && !memcmp(h->id, id, 20))
+		h->valid = 0;
 }
 
 /* 1 + the index of the object of this id in the pack, or 0. */
@@ -843,12 +871,20 @@ int svd_packw_held_sha256(svd_packw *pw, const git_oid *oid, uint8_t sha256[32])
 {
 	char hex[GIT_OID_HEXSZ + 1];
 	git_odb_object *obj = NULL;
+	held_sum *h;
 	size_t k;
 	int type = 0, error;
 
 	git_oid_tostr(hex, sizeof(hex), oid);
 	if ((error = usable(pw)) < 0)
 		return error;
+	if (!pw->held && !(pw->held = calloc(HELD_CACHE, sizeof(*pw->held))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	h = held_slot(pw, oid->id);
+	if (h->valid && !memcmp(h->id, oid->id, 20)) {
+		memcpy(sha256, h->sha256, 32);
+		return 0;
+	}
 	if ((k = in_pack(pw, oid->id)) != 0) {
 		if ((error = pack_object_sha256(pw, k - 1, &type, sha256)) < 0)
 			return error;
@@ -856,7 +892,7 @@ int svd_packw_held_sha256(svd_packw *pw, const git_oid *oid, uint8_t sha256[32])
 			return svd_error_set(SVD_ECORRUPT,
 			                     "git object %s in this pack is a %s, not a blob", hex,
 			                     git_object_type2string((git_object_t)type));
-		return 0;
+		goto known;
 	}
 	/* libgit2 checks an object's id as it reads it (strict hash verification) */
 	if ((error = git_odb_read(&obj, pw->odb, oid)) < 0)
@@ -872,7 +908,13 @@ int svd_packw_held_sha256(svd_packw *pw, const git_oid *oid, uint8_t sha256[32])
 		error = 0;
 	}
 	git_odb_object_free(obj);
-	return error;
+	if (error < 0)
+		return error;
+known:
+	memcpy(h->id, oid->id, 20);
+	memcpy(h->sha256, sha256, 32);
+	h->valid = 1;
+	return 0;
 }
 
 int svd_packw_last_found(const svd_packw *pw)
@@ -1054,6 +1096,7 @@ static void set_remove_newest(svd_packw *pw, size_t count)
 		}
 		pw->set[i] = 0;
 		pw->n--;
+		forget_held(pw, pw->objs[pw->n].id);
 	}
 }
 
@@ -1350,6 +1393,7 @@ void svd_packw_free(svd_packw *pw)
 	free(pw->buf);
 	free(pw->objs);
 	free(pw->set);
+	free(pw->held);
 	free(pw);
 }
 
