@@ -269,24 +269,65 @@ static void item_id(char id[SVD_ID_HEX_LEN + 1], const svd_entry *entries, size_
 }
 
 /*
+ * The item as main held it when the operation began (its id from the
+ * manifest's bytes), or NULL: none, or it cannot be read (then every file
+ * is checked).
+ */
+static git_tree *base_tree(svd_stage *s, const svd_entry *entries, size_t n)
+{
+	char id[SVD_ID_HEX_LEN + 1];
+	git_tree *tree = NULL;
+	git_oid oid;
+
+	item_id(id, entries, n);
+	if (!id[0] || svd_txn_base_item(&oid, s->t, id) < 0 ||
+	    git_tree_lookup(&tree, svd_txn_archive(s->t)->repo, &oid) < 0) {
+		svd_error_clear();
+		return NULL;
+	}
+	return tree;
+}
+
+/* Does tree name oid at path? */
+static int names(git_tree *tree, const char *path, const git_oid *oid)
+{
+	git_tree_entry *te = NULL;
+	int same = tree && git_tree_entry_bypath(&te, tree, path) == 0 &&
+	           git_oid_equal(git_tree_entry_id(te), oid);
+
+	git_tree_entry_free(te);
+	return same;
+}
+
+/*
  * SHA-1 alone does not decide what is stored (pack.h, SVD_PACKW_COLLISION):
  * each streamed file whose blob was skipped because its git id is held
  * already must find its own bytes there, by SHA-256 (the caller's, which
  * the gate holds to the manifest's; a file with its bytes in the entry is
- * hashed from them). Only files whose id was met again are read. Returns
- * 0, or SVD_ECORRUPT with *bad naming the file whose id holds other bytes;
- * or an error.
+ * hashed from them). Only files whose id was met again are read, and not
+ * those that main's copy of the same item names already at the same path
+ * (an item coming again: its manifest, so each file's SHA-256, is the one
+ * those bytes were checked against when they came in, and nothing new is
+ * named). Returns 0, or SVD_ECORRUPT with *bad naming the file whose id
+ * holds other bytes; or an error.
  */
 static int check_held(svd_stage *s, const svd_entry *entries, const git_oid *oids,
                       const char *check, size_t n, unsigned flags, const char **bad)
 {
 	uint8_t want[32], held[32];
+	git_tree *base = NULL;
+	int looked = 0, error = 0;
 	size_t i;
-	int error;
 
 	*bad = NULL;
 	for (i = 0; i < n; i++) {
 		if (!check[i] || entries[i].type != SVD_ENTRY_FILE)
+			continue;
+		if (!looked) {
+			base = base_tree(s, entries, n);
+			looked = 1;
+		}
+		if (names(base, entries[i].path, &oids[i]))
 			continue;
 		if (entries[i].data)
 			svd_sha256_once(want, entries[i].data, entries[i].data_len);
@@ -302,12 +343,14 @@ static int check_held(svd_stage *s, const svd_entry *entries, const git_oid *oid
 		}
 		if (error == SVD_ECORRUPT || error == SVD_ENOTFOUND) {
 			*bad = entries[i].path;
-			return SVD_ECORRUPT;
+			error = SVD_ECORRUPT;
+			break;
 		}
 		if (error < 0)
-			return error;
+			break;
 	}
-	return 0;
+	git_tree_free(base);
+	return error;
 }
 
 /* The item refused before the gate: a file's git id holds other bytes. */
