@@ -37,6 +37,7 @@
 #include "samvydav/pause.h"
 #include "pack.h"
 #include "sha1.h"
+#include "sha256.h"
 #include "util.h"
 #include "workq.h"
 
@@ -84,6 +85,19 @@ typedef struct entry {
 	uint64_t offset;
 } entry;
 
+/*
+ * The SHA-256 of bytes held under an id, once read back for an id met
+ * again: the same key file comes with every item signed by one key, and
+ * the same attachment with every item that shares it, so it is read once.
+ * Direct-mapped; an object taken back by a rollback leaves it.
+ */
+#define HELD_CACHE 1024
+typedef struct held_sum {
+	uint8_t id[20];
+	uint8_t sha256[32];
+	int valid;
+} held_sum;
+
 struct svd_packw {
 	git_repository *repo; /* borrowed */
 	git_odb *odb;
@@ -99,6 +113,8 @@ struct svd_packw {
 	size_t n, cap;
 	uint32_t *set; /* open addressing: 1 + index into objs, 0 for empty */
 	size_t set_cap;
+	uint64_t rollback_visits; /* slots of the set looked at by rollbacks, for tests */
+	held_sum *held;           /* HELD_CACHE of them, made on first use */
 	z_stream zs;
 	int zs_ready;
 	/* the blob between svd_packw_blob_begin and _end */
@@ -107,6 +123,7 @@ struct svd_packw {
 	int probed; /* the blob being streamed was looked at already */
 	uint64_t blob_size, blob_got;
 	svd_sha1 blob_sha;
+	int found; /* where the last object added was found already: enum svd_packw_found */
 
 	/* the worker; its failure is the queue's, and leaves the pack unusable */
 	svd_workq *q;
@@ -315,13 +332,28 @@ static size_t slot_of(const svd_packw *pw, const uint8_t id[20])
 	return h & (pw->set_cap - 1);
 }
 
-static int in_pack(const svd_packw *pw, const uint8_t id[20])
+static held_sum *held_slot(const svd_packw *pw, const uint8_t id[20])
+{
+	return pw->held ? &pw->held[(id[4] | (size_t)id[5] << 8) & (HELD_CACHE - 1)] : NULL;
+}
+
+/* An object taken back: what was read of its bytes no longer holds. */
+static void forget_held(svd_packw *pw, const uint8_t id[20])
+{
+	held_sum *h = held_slot(pw, id);
+
+	if (h && h->valid && !memcmp(h->id, id, 20))
+		h->valid = 0;
+}
+
+/* 1 + the index of the object of this id in the pack, or 0. */
+static size_t in_pack(const svd_packw *pw, const uint8_t id[20])
 {
 	size_t i = slot_of(pw, id);
 
 	while (pw->set[i] != 0) {
 		if (memcmp(pw->objs[pw->set[i] - 1].id, id, 20) == 0)
-			return 1;
+			return pw->set[i];
 		i = (i + 1) & (pw->set_cap - 1);
 	}
 	return 0;
@@ -336,15 +368,18 @@ static void set_insert(svd_packw *pw, size_t index)
 	pw->set[i] = (uint32_t)(index + 1);
 }
 
+/* Where an object of this id is held already: enum svd_packw_found. */
 static int known(const svd_packw *pw, const uint8_t id[20])
 {
 	git_oid oid;
 
 	if (in_pack(pw, id))
-		return 1;
+		return SVD_PACKW_IN_PACK;
 	/* the writer refreshed once at the start; a miss is the common case */
 	git_oid_fromraw(&oid, id);
-	return git_odb_exists_ext(pw->odb, &oid, GIT_ODB_LOOKUP_NO_REFRESH) == 1;
+	return git_odb_exists_ext(pw->odb, &oid, GIT_ODB_LOOKUP_NO_REFRESH) == 1
+	           ? SVD_PACKW_IN_STORE
+	           : SVD_PACKW_NEW;
 }
 
 /*
@@ -700,6 +735,218 @@ cleanup:
 	return error;
 }
 
+/*
+ * Bytes [at, at + len) of the pack as written so far: in the file below
+ * flushed, in the write buffer above. The worker must be idle.
+ */
+static int read_back(svd_packw *pw, uint64_t at, uint8_t *dst, size_t len)
+{
+	while (len > 0) {
+		size_t n;
+
+		if (at < pw->flushed) {
+			ssize_t got;
+
+			n = pw->flushed - at < len ? (size_t)(pw->flushed - at) : len;
+			got = pread(pw->fd, dst, n, (off_t)at);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)
+				return svd_error_set(SVD_ERROR, "%s: cannot read back: %s",
+				                     pw->tmp_path,
+				                     got < 0 ? svd_ioerr(errno) : "file shrank");
+			n = (size_t)got;
+		} else {
+			uint64_t off = at - pw->flushed;
+
+			if (off >= pw->used)
+				return svd_error_set(SVD_ERROR, "%s: read back past the end",
+				                     pw->tmp_path);
+			n = pw->used - off < len ? (size_t)(pw->used - off) : len;
+			memcpy(dst, pw->buf + off, n);
+		}
+		dst += n;
+		at += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * The SHA-256 of the bytes of the k-th object of this pack, read back
+ * from what was written and inflated: only for an id met again, never on
+ * the way of a new object. *type gets the object's type.
+ */
+static int pack_object_sha256(svd_packw *pw, size_t k, int *type, uint8_t out[32])
+{
+	enum { CHUNK = 64 * 1024 };
+	uint8_t *in = NULL, *plain = NULL;
+	uint64_t at, end, size = 0, seen = 0;
+	z_stream zs;
+	svd_sha256 sha;
+	int zready = 0, shift = 4, error;
+	size_t h = 0, n;
+	uint8_t c;
+
+	if ((error = sync_worker(pw)) < 0)
+		return error;
+	if (k >= pw->wn)
+		return svd_error_set(SVD_ERROR, "%s: object %zu not written", pw->tmp_path, k);
+	at = pw->wo[k].offset;
+	end = k + 1 < pw->wn ? pw->wo[k + 1].offset : position(pw);
+	in = malloc(CHUNK);
+	plain = malloc(CHUNK);
+	if (!in || !plain) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	n = end - at < CHUNK ? (size_t)(end - at) : CHUNK;
+	if ((error = read_back(pw, at, in, n)) < 0)
+		goto cleanup;
+	/* the object header: type and size, as object_header() wrote it */
+	*type = (in[0] >> 4) & 7;
+	size = in[0] & 15;
+	c = in[h++];
+	while ((c & 0x80) && h < n && shift < 64) {
+		c = in[h++];
+		size |= (uint64_t)(c & 0x7f) << shift;
+		shift += 7;
+	}
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit(&zs) != Z_OK) {
+		error = svd_error_set(SVD_ERROR, "zlib failed to start");
+		goto cleanup;
+	}
+	zready = 1;
+	svd_sha256_init(&sha);
+	zs.next_in = in + h;
+	zs.avail_in = (uInt)(n - h);
+	at += n;
+	for (;;) {
+		int ret;
+
+		zs.next_out = plain;
+		zs.avail_out = CHUNK;
+		ret = inflate(&zs, Z_NO_FLUSH);
+		if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
+			error = svd_error_set(SVD_ERROR, "%s: object %zu does not inflate (%d)",
+			                      pw->tmp_path, k, ret);
+			goto cleanup;
+		}
+		svd_sha256_update(&sha, plain, CHUNK - zs.avail_out);
+		seen += CHUNK - zs.avail_out;
+		if (ret == Z_STREAM_END)
+			break;
+		if (zs.avail_in == 0 && zs.avail_out != 0) {
+			if (at >= end) {
+				error = svd_error_set(SVD_ERROR, "%s: object %zu cut short",
+				                      pw->tmp_path, k);
+				goto cleanup;
+			}
+			n = end - at < CHUNK ? (size_t)(end - at) : CHUNK;
+			if ((error = read_back(pw, at, in, n)) < 0)
+				goto cleanup;
+			at += n;
+			zs.next_in = in;
+			zs.avail_in = (uInt)n;
+		}
+	}
+	if (seen != size) {
+		error = svd_error_set(SVD_ERROR, "%s: object %zu holds %llu bytes, not %llu",
+		                      pw->tmp_path, k, (unsigned long long)seen,
+		                      (unsigned long long)size);
+		goto cleanup;
+	}
+	svd_sha256_final(&sha, out);
+	error = 0;
+cleanup:
+	if (zready)
+		inflateEnd(&zs);
+	free(in);
+	free(plain);
+	return error;
+}
+
+int svd_packw_held_sha256(svd_packw *pw, const git_oid *oid, uint8_t sha256[32])
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_odb_object *obj = NULL;
+	held_sum *h;
+	size_t k;
+	int type = 0, error;
+
+	git_oid_tostr(hex, sizeof(hex), oid);
+	if ((error = usable(pw)) < 0)
+		return error;
+	if (!pw->held && !(pw->held = calloc(HELD_CACHE, sizeof(*pw->held))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	h = held_slot(pw, oid->id);
+	if (h->valid && !memcmp(h->id, oid->id, 20)) {
+		memcpy(sha256, h->sha256, 32);
+		return 0;
+	}
+	if ((k = in_pack(pw, oid->id)) != 0) {
+		if ((error = pack_object_sha256(pw, k - 1, &type, sha256)) < 0)
+			return error;
+		if (type != GIT_OBJECT_BLOB)
+			return svd_error_set(SVD_ECORRUPT,
+			                     "git object %s in this pack is a %s, not a blob", hex,
+			                     git_object_type2string((git_object_t)type));
+		goto known;
+	}
+	/* libgit2 checks an object's id as it reads it (strict hash verification) */
+	if ((error = git_odb_read(&obj, pw->odb, oid)) < 0)
+		return svd_error_set(error == GIT_ENOTFOUND ? SVD_ENOTFOUND : SVD_ECORRUPT,
+		                     "git object %s cannot be read from the store: %s", hex,
+		                     git_message());
+	if (git_odb_object_type(obj) != GIT_OBJECT_BLOB) {
+		error =
+		    svd_error_set(SVD_ECORRUPT, "git object %s in the store is a %s, not a blob",
+		                  hex, git_object_type2string(git_odb_object_type(obj)));
+	} else {
+		svd_sha256_once(sha256, git_odb_object_data(obj), git_odb_object_size(obj));
+		error = 0;
+	}
+	git_odb_object_free(obj);
+	if (error < 0)
+		return error;
+known:
+	memcpy(h->id, oid->id, 20);
+	memcpy(h->sha256, sha256, 32);
+	h->valid = 1;
+	return 0;
+}
+
+int svd_packw_last_found(const svd_packw *pw)
+{
+	return pw->found;
+}
+
+/*
+ * A blob in memory whose id is held already: the bytes held must be these
+ * (a SHA-1 collision would leave other bytes under the id), or the blob is
+ * refused. Only on an id met again.
+ */
+static int same_blob(svd_packw *pw, const git_oid *oid, const void *data, size_t len)
+{
+	uint8_t held[32], want[32];
+	int error = svd_packw_held_sha256(pw, oid, held);
+
+	if (error == SVD_ECORRUPT || error == SVD_ENOTFOUND)
+		return svd_error_set(SVD_ECORRUPT, "%s (%s)", SVD_PACKW_COLLISION,
+		                     svd_error_last());
+	if (error < 0)
+		return error;
+	svd_sha256_once(want, data, len);
+	if (memcmp(held, want, sizeof(held)) != 0) {
+		char hex[GIT_OID_HEXSZ + 1];
+
+		return svd_error_set(SVD_ECORRUPT, "%s (git id %s)", SVD_PACKW_COLLISION,
+		                     git_oid_tostr(hex, sizeof(hex), oid));
+	}
+	return 0;
+}
+
 int svd_packw_add(git_oid *oid, svd_packw *pw, git_object_t type, const void *data, size_t len)
 {
 	job j = {.type = J_BEGIN};
@@ -717,8 +964,9 @@ int svd_packw_add(git_oid *oid, svd_packw *pw, git_object_t type, const void *da
 	svd_sha1_update(&sha, data, len);
 	svd_sha1_final(&sha, id);
 	git_oid_fromraw(oid, id);
-	if (known(pw, id))
-		return 0;
+	pw->found = known(pw, id);
+	if (pw->found != SVD_PACKW_NEW)
+		return type == GIT_OBJECT_BLOB ? same_blob(pw, oid, data, len) : 0;
 	if ((error = reserve(pw)) < 0)
 		return error;
 	j.objtype = type;
@@ -806,7 +1054,8 @@ int svd_packw_blob_end(git_oid *oid, svd_packw *pw)
 	pw->streaming = 0;
 	svd_sha1_final(&pw->blob_sha, id);
 	git_oid_fromraw(oid, id);
-	j.keep = !known(pw, id);
+	pw->found = known(pw, id);
+	j.keep = pw->found == SVD_PACKW_NEW;
 	if ((error = push(pw, &j, NULL, 0)) < 0)
 		return error;
 	if (j.keep)
@@ -826,10 +1075,38 @@ void svd_packw_mark_get(const svd_packw *pw, svd_packw_mark *mark)
 	mark->offset = 0;
 }
 
-/* The set of ids is rebuilt from the objects kept: rollbacks are rare. */
+/*
+ * Take the newest objects out of the set, down to count, newest first. The
+ * set is always as if objs[0..n) had been put in, in order, into an empty
+ * table of its size (growing it puts them in again in that order), so
+ * emptying the slot of the newest one leaves it as it was before that one
+ * came: no object found its slot by probing past a later one's. A refusal
+ * costs what its own objects cost, however many came before it.
+ */
+static void set_remove_newest(svd_packw *pw, size_t count)
+{
+	while (pw->n > count) {
+		uint32_t want = (uint32_t)pw->n; /* 1 + the index of the newest */
+		size_t i = slot_of(pw, pw->objs[pw->n - 1].id);
+
+		pw->rollback_visits++;
+		while (pw->set[i] != want) {
+			i = (i + 1) & (pw->set_cap - 1);
+			pw->rollback_visits++;
+		}
+		pw->set[i] = 0;
+		pw->n--;
+		forget_held(pw, pw->objs[pw->n].id);
+	}
+}
+
+uint64_t svd_packw_rollback_visits(const svd_packw *pw)
+{
+	return pw->rollback_visits;
+}
+
 int svd_packw_rollback(svd_packw *pw, const svd_packw_mark *mark)
 {
-	size_t i;
 	int error;
 
 	if (pw->finished)
@@ -842,12 +1119,7 @@ int svd_packw_rollback(svd_packw *pw, const svd_packw_mark *mark)
 	pw->streaming = 0;
 	if ((error = push_simple(pw, J_ROLLBACK, mark->count)) < 0)
 		return error;
-	if (mark->count < pw->n) {
-		pw->n = mark->count;
-		memset(pw->set, 0, pw->set_cap * sizeof(*pw->set));
-		for (i = 0; i < pw->n; i++)
-			set_insert(pw, i);
-	}
+	set_remove_newest(pw, mark->count);
 	return 0;
 }
 
@@ -1121,6 +1393,7 @@ void svd_packw_free(svd_packw *pw)
 	free(pw->buf);
 	free(pw->objs);
 	free(pw->set);
+	free(pw->held);
 	free(pw);
 }
 

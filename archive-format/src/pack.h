@@ -9,7 +9,8 @@
  * without its pack). Only after that may a ref point at the new objects.
  *
  * Objects already in the repository, or already in this pack, are skipped,
- * so the caller may add freely. Memory is per object (an id, an offset and a
+ * so the caller may add freely; a blob only once the bytes held are known
+ * to be its own (SVD_PACKW_COLLISION below). Memory is per object (an id, an offset and a
  * CRC), never per byte: blobs of any size stream through a queue of at most
  * 8 MiB to a worker thread that deflates and writes while the caller goes on.
  */
@@ -48,6 +49,43 @@ int svd_packw_blob_begin(svd_packw *pw, uint64_t size);
 int svd_packw_blob_write(svd_packw *pw, const void *data, size_t len);
 int svd_packw_blob_end(git_oid *oid, svd_packw *pw);
 
+/* Where the object last added or ended was found: it is written only when new. */
+enum svd_packw_found {
+	SVD_PACKW_NEW = 0,  /* written into this pack */
+	SVD_PACKW_IN_PACK,  /* skipped: earlier in this pack */
+	SVD_PACKW_IN_STORE, /* skipped: in the repository already */
+};
+
+/* For the last svd_packw_add() or svd_packw_blob_end() that succeeded. */
+int svd_packw_last_found(const svd_packw *pw);
+
+/*
+ * SHA-1 alone does not decide what is already stored (SPEC.md, the store):
+ * before an object is skipped because its id is held, the bytes held must
+ * be the ones coming in. SHA-1 has no collision detection here, and a
+ * colliding blob skipped would leave a tree naming bytes the gate never
+ * hashed.
+ *
+ * svd_packw_add() checks a blob in memory itself: the held bytes' SHA-256
+ * against that of data, and fails with SVD_ECORRUPT and this message (the
+ * caller adds the file's name) when they differ or the held object cannot
+ * be read. A streamed blob's bytes are gone by svd_packw_blob_end(), so
+ * its caller checks it once it knows their SHA-256, with
+ * svd_packw_held_sha256(), when svd_packw_last_found() says it was skipped.
+ */
+#define SVD_PACKW_COLLISION                                                                        \
+	"git object id collision: a stored object has this SHA-1 but other bytes"
+
+/*
+ * The SHA-256 of the bytes held under oid, earlier in this pack (read back
+ * from what was written) or in the store (read through libgit2, which
+ * checks the id as it reads). For ids met again only: it reads the whole
+ * object. Errors: SVD_ECORRUPT when the object held cannot be read, does
+ * not match its id, or is not a blob; SVD_ENOTFOUND when nothing is held
+ * under oid.
+ */
+int svd_packw_held_sha256(svd_packw *pw, const git_oid *oid, uint8_t sha256[32]);
+
 /* How many objects the pack holds so far. */
 size_t svd_packw_count(const svd_packw *pw);
 
@@ -65,9 +103,17 @@ void svd_packw_mark_get(const svd_packw *pw, svd_packw_mark *mark);
  * they had never been added (an item that fails its checks leaves nothing
  * in the pack). Errors: SVD_EINVALID for a mark from a later point or a
  * spent writer; SVD_ERROR if the file cannot be cut back (the writer is
- * unusable after).
+ * unusable after). The cost is that of the objects taken back, whatever
+ * the pack held before the mark.
  */
 int svd_packw_rollback(svd_packw *pw, const svd_packw_mark *mark);
+
+/*
+ * How many slots of the writer's set of ids its rollbacks have looked at
+ * so far: for tests, which check that a rollback costs what the objects it
+ * takes back cost, not what the pack holds.
+ */
+uint64_t svd_packw_rollback_visits(const svd_packw *pw);
 
 /*
  * Write header, checksum and index, fsync, rename into place, and refresh

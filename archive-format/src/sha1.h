@@ -4,7 +4,10 @@
  * git names objects by SHA-1 and closes packs and indexes with a SHA-1;
  * libgit2 does not export its implementation, so the pack writer carries its
  * own. Nothing in samvydav's trust rests on SHA-1: item ids are SHA-256 and
- * signatures are Ed25519.
+ * signatures are Ed25519, and a blob whose id is held already is skipped
+ * only once the bytes held have its SHA-256 (pack.h, SVD_PACKW_COLLISION).
+ * This SHA-1 has no collision detection (SHA-1DC): the SHAttered pair gets
+ * one digest (tests/unit/test_sha1.c).
  */
 #ifndef SVD_SHA1_H
 #define SVD_SHA1_H

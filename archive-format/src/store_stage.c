@@ -17,6 +17,7 @@
 #include "archive_internal.h"
 #include "pack.h"
 #include "stage.h"
+#include "sha256.h"
 #include "store_internal.h"
 #include "util.h"
 
@@ -24,6 +25,7 @@
 typedef struct blob {
 	char *path;
 	git_oid oid;
+	int held_before; /* streamed, and skipped as held already: checked at the gate */
 } blob;
 
 struct svd_stage {
@@ -69,7 +71,7 @@ static int usable(const svd_stage *s, int streaming)
 }
 
 /* Keep path's blob; path is taken over (freed on failure). */
-static int push(svd_stage *s, char *path, const git_oid *oid)
+static int push(svd_stage *s, char *path, const git_oid *oid, int held_before)
 {
 	if (!path)
 		return svd_error_set(SVD_ERROR, "out of memory");
@@ -85,6 +87,7 @@ static int push(svd_stage *s, char *path, const git_oid *oid)
 	}
 	s->v[s->n].path = path;
 	git_oid_cpy(&s->v[s->n].oid, oid);
+	s->v[s->n].held_before = held_before;
 	s->n++;
 	return 0;
 }
@@ -147,13 +150,13 @@ int svd_stage_file_end(svd_stage *s)
 			return svd_error_set(SVD_EINVALID, "fewer bytes than declared");
 		}
 		memset(&oid, 0, sizeof(oid));
-		return push(s, path, &oid);
+		return push(s, path, &oid, 0);
 	}
 	if ((error = svd_packw_blob_end(&oid, s->pw)) < 0) {
 		free(path);
 		return error;
 	}
-	return push(s, path, &oid);
+	return push(s, path, &oid, svd_packw_last_found(s->pw) != SVD_PACKW_NEW);
 }
 
 int svd_stage_add_blob(git_oid *out, svd_stage *s, const char *path, const void *data, size_t len)
@@ -168,9 +171,12 @@ int svd_stage_add_blob(git_oid *out, svd_stage *s, const char *path, const void 
 		if (git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) < 0)
 			return svd_git_error("cannot hash a signature file");
 	} else if ((error = svd_packw_add(&oid, s->pw, GIT_OBJECT_BLOB, data, len)) < 0) {
-		return error;
+		/* a collision is the file's: say which (the writer checked the bytes held) */
+		return error == SVD_ECORRUPT
+		           ? svd_error_set(error, "%s: %s", path, svd_error_last())
+		           : error;
 	}
-	if ((error = push(s, svd_strdup(path), &oid)) < 0)
+	if ((error = push(s, svd_strdup(path), &oid, 0)) < 0)
 		return error;
 	if (out)
 		git_oid_cpy(out, &oid);
@@ -188,7 +194,7 @@ int svd_stage_name(svd_stage *s, const char *path, const git_oid *oid)
 
 	if ((error = usable(s, 0)) < 0)
 		return error;
-	return push(s, svd_strdup(path), oid);
+	return push(s, svd_strdup(path), oid, 0);
 }
 
 /* Forget the item's blobs; the item has ended. */
@@ -213,15 +219,19 @@ static void item_end(svd_stage *s)
  * that was only listed) gets the zero id, which the gate's verdict keeps
  * from being written.
  */
-static int match_blobs(git_oid **out, const svd_stage *s, const svd_entry *entries, size_t n)
+static int match_blobs(git_oid **out, char **check, const svd_stage *s, const svd_entry *entries,
+                       size_t n)
 {
 	git_oid *oids = calloc(n + 1, sizeof(*oids));
 	char *taken = calloc(s->n + 1, 1);
 	size_t i, j;
 
-	if (!oids || !taken) {
+	*check = calloc(n + 1, 1);
+	if (!oids || !taken || !*check) {
 		free(oids);
 		free(taken);
+		free(*check);
+		*check = NULL;
 		return svd_error_set(SVD_ERROR, "out of memory");
 	}
 	for (i = 0; i < n; i++) {
@@ -233,6 +243,7 @@ static int match_blobs(git_oid **out, const svd_stage *s, const svd_entry *entri
 		if (j < s->n) {
 			taken[j] = 1;
 			git_oid_cpy(&oids[i], &s->v[j].oid);
+			(*check)[i] = (char)s->v[j].held_before;
 		}
 	}
 	free(taken);
@@ -240,10 +251,145 @@ static int match_blobs(git_oid **out, const svd_stage *s, const svd_entry *entri
 	return 0;
 }
 
+/*
+ * The item's id, for a verdict given before the gate: the SHA-256 of its
+ * manifest's bytes, or "" without them.
+ */
+static void item_id(char id[SVD_ID_HEX_LEN + 1], const svd_entry *entries, size_t n)
+{
+	uint8_t sum[32];
+	size_t i;
+
+	id[0] = '\0';
+	for (i = 0; i < n; i++)
+		if (!strcmp(entries[i].path, SVD_MANIFEST_NAME) && entries[i].data) {
+			svd_sha256_once(sum, entries[i].data, entries[i].data_len);
+			svd_hex_encode(id, sum, sizeof(sum));
+		}
+}
+
+/*
+ * The item as main held it when the operation began (its id from the
+ * manifest's bytes), or NULL: none, or it cannot be read (then every file
+ * is checked).
+ */
+static git_tree *base_tree(svd_stage *s, const svd_entry *entries, size_t n)
+{
+	char id[SVD_ID_HEX_LEN + 1];
+	git_tree *tree = NULL;
+	git_oid oid;
+
+	item_id(id, entries, n);
+	if (!id[0] || svd_txn_base_item(&oid, s->t, id) < 0 ||
+	    git_tree_lookup(&tree, svd_txn_archive(s->t)->repo, &oid) < 0) {
+		svd_error_clear();
+		return NULL;
+	}
+	return tree;
+}
+
+/* Does tree name oid at path? */
+static int names(git_tree *tree, const char *path, const git_oid *oid)
+{
+	git_tree_entry *te = NULL;
+	int same = tree && git_tree_entry_bypath(&te, tree, path) == 0 &&
+	           git_oid_equal(git_tree_entry_id(te), oid);
+
+	git_tree_entry_free(te);
+	return same;
+}
+
+/*
+ * SHA-1 alone does not decide what is stored (pack.h, SVD_PACKW_COLLISION):
+ * each streamed file whose blob was skipped because its git id is held
+ * already must find its own bytes there, by SHA-256 (the caller's, which
+ * the gate holds to the manifest's; a file with its bytes in the entry is
+ * hashed from them). Only files whose id was met again are read, and not
+ * those that main's copy of the same item names already at the same path
+ * (an item coming again: its manifest, so each file's SHA-256, is the one
+ * those bytes were checked against when they came in, and nothing new is
+ * named). Returns 0, or SVD_ECORRUPT with *bad naming the file whose id
+ * holds other bytes; or an error.
+ */
+static int check_held(svd_stage *s, const svd_entry *entries, const git_oid *oids,
+                      const char *check, size_t n, unsigned flags, const char **bad)
+{
+	uint8_t want[32], held[32];
+	git_tree *base = NULL;
+	int looked = 0, error = 0;
+	size_t i;
+
+	*bad = NULL;
+	for (i = 0; i < n; i++) {
+		if (!check[i] || entries[i].type != SVD_ENTRY_FILE)
+			continue;
+		if (!looked) {
+			base = base_tree(s, entries, n);
+			looked = 1;
+		}
+		if (names(base, entries[i].path, &oids[i]))
+			continue;
+		if (entries[i].data)
+			svd_sha256_once(want, entries[i].data, entries[i].data_len);
+		else if (flags & SVD_CHECK_SIZES_ONLY)
+			continue; /* not hashed by the caller: held payload, named, never streamed */
+		else
+			memcpy(want, entries[i].sha256, sizeof(want));
+		error = svd_packw_held_sha256(s->pw, &oids[i], held);
+		if (error == 0 && memcmp(want, held, sizeof(want)) != 0) {
+			char hex[GIT_OID_HEXSZ + 1];
+			error = svd_error_set(SVD_ECORRUPT, "git id %s",
+			                      git_oid_tostr(hex, sizeof(hex), &oids[i]));
+		}
+		if (error == SVD_ECORRUPT || error == SVD_ENOTFOUND) {
+			*bad = entries[i].path;
+			error = SVD_ECORRUPT;
+			break;
+		}
+		if (error < 0)
+			break;
+	}
+	git_tree_free(base);
+	return error;
+}
+
+/* The item refused before the gate: a file's git id holds other bytes. */
+static int refuse_collision(svd_stage *s, const svd_entry *entries, size_t n, const char *path,
+                            const char *source, svd_verdict **verdict)
+{
+	char id[SVD_ID_HEX_LEN + 1], detail[512];
+	svd_verdict *v = NULL;
+	int error;
+
+	snprintf(detail, sizeof(detail), "%s", svd_error_last());
+	item_id(id, entries, n);
+	if ((error = svd_verdict_new(&v)) < 0 ||
+	    (id[0] && (error = svd_verdict_set_id(v, id)) < 0) ||
+	    (error = svd_verdict_set_source(v, source)) < 0 ||
+	    (error = svd_verdict_add_problem(
+	         v, path, "collision", SVD_PACKW_COLLISION "; nothing of the item was admitted")) <
+	        0) {
+		svd_verdict_free(v);
+		svd_stage_abandon(s, SVD_STAGE_LOST);
+		return error;
+	}
+	if ((error = svd_stage_abandon(s, SVD_STAGE_REFUSED)) == 0)
+		error = svd_error_set(
+		    SVD_ECORRUPT, "refused: %s: %s: " SVD_PACKW_COLLISION "%s%s%s",
+		    id[0] ? id : source, path, detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
+	if (verdict)
+		*verdict = v;
+	else
+		svd_verdict_free(v);
+	return error;
+}
+
 int svd_stage_finish(svd_stage *s, const char *id, const svd_entry *entries, size_t n,
                      const char *source, unsigned flags, svd_verdict **verdict)
 {
 	git_oid *oids = NULL;
+	char *check = NULL;
+	const char *bad = NULL;
 	int error, e2;
 
 	if (verdict)
@@ -253,9 +399,17 @@ int svd_stage_finish(svd_stage *s, const char *id, const svd_entry *entries, siz
 			svd_stage_abandon(s, SVD_STAGE_LOST);
 		return error;
 	}
-	if ((error = match_blobs(&oids, s, entries, n)) == 0)
+	if ((error = match_blobs(&oids, &check, s, entries, n)) == 0 &&
+	    (error = check_held(s, entries, oids, check, n, flags, &bad)) == SVD_ECORRUPT && bad) {
+		error = refuse_collision(s, entries, n, bad, source, verdict);
+		free(oids);
+		free(check);
+		return error;
+	}
+	if (error == 0)
 		error = svd_txn_stage_entries(s->t, id, entries, oids, n, source, flags, verdict);
 	free(oids);
+	free(check);
 	/* refused, or failed: nothing of it stays in the pack */
 	if (error < 0 && (e2 = svd_packw_rollback(s->pw, &s->mark)) < 0)
 		error = e2;
