@@ -85,7 +85,7 @@ long svd_utf8_control_at(const char *s, size_t len);
 char *svd_text_dup(const char *s, unsigned flags);
 
 /* Bytes of one svd_text_shown() result, and how many a thread has in turn. */
-#define SVD_SHOWN_MAX 1024
+#define SVD_SHOWN_MAX  1024
 #define SVD_SHOWN_RING 8
 
 /*
