@@ -573,8 +573,11 @@ int svd_item_check_keys(svd_verdict **out, const char *expected_id, const svd_en
 	*out = NULL;
 	if (svd_verdict_new(&v) < 0)
 		return SVD_ERROR;
-	if (expected_id)
+	/* until the manifest is read, the item is known by the id it is filed under */
+	if (expected_id) {
 		snprintf(v->id, sizeof(v->id), "%s", expected_id);
+		v->id_named = 1;
+	}
 
 	m = find_entry(entries, n, MANIFEST_NAME);
 	if (!m || m->type != SVD_ENTRY_FILE) {
@@ -597,6 +600,7 @@ int svd_item_check_keys(svd_verdict **out, const char *expected_id, const svd_en
 		goto done;
 	}
 	snprintf(v->id, sizeof(v->id), "%s", svd_manifest_id(v->manifest));
+	v->id_named = 0;
 	if (expected_id && strcmp(expected_id, v->id))
 		svd_verdict_add_problem(v, MANIFEST_NAME, "id",
 		                        "filed as %s, but the manifest's SHA-256 is %s",
