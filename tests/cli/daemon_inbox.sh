@@ -6,12 +6,7 @@
 # is synced end to end between two mirrors that end with the same tree.
 . "$(dirname "$0")/lib.sh"
 
-: "${SVD_BUILD_DIR:?set SVD_BUILD_DIR to the build tree (ctest does)}"
-D=$SVD_BUILD_DIR/daemon/samvydavd
-[ -x "$D" ] || { echo "samvydavd is not built at $D"; exit 1; }
-
-pid=
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+daemon_scenario
 
 
 # add_items ARCHIVE PREFIX N: N items signed by ed

@@ -6,9 +6,7 @@
 # go on; a peer that rewrites its history takes nothing away.
 . "$(dirname "$0")/lib.sh"
 
-: "${SVD_BUILD_DIR:?set SVD_BUILD_DIR to the build tree (ctest does)}"
-D=$SVD_BUILD_DIR/daemon/samvydavd
-[ -x "$D" ] || { echo "samvydavd is not built at $D"; exit 1; }
+daemon_bin
 git daemon -h 2>&1 | grep -q -- '--base-path' || { echo "git daemon is not installed"; exit 1; }
 
 # The mirrors are stopped before the servers they fetch from: a mirror in

@@ -9,12 +9,7 @@
 # [outbox] sealed = no the outbox stays plain .tar.zst.
 . "$(dirname "$0")/lib.sh"
 
-: "${SVD_BUILD_DIR:?set SVD_BUILD_DIR to the build tree (ctest does)}"
-D=$SVD_BUILD_DIR/daemon/samvydavd
-[ -x "$D" ] || { echo "samvydavd is not built at $D"; exit 1; }
-
-pid=
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$T"' EXIT
+daemon_scenario
 
 # add_items ARCHIVE PREFIX N: N items signed by ed
 add_items() {

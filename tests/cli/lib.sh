@@ -168,6 +168,21 @@ own_item_archive() {
 }
 
 # The daemon, for the scenarios that run it (D: its binary; log: its log).
+# daemon_bin: D, or the test fails when the daemon is not built
+daemon_bin() {
+	: "${SVD_BUILD_DIR:?set SVD_BUILD_DIR to the build tree (ctest does)}"
+	D=$SVD_BUILD_DIR/daemon/samvydavd
+	[ -x "$D" ] || { echo "samvydavd is not built at $D"; exit 1; }
+}
+
+# daemon_scenario: daemon_bin, and an EXIT trap that kills a daemon left
+# running (pid) before the test's folder goes (kept when KEEP is set)
+daemon_scenario() {
+	daemon_bin
+	pid=
+	trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; img_umount_all; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+}
+
 # wait_log PATTERN [TENTHS]: until the log matches (default 20 s)
 wait_log() {
 	for _ in $(seq "${2:-200}"); do

@@ -9,12 +9,7 @@
 # passes a FIFO by and imports the bundle beside it.
 . "$(dirname "$0")/lib.sh"
 
-: "${SVD_BUILD_DIR:?set SVD_BUILD_DIR to the build tree (ctest does)}"
-D=$SVD_BUILD_DIR/daemon/samvydavd
-[ -x "$D" ] || { echo "samvydavd is not built at $D"; exit 1; }
-
-pid=
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$T"' EXIT
+daemon_scenario
 
 A=$T/a
 new_archive "$A" ed || exit 1
