@@ -107,14 +107,22 @@ int svd_draft_add_file(svd_draft *d, svd_stage *sg, const char *name, const char
 	svd_sha256 h;
 	uint8_t *buf = NULL;
 	uint64_t got = 0;
-	int fd, error;
+	int fd, fl, error;
 
 	if ((error = svd_draft_push(d, name, &e)) < 0)
 		return error;
 	/* SVD_EINVALID, as for any other argument: SVD_ECORRUPT says the gate refused the item */
 	if (follow && (error = svd_file_open_regular(&fd, &st, path, 0)) < 0)
 		return error == SVD_ECORRUPT ? SVD_EINVALID : error;
-	/* a prepared item's: never blocked on a FIFO, nor a socket opened (ENXIO) */
+	/*
+	 * A prepared item's: what lstat shows is no regular file is listed
+	 * unopened (the open of a device may act); the open never blocks on a
+	 * FIFO put in its place meanwhile, nor opens a socket (ENXIO).
+	 */
+	if (!follow && lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		e->type = S_ISDIR(st.st_mode) ? SVD_ENTRY_DIR : SVD_ENTRY_OTHER;
+		return 0;
+	}
 	if (!follow &&
 	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW)) < 0) {
 		if (errno == ELOOP || errno == ENXIO) {
@@ -133,7 +141,8 @@ int svd_draft_add_file(svd_draft *d, svd_stage *sg, const char *name, const char
 		error = 0;
 		goto cleanup;
 	}
-	if (!follow && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+	if (!follow &&
+	    ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {
 		error = svd_error_set(SVD_ERROR, "%s: %s", path, strerror(errno));
 		goto cleanup;
 	}

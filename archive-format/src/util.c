@@ -38,30 +38,43 @@ const char *svd_file_kind(mode_t mode)
 }
 
 /*
- * O_NONBLOCK keeps the open of a FIFO with no writer from waiting for one
- * (and O_NOCTTY a terminal from becoming ours); it is cleared once fstat
- * has shown a regular file, for which it changes nothing anyway. A socket
- * cannot be opened at all (ENXIO): stat says what it is.
+ * What is not a regular file is refused from its stat, never opened: the
+ * open of some devices acts (a tape rewinds, a serial line raises DTR).
+ * O_NONBLOCK still keeps the open of a FIFO put in its place meanwhile
+ * from waiting for a writer (and O_NOCTTY a terminal from becoming ours);
+ * fstat must then show the same regular file. O_NONBLOCK is cleared once
+ * it has; for a regular file it changes nothing anyway.
  */
+static int not_regular(const char *path, const struct stat *st)
+{
+	return svd_error_set(SVD_ECORRUPT, "%s: is %s, not a regular file (refused unread)", path,
+	                     svd_file_kind(st->st_mode));
+}
+
 int svd_file_open_regular(int *fd, struct stat *st, const char *path, int nofollow)
 {
+	struct stat before;
 	int f, fl, e;
 
 	*fd = -1;
+	if ((nofollow ? lstat(path, &before) : stat(path, &before)) < 0) {
+		e = errno;
+		if (e == ENOENT)
+			return svd_error_set(SVD_ENOTFOUND, "%s: no such file", path);
+		return svd_error_set(SVD_ERROR, "%s: cannot open: %s", path, svd_ioerr(e));
+	}
+	if (S_ISLNK(before.st_mode))
+		return svd_error_set(SVD_ECORRUPT,
+		                     "%s: is a link, not a regular file (refused: give the file "
+		                     "itself)",
+		                     path);
+	if (!S_ISREG(before.st_mode))
+		return not_regular(path, &before);
 	f = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
 	if (f < 0) {
 		e = errno;
 		if (e == ENOENT)
 			return svd_error_set(SVD_ENOTFOUND, "%s: no such file", path);
-		if (e == ELOOP && nofollow)
-			return svd_error_set(SVD_ECORRUPT,
-			                     "%s: is a link, not a regular file (refused: give the "
-			                     "file itself)",
-			                     path);
-		if ((nofollow ? lstat(path, st) : stat(path, st)) == 0 && !S_ISREG(st->st_mode))
-			return svd_error_set(SVD_ECORRUPT,
-			                     "%s: is %s, not a regular file (refused unread)", path,
-			                     svd_file_kind(st->st_mode));
 		return svd_error_set(SVD_ERROR, "%s: cannot open: %s", path, svd_ioerr(e));
 	}
 	if (fstat(f, st) < 0) {
@@ -69,10 +82,13 @@ int svd_file_open_regular(int *fd, struct stat *st, const char *path, int nofoll
 		close(f);
 		return svd_error_set(SVD_ERROR, "%s: cannot stat: %s", path, svd_ioerr(e));
 	}
-	if (!S_ISREG(st->st_mode)) {
+	if (!S_ISREG(st->st_mode) || st->st_dev != before.st_dev || st->st_ino != before.st_ino) {
 		close(f);
-		return svd_error_set(SVD_ECORRUPT, "%s: is %s, not a regular file (refused unread)",
-		                     path, svd_file_kind(st->st_mode));
+		return !S_ISREG(st->st_mode)
+		           ? not_regular(path, st)
+		           : svd_error_set(SVD_ERROR,
+		                           "%s: was replaced while it was opened (try again)",
+		                           path);
 	}
 	if ((fl = fcntl(f, F_GETFL)) < 0 || fcntl(f, F_SETFL, fl & ~O_NONBLOCK) < 0) {
 		e = errno;
