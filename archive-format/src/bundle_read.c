@@ -84,8 +84,13 @@ typedef struct rentry {
  * readings cannot drift apart without the frame being damaged. Headers
  * that tar readers read differently make the frame unreadable (bad): a pax
  * global header (GNU tar applies it to every later entry, libarchive
- * ignores it), vendor types (volume, sparse, ACL, multi-volume...), a
- * malformed pax size, a link or device that carries data. A name given by
+ * ignores it), vendor types (volume, sparse, ACL, multi-volume...), pax
+ * sparse records, a malformed pax size, a link or device that carries
+ * data, a ustar magic other than POSIX's "ustar\0" "00" and old GNU's
+ * "ustar  \0" (GNU tar reads the prefix after the one, libarchive after
+ * any "ustar"; with no "ustar" at all, a V7 header, neither does). Bytes
+ * that are not zeros after a zero block, which ends the stream for both,
+ * are noted (past_end) and reported. A name given by
  * two headers (a pax header and a GNU one, or two of a kind), which GNU tar
  * and libarchive resolve differently, refuses the entry.
  */
@@ -115,6 +120,7 @@ typedef struct tscan {
 	uint64_t size;
 	const char *why;
 	int ended;       /* a zero block: the tar stream's end */
+	int past_end;    /* bytes that are not zero after it */
 	const char *bad; /* what makes the frame unreadable, or NULL */
 	tsent *q;        /* entries read here and not yet by libarchive */
 	size_t qhead, qlen;
@@ -171,6 +177,15 @@ static void ts_pax(tscan *ts)
 		     key_is(q + 1, klen, "GNU.sparse.name")) &&
 		    memchr(v, 0, vlen))
 			ts->why = "a name with a NUL byte";
+		/* sparse files, which bundles never hold: each reader expands them its own way */
+		if ((klen > 11 && !memcmp(q + 1, "GNU.sparse.", 11) &&
+		     !key_is(q + 1, klen, "GNU.sparse.name")) ||
+		    key_is(q + 1, klen, "SCHILY.realsize")) {
+			ts->bad =
+			    "a pax sparse record (GNU.sparse.*, SCHILY.realsize), which bundles "
+			    "never hold (tar readers expand a sparse file each their own way)";
+			return;
+		}
 		if (key_is(q + 1, klen, "size")) {
 			uint64_t n = 0;
 			for (i = 0; i < vlen && i < 18 && v[i] >= '0' && v[i] <= '9'; i++)
@@ -231,6 +246,7 @@ static void ts_push(tscan *ts)
 static void ts_header(tscan *ts)
 {
 	size_t i;
+	int posix;
 	char type = (char)ts->hdr[156];
 	uint64_t size = tar_size(ts->hdr);
 
@@ -238,6 +254,16 @@ static void ts_header(tscan *ts)
 		;
 	if (i == 512) {
 		ts->ended = 1;
+		return;
+	}
+	/* GNU tar takes the ustar prefix only after "ustar\0", libarchive after any
+	 * "ustar" but old GNU's "ustar  \0": the two would name the entry apart */
+	posix = !memcmp(ts->hdr + 257, "ustar\0", 6) && !memcmp(ts->hdr + 263, "00", 2);
+	if (!memcmp(ts->hdr + 257, "ustar", 5) && !posix && memcmp(ts->hdr + 257, "ustar  \0", 8)) {
+		ts->bad =
+		    "a tar header whose magic is neither POSIX's \"ustar\\0\" \"00\" nor old "
+		    "GNU's \"ustar  \\0\" (tar readers disagree on whether its prefix is part "
+		    "of the name)";
 		return;
 	}
 	if (!ts->in_entry) {
@@ -333,6 +359,9 @@ static void ts_feed(tscan *ts, const uint8_t *p, size_t n)
 			}
 		}
 	}
+	/* what stock tar never reads: GNU tar stops at the zero block, libarchive too */
+	for (; n > 0 && ts->ended && !ts->past_end; p++, n--)
+		ts->past_end = *p != 0;
 }
 
 /*
@@ -605,37 +634,66 @@ static int frame_span(reader *r, uint64_t off, uint64_t limit, uint64_t *end)
 	return 0;
 }
 
+/* Is there a frame (zstd or skippable) at off? */
+static int magic_at(reader *r, uint64_t off)
+{
+	uint8_t m[4];
+
+	return pread_all(r, m, 4, off) == 0 &&
+	       (le32(m) == ZSTD_MAGIC || (le32(m) & SKIP_MAGIC_MASK) == SKIP_MAGIC);
+}
+
 /*
  * Does the index agree with the frames themselves? An index with a sound
  * CRC may still lie about where frames begin and end (a writer's bug, or
  * on purpose); trusted, it would cost the items of frames it misplaces. It
  * is taken only when every frame it lists starts with the zstd magic and,
  * where the frame's structure can be followed, ends where it says; else
- * the reader scans the file as when there is no index (SPEC 9.4). A frame
- * whose structure is damaged is no lie: reading it reports the damage.
- * NULL when it agrees, else what does not.
+ * the reader scans the file as when there is no index (SPEC 9.4). What it
+ * says a frame holds is checked as the frame is read (frame_whole()).
+ *
+ * A frame that is damaged is no lie, and costs only itself: the index is
+ * kept when the frames around it bear out where the index puts it. A frame
+ * without its magic is damaged when the frame before it ends right where
+ * it should begin (or it is the first); a frame whose structure, followed,
+ * ends elsewhere is damaged (a block header hit, leading the walk astray)
+ * unless another frame begins where the walk ends, which the index would
+ * have misplaced. NULL when the index agrees, else what does not.
  */
 static const char *index_lies(reader *r, char *why, size_t len)
 {
 	uint64_t limit = r->frames[r->nframes - 1].offset + r->frames[r->nframes - 1].clen;
+	uint64_t prev_end = 0; /* where the frame before ends, by its structure; 0 unknown */
 	size_t k;
 
 	for (k = 0; k < r->nframes; k++) {
 		const frame *f = &r->frames[k];
 		uint8_t m[4];
-		uint64_t end;
+		uint64_t end, at = prev_end;
+
+		prev_end = 0;
 		if (pread_all(r, m, 4, f->offset) < 0 || le32(m) != ZSTD_MAGIC) {
-			snprintf(why, len,
-			         "frame %zu does not begin at byte %llu, where the index puts it",
-			         k, (unsigned long long)f->offset);
-			return why;
+			if (k > 0 && at != f->offset) {
+				snprintf(why, len,
+				         "frame %zu does not begin at byte %llu, where the index "
+				         "puts it",
+				         k, (unsigned long long)f->offset);
+				return why;
+			}
+			continue;
 		}
-		if (frame_span(r, f->offset, limit, &end) == 0 && end != f->offset + f->clen) {
-			snprintf(why, len,
-			         "frame %zu ends at byte %llu, not at byte %llu as the index says",
-			         k, (unsigned long long)end,
-			         (unsigned long long)(f->offset + f->clen));
-			return why;
+		if (frame_span(r, f->offset, limit, &end) == 0) {
+			if (end != f->offset + f->clen && magic_at(r, end)) {
+				snprintf(why, len,
+				         "frame %zu ends at byte %llu, not at byte %llu as the "
+				         "index says",
+				         k, (unsigned long long)end,
+				         (unsigned long long)(f->offset + f->clen));
+				return why;
+			}
+			if (end != f->offset + f->clen)
+				continue;
+			prev_end = end;
 		}
 	}
 	return NULL;
@@ -801,6 +859,32 @@ static ssize_t fcs_fail(reader *r, const char *zstd_error)
 }
 
 /*
+ * The frame decoded whole, its checksum and declared size included: what is
+ * still wrong that costs none of its items. A content length in the index
+ * that is not the frame's is the index's lie: the frame was read on its
+ * own terms (its checksum and content size guard it), not lost to it.
+ * Bytes after the tar end are reported: stock tar stops reading there.
+ */
+static void frame_whole(reader *r)
+{
+	if (r->ulen && r->out_frame != r->ulen) {
+		r->st->damaged++;
+		damage(r, r->frame_start, r->pos - r->frame_start,
+		       "frame at %llu: the index says it holds %llu bytes of content, but it holds "
+		       "%llu (the index lies; the frame was read on its own terms)",
+		       (unsigned long long)r->frame_start, (unsigned long long)r->ulen,
+		       (unsigned long long)r->out_frame);
+	}
+	if (r->ts.past_end) {
+		r->st->damaged++;
+		damage(r, r->frame_start, r->pos - r->frame_start,
+		       "frame at %llu: bytes that are not zeros after the tar end in it (stock "
+		       "tar stops reading the bundle there; they are not read)",
+		       (unsigned long long)r->frame_start);
+	}
+}
+
+/*
  * libarchive's read callback: the frame's decompressed bytes, then a
  * synthetic end-of-archive marker, so that the frame parses as a whole tar
  * stream whatever follows it in the file.
@@ -853,22 +937,19 @@ static la_ssize_t frame_read(struct archive *ar, void *payload, const void **buf
 		if (r->fcs != ZSTD_CONTENTSIZE_UNKNOWN && r->out_frame > r->fcs)
 			return fcs_fail(r, NULL);
 		ts_feed(&r->ts, r->out, zout.pos);
-		if (r->ulen && r->out_frame > r->ulen)
-			return zfail(r, "the frame gives more than the index declares");
 		if (ret == 0) {
 			/* the frame is over: what is left of the input is the next one's */
 			r->pos -= r->zin.size - r->zin.pos;
 			r->zin.pos = r->zin.size;
 			if (r->fcs != ZSTD_CONTENTSIZE_UNKNOWN && r->out_frame != r->fcs)
 				return fcs_fail(r, NULL);
-			if (r->ulen && r->out_frame != r->ulen)
-				return zfail(r, "the frame gives less than the index declares");
 			if (r->ts.bad)
 				return zfail(r, "tar: %s", r->ts.bad);
 			if (ts_cut(&r->ts))
 				return zfail(r, "a tar entry runs past the end of its frame");
 			r->out_total += r->out_frame;
 			r->zdone = 1;
+			frame_whole(r);
 			if (zout.pos == 0) {
 				r->tail_sent = 1;
 				*buf = zeros;
@@ -1833,6 +1914,19 @@ static int read_frames(reader *r)
 	if (r->frames) {
 		for (k = 0; k < r->nframes && !r->stop && !r->fatal; k++) {
 			frame *f = &r->frames[k];
+			if (!magic_at(r, f->offset)) {
+				/* index_lies() found the frames around it where the index says */
+				r->st->damaged++;
+				r->st->frames++;
+				damage(
+				    r, f->offset, f->clen,
+				    "frame %zu (%u items): no zstd frame begins at byte %llu, "
+				    "where "
+				    "the index puts it (the frame's first bytes are damaged; the "
+				    "index is kept, the frames around it are where it says)",
+				    k, f->item_count, (unsigned long long)f->offset);
+				continue;
+			}
 			frame_begin(r, f->offset, f->offset + f->clen, f->ulen);
 			/* a read stopped by the caller is no damage */
 			if (read_frame(r, k == 0) < 0 && !r->fatal && !r->stop) {

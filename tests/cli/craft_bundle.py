@@ -78,7 +78,8 @@ HOSTILE = {
     "window": "frame",          # the frame demands a 2 GiB window (zstd --zstd=wlog=31)
     "fcs-lie": "frame",         # the frame header's content size is 4096 too large
     "fcs-lie-small": "frame",   # ... too small (4096 less, or half)
-    "index-lie": "frame",       # the index says the frame's content is 1 byte longer
+    "index-lie": "salvage",     # the index says the frame's content is 1 byte longer (its header says right)
+    "index-ulen": "salvage",    # ... of a frame whose header declares no content size
     "zip": "frame",             # the victim's files as a zip file inside the zstd frame
     "bomb": "extra",            # a frame of a tar header and 256 MiB of zeros (~9 KB)
     # SPEC 9.7's NUL rule applied to the name stock tar derives
@@ -88,6 +89,12 @@ HOSTILE = {
     "sparse-name-decoy": "entry",  # pax path body.md, GNU.sparse.name decoy.md: the entry is decoy.md
     "sparse-name": "good",      # pax path decoy.md, GNU.sparse.name body.md: the entry is body.md
     "tar-global": "frame",      # a pax global header ('g') before body.md: read differently by tar readers
+    "ustar-magic": "frame",     # after the item, a forged body.md whose magic is "ustarX" and prefix "zz":
+                                # GNU tar names it body.md, libarchive zz/items/...
+    "v7-prefix": "good",        # body.md's header without magic (V7) and with a stray prefix "zz":
+                                # both readers ignore a V7 prefix
+    "pax-sparse": "frame",      # body.md with a pax GNU.sparse.realsize record (sparse: never in a bundle)
+    "tar-end-inside": "salvage",  # after the item, in its frame, a zero block and then another entry
     # salvage (SPEC 9.4, 9.7)
     "index-shift": "salvage",   # the index moves the victim frame's start 1 byte on, CRC fixed
     "meta-omits": "salvage",    # BUNDLE.json does not list the victim
@@ -124,7 +131,7 @@ def _octal(value, width):
 
 
 def _ustar_header(name, size, mtime, typeflag=b"0", linkname=b"", prefix=b"",
-                  mode=0o644, devmajor=0, devminor=0):
+                  mode=0o644, devmajor=0, devminor=0, magic=b"ustar\x0000"):
     """One 512-byte ustar header; the checksum is computed as POSIX says."""
     if len(name) > 100 or len(prefix) > 155 or len(linkname) > 100:
         die("ustar field too long: %r" % name)
@@ -138,8 +145,7 @@ def _ustar_header(name, size, mtime, typeflag=b"0", linkname=b"", prefix=b"",
     h[148:156] = b" " * 8              # counted as spaces while summing
     h[156:157] = typeflag
     h[157:157 + len(linkname)] = linkname
-    h[257:263] = b"ustar\0"
-    h[263:265] = b"00"
+    h[257:265] = magic                 # 8 bytes: magic and version
     # uname and gname stay empty (SPEC 9.1: no user or group name)
     h[329:337] = _octal(devmajor, 8)
     h[337:345] = _octal(devminor, 8)
@@ -406,6 +412,11 @@ def item_tar(it, mtime, hostile=None, other=None):
             rec = pax_record(b"path", pre + b"decoy.md")
             out += _ustar_header(b"GlobalHead.0", len(rec), mtime, typeflag=b"g") + _pad(rec)
             out += tar_entry(path, data, mtime)
+        elif hostile == "v7-prefix":
+            out += _ustar_header(path, len(data), mtime, prefix=b"zz", magic=b"\0" * 8) + _pad(data)
+        elif hostile == "pax-sparse":
+            out += pax_entry([(b"path", path), (b"GNU.sparse.realsize", b"%d" % len(data))],
+                             path, data, mtime)
         elif hostile == "tar-size":
             out += tar_entry(path, data, mtime, size=len(data) + (1 << 20))
             return out, True  # the frame ends here, mid-entry
@@ -417,6 +428,12 @@ def item_tar(it, mtime, hostile=None, other=None):
             return out, True
         else:
             out += tar_entry(path, data, mtime)
+    forged = b"# forged\n"
+    if hostile == "ustar-magic":
+        out += _ustar_header(pre + body_name.encode(), len(forged), mtime, prefix=b"zz",
+                             magic=b"ustarX00") + _pad(forged)
+    elif hostile == "tar-end-inside":
+        out += b"\0" * 512 + tar_entry(pre + b"hidden.md", forged, mtime)
     return out, False
 
 
@@ -534,6 +551,9 @@ def cmd_write(a):
                                size=256 << 20, with_data=False)
             comp = zstd_stream(header, 256 << 20)
             ulen = len(header) + (256 << 20)
+        elif how == "index-ulen":
+            comp = zstd_compress(tar, a.level, content_size=False)
+            ulen = len(tar)
         elif how == "window":
             comp = zstd_compress(tar, a.level, content_size=False, extra=["--zstd=wlog=31"])
             ulen = len(tar)
@@ -549,7 +569,7 @@ def cmd_write(a):
             fcs = (len(table), len(tar) - lie, len(tar))
         entry = {"offset": len(out), "clen": len(comp), "ulen": ulen,
                  "first": first, "count": len(f["ids"])}
-        if how == "index-lie":
+        if how in ("index-lie", "index-ulen"):
             entry["ulen"] += 1
         table.append(entry)
         first += len(f["ids"])

@@ -51,6 +51,53 @@ check "index-shift: verify passes" svd -C "$R" verify -q
 same "$(svd -C "$R" inspect --json "$T/index-shift.tar.zst" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["index"], d["lost"], d["accepted"])')" "False 0 5" \
 	"index-shift: inspect --json: no index taken, nothing lost, every item would be accepted"
 
+# It says the victim's frame holds 1 byte more than it does, the frame's
+# header declaring the right size (index-lie) or none (index-ulen): the
+# frame is read on its own terms (its checksum and declared size guard it)
+# and the index's word against it is reported, instead of losing the item.
+for kind in index-lie index-ulen; do
+	crafted "$kind"
+	fresh
+	expect_exit 3 "frame at [0-9]+: the index says it holds [0-9]+ bytes of content, but it holds [0-9]+ \(the index lies; the frame was read on its own terms\)" \
+		"$kind: import exits 3 saying the index lies about the frame's content length" svd -C "$R" import -q "$T/$kind.tar.zst"
+	same "$(ids_of "$R")" "$all_ids" "$kind: every item is imported, the one whose length the index gets wrong too"
+done
+
+# A damaged frame is no lie of the index: the index is kept (the frames
+# around the damaged one are where it says) and only that frame is lost.
+craft write --frame-target 2048 "$T/good.tar.zst" "$T/ex"
+read -r at v <<<"$(craft index "$T/good.tar.zst" | awk '$1 == "frame" && NF == 6 && $2 > 0 {print $3, $6; exit}')"
+cp "$T/good.tar.zst" "$T/frame-magic.tar.zst"
+printf 'XXXX' | dd of="$T/frame-magic.tar.zst" bs=1 seek="$at" conv=notrunc status=none
+fresh
+expect_exit 3 "frame [0-9]+ \(1 items\): no zstd frame begins at byte $at, where the index puts it \(the frame's first bytes are damaged; the index is kept" \
+	"frame-magic: a frame whose magic is damaged is reported as damaged, the index kept" svd -C "$R" import -q "$T/frame-magic.tar.zst"
+same "$(ids_of "$R")" "$(printf '%s\n' "$all_ids" | grep -v "$v")" "frame-magic: every item but the damaged frame's is imported"
+# one block header's size changed: followed, the frame ends where no frame begins
+python3 - "$T/good.tar.zst" "$T/block-size.tar.zst" "$at" <<'PY'
+import sys
+data = bytearray(open(sys.argv[1], "rb").read())
+at = int(sys.argv[3])
+fhd = data[at + 4]
+single = fhd >> 5 & 1
+pos = at + 5 + (0 if single else 1) + (0, 1, 2, 4)[fhd & 3] + ((1 if single else 0), 2, 4, 8)[fhd >> 6]
+bh = int.from_bytes(data[pos:pos + 3], "little")
+bh = (bh & 7) | (((bh >> 3) - 1) << 3)
+data[pos:pos + 3] = bh.to_bytes(3, "little")
+open(sys.argv[2], "wb").write(data)
+PY
+fresh
+expect_exit 3 "damaged at byte $at" "block-size: a frame with a damaged block header is reported as damaged" \
+	svd -C "$R" import -q "$T/block-size.tar.zst"
+if svd -C "$R" import "$T/block-size.tar.zst" 2>&1 | grep -q "does not match the frames"; then
+	not_ok "block-size: the index is not blamed for the damaged frame"
+else
+	ok "block-size: the index is not blamed for the damaged frame"
+fi
+same "$(svd -C "$R" inspect --json "$T/block-size.tar.zst" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["index"], d["lost"])')" "True 1" \
+	"block-size: inspect --json: the index is taken, only the damaged frame's item is lost"
+same "$(ids_of "$R")" "$(printf '%s\n' "$all_ids" | grep -v "$v")" "block-size: every item but the damaged frame's is imported"
+
 # ---------------------------------------------------------------- BUNDLE.json
 
 # It omits the victim: the item is read and imported, with a warning; exit 0
@@ -79,7 +126,6 @@ same "$(ids_of "$R")" "$all_ids" "no-meta: every item is imported"
 same "$(svd -C "$R" import --json "$T/no-meta.tar.zst" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["bundle_json"])')" missing \
 	"no-meta: import --json says bundle_json missing"
 # a good bundle has no such warning
-craft write "$T/good.tar.zst" "$T/ex"
 fresh
 expect_exit 0 "" "good: import exits 0" svd -C "$R" import -q "$T/good.tar.zst"
 same "$(svd -C "$R" import -q "$T/good.tar.zst" 2>&1)" "" "good: no warning"
