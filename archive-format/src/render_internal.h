@@ -86,7 +86,7 @@ void svd_catalog_set_trust(svd_catalog *c, const svd_trust *trust);
  * How the pages of the catalog's items (those added already and those to
  * come; an early page copied before keeps the old way) link their files:
  * SVD_LINKS_DIRECT (the default: the daemon), SVD_LINKS_INERT (unpack,
- * which writes active files under svd_library_file_name()) or
+ * which writes active files under svd_library_names_new()) or
  * SVD_LINKS_NONE (export --with-reader). library_paths.h.
  */
 void svd_catalog_set_links(svd_catalog *c, int links);
