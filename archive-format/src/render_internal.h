@@ -107,6 +107,12 @@ typedef struct svd_early_page svd_early_page;
 typedef struct svd_words svd_words;
 
 /*
+ * The index of the item with this id in c->v (catalog_internal.h), or -1:
+ * unpack asks whether an item read again is there already.
+ */
+long svd_catalog_find(const svd_catalog *c, const char *id);
+
+/*
  * Add v's item without its words: 1 and *out (free() it) for a new item, 0
  * for one already there, or an error. *out points into the catalog: use it
  * before the catalog is finished or freed.

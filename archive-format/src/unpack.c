@@ -592,7 +592,9 @@ fail:
 /*
  * An accepted item's files of an active type, to be renamed to their inert
  * names once the writer is done with them (rename_inert): the extract
- * writer writes a bundle's files under the manifest's names.
+ * writer writes a bundle's files under the manifest's names. Once per
+ * item: a second copy in the bundle is not written (its first stays), and
+ * a second rename of the same file would fail.
  */
 static int note_inert(unpack_ctx *u, const svd_manifest *m, const char *id)
 {
@@ -618,6 +620,19 @@ static int note_inert(unpack_ctx *u, const svd_manifest *m, const char *id)
 	}
 	svd_library_names_free(ln);
 	return error;
+}
+
+/* Is the item in the catalog already (an earlier copy of it in the bundle)? */
+static int catalog_has(unpack_ctx *u, const char *id)
+{
+	long t;
+
+	if (u->pool)
+		pthread_mutex_lock(&u->pool->catalog);
+	t = svd_catalog_find(u->c, id);
+	if (u->pool)
+		pthread_mutex_unlock(&u->pool->catalog);
+	return t >= 0;
 }
 
 /* The renames note_inert listed, in the folder being built. */
@@ -646,7 +661,7 @@ static int on_bundle_item(const svd_verdict *v, void *payload)
 	char *body = NULL;
 	int error;
 
-	if (svd_verdict_ok(v) && svd_verdict_manifest(v)) {
+	if (svd_verdict_ok(v) && svd_verdict_manifest(v) && !catalog_has(u, svd_verdict_id(v))) {
 		const char *id = svd_verdict_id(v);
 		size_t len = 0;
 		if (svd_manifest_file_find(svd_verdict_manifest(v), "body.md")) {
