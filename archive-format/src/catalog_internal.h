@@ -86,9 +86,6 @@ struct svd_early_page {
 	int page;       /* its page needs no other item */
 };
 
-/* The index of the item with this id in c->v, or -1. */
-long svd_catalog_find(const svd_catalog *c, const char *id);
-
 /* How much of a body is read: at most SVD_RENDER_BODY_MAX bytes, cut before a character. */
 size_t svd_body_shown(const char *body, size_t len);
 

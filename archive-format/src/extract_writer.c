@@ -9,9 +9,13 @@
  * the queue's (its message too); every later operation is then only
  * dropped, and the reader learns of it at its next call or check.
  *
- * A file whose name this file system cannot take (over 255 bytes, say) is
- * not written and not yet a failure: the gate, which runs after the item's
- * files are read, may leave that entry out (a signature file it drops),
+ * A file whose name this file system cannot take is not written and not
+ * yet a failure: over 255 bytes; a character FAT, exFAT or NTFS refuses
+ * (: * ? " < > | \); a name the disk holds as one already written, on a
+ * disk that ignores case or normalization (sig/ABCD.minisig beside a junk
+ * sig/abcd.minisig, a stray Body.md beside body.md). The gate, which runs
+ * after the item's files are read, may leave that entry out (a signature
+ * file it drops) or refuse the item (a file the manifest does not list),
  * as import does. It fails the unpack only when the item is kept with it.
  */
 #include <errno.h>
@@ -48,8 +52,10 @@ struct svd_dw {
 	char part[4200]; /* the current item's folder */
 	char rel[4200];  /* the file open in it */
 	int partfd, fd;
-	char *unwritten; /* names of the item's files too long to make, NUL-separated */
+	char *unwritten; /* names of the item's files this disk cannot take, NUL-separated */
 	size_t nunwritten;
+	int *why; /* their errno values, in the same order */
+	size_t nwhy;
 };
 
 /* A failure: "<folder>[/<file>]: <what>: <why>"; the first one stops the writing. */
@@ -67,17 +73,38 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-/* A name too long to make: noted, to be judged when the item is kept. */
-static int note_unwritten(svd_dw *w, const char *rel)
+/*
+ * Can this failure to make a file be the name's alone (the gate may still
+ * leave the file out), not the disk's? Every failure but the disk's own
+ * (full, read-only, broken, out of handles or memory, not allowed): what a
+ * disk says of a name it cannot take varies (ENAMETOOLONG; EEXIST for a
+ * name it holds as one already written; EINVAL from the kernel's FAT and
+ * exFAT for a character they refuse, EPERM from a FUSE FAT, ENOENT from
+ * FUSE exFAT; EILSEQ), and a failure put off is not lost: it fails the
+ * unpack if the item is kept with that file (OP_KEEP).
+ */
+static int name_only(int err)
+{
+	return err != ENOSPC && err != EDQUOT && err != EIO && err != EROFS && err != ENOMEM &&
+	       err != EMFILE && err != ENFILE && err != EACCES && err != ENOTDIR;
+}
+
+/* A name this disk cannot take: noted, to be judged when the item is kept. */
+static int note_unwritten(svd_dw *w, const char *rel, int err)
 {
 	size_t len = strlen(rel) + 1;
 	char *grown = realloc(w->unwritten, w->nunwritten + len);
+	int *why;
 
 	if (!grown)
 		return svd_error_set(SVD_ERROR, "out of memory");
-	memcpy(grown + w->nunwritten, rel, len);
 	w->unwritten = grown;
+	if (!(why = realloc(w->why, (w->nwhy + 1) * sizeof(*why))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	w->why = why;
+	memcpy(grown + w->nunwritten, rel, len);
 	w->nunwritten += len;
+	w->why[w->nwhy++] = err;
 	return 0;
 }
 
@@ -95,8 +122,10 @@ static int listed(const char *list, size_t len, const char *name)
 static void forget_unwritten(svd_dw *w)
 {
 	free(w->unwritten);
+	free(w->why);
 	w->unwritten = NULL;
-	w->nunwritten = 0;
+	w->why = NULL;
+	w->nunwritten = w->nwhy = 0;
 }
 
 static int close_file(svd_dw *w)
@@ -147,8 +176,8 @@ static int run(svd_job *job, void *state, void *payload)
 			return fail(w, "sig", "cannot make the folder", errno);
 		w->fd = openat(w->partfd, w->rel,
 		               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (w->fd < 0 && errno == ENAMETOOLONG)
-			return note_unwritten(w, w->rel); /* its bytes go nowhere (fd -1) */
+		if (w->fd < 0 && name_only(errno))
+			return note_unwritten(w, w->rel, errno); /* its bytes go nowhere (fd -1) */
 		if (w->fd < 0)
 			return fail(w, w->rel, "cannot write", errno);
 		return 0;
@@ -159,16 +188,18 @@ static int run(svd_job *job, void *state, void *payload)
 	case OP_CLOSE:
 		return close_file(w);
 	case OP_KEEP: {
-		size_t at = 0;
+		size_t at = 0, k = 0;
 		if (w->partfd < 0)
 			return 0;
 		/* a file not written must be one the gate left out */
-		for (at = 0; at < w->nunwritten; at += strlen(w->unwritten + at) + 1)
+		for (at = 0; at < w->nunwritten; at += strlen(w->unwritten + at) + 1, k++)
 			if (!listed(o->data, o->len, w->unwritten + at))
-				return fail(w, w->unwritten + at, "cannot write", ENAMETOOLONG);
-		forget_unwritten(w);
+				return fail(w, w->unwritten + at, "cannot write", w->why[k]);
+		/* and is not removed: on a disk that ignores case its name is a kept file's */
 		for (at = 0; at < o->len; at += strlen(o->data + at) + 1)
-			unlinkat(w->partfd, o->data + at, 0);
+			if (!listed(w->unwritten, w->nunwritten, o->data + at))
+				unlinkat(w->partfd, o->data + at, 0);
+		forget_unwritten(w);
 		close(w->partfd);
 		w->partfd = -1;
 		return 0;
@@ -283,7 +314,7 @@ int svd_dw_finish(svd_dw *w)
 		close(w->partfd);
 		nftw(w->part, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	}
-	free(w->unwritten);
+	forget_unwritten(w);
 	free(w);
 	return error;
 }

@@ -39,8 +39,10 @@ static int ascii_lower(int c)
 
 int svd_library_name_active(const char *name)
 {
-	static const char *const active[] = {".html",  ".htm", ".shtml", ".xhtml", ".xht", ".mht",
-	                                     ".mhtml", ".svg", ".svgz",  ".xml",   ".xsl", ".xslt"};
+	/* Chromium's own table (net/base/mime_util.cc) and what it renders as XML */
+	static const char *const active[] = {".html", ".htm",  ".shtml", ".shtm", ".xhtml", ".xhtm",
+	                                     ".xht",  ".mht",  ".mhtml", ".svg",  ".svgz",  ".xml",
+	                                     ".xsl",  ".xslt", ".rss",   ".rdf",  ".atom",  ".xbl"};
 	const char *dot = strrchr(name, '.');
 	char ext[8];
 	size_t i;
@@ -56,38 +58,67 @@ int svd_library_name_active(const char *name)
 	return 0;
 }
 
-/* Is cand's key one of m's names' keys? 1, 0 or an error. */
-static int taken(const svd_manifest *m, const char *cand)
-{
-	char *key = NULL, *other = NULL;
-	size_t i, n = svd_manifest_file_count(m);
-	int error, found = 0;
+/*
+ * A set of keys (hashed, open addressing), for the names of one item:
+ * borrowed pointers, sized for every name it will hold.
+ */
+typedef struct keyset {
+	const char **slot;
+	size_t mask;
+} keyset;
 
-	if ((error = svd_manifest_path_key(&key, cand)) < 0)
-		return error;
-	for (i = 0; i < n && !found; i++) {
-		if ((error = svd_manifest_path_key(&other, svd_manifest_file_at(m, i)->path)) < 0)
-			break;
-		found = !strcmp(key, other);
-		free(other);
-	}
-	free(key);
-	return error < 0 ? error : found;
+static size_t key_hash(const char *s)
+{
+	size_t h = 14695981039346656037u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211u;
+	return h;
 }
 
-int svd_library_file_name(char *out, const svd_manifest *m, const char *name)
+/* 1 when key is in the set, else added (0). */
+static int keyset_put(keyset *ks, const char *key)
+{
+	size_t i = key_hash(key) & ks->mask;
+
+	for (; ks->slot[i]; i = (i + 1) & ks->mask)
+		if (!strcmp(ks->slot[i], key))
+			return 1;
+	ks->slot[i] = key;
+	return 0;
+}
+
+struct svd_library_names {
+	const svd_manifest *m;
+	char **disk; /* parallel to m's files: the inert name, or NULL for the file's own */
+	size_t n;
+};
+
+void svd_library_names_free(svd_library_names *ln)
+{
+	size_t i;
+
+	if (!ln)
+		return;
+	for (i = 0; i < ln->n; i++)
+		free(ln->disk[i]);
+	free(ln->disk);
+	free(ln);
+}
+
+/*
+ * The inert name of an active name: ".txt" added, or "~2.txt", "~3.txt"...
+ * when that key is taken (ks, where it is then added; its key goes to
+ * *key, the caller's). At most tries candidates: one of them is free when
+ * the set holds fewer keys than that.
+ */
+static int inert_name(char **out, char **key, keyset *ks, const char *name, size_t tries)
 {
 	size_t len = strlen(name), k;
-	char suffix[16];
+	char cand[SVD_NAME_MAX + 1], suffix[32];
 	int error;
 
-	if (len > SVD_NAME_MAX)
-		return svd_error_set(SVD_EINVALID, "file name: longer than %d bytes", SVD_NAME_MAX);
-	memcpy(out, name, len + 1);
-	if (!svd_library_name_active(name))
-		return 0;
-	/* at most as many tries as the item has files, plus one: one is free */
-	for (k = 1; k <= svd_manifest_file_count(m) + 1; k++) {
+	for (k = 1; k <= tries; k++) {
 		size_t cut = len, slen;
 
 		if (k == 1)
@@ -99,12 +130,108 @@ int svd_library_file_name(char *out, const svd_manifest *m, const char *name)
 			cut = SVD_NAME_MAX - slen;
 		while (cut > 0 && ((unsigned char)name[cut] & 0xC0) == 0x80)
 			cut--; /* not inside a character */
-		memcpy(out, name, cut);
-		memcpy(out + cut, suffix, slen + 1);
-		if ((error = taken(m, out)) < 0)
+		memcpy(cand, name, cut);
+		memcpy(cand + cut, suffix, slen + 1);
+		if ((error = svd_manifest_path_key(key, cand)) < 0)
 			return error;
-		if (!error)
-			return 1;
+		if (!keyset_put(ks, *key))
+			return (*out = strdup(cand)) ? 0
+			                             : svd_error_set(SVD_ERROR, "out of memory");
+		free(*key);
+		*key = NULL;
 	}
 	return svd_error_set(SVD_ERROR, "%s: no free name for its inert copy", name);
+}
+
+int svd_library_names_new(svd_library_names **out, const svd_manifest *m)
+{
+	svd_library_names *ln = NULL;
+	keyset ks = {NULL, 0};
+	char **own = NULL; /* keys made here: the inert names' (and any m has not) */
+	size_t i, n = svd_manifest_file_count(m), nactive = 0, nown = 0, cap = 4;
+	int error = 0;
+
+	*out = NULL;
+	for (i = 0; i < n; i++)
+		nactive += svd_library_name_active(svd_manifest_file_at(m, i)->path);
+	while (cap < 2 * (n + nactive))
+		cap *= 2;
+	if (!(ln = calloc(1, sizeof(*ln))) || (n && !(ln->disk = calloc(n, sizeof(*ln->disk)))) ||
+	    !(ks.slot = calloc(cap, sizeof(*ks.slot))) ||
+	    !(own = calloc(n + nactive + 1, sizeof(*own)))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	ln->m = m;
+	ln->n = n;
+	ks.mask = cap - 1;
+	for (i = 0; i < n && error == 0; i++) { /* distinct: the manifest says so */
+		const char *key = svd_manifest_file_key(m, i);
+
+		if (!key && (error = svd_manifest_path_key(&own[nown],
+		                                           svd_manifest_file_at(m, i)->path)) == 0)
+			key = own[nown++];
+		if (key)
+			keyset_put(&ks, key);
+	}
+	/* in the manifest's order, each inert name distinct from all given before */
+	for (i = 0; i < n && error == 0; i++) {
+		const char *name = svd_manifest_file_at(m, i)->path;
+
+		if (!svd_library_name_active(name))
+			continue;
+		if (strlen(name) > SVD_NAME_MAX)
+			error = svd_error_set(SVD_EINVALID, "file name: longer than %d bytes",
+			                      SVD_NAME_MAX);
+		else if ((error = inert_name(&ln->disk[i], &own[nown], &ks, name, n + i + 1)) == 0)
+			nown++;
+	}
+cleanup:
+	for (i = 0; i < nown; i++)
+		free(own[i]);
+	free(own);
+	free(ks.slot);
+	if (error < 0)
+		svd_library_names_free(ln);
+	else
+		*out = ln;
+	return error;
+}
+
+const char *svd_library_names_at(const svd_library_names *ln, size_t i)
+{
+	if (!ln || i >= ln->n)
+		return NULL;
+	return ln->disk[i] ? ln->disk[i] : svd_manifest_file_at(ln->m, i)->path;
+}
+
+const char *svd_library_names_get(const svd_library_names *ln, const char *name)
+{
+	const svd_manifest_file *f = ln ? svd_manifest_file_find(ln->m, name) : NULL;
+
+	return f ? svd_library_names_at(ln, (size_t)(f - svd_manifest_file_at(ln->m, 0))) : NULL;
+}
+
+int svd_library_file_name(char *out, const svd_manifest *m, const char *name)
+{
+	svd_library_names *ln = NULL;
+	const char *disk;
+	size_t len = strlen(name);
+	int error;
+
+	if (len > SVD_NAME_MAX)
+		return svd_error_set(SVD_EINVALID, "file name: longer than %d bytes", SVD_NAME_MAX);
+	memcpy(out, name, len + 1);
+	if (!svd_library_name_active(name))
+		return 0;
+	if ((error = svd_library_names_new(&ln, m)) < 0)
+		return error;
+	if (!(disk = svd_library_names_get(ln, name)))
+		error = svd_error_set(SVD_EINVALID, "%s: not one of the item's files", name);
+	else if (strcmp(disk, name) != 0) {
+		memcpy(out, disk, strlen(disk) + 1);
+		error = 1;
+	}
+	svd_library_names_free(ln);
+	return error;
 }

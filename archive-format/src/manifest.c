@@ -1506,6 +1506,11 @@ const svd_manifest_file *svd_manifest_file_at(const svd_manifest *m, size_t i)
 	return m && i < m->nfiles ? &m->files[i] : NULL;
 }
 
+const char *svd_manifest_file_key(const svd_manifest *m, size_t i)
+{
+	return m && m->keys && i < m->nfiles ? m->keys[i] : NULL;
+}
+
 static int file_cmp(const void *key, const void *elem)
 {
 	return strcmp(key, ((const svd_manifest_file *)elem)->path);

@@ -223,17 +223,20 @@ static const char *const video_ext[] = {".mp4", ".webm", ".ogv", ".m4v", ".mov",
 
 /*
  * ../items/<aa>/<id>/<file>, the file name percent-encoded: in a library on
- * disk, the name unpack wrote the file under (an active type as text).
+ * disk (ln, the item's names there, when it->links is SVD_LINKS_INERT), the
+ * name unpack wrote the file under (an active type as text).
  */
-static void file_href(svd_buf *b, const citem *it, const char *name)
+static void file_href(svd_buf *b, const citem *it, const svd_library_names *ln, const char *name)
 {
-	char disk[SVD_NAME_MAX + 1];
-	int rc = 0;
+	const char *disk = NULL;
 
-	if (it->links == SVD_LINKS_INERT && (rc = svd_library_file_name(disk, it->m, name)) > 0)
+	if (it->links == SVD_LINKS_INERT && !(disk = svd_library_names_get(ln, name))) {
+		if (!b->error)
+			b->error = SVD_ERROR; /* never the active name instead */
+		return;
+	}
+	if (disk)
 		name = disk;
-	if (rc < 0 && !b->error)
-		b->error = rc; /* never the active name instead */
 	svd_buf_printf(b, "../items/%.2s/%s/", it->id, it->id);
 	svd_buf_url(b, name);
 }
@@ -244,7 +247,7 @@ static int unlinked(const citem *it, const char *name)
 	return it->links == SVD_LINKS_NONE && svd_library_name_active(name);
 }
 
-static void attachments(svd_buf *b, const citem *it)
+static void attachments(svd_buf *b, const citem *it, const svd_library_names *ln)
 {
 	size_t i, n = svd_manifest_file_count(it->m), shown = 0;
 
@@ -257,8 +260,6 @@ static void attachments(svd_buf *b, const citem *it)
 		svd_buf_puts(b, "<figure>\n");
 		if (it->links != SVD_LINKS_DIRECT && svd_library_name_active(f->path)) {
 			/* an HTML or SVG file opened from disk would run its scripts */
-			char disk[SVD_NAME_MAX + 1];
-
 			svd_buf_puts(b, "<figcaption>");
 			if (unlinked(it, f->path)) {
 				html(b, f->path);
@@ -271,7 +272,7 @@ static void attachments(svd_buf *b, const citem *it)
 				svd_buf_puts(b, "</code>: open it in a text editor.");
 			} else {
 				svd_buf_puts(b, "<a href=\"");
-				file_href(b, it, f->path);
+				file_href(b, it, ln, f->path);
 				svd_buf_puts(b, "\">");
 				html(b, f->path);
 				svd_buf_printf(
@@ -280,8 +281,7 @@ static void attachments(svd_buf *b, const citem *it)
 				    "SVG file would run its scripts, so the library holds it as "
 				    "<code>",
 				    (unsigned long long)f->size);
-				if (svd_library_file_name(disk, it->m, f->path) > 0)
-					html(b, disk);
+				html(b, svd_library_names_at(ln, i));
 				svd_buf_puts(b, "</code>, the same bytes.");
 			}
 			svd_buf_puts(b, "</figcaption>\n</figure>\n");
@@ -289,21 +289,21 @@ static void attachments(svd_buf *b, const citem *it)
 		}
 		if (any_suffix(f->path, image_ext)) {
 			svd_buf_puts(b, "<img src=\"");
-			file_href(b, it, f->path);
+			file_href(b, it, ln, f->path);
 			svd_buf_puts(b, "\" alt=\"");
 			html(b, f->path);
 			svd_buf_puts(b, "\" loading=\"lazy\">\n");
 		} else if (any_suffix(f->path, audio_ext)) {
 			svd_buf_puts(b, "<audio controls preload=\"none\" src=\"");
-			file_href(b, it, f->path);
+			file_href(b, it, ln, f->path);
 			svd_buf_puts(b, "\"></audio>\n");
 		} else if (any_suffix(f->path, video_ext)) {
 			svd_buf_puts(b, "<video controls preload=\"none\" src=\"");
-			file_href(b, it, f->path);
+			file_href(b, it, ln, f->path);
 			svd_buf_puts(b, "\"></video>\n");
 		}
 		svd_buf_puts(b, "<figcaption><a href=\"");
-		file_href(b, it, f->path);
+		file_href(b, it, ln, f->path);
 		svd_buf_puts(b, "\">");
 		text(b, f->path);
 		svd_buf_printf(b, "</a> (%llu bytes)</figcaption>\n</figure>\n",
@@ -381,7 +381,8 @@ static void drop_title_heading(cmark_node *doc, const char *title)
  * first heading that repeats the title is left out (drop_title_heading).
  * doc is the body already parsed (body_parse), or NULL; it is freed.
  */
-static void markdown(svd_buf *b, const citem *it, const char *body, size_t len, cmark_node *doc)
+static void markdown(svd_buf *b, const citem *it, const svd_library_names *ln, const char *body,
+                     size_t len, cmark_node *doc)
 {
 	cmark_node *node;
 	cmark_iter *iter;
@@ -415,7 +416,7 @@ static void markdown(svd_buf *b, const citem *it, const char *body, size_t len, 
 		           strcmp(url, "manifest.json")) {
 			href.len = 0;
 			href.error = 0;
-			file_href(&href, it, url);
+			file_href(&href, it, ln, url);
 			if (!href.error)
 				cmark_node_set_url(node, href.data);
 		} else if (t == CMARK_NODE_IMAGE) {
@@ -456,7 +457,7 @@ static void markdown(svd_buf *b, const citem *it, const char *body, size_t len, 
 		 * size is the manifest's, which the gate checked against the file */
 		const svd_manifest_file *f = svd_manifest_file_find(it->m, "body.md");
 		svd_buf_printf(b, "<p class=\"cut\">The text goes on: <a href=\"");
-		file_href(b, it, "body.md");
+		file_href(b, it, ln, "body.md");
 		svd_buf_printf(b, "\">all of body.md</a> (%llu bytes).</p>\n",
 		               (unsigned long long)(f ? f->size : len));
 	}
@@ -673,8 +674,16 @@ int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd
                     const char *body, size_t body_len, cmark_node *doc)
 {
 	const char *title, *lang, *source;
+	svd_library_names *ln = NULL;
 	size_t i;
+	int error;
 
+	/* the item's names on disk, made once for all its links */
+	if (it->links == SVD_LINKS_INERT && (error = svd_library_names_new(&ln, it->m)) < 0) {
+		if (doc)
+			cmark_node_free(doc);
+		return error;
+	}
 	title = svd_manifest_get(it->m, "title");
 	lang = svd_manifest_get(it->m, "lang");
 	source = svd_manifest_get(it->m, "source");
@@ -714,12 +723,13 @@ int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd
 		relations(b, c, it);
 	if (body) {
 		svd_buf_puts(b, "<div class=\"body\">\n");
-		markdown(b, it, body, body_len, doc);
+		markdown(b, it, ln, body, body_len, doc);
 		svd_buf_puts(b, "</div>\n");
 	} else if (doc) {
 		cmark_node_free(doc);
 	}
-	attachments(b, it);
+	attachments(b, it, ln);
+	svd_library_names_free(ln);
 	verdict_block(b, it, v, c && c->view ? svd_view_find(c->view, it->id) : NULL);
 	svd_buf_puts(b, "</article>\n<footer><p><a href=\"../index.html\">All items</a></p>"
 	                "</footer>\n</body>\n</html>\n");

@@ -86,7 +86,7 @@ void svd_catalog_set_trust(svd_catalog *c, const svd_trust *trust);
  * How the pages of the catalog's items (those added already and those to
  * come; an early page copied before keeps the old way) link their files:
  * SVD_LINKS_DIRECT (the default: the daemon), SVD_LINKS_INERT (unpack,
- * which writes active files under svd_library_file_name()) or
+ * which writes active files under svd_library_names_new()) or
  * SVD_LINKS_NONE (export --with-reader). library_paths.h.
  */
 void svd_catalog_set_links(svd_catalog *c, int links);
@@ -105,6 +105,12 @@ void svd_catalog_set_links(svd_catalog *c, int links);
  */
 typedef struct svd_early_page svd_early_page;
 typedef struct svd_words svd_words;
+
+/*
+ * The index of the item with this id in c->v (catalog_internal.h), or -1:
+ * unpack asks whether an item read again is there already.
+ */
+long svd_catalog_find(const svd_catalog *c, const char *id);
 
 /*
  * Add v's item without its words: 1 and *out (free() it) for a new item, 0

@@ -111,7 +111,8 @@ static int write_one(const char *path, const void *data, size_t len)
 static int write_item(svd_store_item *it, const svd_manifest *m, const char *dir, const char *id,
                       uint64_t *bytes)
 {
-	char path[PATH_BIG], disk[SVD_NAME_MAX + 1];
+	char path[PATH_BIG];
+	svd_library_names *ln = NULL;
 	size_t k;
 	int error = 0, sig = 0;
 
@@ -121,24 +122,25 @@ static int write_item(svd_store_item *it, const svd_manifest *m, const char *dir
 	snprintf(path, sizeof(path), "%s/items/%.2s/%s", dir, id, id);
 	if (mkdir(path, 0755) < 0)
 		return svd_error_set(SVD_ERROR, "%s: cannot make it: %s", path, strerror(errno));
+	/* an active type under its inert name (SPEC.md 11.1) */
+	if ((error = svd_library_names_new(&ln, m)) < 0)
+		return error;
 	for (k = 0; k < svd_store_item_count(it) && error == 0; k++) {
-		const char *name = svd_store_item_name(it, k);
+		const char *name = svd_store_item_name(it, k), *disk;
 		const void *data;
 		size_t len;
 
 		if (!sig && !strncmp(name, "sig/", 4)) {
 			snprintf(path, sizeof(path), "%s/items/%.2s/%s/sig", dir, id, id);
-			if (mkdir(path, 0755) < 0)
-				return svd_error_set(SVD_ERROR, "%s: cannot make it: %s", path,
-				                     strerror(errno));
+			if (mkdir(path, 0755) < 0) {
+				error = svd_error_set(SVD_ERROR, "%s: cannot make it: %s", path,
+				                      strerror(errno));
+				break;
+			}
 			sig = 1;
 		}
-		/* an active type under its inert name (SPEC.md 11.1) */
-		if (svd_manifest_file_find(m, name) &&
-		    (error = svd_library_file_name(disk, m, name)) > 0)
+		if ((disk = svd_library_names_get(ln, name)))
 			name = disk;
-		if (error < 0)
-			break;
 		snprintf(path, sizeof(path), "%s/items/%.2s/%s/%s", dir, id, id, name);
 		if ((error = svd_store_item_data(&data, &len, it, k)) < 0)
 			break;
@@ -146,6 +148,7 @@ static int write_item(svd_store_item *it, const svd_manifest *m, const char *dir
 		*bytes += (uint64_t)len;
 		svd_store_item_drop(it, k);
 	}
+	svd_library_names_free(ln);
 	return error;
 }
 
@@ -589,29 +592,47 @@ fail:
 /*
  * An accepted item's files of an active type, to be renamed to their inert
  * names once the writer is done with them (rename_inert): the extract
- * writer writes a bundle's files under the manifest's names.
+ * writer writes a bundle's files under the manifest's names. Once per
+ * item: a second copy in the bundle is not written (its first stays), and
+ * a second rename of the same file would fail.
  */
 static int note_inert(unpack_ctx *u, const svd_manifest *m, const char *id)
 {
-	char disk[SVD_NAME_MAX + 1];
+	svd_library_names *ln = NULL;
 	size_t i;
 	int error;
 
+	if ((error = svd_library_names_new(&ln, m)) < 0)
+		return error;
 	for (i = 0; i < svd_manifest_file_count(m); i++) {
 		const char *name = svd_manifest_file_at(m, i)->path;
+		const char *disk = svd_library_names_at(ln, i);
 
-		if ((error = svd_library_file_name(disk, m, name)) <= 0) {
-			if (error < 0)
-				return error;
+		if (!strcmp(disk, name))
 			continue;
-		}
 		svd_buf_printf(&u->inert, "items/%.2s/%s/%s", id, id, name);
 		svd_buf_put(&u->inert, "", 1);
 		svd_buf_printf(&u->inert, "items/%.2s/%s/%s", id, id, disk);
-		if (svd_buf_put(&u->inert, "", 1) < 0)
-			return svd_error_set(u->inert.error, "%s: too many files to rename", id);
+		if (svd_buf_put(&u->inert, "", 1) < 0) {
+			error = svd_error_set(u->inert.error, "%s: too many files to rename", id);
+			break;
+		}
 	}
-	return 0;
+	svd_library_names_free(ln);
+	return error;
+}
+
+/* Is the item in the catalog already (an earlier copy of it in the bundle)? */
+static int catalog_has(unpack_ctx *u, const char *id)
+{
+	long t;
+
+	if (u->pool)
+		pthread_mutex_lock(&u->pool->catalog);
+	t = svd_catalog_find(u->c, id);
+	if (u->pool)
+		pthread_mutex_unlock(&u->pool->catalog);
+	return t >= 0;
 }
 
 /* The renames note_inert listed, in the folder being built. */
@@ -640,7 +661,7 @@ static int on_bundle_item(const svd_verdict *v, void *payload)
 	char *body = NULL;
 	int error;
 
-	if (svd_verdict_ok(v) && svd_verdict_manifest(v)) {
+	if (svd_verdict_ok(v) && svd_verdict_manifest(v) && !catalog_has(u, svd_verdict_id(v))) {
 		const char *id = svd_verdict_id(v);
 		size_t len = 0;
 		if (svd_manifest_file_find(svd_verdict_manifest(v), "body.md")) {

@@ -73,6 +73,10 @@ HOSTILE = {
     "esc-sig": "sig",           # a signature file sig/NAME.minisig, NAME as esc-path's
     "wrong-id": "entry",        # the item filed under another valid id (last digit changed)
     "long-sig": "sig",          # a sig/ entry named with 300 bytes, beside the good signature
+    # names a disk that ignores case, or FAT's refused characters, cannot take
+    "sig-case": "sig",          # after the good signature, junk named as it in the other case
+    "sig-fat": "sig",           # junk named sig/a:b*c?"<>|\\.minisig (characters FAT refuses)
+    "body-case": "entry",       # after body.md, an unlisted Body.md (another case)
     "tar-size": "frame",        # body.md's header claims 1 MiB more than the frame holds
     "tar-size-tail": "frame",   # ... exactly 1024 bytes more (the reader's synthetic end)
     "window": "frame",          # the frame demands a 2 GiB window (zstd --zstd=wlog=31)
@@ -372,6 +376,16 @@ def item_tar(it, mtime, hostile=None, other=None):
             if hostile == "sig-big":
                 out += tar_entry(pre + b"sig/0000000000000000.minisig", junk, mtime)
             continue
+        if hostile == "sig-case" and name == sig_name:
+            stem = name[4:-len(".minisig")]
+            out += tar_entry(path, data, mtime)
+            out += tar_entry(pre + b"sig/" + stem.swapcase().encode() + b".minisig",
+                             b"this is not a signature\n", mtime)
+            continue
+        if hostile == "body-case" and name == "body.md":
+            out += tar_entry(path, data, mtime)
+            out += tar_entry(pre + b"Body.md", data, mtime)
+            continue
         if hostile == "long-sig" and name.startswith("sig/") and not out.count(b"sig/" + b"0" * 300):
             # first of sig/, as its name sorts: over 255 bytes, beside the good one
             out += tar_entry(pre + b"sig/" + b"0" * 300 + b".minisig", data, mtime, force_pax=True)
@@ -455,6 +469,8 @@ def extra_after_manifest(it, hostile, mtime):
         return tar_entry(b"items/a", evil, mtime)
     if hostile == "esc-path":
         return tar_entry(pre + ESC_NAME + b".txt", evil, mtime, force_pax=True)
+    if hostile == "sig-fat":
+        return tar_entry(pre + b'sig/a:b*c?"<>|\\.minisig', b"junk\n", mtime)
     if hostile == "esc-sig":
         return tar_entry(pre + b"sig/" + ESC_NAME + b".minisig", evil, mtime, force_pax=True)
     if hostile == "pax-size-nul":

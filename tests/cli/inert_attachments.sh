@@ -18,12 +18,16 @@ run='document.documentElement.setAttribute("data-ran", "R" + "AN" + "42")'
 printf '<!doctype html><title>x</title><body><script>%s</script><p>page</p>\n' "$run" >"$T/report.html"
 printf '<svg xmlns="http://www.w3.org/2000/svg"><script>%s</script><circle r="5"/></svg>\n' "$run" >"$T/map.SVG"
 printf '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><body><script>%s</script></body></html>\n' "$run" >"$T/data.xml"
+# extensions Chromium's own table maps to HTML and XHTML (net/base/mime_util.cc)
+cp "$T/report.html" "$T/notes.shtm"
+cp "$T/data.xml" "$T/page.xhtm"
 head -c 300 /dev/urandom >"$T/photo.jpg"
 printf '# Звіт\n\nДив. [звіт](report.html), [мапу](map.SVG) і [фото](photo.jpg).\n' >"$T/body.md"
 id=$(svd -C "$A" add --kind article --title "Звіт" --lang uk --body "$T/body.md" \
 	--attach "$T/report.html" --attach "$T/map.SVG" --attach "$T/data.xml" --attach "$T/photo.jpg" \
+	--attach "$T/notes.shtm" --attach "$T/page.xhtm" \
 	--key "$T/ed.key" | awk '/^Added/ {print $2}')
-same "${#id}" 64 "add an item with HTML, SVG and XML attachments"
+same "${#id}" 64 "add an item with HTML, SVG, XML, .shtm and .xhtm attachments"
 
 # ran URL: 0 when the page's script ran in Chromium (its DOM carries the mark)
 ran() {
@@ -31,7 +35,7 @@ ran() {
 		--user-data-dir="$T/profile" --dump-dom "$1" 2>/dev/null | grep -q 'data-ran="RAN42"'
 }
 # links LIBRARY: every href of the item's page that leads to one of the
-# three active files (as a browser resolves it), one file:// URL a line
+# five active files (as a browser resolves it), one file:// URL a line
 links() {
 	python3 - "$1/pages/$id.html" <<-'PY'
 		import html.parser, pathlib, sys, urllib.parse
@@ -43,15 +47,18 @@ links() {
 		        if tag == "a" and href:
 		            url = urllib.parse.urljoin(base, href)
 		            name = urllib.parse.unquote(url.rsplit("/", 1)[-1])
-		            if name.startswith(("report.html", "map.SVG", "data.xml")):
+		            if name.startswith(("report.html", "map.SVG", "data.xml", "notes.shtm",
+		                                "page.xhtm")):
 		                print(url)
 		P().feed(page.read_text(encoding="utf-8"))
 	PY
 }
 
 # the test can see a script run: the file itself, opened from disk, runs
-ran "file://$T/report.html" && ok "Chromium runs report.html opened from disk (the check works)" ||
-	not_ok "Chromium runs report.html opened from disk (the check works)"
+for f in report.html notes.shtm page.xhtm; do
+	ran "file://$T/$f" && ok "Chromium runs $f opened from disk (the check works)" ||
+		not_ok "Chromium runs $f opened from disk (the check works)"
+done
 
 check_library() { # check_library DIR WHAT
 	local L=$1 what=$2 n=0 url
@@ -63,10 +70,10 @@ check_library() { # check_library DIR WHAT
 			ok "$what: the link to ${url##*/} does not run its script"
 		fi
 	done
-	[ "$n" -ge 5 ] && ok "$what: the page links the three files and the body its two ($n links)" ||
-		not_ok "$what: the page links the three files and the body its two" "$n links"
+	[ "$n" -ge 7 ] && ok "$what: the page links the five files and the body its two ($n links)" ||
+		not_ok "$what: the page links the five files and the body its two" "$n links"
 	local d=$L/$(item_path "$id")
-	for f in report.html map.SVG data.xml; do
+	for f in report.html map.SVG data.xml notes.shtm page.xhtm; do
 		cmp -s "$d/$f.txt" "$T/$f" && ok "$what: $f is $f.txt, the same bytes" ||
 			not_ok "$what: $f is $f.txt, the same bytes"
 		[ ! -e "$d/$f" ] && ok "$what: no $f under its own name" || not_ok "$what: no $f under its own name"
@@ -88,7 +95,7 @@ check_library "$T/lib2" "from a bundle"
 expect_exit 0 "" "export --with-reader" svd -C "$A" export --with-reader -o "$T/r.tar.zst"
 mkdir "$T/lib3"
 tar --zstd -xf "$T/r.tar.zst" -C "$T/lib3"
-same "$(links "$T/lib3" | wc -l)" 0 "with-reader: the page links none of the three files"
+same "$(links "$T/lib3" | wc -l)" 0 "with-reader: the page links none of the five files"
 grep -q "not linked: opened from disk" "$T/lib3/pages/$id.html" &&
 	ok "with-reader: the page says why and where the file is" ||
 	not_ok "with-reader: the page says why and where the file is"

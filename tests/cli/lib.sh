@@ -431,6 +431,33 @@ img_mount() {
 	mkdir -p "$2" && mount -o loop "$1" "$2"
 }
 
+# stick_mount IMG DIR: make IMG, a 64 MiB stick, and mount it on DIR so
+# that samvydav writes to it with its own system calls: FAT32 through the
+# kernel's vfat where a loop mount works (img_mount); else exFAT through a
+# loop device and FUSE (Debian's exfat-fuse and exfatprogs,
+# scripts/setup.sh), which holds names the same way (one file for two
+# names that differ only in case; : * ? " < > | \ refused). Where neither
+# works it fails and says why: a test needing it fails there rather than
+# skip. Unmounted by img_umount, or at the script's end (img_umount_all).
+stick_mount() {
+	local why dev
+	if why=$(loop_ready 2>&1); then
+		img_make "$1" 64 && img_mount "$1" "$2"
+		return
+	fi
+	if ! command -v mount.exfat-fuse >/dev/null || ! command -v mkfs.exfat >/dev/null ||
+		[ ! -e /dev/fuse ] || [ ! -e /dev/loop-control ] || [ "$(id -u)" -ne 0 ]; then
+		printf 'stick_mount %s: %s; an exFAT one needs root, loop devices, /dev/fuse, exfat-fuse and exfatprogs\n' "$1" "$why" >&2
+		return 1
+	fi
+	truncate -s 64M "$1" && mkfs.exfat "$1" >/dev/null && mkdir -p "$2" &&
+		dev=$(losetup -f --show "$1") || return 1
+	mount.exfat-fuse "$dev" "$2" >/dev/null 2>&1
+	why=$?
+	losetup -d "$dev" # now, or when the mount lets go of it
+	return $why
+}
+
 # img_umount DIR: unmount it (everything written reaches the image file)
 img_umount() {
 	umount "$1"

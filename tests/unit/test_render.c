@@ -569,6 +569,8 @@ static void test_library_file_name(void **state)
 {
 	static const uint8_t h[32];
 	char out[SVD_NAME_MAX + 1], name[SVD_NAME_MAX + 1];
+	char two[SVD_NAME_MAX + 1], other[SVD_NAME_MAX + 1], *k1 = NULL, *k2 = NULL;
+	svd_library_names *ln = NULL;
 	svd_manifest *m = NULL;
 
 	(void)state;
@@ -579,6 +581,14 @@ static void test_library_file_name(void **state)
 	assert_false(svd_library_name_active("a.js"));
 	assert_false(svd_library_name_active("html"));
 	assert_false(svd_library_name_active("photo.jpg"));
+	/* Chromium's own table (.shtm, .xhtm), and feeds it renders as XML */
+	assert_true(svd_library_name_active("a.SHTM"));
+	assert_true(svd_library_name_active("a.xhtm"));
+	assert_true(svd_library_name_active("a.rss"));
+	assert_true(svd_library_name_active("a.rdf"));
+	assert_true(svd_library_name_active("a.Atom"));
+	assert_true(svd_library_name_active("a.xbl"));
+	assert_false(svd_library_name_active("a.shtmx"));
 	memset(name, 'n', SVD_NAME_MAX - 4);
 	memcpy(name + SVD_NAME_MAX - 4, ".svg", 5);
 	assert_int_equal(svd_manifest_new(&m), 0);
@@ -598,6 +608,32 @@ static void test_library_file_name(void **state)
 	assert_int_equal(strlen(out), SVD_NAME_MAX);
 	assert_int_equal(strncmp(out, name, SVD_NAME_MAX - 4), 0);
 	assert_string_equal(out + SVD_NAME_MAX - 4, ".txt");
+	svd_manifest_free(m);
+
+	/* two names alike in their first 251 bytes: one cut, two inert names */
+	memset(name, 'a', 250);
+	memcpy(name + 250, ".html", 6);
+	memcpy(two, name, 250);
+	memcpy(two + 250, ".htm", 5);
+	assert_int_equal(svd_manifest_new(&m), 0);
+	assert_int_equal(svd_manifest_add_file(m, name, 1, h), 0);
+	assert_int_equal(svd_manifest_add_file(m, two, 1, h), 0);
+	assert_int_equal(svd_library_file_name(out, m, name), 1);
+	assert_int_equal(svd_library_file_name(other, m, two), 1);
+	assert_int_equal(svd_manifest_path_key(&k1, out), 0);
+	assert_int_equal(svd_manifest_path_key(&k2, other), 0);
+	assert_string_not_equal(k1, k2);
+	free(k1);
+	free(k2);
+	/* all at once, in the manifest's order: the .htm (sorted first) has ".txt" */
+	assert_int_equal(svd_library_names_new(&ln, m), 0);
+	memcpy(out, name, 250);
+	memcpy(out + 250, "..txt", 6);
+	assert_string_equal(svd_library_names_get(ln, two), out);
+	memcpy(out + 249, "~2.txt", 7);
+	assert_string_equal(svd_library_names_get(ln, name), out);
+	assert_null(svd_library_names_get(ln, "other.html"));
+	svd_library_names_free(ln);
 	svd_manifest_free(m);
 }
 

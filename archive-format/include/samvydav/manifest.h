@@ -183,6 +183,12 @@ size_t svd_manifest_item_count(const svd_manifest *m);
 /** The i-th item id of a checkpoint, 64 hex digits (borrowed), in order; NULL past the end. */
 const char *svd_manifest_item_at(const svd_manifest *m, size_t i);
 
+/**
+ * The key (svd_manifest_path_key()) of the i-th payload file, made when the
+ * manifest was read or built. @return it (borrowed), or NULL past the end.
+ */
+const char *svd_manifest_file_key(const svd_manifest *m, size_t i);
+
 /** Find a payload file by name. @return it (borrowed) or NULL. */
 const svd_manifest_file *svd_manifest_file_find(const svd_manifest *m, const char *path);
 
