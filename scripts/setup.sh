@@ -48,9 +48,6 @@ if [ "$tests" = 1 ]; then
 		# and read and written with mtools: no loop device, no mount
 		# (tests/cli/stick_image.sh, the stick helpers of tests/cli/lib.sh)
 		dosfstools mtools
-		# where the kernel's vfat cannot be mounted (a container), a stick
-		# is exFAT through FUSE (tests/cli/unpack_fat.sh, stick_mount)
-		exfat-fuse exfatprogs
 		# the Unicode data the search folding table is generated from
 		# (tests/cli/fold_table.sh runs archive-format/tools/gen_fold.py)
 		unicode-data

@@ -434,8 +434,8 @@ img_mount() {
 # stick_mount IMG DIR: make IMG, a 64 MiB stick, and mount it on DIR so
 # that samvydav writes to it with its own system calls: FAT32 through the
 # kernel's vfat where a loop mount works (img_mount); else exFAT through a
-# loop device and FUSE (Debian's exfat-fuse and exfatprogs,
-# scripts/setup.sh), which holds names the same way (one file for two
+# loop device and FUSE (Debian's exfat-fuse and exfatprogs, where they are
+# installed: scripts/setup.sh does not install them), which holds names the same way (one file for two
 # names that differ only in case; : * ? " < > | \ refused). Where neither
 # works it fails and says why: a test needing it fails there rather than
 # skip. Unmounted by img_umount, or at the script's end (img_umount_all).
