@@ -102,6 +102,19 @@ new_archive() {
 		svd -C "$1" trust add "$T/$2.pub" >/dev/null
 }
 
+# articles ARCHIVE N: a new archive of N small articles signed by ed, its
+# main's tree extracted into $T/ex (what craft_bundle.py writes bundles of)
+articles() {
+	local i
+	new_archive "$1" ed || return 1
+	for i in $(seq "$2"); do
+		printf 'body %d\n' "$i" >"$T/body.md"
+		svd -C "$1" add --kind article --title "item $i" --lang en --body "$T/body.md" \
+			--created "2026-01-$(printf %02d "$i")T00:00:00Z" --key "$T/ed.key" >/dev/null || return 1
+	done
+	mkdir -p "$T/ex" && git --git-dir="$1/store.git" archive main | tar -x -C "$T/ex"
+}
+
 # the item folder path inside a store: item_path ID
 item_path() {
 	printf 'items/%s/%s' "${1:0:2}" "$1"

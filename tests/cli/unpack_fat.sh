@@ -11,14 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 A=$T/a
-new_archive "$A" ed || exit 1
-for i in 1 2 3; do
-	printf 'body %d\n' "$i" >"$T/body.md"
-	svd -C "$A" add --kind article --title "item $i" --lang en --body "$T/body.md" \
-		--created 2026-01-0${i}T00:00:00Z --key "$T/ed.key" >/dev/null || exit 1
-done
-mkdir -p "$T/ex"
-git --git-dir="$A/store.git" archive main | tar -x -C "$T/ex"
+articles "$A" 3 || exit 1
 
 IMG=$T/stick.img
 M=$T/stick
