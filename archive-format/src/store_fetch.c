@@ -490,10 +490,16 @@ int svd_fetch_stage(svd_fetch *f, const char *source, svd_verdict **verdict)
 	for (i = 0; i < ti->n; i++) {
 		const svd_entry *e = &ti->entries[i];
 
-		/* fetched files, and a folder peer's that we hold, are in our store already */
-		if (!f->peer || e->type != SVD_ENTRY_FILE ||
-		    git_odb_exists_ext(dst, &ti->oids[i], GIT_ODB_LOOKUP_NO_REFRESH) == 1)
+		/*
+		 * Fetched files are in our store already, read from it; a folder
+		 * peer's file that we hold by its git id was read from the peer's
+		 * store: the bytes we hold must be the same (SHA-1 alone does not
+		 * decide, pack.h).
+		 */
+		if (!f->peer || e->type != SVD_ENTRY_FILE)
 			error = svd_stage_name(sg, e->path, &ti->oids[i]);
+		else if (git_odb_exists_ext(dst, &ti->oids[i], GIT_ODB_LOOKUP_NO_REFRESH) == 1)
+			error = svd_stage_name_held(sg, e->path, &ti->oids[i]);
 		else
 			error = copy_file(f, sg, src, e, &ti->oids[i]);
 		if (error == SVD_ECORRUPT) {

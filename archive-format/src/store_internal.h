@@ -111,6 +111,13 @@ struct svd_stage;
  * or add a file held in memory and learn its id (*out may be NULL).
  */
 int svd_stage_name(struct svd_stage *s, const char *path, const git_oid *oid);
+/*
+ * The same for a file whose bytes were read elsewhere (a folder peer's
+ * store) and whose git id our store holds already: at svd_stage_finish the
+ * bytes held must have the entry's SHA-256, or the item is refused as a
+ * collision (pack.h), as for a streamed blob skipped as held.
+ */
+int svd_stage_name_held(struct svd_stage *s, const char *path, const git_oid *oid);
 int svd_stage_add_blob(git_oid *out, struct svd_stage *s, const char *path, const void *data,
                        size_t len);
 

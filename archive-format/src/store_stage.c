@@ -188,13 +188,23 @@ int svd_stage_add(svd_stage *s, const char *path, const void *data, size_t len)
 	return svd_stage_add_blob(NULL, s, path, data, len);
 }
 
-int svd_stage_name(svd_stage *s, const char *path, const git_oid *oid)
+static int name_blob(svd_stage *s, const char *path, const git_oid *oid, int check)
 {
 	int error;
 
 	if ((error = usable(s, 0)) < 0)
 		return error;
-	return push(s, svd_strdup(path), oid, 0);
+	return push(s, svd_strdup(path), oid, check);
+}
+
+int svd_stage_name(svd_stage *s, const char *path, const git_oid *oid)
+{
+	return name_blob(s, path, oid, 0);
+}
+
+int svd_stage_name_held(svd_stage *s, const char *path, const git_oid *oid)
+{
+	return name_blob(s, path, oid, 1);
 }
 
 /* Forget the item's blobs; the item has ended. */

@@ -57,6 +57,18 @@ same "$(ids_of "$R")" "" "import: nothing of it was admitted"
 same "$(head_of "$R")" "" "import: main was not made"
 same "$(grep -rl "collision" "$R/refused" 2>/dev/null | wc -l | tr -d ' ')" 1 "import: the refusal is recorded"
 
+# sync from a folder peer (the sender's store.git, opened in place) into
+# such a store: the file's id is held, its bytes were read from the peer's
+# store, so the bytes held are checked too: refused, nothing admitted
+R3=$T/planted-sync
+new_archive "$R3" ed || exit 1
+plant "$R3"
+expect_exit 3 "" "sync from a folder peer: the item whose file's id holds other bytes is refused" \
+	svd -C "$R3" sync a "$A/store.git"
+same "$(ids_of "$R3")" "" "sync: nothing of it was admitted"
+out=$(svd -C "$R3" sync a "$A/store.git" 2>&1)
+printf "%s" "$out" | grep -q "shattered.pdf.*$COLL" && ok "sync: the refusal names the file" || not_ok "sync: the refusal names the file" "$out"
+
 # add of the same files into such a store: refused as well, main unchanged
 R2=$T/planted-add
 new_archive "$R2" ed || exit 1
