@@ -405,6 +405,13 @@ static int unassigned(const char *p, size_t n)
 	return 0;
 }
 
+/*
+ * What path_problem() returns when a name could not be judged for want of
+ * memory: an error of the caller's, never a problem of the name (an item
+ * is not refused because this machine ran out of memory).
+ */
+static const char NO_MEMORY[] = "out of memory";
+
 /* A reserved name: manifest.json or sig, compared by key (so "ſig" is "sig" too). */
 static const char *reserved_problem(const char *p, size_t n)
 {
@@ -412,11 +419,10 @@ static const char *reserved_problem(const char *p, size_t n)
 	const char *problem = NULL;
 	char *key;
 	size_t i;
+	int error;
 
-	if (path_key(&key, p, n) < 0) {
-		svd_error_clear();
-		return "cannot be checked (out of memory)";
-	}
+	if ((error = path_key(&key, p, n)) < 0)
+		return error == SVD_ERROR ? NO_MEMORY : "cannot be case-folded (not valid Unicode)";
 	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 		if (strcmp(key, reserved[i]) == 0)
 			problem = "a reserved name (manifest.json and sig belong to the item)";
@@ -503,6 +509,8 @@ int svd_manifest_check_path(const char *path)
 	if (!path)
 		return svd_error_set(SVD_EINVALID, "file name: none given");
 	problem = path_problem(path, strlen(path));
+	if (problem == NO_MEMORY)
+		return svd_error_set(SVD_ERROR, "out of memory");
 	if (problem)
 		return svd_error_set(SVD_EINVALID, "file name \"%s\": %s",
 		                     shown(buf, sizeof(buf), path), problem);
@@ -943,6 +951,8 @@ static int check_file(const json_t *f, size_t i, const json_t *prev_path, svd_ma
 	if (!json_is_string(path))
 		return svd_error_set(code, "%s: files[%zu].path: not a string", where, i);
 	problem = path_problem(json_string_value(path), json_string_length(path));
+	if (problem == NO_MEMORY)
+		return svd_error_set(SVD_ERROR, "out of memory");
 	if (problem)
 		return svd_error_set(code, "%s: files[%zu].path: %s", where, i, problem);
 	if (prev_path && strcmp(json_string_value(prev_path), json_string_value(path)) >= 0)
