@@ -76,7 +76,7 @@ static int extra_headers(struct MHD_Response *resp, const svd_site_reply *r)
 {
 	char disposition[320];
 
-	if (r->immutable &&
+	if (r->cache == SVD_SITE_CACHE_IMMUTABLE &&
 	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 	                            "public, max-age=31536000, immutable") != MHD_YES)
 		return -1;
@@ -163,7 +163,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		}
 		return queue(c, MHD_HTTP_METHOD_NOT_ALLOWED, resp, "text/plain; charset=utf-8", 0);
 	}
-	if (svd_site_get(&r, h->site, url, strlen(url)) < 0)
+	if (svd_site_get(&r, h->site, url, strlen(url), NULL) < 0)
 		return MHD_NO; /* no memory: MHD closes the connection */
 	return respond(c, r);
 }

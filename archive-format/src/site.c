@@ -735,7 +735,7 @@ static reply *reply_file(handle_slot *slot, const route *rt)
 	r->slot = slot;
 	r->file = f;
 	r->pub.data = svd_store_file_data(f, &r->pub.len);
-	r->pub.immutable = 1;
+	r->pub.cache = SVD_SITE_CACHE_IMMUTABLE;
 	return r;
 }
 
@@ -836,7 +836,8 @@ static reply *reply_moved(const char *id)
 	return r;
 }
 
-int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len)
+int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len,
+                 const char *query)
 {
 	handle_slot *slot = NULL;
 	index_cache *ic = NULL;
@@ -844,6 +845,7 @@ int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len
 	route rt;
 	int error, nomem;
 
+	(void)query; /* /api/items's filters: not yet */
 	*out = NULL;
 	if (parse_path(&rt, path, len) < 0) {
 		r = reply_text(rt.status,

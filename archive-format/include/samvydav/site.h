@@ -30,15 +30,30 @@ extern "C" {
 /** The pages of one archive; opaque. */
 typedef struct svd_site svd_site;
 
+/** How long a client or a cache may keep a reply (Cache-Control). */
+typedef enum svd_site_cache {
+	SVD_SITE_CACHE_NONE = 0,   /**< errors and status: no-store */
+	SVD_SITE_CACHE_REVALIDATE, /**< pages, lists, assets, the latest bundle: kept, but
+	                                checked with the ETag before each use (no-cache) */
+	SVD_SITE_CACHE_IMMUTABLE,  /**< an item's raw file: its path names its content */
+} svd_site_cache;
+
 /** What to answer. Everything is borrowed from the reply until svd_site_reply_free(). */
 typedef struct svd_site_reply {
-	unsigned status;      /**< 200, 301, 400, 404, 410, 414 or 500 */
+	unsigned status;      /**< 200, 301, 400, 404, 410, 414, 500 or 503 */
 	const char *type;     /**< the Content-Type */
 	const void *data;     /**< the body, len bytes (when fd is -1) */
 	size_t len;           /**< its length; with fd, the file's */
 	int fd;               /**< >= 0: send this file instead (the reply closes it) */
 	int page;             /**< an HTML page: its scripts and styles are its own */
-	int immutable;        /**< a raw file, whose content never changes at its path */
+	svd_site_cache cache; /**< how long it may be kept */
+	const char *etag;     /**< a strong entity tag, quotes included, or NULL: the
+	                           server may derive one from the bytes */
+	int64_t mtime;        /**< Last-Modified, seconds since the epoch, or 0 */
+	const void *gz_data;  /**< the body gzip-compressed in advance, gz_len bytes, or NULL */
+	size_t gz_len;
+	int compress;         /**< text worth compressing for a client that takes gzip */
+	unsigned retry_after; /**< with 503: seconds to wait before asking again */
 	const char *location; /**< with 301: the path it moved to; else NULL */
 	const char *filename; /**< a bundle's plain file name for a download, or NULL */
 } svd_site_reply;
@@ -55,12 +70,15 @@ int svd_site_new(svd_site **out, const char *archive_path, const char *outbox);
 
 /**
  * The reply for a request path, as a server decoded it with
- * svd_site_unescape(). Errors are replies too (a 4xx or 500 with a plain
- * text saying what is wrong); a negative return is for no memory only.
+ * svd_site_unescape(), and its query (the bytes after '?' as they came,
+ * undecoded, or NULL: the site decodes it). Errors are replies too (a 4xx,
+ * 500 or 503 with a plain text saying what is wrong); a negative return is
+ * for no memory only.
  *
  * @param[out] out the caller's, freed with svd_site_reply_free() once sent
  */
-int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len);
+int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len,
+                 const char *query);
 
 /** Release a reply (its bytes, the file, what it holds of the site); NULL is fine. */
 void svd_site_reply_free(svd_site_reply *r);
