@@ -27,8 +27,11 @@
 #define DEFAULT_PEER_MAXSIZE ((uint64_t)4 << 30)
 #define DEFAULT_ADDRESS      "127.0.0.1"
 #define DEFAULT_PORT         8737
-#define DEFAULT_MAXCONN      64
+#define DEFAULT_MAXCONN      4096
+#define DEFAULT_PERADDRESS   256
 #define DEFAULT_TIMEOUT      30
+#define DEFAULT_HEADERTIME   10
+#define MAX_CONN             100000
 #define MAX_INTERVAL         (366u * 86400u) /* a year: anything longer is a mistake */
 #define MAX_PEERS            256
 #define MAX_INBOX            64
@@ -509,11 +512,19 @@ static int take(loader *l, const char *name, const char *value)
 		else if (git_config_parse_bool(&c->http_enabled, value) < 0)
 			problem = "is not a boolean (true or false)";
 	} else if (!strcmp(section, "http") && !strcmp(key, "maxconnections")) {
-		problem = parse_count(&c->http_maxconnections, value, 1, 10000);
+		problem = parse_count(&c->http_maxconnections, value, 1, MAX_CONN);
 		if (problem && !strcmp(problem, "is out of range"))
-			problem = "is out of range (1 to 10000)";
+			problem = "is out of range (1 to 100000)";
+	} else if (!strcmp(section, "http") && !strcmp(key, "peraddress")) {
+		problem = parse_count(&c->http_peraddress, value, 1, MAX_CONN);
+		if (problem && !strcmp(problem, "is out of range"))
+			problem = "is out of range (1 to 100000)";
 	} else if (!strcmp(section, "http") && !strcmp(key, "timeout")) {
 		problem = parse_seconds(&c->http_timeout, value, 1);
+	} else if (!strcmp(section, "http") && !strcmp(key, "headertimeout")) {
+		problem = parse_seconds(&c->http_headertimeout, value, 1);
+		if (!problem && c->http_headertimeout > 3600)
+			problem = "is too large (at most 1h: headers take a client seconds)";
 	} else if (!strcmp(section, "log") && !strcmp(key, "level")) {
 		if (svdd_level_parse(&c->log_level, value) < 0)
 			problem = "is not a log level (error, warn, info or debug)";
@@ -584,7 +595,9 @@ int svdd_config_load(svdd_config **out, const char *file)
 	c->http_enabled = 1;
 	c->http_port = DEFAULT_PORT;
 	c->http_maxconnections = DEFAULT_MAXCONN;
+	c->http_peraddress = DEFAULT_PERADDRESS;
 	c->http_timeout = DEFAULT_TIMEOUT;
+	c->http_headertimeout = DEFAULT_HEADERTIME;
 	c->log_level = SVDD_INFO;
 
 	/* libgit2 takes a missing file for an empty one: say so instead */
@@ -731,9 +744,10 @@ void svdd_config_print(const svdd_config *c, FILE *out)
 	}
 	fprintf(out,
 	        "[http]\n\tenabled = %s\n\tlisten = %s:%u\n\tmaxconnections = %u\n"
-	        "\ttimeout = %u\n",
+	        "\tperaddress = %u\n\ttimeout = %u\n\theadertimeout = %u\n",
 	        c->http_enabled ? "true" : "false", bracketed(c->http_address, addr, sizeof(addr)),
-	        (unsigned)c->http_port, c->http_maxconnections, c->http_timeout);
+	        (unsigned)c->http_port, c->http_maxconnections, c->http_peraddress, c->http_timeout,
+	        c->http_headertimeout);
 	fprintf(out, "[log]\n\tlevel = %s\n", svdd_level_name(c->log_level));
 }
 
@@ -741,7 +755,8 @@ int svdd_config_http_changed(const svdd_config *a, const svdd_config *b)
 {
 	return a->http_enabled != b->http_enabled || strcmp(a->http_address, b->http_address) ||
 	       a->http_port != b->http_port || a->http_maxconnections != b->http_maxconnections ||
-	       a->http_timeout != b->http_timeout ||
+	       a->http_peraddress != b->http_peraddress || a->http_timeout != b->http_timeout ||
+	       a->http_headertimeout != b->http_headertimeout ||
 	       strcmp(a->outbox ? a->outbox : "", b->outbox ? b->outbox : "");
 }
 

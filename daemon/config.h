@@ -64,7 +64,9 @@ typedef struct svdd_config {
 	char *http_address; /* numeric, without brackets */
 	uint16_t http_port;
 	unsigned http_maxconnections;
-	unsigned http_timeout;
+	unsigned http_peraddress;    /* connections from one client address */
+	unsigned http_timeout;       /* seconds a connection may stay idle */
+	unsigned http_headertimeout; /* seconds a request's headers may take */
 
 	svdd_level log_level;
 } svdd_config;

@@ -931,6 +931,17 @@ static int build_tasks(daemon_state *d, const task *old, size_t nold)
 	return 0;
 }
 
+/* What the HTTP service reports on its own (svd_http_log_fn): its levels are the log's. */
+static void http_log(void *cls, int level, const char *msg)
+{
+	(void)cls;
+	svdd_log(level <= SVDD_ERROR  ? SVDD_ERROR
+	         : level <= SVDD_WARN ? SVDD_WARN
+	         : level <= SVDD_INFO ? SVDD_INFO
+	                              : SVDD_DEBUG,
+	         "%s", msg);
+}
+
 static int http_start(daemon_state *d)
 {
 	const svdd_config *c = d->conf;
@@ -942,7 +953,10 @@ static int http_start(daemon_state *d)
 	opts.address = c->http_address;
 	opts.port = c->http_port;
 	opts.max_connections = c->http_maxconnections;
+	opts.per_ip = c->http_peraddress;
 	opts.timeout_s = c->http_timeout;
+	opts.header_timeout_s = c->http_headertimeout;
+	opts.log = http_log;
 	opts.outbox = c->outbox;
 	if ((error = svd_http_start(&d->http, c->archive, &opts)) < 0) {
 		/* the library's message names the address and port already */
@@ -950,8 +964,11 @@ static int http_start(daemon_state *d)
 		         svd_error_last(), c->file);
 		return error;
 	}
-	svdd_log(SVDD_INFO, "http: serving %s on %s port %u", c->archive, c->http_address,
-	         (unsigned)svd_http_port(d->http));
+	svdd_log(SVDD_INFO,
+	         "http: serving %s on %s port %u (at most %u connections, %u from one address; "
+	         "headers within %u s)",
+	         c->archive, c->http_address, (unsigned)svd_http_port(d->http),
+	         svd_http_max_connections(d->http), c->http_peraddress, c->http_headertimeout);
 	return 0;
 }
 

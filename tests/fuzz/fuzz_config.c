@@ -53,7 +53,8 @@ static int same_config(const svdd_config *a, const svdd_config *b)
 	    !same_str(a->stick_folder, b->stick_folder) || a->npeers != b->npeers ||
 	    a->http_enabled != b->http_enabled || !same_str(a->http_address, b->http_address) ||
 	    a->http_port != b->http_port || a->http_maxconnections != b->http_maxconnections ||
-	    a->http_timeout != b->http_timeout || a->log_level != b->log_level)
+	    a->http_peraddress != b->http_peraddress || a->http_timeout != b->http_timeout ||
+	    a->http_headertimeout != b->http_headertimeout || a->log_level != b->log_level)
 		return 0;
 	for (i = 0; i < a->ninbox; i++)
 		if (!same_str(a->inbox[i], b->inbox[i]))
@@ -86,7 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* what was accepted holds its invariants */
 		if (!c->archive || c->archive[0] != '/' || !c->http_address || !c->http_port ||
 		    !c->inbox_rescan || !c->outbox_keep || !c->http_maxconnections ||
-		    !c->http_timeout || svdd_config_http_changed(c, c))
+		    !c->http_timeout || !c->http_peraddress || !c->http_headertimeout ||
+		    svdd_config_http_changed(c, c))
 			abort();
 		/* --check-config's output is a configuration file that says the same */
 		if ((fd = mkstemp(again)) < 0 || !(f = fdopen(fd, "w")))
