@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <microhttpd.h>
@@ -79,6 +80,10 @@ typedef struct request {
 struct svd_http {
 	struct MHD_Daemon *daemon;
 	svd_site *site;
+	int (*get)(svd_site_reply **out, void *cls, const char *path, size_t len,
+	           const char *query);
+	void (*put)(svd_site_reply *r);
+	void *get_cls;
 	uint16_t port;
 	unsigned max_conn;
 	int64_t header_ms;
@@ -312,9 +317,24 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 	return svd_site_unescape(s);
 }
 
+/* A reply whose body a response sends: released with the response. */
+typedef struct held {
+	const svd_http *h;
+	svd_site_reply *r;
+} held;
+
 static void reply_done(void *cls)
 {
-	svd_site_reply_free(cls);
+	held *k = cls;
+
+	k->h->put(k->r);
+	free(k);
+}
+
+static int site_get(svd_site_reply **out, void *cls, const char *path, size_t len,
+                    const char *query)
+{
+	return svd_site_get(out, cls, path, len, query);
 }
 
 /* Queue a response with the headers every reply has; takes the response. */
@@ -469,27 +489,49 @@ static const char *header(struct MHD_Connection *c, const char *name)
 }
 
 /*
+ * The validators of a file the reply sends when the site gives none: its
+ * modification time, and a tag made of its inode, size and time (as web
+ * servers tag files), so that a download can be resumed and revalidated.
+ */
+static void file_validators(char *etag, size_t size, int64_t *mtime, int fd, int has_etag)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return;
+	if (!*mtime)
+		*mtime = (int64_t)st.st_mtim.tv_sec;
+	if (!has_etag)
+		snprintf(etag, size, "\"%jx-%jx-%jx.%lx\"", (uintmax_t)st.st_ino,
+		         (uintmax_t)st.st_size, (uintmax_t)st.st_mtim.tv_sec,
+		         (unsigned long)st.st_mtim.tv_nsec);
+}
+
+/*
  * The site's reply as a response, after the request's conditions: a 304
  * when the client's copy is current (If-None-Match, else If-Modified-Since),
  * one byte range (206, or 416 past the end; If-Range may veto it), gzip for
  * a compressible body when the client takes it and asked for no range.
  * A body in memory stays the reply's until the response is sent (then
- * reply_done frees it); a file goes to the response, which closes it.
+ * reply_done releases it); a file goes to the response, which closes it,
+ * and the reply is released here. Takes the reply in every case.
  */
-static enum MHD_Result respond(struct MHD_Connection *c, svd_site_reply *r, int single_range)
+static enum MHD_Result respond(const svd_http *h, struct MHD_Connection *c, svd_site_reply *r,
+                               int single_range)
 {
 	char etag[ETAG_MAX], date[SVD_HTTP_DATE_LEN + 1], crange[96];
 	const char *range = NULL, *v;
 	const void *data = r->data;
 	size_t len = r->len;
 	void *made = NULL;
+	held *keep = NULL;
 	struct MHD_Response *resp = NULL;
+	enum MHD_Result ret;
 	unsigned status = r->status;
 	uint64_t first = 0, last = 0;
 	svd_http_range_kind rk = SVD_HTTP_RANGE_WHOLE;
-	int64_t t;
-	int gz = 0, held = 0, failed = 0, html = r->page;
-	const char *type = r->type;
+	int64_t t, mtime = r->mtime > 0 ? r->mtime : 0;
+	int gz = 0, failed = 0;
 
 	etag[0] = '\0';
 	if (status == 200) {
@@ -497,6 +539,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, svd_site_reply *r, int 
 			snprintf(etag, sizeof(etag), "%s", r->etag);
 		else if (r->fd < 0)
 			etag_of(etag, r->data, r->len);
+		if (r->fd >= 0)
+			file_validators(etag, sizeof(etag) - 4, &mtime, r->fd, etag[0] != '\0');
 		if (single_range)
 			range = header(c, MHD_HTTP_HEADER_RANGE);
 		if (r->compress && !range && (v = header(c, MHD_HTTP_HEADER_ACCEPT_ENCODING)) &&
@@ -516,18 +560,18 @@ static enum MHD_Result respond(struct MHD_Connection *c, svd_site_reply *r, int 
 		if ((v = header(c, MHD_HTTP_HEADER_IF_NONE_MATCH))) {
 			if (svd_http_etag_match(v, etag[0] ? etag : NULL))
 				status = MHD_HTTP_NOT_MODIFIED;
-		} else if (r->mtime > 0 && (v = header(c, MHD_HTTP_HEADER_IF_MODIFIED_SINCE)) &&
-		           svd_http_date_parse(&t, v) == 0 && r->mtime <= t) {
+		} else if (mtime > 0 && (v = header(c, MHD_HTTP_HEADER_IF_MODIFIED_SINCE)) &&
+		           svd_http_date_parse(&t, v) == 0 && mtime <= t) {
 			status = MHD_HTTP_NOT_MODIFIED;
 		}
 		if (status == 200 && range && !gz &&
 		    (!(v = header(c, MHD_HTTP_HEADER_IF_RANGE)) ||
-		     svd_http_if_range(v, etag[0] ? etag : NULL, r->mtime)))
+		     svd_http_if_range(v, etag[0] ? etag : NULL, mtime)))
 			rk = svd_http_range_parse(&first, &last, range, len);
 	}
 	if (rk == SVD_HTTP_RANGE_UNSATISFIABLE) {
 		snprintf(crange, sizeof(crange), "bytes */%zu", len);
-		svd_site_reply_free(r);
+		h->put(r);
 		return plain(c, MHD_HTTP_RANGE_NOT_SATISFIABLE,
 		             "416 range not satisfiable: the range asked for starts past the end\n",
 		             MHD_HTTP_HEADER_CONTENT_RANGE, crange, 0);
@@ -549,15 +593,18 @@ static enum MHD_Result respond(struct MHD_Connection *c, svd_site_reply *r, int 
 	} else if (made) {
 		if ((resp = MHD_create_response_from_buffer(len, made, MHD_RESPMEM_MUST_FREE)))
 			made = NULL;
-	} else {
+	} else if ((keep = malloc(sizeof(*keep)))) {
+		keep->h = h;
+		keep->r = r;
 		resp = MHD_create_response_from_buffer_with_free_callback_cls(
 		    len ? (size_t)(last - first + 1) : 0, (void *)((uintptr_t)data + first),
-		    reply_done, r);
-		held = resp != NULL; /* the response frees the reply now */
+		    reply_done, keep);
+		if (!resp)
+			free(keep);
 	}
 	if (!resp) {
 		free(made);
-		svd_site_reply_free(r);
+		h->put(r);
 		return MHD_NO;
 	}
 	if (extra_headers(resp, r, status) < 0)
@@ -565,8 +612,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, svd_site_reply *r, int 
 	if (status == 200 || status == 206 || status == 304) {
 		if (etag[0] && MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag) != MHD_YES)
 			failed = 1;
-		if (r->mtime > 0) {
-			svd_http_date_format(date, r->mtime);
+		if (mtime > 0) {
+			svd_http_date_format(date, mtime);
 			if (MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, date) !=
 			    MHD_YES)
 				failed = 1;
@@ -585,19 +632,17 @@ static enum MHD_Result respond(struct MHD_Connection *c, svd_site_reply *r, int 
 			failed = 1;
 	}
 	if (failed) {
-		if (!held)
-			svd_site_reply_free(r);
-		MHD_destroy_response(resp); /* frees a held reply through reply_done */
+		if (!keep)
+			h->put(r);
+		MHD_destroy_response(resp); /* releases a kept reply through reply_done */
 		return MHD_NO;
 	}
-	if (held)
-		return queue(c, status, resp, type, html);
-	/* type points into the reply: MHD copies it, so queue before freeing */
-	{
-		enum MHD_Result ret = queue(c, status, resp, type, html);
-		svd_site_reply_free(r);
-		return ret;
-	}
+	/* MHD copies the type, which points into the reply: queue, then release */
+	if (keep)
+		return queue(c, status, resp, r->type, r->page);
+	ret = queue(c, status, resp, r->type, r->page);
+	h->put(r);
+	return ret;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -668,9 +713,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return plain(c, MHD_HTTP_URI_TOO_LONG,
 		             "414 URI too long: the query after '?' is longer than 2048 bytes\n",
 		             NULL, NULL, 0);
-	if (svd_site_get(&r, h->site, url, strlen(url), q->query) < 0)
+	if (h->get(&r, h->get_cls, url, strlen(url), q->query) < 0)
 		return MHD_NO; /* no memory: MHD closes the connection */
-	return respond(c, r, n.range == 1);
+	return respond(h, c, r, n.range == 1);
 }
 
 /*
@@ -716,7 +761,7 @@ int svd_http_start(svd_http **out, const char *archive_path, const svd_http_opts
 	int error = SVD_ERROR, locks = 0;
 
 	*out = NULL;
-	if (!archive_path)
+	if (!archive_path && !(o.get && o.put))
 		return svd_error_set(SVD_EINVALID, "http: no archive to serve");
 	if (!o.address)
 		o.address = DEFAULT_ADDRESS;
@@ -771,10 +816,19 @@ int svd_http_start(svd_http **out, const char *archive_path, const svd_http_opts
 	}
 	pthread_condattr_destroy(&ca);
 	locks = 2;
-	/* fail here, not on the first request, when there is no archive */
-	if ((error = svd_site_new(&h->site, archive_path, o.outbox)) < 0)
-		goto cleanup;
-	error = SVD_ERROR;
+	if (o.get && o.put) {
+		h->get = o.get;
+		h->put = o.put;
+		h->get_cls = o.get_cls;
+	} else {
+		/* fail here, not on the first request, when there is no archive */
+		if ((error = svd_site_new(&h->site, archive_path, o.outbox)) < 0)
+			goto cleanup;
+		error = SVD_ERROR;
+		h->get = site_get;
+		h->put = svd_site_reply_free;
+		h->get_cls = h->site;
+	}
 	h->daemon = MHD_start_daemon(
 	    flags, port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, sa,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREADS, MHD_OPTION_CONNECTION_LIMIT,

@@ -47,6 +47,15 @@ typedef struct svd_http_opts {
 	const char *outbox;        /**< folder of bundles for /bundle/latest, or NULL */
 	svd_http_log_fn log;       /**< or NULL: nothing is reported */
 	void *log_cls;
+	/**
+	 * Replies from here instead of the archive's site, or NULL (tests:
+	 * replies with every field a site may set). With it, archive_path
+	 * may be NULL; put releases what get made.
+	 */
+	int (*get)(svd_site_reply **out, void *cls, const char *path, size_t len,
+	           const char *query);
+	void (*put)(svd_site_reply *r);
+	void *get_cls;
 } svd_http_opts;
 
 /** A running service; opaque. */

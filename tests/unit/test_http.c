@@ -4,6 +4,8 @@
  * a temporary folder, asked with stock curl: pages, raw files, JSON, HEAD,
  * refused methods, traversal attempts, overlong URLs and the outbox bundle.
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
+#include <zlib.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -29,6 +33,7 @@
 #include "site_internal.h"
 #include "samvydav/archive.h"
 #include "http.h"
+#include "http_parse.h"
 #include "samvydav/item.h"
 #include "samvydav/key.h"
 #include "samvydav/manifest.h"
@@ -50,6 +55,9 @@ static svd_seckey *sk;
 static svd_pubkey *pk;
 static svd_archive *arch;
 static svd_http *server;
+static uint16_t port; /* of the server asked by ask() */
+
+static void fake_stop(void);
 static char id_evil[SVD_ID_HEX_LEN + 1], id_uk[SVD_ID_HEX_LEN + 1];
 static char commit[SVD_COMMIT_HEX_LEN + 1];
 static uint8_t photo[3000];
@@ -114,6 +122,7 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	svd_http_stop(server);
+	fake_stop();
 	svd_archive_free(arch);
 	svd_seckey_free(sk);
 	svd_pubkey_free(pk);
@@ -318,7 +327,7 @@ static void ask(reply *r, const char *args, const char *path)
 	snprintf(cmd, size,
 	         "curl -s --path-as-is --max-time 20 -o '%s' -D '%s' -w '%%{http_code} "
 	         "%%{content_type}' %s 'http://127.0.0.1:%u%s'",
-	         body_path, head_path, args, (unsigned)svd_http_port(server), path);
+	         body_path, head_path, args, (unsigned)port, path);
 	assert_non_null(p = popen(cmd, "r"));
 	if (!fgets(line, sizeof(line), p))
 		line[0] = '\0';
@@ -379,7 +388,7 @@ static void start(void)
 	o.outbox = outbox;
 	if (svd_http_start(&server, archive_path, &o) != 0)
 		fail_msg("cannot start: %s", svd_error_last());
-	assert_true(svd_http_port(server) != 0);
+	assert_true((port = svd_http_port(server)) != 0);
 }
 
 static void test_start_refused(void **state)
@@ -720,7 +729,7 @@ static void test_keep_alive(void **state)
 	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
 	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
 	sin.sin_family = AF_INET;
-	sin.sin_port = htons(svd_http_port(server));
+	sin.sin_port = htons(port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	for (i = 0; i < 3; i++) {
@@ -798,13 +807,745 @@ static void test_bundle_latest(void **state)
 	server = NULL;
 }
 
+/* The header parsers alone (http_parse.c): what must be refused, and what must not. */
+
+static void range_is(const char *v, uint64_t len, svd_http_range_kind want, uint64_t a, uint64_t b)
+{
+	uint64_t first = 77, last = 77;
+	svd_http_range_kind got = svd_http_range_parse(&first, &last, v, len);
+
+	if (got != want)
+		fail_msg("Range '%s' of %" PRIu64 " bytes: kind %d, not %d", v, len, (int)got,
+		         (int)want);
+	if (want == SVD_HTTP_RANGE_PART && (first != a || last != b))
+		fail_msg("Range '%s' of %" PRIu64 " bytes: %" PRIu64 "-%" PRIu64 ", not %" PRIu64
+		         "-%" PRIu64,
+		         v, len, first, last, a, b);
+}
+
+static void test_parse_range(void **state)
+{
+	(void)state;
+	range_is("bytes=0-99", 1000, SVD_HTTP_RANGE_PART, 0, 99);
+	range_is("bytes=10-", 1000, SVD_HTTP_RANGE_PART, 10, 999);
+	range_is("bytes=-100", 1000, SVD_HTTP_RANGE_PART, 900, 999);
+	range_is("bytes=-5000", 1000, SVD_HTTP_RANGE_PART, 0, 999);
+	range_is("bytes=990-5000", 1000, SVD_HTTP_RANGE_PART, 990, 999);
+	range_is("bytes=999-999", 1000, SVD_HTTP_RANGE_PART, 999, 999);
+	range_is("Bytes=1-2", 1000, SVD_HTTP_RANGE_PART, 1, 2);
+	range_is("bytes=1-2, ", 1000, SVD_HTTP_RANGE_PART, 1, 2); /* an empty list element */
+	range_is("bytes=0-99999999999999999999999", 1000, SVD_HTTP_RANGE_PART, 0, 999);
+	/* unsatisfiable: 416 */
+	range_is("bytes=1000-", 1000, SVD_HTTP_RANGE_UNSATISFIABLE, 0, 0);
+	range_is("bytes=5000-6000", 1000, SVD_HTTP_RANGE_UNSATISFIABLE, 0, 0);
+	range_is("bytes=-0", 1000, SVD_HTTP_RANGE_UNSATISFIABLE, 0, 0);
+	range_is("bytes=0-", 0, SVD_HTTP_RANGE_UNSATISFIABLE, 0, 0);
+	range_is("bytes=-1", 0, SVD_HTTP_RANGE_UNSATISFIABLE, 0, 0);
+	range_is("bytes=99999999999999999999999-", 1000, SVD_HTTP_RANGE_UNSATISFIABLE, 0, 0);
+	/* must fail: ignored, the whole body */
+	range_is("", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+	range_is("bytes", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+	range_is("bytes=", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+	range_is("bytes=,", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+	range_is("bytes=-", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+	range_is("bytes=a-b", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+	range_is("bytes=5-1", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+	range_is("bytes=1-2x", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+	range_is("bytes=--1", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+	range_is("bytes=+1-2", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+	range_is("bytes=1 -2", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+	range_is("bytes 0-1", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+	range_is("items=0-1", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+	range_is("bytesx=0-1", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+	/* several ranges: served whole (documented), even when one is past the end */
+	range_is("bytes=0-1,5-9", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+	range_is("bytes=0-1,5000-", 1000, SVD_HTTP_RANGE_WHOLE, 0, 0);
+}
+
+static void test_parse_accept_encoding(void **state)
+{
+	(void)state;
+	assert_int_equal(svd_http_accepts_gzip("gzip"), 1);
+	assert_int_equal(svd_http_accepts_gzip("deflate, gzip, br"), 1);
+	assert_int_equal(svd_http_accepts_gzip("GZIP;Q=0.5"), 1);
+	assert_int_equal(svd_http_accepts_gzip("x-gzip"), 1);
+	assert_int_equal(svd_http_accepts_gzip("*"), 1);
+	assert_int_equal(svd_http_accepts_gzip("gzip;q=0.001"), 1);
+	assert_int_equal(svd_http_accepts_gzip("gzip ; q=1.000"), 1);
+	assert_int_equal(svd_http_accepts_gzip(",, gzip ,"), 1);
+	assert_int_equal(svd_http_accepts_gzip("br;q=oops, gzip"), 1);
+	/* must fail */
+	assert_int_equal(svd_http_accepts_gzip(""), 0);
+	assert_int_equal(svd_http_accepts_gzip("identity"), 0);
+	assert_int_equal(svd_http_accepts_gzip("deflate, br"), 0);
+	assert_int_equal(svd_http_accepts_gzip("gzip;q=0"), 0);
+	assert_int_equal(svd_http_accepts_gzip("gzip;q=0.000"), 0);
+	assert_int_equal(svd_http_accepts_gzip("gzip;q=0, *"), 0); /* named beats * */
+	assert_int_equal(svd_http_accepts_gzip("*;q=0"), 0);
+	assert_int_equal(svd_http_accepts_gzip("gzip;q=1.5"), 0);
+	assert_int_equal(svd_http_accepts_gzip("gzip;q=2"), 0);
+	assert_int_equal(svd_http_accepts_gzip("gzip;q=-1"), 0);
+	assert_int_equal(svd_http_accepts_gzip("gzip;level=9"), 0);
+	assert_int_equal(svd_http_accepts_gzip("gzip x"), 0);
+	assert_int_equal(svd_http_accepts_gzip("gzipped"), 0);
+	assert_int_equal(svd_http_accepts_gzip("\"gzip\""), 0);
+}
+
+#define TAG "\"0123abcd\""
+
+static void test_parse_etag_match(void **state)
+{
+	(void)state;
+	assert_int_equal(svd_http_etag_match(TAG, TAG), 1);
+	assert_int_equal(svd_http_etag_match("W/" TAG, TAG), 1); /* weak comparison */
+	assert_int_equal(svd_http_etag_match("\"x\", " TAG, TAG), 1);
+	assert_int_equal(svd_http_etag_match("\"x\",W/" TAG " , \"y\"", TAG), 1);
+	assert_int_equal(svd_http_etag_match("*", TAG), 1);
+	assert_int_equal(svd_http_etag_match(" * ", TAG), 1);
+	/* must fail */
+	assert_int_equal(svd_http_etag_match("*", NULL), 0);
+	assert_int_equal(svd_http_etag_match(TAG, NULL), 0);
+	assert_int_equal(svd_http_etag_match("", TAG), 0);
+	assert_int_equal(svd_http_etag_match("0123abcd", TAG), 0);      /* unquoted */
+	assert_int_equal(svd_http_etag_match("\"0123abcd", TAG), 0);    /* unterminated */
+	assert_int_equal(svd_http_etag_match("\"0123abc\"", TAG), 0);   /* a prefix */
+	assert_int_equal(svd_http_etag_match("\"0123abcde\"", TAG), 0); /* longer */
+	assert_int_equal(svd_http_etag_match("w/" TAG, TAG), 0);        /* W/ is case-sensitive */
+	assert_int_equal(svd_http_etag_match("*, " TAG, TAG), 0);
+	assert_int_equal(svd_http_etag_match(TAG " junk", TAG), 0);
+	assert_int_equal(svd_http_etag_match("\"x\" " TAG, TAG), 0); /* no comma */
+	assert_int_equal(svd_http_etag_match("\"a\"b\", " TAG, TAG), 0);
+	assert_int_equal(svd_http_etag_match("\"0123abcd-gz\"", TAG), 0);
+}
+
+static void test_parse_if_range(void **state)
+{
+	(void)state;
+	assert_int_equal(svd_http_if_range(TAG, TAG, 0), 1);
+	assert_int_equal(svd_http_if_range("Sun, 06 Nov 1994 08:49:37 GMT", NULL, 784111777), 1);
+	/* must fail: a weak tag, another tag, a list, another date, no validator */
+	assert_int_equal(svd_http_if_range("W/" TAG, TAG, 0), 0);
+	assert_int_equal(svd_http_if_range("\"other\"", TAG, 0), 0);
+	assert_int_equal(svd_http_if_range(TAG ", " TAG, TAG, 0), 0);
+	assert_int_equal(svd_http_if_range(TAG, NULL, 0), 0);
+	assert_int_equal(svd_http_if_range("Sun, 06 Nov 1994 08:49:38 GMT", NULL, 784111777), 0);
+	assert_int_equal(svd_http_if_range("Sun, 06 Nov 1994 08:49:37 GMT", TAG, 0), 0);
+	assert_int_equal(svd_http_if_range("yesterday", TAG, 784111777), 0);
+	assert_int_equal(svd_http_if_range("", TAG, 784111777), 0);
+}
+
+static void date_is(const char *v, int64_t want)
+{
+	int64_t t = -77;
+
+	if (svd_http_date_parse(&t, v) != 0 || t != want)
+		fail_msg("'%s': %" PRId64 ", not %" PRId64, v, t, want);
+}
+
+static void date_refused(const char *v)
+{
+	int64_t t;
+
+	if (svd_http_date_parse(&t, v) == 0)
+		fail_msg("'%s' is taken for a date (%" PRId64 ")", v, t);
+}
+
+static void test_parse_date(void **state)
+{
+	char out[SVD_HTTP_DATE_LEN + 1];
+	int64_t t;
+
+	(void)state;
+	/* the three forms of RFC 9110, 5.6.7 */
+	date_is("Sun, 06 Nov 1994 08:49:37 GMT", 784111777);
+	date_is("Sunday, 06-Nov-94 08:49:37 GMT", 784111777);
+	date_is("Sun Nov  6 08:49:37 1994", 784111777);
+	date_is("Thu, 01 Jan 1970 00:00:00 GMT", 0);
+	date_is("Thu, 29 Feb 2024 12:00:00 GMT", 1709208000);
+	date_is("Wed, 31 Dec 2025 23:59:60 GMT", 1767225599);   /* a leap second */
+	date_is("Tuesday, 01-Jan-30 00:00:00 GMT", 1893456000); /* 2030 */
+	/* must fail */
+	date_refused("");
+	date_refused("Sun, 06 Nov 1994 08:49:37");
+	date_refused("Sun, 06 Nov 1994 08:49:37 UTC");
+	date_refused("Sun, 6 Nov 1994 08:49:37 GMT");
+	date_refused("Sun, 06 nov 1994 08:49:37 GMT");
+	date_refused("Sun, 06 Nov 94 08:49:37 GMT");
+	date_refused("Sun, 31 Nov 1994 08:49:37 GMT");
+	date_refused("Fri, 29 Feb 2023 00:00:00 GMT");
+	date_refused("Sun, 06 Nov 1994 24:00:00 GMT");
+	date_refused("Sun, 06 Nov 1994 08:60:00 GMT");
+	date_refused("Sun, 06 Nov 1994 08:49:61 GMT");
+	date_refused("Sun, 00 Nov 1994 08:49:37 GMT");
+	date_refused("Sun, 06 Nov 1994 08:49:37 GMT trailing");
+	date_refused("Xyz, 06 Nov 1994 08:49:37 GMT");
+	date_refused("Sun, 06 Nov 1899 08:49:37 GMT");
+	date_refused("Sunday, 06-Nov-1994 08:49:37 GMT");
+	date_refused("Sunday 06-Nov-94 08:49:37 GMT");
+	date_refused("Sun Nov 6 08:49:37 1994");
+	date_refused("Sun Nov  6 08:49:37 94");
+	date_refused("1994-11-06T08:49:37Z");
+	date_refused("784111777");
+	/* the format reads back */
+	svd_http_date_format(out, 784111777);
+	assert_string_equal(out, "Sun, 06 Nov 1994 08:49:37 GMT");
+	svd_http_date_format(out, 1709208000);
+	assert_int_equal(svd_http_date_parse(&t, out), 0);
+	assert_int_equal(t, 1709208000);
+	/* tags a response may carry */
+	assert_int_equal(svd_http_etag_valid(TAG, 128), 1);
+	assert_int_equal(svd_http_etag_valid("\"\"", 128), 1);
+	assert_int_equal(svd_http_etag_valid("W/" TAG, 128), 0);
+	assert_int_equal(svd_http_etag_valid("\"a\"b\"", 128), 0);
+	assert_int_equal(svd_http_etag_valid("\"a\r\nX: y\"", 128), 0);
+	assert_int_equal(svd_http_etag_valid("\"", 128), 0);
+	assert_int_equal(svd_http_etag_valid(TAG, 4), 0);
+}
+
+/* A server over replies made here, with every field a site may set. */
+
+#define MTIME    1700000000 /* Tue, 14 Nov 2023 22:13:20 GMT */
+#define PRE_TAG  "\"precomputed\""
+#define TEXT_LEN 5000
+
+static char text[TEXT_LEN + 1];
+static unsigned char *pre_gz;
+static size_t pre_gz_len;
+static char file_path[PATH_MAX];
+
+typedef struct fake_reply {
+	svd_site_reply pub;
+	char *owned;
+} fake_reply;
+
+/* The replies by path; the query is echoed by /q. */
+static int fake_get(svd_site_reply **out, void *cls, const char *path, size_t len,
+                    const char *query)
+{
+	fake_reply *f = calloc(1, sizeof(*f));
+	svd_site_reply *r;
+
+	(void)cls;
+	(void)len;
+	if (!f)
+		return -1;
+	r = &f->pub;
+	r->fd = -1;
+	r->status = 200;
+	r->type = "text/plain; charset=utf-8";
+	if (!strcmp(path, "/text")) {
+		r->data = text;
+		r->len = TEXT_LEN;
+		r->compress = 1;
+		r->mtime = MTIME;
+		r->cache = SVD_SITE_CACHE_REVALIDATE;
+	} else if (!strcmp(path, "/pre")) {
+		r->data = text;
+		r->len = TEXT_LEN;
+		r->compress = 1;
+		r->etag = PRE_TAG;
+		r->gz_data = pre_gz;
+		r->gz_len = pre_gz_len;
+		r->cache = SVD_SITE_CACHE_REVALIDATE;
+	} else if (!strcmp(path, "/small")) {
+		r->data = text;
+		r->len = 100;
+		r->compress = 1;
+	} else if (!strcmp(path, "/immutable")) {
+		r->data = text;
+		r->len = 10;
+		r->cache = SVD_SITE_CACHE_IMMUTABLE;
+	} else if (!strcmp(path, "/file")) {
+		r->fd = open(file_path, O_RDONLY | O_CLOEXEC);
+		r->len = TEXT_LEN;
+		r->type = "application/octet-stream";
+		r->cache = SVD_SITE_CACHE_REVALIDATE;
+	} else if (!strcmp(path, "/busy")) {
+		r->status = 503;
+		r->data = "not yet\n";
+		r->len = 8;
+		r->retry_after = 7;
+		r->cache = SVD_SITE_CACHE_REVALIDATE; /* an error is never kept, whatever it says */
+	} else if (!strcmp(path, "/q")) {
+		f->owned = strdup(query ? query : "(none)");
+		r->data = f->owned;
+		r->len = f->owned ? strlen(f->owned) : 0;
+	} else {
+		r->status = 404;
+		r->data = "no\n";
+		r->len = 3;
+	}
+	*out = r;
+	return 0;
+}
+
+static void fake_put(svd_site_reply *r)
+{
+	fake_reply *f = (fake_reply *)r;
+
+	if (!f)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	free(f->owned);
+	free(f);
+}
+
+static svd_http *fake;
+
+static void fake_start(void)
+{
+	svd_http_opts o = {0};
+	z_stream z = {0};
+	size_t i;
+
+	for (i = 0; i < TEXT_LEN; i++)
+		text[i] = (char)('a' + (i * 7 + i / 13) % 26);
+	th_join(file_path, sizeof(file_path), tmpdir, "file.bin");
+	th_write_file(file_path, text, TEXT_LEN);
+	assert_non_null(pre_gz = malloc(TEXT_LEN));
+	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (Bytef *)text;
+	z.avail_in = TEXT_LEN;
+	z.next_out = pre_gz;
+	z.avail_out = TEXT_LEN;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	pre_gz_len = z.total_out;
+	deflateEnd(&z);
+
+	o.port_any = 1;
+	o.get = fake_get;
+	o.put = fake_put;
+	o.header_timeout_s = 1;
+	if (svd_http_start(&fake, NULL, &o) != 0)
+		fail_msg("cannot start: %s", svd_error_last());
+	port = svd_http_port(fake);
+}
+
+static void fake_stop(void)
+{
+	svd_http_stop(fake);
+	fake = NULL;
+	free(pre_gz);
+	pre_gz = NULL;
+}
+
+/* The value of a response header (case-insensitive name), into out; "" when absent. */
+static const char *header_of(const reply *r, const char *name, char *out, size_t size)
+{
+	const char *line = r->head;
+	size_t n = strlen(name), len;
+
+	out[0] = '\0';
+	for (; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (!strncasecmp(line, name, n) && line[n] == ':') {
+			line += n + 1;
+			while (*line == ' ')
+				line++;
+			len = strcspn(line, "\r\n");
+			snprintf(out, size, "%.*s", (int)len, line);
+			break;
+		}
+	}
+	return out;
+}
+
+static void expect_no_header(const reply *r, const char *name)
+{
+	char v[256];
+
+	if (*header_of(r, name, v, sizeof(v)))
+		fail_msg("a header '%s: %s' in:\n%s", name, v, r->head);
+}
+
+/* gunzip with zlib: the bytes must be text's TEXT_LEN */
+static void expect_gunzips_to_text(const reply *r)
+{
+	char out[TEXT_LEN + 16];
+	z_stream z = {0};
+
+	assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (Bytef *)r->body;
+	z.avail_in = (uInt)r->len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = sizeof(out);
+	assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(z.total_out, TEXT_LEN);
+	assert_memory_equal(out, text, TEXT_LEN);
+	inflateEnd(&z);
+}
+
+static void test_conditional_and_gzip(void **state)
+{
+	char tag[128], tag_gz[128], v[256], args[512], date[SVD_HTTP_DATE_LEN + 1];
+	reply r;
+
+	(void)state;
+	fake_start();
+
+	/* identity: a strong tag from the bytes, Last-Modified, Vary, no-cache */
+	get(&r, "/text");
+	expect_status(&r, 200, "/text");
+	assert_int_equal(r.len, TEXT_LEN);
+	header_of(&r, "ETag", tag, sizeof(tag));
+	assert_int_equal(strlen(tag), 34);
+	assert_int_equal(tag[0], '"');
+	expect_header(&r, "Last-Modified", "Tue, 14 Nov 2023 22:13:20 GMT");
+	expect_header(&r, "Vary", "Accept-Encoding");
+	expect_header(&r, "Cache-Control", "no-cache");
+	expect_header(&r, "Accept-Ranges", "bytes");
+	expect_no_header(&r, "Content-Encoding");
+	reply_free(&r);
+
+	/* gzip made on the fly: its own tag "...-gz" */
+	ask(&r, "-H 'Accept-Encoding: gzip, br'", "/text");
+	expect_status(&r, 200, "/text gzip");
+	expect_header(&r, "Content-Encoding", "gzip");
+	expect_header(&r, "Vary", "Accept-Encoding");
+	header_of(&r, "ETag", tag_gz, sizeof(tag_gz));
+	snprintf(v, sizeof(v), "%.*s-gz\"", (int)strlen(tag) - 1, tag);
+	assert_string_equal(tag_gz, v);
+	assert_true(r.len < TEXT_LEN);
+	expect_gunzips_to_text(&r);
+	reply_free(&r);
+	ask(&r, "-H 'Accept-Encoding: gzip;q=0, *'", "/text");
+	expect_no_header(&r, "Content-Encoding");
+	assert_int_equal(r.len, TEXT_LEN);
+	reply_free(&r);
+
+	/* precomputed: those bytes exactly */
+	ask(&r, "-H 'Accept-Encoding: gzip'", "/pre");
+	expect_header(&r, "Content-Encoding", "gzip");
+	expect_header(&r, "ETag", "\"precomputed-gz\"");
+	assert_int_equal(r.len, pre_gz_len);
+	assert_memory_equal(r.body, pre_gz, pre_gz_len);
+	reply_free(&r);
+	get(&r, "/pre");
+	expect_header(&r, "ETag", PRE_TAG);
+	reply_free(&r);
+
+	/* small: not worth it, but the reply still varies */
+	ask(&r, "-H 'Accept-Encoding: gzip'", "/small");
+	expect_no_header(&r, "Content-Encoding");
+	expect_header(&r, "Vary", "Accept-Encoding");
+	assert_int_equal(r.len, 100);
+	reply_free(&r);
+
+	/* 304 by tag, for the variant sent */
+	snprintf(args, sizeof(args), "-H 'If-None-Match: %s'", tag);
+	ask(&r, args, "/text");
+	expect_status(&r, 304, "If-None-Match: the identity tag");
+	expect_header(&r, "ETag", tag);
+	expect_header(&r, "Cache-Control", "no-cache");
+	assert_int_equal(r.len, 0);
+	reply_free(&r);
+	snprintf(args, sizeof(args), "-H 'If-None-Match: \"x\", W/%s'", tag);
+	ask(&r, args, "/text");
+	expect_status(&r, 304, "If-None-Match: a weak tag in a list");
+	reply_free(&r);
+	snprintf(args, sizeof(args), "-H 'Accept-Encoding: gzip' -H 'If-None-Match: %s'", tag_gz);
+	ask(&r, args, "/text");
+	expect_status(&r, 304, "If-None-Match: the gzip tag, gzip taken");
+	reply_free(&r);
+	snprintf(args, sizeof(args), "-H 'Accept-Encoding: gzip' -H 'If-None-Match: %s'", tag);
+	ask(&r, args, "/text");
+	expect_status(&r, 200, "If-None-Match: the identity tag, gzip taken");
+	reply_free(&r);
+	snprintf(args, sizeof(args), "-H 'If-None-Match: %s'", tag_gz);
+	ask(&r, args, "/text");
+	expect_status(&r, 200, "If-None-Match: the gzip tag, identity sent");
+	reply_free(&r);
+	ask(&r, "-H 'If-None-Match: *'", "/text");
+	expect_status(&r, 304, "If-None-Match: *");
+	reply_free(&r);
+	ask(&r, "-H 'If-None-Match: \"nope\"'", "/text");
+	expect_status(&r, 200, "If-None-Match: another tag");
+	reply_free(&r);
+
+	/* 304 by date, only without If-None-Match */
+	ask(&r, "-H 'If-Modified-Since: Tue, 14 Nov 2023 22:13:20 GMT'", "/text");
+	expect_status(&r, 304, "If-Modified-Since: the same second");
+	reply_free(&r);
+	ask(&r, "-H 'If-Modified-Since: Wed, 15 Nov 2023 00:00:00 GMT'", "/text");
+	expect_status(&r, 304, "If-Modified-Since: later");
+	reply_free(&r);
+	ask(&r, "-H 'If-Modified-Since: Tue, 14 Nov 2023 22:13:19 GMT'", "/text");
+	expect_status(&r, 200, "If-Modified-Since: a second before");
+	reply_free(&r);
+	ask(&r, "-H 'If-Modified-Since: tomorrow'", "/text");
+	expect_status(&r, 200, "If-Modified-Since: not a date");
+	reply_free(&r);
+	ask(&r,
+	    "-H 'If-None-Match: \"nope\"' -H 'If-Modified-Since: Wed, 15 Nov 2023 00:00:00 GMT'",
+	    "/text");
+	expect_status(&r, 200, "If-None-Match decides, not If-Modified-Since");
+	reply_free(&r);
+	ask(&r, "-H 'If-Modified-Since: Wed, 15 Nov 2030 00:00:00 GMT'", "/pre");
+	expect_status(&r, 200, "If-Modified-Since without a Last-Modified");
+	reply_free(&r);
+
+	/* a file: validators from the file itself */
+	get(&r, "/file");
+	expect_status(&r, 200, "/file");
+	assert_int_equal(r.len, TEXT_LEN);
+	assert_memory_equal(r.body, text, TEXT_LEN);
+	header_of(&r, "ETag", tag, sizeof(tag));
+	assert_true(strlen(tag) > 4);
+	header_of(&r, "Last-Modified", date, sizeof(date));
+	assert_int_equal(strlen(date), SVD_HTTP_DATE_LEN);
+	reply_free(&r);
+	snprintf(args, sizeof(args), "-H 'If-None-Match: %s'", tag);
+	ask(&r, args, "/file");
+	expect_status(&r, 304, "/file If-None-Match");
+	reply_free(&r);
+	snprintf(args, sizeof(args), "-H 'If-Modified-Since: %s'", date);
+	ask(&r, args, "/file");
+	expect_status(&r, 304, "/file If-Modified-Since");
+	reply_free(&r);
+
+	/* Cache-Control and Retry-After */
+	get(&r, "/immutable");
+	expect_header(&r, "Cache-Control", "public, max-age=31536000, immutable");
+	reply_free(&r);
+	get(&r, "/small");
+	expect_header(&r, "Cache-Control", "no-store");
+	reply_free(&r);
+	get(&r, "/nothing");
+	expect_status(&r, 404, "/nothing");
+	expect_header(&r, "Cache-Control", "no-store");
+	expect_no_header(&r, "ETag");
+	reply_free(&r);
+	get(&r, "/busy");
+	expect_status(&r, 503, "/busy");
+	expect_header(&r, "Retry-After", "7");
+	expect_header(&r, "Cache-Control", "no-store");
+	reply_free(&r);
+}
+
+static void expect_part(const char *args, const char *path, uint64_t a, uint64_t b)
+{
+	char want[96];
+	reply r;
+
+	ask(&r, args, path);
+	if (r.status != 206)
+		fail_msg("%s %s: status %d, not 206", args, path, r.status);
+	snprintf(want, sizeof(want), "bytes %" PRIu64 "-%" PRIu64 "/%d", a, b, TEXT_LEN);
+	expect_header(&r, "Content-Range", want);
+	assert_int_equal(r.len, b - a + 1);
+	assert_memory_equal(r.body, text + a, b - a + 1);
+	expect_no_header(&r, "Content-Encoding");
+	reply_free(&r);
+}
+
+static void test_ranges(void **state)
+{
+	char tag[128], args[512];
+	const char *paths[] = {"/text", "/file"};
+	size_t i;
+	reply r;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		expect_part("-r 10-19", paths[i], 10, 19);
+		expect_part("-r 4990-", paths[i], 4990, 4999);
+		expect_part("-r -25", paths[i], 4975, 4999);
+		expect_part("-r 0-99999", paths[i], 0, 4999);
+		/* ranges of the identity, even when gzip is taken */
+		expect_part("-r 100-199 -H 'Accept-Encoding: gzip'", paths[i], 100, 199);
+		/* past the end */
+		ask(&r, "-r 5000-", paths[i]);
+		expect_status(&r, 416, "a range past the end");
+		expect_header(&r, "Content-Range", "bytes */5000");
+		reply_free(&r);
+		/* several ranges: all of it */
+		ask(&r, "-r 0-1,5-9", paths[i]);
+		expect_status(&r, 200, "several ranges");
+		assert_int_equal(r.len, TEXT_LEN);
+		reply_free(&r);
+		/* malformed: all of it */
+		ask(&r, "-H 'Range: bytes=9-1'", paths[i]);
+		expect_status(&r, 200, "a malformed range");
+		reply_free(&r);
+		/* If-Range: the tag */
+		get(&r, paths[i]);
+		header_of(&r, "ETag", tag, sizeof(tag));
+		reply_free(&r);
+		snprintf(args, sizeof(args), "-r 1-2 -H 'If-Range: %s'", tag);
+		expect_part(args, paths[i], 1, 2);
+		ask(&r, "-r 1-2 -H 'If-Range: \"stale\"'", paths[i]);
+		expect_status(&r, 200, "If-Range: another tag");
+		assert_int_equal(r.len, TEXT_LEN);
+		reply_free(&r);
+		snprintf(args, sizeof(args), "-r 1-2 -H 'If-Range: W/%s'", tag);
+		ask(&r, args, paths[i]);
+		expect_status(&r, 200, "If-Range: a weak tag");
+		reply_free(&r);
+		/* a Range header given twice: all of it */
+		ask(&r, "-H 'Range: bytes=1-2' -H 'Range: bytes=3-4'", paths[i]);
+		expect_status(&r, 200, "Range twice");
+		reply_free(&r);
+	}
+	/* If-Range: the date */
+	expect_part("-r 1-2 -H 'If-Range: Tue, 14 Nov 2023 22:13:20 GMT'", "/text", 1, 2);
+	ask(&r, "-r 1-2 -H 'If-Range: Tue, 14 Nov 2023 22:13:21 GMT'", "/text");
+	expect_status(&r, 200, "If-Range: another date");
+	reply_free(&r);
+	/* HEAD of a range */
+	ask(&r, "-I -r 10-19", "/text");
+	expect_status(&r, 206, "HEAD with a range");
+	expect_header(&r, "Content-Length", "10");
+	reply_free(&r);
+}
+
+/* A raw request on a new connection; what came back before the server closed or 5 s passed. */
+static void raw(const char *req, char *out, size_t size, double *closed_after)
+{
+	struct sockaddr_in sin = {0};
+	struct timeval tv = {5, 0};
+	struct timespec t0, t1;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	while (len + 1 < size && (n = read(fd, out + len, size - len - 1)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (closed_after)
+		*closed_after = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	close(fd);
+}
+
+static void test_requests_refused(void **state)
+{
+	char out[4096], *long_q;
+	double after;
+	reply r;
+
+	(void)state;
+	/* both lengths: 400, and the connection ends */
+	raw("GET /text HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: "
+	    "chunked\r\n\r\n0\r\n\r\nGET /text HTTP/1.1\r\nHost: x\r\n\r\n",
+	    out, sizeof(out), &after);
+	if (strncmp(out, "HTTP/1.1 400", 12))
+		fail_msg("CL+TE: %.200s", out);
+	assert_non_null(strcasestr(out, "Connection: close"));
+	assert_null(strstr(out + 12, "HTTP/1.1 200")); /* the smuggled request is not answered */
+	assert_true(after < 4.0);
+	raw("GET /text HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\n", out,
+	    sizeof(out), NULL);
+	if (strncmp(out, "HTTP/1.1 400", 12))
+		fail_msg("Content-Length twice: %.200s", out);
+	raw("GET /text HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+	    "chunked\r\n\r\n0\r\n\r\n",
+	    out, sizeof(out), NULL);
+	if (strncmp(out, "HTTP/1.1 400", 12))
+		fail_msg("Transfer-Encoding twice: %.200s", out);
+	/* a GET with a body is answered, and its connection closed */
+	raw("GET /small HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", out, sizeof(out),
+	    &after);
+	if (strncmp(out, "HTTP/1.1 200", 12))
+		fail_msg("GET with a body: %.200s", out);
+	assert_true(after < 4.0);
+
+	/* the query as it came, to the site */
+	get(&r, "/q?a=%41+b&c=%zz");
+	assert_string_equal(r.body, "a=%41+b&c=%zz");
+	reply_free(&r);
+	get(&r, "/q");
+	assert_string_equal(r.body, "(none)");
+	reply_free(&r);
+	get(&r, "/q?");
+	assert_string_equal(r.body, "");
+	reply_free(&r);
+	assert_non_null(long_q = malloc(SVD_HTTP_QUERY_MAX + 16));
+	memcpy(long_q, "/q?", 3);
+	memset(long_q + 3, 'x', SVD_HTTP_QUERY_MAX + 1);
+	long_q[SVD_HTTP_QUERY_MAX + 4] = '\0';
+	get(&r, long_q);
+	expect_status(&r, 414, "a query over the limit");
+	reply_free(&r);
+	long_q[SVD_HTTP_QUERY_MAX + 3] = '\0';
+	get(&r, long_q);
+	expect_status(&r, 200, "a query at the limit");
+	assert_int_equal(r.len, SVD_HTTP_QUERY_MAX);
+	reply_free(&r);
+	free(long_q);
+}
+
+/*
+ * The header deadline (1 s here): a connection that trickles its headers a
+ * byte every 0.3 s, which MHD's idle timeout never ends, is cut by the
+ * sweeper; an idle kept-alive connection too; a quick request is answered.
+ */
+static void test_header_deadline(void **state)
+{
+	static const char part[] = "GET /text HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+	struct sockaddr_in sin = {0};
+	struct timespec t0, t1;
+	char c, out[4096];
+	double took;
+	int fd, i, closed = 0;
+	ssize_t n;
+
+	(void)state;
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(write(fd, part, sizeof(part) - 1), (ssize_t)(sizeof(part) - 1));
+	for (i = 0; i < 20 && !closed; i++) {
+		usleep(300 * 1000);
+		c = 'a';
+		if (send(fd, &c, 1, MSG_NOSIGNAL) != 1 ||
+		    ((n = recv(fd, out, sizeof(out), MSG_DONTWAIT)) == 0) ||
+		    (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+			closed = 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	close(fd);
+	took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (!closed || took > 2.5)
+		fail_msg("a trickling connection was %s after %.1f s (deadline 1 s)",
+		         closed ? "cut" : "still open", took);
+
+	/* a kept-alive connection waits for its next request no longer */
+	raw("GET /small HTTP/1.1\r\nHost: x\r\n\r\n", out, sizeof(out), &took);
+	if (strncmp(out, "HTTP/1.1 200", 12) || took > 2.5 || took < 0.5)
+		fail_msg("an idle kept-alive connection ended after %.1f s: %.100s", took, out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_check_path_refused), cmocka_unit_test(test_check_path_accepted),
-	    cmocka_unit_test(test_start_refused),      cmocka_unit_test(test_serve),
-	    cmocka_unit_test(test_refusals),           cmocka_unit_test(test_keep_alive),
-	    cmocka_unit_test(test_index_follows_main), cmocka_unit_test(test_bundle_latest),
+	    cmocka_unit_test(test_check_path_refused),
+	    cmocka_unit_test(test_check_path_accepted),
+	    cmocka_unit_test(test_start_refused),
+	    cmocka_unit_test(test_serve),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_keep_alive),
+	    cmocka_unit_test(test_index_follows_main),
+	    cmocka_unit_test(test_bundle_latest),
+	    cmocka_unit_test(test_parse_range),
+	    cmocka_unit_test(test_parse_accept_encoding),
+	    cmocka_unit_test(test_parse_etag_match),
+	    cmocka_unit_test(test_parse_if_range),
+	    cmocka_unit_test(test_parse_date),
+	    cmocka_unit_test(test_conditional_and_gzip),
+	    cmocka_unit_test(test_ranges),
+	    cmocka_unit_test(test_requests_refused),
+	    cmocka_unit_test(test_header_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
