@@ -114,6 +114,20 @@ bad listen2 "\[http\] listen = 127.0.0.1:99999: has no valid port" "a listen por
 bad listen3 "\[http\] listen = 127.0.0.1: is not ADDRESS:PORT" "a listen address without port"
 { base; printf '[http]\n\tlisten = [::1]:8080\n'; } | conf listen6
 expect_exit 0 "listen = \[::1\]:8080" "an IPv6 listen address" svdd -c "$T/listen6.conf" --check-config
+{ base; printf '[http]\n\theadertimeout = 0\n'; } | conf hdr0
+bad hdr0 "\[http\] headertimeout = 0: must be at least 1 second" "a header timeout of 0"
+{ base; printf '[http]\n\theadertimeout = 2h\n'; } | conf hdrlong
+bad hdrlong "\[http\] headertimeout = 2h: is too large" "a header timeout over an hour"
+{ base; printf '[http]\n\tperaddress = 0\n'; } | conf per0
+bad per0 "\[http\] peraddress = 0: is out of range" "a per-address limit of 0"
+{ base; printf '[http]\n\tmaxconnections = 100001\n'; } | conf maxbig
+bad maxbig "\[http\] maxconnections = 100001: is out of range \(1 to 100000\)" "too many connections"
+{ base; printf '[http]\n\theadertimeout = 5\n\tperaddress = 64\n'; } | conf hdrgood
+out=$(svdd -c "$T/hdrgood.conf" --check-config 2>&1)
+printf '%s' "$out" | grep -q "headertimeout = 5" && printf '%s' "$out" | grep -q "peraddress = 64" &&
+	printf '%s' "$out" | grep -q "maxconnections = 4096" &&
+	ok "headertimeout and peraddress check out and print, maxconnections defaults to 4096" ||
+	not_ok "headertimeout and peraddress check out and print, maxconnections defaults to 4096" "$out"
 printf '[archive]\n\tpath = %s\n[http]\n\tenabled = maybe\n' "$A" | conf bool
 bad bool "\[http\] enabled = maybe: is not a boolean" "a bad boolean"
 { base; printf '[peer "kyiv"]\n\tevery = 60\n'; } | conf nourl
