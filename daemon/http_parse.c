@@ -398,9 +398,12 @@ void svd_http_date_format(char *out, int64_t t)
 		tt = 0;
 		gmtime_r(&tt, &tm);
 	}
-	snprintf(out, SVD_HTTP_DATE_LEN + 1, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-	         days[tm.tm_wday % 7], tm.tm_mday % 100, months[tm.tm_mon % 12],
-	         (tm.tm_year + 1900) % 10000, tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
+	/* unsigned and bounded: every field has exactly its width */
+	snprintf(out, SVD_HTTP_DATE_LEN + 1, "%s, %02u %s %04u %02u:%02u:%02u GMT",
+	         days[(unsigned)tm.tm_wday % 7u], (unsigned)tm.tm_mday % 100u,
+	         months[(unsigned)tm.tm_mon % 12u], (unsigned)(tm.tm_year + 1900) % 10000u,
+	         (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+	         (unsigned)tm.tm_sec % 100u);
 }
 
 int svd_http_etag_valid(const char *s, size_t max)
