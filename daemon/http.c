@@ -45,6 +45,48 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 	return svd_site_unescape(s);
 }
 
+/*
+ * One request: whether its headers have been read, and its raw query (the
+ * bytes after '?', undecoded), which only the URI log callback sees.
+ * (A stopgap for /api/items until the per-connection records of issue 16's
+ * part A replace it.)
+ */
+typedef struct request {
+	int seen;
+	char *query;
+} request;
+
+/* MHD_OPTION_URI_LOG_CALLBACK: the raw URI, before MHD splits and decodes it. */
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	const char *q = uri ? strchr(uri, '?') : NULL;
+	request *rq = calloc(1, sizeof(*rq));
+
+	(void)cls;
+	(void)c;
+	if (rq && q && !(rq->query = strdup(q + 1))) {
+		free(rq);
+		rq = NULL;
+	}
+	return rq;
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: the request's record goes. */
+static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	request *rq = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (rq) {
+		free(rq->query);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
 static void reply_done(void *cls)
 {
 	svd_site_reply_free(cls);
@@ -131,10 +173,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **con_cls)
 {
-	static int seen; /* the marker of a request whose headers have been read */
 	static const char not_allowed[] =
 	    "405 method not allowed: this mirror only reads: GET and HEAD\n";
 	svd_http *h = cls;
+	request *rq = *con_cls;
 	svd_site_reply *r = NULL;
 	struct MHD_Response *resp;
 
@@ -145,8 +187,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	 * MHD has read the whole request makes it close the connection, and
 	 * every client would pay a new TCP handshake per request.
 	 */
-	if (!*con_cls) {
-		*con_cls = &seen;
+	if (!rq)
+		return MHD_NO; /* no memory for its record: MHD closes the connection */
+	if (!rq->seen) {
+		rq->seen = 1;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -163,7 +207,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		}
 		return queue(c, MHD_HTTP_METHOD_NOT_ALLOWED, resp, "text/plain; charset=utf-8", 0);
 	}
-	if (svd_site_get(&r, h->site, url, strlen(url), NULL) < 0)
+	if (svd_site_get(&r, h->site, url, strlen(url), rq->query) < 0)
 		return MHD_NO; /* no memory: MHD closes the connection */
 	return respond(c, r);
 }
@@ -221,13 +265,14 @@ int svd_http_start(svd_http **out, const char *archive_path, const svd_http_opts
 	if ((error = svd_site_new(&h->site, archive_path, o.outbox)) < 0)
 		goto cleanup;
 	error = SVD_ERROR;
-	h->daemon = MHD_start_daemon(flags, port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, sa,
-	                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREADS,
-	                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o.max_connections,
-	                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o.per_ip,
-	                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o.timeout_s,
-	                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)o.memory_limit,
-	                             MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+	h->daemon = MHD_start_daemon(
+	    flags, port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREADS, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)o.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)o.per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o.timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)o.memory_limit,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_log,
+	    NULL, MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
 	if (!h->daemon) {
 		svd_error_set(SVD_ERROR,
 		              "http: cannot listen on %s port %u: %s (is another server using "
