@@ -896,11 +896,11 @@ int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len
 	case ROUTE_ITEMS: /* site_api.c: a page of the list, its filters */
 		error = svd_site_api_items(&b, ic->cat, query);
 		cache_release(ic);
-		if (error >= 0 &&
-		    (r = reply_buf((unsigned)error, &b,
-		                   error == 200 ? "application/json" : "text/plain; charset=utf-8",
-		                   0)) &&
-		    error == 200) {
+		if (error < 0)
+			break;
+		r = reply_buf((unsigned)error, &b,
+		              error == 200 ? "application/json" : "text/plain; charset=utf-8", 0);
+		if (r && error == 200) {
 			r->pub.cache = SVD_SITE_CACHE_REVALIDATE;
 			r->pub.compress = 1;
 		}

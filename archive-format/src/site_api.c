@@ -328,7 +328,7 @@ static int parse_pair(svd_api_query *q, unsigned *seen, const char *pair, size_t
 	*seen |= 1u << k;
 	if (vlen > SVD_API_VALUE_MAX * 3)
 		goto toolong;
-	if ((vn = form_decode(val, eq + (eq ? 1 : 0), vlen)) < 0)
+	if ((vn = form_decode(val, eq ? eq + 1 : pair + len, vlen)) < 0)
 		return svd_error_set(SVD_EINVALID,
 		                     "%s: a '%%' that is not followed by two hex digits (write a "
 		                     "'%%' as %%25)",
