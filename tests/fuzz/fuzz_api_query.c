@@ -39,7 +39,8 @@ static void add(const char *title, const char *lang, const char *published, cons
 	    (region && svd_manifest_set(m, "region", region) < 0) ||
 	    (author && svd_manifest_add_author(m, author) < 0) ||
 	    svd_manifest_add_file(m, "body.md", strlen(body), sha) < 0 ||
-	    svd_manifest_serialize(m) < 0 || svd_catalog_add_manifest(cat, m, body, strlen(body)) < 0)
+	    svd_manifest_serialize(m) < 0 ||
+	    svd_catalog_add_manifest(cat, m, body, strlen(body)) < 0)
 		abort();
 	svd_manifest_free(m);
 }
@@ -52,8 +53,9 @@ static void make_catalog(void)
 		abort();
 	add("Bread prices in Kherson", "uk", "2024-05-01", "Kherson", "Olena", "Prices rose.\n");
 	add("\xd0\xa1\xd0\xb2\xd1\x96\xd0\xb4\xd1\x87\xd0\xb5\xd0\xbd\xd0\xbd\xd1\x8f", "uk",
-	    "2024-04-15", "\xd0\x9c\xd0\xb0\xd1\x80\xd1\x96\xd1\x83\xd0\xbf\xd0\xbe\xd0\xbb\xd1\x8c",
-	    NULL, "We remember.\n");
+	    "2024-04-15",
+	    "\xd0\x9c\xd0\xb0\xd1\x80\xd1\x96\xd1\x83\xd0\xbf\xd0\xbe\xd0\xbb\xd1\x8c", NULL,
+	    "We remember.\n");
 	add("Caf\xc3\xa9", "en", "2024-04-15", "KHERSON", "Jos\xc3\xa9", "Coffee again.\n");
 	for (i = 0; i < 12; i++) {
 		char t[32], d[16];
@@ -116,9 +118,9 @@ static void check_answer(const char *query)
 	    !json_is_array(items = json_object_get(j, "items")) ||
 	    json_array_size(items) > q->limit || !(next = json_object_get(j, "next")))
 		abort();
-	if (!json_is_null(next) && (!json_is_string(next) ||
-	                            strlen(json_string_value(next)) != SVD_API_CURSOR_LEN ||
-	                            json_array_size(items) != q->limit))
+	if (!json_is_null(next) &&
+	    (!json_is_string(next) || strlen(json_string_value(next)) != SVD_API_CURSOR_LEN ||
+	     json_array_size(items) != q->limit))
 		abort();
 	for (i = 0; i < json_array_size(items); i++) {
 		const char *id = json_string_value(json_object_get(json_array_get(items, i), "id"));
