@@ -82,6 +82,11 @@ static int token_cp(uint32_t cp)
 	return 1;
 }
 
+int svd_token_cp(uint32_t cp)
+{
+	return token_cp(cp);
+}
+
 int svd_tokens(const char *s, size_t len, svd_token_cb cb, void *payload)
 {
 	const unsigned char *p = (const unsigned char *)s;

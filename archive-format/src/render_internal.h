@@ -50,6 +50,9 @@ typedef int (*svd_token_cb)(const char *token, size_t len, void *payload);
  */
 int svd_tokens(const char *s, size_t len, svd_token_cb cb, void *payload);
 
+/* 1 when cp (unfolded) is a letter or digit of a token (SPEC.md, 11.4), else 0. */
+int svd_token_cp(uint32_t cp);
+
 /* The search shard of a folded token: FNV-1a 32 of its first two code points' UTF-8, mod 64. */
 unsigned svd_search_shard(const char *token, size_t len);
 

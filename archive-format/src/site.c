@@ -836,16 +836,15 @@ static reply *reply_moved(const char *id)
 	return r;
 }
 
-int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len,
-                 const char *query)
+int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len, const char *query)
 {
 	handle_slot *slot = NULL;
 	index_cache *ic = NULL;
 	reply *r = NULL;
 	route rt;
+	svd_buf b;
 	int error, nomem;
 
-	(void)query; /* /api/items's filters: not yet */
 	*out = NULL;
 	if (parse_path(&rt, path, len) < 0) {
 		r = reply_text(rt.status,
@@ -894,8 +893,17 @@ int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len
 	case ROUTE_INDEX:
 		r = reply_shared(ic, &ic->html, "text/html; charset=utf-8", 1);
 		break;
-	case ROUTE_ITEMS:
-		r = reply_shared(ic, &ic->json, "application/json", 0);
+	case ROUTE_ITEMS: /* site_api.c: a page of the list, its filters */
+		error = svd_site_api_items(&b, ic->cat, query);
+		cache_release(ic);
+		if (error < 0)
+			break;
+		r = reply_buf((unsigned)error, &b,
+		              error == 200 ? "application/json" : "text/plain; charset=utf-8", 0);
+		if (r && error == 200) {
+			r->pub.cache = SVD_SITE_CACHE_REVALIDATE;
+			r->pub.compress = 1;
+		}
 		break;
 	case ROUTE_FOLD:
 		r = reply_shared(ic, &ic->fold, "text/javascript; charset=utf-8", 0);

@@ -170,8 +170,19 @@ def get(path):
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
 status, body = get("api/items")
-ids = [r["id"] for r in json.loads(body)]
-assert status == 200 and ids == [R, Y, X], ids
+page = json.loads(body)
+ids = [r["id"] for r in page["items"]]
+assert status == 200 and ids == [R, Y, X] and page["next"] is None, (ids, page["next"])
+# a page at a time: the withdrawn G is in none of them either
+seen, after = [], ""
+while True:
+    status, body = get("api/items?limit=1" + ("&after=" + after if after else ""))
+    page = json.loads(body)
+    seen += [r["id"] for r in page["items"]]
+    if page["next"] is None:
+        break
+    after = page["next"]
+assert seen == [R, Y, X], seen
 status, body = get("index.html")
 assert status == 200 and G not in body and X in body, "index.html"
 assert get("pages/%s.html" % G)[0] == 404, "G's page"

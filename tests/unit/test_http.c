@@ -427,7 +427,7 @@ static void test_serve(void **state)
 	/* nothing in it yet */
 	get(&r, "/api/items");
 	expect_status(&r, 200, "/api/items (empty)");
-	assert_string_equal(r.body, "[]");
+	assert_string_equal(r.body, "{\"items\":[],\"next\":null}");
 	reply_free(&r);
 	get(&r, "/");
 	expect_status(&r, 200, "/ (empty)");
@@ -583,10 +583,12 @@ static void test_serve(void **state)
 
 	get(&r, "/api/items");
 	expect_status(&r, 200, "/api/items");
+	assert_string_equal(r.type, "application/json");
 	assert_non_null(j = json_loads(r.body, 0, &je));
-	assert_true(json_is_array(j));
-	assert_int_equal(json_array_size(j), 2);
-	json_array_foreach(j, i, v)
+	assert_true(json_is_null(json_object_get(j, "next")));
+	assert_true(json_is_array(json_object_get(j, "items")));
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 2);
+	json_array_foreach(json_object_get(j, "items"), i, v)
 	{
 		assert_int_equal(strlen(json_string_value(json_object_get(v, "id"))), 64);
 		assert_string_equal(json_string_value(json_object_get(v, "lang")), "uk");
@@ -600,6 +602,48 @@ static void test_serve(void **state)
 	}
 	assert_int_equal(evil, 1);
 	json_decref(j);
+	reply_free(&r);
+
+	/* the query reaches the site as it came: a page, a filter, a refusal */
+	get(&r, "/api/items?limit=1");
+	expect_status(&r, 200, "/api/items?limit=1");
+	assert_non_null(j = json_loads(r.body, 0, &je));
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
+	assert_string_equal(json_string_value(json_object_get(j, "next")) ? "cursor" : "null",
+	                    "cursor");
+	snprintf(path, sizeof(path), "/api/items?limit=1&after=%s",
+	         json_string_value(json_object_get(j, "next")));
+	json_decref(j);
+	reply_free(&r);
+	get(&r, path);
+	expect_status(&r, 200, "the second page");
+	assert_non_null(j = json_loads(r.body, 0, &je));
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_array_get(json_object_get(j, "items"), 0), "id")),
+	                    id_evil);
+	assert_true(json_is_null(json_object_get(j, "next")));
+	json_decref(j);
+	reply_free(&r);
+	/* "%D0%B4%D1%80%D1%83%D0%B3" is "друг": a prefix of the title's first word */
+	get(&r, "/api/items?q=%D0%B4%D1%80%D1%83%D0%B3&since=2024-01-01");
+	expect_status(&r, 200, "/api/items?q=...");
+	assert_non_null(j = json_loads(r.body, 0, &je));
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
+	json_decref(j);
+	reply_free(&r);
+	get(&r, "/api/items?offset=10");
+	expect_status(&r, 400, "/api/items?offset=10");
+	assert_string_equal(r.type, "text/plain; charset=utf-8");
+	assert_non_null(strstr(r.body, "unknown parameter 'offset'"));
+	reply_free(&r);
+	get(&r, "/api/items?limit=5&limit=6");
+	expect_status(&r, 400, "a key twice");
+	assert_non_null(strstr(r.body, "limit: given twice"));
+	reply_free(&r);
+	get(&r, "/api/items?q=100%25+%zz");
+	expect_status(&r, 400, "a bad escape in a value");
+	assert_non_null(strstr(r.body, "q: a '%' that is not followed by two hex digits"));
 	reply_free(&r);
 }
 
@@ -753,9 +797,11 @@ static void test_index_follows_main(void **state)
 	get(&r, "/api/items");
 	expect_status(&r, 200, "/api/items");
 	assert_non_null(j = json_loads(r.body, 0, NULL));
-	assert_int_equal(json_array_size(j), 3);
+	assert_int_equal(json_array_size(json_object_get(j, "items")), 3);
 	/* newest first */
-	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "id")), id);
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_array_get(json_object_get(j, "items"), 0), "id")),
+	                    id);
 	json_decref(j);
 	reply_free(&r);
 	get(&r, "/");
