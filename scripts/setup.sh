@@ -51,6 +51,10 @@ if [ "$tests" = 1 ]; then
 		# the Unicode data the search folding table is generated from
 		# (tests/cli/fold_table.sh runs archive-format/tools/gen_fold.py)
 		unicode-data
+		# nginx in front of samvydavd (tests/cli/daemon_nginx.sh runs the
+		# configuration docs/operators.md gives); the tests start their own
+		# nginx, not the system's (see below)
+		nginx-light
 		# the reader library in a browser (tests/cli/browser.sh): Debian's
 		# headless Chromium, driven by playwright-core from npm
 		chromium nodejs
@@ -77,4 +81,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "setup: installing ${#missing[@]} packages and what they depend on: ${missing[*]}" >&2
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+had_nginx=0
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] && had_nginx=1
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+# Debian starts a newly installed nginx as the system's web server on port
+# 80; the tests run their own on loopback, so a machine that had none is
+# left with none running
+if [ "$had_nginx" = 0 ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null &&
+	systemctl is-enabled --quiet nginx 2>/dev/null; then
+	echo "setup: nginx was installed for the tests only: stopping and disabling its system service" >&2
+	"${sudo[@]}" systemctl disable --now nginx >&2 || true
+fi

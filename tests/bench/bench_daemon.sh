@@ -4,15 +4,14 @@
 #
 #     bench_daemon.sh [--items N] [--keep DIR] [SCRATCH]
 #
-# On a generated corpus (default 2,000 items, tests/bench/gen_corpus.py)
-# added to an archive, it measures
-#   - HTTP: samvydavd serving the archive (no peers, no outbox), wrk -t2 -c32
-#     -d10s on an item page (/items/<id>) and on a raw file
-#     (/items/<id>/body.md), against nginx serving the store's tree exported
-#     with git archive (the same body.md, and the daemon's page saved as a
-#     static file of the same size);
-#     and against the same nginx with keepalive_timeout 0 (one request per
-#     connection: what a reader's phone opening one page mostly costs);
+# On a generated corpus (default 2,000 items, one in ten with a photo;
+# tests/bench/gen_corpus.py) added to an archive, it measures
+#   - HTTP: samvydavd serving the archive, wrk -t2 -d10s at 50 and at 200
+#     connections on an item page (/pages/<id>.html), the index (/), a raw
+#     photo (/items/<id>/photo.jpg) and /api/items?limit=100, each beside
+#     nginx serving the same files from the library `samvydav unpack`
+#     writes of the same archive (the API's reply saved as a file), run
+#     alternately; the daemon's resident memory after every run;
 #   - sync: a copy B of the archive, in sync, takes 1,000 new items (one
 #     commit in A) with samvydav sync, against git fetch of the same commit
 #     into a bare clone of A made before it.
@@ -35,10 +34,7 @@ cp "$SVDD_BIN" "$W/samvydavd"
 SVDD_BIN=$W/samvydavd
 NEW_ITEMS=1000
 WRK_ARGS=(-t2 -d10s --latency)
-# 32 connections as asked; 16 as well, the daemon's limit per client address
-# (DEFAULT_PER_IP in http.c, not set by samvydavd.conf); beyond it the
-# daemon refuses a new connection.
-WRK_CONNS="32 16"
+WRK_CONNS="50 200"
 
 # wrk and nginx: install them when missing (as root only)
 need=()
@@ -86,10 +82,10 @@ fi
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-# wait_http URL: until it answers 200, at most 10 s
+# wait_http URL: until it answers 200, at most 60 s (the first pages are made)
 wait_http() {
 	local i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 600); do
 		[ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = 200 ] && return 0
 		sleep 0.1
 	done
@@ -106,12 +102,13 @@ A=$W/archive
 "$SVD_BIN" -C "$A" trust add "$W/editor.pub" >/dev/null
 "$SVD_BIN" -C "$A" add -q --from "$W/corpus" --key "$W/editor.key" </dev/null
 
-# an item with a body of median-ish size: the first body.md in the store
-# between 8 and 20 KB
-id_path=$(git --git-dir="$A/store.git" ls-tree -r -l main |
-	awk '!done && $5 ~ /\/body\.md$/ && $4 >= 8000 && $4 <= 20000 { print $5; done = 1 }')
-[ -n "$id_path" ] || id_path=$(git --git-dir="$A/store.git" ls-tree -r --name-only main | awk '!done && /\/body\.md$/ { print; done = 1 }')
-item_dir=${id_path%/body.md}
+# an item with a photo: its page and its raw photo
+item_dir=$(git --git-dir="$A/store.git" ls-tree -r --name-only main |
+	awk '!done && /\/photo\.jpg$/ { sub("/photo.jpg$", ""); print; done = 1 }')
+[ -n "$item_dir" ] || {
+	echo "bench: no item with a photo in the corpus" >&2
+	exit 1
+}
 id=${item_dir##*/}
 
 # ---------------------------------------------------------------- HTTP ----
@@ -122,22 +119,22 @@ cat >"$W/samvydavd.conf" <<EOF
 path = $A
 [http]
 listen = 127.0.0.1:$p_svd
-maxconnections = 256
 [log]
 level = warn
 EOF
 "$SVDD_BIN" -c "$W/samvydavd.conf" >"$W/samvydavd.log" 2>&1 &
 pids+=($!)
+svd_pid=$!
 svd_url=http://127.0.0.1:$p_svd
-wait_http "$svd_url/items/$id/body.md"
+wait_http "$svd_url/"
 
-echo "== nginx on the exported tree"
+echo "== nginx on the library samvydav unpack writes"
 N=$W/nginx
-mkdir -p "$N/root" "$N/tmp"
-git --git-dir="$A/store.git" archive main | tar -x -C "$N/root"
-curl -s -o "$N/root/page.html" "$svd_url/items/$id"
+mkdir -p "$N/tmp"
+"$SVD_BIN" -C "$A" export -q -o "$W/all.tar.zst"
+"$SVD_BIN" unpack -q --trust "$W/editor.pub" "$W/all.tar.zst" -o "$N/root"
+curl -s -o "$N/root/api-items.json" "$svd_url/api/items?limit=100"
 p_ngx=$(free_port)
-p_ngc=$(free_port)
 cat >"$N/nginx.conf" <<EOF
 daemon off;
 worker_processes 2;
@@ -157,11 +154,7 @@ http {
 	server {
 		listen 127.0.0.1:$p_ngx;
 		root $N/root;
-	}
-	server {
-		listen 127.0.0.1:$p_ngc;
-		root $N/root;
-		keepalive_timeout 0;
+		location = /api/items { default_type application/json; try_files /api-items.json =404; }
 	}
 }
 EOF
@@ -169,17 +162,19 @@ EOF
 "$NGINX" -p "$N/" -c "$N/nginx.conf" -e "$N/error.log" >"$N/stdout" 2>&1 &
 pids+=($!)
 ngx_url=http://127.0.0.1:$p_ngx
-ngc_url=http://127.0.0.1:$p_ngc
-wait_http "$ngx_url/$item_dir/body.md"
-cmp -s <(curl -s "$svd_url/items/$id/body.md") "$N/root/$item_dir/body.md" || {
-	echo "bench: the daemon's body.md is not the file in the store" >&2
+wait_http "$ngx_url/index.html"
+cmp -s <(curl -s "$svd_url/$item_dir/photo.jpg") "$N/root/$item_dir/photo.jpg" || {
+	echo "bench: the daemon's photo.jpg is not the file nginx serves" >&2
 	exit 1
 }
-size_page=$(stat -c %s "$N/root/page.html")
-size_body=$(stat -c %s "$N/root/$item_dir/body.md")
+size_page=$(stat -c %s "$N/root/pages/$id.html")
+size_index=$(stat -c %s "$N/root/index.html")
+size_photo=$(stat -c %s "$N/root/$item_dir/photo.jpg")
+size_api=$(stat -c %s "$N/root/api-items.json")
 
-# bench_wrk NAME URL: wrk, its figures into rps_NAME, lat_NAME (avg ms),
-# p50_NAME, p99_NAME (ms), err_NAME (socket errors), non2xx_NAME
+# bench_wrk NAME URL CONNS: wrk, its figures into rps_NAME, lat_NAME (avg ms),
+# p50_NAME, p99_NAME (ms), err_NAME (socket errors), non2xx_NAME; after a
+# run on samvydavd, its resident memory goes on rss_trail
 ms_of() {
 	awk -v v="$1" 'BEGIN {
 		if (v ~ /us$/) printf "%.2f", substr(v, 1, length(v) - 2) / 1000;
@@ -188,6 +183,8 @@ ms_of() {
 		else if (v ~ /s$/) printf "%.2f", substr(v, 1, length(v) - 1) * 1000;
 		else print v }'
 }
+rss_now() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$svd_pid/status"; }
+rss_trail=
 bench_wrk() {
 	local name=$1 url=$2 c=$3 out=$W/wrk-$1.out e
 	echo "== wrk ${WRK_ARGS[*]} -c$c $url"
@@ -203,16 +200,20 @@ bench_wrk() {
 	printf -v "err_$name" '%s' "$e"
 	e=$(awk '/Non-2xx/ { n += $NF } END { print n + 0 }' "$out")
 	printf -v "non2xx_$name" '%s' "$e"
+	case $name in svd_*) rss_trail="$rss_trail $(rss_now)" ;; esac
 }
+rss_start=$(rss_now)
 for c in $WRK_CONNS; do
-	bench_wrk svd_page$c "$svd_url/items/$id" "$c"
-	bench_wrk ngx_page$c "$ngx_url/page.html" "$c"
-	bench_wrk ngc_page$c "$ngc_url/page.html" "$c"
-	bench_wrk svd_body$c "$svd_url/items/$id/body.md" "$c"
-	bench_wrk ngx_body$c "$ngx_url/$item_dir/body.md" "$c"
-	bench_wrk ngc_body$c "$ngc_url/$item_dir/body.md" "$c"
+	bench_wrk svd_page$c "$svd_url/pages/$id.html" "$c"
+	bench_wrk ngx_page$c "$ngx_url/pages/$id.html" "$c"
+	bench_wrk svd_index$c "$svd_url/" "$c"
+	bench_wrk ngx_index$c "$ngx_url/" "$c"
+	bench_wrk svd_photo$c "$svd_url/$item_dir/photo.jpg" "$c"
+	bench_wrk ngx_photo$c "$ngx_url/$item_dir/photo.jpg" "$c"
+	bench_wrk svd_api$c "$svd_url/api/items?limit=100" "$c"
+	bench_wrk ngx_api$c "$ngx_url/api/items?limit=100" "$c"
 done
-rss_svdd=$(awk '/^VmHWM/ { print $2 }' "/proc/${pids[0]}/status")
+rss_svdd=$(awk '/^VmHWM/ { print $2 }' "/proc/$svd_pid/status")
 stop_all
 
 # ---------------------------------------------------------------- sync ----
@@ -247,33 +248,32 @@ timed fetch git -C "$W/clone.git" fetch -q origin main
 echo
 echo "samvydav daemon bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m), $(git --version), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), $("$NGINX" -v 2>&1 | sed 's/.*: //')"
 load_line
-printf '%d items, %.1f MiB of files; item %s (page %d B, body.md %d B)\n' \
-	"$items" "$(calc "$corpus_bytes / 1048576" 1)" "${id:0:12}" "$size_page" "$size_body"
-echo "wrk ${WRK_ARGS[*]} -c{${WRK_CONNS// /,}}, on the same machine as the server (it takes a core of its own)"
+printf '%d items, %.1f MiB of files\n' "$items" "$(calc "$corpus_bytes / 1048576" 1)"
+echo "wrk ${WRK_ARGS[*]} -c{${WRK_CONNS// /,}}, on the same machine as the servers (it takes a core of its own)"
+printf 'item %s: page %d B, raw photo %d B; index %d B; /api/items?limit=100 %d B\n' \
+	"${id:0:12}" "$size_page" "$size_photo" "$size_index" "$size_api"
 echo
-fmt='%-30s %10s %10s %7s %10s %7s\n'
-printf "$fmt" "" "samvydavd" "nginx" "ratio" "nginx,close" "ratio"
-row() { # LABEL VAR-PREFIX
-	local a=${2}_$s b=${2}_$n c=${2}_$k
-	printf "$fmt" "$1" "${!a}" "${!b}" "$(calc "${!a} / ${!b}")" "${!c}" "$(calc "${!a} / ${!c}")"
-}
-for what in page body; do for c in $WRK_CONNS; do
-	s=svd_$what$c n=ngx_$what$c k=ngc_$what$c
-	label=$([ $what = page ] && echo "page" || echo "body.md")" -c$c"
-	row "$label: requests/s" rps
-	row "$label: latency avg (ms)" lat
-	row "$label: latency p50 (ms)" p50
-	row "$label: latency p99 (ms)" p99
-	a=err_$s b=err_$n d=err_$k
-	printf "$fmt" "$label: socket errors" "${!a}" "${!b}" "" "${!d}" ""
-	a=non2xx_$s b=non2xx_$n d=non2xx_$k
-	printf "$fmt" "$label: non-2xx" "${!a}" "${!b}" "" "${!d}" ""
+fmt='%-34s %10s %10s %7s\n'
+printf "$fmt" "" "samvydavd" "nginx" "ratio"
+for what in page index photo api; do for c in $WRK_CONNS; do
+	s=svd_$what$c n=ngx_$what$c
+	case $what in page) label="item page" ;; index) label="/" ;; photo) label="raw photo" ;; api) label="/api/items?limit=100" ;; esac
+	label="$label -c$c"
+	for m in rps lat p99; do
+		a=${m}_$s b=${m}_$n
+		case $m in rps) l="requests/s" ;; lat) l="latency avg (ms)" ;; p99) l="latency p99 (ms)" ;; esac
+		printf "$fmt" "$label: $l" "${!a}" "${!b}" "$(calc "${!a} / ${!b}")"
+	done
+	a=err_$s b=err_$n
+	printf "$fmt" "$label: socket errors" "${!a}" "${!b}" ""
+	a=non2xx_$s b=non2xx_$n
+	printf "$fmt" "$label: non-2xx" "${!a}" "${!b}" ""
 done; done
-printf "$fmt" "samvydavd peak RSS (MiB)" "$(mib "$rss_svdd")" "" "" "" ""
-echo "(nginx,close is nginx with keepalive_timeout 0, one request per connection;"
-echo " samvydavd keeps connections alive. At -c32 samvydavd's socket errors are"
-echo " connections over its limit of 16 per client address, refused and retried"
-echo " by wrk; an item page is rendered and its item verified on every request)"
+printf "$fmt" "samvydavd peak RSS (MiB)" "$(mib "$rss_svdd")" "" ""
+echo "samvydavd RSS (MiB) at the start and after each of its runs: $rss_start ->$rss_trail"
+echo "(nginx serves the library samvydav unpack wrote from the same archive; samvydavd"
+echo " renders an item page on each request, and serves /, /api/items and raw files from"
+echo " memory or the store)"
 echo
 fmt='%-34s %12s %12s %8s   %s\n'
 printf "$fmt" "" "samvydav" "git fetch" "ratio" ""
