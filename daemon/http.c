@@ -218,7 +218,7 @@ int svd_http_start(svd_http **out, const char *archive_path, const svd_http_opts
 	if (!(h = calloc(1, sizeof(*h))))
 		return svd_error_set(SVD_ERROR, "http: out of memory");
 	/* fail here, not on the first request, when there is no archive */
-	if ((error = svd_site_new(&h->site, archive_path, o.outbox)) < 0)
+	if ((error = svd_site_new(&h->site, archive_path, o.outbox, o.site)) < 0)
 		goto cleanup;
 	error = SVD_ERROR;
 	h->daemon = MHD_start_daemon(flags, port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, sa,
@@ -251,6 +251,12 @@ cleanup:
 uint16_t svd_http_port(const svd_http *h)
 {
 	return h ? h->port : 0;
+}
+
+void svd_http_refresh(svd_http *h)
+{
+	if (h)
+		svd_site_refresh(h->site);
 }
 
 void svd_http_stop(svd_http *h)

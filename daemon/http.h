@@ -24,14 +24,15 @@ extern "C" {
 
 /** Settings of the service. Zero fields take the defaults. */
 typedef struct svd_http_opts {
-	const char *address;      /**< listen address; default "127.0.0.1" */
-	uint16_t port;            /**< default 8737; 0 with port_any for any free port */
-	int port_any;             /**< let the system choose a free port (tests) */
-	unsigned max_connections; /**< default 64 */
-	unsigned per_ip;          /**< connections from one address; default 16 */
-	unsigned timeout_s;       /**< idle connection timeout; default 30 */
-	size_t memory_limit;      /**< per connection; default 64 KiB */
-	const char *outbox;       /**< folder of bundles for /bundle/latest, or NULL */
+	const char *address;       /**< listen address; default "127.0.0.1" */
+	uint16_t port;             /**< default 8737; 0 with port_any for any free port */
+	int port_any;              /**< let the system choose a free port (tests) */
+	unsigned max_connections;  /**< default 64 */
+	unsigned per_ip;           /**< connections from one address; default 16 */
+	unsigned timeout_s;        /**< idle connection timeout; default 30 */
+	size_t memory_limit;       /**< per connection; default 64 KiB */
+	const char *outbox;        /**< folder of bundles for /bundle/latest, or NULL */
+	const svd_site_opts *site; /**< the site's settings (builder, log), or NULL */
 } svd_http_opts;
 
 /** A running service; opaque. */
@@ -48,6 +49,12 @@ int svd_http_start(svd_http **out, const char *archive_path, const svd_http_opts
 
 /** The port it listens on (useful with port_any). */
 uint16_t svd_http_port(const svd_http *h);
+
+/**
+ * Main or the trust list may have changed (an import, a sync, an outbox
+ * run): the site's builder looks now (svd_site_refresh). NULL is fine.
+ */
+void svd_http_refresh(svd_http *h);
 
 /** Stop serving (finishing requests in progress) and free; NULL is fine. */
 void svd_http_stop(svd_http *h);

@@ -34,7 +34,7 @@
 #include "catalog_internal.h"
 #include "library_paths.h"
 #include "render_internal.h"
-#include "site_cache.h"
+#include "site_file.h"
 #include "store_items.h"
 #include "util.h"
 #include "workq.h"

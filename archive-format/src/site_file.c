@@ -1,5 +1,5 @@
 /*
- * site_cache.c: ARCHIVE/cache/site, the catalog the mirror's pages were
+ * site_file.c: ARCHIVE/cache/site, the catalog the mirror's pages were
  * last built from (SPEC.md, 7.3), so that the next build runs the gate
  * only on the items whose folders changed since, and reads no body of the
  * others. Derived data: a file that is missing, for another trust list, or
@@ -38,7 +38,7 @@
 
 #include "samvydav/manifest.h"
 #include "library_paths.h"
-#include "site_cache.h"
+#include "site_file.h"
 #include "store_items.h"
 #include "util.h"
 
@@ -56,7 +56,7 @@ typedef struct rd {
 	size_t left;
 } rd;
 
-struct svd_site_cache {
+struct svd_site_file {
 	const uint8_t *data; /* the file's bytes (borrowed) */
 	size_t len;
 	char commit[41];
@@ -159,7 +159,7 @@ static int walk_entry(rd *r, uint32_t nwords, uint32_t *words, size_t *nw)
 }
 
 /* One record at r into rec; -1 when it does not parse. prev: the id before (32 bytes) or NULL. */
-static int read_record(svd_site_cache_rec *rec, rd *r, uint32_t nwords, const uint8_t *prev)
+static int read_record(svd_site_file_rec *rec, rd *r, uint32_t nwords, const uint8_t *prev)
 {
 	const uint8_t *b, *start;
 
@@ -181,12 +181,12 @@ static int read_record(svd_site_cache_rec *rec, rd *r, uint32_t nwords, const ui
 	return 0;
 }
 
-int svd_site_cache_parse(svd_site_cache **out, const uint8_t *data, size_t len,
-                         const uint8_t trust[32])
+int svd_site_file_parse(svd_site_file **out, const uint8_t *data, size_t len,
+                        const uint8_t trust[32])
 {
 	uint8_t sum[SUM_LEN];
-	svd_site_cache *sc = NULL;
-	svd_site_cache_rec rec;
+	svd_site_file *sc = NULL;
+	svd_site_file_rec rec;
 	const uint8_t *prev = NULL, *b, *s;
 	uint64_t t = 0;
 	uint32_t i;
@@ -194,7 +194,7 @@ int svd_site_cache_parse(svd_site_cache **out, const uint8_t *data, size_t len,
 	rd r;
 
 	*out = NULL;
-	if (len < HEAD_LEN + SUM_LEN || len > SVD_SITE_CACHE_MAX)
+	if (len < HEAD_LEN + SUM_LEN || len > SVD_SITE_FILE_MAX)
 		return svd_error_set(SVD_ECORRUPT, "the site's catalog file has a wrong size");
 	crypto_generichash(sum, SUM_LEN, data, len - SUM_LEN, NULL, 0);
 	if (sodium_memcmp(sum, data + len - SUM_LEN, SUM_LEN) != 0)
@@ -247,27 +247,27 @@ corrupt:
 	                     "the site's catalog file's words or records do not add up");
 }
 
-const char *svd_site_cache_commit(const svd_site_cache *sc)
+const char *svd_site_file_commit(const svd_site_file *sc)
 {
 	return sc->commit;
 }
 
-int64_t svd_site_cache_time(const svd_site_cache *sc)
+int64_t svd_site_file_time(const svd_site_file *sc)
 {
 	return sc->time;
 }
 
-size_t svd_site_cache_count(const svd_site_cache *sc)
+size_t svd_site_file_count(const svd_site_file *sc)
 {
 	return sc ? sc->count : 0;
 }
 
-void svd_site_cache_free(svd_site_cache *sc)
+void svd_site_file_free(svd_site_file *sc)
 {
 	free(sc);
 }
 
-int svd_site_cache_words(svd_catalog *c, const svd_site_cache *sc)
+int svd_site_file_words(svd_catalog *c, const svd_site_file *sc)
 {
 	rd r = sc->words;
 	const uint8_t *s;
@@ -292,11 +292,11 @@ int svd_site_cache_words(svd_catalog *c, const svd_site_cache *sc)
 	return 0;
 }
 
-int svd_site_cache_next(svd_site_cache *sc, svd_site_cache_rec *rec)
+int svd_site_file_next(svd_site_file *sc, svd_site_file_rec *rec)
 {
 	if (!sc || sc->next >= sc->count)
 		return 0;
-	/* checked whole by svd_site_cache_parse(): it parses again */
+	/* checked whole by svd_site_file_parse(): it parses again */
 	if (read_record(rec, &sc->at, sc->nwords, NULL) < 0)
 		return 0;
 	sc->next++;
@@ -315,7 +315,7 @@ static char *dup_text(const uint8_t *s, size_t n)
 	return t;
 }
 
-int svd_site_cache_add(svd_catalog *c, const svd_site_cache_rec *rec)
+int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec)
 {
 	rd r = {rec->entry, rec->entry_len};
 	const uint8_t *b, *s;
@@ -488,8 +488,8 @@ static void put_entry(svd_buf *w, const svd_catalog *c, const citem *it)
 		put_index(w, c->pairs[i][0]);
 }
 
-int svd_site_cache_build(svd_buf *w, const svd_catalog *c, const svd_store_items *l,
-                         const uint8_t trust[32])
+int svd_site_file_build(svd_buf *w, const svd_catalog *c, const svd_store_items *l,
+                        const uint8_t trust[32])
 {
 	uint8_t head[HEAD_LEN], sum[SUM_LEN], passed;
 	int64_t time = svd_store_items_time(l);
