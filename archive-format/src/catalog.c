@@ -847,6 +847,14 @@ long svd_catalog_token(svd_catalog *c, const char *s, size_t len, int add)
 	return (long)c->ntoks - 1;
 }
 
+int svd_catalog_reserve_words(svd_catalog *c, size_t n)
+{
+	if (c->npairs + n > POSTINGS_MAX)
+		return svd_error_set(SVD_ETOOBIG, "over %u search entries in one library",
+		                     POSTINGS_MAX);
+	return svd_grow(&c->pairs, &c->cappairs, c->npairs + n, sizeof(*c->pairs), 1u << 16);
+}
+
 int svd_catalog_item_words(svd_catalog *c, citem *it, const uint32_t *toks, size_t n)
 {
 	uint32_t item = (uint32_t)(it - c->v);

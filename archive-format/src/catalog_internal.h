@@ -116,5 +116,7 @@ citem *svd_catalog_new_item(svd_catalog *c, const char *id);
 void svd_catalog_item_dates(citem *it);
 long svd_catalog_token(svd_catalog *c, const char *s, size_t len, int add);
 int svd_catalog_item_words(svd_catalog *c, citem *it, const uint32_t *toks, size_t n);
+/* Room for n more words of entries, made at once (a catalog file says how many). */
+int svd_catalog_reserve_words(svd_catalog *c, size_t n);
 
 #endif

@@ -897,11 +897,20 @@ static void *builder_main(void *p)
 	svd_site *s = p;
 	struct timespec until;
 
-	/* the nice value is a thread's own on Linux: this one, and the gate workers it starts */
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), s->opts.nice);
+	int lowered = 0;
+
 	pthread_mutex_lock(&s->lock);
 	while (!s->stop) {
 		s->kick = 0;
+		/*
+		 * Until the first index is in place there is nothing to serve and no
+		 * one to yield to; then the builder steps back: the nice value is a
+		 * thread's own on Linux (this one, and the gate workers it starts).
+		 */
+		if (s->cache && !lowered) {
+			setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), s->opts.nice);
+			lowered = 1;
+		}
 		pthread_mutex_unlock(&s->lock);
 		build_if_stale(s);
 		pthread_mutex_lock(&s->lock);

@@ -62,6 +62,7 @@ struct svd_site_file {
 	char commit[41];
 	int64_t time;
 	uint32_t nwords, count, next;
+	size_t total; /* words of all entries: room made for them at once */
 	rd words; /* where the words start */
 	rd at;    /* where the next record starts */
 };
@@ -120,8 +121,8 @@ static int read_index(rd *r, uint32_t *out, uint32_t limit)
 	return -1;
 }
 
-/* An entry's layout, every length and index checked; its words' indexes to cb when given. */
-static int walk_entry(rd *r, uint32_t nwords, uint32_t *words, size_t *nw)
+/* An entry's layout, every length and index checked; *nw: how many words it has. */
+static int walk_entry(rd *r, uint32_t nwords, size_t *nw)
 {
 	const uint8_t *b, *s;
 	size_t n, k, i;
@@ -147,21 +148,19 @@ static int walk_entry(rd *r, uint32_t nwords, uint32_t *words, size_t *nw)
 	}
 	if (take(r, &b, 4) < 0 || (count = le32(b)) > r->left)
 		return -1;
-	for (k = 0; k < count; k++) {
+	for (k = 0; k < count; k++)
 		if (read_index(r, &w, nwords) < 0)
 			return -1;
-		if (words)
-			words[k] = w;
-	}
-	if (nw)
-		*nw = count;
+	*nw = count;
 	return 0;
 }
 
 /* One record at r into rec; -1 when it does not parse. prev: the id before (32 bytes) or NULL. */
-static int read_record(svd_site_file_rec *rec, rd *r, uint32_t nwords, const uint8_t *prev)
+static int read_record(svd_site_file_rec *rec, rd *r, uint32_t nwords, const uint8_t *prev,
+                       size_t *total)
 {
 	const uint8_t *b, *start;
+	size_t nw;
 
 	memset(rec, 0, sizeof(*rec));
 	if (take(r, &b, REC_MIN) < 0 || b[52] > 1)
@@ -174,8 +173,9 @@ static int read_record(svd_site_file_rec *rec, rd *r, uint32_t nwords, const uin
 	if (!rec->passed)
 		return 0;
 	start = r->p;
-	if (walk_entry(r, nwords, NULL, NULL) < 0)
+	if (walk_entry(r, nwords, &nw) < 0)
 		return -1;
+	*total += nw;
 	rec->entry = start;
 	rec->entry_len = (size_t)(r->p - start);
 	return 0;
@@ -229,7 +229,7 @@ int svd_site_file_parse(svd_site_file **out, const uint8_t *data, size_t len,
 	sc->at = r;
 	for (i = 0; i < sc->count; i++) {
 		b = r.p;
-		if (read_record(&rec, &r, sc->nwords, prev) < 0) {
+		if (read_record(&rec, &r, sc->nwords, prev, &sc->total) < 0) {
 			free(sc);
 			return svd_error_set(SVD_ECORRUPT,
 			                     "the site's catalog file's record %u does not parse",
@@ -275,6 +275,8 @@ int svd_site_file_words(svd_catalog *c, const svd_site_file *sc)
 	size_t n;
 	long t;
 
+	if (svd_catalog_reserve_words(c, sc->total) < 0)
+		return -1;
 	for (i = 0; i < sc->nwords; i++) {
 		if (skip_text(&r, 1, 1, &s, &n) < 0)
 			return svd_error_set(SVD_ECORRUPT, "the site's catalog file changed");
@@ -294,10 +296,12 @@ int svd_site_file_words(svd_catalog *c, const svd_site_file *sc)
 
 int svd_site_file_next(svd_site_file *sc, svd_site_file_rec *rec)
 {
+	size_t total = 0;
+
 	if (!sc || sc->next >= sc->count)
 		return 0;
 	/* checked whole by svd_site_file_parse(): it parses again */
-	if (read_record(rec, &sc->at, sc->nwords, NULL) < 0)
+	if (read_record(rec, &sc->at, sc->nwords, NULL, &total) < 0)
 		return 0;
 	sc->next++;
 	return 1;
