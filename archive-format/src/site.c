@@ -78,6 +78,7 @@ typedef struct index_cache {
 	shared shards[SVD_SEARCH_SHARDS];    /* search/sNN.js */
 	shared fold;                         /* search/fold.js */
 	int gz_ready;                        /* under owner->lock: every gz is made */
+	int shards_error;                    /* the shards' helper thread's outcome */
 	size_t stats_gated, stats_carried;   /* how it was built */
 	double stats_ms;
 } index_cache;
@@ -591,6 +592,82 @@ typedef struct build_stats {
 	int same;         /* it was made at this very commit */
 } build_stats;
 
+/* The records taken from the catalog file, their manifests parsed on two threads. */
+typedef struct carried {
+	svd_site_file_rec *v;
+	svd_manifest **m;
+	size_t n, cap, next; /* next: the helper's, in steps of 2 */
+	int error;
+} carried;
+
+static int carry_push(carried *cr, const svd_site_file_rec *rec)
+{
+	if (svd_grow(&cr->v, &cr->cap, cr->n + 1, sizeof(*cr->v), 1024) < 0)
+		return -1;
+	cr->v[cr->n++] = *rec;
+	return 0;
+}
+
+/* Every other manifest, from the first (the helper) or the second (the builder). */
+static void parse_every_other(carried *cr, size_t from, int *error)
+{
+	size_t i;
+	int e;
+
+	for (i = from; i < cr->n && *error == 0; i += 2)
+		if (cr->v[i].passed && (e = svd_site_file_manifest(&cr->m[i], &cr->v[i])) < 0)
+			*error = e;
+}
+
+static void *parse_helper(void *p)
+{
+	carried *cr = p;
+
+	parse_every_other(cr, 0, &cr->error);
+	return NULL;
+}
+
+/*
+ * The carried entries into the catalog: the manifests (the dearest part,
+ * JSON) parsed on two threads first, then added in order on this one.
+ */
+static int carry_add(svd_catalog *c, carried *cr)
+{
+	pthread_t helper;
+	size_t i;
+	int error = 0, helped;
+
+	if (!(cr->m = calloc(cr->n + 1, sizeof(*cr->m))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	helped = cr->n > 1 && pthread_create(&helper, NULL, parse_helper, cr) == 0;
+	parse_every_other(cr, helped ? 1 : 0, &error);
+	if (!helped && error == 0)
+		parse_every_other(cr, 0, &error);
+	if (helped)
+		pthread_join(helper, NULL);
+	if (error == 0 && cr->error < 0)
+		error = cr->error;
+	for (i = 0; i < cr->n && error == 0; i++) {
+		error = svd_site_file_add(c, &cr->v[i], cr->m[i]);
+		cr->m[i] = NULL; /* taken */
+	}
+	if (error == SVD_ECORRUPT || error == SVD_ETOOBIG)
+		error = svd_error_set(SVD_ECORRUPT, "a manifest does not read back: %s",
+		                      svd_error_last());
+	return error;
+}
+
+static void carry_clear(carried *cr)
+{
+	size_t i;
+
+	for (i = 0; cr->m && i < cr->n; i++)
+		svd_manifest_free(cr->m[i]);
+	free(cr->m);
+	free(cr->v);
+	memset(cr, 0, sizeof(*cr));
+}
+
 /*
  * Main's items into a new catalog: from the catalog file those whose folder
  * it names (and the trust list is the one it was made with), the others
@@ -608,6 +685,7 @@ static int catalog_fill(svd_catalog **out, const svd_site *s, svd_archive *a,
 	size_t i, n = svd_store_items_count(l), k = 0, len = 0;
 	struct timespec t0;
 	int error, more = 0, fallback = 0;
+	carried carry = {0};
 
 	*out = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -654,13 +732,16 @@ again:
 		while (more && (d = strcmp(rec.id, id)) < 0)
 			more = svd_site_file_next(sc, &rec);
 		if (more && d == 0 && !memcmp(rec.tree, svd_store_items_folder(l, i), 20)) {
-			error = svd_site_file_add(c, &rec);
-			st->carried++;
+			if (!(error = carry_push(&carry, &rec)))
+				st->carried++;
 			more = svd_site_file_next(sc, &rec);
 		} else {
 			tocheck[k++] = id;
 		}
 	}
+	if (error == 0)
+		error = carry_add(c, &carry);
+	carry_clear(&carry);
 	if (error == SVD_ECORRUPT && !fallback) {
 		/* a manifest that does not read back: the file is not used at all */
 		st->file = "ignored";
@@ -702,24 +783,46 @@ cleanup:
 	return error;
 }
 
-/* The shared parts of a finished catalog, each with its tag. */
+/* The search shards of a finished catalog (only read): beside the page and the list. */
+static void *render_shards(void *p)
+{
+	index_cache *ic = p;
+	size_t i;
+
+	ic->shards_error = 0;
+	for (i = 0; i < SVD_SEARCH_SHARDS && ic->shards_error == 0; i++)
+		ic->shards_error = svd_render_shard(&ic->shards[i].b, ic->cat, (unsigned)i);
+	return NULL;
+}
+
+/*
+ * The shared parts of a finished catalog, each with its tag: the shards on
+ * a second thread while this one makes index.html and the list (the first
+ * page after a start comes sooner on two cores).
+ */
 static int cache_render(index_cache *ic)
 {
+	pthread_t helper;
 	size_t i;
-	int error;
+	int error, helped;
 
 	svd_buf_init(&ic->html.b, SVD_RENDER_INDEX_MAX);
 	svd_buf_init(&ic->json.b, INDEX_MAX);
 	svd_buf_init(&ic->fold.b, SMALL_MAX * 4);
 	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
 		svd_buf_init(&ic->shards[i].b, SVD_RENDER_INDEX_MAX);
-	if ((error = render_json(&ic->json.b, svd_catalog_view(ic->cat))) < 0 ||
-	    (error = svd_render_index(&ic->html.b, ic->cat)) < 0 ||
-	    (error = svd_render_fold_js(&ic->fold.b)) < 0)
+	helped = pthread_create(&helper, NULL, render_shards, ic) == 0;
+	if (!helped)
+		render_shards(ic);
+	if ((error = render_json(&ic->json.b, svd_catalog_view(ic->cat))) == 0 &&
+	    (error = svd_render_index(&ic->html.b, ic->cat)) == 0)
+		error = svd_render_fold_js(&ic->fold.b);
+	if (helped)
+		pthread_join(helper, NULL);
+	if (error < 0)
 		return error;
-	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
-		if ((error = svd_render_shard(&ic->shards[i].b, ic->cat, (unsigned)i)) < 0)
-			return error;
+	if (ic->shards_error < 0)
+		return svd_error_set(ic->shards_error, "cannot make the search data");
 	make_etag(ic->html.etag, ic->html.b.data ? ic->html.b.data : "", ic->html.b.len);
 	make_etag(ic->json.etag, ic->json.b.data ? ic->json.b.data : "", ic->json.b.len);
 	make_etag(ic->fold.etag, ic->fold.b.data ? ic->fold.b.data : "", ic->fold.b.len);
@@ -775,7 +878,9 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	st.items = ic->items;
 	if ((error = catalog_fill(&ic->cat, s, a, l, print, &st)) < 0)
 		goto cleanup;
-	if (s->cache_path && svd_site_file_build(&file, ic->cat, l, print) < 0) {
+	/* the file is made (before finish takes the words apart) unless it would be the same */
+	if (s->cache_path && !(st.gated == 0 && st.same && !strcmp(st.file, "used")) &&
+	    svd_site_file_build(&file, ic->cat, l, print) < 0) {
 		site_log(s, SVD_SITE_LOG_WARN, "site: cannot make the catalog file: %s",
 		         svd_error_last());
 		svd_error_clear();
@@ -824,7 +929,7 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	         svd_store_items_commit(l)[0] ? svd_store_items_commit(l) : "(nothing yet)",
 	         ms_since(&start), st.items, st.gated, st.carried, st.file, st.load, st.check,
 	         st.gate, st.finish, st.render, st.gzip, gz_later ? " (after the first page)" : "");
-	if (file.len && !(st.gated == 0 && !strcmp(st.file, "used") && st.same)) {
+	if (file.len) {
 		if (svd_file_write_atomic(s->cache_path, file.data, file.len, 0644, 0) < 0) {
 			site_log(s, SVD_SITE_LOG_WARN,
 			         "site: %s; the next start gates every item (is the disk full?)",

@@ -63,8 +63,8 @@ struct svd_site_file {
 	int64_t time;
 	uint32_t nwords, count, next;
 	size_t total; /* words of all entries: room made for them at once */
-	rd words; /* where the words start */
-	rd at;    /* where the next record starts */
+	rd words;     /* where the words start */
+	rd at;        /* where the next record starts */
 };
 
 static int take(rd *r, const uint8_t **out, size_t n)
@@ -319,7 +319,15 @@ static char *dup_text(const uint8_t *s, size_t n)
 	return t;
 }
 
-int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec)
+int svd_site_file_manifest(svd_manifest **out, const svd_site_file_rec *rec)
+{
+	*out = NULL;
+	if (!rec->passed || rec->entry_len < 6 || le32(rec->entry + 2) > rec->entry_len - 6)
+		return svd_error_set(SVD_ECORRUPT, "the site's catalog file: no manifest here");
+	return svd_manifest_parse(out, (const char *)rec->entry + 6, le32(rec->entry + 2));
+}
+
+int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec, svd_manifest *m)
 {
 	rd r = {rec->entry, rec->entry_len};
 	const uint8_t *b, *s;
@@ -330,10 +338,15 @@ int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec)
 	size_t *counts[2];
 	int error;
 
-	if (!rec->passed)
+	if (!rec->passed) {
+		svd_manifest_free(m);
 		return 0;
-	if (!(it = svd_catalog_new_item(c, rec->id)))
+	}
+	if (!(it = svd_catalog_new_item(c, rec->id))) {
+		svd_manifest_free(m);
 		return -1;
+	}
+	it->m = m; /* the entry's now, parsed already, or NULL */
 	if (take(&r, &b, 2) < 0)
 		goto corrupt;
 	it->checked = 1;
@@ -342,7 +355,7 @@ int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec)
 	it->links = b[1];
 	if (take(&r, &b, 4) < 0 || take(&r, &s, le32(b)) < 0)
 		goto corrupt;
-	if ((error = svd_manifest_parse(&it->m, (const char *)s, le32(b))) < 0) {
+	if (!it->m && (error = svd_manifest_parse(&it->m, (const char *)s, le32(b))) < 0) {
 		if (error == SVD_ERROR)
 			return error;
 		goto corrupt;

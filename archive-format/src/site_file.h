@@ -52,11 +52,18 @@ int svd_site_file_words(svd_catalog *c, const svd_site_file *sc);
 int svd_site_file_next(svd_site_file *sc, svd_site_file_rec *rec);
 
 /*
- * A passed record's entry into the catalog (its words loaded first): the
- * manifest parsed, the verdict's fields, the words. SVD_ECORRUPT when the
- * manifest does not parse or is not the item's; a message is set.
+ * A passed record's manifest, parsed (any thread may parse records of
+ * one file at once): *out the caller's.
  */
-int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec);
+int svd_site_file_manifest(svd_manifest **out, const svd_site_file_rec *rec);
+
+/*
+ * A passed record's entry into the catalog (its words loaded first): the
+ * manifest (m, taken: parsed already by svd_site_file_manifest, or NULL
+ * to parse it here), the verdict's fields, the words. SVD_ECORRUPT when
+ * the manifest does not parse or is not the item's; a message is set.
+ */
+int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec, svd_manifest *m);
 
 void svd_site_file_free(svd_site_file *sc);
 
