@@ -956,7 +956,7 @@ static void build_if_stale(svd_site *s)
 	svd_archive *a = NULL;
 	uint8_t print[32];
 	time_t now = time(NULL);
-	int error, fresh = 0;
+	int error, fresh = 0, serving;
 
 	if ((error = svd_archive_open(&a, s->archive_path)) < 0) {
 		site_log(s, SVD_SITE_LOG_ERROR, "site: cannot open the archive: %s",
@@ -974,6 +974,7 @@ static void build_if_stale(svd_site *s)
 	pthread_mutex_lock(&s->lock);
 	fresh =
 	    s->cache && !strcmp(s->cache->commit, commit) && !memcmp(s->cache->trust, print, 32);
+	serving = s->cache != NULL;
 	pthread_mutex_unlock(&s->lock);
 	if (error < 0 || fresh)
 		goto cleanup;
@@ -985,7 +986,7 @@ static void build_if_stale(svd_site *s)
 		site_log(s, SVD_SITE_LOG_ERROR,
 		         "site: cannot build the index of main at %.12s: %s; %s", commit,
 		         svd_error_last(),
-		         s->cache ? "the previous one is served" : "pages answer 503");
+		         serving ? "the previous one is served" : "pages answer 503");
 		svd_error_clear();
 		snprintf(s->failed_commit, sizeof(s->failed_commit), "%s", commit);
 		memcpy(s->failed_trust, print, 32);
