@@ -822,7 +822,7 @@ int svd_http_start(svd_http **out, const char *archive_path, const svd_http_opts
 		h->get_cls = o.get_cls;
 	} else {
 		/* fail here, not on the first request, when there is no archive */
-		if ((error = svd_site_new(&h->site, archive_path, o.outbox)) < 0)
+		if ((error = svd_site_new(&h->site, archive_path, o.outbox, o.site)) < 0)
 			goto cleanup;
 		error = SVD_ERROR;
 		h->get = site_get;
@@ -877,6 +877,12 @@ uint16_t svd_http_port(const svd_http *h)
 unsigned svd_http_max_connections(const svd_http *h)
 {
 	return h ? h->max_conn : 0;
+}
+
+void svd_http_refresh(svd_http *h)
+{
+	if (h)
+		svd_site_refresh(h->site);
 }
 
 void svd_http_stop(svd_http *h)

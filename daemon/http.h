@@ -56,6 +56,7 @@ typedef struct svd_http_opts {
 	           const char *query);
 	void (*put)(svd_site_reply *r);
 	void *get_cls;
+	const svd_site_opts *site; /**< the site's settings (builder, log), or NULL */
 } svd_http_opts;
 
 /** A running service; opaque. */
@@ -79,6 +80,12 @@ uint16_t svd_http_port(const svd_http *h);
  * the log function).
  */
 unsigned svd_http_max_connections(const svd_http *h);
+
+/**
+ * Main or the trust list may have changed (an import, a sync, an outbox
+ * run): the site's builder looks now (svd_site_refresh). NULL is fine.
+ */
+void svd_http_refresh(svd_http *h);
 
 /** Stop serving (finishing requests in progress) and free; NULL is fine. */
 void svd_http_stop(svd_http *h);

@@ -942,10 +942,21 @@ static void http_log(void *cls, int level, const char *msg)
 	         "%s", msg);
 }
 
+/* The site's builder says what it did (site.h): into the daemon's log. */
+static void site_log(svd_site_level level, const char *msg, void *payload)
+{
+	(void)payload;
+	svdd_log(level == SVD_SITE_LOG_ERROR  ? SVDD_ERROR
+	         : level == SVD_SITE_LOG_WARN ? SVDD_WARN
+	                                      : SVDD_INFO,
+	         "%s", msg);
+}
+
 static int http_start(daemon_state *d)
 {
 	const svdd_config *c = d->conf;
 	svd_http_opts opts = {0};
+	svd_site_opts site = {0};
 	int error;
 
 	if (!c->http_enabled)
@@ -958,6 +969,8 @@ static int http_start(daemon_state *d)
 	opts.header_timeout_s = c->http_headertimeout;
 	opts.log = http_log;
 	opts.outbox = c->outbox;
+	site.log = site_log;
+	opts.site = &site;
 	if ((error = svd_http_start(&d->http, c->archive, &opts)) < 0) {
 		/* the library's message names the address and port already */
 		svdd_log(SVDD_ERROR, "%s; change [http] listen in %s, or set enabled = false",
@@ -1045,6 +1058,7 @@ static void run_due(daemon_state *d)
 		started = now_ms();
 		t->due = started + (int64_t)t->every * 1000;
 		t->run(d, t);
+		svd_http_refresh(d->http); /* main may have moved: the pages follow */
 		svdd_log(SVDD_DEBUG, "%s: done in %lld ms; next in %u s", t->name,
 		         (long long)(now_ms() - started), t->every);
 	}
@@ -1063,11 +1077,14 @@ static int main_loop(daemon_state *d)
 		if (got_reload) {
 			got_reload = 0;
 			reload(d);
+			svd_http_refresh(d->http);
 		}
 		run_due(d);
 		inbox_due = svdd_inbox_due(d->inbox);
-		if (!got_stop && inbox_due >= 0 && inbox_due <= now_ms())
+		if (!got_stop && inbox_due >= 0 && inbox_due <= now_ms()) {
 			svdd_inbox_run(d->inbox, d->conf, now_ms(), &got_stop);
+			svd_http_refresh(d->http);
+		}
 		if (got_stop || got_reload)
 			continue;
 		next = svdd_inbox_due(d->inbox);
@@ -1136,7 +1153,7 @@ int main(int argc, char **argv)
 	    {"once", no_argument, NULL, 'o'},         {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
-	const char *file = SVDD_CONFIG_DEFAULT, *pause_at;
+	const char *file = SVDD_CONFIG_DEFAULT, *pause_at, *hold_at;
 	daemon_state d = {0};
 	int check = 0, once = 0, opt, code = EXIT_FAIL;
 
@@ -1183,6 +1200,13 @@ int main(int argc, char **argv)
 	pause_at = getenv("SVD_PAUSE_AT");
 	if (pause_at && *pause_at && svd_pause_stop_at(pause_at, getenv("SVD_PAUSE_FILE")) < 0) {
 		svdd_log(SVDD_ERROR, "SVD_PAUSE_AT: %s", svd_error_last());
+		svd_shutdown();
+		return EXIT_FAIL;
+	}
+	/* a thread's hold point for the tests (docs/fault-injection.md, "Hold points") */
+	hold_at = getenv("SVD_HOLD_AT");
+	if (hold_at && *hold_at && svd_pause_hold_at(hold_at, getenv("SVD_HOLD_FILE")) < 0) {
+		svdd_log(SVDD_ERROR, "SVD_HOLD_AT: %s (set SVD_HOLD_FILE too)", svd_error_last());
 		svd_shutdown();
 		return EXIT_FAIL;
 	}

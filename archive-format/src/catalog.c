@@ -778,6 +778,108 @@ int svd_catalog_add_words(svd_catalog *c, const svd_early_page *e, const svd_wor
 	return tc.error;
 }
 
+/*
+ * Entries made without a verdict or a body: the site's catalog file
+ * (site_cache.c) gives back what an earlier catalog held of an item.
+ */
+
+citem *svd_catalog_new_item(svd_catalog *c, const char *id)
+{
+	citem *it;
+
+	if (c->finished || c->n >= HIDDEN - 1 || svd_catalog_find(c, id) >= 0) {
+		svd_error_set(SVD_EINVALID, "item %.12s... cannot be added to the catalog", id);
+		return NULL;
+	}
+	if (svd_grow(&c->v, &c->cap, c->n + 1, sizeof(*c->v), 256) < 0)
+		return NULL;
+	it = &c->v[c->n];
+	memset(it, 0, sizeof(*it));
+	memcpy(it->id, id, SVD_ID_HEX_LEN);
+	it->row = HIDDEN;
+	it->links = c->links;
+	if (id_insert(c, (uint32_t)c->n) < 0)
+		return NULL;
+	it->pairs_from = it->pairs_to = c->npairs;
+	c->n++;
+	return it;
+}
+
+void svd_catalog_item_dates(citem *it)
+{
+	const char *published = svd_manifest_get(it->m, "published");
+	const char *created = svd_manifest_get(it->m, "created");
+
+	snprintf(it->created, sizeof(it->created), "%s", created ? created : "");
+	snprintf(it->date, sizeof(it->date), "%.10s", published ? published : it->created);
+	snprintf(it->year, sizeof(it->year), "%.4s", it->date);
+}
+
+long svd_catalog_token(svd_catalog *c, const char *s, size_t len, int add)
+{
+	uint32_t h = word_hash(s, len);
+	size_t k, mask;
+	ctok *tk;
+
+	if (add && (c->ntoks + 1) * 2 > c->nslots && tok_grow(c) < 0)
+		return -1;
+	if (!c->nslots)
+		return -2;
+	mask = c->nslots - 1;
+	for (k = h & mask; c->slots[k]; k = (k + 1) & mask) {
+		tk = &c->toks[c->slots[k] - 1];
+		if (tk->hash == h && tk->len == len && !memcmp(c->arena + tk->off, s, len))
+			return (long)c->slots[k] - 1;
+	}
+	if (!add)
+		return -2;
+	if (svd_grow(&c->toks, &c->captoks, c->ntoks + 1, sizeof(*c->toks), 4096) < 0 ||
+	    arena_fit(&c->arena, &c->acap, c->alen + len, 1u << 20) < 0)
+		return -1;
+	tk = &c->toks[c->ntoks];
+	memset(tk, 0, sizeof(*tk));
+	tk->hash = h;
+	tk->len = (uint32_t)len;
+	tk->off = (uint32_t)c->alen;
+	memcpy(c->arena + c->alen, s, len);
+	c->alen += len;
+	c->slots[k] = (uint32_t)++c->ntoks;
+	return (long)c->ntoks - 1;
+}
+
+int svd_catalog_reserve_words(svd_catalog *c, size_t n)
+{
+	if (c->npairs + n > POSTINGS_MAX)
+		return svd_error_set(SVD_ETOOBIG, "over %u search entries in one library",
+		                     POSTINGS_MAX);
+	return svd_grow(&c->pairs, &c->cappairs, c->npairs + n, sizeof(*c->pairs), 1u << 16);
+}
+
+int svd_catalog_item_words(svd_catalog *c, citem *it, const uint32_t *toks, size_t n)
+{
+	uint32_t item = (uint32_t)(it - c->v);
+	size_t i;
+
+	if (c->finished || it != &c->v[c->n - 1] || it->pairs_to != c->npairs)
+		return svd_error_set(SVD_EINVALID, "words for an item that is not the last one");
+	if (c->npairs + n > POSTINGS_MAX)
+		return svd_error_set(SVD_ETOOBIG, "over %u search entries in one library",
+		                     POSTINGS_MAX);
+	if (svd_grow(&c->pairs, &c->cappairs, c->npairs + n, sizeof(*c->pairs), 1u << 16) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (toks[i] >= c->ntoks || c->toks[toks[i]].last == item + 1)
+			return svd_error_set(SVD_EINVALID,
+			                     "a word the catalog does not hold, or twice");
+		c->toks[toks[i]].last = item + 1;
+		c->pairs[c->npairs + i][0] = toks[i];
+		c->pairs[c->npairs + i][1] = item;
+	}
+	c->npairs += n;
+	it->pairs_to = c->npairs;
+	return 0;
+}
+
 int svd_catalog_page_final(const svd_catalog *c, const char *id)
 {
 	long t = svd_id_valid(id) ? svd_catalog_find(c, id) : -1;

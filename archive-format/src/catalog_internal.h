@@ -103,4 +103,20 @@ int svd_doc_tokens(cmark_node *doc, svd_token_cb cb, void *payload);
 int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd_verdict *v,
                     const char *body, size_t body_len, cmark_node *doc);
 
+/*
+ * Entries made without a verdict or a body (site_cache.c gives back what
+ * an earlier catalog held). svd_catalog_new_item: a zeroed entry for id,
+ * the catalog's last, or NULL (a message set) when it holds id already or
+ * is finished; the caller fills m, the verdict's fields and the dates
+ * (svd_catalog_item_dates once m is set). svd_catalog_token: the index of
+ * a word, added when add is set; -2 when absent, -1 without memory.
+ * svd_catalog_item_words: the last entry's words, by index, each once.
+ */
+citem *svd_catalog_new_item(svd_catalog *c, const char *id);
+void svd_catalog_item_dates(citem *it);
+long svd_catalog_token(svd_catalog *c, const char *s, size_t len, int add);
+int svd_catalog_item_words(svd_catalog *c, citem *it, const uint32_t *toks, size_t n);
+/* Room for n more words of entries, made at once (a catalog file says how many). */
+int svd_catalog_reserve_words(svd_catalog *c, size_t n);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "samvydav/pause.h"
@@ -22,10 +23,58 @@ void svd_pause_set_hook(svd_pause_fn fn, void *payload)
 	hook_payload = payload;
 }
 
+/* Where a thread is held: one point per process, set before other threads start. */
+static struct {
+	char point[64];
+	char *file;
+	unsigned long seen; /* passes, counted atomically */
+} hold;
+
+/*
+ * Hold this thread while the file is there: say so in the file first (it
+ * is appended to, never made: a test that removed it meanwhile lets the
+ * thread go), then look every 10 ms.
+ */
+static void hold_here(const char *point)
+{
+	unsigned long n = __atomic_add_fetch(&hold.seen, 1, __ATOMIC_RELAXED);
+	struct timespec tick = {0, 10 * 1000 * 1000};
+	char line[128];
+	int fd, len;
+
+	if (access(hold.file, F_OK) != 0)
+		return;
+	fd = open(hold.file, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd >= 0) {
+		len = snprintf(line, sizeof(line), "%s %lu %ld held\n", point, n, (long)getpid());
+		if (len > 0 && (size_t)len < sizeof(line) &&
+		    svd_write_all(fd, line, (size_t)len) == 0)
+			fsync(fd);
+		close(fd);
+	}
+	while (access(hold.file, F_OK) == 0)
+		nanosleep(&tick, NULL);
+}
+
 void svd_pause_point(const char *point)
 {
+	if (hold.file && !strcmp(point, hold.point))
+		hold_here(point);
 	if (hook)
 		hook(point, hook_payload);
+}
+
+int svd_pause_hold_at(const char *point, const char *file)
+{
+	if (!point || !*point || strlen(point) >= sizeof(hold.point) || !file || !*file)
+		return svd_error_set(SVD_EINVALID, "hold point '%.80s': give a point and a file",
+		                     point ? point : "");
+	free(hold.file);
+	if (!(hold.file = svd_strdup(file)))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	memcpy(hold.point, point, strlen(point) + 1);
+	hold.seen = 0;
+	return 0;
 }
 
 /* Where the stopping hook stops: one per process. */

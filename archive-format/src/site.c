@@ -7,24 +7,32 @@
  * Every request path goes through parse_path() and nothing else decides
  * what is answered. Each thread keeps its own archive handle (reopened
  * every few seconds, so new trust is seen), so no handle is shared between
- * threads. The index (HTML and JSON) is built once per main commit and
- * trust list, and shared, reference-counted, between replies.
+ * threads. The index (HTML, JSON, search data, each with its tag and
+ * gzip) is built once per main commit and trust list on the site's
+ * builder thread, from the previous catalog (ARCHIVE/cache/site), and
+ * shared, reference-counted, between replies; a request never builds.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
+#include <zlib.h>
 
 #include "samvydav/archive.h"
+#include "samvydav/pause.h"
 #include "samvydav/render.h"
 #include "samvydav/seal.h"
 #include "samvydav/site.h"
@@ -32,28 +40,54 @@
 #include "samvydav/unpack.h"
 #include "samvydav/view.h"
 #include "render_internal.h"
+#include "site_file.h"
 #include "site_internal.h"
 #include "util.h"
+#include "view_cache.h"
 
 #define HANDLE_AGE_S 5                      /* seconds a thread keeps one archive handle */
-#define INDEX_MAX    (128u * 1024 * 1024)   /* bytes of the index page or its JSON */
 #define BLOB_MAX     (512ull * 1024 * 1024) /* bytes of a raw file served from memory */
 #define SMALL_MAX    (64u * 1024)           /* bytes of an error or status reply */
 #define BUNDLE_EXT   ".tar.zst"
+#define ETAG_LEN     35             /* a quoted BLAKE2b-128 in hex, and a NUL */
+#define GZ_FAST_OVER (1024u * 1024) /* bytes above which gzip takes its fastest level */
+#define RETRY_S      30             /* seconds before a failed build is tried again */
+#define POLL_MS      1000           /* the builder looks at main this often */
+#define NICE         10             /* the builder's niceness */
+#define RETRY_AFTER  2              /* seconds a client waits when there is no index yet */
+
+/* One shared part of the index: its bytes, their tag, and their gzip once made. */
+typedef struct shared {
+	svd_buf b;
+	svd_buf gz; /* with owner's gz_ready */
+	char etag[ETAG_LEN];
+} shared;
 
 /* The index of main at one commit, shared by replies until main moves. */
 typedef struct index_cache {
 	struct svd_site *owner;
 	unsigned refs;                       /* under owner->lock */
 	char commit[SVD_COMMIT_HEX_LEN + 1]; /* "" for an archive with nothing yet */
-	char *trust;                         /* the trusted key ids it was checked with */
-	size_t items;                        /* every item of main, readable or not */
+	uint8_t trust[32];                   /* the trust list it was checked with (its print) */
+	size_t items;                        /* every well-filed item of main, readable or not */
+	int64_t mtime;                       /* the commit's time */
 	svd_catalog *cat;                    /* main's items that pass the gate */
-	svd_buf html;                        /* index.html */
-	svd_buf json;                        /* /api/items */
-	svd_buf shards[SVD_SEARCH_SHARDS];   /* search/sNN.js */
-	svd_buf fold;                        /* search/fold.js */
+	shared html;                         /* index.html */
+	shared shards[SVD_SEARCH_SHARDS];    /* search/sNN.js */
+	shared fold;                         /* search/fold.js */
+	int gz_ready;                        /* under owner->lock: every gz is made */
+	int shards_error;                    /* the shards' helper thread's outcome */
+	size_t stats_gated, stats_carried;   /* how it was built */
+	double stats_ms;
 } index_cache;
+
+/* A static asset, its tag and gzip made once. */
+typedef struct asset {
+	const void *data;
+	size_t len;
+	char etag[ETAG_LEN];
+	svd_buf gz;
+} asset;
 
 /*
  * One thread's archive handle. Opening an archive costs more than a page,
@@ -70,8 +104,19 @@ struct svd_site {
 	pthread_key_t slot_key; /* each thread's current handle_slot */
 	char *archive_path;
 	char *outbox;
-	pthread_mutex_t lock;
+	char *cache_path; /* ARCHIVE/cache/site, or NULL when it cannot be made */
+	svd_site_opts opts;
+	pthread_mutex_t lock;       /* the shared index, its references, the builder's flags */
+	pthread_cond_t wake;        /* the builder's */
+	pthread_mutex_t build_lock; /* without a builder: one build at a time */
 	index_cache *cache;
+	asset assets[2]; /* reader.css, reader.js */
+	pthread_t builder;
+	int has_builder, kick, stop;
+	/* the builder's own: a build that failed, not tried again at once */
+	char failed_commit[SVD_COMMIT_HEX_LEN + 1];
+	uint8_t failed_trust[32];
+	time_t failed_at;
 };
 
 typedef enum route_kind {
@@ -104,6 +149,7 @@ typedef struct reply {
 	svd_store_file *file; /* a raw file */
 	char location[SVD_ID_HEX_LEN + 32];
 	char filename[256];
+	char etag[64]; /* a raw file's or a bundle's tag */
 } reply;
 
 /* The gate. */
@@ -368,7 +414,13 @@ static reply *reply_error(int error)
 	                  "`samvydav verify`");
 }
 
-/* The index, built once per main commit. */
+/* The index, built in the background once per main commit and trust list. */
+
+static void shared_clear(shared *sh)
+{
+	svd_buf_clear(&sh->b);
+	svd_buf_clear(&sh->gz);
+}
 
 static void cache_free(index_cache *ic)
 {
@@ -377,113 +429,11 @@ static void cache_free(index_cache *ic)
 	if (!ic)
 		return;
 	svd_catalog_free(ic->cat);
-	free(ic->trust);
-	svd_buf_clear(&ic->html);
-	svd_buf_clear(&ic->json);
-	svd_buf_clear(&ic->fold);
+	shared_clear(&ic->html);
+	shared_clear(&ic->fold);
 	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
-		svd_buf_clear(&ic->shards[i]);
+		shared_clear(&ic->shards[i]);
 	free(ic);
-}
-
-/* The ids of the keys an archive trusts, one string: the cache is good for these only. */
-static char *trust_print(svd_archive *a)
-{
-	const svd_trust *t = svd_archive_trust(a);
-	size_t i, n = svd_trust_count(t);
-	char *s = calloc(n * (SVD_KEYID_HEX_LEN + 1) + 1, 1);
-
-	for (i = 0; s && i < n; i++) {
-		strncat(s, svd_pubkey_id(svd_trust_at(t, i)), SVD_KEYID_HEX_LEN);
-		strcat(s, " ");
-	}
-	return s;
-}
-
-/* /api/items: the items the view shows, in its order (the same rows as index.html). */
-static int render_json(svd_buf *out, const svd_view *v)
-{
-	json_t *arr = json_array();
-	size_t i;
-	char *s = NULL, *dumped = NULL;
-	int error = 0;
-
-	if (!arr)
-		return svd_error_set(SVD_ERROR, "out of memory building the item list");
-	for (i = 0; i < svd_view_count(v); i++) {
-		const svd_view_item *it = svd_view_row(v, i);
-		json_t *o =
-		    json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", it->id, "title", it->title, "lang",
-		              it->lang, "kind", svd_kind_name(it->kind), "date", it->date);
-		if (!o || json_array_append_new(arr, o) < 0) {
-			error = svd_error_set(SVD_ERROR, "out of memory building the item list");
-			goto cleanup;
-		}
-	}
-	/* titles with their bidirectional controls as \u escapes (SPEC.md, 13) */
-	if (!(dumped = json_dumps(arr, JSON_COMPACT)) || !(s = svd_text_json(dumped))) {
-		error = svd_error_set(SVD_ERROR, "out of memory writing the item list");
-		goto cleanup;
-	}
-	error = svd_buf_put(out, s, strlen(s));
-cleanup:
-	free(dumped);
-	free(s);
-	json_decref(arr);
-	return error;
-}
-
-static int count_item(const svd_verdict *v, void *payload)
-{
-	(void)v;
-	(*(size_t *)payload)++;
-	return 0;
-}
-
-/*
- * Everything the pages of main at one commit share: the catalog (every item
- * through the gate once, against the trust of now) and its view, index.html,
- * the search shards, and the JSON list. Item pages are rendered from it per
- * request; raw files are served only for items its view shows.
- */
-static int cache_build(index_cache **out, svd_archive *a, const char *commit)
-{
-	index_cache *ic = NULL;
-	size_t i;
-	int error;
-
-	*out = NULL;
-	if (!(ic = calloc(1, sizeof(*ic))) || !(ic->trust = trust_print(a))) {
-		error = svd_error_set(SVD_ERROR, "out of memory building the index");
-		goto cleanup;
-	}
-	snprintf(ic->commit, sizeof(ic->commit), "%s", commit);
-	svd_buf_init(&ic->html, SVD_RENDER_INDEX_MAX);
-	svd_buf_init(&ic->json, INDEX_MAX);
-	svd_buf_init(&ic->fold, SMALL_MAX * 4);
-	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
-		svd_buf_init(&ic->shards[i], SVD_RENDER_INDEX_MAX);
-	if (commit[0])
-		error = svd_catalog_from_archive(&ic->cat, a, svd_archive_trust(a), NULL, 0,
-		                                 count_item, &ic->items);
-	else if ((error = svd_catalog_new(&ic->cat)) == 0)
-		error = svd_catalog_finish(ic->cat);
-	if (error == SVD_ECORRUPT) {
-		svd_error_clear(); /* items that fail the gate are not shown */
-		error = 0;
-	}
-	if (error < 0 || (error = render_json(&ic->json, svd_catalog_view(ic->cat))) < 0 ||
-	    (error = svd_render_index(&ic->html, ic->cat)) < 0 ||
-	    (error = svd_render_fold_js(&ic->fold)) < 0)
-		goto cleanup;
-	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
-		if ((error = svd_render_shard(&ic->shards[i], ic->cat, (unsigned)i)) < 0)
-			goto cleanup;
-	*out = ic;
-	ic = NULL;
-cleanup:
-	cache_free(ic);
-	return error;
 }
 
 static void cache_release(index_cache *ic)
@@ -501,83 +451,664 @@ static void cache_release(index_cache *ic)
 		cache_free(ic);
 }
 
-/*
- * The index of main as it is now: the shared one when main has not moved
- * and the trust list is the same, else a new one (which then replaces the
- * shared one). The caller holds a reference and gives it back with
- * cache_release().
- */
-static int cache_get(index_cache **out, svd_site *s, svd_archive *a)
+/* The shared index, or NULL before the first: the caller holds a reference. */
+static index_cache *cache_take(svd_site *s)
 {
-	char commit[SVD_COMMIT_HEX_LEN + 1] = "";
-	index_cache *ic = NULL, *old = NULL;
-	char *trust;
+	index_cache *ic;
+
+	pthread_mutex_lock(&s->lock);
+	if ((ic = s->cache))
+		ic->refs++;
+	pthread_mutex_unlock(&s->lock);
+	return ic;
+}
+
+/* A strong entity tag: the quoted hex of the BLAKE2b-128 of the bytes. */
+static void make_etag(char out[ETAG_LEN], const void *data, size_t len)
+{
+	uint8_t h[16];
+
+	crypto_generichash(h, sizeof(h), data, len, NULL, 0);
+	out[0] = '"';
+	svd_hex_encode(out + 1, h, sizeof(h));
+	out[33] = '"';
+	out[34] = '\0';
+}
+
+/*
+ * The bytes gzip-compressed (zlib, the gzip wrapper), for clients that take
+ * gzip: the big lists at a faster level, as they are made again with
+ * every change of main.
+ */
+static int gzip_buf(svd_buf *out, const void *data, size_t len)
+{
+	z_stream z;
+	size_t bound;
+	int level = len > GZ_FAST_OVER ? 1 : Z_DEFAULT_COMPRESSION, zr;
+
+	memset(out, 0, sizeof(*out));
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return svd_error_set(SVD_ERROR, "out of memory compressing a page");
+	bound = deflateBound(&z, (uLong)len);
+	if (!(out->data = malloc(bound + 1))) {
+		deflateEnd(&z);
+		return svd_error_set(SVD_ERROR, "out of memory compressing a page");
+	}
+	out->cap = out->max = bound + 1;
+	z.next_in = (Bytef *)(uintptr_t)data;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)out->data;
+	z.avail_out = (uInt)bound;
+	zr = deflate(&z, Z_FINISH);
+	out->len = bound - z.avail_out;
+	deflateEnd(&z);
+	if (zr != Z_STREAM_END) {
+		svd_buf_clear(out);
+		return svd_error_set(SVD_ERROR, "cannot compress a page");
+	}
+	return 0;
+}
+
+/* Every shared part's gzip, made once per index (the tags were made with the bytes). */
+static int cache_gzip(index_cache *ic)
+{
+	shared *all[2 + SVD_SEARCH_SHARDS] = {&ic->html, &ic->fold};
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
+		all[2 + i] = &ic->shards[i];
+	for (i = 0; i < 2 + SVD_SEARCH_SHARDS && error == 0; i++)
+		error = gzip_buf(&all[i]->gz, all[i]->b.data ? all[i]->b.data : "", all[i]->b.len);
+	return error;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void site_log(const svd_site *s, svd_site_level level, const char *fmt, ...)
+    SVD_PRINTF(3, 4);
+
+static void site_log(const svd_site *s, svd_site_level level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!s->opts.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	s->opts.log(level, msg, s->opts.log_payload);
+}
+
+/* What one build did, for the log and /api/status. */
+typedef struct build_stats {
+	size_t items, carried, gated;
+	double load, check, gate, finish, render, gzip;
+	const char *file; /* how the catalog file was found: "none", "ignored", "used" */
+	int same;         /* it was made at this very commit */
+} build_stats;
+
+/* The records taken from the catalog file, their manifests parsed on two threads. */
+typedef struct carried {
+	svd_site_file_rec *v;
+	svd_manifest **m;
+	size_t n, cap, next; /* next: the helper's, in steps of 2 */
 	int error;
+} carried;
+
+static int carry_push(carried *cr, const svd_site_file_rec *rec)
+{
+	if (svd_grow(&cr->v, &cr->cap, cr->n + 1, sizeof(*cr->v), 1024) < 0)
+		return -1;
+	cr->v[cr->n++] = *rec;
+	return 0;
+}
+
+/* Every other manifest, from the first (the helper) or the second (the builder). */
+static void parse_every_other(carried *cr, size_t from, int *error)
+{
+	size_t i;
+	int e;
+
+	for (i = from; i < cr->n && *error == 0; i += 2)
+		if (cr->v[i].passed && (e = svd_site_file_manifest(&cr->m[i], &cr->v[i])) < 0)
+			*error = e;
+}
+
+static void *parse_helper(void *p)
+{
+	carried *cr = p;
+
+	parse_every_other(cr, 0, &cr->error);
+	return NULL;
+}
+
+/*
+ * The carried entries into the catalog: the manifests (the dearest part,
+ * JSON) parsed on two threads first, then added in order on this one.
+ */
+static int carry_add(svd_catalog *c, carried *cr)
+{
+	pthread_t helper;
+	size_t i;
+	int error = 0, helped;
+
+	if (!(cr->m = calloc(cr->n + 1, sizeof(*cr->m))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	helped = cr->n > 1 && pthread_create(&helper, NULL, parse_helper, cr) == 0;
+	parse_every_other(cr, helped ? 1 : 0, &error);
+	if (!helped && error == 0)
+		parse_every_other(cr, 0, &error);
+	if (helped)
+		pthread_join(helper, NULL);
+	if (error == 0 && cr->error < 0)
+		error = cr->error;
+	for (i = 0; i < cr->n && error == 0; i++) {
+		error = svd_site_file_add(c, &cr->v[i], cr->m[i]);
+		cr->m[i] = NULL; /* taken */
+	}
+	if (error == SVD_ECORRUPT || error == SVD_ETOOBIG)
+		error = svd_error_set(SVD_ECORRUPT, "a manifest does not read back: %s",
+		                      svd_error_last());
+	return error;
+}
+
+static void carry_clear(carried *cr)
+{
+	size_t i;
+
+	for (i = 0; cr->m && i < cr->n; i++)
+		svd_manifest_free(cr->m[i]);
+	free(cr->m);
+	free(cr->v);
+	memset(cr, 0, sizeof(*cr));
+}
+
+/*
+ * Main's items into a new catalog: from the catalog file those whose folder
+ * it names (and the trust list is the one it was made with), the others
+ * through the gate. The file is read and checked whole first; a file that
+ * is damaged, or whose entries do not read back, is logged and ignored.
+ */
+static int catalog_fill(svd_catalog **out, const svd_site *s, svd_archive *a,
+                        const svd_store_items *l, const uint8_t print[32], build_stats *st)
+{
+	svd_site_file *sc = NULL;
+	svd_site_file_rec rec;
+	svd_catalog *c = NULL;
+	const char **tocheck = NULL;
+	char *data = NULL;
+	size_t i, n = svd_store_items_count(l), k = 0, len = 0;
+	struct timespec t0;
+	int error, more = 0, fallback = 0;
+	carried carry = {0};
 
 	*out = NULL;
-	error = svd_store_head(commit, a);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	st->file = "none";
+	error = s->cache_path ? svd_file_read(&data, &len, s->cache_path, SVD_SITE_FILE_MAX)
+	                      : SVD_ENOTFOUND;
 	if (error == SVD_ENOTFOUND) {
-		commit[0] = '\0';
+		svd_error_clear(); /* the first build of this archive */
+	} else if (error < 0) {
+		st->file = "ignored";
+		site_log(s, SVD_SITE_LOG_WARN,
+		         "site: %s; ignored: every item goes through the gate, and the file is "
+		         "written again",
+		         svd_error_last());
+		svd_error_clear();
+	}
+	st->load = ms_since(&t0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (data && (error = svd_site_file_parse(&sc, (const uint8_t *)data, len, print)) < 0) {
+		st->file = "ignored";
+		site_log(s, error == SVD_ENOTFOUND ? SVD_SITE_LOG_INFO : SVD_SITE_LOG_WARN,
+		         "site: %s: %s; ignored: every item goes through the gate, and the file is "
+		         "written again",
+		         s->cache_path, svd_error_last());
+		svd_error_clear();
+	}
+again:
+	if ((error = svd_catalog_new(&c)) < 0)
+		goto cleanup;
+	svd_catalog_set_trust(c, svd_archive_trust(a));
+	free(tocheck);
+	if (!(tocheck = malloc((n + 1) * sizeof(*tocheck)))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	k = 0;
+	st->carried = 0;
+	/* main's list and the file's records are both in id order: one pass over each */
+	if (sc && !fallback && (error = svd_site_file_words(c, sc)) == 0)
+		more = svd_site_file_next(sc, &rec);
+	for (i = 0; i < n && error == 0; i++) {
+		const char *id = svd_store_items_id(l, i);
+		int d = -1;
+		while (more && (d = strcmp(rec.id, id)) < 0)
+			more = svd_site_file_next(sc, &rec);
+		if (more && d == 0 && !memcmp(rec.tree, svd_store_items_folder(l, i), 20)) {
+			if (!(error = carry_push(&carry, &rec)))
+				st->carried++;
+			more = svd_site_file_next(sc, &rec);
+		} else {
+			tocheck[k++] = id;
+		}
+	}
+	if (error == 0)
+		error = carry_add(c, &carry);
+	carry_clear(&carry);
+	if (error == SVD_ECORRUPT && !fallback) {
+		/* a manifest that does not read back: the file is not used at all */
+		st->file = "ignored";
+		site_log(s, SVD_SITE_LOG_WARN,
+		         "site: %s: %s; ignored: every item goes through the gate, and the file is "
+		         "written again",
+		         s->cache_path, svd_error_last());
+		svd_error_clear();
+		svd_catalog_free(c);
+		c = NULL;
+		fallback = 1;
 		error = 0;
+		goto again;
 	}
 	if (error < 0)
-		return error;
-	if (!(trust = trust_print(a)))
-		return svd_error_set(SVD_ERROR, "out of memory");
-	pthread_mutex_lock(&s->lock);
-	if (s->cache && !strcmp(s->cache->commit, commit) && !strcmp(s->cache->trust, trust)) {
-		s->cache->refs++;
-		*out = s->cache;
+		goto cleanup;
+	if (sc && !fallback) {
+		st->file = "used";
+		st->same = !strcmp(svd_site_file_commit(sc), svd_store_items_commit(l));
 	}
-	pthread_mutex_unlock(&s->lock);
-	free(trust);
-	if (*out)
-		return 0;
+	st->check = ms_since(&t0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	st->gated = k;
+	error = svd_catalog_gate(c, a, l, svd_archive_trust(a), tocheck, k, NULL, NULL);
+	if (error == SVD_ECORRUPT) {
+		svd_error_clear(); /* items that fail the gate are not shown */
+		error = 0;
+	}
+	st->gate = ms_since(&t0);
+	if (error == 0) {
+		*out = c;
+		c = NULL;
+	}
+cleanup:
+	svd_catalog_free(c);
+	svd_site_file_free(sc);
+	free(data);
+	free(tocheck);
+	return error;
+}
 
-	if ((error = cache_build(&ic, a, commit)) < 0)
+/* The search shards of a finished catalog (only read): beside the page and the list. */
+static void *render_shards(void *p)
+{
+	index_cache *ic = p;
+	size_t i;
+
+	ic->shards_error = 0;
+	for (i = 0; i < SVD_SEARCH_SHARDS && ic->shards_error == 0; i++)
+		ic->shards_error = svd_render_shard(&ic->shards[i].b, ic->cat, (unsigned)i);
+	return NULL;
+}
+
+/*
+ * The shared parts of a finished catalog, each with its tag: the shards on
+ * a second thread while this one makes index.html and the list (the first
+ * page after a start comes sooner on two cores).
+ */
+static int cache_render(index_cache *ic)
+{
+	pthread_t helper;
+	size_t i;
+	int error, helped;
+
+	svd_buf_init(&ic->html.b, SVD_RENDER_INDEX_MAX);
+	svd_buf_init(&ic->fold.b, SMALL_MAX * 4);
+	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
+		svd_buf_init(&ic->shards[i].b, SVD_RENDER_INDEX_MAX);
+	helped = pthread_create(&helper, NULL, render_shards, ic) == 0;
+	if (!helped)
+		render_shards(ic);
+	if ((error = svd_render_index(&ic->html.b, ic->cat)) == 0)
+		error = svd_render_fold_js(&ic->fold.b);
+	if (helped)
+		pthread_join(helper, NULL);
+	if (error < 0)
 		return error;
+	if (ic->shards_error < 0)
+		return svd_error_set(ic->shards_error, "cannot make the search data");
+	make_etag(ic->html.etag, ic->html.b.data ? ic->html.b.data : "", ic->html.b.len);
+	make_etag(ic->fold.etag, ic->fold.b.data ? ic->fold.b.data : "", ic->fold.b.len);
+	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
+		make_etag(ic->shards[i].etag, ic->shards[i].b.data ? ic->shards[i].b.data : "",
+		          ic->shards[i].b.len);
+	return 0;
+}
+
+/* Put ic in place of the shared index; replies holding the old one keep it. */
+static void cache_swap(svd_site *s, index_cache *ic)
+{
+	index_cache *old;
+
 	ic->owner = s;
-	ic->refs = 2; /* the site's and the caller's */
 	pthread_mutex_lock(&s->lock);
+	ic->refs = 1; /* the site's */
 	old = s->cache;
 	s->cache = ic;
 	pthread_mutex_unlock(&s->lock);
 	cache_release(old);
-	*out = ic;
-	return 0;
+}
+
+/*
+ * One index of main at l's commit, built and put in place: the catalog
+ * (catalog_fill), the catalog file made while its words are still per
+ * item, the view and the search index (finish), the shared pages, their
+ * gzip. The first index is put in place before its gzip is made, so the
+ * first page comes sooner; later ones only when whole, the old one being
+ * served meanwhile. Then the catalog file is written (temporary name,
+ * fsync, rename). Runs on the builder (or, without one, on a request's
+ * thread under build_lock).
+ */
+static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
+                       const uint8_t print[32])
+{
+	index_cache *ic = NULL;
+	build_stats st = {0};
+	svd_buf file;
+	struct timespec t0, start;
+	int error, first, gz_later;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	svd_buf_init(&file, SVD_SITE_FILE_MAX);
+	if (!(ic = calloc(1, sizeof(*ic)))) {
+		error = svd_error_set(SVD_ERROR, "out of memory building the index");
+		goto cleanup;
+	}
+	snprintf(ic->commit, sizeof(ic->commit), "%s", svd_store_items_commit(l));
+	memcpy(ic->trust, print, 32);
+	ic->items = svd_store_items_count(l);
+	ic->mtime = svd_store_items_time(l);
+	st.items = ic->items;
+	if ((error = catalog_fill(&ic->cat, s, a, l, print, &st)) < 0)
+		goto cleanup;
+	/* the file is made (before finish takes the words apart) unless it would be the same */
+	if (s->cache_path && !(st.gated == 0 && st.same && !strcmp(st.file, "used")) &&
+	    svd_site_file_build(&file, ic->cat, l, print) < 0) {
+		site_log(s, SVD_SITE_LOG_WARN, "site: cannot make the catalog file: %s",
+		         svd_error_last());
+		svd_error_clear();
+		svd_buf_clear(&file);
+	}
+	/* a test holds the builder here (docs/fault-injection.md, "Hold points") */
+	svd_pause_point("site.build");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((error = svd_catalog_finish(ic->cat)) < 0)
+		goto cleanup;
+	st.finish = ms_since(&t0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((error = cache_render(ic)) < 0)
+		goto cleanup;
+	st.render = ms_since(&t0);
+	pthread_mutex_lock(&s->lock);
+	first = s->cache == NULL;
+	pthread_mutex_unlock(&s->lock);
+	gz_later = first;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!gz_later) {
+		if ((error = cache_gzip(ic)) < 0)
+			goto cleanup;
+		ic->gz_ready = 1;
+	}
+	ic->stats_gated = st.gated;
+	ic->stats_carried = st.carried;
+	ic->stats_ms = ms_since(&start);
+	cache_swap(s, ic);
+	if (gz_later) {
+		/* ic is the site's now: the gzip is attached under the lock, once whole */
+		if (cache_gzip(ic) == 0) {
+			pthread_mutex_lock(&s->lock);
+			ic->gz_ready = 1;
+			pthread_mutex_unlock(&s->lock);
+		} else {
+			svd_error_clear(); /* served without: the server may compress */
+		}
+	}
+	st.gzip = ms_since(&t0);
+	ic = NULL;
+	site_log(s, SVD_SITE_LOG_INFO,
+	         "site: index of main at %.12s built in %.0f ms: %zu items, %zu gated, %zu from "
+	         "the catalog file (%s); load %.0f ms, check %.0f ms, gate %.0f ms, finish %.0f "
+	         "ms, render %.0f ms, gzip %.0f ms%s",
+	         svd_store_items_commit(l)[0] ? svd_store_items_commit(l) : "(nothing yet)",
+	         ms_since(&start), st.items, st.gated, st.carried, st.file, st.load, st.check,
+	         st.gate, st.finish, st.render, st.gzip, gz_later ? " (after the first page)" : "");
+	if (file.len) {
+		if (svd_file_write_atomic(s->cache_path, file.data, file.len, 0644, 0) < 0) {
+			site_log(s, SVD_SITE_LOG_WARN,
+			         "site: %s; the next start gates every item (is the disk full?)",
+			         svd_error_last());
+			svd_error_clear();
+		}
+	}
+	error = 0;
+cleanup:
+	svd_buf_clear(&file);
+	cache_free(ic);
+	return error;
+}
+
+/*
+ * Build when main or the trust list moved since the shared index was made.
+ * A build that failed is not tried again for the same commit and trust
+ * until RETRY_S have passed, so a broken archive does not fill the log.
+ */
+static void build_if_stale(svd_site *s)
+{
+	char commit[SVD_COMMIT_HEX_LEN + 1] = "";
+	svd_store_items *l = NULL;
+	svd_archive *a = NULL;
+	uint8_t print[32];
+	time_t now = time(NULL);
+	int error, fresh = 0, serving;
+
+	if ((error = svd_archive_open(&a, s->archive_path)) < 0) {
+		site_log(s, SVD_SITE_LOG_ERROR, "site: cannot open the archive: %s",
+		         svd_error_last());
+		svd_error_clear();
+		return;
+	}
+	error = svd_store_head(commit, a);
+	if (error == SVD_ENOTFOUND) {
+		commit[0] = '\0';
+		error = 0;
+		svd_error_clear();
+	}
+	svd_view_trust_print(print, svd_archive_trust(a));
+	pthread_mutex_lock(&s->lock);
+	fresh =
+	    s->cache && !strcmp(s->cache->commit, commit) && !memcmp(s->cache->trust, print, 32);
+	serving = s->cache != NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (error < 0 || fresh)
+		goto cleanup;
+	if (!strcmp(s->failed_commit, commit) && !memcmp(s->failed_trust, print, 32) &&
+	    now - s->failed_at < RETRY_S && now >= s->failed_at)
+		goto cleanup;
+	if ((error = svd_store_items_list(&l, a, NULL)) < 0 ||
+	    (error = cache_build(s, a, l, print)) < 0) {
+		site_log(s, SVD_SITE_LOG_ERROR,
+		         "site: cannot build the index of main at %.12s: %s; %s", commit,
+		         svd_error_last(),
+		         serving ? "the previous one is served" : "pages answer 503");
+		svd_error_clear();
+		snprintf(s->failed_commit, sizeof(s->failed_commit), "%s", commit);
+		memcpy(s->failed_trust, print, 32);
+		s->failed_at = now;
+	}
+cleanup:
+	svd_store_items_free(l);
+	svd_archive_free(a);
+}
+
+/* The builder thread: at a low priority, it looks now and then, or when woken. */
+static void *builder_main(void *p)
+{
+	svd_site *s = p;
+	struct timespec until;
+
+	int lowered = 0;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->stop) {
+		s->kick = 0;
+		/*
+		 * Until the first index is in place there is nothing to serve and no
+		 * one to yield to; then the builder steps back: the nice value is a
+		 * thread's own on Linux (this one, and the gate workers it starts).
+		 */
+		if (s->cache && !lowered) {
+			setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), s->opts.nice);
+			lowered = 1;
+		}
+		pthread_mutex_unlock(&s->lock);
+		build_if_stale(s);
+		pthread_mutex_lock(&s->lock);
+		if (s->kick || s->stop)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += s->opts.poll_ms / 1000;
+		until.tv_nsec += (long)(s->opts.poll_ms % 1000) * 1000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		while (!s->kick && !s->stop &&
+		       pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+void svd_site_refresh(svd_site *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->kick = 1;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * The index for a request: the shared one, or NULL before the first (the
+ * caller answers 503). Without a builder, the request builds when main or
+ * the trust list moved, one at a time.
+ */
+static index_cache *cache_get(svd_site *s)
+{
+	if (s->opts.no_builder) {
+		pthread_mutex_lock(&s->build_lock);
+		build_if_stale(s);
+		pthread_mutex_unlock(&s->build_lock);
+	}
+	return cache_take(s);
 }
 
 /* Bytes of the shared index: the reply holds the cache until it is freed. */
-static reply *reply_shared(index_cache *ic, const svd_buf *b, const char *type, int page)
+static reply *reply_shared(index_cache *ic, const shared *sh, const char *type, int page)
 {
 	reply *r = reply_new(200, type);
+	int gz;
 
 	if (!r) {
 		cache_release(ic);
 		return NULL;
 	}
 	r->ic = ic;
-	r->pub.data = b->data ? b->data : "";
-	r->pub.len = b->len;
+	r->pub.data = sh->b.data ? sh->b.data : "";
+	r->pub.len = sh->b.len;
 	r->pub.page = page;
+	r->pub.etag = sh->etag;
+	r->pub.mtime = ic->mtime;
+	r->pub.cache = SVD_SITE_CACHE_REVALIDATE;
+	r->pub.compress = 1;
+	pthread_mutex_lock(&ic->owner->lock);
+	gz = ic->gz_ready;
+	pthread_mutex_unlock(&ic->owner->lock);
+	if (gz) {
+		r->pub.gz_data = sh->gz.data;
+		r->pub.gz_len = sh->gz.len;
+	}
 	return r;
 }
 
-/* A static asset compiled into the library. */
-static reply *reply_asset(const char *name)
+/* /api/items: a page of the catalog's view, with the query's filters (site_api.c). */
+static reply *reply_items(index_cache *ic, const char *query)
 {
-	const void *data;
-	size_t len;
+	svd_buf b;
+	reply *r;
+	int status = svd_site_api_items(&b, ic->cat, query);
+
+	cache_release(ic);
+	if (status < 0)
+		return NULL;
+	r = reply_buf((unsigned)status, &b,
+	              status == 200 ? "application/json" : "text/plain; charset=utf-8", 0);
+	if (r && status == 200) {
+		r->pub.cache = SVD_SITE_CACHE_REVALIDATE;
+		r->pub.compress = 1;
+	}
+	return r;
+}
+
+/* A static asset compiled into the library, with its tag and gzip made once. */
+static reply *reply_asset(const svd_site *s, const char *name)
+{
+	const asset *as = !strcmp(name, "reader.css") ? &s->assets[0] : &s->assets[1];
 	reply *r;
 
-	if (svd_render_asset(name, &data, &len) < 0)
+	if (!as->data)
 		return reply_text(404, "not found", NULL);
 	if (!(r = reply_new(200, ends_with(name, ".css") ? "text/css; charset=utf-8"
 	                                                 : "text/javascript; charset=utf-8")))
 		return NULL;
-	r->pub.data = data;
-	r->pub.len = len;
+	r->pub.data = as->data;
+	r->pub.len = as->len;
+	r->pub.etag = as->etag;
+	r->pub.cache = SVD_SITE_CACHE_REVALIDATE;
+	r->pub.compress = 1;
+	r->pub.gz_data = as->gz.data;
+	r->pub.gz_len = as->gz.len;
 	return r;
+}
+
+/* The assets' tags and gzip, once per site. */
+static int assets_load(svd_site *s)
+{
+	static const char *const names[2] = {"reader.css", "reader.js"};
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		asset *as = &s->assets[i];
+		if (svd_render_asset(names[i], &as->data, &as->len) < 0) {
+			svd_error_clear();
+			as->data = NULL;
+			continue;
+		}
+		make_etag(as->etag, as->data, as->len);
+		if (gzip_buf(&as->gz, as->data, as->len) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* pages/<id>.html: from the catalog's verdict and the item's body in main. */
@@ -586,6 +1117,7 @@ static reply *reply_page(svd_archive *a, index_cache *ic, const char *id)
 	svd_buf b;
 	char *body = NULL;
 	size_t len = 0;
+	reply *r;
 	int error;
 
 	svd_buf_init(&b, SVD_RENDER_PAGE_MAX);
@@ -596,7 +1128,12 @@ static reply *reply_page(svd_archive *a, index_cache *ic, const char *id)
 		svd_buf_clear(&b);
 		return reply_error(error);
 	}
-	return reply_buf(200, &b, "text/html; charset=utf-8", 1);
+	/* the server derives its tag from the bytes */
+	if ((r = reply_buf(200, &b, "text/html; charset=utf-8", 1))) {
+		r->pub.cache = SVD_SITE_CACHE_REVALIDATE;
+		r->pub.compress = 1;
+	}
+	return r;
 }
 
 static reply *reply_status(svd_archive *a, index_cache *ic)
@@ -607,12 +1144,14 @@ static reply *reply_status(svd_archive *a, index_cache *ic)
 
 	const char *as_of = svd_view_trust_date(svd_catalog_view(ic->cat));
 
-	o = json_pack("{s:s, s:I, s:I, s:s?, s:I, s:s?, s:s}", "mirror", svd_archive_mirror_id(a),
-	              "items", (json_int_t)ic->items, "shown",
+	o = json_pack("{s:s, s:I, s:I, s:s?, s:I, s:s?, s:s, s:{s:I, s:I, s:I}}", "mirror",
+	              svd_archive_mirror_id(a), "items", (json_int_t)ic->items, "shown",
 	              (json_int_t)svd_catalog_count(ic->cat), "head",
 	              ic->commit[0] ? ic->commit : NULL, "trusted_keys",
 	              (json_int_t)svd_trust_count(svd_archive_trust(a)), "trust_as_of",
-	              as_of[0] ? as_of : NULL, "version", SVD_VERSION);
+	              as_of[0] ? as_of : NULL, "version", SVD_VERSION, "index", "gated",
+	              (json_int_t)ic->stats_gated, "carried", (json_int_t)ic->stats_carried,
+	              "built_ms", (json_int_t)ic->stats_ms);
 	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (!s) {
@@ -736,6 +1275,11 @@ static reply *reply_file(handle_slot *slot, const route *rt)
 	r->file = f;
 	r->pub.data = svd_store_file_data(f, &r->pub.len);
 	r->pub.cache = SVD_SITE_CACHE_IMMUTABLE;
+	/* the blob's git id names its bytes */
+	r->etag[0] = '"';
+	svd_store_file_id(r->etag + 1, f);
+	strcat(r->etag, "\"");
+	r->pub.etag = r->etag;
 	return r;
 }
 
@@ -815,6 +1359,14 @@ static reply *reply_bundle(const char *outbox)
 	}
 	r->pub.fd = fd;
 	r->pub.len = (size_t)st.st_size;
+	/* a new bundle is a new file, or one written again: its inode, size or time differ */
+	snprintf(r->etag, sizeof(r->etag), "\"%llx-%llx-%llx\"", (unsigned long long)st.st_ino,
+	         (unsigned long long)st.st_size,
+	         (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
+	             (unsigned long long)st.st_mtim.tv_nsec);
+	r->pub.etag = r->etag;
+	r->pub.mtime = (int64_t)st.st_mtim.tv_sec;
+	r->pub.cache = SVD_SITE_CACHE_REVALIDATE;
 	/* the name comes from the operator's folder: only a plain one is offered */
 	if (strspn(best, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
 	    strlen(best)) {
@@ -842,8 +1394,7 @@ int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len
 	index_cache *ic = NULL;
 	reply *r = NULL;
 	route rt;
-	svd_buf b;
-	int error, nomem;
+	int nomem;
 
 	*out = NULL;
 	if (parse_path(&rt, path, len) < 0) {
@@ -863,16 +1414,19 @@ int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len
 		goto done;
 	}
 	if (rt.kind == ROUTE_ASSET) {
-		r = reply_asset(rt.file);
+		r = reply_asset(s, rt.file);
+		goto done;
+	}
+	if (!(ic = cache_get(s))) {
+		if ((r = reply_text(503, "not ready",
+		                    "the mirror is building its index; try again in a moment")))
+			r->pub.retry_after = RETRY_AFTER;
 		goto done;
 	}
 	if (thread_archive(&slot, s) < 0) {
+		cache_release(ic);
 		r = reply_text(500, "internal error",
 		               "the mirror cannot open its archive; tell its operator");
-		goto done;
-	}
-	if ((error = cache_get(&ic, s, slot->a)) < 0) {
-		r = reply_error(error);
 		goto done;
 	}
 	switch (rt.kind) {
@@ -893,17 +1447,8 @@ int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len
 	case ROUTE_INDEX:
 		r = reply_shared(ic, &ic->html, "text/html; charset=utf-8", 1);
 		break;
-	case ROUTE_ITEMS: /* site_api.c: a page of the list, its filters */
-		error = svd_site_api_items(&b, ic->cat, query);
-		cache_release(ic);
-		if (error < 0)
-			break;
-		r = reply_buf((unsigned)error, &b,
-		              error == 200 ? "application/json" : "text/plain; charset=utf-8", 0);
-		if (r && error == 200) {
-			r->pub.cache = SVD_SITE_CACHE_REVALIDATE;
-			r->pub.compress = 1;
-		}
+	case ROUTE_ITEMS:
+		r = reply_items(ic, query);
 		break;
 	case ROUTE_FOLD:
 		r = reply_shared(ic, &ic->fold, "text/javascript; charset=utf-8", 0);
@@ -938,11 +1483,27 @@ void svd_site_reply_free(svd_site_reply *p)
 	free(r);
 }
 
-int svd_site_new(svd_site **out, const char *archive_path, const char *outbox)
+/* A condition whose timed waits run on the monotonic clock (the builder's poll). */
+static int cond_init_monotonic(pthread_cond_t *c)
+{
+	pthread_condattr_t ca;
+	int r;
+
+	if (pthread_condattr_init(&ca) != 0)
+		return -1;
+	r = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 && pthread_cond_init(c, &ca) == 0
+	        ? 0
+	        : -1;
+	pthread_condattr_destroy(&ca);
+	return r;
+}
+
+int svd_site_new(svd_site **out, const char *archive_path, const char *outbox,
+                 const svd_site_opts *opts)
 {
 	svd_archive *a = NULL;
 	svd_site *s = NULL;
-	int error, locked = 0;
+	int error, locks = 0;
 
 	*out = NULL;
 	if (!archive_path)
@@ -950,35 +1511,73 @@ int svd_site_new(svd_site **out, const char *archive_path, const char *outbox)
 	/* fail here, not on the first request, when there is no archive */
 	if ((error = svd_archive_open(&a, archive_path)) < 0)
 		return error;
-	svd_archive_free(a);
 	error = SVD_ERROR;
 	if (!(s = calloc(1, sizeof(*s)))) {
 		svd_error_set(SVD_ERROR, "out of memory");
 		goto fail;
 	}
+	if (opts)
+		s->opts = *opts;
+	if (!s->opts.poll_ms)
+		s->opts.poll_ms = POLL_MS;
+	if (!s->opts.nice)
+		s->opts.nice = NICE;
 	if (pthread_mutex_init(&s->lock, NULL) != 0) {
 		svd_error_set(SVD_ERROR, "cannot create a lock");
 		goto fail;
 	}
-	locked = 1;
+	locks = 1;
+	if (pthread_mutex_init(&s->build_lock, NULL) != 0) {
+		svd_error_set(SVD_ERROR, "cannot create a lock");
+		goto fail;
+	}
+	locks = 2;
+	if (cond_init_monotonic(&s->wake) != 0) {
+		svd_error_set(SVD_ERROR, "cannot create a condition");
+		goto fail;
+	}
+	locks = 3;
 	if (pthread_key_create(&s->slot_key, slot_thread_exit) != 0) {
 		svd_error_set(SVD_ERROR, "cannot create a thread key");
 		goto fail;
 	}
+	locks = 4;
 	if (!(s->archive_path = svd_strdup(archive_path)) ||
 	    (outbox && !(s->outbox = svd_strdup(outbox)))) {
-		pthread_key_delete(s->slot_key);
 		svd_error_set(SVD_ERROR, "out of memory");
 		goto fail;
 	}
+	/* the catalog file: an archive on read-only media has none, and gates every item */
+	if (!(s->cache_path = svd_archive_place_path(archive_path, SVD_PLACE_CACHE, "site", 1)))
+		svd_error_clear();
+	if (assets_load(s) < 0)
+		goto fail;
+	if (!s->opts.no_builder) {
+		if (pthread_create(&s->builder, NULL, builder_main, s) != 0) {
+			svd_error_set(SVD_ERROR, "cannot start the site's builder thread");
+			goto fail;
+		}
+		s->has_builder = 1;
+	}
+	svd_archive_free(a);
 	*out = s;
 	return 0;
 fail:
+	svd_archive_free(a);
 	if (s) {
-		if (locked)
+		if (locks >= 4)
+			pthread_key_delete(s->slot_key);
+		if (locks >= 3)
+			pthread_cond_destroy(&s->wake);
+		if (locks >= 2)
+			pthread_mutex_destroy(&s->build_lock);
+		if (locks >= 1)
 			pthread_mutex_destroy(&s->lock);
+		svd_buf_clear(&s->assets[0].gz);
+		svd_buf_clear(&s->assets[1].gz);
 		free(s->archive_path);
 		free(s->outbox);
+		free(s->cache_path);
 		free(s);
 	}
 	return error;
@@ -988,13 +1587,25 @@ void svd_site_free(svd_site *s)
 {
 	if (!s)
 		return;
+	if (s->has_builder) {
+		pthread_mutex_lock(&s->lock);
+		s->stop = 1;
+		pthread_cond_signal(&s->wake);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->builder, NULL);
+	}
 	/* the handle of the thread that frees it; other threads' went when they ended */
 	slot_release(pthread_getspecific(s->slot_key));
 	pthread_setspecific(s->slot_key, NULL);
 	pthread_key_delete(s->slot_key);
 	cache_release(s->cache);
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->build_lock);
 	pthread_mutex_destroy(&s->lock);
+	svd_buf_clear(&s->assets[0].gz);
+	svd_buf_clear(&s->assets[1].gz);
 	free(s->archive_path);
 	free(s->outbox);
+	free(s->cache_path);
 	free(s);
 }

@@ -20,12 +20,14 @@ struct svd_store_items {
 	svd_item_ref *v; /* well-filed items only: in id order */
 	size_t n;
 	char commit[GIT_OID_HEXSZ + 1];
+	int64_t time; /* the commit's, seconds since the epoch */
 };
 
 int svd_store_items_list(svd_store_items **out, svd_archive *a, const char *commit)
 {
 	svd_store_items *l = NULL;
 	svd_item_list list = {0};
+	git_commit *c = NULL;
 	git_oid oid;
 	size_t i, k = 0;
 	int error, has_commit = 1;
@@ -51,6 +53,10 @@ int svd_store_items_list(svd_store_items **out, svd_archive *a, const char *comm
 			if (!list.v[i].misfiled)
 				list.v[k++] = list.v[i];
 		git_oid_tostr(l->commit, sizeof(l->commit), &oid);
+		if (git_commit_lookup(&c, a->repo, &oid) == 0) {
+			l->time = (int64_t)git_commit_time(c);
+			git_commit_free(c);
+		}
 	}
 	l->v = list.v;
 	l->n = k;
@@ -61,6 +67,16 @@ int svd_store_items_list(svd_store_items **out, svd_archive *a, const char *comm
 const char *svd_store_items_commit(const svd_store_items *l)
 {
 	return l->commit;
+}
+
+int64_t svd_store_items_time(const svd_store_items *l)
+{
+	return l->time;
+}
+
+const uint8_t *svd_store_items_folder(const svd_store_items *l, size_t i)
+{
+	return l->v[i].tree.id;
 }
 
 size_t svd_store_items_count(const svd_store_items *l)

@@ -36,6 +36,12 @@ int svd_store_items_list(svd_store_items **out, svd_archive *a, const char *comm
 /* The commit listed, 40 hex digits, or "" for an archive with nothing yet (borrowed). */
 const char *svd_store_items_commit(const svd_store_items *l);
 
+/* The commit's time, seconds since the epoch (0 for an archive with nothing yet). */
+int64_t svd_store_items_time(const svd_store_items *l);
+
+/* Item i's folder: the git id of its tree, 20 bytes (borrowed, as long as l). */
+const uint8_t *svd_store_items_folder(const svd_store_items *l, size_t i);
+
 /* How many items. */
 size_t svd_store_items_count(const svd_store_items *l);
 

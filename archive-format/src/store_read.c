@@ -753,6 +753,11 @@ cleanup:
 	return error;
 }
 
+void svd_store_file_id(char out[41], const svd_store_file *f)
+{
+	git_oid_tostr(out, 41, git_blob_id(f->blob));
+}
+
 const void *svd_store_file_data(const svd_store_file *f, size_t *len)
 {
 	*len = (size_t)git_blob_rawsize(f->blob);

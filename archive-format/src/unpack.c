@@ -31,8 +31,10 @@
 #include "samvydav/unpack.h"
 #include "buf.h"
 #include "bundle_internal.h"
+#include "catalog_internal.h"
 #include "library_paths.h"
 #include "render_internal.h"
+#include "site_file.h"
 #include "store_items.h"
 #include "util.h"
 #include "workq.h"
@@ -63,6 +65,7 @@ typedef struct from_archive {
 	size_t accepted, refused;
 	svd_progress_cb progress; /* unpack: told after each item, with cb's payload */
 	uint64_t written;         /* bytes of the items' files written (unpack) */
+	int borrowed;             /* l is the caller's */
 	int error;
 } from_archive;
 
@@ -204,7 +207,7 @@ static int verify_with(from_archive *fa, const svd_trust *trust, const char *con
 {
 	int error;
 
-	if ((error = svd_store_items_list(&fa->l, fa->a, NULL)) < 0 ||
+	if ((!fa->l && (error = svd_store_items_list(&fa->l, fa->a, NULL)) < 0) ||
 	    (error = svd_store_reader_open(&fa->r, fa->a)) < 0)
 		return error;
 	error = svd_store_items_verify(fa->a, fa->l, trust, ids, n, 0, on_verified, fa, NULL);
@@ -216,7 +219,8 @@ static int verify_with(from_archive *fa, const svd_trust *trust, const char *con
 static void from_archive_clear(from_archive *fa)
 {
 	svd_store_reader_free(fa->r);
-	svd_store_items_free(fa->l);
+	if (!fa->borrowed)
+		svd_store_items_free(fa->l);
 	fa->r = NULL;
 	fa->l = NULL;
 }
@@ -586,6 +590,36 @@ int svd_catalog_from_archive(svd_catalog **out, svd_archive *a, const svd_trust 
 	return error;
 fail:
 	svd_catalog_free(fa.c);
+	return error;
+}
+
+int svd_catalog_gate(svd_catalog *c, svd_archive *a, const svd_store_items *l,
+                     const svd_trust *trust, const char *const *ids, size_t n, svd_item_cb cb,
+                     void *payload)
+{
+	from_archive fa;
+	unpack_ctx u;
+	early_pool pool;
+	int error, e2;
+
+	if (ids && n == 0)
+		return 0;
+	memset(&fa, 0, sizeof(fa));
+	memset(&u, 0, sizeof(u));
+	fa.a = a;
+	fa.l = (svd_store_items *)l; /* only read */
+	fa.borrowed = 1;
+	fa.cb = cb;
+	fa.payload = payload;
+	u.c = c;
+	fa.u = &u;
+	/* words gathered on early workers beside the gate, as for the whole catalog */
+	if ((!ids || n > 1) && (error = early_start(&u, &pool, early_threads(0))) < 0)
+		return error;
+	error = verify_with(&fa, trust, ids, n);
+	from_archive_clear(&fa);
+	if ((e2 = early_finish(&u)) < 0)
+		return e2;
 	return error;
 }
 

@@ -382,10 +382,12 @@ static void expect_refused_request(const char *path)
 
 static void start(void)
 {
+	static const svd_site_opts site = {.no_builder = 1}; /* the index follows main at once */
 	svd_http_opts o = {0};
 
 	o.port_any = 1;
 	o.outbox = outbox;
+	o.site = &site;
 	if (svd_http_start(&server, archive_path, &o) != 0)
 		fail_msg("cannot start: %s", svd_error_last());
 	assert_true((port = svd_http_port(server)) != 0);

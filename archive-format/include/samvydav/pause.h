@@ -28,6 +28,10 @@
  *   peer.fetched   a peer's main fetched into refs/quarantine/NAME
  *   seal.write     bytes written to a sealed file (SPEC.md 12), counted
  *
+ *   site.build     the site's builder gated what changed; the pages of
+ *                  the new index not yet made (a point to hold at:
+ *                  svd_pause_hold_at)
+ *
  * and a caller's own, passed with svd_pause_point() (samvydavd's
  * inbox.recorded).
  */
@@ -70,6 +74,20 @@ void svd_pause_point(const char *point);
  *         cannot be opened.
  */
 int svd_pause_stop_at(const char *spec, const char *announce);
+
+/**
+ * Hold the thread that passes a point, not the whole process: each time a
+ * thread passes point while file exists, it appends "POINT N PID held" and
+ * a newline to file (N: passes so far) and waits, looking every 10 ms,
+ * until file is gone; other threads go on. A test creates file, waits for
+ * the line, looks at what the process does meanwhile, and removes file to
+ * let the thread go. The points held this way are a thread's own steps
+ * (samvydavd's site.build: the site's builder, between the gate and the
+ * pages). Call it once, before other threads start.
+ *
+ * @return 0; SVD_EINVALID for an empty or overlong point or no file.
+ */
+int svd_pause_hold_at(const char *point, const char *file);
 
 #ifdef __cplusplus
 }

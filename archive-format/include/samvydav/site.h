@@ -8,8 +8,8 @@
  * /items/<id> (moved: its page), /bundle/latest (the newest bundle in the
  * outbox), /api/status and /api/items (JSON). What is shown is the view's
  * (view.h): a withdrawn item's files answer 410, one the gate refuses 404.
- * The pages are made once per main commit and trust list, every item
- * through the gate, and shared between threads.
+ * The pages are made once per main commit and trust list, in the
+ * background, and shared between threads.
  *
  * Every path is untrusted: anything but these forms (traversal, encoded
  * dots, NUL, control characters, overlong paths) is refused with a 4xx, and
@@ -58,15 +58,54 @@ typedef struct svd_site_reply {
 	const char *filename; /**< a bundle's plain file name for a download, or NULL */
 } svd_site_reply;
 
+/** How much a site's message matters (svd_site_log_fn). */
+typedef enum svd_site_level {
+	SVD_SITE_LOG_INFO = 0, /**< an index built */
+	SVD_SITE_LOG_WARN,     /**< a catalog file ignored, one not written */
+	SVD_SITE_LOG_ERROR,    /**< an index that could not be built (the old one is served) */
+} svd_site_level;
+
+/** Told of what the site's builder does; msg is borrowed for the call. */
+typedef void (*svd_site_log_fn)(svd_site_level level, const char *msg, void *payload);
+
+/** Settings of a site. Zero fields take the defaults. */
+typedef struct svd_site_opts {
+	int no_builder;      /**< no builder thread: a request that finds main or the trust list
+	                        changed builds the index itself, and waits for it (tests) */
+	unsigned poll_ms;    /**< how often the builder looks at main and the trust list;
+	                        default 1000 */
+	int nice;            /**< the builder thread's niceness; default 10 */
+	svd_site_log_fn log; /**< told of each build, and of a catalog file ignored; may be NULL */
+	void *log_payload;
+} svd_site_opts;
+
 /**
  * Serve the archive at archive_path (opened anew by each thread, so the
  * caller may write the archive meanwhile) and the newest bundle of outbox
  * (may be NULL).
  *
+ * The shared pages (index.html, /api/items, the search data) are built on
+ * the site's own builder thread, at a low priority, from the previous
+ * index and the catalog kept in ARCHIVE/cache/site: only items whose
+ * folder is new or changed go through the gate. The builder looks at main
+ * and the trust list every poll_ms, and at once after svd_site_refresh().
+ * Requests never build: they are answered from the newest index built,
+ * and until there is one, pages and lists answer 503 with retry_after
+ * (the assets and /bundle/latest are served anyway).
+ *
+ * @param opts settings, or NULL for the defaults (copied)
  * @param[out] out the caller's, freed with svd_site_free()
  * @return 0; SVD_ENOTFOUND when archive_path is no archive.
  */
-int svd_site_new(svd_site **out, const char *archive_path, const char *outbox);
+int svd_site_new(svd_site **out, const char *archive_path, const char *outbox,
+                 const svd_site_opts *opts);
+
+/**
+ * Main or the trust list may have changed (an import, a sync, an outbox
+ * run, a trust change): wake the builder, which looks now instead of at
+ * its next poll. Returns at once; a build takes its time in the background.
+ */
+void svd_site_refresh(svd_site *s);
 
 /**
  * The reply for a request path, as a server decoded it with
@@ -83,7 +122,10 @@ int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len
 /** Release a reply (its bytes, the file, what it holds of the site); NULL is fine. */
 void svd_site_reply_free(svd_site_reply *r);
 
-/** Free the site; every reply must have been freed first. NULL is fine. */
+/**
+ * Free the site (its builder is stopped first, at its next step); every
+ * reply must have been freed first. NULL is fine.
+ */
 void svd_site_free(svd_site *s);
 
 /**

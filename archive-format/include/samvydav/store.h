@@ -200,6 +200,9 @@ int svd_store_file_open(svd_store_file **out, svd_archive *a, const char *id, co
 /** The file's bytes (borrowed) and their number. */
 const void *svd_store_file_data(const svd_store_file *f, size_t *len);
 
+/** The file's git blob id, 40 hex digits and a NUL: it names the bytes. */
+void svd_store_file_id(char out[41], const svd_store_file *f);
+
 /** Free a file read by svd_store_file_open(); NULL is fine. */
 void svd_store_file_free(svd_store_file *f);
 

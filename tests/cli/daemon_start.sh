@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# samvydavd starts fast from its catalog on disk (issue 16, "fast start").
+#
+# 1. 20,000 small items (generated, then one `samvydav add --from`): the
+#    first start gates them all and writes ARCHIVE/cache/site; the next
+#    start serves its first page in under 1 s (10 s under sanitizers or
+#    valgrind), gating nothing.
+# 2. Five items added while the daemon is down: the catalog file is of an
+#    older commit, and the next start gates those five only.
+# 3. A damaged catalog file (one byte flipped, cut short, garbage) is
+#    ignored, logged, every item gated, and the file written again, which
+#    the start after that uses.
+. "$(dirname "$0")/lib.sh"
+
+daemon_scenario
+
+limit_ms=1000
+if ldd "$D" 2>/dev/null | grep -q libasan || [ "${SVD_VALGRIND:-0}" != 0 ]; then
+	limit_ms=10000
+fi
+
+# items DIR N FIRST: N small item folders, numbered from FIRST
+items() {
+	python3 - "$1" "$2" "$3" <<-'EOF'
+		import os, sys
+		out, n, first = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+		words = "river bridge harbour field letter market winter school mother witness".split()
+		for i in range(first, first + n):
+		    d = os.path.join(out, "i%05d" % i)
+		    os.makedirs(d)
+		    open(d + "/meta.json", "w").write(
+		        '{"title":"Item %d","lang":"en","created":"2026-%02d-%02dT%02d:%02d:00Z"}'
+		        % (i, i % 12 + 1, i % 28 + 1, i // 60 % 24, i % 60))
+		    open(d + "/body.md", "w").write("Item %d: %s %s %s.\n" % (
+		        i, words[i % 10], words[i // 10 % 10], words[i // 100 % 10]))
+	EOF
+}
+
+# conf FILE ARCHIVE PORT
+conf() {
+	cat >"$1" <<-EOF
+		[archive]
+			path = $2
+		[http]
+			listen = 127.0.0.1:$3
+		[log]
+			level = debug
+	EOF
+}
+
+# first_page URL: milliseconds from now until URL answers 200 (or "none" after 120 s)
+first_page() {
+	python3 - "$1" "$2" <<-'EOF'
+		import sys, time, urllib.error, urllib.request
+		t0 = float(sys.argv[2]) / 1e9
+		while time.time() - t0 < 120:
+		    try:
+		        with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
+		            if r.status == 200:
+		                r.read()
+		                print(int((time.time() - t0) * 1000))
+		                sys.exit(0)
+		    except (urllib.error.URLError, ConnectionError):
+		        pass
+		    time.sleep(0.01)
+		print("none")
+	EOF
+}
+
+# start_timed CONF LOG: start the daemon, and the ms until its first page (ms)
+start_timed() {
+	local t0
+	t0=$(date +%s%N)
+	log=$2
+	"$D" -c "$1" 2>>"$log" &
+	pid=$!
+	ms=$(first_page "$U/" "$t0")
+}
+
+# built N: until the log holds N index lines (60 s)
+built() {
+	for _ in $(seq 600); do
+		[ "$(grep -c "site: index " "$log")" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# written FILE [OLD]: until the catalog file is there (and no longer OLD's bytes; 60 s)
+written() {
+	for _ in $(seq 600); do
+		if [ -s "$1" ] && { [ -z "${2:-}" ] || ! cmp -s "$1" "$2"; }; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+############################################################ 1. 20,000 items
+
+A=$T/a
+new_archive "$A" ed || exit 1
+t=$(date +%s%N)
+items "$T/corpus" 20000 1
+gen=$((($(date +%s%N) - t) / 1000000))
+t=$(date +%s%N)
+check "add 20,000 items" svd -C "$A" add -q --from "$T/corpus" --key "$T/ed.key"
+add=$((($(date +%s%N) - t) / 1000000))
+printf '# 20,000 items generated in %d ms, added in %d ms\n' "$gen" "$add"
+rm -rf "$T/corpus"
+
+port=$(free_port)
+U=http://127.0.0.1:$port
+conf "$T/a.conf" "$A" "$port"
+F=$A/cache/site
+
+start_timed "$T/a.conf" "$T/a.log"
+printf '# first start, no catalog file: first page after %s ms\n' "$ms"
+built 1 && ok "the first start builds the index" || not_ok "the first start builds the index" "$(tail -n 5 "$log")"
+grep -qE "site: index .* 20000 items, 20000 gated, 0 from the catalog file \(none\)" "$log" &&
+	ok "the first start gates every item" || not_ok "the first start gates every item" "$(grep 'site: ' "$log")"
+written "$F" && ok "cache/site is written" || not_ok "cache/site is written"
+stop_daemon
+
+: >"$T/a2.log"
+start_timed "$T/a.conf" "$T/a2.log"
+built 1
+printf '# second start, with the catalog file: first page after %s ms\n' "$ms"
+grep "site: index" "$log" | sed 's/^/#   /'
+[ "$ms" != none ] && [ "$ms" -lt "$limit_ms" ] && ok "the first page within $limit_ms ms of the start ($ms ms)" ||
+	not_ok "the first page within $limit_ms ms of the start" "$ms ms"
+grep -qE "site: index .* 20000 items, 0 gated, 20000 from the catalog file \(used\)" "$log" &&
+	ok "nothing gated: every item from the catalog file" ||
+	not_ok "nothing gated: every item from the catalog file" "$(grep 'site: ' "$log")"
+n=$(curl -s "$U/api/items" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+same "$n" 20000 "/api/items lists 20,000 items"
+curl -s "$U/api/status" | grep -q '"gated":0' && ok "/api/status says 0 gated" || not_ok "/api/status says 0 gated"
+stop_daemon
+
+################################################ 2. a file of an older commit
+
+items "$T/more" 5 20001
+check "add 5 items while the daemon is down" svd -C "$A" add -q --from "$T/more" --key "$T/ed.key"
+: >"$T/a3.log"
+start_timed "$T/a.conf" "$T/a3.log"
+built 1
+printf '# third start, 5 items new since the catalog file: first page after %s ms\n' "$ms"
+grep -qE "site: index .* 20005 items, 5 gated, 20000 from the catalog file \(used\)" "$log" &&
+	ok "only the 5 new items gated" || not_ok "only the 5 new items gated" "$(grep 'site: ' "$log")"
+n=$(curl -s "$U/api/items" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+same "$n" 20005 "/api/items lists 20,005 items"
+stop_daemon
+
+###################################################### 3. a damaged catalog file
+
+B=$T/b
+new_archive "$B" ed || exit 1
+items "$T/small" 30 1
+check "add 30 items" svd -C "$B" add -q --from "$T/small" --key "$T/ed.key"
+port=$(free_port)
+U=http://127.0.0.1:$port
+conf "$T/b.conf" "$B" "$port"
+G=$B/cache/site
+start_daemon "$T/b.conf" "$T/b.log"
+built 1 && written "$G" && ok "a small archive's catalog file" || not_ok "a small archive's catalog file"
+stop_daemon
+cp "$G" "$T/site.good"
+size=$(stat -c %s "$G")
+
+# damage NAME COMMAND: damage the file, start, expect it ignored, gated whole, written again
+damage() {
+	local what=$1
+	shift
+	cp "$T/site.good" "$G"
+	"$@"
+	cp "$G" "$T/site.bad"
+	: >"$T/b.$what.log"
+	start_daemon "$T/b.conf" "$T/b.$what.log"
+	built 1
+	if grep -qE "site: .*cache/site: .*; ignored: every item goes through the gate" "$log" &&
+		grep -qE "site: index .* 30 gated, 0 from the catalog file \(ignored\)" "$log"; then
+		ok "$what: ignored, logged, every item gated"
+	else
+		not_ok "$what: ignored, logged, every item gated" "$(grep 'site: ' "$log")"
+	fi
+	same "$(curl -s -o /dev/null -w '%{http_code}' "$U/")" 200 "$what: the pages are served"
+	written "$G" "$T/site.bad" && ok "$what: the file is written again" ||
+		not_ok "$what: the file is written again"
+	stop_daemon
+	: >"$T/b.$what.2.log"
+	start_daemon "$T/b.conf" "$T/b.$what.2.log"
+	built 1
+	grep -qE "site: index .* 0 gated, 30 from the catalog file \(used\)" "$log" &&
+		ok "$what: the next start uses the new file" ||
+		not_ok "$what: the next start uses the new file" "$(grep 'site: ' "$log")"
+	stop_daemon
+}
+flip() {
+	python3 - "$G" "$1" <<-'EOF'
+		import sys
+		p, at = sys.argv[1], int(sys.argv[2])
+		b = bytearray(open(p, "rb").read())
+		b[at] ^= 0x20
+		open(p, "wb").write(b)
+	EOF
+}
+damage "a byte flipped" flip $((size / 2))
+damage "cut short" truncate -s $((size - 40)) "$G"
+damage "garbage" sh -c "head -c $size /dev/urandom >'$G'"
+damage "empty" truncate -s 0 "$G"
+
+finish
