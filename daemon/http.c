@@ -675,17 +675,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		 * refused, and the connection ends.
 		 */
 		if ((n.content_length && n.transfer_encoding) || n.content_length > 1 ||
-		    n.transfer_encoding > 1) {
+		    n.transfer_encoding > 1 ||
+		    (n.cl && (!n.cl[0] || strspn(n.cl, "0123456789") != strlen(n.cl)))) {
 			report(h, 7, "http: %s: %s: refused (400): %s", client(c, who, sizeof(who)),
 			       shown(what, sizeof(what), url),
 			       n.content_length > 1 || n.transfer_encoding > 1
 			           ? "Content-Length or Transfer-Encoding given twice"
-			           : "both Content-Length and Transfer-Encoding");
+			       : n.transfer_encoding ? "both Content-Length and Transfer-Encoding"
+			                             : "a Content-Length that is not plain digits");
 			q->answered = 1;
-			return plain(c, MHD_HTTP_BAD_REQUEST,
-			             "400 bad request: both Content-Length and Transfer-Encoding "
-			             "(or either twice)\n",
-			             NULL, NULL, 1);
+			return plain(
+			    c, MHD_HTTP_BAD_REQUEST,
+			    "400 bad request: both Content-Length and Transfer-Encoding "
+			    "(or either twice, or a Content-Length that is not plain digits)\n",
+			    NULL, NULL, 1);
 		}
 		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {

@@ -1038,7 +1038,12 @@ static reply *reply_shared(index_cache *ic, const shared *sh, const char *type, 
 	r->pub.len = sh->b.len;
 	r->pub.page = page;
 	r->pub.etag = sh->etag;
-	r->pub.mtime = ic->mtime;
+	/*
+	 * No Last-Modified: the commit's time does not move with the trust list
+	 * (which changes these bytes) and may go back when main takes a peer's
+	 * older commit, so If-Modified-Since could keep a changed index; the
+	 * ETag decides.
+	 */
 	r->pub.cache = SVD_SITE_CACHE_REVALIDATE;
 	r->pub.compress = 1;
 	pthread_mutex_lock(&ic->owner->lock);
@@ -1059,8 +1064,10 @@ static reply *reply_items(index_cache *ic, const char *query)
 	int status = svd_site_api_items(&b, ic->cat, query);
 
 	cache_release(ic);
+	if (status == SVD_ERROR)
+		return NULL; /* no memory */
 	if (status < 0)
-		return NULL;
+		return reply_text(500, "internal error", svd_error_last());
 	r = reply_buf((unsigned)status, &b,
 	              status == 200 ? "application/json" : "text/plain; charset=utf-8", 0);
 	if (r && status == 200) {

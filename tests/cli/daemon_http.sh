@@ -187,6 +187,7 @@ wait_log "http: 127.0.0.1: /x\\\\x1b\[31m: refused \(400\): both Content-Length 
 	ok "the refusal is logged, its path escaped" || not_ok "the refusal is logged, its path escaped" "$(grep 'refused (400)' "$T/d.log")"
 grep -q $'\x1b' "$T/d.log" && not_ok "no escape character reaches the log" || ok "no escape character reaches the log"
 
+
 ######################################################### Cache-Control
 
 same "$(c "$U/pages/0000000000000000000000000000000000000000000000000000000000000000.html")" 404 "an unknown page: 404"
