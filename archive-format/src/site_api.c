@@ -56,17 +56,6 @@ void svd_api_query_free(svd_api_query *q)
 	free(q);
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decode one key or value of a form-encoded query: '+' is a space, %XX a
  * byte. Returns the length, or -1 for a '%' not followed by two hex digits.
@@ -80,15 +69,11 @@ static long form_decode(char *out, const char *s, size_t len)
 		if (s[i] == '+') {
 			out[o++] = ' ';
 		} else if (s[i] == '%') {
-			int hi, lo;
+			uint8_t v;
 
-			if (i + 2 >= len)
+			if (i + 2 >= len || svd_hex_decode(&v, 1, s + i + 1) < 0)
 				return -1;
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -1;
-			out[o++] = (char)(hi << 4 | lo);
+			out[o++] = (char)v;
 			i += 2;
 		} else {
 			out[o++] = s[i];
