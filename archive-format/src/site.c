@@ -55,6 +55,8 @@
 #define POLL_MS      1000           /* the builder looks at main this often */
 #define NICE         10             /* the builder's niceness */
 #define RETRY_AFTER  2              /* seconds a client waits when there is no index yet */
+#define MADE_SLOTS   8192 /* item pages and list pages kept per index (a power of 2) ... */
+#define MADE_BYTES   (32u * 1024 * 1024) /* ... and their bytes, gzip'd copies included */
 
 /* One shared part of the index: its bytes, their tag, and their gzip once made. */
 typedef struct shared {
@@ -62,6 +64,17 @@ typedef struct shared {
 	svd_buf gz; /* with owner's gz_ready */
 	char etag[ETAG_LEN];
 } shared;
+
+/*
+ * A reply made on request (an item page, a page of /api/items) and kept
+ * for the rest of its index's life, with its tag and gzip'd copy: the
+ * next request for it costs a lookup. Never removed before the index goes,
+ * so a reply may point into it as into the shared parts.
+ */
+typedef struct made {
+	char *key; /* 'p' and an item's id, or 'a' and the query of /api/items */
+	shared s;
+} made;
 
 /* The index of main at one commit, shared by replies until main moves. */
 typedef struct index_cache {
@@ -79,6 +92,10 @@ typedef struct index_cache {
 	int shards_error;                    /* the shards' helper thread's outcome */
 	size_t stats_gated, stats_carried;   /* how it was built */
 	double stats_ms;
+	made **made; /* under owner->lock: MADE_SLOTS, by key hash */
+	uint8_t made_key[crypto_shorthash_KEYBYTES]; /* its hash's key: no list of colliding
+	                                                queries can be made in advance */
+	size_t made_n, made_bytes;                   /* kept until MADE_SLOTS / 2 or MADE_BYTES */
 } index_cache;
 
 /* A static asset, its tag and gzip made once. */
@@ -433,6 +450,14 @@ static void cache_free(index_cache *ic)
 	shared_clear(&ic->fold);
 	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
 		shared_clear(&ic->shards[i]);
+	for (i = 0; ic->made && i < MADE_SLOTS; i++) {
+		if (!ic->made[i])
+			continue;
+		free(ic->made[i]->key);
+		shared_clear(&ic->made[i]->s);
+		free(ic->made[i]);
+	}
+	free(ic->made);
 	free(ic);
 }
 
@@ -1056,13 +1081,125 @@ static reply *reply_shared(index_cache *ic, const shared *sh, const char *type, 
 	return r;
 }
 
+/* The slot of key in ic's made replies: its entry, or the empty slot it would take. */
+static made **made_slot(index_cache *ic, const char *key)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	size_t i;
+
+	crypto_shorthash(h, (const unsigned char *)key, strlen(key), ic->made_key);
+	i = ((size_t)h[0] | (size_t)h[1] << 8) & (MADE_SLOTS - 1);
+
+	while (ic->made[i] && strcmp(ic->made[i]->key, key) != 0)
+		i = (i + 1) & (MADE_SLOTS - 1);
+	return &ic->made[i];
+}
+
+/* A made reply kept for key, or NULL. */
+static const made *made_find(index_cache *ic, const char *key)
+{
+	const made *m = NULL;
+
+	pthread_mutex_lock(&ic->owner->lock);
+	if (ic->made)
+		m = *made_slot(ic, key);
+	pthread_mutex_unlock(&ic->owner->lock);
+	return m;
+}
+
+/*
+ * Keep what was made for key (taking b's bytes) with its tag and gzip'd
+ * copy, unless the index keeps enough already; the kept one (this, or
+ * another thread's made meanwhile), or NULL when it is not kept (b is
+ * left as it was).
+ */
+static const made *made_keep(index_cache *ic, const char *key, svd_buf *b)
+{
+	made *m, **slot, *kept = NULL;
+	size_t cost;
+
+	if (!(m = calloc(1, sizeof(*m))) || !(m->key = svd_strdup(key)) ||
+	    gzip_buf(&m->s.gz, b->data ? b->data : "", b->len) < 0) {
+		svd_error_clear(); /* not kept: sent as made */
+		if (m)
+			free(m->key);
+		free(m);
+		return NULL;
+	}
+	make_etag(m->s.etag, b->data ? b->data : "", b->len);
+	cost = b->len + m->s.gz.len + strlen(key) + sizeof(*m);
+	pthread_mutex_lock(&ic->owner->lock);
+	if (!ic->made && (ic->made = calloc(MADE_SLOTS, sizeof(*ic->made))))
+		randombytes_buf(ic->made_key, sizeof(ic->made_key));
+	if (ic->made) {
+		slot = made_slot(ic, key);
+		if (*slot) {
+			kept = *slot;
+		} else if (ic->made_n < MADE_SLOTS / 2 && ic->made_bytes + cost <= MADE_BYTES) {
+			m->s.b = *b;
+			memset(b, 0, sizeof(*b));
+			*slot = kept = m;
+			m = NULL;
+			ic->made_n++;
+			ic->made_bytes += cost;
+		}
+	}
+	pthread_mutex_unlock(&ic->owner->lock);
+	if (m) {
+		free(m->key);
+		shared_clear(&m->s);
+		free(m);
+	}
+	return kept;
+}
+
+/* A made reply: it holds the index (and so the entry) until it is freed. */
+static reply *reply_made(index_cache *ic, const made *m, const char *type, int page)
+{
+	reply *r = reply_new(200, type);
+
+	if (!r) {
+		cache_release(ic);
+		return NULL;
+	}
+	r->ic = ic;
+	r->pub.data = m->s.b.data ? m->s.b.data : "";
+	r->pub.len = m->s.b.len;
+	r->pub.page = page;
+	r->pub.etag = m->s.etag;
+	r->pub.cache = SVD_SITE_CACHE_REVALIDATE;
+	r->pub.compress = 1;
+	r->pub.gz_data = m->s.gz.data;
+	r->pub.gz_len = m->s.gz.len;
+	return r;
+}
+
 /* /api/items: a page of the catalog's view, with the query's filters (site_api.c). */
 static reply *reply_items(index_cache *ic, const char *query)
 {
+	const made *m;
 	svd_buf b;
 	reply *r;
-	int status = svd_site_api_items(&b, ic->cat, query);
+	char *key;
+	int status;
 
+	if (!(key = malloc(strlen(query ? query : "") + 2))) {
+		cache_release(ic);
+		return NULL;
+	}
+	key[0] = 'a';
+	strcpy(key + 1, query ? query : "");
+	if ((m = made_find(ic, key))) {
+		free(key);
+		return reply_made(ic, m, "application/json", 0);
+	}
+	status = svd_site_api_items(&b, ic->cat, query);
+	if (status == 200 && (m = made_keep(ic, key, &b))) {
+		free(key);
+		svd_buf_clear(&b);
+		return reply_made(ic, m, "application/json", 0);
+	}
+	free(key);
 	cache_release(ic);
 	if (status == SVD_ERROR)
 		return NULL; /* no memory */
@@ -1119,23 +1256,39 @@ static int assets_load(svd_site *s)
 }
 
 /* pages/<id>.html: from the catalog's verdict and the item's body in main. */
+/*
+ * pages/<id>.html: from the catalog's verdict and the item's body in main,
+ * made once per index and kept (made_keep). Takes the caller's reference
+ * to ic.
+ */
 static reply *reply_page(svd_archive *a, index_cache *ic, const char *id)
 {
+	char key[SVD_ID_HEX_LEN + 2] = "p";
+	const made *m;
 	svd_buf b;
 	char *body = NULL;
 	size_t len = 0;
 	reply *r;
 	int error;
 
+	strcat(key, id);
+	if ((m = made_find(ic, key)))
+		return reply_made(ic, m, "text/html; charset=utf-8", 1);
 	svd_buf_init(&b, SVD_RENDER_PAGE_MAX);
 	if ((error = svd_archive_body(&body, &len, id, a)) == 0)
 		error = svd_render_item(&b, ic->cat, id, NULL, body, len);
 	free(body);
 	if (error < 0) {
 		svd_buf_clear(&b);
+		cache_release(ic);
 		return reply_error(error);
 	}
-	/* the server derives its tag from the bytes */
+	if ((m = made_keep(ic, key, &b))) {
+		svd_buf_clear(&b);
+		return reply_made(ic, m, "text/html; charset=utf-8", 1);
+	}
+	cache_release(ic);
+	/* not kept: the server derives its tag from the bytes */
 	if ((r = reply_buf(200, &b, "text/html; charset=utf-8", 1))) {
 		r->pub.cache = SVD_SITE_CACHE_REVALIDATE;
 		r->pub.compress = 1;
@@ -1449,7 +1602,6 @@ int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len
 		break;
 	case ROUTE_PAGE:
 		r = reply_page(slot->a, ic, rt.id);
-		cache_release(ic);
 		break;
 	case ROUTE_INDEX:
 		r = reply_shared(ic, &ic->html, "text/html; charset=utf-8", 1);

@@ -188,6 +188,36 @@ wait_log "http: 127.0.0.1: /x\\\\x1b\[31m: refused \(400\): both Content-Length 
 grep -q $'\x1b' "$T/d.log" && not_ok "no escape character reaches the log" || ok "no escape character reaches the log"
 
 
+####################################################### made replies kept
+
+# an item page and a page of the list are made once per index and kept (at
+# most 4,096 of them): the same bytes and tag again, and past the bound
+# every query is still answered, made on the spot
+c "$U/pages/$P.html" >/dev/null
+cp "$T/b" "$T/page1"
+t1=$(hdr ETag)
+c "$U/pages/$P.html" >/dev/null
+cmp -s "$T/b" "$T/page1" && same "$(hdr ETag)" "$t1" "an item page asked again: the same bytes and tag" ||
+	not_ok "an item page asked again: the same bytes and tag"
+out=$(python3 - "$port" <<'PY'
+import http.client, json, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+ok = bad = 0
+for i in range(4500):
+    c.request("GET", "/api/items?limit=%d&q=w%d" % (i % 1000 + 1, i))
+    r = c.getresponse()
+    body = r.read()
+    if r.status == 200 and json.loads(body) == {"items": [], "next": None}:
+        ok += 1
+    else:
+        bad += 1
+print(ok, bad)
+PY
+)
+same "$out" "4500 0" "4,500 different queries of /api/items (past the 4,096 kept): every one answered"
+c "$U/pages/$P.html" >/dev/null
+cmp -s "$T/b" "$T/page1" && ok "the kept page is still served after them" || not_ok "the kept page is still served after them"
+
 ######################################################### Cache-Control
 
 same "$(c "$U/pages/0000000000000000000000000000000000000000000000000000000000000000.html")" 404 "an unknown page: 404"
