@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -421,6 +422,14 @@ static int extra_headers(struct MHD_Response *resp, const svd_site_reply *r, uns
 	return 0;
 }
 
+/* Bodies compressed on the fly so far (svd_http_gzips). */
+static atomic_ulong gzips;
+
+unsigned long svd_http_gzips(void)
+{
+	return atomic_load(&gzips);
+}
+
 /* The body gzip'd (RFC 1952 wrapper), or NULL; *out_len its length. */
 static void *gzip_bytes(const void *in, size_t len, size_t *out_len)
 {
@@ -428,6 +437,7 @@ static void *gzip_bytes(const void *in, size_t len, size_t *out_len)
 	uLong bound;
 	void *out = NULL;
 
+	atomic_fetch_add(&gzips, 1);
 	memset(&z, 0, sizeof(z));
 	if (deflateInit2(&z, GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return NULL;
@@ -507,11 +517,27 @@ static void file_validators(char *etag, size_t size, int64_t *mtime, int fd, int
 		         (unsigned long)st.st_mtim.tv_nsec);
 }
 
+/* The client's copy is current: If-None-Match, else If-Modified-Since. */
+static int not_modified(struct MHD_Connection *c, const char *etag, int64_t mtime)
+{
+	const char *v;
+	int64_t t;
+
+	if ((v = header(c, MHD_HTTP_HEADER_IF_NONE_MATCH)))
+		return svd_http_etag_match(v, etag[0] ? etag : NULL);
+	return mtime > 0 && (v = header(c, MHD_HTTP_HEADER_IF_MODIFIED_SINCE)) &&
+	       svd_http_date_parse(&t, v) == 0 && mtime <= t;
+}
+
 /*
  * The site's reply as a response, after the request's conditions: a 304
  * when the client's copy is current (If-None-Match, else If-Modified-Since),
  * one byte range (206, or 416 past the end; If-Range may veto it), gzip for
  * a compressible body when the client takes it and asked for no range.
+ * The conditions are weighed before a body is compressed on the fly (its
+ * tag, "...-gz", is known without it): a 304 deflates nothing. A HEAD does
+ * compress, as a GET would: its Content-Length is the gzip body's, and
+ * a body that gains nothing is sent, and tagged, as it is.
  * A body in memory stays the reply's until the response is sent (then
  * reply_done releases it); a file goes to the response, which closes it,
  * and the reply is released here. Takes the reply in every case.
@@ -530,8 +556,8 @@ static enum MHD_Result respond(const svd_http *h, struct MHD_Connection *c, svd_
 	unsigned status = r->status;
 	uint64_t first = 0, last = 0;
 	svd_http_range_kind rk = SVD_HTTP_RANGE_WHOLE;
-	int64_t t, mtime = r->mtime > 0 ? r->mtime : 0;
-	int gz = 0, failed = 0;
+	int64_t mtime = r->mtime > 0 ? r->mtime : 0;
+	int gz = 0, fly = 0, failed = 0;
 
 	etag[0] = '\0';
 	if (status == 200) {
@@ -549,20 +575,26 @@ static enum MHD_Result respond(const svd_http *h, struct MHD_Connection *c, svd_
 				data = r->gz_data;
 				len = r->gz_len;
 				gz = 1;
-			} else if (r->fd < 0 && r->len >= GZIP_MIN && r->len <= GZIP_MAX &&
-			           (made = gzip_bytes(r->data, r->len, &len))) {
-				data = made;
-				gz = 1;
+			} else if (r->fd < 0 && r->len >= GZIP_MIN && r->len <= GZIP_MAX) {
+				gz = fly = 1; /* made below, once a body is due */
 			}
 		}
 		if (gz && etag[0]) /* the variant's own tag: "...-gz" */
 			memcpy(etag + strlen(etag) - 1, "-gz\"", 5);
-		if ((v = header(c, MHD_HTTP_HEADER_IF_NONE_MATCH))) {
-			if (svd_http_etag_match(v, etag[0] ? etag : NULL))
-				status = MHD_HTTP_NOT_MODIFIED;
-		} else if (mtime > 0 && (v = header(c, MHD_HTTP_HEADER_IF_MODIFIED_SINCE)) &&
-		           svd_http_date_parse(&t, v) == 0 && mtime <= t) {
+		if (not_modified(c, etag, mtime))
 			status = MHD_HTTP_NOT_MODIFIED;
+		if (status == 200 && fly) {
+			if ((made = gzip_bytes(r->data, r->len, &len))) {
+				data = made;
+			} else {
+				/* no gain: the body as it is, under its own tag */
+				gz = 0;
+				len = r->len;
+				if (etag[0])
+					memcpy(etag + strlen(etag) - 4, "\"", 2);
+				if (not_modified(c, etag, mtime))
+					status = MHD_HTTP_NOT_MODIFIED;
+			}
 		}
 		if (status == 200 && range && !gz &&
 		    (!(v = header(c, MHD_HTTP_HEADER_IF_RANGE)) ||

@@ -82,6 +82,12 @@ uint16_t svd_http_port(const svd_http *h);
 unsigned svd_http_max_connections(const svd_http *h);
 
 /**
+ * How many bodies this process has compressed on the fly, every server
+ * together: a test's evidence that a 304 deflated nothing.
+ */
+unsigned long svd_http_gzips(void);
+
+/**
  * Main or the trust list may have changed (an import, a sync, an outbox
  * run): the site's builder looks now (svd_site_refresh). NULL is fine.
  */

@@ -52,6 +52,7 @@
 #define ETAG_LEN     35             /* a quoted BLAKE2b-128 in hex, and a NUL */
 #define GZ_FAST_OVER (1024u * 1024) /* bytes above which gzip takes its fastest level */
 #define RETRY_S      30             /* seconds before a failed build is tried again */
+#define STOPPED      1              /* cache_build: the site stops; nothing put in place */
 #define POLL_MS      1000           /* the builder looks at main this often */
 #define NICE         10             /* the builder's niceness */
 #define RETRY_AFTER  2              /* seconds a client waits when there is no index yet */
@@ -657,6 +658,29 @@ static void carry_clear(carried *cr)
 	memset(cr, 0, sizeof(*cr));
 }
 
+/* The site stops (svd_site_free): a build under way gives up at its next phase. */
+static int stopping(svd_site *s)
+{
+	int stop;
+
+	pthread_mutex_lock(&s->lock);
+	stop = s->stop;
+	pthread_mutex_unlock(&s->lock);
+	return stop;
+}
+
+/*
+ * The gate's word on each item: non-zero stops the walk when the site
+ * stops (a first gate of 20,000 items would outlast a service manager's
+ * stop timeout). A test holds the builder here (docs/fault-injection.md).
+ */
+static int gate_item(const svd_verdict *v, void *payload)
+{
+	(void)v;
+	svd_pause_point("site.gate");
+	return stopping(payload);
+}
+
 /*
  * Main's items into a new catalog: from the catalog file those whose folder
  * it names (and the trust list is the one it was made with), the others
@@ -754,7 +778,7 @@ again:
 	st->check = ms_since(&t0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	st->gated = k;
-	error = svd_catalog_gate(c, a, l, svd_archive_trust(a), tocheck, k, NULL, NULL);
+	error = svd_catalog_gate(c, a, l, svd_archive_trust(a), tocheck, k, gate_item, (void *)s);
 	if (error == SVD_ECORRUPT) {
 		svd_error_clear(); /* items that fail the gate are not shown */
 		error = 0;
@@ -840,7 +864,9 @@ static void cache_swap(svd_site *s, index_cache *ic)
  * first page comes sooner; later ones only when whole, the old one being
  * served meanwhile. Then the catalog file is written (temporary name,
  * fsync, rename). Runs on the builder (or, without one, on a request's
- * thread under build_lock).
+ * thread under build_lock). When the site stops, the gate gives up at its
+ * next item and the build between its phases: the half-made index is
+ * dropped, the catalog file not written, and STOPPED returned.
  */
 static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
                        const uint8_t print[32])
@@ -862,7 +888,8 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	ic->items = svd_store_items_count(l);
 	ic->mtime = svd_store_items_time(l);
 	st.items = ic->items;
-	if ((error = catalog_fill(&ic->cat, s, a, l, print, &st)) < 0)
+	/* a positive return: the gate stopped (gate_item) */
+	if ((error = catalog_fill(&ic->cat, s, a, l, print, &st)) != 0 || stopping(s))
 		goto cleanup;
 	/* the file is made (before finish takes the words apart) unless it would be the same */
 	if (s->cache_path && !(st.gated == 0 && st.same && !strcmp(st.file, "used")) &&
@@ -874,12 +901,14 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	}
 	/* a test holds the builder here (docs/fault-injection.md, "Hold points") */
 	svd_pause_point("site.build");
+	if (stopping(s))
+		goto cleanup;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((error = svd_catalog_finish(ic->cat)) < 0)
+	if ((error = svd_catalog_finish(ic->cat)) < 0 || stopping(s))
 		goto cleanup;
 	st.finish = ms_since(&t0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((error = cache_render(ic)) < 0)
+	if ((error = cache_render(ic)) < 0 || stopping(s))
 		goto cleanup;
 	st.render = ms_since(&t0);
 	pthread_mutex_lock(&s->lock);
@@ -896,7 +925,7 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	ic->stats_carried = st.carried;
 	ic->stats_ms = ms_since(&start);
 	cache_swap(s, ic);
-	if (gz_later) {
+	if (gz_later && !stopping(s)) {
 		/* ic is the site's now: the gzip is attached under the lock, once whole */
 		if (cache_gzip(ic) == 0) {
 			pthread_mutex_lock(&s->lock);
@@ -925,6 +954,8 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	}
 	error = 0;
 cleanup:
+	if (error == 0 && ic)
+		error = STOPPED; /* given up between phases, or in the gate */
 	svd_buf_clear(&file);
 	cache_free(ic);
 	return error;
@@ -967,8 +998,11 @@ static void build_if_stale(svd_site *s)
 	if (!strcmp(s->failed_commit, commit) && !memcmp(s->failed_trust, print, 32) &&
 	    now - s->failed_at < RETRY_S && now >= s->failed_at)
 		goto cleanup;
-	if ((error = svd_store_items_list(&l, a, NULL)) < 0 ||
-	    (error = cache_build(s, a, l, print)) < 0) {
+	if ((error = svd_store_items_list(&l, a, NULL)) == 0 &&
+	    (error = cache_build(s, a, l, print)) == STOPPED) {
+		site_log(s, SVD_SITE_LOG_INFO,
+		         "site: the index of main at %.12s not built: the site stops", commit);
+	} else if (error < 0) {
 		site_log(s, SVD_SITE_LOG_ERROR,
 		         "site: cannot build the index of main at %.12s: %s; %s", commit,
 		         svd_error_last(),

@@ -31,6 +31,8 @@
  *   site.build     the site's builder gated what changed; the pages of
  *                  the new index not yet made (a point to hold at:
  *                  svd_pause_hold_at)
+ *   site.gate      the site's builder has the gate's verdict on an item,
+ *                  counted (a point to hold at)
  *
  * and a caller's own, passed with svd_pause_point() (samvydavd's
  * inbox.recorded).

@@ -123,8 +123,11 @@ int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len
 void svd_site_reply_free(svd_site_reply *r);
 
 /**
- * Free the site (its builder is stopped first, at its next step); every
- * reply must have been freed first. NULL is fine.
+ * Free the site; every reply must have been freed first. NULL is fine. Its
+ * builder is stopped and waited for first: a build under way gives up at
+ * the gate's next item or at its next phase (listing main, reading the
+ * catalog file, finishing the catalog and rendering each run whole), its
+ * half-made index dropped and the catalog file not written.
  */
 void svd_site_free(svd_site *s);
 
