@@ -582,44 +582,86 @@ typedef struct build_stats {
 	int same;         /* it was made at this very commit */
 } build_stats;
 
-/* The records taken from the catalog file, their manifests parsed on two threads. */
+/*
+ * The records taken from the catalog file: on two threads, each item's
+ * signatures checked again in the store and its manifest parsed.
+ */
 typedef struct carried {
 	svd_site_file_rec *v;
+	size_t *li; /* each record's index in main's list */
 	svd_manifest **m;
-	size_t n, cap, next; /* next: the helper's, in steps of 2 */
+	unsigned char *bad; /* the file's verdict is not the check's: gated instead */
+	size_t n, cap, licap, nbad;
+	svd_archive *a;
+	const svd_store_items *l;
+	const svd_trust *trust;
+	svd_trust *registry; /* main's keys/ */
 	int error;
 } carried;
 
-static int carry_push(carried *cr, const svd_site_file_rec *rec)
+static int carry_push(carried *cr, const svd_site_file_rec *rec, size_t li)
 {
-	if (svd_grow(&cr->v, &cr->cap, cr->n + 1, sizeof(*cr->v), 1024) < 0)
+	if (svd_grow(&cr->v, &cr->cap, cr->n + 1, sizeof(*cr->v), 1024) < 0 ||
+	    svd_grow(&cr->li, &cr->licap, cr->n + 1, sizeof(*cr->li), 1024) < 0)
 		return -1;
-	cr->v[cr->n++] = *rec;
+	cr->v[cr->n] = *rec;
+	cr->li[cr->n++] = li;
 	return 0;
 }
 
-/* Every other manifest, from the first (the helper) or the second (the builder). */
-static void parse_every_other(carried *cr, size_t from, int *error)
+/*
+ * Every other record, from the first (the helper) or the second (the
+ * builder): the item's folder read from the store (its tree id is main's)
+ * and checked by the gate's own code, payloads by size; a record whose
+ * verdict is not what the check finds is marked bad and the gate runs on
+ * it. Nothing the gate decides is taken from the file on trust: its
+ * checksum is no seal, anyone who can write it can make it add up.
+ */
+static void check_every_other(carried *cr, size_t from, int *error)
 {
+	svd_store_reader *r = NULL;
+	svd_verdict *v = NULL;
 	size_t i;
-	int e;
+	int e, agrees;
 
-	for (i = from; i < cr->n && *error == 0; i += 2)
-		if (cr->v[i].passed && (e = svd_site_file_manifest(&cr->m[i], &cr->v[i])) < 0)
+	if (from >= cr->n)
+		return;
+	if ((e = svd_store_reader_open(&r, cr->a)) < 0) {
+		*error = e;
+		return;
+	}
+	for (i = from; i < cr->n && *error == 0; i += 2) {
+		const svd_site_file_rec *rec = &cr->v[i];
+		if (svd_store_item_recheck(&v, r, cr->l, cr->li[i], cr->trust, cr->registry) < 0) {
+			/* a folder that cannot be read: the gate says what is wrong with it */
+			svd_error_clear();
+			cr->bad[i] = 1;
+			continue;
+		}
+		/* a refused record: refused again only if the check finds fault too */
+		agrees = rec->passed ? svd_site_file_agrees(rec, v) : !svd_verdict_sound(v);
+		svd_verdict_free(v);
+		v = NULL;
+		if (!agrees)
+			cr->bad[i] = 1;
+		else if (rec->passed && (e = svd_site_file_manifest(&cr->m[i], rec)) < 0)
 			*error = e;
+	}
+	svd_store_reader_free(r);
 }
 
-static void *parse_helper(void *p)
+static void *check_helper(void *p)
 {
 	carried *cr = p;
 
-	parse_every_other(cr, 0, &cr->error);
+	check_every_other(cr, 0, &cr->error);
 	return NULL;
 }
 
 /*
- * The carried entries into the catalog: the manifests (the dearest part,
- * JSON) parsed on two threads first, then added in order on this one.
+ * The carried entries into the catalog: each checked and its manifest
+ * parsed (the dearest parts: Ed25519, JSON) on two threads first, then
+ * those whose verdict the check confirms added in order on this one.
  */
 static int carry_add(svd_catalog *c, carried *cr)
 {
@@ -627,17 +669,23 @@ static int carry_add(svd_catalog *c, carried *cr)
 	size_t i;
 	int error = 0, helped;
 
-	if (!(cr->m = calloc(cr->n + 1, sizeof(*cr->m))))
+	if (!(cr->m = calloc(cr->n + 1, sizeof(*cr->m))) || !(cr->bad = calloc(cr->n + 1, 1)))
 		return svd_error_set(SVD_ERROR, "out of memory");
-	helped = cr->n > 1 && pthread_create(&helper, NULL, parse_helper, cr) == 0;
-	parse_every_other(cr, helped ? 1 : 0, &error);
+	if (cr->n > 0 && (error = svd_store_items_registry(&cr->registry, cr->a, cr->l)) < 0)
+		return error;
+	helped = cr->n > 1 && pthread_create(&helper, NULL, check_helper, cr) == 0;
+	check_every_other(cr, helped ? 1 : 0, &error);
 	if (!helped && error == 0)
-		parse_every_other(cr, 0, &error);
+		check_every_other(cr, 1, &error);
 	if (helped)
 		pthread_join(helper, NULL);
 	if (error == 0 && cr->error < 0)
 		error = cr->error;
 	for (i = 0; i < cr->n && error == 0; i++) {
+		if (cr->bad[i]) {
+			cr->nbad++;
+			continue;
+		}
 		error = svd_site_file_add(c, &cr->v[i], cr->m[i]);
 		cr->m[i] = NULL; /* taken */
 	}
@@ -655,6 +703,9 @@ static void carry_clear(carried *cr)
 		svd_manifest_free(cr->m[i]);
 	free(cr->m);
 	free(cr->v);
+	free(cr->li);
+	free(cr->bad);
+	svd_trust_free(cr->registry);
 	memset(cr, 0, sizeof(*cr));
 }
 
@@ -695,7 +746,7 @@ static int catalog_fill(svd_catalog **out, const svd_site *s, svd_archive *a,
 	svd_catalog *c = NULL;
 	const char **tocheck = NULL;
 	char *data = NULL;
-	size_t i, n = svd_store_items_count(l), k = 0, len = 0;
+	size_t i, j, n = svd_store_items_count(l), k = 0, len = 0;
 	struct timespec t0;
 	int error, more = 0, fallback = 0;
 	carried carry = {0};
@@ -736,6 +787,9 @@ again:
 	}
 	k = 0;
 	st->carried = 0;
+	carry.a = a;
+	carry.l = l;
+	carry.trust = svd_archive_trust(a);
 	/* main's list and the file's records are both in id order: one pass over each */
 	if (sc && !fallback && (error = svd_site_file_words(c, sc)) == 0)
 		more = svd_site_file_next(sc, &rec);
@@ -745,7 +799,7 @@ again:
 		while (more && (d = strcmp(rec.id, id)) < 0)
 			more = svd_site_file_next(sc, &rec);
 		if (more && d == 0 && !memcmp(rec.tree, svd_store_items_folder(l, i), 20)) {
-			if (!(error = carry_push(&carry, &rec)))
+			if (!(error = carry_push(&carry, &rec, i)))
 				st->carried++;
 			more = svd_site_file_next(sc, &rec);
 		} else {
@@ -754,6 +808,22 @@ again:
 	}
 	if (error == 0)
 		error = carry_add(c, &carry);
+	if (error == 0 && carry.nbad > 0) {
+		/* the gate runs on those the check did not confirm, in main's order */
+		site_log(s, SVD_SITE_LOG_WARN,
+		         "site: %s: %zu items' verdicts are not what their folders in the store "
+		         "say (the file was changed?); they go through the gate",
+		         s->cache_path, carry.nbad);
+		st->carried -= carry.nbad;
+		k = 0;
+		for (i = 0, j = 0; i < n; i++) {
+			while (j < carry.n && carry.li[j] < i)
+				j++;
+			if (j < carry.n && carry.li[j] == i && !carry.bad[j])
+				continue;
+			tocheck[k++] = svd_store_items_id(l, i);
+		}
+	}
 	carry_clear(&carry);
 	if (error == SVD_ECORRUPT && !fallback) {
 		/* a manifest that does not read back: the file is not used at all */

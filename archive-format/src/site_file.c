@@ -4,7 +4,10 @@
  * only on the items whose folders changed since, and reads no body of the
  * others. Derived data: a file that is missing, for another trust list, or
  * damaged in any way is ignored and made again; nothing is taken from it
- * for an item whose folder in main is not the one it names.
+ * for an item whose folder in main is not the one it names, and no verdict
+ * is taken on trust: site.c checks each carried item's signatures in the
+ * store again (svd_site_file_agrees), since anyone can make the checksum
+ * add up.
  *
  * The file, all integers little-endian:
  *
@@ -22,7 +25,8 @@
  *     follows; 1 it passed: its entry follows)
  *     entry: flags 1 (1 ok, 2 sound), links 1 (0 to 2),
  *       manifest: length 4 (1 to SVD_MANIFEST_MAX) + bytes,
- *       signatures: count 1, each: key id length 1 (1 to 255) + bytes,
+ *       signatures: count 1, each: key id length 1 (1 to 255) + bytes
+ *         (UTF-8 with no control character, as the problems and dropped files),
  *         status 1 (svd_sig_status), verified 1 (0 or 1), key 32 when verified,
  *       problems: count 2, each length 2 + bytes ("file: check: message"),
  *       dropped files: count 2, each length 2 + bytes ("file: message"),
@@ -100,6 +104,15 @@ static int skip_text(rd *r, size_t lenbytes, size_t min, const uint8_t **s, size
 	return 0;
 }
 
+/* A text as skip_text, and also UTF-8 with no control character (a key id, a problem). */
+static int skip_clean(rd *r, size_t lenbytes, size_t min, const uint8_t **s, size_t *n)
+{
+	if (skip_text(r, lenbytes, min, s, n) < 0 || !svd_utf8_valid((const char *)*s, *n) ||
+	    svd_utf8_control_at((const char *)*s, *n) >= 0)
+		return -1;
+	return 0;
+}
+
 /* One LEB128 index below limit (at most 5 bytes). */
 static int read_index(rd *r, uint32_t *out, uint32_t limit)
 {
@@ -135,7 +148,7 @@ static int walk_entry(rd *r, uint32_t nwords, size_t *nw)
 	if (take(r, &b, 1) < 0)
 		return -1;
 	for (k = b[0]; k > 0; k--) {
-		if (skip_text(r, 1, 1, &s, &n) < 0 || take(r, &b, 2) < 0 ||
+		if (skip_clean(r, 1, 1, &s, &n) < 0 || take(r, &b, 2) < 0 ||
 		    b[0] > SVD_SIG_UNCHECKED || b[1] > 1 || (b[1] && take(r, &s, 32) < 0))
 			return -1;
 	}
@@ -143,7 +156,7 @@ static int walk_entry(rd *r, uint32_t nwords, size_t *nw)
 		if (take(r, &b, 2) < 0)
 			return -1;
 		for (k = le16(b); k > 0; k--)
-			if (skip_text(r, 2, 0, &s, &n) < 0)
+			if (skip_clean(r, 2, 0, &s, &n) < 0)
 				return -1;
 	}
 	if (take(r, &b, 4) < 0 || (count = le32(b)) > r->left)
@@ -416,6 +429,66 @@ corrupt:
 	free(words);
 	return svd_error_set(SVD_ECORRUPT,
 	                     "the site's catalog file: item %.12s... does not read back", rec->id);
+}
+
+/* Is the text of n bytes at s the one of the parts given, cut at TEXT_MAX as written? */
+static int same_text(const uint8_t *s, size_t n, const char *a, const char *sep1, const char *b,
+                     const char *sep2, const char *c)
+{
+	const char *parts[5] = {a, sep1, b, sep2, c};
+	size_t i, at = 0, k;
+
+	for (i = 0; i < 5; i++)
+		for (k = 0; parts[i][k] && at < TEXT_MAX; k++, at++)
+			if (at >= n || s[at] != (uint8_t)parts[i][k])
+				return 0;
+	return at == n;
+}
+
+int svd_site_file_agrees(const svd_site_file_rec *rec, const svd_verdict *v)
+{
+	rd r = {rec->entry, rec->entry_len};
+	const uint8_t *b, *s;
+	const char *keyid, *file, *check, *msg;
+	svd_sig_status st;
+	const uint8_t *pk;
+	size_t n, k, count;
+
+	if (!rec->passed || take(&r, &b, 2) < 0)
+		return 0;
+	if ((b[0] & 1) != (svd_verdict_ok(v) ? 1 : 0) ||
+	    ((b[0] >> 1) & 1) != (svd_verdict_sound(v) ? 1 : 0))
+		return 0;
+	if (take(&r, &b, 4) < 0 || take(&r, &s, le32(b)) < 0 || take(&r, &b, 1) < 0)
+		return 0;
+	if (b[0] != svd_verdict_sig_count(v))
+		return 0;
+	for (k = 0; k < svd_verdict_sig_count(v); k++) {
+		svd_verdict_sig(v, k, &keyid, &st);
+		pk = svd_verdict_sig_pk(v, k);
+		if (skip_text(&r, 1, 1, &s, &n) < 0 ||
+		    !same_text(s, n, keyid[0] ? keyid : "?", "", "", "", "") ||
+		    take(&r, &b, 2) < 0 || b[0] != (uint8_t)st || b[1] != (pk ? 1 : 0))
+			return 0;
+		if (pk && (take(&r, &s, 32) < 0 || sodium_memcmp(s, pk, 32) != 0))
+			return 0;
+	}
+	if (take(&r, &b, 2) < 0 || (count = le16(b)) != svd_verdict_problem_count(v))
+		return 0;
+	for (k = 0; k < count; k++) {
+		svd_verdict_problem(v, k, &file, &check, &msg);
+		if (skip_text(&r, 2, 0, &s, &n) < 0 ||
+		    !same_text(s, n, file, ": ", check, ": ", msg))
+			return 0;
+	}
+	if (take(&r, &b, 2) < 0 || (count = le16(b)) != svd_verdict_dropped_count(v))
+		return 0;
+	for (k = 0; k < count; k++) {
+		svd_verdict_dropped(v, k, &file, &msg);
+		if (skip_text(&r, 2, 0, &s, &n) < 0 || !same_text(s, n, file, ": ", msg, "", ""))
+			return 0;
+	}
+	return 1;
 }
 
 /* Writing. */

@@ -65,6 +65,14 @@ int svd_site_file_manifest(svd_manifest **out, const svd_site_file_rec *rec);
  */
 int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec, svd_manifest *m);
 
+/*
+ * Does a passed record's verdict (ok, sound, each signature's key id,
+ * status and key, the problems and dropped files) say what v, the gate's
+ * check of the item in the store (svd_store_item_recheck), says? 1 or 0.
+ * Nothing the gate decides is taken from the file without it.
+ */
+int svd_site_file_agrees(const svd_site_file_rec *rec, const svd_verdict *v);
+
 void svd_site_file_free(svd_site_file *sc);
 
 /*

@@ -168,6 +168,33 @@ void svd_store_reader_free(svd_store_reader *r)
 	free(r);
 }
 
+int svd_store_item_recheck(svd_verdict **out, svd_store_reader *r, const svd_store_items *l,
+                           size_t i, const svd_trust *trust, const svd_trust *registry)
+{
+	svd_tree_item ti;
+	int error;
+
+	*out = NULL;
+	if ((error = svd_tree_item_read(&ti, r->repo, &l->v[i].tree, 0)) < 0)
+		return error;
+	error = svd_item_check_keys(out, l->v[i].id, ti.entries, ti.n, trust, registry,
+	                            SVD_CHECK_SIZES_ONLY);
+	svd_tree_item_clear(&ti);
+	return error;
+}
+
+int svd_store_items_registry(svd_trust **out, svd_archive *a, const svd_store_items *l)
+{
+	git_oid oid;
+
+	*out = NULL;
+	if (!l->commit[0])
+		return 0; /* nothing in the archive yet */
+	if (git_oid_fromstr(&oid, l->commit) < 0)
+		return svd_git_error("cannot read the listed commit");
+	return svd_store_keys_read(out, a->repo, &oid);
+}
+
 typedef struct item_file {
 	char *name;
 	git_oid oid;

@@ -81,6 +81,21 @@ int svd_store_reader_open(svd_store_reader **out, const svd_archive *a);
 /* Free; NULL is fine. */
 void svd_store_reader_free(svd_store_reader *r);
 
+/*
+ * The gate again on item i of l, its payloads compared with the manifest
+ * by size only (as svd_store_check() with SVD_CHECK_SIZES_ONLY; the folder's
+ * tree id pins their bytes, hashed when the item entered): the manifest,
+ * the layout and every signature, verified with libsodium against trust
+ * and registry (the commit's keys/, svd_store_items_registry()). For a
+ * verdict kept elsewhere (ARCHIVE/cache/site) that must not be taken on
+ * trust. Through r, on its thread. *out the caller's (svd_verdict_free).
+ */
+int svd_store_item_recheck(svd_verdict **out, svd_store_reader *r, const svd_store_items *l,
+                           size_t i, const svd_trust *trust, const svd_trust *registry);
+
+/* The registry of keys (keys/) in l's commit; *out the caller's (svd_trust_free), NULL for none. */
+int svd_store_items_registry(svd_trust **out, svd_archive *a, const svd_store_items *l);
+
 /* One item's files; opaque. */
 typedef struct svd_store_item svd_store_item;
 

@@ -14,13 +14,15 @@
 
 daemon_scenario
 
-# Issue 16 asks for 1 s; on a busy 2-core machine this start takes
-# 0.75-1.2 s today (check and render of 20,000 items from the file), so the
-# test holds it to 2 s until the catalog file keeps the search postings
-# themselves (issue 16 stays open for that: docs/operators.md, "Serve readers")
-limit_ms=2000
+# Issue 16 asks for 1 s; on a busy 2-core machine this start took 0.75-1.2 s
+# (check and render of 20,000 items from the file), and since every carried
+# item's signatures are verified again as the file is read (SPEC 7.2.1: two
+# Ed25519 checks per minisig, on two threads) it takes 2.0-2.2 s on a quiet
+# machine, 4.2 s on a busy one. The test holds it to 6 s until the check
+# costs less (issue 16 stays open for that: docs/operators.md, "Serve readers")
+limit_ms=6000
 if ldd "$D" 2>/dev/null | grep -q libasan || [ "${SVD_VALGRIND:-0}" != 0 ]; then
-	limit_ms=10000
+	limit_ms=30000
 fi
 
 # items DIR N FIRST: N small item folders, numbered from FIRST
@@ -213,5 +215,76 @@ damage "a byte flipped" flip $((size / 2))
 damage "cut short" truncate -s $((size - 40)) "$G"
 damage "garbage" sh -c "head -c $size /dev/urandom >'$G'"
 damage "empty" truncate -s 0 "$G"
+
+############################################ 4. a forged catalog file
+
+# The file's checksum is no seal: whoever can write the file can make it add
+# up. An item signed by eve, whose key is then removed from the trust list;
+# the file of the start before rewritten to say that ed, trusted, signed it
+# (key id and key replaced, the trust print of the list now, the checksum
+# recomputed). The daemon checks the item's signatures in the store again,
+# gates it, and does not show it.
+C=$T/c
+new_archive "$C" ed || exit 1
+svd key generate --no-passphrase -o "$T/eve.key" -p "$T/eve.pub" >/dev/null
+svd -C "$C" trust add "$T/eve.pub" >/dev/null
+items "$T/c1" 3 1
+items "$T/c2" 1 100
+check "add 3 items signed by ed" svd -C "$C" add -q --from "$T/c1" --key "$T/ed.key"
+ids_of "$C" >"$T/c.ids.1"
+check "add an item signed by eve" svd -C "$C" add -q --from "$T/c2" --key "$T/eve.key"
+eve_item=$(ids_of "$C" | comm -13 "$T/c.ids.1" -)
+port=$(free_port)
+U=http://127.0.0.1:$port
+conf "$T/c.conf" "$C" "$port"
+H=$C/cache/site
+start_daemon "$T/c.conf" "$T/c.log"
+built 1 && written "$H" && ok "eve trusted: the catalog file written" ||
+	not_ok "eve trusted: the catalog file written"
+same "$(curl -s -o /dev/null -w '%{http_code}' "$U/pages/$eve_item.html")" 200 \
+	"eve trusted: her item is shown"
+stop_daemon
+cp "$H" "$T/site.eve"
+check "remove eve's key" svd -C "$C" trust remove "$(svd key show "$T/eve.pub")"
+: >"$T/c2.log"
+start_daemon "$T/c.conf" "$T/c2.log"
+built 1 && written "$H" "$T/site.eve" && ok "eve removed: the catalog file written again" ||
+	not_ok "eve removed: the catalog file written again"
+same "$(curl -s -o /dev/null -w '%{http_code}' "$U/pages/$eve_item.html")" 404 \
+	"eve removed: her item is not shown"
+stop_daemon
+cat >"$T/forge.py" <<'PY'
+import base64, hashlib, sys
+old, new, eve_id, eve_pub, ed_id, ed_pub = sys.argv[1:]
+def pk(path):
+    return base64.b64decode(open(path).read().splitlines()[1])[10:42]
+b = bytearray(open(old, "rb").read())
+b[9:41] = open(new, "rb").read()[9:41]  # the trust print of the list now
+for a, z in ((eve_id.encode(), ed_id.encode()), (pk(eve_pub), pk(ed_pub))):
+    assert len(a) == len(z) and b.count(a) == 1, a
+    at = b.index(a)
+    b[at:at + len(a)] = z
+b[-32:] = hashlib.blake2b(bytes(b[:-32]), digest_size=32).digest()
+open(new, "wb").write(b)
+PY
+check "forge the catalog file" python3 "$T/forge.py" "$T/site.eve" "$H" \
+	"$(svd key show "$T/eve.pub")" "$T/eve.pub" "$(svd key show "$T/ed.pub")" "$T/ed.pub"
+: >"$T/c3.log"
+start_daemon "$T/c.conf" "$T/c3.log"
+built 1
+grep -qE "site: .*1 items' verdicts are not what their folders in the store say" "$log" &&
+	grep -qE "site: index .* 4 items, 1 gated, 3 from the catalog file \(used\)" "$log" &&
+	ok "forged: the file is read, the forged item gated" ||
+	not_ok "forged: the file is read, the forged item gated" "$(grep 'site: ' "$log")"
+same "$(curl -s -o /dev/null -w '%{http_code}' "$U/pages/$eve_item.html")" 404 \
+	"forged: eve's item is not shown as signed by ed"
+n=$(curl -s "$U/api/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["shown"])')
+same "$n" 3 "forged: /api/status shows the 3 items ed signed"
+if curl -s "$U/" | grep -q "$eve_item"; then
+	not_ok "forged: eve's item is not in the index"
+else
+	ok "forged: eve's item is not in the index"
+fi
+stop_daemon
 
 finish

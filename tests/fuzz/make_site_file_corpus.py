@@ -114,6 +114,14 @@ def main():
     r[53 + 2 + 4 + 1] ^= 0x01
     cases["manifest-broken"] = build(head, words, [bytes(r)] + recs[1:])
     # a record refused by the gate (no entry), last: fine
+    # a key id with a control character, or not UTF-8: refused as the words are
+    mlen = struct.unpack_from("<I", recs[0], 55)[0]
+    assert recs[0][59 + mlen] > 0, "the good file's first item has a signature"
+    r = bytearray(recs[0])
+    r[61 + mlen] = 0x01
+    cases["keyid-control"] = build(head, words, [bytes(r)] + recs[1:])
+    r[61 + mlen] = 0xff
+    cases["keyid-not-utf8"] = build(head, words, [bytes(r)] + recs[1:])
     cases["good-refused"] = build(head, words, recs + [b"\xff" * 32 + b"\x11" * 20 + b"\x00"])
     cases["bytes-after"] = summed(good[:-32] + b"\x00")
     for name, data in cases.items():

@@ -87,11 +87,12 @@ static void test_good(void **state)
 /* Faults of the file as a whole or of a record's layout: refused by the parse. */
 static void test_parse_refused(void **state)
 {
-	static const char *bad[] = {
-	    "empty",          "cut",          "bad-sum",       "bad-magic",
-	    "bad-level",      "count-lies",   "words-lie",     "out-of-order",
-	    "twice",          "word-empty",   "word-not-utf8", "index-past-words",
-	    "index-overlong", "flag-unknown", "passed-2",      "bytes-after"};
+	static const char *bad[] = {"empty",          "cut",           "bad-sum",
+	                            "bad-magic",      "bad-level",     "count-lies",
+	                            "words-lie",      "out-of-order",  "twice",
+	                            "word-empty",     "word-not-utf8", "index-past-words",
+	                            "index-overlong", "flag-unknown",  "passed-2",
+	                            "bytes-after",    "keyid-control", "keyid-not-utf8"};
 	size_t i;
 
 	(void)state;
