@@ -135,6 +135,15 @@ struct svd_site {
 	char failed_commit[SVD_COMMIT_HEX_LEN + 1];
 	uint8_t failed_trust[32];
 	time_t failed_at;
+	/*
+	 * The builder's own: the checksum of the catalog file this site last
+	 * wrote, or read and checked whole (its records need no check again
+	 * while the file is that one), and whether the index in place took
+	 * the file unchecked (the first after a start) and must be made again
+	 * with the check.
+	 */
+	uint8_t file_sum[32];
+	int file_sum_known, recheck_due;
 };
 
 typedef enum route_kind {
@@ -580,6 +589,9 @@ typedef struct build_stats {
 	double load, check, gate, finish, render, gzip;
 	const char *file; /* how the catalog file was found: "none", "ignored", "used" */
 	int same;         /* it was made at this very commit */
+	int unchecked;    /* its records were taken without the check (the first build) */
+	uint8_t sum[32];  /* its checksum, when it was read */
+	int have_sum;
 } build_stats;
 
 /*
@@ -596,6 +608,7 @@ typedef struct carried {
 	const svd_store_items *l;
 	const svd_trust *trust;
 	svd_trust *registry; /* main's keys/ */
+	int check;           /* 0: the file is this site's own, or the first build's */
 	int error;
 } carried;
 
@@ -626,6 +639,12 @@ static void check_every_other(carried *cr, size_t from, int *error)
 
 	if (from >= cr->n)
 		return;
+	if (!cr->check) {
+		for (i = from; i < cr->n && *error == 0; i += 2)
+			if (cr->v[i].passed && (e = svd_site_file_manifest(&cr->m[i], &cr->v[i])) < 0)
+				*error = e;
+		return;
+	}
 	if ((e = svd_store_reader_open(&r, cr->a)) < 0) {
 		*error = e;
 		return;
@@ -671,7 +690,8 @@ static int carry_add(svd_catalog *c, carried *cr)
 
 	if (!(cr->m = calloc(cr->n + 1, sizeof(*cr->m))) || !(cr->bad = calloc(cr->n + 1, 1)))
 		return svd_error_set(SVD_ERROR, "out of memory");
-	if (cr->n > 0 && (error = svd_store_items_registry(&cr->registry, cr->a, cr->l)) < 0)
+	if (cr->check && cr->n > 0 &&
+	    (error = svd_store_items_registry(&cr->registry, cr->a, cr->l)) < 0)
 		return error;
 	helped = cr->n > 1 && pthread_create(&helper, NULL, check_helper, cr) == 0;
 	check_every_other(cr, helped ? 1 : 0, &error);
@@ -739,7 +759,8 @@ static int gate_item(const svd_verdict *v, void *payload)
  * is damaged, or whose entries do not read back, is logged and ignored.
  */
 static int catalog_fill(svd_catalog **out, const svd_site *s, svd_archive *a,
-                        const svd_store_items *l, const uint8_t print[32], build_stats *st)
+                        const svd_store_items *l, const uint8_t print[32], int first,
+                        build_stats *st)
 {
 	svd_site_file *sc = NULL;
 	svd_site_file_rec rec;
@@ -768,6 +789,23 @@ static int catalog_fill(svd_catalog **out, const svd_site *s, svd_archive *a,
 	}
 	st->load = ms_since(&t0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/*
+	 * The file's records are checked against the store (check_every_other)
+	 * unless the file is the one this site wrote or checked last, or this is
+	 * the first build after a start: then the first page comes at once, and
+	 * the builder makes the index again at once with the check
+	 * (recheck_due), so a forged file shows what it says for seconds, and
+	 * the log then says how many records disagreed.
+	 */
+	carry.check = 1;
+	if (data && len >= 32) {
+		memcpy(st->sum, data + len - 32, 32);
+		st->have_sum = 1;
+		if (s->file_sum_known && !memcmp(st->sum, s->file_sum, 32) && !s->recheck_due)
+			carry.check = 0;
+		else if (first && !s->recheck_due)
+			carry.check = 0, st->unchecked = 1;
+	}
 	if (data && (error = svd_site_file_parse(&sc, (const uint8_t *)data, len, print)) < 0) {
 		st->file = "ignored";
 		site_log(s, error == SVD_ENOTFOUND ? SVD_SITE_LOG_INFO : SVD_SITE_LOG_WARN,
@@ -958,11 +996,17 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	ic->items = svd_store_items_count(l);
 	ic->mtime = svd_store_items_time(l);
 	st.items = ic->items;
+	pthread_mutex_lock(&s->lock);
+	first = s->cache == NULL;
+	pthread_mutex_unlock(&s->lock);
 	/* a positive return: the gate stopped (gate_item) */
-	if ((error = catalog_fill(&ic->cat, s, a, l, print, &st)) != 0 || stopping(s))
+	if ((error = catalog_fill(&ic->cat, s, a, l, print, first, &st)) != 0 || stopping(s))
 		goto cleanup;
-	/* the file is made (before finish takes the words apart) unless it would be the same */
-	if (s->cache_path && !(st.gated == 0 && st.same && !strcmp(st.file, "used")) &&
+	/*
+	 * The file is made (before finish takes the words apart) unless it
+	 * would be the same; not from records taken unchecked.
+	 */
+	if (s->cache_path && !st.unchecked && !(st.gated == 0 && st.same && !strcmp(st.file, "used")) &&
 	    svd_site_file_build(&file, ic->cat, l, print) < 0) {
 		site_log(s, SVD_SITE_LOG_WARN, "site: cannot make the catalog file: %s",
 		         svd_error_last());
@@ -981,9 +1025,6 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	if ((error = cache_render(ic)) < 0 || stopping(s))
 		goto cleanup;
 	st.render = ms_since(&t0);
-	pthread_mutex_lock(&s->lock);
-	first = s->cache == NULL;
-	pthread_mutex_unlock(&s->lock);
 	gz_later = first;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!gz_later) {
@@ -1010,17 +1051,33 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	site_log(s, SVD_SITE_LOG_INFO,
 	         "site: index of main at %.12s built in %.0f ms: %zu items, %zu gated, %zu from "
 	         "the catalog file (%s); load %.0f ms, check %.0f ms, gate %.0f ms, finish %.0f "
-	         "ms, render %.0f ms, gzip %.0f ms%s",
+	         "ms, render %.0f ms, gzip %.0f ms%s%s",
 	         svd_store_items_commit(l)[0] ? svd_store_items_commit(l) : "(nothing yet)",
 	         ms_since(&start), st.items, st.gated, st.carried, st.file, st.load, st.check,
-	         st.gate, st.finish, st.render, st.gzip, gz_later ? " (after the first page)" : "");
+	         st.gate, st.finish, st.render, st.gzip, gz_later ? " (after the first page)" : "",
+	         st.unchecked ? "; the file's records taken unchecked: checked now" : "");
 	if (file.len) {
 		if (svd_file_write_atomic(s->cache_path, file.data, file.len, 0644, 0) < 0) {
 			site_log(s, SVD_SITE_LOG_WARN,
 			         "site: %s; the next start gates every item (is the disk full?)",
 			         svd_error_last());
 			svd_error_clear();
+			s->file_sum_known = 0;
+		} else if (file.len >= 32) {
+			memcpy(s->file_sum, file.data + file.len - 32, 32);
+			s->file_sum_known = 1;
 		}
+	} else if (st.have_sum && !st.unchecked) {
+		memcpy(s->file_sum, st.sum, 32); /* read and checked whole, not written again */
+		s->file_sum_known = 1;
+	}
+	/* the first index took the file on its word: made again now, with the check */
+	s->recheck_due = st.unchecked;
+	if (st.unchecked) {
+		s->file_sum_known = 0;
+		pthread_mutex_lock(&s->lock);
+		s->kick = 1;
+		pthread_mutex_unlock(&s->lock);
 	}
 	error = 0;
 cleanup:
@@ -1059,8 +1116,8 @@ static void build_if_stale(svd_site *s)
 	}
 	svd_view_trust_print(print, svd_archive_trust(a));
 	pthread_mutex_lock(&s->lock);
-	fresh =
-	    s->cache && !strcmp(s->cache->commit, commit) && !memcmp(s->cache->trust, print, 32);
+	fresh = s->cache && !strcmp(s->cache->commit, commit) &&
+	        !memcmp(s->cache->trust, print, 32) && !s->recheck_due;
 	serving = s->cache != NULL;
 	pthread_mutex_unlock(&s->lock);
 	if (error < 0 || fresh)
