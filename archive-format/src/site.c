@@ -641,7 +641,8 @@ static void check_every_other(carried *cr, size_t from, int *error)
 		return;
 	if (!cr->check) {
 		for (i = from; i < cr->n && *error == 0; i += 2)
-			if (cr->v[i].passed && (e = svd_site_file_manifest(&cr->m[i], &cr->v[i])) < 0)
+			if (cr->v[i].passed &&
+			    (e = svd_site_file_manifest(&cr->m[i], &cr->v[i])) < 0)
 				*error = e;
 		return;
 	}
@@ -1006,7 +1007,8 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	 * The file is made (before finish takes the words apart) unless it
 	 * would be the same; not from records taken unchecked.
 	 */
-	if (s->cache_path && !st.unchecked && !(st.gated == 0 && st.same && !strcmp(st.file, "used")) &&
+	if (s->cache_path && !st.unchecked &&
+	    !(st.gated == 0 && st.same && !strcmp(st.file, "used")) &&
 	    svd_site_file_build(&file, ic->cat, l, print) < 0) {
 		site_log(s, SVD_SITE_LOG_WARN, "site: cannot make the catalog file: %s",
 		         svd_error_last());

@@ -55,10 +55,7 @@
 #define LIST_MAX 65535u /* problems or dropped files of one item */
 #define SIGS_MAX 255u
 
-typedef struct rd {
-	const uint8_t *p;
-	size_t left;
-} rd;
+typedef svd_rd rd;
 
 struct svd_site_file {
 	const uint8_t *data; /* the file's bytes (borrowed) */
@@ -70,16 +67,6 @@ struct svd_site_file {
 	rd words;     /* where the words start */
 	rd at;        /* where the next record starts */
 };
-
-static int take(rd *r, const uint8_t **out, size_t n)
-{
-	if (r->left < n)
-		return -1;
-	*out = r->p;
-	r->p += n;
-	r->left -= n;
-	return 0;
-}
 
 static uint32_t le32(const uint8_t *b)
 {
@@ -96,10 +83,10 @@ static int skip_text(rd *r, size_t lenbytes, size_t min, const uint8_t **s, size
 {
 	const uint8_t *b;
 
-	if (take(r, &b, lenbytes) < 0)
+	if (svd_rd_take(r, &b, lenbytes) < 0)
 		return -1;
 	*n = lenbytes == 1 ? b[0] : le16(b);
-	if (*n < min || take(r, s, *n) < 0 || memchr(*s, 0, *n))
+	if (*n < min || svd_rd_take(r, s, *n) < 0 || memchr(*s, 0, *n))
 		return -1;
 	return 0;
 }
@@ -121,7 +108,7 @@ static int read_index(rd *r, uint32_t *out, uint32_t limit)
 	unsigned shift;
 
 	for (shift = 0; shift < 35; shift += 7) {
-		if (take(r, &b, 1) < 0)
+		if (svd_rd_take(r, &b, 1) < 0)
 			return -1;
 		v |= (uint64_t)(b[0] & 0x7f) << shift;
 		if (!(b[0] & 0x80)) {
@@ -141,25 +128,26 @@ static int walk_entry(rd *r, uint32_t nwords, size_t *nw)
 	size_t n, k, i;
 	uint32_t count, w;
 
-	if (take(r, &b, 2) < 0 || (b[0] & ~3u) || b[1] > SVD_LINKS_NONE)
+	if (svd_rd_take(r, &b, 2) < 0 || (b[0] & ~3u) || b[1] > SVD_LINKS_NONE)
 		return -1;
-	if (take(r, &b, 4) < 0 || (n = le32(b)) == 0 || n > SVD_MANIFEST_MAX || take(r, &s, n) < 0)
+	if (svd_rd_take(r, &b, 4) < 0 || (n = le32(b)) == 0 || n > SVD_MANIFEST_MAX ||
+	    svd_rd_take(r, &s, n) < 0)
 		return -1;
-	if (take(r, &b, 1) < 0)
+	if (svd_rd_take(r, &b, 1) < 0)
 		return -1;
 	for (k = b[0]; k > 0; k--) {
-		if (skip_clean(r, 1, 1, &s, &n) < 0 || take(r, &b, 2) < 0 ||
-		    b[0] > SVD_SIG_UNCHECKED || b[1] > 1 || (b[1] && take(r, &s, 32) < 0))
+		if (skip_clean(r, 1, 1, &s, &n) < 0 || svd_rd_take(r, &b, 2) < 0 ||
+		    b[0] > SVD_SIG_UNCHECKED || b[1] > 1 || (b[1] && svd_rd_take(r, &s, 32) < 0))
 			return -1;
 	}
 	for (i = 0; i < 2; i++) {
-		if (take(r, &b, 2) < 0)
+		if (svd_rd_take(r, &b, 2) < 0)
 			return -1;
 		for (k = le16(b); k > 0; k--)
 			if (skip_clean(r, 2, 0, &s, &n) < 0)
 				return -1;
 	}
-	if (take(r, &b, 4) < 0 || (count = le32(b)) > r->left)
+	if (svd_rd_take(r, &b, 4) < 0 || (count = le32(b)) > r->left)
 		return -1;
 	for (k = 0; k < count; k++)
 		if (read_index(r, &w, nwords) < 0)
@@ -176,7 +164,7 @@ static int read_record(svd_site_file_rec *rec, rd *r, uint32_t nwords, const uin
 	size_t nw;
 
 	memset(rec, 0, sizeof(*rec));
-	if (take(r, &b, REC_MIN) < 0 || b[52] > 1)
+	if (svd_rd_take(r, &b, REC_MIN) < 0 || b[52] > 1)
 		return -1;
 	if (prev && memcmp(prev, b, 32) >= 0)
 		return -1; /* in id order, each id once */
@@ -360,13 +348,13 @@ int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec, svd_manifest
 		return -1;
 	}
 	it->m = m; /* the entry's now, parsed already, or NULL */
-	if (take(&r, &b, 2) < 0)
+	if (svd_rd_take(&r, &b, 2) < 0)
 		goto corrupt;
 	it->checked = 1;
 	it->ok = b[0] & 1;
 	it->sound = (b[0] >> 1) & 1;
 	it->links = b[1];
-	if (take(&r, &b, 4) < 0 || take(&r, &s, le32(b)) < 0)
+	if (svd_rd_take(&r, &b, 4) < 0 || svd_rd_take(&r, &s, le32(b)) < 0)
 		goto corrupt;
 	if (!it->m && (error = svd_manifest_parse(&it->m, (const char *)s, le32(b))) < 0) {
 		if (error == SVD_ERROR)
@@ -376,7 +364,7 @@ int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec, svd_manifest
 	if (!svd_manifest_id(it->m) || strcmp(svd_manifest_id(it->m), rec->id) != 0)
 		goto corrupt;
 	svd_catalog_item_dates(it);
-	if (take(&r, &b, 1) < 0 || !(it->sigs = calloc((size_t)b[0] + 1, sizeof(*it->sigs))))
+	if (svd_rd_take(&r, &b, 1) < 0 || !(it->sigs = calloc((size_t)b[0] + 1, sizeof(*it->sigs))))
 		goto nomem;
 	for (k = b[0]; k > 0; k--, it->nsigs++) {
 		csig *sg = &it->sigs[it->nsigs];
@@ -384,12 +372,12 @@ int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec, svd_manifest
 			goto corrupt;
 		if (!(sg->keyid = dup_text(s, n)))
 			goto nomem;
-		if (take(&r, &b, 2) < 0)
+		if (svd_rd_take(&r, &b, 2) < 0)
 			goto corrupt;
 		sg->st = (svd_sig_status)b[0];
 		sg->verified = b[1];
 		if (sg->verified) {
-			if (take(&r, &s, 32) < 0)
+			if (svd_rd_take(&r, &s, 32) < 0)
 				goto corrupt;
 			memcpy(sg->pk, s, 32);
 		}
@@ -399,7 +387,7 @@ int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec, svd_manifest
 	counts[0] = &it->nproblems;
 	counts[1] = &it->ndropped;
 	for (int l = 0; l < 2; l++) {
-		if (take(&r, &b, 2) < 0)
+		if (svd_rd_take(&r, &b, 2) < 0)
 			goto corrupt;
 		if (!(*lists[l] = calloc(le16(b) + 1, sizeof(char *))))
 			goto nomem;
@@ -410,7 +398,7 @@ int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec, svd_manifest
 				goto nomem;
 		}
 	}
-	if (take(&r, &b, 4) < 0 || (n = le32(b)) > r.left)
+	if (svd_rd_take(&r, &b, 4) < 0 || (n = le32(b)) > r.left)
 		goto corrupt;
 	if (!(words = malloc((n + 1) * sizeof(*words))))
 		goto nomem;
@@ -454,12 +442,13 @@ int svd_site_file_agrees(const svd_site_file_rec *rec, const svd_verdict *v)
 	const uint8_t *pk;
 	size_t n, k, count;
 
-	if (!rec->passed || take(&r, &b, 2) < 0)
+	if (!rec->passed || svd_rd_take(&r, &b, 2) < 0)
 		return 0;
 	if ((b[0] & 1) != (svd_verdict_ok(v) ? 1 : 0) ||
 	    ((b[0] >> 1) & 1) != (svd_verdict_sound(v) ? 1 : 0))
 		return 0;
-	if (take(&r, &b, 4) < 0 || take(&r, &s, le32(b)) < 0 || take(&r, &b, 1) < 0)
+	if (svd_rd_take(&r, &b, 4) < 0 || svd_rd_take(&r, &s, le32(b)) < 0 ||
+	    svd_rd_take(&r, &b, 1) < 0)
 		return 0;
 	if (b[0] != svd_verdict_sig_count(v))
 		return 0;
@@ -468,12 +457,12 @@ int svd_site_file_agrees(const svd_site_file_rec *rec, const svd_verdict *v)
 		pk = svd_verdict_sig_pk(v, k);
 		if (skip_text(&r, 1, 1, &s, &n) < 0 ||
 		    !same_text(s, n, keyid[0] ? keyid : "?", "", "", "", "") ||
-		    take(&r, &b, 2) < 0 || b[0] != (uint8_t)st || b[1] != (pk ? 1 : 0))
+		    svd_rd_take(&r, &b, 2) < 0 || b[0] != (uint8_t)st || b[1] != (pk ? 1 : 0))
 			return 0;
-		if (pk && (take(&r, &s, 32) < 0 || sodium_memcmp(s, pk, 32) != 0))
+		if (pk && (svd_rd_take(&r, &s, 32) < 0 || sodium_memcmp(s, pk, 32) != 0))
 			return 0;
 	}
-	if (take(&r, &b, 2) < 0 || (count = le16(b)) != svd_verdict_problem_count(v))
+	if (svd_rd_take(&r, &b, 2) < 0 || (count = le16(b)) != svd_verdict_problem_count(v))
 		return 0;
 	for (k = 0; k < count; k++) {
 		svd_verdict_problem(v, k, &file, &check, &msg);
@@ -481,7 +470,7 @@ int svd_site_file_agrees(const svd_site_file_rec *rec, const svd_verdict *v)
 		    !same_text(s, n, file, ": ", check, ": ", msg))
 			return 0;
 	}
-	if (take(&r, &b, 2) < 0 || (count = le16(b)) != svd_verdict_dropped_count(v))
+	if (svd_rd_take(&r, &b, 2) < 0 || (count = le16(b)) != svd_verdict_dropped_count(v))
 		return 0;
 	for (k = 0; k < count; k++) {
 		svd_verdict_dropped(v, k, &file, &msg);

@@ -156,4 +156,21 @@ void svd_outfile_abort(svd_outfile *o);
 /* The current time into out as YYYY-MM-DDTHH:MM:SSZ, and as seconds into *t. */
 void svd_time_now(char out[SVD_TIME_LEN + 1], time_t *t);
 
+/* A reader over bytes in memory (the caches' parsers): it never reads past the end. */
+typedef struct svd_rd {
+	const uint8_t *p;
+	size_t left;
+} svd_rd;
+
+/* The next n bytes into *out, or -1 when fewer are left. */
+static inline int svd_rd_take(svd_rd *r, const uint8_t **out, size_t n)
+{
+	if (r->left < n)
+		return -1;
+	*out = r->p;
+	r->p += n;
+	r->left -= n;
+	return 0;
+}
+
 #endif

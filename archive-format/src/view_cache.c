@@ -47,10 +47,7 @@
 #define LANG_MAX    35
 #define SIGNERS_MAX 64
 
-typedef struct rd {
-	const uint8_t *p;
-	size_t left;
-} rd;
+typedef svd_rd rd;
 typedef rd rd_state;
 
 struct svd_view_cache {
@@ -81,16 +78,6 @@ void svd_view_trust_print(uint8_t out[32], const svd_trust *trust)
 		crypto_generichash_update(&st, &role, 1);
 	}
 	crypto_generichash_final(&st, out, 32);
-}
-
-static int take(rd *r, const uint8_t **out, size_t n)
-{
-	if (r->left < n)
-		return -1;
-	*out = r->p;
-	r->p += n;
-	r->left -= n;
-	return 0;
 }
 
 static void hex(char *out, const uint8_t *b, size_t n)
@@ -146,7 +133,7 @@ static int read_record(svd_view_cache_rec *e, rd *r, char *arena, const char *pr
 	unsigned flags, n, k;
 
 	memset(e, 0, sizeof(*e));
-	if (take(r, &b, 32 + 20 + 2 + 10 + 20) < 0)
+	if (svd_rd_take(r, &b, 32 + 20 + 2 + 10 + 20) < 0)
 		return -1;
 	hex(e->id, b, 32);
 	memcpy(e->tree, b + 32, 20);
@@ -160,24 +147,25 @@ static int read_record(svd_view_cache_rec *e, rd *r, char *arena, const char *pr
 	if (strcmp(prev, e->id) >= 0)
 		return -1; /* in id order, each id once */
 	if (flags & 2) {
-		if (take(r, &b, 32) < 0)
+		if (svd_rd_take(r, &b, 32) < 0)
 			return -1;
 		hex(e->sup, b, 32);
 		e->f.supersedes = e->sup;
 	}
 	if (flags & 4) {
-		if (take(r, &b, 32) < 0)
+		if (svd_rd_take(r, &b, 32) < 0)
 			return -1;
 		hex(e->ret, b, 32);
 		e->f.retracts = e->ret;
 	}
-	if (take(r, &b, 2) < 0 || (n = (unsigned)b[0] | (unsigned)b[1] << 8) > TEXT_MAX ||
-	    take(r, &b, n) < 0 || !(e->f.title = text(&arena, b, n)))
+	if (svd_rd_take(r, &b, 2) < 0 || (n = (unsigned)b[0] | (unsigned)b[1] << 8) > TEXT_MAX ||
+	    svd_rd_take(r, &b, n) < 0 || !(e->f.title = text(&arena, b, n)))
 		return -1;
-	if (take(r, &b, 1) < 0 || (n = b[0]) > LANG_MAX || take(r, &b, n) < 0 ||
+	if (svd_rd_take(r, &b, 1) < 0 || (n = b[0]) > LANG_MAX || svd_rd_take(r, &b, n) < 0 ||
 	    !(e->f.lang = text(&arena, b, n)))
 		return -1;
-	if (take(r, &b, 1) < 0 || (n = b[0]) > SIGNERS_MAX || take(r, &b, 40 * (size_t)n) < 0)
+	if (svd_rd_take(r, &b, 1) < 0 || (n = b[0]) > SIGNERS_MAX ||
+	    svd_rd_take(r, &b, 40 * (size_t)n) < 0)
 		return -1;
 	e->f.vsigs = arena;
 	for (k = 0; k < n; k++) {
@@ -193,8 +181,8 @@ static int read_record(svd_view_cache_rec *e, rd *r, char *arena, const char *pr
 		arena += 64;
 	}
 	*arena++ = '\0';
-	if (take(r, &b, 2) < 0 || (n = (unsigned)b[0] | (unsigned)b[1] << 8) > TEXT_MAX ||
-	    take(r, &b, n) < 0)
+	if (svd_rd_take(r, &b, 2) < 0 || (n = (unsigned)b[0] | (unsigned)b[1] << 8) > TEXT_MAX ||
+	    svd_rd_take(r, &b, n) < 0)
 		return -1;
 	if (n && !(e->f.why = text(&arena, b, n)))
 		return -1;
