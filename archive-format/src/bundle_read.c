@@ -1338,9 +1338,10 @@ static void item_lose(reader *r)
 }
 
 /* Split "items/xx/<id>/rest": checks the layout of 9.3; rest is what follows. */
-static const char *item_path(const char *path, char id[SVD_ID_HEX_LEN + 1])
+static const char *item_path(const char *path, char id[SVD_ID_HEX_LEN + 1], int *nomem)
 {
 	const char *rest;
+	int e;
 
 	if (strncmp(path, "items/", 6) || strlen(path) < 6 + 3 + SVD_ID_HEX_LEN + 2)
 		return NULL;
@@ -1357,7 +1358,14 @@ static const char *item_path(const char *path, char id[SVD_ID_HEX_LEN + 1])
 			return NULL;
 		return rest;
 	}
-	if (svd_manifest_check_path(rest) < 0 && strcmp(rest, "manifest.json"))
+	if (!nomem)
+		return rest; /* a name of the caller's own (layout_folder) */
+	/* a name that cannot be judged for want of memory is no refusal: the read fails */
+	if ((e = svd_manifest_check_path(rest)) == SVD_ERROR) {
+		*nomem = 1;
+		return NULL;
+	}
+	if (e < 0 && strcmp(rest, "manifest.json"))
 		return NULL;
 	return rest;
 }
@@ -1385,7 +1393,7 @@ static int layout_folder(const char *path)
 	    (len == 9 + SVD_ID_HEX_LEN + 4 && !strcmp(p + len - 4, "/sig"))) {
 		p[9 + SVD_ID_HEX_LEN] = '\0';
 		strcat(p, "/x");
-		return item_path(p, id) != NULL;
+		return item_path(p, id, NULL) != NULL;
 	}
 	return 0;
 }
@@ -1653,7 +1661,7 @@ static int read_frame(reader *r, int first)
 {
 	struct archive *ar = archive_read_new();
 	struct archive_entry *e;
-	int ret, error = 0, nentries = 0;
+	int ret, error = 0, nentries = 0, nomem = 0;
 
 	if (!ar)
 		return r->fatal = svd_error_set(SVD_ERROR, "out of memory");
@@ -1724,7 +1732,11 @@ static int read_frame(reader *r, int first)
 			continue;
 		}
 		why = tswhy ? tswhy : entry_problem(e, path);
-		rest = why ? NULL : item_path(path, id);
+		rest = why ? NULL : item_path(path, id, &nomem);
+		if (nomem) {
+			error = r->fatal = svd_error_set(SVD_ERROR, "out of memory");
+			break;
+		}
 		if (!why && !rest)
 			why = path && !strcmp(path, SVD_BUNDLE_META_NAME)
 			          ? "BUNDLE.json anywhere but first in the bundle"

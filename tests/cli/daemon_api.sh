@@ -262,9 +262,11 @@ m += [{"title": t, "authors": [], "body": "Late news.\n"}
       for t in ("Late news zz1", "Old news zz2", "Withdrawn first", "Withdrawn later")]
 json.dump(m, open(sys.argv[1], "w"), ensure_ascii=False)
 PY
-# the pages follow main (now or once the index is made again in the background)
-for _ in $(seq 100); do
-	curl -s "http://127.0.0.1:$port/api/items?q=zz2" | grep -q 'Old news' && break
+# the pages follow main once the index is made again in the background:
+# until the index served is of main's last commit (the last retraction)
+head=$(head_of "$A")
+for _ in $(seq 300); do
+	curl -s "http://127.0.0.1:$port/api/status" | grep -q "\"head\": *\"$head\"" && break
 	sleep 0.1
 done
 run_py 2

@@ -71,11 +71,11 @@ for _ in $(seq $((limit_s * 10 + 300))); do
 	kill -0 "$pid" 2>/dev/null || { exited=1; break; }
 	sleep 0.1
 done
-took=$(echo "$(date +%s.%N) - $start" | bc)
+took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 wait "$pid"
 rc=$?
 pid=
-[ -n "$exited" ] && [ "$(echo "$took < $limit_s" | bc)" = 1 ] &&
+[ -n "$exited" ] && awk -v t="$took" -v l="$limit_s" 'BEGIN { exit !(t < l) }' &&
 	ok "SIGTERM in the gate: exits within ${limit_s} s (${took} s)" ||
 	not_ok "SIGTERM in the gate: exits within ${limit_s} s" "took ${took} s; $(tail -n 5 "$T/d.log")"
 [ "$rc" = 0 ] && ok "it exits 0" || not_ok "it exits 0" "exit $rc"
