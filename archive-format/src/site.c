@@ -49,7 +49,7 @@
 #define BLOB_MAX     (512ull * 1024 * 1024) /* bytes of a raw file served from memory */
 #define SMALL_MAX    (64u * 1024)           /* bytes of an error or status reply */
 #define BUNDLE_EXT   ".tar.zst"
-#define ETAG_LEN     35             /* a quoted BLAKE2b-128 in hex, and a NUL */
+#define ETAG_LEN     43             /* a quoted git id or BLAKE2b-128 in hex, and a NUL */
 #define GZ_FAST_OVER (1024u * 1024) /* bytes above which gzip takes its fastest level */
 #define RETRY_S      30             /* seconds before a failed build is tried again */
 #define STOPPED      1              /* cache_build: the site stops; nothing put in place */
@@ -58,6 +58,7 @@
 #define RETRY_AFTER  2              /* seconds a client waits when there is no index yet */
 #define MADE_SLOTS   8192 /* item pages and list pages kept per index (a power of 2) ... */
 #define MADE_BYTES   (32u * 1024 * 1024) /* ... and their bytes, gzip'd copies included */
+#define RAW_KEEP_MAX (1024u * 1024)      /* bytes of a raw file kept with them */
 
 /* One shared part of the index: its bytes, their tag, and their gzip once made. */
 typedef struct shared {
@@ -67,13 +68,15 @@ typedef struct shared {
 } shared;
 
 /*
- * A reply made on request (an item page, a page of /api/items) and kept
- * for the rest of its index's life, with its tag and gzip'd copy: the
- * next request for it costs a lookup. Never removed before the index goes,
- * so a reply may point into it as into the shared parts.
+ * A reply made on request (an item page, a page of /api/items, a raw file
+ * of up to RAW_KEEP_MAX bytes) and kept for the rest of its index's life,
+ * with its tag and gzip'd copy: the next request for it costs a lookup.
+ * Never removed before the index goes, so a reply may point into it as
+ * into the shared parts.
  */
 typedef struct made {
-	char *key; /* 'p' and an item's id, or 'a' and the query of /api/items */
+	/* 'p' and an item's id, 'a' and the query of /api/items, 'r' and ID/NAME */
+	char *key;
 	shared s;
 } made;
 
@@ -1271,25 +1274,29 @@ static const made *made_find(index_cache *ic, const char *key)
 }
 
 /*
- * Keep what was made for key (taking b's bytes) with its tag and gzip'd
- * copy, unless the index keeps enough already; the kept one (this, or
- * another thread's made meanwhile), or NULL when it is not kept (b is
- * left as it was).
+ * Keep what was made for key (taking b's bytes) with its tag (etag, or
+ * one made from the bytes) and, when gz, its gzip'd copy, unless the index
+ * keeps enough already; the kept one (this, or another thread's made
+ * meanwhile), or NULL when it is not kept (b is left as it was).
  */
-static const made *made_keep(index_cache *ic, const char *key, svd_buf *b)
+static const made *made_keep(index_cache *ic, const char *key, svd_buf *b, const char *etag,
+                             int gz)
 {
 	made *m, **slot, *kept = NULL;
 	size_t cost;
 
 	if (!(m = calloc(1, sizeof(*m))) || !(m->key = svd_strdup(key)) ||
-	    gzip_buf(&m->s.gz, b->data ? b->data : "", b->len) < 0) {
+	    (gz && gzip_buf(&m->s.gz, b->data ? b->data : "", b->len) < 0)) {
 		svd_error_clear(); /* not kept: sent as made */
 		if (m)
 			free(m->key);
 		free(m);
 		return NULL;
 	}
-	make_etag(m->s.etag, b->data ? b->data : "", b->len);
+	if (etag)
+		snprintf(m->s.etag, sizeof(m->s.etag), "%s", etag);
+	else
+		make_etag(m->s.etag, b->data ? b->data : "", b->len);
 	cost = b->len + m->s.gz.len + strlen(key) + sizeof(*m);
 	pthread_mutex_lock(&ic->owner->lock);
 	if (!ic->made && (ic->made = calloc(MADE_SLOTS, sizeof(*ic->made))))
@@ -1357,7 +1364,7 @@ static reply *reply_items(index_cache *ic, const char *query)
 		return reply_made(ic, m, "application/json", 0);
 	}
 	status = svd_site_api_items(&b, ic->cat, query);
-	if (status == 200 && (m = made_keep(ic, key, &b))) {
+	if (status == 200 && (m = made_keep(ic, key, &b, NULL, 1))) {
 		free(key);
 		svd_buf_clear(&b);
 		return reply_made(ic, m, "application/json", 0);
@@ -1418,7 +1425,6 @@ static int assets_load(svd_site *s)
 	return 0;
 }
 
-/* pages/<id>.html: from the catalog's verdict and the item's body in main. */
 /*
  * pages/<id>.html: from the catalog's verdict and the item's body in main,
  * made once per index and kept (made_keep). Takes the caller's reference
@@ -1446,7 +1452,7 @@ static reply *reply_page(svd_archive *a, index_cache *ic, const char *id)
 		cache_release(ic);
 		return reply_error(error);
 	}
-	if ((m = made_keep(ic, key, &b))) {
+	if ((m = made_keep(ic, key, &b, NULL, 1))) {
 		svd_buf_clear(&b);
 		return reply_made(ic, m, "text/html; charset=utf-8", 1);
 	}
@@ -1580,15 +1586,72 @@ static reply *withheld(index_cache *ic, const char *id, int *nomem)
 	return r;
 }
 
-/* The reply holds a reference to the thread's handle, and the file, until it is freed. */
-static reply *reply_file(handle_slot *slot, const route *rt)
+/* A raw file kept in ic's made replies (its tag the blob's): as reply_made, not gzip'd. */
+static reply *reply_raw_made(index_cache *ic, const made *m, const char *name)
+{
+	reply *r = reply_new(200, content_type(name));
+
+	if (!r) {
+		cache_release(ic);
+		return NULL;
+	}
+	r->ic = ic;
+	r->pub.data = m->s.b.data ? m->s.b.data : "";
+	r->pub.len = m->s.b.len;
+	r->pub.etag = m->s.etag;
+	r->pub.cache = SVD_SITE_CACHE_IMMUTABLE;
+	return r;
+}
+
+/*
+ * An item's raw file: from the index's kept replies, else from the store
+ * (kept when it is small: the next request costs no tree walk and no
+ * inflate). Takes the caller's reference to ic. A reply from the store
+ * holds a reference to the thread's handle, and the file, until it is
+ * freed.
+ */
+static reply *reply_file(handle_slot *slot, index_cache *ic, const route *rt)
 {
 	svd_store_file *f = NULL;
+	const made *m;
+	char *key, etag[ETAG_LEN];
+	const void *data;
+	size_t len;
+	svd_buf b;
 	reply *r;
 	int error;
 
-	if ((error = svd_store_file_open(&f, slot->a, rt->id, rt->file, BLOB_MAX)) < 0)
+	if (!(key = malloc(strlen(rt->id) + strlen(rt->file) + 3))) {
+		cache_release(ic);
+		return NULL;
+	}
+	sprintf(key, "r%s/%s", rt->id, rt->file);
+	if ((m = made_find(ic, key))) {
+		free(key);
+		return reply_raw_made(ic, m, rt->file);
+	}
+	if ((error = svd_store_file_open(&f, slot->a, rt->id, rt->file, BLOB_MAX)) < 0) {
+		free(key);
+		cache_release(ic);
 		return reply_error(error);
+	}
+	/* the blob's git id names its bytes */
+	etag[0] = '"';
+	svd_store_file_id(etag + 1, f);
+	strcat(etag, "\"");
+	data = svd_store_file_data(f, &len);
+	svd_buf_init(&b, RAW_KEEP_MAX);
+	if (len <= RAW_KEEP_MAX && svd_buf_put(&b, data, len) == 0 &&
+	    (m = made_keep(ic, key, &b, etag, 0))) {
+		free(key);
+		svd_buf_clear(&b);
+		svd_store_file_free(f);
+		return reply_raw_made(ic, m, rt->file);
+	}
+	svd_error_clear(); /* not kept: sent from the store */
+	svd_buf_clear(&b);
+	free(key);
+	cache_release(ic);
 	if (!(r = reply_new(200, content_type(rt->file)))) {
 		svd_store_file_free(f);
 		return NULL;
@@ -1596,12 +1659,10 @@ static reply *reply_file(handle_slot *slot, const route *rt)
 	__atomic_add_fetch(&slot->refs, 1, __ATOMIC_ACQ_REL);
 	r->slot = slot;
 	r->file = f;
-	r->pub.data = svd_store_file_data(f, &r->pub.len);
+	r->pub.data = data;
+	r->pub.len = len;
 	r->pub.cache = SVD_SITE_CACHE_IMMUTABLE;
-	/* the blob's git id names its bytes */
-	r->etag[0] = '"';
-	svd_store_file_id(r->etag + 1, f);
-	strcat(r->etag, "\"");
+	memcpy(r->etag, etag, sizeof(etag));
 	r->pub.etag = r->etag;
 	return r;
 }
@@ -1755,9 +1816,10 @@ int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len
 	switch (rt.kind) {
 	case ROUTE_FILE:
 		r = withheld(ic, rt.id, &nomem);
-		cache_release(ic);
-		if (!r && !nomem)
-			r = reply_file(slot, &rt);
+		if (r || nomem)
+			cache_release(ic);
+		else
+			r = reply_file(slot, ic, &rt);
 		break;
 	case ROUTE_STATUS:
 		r = reply_status(slot->a, ic);

@@ -7,7 +7,9 @@
 # On a generated corpus (default 2,000 items, one in ten with a photo;
 # tests/bench/gen_corpus.py) added to an archive, it measures
 #   - HTTP: samvydavd serving the archive, wrk -t2 -d10s at 50 and at 200
-#     connections on an item page (/pages/<id>.html), the index (/), a raw
+#     connections on an item page (/pages/<id>.html), the index (/), the
+#     index as a browser asks for it (Accept-Encoding: gzip; nginx sends
+#     an index.html.gz made beside it with gzip -k, gzip_static on), a raw
 #     photo (/items/<id>/photo.jpg) and /api/items?limit=100, each beside
 #     nginx serving the same files from the library `samvydav unpack`
 #     writes of the same archive (the API's reply saved as a file), run
@@ -134,6 +136,7 @@ mkdir -p "$N/tmp"
 "$SVD_BIN" -C "$A" export -q -o "$W/all.tar.zst"
 "$SVD_BIN" unpack -q --trust "$W/editor.pub" "$W/all.tar.zst" -o "$N/root"
 curl -s -o "$N/root/api-items.json" "$svd_url/api/items?limit=100"
+gzip -k "$N/root/index.html"
 p_ngx=$(free_port)
 cat >"$N/nginx.conf" <<EOF
 daemon off;
@@ -154,6 +157,7 @@ http {
 	server {
 		listen 127.0.0.1:$p_ngx;
 		root $N/root;
+		gzip_static on;
 		location = /api/items { default_type application/json; try_files /api-items.json =404; }
 	}
 }
@@ -169,10 +173,16 @@ cmp -s <(curl -s "$svd_url/$item_dir/photo.jpg") "$N/root/$item_dir/photo.jpg" |
 }
 size_page=$(stat -c %s "$N/root/pages/$id.html")
 size_index=$(stat -c %s "$N/root/index.html")
+size_gz_svd=$(curl -s -H 'Accept-Encoding: gzip' "$svd_url/" | wc -c)
+size_gz_ngx=$(curl -s -H 'Accept-Encoding: gzip' "$ngx_url/" | wc -c)
+[ "$size_gz_ngx" -lt "$size_index" ] && [ "$size_gz_svd" -lt "$size_index" ] || {
+	echo "bench: the index is not sent gzip'd ($size_gz_svd and $size_gz_ngx of $size_index bytes)" >&2
+	exit 1
+}
 size_photo=$(stat -c %s "$N/root/$item_dir/photo.jpg")
 size_api=$(stat -c %s "$N/root/api-items.json")
 
-# bench_wrk NAME URL CONNS: wrk, its figures into rps_NAME, lat_NAME (avg ms),
+# bench_wrk NAME URL CONNS [WRK-ARG...]: wrk, its figures into rps_NAME, lat_NAME (avg ms),
 # p50_NAME, p99_NAME (ms), err_NAME (socket errors), non2xx_NAME; after a
 # run on samvydavd, its resident memory goes on rss_trail
 ms_of() {
@@ -187,8 +197,9 @@ rss_now() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$svd_pid/status";
 rss_trail=
 bench_wrk() {
 	local name=$1 url=$2 c=$3 out=$W/wrk-$1.out e
-	echo "== wrk ${WRK_ARGS[*]} -c$c $url"
-	wrk "${WRK_ARGS[@]}" -c"$c" "$url" >"$out" 2>&1 || {
+	shift 3
+	echo "== wrk ${WRK_ARGS[*]} -c$c $* $url"
+	wrk "${WRK_ARGS[@]}" -c"$c" "$@" "$url" >"$out" 2>&1 || {
 		cat "$out" >&2
 		exit 1
 	}
@@ -208,6 +219,8 @@ for c in $WRK_CONNS; do
 	bench_wrk ngx_page$c "$ngx_url/pages/$id.html" "$c"
 	bench_wrk svd_index$c "$svd_url/" "$c"
 	bench_wrk ngx_index$c "$ngx_url/" "$c"
+	bench_wrk svd_gzindex$c "$svd_url/" "$c" -H 'Accept-Encoding: gzip'
+	bench_wrk ngx_gzindex$c "$ngx_url/" "$c" -H 'Accept-Encoding: gzip'
 	bench_wrk svd_photo$c "$svd_url/$item_dir/photo.jpg" "$c"
 	bench_wrk ngx_photo$c "$ngx_url/$item_dir/photo.jpg" "$c"
 	bench_wrk svd_api$c "$svd_url/api/items?limit=100" "$c"
@@ -250,14 +263,14 @@ echo "samvydav daemon bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(unam
 load_line
 printf '%d items, %.1f MiB of files\n' "$items" "$(calc "$corpus_bytes / 1048576" 1)"
 echo "wrk ${WRK_ARGS[*]} -c{${WRK_CONNS// /,}}, on the same machine as the servers (it takes a core of its own)"
-printf 'item %s: page %d B, raw photo %d B; index %d B; /api/items?limit=100 %d B\n' \
-	"${id:0:12}" "$size_page" "$size_photo" "$size_index" "$size_api"
+printf 'item %s: page %d B, raw photo %d B; index %d B (gzip %d B, nginx %d B); /api/items?limit=100 %d B\n' \
+	"${id:0:12}" "$size_page" "$size_photo" "$size_index" "$size_gz_svd" "$size_gz_ngx" "$size_api"
 echo
 fmt='%-34s %10s %10s %7s\n'
 printf "$fmt" "" "samvydavd" "nginx" "ratio"
-for what in page index photo api; do for c in $WRK_CONNS; do
+for what in page index gzindex photo api; do for c in $WRK_CONNS; do
 	s=svd_$what$c n=ngx_$what$c
-	case $what in page) label="item page" ;; index) label="/" ;; photo) label="raw photo" ;; api) label="/api/items?limit=100" ;; esac
+	case $what in page) label="item page" ;; index) label="/" ;; gzindex) label="/ gzip" ;; photo) label="raw photo" ;; api) label="/api/items?limit=100" ;; esac
 	label="$label -c$c"
 	for m in rps lat p99; do
 		a=${m}_$s b=${m}_$n

@@ -23,6 +23,11 @@ printf 'With a photo.\n' >"$T/p.md"
 P=$(svd -C "$A" add --kind article --title 'Photo' --lang en --body "$T/p.md" --attach "$T/photo.jpg" \
 	--created 2026-02-01T00:00:00Z --key "$T/ed.key" | awk '/^Added/ {print $2}')
 [ ${#P} -eq 64 ] || { echo "could not add the photo item"; exit 1; }
+# a file over the 1 MiB the daemon keeps in memory: sent from the store each time
+python3 -c 'import os, sys; open(sys.argv[1], "wb").write(os.urandom(1536 * 1024))' "$T/big.jpg"
+G=$(svd -C "$A" add --kind article --title 'Big photo' --lang en --body "$T/p.md" --attach "$T/big.jpg" \
+	--created 2026-02-02T00:00:00Z --key "$T/ed.key" | awk '/^Added/ {print $2}')
+[ ${#G} -eq 64 ] || { echo "could not add the big photo item"; exit 1; }
 
 mkdir -p "$T/outbox"
 port=$(free_port)
@@ -79,7 +84,24 @@ same "$code" 206 "curl -C - resumes /bundle/latest with a 206"
 cmp -s "$T/dl" "$B" && ok "the resumed download is the whole bundle (cmp)" || not_ok "the resumed download is the whole bundle (cmp)"
 same "$(sha256sum <"$T/dl")" "$(sha256sum <"$B")" "the resumed download's SHA-256 is the bundle's"
 
-# the raw photo, from the store (a body in memory)
+# Raw files: the first request reads the store, later ones the copy the
+# index keeps (files up to 1 MiB) or the store again (bigger ones); the
+# bytes and the tag (the blob's git id) are the same each time.
+for f in photo big; do
+	url=$U/items/${P:0:2}/$P/photo.jpg
+	[ $f = big ] && url=$U/items/${G:0:2}/$G/big.jpg
+	want="\"$(git hash-object "$T/$f.jpg")\""
+	for n in 1 2 3; do
+		same "$(c "$url")" 200 "$f.jpg, request $n: 200"
+		cmp -s "$T/b" "$T/$f.jpg" && ok "$f.jpg, request $n: its bytes" || not_ok "$f.jpg, request $n: its bytes"
+		same "$(hdr ETag)" "$want" "$f.jpg, request $n: the tag is the blob's git id"
+		same "$(c -r 5-9 "$url")" 206 "$f.jpg, range $n: 206"
+		cmp -s "$T/b" <(part "$T/$f.jpg" 5 9) && ok "$f.jpg, range $n: its bytes" || not_ok "$f.jpg, range $n: its bytes"
+	done
+	same "$(c -H "If-None-Match: $want" "$url")" 304 "$f.jpg with its tag: 304"
+done
+
+# the raw photo (a body in memory)
 same "$(c "$RAW")" 200 "the raw photo: 200"
 cmp -s "$T/b" "$T/photo.jpg" && ok "the raw photo: its bytes" || not_ok "the raw photo: its bytes"
 same "$(hdr Cache-Control)" "public, max-age=31536000, immutable" "the raw photo: Cache-Control immutable"

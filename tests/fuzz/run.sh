@@ -5,6 +5,8 @@
 #
 #     tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]      (default 60, all)
 #
+# Targets run side by side, one a core (SVD_JOBS sets how many).
+#
 # SVD_FUZZ_SECONDS gives the time when no argument does; SVD_FUZZ_BUILD the
 # build folder (default build-fuzz, configured here if it is not yet);
 # SVD_FUZZ_MERGE=0 leaves the corpus as it is (CI: nothing found there is
@@ -34,30 +36,52 @@ fi
 cmake --build "$build" -j "${SVD_JOBS:-$(nproc)}" --target $(printf 'fuzz_%s ' "${targets[@]}") >/dev/null
 mkdir -p tests/fuzz/crashes
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-status=0
-for t in "${targets[@]}"; do
-	echo "== fuzz_$t for ${secs}s"
+
+# fuzz_one T OUT: fuzz target T for $secs, its report to OUT; non-zero on a crash
+fuzz_one() {
+	local t=$1 out=$2 new stamp
 	# new coverage goes to a scratch folder first; merge keeps only inputs that add coverage
 	new=$(mktemp -d)
-	log=$(mktemp)
-	before=$(ls tests/fuzz/crashes | wc -l)
-	if "$build"/tests/fuzz_"$t" -max_total_time="$secs" -max_len=65536 -timeout=10 \
-		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=tests/fuzz/crashes/"$t"- \
-		"$new" tests/fuzz/corpus/"$t" >"$log" 2>&1; then
-		# the last status line: "#EXECS DONE cov: N ft: N corp: N/SIZE ..."
-		grep -E '^#[0-9]+' "$log" | tail -n 1
-		grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$log" || true
-	else
-		status=1
-		tail -n 40 "$log"
-		echo "fuzz_$t FAILED; reproduce with: $build/tests/fuzz_$t FILE, FILE one of:"
-		ls -t tests/fuzz/crashes | head -n $(($(ls tests/fuzz/crashes | wc -l) - before)) |
-			sed 's|^|    tests/fuzz/crashes/|'
-	fi
-	rm -f "$log"
+	stamp=$(mktemp)
+	{
+		echo "== fuzz_$t for ${secs}s"
+		if "$build"/tests/fuzz_"$t" -max_total_time="$secs" -max_len=65536 -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=tests/fuzz/crashes/"$t"- \
+			"$new" tests/fuzz/corpus/"$t" >"$out.log" 2>&1; then
+			# the last status line: "#EXECS DONE cov: N ft: N corp: N/SIZE ..."
+			grep -E '^#[0-9]+' "$out.log" | tail -n 1
+			grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$out.log" || true
+			echo ok >"$out.ok"
+		else
+			tail -n 40 "$out.log"
+			echo "fuzz_$t FAILED; reproduce with: $build/tests/fuzz_$t FILE, FILE one of:"
+			find tests/fuzz/crashes -name "$t-*" -newer "$stamp" | sed 's|^|    |'
+		fi
+	} >"$out" 2>&1
 	if [ "${SVD_FUZZ_MERGE:-1}" != 0 ]; then
 		"$build"/tests/fuzz_"$t" -merge=1 tests/fuzz/corpus/"$t" "$new" >/dev/null 2>&1 || true
 	fi
-	rm -rf "$new"
+	rm -rf "$new" "$stamp" "$out.log"
+}
+
+# The targets run as many at a time as there are jobs (SVD_JOBS, else one
+# a core): each is single-threaded, so the stage takes secs x targets / jobs.
+jobs=${SVD_JOBS:-$(nproc)}
+outs=$(mktemp -d)
+trap 'rm -rf "$outs"' EXIT
+running=0
+for t in "${targets[@]}"; do
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n || true
+		running=$((running - 1))
+	fi
+	fuzz_one "$t" "$outs/$t" &
+	running=$((running + 1))
+done
+wait || true
+status=0
+for t in "${targets[@]}"; do
+	cat "$outs/$t"
+	[ -f "$outs/$t.ok" ] || status=1
 done
 exit $status
