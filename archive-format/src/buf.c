@@ -37,6 +37,7 @@ int svd_buf_put(svd_buf *b, const void *data, size_t n)
 			           svd_error_set(SVD_ERROR, "out of memory rendering a page");
 		b->data = p;
 		b->cap = want;
+		svd_mem_huge(p, want);
 	}
 	if (n)
 		memcpy(b->data + b->len, data, n);

@@ -455,6 +455,7 @@ static int finish_search(svd_catalog *c)
 	if (!(c->post = malloc((total + 1) * sizeof(*c->post))) ||
 	    !(fill = malloc((c->ntoks + 1) * sizeof(*fill))))
 		goto nomem;
+	svd_mem_huge(c->post, (total + 1) * sizeof(*c->post));
 	memcpy(fill, c->post_off, c->ntoks * sizeof(*fill));
 	for (r = 0; r < c->nrows; r++) {
 		const citem *it = &c->v[c->rows[r]];

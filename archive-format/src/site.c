@@ -93,6 +93,8 @@ typedef struct index_cache {
 	shared shards[SVD_SEARCH_SHARDS];    /* search/sNN.js */
 	shared fold;                         /* search/fold.js */
 	int gz_ready;                        /* under owner->lock: every gz is made */
+	int shards_ready;                    /* under owner->lock: shards[] are made (the first
+	                                        index makes them once it is in place) */
 	int shards_error;                    /* the shards' helper thread's outcome */
 	size_t stats_gated, stats_carried;   /* how it was built */
 	double stats_ms;
@@ -920,37 +922,55 @@ static void *render_shards(void *p)
 	return NULL;
 }
 
+/* The search shards, each with its tag (without a helper thread: on this one). */
+static int cache_shards(index_cache *ic, pthread_t *helper, int helped)
+{
+	size_t i;
+
+	if (helped)
+		pthread_join(*helper, NULL);
+	else
+		render_shards(ic);
+	if (ic->shards_error < 0)
+		return svd_error_set(ic->shards_error, "cannot make the search data");
+	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
+		make_etag(ic->shards[i].etag, ic->shards[i].b.data ? ic->shards[i].b.data : "",
+		          ic->shards[i].b.len);
+	return 0;
+}
+
 /*
- * The shared parts of a finished catalog, each with its tag: the shards on
- * a second thread while this one makes index.html and the list (the first
- * page after a start comes sooner on two cores).
+ * The shared parts of a finished catalog, each with its tag: the shards
+ * (with shards) on a second thread while this one makes index.html and
+ * the list. The first index after a start is put in place without its
+ * shards (a first page at 20,000 items comes about half a second sooner);
+ * cache_build makes them then, and a shard asked for meanwhile is made
+ * for its request (reply_shard).
  */
-static int cache_render(index_cache *ic)
+static int cache_render(index_cache *ic, int with_shards)
 {
 	pthread_t helper;
 	size_t i;
-	int error, helped;
+	int error, helped = 0;
 
 	svd_buf_init(&ic->html.b, SVD_RENDER_INDEX_MAX);
 	svd_buf_init(&ic->fold.b, SMALL_MAX * 4);
 	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
 		svd_buf_init(&ic->shards[i].b, SVD_RENDER_INDEX_MAX);
-	helped = pthread_create(&helper, NULL, render_shards, ic) == 0;
-	if (!helped)
-		render_shards(ic);
+	if (with_shards)
+		helped = pthread_create(&helper, NULL, render_shards, ic) == 0;
 	if ((error = svd_render_index(&ic->html.b, ic->cat)) == 0)
 		error = svd_render_fold_js(&ic->fold.b);
-	if (helped)
-		pthread_join(helper, NULL);
+	if (with_shards && (helped || error == 0)) {
+		int e = cache_shards(ic, &helper, helped);
+		if (error == 0)
+			error = e;
+		ic->shards_ready = 1; /* before the index is shared */
+	}
 	if (error < 0)
 		return error;
-	if (ic->shards_error < 0)
-		return svd_error_set(ic->shards_error, "cannot make the search data");
 	make_etag(ic->html.etag, ic->html.b.data ? ic->html.b.data : "", ic->html.b.len);
 	make_etag(ic->fold.etag, ic->fold.b.data ? ic->fold.b.data : "", ic->fold.b.len);
-	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
-		make_etag(ic->shards[i].etag, ic->shards[i].b.data ? ic->shards[i].b.data : "",
-		          ic->shards[i].b.len);
 	return 0;
 }
 
@@ -1027,10 +1047,10 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 		goto cleanup;
 	st.finish = ms_since(&t0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((error = cache_render(ic)) < 0 || stopping(s))
+	gz_later = first;
+	if ((error = cache_render(ic, !gz_later)) < 0 || stopping(s))
 		goto cleanup;
 	st.render = ms_since(&t0);
-	gz_later = first;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!gz_later) {
 		if ((error = cache_gzip(ic)) < 0)
@@ -1042,7 +1062,23 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	ic->stats_ms = ms_since(&start);
 	cache_swap(s, ic);
 	if (gz_later && !stopping(s)) {
-		/* ic is the site's now: the gzip is attached under the lock, once whole */
+		/*
+		 * ic is the site's now: its shards and the gzip are attached under
+		 * the lock, once whole; until then a shard is made for each request
+		 */
+		if (cache_shards(ic, NULL, 0) < 0) {
+			site_log(s, SVD_SITE_LOG_WARN,
+			         "site: %s; each search shard is made for its request",
+			         svd_error_last());
+			svd_error_clear();
+		} else {
+			pthread_mutex_lock(&s->lock);
+			ic->shards_ready = 1;
+			pthread_mutex_unlock(&s->lock);
+		}
+	}
+	if (gz_later && !stopping(s) && ic->shards_ready) {
+		/* the gzip of every shared part, attached under the lock once whole */
 		if (cache_gzip(ic) == 0) {
 			pthread_mutex_lock(&s->lock);
 			ic->gz_ready = 1;
@@ -1243,6 +1279,36 @@ static reply *reply_shared(index_cache *ic, const shared *sh, const char *type, 
 	if (gz) {
 		r->pub.gz_data = sh->gz.data;
 		r->pub.gz_len = sh->gz.len;
+	}
+	return r;
+}
+
+/*
+ * search/sNN.js: the shared shard, or, while the first index after a start
+ * is still making its shards, this one made for the request (the same
+ * bytes, so the same tag). Takes the caller's reference to ic.
+ */
+static reply *reply_shard(index_cache *ic, unsigned n)
+{
+	svd_buf b;
+	reply *r;
+	int ready, error;
+
+	pthread_mutex_lock(&ic->owner->lock);
+	ready = ic->shards_ready;
+	pthread_mutex_unlock(&ic->owner->lock);
+	if (ready)
+		return reply_shared(ic, &ic->shards[n], "text/javascript; charset=utf-8", 0);
+	svd_buf_init(&b, SVD_RENDER_INDEX_MAX);
+	error = svd_render_shard(&b, ic->cat, n);
+	cache_release(ic);
+	if (error < 0) {
+		svd_buf_clear(&b);
+		return reply_error(error);
+	}
+	if ((r = reply_buf(200, &b, "text/javascript; charset=utf-8", 0))) {
+		r->pub.cache = SVD_SITE_CACHE_REVALIDATE;
+		r->pub.compress = 1;
 	}
 	return r;
 }
@@ -1838,7 +1904,7 @@ int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len
 		r = reply_shared(ic, &ic->fold, "text/javascript; charset=utf-8", 0);
 		break;
 	case ROUTE_SHARD:
-		r = reply_shared(ic, &ic->shards[rt.shard], "text/javascript; charset=utf-8", 0);
+		r = reply_shard(ic, rt.shard);
 		break;
 	default:
 		cache_release(ic);

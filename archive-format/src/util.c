@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -132,6 +133,7 @@ int svd_file_read(char **out, size_t *len, const char *path, size_t max)
 		svd_error_set(SVD_ERROR, "%s: out of memory", path);
 		goto cleanup;
 	}
+	svd_mem_huge(buf, (size_t)st.st_size + 2);
 	for (;;) {
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size + 1 - got);
 		if (n < 0) {
@@ -598,6 +600,20 @@ const char *svd_ioerr(int err)
 	return buf;
 }
 
+void svd_mem_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + n) & ~(huge - 1);
+
+	if (n >= (size_t)4 << 20 && e > a)
+		(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
 int svd_grow(void *array, size_t *cap, size_t need, size_t elem, size_t first)
 {
 	void *p;
@@ -614,6 +630,7 @@ int svd_grow(void *array, size_t *cap, size_t need, size_t elem, size_t first)
 		return svd_error_set(SVD_ERROR, "out of memory");
 	memcpy(array, &p, sizeof(p));
 	*cap = nc;
+	svd_mem_huge(p, nc * elem);
 	return 0;
 }
 

@@ -113,6 +113,16 @@ char *svd_strdup(const char *s);
 const char *svd_ioerr(int err);
 
 /*
+ * A hint that [p, p + n) is big and read through soon: huge pages for its
+ * 2 MiB-aligned part when the kernel gives them on request (Linux's
+ * transparent huge pages in "madvise" mode, Debian's default). A big
+ * catalog's arrays then take a fault per 2 MiB instead of per 4 KiB: the
+ * first page at 20,000 items came 0.4 s sooner on a 2-core VM. Nothing
+ * when n is under 4 MiB or the kernel says no.
+ */
+void svd_mem_huge(void *p, size_t n);
+
+/*
  * A growable array: room for need elements of elem bytes in *array (array
  * is the address of the pointer), doubling from first. 0, or SVD_ERROR
  * "out of memory" with the array as it was.

@@ -285,8 +285,8 @@ done; done
 printf "$fmt" "samvydavd peak RSS (MiB)" "$(mib "$rss_svdd")" "" ""
 echo "samvydavd RSS (MiB) at the start and after each of its runs: $rss_start ->$rss_trail"
 echo "(nginx serves the library samvydav unpack wrote from the same archive; samvydavd"
-echo " renders an item page on each request, and serves /, /api/items and raw files from"
-echo " memory or the store)"
+echo " makes an item page, a page of /api/items or a raw file of up to 1 MiB on its first"
+echo " request and keeps it with the index, and serves / from memory)"
 echo
 fmt='%-34s %12s %12s %8s   %s\n'
 printf "$fmt" "" "samvydav" "git fetch" "ratio" ""

@@ -3,7 +3,7 @@
 #
 # 1. 20,000 small items (generated, then one `samvydav add --from`): the
 #    first start gates them all and writes ARCHIVE/cache/site; the next
-#    start serves its first page in under 1 s (10 s under sanitizers or
+#    start serves its first page in under 1 s (30 s under sanitizers or
 #    valgrind), gating nothing.
 # 2. Five items added while the daemon is down: the catalog file is of an
 #    older commit, and the next start gates those five only.
@@ -16,10 +16,12 @@ daemon_scenario
 
 # Issue 16 asks for 1 s. The first index after a start takes the file's
 # records unchecked (the check of every signature follows at once, SPEC
-# 7.2.1), and the first page came after 0.6-1.2 s on this 2-core machine,
-# busy or not; the bound is 2 s so that a CI machine running other tests
-# beside this one does not fail it, and the figure is printed.
-limit_ms=2000
+# 7.2.1) and makes its search shards once it is in place; the first page
+# came after 0.5-0.55 s on this 2-core machine. A machine running other
+# tests beside this one is slower by chance, never faster: the start is
+# tried up to three times, and the fastest must be under 1 s; every figure
+# is printed.
+limit_ms=1000
 if ldd "$D" 2>/dev/null | grep -q libasan || [ "${SVD_VALGRIND:-0}" != 0 ]; then
 	limit_ms=30000
 fi
@@ -128,13 +130,23 @@ grep -qE "site: index .* 20000 items, 20000 gated, 0 from the catalog file \(non
 written "$F" && ok "cache/site is written" || not_ok "cache/site is written"
 stop_daemon
 
-: >"$T/a2.log"
-start_timed "$T/a.conf" "$T/a2.log"
-built 1
-printf '# second start, with the catalog file: first page after %s ms\n' "$ms"
-grep "site: index" "$log" | sed 's/^/#   /'
-[ "$ms" != none ] && [ "$ms" -lt "$limit_ms" ] && ok "the first page within $limit_ms ms of the start ($ms ms)" ||
-	not_ok "the first page within $limit_ms ms of the start" "$ms ms"
+best=none
+for try in 1 2 3; do
+	: >"$T/a2.log"
+	start_timed "$T/a.conf" "$T/a2.log"
+	built 1
+	printf '# start %d with the catalog file: first page after %s ms\n' "$try" "$ms"
+	grep "site: index" "$log" | tail -n 1 | sed 's/^/#   /'
+	if [ "$ms" != none ] && { [ "$best" = none ] || [ "$ms" -lt "$best" ]; }; then
+		best=$ms
+	fi
+	{ [ "$best" != none ] && [ "$best" -lt "$limit_ms" ]; } || [ "$try" = 3 ] && break
+	# slower than the bound: once the recheck is in place too, again
+	built 2
+	stop_daemon
+done
+[ "$best" != none ] && [ "$best" -lt "$limit_ms" ] && ok "the first page within $limit_ms ms of the start ($best ms, the fastest of $try)" ||
+	not_ok "the first page within $limit_ms ms of the start" "fastest $best ms of $try"
 grep -qE "site: index .* 20000 items, 0 gated, 20000 from the catalog file \(used\)" "$log" &&
 	ok "nothing gated: every item from the catalog file" ||
 	not_ok "nothing gated: every item from the catalog file" "$(grep 'site: ' "$log")"
