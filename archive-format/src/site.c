@@ -1655,17 +1655,12 @@ static reply *withheld(index_cache *ic, const char *id, int *nomem)
 /* A raw file kept in ic's made replies (its tag the blob's): as reply_made, not gzip'd. */
 static reply *reply_raw_made(index_cache *ic, const made *m, const char *name)
 {
-	reply *r = reply_new(200, content_type(name));
+	reply *r = reply_made(ic, m, content_type(name), 0);
 
-	if (!r) {
-		cache_release(ic);
-		return NULL;
+	if (r) {
+		r->pub.cache = SVD_SITE_CACHE_IMMUTABLE;
+		r->pub.compress = 0;
 	}
-	r->ic = ic;
-	r->pub.data = m->s.b.data ? m->s.b.data : "";
-	r->pub.len = m->s.b.len;
-	r->pub.etag = m->s.etag;
-	r->pub.cache = SVD_SITE_CACHE_IMMUTABLE;
 	return r;
 }
 

@@ -65,7 +65,8 @@ struct svd_site_file {
 	uint32_t nwords, count, next;
 	size_t total; /* words of all entries: room made for them at once */
 	rd words;     /* where the words start */
-	rd at;        /* where the next record starts */
+	svd_site_file_rec *recs; /* every record, as svd_site_file_parse() read it */
+	size_t cap;
 };
 
 static uint32_t le32(const uint8_t *b)
@@ -187,7 +188,6 @@ int svd_site_file_parse(svd_site_file **out, const uint8_t *data, size_t len,
 {
 	uint8_t sum[SUM_LEN];
 	svd_site_file *sc = NULL;
-	svd_site_file_rec rec;
 	const uint8_t *prev = NULL, *b, *s;
 	uint64_t t = 0;
 	uint32_t i;
@@ -227,11 +227,15 @@ int svd_site_file_parse(svd_site_file **out, const uint8_t *data, size_t len,
 	for (i = 0; i < sc->nwords; i++)
 		if (skip_text(&r, 1, 1, &s, &n) < 0 || !svd_utf8_valid((const char *)s, n))
 			goto corrupt;
-	sc->at = r;
 	for (i = 0; i < sc->count; i++) {
 		b = r.p;
-		if (read_record(&rec, &r, sc->nwords, prev, &sc->total) < 0) {
-			free(sc);
+		/* grown as records parse: a count that lies costs nothing */
+		if (svd_grow(&sc->recs, &sc->cap, (size_t)i + 1, sizeof(*sc->recs), 1024) < 0) {
+			svd_site_file_free(sc);
+			return -1;
+		}
+		if (read_record(&sc->recs[i], &r, sc->nwords, prev, &sc->total) < 0) {
+			svd_site_file_free(sc);
 			return svd_error_set(SVD_ECORRUPT,
 			                     "the site's catalog file's record %u does not parse",
 			                     (unsigned)i + 1);
@@ -243,7 +247,7 @@ int svd_site_file_parse(svd_site_file **out, const uint8_t *data, size_t len,
 	*out = sc;
 	return 0;
 corrupt:
-	free(sc);
+	svd_site_file_free(sc);
 	return svd_error_set(SVD_ECORRUPT,
 	                     "the site's catalog file's words or records do not add up");
 }
@@ -265,6 +269,8 @@ size_t svd_site_file_count(const svd_site_file *sc)
 
 void svd_site_file_free(svd_site_file *sc)
 {
+	if (sc)
+		free(sc->recs);
 	free(sc);
 }
 
@@ -297,14 +303,9 @@ int svd_site_file_words(svd_catalog *c, const svd_site_file *sc)
 
 int svd_site_file_next(svd_site_file *sc, svd_site_file_rec *rec)
 {
-	size_t total = 0;
-
 	if (!sc || sc->next >= sc->count)
 		return 0;
-	/* checked whole by svd_site_file_parse(): it parses again */
-	if (read_record(rec, &sc->at, sc->nwords, NULL, &total) < 0)
-		return 0;
-	sc->next++;
+	*rec = sc->recs[sc->next++]; /* as svd_site_file_parse() read and checked it */
 	return 1;
 }
 
