@@ -869,10 +869,9 @@ int svd_catalog_item_words(svd_catalog *c, citem *it, const uint32_t *toks, size
 	if (svd_grow(&c->pairs, &c->cappairs, c->npairs + n, sizeof(*c->pairs), 1u << 16) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (toks[i] >= c->ntoks || c->toks[toks[i]].last == item + 1)
+		if (toks[i] >= c->ntoks || (i > 0 && toks[i] <= toks[i - 1]))
 			return svd_error_set(SVD_EINVALID,
-			                     "a word the catalog does not hold, or twice");
-		c->toks[toks[i]].last = item + 1;
+			                     "a word the catalog does not hold, or out of order");
 		c->pairs[c->npairs + i][0] = toks[i];
 		c->pairs[c->npairs + i][1] = item;
 	}

@@ -110,7 +110,8 @@ int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd
  * is finished; the caller fills m, the verdict's fields and the dates
  * (svd_catalog_item_dates once m is set). svd_catalog_token: the index of
  * a word, added when add is set; -2 when absent, -1 without memory.
- * svd_catalog_item_words: the last entry's words, by index, each once.
+ * svd_catalog_item_words: the last entry's words, by index, in ascending
+ * order (so each once, checked without a look at the words themselves).
  */
 citem *svd_catalog_new_item(svd_catalog *c, const char *id);
 void svd_catalog_item_dates(citem *it);

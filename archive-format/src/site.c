@@ -888,6 +888,8 @@ again:
 	if (sc && !fallback) {
 		st->file = "used";
 		st->same = !strcmp(svd_site_file_commit(sc), svd_store_items_commit(l));
+	} else {
+		st->unchecked = 0; /* nothing taken from a file: no check to follow */
 	}
 	st->check = ms_since(&t0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -11,7 +11,7 @@
  *
  * The file, all integers little-endian:
  *
- *   "svdsite1"                      8 bytes
+ *   "svdsite2"                      8 bytes
  *   check level                     1 byte: 1, every payload byte hashed
  *   trust                           32 bytes: BLAKE2b-256 of the trusted keys
  *   commit                          20 bytes: the commit the records are of
@@ -30,8 +30,11 @@
  *         status 1 (svd_sig_status), verified 1 (0 or 1), key 32 when verified,
  *       problems: count 2, each length 2 + bytes ("file: check: message"),
  *       dropped files: count 2, each length 2 + bytes ("file: message"),
- *       words: count 4, each an index into the words (LEB128, at most 5
- *         bytes, below the number of words, each once per item)
+ *       words: count 4, then the item's word indexes in ascending order,
+ *         each as LEB128 (at most 5 bytes) of its distance from the one
+ *         before less one (the first: the index itself); every index below
+ *         the number of words. Ascending, each is once per item by
+ *         construction, and the load checks it without touching the words.
  *   BLAKE2b-256 of everything before it  32 bytes
  */
 #include <stdio.h>
@@ -46,7 +49,8 @@
 #include "store_items.h"
 #include "util.h"
 
-#define MAGIC    "svdsite1"
+#define MAGIC    "svdsite2"
+#define OLD      "svdsite1" /* each item's word indexes as they came, not ascending */
 #define LEVEL    1
 #define HEAD_LEN (8 + 1 + 32 + 20 + 8 + 4 + 4)
 #define SUM_LEN  32
@@ -101,8 +105,12 @@ static int skip_clean(rd *r, size_t lenbytes, size_t min, const uint8_t **s, siz
 	return 0;
 }
 
-/* One LEB128 index below limit (at most 5 bytes). */
-static int read_index(rd *r, uint32_t *out, uint32_t limit)
+/*
+ * The next of an item's word indexes (at most 5 bytes of LEB128): the
+ * distance from *at, the one before, less one (*first: the index itself);
+ * below limit.
+ */
+static int read_index(rd *r, uint32_t *at, int *first, uint32_t limit)
 {
 	uint64_t v = 0;
 	const uint8_t *b;
@@ -113,9 +121,12 @@ static int read_index(rd *r, uint32_t *out, uint32_t limit)
 			return -1;
 		v |= (uint64_t)(b[0] & 0x7f) << shift;
 		if (!(b[0] & 0x80)) {
+			if (!*first)
+				v += (uint64_t)*at + 1;
 			if (v >= limit)
 				return -1;
-			*out = (uint32_t)v;
+			*at = (uint32_t)v;
+			*first = 0;
 			return 0;
 		}
 	}
@@ -127,7 +138,8 @@ static int walk_entry(rd *r, uint32_t nwords, size_t *nw)
 {
 	const uint8_t *b, *s;
 	size_t n, k, i;
-	uint32_t count, w;
+	uint32_t count, w = 0;
+	int first = 1;
 
 	if (svd_rd_take(r, &b, 2) < 0 || (b[0] & ~3u) || b[1] > SVD_LINKS_NONE)
 		return -1;
@@ -151,7 +163,7 @@ static int walk_entry(rd *r, uint32_t nwords, size_t *nw)
 	if (svd_rd_take(r, &b, 4) < 0 || (count = le32(b)) > r->left)
 		return -1;
 	for (k = 0; k < count; k++)
-		if (read_index(r, &w, nwords) < 0)
+		if (read_index(r, &w, &first, nwords) < 0)
 			return -1;
 	*nw = count;
 	return 0;
@@ -201,6 +213,9 @@ int svd_site_file_parse(svd_site_file **out, const uint8_t *data, size_t len,
 	if (sodium_memcmp(sum, data + len - SUM_LEN, SUM_LEN) != 0)
 		return svd_error_set(SVD_ECORRUPT,
 		                     "the site's catalog file's checksum does not match");
+	if (memcmp(data, OLD, 8) == 0)
+		return svd_error_set(SVD_ENOTFOUND,
+		                     "the site's catalog file is of an older samvydavd (" OLD ")");
 	if (memcmp(data, MAGIC, 8) != 0 || data[8] != LEVEL)
 		return svd_error_set(SVD_ECORRUPT,
 		                     "the site's catalog file does not start with " MAGIC
@@ -335,6 +350,8 @@ int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec, svd_manifest
 	const uint8_t *b, *s;
 	uint32_t *words = NULL;
 	size_t n, k, nw = 0;
+	uint32_t at = 0;
+	int first = 1;
 	citem *it;
 	char ***lists[2];
 	size_t *counts[2];
@@ -403,9 +420,11 @@ int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec, svd_manifest
 		goto corrupt;
 	if (!(words = malloc((n + 1) * sizeof(*words))))
 		goto nomem;
-	for (nw = 0; nw < n; nw++)
-		if (read_index(&r, &words[nw], (uint32_t)c->ntoks) < 0)
+	for (nw = 0; nw < n; nw++) {
+		if (read_index(&r, &at, &first, (uint32_t)c->ntoks) < 0)
 			goto corrupt;
+		words[nw] = at;
+	}
 	error = svd_catalog_item_words(c, it, words, nw);
 	free(words);
 	if (error == SVD_EINVALID)
@@ -533,7 +552,15 @@ static void put_index(svd_buf *w, uint32_t v)
 	put(w, b, n);
 }
 
-static void put_entry(svd_buf *w, const svd_catalog *c, const citem *it)
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* An entry; sorted: room for its words (put in ascending order). */
+static void put_entry(svd_buf *w, const svd_catalog *c, const citem *it, uint32_t *sorted)
 {
 	uint8_t b[2] = {(uint8_t)((it->ok ? 1 : 0) | (it->sound ? 2 : 0)), (uint8_t)it->links};
 	const char *m;
@@ -563,9 +590,13 @@ static void put_entry(svd_buf *w, const svd_catalog *c, const citem *it)
 	put16(w, n);
 	for (i = 0; i < n; i++)
 		put_text(w, it->dropped[i], TEXT_MAX, 2);
-	put32(w, it->pairs_to - it->pairs_from);
-	for (i = it->pairs_from; i < it->pairs_to; i++)
-		put_index(w, c->pairs[i][0]);
+	n = it->pairs_to - it->pairs_from;
+	put32(w, n);
+	for (i = 0; i < n; i++)
+		sorted[i] = c->pairs[it->pairs_from + i][0];
+	qsort(sorted, n, sizeof(*sorted), cmp_u32);
+	for (i = 0; i < n; i++)
+		put_index(w, i == 0 ? sorted[0] : sorted[i] - sorted[i - 1] - 1);
 }
 
 int svd_site_file_build(svd_buf *w, const svd_catalog *c, const svd_store_items *l,
@@ -573,10 +604,16 @@ int svd_site_file_build(svd_buf *w, const svd_catalog *c, const svd_store_items 
 {
 	uint8_t head[HEAD_LEN], sum[SUM_LEN], passed;
 	int64_t time = svd_store_items_time(l);
-	size_t i, n = svd_store_items_count(l);
+	size_t i, n = svd_store_items_count(l), most = 0;
+	uint32_t *sorted;
 
 	if (c->finished)
 		return svd_error_set(SVD_EINVALID, "the catalog is finished: its words are gone");
+	for (i = 0; i < c->n; i++)
+		if (c->v[i].pairs_to - c->v[i].pairs_from > most)
+			most = c->v[i].pairs_to - c->v[i].pairs_from;
+	if (!(sorted = malloc((most + 1) * sizeof(*sorted))))
+		return svd_error_set(SVD_ERROR, "out of memory building the site's catalog file");
 	memset(head, 0, sizeof(head));
 	memcpy(head, MAGIC, 8);
 	head[8] = LEVEL;
@@ -588,8 +625,10 @@ int svd_site_file_build(svd_buf *w, const svd_catalog *c, const svd_store_items 
 	put(w, head, HEAD_LEN); /* its words and count filled in at the end */
 	for (i = 0; i < c->ntoks; i++) {
 		uint8_t len = (uint8_t)c->toks[i].len;
-		if (c->toks[i].len == 0 || c->toks[i].len > 255)
+		if (c->toks[i].len == 0 || c->toks[i].len > 255) {
+			free(sorted);
 			return svd_error_set(SVD_EINVALID, "a search word the file cannot hold");
+		}
 		put(w, &len, 1);
 		put(w, c->arena + c->toks[i].off, len);
 	}
@@ -597,15 +636,18 @@ int svd_site_file_build(svd_buf *w, const svd_catalog *c, const svd_store_items 
 		const char *id = svd_store_items_id(l, i);
 		long t = svd_catalog_find(c, id);
 		uint8_t raw[32];
-		if (svd_hex_decode(raw, 32, id) < 0)
+		if (svd_hex_decode(raw, 32, id) < 0) {
+			free(sorted);
 			return svd_error_set(SVD_EINVALID, "not an item id: %.64s", id);
+		}
 		put(w, raw, 32);
 		put(w, svd_store_items_folder(l, i), 20);
 		passed = t >= 0;
 		put(w, &passed, 1);
 		if (passed)
-			put_entry(w, c, &c->v[t]);
+			put_entry(w, c, &c->v[t], sorted);
 	}
+	free(sorted);
 	if (w->error || n > UINT32_MAX)
 		return svd_error_set(w->error ? w->error : SVD_ETOOBIG,
 		                     "cannot build the site's catalog file");

@@ -61,6 +61,27 @@ def parse(data):
     return body[:HEAD], words, recs
 
 
+def nwords_of(rec):
+    """How many bytes the word indexes at the end of a passed record take."""
+    # walk back over the last record's indexes: every byte after the count
+    at = 53 + 2
+    (mlen,) = struct.unpack_from("<I", rec, at)
+    at += 4 + mlen
+    nsig = rec[at]
+    at += 1
+    for _ in range(nsig):
+        at += 1 + rec[at]
+        verified = rec[at + 1]
+        at += 2 + (32 if verified else 0)
+    for _ in range(2):
+        (k,) = struct.unpack_from("<H", rec, at)
+        at += 2
+        for _ in range(k):
+            (n,) = struct.unpack_from("<H", rec, at)
+            at += 2 + n
+    return len(rec) - at - 4
+
+
 def build(head, words, recs, nwords=None, count=None):
     head = bytearray(head)
     struct.pack_into("<II", head, 69, len(words) if nwords is None else nwords,
@@ -79,7 +100,9 @@ def main():
     bad = bytearray(good)
     bad[len(good) // 2] ^= 0x20
     cases["bad-sum"] = bytes(bad)
-    cases["bad-magic"] = summed(b"svdsite2" + good[8:-32])
+    cases["bad-magic"] = summed(b"svdsite9" + good[8:-32])
+    # the layout before this one (svdsite1: word indexes not ascending)
+    cases["old-version"] = summed(b"svdsite1" + good[8:-32])
     cases["bad-level"] = summed(good[:8] + b"\x02" + good[9:-32])
     cases["count-lies"] = build(head, words, recs, count=len(recs) + 1)
     cases["words-lie"] = build(head, words, recs, nwords=len(words) + 5)
@@ -92,12 +115,15 @@ def main():
     r = bytearray(recs[-1])
     r[-1] = 0x7f
     cases["index-past-words"] = build(head, words[:3], recs[:-1] + [bytes(r)])
+    # indexes ascending (each a distance from the one before, less one) whose
+    # sum goes past the words, each distance below the number of words
+    (nw,) = struct.unpack_from("<I", recs[-1], len(recs[-1]) - nwords_of(recs[-1]) - 4)
+    assert nw >= 2, "the good file's last item has two words or more"
+    r = bytearray(recs[-1][:len(recs[-1]) - nwords_of(recs[-1])])
+    r += bytes([len(words) - 1]) * nw
+    cases["index-sum-past-words"] = build(head, words, recs[:-1] + [bytes(r)])
     # an index of six bytes
     cases["index-overlong"] = build(head, words, recs[:-1] + [recs[-1][:-1] + b"\x80" * 5 + b"\x00"])
-    # an item's own word twice
-    r = bytearray(recs[-1])
-    r[-2] = r[-1]
-    cases["item-word-twice"] = build(head, words, recs[:-1] + [bytes(r)])
     # an entry flag the format does not have
     r = bytearray(recs[0])
     r[53] |= 0x10
