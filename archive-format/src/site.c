@@ -58,7 +58,9 @@
 #define RETRY_AFTER  2              /* seconds a client waits when there is no index yet */
 #define MADE_SLOTS   8192 /* item pages and list pages kept per index (a power of 2) ... */
 #define MADE_BYTES   (32u * 1024 * 1024) /* ... and their bytes, gzip'd copies included */
-#define RAW_KEEP_MAX (1024u * 1024)      /* bytes of a raw file kept with them */
+#define RAW_KEEP_MAX (1024u * 1024)      /* bytes of a raw file kept with them ... */
+#define RAW_BYTES    (16u * 1024 * 1024) /* ... of all raw files kept, their own budget, */
+#define RAW_SLOTS    (MADE_SLOTS / 8)    /* ... and how many: pages and lists keep theirs */
 
 /* One shared part of the index: its bytes, their tag, and their gzip once made. */
 typedef struct shared {
@@ -102,6 +104,7 @@ typedef struct index_cache {
 	uint8_t made_key[crypto_shorthash_KEYBYTES]; /* its hash's key: no list of colliding
 	                                                queries can be made in advance */
 	size_t made_n, made_bytes;                   /* kept until MADE_SLOTS / 2 or MADE_BYTES */
+	size_t raw_n, raw_bytes;                     /* of them raw files: RAW_SLOTS, RAW_BYTES */
 } index_cache;
 
 /* A static asset, its tag and gzip made once. */
@@ -1079,7 +1082,7 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 			pthread_mutex_unlock(&s->lock);
 		}
 	}
-	if (gz_later && !stopping(s) && ic->shards_ready) {
+	if (gz_later && !stopping(s)) {
 		/* the gzip of every shared part, attached under the lock once whole */
 		if (cache_gzip(ic) == 0) {
 			pthread_mutex_lock(&s->lock);
@@ -1097,7 +1100,8 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	         "ms, render %.0f ms, gzip %.0f ms%s%s",
 	         svd_store_items_commit(l)[0] ? svd_store_items_commit(l) : "(nothing yet)",
 	         ms_since(&start), st.items, st.gated, st.carried, st.file, st.load, st.check,
-	         st.gate, st.finish, st.render, st.gzip, gz_later ? " (after the first page)" : "",
+	         st.gate, st.finish, st.render, st.gzip,
+	         gz_later ? " (with the shards, after the first page)" : "",
 	         st.unchecked ? "; the file's records taken unchecked: checked now" : "");
 	if (file.len) {
 		if (svd_file_write_atomic(s->cache_path, file.data, file.len, 0644, 0) < 0) {
@@ -1341,17 +1345,32 @@ static const made *made_find(index_cache *ic, const char *key)
 	return m;
 }
 
+/* Room for a raw file of len bytes among ic's made replies (a look: made_keep decides). */
+static int raw_room(index_cache *ic, size_t len)
+{
+	int room;
+
+	pthread_mutex_lock(&ic->owner->lock);
+	room = ic->raw_n < RAW_SLOTS && ic->raw_bytes + len <= RAW_BYTES &&
+	       ic->made_n < MADE_SLOTS / 2;
+	pthread_mutex_unlock(&ic->owner->lock);
+	return room;
+}
+
 /*
  * Keep what was made for key (taking b's bytes) with its tag (etag, or
  * one made from the bytes) and, when gz, its gzip'd copy, unless the index
  * keeps enough already; the kept one (this, or another thread's made
- * meanwhile), or NULL when it is not kept (b is left as it was).
+ * meanwhile), or NULL when it is not kept (b is left as it was). A raw
+ * file (gz 0) counts against the raw files' own budget, so that photos
+ * asked for first cannot take the room of the pages and lists.
  */
 static const made *made_keep(index_cache *ic, const char *key, svd_buf *b, const char *etag,
                              int gz)
 {
 	made *m, **slot, *kept = NULL;
 	size_t cost;
+	int fits;
 
 	if (!(m = calloc(1, sizeof(*m))) || !(m->key = svd_strdup(key)) ||
 	    (gz && gzip_buf(&m->s.gz, b->data ? b->data : "", b->len) < 0)) {
@@ -1365,7 +1384,7 @@ static const made *made_keep(index_cache *ic, const char *key, svd_buf *b, const
 		snprintf(m->s.etag, sizeof(m->s.etag), "%s", etag);
 	else
 		make_etag(m->s.etag, b->data ? b->data : "", b->len);
-	cost = b->len + m->s.gz.len + strlen(key) + sizeof(*m);
+	cost = b->cap + m->s.gz.cap + strlen(key) + sizeof(*m);
 	pthread_mutex_lock(&ic->owner->lock);
 	if (!ic->made && (ic->made = calloc(MADE_SLOTS, sizeof(*ic->made))))
 		randombytes_buf(ic->made_key, sizeof(ic->made_key));
@@ -1373,13 +1392,23 @@ static const made *made_keep(index_cache *ic, const char *key, svd_buf *b, const
 		slot = made_slot(ic, key);
 		if (*slot) {
 			kept = *slot;
-		} else if (ic->made_n < MADE_SLOTS / 2 && ic->made_bytes + cost <= MADE_BYTES) {
-			m->s.b = *b;
-			memset(b, 0, sizeof(*b));
-			*slot = kept = m;
-			m = NULL;
-			ic->made_n++;
-			ic->made_bytes += cost;
+		} else {
+			fits = ic->made_n < MADE_SLOTS / 2 &&
+			       (gz ? ic->made_bytes + cost <= MADE_BYTES
+			           : ic->raw_n < RAW_SLOTS && ic->raw_bytes + cost <= RAW_BYTES);
+			if (fits) {
+				m->s.b = *b;
+				memset(b, 0, sizeof(*b));
+				*slot = kept = m;
+				m = NULL;
+				ic->made_n++;
+				if (gz) {
+					ic->made_bytes += cost;
+				} else {
+					ic->raw_n++;
+					ic->raw_bytes += cost;
+				}
+			}
 		}
 	}
 	pthread_mutex_unlock(&ic->owner->lock);
@@ -1703,9 +1732,15 @@ static reply *reply_file(handle_slot *slot, index_cache *ic, const route *rt)
 	svd_store_file_id(etag + 1, f);
 	strcat(etag, "\"");
 	data = svd_store_file_data(f, &len);
-	svd_buf_init(&b, RAW_KEEP_MAX);
-	if (len <= RAW_KEEP_MAX && svd_buf_put(&b, data, len) == 0 &&
-	    (m = made_keep(ic, key, &b, etag, 0))) {
+	/* copied only when it fits (exactly: the budget counts what is held) */
+	svd_buf_init(&b, RAW_KEEP_MAX + 1);
+	if (len <= RAW_KEEP_MAX && raw_room(ic, len) && (b.data = malloc(len + 1))) {
+		memcpy(b.data, data, len);
+		b.data[len] = '\0';
+		b.len = len;
+		b.cap = len + 1;
+	}
+	if (b.data && (m = made_keep(ic, key, &b, etag, 0))) {
 		free(key);
 		svd_buf_clear(&b);
 		svd_store_file_free(f);
