@@ -31,6 +31,7 @@
 #define DEFAULT_PERADDRESS   256
 #define DEFAULT_TIMEOUT      30
 #define DEFAULT_HEADERTIME   10
+#define DEFAULT_SENDMEMORY   (256ull << 20)
 #define MAX_CONN             100000
 #define MAX_INTERVAL         (366u * 86400u) /* a year: anything longer is a mistake */
 #define MAX_PEERS            256
@@ -525,6 +526,11 @@ static int take(loader *l, const char *name, const char *value)
 		problem = parse_seconds(&c->http_headertimeout, value, 1);
 		if (!problem && c->http_headertimeout > 3600)
 			problem = "is too large (at most 1h: headers take a client seconds)";
+	} else if (!strcmp(section, "http") && !strcmp(key, "sendmemory")) {
+		problem = parse_size(&c->http_sendmemory, value);
+		if ((problem && !strncmp(problem, "is too small", 12)) ||
+		    (!problem && !c->http_sendmemory))
+			problem = "is too small (at least 1M: raw files over it are not served)";
 	} else if (!strcmp(section, "log") && !strcmp(key, "level")) {
 		if (svdd_level_parse(&c->log_level, value) < 0)
 			problem = "is not a log level (error, warn, info or debug)";
@@ -598,6 +604,7 @@ int svdd_config_load(svdd_config **out, const char *file)
 	c->http_peraddress = DEFAULT_PERADDRESS;
 	c->http_timeout = DEFAULT_TIMEOUT;
 	c->http_headertimeout = DEFAULT_HEADERTIME;
+	c->http_sendmemory = DEFAULT_SENDMEMORY;
 	c->log_level = SVDD_INFO;
 
 	/* libgit2 takes a missing file for an empty one: say so instead */
@@ -744,10 +751,10 @@ void svdd_config_print(const svdd_config *c, FILE *out)
 	}
 	fprintf(out,
 	        "[http]\n\tenabled = %s\n\tlisten = %s:%u\n\tmaxconnections = %u\n"
-	        "\tperaddress = %u\n\ttimeout = %u\n\theadertimeout = %u\n",
+	        "\tperaddress = %u\n\ttimeout = %u\n\theadertimeout = %u\n\tsendmemory = %llu\n",
 	        c->http_enabled ? "true" : "false", bracketed(c->http_address, addr, sizeof(addr)),
 	        (unsigned)c->http_port, c->http_maxconnections, c->http_peraddress, c->http_timeout,
-	        c->http_headertimeout);
+	        c->http_headertimeout, (unsigned long long)c->http_sendmemory);
 	fprintf(out, "[log]\n\tlevel = %s\n", svdd_level_name(c->log_level));
 }
 
@@ -757,6 +764,7 @@ int svdd_config_http_changed(const svdd_config *a, const svdd_config *b)
 	       a->http_port != b->http_port || a->http_maxconnections != b->http_maxconnections ||
 	       a->http_peraddress != b->http_peraddress || a->http_timeout != b->http_timeout ||
 	       a->http_headertimeout != b->http_headertimeout ||
+	       a->http_sendmemory != b->http_sendmemory ||
 	       strcmp(a->outbox ? a->outbox : "", b->outbox ? b->outbox : "");
 }
 

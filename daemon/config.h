@@ -67,6 +67,7 @@ typedef struct svdd_config {
 	unsigned http_peraddress;    /* connections from one client address */
 	unsigned http_timeout;       /* seconds a connection may stay idle */
 	unsigned http_headertimeout; /* seconds a request's headers may take */
+	uint64_t http_sendmemory;    /* bytes of raw files read into memory to be sent */
 
 	svdd_level log_level;
 } svdd_config;

@@ -970,6 +970,7 @@ static int http_start(daemon_state *d)
 	opts.log = http_log;
 	opts.outbox = c->outbox;
 	site.log = site_log;
+	site.send_max = c->http_sendmemory;
 	opts.site = &site;
 	if ((error = svd_http_start(&d->http, c->archive, &opts)) < 0) {
 		/* the library's message names the address and port already */

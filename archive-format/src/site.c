@@ -61,6 +61,7 @@
 #define RAW_KEEP_MAX (1024u * 1024)      /* bytes of a raw file kept with them ... */
 #define RAW_BYTES    (16u * 1024 * 1024) /* ... of all raw files kept, their own budget, */
 #define RAW_SLOTS    (MADE_SLOTS / 8)    /* ... and how many: pages and lists keep theirs */
+#define SEND_MAX     (256ull * 1024 * 1024) /* default bytes of raw files sent from the store at once */
 
 /* One shared part of the index: its bytes, their tag, and their gzip once made. */
 typedef struct shared {
@@ -107,6 +108,23 @@ typedef struct index_cache {
 	size_t raw_n, raw_bytes;                     /* of them raw files: RAW_SLOTS, RAW_BYTES */
 } index_cache;
 
+/*
+ * A raw file sent from the store (not kept with the index: over
+ * RAW_KEEP_MAX, or no room there), shared by every reply of the same
+ * blob while one is in flight, so that a thousand readers of one big
+ * photo hold one copy. All of them together hold at most opts.send_max
+ * bytes; a request past that is answered 503 with Retry-After.
+ */
+typedef struct flight {
+	struct flight *next;     /* under owner->lock */
+	struct svd_site *owner;
+	char id[41];             /* the blob's git id */
+	struct handle_slot *slot; /* the handle the file was read with */
+	svd_store_file *file;
+	size_t len;
+	unsigned refs; /* under owner->lock: one per reply */
+} flight;
+
 /* A static asset, its tag and gzip made once. */
 typedef struct asset {
 	const void *data;
@@ -152,6 +170,8 @@ struct svd_site {
 	 */
 	uint8_t file_sum[32];
 	int file_sum_known, recheck_due;
+	flight *flights;    /* under lock: raw files in flight from the store */
+	uint64_t send_held; /* under lock: their bytes, and those being read */
 };
 
 typedef enum route_kind {
@@ -180,8 +200,7 @@ typedef struct reply {
 	svd_site_reply pub;
 	char *owned;          /* bytes of the body this reply made */
 	index_cache *ic;      /* the owner of a shared body */
-	handle_slot *slot;    /* a raw file's archive handle */
-	svd_store_file *file; /* a raw file */
+	flight *flight;       /* a raw file sent from the store */
 	char location[SVD_ID_HEX_LEN + 32];
 	char filename[256];
 	char etag[64]; /* a raw file's or a bundle's tag */
@@ -1695,23 +1714,147 @@ static reply *reply_raw_made(index_cache *ic, const made *m, const char *name)
 	return r;
 }
 
-/*
- * An item's raw file: from the index's kept replies, else from the store
- * (kept when it is small: the next request costs no tree walk and no
- * inflate). Takes the caller's reference to ic. A reply from the store
- * holds a reference to the thread's handle, and the file, until it is
- * freed.
- */
-static reply *reply_file(handle_slot *slot, index_cache *ic, const route *rt)
+/* A reply's hold on a file in flight goes; the last one frees it. */
+static void flight_release(flight *f)
 {
-	svd_store_file *f = NULL;
-	const made *m;
-	char *key, etag[ETAG_LEN];
+	svd_site *s;
+	flight **p;
+	int last;
+
+	if (!f)
+		return;
+	s = f->owner;
+	pthread_mutex_lock(&s->lock);
+	if ((last = --f->refs == 0)) {
+		for (p = &s->flights; *p != f; p = &(*p)->next)
+			;
+		*p = f->next;
+		s->send_held -= f->len;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (last) {
+		svd_store_file_free(f->file);
+		slot_release(f->slot);
+		free(f);
+	}
+}
+
+/* Under s->lock: the blob in flight, with a reference taken, or NULL. */
+static flight *flight_find(svd_site *s, const char *blob_id)
+{
+	flight *f;
+
+	for (f = s->flights; f; f = f->next)
+		if (!strcmp(f->id, blob_id)) {
+			f->refs++;
+			return f;
+		}
+	return NULL;
+}
+
+/*
+ * The blob blob_id of size bytes, to be sent from the store: the copy in
+ * flight, or read now when it fits in what is left of opts.send_max.
+ * Returns NULL with *busy set when it does not fit (the caller answers
+ * 503), or with an error set.
+ */
+static flight *flight_get(svd_site *s, handle_slot *slot, const char *blob_id, uint64_t size,
+                          int *busy)
+{
+	svd_store_file *file = NULL;
+	flight *f, *fresh;
+	size_t len;
+
+	*busy = 0;
+	pthread_mutex_lock(&s->lock);
+	if ((f = flight_find(s, blob_id))) {
+		pthread_mutex_unlock(&s->lock);
+		return f;
+	}
+	if (size > s->opts.send_max - s->send_held) {
+		pthread_mutex_unlock(&s->lock);
+		*busy = 1;
+		return NULL;
+	}
+	s->send_held += size; /* held for the read, outside the lock */
+	pthread_mutex_unlock(&s->lock);
+
+	fresh = calloc(1, sizeof(*fresh));
+	if (!fresh)
+		svd_error_set(SVD_ERROR, "out of memory");
+	else if (svd_store_blob_open(&file, slot->a, blob_id) < 0) {
+		free(fresh);
+		fresh = NULL;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->send_held -= size;
+	if (fresh && !(f = flight_find(s, blob_id))) { /* another reader may have read it too */
+		svd_store_file_data(file, &len);
+		fresh->owner = s;
+		memcpy(fresh->id, blob_id, sizeof(fresh->id));
+		fresh->slot = slot;
+		__atomic_add_fetch(&slot->refs, 1, __ATOMIC_ACQ_REL);
+		fresh->file = file;
+		fresh->len = len;
+		fresh->refs = 1;
+		fresh->next = s->flights;
+		s->flights = fresh;
+		s->send_held += len;
+		f = fresh;
+		file = NULL;
+		fresh = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	svd_store_file_free(file);
+	free(fresh);
+	return f;
+}
+
+/*
+ * Read a small raw file and keep it with the index, copied at its exact
+ * size (the budget counts what is held); NULL when it cannot be.
+ */
+static const made *raw_keep(index_cache *ic, handle_slot *slot, const char *key,
+                            const char *blob_id)
+{
+	svd_store_file *file = NULL;
+	char etag[ETAG_LEN];
+	const made *m = NULL;
 	const void *data;
 	size_t len;
 	svd_buf b;
+
+	if (svd_store_blob_open(&file, slot->a, blob_id) < 0)
+		return NULL;
+	data = svd_store_file_data(file, &len);
+	svd_buf_init(&b, RAW_KEEP_MAX + 1);
+	if ((b.data = malloc(len + 1))) {
+		memcpy(b.data, data, len);
+		b.data[len] = '\0';
+		b.len = len;
+		b.cap = len + 1;
+		snprintf(etag, sizeof(etag), "\"%s\"", blob_id);
+		m = made_keep(ic, key, &b, etag, 0);
+	}
+	svd_buf_clear(&b);
+	svd_store_file_free(file);
+	return m;
+}
+
+/*
+ * An item's raw file: from the index's kept replies, else from the store
+ * (kept when it is small and there is room: the next request costs no
+ * tree walk and no inflate; else shared with the other replies of the
+ * same blob while they are sent). Takes the caller's reference to ic.
+ */
+static reply *reply_file(svd_site *s, handle_slot *slot, index_cache *ic, const route *rt)
+{
+	const made *m;
+	char *key, blob_id[41];
+	uint64_t size;
+	flight *f;
 	reply *r;
-	int error;
+	int error, busy;
 
 	if (!(key = malloc(strlen(rt->id) + strlen(rt->file) + 3))) {
 		cache_release(ic);
@@ -1722,45 +1865,40 @@ static reply *reply_file(handle_slot *slot, index_cache *ic, const route *rt)
 		free(key);
 		return reply_raw_made(ic, m, rt->file);
 	}
-	if ((error = svd_store_file_open(&f, slot->a, rt->id, rt->file, BLOB_MAX)) < 0) {
+	error = svd_store_file_find(slot->a, rt->id, rt->file, BLOB_MAX, blob_id, &size);
+	if (!error && size > s->opts.send_max)
+		error = svd_error_set(SVD_ETOOBIG, "file of %llu bytes is over [http] sendmemory",
+		                      (unsigned long long)size);
+	if (error < 0) {
 		free(key);
 		cache_release(ic);
 		return reply_error(error);
 	}
-	/* the blob's git id names its bytes */
-	etag[0] = '"';
-	svd_store_file_id(etag + 1, f);
-	strcat(etag, "\"");
-	data = svd_store_file_data(f, &len);
-	/* copied only when it fits (exactly: the budget counts what is held) */
-	svd_buf_init(&b, RAW_KEEP_MAX + 1);
-	if (len <= RAW_KEEP_MAX && raw_room(ic, len) && (b.data = malloc(len + 1))) {
-		memcpy(b.data, data, len);
-		b.data[len] = '\0';
-		b.len = len;
-		b.cap = len + 1;
-	}
-	if (b.data && (m = made_keep(ic, key, &b, etag, 0))) {
+	if (size <= RAW_KEEP_MAX && raw_room(ic, (size_t)size) &&
+	    (m = raw_keep(ic, slot, key, blob_id))) {
 		free(key);
-		svd_buf_clear(&b);
-		svd_store_file_free(f);
 		return reply_raw_made(ic, m, rt->file);
 	}
 	svd_error_clear(); /* not kept: sent from the store */
-	svd_buf_clear(&b);
 	free(key);
 	cache_release(ic);
+	if (!(f = flight_get(s, slot, blob_id, size, &busy))) {
+		if (!busy)
+			return reply_error(SVD_ERROR);
+		if ((r = reply_text(503, "busy",
+		                    "the mirror is sending as many large files as it may at once; "
+		                    "try again in a moment")))
+			r->pub.retry_after = RETRY_AFTER;
+		return r;
+	}
 	if (!(r = reply_new(200, content_type(rt->file)))) {
-		svd_store_file_free(f);
+		flight_release(f);
 		return NULL;
 	}
-	__atomic_add_fetch(&slot->refs, 1, __ATOMIC_ACQ_REL);
-	r->slot = slot;
-	r->file = f;
-	r->pub.data = data;
-	r->pub.len = len;
+	r->flight = f;
+	r->pub.data = svd_store_file_data(f->file, &r->pub.len);
 	r->pub.cache = SVD_SITE_CACHE_IMMUTABLE;
-	memcpy(r->etag, etag, sizeof(etag));
+	snprintf(r->etag, sizeof(r->etag), "\"%s\"", f->id);
 	r->pub.etag = r->etag;
 	return r;
 }
@@ -1917,7 +2055,7 @@ int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len
 		if (r || nomem)
 			cache_release(ic);
 		else
-			r = reply_file(slot, ic, &rt);
+			r = reply_file(s, slot, ic, &rt);
 		break;
 	case ROUTE_STATUS:
 		r = reply_status(slot->a, ic);
@@ -1958,8 +2096,7 @@ void svd_site_reply_free(svd_site_reply *p)
 		return;
 	free(r->owned);
 	cache_release(r->ic);
-	svd_store_file_free(r->file);
-	slot_release(r->slot);
+	flight_release(r->flight);
 	if (r->pub.fd >= 0)
 		close(r->pub.fd);
 	free(r);
@@ -2004,6 +2141,8 @@ int svd_site_new(svd_site **out, const char *archive_path, const char *outbox,
 		s->opts.poll_ms = POLL_MS;
 	if (!s->opts.nice)
 		s->opts.nice = NICE;
+	if (!s->opts.send_max)
+		s->opts.send_max = SEND_MAX;
 	if (pthread_mutex_init(&s->lock, NULL) != 0) {
 		svd_error_set(SVD_ERROR, "cannot create a lock");
 		goto fail;

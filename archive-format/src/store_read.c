@@ -696,18 +696,17 @@ struct svd_store_file {
 	git_blob *blob;
 };
 
-int svd_store_file_open(svd_store_file **out, svd_archive *a, const char *id, const char *name,
-                        uint64_t max)
+int svd_store_file_find(svd_archive *a, const char *id, const char *name, uint64_t max,
+                        char blob_id[41], uint64_t *size)
 {
 	git_oid head, oid;
 	git_tree *items = NULL, *tree = NULL;
 	git_tree_entry *te = NULL;
 	git_odb *odb = NULL;
 	git_object_t type;
-	size_t size;
+	size_t n;
 	int error;
 
-	*out = NULL;
 	if ((error = svd_store_head_oid(&head, a->repo)) < 0) {
 		if (error == SVD_ENOTFOUND)
 			svd_error_set(SVD_ENOTFOUND, "no item %.64s in the archive", id);
@@ -726,31 +725,53 @@ int svd_store_file_open(svd_store_file **out, svd_archive *a, const char *id, co
 		goto cleanup;
 	}
 	if (git_repository_odb(&odb, a->repo) < 0 ||
-	    git_odb_read_header(&size, &type, odb, git_tree_entry_id(te)) < 0) {
+	    git_odb_read_header(&n, &type, odb, git_tree_entry_id(te)) < 0) {
 		error = svd_git_error("cannot read a file's size");
 		goto cleanup;
 	}
-	if ((uint64_t)size > max) {
-		error = svd_error_set(SVD_ETOOBIG, "file of %zu bytes is over the limit of %llu",
-		                      size, (unsigned long long)max);
+	if ((uint64_t)n > max) {
+		error = svd_error_set(SVD_ETOOBIG, "file of %zu bytes is over the limit of %llu", n,
+		                      (unsigned long long)max);
 		goto cleanup;
 	}
-	if (!(*out = calloc(1, sizeof(**out)))) {
-		error = svd_error_set(SVD_ERROR, "out of memory");
-		goto cleanup;
-	}
-	if (git_blob_lookup(&(*out)->blob, a->repo, git_tree_entry_id(te)) < 0) {
-		error = svd_git_error("cannot read a file");
-		free(*out);
-		*out = NULL;
-		goto cleanup;
-	}
+	git_oid_tostr(blob_id, 41, git_tree_entry_id(te));
+	*size = n;
 cleanup:
 	git_odb_free(odb);
 	git_tree_entry_free(te);
 	git_tree_free(tree);
 	git_tree_free(items);
 	return error;
+}
+
+int svd_store_blob_open(svd_store_file **out, svd_archive *a, const char *blob_id)
+{
+	git_oid oid;
+
+	*out = NULL;
+	if (strlen(blob_id) != 40 || git_oid_fromstr(&oid, blob_id) < 0)
+		return svd_error_set(SVD_EINVALID, "not a git id: %.40s", blob_id);
+	if (!(*out = calloc(1, sizeof(**out))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	if (git_blob_lookup(&(*out)->blob, a->repo, &oid) < 0) {
+		free(*out);
+		*out = NULL;
+		return svd_git_error("cannot read a file");
+	}
+	return 0;
+}
+
+int svd_store_file_open(svd_store_file **out, svd_archive *a, const char *id, const char *name,
+                        uint64_t max)
+{
+	char blob_id[41];
+	uint64_t size;
+	int error;
+
+	*out = NULL;
+	if ((error = svd_store_file_find(a, id, name, max, blob_id, &size)) < 0)
+		return error;
+	return svd_store_blob_open(out, a, blob_id);
 }
 
 void svd_store_file_id(char out[41], const svd_store_file *f)

@@ -128,6 +128,20 @@ printf '%s' "$out" | grep -q "headertimeout = 5" && printf '%s' "$out" | grep -q
 	printf '%s' "$out" | grep -q "maxconnections = 4096" &&
 	ok "headertimeout and peraddress check out and print, maxconnections defaults to 4096" ||
 	not_ok "headertimeout and peraddress check out and print, maxconnections defaults to 4096" "$out"
+{ base; printf '[http]\n\tsendmemory = 0\n'; } | conf send0
+bad send0 "\[http\] sendmemory = 0: is too small \(at least 1M" "a send memory of 0"
+{ base; printf '[http]\n\tsendmemory = 512K\n'; } | conf sendsmall
+bad sendsmall "\[http\] sendmemory = 512K: is too small \(at least 1M" "a send memory under 1M"
+{ base; printf '[http]\n\tsendmemory = lots\n'; } | conf sendword
+bad sendword "\[http\] sendmemory = lots: is not a size" "a send memory that is no size"
+{ base; printf '[http]\n\tsendmemory = 64M\n'; } | conf sendgood
+out=$(svdd -c "$T/sendgood.conf" --check-config 2>&1)
+printf '%s' "$out" | grep -q "sendmemory = 67108864" &&
+	ok "sendmemory = 64M checks out and prints in bytes" ||
+	not_ok "sendmemory = 64M checks out and prints in bytes" "$out"
+out=$(svdd -c "$T/hdrgood.conf" --check-config 2>&1)
+printf '%s' "$out" | grep -q "sendmemory = 268435456" &&
+	ok "sendmemory defaults to 256M" || not_ok "sendmemory defaults to 256M" "$out"
 printf '[archive]\n\tpath = %s\n[http]\n\tenabled = maybe\n' "$A" | conf bool
 bad bool "\[http\] enabled = maybe: is not a boolean" "a bad boolean"
 { base; printf '[peer "kyiv"]\n\tevery = 60\n'; } | conf nourl

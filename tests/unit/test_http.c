@@ -1555,6 +1555,110 @@ static void test_requests_refused(void **state)
  * byte every 0.3 s, which MHD's idle timeout never ends, is cut by the
  * sweeper; an idle kept-alive connection too; a quick request is answered.
  */
+/* One item whose photo.jpg is len bytes drawn from seed; its id. */
+static void add_big(const char *title, size_t len, unsigned seed, char *id)
+{
+	char bpath[PATH_MAX], ppath[PATH_MAX];
+	svd_source_file f[2] = {{"body.md", bpath}, {"photo.jpg", ppath}};
+	svd_manifest *m = meta(title, NULL);
+	uint8_t *bytes = malloc(len);
+	svd_txn *t = NULL;
+	size_t i;
+
+	assert_non_null(bytes);
+	for (i = 0; i < len; i++)
+		bytes[i] = (uint8_t)((i * 31 + seed) ^ (i >> 9));
+	th_path(bpath, sizeof(bpath), "%s/src-body.md", tmpdir);
+	th_path(ppath, sizeof(ppath), "%s/src-photo.jpg", tmpdir);
+	th_write_text(bpath, "A photo.\n");
+	th_write_file(ppath, bytes, len);
+	free(bytes);
+	assert_int_equal(svd_txn_begin(&t, arch), 0);
+	if (svd_txn_add_new(t, m, f, 2, sk, NULL) != 0)
+		fail_msg("add %s: %s", title, svd_error_last());
+	snprintf(id, SVD_ID_HEX_LEN + 1, "%s", svd_manifest_id(m));
+	assert_int_equal(svd_txn_commit(t, NULL, commit), 0);
+	svd_txn_free(t);
+	svd_manifest_free(m);
+}
+
+static svd_site_reply *site_photo(svd_site *s, const char *id, unsigned status)
+{
+	char path[128];
+	svd_site_reply *r = NULL;
+
+	snprintf(path, sizeof(path), "/items/%s/photo.jpg", id);
+	if (svd_site_get(&r, s, path, strlen(path), NULL) != 0)
+		fail_msg("%s: %s", path, svd_error_last());
+	if (r->status != status)
+		fail_msg("%s: status %u, not %u: %.*s", path, r->status, status,
+		         (int)(r->len > 300 ? 300 : r->len), r->fd < 0 ? (const char *)r->data : "");
+	return r;
+}
+
+/*
+ * Raw files over 1 MiB are read from the store for their replies: every
+ * reply of one blob shares one copy, and all of them together stay within
+ * send_max (here 2 MiB): a request past it is 503 with Retry-After until a
+ * reply is freed; a file over it is 503 without; small files kept with
+ * the index are not counted.
+ */
+static void test_send_memory(void **state)
+{
+	static const size_t big = 1536 * 1024;
+	svd_site_opts o = {.no_builder = 1, .send_max = 2u * 1024 * 1024};
+	svd_site_reply *a1, *a2, *b, *small, *r;
+	char id_a[SVD_ID_HEX_LEN + 1], id_b[SVD_ID_HEX_LEN + 1], id_c[SVD_ID_HEX_LEN + 1];
+	char id_s[SVD_ID_HEX_LEN + 1], blob[41], etag[64];
+	svd_site *s = NULL;
+	uint64_t size;
+	size_t i;
+
+	(void)state;
+	add_big("Big A", big, 1, id_a);
+	add_big("Big B", big, 2, id_b);
+	add_big("Too big", 3u * 1024 * 1024, 3, id_c);
+	add_item("Small", NULL, "Small.\n", 1, id_s);
+	assert_int_equal(svd_site_new(&s, archive_path, NULL, &o), 0);
+
+	a1 = site_photo(s, id_a, 200);
+	assert_int_equal(a1->len, big);
+	for (i = 0; i < big; i++)
+		if (((const uint8_t *)a1->data)[i] != (uint8_t)((i * 31 + 1) ^ (i >> 9)))
+			fail_msg("byte %zu of A differs", i);
+	assert_int_equal(svd_store_file_find(arch, id_a, "photo.jpg", UINT64_MAX, blob, &size), 0);
+	snprintf(etag, sizeof(etag), "\"%s\"", blob);
+	assert_string_equal(a1->etag, etag);
+	a2 = site_photo(s, id_a, 200);
+	assert_ptr_equal(a2->data, a1->data); /* one copy for both */
+
+	r = site_photo(s, id_b, 503); /* 1.5 + 1.5 MiB > 2 MiB */
+	assert_true(r->retry_after > 0);
+	assert_non_null(memmem(r->data, r->len, "try again", 9));
+	svd_site_reply_free(r);
+
+	small = site_photo(s, id_s, 200); /* kept with the index: not in the budget */
+	assert_int_equal(small->len, sizeof(photo));
+	assert_memory_equal(small->data, photo, sizeof(photo));
+
+	r = site_photo(s, id_c, 503); /* over send_max whatever is in flight */
+	assert_int_equal(r->retry_after, 0);
+	assert_non_null(memmem(r->data, r->len, "too large", 9));
+	svd_site_reply_free(r);
+
+	svd_site_reply_free(a1);
+	svd_site_reply_free(site_photo(s, id_b, 503)); /* a2 still holds A */
+	svd_site_reply_free(a2);
+	b = site_photo(s, id_b, 200);
+	assert_int_equal(b->len, big);
+	assert_int_equal(((const uint8_t *)b->data)[1000], (uint8_t)((1000 * 31 + 2) ^ (1000 >> 9)));
+	svd_site_reply_free(site_photo(s, id_a, 503)); /* B holds 1.5 MiB now */
+	svd_site_reply_free(b);
+	svd_site_reply_free(site_photo(s, id_a, 200)); /* everything given back */
+	svd_site_reply_free(small);
+	svd_site_free(s);
+}
+
 static void test_header_deadline(void **state)
 {
 	static const char part[] = "GET /text HTTP/1.1\r\nHost: x\r\nX-Slow: ";
@@ -1614,6 +1718,7 @@ int main(void)
 	    cmocka_unit_test(test_ranges),
 	    cmocka_unit_test(test_requests_refused),
 	    cmocka_unit_test(test_header_deadline),
+	    cmocka_unit_test(test_send_memory),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

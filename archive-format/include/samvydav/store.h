@@ -197,6 +197,22 @@ typedef struct svd_store_file svd_store_file;
 int svd_store_file_open(svd_store_file **out, svd_archive *a, const char *id, const char *name,
                         uint64_t max);
 
+/**
+ * Where a file of an item in main is, without reading it: its git blob id
+ * (40 hex digits and a NUL) and size. Errors as svd_store_file_open().
+ */
+int svd_store_file_find(svd_archive *a, const char *id, const char *name, uint64_t max,
+                        char blob_id[41], uint64_t *size);
+
+/**
+ * Read a blob named by svd_store_file_find() into memory, as
+ * svd_store_file_open() does (main may have moved since: the blob is read
+ * all the same).
+ *
+ * @return 0; SVD_EINVALID for no git id; SVD_ERROR when it cannot be read.
+ */
+int svd_store_blob_open(svd_store_file **out, svd_archive *a, const char *blob_id);
+
 /** The file's bytes (borrowed) and their number. */
 const void *svd_store_file_data(const svd_store_file *f, size_t *len);
 
