@@ -116,9 +116,9 @@ typedef struct index_cache {
  * bytes; a request past that is answered 503 with Retry-After.
  */
 typedef struct flight {
-	struct flight *next;     /* under owner->lock */
+	struct flight *next; /* under owner->lock */
 	struct svd_site *owner;
-	char id[41];             /* the blob's git id */
+	char id[41];              /* the blob's git id */
 	struct handle_slot *slot; /* the handle the file was read with */
 	svd_store_file *file;
 	size_t len;
@@ -198,9 +198,9 @@ typedef struct route {
 /* A reply and what it holds until it is freed. */
 typedef struct reply {
 	svd_site_reply pub;
-	char *owned;          /* bytes of the body this reply made */
-	index_cache *ic;      /* the owner of a shared body */
-	flight *flight;       /* a raw file sent from the store */
+	char *owned;     /* bytes of the body this reply made */
+	index_cache *ic; /* the owner of a shared body */
+	flight *flight;  /* a raw file sent from the store */
 	char location[SVD_ID_HEX_LEN + 32];
 	char filename[256];
 	char etag[64]; /* a raw file's or a bundle's tag */
@@ -1384,8 +1384,7 @@ static int raw_room(index_cache *ic, size_t len)
  * file (gz 0) counts against the raw files' own budget, so that photos
  * asked for first cannot take the room of the pages and lists.
  */
-static const made *made_keep(index_cache *ic, const char *key, svd_buf *b, const char *etag,
-                             int gz)
+static const made *made_keep(index_cache *ic, const char *key, svd_buf *b, const char *etag, int gz)
 {
 	made *m, **slot, *kept = NULL;
 	size_t cost;

@@ -10,7 +10,11 @@
 # - gzip, checked with gunzip, for every reply the site marks compressible;
 # - a request with both Content-Length and Transfer-Encoding: 400, and the
 #   request smuggled behind it is not answered; logged with its path escaped;
-# - Cache-Control: immutable raw files, never-kept errors.
+# - Cache-Control: immutable raw files, never-kept errors;
+# - [http] sendmemory: a slow reader of a 12 MiB file (a tiny receive
+#   window: the kernel cannot take the reply) holds it, so a 1.5 MiB file
+#   is 503 with Retry-After until that reader is gone; 24 downloads of both
+#   at once each get the right bytes or a 503.
 . "$(dirname "$0")/lib.sh"
 
 daemon_scenario
@@ -28,10 +32,15 @@ python3 -c 'import os, sys; open(sys.argv[1], "wb").write(os.urandom(1536 * 1024
 G=$(svd -C "$A" add --kind article --title 'Big photo' --lang en --body "$T/p.md" --attach "$T/big.jpg" \
 	--created 2026-02-02T00:00:00Z --key "$T/ed.key" | awk '/^Added/ {print $2}')
 [ ${#G} -eq 64 ] || { echo "could not add the big photo item"; exit 1; }
+# 12 MiB: more than the kernel's socket buffers hold (tcp_wmem's 4 MiB at most)
+python3 -c 'import os, sys; open(sys.argv[1], "wb").write(os.urandom(12 << 20))' "$T/huge.jpg"
+H=$(svd -C "$A" add --kind article --title 'Huge photo' --lang en --body "$T/p.md" --attach "$T/huge.jpg" \
+	--created 2026-02-03T00:00:00Z --key "$T/ed.key" | awk '/^Added/ {print $2}')
+[ ${#H} -eq 64 ] || { echo "could not add the huge photo item"; exit 1; }
 
 mkdir -p "$T/outbox"
 port=$(free_port)
-printf '[archive]\n\tpath = %s\n[outbox]\n\tfolder = %s\n[http]\n\tlisten = 127.0.0.1:%s\n\theadertimeout = 5\n[log]\n\tlevel = debug\n' \
+printf '[archive]\n\tpath = %s\n[outbox]\n\tfolder = %s\n[http]\n\tlisten = 127.0.0.1:%s\n\theadertimeout = 5\n\tsendmemory = 13M\n[log]\n\tlevel = debug\n' \
 	"$A" "$T/outbox" "$port" >"$T/d.conf"
 start_daemon "$T/d.conf" "$T/d.log" || not_ok "the daemon starts" "$(tail -n 3 "$T/d.log")"
 wait_log "http: serving" 100
@@ -239,6 +248,56 @@ PY
 same "$out" "4500 0" "4,500 different queries of /api/items (past the 4,096 kept): every one answered"
 c "$U/pages/$P.html" >/dev/null
 cmp -s "$T/b" "$T/page1" && ok "the kept page is still served after them" || not_ok "the kept page is still served after them"
+
+############################################################ sendmemory
+
+BIG=$U/items/${G:0:2}/$G/big.jpg
+HUGE=$U/items/${H:0:2}/$H/huge.jpg
+# a reader that reads the headers and a little, then nothing, with a tiny window
+python3 - "$port" "/items/${H:0:2}/$H/huge.jpg" "$T/slow" <<'PYSLOW' &
+import os, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET " + sys.argv[2].encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+got = s.recv(4096)
+open(sys.argv[3], "wb").write(got[:12])
+while not os.path.exists(sys.argv[3] + ".done"):
+    time.sleep(0.05)
+s.close()
+PYSLOW
+slow=$!
+for _ in $(seq 100); do [ -s "$T/slow" ] && break; sleep 0.1; done
+same "$(cat "$T/slow" 2>/dev/null)" "HTTP/1.1 200" "a slow reader of the 12 MiB file is answered 200"
+same "$(c "$BIG")" 503 "with it in flight, the 1.5 MiB file (13M in all): 503"
+same "$(hdr Retry-After)" 2 "the 503: Retry-After: 2"
+grep -q "try again" "$T/b" && ok "the 503 says to try again" || not_ok "the 503 says to try again" "$(cat "$T/b")"
+same "$(c "$RAW")" 200 "a raw file kept with the pages is served meanwhile"
+: >"$T/slow.done"
+wait "$slow"
+for n in $(seq 100); do [ "$(c "$BIG")" = 200 ] && break; sleep 0.1; done
+same "$(c "$BIG")" 200 "once the slow reader is gone, the 1.5 MiB file: 200 (after $n tries)"
+cmp -s "$T/b" "$T/big.jpg" && ok "... with its bytes" || not_ok "... with its bytes"
+# 24 downloads of both at once: each the right bytes, or a 503
+for n in $(seq 24); do
+	f=big
+	[ $((n % 2)) = 0 ] && f=huge
+	url=$BIG
+	[ $f = huge ] && url=$HUGE
+	printf '%s %s %s\n' "$n" "$f" "$url"
+done | xargs -P 24 -L 1 sh -c 'curl -s --max-time 30 -o "$0/par.$1" -w "%{http_code}" "$3" >"$0/par.$1.code"; echo "$2" >"$0/par.$1.f"' "$T"
+bad=0 n200=0 n503=0
+for n in $(seq 24); do
+	code=$(cat "$T/par.$n.code") f=$(cat "$T/par.$n.f")
+	case $code in
+	200) cmp -s "$T/par.$n" "$T/$f.jpg" && n200=$((n200 + 1)) || bad=$((bad + 1)) ;;
+	503) grep -q "try again" "$T/par.$n" && n503=$((n503 + 1)) || bad=$((bad + 1)) ;;
+	*) bad=$((bad + 1)) ;;
+	esac
+done
+same "$bad" 0 "24 downloads at once: each the file's bytes or a 503 ($n200 of 200, $n503 of 503)"
+same "$(c "$HUGE")" 200 "the 12 MiB file afterwards: 200"
+cmp -s "$T/b" "$T/huge.jpg" && ok "... with its bytes" || not_ok "... with its bytes"
 
 ######################################################### Cache-Control
 

@@ -1592,7 +1592,8 @@ static svd_site_reply *site_photo(svd_site *s, const char *id, unsigned status)
 		fail_msg("%s: %s", path, svd_error_last());
 	if (r->status != status)
 		fail_msg("%s: status %u, not %u: %.*s", path, r->status, status,
-		         (int)(r->len > 300 ? 300 : r->len), r->fd < 0 ? (const char *)r->data : "");
+		         (int)(r->len > 300 ? 300 : r->len),
+		         r->fd < 0 ? (const char *)r->data : "");
 	return r;
 }
 
@@ -1651,7 +1652,8 @@ static void test_send_memory(void **state)
 	svd_site_reply_free(a2);
 	b = site_photo(s, id_b, 200);
 	assert_int_equal(b->len, big);
-	assert_int_equal(((const uint8_t *)b->data)[1000], (uint8_t)((1000 * 31 + 2) ^ (1000 >> 9)));
+	assert_int_equal(((const uint8_t *)b->data)[1000],
+	                 (uint8_t)((1000 * 31 + 2) ^ (1000 >> 9)));
 	svd_site_reply_free(site_photo(s, id_a, 503)); /* B holds 1.5 MiB now */
 	svd_site_reply_free(b);
 	svd_site_reply_free(site_photo(s, id_a, 200)); /* everything given back */

@@ -77,7 +77,7 @@ typedef struct svd_site_opts {
 	int nice;            /**< the builder thread's niceness; default 10 */
 	svd_site_log_fn log; /**< told of each build, and of a catalog file ignored; may be NULL */
 	void *log_payload;
-	uint64_t send_max;   /**< bytes of raw files read from the store into memory for the
+	uint64_t send_max; /**< bytes of raw files read from the store into memory for the
 	                        replies in flight, all together (each blob held once however
 	                        many replies send it); a request past that is answered 503 with
 	                        retry_after, a file over it 503 "too large"; default 256 MiB */
