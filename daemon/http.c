@@ -517,6 +517,16 @@ static void file_validators(char *etag, size_t size, int64_t *mtime, int fd, int
 		         (unsigned long)st.st_mtim.tv_nsec);
 }
 
+/* The body of a response that must send none (a HEAD, a 304): never read. */
+static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)buf;
+	(void)max;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
 /* The client's copy is current: If-None-Match, else If-Modified-Since. */
 static int not_modified(struct MHD_Connection *c, const char *etag, int64_t mtime)
 {
@@ -540,10 +550,13 @@ static int not_modified(struct MHD_Connection *c, const char *etag, int64_t mtim
  * a body that gains nothing is sent, and tagged, as it is.
  * A body in memory stays the reply's until the response is sent (then
  * reply_done releases it); a file goes to the response, which closes it,
- * and the reply is released here. Takes the reply in every case.
+ * and the reply is released here. A pending reply (a big raw file) is
+ * read only when a body is due: a HEAD or a 304 gets its length and tag
+ * without it, and a reply that cannot be read becomes the site's 503 or
+ * 500. Takes the reply in every case.
  */
 static enum MHD_Result respond(const svd_http *h, struct MHD_Connection *c, svd_site_reply *r,
-                               int single_range)
+                               int single_range, int head)
 {
 	char etag[ETAG_MAX], date[SVD_HTTP_DATE_LEN + 1], crange[96];
 	const char *range = NULL, *v;
@@ -608,6 +621,15 @@ static enum MHD_Result respond(const svd_http *h, struct MHD_Connection *c, svd_
 		             "416 range not satisfiable: the range asked for starts past the end\n",
 		             MHD_HTTP_HEADER_CONTENT_RANGE, crange, 0);
 	}
+	if (r->pending && !head && status != MHD_HTTP_NOT_MODIFIED) {
+		if (svd_site_reply_load(r) < 0) {
+			h->put(r);
+			return MHD_NO;
+		}
+		if (r->status != 200) /* it could not be read: the reply says why */
+			return respond(h, c, r, 0, head);
+		data = r->data;
+	}
 	if (rk == SVD_HTTP_RANGE_PART) {
 		status = MHD_HTTP_PARTIAL_CONTENT;
 		snprintf(crange, sizeof(crange), "bytes %" PRIu64 "-%" PRIu64 "/%zu", first, last,
@@ -617,7 +639,11 @@ static enum MHD_Result respond(const svd_http *h, struct MHD_Connection *c, svd_
 		last = len ? len - 1 : 0;
 	}
 
-	if (r->fd >= 0 && !gz) {
+	if (r->pending) {
+		/* a HEAD or a 304 of a file not read: the length, never a byte */
+		resp = MHD_create_response_from_callback(len ? last - first + 1 : 0, 4096, no_body,
+		                                         NULL, NULL);
+	} else if (r->fd >= 0 && !gz) {
 		resp = MHD_create_response_from_fd_at_offset64(len ? last - first + 1 : 0, r->fd,
 		                                               first);
 		if (resp)
@@ -750,7 +776,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		             NULL, NULL, 0);
 	if (h->get(&r, h->get_cls, url, strlen(url), q->query) < 0)
 		return MHD_NO; /* no memory: MHD closes the connection */
-	return respond(h, c, r, n.range == 1);
+	return respond(h, c, r, n.range == 1, !strcmp(method, MHD_HTTP_METHOD_HEAD));
 }
 
 /*

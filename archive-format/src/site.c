@@ -6,8 +6,9 @@
  *
  * Every request path goes through parse_path() and nothing else decides
  * what is answered. Each thread keeps its own archive handle (reopened
- * every few seconds, so new trust is seen), so no handle is shared between
- * threads. The index (HTML, JSON, search data, each with its tag and
+ * every few seconds, so new trust is seen), and only its own thread reads
+ * with it; a raw file read with it may be sent, and the handle finally
+ * freed, by another thread's reply of the same file. The index (HTML, JSON, search data, each with its tag and
  * gzip) is built once per main commit and trust list on the site's
  * builder thread, from the previous catalog (ARCHIVE/cache/site), and
  * shared, reference-counted, between replies; a request never builds.
@@ -55,7 +56,7 @@
 #define STOPPED      1              /* cache_build: the site stops; nothing put in place */
 #define POLL_MS      1000           /* the builder looks at main this often */
 #define NICE         10             /* the builder's niceness */
-#define RETRY_AFTER  2              /* seconds a client waits when there is no index yet */
+#define RETRY_AFTER  2              /* seconds a client waits: no index yet, or send_max reached */
 #define MADE_SLOTS   8192 /* item pages and list pages kept per index (a power of 2) ... */
 #define MADE_BYTES   (32u * 1024 * 1024) /* ... and their bytes, gzip'd copies included */
 #define RAW_KEEP_MAX (1024u * 1024)      /* bytes of a raw file kept with them ... */
@@ -111,18 +112,21 @@ typedef struct index_cache {
 /*
  * A raw file sent from the store (not kept with the index: over
  * RAW_KEEP_MAX, or no room there), shared by every reply of the same
- * blob while one is in flight, so that a thousand readers of one big
- * photo hold one copy. All of them together hold at most opts.send_max
- * bytes; a request past that is answered 503 with Retry-After.
+ * blob from the moment one starts to read it, so that a thousand readers
+ * of one big photo hold one copy and read it once. All of them together
+ * hold at most opts.send_max bytes; a request past that is answered 503
+ * with Retry-After.
  */
+enum { FLIGHT_READING, FLIGHT_READY, FLIGHT_FAILED };
 typedef struct flight {
-	struct flight *next; /* under owner->lock */
+	struct flight *next; /* under owner->lock; a failed one is off the list */
 	struct svd_site *owner;
 	char id[41];              /* the blob's git id */
 	struct handle_slot *slot; /* the handle the file was read with */
-	svd_store_file *file;
-	size_t len;
-	unsigned refs; /* under owner->lock: one per reply */
+	svd_store_file *file;     /* once READY */
+	size_t len;               /* bytes held, or set aside while READING */
+	unsigned refs;            /* under owner->lock: one per reply, and the reader's */
+	int state;                /* under owner->lock; owner->flight_done tells of a change */
 } flight;
 
 /* A static asset, its tag and gzip made once. */
@@ -135,12 +139,13 @@ typedef struct asset {
 
 /*
  * One thread's archive handle. Opening an archive costs more than a page,
- * so each thread keeps one; a raw file's reply holds a reference until it
- * is freed, so a handle replaced meanwhile lives until then.
+ * so each thread keeps one; a raw file's pending reply, and a file in
+ * flight read with it, hold a reference until they are freed, so a handle
+ * replaced meanwhile lives until then.
  */
 typedef struct handle_slot {
 	svd_archive *a;
-	unsigned refs; /* the thread's own, plus one per reply in flight */
+	unsigned refs; /* the thread's own, one per pending reply, one per flight */
 	time_t opened;
 } handle_slot;
 
@@ -170,8 +175,9 @@ struct svd_site {
 	 */
 	uint8_t file_sum[32];
 	int file_sum_known, recheck_due;
-	flight *flights;    /* under lock: raw files in flight from the store */
-	uint64_t send_held; /* under lock: their bytes, and those being read */
+	flight *flights;            /* under lock: raw files in flight from the store */
+	uint64_t send_held;         /* under lock: their bytes, and those being read */
+	pthread_cond_t flight_done; /* with lock: a file in flight was read, or failed */
 };
 
 typedef enum route_kind {
@@ -201,6 +207,10 @@ typedef struct reply {
 	char *owned;     /* bytes of the body this reply made */
 	index_cache *ic; /* the owner of a shared body */
 	flight *flight;  /* a raw file sent from the store */
+	/* a raw file whose bytes are read by svd_site_reply_load() (pub.pending) */
+	struct svd_site *site;
+	handle_slot *slot;
+	char blob[41];
 	char location[SVD_ID_HEX_LEN + 32];
 	char filename[256];
 	char etag[64]; /* a raw file's or a bundle's tag */
@@ -1713,7 +1723,7 @@ static reply *reply_raw_made(index_cache *ic, const made *m, const char *name)
 	return r;
 }
 
-/* A reply's hold on a file in flight goes; the last one frees it. */
+/* A hold on a file in flight goes; the last one frees it. */
 static void flight_release(flight *f)
 {
 	svd_site *s;
@@ -1724,7 +1734,8 @@ static void flight_release(flight *f)
 		return;
 	s = f->owner;
 	pthread_mutex_lock(&s->lock);
-	if ((last = --f->refs == 0)) {
+	last = --f->refs == 0;
+	if (last && f->state != FLIGHT_FAILED) {
 		for (p = &s->flights; *p != f; p = &(*p)->next)
 			;
 		*p = f->next;
@@ -1738,74 +1749,83 @@ static void flight_release(flight *f)
 	}
 }
 
-/* Under s->lock: the blob in flight, with a reference taken, or NULL. */
-static flight *flight_find(svd_site *s, const char *blob_id)
-{
-	flight *f;
-
-	for (f = s->flights; f; f = f->next)
-		if (!strcmp(f->id, blob_id)) {
-			f->refs++;
-			return f;
-		}
-	return NULL;
-}
-
 /*
  * The blob blob_id of size bytes, to be sent from the store: the copy in
- * flight, or read now when it fits in what is left of opts.send_max.
- * Returns NULL with *busy set when it does not fit (the caller answers
- * 503), or with an error set.
+ * flight (waiting while another reply reads it), or read now when it fits
+ * in what is left of opts.send_max. Returns NULL with *busy set when it
+ * does not fit (the caller answers 503), or with an error set.
  */
 static flight *flight_get(svd_site *s, handle_slot *slot, const char *blob_id, uint64_t size,
                           int *busy)
 {
 	svd_store_file *file = NULL;
-	flight *f, *fresh;
+	flight *f;
 	size_t len;
+	int error;
 
 	*busy = 0;
 	pthread_mutex_lock(&s->lock);
-	if ((f = flight_find(s, blob_id))) {
+	for (f = s->flights; f && strcmp(f->id, blob_id); f = f->next)
+		;
+	if (f) {
+		f->refs++;
+		while (f->state == FLIGHT_READING)
+			pthread_cond_wait(&s->flight_done, &s->lock);
+		error = f->state == FLIGHT_FAILED;
 		pthread_mutex_unlock(&s->lock);
+		if (error) {
+			flight_release(f);
+			svd_error_set(SVD_ERROR, "cannot read a file from the store");
+			return NULL;
+		}
 		return f;
 	}
-	if (size > s->opts.send_max - s->send_held) {
+	if (s->send_held > s->opts.send_max || size > s->opts.send_max - s->send_held) {
 		pthread_mutex_unlock(&s->lock);
 		*busy = 1;
 		return NULL;
 	}
-	s->send_held += size; /* held for the read, outside the lock */
+	if (!(f = calloc(1, sizeof(*f)))) {
+		pthread_mutex_unlock(&s->lock);
+		svd_error_set(SVD_ERROR, "out of memory");
+		return NULL;
+	}
+	f->owner = s;
+	memcpy(f->id, blob_id, sizeof(f->id));
+	f->len = (size_t)size;
+	f->refs = 1;
+	f->state = FLIGHT_READING;
+	f->next = s->flights;
+	s->flights = f;
+	s->send_held += size; /* set aside: the read is done outside the lock */
 	pthread_mutex_unlock(&s->lock);
 
-	fresh = calloc(1, sizeof(*fresh));
-	if (!fresh)
-		svd_error_set(SVD_ERROR, "out of memory");
-	else if (svd_store_blob_open(&file, slot->a, blob_id) < 0) {
-		free(fresh);
-		fresh = NULL;
-	}
+	error = svd_store_blob_open(&file, slot->a, blob_id);
+
 	pthread_mutex_lock(&s->lock);
-	s->send_held -= size;
-	if (fresh && !(f = flight_find(s, blob_id))) { /* another reader may have read it too */
+	if (error == 0) {
 		svd_store_file_data(file, &len);
-		fresh->owner = s;
-		memcpy(fresh->id, blob_id, sizeof(fresh->id));
-		fresh->slot = slot;
+		f->file = file;
+		f->slot = slot;
 		__atomic_add_fetch(&slot->refs, 1, __ATOMIC_ACQ_REL);
-		fresh->file = file;
-		fresh->len = len;
-		fresh->refs = 1;
-		fresh->next = s->flights;
-		s->flights = fresh;
-		s->send_held += len;
-		f = fresh;
-		file = NULL;
-		fresh = NULL;
+		s->send_held = s->send_held - f->len + len;
+		f->len = len;
+		f->state = FLIGHT_READY;
+	} else {
+		flight **p;
+
+		for (p = &s->flights; *p != f; p = &(*p)->next)
+			;
+		*p = f->next;
+		s->send_held -= f->len;
+		f->state = FLIGHT_FAILED;
 	}
+	pthread_cond_broadcast(&s->flight_done);
 	pthread_mutex_unlock(&s->lock);
-	svd_store_file_free(file);
-	free(fresh);
+	if (error < 0) {
+		flight_release(f);
+		return NULL;
+	}
 	return f;
 }
 
@@ -1851,9 +1871,8 @@ static reply *reply_file(svd_site *s, handle_slot *slot, index_cache *ic, const 
 	const made *m;
 	char *key, blob_id[41];
 	uint64_t size;
-	flight *f;
 	reply *r;
-	int error, busy;
+	int error;
 
 	if (!(key = malloc(strlen(rt->id) + strlen(rt->file) + 3))) {
 		cache_release(ic);
@@ -1864,11 +1883,8 @@ static reply *reply_file(svd_site *s, handle_slot *slot, index_cache *ic, const 
 		free(key);
 		return reply_raw_made(ic, m, rt->file);
 	}
-	error = svd_store_file_find(slot->a, rt->id, rt->file, BLOB_MAX, blob_id, &size);
-	if (!error && size > s->opts.send_max)
-		error = svd_error_set(SVD_ETOOBIG, "file of %llu bytes is over [http] sendmemory",
-		                      (unsigned long long)size);
-	if (error < 0) {
+	if ((error = svd_store_file_find(slot->a, rt->id, rt->file, BLOB_MAX, blob_id, &size)) <
+	    0) {
 		free(key);
 		cache_release(ic);
 		return reply_error(error);
@@ -1881,25 +1897,58 @@ static reply *reply_file(svd_site *s, handle_slot *slot, index_cache *ic, const 
 	svd_error_clear(); /* not kept: sent from the store */
 	free(key);
 	cache_release(ic);
-	if (!(f = flight_get(s, slot, blob_id, size, &busy))) {
-		if (!busy)
-			return reply_error(SVD_ERROR);
-		if ((r = reply_text(503, "busy",
-		                    "the mirror is sending as many large files as it may at once; "
-		                    "try again in a moment")))
-			r->pub.retry_after = RETRY_AFTER;
-		return r;
-	}
-	if (!(r = reply_new(200, content_type(rt->file)))) {
-		flight_release(f);
+	if (size > s->opts.send_max)
+		return reply_error(svd_error_set(
+		    SVD_ETOOBIG, "file of %llu bytes is over the limit", (unsigned long long)size));
+	/* its bytes are read when a body is due (not for a HEAD or a 304) */
+	if (!(r = reply_new(200, content_type(rt->file))))
 		return NULL;
-	}
-	r->flight = f;
-	r->pub.data = svd_store_file_data(f->file, &r->pub.len);
+	r->site = s;
+	r->slot = slot;
+	__atomic_add_fetch(&slot->refs, 1, __ATOMIC_ACQ_REL);
+	memcpy(r->blob, blob_id, sizeof(r->blob));
+	r->pub.pending = 1;
+	r->pub.data = NULL;
+	r->pub.len = (size_t)size;
 	r->pub.cache = SVD_SITE_CACHE_IMMUTABLE;
-	snprintf(r->etag, sizeof(r->etag), "\"%s\"", f->id);
+	snprintf(r->etag, sizeof(r->etag), "\"%s\"", blob_id);
 	r->pub.etag = r->etag;
 	return r;
+}
+
+int svd_site_reply_load(svd_site_reply *p)
+{
+	reply *r = (reply *)p, *e;
+	flight *f;
+	int busy;
+
+	if (!p->pending)
+		return 0;
+	p->pending = 0;
+	if ((f = flight_get(r->site, r->slot, r->blob, p->len, &busy))) {
+		r->flight = f;
+		p->data = svd_store_file_data(f->file, &p->len);
+		return 0;
+	}
+	if (busy) {
+		e = reply_text(503, "busy",
+		               "the mirror is sending as many large files as it may at once; try "
+		               "again in a moment");
+		if (e)
+			e->pub.retry_after = RETRY_AFTER;
+	} else {
+		e = reply_error(SVD_ERROR);
+	}
+	if (!e)
+		return SVD_ERROR;
+	/* the reply becomes the error: its text, status and headers */
+	free(r->owned);
+	r->owned = e->owned;
+	r->pub = e->pub;
+	r->pub.etag = NULL;
+	e->owned = NULL;
+	svd_site_reply_free(&e->pub);
+	return 0;
 }
 
 /*
@@ -2096,6 +2145,7 @@ void svd_site_reply_free(svd_site_reply *p)
 	free(r->owned);
 	cache_release(r->ic);
 	flight_release(r->flight);
+	slot_release(r->slot);
 	if (r->pub.fd >= 0)
 		close(r->pub.fd);
 	free(r);
@@ -2121,7 +2171,7 @@ int svd_site_new(svd_site **out, const char *archive_path, const char *outbox,
 {
 	svd_archive *a = NULL;
 	svd_site *s = NULL;
-	int error, locks = 0;
+	int error, locks = 0, conds = 0;
 
 	*out = NULL;
 	if (!archive_path)
@@ -2142,6 +2192,11 @@ int svd_site_new(svd_site **out, const char *archive_path, const char *outbox,
 		s->opts.nice = NICE;
 	if (!s->opts.send_max)
 		s->opts.send_max = SEND_MAX;
+	if (pthread_cond_init(&s->flight_done, NULL) != 0) {
+		svd_error_set(SVD_ERROR, "cannot create a condition");
+		goto fail;
+	}
+	conds = 1;
 	if (pthread_mutex_init(&s->lock, NULL) != 0) {
 		svd_error_set(SVD_ERROR, "cannot create a lock");
 		goto fail;
@@ -2193,6 +2248,8 @@ fail:
 			pthread_mutex_destroy(&s->build_lock);
 		if (locks >= 1)
 			pthread_mutex_destroy(&s->lock);
+		if (conds)
+			pthread_cond_destroy(&s->flight_done);
 		svd_buf_clear(&s->assets[0].gz);
 		svd_buf_clear(&s->assets[1].gz);
 		free(s->archive_path);
@@ -2219,6 +2276,8 @@ void svd_site_free(svd_site *s)
 	pthread_setspecific(s->slot_key, NULL);
 	pthread_key_delete(s->slot_key);
 	cache_release(s->cache);
+	/* no file is in flight: every reply was freed first (svd_site_free's contract) */
+	pthread_cond_destroy(&s->flight_done);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->build_lock);
 	pthread_mutex_destroy(&s->lock);

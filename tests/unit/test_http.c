@@ -1550,11 +1550,6 @@ static void test_requests_refused(void **state)
 	free(long_q);
 }
 
-/*
- * The header deadline (1 s here): a connection that trickles its headers a
- * byte every 0.3 s, which MHD's idle timeout never ends, is cut by the
- * sweeper; an idle kept-alive connection too; a quick request is answered.
- */
 /* One item whose photo.jpg is len bytes drawn from seed; its id. */
 static void add_big(const char *title, size_t len, unsigned seed, char *id)
 {
@@ -1582,7 +1577,8 @@ static void add_big(const char *title, size_t len, unsigned seed, char *id)
 	svd_manifest_free(m);
 }
 
-static svd_site_reply *site_photo(svd_site *s, const char *id, unsigned status)
+/* A raw photo's reply as svd_site_get() makes it (pending: not read yet, for a big one). */
+static svd_site_reply *site_ask(svd_site *s, const char *id)
 {
 	char path[128];
 	svd_site_reply *r = NULL;
@@ -1590,27 +1586,38 @@ static svd_site_reply *site_photo(svd_site *s, const char *id, unsigned status)
 	snprintf(path, sizeof(path), "/items/%s/photo.jpg", id);
 	if (svd_site_get(&r, s, path, strlen(path), NULL) != 0)
 		fail_msg("%s: %s", path, svd_error_last());
+	return r;
+}
+
+/* ... and after svd_site_reply_load(), as a GET sends it: its status must be status. */
+static svd_site_reply *site_photo(svd_site *s, const char *id, unsigned status)
+{
+	svd_site_reply *r = site_ask(s, id);
+
+	assert_int_equal(svd_site_reply_load(r), 0);
+	assert_false(r->pending);
 	if (r->status != status)
-		fail_msg("%s: status %u, not %u: %.*s", path, r->status, status,
+		fail_msg("%s's photo: status %u, not %u: %.*s", id, r->status, status,
 		         (int)(r->len > 300 ? 300 : r->len),
 		         r->fd < 0 ? (const char *)r->data : "");
 	return r;
 }
 
 /*
- * Raw files over 1 MiB are read from the store for their replies: every
- * reply of one blob shares one copy, and all of them together stay within
- * send_max (here 2 MiB): a request past it is 503 with Retry-After until a
- * reply is freed; a file over it is 503 without; small files kept with
- * the index are not counted.
+ * Raw files over 1 MiB are read from the store when a body is due: the
+ * reply says its length and tag before (a HEAD or a 304 reads nothing);
+ * every reply of one blob shares one copy, and all of them together stay
+ * within send_max (3 MiB here): past it 503 with Retry-After until a reply
+ * is freed; a file over it 503 "too large" without; small files kept with
+ * the index are served when the budget is full.
  */
 static void test_send_memory(void **state)
 {
 	static const size_t big = 1536 * 1024;
-	svd_site_opts o = {.no_builder = 1, .send_max = 2u * 1024 * 1024};
+	svd_site_opts o = {.no_builder = 1, .send_max = 3u * 1024 * 1024};
 	svd_site_reply *a1, *a2, *b, *small, *r;
 	char id_a[SVD_ID_HEX_LEN + 1], id_b[SVD_ID_HEX_LEN + 1], id_c[SVD_ID_HEX_LEN + 1];
-	char id_s[SVD_ID_HEX_LEN + 1], blob[41], etag[64];
+	char id_d[SVD_ID_HEX_LEN + 1], id_s[SVD_ID_HEX_LEN + 1], blob[41], etag[64];
 	svd_site *s = NULL;
 	uint64_t size;
 	size_t i;
@@ -1618,49 +1625,73 @@ static void test_send_memory(void **state)
 	(void)state;
 	add_big("Big A", big, 1, id_a);
 	add_big("Big B", big, 2, id_b);
-	add_big("Too big", 3u * 1024 * 1024, 3, id_c);
+	add_big("Big D", big, 4, id_d);
+	add_big("Too big", 3u * 1024 * 1024 + 1, 3, id_c);
 	add_item("Small", NULL, "Small.\n", 1, id_s);
 	assert_int_equal(svd_site_new(&s, archive_path, NULL, &o), 0);
 
-	a1 = site_photo(s, id_a, 200);
+	/* before it is read: its length and tag, no bytes */
+	a1 = site_ask(s, id_a);
+	assert_int_equal(a1->status, 200);
+	assert_true(a1->pending);
+	assert_null(a1->data);
+	assert_int_equal(a1->len, big);
+	assert_int_equal(svd_store_file_find(arch, id_a, "photo.jpg", UINT64_MAX, blob, &size), 0);
+	snprintf(etag, sizeof(etag), "\"%s\"", blob);
+	assert_string_equal(a1->etag, etag);
+	assert_int_equal(svd_site_reply_load(a1), 0);
+	assert_int_equal(a1->status, 200);
 	assert_int_equal(a1->len, big);
 	for (i = 0; i < big; i++)
 		if (((const uint8_t *)a1->data)[i] != (uint8_t)((i * 31 + 1) ^ (i >> 9)))
 			fail_msg("byte %zu of A differs", i);
-	assert_int_equal(svd_store_file_find(arch, id_a, "photo.jpg", UINT64_MAX, blob, &size), 0);
-	snprintf(etag, sizeof(etag), "\"%s\"", blob);
-	assert_string_equal(a1->etag, etag);
 	a2 = site_photo(s, id_a, 200);
 	assert_ptr_equal(a2->data, a1->data); /* one copy for both */
+	b = site_photo(s, id_b, 200);         /* 1.5 + 1.5 MiB: the budget, exactly */
+	assert_int_equal(((const uint8_t *)b->data)[1000],
+	                 (uint8_t)((1000 * 31 + 2) ^ (1000 >> 9)));
 
-	r = site_photo(s, id_b, 503); /* 1.5 + 1.5 MiB > 2 MiB */
-	assert_true(r->retry_after > 0);
-	assert_non_null(memmem(r->data, r->len, "try again", 9));
-	svd_site_reply_free(r);
-
-	small = site_photo(s, id_s, 200); /* kept with the index: not in the budget */
+	small = site_photo(s, id_s, 200); /* kept with the index: served all the same */
 	assert_int_equal(small->len, sizeof(photo));
 	assert_memory_equal(small->data, photo, sizeof(photo));
 
-	r = site_photo(s, id_c, 503); /* over send_max whatever is in flight */
+	r = site_ask(s, id_d); /* its length and tag need no room ... */
+	assert_true(r->pending);
+	assert_int_equal(r->len, big);
+	assert_int_equal(svd_site_reply_load(r), 0); /* ... its bytes do */
+	assert_int_equal(r->status, 503);
+	assert_true(r->retry_after > 0);
+	assert_null(r->etag);
+	assert_non_null(memmem(r->data, r->len, "try again", 9));
+	svd_site_reply_free(r);
+
+	r = site_ask(s, id_c); /* over send_max whatever is in flight */
+	assert_int_equal(r->status, 503);
+	assert_false(r->pending);
 	assert_int_equal(r->retry_after, 0);
 	assert_non_null(memmem(r->data, r->len, "too large", 9));
 	svd_site_reply_free(r);
 
 	svd_site_reply_free(a1);
-	svd_site_reply_free(site_photo(s, id_b, 503)); /* a2 still holds A */
+	svd_site_reply_free(site_photo(s, id_d, 503)); /* a2 still holds A */
 	svd_site_reply_free(a2);
-	b = site_photo(s, id_b, 200);
-	assert_int_equal(b->len, big);
-	assert_int_equal(((const uint8_t *)b->data)[1000],
-	                 (uint8_t)((1000 * 31 + 2) ^ (1000 >> 9)));
-	svd_site_reply_free(site_photo(s, id_a, 503)); /* B holds 1.5 MiB now */
+	r = site_photo(s, id_d, 200);
+	assert_int_equal(((const uint8_t *)r->data)[77], (uint8_t)((77 * 31 + 4) ^ (77 >> 9)));
+	svd_site_reply_free(site_photo(s, id_a, 503)); /* B and D hold 3 MiB */
+	svd_site_reply_free(r);
 	svd_site_reply_free(b);
 	svd_site_reply_free(site_photo(s, id_a, 200)); /* everything given back */
+	svd_site_reply_free(site_ask(s, id_c));        /* a pending reply never read: freed */
+	svd_site_reply_free(site_ask(s, id_b));
 	svd_site_reply_free(small);
 	svd_site_free(s);
 }
 
+/*
+ * The header deadline (1 s here): a connection that trickles its headers a
+ * byte every 0.3 s, which MHD's idle timeout never ends, is cut by the
+ * sweeper; an idle kept-alive connection too; a quick request is answered.
+ */
 static void test_header_deadline(void **state)
 {
 	static const char part[] = "GET /text HTTP/1.1\r\nHost: x\r\nX-Slow: ";

@@ -56,6 +56,9 @@ typedef struct svd_site_reply {
 	unsigned retry_after; /**< with 503: seconds to wait before asking again */
 	const char *location; /**< with 301: the path it moved to; else NULL */
 	const char *filename; /**< a bundle's plain file name for a download, or NULL */
+	int pending;          /**< a raw file whose bytes are not read yet: data is NULL, len
+	                           and etag are the file's; svd_site_reply_load() reads them
+	                           when a body is due (not for a HEAD or a 304) */
 } svd_site_reply;
 
 /** How much a site's message matters (svd_site_log_fn). */
@@ -122,6 +125,17 @@ void svd_site_refresh(svd_site *s);
  */
 int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len,
                  const char *query);
+
+/**
+ * Read a pending reply's bytes (r->pending; else nothing to do): shared
+ * with the other replies of the same file, within send_max. When they
+ * cannot be had, the reply becomes the answer to send instead: 503 with
+ * retry_after (past send_max) or 500 (the store cannot be read), with a
+ * plain text. Call it on the thread that got the reply.
+ *
+ * @return 0; a negative error for no memory only.
+ */
+int svd_site_reply_load(svd_site_reply *r);
 
 /** Release a reply (its bytes, the file, what it holds of the site); NULL is fine. */
 void svd_site_reply_free(svd_site_reply *r);
