@@ -57,6 +57,7 @@
 #define POLL_MS      1000           /* the builder looks at main this often */
 #define NICE         10             /* the builder's niceness */
 #define RETRY_AFTER  2              /* seconds a client waits: no index yet, or send_max reached */
+#define BUSY_SAY_S   10             /* the log tells of 503s for send_max at most this often */
 #define MADE_SLOTS   8192 /* item pages and list pages kept per index (a power of 2) ... */
 #define MADE_BYTES   (32u * 1024 * 1024) /* ... and their bytes, gzip'd copies included */
 #define RAW_KEEP_MAX (1024u * 1024)      /* bytes of a raw file kept with them ... */
@@ -178,6 +179,8 @@ struct svd_site {
 	flight *flights;            /* under lock: raw files in flight from the store */
 	uint64_t send_held;         /* under lock: their bytes, and those being read */
 	pthread_cond_t flight_done; /* with lock: a file in flight was read, or failed */
+	unsigned busy_n;            /* under lock: 503s for send_max since busy_said */
+	time_t busy_said;           /* under lock: when the log last told of them */
 };
 
 typedef enum route_kind {
@@ -1781,7 +1784,24 @@ static flight *flight_get(svd_site *s, handle_slot *slot, const char *blob_id, u
 		return f;
 	}
 	if (s->send_held > s->opts.send_max || size > s->opts.send_max - s->send_held) {
+		time_t now = time(NULL);
+		unsigned n = 0;
+
+		s->busy_n++;
+		if (now - s->busy_said >= BUSY_SAY_S || now < s->busy_said) {
+			n = s->busy_n;
+			s->busy_n = 0;
+			s->busy_said = now;
+		}
 		pthread_mutex_unlock(&s->lock);
+		if (n)
+			site_log(
+			    s, SVD_SITE_LOG_WARN,
+			    "%u request%s for large files answered 503 (busy): the %llu MiB "
+			    "for raw files in flight ([http] sendmemory) are taken; raise it if "
+			    "the machine has memory to spare (said at most every %d s)",
+			    n, n == 1 ? "" : "s", (unsigned long long)(s->opts.send_max >> 20),
+			    BUSY_SAY_S);
 		*busy = 1;
 		return NULL;
 	}

@@ -279,6 +279,9 @@ same "$(cat "$T/slow" 2>/dev/null)" "HTTP/1.1 200" "a slow reader of the huge fi
 same "$(c "$BIG")" 503 "with it in flight, the 1.5 MiB file (past sendmemory): 503"
 same "$(hdr Retry-After)" 2 "the 503: Retry-After: 2"
 grep -q "try again" "$T/b" && ok "the 503 says to try again" || not_ok "the 503 says to try again" "$(cat "$T/b")"
+grep -q "1 request for large files answered 503 (busy).*sendmemory" "$T/d.log" &&
+	ok "the log tells the operator of the 503 and names sendmemory" ||
+	not_ok "the log tells the operator of the 503 and names sendmemory" "$(tail -n 3 "$T/d.log")"
 same "$(c "$RAW")" 200 "a raw file kept with the pages is served meanwhile"
 same "$(c "$HUGE")" 200 "the huge file to another reader meanwhile (the copy in flight): 200"
 cmp -s "$T/b" "$T/huge.jpg" && ok "... with its bytes" || not_ok "... with its bytes"
