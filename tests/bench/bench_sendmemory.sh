@@ -17,7 +17,7 @@
 # Not a test.
 set -euo pipefail
 
-usage_lines=6,7
+usage_lines=5,5
 items_set=
 for a in "$@"; do [ "$a" = --items ] && items_set=1; done
 [ -n "$items_set" ] || set -- --items 16 "$@"
