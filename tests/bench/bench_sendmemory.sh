@@ -22,52 +22,12 @@ items_set=
 for a in "$@"; do [ "$a" = --items ] && items_set=1; done
 [ -n "$items_set" ] || set -- --items 16 "$@"
 . "$(dirname "$0")/lib.sh"
-
-SVDD_BIN=${SVDD_BIN:-$here/../../build/daemon/samvydavd}
-[ -x "$SVDD_BIN" ] || {
-	echo "bench: no samvydavd at $SVDD_BIN (bash scripts/build.sh build, or set SVDD_BIN)" >&2
-	exit 1
-}
-cp "$SVDD_BIN" "$W/samvydavd"
-SVDD_BIN=$W/samvydavd
+. "$here/lib_daemon.sh"
 MIB=24
 PER=10
 
-NGINX=$(command -v nginx || true)
-[ -n "$NGINX" ] || [ ! -x /usr/sbin/nginx ] || NGINX=/usr/sbin/nginx
-if [ -z "$NGINX" ]; then
-	if [ "$(id -u)" -eq 0 ]; then
-		DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light >>"$W/apt.out" 2>&1 || {
-			echo "bench: cannot install nginx (see $W/apt.out)" >&2
-			exit 1
-		}
-		NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-	else
-		echo "bench: nginx is needed (apt-get install nginx-light)" >&2
-		exit 1
-	fi
-fi
+need_tools nginx
 
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-}
-trap 'cleanup; [ -n "$keep" ] || rm -rf "$W"' EXIT
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_http() {
-	local _
-	for _ in $(seq 200); do
-		curl -sf -o /dev/null "$1" && return 0
-		sleep 0.1
-	done
-	echo "bench: nothing answers at $1" >&2
-	exit 1
-}
 # rss_of PID...: the resident memory of these processes together, KiB
 rss_of() {
 	local p s=0 v
