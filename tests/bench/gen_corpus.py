@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Write a deterministic benchmark corpus for `samvydav add --from`.
 
-    gen_corpus.py [--items N] [--seed S] [--jobs J] OUTDIR
+    gen_corpus.py [--items N] [--seed S] [--jobs J] [--small] OUTDIR
 
 OUTDIR gets N item folders (default 20,000), each with meta.json and body.md,
-and one in ten also a photo.jpg of random bytes (16-256 KiB). The text is
+and one in ten also a photo.jpg of random bytes (16-256 KiB). With --small
+(the million-item corpus), bodies are 300-1,500 bytes, one item in a hundred
+has a photo of 2-16 KiB, one in twenty has no publication date, and the
+folders are named item-0000000 (seven digits). The text is
 multilingual Markdown (uk, ru, en, fr, el, pt, es, it, sk, de) drawn from
 per-language word lists, the titles and bylines of the seed corpus, and
 pseudo-words made by a letter-level Markov chain trained on those lists, so
@@ -286,8 +289,14 @@ def make_item(i):
             "created": "2025-01-01T00:00:00Z"}
     if rng.random() < 0.7:
         meta["tags"] = sorted(rng.sample(TAGS, k=rng.randint(1, 4)))
-    body = make_body(rng, lang, title, rng.randint(2 * 1024, 30 * 1024))
-    d = os.path.join(ARGS.outdir, "item-%06d" % i)
+    if ARGS.small:
+        if rng.random() < 0.05:
+            del meta["published"]
+        body = make_body(rng, lang, title, rng.randint(300, 1500))
+        d = os.path.join(ARGS.outdir, "item-%07d" % i)
+    else:
+        body = make_body(rng, lang, title, rng.randint(2 * 1024, 30 * 1024))
+        d = os.path.join(ARGS.outdir, "item-%06d" % i)
     os.makedirs(d, exist_ok=True)
     metab = (json.dumps(meta, ensure_ascii=False, indent=1) + "\n").encode()
     with open(os.path.join(d, "meta.json"), "wb") as f:
@@ -296,9 +305,9 @@ def make_item(i):
         f.write(body)
     total = len(metab) + len(body)
     att = 0
-    if rng.random() < 0.10:
+    if rng.random() < (0.01 if ARGS.small else 0.10):
         # a photo is already compressed: random bytes stand in for it
-        att = rng.randint(16 * 1024, 256 * 1024)
+        att = rng.randint(2 * 1024, 16 * 1024) if ARGS.small else rng.randint(16 * 1024, 256 * 1024)
         with open(os.path.join(d, "photo.jpg"), "wb") as f:
             f.write(rng.randbytes(att))
     return total, att
@@ -316,6 +325,8 @@ def main():
     p.add_argument("--items", type=int, default=20000)
     p.add_argument("--seed", default="samvydav-bench-1")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--small", action="store_true",
+                   help="small bodies, few photos, some undated (the million-item corpus)")
     args = p.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     if os.listdir(args.outdir):
@@ -326,7 +337,7 @@ def main():
         # fork keeps it cheap; each item is seeded alone, so order does not matter
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(args.jobs, init_worker, (args,)) as pool:
-            results = pool.imap_unordered(make_item, range(args.items), chunksize=64)
+            results = pool.imap_unordered(make_item, range(args.items), chunksize=256)
             for t, a in results:
                 text += t
                 att += a

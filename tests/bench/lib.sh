@@ -5,6 +5,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SVD_BIN=${SVD_BIN:-$here/../../build/cli/samvydav}
 items=20000
 keep=
+corpus_dir=
 scratch=${TMPDIR:-/tmp}
 
 usage() {
@@ -22,6 +23,11 @@ while [ $# -gt 0 ]; do
 	--keep)
 		[ $# -ge 2 ] || usage
 		keep=$2
+		shift 2
+		;;
+	--corpus)
+		[ $# -ge 2 ] || usage
+		corpus_dir=$(cd "$2" && pwd)
 		shift 2
 		;;
 	-h | --help) usage ;;
@@ -112,14 +118,22 @@ load_line() {
 		'BEGIN { if (a > 1.0 || b > n + 0.5) print " -- busy? (a run just before also raises it) figures are only good on an idle machine" }')"
 }
 
-# corpus: generate the corpus into $W/corpus
+# corpus: generate the corpus into $W/corpus (gen_corpus.py with the options
+# in $corpus_opts), or, with --corpus DIR, use DIR (made before by
+# gen_corpus.py $corpus_opts --items N: a million items take minutes to write)
 corpus() {
 	local t0
-	echo "== corpus: $items items in $W/corpus"
-	t0=$(date +%s%N)
-	python3 "$here/gen_corpus.py" --items "$items" "$W/corpus"
-	echo "   generated in $(calc "($(date +%s%N) - $t0) / 1e9" 1) s"
-	corpus_bytes=$(du -sb "$W/corpus" | cut -f1)
+	if [ -n "$corpus_dir" ]; then
+		echo "== corpus: $corpus_dir"
+		ln -s "$corpus_dir" "$W/corpus"
+	else
+		echo "== corpus: $items items in $W/corpus"
+		t0=$(date +%s%N)
+		# shellcheck disable=SC2086 # options, split on purpose
+		python3 "$here/gen_corpus.py" ${corpus_opts:-} --items "$items" "$W/corpus"
+		echo "   generated in $(calc "($(date +%s%N) - $t0) / 1e9" 1) s"
+	fi
+	corpus_bytes=$(du -sbL "$W/corpus" | cut -f1)
 }
 
 # ab_line STEP LABEL: one line of an A/B table from wall_STEP_{a,b}_ROUND and

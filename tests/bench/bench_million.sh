@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Benchmark of issue "a million items": every command's cost per item and
+# peak memory, at 20,000 and at 1,000,000 small items.
+#
+#     bench_million.sh [--items N] [--corpus DIR] [--keep DIR] [--no-unpack] [SCRATCH]
+#
+# The corpus is tests/bench/gen_corpus.py --small (bodies of 300-1,500 bytes,
+# one item in a hundred with a photo, one in twenty undated); a million items
+# take some 25 minutes to write on two cores and 12 GB of disk (most of it
+# file system blocks of small files), so write it once and give it with
+# --corpus:
+#     python3 tests/bench/gen_corpus.py --small --items 1000000 /var/tmp/c1m
+#     bash tests/bench/bench_million.sh --corpus /var/tmp/c1m /var/tmp
+# In one scratch folder (removed at the end unless --keep), archive A gets the
+# corpus and every command runs on it:
+#   add (one commit), verify, list (all, --lang, --json), show, have,
+#   export (full, then incremental after 10 more items), import of the full
+#   bundle into an empty archive B, export --have of what B lacks, the stick
+#   exchange A <-> B through a plain folder, sync of an empty archive C from
+#   A's store over file://, unpack of A into a library (--no-unpack leaves it
+#   out: at a million items it writes some 7 million files), and samvydavd on
+#   A: the time from its start to the first page, and its resident memory.
+# Each line gives the wall time, the time per item in microseconds and the
+# peak resident memory (/usr/bin/time). Not a test: nothing fails when a
+# target is missed.
+set -euo pipefail
+
+usage_lines=4,5
+no_unpack=
+args=()
+for a in "$@"; do
+	case $a in
+	--no-unpack) no_unpack=1 ;;
+	*) args+=("$a") ;;
+	esac
+done
+set -- "${args[@]+"${args[@]}"}"
+corpus_opts=--small
+. "$(dirname "$0")/lib.sh"
+. "$here/lib_daemon.sh"
+
+corpus
+if [ -n "$corpus_dir" ]; then
+	items=$(find "$W/corpus/" -mindepth 1 -maxdepth 1 -type d -name 'item-*' | wc -l)
+fi
+echo "   $items items, $(calc "$corpus_bytes / 1048576" 1) MiB"
+
+A=$W/A B=$W/B C=$W/C S=$W/stick
+for x in "$A" "$B" "$C"; do "$SVD_BIN" init "$x" >/dev/null; done
+"$SVD_BIN" key generate --no-passphrase -o "$W/editor.key" -p "$W/editor.pub" >/dev/null
+for x in "$A" "$B" "$C"; do "$SVD_BIN" -C "$x" trust add "$W/editor.pub" >/dev/null; done
+
+rows=()
+# step NAME COMMAND...: timed, and a row for the table
+step() {
+	local name=$1
+	echo "== $name"
+	timed "$@"
+	rows+=("$name")
+}
+
+step add "$SVD_BIN" -C "$A" add -q --from "$W/corpus" --key "$W/editor.key"
+step verify "$SVD_BIN" -C "$A" verify -q
+step list "$SVD_BIN" -C "$A" list
+step list_lang "$SVD_BIN" -C "$A" list --lang uk
+step list_json "$SVD_BIN" -C "$A" list --json
+mid=$(sed -n "$((items / 2 + 1))p" "$W/list.out" | cut -d' ' -f1)
+step show "$SVD_BIN" -C "$A" show "$mid"
+step have "$SVD_BIN" -C "$A" have -o "$W/A.have"
+step export_full "$SVD_BIN" -C "$A" export -q -o "$W/full.tar.zst"
+prev=$(git -C "$A/store.git" rev-parse main)
+python3 "$here/gen_corpus.py" --small --items 10 --seed more "$W/more" >/dev/null
+"$SVD_BIN" -C "$A" add -q --from "$W/more" --key "$W/editor.key"
+step export_inc "$SVD_BIN" -C "$A" export -q --since "$prev" -o "$W/inc.tar.zst"
+step import "$SVD_BIN" -C "$B" import -q "$W/full.tar.zst"
+"$SVD_BIN" -C "$B" have -o "$W/B.have" >/dev/null
+step export_have "$SVD_BIN" -C "$A" export -q --have "$W/B.have" -o "$W/diff.tar.zst"
+mkdir -p "$S"
+step stick_b1 "$SVD_BIN" -C "$B" stick -q --plain "$S"
+step stick_a "$SVD_BIN" -C "$A" stick -q --plain "$S"
+step stick_b2 "$SVD_BIN" -C "$B" stick -q --plain "$S"
+step sync "$SVD_BIN" -C "$C" sync -q a "file://$A/store.git"
+if [ -z "$no_unpack" ]; then
+	step unpack "$SVD_BIN" -C "$A" unpack -q "$A" -o "$W/library"
+	lib_files=$(find "$W/library" -type f | wc -l)
+	lib_big=$(find "$W/library" -type f -printf '%s %P\n' | sort -n | tail -n 1)
+fi
+
+echo "== samvydavd on A"
+port=$(free_port)
+cat >"$W/samvydavd.conf" <<EOF
+[archive]
+path = $A
+[http]
+listen = 127.0.0.1:$port
+[log]
+level = warn
+EOF
+t0=$(date +%s%N)
+"$SVDD_BIN" -c "$W/samvydavd.conf" >"$W/samvydavd.log" 2>&1 &
+pids+=($!)
+svdd_pid=$!
+wait_http "http://127.0.0.1:$port/"
+first_page=$(calc "($(date +%s%N) - $t0) / 1e9" 2)
+# the builder's check after a start, then a quiet moment
+sleep 20
+rss_serving=$(awk '/VmRSS/ { print $2 }' "/proc/$svdd_pid/status")
+rss_peak=$(awk '/VmHWM/ { print $2 }' "/proc/$svdd_pid/status")
+stop_all
+
+echo
+echo "samvydav at scale, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m), $items items"
+load_line
+printf '%-14s %10s %12s %10s\n' "step" "wall (s)" "us per item" "peak MiB"
+for r in "${rows[@]}"; do
+	w=wall_$r m=rss_$r
+	printf '%-14s %10.3f %12.1f %10.1f\n' "$r" "${!w}" "$(calc "${!w} * 1e6 / $items" 1)" "$(mib "${!m}")"
+done
+echo "samvydavd: first page $first_page s after the start; resident $(mib "$rss_serving") MiB 20 s later, peak $(mib "$rss_peak") MiB"
+if [ -z "$no_unpack" ]; then
+	echo "library: $lib_files files; the largest $(echo "$lib_big" | awk '{ printf "%.1f MiB (%s)", $1 / 1048576, $2 }')"
+fi
+echo "bundle: $(du -b "$W/full.tar.zst" | awk '{ printf "%.1f MiB", $1 / 1048576 }'); store.git: $(du -sb "$A/store.git" | awk '{ printf "%.1f MiB", $1 / 1048576 }')"
