@@ -1723,7 +1723,9 @@ static int read_frame(reader *r, int first)
 		}
 		if (archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e) && path &&
 		    (layout_folder(path) || !strcmp(path, "pages/") || !strcmp(path, "pages") ||
-		     !strcmp(path, "search/") || !strcmp(path, "search")))
+		     !strcmp(path, "search/") || !strcmp(path, "search") ||
+		     !strcmp(path, "list/") || !strcmp(path, "list") || !strcmp(path, "rows/") ||
+		     !strcmp(path, "rows")))
 			continue; /* the reader library's folders too, from a stock tar */
 		/* the rendered reader library (export --with-reader): never read, never trusted */
 		if (path && svd_render_is_library_path(path) && entry_problem(e, path) == NULL &&

@@ -105,6 +105,7 @@ void svd_catalog_free(svd_catalog *c)
 	free(c->pairs);
 	free(c->post_off);
 	free(c->post);
+	free(c->post_title);
 	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
 		free(c->shard_toks[i]);
 	free(c);
@@ -394,6 +395,7 @@ static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v,
 	for (i = 0; i < svd_manifest_author_count(m) && !tc.error; i++)
 		svd_tokens(svd_manifest_author(m, i), strlen(svd_manifest_author(m, i)), on_token,
 		           &tc);
+	c->v[tc.item].pairs_title = c->npairs; /* the body's own words come after */
 	if (body && !tc.error)
 		tc.error = body_tokens(&tc, body, body_len);
 	c->v[tc.item].pairs_to = c->npairs;
@@ -453,14 +455,19 @@ static int finish_search(svd_catalog *c)
 	}
 	c->post_off[c->ntoks] = (uint32_t)total;
 	if (!(c->post = malloc((total + 1) * sizeof(*c->post))) ||
+	    !(c->post_title = calloc(total / 8 + 1, 1)) ||
 	    !(fill = malloc((c->ntoks + 1) * sizeof(*fill))))
 		goto nomem;
 	svd_mem_huge(c->post, (total + 1) * sizeof(*c->post));
 	memcpy(fill, c->post_off, c->ntoks * sizeof(*fill));
 	for (r = 0; r < c->nrows; r++) {
 		const citem *it = &c->v[c->rows[r]];
-		for (i = it->pairs_from; i < it->pairs_to; i++)
-			c->post[fill[c->pairs[i][0]]++] = (uint32_t)r;
+		for (i = it->pairs_from; i < it->pairs_to; i++) {
+			uint32_t at = fill[c->pairs[i][0]]++;
+			c->post[at] = (uint32_t)r;
+			if (i < it->pairs_title)
+				c->post_title[at / 8] |= (uint8_t)(1u << (at % 8));
+		}
 	}
 	free(c->pairs);
 	c->pairs = NULL;
@@ -659,6 +666,7 @@ const char *svd_early_page_id(const svd_early_page *e)
 
 /* One item's words, each once, with its hash: gathered without the catalog. */
 struct svd_words {
+	size_t ntitle; /* the first ntitle words are the title's and the authors' */
 	char *arena;
 	size_t alen, acap;
 	uint32_t (*w)[3]; /* offset, length, hash */
@@ -739,7 +747,7 @@ int svd_early_prepare(svd_words *w, svd_buf *b, const svd_early_page *e, const c
 	size_t i;
 	int error = 0;
 
-	w->alen = w->n = 0;
+	w->alen = w->n = w->ntitle = 0;
 	w->error = 0;
 	if (w->slots)
 		memset(w->slots, 0, w->nslots * sizeof(*w->slots));
@@ -749,6 +757,7 @@ int svd_early_prepare(svd_words *w, svd_buf *b, const svd_early_page *e, const c
 	for (i = 0; i < svd_manifest_author_count(m) && error == 0; i++)
 		error = svd_tokens(svd_manifest_author(m, i), strlen(svd_manifest_author(m, i)),
 		                   on_word, w);
+	w->ntitle = w->n;
 	if (body && error == 0) {
 		/* parsed once, for the words and the page (freed by page()) */
 		if (!(doc = svd_body_parse(body, body_len)))
@@ -772,9 +781,12 @@ int svd_catalog_add_words(svd_catalog *c, const svd_early_page *e, const svd_wor
 
 	if (c->finished || e->index >= c->n)
 		return svd_error_set(SVD_EINVALID, "words for an item the catalog does not hold");
-	c->v[e->index].pairs_from = c->npairs;
-	for (i = 0; i < w->n && tc.error == 0; i++)
+	c->v[e->index].pairs_from = c->v[e->index].pairs_title = c->npairs;
+	for (i = 0; i < w->n && tc.error == 0; i++) {
 		tok_add(&tc, w->arena + w->w[i][0], w->w[i][1], w->w[i][2]);
+		if (i + 1 == w->ntitle)
+			c->v[e->index].pairs_title = c->npairs;
+	}
 	c->v[e->index].pairs_to = c->npairs;
 	return tc.error;
 }
@@ -801,7 +813,7 @@ citem *svd_catalog_new_item(svd_catalog *c, const char *id)
 	it->links = c->links;
 	if (id_insert(c, (uint32_t)c->n) < 0)
 		return NULL;
-	it->pairs_from = it->pairs_to = c->npairs;
+	it->pairs_from = it->pairs_to = it->pairs_title = c->npairs;
 	c->n++;
 	return it;
 }

@@ -39,6 +39,7 @@ typedef struct citem {
 	char date[11], created[21], year[5];
 	uint32_t row;                /* HIDDEN when not shown */
 	size_t pairs_from, pairs_to; /* its (token, item) pairs */
+	size_t pairs_title;          /* pairs_from..pairs_title: words of its title and authors */
 	int retracted;
 	int links; /* SVD_LINKS_* (library_paths.h): the catalog's when added */
 } citem;
@@ -70,6 +71,7 @@ struct svd_catalog {
 	uint32_t (*pairs)[2]; /* (token, item) */
 	size_t npairs, cappairs;
 	uint32_t *post_off, *post; /* per token: rows, ascending (finish) */
+	uint8_t *post_title;       /* bit j: post[j]'s title or authors hold the token */
 	uint32_t *shard_toks[SVD_SEARCH_SHARDS];
 	size_t shard_n[SVD_SEARCH_SHARDS];
 	int finished;

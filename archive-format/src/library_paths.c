@@ -11,12 +11,28 @@
 #include "samvydav/manifest.h"
 #include "library_paths.h"
 
+/* p is pre, then 5 to 9 decimal digits, then ext: list/, rows/ and search/ numbered files. */
+static int numbered(const char *p, const char *pre, const char *ext)
+{
+	size_t n = strlen(pre), d = 0;
+
+	if (strncmp(p, pre, n))
+		return 0;
+	for (p += n; *p >= '0' && *p <= '9'; p++)
+		d++;
+	return d >= 5 && d <= 9 && !strcmp(p, ext);
+}
+
 int svd_render_is_library_path(const char *p)
 {
 	size_t len = strlen(p);
 
 	if (!strcmp(p, "index.html") || !strcmp(p, "reader.css") || !strcmp(p, "reader.js") ||
-	    !strcmp(p, "search/fold.js"))
+	    !strcmp(p, "search/fold.js") || !strcmp(p, "search/dict.js") ||
+	    !strcmp(p, "search/facets.js"))
+		return 1;
+	if (numbered(p, "list/", ".html") || numbered(p, "rows/", ".js") ||
+	    numbered(p, "search/d", ".js") || numbered(p, "search/p", ".js"))
 		return 1;
 	if (len == 13 && !strncmp(p, "search/s", 8) && p[8] >= '0' && p[8] <= '6' && p[9] >= '0' &&
 	    p[9] <= '9' && (p[8] - '0') * 10 + (p[9] - '0') < SVD_LIBRARY_SHARDS &&

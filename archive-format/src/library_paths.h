@@ -11,7 +11,9 @@
 
 /*
  * Is path the name of a reader library file in a bundle (index.html,
- * reader.css, reader.js, search/fold.js, search/sNN.js, pages/<id>.html)?
+ * reader.css, reader.js, search/fold.js, search/sNN.js of older libraries,
+ * search/dict.js, search/facets.js, search/dNNNNN.js, search/pNNNNN.js,
+ * list/NNNNN.html, rows/NNNNN.js, pages/<id>.html; NNNNN: 5 to 9 digits)?
  * 1 or 0.
  */
 int svd_render_is_library_path(const char *path);

@@ -198,6 +198,179 @@ int svd_render_index(svd_buf *b, const svd_catalog *c)
 	return b->error;
 }
 
+/*
+ * The paged library (SPEC.md, 11.2): index.html is page 1, list/NNNNN.html
+ * the others, each SVD_LIST_ROWS rows in the one order with a pager, so
+ * that a reader without JavaScript goes through the whole library and
+ * index.html stays the same size whatever the library's.
+ */
+
+size_t svd_list_pages(const svd_catalog *c)
+{
+	return c->nrows ? (c->nrows + SVD_LIST_ROWS - 1) / SVD_LIST_ROWS : 1;
+}
+
+/* The link to page p from page from: index.html is page 1, at the top. */
+static void page_href(svd_buf *b, size_t from, size_t p)
+{
+	if (p == 1)
+		svd_buf_puts(b, from == 1 ? "index.html" : "../index.html");
+	else
+		svd_buf_printf(b, from == 1 ? "list/%05zu.html" : "%05zu.html", p);
+}
+
+static void pager_link(svd_buf *b, size_t from, size_t p, const char *rel, const char *label)
+{
+	svd_buf_puts(b, "<a href=\"");
+	page_href(b, from, p);
+	svd_buf_puts(b, "\"");
+	if (rel)
+		svd_buf_printf(b, " rel=\"%s\"", rel);
+	svd_buf_printf(b, ">%s</a>\n", label);
+}
+
+/* First, previous, two numbers either side, next, last; and "page N of K". */
+static void pager(svd_buf *b, const svd_catalog *c, size_t p)
+{
+	size_t k = svd_list_pages(c), i, lo = p > 2 ? p - 2 : 1, hi = p + 2 < k ? p + 2 : k;
+
+	svd_buf_printf(b, "<nav class=\"pager\" aria-label=\"Pages\">\n<p>Page %zu of %zu</p>\n", p,
+	               k);
+	if (p > 1) {
+		pager_link(b, p, 1, NULL, "First");
+		pager_link(b, p, p - 1, "prev", "Previous");
+	}
+	for (i = lo; i <= hi; i++) {
+		char num[24];
+		if (i == p) {
+			svd_buf_printf(b, "<span aria-current=\"page\">%zu</span>\n", i);
+			continue;
+		}
+		snprintf(num, sizeof(num), "%zu", i);
+		pager_link(b, p, i, NULL, num);
+	}
+	if (p < k) {
+		pager_link(b, p, p + 1, "next", "Next");
+		pager_link(b, p, k, NULL, "Last");
+	}
+	svd_buf_puts(b, "</nav>\n");
+}
+
+/* The rows of page p, with links from where the page is (up: "" or "../"). */
+static void list_rows(svd_buf *b, const svd_catalog *c, size_t p, const char *up)
+{
+	size_t i, end = p * SVD_LIST_ROWS < c->nrows ? p * SVD_LIST_ROWS : c->nrows;
+
+	svd_buf_printf(b,
+	               "<table id=\"items\" data-rows=\"%zu\" data-page=\"%zu\" "
+	               "data-pages=\"%zu\">\n<thead><tr><th>Date</th><th>Title</th>"
+	               "<th>Authors</th><th>Language</th><th>Kind</th><th>Region</th></tr>"
+	               "</thead>\n<tbody>\n",
+	               c->nrows, p, svd_list_pages(c));
+	for (i = (p - 1) * SVD_LIST_ROWS; i < end && !b->error; i++) {
+		const citem *it = &c->v[c->rows[i]];
+		const char *lang = svd_manifest_get(it->m, "lang");
+		const char *title = svd_manifest_get(it->m, "title");
+		const char *published = svd_manifest_get(it->m, "published");
+
+		svd_buf_printf(b,
+		               "<tr data-n=\"%zu\" data-id=\"%s\"><td>%.10s</td>"
+		               "<td><a href=\"%spages/%s.html\" lang=\"",
+		               i, it->id, published ? published : "", up, it->id);
+		html(b, lang);
+		svd_buf_puts(b, "\">");
+		text(b, title && *title ? title : it->id);
+		svd_buf_puts(b, "</a></td><td>");
+		authors(b, it->m);
+		svd_buf_puts(b, "</td><td>");
+		text(b, lang);
+		svd_buf_printf(b, "</td><td>%s</td><td>", svd_kind_name(svd_manifest_kind(it->m)));
+		text(b, svd_manifest_get(it->m, "region"));
+		svd_buf_puts(b, "</td></tr>\n");
+	}
+	svd_buf_puts(b, "</tbody>\n</table>\n");
+}
+
+static void list_footer(svd_buf *b)
+{
+	svd_buf_puts(b, "<footer>\n<p>Made by samvydav " SVD_VERSION
+	                ". Every file is in <code>items/</code>; to check an item yourself, see "
+	                "its page.</p>\n</footer>\n</body>\n</html>\n");
+}
+
+int svd_render_list(svd_buf *b, const svd_catalog *c, size_t p)
+{
+	size_t k;
+
+	if (!c->finished)
+		return svd_error_set(SVD_EINVALID, "the catalog is not finished");
+	k = svd_list_pages(c);
+	if (p < 1 || p > k)
+		return svd_error_set(SVD_ENOTFOUND, "no list page %zu (1 to %zu)", p, k);
+	if (p > 1) {
+		char title[64];
+		snprintf(title, sizeof(title), "Library, page %zu of %zu", p, k);
+		page_head(b, "mul", title, "../");
+		svd_buf_printf(b,
+		               "</head>\n<body class=\"index list\">\n<header>\n<p><a "
+		               "href=\"../index.html\">Library</a></p>\n<h1>Page %zu of %zu</h1>\n"
+		               "<p>%zu item%s, newest first.</p>\n</header>\n",
+		               p, k, c->nrows, c->nrows == 1 ? "" : "s");
+		pager(b, c, p);
+		list_rows(b, c, p, "../");
+		pager(b, c, p);
+		list_footer(b);
+		return b->error;
+	}
+	page_head(b, "mul", "Library", "");
+	/* reader.js first: it defines svdFold(), which fold.js calls */
+	svd_buf_puts(b, "<script src=\"reader.js\" defer></script>"
+	                "<script src=\"search/fold.js\" defer></script>\n"
+	                "</head>\n<body class=\"index\">\n<header>\n<h1>Library</h1>\n");
+	svd_buf_printf(b,
+	               "<p>%zu item%s. Each was checked when this library was made: its files "
+	               "match their SHA-256 hashes and it is signed by a trusted editor's key. "
+	               "Each item's page says by whom.</p>\n",
+	               c->nrows, c->nrows == 1 ? "" : "s");
+	if (svd_view_trust_date(c->view)[0])
+		svd_buf_printf(b,
+		               "<p id=\"trust-as-of\">Trust as of %s: the newest statement "
+		               "by a root key (certifying or revoking editors' keys) that "
+		               "this library was made with. A key lost since then may not be "
+		               "revoked here yet.</p>\n",
+		               svd_view_trust_date(c->view));
+	svd_buf_puts(b, "</header>\n");
+	svd_buf_printf(b,
+	               "<noscript><p id=\"noscript\">Search and filters need JavaScript, which "
+	               "is off. The list shows %u items a page, newest first: the page links "
+	               "below it go through the whole library.</p></noscript>\n",
+	               SVD_LIST_ROWS);
+	/* the selects' options come from search/facets.js: the same size whatever the library */
+	svd_buf_puts(
+	    b, "<form id=\"filters\" hidden role=\"search\">\n"
+	       "<input id=\"q\" type=\"search\" placeholder=\"Search titles, authors and text\" "
+	       "aria-label=\"Search\" autocomplete=\"off\" aria-controls=\"suggest\">\n"
+	       "<select id=\"f-lang\" aria-label=\"All languages\"><option value=\"\">All "
+	       "languages</option></select>\n"
+	       "<select id=\"f-kind\" aria-label=\"All kinds\"><option value=\"\">All "
+	       "kinds</option></select>\n"
+	       "<select id=\"f-region\" aria-label=\"All regions\"><option value=\"\">All "
+	       "regions</option></select>\n"
+	       "<select id=\"f-year\" aria-label=\"All years\"><option value=\"\">All "
+	       "years</option></select>\n"
+	       "<button type=\"button\" id=\"random\">Random item</button>\n");
+	svd_buf_printf(b,
+	               "<ul id=\"suggest\" hidden aria-label=\"Titles\"></ul>\n"
+	               "<p id=\"count\">%zu item%s</p>\n</form>\n",
+	               c->nrows, c->nrows == 1 ? "" : "s");
+	list_rows(b, c, 1, "");
+	svd_buf_puts(b,
+	             "<p id=\"more\" hidden><button type=\"button\">More results</button></p>\n");
+	pager(b, c, 1);
+	list_footer(b);
+	return b->error;
+}
+
 /* Attachments. */
 
 static int ends_with(const char *s, const char *suffix)

@@ -68,7 +68,26 @@ int svd_render_index(svd_buf *out, const svd_catalog *c);
 int svd_render_item(svd_buf *out, const svd_catalog *c, const char *id, const svd_verdict *v,
                     const char *body, size_t body_len);
 
-/* search/sNN.js for shard n (0..63), appended to out. */
+/*
+ * The paged library (SPEC.md, 11.2): how many list pages (1 for an empty
+ * library), and page p (1: index.html, else list/NNNNN.html) appended to
+ * out; SVD_ENOTFOUND for a page past the last. svd_render_index is the
+ * daemon's one-page index.
+ */
+size_t svd_list_pages(const svd_catalog *c);
+int svd_render_list(svd_buf *out, const svd_catalog *c, size_t p);
+
+/* rows/NNNNN.js for chunk n (rows n*SVD_CHUNK_ROWS on), appended to out. */
+int svd_render_rows(svd_buf *out, const svd_catalog *c, size_t n);
+
+/*
+ * The search index of the paged library (SPEC.md, 11.5): search/dict.js,
+ * search/dNNNNN.js, search/pNNNNN.js and search/facets.js, each handed to
+ * cb as it is made.
+ */
+int svd_render_search(const svd_catalog *c, svd_render_file_cb cb, void *payload);
+
+/* search/sNN.js for shard n (0..63), appended to out (the daemon's). */
 int svd_render_shard(svd_buf *out, const svd_catalog *c, unsigned n);
 
 /* search/fold.js: every non-identity mapping of svd_fold_cp(), appended to out. */

@@ -1,8 +1,8 @@
 /*
  * render_library.c: the whole reader library of a finished catalog, each
  * file handed to a callback (svd_render_library): the assets, the folding
- * table, the search shards, index.html, then the item pages on a queue's
- * page workers. Where the catalog's items and bodies come from, and where
+ * table, the search index, the rows, index.html and the list pages, then
+ * the item pages on a queue's page workers. Where the catalog's items and bodies come from, and where
  * the files go, is the caller's (unpack.c, export.c).
  */
 #include <pthread.h>
@@ -157,16 +157,23 @@ int svd_render_library_ex(const svd_catalog *c, svd_body_cb body, void *body_pay
 	}
 	if (error == 0 && (error = svd_render_fold_js(&b)) == 0)
 		error = cb("search/fold.js", b.data, b.len, payload);
-	for (i = 0; i < SVD_SEARCH_SHARDS && error == 0; i++) {
+	if (error == 0)
+		error = svd_render_search(c, cb, payload);
+	/* the rows and the list pages, in row order, one file in memory at a time */
+	for (i = 0; error == 0 && i * SVD_CHUNK_ROWS < svd_catalog_count(c); i++) {
 		char path[32];
 		b.len = 0;
-		snprintf(path, sizeof(path), "search/s%02zu.js", i);
-		if ((error = svd_render_shard(&b, c, (unsigned)i)) == 0)
+		snprintf(path, sizeof(path), "rows/%05zu.js", i);
+		if ((error = svd_render_rows(&b, c, i)) == 0)
 			error = cb(path, b.data, b.len, payload);
 	}
-	b.len = 0;
-	if (error == 0 && (error = svd_render_index(&b, c)) == 0)
-		error = cb("index.html", b.data, b.len, payload);
+	for (i = 1; error == 0 && i <= svd_list_pages(c); i++) {
+		char path[32];
+		b.len = 0;
+		snprintf(path, sizeof(path), i == 1 ? "index.html" : "list/%05zu.html", i);
+		if ((error = svd_render_list(&b, c, i)) == 0)
+			error = cb(path, b.data, b.len, payload);
+	}
 	svd_buf_clear(&b);
 	if (error < 0)
 		goto cleanup;

@@ -247,8 +247,9 @@ static void rmrf(const char *path)
  */
 static int dir_state(const char *dir)
 {
-	static const char *const names[] = {"index.html", "reader.css", "reader.js", "search",
-	                                    "pages",      "items",      NULL};
+	static const char *const names[] = {"index.html", "reader.css", "reader.js",
+	                                    "search",     "pages",      "items",
+	                                    "list",       "rows",       NULL};
 	struct stat st;
 	struct dirent *de;
 	DIR *d;

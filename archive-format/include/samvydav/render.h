@@ -33,7 +33,9 @@ extern "C" {
 #define SVD_RENDER_PAGE_MAX  (16u * 1024 * 1024)  /**< bytes of one item page */
 #define SVD_RENDER_INDEX_MAX (512u * 1024 * 1024) /**< bytes of index.html or a shard */
 #define SVD_RENDER_BODY_MAX  (4u * 1024 * 1024)   /**< bytes of body.md rendered and indexed */
-#define SVD_SEARCH_SHARDS    64                   /**< search/s00.js .. s63.js */
+#define SVD_SEARCH_SHARDS    64                   /**< search/s00.js .. s63.js (the daemon's) */
+#define SVD_LIST_ROWS        100                  /**< rows of index.html and of each list page */
+#define SVD_CHUNK_ROWS       128                  /**< rows of each rows/NNNNN.js */
 #define SVD_TOKEN_MIN        2                    /**< code points of a token, at least */
 #define SVD_TOKEN_MAX        32                   /**< code points of a token, at most */
 
@@ -108,8 +110,10 @@ typedef int (*svd_body_cb)(char **out, size_t *len, const char *id, void *payloa
 typedef int (*svd_render_file_cb)(const char *path, const void *data, size_t len, void *payload);
 
 /**
- * Render the whole library but items/ (index.html, reader.css,
- * reader.js, search/fold.js, search/sNN.js, pages/<id>.html) and hand each
+ * Render the whole library but items/ (index.html, list/NNNNN.html,
+ * rows/NNNNN.js, reader.css, reader.js, search/fold.js, search/dict.js,
+ * search/dNNNNN.js, search/pNNNNN.js, search/facets.js, pages/<id>.html:
+ * SPEC.md, 11.1) and hand each
  * file to cb, one at a time (pages in no set order). Pages are rendered on
  * worker threads, which call body and cb, one call at a time; with threads
  * 1, all of it happens on the calling thread, pages in row order.
@@ -122,7 +126,9 @@ int svd_render_library(const svd_catalog *c, svd_body_cb body, void *body_payloa
 
 /**
  * Is path the name of a reader library file in a bundle (index.html,
- * reader.css, reader.js, search/fold.js, search/sNN.js, pages/<id>.html)?
+ * reader.css, reader.js, search/fold.js, search/sNN.js, search/dict.js,
+ * search/facets.js, search/dNNNNN.js, search/pNNNNN.js, list/NNNNN.html,
+ * rows/NNNNN.js, pages/<id>.html)?
  * Such entries are skipped by import and inspect. @return 1 or 0.
  */
 int svd_render_is_library_path(const char *path);
