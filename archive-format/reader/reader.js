@@ -636,6 +636,7 @@
 	}
 
 	var timer = 0;
+	var runNow = null;   /* now(), or the paged library's */
 
 	function later() {
 		clearTimeout(timer);
@@ -671,11 +672,666 @@
 						resolve();
 				}
 				if (timer && !wait)
-					now();
+					runNow();
 				check();
 			});
 		}
 	};
+
+
+	/*
+	 * ---- The paged library (SPEC.md, 11.2 and 11.5) ----
+	 *
+	 * index.html holds the first page of rows; the whole library is in
+	 * rows/NNNNN.js (the rows' data) and one dictionary of folded words,
+	 * cut in blocks (search/dict.js names each block's first key). A
+	 * query's words are looked up there, each in one block (the last word
+	 * also as a prefix: at most PREFIX_KEYS keys from at most PREFIX_BLOCKS
+	 * blocks), and only the rows shown are loaded.
+	 */
+	var PAGE_RESULTS = 50;     /* results shown at once, and added by "more" */
+	var SUGGEST = 8;           /* titles suggested as the reader types */
+	var PREFIX_KEYS = 100;     /* keys a prefix stands for, at most, in byte order */
+	var PREFIX_BLOCKS = 2;     /* blocks a prefix reads, at most */
+	var LIST_CACHE = 256;      /* decoded lists kept */
+	/* a word's match, best first: title before body; exact, then near (a
+	 * stem or a transliteration, "~" and "=" keys), then a prefix */
+	var L_TITLE = 0, L_TITLE_NEAR = 1, L_TITLE_PREFIX = 2, L_BODY = 3, L_NONE = 255;
+
+	var root = null;           /* svdDictRoot's */
+	var dictBlocks = [];       /* n -> [[key, title, body], ...] */
+	var postLists = [];        /* n -> encoded list */
+	var rowChunks = [];        /* n -> [[id, date, title, authors, lang, kind, region], ...] */
+	var facetData = null;
+	var scriptWaiters = Object.create(null);   /* src -> callbacks while loading */
+	var scriptFailed = Object.create(null);
+
+	window.svdDictRoot = function (r) {
+		if (!root && r && typeof r === "object" && Array.isArray(r.blocks))
+			root = r;
+	};
+	window.svdDict = function (n, entries) {
+		if (typeof n === "number" && n >= 0 && Array.isArray(entries) && !dictBlocks[n])
+			dictBlocks[n] = entries;
+	};
+	window.svdPost = function (n, list) {
+		if (typeof n === "number" && n >= 0 && typeof list === "string" && postLists[n] === undefined)
+			postLists[n] = list;
+	};
+	window.svdRows = function (n, rows) {
+		if (typeof n === "number" && n >= 0 && Array.isArray(rows) && !rowChunks[n])
+			rowChunks[n] = rows;
+	};
+	window.svdFacets = function (f) {
+		if (!facetData && f && typeof f === "object")
+			facetData = f;
+	};
+
+	function pad5(n) {
+		var s = String(n);
+		while (s.length < 5)
+			s = "0" + s;
+		return s;
+	}
+
+	/* A library script, once: resolves true when have() says it is there. */
+	function need(src, have) {
+		return new Promise(function (resolve) {
+			if (have())
+				return resolve(true);
+			if (scriptFailed[src])
+				return resolve(false);
+			if (scriptWaiters[src])
+				return scriptWaiters[src].push(resolve);
+			scriptWaiters[src] = [resolve];
+			var s = document.createElement("script");
+			s.src = src;
+			s.async = true;
+			s.onload = s.onerror = function () {
+				s.remove();
+				var ok = !!have();
+				if (!ok)
+					scriptFailed[src] = true;
+				var w = scriptWaiters[src];
+				delete scriptWaiters[src];
+				w.forEach(function (f) { f(ok); });
+			};
+			document.head.appendChild(s);
+		});
+	}
+
+	function needRoot() {
+		return need("search/dict.js", function () { return root; });
+	}
+	function needBlock(n) {
+		return need("search/d" + pad5(n) + ".js", function () { return dictBlocks[n]; });
+	}
+	function needChunk(n) {
+		return need("rows/" + pad5(n) + ".js", function () { return rowChunks[n]; });
+	}
+
+	/* Keys compare as their UTF-8 bytes do: by code point (a surrogate is above the BMP). */
+	function cmpKey(a, b) {
+		var n = Math.min(a.length, b.length);
+		for (var i = 0; i < n; i++) {
+			var x = a.charCodeAt(i), y = b.charCodeAt(i);
+			if (x === y)
+				continue;
+			var xs = x >= 0xD800 && x <= 0xDFFF, ys = y >= 0xD800 && y <= 0xDFFF;
+			if (xs !== ys)
+				return xs ? 1 : -1;
+			return x < y ? -1 : 1;
+		}
+		return a.length - b.length;
+	}
+
+	/* The last i with cmp(list[i]) <= 0 (list sorted), or -1. */
+	function lastAtMost(list, key, get) {
+		var lo = 0, hi = list.length;
+		while (lo < hi) {
+			var mid = (lo + hi) >>> 1;
+			if (cmpKey(get(list[mid]), key) <= 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return lo - 1;
+	}
+
+	function blockOf(key) {
+		return lastAtMost(root.blocks, key, function (k) { return k; });
+	}
+
+	/* The entry [key, title, body] of an exact key, or null. */
+	function lookup(key) {
+		return needRoot().then(function () {
+			var b = root ? blockOf(key) : -1;
+			if (b < 0)
+				return null;
+			return needBlock(b).then(function () {
+				var e = dictBlocks[b] || [];
+				var i = lastAtMost(e, key, function (x) { return x[0]; });
+				return i >= 0 && e[i][0] === key ? e[i] : null;
+			});
+		});
+	}
+
+	/* The entries whose keys start with p: the first PREFIX_KEYS, from PREFIX_BLOCKS blocks at most. */
+	function lookupPrefix(p) {
+		return needRoot().then(function () {
+			if (!root || !root.blocks.length)
+				return [];
+			var out = [];
+			var b = Math.max(0, blockOf(p));
+			var read = 0;
+			function scan() {
+				return needBlock(b).then(function () {
+					var e = dictBlocks[b] || [];
+					var i = Math.max(0, lastAtMost(e, p, function (x) { return x[0]; }));
+					for (; i < e.length && out.length < PREFIX_KEYS; i++) {
+						if (e[i][0].lastIndexOf(p, 0) === 0)
+							out.push(e[i]);
+						else if (cmpKey(e[i][0], p) > 0)
+							return out;
+					}
+					read++;
+					b++;
+					if (out.length < PREFIX_KEYS && read < PREFIX_BLOCKS && b < root.blocks.length &&
+					    root.blocks[b].lastIndexOf(p, 0) === 0)
+						return scan();
+					return out;
+				});
+			}
+			return scan();
+		});
+	}
+
+	/* A list as text to its rows (SPEC.md, 11.5): base-32 gaps, the last digit of each from g-z 0-9 - _. */
+	var DIGIT = new Int8Array(128).fill(-1);
+	(function () {
+		var a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+		for (var i = 0; i < 64; i++)
+			DIGIT[a.charCodeAt(i)] = i;
+	})();
+
+	function decodeList(s) {
+		var out = new Uint32Array(s.length);
+		var n = 0, v = -1, d = 0;
+		for (var i = 0; i < s.length; i++) {
+			var c = s.charCodeAt(i);
+			var x = c < 128 ? DIGIT[c] : -1;
+			if (x < 0)
+				break;   /* not a list: stop where it stops being one */
+			if (x < 32) {
+				d = d * 32 + x;
+			} else {
+				v += d * 32 + (x - 32) + 1;
+				out[n++] = v;
+				d = 0;
+			}
+		}
+		return out.subarray(0, n);
+	}
+
+	var listCache = new Map();
+
+	/* A list of an entry: inline text, or the number of its search/pNNNNN.js. */
+	function listOf(v) {
+		if (typeof v === "string") {
+			var hit = listCache.get(v);
+			if (hit)
+				return Promise.resolve(hit);
+			var l = decodeList(v);
+			if (v.length > 64) {
+				if (listCache.size >= LIST_CACHE)
+					listCache.delete(listCache.keys().next().value);
+				listCache.set(v, l);
+			}
+			return Promise.resolve(l);
+		}
+		if (typeof v === "number" && v >= 0 && v === (v | 0)) {
+			return need("search/p" + pad5(v) + ".js", function () { return postLists[v] !== undefined; })
+				.then(function () { return listOf(postLists[v] || ""); });
+		}
+		return Promise.resolve(new Uint32Array(0));
+	}
+
+	/* Rows of one word: best level per row (Uint8Array), and the rows touched. */
+	function wordMatch(count) {
+		return { lvl: new Uint8Array(count).fill(L_NONE), rows: [] };
+	}
+
+	function mark(m, list, level) {
+		var lvl = m.lvl;
+		for (var i = 0; i < list.length; i++) {
+			var r = list[i];
+			if (r >= lvl.length)
+				continue;
+			if (lvl[r] > level) {
+				if (lvl[r] === L_NONE)
+					m.rows.push(r);
+				lvl[r] = level;
+			}
+		}
+	}
+
+	/* An entry's two lists, marked at level (title) and level + L_BODY (body). */
+	function markEntry(m, e, level) {
+		if (!e)
+			return Promise.resolve();
+		return Promise.all([listOf(e[1]), listOf(e[2])]).then(function (ls) {
+			mark(m, ls[0], level);
+			mark(m, ls[1], level + L_BODY);
+		});
+	}
+
+	/*
+	 * One query word: its exact key; its transliteration key ("=" + the word:
+	 * the Latin forms of words are listed under "="); its stem ("~" + stem,
+	 * when search/lex.js gives window.svdLex.stem); and, when it is the last
+	 * word, the keys it is a prefix of.
+	 */
+	function matchWord(w, last, count) {
+		var m = wordMatch(count);
+		var jobs = [lookup(w).then(function (e) { return markEntry(m, e, L_TITLE); }),
+			lookup("=" + w).then(function (e) { return markEntry(m, e, L_TITLE_NEAR); })];
+		var lex = window.svdLex;
+		if (lex && typeof lex.stem === "function") {
+			var st = String(lex.stem(w) || "");
+			if (st)
+				jobs.push(lookup("~" + st).then(function (e) { return markEntry(m, e, L_TITLE_NEAR); }));
+		}
+		if (last) {
+			jobs.push(lookupPrefix(w).then(function (es) {
+				return Promise.all(es.map(function (e) {
+					return e[0] === w ? null : markEntry(m, e, L_TITLE_PREFIX);
+				}));
+			}));
+		}
+		return Promise.all(jobs).then(function () { return m; });
+	}
+
+	/* A facet's rows as a mask, or null when the value has no rows. */
+	function facetMask(name, value, count) {
+		return lookup("#" + name + "=" + value).then(function (e) {
+			if (!e)
+				return new Uint8Array(count);
+			return listOf(e[1]).then(function (l) {
+				var m = new Uint8Array(count);
+				for (var i = 0; i < l.length; i++)
+					if (l[i] < count)
+						m[l[i]] = 1;
+				return m;
+			});
+		});
+	}
+
+	/*
+	 * The search: every word must match (AND), and every filter. A row's
+	 * score is the sum over the words of their best level; rows by score,
+	 * then by row (the library's order: newer first). Resolves to
+	 * {rows: Uint32Array in order, suggest: rows whose every word is in
+	 * the title, newest first, at most SUGGEST}.
+	 */
+	function runSearch(words, filters, count) {
+		var jobs = words.map(function (w, i) { return matchWord(w, i === words.length - 1, count); });
+		var fjobs = filters.map(function (f) { return facetMask(f[0], f[1], count); });
+		return Promise.all([Promise.all(jobs), Promise.all(fjobs)]).then(function (got) {
+			var ms = got[0], masks = got[1];
+			var cand = null, r, i, k;
+			if (ms.length) {
+				var best = ms[0];
+				ms.forEach(function (m) { if (m.rows.length < best.rows.length) best = m; });
+				cand = best.rows;
+			} else {
+				cand = [];
+				var m0 = masks[0];
+				for (r = 0; r < count; r++)
+					if (m0[r])
+						cand.push(r);
+			}
+			var keys = new Float64Array(cand.length);
+			var suggest = [];
+			var n = 0;
+			for (k = 0; k < cand.length; k++) {
+				r = cand[k];
+				var score = 0, title = true, ok = true;
+				for (i = 0; i < ms.length && ok; i++) {
+					var l = ms[i].lvl[r];
+					if (l === L_NONE)
+						ok = false;
+					score += l;
+					if (l >= L_BODY)
+						title = false;
+				}
+				for (i = 0; i < masks.length && ok; i++)
+					if (!masks[i][r])
+						ok = false;
+				if (!ok)
+					continue;
+				keys[n++] = score * 4294967296 + r;
+				if (title && ms.length)
+					suggest.push(r);
+			}
+			keys = keys.subarray(0, n).sort();
+			var rows = new Uint32Array(n);
+			for (k = 0; k < n; k++)
+				rows[k] = keys[k] % 4294967296;
+			suggest.sort(function (a, b) { return a - b; });
+			return { rows: rows, suggest: suggest.slice(0, SUGGEST) };
+		});
+	}
+
+	/* The rows' data ([id, date, title, authors, lang, kind, region]) of these rows. */
+	function rowData(list) {
+		var R = (root && root.chunkRows) || 128;
+		var need_ = [];
+		list.forEach(function (r) {
+			var c = Math.floor(r / R);
+			if (need_.indexOf(c) < 0)
+				need_.push(c);
+		});
+		return Promise.all(need_.map(needChunk)).then(function () {
+			return list.map(function (r) {
+				var c = rowChunks[Math.floor(r / R)];
+				var d = c && c[r % R];
+				return Array.isArray(d) ? d : null;
+			});
+		});
+	}
+
+	function bdi(parent, s) {
+		var b = document.createElement("bdi");
+		b.textContent = s;
+		parent.appendChild(b);
+	}
+
+	/* A result row, as index.html's rows are (every text as textContent). */
+	function makeRow(r, d) {
+		var tr = document.createElement("tr");
+		tr.setAttribute("data-n", String(r));
+		tr.setAttribute("data-id", String(d[0]));
+		var td = [];
+		for (var i = 0; i < 6; i++) {
+			td.push(document.createElement("td"));
+			tr.appendChild(td[i]);
+		}
+		td[0].textContent = String(d[1] || "");
+		var a = document.createElement("a");
+		a.href = "pages/" + encodeURIComponent(String(d[0])) + ".html";
+		if (d[4])
+			a.setAttribute("lang", String(d[4]));
+		bdi(a, String(d[2] || d[0]));
+		td[1].appendChild(a);
+		if (d[3])
+			bdi(td[2], String(d[3]));
+		if (d[4])
+			bdi(td[3], String(d[4]));
+		td[4].textContent = String(d[5] || "");
+		if (d[6])
+			bdi(td[5], String(d[6]));
+		return tr;
+	}
+
+	function startPaged() {
+		var count = parseInt(table.getAttribute("data-rows"), 10) || 0;
+		var q = document.getElementById("q");
+		var more = document.getElementById("more");
+		var moreBtn = more ? more.querySelector("button") : null;
+		var suggestEl = document.getElementById("suggest");
+		var randomBtn = document.getElementById("random");
+		var pagers = Array.prototype.slice.call(document.querySelectorAll(".pager"));
+		var firstBody = table.tBodies[0];
+		var resultBody = document.createElement("tbody");
+		var result = null;        /* the last search's rows, or null: the first page shows */
+		var shownN = 0;
+		var typed = false;        /* the last change was typing: suggest titles */
+		total = count;
+
+		function setBusy(on) {
+			if (on)
+				table.setAttribute("aria-busy", "true");
+			else
+				table.removeAttribute("aria-busy");
+		}
+
+		function showFirstPage() {
+			result = null;
+			if (resultBody.parentNode)
+				table.replaceChild(firstBody, resultBody);
+			pagers.forEach(function (p) { p.hidden = false; });
+			if (more)
+				more.hidden = true;
+			setCount(count);
+		}
+
+		/* Rows from..to of the result, into the results' body. */
+		function showRows(my, upto) {
+			var slice = Array.prototype.slice.call(result.subarray(shownN, upto));
+			return rowData(slice).then(function (ds) {
+				if (my !== gen)
+					return;
+				var frag = document.createDocumentFragment();
+				slice.forEach(function (r, i) {
+					if (ds[i])
+						frag.appendChild(makeRow(r, ds[i]));
+				});
+				resultBody.appendChild(frag);
+				shownN = upto;
+				if (more)
+					more.hidden = shownN >= result.length;
+			});
+		}
+
+		function showSuggest(my, rows) {
+			if (!suggestEl)
+				return Promise.resolve();
+			if (!rows.length) {
+				suggestEl.hidden = true;
+				suggestEl.textContent = "";
+				return Promise.resolve();
+			}
+			return rowData(rows).then(function (ds) {
+				if (my !== gen)
+					return;
+				suggestEl.textContent = "";
+				rows.forEach(function (r, i) {
+					var d = ds[i];
+					if (!d)
+						return;
+					var li = document.createElement("li");
+					var a = document.createElement("a");
+					a.href = "pages/" + encodeURIComponent(String(d[0])) + ".html";
+					a.setAttribute("data-n", String(r));
+					if (d[4])
+						a.setAttribute("lang", String(d[4]));
+					bdi(a, String(d[2] || d[0]));
+					li.appendChild(a);
+					suggestEl.appendChild(li);
+				});
+				suggestEl.hidden = !suggestEl.firstChild;
+			});
+		}
+
+		var lastKeyP = null;
+
+		function filterPaged() {
+			var st = readState();
+			var key = JSON.stringify(st);
+			var suggestNow = typed;
+			typed = false;
+			writeHash(st);
+			if (key === lastKeyP)
+				return;
+			lastKeyP = key;
+			var my = ++gen;
+			busy++;
+			setBusy(true);
+			function finish() {
+				busy--;
+				if (!busy)
+					setBusy(false);
+				settle();
+			}
+			function go() {
+				if (my !== gen)
+					return finish();
+				var words = [];
+				tokens(st.q, true).forEach(function (w) {
+					if (cpCount(w) >= TOKEN_MIN && words.indexOf(w) < 0)
+						words.push(w);
+				});
+				var filters = [];
+				FILTERS.forEach(function (f) {
+					if (st[f[0]])
+						filters.push([f[0], st[f[0]]]);
+				});
+				if (!words.length && !filters.length) {
+					showFirstPage();
+					showSuggest(my, []);
+					return finish();
+				}
+				var t0 = performance.now();
+				countEl.textContent = "Searching\u2026";
+				runSearch(words, filters, count).then(function (res) {
+					if (my !== gen)
+						return;
+					result = res.rows;
+					shownN = 0;
+					resultBody.textContent = "";
+					if (firstBody.parentNode)
+						table.replaceChild(resultBody, firstBody);
+					pagers.forEach(function (p) { p.hidden = true; });
+					setCount(result.length);
+					return Promise.all([
+						showRows(my, Math.min(result.length, PAGE_RESULTS)),
+						showSuggest(my, suggestNow && words.length ? res.suggest : [])
+					]).then(function () {
+						window.svdReader.timing.search = performance.now() - t0;
+					});
+				}).catch(function (e) {
+					countEl.textContent = "Search failed: " + (e && e.message || e);
+				}).then(finish);
+			}
+			if (!foldIdx && /[^\s]/.test(st.q))
+				foldWaiters.push(go);
+			else
+				go();
+		}
+
+		/* The filter selects, from search/facets.js: "value (count)" each. */
+		function fillFacets() {
+			return need("search/facets.js", function () { return facetData; }).then(function () {
+				if (!facetData)
+					return;
+				FILTERS.forEach(function (f) {
+					var el = document.getElementById(f[1]);
+					var list = facetData[f[0]];
+					if (!el || !Array.isArray(list))
+						return;
+					var frag = document.createDocumentFragment();
+					list.forEach(function (v) {
+						if (!Array.isArray(v) || typeof v[0] !== "string")
+							return;
+						var label = typeof v[2] === "string" && v[2] ? v[2] : v[0];
+						var o = new Option(label + " (" + Number(v[1]) + ")", v[0]);
+						o.dir = "auto";
+						frag.appendChild(o);
+					});
+					el.appendChild(frag);
+				});
+				lastKeyP = null;
+				applyState(hashToState(location.hash));
+			});
+		}
+
+		function laterP() {
+			typed = true;
+			clearTimeout(timer);
+			timer = setTimeout(function () {
+				timer = 0;
+				typed = true;
+				filterPaged();
+				settle();
+			}, DEBOUNCE_MS);
+		}
+		function nowP() {
+			clearTimeout(timer);
+			timer = 0;
+			filterPaged();
+		}
+		runNow = nowP;
+
+		countEl.setAttribute("aria-live", "polite");
+		countEl.setAttribute("role", "status");
+		form.addEventListener("submit", function (e) {
+			e.preventDefault();
+			nowP();
+		});
+		q.addEventListener("input", laterP);
+		q.addEventListener("search", nowP);
+		FILTERS.forEach(function (f) {
+			var el = document.getElementById(f[1]);
+			if (el)
+				el.addEventListener("change", nowP);
+		});
+		if (moreBtn) {
+			moreBtn.addEventListener("click", function () {
+				if (!result)
+					return;
+				var my = gen;
+				busy++;
+				showRows(my, Math.min(result.length, shownN + PAGE_RESULTS)).then(function () {
+					busy--;
+					settle();
+				});
+			});
+		}
+		if (randomBtn) {
+			randomBtn.addEventListener("click", function () {
+				if (!count)
+					return;
+				var r = Math.floor(Math.random() * count);
+				rowData([r]).then(function (ds) {
+					if (ds[0])
+						location.href = "pages/" + encodeURIComponent(String(ds[0][0])) + ".html";
+				});
+			});
+		}
+		window.addEventListener("hashchange", function () {
+			var st = hashToState(location.hash);
+			if (JSON.stringify(st) !== JSON.stringify(readState())) {
+				applyState(st);
+				nowP();
+			}
+		});
+		window.svdReader.timing = {};
+		window.svdReader.search = function (query, filters) {
+			var words = tokens(String(query || ""), true).filter(function (w) { return cpCount(w) >= TOKEN_MIN; });
+			var fs = [];
+			Object.keys(filters || {}).forEach(function (k) {
+				if (filters[k])
+					fs.push([k, filters[k]]);
+			});
+			return runSearch(words, fs, count).then(function (res) {
+				return { rows: Array.prototype.slice.call(res.rows), suggest: res.suggest };
+			});
+		};
+		applyState(hashToState(location.hash));
+		form.hidden = false;
+		if (document.readyState === "complete") {
+			loadFold();
+		} else {
+			document.addEventListener("DOMContentLoaded", loadFold);
+			window.addEventListener("load", loadFold);
+		}
+		busy++;
+		fillFacets().then(function () {
+			busy--;
+			nowP();
+			settle();
+		});
+	}
 
 	/*
 	 * Once every deferred script has run: if fold.js came before this file
@@ -705,6 +1361,9 @@
 		var q = document.getElementById("q");
 		if (!form || !table || !countEl || !q || !table.tBodies.length)
 			return;   /* an item page, or a page this script does not know */
+		if (table.hasAttribute("data-pages"))
+			return startPaged();
+		runNow = now;
 
 		rows = [];
 		Array.prototype.forEach.call(table.tBodies, function (b) {
