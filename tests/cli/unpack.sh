@@ -43,11 +43,16 @@ check "a bundle of every item, retracted one included" python3 "$(dirname "$0")/
 # the library from a bundle
 expect_exit 0 "$shown items shown" "unpack a bundle" svd -C "$A" unpack "$T/b.tar.zst" -o "$T/lib"
 L=$T/lib
-for f in index.html reader.css reader.js search/fold.js search/s00.js search/s63.js; do
+for f in index.html reader.css reader.js search/fold.js search/dict.js search/d00000.js search/facets.js \
+	rows/00000.js; do
 	[ -s "$L/$f" ] && ok "the library has $f" || not_ok "the library has $f"
 done
 same "$(ls "$L/pages" | wc -l)" "$shown" "one page per shown item"
-same "$(grep -c '<tr data-n=' "$L/index.html")" "$shown" "one index row per shown item"
+# index.html holds the first 100 rows; list/NNNNN.html the rest, 100 a page
+rows=$(cat "$L/index.html" "$L"/list/*.html 2>/dev/null | grep -c '<tr data-n=')
+same "$rows" "$shown" "one row per shown item in index.html and the list pages"
+same "$(ls "$L/list" 2>/dev/null | wc -l)" "$(( (shown + 99) / 100 - 1 ))" "a list page for every 100 rows after the first"
+same "$(grep -c '<noscript>' "$L/index.html")" 1 "index.html says what needs JavaScript"
 same "$(find "$L/items" -name manifest.json | wc -l)" "$shown" "the shown items' files are there"
 cmp -s "$L/items/${hostile:0:2}/$hostile/body.md" "$T/hostile.md" && ok "an item's files as in the archive" ||
 	not_ok "an item's files as in the archive"
@@ -82,18 +87,30 @@ elif grep -hoE 'src="https?:' "$L/index.html" "$L"/pages/*.html | grep -q .; the
 else
 	ok "no resource from outside the library"
 fi
-# search: the folded word of the hostile item's body, in its shard, with its row
+# search: the folded word of the hostile item's body, in the dictionary, with its row
 row=$(grep -oE '<tr data-n="[0-9]+" data-id="'"$hostile"'"' "$L/index.html" | grep -oE '[0-9]+' | head -n 1)
-python3 - "$L" "$row" <<'PY' && ok "search finds a body word (Київ, folded) in its shard" || not_ok "search finds a body word (Київ, folded) in its shard"
-import json, sys
+python3 - "$L" "$row" <<'PY' && ok "search finds a body word (Київ, folded) in the dictionary" || not_ok "search finds a body word (Київ, folded) in the dictionary"
+import glob, json, sys
 lib, row = sys.argv[1], int(sys.argv[2])
 word = "київ"
-h = 2166136261
-for b in word[:2].encode():
-    h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-s = open("%s/search/s%02d.js" % (lib, h % 64)).read()
-d = json.loads(s[s.index(",") + 1:s.rindex(")")])
-sys.exit(0 if row in d.get(word, []) else 1)
+digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+def rows(s):
+    out, v, d = [], -1, 0
+    for ch in s:
+        x = digits.index(ch)
+        if x < 32:
+            d = d * 32 + x
+        else:
+            v += d * 32 + x - 32 + 1
+            out.append(v)
+            d = 0
+    return out
+for f in glob.glob(lib + "/search/d[0-9]*.js"):
+    s = open(f, encoding="utf-8").read()
+    for key, t, b in json.loads(s[s.index(",") + 1:s.rindex(")")]):
+        if key == word:
+            sys.exit(0 if row in rows(t) + rows(b) else 1)
+sys.exit(1)
 PY
 
 # retraction and supersession
@@ -153,8 +170,8 @@ mkdir -p "$T/x" && tar --zstd -xf "$T/r.tar.zst" -C "$T/x"
 	ok "tar --zstd -xf gives a library" || not_ok "tar --zstd -xf gives a library"
 # export renders every page after the last item, never early: the reference
 # for the early pages of unpack (superseded, retracted and hostile items included)
-same "$(cd "$T/x" && find index.html reader.css reader.js pages search -type f | sort | xargs sha256sum | sha256sum)" \
-	"$(cd "$L" && find index.html reader.css reader.js pages search -type f | sort | xargs sha256sum | sha256sum)" \
+same "$(cd "$T/x" && find index.html reader.css reader.js pages search list rows -type f | sort | xargs sha256sum | sha256sum)" \
+	"$(cd "$L" && find index.html reader.css reader.js pages search list rows -type f | sort | xargs sha256sum | sha256sum)" \
 	"the pages unpack writes early are the ones rendered at the end"
 grep -q '\.\./items/'"${hostile:0:2}/$hostile"'/' "$T/x/pages/$hostile.html" && ok "its pages link to the items beside them" ||
 	not_ok "its pages link to the items beside them"

@@ -4,7 +4,9 @@
  * links do not survive Markdown; pages carry their item's language and the
  * gate's verdict; retractions hide, supersession links both ways; folding
  * follows tests/data/fold-cases.txt (the browser tests read the same file
- * through search/fold.js); tokens and shards follow the contract.
+ * through search/fold.js); tokens and shards follow the contract; the
+ * paged library has its list pages, rows and dictionary (SPEC.md, 11.2,
+ * 11.5).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -543,6 +545,363 @@ static void test_search_data(void **state)
 	svd_manifest_free(b);
 }
 
+/* The files svd_render_library hands over, kept by path (the paged library's tests). */
+typedef struct lib_files {
+	char **path;
+	svd_buf *data;
+	size_t n;
+} lib_files;
+
+static int keep_file(const char *path, const void *data, size_t len, void *payload)
+{
+	lib_files *f = payload;
+
+	f->path = realloc(f->path, (f->n + 1) * sizeof(*f->path));
+	f->data = realloc(f->data, (f->n + 1) * sizeof(*f->data));
+	assert_non_null(f->path);
+	assert_non_null(f->data);
+	f->path[f->n] = strdup(path);
+	svd_buf_init(&f->data[f->n], SVD_RENDER_INDEX_MAX);
+	svd_buf_put(&f->data[f->n], data, len);
+	svd_buf_puts(&f->data[f->n], ""); /* a terminating NUL */
+	f->n++;
+	return 0;
+}
+
+static int no_body(char **out, size_t *len, const char *id, void *payload)
+{
+	(void)id;
+	(void)payload;
+	*out = NULL;
+	*len = 0;
+	return 0;
+}
+
+static const char *lib_file(const lib_files *f, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (!strcmp(f->path[i], path))
+			return f->data[i].data;
+	return NULL;
+}
+
+static size_t lib_count(const lib_files *f, const char *prefix)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < f->n; i++)
+		n += !strncmp(f->path[i], prefix, strlen(prefix));
+	return n;
+}
+
+static void lib_free(lib_files *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		free(f->path[i]);
+		svd_buf_clear(&f->data[i]);
+	}
+	free(f->path);
+	free(f->data);
+}
+
+static size_t occurrences(const char *s, const char *what)
+{
+	size_t n = 0;
+
+	while ((s = strstr(s, what))) {
+		n++;
+		s += strlen(what);
+	}
+	return n;
+}
+
+/* A list as SPEC.md 11.5 encodes it, decoded: its rows into out (at most max); the count. */
+static size_t decode_list(const char *s, size_t slen, uint32_t *out, size_t max)
+{
+	static const char digits[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	long v = -1;
+	uint32_t d = 0;
+	size_t i, n = 0;
+
+	for (i = 0; i < slen; i++) {
+		const char *at = strchr(digits, s[i]);
+		size_t x;
+		assert_non_null(at);
+		x = (size_t)(at - digits);
+		if (x < 32) {
+			d = d * 32 + (uint32_t)x;
+			continue;
+		}
+		v += (long)(d * 32 + (uint32_t)(x - 32)) + 1;
+		if (n < max)
+			out[n] = (uint32_t)v;
+		n++;
+		d = 0;
+	}
+	return n;
+}
+
+/* The two lists of key in a block's text: [key,"title","body"], each decoded. */
+static void dict_entry(const char *block, const char *key, uint32_t *t, size_t *nt, uint32_t *b,
+                       size_t *nb)
+{
+	char want[128];
+	const char *at, *end;
+
+	snprintf(want, sizeof(want), "[\"%s\",\"", key);
+	at = strstr(block, want);
+	assert_non_null(at);
+	at += strlen(want);
+	end = strchr(at, '"');
+	*nt = decode_list(at, (size_t)(end - at), t, 64);
+	at = end + 3; /* "," and the body list's quote */
+	end = strchr(at, '"');
+	*nb = decode_list(at, (size_t)(end - at), b, 64);
+}
+
+/*
+ * The paged library (SPEC.md, 11.2): 1,000 items make index.html and nine
+ * list pages of 100 rows, eight rows files of 128, each page with its
+ * pager; index.html's size does not grow with the library; the same items
+ * added in another order give the same bytes.
+ */
+static void test_list_pages(void **state)
+{
+	enum { N = 1000 };
+	svd_manifest **m = calloc(N, sizeof(*m));
+	svd_catalog *c = NULL, *c2 = NULL;
+	lib_files f = {0}, g = {0};
+	const char *index, *last, *rows;
+	size_t i, small;
+	char title[64], date[16], path[32];
+
+	(void)state;
+	assert_non_null(m);
+	for (i = 0; i < N; i++) {
+		snprintf(title, sizeof(title), "Item %zu", i);
+		snprintf(date, sizeof(date), "20%02zu-%02zu-%02zu", 10 + i % 15, 1 + i % 12,
+		         1 + i % 28);
+		m[i] = manifest(title, i % 2 ? "uk" : "en", i == 7 ? NULL : date, NULL, "article",
+		                NULL, NULL);
+	}
+	assert_int_equal(svd_catalog_new(&c), 0);
+	assert_int_equal(svd_catalog_new(&c2), 0);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(svd_catalog_add_manifest(c, m[i], NULL, 0), 0);
+		assert_int_equal(svd_catalog_add_manifest(c2, m[N - 1 - i], NULL, 0), 0);
+	}
+	assert_int_equal(svd_catalog_finish(c), 0);
+	assert_int_equal(svd_catalog_finish(c2), 0);
+	assert_int_equal(svd_list_pages(c), 10);
+	assert_int_equal(svd_render_library(c, no_body, NULL, 1, keep_file, &f), 0);
+	assert_int_equal(svd_render_library(c2, no_body, NULL, 1, keep_file, &g), 0);
+
+	/* index.html is page 1; list/00002.html .. list/00010.html the others */
+	assert_int_equal(lib_count(&f, "list/"), 9);
+	assert_non_null(lib_file(&f, "list/00002.html"));
+	assert_non_null(lib_file(&f, "list/00010.html"));
+	assert_null(lib_file(&f, "list/00001.html"));
+	assert_null(lib_file(&f, "list/00011.html"));
+	assert_int_equal(lib_count(&f, "rows/"), 8); /* 1000 rows, 128 a file */
+	assert_null(lib_file(&f, "search/s00.js"));  /* the daemon's shards are not written */
+	index = lib_file(&f, "index.html");
+	assert_non_null(index);
+	assert_int_equal(occurrences(index, "<tr data-n="), 100);
+	assert_non_null(strstr(index, "<tr data-n=\"0\" "));
+	assert_non_null(strstr(index, "<tr data-n=\"99\" "));
+	assert_null(strstr(index, "<tr data-n=\"100\" "));
+	assert_non_null(strstr(index, "<noscript>"));
+	assert_non_null(strstr(index, "Search and filters need JavaScript"));
+	assert_non_null(strstr(index, "<p>Page 1 of 10</p>"));
+	assert_non_null(strstr(index, "<a href=\"list/00002.html\" rel=\"next\">Next</a>"));
+	assert_non_null(strstr(index, "<a href=\"list/00010.html\">Last</a>"));
+	assert_non_null(strstr(index, "data-rows=\"1000\" data-page=\"1\" data-pages=\"10\""));
+	assert_non_null(strstr(index, "<button type=\"button\" id=\"random\">"));
+	last = lib_file(&f, "list/00010.html");
+	assert_int_equal(occurrences(last, "<tr data-n="), 100);
+	assert_non_null(strstr(last, "<tr data-n=\"900\" "));
+	assert_non_null(strstr(last, "<tr data-n=\"999\" "));
+	assert_non_null(strstr(last, "<p>Page 10 of 10</p>"));
+	assert_non_null(strstr(last, "<a href=\"../index.html\">First</a>"));
+	assert_non_null(strstr(last, "<a href=\"00009.html\" rel=\"prev\">Previous</a>"));
+	assert_non_null(strstr(last, "href=\"../pages/"));
+	assert_null(strstr(last, "rel=\"next\""));
+	assert_non_null(strstr(lib_file(&f, "list/00002.html"),
+	                       "<a href=\"../index.html\" rel=\"prev\">Previous</a>"));
+	rows = lib_file(&f, "rows/00007.js");
+	assert_true(!strncmp(rows, "svdRows(7, [\n[\"", 15));
+	assert_int_equal(occurrences(rows, "\n[\""), N - 7 * 128);
+	/* the undated item: no date, and its year is "undated" */
+	{
+		char id[SVD_ID_HEX_LEN + 1], want[128];
+		snprintf(id, sizeof(id), "%s", svd_manifest_id(m[7]));
+		snprintf(want, sizeof(want), "[\"%s\",\"\",\"Item 7\"", id);
+		for (i = 0; i < 8; i++) {
+			snprintf(path, sizeof(path), "rows/%05zu.js", i);
+			if (strstr(lib_file(&f, path), want))
+				break;
+		}
+		assert_true(i < 8);
+		assert_non_null(strstr(lib_file(&f, "search/facets.js"), "[\"undated\",1]]"));
+	}
+
+	/* the same bytes, whatever order the items came in */
+	assert_int_equal(f.n, g.n);
+	for (i = 0; i < f.n; i++) {
+		const char *other = lib_file(&g, f.path[i]);
+		assert_non_null(other);
+		assert_int_equal(f.data[i].len, g.data[i].len);
+		assert_string_equal(f.data[i].data, other);
+	}
+
+	/* a library of 10 items has an index.html of its rows, the same frame */
+	svd_catalog_free(c2);
+	c2 = NULL;
+	lib_free(&g);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(svd_catalog_new(&c2), 0);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(svd_catalog_add_manifest(c2, m[i], NULL, 0), 0);
+	assert_int_equal(svd_catalog_finish(c2), 0);
+	assert_int_equal(svd_render_library(c2, no_body, NULL, 1, keep_file, &g), 0);
+	assert_int_equal(lib_count(&g, "list/"), 0);
+	small = strlen(lib_file(&g, "index.html"));
+	assert_true(strlen(index) < small * 12); /* 100 rows against 10, not 1000 */
+	assert_non_null(strstr(lib_file(&g, "index.html"), "<p>Page 1 of 1</p>"));
+
+	lib_free(&f);
+	lib_free(&g);
+	svd_catalog_free(c);
+	svd_catalog_free(c2);
+	for (i = 0; i < N; i++)
+		svd_manifest_free(m[i]);
+	free(m);
+}
+
+/*
+ * The dictionary (SPEC.md, 11.5): a word's rows in its title list when
+ * the title or authors hold it, else in its body list; facets as keys;
+ * every key in byte order, in blocks the root names; a long list in a
+ * search/pNNNNN.js of its own.
+ */
+static void test_dictionary(void **state)
+{
+	enum { N = 9000 };
+	svd_manifest *a =
+	    manifest("Херсон звільнено", "uk", "2022-11-11", "Оля", "article", NULL, NULL);
+	svd_manifest *b =
+	    manifest("Kherson is free", "en", "2022-11-12", NULL, "testimony", NULL, NULL);
+	svd_manifest **many = calloc(N, sizeof(*many));
+	const char body[] = "Жителі **Херсона** `code1` kherson звільнено\n";
+	svd_catalog *c = NULL;
+	lib_files f = {0};
+	uint32_t t[64], bl[64];
+	size_t nt, nb, i;
+	const char *d0, *root, *post;
+	char title[64];
+
+	(void)state;
+	assert_non_null(many);
+	assert_int_equal(svd_catalog_new(&c), 0);
+	assert_int_equal(svd_catalog_add_manifest(c, a, "Kherson, звільнено", 18), 0);
+	assert_int_equal(svd_catalog_add_manifest(c, b, body, strlen(body)), 0);
+	assert_int_equal(svd_catalog_finish(c), 0);
+	assert_int_equal(svd_render_library(c, no_body, NULL, 1, keep_file, &f), 0);
+	/* b is newer: row 0; a row 1 */
+	d0 = lib_file(&f, "search/d00000.js");
+	assert_non_null(d0);
+	assert_true(!strncmp(d0, "svdDict(0, [\n[\"", 15));
+	dict_entry(d0, "kherson", t, &nt, bl, &nb);
+	assert_int_equal(nt, 1); /* b's title */
+	assert_int_equal(t[0], 0);
+	assert_int_equal(nb, 1); /* a's body only */
+	assert_int_equal(bl[0], 1);
+	dict_entry(d0, "звільнено", t, &nt, bl, &nb);
+	assert_int_equal(nt, 1); /* a's title; b's body is not listed twice */
+	assert_int_equal(t[0], 1);
+	assert_int_equal(nb, 1);
+	assert_int_equal(bl[0], 0);
+	dict_entry(d0, "оля", t, &nt, bl, &nb); /* an author's word is a title word */
+	assert_int_equal(nt, 1);
+	assert_int_equal(nb, 0);
+	dict_entry(d0, "#lang=uk", t, &nt, bl, &nb);
+	assert_int_equal(nt, 1);
+	assert_int_equal(t[0], 1);
+	dict_entry(d0, "#kind=testimony", t, &nt, bl, &nb);
+	assert_int_equal(nt, 1);
+	assert_int_equal(t[0], 0);
+	dict_entry(d0, "#year=2022", t, &nt, bl, &nb);
+	assert_int_equal(nt, 2);
+	/* byte order: "#..." before digits before Latin before Cyrillic */
+	assert_true(strstr(d0, "[\"#year=2022\"") < strstr(d0, "[\"code1\""));
+	assert_true(strstr(d0, "[\"code1\"") < strstr(d0, "[\"kherson\""));
+	assert_true(strstr(d0, "[\"kherson\"") < strstr(d0, "[\"херсон\""));
+	assert_true(strstr(d0, "[\"херсон\"") < strstr(d0, "[\"херсона\""));
+	root = lib_file(&f, "search/dict.js");
+	assert_non_null(strstr(root, "\"rows\": 2,"));
+	assert_non_null(strstr(root, "\"blocks\": [\n\"#kind=article\"\n]"));
+	assert_non_null(
+	    strstr(lib_file(&f, "search/facets.js"), "\"lang\": [\n[\"en\",1],\n[\"uk\",1]]"));
+	lib_free(&f);
+	svd_catalog_free(c);
+
+	/* 9,000 items with one word: a list longer than a block takes; blocks in order */
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(svd_catalog_new(&c), 0);
+	for (i = 0; i < N; i++) {
+		snprintf(title, sizeof(title), "common w%zu", i);
+		many[i] = manifest(title, "en", "2020-01-01", NULL, "article", NULL, NULL);
+		assert_int_equal(svd_catalog_add_manifest(c, many[i], NULL, 0), 0);
+	}
+	assert_int_equal(svd_catalog_finish(c), 0);
+	assert_int_equal(svd_render_library(c, no_body, NULL, 1, keep_file, &f), 0);
+	root = lib_file(&f, "search/dict.js");
+	assert_true(lib_count(&f, "search/d") >= 2);
+	for (i = 0; i < f.n; i++) {
+		/* each block starts with the key the root names for it */
+		unsigned k;
+		const char *key, *end;
+		char want[64];
+		if (sscanf(f.path[i], "search/d%5u.js", &k) != 1)
+			continue;
+		key = root;
+		for (size_t j = 0; j <= k; j++)
+			key = strchr(key, '\n') + 1;
+		end = strchr(key, '\n');
+		snprintf(want, sizeof(want), "svdDict(%u, [\n[%.*s,", k,
+		         (int)(end - key - (key[end - key - 1] == ',')), key);
+		assert_true(!strncmp(f.data[i].data, want, strlen(want)));
+		assert_true(f.data[i].len < 64 * 1024);
+	}
+	/*
+	 * every row, a byte each, in a search/pNNNNN.js of its own, numbered in
+	 * key order: #kind=article, #lang=en, #year=2020, then "common"
+	 */
+	assert_int_equal(lib_count(&f, "search/p"), 4);
+	post = lib_file(&f, "search/p00003.js");
+	assert_non_null(post);
+	assert_true(!strncmp(post, "svdPost(3, \"gggg", 16));
+	assert_int_equal(strlen(post), strlen("svdPost(3, \"\");\n") + N);
+	assert_non_null(strstr(lib_file(&f, "search/d00000.js"), "[\"#kind=article\",0,\"\"]"));
+	for (i = 0; i < f.n; i++)
+		if (!strncmp(f.path[i], "search/d", 8) &&
+		    strstr(f.data[i].data, "[\"common\",3,\"\"]"))
+			break;
+	assert_true(i < f.n);
+	lib_free(&f);
+	svd_catalog_free(c);
+	for (i = 0; i < N; i++)
+		svd_manifest_free(many[i]);
+	free(many);
+	svd_manifest_free(a);
+	svd_manifest_free(b);
+}
+
 static void test_library_paths(void **state)
 {
 	(void)state;
@@ -554,6 +913,20 @@ static void test_library_paths(void **state)
 	assert_true(svd_render_is_library_path("search/s63.js"));
 	assert_false(svd_render_is_library_path("search/s64.js"));
 	assert_false(svd_render_is_library_path("search/s7.js"));
+	/* the paged library's */
+	assert_true(svd_render_is_library_path("search/dict.js"));
+	assert_true(svd_render_is_library_path("search/facets.js"));
+	assert_true(svd_render_is_library_path("search/d00000.js"));
+	assert_true(svd_render_is_library_path("search/p00012.js"));
+	assert_true(svd_render_is_library_path("search/d123456.js"));
+	assert_true(svd_render_is_library_path("list/00002.html"));
+	assert_true(svd_render_is_library_path("rows/00000.js"));
+	assert_false(svd_render_is_library_path("list/0002.html"));
+	assert_false(svd_render_is_library_path("list/00002.js"));
+	assert_false(svd_render_is_library_path("rows/0000a.js"));
+	assert_false(svd_render_is_library_path("rows/00000.js.txt"));
+	assert_false(svd_render_is_library_path("search/x00000.js"));
+	assert_false(svd_render_is_library_path("list/../index.html"));
 	assert_true(svd_render_is_library_path(
 	    "pages/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.html"));
 	assert_false(svd_render_is_library_path(
@@ -675,6 +1048,8 @@ int main(void)
 	    cmocka_unit_test(test_tokens),
 	    cmocka_unit_test(test_shards),
 	    cmocka_unit_test(test_search_data),
+	    cmocka_unit_test(test_list_pages),
+	    cmocka_unit_test(test_dictionary),
 	    cmocka_unit_test(test_library_paths),
 	    cmocka_unit_test(test_library_file_name),
 	    cmocka_unit_test(test_buf_cap),
