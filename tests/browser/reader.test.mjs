@@ -14,9 +14,14 @@
 // and exits 1 when any check failed.
 //
 // Expected search results come from an oracle in this file: it matches
-// with the library's own data (the folding table, the shards, the index's
-// titles and authors), read here in Node, and the page must show exactly
-// what the oracle says.
+// with the library's own data, read here in Node, and the page must show
+// exactly what the oracle says. A library unpack writes is paged (SPEC.md
+// 11.2): the oracle reads rows/*.js and the dictionary (search/dict.js,
+// dNNNNN.js, pNNNNN.js) and ranks as 11.5 says; the checks add the index
+// with JavaScript off (the note, the first page, the pager), ranking,
+// suggestions, "more", facets and the random item. The daemon still serves
+// the one-page index (every row, search/sNN.js): the older checks, whose
+// oracle reads the shards and the index's titles.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -142,6 +147,361 @@ function makeOracle(F, shards, rows) {
 
 // ---- the browser ----
 
+// The folding table, by the page's own function, against tests/data/fold-cases.txt.
+async function foldChecks(page, F) {
+  if (fs.existsSync(FOLD_CASES)) {
+    // input<TAB>folded a line; lines starting with # and empty lines are not cases
+    const cases = fs.readFileSync(FOLD_CASES, 'utf8').split('\n')
+      .filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t'));
+    const malformed = cases.filter((c) => c.length !== 2);
+    check(malformed.length === 0, `every case line of ${path.basename(FOLD_CASES)} is input<TAB>folded`,
+      malformed.map((c) => c.join('<TAB>')).join('\n'));
+    const got = await page.evaluate((cs) => cs.map((c) => window.svdReader.fold(c[0])), cases);
+    const bad = cases.map((c, i) => [c, got[i]]).filter(([c, g]) => g !== c[1])
+      .map(([c, g]) => `${c[0]} -> ${JSON.stringify(g)}, expected ${c[1]}`);
+    check(cases.length > 0 && bad.length === 0, `the page folds ${cases.length} cases of ${path.basename(FOLD_CASES)} as listed`, bad.join('\n'));
+    const badNode = cases.filter((c) => F.fold(c[0]) !== c[1]).map((c) => `${c[0]} -> ${F.fold(c[0])}`);
+    check(badNode.length === 0, 'search/fold.js\'s table folds the same cases', badNode.join('\n'));
+  } else {
+    notOk(`fold cases at ${FOLD_CASES}`, 'missing');
+  }
+  // decomposed input is composed first (NFC), as the C side's text is
+  const nfd = [['Krako\u0301w', 'krakow'], ['\u0406\u0308', '\u0457'], ['\u041a\u0438\u0457\u0432'.normalize('NFD'), '\u043a\u0438\u0457\u0432'],
+    ['\u039f\u0301\u0394\u039f\u03a3', '\u03bf\u03b4\u03bf\u03c3']];
+  same(await page.evaluate((cs) => cs.map((c) => window.svdReader.fold(c[0])), nfd), nfd.map((c) => c[1]),
+    'the page folds decomposed text as its composed form (NFC first)');
+}
+
+// ---- the paged library (SPEC.md 11.2, 11.5) ----
+
+// Every rows/NNNNN.js, the dictionary (root, blocks, lists in their own
+// files) and the facets, read in Node.
+const LIST_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+function decodeList(s) {
+  const out = [];
+  let v = -1, d = 0;
+  for (const ch of s) {
+    const x = LIST_DIGITS.indexOf(ch);
+    if (x < 0)
+      throw new Error(`a list holds ${JSON.stringify(ch)}`);
+    if (x < 32) {
+      d = d * 32 + x;
+    } else {
+      v += d * 32 + (x - 32) + 1;
+      out.push(v);
+      d = 0;
+    }
+  }
+  return out;
+}
+
+function runJs(src, name, args) {
+  let got = null;
+  vm.runInNewContext(src, { [name]: (...a) => { got = a; } }, { timeout: 20000 });
+  if (!got)
+    throw new Error(`${name}() was not called`);
+  return got;
+}
+
+// code point order = the UTF-8 byte order of the keys
+const cmpKey = (a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+async function loadPaged(base) {
+  const [root] = runJs(await readText(base, 'search/dict.js'), 'svdDictRoot');
+  const rows = [];
+  for (let n = 0; n * root.chunkRows < root.rows; n++) {
+    const [k, list] = runJs(await readText(base, `rows/${String(n).padStart(5, '0')}.js`), 'svdRows');
+    if (k !== n)
+      throw new Error(`rows/${n} calls svdRows(${k})`);
+    list.forEach((r, i) => rows.push({ n: n * root.chunkRows + i, id: r[0], date: r[1], title: r[2],
+      authors: r[3], lang: r[4], kind: r[5], region: r[6] }));
+  }
+  const dict = new Map();
+  const keys = [];
+  const firsts = [];
+  const list = async (v) => {
+    if (typeof v === 'string')
+      return decodeList(v);
+    const [k, text] = runJs(await readText(base, `search/p${String(v).padStart(5, '0')}.js`), 'svdPost');
+    if (k !== v)
+      throw new Error(`search/p${v} calls svdPost(${k})`);
+    return decodeList(text);
+  };
+  for (let b = 0; b < root.blocks.length; b++) {
+    const [k, entries] = runJs(await readText(base, `search/d${String(b).padStart(5, '0')}.js`), 'svdDict');
+    if (k !== b)
+      throw new Error(`search/d${b} calls svdDict(${k})`);
+    firsts.push(entries[0][0]);
+    for (const [key, t, bd] of entries) {
+      dict.set(key, { t: await list(t), b: await list(bd), block: b });
+      keys.push(key);
+    }
+  }
+  const [facets] = runJs(await readText(base, 'search/facets.js'), 'svdFacets');
+  return { root, rows, dict, keys, firsts, facets };
+}
+
+// The ranking SPEC.md 11.5 gives: per word the best of title exact (0),
+// title near (1), title prefix (2), body the same plus 3; every word and
+// filter must match; by the sum, then by row. Also the suggestions.
+function makePagedOracle(F, D) {
+  return (query, filters = {}) => {
+    const words = [...new Set(F.tokens(query, true).filter((w) => [...w].length >= 2))];
+    const levels = words.map((w, i) => {
+      const lv = new Map();
+      const put = (e, l) => {
+        if (!e)
+          return;
+        e.t.forEach((r) => { if (!(lv.get(r) <= l)) lv.set(r, l); });
+        e.b.forEach((r) => { if (!(lv.get(r) <= l + 3)) lv.set(r, l + 3); });
+      };
+      put(D.dict.get(w), 0);
+      put(D.dict.get('=' + w), 1);
+      if (i === words.length - 1) {
+        // the first 100 keys of the prefix, from the block it falls in and the next
+        let b = 0;
+        D.firsts.forEach((k, j) => { if (cmpKey(k, w) <= 0) b = j; });
+        const pre = D.keys.filter((k) => k.startsWith(w) && D.dict.get(k).block <= b + 1 &&
+          D.dict.get(k).block >= b).slice(0, 100);
+        pre.filter((k) => k !== w).forEach((k) => put(D.dict.get(k), 2));
+      }
+      return lv;
+    });
+    const fsets = Object.entries(filters).filter(([, v]) => v)
+      .map(([k, v]) => new Set((D.dict.get(`#${k}=${v}`) || { t: [] }).t));
+    const out = [];
+    for (const r of D.rows) {
+      if (!fsets.every((s) => s.has(r.n)))
+        continue;
+      let score = 0, ok = true, title = true;
+      for (const lv of levels) {
+        const l = lv.get(r.n);
+        if (l === undefined) {
+          ok = false;
+          break;
+        }
+        score += l;
+        title = title && l < 3;
+      }
+      if (ok)
+        out.push({ n: r.n, score, title });
+    }
+    out.sort((a, b) => a.score - b.score || a.n - b.n);
+    return {
+      rows: out.map((x) => x.n),
+      score: new Map(out.map((x) => [x.n, x.score])),
+      suggest: words.length ? out.filter((x) => x.title).map((x) => x.n).sort((a, b) => a - b).slice(0, 8) : [],
+    };
+  };
+}
+
+async function pagedChecks(base, page, context, F, out) {
+  const D = await loadPaged(base);
+  const M = D.rows.length;
+  const K = Math.max(1, Math.ceil(M / 100));
+  const expected = makePagedOracle(F, D);
+  const idle = () => page.evaluate(() => window.svdReader.idle());
+  const visible = () => page.$$eval('#items tbody tr', (rs) => rs.map((r) => Number(r.getAttribute('data-n'))));
+  const count = () => page.textContent('#count');
+  const search = async (q) => {
+    await page.fill('#q', q);
+    await idle();
+    return visible();
+  };
+  const rows = D.rows;
+  rows.forEach((r) => { r.text = F.fold(r.title + '\n' + r.authors); });
+  same(D.root.rows, M, `search/dict.js counts the rows of rows/*.js (${M})`);
+  same(rows.map((r) => r.n), rows.map((_, i) => i), 'the rows files number the rows from 0');
+
+  // without JavaScript: the note, the first page, the pager to page 2
+  {
+    const nojs = await launch({ javaScriptEnabled: false });
+    try {
+      const p = await nojs.context.newPage();
+      await p.goto(new URL('index.html', base).href, { waitUntil: 'load' });
+      check(await p.isVisible('noscript p, #noscript').catch(() => false) ||
+        /Search and filters need JavaScript/.test(await p.textContent('body')),
+      'with JavaScript off, index.html says that search and filters need it');
+      check(!(await p.isVisible('#filters')), 'with JavaScript off, the search form stays hidden');
+      const first = await p.$$eval('#items tbody tr', (rs) => rs.map((r) => Number(r.getAttribute('data-n'))));
+      same(first, rows.slice(0, 100).map((r) => r.n), `with JavaScript off, index.html lists the first ${Math.min(M, 100)} rows`);
+      check((await p.textContent('.pager')).includes(`Page 1 of ${K}`), `the pager says page 1 of ${K}`);
+      if (K > 1) {
+        await Promise.all([p.waitForURL(/list\/00002\.html$/), p.click('.pager a[rel="next"] >> nth=0')]);
+        const second = await p.$$eval('#items tbody tr', (rs) => rs.map((r) => Number(r.getAttribute('data-n'))));
+        same(second, rows.slice(100, 200).map((r) => r.n), 'the pager\'s Next goes to list/00002.html, rows 100 on');
+        check((await p.textContent('.pager')).includes(`Page 2 of ${K}`), `it says page 2 of ${K}`);
+        await Promise.all([p.waitForURL(/pages\/[0-9a-f]{64}\.html$/), p.click('#items tbody tr td:nth-child(2) a >> nth=0')]);
+        same(new URL(p.url()).pathname.split('/').pop(), `${rows[100].id}.html`, 'a list page links its items\' pages');
+        await p.goBack();
+        await Promise.all([p.waitForURL(/index\.html$/), p.click('.pager a[rel="prev"] >> nth=0')]);
+        ok('and Previous goes back to index.html');
+      }
+      await p.close();
+    } finally {
+      await nojs.close();
+    }
+  }
+
+  await page.goto(new URL('index.html', base).href, { waitUntil: 'load' });
+  await page.waitForFunction(() => window.svdReader && window.svdReader.foldLoaded(), null, { timeout: 10000 })
+    .then(() => ok('reader.js runs and has the folding table'),
+      (e) => notOk('reader.js runs and has the folding table', e.message));
+  await idle().catch(() => {});
+  await page.screenshot({ path: path.join(out, 'index.png'), fullPage: false });
+  check(await page.isVisible('#filters'), 'the filter form is shown (hidden removed)');
+  check(await page.isVisible('#random'), 'the random item button is shown');
+  same(await visible(), rows.slice(0, 100).map((r) => r.n), 'the first page\'s rows are shown at first');
+  same(await count(), `${M} of ${M} items`, 'the count says every item at first');
+  const langOpts = await page.$$eval('#f-lang option', (os) => os.map((o) => o.value).filter(Boolean));
+  same(langOpts, D.facets.lang.map((v) => v[0]), 'the language filter offers the values of search/facets.js');
+  await foldChecks(page, F);
+
+  // a Ukrainian title word in three casings; title before body, exact before prefix, newer first
+  const ukWord = rows.some((r) => r.lang === 'uk' && F.tokens(r.title, false).includes('київ'))
+    ? { word: rows.find((r) => r.lang === 'uk' && F.tokens(r.title, false).includes('київ')).title.match(/[^\s]+/u)[0], row: rows.find((r) => r.lang === 'uk' && F.tokens(r.title, false).includes('київ')).n }
+    : null;
+  if (check(ukWord, 'the library has an item in Ukrainian with "Київ" in its title')) {
+    const forms = ['київ', 'Київ', 'КИЇВ', 'КИЇВ'.normalize('NFD')];
+    const want = expected('київ');
+    const results = [];
+    for (const f of forms)
+      results.push(await search(f));
+    same(results[0], want.rows.slice(0, 50), `"київ" shows the ranked rows (${want.rows.length})`);
+    same(results[1], results[0], '"Київ" the same');
+    same(results[2], results[0], '"КИЇВ" the same');
+    same(results[3], results[0], '"КИЇВ" typed decomposed (NFD) the same');
+    same(await count(), `${want.rows.length} of ${M} items`, 'the count says how many match');
+    const titled = want.rows.filter((n) => want.score.get(n) === 0);
+    const bodyOnly = want.rows.filter((n) => want.score.get(n) === 3);
+    const prefixed = want.rows.filter((n) => want.score.get(n) === 2);
+    if (check(titled.length && bodyOnly.length && Math.min(...bodyOnly) < Math.max(...titled),
+      'some item has "київ" only in its body and is newer than one with it in the title')) {
+      const pos = (n) => results[0].indexOf(n);
+      check(bodyOnly.every((b) => titled.every((t) => pos(t) < pos(b))),
+        'every item with the word in its title ranks above those with it only in the body, newer or not');
+    }
+    if (check(prefixed.length && Math.min(...prefixed) < Math.max(...titled),
+      'some newer item has a title word that "київ" is only a prefix of')) {
+      const pos = (n) => results[0].indexOf(n);
+      check(prefixed.every((p) => titled.every((t) => pos(t) < pos(p))), 'the exact word ranks above the prefix');
+    }
+    same(titled, results[0].slice(0, titled.length), 'at equal rank, newer first (ascending rows)');
+    check(decodeURIComponent((await page.evaluate(() => location.hash))).includes('q='), 'the search is in the URL\'s fragment');
+
+    // typed key by key: suggestions of titles, newest first, each a link
+    await page.fill('#q', '');
+    await idle();
+    await page.locator('#q').pressSequentially('Київ', { delay: 30 });
+    await idle();
+    same(await visible(), results[0], 'typing the word key by key gives the same rows');
+    const sugg = await page.$$eval('#suggest a', (as) => as.map((a) => [Number(a.getAttribute('data-n')), a.getAttribute('href'), a.textContent]));
+    same(sugg.map((x) => x[0]), want.suggest, `typing suggests the titles that hold the words, newest first (${want.suggest.length})`);
+    check(sugg.length > 0 && sugg.every((x) => x[1] === `pages/${rows[x[0]].id}.html` && x[2] === rows[x[0]].title),
+      'each suggestion is the item\'s title, linking its page');
+    check(await page.isVisible('#suggest'), 'the suggestions are shown');
+    const url = await page.evaluate(() => location.href);
+    const p2 = await context.newPage();
+    await p2.goto(url, { waitUntil: 'load' });
+    await p2.waitForFunction(() => window.svdReader && window.svdReader.foldLoaded(), null, { timeout: 10000 }).catch(() => {});
+    await p2.evaluate(() => window.svdReader.idle());
+    same(await p2.$$eval('#items tbody tr', (rs) => rs.map((r) => Number(r.getAttribute('data-n')))), results[0],
+      'opening the bookmarked URL shows the same rows');
+    await p2.close();
+    if (sugg.length) {
+      await Promise.all([page.waitForURL(/pages\/[0-9a-f]{64}\.html$/), page.click('#suggest a >> nth=0')]);
+      same(new URL(page.url()).pathname.split('/').pop(), `${rows[sugg[0][0]].id}.html`, 'a suggestion opens its item\'s page');
+      await page.goto(new URL('index.html', base).href, { waitUntil: 'load' });
+      await idle();
+    }
+  }
+
+  // a word that only a body has, and its prefix
+  const body = [...D.dict.entries()].find(([k, e]) => !k.startsWith('#') && [...k].length >= 6 && e.t.length === 0 &&
+    e.b.length === 1 && !rows.some((r) => r.text.includes(k)));
+  if (check(body, 'some word is only in one body')) {
+    const [word, e] = body;
+    const got = await search(word.toUpperCase());
+    same(got, [e.b[0]], `"${word.toUpperCase()}" (body only) finds its item`);
+    const prefix = [...word].slice(0, 4).join('');
+    same(await search(prefix), expected(prefix).rows.slice(0, 50), `its prefix "${prefix}" shows the ranked rows`);
+  }
+  same(await search('київ zzqxjv'), [], 'a second word nothing has shows no row');
+  same(await count(), `0 of ${M} items`, 'the count says 0');
+
+  // more than 50 results: "more" shows the next ones
+  const many = D.keys.find((k) => !k.startsWith('#') && D.dict.get(k).t.length + D.dict.get(k).b.length > 60 &&
+    D.keys.filter((x) => x.startsWith(k)).length === 1);
+  if (check(many, 'some word is in over 60 items')) {
+    const want = expected(many).rows;
+    same(await search(many), want.slice(0, 50), `"${many}" shows its first 50 results`);
+    check(await page.isVisible('#more'), 'and a "more" button');
+    await page.click('#more button');
+    await idle();
+    same(await visible(), want.slice(0, 100), 'which shows 50 more');
+  }
+
+  // filters, alone, together, with a search
+  await search('');
+  for (const [name, sel] of [['lang', '#f-lang'], ['kind', '#f-kind'], ['region', '#f-region'], ['year', '#f-year']]) {
+    const vals = D.facets[name];
+    if (!vals.length)
+      continue;
+    const v = name === 'lang' && vals.some((x) => x[0] === 'uk') ? 'uk' : vals[0][0];
+    await page.selectOption(sel, v);
+    await idle();
+    const want = expected('', { [name]: v }).rows;
+    same(await visible(), want.slice(0, 50), `the ${name} filter "${v}" shows its rows`);
+    same(await count(), `${want.length} of ${M} items`, `and counts them (${want.length}, facets.js says ${vals.find((x) => x[0] === v)[1]})`);
+    same(want.length, vals.find((x) => x[0] === v)[1], `search/facets.js counts the ${name} "${v}" right`);
+    await page.selectOption(sel, '');
+  }
+  await page.selectOption('#f-lang', 'uk');
+  await page.selectOption('#f-kind', 'article');
+  await idle();
+  same(await visible(), expected('', { lang: 'uk', kind: 'article' }).rows.slice(0, 50), 'language and kind combine');
+  await page.selectOption('#f-kind', '');
+  same(await search('київ'), expected('київ', { lang: 'uk' }).rows.slice(0, 50), 'a search within a language filter');
+  check(/lang=uk/.test(await page.evaluate(() => location.hash)), 'the filter is in the fragment');
+  await page.selectOption('#f-lang', '');
+  await search('');
+  same(await visible(), rows.slice(0, 100).map((r) => r.n), 'clearing everything shows the first page again');
+  check(await page.isVisible('.pager'), 'and its pager');
+  same(await page.evaluate(() => location.hash), '', 'and empties the fragment');
+
+  // the hostile title
+  const hostile = rows.find((r) => r.title === HOSTILE);
+  if (check(hostile, `an item is titled ${HOSTILE}`)) {
+    const got = await search(HOSTILE);
+    check(got.includes(hostile.n), 'searching for the hostile title finds it');
+    same(got, expected(HOSTILE).rows.slice(0, 50), 'and exactly the ranked rows');
+    same(await page.$eval(`#items tr[data-n="${hostile.n}"] td:nth-child(2) a`, (a) => [...a.querySelectorAll('*')].map((e) => e.tagName).join(',')),
+      'BDI', 'its result row holds its title as text, in a <bdi>');
+    same(await page.$$eval('body script', (x) => x.length), 0, 'no <script> in the page\'s body');
+    await search('');
+  }
+
+  // phone, dark, print
+  await page.setViewportSize({ width: 360, height: 740 });
+  same(await page.$eval('#items tbody tr', (r) => getComputedStyle(r).display), 'block', 'on a phone, rows are blocks');
+  check(await page.$eval('#items', (t) => t.scrollWidth <= document.documentElement.clientWidth + 1),
+    'on a phone, the list fits the screen\'s width');
+  await page.screenshot({ path: path.join(out, 'index-phone.png') });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.emulateMedia({ media: 'print' });
+  same(await page.$eval('#filters', (f) => getComputedStyle(f).display), 'none', 'printing hides the filters');
+  await page.emulateMedia({ media: 'screen' });
+
+  // a random item
+  await Promise.all([page.waitForURL(/pages\/[0-9a-f]{64}\.html$/), page.click('#random')]);
+  const rid = new URL(page.url()).pathname.split('/').pop().replace(/\.html$/, '');
+  check(rows.some((r) => r.id === rid), `"Random item" opens an item's page (${rid.slice(0, 12)}...)`);
+  check(await page.isVisible('#verdict'), 'which shows its verdict');
+  await page.goto(new URL('index.html', base).href, { waitUntil: 'load' });
+  await idle();
+  return { rows, ukWord, hostile };
+}
+
 async function main() {
   const arg = process.argv[2] || process.env.SVD_READER_BASE || process.env.SVD_LIBRARY;
   if (!arg || arg === '-h' || arg === '--help') {
@@ -156,7 +516,13 @@ async function main() {
   console.log(`# library ${base} (${mode}); screenshots in ${out}`);
 
   const F = makeFolder(await readText(base, 'search/fold.js'));
-  const shards = await loadShards(base);
+  // the paged library (SPEC.md 11.2) or the one-page index the daemon serves
+  const paged = /data-pages="/.test(await readText(base, 'index.html'));
+  const shards = paged ? null : await loadShards(base);
+  console.log(`# ${paged ? 'paged library' : 'one-page index'}`);
+  // what unpack writes is paged; the daemon still serves one page (site.c)
+  if (mode === 'file')
+    check(paged, 'the library is paged: index.html has data-pages (SPEC.md 11.2)');
 
   const browser = await launch();
   const { context } = browser;
@@ -194,233 +560,218 @@ async function main() {
       return visible();
     };
 
-    await page.goto(new URL('index.html', base).href, { waitUntil: 'load' });
-    await page.waitForFunction(() => window.svdReader && window.svdReader.foldLoaded(), null, { timeout: 10000 })
-      .then(() => ok('reader.js runs and has the folding table'),
-        (e) => notOk('reader.js runs and has the folding table', e.message));
-    await idle().catch(() => {});
-    await page.screenshot({ path: path.join(out, 'index.png'), fullPage: false });
-    ok(`screenshot ${path.join(out, 'index.png')}`);
-    check(await page.isVisible('#filters'), 'the filter form is shown (hidden removed)');
-    check(await page.isVisible('#q'), 'the search box is visible');
-
-    // the rows, as the page has them
-    const rows = await page.$$eval('#items tbody tr', (rs) => rs.map((r) => ({
-      n: Number(r.getAttribute('data-n')),
-      id: r.getAttribute('data-id'),
-      lang: r.getAttribute('data-lang') || '',
-      kind: r.getAttribute('data-kind') || '',
-      region: r.getAttribute('data-region') || '',
-      year: r.getAttribute('data-year') || '',
-      title: r.cells[1] ? r.cells[1].textContent : '',
-      authors: r.cells[2] ? r.cells[2].textContent : '',
-    })));
-    rows.forEach((r) => { r.text = F.fold(r.title + '\n' + r.authors); });
-    const M = rows.length;
-    const expected = makeOracle(F, shards, rows);
-    check(M > 0, `the index has rows (${M})`);
-    same(rows.map((r) => r.n), rows.map((_, i) => i), 'data-n numbers the rows from 0');
-    same(await count(), `${M} of ${M} items`, 'the count says every item at first');
-    same((await visible()).length, M, 'every row is shown at first');
-
-    // the folding table, by the page's own function
-    if (fs.existsSync(FOLD_CASES)) {
-      // input<TAB>folded a line; lines starting with # and empty lines are not cases
-      const cases = fs.readFileSync(FOLD_CASES, 'utf8').split('\n')
-        .filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t'));
-      const malformed = cases.filter((c) => c.length !== 2);
-      check(malformed.length === 0, `every case line of ${path.basename(FOLD_CASES)} is input<TAB>folded`,
-        malformed.map((c) => c.join('<TAB>')).join('\n'));
-      const got = await page.evaluate((cs) => cs.map((c) => window.svdReader.fold(c[0])), cases);
-      const bad = cases.map((c, i) => [c, got[i]]).filter(([c, g]) => g !== c[1])
-        .map(([c, g]) => `${c[0]} -> ${JSON.stringify(g)}, expected ${c[1]}`);
-      check(cases.length > 0 && bad.length === 0, `the page folds ${cases.length} cases of ${path.basename(FOLD_CASES)} as listed`, bad.join('\n'));
-      const badNode = cases.filter((c) => F.fold(c[0]) !== c[1]).map((c) => `${c[0]} -> ${F.fold(c[0])}`);
-      check(badNode.length === 0, 'search/fold.js\'s table folds the same cases', badNode.join('\n'));
+    let rows, ukWord, hostile;
+    if (paged) {
+      ({ rows, ukWord, hostile } = await pagedChecks(base, page, context, F, out));
     } else {
-      notOk(`fold cases at ${FOLD_CASES}`, 'missing');
-    }
-    // decomposed input is composed first (NFC), as the C side's text is
-    const nfd = [['Krako\u0301w', 'krakow'], ['\u0406\u0308', '\u0457'], ['\u041a\u0438\u0457\u0432'.normalize('NFD'), '\u043a\u0438\u0457\u0432'],
-      ['\u039f\u0301\u0394\u039f\u03a3', '\u03bf\u03b4\u03bf\u03c3']];
-    same(await page.evaluate((cs) => cs.map((c) => window.svdReader.fold(c[0])), nfd), nfd.map((c) => c[1]),
-      'the page folds decomposed text as its composed form (NFC first)');
-    // the page's tokens and shards agree with the oracle's
-    const probe = 'Київ, «ΑΘΉΝΑ» — Kraków 2024 Straße x';
-    same(await page.evaluate((s) => window.svdReader.tokens(s), probe), F.tokens(probe, false),
-      'the page splits tokens as the spec says');
-    const shardProbe = ['київ', 'αθηνα', 'krakow', 'ab', 'z9'];
-    same(await page.evaluate((ts) => ts.map((t) => window.svdReader.shardOf(t)), shardProbe),
-      shardProbe.map(F.shardOf), 'the page picks the shards as the spec says');
+      await page.goto(new URL('index.html', base).href, { waitUntil: 'load' });
+      await page.waitForFunction(() => window.svdReader && window.svdReader.foldLoaded(), null, { timeout: 10000 })
+        .then(() => ok('reader.js runs and has the folding table'),
+          (e) => notOk('reader.js runs and has the folding table', e.message));
+      await idle().catch(() => {});
+      await page.screenshot({ path: path.join(out, 'index.png'), fullPage: false });
+      ok(`screenshot ${path.join(out, 'index.png')}`);
+      check(await page.isVisible('#filters'), 'the filter form is shown (hidden removed)');
+      check(await page.isVisible('#q'), 'the search box is visible');
 
-    // a Ukrainian title word in three casings
-    const uk = rows.filter((r) => r.lang === 'uk');
-    let ukWord = null;
-    for (const r of uk) {
-      const w = r.title.normalize('NFC').match(/[\u0400-\u04ff]{4,}/gu) || [];
-      const pick = w.find((x) => F.fold(x) === 'київ') || w.find((x) => x.toLowerCase() !== x.toUpperCase());
-      if (pick && (!ukWord || F.fold(pick) === 'київ'))
-        ukWord = { word: pick, row: r.n };
-    }
-    if (check(ukWord, 'the library has an item in Ukrainian with a Cyrillic title word')) {
-      const w = ukWord.word.toLowerCase();
-      const forms = [w, w[0].toUpperCase() + w.slice(1), w.toUpperCase(), w.toUpperCase().normalize('NFD')];
-      const results = [];
-      for (const f of forms)
-        results.push(await search(f));
-      const want = expected(forms[0]);
-      check(results[0].includes(ukWord.row), `"${forms[0]}" finds the item with that word in its title`);
-      same(results[0], want, `"${forms[0]}" shows exactly the matching rows (${want.length})`);
-      same(results[1], results[0], `"${forms[1]}" finds the same rows`);
-      same(results[2], results[0], `"${forms[2]}" finds the same rows`);
-      same(results[3], results[0], `"${forms[2]}" typed decomposed (NFD) finds the same rows`);
-      same(await count(), `${want.length} of ${M} items`, 'the count says how many match');
-      check(decodeURIComponent((await page.evaluate(() => location.hash)).replace(/\+/g, ' ')).includes(`q=${forms[3]}`),
-        'the search is in the URL\'s fragment');
+      // the rows, as the page has them
+      rows = await page.$$eval('#items tbody tr', (rs) => rs.map((r) => ({
+        n: Number(r.getAttribute('data-n')),
+        id: r.getAttribute('data-id'),
+        lang: r.getAttribute('data-lang') || '',
+        kind: r.getAttribute('data-kind') || '',
+        region: r.getAttribute('data-region') || '',
+        year: r.getAttribute('data-year') || '',
+        title: r.cells[1] ? r.cells[1].textContent : '',
+        authors: r.cells[2] ? r.cells[2].textContent : '',
+      })));
+      rows.forEach((r) => { r.text = F.fold(r.title + '\n' + r.authors); });
+      const M = rows.length;
+      const expected = makeOracle(F, shards, rows);
+      check(M > 0, `the index has rows (${M})`);
+      same(rows.map((r) => r.n), rows.map((_, i) => i), 'data-n numbers the rows from 0');
+      same(await count(), `${M} of ${M} items`, 'the count says every item at first');
+      same((await visible()).length, M, 'every row is shown at first');
 
-      // typed key by key (debounced), the result is the same
-      await page.fill('#q', '');
-      await idle();
-      await page.locator('#q').pressSequentially(forms[1], { delay: 30 });
-      await idle();
-      same(await visible(), results[0], 'typing the word key by key gives the same rows');
+      await foldChecks(page, F);
+      // the page's tokens and shards agree with the oracle's
+      const probe = 'Київ, «ΑΘΉΝΑ» — Kraków 2024 Straße x';
+      same(await page.evaluate((s) => window.svdReader.tokens(s), probe), F.tokens(probe, false),
+        'the page splits tokens as the spec says');
+      const shardProbe = ['київ', 'αθηνα', 'krakow', 'ab', 'z9'];
+      same(await page.evaluate((ts) => ts.map((t) => window.svdReader.shardOf(t)), shardProbe),
+        shardProbe.map(F.shardOf), 'the page picks the shards as the spec says');
 
-      // a bookmark restores the search
-      const url = await page.evaluate(() => location.href);
-      const p2 = await context.newPage();
-      await p2.goto(url, { waitUntil: 'load' });
-      await p2.waitForFunction(() => window.svdReader && window.svdReader.foldLoaded(), null, { timeout: 10000 }).catch(() => {});
-      await p2.evaluate(() => window.svdReader.idle());
-      same(await p2.inputValue('#q'), forms[1], 'opening the bookmarked URL puts the query back');
-      same(await p2.$$eval('#items tbody tr:not([hidden])', (rs) => rs.map((r) => Number(r.getAttribute('data-n')))),
-        results[0], 'and shows the same rows');
-      await p2.close();
-    }
-
-    // a Greek title word: accented, capitals, without accents
-    const el = rows.filter((r) => r.lang === 'el');
-    let elWord = null;
-    for (const r of el) {
-      const w = (r.title.normalize('NFC').match(/[\u0370-\u03ff]{4,}/gu) || [])[0];
-      if (w && !elWord)
-        elWord = { word: w, row: r.n };
-    }
-    if (check(elWord, 'the library has an item in Greek with a Greek title word')) {
-      const bare = elWord.word.normalize('NFD').replace(/[\u0300-\u036f]/g, '').normalize('NFC');
-      const forms = [elWord.word, elWord.word.toUpperCase(), bare.toUpperCase()];
-      const want = expected(forms[0]);
-      for (const f of forms) {
-        const got = await search(f);
-        check(got.includes(elWord.row), `"${f}" finds the Greek item`);
-        same(got, want, `"${f}" shows exactly the matching rows (${want.length})`);
+      // a Ukrainian title word in three casings
+      const uk = rows.filter((r) => r.lang === 'uk');
+      ukWord = null;
+      for (const r of uk) {
+        const w = r.title.normalize('NFC').match(/[\u0400-\u04ff]{4,}/gu) || [];
+        const pick = w.find((x) => F.fold(x) === 'київ') || w.find((x) => x.toLowerCase() !== x.toUpperCase());
+        if (pick && (!ukWord || F.fold(pick) === 'київ'))
+          ukWord = { word: pick, row: r.n };
       }
-    }
+      if (check(ukWord, 'the library has an item in Ukrainian with a Cyrillic title word')) {
+        const w = ukWord.word.toLowerCase();
+        const forms = [w, w[0].toUpperCase() + w.slice(1), w.toUpperCase(), w.toUpperCase().normalize('NFD')];
+        const results = [];
+        for (const f of forms)
+          results.push(await search(f));
+        const want = expected(forms[0]);
+        check(results[0].includes(ukWord.row), `"${forms[0]}" finds the item with that word in its title`);
+        same(results[0], want, `"${forms[0]}" shows exactly the matching rows (${want.length})`);
+        same(results[1], results[0], `"${forms[1]}" finds the same rows`);
+        same(results[2], results[0], `"${forms[2]}" finds the same rows`);
+        same(results[3], results[0], `"${forms[2]}" typed decomposed (NFD) finds the same rows`);
+        same(await count(), `${want.length} of ${M} items`, 'the count says how many match');
+        check(decodeURIComponent((await page.evaluate(() => location.hash)).replace(/\+/g, ' ')).includes(`q=${forms[3]}`),
+          'the search is in the URL\'s fragment');
 
-    // a word that only a body has
-    let bodyWord = null;
-    const indexed = new Map();   // word -> rows, from every shard
-    shards.forEach((sh) => Object.entries(sh).forEach(([w, ns]) => indexed.set(w, ns)));
-    for (const r of rows) {
-      if (bodyWord)
-        break;
-      let body;
-      try {
-        body = await readText(base, `items/${r.id.slice(0, 2)}/${r.id}/body.md`);
-      } catch {
-        continue;
+        // typed key by key (debounced), the result is the same
+        await page.fill('#q', '');
+        await idle();
+        await page.locator('#q').pressSequentially(forms[1], { delay: 30 });
+        await idle();
+        same(await visible(), results[0], 'typing the word key by key gives the same rows');
+
+        // a bookmark restores the search
+        const url = await page.evaluate(() => location.href);
+        const p2 = await context.newPage();
+        await p2.goto(url, { waitUntil: 'load' });
+        await p2.waitForFunction(() => window.svdReader && window.svdReader.foldLoaded(), null, { timeout: 10000 }).catch(() => {});
+        await p2.evaluate(() => window.svdReader.idle());
+        same(await p2.inputValue('#q'), forms[1], 'opening the bookmarked URL puts the query back');
+        same(await p2.$$eval('#items tbody tr:not([hidden])', (rs) => rs.map((r) => Number(r.getAttribute('data-n')))),
+          results[0], 'and shows the same rows');
+        await p2.close();
       }
-      for (const t of F.tokens(body, false)) {
-        if ([...t].length >= 5 && !rows.some((x) => x.text.includes(t)) &&
-            (indexed.get(t) || []).includes(r.n)) {
-          bodyWord = { word: t, row: r.n };
-          break;
+
+      // a Greek title word: accented, capitals, without accents
+      const el = rows.filter((r) => r.lang === 'el');
+      let elWord = null;
+      for (const r of el) {
+        const w = (r.title.normalize('NFC').match(/[\u0370-\u03ff]{4,}/gu) || [])[0];
+        if (w && !elWord)
+          elWord = { word: w, row: r.n };
+      }
+      if (check(elWord, 'the library has an item in Greek with a Greek title word')) {
+        const bare = elWord.word.normalize('NFD').replace(/[\u0300-\u036f]/g, '').normalize('NFC');
+        const forms = [elWord.word, elWord.word.toUpperCase(), bare.toUpperCase()];
+        const want = expected(forms[0]);
+        for (const f of forms) {
+          const got = await search(f);
+          check(got.includes(elWord.row), `"${f}" finds the Greek item`);
+          same(got, want, `"${f}" shows exactly the matching rows (${want.length})`);
         }
       }
-    }
-    if (check(bodyWord, 'some item has a body word that no title or author has, and the index lists it')) {
-      const got = await search(bodyWord.word.toUpperCase());
-      check(got.includes(bodyWord.row), `"${bodyWord.word.toUpperCase()}" (body only) finds its item`);
-      same(got, expected(bodyWord.word), 'and exactly the rows the index lists');
-      const prefix = [...bodyWord.word].slice(0, 4).join('');
-      const gotp = await search(prefix);
-      check(gotp.includes(bodyWord.row), `its prefix "${prefix}" finds it too`);
-      same(gotp, expected(prefix), 'and exactly the rows whose words start so');
-    }
 
-    // two tokens: both must match; a token that matches nothing empties the list
-    if (ukWord) {
-      const q = `${ukWord.word} zzqxjv`;
-      same(await search(q), [], `"${q}" (a second word nothing has) shows no row`);
-      same(await count(), `0 of ${M} items`, 'the count says 0');
-    }
+      // a word that only a body has
+      let bodyWord = null;
+      const indexed = new Map();   // word -> rows, from every shard
+      shards.forEach((sh) => Object.entries(sh).forEach(([w, ns]) => indexed.set(w, ns)));
+      for (const r of rows) {
+        if (bodyWord)
+          break;
+        let body;
+        try {
+          body = await readText(base, `items/${r.id.slice(0, 2)}/${r.id}/body.md`);
+        } catch {
+          continue;
+        }
+        for (const t of F.tokens(body, false)) {
+          if ([...t].length >= 5 && !rows.some((x) => x.text.includes(t)) &&
+              (indexed.get(t) || []).includes(r.n)) {
+            bodyWord = { word: t, row: r.n };
+            break;
+          }
+        }
+      }
+      if (check(bodyWord, 'some item has a body word that no title or author has, and the index lists it')) {
+        const got = await search(bodyWord.word.toUpperCase());
+        check(got.includes(bodyWord.row), `"${bodyWord.word.toUpperCase()}" (body only) finds its item`);
+        same(got, expected(bodyWord.word), 'and exactly the rows the index lists');
+        const prefix = [...bodyWord.word].slice(0, 4).join('');
+        const gotp = await search(prefix);
+        check(gotp.includes(bodyWord.row), `its prefix "${prefix}" finds it too`);
+        same(gotp, expected(prefix), 'and exactly the rows whose words start so');
+      }
 
-    // filters narrow the count and combine with the search
-    await search('');
-    const langs = [...new Set(rows.map((r) => r.lang))].filter(Boolean);
-    const lang = (uk.length ? 'uk' : langs[0]);
-    await page.selectOption('#f-lang', lang);
-    await idle();
-    const byLang = await visible();
-    const wantLang = expected('', { lang });
-    same(byLang, wantLang, `the language filter "${lang}" shows its ${wantLang.length} rows`);
-    check(wantLang.length < M, `and the count narrows (${await count()})`);
-    same(await count(), `${wantLang.length} of ${M} items`, 'the count says so');
-    const kinds = [...new Set(rows.filter((r) => r.lang === lang).map((r) => r.kind))];
-    if (kinds.length) {
-      await page.selectOption('#f-kind', kinds[0]);
-      await idle();
-      same(await visible(), expected('', { lang, kind: kinds[0] }), `language and kind "${kinds[0]}" combine`);
-      await page.selectOption('#f-kind', '');
-    }
-    const years = [...new Set(rows.map((r) => r.year))].filter(Boolean);
-    if (years.length) {
-      await page.selectOption('#f-lang', '');
-      await page.selectOption('#f-year', years[0]);
-      await idle();
-      same(await visible(), expected('', { year: years[0] }), `the year filter ${years[0]} shows its rows`);
-      await page.selectOption('#f-year', '');
-    }
-    if (ukWord) {
-      await page.selectOption('#f-lang', 'uk');
-      const got = await search(ukWord.word);
-      same(got, expected(ukWord.word, { lang: 'uk' }), 'a search within a language filter');
-      const h = await page.evaluate(() => location.hash);
-      check(/lang=uk/.test(h), `the filter is in the fragment (${decodeURIComponent(h)})`);
-      await page.selectOption('#f-lang', '');
-    }
-    await search('');
-    same(await count(), `${M} of ${M} items`, 'clearing everything shows every row again');
-    same(await page.evaluate(() => location.hash), '', 'and empties the fragment');
+      // two tokens: both must match; a token that matches nothing empties the list
+      if (ukWord) {
+        const q = `${ukWord.word} zzqxjv`;
+        same(await search(q), [], `"${q}" (a second word nothing has) shows no row`);
+        same(await count(), `0 of ${M} items`, 'the count says 0');
+      }
 
-    // the hostile title is text, and searching for it is harmless
-    const hostile = rows.find((r) => r.title === HOSTILE);
-    if (check(hostile, `an item is titled ${HOSTILE}, and the index shows that as text`)) {
-      const link = page.locator(`#items tr[data-n="${hostile.n}"] td:nth-child(2) a`);
-      same(await link.evaluate((a) => [...a.querySelectorAll('*')].map((e) => e.tagName).join(',')),
-        'BDI', 'its title link holds no element but the <bdi> that isolates it (SPEC 13)');
-      same(await page.$$eval('body script', (s) => s.length), 0, 'the index has no <script> in its body');
-      const got = await search(HOSTILE);
-      check(got.includes(hostile.n), 'searching for the hostile title finds it');
-      same(got, expected(HOSTILE), 'and exactly the rows the oracle finds');
+      // filters narrow the count and combine with the search
       await search('');
+      const langs = [...new Set(rows.map((r) => r.lang))].filter(Boolean);
+      const lang = (uk.length ? 'uk' : langs[0]);
+      await page.selectOption('#f-lang', lang);
+      await idle();
+      const byLang = await visible();
+      const wantLang = expected('', { lang });
+      same(byLang, wantLang, `the language filter "${lang}" shows its ${wantLang.length} rows`);
+      check(wantLang.length < M, `and the count narrows (${await count()})`);
+      same(await count(), `${wantLang.length} of ${M} items`, 'the count says so');
+      const kinds = [...new Set(rows.filter((r) => r.lang === lang).map((r) => r.kind))];
+      if (kinds.length) {
+        await page.selectOption('#f-kind', kinds[0]);
+        await idle();
+        same(await visible(), expected('', { lang, kind: kinds[0] }), `language and kind "${kinds[0]}" combine`);
+        await page.selectOption('#f-kind', '');
+      }
+      const years = [...new Set(rows.map((r) => r.year))].filter(Boolean);
+      if (years.length) {
+        await page.selectOption('#f-lang', '');
+        await page.selectOption('#f-year', years[0]);
+        await idle();
+        same(await visible(), expected('', { year: years[0] }), `the year filter ${years[0]} shows its rows`);
+        await page.selectOption('#f-year', '');
+      }
+      if (ukWord) {
+        await page.selectOption('#f-lang', 'uk');
+        const got = await search(ukWord.word);
+        same(got, expected(ukWord.word, { lang: 'uk' }), 'a search within a language filter');
+        const h = await page.evaluate(() => location.hash);
+        check(/lang=uk/.test(h), `the filter is in the fragment (${decodeURIComponent(h)})`);
+        await page.selectOption('#f-lang', '');
+      }
+      await search('');
+      same(await count(), `${M} of ${M} items`, 'clearing everything shows every row again');
+      same(await page.evaluate(() => location.hash), '', 'and empties the fragment');
+
+      // the hostile title is text, and searching for it is harmless
+      hostile = rows.find((r) => r.title === HOSTILE);
+      if (check(hostile, `an item is titled ${HOSTILE}, and the index shows that as text`)) {
+        const link = page.locator(`#items tr[data-n="${hostile.n}"] td:nth-child(2) a`);
+        same(await link.evaluate((a) => [...a.querySelectorAll('*')].map((e) => e.tagName).join(',')),
+          'BDI', 'its title link holds no element but the <bdi> that isolates it (SPEC 13)');
+        same(await page.$$eval('body script', (s) => s.length), 0, 'the index has no <script> in its body');
+        const got = await search(HOSTILE);
+        check(got.includes(hostile.n), 'searching for the hostile title finds it');
+        same(got, expected(HOSTILE), 'and exactly the rows the oracle finds');
+        await search('');
+      }
+
+      // narrow (phone): rows are stacked blocks; dark mode; print
+      await page.setViewportSize({ width: 360, height: 740 });
+      same(await page.$eval('#items tbody tr', (r) => getComputedStyle(r).display), 'block', 'on a phone, rows are blocks');
+      check(await page.$eval('#items', (t) => t.scrollWidth <= document.documentElement.clientWidth + 1),
+        'on a phone, the list fits the screen\'s width');
+      await page.screenshot({ path: path.join(out, 'index-phone.png') });
+      await page.setViewportSize({ width: 1280, height: 900 });
+      const light = await page.$eval('body', (b) => getComputedStyle(b).backgroundColor);
+      await page.emulateMedia({ colorScheme: 'dark' });
+      const dark = await page.$eval('body', (b) => getComputedStyle(b).backgroundColor);
+      check(light !== dark, `dark mode changes the background (${light} -> ${dark})`);
+      await page.screenshot({ path: path.join(out, 'index-dark.png') });
+      await page.emulateMedia({ colorScheme: 'light', media: 'print' });
+      same(await page.$eval('#filters', (f) => getComputedStyle(f).display), 'none', 'printing hides the filters');
+      await page.emulateMedia({ media: 'screen' });
+
     }
-
-    // narrow (phone): rows are stacked blocks; dark mode; print
-    await page.setViewportSize({ width: 360, height: 740 });
-    same(await page.$eval('#items tbody tr', (r) => getComputedStyle(r).display), 'block', 'on a phone, rows are blocks');
-    check(await page.$eval('#items', (t) => t.scrollWidth <= document.documentElement.clientWidth + 1),
-      'on a phone, the list fits the screen\'s width');
-    await page.screenshot({ path: path.join(out, 'index-phone.png') });
-    await page.setViewportSize({ width: 1280, height: 900 });
-    const light = await page.$eval('body', (b) => getComputedStyle(b).backgroundColor);
-    await page.emulateMedia({ colorScheme: 'dark' });
-    const dark = await page.$eval('body', (b) => getComputedStyle(b).backgroundColor);
-    check(light !== dark, `dark mode changes the background (${light} -> ${dark})`);
-    await page.screenshot({ path: path.join(out, 'index-dark.png') });
-    await page.emulateMedia({ colorScheme: 'light', media: 'print' });
-    same(await page.$eval('#filters', (f) => getComputedStyle(f).display), 'none', 'printing hides the filters');
-    await page.emulateMedia({ media: 'screen' });
-
+    await page.goto(new URL('index.html', base).href, { waitUntil: 'load' });
     // follow a link to an item page: its verdict
     const target = ukWord ? ukWord.row : 0;
     const row = rows[target];

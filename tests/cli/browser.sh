@@ -154,13 +154,24 @@ same "${#hostile}" 64 "add an item with a hostile title, author and body"
 photo=$(add_one --kind testimony --title "Херсон: фото" --lang uk --region Kherson --published 2024-06-10 \
 	--body "$T/photo.md" --attach "$T/фото.jpg" --created 2026-03-01T00:04:00Z)
 same "${#photo}" 64 "add an item with a photo"
+# ranking: a newer item whose title word "київ" is only a prefix of, and a
+# newer one still with "Київ" only in its body
+printf 'Весна прийшла.\n' >"$T/spring.md"
+printf 'Вечір. Київ світиться.\n' >"$T/evening.md"
+spring=$(add_one --kind article --title "Київська весна" --lang uk --region Kyiv --published 2025-02-01 \
+	--body "$T/spring.md" --created 2026-03-01T00:06:00Z)
+same "${#spring}" 64 "add a newer item with a longer word in its title"
+evening=$(add_one --kind article --title "Вечір у місті" --lang uk --published 2025-03-01 \
+	--body "$T/evening.md" --created 2026-03-01T00:07:00Z)
+same "${#evening}" 64 "add a newer item with the word only in its body"
 fix=$(add_one --kind correction --title "Київ під обстрілом (виправлено)" --lang uk --region Kyiv \
 	--published 2024-03-03 --supersedes "$kyiv" --body "$T/kyiv.md" --created 2026-03-01T00:05:00Z)
 same "${#fix}" 64 "add a correction that supersedes the testimony"
 
 L=$T/library
 expect_exit 0 "" "samvydav unpack writes the library" svd -C "$A" unpack "$A" -o "$L"
-for f in index.html reader.css reader.js search/fold.js search/s00.js search/s63.js \
+for f in index.html list/00002.html rows/00000.js reader.css reader.js search/fold.js search/dict.js \
+	search/d00000.js search/facets.js \
 	"pages/$kyiv.html" "$(item_path "$kyiv")/manifest.json"; do
 	[ -f "$L/$f" ] || not_ok "the library has $f"
 done
@@ -200,7 +211,8 @@ if grep -q "http: serving" "$T/daemon.log"; then
 	printf '%s\n' "$out" | grep -v '^ok ' | sed 's/^/# /'
 	same "$rc" 0 "reader.test.mjs passes against samvydavd's pages over http://"
 	same "$(curl -s "http://127.0.0.1:$port/index.html" | grep -c 'data-id=')" \
-		"$(grep -c 'data-id=' "$L/index.html")" "samvydavd's index lists the same items as the unpacked one"
+		"$(cat "$L/index.html" "$L"/list/*.html | grep -c 'data-id=')" \
+		"samvydavd's index lists the same items as the unpacked one's pages"
 else
 	not_ok "samvydavd serves the archive" "$(cat "$T/daemon.log")"
 fi
