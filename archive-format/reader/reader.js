@@ -4,8 +4,18 @@
  *
  * Plain ES2017, no modules, no dependencies, no build step. It must work
  * from file:// as well as over HTTP, so it never uses fetch or XHR: the
- * folding table (search/fold.js) and the search shards (search/sNN.js) are
- * scripts that call the globals svdFold() and svdShard().
+ * folding table (search/fold.js), the dictionary (search/dict.js,
+ * dNNNNN.js, pNNNNN.js), the rows (rows/NNNNN.js) and the facets are
+ * scripts that call the globals svdFold(), svdDictRoot(), svdDict(),
+ * svdPost(), svdRows() and svdFacets().
+ *
+ * Two kinds of index. The paged library that unpack writes (a #items
+ * table with data-pages; SPEC.md 11.2, 11.5): index.html holds the first
+ * 100 rows; a search looks its words up in the dictionary, ranks the rows
+ * and shows the first 50 (startPaged, below). The one-page index the
+ * daemon still serves (SPEC.md 11.5.2), with the search shards
+ * (search/sNN.js, svdShard()): the rest of this comment, and most of the
+ * code before startPaged.
  *
  * Without this script the index is a plain table, readable as it is. With
  * it, the form #filters appears; a row is shown when it passes every
