@@ -221,13 +221,12 @@ typedef struct facet_set {
 	uint32_t *rows; /* v's rows, in v's order */
 } facet_set;
 
-static const char *facet_arena; /* for cmp_fent: qsort has no argument */
-
-static int cmp_fent(const void *x, const void *y)
+/* By key, then row; arg is the keys' arena. */
+static int cmp_fent(const void *x, const void *y, void *arg)
 {
+	const char *arena = arg;
 	const fent *a = x, *b = y;
-	int d =
-	    memcmp(facet_arena + a->off, facet_arena + b->off, a->len < b->len ? a->len : b->len);
+	int d = memcmp(arena + a->off, arena + b->off, a->len < b->len ? a->len : b->len);
 
 	if (d)
 		return d;
@@ -296,8 +295,7 @@ static int facet_build(facet_set *fs, const svd_catalog *c, int f)
 	svd_buf_clear(&v);
 	if (error < 0)
 		return error;
-	facet_arena = fs->arena;
-	qsort(fs->v, fs->n, sizeof(*fs->v), cmp_fent);
+	qsort_r(fs->v, fs->n, sizeof(*fs->v), cmp_fent, fs->arena);
 	if (!(fs->rows = malloc((fs->n + 1) * sizeof(*fs->rows))))
 		return svd_error_set(SVD_ERROR, "out of memory building the search index");
 	for (r = 0; r < fs->n; r++)
