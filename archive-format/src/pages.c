@@ -273,10 +273,10 @@ static void list_rows(svd_buf *b, const svd_catalog *c, size_t p, const char *up
 		const char *title = svd_manifest_get(it->m, "title");
 		const char *published = svd_manifest_get(it->m, "published");
 
-		svd_buf_printf(b,
-		               "<tr data-n=\"%zu\" data-id=\"%s\"><td>%.10s</td>"
-		               "<td><a href=\"%spages/%s.html\" lang=\"",
-		               i, it->id, published ? published : "", up, it->id);
+		svd_buf_printf(b, "<tr data-n=\"%zu\" data-id=\"%s\"><td>", i, it->id);
+		if (published)
+			svd_buf_html(b, published, strnlen(published, 10));
+		svd_buf_printf(b, "</td><td><a href=\"%spages/%s.html\" lang=\"", up, it->id);
 		html(b, lang);
 		svd_buf_puts(b, "\">");
 		text(b, title && *title ? title : it->id);

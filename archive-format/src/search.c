@@ -140,8 +140,11 @@ int svd_render_rows(svd_buf *b, const svd_catalog *c, size_t n)
 		const char *published = svd_manifest_get(it->m, "published");
 		size_t i;
 
-		svd_buf_printf(b, "%s\n[\"%s\",\"%.10s\",", r % SVD_CHUNK_ROWS ? "," : "", it->id,
-		               published ? published : "");
+		/* the date as the manifest gives it (a date, checked at parse), cut to 10 bytes */
+		svd_buf_printf(b, "%s\n[\"%s\",\"", r % SVD_CHUNK_ROWS ? "," : "", it->id);
+		if (published)
+			js_str(b, published, strnlen(published, 10));
+		svd_buf_puts(b, "\",");
 		js_quoted(b, svd_manifest_get(it->m, "title"));
 		svd_buf_puts(b, ",\"");
 		for (i = 0; i < svd_manifest_author_count(it->m); i++) {
