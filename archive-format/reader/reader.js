@@ -989,7 +989,12 @@
 		return Promise.all([Promise.all(jobs), Promise.all(fjobs)]).then(function (got) {
 			var ms = got[0], masks = got[1];
 			var cand = null, r, i, k;
-			if (ms.length) {
+			if (!ms.length && !masks.length) {
+				/* nothing asked: every row, in order */
+				cand = [];
+				for (r = 0; r < count; r++)
+					cand.push(r);
+			} else if (ms.length) {
 				var best = ms[0];
 				ms.forEach(function (m) { if (m.rows.length < best.rows.length) best = m; });
 				cand = best.rows;
@@ -1316,6 +1321,11 @@
 			}
 		});
 		window.svdReader.timing = {};
+		/* what was loaded so far: dictionary blocks, list files, rows files */
+		window.svdReader.loaded = function () {
+			var n = function (a) { return a.filter(function (x) { return x !== undefined; }).length; };
+			return { root: !!root, blocks: n(dictBlocks), posts: n(postLists), rows: n(rowChunks) };
+		};
 		window.svdReader.search = function (query, filters) {
 			var words = tokens(String(query || ""), true).filter(function (w) { return cpCount(w) >= TOKEN_MIN; });
 			var fs = [];
