@@ -778,6 +778,27 @@ static void test_list_pages(void **state)
 	lib_free(&g);
 	svd_catalog_free(c);
 	svd_catalog_free(c2);
+
+	/* an empty library: one page, no rows, an empty dictionary */
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(svd_catalog_new(&c), 0);
+	assert_int_equal(svd_catalog_finish(c), 0);
+	assert_int_equal(svd_render_library(c, no_body, NULL, 1, keep_file, &f), 0);
+	assert_non_null(strstr(lib_file(&f, "index.html"), "<p>Page 1 of 1</p>"));
+	assert_int_equal(occurrences(lib_file(&f, "index.html"), "<tr data-n="), 0);
+	assert_non_null(strstr(lib_file(&f, "search/dict.js"), "\"rows\": 0,"));
+	assert_non_null(strstr(lib_file(&f, "search/dict.js"), "\"blocks\": [\n]"));
+	assert_int_equal(
+	    lib_count(&f, "rows/") + lib_count(&f, "list/") + lib_count(&f, "search/d0"), 0);
+	{
+		svd_buf nb;
+		svd_buf_init(&nb, 1 << 20);
+		assert_int_equal(svd_render_list(&nb, c, 2), SVD_ENOTFOUND);
+		assert_int_equal(svd_render_list(&nb, c, 0), SVD_ENOTFOUND);
+		svd_buf_clear(&nb);
+	}
+	lib_free(&f);
+	svd_catalog_free(c);
 	for (i = 0; i < N; i++)
 		svd_manifest_free(m[i]);
 	free(m);
