@@ -56,6 +56,46 @@ int svd_token_cp(uint32_t cp);
 /* The search shard of a folded token: FNV-1a 32 of its first two code points' UTF-8, mod 64. */
 unsigned svd_search_shard(const char *token, size_t len);
 
+/*
+ * Transliteration (SPEC.md, 11.6: render_translit.c). The two schemes: the
+ * Ukrainian national system (Cabinet of Ministers' resolution 55, 2010),
+ * and a simplified BGN/PCGN for Russian and other Cyrillic text.
+ */
+#define SVD_TRANSLIT_UK 1
+#define SVD_TRANSLIT_RU 2
+
+/*
+ * The scheme for an item's language tag (BCP 47): SVD_TRANSLIT_UK when its
+ * primary subtag is "uk" (any case), else SVD_TRANSLIT_RU (NULL included).
+ */
+int svd_translit_scheme(const char *lang);
+
+/*
+ * The Latin form of one folded token (svd_tokens() gives them), appended to
+ * out: ASCII a-z and 0-9 only, 2 to SVD_TOKEN_MAX characters, itself a
+ * folded token. A token holding є, і, ї or ґ is written in the Ukrainian
+ * scheme, else one holding ъ, ы or э in the Russian one, whatever scheme
+ * says; else in scheme. ASCII letters and digits in the token stay as they
+ * are; the apostrophe U+02BC is not written.
+ *
+ * @param[out] out  the Latin form is appended here (nothing on 0)
+ * @param scheme    SVD_TRANSLIT_UK or SVD_TRANSLIT_RU (svd_translit_scheme)
+ * @return 1 when a form was appended; 0 when the token has none: it holds
+ *         no Cyrillic letter, or a code point of neither table (another
+ *         script, a Cyrillic letter outside both tables, a capital, invalid
+ *         UTF-8), or its form would have fewer than SVD_TOKEN_MIN or more
+ *         than SVD_TOKEN_MAX characters (no token: a query could not hold
+ *         it either); SVD_EINVALID for another scheme; out's error when it
+ *         is full or has one
+ */
+int svd_translit(svd_buf *out, const char *tok, size_t len, int scheme);
+
+/*
+ * search/translit.js (the tables of svd_translit() for
+ * archive-format/reader/lex.js: SPEC.md 11.6), appended to out.
+ */
+int svd_render_translit_js(svd_buf *out);
+
 /* index.html, appended to out. */
 int svd_render_index(svd_buf *out, const svd_catalog *c);
 
