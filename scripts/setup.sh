@@ -28,6 +28,9 @@ packages=(
 	gcc libc6-dev make cmake pkg-config
 	libgit2-dev libsodium-dev libjansson-dev libarchive-dev libzstd-dev libmicrohttpd-dev
 	libcmark-dev libutf8proc-dev
+	# Snowball's stemmers for the search's word forms (no pkg-config file:
+	# CMakeLists.txt finds libstemmer.h and the library by name)
+	libstemmer-dev
 	# scripts/run.sh turns the sample corpus into items with python3
 	python3
 )
