@@ -161,6 +161,10 @@ static void test_folded(void **state)
 	expect_stem("pt", "informacao", "informaca");  /* informação: inform */
 	expect_stem("pt", "informacoes", "informaco"); /* informações: inform */
 	expect_stem("pt", "cidades", "cidad");
+	/* Serbian: stems in Latin letters, a Cyrillic word's too, folded again */
+	expect_stem("sr", "кућа", "kuc");
+	expect_stem("sr", "kuca", "kuc");
+	expect_stem("sr", "kucama", "kuc");
 }
 
 /* The contract: appended, caps, errors. */
