@@ -59,7 +59,8 @@ if [ "$tests" = 1 ]; then
 		# nginx, not the system's (see below)
 		nginx-light
 		# the reader library in a browser (tests/cli/browser.sh): Debian's
-		# headless Chromium, driven by playwright-core from npm
+		# headless Chromium, driven by playwright-core from npm; node alone
+		# checks reader/lex.js against the C side (tests/cli/translit_js.sh)
 		chromium nodejs
 	)
 	# a node from elsewhere (NodeSource) brings its own npm; Debian's would clash with it

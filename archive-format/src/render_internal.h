@@ -59,7 +59,8 @@ unsigned svd_search_shard(const char *token, size_t len);
 /*
  * Transliteration (SPEC.md, 11.6: render_translit.c). The two schemes: the
  * Ukrainian national system (Cabinet of Ministers' resolution 55, 2010),
- * and a simplified BGN/PCGN for Russian and other Cyrillic text.
+ * and a simplified BGN/PCGN for Russian and other Cyrillic text. No state:
+ * any thread may call these at any time.
  */
 #define SVD_TRANSLIT_UK 1
 #define SVD_TRANSLIT_RU 2
