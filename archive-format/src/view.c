@@ -41,6 +41,14 @@ struct svd_view {
 	size_t n, cap;
 	char *arena; /* the items' strings, NUL-terminated */
 	size_t alen, acap;
+	/*
+	 * Strings many items share (languages, signers, the keys that signed,
+	 * reasons and notes), each once in the arena: their offsets by hash,
+	 * NONE for empty. A million items signed by a few editors hold a few
+	 * such strings, not a million copies.
+	 */
+	uint32_t *shared;
+	size_t nshared, capshared;
 	svd_view_item *pub; /* the public records, by item index (finish) */
 	unsigned flags;
 	uint32_t *byid; /* indexes, by id (finish) */
@@ -81,6 +89,7 @@ void svd_view_free(svd_view *v)
 		svd_manifest_free(v->v[i].m);
 	free(v->v);
 	free(v->arena);
+	free(v->shared);
 	free(v->pub);
 	free(v->byid);
 	free(v->all);
@@ -119,6 +128,56 @@ static int stash(svd_view *v, uint32_t *out, const char *s)
 	memcpy(v->arena + v->alen, s, n);
 	*out = (uint32_t)v->alen;
 	v->alen += n;
+	return 0;
+}
+
+static uint32_t text_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* A string many items may share, into the arena once: its offset, or NONE for NULL. */
+static int stash_shared(svd_view *v, uint32_t *out, const char *s)
+{
+	size_t i, mask;
+	int error;
+
+	*out = NONE;
+	if (!s)
+		return 0;
+	if (2 * (v->nshared + 1) > v->capshared) {
+		size_t cap = v->capshared ? v->capshared * 2 : 256, k;
+		uint32_t *t = malloc(cap * sizeof(*t));
+		if (!t)
+			return svd_error_set(SVD_ERROR, "out of memory");
+		memset(t, 0xff, cap * sizeof(*t));
+		for (k = 0; k < v->capshared; k++) {
+			if (v->shared[k] == NONE)
+				continue;
+			for (i = text_hash(v->arena + v->shared[k]) & (cap - 1); t[i] != NONE;
+			     i = (i + 1) & (cap - 1))
+				;
+			t[i] = v->shared[k];
+		}
+		free(v->shared);
+		v->shared = t;
+		v->capshared = cap;
+	}
+	mask = v->capshared - 1;
+	for (i = text_hash(s) & mask; v->shared[i] != NONE; i = (i + 1) & mask) {
+		if (!strcmp(v->arena + v->shared[i], s)) {
+			*out = v->shared[i];
+			return 0;
+		}
+	}
+	if ((error = stash(v, out, s)) < 0)
+		return error;
+	v->shared[i] = *out;
+	v->nshared++;
 	return 0;
 }
 
@@ -199,7 +258,7 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		if ((error = stash_id(v, &it->sup, svd_manifest_get(m, "supersedes"))) < 0 ||
 		    (error = stash_id(v, &it->ret, svd_manifest_get(m, "retracts"))) < 0 ||
 		    (error = stash(v, &it->title, svd_manifest_get(m, "title"))) < 0 ||
-		    (error = stash(v, &it->lang, svd_manifest_get(m, "lang"))) < 0)
+		    (error = stash_shared(v, &it->lang, svd_manifest_get(m, "lang"))) < 0)
 			goto fail;
 	} else {
 		snprintf(it->created, sizeof(it->created), "%s", f->created ? f->created : "");
@@ -208,7 +267,7 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		if ((error = stash_id(v, &it->sup, f->supersedes)) < 0 ||
 		    (error = stash_id(v, &it->ret, f->retracts)) < 0 ||
 		    (error = stash(v, &it->title, f->title)) < 0 ||
-		    (error = stash(v, &it->lang, f->lang)) < 0)
+		    (error = stash_shared(v, &it->lang, f->lang)) < 0)
 			goto fail;
 	}
 	it->note = it->vsigs = it->skey = it->cp = NONE;
@@ -216,9 +275,9 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		it->rules = 1;
 		it->sound = f->sound != 0;
 	}
-	if ((error = stash(v, &it->signers, f->signers)) < 0 ||
-	    (error = stash(v, &it->why, f->why)) < 0 ||
-	    (error = stash(v, &it->vsigs, f->vsigs)) < 0)
+	if ((error = stash_shared(v, &it->signers, f->signers)) < 0 ||
+	    (error = stash_shared(v, &it->why, f->why)) < 0 ||
+	    (error = stash_shared(v, &it->vsigs, f->vsigs)) < 0)
 		goto fail;
 	if (m && (error = stash_statement(v, it, m)) < 0)
 		goto fail;
@@ -621,7 +680,7 @@ static int note(svd_view *v, uint32_t *at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	return stash(v, at, buf);
+	return stash_shared(v, at, buf);
 }
 
 static int is_statement(const vitem *it)
@@ -719,7 +778,7 @@ static int apply_rules(svd_view *v, rules *r)
 		if ((error = svd_grow(&signers, &scap, n, 1, 256)) < 0)
 			break;
 		count_sigs(v, r, it, covered(r, it->id), &t, signers);
-		if ((error = stash(v, &it->signers, signers)) < 0)
+		if ((error = stash_shared(v, &it->signers, signers)) < 0)
 			break;
 		it->ok = 0;
 		if (!it->sound) {
