@@ -17,6 +17,12 @@
 
 #define HIDDEN UINT32_MAX /* the row of an item not shown */
 
+/*
+ * The year of an item without "published", wherever years are values: the
+ * index's data-year and f-year option, /api/items?year= (SPEC.md, 11.2).
+ */
+#define SVD_YEAR_UNDATED "undated"
+
 typedef struct csig {
 	char *keyid;
 	svd_sig_status st;
@@ -36,9 +42,9 @@ typedef struct citem {
 	size_t nproblems;
 	char **dropped; /* "file: message" */
 	size_t ndropped;
-	char date[11], created[21], year[5];
-	uint32_t row;                /* HIDDEN when not shown */
-	size_t pairs_from, pairs_to; /* its (token, item) pairs */
+	char date[11], created[21], year[5]; /* date: "published"; "" when undated */
+	uint32_t row;                        /* HIDDEN when not shown */
+	size_t pairs_from, pairs_to;         /* its (token, item) pairs */
 	int retracted;
 	int links; /* SVD_LINKS_* (library_paths.h): the catalog's when added */
 } citem;
