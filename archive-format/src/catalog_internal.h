@@ -42,9 +42,10 @@ typedef struct citem {
 	size_t nproblems;
 	char **dropped; /* "file: message" */
 	size_t ndropped;
-	char date[11], created[21], year[5]; /* date: "published"; "" when undated */
-	uint32_t row;                        /* HIDDEN when not shown */
-	size_t pairs_from, pairs_to;         /* its (token, item) pairs */
+	/* date: "published", "" when undated; year: its first four digits */
+	char date[11], created[21], year[5];
+	uint32_t row;                /* HIDDEN when not shown */
+	size_t pairs_from, pairs_to; /* its (token, item) pairs */
 	int retracted;
 	int links; /* SVD_LINKS_* (library_paths.h): the catalog's when added */
 } citem;

@@ -745,14 +745,21 @@ static void test_assets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hostile_text),  cmocka_unit_test(test_bidi_text),
-	    cmocka_unit_test(test_verdict),       cmocka_unit_test(test_relations),
-	    cmocka_unit_test(test_undated),       cmocka_unit_test(test_fold_cases),
-	    cmocka_unit_test(test_fold_js),       cmocka_unit_test(test_tokens),
-	    cmocka_unit_test(test_shards),        cmocka_unit_test(test_search_data),
-	    cmocka_unit_test(test_library_paths), cmocka_unit_test(test_library_file_name),
-	    cmocka_unit_test(test_buf_cap),       cmocka_unit_test(test_assets),
+	    cmocka_unit_test(test_hostile_text),
+	    cmocka_unit_test(test_bidi_text),
+	    cmocka_unit_test(test_verdict),
+	    cmocka_unit_test(test_relations),
+	    cmocka_unit_test(test_fold_cases),
+	    cmocka_unit_test(test_fold_js),
+	    cmocka_unit_test(test_tokens),
+	    cmocka_unit_test(test_shards),
+	    cmocka_unit_test(test_search_data),
+	    cmocka_unit_test(test_library_paths),
+	    cmocka_unit_test(test_library_file_name),
+	    cmocka_unit_test(test_buf_cap),
+	    cmocka_unit_test(test_assets),
 	    cmocka_unit_test(test_title_once),
+	    cmocka_unit_test(test_undated),
 	};
 
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
