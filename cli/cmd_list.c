@@ -18,11 +18,12 @@ static void help(FILE *out)
 	    "                     [--json]\n"
 	    "\n"
 	    "List the items the archive shows, newest publication first: id (first\n"
-	    "12 digits), date, language, kind and title. An item withdrawn by a\n"
-	    "retraction, or one no trusted key signs, is not shown (it stays in the\n"
-	    "store); --all lists those too, saying why each is hidden. Signatures\n"
-	    "are checked against the trust list; 'samvydav verify' also hashes every\n"
-	    "file.\n"
+	    "12 digits), date, language, kind and title. An item without a\n"
+	    "publication date shows '-' as its date and comes after every dated one\n"
+	    "(the undated newest made first). An item withdrawn by a retraction, or\n"
+	    "one no trusted key signs, is not shown (it stays in the store); --all\n"
+	    "lists those too, saying why each is hidden. Signatures are checked\n"
+	    "against the trust list; 'samvydav verify' also hashes every file.\n"
 	    "\n"
 	    "  --all           hidden items too: withdrawn (by which retraction, when,\n"
 	    "                  signed by whom), refused and revoked (why), pending, and\n"
@@ -35,6 +36,7 @@ static void help(FILE *out)
 	    "                  certificates, revocations or checkpoints\n"
 	    "  --region TEXT   only items about this region\n"
 	    "  --json          a JSON array of the manifests' fields, with full ids,\n"
+	    "                  \"date\" (the publication date, null for none),\n"
 	    "                  \"state\" and, when set, \"superseded_by\", \"withdrawn\",\n"
 	    "                  \"why\" and \"note\"\n");
 }
@@ -155,14 +157,16 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx)
 		if (json) {
 			json_t *row = json_object_get(f.manifests, it->id);
 			row = row ? json_deep_copy(row) : json_pack("{s:s}", "id", it->id);
-			json_object_set_new(row, "date", json_string(it->date));
+			json_object_set_new(row, "date",
+			                    it->date[0] ? json_string(it->date) : json_null());
 			cli_view_json(row, v, it);
 			json_array_append_new(out, row);
 			continue;
 		}
 		cli_view_why(why, sizeof(why), v, it);
-		printf("%.12s  %-10.10s  %-5s  %-10s  %s%s%s%s\n", it->id, cli_shown(it->date),
-		       cli_shown(it->lang),
+		/* no date: '-', so that the columns stay columns */
+		printf("%.12s  %-10.10s  %-5s  %-10s  %s%s%s%s\n", it->id,
+		       it->date[0] ? cli_shown(it->date) : "-", cli_shown(it->lang),
 		       it->title[0] || it->lang[0] ? svd_kind_name(it->kind) : "?",
 		       cli_shown(it->title), why[0] ? "  (" : "", cli_shown_msg(why),
 		       why[0] ? ")" : "");

@@ -253,7 +253,7 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		published = svd_manifest_get(m, "published");
 		created = svd_manifest_get(m, "created");
 		snprintf(it->created, sizeof(it->created), "%s", created ? created : "");
-		snprintf(it->date, sizeof(it->date), "%.10s", published ? published : it->created);
+		snprintf(it->date, sizeof(it->date), "%.10s", published ? published : "");
 		it->kind = (uint8_t)svd_manifest_kind(m);
 		if ((error = stash_id(v, &it->sup, svd_manifest_get(m, "supersedes"))) < 0 ||
 		    (error = stash_id(v, &it->ret, svd_manifest_get(m, "retracts"))) < 0 ||
@@ -385,7 +385,11 @@ int svd_view_add(svd_view *v, const svd_verdict *verdict)
 	return error;
 }
 
-/* The one order: newest date first, then newest "created", then id; no manifest last. */
+/*
+ * The one order: newest date first, then newest "created", then id. An
+ * undated item's date is "", below every date, so it comes after every
+ * dated one; one without a manifest (created "" too) after those.
+ */
 static int cmp_order(const void *x, const void *y, void *arg)
 {
 	const svd_view *sorting = arg;

@@ -8,7 +8,7 @@
  *
  * The file, all integers little-endian:
  *
- *   "svdview2"                      8 bytes
+ *   "svdview3"                      8 bytes
  *   check level                     1 byte (svd_view_check)
  *   trust                           32 bytes: BLAKE2b-256 of the trusted keys
  *   commit                          20 bytes: the commit the records are of
@@ -16,16 +16,20 @@
  *   count records, in id order:
  *     id 32, tree 20, flags 1 (1 sound: no problem but perhaps "trust",
  *     2 supersedes, 4 retracts), kind 1,
- *     date 10 (NUL-padded), created 20 (NUL-padded),
+ *     date 10 (the manifest's "published", NUL-padded; all NULs when it
+ *     has none), created 20 (NUL-padded),
  *     supersedes 32 (with flag 2), retracts 32 (with flag 4),
  *     title: length 2 + bytes, lang: length 1 + bytes,
  *     signatures that verify: count 1 + (key id 8, as its hex reads,
  *     key 32) each,
  *     why (when not sound): length 2 + bytes
+ *   BLAKE2b-256 of everything before it  32 bytes
  *
  * Statements (certificates, revocations, checkpoints) are not kept: the
  * view reads their manifests, so they go through the gate every time.
- *   BLAKE2b-256 of everything before it  32 bytes
+ * Earlier layouts start "svdview1" and "svdview2" (whose date was that of
+ * "created" when there was no "published"): any other magic is a fault,
+ * so such a file is ignored and written again, never read as this one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +44,7 @@
 #include "util.h"
 #include "view_cache.h"
 
-#define MAGIC       "svdview2"
+#define MAGIC       "svdview3"
 #define HEAD_LEN    (8 + 1 + 32 + 20 + 4)
 #define SUM_LEN     32
 #define TEXT_MAX    4096 /* title and why; SVD_TEXT_MAX for titles */

@@ -15,7 +15,7 @@ typedef struct svd_view_fields {
 	int ok;                            /* the gate's answer (1 for an item shown unchecked) */
 	const svd_manifest *m;             /* or NULL: the fields below are then used */
 	svd_kind kind;                     /* without m */
-	const char *date, *created;        /* without m: "" or the values */
+	const char *date, *created;        /* without m: "" or the values (date: "published") */
 	const char *supersedes, *retracts; /* without m: an id or NULL */
 	const char *title, *lang;          /* without m */
 	const char *why;                   /* refused: the reason; else NULL */

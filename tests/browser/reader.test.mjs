@@ -7,6 +7,8 @@
 //
 // Or SVD_LIBRARY=DIR / SVD_READER_BASE=URL. SVD_READER_OUT=DIR keeps the
 // screenshots there (default: a new folder under the system's temp dir).
+// SVD_READER_UNDATED=N: the library holds N items without a publication
+// date (rows with data-year="undated"), which the year filter must find.
 //
 // The library must hold an item in Ukrainian (lang uk), one in Greek (el),
 // and one whose title is `<script>alert(1)</script>` (tests/cli/browser.sh
@@ -212,6 +214,7 @@ async function main() {
       kind: r.getAttribute('data-kind') || '',
       region: r.getAttribute('data-region') || '',
       year: r.getAttribute('data-year') || '',
+      date: r.cells[0] ? r.cells[0].textContent : '',
       title: r.cells[1] ? r.cells[1].textContent : '',
       authors: r.cells[2] ? r.cells[2].textContent : '',
     })));
@@ -378,6 +381,27 @@ async function main() {
       await page.selectOption('#f-year', years[0]);
       await idle();
       same(await visible(), expected('', { year: years[0] }), `the year filter ${years[0]} shows its rows`);
+      await page.selectOption('#f-year', '');
+    }
+    // items without a publication date: no date, after every dated row, a year of their own
+    const undated = rows.filter((r) => r.year === 'undated');
+    if (process.env.SVD_READER_UNDATED !== undefined)
+      same(undated.length, Number(process.env.SVD_READER_UNDATED),
+        'as many rows with data-year="undated" as items without a publication date');
+    if (undated.length) {
+      const firstUndated = rows.findIndex((r) => r.year === 'undated');
+      check(rows.slice(firstUndated).every((r) => r.year === 'undated'),
+        `the ${undated.length} undated rows come after every dated one`);
+      check(undated.every((r) => r.date === '') &&
+        rows.slice(0, firstUndated).every((r) => r.date.slice(0, 4) === r.year),
+      'an undated row shows no date; a dated one its year\'s date');
+      const label = await page.$eval('#f-year option:last-child', (o) => [o.value, o.textContent]);
+      same(label, ['undated', `No date (${undated.length})`], 'the year filter\'s last option is the undated items');
+      await page.selectOption('#f-year', 'undated');
+      await idle();
+      const got = await visible();
+      same(got, expected('', { year: 'undated' }), `the year filter "undated" shows the ${undated.length} undated rows`);
+      same(got.length, undated.length, 'and only them');
       await page.selectOption('#f-year', '');
     }
     if (ukWord) {

@@ -32,7 +32,7 @@ def record(rid, tree, kind, date, created, title, lang, sigs, sound=True,
 
 
 def cache(records, level=0, count=None):
-    body = b"svdview2" + bytes([level]) + TRUST + COMMIT
+    body = b"svdview3" + bytes([level]) + TRUST + COMMIT
     body += struct.pack("<I", len(records) if count is None else count)
     body += b"".join(records)
     return body + hashlib.blake2b(body, digest_size=32).digest()
