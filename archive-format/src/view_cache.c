@@ -267,27 +267,45 @@ size_t svd_view_cache_count(const svd_view_cache *c)
 	return c ? c->count : 0;
 }
 
-/* A growing buffer for the file being written. */
+/*
+ * The file being written, through a buffer: records go out as they come,
+ * so that a million of them (some 200 MB) are never all in memory.
+ */
 typedef struct wbuf {
-	uint8_t *p;
-	size_t len, cap;
+	svd_outfile o;
+	uint8_t p[1 << 16];
+	size_t len;
+	uint64_t total; /* bytes put so far, the buffer's included */
 	int error;
 } wbuf;
 
+static void flush_out(wbuf *w)
+{
+	if (!w->error && w->len && svd_outfile_write(&w->o, w->p, w->len) < 0)
+		w->error = SVD_ERROR;
+	w->len = 0;
+}
+
 static void put(wbuf *w, const void *data, size_t n)
 {
+	const uint8_t *b = data;
+
 	if (w->error)
 		return;
-	if (w->len + n > SVD_VIEW_CACHE_MAX) {
+	if (w->total + n > SVD_VIEW_CACHE_MAX) {
 		w->error = SVD_ETOOBIG;
 		return;
 	}
-	if (svd_grow(&w->p, &w->cap, w->len + n, 1, 1 << 16) < 0) {
-		w->error = SVD_ERROR;
-		return;
+	w->total += n;
+	while (n > 0) {
+		size_t k = sizeof(w->p) - w->len < n ? sizeof(w->p) - w->len : n;
+		memcpy(w->p + w->len, b, k);
+		w->len += k;
+		b += k;
+		n -= k;
+		if (w->len == sizeof(w->p))
+			flush_out(w);
 	}
-	memcpy(w->p + w->len, data, n);
-	w->len += n;
 }
 
 static void put_id(wbuf *w, const char *hexid)
@@ -359,38 +377,78 @@ static void put_record(wbuf *w, const svd_view_fields *f, const uint8_t tree[20]
 	put_text(w, f->ok ? "" : (f->why ? f->why : "refused"), TEXT_MAX, 1);
 }
 
+/* The checksum of the file's first n bytes, read back (the header was filled in last). */
+static int sum_back(wbuf *w, uint8_t sum[SUM_LEN], uint64_t n)
+{
+	crypto_generichash_state st;
+	uint64_t at = 0;
+
+	crypto_generichash_init(&st, NULL, 0, SUM_LEN);
+	while (at < n) {
+		size_t want = n - at < sizeof(w->p) ? (size_t)(n - at) : sizeof(w->p);
+		ssize_t got = pread(w->o.fd, w->p, want, (off_t)at);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return svd_error_set(SVD_ERROR, "%s: cannot read back: %s", w->o.tmp,
+			                     got < 0 ? svd_ioerr(errno) : "file shrank");
+		crypto_generichash_update(&st, w->p, (size_t)got);
+		at += (uint64_t)got;
+	}
+	crypto_generichash_final(&st, sum, SUM_LEN);
+	return 0;
+}
+
 int svd_view_cache_write(const char *path, int level, const uint8_t trust[32],
                          const uint8_t commit[20], svd_view_cache_source next, void *payload)
 {
 	svd_view_cache_rec rec;
-	wbuf w = {0};
+	wbuf *w = calloc(1, sizeof(*w));
 	uint8_t head[HEAD_LEN], sum[SUM_LEN];
-	size_t n = 0;
+	uint64_t n = 0, body;
 	int error;
 
+	if (!w)
+		return svd_error_set(SVD_ERROR, "out of memory");
+	if ((error = svd_outfile_open(&w->o, path)) < 0) {
+		free(w);
+		return error;
+	}
 	memset(head, 0, sizeof(head));
-	put(&w, head, sizeof(head)); /* filled in once the records are counted */
-	while (!w.error && next(&rec, payload) > 0) {
-		put_record(&w, &rec.f, rec.tree);
+	put(w, head, sizeof(head)); /* filled in once the records are counted */
+	while (!w->error && next(&rec, payload) > 0) {
+		put_record(w, &rec.f, rec.tree);
 		n++;
 	}
-	if (w.error || n > UINT32_MAX) {
-		free(w.p);
-		return svd_error_set(w.error ? w.error : SVD_ETOOBIG,
-		                     "cannot build the view cache");
+	flush_out(w);
+	body = w->total;
+	if (w->error || n > UINT32_MAX) {
+		error = w->error == SVD_ERROR ? SVD_ERROR
+		                              : svd_error_set(w->error ? w->error : SVD_ETOOBIG,
+		                                              "cannot build the view cache");
+		goto fail;
 	}
-	memcpy(w.p, MAGIC, 8);
-	w.p[8] = (uint8_t)level;
-	memcpy(w.p + 9, trust, 32);
-	memcpy(w.p + 41, commit, 20);
-	w.p[61] = (uint8_t)n;
-	w.p[62] = (uint8_t)(n >> 8);
-	w.p[63] = (uint8_t)(n >> 16);
-	w.p[64] = (uint8_t)(n >> 24);
-	crypto_generichash(sum, SUM_LEN, w.p, w.len, NULL, 0);
-	put(&w, sum, SUM_LEN);
-	error = w.error ? svd_error_set(w.error, "cannot build the view cache")
-	                : svd_file_write_atomic(path, w.p, w.len, 0644, 0);
-	free(w.p);
+	memcpy(head, MAGIC, 8);
+	head[8] = (uint8_t)level;
+	memcpy(head + 9, trust, 32);
+	memcpy(head + 41, commit, 20);
+	head[61] = (uint8_t)n;
+	head[62] = (uint8_t)(n >> 8);
+	head[63] = (uint8_t)(n >> 16);
+	head[64] = (uint8_t)(n >> 24);
+	if (pwrite(w->o.fd, head, sizeof(head), 0) != (ssize_t)sizeof(head)) {
+		error =
+		    svd_error_set(SVD_ERROR, "%s: cannot write: %s", w->o.tmp, svd_ioerr(errno));
+		goto fail;
+	}
+	if ((error = sum_back(w, sum, body)) < 0 ||
+	    (error = svd_outfile_write(&w->o, sum, SUM_LEN)) < 0 ||
+	    (error = svd_outfile_commit(&w->o)) < 0)
+		goto fail;
+	free(w);
+	return 0;
+fail:
+	svd_outfile_abort(&w->o);
+	free(w);
 	return error;
 }
