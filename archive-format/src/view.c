@@ -31,9 +31,10 @@ typedef struct vitem {
 	uint32_t vsigs; /* "KEYID:hex ..." of the signatures that verify, or NONE */
 	uint32_t skey;  /* a certificate's or revocation's key, "KEYID:hex", or NONE */
 	uint32_t cp;    /* a checkpoint's ids, space-separated, or NONE */
-	uint32_t retracted_by, superseded_by; /* index + 1; 0 none */
-	uint32_t row, order;                  /* row: HIDDEN when not shown */
-	svd_manifest *m;                      /* SVD_VIEW_MANIFESTS */
+	uint32_t region, source, authors, tags; /* for lists (svd_view_item), or NONE */
+	uint32_t retracted_by, superseded_by;   /* index + 1; 0 none */
+	uint32_t row, order;                    /* row: HIDDEN when not shown */
+	svd_manifest *m;                        /* SVD_VIEW_MANIFESTS */
 } vitem;
 
 struct svd_view {
@@ -181,6 +182,30 @@ static int stash_shared(svd_view *v, uint32_t *out, const char *s)
 	return 0;
 }
 
+/* A manifest's authors or tags, each followed by SVD_VIEW_LIST_END, shared into the arena. */
+static int stash_list(svd_view *v, uint32_t *out, const svd_manifest *m, int authors)
+{
+	size_t n = authors ? svd_manifest_author_count(m) : svd_manifest_tag_count(m), i, len = 0;
+	char *joined;
+	int error;
+
+	for (i = 0; i < n; i++)
+		len += strlen(authors ? svd_manifest_author(m, i) : svd_manifest_tag(m, i)) + 1;
+	if (!(joined = malloc(len + 1)))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	for (i = 0, len = 0; i < n; i++) {
+		const char *s = authors ? svd_manifest_author(m, i) : svd_manifest_tag(m, i);
+		size_t k = strlen(s);
+		memcpy(joined + len, s, k);
+		joined[len + k] = SVD_VIEW_LIST_END;
+		len += k + 1;
+	}
+	joined[len] = '\0';
+	error = stash_shared(v, out, joined);
+	free(joined);
+	return error;
+}
+
 /* An id the manifest names, into the arena; NONE when absent or malformed. */
 static int stash_id(svd_view *v, uint32_t *out, const char *id)
 {
@@ -258,7 +283,11 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		if ((error = stash_id(v, &it->sup, svd_manifest_get(m, "supersedes"))) < 0 ||
 		    (error = stash_id(v, &it->ret, svd_manifest_get(m, "retracts"))) < 0 ||
 		    (error = stash(v, &it->title, svd_manifest_get(m, "title"))) < 0 ||
-		    (error = stash_shared(v, &it->lang, svd_manifest_get(m, "lang"))) < 0)
+		    (error = stash_shared(v, &it->lang, svd_manifest_get(m, "lang"))) < 0 ||
+		    (error = stash_shared(v, &it->region, svd_manifest_get(m, "region"))) < 0 ||
+		    (error = stash(v, &it->source, svd_manifest_get(m, "source"))) < 0 ||
+		    (error = stash_list(v, &it->authors, m, 1)) < 0 ||
+		    (error = stash_list(v, &it->tags, m, 0)) < 0)
 			goto fail;
 	} else {
 		snprintf(it->created, sizeof(it->created), "%s", f->created ? f->created : "");
@@ -267,7 +296,11 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		if ((error = stash_id(v, &it->sup, f->supersedes)) < 0 ||
 		    (error = stash_id(v, &it->ret, f->retracts)) < 0 ||
 		    (error = stash(v, &it->title, f->title)) < 0 ||
-		    (error = stash_shared(v, &it->lang, f->lang)) < 0)
+		    (error = stash_shared(v, &it->lang, f->lang)) < 0 ||
+		    (error = stash_shared(v, &it->region, f->region)) < 0 ||
+		    (error = stash(v, &it->source, f->source)) < 0 ||
+		    (error = stash_shared(v, &it->authors, f->authors)) < 0 ||
+		    (error = stash_shared(v, &it->tags, f->tags)) < 0)
 			goto fail;
 	}
 	it->note = it->vsigs = it->skey = it->cp = NONE;
@@ -321,6 +354,10 @@ void svd_view_item_fields(svd_view_fields *out, const svd_view_item *it)
 	out->lang = it->lang;
 	out->why = it->why;
 	out->signers = it->signers;
+	out->region = it->region;
+	out->source = it->source;
+	out->authors = it->authors;
+	out->tags = it->tags;
 }
 
 void svd_view_item_rules(svd_view_fields *out, const svd_view *v, const svd_view_item *it)
@@ -981,6 +1018,10 @@ int svd_view_finish(svd_view *v)
 		p->retracted_by = id_or_null(v, it->retracted_by);
 		p->superseded_by = id_or_null(v, it->superseded_by);
 		p->signers = it->signers != NONE ? str(v, it->signers) : "";
+		p->region = str(v, it->region);
+		p->source = str(v, it->source);
+		p->authors = it->authors != NONE ? str(v, it->authors) : "";
+		p->tags = it->tags != NONE ? str(v, it->tags) : "";
 	}
 	if (v->rl) { /* the certified keys outlive the rules: admission uses them */
 		v->cert = v->rl->certified;

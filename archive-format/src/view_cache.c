@@ -8,7 +8,7 @@
  *
  * The file, all integers little-endian:
  *
- *   "svdview3"                      8 bytes
+ *   "svdview4"                      8 bytes
  *   check level                     1 byte (svd_view_check)
  *   trust                           32 bytes: BLAKE2b-256 of the trusted keys
  *   commit                          20 bytes: the commit the records are of
@@ -22,14 +22,18 @@
  *     title: length 2 + bytes, lang: length 1 + bytes,
  *     signatures that verify: count 1 + (key id 8, as its hex reads,
  *     key 32) each,
- *     why (when not sound): length 2 + bytes
+ *     why (when not sound): length 2 + bytes,
+ *     region: length 2 + bytes (0: none), source: length 2 + bytes
+ *     (0: none), authors and tags: length 4 + bytes, each entry followed
+ *     by U+001F (SVD_VIEW_LIST_END)
  *   BLAKE2b-256 of everything before it  32 bytes
  *
  * Statements (certificates, revocations, checkpoints) are not kept: the
  * view reads their manifests, so they go through the gate every time.
- * Earlier layouts start "svdview1" and "svdview2" (whose date was that of
- * "created" when there was no "published"): any other magic is a fault,
- * so such a file is ignored and written again, never read as this one.
+ * Earlier layouts start "svdview1", "svdview2" (whose date was that of
+ * "created" when there was no "published") and "svdview3" (without
+ * region, source, authors and tags): any other magic is a fault, so such
+ * a file is ignored and written again, never read as this one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,12 +48,14 @@
 #include "util.h"
 #include "view_cache.h"
 
-#define MAGIC       "svdview3"
+#define MAGIC       "svdview4"
 #define HEAD_LEN    (8 + 1 + 32 + 20 + 4)
 #define SUM_LEN     32
 #define TEXT_MAX    4096 /* title and why; SVD_TEXT_MAX for titles */
 #define LANG_MAX    35
 #define SIGNERS_MAX 64
+#define SOURCE_MAX  2048
+#define LIST_MAX    SVD_MANIFEST_MAX /* bytes of authors or of tags, joined */
 
 typedef svd_rd rd;
 typedef rd rd_state;
@@ -60,7 +66,8 @@ struct svd_view_cache {
 	uint32_t count;
 	uint32_t next; /* records read by svd_view_cache_next() */
 	rd_state at;   /* where the next record starts */
-	char arena[2 * TEXT_MAX + LANG_MAX + SIGNERS_MAX * 82 + 8]; /* one record's strings */
+	/* one record's strings */
+	char arena[3 * TEXT_MAX + LANG_MAX + SIGNERS_MAX * 82 + SOURCE_MAX + 2 * LIST_MAX + 16];
 };
 
 void svd_view_cache_free(svd_view_cache *c)
@@ -192,6 +199,30 @@ static int read_record(svd_view_cache_rec *e, rd *r, char *arena, const char *pr
 		return -1;
 	if (!e->f.ok && !e->f.why)
 		return -1; /* an unsound item says why */
+	if (svd_rd_take(r, &b, 2) < 0 || (n = (unsigned)b[0] | (unsigned)b[1] << 8) > TEXT_MAX ||
+	    svd_rd_take(r, &b, n) < 0)
+		return -1;
+	if (n && !(e->f.region = text(&arena, b, n)))
+		return -1;
+	if (svd_rd_take(r, &b, 2) < 0 || (n = (unsigned)b[0] | (unsigned)b[1] << 8) > SOURCE_MAX ||
+	    svd_rd_take(r, &b, n) < 0)
+		return -1;
+	if (n && !(e->f.source = text(&arena, b, n)))
+		return -1;
+	for (k = 0; k < 2; k++) {
+		uint32_t m;
+		const char *t;
+		if (svd_rd_take(r, &b, 4) < 0 ||
+		    (m = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+		         (uint32_t)b[3] << 24) > LIST_MAX ||
+		    svd_rd_take(r, &b, m) < 0 || !(t = text(&arena, b, m)) ||
+		    (m && b[m - 1] != SVD_VIEW_LIST_END))
+			return -1;
+		if (k == 0)
+			e->f.authors = t;
+		else
+			e->f.tags = t;
+	}
 	e->f.sound = e->f.ok;
 	e->f.id = e->id;
 	e->f.date = e->date;
@@ -221,8 +252,8 @@ int svd_view_cache_parse(svd_view_cache **out, const uint8_t *data, size_t len, 
 		return svd_error_set(SVD_ENOTFOUND, "the view cache is for another trust list");
 	count = (uint32_t)data[61] | (uint32_t)data[62] << 8 | (uint32_t)data[63] << 16 |
 	        (uint32_t)data[64] << 24;
-	/* a record is at least 32 + 20 + 2 + 30 + 2 + 1 + 1 + 2 bytes */
-	if (count > (len - HEAD_LEN - SUM_LEN) / 90)
+	/* a record is at least 32 + 20 + 2 + 30 + 2 + 1 + 1 + 2 + 2 + 2 + 4 + 4 bytes */
+	if (count > (len - HEAD_LEN - SUM_LEN) / 102)
 		return svd_error_set(SVD_ECORRUPT,
 		                     "the view cache counts more records than it holds");
 	if (!(c = calloc(1, sizeof(*c))))
@@ -340,6 +371,20 @@ static void put_text(wbuf *w, const char *s, size_t max, int two)
 	put(w, s, n);
 }
 
+/* Authors or tags as the view joins them: a length of 4 bytes, then the bytes. */
+static void put_list(wbuf *w, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	uint8_t len[4] = {(uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24)};
+
+	if (n > LIST_MAX) {
+		w->error = SVD_EINVALID;
+		return;
+	}
+	put(w, len, 4);
+	put(w, s ? s : "", n);
+}
+
 static void put_record(wbuf *w, const svd_view_fields *f, const uint8_t tree[20])
 {
 	uint8_t flags =
@@ -375,6 +420,10 @@ static void put_record(wbuf *w, const svd_view_fields *f, const uint8_t tree[20]
 	put(w, &nsig, 1);
 	put(w, keys, 40 * (size_t)nsig);
 	put_text(w, f->ok ? "" : (f->why ? f->why : "refused"), TEXT_MAX, 1);
+	put_text(w, f->region ? f->region : "", TEXT_MAX, 1);
+	put_text(w, f->source ? f->source : "", SOURCE_MAX, 1);
+	put_list(w, f->authors);
+	put_list(w, f->tags);
 }
 
 /* The checksum of the file's first n bytes, read back (the header was filled in last). */

@@ -28,6 +28,8 @@ typedef struct svd_view_fields {
 	 */
 	const char *vsigs;
 	int sound; /* with vsigs: the gate found no problem but "trust" */
+	/* without m: as svd_view_item's (NULL for none; authors and tags "" for none) */
+	const char *region, *source, *authors, *tags;
 } svd_view_fields;
 
 /* Add an item from its parts; an id already in the view is left out at finish. */

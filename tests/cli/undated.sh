@@ -85,7 +85,7 @@ python3 - "$A/cache/view" "$NOW" "${made:0:10}" <<'PY' || not_ok "make a cache o
 import hashlib, sys
 path, now, made = sys.argv[1:4]
 b = bytearray(open(path, "rb").read())
-assert b[:8] == b"svdview3", b[:8]
+assert b[:8] == b"svdview4", b[:8]
 b[:8] = b"svdview2"
 at = b.index(bytes.fromhex(now))
 b[at + 54:at + 64] = made.encode()   # the record's date: id 32, tree 20, flags 1, kind 1
@@ -94,5 +94,5 @@ open(path, "wb").write(b)
 PY
 same "$(svd -C "$A" list | awk '{print $2}' | tr '\n' ' ')" "2024-06-01 2020-05-05 - - " \
 	"a svdview2 cache is not read: the undated item still has no date"
-same "$(head -c 8 "$A/cache/view")" svdview3 "and the cache is written again in the new layout"
+same "$(head -c 8 "$A/cache/view")" svdview4 "and the cache is written again in the new layout"
 finish

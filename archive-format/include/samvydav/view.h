@@ -87,7 +87,18 @@ typedef struct svd_view_item {
 	const char *note;             /**< NULL, or what a reader or editor should know: a
 	                                  retraction or correction that has no effect and
 	                                  why, whether a statement is in effect */
+	const char *region;           /**< the manifest's "region", or NULL */
+	const char *source;           /**< the manifest's "source", or NULL */
+	const char *authors;          /**< the manifest's authors in order, each followed by
+	                                  SVD_VIEW_LIST_END ("" for none) */
+	const char *tags;             /**< its tags likewise */
 } svd_view_item;
+
+/**
+ * What ends each entry of svd_view_item.authors and .tags: U+001F, a
+ * control character no text of a manifest may hold (SPEC.md, 3.3.1).
+ */
+#define SVD_VIEW_LIST_END '\x1f'
 
 /**
  * An empty view to fill with svd_view_add() (a bundle's items, say).
