@@ -123,6 +123,13 @@ void cli_progress(const char *label, size_t items, unsigned long long bytes, int
 int cli_print_json(void *json);
 
 /*
+ * Write a JSON value (a json_t *, taken and freed) as cli_print_json()
+ * does, without the newline: one element of an array written piece by
+ * piece. EXIT_OK or EXIT_FAIL (said).
+ */
+int cli_json_write(void *json);
+
+/*
  * An item's place in the view as JSON fields added to obj: "state"
  * (shown, retracted, refused), and when set "superseded_by", "why" and
  * "withdrawn": {"retraction", "created", "signers": [...]}. obj is a json_t *.

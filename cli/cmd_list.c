@@ -18,11 +18,12 @@ static void help(FILE *out)
 	    "                     [--json]\n"
 	    "\n"
 	    "List the items the archive shows, newest publication first: id (first\n"
-	    "12 digits), date, language, kind and title. An item withdrawn by a\n"
-	    "retraction, or one no trusted key signs, is not shown (it stays in the\n"
-	    "store); --all lists those too, saying why each is hidden. Signatures\n"
-	    "are checked against the trust list; 'samvydav verify' also hashes every\n"
-	    "file.\n"
+	    "12 digits), date, language, kind and title. An item without a\n"
+	    "publication date shows '-' as its date and comes after every dated one\n"
+	    "(the undated newest made first). An item withdrawn by a retraction, or\n"
+	    "one no trusted key signs, is not shown (it stays in the store); --all\n"
+	    "lists those too, saying why each is hidden. Signatures are checked\n"
+	    "against the trust list; 'samvydav verify' also hashes every file.\n"
 	    "\n"
 	    "  --all           hidden items too: withdrawn (by which retraction, when,\n"
 	    "                  signed by whom), refused and revoked (why), pending, and\n"
@@ -35,58 +36,59 @@ static void help(FILE *out)
 	    "                  certificates, revocations or checkpoints\n"
 	    "  --region TEXT   only items about this region\n"
 	    "  --json          a JSON array of the manifests' fields, with full ids,\n"
+	    "                  \"date\" (the publication date, null for none),\n"
 	    "                  \"state\" and, when set, \"superseded_by\", \"withdrawn\",\n"
 	    "                  \"why\" and \"note\"\n");
 }
 
 typedef struct filter {
 	const char *lang, *kind, *region;
-	json_t *manifests; /* id -> the manifest's fields (--json, --region) */
 } filter;
 
-static json_t *strings(const svd_manifest *m, int authors)
+/* A list the view keeps joined (authors, tags) as a JSON array of strings. */
+static json_t *strings(const char *joined)
 {
 	json_t *a = json_array();
-	size_t i, n = authors ? svd_manifest_author_count(m) : svd_manifest_tag_count(m);
 
-	for (i = 0; i < n; i++)
-		json_array_append_new(
-		    a, json_string(authors ? svd_manifest_author(m, i) : svd_manifest_tag(m, i)));
+	while (a && joined && *joined) {
+		const char *end = strchr(joined, SVD_VIEW_LIST_END);
+		size_t n = end ? (size_t)(end - joined) : strlen(joined);
+		json_array_append_new(a, json_stringn(joined, n));
+		joined += n + (end != NULL);
+	}
 	return a;
 }
 
-/* Each manifest's fields, by id, for the rows the view orders. */
-static int collect(const char *id, const svd_manifest *m, void *payload)
+/* An item's row of --json: its manifest's fields, as the view holds them, then its state. */
+static json_t *json_row(const svd_view *v, const svd_view_item *it)
 {
-	filter *f = payload;
 	json_t *row;
 
-	if (!m)
-		return 0; /* the view calls it refused, and says why */
-	row = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s,s:o,s:o}", "id", id, "kind",
-	                svd_kind_name(svd_manifest_kind(m)), "title", svd_manifest_get(m, "title"),
-	                "lang", svd_manifest_get(m, "lang"), "published",
-	                svd_manifest_get(m, "published"), "region", svd_manifest_get(m, "region"),
-	                "source", svd_manifest_get(m, "source"), "supersedes",
-	                svd_manifest_get(m, "supersedes"), "retracts",
-	                svd_manifest_get(m, "retracts"), "created", svd_manifest_get(m, "created"),
-	                "authors", strings(m, 1), "tags", strings(m, 0));
-	if (!row || json_object_set_new(f->manifests, id, row) < 0)
-		return svd_error_set(SVD_ERROR, "out of memory");
-	return 0;
+	if (!it->title[0] &&
+	    !it->lang[0]) /* no manifest: the view calls it refused, and says why */
+		row = json_pack("{s:s}", "id", it->id);
+	else
+		row = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s,s:o,s:o}", "id",
+		                it->id, "kind", svd_kind_name(it->kind), "title", it->title, "lang",
+		                it->lang, "published", it->date[0] ? it->date : NULL, "region",
+		                it->region, "source", it->source, "supersedes", it->supersedes,
+		                "retracts", it->retracts, "created", it->created, "authors",
+		                strings(it->authors), "tags", strings(it->tags));
+	if (!row)
+		return NULL;
+	json_object_set_new(row, "date", it->date[0] ? json_string(it->date) : json_null());
+	cli_view_json(row, v, it);
+	return row;
 }
 
 static int wanted(const filter *f, const svd_view_item *it)
 {
-	json_t *m = f->manifests ? json_object_get(f->manifests, it->id) : NULL;
-	const char *region = m ? json_string_value(json_object_get(m, "region")) : NULL;
-
 	if (f->lang && strcmp(f->lang, it->lang))
 		return 0;
 	if (f->kind &&
 	    (!it->title[0] && !it->lang[0] ? 1 : strcmp(f->kind, svd_kind_name(it->kind))))
 		return 0;
-	return !f->region || (region && !strcmp(f->region, region));
+	return !f->region || (it->region && !strcmp(f->region, it->region));
 }
 
 int cmd_list(int argc, char **argv, cli_ctx *ctx)
@@ -99,9 +101,8 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx)
 	filter f = {0};
 	svd_archive *a = NULL;
 	svd_view *v = NULL;
-	json_t *out = NULL;
-	size_t i, n;
-	int c, json = 0, all = 0, pending = 0, error, code;
+	size_t i, n, rows = 0;
+	int c, json = 0, all = 0, pending = 0, code;
 	svd_kind kind;
 
 	optind = 1;
@@ -140,40 +141,35 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx)
 		return code;
 	if (!(v = cli_view_open(a, &code)))
 		goto cleanup;
-	if ((json || f.region) && (f.manifests = json_object()) &&
-	    (error = svd_store_foreach(a, collect, &f)) < 0) {
-		code = cli_fail(error);
-		goto cleanup;
-	}
 	n = all ? svd_view_size(v) : svd_view_count(v);
-	out = json ? json_array() : NULL;
+	/* one row at a time: a million items' JSON is never all in memory */
+	if (json)
+		fputc('[', stdout);
 	for (i = 0; i < n; i++) {
 		const svd_view_item *it = all ? svd_view_at(v, i) : svd_view_row(v, i);
 		char why[512];
 		if (!wanted(&f, it) || (pending && it->state != SVD_VIEW_PENDING))
 			continue;
 		if (json) {
-			json_t *row = json_object_get(f.manifests, it->id);
-			row = row ? json_deep_copy(row) : json_pack("{s:s}", "id", it->id);
-			json_object_set_new(row, "date", json_string(it->date));
-			cli_view_json(row, v, it);
-			json_array_append_new(out, row);
+			if (rows++)
+				fputc(',', stdout);
+			if ((code = cli_json_write(json_row(v, it))) != 0)
+				goto cleanup;
 			continue;
 		}
 		cli_view_why(why, sizeof(why), v, it);
-		printf("%.12s  %-10.10s  %-5s  %-10s  %s%s%s%s\n", it->id, cli_shown(it->date),
-		       cli_shown(it->lang),
+		/* no date: '-', so that the columns stay columns */
+		printf("%.12s  %-10.10s  %-5s  %-10s  %s%s%s%s\n", it->id,
+		       it->date[0] ? cli_shown(it->date) : "-", cli_shown(it->lang),
 		       it->title[0] || it->lang[0] ? svd_kind_name(it->kind) : "?",
 		       cli_shown(it->title), why[0] ? "  (" : "", cli_shown_msg(why),
 		       why[0] ? ")" : "");
 	}
-	if (json) {
-		code = cli_print_json(out);
-		out = NULL;
+	if (json && fputs("]\n", stdout) < 0) {
+		cli_error("cannot write JSON output");
+		code = EXIT_FAIL;
 	}
 cleanup:
-	json_decref(out);
-	json_decref(f.manifests);
 	svd_view_free(v);
 	svd_archive_free(a);
 	return code;

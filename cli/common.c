@@ -357,6 +357,30 @@ void cli_progress(const char *label, size_t items, unsigned long long bytes, int
 	fflush(stderr);
 }
 
+int cli_json_write(void *value)
+{
+	json_t *json = value;
+	char *text, *safe = NULL;
+	int r = -1;
+
+	if (!json) {
+		cli_error("out of memory");
+		return EXIT_FAIL;
+	}
+	/* bidirectional and C1 controls as \uNNNN too (SPEC.md, 13) */
+	text = json_dumps(json, JSON_COMPACT);
+	json_decref(json);
+	if (text && (safe = svd_text_json(text)) != NULL)
+		r = fputs(safe, stdout) < 0 ? -1 : 0;
+	free(text);
+	free(safe);
+	if (r < 0) {
+		cli_error("cannot write JSON output");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
 int cli_print_json(void *value)
 {
 	json_t *json = value;

@@ -28,6 +28,9 @@ packages=(
 	gcc libc6-dev make cmake pkg-config
 	libgit2-dev libsodium-dev libjansson-dev libarchive-dev libzstd-dev libmicrohttpd-dev
 	libcmark-dev libutf8proc-dev
+	# Snowball's stemmers for the search's word forms (no pkg-config file:
+	# CMakeLists.txt finds libstemmer.h and the library by name)
+	libstemmer-dev
 	# scripts/run.sh turns the sample corpus into items with python3
 	python3
 )
@@ -56,7 +59,8 @@ if [ "$tests" = 1 ]; then
 		# nginx, not the system's (see below)
 		nginx-light
 		# the reader library in a browser (tests/cli/browser.sh): Debian's
-		# headless Chromium, driven by playwright-core from npm
+		# headless Chromium, driven by playwright-core from npm; node alone
+		# checks reader/lex.js against the C side (tests/cli/translit_js.sh)
 		chromium nodejs
 	)
 	# a node from elsewhere (NodeSource) brings its own npm; Debian's would clash with it

@@ -317,7 +317,7 @@ static char *dup_join(const char *a, const char *sep, const char *b, const char 
 static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v, int words,
                     const char *body, size_t body_len)
 {
-	const char *id, *published, *created, *title;
+	const char *id, *title;
 	const uint8_t *bytes;
 	size_t len, i;
 	citem *it;
@@ -342,11 +342,7 @@ static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v,
 		return error;
 	memcpy(it->id, id, SVD_ID_HEX_LEN + 1);
 	it->row = HIDDEN;
-	published = svd_manifest_get(m, "published");
-	created = svd_manifest_get(m, "created");
-	snprintf(it->created, sizeof(it->created), "%s", created ? created : "");
-	snprintf(it->date, sizeof(it->date), "%.10s", published ? published : it->created);
-	snprintf(it->year, sizeof(it->year), "%.4s", it->date);
+	svd_catalog_item_dates(it);
 	if (v) {
 		it->checked = 1;
 		it->ok = svd_verdict_ok(v);
@@ -818,13 +814,18 @@ citem *svd_catalog_new_item(svd_catalog *c, const char *id)
 	return it;
 }
 
+/*
+ * The date is "published" alone: "created" is when the editor made the
+ * item, not when it was published, so an item without "published" is
+ * undated (date and year "") rather than dated the day it was added.
+ */
 void svd_catalog_item_dates(citem *it)
 {
 	const char *published = svd_manifest_get(it->m, "published");
 	const char *created = svd_manifest_get(it->m, "created");
 
 	snprintf(it->created, sizeof(it->created), "%s", created ? created : "");
-	snprintf(it->date, sizeof(it->date), "%.10s", published ? published : it->created);
+	snprintf(it->date, sizeof(it->date), "%.10s", published ? published : "");
 	snprintf(it->year, sizeof(it->year), "%.4s", it->date);
 }
 

@@ -17,6 +17,12 @@
 
 #define HIDDEN UINT32_MAX /* the row of an item not shown */
 
+/*
+ * The year of an item without "published", wherever years are values: the
+ * index's data-year and f-year option, /api/items?year= (SPEC.md, 11.2).
+ */
+#define SVD_YEAR_UNDATED "undated"
+
 typedef struct csig {
 	char *keyid;
 	svd_sig_status st;
@@ -36,6 +42,7 @@ typedef struct citem {
 	size_t nproblems;
 	char **dropped; /* "file: message" */
 	size_t ndropped;
+	/* date: "published", "" when undated; year: its first four digits */
 	char date[11], created[21], year[5];
 	uint32_t row;                /* HIDDEN when not shown */
 	size_t pairs_from, pairs_to; /* its (token, item) pairs */

@@ -777,13 +777,18 @@ static int read_back(svd_packw *pw, uint64_t at, uint8_t *dst, size_t len)
  * from what was written and inflated: only for an id met again, never on
  * the way of a new object. *type gets the object's type.
  */
-static int pack_object_sha256(svd_packw *pw, size_t k, int *type, uint8_t out[32])
+/*
+ * Object k of this pack read back from what was written, inflated, its
+ * bytes handed to each() piece by piece (*type set before the first).
+ */
+static int pack_object_each(svd_packw *pw, size_t k, int *type,
+                            int (*each)(const uint8_t *data, size_t len, void *payload),
+                            void *payload)
 {
 	enum { CHUNK = 64 * 1024 };
 	uint8_t *in = NULL, *plain = NULL;
 	uint64_t at, end, size = 0, seen = 0;
 	z_stream zs;
-	svd_sha256 sha;
 	int zready = 0, shift = 4, error;
 	size_t h = 0, n;
 	uint8_t c;
@@ -818,7 +823,6 @@ static int pack_object_sha256(svd_packw *pw, size_t k, int *type, uint8_t out[32
 		goto cleanup;
 	}
 	zready = 1;
-	svd_sha256_init(&sha);
 	zs.next_in = in + h;
 	zs.avail_in = (uInt)(n - h);
 	at += n;
@@ -833,7 +837,8 @@ static int pack_object_sha256(svd_packw *pw, size_t k, int *type, uint8_t out[32
 			                      pw->tmp_path, k, ret);
 			goto cleanup;
 		}
-		svd_sha256_update(&sha, plain, CHUNK - zs.avail_out);
+		if ((error = each(plain, CHUNK - zs.avail_out, payload)) < 0)
+			goto cleanup;
 		seen += CHUNK - zs.avail_out;
 		if (ret == Z_STREAM_END)
 			break;
@@ -857,7 +862,6 @@ static int pack_object_sha256(svd_packw *pw, size_t k, int *type, uint8_t out[32
 		                      (unsigned long long)size);
 		goto cleanup;
 	}
-	svd_sha256_final(&sha, out);
 	error = 0;
 cleanup:
 	if (zready)
@@ -865,6 +869,67 @@ cleanup:
 	free(in);
 	free(plain);
 	return error;
+}
+
+static int sha256_piece(const uint8_t *data, size_t len, void *payload)
+{
+	svd_sha256_update(payload, data, len);
+	return 0;
+}
+
+static int pack_object_sha256(svd_packw *pw, size_t k, int *type, uint8_t out[32])
+{
+	svd_sha256 sha;
+	int error;
+
+	svd_sha256_init(&sha);
+	if ((error = pack_object_each(pw, k, type, sha256_piece, &sha)) < 0)
+		return error;
+	svd_sha256_final(&sha, out);
+	return 0;
+}
+
+typedef struct read_into {
+	uint8_t *buf;
+	size_t len, cap, max;
+} read_into;
+
+static int read_piece(const uint8_t *data, size_t len, void *payload)
+{
+	read_into *r = payload;
+	int error;
+
+	if (len > r->max - r->len)
+		return svd_error_set(SVD_ETOOBIG, "an object read back is over %zu bytes", r->max);
+	if ((error = svd_grow(&r->buf, &r->cap, r->len + len + 1, 1, 4096)) < 0)
+		return error;
+	memcpy(r->buf + r->len, data, len);
+	r->len += len;
+	return 0;
+}
+
+int svd_packw_read(svd_packw *pw, const git_oid *oid, int *type, uint8_t **out, size_t *len,
+                   size_t max)
+{
+	read_into r = {.max = max};
+	size_t k;
+	int error;
+
+	*out = NULL;
+	*len = 0;
+	if ((error = usable(pw)) < 0)
+		return error;
+	if ((k = in_pack(pw, oid->id)) == 0)
+		return svd_error_set(SVD_ENOTFOUND, "the object is not in this pack");
+	if ((error = pack_object_each(pw, k - 1, type, read_piece, &r)) < 0) {
+		free(r.buf);
+		return error;
+	}
+	if (!r.buf && !(r.buf = malloc(1)))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	*out = r.buf;
+	*len = r.len;
+	return 0;
 }
 
 int svd_packw_held_sha256(svd_packw *pw, const git_oid *oid, uint8_t sha256[32])

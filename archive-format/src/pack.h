@@ -86,6 +86,16 @@ int svd_packw_last_found(const svd_packw *pw);
  */
 int svd_packw_held_sha256(svd_packw *pw, const git_oid *oid, uint8_t sha256[32]);
 
+/*
+ * An object written earlier into this pack, read back and inflated: *out
+ * (the caller's, freed with free(); NUL after its *len bytes) and its git
+ * type. For objects the caller needs again before the pack is finished
+ * (libgit2 cannot read them yet). SVD_ENOTFOUND when this pack does not
+ * hold oid; SVD_ETOOBIG past max bytes.
+ */
+int svd_packw_read(svd_packw *pw, const git_oid *oid, int *type, uint8_t **out, size_t *len,
+                   size_t max);
+
 /* How many objects the pack holds so far. */
 size_t svd_packw_count(const svd_packw *pw);
 

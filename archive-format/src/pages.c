@@ -71,6 +71,7 @@ static const char *f_region(const citem *it)
 	return svd_manifest_get(it->m, "region");
 }
 
+/* An undated item has no year here: facet() counts it under SVD_YEAR_UNDATED. */
 static const char *f_year(const citem *it)
 {
 	return it->year[0] ? it->year : NULL;
@@ -86,8 +87,12 @@ static int cmp_str_desc(const void *x, const void *y)
 	return -cmp_str(x, y);
 }
 
+/*
+ * none_value, when not NULL: the items fn gives no value for get one option
+ * of their own, that value labelled none_label, after all the others.
+ */
 static void facet(svd_buf *b, const svd_catalog *c, const char *sel, const char *label, facet_fn fn,
-                  int newest_first)
+                  int newest_first, const char *none_value, const char *none_label)
 {
 	const char **v = malloc((c->nrows + 1) * sizeof(*v));
 	size_t i, n = 0;
@@ -116,6 +121,9 @@ static void facet(svd_buf *b, const svd_catalog *c, const char *sel, const char 
 		svd_buf_printf(b, " (%zu)</option>\n", j - i);
 		i = j;
 	}
+	if (none_value && n < c->nrows)
+		svd_buf_printf(b, "<option value=\"%s\">%s (%zu)</option>\n", none_value,
+		               none_label, c->nrows - n);
 	svd_buf_puts(b, "</select>\n");
 	free(v);
 }
@@ -158,10 +166,10 @@ int svd_render_index(svd_buf *b, const svd_catalog *c)
 	svd_buf_puts(b, "<form id=\"filters\" hidden role=\"search\">\n"
 	                "<input id=\"q\" type=\"search\" placeholder=\"Search titles, authors "
 	                "and text\" aria-label=\"Search\">\n");
-	facet(b, c, "f-lang", "All languages", f_lang, 0);
-	facet(b, c, "f-kind", "All kinds", f_kind, 0);
-	facet(b, c, "f-region", "All regions", f_region, 0);
-	facet(b, c, "f-year", "All years", f_year, 1);
+	facet(b, c, "f-lang", "All languages", f_lang, 0, NULL, NULL);
+	facet(b, c, "f-kind", "All kinds", f_kind, 0, NULL, NULL);
+	facet(b, c, "f-region", "All regions", f_region, 0, NULL, NULL);
+	facet(b, c, "f-year", "All years", f_year, 1, SVD_YEAR_UNDATED, "No date");
 	svd_buf_printf(b, "<p id=\"count\">%zu item%s</p>\n</form>\n", c->nrows,
 	               c->nrows == 1 ? "" : "s");
 	svd_buf_puts(b, "<table id=\"items\">\n<thead><tr><th>Date</th><th>Title</th>"
@@ -178,9 +186,10 @@ int svd_render_index(svd_buf *b, const svd_catalog *c)
 		html(b, lang);
 		svd_buf_printf(b, "\" data-kind=\"%s\" data-region=\"", kind);
 		html(b, region);
+		/* undated: no date in the cell, and a year of its own */
 		svd_buf_printf(
 		    b, "\" data-year=\"%s\"><td>%s</td><td><a href=\"pages/%s.html\" lang=\"",
-		    it->year, it->date, it->id);
+		    it->year[0] ? it->year : SVD_YEAR_UNDATED, it->date, it->id);
 		html(b, lang);
 		svd_buf_puts(b, "\">");
 		text(b, title && *title ? title : it->id);
@@ -790,7 +799,10 @@ static void item_link(svd_buf *b, const svd_catalog *c, const char *id)
 		html(b, svd_manifest_get(c->v[t].m, "lang"));
 		svd_buf_puts(b, "\">");
 		text(b, title && *title ? title : id);
-		svd_buf_printf(b, "</a> (%s)", c->v[t].date);
+		if (c->v[t].date[0])
+			svd_buf_printf(b, "</a> (%s)", c->v[t].date);
+		else
+			svd_buf_puts(b, "</a>");
 		return;
 	}
 	svd_buf_puts(b, "<code>");
@@ -870,8 +882,12 @@ int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd
 		authors(b, it->m);
 		svd_buf_puts(b, "</dd>\n");
 	}
-	meta_row(b, "Published", svd_manifest_get(it->m, "published"));
-	meta_row(b, "Created", svd_manifest_get(it->m, "created"));
+	/* "created" is when the editor made the item: never shown as its date */
+	if (svd_manifest_get(it->m, "published"))
+		meta_row(b, "Published", svd_manifest_get(it->m, "published"));
+	else
+		svd_buf_puts(b, "<dt>Published</dt><dd>not given</dd>\n");
+	meta_row(b, "Made by the editor", svd_manifest_get(it->m, "created"));
 	meta_row(b, "Language", lang);
 	meta_row(b, "Kind", svd_kind_name(svd_manifest_kind(it->m)));
 	meta_row(b, "Region", svd_manifest_get(it->m, "region"));

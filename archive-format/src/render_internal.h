@@ -56,6 +56,92 @@ int svd_token_cp(uint32_t cp);
 /* The search shard of a folded token: FNV-1a 32 of its first two code points' UTF-8, mod 64. */
 unsigned svd_search_shard(const char *token, size_t len);
 
+/*
+ * Transliteration (SPEC.md, 11.6: render_translit.c). The two schemes: the
+ * Ukrainian national system (Cabinet of Ministers' resolution 55, 2010),
+ * and a simplified BGN/PCGN for Russian and other Cyrillic text. No state:
+ * any thread may call these at any time.
+ */
+#define SVD_TRANSLIT_UK 1
+#define SVD_TRANSLIT_RU 2
+
+/*
+ * The scheme for an item's language tag (BCP 47): SVD_TRANSLIT_UK when its
+ * primary subtag is "uk" (any case), else SVD_TRANSLIT_RU (NULL included).
+ */
+int svd_translit_scheme(const char *lang);
+
+/*
+ * The Latin form of one folded token (svd_tokens() gives them), appended to
+ * out: ASCII a-z and 0-9 only, 2 to SVD_TOKEN_MAX characters, itself a
+ * folded token. A token holding є, і, ї or ґ is written in the Ukrainian
+ * scheme, else one holding ъ, ы or э in the Russian one, whatever scheme
+ * says; else in scheme. ASCII letters and digits in the token stay as they
+ * are; the apostrophe U+02BC is not written.
+ *
+ * @param[out] out  the Latin form is appended here (nothing on 0)
+ * @param scheme    SVD_TRANSLIT_UK or SVD_TRANSLIT_RU (svd_translit_scheme)
+ * @return 1 when a form was appended; 0 when the token has none: it holds
+ *         no Cyrillic letter, or a code point of neither table (another
+ *         script, a Cyrillic letter outside both tables, a capital, invalid
+ *         UTF-8), or its form would have fewer than SVD_TOKEN_MIN or more
+ *         than SVD_TOKEN_MAX characters (no token: a query could not hold
+ *         it either); SVD_EINVALID for another scheme; out's error when it
+ *         is full or has one
+ */
+int svd_translit(svd_buf *out, const char *tok, size_t len, int scheme);
+
+/*
+ * search/translit.js (the tables of svd_translit() for
+ * archive-format/reader/lex.js: SPEC.md 11.6), appended to out.
+ */
+int svd_render_translit_js(svd_buf *out);
+
+/*
+ * Word forms (SPEC.md, 11.7: render_stem.c): Snowball's stemmers
+ * (libstemmer 2.2) over folded tokens.
+ */
+typedef struct svd_stemmer svd_stemmer;
+
+/*
+ * The Snowball algorithm for an item's language tag (BCP 47; its primary
+ * subtag, any case, an ISO 639-1 code), as sb_stemmer_list() names it, or
+ * NULL when Snowball 2.2 has none for it (Ukrainian, Slovak, Polish, ...).
+ * A static string.
+ */
+const char *svd_stem_algorithm(const char *lang);
+
+/*
+ * A stemmer for lang. It holds one Snowball stemmer, which is not
+ * thread-safe: one svd_stemmer per thread, never used by two at once.
+ *
+ * @param[out] out  the stemmer, freed with svd_stemmer_free()
+ * @return 0; SVD_ENOTFOUND when Snowball has no stemmer for lang
+ *         (svd_stem_algorithm() is NULL); SVD_ERROR without memory
+ */
+int svd_stemmer_new(svd_stemmer **out, const char *lang);
+
+/* Free a stemmer; NULL is accepted. */
+void svd_stemmer_free(svd_stemmer *st);
+
+/* The Snowball algorithm of st (a static string). */
+const char *svd_stemmer_algorithm(const svd_stemmer *st);
+
+/*
+ * The stem of one folded token (svd_tokens() gives them), appended to out
+ * when it differs from the token. The stem is folded again (a Snowball
+ * stemmer may write what folding changes) and must be a token itself: 2 to
+ * SVD_TOKEN_MAX code points, each a token's (svd_token_cp()).
+ *
+ * @param[out] out  the stem is appended here (nothing on 0)
+ * @return 1 when a stem was appended; 0 when the token is its own stem, or
+ *         is no token (fewer than SVD_TOKEN_MIN or more than SVD_TOKEN_MAX
+ *         code points), or its stem is no token; SVD_EINVALID for a token
+ *         that is not UTF-8; SVD_ERROR when Snowball runs out of memory;
+ *         out's error when it is full or has one
+ */
+int svd_stem(svd_buf *out, svd_stemmer *st, const char *tok, size_t len);
+
 /* index.html, appended to out. */
 int svd_render_index(svd_buf *out, const svd_catalog *c);
 

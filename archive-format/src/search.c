@@ -261,7 +261,7 @@ static int facet_value(svd_buf *v, const citem *it, int f)
 		if (published && strlen(published) >= 4)
 			svd_buf_printf(v, "%.4s", published);
 		else
-			svd_buf_puts(v, "undated");
+			svd_buf_puts(v, SVD_YEAR_UNDATED);
 		return 1;
 	}
 	if (!s || !*s)
@@ -337,7 +337,8 @@ static int facets_js(svd_buf *b, const svd_catalog *c, facet_set *fs)
 			size_t k = i;
 			const fent *e;
 			if (f == 3) {
-				int undated = ng && s->v[g[ng - 1]].len == pre + 7;
+				int undated =
+				    ng && s->v[g[ng - 1]].len == pre + strlen(SVD_YEAR_UNDATED);
 				k = undated ? (i + 1 < ng ? ng - 2 - i : ng - 1) : ng - 1 - i;
 			}
 			e = &s->v[g[k]];
@@ -349,6 +350,9 @@ static int facets_js(svd_buf *b, const svd_catalog *c, facet_set *fs)
 				    svd_manifest_get(c->v[c->rows[e->row]].m, "region");
 				svd_buf_puts(b, ",");
 				js_quoted(b, label);
+			} else if (f == 3 && e->len == pre + strlen(SVD_YEAR_UNDATED)) {
+				svd_buf_puts(b,
+				             ",\"No date\""); /* "undated", as the one-page index */
 			}
 			svd_buf_puts(b, "]");
 		}

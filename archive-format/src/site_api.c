@@ -28,7 +28,8 @@
 #include "site_internal.h"
 #include "util.h"
 
-#define CURSOR_VERSION 1
+/* 2: an undated item's date is "", not that of "created" (version 1), so a cursor of 1 is refused */
+#define CURSOR_VERSION 2
 #define CURSOR_BYTES   63 /* version, date (10), created (20), id (32) */
 #define KEY_SHOWN_MAX  48 /* bytes of a refused key quoted in a message */
 #define PAGE_MAX       (64u * 1024 * 1024)
@@ -41,7 +42,8 @@ _Static_assert(SVD_API_CURSOR_LEN + 1 ==
 
 /* The query. */
 
-static const char *const keys[] = {"limit", "after", "lang", "kind", "region", "since", "q"};
+static const char *const keys[] = {"limit",  "after", "lang", "kind",
+                                   "region", "since", "year", "q"};
 
 void svd_api_query_free(svd_api_query *q)
 {
@@ -233,6 +235,23 @@ bad:
 }
 
 /*
+ * year: YYYY (0001 to 9999, the years a "published" may have), or
+ * SVD_YEAR_UNDATED for the items without one: the values of the index's
+ * f-year.
+ */
+static int parse_year(svd_api_query *q, const char *v)
+{
+	if (!strcmp(v, SVD_YEAR_UNDATED) ||
+	    (strlen(v) == 4 && strspn(v, "0123456789") == 4 && strcmp(v, "0000") != 0)) {
+		snprintf(q->year, sizeof(q->year), "%s", v);
+		return 0;
+	}
+	return svd_error_set(SVD_EINVALID,
+	                     "year: not a year YYYY (such as 2024) or " SVD_YEAR_UNDATED
+	                     " (the items without a publication date)");
+}
+
+/*
  * q: the words the reader's search finds in a query (reader.js: tokens(q,
  * true)): every run of letters and digits, each code point folded, of any
  * length.
@@ -305,7 +324,7 @@ static int parse_pair(svd_api_query *q, unsigned *seen, const char *pair, size_t
 	if (k == sizeof(keys) / sizeof(keys[0]))
 		return svd_error_set(SVD_EINVALID,
 		                     "unknown parameter '%s' (known: limit, after, lang, kind, "
-		                     "region, since, q)",
+		                     "region, since, year, q)",
 		                     shown_key(shown, sizeof(shown), key, (size_t)kn));
 	if (*seen & (1u << k))
 		return svd_error_set(SVD_EINVALID, "%s: given twice (give each parameter once)",
@@ -342,6 +361,8 @@ static int parse_pair(svd_api_query *q, unsigned *seen, const char *pair, size_t
 		return parse_region(q, val);
 	case 5:
 		return parse_since(q, val);
+	case 6:
+		return parse_year(q, val);
 	default:
 		return parse_q(q, val);
 	}
@@ -534,6 +555,9 @@ static int row_matches(const svd_catalog *c, size_t r, const svd_view_item *it,
 		return 0;
 	if (q->kind >= 0 && (int)it->kind != q->kind)
 		return 0;
+	if (q->year[0] && (!strcmp(q->year, SVD_YEAR_UNDATED) ? it->date[0] != '\0'
+	                                                      : strncmp(it->date, q->year, 4) != 0))
+		return 0;
 	if (q->region) {
 		const char *region = svd_manifest_get(ci->m, "region");
 		int error;
@@ -567,8 +591,10 @@ static int row_matches(const svd_catalog *c, size_t r, const svd_view_item *it,
 static json_t *item_json(const svd_catalog *c, size_t r, const svd_view_item *it)
 {
 	const char *region = svd_manifest_get(c->v[c->rows[r]].m, "region");
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", it->id, "title", it->title, "lang",
-	                      it->lang, "kind", svd_kind_name(it->kind), "date", it->date);
+	/* an undated item's date is null, never that of "created" */
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", it->id, "title", it->title, "lang",
+	                      it->lang, "kind", svd_kind_name(it->kind), "date",
+	                      it->date[0] ? json_string(it->date) : json_null());
 
 	if (o && region && json_object_set_new(o, "region", json_string(region)) < 0) {
 		json_decref(o);
@@ -580,7 +606,8 @@ static json_t *item_json(const svd_catalog *c, size_t r, const svd_view_item *it
 /*
  * The page: the rows after the cursor that match, up to the limit, and
  * whether one more matches (then "next" is the last one's cursor). The walk
- * ends at the first row dated before since (the rows are newest first).
+ * ends at the first row dated before since (the rows are newest first, the
+ * undated ones last: "" is before every date).
  */
 static int page(svd_buf *out, const svd_catalog *c, const svd_api_query *q)
 {

@@ -35,6 +35,7 @@ typedef struct svd_api_query {
 	int kind;                       /* -1: any; else an svd_kind */
 	char *region;                   /* NULL: any; folded as the search folds (svd_fold) */
 	char since[11];                 /* "": any; else YYYY-MM-DD, items dated on or after it */
+	char year[8];                   /* "": any; else YYYY, or SVD_YEAR_UNDATED */
 	char *words[SVD_API_WORDS_MAX]; /* q's words, folded, as the reader's search splits them */
 	size_t nwords;
 } svd_api_query;

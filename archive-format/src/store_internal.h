@@ -74,6 +74,13 @@ struct svd_packw;
 /* The pack an operation writes into (the staging sequence's, store_stage.c). */
 struct svd_packw *svd_txn_packw(svd_txn *t);
 
+/*
+ * For tests: the objects one pack of t holds before the next item starts a
+ * new one (default 1,048,576), and how many packs t has finished so far.
+ */
+void svd_txn_set_pack_objects(svd_txn *t, size_t n);
+size_t svd_txn_packs_done(const svd_txn *t);
+
 /* The archive an operation writes to. */
 svd_archive *svd_txn_archive(svd_txn *t);
 

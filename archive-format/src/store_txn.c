@@ -30,14 +30,33 @@
 
 #define MESSAGE_ITEMS 50 /* items named in a commit message */
 #define TITLE_IN_LOG  72 /* bytes of a title in a commit message */
+/*
+ * Objects in one pack, at most: past it, at the start of the next item, the
+ * pack is finished (written, synced, in place) and a new one begun, so that
+ * the writer's memory (some 50 bytes an object) stays bounded however many
+ * items one operation brings. main still moves once, after the last pack.
+ */
+#define PACK_OBJECTS (1u << 20)
+#define SIG_TREE_MAX (64u * 1024) /* bytes of an item's sig/ tree read back */
 
+/* An item staged: some 80 bytes, whatever the item (a million fit in 80 MB). */
 typedef struct staged {
-	char id[SVD_ID_HEX_LEN + 1];
-	git_oid tree;
-	int is_new;           /* 1 new item, 0 co-signed */
-	svd_tree_entry *sigs; /* its signature files; names owned */
-	size_t nsigs;
+	uint8_t id[32];
+	git_oid tree;    /* its folder */
+	git_oid sigtree; /* its sig/ folder, read back when the item comes again */
+	int is_new;      /* 1 new item, 0 co-signed */
 } staged;
+
+/* One fan-out folder of main's items/ (items/xx/), as sorted ids, read when first asked. */
+typedef struct fan_index {
+	int read;
+	size_t n;
+	struct fan_entry {
+		uint8_t id[32];
+		git_oid tree;
+		int is_tree;
+	} * v;
+} fan_index;
 
 struct svd_txn {
 	svd_archive *a;
@@ -47,8 +66,11 @@ struct svd_txn {
 	git_tree *items; /* base's items/ (NULL if none) */
 	staged *v;
 	size_t n, cap;
-	size_t *slots; /* open-addressing index of v by id: index + 1, 0 = empty */
-	size_t nslots; /* a power of two, at least twice n */
+	uint32_t *slots;     /* open-addressing index of v by id: index + 1, 0 = empty */
+	size_t nslots;       /* a power of two, at least twice n */
+	fan_index *fans;     /* main's items/xx/, 256 of them, each read on first use */
+	size_t packs;        /* packs finished before the one being written */
+	size_t pack_objects; /* PACK_OBJECTS, or less for tests */
 	/* the first items staged, named in the commit message (the rest only counted) */
 	struct {
 		char id[SVD_ID_HEX_LEN + 1];
@@ -165,27 +187,26 @@ static int note_signer(svd_txn *t, const char *keyid)
 	return 0;
 }
 
-/* Ids are SHA-256 in hex: their first 16 digits are as good a hash as any. */
-static size_t id_hash(const char *id)
+/* Ids are SHA-256: their first 8 bytes are as good a hash as any. */
+static size_t id_hash(const uint8_t id[32])
 {
-	uint8_t b[8];
 	uint64_t h = 0;
 	size_t i;
 
-	svd_hex_decode(b, sizeof(b), id);
-	for (i = 0; i < sizeof(b); i++)
-		h = h << 8 | b[i];
+	for (i = 0; i < 8; i++)
+		h = h << 8 | id[i];
 	return (size_t)h;
 }
 
 static staged *find_staged(svd_txn *t, const char *id)
 {
+	uint8_t raw[32];
 	size_t i;
 
-	if (!t->nslots)
+	if (!t->nslots || !svd_id_valid(id) || svd_hex_decode(raw, 32, id) < 0)
 		return NULL;
-	for (i = id_hash(id) & (t->nslots - 1); t->slots[i]; i = (i + 1) & (t->nslots - 1))
-		if (!strcmp(t->v[t->slots[i] - 1].id, id))
+	for (i = id_hash(raw) & (t->nslots - 1); t->slots[i]; i = (i + 1) & (t->nslots - 1))
+		if (!memcmp(t->v[t->slots[i] - 1].id, raw, 32))
 			return &t->v[t->slots[i] - 1];
 	return NULL;
 }
@@ -197,8 +218,10 @@ static int index_staged(svd_txn *t, size_t k)
 
 	if (2 * (t->n + 1) > t->nslots) {
 		size_t nslots = t->nslots ? t->nslots * 2 : 1024;
-		size_t *slots = calloc(nslots, sizeof(*slots));
-		if (!slots)
+		uint32_t *slots;
+		if (nslots > (size_t)UINT32_MAX)
+			return svd_error_set(SVD_ETOOBIG, "too many items for one operation");
+		if (!(slots = calloc(nslots, sizeof(*slots))))
 			return svd_error_set(SVD_ERROR, "out of memory");
 		free(t->slots);
 		t->slots = slots;
@@ -209,24 +232,13 @@ static int index_staged(svd_txn *t, size_t k)
 			for (i = id_hash(t->v[j].id) & (nslots - 1); slots[i];
 			     i = (i + 1) & (nslots - 1))
 				;
-			slots[i] = j + 1;
+			slots[i] = (uint32_t)(j + 1);
 		}
 	}
 	for (i = id_hash(t->v[k].id) & (t->nslots - 1); t->slots[i]; i = (i + 1) & (t->nslots - 1))
 		;
-	t->slots[i] = k + 1;
+	t->slots[i] = (uint32_t)(k + 1);
 	return 0;
-}
-
-static void free_sigs(staged *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->nsigs; i++)
-		free((char *)s->sigs[i].name);
-	free(s->sigs);
-	s->sigs = NULL;
-	s->nsigs = 0;
 }
 
 static int write_tree(git_oid *out, svd_packw *pw, svd_tree_entry *entries, size_t n)
@@ -258,29 +270,6 @@ static char *utf8_prefix(const char *s, size_t max)
 	shown = svd_text_dup(cut, 0);
 	free(cut);
 	return shown;
-}
-
-/* Remember a staged item's signature files (copies; they may borrow from a git tree). */
-static int keep_sigs(staged *s, const svd_tree_entry *sigs, size_t n)
-{
-	svd_tree_entry *copy = calloc(n ? n : 1, sizeof(*copy));
-	size_t i;
-
-	if (!copy)
-		return svd_error_set(SVD_ERROR, "out of memory");
-	for (i = 0; i < n; i++) {
-		copy[i] = sigs[i];
-		if (!(copy[i].name = svd_strdup(sigs[i].name))) {
-			while (i > 0)
-				free((char *)copy[--i].name);
-			free(copy);
-			return SVD_ERROR;
-		}
-	}
-	free_sigs(s);
-	s->sigs = copy;
-	s->nsigs = n;
-	return 0;
 }
 
 /* One file of an item's sig/ folder as it will be written: its name and blob. */
@@ -518,6 +507,56 @@ static int check_stored_sigs(svd_txn *t, sigset *ss, const svd_verdict *v)
 }
 
 /*
+ * The signature files of an item staged earlier in this operation, from
+ * its sig/ tree: read back from the pack being written, or, when that pack
+ * was finished already (PACK_OBJECTS), through libgit2.
+ */
+static int staged_sigs(svd_txn *t, const staged *s, sigset *ss)
+{
+	uint8_t *buf = NULL;
+	const uint8_t *p, *end;
+	size_t len;
+	int type = 0, error;
+
+	error = svd_packw_read(t->pw, &s->sigtree, &type, &buf, &len, SIG_TREE_MAX);
+	if (error == SVD_ENOTFOUND) {
+		git_tree *tree = NULL;
+		size_t i;
+
+		svd_error_clear();
+		if (git_tree_lookup(&tree, t->a->repo, &s->sigtree) < 0)
+			return svd_git_error(
+			    "cannot read the signatures of an item staged earlier");
+		for (i = 0, error = 0; error == 0 && i < git_tree_entrycount(tree); i++) {
+			const git_tree_entry *te = git_tree_entry_byindex(tree, i);
+			error = sigset_put(ss, git_tree_entry_name(te), "", git_tree_entry_id(te));
+		}
+		git_tree_free(tree);
+		return error;
+	}
+	if (error < 0)
+		return error;
+	/* a tree this operation wrote itself: "<mode> <name>\0<20 bytes>" per entry */
+	p = buf;
+	end = buf + len;
+	while (error == 0 && p < end) {
+		const uint8_t *sp = memchr(p, ' ', (size_t)(end - p)), *nul;
+		if (!sp || !(nul = memchr(sp, '\0', (size_t)(end - sp))) || end - nul < 21 ||
+		    (size_t)(nul - sp - 1) >= sizeof(ss->v->name) || type != GIT_OBJECT_TREE) {
+			error = svd_error_set(SVD_ERROR, "a sig/ tree written by this operation "
+			                                 "does not read back");
+			break;
+		}
+		git_oid oid;
+		git_oid_fromraw(&oid, nul + 1);
+		error = sigset_put(ss, (const char *)sp + 1, "", &oid);
+		p = nul + 21;
+	}
+	free(buf);
+	return error;
+}
+
+/*
  * Write an accepted item's folder as trees, merged with the same item's
  * folder in main or earlier in this operation: the files are the same
  * (same id, same hashes), so only the signatures can differ, and the union
@@ -537,12 +576,11 @@ static int stage_item(svd_txn *t, const svd_entry *entries, const git_oid *oids,
 
 	if (!(top = calloc(n + 1, sizeof(*top))))
 		goto oom;
-	/* staged earlier in this operation: its trees are not readable before the pack is done */
+	/* staged earlier in this operation: its signatures as staged then */
 	if ((s = find_staged(t, id)) != NULL) {
 		had = 1;
-		for (i = 0; i < s->nsigs; i++)
-			if ((error = sigset_put(&ss, s->sigs[i].name, "", &s->sigs[i].oid)) < 0)
-				goto cleanup;
+		if ((error = staged_sigs(t, s, &ss)) < 0)
+			goto cleanup;
 		error = SVD_ENOTFOUND;
 	} else {
 		error = svd_txn_base_item(&prev, t, id);
@@ -625,7 +663,11 @@ static int stage_item(svd_txn *t, const svd_entry *entries, const git_oid *oids,
 		}
 		s = &t->v[t->n++];
 		memset(s, 0, sizeof(*s));
-		memcpy(s->id, id, SVD_ID_HEX_LEN + 1);
+		if (svd_hex_decode(s->id, sizeof(s->id), id) < 0) {
+			t->n--;
+			error = svd_error_set(SVD_EINVALID, "not an item id: %s", id);
+			goto cleanup;
+		}
 		s->is_new = !had;
 		if (t->nshown < MESSAGE_ITEMS) {
 			/* per-item memory stays small: only these few keep their titles */
@@ -646,8 +688,7 @@ static int stage_item(svd_txn *t, const svd_entry *entries, const git_oid *oids,
 			t->stats.added++;
 	}
 	git_oid_cpy(&s->tree, &tree);
-	if ((error = keep_sigs(s, sigs, ss.n)) < 0)
-		goto cleanup;
+	git_oid_cpy(&s->sigtree, &sigtree);
 	goto cleanup;
 oom:
 	error = svd_error_set(SVD_ERROR, "out of memory");
@@ -746,7 +787,12 @@ static int check_and_stage(svd_txn *t, const char *id, const svd_entry *entries,
 
 static int cmp_staged(const void *x, const void *y)
 {
-	return strcmp(((const staged *)x)->id, ((const staged *)y)->id);
+	return memcmp(((const staged *)x)->id, ((const staged *)y)->id, 32);
+}
+
+static int cmp_entry_name(const void *x, const void *y)
+{
+	return strcmp(((const svd_tree_entry *)x)->name, ((const svd_tree_entry *)y)->name);
 }
 
 /* Entries of an existing tree, or none, with room for extra more. */
@@ -786,11 +832,14 @@ static void tree_put(svd_tree_entry *entries, size_t *n, const char *name, unsig
  * The new items/ tree: the base's, with each touched fan-out folder
  * rewritten to hold the staged items. Untouched folders are reused as
  * they are, so an operation writes trees in proportion to what it adds.
+ * A touched folder's entries and the staged items, both sorted by name,
+ * are merged in one pass: linear in the folder, whatever the count staged.
  */
 static int write_items_tree(git_oid *out, svd_txn *t)
 {
 	svd_tree_entry *top = NULL, *sub = NULL;
-	size_t ntop = 0, nsub = 0, i = 0, j;
+	char(*hex)[SVD_ID_HEX_LEN + 1] = NULL;
+	size_t ntop = 0, i = 0, j;
 	char fans[256][3];
 	size_t nfans = 0;
 	int error;
@@ -801,26 +850,50 @@ static int write_items_tree(git_oid *out, svd_txn *t)
 	while (i < t->n && error == 0) {
 		git_tree *old = NULL;
 		const git_tree_entry *te;
+		size_t nold, a, b, k, nsub = 0;
+		svd_tree_entry *olds = NULL;
 		git_oid oid;
 
-		memcpy(fans[nfans], t->v[i].id, 2);
-		fans[nfans][2] = '\0';
-		for (j = i; j < t->n && !strncmp(t->v[j].id, fans[nfans], 2); j++)
+		svd_hex_encode(fans[nfans], t->v[i].id, 1);
+		for (j = i; j < t->n && t->v[j].id[0] == t->v[i].id[0]; j++)
 			;
 		te = t->items ? git_tree_entry_byname(t->items, fans[nfans]) : NULL;
 		if (te && git_tree_lookup(&old, t->a->repo, git_tree_entry_id(te)) < 0) {
 			error = svd_git_error("cannot read the items folder");
 			break;
 		}
-		if ((error = tree_entries(&sub, &nsub, old, j - i)) == 0) {
-			size_t k;
+		if ((error = tree_entries(&olds, &nold, old, 0)) == 0 &&
+		    !(sub = calloc(nold + (j - i) + 1, sizeof(*sub))))
+			error = svd_error_set(SVD_ERROR, "out of memory");
+		if (error == 0 && !(hex = calloc(j - i + 1, sizeof(*hex))))
+			error = svd_error_set(SVD_ERROR, "out of memory");
+		if (error == 0) {
 			for (k = i; k < j; k++)
-				tree_put(sub, &nsub, t->v[k].id, GIT_FILEMODE_TREE, &t->v[k].tree);
+				svd_hex_encode(hex[k - i], t->v[k].id, 32);
+			qsort(olds, nold, sizeof(*olds), cmp_entry_name);
+			/* a staged item replaces the folder of its name; the rest stays */
+			for (a = 0, b = i; a < nold || b < j;) {
+				int c = a == nold ? 1
+				        : b == j  ? -1
+				                  : strcmp(olds[a].name, hex[b - i]);
+				if (c < 0) {
+					sub[nsub++] = olds[a++];
+					continue;
+				}
+				sub[nsub].name = hex[b - i];
+				sub[nsub].mode = GIT_FILEMODE_TREE;
+				git_oid_cpy(&sub[nsub++].oid, &t->v[b].tree);
+				b++;
+				a += c == 0;
+			}
 			if ((error = write_tree(&oid, t->pw, sub, nsub)) == 0)
 				tree_put(top, &ntop, fans[nfans], GIT_FILEMODE_TREE, &oid);
 		}
 		free(sub);
 		sub = NULL;
+		free(olds);
+		free(hex);
+		hex = NULL;
 		git_tree_free(old);
 		nfans++;
 		i = j;
@@ -985,8 +1058,9 @@ void svd_txn_free(svd_txn *t)
 	svd_packw_free(t->pw);
 	svd_trust_free(t->admit);
 	git_tree_free(t->items);
-	for (i = 0; i < t->n; i++)
-		free_sigs(&t->v[i]);
+	for (i = 0; t->fans && i < 256; i++)
+		free(t->fans[i].v);
+	free(t->fans);
 	for (i = 0; i < t->nshown; i++)
 		free(t->shown[i].title);
 	free(t->v);
@@ -1005,11 +1079,49 @@ svd_packw *svd_txn_packw(svd_txn *t)
 	return t->pw;
 }
 
+void svd_txn_set_pack_objects(svd_txn *t, size_t n)
+{
+	t->pack_objects = n;
+}
+
+size_t svd_txn_packs_done(const svd_txn *t)
+{
+	return t->packs;
+}
+
+/*
+ * Between items, a pack that has reached PACK_OBJECTS is finished and a
+ * new one begun. Its objects are then in the store but named by no ref
+ * until main moves: a crash before that leaves them unreachable (git gc
+ * removes them), never a main that names what is not there.
+ */
+static int next_pack(svd_txn *t)
+{
+	int error;
+
+	if (svd_packw_count(t->pw) < (t->pack_objects ? t->pack_objects : PACK_OBJECTS))
+		return 0;
+	if ((error = svd_packw_finish(t->pw)) < 0)
+		return error;
+	svd_packw_free(t->pw);
+	t->pw = NULL;
+	t->packs++;
+	svd_pause_point("txn.next_pack");
+	return svd_packw_new(&t->pw, t->a->repo);
+}
+
 int svd_txn_item_open(svd_txn *t, int open)
 {
+	int error;
+
 	if (open && t->staging)
 		return svd_error_set(SVD_EINVALID,
 		                     "an item is being staged into this operation already");
+	if (!t->pw)
+		return svd_error_set(SVD_ERROR, "this operation cannot write any more (an earlier "
+		                                "pack could not be started)");
+	if (open && (error = next_pack(t)) < 0)
+		return error;
 	t->staging = open;
 	return 0;
 }
@@ -1030,9 +1142,68 @@ void svd_txn_note_refused(svd_txn *t)
 	t->stats.refused++;
 }
 
+static int cmp_fan_entry(const void *x, const void *y)
+{
+	return memcmp(((const struct fan_entry *)x)->id, ((const struct fan_entry *)y)->id, 32);
+}
+
+/* items/xx/ of main as sorted ids: read once, so each look-up is a search, not a parse. */
+static int fan_read(svd_txn *t, fan_index *f, const char *fan)
+{
+	const git_tree_entry *te = git_tree_entry_byname(t->items, fan);
+	git_tree *tree = NULL;
+	size_t i, count;
+
+	f->read = 1;
+	if (!te || git_tree_entry_type(te) != GIT_OBJECT_TREE)
+		return 0;
+	if (git_tree_lookup(&tree, t->a->repo, git_tree_entry_id(te)) < 0)
+		return svd_git_error("cannot read the items folder");
+	count = git_tree_entrycount(tree);
+	if (!(f->v = calloc(count + 1, sizeof(*f->v)))) {
+		git_tree_free(tree);
+		return svd_error_set(SVD_ERROR, "out of memory");
+	}
+	for (i = 0; i < count; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		const char *name = git_tree_entry_name(e);
+		struct fan_entry *x = &f->v[f->n];
+		/* only names an id can look up: 64 hex digits (lower case) */
+		if (!svd_id_valid(name) || svd_hex_decode(x->id, 32, name) < 0)
+			continue;
+		git_oid_cpy(&x->tree, git_tree_entry_id(e));
+		x->is_tree = git_tree_entry_type(e) == GIT_OBJECT_TREE;
+		f->n++;
+	}
+	git_tree_free(tree);
+	qsort(f->v, f->n, sizeof(*f->v), cmp_fan_entry);
+	return 0;
+}
+
 int svd_txn_base_item(git_oid *out, svd_txn *t, const char *id)
 {
-	return t->items ? svd_store_item_tree(out, t->a->repo, t->items, id) : SVD_ENOTFOUND;
+	struct fan_entry key, *hit;
+	fan_index *f;
+	int error;
+
+	if (!t->items || !svd_id_valid(id) || svd_hex_decode(key.id, 32, id) < 0)
+		return svd_error_set(SVD_ENOTFOUND, "no item %s in the archive", id);
+	if (!t->fans && !(t->fans = calloc(256, sizeof(*t->fans))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	f = &t->fans[key.id[0]];
+	if (!f->read) {
+		char fan[3];
+		svd_hex_encode(fan, key.id, 1);
+		if ((error = fan_read(t, f, fan)) < 0)
+			return error;
+	}
+	hit = f->n ? bsearch(&key, f->v, f->n, sizeof(*f->v), cmp_fan_entry) : NULL;
+	if (!hit)
+		return svd_error_set(SVD_ENOTFOUND, "no item %s in the archive", id);
+	if (!hit->is_tree)
+		return svd_error_set(SVD_ECORRUPT, "items/%.2s/%s is not a folder", id, id);
+	git_oid_cpy(out, &hit->tree);
+	return 0;
 }
 
 int svd_txn_is_staged(svd_txn *t, const char *id)

@@ -31,9 +31,10 @@ typedef struct vitem {
 	uint32_t vsigs; /* "KEYID:hex ..." of the signatures that verify, or NONE */
 	uint32_t skey;  /* a certificate's or revocation's key, "KEYID:hex", or NONE */
 	uint32_t cp;    /* a checkpoint's ids, space-separated, or NONE */
-	uint32_t retracted_by, superseded_by; /* index + 1; 0 none */
-	uint32_t row, order;                  /* row: HIDDEN when not shown */
-	svd_manifest *m;                      /* SVD_VIEW_MANIFESTS */
+	uint32_t region, source, authors, tags; /* for lists (svd_view_item), or NONE */
+	uint32_t retracted_by, superseded_by;   /* index + 1; 0 none */
+	uint32_t row, order;                    /* row: HIDDEN when not shown */
+	svd_manifest *m;                        /* SVD_VIEW_MANIFESTS */
 } vitem;
 
 struct svd_view {
@@ -41,6 +42,14 @@ struct svd_view {
 	size_t n, cap;
 	char *arena; /* the items' strings, NUL-terminated */
 	size_t alen, acap;
+	/*
+	 * Strings many items share (languages, signers, the keys that signed,
+	 * reasons and notes), each once in the arena: their offsets by hash,
+	 * NONE for empty. A million items signed by a few editors hold a few
+	 * such strings, not a million copies.
+	 */
+	uint32_t *shared;
+	size_t nshared, capshared;
 	svd_view_item *pub; /* the public records, by item index (finish) */
 	unsigned flags;
 	uint32_t *byid; /* indexes, by id (finish) */
@@ -81,6 +90,7 @@ void svd_view_free(svd_view *v)
 		svd_manifest_free(v->v[i].m);
 	free(v->v);
 	free(v->arena);
+	free(v->shared);
 	free(v->pub);
 	free(v->byid);
 	free(v->all);
@@ -120,6 +130,80 @@ static int stash(svd_view *v, uint32_t *out, const char *s)
 	*out = (uint32_t)v->alen;
 	v->alen += n;
 	return 0;
+}
+
+static uint32_t text_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* A string many items may share, into the arena once: its offset, or NONE for NULL. */
+static int stash_shared(svd_view *v, uint32_t *out, const char *s)
+{
+	size_t i, mask;
+	int error;
+
+	*out = NONE;
+	if (!s)
+		return 0;
+	if (2 * (v->nshared + 1) > v->capshared) {
+		size_t cap = v->capshared ? v->capshared * 2 : 256, k;
+		uint32_t *t = malloc(cap * sizeof(*t));
+		if (!t)
+			return svd_error_set(SVD_ERROR, "out of memory");
+		memset(t, 0xff, cap * sizeof(*t));
+		for (k = 0; k < v->capshared; k++) {
+			if (v->shared[k] == NONE)
+				continue;
+			for (i = text_hash(v->arena + v->shared[k]) & (cap - 1); t[i] != NONE;
+			     i = (i + 1) & (cap - 1))
+				;
+			t[i] = v->shared[k];
+		}
+		free(v->shared);
+		v->shared = t;
+		v->capshared = cap;
+	}
+	mask = v->capshared - 1;
+	for (i = text_hash(s) & mask; v->shared[i] != NONE; i = (i + 1) & mask) {
+		if (!strcmp(v->arena + v->shared[i], s)) {
+			*out = v->shared[i];
+			return 0;
+		}
+	}
+	if ((error = stash(v, out, s)) < 0)
+		return error;
+	v->shared[i] = *out;
+	v->nshared++;
+	return 0;
+}
+
+/* A manifest's authors or tags, each followed by SVD_VIEW_LIST_END, shared into the arena. */
+static int stash_list(svd_view *v, uint32_t *out, const svd_manifest *m, int authors)
+{
+	size_t n = authors ? svd_manifest_author_count(m) : svd_manifest_tag_count(m), i, len = 0;
+	char *joined;
+	int error;
+
+	for (i = 0; i < n; i++)
+		len += strlen(authors ? svd_manifest_author(m, i) : svd_manifest_tag(m, i)) + 1;
+	if (!(joined = malloc(len + 1)))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	for (i = 0, len = 0; i < n; i++) {
+		const char *s = authors ? svd_manifest_author(m, i) : svd_manifest_tag(m, i);
+		size_t k = strlen(s);
+		memcpy(joined + len, s, k);
+		joined[len + k] = SVD_VIEW_LIST_END;
+		len += k + 1;
+	}
+	joined[len] = '\0';
+	error = stash_shared(v, out, joined);
+	free(joined);
+	return error;
 }
 
 /* An id the manifest names, into the arena; NONE when absent or malformed. */
@@ -194,12 +278,16 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		published = svd_manifest_get(m, "published");
 		created = svd_manifest_get(m, "created");
 		snprintf(it->created, sizeof(it->created), "%s", created ? created : "");
-		snprintf(it->date, sizeof(it->date), "%.10s", published ? published : it->created);
+		snprintf(it->date, sizeof(it->date), "%.10s", published ? published : "");
 		it->kind = (uint8_t)svd_manifest_kind(m);
 		if ((error = stash_id(v, &it->sup, svd_manifest_get(m, "supersedes"))) < 0 ||
 		    (error = stash_id(v, &it->ret, svd_manifest_get(m, "retracts"))) < 0 ||
 		    (error = stash(v, &it->title, svd_manifest_get(m, "title"))) < 0 ||
-		    (error = stash(v, &it->lang, svd_manifest_get(m, "lang"))) < 0)
+		    (error = stash_shared(v, &it->lang, svd_manifest_get(m, "lang"))) < 0 ||
+		    (error = stash_shared(v, &it->region, svd_manifest_get(m, "region"))) < 0 ||
+		    (error = stash(v, &it->source, svd_manifest_get(m, "source"))) < 0 ||
+		    (error = stash_list(v, &it->authors, m, 1)) < 0 ||
+		    (error = stash_list(v, &it->tags, m, 0)) < 0)
 			goto fail;
 	} else {
 		snprintf(it->created, sizeof(it->created), "%s", f->created ? f->created : "");
@@ -208,7 +296,11 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		if ((error = stash_id(v, &it->sup, f->supersedes)) < 0 ||
 		    (error = stash_id(v, &it->ret, f->retracts)) < 0 ||
 		    (error = stash(v, &it->title, f->title)) < 0 ||
-		    (error = stash(v, &it->lang, f->lang)) < 0)
+		    (error = stash_shared(v, &it->lang, f->lang)) < 0 ||
+		    (error = stash_shared(v, &it->region, f->region)) < 0 ||
+		    (error = stash(v, &it->source, f->source)) < 0 ||
+		    (error = stash_shared(v, &it->authors, f->authors)) < 0 ||
+		    (error = stash_shared(v, &it->tags, f->tags)) < 0)
 			goto fail;
 	}
 	it->note = it->vsigs = it->skey = it->cp = NONE;
@@ -216,9 +308,9 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		it->rules = 1;
 		it->sound = f->sound != 0;
 	}
-	if ((error = stash(v, &it->signers, f->signers)) < 0 ||
-	    (error = stash(v, &it->why, f->why)) < 0 ||
-	    (error = stash(v, &it->vsigs, f->vsigs)) < 0)
+	if ((error = stash_shared(v, &it->signers, f->signers)) < 0 ||
+	    (error = stash_shared(v, &it->why, f->why)) < 0 ||
+	    (error = stash_shared(v, &it->vsigs, f->vsigs)) < 0)
 		goto fail;
 	if (m && (error = stash_statement(v, it, m)) < 0)
 		goto fail;
@@ -262,6 +354,10 @@ void svd_view_item_fields(svd_view_fields *out, const svd_view_item *it)
 	out->lang = it->lang;
 	out->why = it->why;
 	out->signers = it->signers;
+	out->region = it->region;
+	out->source = it->source;
+	out->authors = it->authors;
+	out->tags = it->tags;
 }
 
 void svd_view_item_rules(svd_view_fields *out, const svd_view *v, const svd_view_item *it)
@@ -326,7 +422,11 @@ int svd_view_add(svd_view *v, const svd_verdict *verdict)
 	return error;
 }
 
-/* The one order: newest date first, then newest "created", then id; no manifest last. */
+/*
+ * The one order: newest date first, then newest "created", then id. An
+ * undated item's date is "", below every date, so it comes after every
+ * dated one; one without a manifest (created "" too) after those.
+ */
 static int cmp_order(const void *x, const void *y, void *arg)
 {
 	const svd_view *sorting = arg;
@@ -621,7 +721,7 @@ static int note(svd_view *v, uint32_t *at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	return stash(v, at, buf);
+	return stash_shared(v, at, buf);
 }
 
 static int is_statement(const vitem *it)
@@ -719,7 +819,7 @@ static int apply_rules(svd_view *v, rules *r)
 		if ((error = svd_grow(&signers, &scap, n, 1, 256)) < 0)
 			break;
 		count_sigs(v, r, it, covered(r, it->id), &t, signers);
-		if ((error = stash(v, &it->signers, signers)) < 0)
+		if ((error = stash_shared(v, &it->signers, signers)) < 0)
 			break;
 		it->ok = 0;
 		if (!it->sound) {
@@ -918,6 +1018,10 @@ int svd_view_finish(svd_view *v)
 		p->retracted_by = id_or_null(v, it->retracted_by);
 		p->superseded_by = id_or_null(v, it->superseded_by);
 		p->signers = it->signers != NONE ? str(v, it->signers) : "";
+		p->region = str(v, it->region);
+		p->source = str(v, it->source);
+		p->authors = it->authors != NONE ? str(v, it->authors) : "";
+		p->tags = it->tags != NONE ? str(v, it->tags) : "";
 	}
 	if (v->rl) { /* the certified keys outlive the rules: admission uses them */
 		v->cert = v->rl->certified;

@@ -8,7 +8,7 @@
  *
  * The file, all integers little-endian:
  *
- *   "svdview2"                      8 bytes
+ *   "svdview4"                      8 bytes
  *   check level                     1 byte (svd_view_check)
  *   trust                           32 bytes: BLAKE2b-256 of the trusted keys
  *   commit                          20 bytes: the commit the records are of
@@ -16,16 +16,24 @@
  *   count records, in id order:
  *     id 32, tree 20, flags 1 (1 sound: no problem but perhaps "trust",
  *     2 supersedes, 4 retracts), kind 1,
- *     date 10 (NUL-padded), created 20 (NUL-padded),
+ *     date 10 (the manifest's "published", NUL-padded; all NULs when it
+ *     has none), created 20 (NUL-padded),
  *     supersedes 32 (with flag 2), retracts 32 (with flag 4),
  *     title: length 2 + bytes, lang: length 1 + bytes,
  *     signatures that verify: count 1 + (key id 8, as its hex reads,
  *     key 32) each,
- *     why (when not sound): length 2 + bytes
+ *     why (when not sound): length 2 + bytes,
+ *     region: length 2 + bytes (0: none), source: length 2 + bytes
+ *     (0: none), authors and tags: length 4 + bytes, each entry followed
+ *     by U+001F (SVD_VIEW_LIST_END)
+ *   BLAKE2b-256 of everything before it  32 bytes
  *
  * Statements (certificates, revocations, checkpoints) are not kept: the
  * view reads their manifests, so they go through the gate every time.
- *   BLAKE2b-256 of everything before it  32 bytes
+ * Earlier layouts start "svdview1", "svdview2" (whose date was that of
+ * "created" when there was no "published") and "svdview3" (without
+ * region, source, authors and tags): any other magic is a fault, so such
+ * a file is ignored and written again, never read as this one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,12 +48,14 @@
 #include "util.h"
 #include "view_cache.h"
 
-#define MAGIC       "svdview2"
+#define MAGIC       "svdview4"
 #define HEAD_LEN    (8 + 1 + 32 + 20 + 4)
 #define SUM_LEN     32
 #define TEXT_MAX    4096 /* title and why; SVD_TEXT_MAX for titles */
 #define LANG_MAX    35
 #define SIGNERS_MAX 64
+#define SOURCE_MAX  2048
+#define LIST_MAX    SVD_MANIFEST_MAX /* bytes of authors or of tags, joined */
 
 typedef svd_rd rd;
 typedef rd rd_state;
@@ -56,7 +66,8 @@ struct svd_view_cache {
 	uint32_t count;
 	uint32_t next; /* records read by svd_view_cache_next() */
 	rd_state at;   /* where the next record starts */
-	char arena[2 * TEXT_MAX + LANG_MAX + SIGNERS_MAX * 82 + 8]; /* one record's strings */
+	/* one record's strings */
+	char arena[3 * TEXT_MAX + LANG_MAX + SIGNERS_MAX * 82 + SOURCE_MAX + 2 * LIST_MAX + 16];
 };
 
 void svd_view_cache_free(svd_view_cache *c)
@@ -188,6 +199,30 @@ static int read_record(svd_view_cache_rec *e, rd *r, char *arena, const char *pr
 		return -1;
 	if (!e->f.ok && !e->f.why)
 		return -1; /* an unsound item says why */
+	if (svd_rd_take(r, &b, 2) < 0 || (n = (unsigned)b[0] | (unsigned)b[1] << 8) > TEXT_MAX ||
+	    svd_rd_take(r, &b, n) < 0)
+		return -1;
+	if (n && !(e->f.region = text(&arena, b, n)))
+		return -1;
+	if (svd_rd_take(r, &b, 2) < 0 || (n = (unsigned)b[0] | (unsigned)b[1] << 8) > SOURCE_MAX ||
+	    svd_rd_take(r, &b, n) < 0)
+		return -1;
+	if (n && !(e->f.source = text(&arena, b, n)))
+		return -1;
+	for (k = 0; k < 2; k++) {
+		uint32_t m;
+		const char *t;
+		if (svd_rd_take(r, &b, 4) < 0 ||
+		    (m = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+		         (uint32_t)b[3] << 24) > LIST_MAX ||
+		    svd_rd_take(r, &b, m) < 0 || !(t = text(&arena, b, m)) ||
+		    (m && b[m - 1] != SVD_VIEW_LIST_END))
+			return -1;
+		if (k == 0)
+			e->f.authors = t;
+		else
+			e->f.tags = t;
+	}
 	e->f.sound = e->f.ok;
 	e->f.id = e->id;
 	e->f.date = e->date;
@@ -217,8 +252,8 @@ int svd_view_cache_parse(svd_view_cache **out, const uint8_t *data, size_t len, 
 		return svd_error_set(SVD_ENOTFOUND, "the view cache is for another trust list");
 	count = (uint32_t)data[61] | (uint32_t)data[62] << 8 | (uint32_t)data[63] << 16 |
 	        (uint32_t)data[64] << 24;
-	/* a record is at least 32 + 20 + 2 + 30 + 2 + 1 + 1 + 2 bytes */
-	if (count > (len - HEAD_LEN - SUM_LEN) / 90)
+	/* a record is at least 32 + 20 + 2 + 30 + 2 + 1 + 1 + 2 + 2 + 2 + 4 + 4 bytes */
+	if (count > (len - HEAD_LEN - SUM_LEN) / 102)
 		return svd_error_set(SVD_ECORRUPT,
 		                     "the view cache counts more records than it holds");
 	if (!(c = calloc(1, sizeof(*c))))
@@ -263,27 +298,45 @@ size_t svd_view_cache_count(const svd_view_cache *c)
 	return c ? c->count : 0;
 }
 
-/* A growing buffer for the file being written. */
+/*
+ * The file being written, through a buffer: records go out as they come,
+ * so that a million of them (some 200 MB) are never all in memory.
+ */
 typedef struct wbuf {
-	uint8_t *p;
-	size_t len, cap;
+	svd_outfile o;
+	uint8_t p[1 << 16];
+	size_t len;
+	uint64_t total; /* bytes put so far, the buffer's included */
 	int error;
 } wbuf;
 
+static void flush_out(wbuf *w)
+{
+	if (!w->error && w->len && svd_outfile_write(&w->o, w->p, w->len) < 0)
+		w->error = SVD_ERROR;
+	w->len = 0;
+}
+
 static void put(wbuf *w, const void *data, size_t n)
 {
+	const uint8_t *b = data;
+
 	if (w->error)
 		return;
-	if (w->len + n > SVD_VIEW_CACHE_MAX) {
+	if (w->total + n > SVD_VIEW_CACHE_MAX) {
 		w->error = SVD_ETOOBIG;
 		return;
 	}
-	if (svd_grow(&w->p, &w->cap, w->len + n, 1, 1 << 16) < 0) {
-		w->error = SVD_ERROR;
-		return;
+	w->total += n;
+	while (n > 0) {
+		size_t k = sizeof(w->p) - w->len < n ? sizeof(w->p) - w->len : n;
+		memcpy(w->p + w->len, b, k);
+		w->len += k;
+		b += k;
+		n -= k;
+		if (w->len == sizeof(w->p))
+			flush_out(w);
 	}
-	memcpy(w->p + w->len, data, n);
-	w->len += n;
 }
 
 static void put_id(wbuf *w, const char *hexid)
@@ -316,6 +369,20 @@ static void put_text(wbuf *w, const char *s, size_t max, int two)
 	len[1] = (uint8_t)(n >> 8);
 	put(w, len, two ? 2 : 1);
 	put(w, s, n);
+}
+
+/* Authors or tags as the view joins them: a length of 4 bytes, then the bytes. */
+static void put_list(wbuf *w, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	uint8_t len[4] = {(uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24)};
+
+	if (n > LIST_MAX) {
+		w->error = SVD_EINVALID;
+		return;
+	}
+	put(w, len, 4);
+	put(w, s ? s : "", n);
 }
 
 static void put_record(wbuf *w, const svd_view_fields *f, const uint8_t tree[20])
@@ -353,40 +420,84 @@ static void put_record(wbuf *w, const svd_view_fields *f, const uint8_t tree[20]
 	put(w, &nsig, 1);
 	put(w, keys, 40 * (size_t)nsig);
 	put_text(w, f->ok ? "" : (f->why ? f->why : "refused"), TEXT_MAX, 1);
+	put_text(w, f->region ? f->region : "", TEXT_MAX, 1);
+	put_text(w, f->source ? f->source : "", SOURCE_MAX, 1);
+	put_list(w, f->authors);
+	put_list(w, f->tags);
+}
+
+/* The checksum of the file's first n bytes, read back (the header was filled in last). */
+static int sum_back(wbuf *w, uint8_t sum[SUM_LEN], uint64_t n)
+{
+	crypto_generichash_state st;
+	uint64_t at = 0;
+
+	crypto_generichash_init(&st, NULL, 0, SUM_LEN);
+	while (at < n) {
+		size_t want = n - at < sizeof(w->p) ? (size_t)(n - at) : sizeof(w->p);
+		ssize_t got = pread(w->o.fd, w->p, want, (off_t)at);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return svd_error_set(SVD_ERROR, "%s: cannot read back: %s", w->o.tmp,
+			                     got < 0 ? svd_ioerr(errno) : "file shrank");
+		crypto_generichash_update(&st, w->p, (size_t)got);
+		at += (uint64_t)got;
+	}
+	crypto_generichash_final(&st, sum, SUM_LEN);
+	return 0;
 }
 
 int svd_view_cache_write(const char *path, int level, const uint8_t trust[32],
                          const uint8_t commit[20], svd_view_cache_source next, void *payload)
 {
 	svd_view_cache_rec rec;
-	wbuf w = {0};
+	wbuf *w = calloc(1, sizeof(*w));
 	uint8_t head[HEAD_LEN], sum[SUM_LEN];
-	size_t n = 0;
+	uint64_t n = 0, body;
 	int error;
 
+	if (!w)
+		return svd_error_set(SVD_ERROR, "out of memory");
+	if ((error = svd_outfile_open(&w->o, path)) < 0) {
+		free(w);
+		return error;
+	}
 	memset(head, 0, sizeof(head));
-	put(&w, head, sizeof(head)); /* filled in once the records are counted */
-	while (!w.error && next(&rec, payload) > 0) {
-		put_record(&w, &rec.f, rec.tree);
+	put(w, head, sizeof(head)); /* filled in once the records are counted */
+	while (!w->error && next(&rec, payload) > 0) {
+		put_record(w, &rec.f, rec.tree);
 		n++;
 	}
-	if (w.error || n > UINT32_MAX) {
-		free(w.p);
-		return svd_error_set(w.error ? w.error : SVD_ETOOBIG,
-		                     "cannot build the view cache");
+	flush_out(w);
+	body = w->total;
+	if (w->error || n > UINT32_MAX) {
+		error = w->error == SVD_ERROR ? SVD_ERROR
+		                              : svd_error_set(w->error ? w->error : SVD_ETOOBIG,
+		                                              "cannot build the view cache");
+		goto fail;
 	}
-	memcpy(w.p, MAGIC, 8);
-	w.p[8] = (uint8_t)level;
-	memcpy(w.p + 9, trust, 32);
-	memcpy(w.p + 41, commit, 20);
-	w.p[61] = (uint8_t)n;
-	w.p[62] = (uint8_t)(n >> 8);
-	w.p[63] = (uint8_t)(n >> 16);
-	w.p[64] = (uint8_t)(n >> 24);
-	crypto_generichash(sum, SUM_LEN, w.p, w.len, NULL, 0);
-	put(&w, sum, SUM_LEN);
-	error = w.error ? svd_error_set(w.error, "cannot build the view cache")
-	                : svd_file_write_atomic(path, w.p, w.len, 0644, 0);
-	free(w.p);
+	memcpy(head, MAGIC, 8);
+	head[8] = (uint8_t)level;
+	memcpy(head + 9, trust, 32);
+	memcpy(head + 41, commit, 20);
+	head[61] = (uint8_t)n;
+	head[62] = (uint8_t)(n >> 8);
+	head[63] = (uint8_t)(n >> 16);
+	head[64] = (uint8_t)(n >> 24);
+	if (pwrite(w->o.fd, head, sizeof(head), 0) != (ssize_t)sizeof(head)) {
+		error =
+		    svd_error_set(SVD_ERROR, "%s: cannot write: %s", w->o.tmp, svd_ioerr(errno));
+		goto fail;
+	}
+	if ((error = sum_back(w, sum, body)) < 0 ||
+	    (error = svd_outfile_write(&w->o, sum, SUM_LEN)) < 0 ||
+	    (error = svd_outfile_commit(&w->o)) < 0)
+		goto fail;
+	free(w);
+	return 0;
+fail:
+	svd_outfile_abort(&w->o);
+	free(w);
 	return error;
 }

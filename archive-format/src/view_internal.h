@@ -15,7 +15,7 @@ typedef struct svd_view_fields {
 	int ok;                            /* the gate's answer (1 for an item shown unchecked) */
 	const svd_manifest *m;             /* or NULL: the fields below are then used */
 	svd_kind kind;                     /* without m */
-	const char *date, *created;        /* without m: "" or the values */
+	const char *date, *created;        /* without m: "" or the values (date: "published") */
 	const char *supersedes, *retracts; /* without m: an id or NULL */
 	const char *title, *lang;          /* without m */
 	const char *why;                   /* refused: the reason; else NULL */
@@ -28,6 +28,8 @@ typedef struct svd_view_fields {
 	 */
 	const char *vsigs;
 	int sound; /* with vsigs: the gate found no problem but "trust" */
+	/* without m: as svd_view_item's (NULL for none; authors and tags "" for none) */
+	const char *region, *source, *authors, *tags;
 } svd_view_fields;
 
 /* Add an item from its parts; an id already in the view is left out at finish. */

@@ -20,9 +20,10 @@
 #   A's store over file://, unpack of A into a library (--no-unpack leaves it
 #   out: at a million items it writes some 7 million files), and samvydavd on
 #   A: the time from its start to the first page, and its resident memory.
-# Each line gives the wall time, the time per item in microseconds and the
-# peak resident memory (/usr/bin/time). Not a test: nothing fails when a
-# target is missed.
+# Each line gives the wall time, the time per item in microseconds, the peak
+# resident memory (/usr/bin/time) and the peak of anonymous memory (the
+# command's own; the rest is file pages mapped, see step() below). Not a
+# test: nothing fails when a target is missed. MiB throughout.
 set -euo pipefail
 
 usage_lines=4,5
@@ -51,12 +52,39 @@ for x in "$A" "$B" "$C"; do "$SVD_BIN" init "$x" >/dev/null; done
 for x in "$A" "$B" "$C"; do "$SVD_BIN" -C "$x" trust add "$W/editor.pub" >/dev/null; done
 
 rows=()
-# step NAME COMMAND...: timed, and a row for the table
+# step NAME COMMAND...: timed as lib.sh's timed does (wall_NAME, rss_NAME: the
+# peak resident set, /usr/bin/time), and anon_NAME: the peak of the
+# command's anonymous memory (RssAnon, read every 50 ms). The difference is
+# file pages mapped: libgit2 maps a pack's index whole (28 bytes an object,
+# some 140 MB for a million items), page cache the kernel drops under
+# pressure, which a machine with little memory free does not need to hold.
 step() {
-	local name=$1
+	local name=$1 t0 t1 tp pid= a peak=0 rc=0
+	shift
 	echo "== $name"
-	timed "$@"
 	rows+=("$name")
+	sync
+	t0=$(date +%s%N)
+	/usr/bin/time -f %M -o "$W/$name.rss" "$@" >"$W/$name.out" 2>&1 &
+	tp=$!
+	while kill -0 "$tp" 2>/dev/null; do
+		[ -n "$pid" ] || pid=$(pgrep -P "$tp" | head -n 1 || true)
+		if [ -n "$pid" ]; then
+			a=$(awk '/^RssAnon/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+			[ -z "$a" ] || [ "$a" -le "$peak" ] || peak=$a
+		fi
+		sleep 0.05
+	done
+	wait "$tp" || rc=$?
+	t1=$(date +%s%N)
+	if [ "$rc" -ne 0 ]; then
+		echo "bench: $name failed:" >&2
+		tail -n 20 "$W/$name.out" >&2
+		printf -v "failed_$name" 1
+	fi
+	printf -v "wall_$name" '%s' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
+	printf -v "rss_$name" '%s' "$(tail -n 1 "$W/$name.rss")"
+	printf -v "anon_$name" '%s' "$peak"
 }
 
 step add "$SVD_BIN" -C "$A" add -q --from "$W/corpus" --key "$W/editor.key"
@@ -72,7 +100,8 @@ prev=$(git -C "$A/store.git" rev-parse main)
 python3 "$here/gen_corpus.py" --small --items 10 --seed more "$W/more" >/dev/null
 "$SVD_BIN" -C "$A" add -q --from "$W/more" --key "$W/editor.key"
 step export_inc "$SVD_BIN" -C "$A" export -q --since "$prev" -o "$W/inc.tar.zst"
-step import "$SVD_BIN" -C "$B" import -q "$W/full.tar.zst"
+# past the bundle's item limit (if any) an export writes numbered parts
+step import "$SVD_BIN" -C "$B" import -q "$W"/full*.tar.zst
 "$SVD_BIN" -C "$B" have -o "$W/B.have" >/dev/null
 step export_have "$SVD_BIN" -C "$A" export -q --have "$W/B.have" -o "$W/diff.tar.zst"
 mkdir -p "$S"
@@ -111,13 +140,14 @@ stop_all
 echo
 echo "samvydav at scale, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m), $items items"
 load_line
-printf '%-14s %10s %12s %10s\n' "step" "wall (s)" "us per item" "peak MiB"
+printf '%-14s %10s %12s %10s %10s\n' "step" "wall (s)" "us per item" "peak RSS" "peak anon"
 for r in "${rows[@]}"; do
-	w=wall_$r m=rss_$r
-	printf '%-14s %10.3f %12.1f %10.1f\n' "$r" "${!w}" "$(calc "${!w} * 1e6 / $items" 1)" "$(mib "${!m}")"
+	w=wall_$r m=rss_$r f=failed_$r an=anon_$r
+	printf '%-14s %10.3f %12.1f %10.1f %10.1f%s\n' "$r" "${!w}" "$(calc "${!w} * 1e6 / $items" 1)" \
+		"$(mib "${!m}")" "$(mib "${!an}")" "${!f:+  FAILED (see $r.out)}"
 done
 echo "samvydavd: first page $first_page s after the start; resident $(mib "$rss_serving") MiB 20 s later, peak $(mib "$rss_peak") MiB"
 if [ -z "$no_unpack" ]; then
 	echo "library: $lib_files files; the largest $(echo "$lib_big" | awk '{ printf "%.1f MiB (%s)", $1 / 1048576, $2 }')"
 fi
-echo "bundle: $(du -b "$W/full.tar.zst" | awk '{ printf "%.1f MiB", $1 / 1048576 }'); store.git: $(du -sb "$A/store.git" | awk '{ printf "%.1f MiB", $1 / 1048576 }')"
+echo "bundle: $(du -cb "$W"/full*.tar.zst | tail -n 1 | awk '{ printf "%.1f MiB", $1 / 1048576 }') in $(ls "$W"/full*.tar.zst | wc -l) file(s); store.git: $(du -sb "$A/store.git" | awk '{ printf "%.1f MiB", $1 / 1048576 }')"

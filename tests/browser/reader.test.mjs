@@ -7,6 +7,8 @@
 //
 // Or SVD_LIBRARY=DIR / SVD_READER_BASE=URL. SVD_READER_OUT=DIR keeps the
 // screenshots there (default: a new folder under the system's temp dir).
+// SVD_READER_UNDATED=N: the library holds N items without a publication
+// date (rows with data-year="undated"), which the year filter must find.
 //
 // The library must hold an item in Ukrainian (lang uk), one in Greek (el),
 // and one whose title is `<script>alert(1)</script>` (tests/cli/browser.sh
@@ -456,6 +458,23 @@ async function pagedChecks(base, page, context, F, out) {
     same(want.length, vals.find((x) => x[0] === v)[1], `search/facets.js counts the ${name} "${v}" right`);
     await page.selectOption(sel, '');
   }
+  // items without a publication date: no date, after every dated row, the year "undated" (No date)
+  const undated = rows.filter((r) => r.date === '');
+  if (process.env.SVD_READER_UNDATED !== undefined)
+    same(undated.length, Number(process.env.SVD_READER_UNDATED),
+      'as many rows without a date as items without a publication date');
+  if (undated.length) {
+    const firstUndated = rows.findIndex((r) => r.date === '');
+    check(rows.slice(firstUndated).every((r) => r.date === ''),
+      `the ${undated.length} undated rows come after every dated one`);
+    const label = await page.$eval('#f-year option:last-child', (o) => [o.value, o.textContent]);
+    same(label, ['undated', `No date (${undated.length})`], 'the year filter\'s last option is the undated items');
+    await page.selectOption('#f-year', 'undated');
+    await idle();
+    same(await visible(), undated.map((r) => r.n).slice(0, 50), `the year filter "undated" shows the ${undated.length} undated rows`);
+    same(await count(), `${undated.length} of ${M} items`, 'and counts only them');
+    await page.selectOption('#f-year', '');
+  }
   await page.selectOption('#f-lang', 'uk');
   await page.selectOption('#f-kind', 'article');
   await idle();
@@ -582,6 +601,7 @@ async function main() {
         kind: r.getAttribute('data-kind') || '',
         region: r.getAttribute('data-region') || '',
         year: r.getAttribute('data-year') || '',
+        date: r.cells[0] ? r.cells[0].textContent : '',
         title: r.cells[1] ? r.cells[1].textContent : '',
         authors: r.cells[2] ? r.cells[2].textContent : '',
       })));
@@ -727,6 +747,27 @@ async function main() {
         await page.selectOption('#f-year', years[0]);
         await idle();
         same(await visible(), expected('', { year: years[0] }), `the year filter ${years[0]} shows its rows`);
+        await page.selectOption('#f-year', '');
+      }
+      // items without a publication date: no date, after every dated row, a year of their own
+      const undated = rows.filter((r) => r.year === 'undated');
+      if (process.env.SVD_READER_UNDATED !== undefined)
+        same(undated.length, Number(process.env.SVD_READER_UNDATED),
+          'as many rows with data-year="undated" as items without a publication date');
+      if (undated.length) {
+        const firstUndated = rows.findIndex((r) => r.year === 'undated');
+        check(rows.slice(firstUndated).every((r) => r.year === 'undated'),
+          `the ${undated.length} undated rows come after every dated one`);
+        check(undated.every((r) => r.date === '') &&
+          rows.slice(0, firstUndated).every((r) => r.date.slice(0, 4) === r.year),
+        'an undated row shows no date; a dated one its year\'s date');
+        const label = await page.$eval('#f-year option:last-child', (o) => [o.value, o.textContent]);
+        same(label, ['undated', `No date (${undated.length})`], 'the year filter\'s last option is the undated items');
+        await page.selectOption('#f-year', 'undated');
+        await idle();
+        const got = await visible();
+        same(got, expected('', { year: 'undated' }), `the year filter "undated" shows the ${undated.length} undated rows`);
+        same(got.length, undated.length, 'and only them');
         await page.selectOption('#f-year', '');
       }
       if (ukWord) {

@@ -88,8 +88,10 @@ rows=json.load(sys.stdin)
 assert len(rows)==86
 assert len({r["lang"] for r in rows})>=10
 dates=[r["date"] for r in rows]
-assert dates==sorted(dates, reverse=True), "newest first"
-' && ok "list --json: all items, ten languages, newest first" || not_ok "list --json"
+dated=[d for d in dates if d is not None]
+assert dated==sorted(dated, reverse=True), "newest first"
+assert dates==dated+[None]*(len(dates)-len(dated)), "the undated (date null) last"
+' && ok "list --json: all items, ten languages, newest first, the undated last" || not_ok "list --json"
 check "verify the whole archive" svd -C "$A" verify -q
 svd -C "$A" verify --json | python3 -c '
 import json,sys

@@ -4,10 +4,11 @@
 # a hostile title and author, one with a photo, a correction), then
 # tests/browser/reader.test.mjs opens it from file:// in Debian's headless
 # Chromium and checks search in three casings and two scripts, body-only
-# words, filters, the URL fragment, an item page's verdict, the phone and
-# print styles, that hostile text stays text, that no dialog opens and that
-# no request leaves file://. Then the same checks against samvydavd serving
-# the same archive over http://.
+# words, filters (the year filter's "undated" among them: 20 of the notes
+# have no publication date), the URL fragment, an item page's verdict, the
+# phone and print styles, that hostile text stays text, that no dialog
+# opens and that no request leaves file://. Then the same checks against
+# samvydavd serving the same archive over http://.
 #
 # Needs chromium, node (18 or later) and npm; tests/browser/node_modules is
 # installed with `npm ci` (from the npm registry, as the user's ~/.npmrc
@@ -105,7 +106,7 @@ new_archive "$A" ed || { echo "cannot set up an archive"; exit 1; }
 # the seed corpus (English, French, Greek, Russian and others), as basic.sh adds it
 seed_corpus "$A"
 # 160 short notes more, so that the index has over 200 rows: reader.js
-# then groups them (the path a large library takes)
+# then groups them (the path a large library takes); 20 of them undated
 mkdir -p "$T/notes"
 python3 - "$T/notes" <<-'PY'
 	import json, os, sys
@@ -119,7 +120,9 @@ python3 - "$T/notes" <<-'PY'
 	        f.write(json.dumps({"kind": "testimony" if i % 3 else "article",
 	            "title": "Нотатка %d з міста" % i if i % 2 else "Note %d from the town" % i,
 	            "lang": "uk" if i % 2 else "en", "region": places[i % 5],
-	            "published": "20%02d-%02d-%02d" % (15 + i % 10, 1 + i % 12, 1 + i % 28),
+	            # every eighth undated: no date, after the dated rows, year "undated"
+	            **({} if i % 8 == 7 else
+	               {"published": "20%02d-%02d-%02d" % (15 + i % 10, 1 + i % 12, 1 + i % 28)}),
 	            "body": body, "created": "2026-02-01T00:%02d:%02dZ" % (i // 60, i % 60)},
 	            ensure_ascii=False) + "\n")
 	PY
@@ -184,6 +187,12 @@ same $? 0 "the library's reader.js and reader.css are this tree's"
 [ -n "${SVD_READER_KEEP:-}" ] && rm -rf "$SVD_READER_KEEP" && cp -r "$L" "$SVD_READER_KEEP"
 
 # the whole browser suite; each of its checks is one line of its own
+# the items without a publication date, which the reader's year filter finds under "undated"
+export SVD_READER_UNDATED
+SVD_READER_UNDATED=$(svd -C "$A" list --json |
+	python3 -c 'import json, sys; print(sum(r.get("published") is None for r in json.load(sys.stdin)))')
+[ "$SVD_READER_UNDATED" -ge 20 ] && ok "the library has $SVD_READER_UNDATED undated items" ||
+	not_ok "the library has undated items" "$SVD_READER_UNDATED"
 out=$(SVD_FOLD_CASES=$SVD_SOURCE_DIR/tests/data/fold-cases.txt timeout 300 node "$B/reader.test.mjs" "$L" 2>&1)
 rc=$?
 printf '%s\n' "$out" | sed 's/^/# /'

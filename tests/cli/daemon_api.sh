@@ -4,7 +4,11 @@
 # vocabulary (Latin and Cyrillic). Paging with after= at several sizes
 # returns every shown item exactly once, in the order of index.html; every
 # filter, and q, agree with a recomputation in Python from the full list and
-# what was added (q as the reader's search matches: reader.js); a cursor
+# what was added (q as the reader's search matches: reader.js); a fifth of
+# the items have no "published": their date is null (never that of
+# "created"), they come after every dated item, newest made first, are
+# found by year=undated and by no year, and index.html gives them
+# data-year="undated" and no date; a cursor
 # taken before items are added and withdrawn (its own item among them) goes
 # on after the rebuild with exactly the items that follow it; refusals are
 # 400 (414 for a long query) in plain text.
@@ -37,7 +41,7 @@ with open(out + "/items.jsonl", "w") as f:
         o = {"kind": rnd.choice(kinds), "title": title, "lang": rnd.choice(langs),
              "created": day + "T%02d:%02d:00Z" % (rnd.randint(0, 23), rnd.randint(0, 59)),
              "body": "b%03d.md" % n}
-        if rnd.random() < 0.8:  # else the date is created's
+        if rnd.random() < 0.8:  # else undated: no date, after every dated item
             o["published"] = day
         r = rnd.choice(regions)
         if r:
@@ -48,7 +52,8 @@ with open(out + "/items.jsonl", "w") as f:
         f.write(json.dumps(o, ensure_ascii=False) + "\n")
         with open(out + "/b%03d.md" % n, "w") as b:
             b.write(body)
-        meta.append({"title": title, "authors": o.get("authors", []), "body": body, "region": r})
+        meta.append({"title": title, "authors": o.get("authors", []), "body": body, "region": r,
+                     "published": o.get("published"), "created": o["created"]})
 with open(out + "/meta.json", "w") as f:
     json.dump(meta, f, ensure_ascii=False)
 PY
@@ -133,7 +138,9 @@ def expected(full, params):
             continue
         if "region" in params and fold(it.get("region", "\0")) != fold(params["region"]):
             continue
-        if "since" in params and it["date"] < params["since"]:
+        if "since" in params and (it["date"] is None or it["date"] < params["since"]):
+            continue
+        if "year" in params and (it["date"][:4] if it["date"] else "undated") != params["year"]:
             continue
         if "q" in params and not matches(it, tokens(params["q"], True)):
             continue
@@ -144,7 +151,8 @@ status, _, body = get("limit=1000")
 full = json.loads(body)["items"]
 ids = [it["id"] for it in full]
 with urllib.request.urlopen(base + "/index.html", timeout=30) as r:
-    index_ids = re.findall(r'data-id="([0-9a-f]{64})"', r.read().decode())
+    index = r.read().decode()
+index_ids = re.findall(r'data-id="([0-9a-f]{64})"', index)
 
 if part == "1":
     report(status == 200 and len(full) == 160, "the whole list in one page: 160 items", (status, len(full)))
@@ -152,6 +160,23 @@ if part == "1":
     report(all(it.get("region") == meta[it["title"]]["region"] for it in full) and
            all(set(it) <= {"id", "title", "lang", "kind", "date", "region"} for it in full),
            "each item: id, title, lang, kind, date, region when it has one")
+    report(all(it["date"] == meta[it["title"]]["published"] for it in full),
+           "each item's date is its published, null when it has none",
+           [(it["date"], meta[it["title"]]) for it in full if it["date"] != meta[it["title"]]["published"]][:3])
+    dated = [it for it in full if it["date"]]
+    undated = [it for it in full if not it["date"]]
+    report(len(undated) >= 10 and full == dated + undated and
+           [it["date"] for it in dated] == sorted((it["date"] for it in dated), reverse=True) and
+           [meta[it["title"]]["created"] for it in undated] ==
+           sorted((meta[it["title"]]["created"] for it in undated), reverse=True),
+           "the dated items newest first, then the %d undated, newest made first" % len(undated))
+    rows = {m[0]: (m[1], m[2]) for m in
+            re.findall(r'data-id="([0-9a-f]{64})"[^>]*data-year="([^"]*)"><td>([^<]*)</td>', index)}
+    report(all(rows.get(it["id"]) == ((it["date"][:4], it["date"]) if it["date"] else ("undated", ""))
+               for it in full),
+           "index.html: each row's data-year and date cell, \"undated\" and empty for the undated")
+    report(re.search(r'<option value="undated">No date \(%d\)</option>\n</select>' % len(undated), index),
+           "index.html: the f-year option of the undated items, with their count, last")
     status, _, body = get("")
     page = json.loads(body)
     report(len(page["items"]) == 100 and page["next"], "without limit: 100 items and a cursor")
@@ -172,10 +197,12 @@ if part == "1":
     queries += [{"kind": k} for k in ("article", "testimony", "correction")]
     queries += [{"region": r} for r in ("kherson", "Маріуполь", "маріуполь", "zaporizhzhia", "Lviv")]
     queries += [{"since": s} for s in ("2015-01-01", "2020-02-29", "2024-12-28", "2030-01-01")]
+    queries += [{"year": y} for y in ("2015", "2020", "2024", "1999", "undated")]
     for _ in range(25):
         p = {}
         for k, vals in (("lang", ["uk", "en"]), ("kind", ["article", "testimony"]),
                         ("region", ["KHERSON", "маріуполь"]), ("since", ["2019-06-01", "2022-01-01"]),
+                        ("year", ["2021", "undated"]),
                         ("q", ["bread", "хл", "w", "school market", "olena"])):
             if rnd.random() < 0.4:
                 p[k] = rnd.choice(vals)
@@ -195,6 +222,8 @@ if part == "1":
                           ("limit=0", 400, "limit: not a whole number from 1 to 1000"),
                           ("lang=uk&lang=en", 400, "lang: given twice"),
                           ("since=2024-02-30", 400, "since: not a date"),
+                          ("year=24", 400, "year: not a year YYYY (such as 2024) or undated"),
+                          ("year=UNDATED", 400, "year: not a year"),
                           ("kind=story", 400, "kind: not a kind of item"),
                           ("after=xyz", 400, "after: not a cursor"),
                           ("q=%FF", 400, "q: not UTF-8"),
@@ -215,14 +244,14 @@ else:
     report(last not in ids and st["later"] not in ids, "the withdrawn items are no longer listed")
     # items that sort before the cursor's item are not on the pages after it
     added = [it for it in full if it["id"] not in st["full"]]
-    before = {it["id"] for it in added if it["date"] >= "2029-01-01"}
+    before = {it["id"] for it in added if it["date"] and it["date"] >= "2029-01-01"}
     want = [i for i in ids if i not in st["first"] and i not in before]
     got, _ = pages({"after": st["next"]}, 9)
     got = [it["id"] for it in got]
     report(got == want and len(set(got)) == len(got),
            "the cursor of before the rebuild (its own item withdrawn) goes on with exactly the "
            "items after it (%d)" % len(got), (len(got), len(want)))
-    report(any(it["date"] < "2000-01-01" and it["id"] in got for it in added),
+    report(any(it["date"] and it["date"] < "2000-01-01" and it["id"] in got for it in added),
            "an item added with an older date is among them")
     report(not (before & set(got)), "the newer ones are not")
 print("# failed %d" % failed)

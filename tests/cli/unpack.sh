@@ -62,7 +62,10 @@ grep -q '<html lang="mul">' "$L/index.html" && ok "index.html is multilingual" |
 grep -q '<form id="filters" hidden' "$L/index.html" && grep -q '<input id="q" type="search"' "$L/index.html" &&
 	grep -q '<select id="f-lang"' "$L/index.html" && grep -q '<p id="count">' "$L/index.html" &&
 	ok "the filter form is there" || not_ok "the filter form is there"
-grep -q '<tr data-n="0" data-id="'"$ret"'"' "$L/index.html" && ok "newest first" || not_ok "newest first"
+# the items added here have no publication date: after the dated seed corpus, the newest made first
+grep -m1 'data-year="undated"' "$L/index.html" | grep -q '<tr data-n="[0-9]*" data-id="'"$ret"'"' &&
+	ok "newest first: the retraction, made last, is the first undated row" ||
+	not_ok "newest first: the retraction, made last, is the first undated row"
 
 # hostile text is text
 P=$L/pages/$hostile.html

@@ -23,19 +23,20 @@
 
 static svd_catalog *cat;
 
-static void add(const char *title, const char *lang, const char *published, const char *region,
-                const char *author, const char *body)
+/* An item published on day, or undated (made on day) when undated is set. */
+static void add(const char *title, const char *lang, const char *day, int undated,
+                const char *region, const char *author, const char *body)
 {
 	static const uint8_t sha[32] = {9};
 	static int n;
 	svd_manifest *m = NULL;
 	char created[32];
 
-	snprintf(created, sizeof(created), "%.10sT%02d:00:00Z", published, n++ % 24);
+	snprintf(created, sizeof(created), "%.10sT%02d:00:00Z", day, n++ % 24);
 	if (svd_manifest_new(&m) < 0 || svd_manifest_set_kind(m, SVD_KIND_ARTICLE) < 0 ||
 	    svd_manifest_set(m, "title", title) < 0 || svd_manifest_set(m, "lang", lang) < 0 ||
 	    svd_manifest_set(m, "created", created) < 0 ||
-	    svd_manifest_set(m, "published", published) < 0 ||
+	    (!undated && svd_manifest_set(m, "published", day) < 0) ||
 	    (region && svd_manifest_set(m, "region", region) < 0) ||
 	    (author && svd_manifest_add_author(m, author) < 0) ||
 	    svd_manifest_add_file(m, "body.md", strlen(body), sha) < 0 ||
@@ -51,18 +52,20 @@ static void make_catalog(void)
 
 	if (svd_catalog_new(&cat) < 0)
 		abort();
-	add("Bread prices in Kherson", "uk", "2024-05-01", "Kherson", "Olena", "Prices rose.\n");
+	add("Bread prices in Kherson", "uk", "2024-05-01", 0, "Kherson", "Olena", "Prices rose.\n");
 	add("\xd0\xa1\xd0\xb2\xd1\x96\xd0\xb4\xd1\x87\xd0\xb5\xd0\xbd\xd0\xbd\xd1\x8f", "uk",
-	    "2024-04-15",
+	    "2024-04-15", 0,
 	    "\xd0\x9c\xd0\xb0\xd1\x80\xd1\x96\xd1\x83\xd0\xbf\xd0\xbe\xd0\xbb\xd1\x8c", NULL,
 	    "We remember.\n");
-	add("Caf\xc3\xa9", "en", "2024-04-15", "KHERSON", "Jos\xc3\xa9", "Coffee again.\n");
+	add("Caf\xc3\xa9", "en", "2024-04-15", 0, "KHERSON", "Jos\xc3\xa9", "Coffee again.\n");
 	for (i = 0; i < 12; i++) {
 		char t[32], d[16];
 
 		snprintf(t, sizeof(t), "Filler %d", i);
 		snprintf(d, sizeof(d), "2023-0%d-1%d", 1 + i % 9, i % 10);
-		add(t, i % 2 ? "pl" : "en", d, i % 3 ? NULL : "Lviv", NULL, "Filler text.\n");
+		/* every fourth undated: after the dated ones, year=undated */
+		add(t, i % 2 ? "pl" : "en", d, i % 4 == 3, i % 3 ? NULL : "Lviv", NULL,
+		    "Filler text.\n");
 	}
 	if (svd_catalog_finish(cat) < 0)
 		abort();
@@ -78,6 +81,8 @@ static void check_query(const svd_api_query *q)
 	if (q->lang && (strlen(q->lang) < 1 || strlen(q->lang) > 35))
 		abort();
 	if (q->since[0] && strlen(q->since) != 10)
+		abort();
+	if (q->year[0] && strlen(q->year) != 4 && strcmp(q->year, "undated") != 0)
 		abort();
 	if (q->after && strlen(q->after_id) != SVD_ID_HEX_LEN)
 		abort();
@@ -124,8 +129,15 @@ static void check_answer(const char *query)
 		abort();
 	for (i = 0; i < json_array_size(items); i++) {
 		const char *id = json_string_value(json_object_get(json_array_get(items, i), "id"));
+		json_t *date = json_object_get(json_array_get(items, i), "date");
 
 		if (!id || !svd_view_shows(svd_catalog_view(cat), id))
+			abort();
+		/* YYYY-MM-DD, or null for an undated item (and only one: year=undated) */
+		if (json_is_null(date)
+		        ? q->year[0] && strcmp(q->year, "undated") != 0
+		        : !json_is_string(date) || strlen(json_string_value(date)) != 10 ||
+		              !strcmp(q->year, "undated"))
 			abort();
 	}
 	json_decref(j);

@@ -17,7 +17,7 @@ COMMIT = b"\x22" * 20
 
 
 def record(rid, tree, kind, date, created, title, lang, sigs, sound=True,
-           sup=None, ret=None, why=b""):
+           sup=None, ret=None, why=b"", region=b"", source=b"", authors=b"", tags=b""):
     flags = (1 if sound else 0) | (2 if sup else 0) | (4 if ret else 0)
     out = rid + tree + bytes([flags, kind])
     out += date.ljust(10, b"\0") + created.ljust(20, b"\0")
@@ -28,11 +28,13 @@ def record(rid, tree, kind, date, created, title, lang, sigs, sound=True,
     out += struct.pack("<H", len(title)) + title + bytes([len(lang)]) + lang
     out += bytes([len(sigs)]) + b"".join(k + p for k, p in sigs)
     out += struct.pack("<H", len(why)) + why
+    out += struct.pack("<H", len(region)) + region + struct.pack("<H", len(source)) + source
+    out += struct.pack("<I", len(authors)) + authors + struct.pack("<I", len(tags)) + tags
     return out
 
 
 def cache(records, level=0, count=None):
-    body = b"svdview2" + bytes([level]) + TRUST + COMMIT
+    body = b"svdview4" + bytes([level]) + TRUST + COMMIT
     body += struct.pack("<I", len(records) if count is None else count)
     body += b"".join(records)
     return body + hashlib.blake2b(body, digest_size=32).digest()
@@ -43,7 +45,9 @@ def main(out):
     key = (bytes.fromhex("0123456789abcdef"), b"\x5a" * 32)
     ids = [bytes([n]) * 32 for n in (0x11, 0x12, 0x13, 0x14)]
     good = [
-        record(ids[0], b"\x01" * 20, 0, b"2026-03-01", b"2026-03-01T00:00:00Z", "Стаття".encode(), b"uk", [key]),
+        record(ids[0], b"\x01" * 20, 0, b"2026-03-01", b"2026-03-01T00:00:00Z", "Стаття".encode(), b"uk", [key],
+               region="Херсон".encode(), source=b"https://example.org/a", authors="Олена\x1fPetro\x1f".encode(),
+               tags=b"filtration\x1f"),
         record(ids[1], b"\x02" * 20, 3, b"2026-03-01", b"2026-03-01T00:00:00Z", b"Retraction", b"en", [key], ret=ids[0]),
         record(ids[2], b"\x03" * 20, 2, b"2026-03-02", b"2026-03-02T00:00:00Z", b"Fix", b"en", [key, (b"\xfe" * 8, b"\x01" * 32)], sup=ids[0]),
         record(ids[3], b"\x04" * 20, 1, b"", b"", b"", b"", [], sound=False, why=b"manifest.json: canonical: no"),

@@ -387,6 +387,85 @@ static void test_relations(void **state)
 	svd_manifest_free(ret);
 }
 
+/*
+ * Items without "published" (their "created" is 2026-01-01): after the
+ * dated one, with an empty date cell, data-year="undated" and an f-year
+ * option of their own, last; nowhere the date or year of "created" as
+ * theirs. Their pages say the publication date is not given, and a link
+ * to one names no date.
+ */
+static void test_undated(void **state)
+{
+	svd_manifest *dated =
+	    manifest("Dated news", "en", "2022-03-04", NULL, "article", NULL, NULL);
+	svd_manifest *note = manifest("Undated note", "en", NULL, NULL, "article", NULL, NULL);
+	svd_manifest *fix;
+	svd_catalog *c = NULL;
+	char *page, *index, want[512];
+	const char *at;
+
+	(void)state;
+	fix = manifest("Undated fix", "en", NULL, NULL, "correction", svd_manifest_id(dated), NULL);
+	assert_int_equal(svd_catalog_new(&c), 0);
+	assert_int_equal(svd_catalog_add_manifest(c, note, NULL, 0), 0);
+	assert_int_equal(svd_catalog_add_manifest(c, fix, NULL, 0), 0);
+	assert_int_equal(svd_catalog_add_manifest(c, dated, NULL, 0), 0);
+	assert_int_equal(svd_catalog_finish(c), 0);
+	/* the dated item first, though all three were made on one day */
+	assert_string_equal(svd_catalog_row(c, 0), svd_manifest_id(dated));
+
+	index = render_index(c);
+	snprintf(want, sizeof(want),
+	         "<tr data-n=\"0\" data-id=\"%s\" data-lang=\"en\" data-kind=\"article\" "
+	         "data-region=\"\" data-year=\"2022\"><td>2022-03-04</td>",
+	         svd_manifest_id(dated));
+	assert_non_null(strstr(index, want));
+	snprintf(want, sizeof(want),
+	         "data-id=\"%s\" data-lang=\"en\" data-kind=\"article\" data-region=\"\" "
+	         "data-year=\"undated\"><td></td>",
+	         svd_manifest_id(note));
+	assert_non_null(strstr(index, want));
+	snprintf(want, sizeof(want),
+	         "data-id=\"%s\" data-lang=\"en\" data-kind=\"correction\" data-region=\"\" "
+	         "data-year=\"undated\"><td></td>",
+	         svd_manifest_id(fix));
+	assert_non_null(strstr(index, want));
+	assert_null(strstr(index, "<td>2026-01-01</td>"));
+	assert_null(strstr(index, "data-year=\"2026\""));
+	assert_null(strstr(index, "value=\"2026\""));
+	/* the year facet: the years, then the undated, then the end of the list */
+	at = strstr(index, "<select id=\"f-year\"");
+	assert_non_null(at);
+	assert_non_null(strstr(at, "<option value=\"\">All years</option>\n"
+	                           "<option value=\"2022\" dir=\"auto\">2022 (1)</option>\n"
+	                           "<option value=\"undated\">No date (2)</option>\n"
+	                           "</select>"));
+	free(index);
+
+	page = render_page(c, svd_manifest_id(note), NULL, NULL);
+	assert_non_null(strstr(page, "<dt>Published</dt><dd>not given</dd>"));
+	assert_non_null(
+	    strstr(page, "<dt>Made by the editor</dt><dd><bdi>2026-01-01T00:00:00Z</bdi></dd>"));
+	free(page);
+	page = render_page(c, svd_manifest_id(dated), NULL, NULL);
+	assert_non_null(strstr(page, "<dt>Published</dt><dd><bdi>2022-03-04</bdi></dd>"));
+	/* superseded by the undated fix: a link, and no date of it */
+	snprintf(want, sizeof(want), "Superseded by</strong> <a href=\"%s.html\" lang=\"en\">",
+	         svd_manifest_id(fix));
+	assert_non_null(at = strstr(page, want));
+	assert_non_null(at = strstr(at, "</a>"));
+	assert_false(at[4] == ' ' && at[5] == '(');
+	free(page);
+	page = render_page(c, svd_manifest_id(fix), NULL, NULL);
+	assert_non_null(strstr(page, "</a> (2022-03-04)"));
+	free(page);
+
+	svd_catalog_free(c);
+	svd_manifest_free(dated);
+	svd_manifest_free(note);
+	svd_manifest_free(fix);
+}
+
 /* Every case of tests/data/fold-cases.txt. */
 static void test_fold_cases(void **state)
 {
@@ -747,7 +826,8 @@ static void test_list_pages(void **state)
 				break;
 		}
 		assert_true(i < 8);
-		assert_non_null(strstr(lib_file(&f, "search/facets.js"), "[\"undated\",1]]"));
+		assert_non_null(
+		    strstr(lib_file(&f, "search/facets.js"), "[\"undated\",1,\"No date\"]]"));
 	}
 
 	/* the same bytes, whatever order the items came in */
@@ -1076,6 +1156,7 @@ int main(void)
 	    cmocka_unit_test(test_buf_cap),
 	    cmocka_unit_test(test_assets),
 	    cmocka_unit_test(test_title_once),
+	    cmocka_unit_test(test_undated),
 	};
 
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);

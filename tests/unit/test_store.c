@@ -28,6 +28,7 @@
 #include "samvydav/manifest.h"
 #include "samvydav/sig.h"
 #include "samvydav/store.h"
+#include "store_internal.h"
 #include "store_items.h"
 #include "util.h"
 
@@ -932,6 +933,60 @@ static void test_same_item_twice_staged(void **state)
 	svd_archive_free(a);
 }
 
+/*
+ * An operation larger than one pack (PACK_OBJECTS, lowered here): packs are
+ * finished between items and a new one begun, main moves once after the
+ * last; an item staged again (co-signed by another key) in the same
+ * operation keeps both signatures, whether its first copy is in the pack
+ * being written (read back from it) or in one finished already (read
+ * through libgit2).
+ */
+static void test_many_packs(void **state)
+{
+	char ids[24][SVD_ID_HEX_LEN + 1], path[PATH_MAX], title[64], commit[SVD_COMMIT_HEX_LEN + 1];
+	svd_source_file f = {"body.md", path};
+	svd_verify_stats st;
+	svd_archive *a;
+	svd_txn *t = NULL;
+	svd_manifest *m;
+	size_t i, before;
+	seen s;
+
+	(void)state;
+	a = make_archive("many-packs", 1);
+	before = count_packs(a);
+	assert_int_equal(svd_txn_begin(&t, a), 0);
+	svd_txn_set_pack_objects(t, 12);
+	for (i = 0; i < 24; i++) {
+		snprintf(title, sizeof(title), "Item %zu of many packs", i);
+		stage_new(t, title, title, ids[i]);
+		if (i == 3 || i == 23) {
+			/* 3: its first copy is in a finished pack by now; 23: in this one */
+			snprintf(title, sizeof(title), "Item %zu of many packs",
+			         i == 3 ? (size_t)0 : i);
+			body_file(path, sizeof(path), title);
+			m = meta(title);
+			if (svd_txn_add_new(t, m, &f, 1, sk_b, NULL) != 0)
+				fail_msg("co-sign %s: %s", title, svd_error_last());
+			svd_manifest_free(m);
+		}
+	}
+	assert_true(svd_txn_packs_done(t) >= 4);
+	assert_int_equal(svd_txn_stats_get(t)->added, 24);
+	assert_int_equal(svd_txn_stats_get(t)->cosigned, 0);
+	assert_int_equal(svd_txn_commit(t, NULL, commit), 0);
+	assert_int_equal(count_packs(a), before + svd_txn_packs_done(t) + 1);
+	svd_txn_free(t);
+	expect_head(a, commit);
+	expect_fsck(a);
+	for (i = 0; i < 24; i++) {
+		verify_one(&s, &st, a, ids[i], 0);
+		assert_true(s.v[0].ok);
+		assert_int_equal(s.v[0].nsigs, i == 0 || i == 23 ? 2 : 1);
+	}
+	svd_archive_free(a);
+}
+
 static int stop_at_first(const svd_verdict *v, void *payload)
 {
 	(void)v;
@@ -1552,6 +1607,7 @@ int main(void)
 	    cmocka_unit_test(test_add_signed),
 	    cmocka_unit_test(test_add_statements),
 	    cmocka_unit_test(test_same_item_twice_staged),
+	    cmocka_unit_test(test_many_packs),
 	    cmocka_unit_test(test_verify),
 	    cmocka_unit_test(test_store_items),
 	    cmocka_unit_test(test_log),

@@ -99,6 +99,76 @@ static void test_rules(void **state)
 	svd_view_free(v);
 }
 
+/* An article's manifest: published when not NULL, created always. */
+static svd_manifest *dated(const char *published, const char *created)
+{
+	static const uint8_t sha[32] = {7};
+	svd_manifest *m = NULL;
+
+	assert_int_equal(svd_manifest_new(&m), 0);
+	assert_int_equal(svd_manifest_set_kind(m, SVD_KIND_ARTICLE), 0);
+	assert_int_equal(svd_manifest_set(m, "title", "t"), 0);
+	assert_int_equal(svd_manifest_set(m, "lang", "en"), 0);
+	assert_int_equal(svd_manifest_set(m, "created", created), 0);
+	if (published)
+		assert_int_equal(svd_manifest_set(m, "published", published), 0);
+	assert_int_equal(svd_manifest_add_file(m, "body.md", 2, sha), 0);
+	assert_int_equal(svd_manifest_serialize(m), 0);
+	return m;
+}
+
+/*
+ * The one order over manifests: dated items newest first; then every item
+ * without "published", newest "created" first, then by id; the date of
+ * such an item is "", never the day of its "created" (an item added today
+ * is not news of today); an item whose manifest does not parse is last.
+ */
+static void test_order_undated(void **state)
+{
+	static const struct {
+		char digit;
+		const char *published, *created;
+	} items[] = {
+	    {'1', NULL, "2026-12-04T09:00:00Z"},         /* undated, made last */
+	    {'2', "2020-05-05", "2026-12-04T10:00:00Z"}, /* dated long before it was made */
+	    {'3', NULL, "2018-01-01T00:00:00Z"},         /* undated, made first */
+	    {'4', "2024-01-01", "2024-01-01T00:00:00Z"},
+	    {'6', NULL, "2025-01-01T00:00:00Z"}, /* undated, one time with 5: by id */
+	    {'5', NULL, "2025-01-01T00:00:00Z"},
+	};
+	static const char want[] = "421563"; /* rows, by the ids' digit */
+	char id[65], bad[65];
+	svd_view *v = NULL;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(svd_view_new(&v, 0), 0);
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		svd_manifest *m = dated(items[i].published, items[i].created);
+		assert_int_equal(svd_view_add_item(v, fake_id(id, items[i].digit), m, 1, NULL,
+		                                   "0123456789ABCDEF"),
+		                 0);
+		svd_manifest_free(m);
+	}
+	assert_int_equal(svd_view_add_item(v, fake_id(bad, '0'), NULL, 0, "manifest.json: no", ""),
+	                 0);
+	assert_int_equal(svd_view_finish(v), 0);
+	assert_int_equal(svd_view_count(v), 6);
+	for (i = 0; i < 6; i++) {
+		const svd_view_item *it = svd_view_row(v, i);
+		if (it->id[0] != want[i])
+			fail_msg("row %zu is item %c, not %c", i, it->id[0], want[i]);
+		assert_string_equal(svd_view_at(v, i)->id, it->id);
+	}
+	assert_string_equal(svd_view_row(v, 0)->date, "2024-01-01");
+	assert_string_equal(svd_view_row(v, 1)->date, "2020-05-05");
+	for (i = 2; i < 6; i++)
+		assert_string_equal(svd_view_row(v, i)->date, "");
+	assert_string_equal(svd_view_row(v, 2)->created, "2026-12-04T09:00:00Z");
+	assert_string_equal(svd_view_at(v, 6)->id, bad); /* no manifest: last of all */
+	svd_view_free(v);
+}
+
 /* A retracted retraction: hidden, but what it withdrew stays withdrawn. */
 static void test_withdrawal_is_final(void **state)
 {
@@ -231,6 +301,16 @@ static void test_cache_round_trip(void **state)
 	                 SVD_ENOTFOUND);
 	assert_int_equal(svd_view_cache_parse(&c, (const uint8_t *)data, len, 1, trust),
 	                 SVD_ENOTFOUND);
+	assert_null(c);
+	/*
+	 * The same bytes as the layout before (svdview2: an undated item's date
+	 * was that of "created"), adding up: refused whole, never read as this one
+	 */
+	memcpy(data, "svdview2", 8);
+	crypto_generichash((uint8_t *)data + len - 32, 32, (const uint8_t *)data, len - 32, NULL,
+	                   0);
+	assert_int_equal(svd_view_cache_parse(&c, (const uint8_t *)data, len, 0, trust),
+	                 SVD_ECORRUPT);
 	assert_null(c);
 	free(data);
 }
@@ -489,6 +569,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rules),
 	    cmocka_unit_test(test_withdrawal_is_final),
+	    cmocka_unit_test(test_order_undated),
 	    cmocka_unit_test(test_cache_parse),
 	    cmocka_unit_test(test_cache_round_trip),
 	    cmocka_unit_test(test_trust_certificates),

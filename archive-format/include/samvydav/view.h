@@ -22,7 +22,9 @@
  *    superseded; a superseded item is still shown and exported (a reader
  *    sees the correction beside it).
  *  - The one order, everywhere: newest first by date (the manifest's
- *    "published", else the date of "created"), then by "created", newest
+ *    "published"), every dated item before every undated one (no
+ *    "published": "created" is when the editor made the item, not a
+ *    publication date, so it dates nothing); then by "created", newest
  *    first, then by id. An item without a manifest sorts last.
  *
  * A view is read-only once finished and may be read from several threads
@@ -73,7 +75,8 @@ typedef struct svd_view_item {
 	svd_kind kind;                /**< from the manifest */
 	const char *title;            /**< "" when the manifest does not parse */
 	const char *lang;             /**< "" likewise */
-	const char *date;             /**< YYYY-MM-DD the order uses, or "" */
+	const char *date;             /**< the manifest's "published" (YYYY-MM-DD), or ""
+	                                   when it has none: an undated item */
 	const char *created;          /**< the manifest's "created", or "" */
 	const char *supersedes;       /**< the id this item names, or NULL */
 	const char *retracts;         /**< the id this item withdraws, or NULL */
@@ -84,7 +87,18 @@ typedef struct svd_view_item {
 	const char *note;             /**< NULL, or what a reader or editor should know: a
 	                                  retraction or correction that has no effect and
 	                                  why, whether a statement is in effect */
+	const char *region;           /**< the manifest's "region", or NULL */
+	const char *source;           /**< the manifest's "source", or NULL */
+	const char *authors;          /**< the manifest's authors in order, each followed by
+	                                  SVD_VIEW_LIST_END ("" for none) */
+	const char *tags;             /**< its tags likewise */
 } svd_view_item;
+
+/**
+ * What ends each entry of svd_view_item.authors and .tags: U+001F, a
+ * control character no text of a manifest may hold (SPEC.md, 3.3.1).
+ */
+#define SVD_VIEW_LIST_END '\x1f'
 
 /**
  * An empty view to fill with svd_view_add() (a bundle's items, say).
