@@ -55,28 +55,37 @@ for r in rows[2:]:
 		not_ok "list${all:+ $all} --json: in order; date null for the undated items"
 done
 
-# the reader library: no date, data-year="undated", a "No date" option last
+# the reader library (paged, SPEC.md 11.2, 11.5): no date in the list and
+# the rows file, the year "undated" in the dictionary, "No date" last in
+# search/facets.js
 check "export a bundle" svd -C "$A" export -q -o "$T/b.tar.zst"
 check "unpack it" svd -C "$A" unpack "$T/b.tar.zst" -o "$T/lib"
-python3 - "$T/lib/index.html" "$DATED" "$OLD" "$NOW" "$EARLY" "${made:0:4}" <<'PY' &&
-import re, sys
-index = open(sys.argv[1]).read()
+python3 - "$T/lib" "$DATED" "$OLD" "$NOW" "$EARLY" "${made:0:4}" <<'PY' &&
+import json, re, sys
+lib = sys.argv[1]
 dated, old, now, early, made_year = sys.argv[2:7]
-rows = re.findall(r'<tr data-n="(\d+)" data-id="([0-9a-f]{64})"[^>]*data-year="([^"]*)"><td>([^<]*)</td>', index)
+index = open(lib + "/index.html", encoding="utf-8").read()
+rows = re.findall(r'<tr data-n="(\d+)" data-id="([0-9a-f]{64})"><td>([^<]*)</td>', index)
 assert [r[1] for r in rows] == [dated, old, now, early], rows
-assert [(r[2], r[3]) for r in rows] == [("2024", "2024-06-01"), ("2020", "2020-05-05"),
-                                        ("undated", ""), ("undated", "")], rows
-year = re.search(r'<select id="f-year"[^>]*>(.*?)</select>', index, re.S).group(1)
-values = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', year)
-assert values == [("", "All years"), ("2024", "2024 (1)"), ("2020", "2020 (1)"),
-                  ("undated", "No date (2)")], values
-assert 'value="%s"' % made_year not in year or made_year in ("2020", "2024"), year
-page = open(sys.argv[1].replace("index.html", "pages/%s.html" % now)).read()
+assert [r[2] for r in rows] == ["2024-06-01", "2020-05-05", "", ""], rows
+def call(path):
+    s = open(path, encoding="utf-8").read()
+    return json.loads("[" + s[s.index("(") + 1:s.rindex(")")] + "]")
+chunk = call(lib + "/rows/00000.js")[1]
+assert [(r[0], r[1]) for r in chunk] == [(dated, "2024-06-01"), (old, "2020-05-05"), (now, ""),
+                                         (early, "")], chunk
+facets = call(lib + "/search/facets.js")[0]
+assert facets["year"] == [["2024", 1], ["2020", 1], ["undated", 2, "No date"]], facets["year"]
+assert made_year in ("2020", "2024") or all(v[0] != made_year for v in facets["year"]), facets
+block = call(lib + "/search/d00000.js")[1]
+undated = [e for e in block if e[0] == "#year=undated"]
+assert undated and undated[0][1] == "ig", undated  # rows 2 and 3: i = 2, then g = 0 (3 - 2 - 1)
+page = open(lib + "/pages/%s.html" % now, encoding="utf-8").read()
 assert "<dt>Published</dt><dd>not given</dd>" in page, page
 assert "<dt>Made by the editor</dt>" in page, page
 PY
-	ok "unpack: rows in order, the undated with no date and data-year=\"undated\", their f-year option last" ||
-	not_ok "unpack: rows in order, the undated with no date and data-year=\"undated\", their f-year option last"
+	ok "unpack: rows in order, the undated with no date, the year \"undated\" (No date) last" ||
+	not_ok "unpack: rows in order, the undated with no date, the year \"undated\" (No date) last"
 
 # a view cache of the layout before (svdview2), its undated item dated as
 # created said, adding up: ignored and written again, never read
