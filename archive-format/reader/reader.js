@@ -937,14 +937,25 @@
 
 	/*
 	 * One query word: its exact key; its transliteration key ("=" + the word:
-	 * the Latin forms of words are listed under "="); its stem ("~" + stem,
-	 * when search/lex.js gives window.svdLex.stem); and, when it is the last
-	 * word, the keys it is a prefix of.
+	 * the Latin forms of words are listed under "="); when lex.js is loaded
+	 * (svdTranslitForms), each Latin form of a Cyrillic word, as a key and
+	 * under "="; its stem ("~" + stem, when window.svdLex.stem is given);
+	 * and, when it is the last word, the keys it is a prefix of.
 	 */
 	function matchWord(w, last, count) {
 		var m = wordMatch(count);
 		var jobs = [lookup(w).then(function (e) { return markEntry(m, e, L_TITLE); }),
 			lookup("=" + w).then(function (e) { return markEntry(m, e, L_TITLE_NEAR); })];
+		/* a Cyrillic word's Latin forms (lex.js, SPEC.md 11.6), when the page has them */
+		if (typeof window.svdTranslitForms === "function") {
+			(window.svdTranslitForms(w) || []).forEach(function (f) {
+				f = String(f);
+				if (!f || f === w)
+					return;
+				jobs.push(lookup(f).then(function (e) { return markEntry(m, e, L_TITLE_NEAR); }));
+				jobs.push(lookup("=" + f).then(function (e) { return markEntry(m, e, L_TITLE_NEAR); }));
+			});
+		}
 		var lex = window.svdLex;
 		if (lex && typeof lex.stem === "function") {
 			var st = String(lex.stem(w) || "");
