@@ -53,19 +53,8 @@ id=${item_dir##*/}
 
 # ---------------------------------------------------------------- HTTP ----
 echo "== samvydavd on the archive"
-p_svd=$(free_port)
-cat >"$W/samvydavd.conf" <<EOF
-[archive]
-path = $A
-[http]
-listen = 127.0.0.1:$p_svd
-[log]
-level = warn
-EOF
-"$SVDD_BIN" -c "$W/samvydavd.conf" >"$W/samvydavd.log" 2>&1 &
-pids+=($!)
-svd_pid=$!
-svd_url=http://127.0.0.1:$p_svd
+start_svdd "$A"
+svd_pid=$svdd_pid svd_url=$svdd_url
 wait_http "$svd_url/"
 
 echo "== nginx on the library samvydav unpack writes"

@@ -116,20 +116,10 @@ if [ -z "$no_unpack" ]; then
 fi
 
 echo "== samvydavd on A"
-port=$(free_port)
-cat >"$W/samvydavd.conf" <<EOF
-[archive]
-path = $A
-[http]
-listen = 127.0.0.1:$port
-[log]
-level = warn
-EOF
 t0=$(date +%s%N)
-"$SVDD_BIN" -c "$W/samvydavd.conf" >"$W/samvydavd.log" 2>&1 &
-pids+=($!)
-svdd_pid=$!
-wait_http "http://127.0.0.1:$port/"
+start_svdd "$A"
+# from nothing (no catalog file yet) the first build reads every item
+wait_http "$svdd_url/" 3600
 first_page=$(calc "($(date +%s%N) - $t0) / 1e9" 2)
 # the builder's check after a start, then a quiet moment
 sleep 20

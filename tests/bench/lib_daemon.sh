@@ -66,10 +66,30 @@ fi
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-# wait_http URL: until it answers 200, at most 60 s (the first pages are made)
+# start_svdd ARCHIVE: samvydavd serving ARCHIVE on a free port of 127.0.0.1,
+# its configuration and log in $W; sets svdd_url and svdd_pid (on $pids too)
+start_svdd() {
+	local port
+	port=$(free_port)
+	cat >"$W/samvydavd.conf" <<EOF
+[archive]
+path = $1
+[http]
+listen = 127.0.0.1:$port
+[log]
+level = warn
+EOF
+	"$SVDD_BIN" -c "$W/samvydavd.conf" >"$W/samvydavd.log" 2>&1 &
+	svdd_pid=$!
+	pids+=("$svdd_pid")
+	svdd_url=http://127.0.0.1:$port
+}
+
+# wait_http URL [SECONDS]: until it answers 200, at most SECONDS (default 60:
+# the first pages are made; a big archive's first build takes longer)
 wait_http() {
 	local i
-	for i in $(seq 1 600); do
+	for i in $(seq 1 $((${2:-60} * 10))); do
 		[ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = 200 ] && return 0
 		sleep 0.1
 	done
