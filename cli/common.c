@@ -383,27 +383,10 @@ int cli_json_write(void *value)
 
 int cli_print_json(void *value)
 {
-	json_t *json = value;
-	char *text, *safe = NULL;
-	int r = -1;
+	int code = cli_json_write(value);
 
-	if (!json) {
-		cli_error("out of memory");
-		return EXIT_FAIL;
-	}
-	/* bidirectional and C1 controls as \uNNNN too (SPEC.md, 13) */
-	text = json_dumps(json, JSON_COMPACT);
-	json_decref(json);
-	if (text && (safe = svd_text_json(text)) != NULL)
-		r = fputs(safe, stdout) < 0 ? -1 : 0;
-	free(text);
-	free(safe);
 	fputc('\n', stdout);
-	if (r < 0) {
-		cli_error("cannot write JSON output");
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	return code;
 }
 
 void cli_view_json(void *obj, const svd_view *v, const svd_view_item *it)

@@ -46,6 +46,24 @@
 	var CACHE_TOKENS = 64;        /* match sets kept for recent tokens */
 	var FILTERS = [["lang", "f-lang"], ["kind", "f-kind"], ["region", "f-region"], ["year", "f-year"]];
 
+	/* The search form's events, for either kind of index: now() runs a
+	 * search at once, later() after the typing pause. */
+	function wireControls(form, q, countEl, now, later) {
+		countEl.setAttribute("aria-live", "polite");
+		countEl.setAttribute("role", "status");
+		form.addEventListener("submit", function (e) {
+			e.preventDefault();
+			now();
+		});
+		q.addEventListener("input", later);
+		q.addEventListener("search", now);  /* the clear button of type=search */
+		FILTERS.forEach(function (f) {
+			var el = document.getElementById(f[1]);
+			if (el)
+				el.addEventListener("change", now);
+		});
+	}
+
 	/* The folding table: per BMP code unit the index of its replacement in
 	 * foldRepl (0: unchanged), and the rare others (astral) in foldAstral. */
 	var foldIdx = null;
@@ -1288,19 +1306,7 @@
 		}
 		runNow = nowP;
 
-		countEl.setAttribute("aria-live", "polite");
-		countEl.setAttribute("role", "status");
-		form.addEventListener("submit", function (e) {
-			e.preventDefault();
-			nowP();
-		});
-		q.addEventListener("input", laterP);
-		q.addEventListener("search", nowP);
-		FILTERS.forEach(function (f) {
-			var el = document.getElementById(f[1]);
-			if (el)
-				el.addEventListener("change", nowP);
-		});
+		wireControls(form, q, countEl, nowP, laterP);
 		if (moreBtn) {
 			moreBtn.addEventListener("click", function () {
 				if (!result)
@@ -1404,19 +1410,7 @@
 		shown = new Uint8Array(total).fill(1);   /* the page shows every row */
 		makeChunks();
 		window.svdReader.timing = { start: performance.now() - t0 };
-		countEl.setAttribute("aria-live", "polite");
-		countEl.setAttribute("role", "status");
-		form.addEventListener("submit", function (e) {
-			e.preventDefault();
-			now();
-		});
-		q.addEventListener("input", later);
-		q.addEventListener("search", now);  /* the clear button of type=search */
-		FILTERS.forEach(function (f) {
-			var el = document.getElementById(f[1]);
-			if (el)
-				el.addEventListener("change", now);
-		});
+		wireControls(form, q, countEl, now, later);
 		window.addEventListener("hashchange", function () {
 			var st = hashToState(location.hash);
 			if (JSON.stringify(st) !== JSON.stringify(readState())) {

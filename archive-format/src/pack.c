@@ -905,6 +905,7 @@ static int read_piece(const uint8_t *data, size_t len, void *payload)
 		return error;
 	memcpy(r->buf + r->len, data, len);
 	r->len += len;
+	r->buf[r->len] = 0;
 	return 0;
 }
 
@@ -925,7 +926,7 @@ int svd_packw_read(svd_packw *pw, const git_oid *oid, int *type, uint8_t **out, 
 		free(r.buf);
 		return error;
 	}
-	if (!r.buf && !(r.buf = malloc(1)))
+	if (!r.buf && !(r.buf = calloc(1, 1)))
 		return svd_error_set(SVD_ERROR, "out of memory");
 	*out = r.buf;
 	*len = r.len;

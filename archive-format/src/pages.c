@@ -139,12 +139,9 @@ static void authors(svd_buf *b, const svd_manifest *m)
 	}
 }
 
-int svd_render_index(svd_buf *b, const svd_catalog *c)
+/* The head of an index (the one-page index and the paged one's first page): what it is, trust as of. */
+static void index_head(svd_buf *b, const svd_catalog *c)
 {
-	size_t i;
-
-	if (!c->finished)
-		return svd_error_set(SVD_EINVALID, "the catalog is not finished");
 	page_head(b, "mul", "Library", "");
 	/* reader.js first: it defines svdFold(), which fold.js calls */
 	svd_buf_puts(b, "<script src=\"reader.js\" defer></script>"
@@ -163,6 +160,15 @@ int svd_render_index(svd_buf *b, const svd_catalog *c)
 		               "revoked here yet.</p>\n",
 		               svd_view_trust_date(c->view));
 	svd_buf_puts(b, "</header>\n");
+}
+
+int svd_render_index(svd_buf *b, const svd_catalog *c)
+{
+	size_t i;
+
+	if (!c->finished)
+		return svd_error_set(SVD_EINVALID, "the catalog is not finished");
+	index_head(b, c);
 	svd_buf_puts(b, "<form id=\"filters\" hidden role=\"search\">\n"
 	                "<input id=\"q\" type=\"search\" placeholder=\"Search titles, authors "
 	                "and text\" aria-label=\"Search\">\n");
@@ -331,24 +337,7 @@ int svd_render_list(svd_buf *b, const svd_catalog *c, size_t p)
 		list_footer(b);
 		return b->error;
 	}
-	page_head(b, "mul", "Library", "");
-	/* reader.js first: it defines svdFold(), which fold.js calls */
-	svd_buf_puts(b, "<script src=\"reader.js\" defer></script>"
-	                "<script src=\"search/fold.js\" defer></script>\n"
-	                "</head>\n<body class=\"index\">\n<header>\n<h1>Library</h1>\n");
-	svd_buf_printf(b,
-	               "<p>%zu item%s. Each was checked when this library was made: its files "
-	               "match their SHA-256 hashes and it is signed by a trusted editor's key. "
-	               "Each item's page says by whom.</p>\n",
-	               c->nrows, c->nrows == 1 ? "" : "s");
-	if (svd_view_trust_date(c->view)[0])
-		svd_buf_printf(b,
-		               "<p id=\"trust-as-of\">Trust as of %s: the newest statement "
-		               "by a root key (certifying or revoking editors' keys) that "
-		               "this library was made with. A key lost since then may not be "
-		               "revoked here yet.</p>\n",
-		               svd_view_trust_date(c->view));
-	svd_buf_puts(b, "</header>\n");
+	index_head(b, c);
 	svd_buf_printf(b,
 	               "<noscript><p id=\"noscript\">Search and filters need JavaScript, which "
 	               "is off. The list shows %u items a page, newest first: the page links "

@@ -37,7 +37,7 @@
  * items one operation brings. main still moves once, after the last pack.
  */
 #define PACK_OBJECTS (1u << 20)
-#define SIG_TREE_MAX (64u * 1024) /* bytes of an item's sig/ tree read back */
+#define SIG_TREE_MAX (16u * 1024 * 1024) /* bytes of an item's sig/ tree read back */
 
 /* An item staged: some 80 bytes, whatever the item (a million fit in 80 MB). */
 typedef struct staged {
@@ -971,6 +971,9 @@ int svd_txn_commit(svd_txn *t, const char *message, char *commit_out)
 	size_t n = 0;
 	int error, len;
 
+	if (!t->pw)
+		return svd_error_set(SVD_ERROR, "this operation cannot write any more (a pack "
+		                                "could not be started)");
 	if (t->committed)
 		return svd_error_set(SVD_EINVALID, "this operation was committed already");
 	if (t->staging)
@@ -1154,9 +1157,10 @@ static int fan_read(svd_txn *t, fan_index *f, const char *fan)
 	git_tree *tree = NULL;
 	size_t i, count;
 
-	f->read = 1;
-	if (!te || git_tree_entry_type(te) != GIT_OBJECT_TREE)
+	if (!te || git_tree_entry_type(te) != GIT_OBJECT_TREE) {
+		f->read = 1;
 		return 0;
+	}
 	if (git_tree_lookup(&tree, t->a->repo, git_tree_entry_id(te)) < 0)
 		return svd_git_error("cannot read the items folder");
 	count = git_tree_entrycount(tree);
@@ -1177,6 +1181,7 @@ static int fan_read(svd_txn *t, fan_index *f, const char *fan)
 	}
 	git_tree_free(tree);
 	qsort(f->v, f->n, sizeof(*f->v), cmp_fan_entry);
+	f->read = 1; /* only now: a failed read is tried again, never taken for an empty folder */
 	return 0;
 }
 

@@ -39,18 +39,6 @@ int svd_file_open_regular(int *fd, struct stat *st, const char *path, int nofoll
 int svd_file_read(char **out, size_t *len, const char *path, size_t max);
 
 /*
- * A regular file of at most max bytes mapped read-only, for derived files
- * too big to copy into memory (a view cache of a million items is 200 MB):
- * its pages are the page cache's, read as they are touched and dropped
- * under pressure. Only for files this library replaces by rename, never
- * rewrites in place (a file cut short under a mapping would fault). An
- * empty file gives *data NULL, *len 0. Errors as svd_file_read();
- * svd_file_unmap() releases it (NULL is fine).
- */
-int svd_file_map(const uint8_t **data, size_t *len, const char *path, size_t max);
-void svd_file_unmap(const uint8_t *data, size_t len);
-
-/*
  * Write a file so that a crash leaves either the old file or the new one:
  * a temporary name in the same folder, fsync, rename, fsync of the folder.
  * With exclusive set, an existing file is not replaced (SVD_EEXISTS).

@@ -121,12 +121,20 @@ static int padded(char *out, const uint8_t *b, size_t n)
 	return 0;
 }
 
-/* Copy n bytes of text into the arena as a string; no NUL inside. */
+/*
+ * Copy n bytes of text into the arena as a string: valid UTF-8 with no
+ * control character but U+001F, which ends each entry of a list (a title
+ * or region with it is no manifest's: lists alone hold it, SPEC 3.3.1).
+ */
 static char *text(char **arena, const uint8_t *b, size_t n)
 {
 	char *s = *arena;
+	size_t i;
 
-	if (memchr(b, 0, n))
+	for (i = 0; i < n; i++)
+		if ((b[i] < 0x20 && b[i] != SVD_VIEW_LIST_END) || b[i] == 0x7f)
+			return NULL;
+	if (!svd_utf8_valid((const char *)b, n))
 		return NULL;
 	memcpy(s, b, n);
 	s[n] = '\0';
@@ -323,7 +331,7 @@ static void put(wbuf *w, const void *data, size_t n)
 
 	if (w->error)
 		return;
-	if (w->total + n > SVD_VIEW_CACHE_MAX) {
+	if (w->total + n + SUM_LEN > SVD_VIEW_CACHE_MAX) {
 		w->error = SVD_ETOOBIG;
 		return;
 	}
@@ -462,6 +470,12 @@ int svd_view_cache_write(const char *path, int level, const uint8_t trust[32],
 	if ((error = svd_outfile_open(&w->o, path)) < 0) {
 		free(w);
 		return error;
+	}
+	/* the umask must not narrow it: a daemon of the archive's group reads it too */
+	if (fchmod(w->o.fd, 0644) < 0) {
+		error = svd_error_set(SVD_ERROR, "%s: cannot set its mode: %s", w->o.tmp,
+		                      svd_ioerr(errno));
+		goto fail;
 	}
 	memset(head, 0, sizeof(head));
 	put(w, head, sizeof(head)); /* filled in once the records are counted */

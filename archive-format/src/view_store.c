@@ -105,16 +105,20 @@ static int from_cache(svd_view *v, const char ***tocheck, size_t *n, svd_archive
 	svd_view_cache *c = NULL;
 	svd_view_cache_rec scratch;
 	const svd_view_cache_rec *rec = NULL;
-	char *path = cache_path(a);
-	const uint8_t *data = NULL;
+	char *path = cache_path(a), *data = NULL;
 	size_t i, len = 0, used = 0;
 	int error = 0;
 
 	*tocheck = NULL;
 	*n = 0;
 	*fresh = 0;
-	if (path && (svd_file_map(&data, &len, path, SVD_VIEW_CACHE_MAX) < 0 ||
-	             svd_view_cache_parse(&c, data, len, SVD_VIEW_SIGNATURES, trust) < 0))
+	/*
+	 * Read, not mapped: an archive on a stick with a bad sector must see a
+	 * read error (the cache ignored), not a SIGBUS (SPEC 7.2).
+	 */
+	if (path &&
+	    (svd_file_read(&data, &len, path, SVD_VIEW_CACHE_MAX) < 0 ||
+	     svd_view_cache_parse(&c, (const uint8_t *)data, len, SVD_VIEW_SIGNATURES, trust) < 0))
 		svd_error_clear(); /* none, stale or damaged: made again below */
 	free(path);
 	if (!(*tocheck = malloc((list->n + 1) * sizeof(**tocheck))))
@@ -135,7 +139,7 @@ static int from_cache(svd_view *v, const char ***tocheck, size_t *n, svd_archive
 	}
 	*fresh = c != NULL && *n == 0 && used == svd_view_cache_count(c);
 	svd_view_cache_free(c);
-	svd_file_unmap(data, len);
+	free(data);
 	return error;
 }
 

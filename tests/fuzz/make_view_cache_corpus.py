@@ -61,6 +61,14 @@ def main(out):
         "count-lies": b"\x00" + cache(good, count=5),
         "control-in-date": b"\x00" + cache([record(ids[0], b"\x01" * 20, 0, b"2026-03\x0101", b"", b"T", b"en", [key])]),
     }
+    # the fields svdview4 added: each one's own fault
+    def one(**kw):
+        return b"\x00" + cache([record(ids[0], b"\x01" * 20, 0, b"2026-03-01", b"2026-03-01T00:00:00Z", b"T", b"en", [key], **kw)])
+    files["region-not-utf8"] = one(region=b"Kh\xffrson")
+    files["region-control"] = one(region=b"Kh\x1erson")
+    files["list-unended"] = one(authors=b"Olena\x1fPetro")
+    files["list-nul"] = one(tags=b"a\x00b\x1f")
+    files["source-too-long"] = one(source=b"s" * 2049)
     g = bytearray(files["good"])
     g[100] ^= 1
     files["bad-sum"] = bytes(g)

@@ -214,8 +214,10 @@ static int parse_corpus(const char *name, size_t *count)
 
 static void test_cache_parse(void **state)
 {
-	static const char *bad[] = {"bad-sum",    "out-of-order",    "refused-without-why",
-	                            "count-lies", "control-in-date", "cut"};
+	static const char *bad[] = {"bad-sum",         "out-of-order",    "refused-without-why",
+	                            "count-lies",      "control-in-date", "cut",
+	                            "region-not-utf8", "region-control",  "list-unended",
+	                            "list-nul",        "source-too-long"};
 	size_t i, count;
 	int error;
 
