@@ -899,7 +899,14 @@ int svd_view_finish(svd_view *v)
 	    !(v->rets = malloc((v->n + 1) * sizeof(*v->rets))))
 		return svd_error_set(SVD_ERROR, "out of memory");
 
-	/* ids: the first of each id counts, later copies are left out */
+	/*
+	 * ids: of the entries of one id, the first that passed the gate counts
+	 * (else the first), the others are left out. A copy of an item's folder
+	 * planted under another name gives a refused verdict of the item's own
+	 * id ("filed as ..."); the item itself, filed under its id, passes, and
+	 * it must be what the view shows and what its cache keeps, whichever
+	 * folder sorts first.
+	 */
 	for (i = 0; i < v->n; i++)
 		v->byid[i] = (uint32_t)i;
 	for (i = 1; i < v->n && strcmp(v->v[i - 1].id, v->v[i].id) < 0; i++)
@@ -908,7 +915,13 @@ int svd_view_finish(svd_view *v)
 		qsort_r(v->byid, v->n, sizeof(*v->byid), cmp_id, v);
 	for (i = k = 0; i < v->n; i++) {
 		if (k && !strcmp(v->v[v->byid[k - 1]].id, v->v[v->byid[i]].id)) {
-			v->v[v->byid[i]].dup = 1;
+			vitem *kept = &v->v[v->byid[k - 1]], *it = &v->v[v->byid[i]];
+			if (!kept->ok && it->ok) {
+				kept->dup = 1;
+				v->byid[k - 1] = v->byid[i];
+			} else {
+				it->dup = 1;
+			}
 			continue;
 		}
 		v->byid[k++] = v->byid[i];

@@ -123,6 +123,35 @@ static svd_manifest *dated(const char *published, const char *created)
  * such an item is "", never the day of its "created" (an item added today
  * is not news of today); an item whose manifest does not parse is last.
  */
+/*
+ * A refused verdict of an item's id (a copy of its folder filed elsewhere)
+ * that comes first does not hide the item, which passed: the accepted entry
+ * counts, whichever comes first; of two refused ones, the first.
+ */
+static void test_accepted_copy_counts(void **state)
+{
+	char a[65], b[65];
+	const svd_view_item *it;
+	svd_view *v = NULL;
+
+	(void)state;
+	fake_id(a, 'a');
+	fake_id(b, 'b');
+	assert_int_equal(svd_view_new(&v, 0), 0);
+	add(v, a, SVD_KIND_ARTICLE, "2024-01-01", NULL, NULL, 0);
+	add(v, a, SVD_KIND_ARTICLE, "2024-01-01", NULL, NULL, 1);
+	add(v, b, SVD_KIND_ARTICLE, "2024-01-02", NULL, NULL, 1);
+	add(v, b, SVD_KIND_ARTICLE, "2024-01-02", NULL, NULL, 0);
+	assert_int_equal(svd_view_finish(v), 0);
+	assert_int_equal(svd_view_size(v), 2);
+	assert_int_equal(svd_view_count(v), 2);
+	assert_non_null(it = svd_view_find(v, a));
+	assert_int_equal(it->state, SVD_VIEW_SHOWN);
+	assert_non_null(it = svd_view_find(v, b));
+	assert_int_equal(it->state, SVD_VIEW_SHOWN);
+	svd_view_free(v);
+}
+
 static void test_order_undated(void **state)
 {
 	static const struct {
@@ -572,6 +601,7 @@ int main(void)
 	    cmocka_unit_test(test_rules),
 	    cmocka_unit_test(test_withdrawal_is_final),
 	    cmocka_unit_test(test_order_undated),
+	    cmocka_unit_test(test_accepted_copy_counts),
 	    cmocka_unit_test(test_cache_parse),
 	    cmocka_unit_test(test_cache_round_trip),
 	    cmocka_unit_test(test_trust_certificates),

@@ -109,8 +109,10 @@ typedef struct svd_view_item {
 int svd_view_new(svd_view **out, unsigned flags);
 
 /**
- * Add an item by its gate verdict (accepted or refused). An id already in
- * the view is ignored. Not after svd_view_finish().
+ * Add an item by its gate verdict (accepted or refused). Of several
+ * verdicts of one id, the first accepted one counts (else the first): a
+ * refused copy of an item filed elsewhere does not hide the item itself.
+ * Not after svd_view_finish().
  *
  * @return 0; SVD_EINVALID for a verdict that names no item.
  */
