@@ -429,6 +429,8 @@ static int dict_key(dict_out *d, const dkey *k)
 		svd_buf_puts(&d->root, d->nblocks ? ",\n\"" : "\n\"");
 		js_str(&d->root, k->s, k->len);
 		svd_buf_puts(&d->root, "\"");
+		if ((error = d->root.error) < 0)
+			return error;
 	}
 	svd_buf_puts(&d->block, d->inblock++ ? ",\n[\"" : "\n[\"");
 	js_str(&d->block, k->s, k->len);
@@ -521,7 +523,8 @@ int svd_render_search(const svd_catalog *c, svd_render_file_cb cb, void *payload
 	               c->nrows, svd_list_pages(c), SVD_LIST_ROWS, SVD_CHUNK_ROWS);
 	svd_buf_put(&d.block, d.root.data, d.root.len);
 	svd_buf_puts(&d.block, "\n]});\n");
-	if ((error = d.block.error) < 0 ||
+	/* the root gathered as the blocks went: a failure there is this file's */
+	if ((error = d.root.error) < 0 || (error = d.block.error) < 0 ||
 	    (error = cb("search/dict.js", d.block.data, d.block.len, payload)) < 0)
 		goto cleanup;
 	d.block.len = 0;
