@@ -139,6 +139,23 @@ static void authors(svd_buf *b, const svd_manifest *m)
 	}
 }
 
+/* A row's cells after its date, both indexes alike: title (a link to its page), authors, language, kind, region. */
+static void row_cells(svd_buf *b, const citem *it, const char *up, const char *lang,
+                      const char *title, const char *kind, const char *region)
+{
+	svd_buf_printf(b, "<a href=\"%spages/%s.html\" lang=\"", up, it->id);
+	html(b, lang);
+	svd_buf_puts(b, "\">");
+	text(b, title && *title ? title : it->id);
+	svd_buf_puts(b, "</a></td><td>");
+	authors(b, it->m);
+	svd_buf_puts(b, "</td><td>");
+	text(b, lang);
+	svd_buf_printf(b, "</td><td>%s</td><td>", kind);
+	text(b, region);
+	svd_buf_puts(b, "</td></tr>\n");
+}
+
 /* The head of an index (the one-page index and the paged one's first page): what it is, trust as of. */
 static void index_head(svd_buf *b, const svd_catalog *c)
 {
@@ -193,19 +210,9 @@ int svd_render_index(svd_buf *b, const svd_catalog *c)
 		svd_buf_printf(b, "\" data-kind=\"%s\" data-region=\"", kind);
 		html(b, region);
 		/* undated: no date in the cell, and a year of its own */
-		svd_buf_printf(
-		    b, "\" data-year=\"%s\"><td>%s</td><td><a href=\"pages/%s.html\" lang=\"",
-		    it->year[0] ? it->year : SVD_YEAR_UNDATED, it->date, it->id);
-		html(b, lang);
-		svd_buf_puts(b, "\">");
-		text(b, title && *title ? title : it->id);
-		svd_buf_puts(b, "</a></td><td>");
-		authors(b, it->m);
-		svd_buf_puts(b, "</td><td>");
-		text(b, lang);
-		svd_buf_printf(b, "</td><td>%s</td><td>", kind);
-		text(b, region);
-		svd_buf_puts(b, "</td></tr>\n");
+		svd_buf_printf(b, "\" data-year=\"%s\"><td>%s</td><td>",
+		               it->year[0] ? it->year : SVD_YEAR_UNDATED, it->date);
+		row_cells(b, it, "", lang, title, kind, region);
 	}
 	svd_buf_puts(b, "</tbody>\n</table>\n<footer>\n<p>Made by samvydav " SVD_VERSION
 	                ". Every file is in <code>items/</code>; to check an item yourself, see "
@@ -291,17 +298,9 @@ static void list_rows(svd_buf *b, const svd_catalog *c, size_t p, const char *up
 		svd_buf_printf(b, "<tr data-n=\"%zu\" data-id=\"%s\"><td>", i, it->id);
 		if (published)
 			svd_buf_html(b, published, strnlen(published, 10));
-		svd_buf_printf(b, "</td><td><a href=\"%spages/%s.html\" lang=\"", up, it->id);
-		html(b, lang);
-		svd_buf_puts(b, "\">");
-		text(b, title && *title ? title : it->id);
-		svd_buf_puts(b, "</a></td><td>");
-		authors(b, it->m);
 		svd_buf_puts(b, "</td><td>");
-		text(b, lang);
-		svd_buf_printf(b, "</td><td>%s</td><td>", svd_kind_name(svd_manifest_kind(it->m)));
-		text(b, svd_manifest_get(it->m, "region"));
-		svd_buf_puts(b, "</td></tr>\n");
+		row_cells(b, it, up, lang, title, svd_kind_name(svd_manifest_kind(it->m)),
+		          svd_manifest_get(it->m, "region"));
 	}
 	svd_buf_puts(b, "</tbody>\n</table>\n");
 }
