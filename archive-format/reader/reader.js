@@ -1354,14 +1354,7 @@
 				return { rows: Array.prototype.slice.call(res.rows), suggest: res.suggest };
 			});
 		};
-		applyState(hashToState(location.hash));
-		form.hidden = false;
-		if (document.readyState === "complete") {
-			loadFold();
-		} else {
-			document.addEventListener("DOMContentLoaded", loadFold);
-			window.addEventListener("load", loadFold);
-		}
+		showForm(form);
 		busy++;
 		fillFacets().then(function () {
 			busy--;
@@ -1375,6 +1368,18 @@
 	 * (and so could not call svdFold), load it again.
 	 */
 	var foldAsked = false;
+
+	/* The form as the address says, shown, and the folding table loaded once the page is. */
+	function showForm(form) {
+		applyState(hashToState(location.hash));
+		form.hidden = false;
+		if (document.readyState === "complete") {
+			loadFold();
+		} else {
+			document.addEventListener("DOMContentLoaded", loadFold);
+			window.addEventListener("load", loadFold);
+		}
+	}
 
 	function loadFold() {
 		if (foldIdx || foldAsked)
@@ -1418,14 +1423,7 @@
 				now();
 			}
 		});
-		applyState(hashToState(location.hash));
-		form.hidden = false;
-		if (document.readyState === "complete") {
-			loadFold();
-		} else {
-			document.addEventListener("DOMContentLoaded", loadFold);
-			window.addEventListener("load", loadFold);
-		}
+		showForm(form);
 		now();
 		/* read the rows while the reader looks at the page, not when they type */
 		function idleWork() {
