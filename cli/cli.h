@@ -132,15 +132,48 @@ int cli_json_write(void *json);
 /*
  * An item's place in the view as JSON fields added to obj: "state"
  * (shown, retracted, refused), and when set "superseded_by", "why" and
- * "withdrawn": {"retraction", "created", "signers": [...]}. obj is a json_t *.
+ * "withdrawn": {"retraction", "created", "signers": [...]}, from r, the
+ * retraction that withdraws it (NULL: none in the view). obj is a json_t *.
  */
-void cli_view_json(void *obj, const svd_view *v, const svd_view_item *it);
+void cli_view_json(void *obj, const svd_view_item *it, const svd_view_item *r);
 
-/* "withdrawn by retraction ID (created TIME, signed by KEYID ...)", or "" when shown. */
-void cli_view_why(char *out, size_t size, const svd_view *v, const svd_view_item *it);
+/*
+ * "withdrawn by retraction ID (created TIME, signed by KEYID ...)" (r as
+ * cli_view_json's), why it is hidden, or its note; "" when there is nothing to say.
+ */
+void cli_view_why(char *out, size_t size, const svd_view_item *it, const svd_view_item *r);
+
+/* The retraction in v that withdraws it, or NULL. */
+const svd_view_item *cli_view_retraction(const svd_view *v, const svd_view_item *it);
 
 /* The archive's view of main (cheap: signatures, from the cache); NULL after printing why. */
 svd_view *cli_view_open(svd_archive *a, int *code);
+
+/*
+ * What list and show read: the list of main (ARCHIVE/cache/list) when it
+ * is current, else the view, built (which writes the list for next time).
+ * A list found damaged part way is left for the view, from the same item on.
+ */
+typedef struct cli_items {
+	svd_archive *a;
+	svd_view_list *list;
+	svd_view *view;
+	size_t at; /* items read so far */
+} cli_items;
+
+/* EXIT_OK, or after printing why. */
+int cli_items_open(cli_items *c, svd_archive *a);
+
+/* The next item in the one order and its retraction (cli_view_json's r): 1, 0 at the end, or an exit code < 0 after printing why. */
+int cli_items_next(cli_items *c, const svd_view_item **it, const svd_view_item **r);
+
+/* The item with this full id: 1, 0 for none, or an exit code < 0 after printing why. */
+int cli_items_find(cli_items *c, const char *id, const svd_view_item **it, const svd_view_item **r);
+
+/* svd_view_trust_date of what is read. */
+const char *cli_items_trust_date(const cli_items *c);
+
+void cli_items_free(cli_items *c);
 
 /* The options every statement command takes (certify, revoke, checkpoint). */
 typedef struct cli_statement_opts {

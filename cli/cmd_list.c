@@ -60,7 +60,7 @@ static json_t *strings(const char *joined)
 }
 
 /* An item's row of --json: its manifest's fields, as the view holds them, then its state. */
-static json_t *json_row(const svd_view *v, const svd_view_item *it)
+static json_t *json_row(const svd_view_item *it, const svd_view_item *r)
 {
 	json_t *row;
 
@@ -77,7 +77,7 @@ static json_t *json_row(const svd_view *v, const svd_view_item *it)
 	if (!row)
 		return NULL;
 	json_object_set_new(row, "date", it->date[0] ? json_string(it->date) : json_null());
-	cli_view_json(row, v, it);
+	cli_view_json(row, it, r);
 	return row;
 }
 
@@ -100,9 +100,10 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx)
 	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	filter f = {0};
 	svd_archive *a = NULL;
-	svd_view *v = NULL;
-	size_t i, n, rows = 0;
-	int c, json = 0, all = 0, pending = 0, code;
+	cli_items items = {0};
+	const svd_view_item *it, *r;
+	size_t rows = 0;
+	int c, json = 0, all = 0, pending = 0, code, got;
 	svd_kind kind;
 
 	optind = 1;
@@ -139,25 +140,27 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx)
 		return cli_usage("list", "unexpected argument '%s'", argv[optind]);
 	if ((code = cli_open_archive(&a, ctx)) != 0)
 		return code;
-	if (!(v = cli_view_open(a, &code)))
+	/*
+	 * The list beside the store (or the view, which writes it), one item
+	 * at a time: a million items are never all in memory.
+	 */
+	if ((code = cli_items_open(&items, a)) != 0)
 		goto cleanup;
-	n = all ? svd_view_size(v) : svd_view_count(v);
-	/* one row at a time: a million items' JSON is never all in memory */
 	if (json)
 		fputc('[', stdout);
-	for (i = 0; i < n; i++) {
-		const svd_view_item *it = all ? svd_view_at(v, i) : svd_view_row(v, i);
+	while ((got = cli_items_next(&items, &it, &r)) > 0) {
 		char why[512];
-		if (!wanted(&f, it) || (pending && it->state != SVD_VIEW_PENDING))
+		if ((!all && it->state != SVD_VIEW_SHOWN) || !wanted(&f, it) ||
+		    (pending && it->state != SVD_VIEW_PENDING))
 			continue;
 		if (json) {
 			if (rows++)
 				fputc(',', stdout);
-			if ((code = cli_json_write(json_row(v, it))) != 0)
+			if ((code = cli_json_write(json_row(it, r))) != 0)
 				goto cleanup;
 			continue;
 		}
-		cli_view_why(why, sizeof(why), v, it);
+		cli_view_why(why, sizeof(why), it, r);
 		/* no date: '-', so that the columns stay columns */
 		printf("%.12s  %-10.10s  %-5s  %-10s  %s%s%s%s\n", it->id,
 		       it->date[0] ? cli_shown(it->date) : "-", cli_shown(it->lang),
@@ -165,12 +168,16 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx)
 		       cli_shown(it->title), why[0] ? "  (" : "", cli_shown_msg(why),
 		       why[0] ? ")" : "");
 	}
+	if (got < 0) {
+		code = -got;
+		goto cleanup;
+	}
 	if (json && fputs("]\n", stdout) < 0) {
 		cli_error("cannot write JSON output");
 		code = EXIT_FAIL;
 	}
 cleanup:
-	svd_view_free(v);
+	cli_items_free(&items);
 	svd_archive_free(a);
 	return code;
 }

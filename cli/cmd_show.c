@@ -45,12 +45,13 @@ typedef struct show_state {
 	int json;
 	int ok;
 	int code;
-	const svd_view *view;
+	const svd_view_item *it, *r; /* the item as the view has it, or NULL; its retraction */
+	const char *trust_date;
 } show_state;
 
-static void print_text(const svd_verdict *v, const svd_view *view)
+static void print_text(const svd_verdict *v, const show_state *s)
 {
-	const svd_view_item *it = svd_view_find(view, svd_verdict_id(v));
+	const svd_view_item *it = s->it;
 	char why[512];
 	const svd_manifest *m = svd_verdict_manifest(v);
 	static const char *fields[] = {"title",  "lang",       "published", "source",
@@ -110,7 +111,7 @@ static void print_text(const svd_verdict *v, const svd_view *view)
 	if (it && it->superseded_by)
 		printf("superseded by %s\n", it->superseded_by);
 	if (it) {
-		cli_view_why(why, sizeof(why), view, it);
+		cli_view_why(why, sizeof(why), it, s->r);
 		printf("shown     %s%s%s\n",
 		       it->state == SVD_VIEW_SHOWN ? "yes" : cli_shown_msg(why),
 		       it->state == SVD_VIEW_SHOWN && why[0] ? ", " : "",
@@ -118,14 +119,13 @@ static void print_text(const svd_verdict *v, const svd_view *view)
 		if (it->signers[0])
 			printf("counting  %s\n", it->signers);
 	}
-	printf("trust as of %s\n", svd_view_trust_date(view)[0]
-	                               ? svd_view_trust_date(view)
-	                               : "(no statement by a root trusted here)");
+	printf("trust as of %s\n",
+	       s->trust_date[0] ? s->trust_date : "(no statement by a root trusted here)");
 }
 
-static int print_json(const svd_verdict *v, const svd_view *view)
+static int print_json(const svd_verdict *v, const show_state *s)
 {
-	const svd_view_item *it = svd_view_find(view, svd_verdict_id(v));
+	const svd_view_item *it = s->it;
 	const svd_manifest *m = svd_verdict_manifest(v);
 	json_t *obj = NULL, *sigs = json_array(), *problems = json_array();
 	size_t i, len;
@@ -154,17 +154,16 @@ static int print_json(const svd_verdict *v, const svd_view *view)
 	json_object_set_new(obj, "signatures", sigs);
 	json_object_set_new(obj, "problems", problems);
 	if (it)
-		cli_view_json(obj, view, it);
+		cli_view_json(obj, it, s->r);
 	json_object_set_new(obj, "trust_as_of",
-	                    svd_view_trust_date(view)[0] ? json_string(svd_view_trust_date(view))
-	                                                 : json_null());
+	                    s->trust_date[0] ? json_string(s->trust_date) : json_null());
 	return cli_print_json(obj);
 }
 
 static int on_item(const svd_verdict *v, void *payload)
 {
 	show_state *s = payload;
-	const svd_view_item *it = svd_view_find(s->view, svd_verdict_id(v));
+	const svd_view_item *it = s->it;
 
 	/*
 	 * Whole (every hash, every signature) and counted by the view: an editor
@@ -174,9 +173,9 @@ static int on_item(const svd_verdict *v, void *payload)
 	                 it->state != SVD_VIEW_REVOKED
 	           : svd_verdict_ok(v);
 	if (s->json)
-		s->code = print_json(v, s->view);
+		s->code = print_json(v, s);
 	else
-		print_text(v, s->view);
+		print_text(v, s);
 	return 0;
 }
 
@@ -187,9 +186,9 @@ int cmd_show(int argc, char **argv, cli_ctx *ctx)
 	char id[SVD_ID_HEX_LEN + 1];
 	const char *ids[1] = {id};
 	svd_archive *a = NULL;
-	svd_view *view = NULL;
+	cli_items items = {0};
 	show_state s = {0};
-	int c, error, code;
+	int c, error, code, got;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -209,16 +208,21 @@ int cmd_show(int argc, char **argv, cli_ctx *ctx)
 		code = cli_fail(error);
 		goto cleanup;
 	}
-	if (!(view = cli_view_open(a, &code)))
+	/* the item's place in the view: from the list beside the store, or the view */
+	if ((code = cli_items_open(&items, a)) != 0)
 		goto cleanup;
-	s.view = view;
+	if ((got = cli_items_find(&items, id, &s.it, &s.r)) < 0) {
+		code = -got;
+		goto cleanup;
+	}
+	s.trust_date = cli_items_trust_date(&items);
 	error = svd_store_verify(a, ids, 1, 1, on_item, &s, NULL);
 	if (error < 0 && error != SVD_ECORRUPT)
 		code = cli_fail(error);
 	else
 		code = s.code ? s.code : s.ok ? EXIT_OK : EXIT_REFUSED;
 cleanup:
-	svd_view_free(view);
+	cli_items_free(&items);
 	svd_archive_free(a);
 	return code;
 }

@@ -54,7 +54,7 @@ static int on_item(const svd_verdict *v, void *payload)
 		s->shown++;
 	else if (it) {
 		json_t *o = json_pack("{s:s}", "id", it->id);
-		cli_view_json(o, s->view, it);
+		cli_view_json(o, it, cli_view_retraction(s->view, it));
 		json_array_append_new(s->hidden, o);
 		s->withdrawn += it->state == SVD_VIEW_RETRACTED;
 	}

@@ -63,13 +63,23 @@ const char *cli_shown_as(const char *s, size_t n, unsigned flags)
 
 	if (!s)
 		return "(none)";
+	/* printable ASCII as it is (most of a long listing's text) */
+	for (len = 0; len < n; len++) {
+		unsigned char c = (unsigned char)s[len];
+		if (c < 0x20 || c > 0x7e || (c == '\\' && !(flags & SVD_TEXT_KEEP_BACKSLASH)))
+			break;
+	}
+	if (len == n && s[n] == '\0')
+		return s;
 	next = (next + 1) % CLI_SHOWN_RING;
-	len = svd_text_escape(NULL, 0, s, n, flags);
-	if (len >= ring[next].cap) {
-		if (!(p = realloc(ring[next].p, len + 1)))
+	/* one pass: an escape is at most four bytes a byte ("\xNN") */
+	if (n > (SIZE_MAX - 1) / 4)
+		return "(out of memory)";
+	if (4 * n + 1 > ring[next].cap) {
+		if (!(p = realloc(ring[next].p, 4 * n + 1)))
 			return "(out of memory)";
 		ring[next].p = p;
-		ring[next].cap = len + 1;
+		ring[next].cap = 4 * n + 1;
 	}
 	svd_text_escape(ring[next].p, ring[next].cap, s, n, flags);
 	return ring[next].p;
@@ -389,10 +399,9 @@ int cli_print_json(void *value)
 	return code;
 }
 
-void cli_view_json(void *obj, const svd_view *v, const svd_view_item *it)
+void cli_view_json(void *obj, const svd_view_item *it, const svd_view_item *r)
 {
 	json_t *o = obj;
-	const svd_view_item *r;
 
 	json_object_set_new(o, "state", json_string(svd_view_state_name(it->state)));
 	if (it->superseded_by)
@@ -401,7 +410,7 @@ void cli_view_json(void *obj, const svd_view *v, const svd_view_item *it)
 		json_object_set_new(o, "why", json_string(it->why));
 	if (it->note)
 		json_object_set_new(o, "note", json_string(it->note));
-	if (it->retracted_by && (r = svd_view_find(v, it->retracted_by)) != NULL) {
+	if (it->retracted_by && r) {
 		json_t *signers = json_array();
 		const char *s = r->signers;
 		while (*s) {
@@ -416,11 +425,9 @@ void cli_view_json(void *obj, const svd_view *v, const svd_view_item *it)
 	}
 }
 
-void cli_view_why(char *out, size_t size, const svd_view *v, const svd_view_item *it)
+void cli_view_why(char *out, size_t size, const svd_view_item *it, const svd_view_item *r)
 {
-	const svd_view_item *r;
-
-	if (it->state == SVD_VIEW_RETRACTED && (r = svd_view_find(v, it->retracted_by)) != NULL)
+	if (it->state == SVD_VIEW_RETRACTED && r)
 		snprintf(out, size, "withdrawn by retraction %.12s (created %s, signed by %s)",
 		         r->id, r->created[0] ? r->created : "?", r->signers[0] ? r->signers : "?");
 	else if (it->state == SVD_VIEW_REFUSED || it->state == SVD_VIEW_REVOKED)
@@ -434,6 +441,11 @@ void cli_view_why(char *out, size_t size, const svd_view *v, const svd_view_item
 		snprintf(out, size, "%s", it->note ? it->note : "");
 }
 
+const svd_view_item *cli_view_retraction(const svd_view *v, const svd_view_item *it)
+{
+	return it->retracted_by ? svd_view_find(v, it->retracted_by) : NULL;
+}
+
 svd_view *cli_view_open(svd_archive *a, int *code)
 {
 	svd_view *v = NULL;
@@ -441,6 +453,86 @@ svd_view *cli_view_open(svd_archive *a, int *code)
 
 	*code = error < 0 ? cli_fail(error) : 0;
 	return error < 0 ? NULL : v;
+}
+
+/* From the list to the view: the list could not be read (said, unless quiet). */
+static int items_to_view(cli_items *c, int said)
+{
+	int code;
+
+	if (said)
+		cli_error("%s; building the view instead", cli_shown_msg(svd_error_last()));
+	svd_error_clear();
+	svd_view_list_free(c->list);
+	c->list = NULL;
+	if (!(c->view = cli_view_open(c->a, &code)))
+		return code > 0 ? -code : -EXIT_FAIL;
+	return 0;
+}
+
+int cli_items_open(cli_items *c, svd_archive *a)
+{
+	int error, code;
+
+	memset(c, 0, sizeof(*c));
+	c->a = a;
+	if ((error = svd_view_list_open(&c->list, a)) == 0)
+		return EXIT_OK;
+	/* none yet, or of an older commit: the view, which writes it */
+	code = items_to_view(c, error == SVD_ECORRUPT);
+	return code < 0 ? -code : EXIT_OK;
+}
+
+int cli_items_next(cli_items *c, const svd_view_item **it, const svd_view_item **r)
+{
+	int got;
+
+	*it = *r = NULL;
+	if (c->list) {
+		if ((got = svd_view_list_next(c->list, it)) >= 0) {
+			c->at += got;
+			*r = got ? svd_view_list_retraction(c->list) : NULL;
+			return got;
+		}
+		if ((got = items_to_view(c, 1)) < 0)
+			return got;
+	}
+	if (!(*it = svd_view_at(c->view, c->at)))
+		return 0;
+	c->at++;
+	*r = cli_view_retraction(c->view, *it);
+	return 1;
+}
+
+int cli_items_find(cli_items *c, const char *id, const svd_view_item **it, const svd_view_item **r)
+{
+	int got;
+
+	*it = *r = NULL;
+	if (c->list) {
+		if ((got = svd_view_list_find(c->list, id, it)) >= 0) {
+			*r = got ? svd_view_list_retraction(c->list) : NULL;
+			return got;
+		}
+		if ((got = items_to_view(c, 1)) < 0)
+			return got;
+	}
+	if (!(*it = svd_view_find(c->view, id)))
+		return 0;
+	*r = cli_view_retraction(c->view, *it);
+	return 1;
+}
+
+const char *cli_items_trust_date(const cli_items *c)
+{
+	return c->list ? svd_view_list_trust_date(c->list) : svd_view_trust_date(c->view);
+}
+
+void cli_items_free(cli_items *c)
+{
+	svd_view_list_free(c->list);
+	svd_view_free(c->view);
+	memset(c, 0, sizeof(*c));
 }
 
 void cli_print_refusal(const svd_verdict *v)

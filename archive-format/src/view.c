@@ -1138,6 +1138,14 @@ uint32_t svd_view_row_of(const svd_view *v, const char *id)
 	return v->v[t].row;
 }
 
+const svd_view_item *svd_view_by_id(const svd_view *v, size_t k, uint32_t *order)
+{
+	if (!v->finished || k >= v->nall)
+		return NULL;
+	*order = v->v[v->byid[k]].order;
+	return &v->pub[v->byid[k]];
+}
+
 const svd_view_item *svd_view_withdrawn(const svd_view *v, const char *id)
 {
 	size_t lo = 0, hi;

@@ -60,18 +60,33 @@
 typedef svd_rd rd;
 typedef rd rd_state;
 
+/* The most bytes one record can take (each field at its limit). */
+#define REC_MAX                                                                                    \
+	(32 + 20 + 2 + 10 + 20 + 2 * 32 + 2 + TEXT_MAX + 1 + LANG_MAX + 1 + SIGNERS_MAX * 40 +     \
+	 3 * (2 + TEXT_MAX) + 2 + SOURCE_MAX + 2 * (4 + LIST_MAX))
+#define WINDOW (1u << 20) /* bytes of a file read at a time, beyond REC_MAX */
+
+/*
+ * The records come from bytes in memory (data), or from a file read
+ * through a window (fd): at a million items the file is some 270 MB,
+ * which is never all in memory.
+ */
 struct svd_view_cache {
-	const uint8_t *data; /* the file's bytes (borrowed from the caller) */
-	size_t len;
+	const uint8_t *data; /* the file's bytes (borrowed from the caller), or NULL */
+	int fd;              /* or the file (borrowed) */
+	uint8_t *win;        /* its bytes from woff on, wlen of them */
+	uint64_t woff, wlen;
+	uint64_t at, stop; /* the next record's offset; where the records end */
 	uint32_t count;
 	uint32_t next; /* records read by svd_view_cache_next() */
-	rd_state at;   /* where the next record starts */
 	/* one record's strings */
 	char arena[3 * TEXT_MAX + LANG_MAX + SIGNERS_MAX * 82 + SOURCE_MAX + 2 * LIST_MAX + 16];
 };
 
 void svd_view_cache_free(svd_view_cache *c)
 {
+	if (c)
+		free(c->win);
 	free(c);
 }
 
@@ -238,53 +253,172 @@ static int read_record(svd_view_cache_rec *e, rd *r, char *arena, const char *pr
 	return 0;
 }
 
-int svd_view_cache_parse(svd_view_cache **out, const uint8_t *data, size_t len, int level,
-                         const uint8_t trust[32])
+/* pread n bytes at off into b; -1 (the error said) when they cannot all be read. */
+static int read_at(int fd, uint8_t *b, size_t n, uint64_t off)
 {
-	uint8_t sum[SUM_LEN];
-	svd_view_cache *c = NULL;
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(fd, b + got, n - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			svd_error_set(SVD_ECORRUPT, "the view cache cannot be read: %s",
+			              r < 0 ? svd_ioerr(errno) : "cut short");
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * The bytes from c->at to the end of the records, as far as memory holds
+ * them (from a file: at least one whole record's worth, REC_MAX, or to the
+ * end); -1 for a read error.
+ */
+static int window(svd_view_cache *c, rd *r)
+{
+	if (c->data) {
+		r->p = c->data + c->at;
+		r->left = (size_t)(c->stop - c->at);
+		return 0;
+	}
+	if (c->at < c->woff || c->at + REC_MAX > c->woff + c->wlen) {
+		uint64_t n = c->stop - c->at;
+		if (n > WINDOW + REC_MAX)
+			n = WINDOW + REC_MAX;
+		if (c->at < c->woff || c->woff + c->wlen < c->stop) {
+			c->woff = c->at;
+			c->wlen = 0;
+			if (read_at(c->fd, c->win, (size_t)n, c->at) < 0)
+				return -1;
+			c->wlen = n;
+		}
+	}
+	r->p = c->win + (c->at - c->woff);
+	r->left = (size_t)(c->woff + c->wlen - c->at);
+	if (r->left > c->stop - c->at)
+		r->left = (size_t)(c->stop - c->at);
+	return 0;
+}
+
+/* The record at c->at into e (see read_record), c->at moved past it. */
+static int next_record(svd_view_cache *c, svd_view_cache_rec *e, const char *prev)
+{
+	rd r;
+	size_t before;
+
+	if (window(c, &r) < 0)
+		return -1;
+	before = r.left;
+	if (read_record(e, &r, c->arena, prev) < 0)
+		return -1;
+	c->at += before - r.left;
+	return 0;
+}
+
+/*
+ * The head, the checksum and every record checked, from data or the file:
+ * the file is whole or ignored, before the first record is used.
+ */
+static int check_whole(svd_view_cache *c, uint64_t len, int level, const uint8_t trust[32])
+{
+	uint8_t sum[SUM_LEN], stored[SUM_LEN], head[HEAD_LEN];
 	svd_view_cache_rec e;
 	char prev[65] = "";
-	uint32_t count, i;
-	rd r;
+	uint32_t i;
 
-	*out = NULL;
 	if (len < HEAD_LEN + SUM_LEN || len > SVD_VIEW_CACHE_MAX)
 		return svd_error_set(SVD_ECORRUPT, "the view cache has a wrong size");
-	crypto_generichash(sum, SUM_LEN, data, len - SUM_LEN, NULL, 0);
-	if (sodium_memcmp(sum, data + len - SUM_LEN, SUM_LEN) != 0)
+	if (c->data) {
+		crypto_generichash(sum, SUM_LEN, c->data, (size_t)len - SUM_LEN, NULL, 0);
+		memcpy(stored, c->data + len - SUM_LEN, SUM_LEN);
+		memcpy(head, c->data, HEAD_LEN);
+	} else {
+		crypto_generichash_state st;
+		uint64_t off;
+		crypto_generichash_init(&st, NULL, 0, SUM_LEN);
+		for (off = 0; off < len - SUM_LEN;) {
+			size_t n =
+			    len - SUM_LEN - off > WINDOW ? WINDOW : (size_t)(len - SUM_LEN - off);
+			if (read_at(c->fd, c->win, n, off) < 0)
+				return SVD_ECORRUPT;
+			if (off == 0)
+				memcpy(head, c->win, HEAD_LEN);
+			crypto_generichash_update(&st, c->win, n);
+			off += n;
+		}
+		crypto_generichash_final(&st, sum, SUM_LEN);
+		if (read_at(c->fd, stored, SUM_LEN, len - SUM_LEN) < 0)
+			return SVD_ECORRUPT;
+	}
+	if (sodium_memcmp(sum, stored, SUM_LEN) != 0)
 		return svd_error_set(SVD_ECORRUPT, "the view cache's checksum does not match");
-	if (memcmp(data, MAGIC, 8) != 0)
+	if (memcmp(head, MAGIC, 8) != 0)
 		return svd_error_set(SVD_ECORRUPT, "the view cache does not start with " MAGIC);
-	if (data[8] != (uint8_t)level || sodium_memcmp(data + 9, trust, 32) != 0)
+	if (head[8] != (uint8_t)level || sodium_memcmp(head + 9, trust, 32) != 0)
 		return svd_error_set(SVD_ENOTFOUND, "the view cache is for another trust list");
-	count = (uint32_t)data[61] | (uint32_t)data[62] << 8 | (uint32_t)data[63] << 16 |
-	        (uint32_t)data[64] << 24;
+	c->count = (uint32_t)head[61] | (uint32_t)head[62] << 8 | (uint32_t)head[63] << 16 |
+	           (uint32_t)head[64] << 24;
 	/* a record is at least 32 + 20 + 2 + 30 + 2 + 1 + 1 + 2 + 2 + 2 + 4 + 4 bytes */
-	if (count > (len - HEAD_LEN - SUM_LEN) / 102)
+	if (c->count > (len - HEAD_LEN - SUM_LEN) / 102)
 		return svd_error_set(SVD_ECORRUPT,
 		                     "the view cache counts more records than it holds");
-	if (!(c = calloc(1, sizeof(*c))))
-		return svd_error_set(SVD_ERROR, "out of memory reading the view cache");
-	c->data = data;
-	c->len = len;
-	c->count = count;
-	c->at.p = data + HEAD_LEN;
-	c->at.left = len - HEAD_LEN - SUM_LEN;
-	/* every record is checked before the first is used: the file is whole or ignored */
-	r = c->at;
-	for (i = 0; i < count; i++) {
-		if (read_record(&e, &r, c->arena, prev) < 0) {
-			free(c);
+	c->stop = len - SUM_LEN;
+	c->at = HEAD_LEN;
+	for (i = 0; i < c->count; i++) {
+		if (next_record(c, &e, prev) < 0) {
+			svd_error_clear();
 			return svd_error_set(SVD_ECORRUPT,
 			                     "the view cache's record %u does not parse",
 			                     (unsigned)i + 1);
 		}
 		memcpy(prev, e.id, sizeof(prev));
 	}
-	if (r.left != 0) {
-		free(c);
+	if (c->at != c->stop)
 		return svd_error_set(SVD_ECORRUPT, "the view cache has bytes after its records");
+	c->at = HEAD_LEN;
+	return 0;
+}
+
+int svd_view_cache_parse(svd_view_cache **out, const uint8_t *data, size_t len, int level,
+                         const uint8_t trust[32])
+{
+	svd_view_cache *c;
+	int error;
+
+	*out = NULL;
+	if (!(c = calloc(1, sizeof(*c))))
+		return svd_error_set(SVD_ERROR, "out of memory reading the view cache");
+	c->data = data;
+	c->fd = -1;
+	if ((error = check_whole(c, len, level, trust)) < 0) {
+		svd_view_cache_free(c);
+		return error;
+	}
+	*out = c;
+	return 0;
+}
+
+int svd_view_cache_open_fd(svd_view_cache **out, int fd, int level, const uint8_t trust[32])
+{
+	svd_view_cache *c;
+	struct stat st;
+	int error;
+
+	*out = NULL;
+	if (fstat(fd, &st) < 0)
+		return svd_error_set(SVD_ERROR, "the view cache cannot be read: %s",
+		                     svd_ioerr(errno));
+	if (!(c = calloc(1, sizeof(*c))) || !(c->win = malloc(WINDOW + REC_MAX))) {
+		svd_view_cache_free(c);
+		return svd_error_set(SVD_ERROR, "out of memory reading the view cache");
+	}
+	c->fd = fd;
+	if ((error = check_whole(c, (uint64_t)st.st_size, level, trust)) < 0) {
+		svd_view_cache_free(c);
+		return error;
 	}
 	*out = c;
 	return 0;
@@ -294,9 +428,11 @@ const svd_view_cache_rec *svd_view_cache_next(svd_view_cache *c, svd_view_cache_
 {
 	if (!c || c->next >= c->count)
 		return NULL;
-	/* checked whole by svd_view_cache_parse(): it parses again */
-	if (read_record(rec, &c->at, c->arena, "") < 0)
+	/* checked whole before: it parses again, unless the file changed under us */
+	if (next_record(c, rec, "") < 0) {
+		svd_error_clear();
 		return NULL;
+	}
 	c->next++;
 	return rec;
 }

@@ -34,6 +34,14 @@ void svd_view_trust_print(uint8_t out[32], const svd_trust *trust);
 int svd_view_cache_parse(svd_view_cache **out, const uint8_t *data, size_t len, int level,
                          const uint8_t trust[32]);
 
+/*
+ * The same from an open file (borrowed: it stays open until
+ * svd_view_cache_free()), read through a window of about 1.5 MiB in three
+ * passes (the checksum, every record, then the records as they are asked
+ * for): a cache of a million items is never all in memory.
+ */
+int svd_view_cache_open_fd(svd_view_cache **out, int fd, int level, const uint8_t trust[32]);
+
 /* How many records it holds. */
 size_t svd_view_cache_count(const svd_view_cache *c);
 

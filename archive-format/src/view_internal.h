@@ -71,4 +71,10 @@ void svd_view_set_commit(svd_view *v, const char *commit);
 /* A shown item's row, or UINT32_MAX when hidden or absent. */
 uint32_t svd_view_row_of(const svd_view *v, const char *id);
 
+/*
+ * The k-th item of a finished view in id order (k < svd_view_size()), and
+ * its place in the one order (svd_view_at()) into *order; NULL past the end.
+ */
+const svd_view_item *svd_view_by_id(const svd_view *v, size_t k, uint32_t *order);
+
 #endif

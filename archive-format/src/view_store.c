@@ -4,10 +4,12 @@
  * view.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <git2.h>
 #include <sodium.h>
@@ -18,6 +20,7 @@
 #include "util.h"
 #include "view_cache.h"
 #include "view_internal.h"
+#include "view_list.h"
 
 typedef struct open_ctx {
 	svd_view *v;
@@ -94,6 +97,21 @@ static void cache_save(svd_archive *a, const svd_view *v, const svd_item_list *l
 }
 
 /*
+ * Write ARCHIVE/cache/list for the view of main just built, unless it is
+ * there already. Best effort, as the cache.
+ */
+static void list_save(svd_archive *a, const svd_view *v, const git_oid *commit)
+{
+	char *path = svd_archive_place_path(a->path, SVD_PLACE_CACHE, "list", 1);
+	uint8_t print[32];
+
+	svd_view_list_print(print, a->trust);
+	if (path && svd_view_list_save(path, v, print, commit->id) < 0)
+		svd_error_clear();
+	free(path);
+}
+
+/*
  * The items of the commit at the cheap level: those whose folder the cache
  * knows come from it (the list and the cache are both in id order: one
  * pass over each), the rest go through the gate. Returns the ids still to
@@ -105,20 +123,20 @@ static int from_cache(svd_view *v, const char ***tocheck, size_t *n, svd_archive
 	svd_view_cache *c = NULL;
 	svd_view_cache_rec scratch;
 	const svd_view_cache_rec *rec = NULL;
-	char *path = cache_path(a), *data = NULL;
-	size_t i, len = 0, used = 0;
-	int error = 0;
+	char *path = cache_path(a);
+	size_t i, used = 0;
+	int error = 0, fd = -1;
 
 	*tocheck = NULL;
 	*n = 0;
 	*fresh = 0;
 	/*
-	 * Read, not mapped: an archive on a stick with a bad sector must see a
-	 * read error (the cache ignored), not a SIGBUS (SPEC 7.2).
+	 * Read through a window, not mapped: an archive on a stick with a bad
+	 * sector must see a read error (the cache ignored), not a SIGBUS (SPEC
+	 * 7.2); and never read whole (some 270 MB at a million items).
 	 */
-	if (path &&
-	    (svd_file_read(&data, &len, path, SVD_VIEW_CACHE_MAX) < 0 ||
-	     svd_view_cache_parse(&c, (const uint8_t *)data, len, SVD_VIEW_SIGNATURES, trust) < 0))
+	if (path && ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	             svd_view_cache_open_fd(&c, fd, SVD_VIEW_SIGNATURES, trust) < 0))
 		svd_error_clear(); /* none, stale or damaged: made again below */
 	free(path);
 	if (!(*tocheck = malloc((list->n + 1) * sizeof(**tocheck))))
@@ -139,7 +157,8 @@ static int from_cache(svd_view *v, const char ***tocheck, size_t *n, svd_archive
 	}
 	*fresh = c != NULL && *n == 0 && used == svd_view_cache_count(c);
 	svd_view_cache_free(c);
-	free(data);
+	if (fd >= 0)
+		close(fd);
 	return error;
 }
 
@@ -191,6 +210,8 @@ int svd_view_open(svd_view **out, svd_archive *a, const char *commit, const svd_
 		error = svd_view_finish(v);
 	if (error == 0 && has_commit && cached && !fresh)
 		cache_save(a, v, &list, print, &oid);
+	if (error == 0 && has_commit && cached && !commit && !p->trust)
+		list_save(a, v, &oid);
 	free(tocheck);
 	free(list.v);
 	if (error != 0) {

@@ -13,7 +13,8 @@
 #     bash tests/bench/bench_million.sh --corpus /var/tmp/c1m /var/tmp
 # In one scratch folder (removed at the end unless --keep), archive A gets the
 # corpus and every command runs on it:
-#   add (one commit), verify, list (all, --lang, --json), show, have,
+#   add (one commit), verify, list (building the view, then from
+#   ARCHIVE/cache/list: all, --lang, --json), show, have,
 #   export (full, then incremental after 10 more items), import of the full
 #   bundle into an empty archive B, export --have of what B lacks, the stick
 #   exchange A <-> B through a plain folder, sync of an empty archive C from
@@ -89,6 +90,9 @@ step() {
 
 step add "$SVD_BIN" -C "$A" add -q --from "$W/corpus" --key "$W/editor.key"
 step verify "$SVD_BIN" -C "$A" verify -q
+# the first list after add builds the view (and writes cache/view and
+# cache/list); the next ones read cache/list
+step list_view "$SVD_BIN" -C "$A" list
 step list "$SVD_BIN" -C "$A" list
 step list_lang "$SVD_BIN" -C "$A" list --lang uk
 step list_json "$SVD_BIN" -C "$A" list --json

@@ -101,6 +101,7 @@ b[at + 54:at + 64] = made.encode()   # the record's date: id 32, tree 20, flags 
 b[-32:] = hashlib.blake2b(bytes(b[:-32]), digest_size=32).digest()
 open(path, "wb").write(b)
 PY
+rm -f "$A/cache/list" # so that the view is built
 same "$(svd -C "$A" list | awk '{print $2}' | tr '\n' ' ')" "2024-06-01 2020-05-05 - - " \
 	"a svdview2 cache is not read: the undated item still has no date"
 same "$(head -c 8 "$A/cache/view")" svdview4 "and the cache is written again in the new layout"

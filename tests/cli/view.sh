@@ -57,15 +57,48 @@ ids = [r["id"] for r in json.load(sys.stdin)]
 assert sys.argv[1] not in ids and len(ids) == 3' "$G" && ok "list --json leaves it out" || not_ok "list --json leaves it out"
 
 # the view's cache (ARCHIVE/cache/view) is derived: damaged, cut or foreign, it is ignored and made again
+# (fresh: without the list of main, so that the view is built)
+fresh() { rm -f "$A/cache/list"; svd -C "$A" "$@"; }
 want=$(svd -C "$A" list --all)
 [ -s "$A/cache/view" ] && ok "list leaves a view cache" || not_ok "list leaves a view cache"
 python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=1; open(p,"wb").write(b)' "$A/cache/view"
-same "$(svd -C "$A" list --all)" "$want" "a cache with a flipped bit is ignored"
+same "$(fresh list --all)" "$want" "a cache with a flipped bit is ignored"
 head -c 100 "$A/cache/view" >"$T/cut" && cp "$T/cut" "$A/cache/view"
-same "$(svd -C "$A" list --all)" "$want" "a cut cache is ignored"
+same "$(fresh list --all)" "$want" "a cut cache is ignored"
 cmp -s "$T/cut" "$A/cache/view" && not_ok "and made again" || ok "and made again"
 printf 'svdview1 junk' >"$A/cache/view"
-same "$(svd -C "$A" list --all)" "$want" "a cache of junk is ignored"
+same "$(fresh list --all)" "$want" "a cache of junk is ignored"
+
+# the list of main (ARCHIVE/cache/list, SPEC 7.2.2): list and show read it
+# instead of the view while it is of main's commit; without it they build the
+# view (which writes it again); damaged, it is removed and made again
+[ -s "$A/cache/list" ] && ok "a view of main leaves its list" || not_ok "a view of main leaves its list"
+for args in "list" "list --all" "list --all --json" "list --json --lang uk" "show $G" "show --json $G" "show $X"; do
+	# shellcheck disable=SC2086
+	want=$(fresh $args)
+	rm -f "$A/cache/view"
+	# shellcheck disable=SC2086
+	same "$(svd -C "$A" $args 2>&1)" "$want" "$args: from the list, as from the view"
+	[ -e "$A/cache/view" ] && not_ok "$args: the view was not built" || ok "$args: the view was not built"
+done
+want=$(fresh list --all)
+python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[200]^=1; open(p,"wb").write(b)' "$A/cache/list"
+cp "$A/cache/list" "$T/list.bad"
+same "$(svd -C "$A" list --all 2>"$T/err")" "$want" "a list with a flipped bit: the view instead"
+grep -q "the list cache is damaged" "$T/err" && ok "and says so" || not_ok "and says so" "$(cat "$T/err")"
+[ -s "$A/cache/list" ] && ! cmp -s "$T/list.bad" "$A/cache/list" && ok "and the list is made again" ||
+	not_ok "and the list is made again"
+want=$(fresh show "$G")
+head -c 100 "$A/cache/list" >"$T/cut" && cp "$T/cut" "$A/cache/list"
+same "$(svd -C "$A" show "$G" 2>/dev/null)" "$want" "show with a cut list: the view instead"
+svd -C "$A" list >/dev/null
+cp -a "$A" "$T/a2"
+printf 'Later.\n' >"$T/later.md"
+L=$(svd -C "$T/a2" add --key "$T/ed.key" --kind article --title 'Later article' --lang en --body "$T/later.md" |
+	awk '/^Added/ {print $2}')
+cp "$A/cache/list" "$T/a2/cache/list"
+svd -C "$T/a2" list | grep -q "^${L:0:12} " && ok "a list of an older commit is not used" ||
+	not_ok "a list of an older commit is not used"
 
 # show and verify still name it
 expect_exit 0 "shown +withdrawn by retraction ${R:0:12}" "show says the item was withdrawn" svd -C "$A" show "$G"

@@ -263,6 +263,66 @@ typedef struct svd_view_policy {
 int svd_view_open(svd_view **out, svd_archive *a, const char *commit,
                   const svd_view_policy *policy);
 
+/*
+ * The list of main: the view svd_view_open() last built of main, written
+ * down beside the store (ARCHIVE/cache/list, SPEC.md 7.2.2) so that list
+ * and show read it instead of building the view: every item in the one
+ * order, read one at a time, and any item by id, in memory that does not
+ * grow with the archive.
+ */
+
+/** An open list file; opaque. */
+typedef struct svd_view_list svd_view_list;
+
+/**
+ * Open the list of main, when it is of main's commit as it is now and of
+ * the archive's trust list.
+ *
+ * @param[out] out the caller's, freed with svd_view_list_free()
+ * @return 0; SVD_ENOTFOUND when there is none, or it is of another commit
+ *         or trust list (svd_view_open() on main writes it again);
+ *         SVD_ECORRUPT when it is damaged (it is removed, so that the next
+ *         svd_view_open() writes it again).
+ */
+int svd_view_list_open(svd_view_list **out, svd_archive *a);
+
+/** How many items the list holds, shown or hidden (svd_view_size). */
+size_t svd_view_list_size(const svd_view_list *l);
+
+/** How many of them are shown (svd_view_count). */
+size_t svd_view_list_count(const svd_view_list *l);
+
+/** As svd_view_trust_date() of the view it was written from. */
+const char *svd_view_list_trust_date(const svd_view_list *l);
+
+/**
+ * The next item in the one order (svd_view_at(), from the first), valid
+ * until the next call on l.
+ *
+ * @return 1 with *it set; 0 after the last; SVD_ECORRUPT when the file is
+ *         damaged there (it is removed; the items before it were sound).
+ */
+int svd_view_list_next(svd_view_list *l, const svd_view_item **it);
+
+/**
+ * The item with this full id (svd_view_find()), valid until the next call
+ * on l.
+ *
+ * @return 1 with *it set; 0 when the list does not hold it; SVD_ECORRUPT
+ *         as svd_view_list_next().
+ */
+int svd_view_list_find(svd_view_list *l, const char *id, const svd_view_item **it);
+
+/**
+ * For the item last returned, when it is withdrawn (retracted_by set) and
+ * its retraction is in the view: that retraction's id, "created" and
+ * signers (as svd_view_find(retracted_by) gives them; its other fields
+ * empty); else NULL. Valid as the item is.
+ */
+const svd_view_item *svd_view_list_retraction(const svd_view_list *l);
+
+void svd_view_list_free(svd_view_list *l);
+
 #ifdef __cplusplus
 }
 #endif
