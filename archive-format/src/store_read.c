@@ -337,11 +337,52 @@ static const char *misfiled(const git_tree_entry *fan, const git_tree_entry *te)
 	return NULL;
 }
 
-int svd_store_list(svd_item_list *out, git_repository *repo, const git_oid *commit)
+/* Add the entries of the fan-out folder items/<fan> to out. */
+static int list_fan(svd_item_list *out, git_repository *repo, const git_tree_entry *fan)
+{
+	git_tree *sub = NULL;
+	size_t j;
+	int error = 0;
+
+	if (git_tree_entry_type(fan) != GIT_OBJECT_TREE)
+		return svd_error_set(SVD_ECORRUPT, "items/%s is not a folder",
+		                     git_tree_entry_name(fan));
+	if (git_tree_lookup(&sub, repo, git_tree_entry_id(fan)) < 0)
+		return svd_git_error("cannot read the items folder");
+	for (j = 0; j < git_tree_entrycount(sub); j++) {
+		const git_tree_entry *te = git_tree_entry_byindex(sub, j);
+		svd_item_ref *r;
+
+		if (out->n == out->cap) {
+			size_t ncap = out->cap ? out->cap * 2 : 1024;
+			svd_item_ref *p = realloc(out->v, ncap * sizeof(*p));
+			if (!p) {
+				error = svd_error_set(SVD_ERROR, "out of memory");
+				break;
+			}
+			out->v = p;
+			out->cap = ncap;
+		}
+		r = &out->v[out->n++];
+		snprintf(r->id, sizeof(r->id), "%s", git_tree_entry_name(te));
+		snprintf(r->fan, sizeof(r->fan), "%s", git_tree_entry_name(fan));
+		git_oid_cpy(&r->tree, git_tree_entry_id(te));
+		r->misfiled = misfiled(fan, te);
+	}
+	git_tree_free(sub);
+	return error;
+}
+
+/*
+ * The items of commit (main when NULL), or with fan only those filed
+ * under items/<fan>/ (two hex digits).
+ */
+static int list_items(svd_item_list *out, git_repository *repo, const git_oid *commit,
+                      const char *fan)
 {
 	git_oid head;
 	git_tree *items = NULL;
-	size_t i, j;
+	size_t i;
 	int error;
 
 	memset(out, 0, sizeof(*out));
@@ -352,58 +393,41 @@ int svd_store_list(svd_item_list *out, git_repository *repo, const git_oid *comm
 	}
 	if ((error = svd_store_items_tree(&items, repo, commit)) < 0 || !items)
 		return error;
-	for (i = 0; i < git_tree_entrycount(items) && error == 0; i++) {
-		const git_tree_entry *fan = git_tree_entry_byindex(items, i);
-		git_tree *sub = NULL;
-
-		if (git_tree_entry_type(fan) != GIT_OBJECT_TREE) {
-			error = svd_error_set(SVD_ECORRUPT, "items/%s is not a folder",
-			                      git_tree_entry_name(fan));
-			break;
-		}
-		if (git_tree_lookup(&sub, repo, git_tree_entry_id(fan)) < 0) {
-			error = svd_git_error("cannot read the items folder");
-			break;
-		}
-		for (j = 0; j < git_tree_entrycount(sub); j++) {
-			const git_tree_entry *te = git_tree_entry_byindex(sub, j);
-			svd_item_ref *r;
-
-			if (out->n == out->cap) {
-				size_t ncap = out->cap ? out->cap * 2 : 1024;
-				svd_item_ref *p = realloc(out->v, ncap * sizeof(*p));
-				if (!p) {
-					error = svd_error_set(SVD_ERROR, "out of memory");
-					break;
-				}
-				out->v = p;
-				out->cap = ncap;
-			}
-			r = &out->v[out->n++];
-			snprintf(r->id, sizeof(r->id), "%s", git_tree_entry_name(te));
-			snprintf(r->fan, sizeof(r->fan), "%s", git_tree_entry_name(fan));
-			git_oid_cpy(&r->tree, git_tree_entry_id(te));
-			r->misfiled = misfiled(fan, te);
-		}
-		git_tree_free(sub);
+	if (fan) {
+		const git_tree_entry *e = git_tree_entry_byname(items, fan);
+		error = e ? list_fan(out, repo, e) : 0;
 	}
+	for (i = 0; !fan && i < git_tree_entrycount(items) && error == 0; i++)
+		error = list_fan(out, repo, git_tree_entry_byindex(items, i));
 	git_tree_free(items);
+	if (error < 0) {
+		free(out->v);
+		memset(out, 0, sizeof(*out));
+	}
 	return error;
+}
+
+int svd_store_list(svd_item_list *out, git_repository *repo, const git_oid *commit)
+{
+	return list_items(out, repo, commit, NULL);
 }
 
 int svd_store_resolve(char *out, svd_archive *a, const char *prefix)
 {
 	svd_item_list list;
+	char fan[3] = "";
 	size_t i, len = strlen(prefix), found = 0;
 	int error;
 
 	if (len < 4 || len > SVD_ID_HEX_LEN || strspn(prefix, "0123456789abcdef") != len)
 		return svd_error_set(
 		    SVD_EINVALID, "'%s' is not an item id (4 to 64 lowercase hex digits)", prefix);
-	if ((error = svd_store_list(&list, a->repo, NULL)) < 0)
+	/* an item is filed under items/<its first two digits>/: that folder alone is read */
+	memcpy(fan, prefix, 2);
+	if ((error = list_items(&list, a->repo, NULL, fan)) < 0)
 		return error;
 	for (i = 0; i < list.n; i++) {
-		if (!strncmp(list.v[i].id, prefix, len)) {
+		if (!list.v[i].misfiled && !strncmp(list.v[i].id, prefix, len)) {
 			if (found++ == 0)
 				memcpy(out, list.v[i].id, SVD_ID_HEX_LEN + 1);
 		}
