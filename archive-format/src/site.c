@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <malloc.h>
 #include <sodium.h>
 #include <zlib.h>
 
@@ -982,6 +983,12 @@ static void cache_swap(svd_site *s, index_cache *ic)
 		old->drop_lib = old->lib[0] && strcmp(old->lib, ic->lib) != 0;
 	pthread_mutex_unlock(&s->lock);
 	cache_release(old);
+	/*
+	 * The old catalog's memory (hundreds of MB at 100,000 items) goes back
+	 * to the system now, not when the allocator sees fit: the resident
+	 * size is what an operator's memory limit counts.
+	 */
+	malloc_trim(0);
 }
 
 /*
