@@ -81,7 +81,10 @@ int svd_site_api_items(svd_buf *out, const svd_catalog *c, const char *query);
 /* Write a finished catalog's files into a new folder of root; its name into *out (free()). */
 int svd_site_lib_write(char **out, const char *root, const svd_catalog *c);
 
-/* Name the folder of commit ("" for none) and the trust list's print (temporary name, rename). */
+/*
+ * Name the folder of commit ("" for none) and the trust list's print: the
+ * folder synced (syncfs), then the pointer (temporary name, fsync, rename).
+ */
 int svd_site_lib_pointer_write(const char *root, const char *commit, const uint8_t print[32],
                                const char *name);
 

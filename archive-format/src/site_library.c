@@ -80,7 +80,9 @@ void svd_site_lib_remove(const char *root, const char *name)
 /*
  * The rows, the list pages and the search index of a finished catalog
  * (what svd_render_library writes but the assets and the item pages),
- * into a new folder of root; synced whole (syncfs) before it is named.
+ * into a new folder of root. Not synced here: the index serves it from
+ * the page cache at once, and svd_site_lib_pointer_write() syncs it
+ * before the pointer lets a start take it.
  */
 int svd_site_lib_write(char **out, const char *root, const svd_catalog *c)
 {
@@ -88,7 +90,7 @@ int svd_site_lib_write(char **out, const char *root, const svd_catalog *c)
 	lib_out o;
 	svd_buf b;
 	size_t i;
-	int error = 0, fd;
+	int error = 0;
 
 	*out = NULL;
 	if (mkdir(root, 0755) < 0 && errno != EEXIST)
@@ -122,12 +124,6 @@ int svd_site_lib_write(char **out, const char *root, const svd_catalog *c)
 			error = put_file(path, b.data, b.len, &o);
 	}
 	svd_buf_clear(&b);
-	if (error == 0 && (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if (syncfs(fd) < 0)
-			error =
-			    svd_error_set(SVD_ERROR, "%s: cannot sync: %s", dir, strerror(errno));
-		close(fd);
-	}
 	if (error < 0) {
 		svd_site_lib_remove(root, strrchr(dir, '/') + 1);
 		free(dir);
@@ -153,8 +149,21 @@ int svd_site_lib_pointer_write(const char *root, const char *commit, const uint8
                                const char *name)
 {
 	char line[POINTER_MAX], *path;
-	int error;
+	int error, fd;
 
+	/* the files on disk before the pointer names them: a crash leaves no half folder named */
+	if (!(path = malloc(strlen(root) + strlen(name) + 2)))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	sprintf(path, "%s/%s", root, name);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || syncfs(fd) < 0) {
+		error = svd_error_set(SVD_ERROR, "%s: cannot sync: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		return error;
+	}
+	close(fd);
+	free(path);
 	pointer_line(line, sizeof(line), commit, print, name);
 	if (!(path = malloc(strlen(root) + sizeof(POINTER) + 1)))
 		return svd_error_set(SVD_ERROR, "out of memory");
