@@ -10,7 +10,9 @@
 # one folder named by the pointer file; a restart serves that folder at
 # once (before the index is built); items added while the daemon runs give
 # a new folder, and the old one goes. A pointer of another commit is not
-# served, nor a folder removed behind the daemon's back.
+# served, nor a folder removed behind the daemon's back. Where no folder
+# can be made, the index, list pages and rows are made for each request
+# (the same bytes) and search/ answers 404 but fold.js.
 . "$(dirname "$0")/lib.sh"
 
 daemon_scenario
@@ -152,6 +154,28 @@ grep -q "served from lib-" "$log" && not_ok "a removed folder is not served" ||
 	ok "a removed folder is not served"
 same "$(code /rows/00002.js)" 200 "rows/00002.js is served from the folder written again"
 same "$(folders)" 1 "one library folder"
+stop_daemon
+
+# no folder can be made (cache/library is a plain file): the index, list
+# pages and rows made from the catalog for each request, the same bytes;
+# no search data but fold.js
+rm -rf "$A/cache/library"
+printf 'not a folder\n' >"$A/cache/library"
+: >"$T/a5.log"
+start_daemon "$T/a.conf" "$T/a5.log"
+built 1
+grep -q "cannot write the library's files" "$log" && ok "no library folder: logged" ||
+	not_ok "no library folder: logged" "$(grep 'site: ' "$log")"
+check "unpack the archive again" svd -C "$A" unpack "$A" -o "$T/lib2"
+bad=
+for rel in index.html list/00002.html list/00004.html rows/00000.js rows/00002.js; do
+	[ "$(code "/$rel" "$T/got")" = 200 ] && cmp -s "$T/got" "$T/lib2/$rel" || bad="$bad $rel"
+done
+same "$bad" "" "no library folder: index.html, list/ and rows/ made per request, unpack's bytes"
+same "$(code /list/00005.html)" 404 "no library folder: list/00005.html, past the last page: 404"
+same "$(code /rows/00003.js)" 404 "no library folder: rows/00003.js, past the last row: 404"
+same "$(code /search/dict.js)" 404 "no library folder: no search/dict.js (404)"
+same "$(code /search/fold.js)" 200 "no library folder: search/fold.js is served"
 stop_daemon
 
 finish
