@@ -232,7 +232,8 @@ int svd_site_lib_read(svd_buf *out, const char *root, const char *name, const ch
 	svd_buf_init(out, SVD_SITE_LIB_FILE_MAX);
 	snprintf(path, sizeof(path), "%s/%s/%s", root, name, rel);
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return errno == ENOENT
+		/* a link, or a file where a folder was, is no file of the library either */
+		return errno == ENOENT || errno == ELOOP || errno == ENOTDIR
 		           ? svd_error_set(SVD_ENOTFOUND, "no such file of the library")
 		           : svd_error_set(SVD_ERROR, "cannot read a file of the library");
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
