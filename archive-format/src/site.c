@@ -8,10 +8,13 @@
  * what is answered. Each thread keeps its own archive handle (reopened
  * every few seconds, so new trust is seen), and only its own thread reads
  * with it; a raw file read with it may be sent, and the handle finally
- * freed, by another thread's reply of the same file. The index (HTML, JSON, search data, each with its tag and
- * gzip) is built once per main commit and trust list on the site's
- * builder thread, from the previous catalog (ARCHIVE/cache/site), and
- * shared, reference-counted, between replies; a request never builds.
+ * freed, by another thread's reply of the same file. The index (the
+ * catalog behind item pages and the API; the paged library's list, rows
+ * and search files written into a folder of ARCHIVE/cache/library, read
+ * from there for each request: site_library.c) is built once per main
+ * commit and trust list on the site's builder thread, from the previous
+ * catalog (ARCHIVE/cache/site), and shared, reference-counted, between
+ * replies; a request never builds.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -232,11 +235,6 @@ static int all_hex(const char *s, size_t n, const char *digits)
 }
 
 /*
- * Sort a request path into a route, or refuse it: forbidden bytes or
- * sequences are 400, over SVD_SITE_URL_MAX 414, a well-formed path that is
- * none of the forms 404.
- */
-/*
  * s is PREFIX, then 5 to 9 decimal digits, then SUFFIX: a numbered file
  * of the paged library (SPEC.md, 11.1), nothing else.
  */
@@ -248,6 +246,11 @@ static int numbered(const char *s, const char *prefix, const char *suffix)
 	       !strcmp(s + n - k, suffix) && all_hex(s + p, n - p - k, "0123456789");
 }
 
+/*
+ * Sort a request path into a route, or refuse it: forbidden bytes or
+ * sequences are 400, over SVD_SITE_URL_MAX 414, a well-formed path that is
+ * none of the forms 404.
+ */
 static int parse_path(route *r, const char *path, size_t len)
 {
 	char buf[SVD_SITE_URL_MAX + 1];
@@ -998,10 +1001,11 @@ static void cache_swap(svd_site *s, index_cache *ic)
  * folder of ARCHIVE/cache/library (or the one the pointer names, when it
  * is of this very catalog), put in place whole, the old index being
  * served meanwhile; then the pointer names the folder and the catalog
- * file is written (temporary name, fsync, rename). Runs on the builder (or, without one, on a request's
- * thread under build_lock). When the site stops, the gate gives up at its
- * next item and the build between its phases: the half-made index is
- * dropped, the catalog file not written, and STOPPED returned.
+ * file is written (temporary name, fsync, rename). Runs on the builder
+ * (or, without one, on a request's thread under build_lock). When the
+ * site stops, the gate gives up at its next item and the build between
+ * its phases: the half-made index is dropped, the catalog file not
+ * written, and STOPPED returned.
  */
 static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
                        const uint8_t print[32])
