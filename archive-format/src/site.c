@@ -8,10 +8,13 @@
  * what is answered. Each thread keeps its own archive handle (reopened
  * every few seconds, so new trust is seen), and only its own thread reads
  * with it; a raw file read with it may be sent, and the handle finally
- * freed, by another thread's reply of the same file. The index (HTML, JSON, search data, each with its tag and
- * gzip) is built once per main commit and trust list on the site's
- * builder thread, from the previous catalog (ARCHIVE/cache/site), and
- * shared, reference-counted, between replies; a request never builds.
+ * freed, by another thread's reply of the same file. The index (the
+ * catalog behind item pages and the API; the paged library's list, rows
+ * and search files written into a folder of ARCHIVE/cache/library, read
+ * from there for each request: site_library.c) is built once per main
+ * commit and trust list on the site's builder thread, from the previous
+ * catalog (ARCHIVE/cache/site), and shared, reference-counted, between
+ * replies; a request never builds.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +32,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <malloc.h>
 #include <sodium.h>
 #include <zlib.h>
 
@@ -93,14 +97,16 @@ typedef struct index_cache {
 	uint8_t trust[32];                   /* the trust list it was checked with (its print) */
 	size_t items;                        /* every well-filed item of main, readable or not */
 	int64_t mtime;                       /* the commit's time */
-	svd_catalog *cat;                    /* main's items that pass the gate */
-	shared html;                         /* index.html */
-	shared shards[SVD_SEARCH_SHARDS];    /* search/sNN.js */
+	svd_catalog *cat;                    /* main's items that pass the gate; NULL in the
+	                                        index a start serves from the library folder
+	                                        until the first is built */
 	shared fold;                         /* search/fold.js */
 	int gz_ready;                        /* under owner->lock: every gz is made */
-	int shards_ready;                    /* under owner->lock: shards[] are made (the first
-	                                        index makes them once it is in place) */
-	int shards_error;                    /* the shards' helper thread's outcome */
+	const char *lib_root;                /* the site's: ARCHIVE/cache/library, or NULL */
+	char lib[SVD_SITE_LIB_NAME];         /* its folder there: index.html, list/, rows/,
+	                                        search/ ("": none, made on request) */
+	int drop_lib;                        /* under owner->lock: remove the folder when freed
+	                                        (another index has another one) */
 	size_t stats_gated, stats_carried;   /* how it was built */
 	double stats_ms;
 	made **made; /* under owner->lock: MADE_SLOTS, by key hash */
@@ -155,6 +161,8 @@ struct svd_site {
 	char *archive_path;
 	char *outbox;
 	char *cache_path; /* ARCHIVE/cache/site, or NULL when it cannot be made */
+	char *lib_root;   /* ARCHIVE/cache/library, or NULL when it cannot be made */
+	int swept;        /* the builder's own: old library folders removed */
 	svd_site_opts opts;
 	pthread_mutex_t lock;       /* the shared index, its references, the builder's flags */
 	pthread_cond_t wake;        /* the builder's */
@@ -189,7 +197,7 @@ typedef enum route_kind {
 	ROUTE_PAGE, /* /pages/<id>.html */
 	ROUTE_ASSET,
 	ROUTE_FOLD,
-	ROUTE_SHARD,
+	ROUTE_LIB,  /* a file of the library folder: list/, rows/, search/ (file: its path) */
 	ROUTE_FILE, /* a file of an item: payload, manifest.json, sig/KEYID.minisig or .pub */
 	ROUTE_BUNDLE,
 	ROUTE_STATUS,
@@ -200,8 +208,8 @@ typedef struct route {
 	route_kind kind;
 	unsigned status; /* when refused: 400, 404 or 414 */
 	char id[SVD_ID_HEX_LEN + 1];
-	char file[SVD_SITE_URL_MAX + 1]; /* the path inside the item's folder; an asset's name */
-	unsigned shard;
+	char file[SVD_SITE_URL_MAX + 1]; /* the path inside the item's folder; an asset's
+	                                    name; a library file's path */
 } route;
 
 /* A reply and what it holds until it is freed. */
@@ -224,6 +232,18 @@ typedef struct reply {
 static int all_hex(const char *s, size_t n, const char *digits)
 {
 	return strspn(s, digits) >= n;
+}
+
+/*
+ * s is PREFIX, then 5 to 9 decimal digits, then SUFFIX: a numbered file
+ * of the paged library (SPEC.md, 11.1), nothing else.
+ */
+static int numbered(const char *s, const char *prefix, const char *suffix)
+{
+	size_t p = strlen(prefix), k = strlen(suffix), n = strlen(s);
+
+	return n >= p + 5 + k && n <= p + 9 + k && !strncmp(s, prefix, p) &&
+	       !strcmp(s + n - k, suffix) && all_hex(s + p, n - p - k, "0123456789");
 }
 
 /*
@@ -280,6 +300,14 @@ static int parse_path(route *r, const char *path, size_t len)
 	r->status = 404;
 	if (!strcmp(buf, "/") || !strcmp(buf, "/index.html")) {
 		r->kind = ROUTE_INDEX;
+		snprintf(r->file, sizeof(r->file), "index.html");
+		return 0;
+	}
+	if (numbered(buf, "/list/", ".html") || numbered(buf, "/rows/", ".js") ||
+	    numbered(buf, "/search/d", ".js") || numbered(buf, "/search/p", ".js") ||
+	    !strcmp(buf, "/search/dict.js") || !strcmp(buf, "/search/facets.js")) {
+		r->kind = ROUTE_LIB;
+		snprintf(r->file, sizeof(r->file), "%s", buf + 1);
 		return 0;
 	}
 	if (!strcmp(buf, "/reader.css") || !strcmp(buf, "/reader.js")) {
@@ -289,14 +317,6 @@ static int parse_path(route *r, const char *path, size_t len)
 	}
 	if (!strcmp(buf, "/search/fold.js")) {
 		r->kind = ROUTE_FOLD;
-		return 0;
-	}
-	if (!strncmp(buf, "/search/s", 9) && strlen(buf) == 14 &&
-	    all_hex(buf + 9, 2, "0123456789") && !strcmp(buf + 11, ".js")) {
-		r->shard = (unsigned)((buf[9] - '0') * 10 + (buf[10] - '0'));
-		if (r->shard >= SVD_SEARCH_SHARDS)
-			return svd_error_set(SVD_EINVALID, "no such search shard");
-		r->kind = ROUTE_SHARD;
 		return 0;
 	}
 	if (!strncmp(buf, "/pages/", 7)) {
@@ -496,10 +516,9 @@ static void cache_free(index_cache *ic)
 	if (!ic)
 		return;
 	svd_catalog_free(ic->cat);
-	shared_clear(&ic->html);
 	shared_clear(&ic->fold);
-	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
-		shared_clear(&ic->shards[i]);
+	if (ic->drop_lib)
+		svd_site_lib_remove(ic->lib_root, ic->lib);
 	for (i = 0; ic->made && i < MADE_SLOTS; i++) {
 		if (!ic->made[i])
 			continue;
@@ -585,20 +604,6 @@ static int gzip_buf(svd_buf *out, const void *data, size_t len)
 	return 0;
 }
 
-/* Every shared part's gzip, made once per index (the tags were made with the bytes). */
-static int cache_gzip(index_cache *ic)
-{
-	shared *all[2 + SVD_SEARCH_SHARDS] = {&ic->html, &ic->fold};
-	size_t i;
-	int error = 0;
-
-	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
-		all[2 + i] = &ic->shards[i];
-	for (i = 0; i < 2 + SVD_SEARCH_SHARDS && error == 0; i++)
-		error = gzip_buf(&all[i]->gz, all[i]->b.data ? all[i]->b.data : "", all[i]->b.len);
-	return error;
-}
-
 static double ms_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -626,7 +631,8 @@ static void site_log(const svd_site *s, svd_site_level level, const char *fmt, .
 /* What one build did, for the log and /api/status. */
 typedef struct build_stats {
 	size_t items, carried, gated;
-	double load, check, gate, finish, render, gzip;
+	double load, check, gate, finish, render;
+	const char *lib;  /* the library folder: "written", "kept", "none" */
 	const char *file; /* how the catalog file was found: "none", "ignored", "used" */
 	int same;         /* it was made at this very commit */
 	int unchecked;    /* its records were taken without the check (the first build) */
@@ -947,67 +953,19 @@ cleanup:
 	return error;
 }
 
-/* The search shards of a finished catalog (only read): beside the page and the list. */
-static void *render_shards(void *p)
+/* search/fold.js, with its tag and gzip: the same for every index, small. */
+static int cache_fold(index_cache *ic)
 {
-	index_cache *ic = p;
-	size_t i;
+	int error;
 
-	ic->shards_error = 0;
-	for (i = 0; i < SVD_SEARCH_SHARDS && ic->shards_error == 0; i++)
-		ic->shards_error = svd_render_shard(&ic->shards[i].b, ic->cat, (unsigned)i);
-	return NULL;
-}
-
-/* The search shards, each with its tag (without a helper thread: on this one). */
-static int cache_shards(index_cache *ic, pthread_t *helper, int helped)
-{
-	size_t i;
-
-	if (helped)
-		pthread_join(*helper, NULL);
-	else
-		render_shards(ic);
-	if (ic->shards_error < 0)
-		return svd_error_set(ic->shards_error, "cannot make the search data");
-	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
-		make_etag(ic->shards[i].etag, ic->shards[i].b.data ? ic->shards[i].b.data : "",
-		          ic->shards[i].b.len);
-	return 0;
-}
-
-/*
- * The shared parts of a finished catalog, each with its tag: the shards
- * (with shards) on a second thread while this one makes index.html and
- * the list. The first index after a start is put in place without its
- * shards (a first page at 20,000 items comes about half a second sooner);
- * cache_build makes them then, and a shard asked for meanwhile is made
- * for its request (reply_shard).
- */
-static int cache_render(index_cache *ic, int with_shards)
-{
-	pthread_t helper;
-	size_t i;
-	int error, helped = 0;
-
-	svd_buf_init(&ic->html.b, SVD_RENDER_INDEX_MAX);
 	svd_buf_init(&ic->fold.b, SMALL_MAX * 4);
-	for (i = 0; i < SVD_SEARCH_SHARDS; i++)
-		svd_buf_init(&ic->shards[i].b, SVD_RENDER_INDEX_MAX);
-	if (with_shards)
-		helped = pthread_create(&helper, NULL, render_shards, ic) == 0;
-	if ((error = svd_render_index(&ic->html.b, ic->cat)) == 0)
-		error = svd_render_fold_js(&ic->fold.b);
-	if (with_shards && (helped || error == 0)) {
-		int e = cache_shards(ic, &helper, helped);
-		if (error == 0)
-			error = e;
-		ic->shards_ready = 1; /* before the index is shared */
-	}
-	if (error < 0)
+	if ((error = svd_render_fold_js(&ic->fold.b)) < 0)
 		return error;
-	make_etag(ic->html.etag, ic->html.b.data ? ic->html.b.data : "", ic->html.b.len);
 	make_etag(ic->fold.etag, ic->fold.b.data ? ic->fold.b.data : "", ic->fold.b.len);
+	if ((error = gzip_buf(&ic->fold.gz, ic->fold.b.data ? ic->fold.b.data : "",
+	                      ic->fold.b.len)) < 0)
+		return error;
+	ic->gz_ready = 1;
 	return 0;
 }
 
@@ -1017,25 +975,37 @@ static void cache_swap(svd_site *s, index_cache *ic)
 	index_cache *old;
 
 	ic->owner = s;
+	ic->lib_root = s->lib_root;
 	pthread_mutex_lock(&s->lock);
 	ic->refs = 1; /* the site's */
 	old = s->cache;
 	s->cache = ic;
+	/* the old folder goes with the old index, unless this one serves it too */
+	ic->drop_lib = 0;
+	if (old)
+		old->drop_lib = old->lib[0] && strcmp(old->lib, ic->lib) != 0;
 	pthread_mutex_unlock(&s->lock);
 	cache_release(old);
+	/*
+	 * The old catalog's memory (hundreds of MB at 100,000 items) goes back
+	 * to the system now, not when the allocator sees fit: the resident
+	 * size is what an operator's memory limit counts.
+	 */
+	malloc_trim(0);
 }
 
 /*
  * One index of main at l's commit, built and put in place: the catalog
  * (catalog_fill), the catalog file made while its words are still per
- * item, the view and the search index (finish), the shared pages, their
- * gzip. The first index is put in place before its gzip is made, so the
- * first page comes sooner; later ones only when whole, the old one being
- * served meanwhile. Then the catalog file is written (temporary name,
- * fsync, rename). Runs on the builder (or, without one, on a request's
- * thread under build_lock). When the site stops, the gate gives up at its
- * next item and the build between its phases: the half-made index is
- * dropped, the catalog file not written, and STOPPED returned.
+ * item, the view and the search index (finish), the library's files in a
+ * folder of ARCHIVE/cache/library (or the one the pointer names, when it
+ * is of this very catalog), put in place whole, the old index being
+ * served meanwhile; then the pointer names the folder and the catalog
+ * file is written (temporary name, fsync, rename). Runs on the builder
+ * (or, without one, on a request's thread under build_lock). When the
+ * site stops, the gate gives up at its next item and the build between
+ * its phases: the half-made index is dropped, the catalog file not
+ * written, and STOPPED returned.
  */
 static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
                        const uint8_t print[32])
@@ -1044,7 +1014,7 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	build_stats st = {0};
 	svd_buf file;
 	struct timespec t0, start;
-	int error, first, gz_later;
+	int error, first, wrote = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	svd_buf_init(&file, SVD_SITE_FILE_MAX);
@@ -1058,7 +1028,7 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	ic->mtime = svd_store_items_time(l);
 	st.items = ic->items;
 	pthread_mutex_lock(&s->lock);
-	first = s->cache == NULL;
+	first = s->cache == NULL || s->cache->cat == NULL;
 	pthread_mutex_unlock(&s->lock);
 	/* a positive return: the gate stopped (gate_item) */
 	if ((error = catalog_fill(&ic->cat, s, a, l, print, first, &st)) != 0 || stopping(s))
@@ -1084,56 +1054,60 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 		goto cleanup;
 	st.finish = ms_since(&t0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	gz_later = first;
-	if ((error = cache_render(ic, !gz_later)) < 0 || stopping(s))
+	if ((error = cache_fold(ic)) < 0)
+		goto cleanup;
+	/*
+	 * The library's files: those of the folder the pointer names when it
+	 * is of this commit and trust list and no item went through the gate
+	 * (the catalog is the one it was written from), else a new folder
+	 */
+	st.lib = "none";
+	if (s->lib_root && st.gated == 0 &&
+	    svd_site_lib_pointer_find(ic->lib, s->lib_root, svd_store_items_commit(l), print)) {
+		st.lib = "kept";
+	} else if (s->lib_root) {
+		char *name = NULL;
+		if (svd_site_lib_write(&name, s->lib_root, ic->cat) < 0) {
+			site_log(s, SVD_SITE_LOG_WARN,
+			         "site: cannot write the library's files: %s; its pages are made "
+			         "for each request, and search is not served",
+			         svd_error_last());
+			svd_error_clear();
+		} else {
+			snprintf(ic->lib, sizeof(ic->lib), "%s", name);
+			ic->lib_root = s->lib_root;
+			ic->drop_lib = 1; /* until it is in place */
+			wrote = 1;
+			st.lib = "written";
+		}
+		free(name);
+	}
+	if (stopping(s))
 		goto cleanup;
 	st.render = ms_since(&t0);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (!gz_later) {
-		if ((error = cache_gzip(ic)) < 0)
-			goto cleanup;
-		ic->gz_ready = 1;
-	}
 	ic->stats_gated = st.gated;
 	ic->stats_carried = st.carried;
 	ic->stats_ms = ms_since(&start);
 	cache_swap(s, ic);
-	if (gz_later && !stopping(s)) {
-		/*
-		 * ic is the site's now: its shards and the gzip are attached under
-		 * the lock, once whole; until then a shard is made for each request
-		 */
-		if (cache_shards(ic, NULL, 0) < 0) {
-			site_log(s, SVD_SITE_LOG_WARN,
-			         "site: %s; each search shard is made for its request",
-			         svd_error_last());
-			svd_error_clear();
-		} else {
-			pthread_mutex_lock(&s->lock);
-			ic->shards_ready = 1;
-			pthread_mutex_unlock(&s->lock);
-		}
+	if (wrote && svd_site_lib_pointer_write(s->lib_root, svd_store_items_commit(l), print,
+	                                        ic->lib) < 0) {
+		site_log(s, SVD_SITE_LOG_WARN,
+		         "site: %s; the next start serves its first page once the index is built",
+		         svd_error_last());
+		svd_error_clear();
 	}
-	if (gz_later && !stopping(s)) {
-		/* the gzip of every shared part, attached under the lock once whole */
-		if (cache_gzip(ic) == 0) {
-			pthread_mutex_lock(&s->lock);
-			ic->gz_ready = 1;
-			pthread_mutex_unlock(&s->lock);
-		} else {
-			svd_error_clear(); /* served without: the server may compress */
-		}
+	if (!s->swept) {
+		svd_site_lib_sweep(s->lib_root, ic->lib); /* what earlier runs left */
+		s->swept = 1;
 	}
-	st.gzip = ms_since(&t0);
 	ic = NULL;
 	site_log(s, SVD_SITE_LOG_INFO,
 	         "site: index of main at %.12s built in %.0f ms: %zu items, %zu gated, %zu from "
 	         "the catalog file (%s); load %.0f ms, check %.0f ms, gate %.0f ms, finish %.0f "
-	         "ms, render %.0f ms, gzip %.0f ms%s%s",
+	         "ms, library %.0f ms (%s)%s",
 	         svd_store_items_commit(l)[0] ? svd_store_items_commit(l) : "(nothing yet)",
 	         ms_since(&start), st.items, st.gated, st.carried, st.file, st.load, st.check,
-	         st.gate, st.finish, st.render, st.gzip,
-	         gz_later ? " (with the shards, after the first page)" : "",
+	         st.gate, st.finish, st.render, st.lib,
 	         st.unchecked ? "; the file's records taken unchecked: checked now" : "");
 	if (file.len) {
 		if (svd_file_write_atomic(s->cache_path, file.data, file.len, 0644, 0) < 0) {
@@ -1168,6 +1142,33 @@ cleanup:
 }
 
 /*
+ * Before the first index of a start is built: the library folder of this
+ * commit and trust list, when an earlier run left one, is served at once
+ * (index.html, list/, rows/, search/), with no catalog; item pages,
+ * raw files and the API answer 503 until the index is built.
+ */
+static void serve_lib(svd_site *s, const char *commit, const uint8_t print[32])
+{
+	index_cache *ic;
+	char name[SVD_SITE_LIB_NAME];
+
+	if (!svd_site_lib_pointer_find(name, s->lib_root, commit, print))
+		return;
+	if (!(ic = calloc(1, sizeof(*ic))) || cache_fold(ic) < 0) {
+		svd_error_clear();
+		cache_free(ic);
+		return;
+	}
+	snprintf(ic->commit, sizeof(ic->commit), "%s", commit);
+	memcpy(ic->trust, print, 32);
+	memcpy(ic->lib, name, sizeof(name));
+	cache_swap(s, ic);
+	site_log(s, SVD_SITE_LOG_INFO,
+	         "site: the library of main at %.12s served from %s until its index is built",
+	         commit[0] ? commit : "(nothing yet)", name);
+}
+
+/*
  * Build when main or the trust list moved since the shared index was made.
  * A build that failed is not tried again for the same commit and trust
  * until RETRY_S have passed, so a broken archive does not fill the log.
@@ -1195,7 +1196,7 @@ static void build_if_stale(svd_site *s)
 	}
 	svd_view_trust_print(print, svd_archive_trust(a));
 	pthread_mutex_lock(&s->lock);
-	fresh = s->cache && !strcmp(s->cache->commit, commit) &&
+	fresh = s->cache && s->cache->cat && !strcmp(s->cache->commit, commit) &&
 	        !memcmp(s->cache->trust, print, 32) && !s->recheck_due;
 	serving = s->cache != NULL;
 	pthread_mutex_unlock(&s->lock);
@@ -1204,6 +1205,8 @@ static void build_if_stale(svd_site *s)
 	if (!strcmp(s->failed_commit, commit) && !memcmp(s->failed_trust, print, 32) &&
 	    now - s->failed_at < RETRY_S && now >= s->failed_at)
 		goto cleanup;
+	if (!serving)
+		serve_lib(s, commit, print);
 	if ((error = svd_store_items_list(&l, a, NULL)) == 0 &&
 	    (error = cache_build(s, a, l, print)) == STOPPED) {
 		site_log(s, SVD_SITE_LOG_INFO,
@@ -1322,29 +1325,43 @@ static reply *reply_shared(index_cache *ic, const shared *sh, const char *type, 
 }
 
 /*
- * search/sNN.js: the shared shard, or, while the first index after a start
- * is still making its shards, this one made for the request (the same
- * bytes, so the same tag). Takes the caller's reference to ic.
+ * A file of the library folder (index.html, list/, rows/, search/), read
+ * for this request: nothing of them is kept in memory. Without a folder
+ * (the cache cannot be written), the pages and rows are made from the
+ * catalog for each request. Takes the caller's reference to ic.
  */
-static reply *reply_shard(index_cache *ic, unsigned n)
+static reply *reply_lib(index_cache *ic, const char *rel)
 {
+	const char *type =
+	    ends_with(rel, ".html") ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8";
 	svd_buf b;
 	reply *r;
-	int ready, error;
+	int error;
 
-	pthread_mutex_lock(&ic->owner->lock);
-	ready = ic->shards_ready;
-	pthread_mutex_unlock(&ic->owner->lock);
-	if (ready)
-		return reply_shared(ic, &ic->shards[n], "text/javascript; charset=utf-8", 0);
-	svd_buf_init(&b, SVD_RENDER_INDEX_MAX);
-	error = svd_render_shard(&b, ic->cat, n);
+	if (ic->lib[0]) {
+		error = svd_site_lib_read(&b, ic->lib_root, ic->lib, rel);
+	} else if (!ic->cat || !strncmp(rel, "search/", 7)) {
+		svd_buf_init(&b, 0);
+		error = svd_error_set(SVD_ENOTFOUND, "this mirror cannot write its cache folder, "
+		                                     "so it serves no search index");
+	} else {
+		unsigned long n = 1;
+		svd_buf_init(&b, SVD_RENDER_INDEX_MAX);
+		if (!strncmp(rel, "rows/", 5))
+			error = svd_render_rows(&b, ic->cat, strtoul(rel + 5, NULL, 10));
+		else if (strcmp(rel, "index.html") != 0 && (n = strtoul(rel + 5, NULL, 10)) < 2)
+			error = svd_error_set(SVD_ENOTFOUND, "no such page of the list");
+		else
+			error = svd_render_list(&b, ic->cat, n);
+		if (error == 0 && !strncmp(rel, "rows/", 5) && b.len == 0)
+			error = svd_error_set(SVD_ENOTFOUND, "no such rows file");
+	}
 	cache_release(ic);
 	if (error < 0) {
 		svd_buf_clear(&b);
 		return reply_error(error);
 	}
-	if ((r = reply_buf(200, &b, "text/javascript; charset=utf-8", 0))) {
+	if ((r = reply_buf(200, &b, type, ends_with(rel, ".html")))) {
 		r->pub.cache = SVD_SITE_CACHE_REVALIDATE;
 		r->pub.compress = 1;
 	}
@@ -2111,6 +2128,14 @@ int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len
 			r->pub.retry_after = RETRY_AFTER;
 		goto done;
 	}
+	if (!ic->cat && rt.kind != ROUTE_INDEX && rt.kind != ROUTE_LIB && rt.kind != ROUTE_FOLD) {
+		/* the library folder a start serves before its index is built */
+		cache_release(ic);
+		if ((r = reply_text(503, "not ready",
+		                    "the mirror is building its index; try again in a moment")))
+			r->pub.retry_after = RETRY_AFTER;
+		goto done;
+	}
 	if (thread_archive(&slot, s) < 0) {
 		cache_release(ic);
 		r = reply_text(500, "internal error",
@@ -2133,16 +2158,14 @@ int svd_site_get(svd_site_reply **out, svd_site *s, const char *path, size_t len
 		r = reply_page(slot->a, ic, rt.id);
 		break;
 	case ROUTE_INDEX:
-		r = reply_shared(ic, &ic->html, "text/html; charset=utf-8", 1);
+	case ROUTE_LIB:
+		r = reply_lib(ic, rt.file);
 		break;
 	case ROUTE_ITEMS:
 		r = reply_items(ic, query);
 		break;
 	case ROUTE_FOLD:
 		r = reply_shared(ic, &ic->fold, "text/javascript; charset=utf-8", 0);
-		break;
-	case ROUTE_SHARD:
-		r = reply_shard(ic, rt.shard);
 		break;
 	default:
 		cache_release(ic);
@@ -2245,6 +2268,9 @@ int svd_site_new(svd_site **out, const char *archive_path, const char *outbox,
 	/* the catalog file: an archive on read-only media has none, and gates every item */
 	if (!(s->cache_path = svd_archive_place_path(archive_path, SVD_PLACE_CACHE, "site", 1)))
 		svd_error_clear();
+	/* the library's files: without them, pages are made per request and search is not served */
+	if (!(s->lib_root = svd_archive_place_path(archive_path, SVD_PLACE_CACHE, "library", 1)))
+		svd_error_clear();
 	if (assets_load(s) < 0)
 		goto fail;
 	if (!s->opts.no_builder) {
@@ -2275,6 +2301,7 @@ fail:
 		free(s->archive_path);
 		free(s->outbox);
 		free(s->cache_path);
+		free(s->lib_root);
 		free(s);
 	}
 	return error;
@@ -2306,5 +2333,6 @@ void svd_site_free(svd_site *s)
 	free(s->archive_path);
 	free(s->outbox);
 	free(s->cache_path);
+	free(s->lib_root);
 	free(s);
 }

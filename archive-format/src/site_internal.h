@@ -5,6 +5,7 @@
 #define SVD_SITE_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "samvydav/manifest.h"
 #include "samvydav/render.h"
@@ -66,5 +67,40 @@ void svd_api_query_free(svd_api_query *q);
  * @return the HTTP status; a negative code without memory (out is empty).
  */
 int svd_site_api_items(svd_buf *out, const svd_catalog *c, const char *query);
+
+/*
+ * The paged library on disk (site_library.c): ARCHIVE/cache/library holds
+ * folders lib-XXXXXX of index.html, list/, rows/ and search/ (no item
+ * pages, no assets), and the pointer file "current" naming the one of a
+ * commit and trust list. Folder names (SVD_SITE_LIB_NAME bytes with the
+ * NUL) are never paths.
+ */
+#define SVD_SITE_LIB_NAME     11
+#define SVD_SITE_LIB_FILE_MAX (16u * 1024 * 1024) /* bytes of one file read for a reply */
+
+/* Write a finished catalog's files into a new folder of root; its name into *out (free()). */
+int svd_site_lib_write(char **out, const char *root, const svd_catalog *c);
+
+/*
+ * Name the folder of commit ("" for none) and the trust list's print: the
+ * folder synced (syncfs), then the pointer (temporary name, fsync, rename).
+ */
+int svd_site_lib_pointer_write(const char *root, const char *commit, const uint8_t print[32],
+                               const char *name);
+
+/* The folder the pointer names for this commit and print, when it is there: 1; else 0. */
+int svd_site_lib_pointer_find(char name[SVD_SITE_LIB_NAME], const char *root, const char *commit,
+                              const uint8_t print[32]);
+
+/* Remove a folder of root; every lib-XXXXXX of root but keep (NULL: all). */
+void svd_site_lib_remove(const char *root, const char *name);
+void svd_site_lib_sweep(const char *root, const char *keep);
+
+/*
+ * A file of a folder (rel: a path parse_path accepted) into out, which is
+ * initialized here: SVD_ENOTFOUND when it is not there, SVD_ETOOBIG over
+ * SVD_SITE_LIB_FILE_MAX bytes.
+ */
+int svd_site_lib_read(svd_buf *out, const char *root, const char *name, const char *rel);
 
 #endif

@@ -173,8 +173,8 @@ same "$(c -r 0-9 -H "If-Range: $lm" "$U/bundle/latest")" 206 "If-Range with its 
 # every reply the site marks compressible (Vary: Accept-Encoding) comes
 # gzip'd to a client that takes it, and gunzips to the identity bytes
 marked=0 small=0
-for path in / /api/items /api/status /reader.js /reader.css /search/fold.js /search/s00.js \
-	"/pages/$P.html"; do
+for path in / /api/items /api/status /reader.js /reader.css /search/fold.js /search/dict.js \
+	/search/d00000.js /search/facets.js /rows/00000.js "/pages/$P.html"; do
 	c "$U$path" >/dev/null
 	cp "$T/b" "$T/identity"
 	[ "$(hdr Vary)" = Accept-Encoding ] || continue
@@ -197,7 +197,7 @@ for path in / /api/items /api/status /reader.js /reader.css /search/fold.js /sea
 	same "$(c -H 'Accept-Encoding: gzip' -r 0-9 "$U$path")" 206 "$path: a range of the identity, even with gzip taken"
 	[ -z "$(hdr Content-Encoding)" ] && ok "$path: the range is not gzip'd" || not_ok "$path: the range is not gzip'd"
 done
-printf '# %d of 8 paths are marked compressible by the site, %d of them under 1 KiB\n' "$marked" "$small"
+printf '# %d of 11 paths are marked compressible by the site, %d of them under 1 KiB\n' "$marked" "$small"
 [ $((marked - small)) -ge 6 ] && ok "pages, assets, the search data and the list come gzip'd" ||
 	not_ok "pages, assets, the search data and the list come gzip'd" "$((marked - small)) of 8 paths"
 c -H 'Accept-Encoding: gzip' "$RAW" >/dev/null

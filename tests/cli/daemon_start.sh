@@ -14,10 +14,11 @@
 
 daemon_scenario
 
-# Issue 16 asks for 1 s. The first index after a start takes the file's
-# records unchecked (the check of every signature follows at once, SPEC
-# 7.2.1) and makes its search shards once it is in place; the first page
-# came after 0.5-0.55 s on this 2-core machine. ctest runs this test alone
+# Issue 16 asks for 1 s. A start serves the library folder the last run
+# wrote for the same commit (SPEC 7.2.3) before its index is built; the
+# first index then takes the file's records unchecked (the check of every
+# signature follows at once, SPEC 7.2.1). The first page came after
+# 0.5-0.55 s on this 2-core machine before the folder, some 0.1 s with it. ctest runs this test alone
 # (RUN_SERIAL, tests/CMakeLists.txt); other work on the machine makes a
 # start slower by chance, never faster: it is tried up to three times, and
 # the fastest must be under 1 s; every figure is printed.
@@ -147,6 +148,9 @@ for try in 1 2 3; do
 done
 [ "$best" != none ] && [ "$best" -lt "$limit_ms" ] && ok "the first page within $limit_ms ms of the start ($best ms, the fastest of $try)" ||
 	not_ok "the first page within $limit_ms ms of the start" "fastest $best ms of $try"
+grep -qE "site: the library of main at [0-9a-f]{12} served from lib-" "$log" &&
+	ok "the library folder of the last run served before the index is built" ||
+	not_ok "the library folder of the last run served before the index is built" "$(grep 'site: ' "$log")"
 grep -qE "site: index .* 20000 items, 0 gated, 20000 from the catalog file \(used\)" "$log" &&
 	ok "nothing gated: every item from the catalog file" ||
 	not_ok "nothing gated: every item from the catalog file" "$(grep 'site: ' "$log")"

@@ -200,10 +200,23 @@ static void test_check_path_refused(void **state)
 	refused("/etc/passwd");
 	refused("/reader.css/x");
 	refused("/reader.map");
+	refused("/search/s00.js"); /* the one-page index's shards: no more */
 	refused("/search/s64.js");
-	refused("/search/s7.js");
-	refused("/search/s007.js");
 	refused("/search/sa1.js");
+	refused("/list/0002.html"); /* the paged library's numbers: 5 to 9 digits */
+	refused("/list/0000000002.html");
+	refused("/list/00002.htm");
+	refused("/list/0000a.html");
+	refused("/list/");
+	refused("/list/00002.html/x");
+	refused("/rows/00000.html");
+	refused("/rows/-0000.js");
+	refused("/rows/+0000.js");
+	refused("/search/d0000.js");
+	refused("/search/dict.json");
+	refused("/search/p 0000.js");
+	refused("/search/facets");
+	refused("/search/x00000.js");
 	refused("/search/fold.json");
 	refused("/pages/" ID_A);
 	refused("/pages/" ID_A ".htm");
@@ -266,8 +279,13 @@ static void test_check_path_accepted(void **state)
 	accepted("/reader.css");
 	accepted("/reader.js");
 	accepted("/search/fold.js");
-	accepted("/search/s00.js");
-	accepted("/search/s63.js");
+	accepted("/list/00002.html");
+	accepted("/list/123456789.html");
+	accepted("/rows/00000.js");
+	accepted("/search/dict.js");
+	accepted("/search/d00000.js");
+	accepted("/search/p00012.js");
+	accepted("/search/facets.js");
 	accepted("/pages/" ID_A ".html");
 	accepted("/items/3f/" ID_A "/body.md");
 	accepted("/items/3f/" ID_A "/sig/ABCDEF0123456789.minisig");
@@ -448,6 +466,7 @@ static void test_serve(void **state)
 	assert_null(strstr(r.body, "<script>"));
 	assert_non_null(strstr(r.body, "<script src=\"reader.js\""));
 	assert_non_null(strstr(r.body, "<!DOCTYPE html>"));
+	assert_non_null(strstr(r.body, "data-pages=\"1\""));
 	assert_non_null(strstr(r.body, id_evil));
 	assert_non_null(strstr(r.body, id_uk));
 	assert_true(strstr(r.body, id_uk) < strstr(r.body, id_evil));
@@ -473,16 +492,34 @@ static void test_serve(void **state)
 	expect_status(&r, 200, "/search/fold.js");
 	assert_non_null(strstr(r.body, "svdFold("));
 	reply_free(&r);
-	for (i = 0, evil = 0; i < SVD_SEARCH_SHARDS; i++) {
-		snprintf(path, sizeof(path), "/search/s%02zu.js", i);
-		get(&r, path);
-		expect_status(&r, 200, path);
-		assert_non_null(strstr(r.body, "svdShard("));
-		evil += strstr(r.body, "\"bold\"") != NULL;
-		reply_free(&r);
-	}
-	assert_int_equal(evil, 1); /* a word of the body is in one shard */
-	evil = 0;
+	/* the paged library's (SPEC.md, 11.1): written once per index, read for each request */
+	get(&r, "/search/dict.js");
+	expect_status(&r, 200, "/search/dict.js");
+	assert_non_null(strstr(r.body, "svdDictRoot("));
+	reply_free(&r);
+	get(&r, "/search/d00000.js");
+	expect_status(&r, 200, "/search/d00000.js");
+	assert_non_null(strstr(r.body, "svdDict(0,"));
+	assert_non_null(strstr(r.body, "\"bold\"")); /* a word of the body */
+	reply_free(&r);
+	get(&r, "/search/facets.js");
+	expect_status(&r, 200, "/search/facets.js");
+	assert_non_null(strstr(r.body, "svdFacets("));
+	reply_free(&r);
+	get(&r, "/rows/00000.js");
+	expect_status(&r, 200, "/rows/00000.js");
+	assert_non_null(strstr(r.body, "svdRows(0,"));
+	assert_non_null(strstr(r.body, id_evil));
+	reply_free(&r);
+	get(&r, "/rows/00001.js"); /* past the last row */
+	expect_status(&r, 404, "/rows/00001.js");
+	reply_free(&r);
+	get(&r, "/list/00002.html"); /* one page holds them all */
+	expect_status(&r, 404, "/list/00002.html");
+	reply_free(&r);
+	get(&r, "/search/s00.js"); /* the one-page index's shards are gone */
+	expect_status(&r, 404, "/search/s00.js");
+	reply_free(&r);
 
 	/* an item page with its verdict, signatures and body as text */
 	snprintf(path, sizeof(path), "/pages/%s.html", id_evil);

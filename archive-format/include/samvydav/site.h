@@ -3,13 +3,17 @@
  * answers over HTTP, with no HTTP in it (the daemon's http.c is the glue).
  *
  * The paths: / and /index.html, /reader.css, /reader.js, /search/fold.js,
- * /search/sNN.js, /pages/<id>.html (one item with its verdict),
+ * the paged library's /list/NNNNN.html, /rows/NNNNN.js, /search/dict.js,
+ * /search/dNNNNN.js, /search/pNNNNN.js and /search/facets.js (SPEC.md,
+ * 11.1: NNNNN 5 to 9 digits; read from the library folder the builder
+ * writes, ARCHIVE/cache/library: 7.2.3), /pages/<id>.html (one item with its verdict),
  * /items/<id[0:2]>/<id>/<file> (the raw file; /items/<id>/<file> too),
  * /items/<id> (moved: its page), /bundle/latest (the newest bundle in the
  * outbox), /api/status and /api/items (JSON). What is shown is the view's
  * (view.h): a withdrawn item's files answer 410, one the gate refuses 404.
- * The pages are made once per main commit and trust list, in the
- * background, and shared between threads.
+ * The index is made once per main commit and trust list, in the
+ * background, and shared between threads; its list, rows and search files
+ * are on disk, not in memory.
  *
  * Every path is untrusted: anything but these forms (traversal, encoded
  * dots, NUL, control characters, overlong paths) is refused with a 4xx, and
@@ -91,14 +95,17 @@ typedef struct svd_site_opts {
  * caller may write the archive meanwhile) and the newest bundle of outbox
  * (may be NULL).
  *
- * The shared pages (index.html, /api/items, the search data) are built on
- * the site's own builder thread, at a low priority, from the previous
- * index and the catalog kept in ARCHIVE/cache/site: only items whose
- * folder is new or changed go through the gate. The builder looks at main
- * and the trust list every poll_ms, and at once after svd_site_refresh().
+ * The index (the catalog behind item pages and /api/items, and the
+ * library folder of index.html, list/, rows/ and search/) is built on the
+ * site's own builder thread, at a low priority, from the previous index
+ * and the catalog kept in ARCHIVE/cache/site: only items whose folder is
+ * new or changed go through the gate. The builder looks at main and the
+ * trust list every poll_ms, and at once after svd_site_refresh().
  * Requests never build: they are answered from the newest index built,
  * and until there is one, pages and lists answer 503 with retry_after
- * (the assets and /bundle/latest are served anyway).
+ * (the assets and /bundle/latest are served anyway), but for the library
+ * folder an earlier run left for this very commit and trust list, which
+ * is served at once.
  *
  * @param opts settings, or NULL for the defaults (copied)
  * @param[out] out the caller's, freed with svd_site_free()
