@@ -81,6 +81,44 @@ static json_t *json_row(const svd_view_item *it, const svd_view_item *r)
 	return row;
 }
 
+/* s, then spaces to width columns (bytes: the fields padded are ASCII). */
+static void padded(const char *s, size_t width)
+{
+	size_t n = strlen(s);
+
+	fputs(s, stdout);
+	for (; n < width; n++)
+		putchar(' ');
+}
+
+/*
+ * A row of the listing: "ID12  DATE        LANG   KIND        TITLE
+ * (WHY)", as printf("%.12s  %-10.10s  %-5s  %-10s  %s") would write it;
+ * written piece by piece, a million rows take a fraction of printf's time.
+ */
+static void text_row(const svd_view_item *it, const char *why)
+{
+	char date[11];
+
+	/* no date: '-', so that the columns stay columns */
+	snprintf(date, sizeof(date), "%s", it->date[0] ? cli_shown(it->date) : "-");
+	fwrite(it->id, 1, 12, stdout);
+	fputs("  ", stdout);
+	padded(date, 10);
+	fputs("  ", stdout);
+	padded(cli_shown(it->lang), 5);
+	fputs("  ", stdout);
+	padded(it->title[0] || it->lang[0] ? svd_kind_name(it->kind) : "?", 10);
+	fputs("  ", stdout);
+	fputs(cli_shown(it->title), stdout);
+	if (why[0]) {
+		fputs("  (", stdout);
+		fputs(cli_shown_msg(why), stdout);
+		putchar(')');
+	}
+	putchar('\n');
+}
+
 static int wanted(const filter *f, const svd_view_item *it)
 {
 	if (f->lang && strcmp(f->lang, it->lang))
@@ -160,13 +198,11 @@ int cmd_list(int argc, char **argv, cli_ctx *ctx)
 				goto cleanup;
 			continue;
 		}
-		cli_view_why(why, sizeof(why), it, r);
-		/* no date: '-', so that the columns stay columns */
-		printf("%.12s  %-10.10s  %-5s  %-10s  %s%s%s%s\n", it->id,
-		       it->date[0] ? cli_shown(it->date) : "-", cli_shown(it->lang),
-		       it->title[0] || it->lang[0] ? svd_kind_name(it->kind) : "?",
-		       cli_shown(it->title), why[0] ? "  (" : "", cli_shown_msg(why),
-		       why[0] ? ")" : "");
+		if (it->state == SVD_VIEW_SHOWN && !it->note)
+			why[0] = '\0'; /* the common case, without a format */
+		else
+			cli_view_why(why, sizeof(why), it, r);
+		text_row(it, why);
 	}
 	if (got < 0) {
 		code = -got;

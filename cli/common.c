@@ -58,18 +58,12 @@ const char *cli_shown_as(const char *s, size_t n, unsigned flags)
 		size_t cap;
 	} ring[CLI_SHOWN_RING];
 	static unsigned next;
-	size_t len;
 	char *p;
 
 	if (!s)
 		return "(none)";
-	/* printable ASCII as it is (most of a long listing's text) */
-	for (len = 0; len < n; len++) {
-		unsigned char c = (unsigned char)s[len];
-		if (c < 0x20 || c > 0x7e || (c == '\\' && !(flags & SVD_TEXT_KEEP_BACKSLASH)))
-			break;
-	}
-	if (len == n && s[n] == '\0')
+	/* text that needs no escape as it is (most of a long listing's text) */
+	if (s[n] == '\0' && svd_text_plain(s, n, flags))
 		return s;
 	next = (next + 1) % CLI_SHOWN_RING;
 	/* one pass: an escape is at most four bytes a byte ("\xNN") */

@@ -374,11 +374,11 @@ static int list_fan(svd_item_list *out, git_repository *repo, const git_tree_ent
 }
 
 /*
- * The items of commit (main when NULL), or with fan only those filed
- * under items/<fan>/ (two hex digits).
+ * The items of commit (main when NULL), or with fans only those filed
+ * under the fan-out folders it marks (fans[16 * hi + lo] for items/<hi><lo>/).
  */
 static int list_items(svd_item_list *out, git_repository *repo, const git_oid *commit,
-                      const char *fan)
+                      const uint8_t *fans)
 {
 	git_oid head;
 	git_tree *items = NULL;
@@ -393,11 +393,14 @@ static int list_items(svd_item_list *out, git_repository *repo, const git_oid *c
 	}
 	if ((error = svd_store_items_tree(&items, repo, commit)) < 0 || !items)
 		return error;
-	if (fan) {
-		const git_tree_entry *e = git_tree_entry_byname(items, fan);
-		error = e ? list_fan(out, repo, e) : 0;
+	for (i = 0; fans && i < 256 && error == 0; i++) {
+		char name[3];
+		const git_tree_entry *e;
+		snprintf(name, sizeof(name), "%02x", (unsigned)i);
+		if (fans[i] && (e = git_tree_entry_byname(items, name)) != NULL)
+			error = list_fan(out, repo, e);
 	}
-	for (i = 0; !fan && i < git_tree_entrycount(items) && error == 0; i++)
+	for (i = 0; !fans && i < git_tree_entrycount(items) && error == 0; i++)
 		error = list_fan(out, repo, git_tree_entry_byindex(items, i));
 	git_tree_free(items);
 	if (error < 0) {
@@ -415,7 +418,8 @@ int svd_store_list(svd_item_list *out, git_repository *repo, const git_oid *comm
 int svd_store_resolve(char *out, svd_archive *a, const char *prefix)
 {
 	svd_item_list list;
-	char fan[3] = "";
+	uint8_t fans[256] = {0};
+	unsigned fan;
 	size_t i, len = strlen(prefix), found = 0;
 	int error;
 
@@ -423,8 +427,9 @@ int svd_store_resolve(char *out, svd_archive *a, const char *prefix)
 		return svd_error_set(
 		    SVD_EINVALID, "'%s' is not an item id (4 to 64 lowercase hex digits)", prefix);
 	/* an item is filed under items/<its first two digits>/: that folder alone is read */
-	memcpy(fan, prefix, 2);
-	if ((error = list_items(&list, a->repo, NULL, fan)) < 0)
+	sscanf(prefix, "%2x", &fan);
+	fans[fan & 255] = 1;
+	if ((error = list_items(&list, a->repo, NULL, fans)) < 0)
 		return error;
 	for (i = 0; i < list.n; i++) {
 		if (!list.v[i].misfiled && !strncmp(list.v[i].id, prefix, len)) {
@@ -559,6 +564,26 @@ static int cmp_id(const void *x, const void *y)
 }
 
 /* Pick the requested ids out of the full list (which is in id order). */
+/*
+ * The items of commit filed where ids would be (their fan-out folders
+ * alone: show and verify of a few items read a few folders, not a million
+ * entries); an id that is no id is left for select_items() to refuse.
+ */
+static int list_for(svd_item_list *out, git_repository *repo, const git_oid *commit,
+                    const char *const *ids, size_t n)
+{
+	uint8_t fans[256] = {0};
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned fan;
+		if (strspn(ids[i], "0123456789abcdef") < 2 || sscanf(ids[i], "%2x", &fan) != 1)
+			return svd_store_list(out, repo, commit);
+		fans[fan & 255] = 1;
+	}
+	return list_items(out, repo, commit, fans);
+}
+
 static int select_items(svd_item_list *list, const char *const *ids, size_t n)
 {
 	svd_item_ref *sel;
@@ -615,7 +640,8 @@ int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *id
 	size_t b, k, nb, next = 0;
 	int error, stop;
 
-	if ((error = svd_store_list(&list, a->repo, commit)) < 0)
+	if ((error = ids ? list_for(&list, a->repo, commit, ids, n)
+	                 : svd_store_list(&list, a->repo, commit)) < 0)
 		return error;
 	if (ids && (error = select_items(&list, ids, n)) < 0)
 		goto cleanup;

@@ -478,6 +478,38 @@ static size_t text_escape_one(char e[6], char kind, uint32_t v)
 	return 6;
 }
 
+/*
+ * Printable ASCII and two-byte sequences but the C1 controls and U+061C
+ * are looked at in line; the rest goes through the one decoder.
+ */
+int svd_text_plain(const char *str, size_t n, unsigned flags)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, used;
+
+	while (i < n) {
+		unsigned c = s[i];
+		uint32_t cp;
+		if (c >= 0x20 && c < 0x7f) {
+			if (c == '\\' && !(flags & SVD_TEXT_KEEP_BACKSLASH))
+				return 0;
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+			if ((c == 0xC2 && s[i + 1] < 0xA0) || (c == 0xD8 && s[i + 1] == 0x9C))
+				return 0; /* U+0080-U+009F, U+061C */
+			i += 2;
+			continue;
+		}
+		cp = svd_utf8_next(str + i, n - i, &used);
+		if ((cp == 0xFFFD && used == 1) || svd_text_control(cp))
+			return 0;
+		i += used;
+	}
+	return 1;
+}
+
 size_t svd_text_escape(char *out, size_t size, const char *s, size_t n, unsigned flags)
 {
 	size_t i = 0, o = 0, total = 0, used, elen;

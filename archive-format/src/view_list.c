@@ -33,8 +33,10 @@
  *   why, note, region, source (each with its flag): 2 + bytes,
  *   authors, tags: 4 + bytes (each entry followed by U+001F),
  *   with flag 256: the retraction's created 1 + bytes, signers 2 + bytes.
- * Text is UTF-8 with no control character but U+001F; signers printable
- * ASCII. Records are sound or the block is refused whole.
+ * Each string's bytes are followed by a NUL (not counted in its length),
+ * so that a reader hands them out in place. Text is UTF-8 with no control
+ * character but U+001F; signers printable ASCII. A record that does not
+ * read has its block refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -175,7 +177,7 @@ static void put_str(wr *w, const char *s, unsigned lenbytes)
 	}
 	put32(b, (uint32_t)n);
 	put(w, b, lenbytes);
-	put(w, s ? s : "", n);
+	put(w, s ? s : "", n + 1); /* its NUL too: read in place */
 }
 
 static void put_id(wr *w, const char *hex)
@@ -428,7 +430,6 @@ struct svd_view_list {
 	uint32_t cur; /* its number, or UINT32_MAX */
 	uint32_t seq, seq_rec;
 	size_t seq_off; /* svd_view_list_next: block, record and byte in it */
-	char *arena;    /* one record's strings */
 	svd_view_item item, ritem;
 	int has_ritem;
 	char ids[5][SVD_ID_HEX_LEN + 1], date[11], created[21], rcreated[21];
@@ -465,13 +466,9 @@ static int read_block(svd_view_list *l, size_t n, uint64_t off)
 
 	if (n + SUM_LEN > l->cap) {
 		uint8_t *b = realloc(l->buf, n + SUM_LEN);
-		char *a = realloc(l->arena, n + 512);
-		if (b)
-			l->buf = b;
-		if (a)
-			l->arena = a;
-		if (!b || !a)
+		if (!b)
 			return svd_error_set(SVD_ERROR, "out of memory");
+		l->buf = b;
 		l->cap = n + SUM_LEN;
 	}
 	l->cur = UINT32_MAX;
@@ -610,44 +607,74 @@ static void hex(char *out, const uint8_t *b)
 /* The parse of one block's records, from r. */
 typedef struct rp {
 	svd_rd r;
-	char *arena; /* where the next string goes */
 } rp;
 
-/* A string of lenbytes' length into the arena; text: UTF-8 without controls but U+001F; else ASCII. */
-static const char *take_str(rp *p, unsigned lenbytes, int text)
+/* Eight bytes at b: 1 when each is printable ASCII (0x20 to 0x7e). */
+static int printable8(const uint8_t *b)
 {
-	const uint8_t *b;
-	uint32_t n;
-	size_t i;
-	char *s = p->arena;
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t w, del;
 
-	if (svd_rd_take(&p->r, &b, lenbytes) < 0)
-		return NULL;
-	n = lenbytes == 1 ? b[0] : lenbytes == 2 ? get16(b) : get32(b);
-	if (svd_rd_take(&p->r, &b, n) < 0)
-		return NULL;
-	/* one pass: printable ASCII in a line, the rest decoded */
-	for (i = 0; i < n;) {
-		size_t used;
-		if (b[i] >= 0x20 && b[i] < 0x7f) {
+	memcpy(&w, b, 8);
+	del = w ^ (0x7f * ones);
+	/* no high bit, no byte below 0x20 (w - 0x20 borrows), no 0x7f (del has a zero) */
+	return !(w & highs) && !((w - 0x20 * ones) & ~w & highs) && !((del - ones) & ~del & highs);
+}
+
+/*
+ * n bytes of b: text (1) is UTF-8 without a control character but U+001F;
+ * else printable ASCII. Printable ASCII eight bytes at a time, two-byte
+ * sequences (Cyrillic, Greek, accented Latin) in line, the rest through
+ * the library's one decoder.
+ */
+static int valid_text(const uint8_t *b, size_t n, int text)
+{
+	size_t i = 0, used;
+
+	while (i < n) {
+		unsigned c;
+		while (i + 8 <= n && printable8(b + i))
+			i += 8;
+		if (i == n)
+			break;
+		c = b[i];
+		if (c >= 0x20 && c < 0x7f) {
 			i++;
 			continue;
 		}
-		if (!text || b[i] == 0x7f || (b[i] < 0x20 && b[i] != SVD_VIEW_LIST_END))
-			return NULL;
-		if (b[i] < 0x80) {
+		if (!text || c == 0x7f || (c < 0x20 && c != SVD_VIEW_LIST_END))
+			return 0;
+		if (c < 0x80) {
 			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF && i + 1 < n && (b[i + 1] & 0xC0) == 0x80) {
+			i += 2;
 			continue;
 		}
 		/* a real U+FFFD is three bytes long */
 		if (svd_utf8_next((const char *)b + i, n - i, &used) == 0xFFFD && used == 1)
-			return NULL;
+			return 0;
 		i += used;
 	}
-	memcpy(s, b, n);
-	s[n] = '\0';
-	p->arena += n + 1;
-	return s;
+	return 1;
+}
+
+/*
+ * A string of lenbytes' length, then its NUL, read in place (valid while
+ * the block is loaded); text as valid_text() says.
+ */
+static const char *take_str(rp *p, unsigned lenbytes, int text)
+{
+	const uint8_t *b;
+	uint32_t n;
+
+	if (svd_rd_take(&p->r, &b, lenbytes) < 0)
+		return NULL;
+	n = lenbytes == 1 ? b[0] : lenbytes == 2 ? get16(b) : get32(b);
+	if (svd_rd_take(&p->r, &b, (size_t)n + 1) < 0 || b[n] != 0 || !valid_text(b, n, text))
+		return NULL;
+	return (const char *)b;
 }
 
 static const char *take_id(rp *p, char *out)
@@ -720,7 +747,6 @@ static int record_in(svd_view_list *l, uint32_t b, uint32_t k)
 	uint32_t i;
 
 	for (i = 0; i <= k; i++) {
-		p.arena = l->arena;
 		if (parse_record(l, &p) < 0)
 			return damaged(l, "a record does not read");
 	}
@@ -739,7 +765,6 @@ int svd_view_list_next(svd_view_list *l, const svd_view_item **it)
 		return error;
 	p.r.p = l->buf + l->seq_off;
 	p.r.left = l->blk[l->seq].len - l->seq_off;
-	p.arena = l->arena;
 	if (parse_record(l, &p) < 0)
 		return damaged(l, "a record does not read");
 	if (++l->seq_rec == l->blk[l->seq].nrec) {
@@ -854,7 +879,6 @@ void svd_view_list_free(svd_view_list *l)
 	free(l->blk);
 	free(l->iblk);
 	free(l->buf);
-	free(l->arena);
 	free(l);
 }
 

@@ -159,8 +159,8 @@ static long unescape(const char *s, char *out)
 static void test_random(void **state)
 {
 	static const char *const pieces[] = {
-	    "\\",   "\x1b",     "\n", "\xe2\x80\xae", "\xe2\x81\xa6", "\xc2\x85",
-	    "\xff", "\xe2\x80", "x",  "\xd0\xb0",     "\\x1b",        "\xe2\x80\xa8"};
+	    "\\",       "\x1b", "\n",       "\xe2\x80\xae", "\xe2\x81\xa6", "\xc2\x85", "\xff",
+	    "\xe2\x80", "x",    "\xd0\xb0", "\\x1b",        "\xe2\x80\xa8", "\xd8\x9c", "\xc2\xa0"};
 	char in[64], out[64 * 6 + 1], back[64];
 	unsigned seed = 15;
 	int round;
@@ -174,7 +174,7 @@ static void test_random(void **state)
 			if ((seed >> 16) & 1) {
 				in[n++] = (char)(seed >> 20);
 			} else {
-				const char *p = pieces[(seed >> 20) % 12];
+				const char *p = pieces[(seed >> 20) % 14];
 				memcpy(in + n, p, strlen(p));
 				n += strlen(p);
 			}
@@ -183,6 +183,8 @@ static void test_random(void **state)
 		}
 		len = svd_text_escape(out, sizeof(out), in, n, 0);
 		assert_int_equal(len, strlen(out));
+		/* plain exactly when the escape gives it back as it is */
+		assert_int_equal(svd_text_plain(in, n, 0), len == n && !memcmp(out, in, n));
 		assert_true(svd_utf8_valid(out, len));
 		for (i = 0; i < len; i += used) {
 			uint32_t cp = svd_utf8_next(out + i, len - i, &used);
@@ -194,6 +196,9 @@ static void test_random(void **state)
 		assert_memory_equal(back, in, n);
 		/* a message of escaped parts goes through again unchanged */
 		assert_int_equal(svd_text_escape(back, 0, out, len, SVD_TEXT_KEEP_BACKSLASH), len);
+		len = svd_text_escape(out, sizeof(out), in, n, SVD_TEXT_KEEP_BACKSLASH);
+		assert_int_equal(svd_text_plain(in, n, SVD_TEXT_KEEP_BACKSLASH),
+		                 len == n && !memcmp(out, in, n));
 	}
 }
 

@@ -39,6 +39,15 @@ enum svd_text_flags {
 int svd_text_control(uint32_t cp);
 
 /**
+ * Would svd_text_escape() give these n bytes back as they are (valid
+ * UTF-8, no control character, no backslash unless flags keep it)? A
+ * listing of a million titles asks this first and copies nothing.
+ *
+ * @return 1 or 0.
+ */
+int svd_text_plain(const char *s, size_t n, unsigned flags);
+
+/**
  * Text from outside as a terminal, a log or a line-based record may show
  * it: a backslash becomes "\\", a control character below U+0080 and a
  * byte that is not part of valid UTF-8 "\xNN" (two lower-case hex
