@@ -606,64 +606,58 @@ int svd_have_write(svd_archive *a, const char *path)
 	return svd_have_write_sealed(a, path, NULL);
 }
 
+/* Items of main for svd_have_from_sorted(): each one's id and its sig/ names' key ids. */
+typedef struct have_src {
+	const svd_store_items *l;
+	svd_store_reader *r;
+	/* one more than a have-file may list: the set refuses such an item, as before */
+	char keys[SVD_HAVE_MAX_ITEM_KEYS + 1][SVD_KEYID_HEX_LEN + 1];
+	const char *kp[SVD_HAVE_MAX_ITEM_KEYS + 1];
+} have_src;
+
+static int have_next(svd_have_item *item, size_t i, void *payload)
+{
+	have_src *s = payload;
+	svd_store_item *it = NULL;
+	size_t k, n = 0;
+	int error;
+
+	if ((error = svd_store_item_open(&it, s->r, s->l, i)) < 0)
+		return error;
+	for (k = 0; k < svd_store_item_count(it) && n <= SVD_HAVE_MAX_ITEM_KEYS; k++)
+		if (sig_keyid(s->keys[n], svd_store_item_name(it, k)) == 0) {
+			s->kp[n] = s->keys[n];
+			n++;
+		}
+	svd_store_item_free(it);
+	item->id = svd_store_items_id(s->l, i);
+	item->keyids = s->kp;
+	item->nkeys = n;
+	return 0;
+}
+
 int svd_have_write_sealed(svd_archive *a, const char *path, const svd_seal_to *to)
 {
 	svd_store_items *l = NULL;
-	svd_store_reader *r = NULL;
+	have_src *src = NULL;
 	svd_have *h = NULL;
-	svd_have_item *items = NULL;
-	char(*keys)[SVD_KEYID_HEX_LEN + 1] = NULL;
-	const char **kp = NULL;
-	size_t i, k, n, nkeys = 0, cap = 0;
-	size_t *first = NULL;
 	int error;
 
+	/* item by item, in id order: only the set is held (a million items: some 40 MB) */
+	if (!(src = calloc(1, sizeof(*src))))
+		return svd_error_set(SVD_ERROR, "out of memory");
 	if ((error = svd_store_items_list(&l, a, NULL)) < 0 ||
-	    (error = svd_store_reader_open(&r, a)) < 0)
+	    (error = svd_store_reader_open(&src->r, a)) < 0)
 		goto cleanup;
-	n = svd_store_items_count(l);
-	if (!(items = calloc(n + 1, sizeof(*items))) ||
-	    !(first = malloc((n + 1) * sizeof(*first)))) {
-		error = svd_error_set(SVD_ERROR, "out of memory");
-		goto cleanup;
-	}
-	for (i = 0; i < n; i++) {
-		svd_store_item *it = NULL;
-		if ((error = svd_store_item_open(&it, r, l, i)) < 0)
-			goto cleanup;
-		first[i] = nkeys;
-		for (k = 0; k < svd_store_item_count(it) && error == 0; k++) {
-			char keyid[SVD_KEYID_HEX_LEN + 1];
-			if (sig_keyid(keyid, svd_store_item_name(it, k)) < 0)
-				continue;
-			if ((error = svd_grow(&keys, &cap, nkeys + 1, sizeof(*keys), 1024)) == 0)
-				memcpy(keys[nkeys++], keyid, sizeof(keyid));
-		}
-		svd_store_item_free(it);
-		if (error < 0)
-			goto cleanup;
-	}
-	/* the key ids' pointers once the array has stopped moving */
-	if (!(kp = malloc((nkeys + 1) * sizeof(*kp)))) {
-		error = svd_error_set(SVD_ERROR, "out of memory");
-		goto cleanup;
-	}
-	for (k = 0; k < nkeys; k++)
-		kp[k] = keys[k];
-	for (i = 0; i < n; i++) {
-		items[i].id = svd_store_items_id(l, i);
-		items[i].keyids = kp + first[i];
-		items[i].nkeys = (i + 1 < n ? first[i + 1] : nkeys) - first[i];
-	}
-	if ((error = svd_have_from_items(&h, svd_archive_mirror_id(a), items, n)) == 0)
+	src->l = l;
+	if ((error = svd_have_from_sorted(&h, svd_archive_mirror_id(a), svd_store_items_count(l),
+	                                  have_next, src)) == 0)
 		error = svd_have_save_sealed(h, path, to);
 cleanup:
 	svd_have_free(h);
-	free(items);
-	free(first);
-	free(keys);
-	free(kp);
-	svd_store_reader_free(r);
+	if (src)
+		svd_store_reader_free(src->r);
+	free(src);
 	svd_store_items_free(l);
 	return error;
 }

@@ -372,6 +372,117 @@ cleanup:
 	return error;
 }
 
+int svd_have_from_sorted(svd_have **out, const char *mirror, size_t n, svd_have_item_fn next,
+                         void *payload)
+{
+	svd_have *h = NULL;
+	uint64_t *vals = NULL; /* every item's key numbers, until the table is known */
+	size_t i, k, cap = 0, tcap = 0;
+	int error;
+
+	*out = NULL;
+	if ((error = have_new(&h, mirror, 2)) < 0)
+		return error;
+	if (n > SVD_HAVE_MAX_IDS) {
+		error = svd_error_set(SVD_ETOOBIG, "%zu ids, over the have-file limit of %d", n,
+		                      SVD_HAVE_MAX_IDS);
+		goto cleanup;
+	}
+	if (!(h->ids = malloc(n ? n * 32 : 1)) || !(h->off = malloc((n + 1) * sizeof(*h->off)))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		svd_have_item it = {0};
+		size_t first = h->nrefs, m;
+		if ((error = next(&it, i, payload)) < 0)
+			goto cleanup;
+		if (!it.id || !is_lower_hex(it.id, SVD_ID_HEX_LEN)) {
+			error = bad_id(i);
+			goto cleanup;
+		}
+		svd_hex_decode(h->ids + i * 32, 32, it.id);
+		if (i && memcmp(h->ids + (i - 1) * 32, h->ids + i * 32, 32) >= 0) {
+			error = svd_error_set(SVD_EINVALID, "item %s: not after the one before it",
+			                      it.id);
+			goto cleanup;
+		}
+		if (it.nkeys > SVD_HAVE_MAX_REFS - h->nrefs) {
+			error = svd_error_set(SVD_ETOOBIG,
+			                      "over %d signatures in all, the have-file limit",
+			                      SVD_HAVE_MAX_REFS);
+			goto cleanup;
+		}
+		if ((error = svd_grow(&vals, &cap, h->nrefs + it.nkeys, sizeof(*vals), 4096)) < 0)
+			goto cleanup;
+		for (k = 0; k < it.nkeys; k++)
+			if (keyid_parse(&vals[h->nrefs + k], it.keyids[k]) < 0) {
+				error =
+				    svd_error_set(SVD_EINVALID,
+				                  "item %s of a have-file: key id %zu is not 16 "
+				                  "uppercase hex digits",
+				                  it.id, k + 1);
+				goto cleanup;
+			}
+		/* this item's keys sorted, each once */
+		qsort(vals + first, it.nkeys, sizeof(*vals), u64_cmp);
+		for (k = m = 0; k < it.nkeys; k++)
+			if (!m || vals[first + m - 1] != vals[first + k])
+				vals[first + m++] = vals[first + k];
+		if (m > SVD_HAVE_MAX_ITEM_KEYS) {
+			error = svd_error_set(SVD_ETOOBIG,
+			                      "item %s: signatures by %zu keys, over the have-file "
+			                      "limit of %d",
+			                      it.id, m, SVD_HAVE_MAX_ITEM_KEYS);
+			goto cleanup;
+		}
+		/* the table: each key number once, kept sorted (a few editors' keys) */
+		for (k = 0; k < m; k++) {
+			uint64_t v = vals[first + k];
+			size_t lo = 0, hi = h->nkeys;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (h->keys[mid] < v)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo < h->nkeys && h->keys[lo] == v)
+				continue;
+			if (h->nkeys == SVD_HAVE_MAX_KEYS) {
+				error = svd_error_set(SVD_ETOOBIG,
+				                      "over %d key ids, the have-file limit",
+				                      SVD_HAVE_MAX_KEYS);
+				goto cleanup;
+			}
+			if ((error =
+			         svd_grow(&h->keys, &tcap, h->nkeys + 1, sizeof(*h->keys), 16)) < 0)
+				goto cleanup;
+			memmove(h->keys + lo + 1, h->keys + lo, (h->nkeys - lo) * sizeof(*h->keys));
+			h->keys[lo] = v;
+			h->nkeys++;
+		}
+		h->off[i] = (uint32_t)first;
+		h->nrefs = first + m;
+	}
+	h->n = n;
+	h->off[n] = (uint32_t)h->nrefs;
+	/* the key numbers as indexes of the table, ascending within an item as the numbers were */
+	if (!(h->refs = malloc((h->nrefs ? h->nrefs : 1) * sizeof(*h->refs)))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	for (k = 0; k < h->nrefs; k++)
+		h->refs[k] = key_index(h, vals[k]);
+	*out = h;
+	h = NULL;
+	error = 0;
+cleanup:
+	free(vals);
+	svd_have_free(h);
+	return error;
+}
+
 /*
  * Merge two sorted lists of indexes through maps into a new table (both
  * maps ascending): the union, ascending, into out; how many.

@@ -121,6 +121,77 @@ static void test_items_round_trip(void **state)
 	svd_have_free(h);
 }
 
+/* Items for svd_have_from_sorted() from an array. */
+static int from_array(svd_have_item *item, size_t i, void *payload)
+{
+	const svd_have_item *items = payload;
+
+	if (!items[i].id)
+		return svd_error_set(SVD_ERROR, "the source failed");
+	*item = items[i];
+	return 0;
+}
+
+/*
+ * Item by item in id order: the same set as svd_have_from_items() makes
+ * of the same items; ids out of order, bad ids and key ids, too many keys
+ * for an item and a failing source refused.
+ */
+static void test_sorted(void **state)
+{
+	const char *ka[] = {K3, K1, K2};
+	const char *kb[] = {K2};
+	const char *kc[] = {K1, K1, K2};
+	const char *bad[] = {"abcdef0123456789"};
+	const char *keys[SVD_HAVE_MAX_ITEM_KEYS + 1];
+	char(*many)[17] = malloc(sizeof(*many) * (SVD_HAVE_MAX_ITEM_KEYS + 1));
+	svd_have_item items[] = {{ID_A, ka, 3}, {ID_B, kb, 1}, {ID_C, kc, 3}};
+	svd_have_item backwards[] = {{ID_B, kb, 1}, {ID_A, ka, 3}};
+	svd_have_item twice[] = {{ID_A, ka, 3}, {ID_A, kb, 1}};
+	svd_have_item badkey[] = {{ID_A, bad, 1}};
+	svd_have_item badid[] = {{"not an id", kb, 1}};
+	svd_have_item fails[] = {{ID_A, ka, 3}, {NULL, NULL, 0}};
+	svd_have_item toomany[] = {{ID_A, keys, SVD_HAVE_MAX_ITEM_KEYS + 1}};
+	svd_have *h = NULL, *g = NULL;
+	char p1[PATH_MAX], p2[PATH_MAX], *t1, *t2;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(svd_have_from_sorted(&h, MIRROR, 3, from_array, items), 0);
+	assert_int_equal(svd_have_from_items(&g, MIRROR, items, 3), 0);
+	snprintf(p1, sizeof(p1), "%s/sorted.have", tmpdir);
+	snprintf(p2, sizeof(p2), "%s/items.have", tmpdir);
+	assert_int_equal(svd_have_save(h, p1), 0);
+	assert_int_equal(svd_have_save(g, p2), 0);
+	t1 = slurp(p1);
+	t2 = slurp(p2);
+	assert_string_equal(after_created(t1), after_created(t2));
+	assert_int_equal(svd_have_key_count(h, ID_C), 2);
+	free(t1);
+	free(t2);
+	svd_have_free(h);
+	svd_have_free(g);
+	h = NULL;
+	assert_int_equal(svd_have_from_sorted(&h, MIRROR, 0, from_array, items), 0);
+	assert_int_equal(svd_have_count(h), 0);
+	svd_have_free(h);
+	h = NULL;
+	assert_int_equal(svd_have_from_sorted(&h, MIRROR, 2, from_array, backwards), SVD_EINVALID);
+	assert_int_equal(svd_have_from_sorted(&h, MIRROR, 2, from_array, twice), SVD_EINVALID);
+	assert_int_equal(svd_have_from_sorted(&h, MIRROR, 1, from_array, badkey), SVD_EINVALID);
+	assert_int_equal(svd_have_from_sorted(&h, MIRROR, 1, from_array, badid), SVD_EINVALID);
+	assert_int_equal(svd_have_from_sorted(&h, MIRROR, 2, from_array, fails), SVD_ERROR);
+	assert_non_null(many);
+	for (i = 0; i <= SVD_HAVE_MAX_ITEM_KEYS; i++) {
+		snprintf(many[i], 17, "%016zX", i + 1);
+		keys[i] = many[i];
+	}
+	assert_int_equal(svd_have_from_sorted(&h, MIRROR, 1, from_array, toomany), SVD_ETOOBIG);
+	assert_null(h);
+	svd_error_clear();
+	free(many);
+}
+
 static void test_items_refused(void **state)
 {
 	const char *bad[] = {"abcdef0123456789"}; /* key ids are uppercase */
@@ -266,6 +337,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_items_round_trip),
 	    cmocka_unit_test(test_items_refused),
+	    cmocka_unit_test(test_sorted),
 	    cmocka_unit_test(test_merge),
 	    cmocka_unit_test(test_format_1_still_read),
 	    cmocka_unit_test(test_format_2_refused),

@@ -77,6 +77,24 @@ typedef struct svd_have_item {
 int svd_have_from_items(svd_have **out, const char *mirror, const svd_have_item *items, size_t n);
 
 /**
+ * The item of index i, for svd_have_from_sorted(): *item filled, its
+ * strings valid until the next call. Returns 0, or an error (the build
+ * stops with it).
+ */
+typedef int (*svd_have_item_fn)(svd_have_item *item, size_t i, void *payload);
+
+/**
+ * As svd_have_from_items(), for n items that come one at a time in
+ * ascending id order, each id once (an archive's own items): nothing of
+ * theirs is held but the set itself, some 40 bytes an item.
+ *
+ * @return 0; SVD_EINVALID for a malformed id or key id, or ids out of
+ *         order; SVD_ETOOBIG as svd_have_from_items(); or next's error.
+ */
+int svd_have_from_sorted(svd_have **out, const char *mirror, size_t n, svd_have_item_fn next,
+                         void *payload);
+
+/**
  * Add every item of from to h (h keeps its mirror and its format); from
  * may be NULL. In format 2, an item in both gets the key ids of both; an
  * item only in a from of format 1 is listed with none.
