@@ -208,6 +208,26 @@ static int bad_id(size_t i)
 	    SVD_EINVALID, "id %zu of a have-file: not an item id (64 lowercase hex digits)", i + 1);
 }
 
+/* A new set of format for up to n ids, its ids' room made (and, in format 2, the offsets'). */
+static int have_sized(svd_have **out, const char *mirror, int format, size_t n)
+{
+	int error;
+
+	*out = NULL;
+	if (n > SVD_HAVE_MAX_IDS)
+		return svd_error_set(SVD_ETOOBIG, "%zu ids, over the have-file limit of %d", n,
+		                     SVD_HAVE_MAX_IDS);
+	if ((error = have_new(out, mirror, format)) < 0)
+		return error;
+	if (!((*out)->ids = malloc(n ? n * 32 : 1)) ||
+	    (format == 2 && !((*out)->off = malloc((n + 1) * sizeof(*(*out)->off))))) {
+		svd_have_free(*out);
+		*out = NULL;
+		return svd_error_set(SVD_ERROR, "out of memory");
+	}
+	return 0;
+}
+
 int svd_have_from_ids(svd_have **out, const char *mirror, const char *const *ids, size_t n)
 {
 	svd_have *h = NULL;
@@ -215,17 +235,8 @@ int svd_have_from_ids(svd_have **out, const char *mirror, const char *const *ids
 	int error = SVD_ERROR;
 
 	*out = NULL;
-	if ((error = have_new(&h, mirror, 1)) < 0)
+	if ((error = have_sized(&h, mirror, 1, n)) < 0)
 		return error;
-	if (n > SVD_HAVE_MAX_IDS) {
-		error = svd_error_set(SVD_ETOOBIG, "%zu ids, over the have-file limit of %d", n,
-		                      SVD_HAVE_MAX_IDS);
-		goto cleanup;
-	}
-	if (!(h->ids = malloc(n ? n * 32 : 1))) {
-		error = svd_error_set(SVD_ERROR, "out of memory");
-		goto cleanup;
-	}
 	for (i = 0; i < n; i++) {
 		if (!ids[i] || !is_lower_hex(ids[i], SVD_ID_HEX_LEN)) {
 			error = bad_id(i);
@@ -381,17 +392,8 @@ int svd_have_from_sorted(svd_have **out, const char *mirror, size_t n, svd_have_
 	int error;
 
 	*out = NULL;
-	if ((error = have_new(&h, mirror, 2)) < 0)
+	if ((error = have_sized(&h, mirror, 2, n)) < 0)
 		return error;
-	if (n > SVD_HAVE_MAX_IDS) {
-		error = svd_error_set(SVD_ETOOBIG, "%zu ids, over the have-file limit of %d", n,
-		                      SVD_HAVE_MAX_IDS);
-		goto cleanup;
-	}
-	if (!(h->ids = malloc(n ? n * 32 : 1)) || !(h->off = malloc((n + 1) * sizeof(*h->off)))) {
-		error = svd_error_set(SVD_ERROR, "out of memory");
-		goto cleanup;
-	}
 	for (i = 0; i < n; i++) {
 		svd_have_item it = {0};
 		size_t first = h->nrefs, m;

@@ -245,17 +245,7 @@ static void test_damage(void **state)
 	th_join(path, sizeof(path), th_tmp, "list-d");
 	th_join(bad, sizeof(bad), th_tmp, "list-bad");
 	assert_int_equal(svd_view_list_save(path, v, trust, commit), 0);
-	{
-		FILE *f = fopen(path, "rb");
-		assert_non_null(f);
-		fseek(f, 0, SEEK_END);
-		len = (size_t)ftell(f);
-		rewind(f);
-		data = malloc(len);
-		assert_non_null(data);
-		assert_int_equal(fread(data, 1, len, f), len);
-		fclose(f);
-	}
+	data = th_read_file(path, &len); /* some 300 KB */
 	assert_int_equal(read_all(path, v), 0);
 	/* one byte changed anywhere: refused where it is read, never read as another item */
 	for (at = 0; at < len; at += at < 200 ? 1 : 1999) {
@@ -313,7 +303,6 @@ static void test_corpus(void **state)
 	svd_view *v;
 	char path[4096], *data;
 	size_t len;
-	FILE *f;
 
 	(void)state;
 	if (!dir || !*dir)
@@ -321,15 +310,7 @@ static void test_corpus(void **state)
 	v = many(40);
 	th_join(path, sizeof(path), dir, "good");
 	assert_int_equal(svd_view_list_save(path, v, trust, commit), 0);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	len = (size_t)ftell(f);
-	rewind(f);
-	data = malloc(len);
-	assert_non_null(data);
-	assert_int_equal(fread(data, 1, len, f), len);
-	fclose(f);
+	data = th_read_file(path, &len);
 	th_join(path, sizeof(path), dir, "cut");
 	th_write_file(path, data, len / 2);
 	data[200] ^= 1;
