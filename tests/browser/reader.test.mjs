@@ -441,12 +441,14 @@ async function pagedChecks(base, page, context, F, out) {
   }
 
   // a word that only a body has, and its prefix
-  const body = [...D.dict.entries()].find(([k, e]) => !k.startsWith('#') && [...k].length >= 6 && e.t.length === 0 &&
+  const body = [...D.dict.entries()].find(([k, e]) => !'#~='.includes(k[0]) && [...k].length >= 6 && e.t.length === 0 &&
     e.b.length === 1 && !rows.some((r) => r.text.includes(k)));
   if (check(body, 'some word is only in one body')) {
     const [word, e] = body;
     const got = await search(word.toUpperCase());
-    same(got, [e.b[0]], `"${word.toUpperCase()}" (body only) finds its item`);
+    // its item first; near forms (another word's stem or Latin form) may add others after it
+    same(got, expected(word).rows.slice(0, 50), `"${word.toUpperCase()}" (body only) shows the ranked rows`);
+    same(got[0], e.b[0], `and finds its item first`);
     const prefix = [...word].slice(0, 4).join('');
     same(await search(prefix), expected(prefix).rows.slice(0, 50), `its prefix "${prefix}" shows the ranked rows`);
   }
@@ -454,7 +456,7 @@ async function pagedChecks(base, page, context, F, out) {
   same(await count(), `0 of ${M} items`, 'the count says 0');
 
   // more than 50 results: "more" shows the next ones
-  const many = D.keys.find((k) => !k.startsWith('#') && D.dict.get(k).t.length + D.dict.get(k).b.length > 60 &&
+  const many = D.keys.find((k) => !'#~='.includes(k[0]) && D.dict.get(k).t.length + D.dict.get(k).b.length > 60 &&
     D.keys.filter((x) => x.startsWith(k)).length === 1);
   if (check(many, 'some word is in over 60 items')) {
     const want = expected(many).rows;
