@@ -267,16 +267,16 @@ function makePagedOracle(F, D) {
       // keys and under "="; for w and those, its stems' "~" keys, the stems
       // themselves and their "=" keys (reader.js: matchWord)
       const near = new Set();
-      const words = [w];
+      const forms = [w];
       near.add('=' + w);
       for (const f of lex.svdTranslitForms(w)) {
-        if (words.includes(f))
+        if (forms.includes(f))
           continue;
-        words.push(f);
+        forms.push(f);
         near.add(f);
         near.add('=' + f);
       }
-      for (const x of words)
+      for (const x of forms)
         for (const st of lex.svdStemForms(x, D.root.stems))
           [`~${st}`, st, `=${st}`].forEach((k) => near.add(k));
       near.delete(w);
