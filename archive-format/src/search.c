@@ -397,7 +397,7 @@ static int facets_js(svd_buf *b, const svd_catalog *c, facet_set *fs)
 #define RULES_MAX    256 /* the most frequent endings the root lists */
 
 typedef struct form_set {
-	char *arena; /* the forms' keys, then the rules' "from\\0to" */
+	char *arena; /* the forms' keys and the rules ("from", a NUL, "to") */
 	size_t alen, acap;
 	dform *v;
 	size_t n, cap;
@@ -541,7 +541,7 @@ static int word_latin(form_set *fo, svd_buf *w, uint32_t tok, const char *t, siz
 	return 0;
 }
 
-/* By the bytes of the forms' keys (the rules' too), then token. */
+/* By the bytes of the forms' keys, then token. */
 static int cmp_dform(const void *x, const void *y, void *arg)
 {
 	const char *arena = arg;
@@ -689,7 +689,7 @@ static int cmp_u32(const void *x, const void *y)
 }
 
 /*
- * The rows of a key of near forms into fo->tmp (its first fo->n), each as
+ * The rows of a key of near forms into fo->tmp (its first fo->ntmp), each as
  * row * 2 + (0 in the title, 1 in the body), ascending: a row's first
  * entry says whether it goes in the title list.
  */
