@@ -610,7 +610,11 @@ static int form_build(form_set *fo, const svd_catalog *c)
 	svd_buf_clear(&w);
 	if (error < 0)
 		return error;
-	qsort_r(fo->v, fo->n, sizeof(*fo->v), cmp_dform, fo->arena);
+	/* (no array when there is nothing to sort, and qsort_r wants one) */
+	if (fo->n)
+		qsort_r(fo->v, fo->n, sizeof(*fo->v), cmp_dform, fo->arena);
+	if (!fo->nrules)
+		return 0;
 	/* rules: count equal ones, keep the most frequent */
 	qsort_r(fo->rules, fo->nrules, sizeof(*fo->rules), cmp_fent, fo->arena);
 	for (i = 0, n = 0; i < fo->nrules; i = j) {
