@@ -150,25 +150,11 @@ int svd_render_library_ex(const svd_catalog *c, svd_body_cb body, void *body_pay
 		return svd_error_set(SVD_ERROR, "cannot make a lock");
 	svd_buf_init(&b, SVD_RENDER_INDEX_MAX);
 	for (i = 0; i < 2 && error == 0; i++) {
-		const void *data, *lex;
-		size_t len, lexlen;
-		if ((error = svd_render_asset(assets[i], &data, &len)) < 0)
-			break;
-		if (i == 0) {
+		const void *data;
+		size_t len;
+		if ((error = svd_render_asset(assets[i], &data, &len)) == 0)
 			error = cb(assets[i], data, len, payload);
-			continue;
-		}
-		/* the library's reader.js ends with lex.js: a query's near forms (SPEC.md 11.5) */
-		b.len = 0;
-		svd_buf_put(&b, data, len);
-		if ((error = svd_render_asset("lex.js", &lex, &lexlen)) == 0) {
-			svd_buf_puts(&b, "\n");
-			svd_buf_put(&b, lex, lexlen);
-			if ((error = b.error) == 0)
-				error = cb(assets[i], b.data, b.len, payload);
-		}
 	}
-	b.len = 0;
 	if (error == 0 && (error = svd_render_fold_js(&b)) == 0)
 		error = cb("search/fold.js", b.data, b.len, payload);
 	if (error == 0)
