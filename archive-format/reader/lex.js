@@ -9,7 +9,9 @@
  * load this script first. Then svdTranslitForms(token) gives the distinct
  * Latin forms of one folded token under both schemes (a query's language
  * is not known): Ukrainian first, then Russian; none for a token that has
- * no Cyrillic letter. Loadable from Node too (module.exports), for tests.
+ * no Cyrillic letter; svdStemForms(token, rules) the stems it may have.
+ * In the library this file is the end of reader.js (render_library.c).
+ * Loadable from Node too (module.exports), for tests.
  */
 (function (root) {
 	"use strict";
@@ -82,12 +84,78 @@
 		return forms;
 	}
 
+	/* An ending in Latin letters, letter by letter under a scheme's table, or null. */
+	function latinOf(s, scheme) {
+		var t = T && T[scheme], out = "", cps = Array.from(s), i;
+
+		if (!t)
+			return null;
+		for (i = 0; i < cps.length; i++) {
+			if (/^[a-z0-9]$/.test(cps[i]))
+				out += cps[i];
+			else if (Object.prototype.hasOwnProperty.call(t.letters, cps[i]))
+				out += t.letters[cps[i]];
+			else
+				return null;
+		}
+		return out;
+	}
+
+	/*
+	 * The stems a folded word may have (SPEC.md 11.7). The page has no
+	 * stemmer: it undoes what the library's stemmers did to the library's
+	 * own words. rules is the root's "stems" (search/dict.js), [from, to]
+	 * pairs, most frequent first: a word that ends in from may have the
+	 * stem that ends in to instead ("херсона": ["а", ""] gives "херсон").
+	 * A word of Latin letters and digits also takes each Cyrillic rule in
+	 * Latin letters, under either scheme ("khersona": ["a", ""] gives
+	 * "kherson", the Latin form of the stem). The word itself comes first
+	 * (it may be a stem); then at most STEM_FORMS - 1 others, each a token
+	 * (min to max code points), once.
+	 */
+	var STEM_FORMS = 8;
+
+	function svdStemForms(token, rules) {
+		var forms = [token], i, k, cps = Array.from(token);
+		var min = T ? T.min : 2, max = T ? T.max : 32;
+		var latin = /^[a-z0-9]+$/.test(token);
+
+		if (!Array.isArray(rules))
+			return forms;
+		for (i = 0; i < rules.length && forms.length < STEM_FORMS; i++) {
+			var r = rules[i];
+			if (!Array.isArray(r) || typeof r[0] !== "string" || typeof r[1] !== "string")
+				continue;
+			var pairs = [[r[0], r[1]]];
+			if (latin && T) {
+				for (k = 0; k < T.order.length; k++) {
+					var f = latinOf(r[0], T.order[k]), t = latinOf(r[1], T.order[k]);
+					if (f !== null && t !== null && f !== r[0])
+						pairs.push([f, t]);
+				}
+			}
+			for (k = 0; k < pairs.length && forms.length < STEM_FORMS; k++) {
+				var from = Array.from(pairs[k][0]), to = Array.from(pairs[k][1]);
+				var keep = cps.length - from.length;
+				if (keep < 1 || cps.slice(keep).join("") !== pairs[k][0])
+					continue;
+				var n = keep + to.length;
+				var s = cps.slice(0, keep).join("") + pairs[k][1];
+				if (n >= min && n <= max && forms.indexOf(s) < 0)
+					forms.push(s);
+			}
+		}
+		return forms;
+	}
+
 	root.svdTranslit = svdTranslit;
 	root.svdTranslitForms = svdTranslitForms;
+	root.svdStemForms = svdStemForms;
 	if (typeof module === "object" && module.exports)
 		module.exports = {
 			svdTranslit: svdTranslit,
 			svdTranslitForms: svdTranslitForms,
-			svdTranslitWith: svdTranslitWith
+			svdTranslitWith: svdTranslitWith,
+			svdStemForms: svdStemForms
 		};
 })(typeof window !== "undefined" ? window : globalThis);

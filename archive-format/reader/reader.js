@@ -735,8 +735,12 @@
 	var scriptFailed = Object.create(null);
 
 	window.svdDictRoot = function (r) {
-		if (!root && r && typeof r === "object" && Array.isArray(r.blocks))
+		if (!root && r && typeof r === "object" && Array.isArray(r.blocks)) {
 			root = r;
+			/* the transliteration's tables, for lex.js (SPEC.md 11.5, 11.6) */
+			if (r.translit && typeof window.svdTranslit === "function")
+				window.svdTranslit(r.translit);
+		}
 	};
 	window.svdDict = function (n, entries) {
 		if (typeof n === "number" && n >= 0 && Array.isArray(entries) && !dictBlocks[n])
@@ -954,32 +958,53 @@
 	}
 
 	/*
-	 * One query word: its exact key; its transliteration key ("=" + the word:
-	 * the Latin forms of words are listed under "="); when lex.js is loaded
-	 * (svdTranslitForms), each Latin form of a Cyrillic word, as a key and
-	 * under "="; its stem ("~" + stem, when window.svdLex.stem is given);
-	 * and, when it is the last word, the keys it is a prefix of.
+	 * One query word (SPEC.md 11.5): its exact key; then its near forms,
+	 * each key once: "=" + the word (a Latin word's Cyrillic namesakes);
+	 * when lex.js is there (it ends reader.js in a library), each Latin
+	 * form of a Cyrillic word, as a key and under "=" (11.6); and for the
+	 * word and each of those forms, the stems it may have (svdStemForms
+	 * with the root's "stems", 11.7): "~" + stem (the words of that stem),
+	 * and the stem itself and "=" + it (a word without an ending, in either
+	 * script). Then, when it is the last word, the keys it is a prefix of.
 	 */
 	function matchWord(w, last, count) {
 		var m = wordMatch(count);
-		var jobs = [lookup(w).then(function (e) { return markEntry(m, e, L_TITLE); }),
-			lookup("=" + w).then(function (e) { return markEntry(m, e, L_TITLE_NEAR); })];
-		/* a Cyrillic word's Latin forms (lex.js, SPEC.md 11.6), when the page has them */
-		if (typeof window.svdTranslitForms === "function") {
-			(window.svdTranslitForms(w) || []).forEach(function (f) {
-				f = String(f);
-				if (!f || f === w)
-					return;
-				jobs.push(lookup(f).then(function (e) { return markEntry(m, e, L_TITLE_NEAR); }));
-				jobs.push(lookup("=" + f).then(function (e) { return markEntry(m, e, L_TITLE_NEAR); }));
-			});
+		var seen = Object.create(null);
+		var jobs = [];
+		function near(key) {
+			if (seen[key] || key === w)
+				return;
+			seen[key] = true;
+			jobs.push(lookup(key).then(function (e) { return markEntry(m, e, L_TITLE_NEAR); }));
 		}
-		var lex = window.svdLex;
-		if (lex && typeof lex.stem === "function") {
-			var st = String(lex.stem(w) || "");
-			if (st)
-				jobs.push(lookup("~" + st).then(function (e) { return markEntry(m, e, L_TITLE_NEAR); }));
-		}
+		seen[w] = true;
+		jobs.push(lookup(w).then(function (e) { return markEntry(m, e, L_TITLE); }));
+		near("=" + w);
+		/* the tables and the rules come with the root (search/dict.js) */
+		var forms = needRoot().then(function () {
+			var words = [w];
+			if (typeof window.svdTranslitForms === "function") {
+				(window.svdTranslitForms(w) || []).forEach(function (f) {
+					f = String(f);
+					if (!f || words.indexOf(f) >= 0)
+						return;
+					words.push(f);
+					near(f);
+					near("=" + f);
+				});
+			}
+			if (typeof window.svdStemForms === "function") {
+				words.forEach(function (x) {
+					(window.svdStemForms(x, root && root.stems) || []).forEach(function (s) {
+						s = String(s);
+						near("~" + s);
+						near(s);
+						near("=" + s);
+					});
+				});
+			}
+			return Promise.all(jobs.slice(0));
+		});
 		if (last) {
 			jobs.push(lookupPrefix(w).then(function (es) {
 				return Promise.all(es.map(function (e) {
@@ -987,7 +1012,7 @@
 				}));
 			}));
 		}
-		return Promise.all(jobs).then(function () { return m; });
+		return Promise.all(jobs).then(function () { return forms; }).then(function () { return m; });
 	}
 
 	/* A facet's rows as a mask, or null when the value has no rows. */

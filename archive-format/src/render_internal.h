@@ -98,6 +98,13 @@ int svd_translit(svd_buf *out, const char *tok, size_t len, int scheme);
 int svd_render_translit_js(svd_buf *out);
 
 /*
+ * The same tables as one JSON object (what svd_render_translit_js() passes
+ * to svdTranslit()), appended to out: the root of the dictionary carries
+ * it as "translit" (SPEC.md 11.5).
+ */
+int svd_render_translit_json(svd_buf *out);
+
+/*
  * Word forms (SPEC.md, 11.7: render_stem.c): Snowball's stemmers
  * (libstemmer 2.2) over folded tokens.
  */

@@ -235,17 +235,23 @@ static void js_scheme(svd_buf *b, int scheme)
 	svd_buf_puts(b, "}");
 }
 
+int svd_render_translit_json(svd_buf *out)
+{
+	svd_buf_printf(out, "{\n\"min\":%d,\"max\":%d,\"order\":[\"uk\",\"ru\"],\n\"uk\":",
+	               SVD_TOKEN_MIN, SVD_TOKEN_MAX);
+	js_scheme(out, SVD_TRANSLIT_UK);
+	svd_buf_puts(out, ",\n\"ru\":");
+	js_scheme(out, SVD_TRANSLIT_RU);
+	svd_buf_puts(out, "\n}");
+	return out->error;
+}
+
 int svd_render_translit_js(svd_buf *out)
 {
 	svd_buf_puts(out,
 	             "/* samvydav reader: the transliteration tables (SPEC.md 11.6); generated */\n"
-	             "svdTranslit({\n");
-	svd_buf_printf(out,
-	               "\"min\":%d,\"max\":%d,\"order\":[\"uk\",\"ru\"],\n\"uk\":", SVD_TOKEN_MIN,
-	               SVD_TOKEN_MAX);
-	js_scheme(out, SVD_TRANSLIT_UK);
-	svd_buf_puts(out, ",\n\"ru\":");
-	js_scheme(out, SVD_TRANSLIT_RU);
-	svd_buf_puts(out, "\n});\n");
+	             "svdTranslit(");
+	svd_render_translit_json(out);
+	svd_buf_puts(out, ");\n");
 	return out->error;
 }

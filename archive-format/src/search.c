@@ -189,14 +189,34 @@ static void list_put(rowlist *l, uint32_t row)
 	l->last = row;
 }
 
-/* One key of the dictionary: a word (tok >= 0) or a facet's value (rows). */
+/*
+ * A near form (SPEC.md, 11.5 to 11.7): a "~stem" or "=latin" key for some
+ * of one token's rows: all of them (FORM_ALL), those whose item's language
+ * has stemmer sel (FORM_STEM: form_set.row_stem), or those whose item's
+ * scheme is sel (FORM_SCHEME: form_set.row_scheme). Several forms may name
+ * one key; its rows are theirs together.
+ */
+enum { FORM_ALL, FORM_STEM, FORM_SCHEME };
+
+typedef struct dform {
+	uint32_t off, len; /* the key, in form_set.arena */
+	uint32_t tok;
+	uint8_t kind, sel;
+} dform;
+
+/* One key of the dictionary: a word (tok >= 0), a facet's value (rows) or near forms. */
 typedef struct dkey {
 	const char *s;
 	uint32_t len;
-	long tok;
+	long tok;             /* the word's; KEY_FACET, KEY_FORMS */
 	const uint32_t *rows; /* a facet's, ascending */
 	size_t nrows;
+	const dform *forms; /* KEY_FORMS: forms[0..nforms), all of this key */
+	size_t nforms;
 } dkey;
+
+#define KEY_FACET (-1)
+#define KEY_FORMS (-2)
 
 static int cmp_dkey(const void *x, const void *y)
 {
@@ -327,8 +347,9 @@ static int facets_js(svd_buf *b, const svd_catalog *c, facet_set *fs)
 			return svd_error_set(SVD_ERROR, "out of memory");
 		for (i = 0; i < s->n; i++)
 			if (i == 0 ||
-			    cmp_dkey(&(dkey){s->arena + s->v[i].off, s->v[i].len, 0, 0, 0},
-			             &(dkey){s->arena + s->v[i - 1].off, s->v[i - 1].len, 0, 0, 0}))
+			    cmp_dkey(&(dkey){s->arena + s->v[i].off, s->v[i].len, 0, 0, 0, 0, 0},
+			             &(dkey){s->arena + s->v[i - 1].off, s->v[i - 1].len, 0, 0, 0,
+			                     0, 0}))
 				g[ng++] = i;
 		g[ng] = s->n;
 		svd_buf_printf(b, "%s\n\"%s\": [", f ? "," : "", facet_names[f]);
@@ -363,8 +384,256 @@ static int facets_js(svd_buf *b, const svd_catalog *c, facet_set *fs)
 	return b->error;
 }
 
+/*
+ * The near forms of the words (SPEC.md, 11.6, 11.7), and the endings the
+ * stemmers cut (the root's "stems", for the reader, which has no stemmer
+ * of its own): per item, its stemmer and scheme; per word, a form for each
+ * stemmer and scheme among its rows' that gives one. What this holds: a
+ * byte or two per row, a dform and a key per form, a rule per stem.
+ */
+#define STEMMERS_MAX 32  /* Snowball 2.2 has 29 of the languages of SPEC.md 11.7 */
+#define RULE_FROM    8   /* code points an ending cut may have, at most */
+#define RULE_TO      4   /* code points a stem may end in instead, at most */
+#define RULES_MAX    256 /* the most frequent endings the root lists */
+
+typedef struct form_set {
+	char *arena; /* the forms' keys and the rules ("from", a NUL, "to") */
+	size_t alen, acap;
+	dform *v;
+	size_t n, cap;
+	fent *rules; /* off, len into arena; row: how many words gave it */
+	size_t nrules, caprules;
+	uint8_t *row_stem;   /* per row: its item's stemmer + 1; 0 for none */
+	uint8_t *row_scheme; /* per row: its item's scheme (SVD_TRANSLIT_*) */
+	svd_stemmer *st[STEMMERS_MAX];
+	size_t nst;
+	uint32_t *tmp; /* one key's rows while it is written: row * 2 + (0 title, 1 body) */
+	size_t ntmp, tmpcap;
+} form_set;
+
+static void form_clear(form_set *fo)
+{
+	size_t i;
+
+	for (i = 0; i < fo->nst; i++)
+		svd_stemmer_free(fo->st[i]);
+	free(fo->arena);
+	free(fo->v);
+	free(fo->rules);
+	free(fo->row_stem);
+	free(fo->row_scheme);
+	free(fo->tmp);
+}
+
+static int form_add(form_set *fo, const char *prefix, const char *s, size_t len, uint32_t tok,
+                    int kind, int sel)
+{
+	size_t klen = strlen(prefix) + len;
+	int error;
+
+	if ((error = svd_grow(&fo->arena, &fo->acap, fo->alen + klen, 1, 1u << 16)) < 0 ||
+	    (error = svd_grow(&fo->v, &fo->cap, fo->n + 1, sizeof(*fo->v), 1024)) < 0)
+		return error;
+	memcpy(fo->arena + fo->alen, prefix, strlen(prefix));
+	memcpy(fo->arena + fo->alen + strlen(prefix), s, len);
+	fo->v[fo->n++] =
+	    (dform){(uint32_t)fo->alen, (uint32_t)klen, tok, (uint8_t)kind, (uint8_t)sel};
+	fo->alen += klen;
+	return 0;
+}
+
+/* Code points of s[0..len). */
+static size_t cps_of(const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return n;
+}
+
+/*
+ * The rule a stem makes of its word: the word's ending past what the two
+ * share, and what the stem has there instead ("херсона" -> "херсон": "а"
+ * and ""), kept when short enough to be an ending.
+ */
+static int rule_add(form_set *fo, const char *w, size_t wlen, const char *stem, size_t slen)
+{
+	size_t k = 0, used, rlen;
+	int error;
+
+	while (k < wlen && k < slen) {
+		svd_utf8_next(w + k, wlen - k, &used);
+		if (k + used > slen || memcmp(w + k, stem + k, used))
+			break;
+		k += used;
+	}
+	if (cps_of(w + k, wlen - k) > RULE_FROM || cps_of(stem + k, slen - k) > RULE_TO)
+		return 0;
+	rlen = (wlen - k) + 1 + (slen - k);
+	if ((error = svd_grow(&fo->arena, &fo->acap, fo->alen + rlen, 1, 1u << 16)) < 0 ||
+	    (error = svd_grow(&fo->rules, &fo->caprules, fo->nrules + 1, sizeof(*fo->rules), 256)) <
+	        0)
+		return error;
+	memcpy(fo->arena + fo->alen, w + k, wlen - k);
+	fo->arena[fo->alen + wlen - k] = '\0';
+	memcpy(fo->arena + fo->alen + wlen - k + 1, stem + k, slen - k);
+	fo->rules[fo->nrules++] = (fent){(uint32_t)fo->alen, (uint32_t)rlen, 1};
+	fo->alen += rlen;
+	return 0;
+}
+
+/* Each row's stemmer and scheme, a stemmer for each language that has one. */
+static int form_rows(form_set *fo, const svd_catalog *c)
+{
+	const char *alg[STEMMERS_MAX];
+	size_t r, k;
+	int error;
+
+	if (!(fo->row_stem = calloc(c->nrows + 1, 1)) ||
+	    !(fo->row_scheme = calloc(c->nrows + 1, 1)))
+		return svd_error_set(SVD_ERROR, "out of memory building the search index");
+	for (r = 0; r < c->nrows; r++) {
+		const char *lang = svd_manifest_get(c->v[c->rows[r]].m, "lang");
+		const char *a = svd_stem_algorithm(lang);
+
+		fo->row_scheme[r] = (uint8_t)svd_translit_scheme(lang);
+		if (!a)
+			continue;
+		for (k = 0; k < fo->nst && strcmp(alg[k], a); k++)
+			;
+		if (k == fo->nst) {
+			if (k == STEMMERS_MAX)
+				continue;
+			if ((error = svd_stemmer_new(&fo->st[k], lang)) < 0)
+				return error;
+			alg[fo->nst++] = a;
+		}
+		fo->row_stem[r] = (uint8_t)(k + 1);
+	}
+	return 0;
+}
+
+/*
+ * A word's Latin forms: one for all its rows when both schemes write the
+ * same (or its letters choose one), else one per scheme its rows have.
+ */
+static int word_latin(form_set *fo, svd_buf *w, uint32_t tok, const char *t, size_t len,
+                      unsigned schemes)
+{
+	size_t ulen;
+	int uk, ru, error;
+
+	w->len = 0;
+	if ((uk = svd_translit(w, t, len, SVD_TRANSLIT_UK)) < 0)
+		return uk;
+	ulen = w->len;
+	if ((ru = svd_translit(w, t, len, SVD_TRANSLIT_RU)) < 0)
+		return ru;
+	if (uk && ru && w->len - ulen == ulen && !memcmp(w->data, w->data + ulen, ulen))
+		return form_add(fo, "=", w->data, ulen, tok, FORM_ALL, 0);
+	if (uk && (schemes & (1u << SVD_TRANSLIT_UK)) &&
+	    (error = form_add(fo, "=", w->data, ulen, tok, FORM_SCHEME, SVD_TRANSLIT_UK)) < 0)
+		return error;
+	if (ru && (schemes & (1u << SVD_TRANSLIT_RU)))
+		return form_add(fo, "=", w->data + ulen, w->len - ulen, tok, FORM_SCHEME,
+		                SVD_TRANSLIT_RU);
+	return 0;
+}
+
+/* By the bytes of the forms' keys, then token. */
+static int cmp_dform(const void *x, const void *y, void *arg)
+{
+	const char *arena = arg;
+	const dform *a = x, *b = y;
+	int d = memcmp(arena + a->off, arena + b->off, a->len < b->len ? a->len : b->len);
+
+	if (d)
+		return d;
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return a->tok < b->tok ? -1 : a->tok > b->tok;
+}
+
+/* Rules: most words first, then by bytes. */
+static int cmp_rule(const void *x, const void *y, void *arg)
+{
+	const fent *a = x, *b = y;
+
+	if (a->row != b->row)
+		return a->row > b->row ? -1 : 1;
+	return cmp_fent(x, y, arg);
+}
+
+/*
+ * Every word's near forms: for each stemmer among its rows' items, "~" +
+ * its stem when it has one; "=" + its Latin form, one for all its rows
+ * when both schemes write the same (or the word's letters choose one),
+ * else one per scheme among its rows'. Then the forms by key, and the
+ * rules counted and cut to the RULES_MAX most frequent.
+ */
+static int form_build(form_set *fo, const svd_catalog *c)
+{
+	svd_buf w;
+	size_t i, j, n;
+	int error;
+
+	memset(fo, 0, sizeof(*fo));
+	if ((error = form_rows(fo, c)) < 0)
+		return error;
+	svd_buf_init(&w, 4 * SVD_TOKEN_MAX + 64);
+	for (i = 0; i < c->ntoks && error == 0; i++) {
+		const char *t = c->arena + c->toks[i].off;
+		size_t len = c->toks[i].len, s;
+		uint64_t stems = 0;
+		unsigned schemes = 0;
+		uint32_t p;
+
+		for (p = c->post_off[i]; p < c->post_off[i + 1]; p++) {
+			stems |=
+			    fo->row_stem[c->post[p]] ? 1ull << (fo->row_stem[c->post[p]] - 1) : 0;
+			schemes |= 1u << fo->row_scheme[c->post[p]];
+		}
+		for (s = 0; s < fo->nst && error == 0; s++) {
+			if (!(stems & (1ull << s)))
+				continue;
+			w.len = 0;
+			if ((error = svd_stem(&w, fo->st[s], t, len)) == 1 &&
+			    (error = form_add(fo, "~", w.data, w.len, (uint32_t)i, FORM_STEM,
+			                      (int)s + 1)) == 0)
+				error = rule_add(fo, t, len, w.data, w.len);
+		}
+		if (error < 0)
+			break;
+		error = word_latin(fo, &w, (uint32_t)i, t, len, schemes);
+	}
+	svd_buf_clear(&w);
+	if (error < 0)
+		return error;
+	/* (no array when there is nothing to sort, and qsort_r wants one) */
+	if (fo->n)
+		qsort_r(fo->v, fo->n, sizeof(*fo->v), cmp_dform, fo->arena);
+	if (!fo->nrules)
+		return 0;
+	/* rules: count equal ones, keep the most frequent */
+	qsort_r(fo->rules, fo->nrules, sizeof(*fo->rules), cmp_fent, fo->arena);
+	for (i = 0, n = 0; i < fo->nrules; i = j) {
+		for (j = i + 1; j < fo->nrules && fo->rules[j].len == fo->rules[i].len &&
+		                !memcmp(fo->arena + fo->rules[j].off, fo->arena + fo->rules[i].off,
+		                        fo->rules[i].len);
+		     j++)
+			;
+		fo->rules[n] = fo->rules[i];
+		fo->rules[n++].row = (uint32_t)(j - i);
+	}
+	qsort_r(fo->rules, n, sizeof(*fo->rules), cmp_rule, fo->arena);
+	fo->nrules = n < RULES_MAX ? n : RULES_MAX;
+	return 0;
+}
+
 typedef struct dict_out {
 	const svd_catalog *c;
+	form_set *fo;
 	svd_render_file_cb cb;
 	void *payload;
 	svd_buf block, root, list, post;
@@ -416,6 +685,43 @@ static int dict_list(dict_out *d)
 	return 0;
 }
 
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * The rows of a key of near forms into fo->tmp (its first fo->ntmp), each as
+ * row * 2 + (0 in the title, 1 in the body), ascending: a row's first
+ * entry says whether it goes in the title list.
+ */
+static int form_rows_of(form_set *fo, const svd_catalog *c, const dkey *k)
+{
+	size_t i, n = 0, need = 0;
+	uint32_t j;
+	int error;
+
+	for (i = 0; i < k->nforms; i++)
+		need += c->post_off[k->forms[i].tok + 1] - c->post_off[k->forms[i].tok];
+	if ((error = svd_grow(&fo->tmp, &fo->tmpcap, need + 1, sizeof(*fo->tmp), 1024)) < 0)
+		return error;
+	for (i = 0; i < k->nforms; i++) {
+		const dform *f = &k->forms[i];
+		for (j = c->post_off[f->tok]; j < c->post_off[f->tok + 1]; j++) {
+			uint32_t row = c->post[j];
+			if ((f->kind == FORM_STEM && fo->row_stem[row] != f->sel) ||
+			    (f->kind == FORM_SCHEME && fo->row_scheme[row] != f->sel))
+				continue;
+			fo->tmp[n++] = row * 2 + !(c->post_title[j / 8] & (1u << (j % 8)));
+		}
+	}
+	qsort(fo->tmp, n, sizeof(*fo->tmp), cmp_u32);
+	fo->ntmp = n;
+	return 0;
+}
+
 /* One key: [key, titleList, bodyList], the lists inline or a p-file's number. */
 static int dict_key(dict_out *d, const dkey *k)
 {
@@ -435,13 +741,22 @@ static int dict_key(dict_out *d, const dkey *k)
 	svd_buf_puts(&d->block, d->inblock++ ? ",\n[\"" : "\n[\"");
 	js_str(&d->block, k->s, k->len);
 	svd_buf_puts(&d->block, "\",");
+	if (k->tok == KEY_FORMS && (error = form_rows_of(d->fo, c, k)) < 0)
+		return error;
 	for (title = 1; title >= 0; title--) {
 		d->list.len = 0;
 		l.last = -1;
-		if (k->tok < 0) {
+		if (k->tok == KEY_FACET) {
 			size_t i;
 			for (i = 0; title && i < k->nrows; i++)
 				list_put(&l, k->rows[i]);
+		} else if (k->tok == KEY_FORMS) {
+			size_t i;
+			/* a row once, in the title list when any of its words is in its title */
+			for (i = 0; i < d->fo->ntmp; i++)
+				if ((d->fo->tmp[i] & 1) == (uint32_t)!title &&
+				    (i == 0 || d->fo->tmp[i] >> 1 != d->fo->tmp[i - 1] >> 1))
+					list_put(&l, d->fo->tmp[i] >> 1);
 		} else {
 			for (j = c->post_off[k->tok]; j < c->post_off[k->tok + 1]; j++)
 				if (!!(c->post_title[j / 8] & (1u << (j % 8))) == title)
@@ -466,6 +781,7 @@ static int dict_key(dict_out *d, const dkey *k)
 int svd_render_search(const svd_catalog *c, svd_render_file_cb cb, void *payload)
 {
 	facet_set fs[FACETS];
+	form_set fo;
 	dkey *keys = NULL;
 	size_t nkeys = 0, i, cap;
 	dict_out d;
@@ -474,6 +790,7 @@ int svd_render_search(const svd_catalog *c, svd_render_file_cb cb, void *payload
 	if (!c->finished)
 		return svd_error_set(SVD_EINVALID, "the catalog is not finished");
 	memset(fs, 0, sizeof(fs));
+	memset(&fo, 0, sizeof(fo));
 	memset(&d, 0, sizeof(d));
 	d.c = c;
 	d.cb = cb;
@@ -484,9 +801,10 @@ int svd_render_search(const svd_catalog *c, svd_render_file_cb cb, void *payload
 	svd_buf_init(&d.post, SVD_RENDER_INDEX_MAX);
 	for (f = 0; f < FACETS && error == 0; f++)
 		error = facet_build(&fs[f], c, f);
-	if (error < 0)
+	if (error < 0 || (error = form_build(&fo, c)) < 0)
 		goto cleanup;
-	cap = c->ntoks + 1;
+	d.fo = &fo;
+	cap = c->ntoks + fo.n + 1;
 	for (f = 0; f < FACETS; f++)
 		cap += fs[f].n;
 	if (!(keys = malloc(cap * sizeof(*keys)))) {
@@ -495,8 +813,8 @@ int svd_render_search(const svd_catalog *c, svd_render_file_cb cb, void *payload
 	}
 	for (i = 0; i < c->ntoks; i++)
 		if (c->post_off[i + 1] > c->post_off[i])
-			keys[nkeys++] =
-			    (dkey){c->arena + c->toks[i].off, c->toks[i].len, (long)i, NULL, 0};
+			keys[nkeys++] = (dkey){
+			    c->arena + c->toks[i].off, c->toks[i].len, (long)i, NULL, 0, NULL, 0};
 	for (f = 0; f < FACETS; f++) {
 		for (i = 0; i < fs[f].n;) {
 			size_t j = i;
@@ -504,10 +822,24 @@ int svd_render_search(const svd_catalog *c, svd_render_file_cb cb, void *payload
 			       !memcmp(fs[f].arena + fs[f].v[j].off, fs[f].arena + fs[f].v[i].off,
 			               fs[f].v[i].len))
 				j++;
-			keys[nkeys++] = (dkey){fs[f].arena + fs[f].v[i].off, fs[f].v[i].len, -1,
-			                       fs[f].rows + i, j - i};
+			keys[nkeys++] = (dkey){fs[f].arena + fs[f].v[i].off,
+			                       fs[f].v[i].len,
+			                       KEY_FACET,
+			                       fs[f].rows + i,
+			                       j - i,
+			                       NULL,
+			                       0};
 			i = j;
 		}
+	}
+	for (i = 0; i < fo.n;) {
+		size_t j = i;
+		while (j < fo.n && fo.v[j].len == fo.v[i].len &&
+		       !memcmp(fo.arena + fo.v[j].off, fo.arena + fo.v[i].off, fo.v[i].len))
+			j++;
+		keys[nkeys++] = (dkey){
+		    fo.arena + fo.v[i].off, fo.v[i].len, KEY_FORMS, NULL, 0, fo.v + i, j - i};
+		i = j;
 	}
 	qsort(keys, nkeys, sizeof(*keys), cmp_dkey);
 	for (i = 0; i < nkeys && error == 0; i++)
@@ -516,13 +848,26 @@ int svd_render_search(const svd_catalog *c, svd_render_file_cb cb, void *payload
 		error = dict_flush(&d);
 	if (error < 0)
 		goto cleanup;
+	/* the blocks first, then what a query's near forms need (SPEC.md 11.5) */
 	d.block.len = 0;
 	svd_buf_printf(&d.block,
 	               "svdDictRoot({\"format\": 1, \"rows\": %zu, \"pages\": %zu, "
 	               "\"pageRows\": %u, \"chunkRows\": %u, \"blocks\": [",
 	               c->nrows, svd_list_pages(c), SVD_LIST_ROWS, SVD_CHUNK_ROWS);
 	svd_buf_put(&d.block, d.root.data, d.root.len);
-	svd_buf_puts(&d.block, "\n]});\n");
+	svd_buf_puts(&d.block, "\n],\n\"stems\": [");
+	for (i = 0; i < fo.nrules; i++) {
+		const char *r = fo.arena + fo.rules[i].off;
+		size_t from = strlen(r); /* "from\0to" */
+		svd_buf_puts(&d.block, i ? ",[\"" : "[\"");
+		js_str(&d.block, r, from);
+		svd_buf_puts(&d.block, "\",\"");
+		js_str(&d.block, r + from + 1, fo.rules[i].len - from - 1);
+		svd_buf_puts(&d.block, "\"]");
+	}
+	svd_buf_puts(&d.block, "],\n\"translit\": ");
+	svd_render_translit_json(&d.block);
+	svd_buf_puts(&d.block, "});\n");
 	/* the root gathered as the blocks went: a failure there is this file's */
 	if ((error = d.root.error) < 0 || (error = d.block.error) < 0 ||
 	    (error = cb("search/dict.js", d.block.data, d.block.len, payload)) < 0)
@@ -533,6 +878,7 @@ int svd_render_search(const svd_catalog *c, svd_render_file_cb cb, void *payload
 cleanup:
 	for (f = 0; f < FACETS; f++)
 		facet_clear(&fs[f]);
+	form_clear(&fo);
 	free(keys);
 	svd_buf_clear(&d.block);
 	svd_buf_clear(&d.root);

@@ -28,8 +28,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { launch, baseOf, readText } from './browser.mjs';
+
+// the reader's near forms (SPEC.md 11.6, 11.7), the page's own code
+const lex = createRequire(import.meta.url)('../../archive-format/reader/lex.js');
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FOLD_CASES = process.env.SVD_FOLD_CASES || path.join(here, '..', 'data', 'fold-cases.txt');
@@ -210,6 +214,7 @@ const cmpKey = (a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, '
 
 async function loadPaged(base) {
   const [root] = runJs(await readText(base, 'search/dict.js'), 'svdDictRoot');
+  lex.svdTranslit(root.translit);
   const rows = [];
   for (let n = 0; n * root.chunkRows < root.rows; n++) {
     const [k, list] = runJs(await readText(base, `rows/${String(n).padStart(5, '0')}.js`), 'svdRows');
@@ -258,7 +263,24 @@ function makePagedOracle(F, D) {
         e.b.forEach((r) => { if (!(lv.get(r) <= l + 3)) lv.set(r, l + 3); });
       };
       put(D.dict.get(w), 0);
-      put(D.dict.get('=' + w), 1);
+      // near forms, level 1: "=" + w; a Cyrillic word's Latin forms, as
+      // keys and under "="; for w and those, its stems' "~" keys, the stems
+      // themselves and their "=" keys (reader.js: matchWord)
+      const near = new Set();
+      const forms = [w];
+      near.add('=' + w);
+      for (const f of lex.svdTranslitForms(w)) {
+        if (forms.includes(f))
+          continue;
+        forms.push(f);
+        near.add(f);
+        near.add('=' + f);
+      }
+      for (const x of forms)
+        for (const st of lex.svdStemForms(x, D.root.stems))
+          [`~${st}`, st, `=${st}`].forEach((k) => near.add(k));
+      near.delete(w);
+      near.forEach((k) => put(D.dict.get(k), 1));
       if (i === words.length - 1) {
         // the first 100 keys of the prefix, from the block it falls in and the next
         let b = 0;
@@ -419,12 +441,14 @@ async function pagedChecks(base, page, context, F, out) {
   }
 
   // a word that only a body has, and its prefix
-  const body = [...D.dict.entries()].find(([k, e]) => !k.startsWith('#') && [...k].length >= 6 && e.t.length === 0 &&
+  const body = [...D.dict.entries()].find(([k, e]) => !'#~='.includes(k[0]) && [...k].length >= 6 && e.t.length === 0 &&
     e.b.length === 1 && !rows.some((r) => r.text.includes(k)));
   if (check(body, 'some word is only in one body')) {
     const [word, e] = body;
     const got = await search(word.toUpperCase());
-    same(got, [e.b[0]], `"${word.toUpperCase()}" (body only) finds its item`);
+    // its item first; near forms (another word's stem or Latin form) may add others after it
+    same(got, expected(word).rows.slice(0, 50), `"${word.toUpperCase()}" (body only) shows the ranked rows`);
+    same(got[0], e.b[0], `and finds its item first`);
     const prefix = [...word].slice(0, 4).join('');
     same(await search(prefix), expected(prefix).rows.slice(0, 50), `its prefix "${prefix}" shows the ranked rows`);
   }
@@ -432,7 +456,7 @@ async function pagedChecks(base, page, context, F, out) {
   same(await count(), `0 of ${M} items`, 'the count says 0');
 
   // more than 50 results: "more" shows the next ones
-  const many = D.keys.find((k) => !k.startsWith('#') && D.dict.get(k).t.length + D.dict.get(k).b.length > 60 &&
+  const many = D.keys.find((k) => !'#~='.includes(k[0]) && D.dict.get(k).t.length + D.dict.get(k).b.length > 60 &&
     D.keys.filter((x) => x.startsWith(k)).length === 1);
   if (check(many, 'some word is in over 60 items')) {
     const want = expected(many).rows;

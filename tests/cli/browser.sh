@@ -178,7 +178,11 @@ for f in index.html list/00002.html rows/00000.js reader.css reader.js search/fo
 	"pages/$kyiv.html" "$(item_path "$kyiv")/manifest.json"; do
 	[ -f "$L/$f" ] || not_ok "the library has $f"
 done
-cmp -s "$L/reader.js" "$SVD_SOURCE_DIR/archive-format/reader/reader.js" &&
+# the library's reader.js is the tree's, then a line break and lex.js
+cat "$SVD_SOURCE_DIR/archive-format/reader/reader.js" >"$T/reader.js"
+printf '\n' >>"$T/reader.js"
+cat "$SVD_SOURCE_DIR/archive-format/reader/lex.js" >>"$T/reader.js"
+cmp -s "$L/reader.js" "$T/reader.js" &&
 	cmp -s "$L/reader.css" "$SVD_SOURCE_DIR/archive-format/reader/reader.css"
 same $? 0 "the library's reader.js and reader.css are this tree's"
 

@@ -52,6 +52,25 @@ formsPaths.forEach((p) => {
 	});
 });
 
+// the stems a query word may have, from the root's rules (SPEC.md 11.7)
+const rules = [["а", ""], ["ами", ""], ["y", "i"], ["и", ""]];
+const stems = [
+	["херсона", rules, ["херсона", "херсон"]],
+	["херсонами", rules, ["херсонами", "херсон", "херсонам"]],  // the rules' order
+	["khersona", rules, ["khersona", "kherson"]],  // "а" in Latin letters, both schemes
+	["happy", rules, ["happy", "happi", "happ"]],  // "и" in Ukrainian Latin is "y"
+	["ма", rules, ["ма"]],                           // "м" is no token
+	["херсона", null, ["херсона"]],
+	["херсона", [[1, 2], "а", ["а"], null], ["херсона"]],  // what is not a rule is left out
+	["abcdefghij", "abcdefghij".split("").map((c) => [c, ""]), ["abcdefghij", "abcdefghi"]],
+	["aaaaaaaaaaaa", Array.from({ length: 12 }, (_, i) => ["a".repeat(i + 1), ""]),
+		Array.from({ length: 8 }, (_, i) => "a".repeat(12 - i))],  // at most 8 forms
+];
+stems.forEach(([w, r, exp]) => {
+	expect(`svdStemForms(${w}, ${JSON.stringify(r)})`, lex.svdStemForms(w, r), exp);
+	cases++;
+});
+
 console.log(`${cases} cases, ${tokens} tokens, ${bad.length} differences`);
 bad.slice(0, 20).forEach((b) => console.log(`  ${b}`));
 process.exit(bad.length || cases < 80 || tokens < 1000 ? 1 : 0);

@@ -1003,6 +1003,91 @@ static void test_dictionary(void **state)
 	svd_manifest_free(b);
 }
 
+/*
+ * Near forms (SPEC.md, 11.5 to 11.7): "=" + a word's Latin form under its
+ * item's scheme (or the one its letters choose), "~" + its stem by its
+ * item's language's stemmer, none when the stem is the word; a row once,
+ * in the title list when any of the key's words is in its title; the
+ * root's "stems" (the endings cut) and "translit" (the tables).
+ */
+static void test_near_forms(void **state)
+{
+	/* rows: d (newest) 0, c 1, b 2, a 3 */
+	svd_manifest *a = manifest("Київ тексти", "uk", "2022-01-01", NULL, "article", NULL, NULL);
+	svd_manifest *b =
+	    manifest("Тексти Херсона", "ru", "2022-01-02", NULL, "article", NULL, NULL);
+	svd_manifest *c = manifest("Херсон", "ru", "2022-01-03", NULL, "article", NULL, NULL);
+	svd_manifest *d = manifest("Kyiv", "en", "2022-01-04", NULL, "article", NULL, NULL);
+	const char body[] = "Жители Херсону.\n";
+	svd_catalog *cat = NULL;
+	lib_files f = {0};
+	uint32_t t[64], bl[64];
+	size_t nt, nb;
+	const char *d0, *root;
+
+	(void)state;
+	assert_int_equal(svd_catalog_new(&cat), 0);
+	assert_int_equal(svd_catalog_add_manifest(cat, a, NULL, 0), 0);
+	assert_int_equal(svd_catalog_add_manifest(cat, b, NULL, 0), 0);
+	assert_int_equal(svd_catalog_add_manifest(cat, c, body, strlen(body)), 0);
+	assert_int_equal(svd_catalog_add_manifest(cat, d, NULL, 0), 0);
+	assert_int_equal(svd_catalog_finish(cat), 0);
+	assert_int_equal(svd_render_library(cat, no_body, NULL, 1, keep_file, &f), 0);
+	d0 = lib_file(&f, "search/d00000.js");
+	assert_non_null(d0);
+	/* Київ holds ї: Ukrainian whatever the item; the Latin Kyiv is a key of its own */
+	dict_entry(d0, "=kyiv", t, &nt, bl, &nb);
+	assert_int_equal(nt, 1);
+	assert_int_equal(t[0], 3);
+	assert_int_equal(nb, 0);
+	dict_entry(d0, "kyiv", t, &nt, bl, &nb);
+	assert_int_equal(nt, 1);
+	assert_int_equal(t[0], 0);
+	/* тексти: teksty in the Ukrainian item, teksti in the Russian one */
+	dict_entry(d0, "=teksty", t, &nt, bl, &nb);
+	assert_int_equal(nt, 1);
+	assert_int_equal(t[0], 3);
+	dict_entry(d0, "=teksti", t, &nt, bl, &nb);
+	assert_int_equal(nt, 1);
+	assert_int_equal(t[0], 2);
+	/* херсон, херсона, херсону: one Latin form each, both schemes alike */
+	dict_entry(d0, "=kherson", t, &nt, bl, &nb);
+	assert_int_equal(nt, 1);
+	assert_int_equal(t[0], 1);
+	/* the Russian stem: херсона (title of b) and херсону (body of c), c's title
+	 * word херсон is its own stem (no form): c in the body list, b in the title */
+	dict_entry(d0, "~херсон", t, &nt, bl, &nb);
+	assert_int_equal(nt, 1);
+	assert_int_equal(t[0], 2);
+	assert_int_equal(nb, 1);
+	assert_int_equal(bl[0], 1);
+	/* Ukrainian has no stemmer: тексти of a is not stemmed, of b it is */
+	dict_entry(d0, "~текст", t, &nt, bl, &nb);
+	assert_int_equal(nt, 1);
+	assert_int_equal(t[0], 2);
+	assert_null(strstr(d0, "[\"~київ\""));
+	assert_null(strstr(d0, "[\"~kyiv\""));
+	/* in byte order: "#", "=", Latin words, "~", then Cyrillic words */
+	assert_true(strstr(d0, "[\"#year=2022\"") < strstr(d0, "[\"=kherson\""));
+	assert_true(strstr(d0, "[\"=teksty\"") < strstr(d0, "[\"kyiv\""));
+	assert_true(strstr(d0, "[\"kyiv\"") < strstr(d0, "[\"~текст\""));
+	assert_true(strstr(d0, "[\"~херсон\"") < strstr(d0, "[\"херсону\""));
+	root = lib_file(&f, "search/dict.js");
+	assert_non_null(strstr(root, "\"stems\": ["));
+	assert_non_null(strstr(root, "[\"а\",\"\"]"));
+	assert_non_null(strstr(root, "[\"у\",\"\"]"));
+	assert_non_null(strstr(root, "\"translit\": {\n\"min\":2,\"max\":32,"));
+	assert_true(strstr(root, "\"blocks\": [\n\"") < strstr(root, "\"stems\""));
+	/* the library's reader.js ends with lex.js */
+	assert_non_null(strstr(lib_file(&f, "reader.js"), "function svdStemForms("));
+	lib_free(&f);
+	svd_catalog_free(cat);
+	svd_manifest_free(a);
+	svd_manifest_free(b);
+	svd_manifest_free(c);
+	svd_manifest_free(d);
+}
+
 static void test_library_paths(void **state)
 {
 	(void)state;
@@ -1140,23 +1225,15 @@ static void test_assets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hostile_text),
-	    cmocka_unit_test(test_bidi_text),
-	    cmocka_unit_test(test_verdict),
-	    cmocka_unit_test(test_relations),
-	    cmocka_unit_test(test_fold_cases),
-	    cmocka_unit_test(test_fold_js),
-	    cmocka_unit_test(test_tokens),
-	    cmocka_unit_test(test_shards),
-	    cmocka_unit_test(test_search_data),
-	    cmocka_unit_test(test_list_pages),
-	    cmocka_unit_test(test_dictionary),
-	    cmocka_unit_test(test_library_paths),
-	    cmocka_unit_test(test_library_file_name),
-	    cmocka_unit_test(test_buf_cap),
-	    cmocka_unit_test(test_assets),
-	    cmocka_unit_test(test_title_once),
-	    cmocka_unit_test(test_undated),
+	    cmocka_unit_test(test_hostile_text),  cmocka_unit_test(test_bidi_text),
+	    cmocka_unit_test(test_verdict),       cmocka_unit_test(test_relations),
+	    cmocka_unit_test(test_fold_cases),    cmocka_unit_test(test_fold_js),
+	    cmocka_unit_test(test_tokens),        cmocka_unit_test(test_shards),
+	    cmocka_unit_test(test_search_data),   cmocka_unit_test(test_list_pages),
+	    cmocka_unit_test(test_dictionary),    cmocka_unit_test(test_near_forms),
+	    cmocka_unit_test(test_library_paths), cmocka_unit_test(test_library_file_name),
+	    cmocka_unit_test(test_buf_cap),       cmocka_unit_test(test_assets),
+	    cmocka_unit_test(test_title_once),    cmocka_unit_test(test_undated),
 	};
 
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
