@@ -2,7 +2,7 @@
 // Near forms in a real browser (SPEC.md 11.5 to 11.7): headless Chromium
 // opens a library and types words in the other script, or in another form,
 // than the titles hold, each after the word "nearcheck", which only the
-// bodies of these items hold (tests/cli/browser_near.sh adds them), so
+// bodies of these items hold (tests/cli/reader_scale.sh adds them), so
 // that a large library's other items with the words stay out:
 //
 //   Київ під обстрілом          uk   (Kyiv: its Latin form, 11.6)
