@@ -1027,7 +1027,9 @@ static int item_done(svd_bundle_writer *w)
 			return error;
 		w->cur_count = 1;
 	}
-	if (w->cur_len >= w->target)
+	/* a frame never holds more items than one BUNDLE.json lists, so that parts can */
+	if (w->cur_len >= w->target ||
+	    (w->split && meta_bound(w->cur_count + 1) > svd_bundle_meta_max()))
 		return submit(w);
 	return 0;
 }
