@@ -42,7 +42,8 @@
 
 #define STREAM_AT       (8u * 1024 * 1024) /* an item past this is streamed in its own frame */
 #define SPLIT_SUFFIX    ".tar.zst"
-#define META_FIXED_JSON 256 /* BUNDLE.json without its ids and updates, generously */
+#define META_FIXED_JSON 256   /* BUNDLE.json without its ids and updates, generously */
+#define INDEX_CHUNK     65536 /* the index is written in pieces of this size */
 
 /* One frame of a bundle as the index describes it. */
 typedef struct frame_rec {
@@ -573,42 +574,67 @@ static int write_tail(svd_bundle_writer *w, svd_outfile *o, frame_rec *frames, s
                       size_t first, size_t count)
 {
 	frame_rec end = {o->size, w->end_len, SVD_BUNDLE_TAR_END, 0, 0};
-	size_t len, i, k;
 	uint8_t *buf = NULL, *p;
+	uint64_t len;
+	size_t i = 0, k = 0;
+	size_t skip = SVD_BUNDLE_SKIP_HEADER; /* the CRC leaves out the skippable frame's header */
+	uLong crc = crc32(0L, Z_NULL, 0);
 	int error;
 
 	if ((error = svd_outfile_write(o, w->end_frame, w->end_len)) < 0)
 		return error;
 	frames[nframes++] = end; /* the caller left room */
-	len = SVD_BUNDLE_INDEX_HEAD + nframes * SVD_BUNDLE_INDEX_FRAME +
-	      count * SVD_BUNDLE_INDEX_ITEM;
-	if ((uint64_t)len + SVD_BUNDLE_INDEX_TAIL > UINT32_MAX) /* its lengths are 32 bits */
+	len = SVD_BUNDLE_INDEX_HEAD + (uint64_t)nframes * SVD_BUNDLE_INDEX_FRAME +
+	      (uint64_t)count * SVD_BUNDLE_INDEX_ITEM;
+	if (len + SVD_BUNDLE_INDEX_TAIL > UINT32_MAX) /* its lengths are 32 bits */
 		return svd_error_set(SVD_ERROR, "an index of %zu frames and %zu items is too large",
 		                     nframes, count);
-	if (!(buf = malloc(SVD_BUNDLE_SKIP_HEADER + len + SVD_BUNDLE_INDEX_TAIL)))
+	/* written in pieces, the CRC as it goes: 32 bytes an item are never all in memory */
+	if (!(buf = malloc(INDEX_CHUNK)))
 		return svd_error_set(SVD_ERROR, "out of memory");
-	p = buf;
-	put_u32(p, SVD_BUNDLE_INDEX_MAGIC);
-	put_u32(p + 4, (uint32_t)(len + SVD_BUNDLE_INDEX_TAIL));
-	p += SVD_BUNDLE_SKIP_HEADER;
+	put_u32(buf, SVD_BUNDLE_INDEX_MAGIC);
+	put_u32(buf + 4, (uint32_t)(len + SVD_BUNDLE_INDEX_TAIL));
+	p = buf + SVD_BUNDLE_SKIP_HEADER;
 	memcpy(p, SVD_BUNDLE_INDEX_TAG, 4);
 	put_u32(p + 4, SVD_BUNDLE_INDEX_VERSION);
 	put_u32(p + 8, (uint32_t)nframes);
 	put_u32(p + 12, (uint32_t)count);
 	p += SVD_BUNDLE_INDEX_HEAD;
-	for (i = 0; i < nframes; i++, p += SVD_BUNDLE_INDEX_FRAME) {
-		put_u64(p, frames[i].offset);
-		put_u64(p + 8, frames[i].csize);
-		put_u64(p + 16, frames[i].usize);
-		put_u32(p + 24, (uint32_t)(frames[i].count ? frames[i].first - first : 0));
-		put_u32(p + 28, (uint32_t)frames[i].count);
+	for (;;) {
+		/* a frame record or an item id, while there is room for one */
+		while ((size_t)(p - buf) + SVD_BUNDLE_INDEX_FRAME <= INDEX_CHUNK &&
+		       (i < nframes || k < count)) {
+			if (i < nframes) {
+				put_u64(p, frames[i].offset);
+				put_u64(p + 8, frames[i].csize);
+				put_u64(p + 16, frames[i].usize);
+				put_u32(p + 24,
+				        (uint32_t)(frames[i].count ? frames[i].first - first : 0));
+				put_u32(p + 28, (uint32_t)frames[i].count);
+				p += SVD_BUNDLE_INDEX_FRAME;
+				i++;
+			} else {
+				svd_hex_decode(p, 32, w->ids[first + k]);
+				p += SVD_BUNDLE_INDEX_ITEM;
+				k++;
+			}
+		}
+		if (i == nframes && k == count &&
+		    (size_t)(p - buf) + SVD_BUNDLE_INDEX_TAIL <= INDEX_CHUNK)
+			break;
+		crc = crc32(crc, buf + skip, (uInt)((size_t)(p - buf) - skip));
+		skip = 0;
+		if ((error = svd_outfile_write(o, buf, (size_t)(p - buf))) < 0)
+			goto cleanup;
+		p = buf;
 	}
-	for (k = 0; k < count; k++, p += SVD_BUNDLE_INDEX_ITEM)
-		svd_hex_decode(p, 32, w->ids[first + k]);
-	put_u32(p, (uint32_t)crc32(0L, buf + SVD_BUNDLE_SKIP_HEADER, (uInt)len));
+	crc = crc32(crc, buf + skip, (uInt)((size_t)(p - buf) - skip));
+	put_u32(p, (uint32_t)crc);
 	put_u32(p + 4, (uint32_t)len);
 	memcpy(p + 8, SVD_BUNDLE_INDEX_END, 8);
-	error = svd_outfile_write(o, buf, SVD_BUNDLE_SKIP_HEADER + len + SVD_BUNDLE_INDEX_TAIL);
+	p += SVD_BUNDLE_INDEX_TAIL;
+	error = svd_outfile_write(o, buf, (size_t)(p - buf));
+cleanup:
 	free(buf);
 	return error;
 }
