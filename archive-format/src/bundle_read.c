@@ -1109,7 +1109,7 @@ static void note_read(reader *r)
 	r->st->items++;
 	if (!r->meta_seen || svd_hex_decode(raw, 32, r->id) < 0)
 		return;
-	if ((hit = bsearch(raw, r->meta_ids, r->meta_count, 32, id_cmp32)) != NULL)
+	if (r->meta_count && (hit = bsearch(raw, r->meta_ids, r->meta_count, 32, id_cmp32)) != NULL)
 		r->meta_read[hit - r->meta_ids] = 1;
 	else if (r->meta_nupdates &&
 	         (hit = bsearch(raw, r->meta_updates, r->meta_nupdates, 32, id_cmp32)) != NULL)
