@@ -52,7 +52,8 @@ typedef struct svd_bundle_file {
 /*
  * Start a bundle at output (with max_size, or with more items than one
  * BUNDLE.json of SVD_BUNDLE_META_MAX bytes lists, parts NAME.1.tar.zst,
- * ... beside it, NAME being output without .tar.zst). Nothing is in place until svd_bundle_writer_finish().
+ * ... beside it, NAME being output without .tar.zst). Nothing is in
+ * place until svd_bundle_writer_finish().
  *
  * @param[out] out the caller's, freed with svd_bundle_writer_free()
  * @return 0; SVD_EINVALID for a level out of range; SVD_ENOTFOUND when
