@@ -26,7 +26,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <jansson.h>
 #include <sodium.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -428,7 +427,6 @@ typedef struct reader {
 	size_t sealed_damage;   /* damaged regions it reported */
 	frame *frames;          /* from the index, or found while scanning */
 	size_t nframes, capframes;
-	uint8_t (*index_ids)[32]; /* the index's item list */
 	uint32_t index_items;
 	uint8_t (*meta_ids)[32]; /* BUNDLE.json's ids, sorted */
 	size_t meta_count;
@@ -549,12 +547,12 @@ static int read_index(reader *r)
 		goto done;
 	frames = le32(body + 8);
 	items = le32(body + 12);
-	if (frames == 0 || frames > MAX_FRAMES || items > SVD_BUNDLE_MAX_ITEMS ||
+	/* as many items as the bytes there hold: len is within the file */
+	if (frames == 0 || frames > MAX_FRAMES ||
 	    len != SVD_BUNDLE_INDEX_HEAD + (uint64_t)frames * SVD_BUNDLE_INDEX_FRAME +
 	               (uint64_t)items * 32)
 		goto done;
-	if (!(r->frames = calloc(frames, sizeof(*r->frames))) ||
-	    !(r->index_ids = malloc((size_t)items * 32 + 1))) {
+	if (!(r->frames = calloc(frames, sizeof(*r->frames)))) {
 		ok = -2;
 		goto done;
 	}
@@ -575,8 +573,6 @@ static int read_index(reader *r)
 	}
 	if (at != start)
 		goto done;
-	memcpy(r->index_ids, body + SVD_BUNDLE_INDEX_HEAD + (size_t)frames * SVD_BUNDLE_INDEX_FRAME,
-	       (size_t)items * 32);
 	r->nframes = r->capframes = frames;
 	r->index_items = items;
 	ok = 1;
@@ -584,8 +580,6 @@ done:
 	if (ok < 0) {
 		free(r->frames);
 		r->frames = NULL;
-		free(r->index_ids);
-		r->index_ids = NULL;
 	}
 	free(body);
 	return ok;
@@ -1115,7 +1109,7 @@ static void note_read(reader *r)
 	r->st->items++;
 	if (!r->meta_seen || svd_hex_decode(raw, 32, r->id) < 0)
 		return;
-	if ((hit = bsearch(raw, r->meta_ids, r->meta_count, 32, id_cmp32)) != NULL)
+	if (r->meta_count && (hit = bsearch(raw, r->meta_ids, r->meta_count, 32, id_cmp32)) != NULL)
 		r->meta_read[hit - r->meta_ids] = 1;
 	else if (r->meta_nupdates &&
 	         (hit = bsearch(raw, r->meta_updates, r->meta_nupdates, 32, id_cmp32)) != NULL)
@@ -1513,143 +1507,77 @@ static int add_entry(reader *r, rentry **out)
 }
 
 /*
- * A list of ids of BUNDLE.json into *out (sorted, unique: n * 32 bytes,
- * the caller's): 0; -1 with damage reported; the fatal error.
- */
-static int meta_id_list(reader *r, uint8_t (**out)[32], json_t *list, const char *name)
-{
-	uint8_t(*v)[32];
-	json_t *x;
-	size_t i;
-
-	if (!(v = malloc(json_array_size(list) * 32 + 1)))
-		return r->fatal = svd_error_set(SVD_ERROR, "out of memory");
-	json_array_foreach(list, i, x)
-	{
-		if (!json_is_string(x) || !svd_id_valid(json_string_value(x)) ||
-		    svd_hex_decode(v[i], 32, json_string_value(x)) < 0 ||
-		    (i > 0 && memcmp(v[i - 1], v[i], 32) >= 0)) {
-			r->st->damaged++;
-			damage(r, r->frame_start, 0,
-			       "BUNDLE.json: %s[%zu] is not an item id in sorted order", name, i);
-			free(v);
-			return -1;
-		}
-	}
-	*out = v;
-	return 0;
-}
-
-/* Does a sorted list of ids share one with another? */
-static int lists_meet(uint8_t (*a)[32], size_t na, uint8_t (*b)[32], size_t nb)
-{
-	size_t i = 0, j = 0;
-
-	while (i < na && j < nb) {
-		int c = memcmp(a[i], b[j], 32);
-		if (c == 0)
-			return 1;
-		i += c < 0;
-		j += c > 0;
-	}
-	return 0;
-}
-
-/*
- * BUNDLE.json: canonical, the members of 9.2 for its format (1: format,
- * created, mirror, count, ids; 2: and updates), ids and updates sorted,
- * unique and apart. Anything else is damage of frame 0: the items are
- * still read, and without its list of updates none is taken for one.
+ * BUNDLE.json, parsed as it is read (bundle_meta.c): canonical, the members
+ * of 9.2 for its format (1: format, created, mirror, count, ids; 2: and
+ * updates), ids and updates sorted, unique and apart. It is never held
+ * whole: what stays is 32 bytes an id. Anything else is damage of frame 0:
+ * the items are still read, and without its list of updates none is taken
+ * for one. Returns 0; -1 when the entry is cut short (damage of the frame,
+ * which the caller reports); the fatal error.
  */
 static int read_meta(reader *r, struct archive *ar, uint64_t size)
 {
-	char *buf = NULL;
-	json_t *j = NULL, *ids, *updates;
-	rentry tmp = {0};
-	json_int_t format;
-	const char *s;
-	int perr;
+	svd_bundle_meta m;
+	char why[512] = "";
+	uint64_t got = 0;
+	int perr = 0;
 
 	r->st->listing = -1; /* until it is found sound */
-	if (size > SVD_BUNDLE_META_MAX) {
+	if (size > svd_bundle_meta_max()) {
 		r->st->damaged++;
-		damage(r, r->frame_start, 0, "BUNDLE.json of %llu bytes is over the limit",
-		       (unsigned long long)size);
+		damage(r, r->frame_start, 0,
+		       "BUNDLE.json of %llu bytes is over the limit of %llu bytes",
+		       (unsigned long long)size, (unsigned long long)svd_bundle_meta_max());
 		return 0;
 	}
-	tmp.size = size;
 	/* BUNDLE.json is read, never stored */
-	if (entry_read(r, ar, &tmp, 1, 0) < 0) {
-		free(tmp.data);
-		return r->fatal ? r->fatal : -1;
-	}
-	buf = tmp.data;
-	if ((perr = svd_canon_parse(&j, buf, (size_t)size)) < 0) {
-		if (perr == SVD_ERROR) {
-			/* out of memory: no damage of the bundle's */
-			json_decref(j);
-			free(buf);
-			return r->fatal = SVD_ERROR;
+	svd_bundle_meta_init(&m);
+	for (;;) {
+		la_ssize_t n = archive_read_data(ar, r->data, IN_CHUNK);
+		if (n < 0 || got + (uint64_t)n > size) {
+			svd_bundle_meta_clear(&m);
+			return -1; /* damage: the caller reports it */
 		}
+		if (n == 0)
+			break;
+		got += (uint64_t)n;
+		if (perr == 0)
+			perr = svd_bundle_meta_feed(&m, r->data, (size_t)n);
+		if (perr == SVD_ERROR) {
+			svd_bundle_meta_clear(&m);
+			return r->fatal = perr; /* out of memory: no damage of the bundle's */
+		}
+		if (perr < 0 && !why[0])
+			snprintf(why, sizeof(why), "%s", svd_error_last());
+	}
+	if (got != size) {
+		svd_bundle_meta_clear(&m);
+		return -1;
+	}
+	if (perr == 0 && (perr = svd_bundle_meta_end(&m)) < 0)
+		snprintf(why, sizeof(why), "%s", svd_error_last());
+	if (perr < 0) {
+		/* the whole entry came, and it is no bundle description */
+		svd_bundle_meta_clear(&m);
 		r->st->damaged++;
-		damage(r, r->frame_start, 0, "BUNDLE.json: %s", svd_error_last());
-		goto done;
+		damage(r, r->frame_start, 0, "%s", why);
+		return 0;
 	}
-	ids = json_object_get(j, "ids");
-	updates = json_object_get(j, "updates");
-	format = json_integer_value(json_object_get(j, "format"));
-	if (json_is_integer(json_object_get(j, "format")) && format > SVD_BUNDLE_FORMAT) {
-		r->st->damaged++;
-		damage(r, r->frame_start, 0,
-		       "BUNDLE.json is of format %lld, newer than this samvydav reads (%d); its "
-		       "items are read as items",
-		       (long long)format, SVD_BUNDLE_FORMAT);
-		goto done;
+	if (!(r->meta_read = calloc(m.nids + m.nupdates + 1, 1))) {
+		svd_bundle_meta_clear(&m);
+		return r->fatal = svd_error_set(SVD_ERROR, "out of memory");
 	}
-	if (json_object_size(j) != (format == 2 ? 6u : 5u) || (format != 1 && format != 2) ||
-	    !json_is_string(json_object_get(j, "created")) ||
-	    !json_is_string(json_object_get(j, "mirror")) ||
-	    !json_is_integer(json_object_get(j, "count")) || !json_is_array(ids) ||
-	    json_array_size(ids) != (size_t)json_integer_value(json_object_get(j, "count")) ||
-	    (format == 2 && !json_is_array(updates)) ||
-	    json_array_size(ids) + json_array_size(updates) > SVD_BUNDLE_MAX_ITEMS) {
-		r->st->damaged++;
-		damage(r, r->frame_start, 0,
-		       "BUNDLE.json is not a bundle description of format 1 (format, created, "
-		       "mirror, count, ids) or 2 (and updates)");
-		goto done;
-	}
-	if ((perr = meta_id_list(r, &r->meta_ids, ids, "ids")) < 0 ||
-	    (format == 2 && (perr = meta_id_list(r, &r->meta_updates, updates, "updates")) < 0))
-		goto fail;
-	r->meta_count = json_array_size(ids);
-	r->meta_nupdates = format == 2 ? json_array_size(updates) : 0;
-	if (lists_meet(r->meta_ids, r->meta_count, r->meta_updates, r->meta_nupdates)) {
-		r->st->damaged++;
-		damage(r, r->frame_start, 0,
-		       "BUNDLE.json: an id is both an item and a signature update");
-		goto fail;
-	}
-	s = json_string_value(json_object_get(j, "mirror"));
-	snprintf(r->st->mirror, sizeof(r->st->mirror), "%s", strlen(s) == 32 ? s : "");
-	s = json_string_value(json_object_get(j, "created"));
-	snprintf(r->st->created, sizeof(r->st->created), "%s", strlen(s) == 20 ? s : "");
-	if (!(r->meta_read = calloc(r->meta_count + r->meta_nupdates + 1, 1))) {
-		perr = r->fatal = svd_error_set(SVD_ERROR, "out of memory");
-		goto fail;
-	}
+	r->meta_ids = m.ids;
+	r->meta_count = m.nids;
+	r->meta_updates = m.updates;
+	r->meta_nupdates = m.nupdates;
+	if (strlen(m.mirror) == SVD_MIRROR_ID_LEN)
+		memcpy(r->st->mirror, m.mirror, SVD_MIRROR_ID_LEN + 1);
+	if (strlen(m.created) == 20)
+		memcpy(r->st->created, m.created, 21);
 	r->meta_seen = 1;
 	r->st->listing = 1;
-	goto done;
-fail:
-	free(r->meta_ids);
-	free(r->meta_updates);
-	r->meta_ids = r->meta_updates = NULL;
-	r->meta_count = r->meta_nupdates = 0;
-done:
-	json_decref(j);
-	free(buf);
-	return r->fatal ? r->fatal : 0;
+	return 0;
 }
 
 /*
@@ -2168,9 +2096,7 @@ static int read_bundle(const char *path, const svd_trust *trust, const svd_bundl
 		if (index_lies(&r, why, sizeof(why))) {
 			uint64_t at = r.frames[r.nframes - 1].offset + r.frames[r.nframes - 1].clen;
 			free(r.frames);
-			free(r.index_ids);
 			r.frames = NULL;
-			r.index_ids = NULL;
 			r.nframes = r.capframes = 0;
 			r.index_items = 0;
 			st.has_index = 0;
@@ -2228,7 +2154,6 @@ cleanup:
 	free(r.ts.mbuf);
 	free(r.ts.q);
 	free(r.frames);
-	free(r.index_ids);
 	free(r.meta_ids);
 	free(r.meta_updates);
 	free(r.meta_read);

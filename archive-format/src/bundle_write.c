@@ -30,7 +30,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <jansson.h>
 #include <zlib.h>
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_getCParams(): the window a level picks */
 #include <zstd.h>
@@ -38,13 +37,13 @@
 #include "samvydav/bundle.h"
 #include "bundle_internal.h"
 #include "bundle_write.h"
-#include "canon.h"
 #include "util.h"
 #include "workq.h"
 
 #define STREAM_AT       (8u * 1024 * 1024) /* an item past this is streamed in its own frame */
 #define SPLIT_SUFFIX    ".tar.zst"
-#define META_FIXED_JSON 256 /* BUNDLE.json without its ids and updates, generously */
+#define META_FIXED_JSON 256   /* BUNDLE.json without its ids and updates, generously */
+#define INDEX_CHUNK     65536 /* the index is written in pieces of this size */
 
 /* One frame of a bundle as the index describes it. */
 typedef struct frame_rec {
@@ -331,12 +330,6 @@ static int tar_entry(struct archive *ar, const char *path, const void *data, siz
 	return error;
 }
 
-/*
- * The first frame of a bundle: BUNDLE.json for items [first, first + count),
- * compressed. Format 1 when none of them is a signature update, so that a
- * reader that knows only format 1 reads it as before; format 2, with the
- * updates apart, when some are (SPEC.md, 9.2).
- */
 /* Two items of a writer, by id. */
 static int cmp_index_id(const void *x, const void *y, void *arg)
 {
@@ -345,73 +338,231 @@ static int cmp_index_id(const void *x, const void *y, void *arg)
 	return strcmp(w->ids[*(const size_t *)x], w->ids[*(const size_t *)y]);
 }
 
-static int meta_frame(svd_bundle_writer *w, uint8_t **out, size_t *out_len, size_t *usize,
+/* The most bytes BUNDLE.json can take for this many items. */
+static uint64_t meta_bound(size_t items)
+{
+	return META_FIXED_JSON + (uint64_t)items * (SVD_ID_HEX_LEN + 3);
+}
+
+/*
+ * BUNDLE.json on its way out: its text made in pieces, twice (once to
+ * count its bytes, which the tar header gives first, once to write them),
+ * through libarchive's tar and one streamed zstd frame into a file. It is
+ * never whole in memory: a million ids are 67 MB of JSON.
+ */
+typedef struct meta_out {
+	svd_bundle_writer *w;
+	svd_outfile *o; /* NULL: only counting */
+	struct archive *ar;
+	uint64_t json_len; /* counted */
+	uint64_t tar_len;  /* tar bytes compressed */
+	uint8_t *zbuf;
+	size_t zcap, len;
+	char buf[65536];
+	int discard; /* libarchive's end marker, which the frame does not hold */
+	int error;
+	char msg[512];
+} meta_out;
+
+static int meta_zstd(meta_out *m, const void *data, size_t len, ZSTD_EndDirective mode)
+{
+	ZSTD_inBuffer in = {data, len, 0};
+	int error;
+
+	for (;;) {
+		ZSTD_outBuffer out = {m->zbuf, m->zcap, 0};
+		size_t r = ZSTD_compressStream2(m->w->cctx, &out, &in, mode);
+		if (ZSTD_isError(r))
+			return svd_error_set(SVD_ERROR, "cannot compress BUNDLE.json: %s",
+			                     ZSTD_getErrorName(r));
+		if (out.pos && (error = svd_outfile_write(m->o, m->zbuf, out.pos)) < 0)
+			return error;
+		if (mode == ZSTD_e_end ? r == 0 : in.pos == in.size)
+			return 0;
+	}
+}
+
+static la_ssize_t on_meta_tar(struct archive *ar, void *payload, const void *buf, size_t n)
+{
+	meta_out *m = payload;
+	int error;
+
+	(void)ar;
+	if (m->discard)
+		return (la_ssize_t)n;
+	if (m->error)
+		return -1;
+	if ((error = meta_zstd(m, buf, n, ZSTD_e_continue)) < 0) {
+		m->error = error;
+		snprintf(m->msg, sizeof(m->msg), "%s", svd_error_last());
+		return -1;
+	}
+	m->tar_len += n;
+	return (la_ssize_t)n;
+}
+
+static int meta_flush(meta_out *m)
+{
+	if (m->len && archive_write_data(m->ar, m->buf, m->len) != (la_ssize_t)m->len)
+		return m->error
+		           ? svd_error_set(m->error, "%s", m->msg)
+		           : svd_error_set(SVD_ERROR, "cannot write BUNDLE.json: %s",
+		                           archive_error_string(m->ar) ? archive_error_string(m->ar)
+		                                                       : "unknown error");
+	m->len = 0;
+	return 0;
+}
+
+static int meta_put(meta_out *m, const char *s, size_t n)
+{
+	int error;
+
+	if (!m->o) {
+		m->json_len += n;
+		return 0;
+	}
+	if (m->len + n > sizeof(m->buf) && (error = meta_flush(m)) < 0)
+		return error;
+	memcpy(m->buf + m->len, s, n);
+	m->len += n;
+	return 0;
+}
+
+/* The canonical text of BUNDLE.json (SPEC 9.2) for the items sorted[0..count). */
+static int meta_text(meta_out *m, const size_t *sorted, size_t count, size_t whole)
+{
+	const svd_bundle_writer *w = m->w;
+	char num[32];
+	int error, pass, format = whole < count ? 2 : 1;
+
+	snprintf(num, sizeof(num), "%zu", whole);
+	if ((error = meta_put(m, "{\"count\":", 9)) < 0 ||
+	    (error = meta_put(m, num, strlen(num))) < 0 ||
+	    (error = meta_put(m, ",\"created\":\"", 12)) < 0 ||
+	    (error = meta_put(m, w->created, strlen(w->created))) < 0 ||
+	    (error = meta_put(m, format == 2 ? "\",\"format\":2" : "\",\"format\":1", 12)) < 0)
+		return error;
+	/* pass 0: the ids of whole items; pass 1: the signature updates */
+	for (pass = 0; pass < format; pass++) {
+		size_t i, n = 0;
+		if ((error = pass ? meta_put(m, ",\"updates\":[", 12)
+		                  : meta_put(m, ",\"ids\":[", 8)) < 0)
+			return error;
+		for (i = 0; i < count; i++) {
+			int up = w->updates && w->updates[sorted[i]];
+			if (up != pass)
+				continue;
+			if ((n++ && (error = meta_put(m, ",", 1)) < 0) ||
+			    (error = meta_put(m, "\"", 1)) < 0 ||
+			    (error = meta_put(m, w->ids[sorted[i]], SVD_ID_HEX_LEN)) < 0 ||
+			    (error = meta_put(m, "\"", 1)) < 0)
+				return error;
+		}
+		if ((error = meta_put(m, "]", 1)) < 0)
+			return error;
+		if (pass == 0 && ((error = meta_put(m, ",\"mirror\":\"", 11)) < 0 ||
+		                  (error = meta_put(m, w->mirror, strlen(w->mirror))) < 0 ||
+		                  (error = meta_put(m, "\"", 1)) < 0))
+			return error;
+	}
+	return meta_put(m, "}", 1);
+}
+
+/*
+ * The first frame of a bundle, written to o: BUNDLE.json for items
+ * [first, first + count), in one zstd frame that declares its content
+ * size; *csize and *usize get its compressed and tar lengths. Format 1
+ * when none of them is a signature update, so that a reader that knows
+ * only format 1 reads it as before; format 2, with the updates apart, when
+ * some are (SPEC.md, 9.2). Memory: 8 bytes an item, to sort them.
+ */
+static int meta_frame(svd_bundle_writer *w, svd_outfile *o, uint64_t *csize, uint64_t *usize,
                       size_t first, size_t count)
 {
-	json_t *o = NULL, *ids = NULL, *updates = NULL;
-	size_t *sorted = NULL;
-	char *json = NULL;
-	size_t len, cap = 0, i, whole = 0;
-	membuf tar = {0};
-	struct archive *ar = NULL;
-	const char *failure;
+	meta_out *m = NULL;
+	size_t *sorted = NULL, i, whole = 0;
+	struct archive_entry *e = NULL;
+	uint64_t start = o->size, tar_len;
+	size_t r;
 	int error = SVD_ERROR;
 
-	*out = NULL;
-	if (!(ids = json_array()) || !(updates = json_array()) ||
-	    !(sorted = malloc((count + 1) * sizeof(*sorted))))
+	if (!(m = calloc(1, sizeof(*m))) || !(sorted = malloc((count + 1) * sizeof(*sorted))) ||
+	    !(m->zbuf = malloc(m->zcap = ZSTD_CStreamOutSize())) || !(e = archive_entry_new()))
 		goto nomem;
+	m->w = w;
 	/* the entries come statements first (SPEC 9.3); BUNDLE.json lists them sorted */
-	for (i = 0; i < count; i++)
-		sorted[i] = first + i;
-	qsort_r(sorted, count, sizeof(*sorted), cmp_index_id, w);
 	for (i = 0; i < count; i++) {
-		int up = w->updates && w->updates[sorted[i]];
-		if (json_array_append_new(up ? updates : ids, json_string(w->ids[sorted[i]])) < 0)
-			goto nomem;
-		whole += !up;
+		sorted[i] = first + i;
+		whole += !(w->updates && w->updates[first + i]);
 	}
-	if (json_array_size(updates))
-		o = json_pack("{s:i,s:s,s:s,s:I,s:O,s:O}", "format", 2, "created", w->created,
-		              "mirror", w->mirror, "count", (json_int_t)whole, "ids", ids,
-		              "updates", updates);
-	else
-		o = json_pack("{s:i,s:s,s:s,s:I,s:O}", "format", 1, "created", w->created, "mirror",
-		              w->mirror, "count", (json_int_t)whole, "ids", ids);
-	if (!o)
-		goto nomem;
-	if ((error = svd_canon_dump(&json, &len, o)) < 0)
+	qsort_r(sorted, count, sizeof(*sorted), cmp_index_id, w);
+	if ((error = meta_text(m, sorted, count, whole)) < 0)
 		goto cleanup;
-	error = SVD_ERROR;
-	if (!(ar = tar_new(&tar, on_membuf)))
-		goto nomem;
-	if ((error = tar_entry(ar, SVD_BUNDLE_META_NAME, json, len, w->created_t)) < 0)
-		goto cleanup;
-	error = SVD_ERROR;
-	if ((failure = compress_frame(w->cctx, out, &cap, out_len, tar.p, tar.len))) {
-		svd_error_set(SVD_ERROR, "cannot compress BUNDLE.json: %s", failure);
+	if (m->json_len > svd_bundle_meta_max()) {
+		error =
+		    svd_error_set(SVD_ERROR, "BUNDLE.json of %llu bytes, over the limit (a bug)",
+		                  (unsigned long long)m->json_len);
 		goto cleanup;
 	}
-	*usize = tar.len;
+	/* the tar of one small-named file: a ustar header, the data, its padding */
+	tar_len = 512 + (m->json_len + 511) / 512 * 512;
+	ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only);
+	r = ZSTD_CCtx_setPledgedSrcSize(w->cctx, tar_len);
+	if (ZSTD_isError(r)) {
+		error = svd_error_set(SVD_ERROR, "cannot compress BUNDLE.json: %s",
+		                      ZSTD_getErrorName(r));
+		goto cleanup;
+	}
+	m->o = o;
+	error = SVD_ERROR;
+	if (!(m->ar = tar_new(m, on_meta_tar)))
+		goto nomem;
+	archive_entry_copy_pathname(e, SVD_BUNDLE_META_NAME);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	archive_entry_set_size(e, (la_int64_t)m->json_len);
+	archive_entry_set_mtime(e, w->created_t, 0);
+	if (archive_write_header(m->ar, e) != ARCHIVE_OK) {
+		error = m->error ? svd_error_set(m->error, "%s", m->msg)
+		                 : svd_error_set(SVD_ERROR, "cannot write BUNDLE.json: %s",
+		                                 archive_error_string(m->ar)
+		                                     ? archive_error_string(m->ar)
+		                                     : "unknown error");
+		goto cleanup;
+	}
+	if ((error = meta_text(m, sorted, count, whole)) < 0 || (error = meta_flush(m)) < 0)
+		goto cleanup;
+	if (archive_write_finish_entry(m->ar) != ARCHIVE_OK) {
+		error = m->error ? svd_error_set(m->error, "%s", m->msg)
+		                 : svd_error_set(SVD_ERROR, "cannot write BUNDLE.json");
+		goto cleanup;
+	}
+	if (m->tar_len != tar_len) {
+		error = svd_error_set(SVD_ERROR, "BUNDLE.json: %llu bytes of tar, not %llu (a bug)",
+		                      (unsigned long long)m->tar_len, (unsigned long long)tar_len);
+		goto cleanup;
+	}
+	if ((error = meta_zstd(m, NULL, 0, ZSTD_e_end)) < 0)
+		goto cleanup;
+	*csize = o->size - start;
+	*usize = tar_len;
 	error = 0;
 	goto cleanup;
 nomem:
-	svd_error_set(SVD_ERROR, "out of memory");
+	error = svd_error_set(SVD_ERROR, "out of memory");
 cleanup:
-	if (error < 0) {
-		free(*out);
-		*out = NULL;
+	if (m && m->ar) {
+		m->discard = 1;
+		archive_write_close(m->ar);
+		archive_write_free(m->ar);
 	}
-	if (ar) {
-		archive_write_close(ar);
-		archive_write_free(ar);
-	}
-	free(tar.p);
-	free(json);
+	archive_entry_free(e);
+	if (m)
+		free(m->zbuf);
+	free(m);
 	free(sorted);
-	json_decref(o);
-	json_decref(ids);
-	json_decref(updates);
 	return error;
 }
 
@@ -423,39 +574,67 @@ static int write_tail(svd_bundle_writer *w, svd_outfile *o, frame_rec *frames, s
                       size_t first, size_t count)
 {
 	frame_rec end = {o->size, w->end_len, SVD_BUNDLE_TAR_END, 0, 0};
-	size_t len, i, k;
 	uint8_t *buf = NULL, *p;
+	uint64_t len;
+	size_t i = 0, k = 0;
+	size_t skip = SVD_BUNDLE_SKIP_HEADER; /* the CRC leaves out the skippable frame's header */
+	uLong crc = crc32(0L, Z_NULL, 0);
 	int error;
 
 	if ((error = svd_outfile_write(o, w->end_frame, w->end_len)) < 0)
 		return error;
 	frames[nframes++] = end; /* the caller left room */
-	len = SVD_BUNDLE_INDEX_HEAD + nframes * SVD_BUNDLE_INDEX_FRAME +
-	      count * SVD_BUNDLE_INDEX_ITEM;
-	if (!(buf = malloc(SVD_BUNDLE_SKIP_HEADER + len + SVD_BUNDLE_INDEX_TAIL)))
+	len = SVD_BUNDLE_INDEX_HEAD + (uint64_t)nframes * SVD_BUNDLE_INDEX_FRAME +
+	      (uint64_t)count * SVD_BUNDLE_INDEX_ITEM;
+	if (len + SVD_BUNDLE_INDEX_TAIL > UINT32_MAX) /* its lengths are 32 bits */
+		return svd_error_set(SVD_ERROR, "an index of %zu frames and %zu items is too large",
+		                     nframes, count);
+	/* written in pieces, the CRC as it goes: 32 bytes an item are never all in memory */
+	if (!(buf = malloc(INDEX_CHUNK)))
 		return svd_error_set(SVD_ERROR, "out of memory");
-	p = buf;
-	put_u32(p, SVD_BUNDLE_INDEX_MAGIC);
-	put_u32(p + 4, (uint32_t)(len + SVD_BUNDLE_INDEX_TAIL));
-	p += SVD_BUNDLE_SKIP_HEADER;
+	put_u32(buf, SVD_BUNDLE_INDEX_MAGIC);
+	put_u32(buf + 4, (uint32_t)(len + SVD_BUNDLE_INDEX_TAIL));
+	p = buf + SVD_BUNDLE_SKIP_HEADER;
 	memcpy(p, SVD_BUNDLE_INDEX_TAG, 4);
 	put_u32(p + 4, SVD_BUNDLE_INDEX_VERSION);
 	put_u32(p + 8, (uint32_t)nframes);
 	put_u32(p + 12, (uint32_t)count);
 	p += SVD_BUNDLE_INDEX_HEAD;
-	for (i = 0; i < nframes; i++, p += SVD_BUNDLE_INDEX_FRAME) {
-		put_u64(p, frames[i].offset);
-		put_u64(p + 8, frames[i].csize);
-		put_u64(p + 16, frames[i].usize);
-		put_u32(p + 24, (uint32_t)(frames[i].count ? frames[i].first - first : 0));
-		put_u32(p + 28, (uint32_t)frames[i].count);
+	for (;;) {
+		/* a frame record or an item id, while there is room for one */
+		while ((size_t)(p - buf) + SVD_BUNDLE_INDEX_FRAME <= INDEX_CHUNK &&
+		       (i < nframes || k < count)) {
+			if (i < nframes) {
+				put_u64(p, frames[i].offset);
+				put_u64(p + 8, frames[i].csize);
+				put_u64(p + 16, frames[i].usize);
+				put_u32(p + 24,
+				        (uint32_t)(frames[i].count ? frames[i].first - first : 0));
+				put_u32(p + 28, (uint32_t)frames[i].count);
+				p += SVD_BUNDLE_INDEX_FRAME;
+				i++;
+			} else {
+				svd_hex_decode(p, 32, w->ids[first + k]);
+				p += SVD_BUNDLE_INDEX_ITEM;
+				k++;
+			}
+		}
+		if (i == nframes && k == count &&
+		    (size_t)(p - buf) + SVD_BUNDLE_INDEX_TAIL <= INDEX_CHUNK)
+			break;
+		crc = crc32(crc, buf + skip, (uInt)((size_t)(p - buf) - skip));
+		skip = 0;
+		if ((error = svd_outfile_write(o, buf, (size_t)(p - buf))) < 0)
+			goto cleanup;
+		p = buf;
 	}
-	for (k = 0; k < count; k++, p += SVD_BUNDLE_INDEX_ITEM)
-		svd_hex_decode(p, 32, w->ids[first + k]);
-	put_u32(p, (uint32_t)crc32(0L, buf + SVD_BUNDLE_SKIP_HEADER, (uInt)len));
+	crc = crc32(crc, buf + skip, (uInt)((size_t)(p - buf) - skip));
+	put_u32(p, (uint32_t)crc);
 	put_u32(p + 4, (uint32_t)len);
 	memcpy(p + 8, SVD_BUNDLE_INDEX_END, 8);
-	error = svd_outfile_write(o, buf, SVD_BUNDLE_SKIP_HEADER + len + SVD_BUNDLE_INDEX_TAIL);
+	p += SVD_BUNDLE_INDEX_TAIL;
+	error = svd_outfile_write(o, buf, (size_t)(p - buf));
+cleanup:
 	free(buf);
 	return error;
 }
@@ -463,7 +642,7 @@ static int write_tail(svd_bundle_writer *w, svd_outfile *o, frame_rec *frames, s
 /* The largest a part can be with these frames and items (BUNDLE.json at its worst). */
 static uint64_t part_bound(size_t nframes, size_t items, uint64_t data)
 {
-	uint64_t json = META_FIXED_JSON + (uint64_t)items * (SVD_ID_HEX_LEN + 3);
+	uint64_t json = meta_bound(items);
 	uint64_t tar = 1024 + json + 512;
 
 	return ZSTD_compressBound((size_t)tar) + 64 + data + 64 + SVD_BUNDLE_TAR_END +
@@ -550,8 +729,8 @@ static int part_finish(svd_bundle_writer *w)
 {
 	svd_outfile o = {0};
 	frame_rec *frames = NULL;
-	uint8_t *meta = NULL;
-	size_t meta_len, meta_usize, i;
+	uint64_t meta_len, meta_usize;
+	size_t i;
 	char *name = NULL;
 	int error;
 
@@ -562,10 +741,8 @@ static int part_finish(svd_bundle_writer *w)
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
 	}
-	if ((error = meta_frame(w, &meta, &meta_len, &meta_usize, w->part_first, w->part_items)) <
-	        0 ||
-	    (error = outfile_open(w, &o, name)) < 0 ||
-	    (error = svd_outfile_write(&o, meta, meta_len)) < 0)
+	if ((error = outfile_open(w, &o, name)) < 0 ||
+	    (error = meta_frame(w, &o, &meta_len, &meta_usize, w->part_first, w->part_items)) < 0)
 		goto cleanup;
 	frames[0] = (frame_rec){0, meta_len, meta_usize, 0, 0};
 	for (i = 0; i < w->nframes; i++) {
@@ -594,7 +771,6 @@ static int part_finish(svd_bundle_writer *w)
 cleanup:
 	svd_outfile_abort(&o);
 	free(frames);
-	free(meta);
 	free(name);
 	return error;
 }
@@ -616,7 +792,7 @@ static int sink_frame(svd_bundle_writer *w, const void *data, uint64_t offset, u
 		if (w->nframes > 0 &&
 		    (part_bound(w->nframes + 1, w->part_items + count, w->part_data + csize) >
 		         w->max_size ||
-		     w->part_items + count > SVD_BUNDLE_MAX_ITEMS) &&
+		     meta_bound(w->part_items + count) > svd_bundle_meta_max()) &&
 		    (error = part_finish(w)) < 0)
 			return error;
 		if (part_bound(1, count, csize) > w->max_size) {
@@ -877,7 +1053,9 @@ static int item_done(svd_bundle_writer *w)
 			return error;
 		w->cur_count = 1;
 	}
-	if (w->cur_len >= w->target)
+	/* a frame never holds more items than one BUNDLE.json lists, so that parts can */
+	if (w->cur_len >= w->target ||
+	    (w->split && meta_bound(w->cur_count + 1) > svd_bundle_meta_max()))
 		return submit(w);
 	return 0;
 }
@@ -940,8 +1118,7 @@ int svd_bundle_writer_new(svd_bundle_writer **out, const char *output,
                           const svd_bundle_writer_opts *opts)
 {
 	svd_bundle_writer *w = NULL;
-	uint8_t *meta = NULL;
-	size_t meta_len, meta_usize;
+	uint64_t meta_len, meta_usize;
 	locale_t old;
 	frame_rec f;
 	char *scratch = NULL;
@@ -966,9 +1143,10 @@ int svd_bundle_writer_new(svd_bundle_writer **out, const char *output,
 	w->level = opts->level;
 	w->threads = svd_threads(opts->threads);
 	w->max_size = opts->max_size;
-	w->split = w->max_size > 0 || w->n > SVD_BUNDLE_MAX_ITEMS;
+	/* past what one BUNDLE.json may hold (some 4,000,000 items), parts even without a limit */
+	w->split = w->max_size > 0 || meta_bound(w->n) > svd_bundle_meta_max();
 	if (w->split && w->max_size == 0)
-		w->max_size = UINT64_MAX; /* split by the item count alone */
+		w->max_size = UINT64_MAX; /* split by BUNDLE.json's size alone */
 	w->target = SVD_BUNDLE_FRAME_TARGET;
 	if (opts->max_size && opts->max_size / 16 < w->target)
 		w->target = (size_t)(opts->max_size / 16) + 1; /* parts need smaller frames */
@@ -1004,9 +1182,8 @@ int svd_bundle_writer_new(svd_bundle_writer **out, const char *output,
 			goto cleanup;
 	} else {
 		/* one bundle: BUNDLE.json first, the items, the end marker, the index */
-		if ((error = meta_frame(w, &meta, &meta_len, &meta_usize, 0, w->n)) < 0 ||
-		    (error = outfile_open(w, &w->out, output)) < 0 ||
-		    (error = svd_outfile_write(&w->out, meta, meta_len)) < 0)
+		if ((error = outfile_open(w, &w->out, output)) < 0 ||
+		    (error = meta_frame(w, &w->out, &meta_len, &meta_usize, 0, w->n)) < 0)
 			goto cleanup;
 		f = (frame_rec){0, meta_len, meta_usize, 0, 0};
 		if ((error = push_frame(w, &f)) < 0)
@@ -1026,7 +1203,6 @@ int svd_bundle_writer_new(svd_bundle_writer **out, const char *output,
 	w = NULL;
 cleanup:
 	free(scratch);
-	free(meta);
 	svd_bundle_writer_free(w);
 	return error;
 }

@@ -29,7 +29,7 @@ typedef struct svd_bundle_writer_opts {
 	const char *mirror;       /* the writer's mirror id, for BUNDLE.json */
 	const char *const *ids;   /* the items' ids (borrowed until svd_bundle_writer_free) */
 	size_t n;                 /* how many */
-	uint64_t max_size;        /* bytes per file; 0: one file (more past SVD_BUNDLE_MAX_ITEMS) */
+	uint64_t max_size;        /* bytes per file; 0: one file (more past SVD_BUNDLE_META_MAX) */
 	int level;                /* zstd level, 1 to 19 */
 	unsigned threads;         /* compression workers; 0: one per core */
 	svd_progress_cb progress; /* items and bytes written so far; may be NULL */
@@ -50,9 +50,10 @@ typedef struct svd_bundle_file {
 } svd_bundle_file;
 
 /*
- * Start a bundle at output (with max_size or over SVD_BUNDLE_MAX_ITEMS
- * items, parts NAME.1.tar.zst, ... beside it, NAME being output without
- * .tar.zst). Nothing is in place until svd_bundle_writer_finish().
+ * Start a bundle at output (with max_size, or with more items than one
+ * BUNDLE.json of SVD_BUNDLE_META_MAX bytes lists, parts NAME.1.tar.zst,
+ * ... beside it, NAME being output without .tar.zst). Nothing is in
+ * place until svd_bundle_writer_finish().
  *
  * @param[out] out the caller's, freed with svd_bundle_writer_free()
  * @return 0; SVD_EINVALID for a level out of range; SVD_ENOTFOUND when

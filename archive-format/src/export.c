@@ -554,7 +554,8 @@ int svd_export(svd_archive *a, const char *output, const svd_export_opts *opts,
 	if ((error = svd_bundle_writer_new(&w, output, &wo)) < 0 ||
 	    (error = write_items(w, a, &ch)) < 0 || (error = svd_bundle_writer_items_done(w)) < 0)
 		goto cleanup;
-	/* past SVD_BUNDLE_MAX_ITEMS the items go into parts, and the reader with none */
+	/* past what one BUNDLE.json lists (SVD_BUNDLE_META_MAX) the items go into parts,
+	   and the reader with none */
 	if (opts->with_reader && !svd_bundle_writer_split(w)) {
 		/* pages for the whole items only: an update's item is not in the bundle */
 		size_t k = 0;

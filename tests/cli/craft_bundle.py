@@ -104,6 +104,9 @@ HOSTILE = {
     "meta-omits": "salvage",    # BUNDLE.json does not list the victim
     "meta-swap": "salvage",     # BUNDLE.json lists another id in the victim's place
     "no-meta": "salvage",       # no BUNDLE.json at all
+    "meta-count-lie": "salvage",  # BUNDLE.json's count is 2^53-1, its ids the bundle's
+    "meta-cut": "salvage",      # BUNDLE.json is its first half (a whole tar entry, cut JSON)
+    "meta-nested": "salvage",   # BUNDLE.json's ids open 100,000 nested arrays
     "sig-junk": "salvage",      # a second entry at the victim's signature path, not a signature
     "sig-junk-first": "salvage",  # ... the junk before the signature
     "sig-big": "salvage",       # a 20000-byte file under the victim's sig/ beside its signature
@@ -520,6 +523,13 @@ def cmd_write(a):
         listed = sorted(listed + ["f" * 64])
     meta = canonical_json({"count": len(listed), "created": a.created, "format": 1,
                            "ids": listed, "mirror": a.mirror}).encode()
+    if kind == "meta-count-lie":
+        meta = meta.replace(b'{"count":%d,' % len(listed), b'{"count":9007199254740991,', 1)
+    elif kind == "meta-cut":
+        meta = meta[:len(meta) // 2]
+    elif kind == "meta-nested":
+        at = meta.index(b'"ids":[') + 7
+        meta = meta[:at] + b"[" * 100000 + b"]" * 100000 + meta[meta.index(b'],"mirror"'):]
     frames = [{"tar": tar_entry(b"BUNDLE.json", meta, mtime), "ids": [], "how": None}]
     if kind == "no-meta":
         frames = []

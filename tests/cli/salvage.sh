@@ -117,6 +117,24 @@ expect_exit 3 "1 of 5 items were lost to damage" \
 	svd -C "$R" import "$T/meta-swap.tar.zst"
 same "$(ids_of "$R")" "$all_ids" "meta-swap: every item the bundle holds is imported"
 
+# It lies (a count of 2^53-1), is cut short, or nests 100,000 arrays deep:
+# damage of frame 0, named; nothing is allocated for what it claims, and
+# every item is read and imported
+for kind in meta-count-lie meta-cut meta-nested; do
+	case $kind in
+	meta-count-lie) why="BUNDLE.json: its count is 9007199254740991, and it lists 5 ids" ;;
+	meta-cut) why="BUNDLE.json ends early" ;;
+	meta-nested) why="BUNDLE.json: ids\[0\] is not an item id" ;;
+	esac
+	crafted "$kind"
+	fresh
+	expect_exit 3 "$why" "$kind: import exits 3 naming what is wrong with BUNDLE.json" \
+		svd -C "$R" import -q "$T/$kind.tar.zst"
+	same "$(ids_of "$R")" "$all_ids" "$kind: every item is imported"
+	same "$(svd -C "$R" inspect --json "$T/$kind.tar.zst" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["bundle_json"], d["lost"])')" "unreadable 0" \
+		"$kind: inspect --json says bundle_json unreadable, nothing lost"
+done
+
 # None at all: read as ever, with a warning; exit 0
 crafted no-meta
 fresh

@@ -21,12 +21,11 @@ extern "C" {
 #endif
 
 #define SVD_BUNDLE_FORMAT         2 /**< the newest BUNDLE.json this library reads and writes */
-#define SVD_BUNDLE_FRAME_TARGET   (1024 * 1024)      /**< tar bytes after which a frame is closed */
-#define SVD_BUNDLE_MAX_ITEMS      250000             /**< items in one bundle */
-#define SVD_BUNDLE_META_MAX       (17 * 1024 * 1024) /**< bytes of BUNDLE.json */
-#define SVD_BUNDLE_WINDOW_LOG_MAX 24                 /**< zstd window: 16 MiB at most */
-#define SVD_BUNDLE_PATH_MAX       4096               /**< bytes of an entry's name */
-#define SVD_BUNDLE_RATIO_MAX      64                 /**< output per input byte, beyond the slack */
+#define SVD_BUNDLE_FRAME_TARGET   (1024 * 1024) /**< tar bytes after which a frame is closed */
+#define SVD_BUNDLE_META_MAX       (256ull * 1024 * 1024) /**< bytes of BUNDLE.json (SPEC.md, 9.2) */
+#define SVD_BUNDLE_WINDOW_LOG_MAX 24                     /**< zstd window: 16 MiB at most */
+#define SVD_BUNDLE_PATH_MAX       4096                   /**< bytes of an entry's name */
+#define SVD_BUNDLE_RATIO_MAX      64 /**< output per input byte, beyond the slack */
 #define SVD_BUNDLE_SLACK          (64ull * 1024 * 1024) /**< output allowed on top of the ratio */
 #define SVD_BUNDLE_INDEX_MAGIC    0x184D2A5Au           /**< the index's skippable frame */
 #define SVD_HAVE_MAX_IDS          4000000               /**< ids in one have-file */
