@@ -263,5 +263,7 @@ int svd_site_lib_read(svd_buf *out, const char *root, const char *name, const ch
 	close(fd);
 	if (error < 0)
 		svd_buf_clear(out);
+	else
+		out->data[out->len] = '\0'; /* not counted: text for whoever reads it as such */
 	return error;
 }
