@@ -141,6 +141,15 @@ int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *id
                     void *payload, svd_verify_stats *stats);
 
 /*
+ * The same over entries of the commit's listing the caller already holds
+ * (refs, in id order, borrowed): a view that has listed main gates what
+ * its cache does not know without listing main again.
+ */
+int svd_store_check_refs(svd_archive *a, const git_oid *commit, const svd_item_ref *refs, size_t n,
+                         unsigned threads, const svd_trust *trust, unsigned flags, svd_item_cb cb,
+                         void *payload, svd_verify_stats *stats);
+
+/*
  * A commit of this store named by hex (4 to 40 digits): SVD_EINVALID for
  * something else, SVD_ENOTFOUND for no such commit.
  */

@@ -621,11 +621,11 @@ int svd_store_verify(svd_archive *a, const char *const *ids, size_t n, unsigned 
 	return error;
 }
 
-int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *ids, size_t n,
-                    unsigned threads, const svd_trust *trust, unsigned flags, svd_item_cb cb,
-                    void *payload, svd_verify_stats *stats)
+/* The gate over the items of list (borrowed) of commit, as svd_store_check(). */
+static int check_list(svd_archive *a, const git_oid *commit, const svd_item_list *list,
+                      unsigned threads, const svd_trust *trust, unsigned flags, svd_item_cb cb,
+                      void *payload, svd_verify_stats *stats)
 {
-	svd_item_list list;
 	svd_verify_stats st = {0};
 	verify_ctx vc = {a->store_path, trust, NULL, (flags & SVD_CHECK_SIZES_ONLY) != 0};
 	svd_trust *registry = NULL;
@@ -638,13 +638,8 @@ int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *id
 	svd_workq *q = NULL;
 	verify_job *jobs = NULL;
 	size_t b, k, nb, next = 0;
-	int error, stop;
+	int error = 0, stop;
 
-	if ((error = ids ? list_for(&list, a->repo, commit, ids, n)
-	                 : svd_store_list(&list, a->repo, commit)) < 0)
-		return error;
-	if (ids && (error = select_items(&list, ids, n)) < 0)
-		goto cleanup;
 	/* the registry of keys in the same commit: signatures stored without their key */
 	if (!commit && (error = svd_store_head_oid(&head, a->repo)) == 0)
 		commit = &head;
@@ -657,7 +652,7 @@ int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *id
 		goto cleanup;
 	}
 	/* no more workers than jobs: each opens the repository */
-	nb = (list.n + VERIFY_BATCH - 1) / VERIFY_BATCH;
+	nb = (list->n + VERIFY_BATCH - 1) / VERIFY_BATCH;
 	o.threads = svd_threads(threads);
 	if (o.threads > nb)
 		o.threads = (unsigned)nb;
@@ -669,9 +664,9 @@ int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *id
 
 		while (error == 0 && next < nb && next < b + VERIFY_JOBS) {
 			verify_job *s = &jobs[next % VERIFY_JOBS];
-			s->items = &list.v[next * VERIFY_BATCH];
-			s->n = list.n - next * VERIFY_BATCH < VERIFY_BATCH
-			           ? list.n - next * VERIFY_BATCH
+			s->items = &list->v[next * VERIFY_BATCH];
+			s->n = list->n - next * VERIFY_BATCH < VERIFY_BATCH
+			           ? list->n - next * VERIFY_BATCH
 			           : VERIFY_BATCH;
 			memset(s->verdicts, 0, sizeof(s->verdicts));
 			memset(s->bytes, 0, sizeof(s->bytes));
@@ -699,11 +694,39 @@ int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *id
 			svd_verdict_free(jobs[b % VERIFY_JOBS].verdicts[k]);
 cleanup:
 	free(jobs);
-	free(list.v);
 	svd_trust_free(registry);
 	if (stats)
 		*stats = st;
 	return error;
+}
+
+int svd_store_check(svd_archive *a, const git_oid *commit, const char *const *ids, size_t n,
+                    unsigned threads, const svd_trust *trust, unsigned flags, svd_item_cb cb,
+                    void *payload, svd_verify_stats *stats)
+{
+	svd_item_list list;
+	int error;
+
+	if (stats)
+		memset(stats, 0, sizeof(*stats));
+	if ((error = ids ? list_for(&list, a->repo, commit, ids, n)
+	                 : svd_store_list(&list, a->repo, commit)) < 0)
+		return error;
+	if (!ids || (error = select_items(&list, ids, n)) == 0)
+		error = check_list(a, commit, &list, threads, trust, flags, cb, payload, stats);
+	free(list.v);
+	return error;
+}
+
+int svd_store_check_refs(svd_archive *a, const git_oid *commit, const svd_item_ref *refs, size_t n,
+                         unsigned threads, const svd_trust *trust, unsigned flags, svd_item_cb cb,
+                         void *payload, svd_verify_stats *stats)
+{
+	svd_item_list list = {(svd_item_ref *)refs, n, n};
+
+	if (stats)
+		memset(stats, 0, sizeof(*stats));
+	return check_list(a, commit, &list, threads, trust, flags, cb, payload, stats);
 }
 
 int svd_store_log(svd_archive *a, svd_log_cb cb, void *payload)

@@ -114,10 +114,10 @@ static void list_save(svd_archive *a, const svd_view *v, const git_oid *commit)
 /*
  * The items of the commit at the cheap level: those whose folder the cache
  * knows come from it (the list and the cache are both in id order: one
- * pass over each), the rest go through the gate. Returns the ids still to
- * check (*n of them), or an error.
+ * pass over each), the rest go through the gate. Returns the indexes in
+ * list of the entries still to check (*n of them), or an error.
  */
-static int from_cache(svd_view *v, const char ***tocheck, size_t *n, svd_archive *a,
+static int from_cache(svd_view *v, uint32_t **tocheck, size_t *n, svd_archive *a,
                       const svd_item_list *list, const uint8_t trust[32], int *fresh)
 {
 	svd_view_cache *c = NULL;
@@ -139,7 +139,9 @@ static int from_cache(svd_view *v, const char ***tocheck, size_t *n, svd_archive
 	             svd_view_cache_open_fd(&c, fd, SVD_VIEW_SIGNATURES, trust) < 0))
 		svd_error_clear(); /* none, stale or damaged: made again below */
 	free(path);
-	if (!(*tocheck = malloc((list->n + 1) * sizeof(**tocheck))))
+	if (list->n > UINT32_MAX)
+		error = svd_error_set(SVD_ETOOBIG, "over 2^32 items in one commit");
+	else if (!(*tocheck = malloc((list->n + 1) * sizeof(**tocheck))))
 		error = svd_error_set(SVD_ERROR, "out of memory");
 	rec = svd_view_cache_next(c, &scratch);
 	for (i = 0; error == 0 && i < list->n; i++) {
@@ -152,7 +154,7 @@ static int from_cache(svd_view *v, const char ***tocheck, size_t *n, svd_archive
 			used++;
 			rec = svd_view_cache_next(c, &scratch);
 		} else {
-			(*tocheck)[(*n)++] = r->id;
+			(*tocheck)[(*n)++] = (uint32_t)i;
 		}
 	}
 	*fresh = c != NULL && *n == 0 && used == svd_view_cache_count(c);
@@ -169,12 +171,13 @@ int svd_view_open(svd_view **out, svd_archive *a, const char *commit, const svd_
 	const svd_trust *trust = p->trust ? p->trust : a->trust;
 	char hex[GIT_OID_HEXSZ + 1] = "";
 	svd_item_list list = {0};
-	const char **tocheck = NULL;
+	uint32_t *tocheck = NULL;
+	svd_item_ref *refs = NULL; /* the entries to gate: list's own, or a copy of some */
 	uint8_t print[32];
 	git_oid oid;
 	svd_view *v = NULL;
 	open_ctx o;
-	size_t n = 0;
+	size_t n = 0, i;
 	int error, has_commit = 1, cached, fresh = 0;
 
 	*out = NULL;
@@ -199,9 +202,20 @@ int svd_view_open(svd_view **out, svd_archive *a, const char *commit, const svd_
 		svd_view_trust_print(print, trust);
 		if (cached && (error = svd_store_list(&list, a->repo, &oid)) == 0)
 			error = from_cache(v, &tocheck, &n, a, &list, print, &fresh);
-		if (error == 0 && (!cached || n > 0))
+		/* what the cache does not know, from the listing at hand (not made again) */
+		if (error == 0 && cached && n > 0 && n < list.n &&
+		    !(refs = malloc(n * sizeof(*refs))))
+			error = svd_error_set(SVD_ERROR, "out of memory");
+		for (i = 0; error == 0 && refs && i < n; i++)
+			refs[i] = list.v[tocheck[i]];
+		if (error == 0 && cached && n > 0)
+			error = svd_store_check_refs(
+			    a, &oid, refs ? refs : list.v, n, p->threads, trust,
+			    p->check == SVD_VIEW_FULL ? 0 : SVD_CHECK_SIZES_ONLY, on_verdict, &o,
+			    NULL);
+		if (error == 0 && !cached)
 			error =
-			    svd_store_check(a, &oid, cached ? tocheck : NULL, n, p->threads, trust,
+			    svd_store_check(a, &oid, NULL, 0, p->threads, trust,
 			                    p->check == SVD_VIEW_FULL ? 0 : SVD_CHECK_SIZES_ONLY,
 			                    on_verdict, &o, NULL);
 	}
@@ -212,6 +226,7 @@ int svd_view_open(svd_view **out, svd_archive *a, const char *commit, const svd_
 		cache_save(a, v, &list, print, &oid);
 	if (error == 0 && has_commit && cached && !commit && !p->trust)
 		list_save(a, v, &oid);
+	free(refs);
 	free(tocheck);
 	free(list.v);
 	if (error != 0) {
