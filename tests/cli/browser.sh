@@ -218,6 +218,14 @@ for _ in $(seq 100); do
 	grep -q "http: serving" "$T/daemon.log" 2>/dev/null && break
 	sleep 0.1
 done
+# serving is not yet built: until its first index the daemon answers 503
+# (Retry-After), longer under the sanitizers on a busy machine; the pages
+# and the API both answer once it is there
+for _ in $(seq 600); do
+	curl -sf -o /dev/null "http://127.0.0.1:$port/" &&
+		curl -sf -o /dev/null "http://127.0.0.1:$port/api/items?limit=1" && break
+	sleep 0.2
+done
 if grep -q "http: serving" "$T/daemon.log"; then
 	out=$(SVD_READER_OUT=$T/shots-http SVD_FOLD_CASES=$SVD_SOURCE_DIR/tests/data/fold-cases.txt \
 		timeout 300 node "$B/reader.test.mjs" "http://127.0.0.1:$port/" 2>&1)
