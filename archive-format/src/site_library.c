@@ -36,26 +36,10 @@ static int put_file(const char *rel, const void *data, size_t len, void *payload
 {
 	lib_out *o = payload;
 	char path[4096];
-	int fd, error = 0;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", o->dir, rel) >= sizeof(path))
 		return svd_error_set(SVD_ERROR, "%s/%s: path too long", o->dir, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 && errno == ENOENT) {
-		char *slash = strrchr(path, '/');
-		*slash = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return svd_error_set(SVD_ERROR, "%s: cannot make it: %s", path,
-			                     strerror(errno));
-		*slash = '/';
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	}
-	if (fd < 0 || svd_write_all(fd, data, len) < 0)
-		error = svd_error_set(SVD_ERROR, "%s: cannot write: %s (is the disk full?)", path,
-		                      strerror(errno));
-	if (fd >= 0 && close(fd) < 0 && !error)
-		error = svd_error_set(SVD_ERROR, "%s: cannot write: %s", path, strerror(errno));
-	return error;
+	return svd_file_put(path, data, len, 1);
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)

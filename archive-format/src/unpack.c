@@ -382,26 +382,11 @@ static int write_file(const char *rel, const void *data, size_t len, void *paylo
 {
 	unpack_ctx *u = payload;
 	char path[PATH_BIG];
-	int fd, error = 0;
+	int error;
 
 	snprintf(path, sizeof(path), "%s/%s", u->tmp, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 && errno == EEXIST && unlink(path) == 0) /* an early page rendered again */
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 && errno == ENOENT) {
-		char *slash = strrchr(path, '/');
-		*slash = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return svd_error_set(SVD_ERROR, "%s: cannot make it: %s", path,
-			                     strerror(errno));
-		*slash = '/';
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	}
-	if (fd < 0 || svd_write_all(fd, data, len) < 0)
-		error = svd_error_set(SVD_ERROR, "%s: cannot write: %s (is the disk full?)", path,
-		                      strerror(errno));
-	if (fd >= 0 && close(fd) < 0 && !error)
-		error = svd_error_set(SVD_ERROR, "%s: cannot write: %s", path, strerror(errno));
+	/* made new; an early page rendered again replaces the first */
+	error = svd_file_put(path, data, len, 0);
 	__atomic_fetch_add(&u->bytes, (uint64_t)len, __ATOMIC_RELAXED);
 	return error;
 }

@@ -177,6 +177,37 @@ int svd_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+int svd_file_put(char *path, const void *data, size_t len, int replace)
+{
+	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (replace ? O_TRUNC : O_EXCL);
+	int fd, error = 0;
+
+	fd = open(path, flags, 0644);
+	if (fd < 0 && !replace && errno == EEXIST && unlink(path) == 0) /* made again */
+		fd = open(path, flags, 0644);
+	if (fd < 0 && errno == ENOENT) {
+		char *slash = strrchr(path, '/');
+		if (!slash)
+			return svd_error_set(SVD_ERROR, "%s: cannot write: %s", path,
+			                     strerror(errno));
+		*slash = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			error = svd_error_set(SVD_ERROR, "%s: cannot make it: %s", path,
+			                      strerror(errno));
+			*slash = '/';
+			return error;
+		}
+		*slash = '/';
+		fd = open(path, flags, 0644);
+	}
+	if (fd < 0 || svd_write_all(fd, data, len) < 0)
+		error = svd_error_set(SVD_ERROR, "%s: cannot write: %s (is the disk full?)", path,
+		                      strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && !error)
+		error = svd_error_set(SVD_ERROR, "%s: cannot write: %s", path, strerror(errno));
+	return error;
+}
+
 char *svd_path_dir(const char *path)
 {
 	const char *slash = strrchr(path, '/');

@@ -49,6 +49,15 @@ int svd_file_write_atomic(const char *path, const void *data, size_t len, mode_t
 /* write() all of data, retrying after signals. Returns 0, or -1 with errno set. */
 int svd_write_all(int fd, const void *data, size_t len);
 
+/*
+ * Write len bytes to path, a file of a library being built (mode 0644, no
+ * link followed), making its folder when that is missing (one level).
+ * replace: an existing file's bytes are replaced (O_TRUNC); else the file
+ * is made new (O_EXCL), and one already there is removed first. path is
+ * cut and mended on the way, so it is not const.
+ */
+int svd_file_put(char *path, const void *data, size_t len, int replace);
+
 /* fsync a folder so that a rename or a new entry in it is durable. */
 int svd_dir_fsync(const char *path);
 
