@@ -2,7 +2,8 @@
 # Benchmark of issue "a million items": every command's cost per item and
 # peak memory, at 20,000 and at 1,000,000 small items.
 #
-#     bench_million.sh [--items N] [--corpus DIR] [--keep DIR] [--no-unpack] [SCRATCH]
+#     bench_million.sh [--items N] [--corpus DIR] [--keep DIR] [--no-unpack]
+#                      [--limit SIZE] [SCRATCH]
 #
 # The corpus is tests/bench/gen_corpus.py --small (bodies of 300-1,500 bytes,
 # one item in a hundred with a photo, one in twenty undated); a million items
@@ -25,16 +26,27 @@
 # resident memory (/usr/bin/time) and the peak of anonymous memory (the
 # command's own; the rest is file pages mapped, see step() below). Not a
 # test: nothing fails when a target is missed. MiB throughout.
+#
+# --limit SIZE (256M, say) runs every command in a memory cgroup of that
+# size (root; cgroup v2 with the memory controller, or v1's memory
+# hierarchy): the kernel's answer to "does it run on a machine with SIZE
+# free", page cache included. A command the kernel kills for it is FAILED.
 set -euo pipefail
 
-usage_lines=4,5
-no_unpack=
+usage_lines=4,6
+no_unpack= limit=
 args=()
-for a in "$@"; do
-	case $a in
+while [ $# -gt 0 ]; do
+	case $1 in
 	--no-unpack) no_unpack=1 ;;
-	*) args+=("$a") ;;
+	--limit)
+		[ $# -ge 2 ] || { echo "bench: --limit needs a size (256M, say)" >&2; exit 2; }
+		limit=$2
+		shift
+		;;
+	*) args+=("$1") ;;
 	esac
+	shift
 done
 set -- "${args[@]+"${args[@]}"}"
 corpus_opts=--small
@@ -52,6 +64,37 @@ for x in "$A" "$B" "$C"; do "$SVD_BIN" init "$x" >/dev/null; done
 "$SVD_BIN" key generate --no-passphrase -o "$W/editor.key" -p "$W/editor.pub" >/dev/null
 for x in "$A" "$B" "$C"; do "$SVD_BIN" -C "$x" trust add "$W/editor.pub" >/dev/null; done
 
+# The memory cgroup of --limit: cg_procs is the file a process joins it by.
+cg_dir= cg_procs=
+if [ -n "$limit" ]; then
+	if grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		cg_dir=/sys/fs/cgroup/svd-bench-$$
+		mkdir "$cg_dir"
+		echo "$limit" >"$cg_dir/memory.max"
+		echo 0 >"$cg_dir/memory.swap.max" 2>/dev/null || true
+		cg_procs=$cg_dir/cgroup.procs
+	elif [ -d /sys/fs/cgroup/memory ]; then
+		cg_dir=/sys/fs/cgroup/memory/svd-bench-$$
+		mkdir "$cg_dir"
+		echo "$limit" >"$cg_dir/memory.limit_in_bytes"
+		cg_procs=$cg_dir/tasks
+	else
+		echo "bench: --limit needs a memory cgroup (cgroup v2 with the memory controller, or v1's /sys/fs/cgroup/memory) and root" >&2
+		exit 2
+	fi
+	# after the traps of lib.sh and lib_daemon.sh (stop, remove the scratch folder)
+	trap "$(trap -p EXIT | sed "s/^trap -- '//; s/' EXIT\$//"); rmdir '$cg_dir' 2>/dev/null || true" EXIT
+	echo "   every command in a memory cgroup of $limit ($cg_dir)"
+fi
+# in_limit COMMAND...: the command, in the cgroup of --limit if given
+in_limit() {
+	if [ -n "$cg_procs" ]; then
+		sh -c 'echo $$ >"$1" && shift && exec "$@"' sh "$cg_procs" "$@"
+	else
+		"$@"
+	fi
+}
+
 rows=()
 # step NAME COMMAND...: timed as lib.sh's timed does (wall_NAME, rss_NAME: the
 # peak resident set, /usr/bin/time), and anon_NAME: the peak of the
@@ -66,7 +109,7 @@ step() {
 	rows+=("$name")
 	sync
 	t0=$(date +%s%N)
-	/usr/bin/time -f %M -o "$W/$name.rss" "$@" >"$W/$name.out" 2>&1 &
+	in_limit /usr/bin/time -f %M -o "$W/$name.rss" "$@" >"$W/$name.out" 2>&1 &
 	tp=$!
 	while kill -0 "$tp" 2>/dev/null; do
 		[ -n "$pid" ] || pid=$(pgrep -P "$tp" | head -n 1 || true)
