@@ -98,12 +98,27 @@ typedef struct held_sum {
 	int valid;
 } held_sum;
 
+/* One finished pack's ids as a Bloom filter: nbits bits, BLOOM_K probes. */
+#define BLOOM_K        7
+#define BLOOM_BITS_PER 10
+typedef struct bloom {
+	uint64_t *bits;
+	uint64_t nbits;
+} bloom;
+
+struct svd_packs_done {
+	git_odb *base; /* the store as the operation found it: never refreshed */
+	bloom *v;
+	size_t n;
+};
+
 struct svd_packw {
 	git_repository *repo; /* borrowed */
 	git_odb *odb;
-	char *dir;      /* objects/pack */
-	char *tmp_path; /* our temporary pack while it exists, else NULL */
-	char *idx_path; /* our temporary index while it exists, else NULL */
+	svd_packs_done *done; /* borrowed, or NULL */
+	char *dir;            /* objects/pack */
+	char *tmp_path;       /* our temporary pack while it exists, else NULL */
+	char *idx_path;       /* our temporary index while it exists, else NULL */
 	int fd;
 	int finished;
 	uint64_t flushed; /* bytes in the file; flushed + used is the offset */
@@ -369,6 +384,95 @@ static void set_insert(svd_packw *pw, size_t index)
 }
 
 /* Where an object of this id is held already: enum svd_packw_found. */
+/* The k-th probe of an id: double hashing over its first 16 bytes, uniform already. */
+static uint64_t bloom_bit(const bloom *b, const uint8_t id[20], unsigned k)
+{
+	uint64_t h1, h2;
+
+	memcpy(&h1, id, 8);
+	memcpy(&h2, id + 8, 8);
+	return (h1 + k * (h2 | 1)) % b->nbits;
+}
+
+int svd_packs_done_maybe(const svd_packs_done *d, const git_oid *oid)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const bloom *b = &d->v[i];
+		unsigned k;
+
+		for (k = 0; k < BLOOM_K; k++) {
+			uint64_t bit = bloom_bit(b, oid->id, k);
+			if (!(b->bits[bit / 64] & (UINT64_C(1) << (bit % 64))))
+				break;
+		}
+		if (k == BLOOM_K)
+			return 1;
+	}
+	return 0;
+}
+
+size_t svd_packs_done_count(const svd_packs_done *d)
+{
+	return d->n;
+}
+
+/* Add the ids of a finished pack. */
+static int packs_done_add(svd_packs_done *d, const entry *objs, size_t n)
+{
+	bloom *v = realloc(d->v, (d->n + 1) * sizeof(*v)), *b;
+
+	if (!v)
+		return svd_error_set(SVD_ERROR, "out of memory");
+	d->v = v;
+	b = &v[d->n];
+	b->nbits = (n ? (uint64_t)n : 1) * BLOOM_BITS_PER;
+	if (!(b->bits = calloc((size_t)((b->nbits + 63) / 64), sizeof(*b->bits))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		for (unsigned k = 0; k < BLOOM_K; k++) {
+			uint64_t bit = bloom_bit(b, objs[i].id, k);
+			b->bits[bit / 64] |= UINT64_C(1) << (bit % 64);
+		}
+	d->n++;
+	return 0;
+}
+
+int svd_packs_done_new(svd_packs_done **out, git_repository *repo)
+{
+	svd_packs_done *d = calloc(1, sizeof(*d));
+	char *objects;
+	int error = 0;
+
+	*out = NULL;
+	if (!d)
+		return svd_error_set(SVD_ERROR, "out of memory");
+	if (!(objects = svd_path_join(git_repository_path(repo), "objects"))) {
+		free(d);
+		return SVD_ERROR;
+	}
+	if (git_odb_open(&d->base, objects) < 0) {
+		error = svd_error_set(SVD_ERROR, "%s: cannot open the object database: %s", objects,
+		                      git_message());
+		free(objects);
+		free(d);
+		return error;
+	}
+	free(objects);
+	*out = d;
+	return 0;
+}
+
+void svd_packs_done_free(svd_packs_done *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		free(d->v[i].bits);
+	free(d->v);
+	git_odb_free(d->base);
+	free(d);
+}
+
 static int known(const svd_packw *pw, const uint8_t id[20])
 {
 	git_oid oid;
@@ -377,6 +481,12 @@ static int known(const svd_packw *pw, const uint8_t id[20])
 		return SVD_PACKW_IN_PACK;
 	/* the writer refreshed once at the start; a miss is the common case */
 	git_oid_fromraw(&oid, id);
+	if (pw->done) {
+		if (git_odb_exists_ext(pw->done->base, &oid, GIT_ODB_LOOKUP_NO_REFRESH) == 1)
+			return SVD_PACKW_IN_STORE;
+		if (!svd_packs_done_maybe(pw->done, &oid))
+			return SVD_PACKW_NEW;
+	}
 	return git_odb_exists_ext(pw->odb, &oid, GIT_ODB_LOOKUP_NO_REFRESH) == 1
 	           ? SVD_PACKW_IN_STORE
 	           : SVD_PACKW_NEW;
@@ -658,6 +768,11 @@ static int usable(svd_packw *pw)
 
 int svd_packw_new(svd_packw **out, git_repository *repo)
 {
+	return svd_packw_new_in(out, repo, NULL);
+}
+
+int svd_packw_new_in(svd_packw **out, git_repository *repo, svd_packs_done *done)
+{
 	svd_workq_opts o = {.threads = 1, .limit = QUEUE_BYTES, .run = run_job, .release = release};
 	svd_packw *pw;
 	uint8_t zero[PACK_HEADER] = {0};
@@ -670,6 +785,7 @@ int svd_packw_new(svd_packw **out, git_repository *repo)
 		return svd_error_set(SVD_ERROR, "out of memory");
 	pw->fd = -1;
 	pw->repo = repo;
+	pw->done = done;
 	if (git_repository_odb(&pw->odb, repo) < 0) {
 		svd_error_set(SVD_ERROR, "%s: cannot open the object database: %s",
 		              git_repository_path(repo), git_message());
@@ -1209,16 +1325,19 @@ static int idx_put(idx_out *o, const void *data, size_t len)
 	return 0;
 }
 
-static int entry_cmp(const void *a, const void *b)
+static int order_cmp(const void *a, const void *b, void *payload)
 {
-	return memcmp(((const entry *)a)->id, ((const entry *)b)->id, 20);
+	const entry *objs = payload;
+
+	return memcmp(objs[*(const uint32_t *)a].id, objs[*(const uint32_t *)b].id, 20);
 }
 
 /*
- * Write the version 2 index of the (sorted) objects to a temporary file in
- * the pack folder, synced; pw->idx_path names it on success.
+ * Write the version 2 index of the objects, taken in the order of `order`
+ * (their indexes sorted by id), to a temporary file in the pack folder,
+ * synced; pw->idx_path names it on success.
  */
-static int write_index(svd_packw *pw, const uint8_t pack_sha[20])
+static int write_index(svd_packw *pw, const uint32_t *order, const uint8_t pack_sha[20])
 {
 	static const uint8_t magic[8] = {0xff, 't', 'O', 'c', 0, 0, 0, 2};
 	uint32_t fanout[256] = {0};
@@ -1242,7 +1361,7 @@ static int write_index(svd_packw *pw, const uint8_t pack_sha[20])
 	o.path = pw->idx_path;
 	svd_sha1_init(&o.sha);
 	for (i = 0; i < pw->n; i++)
-		fanout[pw->objs[i].id[0]]++;
+		fanout[pw->objs[order[i]].id[0]]++;
 	for (i = 1; i < 256; i++)
 		fanout[i] += fanout[i - 1];
 	if ((error = idx_put(&o, magic, sizeof(magic))) < 0)
@@ -1253,23 +1372,23 @@ static int write_index(svd_packw *pw, const uint8_t pack_sha[20])
 			goto cleanup;
 	}
 	for (i = 0; i < pw->n; i++)
-		if ((error = idx_put(&o, pw->objs[i].id, 20)) < 0)
+		if ((error = idx_put(&o, pw->objs[order[i]].id, 20)) < 0)
 			goto cleanup;
 	for (i = 0; i < pw->n; i++) {
-		store_be32(b, pw->objs[i].crc);
+		store_be32(b, pw->objs[order[i]].crc);
 		if ((error = idx_put(&o, b, 4)) < 0)
 			goto cleanup;
 	}
 	/* offsets past 2^31 - 1 go to a table of 8-byte offsets, in the same order */
 	for (i = 0; i < pw->n; i++) {
-		uint64_t off = pw->objs[i].offset;
+		uint64_t off = pw->objs[order[i]].offset;
 
 		store_be32(b, off < LARGE_OFFSET ? (uint32_t)off : LARGE_OFFSET | large++);
 		if ((error = idx_put(&o, b, 4)) < 0)
 			goto cleanup;
 	}
 	for (i = 0; i < pw->n; i++) {
-		uint64_t off = pw->objs[i].offset;
+		uint64_t off = pw->objs[order[i]].offset;
 
 		if (off < LARGE_OFFSET)
 			continue;
@@ -1356,6 +1475,7 @@ int svd_packw_finish(svd_packw *pw)
 	uint8_t sum[20];
 	char hex[41], name[64];
 	char *pack_path = NULL, *idx_path = NULL;
+	uint32_t *order = NULL;
 	int error;
 
 	if ((error = usable(pw)) < 0)
@@ -1373,6 +1493,16 @@ int svd_packw_finish(svd_packw *pw)
 		pw->objs[k].offset = pw->wo[k].offset;
 		pw->objs[k].crc = pw->wo[k].crc;
 	}
+	/*
+	 * Nothing reads the worker's offsets or the set from here on (a finished
+	 * writer is not used): at a million objects they are 16 and 8-16 MB
+	 * that the sort below would otherwise be added to.
+	 */
+	free(pw->wo);
+	pw->wo = NULL;
+	free(pw->set);
+	pw->set = NULL;
+	pw->set_cap = 0;
 	if (pw->n == 0) {
 		close(pw->fd);
 		pw->fd = -1;
@@ -1383,8 +1513,15 @@ int svd_packw_finish(svd_packw *pw)
 	}
 	if ((error = seal_pack(pw, sum)) < 0)
 		goto cleanup;
-	qsort(pw->objs, pw->n, sizeof(*pw->objs), entry_cmp);
-	if ((error = write_index(pw, sum)) < 0)
+	/* indexes sorted, not the 32-byte entries: glibc's qsort copies what it sorts */
+	if (!(order = malloc(pw->n * sizeof(*order)))) {
+		error = svd_error_set(SVD_ERROR, "out of memory");
+		goto cleanup;
+	}
+	for (size_t k = 0; k < pw->n; k++)
+		order[k] = (uint32_t)k;
+	qsort_r(order, pw->n, sizeof(*order), order_cmp, pw->objs);
+	if ((error = write_index(pw, order, sum)) < 0)
 		goto cleanup;
 	error = SVD_ERROR;
 	svd_hex_encode(hex, sum, 20);
@@ -1422,8 +1559,9 @@ int svd_packw_finish(svd_packw *pw)
 		                      pack_path, git_message());
 		goto cleanup;
 	}
-	error = 0;
+	error = pw->done ? packs_done_add(pw->done, pw->objs, pw->n) : 0;
 cleanup:
+	free(order);
 	free(pack_path);
 	free(idx_path);
 	return error;

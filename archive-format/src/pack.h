@@ -36,6 +36,41 @@ int svd_packw_clean(git_repository *repo);
 /* Start a pack for repo (borrowed; must outlive the writer). */
 int svd_packw_new(svd_packw **out, git_repository *repo);
 
+/*
+ * The packs one operation has finished, for the writers of its next packs.
+ * An operation of a million items writes five packs; every new object is
+ * looked up in the store first, and through libgit2 that is a binary
+ * search in every pack's index, the operation's own included: 29 MB of
+ * index a pack, touched all over. Where memory is short (a machine with
+ * 256 MiB free), those pages are read again and again. So a writer made
+ * with svd_packw_new_in() asks libgit2 only about the store as the
+ * operation found it (an object database opened then and never refreshed),
+ * and about its own finished packs asks a Bloom filter of each first
+ * (10 bits an object, 1.25 MB for a pack of 1,048,576; about 1% of new
+ * objects are then looked up for nothing). Ids are SHA-1s: their bytes
+ * are the hashes.
+ */
+typedef struct svd_packs_done svd_packs_done;
+
+/* The store of repo as it is now (borrowed; must outlive the set), no pack finished yet. */
+int svd_packs_done_new(svd_packs_done **out, git_repository *repo);
+
+/* 1 when an object with this id may be in a pack finished into the set, 0 when it is not. */
+int svd_packs_done_maybe(const svd_packs_done *d, const git_oid *oid);
+
+/* How many packs the set holds. */
+size_t svd_packs_done_count(const svd_packs_done *d);
+
+/* Free; NULL is fine. */
+void svd_packs_done_free(svd_packs_done *d);
+
+/*
+ * svd_packw_new(), for an operation that may have finished packs into done
+ * (borrowed; NULL: none): lookups as said above, and svd_packw_finish()
+ * adds the pack to done once it is in place.
+ */
+int svd_packw_new_in(svd_packw **out, git_repository *repo, svd_packs_done *done);
+
 /* Add a whole object held in memory; *oid receives its id. */
 int svd_packw_add(git_oid *oid, svd_packw *pw, git_object_t type, const void *data, size_t len);
 

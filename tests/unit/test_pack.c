@@ -434,6 +434,74 @@ static void test_second_pack(void **state)
 	assert_fsck_clean(f);
 }
 
+/*
+ * The packs an operation finished (svd_packs_done): an object of the store
+ * as it was, or of a finished pack, is not written again; a new one is;
+ * the filter never misses an id it holds and rarely claims one it does not.
+ */
+static void test_packs_done(void **state)
+{
+	enum { N = 20000 };
+	fixture *f = *state;
+	svd_packs_done *done;
+	svd_packw *pw;
+	git_oid before, id, *ids = calloc(N, sizeof(*ids));
+	char text[64];
+	size_t i, claimed = 0;
+
+	assert_non_null(ids);
+	/* in the store before the operation */
+	assert_int_equal(svd_packw_new(&pw, f->repo), 0);
+	assert_int_equal(svd_packw_add(&before, pw, GIT_OBJECT_BLOB, "before\n", 7), 0);
+	assert_int_equal(svd_packw_finish(pw), 0);
+	svd_packw_free(pw);
+
+	assert_int_equal(svd_packs_done_new(&done, f->repo), 0);
+	assert_int_equal(svd_packs_done_count(done), 0);
+	assert_int_equal(svd_packw_new_in(&pw, f->repo, done), 0);
+	for (i = 0; i < N; i++) {
+		int n = snprintf(text, sizeof(text), "object %zu of the first pack\n", i);
+		assert_int_equal(svd_packw_add(&ids[i], pw, GIT_OBJECT_BLOB, text, (size_t)n), 0);
+		assert_int_equal(svd_packw_last_found(pw), SVD_PACKW_NEW);
+	}
+	assert_int_equal(svd_packw_add(&id, pw, GIT_OBJECT_BLOB, "before\n", 7), 0);
+	assert_int_equal(svd_packw_last_found(pw), SVD_PACKW_IN_STORE);
+	assert_int_equal(svd_packw_finish(pw), 0);
+	svd_packw_free(pw);
+	assert_int_equal(svd_packs_done_count(done), 1);
+	for (i = 0; i < N; i++)
+		assert_int_equal(svd_packs_done_maybe(done, &ids[i]), 1);
+	for (i = 0; i < N; i++) {
+		int n = snprintf(text, sizeof(text), "object %zu written nowhere\n", i);
+		assert_int_equal(git_odb_hash(&id, text, (size_t)n, GIT_OBJECT_BLOB), 0);
+		claimed += (size_t)svd_packs_done_maybe(done, &id);
+	}
+	/* 10 bits an id and 7 probes: about 0.8% */
+	print_message("claimed %zu of %d ids it does not hold\n", claimed, N);
+	assert_true(claimed < N / 50);
+
+	assert_int_equal(svd_packw_new_in(&pw, f->repo, done), 0);
+	for (i = 0; i < N; i += 997) {
+		int n = snprintf(text, sizeof(text), "object %zu of the first pack\n", i);
+		assert_int_equal(svd_packw_add(&id, pw, GIT_OBJECT_BLOB, text, (size_t)n), 0);
+		assert_true(git_oid_equal(&id, &ids[i]));
+		assert_int_equal(svd_packw_last_found(pw), SVD_PACKW_IN_STORE);
+	}
+	assert_int_equal(svd_packw_add(&id, pw, GIT_OBJECT_BLOB, "before\n", 7), 0);
+	assert_int_equal(svd_packw_last_found(pw), SVD_PACKW_IN_STORE);
+	assert_int_equal(svd_packw_add(&id, pw, GIT_OBJECT_BLOB, "second\n", 7), 0);
+	assert_int_equal(svd_packw_last_found(pw), SVD_PACKW_NEW);
+	assert_int_equal(svd_packw_count(pw), 1);
+	assert_int_equal(svd_packw_finish(pw), 0);
+	svd_packw_free(pw);
+	assert_int_equal(svd_packs_done_count(done), 2);
+	assert_int_equal(svd_packs_done_maybe(done, &id), 1);
+	svd_packs_done_free(done);
+	free(ids);
+	assert_int_equal(count_pack_files(f, ".pack"), 3);
+	assert_int_equal(count_loose(f), 0);
+}
+
 static void test_stream_misuse(void **state)
 {
 	fixture *f = *state;
@@ -1119,6 +1187,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_full_pack, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_second_pack, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_packs_done, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stream_misuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty_finish, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_free_unfinished, setup, teardown),
