@@ -609,7 +609,11 @@ int svd_have_write(svd_archive *a, const char *path)
 
 /* Items of main for svd_have_from_sorted(): each one's id and its sig/ names' key ids. */
 typedef struct have_src {
-	const svd_store_items *l;
+	svd_archive *a;
+	const char *commit; /* main's, when the walk began */
+	svd_store_items *l; /* the fan-out folder being walked */
+	unsigned fan;       /* its number; 256 before the first */
+	size_t first;       /* the index of its first item in the whole walk */
 	svd_store_reader *r;
 	/* one more than a have-file may list: the set refuses such an item, as before */
 	char keys[SVD_HAVE_MAX_ITEM_KEYS + 1][SVD_KEYID_HEX_LEN + 1];
@@ -623,6 +627,20 @@ static int have_next(svd_have_item *item, size_t i, void *payload)
 	size_t k, n = 0;
 	int error;
 
+	/* the folders in order, one held at a time (the items of one: a million / 256) */
+	while (s->fan == 256 || i - s->first >= svd_store_items_count(s->l)) {
+		if (s->fan != 256)
+			s->first += svd_store_items_count(s->l);
+		s->fan = s->fan == 256 ? 0 : s->fan + 1;
+		svd_store_items_free(s->l);
+		s->l = NULL;
+		if (s->fan > 255)
+			return svd_error_set(SVD_ERROR,
+			                     "main's items changed while they were read");
+		if ((error = svd_store_items_list_fan(&s->l, s->a, s->commit, s->fan)) < 0)
+			return error;
+	}
+	i -= s->first;
 	if ((error = svd_store_item_open(&it, s->r, s->l, i)) < 0)
 		return error;
 	for (k = 0; k < svd_store_item_count(it) && n <= SVD_HAVE_MAX_ITEM_KEYS; k++)
@@ -642,22 +660,44 @@ int svd_have_write_sealed(svd_archive *a, const char *path, const svd_seal_to *t
 	svd_store_items *l = NULL;
 	have_src *src = NULL;
 	svd_have *h = NULL;
+	char commit[SVD_COMMIT_HEX_LEN + 1];
+	size_t n = 0;
+	unsigned fan;
 	int error;
 
-	/* item by item, in id order: only the set is held (a million items: some 40 MB) */
+	/*
+	 * Item by item, in id order: only the set is held (a million items: some
+	 * 40 MB), and main's items one fan-out folder at a time, counted first
+	 * (listed whole they were 96 MB more, and with the pack indexes a
+	 * million items read no longer fit in 256 MiB).
+	 */
 	if (!(src = calloc(1, sizeof(*src))))
 		return svd_error_set(SVD_ERROR, "out of memory");
-	if ((error = svd_store_items_list(&l, a, NULL)) < 0 ||
-	    (error = svd_store_reader_open(&src->r, a)) < 0)
+	if ((error = svd_store_items_list_fan(&l, a, NULL, 0)) < 0)
 		goto cleanup;
-	src->l = l;
-	if ((error = svd_have_from_sorted(&h, svd_archive_mirror_id(a), svd_store_items_count(l),
-	                                  have_next, src)) == 0)
+	snprintf(commit, sizeof(commit), "%s", svd_store_items_commit(l));
+	for (fan = 0; fan < 256 && error == 0; fan++) {
+		if (fan && *commit) {
+			svd_store_items_free(l);
+			l = NULL;
+			if ((error = svd_store_items_list_fan(&l, a, commit, fan)) < 0)
+				break;
+		}
+		n += svd_store_items_count(l);
+	}
+	if (error < 0 || (error = svd_store_reader_open(&src->r, a)) < 0)
+		goto cleanup;
+	src->a = a;
+	src->commit = commit;
+	src->fan = 256;
+	if ((error = svd_have_from_sorted(&h, svd_archive_mirror_id(a), n, have_next, src)) == 0)
 		error = svd_have_save_sealed(h, path, to);
 cleanup:
 	svd_have_free(h);
-	if (src)
+	if (src) {
 		svd_store_reader_free(src->r);
+		svd_store_items_free(src->l);
+	}
 	free(src);
 	svd_store_items_free(l);
 	return error;

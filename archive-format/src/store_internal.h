@@ -51,6 +51,10 @@ typedef struct svd_item_list {
  */
 int svd_store_list(svd_item_list *out, git_repository *repo, const git_oid *commit);
 
+/* The entries of items/<fan>/ alone (fan 0 to 255, as two hex digits), as svd_store_list has them. */
+int svd_store_list_fan(svd_item_list *out, git_repository *repo, const git_oid *commit,
+                       unsigned fan);
+
 /* The tree of items/ in main's tree at commit (NULL when main has none). */
 int svd_store_items_tree(git_tree **out, git_repository *repo, const git_oid *commit);
 

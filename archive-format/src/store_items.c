@@ -23,7 +23,8 @@ struct svd_store_items {
 	int64_t time; /* the commit's, seconds since the epoch */
 };
 
-int svd_store_items_list(svd_store_items **out, svd_archive *a, const char *commit)
+/* One fan-out folder (fan < 256) or all of them. */
+static int items_list(svd_store_items **out, svd_archive *a, const char *commit, unsigned fan)
 {
 	svd_store_items *l = NULL;
 	svd_item_list list = {0};
@@ -45,7 +46,8 @@ int svd_store_items_list(svd_store_items **out, svd_archive *a, const char *comm
 	if (!(l = calloc(1, sizeof(*l))))
 		return svd_error_set(SVD_ERROR, "out of memory");
 	if (has_commit) {
-		if ((error = svd_store_list(&list, a->repo, &oid)) < 0) {
+		if ((error = fan < 256 ? svd_store_list_fan(&list, a->repo, &oid, fan)
+		                       : svd_store_list(&list, a->repo, &oid)) < 0) {
 			free(l);
 			return error;
 		}
@@ -62,6 +64,19 @@ int svd_store_items_list(svd_store_items **out, svd_archive *a, const char *comm
 	l->n = k;
 	*out = l;
 	return 0;
+}
+
+int svd_store_items_list(svd_store_items **out, svd_archive *a, const char *commit)
+{
+	return items_list(out, a, commit, 256);
+}
+
+int svd_store_items_list_fan(svd_store_items **out, svd_archive *a, const char *commit,
+                             unsigned fan)
+{
+	if (fan > 255)
+		return svd_error_set(SVD_EINVALID, "no fan-out folder %u", fan);
+	return items_list(out, a, commit, fan);
 }
 
 const char *svd_store_items_commit(const svd_store_items *l)

@@ -33,6 +33,15 @@ typedef struct svd_store_items svd_store_items;
  */
 int svd_store_items_list(svd_store_items **out, svd_archive *a, const char *commit);
 
+/*
+ * The same, of one fan-out folder only (items/<fan>/, fan 0 to 255), for
+ * a walk over every item that holds a folder's worth at a time: commit
+ * then names the commit in full (svd_store_items_commit() of a list made
+ * before), so that every folder is of the same one.
+ */
+int svd_store_items_list_fan(svd_store_items **out, svd_archive *a, const char *commit,
+                             unsigned fan);
+
 /* The commit listed, 40 hex digits, or "" for an archive with nothing yet (borrowed). */
 const char *svd_store_items_commit(const svd_store_items *l);
 

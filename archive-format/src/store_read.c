@@ -865,3 +865,12 @@ void svd_store_file_free(svd_store_file *f)
 	git_blob_free(f->blob);
 	free(f);
 }
+
+int svd_store_list_fan(svd_item_list *out, git_repository *repo, const git_oid *commit,
+                       unsigned fan)
+{
+	uint8_t fans[256] = {0};
+
+	fans[fan & 255] = 1;
+	return list_items(out, repo, commit, fans);
+}
