@@ -45,8 +45,10 @@
 #include "samvydav/unpack.h"
 #include "samvydav/view.h"
 #include "render_internal.h"
+#include "draft.h"
 #include "site_file.h"
 #include "site_internal.h"
+#include "store_items.h"
 #include "util.h"
 #include "view_cache.h"
 
@@ -1084,6 +1086,13 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	}
 	if (stopping(s))
 		goto cleanup;
+	/*
+	 * Written: the manifests go (two thirds of what the index held, about
+	 * 2 KB an item); item pages read theirs from the store. Without a
+	 * folder the lists are made from them on request: kept.
+	 */
+	if (ic->lib[0])
+		svd_catalog_drop_manifests(ic->cat);
 	st.render = ms_since(&t0);
 	ic->stats_gated = st.gated;
 	ic->stats_carried = st.carried;
@@ -1575,13 +1584,40 @@ static int assets_load(svd_site *s)
  * made once per index and kept (made_keep). Takes the caller's reference
  * to ic.
  */
+/*
+ * An item's page: its manifest and body read from the store by id (the
+ * catalog keeps neither, only the verdict and the view's fields), so a
+ * page costs two reads and memory stays off the manifests. The catalog
+ * says whether the item is shown; an id names one manifest only, whatever
+ * main's commit now (svd_render_item_manifest checks it is that one).
+ */
+static int page_render(svd_buf *b, svd_archive *a, const svd_catalog *c, const char *id)
+{
+	svd_manifest *man = NULL;
+	char *bytes = NULL, *body = NULL;
+	size_t blen = 0, len = 0;
+	int error;
+
+	if ((error = svd_store_file_head(&bytes, &blen, a, id, SVD_MANIFEST_NAME,
+	                                 SVD_MANIFEST_MAX)) < 0)
+		goto cleanup;
+	/* one without a manifest: not shown, or (never) a corrupt store */
+	if (bytes && ((error = svd_manifest_parse(&man, bytes, blen)) < 0 ||
+	              (error = svd_archive_body(&body, &len, id, a)) < 0))
+		goto cleanup;
+	error = svd_render_item_manifest(b, c, id, man, body, len);
+cleanup:
+	svd_manifest_free(man);
+	free(bytes);
+	free(body);
+	return error;
+}
+
 static reply *reply_page(svd_archive *a, index_cache *ic, const char *id)
 {
 	char key[SVD_ID_HEX_LEN + 2] = "p";
 	const made *m;
 	svd_buf b;
-	char *body = NULL;
-	size_t len = 0;
 	reply *r;
 	int error;
 
@@ -1589,9 +1625,7 @@ static reply *reply_page(svd_archive *a, index_cache *ic, const char *id)
 	if ((m = made_find(ic, key)))
 		return reply_made(ic, m, "text/html; charset=utf-8", 1);
 	svd_buf_init(&b, SVD_RENDER_PAGE_MAX);
-	if ((error = svd_archive_body(&body, &len, id, a)) == 0)
-		error = svd_render_item(&b, ic->cat, id, NULL, body, len);
-	free(body);
+	error = page_render(&b, a, ic->cat, id);
 	if (error < 0) {
 		svd_buf_clear(&b);
 		cache_release(ic);
