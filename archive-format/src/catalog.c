@@ -688,6 +688,15 @@ void svd_catalog_drop_manifests(svd_catalog *c)
 		c->v[i].m = NULL;
 	}
 	pack_verdicts(c);
+	/* the entries' room to grow (up to as many again) is not needed any more */
+	if (c->n > 0 && c->n < c->cap) {
+		citem *v = realloc(c->v, c->n * sizeof(*c->v));
+
+		if (v) {
+			c->v = v;
+			c->cap = c->n;
+		}
+	}
 }
 
 const svd_view *svd_catalog_view(const svd_catalog *c)
