@@ -70,11 +70,13 @@ int svd_catalog_new(svd_catalog **out)
 	return 0;
 }
 
-static void citem_clear(citem *it)
+static void citem_clear(citem *it, int packed)
 {
 	size_t i;
 
 	svd_manifest_free(it->m);
+	if (packed)
+		return;
 	for (i = 0; i < it->nsigs; i++)
 		free(it->sigs[i].keyid);
 	free(it->sigs);
@@ -93,7 +95,8 @@ void svd_catalog_free(svd_catalog *c)
 	if (!c)
 		return;
 	for (i = 0; i < c->n; i++)
-		citem_clear(&c->v[i]);
+		citem_clear(&c->v[i], c->packed != NULL);
+	free(c->packed);
 	free(c->v);
 	free(c->idslots);
 	free(c->byid);
@@ -399,7 +402,7 @@ static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v,
 nomem:
 	error = svd_error_set(SVD_ERROR, "out of memory");
 fail:
-	citem_clear(it);
+	citem_clear(it, 0);
 	return error;
 }
 
@@ -595,6 +598,105 @@ int svd_catalog_finish(svd_catalog *c)
 		c->v[i].retracted = svd_view_find(c->view, c->v[i].id)->state == SVD_VIEW_RETRACTED;
 	c->finished = 1;
 	return finish_search(c);
+}
+
+_Static_assert(sizeof(csig) % sizeof(char *) == 0, "packed csig arrays keep pointers aligned");
+
+/* Bytes of an item's verdict parts: the arrays, then the strings. */
+static size_t verdict_bytes(const citem *it, size_t *strings)
+{
+	size_t i;
+
+	for (i = 0; i < it->nsigs; i++)
+		*strings += strlen(it->sigs[i].keyid) + 1;
+	for (i = 0; i < it->nproblems; i++)
+		*strings += strlen(it->problems[i]) + 1;
+	for (i = 0; i < it->ndropped; i++)
+		*strings += strlen(it->dropped[i]) + 1;
+	return it->nsigs * sizeof(csig) + (it->nproblems + it->ndropped) * sizeof(char *);
+}
+
+/* A string into the block at *at; the copy. */
+static char *pack_string(char **at, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *out = memcpy(*at, s, n);
+
+	*at += n;
+	return out;
+}
+
+/*
+ * Every item's signatures, problems and dropped files moved into one block
+ * (c->packed), their own allocations freed: they were made between the
+ * manifests' (four or more small ones an item), and would keep the pages
+ * the manifests leave from going back to the system. Without memory for
+ * the block they stay where they are.
+ */
+static void pack_verdicts(svd_catalog *c)
+{
+	size_t i, k, arrays = 0, strings = 0;
+	char *block, *arr, *str;
+
+	for (i = 0; i < c->n; i++)
+		arrays += verdict_bytes(&c->v[i], &strings);
+	if (!(block = malloc(arrays + strings + 1)))
+		return;
+	arr = block;
+	str = block + arrays;
+	for (i = 0; i < c->n; i++) {
+		citem *it = &c->v[i];
+		csig *sigs = it->nsigs ? (csig *)(void *)arr : NULL;
+		char **problems, **dropped;
+
+		arr += it->nsigs * sizeof(csig);
+		problems = it->nproblems ? (char **)(void *)arr : NULL;
+		arr += it->nproblems * sizeof(char *);
+		dropped = it->ndropped ? (char **)(void *)arr : NULL;
+		arr += it->ndropped * sizeof(char *);
+		for (k = 0; k < it->nsigs; k++) {
+			sigs[k] = it->sigs[k];
+			sigs[k].keyid = pack_string(&str, it->sigs[k].keyid);
+			free(it->sigs[k].keyid);
+		}
+		for (k = 0; k < it->nproblems; k++) {
+			problems[k] = pack_string(&str, it->problems[k]);
+			free(it->problems[k]);
+		}
+		for (k = 0; k < it->ndropped; k++) {
+			dropped[k] = pack_string(&str, it->dropped[k]);
+			free(it->dropped[k]);
+		}
+		free(it->sigs);
+		free(it->problems);
+		free(it->dropped);
+		it->sigs = sigs;
+		it->problems = problems;
+		it->dropped = dropped;
+	}
+	c->packed = block;
+}
+
+void svd_catalog_drop_manifests(svd_catalog *c)
+{
+	size_t i;
+
+	if (!c->finished || c->packed)
+		return;
+	for (i = 0; i < c->n; i++) {
+		svd_manifest_free(c->v[i].m);
+		c->v[i].m = NULL;
+	}
+	pack_verdicts(c);
+	/* the entries' room to grow (up to as many again) is not needed any more */
+	if (c->n > 0 && c->n < c->cap) {
+		citem *v = realloc(c->v, c->n * sizeof(*c->v));
+
+		if (v) {
+			c->v = v;
+			c->cap = c->n;
+		}
+	}
 }
 
 const svd_view *svd_catalog_view(const svd_catalog *c)

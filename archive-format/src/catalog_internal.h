@@ -82,6 +82,8 @@ struct svd_catalog {
 	uint32_t *shard_toks[SVD_SEARCH_SHARDS];
 	size_t shard_n[SVD_SEARCH_SHARDS];
 	int finished;
+	char *packed; /* every item's sigs, problems and dropped, once the manifests went
+	                 (svd_catalog_drop_manifests); the items' own are not freed then */
 };
 
 /*

@@ -782,9 +782,11 @@ static void item_link(svd_buf *b, const svd_catalog *c, const char *id)
 	long t = svd_id_valid(id) ? svd_catalog_find(c, id) : -1;
 
 	if (t >= 0 && c->v[t].row != HIDDEN) {
-		const char *title = svd_manifest_get(c->v[t].m, "title");
+		/* the view's copy: the catalog may have let go of the manifests */
+		const svd_view_item *vi = svd_view_find(c->view, id);
+		const char *title = vi->title;
 		svd_buf_printf(b, "<a href=\"%s.html\" lang=\"", id);
-		html(b, svd_manifest_get(c->v[t].m, "lang"));
+		html(b, vi->lang);
 		svd_buf_puts(b, "\">");
 		text(b, title && *title ? title : id);
 		if (c->v[t].date[0])
@@ -924,7 +926,32 @@ int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_
 	if (t < 0 || c->v[t].row == HIDDEN)
 		return svd_error_set(SVD_ENOTFOUND, "no item %.64s in this library%s", id,
 		                     svd_view_withdrawn(c->view, id) ? " (it was retracted)" : "");
+	if (!c->v[t].m)
+		return svd_error_set(SVD_EINVALID, "the catalog let go of its manifests");
 	return svd_page_render(b, c, &c->v[t], v, body, body_len, NULL);
+}
+
+int svd_render_item_manifest(svd_buf *b, const svd_catalog *c, const char *id,
+                             const svd_manifest *m, const char *body, size_t body_len)
+{
+	citem it;
+	long t;
+
+	if (!c->finished)
+		return svd_error_set(SVD_EINVALID, "the catalog is not finished");
+	t = svd_id_valid(id) ? svd_catalog_find(c, id) : -1;
+	if (t < 0 || c->v[t].row == HIDDEN)
+		return svd_error_set(SVD_ENOTFOUND, "no item %.64s in this library%s", id,
+		                     svd_view_withdrawn(c->view, id) ? " (it was retracted)" : "");
+	if (!m)
+		return svd_error_set(SVD_ECORRUPT, "item %.64s has no manifest in main", id);
+	if (!svd_manifest_id(m) || strcmp(svd_manifest_id(m), id) != 0)
+		return svd_error_set(SVD_ECORRUPT,
+		                     "item %.64s: the manifest read is another's (%.64s)", id,
+		                     svd_manifest_id(m) ? svd_manifest_id(m) : "none");
+	it = c->v[t]; /* the verdict's parts are borrowed from the catalog */
+	it.m = (svd_manifest *)m;
+	return svd_page_render(b, c, &it, NULL, body, body_len, NULL);
 }
 
 int svd_render_asset(const char *name, const void **data, size_t *len)

@@ -162,6 +162,24 @@ int svd_render_item(svd_buf *out, const svd_catalog *c, const char *id, const sv
                     const char *body, size_t body_len);
 
 /*
+ * svd_render_item with no verdict, the item's manifest given (read again
+ * from the store, borrowed): what the daemon renders once its catalog has
+ * let go of the manifests (svd_catalog_drop_manifests). SVD_ENOTFOUND as
+ * svd_render_item; SVD_ECORRUPT when m is NULL or not the manifest of id.
+ */
+int svd_render_item_manifest(svd_buf *out, const svd_catalog *c, const char *id,
+                             const svd_manifest *m, const char *body, size_t body_len);
+
+/*
+ * Let go of the manifests of a finished catalog whose library files are
+ * written (the daemon's, about 2 KB an item: most of what it held): item
+ * pages then come from svd_render_item_manifest, /api/items from the view
+ * (svd_view_item's title, authors and region). The list, rows and search
+ * files can no longer be made from it, nor a catalog file.
+ */
+void svd_catalog_drop_manifests(svd_catalog *c);
+
+/*
  * The paged library (SPEC.md, 11.2): how many list pages (1 for an empty
  * library), and page p (1: index.html, else list/NNNNN.html) appended to
  * out; SVD_ENOTFOUND for a page past the last. svd_render_index is the

@@ -45,8 +45,10 @@
 #include "samvydav/unpack.h"
 #include "samvydav/view.h"
 #include "render_internal.h"
+#include "draft.h"
 #include "site_file.h"
 #include "site_internal.h"
+#include "store_items.h"
 #include "util.h"
 #include "view_cache.h"
 
@@ -68,6 +70,7 @@
 #define RAW_BYTES    (16u * 1024 * 1024) /* ... of all raw files kept, their own budget, */
 #define RAW_SLOTS    (MADE_SLOTS / 8)    /* ... and how many: pages and lists keep theirs */
 #define SEND_MAX     (256ull * 1024 * 1024) /* default bytes of raw files sent from the store at once */
+#define NEXT_EXT     ".next"                /* the catalog file of an index not yet in place */
 
 /* One shared part of the index: its bytes, their tag, and their gzip once made. */
 typedef struct shared {
@@ -997,15 +1000,16 @@ static void cache_swap(svd_site *s, index_cache *ic)
 /*
  * One index of main at l's commit, built and put in place: the catalog
  * (catalog_fill), the catalog file made while its words are still per
- * item, the view and the search index (finish), the library's files in a
- * folder of ARCHIVE/cache/library (or the one the pointer names, when it
- * is of this very catalog), put in place whole, the old index being
- * served meanwhile; then the pointer names the folder and the catalog
- * file is written (temporary name, fsync, rename). Runs on the builder
- * (or, without one, on a request's thread under build_lock). When the
- * site stops, the gate gives up at its next item and the build between
- * its phases: the half-made index is dropped, the catalog file not
- * written, and STOPPED returned.
+ * item and written beside its place (cache/site.next), the view and the
+ * search index (finish), the library's files in a folder of
+ * ARCHIVE/cache/library (or the one the pointer names, when it is of this
+ * very catalog), the manifests let go, put in place whole, the old index
+ * being served meanwhile; then the pointer names the folder and the
+ * catalog file is renamed into place. Runs on the builder (or, without
+ * one, on a request's thread under build_lock). When the site stops, the
+ * gate gives up at its next item and the build between its phases: the
+ * half-made index is dropped, the catalog file not put in place, and
+ * STOPPED returned.
  */
 static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
                        const uint8_t print[32])
@@ -1014,7 +1018,9 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	build_stats st = {0};
 	svd_buf file;
 	struct timespec t0, start;
-	int error, first, wrote = 0;
+	char *next = NULL;
+	uint8_t sum[32];
+	int error, first, wrote = 0, staged = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	svd_buf_init(&file, SVD_SITE_FILE_MAX);
@@ -1043,6 +1049,34 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 		site_log(s, SVD_SITE_LOG_WARN, "site: cannot make the catalog file: %s",
 		         svd_error_last());
 		svd_error_clear();
+		svd_buf_clear(&file);
+	}
+	/*
+	 * The file goes to disk now, beside its place (cache/site.next), and
+	 * its bytes are let go: some 670 bytes an item the rest of the build
+	 * need not hold. It is put in place (renamed) once the index is, so a
+	 * build that stops still leaves the old file.
+	 */
+	if (file.len) {
+		if (!(next = malloc(strlen(s->cache_path) + sizeof(NEXT_EXT)))) {
+			error = svd_error_set(SVD_ERROR, "out of memory");
+			goto cleanup;
+		}
+		strcat(strcpy(next, s->cache_path), NEXT_EXT);
+		if (svd_file_write_atomic(next, file.data, file.len, 0644, 0) < 0) {
+			site_log(s, SVD_SITE_LOG_WARN,
+			         "site: %s; the next start gates every item (is the disk full?)",
+			         svd_error_last());
+			svd_error_clear();
+			s->file_sum_known = 0;
+			unlink(next);
+		} else {
+			staged = 1;
+			if (file.len >= 32)
+				memcpy(sum, file.data + file.len - 32, 32);
+			else
+				staged = 2; /* put in place, its sum not known */
+		}
 		svd_buf_clear(&file);
 	}
 	/* a test holds the builder here (docs/fault-injection.md, "Hold points") */
@@ -1084,6 +1118,13 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	}
 	if (stopping(s))
 		goto cleanup;
+	/*
+	 * Written: the manifests go (two thirds of what the index held, about
+	 * 2 KB an item); item pages read theirs from the store. Without a
+	 * folder the lists are made from them on request: kept.
+	 */
+	if (ic->lib[0])
+		svd_catalog_drop_manifests(ic->cat);
 	st.render = ms_since(&t0);
 	ic->stats_gated = st.gated;
 	ic->stats_carried = st.carried;
@@ -1109,17 +1150,22 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	         ms_since(&start), st.items, st.gated, st.carried, st.file, st.load, st.check,
 	         st.gate, st.finish, st.render, st.lib,
 	         st.unchecked ? "; the file's records taken unchecked: checked now" : "");
-	if (file.len) {
-		if (svd_file_write_atomic(s->cache_path, file.data, file.len, 0644, 0) < 0) {
+	if (staged) {
+		char *dir = svd_path_dir(s->cache_path);
+
+		if (rename(next, s->cache_path) < 0 || !dir || svd_dir_fsync(dir) < 0) {
 			site_log(s, SVD_SITE_LOG_WARN,
-			         "site: %s; the next start gates every item (is the disk full?)",
-			         svd_error_last());
+			         "site: %s: cannot put the catalog file in place (%s); the next "
+			         "start gates every item (is the disk full?)",
+			         s->cache_path, dir ? svd_ioerr(errno) : "out of memory");
 			svd_error_clear();
 			s->file_sum_known = 0;
-		} else if (file.len >= 32) {
-			memcpy(s->file_sum, file.data + file.len - 32, 32);
+		} else if (staged == 1) {
+			memcpy(s->file_sum, sum, 32);
 			s->file_sum_known = 1;
 		}
+		free(dir);
+		staged = 0;
 	} else if (st.have_sum && !st.unchecked) {
 		memcpy(s->file_sum, st.sum, 32); /* read and checked whole, not written again */
 		s->file_sum_known = 1;
@@ -1136,6 +1182,9 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 cleanup:
 	if (error == 0 && ic)
 		error = STOPPED; /* given up between phases, or in the gate */
+	if (staged)
+		unlink(next); /* not this index's: the old file stays */
+	free(next);
 	svd_buf_clear(&file);
 	cache_free(ic);
 	return error;
@@ -1575,13 +1624,40 @@ static int assets_load(svd_site *s)
  * made once per index and kept (made_keep). Takes the caller's reference
  * to ic.
  */
+/*
+ * An item's page: its manifest and body read from the store by id (the
+ * catalog keeps neither, only the verdict and the view's fields), so a
+ * page costs two reads and memory stays off the manifests. The catalog
+ * says whether the item is shown; an id names one manifest only, whatever
+ * main's commit now (svd_render_item_manifest checks it is that one).
+ */
+static int page_render(svd_buf *b, svd_archive *a, const svd_catalog *c, const char *id)
+{
+	svd_manifest *man = NULL;
+	char *bytes = NULL, *body = NULL;
+	size_t blen = 0, len = 0;
+	int error;
+
+	if ((error = svd_store_file_head(&bytes, &blen, a, id, SVD_MANIFEST_NAME,
+	                                 SVD_MANIFEST_MAX)) < 0)
+		goto cleanup;
+	/* one without a manifest: not shown, or (never) a corrupt store */
+	if (bytes && ((error = svd_manifest_parse(&man, bytes, blen)) < 0 ||
+	              (error = svd_archive_body(&body, &len, id, a)) < 0))
+		goto cleanup;
+	error = svd_render_item_manifest(b, c, id, man, body, len);
+cleanup:
+	svd_manifest_free(man);
+	free(bytes);
+	free(body);
+	return error;
+}
+
 static reply *reply_page(svd_archive *a, index_cache *ic, const char *id)
 {
 	char key[SVD_ID_HEX_LEN + 2] = "p";
 	const made *m;
 	svd_buf b;
-	char *body = NULL;
-	size_t len = 0;
 	reply *r;
 	int error;
 
@@ -1589,9 +1665,7 @@ static reply *reply_page(svd_archive *a, index_cache *ic, const char *id)
 	if ((m = made_find(ic, key)))
 		return reply_made(ic, m, "text/html; charset=utf-8", 1);
 	svd_buf_init(&b, SVD_RENDER_PAGE_MAX);
-	if ((error = svd_archive_body(&body, &len, id, a)) == 0)
-		error = svd_render_item(&b, ic->cat, id, NULL, body, len);
-	free(body);
+	error = page_render(&b, a, ic->cat, id);
 	if (error < 0) {
 		svd_buf_clear(&b);
 		cache_release(ic);

@@ -522,11 +522,14 @@ static int word_rows(uint8_t **out, const svd_catalog *c, const char *w)
 	return 0;
 }
 
-/* The text the reader folds for a row: its title cell, a newline, its authors cell. */
-static int row_text(svd_buf *b, const citem *it)
+/*
+ * The text the reader folds for a row: its title cell, a newline, its
+ * authors cell. From the view's copy of the manifest's fields: the
+ * daemon's catalog lets go of the manifests once its library is written.
+ */
+static int row_text(svd_buf *b, const svd_view_item *it)
 {
-	const char *title = svd_manifest_get(it->m, "title");
-	size_t i;
+	const char *title = it->title, *a, *end;
 
 	b->len = 0;
 	b->error = 0;
@@ -534,20 +537,22 @@ static int row_text(svd_buf *b, const citem *it)
 		title = it->id;
 	svd_fold(b, title, strlen(title));
 	svd_buf_put(b, "\n", 1);
-	for (i = 0; i < svd_manifest_author_count(it->m); i++) {
-		const char *a = svd_manifest_author(it->m, i);
-		if (i)
+	for (a = it->authors; a && *a; a = end + 1) {
+		if (!(end = strchr(a, SVD_VIEW_LIST_END)))
+			end = a + strlen(a); /* the view ends each one: never */
+		if (a != it->authors)
 			svd_buf_put(b, ", ", 2);
-		svd_fold(b, a, strlen(a));
+		svd_fold(b, a, (size_t)(end - a));
+		if (!*end)
+			break;
 	}
 	return svd_buf_put(b, "", 1); /* a NUL for strstr; not counted below */
 }
 
 /* Does row r (item it) pass every filter and word of q? 1, 0, or an error. */
-static int row_matches(const svd_catalog *c, size_t r, const svd_view_item *it,
-                       const svd_api_query *q, uint8_t *const *bits, svd_buf *scratch)
+static int row_matches(size_t r, const svd_view_item *it, const svd_api_query *q,
+                       uint8_t *const *bits, svd_buf *scratch)
 {
-	const citem *ci = &c->v[c->rows[r]];
 	int have_text = 0;
 	size_t w;
 
@@ -559,14 +564,13 @@ static int row_matches(const svd_catalog *c, size_t r, const svd_view_item *it,
 	                                                      : strncmp(it->date, q->year, 4) != 0))
 		return 0;
 	if (q->region) {
-		const char *region = svd_manifest_get(ci->m, "region");
 		int error;
 
-		if (!region)
+		if (!it->region)
 			return 0;
 		scratch->len = 0;
 		scratch->error = 0;
-		if ((error = svd_fold(scratch, region, strlen(region))) < 0 ||
+		if ((error = svd_fold(scratch, it->region, strlen(it->region))) < 0 ||
 		    (error = svd_buf_put(scratch, "", 1)) < 0)
 			return error;
 		if (strcmp(scratch->data, q->region) != 0)
@@ -578,7 +582,7 @@ static int row_matches(const svd_catalog *c, size_t r, const svd_view_item *it,
 		if (bits[w] && (bits[w][r / 8] >> (r % 8) & 1))
 			continue;
 		if (!have_text) {
-			if ((error = row_text(scratch, ci)) < 0)
+			if ((error = row_text(scratch, it)) < 0)
 				return error;
 			have_text = 1;
 		}
@@ -588,9 +592,9 @@ static int row_matches(const svd_catalog *c, size_t r, const svd_view_item *it,
 	return 1;
 }
 
-static json_t *item_json(const svd_catalog *c, size_t r, const svd_view_item *it)
+static json_t *item_json(const svd_view_item *it)
 {
-	const char *region = svd_manifest_get(c->v[c->rows[r]].m, "region");
+	const char *region = it->region;
 	/* an undated item's date is null, never that of "created" */
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", it->id, "title", it->title, "lang",
 	                      it->lang, "kind", svd_kind_name(it->kind), "date",
@@ -634,7 +638,7 @@ static int page(svd_buf *out, const svd_catalog *c, const svd_api_query *q)
 
 		if (q->since[0] && strcmp(it->date, q->since) < 0)
 			break;
-		if ((m = row_matches(c, r, it, q, bits, &scratch)) < 0) {
+		if ((m = row_matches(r, it, q, bits, &scratch)) < 0) {
 			error = m;
 			goto cleanup;
 		}
@@ -644,7 +648,7 @@ static int page(svd_buf *out, const svd_catalog *c, const svd_api_query *q)
 			more = 1;
 			break;
 		}
-		if (json_array_append_new(items, item_json(c, r, it)) < 0)
+		if (json_array_append_new(items, item_json(it)) < 0)
 			goto nomem;
 		last = it;
 		n++;

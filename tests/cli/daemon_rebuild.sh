@@ -136,6 +136,7 @@ EOF
 python3 "$T/load.py" "$U" "$T/load.stop" "$T/load.out" $paths &
 lpid=$!
 head_before=$(head_of "$A")
+cp "$A/cache/site" "$T/site.before"
 cp "$T/new.tar.zst" "$T/inbox/"
 
 # the import commits, the builder gates the 1,000 new items and stops at its hold point
@@ -161,6 +162,10 @@ for p in $paths; do
 	fi
 	i=$((i + 1))
 done
+# the new catalog file is written beside its place, not yet in place
+cmp -s "$A/cache/site" "$T/site.before" && [ -s "$A/cache/site.next" ] &&
+	ok "held: the old catalog file is in place, the new one beside it" ||
+	not_ok "held: the old catalog file is in place, the new one beside it" "$(ls -l "$A/cache")"
 new_id=$(git --git-dir="$S/store.git" ls-tree -d --name-only main items/ | head -n 1)
 new_id=$(git --git-dir="$S/store.git" ls-tree -d --name-only main "$new_id/" | head -n 1)
 new_id=${new_id##*/}
@@ -179,6 +184,13 @@ grep -qE "site: index .* 1000 gated, 200 from the catalog file" "$T/d.log" &&
 	ok "the rebuild gated the 1,000 new items only" ||
 	not_ok "the rebuild gated the 1,000 new items only" "$(grep 'site: index' "$T/d.log")"
 same "$(curl -s -o /dev/null -w '%{http_code}' "$U/pages/$new_id.html")" 200 "released: the new item's page"
+for _ in $(seq 100); do
+	[ -e "$A/cache/site.next" ] || break
+	sleep 0.1
+done
+[ ! -e "$A/cache/site.next" ] && ! cmp -s "$A/cache/site" "$T/site.before" &&
+	ok "released: the new catalog file is in place" ||
+	not_ok "released: the new catalog file is in place" "$(ls -l "$A/cache")"
 # the paged library: / holds the first 100 rows, rows/ all 1,200 (10 files of 128)
 for n in 0 1 2 3 4 5 6 7 8 9; do curl -s "$U/rows/0000$n.js"; done >"$T/rows.new"
 grep -q "$new_id" "$T/rows.new" && ok "released: rows/ lists a new item" ||

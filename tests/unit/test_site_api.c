@@ -488,6 +488,100 @@ static void test_words(void **state)
 	}
 }
 
+/*
+ * The daemon's catalog lets go of its manifests once the library is
+ * written (svd_catalog_drop_manifests): /api/items answers the same bytes
+ * from the view, and a page rendered with the manifest read again is the
+ * page the whole catalog renders; a manifest that is not the item's is
+ * refused.
+ */
+static void test_without_manifests(void **state)
+{
+	static const char *const queries[] = {
+	    "",          "limit=3",          "q=pump",          "q=umping",        "q=etrenk",
+	    "q=k",       "q=NUNEZ",          "q=%D1%96%D0%B2",  "q=bacor",         "q=cora+anna",
+	    "q=ba",      "region=kherson",   "region=KHERSON",  "lang=UK&q=bread", "kind=testimony",
+	    "year=2024", "since=2024-04-15", "q=filler&limit=4"};
+	fixture_item two = {"Two authors",          "en",    "article", "2022-06-01",
+	                    "2022-06-01T00:00:00Z", "Odesa", "Anna Ba", "Anything.\n"};
+	svd_catalog *whole, *slim;
+	svd_manifest *m, *other;
+	svd_buf a, b;
+	size_t i;
+
+	(void)state;
+	/* a second author: the reader folds "anna ba, cora di", never "anna bacora di" */
+	{
+		svd_manifest *mm = NULL;
+		char id[SVD_ID_HEX_LEN + 1];
+
+		assert_int_equal(svd_catalog_new(&whole), 0);
+		assert_int_equal(svd_catalog_new(&slim), 0);
+		for (i = 0; i < NAMED; i++) {
+			add(whole, &named[i], ids[i]);
+			add(slim, &named[i], NULL);
+		}
+		mm = make_manifest(&two);
+		assert_int_equal(svd_manifest_add_author(mm, "Cora Di"), 0);
+		assert_int_equal(svd_manifest_serialize(mm), 0);
+		snprintf(id, sizeof(id), "%s", svd_manifest_id(mm));
+		assert_int_equal(svd_catalog_add_manifest(whole, mm, two.body, strlen(two.body)),
+		                 0);
+		assert_int_equal(svd_catalog_add_manifest(slim, mm, two.body, strlen(two.body)), 0);
+		svd_manifest_free(mm);
+		assert_int_equal(svd_catalog_finish(whole), 0);
+		assert_int_equal(svd_catalog_finish(slim), 0);
+		svd_catalog_drop_manifests(slim);
+		svd_catalog_drop_manifests(slim); /* twice: nothing more to let go */
+		for (i = 0; i < sizeof(queries) / sizeof(*queries); i++) {
+			char *x = NULL, *y = NULL;
+
+			assert_int_equal(ask(whole, queries[i], &x), 200);
+			assert_int_equal(ask(slim, queries[i], &y), 200);
+			if (strcmp(x, y) != 0)
+				fail_msg("%s: %s, without the manifests %s", queries[i], x, y);
+			if (!strcmp(queries[i], "q=bacor"))
+				assert_null(strstr(x, id)); /* no word runs across two authors */
+			if (!strcmp(queries[i], "q=cora+anna") || !strcmp(queries[i], "q=ba"))
+				assert_non_null(strstr(x, id));
+			free(x);
+			free(y);
+		}
+	}
+	/* a page: the same bytes from the manifest read again */
+	m = make_manifest(&named[WATER]);
+	other = make_manifest(&named[BREAD]);
+	svd_buf_init(&a, SVD_RENDER_PAGE_MAX);
+	svd_buf_init(&b, SVD_RENDER_PAGE_MAX);
+	assert_int_equal(svd_render_item(&a, whole, ids[WATER], NULL, named[WATER].body,
+	                                 strlen(named[WATER].body)),
+	                 0);
+	assert_int_equal(svd_render_item_manifest(&b, slim, ids[WATER], m, named[WATER].body,
+	                                          strlen(named[WATER].body)),
+	                 0);
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.data, b.data, a.len);
+	/* must fail: another item's manifest, none, an id not there, the catalog's own */
+	b.len = 0;
+	assert_int_equal(svd_render_item_manifest(&b, slim, ids[WATER], other, NULL, 0),
+	                 SVD_ECORRUPT);
+	assert_int_equal(svd_render_item_manifest(&b, slim, ids[WATER], NULL, NULL, 0),
+	                 SVD_ECORRUPT);
+	assert_int_equal(svd_render_item_manifest(&b, slim,
+	                                          "00000000000000000000000000000000"
+	                                          "00000000000000000000000000000000",
+	                                          m, NULL, 0),
+	                 SVD_ENOTFOUND);
+	assert_int_equal(svd_render_item(&b, slim, ids[WATER], NULL, NULL, 0), SVD_EINVALID);
+	svd_error_clear();
+	svd_buf_clear(&a);
+	svd_buf_clear(&b);
+	svd_manifest_free(m);
+	svd_manifest_free(other);
+	svd_catalog_free(whole);
+	svd_catalog_free(slim);
+}
+
 /* Every way a parameter can be wrong: 400 (414 for a long query), saying what and why. */
 static void test_refused(void **state)
 {
@@ -676,6 +770,7 @@ int main(void)
 	    cmocka_unit_test(test_filters),
 	    cmocka_unit_test(test_undated),
 	    cmocka_unit_test(test_words),
+	    cmocka_unit_test(test_without_manifests),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_parse),
 	};
