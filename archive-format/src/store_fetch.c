@@ -302,6 +302,9 @@ static int open_local(git_repository **out, git_oid *main_oid, int *have, const 
 int svd_fetch_list(svd_fetch *f)
 {
 	svd_item_list mine = {0};
+	git_oid head;
+	int has_head = 1;
+	unsigned listed = 256; /* the fan-out folder of ours in mine, 256 for none yet */
 	size_t i;
 	int error;
 
@@ -312,20 +315,38 @@ int svd_fetch_list(svd_fetch *f)
 		                      f->name, f->url, svd_error_last());
 		goto cleanup;
 	}
-	if ((error = svd_store_list(&mine, f->a->repo, NULL)) < 0)
+	if ((error = svd_store_head_oid(&head, f->a->repo)) == SVD_ENOTFOUND) {
+		svd_error_clear();
+		has_head = 0;
+		error = 0;
+	} else if (error < 0) {
 		goto cleanup;
-	if (mine.n)
-		qsort(mine.v, mine.n, sizeof(*mine.v), ref_cmp);
+	}
 	if (!(f->held = calloc(f->theirs.n + 1, 1))) {
 		error = svd_error_set(SVD_ERROR, "out of memory");
 		goto cleanup;
 	}
-	for (i = 0; i < f->theirs.n; i++) {
-		const svd_item_ref *r = &f->theirs.v[i];
-		const svd_item_ref *held =
-		    r->misfiled || !mine.n ? NULL
-		                           : bsearch(r, mine.v, mine.n, sizeof(*mine.v), ref_cmp);
+	/*
+	 * Ours one fan-out folder at a time, the one their item is filed under:
+	 * listed whole, ours and theirs together were 192 bytes an item (the
+	 * peer's list is in tree order, so each folder of ours is listed once).
+	 */
+	for (i = 0; i < f->theirs.n && has_head; i++) {
+		const svd_item_ref *r = &f->theirs.v[i], *held;
+		unsigned fan;
 
+		if (r->misfiled || sscanf(r->fan, "%2x", &fan) != 1 || fan > 255)
+			continue;
+		if (fan != listed) {
+			free(mine.v);
+			memset(&mine, 0, sizeof(mine));
+			if ((error = svd_store_list_fan(&mine, f->a->repo, &head, fan)) < 0)
+				goto cleanup;
+			if (mine.n)
+				qsort(mine.v, mine.n, sizeof(*mine.v), ref_cmp);
+			listed = fan;
+		}
+		held = mine.n ? bsearch(r, mine.v, mine.n, sizeof(*mine.v), ref_cmp) : NULL;
 		f->held[i] = held && !held->misfiled && git_oid_equal(&held->tree, &r->tree);
 	}
 	f->listed = 1;
@@ -333,6 +354,8 @@ cleanup:
 	if (error < 0) {
 		free(f->theirs.v);
 		memset(&f->theirs, 0, sizeof(f->theirs));
+		free(f->held);
+		f->held = NULL;
 	}
 	free(mine.v);
 	return error;
