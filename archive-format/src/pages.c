@@ -779,6 +779,7 @@ static void verdict_block(svd_buf *b, const citem *it, const svd_verdict *v,
 /* A link to another item's page, by title, or its id when it is not shown. */
 static void item_link(svd_buf *b, const svd_catalog *c, const char *id)
 {
+	svd_view_item buf;
 	long t = svd_id_valid(id) ? svd_catalog_find(c, id) : -1;
 
 	if (t >= 0 && c->v[t].row != HIDDEN) {
@@ -796,8 +797,8 @@ static void item_link(svd_buf *b, const svd_catalog *c, const char *id)
 	svd_buf_puts(b, "<code>");
 	html(b, id);
 	svd_buf_puts(b, "</code>");
-	svd_buf_puts(b, svd_view_withdrawn(c->view, id) ? " (retracted; not in this library)"
-	                                                : " (not in this library)");
+	svd_buf_puts(b, svd_view_withdrawn(&buf, c->view, id) ? " (retracted; not in this library)"
+	                                                      : " (not in this library)");
 }
 
 static void relations(svd_buf *b, const svd_catalog *c, const citem *it)
@@ -812,7 +813,8 @@ static void relations(svd_buf *b, const svd_catalog *c, const citem *it)
 	}
 	for (k = 0; k < nby; k++) {
 		svd_buf_puts(b, "<p class=\"superseded\"><strong>Superseded by</strong> ");
-		item_link(b, c, svd_view_superseder(c->view, it->id, k)->id);
+		svd_view_item buf;
+		item_link(b, c, svd_view_superseder(&buf, c->view, it->id, k)->id);
 		svd_buf_puts(b, "</p>\n");
 	}
 	if (sup) {
@@ -847,6 +849,7 @@ int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd
                     const char *body, size_t body_len, cmark_node *doc)
 {
 	const char *title, *lang, *source;
+	svd_view_item vbuf;
 	svd_library_names *ln = NULL;
 	size_t i;
 	int error;
@@ -907,7 +910,7 @@ int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd
 	}
 	attachments(b, it, ln);
 	svd_library_names_free(ln);
-	verdict_block(b, it, v, c && c->view ? svd_view_find(c->view, it->id) : NULL);
+	verdict_block(b, it, v, c && c->view ? svd_view_find(&vbuf, c->view, it->id) : NULL);
 	svd_buf_puts(b, "</article>\n<footer><p><a href=\"../index.html\">All items</a></p>"
 	                "</footer>\n</body>\n</html>\n");
 	return b->error;
@@ -916,6 +919,7 @@ int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd
 int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_verdict *v,
                     const char *body, size_t body_len)
 {
+	svd_view_item buf;
 	long t;
 
 	if (!c->finished)
@@ -923,7 +927,8 @@ int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_
 	t = svd_id_valid(id) ? svd_catalog_find(c, id) : -1;
 	if (t < 0 || c->v[t].row == HIDDEN)
 		return svd_error_set(SVD_ENOTFOUND, "no item %.64s in this library%s", id,
-		                     svd_view_withdrawn(c->view, id) ? " (it was retracted)" : "");
+		                     svd_view_withdrawn(&buf, c->view, id) ? " (it was retracted)"
+		                                                           : "");
 	return svd_page_render(b, c, &c->v[t], v, body, body_len, NULL);
 }
 

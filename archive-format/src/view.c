@@ -5,6 +5,7 @@
  * catalog feeds it a library's.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +18,24 @@
 
 #define NONE UINT32_MAX /* an arena offset for no string */
 
-/* One item, compact: its strings live in the view's arena (offsets, NONE for none). */
+#define SVD_ID_LEN 32 /* bytes of an item id */
+
+/*
+ * One item, compact: its id in bytes, its strings in the view's arena
+ * (offsets, NONE for none). The public records (svd_view_item) are made
+ * from it when asked for, into the caller's struct: a view of a million
+ * items holds a million of these, not of those as well.
+ */
 typedef struct vitem {
-	char id[SVD_ID_HEX_LEN + 1];
+	uint8_t id[SVD_ID_LEN];
+	uint8_t tree[20]; /* the git id of its folder, when has_tree */
 	char date[11], created[21];
 	uint8_t kind, ok, dup;
 	uint8_t rules;     /* vsigs known: the trust rules apply (else ok is taken as it is) */
 	uint8_t sound;     /* with rules: passes the gate but for "trust" */
-	uint8_t state;     /* svd_view_state, worked out at finish */
+	uint8_t state;     /* svd_view_state, worked out at finish; after it, the public one */
 	uint8_t outside;   /* a revocation's svd_outside */
+	uint8_t has_tree;  /* tree is set (svd_view_set_tree) */
 	uint32_t sup, ret; /* the ids it names, or NONE */
 	uint32_t title, lang, why, signers, note;
 	uint32_t vsigs; /* "KEYID:hex ..." of the signatures that verify, or NONE */
@@ -34,7 +44,6 @@ typedef struct vitem {
 	uint32_t region, source, authors, tags; /* for lists (svd_view_item), or NONE */
 	uint32_t retracted_by, superseded_by;   /* index + 1; 0 none */
 	uint32_t row, order;                    /* row: HIDDEN when not shown */
-	svd_manifest *m;                        /* SVD_VIEW_MANIFESTS */
 } vitem;
 
 struct svd_view {
@@ -50,7 +59,8 @@ struct svd_view {
 	 */
 	uint32_t *shared;
 	size_t nshared, capshared;
-	svd_view_item *pub; /* the public records, by item index (finish) */
+	svd_manifest **m; /* SVD_VIEW_MANIFESTS: the items' manifests, by index */
+	size_t mcap;
 	unsigned flags;
 	uint32_t *byid; /* indexes, by id (finish) */
 	uint32_t *all;  /* indexes, in the one order, duplicates left out */
@@ -86,12 +96,12 @@ void svd_view_free(svd_view *v)
 
 	if (!v)
 		return;
-	for (i = 0; i < v->n; i++)
-		svd_manifest_free(v->v[i].m);
+	for (i = 0; v->m && i < v->n; i++)
+		svd_manifest_free(v->m[i]);
+	free(v->m);
 	free(v->v);
 	free(v->arena);
 	free(v->shared);
-	free(v->pub);
 	free(v->byid);
 	free(v->all);
 	free(v->rows);
@@ -105,6 +115,37 @@ void svd_view_free(svd_view *v)
 void svd_view_set_trust(svd_view *v, const svd_trust *trust)
 {
 	v->trust = trust;
+}
+
+int svd_view_reserve(svd_view *v, size_t n)
+{
+	vitem *p;
+
+	if (n <= v->cap || v->finished)
+		return 0;
+	if (n > SIZE_MAX / sizeof(*v->v) || !(p = realloc(v->v, n * sizeof(*v->v))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	v->v = p;
+	v->cap = n;
+	return 0;
+}
+
+void svd_view_set_tree(svd_view *v, const uint8_t tree[20])
+{
+	if (v->n > 0 && !v->finished) {
+		memcpy(v->v[v->n - 1].tree, tree, 20);
+		v->v[v->n - 1].has_tree = 1;
+	}
+}
+
+const uint8_t *svd_view_tree(const svd_view *v, size_t k)
+{
+	const vitem *it;
+
+	if (!v->finished || k >= v->nall)
+		return NULL;
+	it = &v->v[v->byid[k]];
+	return it->has_tree ? it->tree : NULL;
 }
 
 void svd_view_set_commit(svd_view *v, const char *commit)
@@ -271,7 +312,7 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		return error;
 	it = &v->v[v->n];
 	memset(it, 0, sizeof(*it));
-	memcpy(it->id, f->id, SVD_ID_HEX_LEN + 1);
+	svd_hex_decode(it->id, SVD_ID_LEN, f->id);
 	it->ok = f->ok != 0;
 	it->row = HIDDEN;
 	if (m) {
@@ -314,10 +355,13 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		goto fail;
 	if (m && (error = stash_statement(v, it, m)) < 0)
 		goto fail;
-	if (m && (v->flags & SVD_VIEW_MANIFESTS)) {
+	if (v->flags & SVD_VIEW_MANIFESTS) {
 		size_t len;
-		const char *bytes = svd_manifest_bytes(m, &len);
-		if ((error = svd_manifest_parse(&it->m, bytes, len)) < 0)
+		const char *bytes = m ? svd_manifest_bytes(m, &len) : NULL;
+		if ((error = svd_grow(&v->m, &v->mcap, v->n + 1, sizeof(*v->m), 256)) < 0)
+			goto fail;
+		v->m[v->n] = NULL;
+		if (m && (error = svd_manifest_parse(&v->m[v->n], bytes, len)) < 0)
 			goto fail;
 	}
 	v->n++;
@@ -360,14 +404,13 @@ void svd_view_item_fields(svd_view_fields *out, const svd_view_item *it)
 	out->tags = it->tags;
 }
 
-void svd_view_item_rules(svd_view_fields *out, const svd_view *v, const svd_view_item *it)
+void svd_view_item_rules(svd_view_fields *out, const svd_view *v, size_t k)
 {
-	const vitem *x = &v->v[it - v->pub];
+	const vitem *x = &v->v[v->byid[k]];
 
 	out->ok = x->rules ? x->sound : out->ok;
 	out->sound = x->sound;
 	out->vsigs = x->rules ? str(v, x->vsigs) : NULL;
-	out->why = x->rules && !x->sound ? it->why : out->why;
 }
 
 int svd_view_add(svd_view *v, const svd_verdict *verdict)
@@ -437,7 +480,7 @@ static int cmp_order(const void *x, const void *y, void *arg)
 		return d;
 	if ((d = strcmp(b->created, a->created)) != 0)
 		return d;
-	return strcmp(a->id, b->id);
+	return memcmp(a->id, b->id, SVD_ID_LEN);
 }
 
 /* By id; of two items with one id, the one added first. */
@@ -445,7 +488,7 @@ static int cmp_id(const void *x, const void *y, void *arg)
 {
 	const svd_view *sorting = arg;
 	uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
-	int d = strcmp(sorting->v[i].id, sorting->v[j].id);
+	int d = memcmp(sorting->v[i].id, sorting->v[j].id, SVD_ID_LEN);
 
 	return d ? d : (i < j ? -1 : i > j);
 }
@@ -470,16 +513,16 @@ static int cmp_ret(const void *x, const void *y, void *arg)
 	return d ? d : (a->order < b->order ? -1 : a->order > b->order);
 }
 
-/* The index of the item with this id, or -1 (after the id table is made). */
-static long find(const svd_view *v, const char *id)
+/* The place in byid of the item with this id (in bytes), or -1. */
+static long find_bin(const svd_view *v, const uint8_t id[SVD_ID_LEN])
 {
 	size_t lo = 0, hi = v->nall;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int d = strcmp(v->v[v->byid[mid]].id, id);
+		int d = memcmp(v->v[v->byid[mid]].id, id, SVD_ID_LEN);
 		if (d == 0)
-			return v->byid[mid];
+			return (long)mid;
 		if (d < 0)
 			lo = mid + 1;
 		else
@@ -488,9 +531,15 @@ static long find(const svd_view *v, const char *id)
 	return -1;
 }
 
-static const char *id_or_null(const svd_view *v, uint32_t index_plus_one)
+/* The index of the item with this id (64 hex digits), or -1 (after the id table is made). */
+static long find(const svd_view *v, const char *id)
 {
-	return index_plus_one ? v->v[index_plus_one - 1].id : NULL;
+	uint8_t b[SVD_ID_LEN];
+	long k;
+
+	if (!svd_id_valid(id) || svd_hex_decode(b, SVD_ID_LEN, id) < 0)
+		return -1;
+	return (k = find_bin(v, b)) < 0 ? -1 : (long)v->byid[k];
 }
 
 /*
@@ -585,12 +634,9 @@ static int cmp_id32(const void *x, const void *y)
 	return memcmp(x, y, 32);
 }
 
-static int covered(const rules *r, const char *id)
+static int covered(const rules *r, const uint8_t id[SVD_ID_LEN])
 {
-	uint8_t b[32];
-
-	return r->ncovered && svd_hex_decode(b, 32, id) == 0 &&
-	       bsearch(b, r->covered, r->ncovered, 32, cmp_id32) != NULL;
+	return r->ncovered && bsearch(id, r->covered, r->ncovered, 32, cmp_id32) != NULL;
 }
 
 /* A statement's key ("KEYID:hex"), split; 0 when it has none. */
@@ -909,13 +955,20 @@ int svd_view_finish(svd_view *v)
 	 */
 	for (i = 0; i < v->n; i++)
 		v->byid[i] = (uint32_t)i;
-	for (i = 1; i < v->n && strcmp(v->v[i - 1].id, v->v[i].id) < 0; i++)
+	for (i = 1; i < v->n && memcmp(v->v[i - 1].id, v->v[i].id, SVD_ID_LEN) < 0; i++)
 		;
 	if (i < v->n) /* an archive's items come in id order already */
 		qsort_r(v->byid, v->n, sizeof(*v->byid), cmp_id, v);
 	for (i = k = 0; i < v->n; i++) {
-		if (k && !strcmp(v->v[v->byid[k - 1]].id, v->v[v->byid[i]].id)) {
+		if (k && !memcmp(v->v[v->byid[k - 1]].id, v->v[v->byid[i]].id, SVD_ID_LEN)) {
 			vitem *kept = &v->v[v->byid[k - 1]], *it = &v->v[v->byid[i]];
+			if (it->has_tree && !kept->has_tree) { /* the folder filed under the id */
+				memcpy(kept->tree, it->tree, 20);
+				kept->has_tree = 1;
+			} else if (kept->has_tree && !it->has_tree) {
+				memcpy(it->tree, kept->tree, 20);
+				it->has_tree = 1;
+			}
 			if (!kept->ok && it->ok) {
 				kept->dup = 1;
 				v->byid[k - 1] = v->byid[i];
@@ -998,43 +1051,19 @@ int svd_view_finish(svd_view *v)
 	for (i = v->nsup; i-- > 0;)
 		v->v[v->sup[i][0]].superseded_by = v->sup[i][1] + 1;
 
-	/* the public records, now that nothing moves */
-	if (!(v->pub = calloc(v->n + 1, sizeof(*v->pub))))
-		return svd_error_set(SVD_ERROR, "out of memory");
+	/* the public state, now that nothing moves (the records are made when asked for) */
 	for (i = 0; i < v->n; i++) {
 		vitem *it = &v->v[i];
-		svd_view_item *p = &v->pub[i];
-		p->id = it->id;
 		if (it->rules)
-			p->state = it->retracted_by && (it->state == SVD_VIEW_SHOWN ||
-			                                it->state == SVD_VIEW_PENDING)
-			               ? SVD_VIEW_RETRACTED
-			               : (svd_view_state)it->state;
+			it->state = it->retracted_by && (it->state == SVD_VIEW_SHOWN ||
+			                                 it->state == SVD_VIEW_PENDING)
+			                ? SVD_VIEW_RETRACTED
+			                : it->state;
 		else
-			p->state = !it->ok            ? SVD_VIEW_REFUSED
-			           : it->retracted_by ? SVD_VIEW_RETRACTED
-			           : is_statement(it) ? SVD_VIEW_STATEMENT
-			                              : SVD_VIEW_SHOWN;
-		p->note = str(v, it->note);
-		p->why = p->state == SVD_VIEW_SHOWN || p->state == SVD_VIEW_RETRACTED ||
-		                 p->state == SVD_VIEW_STATEMENT
-		             ? NULL
-		             : (it->why != NONE ? str(v, it->why) : "it does not pass the gate");
-		p->manifest = it->m;
-		p->kind = (svd_kind)it->kind;
-		p->title = it->title != NONE ? str(v, it->title) : "";
-		p->lang = it->lang != NONE ? str(v, it->lang) : "";
-		p->date = it->date;
-		p->created = it->created;
-		p->supersedes = str(v, it->sup);
-		p->retracts = str(v, it->ret);
-		p->retracted_by = id_or_null(v, it->retracted_by);
-		p->superseded_by = id_or_null(v, it->superseded_by);
-		p->signers = it->signers != NONE ? str(v, it->signers) : "";
-		p->region = str(v, it->region);
-		p->source = str(v, it->source);
-		p->authors = it->authors != NONE ? str(v, it->authors) : "";
-		p->tags = it->tags != NONE ? str(v, it->tags) : "";
+			it->state = !it->ok            ? SVD_VIEW_REFUSED
+			            : it->retracted_by ? SVD_VIEW_RETRACTED
+			            : is_statement(it) ? SVD_VIEW_STATEMENT
+			                               : SVD_VIEW_SHOWN;
 	}
 	if (v->rl) { /* the certified keys outlive the rules: admission uses them */
 		v->cert = v->rl->certified;
@@ -1058,9 +1087,51 @@ size_t svd_view_count(const svd_view *v)
 	return v->finished ? v->nrows : 0;
 }
 
-const svd_view_item *svd_view_row(const svd_view *v, size_t row)
+/*
+ * Item i's public record into *out: its strings borrowed from the view, its
+ * ids written into out's own storage. Returns out.
+ */
+static const svd_view_item *fill(svd_view_item *out, const svd_view *v, uint32_t i)
 {
-	return v->finished && row < v->nrows ? &v->pub[v->rows[row]] : NULL;
+	const vitem *it = &v->v[i];
+	svd_view_state state = (svd_view_state)it->state;
+
+	memset(out, 0, offsetof(svd_view_item, ids));
+	svd_hex_encode(out->ids[0], it->id, SVD_ID_LEN);
+	out->id = out->ids[0];
+	out->state = state;
+	out->note = str(v, it->note);
+	out->why =
+	    state == SVD_VIEW_SHOWN || state == SVD_VIEW_RETRACTED || state == SVD_VIEW_STATEMENT
+	        ? NULL
+	        : (it->why != NONE ? str(v, it->why) : "it does not pass the gate");
+	out->manifest = v->m ? v->m[i] : NULL;
+	out->kind = (svd_kind)it->kind;
+	out->title = it->title != NONE ? str(v, it->title) : "";
+	out->lang = it->lang != NONE ? str(v, it->lang) : "";
+	out->date = it->date;
+	out->created = it->created;
+	out->supersedes = str(v, it->sup);
+	out->retracts = str(v, it->ret);
+	if (it->retracted_by) {
+		svd_hex_encode(out->ids[1], v->v[it->retracted_by - 1].id, SVD_ID_LEN);
+		out->retracted_by = out->ids[1];
+	}
+	if (it->superseded_by) {
+		svd_hex_encode(out->ids[2], v->v[it->superseded_by - 1].id, SVD_ID_LEN);
+		out->superseded_by = out->ids[2];
+	}
+	out->signers = it->signers != NONE ? str(v, it->signers) : "";
+	out->region = str(v, it->region);
+	out->source = str(v, it->source);
+	out->authors = it->authors != NONE ? str(v, it->authors) : "";
+	out->tags = it->tags != NONE ? str(v, it->tags) : "";
+	return out;
+}
+
+const svd_view_item *svd_view_row(svd_view_item *out, const svd_view *v, size_t row)
+{
+	return v->finished && row < v->nrows ? fill(out, v, v->rows[row]) : NULL;
 }
 
 size_t svd_view_size(const svd_view *v)
@@ -1068,25 +1139,33 @@ size_t svd_view_size(const svd_view *v)
 	return v->finished ? v->nall : 0;
 }
 
-const svd_view_item *svd_view_at(const svd_view *v, size_t i)
+const svd_view_item *svd_view_at(svd_view_item *out, const svd_view *v, size_t i)
 {
-	return v->finished && i < v->nall ? &v->pub[v->all[i]] : NULL;
+	return v->finished && i < v->nall ? fill(out, v, v->all[i]) : NULL;
 }
 
-const svd_view_item *svd_view_find(const svd_view *v, const char *id)
+/* The public state of the item with this id, or -1 when the view does not hold it. */
+static int state_of(const svd_view *v, const char *id)
+{
+	long t;
+
+	if (!v->finished || !id || (t = find(v, id)) < 0)
+		return -1;
+	return v->v[t].state;
+}
+
+const svd_view_item *svd_view_find(svd_view_item *out, const svd_view *v, const char *id)
 {
 	long t;
 
 	if (!v->finished || !id || (t = find(v, id)) < 0)
 		return NULL;
-	return &v->pub[t];
+	return fill(out, v, (uint32_t)t);
 }
 
 int svd_view_shows(const svd_view *v, const char *id)
 {
-	const svd_view_item *it = svd_view_find(v, id);
-
-	return it && it->state == SVD_VIEW_SHOWN;
+	return state_of(v, id) == SVD_VIEW_SHOWN;
 }
 
 /* The first (old, new) pair of the item at index t, or nsup. */
@@ -1116,7 +1195,8 @@ size_t svd_view_superseder_count(const svd_view *v, const char *id)
 	return n;
 }
 
-const svd_view_item *svd_view_superseder(const svd_view *v, const char *id, size_t k)
+const svd_view_item *svd_view_superseder(svd_view_item *out, const svd_view *v, const char *id,
+                                         size_t k)
 {
 	long t;
 	size_t i;
@@ -1126,7 +1206,7 @@ const svd_view_item *svd_view_superseder(const svd_view *v, const char *id, size
 	i = sup_first(v, t) + k;
 	if (i >= v->nsup || v->sup[i][0] != (uint32_t)t)
 		return NULL;
-	return &v->pub[v->sup[i][1]];
+	return fill(out, v, v->sup[i][1]);
 }
 
 uint32_t svd_view_row_of(const svd_view *v, const char *id)
@@ -1138,15 +1218,16 @@ uint32_t svd_view_row_of(const svd_view *v, const char *id)
 	return v->v[t].row;
 }
 
-const svd_view_item *svd_view_by_id(const svd_view *v, size_t k, uint32_t *order)
+const svd_view_item *svd_view_by_id(svd_view_item *out, const svd_view *v, size_t k,
+                                    uint32_t *order)
 {
 	if (!v->finished || k >= v->nall)
 		return NULL;
 	*order = v->v[v->byid[k]].order;
-	return &v->pub[v->byid[k]];
+	return fill(out, v, v->byid[k]);
 }
 
-const svd_view_item *svd_view_withdrawn(const svd_view *v, const char *id)
+const svd_view_item *svd_view_withdrawn(svd_view_item *out, const svd_view *v, const char *id)
 {
 	size_t lo = 0, hi;
 
@@ -1161,7 +1242,7 @@ const svd_view_item *svd_view_withdrawn(const svd_view *v, const char *id)
 			hi = mid;
 	}
 	if (lo < v->nrets && !strcmp(v->arena + v->v[v->rets[lo]].ret, id))
-		return &v->pub[v->rets[lo]];
+		return fill(out, v, v->rets[lo]);
 	return NULL;
 }
 
@@ -1178,10 +1259,9 @@ void svd_view_certified_at(const svd_view *v, size_t i, const char **keyid, cons
 
 int svd_view_carries(const svd_view *v, const char *id)
 {
-	const svd_view_item *it = svd_view_find(v, id);
+	int state = state_of(v, id);
 
-	return it && (it->state == SVD_VIEW_SHOWN || it->state == SVD_VIEW_PENDING ||
-	              it->state == SVD_VIEW_STATEMENT);
+	return state == SVD_VIEW_SHOWN || state == SVD_VIEW_PENDING || state == SVD_VIEW_STATEMENT;
 }
 
 const char *svd_view_trust_date(const svd_view *v)

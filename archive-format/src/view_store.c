@@ -25,12 +25,16 @@
 typedef struct open_ctx {
 	svd_view *v;
 	const svd_view_policy *p;
+	const svd_item_ref *refs; /* the entries gated, one verdict each in their order, or NULL */
+	size_t k;                 /* the entry of the next verdict */
 } open_ctx;
 
 static int on_verdict(const svd_verdict *verdict, void *payload)
 {
 	open_ctx *o = payload;
 	int error, stop;
+
+	const svd_item_ref *r = o->refs ? &o->refs[o->k++] : NULL;
 
 	if (o->p->item && (stop = o->p->item(verdict, o->p->payload)) != 0)
 		return stop;
@@ -39,6 +43,9 @@ static int on_verdict(const svd_verdict *verdict, void *payload)
 		svd_error_clear();
 		return 0;
 	}
+	/* the folder filed under the item's id, for the cache */
+	if (error == 0 && r && !r->misfiled && !strcmp(svd_verdict_id(verdict), r->id))
+		svd_view_set_tree(o->v, r->tree.id);
 	return error;
 }
 
@@ -48,32 +55,34 @@ static char *cache_path(svd_archive *a)
 	return svd_archive_place_path(a->path, SVD_PLACE_CACHE, "view", 1);
 }
 
-/* The records cache_save() writes: the view's items, with their folders from the list. */
+/*
+ * The records cache_save() writes: the view's items in id order, those
+ * with the folder filed under their id (svd_view_set_tree: not a misfiled
+ * twin, which is checked every time).
+ */
 typedef struct save_ctx {
 	const svd_view *v;
-	const svd_item_list *list;
-	size_t i;
-	char last[SVD_ID_HEX_LEN + 1];
+	size_t k;
+	svd_view_item it; /* the record's strings point into it */
 } save_ctx;
 
 static int save_next(svd_view_cache_rec *rec, void *payload)
 {
 	save_ctx *s = payload;
+	uint32_t order;
 
-	for (; s->i < s->list->n; s->i++) {
-		const svd_item_ref *r = &s->list->v[s->i];
+	for (; s->k < svd_view_size(s->v); s->k++) {
+		const uint8_t *tree = svd_view_tree(s->v, s->k);
 		const svd_view_item *it;
-		if (r->misfiled || !(it = svd_view_find(s->v, r->id)) ||
-		    strcmp(s->last, r->id) >= 0)
-			continue; /* not in id order: a misfiled twin, checked every time */
+		if (!tree || !(it = svd_view_by_id(&s->it, s->v, s->k, &order)))
+			continue;
 		if (it->kind > SVD_KIND_RETRACTION)
 			continue; /* a statement: the rules read its manifest every time */
 		memset(rec, 0, sizeof(*rec));
 		svd_view_item_fields(&rec->f, it);
-		svd_view_item_rules(&rec->f, s->v, it);
-		memcpy(rec->tree, r->tree.id, 20);
-		memcpy(s->last, r->id, sizeof(s->last));
-		s->i++;
+		svd_view_item_rules(&rec->f, s->v, s->k);
+		memcpy(rec->tree, tree, 20);
+		s->k++;
 		return 1;
 	}
 	return 0;
@@ -84,10 +93,10 @@ static int save_next(svd_view_cache_rec *rec, void *payload)
  * and folder. Best effort: an archive on read-only media has no cache, and
  * the next view checks every item again.
  */
-static void cache_save(svd_archive *a, const svd_view *v, const svd_item_list *list,
-                       const uint8_t trust[32], const git_oid *commit)
+static void cache_save(svd_archive *a, const svd_view *v, const uint8_t trust[32],
+                       const git_oid *commit)
 {
-	save_ctx s = {.v = v, .list = list};
+	save_ctx s = {.v = v};
 	char *path = cache_path(a);
 
 	if (path &&
@@ -150,7 +159,8 @@ static int from_cache(svd_view *v, uint32_t **tocheck, size_t *n, svd_archive *a
 			rec = svd_view_cache_next(c, &scratch);
 		if (!r->misfiled && rec && !strcmp(rec->id, r->id) &&
 		    !memcmp(rec->tree, r->tree.id, 20)) {
-			error = svd_view_add_fields(v, &rec->f);
+			if ((error = svd_view_add_fields(v, &rec->f)) == 0)
+				svd_view_set_tree(v, rec->tree);
 			used++;
 			rec = svd_view_cache_next(c, &scratch);
 		} else {
@@ -176,7 +186,7 @@ int svd_view_open(svd_view **out, svd_archive *a, const char *commit, const svd_
 	uint8_t print[32];
 	git_oid oid;
 	svd_view *v = NULL;
-	open_ctx o;
+	open_ctx o = {0};
 	size_t n = 0, i;
 	int error, has_commit = 1, cached, fresh = 0;
 
@@ -200,7 +210,8 @@ int svd_view_open(svd_view **out, svd_archive *a, const char *commit, const svd_
 		o.v = v;
 		o.p = p;
 		svd_view_trust_print(print, trust);
-		if (cached && (error = svd_store_list(&list, a->repo, &oid)) == 0)
+		if (cached && (error = svd_store_list(&list, a->repo, &oid)) == 0 &&
+		    (error = svd_view_reserve(v, list.n)) == 0)
 			error = from_cache(v, &tocheck, &n, a, &list, print, &fresh);
 		/* what the cache does not know, from the listing at hand (not made again) */
 		if (error == 0 && cached && n > 0 && n < list.n &&
@@ -208,22 +219,36 @@ int svd_view_open(svd_view **out, svd_archive *a, const char *commit, const svd_
 			error = svd_error_set(SVD_ERROR, "out of memory");
 		for (i = 0; error == 0 && refs && i < n; i++)
 			refs[i] = list.v[tocheck[i]];
+		if (refs) { /* the rest of the listing is in the view now, with its folders */
+			free(list.v);
+			list.v = NULL;
+		}
+		free(tocheck);
+		tocheck = NULL;
+		o.refs = refs ? refs : list.v;
+		o.k = 0;
 		if (error == 0 && cached && n > 0)
 			error = svd_store_check_refs(
 			    a, &oid, refs ? refs : list.v, n, p->threads, trust,
 			    p->check == SVD_VIEW_FULL ? 0 : SVD_CHECK_SIZES_ONLY, on_verdict, &o,
 			    NULL);
+		o.refs = NULL;
 		if (error == 0 && !cached)
 			error =
 			    svd_store_check(a, &oid, NULL, 0, p->threads, trust,
 			                    p->check == SVD_VIEW_FULL ? 0 : SVD_CHECK_SIZES_ONLY,
 			                    on_verdict, &o, NULL);
 	}
+	/* main's listing is let go before the view finishes: the view keeps the folders */
+	free(refs);
+	refs = NULL;
+	free(list.v);
+	list.v = NULL;
 	svd_view_set_commit(v, hex);
 	if (error == 0)
 		error = svd_view_finish(v);
 	if (error == 0 && has_commit && cached && !fresh)
-		cache_save(a, v, &list, print, &oid);
+		cache_save(a, v, print, &oid);
 	if (error == 0 && has_commit && cached && !commit && !p->trust)
 		list_save(a, v, &oid);
 	free(refs);
