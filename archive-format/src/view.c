@@ -20,6 +20,12 @@
 
 #define SVD_ID_LEN 32 /* bytes of an item id */
 
+enum {
+	B_TREE = 1,        /* tree is set (svd_view_set_tree) */
+	B_ODD_DATE = 2,    /* date is text in the arena */
+	B_ODD_CREATED = 4, /* created likewise */
+};
+
 /*
  * One item, compact: its id in bytes, its strings in the view's arena
  * (offsets, NONE for none). The public records (svd_view_item) are made
@@ -28,14 +34,19 @@
  */
 typedef struct vitem {
 	uint8_t id[SVD_ID_LEN];
-	uint8_t tree[20]; /* the git id of its folder, when has_tree */
-	char date[11], created[21];
+	uint8_t tree[20]; /* the git id of its folder, with B_TREE */
 	uint8_t kind, ok, dup;
-	uint8_t rules;     /* vsigs known: the trust rules apply (else ok is taken as it is) */
-	uint8_t sound;     /* with rules: passes the gate but for "trust" */
-	uint8_t state;     /* svd_view_state, worked out at finish; after it, the public one */
-	uint8_t outside;   /* a revocation's svd_outside */
-	uint8_t has_tree;  /* tree is set (svd_view_set_tree) */
+	uint8_t rules;   /* vsigs known: the trust rules apply (else ok is taken as it is) */
+	uint8_t sound;   /* with rules: passes the gate but for "trust" */
+	uint8_t state;   /* svd_view_state, worked out at finish; after it, the public one */
+	uint8_t outside; /* a revocation's svd_outside */
+	uint8_t bits;    /* B_* */
+	/*
+	 * "published" as YYYYMMDD + 1 (0: undated), "created" as YYYYMMDD + 1
+	 * and HHMMSS (0 and 0: none); with B_ODD_DATE or B_ODD_CREATED, text
+	 * of another form, kept as it was in the arena (date and cday its offset).
+	 */
+	uint32_t date, cday, ctime;
 	uint32_t sup, ret; /* the ids it names, or NONE */
 	uint32_t title, lang, why, signers, note;
 	uint32_t vsigs; /* "KEYID:hex ..." of the signatures that verify, or NONE */
@@ -134,7 +145,7 @@ void svd_view_set_tree(svd_view *v, const uint8_t tree[20])
 {
 	if (v->n > 0 && !v->finished) {
 		memcpy(v->v[v->n - 1].tree, tree, 20);
-		v->v[v->n - 1].has_tree = 1;
+		v->v[v->n - 1].bits |= B_TREE;
 	}
 }
 
@@ -145,7 +156,7 @@ const uint8_t *svd_view_tree(const svd_view *v, size_t k)
 	if (!v->finished || k >= v->nall)
 		return NULL;
 	it = &v->v[v->byid[k]];
-	return it->has_tree ? it->tree : NULL;
+	return it->bits & B_TREE ? it->tree : NULL;
 }
 
 void svd_view_set_commit(svd_view *v, const char *commit)
@@ -259,6 +270,90 @@ static const char *str(const svd_view *v, uint32_t off)
 	return off == NONE ? NULL : v->arena + off;
 }
 
+/* n digits of s as a number, or -1 when one is not a digit. */
+static long digits(const char *s, size_t n)
+{
+	long x = 0;
+
+	for (; n > 0; n--, s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		x = x * 10 + (*s - '0');
+	}
+	return x;
+}
+
+/* YYYY-MM-DD as YYYYMMDD + 1, or 0 when s is not of that form. */
+static uint32_t pack_day(const char *s)
+{
+	long y, m, d;
+
+	if (strnlen(s, 10) < 10 || (y = digits(s, 4)) < 0 || s[4] != '-' ||
+	    (m = digits(s + 5, 2)) < 0 || s[7] != '-' || (d = digits(s + 8, 2)) < 0)
+		return 0;
+	return (uint32_t)(y * 10000 + m * 100 + d + 1);
+}
+
+/*
+ * An item's dates, kept in 12 bytes: "published" (at most 10 characters)
+ * and "created" (at most 20) of the one form the manifest allows, as
+ * numbers that sort as the text does; text of any other form as it is.
+ */
+static int pack_dates(svd_view *v, vitem *it, const char *date, const char *created)
+{
+	long hh, mm, ss;
+	int error;
+
+	it->date = it->cday = it->ctime = 0;
+	if (date[0] && (strlen(date) != 10 || !(it->date = pack_day(date)))) {
+		if ((error = stash(v, &it->date, date)) < 0)
+			return error;
+		it->bits |= B_ODD_DATE;
+	}
+	if (!created[0])
+		return 0;
+	if (strlen(created) == 20 && created[10] == 'T' && created[13] == ':' &&
+	    created[16] == ':' && created[19] == 'Z' && (hh = digits(created + 11, 2)) >= 0 &&
+	    (mm = digits(created + 14, 2)) >= 0 && (ss = digits(created + 17, 2)) >= 0 &&
+	    (it->cday = pack_day(created)) != 0) {
+		it->ctime = (uint32_t)(hh * 10000 + mm * 100 + ss);
+		return 0;
+	}
+	if ((error = stash(v, &it->cday, created)) < 0)
+		return error;
+	it->bits |= B_ODD_CREATED;
+	return 0;
+}
+
+/* An item's "published" as text: in the arena, "", or written into buf (11 bytes). */
+static const char *date_text(const svd_view *v, const vitem *it, char *buf)
+{
+	uint32_t x = it->date - 1;
+
+	if (it->bits & B_ODD_DATE)
+		return v->arena + it->date;
+	if (it->date == 0)
+		return "";
+	snprintf(buf, 11, "%04u-%02u-%02u", (unsigned)(x / 10000 % 10000),
+	         (unsigned)(x / 100 % 100), (unsigned)(x % 100));
+	return buf;
+}
+
+/* An item's "created" as text, likewise (buf of 21 bytes). */
+static const char *created_text(const svd_view *v, const vitem *it, char *buf)
+{
+	uint32_t x = it->cday - 1, t = it->ctime;
+
+	if (it->bits & B_ODD_CREATED)
+		return v->arena + it->cday;
+	if (it->cday == 0)
+		return "";
+	snprintf(buf, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(x / 10000 % 10000),
+	         (unsigned)(x / 100 % 100), (unsigned)(x % 100), (unsigned)(t / 10000 % 100),
+	         (unsigned)(t / 100 % 100), (unsigned)(t % 100));
+	return buf;
+}
+
 /* "KEYID:<64 hex>" of a key, into out (16 + 1 + 64 + 1 bytes). */
 static void key_text(char *out, const svd_pubkey *pk)
 {
@@ -298,6 +393,7 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 {
 	const svd_manifest *m = f->m;
 	const char *published, *created;
+	char dtext[11], ctext[21];
 	size_t mark = v->alen;
 	vitem *it;
 	int error;
@@ -318,8 +414,8 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 	if (m) {
 		published = svd_manifest_get(m, "published");
 		created = svd_manifest_get(m, "created");
-		snprintf(it->created, sizeof(it->created), "%s", created ? created : "");
-		snprintf(it->date, sizeof(it->date), "%.10s", published ? published : "");
+		snprintf(ctext, sizeof(ctext), "%s", created ? created : "");
+		snprintf(dtext, sizeof(dtext), "%.10s", published ? published : "");
 		it->kind = (uint8_t)svd_manifest_kind(m);
 		if ((error = stash_id(v, &it->sup, svd_manifest_get(m, "supersedes"))) < 0 ||
 		    (error = stash_id(v, &it->ret, svd_manifest_get(m, "retracts"))) < 0 ||
@@ -331,8 +427,8 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		    (error = stash_list(v, &it->tags, m, 0)) < 0)
 			goto fail;
 	} else {
-		snprintf(it->created, sizeof(it->created), "%s", f->created ? f->created : "");
-		snprintf(it->date, sizeof(it->date), "%s", f->date ? f->date : "");
+		snprintf(ctext, sizeof(ctext), "%s", f->created ? f->created : "");
+		snprintf(dtext, sizeof(dtext), "%s", f->date ? f->date : "");
 		it->kind = (uint8_t)f->kind;
 		if ((error = stash_id(v, &it->sup, f->supersedes)) < 0 ||
 		    (error = stash_id(v, &it->ret, f->retracts)) < 0 ||
@@ -344,6 +440,8 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		    (error = stash_shared(v, &it->tags, f->tags)) < 0)
 			goto fail;
 	}
+	if ((error = pack_dates(v, it, dtext, ctext)) < 0)
+		goto fail;
 	it->note = it->vsigs = it->skey = it->cp = NONE;
 	if (f->vsigs) {
 		it->rules = 1;
@@ -474,12 +572,22 @@ static int cmp_order(const void *x, const void *y, void *arg)
 {
 	const svd_view *sorting = arg;
 	const vitem *a = &sorting->v[*(const uint32_t *)x], *b = &sorting->v[*(const uint32_t *)y];
+	char at[21], bt[21];
 	int d;
 
-	if ((d = strcmp(b->date, a->date)) != 0)
-		return d;
-	if ((d = strcmp(b->created, a->created)) != 0)
-		return d;
+	if (!((a->bits | b->bits) & (B_ODD_DATE | B_ODD_CREATED))) {
+		if (a->date != b->date)
+			return a->date < b->date ? 1 : -1;
+		if (a->cday != b->cday)
+			return a->cday < b->cday ? 1 : -1;
+		if (a->ctime != b->ctime)
+			return a->ctime < b->ctime ? 1 : -1;
+	} else {
+		if ((d = strcmp(date_text(sorting, b, bt), date_text(sorting, a, at))) != 0)
+			return d;
+		if ((d = strcmp(created_text(sorting, b, bt), created_text(sorting, a, at))) != 0)
+			return d;
+	}
 	return memcmp(a->id, b->id, SVD_ID_LEN);
 }
 
@@ -784,7 +892,7 @@ static int is_statement(const vitem *it)
  */
 static int apply_rules(svd_view *v, rules *r)
 {
-	char keyid[SVD_KEYID_HEX_LEN + 1], *signers = NULL;
+	char keyid[SVD_KEYID_HEX_LEN + 1], ctext[21], *signers = NULL;
 	uint8_t pk[32];
 	size_t i, pass, cap = 0, scap = 0;
 	int error = 0;
@@ -886,8 +994,9 @@ static int apply_rules(svd_view *v, rules *r)
 			} else if (it->kind == SVD_KIND_CHECKPOINT) {
 				effect = t.count > 0;
 			}
-			if (live_roots(v, r, it) > 0 && strcmp(it->created, v->trust_date) > 0)
-				memcpy(v->trust_date, it->created, sizeof(v->trust_date));
+			if (live_roots(v, r, it) > 0 &&
+			    strcmp(created_text(v, it, ctext), v->trust_date) > 0)
+				memcpy(v->trust_date, ctext, sizeof(v->trust_date));
 			if (effect || t.count > 0) {
 				it->state = SVD_VIEW_STATEMENT;
 				if (it->note == NONE &&
@@ -962,12 +1071,12 @@ int svd_view_finish(svd_view *v)
 	for (i = k = 0; i < v->n; i++) {
 		if (k && !memcmp(v->v[v->byid[k - 1]].id, v->v[v->byid[i]].id, SVD_ID_LEN)) {
 			vitem *kept = &v->v[v->byid[k - 1]], *it = &v->v[v->byid[i]];
-			if (it->has_tree && !kept->has_tree) { /* the folder filed under the id */
+			if ((it->bits & ~kept->bits) & B_TREE) { /* the folder filed under the id */
 				memcpy(kept->tree, it->tree, 20);
-				kept->has_tree = 1;
-			} else if (kept->has_tree && !it->has_tree) {
+				kept->bits |= B_TREE;
+			} else if ((kept->bits & ~it->bits) & B_TREE) {
 				memcpy(it->tree, kept->tree, 20);
-				it->has_tree = 1;
+				it->bits |= B_TREE;
 			}
 			if (!kept->ok && it->ok) {
 				kept->dup = 1;
@@ -1109,8 +1218,8 @@ static const svd_view_item *fill(svd_view_item *out, const svd_view *v, uint32_t
 	out->kind = (svd_kind)it->kind;
 	out->title = it->title != NONE ? str(v, it->title) : "";
 	out->lang = it->lang != NONE ? str(v, it->lang) : "";
-	out->date = it->date;
-	out->created = it->created;
+	out->date = date_text(v, it, out->when[0]);
+	out->created = created_text(v, it, out->when[1]);
 	out->supersedes = str(v, it->sup);
 	out->retracts = str(v, it->ret);
 	if (it->retracted_by) {

@@ -108,7 +108,8 @@ static void test_rules(void **state)
 		assert_string_equal(dx->retracted_by, r);
 		assert_string_equal(rx->id, r);
 		assert_null(rx->retracted_by);
-		for (i = 0; i <= SVD_ID_HEX_LEN; i++) /* an id is lower-case hex: no other spelling */
+		for (i = 0; i <= SVD_ID_HEX_LEN;
+		     i++) /* an id is lower-case hex: no other spelling */
 			upper[i] = (char)(d[i] >= 'a' && d[i] <= 'f' ? d[i] - 'a' + 'A' : d[i]);
 		if (strcmp(upper, d))
 			assert_null(svd_view_find(&x, v, upper));
@@ -214,6 +215,55 @@ static void test_order_undated(void **state)
 		assert_string_equal(svd_view_row(VB, v, i)->date, "");
 	assert_string_equal(svd_view_row(VB, v, 2)->created, "2026-12-04T09:00:00Z");
 	assert_string_equal(svd_view_at(VB, v, 6)->id, bad); /* no manifest: last of all */
+	svd_view_free(v);
+}
+
+/*
+ * The view keeps dates of the manifest's form as numbers: dates of any
+ * other form (a builder's fields, a refused item's manifest) come back as
+ * they were given and sort as text among the others.
+ */
+static void test_dates_kept(void **state)
+{
+	static const struct {
+		char digit;
+		const char *date, *created;
+	} items[] = {
+	    {'1', "2024-01-01", "2024-01-01T00:00:00Z"},
+	    {'2', "2024-1-1", "2024-01-01T00:00:00Z"},   /* "2024-1-1" > "2024-01-01" */
+	    {'3', "2024-01-01", "2024-01-01T00:00:01Z"}, /* newer: before 1 */
+	    {'4', "2024-01-01", "yesterday"},            /* "y" > "2": before 3 */
+	    {'5', "0000-00-00", "0000-00-00T00:00:00Z"}, /* dated, and before the undated 6 */
+	    {'6', "", "2024-01-01T00:00:00"},            /* no Z */
+	    {'7', "9999-99-99", "9999-99-99T99:99:99Z"},
+	};
+	static const char want[] = "7243156"; /* every item, by the ids' digit */
+	char id[65];
+	svd_view *v = NULL;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(svd_view_new(&v, 0), 0);
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		svd_view_fields f = {0};
+		f.id = fake_id(id, items[i].digit);
+		f.ok = 1;
+		f.kind = SVD_KIND_ARTICLE;
+		f.date = items[i].date;
+		f.created = items[i].created;
+		assert_int_equal(svd_view_add_fields(v, &f), 0);
+	}
+	assert_int_equal(svd_view_finish(v), 0);
+	assert_int_equal(svd_view_count(v), 7);
+	for (i = 0; i < 7; i++) {
+		svd_view_item it;
+		size_t k = (size_t)(want[i] - '1');
+		assert_non_null(svd_view_row(&it, v, i));
+		if (it.id[0] != want[i])
+			fail_msg("row %zu is item %c, not %c", i, it.id[0], want[i]);
+		assert_string_equal(it.date, items[k].date);
+		assert_string_equal(it.created, items[k].created);
+	}
 	svd_view_free(v);
 }
 
@@ -620,6 +670,7 @@ int main(void)
 	    cmocka_unit_test(test_rules),
 	    cmocka_unit_test(test_withdrawal_is_final),
 	    cmocka_unit_test(test_order_undated),
+	    cmocka_unit_test(test_dates_kept),
 	    cmocka_unit_test(test_accepted_copy_counts),
 	    cmocka_unit_test(test_cache_parse),
 	    cmocka_unit_test(test_cache_round_trip),

@@ -100,6 +100,7 @@ typedef struct svd_view_item {
 	                                  SVD_VIEW_LIST_END ("" for none) */
 	const char *tags;                /**< its tags likewise */
 	char ids[3][SVD_ID_HEX_LEN + 1]; /**< storage of id, retracted_by and superseded_by */
+	char when[2][21];                /**< storage of date and created */
 } svd_view_item;
 
 /**
