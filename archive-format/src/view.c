@@ -47,15 +47,30 @@ typedef struct vitem {
 	 * of another form, kept as it was in the arena (date and cday its offset).
 	 */
 	uint32_t date, cday, ctime;
-	uint32_t sup, ret; /* the ids it names, or NONE */
-	uint32_t title, lang, why, signers, note;
+	uint32_t title, lang, signers;
 	uint32_t vsigs; /* "KEYID:hex ..." of the signatures that verify, or NONE */
-	uint32_t skey;  /* a certificate's or revocation's key, "KEYID:hex", or NONE */
-	uint32_t cp;    /* a checkpoint's ids, space-separated, or NONE */
 	uint32_t region, source, authors, tags; /* for lists (svd_view_item), or NONE */
-	uint32_t retracted_by, superseded_by;   /* index + 1; 0 none */
+	uint32_t rare;                          /* its vrare + 1, or 0: all none */
 	uint32_t row, order;                    /* row: HIDDEN when not shown */
 } vitem;
+
+/*
+ * What few items have: a retraction's or correction's target, a reason,
+ * a note, a statement's key and ids, who withdrew or superseded it. Kept
+ * apart (vitem.rare), so that a million plain items do not carry 32 bytes
+ * each of nothing.
+ */
+typedef struct vrare {
+	uint32_t sup, ret; /* the ids it names, or NONE */
+	uint32_t why, note;
+	uint32_t skey; /* a certificate's or revocation's key, "KEYID:hex", or NONE */
+	uint32_t cp;   /* a checkpoint's ids, space-separated, or NONE */
+	uint32_t retracted_by, superseded_by; /* index + 1; 0 none */
+} vrare;
+
+static const vrare no_rare = {NONE, NONE, NONE, NONE, NONE, NONE, 0, 0};
+
+#define RARE(v, it) ((it)->rare ? &(v)->rare[(it)->rare - 1] : &no_rare)
 
 struct svd_view {
 	vitem *v;
@@ -70,6 +85,8 @@ struct svd_view {
 	 */
 	uint32_t *shared;
 	size_t nshared, capshared;
+	vrare *rare; /* what few items have (vitem.rare) */
+	size_t nrare, caprare;
 	svd_manifest **m; /* SVD_VIEW_MANIFESTS: the items' manifests, by index */
 	size_t mcap;
 	unsigned flags;
@@ -110,6 +127,7 @@ void svd_view_free(svd_view *v)
 	for (i = 0; v->m && i < v->n; i++)
 		svd_manifest_free(v->m[i]);
 	free(v->m);
+	free(v->rare);
 	free(v->v);
 	free(v->arena);
 	free(v->shared);
@@ -270,6 +288,31 @@ static const char *str(const svd_view *v, uint32_t off)
 	return off == NONE ? NULL : v->arena + off;
 }
 
+/*
+ * Set one field of an item's vrare (at: its offsetof) to x; an item with
+ * none gets one only for a value other than none.
+ */
+static int set_rare(svd_view *v, vitem *it, size_t at, uint32_t x)
+{
+	int error;
+
+	if (!it->rare) {
+		if (!memcmp((const char *)&no_rare + at, &x, sizeof(x)))
+			return 0;
+		if (v->nrare >= HIDDEN - 1)
+			return svd_error_set(SVD_ETOOBIG, "too many items for one view");
+		if ((error = svd_grow(&v->rare, &v->caprare, v->nrare + 1, sizeof(*v->rare), 64)) <
+		    0)
+			return error;
+		v->rare[v->nrare++] = no_rare;
+		it->rare = (uint32_t)v->nrare;
+	}
+	memcpy((char *)&v->rare[it->rare - 1] + at, &x, sizeof(x));
+	return 0;
+}
+
+#define SET_RARE(v, it, field, x) set_rare((v), (it), offsetof(vrare, field), (x))
+
 /* n digits of s as a number, or -1 when one is not a digit. */
 static long digits(const char *s, size_t n)
 {
@@ -368,11 +411,12 @@ static int stash_statement(svd_view *v, vitem *it, const svd_manifest *m)
 	const svd_pubkey *key = svd_manifest_key(m);
 	size_t i, n = svd_manifest_item_count(m);
 	char text[SVD_KEYID_HEX_LEN + 66], *ids;
+	uint32_t x;
 	int error = 0;
 
 	if (key) {
 		key_text(text, key);
-		if ((error = stash(v, &it->skey, text)) < 0)
+		if ((error = stash(v, &x, text)) < 0 || (error = SET_RARE(v, it, skey, x)) < 0)
 			return error;
 	}
 	it->outside = (uint8_t)svd_manifest_outside(m);
@@ -384,7 +428,8 @@ static int stash_statement(svd_view *v, vitem *it, const svd_manifest *m)
 		memcpy(ids + i * (SVD_ID_HEX_LEN + 1), svd_manifest_item_at(m, i), SVD_ID_HEX_LEN);
 		ids[i * (SVD_ID_HEX_LEN + 1) + SVD_ID_HEX_LEN] = i + 1 < n ? ' ' : '\0';
 	}
-	error = stash(v, &it->cp, ids);
+	if ((error = stash(v, &x, ids)) == 0)
+		error = SET_RARE(v, it, cp, x);
 	free(ids);
 	return error;
 }
@@ -394,6 +439,7 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 	const svd_manifest *m = f->m;
 	const char *published, *created;
 	char dtext[11], ctext[21];
+	uint32_t sup, ret, why;
 	size_t mark = v->alen;
 	vitem *it;
 	int error;
@@ -417,8 +463,8 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		snprintf(ctext, sizeof(ctext), "%s", created ? created : "");
 		snprintf(dtext, sizeof(dtext), "%.10s", published ? published : "");
 		it->kind = (uint8_t)svd_manifest_kind(m);
-		if ((error = stash_id(v, &it->sup, svd_manifest_get(m, "supersedes"))) < 0 ||
-		    (error = stash_id(v, &it->ret, svd_manifest_get(m, "retracts"))) < 0 ||
+		if ((error = stash_id(v, &sup, svd_manifest_get(m, "supersedes"))) < 0 ||
+		    (error = stash_id(v, &ret, svd_manifest_get(m, "retracts"))) < 0 ||
 		    (error = stash(v, &it->title, svd_manifest_get(m, "title"))) < 0 ||
 		    (error = stash_shared(v, &it->lang, svd_manifest_get(m, "lang"))) < 0 ||
 		    (error = stash_shared(v, &it->region, svd_manifest_get(m, "region"))) < 0 ||
@@ -430,8 +476,8 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		snprintf(ctext, sizeof(ctext), "%s", f->created ? f->created : "");
 		snprintf(dtext, sizeof(dtext), "%s", f->date ? f->date : "");
 		it->kind = (uint8_t)f->kind;
-		if ((error = stash_id(v, &it->sup, f->supersedes)) < 0 ||
-		    (error = stash_id(v, &it->ret, f->retracts)) < 0 ||
+		if ((error = stash_id(v, &sup, f->supersedes)) < 0 ||
+		    (error = stash_id(v, &ret, f->retracts)) < 0 ||
 		    (error = stash(v, &it->title, f->title)) < 0 ||
 		    (error = stash_shared(v, &it->lang, f->lang)) < 0 ||
 		    (error = stash_shared(v, &it->region, f->region)) < 0 ||
@@ -442,14 +488,16 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 	}
 	if ((error = pack_dates(v, it, dtext, ctext)) < 0)
 		goto fail;
-	it->note = it->vsigs = it->skey = it->cp = NONE;
+	it->vsigs = NONE;
 	if (f->vsigs) {
 		it->rules = 1;
 		it->sound = f->sound != 0;
 	}
 	if ((error = stash_shared(v, &it->signers, f->signers)) < 0 ||
-	    (error = stash_shared(v, &it->why, f->why)) < 0 ||
-	    (error = stash_shared(v, &it->vsigs, f->vsigs)) < 0)
+	    (error = stash_shared(v, &why, f->why)) < 0 ||
+	    (error = stash_shared(v, &it->vsigs, f->vsigs)) < 0 ||
+	    (error = SET_RARE(v, it, sup, sup)) < 0 || (error = SET_RARE(v, it, ret, ret)) < 0 ||
+	    (error = SET_RARE(v, it, why, why)) < 0)
 		goto fail;
 	if (m && (error = stash_statement(v, it, m)) < 0)
 		goto fail;
@@ -616,7 +664,8 @@ static int cmp_ret(const void *x, const void *y, void *arg)
 {
 	const svd_view *sorting = arg;
 	const vitem *a = &sorting->v[*(const uint32_t *)x], *b = &sorting->v[*(const uint32_t *)y];
-	int d = strcmp(sorting->arena + a->ret, sorting->arena + b->ret);
+	int d =
+	    strcmp(sorting->arena + RARE(sorting, a)->ret, sorting->arena + RARE(sorting, b)->ret);
 
 	return d ? d : (a->order < b->order ? -1 : a->order > b->order);
 }
@@ -751,7 +800,7 @@ static int covered(const rules *r, const uint8_t id[SVD_ID_LEN])
 static int statement_key(const svd_view *v, const vitem *it, char keyid[SVD_KEYID_HEX_LEN + 1],
                          uint8_t pk[32])
 {
-	const char *s = str(v, it->skey);
+	const char *s = str(v, RARE(v, it)->skey);
 
 	return s && next_sig(&s, keyid, pk) == 1;
 }
@@ -865,17 +914,21 @@ static void rules_free(struct rules *r)
 	free(r);
 }
 
-/* A note or reason into the arena (printf); on failure the item goes without. */
-static int note(svd_view *v, uint32_t *at, const char *fmt, ...) SVD_PRINTF(3, 4);
-static int note(svd_view *v, uint32_t *at, const char *fmt, ...)
+/* A note or reason (the vrare field at) into the arena (printf); on failure the item goes without. */
+static int note(svd_view *v, vitem *it, size_t at, const char *fmt, ...) SVD_PRINTF(4, 5);
+static int note(svd_view *v, vitem *it, size_t at, const char *fmt, ...)
 {
 	char buf[512];
+	uint32_t x;
 	va_list ap;
+	int error;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	return stash_shared(v, at, buf);
+	if ((error = stash_shared(v, &x, buf)) < 0)
+		return error;
+	return set_rare(v, it, at, x);
 }
 
 static int is_statement(const vitem *it)
@@ -930,7 +983,7 @@ static int apply_rules(svd_view *v, rules *r)
 			    memcmp(r->certified[k].pk, pk, 32))
 				clash = 1;
 		if (clash) {
-			if (note(v, &it->note,
+			if (note(v, it, offsetof(vrare, note),
 			         "no effect: another key with the key number %s is trusted or "
 			         "certified already; two keys with one number are never trusted",
 			         keyid) < 0)
@@ -945,12 +998,13 @@ static int apply_rules(svd_view *v, rules *r)
 		vitem *it = &v->v[v->all[i]];
 		const char *ids;
 		tally t;
-		if (!it->rules || !it->sound || it->kind != SVD_KIND_CHECKPOINT || it->cp == NONE)
+		if (!it->rules || !it->sound || it->kind != SVD_KIND_CHECKPOINT ||
+		    RARE(v, it)->cp == NONE)
 			continue;
 		count_sigs(v, r, it, 0, &t, NULL);
 		if (t.count == 0)
 			continue;
-		for (ids = str(v, it->cp); *ids; ids += *ids == ' ') {
+		for (ids = str(v, RARE(v, it)->cp); *ids; ids += *ids == ' ') {
 			if (svd_grow(&r->covered, &cap, r->ncovered + 1, 32, 256) < 0)
 				return SVD_ERROR;
 			if (svd_hex_decode(r->covered[r->ncovered], 32, ids) == 0)
@@ -999,9 +1053,9 @@ static int apply_rules(svd_view *v, rules *r)
 				memcpy(v->trust_date, ctext, sizeof(v->trust_date));
 			if (effect || t.count > 0) {
 				it->state = SVD_VIEW_STATEMENT;
-				if (it->note == NONE &&
+				if (RARE(v, it)->note == NONE &&
 				    (error = note(
-				         v, &it->note, "%s",
+				         v, it, offsetof(vrare, note), "%s",
 				         effect ? "in effect"
 				                : "not in effect: it needs more signatures by "
 				                  "roots trusted here (or by the key itself, for "
@@ -1014,12 +1068,12 @@ static int apply_rules(svd_view *v, rules *r)
 			it->state = t.revoked ? SVD_VIEW_REVOKED : SVD_VIEW_REFUSED;
 			if (t.revoked)
 				error =
-				    note(v, &it->why,
+				    note(v, it, offsetof(vrare, why),
 				         "signed only by revoked keys, and no checkpoint in effect "
 				         "vouches for it");
-			else if (it->why == NONE)
+			else if (RARE(v, it)->why == NONE)
 				error = note(
-				    v, &it->why,
+				    v, it, offsetof(vrare, why),
 				    "no signature by a key trusted here (trust an editor's key "
 				    "with 'samvydav trust add', or a root with 'samvydav trust "
 				    "add --root')");
@@ -1028,14 +1082,15 @@ static int apply_rules(svd_view *v, rules *r)
 		need = svd_trust_kind_threshold(v->trust, (svd_kind)it->kind);
 		if (!is_statement(it) && t.count < need) {
 			it->state = SVD_VIEW_PENDING;
-			error =
-			    note(v, &it->why, "pending: %u of the %u signatures a %s needs here",
-			         t.count, need, svd_kind_name((svd_kind)it->kind));
+			error = note(v, it, offsetof(vrare, why),
+			             "pending: %u of the %u signatures a %s needs here", t.count,
+			             need, svd_kind_name((svd_kind)it->kind));
 			continue;
 		}
 		it->state = SVD_VIEW_SHOWN;
 		it->ok = 1;
-		it->why = NONE;
+		if ((error = SET_RARE(v, it, why, NONE)) < 0)
+			break;
 	}
 	free(signers);
 	return error;
@@ -1117,24 +1172,25 @@ int svd_view_finish(svd_view *v)
 		vitem *r = &v->v[v->all[i]];
 		const char *why = NULL;
 		long t;
-		if (!r->ok || r->kind != SVD_KIND_RETRACTION || r->ret == NONE)
+		if (!r->ok || r->kind != SVD_KIND_RETRACTION || RARE(v, r)->ret == NONE)
 			continue;
-		t = find(v, str(v, r->ret));
+		t = find(v, str(v, RARE(v, r)->ret));
 		if (v->trust && t >= 0 && !may_replace(v, v->rl, r, &v->v[t], &why)) {
-			if (note(v, &r->note, "has no effect: %s", why) < 0)
+			if (note(v, r, offsetof(vrare, note), "has no effect: %s", why) < 0)
 				return SVD_ERROR;
 			continue;
 		}
 		v->rets[v->nrets++] = v->all[i];
-		if (t >= 0 && !v->v[t].retracted_by)
-			v->v[t].retracted_by = v->all[i] + 1;
+		if (t >= 0 && !RARE(v, &v->v[t])->retracted_by &&
+		    SET_RARE(v, &v->v[t], retracted_by, v->all[i] + 1) < 0)
+			return SVD_ERROR;
 	}
 	qsort_r(v->rets, v->nrets, sizeof(*v->rets), cmp_ret, v);
 
 	/* shown: accepted and not withdrawn */
 	for (i = 0; i < v->nall; i++) {
 		vitem *it = &v->v[v->all[i]];
-		if (it->ok && !it->retracted_by && !is_statement(it)) {
+		if (it->ok && !RARE(v, it)->retracted_by && !is_statement(it)) {
 			it->row = (uint32_t)v->nrows;
 			v->rows[v->nrows++] = v->all[i];
 		}
@@ -1145,10 +1201,10 @@ int svd_view_finish(svd_view *v)
 		vitem *s = &v->v[v->rows[i]];
 		const char *why = NULL;
 		long t;
-		if (s->sup == NONE || (t = find(v, str(v, s->sup))) < 0)
+		if (RARE(v, s)->sup == NONE || (t = find(v, str(v, RARE(v, s)->sup))) < 0)
 			continue;
 		if (v->trust && !may_replace(v, v->rl, s, &v->v[t], &why)) {
-			if (note(v, &s->note, "supersedes nothing: %s", why) < 0)
+			if (note(v, s, offsetof(vrare, note), "supersedes nothing: %s", why) < 0)
 				return SVD_ERROR;
 			continue;
 		}
@@ -1158,21 +1214,22 @@ int svd_view_finish(svd_view *v)
 	}
 	qsort_r(v->sup, v->nsup, sizeof(*v->sup), cmp_sup, v);
 	for (i = v->nsup; i-- > 0;)
-		v->v[v->sup[i][0]].superseded_by = v->sup[i][1] + 1;
+		if (SET_RARE(v, &v->v[v->sup[i][0]], superseded_by, v->sup[i][1] + 1) < 0)
+			return SVD_ERROR;
 
 	/* the public state, now that nothing moves (the records are made when asked for) */
 	for (i = 0; i < v->n; i++) {
 		vitem *it = &v->v[i];
 		if (it->rules)
-			it->state = it->retracted_by && (it->state == SVD_VIEW_SHOWN ||
-			                                 it->state == SVD_VIEW_PENDING)
+			it->state = RARE(v, it)->retracted_by && (it->state == SVD_VIEW_SHOWN ||
+			                                          it->state == SVD_VIEW_PENDING)
 			                ? SVD_VIEW_RETRACTED
 			                : it->state;
 		else
-			it->state = !it->ok            ? SVD_VIEW_REFUSED
-			            : it->retracted_by ? SVD_VIEW_RETRACTED
-			            : is_statement(it) ? SVD_VIEW_STATEMENT
-			                               : SVD_VIEW_SHOWN;
+			it->state = !it->ok                     ? SVD_VIEW_REFUSED
+			            : RARE(v, it)->retracted_by ? SVD_VIEW_RETRACTED
+			            : is_statement(it)          ? SVD_VIEW_STATEMENT
+			                                        : SVD_VIEW_SHOWN;
 	}
 	if (v->rl) { /* the certified keys outlive the rules: admission uses them */
 		v->cert = v->rl->certified;
@@ -1203,31 +1260,32 @@ size_t svd_view_count(const svd_view *v)
 static const svd_view_item *fill(svd_view_item *out, const svd_view *v, uint32_t i)
 {
 	const vitem *it = &v->v[i];
+	const vrare *rare = RARE(v, it);
 	svd_view_state state = (svd_view_state)it->state;
 
 	memset(out, 0, offsetof(svd_view_item, ids));
 	svd_hex_encode(out->ids[0], it->id, SVD_ID_LEN);
 	out->id = out->ids[0];
 	out->state = state;
-	out->note = str(v, it->note);
+	out->note = str(v, rare->note);
 	out->why =
 	    state == SVD_VIEW_SHOWN || state == SVD_VIEW_RETRACTED || state == SVD_VIEW_STATEMENT
 	        ? NULL
-	        : (it->why != NONE ? str(v, it->why) : "it does not pass the gate");
+	        : (rare->why != NONE ? str(v, rare->why) : "it does not pass the gate");
 	out->manifest = v->m ? v->m[i] : NULL;
 	out->kind = (svd_kind)it->kind;
 	out->title = it->title != NONE ? str(v, it->title) : "";
 	out->lang = it->lang != NONE ? str(v, it->lang) : "";
 	out->date = date_text(v, it, out->when[0]);
 	out->created = created_text(v, it, out->when[1]);
-	out->supersedes = str(v, it->sup);
-	out->retracts = str(v, it->ret);
-	if (it->retracted_by) {
-		svd_hex_encode(out->ids[1], v->v[it->retracted_by - 1].id, SVD_ID_LEN);
+	out->supersedes = str(v, rare->sup);
+	out->retracts = str(v, rare->ret);
+	if (rare->retracted_by) {
+		svd_hex_encode(out->ids[1], v->v[rare->retracted_by - 1].id, SVD_ID_LEN);
 		out->retracted_by = out->ids[1];
 	}
-	if (it->superseded_by) {
-		svd_hex_encode(out->ids[2], v->v[it->superseded_by - 1].id, SVD_ID_LEN);
+	if (rare->superseded_by) {
+		svd_hex_encode(out->ids[2], v->v[rare->superseded_by - 1].id, SVD_ID_LEN);
 		out->superseded_by = out->ids[2];
 	}
 	out->signers = it->signers != NONE ? str(v, it->signers) : "";
@@ -1345,12 +1403,12 @@ const svd_view_item *svd_view_withdrawn(svd_view_item *out, const svd_view *v, c
 	hi = v->nrets;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(v->arena + v->v[v->rets[mid]].ret, id) < 0)
+		if (strcmp(v->arena + RARE(v, &v->v[v->rets[mid]])->ret, id) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < v->nrets && !strcmp(v->arena + v->v[v->rets[lo]].ret, id))
+	if (lo < v->nrets && !strcmp(v->arena + RARE(v, &v->v[v->rets[lo]])->ret, id))
 		return fill(out, v, v->rets[lo]);
 	return NULL;
 }
