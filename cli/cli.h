@@ -144,7 +144,8 @@ void cli_view_json(void *obj, const svd_view_item *it, const svd_view_item *r);
 void cli_view_why(char *out, size_t size, const svd_view_item *it, const svd_view_item *r);
 
 /* The retraction in v that withdraws it, or NULL. */
-const svd_view_item *cli_view_retraction(const svd_view *v, const svd_view_item *it);
+const svd_view_item *cli_view_retraction(svd_view_item *out, const svd_view *v,
+                                         const svd_view_item *it);
 
 /* The archive's view of main (cheap: signatures, from the cache); NULL after printing why. */
 svd_view *cli_view_open(svd_archive *a, int *code);
@@ -158,7 +159,8 @@ typedef struct cli_items {
 	svd_archive *a;
 	svd_view_list *list;
 	svd_view *view;
-	size_t at; /* items read so far */
+	size_t at;               /* items read so far */
+	svd_view_item item, ret; /* from the view: the last item handed out, its retraction */
 } cli_items;
 
 /* EXIT_OK, or after printing why. */

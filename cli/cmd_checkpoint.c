@@ -69,6 +69,7 @@ int cmd_checkpoint(int argc, char **argv, cli_ctx *ctx)
 	char commit[SVD_COMMIT_HEX_LEN + 1] = "", now[32], text[SVD_TEXT_MAX + 64];
 	char **by = NULL;
 	const char **ids = NULL;
+	char *idtext = NULL; /* the ids' text, SVD_ID_HEX_LEN + 1 bytes each */
 	svd_manifest **ms = NULL;
 	size_t nby = 0, nids = 0, nparts = 0, i, k;
 	svd_archive *a = NULL;
@@ -120,17 +121,21 @@ int cmd_checkpoint(int argc, char **argv, cli_ctx *ctx)
 		goto cleanup;
 	if (!(view = cli_view_open(a, &code)))
 		goto cleanup;
-	if (!(ids = calloc(svd_view_size(view) + 1, sizeof(*ids)))) {
+	if (!(ids = calloc(svd_view_size(view) + 1, sizeof(*ids))) ||
+	    !(idtext = malloc((svd_view_size(view) + 1) * (SVD_ID_HEX_LEN + 1)))) {
 		code = cli_fail(svd_error_set(SVD_ERROR, "out of memory"));
 		goto cleanup;
 	}
 	for (i = 0; i < svd_view_size(view); i++) {
-		const svd_view_item *it = svd_view_at(view, i);
+		svd_view_item buf;
+		const svd_view_item *it = svd_view_at(&buf, view, i);
 		if (it->state != SVD_VIEW_SHOWN && it->state != SVD_VIEW_RETRACTED)
 			continue;
 		if (nby && !signed_by(it->signers, by, nby))
 			continue;
-		ids[nids++] = it->id;
+		memcpy(idtext + nids * (SVD_ID_HEX_LEN + 1), it->id, SVD_ID_HEX_LEN + 1);
+		ids[nids] = idtext + nids * (SVD_ID_HEX_LEN + 1);
+		nids++;
 	}
 	if (nids == 0) {
 		cli_error("no items to vouch for%s", nby ? " signed by those keys" : "");
@@ -196,6 +201,7 @@ cleanup:
 		svd_manifest_free(ms[k]);
 	free(ms);
 	free(ids);
+	free(idtext);
 	free(by);
 	svd_view_free(view);
 	svd_seckey_free(sk);

@@ -174,7 +174,8 @@ static int add_by(idlist *l, svd_archive *a, const char *keyid)
 	if ((error = svd_view_open(&v, a, NULL, NULL)) < 0)
 		return cli_fail(error);
 	for (i = 0; i < svd_view_size(v) && code == 0; i++) {
-		const svd_view_item *it = svd_view_at(v, i);
+		svd_view_item buf;
+		const svd_view_item *it = svd_view_at(&buf, v, i);
 		if (it->signers && signed_by(it->signers, keyid))
 			code = idlist_add(l, it->id);
 	}

@@ -44,17 +44,18 @@ typedef struct vstate {
 static int on_item(const svd_verdict *v, void *payload)
 {
 	vstate *s = payload;
+	svd_view_item buf, rbuf;
 	const svd_view_item *it;
 	size_t i;
 	int failed;
 
 	s->seen++;
-	it = svd_view_find(s->view, svd_verdict_id(v));
+	it = svd_view_find(&buf, s->view, svd_verdict_id(v));
 	if (it && it->state == SVD_VIEW_SHOWN)
 		s->shown++;
 	else if (it) {
 		json_t *o = json_pack("{s:s}", "id", it->id);
-		cli_view_json(o, it, cli_view_retraction(s->view, it));
+		cli_view_json(o, it, cli_view_retraction(&rbuf, s->view, it));
 		json_array_append_new(s->hidden, o);
 		s->withdrawn += it->state == SVD_VIEW_RETRACTED;
 	}

@@ -435,9 +435,10 @@ void cli_view_why(char *out, size_t size, const svd_view_item *it, const svd_vie
 		snprintf(out, size, "%s", it->note ? it->note : "");
 }
 
-const svd_view_item *cli_view_retraction(const svd_view *v, const svd_view_item *it)
+const svd_view_item *cli_view_retraction(svd_view_item *out, const svd_view *v,
+                                         const svd_view_item *it)
 {
-	return it->retracted_by ? svd_view_find(v, it->retracted_by) : NULL;
+	return it->retracted_by ? svd_view_find(out, v, it->retracted_by) : NULL;
 }
 
 svd_view *cli_view_open(svd_archive *a, int *code)
@@ -491,10 +492,10 @@ int cli_items_next(cli_items *c, const svd_view_item **it, const svd_view_item *
 		if ((got = items_to_view(c, 1)) < 0)
 			return got;
 	}
-	if (!(*it = svd_view_at(c->view, c->at)))
+	if (!(*it = svd_view_at(&c->item, c->view, c->at)))
 		return 0;
 	c->at++;
-	*r = cli_view_retraction(c->view, *it);
+	*r = cli_view_retraction(&c->ret, c->view, *it);
 	return 1;
 }
 
@@ -511,9 +512,9 @@ int cli_items_find(cli_items *c, const char *id, const svd_view_item **it, const
 		if ((got = items_to_view(c, 1)) < 0)
 			return got;
 	}
-	if (!(*it = svd_view_find(c->view, id)))
+	if (!(*it = svd_view_find(&c->item, c->view, id)))
 		return 0;
-	*r = cli_view_retraction(c->view, *it);
+	*r = cli_view_retraction(&c->ret, c->view, *it);
 	return 1;
 }
 

@@ -589,13 +589,17 @@ int svd_catalog_finish(svd_catalog *c)
 	if (!(c->rows = malloc((c->n + 1) * sizeof(*c->rows))))
 		return svd_error_set(SVD_ERROR, "out of memory");
 	for (k = 0; k < svd_view_count(c->view); k++) {
-		long t = svd_catalog_find(c, svd_view_row(c->view, k)->id);
+		svd_view_item buf;
+		long t = svd_catalog_find(c, svd_view_row(&buf, c->view, k)->id);
 		c->rows[k] = (uint32_t)t;
 		c->v[t].row = (uint32_t)k;
 	}
 	c->nrows = k;
-	for (i = 0; i < c->n; i++)
-		c->v[i].retracted = svd_view_find(c->view, c->v[i].id)->state == SVD_VIEW_RETRACTED;
+	for (i = 0; i < c->n; i++) {
+		svd_view_item buf;
+		c->v[i].retracted =
+		    svd_view_find(&buf, c->view, c->v[i].id)->state == SVD_VIEW_RETRACTED;
+	}
 	c->finished = 1;
 	return finish_search(c);
 }

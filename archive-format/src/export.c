@@ -103,7 +103,9 @@ static int filter_since_date(chosen *ch, const svd_view *v, const char *date)
 	if ((error = check_date(date)) < 0)
 		return error;
 	for (i = 0; i < ch->n; i++) {
-		const svd_view_item *it = svd_view_find(v, svd_store_items_id(ch->l, ch->sel[i]));
+		svd_view_item buf;
+		const svd_view_item *it =
+		    svd_view_find(&buf, v, svd_store_items_id(ch->l, ch->sel[i]));
 		if (it && it->created[0] && strncmp(it->created, date, 10) >= 0) {
 			ch->votes[k] = ch->votes[i] | VOTE_WHOLE;
 			ch->sel[k++] = ch->sel[i];
@@ -200,7 +202,8 @@ cleanup:
 /* Where an item goes in a bundle: certificates, revocations, checkpoints, then the rest. */
 static int rank(const svd_view *v, const char *id)
 {
-	const svd_view_item *it = svd_view_find(v, id);
+	svd_view_item buf;
+	const svd_view_item *it = svd_view_find(&buf, v, id);
 
 	if (!it)
 		return 3;

@@ -779,11 +779,12 @@ static void verdict_block(svd_buf *b, const citem *it, const svd_verdict *v,
 /* A link to another item's page, by title, or its id when it is not shown. */
 static void item_link(svd_buf *b, const svd_catalog *c, const char *id)
 {
+	svd_view_item buf;
 	long t = svd_id_valid(id) ? svd_catalog_find(c, id) : -1;
 
 	if (t >= 0 && c->v[t].row != HIDDEN) {
 		/* the view's copy: the catalog may have let go of the manifests */
-		const svd_view_item *vi = svd_view_find(c->view, id);
+		const svd_view_item *vi = svd_view_find(&buf, c->view, id);
 		const char *title = vi->title;
 		svd_buf_printf(b, "<a href=\"%s.html\" lang=\"", id);
 		html(b, vi->lang);
@@ -798,8 +799,8 @@ static void item_link(svd_buf *b, const svd_catalog *c, const char *id)
 	svd_buf_puts(b, "<code>");
 	html(b, id);
 	svd_buf_puts(b, "</code>");
-	svd_buf_puts(b, svd_view_withdrawn(c->view, id) ? " (retracted; not in this library)"
-	                                                : " (not in this library)");
+	svd_buf_puts(b, svd_view_withdrawn(&buf, c->view, id) ? " (retracted; not in this library)"
+	                                                      : " (not in this library)");
 }
 
 static void relations(svd_buf *b, const svd_catalog *c, const citem *it)
@@ -814,7 +815,8 @@ static void relations(svd_buf *b, const svd_catalog *c, const citem *it)
 	}
 	for (k = 0; k < nby; k++) {
 		svd_buf_puts(b, "<p class=\"superseded\"><strong>Superseded by</strong> ");
-		item_link(b, c, svd_view_superseder(c->view, it->id, k)->id);
+		svd_view_item buf;
+		item_link(b, c, svd_view_superseder(&buf, c->view, it->id, k)->id);
 		svd_buf_puts(b, "</p>\n");
 	}
 	if (sup) {
@@ -849,6 +851,7 @@ int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd
                     const char *body, size_t body_len, cmark_node *doc)
 {
 	const char *title, *lang, *source;
+	svd_view_item vbuf;
 	svd_library_names *ln = NULL;
 	size_t i;
 	int error;
@@ -909,7 +912,7 @@ int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd
 	}
 	attachments(b, it, ln);
 	svd_library_names_free(ln);
-	verdict_block(b, it, v, c && c->view ? svd_view_find(c->view, it->id) : NULL);
+	verdict_block(b, it, v, c && c->view ? svd_view_find(&vbuf, c->view, it->id) : NULL);
 	svd_buf_puts(b, "</article>\n<footer><p><a href=\"../index.html\">All items</a></p>"
 	                "</footer>\n</body>\n</html>\n");
 	return b->error;
@@ -918,6 +921,7 @@ int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd
 int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_verdict *v,
                     const char *body, size_t body_len)
 {
+	svd_view_item buf;
 	long t;
 
 	if (!c->finished)
@@ -925,7 +929,8 @@ int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_
 	t = svd_id_valid(id) ? svd_catalog_find(c, id) : -1;
 	if (t < 0 || c->v[t].row == HIDDEN)
 		return svd_error_set(SVD_ENOTFOUND, "no item %.64s in this library%s", id,
-		                     svd_view_withdrawn(c->view, id) ? " (it was retracted)" : "");
+		                     svd_view_withdrawn(&buf, c->view, id) ? " (it was retracted)"
+		                                                           : "");
 	if (!c->v[t].m)
 		return svd_error_set(SVD_EINVALID, "the catalog let go of its manifests");
 	return svd_page_render(b, c, &c->v[t], v, body, body_len, NULL);
@@ -934,6 +939,7 @@ int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_
 int svd_render_item_manifest(svd_buf *b, const svd_catalog *c, const char *id,
                              const svd_manifest *m, const char *body, size_t body_len)
 {
+	svd_view_item buf;
 	citem it;
 	long t;
 
@@ -942,7 +948,8 @@ int svd_render_item_manifest(svd_buf *b, const svd_catalog *c, const char *id,
 	t = svd_id_valid(id) ? svd_catalog_find(c, id) : -1;
 	if (t < 0 || c->v[t].row == HIDDEN)
 		return svd_error_set(SVD_ENOTFOUND, "no item %.64s in this library%s", id,
-		                     svd_view_withdrawn(c->view, id) ? " (it was retracted)" : "");
+		                     svd_view_withdrawn(&buf, c->view, id) ? " (it was retracted)"
+		                                                           : "");
 	if (!m)
 		return svd_error_set(SVD_ECORRUPT, "item %.64s has no manifest in main", id);
 	if (!svd_manifest_id(m) || strcmp(svd_manifest_id(m), id) != 0)

@@ -1785,7 +1785,8 @@ static const char *content_type(const char *name)
  */
 static reply *withheld(index_cache *ic, const char *id, int *nomem)
 {
-	const svd_view_item *it = svd_view_find(svd_catalog_view(ic->cat), id);
+	svd_view_item buf;
+	const svd_view_item *it = svd_view_find(&buf, svd_catalog_view(ic->cat), id);
 	char detail[160];
 	reply *r;
 

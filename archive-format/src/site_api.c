@@ -447,8 +447,9 @@ static size_t first_row(const svd_view *v, const svd_api_query *q)
 		return 0;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
+		svd_view_item buf;
 
-		if (cmp_cursor(svd_view_row(v, mid), q) > 0)
+		if (cmp_cursor(svd_view_row(&buf, v, mid), q) > 0)
 			hi = mid;
 		else
 			lo = mid + 1;
@@ -617,7 +618,8 @@ static int page(svd_buf *out, const svd_catalog *c, const svd_api_query *q)
 {
 	const svd_view *v = svd_catalog_view(c);
 	uint8_t *bits[SVD_API_WORDS_MAX] = {0};
-	const svd_view_item *last = NULL;
+	svd_view_item buf;
+	size_t last = SIZE_MAX; /* the row of the last item on the page */
 	json_t *root = NULL, *items = NULL;
 	char *dumped = NULL, *s = NULL, cursor[SVD_API_CURSOR_LEN + 1];
 	size_t r, n = 0, w;
@@ -634,7 +636,7 @@ static int page(svd_buf *out, const svd_catalog *c, const svd_api_query *q)
 	    json_object_set(root, "items", items) < 0)
 		goto nomem;
 	for (r = first_row(v, q); r < svd_view_count(v); r++) {
-		const svd_view_item *it = svd_view_row(v, r);
+		const svd_view_item *it = svd_view_row(&buf, v, r);
 
 		if (q->since[0] && strcmp(it->date, q->since) < 0)
 			break;
@@ -650,11 +652,11 @@ static int page(svd_buf *out, const svd_catalog *c, const svd_api_query *q)
 		}
 		if (json_array_append_new(items, item_json(it)) < 0)
 			goto nomem;
-		last = it;
+		last = r;
 		n++;
 	}
-	if (more && last) {
-		encode_cursor(cursor, last);
+	if (more && last != SIZE_MAX) {
+		encode_cursor(cursor, svd_view_row(&buf, v, last));
 		error = json_object_set_new(root, "next", json_string(cursor));
 	} else {
 		error = json_object_set_new(root, "next", json_null());

@@ -55,6 +55,15 @@ int svd_store_list(svd_item_list *out, git_repository *repo, const git_oid *comm
 int svd_store_list_fan(svd_item_list *out, git_repository *repo, const git_oid *commit,
                        unsigned fan);
 
+/*
+ * The same entries one fan-out folder at a time, in the same order: cb
+ * gets each folder's (part, borrowed until it returns), so that a million
+ * items are never listed at once (96 bytes an entry). Returns 0, cb's
+ * non-zero value, or an error.
+ */
+int svd_store_list_each(git_repository *repo, const git_oid *commit,
+                        int (*cb)(const svd_item_list *part, void *payload), void *payload);
+
 /* The tree of items/ in main's tree at commit (NULL when main has none). */
 int svd_store_items_tree(git_tree **out, git_repository *repo, const git_oid *commit);
 

@@ -415,6 +415,32 @@ int svd_store_list(svd_item_list *out, git_repository *repo, const git_oid *comm
 	return list_items(out, repo, commit, NULL);
 }
 
+int svd_store_list_each(git_repository *repo, const git_oid *commit,
+                        int (*cb)(const svd_item_list *part, void *payload), void *payload)
+{
+	svd_item_list part = {0};
+	git_oid head;
+	git_tree *items = NULL;
+	size_t i;
+	int error;
+
+	if (!commit) {
+		if ((error = svd_store_head_oid(&head, repo)) < 0)
+			return error == SVD_ENOTFOUND ? 0 : error;
+		commit = &head;
+	}
+	if ((error = svd_store_items_tree(&items, repo, commit)) < 0 || !items)
+		return error;
+	for (i = 0; i < git_tree_entrycount(items) && error == 0; i++) {
+		part.n = 0;
+		if ((error = list_fan(&part, repo, git_tree_entry_byindex(items, i))) == 0)
+			error = cb(&part, payload);
+	}
+	git_tree_free(items);
+	free(part.v);
+	return error;
+}
+
 int svd_store_resolve(char *out, svd_archive *a, const char *prefix)
 {
 	svd_item_list list;

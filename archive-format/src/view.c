@@ -5,6 +5,7 @@
  * catalog feeds it a library's.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,25 +18,59 @@
 
 #define NONE UINT32_MAX /* an arena offset for no string */
 
-/* One item, compact: its strings live in the view's arena (offsets, NONE for none). */
+#define SVD_ID_LEN 32 /* bytes of an item id */
+
+enum {
+	B_TREE = 1,        /* tree is set (svd_view_set_tree) */
+	B_ODD_DATE = 2,    /* date is text in the arena */
+	B_ODD_CREATED = 4, /* created likewise */
+};
+
+/*
+ * One item, compact: its id in bytes, its strings in the view's arena
+ * (offsets, NONE for none). The public records (svd_view_item) are made
+ * from it when asked for, into the caller's struct: a view of a million
+ * items holds a million of these, not of those as well.
+ */
 typedef struct vitem {
-	char id[SVD_ID_HEX_LEN + 1];
-	char date[11], created[21];
+	uint8_t id[SVD_ID_LEN];
+	uint8_t tree[20]; /* the git id of its folder, with B_TREE */
 	uint8_t kind, ok, dup;
-	uint8_t rules;     /* vsigs known: the trust rules apply (else ok is taken as it is) */
-	uint8_t sound;     /* with rules: passes the gate but for "trust" */
-	uint8_t state;     /* svd_view_state, worked out at finish */
-	uint8_t outside;   /* a revocation's svd_outside */
-	uint32_t sup, ret; /* the ids it names, or NONE */
-	uint32_t title, lang, why, signers, note;
+	uint8_t rules;   /* vsigs known: the trust rules apply (else ok is taken as it is) */
+	uint8_t sound;   /* with rules: passes the gate but for "trust" */
+	uint8_t state;   /* svd_view_state, worked out at finish; after it, the public one */
+	uint8_t outside; /* a revocation's svd_outside */
+	uint8_t bits;    /* B_* */
+	/*
+	 * "published" as YYYYMMDD + 1 (0: undated), "created" as YYYYMMDD + 1
+	 * and HHMMSS (0 and 0: none); with B_ODD_DATE or B_ODD_CREATED, text
+	 * of another form, kept as it was in the arena (date and cday its offset).
+	 */
+	uint32_t date, cday, ctime;
+	uint32_t title, lang, signers;
 	uint32_t vsigs; /* "KEYID:hex ..." of the signatures that verify, or NONE */
-	uint32_t skey;  /* a certificate's or revocation's key, "KEYID:hex", or NONE */
-	uint32_t cp;    /* a checkpoint's ids, space-separated, or NONE */
 	uint32_t region, source, authors, tags; /* for lists (svd_view_item), or NONE */
-	uint32_t retracted_by, superseded_by;   /* index + 1; 0 none */
+	uint32_t rare;                          /* its vrare + 1, or 0: all none */
 	uint32_t row, order;                    /* row: HIDDEN when not shown */
-	svd_manifest *m;                        /* SVD_VIEW_MANIFESTS */
 } vitem;
+
+/*
+ * What few items have: a retraction's or correction's target, a reason,
+ * a note, a statement's key and ids, who withdrew or superseded it. Kept
+ * apart (vitem.rare), so that a million plain items do not carry 32 bytes
+ * each of nothing.
+ */
+typedef struct vrare {
+	uint32_t sup, ret; /* the ids it names, or NONE */
+	uint32_t why, note;
+	uint32_t skey; /* a certificate's or revocation's key, "KEYID:hex", or NONE */
+	uint32_t cp;   /* a checkpoint's ids, space-separated, or NONE */
+	uint32_t retracted_by, superseded_by; /* index + 1; 0 none */
+} vrare;
+
+static const vrare no_rare = {NONE, NONE, NONE, NONE, NONE, NONE, 0, 0};
+
+#define RARE(v, it) ((it)->rare ? &(v)->rare[(it)->rare - 1] : &no_rare)
 
 struct svd_view {
 	vitem *v;
@@ -50,7 +85,10 @@ struct svd_view {
 	 */
 	uint32_t *shared;
 	size_t nshared, capshared;
-	svd_view_item *pub; /* the public records, by item index (finish) */
+	vrare *rare; /* what few items have (vitem.rare) */
+	size_t nrare, caprare;
+	svd_manifest **m; /* SVD_VIEW_MANIFESTS: the items' manifests, by index */
+	size_t mcap;
 	unsigned flags;
 	uint32_t *byid; /* indexes, by id (finish) */
 	uint32_t *all;  /* indexes, in the one order, duplicates left out */
@@ -86,12 +124,13 @@ void svd_view_free(svd_view *v)
 
 	if (!v)
 		return;
-	for (i = 0; i < v->n; i++)
-		svd_manifest_free(v->v[i].m);
+	for (i = 0; v->m && i < v->n; i++)
+		svd_manifest_free(v->m[i]);
+	free(v->m);
+	free(v->rare);
 	free(v->v);
 	free(v->arena);
 	free(v->shared);
-	free(v->pub);
 	free(v->byid);
 	free(v->all);
 	free(v->rows);
@@ -105,6 +144,37 @@ void svd_view_free(svd_view *v)
 void svd_view_set_trust(svd_view *v, const svd_trust *trust)
 {
 	v->trust = trust;
+}
+
+int svd_view_reserve(svd_view *v, size_t n)
+{
+	vitem *p;
+
+	if (n <= v->cap || v->finished)
+		return 0;
+	if (n > SIZE_MAX / sizeof(*v->v) || !(p = realloc(v->v, n * sizeof(*v->v))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	v->v = p;
+	v->cap = n;
+	return 0;
+}
+
+void svd_view_set_tree(svd_view *v, const uint8_t tree[20])
+{
+	if (v->n > 0 && !v->finished) {
+		memcpy(v->v[v->n - 1].tree, tree, 20);
+		v->v[v->n - 1].bits |= B_TREE;
+	}
+}
+
+const uint8_t *svd_view_tree(const svd_view *v, size_t k)
+{
+	const vitem *it;
+
+	if (!v->finished || k >= v->nall)
+		return NULL;
+	it = &v->v[v->byid[k]];
+	return it->bits & B_TREE ? it->tree : NULL;
 }
 
 void svd_view_set_commit(svd_view *v, const char *commit)
@@ -218,6 +288,115 @@ static const char *str(const svd_view *v, uint32_t off)
 	return off == NONE ? NULL : v->arena + off;
 }
 
+/*
+ * Set one field of an item's vrare (at: its offsetof) to x; an item with
+ * none gets one only for a value other than none.
+ */
+static int set_rare(svd_view *v, vitem *it, size_t at, uint32_t x)
+{
+	int error;
+
+	if (!it->rare) {
+		if (!memcmp((const char *)&no_rare + at, &x, sizeof(x)))
+			return 0;
+		if (v->nrare >= HIDDEN - 1)
+			return svd_error_set(SVD_ETOOBIG, "too many items for one view");
+		if ((error = svd_grow(&v->rare, &v->caprare, v->nrare + 1, sizeof(*v->rare), 64)) <
+		    0)
+			return error;
+		v->rare[v->nrare++] = no_rare;
+		it->rare = (uint32_t)v->nrare;
+	}
+	memcpy((char *)&v->rare[it->rare - 1] + at, &x, sizeof(x));
+	return 0;
+}
+
+#define SET_RARE(v, it, field, x) set_rare((v), (it), offsetof(vrare, field), (x))
+
+/* n digits of s as a number, or -1 when one is not a digit. */
+static long digits(const char *s, size_t n)
+{
+	long x = 0;
+
+	for (; n > 0; n--, s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		x = x * 10 + (*s - '0');
+	}
+	return x;
+}
+
+/* YYYY-MM-DD as YYYYMMDD + 1, or 0 when s is not of that form. */
+static uint32_t pack_day(const char *s)
+{
+	long y, m, d;
+
+	if (strnlen(s, 10) < 10 || (y = digits(s, 4)) < 0 || s[4] != '-' ||
+	    (m = digits(s + 5, 2)) < 0 || s[7] != '-' || (d = digits(s + 8, 2)) < 0)
+		return 0;
+	return (uint32_t)(y * 10000 + m * 100 + d + 1);
+}
+
+/*
+ * An item's dates, kept in 12 bytes: "published" (at most 10 characters)
+ * and "created" (at most 20) of the one form the manifest allows, as
+ * numbers that sort as the text does; text of any other form as it is.
+ */
+static int pack_dates(svd_view *v, vitem *it, const char *date, const char *created)
+{
+	long hh, mm, ss;
+	int error;
+
+	it->date = it->cday = it->ctime = 0;
+	if (date[0] && (strlen(date) != 10 || !(it->date = pack_day(date)))) {
+		if ((error = stash(v, &it->date, date)) < 0)
+			return error;
+		it->bits |= B_ODD_DATE;
+	}
+	if (!created[0])
+		return 0;
+	if (strlen(created) == 20 && created[10] == 'T' && created[13] == ':' &&
+	    created[16] == ':' && created[19] == 'Z' && (hh = digits(created + 11, 2)) >= 0 &&
+	    (mm = digits(created + 14, 2)) >= 0 && (ss = digits(created + 17, 2)) >= 0 &&
+	    (it->cday = pack_day(created)) != 0) {
+		it->ctime = (uint32_t)(hh * 10000 + mm * 100 + ss);
+		return 0;
+	}
+	if ((error = stash(v, &it->cday, created)) < 0)
+		return error;
+	it->bits |= B_ODD_CREATED;
+	return 0;
+}
+
+/* An item's "published" as text: in the arena, "", or written into buf (11 bytes). */
+static const char *date_text(const svd_view *v, const vitem *it, char *buf)
+{
+	uint32_t x = it->date - 1;
+
+	if (it->bits & B_ODD_DATE)
+		return v->arena + it->date;
+	if (it->date == 0)
+		return "";
+	snprintf(buf, 11, "%04u-%02u-%02u", (unsigned)(x / 10000 % 10000),
+	         (unsigned)(x / 100 % 100), (unsigned)(x % 100));
+	return buf;
+}
+
+/* An item's "created" as text, likewise (buf of 21 bytes). */
+static const char *created_text(const svd_view *v, const vitem *it, char *buf)
+{
+	uint32_t x = it->cday - 1, t = it->ctime;
+
+	if (it->bits & B_ODD_CREATED)
+		return v->arena + it->cday;
+	if (it->cday == 0)
+		return "";
+	snprintf(buf, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(x / 10000 % 10000),
+	         (unsigned)(x / 100 % 100), (unsigned)(x % 100), (unsigned)(t / 10000 % 100),
+	         (unsigned)(t / 100 % 100), (unsigned)(t % 100));
+	return buf;
+}
+
 /* "KEYID:<64 hex>" of a key, into out (16 + 1 + 64 + 1 bytes). */
 static void key_text(char *out, const svd_pubkey *pk)
 {
@@ -232,11 +411,12 @@ static int stash_statement(svd_view *v, vitem *it, const svd_manifest *m)
 	const svd_pubkey *key = svd_manifest_key(m);
 	size_t i, n = svd_manifest_item_count(m);
 	char text[SVD_KEYID_HEX_LEN + 66], *ids;
+	uint32_t x;
 	int error = 0;
 
 	if (key) {
 		key_text(text, key);
-		if ((error = stash(v, &it->skey, text)) < 0)
+		if ((error = stash(v, &x, text)) < 0 || (error = SET_RARE(v, it, skey, x)) < 0)
 			return error;
 	}
 	it->outside = (uint8_t)svd_manifest_outside(m);
@@ -248,7 +428,8 @@ static int stash_statement(svd_view *v, vitem *it, const svd_manifest *m)
 		memcpy(ids + i * (SVD_ID_HEX_LEN + 1), svd_manifest_item_at(m, i), SVD_ID_HEX_LEN);
 		ids[i * (SVD_ID_HEX_LEN + 1) + SVD_ID_HEX_LEN] = i + 1 < n ? ' ' : '\0';
 	}
-	error = stash(v, &it->cp, ids);
+	if ((error = stash(v, &x, ids)) == 0)
+		error = SET_RARE(v, it, cp, x);
 	free(ids);
 	return error;
 }
@@ -257,6 +438,8 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 {
 	const svd_manifest *m = f->m;
 	const char *published, *created;
+	char dtext[11], ctext[21];
+	uint32_t sup, ret, why;
 	size_t mark = v->alen;
 	vitem *it;
 	int error;
@@ -271,17 +454,17 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		return error;
 	it = &v->v[v->n];
 	memset(it, 0, sizeof(*it));
-	memcpy(it->id, f->id, SVD_ID_HEX_LEN + 1);
+	svd_hex_decode(it->id, SVD_ID_LEN, f->id);
 	it->ok = f->ok != 0;
 	it->row = HIDDEN;
 	if (m) {
 		published = svd_manifest_get(m, "published");
 		created = svd_manifest_get(m, "created");
-		snprintf(it->created, sizeof(it->created), "%s", created ? created : "");
-		snprintf(it->date, sizeof(it->date), "%.10s", published ? published : "");
+		snprintf(ctext, sizeof(ctext), "%s", created ? created : "");
+		snprintf(dtext, sizeof(dtext), "%.10s", published ? published : "");
 		it->kind = (uint8_t)svd_manifest_kind(m);
-		if ((error = stash_id(v, &it->sup, svd_manifest_get(m, "supersedes"))) < 0 ||
-		    (error = stash_id(v, &it->ret, svd_manifest_get(m, "retracts"))) < 0 ||
+		if ((error = stash_id(v, &sup, svd_manifest_get(m, "supersedes"))) < 0 ||
+		    (error = stash_id(v, &ret, svd_manifest_get(m, "retracts"))) < 0 ||
 		    (error = stash(v, &it->title, svd_manifest_get(m, "title"))) < 0 ||
 		    (error = stash_shared(v, &it->lang, svd_manifest_get(m, "lang"))) < 0 ||
 		    (error = stash_shared(v, &it->region, svd_manifest_get(m, "region"))) < 0 ||
@@ -290,11 +473,11 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		    (error = stash_list(v, &it->tags, m, 0)) < 0)
 			goto fail;
 	} else {
-		snprintf(it->created, sizeof(it->created), "%s", f->created ? f->created : "");
-		snprintf(it->date, sizeof(it->date), "%s", f->date ? f->date : "");
+		snprintf(ctext, sizeof(ctext), "%s", f->created ? f->created : "");
+		snprintf(dtext, sizeof(dtext), "%s", f->date ? f->date : "");
 		it->kind = (uint8_t)f->kind;
-		if ((error = stash_id(v, &it->sup, f->supersedes)) < 0 ||
-		    (error = stash_id(v, &it->ret, f->retracts)) < 0 ||
+		if ((error = stash_id(v, &sup, f->supersedes)) < 0 ||
+		    (error = stash_id(v, &ret, f->retracts)) < 0 ||
 		    (error = stash(v, &it->title, f->title)) < 0 ||
 		    (error = stash_shared(v, &it->lang, f->lang)) < 0 ||
 		    (error = stash_shared(v, &it->region, f->region)) < 0 ||
@@ -303,21 +486,28 @@ int svd_view_add_fields(svd_view *v, const svd_view_fields *f)
 		    (error = stash_shared(v, &it->tags, f->tags)) < 0)
 			goto fail;
 	}
-	it->note = it->vsigs = it->skey = it->cp = NONE;
+	if ((error = pack_dates(v, it, dtext, ctext)) < 0)
+		goto fail;
+	it->vsigs = NONE;
 	if (f->vsigs) {
 		it->rules = 1;
 		it->sound = f->sound != 0;
 	}
 	if ((error = stash_shared(v, &it->signers, f->signers)) < 0 ||
-	    (error = stash_shared(v, &it->why, f->why)) < 0 ||
-	    (error = stash_shared(v, &it->vsigs, f->vsigs)) < 0)
+	    (error = stash_shared(v, &why, f->why)) < 0 ||
+	    (error = stash_shared(v, &it->vsigs, f->vsigs)) < 0 ||
+	    (error = SET_RARE(v, it, sup, sup)) < 0 || (error = SET_RARE(v, it, ret, ret)) < 0 ||
+	    (error = SET_RARE(v, it, why, why)) < 0)
 		goto fail;
 	if (m && (error = stash_statement(v, it, m)) < 0)
 		goto fail;
-	if (m && (v->flags & SVD_VIEW_MANIFESTS)) {
+	if (v->flags & SVD_VIEW_MANIFESTS) {
 		size_t len;
-		const char *bytes = svd_manifest_bytes(m, &len);
-		if ((error = svd_manifest_parse(&it->m, bytes, len)) < 0)
+		const char *bytes = m ? svd_manifest_bytes(m, &len) : NULL;
+		if ((error = svd_grow(&v->m, &v->mcap, v->n + 1, sizeof(*v->m), 256)) < 0)
+			goto fail;
+		v->m[v->n] = NULL;
+		if (m && (error = svd_manifest_parse(&v->m[v->n], bytes, len)) < 0)
 			goto fail;
 	}
 	v->n++;
@@ -360,14 +550,13 @@ void svd_view_item_fields(svd_view_fields *out, const svd_view_item *it)
 	out->tags = it->tags;
 }
 
-void svd_view_item_rules(svd_view_fields *out, const svd_view *v, const svd_view_item *it)
+void svd_view_item_rules(svd_view_fields *out, const svd_view *v, size_t k)
 {
-	const vitem *x = &v->v[it - v->pub];
+	const vitem *x = &v->v[v->byid[k]];
 
 	out->ok = x->rules ? x->sound : out->ok;
 	out->sound = x->sound;
 	out->vsigs = x->rules ? str(v, x->vsigs) : NULL;
-	out->why = x->rules && !x->sound ? it->why : out->why;
 }
 
 int svd_view_add(svd_view *v, const svd_verdict *verdict)
@@ -431,13 +620,23 @@ static int cmp_order(const void *x, const void *y, void *arg)
 {
 	const svd_view *sorting = arg;
 	const vitem *a = &sorting->v[*(const uint32_t *)x], *b = &sorting->v[*(const uint32_t *)y];
+	char at[21], bt[21];
 	int d;
 
-	if ((d = strcmp(b->date, a->date)) != 0)
-		return d;
-	if ((d = strcmp(b->created, a->created)) != 0)
-		return d;
-	return strcmp(a->id, b->id);
+	if (!((a->bits | b->bits) & (B_ODD_DATE | B_ODD_CREATED))) {
+		if (a->date != b->date)
+			return a->date < b->date ? 1 : -1;
+		if (a->cday != b->cday)
+			return a->cday < b->cday ? 1 : -1;
+		if (a->ctime != b->ctime)
+			return a->ctime < b->ctime ? 1 : -1;
+	} else {
+		if ((d = strcmp(date_text(sorting, b, bt), date_text(sorting, a, at))) != 0)
+			return d;
+		if ((d = strcmp(created_text(sorting, b, bt), created_text(sorting, a, at))) != 0)
+			return d;
+	}
+	return memcmp(a->id, b->id, SVD_ID_LEN);
 }
 
 /* By id; of two items with one id, the one added first. */
@@ -445,7 +644,7 @@ static int cmp_id(const void *x, const void *y, void *arg)
 {
 	const svd_view *sorting = arg;
 	uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
-	int d = strcmp(sorting->v[i].id, sorting->v[j].id);
+	int d = memcmp(sorting->v[i].id, sorting->v[j].id, SVD_ID_LEN);
 
 	return d ? d : (i < j ? -1 : i > j);
 }
@@ -465,21 +664,22 @@ static int cmp_ret(const void *x, const void *y, void *arg)
 {
 	const svd_view *sorting = arg;
 	const vitem *a = &sorting->v[*(const uint32_t *)x], *b = &sorting->v[*(const uint32_t *)y];
-	int d = strcmp(sorting->arena + a->ret, sorting->arena + b->ret);
+	int d =
+	    strcmp(sorting->arena + RARE(sorting, a)->ret, sorting->arena + RARE(sorting, b)->ret);
 
 	return d ? d : (a->order < b->order ? -1 : a->order > b->order);
 }
 
-/* The index of the item with this id, or -1 (after the id table is made). */
-static long find(const svd_view *v, const char *id)
+/* The place in byid of the item with this id (in bytes), or -1. */
+static long find_bin(const svd_view *v, const uint8_t id[SVD_ID_LEN])
 {
 	size_t lo = 0, hi = v->nall;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int d = strcmp(v->v[v->byid[mid]].id, id);
+		int d = memcmp(v->v[v->byid[mid]].id, id, SVD_ID_LEN);
 		if (d == 0)
-			return v->byid[mid];
+			return (long)mid;
 		if (d < 0)
 			lo = mid + 1;
 		else
@@ -488,9 +688,15 @@ static long find(const svd_view *v, const char *id)
 	return -1;
 }
 
-static const char *id_or_null(const svd_view *v, uint32_t index_plus_one)
+/* The index of the item with this id (64 hex digits), or -1 (after the id table is made). */
+static long find(const svd_view *v, const char *id)
 {
-	return index_plus_one ? v->v[index_plus_one - 1].id : NULL;
+	uint8_t b[SVD_ID_LEN];
+	long k;
+
+	if (!svd_id_valid(id) || svd_hex_decode(b, SVD_ID_LEN, id) < 0)
+		return -1;
+	return (k = find_bin(v, b)) < 0 ? -1 : (long)v->byid[k];
 }
 
 /*
@@ -585,19 +791,16 @@ static int cmp_id32(const void *x, const void *y)
 	return memcmp(x, y, 32);
 }
 
-static int covered(const rules *r, const char *id)
+static int covered(const rules *r, const uint8_t id[SVD_ID_LEN])
 {
-	uint8_t b[32];
-
-	return r->ncovered && svd_hex_decode(b, 32, id) == 0 &&
-	       bsearch(b, r->covered, r->ncovered, 32, cmp_id32) != NULL;
+	return r->ncovered && bsearch(id, r->covered, r->ncovered, 32, cmp_id32) != NULL;
 }
 
 /* A statement's key ("KEYID:hex"), split; 0 when it has none. */
 static int statement_key(const svd_view *v, const vitem *it, char keyid[SVD_KEYID_HEX_LEN + 1],
                          uint8_t pk[32])
 {
-	const char *s = str(v, it->skey);
+	const char *s = str(v, RARE(v, it)->skey);
 
 	return s && next_sig(&s, keyid, pk) == 1;
 }
@@ -711,17 +914,21 @@ static void rules_free(struct rules *r)
 	free(r);
 }
 
-/* A note or reason into the arena (printf); on failure the item goes without. */
-static int note(svd_view *v, uint32_t *at, const char *fmt, ...) SVD_PRINTF(3, 4);
-static int note(svd_view *v, uint32_t *at, const char *fmt, ...)
+/* A note or reason (the vrare field at) into the arena (printf); on failure the item goes without. */
+static int note(svd_view *v, vitem *it, size_t at, const char *fmt, ...) SVD_PRINTF(4, 5);
+static int note(svd_view *v, vitem *it, size_t at, const char *fmt, ...)
 {
 	char buf[512];
+	uint32_t x;
 	va_list ap;
+	int error;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	return stash_shared(v, at, buf);
+	if ((error = stash_shared(v, &x, buf)) < 0)
+		return error;
+	return set_rare(v, it, at, x);
 }
 
 static int is_statement(const vitem *it)
@@ -738,7 +945,7 @@ static int is_statement(const vitem *it)
  */
 static int apply_rules(svd_view *v, rules *r)
 {
-	char keyid[SVD_KEYID_HEX_LEN + 1], *signers = NULL;
+	char keyid[SVD_KEYID_HEX_LEN + 1], ctext[21], *signers = NULL;
 	uint8_t pk[32];
 	size_t i, pass, cap = 0, scap = 0;
 	int error = 0;
@@ -776,7 +983,7 @@ static int apply_rules(svd_view *v, rules *r)
 			    memcmp(r->certified[k].pk, pk, 32))
 				clash = 1;
 		if (clash) {
-			if (note(v, &it->note,
+			if (note(v, it, offsetof(vrare, note),
 			         "no effect: another key with the key number %s is trusted or "
 			         "certified already; two keys with one number are never trusted",
 			         keyid) < 0)
@@ -791,12 +998,13 @@ static int apply_rules(svd_view *v, rules *r)
 		vitem *it = &v->v[v->all[i]];
 		const char *ids;
 		tally t;
-		if (!it->rules || !it->sound || it->kind != SVD_KIND_CHECKPOINT || it->cp == NONE)
+		if (!it->rules || !it->sound || it->kind != SVD_KIND_CHECKPOINT ||
+		    RARE(v, it)->cp == NONE)
 			continue;
 		count_sigs(v, r, it, 0, &t, NULL);
 		if (t.count == 0)
 			continue;
-		for (ids = str(v, it->cp); *ids; ids += *ids == ' ') {
+		for (ids = str(v, RARE(v, it)->cp); *ids; ids += *ids == ' ') {
 			if (svd_grow(&r->covered, &cap, r->ncovered + 1, 32, 256) < 0)
 				return SVD_ERROR;
 			if (svd_hex_decode(r->covered[r->ncovered], 32, ids) == 0)
@@ -840,13 +1048,14 @@ static int apply_rules(svd_view *v, rules *r)
 			} else if (it->kind == SVD_KIND_CHECKPOINT) {
 				effect = t.count > 0;
 			}
-			if (live_roots(v, r, it) > 0 && strcmp(it->created, v->trust_date) > 0)
-				memcpy(v->trust_date, it->created, sizeof(v->trust_date));
+			if (live_roots(v, r, it) > 0 &&
+			    strcmp(created_text(v, it, ctext), v->trust_date) > 0)
+				memcpy(v->trust_date, ctext, sizeof(v->trust_date));
 			if (effect || t.count > 0) {
 				it->state = SVD_VIEW_STATEMENT;
-				if (it->note == NONE &&
+				if (RARE(v, it)->note == NONE &&
 				    (error = note(
-				         v, &it->note, "%s",
+				         v, it, offsetof(vrare, note), "%s",
 				         effect ? "in effect"
 				                : "not in effect: it needs more signatures by "
 				                  "roots trusted here (or by the key itself, for "
@@ -859,12 +1068,12 @@ static int apply_rules(svd_view *v, rules *r)
 			it->state = t.revoked ? SVD_VIEW_REVOKED : SVD_VIEW_REFUSED;
 			if (t.revoked)
 				error =
-				    note(v, &it->why,
+				    note(v, it, offsetof(vrare, why),
 				         "signed only by revoked keys, and no checkpoint in effect "
 				         "vouches for it");
-			else if (it->why == NONE)
+			else if (RARE(v, it)->why == NONE)
 				error = note(
-				    v, &it->why,
+				    v, it, offsetof(vrare, why),
 				    "no signature by a key trusted here (trust an editor's key "
 				    "with 'samvydav trust add', or a root with 'samvydav trust "
 				    "add --root')");
@@ -873,14 +1082,15 @@ static int apply_rules(svd_view *v, rules *r)
 		need = svd_trust_kind_threshold(v->trust, (svd_kind)it->kind);
 		if (!is_statement(it) && t.count < need) {
 			it->state = SVD_VIEW_PENDING;
-			error =
-			    note(v, &it->why, "pending: %u of the %u signatures a %s needs here",
-			         t.count, need, svd_kind_name((svd_kind)it->kind));
+			error = note(v, it, offsetof(vrare, why),
+			             "pending: %u of the %u signatures a %s needs here", t.count,
+			             need, svd_kind_name((svd_kind)it->kind));
 			continue;
 		}
 		it->state = SVD_VIEW_SHOWN;
 		it->ok = 1;
-		it->why = NONE;
+		if ((error = SET_RARE(v, it, why, NONE)) < 0)
+			break;
 	}
 	free(signers);
 	return error;
@@ -909,13 +1119,20 @@ int svd_view_finish(svd_view *v)
 	 */
 	for (i = 0; i < v->n; i++)
 		v->byid[i] = (uint32_t)i;
-	for (i = 1; i < v->n && strcmp(v->v[i - 1].id, v->v[i].id) < 0; i++)
+	for (i = 1; i < v->n && memcmp(v->v[i - 1].id, v->v[i].id, SVD_ID_LEN) < 0; i++)
 		;
 	if (i < v->n) /* an archive's items come in id order already */
 		qsort_r(v->byid, v->n, sizeof(*v->byid), cmp_id, v);
 	for (i = k = 0; i < v->n; i++) {
-		if (k && !strcmp(v->v[v->byid[k - 1]].id, v->v[v->byid[i]].id)) {
+		if (k && !memcmp(v->v[v->byid[k - 1]].id, v->v[v->byid[i]].id, SVD_ID_LEN)) {
 			vitem *kept = &v->v[v->byid[k - 1]], *it = &v->v[v->byid[i]];
+			if ((it->bits & ~kept->bits) & B_TREE) { /* the folder filed under the id */
+				memcpy(kept->tree, it->tree, 20);
+				kept->bits |= B_TREE;
+			} else if ((kept->bits & ~it->bits) & B_TREE) {
+				memcpy(it->tree, kept->tree, 20);
+				it->bits |= B_TREE;
+			}
 			if (!kept->ok && it->ok) {
 				kept->dup = 1;
 				v->byid[k - 1] = v->byid[i];
@@ -955,24 +1172,25 @@ int svd_view_finish(svd_view *v)
 		vitem *r = &v->v[v->all[i]];
 		const char *why = NULL;
 		long t;
-		if (!r->ok || r->kind != SVD_KIND_RETRACTION || r->ret == NONE)
+		if (!r->ok || r->kind != SVD_KIND_RETRACTION || RARE(v, r)->ret == NONE)
 			continue;
-		t = find(v, str(v, r->ret));
+		t = find(v, str(v, RARE(v, r)->ret));
 		if (v->trust && t >= 0 && !may_replace(v, v->rl, r, &v->v[t], &why)) {
-			if (note(v, &r->note, "has no effect: %s", why) < 0)
+			if (note(v, r, offsetof(vrare, note), "has no effect: %s", why) < 0)
 				return SVD_ERROR;
 			continue;
 		}
 		v->rets[v->nrets++] = v->all[i];
-		if (t >= 0 && !v->v[t].retracted_by)
-			v->v[t].retracted_by = v->all[i] + 1;
+		if (t >= 0 && !RARE(v, &v->v[t])->retracted_by &&
+		    SET_RARE(v, &v->v[t], retracted_by, v->all[i] + 1) < 0)
+			return SVD_ERROR;
 	}
 	qsort_r(v->rets, v->nrets, sizeof(*v->rets), cmp_ret, v);
 
 	/* shown: accepted and not withdrawn */
 	for (i = 0; i < v->nall; i++) {
 		vitem *it = &v->v[v->all[i]];
-		if (it->ok && !it->retracted_by && !is_statement(it)) {
+		if (it->ok && !RARE(v, it)->retracted_by && !is_statement(it)) {
 			it->row = (uint32_t)v->nrows;
 			v->rows[v->nrows++] = v->all[i];
 		}
@@ -983,10 +1201,10 @@ int svd_view_finish(svd_view *v)
 		vitem *s = &v->v[v->rows[i]];
 		const char *why = NULL;
 		long t;
-		if (s->sup == NONE || (t = find(v, str(v, s->sup))) < 0)
+		if (RARE(v, s)->sup == NONE || (t = find(v, str(v, RARE(v, s)->sup))) < 0)
 			continue;
 		if (v->trust && !may_replace(v, v->rl, s, &v->v[t], &why)) {
-			if (note(v, &s->note, "supersedes nothing: %s", why) < 0)
+			if (note(v, s, offsetof(vrare, note), "supersedes nothing: %s", why) < 0)
 				return SVD_ERROR;
 			continue;
 		}
@@ -996,45 +1214,22 @@ int svd_view_finish(svd_view *v)
 	}
 	qsort_r(v->sup, v->nsup, sizeof(*v->sup), cmp_sup, v);
 	for (i = v->nsup; i-- > 0;)
-		v->v[v->sup[i][0]].superseded_by = v->sup[i][1] + 1;
+		if (SET_RARE(v, &v->v[v->sup[i][0]], superseded_by, v->sup[i][1] + 1) < 0)
+			return SVD_ERROR;
 
-	/* the public records, now that nothing moves */
-	if (!(v->pub = calloc(v->n + 1, sizeof(*v->pub))))
-		return svd_error_set(SVD_ERROR, "out of memory");
+	/* the public state, now that nothing moves (the records are made when asked for) */
 	for (i = 0; i < v->n; i++) {
 		vitem *it = &v->v[i];
-		svd_view_item *p = &v->pub[i];
-		p->id = it->id;
 		if (it->rules)
-			p->state = it->retracted_by && (it->state == SVD_VIEW_SHOWN ||
-			                                it->state == SVD_VIEW_PENDING)
-			               ? SVD_VIEW_RETRACTED
-			               : (svd_view_state)it->state;
+			it->state = RARE(v, it)->retracted_by && (it->state == SVD_VIEW_SHOWN ||
+			                                          it->state == SVD_VIEW_PENDING)
+			                ? SVD_VIEW_RETRACTED
+			                : it->state;
 		else
-			p->state = !it->ok            ? SVD_VIEW_REFUSED
-			           : it->retracted_by ? SVD_VIEW_RETRACTED
-			           : is_statement(it) ? SVD_VIEW_STATEMENT
-			                              : SVD_VIEW_SHOWN;
-		p->note = str(v, it->note);
-		p->why = p->state == SVD_VIEW_SHOWN || p->state == SVD_VIEW_RETRACTED ||
-		                 p->state == SVD_VIEW_STATEMENT
-		             ? NULL
-		             : (it->why != NONE ? str(v, it->why) : "it does not pass the gate");
-		p->manifest = it->m;
-		p->kind = (svd_kind)it->kind;
-		p->title = it->title != NONE ? str(v, it->title) : "";
-		p->lang = it->lang != NONE ? str(v, it->lang) : "";
-		p->date = it->date;
-		p->created = it->created;
-		p->supersedes = str(v, it->sup);
-		p->retracts = str(v, it->ret);
-		p->retracted_by = id_or_null(v, it->retracted_by);
-		p->superseded_by = id_or_null(v, it->superseded_by);
-		p->signers = it->signers != NONE ? str(v, it->signers) : "";
-		p->region = str(v, it->region);
-		p->source = str(v, it->source);
-		p->authors = it->authors != NONE ? str(v, it->authors) : "";
-		p->tags = it->tags != NONE ? str(v, it->tags) : "";
+			it->state = !it->ok                     ? SVD_VIEW_REFUSED
+			            : RARE(v, it)->retracted_by ? SVD_VIEW_RETRACTED
+			            : is_statement(it)          ? SVD_VIEW_STATEMENT
+			                                        : SVD_VIEW_SHOWN;
 	}
 	if (v->rl) { /* the certified keys outlive the rules: admission uses them */
 		v->cert = v->rl->certified;
@@ -1058,9 +1253,52 @@ size_t svd_view_count(const svd_view *v)
 	return v->finished ? v->nrows : 0;
 }
 
-const svd_view_item *svd_view_row(const svd_view *v, size_t row)
+/*
+ * Item i's public record into *out: its strings borrowed from the view, its
+ * ids written into out's own storage. Returns out.
+ */
+static const svd_view_item *fill(svd_view_item *out, const svd_view *v, uint32_t i)
 {
-	return v->finished && row < v->nrows ? &v->pub[v->rows[row]] : NULL;
+	const vitem *it = &v->v[i];
+	const vrare *rare = RARE(v, it);
+	svd_view_state state = (svd_view_state)it->state;
+
+	memset(out, 0, offsetof(svd_view_item, ids));
+	svd_hex_encode(out->ids[0], it->id, SVD_ID_LEN);
+	out->id = out->ids[0];
+	out->state = state;
+	out->note = str(v, rare->note);
+	out->why =
+	    state == SVD_VIEW_SHOWN || state == SVD_VIEW_RETRACTED || state == SVD_VIEW_STATEMENT
+	        ? NULL
+	        : (rare->why != NONE ? str(v, rare->why) : "it does not pass the gate");
+	out->manifest = v->m ? v->m[i] : NULL;
+	out->kind = (svd_kind)it->kind;
+	out->title = it->title != NONE ? str(v, it->title) : "";
+	out->lang = it->lang != NONE ? str(v, it->lang) : "";
+	out->date = date_text(v, it, out->when[0]);
+	out->created = created_text(v, it, out->when[1]);
+	out->supersedes = str(v, rare->sup);
+	out->retracts = str(v, rare->ret);
+	if (rare->retracted_by) {
+		svd_hex_encode(out->ids[1], v->v[rare->retracted_by - 1].id, SVD_ID_LEN);
+		out->retracted_by = out->ids[1];
+	}
+	if (rare->superseded_by) {
+		svd_hex_encode(out->ids[2], v->v[rare->superseded_by - 1].id, SVD_ID_LEN);
+		out->superseded_by = out->ids[2];
+	}
+	out->signers = it->signers != NONE ? str(v, it->signers) : "";
+	out->region = str(v, it->region);
+	out->source = str(v, it->source);
+	out->authors = it->authors != NONE ? str(v, it->authors) : "";
+	out->tags = it->tags != NONE ? str(v, it->tags) : "";
+	return out;
+}
+
+const svd_view_item *svd_view_row(svd_view_item *out, const svd_view *v, size_t row)
+{
+	return v->finished && row < v->nrows ? fill(out, v, v->rows[row]) : NULL;
 }
 
 size_t svd_view_size(const svd_view *v)
@@ -1068,25 +1306,33 @@ size_t svd_view_size(const svd_view *v)
 	return v->finished ? v->nall : 0;
 }
 
-const svd_view_item *svd_view_at(const svd_view *v, size_t i)
+const svd_view_item *svd_view_at(svd_view_item *out, const svd_view *v, size_t i)
 {
-	return v->finished && i < v->nall ? &v->pub[v->all[i]] : NULL;
+	return v->finished && i < v->nall ? fill(out, v, v->all[i]) : NULL;
 }
 
-const svd_view_item *svd_view_find(const svd_view *v, const char *id)
+/* The public state of the item with this id, or -1 when the view does not hold it. */
+static int state_of(const svd_view *v, const char *id)
+{
+	long t;
+
+	if (!v->finished || !id || (t = find(v, id)) < 0)
+		return -1;
+	return v->v[t].state;
+}
+
+const svd_view_item *svd_view_find(svd_view_item *out, const svd_view *v, const char *id)
 {
 	long t;
 
 	if (!v->finished || !id || (t = find(v, id)) < 0)
 		return NULL;
-	return &v->pub[t];
+	return fill(out, v, (uint32_t)t);
 }
 
 int svd_view_shows(const svd_view *v, const char *id)
 {
-	const svd_view_item *it = svd_view_find(v, id);
-
-	return it && it->state == SVD_VIEW_SHOWN;
+	return state_of(v, id) == SVD_VIEW_SHOWN;
 }
 
 /* The first (old, new) pair of the item at index t, or nsup. */
@@ -1116,7 +1362,8 @@ size_t svd_view_superseder_count(const svd_view *v, const char *id)
 	return n;
 }
 
-const svd_view_item *svd_view_superseder(const svd_view *v, const char *id, size_t k)
+const svd_view_item *svd_view_superseder(svd_view_item *out, const svd_view *v, const char *id,
+                                         size_t k)
 {
 	long t;
 	size_t i;
@@ -1126,7 +1373,7 @@ const svd_view_item *svd_view_superseder(const svd_view *v, const char *id, size
 	i = sup_first(v, t) + k;
 	if (i >= v->nsup || v->sup[i][0] != (uint32_t)t)
 		return NULL;
-	return &v->pub[v->sup[i][1]];
+	return fill(out, v, v->sup[i][1]);
 }
 
 uint32_t svd_view_row_of(const svd_view *v, const char *id)
@@ -1138,15 +1385,16 @@ uint32_t svd_view_row_of(const svd_view *v, const char *id)
 	return v->v[t].row;
 }
 
-const svd_view_item *svd_view_by_id(const svd_view *v, size_t k, uint32_t *order)
+const svd_view_item *svd_view_by_id(svd_view_item *out, const svd_view *v, size_t k,
+                                    uint32_t *order)
 {
 	if (!v->finished || k >= v->nall)
 		return NULL;
 	*order = v->v[v->byid[k]].order;
-	return &v->pub[v->byid[k]];
+	return fill(out, v, v->byid[k]);
 }
 
-const svd_view_item *svd_view_withdrawn(const svd_view *v, const char *id)
+const svd_view_item *svd_view_withdrawn(svd_view_item *out, const svd_view *v, const char *id)
 {
 	size_t lo = 0, hi;
 
@@ -1155,13 +1403,13 @@ const svd_view_item *svd_view_withdrawn(const svd_view *v, const char *id)
 	hi = v->nrets;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(v->arena + v->v[v->rets[mid]].ret, id) < 0)
+		if (strcmp(v->arena + RARE(v, &v->v[v->rets[mid]])->ret, id) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < v->nrets && !strcmp(v->arena + v->v[v->rets[lo]].ret, id))
-		return &v->pub[v->rets[lo]];
+	if (lo < v->nrets && !strcmp(v->arena + RARE(v, &v->v[v->rets[lo]])->ret, id))
+		return fill(out, v, v->rets[lo]);
 	return NULL;
 }
 
@@ -1178,10 +1426,9 @@ void svd_view_certified_at(const svd_view *v, size_t i, const char **keyid, cons
 
 int svd_view_carries(const svd_view *v, const char *id)
 {
-	const svd_view_item *it = svd_view_find(v, id);
+	int state = state_of(v, id);
 
-	return it && (it->state == SVD_VIEW_SHOWN || it->state == SVD_VIEW_PENDING ||
-	              it->state == SVD_VIEW_STATEMENT);
+	return state == SVD_VIEW_SHOWN || state == SVD_VIEW_PENDING || state == SVD_VIEW_STATEMENT;
 }
 
 const char *svd_view_trust_date(const svd_view *v)

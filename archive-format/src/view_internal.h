@@ -46,11 +46,28 @@ int svd_view_add_item(svd_view *v, const char *id, const svd_manifest *m, int ok
 void svd_view_item_fields(svd_view_fields *out, const svd_view_item *it);
 
 /*
- * Then, for an item added with its verified signatures, what the gate
- * found rather than what the rules made of it (ok is "sound", vsigs set):
- * what the view cache keeps, since the rules are worked out anew each time.
+ * Then, for the k-th item in id order (svd_view_by_id) when it was added
+ * with its verified signatures, what the gate found rather than what the
+ * rules made of it (ok is "sound", vsigs set): what the view cache keeps,
+ * since the rules are worked out anew each time.
  */
-void svd_view_item_rules(svd_view_fields *out, const svd_view *v, const svd_view_item *it);
+void svd_view_item_rules(svd_view_fields *out, const svd_view *v, size_t k);
+
+/*
+ * Room for n items in all, so that a builder that knows how many it adds
+ * (main's listing) does not leave the view up to twice the room it needs.
+ */
+int svd_view_reserve(svd_view *v, size_t n);
+
+/*
+ * The git id of the folder the item last added came from (20 bytes),
+ * kept for the view cache (svd_view_tree): an archive's view lets go of
+ * main's listing before it finishes.
+ */
+void svd_view_set_tree(svd_view *v, const uint8_t tree[20]);
+
+/* The folder of the k-th item in id order, or NULL when none was set. */
+const uint8_t *svd_view_tree(const svd_view *v, size_t k);
 
 /*
  * The trust the rules of SPEC 7.3 are applied with (roots, thresholds,
@@ -72,9 +89,11 @@ void svd_view_set_commit(svd_view *v, const char *commit);
 uint32_t svd_view_row_of(const svd_view *v, const char *id);
 
 /*
- * The k-th item of a finished view in id order (k < svd_view_size()), and
- * its place in the one order (svd_view_at()) into *order; NULL past the end.
+ * The k-th item of a finished view in id order (k < svd_view_size()) into
+ * *out, and its place in the one order (svd_view_at()) into *order; NULL
+ * past the end.
  */
-const svd_view_item *svd_view_by_id(const svd_view *v, size_t k, uint32_t *order);
+const svd_view_item *svd_view_by_id(svd_view_item *out, const svd_view *v, size_t k,
+                                    uint32_t *order);
 
 #endif

@@ -317,8 +317,10 @@ int svd_view_list_save(const char *path, const svd_view *v, const uint8_t trust[
 	if (!w.error && (w.error = svd_outfile_write(&w.o, head, HEAD_LEN)) == 0)
 		w.at = HEAD_LEN;
 	for (i = 0; i < n && !w.error; i++) {
-		const svd_view_item *it = svd_view_at(v, i);
-		put_record(&w, it, it->retracted_by ? svd_view_find(v, it->retracted_by) : NULL);
+		svd_view_item buf, rbuf;
+		const svd_view_item *it = svd_view_at(&buf, v, i);
+		put_record(&w, it,
+		           it->retracted_by ? svd_view_find(&rbuf, v, it->retracted_by) : NULL);
 		if (w.len >= BLOCK_AIM)
 			close_records(&w);
 	}
@@ -328,7 +330,8 @@ int svd_view_list_save(const char *path, const svd_view *v, const uint8_t trust[
 	/* the index: ids in order, with their places */
 	for (i = 0; i < n && !w.error; i++) {
 		uint32_t order = 0;
-		const svd_view_item *it = svd_view_by_id(v, i, &order);
+		svd_view_item buf;
+		const svd_view_item *it = svd_view_by_id(&buf, v, i, &order);
 		uint8_t b[4];
 		if (w.nrec == 0) { /* a new block: its table entry, its first id */
 			uint8_t e[TABLE_INDEX] = {0};

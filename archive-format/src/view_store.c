@@ -25,12 +25,16 @@
 typedef struct open_ctx {
 	svd_view *v;
 	const svd_view_policy *p;
+	const svd_item_ref *refs; /* the entries gated, one verdict each in their order, or NULL */
+	size_t k;                 /* the entry of the next verdict */
 } open_ctx;
 
 static int on_verdict(const svd_verdict *verdict, void *payload)
 {
 	open_ctx *o = payload;
 	int error, stop;
+
+	const svd_item_ref *r = o->refs ? &o->refs[o->k++] : NULL;
 
 	if (o->p->item && (stop = o->p->item(verdict, o->p->payload)) != 0)
 		return stop;
@@ -39,6 +43,9 @@ static int on_verdict(const svd_verdict *verdict, void *payload)
 		svd_error_clear();
 		return 0;
 	}
+	/* the folder filed under the item's id, for the cache */
+	if (error == 0 && r && !r->misfiled && !strcmp(svd_verdict_id(verdict), r->id))
+		svd_view_set_tree(o->v, r->tree.id);
 	return error;
 }
 
@@ -48,32 +55,34 @@ static char *cache_path(svd_archive *a)
 	return svd_archive_place_path(a->path, SVD_PLACE_CACHE, "view", 1);
 }
 
-/* The records cache_save() writes: the view's items, with their folders from the list. */
+/*
+ * The records cache_save() writes: the view's items in id order, those
+ * with the folder filed under their id (svd_view_set_tree: not a misfiled
+ * twin, which is checked every time).
+ */
 typedef struct save_ctx {
 	const svd_view *v;
-	const svd_item_list *list;
-	size_t i;
-	char last[SVD_ID_HEX_LEN + 1];
+	size_t k;
+	svd_view_item it; /* the record's strings point into it */
 } save_ctx;
 
 static int save_next(svd_view_cache_rec *rec, void *payload)
 {
 	save_ctx *s = payload;
+	uint32_t order;
 
-	for (; s->i < s->list->n; s->i++) {
-		const svd_item_ref *r = &s->list->v[s->i];
+	for (; s->k < svd_view_size(s->v); s->k++) {
+		const uint8_t *tree = svd_view_tree(s->v, s->k);
 		const svd_view_item *it;
-		if (r->misfiled || !(it = svd_view_find(s->v, r->id)) ||
-		    strcmp(s->last, r->id) >= 0)
-			continue; /* not in id order: a misfiled twin, checked every time */
+		if (!tree || !(it = svd_view_by_id(&s->it, s->v, s->k, &order)))
+			continue;
 		if (it->kind > SVD_KIND_RETRACTION)
 			continue; /* a statement: the rules read its manifest every time */
 		memset(rec, 0, sizeof(*rec));
 		svd_view_item_fields(&rec->f, it);
-		svd_view_item_rules(&rec->f, s->v, it);
-		memcpy(rec->tree, r->tree.id, 20);
-		memcpy(s->last, r->id, sizeof(s->last));
-		s->i++;
+		svd_view_item_rules(&rec->f, s->v, s->k);
+		memcpy(rec->tree, tree, 20);
+		s->k++;
 		return 1;
 	}
 	return 0;
@@ -84,10 +93,10 @@ static int save_next(svd_view_cache_rec *rec, void *payload)
  * and folder. Best effort: an archive on read-only media has no cache, and
  * the next view checks every item again.
  */
-static void cache_save(svd_archive *a, const svd_view *v, const svd_item_list *list,
-                       const uint8_t trust[32], const git_oid *commit)
+static void cache_save(svd_archive *a, const svd_view *v, const uint8_t trust[32],
+                       const git_oid *commit)
 {
-	save_ctx s = {.v = v, .list = list};
+	save_ctx s = {.v = v};
 	char *path = cache_path(a);
 
 	if (path &&
@@ -112,55 +121,166 @@ static void list_save(svd_archive *a, const svd_view *v, const git_oid *commit)
 }
 
 /*
- * The items of the commit at the cheap level: those whose folder the cache
- * knows come from it (the list and the cache are both in id order: one
- * pass over each), the rest go through the gate. Returns the indexes in
- * list of the entries still to check (*n of them), or an error.
+ * Entries to gate held from the first listing (384 KiB); more are listed
+ * again, GATE_CHUNK at a time (6 MiB), rather than held all at once.
  */
-static int from_cache(svd_view *v, uint32_t **tocheck, size_t *n, svd_archive *a,
-                      const svd_item_list *list, const uint8_t trust[32], int *fresh)
-{
-	svd_view_cache *c = NULL;
-	svd_view_cache_rec scratch;
-	const svd_view_cache_rec *rec = NULL;
-	char *path = cache_path(a);
-	size_t i, used = 0;
-	int error = 0, fd = -1;
+#define GATE_HELD  4096u
+#define GATE_CHUNK (64u * 1024)
 
-	*tocheck = NULL;
-	*n = 0;
+/*
+ * The items of a commit at the cheap level, main's listing read one
+ * fan-out folder at a time beside the cache (both in id order: one pass
+ * over each): what the cache knows of, with the same folder, is added
+ * from it; the rest is marked (bit i for the i-th entry) and, while few,
+ * held for the gate, which sees them after every cached item, in listing
+ * order, as it always has.
+ */
+typedef struct walk_ctx {
+	svd_view *v;
+	svd_view_cache *c;
+	svd_view_cache_rec scratch;
+	const svd_view_cache_rec *rec;
+	size_t seen, used, n; /* entries listed, added from the cache, to gate */
+	uint8_t *marks;       /* bit i: entry i is to gate */
+	size_t capmarks;
+	svd_item_ref *held; /* the entries to gate, while n <= GATE_HELD; else NULL */
+	size_t caphold;
+	int spilled; /* more than GATE_HELD: listed again to gate them */
+} walk_ctx;
+
+static int walk_part(const svd_item_list *part, void *payload)
+{
+	walk_ctx *w = payload;
+	size_t i;
+	int error = 0;
+
+	if (w->seen + part->n > UINT32_MAX)
+		return svd_error_set(SVD_ETOOBIG, "over 2^32 items in one commit");
+	if ((error = svd_grow(&w->marks, &w->capmarks, (w->seen + part->n) / 8 + 1, 1, 1024)) < 0)
+		return error;
+	for (i = 0; error == 0 && i < part->n; i++, w->seen++) {
+		const svd_item_ref *r = &part->v[i];
+		while (!r->misfiled && w->rec && strcmp(w->rec->id, r->id) < 0)
+			w->rec = svd_view_cache_next(w->c, &w->scratch);
+		if (!r->misfiled && w->rec && !strcmp(w->rec->id, r->id) &&
+		    !memcmp(w->rec->tree, r->tree.id, 20)) {
+			if ((error = svd_view_add_fields(w->v, &w->rec->f)) == 0)
+				svd_view_set_tree(w->v, w->rec->tree);
+			w->used++;
+			w->rec = svd_view_cache_next(w->c, &w->scratch);
+			continue;
+		}
+		w->marks[w->seen / 8] |= (uint8_t)(1u << (w->seen % 8));
+		w->n++;
+		if (w->spilled)
+			continue;
+		if (w->n > GATE_HELD) { /* too many to hold: listed again at the gate */
+			free(w->held);
+			w->held = NULL;
+			w->spilled = 1;
+			continue;
+		}
+		if ((error = svd_grow(&w->held, &w->caphold, w->n, sizeof(*w->held), 256)) == 0)
+			w->held[w->n - 1] = *r;
+	}
+	return error;
+}
+
+/* The marked entries, gathered from a second listing and gated GATE_CHUNK at a time. */
+typedef struct gate_ctx {
+	svd_archive *a;
+	const git_oid *commit;
+	const svd_view_policy *p;
+	const svd_trust *trust;
+	open_ctx *o;
+	const uint8_t *marks;
+	size_t seen;
+	svd_item_ref *refs;
+	size_t n, cap;
+} gate_ctx;
+
+static int gate_flush(gate_ctx *g)
+{
+	int error;
+
+	if (g->n == 0)
+		return 0;
+	g->o->refs = g->refs;
+	g->o->k = 0;
+	error = svd_store_check_refs(g->a, g->commit, g->refs, g->n, g->p->threads, g->trust,
+	                             g->p->check == SVD_VIEW_FULL ? 0 : SVD_CHECK_SIZES_ONLY,
+	                             on_verdict, g->o, NULL);
+	g->o->refs = NULL;
+	g->n = 0;
+	return error;
+}
+
+static int gate_part(const svd_item_list *part, void *payload)
+{
+	gate_ctx *g = payload;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; error == 0 && i < part->n; i++, g->seen++) {
+		if (!(g->marks[g->seen / 8] & (1u << (g->seen % 8))))
+			continue;
+		if ((error = svd_grow(&g->refs, &g->cap, g->n + 1, sizeof(*g->refs), 256)) < 0)
+			break;
+		g->refs[g->n++] = part->v[i];
+		if (g->n == GATE_CHUNK)
+			error = gate_flush(g);
+	}
+	return error;
+}
+
+/*
+ * The cheap level with the cache: *fresh when the cache knew every item
+ * and nothing else (it need not be written again).
+ */
+static int from_cache(svd_view *v, open_ctx *o, svd_archive *a, const git_oid *commit,
+                      const svd_view_policy *p, const svd_trust *trust, const uint8_t print[32],
+                      int *fresh)
+{
+	walk_ctx w = {0};
+	char *path = cache_path(a);
+	int error, fd = -1;
+
 	*fresh = 0;
+	w.v = v;
 	/*
 	 * Read through a window, not mapped: an archive on a stick with a bad
 	 * sector must see a read error (the cache ignored), not a SIGBUS (SPEC
 	 * 7.2); and never read whole (some 270 MB at a million items).
 	 */
 	if (path && ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
-	             svd_view_cache_open_fd(&c, fd, SVD_VIEW_SIGNATURES, trust) < 0))
+	             svd_view_cache_open_fd(&w.c, fd, SVD_VIEW_SIGNATURES, print) < 0))
 		svd_error_clear(); /* none, stale or damaged: made again below */
 	free(path);
-	if (list->n > UINT32_MAX)
-		error = svd_error_set(SVD_ETOOBIG, "over 2^32 items in one commit");
-	else if (!(*tocheck = malloc((list->n + 1) * sizeof(**tocheck))))
-		error = svd_error_set(SVD_ERROR, "out of memory");
-	rec = svd_view_cache_next(c, &scratch);
-	for (i = 0; error == 0 && i < list->n; i++) {
-		const svd_item_ref *r = &list->v[i];
-		while (!r->misfiled && rec && strcmp(rec->id, r->id) < 0)
-			rec = svd_view_cache_next(c, &scratch);
-		if (!r->misfiled && rec && !strcmp(rec->id, r->id) &&
-		    !memcmp(rec->tree, r->tree.id, 20)) {
-			error = svd_view_add_fields(v, &rec->f);
-			used++;
-			rec = svd_view_cache_next(c, &scratch);
-		} else {
-			(*tocheck)[(*n)++] = (uint32_t)i;
-		}
-	}
-	*fresh = c != NULL && *n == 0 && used == svd_view_cache_count(c);
-	svd_view_cache_free(c);
+	w.rec = svd_view_cache_next(w.c, &w.scratch);
+	if ((error = svd_view_reserve(v, svd_view_cache_count(w.c))) == 0)
+		error = svd_store_list_each(a->repo, commit, walk_part, &w);
+	*fresh = w.c != NULL && w.n == 0 && w.used == svd_view_cache_count(w.c);
+	svd_view_cache_free(w.c);
 	if (fd >= 0)
 		close(fd);
+	if (error == 0)
+		error = svd_view_reserve(v, w.used + w.n);
+	if (error == 0 && w.n > 0 && !w.spilled) {
+		o->refs = w.held;
+		o->k = 0;
+		error = svd_store_check_refs(a, commit, w.held, w.n, p->threads, trust,
+		                             p->check == SVD_VIEW_FULL ? 0 : SVD_CHECK_SIZES_ONLY,
+		                             on_verdict, o, NULL);
+		o->refs = NULL;
+	} else if (error == 0 && w.n > 0) {
+		gate_ctx g = {.a = a, .commit = commit, .p = p, .trust = trust, .o = o};
+		g.marks = w.marks;
+		if ((error = svd_store_list_each(a->repo, commit, gate_part, &g)) == 0)
+			error = gate_flush(&g);
+		free(g.refs);
+	}
+	free(w.held);
+	free(w.marks);
 	return error;
 }
 
@@ -170,14 +290,10 @@ int svd_view_open(svd_view **out, svd_archive *a, const char *commit, const svd_
 	const svd_view_policy *p = policy ? policy : &defaults;
 	const svd_trust *trust = p->trust ? p->trust : a->trust;
 	char hex[GIT_OID_HEXSZ + 1] = "";
-	svd_item_list list = {0};
-	uint32_t *tocheck = NULL;
-	svd_item_ref *refs = NULL; /* the entries to gate: list's own, or a copy of some */
 	uint8_t print[32];
 	git_oid oid;
 	svd_view *v = NULL;
-	open_ctx o;
-	size_t n = 0, i;
+	open_ctx o = {0};
 	int error, has_commit = 1, cached, fresh = 0;
 
 	*out = NULL;
@@ -200,19 +316,8 @@ int svd_view_open(svd_view **out, svd_archive *a, const char *commit, const svd_
 		o.v = v;
 		o.p = p;
 		svd_view_trust_print(print, trust);
-		if (cached && (error = svd_store_list(&list, a->repo, &oid)) == 0)
-			error = from_cache(v, &tocheck, &n, a, &list, print, &fresh);
-		/* what the cache does not know, from the listing at hand (not made again) */
-		if (error == 0 && cached && n > 0 && n < list.n &&
-		    !(refs = malloc(n * sizeof(*refs))))
-			error = svd_error_set(SVD_ERROR, "out of memory");
-		for (i = 0; error == 0 && refs && i < n; i++)
-			refs[i] = list.v[tocheck[i]];
-		if (error == 0 && cached && n > 0)
-			error = svd_store_check_refs(
-			    a, &oid, refs ? refs : list.v, n, p->threads, trust,
-			    p->check == SVD_VIEW_FULL ? 0 : SVD_CHECK_SIZES_ONLY, on_verdict, &o,
-			    NULL);
+		if (cached)
+			error = from_cache(v, &o, a, &oid, p, trust, print, &fresh);
 		if (error == 0 && !cached)
 			error =
 			    svd_store_check(a, &oid, NULL, 0, p->threads, trust,
@@ -223,12 +328,9 @@ int svd_view_open(svd_view **out, svd_archive *a, const char *commit, const svd_
 	if (error == 0)
 		error = svd_view_finish(v);
 	if (error == 0 && has_commit && cached && !fresh)
-		cache_save(a, v, &list, print, &oid);
+		cache_save(a, v, print, &oid);
 	if (error == 0 && has_commit && cached && !commit && !p->trust)
 		list_save(a, v, &oid);
-	free(refs);
-	free(tocheck);
-	free(list.v);
 	if (error != 0) {
 		svd_view_free(v);
 		return error;

@@ -23,6 +23,9 @@
 #include "samvydav/render.h"
 #include "site_internal.h"
 
+/* A record for a view's reader to fill, of the enclosing block (one per call site). */
+#define VB (&(svd_view_item){0})
+
 #define FILLERS 20
 
 typedef struct fixture_item {
@@ -222,7 +225,7 @@ static void test_all(void **state)
 	assert_int_equal(count(j), NAMED + FILLERS);
 	assert_true(json_is_null(json_object_get(j, "next")));
 	for (i = 0; i < count(j); i++)
-		assert_string_equal(item_id(j, i), svd_view_row(v, i)->id);
+		assert_string_equal(item_id(j, i), svd_view_row(VB, v, i)->id);
 	assert_string_equal(item_id(j, 0), ids[BREAD]);
 	o = json_array_get(json_object_get(j, "items"), 0);
 	assert_string_equal(json_string_value(json_object_get(o, "title")), named[BREAD].title);
@@ -267,7 +270,8 @@ static void test_paging(void **state)
 			pages++;
 			assert_true(count(j) <= limit);
 			for (i = 0; i < count(j); i++)
-				assert_string_equal(item_id(j, i), svd_view_row(v, seen + i)->id);
+				assert_string_equal(item_id(j, i),
+				                    svd_view_row(VB, v, seen + i)->id);
 			seen += count(j);
 			next = json_object_get(j, "next");
 			if (json_is_null(next)) {

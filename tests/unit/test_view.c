@@ -20,6 +20,9 @@
 #include "util.h"
 #include "view_internal.h"
 
+/* A record for a view's reader to fill, of the enclosing block (one per call site). */
+#define VB (&(svd_view_item){0})
+
 /* A made-up id: 64 copies of one hex digit. */
 static const char *fake_id(char buf[65], char digit)
 {
@@ -75,25 +78,42 @@ static void test_rules(void **state)
 
 	assert_int_equal(svd_view_size(v), 7);
 	assert_int_equal(svd_view_count(v), 5); /* g, r, c, b, a */
-	assert_string_equal(svd_view_row(v, 0)->id, g);
-	assert_string_equal(svd_view_row(v, 1)->id, r);
-	assert_string_equal(svd_view_row(v, 2)->id, c);
-	assert_string_equal(svd_view_row(v, 4)->id, a);
-	assert_null(svd_view_row(v, 5));
-	assert_int_equal(svd_view_find(v, d)->state, SVD_VIEW_RETRACTED);
-	assert_string_equal(svd_view_find(v, d)->retracted_by, r);
-	assert_int_equal(svd_view_find(v, e)->state, SVD_VIEW_REFUSED);
-	assert_non_null(svd_view_find(v, e)->why);
-	assert_int_equal(svd_view_find(v, a)->state, SVD_VIEW_SHOWN); /* the first a counts */
-	assert_string_equal(svd_view_find(v, a)->superseded_by, c);   /* the newest */
+	assert_string_equal(svd_view_row(VB, v, 0)->id, g);
+	assert_string_equal(svd_view_row(VB, v, 1)->id, r);
+	assert_string_equal(svd_view_row(VB, v, 2)->id, c);
+	assert_string_equal(svd_view_row(VB, v, 4)->id, a);
+	assert_null(svd_view_row(VB, v, 5));
+	assert_int_equal(svd_view_find(VB, v, d)->state, SVD_VIEW_RETRACTED);
+	assert_string_equal(svd_view_find(VB, v, d)->retracted_by, r);
+	assert_int_equal(svd_view_find(VB, v, e)->state, SVD_VIEW_REFUSED);
+	assert_non_null(svd_view_find(VB, v, e)->why);
+	assert_int_equal(svd_view_find(VB, v, a)->state, SVD_VIEW_SHOWN); /* the first a counts */
+	assert_string_equal(svd_view_find(VB, v, a)->superseded_by, c);   /* the newest */
 	assert_int_equal(svd_view_superseder_count(v, a), 2);
-	assert_string_equal(svd_view_superseder(v, a, 1)->id, b);
-	assert_null(svd_view_superseder(v, a, 2));
+	assert_string_equal(svd_view_superseder(VB, v, a, 1)->id, b);
+	assert_null(svd_view_superseder(VB, v, a, 2));
 	assert_false(svd_view_shows(v, d));
 	assert_true(svd_view_shows(v, r));
 	/* withdrawal is known for an id the view does not hold, and not from a refused retraction */
-	assert_string_equal(svd_view_withdrawn(v, fake_id(b, 'f'))->id, g);
-	assert_null(svd_view_withdrawn(v, g)); /* e names g, but e was refused */
+	assert_string_equal(svd_view_withdrawn(VB, v, fake_id(b, 'f'))->id, g);
+	assert_null(svd_view_withdrawn(VB, v, g)); /* e names g, but e was refused */
+	{ /* two records filled at once are apart: each holds its own ids */
+		svd_view_item x, y;
+		char upper[SVD_ID_HEX_LEN + 1];
+		const svd_view_item *dx = svd_view_find(&x, v, d), *rx = svd_view_find(&y, v, r);
+		size_t i;
+		assert_ptr_equal(dx, &x);
+		assert_ptr_equal(rx, &y);
+		assert_string_equal(dx->id, d);
+		assert_string_equal(dx->retracted_by, r);
+		assert_string_equal(rx->id, r);
+		assert_null(rx->retracted_by);
+		for (i = 0; i <= SVD_ID_HEX_LEN;
+		     i++) /* an id is lower-case hex: no other spelling */
+			upper[i] = (char)(d[i] >= 'a' && d[i] <= 'f' ? d[i] - 'a' + 'A' : d[i]);
+		if (strcmp(upper, d))
+			assert_null(svd_view_find(&x, v, upper));
+	}
 	assert_string_equal(svd_view_state_name(SVD_VIEW_RETRACTED), "retracted");
 	assert_int_equal(svd_view_add_fields(v, &(svd_view_fields){.id = a}), SVD_EINVALID);
 	svd_view_free(v);
@@ -145,9 +165,9 @@ static void test_accepted_copy_counts(void **state)
 	assert_int_equal(svd_view_finish(v), 0);
 	assert_int_equal(svd_view_size(v), 2);
 	assert_int_equal(svd_view_count(v), 2);
-	assert_non_null(it = svd_view_find(v, a));
+	assert_non_null(it = svd_view_find(VB, v, a));
 	assert_int_equal(it->state, SVD_VIEW_SHOWN);
-	assert_non_null(it = svd_view_find(v, b));
+	assert_non_null(it = svd_view_find(VB, v, b));
 	assert_int_equal(it->state, SVD_VIEW_SHOWN);
 	svd_view_free(v);
 }
@@ -184,17 +204,66 @@ static void test_order_undated(void **state)
 	assert_int_equal(svd_view_finish(v), 0);
 	assert_int_equal(svd_view_count(v), 6);
 	for (i = 0; i < 6; i++) {
-		const svd_view_item *it = svd_view_row(v, i);
+		const svd_view_item *it = svd_view_row(VB, v, i);
 		if (it->id[0] != want[i])
 			fail_msg("row %zu is item %c, not %c", i, it->id[0], want[i]);
-		assert_string_equal(svd_view_at(v, i)->id, it->id);
+		assert_string_equal(svd_view_at(VB, v, i)->id, it->id);
 	}
-	assert_string_equal(svd_view_row(v, 0)->date, "2024-01-01");
-	assert_string_equal(svd_view_row(v, 1)->date, "2020-05-05");
+	assert_string_equal(svd_view_row(VB, v, 0)->date, "2024-01-01");
+	assert_string_equal(svd_view_row(VB, v, 1)->date, "2020-05-05");
 	for (i = 2; i < 6; i++)
-		assert_string_equal(svd_view_row(v, i)->date, "");
-	assert_string_equal(svd_view_row(v, 2)->created, "2026-12-04T09:00:00Z");
-	assert_string_equal(svd_view_at(v, 6)->id, bad); /* no manifest: last of all */
+		assert_string_equal(svd_view_row(VB, v, i)->date, "");
+	assert_string_equal(svd_view_row(VB, v, 2)->created, "2026-12-04T09:00:00Z");
+	assert_string_equal(svd_view_at(VB, v, 6)->id, bad); /* no manifest: last of all */
+	svd_view_free(v);
+}
+
+/*
+ * The view keeps dates of the manifest's form as numbers: dates of any
+ * other form (a builder's fields, a refused item's manifest) come back as
+ * they were given and sort as text among the others.
+ */
+static void test_dates_kept(void **state)
+{
+	static const struct {
+		char digit;
+		const char *date, *created;
+	} items[] = {
+	    {'1', "2024-01-01", "2024-01-01T00:00:00Z"},
+	    {'2', "2024-1-1", "2024-01-01T00:00:00Z"},   /* "2024-1-1" > "2024-01-01" */
+	    {'3', "2024-01-01", "2024-01-01T00:00:01Z"}, /* newer: before 1 */
+	    {'4', "2024-01-01", "yesterday"},            /* "y" > "2": before 3 */
+	    {'5', "0000-00-00", "0000-00-00T00:00:00Z"}, /* dated, and before the undated 6 */
+	    {'6', "", "2024-01-01T00:00:00"},            /* no Z */
+	    {'7', "9999-99-99", "9999-99-99T99:99:99Z"},
+	};
+	static const char want[] = "7243156"; /* every item, by the ids' digit */
+	char id[65];
+	svd_view *v = NULL;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(svd_view_new(&v, 0), 0);
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		svd_view_fields f = {0};
+		f.id = fake_id(id, items[i].digit);
+		f.ok = 1;
+		f.kind = SVD_KIND_ARTICLE;
+		f.date = items[i].date;
+		f.created = items[i].created;
+		assert_int_equal(svd_view_add_fields(v, &f), 0);
+	}
+	assert_int_equal(svd_view_finish(v), 0);
+	assert_int_equal(svd_view_count(v), 7);
+	for (i = 0; i < 7; i++) {
+		svd_view_item it;
+		size_t k = (size_t)(want[i] - '1');
+		assert_non_null(svd_view_row(&it, v, i));
+		if (it.id[0] != want[i])
+			fail_msg("row %zu is item %c, not %c", i, it.id[0], want[i]);
+		assert_string_equal(it.date, items[k].date);
+		assert_string_equal(it.created, items[k].created);
+	}
 	svd_view_free(v);
 }
 
@@ -210,8 +279,8 @@ static void test_withdrawal_is_final(void **state)
 	add(v, fake_id(r1, 'b'), SVD_KIND_RETRACTION, "2026-01-02", NULL, a, 1);
 	add(v, fake_id(r2, 'c'), SVD_KIND_RETRACTION, "2026-01-03", NULL, r1, 1);
 	assert_int_equal(svd_view_finish(v), 0);
-	assert_int_equal(svd_view_find(v, a)->state, SVD_VIEW_RETRACTED);
-	assert_int_equal(svd_view_find(v, r1)->state, SVD_VIEW_RETRACTED);
+	assert_int_equal(svd_view_find(VB, v, a)->state, SVD_VIEW_RETRACTED);
+	assert_int_equal(svd_view_find(VB, v, r1)->state, SVD_VIEW_RETRACTED);
 	assert_int_equal(svd_view_count(v), 1);
 	svd_view_free(v);
 }
@@ -469,9 +538,9 @@ static void test_trust_certificates(void **state)
 	add_signed(v, a, SVD_KIND_ARTICLE, "2026-01-01T00:00:00Z", NULL, e.vsig);
 	cert = add_statement(v, SVD_KIND_CERTIFICATE, &e, SVD_OUTSIDE_NONE, NULL, r1.vsig);
 	assert_int_equal(svd_view_finish(v), 0);
-	assert_int_equal(svd_view_find(v, a)->state, SVD_VIEW_REFUSED);
-	assert_int_equal(svd_view_find(v, cert)->state, SVD_VIEW_STATEMENT);
-	assert_non_null(strstr(svd_view_find(v, cert)->note, "not in effect"));
+	assert_int_equal(svd_view_find(VB, v, a)->state, SVD_VIEW_REFUSED);
+	assert_int_equal(svd_view_find(VB, v, cert)->state, SVD_VIEW_STATEMENT);
+	assert_non_null(strstr(svd_view_find(VB, v, cert)->note, "not in effect"));
 	assert_false(svd_view_carries(v, a));
 	assert_true(svd_view_carries(v, cert));
 	assert_int_equal(svd_view_count(v), 0);
@@ -484,9 +553,9 @@ static void test_trust_certificates(void **state)
 	cert = add_statement(v, SVD_KIND_CERTIFICATE, &e, SVD_OUTSIDE_NONE, NULL,
 	                     sigs(buf, &r1, &r2, NULL));
 	assert_int_equal(svd_view_finish(v), 0);
-	assert_int_equal(svd_view_find(v, a)->state, SVD_VIEW_SHOWN);
-	assert_string_equal(svd_view_find(v, a)->signers, svd_pubkey_id(e.pk));
-	assert_string_equal(svd_view_find(v, cert)->note, "in effect");
+	assert_int_equal(svd_view_find(VB, v, a)->state, SVD_VIEW_SHOWN);
+	assert_string_equal(svd_view_find(VB, v, a)->signers, svd_pubkey_id(e.pk));
+	assert_string_equal(svd_view_find(VB, v, cert)->note, "in effect");
 	assert_string_equal(svd_view_trust_date(v), "2026-02-01T00:00:00Z");
 	svd_view_free(v);
 	free(cert);
@@ -499,7 +568,7 @@ static void test_trust_certificates(void **state)
 	cert = add_statement(v, SVD_KIND_CERTIFICATE, &e, SVD_OUTSIDE_NONE, NULL,
 	                     sigs(buf, &r1, &r2, NULL));
 	assert_int_equal(svd_view_finish(v), 0);
-	assert_int_equal(svd_view_find(v, a)->state, SVD_VIEW_REFUSED);
+	assert_int_equal(svd_view_find(VB, v, a)->state, SVD_VIEW_REFUSED);
 	svd_view_free(v);
 	free(cert);
 	svd_trust_free(t);
@@ -534,11 +603,11 @@ static void test_trust_revocation(void **state)
 		rev = add_statement(v, SVD_KIND_REVOCATION, &e, outside, NULL, e.vsig);
 		cp = add_statement(v, SVD_KIND_CHECKPOINT, NULL, SVD_OUTSIDE_NONE, a, r.vsig);
 		assert_int_equal(svd_view_finish(v), 0);
-		assert_int_equal(svd_view_find(v, a)->state, SVD_VIEW_SHOWN);
-		assert_int_equal(svd_view_find(v, b)->state,
+		assert_int_equal(svd_view_find(VB, v, a)->state, SVD_VIEW_SHOWN);
+		assert_int_equal(svd_view_find(VB, v, b)->state,
 		                 outside == SVD_OUTSIDE_KEEP ? SVD_VIEW_SHOWN : SVD_VIEW_REVOKED);
-		assert_int_equal(svd_view_find(v, rev)->state, SVD_VIEW_STATEMENT);
-		assert_string_equal(svd_view_find(v, rev)->note, "in effect");
+		assert_int_equal(svd_view_find(VB, v, rev)->state, SVD_VIEW_STATEMENT);
+		assert_string_equal(svd_view_find(VB, v, rev)->note, "in effect");
 		assert_true(svd_view_carries(v, rev));
 		assert_int_equal(svd_view_carries(v, b), outside == SVD_OUTSIDE_KEEP);
 		svd_view_free(v);
@@ -573,11 +642,11 @@ static void test_trust_retract_and_thresholds(void **state)
 	add_signed(v, fake_id(d, 'd'), SVD_KIND_RETRACTION, "2026-01-02T00:00:00Z", b, r.vsig);
 	add_signed(v, fake_id(x, 'e'), SVD_KIND_TESTIMONY, "2026-01-03T00:00:00Z", NULL, e.vsig);
 	assert_int_equal(svd_view_finish(v), 0);
-	assert_int_equal(svd_view_find(v, a)->state, SVD_VIEW_SHOWN);
-	assert_int_equal(svd_view_find(v, c)->state, SVD_VIEW_SHOWN);
-	assert_non_null(strstr(svd_view_find(v, c)->note, "has no effect"));
-	assert_int_equal(svd_view_find(v, b)->state, SVD_VIEW_RETRACTED);
-	assert_int_equal(svd_view_find(v, x)->state, SVD_VIEW_PENDING);
+	assert_int_equal(svd_view_find(VB, v, a)->state, SVD_VIEW_SHOWN);
+	assert_int_equal(svd_view_find(VB, v, c)->state, SVD_VIEW_SHOWN);
+	assert_non_null(strstr(svd_view_find(VB, v, c)->note, "has no effect"));
+	assert_int_equal(svd_view_find(VB, v, b)->state, SVD_VIEW_RETRACTED);
+	assert_int_equal(svd_view_find(VB, v, x)->state, SVD_VIEW_PENDING);
 	assert_true(svd_view_carries(v, x));
 	assert_false(svd_view_shows(v, x));
 	svd_view_free(v);
@@ -587,7 +656,7 @@ static void test_trust_retract_and_thresholds(void **state)
 	add_signed(v, x, SVD_KIND_TESTIMONY, "2026-01-03T00:00:00Z", NULL,
 	           sigs(buf, &e, &e2, NULL));
 	assert_int_equal(svd_view_finish(v), 0);
-	assert_int_equal(svd_view_find(v, x)->state, SVD_VIEW_SHOWN);
+	assert_int_equal(svd_view_find(VB, v, x)->state, SVD_VIEW_SHOWN);
 	svd_view_free(v);
 	svd_trust_free(t);
 	svd_pubkey_free(r.pk);
@@ -601,6 +670,7 @@ int main(void)
 	    cmocka_unit_test(test_rules),
 	    cmocka_unit_test(test_withdrawal_is_final),
 	    cmocka_unit_test(test_order_undated),
+	    cmocka_unit_test(test_dates_kept),
 	    cmocka_unit_test(test_accepted_copy_counts),
 	    cmocka_unit_test(test_cache_parse),
 	    cmocka_unit_test(test_cache_round_trip),

@@ -65,33 +65,42 @@ typedef enum svd_view_state {
 	                          shown as reader content ("note" says whether it is in effect) */
 } svd_view_state;
 
-/** One item of a view. Everything is borrowed from the view. */
+/**
+ * One item of a view, filled in by the readers below into the caller's
+ * struct: its ids point into the struct itself (ids), everything else is
+ * borrowed from the view. A view keeps its items compact and makes this
+ * record when asked; so a filled item is not to be copied (the copy's ids
+ * would point into the original), and two items held at once need two
+ * structs.
+ */
 typedef struct svd_view_item {
-	const char *id;               /**< 64 hex digits */
-	svd_view_state state;         /**< shown or why not */
-	const char *why;              /**< refused: the gate's first problem; else NULL */
-	const svd_manifest *manifest; /**< with SVD_VIEW_MANIFESTS; NULL without, or when
+	const char *id;                  /**< 64 hex digits */
+	svd_view_state state;            /**< shown or why not */
+	const char *why;                 /**< refused: the gate's first problem; else NULL */
+	const svd_manifest *manifest;    /**< with SVD_VIEW_MANIFESTS; NULL without, or when
 	                                   the manifest does not parse */
-	svd_kind kind;                /**< from the manifest */
-	const char *title;            /**< "" when the manifest does not parse */
-	const char *lang;             /**< "" likewise */
-	const char *date;             /**< the manifest's "published" (YYYY-MM-DD), or ""
+	svd_kind kind;                   /**< from the manifest */
+	const char *title;               /**< "" when the manifest does not parse */
+	const char *lang;                /**< "" likewise */
+	const char *date;                /**< the manifest's "published" (YYYY-MM-DD), or ""
 	                                   when it has none: an undated item */
-	const char *created;          /**< the manifest's "created", or "" */
-	const char *supersedes;       /**< the id this item names, or NULL */
-	const char *retracts;         /**< the id this item withdraws, or NULL */
-	const char *retracted_by;     /**< retracted: the newest retraction that withdraws it */
-	const char *superseded_by;    /**< the newest shown item that supersedes it, or NULL */
-	const char *signers;          /**< the key ids whose signatures count (trusted, not
+	const char *created;             /**< the manifest's "created", or "" */
+	const char *supersedes;          /**< the id this item names, or NULL */
+	const char *retracts;            /**< the id this item withdraws, or NULL */
+	const char *retracted_by;        /**< retracted: the newest retraction that withdraws it */
+	const char *superseded_by;       /**< the newest shown item that supersedes it, or NULL */
+	const char *signers;             /**< the key ids whose signatures count (trusted, not
 	                                  revoked), space-separated ("" for none) */
-	const char *note;             /**< NULL, or what a reader or editor should know: a
+	const char *note;                /**< NULL, or what a reader or editor should know: a
 	                                  retraction or correction that has no effect and
 	                                  why, whether a statement is in effect */
-	const char *region;           /**< the manifest's "region", or NULL */
-	const char *source;           /**< the manifest's "source", or NULL */
-	const char *authors;          /**< the manifest's authors in order, each followed by
+	const char *region;              /**< the manifest's "region", or NULL */
+	const char *source;              /**< the manifest's "source", or NULL */
+	const char *authors;             /**< the manifest's authors in order, each followed by
 	                                  SVD_VIEW_LIST_END ("" for none) */
-	const char *tags;             /**< its tags likewise */
+	const char *tags;                /**< its tags likewise */
+	char ids[3][SVD_ID_HEX_LEN + 1]; /**< storage of id, retracted_by and superseded_by */
+	char when[2][21];                /**< storage of date and created */
 } svd_view_item;
 
 /**
@@ -127,17 +136,22 @@ const char *svd_view_commit(const svd_view *v);
 /** How many items are shown. */
 size_t svd_view_count(const svd_view *v);
 
-/** The row-th shown item, in the one order; NULL past the end. */
-const svd_view_item *svd_view_row(const svd_view *v, size_t row);
+/**
+ * The row-th shown item, in the one order.
+ *
+ * @param[out] out filled in (the caller's)
+ * @return out; NULL past the end
+ */
+const svd_view_item *svd_view_row(svd_view_item *out, const svd_view *v, size_t row);
 
 /** How many items the view holds, shown or hidden. */
 size_t svd_view_size(const svd_view *v);
 
-/** The i-th of all items (shown and hidden), in the one order; NULL past the end. */
-const svd_view_item *svd_view_at(const svd_view *v, size_t i);
+/** The i-th of all items (shown and hidden), in the one order, into *out: out, or NULL past the end. */
+const svd_view_item *svd_view_at(svd_view_item *out, const svd_view *v, size_t i);
 
-/** The item with this full id, or NULL. */
-const svd_view_item *svd_view_find(const svd_view *v, const char *id);
+/** The item with this full id, into *out: out, or NULL when the view does not hold it. */
+const svd_view_item *svd_view_find(svd_view_item *out, const svd_view *v, const char *id);
 
 /** 1 when the view shows this id, else 0. */
 int svd_view_shows(const svd_view *v, const char *id);
@@ -145,15 +159,16 @@ int svd_view_shows(const svd_view *v, const char *id);
 /**
  * The newest accepted retraction in the view that names id, whether or not
  * the view holds id itself (a bundle may carry a retraction without what it
- * withdrew); NULL when none does.
+ * withdrew), into *out: out, or NULL when none does.
  */
-const svd_view_item *svd_view_withdrawn(const svd_view *v, const char *id);
+const svd_view_item *svd_view_withdrawn(svd_view_item *out, const svd_view *v, const char *id);
 
 /** How many shown items supersede this one (newest first). */
 size_t svd_view_superseder_count(const svd_view *v, const char *id);
 
-/** The k-th shown item that supersedes id (newest first), or NULL. */
-const svd_view_item *svd_view_superseder(const svd_view *v, const char *id, size_t k);
+/** The k-th shown item that supersedes id (newest first), into *out: out, or NULL. */
+const svd_view_item *svd_view_superseder(svd_view_item *out, const svd_view *v, const char *id,
+                                         size_t k);
 
 /**
  * 1 when what the view holds for this id travels: shown, pending (so that
