@@ -918,8 +918,8 @@ int svd_page_render(svd_buf *b, const svd_catalog *c, const citem *it, const svd
 	return b->error;
 }
 
-int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_verdict *v,
-                    const char *body, size_t body_len)
+/* The catalog's index of a shown item, or a negative code with a message. */
+static long shown_item(const svd_catalog *c, const char *id)
 {
 	svd_view_item buf;
 	long t;
@@ -931,6 +931,16 @@ int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_
 		return svd_error_set(SVD_ENOTFOUND, "no item %.64s in this library%s", id,
 		                     svd_view_withdrawn(&buf, c->view, id) ? " (it was retracted)"
 		                                                           : "");
+	return t;
+}
+
+int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_verdict *v,
+                    const char *body, size_t body_len)
+{
+	long t = shown_item(c, id);
+
+	if (t < 0)
+		return (int)t;
 	if (!c->v[t].m)
 		return svd_error_set(SVD_EINVALID, "the catalog let go of its manifests");
 	return svd_page_render(b, c, &c->v[t], v, body, body_len, NULL);
@@ -939,17 +949,11 @@ int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_
 int svd_render_item_manifest(svd_buf *b, const svd_catalog *c, const char *id,
                              const svd_manifest *m, const char *body, size_t body_len)
 {
-	svd_view_item buf;
+	long t = shown_item(c, id);
 	citem it;
-	long t;
 
-	if (!c->finished)
-		return svd_error_set(SVD_EINVALID, "the catalog is not finished");
-	t = svd_id_valid(id) ? svd_catalog_find(c, id) : -1;
-	if (t < 0 || c->v[t].row == HIDDEN)
-		return svd_error_set(SVD_ENOTFOUND, "no item %.64s in this library%s", id,
-		                     svd_view_withdrawn(&buf, c->view, id) ? " (it was retracted)"
-		                                                           : "");
+	if (t < 0)
+		return (int)t;
 	if (!m)
 		return svd_error_set(SVD_ECORRUPT, "item %.64s has no manifest in main", id);
 	if (!svd_manifest_id(m) || strcmp(svd_manifest_id(m), id) != 0)

@@ -373,6 +373,23 @@ static int list_fan(svd_item_list *out, git_repository *repo, const git_tree_ent
 	return error;
 }
 
+/* items/ of commit, main's when NULL; *items NULL (and 0) for none, or an archive with nothing yet. */
+static int items_of(git_tree **items, git_repository *repo, const git_oid *commit)
+{
+	git_oid head;
+	int error;
+
+	*items = NULL;
+	if (!commit) {
+		if ((error = svd_store_head_oid(&head, repo)) == SVD_ENOTFOUND)
+			svd_error_clear();
+		if (error < 0)
+			return error == SVD_ENOTFOUND ? 0 : error;
+		commit = &head;
+	}
+	return svd_store_items_tree(items, repo, commit);
+}
+
 /*
  * The items of commit (main when NULL), or with fans only those filed
  * under the fan-out folders it marks (fans[16 * hi + lo] for items/<hi><lo>/).
@@ -380,18 +397,12 @@ static int list_fan(svd_item_list *out, git_repository *repo, const git_tree_ent
 static int list_items(svd_item_list *out, git_repository *repo, const git_oid *commit,
                       const uint8_t *fans)
 {
-	git_oid head;
 	git_tree *items = NULL;
 	size_t i;
 	int error;
 
 	memset(out, 0, sizeof(*out));
-	if (!commit) {
-		if ((error = svd_store_head_oid(&head, repo)) < 0)
-			return error == SVD_ENOTFOUND ? 0 : error;
-		commit = &head;
-	}
-	if ((error = svd_store_items_tree(&items, repo, commit)) < 0 || !items)
+	if ((error = items_of(&items, repo, commit)) < 0 || !items)
 		return error;
 	for (i = 0; fans && i < 256 && error == 0; i++) {
 		char name[3];
@@ -415,21 +426,24 @@ int svd_store_list(svd_item_list *out, git_repository *repo, const git_oid *comm
 	return list_items(out, repo, commit, NULL);
 }
 
+int svd_store_list_fan(svd_item_list *out, git_repository *repo, const git_oid *commit,
+                       unsigned fan)
+{
+	uint8_t fans[256] = {0};
+
+	fans[fan & 255] = 1;
+	return list_items(out, repo, commit, fans);
+}
+
 int svd_store_list_each(git_repository *repo, const git_oid *commit,
                         int (*cb)(const svd_item_list *part, void *payload), void *payload)
 {
 	svd_item_list part = {0};
-	git_oid head;
 	git_tree *items = NULL;
 	size_t i;
 	int error;
 
-	if (!commit) {
-		if ((error = svd_store_head_oid(&head, repo)) < 0)
-			return error == SVD_ENOTFOUND ? 0 : error;
-		commit = &head;
-	}
-	if ((error = svd_store_items_tree(&items, repo, commit)) < 0 || !items)
+	if ((error = items_of(&items, repo, commit)) < 0 || !items)
 		return error;
 	for (i = 0; i < git_tree_entrycount(items) && error == 0; i++) {
 		part.n = 0;
@@ -890,13 +904,4 @@ void svd_store_file_free(svd_store_file *f)
 		return;
 	git_blob_free(f->blob);
 	free(f);
-}
-
-int svd_store_list_fan(svd_item_list *out, git_repository *repo, const git_oid *commit,
-                       unsigned fan)
-{
-	uint8_t fans[256] = {0};
-
-	fans[fan & 255] = 1;
-	return list_items(out, repo, commit, fans);
 }

@@ -531,55 +531,47 @@ static int raw_tree_next(const uint8_t **p, const uint8_t *end, const char **nam
 }
 
 /*
- * The sig/ folder of an item staged earlier in this operation, from its
- * folder: read back from the pack being written, or, when that pack was
- * finished already (PACK_OBJECTS), through libgit2. (Kept in the staged
- * entry it cost 24 bytes an item, 24 MB at a million, to spare this read
- * for the rare item that comes twice in one operation.)
+ * A tree this operation wrote (its bytes, *buf the caller's): read back
+ * from the pack being written, or, when that pack was finished already
+ * (PACK_OBJECTS), through libgit2. what names it in messages.
  */
-static int staged_sigtree(svd_txn *t, const staged *s, git_oid *out)
+static int staged_tree(svd_txn *t, const git_oid *oid, uint8_t **buf, size_t *len, const char *what)
 {
-	uint8_t *buf = NULL;
-	const uint8_t *p;
-	const char *name = NULL;
-	size_t len;
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
 	int type = 0, error;
 
-	error = svd_packw_read(t->pw, &s->tree, &type, &buf, &len, SIG_TREE_MAX);
+	error = svd_packw_read(t->pw, oid, &type, buf, len, SIG_TREE_MAX);
 	if (error == SVD_ENOTFOUND) {
-		git_tree *tree = NULL;
-		const git_tree_entry *te;
-
 		svd_error_clear();
-		if (git_tree_lookup(&tree, t->a->repo, &s->tree) < 0)
-			return svd_git_error("cannot read an item staged earlier");
-		te = git_tree_entry_byname(tree, SVD_SIG_DIR);
-		error = te && git_tree_entry_type(te) == GIT_OBJECT_TREE
-		            ? (git_oid_cpy(out, git_tree_entry_id(te)), 0)
-		            : svd_error_set(SVD_ERROR, "an item staged earlier has no sig/ folder");
-		git_tree_free(tree);
-		return error;
+		if (git_repository_odb(&odb, t->a->repo) < 0 || git_odb_read(&obj, odb, oid) < 0) {
+			git_odb_free(odb);
+			return svd_git_error("cannot read a folder staged earlier");
+		}
+		type = (int)git_odb_object_type(obj);
+		*len = git_odb_object_size(obj);
+		error = *len > SIG_TREE_MAX ? svd_error_set(SVD_ETOOBIG, "%s is too big", what) : 0;
+		if (error == 0 && !(*buf = malloc(*len + 1)))
+			error = svd_error_set(SVD_ERROR, "out of memory");
+		if (error == 0)
+			memcpy(*buf, git_odb_object_data(obj), *len);
+		git_odb_object_free(obj);
+		git_odb_free(odb);
 	}
-	if (error < 0)
-		return error;
-	p = buf;
-	error = type == GIT_OBJECT_TREE ? 0
-	                                : svd_error_set(SVD_ERROR, "an item staged earlier "
-	                                                           "is not a folder");
-	if (error == 0)
-		while ((error = raw_tree_next(&p, buf + len, &name, out)) == 1)
-			if (!strcmp(name, SVD_SIG_DIR))
-				break;
-	if (error == 0)
-		error = svd_error_set(SVD_ERROR, "an item staged earlier has no sig/ folder");
-	free(buf);
-	return error == 1 ? 0 : error;
+	if (error == 0 && type != GIT_OBJECT_TREE)
+		error = svd_error_set(SVD_ERROR, "%s is not a folder", what);
+	if (error < 0) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return error;
 }
 
 /*
  * The signature files of an item staged earlier in this operation, from
- * its sig/ tree: read back from the pack being written, or, when that pack
- * was finished already (PACK_OBJECTS), through libgit2.
+ * its sig/ folder, found in its folder. (The sig/ folder's id kept in the
+ * staged entry cost 24 bytes an item, 24 MB at a million, to spare this
+ * read for the rare item that comes twice in one operation.)
  */
 static int staged_sigs(svd_txn *t, const staged *s, sigset *ss)
 {
@@ -588,39 +580,31 @@ static int staged_sigs(svd_txn *t, const staged *s, sigset *ss)
 	const char *name = NULL;
 	git_oid sigtree, oid;
 	size_t len;
-	int type = 0, error;
+	int error;
 
-	if ((error = staged_sigtree(t, s, &sigtree)) < 0)
-		return error;
-	error = svd_packw_read(t->pw, &sigtree, &type, &buf, &len, SIG_TREE_MAX);
-	if (error == SVD_ENOTFOUND) {
-		git_tree *tree = NULL;
-		size_t i;
-
-		svd_error_clear();
-		if (git_tree_lookup(&tree, t->a->repo, &sigtree) < 0)
-			return svd_git_error(
-			    "cannot read the signatures of an item staged earlier");
-		for (i = 0, error = 0; error == 0 && i < git_tree_entrycount(tree); i++) {
-			const git_tree_entry *te = git_tree_entry_byindex(tree, i);
-			error = sigset_put(ss, git_tree_entry_name(te), "", git_tree_entry_id(te));
-		}
-		git_tree_free(tree);
-		return error;
-	}
-	if (error < 0)
+	if ((error = staged_tree(t, &s->tree, &buf, &len, "an item staged earlier")) < 0)
 		return error;
 	p = buf;
-	error = type == GIT_OBJECT_TREE ? 0
-	                                : svd_error_set(SVD_ERROR, "a sig/ tree written by this "
-	                                                           "operation is not a tree");
-	while (error == 0 && (error = raw_tree_next(&p, buf + len, &name, &oid)) == 1) {
+	while ((error = raw_tree_next(&p, buf + len, &name, &sigtree)) == 1)
+		if (!strcmp(name, SVD_SIG_DIR))
+			break;
+	free(buf);
+	if (error == 0)
+		error = svd_error_set(SVD_ERROR, "an item staged earlier has no sig/ folder");
+	if (error < 0)
+		return error;
+	if ((error = staged_tree(t, &sigtree, &buf, &len,
+	                         "the signatures of an item staged earlier")) < 0)
+		return error;
+	p = buf;
+	while ((error = raw_tree_next(&p, buf + len, &name, &oid)) == 1) {
 		if (strlen(name) >= sizeof(ss->v->name)) {
 			error = svd_error_set(SVD_ERROR, "a sig/ tree written by this operation "
 			                                 "does not read back");
 			break;
 		}
-		error = sigset_put(ss, name, "", &oid);
+		if ((error = sigset_put(ss, name, "", &oid)) < 0)
+			break;
 	}
 	free(buf);
 	return error;
