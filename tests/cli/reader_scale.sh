@@ -54,6 +54,9 @@ printf "# gen_corpus.py %d s, add %d s, unpack %d s\n" $((tg - t0)) $((t1 - tg))
 
 shown=$(grep -oE 'data-rows="[0-9]+"' "$L/index.html" | grep -oE '[0-9]+')
 same "$shown" "$M" "index.html counts every item"
+# verify gates main CHECK_CHUNK (4,096) items at a time: every one, each once
+v=$(svd -C "$A" verify -q --json | python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["items"], d["failed"], d["shown"])')
+same "$v" "$M 0 $M" "verify checks every item once, in chunks, and all pass"
 big=$(find "$L" -type f -size +4096k -printf '%P %s\n' | head -n 5)
 same "$big" "" "no file of the library is over 4 MiB"
 size=$(stat -c %s "$L/index.html")
