@@ -35,17 +35,6 @@ items() {
 	EOF
 }
 
-conf() {
-	cat >"$1" <<-EOF
-		[archive]
-			path = $2
-		[http]
-			listen = 127.0.0.1:$3
-		[log]
-			level = debug
-	EOF
-}
-
 # built N: until the log holds N index lines (60 s)
 built() {
 	for _ in $(seq 600); do
@@ -64,7 +53,7 @@ items "$T/c" 333 1
 check "add 333 items" svd -C "$A" add -q --from "$T/c" --key "$T/ed.key"
 port=$(free_port)
 U=http://127.0.0.1:$port
-conf "$T/a.conf" "$A" "$port"
+daemon_conf "$T/a.conf" "$A" "$port"
 start_daemon "$T/a.conf" "$T/a.log"
 built 1 && ok "the index is built" || not_ok "the index is built" "$(tail -n 5 "$log")"
 # the recheck is not due (every item was gated): one index is enough

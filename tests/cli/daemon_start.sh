@@ -44,18 +44,6 @@ items() {
 	EOF
 }
 
-# conf FILE ARCHIVE PORT
-conf() {
-	cat >"$1" <<-EOF
-		[archive]
-			path = $2
-		[http]
-			listen = 127.0.0.1:$3
-		[log]
-			level = debug
-	EOF
-}
-
 # first_page URL: milliseconds from now until URL answers 200 (or "none" after 120 s)
 first_page() {
 	python3 - "$1" "$2" <<-'EOF'
@@ -120,7 +108,7 @@ rm -rf "$T/corpus"
 
 port=$(free_port)
 U=http://127.0.0.1:$port
-conf "$T/a.conf" "$A" "$port"
+daemon_conf "$T/a.conf" "$A" "$port"
 F=$A/cache/site
 
 start_timed "$T/a.conf" "$T/a.log"
@@ -181,7 +169,7 @@ items "$T/small" 30 1
 check "add 30 items" svd -C "$B" add -q --from "$T/small" --key "$T/ed.key"
 port=$(free_port)
 U=http://127.0.0.1:$port
-conf "$T/b.conf" "$B" "$port"
+daemon_conf "$T/b.conf" "$B" "$port"
 G=$B/cache/site
 start_daemon "$T/b.conf" "$T/b.log"
 built 1 && written "$G" && ok "a small archive's catalog file" || not_ok "a small archive's catalog file"
@@ -266,7 +254,7 @@ check "add an item signed by eve" svd -C "$C" add -q --from "$T/c2" --key "$T/ev
 eve_item=$(ids_of "$C" | comm -13 "$T/c.ids.1" -)
 port=$(free_port)
 U=http://127.0.0.1:$port
-conf "$T/c.conf" "$C" "$port"
+daemon_conf "$T/c.conf" "$C" "$port"
 H=$C/cache/site
 start_daemon "$T/c.conf" "$T/c.log"
 built 1 && written "$H" && ok "eve trusted: the catalog file written" ||

@@ -196,6 +196,19 @@ daemon_scenario() {
 	trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; img_umount_all; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 }
 
+# daemon_conf FILE ARCHIVE PORT: a configuration serving ARCHIVE over HTTP on
+# 127.0.0.1:PORT, logging at debug
+daemon_conf() {
+	cat >"$1" <<-EOF
+		[archive]
+			path = $2
+		[http]
+			listen = 127.0.0.1:$3
+		[log]
+			level = debug
+	EOF
+}
+
 # wait_log PATTERN [TENTHS]: until the log matches (default 20 s)
 wait_log() {
 	for _ in $(seq "${2:-200}"); do
