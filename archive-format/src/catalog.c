@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <unistd.h>
 
 #include <cmark.h>
 
@@ -24,7 +26,8 @@
 #include "util.h"
 #include "view_internal.h"
 
-#define POSTINGS_MAX (512u * 1024 * 1024)  /* (token, item) pairs in one catalog */
+#define POSTINGS_MAX (512u * 1024 * 1024) /* (token, item) pairs in one catalog */
+#define SPILL_MAX    (1ull << 40)         /* bytes of manifests spilled (svd_catalog_set_compact) */
 #define ARENA_MAX    (1024u * 1024 * 1024) /* bytes of distinct tokens */
 
 /* The catalog. */
@@ -67,7 +70,75 @@ int svd_catalog_new(svd_catalog **out)
 {
 	if (!(*out = calloc(1, sizeof(**out))))
 		return svd_error_set(SVD_ERROR, "out of memory");
+	(*out)->spill_fd = -1;
 	return 0;
+}
+
+int svd_catalog_set_compact(svd_catalog *c, int spill_fd)
+{
+	if (c->n > 0)
+		return svd_error_set(SVD_EINVALID,
+		                     "a catalog is made compact before its first item");
+	c->compact = 1;
+	c->spill_fd = spill_fd;
+	c->spill_end = 0;
+	c->spill_bad = 0;
+	return 0;
+}
+
+int svd_catalog_item_keep(svd_catalog *c, citem *it, const char *bytes, size_t len)
+{
+	if (!c->compact)
+		return 0;
+	if (!bytes)
+		bytes = it->m ? svd_manifest_bytes(it->m, &len) : NULL;
+	if (c->spill_fd >= 0 && !c->spill_bad && bytes && len > 0) {
+		if (c->spill_end + len > SPILL_MAX || svd_write_all(c->spill_fd, bytes, len) < 0) {
+			svd_error_clear(); /* svd_catalog_manifest_bytes says so when asked */
+			c->spill_bad = 1;
+		} else {
+			it->spill_off = c->spill_end;
+			it->spill_len = (uint32_t)len;
+			c->spill_end += len;
+		}
+	}
+	return svd_manifest_compact(&it->m);
+}
+
+const char *svd_catalog_manifest_bytes(const svd_catalog *c, const citem *it, svd_buf *b,
+                                       size_t *len)
+{
+	ssize_t n;
+
+	*len = 0;
+	if (!svd_manifest_is_compact(it->m))
+		return it->m ? svd_manifest_bytes(it->m, len) : NULL;
+	if (!it->spill_len) {
+		svd_error_set(SVD_EINVALID, "item %.12s...: the catalog kept no manifest bytes%s",
+		              it->id, c->spill_bad ? " (its spill file could not be written)" : "");
+		return NULL;
+	}
+	b->len = 0;
+	b->error = 0;
+	if (b->cap < (size_t)it->spill_len + 1) {
+		char *p = realloc(b->data, (size_t)it->spill_len + 1);
+		if (!p) {
+			svd_error_set(SVD_ERROR, "out of memory");
+			return NULL;
+		}
+		b->data = p;
+		b->cap = (size_t)it->spill_len + 1;
+	}
+	n = pread(c->spill_fd, b->data, it->spill_len, (off_t)it->spill_off);
+	if (n != (ssize_t)it->spill_len) {
+		svd_error_set(SVD_ERROR, "item %.12s...: cannot read its manifest back: %s", it->id,
+		              n < 0 ? svd_ioerr(errno) : "the spill file is short");
+		return NULL;
+	}
+	b->data[it->spill_len] = '\0';
+	b->len = it->spill_len;
+	*len = it->spill_len;
+	return b->data;
 }
 
 static void citem_clear(citem *it, int packed)
@@ -105,7 +176,9 @@ void svd_catalog_free(svd_catalog *c)
 	free(c->toks);
 	free(c->slots);
 	free(c->arena);
-	free(c->pairs);
+	free(c->words);
+	if (c->spill_fd >= 0)
+		close(c->spill_fd);
 	free(c->post_off);
 	free(c->post);
 	free(c->post_title);
@@ -231,15 +304,13 @@ static int tok_add(tok_ctx *tc, const char *s, size_t len, uint32_t h)
 	if (tk->last == tc->item + 1)
 		return 0; /* this item has it already */
 	tk->last = tc->item + 1;
-	if (c->npairs >= POSTINGS_MAX)
+	if (c->nwords >= POSTINGS_MAX)
 		return tc->error = svd_error_set(
 		           SVD_ETOOBIG, "over %u search entries in one library", POSTINGS_MAX);
 	if ((tc->error =
-	         svd_grow(&c->pairs, &c->cappairs, c->npairs + 1, sizeof(*c->pairs), 1u << 16)) < 0)
+	         svd_grow(&c->words, &c->capwords, c->nwords + 1, sizeof(*c->words), 1u << 16)) < 0)
 		return tc->error;
-	c->pairs[c->npairs][0] = t;
-	c->pairs[c->npairs][1] = tc->item;
-	c->npairs++;
+	c->words[c->nwords++] = t;
 	return 0;
 }
 
@@ -329,7 +400,7 @@ static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v,
 
 	if (c->finished)
 		return svd_error_set(SVD_EINVALID, "the catalog is finished; add before finishing");
-	if (!m || !(id = svd_manifest_id(m)))
+	if (!m || !(id = svd_manifest_id(m)) || !svd_manifest_bytes(m, NULL))
 		return svd_error_set(SVD_EINVALID, "an item without a manifest cannot be shown");
 	if (svd_catalog_find(c, id) >= 0)
 		return 0;
@@ -346,6 +417,9 @@ static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v,
 	memcpy(it->id, id, SVD_ID_HEX_LEN + 1);
 	it->row = HIDDEN;
 	svd_catalog_item_dates(it);
+	/* an early page (words later) reads the whole manifest until its words come */
+	if (words && (error = svd_catalog_item_keep(c, it, NULL, 0)) < 0)
+		goto fail;
 	if (v) {
 		it->checked = 1;
 		it->ok = svd_verdict_ok(v);
@@ -384,7 +458,7 @@ static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v,
 	if (!words)
 		return 1; /* added; its words come later (svd_catalog_add_words) */
 	/* search: title, authors, body */
-	it->pairs_from = c->npairs;
+	it->pairs_from = c->nwords;
 	tc.c = c;
 	tc.item = (uint32_t)(c->n - 1);
 	tc.error = 0;
@@ -394,10 +468,10 @@ static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v,
 	for (i = 0; i < svd_manifest_author_count(m) && !tc.error; i++)
 		svd_tokens(svd_manifest_author(m, i), strlen(svd_manifest_author(m, i)), on_token,
 		           &tc);
-	c->v[tc.item].pairs_title = c->npairs; /* the body's own words come after */
+	c->v[tc.item].pairs_title = c->nwords; /* the body's own words come after */
 	if (body && !tc.error)
 		tc.error = body_tokens(&tc, body, body_len);
-	c->v[tc.item].pairs_to = c->npairs;
+	c->v[tc.item].pairs_to = c->nwords;
 	return tc.error;
 nomem:
 	error = svd_error_set(SVD_ERROR, "out of memory");
@@ -445,9 +519,11 @@ static int finish_search(svd_catalog *c)
 
 	if (!(c->post_off = calloc(c->ntoks + 1, sizeof(*c->post_off))))
 		goto nomem;
-	for (i = 0; i < c->npairs; i++)
-		if (c->v[c->pairs[i][1]].row != HIDDEN)
-			c->toks[c->pairs[i][0]].count++;
+	for (r = 0; r < c->nrows; r++) {
+		const citem *it = &c->v[c->rows[r]];
+		for (i = it->pairs_from; i < it->pairs_to; i++)
+			c->toks[c->words[i]].count++;
+	}
 	for (i = 0; i < c->ntoks; i++) {
 		c->post_off[i] = (uint32_t)total;
 		total += c->toks[i].count;
@@ -462,15 +538,15 @@ static int finish_search(svd_catalog *c)
 	for (r = 0; r < c->nrows; r++) {
 		const citem *it = &c->v[c->rows[r]];
 		for (i = it->pairs_from; i < it->pairs_to; i++) {
-			uint32_t at = fill[c->pairs[i][0]]++;
+			uint32_t at = fill[c->words[i]]++;
 			c->post[at] = (uint32_t)r;
 			if (i < it->pairs_title)
 				c->post_title[at / 8] |= (uint8_t)(1u << (at % 8));
 		}
 	}
-	free(c->pairs);
-	c->pairs = NULL;
-	c->npairs = c->cappairs = 0;
+	free(c->words);
+	c->words = NULL;
+	c->nwords = c->capwords = 0;
 	for (i = 0; i < c->ntoks; i++)
 		if (c->toks[i].count)
 			c->shard_n[svd_search_shard(c->arena + c->toks[i].off, c->toks[i].len)]++;
@@ -558,6 +634,11 @@ int svd_catalog_finish(svd_catalog *c)
 
 	if (c->finished)
 		return 0;
+	/* the words go below: the catalog file is made, its manifests' bytes not needed */
+	if (c->spill_fd >= 0)
+		close(c->spill_fd);
+	c->spill_fd = -1;
+	c->spill_bad = 1;
 	if ((error = svd_view_new(&c->view, 0)) < 0)
 		return error;
 	svd_view_set_trust(c->view, c->trust);
@@ -883,13 +964,16 @@ int svd_catalog_add_words(svd_catalog *c, const svd_early_page *e, const svd_wor
 
 	if (c->finished || e->index >= c->n)
 		return svd_error_set(SVD_EINVALID, "words for an item the catalog does not hold");
-	c->v[e->index].pairs_from = c->v[e->index].pairs_title = c->npairs;
+	c->v[e->index].pairs_from = c->v[e->index].pairs_title = c->nwords;
 	for (i = 0; i < w->n && tc.error == 0; i++) {
 		tok_add(&tc, w->arena + w->w[i][0], w->w[i][1], w->w[i][2]);
 		if (i + 1 == w->ntitle)
-			c->v[e->index].pairs_title = c->npairs;
+			c->v[e->index].pairs_title = c->nwords;
 	}
-	c->v[e->index].pairs_to = c->npairs;
+	c->v[e->index].pairs_to = c->nwords;
+	if (tc.error == 0)
+		tc.error =
+		    svd_catalog_item_keep(c, &c->v[e->index], NULL, 0); /* its page is made */
 	return tc.error;
 }
 
@@ -915,7 +999,7 @@ citem *svd_catalog_new_item(svd_catalog *c, const char *id)
 	it->links = c->links;
 	if (id_insert(c, (uint32_t)c->n) < 0)
 		return NULL;
-	it->pairs_from = it->pairs_to = it->pairs_title = c->npairs;
+	it->pairs_from = it->pairs_to = it->pairs_title = c->nwords;
 	c->n++;
 	return it;
 }
@@ -969,33 +1053,31 @@ long svd_catalog_token(svd_catalog *c, const char *s, size_t len, int add)
 
 int svd_catalog_reserve_words(svd_catalog *c, size_t n)
 {
-	if (c->npairs + n > POSTINGS_MAX)
+	if (c->nwords + n > POSTINGS_MAX)
 		return svd_error_set(SVD_ETOOBIG, "over %u search entries in one library",
 		                     POSTINGS_MAX);
-	return svd_grow(&c->pairs, &c->cappairs, c->npairs + n, sizeof(*c->pairs), 1u << 16);
+	return svd_grow(&c->words, &c->capwords, c->nwords + n, sizeof(*c->words), 1u << 16);
 }
 
 int svd_catalog_item_words(svd_catalog *c, citem *it, const uint32_t *toks, size_t n)
 {
-	uint32_t item = (uint32_t)(it - c->v);
 	size_t i;
 
-	if (c->finished || it != &c->v[c->n - 1] || it->pairs_to != c->npairs)
+	if (c->finished || it != &c->v[c->n - 1] || it->pairs_to != c->nwords)
 		return svd_error_set(SVD_EINVALID, "words for an item that is not the last one");
-	if (c->npairs + n > POSTINGS_MAX)
+	if (c->nwords + n > POSTINGS_MAX)
 		return svd_error_set(SVD_ETOOBIG, "over %u search entries in one library",
 		                     POSTINGS_MAX);
-	if (svd_grow(&c->pairs, &c->cappairs, c->npairs + n, sizeof(*c->pairs), 1u << 16) < 0)
+	if (svd_grow(&c->words, &c->capwords, c->nwords + n, sizeof(*c->words), 1u << 16) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (toks[i] >= c->ntoks || (i > 0 && toks[i] <= toks[i - 1]))
 			return svd_error_set(SVD_EINVALID,
 			                     "a word the catalog does not hold, or out of order");
-		c->pairs[c->npairs + i][0] = toks[i];
-		c->pairs[c->npairs + i][1] = item;
+		c->words[c->nwords + i] = toks[i];
 	}
-	c->npairs += n;
-	it->pairs_to = c->npairs;
+	c->nwords += n;
+	it->pairs_to = c->nwords;
 	return 0;
 }
 

@@ -48,7 +48,9 @@ typedef struct citem {
 	size_t pairs_from, pairs_to; /* its (token, item) pairs */
 	size_t pairs_title;          /* pairs_from..pairs_title: words of its title and authors */
 	int retracted;
-	int links; /* SVD_LINKS_* (library_paths.h): the catalog's when added */
+	int links;          /* SVD_LINKS_* (library_paths.h): the catalog's when added */
+	uint32_t spill_len; /* compact: the manifest's bytes in the spill file, or 0 */
+	uint64_t spill_off;
 } citem;
 
 typedef struct ctok {
@@ -75,14 +77,18 @@ struct svd_catalog {
 	size_t nslots;
 	char *arena;
 	size_t alen, acap;
-	uint32_t (*pairs)[2]; /* (token, item) */
-	size_t npairs, cappairs;
+	uint32_t *words; /* each item's tokens, item after item (citem.pairs_from..pairs_to) */
+	size_t nwords, capwords;
 	uint32_t *post_off, *post; /* per token: rows, ascending (finish) */
 	uint8_t *post_title;       /* bit j: post[j]'s title or authors hold the token */
 	uint32_t *shard_toks[SVD_SEARCH_SHARDS];
 	size_t shard_n[SVD_SEARCH_SHARDS];
 	int finished;
-	char *packed; /* every item's sigs, problems and dropped, once the manifests went
+	int compact;        /* svd_catalog_set_compact: manifests kept compact */
+	int spill_fd;       /* where their bytes go, or -1 */
+	int spill_bad;      /* a write failed: later entries keep no bytes */
+	uint64_t spill_end; /* bytes written to it */
+	char *packed;       /* every item's sigs, problems and dropped, once the manifests went
 	                 (svd_catalog_drop_manifests); the items' own are not freed then */
 };
 
@@ -130,5 +136,19 @@ long svd_catalog_token(svd_catalog *c, const char *s, size_t len, int add);
 int svd_catalog_item_words(svd_catalog *c, citem *it, const uint32_t *toks, size_t n);
 /* Room for n more words of entries, made at once (a catalog file says how many). */
 int svd_catalog_reserve_words(svd_catalog *c, size_t n);
+
+/*
+ * Compact entries (svd_catalog_set_compact). svd_catalog_item_keep: the
+ * entry's manifest made compact, its bytes (those given, or the
+ * manifest's own when NULL) first appended to the spill file when there
+ * is one; 0, or SVD_ERROR out of
+ * memory (a spill that cannot be written is not an error: the entry keeps
+ * no bytes, and svd_catalog_manifest_bytes says so). The bytes of an
+ * entry's manifest: its own, or read back from the spill into b; NULL
+ * with a message when the catalog let go of them.
+ */
+int svd_catalog_item_keep(svd_catalog *c, citem *it, const char *bytes, size_t len);
+const char *svd_catalog_manifest_bytes(const svd_catalog *c, const citem *it, svd_buf *b,
+                                       size_t *len);
 
 #endif

@@ -58,6 +58,7 @@ struct svd_manifest {
 	int format;  /* of the bytes; 0 while there are none */
 	char *bytes; /* canonical bytes, after parse or serialize */
 	size_t len;
+	int compact; /* svd_manifest_compact(): one block, no files, no bytes; read-only */
 	char id[SVD_ID_HEX_LEN + 1];
 };
 
@@ -545,6 +546,10 @@ void svd_manifest_free(svd_manifest *m)
 
 	if (!m)
 		return;
+	if (m->compact) {
+		free(m); /* its parts are in the same block */
+		return;
+	}
 	for (i = 0; i < F_COUNT; i++)
 		free(m->field[i]);
 	for (i = 0; i < m->nauthors; i++)
@@ -564,6 +569,12 @@ void svd_manifest_free(svd_manifest *m)
 	free(m->items);
 	free(m->bytes);
 	free(m);
+}
+
+/* A compact manifest is read-only: its parts share one block. */
+static int read_only(void)
+{
+	return svd_error_set(SVD_EINVALID, "manifest: a compact copy cannot be changed");
 }
 
 /* A change to a manifest makes its bytes and id stale. */
@@ -627,6 +638,8 @@ int svd_manifest_set(svd_manifest *m, const char *field, const char *value)
 
 	if (!m || !field)
 		return svd_error_set(SVD_EINVALID, "manifest: no manifest or no field given");
+	if (m->compact)
+		return read_only();
 	if (strcmp(field, "kind") == 0) {
 		svd_kind kind;
 		int error = svd_kind_parse(&kind, value);
@@ -707,6 +720,8 @@ int svd_manifest_add_item(svd_manifest *m, const char *id)
 
 	if (!m || !id)
 		return svd_error_set(SVD_EINVALID, "manifest: items: no id given");
+	if (m->compact)
+		return read_only();
 	if (!svd_id_valid(id))
 		return svd_error_set(SVD_EINVALID, "manifest: items: %s",
 		                     id_problem(id, strlen(id)));
@@ -740,6 +755,8 @@ int svd_manifest_set_kind(svd_manifest *m, svd_kind kind)
 {
 	if (!m || !svd_kind_name(kind))
 		return svd_error_set(SVD_EINVALID, "manifest: kind: %d is not a kind", (int)kind);
+	if (m->compact)
+		return read_only();
 	m->kind = kind;
 	forget_bytes(m);
 	return 0;
@@ -752,6 +769,8 @@ int svd_manifest_add_author(svd_manifest *m, const char *author)
 
 	if (!m || !author)
 		return svd_error_set(SVD_EINVALID, "manifest: authors: no author given");
+	if (m->compact)
+		return read_only();
 	problem = text_problem(author, strlen(author));
 	if (problem)
 		return svd_error_set(SVD_EINVALID, "manifest: authors[%zu]: %s", m->nauthors,
@@ -777,6 +796,8 @@ int svd_manifest_add_tag(svd_manifest *m, const char *tag)
 
 	if (!m || !tag)
 		return svd_error_set(SVD_EINVALID, "manifest: tags: no tag given");
+	if (m->compact)
+		return read_only();
 	problem = text_problem(tag, strlen(tag));
 	if (problem)
 		return svd_error_set(SVD_EINVALID, "manifest: tag: %s", problem);
@@ -813,6 +834,8 @@ int svd_manifest_add_file(svd_manifest *m, const char *path, uint64_t size,
 
 	if (!m || !sha256)
 		return svd_error_set(SVD_EINVALID, "manifest: files: no manifest or no SHA-256");
+	if (m->compact)
+		return read_only();
 	if ((error = svd_manifest_check_path(path)) < 0)
 		return prefixed(error, "manifest: files: ");
 	if (size > SVD_FILE_MAX_SIZE)
@@ -1399,6 +1422,8 @@ int svd_manifest_serialize(svd_manifest *m)
 
 	if (!m)
 		return svd_error_set(SVD_EINVALID, "manifest: none given");
+	if (m->compact)
+		return read_only();
 	if ((error = build_json(&v, m)) < 0)
 		goto cleanup;
 	if ((error = check_json(v, NULL, SVD_EINVALID, "manifest")) < 0)
@@ -1466,7 +1491,82 @@ const char *svd_manifest_bytes(const svd_manifest *m, size_t *len)
 
 const char *svd_manifest_id(const svd_manifest *m)
 {
-	return m && m->bytes ? m->id : NULL;
+	return m && (m->bytes || m->compact) ? m->id : NULL;
+}
+
+/* Bytes of s with its NUL; 0 for NULL. */
+static size_t str_room(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+/* s copied to *at (moved on); NULL for NULL. */
+static char *str_put(char **at, const char *s)
+{
+	size_t n = str_room(s);
+	char *out;
+
+	if (!n)
+		return NULL;
+	out = memcpy(*at, s, n);
+	*at += n;
+	return out;
+}
+
+int svd_manifest_compact(svd_manifest **mp)
+{
+	svd_manifest *m = mp ? *mp : NULL, *c;
+	size_t need = sizeof(*c), i;
+	char *at;
+
+	if (!m || m->compact || !m->bytes || m->key)
+		return 0; /* nothing to do; a statement with a key stays whole */
+	need += (m->nauthors + m->ntags) * sizeof(char *) + m->nitems * sizeof(*m->items);
+	for (i = 0; i < F_COUNT; i++)
+		need += str_room(m->field[i]);
+	for (i = 0; i < m->nauthors; i++)
+		need += str_room(m->authors[i]);
+	for (i = 0; i < m->ntags; i++)
+		need += str_room(m->tags[i]);
+	if (!(c = malloc(need)))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	memset(c, 0, sizeof(*c));
+	at = (char *)(c + 1);
+	c->kind = m->kind;
+	c->format = m->format;
+	c->compact = 1;
+	memcpy(c->id, m->id, sizeof(c->id));
+	/* the arrays of pointers first, where the block's alignment holds */
+	if (m->nauthors) {
+		c->authors = (char **)(void *)at;
+		at += m->nauthors * sizeof(char *);
+	}
+	if (m->ntags) {
+		c->tags = (char **)(void *)at;
+		at += m->ntags * sizeof(char *);
+	}
+	if (m->nitems) {
+		c->items = (void *)at;
+		memcpy(c->items, m->items, m->nitems * sizeof(*m->items));
+		at += m->nitems * sizeof(*m->items);
+	}
+	c->nauthors = m->nauthors;
+	c->ntags = m->ntags;
+	c->nitems = m->nitems;
+	for (i = 0; i < F_COUNT; i++)
+		c->field[i] = str_put(&at, m->field[i]);
+	for (i = 0; i < m->nauthors; i++)
+		c->authors[i] = str_put(&at, m->authors[i]);
+	for (i = 0; i < m->ntags; i++)
+		c->tags[i] = str_put(&at, m->tags[i]);
+	svd_manifest_free(m);
+	*mp = c;
+	return 0;
+}
+
+int svd_manifest_is_compact(const svd_manifest *m)
+{
+	return m && m->compact;
 }
 
 svd_kind svd_manifest_kind(const svd_manifest *m)

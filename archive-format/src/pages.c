@@ -941,8 +941,8 @@ int svd_render_item(svd_buf *b, const svd_catalog *c, const char *id, const svd_
 
 	if (t < 0)
 		return (int)t;
-	if (!c->v[t].m)
-		return svd_error_set(SVD_EINVALID, "the catalog let go of its manifests");
+	if (!c->v[t].m || svd_manifest_is_compact(c->v[t].m))
+		return svd_error_set(SVD_EINVALID, "the catalog let go of its manifests' files");
 	return svd_page_render(b, c, &c->v[t], v, body, body_len, NULL);
 }
 

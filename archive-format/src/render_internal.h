@@ -225,6 +225,19 @@ void svd_catalog_set_trust(svd_catalog *c, const svd_trust *trust);
 void svd_catalog_set_links(svd_catalog *c, int links);
 
 /*
+ * Keep the items' manifests compact from the first item on (no file list,
+ * no bytes: svd_manifest_compact): about a quarter of the memory, which is
+ * most of a catalog's at a million items. Their pages then need the whole
+ * manifest from elsewhere (svd_render_item_manifest; svd_render_library_ex's
+ * mf). spill_fd, when not -1, is an empty file open for reading and
+ * writing, the catalog's from now on (closed at svd_catalog_finish): each
+ * manifest's canonical bytes are appended there and read back for the
+ * site's catalog file (site_file.c). SVD_EINVALID once an item is in (fd
+ * not taken).
+ */
+int svd_catalog_set_compact(svd_catalog *c, int spill_fd);
+
+/*
  * Early pages and words: `samvydav unpack` adds each item to the catalog as
  * the bundle is read (svd_catalog_add_later, on the reading thread) and
  * hands the rest to other threads: svd_early_prepare gathers the item's
@@ -277,10 +290,14 @@ int svd_catalog_page_final(const svd_catalog *c, const char *id);
 /*
  * svd_render_library, but with skip_final set the pages whose early page
  * is final (svd_catalog_page_final) are left out: an unpack wrote them
- * while it read the items.
+ * while it read the items. mf, when given, reads each page's whole
+ * manifest (a compact catalog's pages: svd_catalog_set_compact), with
+ * body_payload, one call at a time.
  */
-int svd_render_library_ex(const svd_catalog *c, svd_body_cb body, void *body_payload,
-                          unsigned threads, int skip_final, svd_render_file_cb cb, void *payload);
+typedef int (*svd_manifest_read_cb)(svd_manifest **out, const char *id, void *payload);
+int svd_render_library_ex(const svd_catalog *c, svd_body_cb body, svd_manifest_read_cb mf,
+                          void *body_payload, unsigned threads, int skip_final,
+                          svd_render_file_cb cb, void *payload);
 
 /*
  * Every non-identity mapping of the fold table, in code point order

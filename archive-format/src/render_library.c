@@ -19,6 +19,7 @@
 typedef struct lib_job {
 	const svd_catalog *c;
 	svd_body_cb body;
+	svd_manifest_read_cb mf; /* NULL: the catalog's manifests are whole */
 	void *body_payload;
 	svd_render_file_cb cb;
 	void *payload;
@@ -34,17 +35,24 @@ typedef struct page_job {
 static int render_page(lib_job *j, svd_buf *b, const char *id)
 {
 	char path[6 + SVD_ID_HEX_LEN + 6], *body = NULL;
+	svd_manifest *m = NULL;
 	size_t len = 0;
 	int error;
 
 	pthread_mutex_lock(&j->mu);
 	error = j->body(&body, &len, id, j->body_payload);
+	if (error == 0 && j->mf)
+		error = j->mf(&m, id, j->body_payload);
 	pthread_mutex_unlock(&j->mu);
-	if (error < 0)
+	if (error < 0) {
+		free(body);
 		return error;
+	}
 	b->len = 0;
 	b->error = 0;
-	error = svd_render_item(b, j->c, id, NULL, body, len);
+	error = j->mf ? svd_render_item_manifest(b, j->c, id, m, body, len)
+	              : svd_render_item(b, j->c, id, NULL, body, len);
+	svd_manifest_free(m);
 	free(body);
 	if (error < 0)
 		return error;
@@ -130,8 +138,9 @@ static int render_pages(lib_job *j, unsigned threads, int skip_final)
 	return error;
 }
 
-int svd_render_library_ex(const svd_catalog *c, svd_body_cb body, void *body_payload,
-                          unsigned threads, int skip_final, svd_render_file_cb cb, void *payload)
+int svd_render_library_ex(const svd_catalog *c, svd_body_cb body, svd_manifest_read_cb mf,
+                          void *body_payload, unsigned threads, int skip_final,
+                          svd_render_file_cb cb, void *payload)
 {
 	static const char *const assets[] = {"reader.css", "reader.js"};
 	lib_job j;
@@ -143,6 +152,7 @@ int svd_render_library_ex(const svd_catalog *c, svd_body_cb body, void *body_pay
 	memset(&j, 0, sizeof(j));
 	j.c = c;
 	j.body = body;
+	j.mf = mf;
 	j.body_payload = body_payload;
 	j.cb = cb;
 	j.payload = payload;
@@ -190,5 +200,5 @@ cleanup:
 int svd_render_library(const svd_catalog *c, svd_body_cb body, void *body_payload, unsigned threads,
                        svd_render_file_cb cb, void *payload)
 {
-	return svd_render_library_ex(c, body, body_payload, threads, 0, cb, payload);
+	return svd_render_library_ex(c, body, NULL, body_payload, threads, 0, cb, payload);
 }

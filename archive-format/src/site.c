@@ -661,6 +661,14 @@ typedef struct carried {
 	int error;
 } carried;
 
+/* A carried record's manifest, parsed and made compact as the catalog keeps it. */
+static int carry_manifest(svd_manifest **m, const svd_site_file_rec *rec)
+{
+	int e = svd_site_file_manifest(m, rec);
+
+	return e < 0 ? e : svd_manifest_compact(m);
+}
+
 static int carry_push(carried *cr, const svd_site_file_rec *rec, size_t li)
 {
 	if (svd_grow(&cr->v, &cr->cap, cr->n + 1, sizeof(*cr->v), 1024) < 0 ||
@@ -690,8 +698,7 @@ static void check_every_other(carried *cr, size_t from, int *error)
 		return;
 	if (!cr->check) {
 		for (i = from; i < cr->n && *error == 0; i += 2)
-			if (cr->v[i].passed &&
-			    (e = svd_site_file_manifest(&cr->m[i], &cr->v[i])) < 0)
+			if (cr->v[i].passed && (e = carry_manifest(&cr->m[i], &cr->v[i])) < 0)
 				*error = e;
 		return;
 	}
@@ -713,7 +720,7 @@ static void check_every_other(carried *cr, size_t from, int *error)
 		v = NULL;
 		if (!agrees)
 			cr->bad[i] = 1;
-		else if (rec->passed && (e = svd_site_file_manifest(&cr->m[i], rec)) < 0)
+		else if (rec->passed && (e = carry_manifest(&cr->m[i], rec)) < 0)
 			*error = e;
 	}
 	svd_store_reader_free(r);
@@ -803,6 +810,37 @@ static int gate_item(const svd_verdict *v, void *payload)
 }
 
 /*
+ * A file with no name beside the catalog file (ARCHIVE/cache/), for the
+ * manifests' bytes while an index is built (svd_catalog_set_compact): a
+ * million of them are some 700 MB the build need not hold; the catalog
+ * takes it (svd_catalog_set_compact). -1 when there is no catalog file to
+ * write, or no such file can be made: the build then makes no catalog
+ * file (logged).
+ */
+static int spill_open(const svd_site *s)
+{
+	char *dir, *tmp;
+	int fd = -1;
+
+	if (!s->cache_path || !(dir = svd_path_dir(s->cache_path)))
+		return -1;
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (tmp = svd_path_join(dir, ".spill-XXXXXX"))) {
+		/* a file system without O_TMPFILE: a named one, unlinked at once */
+		if ((fd = mkostemp(tmp, O_CLOEXEC)) >= 0)
+			unlink(tmp);
+		free(tmp);
+	}
+	if (fd < 0)
+		site_log(s, SVD_SITE_LOG_WARN,
+		         "site: %s: cannot make a scratch file in it (%s); the next start gates "
+		         "every item (is the disk full?)",
+		         dir, svd_ioerr(errno));
+	free(dir);
+	return fd;
+}
+
+/*
  * Main's items into a new catalog: from the catalog file those whose folder
  * it names (and the trust list is the one it was made with), the others
  * through the gate. The file is read and checked whole first; a file that
@@ -868,6 +906,9 @@ again:
 	if ((error = svd_catalog_new(&c)) < 0)
 		goto cleanup;
 	svd_catalog_set_trust(c, svd_archive_trust(a));
+	/* manifests kept compact, their bytes in a scratch file for the catalog file */
+	if ((error = svd_catalog_set_compact(c, spill_open(s))) < 0)
+		goto cleanup;
 	free(tocheck);
 	if (!(tocheck = malloc((n + 1) * sizeof(*tocheck)))) {
 		error = svd_error_set(SVD_ERROR, "out of memory");

@@ -67,8 +67,8 @@ struct svd_site_file {
 	char commit[41];
 	int64_t time;
 	uint32_t nwords, count, next;
-	size_t total; /* words of all entries: room made for them at once */
-	rd words;     /* where the words start */
+	size_t total;            /* words of all entries: room made for them at once */
+	rd words;                /* where the words start */
 	svd_site_file_rec *recs; /* every record, as svd_site_file_parse() read it */
 	size_t cap;
 };
@@ -382,6 +382,9 @@ int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec, svd_manifest
 	if (!svd_manifest_id(it->m) || strcmp(svd_manifest_id(it->m), rec->id) != 0)
 		goto corrupt;
 	svd_catalog_item_dates(it);
+	/* parsed from these bytes (perhaps compact already): they are the ones kept */
+	if ((error = svd_catalog_item_keep(c, it, (const char *)s, le32(b))) < 0)
+		return error;
 	if (svd_rd_take(&r, &b, 1) < 0 || !(it->sigs = calloc((size_t)b[0] + 1, sizeof(*it->sigs))))
 		goto nomem;
 	for (k = b[0]; k > 0; k--, it->nsigs++) {
@@ -559,15 +562,20 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* An entry; sorted: room for its words (put in ascending order). */
-static void put_entry(svd_buf *w, const svd_catalog *c, const citem *it, uint32_t *sorted)
+/*
+ * An entry; sorted: room for its words (put in ascending order); mb: room
+ * for its manifest's bytes when the catalog spilled them.
+ */
+static int put_entry(svd_buf *w, const svd_catalog *c, const citem *it, uint32_t *sorted,
+                     svd_buf *mb)
 {
 	uint8_t b[2] = {(uint8_t)((it->ok ? 1 : 0) | (it->sound ? 2 : 0)), (uint8_t)it->links};
 	const char *m;
 	size_t len, i, n;
 
+	if (!(m = svd_catalog_manifest_bytes(c, it, mb, &len)))
+		return -1;
 	put(w, b, 2);
-	m = svd_manifest_bytes(it->m, &len);
 	put32(w, len);
 	put(w, m, len);
 	n = it->nsigs > SIGS_MAX ? SIGS_MAX : it->nsigs;
@@ -593,10 +601,11 @@ static void put_entry(svd_buf *w, const svd_catalog *c, const citem *it, uint32_
 	n = it->pairs_to - it->pairs_from;
 	put32(w, n);
 	for (i = 0; i < n; i++)
-		sorted[i] = c->pairs[it->pairs_from + i][0];
+		sorted[i] = c->words[it->pairs_from + i];
 	qsort(sorted, n, sizeof(*sorted), cmp_u32);
 	for (i = 0; i < n; i++)
 		put_index(w, i == 0 ? sorted[0] : sorted[i] - sorted[i - 1] - 1);
+	return 0;
 }
 
 int svd_site_file_build(svd_buf *w, const svd_catalog *c, const svd_store_items *l,
@@ -606,6 +615,7 @@ int svd_site_file_build(svd_buf *w, const svd_catalog *c, const svd_store_items 
 	int64_t time = svd_store_items_time(l);
 	size_t i, n = svd_store_items_count(l), most = 0;
 	uint32_t *sorted;
+	svd_buf mb;
 
 	if (c->finished)
 		return svd_error_set(SVD_EINVALID, "the catalog is finished: its words are gone");
@@ -614,6 +624,7 @@ int svd_site_file_build(svd_buf *w, const svd_catalog *c, const svd_store_items 
 			most = c->v[i].pairs_to - c->v[i].pairs_from;
 	if (!(sorted = malloc((most + 1) * sizeof(*sorted))))
 		return svd_error_set(SVD_ERROR, "out of memory building the site's catalog file");
+	svd_buf_init(&mb, SVD_MANIFEST_MAX + 1);
 	memset(head, 0, sizeof(head));
 	memcpy(head, MAGIC, 8);
 	head[8] = LEVEL;
@@ -627,6 +638,7 @@ int svd_site_file_build(svd_buf *w, const svd_catalog *c, const svd_store_items 
 		uint8_t len = (uint8_t)c->toks[i].len;
 		if (c->toks[i].len == 0 || c->toks[i].len > 255) {
 			free(sorted);
+			svd_buf_clear(&mb);
 			return svd_error_set(SVD_EINVALID, "a search word the file cannot hold");
 		}
 		put(w, &len, 1);
@@ -638,16 +650,21 @@ int svd_site_file_build(svd_buf *w, const svd_catalog *c, const svd_store_items 
 		uint8_t raw[32];
 		if (svd_hex_decode(raw, 32, id) < 0) {
 			free(sorted);
+			svd_buf_clear(&mb);
 			return svd_error_set(SVD_EINVALID, "not an item id: %.64s", id);
 		}
 		put(w, raw, 32);
 		put(w, svd_store_items_folder(l, i), 20);
 		passed = t >= 0;
 		put(w, &passed, 1);
-		if (passed)
-			put_entry(w, c, &c->v[t], sorted);
+		if (passed && put_entry(w, c, &c->v[t], sorted, &mb) < 0) {
+			free(sorted);
+			svd_buf_clear(&mb);
+			return -1;
+		}
 	}
 	free(sorted);
+	svd_buf_clear(&mb);
 	if (w->error || n > UINT32_MAX)
 		return svd_error_set(w->error ? w->error : SVD_ETOOBIG,
 		                     "cannot build the site's catalog file");

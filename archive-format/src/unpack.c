@@ -377,6 +377,28 @@ static int dir_body(char **out, size_t *len, const char *id, void *payload)
 	return error;
 }
 
+/*
+ * An item's manifest.json, read back from the folder being built: the
+ * catalog keeps its manifests compact (no file list), and a page made once
+ * every item is in needs the whole one. Written there by this unpack from
+ * a verified item, and checked again by the parse.
+ */
+static int dir_manifest(svd_manifest **out, const char *id, void *payload)
+{
+	const char *dir = payload;
+	char path[PATH_BIG], *data = NULL;
+	size_t len = 0;
+	int error;
+
+	*out = NULL;
+	snprintf(path, sizeof(path), "%s/items/%.2s/%s/manifest.json", dir, id, id);
+	if ((error = svd_file_read(&data, &len, path, SVD_MANIFEST_MAX)) < 0)
+		return error;
+	error = svd_manifest_parse(out, data, len);
+	free(data);
+	return error < 0 ? svd_error_set(error, "%s: %s", path, svd_error_last()) : 0;
+}
+
 /* Write one library file into the folder being built (its folders made on the way). */
 static int write_file(const char *rel, const void *data, size_t len, void *payload)
 {
@@ -878,6 +900,9 @@ int svd_unpack(const char *src, const char *dir, const svd_unpack_opts *opts,
 	if ((error = svd_catalog_new(&u.c)) < 0)
 		goto cleanup;
 	svd_catalog_set_links(u.c, SVD_LINKS_INERT); /* a library read from file:// */
+	/* about a quarter of the memory an item; later pages read manifest.json back */
+	if ((error = svd_catalog_set_compact(u.c, -1)) < 0)
+		goto cleanup;
 	svd_buf_init(&u.inert, (size_t)64 << 20);
 	svd_catalog_set_trust(u.c, u.opts->trust); /* revocations, checkpoints, thresholds */
 
@@ -917,8 +942,8 @@ int svd_unpack(const char *src, const char *dir, const svd_unpack_opts *opts,
 		snprintf(msg, sizeof(msg), "%s", svd_error_last());
 	if ((e2 = rename_inert(&u)) < 0 || (e2 = svd_catalog_finish(u.c)) < 0 ||
 	    (drop_retracted(&u),
-	     e2 = svd_render_library_ex(u.c, dir_body, (void *)tmp, u.opts->threads, early,
-	                                write_file, &u)) < 0) {
+	     e2 = svd_render_library_ex(u.c, dir_body, dir_manifest, (void *)tmp, u.opts->threads,
+	                                early, write_file, &u)) < 0) {
 		error = e2;
 		goto cleanup;
 	}

@@ -1900,10 +1900,93 @@ static void test_checkpoint_cap_fits(void **state)
 	free(title);
 }
 
+/*
+ * A compact copy (what a library's catalog keeps an item): the same id,
+ * kind, format, fields, authors, tags and checkpoint ids in one block; no
+ * files and no bytes; read-only; a manifest with a key stays whole.
+ */
+static void test_compact(void **state)
+{
+	svd_manifest *m = NULL, *orig = NULL, *cert;
+	const char *bytes;
+	svd_pubkey *pk = NULL;
+	svd_seckey *sk = NULL;
+	size_t i, len;
+
+	(void)state;
+	assert_int_equal(svd_manifest_new(&m), 0);
+	assert_int_equal(svd_manifest_set(m, "title", "Обстріл Херсона"), 0);
+	assert_int_equal(svd_manifest_set(m, "lang", "uk"), 0);
+	assert_int_equal(svd_manifest_set(m, "created", "2026-01-01T00:00:00Z"), 0);
+	assert_int_equal(svd_manifest_set(m, "published", "2025-12-31"), 0);
+	assert_int_equal(svd_manifest_set(m, "region", "UA-65"), 0);
+	assert_int_equal(svd_manifest_add_author(m, "Олена"), 0);
+	assert_int_equal(svd_manifest_add_author(m, "Petro"), 0);
+	assert_int_equal(svd_manifest_add_tag(m, "shelling"), 0);
+	assert_int_equal(svd_manifest_add_tag(m, "kherson"), 0);
+	assert_int_equal(svd_manifest_add_file(m, "body.md", 5, zero_hash), 0);
+	assert_int_equal(svd_manifest_serialize(m), 0);
+	bytes = svd_manifest_bytes(m, &len);
+	assert_int_equal(svd_manifest_parse(&orig, bytes, len), 0);
+	assert_int_equal(svd_manifest_is_compact(m), 0);
+	assert_int_equal(svd_manifest_compact(&m), 0);
+	assert_int_equal(svd_manifest_is_compact(m), 1);
+	assert_string_equal(svd_manifest_id(m), svd_manifest_id(orig));
+	assert_int_equal(svd_manifest_kind(m), svd_manifest_kind(orig));
+	assert_int_equal(svd_manifest_format(m), svd_manifest_format(orig));
+	assert_string_equal(svd_manifest_get(m, "title"), "Обстріл Херсона");
+	assert_string_equal(svd_manifest_get(m, "published"), "2025-12-31");
+	assert_string_equal(svd_manifest_get(m, "region"), "UA-65");
+	assert_null(svd_manifest_get(m, "source"));
+	assert_int_equal(svd_manifest_author_count(m), 2);
+	for (i = 0; i < 2; i++) {
+		assert_string_equal(svd_manifest_author(m, i), svd_manifest_author(orig, i));
+		assert_string_equal(svd_manifest_tag(m, i), svd_manifest_tag(orig, i));
+	}
+	assert_int_equal(svd_manifest_tag_count(m), 2);
+	assert_null(svd_manifest_author(m, 2));
+	assert_int_equal(svd_manifest_file_count(m), 0);
+	assert_null(svd_manifest_file_find(m, "body.md"));
+	assert_null(svd_manifest_bytes(m, &len));
+	assert_int_equal(len, 0);
+	/* read-only: every setter and the serializer refuse it, and it is unchanged */
+	assert_int_equal(svd_manifest_set(m, "title", "x"), SVD_EINVALID);
+	th_expect_msg("compact");
+	assert_int_equal(svd_manifest_add_author(m, "x"), SVD_EINVALID);
+	assert_int_equal(svd_manifest_add_tag(m, "x"), SVD_EINVALID);
+	assert_int_equal(svd_manifest_add_file(m, "a.txt", 1, zero_hash), SVD_EINVALID);
+	assert_int_equal(svd_manifest_set_kind(m, SVD_KIND_TESTIMONY), SVD_EINVALID);
+	assert_int_equal(svd_manifest_serialize(m), SVD_EINVALID);
+	assert_string_equal(svd_manifest_get(m, "title"), "Обстріл Херсона");
+	assert_int_equal(svd_manifest_compact(&m), 0); /* twice: the same */
+	assert_int_equal(svd_manifest_is_compact(m), 1);
+	svd_manifest_free(m);
+	svd_manifest_free(orig);
+
+	/* a certificate keeps its key, and so stays whole */
+	assert_int_equal(svd_key_generate(&sk, &pk), 0);
+	cert = statement_builder(SVD_KIND_CERTIFICATE);
+	assert_int_equal(svd_manifest_set_key(cert, pk), 0);
+	assert_int_equal(svd_manifest_serialize(cert), 0);
+	assert_int_equal(svd_manifest_compact(&cert), 0);
+	assert_int_equal(svd_manifest_is_compact(cert), 0);
+	assert_non_null(svd_manifest_key(cert));
+	svd_manifest_free(cert);
+	/* one never serialized has no id to keep: left as it is */
+	assert_int_equal(svd_manifest_new(&m), 0);
+	assert_int_equal(svd_manifest_compact(&m), 0);
+	assert_int_equal(svd_manifest_is_compact(m), 0);
+	svd_manifest_free(m);
+	assert_int_equal(svd_manifest_compact(NULL), 0);
+	svd_pubkey_free(pk);
+	svd_seckey_free(sk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_base_is_accepted),
+	    cmocka_unit_test(test_compact),
 	    cmocka_unit_test(test_id_is_sha256_of_bytes),
 	    cmocka_unit_test(test_worked_example),
 	    cmocka_unit_test(test_passes_cyrillic_greek_latin),

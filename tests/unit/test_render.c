@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
 
 #include "helpers.h"
+#include "catalog_internal.h"
 #include "library_paths.h"
 #include "render_internal.h"
 #include "samvydav/item.h"
@@ -1222,18 +1224,144 @@ static void test_assets(void **state)
 	assert_int_equal(svd_render_asset("../etc/passwd", &data, &len), SVD_ENOTFOUND);
 }
 
+/* The items of the compact-catalog test, looked up by id for their bodies and manifests. */
+typedef struct items_by_id {
+	svd_manifest **m;
+	size_t n;
+} items_by_id;
+
+static long item_index(const items_by_id *ib, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < ib->n; i++)
+		if (!strcmp(svd_manifest_id(ib->m[i]), id))
+			return (long)i;
+	return -1;
+}
+
+static int item_body(char **out, size_t *len, const char *id, void *payload)
+{
+	long i = item_index(payload, id);
+	char body[128];
+
+	assert_true(i >= 0);
+	*len =
+	    (size_t)snprintf(body, sizeof(body), "Текст %ld про Херсон and ![own](photo.jpg) %s\n",
+	                     i, i % 3 ? "вибухи" : "обшуки");
+	*out = strdup(body);
+	return *out ? 0 : SVD_ERROR;
+}
+
+static int item_manifest(svd_manifest **out, const char *id, void *payload)
+{
+	const items_by_id *ib = payload;
+	long i = item_index(ib, id);
+	size_t len;
+	const char *bytes;
+
+	assert_true(i >= 0);
+	bytes = svd_manifest_bytes(ib->m[i], &len);
+	return svd_manifest_parse(out, bytes, len);
+}
+
+/*
+ * A compact catalog (svd_catalog_set_compact: the daemon's and unpack's)
+ * makes the very library a whole one does, its pages from manifests read
+ * again (mf); it spills each manifest's bytes and gives them back
+ * whole; it renders no page from its own manifests, and is made compact
+ * only while empty.
+ */
+static void test_compact_catalog(void **state)
+{
+	enum { N = 300 };
+	svd_manifest **m = calloc(N, sizeof(*m));
+	svd_catalog *c = NULL, *k = NULL;
+	lib_files f = {0}, g = {0};
+	items_by_id ib = {m, N};
+	char title[64], date[16], path[] = "/tmp/svd-spill-XXXXXX";
+	size_t i, len, blen;
+	svd_buf b;
+	int fd;
+
+	(void)state;
+	assert_non_null(m);
+	for (i = 0; i < N; i++) {
+		snprintf(title, sizeof(title), "Звіт %zu з Херсона", i);
+		snprintf(date, sizeof(date), "20%02zu-%02zu-%02zu", 10 + i % 15, 1 + i % 12,
+		         1 + i % 28);
+		m[i] = manifest(title, i % 2 ? "uk" : "en", i % 7 ? date : NULL,
+		                i % 5 ? "Олена" : NULL, i == 10 ? "correction" : "article",
+		                i == 10 ? svd_manifest_id(m[3]) : NULL, NULL);
+	}
+	assert_true((fd = mkstemp(path)) >= 0);
+	unlink(path);
+	assert_int_equal(svd_catalog_new(&c), 0);
+	assert_int_equal(svd_catalog_new(&k), 0);
+	assert_int_equal(svd_catalog_set_compact(k, fd), 0);
+	for (i = 0; i < N; i++) {
+		char *body;
+		assert_int_equal(item_body(&body, &len, svd_manifest_id(m[i]), &ib), 0);
+		assert_int_equal(svd_catalog_add_manifest(c, m[i], body, len), 0);
+		assert_int_equal(svd_catalog_add_manifest(k, m[i], body, len), 0);
+		free(body);
+	}
+	assert_int_equal(svd_catalog_set_compact(c, -1), SVD_EINVALID); /* it has items */
+	/* the bytes, back from the spill */
+	svd_buf_init(&b, SVD_MANIFEST_MAX + 1);
+	for (i = 0; i < N; i++) {
+		const char *want = svd_manifest_bytes(m[i], &len);
+		long t = svd_catalog_find(k, svd_manifest_id(m[i]));
+		const char *got;
+		assert_true(t >= 0);
+		assert_int_equal(svd_manifest_is_compact(k->v[t].m), 1);
+		got = svd_catalog_manifest_bytes(k, &k->v[t], &b, &blen);
+		assert_non_null(got);
+		assert_int_equal(blen, len);
+		assert_memory_equal(got, want, len);
+	}
+	svd_buf_clear(&b);
+	assert_int_equal(svd_catalog_finish(c), 0);
+	assert_int_equal(svd_catalog_finish(k), 0);
+	assert_int_equal(svd_render_library(c, item_body, &ib, 1, keep_file, &f), 0);
+	assert_int_equal(
+	    svd_render_library_ex(k, item_body, item_manifest, &ib, 1, 0, keep_file, &g), 0);
+	assert_int_equal(f.n, g.n);
+	assert_int_equal(lib_count(&f, "pages/"), N);
+	for (i = 0; i < f.n; i++) {
+		assert_string_equal(f.path[i], g.path[i]);
+		assert_int_equal(f.data[i].len, g.data[i].len);
+		assert_memory_equal(f.data[i].data, g.data[i].data, f.data[i].len);
+	}
+	/* a page from the compact catalog's own manifest would have lost its files */
+	svd_buf_init(&b, SVD_RENDER_PAGE_MAX);
+	assert_int_equal(svd_render_item(&b, k, svd_manifest_id(m[0]), NULL, NULL, 0),
+	                 SVD_EINVALID);
+	th_expect_msg("let go of its manifests");
+	assert_int_equal(svd_render_library(k, item_body, &ib, 1, keep_file, &g), SVD_EINVALID);
+	svd_buf_clear(&b);
+	lib_free(&f);
+	lib_free(&g);
+	svd_catalog_free(c);
+	svd_catalog_free(k);
+	for (i = 0; i < N; i++)
+		svd_manifest_free(m[i]);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hostile_text),  cmocka_unit_test(test_bidi_text),
-	    cmocka_unit_test(test_verdict),       cmocka_unit_test(test_relations),
-	    cmocka_unit_test(test_fold_cases),    cmocka_unit_test(test_fold_js),
-	    cmocka_unit_test(test_tokens),        cmocka_unit_test(test_shards),
-	    cmocka_unit_test(test_search_data),   cmocka_unit_test(test_list_pages),
-	    cmocka_unit_test(test_dictionary),    cmocka_unit_test(test_near_forms),
-	    cmocka_unit_test(test_library_paths), cmocka_unit_test(test_library_file_name),
-	    cmocka_unit_test(test_buf_cap),       cmocka_unit_test(test_assets),
-	    cmocka_unit_test(test_title_once),    cmocka_unit_test(test_undated),
+	    cmocka_unit_test(test_hostile_text),    cmocka_unit_test(test_bidi_text),
+	    cmocka_unit_test(test_verdict),         cmocka_unit_test(test_relations),
+	    cmocka_unit_test(test_fold_cases),      cmocka_unit_test(test_fold_js),
+	    cmocka_unit_test(test_tokens),          cmocka_unit_test(test_shards),
+	    cmocka_unit_test(test_search_data),     cmocka_unit_test(test_list_pages),
+	    cmocka_unit_test(test_dictionary),      cmocka_unit_test(test_near_forms),
+	    cmocka_unit_test(test_library_paths),   cmocka_unit_test(test_library_file_name),
+	    cmocka_unit_test(test_buf_cap),         cmocka_unit_test(test_assets),
+	    cmocka_unit_test(test_title_once),      cmocka_unit_test(test_undated),
+	    cmocka_unit_test(test_compact_catalog),
 	};
 
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);

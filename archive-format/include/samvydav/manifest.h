@@ -219,6 +219,23 @@ int svd_manifest_path_key(char **out, const char *path);
 /** Is s exactly 64 lowercase hex digits? @return 1 or 0. */
 int svd_id_valid(const char *s);
 
+/**
+ * Make a manifest compact: its fields, authors, tags and checkpoint ids
+ * moved into one allocation, its file list and canonical bytes let go, to
+ * be kept by the hundred thousand (a library's catalog holds one an item).
+ * The id, kind and format stay; svd_manifest_bytes() gives NULL and the
+ * file list is empty; the setters and svd_manifest_serialize() refuse it.
+ * One with a key (a certificate or revocation) and one never parsed or
+ * serialized are left as they are.
+ *
+ * @param[in,out] m the manifest, replaced by its compact copy
+ * @return 0; SVD_ERROR out of memory (*m unchanged)
+ */
+int svd_manifest_compact(svd_manifest **m);
+
+/** Was m made by svd_manifest_compact()? @return 1 or 0. */
+int svd_manifest_is_compact(const svd_manifest *m);
+
 /** Free a manifest; NULL is fine. */
 void svd_manifest_free(svd_manifest *m);
 
