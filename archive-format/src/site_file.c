@@ -608,23 +608,62 @@ static int put_entry(svd_buf *w, const svd_catalog *c, const citem *it, uint32_t
 	return 0;
 }
 
-int svd_site_file_build(svd_buf *w, const svd_catalog *c, const svd_store_items *l,
-                        const uint8_t trust[32])
+/* The file as it is written: a buffer handed on a MiB at a time, and its checksum. */
+typedef struct file_out {
+	svd_buf w;
+	crypto_generichash_state hash;
+	uint64_t total;
+	svd_site_file_out out;
+	void *payload;
+} file_out;
+
+#define FLUSH_AT (1u << 20)
+
+static int flush(file_out *f)
 {
-	uint8_t head[HEAD_LEN], sum[SUM_LEN], passed;
+	int error;
+
+	if (f->w.error)
+		return svd_error_set(f->w.error, "cannot build the site's catalog file");
+	if (!f->w.len)
+		return 0;
+	f->total += f->w.len;
+	if (f->total > SVD_SITE_FILE_MAX)
+		return svd_error_set(SVD_ETOOBIG, "the site's catalog file would be over %u bytes",
+		                     SVD_SITE_FILE_MAX);
+	crypto_generichash_update(&f->hash, (const uint8_t *)f->w.data, f->w.len);
+	if ((error = f->out(f->w.data, f->w.len, f->payload)) < 0)
+		return error;
+	f->w.len = 0;
+	return 0;
+}
+
+int svd_site_file_build(const svd_catalog *c, const svd_store_items *l, const uint8_t trust[32],
+                        svd_site_file_out out, void *payload, uint8_t sum[32])
+{
+	uint8_t head[HEAD_LEN], passed;
 	int64_t time = svd_store_items_time(l);
 	size_t i, n = svd_store_items_count(l), most = 0;
-	uint32_t *sorted;
+	uint32_t *sorted = NULL;
 	svd_buf mb;
+	file_out f;
+	int error = 0;
 
 	if (c->finished)
 		return svd_error_set(SVD_EINVALID, "the catalog is finished: its words are gone");
+	if (n > UINT32_MAX || c->ntoks > UINT32_MAX)
+		return svd_error_set(SVD_ETOOBIG, "too many items for the site's catalog file");
 	for (i = 0; i < c->n; i++)
 		if (c->v[i].pairs_to - c->v[i].pairs_from > most)
 			most = c->v[i].pairs_to - c->v[i].pairs_from;
 	if (!(sorted = malloc((most + 1) * sizeof(*sorted))))
 		return svd_error_set(SVD_ERROR, "out of memory building the site's catalog file");
+	memset(&f, 0, sizeof(f));
+	svd_buf_init(&f.w, SVD_SITE_FILE_MAX);
 	svd_buf_init(&mb, SVD_MANIFEST_MAX + 1);
+	crypto_generichash_init(&f.hash, NULL, 0, SUM_LEN);
+	f.out = out;
+	f.payload = payload;
 	memset(head, 0, sizeof(head));
 	memcpy(head, MAGIC, 8);
 	head[8] = LEVEL;
@@ -633,51 +672,47 @@ int svd_site_file_build(svd_buf *w, const svd_catalog *c, const svd_store_items 
 		memset(head + 41, 0, 20); /* an archive with nothing yet */
 	for (i = 0; i < 8; i++)
 		head[61 + i] = (uint8_t)((uint64_t)time >> (8 * i));
-	put(w, head, HEAD_LEN); /* its words and count filled in at the end */
-	for (i = 0; i < c->ntoks; i++) {
+	for (i = 0; i < 4; i++) {
+		head[HEAD_LEN - 8 + i] = (uint8_t)(c->ntoks >> (8 * i));
+		head[HEAD_LEN - 4 + i] = (uint8_t)(n >> (8 * i));
+	}
+	put(&f.w, head, HEAD_LEN);
+	for (i = 0; i < c->ntoks && error == 0; i++) {
 		uint8_t len = (uint8_t)c->toks[i].len;
 		if (c->toks[i].len == 0 || c->toks[i].len > 255) {
-			free(sorted);
-			svd_buf_clear(&mb);
-			return svd_error_set(SVD_EINVALID, "a search word the file cannot hold");
+			error = svd_error_set(SVD_EINVALID, "a search word the file cannot hold");
+			break;
 		}
-		put(w, &len, 1);
-		put(w, c->arena + c->toks[i].off, len);
+		put(&f.w, &len, 1);
+		put(&f.w, c->arena + c->toks[i].off, len);
+		if (f.w.len >= FLUSH_AT)
+			error = flush(&f);
 	}
-	for (i = 0; i < n && !w->error; i++) {
+	for (i = 0; i < n && error == 0; i++) {
 		const char *id = svd_store_items_id(l, i);
 		long t = svd_catalog_find(c, id);
 		uint8_t raw[32];
 		if (svd_hex_decode(raw, 32, id) < 0) {
-			free(sorted);
-			svd_buf_clear(&mb);
-			return svd_error_set(SVD_EINVALID, "not an item id: %.64s", id);
+			error = svd_error_set(SVD_EINVALID, "not an item id: %.64s", id);
+			break;
 		}
-		put(w, raw, 32);
-		put(w, svd_store_items_folder(l, i), 20);
+		put(&f.w, raw, 32);
+		put(&f.w, svd_store_items_folder(l, i), 20);
 		passed = t >= 0;
-		put(w, &passed, 1);
-		if (passed && put_entry(w, c, &c->v[t], sorted, &mb) < 0) {
-			free(sorted);
-			svd_buf_clear(&mb);
-			return -1;
-		}
+		put(&f.w, &passed, 1);
+		if (passed && (error = put_entry(&f.w, c, &c->v[t], sorted, &mb)) < 0)
+			break;
+		if (f.w.len >= FLUSH_AT)
+			error = flush(&f);
+	}
+	if (error == 0)
+		error = flush(&f);
+	if (error == 0) {
+		crypto_generichash_final(&f.hash, sum, SUM_LEN);
+		error = out(sum, SUM_LEN, payload);
 	}
 	free(sorted);
 	svd_buf_clear(&mb);
-	if (w->error || n > UINT32_MAX)
-		return svd_error_set(w->error ? w->error : SVD_ETOOBIG,
-		                     "cannot build the site's catalog file");
-	/* the head was written first: its count and words now */
-	w->data[HEAD_LEN - 8] = (char)(c->ntoks & 0xff);
-	w->data[HEAD_LEN - 7] = (char)((c->ntoks >> 8) & 0xff);
-	w->data[HEAD_LEN - 6] = (char)((c->ntoks >> 16) & 0xff);
-	w->data[HEAD_LEN - 5] = (char)((c->ntoks >> 24) & 0xff);
-	w->data[HEAD_LEN - 4] = (char)(n & 0xff);
-	w->data[HEAD_LEN - 3] = (char)((n >> 8) & 0xff);
-	w->data[HEAD_LEN - 2] = (char)((n >> 16) & 0xff);
-	w->data[HEAD_LEN - 1] = (char)((n >> 24) & 0xff);
-	crypto_generichash(sum, SUM_LEN, (const uint8_t *)w->data, w->len, NULL, 0);
-	put(w, sum, SUM_LEN);
-	return w->error ? svd_error_set(w->error, "cannot build the site's catalog file") : 0;
+	svd_buf_clear(&f.w);
+	return error;
 }

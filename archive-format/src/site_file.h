@@ -78,11 +78,13 @@ void svd_site_file_free(svd_site_file *sc);
 /*
  * The file for a catalog not yet finished (its words are still per item)
  * of the items of a listing of main (l): those c holds passed the gate, the
- * others were refused. Into out (its cap at least SVD_SITE_FILE_MAX is
- * the caller's choice); the caller writes it under a temporary name.
+ * others were refused. Handed to out a MiB or so at a time, as it is made
+ * (a million items make some 700 MB), the checksum last, also into sum;
+ * the caller writes it under a temporary name. An error from out stops it.
  */
-int svd_site_file_build(svd_buf *out, const svd_catalog *c, const svd_store_items *l,
-                        const uint8_t trust[32]);
+typedef int (*svd_site_file_out)(const void *data, size_t len, void *payload);
+int svd_site_file_build(const svd_catalog *c, const svd_store_items *l, const uint8_t trust[32],
+                        svd_site_file_out out, void *payload, uint8_t sum[32]);
 
 /*
  * The gate on some items of a listing of main (l, borrowed; ids NULL for

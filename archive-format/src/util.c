@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -107,6 +108,44 @@ int svd_file_open(int *fd, uint64_t *size, const char *path)
 	if (error == 0 && size)
 		*size = (uint64_t)st.st_size;
 	return error;
+}
+
+int svd_file_map(const void **out, size_t *len, const char *path, size_t max)
+{
+	static const char empty[1];
+	struct stat st;
+	void *p;
+	int fd, error;
+
+	*out = NULL;
+	*len = 0;
+	if ((error = svd_file_open_regular(&fd, &st, path, 1)) < 0)
+		return error;
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		return svd_error_set(SVD_ETOOBIG, "%s: %lld bytes, over the limit of %zu bytes",
+		                     path, (long long)st.st_size, max);
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		*out = empty;
+		return 0;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	error = errno;
+	close(fd);
+	if (p == MAP_FAILED)
+		return svd_error_set(SVD_ERROR, "%s: cannot map it: %s", path, svd_ioerr(error));
+	madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+	*out = p;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+void svd_file_unmap(const void *data, size_t len)
+{
+	if (data && len > 0)
+		munmap((void *)(uintptr_t)data, len);
 }
 
 int svd_file_read(char **out, size_t *len, const char *path, size_t max)

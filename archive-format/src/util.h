@@ -39,6 +39,17 @@ int svd_file_open_regular(int *fd, struct stat *st, const char *path, int nofoll
 int svd_file_read(char **out, size_t *len, const char *path, size_t max);
 
 /*
+ * Map a whole file of at most max bytes, read-only, as svd_file_read()
+ * checks it (a regular file, not a link): its pages are the page cache's,
+ * which the kernel may drop and read again, not the process's own memory.
+ * For files only this program replaces, and only by rename: one cut short
+ * in place while mapped would fault on the bytes it lost. Released with
+ * svd_file_unmap(data, len) (an empty file maps to a static byte).
+ */
+int svd_file_map(const void **out, size_t *len, const char *path, size_t max);
+void svd_file_unmap(const void *data, size_t len);
+
+/*
  * Write a file so that a crash leaves either the old file or the new one:
  * a temporary name in the same folder, fsync, rename, fsync of the folder.
  * With exclusive set, an existing file is not replaced (SVD_EEXISTS).
