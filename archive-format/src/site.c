@@ -111,6 +111,8 @@ typedef struct index_cache {
 	int drop_lib;                        /* under owner->lock: remove the folder when freed
 	                                        (another index has another one) */
 	size_t stats_gated, stats_carried;   /* how it was built */
+	int unchecked;                       /* from the catalog file's records, unchecked */
+	uint8_t file_sum[32];                /* then: that file's checksum */
 	double stats_ms;
 	made **made; /* under owner->lock: MADE_SLOTS, by key hash */
 	uint8_t made_key[crypto_shorthash_KEYBYTES]; /* its hash's key: no list of colliding
@@ -697,7 +699,7 @@ static void check_every_other(carried *cr, size_t from, int *error)
 	if (from >= cr->n)
 		return;
 	if (!cr->check) {
-		for (i = from; i < cr->n && *error == 0; i += 2)
+		for (i = from; i < cr->n && *error == 0 && cr->m; i += 2)
 			if (cr->v[i].passed && (e = carry_manifest(&cr->m[i], &cr->v[i])) < 0)
 				*error = e;
 		return;
@@ -720,7 +722,7 @@ static void check_every_other(carried *cr, size_t from, int *error)
 		v = NULL;
 		if (!agrees)
 			cr->bad[i] = 1;
-		else if (rec->passed && (e = carry_manifest(&cr->m[i], rec)) < 0)
+		else if (cr->m && rec->passed && (e = carry_manifest(&cr->m[i], rec)) < 0)
 			*error = e;
 	}
 	svd_store_reader_free(r);
@@ -739,13 +741,18 @@ static void *check_helper(void *p)
  * parsed (the dearest parts: Ed25519, JSON) on two threads first, then
  * those whose verdict the check confirms added in order on this one.
  */
-static int carry_add(svd_catalog *c, carried *cr)
+/*
+ * Each carried record checked (with cr->check) and, when cr->m is there,
+ * its manifest parsed, on two threads (the dearest parts: Ed25519, JSON);
+ * cr->bad marks those the check does not confirm, cr->nbad counts them.
+ */
+static int carry_check(carried *cr)
 {
 	pthread_t helper;
 	size_t i;
 	int error = 0, helped;
 
-	if (!(cr->m = calloc(cr->n + 1, sizeof(*cr->m))) || !(cr->bad = calloc(cr->n + 1, 1)))
+	if (!(cr->bad = calloc(cr->n + 1, 1)))
 		return svd_error_set(SVD_ERROR, "out of memory");
 	if (cr->check && cr->n > 0 &&
 	    (error = svd_store_items_registry(&cr->registry, cr->a, cr->l)) < 0)
@@ -758,11 +765,22 @@ static int carry_add(svd_catalog *c, carried *cr)
 		pthread_join(helper, NULL);
 	if (error == 0 && cr->error < 0)
 		error = cr->error;
+	for (i = 0; i < cr->n; i++)
+		cr->nbad += cr->bad[i];
+	return error;
+}
+
+static int carry_add(svd_catalog *c, carried *cr)
+{
+	size_t i;
+	int error;
+
+	if (!(cr->m = calloc(cr->n + 1, sizeof(*cr->m))))
+		return svd_error_set(SVD_ERROR, "out of memory");
+	error = carry_check(cr);
 	for (i = 0; i < cr->n && error == 0; i++) {
-		if (cr->bad[i]) {
-			cr->nbad++;
+		if (cr->bad[i])
 			continue;
-		}
 		error = svd_site_file_add(c, &cr->v[i], cr->m[i]);
 		cr->m[i] = NULL; /* taken */
 	}
@@ -1165,6 +1183,8 @@ static int cache_build(svd_site *s, svd_archive *a, const svd_store_items *l,
 	st.render = ms_since(&t0);
 	ic->stats_gated = st.gated;
 	ic->stats_carried = st.carried;
+	ic->unchecked = st.unchecked;
+	memcpy(ic->file_sum, st.sum, 32);
 	ic->stats_ms = ms_since(&start);
 	cache_swap(s, ic);
 	if (wrote && svd_site_lib_pointer_write(s->lib_root, svd_store_items_commit(l), print,
@@ -1254,6 +1274,83 @@ static void serve_lib(svd_site *s, const char *commit, const uint8_t print[32])
 }
 
 /*
+ * The check that follows a start's first index (taken from the catalog
+ * file unchecked), without a second index when it finds nothing wrong:
+ * when the index in place is of this commit and trust list, made from
+ * every record of the very file that is there now, each record is
+ * checked against the store as a build would (check_every_other) but no
+ * catalog is made; if every one agrees, a checked build would make the
+ * same index, and the one in place is kept, now checked. 1 when so; 0
+ * when a build must follow (a record disagrees, the file or main moved),
+ * and that build checks again and says what disagreed. Before, a million
+ * items' restart held two whole catalogs for this (4.6 GB).
+ */
+static int recheck_in_place(svd_site *s, svd_archive *a, const svd_store_items *l,
+                            const uint8_t print[32])
+{
+	const char *data = NULL;
+	svd_site_file *sc = NULL;
+	svd_site_file_rec rec;
+	carried cr = {0};
+	index_cache *ic;
+	struct timespec t0;
+	size_t i, n = svd_store_items_count(l), len = 0;
+	uint8_t want[32];
+	int fit, more, done = 0;
+
+	pthread_mutex_lock(&s->lock);
+	ic = s->cache;
+	fit = s->cache_path && s->recheck_due && ic && ic->cat && ic->unchecked &&
+	      ic->stats_gated == 0 && !strcmp(ic->commit, svd_store_items_commit(l)) &&
+	      !memcmp(ic->trust, print, 32);
+	if (fit)
+		memcpy(want, ic->file_sum, 32);
+	pthread_mutex_unlock(&s->lock);
+	if (!fit)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (svd_file_map((const void **)&data, &len, s->cache_path, SVD_SITE_FILE_MAX) < 0 ||
+	    len < 32 || memcmp(data + len - 32, want, 32) != 0 ||
+	    svd_site_file_parse(&sc, (const uint8_t *)data, len, print) < 0)
+		goto cleanup; /* not the file the index was made from: a build */
+	cr.a = a;
+	cr.l = l;
+	cr.trust = svd_archive_trust(a);
+	cr.check = 1;
+	more = svd_site_file_next(sc, &rec);
+	for (i = 0; i < n; i++) {
+		const char *id = svd_store_items_id(l, i);
+		int d = -1;
+		while (more && (d = strcmp(rec.id, id)) < 0)
+			more = svd_site_file_next(sc, &rec);
+		if (!more || d != 0 || memcmp(rec.tree, svd_store_items_folder(l, i), 20) != 0 ||
+		    carry_push(&cr, &rec, i) < 0)
+			goto cleanup; /* an item the index did not take from the file */
+		more = svd_site_file_next(sc, &rec);
+	}
+	if (carry_check(&cr) < 0 || cr.nbad > 0 || stopping(s))
+		goto cleanup;
+	pthread_mutex_lock(&s->lock);
+	if (s->cache == ic) /* the builder's own: it is this thread that swaps */
+		ic->unchecked = 0;
+	s->recheck_due = 0;
+	memcpy(s->file_sum, want, 32);
+	s->file_sum_known = 1;
+	pthread_mutex_unlock(&s->lock);
+	site_log(s, SVD_SITE_LOG_INFO,
+	         "site: index of main at %.12s checked in %.0f ms: its %zu items from the catalog "
+	         "file are what the store says; kept",
+	         ic->commit[0] ? ic->commit : "(nothing yet)", ms_since(&t0), n);
+	done = 1;
+cleanup:
+	svd_error_clear();
+	carry_clear(&cr);
+	svd_site_file_free(sc);
+	svd_file_unmap(data, len);
+	return done;
+}
+
+/*
  * Build when main or the trust list moved since the shared index was made.
  * A build that failed is not tried again for the same commit and trust
  * until RETRY_S have passed, so a broken archive does not fill the log.
@@ -1292,8 +1389,9 @@ static void build_if_stale(svd_site *s)
 		goto cleanup;
 	if (!serving)
 		serve_lib(s, commit, print);
-	if ((error = svd_store_items_list(&l, a, NULL)) == 0 &&
-	    (error = cache_build(s, a, l, print)) == STOPPED) {
+	if ((error = svd_store_items_list(&l, a, NULL)) == 0 && recheck_in_place(s, a, l, print))
+		goto cleanup;
+	if (error == 0 && (error = cache_build(s, a, l, print)) == STOPPED) {
 		site_log(s, SVD_SITE_LOG_INFO,
 		         "site: the index of main at %.12s not built: the site stops", commit);
 	} else if (error < 0) {
