@@ -141,6 +141,53 @@ const char *svd_catalog_manifest_bytes(const svd_catalog *c, const citem *it, sv
 	return b->data;
 }
 
+/* Do an entry's words go to the spill? With a catalog file to write (the daemon's). */
+static int words_spill(const svd_catalog *c)
+{
+	return c->compact && c->spill_fd >= 0;
+}
+
+/*
+ * An entry's words are all in: with a spill, appended there and the array
+ * made free for the next entry's. A write that fails (a full disk) fails
+ * the add: the words are in no other place.
+ */
+static int words_done(svd_catalog *c, size_t item)
+{
+	citem *it = &c->v[item];
+	size_t n = it->pairs_to - it->pairs_from;
+
+	if (!words_spill(c))
+		return 0;
+	if (c->spill_end + n * sizeof(uint32_t) > SPILL_MAX ||
+	    svd_write_all(c->spill_fd, c->words + (it->pairs_from - c->wbase),
+	                  n * sizeof(uint32_t)) < 0)
+		return svd_error_set(SVD_ERROR,
+		                     "cannot write the search words to a scratch file beside the "
+		                     "catalog file: %s (is the disk full?)",
+		                     svd_error_last());
+	it->words_off = c->spill_end;
+	c->spill_end += n * sizeof(uint32_t);
+	c->wbase = c->nwords;
+	return 0;
+}
+
+const uint32_t *svd_catalog_item_words_of(const svd_catalog *c, const citem *it, uint32_t *buf)
+{
+	size_t n = it->pairs_to - it->pairs_from;
+	ssize_t got;
+
+	if (!words_spill(c) || n == 0)
+		return c->words ? c->words + (it->pairs_from - c->wbase) : buf;
+	got = pread(c->spill_fd, buf, n * sizeof(uint32_t), (off_t)it->words_off);
+	if (got != (ssize_t)(n * sizeof(uint32_t))) {
+		svd_error_set(SVD_ERROR, "item %.12s...: cannot read its search words back: %s",
+		              it->id, got < 0 ? svd_ioerr(errno) : "the scratch file is short");
+		return NULL;
+	}
+	return buf;
+}
+
 static void citem_clear(citem *it, int packed)
 {
 	size_t i;
@@ -307,10 +354,10 @@ static int tok_add(tok_ctx *tc, const char *s, size_t len, uint32_t h)
 	if (c->nwords >= POSTINGS_MAX)
 		return tc->error = svd_error_set(
 		           SVD_ETOOBIG, "over %u search entries in one library", POSTINGS_MAX);
-	if ((tc->error =
-	         svd_grow(&c->words, &c->capwords, c->nwords + 1, sizeof(*c->words), 1u << 16)) < 0)
+	if ((tc->error = svd_grow(&c->words, &c->capwords, c->nwords - c->wbase + 1,
+	                          sizeof(*c->words), 1u << 16)) < 0)
 		return tc->error;
-	c->words[c->nwords++] = t;
+	c->words[c->nwords++ - c->wbase] = t;
 	return 0;
 }
 
@@ -472,7 +519,7 @@ static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v,
 	if (body && !tc.error)
 		tc.error = body_tokens(&tc, body, body_len);
 	c->v[tc.item].pairs_to = c->nwords;
-	return tc.error;
+	return tc.error ? tc.error : words_done(c, tc.item);
 nomem:
 	error = svd_error_set(SVD_ERROR, "out of memory");
 fail:
@@ -513,16 +560,25 @@ static int cmp_tok(const void *x, const void *y, void *arg)
  */
 static int finish_search(svd_catalog *c)
 {
-	size_t i, r, total = 0;
-	uint32_t *fill = NULL;
+	size_t i, r, total = 0, most = 0;
+	uint32_t *fill = NULL, *buf = NULL;
+	const uint32_t *w;
 	int error = 0;
 
-	if (!(c->post_off = calloc(c->ntoks + 1, sizeof(*c->post_off))))
+	for (i = 0; i < c->n; i++)
+		if (c->v[i].pairs_to - c->v[i].pairs_from > most)
+			most = c->v[i].pairs_to - c->v[i].pairs_from;
+	if (!(c->post_off = calloc(c->ntoks + 1, sizeof(*c->post_off))) ||
+	    !(buf = malloc((most + 1) * sizeof(*buf))))
 		goto nomem;
 	for (r = 0; r < c->nrows; r++) {
 		const citem *it = &c->v[c->rows[r]];
-		for (i = it->pairs_from; i < it->pairs_to; i++)
-			c->toks[c->words[i]].count++;
+		if (!(w = svd_catalog_item_words_of(c, it, buf))) {
+			error = -1;
+			goto cleanup;
+		}
+		for (i = 0; i < it->pairs_to - it->pairs_from; i++)
+			c->toks[w[i]].count++;
 	}
 	for (i = 0; i < c->ntoks; i++) {
 		c->post_off[i] = (uint32_t)total;
@@ -537,16 +593,20 @@ static int finish_search(svd_catalog *c)
 	memcpy(fill, c->post_off, c->ntoks * sizeof(*fill));
 	for (r = 0; r < c->nrows; r++) {
 		const citem *it = &c->v[c->rows[r]];
-		for (i = it->pairs_from; i < it->pairs_to; i++) {
-			uint32_t at = fill[c->words[i]]++;
+		if (!(w = svd_catalog_item_words_of(c, it, buf))) {
+			error = -1;
+			goto cleanup;
+		}
+		for (i = 0; i < it->pairs_to - it->pairs_from; i++) {
+			uint32_t at = fill[w[i]]++;
 			c->post[at] = (uint32_t)r;
-			if (i < it->pairs_title)
+			if (it->pairs_from + i < it->pairs_title)
 				c->post_title[at / 8] |= (uint8_t)(1u << (at % 8));
 		}
 	}
 	free(c->words);
 	c->words = NULL;
-	c->nwords = c->capwords = 0;
+	c->nwords = c->capwords = c->wbase = 0;
 	for (i = 0; i < c->ntoks; i++)
 		if (c->toks[i].count)
 			c->shard_n[svd_search_shard(c->arena + c->toks[i].off, c->toks[i].len)]++;
@@ -570,6 +630,7 @@ nomem:
 	error = svd_error_set(SVD_ERROR, "out of memory building the search index");
 cleanup:
 	free(fill);
+	free(buf);
 	return error;
 }
 
@@ -634,11 +695,6 @@ int svd_catalog_finish(svd_catalog *c)
 
 	if (c->finished)
 		return 0;
-	/* the words go below: the catalog file is made, its manifests' bytes not needed */
-	if (c->spill_fd >= 0)
-		close(c->spill_fd);
-	c->spill_fd = -1;
-	c->spill_bad = 1;
 	if ((error = svd_view_new(&c->view, 0)) < 0)
 		return error;
 	svd_view_set_trust(c->view, c->trust);
@@ -682,7 +738,13 @@ int svd_catalog_finish(svd_catalog *c)
 		    svd_view_find(&buf, c->view, c->v[i].id)->state == SVD_VIEW_RETRACTED;
 	}
 	c->finished = 1;
-	return finish_search(c);
+	error = finish_search(c);
+	/* the words are postings now, the catalog file made: the spill is not needed */
+	if (c->spill_fd >= 0)
+		close(c->spill_fd);
+	c->spill_fd = -1;
+	c->spill_bad = 1;
+	return error;
 }
 
 _Static_assert(sizeof(csig) % sizeof(char *) == 0, "packed csig arrays keep pointers aligned");
@@ -972,8 +1034,9 @@ int svd_catalog_add_words(svd_catalog *c, const svd_early_page *e, const svd_wor
 	}
 	c->v[e->index].pairs_to = c->nwords;
 	if (tc.error == 0)
-		tc.error =
-		    svd_catalog_item_keep(c, &c->v[e->index], NULL, 0); /* its page is made */
+		tc.error = words_done(c, e->index);
+	if (tc.error == 0) /* its page is made */
+		tc.error = svd_catalog_item_keep(c, &c->v[e->index], NULL, 0);
 	return tc.error;
 }
 
@@ -1053,10 +1116,13 @@ long svd_catalog_token(svd_catalog *c, const char *s, size_t len, int add)
 
 int svd_catalog_reserve_words(svd_catalog *c, size_t n)
 {
+	if (words_spill(c))
+		return 0; /* one entry's words at a time */
 	if (c->nwords + n > POSTINGS_MAX)
 		return svd_error_set(SVD_ETOOBIG, "over %u search entries in one library",
 		                     POSTINGS_MAX);
-	return svd_grow(&c->words, &c->capwords, c->nwords + n, sizeof(*c->words), 1u << 16);
+	return svd_grow(&c->words, &c->capwords, c->nwords - c->wbase + n, sizeof(*c->words),
+	                1u << 16);
 }
 
 int svd_catalog_item_words(svd_catalog *c, citem *it, const uint32_t *toks, size_t n)
@@ -1068,17 +1134,18 @@ int svd_catalog_item_words(svd_catalog *c, citem *it, const uint32_t *toks, size
 	if (c->nwords + n > POSTINGS_MAX)
 		return svd_error_set(SVD_ETOOBIG, "over %u search entries in one library",
 		                     POSTINGS_MAX);
-	if (svd_grow(&c->words, &c->capwords, c->nwords + n, sizeof(*c->words), 1u << 16) < 0)
+	if (svd_grow(&c->words, &c->capwords, c->nwords - c->wbase + n, sizeof(*c->words),
+	             1u << 16) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (toks[i] >= c->ntoks || (i > 0 && toks[i] <= toks[i - 1]))
 			return svd_error_set(SVD_EINVALID,
 			                     "a word the catalog does not hold, or out of order");
-		c->words[c->nwords + i] = toks[i];
+		c->words[c->nwords - c->wbase + i] = toks[i];
 	}
 	c->nwords += n;
 	it->pairs_to = c->nwords;
-	return 0;
+	return words_done(c, (size_t)(it - c->v));
 }
 
 int svd_catalog_page_final(const svd_catalog *c, const char *id)

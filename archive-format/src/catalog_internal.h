@@ -51,6 +51,8 @@ typedef struct citem {
 	int links;          /* SVD_LINKS_* (library_paths.h): the catalog's when added */
 	uint32_t spill_len; /* compact: the manifest's bytes in the spill file, or 0 */
 	uint64_t spill_off;
+	uint64_t
+	    words_off; /* with a spill: where its words are in it (svd_catalog_item_words_of) */
 } citem;
 
 typedef struct ctok {
@@ -77,8 +79,14 @@ struct svd_catalog {
 	size_t nslots;
 	char *arena;
 	size_t alen, acap;
-	uint32_t *words; /* each item's tokens, item after item (citem.pairs_from..pairs_to) */
-	size_t nwords, capwords;
+	/*
+	 * each item's tokens, item after item (citem.pairs_from..pairs_to, its
+	 * title's first): words[k - wbase] is the k-th. With a spill, an item's
+	 * words go there once they are all in, and the array holds only the
+	 * item being added (wbase: its first).
+	 */
+	uint32_t *words;
+	size_t nwords, capwords, wbase;
 	uint32_t *post_off, *post; /* per token: rows, ascending (finish) */
 	uint8_t *post_title;       /* bit j: post[j]'s title or authors hold the token */
 	uint32_t *shard_toks[SVD_SEARCH_SHARDS];
@@ -150,5 +158,12 @@ int svd_catalog_reserve_words(svd_catalog *c, size_t n);
 int svd_catalog_item_keep(svd_catalog *c, citem *it, const char *bytes, size_t len);
 const char *svd_catalog_manifest_bytes(const svd_catalog *c, const citem *it, svd_buf *b,
                                        size_t *len);
+
+/*
+ * An entry's words (pairs_to - pairs_from of them, its title's first), in
+ * the catalog or read back from its spill into buf (room for as many);
+ * NULL with a message when they cannot be read. Until svd_catalog_finish.
+ */
+const uint32_t *svd_catalog_item_words_of(const svd_catalog *c, const citem *it, uint32_t *buf);
 
 #endif

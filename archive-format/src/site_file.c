@@ -570,6 +570,7 @@ static int put_entry(svd_buf *w, const svd_catalog *c, const citem *it, uint32_t
                      svd_buf *mb)
 {
 	uint8_t b[2] = {(uint8_t)((it->ok ? 1 : 0) | (it->sound ? 2 : 0)), (uint8_t)it->links};
+	const uint32_t *words;
 	const char *m;
 	size_t len, i, n;
 
@@ -600,8 +601,10 @@ static int put_entry(svd_buf *w, const svd_catalog *c, const citem *it, uint32_t
 		put_text(w, it->dropped[i], TEXT_MAX, 2);
 	n = it->pairs_to - it->pairs_from;
 	put32(w, n);
-	for (i = 0; i < n; i++)
-		sorted[i] = c->words[it->pairs_from + i];
+	if (!(words = svd_catalog_item_words_of(c, it, sorted)))
+		return -1;
+	if (words != sorted)
+		memcpy(sorted, words, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), cmp_u32);
 	for (i = 0; i < n; i++)
 		put_index(w, i == 0 ? sorted[0] : sorted[i] - sorted[i - 1] - 1);
