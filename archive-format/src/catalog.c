@@ -68,10 +68,17 @@ static uint32_t word_hash(const char *s, size_t n)
 
 int svd_catalog_new(svd_catalog **out)
 {
+	int error;
+
 	if (!(*out = calloc(1, sizeof(**out))))
 		return svd_error_set(SVD_ERROR, "out of memory");
 	(*out)->spill_fd = -1;
-	return 0;
+	/* each item goes into the view as it is added (view_feed) */
+	if ((error = svd_view_new(&(*out)->view, 0)) < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return error;
 }
 
 int svd_catalog_set_compact(svd_catalog *c, int spill_fd)
@@ -91,7 +98,8 @@ int svd_catalog_item_keep(svd_catalog *c, citem *it, const char *bytes, size_t l
 	if (!c->compact)
 		return 0;
 	if (!bytes)
-		bytes = it->m ? svd_manifest_bytes(it->m, &len) : NULL;
+		bytes = it->m && !svd_manifest_is_compact(it->m) ? svd_manifest_bytes(it->m, &len)
+		                                                 : NULL;
 	if (c->spill_fd >= 0 && !c->spill_bad && bytes && len > 0) {
 		if (c->spill_end + len > SPILL_MAX || svd_write_all(c->spill_fd, bytes, len) < 0) {
 			svd_error_clear(); /* svd_catalog_manifest_bytes says so when asked */
@@ -102,7 +110,10 @@ int svd_catalog_item_keep(svd_catalog *c, citem *it, const char *bytes, size_t l
 			c->spill_end += len;
 		}
 	}
-	return svd_manifest_compact(&it->m);
+	/* its row is the view's now, its page reads the manifest again */
+	svd_manifest_free(it->m);
+	it->m = NULL;
+	return 0;
 }
 
 const char *svd_catalog_manifest_bytes(const svd_catalog *c, const citem *it, svd_buf *b,
@@ -111,8 +122,8 @@ const char *svd_catalog_manifest_bytes(const svd_catalog *c, const citem *it, sv
 	ssize_t n;
 
 	*len = 0;
-	if (!svd_manifest_is_compact(it->m))
-		return it->m ? svd_manifest_bytes(it->m, len) : NULL;
+	if (it->m && !svd_manifest_is_compact(it->m))
+		return svd_manifest_bytes(it->m, len);
 	if (!it->spill_len) {
 		svd_error_set(SVD_EINVALID, "item %.12s...: the catalog kept no manifest bytes%s",
 		              it->id, c->spill_bad ? " (its spill file could not be written)" : "");
@@ -464,9 +475,6 @@ static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v,
 	memcpy(it->id, id, SVD_ID_HEX_LEN + 1);
 	it->row = HIDDEN;
 	svd_catalog_item_dates(it);
-	/* an early page (words later) reads the whole manifest until its words come */
-	if (words && (error = svd_catalog_item_keep(c, it, NULL, 0)) < 0)
-		goto fail;
 	if (v) {
 		it->checked = 1;
 		it->ok = svd_verdict_ok(v);
@@ -499,6 +507,10 @@ static int add_item(svd_catalog *c, const svd_manifest *m, const svd_verdict *v,
 				goto nomem;
 		}
 	}
+	/* an early page (words later) reads the whole manifest until its words come */
+	if ((error = svd_catalog_item_view(c, it)) < 0 ||
+	    (words && (error = svd_catalog_item_keep(c, it, NULL, 0)) < 0))
+		goto fail;
 	if ((error = id_insert(c, (uint32_t)c->n)) < 0)
 		goto fail;
 	c->n++;
@@ -672,6 +684,36 @@ static char *verified_sigs(const citem *it)
 void svd_catalog_set_trust(svd_catalog *c, const svd_trust *trust)
 {
 	c->trust = trust;
+	svd_view_set_trust(c->view, trust);
+}
+
+int svd_catalog_item_view(svd_catalog *c, const citem *it)
+{
+	char *signers = valid_signers(it), *vsigs = NULL;
+	svd_view_fields f = {0};
+	int error;
+
+	if (!signers || (c->trust && it->checked && !(vsigs = verified_sigs(it)))) {
+		free(signers);
+		return svd_error_set(SVD_ERROR, "out of memory");
+	}
+	/* an item added without a verdict is shown as its caller chose */
+	f.id = it->id;
+	f.m = it->m;
+	f.ok = !it->checked || it->ok;
+	f.why = it->checked && !it->ok ? "it does not pass the gate" : NULL;
+	f.signers = signers;
+	f.vsigs = vsigs;
+	f.sound = it->sound;
+	error = svd_view_add_fields(c->view, &f);
+	free(signers);
+	free(vsigs);
+	return error;
+}
+
+const svd_view_item *svd_catalog_row_item(svd_view_item *buf, const svd_catalog *c, size_t r)
+{
+	return svd_view_row(buf, c->view, r);
 }
 
 void svd_catalog_set_links(svd_catalog *c, int links)
@@ -695,31 +737,6 @@ int svd_catalog_finish(svd_catalog *c)
 
 	if (c->finished)
 		return 0;
-	if ((error = svd_view_new(&c->view, 0)) < 0)
-		return error;
-	svd_view_set_trust(c->view, c->trust);
-	for (i = 0; i < c->n; i++) {
-		const citem *it = &c->v[i];
-		char *signers = valid_signers(it), *vsigs = NULL;
-		svd_view_fields f = {0};
-		if (!signers || (c->trust && it->checked && !(vsigs = verified_sigs(it)))) {
-			free(signers);
-			return svd_error_set(SVD_ERROR, "out of memory");
-		}
-		/* an item added without a verdict is shown as its caller chose */
-		f.id = it->id;
-		f.m = it->m;
-		f.ok = !it->checked || it->ok;
-		f.why = it->checked && !it->ok ? "it does not pass the gate" : NULL;
-		f.signers = signers;
-		f.vsigs = vsigs;
-		f.sound = it->sound;
-		error = svd_view_add_fields(c->view, &f);
-		free(signers);
-		free(vsigs);
-		if (error < 0)
-			return error;
-	}
 	c->trust = NULL;
 	if ((error = svd_view_finish(c->view)) < 0)
 		return error;
@@ -1154,7 +1171,11 @@ int svd_catalog_page_final(const svd_catalog *c, const char *id)
 
 	if (!c->finished || t < 0 || c->v[t].row == HIDDEN)
 		return 0;
-	if (svd_manifest_get(c->v[t].m, "supersedes") || svd_manifest_get(c->v[t].m, "retracts"))
-		return 0;
+	{
+		svd_view_item vi;
+		const svd_view_item *r = svd_view_find(&vi, c->view, id);
+		if (!r || r->supersedes || r->retracts)
+			return 0;
+	}
 	return svd_view_superseder_count(c->view, id) == 0;
 }

@@ -147,15 +147,22 @@ int svd_catalog_reserve_words(svd_catalog *c, size_t n);
 
 /*
  * Compact entries (svd_catalog_set_compact). svd_catalog_item_keep: the
- * entry's manifest made compact, its bytes (those given, or the
- * manifest's own when NULL) first appended to the spill file when there
- * is one; 0, or SVD_ERROR out of
+ * entry's manifest let go (its row is the view's), its bytes (those
+ * given, or the manifest's own when NULL) first appended to the spill
+ * file when there is one; 0, or SVD_ERROR out of
  * memory (a spill that cannot be written is not an error: the entry keeps
  * no bytes, and svd_catalog_manifest_bytes says so). The bytes of an
  * entry's manifest: its own, or read back from the spill into b; NULL
  * with a message when the catalog let go of them.
  */
 int svd_catalog_item_keep(svd_catalog *c, citem *it, const char *bytes, size_t len);
+
+/*
+ * An entry into the catalog's view, once its manifest and verdict are in
+ * (add_item does it; svd_catalog_new_item's callers do, before
+ * svd_catalog_item_keep).
+ */
+int svd_catalog_item_view(svd_catalog *c, const citem *it);
 const char *svd_catalog_manifest_bytes(const svd_catalog *c, const citem *it, svd_buf *b,
                                        size_t *len);
 
@@ -165,5 +172,13 @@ const char *svd_catalog_manifest_bytes(const svd_catalog *c, const citem *it, sv
  * NULL with a message when they cannot be read. Until svd_catalog_finish.
  */
 const uint32_t *svd_catalog_item_words_of(const svd_catalog *c, const citem *it, uint32_t *buf);
+
+/*
+ * Row r's fields (title, authors, language, kind, region, date), from the
+ * view of a finished catalog (r below its count), filled into buf: what
+ * the index, the list pages, the rows and the facets show. The view holds
+ * them whether or not the catalog still holds its manifests.
+ */
+const svd_view_item *svd_catalog_row_item(svd_view_item *buf, const svd_catalog *c, size_t r);
 
 #endif

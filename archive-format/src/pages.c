@@ -53,27 +53,35 @@ static void page_head(svd_buf *b, const char *lang, const char *title, const cha
 	svd_buf_printf(b, "</title>\n<link rel=\"stylesheet\" href=\"%sreader.css\">\n", up);
 }
 
-/* One facet: the distinct values of the shown items, with counts, as <option>s. */
-typedef const char *(*facet_fn)(const citem *it);
+/*
+ * One facet: the distinct values of the shown items, with counts, as
+ * <option>s. A row's fields are the view's (svd_catalog_row_item): the
+ * catalog may hold no manifests by then.
+ */
+typedef const char *(*facet_fn)(const citem *it, const svd_view_item *vi);
 
-static const char *f_lang(const citem *it)
+static const char *f_lang(const citem *it, const svd_view_item *vi)
 {
-	return svd_manifest_get(it->m, "lang");
+	(void)it;
+	return vi->lang;
 }
 
-static const char *f_kind(const citem *it)
+static const char *f_kind(const citem *it, const svd_view_item *vi)
 {
-	return svd_kind_name(svd_manifest_kind(it->m));
+	(void)it;
+	return svd_kind_name(vi->kind);
 }
 
-static const char *f_region(const citem *it)
+static const char *f_region(const citem *it, const svd_view_item *vi)
 {
-	return svd_manifest_get(it->m, "region");
+	(void)it;
+	return vi->region;
 }
 
 /* An undated item has no year here: facet() counts it under SVD_YEAR_UNDATED. */
-static const char *f_year(const citem *it)
+static const char *f_year(const citem *it, const svd_view_item *vi)
 {
+	(void)vi;
 	return it->year[0] ? it->year : NULL;
 }
 
@@ -103,7 +111,8 @@ static void facet(svd_buf *b, const svd_catalog *c, const char *sel, const char 
 		return;
 	}
 	for (i = 0; i < c->nrows; i++) {
-		const char *s = fn(&c->v[c->rows[i]]);
+		svd_view_item vi;
+		const char *s = fn(&c->v[c->rows[i]], svd_catalog_row_item(&vi, c, i));
 		if (s)
 			v[n++] = s;
 	}
@@ -128,6 +137,23 @@ static void facet(svd_buf *b, const svd_catalog *c, const char *sel, const char 
 	free(v);
 }
 
+/* The authors of a view's row (each ended by SVD_VIEW_LIST_END), as authors() writes them. */
+static void row_authors(svd_buf *b, const char *a)
+{
+	const char *end;
+
+	for (; a && *a; a = end + 1) {
+		if (!(end = strchr(a, SVD_VIEW_LIST_END)))
+			end = a + strlen(a); /* the view ends each one: never */
+		svd_buf_puts(b, "<bdi>");
+		svd_buf_html(b, a, (size_t)(end - a));
+		svd_buf_puts(b, "</bdi>");
+		if (!*end || !end[1])
+			break;
+		svd_buf_puts(b, ", ");
+	}
+}
+
 static void authors(svd_buf *b, const svd_manifest *m)
 {
 	size_t i;
@@ -140,15 +166,15 @@ static void authors(svd_buf *b, const svd_manifest *m)
 }
 
 /* A row's cells after its date, both indexes alike: title (a link to its page), authors, language, kind, region. */
-static void row_cells(svd_buf *b, const citem *it, const char *up, const char *lang,
-                      const char *title, const char *kind, const char *region)
+static void row_cells(svd_buf *b, const citem *it, const svd_view_item *vi, const char *up,
+                      const char *lang, const char *title, const char *kind, const char *region)
 {
 	svd_buf_printf(b, "<a href=\"%spages/%s.html\" lang=\"", up, it->id);
 	html(b, lang);
 	svd_buf_puts(b, "\">");
 	text(b, title && *title ? title : it->id);
 	svd_buf_puts(b, "</a></td><td>");
-	authors(b, it->m);
+	row_authors(b, vi->authors);
 	svd_buf_puts(b, "</td><td>");
 	text(b, lang);
 	svd_buf_printf(b, "</td><td>%s</td><td>", kind);
@@ -200,10 +226,12 @@ int svd_render_index(svd_buf *b, const svd_catalog *c)
 	                "</thead>\n<tbody>\n");
 	for (i = 0; i < c->nrows && !b->error; i++) {
 		const citem *it = &c->v[c->rows[i]];
-		const char *lang = svd_manifest_get(it->m, "lang");
-		const char *region = svd_manifest_get(it->m, "region");
-		const char *title = svd_manifest_get(it->m, "title");
-		const char *kind = svd_kind_name(svd_manifest_kind(it->m));
+		svd_view_item vi;
+		const svd_view_item *row = svd_catalog_row_item(&vi, c, i);
+		const char *lang = row->lang;
+		const char *region = row->region;
+		const char *title = row->title;
+		const char *kind = svd_kind_name(row->kind);
 
 		svd_buf_printf(b, "<tr data-n=\"%zu\" data-id=\"%s\" data-lang=\"", i, it->id);
 		html(b, lang);
@@ -212,7 +240,7 @@ int svd_render_index(svd_buf *b, const svd_catalog *c)
 		/* undated: no date in the cell, and a year of its own */
 		svd_buf_printf(b, "\" data-year=\"%s\"><td>%s</td><td>",
 		               it->year[0] ? it->year : SVD_YEAR_UNDATED, it->date);
-		row_cells(b, it, "", lang, title, kind, region);
+		row_cells(b, it, row, "", lang, title, kind, region);
 	}
 	svd_buf_puts(b, "</tbody>\n</table>\n<footer>\n<p>Made by samvydav " SVD_VERSION
 	                ". Every file is in <code>items/</code>; to check an item yourself, see "
@@ -291,16 +319,14 @@ static void list_rows(svd_buf *b, const svd_catalog *c, size_t p, const char *up
 	               c->nrows, p, svd_list_pages(c));
 	for (i = (p - 1) * SVD_LIST_ROWS; i < end && !b->error; i++) {
 		const citem *it = &c->v[c->rows[i]];
-		const char *lang = svd_manifest_get(it->m, "lang");
-		const char *title = svd_manifest_get(it->m, "title");
-		const char *published = svd_manifest_get(it->m, "published");
+		svd_view_item vi;
+		const svd_view_item *row = svd_catalog_row_item(&vi, c, i);
 
 		svd_buf_printf(b, "<tr data-n=\"%zu\" data-id=\"%s\"><td>", i, it->id);
-		if (published)
-			svd_buf_html(b, published, strnlen(published, 10));
+		svd_buf_html(b, row->date, strnlen(row->date, 10));
 		svd_buf_puts(b, "</td><td>");
-		row_cells(b, it, up, lang, title, svd_kind_name(svd_manifest_kind(it->m)),
-		          svd_manifest_get(it->m, "region"));
+		row_cells(b, it, row, up, row->lang, row->title, svd_kind_name(row->kind),
+		          row->region);
 	}
 	svd_buf_puts(b, "</tbody>\n</table>\n");
 }

@@ -137,26 +137,29 @@ int svd_render_rows(svd_buf *b, const svd_catalog *c, size_t n)
 	svd_buf_printf(b, "svdRows(%zu, [", n);
 	for (r = n * SVD_CHUNK_ROWS; r < end && !b->error; r++) {
 		const citem *it = &c->v[c->rows[r]];
-		const char *published = svd_manifest_get(it->m, "published");
-		size_t i;
+		svd_view_item vi;
+		const svd_view_item *row = svd_catalog_row_item(&vi, c, r);
+		const char *a, *aend;
 
 		/* the date as the manifest gives it (a date, checked at parse), cut to 10 bytes */
 		svd_buf_printf(b, "%s\n[\"%s\",\"", r % SVD_CHUNK_ROWS ? "," : "", it->id);
-		if (published)
-			js_str(b, published, strnlen(published, 10));
+		js_str(b, row->date, strnlen(row->date, 10));
 		svd_buf_puts(b, "\",");
-		js_quoted(b, svd_manifest_get(it->m, "title"));
+		js_quoted(b, row->title);
 		svd_buf_puts(b, ",\"");
-		for (i = 0; i < svd_manifest_author_count(it->m); i++) {
-			const char *a = svd_manifest_author(it->m, i);
-			if (i)
+		for (a = row->authors; a && *a; a = aend + 1) {
+			if (!(aend = strchr(a, SVD_VIEW_LIST_END)))
+				aend = a + strlen(a); /* the view ends each one: never */
+			if (a != row->authors)
 				svd_buf_puts(b, ", ");
-			js_str(b, a, strlen(a));
+			js_str(b, a, (size_t)(aend - a));
+			if (!*aend)
+				break;
 		}
 		svd_buf_puts(b, "\",");
-		js_quoted(b, svd_manifest_get(it->m, "lang"));
-		svd_buf_printf(b, ",\"%s\",", svd_kind_name(svd_manifest_kind(it->m)));
-		js_quoted(b, svd_manifest_get(it->m, "region"));
+		js_quoted(b, row->lang);
+		svd_buf_printf(b, ",\"%s\",", svd_kind_name(row->kind));
+		js_quoted(b, row->region);
 		svd_buf_puts(b, "]");
 	}
 	svd_buf_puts(b, "\n]);\n");
@@ -258,26 +261,26 @@ static int cmp_fent(const void *x, const void *y, void *arg)
 	return a->row < b->row ? -1 : a->row > b->row;
 }
 
-/* The value of facet f for an item, into v (the region folded); 0 when it has none. */
-static int facet_value(svd_buf *v, const citem *it, int f)
+/* The value of facet f for a row (the view's fields), into v (the region folded); 0 when it has none. */
+static int facet_value(svd_buf *v, const svd_view_item *row, int f)
 {
 	const char *s = NULL, *published;
 
 	switch (f) {
 	case 0:
-		s = svd_manifest_get(it->m, "lang");
+		s = row->lang;
 		break;
 	case 1:
-		s = svd_kind_name(svd_manifest_kind(it->m));
+		s = svd_kind_name(row->kind);
 		break;
 	case 2:
-		if ((s = svd_manifest_get(it->m, "region")) && *s) {
+		if ((s = row->region) && *s) {
 			svd_fold(v, s, strlen(s));
 			return v->len > strlen(facet_names[f]) + 2;
 		}
 		return 0;
 	default:
-		published = svd_manifest_get(it->m, "published");
+		published = row->date;
 		if (published && strlen(published) >= 4)
 			svd_buf_printf(v, "%.4s", published);
 		else
@@ -301,9 +304,10 @@ static int facet_build(facet_set *fs, const svd_catalog *c, int f)
 		return svd_error_set(SVD_ERROR, "out of memory building the search index");
 	svd_buf_init(&v, 4096 + SVD_RENDER_PAGE_MAX);
 	for (r = 0; r < c->nrows && error == 0; r++) {
+		svd_view_item vi;
 		v.len = 0;
 		svd_buf_printf(&v, "#%s=", facet_names[f]);
-		if (!facet_value(&v, &c->v[c->rows[r]], f))
+		if (!facet_value(&v, svd_catalog_row_item(&vi, c, r), f))
 			continue;
 		if ((error = v.error) < 0 ||
 		    (error = svd_grow(&fs->arena, &fs->acap, fs->alen + v.len, 1, 1u << 16)) < 0)
@@ -367,8 +371,8 @@ static int facets_js(svd_buf *b, const svd_catalog *c, facet_set *fs)
 			js_str(b, s->arena + e->off + pre, e->len - pre);
 			svd_buf_printf(b, "\",%zu", g[k + 1] - g[k]);
 			if (f == 2) {
-				const char *label =
-				    svd_manifest_get(c->v[c->rows[e->row]].m, "region");
+				svd_view_item vi;
+				const char *label = svd_catalog_row_item(&vi, c, e->row)->region;
 				svd_buf_puts(b, ",");
 				js_quoted(b, label);
 			} else if (f == 3 && e->len == pre + strlen(SVD_YEAR_UNDATED)) {
@@ -494,7 +498,8 @@ static int form_rows(form_set *fo, const svd_catalog *c)
 	    !(fo->row_scheme = calloc(c->nrows + 1, 1)))
 		return svd_error_set(SVD_ERROR, "out of memory building the search index");
 	for (r = 0; r < c->nrows; r++) {
-		const char *lang = svd_manifest_get(c->v[c->rows[r]].m, "lang");
+		svd_view_item vi;
+		const char *lang = svd_catalog_row_item(&vi, c, r)->lang;
 		const char *a = svd_stem_algorithm(lang);
 
 		fo->row_scheme[r] = (uint8_t)svd_translit_scheme(lang);

@@ -348,6 +348,8 @@ int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec, svd_manifest
 {
 	rd r = {rec->entry, rec->entry_len};
 	const uint8_t *b, *s;
+	const char *mbytes;
+	size_t mlen;
 	uint32_t *words = NULL;
 	size_t n, k, nw = 0;
 	uint32_t at = 0;
@@ -382,9 +384,8 @@ int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec, svd_manifest
 	if (!svd_manifest_id(it->m) || strcmp(svd_manifest_id(it->m), rec->id) != 0)
 		goto corrupt;
 	svd_catalog_item_dates(it);
-	/* parsed from these bytes (perhaps compact already): they are the ones kept */
-	if ((error = svd_catalog_item_keep(c, it, (const char *)s, le32(b))) < 0)
-		return error;
+	mbytes = (const char *)s;
+	mlen = le32(b);
 	if (svd_rd_take(&r, &b, 1) < 0 || !(it->sigs = calloc((size_t)b[0] + 1, sizeof(*it->sigs))))
 		goto nomem;
 	for (k = b[0]; k > 0; k--, it->nsigs++) {
@@ -418,6 +419,12 @@ int svd_site_file_add(svd_catalog *c, const svd_site_file_rec *rec, svd_manifest
 			if (!((*lists[l])[*counts[l]] = dup_text(s, n)))
 				goto nomem;
 		}
+	}
+	/* the manifest (parsed from these bytes, perhaps compact already) and verdict are in */
+	if ((error = svd_catalog_item_view(c, it)) < 0 ||
+	    (error = svd_catalog_item_keep(c, it, mbytes, mlen)) < 0) {
+		free(words);
+		return error;
 	}
 	if (svd_rd_take(&r, &b, 4) < 0 || (n = le32(b)) > r.left)
 		goto corrupt;
