@@ -661,7 +661,15 @@ typedef struct carried {
 	svd_trust *registry; /* main's keys/ */
 	int check;           /* 0: the file is this site's own, or the first build's */
 	int error;
+	size_t lo, hi; /* the records carry_check() works on */
 } carried;
+
+/*
+ * Records checked and parsed at a time before they are added: their
+ * compact manifests are held until then (some 450 bytes each, 450 MB at
+ * a million if all were parsed first).
+ */
+#define CARRY_CHUNK 8192
 
 /* A carried record's manifest, parsed and made compact as the catalog keeps it. */
 static int carry_manifest(svd_manifest **m, const svd_site_file_rec *rec)
@@ -696,10 +704,10 @@ static void check_every_other(carried *cr, size_t from, int *error)
 	size_t i;
 	int e, agrees;
 
-	if (from >= cr->n)
+	if (cr->lo + from >= cr->hi)
 		return;
 	if (!cr->check) {
-		for (i = from; i < cr->n && *error == 0 && cr->m; i += 2)
+		for (i = cr->lo + from; i < cr->hi && *error == 0 && cr->m; i += 2)
 			if (cr->v[i].passed && (e = carry_manifest(&cr->m[i], &cr->v[i])) < 0)
 				*error = e;
 		return;
@@ -708,7 +716,7 @@ static void check_every_other(carried *cr, size_t from, int *error)
 		*error = e;
 		return;
 	}
-	for (i = from; i < cr->n && *error == 0; i += 2) {
+	for (i = cr->lo + from; i < cr->hi && *error == 0; i += 2) {
 		const svd_site_file_rec *rec = &cr->v[i];
 		if (svd_store_item_recheck(&v, r, cr->l, cr->li[i], cr->trust, cr->registry) < 0) {
 			/* a folder that cannot be read: the gate says what is wrong with it */
@@ -737,14 +745,10 @@ static void *check_helper(void *p)
 }
 
 /*
- * The carried entries into the catalog: each checked and its manifest
- * parsed (the dearest parts: Ed25519, JSON) on two threads first, then
- * those whose verdict the check confirms added in order on this one.
- */
-/*
- * Each carried record checked (with cr->check) and, when cr->m is there,
- * its manifest parsed, on two threads (the dearest parts: Ed25519, JSON);
- * cr->bad marks those the check does not confirm, cr->nbad counts them.
+ * The carried records cr->lo to cr->hi checked (with cr->check) and, when
+ * cr->m is there, their manifests parsed, on two threads (the dearest
+ * parts: Ed25519, JSON); cr->bad marks those the check does not confirm,
+ * cr->nbad counts them.
  */
 static int carry_check(carried *cr)
 {
@@ -752,12 +756,12 @@ static int carry_check(carried *cr)
 	size_t i;
 	int error = 0, helped;
 
-	if (!(cr->bad = calloc(cr->n + 1, 1)))
+	if (!cr->bad && !(cr->bad = calloc(cr->n + 1, 1)))
 		return svd_error_set(SVD_ERROR, "out of memory");
-	if (cr->check && cr->n > 0 &&
+	if (cr->check && cr->n > 0 && !cr->registry &&
 	    (error = svd_store_items_registry(&cr->registry, cr->a, cr->l)) < 0)
 		return error;
-	helped = cr->n > 1 && pthread_create(&helper, NULL, check_helper, cr) == 0;
+	helped = cr->hi - cr->lo > 1 && pthread_create(&helper, NULL, check_helper, cr) == 0;
 	check_every_other(cr, helped ? 1 : 0, &error);
 	if (!helped && error == 0)
 		check_every_other(cr, 1, &error);
@@ -765,24 +769,32 @@ static int carry_check(carried *cr)
 		pthread_join(helper, NULL);
 	if (error == 0 && cr->error < 0)
 		error = cr->error;
-	for (i = 0; i < cr->n; i++)
+	for (i = cr->lo; i < cr->hi; i++)
 		cr->nbad += cr->bad[i];
 	return error;
 }
 
+/*
+ * The carried entries into the catalog, CARRY_CHUNK at a time: checked
+ * and parsed (carry_check), then those whose verdict the check confirms
+ * added in order on this thread.
+ */
 static int carry_add(svd_catalog *c, carried *cr)
 {
 	size_t i;
-	int error;
+	int error = 0;
 
 	if (!(cr->m = calloc(cr->n + 1, sizeof(*cr->m))))
 		return svd_error_set(SVD_ERROR, "out of memory");
-	error = carry_check(cr);
-	for (i = 0; i < cr->n && error == 0; i++) {
-		if (cr->bad[i])
-			continue;
-		error = svd_site_file_add(c, &cr->v[i], cr->m[i]);
-		cr->m[i] = NULL; /* taken */
+	for (cr->lo = 0; cr->lo < cr->n && error == 0; cr->lo = cr->hi) {
+		cr->hi = cr->n - cr->lo > CARRY_CHUNK ? cr->lo + CARRY_CHUNK : cr->n;
+		error = carry_check(cr);
+		for (i = cr->lo; i < cr->hi && error == 0; i++) {
+			if (cr->bad[i])
+				continue;
+			error = svd_site_file_add(c, &cr->v[i], cr->m[i]);
+			cr->m[i] = NULL; /* taken */
+		}
 	}
 	if (error == SVD_ECORRUPT || error == SVD_ETOOBIG)
 		error = svd_error_set(SVD_ECORRUPT, "a manifest does not read back: %s",
@@ -1328,6 +1340,8 @@ static int recheck_in_place(svd_site *s, svd_archive *a, const svd_store_items *
 			goto cleanup; /* an item the index did not take from the file */
 		more = svd_site_file_next(sc, &rec);
 	}
+	cr.lo = 0;
+	cr.hi = cr.n;
 	if (carry_check(&cr) < 0 || cr.nbad > 0 || stopping(s))
 		goto cleanup;
 	pthread_mutex_lock(&s->lock);
