@@ -126,7 +126,10 @@ const char *svd_catalog_manifest_bytes(const svd_catalog *c, const citem *it, sv
 		return svd_manifest_bytes(it->m, len);
 	if (!it->spill_len) {
 		svd_error_set(SVD_EINVALID, "item %.12s...: the catalog kept no manifest bytes%s",
-		              it->id, c->spill_bad ? " (its spill file could not be written)" : "");
+		              it->id,
+		              c->spill_bad ? " (the scratch file beside the catalog file could not "
+		                             "be written: is the disk full?)"
+		                           : "");
 		return NULL;
 	}
 	b->len = 0;
@@ -143,7 +146,8 @@ const char *svd_catalog_manifest_bytes(const svd_catalog *c, const citem *it, sv
 	n = pread(c->spill_fd, b->data, it->spill_len, (off_t)it->spill_off);
 	if (n != (ssize_t)it->spill_len) {
 		svd_error_set(SVD_ERROR, "item %.12s...: cannot read its manifest back: %s", it->id,
-		              n < 0 ? svd_ioerr(errno) : "the spill file is short");
+		              n < 0 ? svd_ioerr(errno)
+		                    : "the scratch file beside the catalog file is short");
 		return NULL;
 	}
 	b->data[it->spill_len] = '\0';
